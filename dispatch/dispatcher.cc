@@ -1,0 +1,199 @@
+// Copyright 2026 The handoff Authors.
+
+#include "dispatch/dispatcher.h"
+
+#include <algorithm>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "dispatch/select.h"
+
+namespace handoff {
+
+Dispatcher::Dispatcher(const DispatcherOptions& options)
+    : options_(options),
+      jobs_(static_cast<size_t>(std::max(options.queue_depth, 0))),
+      idle_(static_cast<size_t>(std::max(options.workers, 1))) {
+  int n = std::max(options.workers, 1);
+  workers_.reserve(n);
+  for (int i = 0; i < n; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  dispatcher_ = std::thread([this] { DispatchLoop(); });
+}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+absl::Status Dispatcher::Admit(const Job& job) const {
+  if (job.ctx.IsDone()) return job.ctx.Err();
+  if (!options_.shed_late_jobs) return absl::OkStatus();
+  absl::Time deadline = job.ctx.Deadline();
+  if (deadline == absl::InfiniteFuture()) return absl::OkStatus();
+  // Jobs ahead of this one, served by all workers in parallel.
+  int64_t ahead = queued_.load(std::memory_order_relaxed);
+  int64_t waves = ahead / static_cast<int64_t>(workers_.size());
+  absl::Duration wait =
+      absl::Nanoseconds(waves * mean_run_ns_.load(std::memory_order_relaxed));
+  absl::Duration left = deadline - absl::Now();
+  if (wait + job.expected_run > left) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "overloaded: estimated queue wait ", absl::FormatDuration(wait),
+        " plus expected run ", absl::FormatDuration(job.expected_run),
+        " exceeds the ", absl::FormatDuration(left), " left before the deadline"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Dispatcher::TrySubmit(Job&& job) {
+  if (absl::Status s = Admit(job); !s.ok()) {
+    if (absl::IsResourceExhausted(s)) rejected_.fetch_add(1);
+    return s;
+  }
+  job.submitted = absl::Now();
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status s = jobs_.TrySend(std::move(job));
+  if (s.ok()) return s;
+  queued_.fetch_sub(1, std::memory_order_relaxed);
+  if (IsChannelClosed(s)) return absl::UnavailableError("dispatcher stopped");
+  rejected_.fetch_add(1);
+  return absl::ResourceExhaustedError(
+      absl::StrCat("queue full: ", options_.queue_depth, " jobs waiting"));
+}
+
+absl::Status Dispatcher::Submit(Job job) {
+  Context ctx = job.ctx;
+  job.submitted = absl::Now();
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status result;
+  Select(OnSend(jobs_, std::move(job),
+                [&](absl::Status s) {
+                  if (!s.ok()) result = absl::UnavailableError("dispatcher stopped");
+                }),
+         OnDone(ctx, [&] { result = ctx.Err(); }));
+  if (!result.ok()) queued_.fetch_sub(1, std::memory_order_relaxed);
+  return result;
+}
+
+void Dispatcher::AsyncSubmit(Job job,
+                             absl::AnyInvocable<void(absl::Status)> admitted) {
+  Context ctx = job.ctx;
+  job.submitted = absl::Now();
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  // Only one of the two cases runs, but each needs the callback: share it.
+  auto done = std::make_shared<absl::AnyInvocable<void(absl::Status)>>(
+      std::move(admitted));
+  AsyncSelect(
+      OnSend(jobs_, std::move(job),
+             [this, done](absl::Status s) {
+               if (!s.ok()) {
+                 queued_.fetch_sub(1, std::memory_order_relaxed);
+                 s = absl::UnavailableError("dispatcher stopped");
+               }
+               (*done)(std::move(s));
+             }),
+      OnDone(ctx, [this, done, ctx] {
+        queued_.fetch_sub(1, std::memory_order_relaxed);
+        (*done)(ctx.Err());
+      }));
+}
+
+void Dispatcher::Stop() {
+  std::call_once(stop_once_, [this] {
+    jobs_.Close().IgnoreError();
+    dispatcher_.join();
+    for (std::thread& t : workers_) t.join();
+  });
+}
+
+DispatcherStats Dispatcher::Stats() const {
+  DispatcherStats s;
+  s.queued = std::max<int64_t>(queued_.load(std::memory_order_relaxed), 0);
+  s.idle = idle_count_.load(std::memory_order_relaxed);
+  s.busy = busy_.load(std::memory_order_relaxed);
+  s.completed = completed_.load(std::memory_order_relaxed);
+  s.expired = expired_.load(std::memory_order_relaxed);
+  s.rejected = rejected_.load(std::memory_order_relaxed);
+  s.failed = failed_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void Dispatcher::DispatchLoop() {
+  for (Job& job : jobs_) {
+    Select(OnRecv(idle_,
+                  [&](std::optional<Chan<Job>> worker) {
+                    // idle_ is never closed and a worker's own channel has a
+                    // free slot whenever it is registered: this cannot block.
+                    queued_.fetch_sub(1, std::memory_order_relaxed);
+                    worker->Send(std::move(job)).IgnoreError();
+                  }),
+           OnDone(job.ctx, [&] {
+             queued_.fetch_sub(1, std::memory_order_relaxed);
+             Expire(job, job.ctx.Err());
+           }));
+  }
+  // Admission is closed and every accepted job has been handed out. Retire
+  // each worker as it becomes idle, which waits for the runs in progress.
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (std::optional<Chan<Job>> worker = idle_.Recv()) {
+      worker->Close().IgnoreError();
+    }
+  }
+}
+
+void Dispatcher::WorkerLoop(int index) {
+  Chan<Job> mine(1);
+  for (;;) {
+    idle_count_.fetch_add(1, std::memory_order_relaxed);
+    idle_.Send(Chan<Job>(mine)).IgnoreError();
+    std::optional<Job> job = mine.Recv();
+    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+    if (!job.has_value()) return;  // retired by Stop()
+    RunJob(*job, index);
+  }
+}
+
+void Dispatcher::RunJob(Job& job, int worker) {
+  if (job.ctx.IsDone()) {
+    Expire(job, job.ctx.Err());
+    return;
+  }
+  absl::Time start = absl::Now();
+  if (job.expected_run > absl::ZeroDuration() &&
+      job.ctx.Deadline() - start < job.expected_run) {
+    Expire(job, absl::DeadlineExceededError(absl::StrCat(
+                    "skipped: ", absl::FormatDuration(job.ctx.Deadline() - start),
+                    " left before the deadline, the job needs ",
+                    absl::FormatDuration(job.expected_run))));
+    return;
+  }
+  busy_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status error;
+  try {
+    job.run(RunInfo{job.ctx, worker, start - job.submitted});
+  } catch (const std::exception& e) {
+    error = absl::InternalError(absl::StrCat("job threw: ", e.what()));
+  } catch (...) {
+    error = absl::InternalError("job threw a non-std::exception");
+  }
+  busy_.fetch_sub(1, std::memory_order_relaxed);
+  int64_t ran = absl::ToInt64Nanoseconds(absl::Now() - start);
+  int64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
+  mean_run_ns_.store(mean == 0 ? ran : mean + (ran - mean) / 8,
+                     std::memory_order_relaxed);
+  if (error.ok()) {
+    completed_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    if (job.on_error) job.on_error(std::move(error));
+  }
+}
+
+void Dispatcher::Expire(Job& job, absl::Status why) {
+  expired_.fetch_add(1, std::memory_order_relaxed);
+  if (job.on_error) job.on_error(std::move(why));
+}
+
+}  // namespace handoff

@@ -1,0 +1,158 @@
+// Copyright 2026 The handoff Authors.
+//
+// Dispatcher: a bounded worker pool fed through Go's `chan chan Job`.
+//
+//   jobs: Chan<Job>(queue_depth)      submitters send here (admission)
+//   idle: Chan<Chan<Job>>(workers)    each idle worker sends its own channel
+//
+//   dispatcher thread:  for job in jobs:
+//                         select { w := <-idle:      w <- job
+//                                  <-job.ctx.Done(): drop it, count expired }
+//   worker i:           loop { idle <- mine; job := <-mine; run job }
+//
+// So a job is handed only to a worker that is idle at that moment; with every
+// worker busy, jobs wait in `jobs` (FIFO). A job whose context is done before
+// a worker starts it is never run: the dispatcher drops it if it expires while
+// waiting for a worker, and the worker checks again before running it.
+//
+// Overload. A FIFO that admits every job it has room for collapses under
+// overload: each job waits until it has nearly expired, then runs too late.
+// So admission is deadline-aware: TrySubmit refuses at once (RESOURCE_EXHAUSTED)
+// a job whose estimated queue wait plus expected run time exceeds what is left
+// of its deadline, and a worker skips a job whose remaining budget is shorter
+// than its expected run time. Workers then spend their time only on jobs that
+// can still succeed, and every shed job is answered immediately.
+//
+// Stop() closes admission and drains: every accepted job is run, or, if its
+// context is done, dropped with on_error. None is lost, none runs twice.
+
+#ifndef HANDOFF_DISPATCH_DISPATCHER_H_
+#define HANDOFF_DISPATCH_DISPATCHER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dispatch/chan.h"
+#include "dispatch/context.h"
+
+namespace handoff {
+
+// What a running job knows about its run.
+struct RunInfo {
+  const Context& ctx;     // the job's context; poll ctx.IsDone() in long work
+  int worker;             // 0-based index of the worker running it
+  absl::Duration queued;  // from submission to the start of the run
+};
+
+struct Job {
+  // Cancellation and deadline. A job whose ctx is done is never started.
+  Context ctx;
+  // The work. Runs on a worker thread, at most once.
+  absl::AnyInvocable<void(const RunInfo&)> run;
+  // Called at most once, when the job was accepted but did not complete:
+  //   DEADLINE_EXCEEDED / CANCELLED  ctx was done before a worker started it,
+  //                                  or too little deadline was left for
+  //                                  expected_run;
+  //   INTERNAL                       run threw (the worker survives).
+  // May be empty.
+  absl::AnyInvocable<void(absl::Status)> on_error;
+  // How long the job is expected to run, if known (e.g. a requested amount of
+  // work). A worker skips the job if less deadline than this is left.
+  absl::Duration expected_run = absl::ZeroDuration();
+
+  // Set by the dispatcher at admission.
+  absl::Time submitted = absl::InfinitePast();
+};
+
+struct DispatcherOptions {
+  int workers = 1;
+  // Capacity of the jobs channel: accepted jobs waiting for a worker (the
+  // dispatcher itself holds at most one more).
+  int queue_depth = 64;
+  // Refuse at admission a job that cannot start before its deadline, judging
+  // by the queue ahead of it and the measured run time of recent jobs.
+  bool shed_late_jobs = true;
+};
+
+// A snapshot; each field is read separately.
+struct DispatcherStats {
+  int64_t queued = 0;     // accepted, not yet handed to a worker or dropped
+  int64_t idle = 0;       // workers waiting for a job
+  int64_t busy = 0;       // workers running a job
+  int64_t completed = 0;  // runs that returned normally
+  int64_t expired = 0;    // accepted jobs dropped because ctx was done or
+                          // its deadline could not be met (never started)
+  int64_t rejected = 0;   // refused at admission (full, or would be late)
+  int64_t failed = 0;     // runs that threw
+};
+
+class Dispatcher {
+ public:
+  // Starts `workers` worker threads and the dispatcher thread.
+  explicit Dispatcher(const DispatcherOptions& options);
+  // Stop()s.
+  ~Dispatcher();
+
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Admits `job` without waiting. On OK the job is moved from; otherwise it is
+  // left untouched and the status says why:
+  //   RESOURCE_EXHAUSTED  the queue is full, or the job would not start
+  //                       before its deadline (shed_late_jobs);
+  //   DEADLINE_EXCEEDED / CANCELLED  job.ctx is already done;
+  //   UNAVAILABLE         Stop() has been called.
+  absl::Status TrySubmit(Job&& job);
+
+  // Admits `job`, waiting for queue room as long as job.ctx allows: a select
+  // on {jobs <- job, job.ctx.Done()}. The job is consumed either way.
+  absl::Status Submit(Job job);
+
+  // Like Submit, without blocking a thread: `admitted` runs exactly once with
+  // the outcome, possibly inline, else on the thread that made room (the
+  // dispatcher) or that cancelled job.ctx.
+  void AsyncSubmit(Job job, absl::AnyInvocable<void(absl::Status)> admitted);
+
+  // Closes admission, runs or drops every accepted job, and joins all threads.
+  // Idempotent; safe to call concurrently with submissions.
+  void Stop();
+
+  DispatcherStats Stats() const;
+  int workers() const { return static_cast<int>(workers_.size()); }
+
+ private:
+  absl::Status Admit(const Job& job) const;
+  void DispatchLoop();
+  void WorkerLoop(int index);
+  void RunJob(Job& job, int worker);
+  void Expire(Job& job, absl::Status why);
+
+  const DispatcherOptions options_;
+  Chan<Job> jobs_;
+  Chan<Chan<Job>> idle_;
+
+  std::atomic<int64_t> queued_{0};
+  std::atomic<int64_t> idle_count_{0};
+  std::atomic<int64_t> busy_{0};
+  std::atomic<int64_t> completed_{0};
+  std::atomic<int64_t> expired_{0};
+  std::atomic<int64_t> rejected_{0};
+  std::atomic<int64_t> failed_{0};
+  // Exponentially weighted mean run time, in nanoseconds (an estimate: racy
+  // updates may lose a sample, which is harmless).
+  std::atomic<int64_t> mean_run_ns_{0};
+
+  std::once_flag stop_once_;
+  std::thread dispatcher_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_DISPATCH_DISPATCHER_H_

@@ -1,0 +1,64 @@
+// Copyright 2026 The handoff Authors.
+//
+// The lock that guards one channel's buffer and wait queues.
+//
+// A channel's critical sections are a few dozen instructions, so a contended
+// lock is usually released again within the time a futex sleep would take to
+// set up. ChanLock therefore spins briefly before it sleeps, as Go's runtime
+// lock does; pthread's default mutex goes straight to the kernel, which costs
+// microseconds on exactly the ping-pong paths channels exist for.
+// It is Drepper's three-state futex mutex ("Futexes Are Tricky", mutex2):
+// 0 = unlocked, 1 = locked, 2 = locked and somebody may be asleep.
+
+#ifndef HANDOFF_DISPATCH_INTERNAL_CHAN_LOCK_H_
+#define HANDOFF_DISPATCH_INTERNAL_CHAN_LOCK_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "dispatch/internal/parker.h"
+
+namespace handoff::internal {
+
+class ChanLock {
+ public:
+  void lock() {
+    uint32_t c = kUnlocked;
+    if (state_.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+      return;
+    }
+    for (int i = 0; i < kSpins; ++i) {
+      CpuRelax();
+      c = kUnlocked;
+      if (state_.load(std::memory_order_relaxed) == kUnlocked &&
+          state_.compare_exchange_weak(c, kLocked, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+    }
+    c = state_.exchange(kContended, std::memory_order_acquire);
+    while (c != kUnlocked) {
+      FutexWait(&state_, kContended);
+      c = state_.exchange(kContended, std::memory_order_acquire);
+    }
+  }
+
+  void unlock() {
+    if (state_.exchange(kUnlocked, std::memory_order_release) == kContended) {
+      FutexWakeOne(&state_);
+    }
+  }
+
+ private:
+  static constexpr uint32_t kUnlocked = 0;
+  static constexpr uint32_t kLocked = 1;
+  static constexpr uint32_t kContended = 2;
+  static constexpr int kSpins = 128;
+
+  std::atomic<uint32_t> state_{kUnlocked};
+};
+
+}  // namespace handoff::internal
+
+#endif  // HANDOFF_DISPATCH_INTERNAL_CHAN_LOCK_H_

@@ -1,0 +1,133 @@
+// Copyright 2026 The handoff Authors.
+//
+// The blocked side of a channel operation: who is waiting, and where the
+// value goes. This is Go's sudog and selectDone, for OS threads and for
+// callbacks alike.
+//
+// A Waiter is one blocked operation: a plain send or receive, or a whole
+// select. For each channel it waits on, it puts a Node in that channel's
+// queue. A select on three channels has one Waiter and three Nodes. The first
+// channel to Claim() the Waiter completes it; the other channels find it
+// claimed and skip its Nodes. That single compare-and-swap is what makes a
+// select complete exactly once, and what keeps a losing case from taking a
+// value it cannot deliver (the value moves only after the claim succeeded).
+//
+// Locking: a Node is linked into, and unlinked from, a channel's queue only
+// with that channel's lock held. Wake() is always called with no channel lock
+// held, because it may run a callback that operates on channels.
+
+#ifndef HANDOFF_DISPATCH_INTERNAL_WAITER_H_
+#define HANDOFF_DISPATCH_INTERNAL_WAITER_H_
+
+#include <atomic>
+#include <cassert>
+#include <cstdint>
+#include <optional>
+
+namespace handoff::internal {
+
+class Waiter {
+ public:
+  static constexpr int kUnclaimed = -1;
+
+  Waiter() = default;
+  Waiter(const Waiter&) = delete;
+  Waiter& operator=(const Waiter&) = delete;
+
+  // Claims this waiter for case `index`. Exactly one call ever succeeds.
+  // Called by a channel with its lock held, before it moves any value.
+  bool Claim(int index) {
+    int expected = kUnclaimed;
+    return selected_.compare_exchange_strong(expected, index,
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_acquire);
+  }
+
+  // The case that won, or kUnclaimed.
+  int selected() const { return selected_.load(std::memory_order_acquire); }
+
+  // Completes the operation after a successful Claim(). Called exactly once,
+  // by the claimer, with no channel lock held. The Waiter may be destroyed by
+  // the time Wake() returns: the caller must not touch it afterwards.
+  virtual void Wake() = 0;
+
+ protected:
+  ~Waiter() = default;
+
+ private:
+  std::atomic<int> selected_{kUnclaimed};
+};
+
+// One Waiter's stake in one channel's queue. For a send, `value` points at the
+// value to hand over; for a receive, `slot` is where the value goes. `closed`
+// is set instead when the channel was closed under the waiter.
+template <typename T>
+struct Node {
+  Waiter* waiter = nullptr;
+  int index = 0;                        // the select case this node stands for
+  T* value = nullptr;                   // send: moved from by the receiver
+  std::optional<T>* slot = nullptr;     // recv: written by the sender
+  bool closed = false;                  // completed by close(), not a transfer
+
+  // Intrusive FIFO links, owned by the channel's lock.
+  Node* prev = nullptr;
+  Node* next = nullptr;
+  bool linked = false;
+};
+
+// FIFO of parked Nodes. Not thread-safe: the owning channel's lock guards it.
+template <typename T>
+class WaitQueue {
+ public:
+  bool empty() const { return head_ == nullptr; }
+
+  void PushBack(Node<T>* n) {
+    assert(!n->linked);
+    n->prev = tail_;
+    n->next = nullptr;
+    if (tail_ != nullptr) {
+      tail_->next = n;
+    } else {
+      head_ = n;
+    }
+    tail_ = n;
+    n->linked = true;
+  }
+
+  // Unlinks `n` if it is still queued. A channel that found `n`'s waiter
+  // already claimed may have unlinked it first; that is not an error.
+  void Remove(Node<T>* n) {
+    if (!n->linked) return;
+    if (n->prev != nullptr) {
+      n->prev->next = n->next;
+    } else {
+      head_ = n->next;
+    }
+    if (n->next != nullptr) {
+      n->next->prev = n->prev;
+    } else {
+      tail_ = n->prev;
+    }
+    n->prev = n->next = nullptr;
+    n->linked = false;
+  }
+
+  // Pops the oldest node whose waiter this caller manages to claim, dropping
+  // nodes of waiters that another channel already claimed (Go's dequeue).
+  Node<T>* PopClaimed() {
+    while (head_ != nullptr) {
+      Node<T>* n = head_;
+      Remove(n);
+      if (n->waiter->Claim(n->index)) return n;
+    }
+    return nullptr;
+  }
+
+ private:
+  Node<T>* head_ = nullptr;
+  Node<T>* tail_ = nullptr;
+};
+
+}  // namespace handoff::internal
+
+#endif  // HANDOFF_DISPATCH_INTERNAL_WAITER_H_

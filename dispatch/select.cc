@@ -1,0 +1,129 @@
+// Copyright 2026 The handoff Authors.
+//
+// The select algorithm, after Go's runtime/select.go:
+//
+//  1. Lock every distinct channel of the select, in address order (a global
+//     order, so two selects over the same channels cannot deadlock).
+//  2. Poll the cases in a random order; the first that can proceed does so.
+//     Failing that, a default case runs; failing that,
+//  3. queue one Node per case, all pointing at one Waiter, and unlock. The
+//     first channel to claim the Waiter completes it.
+//  4. Once claimed, lock each other channel in turn and unlink its Node.
+
+#include <algorithm>
+#include <cstdint>
+
+#include "dispatch/select.h"
+
+namespace handoff::internal {
+namespace {
+
+constexpr int kMaxCases = 64;
+
+// A small, fast per-thread generator for the poll order (xorshift64*). The
+// order only has to be unbiased, not unpredictable.
+uint32_t NextRandom() {
+  thread_local uint64_t state =
+      0x9E3779B97F4A7C15ull ^ reinterpret_cast<uintptr_t>(&state);
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return static_cast<uint32_t>((state * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+// The distinct channels of a select, sorted by address.
+class LockSet {
+ public:
+  LockSet(SelectCase* const* cases, int n) {
+    for (int i = 0; i < n; ++i) {
+      if (ChanCore* c = cases[i]->core()) locks_[n_++] = c;
+    }
+    std::sort(locks_, locks_ + n_);
+    n_ = static_cast<int>(std::unique(locks_, locks_ + n_) - locks_);
+  }
+  void LockAll() {
+    for (int i = 0; i < n_; ++i) locks_[i]->lock.lock();
+  }
+  void UnlockAll() {
+    for (int i = n_; i-- > 0;) locks_[i]->lock.unlock();
+  }
+  bool empty() const { return n_ == 0; }
+
+ private:
+  ChanCore* locks_[kMaxCases];
+  int n_ = 0;
+};
+
+// Steps 1 and 2. Returns the index of the case that completed (channel locks
+// released, peer woken, not yet Finish()ed), or -1 with all locks still held.
+int PollAll(SelectCase* const* cases, int n, LockSet& locks) {
+  int order[kMaxCases];
+  for (int i = 0; i < n; ++i) {
+    int j = static_cast<int>(NextRandom() % static_cast<uint32_t>(i + 1));
+    order[i] = order[j];
+    order[j] = i;
+  }
+  locks.LockAll();
+  int default_index = -1;
+  for (int k = 0; k < n; ++k) {
+    SelectCase* c = cases[order[k]];
+    if (c->is_default()) {
+      default_index = order[k];
+      continue;
+    }
+    if (c->core() == nullptr) continue;  // nil channel: never ready
+    if (c->Poll()) {
+      locks.UnlockAll();
+      c->WakePeer();
+      return order[k];
+    }
+  }
+  if (default_index >= 0) {
+    locks.UnlockAll();
+    return default_index;
+  }
+  return -1;
+}
+
+void EnqueueAll(SelectCase* const* cases, int n, Waiter* w) {
+  for (int i = 0; i < n; ++i) {
+    if (cases[i]->core() != nullptr) cases[i]->Enqueue(w, i);
+  }
+}
+
+}  // namespace
+
+int SelectBlocking(SelectCase* const* cases, int n) {
+  if (n > kMaxCases) std::abort();  // a programming error, not an input
+  LockSet locks(cases, n);
+  int chosen = PollAll(cases, n, locks);
+  if (chosen < 0) {
+    ThreadWaiter w;
+    EnqueueAll(cases, n, &w);
+    locks.UnlockAll();
+    w.Park();  // with no channel at all, forever: Go's `select {}`
+    chosen = w.selected();
+    SelectUnlinkLosers(cases, n, chosen);
+  }
+  cases[chosen]->Finish();
+  return chosen;
+}
+
+int SelectStart(SelectCase* const* cases, int n, Waiter* w) {
+  if (n > kMaxCases) std::abort();
+  LockSet locks(cases, n);
+  int chosen = PollAll(cases, n, locks);
+  if (chosen < 0) {
+    EnqueueAll(cases, n, w);
+    locks.UnlockAll();
+  }
+  return chosen;
+}
+
+void SelectUnlinkLosers(SelectCase* const* cases, int n, int chosen) {
+  for (int i = 0; i < n; ++i) {
+    if (i != chosen && cases[i]->core() != nullptr) cases[i]->Dequeue();
+  }
+}
+
+}  // namespace handoff::internal

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Builds the Debian package with CPack and checks what is in it.
+# Usage: check_deb.sh BUILD_DIR WORKDIR
+set -euo pipefail
+build=$1 work=$2
+config=$build/CPackConfig.cmake
+[[ -f $config ]] || {
+  echo "FAIL: $config missing: the top-level CMakeLists.txt must include(cmake/Packaging.cmake)"
+  exit 1; }
+rm -rf "$work" && mkdir -p "$work"
+cpack -G DEB --config "$config" -B "$work" > "$work/cpack.log" 2>&1 || {
+  cat "$work/cpack.log"; echo "FAIL: cpack -G DEB"; exit 1; }
+shopt -s nullglob
+debs=("$work"/handoff_*.deb)
+[[ ${#debs[@]} -eq 1 ]] || { echo "FAIL: expected one handoff_*.deb in $work"; exit 1; }
+deb=${debs[0]}
+echo "== $deb"
+dpkg-deb --info "$deb"
+dpkg-deb --contents "$deb" | tee "$work/contents.txt"
+
+fail=0
+want() { if ! "$@"; then echo "FAIL: $*"; fail=1; else echo "ok: ${*: -1}"; fi; }
+for path in ./usr/bin/handoffd ./usr/bin/handoff \
+            ./usr/lib/systemd/system/handoffd.service ./etc/handoff/handoffd.conf; do
+  want grep -Eq " ${path//./\\.}\$" "$work/contents.txt"
+done
+want grep -Eq '^-rwxr-xr-x root/root .* \./usr/bin/handoffd$' "$work/contents.txt"
+[[ $(dpkg-deb --field "$deb" Package) == handoff ]] || { echo "FAIL: Package: handoff"; fail=1; }
+depends=$(dpkg-deb --field "$deb" Depends)
+echo "Depends: $depends"
+# dpkg-shlibdeps found the Debian runtime libraries the binaries link.
+for lib in 'libgrpc\+\+1\.51' 'libprotobuf32' 'libc6'; do
+  want grep -Eq "(^|, )$lib( |,|$)" <<<"$depends"
+done
+mkdir -p "$work/control" "$work/root"
+dpkg-deb --control "$deb" "$work/control"
+want grep -qx '/etc/handoff/handoffd.conf' "$work/control/conffiles"
+dpkg-deb --extract "$deb" "$work/root"
+want grep -qx 'ExecStart=/usr/bin/handoffd' "$work/root/usr/lib/systemd/system/handoffd.service"
+want grep -qx 'EnvironmentFile=/etc/handoff/handoffd.conf' "$work/root/usr/lib/systemd/system/handoffd.service"
+want cmp -s "$work/root/etc/handoff/handoffd.conf" "$(dirname "$0")/../../deploy/config/handoffd.conf"
+# The packaged programs run (their libraries are the Depends above).
+want "$work/root/usr/bin/handoffd" --version
+[[ $fail -eq 0 ]] && echo PASS
+exit $fail

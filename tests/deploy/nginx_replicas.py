@@ -1,0 +1,305 @@
+#!/usr/bin/python3
+"""Two handoffd replicas behind nginx on loopback, under `handoff load`.
+
+1. Starts two handoffd replicas on free 127.0.0.1 ports (flags through the
+   HANDOFF_* environment, as systemd, compose and Kubernetes pass them) and
+   waits until each one's /readyz is 200 and `handoff health` says SERVING.
+2. Renders deploy/nginx/handoff.conf (the shipped file, replica addresses and
+   listen port substituted) into deploy/nginx/loopback.conf.in under its own
+   prefix in the build tree, checks it with `nginx -t`, starts nginx and waits
+   for `handoff health` through it.
+3. Load through nginx at a fixed rate: every call OK, and the replicas'
+   /metrics (handoff_calls_total{method="Echo",code="OK"}) add up to the
+   calls sent, each replica having served a share.
+4. Load again; once the replica A is seen serving it, SIGTERM A. A exits 0
+   within its drain timeout; the load's calls are OK except UNAVAILABLE ones
+   (a draining replica answers UNAVAILABLE, and nginx cannot retry a gRPC
+   status: see deploy/nginx/handoff.conf); B keeps serving.
+5. Load once more with A gone: zero errors, all on B (nginx retries the
+   refused connection on the next replica).
+Every wait polls a readiness condition with a deadline; nothing sleeps to
+synchronise. Exit status 0 when every assertion holds.
+
+Usage: nginx_replicas.py --handoffd PATH --handoff PATH --nginx PATH
+                         --source-root DIR --workdir DIR
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+DRAIN_TIMEOUT_S = 5
+RPS = 200
+ECHO = "handoff.v1.Gateway.Echo"
+ECHO_DATA = '{"payload":"aGFuZG9mZg=="}'  # bytes "handoff", base64 in JSON
+
+
+class Failure(Exception):
+    pass
+
+
+def log(*a):
+    print("[nginx_replicas]", *a, flush=True)
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+    log("ok:", what)
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def wait_until(what, pred, timeout, alive=None):
+    """Polls pred() until it is true or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if pred():
+            return
+        if alive is not None and alive.poll() is not None:
+            raise Failure(f"{what}: process exited with {alive.returncode}")
+        if time.monotonic() > deadline:
+            raise Failure(f"{what}: not within {timeout}s")
+        time.sleep(0.05)
+
+
+def http_get(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                    timeout=2) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+    except OSError:
+        return None, ""
+
+
+class Replica:
+    def __init__(self, name, binary, workdir):
+        self.name = name
+        self.grpc, self.admin = free_ports(2)
+        env = dict(os.environ,
+                   HANDOFF_LISTEN=f"127.0.0.1:{self.grpc}",
+                   HANDOFF_ADMIN_LISTEN=f"127.0.0.1:{self.admin}",
+                   HANDOFF_DRAIN_TIMEOUT=f"{DRAIN_TIMEOUT_S}s",
+                   HANDOFF_WORKERS="2")
+        self.logpath = os.path.join(workdir, f"handoffd-{name}.log")
+        self.log = open(self.logpath, "w")
+        self.proc = subprocess.Popen([binary], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        log(f"replica {name}: pid {self.proc.pid}, grpc {self.grpc}, "
+            f"admin {self.admin}")
+
+    def echo_calls(self):
+        """handoff_calls_total for Echo, by code, from this replica's /metrics."""
+        status, body = http_get(self.admin, "/metrics")
+        if status != 200:
+            raise Failure(f"replica {self.name}: /metrics answered {status}")
+        calls = {}
+        for m in re.finditer(r'^handoff_calls_total\{method="Echo",code="(\w+)"\}'
+                             r'\s+(\d+)', body, re.M):
+            calls[m.group(1)] = int(m.group(2))
+        if "OK" not in calls:
+            raise Failure(f"replica {self.name}: /metrics has no "
+                          'handoff_calls_total{method="Echo",code="OK"}')
+        return calls
+
+    def ok(self):
+        return self.echo_calls()["OK"]
+
+
+def health(handoff, port):
+    r = subprocess.run([handoff, "health", "--addr", f"127.0.0.1:{port}"],
+                       capture_output=True, timeout=10)
+    return r.returncode == 0
+
+
+def load_cmd(handoff, port, *extra):
+    return [handoff, "load", f"127.0.0.1:{port}", "--insecure", "--call", ECHO,
+            "-d", ECHO_DATA, "-c", "8", "--connections", "2", "-t", "5s",
+            "--rps", str(RPS), "-O", "json", *extra]
+
+
+def report(stdout, what):
+    try:
+        r = json.loads(stdout)
+    except json.JSONDecodeError as e:
+        raise Failure(f"{what}: `handoff load` did not print a JSON report "
+                      f"({e}): {stdout[:500]!r}")
+    log(f"{what}: count={r.get('count')} "
+        f"statusCodeDistribution={r.get('statusCodeDistribution')} "
+        f"errorDistribution={r.get('errorDistribution')}")
+    return r
+
+
+def run_load(handoff, port, what, *extra, timeout=60):
+    p = subprocess.run(load_cmd(handoff, port, *extra), capture_output=True,
+                       text=True, timeout=timeout)
+    if p.returncode not in (0, 1):
+        raise Failure(f"{what}: handoff load exited {p.returncode}: {p.stderr}")
+    return report(p.stdout, what)
+
+
+def render_nginx(src, workdir, nginx_port, replicas):
+    prefix = os.path.join(workdir, "nginx")
+    os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
+    conf = open(os.path.join(src, "deploy/nginx/handoff.conf")).read()
+    for i, r in enumerate(replicas, 1):
+        conf, n = re.subn(rf"\bhandoffd-{i}:50051\b", f"127.0.0.1:{r.grpc}", conf)
+        expect(n == 1, f"handoff.conf names replica handoffd-{i}:50051 once")
+    conf, n = re.subn(r"\blisten\s+8080\b", f"listen 127.0.0.1:{nginx_port}", conf)
+    expect(n == 1, "handoff.conf listens on 8080 once")
+    open(os.path.join(prefix, "handoff.conf"), "w").write(conf)
+    main = open(os.path.join(src, "deploy/nginx/loopback.conf.in")).read()
+    open(os.path.join(prefix, "nginx.conf"), "w").write(
+        main.replace("@PREFIX@", prefix))
+    return prefix
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for a in ("--handoffd", "--handoff", "--nginx", "--source-root", "--workdir"):
+        ap.add_argument(a, required=True)
+    a = ap.parse_args()
+
+    shutil.rmtree(a.workdir, ignore_errors=True)
+    os.makedirs(a.workdir)
+    procs = []
+    try:
+        # 1. Two replicas.
+        A = Replica("A", a.handoffd, a.workdir)
+        procs.append(A.proc)
+        B = Replica("B", a.handoffd, a.workdir)
+        procs.append(B.proc)
+        for r in (A, B):
+            wait_until(f"replica {r.name} /readyz 200",
+                       lambda: http_get(r.admin, "/readyz")[0] == 200, 20, r.proc)
+            wait_until(f"replica {r.name} health SERVING",
+                       lambda: health(a.handoff, r.grpc), 20, r.proc)
+            log(f"replica {r.name} ready")
+
+        # 2. nginx in front of them.
+        (nginx_port,) = free_ports(1)
+        prefix = render_nginx(a.source_root, a.workdir, nginx_port, (A, B))
+        nginx = [a.nginx, "-p", prefix, "-e", os.path.join(prefix, "error.log"),
+                 "-c", os.path.join(prefix, "nginx.conf")]
+        t = subprocess.run(nginx + ["-t"], capture_output=True, text=True,
+                           timeout=10)
+        expect(t.returncode == 0, f"nginx -t accepts the rendered config "
+               f"({t.stderr.strip().splitlines()[-1:]})")
+        ng = subprocess.Popen(nginx, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(ng)
+        wait_until("health SERVING through nginx",
+                   lambda: health(a.handoff, nginx_port), 20, ng)
+
+        # 3. Steady load: all OK, both replicas served.
+        a0, b0 = A.ok(), B.ok()
+        n = 400
+        r = run_load(a.handoff, nginx_port, "load 1", "-n", str(n))
+        expect(r["count"] == n, f"load 1 made {n} calls")
+        expect(r["statusCodeDistribution"] == {"OK": n} and
+               not r["errorDistribution"], "load 1: every call OK, no errors")
+        da, db = A.ok() - a0, B.ok() - b0
+        log(f"load 1 served: A {da}, B {db}")
+        expect(da + db == n, "replicas' Echo OK counters add up to the calls sent")
+        expect(da >= n // 5 and db >= n // 5,
+               "nginx spread the calls: each replica served >= 20%")
+
+        # 4. SIGTERM replica A under load.
+        a1, b1 = A.ok(), B.ok()
+        load = subprocess.Popen(
+            load_cmd(a.handoff, nginx_port, "-z", "6s", "--duration-stop", "wait"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(load)
+        wait_until("replica A serving the second load",
+                   lambda: A.ok() >= a1 + 50, 15, load)
+        log("SIGTERM replica A")
+        t0 = time.monotonic()
+        A.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = A.proc.wait(timeout=DRAIN_TIMEOUT_S + 10)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"replica A still running {DRAIN_TIMEOUT_S + 10}s "
+                          "after SIGTERM")
+        took = time.monotonic() - t0
+        expect(rc == 0, f"replica A exited 0 after SIGTERM (in {took:.2f}s)")
+        expect(took <= DRAIN_TIMEOUT_S + 2,
+               f"replica A exited within its drain timeout ({DRAIN_TIMEOUT_S}s) "
+               "plus 2s")
+        expect(load.poll() is None, "the load was still running when A exited")
+        b_at_exit = B.ok()
+        out, err = load.communicate(timeout=40)
+        if load.returncode not in (0, 1):
+            raise Failure(f"load 2: handoff load exited {load.returncode}: {err}")
+        r = report(out, "load 2")
+        codes = r["statusCodeDistribution"]
+        expect(codes.get("OK", 0) > 0, "load 2: calls succeeded")
+        others = {c: k for c, k in codes.items() if c not in ("OK", "Unavailable")}
+        expect(not others, f"load 2: no call failed except with UNAVAILABLE "
+               f"(others: {others})")
+        unavailable = codes.get("Unavailable", 0)
+        log(f"load 2: {codes.get('OK', 0)} OK, {unavailable} UNAVAILABLE "
+            f"out of {r['count']}")
+        expect(B.ok() > b_at_exit, "replica B kept serving after A exited")
+        expect(B.ok() - b1 > 0 and r["count"] >= RPS * 6 * 0.8,
+               "load 2 ran at its rate through the stop")
+
+        # 5. With A gone, nginx sends everything to B: no error at all.
+        b2 = B.ok()
+        n = 200
+        r = run_load(a.handoff, nginx_port, "load 3", "-n", str(n))
+        expect(r["statusCodeDistribution"] == {"OK": n} and
+               not r["errorDistribution"],
+               "load 3 with A stopped: every call OK (refused connection "
+               "retried on B)")
+        expect(B.ok() - b2 == n, "load 3: replica B served every call")
+
+        # Stop B too: it drains and exits 0.
+        B.proc.send_signal(signal.SIGTERM)
+        expect(B.proc.wait(timeout=DRAIN_TIMEOUT_S + 10) == 0,
+               "replica B exited 0 after SIGTERM")
+        ng.send_signal(signal.SIGQUIT)
+        ng.wait(timeout=10)
+        log("PASS")
+        return 0
+    except (Failure, subprocess.TimeoutExpired) as e:
+        log("FAIL:", e)
+        for f in sorted(os.listdir(a.workdir)):
+            if f.endswith(".log"):
+                log(f"--- {f} (tail)")
+                print("".join(open(os.path.join(a.workdir, f)).readlines()[-20:]))
+        el = os.path.join(a.workdir, "nginx", "error.log")
+        if os.path.exists(el):
+            log("--- nginx error.log (tail)")
+            print("".join(open(el).readlines()[-20:]))
+        return 1
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+// `handoff call METHOD -d JSON`: any method, typed by server reflection.
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/cli/commands.h"
+#include "client/dynamic_call.h"
+#include "client/reflection_database.h"
+
+namespace handoff::cli {
+namespace {
+
+// -d @file reads a file, -d @- reads stdin; anything else is the JSON.
+absl::StatusOr<std::string> ReadData(const std::string& data) {
+  if (!absl::StartsWith(data, "@")) return data;
+  const std::string path = data.substr(1);
+  if (path == "-") {
+    return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  }
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+int Call(const Connection& connection, const CallArgs& args) {
+  auto channel = Dial(connection);
+  if (!channel.ok()) return Fail(connection.addr, channel.status());
+  ReflectionDatabase db(*channel, connection.timeout);
+  google::protobuf::DescriptorPool pool(&db);
+  auto method = FindMethod(pool, args.method, &db.last_error());
+  if (!method.ok()) {
+    return Fail(method.status().code() == absl::StatusCode::kNotFound ||
+                        method.status().code() == absl::StatusCode::kInvalidArgument
+                    ? "call"
+                    : absl::StrCat("reflection at ", connection.addr),
+                method.status());
+  }
+  auto data = ReadData(args.data);
+  if (!data.ok()) return Fail("-d", data.status());
+  auto requests = JsonToMessages(*(*method)->input_type(), *data);
+  if (!requests.ok()) return Fail("-d", requests.status());
+
+  CallOptions options;
+  options.timeout = connection.timeout;
+  auto replies = CallMethod(*channel, **method, *requests, options);
+  if (!replies.ok()) return Fail((*method)->full_name(), replies.status());
+  for (const std::string& reply : *replies) {
+    auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
+    if (!json.ok()) return Fail((*method)->full_name(), json.status());
+    std::cout << *json << "\n";
+  }
+  return 0;
+}
+
+}  // namespace handoff::cli

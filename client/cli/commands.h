@@ -1,0 +1,53 @@
+// The `handoff` CLI's subcommands. Each returns the process exit code:
+// 0 success, 1 failure (one line on stderr says why), 2 bad usage.
+#ifndef HANDOFF_CLIENT_CLI_COMMANDS_H_
+#define HANDOFF_CLIENT_CLI_COMMANDS_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace handoff::cli {
+
+// Where and how the reflection-based commands connect.
+struct Connection {
+  std::string addr;
+  bool tls = false;
+  std::string cacert;  // PEM file; empty: system roots
+  absl::Duration timeout;
+};
+
+struct CallArgs {
+  std::string method;
+  std::string data;  // JSON; "@path" reads a file, "@-" stdin
+  bool pretty = false;
+};
+
+int Call(const Connection& connection, const CallArgs& args);
+int Health(const Connection& connection, const std::string& service);
+int List(const Connection& connection, const std::string& service);
+int Load(const std::vector<absl::string_view>& args);
+
+// Credentials for TLS (with optional PEM roots) or plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
+    bool tls, const std::string& cacert);
+// A channel without retries: the CLI reports a failure at once, with the
+// reason gRPC gives, instead of retrying behind the user's back.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection);
+
+// Prints "handoff: <context>: <status message>" and returns 1.
+int Fail(absl::string_view context, const absl::Status& status);
+// Prints "handoff: <message>" and returns 2.
+int Usage(absl::string_view message);
+
+}  // namespace handoff::cli
+
+#endif  // HANDOFF_CLIENT_CLI_COMMANDS_H_

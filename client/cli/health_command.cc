@@ -1,0 +1,34 @@
+// `handoff health [SERVICE]`: grpc.health.v1.Health/Check; exit 0 iff SERVING.
+#include <iostream>
+
+#include <grpcpp/client_context.h>
+
+#include "absl/strings/str_cat.h"
+
+#include "client/cli/commands.h"
+#include "client/status.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace handoff::cli {
+
+int Health(const Connection& connection, const std::string& service) {
+  auto channel = Dial(connection);
+  if (!channel.ok()) return Fail(connection.addr, channel.status());
+  auto stub = grpc::health::v1::Health::NewStub(*channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + connection.timeout));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) {
+    return Fail(absl::StrCat("health check of ", connection.addr),
+                FromGrpcStatus(status));
+  }
+  std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                   response.status())
+            << "\n";
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
+}
+
+}  // namespace handoff::cli

@@ -1,0 +1,130 @@
+// `handoff load HOST:PORT ...`: ghz's command line and report.
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/create_channel.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/commands.h"
+#include "client/dynamic_call.h"
+#include "client/load/flags.h"
+#include "client/load/progress.h"
+#include "client/load/report.h"
+#include "client/load/runner.h"
+#include "client/reflection_database.h"
+
+namespace handoff::cli {
+namespace {
+
+absl::StatusOr<std::string> ReadAll(const std::string& path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The method, its kind, and the serialized requests. Binary input needs no
+// reflection (ghz's -b works the same way); JSON is typed by the server's
+// own descriptors.
+absl::Status Prepare(load::LoadPlan& plan) {
+  load::LoadOptions& o = plan.options;
+  if (o.binary || !o.binary_file.empty()) {
+    auto bytes = ReadAll(o.binary ? "-" : o.binary_file);
+    if (!bytes.ok()) return bytes.status();
+    std::string path = o.call;
+    // "pkg.Service.Method" -> "/pkg.Service/Method"
+    if (path.find('/') == std::string::npos) {
+      const size_t dot = path.rfind('.');
+      if (dot == std::string::npos) {
+        return absl::InvalidArgumentError("--call: want package.Service.Method");
+      }
+      path[dot] = '/';
+    }
+    if (path.front() != '/') path = absl::StrCat("/", path);
+    plan.method = path;
+    plan.messages.emplace_back();
+    grpc::Slice slice(*bytes);
+    plan.messages.back() = grpc::ByteBuffer(&slice, 1);
+    return absl::OkStatus();
+  }
+  std::string json = o.data;
+  if (!o.data_file.empty()) {
+    auto text = ReadAll(o.data_file);
+    if (!text.ok()) return text.status();
+    json = *std::move(text);
+  }
+  auto channel = grpc::CreateChannel(o.host, plan.credentials);
+  ReflectionDatabase db(channel, o.connect_timeout);
+  google::protobuf::DescriptorPool pool(&db);
+  auto method = FindMethod(pool, o.call, &db.last_error());
+  if (!method.ok()) return method.status();
+  auto requests = JsonToMessages(*(*method)->input_type(), json);
+  if (!requests.ok()) return requests.status();
+  plan.method = MethodPath(**method);
+  plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
+  if (!plan.streaming && requests->empty()) {
+    return absl::InvalidArgumentError("-d: an empty array has no request to send");
+  }
+  for (const std::string& bytes : *requests) {
+    grpc::Slice slice(bytes);
+    plan.messages.emplace_back(&slice, 1);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int Load(const std::vector<absl::string_view>& args) {
+  auto options = load::ParseLoadFlags(args);
+  if (!options.ok()) {
+    return Usage(absl::StrCat(options.status().message(), " (see handoff load --help)"));
+  }
+  if (options->help) {
+    std::cout << load::LoadUsage();
+    return 0;
+  }
+  load::LoadPlan plan;
+  plan.options = *options;
+  auto credentials = Credentials(!options->insecure, options->cacert);
+  if (!credentials.ok()) return Fail("--cacert", credentials.status());
+  plan.credentials = *credentials;
+  if (absl::Status s = Prepare(plan); !s.ok()) return Fail(options->call, s);
+
+  load::LoadRunner runner(std::move(plan));
+  if (absl::Status s = runner.Connect(); !s.ok()) return Fail("load", s);
+
+  // Only a person watching a terminal wants the bar; a pipe or file gets
+  // just the report.
+  const bool show_progress = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+  load::ProgressBar progress([&runner] { return runner.completed(); },
+                             runner.expected(), options->duration);
+  if (show_progress) progress.Start();
+  load::RunResults results = runner.Run();
+  progress.Stop();
+
+  load::Report report = load::BuildReport(std::move(results), options->name);
+  std::string text;
+  switch (options->format) {
+    case load::OutputFormat::kSummary: text = load::FormatSummary(report); break;
+    case load::OutputFormat::kJson: text = load::FormatJson(report, *options, false); break;
+    case load::OutputFormat::kPrettyJson: text = load::FormatJson(report, *options, true); break;
+    case load::OutputFormat::kCsv: text = load::FormatCsv(report); break;
+  }
+  if (options->output.empty()) {
+    std::cout << text;
+    std::cout.flush();
+    return std::cout ? 0 : 1;
+  }
+  std::ofstream out(options->output);
+  out << text;
+  if (!out) {
+    return Fail("-o", absl::UnavailableError(absl::StrCat("cannot write ", options->output)));
+  }
+  return 0;
+}
+
+}  // namespace handoff::cli

@@ -1,0 +1,82 @@
+// handoff: the command-line client of handoffd.
+//
+//   handoff call METHOD -d JSON   call any method, typed by server reflection
+//   handoff list [SERVICE]        services and methods, by reflection
+//   handoff health [SERVICE]      grpc.health.v1 check; exit 0 iff SERVING
+//   handoff load HOST:PORT ...    ghz-compatible load (handoff load --help)
+#include <iostream>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "client/cli/commands.h"
+
+ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
+          "deadline of each call (and of the reflection session)");
+ABSL_FLAG(bool, tls, false, "use TLS (default: plaintext)");
+ABSL_FLAG(std::string, cacert, "", "PEM root certificates for TLS");
+ABSL_FLAG(std::string, d, "",
+          "request JSON for call (an array sends several messages on a "
+          "stream); @FILE reads a file, @- stdin");
+ABSL_FLAG(std::string, data, "", "same as -d");
+ABSL_FLAG(bool, pretty, false, "indent JSON replies");
+
+namespace {
+
+constexpr char kUsage[] = R"(handoff: the client of handoffd.
+
+Usage:
+  handoff call METHOD -d JSON [--addr=HOST:PORT]   e.g. handoff.v1.Gateway.Echo
+  handoff list [SERVICE] [--addr=HOST:PORT]
+  handoff health [SERVICE] [--addr=HOST:PORT]      exit 0 iff SERVING
+  handoff load HOST:PORT --call METHOD [ghz flags] (see handoff load --help)
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // `load` speaks ghz's flags (-c 50 -n 1000 ...), which absl cannot parse:
+  // hand its arguments to its own parser untouched.
+  if (argc >= 2 && absl::string_view(argv[1]) == "load") {
+    std::vector<absl::string_view> args(argv + 2, argv + argc);
+    return handoff::cli::Load(args);
+  }
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = positional[1];
+  std::vector<std::string> rest(positional.begin() + 2, positional.end());
+
+  handoff::cli::Connection connection;
+  connection.addr = absl::GetFlag(FLAGS_addr);
+  connection.timeout = absl::GetFlag(FLAGS_timeout);
+  connection.tls = absl::GetFlag(FLAGS_tls);
+  connection.cacert = absl::GetFlag(FLAGS_cacert);
+
+  if (command == "call") {
+    if (rest.size() != 1) return handoff::cli::Usage("call takes one METHOD");
+    handoff::cli::CallArgs args;
+    args.method = rest[0];
+    args.data = absl::GetFlag(FLAGS_d);
+    if (args.data.empty()) args.data = absl::GetFlag(FLAGS_data);
+    args.pretty = absl::GetFlag(FLAGS_pretty);
+    return handoff::cli::Call(connection, args);
+  }
+  if (command == "list" || command == "health") {
+    if (rest.size() > 1) {
+      return handoff::cli::Usage(command + " takes at most one SERVICE");
+    }
+    const std::string service = rest.empty() ? "" : rest[0];
+    return command == "list" ? handoff::cli::List(connection, service)
+                             : handoff::cli::Health(connection, service);
+  }
+  return handoff::cli::Usage("unknown command '" + command + "' (see handoff --help)");
+}

@@ -1,0 +1,253 @@
+#include "client/client.h"
+
+#include <chrono>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <grpcpp/support/client_callback.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "client/status.h"
+
+namespace handoff {
+namespace {
+
+// Owns everything one call needs until gRPC is done with it: the context,
+// the messages, and the user's callback.
+template <typename Request, typename Reply>
+struct UnaryCall {
+  grpc::ClientContext context;
+  Request request;
+  Reply reply;
+  std::shared_ptr<CancelToken> cancel;
+  ReplyCallback<Reply> done;
+
+  void Finish(const grpc::Status& status) {
+    if (cancel != nullptr) cancel->Detach(&context);
+    if (status.ok()) {
+      done(std::move(reply));
+    } else {
+      done(FromGrpcStatus(status));
+    }
+  }
+};
+
+void Prepare(grpc::ClientContext& context, const CallOptions& options) {
+  if (options.timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+  }
+  for (const auto& [key, value] : options.metadata) {
+    context.AddMetadata(key, value);
+  }
+  context.set_wait_for_ready(options.wait_for_ready);
+}
+
+// The async form of a unary method, for any generated `async()->Method`.
+// Start receives the call and must start it with call->Finish as callback.
+template <typename Request, typename Reply, typename StartFn>
+void StartUnary(const Request& request, const CallOptions& options,
+                ReplyCallback<Reply> done, StartFn start) {
+  auto* call = new UnaryCall<Request, Reply>;
+  call->request = request;
+  call->cancel = options.cancel;
+  call->done = std::move(done);
+  Prepare(call->context, options);
+  if (call->cancel != nullptr && !call->cancel->Attach(&call->context)) {
+    call->cancel = nullptr;
+    call->done(absl::CancelledError("cancelled before the call started"));
+    delete call;
+    return;
+  }
+  start(call, [call](grpc::Status status) {
+    call->Finish(status);
+    delete call;
+  });
+}
+
+template <typename Reply, typename AsyncFn>
+absl::StatusOr<Reply> Wait(AsyncFn async) {
+  absl::StatusOr<Reply> result;
+  absl::Notification finished;
+  async([&](absl::StatusOr<Reply> r) {
+    result = std::move(r);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return result;
+}
+
+template <typename Reply, typename AsyncFn>
+std::future<absl::StatusOr<Reply>> Future(AsyncFn async) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<Reply>>>();
+  auto future = promise->get_future();
+  async([promise](absl::StatusOr<Reply> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+// Writes the requests one at a time (gRPC allows one outstanding write),
+// reads concurrently, and reports once both directions and the status are
+// in. OnDone is the reactor's last callback, so it deletes the reactor.
+class StreamReactor final
+    : public grpc::ClientBidiReactor<v1::WorkRequest, v1::WorkReply> {
+ public:
+  StreamReactor(std::vector<v1::WorkRequest> requests,
+                std::shared_ptr<CancelToken> cancel,
+                std::function<void(const v1::WorkReply&)> on_reply,
+                ReplyCallback<std::vector<v1::WorkReply>> done)
+      : requests_(std::move(requests)),
+        cancel_(std::move(cancel)),
+        on_reply_(std::move(on_reply)),
+        done_(std::move(done)) {}
+
+  grpc::ClientContext* context() { return &context_; }
+  std::shared_ptr<CancelToken>& cancel() { return cancel_; }
+
+  void Start() {
+    StartRead(&reply_);
+    WriteNext();
+    StartCall();
+  }
+
+  void OnWriteDone(bool ok) override {
+    // !ok: the stream is broken; the status arrives in OnDone.
+    if (ok) WriteNext();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // end of stream or failure; OnDone follows
+    if (on_reply_) on_reply_(reply_);
+    replies_.push_back(std::move(reply_));
+    reply_.Clear();
+    StartRead(&reply_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (cancel_ != nullptr) cancel_->Detach(&context_);
+    if (status.ok()) {
+      done_(std::move(replies_));
+    } else {
+      done_(FromGrpcStatus(status));
+    }
+    delete this;
+  }
+
+ private:
+  void WriteNext() {
+    if (next_ < requests_.size()) {
+      StartWrite(&requests_[next_++]);
+    } else {
+      StartWritesDone();
+    }
+  }
+
+  grpc::ClientContext context_;
+  std::vector<v1::WorkRequest> requests_;
+  size_t next_ = 0;
+  v1::WorkReply reply_;
+  std::vector<v1::WorkReply> replies_;
+  std::shared_ptr<CancelToken> cancel_;
+  std::function<void(const v1::WorkReply&)> on_reply_;
+  ReplyCallback<std::vector<v1::WorkReply>> done_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (options.target.empty()) {
+    return absl::InvalidArgumentError("empty target; want host:port");
+  }
+  grpc::ChannelArguments args;
+  if (options.retry.has_value()) {
+    args.SetServiceConfigJSON(RetryServiceConfigJson(*options.retry));
+  } else {
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  }
+  auto credentials = options.credentials != nullptr
+                         ? options.credentials
+                         : grpc::InsecureChannelCredentials();
+  auto channel = grpc::CreateCustomChannel(options.target, credentials, args);
+  if (channel == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create a channel to '", options.target, "'"));
+  }
+  return std::make_unique<Client>(std::move(channel));
+}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel)
+    : channel_(std::move(channel)), stub_(v1::Gateway::NewStub(channel_)) {}
+
+absl::Status Client::WaitForConnected(absl::Duration timeout) {
+  if (channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "no connection within ", absl::FormatDuration(timeout)));
+}
+
+#define HANDOFF_UNARY_METHOD(Method, Request, Reply)                          \
+  void Client::Method##Async(const Request& request,                         \
+                             const CallOptions& options,                     \
+                             ReplyCallback<Reply> done) {                    \
+    StartUnary<Request, Reply>(                                               \
+        request, options, std::move(done), [this](auto* call, auto finish) { \
+          stub_->async()->Method(&call->context, &call->request,             \
+                                 &call->reply, std::move(finish));           \
+        });                                                                   \
+  }                                                                           \
+  absl::StatusOr<Reply> Client::Method(const Request& request,               \
+                                       const CallOptions& options) {         \
+    return Wait<Reply>([&](ReplyCallback<Reply> done) {                       \
+      Method##Async(request, options, std::move(done));                       \
+    });                                                                       \
+  }                                                                           \
+  std::future<absl::StatusOr<Reply>> Client::Method##Future(                 \
+      const Request& request, const CallOptions& options) {                  \
+    return Future<Reply>([&](ReplyCallback<Reply> done) {                     \
+      Method##Async(request, options, std::move(done));                       \
+    });                                                                       \
+  }
+
+HANDOFF_UNARY_METHOD(Echo, v1::EchoRequest, v1::EchoReply)
+HANDOFF_UNARY_METHOD(Work, v1::WorkRequest, v1::WorkReply)
+HANDOFF_UNARY_METHOD(Batch, v1::BatchRequest, v1::BatchReply)
+
+#undef HANDOFF_UNARY_METHOD
+
+void Client::StreamAsync(std::vector<v1::WorkRequest> requests,
+                         const CallOptions& options,
+                         std::function<void(const v1::WorkReply&)> on_reply,
+                         ReplyCallback<std::vector<v1::WorkReply>> done) {
+  auto* reactor = new StreamReactor(std::move(requests), options.cancel,
+                                    std::move(on_reply), std::move(done));
+  Prepare(*reactor->context(), options);
+  if (reactor->cancel() != nullptr &&
+      !reactor->cancel()->Attach(reactor->context())) {
+    // Never started, so OnDone will not run: report and free here.
+    reactor->cancel() = nullptr;
+    reactor->OnDone(grpc::Status(grpc::StatusCode::CANCELLED,
+                                 "cancelled before the call started"));
+    return;
+  }
+  stub_->async()->Stream(reactor->context(), reactor);
+  reactor->Start();
+}
+
+absl::StatusOr<std::vector<v1::WorkReply>> Client::Stream(
+    std::vector<v1::WorkRequest> requests, const CallOptions& options) {
+  return Wait<std::vector<v1::WorkReply>>(
+      [&](ReplyCallback<std::vector<v1::WorkReply>> done) {
+        StreamAsync(std::move(requests), options, nullptr, std::move(done));
+      });
+}
+
+std::future<absl::StatusOr<std::vector<v1::WorkReply>>> Client::StreamFuture(
+    std::vector<v1::WorkRequest> requests, const CallOptions& options) {
+  return Future<std::vector<v1::WorkReply>>(
+      [&](ReplyCallback<std::vector<v1::WorkReply>> done) {
+        StreamAsync(std::move(requests), options, nullptr, std::move(done));
+      });
+}
+
+}  // namespace handoff

@@ -1,0 +1,132 @@
+// handoff::Client: typed calls to a handoffd (service handoff.v1.Gateway).
+//
+//   auto client = handoff::Client::Connect({.target = "localhost:50051"});
+//   if (!client.ok()) ...;
+//   handoff::v1::EchoRequest req;
+//   req.set_payload("hi");
+//   absl::StatusOr<handoff::v1::EchoReply> reply =
+//       (*client)->Echo(req, {.timeout = absl::Milliseconds(200)});
+//
+// Every call takes CallOptions: a timeout (sent to the server, which turns it
+// into the job's deadline), an optional CancelToken, and metadata. Errors are
+// absl::Status values carrying the gRPC code and message unchanged, so
+// `reply.status().code() == absl::StatusCode::kDeadlineExceeded` is the test
+// for a missed deadline.
+//
+// Each method has three forms: synchronous (blocks the calling thread), with
+// a callback (runs on a gRPC thread; must not block), and with a
+// std::future. A Client is thread-safe and cheap to share; it owns one
+// channel, which multiplexes all calls over one HTTP/2 connection.
+//
+// UNAVAILABLE is retried by the channel itself, from the service config
+// (see service_config.h), within the call's deadline.
+#ifndef HANDOFF_CLIENT_CLIENT_H_
+#define HANDOFF_CLIENT_CLIENT_H_
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "client/cancel_token.h"
+#include "client/service_config.h"
+#include "handoff/v1/gateway.grpc.pb.h"
+#include "handoff/v1/gateway.pb.h"
+
+namespace handoff {
+
+struct ClientOptions {
+  // A gRPC target: "host:port", "dns:///host:port", "unix:///path", ...
+  std::string target;
+  // Null means plaintext (handoffd's default); pass grpc::SslCredentials for
+  // TLS.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // nullopt disables retries.
+  std::optional<RetryPolicy> retry = RetryPolicy{};
+};
+
+struct CallOptions {
+  // The call's deadline is now + timeout. Infinite means no deadline; the
+  // server then applies its --default_deadline.
+  absl::Duration timeout = absl::InfiniteDuration();
+  // Optional; see cancel_token.h.
+  std::shared_ptr<CancelToken> cancel;
+  // Sent as request headers; keys must be lower-case.
+  std::vector<std::pair<std::string, std::string>> metadata;
+  // Queue the call until the channel connects instead of failing fast with
+  // UNAVAILABLE while the server is unreachable.
+  bool wait_for_ready = false;
+};
+
+template <typename Reply>
+using ReplyCallback = std::function<void(absl::StatusOr<Reply>)>;
+
+class Client {
+ public:
+  // Creates the channel; does not wait for a connection (calls do, bounded
+  // by their deadline). Fails only on an empty or malformed target.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
+
+  // Wraps an existing channel (tests, or a caller with its own channel
+  // arguments).
+  explicit Client(std::shared_ptr<grpc::Channel> channel);
+
+  // Waits until the channel is connected, or fails with UNAVAILABLE naming
+  // the target after `timeout`.
+  absl::Status WaitForConnected(absl::Duration timeout);
+
+  absl::StatusOr<v1::EchoReply> Echo(const v1::EchoRequest& request,
+                                     const CallOptions& options = {});
+  void EchoAsync(const v1::EchoRequest& request, const CallOptions& options,
+                 ReplyCallback<v1::EchoReply> done);
+  std::future<absl::StatusOr<v1::EchoReply>> EchoFuture(
+      const v1::EchoRequest& request, const CallOptions& options = {});
+
+  absl::StatusOr<v1::WorkReply> Work(const v1::WorkRequest& request,
+                                     const CallOptions& options = {});
+  void WorkAsync(const v1::WorkRequest& request, const CallOptions& options,
+                 ReplyCallback<v1::WorkReply> done);
+  std::future<absl::StatusOr<v1::WorkReply>> WorkFuture(
+      const v1::WorkRequest& request, const CallOptions& options = {});
+
+  absl::StatusOr<v1::BatchReply> Batch(const v1::BatchRequest& request,
+                                       const CallOptions& options = {});
+  void BatchAsync(const v1::BatchRequest& request, const CallOptions& options,
+                  ReplyCallback<v1::BatchReply> done);
+  std::future<absl::StatusOr<v1::BatchReply>> BatchFuture(
+      const v1::BatchRequest& request, const CallOptions& options = {});
+
+  // Stream sends every request on one bidirectional stream, half-closes, and
+  // returns the replies in order. The server ends the stream at the first
+  // failing job; that status is the result, and the replies received before
+  // it are lost to the caller (use StreamAsync's on_reply to see them).
+  absl::StatusOr<std::vector<v1::WorkReply>> Stream(
+      std::vector<v1::WorkRequest> requests, const CallOptions& options = {});
+  // on_reply (optional) sees each reply as it arrives; done gets every reply
+  // or the stream's error. Both run on gRPC threads.
+  void StreamAsync(std::vector<v1::WorkRequest> requests,
+                   const CallOptions& options,
+                   std::function<void(const v1::WorkReply&)> on_reply,
+                   ReplyCallback<std::vector<v1::WorkReply>> done);
+  std::future<absl::StatusOr<std::vector<v1::WorkReply>>> StreamFuture(
+      std::vector<v1::WorkRequest> requests, const CallOptions& options = {});
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Gateway::Stub> stub_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_CLIENT_CLIENT_H_

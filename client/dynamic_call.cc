@@ -1,0 +1,180 @@
+#include "client/dynamic_call.h"
+
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "client/status.h"
+
+namespace handoff {
+namespace {
+
+namespace pb = google::protobuf;
+
+absl::Status BadJson(const pb::Descriptor& type, absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("bad JSON for ", type.full_name(), ": ", why));
+}
+
+absl::StatusOr<std::string> OneMessage(const pb::Descriptor& type,
+                                       const std::string& json) {
+  pb::DynamicMessageFactory factory;
+  std::unique_ptr<pb::Message> message(factory.GetPrototype(&type)->New());
+  pb::util::Status status = pb::util::JsonStringToMessage(json, message.get());
+  if (!status.ok()) return BadJson(type, status.message().as_string());
+  return message->SerializeAsString();
+}
+
+grpc::ByteBuffer ToBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromBuffer(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& s : slices) {
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<const pb::MethodDescriptor*> FindMethod(
+    const pb::DescriptorPool& pool, absl::string_view name,
+    const absl::Status* lookup_error) {
+  std::string full(absl::StripPrefix(name, "/"));
+  absl::StrReplaceAll({{"/", "."}}, &full);
+  const size_t dot = full.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == full.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "method '", name, "' is not fully qualified; want package.Service.Method"));
+  }
+  const std::string service_name = full.substr(0, dot);
+  const std::string method_name = full.substr(dot + 1);
+  const pb::ServiceDescriptor* service = pool.FindServiceByName(service_name);
+  if (service == nullptr) {
+    if (lookup_error != nullptr && !lookup_error->ok() &&
+        lookup_error->code() != absl::StatusCode::kNotFound) {
+      return *lookup_error;
+    }
+    return absl::NotFoundError(
+        absl::StrCat("unknown service '", service_name, "' (try: handoff list)"));
+  }
+  const pb::MethodDescriptor* method = service->FindMethodByName(method_name);
+  if (method == nullptr) {
+    return absl::NotFoundError(absl::StrCat("service ", service_name,
+                                            " has no method '", method_name, "'"));
+  }
+  return method;
+}
+
+std::string MethodPath(const pb::MethodDescriptor& method) {
+  return absl::StrCat("/", method.service()->full_name(), "/", method.name());
+}
+
+absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Descriptor& type,
+                                                        absl::string_view json) {
+  absl::string_view text = absl::StripAsciiWhitespace(json);
+  if (text.empty()) return std::vector<std::string>{std::string()};
+  if (text.front() != '[') {
+    auto one = OneMessage(type, std::string(text));
+    if (!one.ok()) return one.status();
+    return std::vector<std::string>{*std::move(one)};
+  }
+  // An array: split it with protobuf's own JSON parser, then parse each
+  // element as the request type. (Numbers pass through a double here, which
+  // is exact up to 2^53.)
+  pb::ListValue list;
+  pb::util::Status status = pb::util::JsonStringToMessage(
+      absl::StrCat(R"({"values":)", text, "}"), &list);
+  if (!status.ok()) return BadJson(type, status.message().as_string());
+  std::vector<std::string> out;
+  for (const pb::Value& element : list.values()) {
+    std::string element_json;
+    if (!pb::util::MessageToJsonString(element, &element_json).ok()) {
+      return BadJson(type, "unprintable array element");
+    }
+    auto one = OneMessage(type, element_json);
+    if (!one.ok()) return one.status();
+    out.push_back(*std::move(one));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
+                                          const std::string& bytes, bool pretty) {
+  pb::DynamicMessageFactory factory;
+  std::unique_ptr<pb::Message> message(factory.GetPrototype(&type)->New());
+  if (!message->ParseFromString(bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("the reply does not parse as ", type.full_name()));
+  }
+  pb::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  options.preserve_proto_field_names = false;
+  std::string json;
+  pb::util::Status status = pb::util::MessageToJsonString(*message, &json, options);
+  if (!status.ok()) return absl::InternalError(status.message().as_string());
+  return json;
+}
+
+absl::StatusOr<std::vector<std::string>> CallMethod(
+    const std::shared_ptr<grpc::Channel>& channel, const pb::MethodDescriptor& method,
+    const std::vector<std::string>& requests, const CallOptions& options) {
+  if (!method.client_streaming() && requests.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        method.full_name(), " takes one request, got ", requests.size()));
+  }
+  // Every method kind is the same on the wire: a stream of messages each
+  // way. One generic streaming call, driven step by step on a private
+  // queue, covers unary and streaming methods alike.
+  grpc::ClientContext context;
+  if (options.timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+  }
+  for (const auto& [key, value] : options.metadata) context.AddMetadata(key, value);
+  context.set_wait_for_ready(options.wait_for_ready);
+
+  grpc::CompletionQueue cq;
+  grpc::GenericStub stub(channel);
+  auto call = stub.PrepareCall(&context, MethodPath(method), &cq);
+  // One operation at a time: start it with a tag, wait for that tag.
+  auto step = [&cq](auto&& start) {
+    start(static_cast<void*>(&cq));
+    void* got = nullptr;
+    bool ok = false;
+    cq.Next(&got, &ok);
+    return ok;
+  };
+  std::vector<std::string> replies;
+  bool ok = step([&](void* tag) { call->StartCall(tag); });
+  for (size_t i = 0; ok && i < requests.size(); ++i) {
+    ok = step([&](void* tag) { call->Write(ToBuffer(requests[i]), tag); });
+  }
+  if (ok) ok = step([&](void* tag) { call->WritesDone(tag); });
+  grpc::ByteBuffer reply;
+  while (ok && step([&](void* tag) { call->Read(&reply, tag); })) {
+    replies.push_back(FromBuffer(reply));
+  }
+  grpc::Status status;
+  step([&](void* tag) { call->Finish(&status, tag); });
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool drained = false;
+  while (cq.Next(&tag, &drained)) {
+  }
+  if (!status.ok()) return FromGrpcStatus(status);
+  return replies;
+}
+
+}  // namespace handoff

@@ -1,0 +1,49 @@
+// Calling a method known only by name: resolve it through a descriptor pool
+// (fed by server reflection), turn JSON into request bytes, make the call
+// with a generic stub, and turn the reply bytes back into JSON.
+#ifndef HANDOFF_CLIENT_DYNAMIC_CALL_H_
+#define HANDOFF_CLIENT_DYNAMIC_CALL_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/channel.h>
+
+#include "absl/status/statusor.h"
+#include "client/client.h"
+
+namespace handoff {
+
+// Finds `name` in `pool`, spelled "pkg.Service.Method", "pkg.Service/Method"
+// or "/pkg.Service/Method". NOT_FOUND says which part is unknown; other
+// codes come from the pool's database (an unreachable server, say) via
+// `lookup_error`, which may be null.
+absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
+    const google::protobuf::DescriptorPool& pool, absl::string_view name,
+    const absl::Status* lookup_error = nullptr);
+
+// "/pkg.Service/Method", the HTTP/2 path of a call.
+std::string MethodPath(const google::protobuf::MethodDescriptor& method);
+
+// JSON to serialized messages of `type`: an object gives one message, an
+// array gives one per element, empty text gives one default message.
+// Unknown fields and malformed JSON are INVALID_ARGUMENT naming the type.
+absl::StatusOr<std::vector<std::string>> JsonToMessages(
+    const google::protobuf::Descriptor& type, absl::string_view json);
+
+// Serialized message of `type` to JSON (proto3 JSON mapping, one line).
+absl::StatusOr<std::string> MessageToJson(const google::protobuf::Descriptor& type,
+                                          const std::string& bytes, bool pretty);
+
+// Calls `method` with every request on one call (unary methods take
+// exactly one) and returns the serialized replies, or the call's status.
+absl::StatusOr<std::vector<std::string>> CallMethod(
+    const std::shared_ptr<grpc::Channel>& channel,
+    const google::protobuf::MethodDescriptor& method,
+    const std::vector<std::string>& requests, const CallOptions& options);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_CLIENT_DYNAMIC_CALL_H_

@@ -1,0 +1,304 @@
+#include "client/load/flags.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+
+namespace handoff::load {
+namespace {
+
+using Setter = std::function<absl::Status(absl::string_view value, LoadOptions&)>;
+
+struct Option {
+  absl::string_view short_name;  // without "-", may be empty
+  absl::string_view long_name;   // without "--"
+  bool takes_value;
+  Setter set;
+};
+
+absl::Status Bad(absl::string_view flag, absl::string_view want,
+                 absl::string_view got) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": want ", want, ", got '", got, "'"));
+}
+
+Setter PositiveInt(int LoadOptions::*field, absl::string_view flag) {
+  return [field, flag](absl::string_view v, LoadOptions& o) -> absl::Status {
+    int n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n <= 0) {
+      return Bad(flag, "a positive integer", v);
+    }
+    o.*field = n;
+    return absl::OkStatus();
+  };
+}
+
+// Go durations, plus ghz's bare number of seconds.
+absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view v) {
+  double seconds = 0;
+  if (absl::SimpleAtod(v, &seconds)) {
+    if (seconds < 0 || !std::isfinite(seconds)) {
+      return absl::InvalidArgumentError("negative");
+    }
+    return absl::Seconds(seconds);
+  }
+  absl::Duration d;
+  std::string text(v);
+  // Go accepts the micro sign; absl wants "us".
+  absl::StrReplaceAll({{"µs", "us"}}, &text);
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("not a duration");
+  }
+  return d;
+}
+
+Setter DurationField(absl::Duration LoadOptions::*field, absl::string_view flag) {
+  return [field, flag](absl::string_view v, LoadOptions& o) -> absl::Status {
+    auto d = ParseGoDuration(v);
+    if (!d.ok()) return Bad(flag, "a duration like 500ms or 10s", v);
+    o.*field = *d;
+    return absl::OkStatus();
+  };
+}
+
+Setter StringField(std::string LoadOptions::*field) {
+  return [field](absl::string_view v, LoadOptions& o) {
+    o.*field = std::string(v);
+    return absl::OkStatus();
+  };
+}
+
+absl::Status SetMetadata(absl::string_view v, LoadOptions& o) {
+  google::protobuf::Struct object;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(v), &object).ok()) {
+    return Bad("-m", R"(a JSON object like {"key":"value"})", v);
+  }
+  for (const auto& [key, value] : object.fields()) {
+    if (value.kind_case() != google::protobuf::Value::kStringValue) {
+      return Bad("-m", "string values", v);
+    }
+    o.metadata.emplace_back(absl::AsciiStrToLower(key), value.string_value());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetFormat(absl::string_view v, LoadOptions& o) {
+  if (v == "summary") {
+    o.format = OutputFormat::kSummary;
+  } else if (v == "json") {
+    o.format = OutputFormat::kJson;
+  } else if (v == "pretty") {
+    o.format = OutputFormat::kPrettyJson;
+  } else if (v == "csv") {
+    o.format = OutputFormat::kCsv;
+  } else {
+    return Bad("-O", "summary, json, pretty or csv", v);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetDurationStop(absl::string_view v, LoadOptions& o) {
+  if (v == "close") {
+    o.duration_stop = DurationStop::kClose;
+  } else if (v == "wait") {
+    o.duration_stop = DurationStop::kWait;
+  } else if (v == "ignore") {
+    o.duration_stop = DurationStop::kIgnore;
+  } else {
+    return Bad("--duration-stop", "close, wait or ignore", v);
+  }
+  return absl::OkStatus();
+}
+
+const std::vector<Option>& Options() {
+  static const auto* options = new std::vector<Option>{
+      {"c", "concurrency", true, PositiveInt(&LoadOptions::concurrency, "-c")},
+      {"n", "total", true,
+       [](absl::string_view v, LoadOptions& o) -> absl::Status {
+         int64_t n = 0;
+         if (!absl::SimpleAtoi(v, &n) || n <= 0) {
+           return Bad("-n", "a positive integer", v);
+         }
+         o.total = n;
+         o.total_set = true;
+         return absl::OkStatus();
+       }},
+      {"z", "duration", true, DurationField(&LoadOptions::duration, "-z")},
+      {"", "duration-stop", true, SetDurationStop},
+      {"", "rps", true,
+       [](absl::string_view v, LoadOptions& o) -> absl::Status {
+         double rps = 0;
+         if (!absl::SimpleAtod(v, &rps) || rps < 0 || !std::isfinite(rps)) {
+           return Bad("--rps", "a rate >= 0", v);
+         }
+         o.rps = rps;
+         return absl::OkStatus();
+       }},
+      {"", "connections", true,
+       PositiveInt(&LoadOptions::connections, "--connections")},
+      {"t", "timeout", true, DurationField(&LoadOptions::timeout, "-t")},
+      {"", "connect-timeout", true,
+       DurationField(&LoadOptions::connect_timeout, "--connect-timeout")},
+      {"", "call", true, StringField(&LoadOptions::call)},
+      {"d", "data", true, StringField(&LoadOptions::data)},
+      {"D", "data-file", true, StringField(&LoadOptions::data_file)},
+      {"b", "binary", false,
+       [](absl::string_view, LoadOptions& o) {
+         o.binary = true;
+         return absl::OkStatus();
+       }},
+      {"B", "binary-file", true, StringField(&LoadOptions::binary_file)},
+      {"m", "metadata", true, SetMetadata},
+      {"", "insecure", false,
+       [](absl::string_view, LoadOptions& o) {
+         o.insecure = true;
+         return absl::OkStatus();
+       }},
+      {"", "cacert", true, StringField(&LoadOptions::cacert)},
+      {"O", "format", true, SetFormat},
+      {"o", "output", true, StringField(&LoadOptions::output)},
+      {"", "name", true, StringField(&LoadOptions::name)},
+      {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
+      {"h", "help", false,
+       [](absl::string_view, LoadOptions& o) {
+         o.help = true;
+         return absl::OkStatus();
+       }},
+  };
+  return *options;
+}
+
+const Option* Find(absl::string_view name, bool is_long) {
+  for (const Option& option : Options()) {
+    if (is_long ? option.long_name == name
+                : !option.short_name.empty() && option.short_name == name) {
+      return &option;
+    }
+  }
+  return nullptr;
+}
+
+absl::Status Validate(LoadOptions& o) {
+  if (o.host.empty()) {
+    return absl::InvalidArgumentError("missing HOST:PORT to load");
+  }
+  if (o.call.empty()) {
+    return absl::InvalidArgumentError(
+        "--call: required, e.g. --call handoff.v1.Gateway.Echo");
+  }
+  int sources = !o.data.empty() + !o.data_file.empty() + o.binary +
+                !o.binary_file.empty();
+  if (sources > 1) {
+    return absl::InvalidArgumentError(
+        "-d, -D, -b and -B are exclusive: give the request one way");
+  }
+  if (o.connections > o.concurrency) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--connections (", o.connections, ") cannot exceed -c (",
+        o.concurrency, ")"));
+  }
+  if (o.duration == absl::ZeroDuration() && o.total < o.concurrency) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "-n (", o.total, ") cannot be less than -c (", o.concurrency, ")"));
+  }
+  if (o.cpus == 0) {
+    o.cpus = std::max(1u, std::thread::hardware_concurrency());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<LoadOptions> ParseLoadFlags(const std::vector<absl::string_view>& args) {
+  LoadOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      if (!o.host.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unexpected argument '", arg, "' (the host is '", o.host, "')"));
+      }
+      o.host = std::string(arg);
+      continue;
+    }
+    // "--name" is a long option, "-x" a short one.
+    const bool is_long = absl::ConsumePrefix(&arg, "--");
+    if (!is_long) absl::ConsumePrefix(&arg, "-");
+    absl::string_view name = arg;
+    std::optional<absl::string_view> value;
+    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    const Option* option = Find(name, is_long);
+    if (option == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown option '", args[i], "' (see handoff load --help)"));
+    }
+    if (!option->takes_value) {
+      if (value.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(args[i], ": takes no value"));
+      }
+      value = "";
+    } else if (!value.has_value()) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(args[i], ": missing value"));
+      }
+      value = args[++i];
+    }
+    if (absl::Status s = option->set(*value, o); !s.ok()) return s;
+  }
+  if (o.help) return o;
+  if (absl::Status s = Validate(o); !s.ok()) return s;
+  return o;
+}
+
+std::string LoadUsage() {
+  return R"(Usage: handoff load [options] HOST:PORT
+
+Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
+
+  --call NAME            method to call: package.Service.Method (required)
+  -c, --concurrency N    calls in flight at once (default 50)
+  -n, --total N          calls to make (default 200; ignored with -z)
+  -z, --duration D       run for D (e.g. 10s) instead of -n calls
+      --duration-stop M  calls in flight when -z ends: close (cancel, count as
+                         errors; default), wait (let finish), ignore (drop)
+      --rps R            start R calls per second in total (default: no limit);
+                         latency counts from each call's scheduled start
+      --connections N    HTTP/2 connections, shared round-robin (default 1)
+  -t, --timeout D        per-call deadline (default 20s; 0: none)
+      --connect-timeout D  time to connect (default 10s)
+  -d, --data JSON        request as JSON (object, or array: round-robin for
+                         unary calls, all messages per call for streams)
+  -D, --data-file PATH   the JSON from a file
+  -b, --binary           request as serialized protobuf, read from stdin
+  -B, --binary-file PATH request as serialized protobuf from a file
+  -m, --metadata JSON    request headers as a JSON object of strings
+      --insecure         plaintext (default is TLS, as in ghz)
+      --cacert PATH      PEM root certificates for TLS
+  -O, --format F         summary (default), json, pretty or csv
+  -o, --output PATH      write the report to PATH
+      --name NAME        a name recorded in the JSON report
+      --cpus N           client threads (default: all cores)
+  -h, --help             this text
+
+JSON requests are encoded with the method's types, fetched from the server
+by reflection. Durations in the JSON report are nanoseconds, as ghz writes.
+)";
+}
+
+}  // namespace handoff::load

@@ -1,0 +1,49 @@
+// LoadOptions: what `handoff load` was asked to do, with ghz's defaults.
+#ifndef HANDOFF_CLIENT_LOAD_OPTIONS_H_
+#define HANDOFF_CLIENT_LOAD_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace handoff::load {
+
+enum class OutputFormat { kSummary, kJson, kPrettyJson, kCsv };
+
+// How a -z run ends for calls still in flight when the time is up (ghz's
+// --duration-stop): kClose cancels them and counts them as errors, kWait
+// lets them finish and counts them, kIgnore cancels them and drops them.
+enum class DurationStop { kClose, kWait, kIgnore };
+
+struct LoadOptions {
+  std::string host;              // positional HOST:PORT
+  std::string call;              // --call, "pkg.Service.Method" or ".../Method"
+  int concurrency = 50;          // -c: calls in flight at once
+  int64_t total = 200;           // -n: calls to make (ignored with -z)
+  bool total_set = false;        // -n was given explicitly
+  absl::Duration duration = absl::ZeroDuration();  // -z; zero: run by -n
+  DurationStop duration_stop = DurationStop::kClose;
+  double rps = 0;                // --rps; 0: as fast as the server answers
+  int connections = 1;           // --connections
+  absl::Duration timeout = absl::Seconds(20);  // -t, per call
+  absl::Duration connect_timeout = absl::Seconds(10);
+  std::string data;              // -d JSON (an object, or an array of them)
+  std::string data_file;         // -D: JSON read from a file
+  bool binary = false;           // -b: serialized message(s) on stdin
+  std::string binary_file;       // -B: serialized message(s) in a file
+  std::vector<std::pair<std::string, std::string>> metadata;  // -m JSON object
+  bool insecure = false;         // --insecure: plaintext
+  std::string cacert;            // --cacert: PEM roots for TLS
+  OutputFormat format = OutputFormat::kSummary;  // -O
+  std::string output;            // -o: write the report here, not stdout
+  std::string name;              // --name: recorded in the JSON report
+  int cpus = 0;                  // --cpus: client threads; 0: all cores
+  bool help = false;             // -h/--help
+};
+
+}  // namespace handoff::load
+
+#endif  // HANDOFF_CLIENT_LOAD_OPTIONS_H_

@@ -1,0 +1,296 @@
+#include "client/load/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "client/status.h"
+
+namespace handoff::load {
+namespace {
+
+// ghz prints every duration in milliseconds with two decimals.
+std::string Ms(int64_t ns) { return absl::StrFormat("%.2f ms", ns / 1e6); }
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// JSON numbers: integral values print without a fraction, others with ten
+// significant digits (plenty for seconds at nanosecond resolution).
+std::string JsonNumber(double v) {
+  if (!std::isfinite(v)) return "0";
+  if (v == std::floor(v) && std::abs(v) < 9e15) return absl::StrFormat("%.0f", v);
+  return absl::StrFormat("%.10g", v);
+}
+
+// A tiny JSON writer: enough structure for the report, with optional
+// two-space indentation.
+class JsonWriter {
+ public:
+  explicit JsonWriter(bool pretty) : pretty_(pretty) {}
+
+  void Open(char bracket) {
+    out_ += bracket;
+    first_.push_back(true);
+  }
+  void Close(char bracket) {
+    const bool empty = first_.back();
+    first_.pop_back();
+    if (!empty) Newline();
+    out_ += bracket;
+  }
+  void Key(absl::string_view key) {
+    Element();
+    out_ += JsonString(key);
+    out_ += pretty_ ? ": " : ":";
+  }
+  // The next value inside an array.
+  void Element() {
+    if (!first_.back()) out_ += ',';
+    first_.back() = false;
+    Newline();
+  }
+  void Raw(absl::string_view v) { out_.append(v.data(), v.size()); }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  void Newline() {
+    if (!pretty_) return;
+    out_ += '\n';
+    out_.append(2 * first_.size(), ' ');
+  }
+  bool pretty_;
+  std::string out_;
+  std::vector<bool> first_;
+};
+
+std::string PercentLabel(double p) { return absl::StrFormat("%g", p); }
+
+}  // namespace
+
+const std::vector<double>& ReportPercentiles() {
+  static const auto* p =
+      new std::vector<double>{10, 25, 50, 75, 90, 95, 99, 99.9, 99.99};
+  return *p;
+}
+
+int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
+  // rank = ceil(p/100 * n), 1-based. The rounding guards 99.9% of 1000
+  // calls from landing on rank 1000 through 999.0000000001.
+  const double exact = p / 100.0 * static_cast<double>(sorted.size());
+  auto rank = static_cast<size_t>(std::ceil(exact - 1e-9));
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
+
+std::vector<Bucket> Histogram(const std::vector<int64_t>& sorted, int buckets) {
+  std::vector<Bucket> out;
+  if (sorted.empty()) return out;
+  const double fastest = static_cast<double>(sorted.front());
+  const double slowest = static_cast<double>(sorted.back());
+  const double width = (slowest - fastest) / buckets;
+  std::vector<double> marks(buckets + 1);
+  for (int i = 0; i < buckets; ++i) marks[i] = fastest + width * i;
+  marks[buckets] = slowest;  // exact, so the slowest call always lands
+  std::vector<int64_t> counts(marks.size(), 0);
+  size_t b = 0;
+  for (int64_t latency : sorted) {
+    while (b + 1 < marks.size() && static_cast<double>(latency) > marks[b]) ++b;
+    ++counts[b];
+  }
+  for (size_t i = 0; i < marks.size(); ++i) {
+    out.push_back({marks[i] / 1e9, counts[i],
+                   static_cast<double>(counts[i]) / sorted.size()});
+  }
+  return out;
+}
+
+Report BuildReport(RunResults results, std::string name) {
+  Report r;
+  r.name = std::move(name);
+  r.end_reason = results.end_reason;
+  r.date = results.start;
+  r.count = results.calls.size();
+  r.total_ns = absl::ToInt64Nanoseconds(results.total);
+  r.rps = r.total_ns > 0 ? r.count / (r.total_ns / 1e9) : 0;
+
+  std::vector<int64_t> sorted;
+  sorted.reserve(results.calls.size());
+  for (const CallResult& call : results.calls) {
+    sorted.push_back(call.latency_ns);
+    ++r.status_code_distribution[std::string(GoCodeName(call.code))];
+    if (call.code != grpc::StatusCode::OK) {
+      ++r.error_distribution[results.errors.at(call.error)];
+    }
+  }
+  std::sort(sorted.begin(), sorted.end());
+  if (!sorted.empty()) {
+    r.fastest_ns = sorted.front();
+    r.slowest_ns = sorted.back();
+    // Sum in long double: a 10M-call run of 1 s latencies overflows nothing
+    // but would lose precision in a double.
+    long double sum = 0;
+    for (int64_t v : sorted) sum += v;
+    r.average_ns = static_cast<int64_t>(sum / sorted.size());
+    for (double p : ReportPercentiles()) {
+      r.latency_distribution.push_back({p, Percentile(sorted, p)});
+    }
+    r.histogram = Histogram(sorted);
+  }
+  r.details = std::move(results.calls);
+  r.errors = std::move(results.errors);
+  return r;
+}
+
+std::string FormatSummary(const Report& r) {
+  std::string out = "\nSummary:\n";
+  if (!r.name.empty()) absl::StrAppend(&out, "  Name:\t\t", r.name, "\n");
+  absl::StrAppend(&out, "  Count:\t", r.count, "\n");
+  absl::StrAppend(&out, "  Total:\t", Ms(r.total_ns), "\n");
+  absl::StrAppend(&out, "  Slowest:\t", Ms(r.slowest_ns), "\n");
+  absl::StrAppend(&out, "  Fastest:\t", Ms(r.fastest_ns), "\n");
+  absl::StrAppend(&out, "  Average:\t", Ms(r.average_ns), "\n");
+  absl::StrAppendFormat(&out, "  Requests/sec:\t%.2f\n", r.rps);
+
+  out += "\nResponse time histogram:\n";
+  int64_t max = 0;
+  for (const Bucket& b : r.histogram) max = std::max(max, b.count);
+  for (const Bucket& b : r.histogram) {
+    const int64_t bar = max > 0 ? b.count * 40 / max : 0;
+    std::string bars;
+    for (int64_t i = 0; i < bar; ++i) bars += "\u220e";  // ∎, as ghz draws
+    absl::StrAppendFormat(&out, "  %.3f [%d]\t|%s\n", b.mark_seconds * 1e3,
+                          b.count, bars);
+  }
+
+  out += "\nLatency distribution:\n";
+  for (const LatencyPoint& p : r.latency_distribution) {
+    absl::StrAppend(&out, "  ", PercentLabel(p.percentage), " % in ",
+                    Ms(p.latency_ns), " \n");
+  }
+
+  if (!r.status_code_distribution.empty()) {
+    out += "\nStatus code distribution:\n";
+    for (const auto& [code, n] : r.status_code_distribution) {
+      absl::StrAppendFormat(&out, "  [%s]\t%d responses\n", code, n);
+    }
+  }
+  if (!r.error_distribution.empty()) {
+    out += "\nError distribution:\n";
+    for (const auto& [error, n] : r.error_distribution) {
+      absl::StrAppendFormat(&out, "  [%d]\t%s\n", n, error);
+    }
+  }
+  return out;
+}
+
+std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
+  JsonWriter w(pretty);
+  auto field = [&](absl::string_view key, absl::string_view raw) {
+    w.Key(key);
+    w.Raw(raw);
+  };
+  w.Open('{');
+  if (!r.name.empty()) field("name", JsonString(r.name));
+  field("endReason", JsonString(r.end_reason));
+
+  w.Key("options");
+  w.Open('{');
+  field("host", JsonString(o.host));
+  field("call", JsonString(o.call));
+  field("insecure", o.insecure ? "true" : "false");
+  field("rps", JsonNumber(o.rps));
+  field("concurrency", absl::StrCat(o.concurrency));
+  field("total", absl::StrCat(o.total));
+  field("timeout", absl::StrCat(absl::ToInt64Nanoseconds(o.timeout)));
+  field("duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration)));
+  field("connections", absl::StrCat(o.connections));
+  field("CPUs", absl::StrCat(o.cpus));
+  w.Close('}');
+
+  field("date", JsonString(absl::FormatTime(absl::RFC3339_full, r.date,
+                                            absl::UTCTimeZone())));
+  field("count", absl::StrCat(r.count));
+  field("total", absl::StrCat(r.total_ns));
+  field("average", absl::StrCat(r.average_ns));
+  field("fastest", absl::StrCat(r.fastest_ns));
+  field("slowest", absl::StrCat(r.slowest_ns));
+  field("rps", JsonNumber(r.rps));
+
+  w.Key("errorDistribution");
+  w.Open('{');
+  for (const auto& [error, n] : r.error_distribution) {
+    field(error, absl::StrCat(n));
+  }
+  w.Close('}');
+
+  w.Key("statusCodeDistribution");
+  w.Open('{');
+  for (const auto& [code, n] : r.status_code_distribution) {
+    field(code, absl::StrCat(n));
+  }
+  w.Close('}');
+
+  w.Key("latencyDistribution");
+  w.Open('[');
+  for (const LatencyPoint& p : r.latency_distribution) {
+    w.Element();
+    w.Open('{');
+    field("percentage", PercentLabel(p.percentage));
+    field("latency", absl::StrCat(p.latency_ns));
+    w.Close('}');
+  }
+  w.Close(']');
+
+  w.Key("histogram");
+  w.Open('[');
+  for (const Bucket& b : r.histogram) {
+    w.Element();
+    w.Open('{');
+    field("mark", JsonNumber(b.mark_seconds));
+    field("count", absl::StrCat(b.count));
+    field("frequency", JsonNumber(b.frequency));
+    w.Close('}');
+  }
+  w.Close(']');
+  w.Close('}');
+  return w.Take() + "\n";
+}
+
+std::string FormatCsv(const Report& r) {
+  std::string out = "duration (ms),status,error\n";
+  for (const CallResult& call : r.details) {
+    std::string error;
+    if (call.code != grpc::StatusCode::OK) {
+      error = r.errors.at(call.error);
+      // CSV: quote the field, double any quote inside.
+      error = absl::StrCat("\"", absl::StrReplaceAll(error, {{"\"", "\"\""}}), "\"");
+    }
+    absl::StrAppendFormat(&out, "%.2f,%s,%s\n", call.latency_ns / 1e6,
+                          GoCodeName(call.code), error);
+  }
+  return out;
+}
+
+}  // namespace handoff::load

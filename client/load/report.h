@@ -1,0 +1,99 @@
+// The load report: ghz's numbers, computed exactly from every call.
+//
+// Field meanings follow ghz (https://ghz.sh/docs/output):
+//   count    calls finished, OK or not
+//   total    wall time of the run, first call start to last call end
+//   average  mean latency over all calls; fastest / slowest likewise
+//   rps      count / total
+//   latencyDistribution  nearest-rank percentiles 10 25 50 75 90 95 99, plus
+//            99.9 and 99.99 (ghz stops at 99)
+//   histogram  11 marks evenly spaced from fastest to slowest; each call
+//            counts at the first mark >= its latency
+// Durations are integer nanoseconds in JSON (Go's time.Duration encoding),
+// histogram marks are seconds, as ghz writes them. Errors (any code but OK)
+// are counted under their grpc-go text, "rpc error: code = X desc = Y".
+#ifndef HANDOFF_CLIENT_LOAD_REPORT_H_
+#define HANDOFF_CLIENT_LOAD_REPORT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <grpcpp/support/status.h>
+
+#include "absl/time/time.h"
+#include "client/load/options.h"
+
+namespace handoff::load {
+
+// One finished call.
+struct CallResult {
+  int64_t latency_ns = 0;
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  // Index into RunResults::errors when code != OK.
+  uint32_t error = 0;
+};
+
+// What a run produced; BuildReport turns it into a Report.
+struct RunResults {
+  std::vector<CallResult> calls;
+  std::vector<std::string> errors;  // distinct error texts
+  absl::Time start;
+  absl::Duration total;
+  std::string end_reason = "normal";  // ghz: normal, timeout, cancel
+};
+
+struct LatencyPoint {
+  double percentage;  // 10, ..., 99.9, 99.99
+  int64_t latency_ns;
+};
+
+struct Bucket {
+  double mark_seconds;
+  int64_t count;
+  double frequency;  // count / calls
+};
+
+struct Report {
+  std::string name;
+  std::string end_reason;
+  absl::Time date;
+  uint64_t count = 0;
+  int64_t total_ns = 0;
+  int64_t average_ns = 0;
+  int64_t fastest_ns = 0;
+  int64_t slowest_ns = 0;
+  double rps = 0;
+  std::vector<LatencyPoint> latency_distribution;
+  std::map<std::string, int64_t> status_code_distribution;  // ghz code names
+  std::map<std::string, int64_t> error_distribution;
+  std::vector<Bucket> histogram;
+  // Every call in completion order, for -O csv.
+  std::vector<CallResult> details;
+  std::vector<std::string> errors;
+};
+
+// The percentiles every report carries, in order.
+const std::vector<double>& ReportPercentiles();
+
+// Nearest rank: the smallest latency with at least p% of calls at or below
+// it. `sorted` ascending and non-empty; p in (0, 100].
+int64_t Percentile(const std::vector<int64_t>& sorted, double p);
+
+// ghz's histogram of `sorted` (ascending) with `buckets` + 1 marks.
+std::vector<Bucket> Histogram(const std::vector<int64_t>& sorted, int buckets = 10);
+
+Report BuildReport(RunResults results, std::string name = "");
+
+// ghz's text summary.
+std::string FormatSummary(const Report& report);
+// ghz's JSON report (without ghz's per-call "details").
+std::string FormatJson(const Report& report, const LoadOptions& options,
+                       bool pretty);
+// ghz's CSV: one line per call, "duration (ms),status,error".
+std::string FormatCsv(const Report& report);
+
+}  // namespace handoff::load
+
+#endif  // HANDOFF_CLIENT_LOAD_REPORT_H_

@@ -1,0 +1,78 @@
+// ReflectionDatabase: protobuf descriptors fetched from a server over gRPC
+// server reflection (grpc.reflection.v1alpha), so the CLI can call methods it
+// has no .proto for.
+//
+//   ReflectionDatabase db(channel, absl::Seconds(5));
+//   google::protobuf::DescriptorPool pool(&db);
+//   const auto* service = pool.FindServiceByName("handoff.v1.Gateway");
+//
+// Lookups run on one reflection stream, opened on first use and kept for the
+// database's lifetime; every file the server sends is cached, so resolving a
+// file's dependencies costs no extra round trip when the server sends them
+// along (gRPC's server does). Not thread-safe: one pool, one thread.
+#ifndef HANDOFF_CLIENT_REFLECTION_DATABASE_H_
+#define HANDOFF_CLIENT_REFLECTION_DATABASE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/descriptor_database.h>
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+
+namespace handoff {
+
+class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
+ public:
+  // `timeout` bounds the whole reflection session.
+  ReflectionDatabase(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  ~ReflectionDatabase() override;
+
+  // Fully-qualified names of every service the server exposes.
+  absl::StatusOr<std::vector<std::string>> ListServices();
+
+  bool FindFileByName(const std::string& filename,
+                      google::protobuf::FileDescriptorProto* output) override;
+  bool FindFileContainingSymbol(const std::string& symbol_name,
+                                google::protobuf::FileDescriptorProto* output) override;
+  bool FindFileContainingExtension(const std::string& containing_type,
+                                   int field_number,
+                                   google::protobuf::FileDescriptorProto* output) override;
+
+  // Why the latest lookup failed: NOT_FOUND when the server does not know
+  // the name; UNIMPLEMENTED when it has no reflection service; UNAVAILABLE,
+  // DEADLINE_EXCEEDED... when it cannot be reached. OK after a success.
+  const absl::Status& last_error() const { return last_error_; }
+
+ private:
+  using Request = grpc::reflection::v1alpha::ServerReflectionRequest;
+  using Response = grpc::reflection::v1alpha::ServerReflectionResponse;
+
+  absl::StatusOr<Response> RoundTrip(const Request& request);
+  // Caches every file in the response and copies the first (the one asked
+  // for) to output.
+  bool TakeFiles(const absl::StatusOr<Response>& response,
+                 google::protobuf::FileDescriptorProto* output);
+
+  std::shared_ptr<grpc::Channel> channel_;
+  absl::Duration timeout_;
+  std::unique_ptr<grpc::reflection::v1alpha::ServerReflection::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReaderWriter<Request, Response>> stream_;
+  absl::Status stream_error_;  // sticky once the stream has failed
+  std::map<std::string, google::protobuf::FileDescriptorProto> files_;
+  absl::Status last_error_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_CLIENT_REFLECTION_DATABASE_H_

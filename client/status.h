@@ -1,0 +1,31 @@
+// Conversions between gRPC's status and Abseil's, and the names tools print.
+#ifndef HANDOFF_CLIENT_STATUS_H_
+#define HANDOFF_CLIENT_STATUS_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace handoff {
+
+// The same code and message as an absl::Status. gRPC and Abseil number their
+// codes identically (both follow google.rpc.Code), so the cast is exact.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The name grpc-go (and therefore ghz) gives a code: "OK", "Canceled",
+// "DeadlineExceeded", ... Reports use these so they read like ghz's.
+absl::string_view GoCodeName(grpc::StatusCode code);
+
+// The canonical upper-case name: "OK", "CANCELLED", "DEADLINE_EXCEEDED", ...
+absl::string_view CanonicalCodeName(grpc::StatusCode code);
+
+// grpc-go's error text, which ghz uses as the error-distribution key:
+// "rpc error: code = DeadlineExceeded desc = Deadline Exceeded".
+std::string GoErrorString(grpc::StatusCode code, absl::string_view message);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_CLIENT_STATUS_H_

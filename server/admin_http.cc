@@ -1,0 +1,188 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/admin_http.h"
+
+#include <asio.hpp>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace handoff {
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    absl::string_view address) {
+  size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", address, "' is not host:port"));
+  }
+  absl::string_view host = address.substr(0, colon);
+  int port = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", address, "' has no valid port"));
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return std::make_pair(std::string(host), port);
+}
+
+namespace {
+
+const char* Reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+// One connection: read the request head, answer, close.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, const HttpRoutes& routes)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()),
+        routes_(routes), buffer_(8192) {}
+
+  void Start() {
+    auto self = shared_from_this();
+    timer_.expires_after(std::chrono::seconds(5));
+    timer_.async_wait([self](const asio::error_code& ec) {
+      if (!ec) self->socket_.close();  // too slow: drop it
+    });
+    asio::async_read_until(
+        socket_, buffer_, "\r\n\r\n",
+        [self](const asio::error_code& ec, size_t) { self->OnHead(ec); });
+  }
+
+ private:
+  void OnHead(const asio::error_code& ec) {
+    if (ec) {
+      timer_.cancel();
+      return;
+    }
+    std::string head(asio::buffers_begin(buffer_.data()),
+                     asio::buffers_end(buffer_.data()));
+    absl::string_view line(head);
+    line = line.substr(0, line.find("\r\n"));
+    std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
+    HttpResponse r;
+    bool head_only = false;
+    if (parts.size() < 2) {
+      r = {400, "text/plain", "bad request\n"};
+    } else if (parts[0] != "GET" && parts[0] != "HEAD") {
+      r = {405, "text/plain", "only GET\n"};
+    } else {
+      head_only = parts[0] == "HEAD";
+      absl::string_view path = parts[1];
+      path = path.substr(0, path.find('?'));
+      r = routes_(std::string_view(path.data(), path.size()));
+    }
+    out_ = absl::StrCat("HTTP/1.1 ", r.status, " ", Reason(r.status),
+                        "\r\nContent-Type: ", r.content_type,
+                        "\r\nContent-Length: ", r.body.size(),
+                        "\r\nConnection: close\r\n\r\n");
+    if (!head_only) out_ += r.body;
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self](const asio::error_code&, size_t) {
+                        self->timer_.cancel();
+                        asio::error_code ignored;
+                        self->socket_.shutdown(
+                            asio::ip::tcp::socket::shutdown_both, ignored);
+                        self->socket_.close(ignored);
+                      });
+  }
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  const HttpRoutes& routes_;
+  asio::streambuf buffer_;
+  std::string out_;
+};
+
+}  // namespace
+
+struct AdminHttpServer::Impl {
+  explicit Impl(HttpRoutes r)
+      : routes(std::move(r)), acceptor(io), work(io.get_executor()) {}
+
+  void Accept() {
+    acceptor.async_accept([this](const asio::error_code& ec,
+                                 asio::ip::tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      } else {
+        std::make_shared<Connection>(std::move(socket), routes)->Start();
+      }
+      Accept();
+    });
+  }
+
+  HttpRoutes routes;
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::thread thread;
+  int port = 0;
+  bool stopped = false;
+};
+
+AdminHttpServer::AdminHttpServer(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+AdminHttpServer::~AdminHttpServer() { Stop(); }
+
+int AdminHttpServer::port() const { return impl_->port; }
+
+absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
+    const std::string& address, HttpRoutes routes) {
+  absl::StatusOr<std::pair<std::string, int>> hp = SplitHostPort(address);
+  if (!hp.ok()) return hp.status();
+  auto impl = std::make_unique<Impl>(std::move(routes));
+  asio::error_code ec;
+  asio::ip::tcp::resolver resolver(impl->io);
+  auto results = resolver.resolve(hp->first, std::to_string(hp->second),
+                                  asio::ip::tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot resolve '", address, "': ", ec ? ec.message() : "no address"));
+  }
+  asio::ip::tcp::endpoint endpoint = results.begin()->endpoint();
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on '", address, "': ", ec.message()));
+  }
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->Accept();
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->io.run(); });
+  return std::unique_ptr<AdminHttpServer>(new AdminHttpServer(std::move(impl)));
+}
+
+void AdminHttpServer::Stop() {
+  if (impl_ == nullptr || impl_->stopped) return;
+  impl_->stopped = true;
+  asio::post(impl_->io, [impl = impl_.get()] {
+    asio::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  impl_->work.reset();
+  impl_->io.stop();  // open connections are dropped: the process is ending
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace handoff

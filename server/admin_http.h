@@ -1,0 +1,57 @@
+// Copyright 2026 The handoff Authors.
+//
+// AdminHttpServer: the operator's HTTP/1.1 port (/metrics, /healthz, /readyz),
+// served with Asio on one thread of its own.
+//
+// Deliberately small: GET (and HEAD) only, one request per connection
+// (Connection: close), the request head capped at 8 KiB and 5 s. Prometheus,
+// kubelet probes and curl need nothing more, and the gRPC port carries the
+// traffic. Routes are functions of the path, called on the admin thread; they
+// must not block for long.
+
+#ifndef HANDOFF_SERVER_ADMIN_HTTP_H_
+#define HANDOFF_SERVER_ADMIN_HTTP_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace handoff {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+// Returns the response for a GET of `path` (query string removed).
+using HttpRoutes = std::function<HttpResponse(std::string_view path)>;
+
+class AdminHttpServer {
+ public:
+  // Binds `address` ("host:port"; port 0 picks one) and starts serving.
+  static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(
+      const std::string& address, HttpRoutes routes);
+  ~AdminHttpServer();  // Stop()s
+
+  int port() const;
+  // Closes the listener and open connections; joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit AdminHttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" / "[v6]:port"; InvalidArgument on anything else.
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    absl::string_view address);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_ADMIN_HTTP_H_

@@ -1,0 +1,38 @@
+// Copyright 2026 The handoff Authors.
+//
+// Batch: fan-out / fan-in (seeds/002, "Batch Request/Response") under one
+// deadline.
+//
+// Every item becomes a Work job with the call's Context; all jobs answer on
+// one shared reply channel with room for every item (fan-in: a worker never
+// waits for the collector). The collector is an AsyncSelect on
+// {replies, ctx.Done()}, re-armed after each reply, so no thread waits:
+//
+//   * all items answered   → OK, with each item's own status and reply;
+//   * ctx done first       → the call's DEADLINE_EXCEEDED / CANCELLED
+//                            (and the Context's cancellation stops the jobs
+//                            still queued or running).
+//
+// An item refused at admission (queue full, too late) gets that status in its
+// slot; it does not fail the batch. An item out of range fails the whole call
+// with INVALID_ARGUMENT naming it (items[3].cpu_us), before any job runs.
+
+#ifndef HANDOFF_SERVER_BATCH_CALL_H_
+#define HANDOFF_SERVER_BATCH_CALL_H_
+
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+#include "handoff/v1/gateway.pb.h"
+#include "server/gateway_core.h"
+
+namespace handoff {
+
+// Starts the batch and returns its reactor (which deletes itself).
+grpc::ServerUnaryReactor* StartBatchCall(GatewayCore& core,
+                                         grpc::CallbackServerContext* call,
+                                         const v1::BatchRequest& request,
+                                         v1::BatchReply* reply);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_BATCH_CALL_H_

@@ -1,0 +1,178 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/config.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <limits>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
+          "gRPC listen address, host:port (port 0 picks a free port).");
+ABSL_FLAG(std::string, admin_listen, "0.0.0.0:9090",
+          "Admin HTTP address for /metrics, /healthz and /readyz; empty turns "
+          "it off.");
+ABSL_FLAG(int32_t, workers, 0,
+          "Worker threads that run jobs; 0 means one per CPU core.");
+ABSL_FLAG(int32_t, queue_depth, 256,
+          "Jobs that may wait for a worker; beyond it --queue_policy applies.");
+ABSL_FLAG(handoff::QueuePolicy, queue_policy, handoff::QueuePolicy::kReject,
+          "When the queue is full: 'reject' fails the call at once with "
+          "RESOURCE_EXHAUSTED; 'wait' waits for room until the call's "
+          "deadline, without holding a thread.");
+ABSL_FLAG(absl::Duration, default_deadline, absl::Seconds(10),
+          "Deadline of a call whose client set none.");
+ABSL_FLAG(absl::Duration, max_deadline, absl::Seconds(120),
+          "Cap on any call's deadline, whatever the client asked for.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+          "On SIGTERM/SIGINT, how long in-flight calls may take to finish "
+          "before they are cancelled.");
+ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
+          "Largest request message accepted; larger ones get "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, stream_window, 16,
+          "Jobs in flight per Stream call; the server stops reading the "
+          "stream while this many are pending (backpressure).");
+ABSL_FLAG(int32_t, max_batch_items, 1024,
+          "Most items in one Batch call; more is INVALID_ARGUMENT.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::InfiniteDuration(),
+          "Close each client connection (GOAWAY) after this long, so clients "
+          "behind a plain L4 Service reconnect and spread over replicas; "
+          "'inf' keeps connections.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::InfiniteDuration(),
+          "After --max_connection_age, how long open calls may still finish.");
+ABSL_FLAG(absl::Duration, keepalive_min_time, absl::Seconds(10),
+          "Smallest interval between client keepalive pings that is accepted "
+          "(faster pingers get GOAWAY too_many_pings).");
+ABSL_FLAG(bool, keepalive_permit_without_calls, true,
+          "Accept keepalive pings on connections with no call open.");
+
+namespace handoff {
+
+std::string QueuePolicyName(QueuePolicy p) {
+  return p == QueuePolicy::kWait ? "wait" : "reject";
+}
+
+bool AbslParseFlag(absl::string_view text, QueuePolicy* p, std::string* error) {
+  if (text == "reject") {
+    *p = QueuePolicy::kReject;
+    return true;
+  }
+  if (text == "wait") {
+    *p = QueuePolicy::kWait;
+    return true;
+  }
+  *error = "must be 'reject' or 'wait'";
+  return false;
+}
+
+std::string AbslUnparseFlag(QueuePolicy p) { return QueuePolicyName(p); }
+
+const std::vector<std::string>& ConfigFlagNames() {
+  static const auto* names = new std::vector<std::string>{
+      "listen",           "admin_listen",
+      "workers",          "queue_depth",
+      "queue_policy",     "default_deadline",
+      "max_deadline",     "drain_timeout",
+      "max_message_bytes", "stream_window",
+      "max_batch_items",  "max_connection_age",
+      "max_connection_age_grace", "keepalive_min_time",
+      "keepalive_permit_without_calls"};
+  return *names;
+}
+
+absl::Status ApplyEnvironmentOverrides() {
+  for (const std::string& name : ConfigFlagNames()) {
+    std::string var = "HANDOFF_";
+    for (char c : name) var += static_cast<char>(std::toupper(c));
+    const char* value = std::getenv(var.c_str());
+    if (value == nullptr) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;  // not linked in; nothing to set
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          var, "='", value, "': invalid value for --", name, ": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status Bad(absl::string_view flag, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", why));
+}
+
+}  // namespace
+
+absl::Status Validate(const ServerConfig& c) {
+  if (c.listen.empty()) return Bad("listen", "must not be empty");
+  if (c.workers < 1 || c.workers > 4096) {
+    return Bad("workers", "must be between 1 and 4096 (0 = cores)");
+  }
+  if (c.queue_depth < 1 || c.queue_depth > 1'000'000) {
+    return Bad("queue_depth", "must be between 1 and 1000000");
+  }
+  if (c.default_deadline <= absl::ZeroDuration()) {
+    return Bad("default_deadline", "must be positive");
+  }
+  if (c.max_deadline <= absl::ZeroDuration()) {
+    return Bad("max_deadline", "must be positive");
+  }
+  if (c.default_deadline > c.max_deadline) {
+    return Bad("default_deadline", "must not exceed --max_deadline");
+  }
+  if (c.drain_timeout < absl::ZeroDuration() ||
+      c.drain_timeout == absl::InfiniteDuration()) {
+    return Bad("drain_timeout", "must be zero or positive and finite");
+  }
+  if (c.max_message_bytes < 1) return Bad("max_message_bytes", "must be >= 1");
+  if (c.stream_window < 1 || c.stream_window > 65536) {
+    return Bad("stream_window", "must be between 1 and 65536");
+  }
+  if (c.max_batch_items < 1) return Bad("max_batch_items", "must be >= 1");
+  if (c.max_connection_age <= absl::ZeroDuration()) {
+    return Bad("max_connection_age", "must be positive (or 'inf')");
+  }
+  if (c.max_connection_age_grace < absl::ZeroDuration()) {
+    return Bad("max_connection_age_grace", "must not be negative");
+  }
+  if (c.keepalive_min_time < absl::ZeroDuration() ||
+      c.keepalive_min_time == absl::InfiniteDuration()) {
+    return Bad("keepalive_min_time", "must be zero or positive and finite");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerConfig> ConfigFromFlags() {
+  ServerConfig c;
+  c.listen = absl::GetFlag(FLAGS_listen);
+  c.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  c.workers = absl::GetFlag(FLAGS_workers);
+  if (c.workers == 0) {
+    c.workers = static_cast<int>(std::thread::hardware_concurrency());
+    if (c.workers == 0) c.workers = 1;
+  }
+  c.queue_depth = absl::GetFlag(FLAGS_queue_depth);
+  c.queue_policy = absl::GetFlag(FLAGS_queue_policy);
+  c.default_deadline = absl::GetFlag(FLAGS_default_deadline);
+  c.max_deadline = absl::GetFlag(FLAGS_max_deadline);
+  c.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  c.stream_window = absl::GetFlag(FLAGS_stream_window);
+  c.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
+  c.keepalive_min_time = absl::GetFlag(FLAGS_keepalive_min_time);
+  c.keepalive_permit_without_calls =
+      absl::GetFlag(FLAGS_keepalive_permit_without_calls);
+  if (absl::Status s = Validate(c); !s.ok()) return s;
+  return c;
+}
+
+}  // namespace handoff

@@ -1,0 +1,79 @@
+// Copyright 2026 The handoff Authors.
+//
+// ServerConfig: everything handoffd is told at start-up, and where it comes
+// from.
+//
+// Every field has a command-line flag of the same name (absl flags, all listed
+// by --help). An environment variable HANDOFF_<FLAG> (upper case, e.g.
+// HANDOFF_QUEUE_DEPTH=64) sets a flag's value before the command line is
+// parsed, so the order of precedence is: command line > environment > default.
+// That lets a container image keep its command line while an operator tunes it
+// through the environment (Kubernetes ConfigMap, systemd Environment=).
+//
+// A value that does not parse, or is out of range, is an error that names the
+// flag; handoffd then exits non-zero before it listens on anything.
+
+#ifndef HANDOFF_SERVER_CONFIG_H_
+#define HANDOFF_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace handoff {
+
+// What a call does when the job queue is full.
+enum class QueuePolicy {
+  kReject,  // fail fast with RESOURCE_EXHAUSTED (the default)
+  kWait,    // wait for room, without a thread, until the call's deadline
+};
+
+struct ServerConfig {
+  std::string listen = "0.0.0.0:50051";
+  // Admin HTTP (/metrics, /healthz, /readyz); empty disables it.
+  std::string admin_listen = "0.0.0.0:9090";
+  int workers = 1;  // resolved: never 0 here
+  int queue_depth = 256;
+  QueuePolicy queue_policy = QueuePolicy::kReject;
+  absl::Duration default_deadline = absl::Seconds(10);
+  absl::Duration max_deadline = absl::Seconds(120);
+  absl::Duration drain_timeout = absl::Seconds(10);
+  int max_message_bytes = 4 << 20;
+  // Jobs in flight per Stream call before the server stops reading from it.
+  int stream_window = 16;
+  int max_batch_items = 1024;
+  // gRPC connection management (InfiniteDuration = off).
+  absl::Duration max_connection_age = absl::InfiniteDuration();
+  absl::Duration max_connection_age_grace = absl::InfiniteDuration();
+  // Client keepalive pings closer together than this are tolerated no more
+  // (gRPC's default, 5 minutes, makes common clients get GOAWAY
+  // "too_many_pings"); and whether pings are accepted with no call open.
+  absl::Duration keepalive_min_time = absl::Seconds(10);
+  bool keepalive_permit_without_calls = true;
+};
+
+// Checks a config's ranges and relations; the error names the flag.
+absl::Status Validate(const ServerConfig& config);
+
+// Applies HANDOFF_<FLAG> environment variables to the flags this file defines.
+// Call before absl::ParseCommandLine. The error names the variable and flag.
+absl::Status ApplyEnvironmentOverrides();
+
+// The config described by the flags (after parsing), validated.
+absl::StatusOr<ServerConfig> ConfigFromFlags();
+
+// The names of the flags above, for --help texts and tests.
+const std::vector<std::string>& ConfigFlagNames();
+
+// "reject" / "wait".
+std::string QueuePolicyName(QueuePolicy p);
+bool AbslParseFlag(absl::string_view text, QueuePolicy* p, std::string* error);
+std::string AbslUnparseFlag(QueuePolicy p);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_CONFIG_H_

@@ -1,0 +1,117 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/gateway_core.h"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+
+namespace handoff {
+
+GatewayCore::GatewayCore(const ServerConfig& config, Dispatcher& dispatcher,
+                         HandlerRegistry& registry)
+    : config_(config), dispatcher_(dispatcher), registry_(registry) {
+  std::tie(root_, cancel_root_) = WithCancel(Context::Background());
+}
+
+namespace {
+
+// The client's deadline, or InfiniteFuture if it set none.
+absl::Time ClientDeadline(const grpc::CallbackServerContext& call) {
+  auto d = call.deadline();
+  if (d == std::chrono::system_clock::time_point::max()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(d);
+}
+
+}  // namespace
+
+std::pair<Context, CancelFunc> GatewayCore::CallContext(
+    const grpc::CallbackServerContext& call) const {
+  const absl::Time now = absl::Now();
+  absl::Time deadline = ClientDeadline(call);
+  if (deadline == absl::InfiniteFuture()) {
+    deadline = now + config_.default_deadline;
+  }
+  deadline = std::min(deadline, now + config_.max_deadline);
+  return WithDeadline(root_, deadline);
+}
+
+std::pair<Context, CancelFunc> GatewayCore::StreamContext(
+    const grpc::CallbackServerContext& call) const {
+  absl::Time deadline = ClientDeadline(call);
+  if (deadline == absl::InfiniteFuture()) return WithCancel(root_);
+  return WithDeadline(root_,
+                      std::min(deadline, absl::Now() + config_.max_deadline));
+}
+
+std::pair<Context, CancelFunc> GatewayCore::JobContext(
+    const Context& stream) const {
+  // The earlier of the stream's own deadline and --default_deadline.
+  return WithTimeout(stream, config_.default_deadline);
+}
+
+void GatewayCore::Submit(Job job,
+                         absl::AnyInvocable<void(absl::Status)> refused) {
+  if (config_.queue_policy == QueuePolicy::kReject) {
+    absl::Status s = dispatcher_.TrySubmit(std::move(job));
+    if (!s.ok()) refused(std::move(s));
+    return;
+  }
+  dispatcher_.AsyncSubmit(
+      std::move(job), [refused = std::move(refused)](absl::Status s) mutable {
+        if (!s.ok()) refused(std::move(s));
+      });
+}
+
+bool GatewayCore::StartedLate(const RunInfo& info) {
+  if (absl::Now() < info.ctx.Deadline()) return false;
+  metrics_.started_after_deadline.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void GatewayCore::BeginDrain() {
+  draining_.store(true, std::memory_order_seq_cst);
+}
+
+void GatewayCore::CallDone() {
+  // seq_cst on both sides: either this decrement sees draining_ (and wakes
+  // AwaitIdle), or AwaitIdle's first look at in_flight sees the decrement.
+  if (metrics_.in_flight.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+      draining_.load(std::memory_order_seq_cst)) {
+    absl::MutexLock l(&idle_mu_);  // unlocking re-evaluates AwaitIdle's wait
+  }
+}
+
+bool GatewayCore::AwaitIdle(absl::Duration timeout) {
+  absl::MutexLock l(&idle_mu_);
+  std::atomic<int64_t>* in_flight = &metrics_.in_flight;
+  return idle_mu_.AwaitWithTimeout(
+      absl::Condition(
+          +[](std::atomic<int64_t>* n) { return n->load() <= 0; }, in_flight),
+      timeout);
+}
+
+std::string GatewayCore::RenderMetrics() {
+  DispatcherStats d = dispatcher_.Stats();
+  GaugeSnapshot g;
+  g.queued = d.queued;
+  g.idle = d.idle;
+  g.busy = d.busy;
+  g.expired = d.expired;
+  g.rejected = d.rejected;
+  g.completed = d.completed;
+  return metrics_.Render(g, RenderWorkCounters(work_));
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
+}
+
+}  // namespace handoff

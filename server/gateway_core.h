@@ -1,0 +1,100 @@
+// Copyright 2026 The handoff Authors.
+//
+// GatewayCore: what every call of the Gateway service shares — the config,
+// the dispatcher, the counters, the handler registry and the drain state —
+// and the steps every call takes the same way: turning the gRPC deadline into
+// a Context, admitting a job under --queue_policy, and counting calls in
+// flight so that a drain knows when it is done.
+
+#ifndef HANDOFF_SERVER_GATEWAY_CORE_H_
+#define HANDOFF_SERVER_GATEWAY_CORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "dispatch/context.h"
+#include "dispatch/dispatcher.h"
+#include "grpcpp/support/status.h"
+#include "server/config.h"
+#include "server/handler_registry.h"
+#include "server/metrics.h"
+#include "server/work.h"
+
+namespace grpc {
+class CallbackServerContext;
+}  // namespace grpc
+
+namespace handoff {
+
+class GatewayCore {
+ public:
+  GatewayCore(const ServerConfig& config, Dispatcher& dispatcher,
+              HandlerRegistry& registry);
+
+  const ServerConfig& config() const { return config_; }
+  Dispatcher& dispatcher() { return dispatcher_; }
+  HandlerRegistry& registry() { return registry_; }
+  Metrics& metrics() { return metrics_; }
+  WorkCounters& work_counters() { return work_; }
+
+  // The call's Context: a child of the server's root context whose deadline
+  // is the client's, capped by --max_deadline, or --default_deadline if the
+  // client set none. Cancel it when the call is done (it frees the timer).
+  std::pair<Context, CancelFunc> CallContext(
+      const grpc::CallbackServerContext& call) const;
+  // For streams: the client's deadline (capped) if it set one, else none;
+  // each job then gets --default_deadline of its own (JobContext).
+  std::pair<Context, CancelFunc> StreamContext(
+      const grpc::CallbackServerContext& call) const;
+  std::pair<Context, CancelFunc> JobContext(const Context& stream) const;
+
+  // Admits `job` under --queue_policy. If it is refused (queue full, too late,
+  // server stopping, or — with policy wait — the call ended while waiting),
+  // `refused` runs once with the reason, inline or on the thread that decided.
+  // Once admitted, the job's own run/on_error report the outcome.
+  void Submit(Job job, absl::AnyInvocable<void(absl::Status)> refused);
+
+  // Wraps a job body with the checks every job gets: a job that reaches a
+  // worker after its deadline is not run (counted, answered
+  // DEADLINE_EXCEEDED through `late`).
+  bool StartedLate(const RunInfo& info);
+
+  // Drain state. While draining, new calls are answered UNAVAILABLE.
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  void BeginDrain();
+  // Blocks until no call is in flight, or until `timeout`; true if drained.
+  bool AwaitIdle(absl::Duration timeout);
+
+  // Every call is counted from its reactor's construction to its OnDone.
+  void CallStarted() { metrics_.in_flight.fetch_add(1); }
+  void CallDone();
+
+  // Cancels the root context: every call's Context is done at once.
+  void CancelAll() { cancel_root_(); }
+
+  // The dispatcher's and Work's counters, in Prometheus text.
+  std::string RenderMetrics();
+
+ private:
+  const ServerConfig config_;
+  Dispatcher& dispatcher_;
+  HandlerRegistry& registry_;
+  Metrics metrics_;
+  WorkCounters work_;
+  Context root_;
+  CancelFunc cancel_root_;
+  std::atomic<bool> draining_{false};
+  absl::Mutex idle_mu_;  // AwaitIdle waits on it; CallDone pokes it
+};
+
+// absl::Status and grpc::Status share their code numbers.
+grpc::Status ToGrpcStatus(const absl::Status& s);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_GATEWAY_CORE_H_

@@ -1,0 +1,97 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/gateway_service.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/batch_call.h"
+#include "server/stream_call.h"
+#include "server/unary_call.h"
+#include "server/work.h"
+
+namespace handoff {
+
+absl::Status DrainingError() {
+  return absl::UnavailableError("server is draining; retry on another replica");
+}
+
+grpc::ServerUnaryReactor* GatewayService::Echo(
+    grpc::CallbackServerContext* call, const v1::EchoRequest* request,
+    v1::EchoReply* reply) {
+  auto* r = new UnaryCall<v1::EchoReply>(core_, Method::kEcho, call, reply);
+  if (core_.draining()) {
+    r->Reject(DrainingError());
+    return r;
+  }
+  r->Dispatch([payload = request->payload()](const RunInfo&) mutable
+              -> absl::StatusOr<v1::EchoReply> {
+    v1::EchoReply out;
+    out.set_payload(std::move(payload));
+    return out;
+  });
+  return r;
+}
+
+grpc::ServerUnaryReactor* GatewayService::Work(
+    grpc::CallbackServerContext* call, const v1::WorkRequest* request,
+    v1::WorkReply* reply) {
+  auto* r = new UnaryCall<v1::WorkReply>(core_, Method::kWork, call, reply);
+  if (absl::Status s = ValidateWork(*request); !s.ok()) {
+    r->Reject(std::move(s));
+    return r;
+  }
+  if (core_.draining()) {
+    r->Reject(DrainingError());
+    return r;
+  }
+  WorkCounters* counters = &core_.work_counters();
+  r->Dispatch(
+      [req = *request, counters](const RunInfo& info) {
+        return RunWork(req, info.ctx, info.worker, info.queued, *counters);
+      },
+      absl::Microseconds(request->cpu_us()));
+  return r;
+}
+
+grpc::ServerUnaryReactor* GatewayService::Call(
+    grpc::CallbackServerContext* call, const v1::CallRequest* request,
+    v1::CallReply* reply) {
+  auto* r = new UnaryCall<v1::CallReply>(core_, Method::kCall, call, reply);
+  std::shared_ptr<const Handler> handler =
+      core_.registry().Find(request->handler());
+  if (handler == nullptr) {
+    r->Reject(absl::UnimplementedError(
+        absl::StrCat("no handler named '", request->handler(), "'")));
+    return r;
+  }
+  if (core_.draining()) {
+    r->Reject(DrainingError());
+    return r;
+  }
+  r->Dispatch([handler = std::move(handler), payload = request->payload()](
+                  const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
+    absl::StatusOr<std::string> out =
+        (*handler)(HandlerCall{info.ctx, info.worker, payload});
+    if (!out.ok()) return std::move(out).status();
+    v1::CallReply reply;
+    reply.set_payload(std::move(*out));
+    return reply;
+  });
+  return r;
+}
+
+grpc::ServerUnaryReactor* GatewayService::Batch(
+    grpc::CallbackServerContext* call, const v1::BatchRequest* request,
+    v1::BatchReply* reply) {
+  return StartBatchCall(core_, call, *request, reply);
+}
+
+grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>*
+GatewayService::Stream(grpc::CallbackServerContext* call) {
+  return new StreamCall(core_, call);
+}
+
+}  // namespace handoff

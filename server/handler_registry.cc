@@ -1,0 +1,63 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/handler_registry.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace handoff {
+
+absl::Status HandlerRegistry::Register(std::string name, Handler handler) {
+  if (name.empty()) return absl::InvalidArgumentError("handler name is empty");
+  if (!handler) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("handler '", name, "' is null"));
+  }
+  absl::MutexLock l(&mu_);
+  auto [it, inserted] = handlers_.try_emplace(
+      name, std::make_shared<const Handler>(std::move(handler)));
+  if (!inserted) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("handler '", name, "' is already registered"));
+  }
+  return absl::OkStatus();
+}
+
+void HandlerRegistry::Unregister(std::string_view name) {
+  absl::MutexLock l(&mu_);
+  handlers_.erase(absl::string_view(name.data(), name.size()));
+}
+
+std::shared_ptr<const Handler> HandlerRegistry::Find(
+    std::string_view name) const {
+  absl::ReaderMutexLock l(&mu_);
+  auto it = handlers_.find(absl::string_view(name.data(), name.size()));
+  return it == handlers_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> HandlerRegistry::Names() const {
+  absl::ReaderMutexLock l(&mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, h] : handlers_) names.push_back(name);
+  return names;
+}
+
+HandlerRegistry& DefaultHandlerRegistry() {
+  static auto* registry = new HandlerRegistry;  // never destroyed: static init
+  return *registry;
+}
+
+bool RegisterHandler(std::string name, Handler handler) {
+  absl::Status s =
+      DefaultHandlerRegistry().Register(std::move(name), std::move(handler));
+  if (!s.ok()) {
+    std::fprintf(stderr, "RegisterHandler: %s\n", s.ToString().c_str());
+    std::abort();
+  }
+  return true;
+}
+
+}  // namespace handoff

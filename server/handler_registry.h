@@ -1,0 +1,84 @@
+// Copyright 2026 The handoff Authors.
+//
+// HandlerRegistry: named job handlers, run by the Call method.
+//
+// A handler is an ordinary function that runs on a worker thread with the
+// call's Context. It may block (it has a worker to itself) but a long one
+// should poll ctx.IsDone() or wait on ctx.Done() so that a cancelled or
+// expired call frees its worker. What it returns becomes the call's status
+// and payload; an exception it throws becomes INTERNAL and the worker goes on
+// serving.
+//
+//   // reverse.cc, linked into handoffd:
+//   #include "server/handler_registry.h"
+//
+//   static const bool kRegistered = handoff::RegisterHandler(
+//       "reverse", [](const handoff::HandlerCall& call)
+//                      -> absl::StatusOr<std::string> {
+//         if (call.ctx.IsDone()) return call.ctx.Err();
+//         return std::string(call.payload.rbegin(), call.payload.rend());
+//       });
+//
+//   $ grpcurl -plaintext -d '{"handler":"reverse","payload":"YWJj"}'
+//         localhost:50051 handoff.v1.Gateway/Call    (one line)
+//
+// The server reads handlers from the registry it was given (by default,
+// DefaultHandlerRegistry()); a name it does not find is UNIMPLEMENTED.
+
+#ifndef HANDOFF_SERVER_HANDLER_REGISTRY_H_
+#define HANDOFF_SERVER_HANDLER_REGISTRY_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "dispatch/context.h"
+
+namespace handoff {
+
+// What a handler is given: valid for the duration of the handler only.
+struct HandlerCall {
+  const Context& ctx;        // the call's deadline and cancellation
+  int worker;                // which worker runs it (0-based)
+  std::string_view payload;  // CallRequest.payload
+};
+
+using Handler =
+    std::function<absl::StatusOr<std::string>(const HandlerCall& call)>;
+
+class HandlerRegistry {
+ public:
+  // AlreadyExists if the name is taken; InvalidArgument if it is empty or the
+  // handler is null. Safe at any time, also while the server runs.
+  absl::Status Register(std::string name, Handler handler);
+  // Removes a handler (tests use it to clean up); calls already running it
+  // keep their copy.
+  void Unregister(std::string_view name);
+
+  // The handler, or null. The shared_ptr keeps it alive while it runs.
+  std::shared_ptr<const Handler> Find(std::string_view name) const;
+  std::vector<std::string> Names() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Handler>> handlers_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// The process-wide registry handoffd serves by default.
+HandlerRegistry& DefaultHandlerRegistry();
+
+// Registers into DefaultHandlerRegistry(); returns true, or aborts with the
+// error on a duplicate name, so that static registration fails loudly.
+bool RegisterHandler(std::string name, Handler handler);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_HANDLER_REGISTRY_H_

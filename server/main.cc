@@ -1,0 +1,81 @@
+// Copyright 2026 The handoff Authors.
+//
+// handoffd: flags and environment → ServerConfig → HandoffServer, then wait
+// for SIGTERM/SIGINT (asio::signal_set). The first signal starts the drain
+// (server.h) on a thread of its own, so that the signal set keeps listening:
+// a second signal exits at once, with status 1. A completed drain exits 0.
+
+#include <asio.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "server/config.h"
+#include "server/server.h"
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "handoffd: the handoff gRPC gateway.\n"
+      "Every flag can also be set by the environment variable HANDOFF_<FLAG> "
+      "(e.g. HANDOFF_WORKERS=4); the command line wins.\n"
+      "Usage: handoffd [--listen=0.0.0.0:50051] [--workers=N] ...");
+  if (absl::Status s = handoff::ApplyEnvironmentOverrides(); !s.ok()) {
+    std::fprintf(stderr, "handoffd: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<handoff::ServerConfig> config = handoff::ConfigFromFlags();
+  if (!config.ok()) {
+    std::fprintf(stderr, "handoffd: %s\n",
+                 std::string(config.status().message()).c_str());
+    return 2;
+  }
+
+  handoff::ServerOptions options;
+  options.config = *config;
+  auto server = handoff::HandoffServer::Start(std::move(options));
+  if (!server.ok()) {
+    std::fprintf(stderr, "handoffd: %s\n",
+                 std::string(server.status().message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "handoffd: serving gRPC on port %d (admin HTTP on port %d), "
+               "%d workers, queue %d (%s)\n",
+               (*server)->port(), (*server)->admin_port(), config->workers,
+               config->queue_depth,
+               handoff::QueuePolicyName(config->queue_policy).c_str());
+
+  asio::io_context io;
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  std::thread drainer;
+  bool drained = true;
+  std::function<void(const asio::error_code&, int)> on_signal =
+      [&](const asio::error_code& ec, int signo) {
+        if (ec) return;
+        if (drainer.joinable()) {
+          std::fprintf(stderr, "handoffd: signal %d again: exiting now\n",
+                       signo);
+          std::_Exit(1);
+        }
+        std::fprintf(stderr, "handoffd: signal %d: draining (up to %s)\n",
+                     signo,
+                     absl::FormatDuration(config->drain_timeout).c_str());
+        drainer = std::thread([&] {
+          drained = (*server)->Shutdown();
+          asio::post(io, [&] { io.stop(); });
+        });
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+  io.run();
+  drainer.join();
+  std::fprintf(stderr, "handoffd: stopped (%s)\n",
+               drained ? "every call finished"
+                       : "drain timeout: the rest were cancelled");
+  server->reset();
+  return 0;
+}

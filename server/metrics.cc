@@ -1,0 +1,124 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace handoff {
+
+const char* MethodName(Method m) {
+  switch (m) {
+    case Method::kEcho: return "Echo";
+    case Method::kWork: return "Work";
+    case Method::kBatch: return "Batch";
+    case Method::kStream: return "Stream";
+    case Method::kCall: return "Call";
+    case Method::kCount: break;
+  }
+  return "unknown";
+}
+
+namespace {
+
+// gRPC's canonical names, as grpc-go and Envoy label them.
+const char* CodeName(int code) {
+  static const char* const kNames[Metrics::kCodes] = {
+      "OK",                "CANCELLED",          "UNKNOWN",
+      "INVALID_ARGUMENT",  "DEADLINE_EXCEEDED",  "NOT_FOUND",
+      "ALREADY_EXISTS",    "PERMISSION_DENIED",  "RESOURCE_EXHAUSTED",
+      "FAILED_PRECONDITION", "ABORTED",          "OUT_OF_RANGE",
+      "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS",         "UNAUTHENTICATED"};
+  return kNames[code];
+}
+
+}  // namespace
+
+void Metrics::RecordCall(Method m, absl::StatusCode code,
+                         absl::Duration latency) {
+  PerMethod& pm = methods_[static_cast<int>(m)];
+  int c = static_cast<int>(code);
+  if (c < 0 || c >= kCodes) c = static_cast<int>(absl::StatusCode::kUnknown);
+  pm.calls[c].fetch_add(1, std::memory_order_relaxed);
+  double s = absl::ToDoubleSeconds(latency);
+  size_t b = 0;
+  while (b < kBuckets.size() && s > kBuckets[b]) ++b;
+  pm.buckets[b].fetch_add(1, std::memory_order_relaxed);
+  pm.sum_ns.fetch_add(absl::ToInt64Nanoseconds(latency),
+                      std::memory_order_relaxed);
+}
+
+int64_t Metrics::calls(Method m, absl::StatusCode code) const {
+  return methods_[static_cast<int>(m)]
+      .calls[static_cast<int>(code)]
+      .load(std::memory_order_relaxed);
+}
+
+std::string Metrics::Render(const GaugeSnapshot& g,
+                            const std::string& extra) const {
+  std::string out;
+  absl::StrAppend(&out,
+                  "# HELP handoff_calls_total gRPC calls finished, by method "
+                  "and status code.\n# TYPE handoff_calls_total counter\n");
+  for (int m = 0; m < static_cast<int>(Method::kCount); ++m) {
+    for (int c = 0; c < kCodes; ++c) {
+      int64_t n = methods_[m].calls[c].load(std::memory_order_relaxed);
+      if (n == 0 && c != 0) continue;  // keep the output short; OK always
+      absl::StrAppend(&out, "handoff_calls_total{method=\"",
+                      MethodName(static_cast<Method>(m)), "\",code=\"",
+                      CodeName(c), "\"} ", n, "\n");
+    }
+  }
+  absl::StrAppend(&out,
+                  "# HELP handoff_call_duration_seconds Time from a call's "
+                  "arrival to its status.\n"
+                  "# TYPE handoff_call_duration_seconds histogram\n");
+  for (int m = 0; m < static_cast<int>(Method::kCount); ++m) {
+    const PerMethod& pm = methods_[m];
+    const char* name = MethodName(static_cast<Method>(m));
+    int64_t cum = 0;
+    for (size_t b = 0; b <= kBuckets.size(); ++b) {
+      cum += pm.buckets[b].load(std::memory_order_relaxed);
+      std::string le = b < kBuckets.size() ? absl::StrFormat("%g", kBuckets[b])
+                                           : std::string("+Inf");
+      absl::StrAppend(&out, "handoff_call_duration_seconds_bucket{method=\"",
+                      name, "\",le=\"", le, "\"} ", cum, "\n");
+    }
+    absl::StrAppend(
+        &out, "handoff_call_duration_seconds_sum{method=\"", name, "\"} ",
+        absl::StrFormat("%.6f",
+                        pm.sum_ns.load(std::memory_order_relaxed) / 1e9),
+        "\n", "handoff_call_duration_seconds_count{method=\"", name, "\"} ",
+        cum, "\n");
+  }
+  auto gauge = [&out](const char* name, const char* type, const char* help,
+                      int64_t v) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
+                    type, "\n", name, " ", v, "\n");
+  };
+  gauge("handoff_calls_in_flight", "gauge",
+        "Calls accepted and not yet finished.",
+        in_flight.load(std::memory_order_relaxed));
+  gauge("handoff_queue_depth", "gauge", "Jobs waiting for a worker.",
+        g.queued);
+  gauge("handoff_workers_idle", "gauge", "Workers waiting for a job.", g.idle);
+  gauge("handoff_workers_busy", "gauge", "Workers running a job.", g.busy);
+  gauge("handoff_jobs_expired_in_queue_total", "counter",
+        "Jobs whose deadline passed (or whose caller left) before a worker "
+        "took them; never run.",
+        g.expired);
+  gauge("handoff_jobs_rejected_total", "counter",
+        "Jobs refused at admission (queue full or too long a wait).",
+        g.rejected);
+  gauge("handoff_jobs_completed_total", "counter", "Jobs run to completion.",
+        g.completed);
+  gauge("handoff_jobs_started_after_deadline_total", "counter",
+        "Jobs a worker began after their deadline; their handler was not "
+        "run.",
+        started_after_deadline.load(std::memory_order_relaxed));
+  out += extra;
+  return out;
+}
+
+}  // namespace handoff

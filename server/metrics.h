@@ -1,0 +1,81 @@
+// Copyright 2026 The handoff Authors.
+//
+// Metrics: the server's counters, and their Prometheus text exposition.
+//
+// Recording is lock-free (relaxed atomics on fixed arrays indexed by method
+// and status code), because it happens on every call; rendering walks the
+// arrays and is only as consistent as a scrape needs to be.
+//
+// Exposed (all prefixed handoff_):
+//   calls_total{method,code}                  counter
+//   call_duration_seconds{method} histogram   buckets 100us .. 10s
+//   calls_in_flight                           gauge: accepted, not yet done
+//   queue_depth, workers_idle, workers_busy   gauges, from the dispatcher
+//   jobs_expired_in_queue_total               counter, from the dispatcher
+//   jobs_rejected_total, jobs_completed_total counters, from the dispatcher
+//   work_jobs_{started,completed,stopped_early,skipped}_total   (see work.h)
+//   jobs_started_after_deadline_total         late starts caught before the handler
+
+#ifndef HANDOFF_SERVER_METRICS_H_
+#define HANDOFF_SERVER_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace handoff {
+
+// The gRPC methods handoffd counts, in the order of gateway.proto.
+enum class Method : int { kEcho, kWork, kBatch, kStream, kCall, kCount };
+const char* MethodName(Method m);
+
+// What the dispatcher and the Work handler report at scrape time.
+struct GaugeSnapshot {
+  int64_t queued = 0;
+  int64_t idle = 0;
+  int64_t busy = 0;
+  int64_t expired = 0;
+  int64_t rejected = 0;
+  int64_t completed = 0;
+};
+
+class Metrics {
+ public:
+  static constexpr int kCodes = 17;  // google.rpc.Code 0..16
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+      0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   10.0};
+
+  // A call finished with `code` after `latency`.
+  void RecordCall(Method m, absl::StatusCode code, absl::Duration latency);
+
+  std::atomic<int64_t> in_flight{0};
+  // Counted by the job wrapper: a handler that began after its deadline. The
+  // worker's pre-run check makes this impossible; the counter proves it.
+  std::atomic<int64_t> started_after_deadline{0};
+  // Jobs a worker refused to start because their deadline had passed
+  // (between the dispatcher's hand-off and the run).
+  std::atomic<int64_t> expired_at_worker{0};
+
+  int64_t calls(Method m, absl::StatusCode code) const;
+
+  // Prometheus text format 0.0.4.
+  std::string Render(const GaugeSnapshot& gauges,
+                     const std::string& extra) const;
+
+ private:
+  struct PerMethod {
+    std::array<std::atomic<int64_t>, kCodes> calls{};
+    std::array<std::atomic<int64_t>, kBuckets.size() + 1> buckets{};  // +Inf
+    std::atomic<int64_t> sum_ns{0};
+  };
+  std::array<PerMethod, static_cast<int>(Method::kCount)> methods_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_METRICS_H_

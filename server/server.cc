@@ -1,0 +1,129 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/server.h"
+
+#include <climits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace handoff {
+namespace {
+
+int ClampMillis(absl::Duration d) {
+  int64_t ms = absl::ToInt64Milliseconds(d);
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
+    ServerOptions options) {
+  if (absl::Status s = Validate(options.config); !s.ok()) return s;
+  std::unique_ptr<HandoffServer> self(new HandoffServer);
+  self->options_ = std::move(options);
+  const ServerConfig& c = self->options_.config;
+
+  DispatcherOptions d;
+  d.workers = c.workers;
+  d.queue_depth = c.queue_depth;
+  d.shed_late_jobs = self->options_.shed_late_jobs;
+  self->dispatcher_ = std::make_unique<Dispatcher>(d);
+  self->core_ = std::make_unique<GatewayCore>(c, *self->dispatcher_,
+                                              *self->options_.registry);
+  self->service_ = std::make_unique<GatewayService>(*self->core_);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(c.listen, grpc::InsecureServerCredentials(),
+                           &self->port_);
+  builder.RegisterService(self->service_.get());
+  builder.SetMaxReceiveMessageSize(c.max_message_bytes);
+  if (c.max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ClampMillis(c.max_connection_age));
+  }
+  if (c.max_connection_age_grace != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               ClampMillis(c.max_connection_age_grace));
+  }
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             ClampMillis(c.keepalive_min_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+                             c.keepalive_permit_without_calls ? 1 : 0);
+  self->server_ = builder.BuildAndStart();
+  if (self->server_ == nullptr || self->port_ == 0) {
+    self->dispatcher_->Stop();
+    return absl::UnavailableError(
+        absl::StrCat("--listen: cannot listen on '", c.listen, "'"));
+  }
+  if (auto* health = self->server_->GetHealthCheckService()) {
+    health->SetServingStatus(true);
+    health->SetServingStatus(v1::Gateway::service_full_name(), true);
+  }
+
+  if (!c.admin_listen.empty()) {
+    HandoffServer* raw = self.get();
+    absl::StatusOr<std::unique_ptr<AdminHttpServer>> admin =
+        AdminHttpServer::Start(c.admin_listen, [raw](std::string_view path) {
+          return raw->Admin(path);
+        });
+    if (!admin.ok()) {
+      self->Shutdown();
+      return absl::Status(admin.status().code(),
+                          absl::StrCat("--admin_listen: ",
+                                       admin.status().message()));
+    }
+    self->admin_ = std::move(*admin);
+  }
+  return self;
+}
+
+HandoffServer::~HandoffServer() {
+  Shutdown();
+  // The admin thread reads core_ and dispatcher_ (for /metrics): stop it first.
+  if (admin_ != nullptr) admin_->Stop();
+}
+
+HttpResponse HandoffServer::Admin(std::string_view path) {
+  if (path == "/metrics") {
+    return {200, "text/plain; version=0.0.4; charset=utf-8",
+            core_->RenderMetrics()};
+  }
+  if (path == "/healthz") return {200, "text/plain", "ok\n"};
+  if (path == "/readyz") {
+    if (core_->draining()) return {503, "text/plain", "draining\n"};
+    return {200, "text/plain", "ready\n"};
+  }
+  return {404, "text/plain", "not found\n"};
+}
+
+void HandoffServer::BeginDrain() {
+  std::call_once(drain_once_, [this] {
+    core_->BeginDrain();
+    // Shutdown() of the health service sets every service NOT_SERVING and
+    // keeps it so; watchers are told at once.
+    if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+  });
+}
+
+bool HandoffServer::Shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    if (server_ == nullptr) return;
+    BeginDrain();
+    drained_ = core_->AwaitIdle(options_.config.drain_timeout);
+    // What is left is cancelled: its Context is done, so its job stops, and
+    // its reactor finishes CANCELLED. Then gRPC closes the listener and waits
+    // for every reactor's OnDone.
+    core_->CancelAll();
+    server_->Shutdown(std::chrono::system_clock::now());
+    dispatcher_->Stop();
+  });
+  return drained_;
+}
+
+}  // namespace handoff

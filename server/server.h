@@ -1,0 +1,83 @@
+// Copyright 2026 The handoff Authors.
+//
+// HandoffServer: one running handoffd — the gRPC server (Gateway, health,
+// reflection), the dispatcher and its workers, and the admin HTTP port —
+// with the shutdown sequence of DESIGN.md:
+//
+//   1. readiness off: /readyz answers 503, grpc.health.v1 NOT_SERVING, and
+//      new calls are answered UNAVAILABLE at once (a load balancer retries
+//      them on another replica);
+//   2. drain: wait until the calls in flight finish, up to --drain_timeout;
+//   3. Server::Shutdown(deadline): whatever is still running is cancelled
+//      (its Context is done, so its job stops), the listener closes;
+//   4. the dispatcher stops: every accepted job has run or been dropped.
+//
+// Tests run it in-process on loopback ports (listen "127.0.0.1:0").
+
+#ifndef HANDOFF_SERVER_SERVER_H_
+#define HANDOFF_SERVER_SERVER_H_
+
+#include <memory>
+#include <mutex>
+
+#include "absl/status/statusor.h"
+#include "dispatch/dispatcher.h"
+#include "server/admin_http.h"
+#include "server/config.h"
+#include "server/gateway_core.h"
+#include "server/gateway_service.h"
+#include "server/handler_registry.h"
+
+namespace grpc {
+class Server;
+}  // namespace grpc
+
+namespace handoff {
+
+struct ServerOptions {
+  ServerConfig config;
+  // Handlers served by Call; must outlive the server.
+  HandlerRegistry* registry = &DefaultHandlerRegistry();
+  // Turns off the dispatcher's deadline-aware admission (for comparisons).
+  bool shed_late_jobs = true;
+};
+
+class HandoffServer {
+ public:
+  // Validates the config, binds both ports, and starts serving.
+  static absl::StatusOr<std::unique_ptr<HandoffServer>> Start(
+      ServerOptions options);
+  // Shutdown()s.
+  ~HandoffServer();
+
+  int port() const { return port_; }
+  int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
+  GatewayCore& core() { return *core_; }
+
+  // Steps 1-4 above; blocks for at most about --drain_timeout. Returns true
+  // if every call finished within the drain timeout. Idempotent.
+  bool Shutdown();
+  // Step 1 alone (Shutdown starts with it): for tests of "call during drain".
+  void BeginDrain();
+
+  // The body of GET /metrics, /healthz, /readyz.
+  HttpResponse Admin(std::string_view path);
+
+ private:
+  HandoffServer() = default;
+
+  ServerOptions options_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<GatewayCore> core_;
+  std::unique_ptr<GatewayService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<AdminHttpServer> admin_;
+  int port_ = 0;
+  std::once_flag drain_once_;
+  std::once_flag shutdown_once_;
+  bool drained_ = false;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_SERVER_H_

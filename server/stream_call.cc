@@ -1,0 +1,214 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/stream_call.h"
+
+#include <utility>
+
+#include "dispatch/chan.h"
+#include "dispatch/select.h"
+#include "server/gateway_service.h"
+#include "server/unary_call.h"
+#include "server/work.h"
+
+namespace handoff {
+
+StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
+    : core_(core), start_(absl::Now()) {
+  core_.CallStarted();
+  std::tie(ctx_, cancel_) = core_.StreamContext(*call);
+  Actions a;
+  {
+    absl::MutexLock l(&mu_);
+    if (core_.draining()) {
+      EndLocked(DrainingError());
+    } else {
+      reading_ = true;
+      a.read = true;
+    }
+    ++calling_;
+  }
+  Act(a);
+}
+
+void StreamCall::OnReadDone(bool ok) {
+  std::optional<v1::WorkRequest> request;
+  std::shared_ptr<Slot> slot;
+  Actions a;
+  {
+    absl::MutexLock l(&mu_);
+    reading_ = false;
+    if (!ok) {
+      reads_done_ = true;  // half-close (or the call is over)
+    } else if (!end_.has_value()) {
+      if (absl::Status s = ValidateWork(in_); !s.ok()) {
+        EndLocked(std::move(s));
+      } else if (core_.draining()) {
+        EndLocked(DrainingError());
+      } else {
+        request.emplace(std::move(in_));
+        slot = std::make_shared<Slot>();
+        slots_.push_back(slot);
+        ++jobs_armed_;
+      }
+    }
+    a = PumpLocked();
+    ++calling_;
+  }
+  if (request.has_value()) StartJob(std::move(*request), std::move(slot));
+  Act(a);
+}
+
+void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
+  auto [job_ctx, job_cancel] = core_.JobContext(ctx_);
+  Chan<Outcome<v1::WorkReply>> reply(1);
+  GatewayCore* core = &core_;
+  Job job;
+  job.ctx = job_ctx;
+  job.expected_run = absl::Microseconds(request.cpu_us());
+  job.run = [core, reply, req = std::move(request)](const RunInfo& info) {
+    Outcome<v1::WorkReply> out;
+    if (core->StartedLate(info)) {
+      out.status =
+          absl::DeadlineExceededError("deadline passed before the job started");
+    } else {
+      absl::StatusOr<v1::WorkReply> r = RunWork(
+          req, info.ctx, info.worker, info.queued, core->work_counters());
+      if (r.ok()) {
+        out.reply = std::move(*r);
+      } else {
+        out.status = std::move(r).status();
+      }
+    }
+    reply.TrySend(std::move(out)).IgnoreError();
+  };
+  auto send_error = [reply](absl::Status s) {
+    reply.TrySend(Outcome<v1::WorkReply>{std::move(s), {}}).IgnoreError();
+  };
+  job.on_error = send_error;
+  core_.Submit(std::move(job), send_error);
+  // `this` stays alive until every armed select has answered (jobs_armed_).
+  AsyncSelect(
+      OnRecv(reply,
+             [this, slot, job_cancel](std::optional<Outcome<v1::WorkReply>> o) {
+               if (!o.has_value()) {
+                 OnJobDone(slot, absl::InternalError("reply channel closed"),
+                           {}, job_cancel);
+                 return;
+               }
+               OnJobDone(slot, std::move(o->status), std::move(o->reply),
+                         job_cancel);
+             }),
+      handoff::OnDone(job_ctx, [this, slot, job_ctx, job_cancel] {
+        OnJobDone(slot, job_ctx.Err(), {}, job_cancel);
+      }));
+}
+
+void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
+                           absl::Status status, v1::WorkReply reply,
+                           const CancelFunc& job_cancel) {
+  job_cancel();  // frees the job's deadline timer
+  Actions a;
+  {
+    absl::MutexLock l(&mu_);
+    slot->ready = true;
+    slot->status = std::move(status);
+    slot->reply = std::move(reply);
+    --jobs_armed_;
+    a = PumpLocked();
+    ++calling_;
+  }
+  Act(a);
+}
+
+void StreamCall::OnWriteDone(bool ok) {
+  Actions a;
+  {
+    absl::MutexLock l(&mu_);
+    writing_ = false;
+    if (!ok) EndLocked(absl::CancelledError("the client went away"));
+    a = PumpLocked();
+    ++calling_;
+  }
+  Act(a);
+}
+
+void StreamCall::OnCancel() {
+  cancel_();  // every pending job's select answers CANCELLED
+  Actions a;
+  {
+    absl::MutexLock l(&mu_);
+    EndLocked(ctx_.Err());
+    ++calling_;
+  }
+  Act(a);
+}
+
+void StreamCall::OnDone() {
+  cancel_();
+  GatewayCore& core = core_;  // another thread may delete this after unlock
+  bool last;
+  {
+    absl::MutexLock l(&mu_);
+    done_ = true;
+    last = jobs_armed_ == 0 && calling_ == 0;
+  }
+  if (last) delete this;
+  core.CallDone();
+}
+
+void StreamCall::EndLocked(absl::Status status) {
+  if (!end_.has_value()) end_ = std::move(status);
+}
+
+StreamCall::Actions StreamCall::PumpLocked() {
+  Actions a;
+  if (end_.has_value()) return a;
+  // Writer: the head slot, once filled, in request order.
+  if (!writing_ && !slots_.empty() && slots_.front()->ready) {
+    std::shared_ptr<Slot> head = std::move(slots_.front());
+    slots_.pop_front();
+    if (!head->status.ok()) {
+      EndLocked(std::move(head->status));
+      return a;
+    }
+    out_ = std::move(head->reply);
+    writing_ = true;
+    a.write = true;
+  }
+  if (reads_done_ && slots_.empty() && !writing_ && !a.write) {
+    EndLocked(ctx_.IsDone() ? ctx_.Err() : absl::OkStatus());
+    return a;
+  }
+  // Reader: keep one read in flight while the window has room.
+  if (!reading_ && !reads_done_ &&
+      static_cast<int>(slots_.size()) < core_.config().stream_window) {
+    reading_ = true;
+    a.read = true;
+  }
+  return a;
+}
+
+void StreamCall::Act(Actions a) {
+  if (a.write) StartWrite(&out_);
+  if (a.read) StartRead(&in_);
+  std::optional<absl::Status> finish;
+  bool last = false;
+  {
+    absl::MutexLock l(&mu_);
+    --calling_;
+    if (end_.has_value() && !finished_ && !writing_ && calling_ == 0) {
+      finished_ = true;
+      finish = *end_;
+    }
+    last = done_ && jobs_armed_ == 0 && calling_ == 0;
+  }
+  if (finish.has_value()) {
+    cancel_();  // stops the jobs still pending: nobody will read them
+    core_.metrics().RecordCall(Method::kStream, finish->code(),
+                               absl::Now() - start_);
+    Finish(ToGrpcStatus(*finish));
+  }
+  if (last) delete this;
+}
+
+}  // namespace handoff

@@ -1,0 +1,130 @@
+// Copyright 2026 The handoff Authors.
+//
+// UnaryCall<Reply>: the reactor of one unary call — the request/response
+// pattern of seeds/002 on the gRPC callback API, without a waiting thread.
+//
+//   reply := Chan<Outcome>(1)                  the call's own reply channel
+//   submit Job{ctx, run: reply <- handler(), on_error: reply <- status}
+//   AsyncSelect { o := <-reply     → Finish(o)
+//                 <-ctx.Done()     → Finish(DEADLINE_EXCEEDED or CANCELLED) }
+//
+// Exactly one Finish per call: either an early answer (Reject), or whichever
+// select case wins. The reply channel has room for one value, so a worker
+// never blocks on a caller that already left; the job owns copies of what it
+// reads, since the request message dies with the call.
+//
+// The reactor deletes itself in OnDone, after gRPC is done with it; OnDone
+// also cancels the Context, which stops a job still running for a call that
+// already finished and frees the deadline's timer.
+
+#ifndef HANDOFF_SERVER_UNARY_CALL_H_
+#define HANDOFF_SERVER_UNARY_CALL_H_
+
+#include <optional>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "dispatch/chan.h"
+#include "dispatch/context.h"
+#include "dispatch/dispatcher.h"
+#include "dispatch/select.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+#include "server/gateway_core.h"
+#include "server/metrics.h"
+
+namespace handoff {
+
+// What a job sends back on its reply channel.
+template <typename Reply>
+struct Outcome {
+  absl::Status status;
+  Reply reply;
+};
+
+template <typename Reply>
+class UnaryCall final : public grpc::ServerUnaryReactor {
+ public:
+  UnaryCall(GatewayCore& core, Method method,
+            grpc::CallbackServerContext* call, Reply* response)
+      : core_(core), method_(method), response_(response),
+        start_(absl::Now()) {
+    core_.CallStarted();
+    std::tie(ctx_, cancel_) = core_.CallContext(*call);
+  }
+
+  const Context& ctx() const { return ctx_; }
+
+  // Answers at once, without a job (validation errors, draining).
+  void Reject(absl::Status s) { Complete(std::move(s)); }
+
+  // Runs `body` as a job: body(const RunInfo&) -> absl::StatusOr<Reply>, on a
+  // worker thread, with this call's Context. `expected_run` lets the
+  // dispatcher skip a job that could not finish before its deadline.
+  template <typename Body>
+  void Dispatch(Body body,
+                absl::Duration expected_run = absl::ZeroDuration()) {
+    Chan<Outcome<Reply>> reply(1);
+    Job job;
+    job.ctx = ctx_;
+    job.expected_run = expected_run;
+    GatewayCore* core = &core_;
+    job.run = [core, reply, body = std::move(body)](const RunInfo& info) mutable {
+      Outcome<Reply> out;
+      if (core->StartedLate(info)) {
+        out.status = absl::DeadlineExceededError(
+            "deadline passed before the job started");
+      } else {
+        absl::StatusOr<Reply> r = body(info);
+        if (r.ok()) {
+          out.reply = std::move(*r);
+        } else {
+          out.status = std::move(r).status();
+        }
+      }
+      reply.TrySend(std::move(out)).IgnoreError();
+    };
+    auto send_error = [reply](absl::Status s) {
+      reply.TrySend(Outcome<Reply>{std::move(s), Reply()}).IgnoreError();
+    };
+    job.on_error = send_error;
+    core_.Submit(std::move(job), send_error);
+    AsyncSelect(OnRecv(reply,
+                       [this](std::optional<Outcome<Reply>> out) {
+                         if (!out.has_value()) {  // never closed; be safe
+                           Complete(absl::InternalError("reply channel closed"));
+                           return;
+                         }
+                         if (out->status.ok()) *response_ = std::move(out->reply);
+                         Complete(std::move(out->status));
+                       }),
+                handoff::OnDone(ctx_, [this] { Complete(ctx_.Err()); }));
+  }
+
+  void OnCancel() override { cancel_(); }
+
+  void OnDone() override {
+    cancel_();
+    core_.CallDone();
+    delete this;
+  }
+
+ private:
+  void Complete(absl::Status s) {
+    core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);
+    Finish(ToGrpcStatus(s));
+  }
+
+  GatewayCore& core_;
+  const Method method_;
+  Reply* const response_;
+  const absl::Time start_;
+  Context ctx_;
+  CancelFunc cancel_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_UNARY_CALL_H_

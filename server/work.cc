@@ -1,0 +1,107 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/work.h"
+
+#include <time.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace handoff {
+namespace {
+
+// CPU time of this thread: Work's budget is CPU, not wall time, so that two
+// workers sharing a core each still do cpu_us of work.
+int64_t ThreadCpuNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Burns CPU for about `nanos` of this thread's CPU time, polling ctx between
+// short slices. Returns the CPU time spent; stops early if ctx is done.
+int64_t Burn(int64_t nanos, const Context& ctx) {
+  const int64_t start = ThreadCpuNanos();
+  uint64_t x = static_cast<uint64_t>(start) | 1;
+  int64_t spent = 0;
+  while (spent < nanos) {
+    // A few microseconds of dependent multiplies that the compiler cannot
+    // fold, between checks of the clock and of ctx.
+    for (int i = 0; i < 4096; ++i) x = x * 6364136223846793005ULL + 1;
+    asm volatile("" : : "r"(x));
+    spent = ThreadCpuNanos() - start;
+    if (ctx.IsDone()) break;
+  }
+  return spent;
+}
+
+}  // namespace
+
+absl::Status ValidateWork(const v1::WorkRequest& req) {
+  if (req.cpu_us() > kMaxCpuUs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cpu_us: ", req.cpu_us(), " is over the cap of ", kMaxCpuUs));
+  }
+  if (req.sleep_us() > kMaxSleepUs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sleep_us: ", req.sleep_us(), " is over the cap of ", kMaxSleepUs));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
+                                      const Context& ctx, int worker,
+                                      absl::Duration queued,
+                                      WorkCounters& counters) {
+  const absl::Time start = absl::Now();
+  const absl::Duration cpu = absl::Microseconds(req.cpu_us());
+  if (ctx.Deadline() - start < cpu) {
+    counters.skipped.fetch_add(1, std::memory_order_relaxed);
+    return absl::DeadlineExceededError(
+        "the remaining deadline is shorter than cpu_us: skipped");
+  }
+  counters.started.fetch_add(1, std::memory_order_relaxed);
+
+  int64_t cpu_done_ns = 0;
+  if (req.cpu_us() > 0) cpu_done_ns = Burn(absl::ToInt64Nanoseconds(cpu), ctx);
+  if (req.sleep_us() > 0 && !ctx.IsDone()) {
+    auto [wait, cancel] = WithTimeout(ctx, absl::Microseconds(req.sleep_us()));
+    wait.Done().Recv();  // closed at the timeout or when ctx is done
+    cancel();
+  }
+  if (ctx.IsDone()) {
+    counters.stopped_early.fetch_add(1, std::memory_order_relaxed);
+    return ctx.Err();
+  }
+  counters.completed.fetch_add(1, std::memory_order_relaxed);
+
+  v1::WorkReply reply;
+  reply.set_payload(req.payload());
+  reply.set_queued_us(static_cast<uint64_t>(absl::ToInt64Microseconds(queued)));
+  reply.set_ran_us(
+      static_cast<uint64_t>(absl::ToInt64Microseconds(absl::Now() - start)));
+  reply.set_worker(static_cast<uint32_t>(worker));
+  reply.set_cpu_us_done(static_cast<uint64_t>(cpu_done_ns / 1000));
+  return reply;
+}
+
+std::string RenderWorkCounters(const WorkCounters& c) {
+  std::string out;
+  auto counter = [&out](const char* name, const char* help, int64_t v) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name,
+                    " counter\n", name, " ", v, "\n");
+  };
+  counter("handoff_work_jobs_started_total", "Work jobs that began running.",
+          c.started.load(std::memory_order_relaxed));
+  counter("handoff_work_jobs_completed_total", "Work jobs that ran to the end.",
+          c.completed.load(std::memory_order_relaxed));
+  counter("handoff_work_jobs_stopped_early_total",
+          "Work jobs stopped by cancellation or deadline while running.",
+          c.stopped_early.load(std::memory_order_relaxed));
+  counter("handoff_work_jobs_skipped_total",
+          "Work jobs not started: their remaining deadline was shorter than "
+          "cpu_us.",
+          c.skipped.load(std::memory_order_relaxed));
+  return out;
+}
+
+}  // namespace handoff

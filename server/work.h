@@ -1,0 +1,60 @@
+// Copyright 2026 The handoff Authors.
+//
+// Work: the built-in job that models a backend call, cpu_us of busy CPU then
+// sleep_us of waiting (what a real handler spends on an upstream or a disk).
+//
+// Both phases observe the call's Context and stop early when it is done: the
+// CPU loop polls ctx.IsDone() every few microseconds, and the wait is a wait
+// on a child context WithTimeout(ctx, sleep) — it ends at the timeout or at
+// the caller's cancellation, whichever is first, and its timer is the shared
+// deadline timer rather than a sleeping thread that cannot be interrupted.
+//
+// Shedding: a job whose remaining deadline is shorter than its cpu_us cannot
+// finish in time, so it is answered DEADLINE_EXCEEDED at once instead of
+// burning a worker on a reply nobody will read. (Under overload this is what
+// keeps goodput up; see DESIGN.md, "Overload".)
+
+#ifndef HANDOFF_SERVER_WORK_H_
+#define HANDOFF_SERVER_WORK_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dispatch/context.h"
+#include "handoff/v1/gateway.pb.h"
+
+namespace handoff {
+
+inline constexpr uint32_t kMaxCpuUs = 10'000'000;
+inline constexpr uint32_t kMaxSleepUs = 60'000'000;
+
+// What Work did, for tests and /metrics. Every job that reaches RunWork ends
+// in exactly one of: skipped, completed, stopped_early (started counts the
+// last two).
+struct WorkCounters {
+  std::atomic<int64_t> started{0};
+  std::atomic<int64_t> completed{0};
+  std::atomic<int64_t> stopped_early{0};
+  std::atomic<int64_t> skipped{0};
+};
+
+// INVALID_ARGUMENT naming the field if cpu_us or sleep_us is over its cap.
+absl::Status ValidateWork(const v1::WorkRequest& req);
+
+// Runs one Work job on the calling (worker) thread. Returns the reply, or
+// ctx.Err() if the call was cancelled or expired before the work finished,
+// or DEADLINE_EXCEEDED if it was skipped.
+absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
+                                      const Context& ctx, int worker,
+                                      absl::Duration queued,
+                                      WorkCounters& counters);
+
+// Prometheus lines for the counters (appended to /metrics).
+std::string RenderWorkCounters(const WorkCounters& c);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_WORK_H_

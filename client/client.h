@@ -46,10 +46,10 @@ namespace handoff {
 
 struct ClientOptions {
   // A gRPC target: "host:port", "dns:///host:port", "unix:///path", ...
-  std::string target;
+  std::string target = "";
   // Null means plaintext (handoffd's default); pass grpc::SslCredentials for
   // TLS.
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr;
   // nullopt disables retries.
   std::optional<RetryPolicy> retry = RetryPolicy{};
 };
@@ -59,9 +59,9 @@ struct CallOptions {
   // server then applies its --default_deadline.
   absl::Duration timeout = absl::InfiniteDuration();
   // Optional; see cancel_token.h.
-  std::shared_ptr<CancelToken> cancel;
+  std::shared_ptr<CancelToken> cancel = nullptr;
   // Sent as request headers; keys must be lower-case.
-  std::vector<std::pair<std::string, std::string>> metadata;
+  std::vector<std::pair<std::string, std::string>> metadata = {};
   // Queue the call until the channel connects instead of failing fast with
   // UNAVAILABLE while the server is unreachable.
   bool wait_for_ready = false;

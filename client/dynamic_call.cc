@@ -19,6 +19,9 @@ namespace {
 namespace pb = google::protobuf;
 
 absl::Status BadJson(const pb::Descriptor& type, absl::string_view why) {
+  // Protobuf's parser adds the input and a caret on further lines; the CLI
+  // promises one line.
+  why = why.substr(0, why.find('\n'));
   return absl::InvalidArgumentError(
       absl::StrCat("bad JSON for ", type.full_name(), ": ", why));
 }
@@ -95,8 +98,7 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Descriptor& ty
   // element as the request type. (Numbers pass through a double here, which
   // is exact up to 2^53.)
   pb::ListValue list;
-  pb::util::Status status = pb::util::JsonStringToMessage(
-      absl::StrCat(R"({"values":)", text, "}"), &list);
+  pb::util::Status status = pb::util::JsonStringToMessage(std::string(text), &list);
   if (!status.ok()) return BadJson(type, status.message().as_string());
   std::vector<std::string> out;
   for (const pb::Value& element : list.values()) {

@@ -1,6 +1,10 @@
 #include "client/reflection_database.h"
 
+#include <optional>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/status.h"
 
 namespace handoff {
@@ -53,6 +57,7 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
 }
 
 bool ReflectionDatabase::TakeFiles(const absl::StatusOr<Response>& response,
+                                   const Wanted& wanted,
                                    google::protobuf::FileDescriptorProto* output) {
   if (!response.ok()) {
     last_error_ = response.status();
@@ -64,19 +69,47 @@ bool ReflectionDatabase::TakeFiles(const absl::StatusOr<Response>& response,
     return false;
   }
   const auto& files = response->file_descriptor_response().file_descriptor_proto();
-  google::protobuf::FileDescriptorProto first;
+  // The answer is the asked-for file together with files it depends on, in
+  // no promised order (gRPC's server may put a dependency first), so pick
+  // the one that matches.
+  std::optional<google::protobuf::FileDescriptorProto> match;
   for (int i = 0; i < files.size(); ++i) {
     google::protobuf::FileDescriptorProto file;
     if (!file.ParseFromString(files[i])) {
       last_error_ = absl::InternalError("reflection sent a malformed file descriptor");
       return false;
     }
-    if (i == 0) first = file;
+    if (!match.has_value() && wanted(file)) match = file;
     files_.emplace(file.name(), std::move(file));
   }
-  *output = std::move(first);
+  if (!match.has_value()) {
+    last_error_ = absl::NotFoundError("reflection answered with unrelated files");
+    return false;
+  }
+  *output = *std::move(match);
   last_error_ = absl::OkStatus();
   return true;
+}
+
+bool ReflectionDatabase::Defines(const google::protobuf::FileDescriptorProto& file,
+                                 absl::string_view symbol) {
+  absl::string_view rest = symbol;
+  if (!file.package().empty() &&
+      !(absl::ConsumePrefix(&rest, file.package()) && absl::ConsumePrefix(&rest, "."))) {
+    return false;
+  }
+  // The first name after the package is a top-level definition; anything
+  // after it (a method, a nested message, a field) lives in the same file.
+  const absl::string_view top = rest.substr(0, rest.find('.'));
+  for (const auto& m : file.message_type()) if (m.name() == top) return true;
+  for (const auto& e : file.enum_type()) if (e.name() == top) return true;
+  for (const auto& s : file.service()) if (s.name() == top) return true;
+  for (const auto& x : file.extension()) if (x.name() == top) return true;
+  // Enum values are scoped like siblings of their enum.
+  for (const auto& e : file.enum_type()) {
+    for (const auto& v : e.value()) if (v.name() == top) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<std::vector<std::string>> ReflectionDatabase::ListServices() {
@@ -99,14 +132,20 @@ bool ReflectionDatabase::FindFileByName(const std::string& filename,
   }
   Request request;
   request.set_file_by_filename(filename);
-  return TakeFiles(RoundTrip(request), output);
+  return TakeFiles(
+      RoundTrip(request),
+      [&](const google::protobuf::FileDescriptorProto& f) { return f.name() == filename; },
+      output);
 }
 
 bool ReflectionDatabase::FindFileContainingSymbol(
     const std::string& symbol_name, google::protobuf::FileDescriptorProto* output) {
   Request request;
   request.set_file_containing_symbol(symbol_name);
-  return TakeFiles(RoundTrip(request), output);
+  return TakeFiles(
+      RoundTrip(request),
+      [&](const google::protobuf::FileDescriptorProto& f) { return Defines(f, symbol_name); },
+      output);
 }
 
 bool ReflectionDatabase::FindFileContainingExtension(
@@ -115,7 +154,12 @@ bool ReflectionDatabase::FindFileContainingExtension(
   Request request;
   request.mutable_file_containing_extension()->set_containing_type(containing_type);
   request.mutable_file_containing_extension()->set_extension_number(field_number);
-  return TakeFiles(RoundTrip(request), output);
+  // Extensions are rare here; trust the server's first file.
+  bool first = true;
+  return TakeFiles(
+      RoundTrip(request),
+      [&](const google::protobuf::FileDescriptorProto&) { return std::exchange(first, false); },
+      output);
 }
 
 }  // namespace handoff

@@ -13,6 +13,7 @@
 #ifndef HANDOFF_CLIENT_REFLECTION_DATABASE_H_
 #define HANDOFF_CLIENT_REFLECTION_DATABASE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
@@ -58,10 +60,14 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   using Response = grpc::reflection::v1alpha::ServerReflectionResponse;
 
   absl::StatusOr<Response> RoundTrip(const Request& request);
-  // Caches every file in the response and copies the first (the one asked
-  // for) to output.
-  bool TakeFiles(const absl::StatusOr<Response>& response,
+  using Wanted = std::function<bool(const google::protobuf::FileDescriptorProto&)>;
+  // Caches every file in the response and copies the one `wanted` accepts
+  // to output.
+  bool TakeFiles(const absl::StatusOr<Response>& response, const Wanted& wanted,
                  google::protobuf::FileDescriptorProto* output);
+  // Whether `file` defines `symbol` (or the top-level definition holding it).
+  static bool Defines(const google::protobuf::FileDescriptorProto& file,
+                      absl::string_view symbol);
 
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration timeout_;

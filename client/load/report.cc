@@ -229,7 +229,8 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   field("CPUs", absl::StrCat(o.cpus));
   w.Close('}');
 
-  field("date", JsonString(absl::FormatTime(absl::RFC3339_full, r.date,
+  // RFC 3339 in UTC with a "Z", as Go's time.Time marshals.
+  field("date", JsonString(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", r.date,
                                             absl::UTCTimeZone())));
   field("count", absl::StrCat(r.count));
   field("total", absl::StrCat(r.total_ns));

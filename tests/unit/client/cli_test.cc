@@ -1,0 +1,160 @@
+// The `handoff` CLI as a user runs it, against handoff_fake_gateway (health
+// and reflection enabled): replies, exit codes, and one-line errors.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "subprocess.h"
+
+namespace handoff::testing {
+namespace {
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto server = Process::Start({HANDOFF_FAKE_GATEWAY});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = new Process(*std::move(server));
+    // The fake prints its address once it is serving.
+    auto line = server_->ReadLine(absl::Seconds(30));
+    ASSERT_TRUE(line.ok()) << line.status();
+    absl::string_view rest = *line;
+    ASSERT_TRUE(absl::ConsumePrefix(&rest, "listening on ")) << *line;
+    addr_ = new std::string(rest);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete addr_;
+  }
+
+  static ProcessResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), HANDOFF_CLI);
+    return testing::Run(args, absl::Seconds(60));
+  }
+  static std::string Addr() { return "--addr=" + *addr_; }
+
+  // One line on stderr, nothing on stdout.
+  static void ExpectOneLineError(const ProcessResult& r, const std::string& needle) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(absl::StartsWith(r.err, "handoff: ")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, needle)) << r.err;
+  }
+
+  static Process* server_;
+  static std::string* addr_;
+};
+
+Process* CliTest::server_ = nullptr;
+std::string* CliTest::addr_ = nullptr;
+
+TEST_F(CliTest, CallEcho) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"aGk=\"}\n");
+}
+
+TEST_F(CliTest, CallAcceptsSlashSpelling) {
+  auto r = Cli({"call", "handoff.v1.Gateway/Echo", "--data={}", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{}\n");
+}
+
+TEST_F(CliTest, CallStreamWithArray) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "-d",
+                R"([{"payload":"YQ=="},{"payload":"Yg=="}])", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
+}
+
+TEST_F(CliTest, CallDeadlineExceeded) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":30000000})",
+                "--timeout=100ms", Addr()});
+  ExpectOneLineError(r, "DEADLINE_EXCEEDED");
+}
+
+TEST_F(CliTest, UnknownMethod) {
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Nope", "-d", "{}", Addr()}),
+                     "has no method 'Nope'");
+  ExpectOneLineError(Cli({"call", "nope.Svc.M", "-d", "{}", Addr()}),
+                     "unknown service 'nope.Svc'");
+}
+
+TEST_F(CliTest, BadJson) {
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{not json", Addr()}),
+                     "bad JSON for handoff.v1.EchoRequest");
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"nope":1})", Addr()}),
+                     "bad JSON for handoff.v1.EchoRequest");
+}
+
+TEST_F(CliTest, BadAddress) {
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--addr=127.0.0.1:1"}),
+                     "UNAVAILABLE");
+  ExpectOneLineError(Cli({"health", "--addr=127.0.0.1:1"}), "UNAVAILABLE");
+}
+
+TEST_F(CliTest, Health) {
+  auto r = Cli({"health", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "SERVING\n");
+}
+
+TEST_F(CliTest, List) {
+  auto r = Cli({"list", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "handoff.v1.Gateway\n")) << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "  Echo(handoff.v1.EchoRequest) returns (handoff.v1.EchoReply)\n"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "  Stream(stream handoff.v1.WorkRequest) returns (stream handoff.v1.WorkReply)\n"))
+      << r.out;
+}
+
+TEST_F(CliTest, Usage) {
+  auto r = Cli({"frob"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "unknown command 'frob'"));
+  r = Cli({"load", "-c", "x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "-c: want a positive integer"));
+}
+
+TEST_F(CliTest, LoadJsonReport) {
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-d",
+                R"({"payload":"aGk="})", "-n", "300", "-c", "10", "--connections", "2",
+                "-O", "json", *addr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  google::protobuf::Struct report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok()) << r.out;
+  const auto& f = report.fields();
+  EXPECT_EQ(f.at("count").number_value(), 300);
+  EXPECT_EQ(f.at("statusCodeDistribution").struct_value().fields().at("OK").number_value(), 300);
+  EXPECT_TRUE(f.at("errorDistribution").struct_value().fields().empty());
+  EXPECT_GT(f.at("rps").number_value(), 0);
+}
+
+TEST_F(CliTest, LoadSummaryHasNoProgressBarWhenPiped) {
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "50",
+                "-c", "5", *addr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, "\nSummary:\n  Count:\t50\n")) << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(CliTest, LoadUnknownMethodAndBadHost) {
+  ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Nope",
+                          "-n", "5", "-c", "1", *addr_}),
+                     "has no method 'Nope'");
+  ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo",
+                          "--connect-timeout", "300ms", "-n", "5", "-c", "1",
+                          "127.0.0.1:1"}),
+                     "UNAVAILABLE");
+}
+
+}  // namespace
+}  // namespace handoff::testing

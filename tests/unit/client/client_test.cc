@@ -1,0 +1,127 @@
+// handoff::Client against an in-process FakeGateway.
+#include "client/client.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_gateway.h"
+
+namespace handoff {
+namespace {
+
+using testing::FakeServer;
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = FakeServer::Start();
+    auto client = Client::Connect({.target = server_.address});
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+  void TearDown() override { server_.server->Shutdown(); }
+
+  FakeServer server_;
+  std::unique_ptr<Client> client_;
+};
+
+v1::EchoRequest EchoOf(const std::string& payload) {
+  v1::EchoRequest r;
+  r.set_payload(payload);
+  return r;
+}
+
+TEST_F(ClientTest, EchoSync) {
+  auto reply = client_->Echo(EchoOf("hi"), {.timeout = absl::Seconds(10)});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->payload(), "hi");
+}
+
+TEST_F(ClientTest, EchoCallbackAndFuture) {
+  absl::Notification done;
+  absl::StatusOr<v1::EchoReply> got;
+  client_->EchoAsync(EchoOf("cb"), {}, [&](absl::StatusOr<v1::EchoReply> r) {
+    got = std::move(r);
+    done.Notify();
+  });
+  auto future = client_->EchoFuture(EchoOf("fut"));
+  done.WaitForNotification();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->payload(), "cb");
+  auto f = future.get();
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->payload(), "fut");
+}
+
+TEST_F(ClientTest, WorkPastItsDeadlineIsDeadlineExceeded) {
+  v1::WorkRequest req;
+  req.set_sleep_us(30'000'000);
+  auto reply = client_->Work(req, {.timeout = absl::Milliseconds(100)});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(ClientTest, CancelTokenCancelsAWorkInFlight) {
+  v1::WorkRequest req;
+  req.set_sleep_us(30'000'000);
+  auto token = std::make_shared<CancelToken>();
+  auto future = client_->WorkFuture(req, {.timeout = absl::Seconds(60), .cancel = token});
+  // Cancel only once the server holds the call, so the cancellation
+  // travels to the server rather than stopping the call locally.
+  server_.service->work_started().WaitForNotification();
+  token->Cancel();
+  auto reply = future.get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kCancelled);
+  // A call started after Cancel fails at once.
+  auto late = client_->Echo(EchoOf("late"), {.cancel = token});
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(ClientTest, UnavailableIsRetriedByTheChannel) {
+  auto reply = client_->Echo(EchoOf("unavailable:2"), {.timeout = absl::Seconds(10)});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(server_.service->echo_calls(), 3);
+}
+
+TEST_F(ClientTest, RetriesStopAtMaxAttempts) {
+  auto reply = client_->Echo(EchoOf("unavailable:10"), {.timeout = absl::Seconds(10)});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server_.service->echo_calls(), RetryPolicy{}.max_attempts);
+}
+
+TEST_F(ClientTest, NoRetryWhenDisabled) {
+  auto client = Client::Connect({.target = server_.address, .retry = std::nullopt});
+  ASSERT_TRUE(client.ok());
+  auto reply = (*client)->Echo(EchoOf("unavailable:1"));
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server_.service->echo_calls(), 1);
+}
+
+TEST_F(ClientTest, StreamRepliesInOrder) {
+  std::vector<v1::WorkRequest> requests(5);
+  for (int i = 0; i < 5; ++i) requests[i].set_payload(std::to_string(i));
+  auto replies = client_->Stream(requests, {.timeout = absl::Seconds(10)});
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ((*replies)[i].payload(), std::to_string(i));
+}
+
+TEST_F(ClientTest, EmptyStream) {
+  auto replies = client_->StreamFuture({}).get();
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  EXPECT_TRUE(replies->empty());
+}
+
+TEST(ClientConnectTest, EmptyTargetIsInvalid) {
+  EXPECT_EQ(Client::Connect({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ClientConnectTest, UnreachableServerFailsWithUnavailable) {
+  auto client = Client::Connect({.target = "127.0.0.1:1", .retry = std::nullopt});
+  ASSERT_TRUE(client.ok());
+  auto reply = (*client)->Echo(EchoOf("x"), {.timeout = absl::Seconds(10)});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*client)->WaitForConnected(absl::Milliseconds(50)).code(),
+            absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace handoff

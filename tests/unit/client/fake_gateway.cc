@@ -1,0 +1,121 @@
+#include "fake_gateway.h"
+
+#include <thread>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace handoff::testing {
+namespace {
+
+// Waits on its own thread so the gRPC thread never blocks; the wait ends at
+// sleep_us or at cancellation, whichever is first.
+class WorkReactor final : public grpc::ServerUnaryReactor {
+ public:
+  WorkReactor(const v1::WorkRequest& request, v1::WorkReply* reply,
+              absl::Notification* started)
+      : reply_(reply) {
+    const absl::Duration sleep = absl::Microseconds(request.sleep_us());
+    std::string payload = request.payload();
+    std::thread([this, sleep, payload, started] {
+      if (!started->HasBeenNotified()) started->Notify();
+      const bool cancelled = cancelled_.WaitForNotificationWithTimeout(sleep);
+      if (cancelled) {
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "work cancelled"));
+        return;
+      }
+      reply_->set_payload(payload);
+      reply_->set_ran_us(absl::ToInt64Microseconds(sleep));
+      Finish(grpc::Status::OK);  // last touch of this: OnDone may follow at once
+    }).detach();
+  }
+
+  void OnCancel() override { cancelled_.Notify(); }
+  void OnDone() override { delete this; }
+
+ private:
+  v1::WorkReply* reply_;
+  absl::Notification cancelled_;
+};
+
+class StreamReactor final
+    : public grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply> {
+ public:
+  StreamReactor() { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    reply_.set_payload(request_.payload());
+    StartWrite(&reply_);
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::UNKNOWN, "write failed"));
+      return;
+    }
+    StartRead(&request_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  v1::WorkRequest request_;
+  v1::WorkReply reply_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context,
+                                            const v1::EchoRequest* request,
+                                            v1::EchoReply* reply) {
+  echo_calls_.fetch_add(1);
+  auto* reactor = context->DefaultReactor();
+  int fail_first = 0;
+  if (absl::StartsWith(request->payload(), "unavailable:") &&
+      absl::SimpleAtoi(request->payload().substr(12), &fail_first)) {
+    absl::MutexLock lock(&mu_);
+    if (failures_[request->payload()]++ < fail_first) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "try again"));
+      return reactor;
+    }
+  }
+  reply->set_payload(request->payload());
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext*,
+                                            const v1::WorkRequest* request,
+                                            v1::WorkReply* reply) {
+  return new WorkReactor(*request, reply, &work_started_);
+}
+
+grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
+    grpc::CallbackServerContext*) {
+  return new StreamReactor;
+}
+
+FakeServer FakeServer::Start(bool reflection, int port) {
+  FakeServer s;
+  s.service = std::make_unique<FakeGateway>();
+  grpc::EnableDefaultHealthCheckService(true);
+  if (reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat("127.0.0.1:", port),
+                           grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(s.service.get());
+  s.server = builder.BuildAndStart();
+  s.address = absl::StrCat("127.0.0.1:", port);
+  return s;
+}
+
+}  // namespace handoff::testing

@@ -1,0 +1,62 @@
+// FakeGateway: a small in-process handoff.v1.Gateway for client tests.
+//
+// Not handoffd: no dispatcher, no worker pool. It answers exactly as the
+// API promises, with knobs and signals tests synchronise on:
+//   Echo   returns the payload; a payload "unavailable:N" fails the first N
+//          calls carrying it with UNAVAILABLE (to test channel retries).
+//   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
+//          work_started() is notified when a Work call begins waiting.
+//   Stream answers each WorkRequest with a WorkReply carrying its payload,
+//          in order.
+#ifndef HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
+#define HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <grpcpp/server.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "handoff/v1/gateway.grpc.pb.h"
+
+namespace handoff::testing {
+
+class FakeGateway final : public v1::Gateway::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const v1::EchoRequest* request,
+                                 v1::EchoReply* reply) override;
+  grpc::ServerUnaryReactor* Work(grpc::CallbackServerContext* context,
+                                 const v1::WorkRequest* request,
+                                 v1::WorkReply* reply) override;
+  grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* Stream(
+      grpc::CallbackServerContext* context) override;
+
+  // Notified once, when the first Work call starts waiting.
+  absl::Notification& work_started() { return work_started_; }
+  int64_t echo_calls() const { return echo_calls_.load(); }
+
+ private:
+  absl::Notification work_started_;
+  std::atomic<int64_t> echo_calls_{0};
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
+};
+
+// A started server on a free loopback port.
+struct FakeServer {
+  std::unique_ptr<FakeGateway> service;
+  std::unique_ptr<grpc::Server> server;
+  std::string address;  // "127.0.0.1:PORT"
+
+  // `reflection` adds gRPC's reflection service (the binary must link
+  // grpc++_reflection and must not link the client's reflection protos).
+  static FakeServer Start(bool reflection = false, int port = 0);
+};
+
+}  // namespace handoff::testing
+
+#endif  // HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_

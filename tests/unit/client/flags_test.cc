@@ -1,0 +1,116 @@
+// `handoff load`'s ghz-style command line.
+#include "client/load/flags.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+
+namespace handoff::load {
+namespace {
+
+absl::StatusOr<LoadOptions> Parse(std::vector<absl::string_view> args) {
+  return ParseLoadFlags(args);
+}
+
+TEST(LoadFlagsTest, GhzDefaults) {
+  auto o = Parse({"--call", "handoff.v1.Gateway.Echo", "localhost:50051"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->host, "localhost:50051");
+  EXPECT_EQ(o->concurrency, 50);
+  EXPECT_EQ(o->total, 200);
+  EXPECT_EQ(o->connections, 1);
+  EXPECT_EQ(o->timeout, absl::Seconds(20));
+  EXPECT_EQ(o->duration, absl::ZeroDuration());
+  EXPECT_EQ(o->rps, 0);
+  EXPECT_FALSE(o->insecure);
+  EXPECT_EQ(o->format, OutputFormat::kSummary);
+  EXPECT_GT(o->cpus, 0);
+}
+
+TEST(LoadFlagsTest, ShortAndLongFormsWithAndWithoutEquals) {
+  auto o = Parse({"-c", "8", "--total=1000", "-z=3s", "--rps", "250.5",
+                  "--connections=4", "-t", "150ms", "--call=pkg.S.M", "-d",
+                  R"({"payload":"aGk="})", "-m", R"({"X-Trace":"1"})",
+                  "--insecure", "-O", "json", "-o", "/tmp/r.json", "--cpus=2",
+                  "127.0.0.1:9"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->concurrency, 8);
+  EXPECT_EQ(o->total, 1000);
+  EXPECT_EQ(o->duration, absl::Seconds(3));
+  EXPECT_EQ(o->rps, 250.5);
+  EXPECT_EQ(o->connections, 4);
+  EXPECT_EQ(o->timeout, absl::Milliseconds(150));
+  EXPECT_EQ(o->call, "pkg.S.M");
+  EXPECT_EQ(o->data, R"({"payload":"aGk="})");
+  ASSERT_EQ(o->metadata.size(), 1u);
+  EXPECT_EQ(o->metadata[0].first, "x-trace");  // HTTP/2 wants lower case
+  EXPECT_EQ(o->metadata[0].second, "1");
+  EXPECT_TRUE(o->insecure);
+  EXPECT_EQ(o->format, OutputFormat::kJson);
+  EXPECT_EQ(o->output, "/tmp/r.json");
+  EXPECT_EQ(o->cpus, 2);
+  EXPECT_EQ(o->host, "127.0.0.1:9");
+}
+
+TEST(LoadFlagsTest, BareNumberDurationIsSeconds) {
+  auto o = Parse({"--call", "p.S.M", "-t", "2", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->timeout, absl::Seconds(2));
+}
+
+TEST(LoadFlagsTest, BinaryIsABoolean) {
+  auto o = Parse({"-b", "--call", "p.S.M", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->binary);
+  EXPECT_EQ(o->host, "h:1");
+}
+
+TEST(LoadFlagsTest, HelpSkipsValidation) {
+  auto o = Parse({"--help"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->help);
+  EXPECT_TRUE(absl::StrContains(LoadUsage(), "--concurrency"));
+}
+
+struct BadCase {
+  std::vector<absl::string_view> args;
+  const char* message;  // must appear in the error
+};
+
+// Names the case by its expected message in test output.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.message; }
+
+class LoadFlagsErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(LoadFlagsErrorTest, OneClearLine) {
+  auto o = Parse(GetParam().args);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(o.status().message(), GetParam().message))
+      << o.status();
+  EXPECT_FALSE(absl::StrContains(o.status().message(), "\n"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LoadFlagsErrorTest,
+    ::testing::Values(
+        BadCase{{"--call", "p.S.M"}, "missing HOST:PORT"},
+        BadCase{{"h:1"}, "--call: required"},
+        BadCase{{"--call", "p.S.M", "h:1", "h:2"}, "unexpected argument 'h:2'"},
+        BadCase{{"--call", "p.S.M", "-c", "zero", "h:1"}, "-c: want a positive integer, got 'zero'"},
+        BadCase{{"--call", "p.S.M", "-c", "0", "h:1"}, "-c: want a positive integer"},
+        BadCase{{"--call", "p.S.M", "-z", "soon", "h:1"}, "-z: want a duration"},
+        BadCase{{"--call", "p.S.M", "--rps", "-1", "h:1"}, "--rps: want a rate"},
+        BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"}, "-O: want summary, json"},
+        BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},
+        BadCase{{"--call", "p.S.M", "--frobnicate", "h:1"}, "unknown option '--frobnicate'"},
+        BadCase{{"--call", "p.S.M", "h:1", "-c"}, "-c: missing value"},
+        BadCase{{"--call", "p.S.M", "--insecure=yes", "h:1"}, "takes no value"},
+        BadCase{{"--call", "p.S.M", "-n", "10", "-c", "20", "h:1"},
+                "-n (10) cannot be less than -c (20)"},
+        BadCase{{"--call", "p.S.M", "-c", "2", "--connections", "3", "h:1"},
+                "--connections (3) cannot exceed -c (2)"},
+        BadCase{{"--call", "p.S.M", "-d", "{}", "-b", "h:1"}, "exclusive"}));
+
+}  // namespace
+}  // namespace handoff::load

@@ -1,0 +1,186 @@
+// The load report: percentiles, histogram, and ghz's JSON and text layouts.
+#include "client/load/report.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+
+namespace handoff::load {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+
+std::vector<int64_t> OneToN(int64_t n) {
+  std::vector<int64_t> v;
+  for (int64_t i = 1; i <= n; ++i) v.push_back(i);
+  return v;
+}
+
+RunResults Results(const std::vector<int64_t>& latencies_ns) {
+  RunResults r;
+  for (int64_t l : latencies_ns) r.calls.push_back({l, grpc::StatusCode::OK, 0});
+  r.start = absl::FromUnixSeconds(1'700'000'000);
+  r.total = absl::Seconds(2);
+  return r;
+}
+
+Struct ParseJson(const std::string& json) {
+  Struct s;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &s).ok()) << json;
+  return s;
+}
+
+TEST(PercentileTest, NearestRankOnOneToHundred) {
+  const auto v = OneToN(100);
+  EXPECT_EQ(Percentile(v, 10), 10);
+  EXPECT_EQ(Percentile(v, 50), 50);
+  EXPECT_EQ(Percentile(v, 99), 99);
+  EXPECT_EQ(Percentile(v, 99.9), 100);
+  EXPECT_EQ(Percentile(v, 100), 100);
+}
+
+TEST(PercentileTest, TailPercentilesNeedEnoughCalls) {
+  const auto v = OneToN(10'000);
+  EXPECT_EQ(Percentile(v, 99), 9'900);
+  EXPECT_EQ(Percentile(v, 99.9), 9'990);
+  EXPECT_EQ(Percentile(v, 99.99), 9'999);
+}
+
+TEST(PercentileTest, ExactRankIsNotRoundedUp) {
+  // 99.9% of 1000 is rank 999 exactly; floating point must not make it 1000.
+  EXPECT_EQ(Percentile(OneToN(1000), 99.9), 999);
+}
+
+TEST(PercentileTest, SingleValue) {
+  EXPECT_EQ(Percentile({42}, 10), 42);
+  EXPECT_EQ(Percentile({42}, 99.99), 42);
+}
+
+TEST(HistogramTest, ElevenEvenMarksFromFastestToSlowest) {
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i <= 100; ++i) v.push_back(1000 + i * 10);  // 1000..2000 ns
+  const auto h = Histogram(v);
+  ASSERT_EQ(h.size(), 11u);
+  EXPECT_DOUBLE_EQ(h.front().mark_seconds, 1000e-9);
+  EXPECT_DOUBLE_EQ(h.back().mark_seconds, 2000e-9);
+  int64_t total = 0;
+  double frequency = 0;
+  for (const Bucket& b : h) {
+    total += b.count;
+    frequency += b.frequency;
+  }
+  EXPECT_EQ(total, 101);
+  EXPECT_NEAR(frequency, 1.0, 1e-9);
+  EXPECT_EQ(h[0].count, 1);   // exactly the fastest
+  EXPECT_EQ(h[1].count, 10);  // (1000, 1100]
+}
+
+TEST(HistogramTest, AllEqualLatencies) {
+  const auto h = Histogram({5, 5, 5});
+  ASSERT_EQ(h.size(), 11u);
+  EXPECT_EQ(h[0].count, 3);
+}
+
+TEST(HistogramTest, Empty) { EXPECT_TRUE(Histogram({}).empty()); }
+
+TEST(BuildReportTest, Aggregates) {
+  RunResults r = Results({1'000'000, 2'000'000, 3'000'000, 4'000'000});
+  r.errors.push_back("rpc error: code = Unavailable desc = down");
+  r.calls.push_back({5'000'000, grpc::StatusCode::UNAVAILABLE, 0});
+  r.calls.push_back({6'000'000, grpc::StatusCode::UNAVAILABLE, 0});
+  const Report report = BuildReport(std::move(r), "smoke");
+  EXPECT_EQ(report.count, 6u);
+  EXPECT_EQ(report.total_ns, 2'000'000'000);
+  EXPECT_EQ(report.fastest_ns, 1'000'000);
+  EXPECT_EQ(report.slowest_ns, 6'000'000);
+  EXPECT_EQ(report.average_ns, 3'500'000);
+  EXPECT_DOUBLE_EQ(report.rps, 3.0);
+  EXPECT_EQ(report.status_code_distribution.at("OK"), 4);
+  EXPECT_EQ(report.status_code_distribution.at("Unavailable"), 2);
+  EXPECT_EQ(report.error_distribution.at("rpc error: code = Unavailable desc = down"), 2);
+  ASSERT_EQ(report.latency_distribution.size(), 9u);
+  EXPECT_EQ(report.latency_distribution[2].percentage, 50);
+  EXPECT_EQ(report.latency_distribution[2].latency_ns, 3'000'000);
+}
+
+TEST(BuildReportTest, NoCalls) {
+  const Report report = BuildReport(Results({}));
+  EXPECT_EQ(report.count, 0u);
+  EXPECT_EQ(report.fastest_ns, 0);
+  EXPECT_TRUE(report.latency_distribution.empty());
+  EXPECT_TRUE(report.histogram.empty());
+  EXPECT_NE(FormatSummary(report).find("Count:\t0"), std::string::npos);
+}
+
+TEST(FormatJsonTest, HasGhzFieldsInNanoseconds) {
+  RunResults r = Results(OneToN(1000));
+  r.errors.push_back("rpc error: code = Internal desc = \"quoted\"");
+  r.calls.push_back({2000, grpc::StatusCode::INTERNAL, 0});
+  LoadOptions o;
+  o.host = "127.0.0.1:1";
+  o.call = "handoff.v1.Gateway.Echo";
+  for (bool pretty : {false, true}) {
+    const Struct s = ParseJson(FormatJson(BuildReport(r, "n"), o, pretty));
+    const auto& f = s.fields();
+    EXPECT_EQ(f.at("count").number_value(), 1001);
+    EXPECT_EQ(f.at("total").number_value(), 2e9);
+    EXPECT_EQ(f.at("fastest").number_value(), 1);
+    EXPECT_EQ(f.at("slowest").number_value(), 2000);
+    EXPECT_EQ(f.at("average").number_value(), (500500 + 2000) / 1001);
+    EXPECT_NEAR(f.at("rps").number_value(), 500.5, 1e-6);
+    EXPECT_EQ(f.at("name").string_value(), "n");
+    EXPECT_EQ(f.at("date").string_value(), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(f.at("options").struct_value().fields().at("call").string_value(),
+              "handoff.v1.Gateway.Echo");
+    EXPECT_EQ(f.at("statusCodeDistribution").struct_value().fields().at("OK").number_value(),
+              1000);
+    EXPECT_EQ(f.at("statusCodeDistribution").struct_value().fields().at("Internal").number_value(),
+              1);
+    EXPECT_EQ(f.at("errorDistribution")
+                  .struct_value()
+                  .fields()
+                  .at("rpc error: code = Internal desc = \"quoted\"")
+                  .number_value(),
+              1);
+    const auto& dist = f.at("latencyDistribution").list_value().values();
+    ASSERT_EQ(dist.size(), 9);
+    EXPECT_EQ(dist[7].struct_value().fields().at("percentage").number_value(), 99.9);
+    EXPECT_EQ(dist[8].struct_value().fields().at("percentage").number_value(), 99.99);
+    EXPECT_EQ(dist[2].struct_value().fields().at("latency").number_value(), 501);
+    const auto& hist = f.at("histogram").list_value().values();
+    ASSERT_EQ(hist.size(), 11);
+    EXPECT_DOUBLE_EQ(hist[0].struct_value().fields().at("mark").number_value(), 1e-9);
+    EXPECT_DOUBLE_EQ(hist[10].struct_value().fields().at("mark").number_value(), 2e-6);
+  }
+}
+
+TEST(FormatSummaryTest, GhzLayout) {
+  RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
+  r.total = absl::Microseconds(181'570);
+  const std::string s = FormatSummary(BuildReport(std::move(r)));
+  for (const char* line : {"\nSummary:\n", "  Count:\t3\n", "  Total:\t181.57 ms\n",
+                           "  Slowest:\t69.60 ms\n", "  Fastest:\t26.09 ms\n",
+                           "  Requests/sec:\t16.52\n", "\nResponse time histogram:\n",
+                           "  26.093 [1]\t|", "\nLatency distribution:\n",
+                           "  10 % in 26.09 ms \n", "  99.99 % in 69.60 ms \n",
+                           "\nStatus code distribution:\n", "  [OK]\t3 responses\n"}) {
+    EXPECT_TRUE(absl::StrContains(s, line)) << "missing '" << line << "' in\n" << s;
+  }
+  EXPECT_FALSE(absl::StrContains(s, "Error distribution"));
+}
+
+TEST(FormatCsvTest, OneLinePerCall) {
+  RunResults r = Results({1'500'000});
+  r.errors.push_back("rpc error: code = Canceled desc = a, \"b\"");
+  r.calls.push_back({2'000'000, grpc::StatusCode::CANCELLED, 0});
+  EXPECT_EQ(FormatCsv(BuildReport(std::move(r))),
+            "duration (ms),status,error\n"
+            "1.50,OK,\n"
+            "2.00,Canceled,\"rpc error: code = Canceled desc = a, \"\"b\"\"\"\n");
+}
+
+}  // namespace
+}  // namespace handoff::load

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything handoff needs to build, run and test, on Debian 12:
+# Debian packages only (gRPC 1.51, Protobuf 3.21, Abseil, Asio, GoogleTest,
+# Google Benchmark, ...). The Node interop test's npm packages are installed
+# by that test itself, into the build tree, from tests/interop's lockfile.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+PACKAGES=(
+  build-essential cmake ccache pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libasio-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nghttp2-client python3 python3-grpcio python3-protobuf python3-yaml
+  nginx-light systemd curl procps dpkg-dev file
+)
+# Node.js for the interop test: Debian's, unless a node with npm is already on
+# PATH (some images ship their own build, which Debian's npm would conflict with).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -45,6 +45,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -236,6 +237,14 @@ class ChanState : public ChanCore {
     return count_;
   }
   size_t capacity() const { return capacity_; }
+  size_t waiting_receivers() {
+    std::lock_guard<ChanLock> l(lock);
+    return recvq_.size();
+  }
+  size_t waiting_senders() {
+    std::lock_guard<ChanLock> l(lock);
+    return sendq_.size();
+  }
   bool closed() {
     std::lock_guard<ChanLock> l(lock);
     return closed_;
@@ -302,8 +311,12 @@ class Chan {
   }
 
   // Never parks: ChannelEmptyError() if nothing is ready, ChannelClosedError()
-  // once closed and drained.
+  // once closed and drained. (For a Chan<absl::Status>, whose StatusOr could
+  // not tell an error from a value, use Select(OnRecv(...), OnDefault(...)).)
   absl::StatusOr<T> TryRecv() const {
+    static_assert(!std::is_same_v<T, absl::Status>,
+                  "TryRecv on Chan<absl::Status> is ambiguous: use Select "
+                  "with OnRecv and OnDefault");
     return state_ ? state_->TryRecv() : absl::StatusOr<T>(ChannelClosedError());
   }
 
@@ -351,11 +364,20 @@ class Chan {
 };
 
 namespace internal {
-// Lets select.h reach a channel's state without making it public API.
+// Lets select.h (and tests) reach a channel's state without making it API.
 struct ChanAccess {
   template <typename T>
   static const std::shared_ptr<ChanState<T>>& State(const Chan<T>& ch) {
     return ch.state_;
+  }
+  // Parked receivers / senders (threads and async waiters) right now.
+  template <typename T>
+  static size_t WaitingReceivers(const Chan<T>& ch) {
+    return ch.state_ ? ch.state_->waiting_receivers() : 0;
+  }
+  template <typename T>
+  static size_t WaitingSenders(const Chan<T>& ch) {
+    return ch.state_ ? ch.state_->waiting_senders() : 0;
   }
 };
 }  // namespace internal

@@ -54,15 +54,20 @@ class LockSet {
   int n_ = 0;
 };
 
-// Steps 1 and 2. Returns the index of the case that completed (channel locks
-// released, peer woken, not yet Finish()ed), or -1 with all locks still held.
-int PollAll(SelectCase* const* cases, int n, LockSet& locks) {
-  int order[kMaxCases];
+// A fresh random permutation of the case indices: the poll order, and the
+// order in which a parking select queues its nodes (so that when several
+// cases wait on one channel, the peer that arrives picks among them fairly).
+void Shuffle(int* order, int n) {
   for (int i = 0; i < n; ++i) {
     int j = static_cast<int>(NextRandom() % static_cast<uint32_t>(i + 1));
     order[i] = order[j];
     order[j] = i;
   }
+}
+
+// Steps 1 and 2. Returns the index of the case that completed (channel locks
+// released, peer woken, not yet Finish()ed), or -1 with all locks still held.
+int PollAll(SelectCase* const* cases, const int* order, int n, LockSet& locks) {
   locks.LockAll();
   int default_index = -1;
   for (int k = 0; k < n; ++k) {
@@ -85,9 +90,10 @@ int PollAll(SelectCase* const* cases, int n, LockSet& locks) {
   return -1;
 }
 
-void EnqueueAll(SelectCase* const* cases, int n, Waiter* w) {
-  for (int i = 0; i < n; ++i) {
-    if (cases[i]->core() != nullptr) cases[i]->Enqueue(w, i);
+void EnqueueAll(SelectCase* const* cases, const int* order, int n, Waiter* w) {
+  for (int k = 0; k < n; ++k) {
+    SelectCase* c = cases[order[k]];
+    if (c->core() != nullptr) c->Enqueue(w, order[k]);
   }
 }
 
@@ -95,11 +101,13 @@ void EnqueueAll(SelectCase* const* cases, int n, Waiter* w) {
 
 int SelectBlocking(SelectCase* const* cases, int n) {
   if (n > kMaxCases) std::abort();  // a programming error, not an input
+  int order[kMaxCases];
+  Shuffle(order, n);
   LockSet locks(cases, n);
-  int chosen = PollAll(cases, n, locks);
+  int chosen = PollAll(cases, order, n, locks);
   if (chosen < 0) {
     ThreadWaiter w;
-    EnqueueAll(cases, n, &w);
+    EnqueueAll(cases, order, n, &w);
     locks.UnlockAll();
     w.Park();  // with no channel at all, forever: Go's `select {}`
     chosen = w.selected();
@@ -111,10 +119,12 @@ int SelectBlocking(SelectCase* const* cases, int n) {
 
 int SelectStart(SelectCase* const* cases, int n, Waiter* w) {
   if (n > kMaxCases) std::abort();
+  int order[kMaxCases];
+  Shuffle(order, n);
   LockSet locks(cases, n);
-  int chosen = PollAll(cases, n, locks);
+  int chosen = PollAll(cases, order, n, locks);
   if (chosen < 0) {
-    EnqueueAll(cases, n, w);
+    EnqueueAll(cases, order, n, w);
     locks.UnlockAll();
   }
   return chosen;

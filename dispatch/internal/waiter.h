@@ -20,6 +20,7 @@
 #define HANDOFF_DISPATCH_INTERNAL_WAITER_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cassert>
 #include <cstdint>
 #include <optional>
@@ -80,6 +81,7 @@ template <typename T>
 class WaitQueue {
  public:
   bool empty() const { return head_ == nullptr; }
+  size_t size() const { return size_; }
 
   void PushBack(Node<T>* n) {
     assert(!n->linked);
@@ -92,6 +94,7 @@ class WaitQueue {
     }
     tail_ = n;
     n->linked = true;
+    ++size_;
   }
 
   // Unlinks `n` if it is still queued. A channel that found `n`'s waiter
@@ -110,6 +113,7 @@ class WaitQueue {
     }
     n->prev = n->next = nullptr;
     n->linked = false;
+    --size_;
   }
 
   // Pops the oldest node whose waiter this caller manages to claim, dropping
@@ -126,6 +130,7 @@ class WaitQueue {
  private:
   Node<T>* head_ = nullptr;
   Node<T>* tail_ = nullptr;
+  size_t size_ = 0;
 };
 
 }  // namespace handoff::internal

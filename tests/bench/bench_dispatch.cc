@@ -1,0 +1,92 @@
+// Copyright 2026 The handoff Authors.
+//
+// The six channel shapes of ../shared/bench/go/chan_test.go, in C++, so the
+// two can be run side by side and compared as ratios (docs/PERF.md).
+
+#include <atomic>
+#include <thread>
+
+#include "benchmark/benchmark.h"
+#include "dispatch/chan.h"
+#include "dispatch/dispatcher.h"
+#include "dispatch/select.h"
+
+namespace handoff {
+namespace {
+
+// Round trip: send on one unbuffered channel, an echo thread answers on
+// another.
+void BM_UnbufferedPingPong(benchmark::State& state) {
+  Chan<int> ping(0), pong(0);
+  std::thread echo([&] {
+    for (int v : ping) pong.Send(int(v)).IgnoreError();
+  });
+  int i = 0;
+  for (auto _ : state) {
+    ping.Send(int(i++)).IgnoreError();
+    benchmark::DoNotOptimize(pong.Recv());
+  }
+  ping.Close().IgnoreError();
+  echo.join();
+}
+BENCHMARK(BM_UnbufferedPingPong)->UseRealTime();
+
+// One-way stream into a thread that drains the channel.
+void StreamTo(benchmark::State& state, size_t capacity) {
+  Chan<int> ch(capacity);
+  std::thread sink([&] {
+    for (int v : ch) benchmark::DoNotOptimize(v);
+  });
+  int i = 0;
+  for (auto _ : state) ch.Send(int(i++)).IgnoreError();
+  ch.Close().IgnoreError();
+  sink.join();  // the last values are received inside the measurement
+}
+void BM_UnbufferedStream(benchmark::State& state) { StreamTo(state, 0); }
+void BM_Buffered1024Stream(benchmark::State& state) { StreamTo(state, 1024); }
+BENCHMARK(BM_UnbufferedStream)->UseRealTime();
+BENCHMARK(BM_Buffered1024Stream)->UseRealTime();
+
+void BM_BufferedSameThread(benchmark::State& state) {
+  Chan<int> ch(1);
+  int i = 0;
+  for (auto _ : state) {
+    ch.Send(int(i++)).IgnoreError();
+    benchmark::DoNotOptimize(ch.Recv());
+  }
+}
+BENCHMARK(BM_BufferedSameThread);
+
+// A two-case select with one case ready.
+void BM_Select2(benchmark::State& state) {
+  Chan<int> a(1), d(0);
+  int i = 0;
+  for (auto _ : state) {
+    a.Send(int(i++)).IgnoreError();
+    Select(OnRecv(a, [](std::optional<int> v) { benchmark::DoNotOptimize(v); }),
+           OnRecv(d, [] {}));
+  }
+}
+BENCHMARK(BM_Select2);
+
+// request -> dispatcher -> idle worker -> reply, 2 workers, 2 callers (as
+// Go's RunParallel with GOMAXPROCS=2). Compare 1e9 / items_per_second with
+// Go's ns/op, which is also wall time over all callers' operations.
+void BM_ChanChanDispatch(benchmark::State& state) {
+  static Dispatcher* const dispatcher =
+      new Dispatcher({.workers = 2, .queue_depth = 4, .shed_late_jobs = false});
+  Chan<int> reply(1);
+  for (auto _ : state) {
+    Job job;
+    job.run = [reply](const RunInfo&) { reply.Send(1).IgnoreError(); };
+    dispatcher->Submit(std::move(job)).IgnoreError();
+    benchmark::DoNotOptimize(reply.Recv());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ChanChanDispatch)->Threads(1)->Threads(2)->UseRealTime();
+
+}  // namespace
+}  // namespace handoff
+
+BENCHMARK_MAIN();

@@ -1,0 +1,301 @@
+// Copyright 2026 The handoff Authors.
+//
+// Chan<T>: Go's send/receive/close semantics, case by case (seeds/001).
+
+#include "dispatch/chan.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
+
+namespace handoff {
+namespace {
+
+using testing::Receivers;
+using testing::Senders;
+using testing::Tracked;
+using testing::WaitUntil;
+
+// A value sent while a receiver is parked goes straight to it: it never
+// touches the buffer, even a buffered channel's.
+TEST(ChanTest, DirectHandoffToParkedReceiver) {
+  for (size_t cap : {0u, 1u, 4u}) {
+    Chan<int> ch(cap);
+    std::optional<int> got;
+    std::thread receiver([&] { got = ch.Recv(); });
+    ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == 1; }));
+    ASSERT_TRUE(ch.Send(42).ok());
+    EXPECT_EQ(ch.size(), 0u) << "cap " << cap << ": value went via the buffer";
+    receiver.join();
+    EXPECT_EQ(got, 42);
+  }
+}
+
+// With nobody to take the value and no buffer, the sender parks until a
+// receiver arrives.
+TEST(ChanTest, SenderParksWhenNobodyIsThere) {
+  Chan<int> ch(0);
+  absl::Status sent = absl::UnknownError("not yet");
+  std::thread sender([&] { sent = ch.Send(7); });
+  ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+  EXPECT_EQ(ch.Recv(), 7);
+  sender.join();
+  EXPECT_TRUE(sent.ok());
+  EXPECT_EQ(Senders(ch), 0u);
+}
+
+// A buffered channel takes values without a receiver, up to its capacity, and
+// gives them back in order.
+TEST(ChanTest, BufferedHop) {
+  Chan<std::string> ch(3);
+  ASSERT_TRUE(ch.TrySend("a").ok());
+  ASSERT_TRUE(ch.TrySend("b").ok());
+  ASSERT_TRUE(ch.Send("c").ok());  // room left: does not park
+  EXPECT_EQ(ch.size(), 3u);
+  EXPECT_EQ(ch.Recv(), "a");
+  EXPECT_EQ(ch.Recv(), "b");
+  EXPECT_EQ(ch.Recv(), "c");
+  EXPECT_EQ(ch.size(), 0u);
+}
+
+TEST(ChanTest, FullBufferParksTheSender) {
+  Chan<int> ch(1);
+  ASSERT_TRUE(ch.Send(1).ok());
+  absl::Status sent = absl::UnknownError("not yet");
+  std::thread sender([&] { sent = ch.Send(2); });
+  ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+  EXPECT_EQ(ch.Recv(), 1);
+  sender.join();
+  EXPECT_TRUE(sent.ok());
+  EXPECT_EQ(ch.Recv(), 2);
+}
+
+// seeds/001, Example 10: with a sender parked behind a full buffer, a receive
+// takes the oldest buffered value and promotes the parked sender's value into
+// the freed slot, so the order stays 1, 2, 3.
+TEST(ChanTest, ReceivePromotesParkedSenderIntoBuffer) {
+  Chan<int> ch(2);
+  ASSERT_TRUE(ch.Send(1).ok());
+  ASSERT_TRUE(ch.Send(2).ok());
+  absl::Status sent = absl::UnknownError("not yet");
+  std::thread sender([&] { sent = ch.Send(3); });
+  ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+  EXPECT_EQ(ch.Recv(), 1);
+  sender.join();  // it was woken with its value already deposited
+  EXPECT_TRUE(sent.ok());
+  EXPECT_EQ(ch.size(), 2u);
+  EXPECT_EQ(ch.Recv(), 2);
+  EXPECT_EQ(ch.Recv(), 3);
+}
+
+TEST(ChanTest, CloseLetsReceiversDrainTheBufferThenNullopt) {
+  Chan<int> ch(3);
+  ASSERT_TRUE(ch.Send(1).ok());
+  ASSERT_TRUE(ch.Send(2).ok());
+  ASSERT_TRUE(ch.Close().ok());
+  EXPECT_EQ(ch.Recv(), 1);
+  EXPECT_EQ(ch.Recv(), 2);
+  EXPECT_EQ(ch.Recv(), std::nullopt);
+  EXPECT_EQ(ch.Recv(), std::nullopt);  // and forever after
+  EXPECT_TRUE(IsChannelClosed(ch.TryRecv().status()));
+}
+
+TEST(ChanTest, CloseWakesEveryParkedReceiverWithNullopt) {
+  Chan<int> ch(0);
+  constexpr int kReceivers = 4;
+  std::vector<std::optional<int>> got(kReceivers, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReceivers; ++i) {
+    threads.emplace_back([&, i] { got[i] = ch.Recv(); });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == kReceivers; }));
+  ASSERT_TRUE(ch.Close().ok());
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) EXPECT_EQ(g, std::nullopt);
+}
+
+TEST(ChanTest, SendOnClosedChannelIsAnErrorAndKeepsTheValue) {
+  Chan<std::unique_ptr<int>> ch(1);
+  ASSERT_TRUE(ch.Close().ok());
+  auto v = std::make_unique<int>(5);
+  absl::Status s = ch.Send(std::move(v));
+  EXPECT_TRUE(IsChannelClosed(s)) << s;
+  ASSERT_NE(v, nullptr) << "a failed send must not consume the value";
+  EXPECT_EQ(*v, 5);
+  EXPECT_TRUE(IsChannelClosed(ch.TrySend(std::move(v))));
+  EXPECT_NE(v, nullptr);
+}
+
+TEST(ChanTest, SenderParkedAtCloseGetsAnError) {
+  for (size_t cap : {0u, 1u}) {
+    Chan<int> ch(cap);
+    for (size_t i = 0; i < cap; ++i) ASSERT_TRUE(ch.Send(0).ok());
+    absl::Status sent;
+    std::thread sender([&] { sent = ch.Send(1); });
+    ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+    ASSERT_TRUE(ch.Close().ok());
+    sender.join();
+    EXPECT_TRUE(IsChannelClosed(sent)) << "cap " << cap << ": " << sent;
+    // The buffered value survives the close; the parked one was refused.
+    for (size_t i = 0; i < cap; ++i) EXPECT_EQ(ch.Recv(), 0);
+    EXPECT_EQ(ch.Recv(), std::nullopt);
+  }
+}
+
+TEST(ChanTest, ClosingTwiceIsAnError) {
+  Chan<int> ch(0);
+  EXPECT_TRUE(ch.Close().ok());
+  EXPECT_TRUE(IsChannelClosed(ch.Close()));
+  EXPECT_TRUE(ch.closed());
+}
+
+TEST(ChanTest, ParkedReceiversAreWokenInFifoOrder) {
+  Chan<int> ch(0);
+  constexpr int kN = 5;
+  std::vector<int> got(kN, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kN; ++i) {
+    threads.emplace_back([&, i] { got[i] = *ch.Recv(); });
+    // Receiver i parks only after receivers 0..i-1: the queue order is known.
+    ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == size_t(i + 1); }));
+  }
+  for (int i = 0; i < kN; ++i) ASSERT_TRUE(ch.Send(int(i)).ok());
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kN; ++i) EXPECT_EQ(got[i], i);
+}
+
+TEST(ChanTest, ParkedSendersAreServedInFifoOrder) {
+  for (size_t cap : {0u, 2u}) {
+    Chan<int> ch(cap);
+    for (size_t i = 0; i < cap; ++i) ASSERT_TRUE(ch.Send(-1).ok());
+    constexpr int kN = 5;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kN; ++i) {
+      threads.emplace_back([&, i] { ASSERT_TRUE(ch.Send(int(i)).ok()); });
+      ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == size_t(i + 1); }));
+    }
+    for (size_t i = 0; i < cap; ++i) EXPECT_EQ(ch.Recv(), -1);
+    for (int i = 0; i < kN; ++i) EXPECT_EQ(ch.Recv(), i) << "cap " << cap;
+    for (auto& t : threads) t.join();
+  }
+}
+
+TEST(ChanTest, TrySendAndTryRecvNeverPark) {
+  Chan<int> unbuffered(0);
+  EXPECT_TRUE(IsChannelFull(unbuffered.TrySend(1)));  // nobody receiving
+  EXPECT_TRUE(IsChannelEmpty(unbuffered.TryRecv().status()));
+
+  Chan<int> ch(1);
+  EXPECT_TRUE(IsChannelEmpty(ch.TryRecv().status()));
+  EXPECT_TRUE(ch.TrySend(1).ok());
+  EXPECT_TRUE(IsChannelFull(ch.TrySend(2)));
+  EXPECT_EQ(*ch.TryRecv(), 1);
+  ASSERT_TRUE(ch.Close().ok());
+  EXPECT_TRUE(IsChannelClosed(ch.TrySend(3)));
+  EXPECT_TRUE(IsChannelClosed(ch.TryRecv().status()));
+}
+
+TEST(ChanTest, TrySendHandsOffToAParkedReceiverOfAnUnbufferedChannel) {
+  Chan<int> ch(0);
+  std::optional<int> got;
+  std::thread receiver([&] { got = ch.Recv(); });
+  ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == 1; }));
+  EXPECT_TRUE(ch.TrySend(9).ok());
+  receiver.join();
+  EXPECT_EQ(got, 9);
+}
+
+TEST(ChanTest, MoveOnlyPayloads) {
+  Chan<std::unique_ptr<std::string>> ch(0);
+  std::thread sender([&] {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(ch.Send(std::make_unique<std::string>(std::to_string(i))).ok());
+    }
+    ASSERT_TRUE(ch.Close().ok());
+  });
+  int i = 0;
+  for (std::unique_ptr<std::string>& s : ch) EXPECT_EQ(*s, std::to_string(i++));
+  EXPECT_EQ(i, 100);
+  sender.join();
+}
+
+// Every value is destroyed exactly once, whether it was received, left in the
+// buffer when the channel died, refused by a closed channel, or handed over
+// directly to a parked receiver.
+TEST(ChanTest, EachValueIsDestroyedExactlyOnce) {
+  Tracked::Reset();
+  int values = 0;
+  {
+    Chan<Tracked> ch(4);
+    for (int i = 0; i < 4; ++i, ++values) ASSERT_TRUE(ch.Send(Tracked(i)).ok());
+    { auto got = ch.Recv(); }  // received and dropped
+    std::optional<Tracked> direct;
+    Chan<Tracked> rendezvous(0);
+    std::thread receiver([&] { direct = rendezvous.Recv(); });
+    ASSERT_TRUE(WaitUntil([&] { return Receivers(rendezvous) == 1; }));
+    ASSERT_TRUE(rendezvous.Send(Tracked(100)).ok());
+    ++values;
+    receiver.join();
+    ASSERT_TRUE(ch.Close().ok());
+    Tracked refused(200);
+    ++values;
+    EXPECT_FALSE(ch.Send(std::move(refused)).ok());
+    EXPECT_EQ(refused.v, 200);  // still ours, destroyed at scope end
+    EXPECT_EQ(Tracked::values_destroyed.load(), 1);
+  }  // three values still buffered die with the channel
+  EXPECT_EQ(Tracked::values_destroyed.load(), values);
+  EXPECT_EQ(Tracked::live.load(), 0);
+}
+
+TEST(ChanTest, NilChannelRefusesInsteadOfBlockingForever) {
+  Chan<int> nil;
+  EXPECT_TRUE(nil.is_nil());
+  EXPECT_TRUE(IsChannelClosed(nil.Send(1)));
+  EXPECT_EQ(nil.Recv(), std::nullopt);
+  EXPECT_TRUE(IsChannelClosed(nil.Close()));
+}
+
+TEST(ChanTest, HandlesShareOneChannel) {
+  Chan<int> a(1);
+  Chan<int> b = a;
+  EXPECT_TRUE(a == b);
+  ASSERT_TRUE(a.Send(3).ok());
+  EXPECT_EQ(b.Recv(), 3);
+  EXPECT_FALSE(a == Chan<int>(1));
+}
+
+TEST(ChanTest, ManyProducersManyConsumersLoseNothing) {
+  for (size_t cap : {0u, 1u, 64u}) {
+    Chan<int> ch(cap);
+    constexpr int kThreads = 4;
+    const int per_thread = 20000 / testing::kScale;
+    std::atomic<long> sum{0};
+    std::atomic<int> count{0};
+    std::vector<std::thread> producers, consumers;
+    for (int p = 0; p < kThreads; ++p) {
+      producers.emplace_back([&] {
+        for (int i = 1; i <= per_thread; ++i) ASSERT_TRUE(ch.Send(int(i)).ok());
+      });
+    }
+    for (int c = 0; c < kThreads; ++c) {
+      consumers.emplace_back([&] {
+        for (int v : ch) {
+          sum += v;
+          ++count;
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+    ASSERT_TRUE(ch.Close().ok());
+    for (auto& t : consumers) t.join();
+    EXPECT_EQ(count.load(), kThreads * per_thread) << "cap " << cap;
+    EXPECT_EQ(sum.load(), long(kThreads) * per_thread * (per_thread + 1) / 2);
+  }
+}
+
+}  // namespace
+}  // namespace handoff

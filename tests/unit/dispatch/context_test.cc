@@ -1,0 +1,175 @@
+// Copyright 2026 The handoff Authors.
+//
+// Context: cancellation and deadlines, Go's context semantics.
+
+#include "dispatch/context.h"
+
+#include <dirent.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
+
+namespace handoff {
+namespace {
+
+int ThreadCount() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return -1;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+TEST(ContextTest, BackgroundIsNeverDone) {
+  Context bg = Context::Background();
+  EXPECT_TRUE(bg.Done().is_nil());
+  EXPECT_TRUE(bg.Err().ok());
+  EXPECT_FALSE(bg.IsDone());
+  EXPECT_EQ(bg.Deadline(), absl::InfiniteFuture());
+  // A select case on it never fires.
+  EXPECT_EQ(Select(OnDone(bg, [] { FAIL(); }), OnDefault([] {})), 1);
+}
+
+TEST(ContextTest, CancelClosesDoneExactlyOnce) {
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  EXPECT_FALSE(ctx.IsDone());
+  EXPECT_TRUE(IsChannelEmpty(ctx.Done().TryRecv().status()));
+  cancel();
+  cancel();  // a second cancel is a no-op, not a double close
+  EXPECT_TRUE(ctx.IsDone());
+  EXPECT_TRUE(absl::IsCancelled(ctx.Err()));
+  EXPECT_EQ(ctx.Err().message(), "context canceled");
+  EXPECT_EQ(ctx.Done().Recv(), std::nullopt);  // closed, carries no value
+  EXPECT_TRUE(ctx.Done().closed());
+}
+
+TEST(ContextTest, CancelWakesEveryWaiter) {
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  constexpr int kWaiters = 4;
+  std::atomic<int> woken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i) {
+    threads.emplace_back([&, ctx = ctx] {
+      ctx.Done().Recv();
+      ++woken;
+    });
+  }
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return testing::Receivers(ctx.Done()) == kWaiters; }));
+  cancel();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(woken.load(), kWaiters);
+}
+
+TEST(ContextTest, DeadlineFiresWithDeadlineExceeded) {
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
+  absl::Time start = absl::Now();
+  EXPECT_EQ(ctx.Done().Recv(), std::nullopt);  // blocks until the timer fires
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(19));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(ctx.Err()));
+  EXPECT_EQ(ctx.Err().message(), "context deadline exceeded");
+  cancel();  // after the deadline: changes nothing
+  EXPECT_TRUE(absl::IsDeadlineExceeded(ctx.Err()));
+}
+
+TEST(ContextTest, CancelBeforeTheDeadlineWins) {
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Hours(1));
+  EXPECT_NE(ctx.Deadline(), absl::InfiniteFuture());
+  cancel();
+  EXPECT_TRUE(absl::IsCancelled(ctx.Err()));
+}
+
+TEST(ContextTest, PastDeadlineIsDoneFromTheStart) {
+  auto [ctx, cancel] = WithDeadline(Context::Background(),
+                                    absl::Now() - absl::Seconds(1));
+  EXPECT_TRUE(ctx.IsDone());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(ctx.Err()));
+}
+
+TEST(ContextTest, ChildIsCancelledWithItsParentNeverTheReverse) {
+  auto [parent, cancel_parent] = WithCancel(Context::Background());
+  auto [child, cancel_child] = WithCancel(parent);
+  auto [sibling, cancel_sibling] = WithCancel(parent);
+  auto [grandchild, cancel_grandchild] = WithTimeout(child, absl::Hours(1));
+
+  cancel_sibling();
+  EXPECT_FALSE(parent.IsDone()) << "a child's cancellation reached its parent";
+  EXPECT_FALSE(child.IsDone());
+
+  cancel_parent();
+  EXPECT_TRUE(absl::IsCancelled(child.Err()));
+  EXPECT_TRUE(absl::IsCancelled(grandchild.Err()));
+  EXPECT_EQ(child.Done().Recv(), std::nullopt);
+  EXPECT_EQ(grandchild.Done().Recv(), std::nullopt);
+}
+
+TEST(ContextTest, ChildInheritsTheParentsDeadlineError) {
+  auto [parent, cancel_parent] =
+      WithTimeout(Context::Background(), absl::Milliseconds(10));
+  auto [child, cancel_child] = WithCancel(parent);
+  EXPECT_EQ(child.Deadline(), parent.Deadline());
+  EXPECT_EQ(child.Done().Recv(), std::nullopt);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(child.Err()));
+}
+
+TEST(ContextTest, ChildDeadlineIsTheEarlierOfItsOwnAndItsParents) {
+  auto [parent, cancel_parent] = WithTimeout(Context::Background(), absl::Hours(1));
+  auto [later, cancel_later] = WithTimeout(parent, absl::Hours(2));
+  auto [sooner, cancel_sooner] = WithTimeout(parent, absl::Minutes(1));
+  EXPECT_EQ(later.Deadline(), parent.Deadline());
+  EXPECT_LT(sooner.Deadline(), parent.Deadline());
+}
+
+TEST(ContextTest, ChildOfADoneParentIsDoneAtOnce) {
+  auto [parent, cancel_parent] = WithCancel(Context::Background());
+  cancel_parent();
+  auto [child, cancel_child] = WithTimeout(parent, absl::Hours(1));
+  EXPECT_TRUE(absl::IsCancelled(child.Err()));
+}
+
+TEST(ContextTest, AsyncWaiterRunsOnTheCancellingThread) {
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  std::thread::id ran_on;
+  AsyncSelect(OnDone(ctx, [&] { ran_on = std::this_thread::get_id(); }));
+  std::thread::id canceller_id;
+  std::thread canceller([&, cancel = cancel] {
+    canceller_id = std::this_thread::get_id();
+    cancel();
+  });
+  canceller.join();
+  EXPECT_EQ(ran_on, canceller_id);
+}
+
+// Deadlines share one timer thread: a hundred thousand of them add no thread.
+TEST(ContextTest, HundredThousandDeadlinesCreateNoExtraThreads) {
+  { auto warm = WithTimeout(Context::Background(), absl::Hours(1)); }
+  int before = ThreadCount();
+  ASSERT_GT(before, 0);
+  std::vector<std::pair<Context, CancelFunc>> contexts;
+  const int n = 100000 / testing::kScale;
+  contexts.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    contexts.push_back(WithTimeout(Context::Background(),
+                                   absl::Seconds(30) + absl::Microseconds(i)));
+  }
+  EXPECT_EQ(ThreadCount(), before);
+  // And they all fire from that thread: the first thousand, quickly.
+  std::vector<std::pair<Context, CancelFunc>> soon;
+  for (int i = 0; i < 1000; ++i) {
+    soon.push_back(WithTimeout(Context::Background(), absl::Milliseconds(5)));
+  }
+  for (auto& [ctx, cancel] : soon) EXPECT_EQ(ctx.Done().Recv(), std::nullopt);
+  EXPECT_EQ(ThreadCount(), before);
+  for (auto& [ctx, cancel] : contexts) cancel();
+}
+
+}  // namespace
+}  // namespace handoff

@@ -1,0 +1,332 @@
+// Copyright 2026 The handoff Authors.
+//
+// Dispatcher: jobs go only to idle workers, expired jobs never run, Stop()
+// loses nothing, and the stats tell the truth.
+
+#include "dispatch/dispatcher.h"
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "dispatch/select.h"
+#include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
+
+namespace handoff {
+namespace {
+
+using testing::WaitUntil;
+
+// A job that reports that it started, then holds its worker until released.
+Job BlockingJob(Chan<int> started, Chan<int> release, int id) {
+  Job job;
+  job.run = [started, release, id](const RunInfo&) {
+    ASSERT_TRUE(started.Send(int(id)).ok());
+    release.Recv();
+  };
+  return job;
+}
+
+// Closes `release` when a test ends, so that a failed assertion cannot leave a
+// worker blocked and the Dispatcher's destructor waiting for it forever.
+struct ReleaseAtExit {
+  Chan<int> release;
+  ~ReleaseAtExit() { release.Close().IgnoreError(); }
+};
+
+Job RecordingJob(Context ctx, std::shared_ptr<std::atomic<int>> ran,
+                 Chan<absl::Status> errors) {
+  Job job;
+  job.ctx = std::move(ctx);
+  job.run = [ran](const RunInfo&) { ++*ran; };
+  job.on_error = [errors](absl::Status s) {
+    ASSERT_TRUE(errors.Send(std::move(s)).ok());
+  };
+  return job;
+}
+
+TEST(DispatcherTest, RunsAJobAndReportsWhereAndHowLongItQueued) {
+  Dispatcher d({.workers = 2, .queue_depth = 4});
+  Chan<int> worker(1);
+  Job job;
+  job.run = [&](const RunInfo& info) {
+    EXPECT_GE(info.queued, absl::ZeroDuration());
+    ASSERT_TRUE(worker.Send(int(info.worker)).ok());
+  };
+  ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  std::optional<int> w = worker.Recv();
+  ASSERT_TRUE(w.has_value());
+  EXPECT_TRUE(*w == 0 || *w == 1);
+}
+
+// With every worker busy, the next job waits in the queue: it goes only to a
+// worker that is idle.
+TEST(DispatcherTest, AJobGoesOnlyToAnIdleWorker) {
+  Dispatcher d({.workers = 2, .queue_depth = 4});
+  Chan<int> started(8), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 2)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  ASSERT_TRUE(started.Recv().has_value());
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 3)).ok());
+
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().queued == 1; }));
+  DispatcherStats s = d.Stats();
+  EXPECT_EQ(s.busy, 2);
+  EXPECT_EQ(s.idle, 0);
+  EXPECT_TRUE(IsChannelEmpty(started.TryRecv().status()))
+      << "job 3 started although no worker was idle";
+
+  ASSERT_TRUE(release.Send(0).ok());  // frees one worker...
+  EXPECT_EQ(started.Recv(), 3);       // ...which takes job 3
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  d.Stop();
+  EXPECT_EQ(d.Stats().completed, 3);
+}
+
+// A job whose deadline passes while it is queued is never run, is counted,
+// and its owner hears why.
+TEST(DispatcherTest, AJobThatExpiresInTheQueueNeverRuns) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  Chan<absl::Status> errors(1);
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
+  ASSERT_TRUE(d.TrySubmit(RecordingJob(ctx, ran, errors)).ok());
+  // The dispatcher drops it at its deadline, while the worker is still busy.
+  std::optional<absl::Status> why = errors.Recv();
+  ASSERT_TRUE(why.has_value());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(*why)) << *why;
+  EXPECT_EQ(d.Stats().expired, 1);
+
+  ASSERT_TRUE(release.Send(0).ok());
+  d.Stop();
+  EXPECT_EQ(ran->load(), 0);
+  EXPECT_EQ(d.Stats().completed, 1);
+}
+
+TEST(DispatcherTest, ACancelledQueuedJobNeverRuns) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  Chan<absl::Status> errors(1);
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  ASSERT_TRUE(d.TrySubmit(RecordingJob(ctx, ran, errors)).ok());
+  cancel();
+  EXPECT_TRUE(absl::IsCancelled(*errors.Recv()));
+  ASSERT_TRUE(release.Send(0).ok());
+  d.Stop();
+  EXPECT_EQ(ran->load(), 0);
+}
+
+TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {
+  Dispatcher d({.workers = 1, .queue_depth = 1});
+  Chan<int> started(4), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // One job waits in the dispatcher's hand for a worker, one in the queue.
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 2)).ok());
+  Job third = BlockingJob(started, release, 3);
+  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(third)).ok(); }));
+  int64_t rejected_before = d.Stats().rejected;
+  Job extra = BlockingJob(started, release, 4);
+  absl::Status s = d.TrySubmit(std::move(extra));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_TRUE(extra.run != nullptr) << "a refused job must stay with its owner";
+  EXPECT_EQ(d.Stats().rejected, rejected_before + 1);
+
+  std::thread stopper([&] { d.Stop(); });
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(std::move(extra))));
+  EXPECT_EQ(d.Stats().completed, 3);
+}
+
+// Stop() with jobs still queued runs every accepted job: none lost, none run
+// twice.
+TEST(DispatcherTest, StopRunsEveryQueuedJob) {
+  Dispatcher d({.workers = 2, .queue_depth = 64});
+  Chan<int> started(64), release(0);
+  ReleaseAtExit release_at_exit{release};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, i)).ok());
+  }
+  ASSERT_TRUE(started.Recv().has_value());
+  ASSERT_TRUE(started.Recv().has_value());
+  std::vector<std::atomic<int>> runs(50);
+  for (int i = 0; i < 50; ++i) {
+    Job job;
+    job.run = [&runs, i](const RunInfo&) { ++runs[i]; };
+    ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  }
+  std::thread stopper([&] { d.Stop(); });
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(runs[i].load(), 1) << "job " << i;
+  EXPECT_EQ(d.Stats().completed, 52);
+  EXPECT_EQ(d.Stats().queued, 0);
+}
+
+// 1,000,000 jobs submitted from 8 threads all complete exactly once.
+TEST(DispatcherTest, MillionJobsFromEightThreadsCompleteExactlyOnce) {
+  const int kThreads = 8;
+  const int kJobs = 1000000 / testing::kScale;
+  std::vector<std::atomic<uint8_t>> runs(kJobs);
+  {
+    Dispatcher d({.workers = 2, .queue_depth = 1024});
+    std::vector<std::thread> submitters;
+    for (int t = 0; t < kThreads; ++t) {
+      submitters.emplace_back([&, t] {
+        for (int i = t; i < kJobs; i += kThreads) {
+          Job job;
+          job.run = [&runs, i](const RunInfo&) { runs[i].fetch_add(1); };
+          ASSERT_TRUE(d.Submit(std::move(job)).ok());
+        }
+      });
+    }
+    for (auto& s : submitters) s.join();
+    d.Stop();
+    EXPECT_EQ(d.Stats().completed, kJobs);
+  }
+  int wrong = 0;
+  for (int i = 0; i < kJobs; ++i) wrong += runs[i].load() != 1;
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST(DispatcherTest, AThrowingJobFailsAloneAndTheWorkerGoesOn) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  Chan<absl::Status> errors(1);
+  Job bad;
+  bad.run = [](const RunInfo&) { throw std::runtime_error("boom"); };
+  bad.on_error = [errors](absl::Status s) { ASSERT_TRUE(errors.Send(s).ok()); };
+  ASSERT_TRUE(d.TrySubmit(std::move(bad)).ok());
+  absl::Status why = *errors.Recv();
+  EXPECT_TRUE(absl::IsInternal(why));
+  EXPECT_NE(why.message().find("boom"), std::string_view::npos) << why;
+
+  Chan<int> ok(1);
+  Job good;
+  good.run = [ok](const RunInfo& info) { ASSERT_TRUE(ok.Send(info.worker).ok()); };
+  ASSERT_TRUE(d.TrySubmit(std::move(good)).ok());
+  EXPECT_EQ(ok.Recv(), 0);  // the same (only) worker survived
+  d.Stop();
+  EXPECT_EQ(d.Stats().failed, 1);
+  EXPECT_EQ(d.Stats().completed, 1);
+}
+
+// Submit waits for room in a select with the job's context.
+TEST(DispatcherTest, SubmitWaitsForRoomUntilItsContextIsDone) {
+  Dispatcher d({.workers = 1, .queue_depth = 0});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // The dispatcher holds the next job while it waits for the busy worker;
+  // the queue itself is unbuffered, so a third submission has to wait.
+  Job second = BlockingJob(started, release, 2);
+  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
+  Job third = BlockingJob(started, release, 3);
+  third.ctx = ctx;
+  absl::Status s = d.Submit(std::move(third));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+  std::thread stopper([&] { d.Stop(); });
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  EXPECT_EQ(d.Stats().completed, 2);
+}
+
+TEST(DispatcherTest, AsyncSubmitAdmitsWhenRoomAppearsWithoutBlocking) {
+  Dispatcher d({.workers = 1, .queue_depth = 0});
+  Chan<int> started(4), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Job second = BlockingJob(started, release, 2);
+  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+
+  Chan<absl::Status> admitted(2);
+  d.AsyncSubmit(BlockingJob(started, release, 3),
+                [admitted](absl::Status s) { ASSERT_TRUE(admitted.Send(s).ok()); });
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  Job fourth = BlockingJob(started, release, 4);
+  fourth.ctx = ctx;
+  d.AsyncSubmit(std::move(fourth),
+                [admitted](absl::Status s) { ASSERT_TRUE(admitted.Send(s).ok()); });
+  EXPECT_EQ(Select(OnRecv(admitted, [] {}), OnDefault([] {})), 1)
+      << "admitted although the queue had no room";
+  cancel();
+  EXPECT_TRUE(absl::IsCancelled(*admitted.Recv()));  // 4 gave up
+  ASSERT_TRUE(release.Send(0).ok());  // job 1 ends, 2 runs, 3 is admitted
+  EXPECT_TRUE(admitted.Recv()->ok());
+  std::thread stopper([&] { d.Stop(); });
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  EXPECT_EQ(d.Stats().completed, 3);
+}
+
+// Deadline-aware admission: a job that cannot finish in the time it has left
+// is refused at once rather than queued to fail later.
+TEST(DispatcherTest, AJobThatCannotMeetItsDeadlineIsShedAtAdmission) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
+  Job job;
+  job.ctx = ctx;
+  job.expected_run = absl::Minutes(1);
+  job.run = [](const RunInfo&) { FAIL() << "ran a job that could not make it"; };
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_NE(s.message().find("deadline"), std::string_view::npos) << s;
+}
+
+// And a worker skips a job whose remaining budget is shorter than its
+// expected run time, even when admission let it through.
+TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {
+  Dispatcher d({.workers = 1, .queue_depth = 8, .shed_late_jobs = false});
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  Chan<absl::Status> errors(1);
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
+  Job job = RecordingJob(ctx, ran, errors);
+  job.expected_run = absl::Minutes(1);
+  ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  absl::Status why = *errors.Recv();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(why)) << why;
+  d.Stop();
+  EXPECT_EQ(ran->load(), 0);
+  EXPECT_EQ(d.Stats().expired, 1);
+}
+
+TEST(DispatcherTest, StatsCountIdleAndBusyWorkers) {
+  Dispatcher d({.workers = 3, .queue_depth = 4});
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 3; }));
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 2; }));
+  EXPECT_EQ(d.Stats().busy, 1);
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 3; }));
+  EXPECT_EQ(d.Stats().busy, 0);
+  EXPECT_EQ(d.Stats().completed, 1);
+}
+
+}  // namespace
+}  // namespace handoff

@@ -1,0 +1,274 @@
+// Copyright 2026 The handoff Authors.
+//
+// Select and AsyncSelect: exactly one case completes, no waiter is left
+// behind, and a value is never dropped by the side that lost.
+
+#include "dispatch/select.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dispatch/context.h"
+#include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
+
+namespace handoff {
+namespace {
+
+using testing::Receivers;
+using testing::Senders;
+using testing::WaitUntil;
+
+TEST(SelectTest, ReadyRecvCaseRunsWithItsValue) {
+  Chan<int> a(1), b(1);
+  ASSERT_TRUE(b.Send(5).ok());
+  std::optional<int> got;
+  int i = Select(OnRecv(a, [](std::optional<int>) { FAIL(); }),
+                 OnRecv(b, [&](std::optional<int> v) { got = v; }));
+  EXPECT_EQ(i, 1);
+  EXPECT_EQ(got, 5);
+}
+
+TEST(SelectTest, ReadySendCaseDeliversItsValue) {
+  Chan<int> full(1), room(1);
+  ASSERT_TRUE(full.Send(0).ok());
+  absl::Status status = absl::UnknownError("not run");
+  int i = Select(OnSend(full, 1, [](absl::Status) { FAIL(); }),
+                 OnSend(room, 2, [&](absl::Status s) { status = s; }));
+  EXPECT_EQ(i, 1);
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(room.Recv(), 2);
+  EXPECT_EQ(full.size(), 1u);  // the losing send left nothing behind
+}
+
+TEST(SelectTest, DefaultRunsWhenNothingIsReady) {
+  Chan<int> empty(0), full(1);
+  ASSERT_TRUE(full.Send(1).ok());
+  bool defaulted = false;
+  int i = Select(OnRecv(empty, [] { FAIL(); }), OnSend(full, 2, [] { FAIL(); }),
+                 OnDefault([&] { defaulted = true; }));
+  EXPECT_EQ(i, 2);
+  EXPECT_TRUE(defaulted);
+  EXPECT_EQ(Receivers(empty), 0u);
+  EXPECT_EQ(Senders(full), 0u);
+}
+
+TEST(SelectTest, RecvCaseOnAClosedChannelGetsNullopt) {
+  Chan<int> ch(0);
+  ASSERT_TRUE(ch.Close().ok());
+  std::optional<int> got = 1;
+  Select(OnRecv(ch, [&](std::optional<int> v) { got = v; }));
+  EXPECT_EQ(got, std::nullopt);
+}
+
+TEST(SelectTest, SendCaseOnAClosedChannelGetsAnError) {
+  Chan<int> ch(0);
+  ASSERT_TRUE(ch.Close().ok());
+  absl::Status status;
+  Select(OnSend(ch, 1, [&](absl::Status s) { status = s; }));
+  EXPECT_TRUE(IsChannelClosed(status));
+}
+
+// Go's nil-channel idiom: a case on a nil channel is switched off.
+TEST(SelectTest, NilChannelCaseNeverFires) {
+  Chan<int> nil;
+  Chan<int> ready(1);
+  ASSERT_TRUE(ready.Send(1).ok());
+  for (int k = 0; k < 100; ++k) {
+    int i = Select(OnRecv(nil, [] { FAIL(); }), OnSend(nil, 1, [] { FAIL(); }),
+                   OnDefault([] {}));
+    EXPECT_EQ(i, 2);
+  }
+  EXPECT_EQ(Select(OnRecv(nil, [] { FAIL(); }), OnRecv(ready, [] {})), 1);
+}
+
+TEST(SelectTest, DoneCaseFiresWhenTheContextIsCancelled) {
+  Chan<int> never(0);
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  std::thread canceller([&] {
+    ASSERT_TRUE(WaitUntil([&] { return Receivers(never) == 1; }));
+    cancel();
+  });
+  int i = Select(OnRecv(never, [] { FAIL(); }), OnDone(ctx, [] {}));
+  canceller.join();
+  EXPECT_EQ(i, 1);
+  EXPECT_TRUE(absl::IsCancelled(ctx.Err()));
+}
+
+// A select parked on three channels is completed by exactly one of them, and
+// afterwards none of its waiters remain on the other two.
+TEST(SelectTest, ParkedSelectCompletesOnceAndLeavesNoWaiter) {
+  Chan<int> a(0), b(0), c(0);
+  int chosen = -1;
+  std::optional<int> got;
+  std::thread selector([&] {
+    chosen = Select(OnRecv(a, [] { FAIL(); }),
+                    OnRecv(b, [&](std::optional<int> v) { got = v; }),
+                    OnRecv(c, [] { FAIL(); }));
+  });
+  ASSERT_TRUE(WaitUntil([&] {
+    return Receivers(a) == 1 && Receivers(b) == 1 && Receivers(c) == 1;
+  }));
+  ASSERT_TRUE(b.Send(8).ok());
+  selector.join();
+  EXPECT_EQ(chosen, 1);
+  EXPECT_EQ(got, 8);
+  EXPECT_EQ(Receivers(a), 0u);
+  EXPECT_EQ(Receivers(b), 0u);
+  EXPECT_EQ(Receivers(c), 0u);
+  // Nothing is listening any more: a send finds no receiver.
+  EXPECT_TRUE(IsChannelFull(a.TrySend(1)));
+  EXPECT_TRUE(IsChannelFull(c.TrySend(1)));
+}
+
+TEST(SelectTest, ParkedSendCaseIsTakenByAReceiver) {
+  Chan<int> out(0), quiet(0);
+  absl::Status status = absl::UnknownError("not run");
+  std::thread selector([&] {
+    Select(OnSend(out, 3, [&](absl::Status s) { status = s; }),
+           OnRecv(quiet, [] { FAIL(); }));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return Senders(out) == 1; }));
+  EXPECT_EQ(out.Recv(), 3);
+  selector.join();
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(Receivers(quiet), 0u);
+}
+
+// seeds/002's request/response: the request carries its own reply channel.
+TEST(SelectTest, RequestCarriesItsReplyChannel) {
+  struct Request {
+    int n;
+    Chan<int> reply;
+  };
+  Chan<Request> requests(0);
+  std::thread server([&] {
+    for (Request& r : requests) ASSERT_TRUE(r.reply.Send(r.n * r.n).ok());
+  });
+  for (int i = 0; i < 10; ++i) {
+    Request r{i, Chan<int>(1)};
+    Chan<int> reply = r.reply;
+    ASSERT_TRUE(requests.Send(std::move(r)).ok());
+    EXPECT_EQ(reply.Recv(), i * i);
+  }
+  ASSERT_TRUE(requests.Close().ok());
+  server.join();
+}
+
+TEST(AsyncSelectTest, CompletesInlineWhenACaseIsReady) {
+  Chan<int> ch(1);
+  ASSERT_TRUE(ch.Send(4).ok());
+  std::optional<int> got;
+  std::thread::id ran_on;
+  AsyncRecv(ch, [&](std::optional<int> v) {
+    got = v;
+    ran_on = std::this_thread::get_id();
+  });
+  EXPECT_EQ(got, 4);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+// The callback runs exactly once, on whichever thread made it ready.
+TEST(AsyncSelectTest, CallbackRunsOnceOnTheThreadThatMadeItReady) {
+  Chan<int> ch(0);
+  Chan<std::thread::id> ran_on(1);
+  std::atomic<int> runs{0};
+  AsyncRecv(ch, [&](std::optional<int> v) {
+    EXPECT_EQ(v, 6);
+    ++runs;
+    ASSERT_TRUE(ran_on.Send(std::this_thread::get_id()).ok());
+  });
+  EXPECT_EQ(Receivers(ch), 1u);  // no thread waits: a record is queued
+  std::thread::id sender_id;
+  std::thread sender([&] {
+    sender_id = std::this_thread::get_id();
+    ASSERT_TRUE(ch.Send(6).ok());
+  });
+  sender.join();
+  EXPECT_EQ(ran_on.Recv(), sender_id);
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(Receivers(ch), 0u);
+}
+
+TEST(AsyncSelectTest, CloseCompletesTheWaiterWithNullopt) {
+  Chan<int> ch(0);
+  std::optional<std::optional<int>> got;
+  AsyncRecv(ch, [&](std::optional<int> v) { got = v; });
+  EXPECT_FALSE(got.has_value());
+  ASSERT_TRUE(ch.Close().ok());
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, std::nullopt);
+}
+
+// Cancelling through a Context releases the waiter, and the reply sent later
+// is not lost: it waits in the (buffered) reply channel.
+TEST(AsyncSelectTest, ContextCancellationReleasesTheWaiter) {
+  Chan<std::string> reply(1);
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  int which = -1;
+  AsyncSelect(OnRecv(reply, [&] { which = 0; }), OnDone(ctx, [&] { which = 1; }));
+  EXPECT_EQ(Receivers(reply), 1u);
+  cancel();
+  EXPECT_EQ(which, 1);
+  EXPECT_EQ(Receivers(reply), 0u) << "the losing case left its waiter behind";
+  ASSERT_TRUE(reply.TrySend("late").ok());  // the worker never blocks
+  EXPECT_EQ(*reply.TryRecv(), "late");
+}
+
+// The defect of asio's `||` (asio issue 1041): the losing branch may already
+// have taken a value, which is then dropped. Here a value is taken only by the
+// case that won, so every successful send is received: race a sender against
+// a canceller many times and count.
+TEST(AsyncSelectTest, ValueTakenIsNeverDroppedByTheLosingSide) {
+  const int rounds = 20000 / testing::kScale;
+  int sent = 0, received = 0, cancelled = 0;
+  for (int r = 0; r < rounds; ++r) {
+    Chan<int> ch(0);  // unbuffered: a send succeeds only into a receiver
+    auto [ctx, cancel] = WithCancel(Context::Background());
+    Chan<int> outcome(1);
+    AsyncSelect(OnRecv(ch,
+                       [&](std::optional<int> v) {
+                         ASSERT_TRUE(v.has_value());
+                         ASSERT_TRUE(outcome.Send(0).ok());
+                       }),
+                OnDone(ctx, [&] { ASSERT_TRUE(outcome.Send(1).ok()); }));
+    std::thread canceller([&, cancel = cancel] { cancel(); });
+    absl::Status s = ch.TrySend(int(r));
+    canceller.join();
+    int o = *outcome.Recv();
+    if (s.ok()) {
+      ++sent;
+      EXPECT_EQ(o, 0) << "round " << r << ": a delivered value was dropped";
+    }
+    (o == 0 ? received : cancelled)++;
+  }
+  EXPECT_EQ(sent, received);
+  EXPECT_EQ(sent + cancelled, rounds);
+}
+
+// Many async selects racing many senders and closers: every callback runs
+// exactly once.
+TEST(AsyncSelectTest, StressEveryCallbackRunsExactlyOnce) {
+  const int kOps = 20000 / testing::kScale;
+  Chan<int> a(0), b(4);
+  std::atomic<int> runs{0};
+  std::vector<std::atomic<int>> per_op(kOps);
+  std::thread feeder([&] {
+    for (int i = 0; i < kOps; ++i) {
+      ASSERT_TRUE((i % 2 ? a : b).Send(int(i)).ok());
+    }
+  });
+  for (int i = 0; i < kOps; ++i) {
+    AsyncSelect(OnRecv(a, [&, i] { ++per_op[i]; ++runs; }),
+                OnRecv(b, [&, i] { ++per_op[i]; ++runs; }));
+  }
+  feeder.join();
+  ASSERT_TRUE(WaitUntil([&] { return runs.load() == kOps; }));
+  for (int i = 0; i < kOps; ++i) ASSERT_EQ(per_op[i].load(), 1) << "op " << i;
+  EXPECT_EQ(Receivers(a) + Receivers(b), 0u);
+}
+
+}  // namespace
+}  // namespace handoff

@@ -1,0 +1,75 @@
+// Copyright 2026 The handoff Authors.
+//
+// Helpers shared by the dispatch tests.
+
+#ifndef HANDOFF_TESTS_UNIT_DISPATCH_TEST_UTIL_H_
+#define HANDOFF_TESTS_UNIT_DISPATCH_TEST_UTIL_H_
+
+#include <chrono>
+#include <thread>
+
+#include "dispatch/chan.h"
+
+namespace handoff::testing {
+
+// Sanitizers slow code 5-20x: stress tests scale their iteration counts.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr int kScale = 10;
+#else
+inline constexpr int kScale = 1;
+#endif
+
+// Waits until `pred()` holds: the way a test synchronises with a thread that
+// is about to park in a channel, whose only observable signal is the parked
+// waiter itself. Fails the test (returns false) after 30 s instead of hanging.
+template <typename Pred>
+[[nodiscard]] bool WaitUntil(Pred pred) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+template <typename T>
+size_t Receivers(const Chan<T>& ch) {
+  return internal::ChanAccess::WaitingReceivers(ch);
+}
+template <typename T>
+size_t Senders(const Chan<T>& ch) {
+  return internal::ChanAccess::WaitingSenders(ch);
+}
+
+// Counts the values that are destroyed, to prove each value sent is destroyed
+// exactly once (crossbeam's `drops` test). A move leaves an empty shell
+// (v == -1) whose destruction does not count: only a value's last owner does.
+struct Tracked {
+  static inline std::atomic<int> live{0};             // objects, shells too
+  static inline std::atomic<int> values_destroyed{0};  // values (v >= 0)
+  int v = -1;
+  explicit Tracked(int x) : v(x) { live.fetch_add(1); }
+  Tracked(Tracked&& o) noexcept : v(o.v) {
+    o.v = -1;
+    live.fetch_add(1);
+  }
+  Tracked& operator=(Tracked&& o) noexcept {
+    if (v >= 0) values_destroyed.fetch_add(1);
+    v = o.v;
+    o.v = -1;
+    return *this;
+  }
+  Tracked(const Tracked&) = delete;
+  ~Tracked() {
+    live.fetch_sub(1);
+    if (v >= 0) values_destroyed.fetch_add(1);
+  }
+  static void Reset() {
+    live = 0;
+    values_destroyed = 0;
+  }
+};
+
+}  // namespace handoff::testing
+
+#endif  // HANDOFF_TESTS_UNIT_DISPATCH_TEST_UTIL_H_

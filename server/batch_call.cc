@@ -10,6 +10,7 @@
 #include "dispatch/chan.h"
 #include "dispatch/select.h"
 #include "server/gateway_service.h"
+#include "server/proto_codec.h"
 #include "server/work.h"
 
 namespace handoff {
@@ -24,13 +25,18 @@ struct ItemOutcome {
 class BatchCall final : public grpc::ServerUnaryReactor {
  public:
   BatchCall(GatewayCore& core, grpc::CallbackServerContext* call,
-            v1::BatchReply* response)
+            grpc::ByteBuffer* response)
       : core_(core), response_(response), start_(absl::Now()) {
     core_.CallStarted();
     std::tie(ctx_, cancel_) = core_.CallContext(*call);
   }
 
-  void Start(const v1::BatchRequest& request) {
+  void Start(const grpc::ByteBuffer& raw) {
+    v1::BatchRequest request;
+    if (absl::Status s = ParseMessage(raw, &request); !s.ok()) {
+      Complete(std::move(s));
+      return;
+    }
     const int n = request.items_size();
     if (n > core_.config().max_batch_items) {
       Complete(absl::InvalidArgumentError(
@@ -55,7 +61,9 @@ class BatchCall final : public grpc::ServerUnaryReactor {
     Collect();
   }
 
-  void OnCancel() override { cancel_(); }
+  void OnCancel() override {
+    if (absl::Now() < ctx_.Deadline()) cancel_();  // see UnaryCall::OnCancel
+  }
   void OnDone() override {
     cancel_();
     core_.CallDone();
@@ -108,7 +116,7 @@ class BatchCall final : public grpc::ServerUnaryReactor {
                          if (out.has_value()) Store(std::move(*out));
                          Collect();
                        }),
-                handoff::OnDone(ctx_, [this] { Complete(ctx_.Err()); }));
+                handoff::OnDone(ctx_, [this] { Complete(core_.ContextError(ctx_)); }));
   }
 
   void Store(ItemOutcome out) {
@@ -117,13 +125,14 @@ class BatchCall final : public grpc::ServerUnaryReactor {
   }
 
   void Done() {
+    v1::BatchReply reply;
     for (ItemOutcome& item : items_) {
-      v1::BatchItemReply* r = response_->add_items();
+      v1::BatchItemReply* r = reply.add_items();
       r->set_code(static_cast<int>(item.status.code()));
       r->set_message(std::string(item.status.message()));
       if (item.status.ok()) *r->mutable_reply() = std::move(item.reply);
     }
-    Complete(absl::OkStatus());
+    Complete(SerializeMessage(reply, response_));
   }
 
   void Complete(absl::Status s) {
@@ -132,7 +141,7 @@ class BatchCall final : public grpc::ServerUnaryReactor {
   }
 
   GatewayCore& core_;
-  v1::BatchReply* const response_;
+  grpc::ByteBuffer* const response_;
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;
@@ -145,8 +154,8 @@ class BatchCall final : public grpc::ServerUnaryReactor {
 
 grpc::ServerUnaryReactor* StartBatchCall(GatewayCore& core,
                                          grpc::CallbackServerContext* call,
-                                         const v1::BatchRequest& request,
-                                         v1::BatchReply* reply) {
+                                         const grpc::ByteBuffer& request,
+                                         grpc::ByteBuffer* reply) {
   auto* r = new BatchCall(core, call, reply);
   r->Start(request);
   return r;

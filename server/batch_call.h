@@ -28,10 +28,11 @@
 namespace handoff {
 
 // Starts the batch and returns its reactor (which deletes itself).
+// `request` is a serialised BatchRequest (see proto_codec.h).
 grpc::ServerUnaryReactor* StartBatchCall(GatewayCore& core,
                                          grpc::CallbackServerContext* call,
-                                         const v1::BatchRequest& request,
-                                         v1::BatchReply* reply);
+                                         const grpc::ByteBuffer& request,
+                                         grpc::ByteBuffer* reply);
 
 }  // namespace handoff
 

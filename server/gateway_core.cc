@@ -74,6 +74,20 @@ bool GatewayCore::StartedLate(const RunInfo& info) {
   return true;
 }
 
+void GatewayCore::CancelAll() {
+  cancelled_all_.store(true);
+  cancel_root_();
+}
+
+absl::Status GatewayCore::ContextError(const Context& ctx) const {
+  absl::Status err = ctx.Err();
+  if (absl::IsCancelled(err) && cancelled_all_.load()) {
+    return absl::UnavailableError(
+        "server shutting down: the call outlasted --drain_timeout");
+  }
+  return err;
+}
+
 void GatewayCore::BeginDrain() {
   draining_.store(true, std::memory_order_seq_cst);
 }

@@ -74,8 +74,12 @@ class GatewayCore {
   void CallStarted() { metrics_.in_flight.fetch_add(1); }
   void CallDone();
 
-  // Cancels the root context: every call's Context is done at once.
-  void CancelAll() { cancel_root_(); }
+  // Cancels the root context: every call's Context is done at once. Used when
+  // the drain timeout has passed.
+  void CancelAll();
+  // The status for a call whose Context is done: ctx.Err(), except that a call
+  // cut off by CancelAll() is UNAVAILABLE (retry elsewhere), not CANCELLED.
+  absl::Status ContextError(const Context& ctx) const;
 
   // The dispatcher's and Work's counters, in Prometheus text.
   std::string RenderMetrics();
@@ -89,6 +93,7 @@ class GatewayCore {
   Context root_;
   CancelFunc cancel_root_;
   std::atomic<bool> draining_{false};
+  std::atomic<bool> cancelled_all_{false};
   absl::Mutex idle_mu_;  // AwaitIdle waits on it; CallDone pokes it
 };
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/batch_call.h"
+#include "server/proto_codec.h"
 #include "server/stream_call.h"
 #include "server/unary_call.h"
 #include "server/work.h"
@@ -19,14 +20,20 @@ absl::Status DrainingError() {
 }
 
 grpc::ServerUnaryReactor* GatewayService::Echo(
-    grpc::CallbackServerContext* call, const v1::EchoRequest* request,
-    v1::EchoReply* reply) {
+    grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* reply) {
   auto* r = new UnaryCall<v1::EchoReply>(core_, Method::kEcho, call, reply);
+  v1::EchoRequest request;
+  if (absl::Status s = ParseMessage(*raw, &request); !s.ok()) {
+    r->Reject(std::move(s));
+    return r;
+  }
   if (core_.draining()) {
     r->Reject(DrainingError());
     return r;
   }
-  r->Dispatch([payload = request->payload()](const RunInfo&) mutable
+  r->Dispatch([payload = std::move(*request.mutable_payload())](
+                  const RunInfo&) mutable
               -> absl::StatusOr<v1::EchoReply> {
     v1::EchoReply out;
     out.set_payload(std::move(payload));
@@ -36,10 +43,15 @@ grpc::ServerUnaryReactor* GatewayService::Echo(
 }
 
 grpc::ServerUnaryReactor* GatewayService::Work(
-    grpc::CallbackServerContext* call, const v1::WorkRequest* request,
-    v1::WorkReply* reply) {
+    grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* reply) {
   auto* r = new UnaryCall<v1::WorkReply>(core_, Method::kWork, call, reply);
-  if (absl::Status s = ValidateWork(*request); !s.ok()) {
+  v1::WorkRequest request;
+  if (absl::Status s = ParseMessage(*raw, &request); !s.ok()) {
+    r->Reject(std::move(s));
+    return r;
+  }
+  if (absl::Status s = ValidateWork(request); !s.ok()) {
     r->Reject(std::move(s));
     return r;
   }
@@ -48,30 +60,37 @@ grpc::ServerUnaryReactor* GatewayService::Work(
     return r;
   }
   WorkCounters* counters = &core_.work_counters();
+  const absl::Duration expected = absl::Microseconds(request.cpu_us());
   r->Dispatch(
-      [req = *request, counters](const RunInfo& info) {
+      [req = std::move(request), counters](const RunInfo& info) {
         return RunWork(req, info.ctx, info.worker, info.queued, *counters);
       },
-      absl::Microseconds(request->cpu_us()));
+      expected);
   return r;
 }
 
 grpc::ServerUnaryReactor* GatewayService::Call(
-    grpc::CallbackServerContext* call, const v1::CallRequest* request,
-    v1::CallReply* reply) {
+    grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* reply) {
   auto* r = new UnaryCall<v1::CallReply>(core_, Method::kCall, call, reply);
+  v1::CallRequest request;
+  if (absl::Status s = ParseMessage(*raw, &request); !s.ok()) {
+    r->Reject(std::move(s));
+    return r;
+  }
   std::shared_ptr<const Handler> handler =
-      core_.registry().Find(request->handler());
+      core_.registry().Find(request.handler());
   if (handler == nullptr) {
     r->Reject(absl::UnimplementedError(
-        absl::StrCat("no handler named '", request->handler(), "'")));
+        absl::StrCat("no handler named '", request.handler(), "'")));
     return r;
   }
   if (core_.draining()) {
     r->Reject(DrainingError());
     return r;
   }
-  r->Dispatch([handler = std::move(handler), payload = request->payload()](
+  r->Dispatch([handler = std::move(handler),
+               payload = std::move(*request.mutable_payload())](
                   const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
     absl::StatusOr<std::string> out =
         (*handler)(HandlerCall{info.ctx, info.worker, payload});
@@ -84,9 +103,9 @@ grpc::ServerUnaryReactor* GatewayService::Call(
 }
 
 grpc::ServerUnaryReactor* GatewayService::Batch(
-    grpc::CallbackServerContext* call, const v1::BatchRequest* request,
-    v1::BatchReply* reply) {
-  return StartBatchCall(core_, call, *request, reply);
+    grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* reply) {
+  return StartBatchCall(core_, call, *raw, reply);
 }
 
 grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>*

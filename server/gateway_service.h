@@ -17,24 +17,33 @@
 
 namespace handoff {
 
-class GatewayService final : public v1::Gateway::CallbackService {
+// The unary methods are raw (ByteBuffer in and out) so that bytes that do not
+// parse are INTERNAL, as the status table says; see proto_codec.h.
+using GatewayServiceBase = v1::Gateway::WithRawCallbackMethod_Echo<
+    v1::Gateway::WithRawCallbackMethod_Work<
+        v1::Gateway::WithRawCallbackMethod_Batch<
+            v1::Gateway::WithRawCallbackMethod_Call<
+                v1::Gateway::WithCallbackMethod_Stream<
+                    v1::Gateway::Service>>>>>;
+
+class GatewayService final : public GatewayServiceBase {
  public:
   explicit GatewayService(GatewayCore& core) : core_(core) {}
 
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* call,
-                                 const v1::EchoRequest* request,
-                                 v1::EchoReply* reply) override;
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* Work(grpc::CallbackServerContext* call,
-                                 const v1::WorkRequest* request,
-                                 v1::WorkReply* reply) override;
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext* call,
-                                  const v1::BatchRequest* request,
-                                  v1::BatchReply* reply) override;
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* reply) override;
   grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* Stream(
       grpc::CallbackServerContext* call) override;
   grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* call,
-                                 const v1::CallRequest* request,
-                                 v1::CallReply* reply) override;
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* reply) override;
 
  private:
   GatewayCore& core_;

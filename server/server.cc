@@ -120,7 +120,9 @@ bool HandoffServer::Shutdown() {
     // its reactor finishes CANCELLED. Then gRPC closes the listener and waits
     // for every reactor's OnDone.
     core_->CancelAll();
-    server_->Shutdown(std::chrono::system_clock::now());
+    // A moment for the cancelled calls' statuses to reach their clients.
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(drained_ ? 0 : 500));
     dispatcher_->Stop();
   });
   return drained_;

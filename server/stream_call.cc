@@ -99,7 +99,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
                          job_cancel);
              }),
       handoff::OnDone(job_ctx, [this, slot, job_ctx, job_cancel] {
-        OnJobDone(slot, job_ctx.Err(), {}, job_cancel);
+        OnJobDone(slot, core_.ContextError(job_ctx), {}, job_cancel);
       }));
 }
 
@@ -133,11 +133,15 @@ void StreamCall::OnWriteDone(bool ok) {
 }
 
 void StreamCall::OnCancel() {
-  cancel_();  // every pending job's select answers CANCELLED
+  // Every pending job's select answers CANCELLED (at its deadline, gRPC's
+  // cancellation races the deadline timer: let the timer say so).
+  if (absl::Now() < ctx_.Deadline()) cancel_();
   Actions a;
   {
     absl::MutexLock l(&mu_);
-    EndLocked(ctx_.Err());
+    absl::Status why = ctx_.Err();
+    if (why.ok()) why = absl::DeadlineExceededError("context deadline exceeded");
+    EndLocked(std::move(why));
     ++calling_;
   }
   Act(a);
@@ -176,7 +180,7 @@ StreamCall::Actions StreamCall::PumpLocked() {
     a.write = true;
   }
   if (reads_done_ && slots_.empty() && !writing_ && !a.write) {
-    EndLocked(ctx_.IsDone() ? ctx_.Err() : absl::OkStatus());
+    EndLocked(ctx_.IsDone() ? core_.ContextError(ctx_) : absl::OkStatus());
     return a;
   }
   // Reader: keep one read in flight while the window has room.

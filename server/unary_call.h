@@ -8,6 +8,9 @@
 //   AsyncSelect { o := <-reply     → Finish(o)
 //                 <-ctx.Done()     → Finish(DEADLINE_EXCEEDED or CANCELLED) }
 //
+// The request was parsed by the method (proto_codec.h); the reply is
+// serialised here, on the thread that finishes the call.
+//
 // Exactly one Finish per call: either an early answer (Reject), or whichever
 // select case wins. The reply channel has room for one value, so a worker
 // never blocks on a caller that already left; the job owns copies of what it
@@ -34,6 +37,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "server/gateway_core.h"
 #include "server/metrics.h"
+#include "server/proto_codec.h"
 
 namespace handoff {
 
@@ -48,7 +52,7 @@ template <typename Reply>
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
   UnaryCall(GatewayCore& core, Method method,
-            grpc::CallbackServerContext* call, Reply* response)
+            grpc::CallbackServerContext* call, grpc::ByteBuffer* response)
       : core_(core), method_(method), response_(response),
         start_(absl::Now()) {
     core_.CallStarted();
@@ -97,13 +101,19 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
                            Complete(absl::InternalError("reply channel closed"));
                            return;
                          }
-                         if (out->status.ok()) *response_ = std::move(out->reply);
+                         if (out->status.ok()) {
+                           out->status = SerializeMessage(out->reply, response_);
+                         }
                          Complete(std::move(out->status));
                        }),
-                handoff::OnDone(ctx_, [this] { Complete(ctx_.Err()); }));
+                handoff::OnDone(ctx_, [this] { Complete(core_.ContextError(ctx_)); }));
   }
 
-  void OnCancel() override { cancel_(); }
+  void OnCancel() override {
+    // gRPC also cancels a call at its deadline; let the deadline timer (due
+    // now) report DEADLINE_EXCEEDED rather than CANCELLED.
+    if (absl::Now() < ctx_.Deadline()) cancel_();
+  }
 
   void OnDone() override {
     cancel_();
@@ -119,7 +129,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   GatewayCore& core_;
   const Method method_;
-  Reply* const response_;
+  grpc::ByteBuffer* const response_;
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;

@@ -1,0 +1,47 @@
+// Copyright 2026 The handoff Authors.
+//
+// Parsing requests and serialising replies ourselves, for the unary methods.
+//
+// Why: gRPC 1.51's callback API answers a request whose bytes do not parse
+// with UNIMPLEMENTED (its CallbackUnaryHandler substitutes an "unimplemented"
+// reactor when deserialisation fails), while the synchronous API and
+// grpc/doc/statuscodes.md say INTERNAL. So the unary methods are registered
+// raw (ByteBuffer in, ByteBuffer out) and parse with gRPC's own
+// SerializationTraits, which reports INTERNAL, as gRPC itself does elsewhere.
+
+#ifndef HANDOFF_SERVER_PROTO_CODEC_H_
+#define HANDOFF_SERVER_PROTO_CODEC_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
+
+namespace handoff {
+
+// Parses `buffer` into *message; INTERNAL if the bytes are not a `Message`.
+template <typename Message>
+absl::Status ParseMessage(const grpc::ByteBuffer& buffer, Message* message) {
+  grpc::ByteBuffer copy(buffer);  // shares the slices; Deserialize consumes
+  grpc::Status s = grpc::SerializationTraits<Message>::Deserialize(&copy, message);
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(s.error_message().empty()
+                                 ? std::string("request does not parse")
+                                 : s.error_message());
+}
+
+// Serialises `message` into *buffer.
+template <typename Message>
+absl::Status SerializeMessage(const Message& message, grpc::ByteBuffer* buffer) {
+  bool own = false;
+  grpc::Status s =
+      grpc::SerializationTraits<Message>::Serialize(message, buffer, &own);
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(s.error_message());
+}
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_PROTO_CODEC_H_

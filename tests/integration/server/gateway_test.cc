@@ -1,0 +1,309 @@
+// Copyright 2026 The handoff Authors.
+//
+// The Gateway methods' normal behaviour, the built-in services, and the
+// admin HTTP port, against an in-process handoffd.
+
+#include <asio.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "tests/integration/server/server_fixture.h"
+
+namespace handoff::testing {
+namespace {
+
+using GatewayTest = ServerTest;
+
+TEST_F(GatewayTest, EchoReturnsThePayload) {
+  v1::EchoReply reply;
+  ASSERT_TRUE(Echo("hello", &reply).ok());
+  EXPECT_EQ(reply.payload(), "hello");
+  EXPECT_EQ(server_->core().metrics().calls(Method::kEcho, absl::StatusCode::kOk),
+            1);
+}
+
+TEST_F(GatewayTest, WorkReportsItsRun) {
+  grpc::ClientContext ctx;
+  v1::WorkRequest req;
+  req.set_cpu_us(2000);
+  req.set_sleep_us(5000);
+  req.set_payload("p");
+  v1::WorkReply reply;
+  ASSERT_TRUE(stub_->Work(&ctx, req, &reply).ok());
+  EXPECT_EQ(reply.payload(), "p");
+  EXPECT_GE(reply.ran_us(), 7000u);
+  EXPECT_GE(reply.cpu_us_done(), 2000u);
+  EXPECT_LT(reply.worker(), 2u);
+  EXPECT_EQ(Work().started.load(), 1);
+  EXPECT_EQ(Work().completed.load(), 1);
+}
+
+TEST_F(GatewayTest, CallRunsARegisteredHandler) {
+  ASSERT_TRUE(registry_.Register("upper", [](const HandlerCall& c)
+                                              -> absl::StatusOr<std::string> {
+    std::string s(c.payload);
+    for (char& ch : s) ch = static_cast<char>(std::toupper(ch));
+    return s;
+  }).ok());
+  grpc::ClientContext ctx;
+  v1::CallRequest req;
+  req.set_handler("upper");
+  req.set_payload("abc");
+  v1::CallReply reply;
+  ASSERT_TRUE(stub_->Call(&ctx, req, &reply).ok());
+  EXPECT_EQ(reply.payload(), "ABC");
+}
+
+TEST_F(GatewayTest, HandlerStatusIsTheCallStatus) {
+  ASSERT_TRUE(registry_.Register("deny", [](const HandlerCall&)
+                                             -> absl::StatusOr<std::string> {
+    return absl::PermissionDeniedError("no");
+  }).ok());
+  grpc::ClientContext ctx;
+  v1::CallRequest req;
+  req.set_handler("deny");
+  v1::CallReply reply;
+  EXPECT_EQ(stub_->Call(&ctx, req, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GatewayTest, BatchGivesEveryItemItsOwnReplyInOrder) {
+  grpc::ClientContext ctx;
+  v1::BatchRequest req;
+  for (int i = 0; i < 10; ++i) {
+    v1::WorkRequest* item = req.add_items();
+    item->set_cpu_us(100);
+    item->set_payload(std::to_string(i));
+  }
+  v1::BatchReply reply;
+  ASSERT_TRUE(stub_->Batch(&ctx, req, &reply).ok());
+  ASSERT_EQ(reply.items_size(), 10);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(reply.items(i).code(), 0);
+    EXPECT_EQ(reply.items(i).reply().payload(), std::to_string(i));
+  }
+}
+
+TEST_F(GatewayTest, BatchItemOutOfRangeNamesTheItem) {
+  grpc::ClientContext ctx;
+  v1::BatchRequest req;
+  req.add_items();
+  req.add_items()->set_cpu_us(20'000'000);
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "items[1].cpu_us"))
+      << s.error_message();
+}
+
+TEST_F(GatewayTest, BatchHasOneDeadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+  v1::BatchRequest req;
+  req.add_items();
+  req.add_items()->set_sleep_us(30'000'000);
+  v1::BatchReply reply;
+  EXPECT_EQ(stub_->Batch(&ctx, req, &reply).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+}
+
+class StreamTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.stream_window = 4; }
+};
+
+TEST_F(StreamTest, RepliesComeBackInRequestOrder) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  const int n = 40;
+  // Later requests are cheaper, so they finish first on the other worker:
+  // the order of the replies is the stream's doing, not the workers'.
+  std::thread writer([&] {
+    for (int i = 0; i < n; ++i) {
+      v1::WorkRequest req;
+      req.set_sleep_us(static_cast<uint32_t>((n - i) * 100));
+      req.set_payload(std::to_string(i));
+      ASSERT_TRUE(stream->Write(req));
+    }
+    stream->WritesDone();
+  });
+  v1::WorkReply reply;
+  int got = 0;
+  while (stream->Read(&reply)) {
+    EXPECT_EQ(reply.payload(), std::to_string(got));
+    ++got;
+  }
+  writer.join();
+  EXPECT_EQ(got, n);
+  grpc::Status s = stream->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST_F(StreamTest, WindowBoundsJobsInFlight) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  // Each job blocks until released; the server must stop at the window.
+  for (int i = 0; i < 2; ++i) {
+    v1::WorkRequest req;
+    req.set_sleep_us(30'000'000);
+    ASSERT_TRUE(stream->Write(req));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  for (int i = 0; i < 6; ++i) {
+    v1::WorkRequest req;
+    ASSERT_TRUE(stream->Write(req));
+  }
+  // 2 running + 2 queued = the window of 4: the rest stay unread.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 2; }));
+  EXPECT_EQ(Stats().queued, 2);
+  ctx.TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 2; }));
+}
+
+TEST_F(StreamTest, FirstFailingJobEndsTheStream) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest ok;
+  ok.set_payload("first");
+  ASSERT_TRUE(stream->Write(ok));
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "first");
+  v1::WorkRequest bad;
+  bad.set_cpu_us(20'000'000);
+  stream->Write(bad);
+  stream->WritesDone();
+  while (stream->Read(&reply)) {
+  }
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "cpu_us"));
+}
+
+class WaitPolicyTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.queue_depth = 1;
+    c.queue_policy = QueuePolicy::kWait;
+  }
+};
+
+TEST_F(WaitPolicyTest, FullQueueWaitsForRoomInsteadOfFailing) {
+  auto blocked = StartBlocked();
+  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>> calls;
+  for (int i = 0; i < 4; ++i) {  // 2 fit (channel + dispatcher), 2 wait
+    calls.push_back(std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
+    auto* c = calls.back().get();
+    stub_->async()->Echo(&c->ctx, &c->request, &c->reply, [c](grpc::Status s) {
+      c->done.TrySend(s).IgnoreError();
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 4; }));
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  for (auto& c : calls) EXPECT_TRUE(c->Wait().ok());
+}
+
+TEST_F(WaitPolicyTest, WaitingCallStillHasItsDeadline) {
+  auto blocked = StartBlocked();
+  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>> calls;
+  for (int i = 0; i < 3; ++i) {
+    calls.push_back(std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
+    auto* c = calls.back().get();
+    c->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+    stub_->async()->Echo(&c->ctx, &c->request, &c->reply, [c](grpc::Status s) {
+      c->done.TrySend(s).IgnoreError();
+    });
+  }
+  for (auto& c : calls) {
+    EXPECT_EQ(c->Wait().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+}
+
+TEST_F(GatewayTest, HealthIsServingUntilDrain) {
+  EXPECT_EQ(HealthCheck(channel_.get(), ""), 1);
+  EXPECT_EQ(HealthCheck(channel_.get(), "handoff.v1.Gateway"), 1);
+  server_->BeginDrain();
+  EXPECT_EQ(HealthCheck(channel_.get(), ""), 2);
+  EXPECT_EQ(HealthCheck(channel_.get(), "handoff.v1.Gateway"), 2);
+}
+
+TEST_F(GatewayTest, ReflectionListsTheGateway) {
+  // ServerReflectionRequest{list_services: "*"} (field 7), on the v1alpha
+  // bidi stream that grpcurl and ghz use.
+  grpc::GenericStub stub(channel_);
+  grpc::ClientContext ctx;
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&ctx,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  std::string req = "\x3a\x01*";
+  grpc::Slice slice(req);
+  grpc::ByteBuffer buf(&slice, 1);
+  call->Write(buf, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer resp;
+  call->Read(&resp, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(resp.Dump(&slices).ok());
+  std::string bytes;
+  for (auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  EXPECT_TRUE(absl::StrContains(bytes, "handoff.v1.Gateway"));
+  EXPECT_TRUE(absl::StrContains(bytes, "grpc.health.v1.Health"));
+  ctx.TryCancel();
+  grpc::Status st;
+  call->Finish(&st, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// A real HTTP/1.1 GET against the admin port.
+std::string HttpGet(int port, const std::string& path) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"),
+                  static_cast<unsigned short>(port)});
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  asio::write(socket, asio::buffer(req));
+  std::string out;
+  asio::error_code ec;
+  asio::read(socket, asio::dynamic_buffer(out), ec);  // until close
+  return out;
+}
+
+TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
+  v1::EchoReply reply;
+  ASSERT_TRUE(Echo("x", &reply).ok());
+  std::string r = HttpGet(server_->admin_port(), "/metrics");
+  EXPECT_TRUE(absl::StartsWith(r, "HTTP/1.1 200")) << r;
+  for (const char* want :
+       {"handoff_calls_total{method=\"Echo\",code=\"OK\"} 1",
+        "handoff_call_duration_seconds_bucket{method=\"Echo\",le=\"+Inf\"} 1",
+        "handoff_queue_depth 0", "handoff_workers_idle",
+        "handoff_workers_busy 0", "handoff_jobs_expired_in_queue_total 0",
+        "handoff_calls_in_flight", "handoff_work_jobs_started_total 0"}) {
+    EXPECT_TRUE(absl::StrContains(r, want)) << want;
+  }
+  EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/healthz"),
+                               "HTTP/1.1 200"));
+  EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/readyz"),
+                               "HTTP/1.1 200"));
+  EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/nope"),
+                               "HTTP/1.1 404"));
+  server_->BeginDrain();
+  EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/readyz"),
+                               "HTTP/1.1 503"));
+}
+
+}  // namespace
+}  // namespace handoff::testing

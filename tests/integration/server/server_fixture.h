@@ -1,0 +1,205 @@
+// Copyright 2026 The handoff Authors.
+//
+// An in-process handoffd on loopback for integration tests, with test hooks:
+//
+//  * handler "block": signals `started`, then waits until the test sends on
+//    (or closes) `release`, or until the call's Context is done. With it a
+//    test holds workers busy deterministically — no sleeps.
+//  * handler "count": counts its runs (to prove a job never ran).
+//  * handler "throw": throws std::runtime_error.
+//
+// Tests synchronise on channels and on the server's own counters (WaitUntil
+// polls a condition with a deadline; it is not a sleep that hopes).
+
+#ifndef HANDOFF_TESTS_INTEGRATION_SERVER_SERVER_FIXTURE_H_
+#define HANDOFF_TESTS_INTEGRATION_SERVER_SERVER_FIXTURE_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "dispatch/chan.h"
+#include "dispatch/context.h"
+#include "dispatch/select.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "handoff/v1/gateway.grpc.pb.h"
+#include "server/server.h"
+
+namespace handoff::testing {
+
+// Polls `cond` until it holds or `timeout` passes; true if it held.
+inline bool WaitUntil(const std::function<bool()>& cond,
+                      absl::Duration timeout = absl::Seconds(10)) {
+  const absl::Time end = absl::Now() + timeout;
+  while (!cond()) {
+    if (absl::Now() > end) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// One call in flight through the client's callback API; its status arrives on
+// `done`.
+template <typename Request, typename Reply>
+struct AsyncCall {
+  grpc::ClientContext ctx;
+  Request request;
+  Reply reply;
+  Chan<grpc::Status> done{1};
+
+  // Waits for the status (bounded, so a hang fails the test).
+  grpc::Status Wait(absl::Duration timeout = absl::Seconds(20)) {
+    grpc::Status out(grpc::StatusCode::UNKNOWN, "test: call hung");
+    auto [t, cancel] = WithTimeout(Context::Background(), timeout);
+    Select(OnRecv(done, [&](std::optional<grpc::Status> s) { out = *s; }),
+           OnDone(t, [] {}));
+    cancel();
+    return out;
+  }
+};
+
+// Sends raw bytes as the request message of `method` through a generic stub
+// (no serialisation on the client side); the reply's bytes go to *response.
+inline grpc::Status CallRaw(grpc::Channel* channel, const std::string& method,
+                            const std::string& bytes,
+                            std::string* response = nullptr) {
+  grpc::GenericStub stub(channel->shared_from_this());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer reply;
+  Chan<grpc::Status> done(1);
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply,
+                 [&](grpc::Status s) { done.TrySend(std::move(s)).IgnoreError(); });
+  grpc::Status s = *done.Recv();
+  if (s.ok() && response != nullptr) {
+    std::vector<grpc::Slice> slices;
+    (void)reply.Dump(&slices);
+    response->clear();
+    for (const grpc::Slice& sl : slices) {
+      response->append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    }
+  }
+  return s;
+}
+
+// grpc.health.v1.Health/Check for `service`, encoded by hand (the messages
+// are one string field and one enum field): 1 SERVING, 2 NOT_SERVING, -1 on
+// an RPC error.
+inline int HealthCheck(grpc::Channel* channel, const std::string& service) {
+  std::string req;
+  if (!service.empty()) {
+    req.push_back('\x0a');
+    req.push_back(static_cast<char>(service.size()));
+    req += service;
+  }
+  std::string resp;
+  grpc::Status s =
+      CallRaw(channel, "/grpc.health.v1.Health/Check", req, &resp);
+  if (!s.ok()) return -1;
+  if (resp.size() == 2 && resp[0] == '\x08') return resp[1];
+  return 0;  // UNKNOWN (field absent)
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  // Override to change the config before the server starts.
+  virtual void Configure(ServerConfig& config) { (void)config; }
+
+  void SetUp() override {
+    ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.admin_listen = "127.0.0.1:0";
+    config.workers = 2;
+    config.queue_depth = 16;
+    config.drain_timeout = absl::Seconds(2);
+    Configure(config);
+    ASSERT_TRUE(registry_.Register("block", [this](const HandlerCall& call)
+                                                -> absl::StatusOr<std::string> {
+      started_.Send(std::monostate{}).IgnoreError();
+      absl::Status out = absl::OkStatus();
+      Select(OnRecv(release_, [] {}),
+             OnDone(call.ctx, [&] { out = call.ctx.Err(); }));
+      if (!out.ok()) return out;
+      return std::string(call.payload);
+    }).ok());
+    ASSERT_TRUE(registry_.Register("count", [this](const HandlerCall& call)
+                                                -> absl::StatusOr<std::string> {
+      count_runs_.fetch_add(1);
+      return std::string(call.payload);
+    }).ok());
+    ASSERT_TRUE(registry_.Register("throw", [](const HandlerCall&)
+                                                -> absl::StatusOr<std::string> {
+      throw std::runtime_error("test handler threw");
+    }).ok());
+    ServerOptions options;
+    options.config = config;
+    options.registry = &registry_;
+    auto server = HandoffServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    channel_ = grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server_->port()),
+        grpc::InsecureChannelCredentials());
+    stub_ = v1::Gateway::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    release_.Close().IgnoreError();  // frees any blocked handler
+    stub_.reset();
+    channel_.reset();
+    server_.reset();
+  }
+
+  // Starts a Call to "block" and waits until a worker runs it.
+  std::unique_ptr<AsyncCall<v1::CallRequest, v1::CallReply>> StartBlocked(
+      absl::Duration deadline = absl::Seconds(30)) {
+    auto call = std::make_unique<AsyncCall<v1::CallRequest, v1::CallReply>>();
+    call->request.set_handler("block");
+    call->ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    StartCall(call.get());
+    EXPECT_TRUE(started_.Recv().has_value());
+    return call;
+  }
+
+  template <typename Call>
+  void StartCall(Call* call) {
+    stub_->async()->Call(&call->ctx, &call->request, &call->reply,
+                         [call](grpc::Status s) {
+                           call->done.TrySend(std::move(s)).IgnoreError();
+                         });
+  }
+
+  grpc::Status Echo(const std::string& payload, v1::EchoReply* reply,
+                    absl::Duration deadline = absl::Seconds(10)) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::EchoRequest req;
+    req.set_payload(payload);
+    return stub_->Echo(&ctx, req, reply);
+  }
+
+  DispatcherStats Stats() { return server_->core().dispatcher().Stats(); }
+  WorkCounters& Work() { return server_->core().work_counters(); }
+
+  HandlerRegistry registry_;
+  Chan<std::monostate> started_{64};  // one value per "block" run
+  Chan<std::monostate> release_{0};   // send once per run to release it
+  std::atomic<int> count_runs_{0};
+  std::unique_ptr<HandoffServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Gateway::Stub> stub_;
+};
+
+}  // namespace handoff::testing
+
+#endif  // HANDOFF_TESTS_INTEGRATION_SERVER_SERVER_FIXTURE_H_

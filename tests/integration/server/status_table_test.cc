@@ -1,0 +1,205 @@
+// Copyright 2026 The handoff Authors.
+//
+// One test per row of DESIGN.md's status table, against an in-process
+// handoffd on loopback.
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "tests/integration/server/server_fixture.h"
+
+namespace handoff::testing {
+namespace {
+
+using StatusTableTest = ServerTest;
+
+TEST_F(StatusTableTest, UnknownMethodIsUnimplemented) {
+  v1::EchoRequest req;
+  std::string bytes;
+  req.SerializeToString(&bytes);
+  grpc::Status s = CallRaw(channel_.get(), "/handoff.v1.Gateway/Nope", bytes);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+  s = CallRaw(channel_.get(), "/no.such.Service/Echo", bytes);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+}
+
+TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
+  grpc::ClientContext ctx;
+  v1::CallRequest req;
+  req.set_handler("no-such-handler");
+  v1::CallReply reply;
+  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "no-such-handler"));
+}
+
+TEST_F(StatusTableTest, UnparseableBytesAreInternal) {
+  // A field tag with wire type 7 (invalid), then a truncated varint.
+  grpc::Status s =
+      CallRaw(channel_.get(), "/handoff.v1.Gateway/Work", "\x0f\xff\xff\xff");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  EXPECT_EQ(Work().started.load(), 0);
+}
+
+TEST_F(StatusTableTest, FieldOutOfRangeIsInvalidArgumentNamingTheField) {
+  for (auto [cpu, sleep, field] :
+       {std::tuple{10'000'001u, 0u, "cpu_us"},
+        std::tuple{0u, 60'000'001u, "sleep_us"}}) {
+    grpc::ClientContext ctx;
+    v1::WorkRequest req;
+    req.set_cpu_us(cpu);
+    req.set_sleep_us(sleep);
+    v1::WorkReply reply;
+    grpc::Status s = stub_->Work(&ctx, req, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StrContains(s.error_message(), field)) << s.error_message();
+  }
+  EXPECT_EQ(Work().started.load(), 0);
+}
+
+class SmallMessageTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.max_message_bytes = 1024; }
+};
+
+TEST_F(SmallMessageTest, MessageOverLimitIsResourceExhausted) {
+  v1::EchoReply reply;
+  EXPECT_TRUE(Echo(std::string(100, 'x'), &reply).ok());
+  grpc::Status s = Echo(std::string(2048, 'x'), &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << s.error_message();
+}
+
+class OneWorkerTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.queue_depth = 1;
+  }
+};
+
+TEST_F(OneWorkerTest, FullQueueIsResourceExhausted) {
+  auto blocked = StartBlocked();  // the worker is busy
+  // queue_depth 1: one job in the channel, one held by the dispatcher thread.
+  AsyncCall<v1::EchoRequest, v1::EchoReply> queued[2];
+  for (auto& q : queued) {
+    stub_->async()->Echo(&q.ctx, &q.request, &q.reply, [&q](grpc::Status s) {
+      q.done.TrySend(s).IgnoreError();
+    });
+    ASSERT_TRUE(WaitUntil([&] { return Stats().queued == &q - queued + 1; }));
+  }
+  v1::EchoReply reply;
+  grpc::Status s = Echo("over", &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << s.error_message();
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  for (auto& q : queued) EXPECT_TRUE(q.Wait().ok());
+  EXPECT_EQ(server_->core().metrics().calls(Method::kEcho,
+                                            absl::StatusCode::kResourceExhausted),
+            1);
+}
+
+// The deadline passes while the job waits in the queue: DEADLINE_EXCEEDED,
+// and the handler never runs — not even after the worker frees up.
+TEST_F(OneWorkerTest, DeadlineShorterThanQueueWaitNeverRunsTheHandler) {
+  auto blocked = StartBlocked();
+  AsyncCall<v1::CallRequest, v1::CallReply> late;
+  late.request.set_handler("count");
+  late.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(200)));
+  StartCall(&late);
+  grpc::Status s = late.Wait();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().expired == 1; }));
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  // The one worker is FIFO: once this call ran, the late job is long gone.
+  grpc::ClientContext ctx;
+  v1::CallRequest req;
+  req.set_handler("count");
+  v1::CallReply reply;
+  EXPECT_TRUE(stub_->Call(&ctx, req, &reply).ok());
+  EXPECT_EQ(count_runs_.load(), 1);  // only the last call
+  EXPECT_EQ(server_->core().metrics().started_after_deadline.load(), 0);
+  EXPECT_EQ(server_->core().metrics().calls(Method::kCall,
+                                            absl::StatusCode::kDeadlineExceeded),
+            1);
+}
+
+// The deadline passes while the job runs: answered at the deadline, and the
+// work stops (Work's counters).
+TEST_F(StatusTableTest, DeadlineWhileRunningStopsTheWork) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+  v1::WorkRequest req;
+  req.set_sleep_us(30'000'000);
+  v1::WorkReply reply;
+  const absl::Time start = absl::Now();
+  grpc::Status s = stub_->Work(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+  EXPECT_EQ(Work().completed.load(), 0);
+}
+
+TEST_F(StatusTableTest, ClientCancelIsCancelledAndStopsTheWork) {
+  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
+  call.request.set_sleep_us(30'000'000);
+  stub_->async()->Work(&call.ctx, &call.request, &call.reply,
+                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  call.ctx.TryCancel();
+  EXPECT_EQ(call.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] {
+    return server_->core().metrics().calls(Method::kWork,
+                                           absl::StatusCode::kCancelled) == 1;
+  }));
+}
+
+// Cancel mid-Work in the CPU phase: the busy loop stops early and the one
+// worker goes back to the pool (the next call runs on it).
+TEST_F(OneWorkerTest, ClientCancelMidCpuWorkFreesTheWorker) {
+  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
+  call.request.set_cpu_us(9'000'000);
+  stub_->async()->Work(&call.ctx, &call.request, &call.reply,
+                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  const absl::Time cancelled = absl::Now();
+  call.ctx.TryCancel();
+  EXPECT_EQ(call.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+  v1::EchoReply reply;
+  EXPECT_TRUE(Echo("after", &reply).ok());
+  EXPECT_LT(absl::Now() - cancelled, absl::Seconds(3));  // not 9 s of CPU
+  EXPECT_EQ(Work().completed.load(), 0);
+}
+
+TEST_F(OneWorkerTest, HandlerThrowsIsInternalAndTheWorkerSurvives) {
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    v1::CallRequest req;
+    req.set_handler("throw");
+    v1::CallReply reply;
+    grpc::Status s = stub_->Call(&ctx, req, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "test handler threw"))
+        << s.error_message();
+  }
+  v1::EchoReply reply;
+  ASSERT_TRUE(Echo("still here", &reply).ok());
+  EXPECT_EQ(reply.payload(), "still here");
+}
+
+TEST_F(StatusTableTest, CallDuringDrainIsUnavailable) {
+  server_->BeginDrain();
+  v1::EchoReply reply;
+  grpc::Status s = Echo("late", &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(server_->Admin("/readyz").status, 503);
+  EXPECT_EQ(server_->Admin("/healthz").status, 200);
+  EXPECT_EQ(server_->core().metrics().calls(Method::kEcho,
+                                            absl::StatusCode::kUnavailable),
+            1);
+}
+
+}  // namespace
+}  // namespace handoff::testing

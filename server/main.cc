@@ -34,6 +34,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Signals are caught from before the server listens: a SIGTERM that arrives
+  // while it starts is then a drain, not the default action (death).
+  asio::io_context io;
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+
   handoff::ServerOptions options;
   options.config = *config;
   auto server = handoff::HandoffServer::Start(std::move(options));
@@ -49,8 +54,6 @@ int main(int argc, char** argv) {
                config->queue_depth,
                handoff::QueuePolicyName(config->queue_policy).c_str());
 
-  asio::io_context io;
-  asio::signal_set signals(io, SIGTERM, SIGINT);
   std::thread drainer;
   bool drained = true;
   std::function<void(const asio::error_code&, int)> on_signal =

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -38,10 +39,10 @@ namespace {
 
 // Sanitizers make this code 5-20x slower: stress loops divide by kScale.
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 10;
+constexpr int kScale = 4;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr int kScale = 10;
+constexpr int kScale = 4;
 #else
 constexpr int kScale = 1;
 #endif
@@ -538,11 +539,9 @@ TEST(GoChanTest, TestSelectFairnessAcrossThreads) {
 // order in which a parking select queues cases on the same channel, in
 // selectgo's lockorder, for exactly this test.)
 //
-// BUG(dispatch), found by this test: with cap 0 this fails every time — the
-// receiver always gets 1, never 0. SelectBlocking/SelectStart queue a parked
-// select's nodes in case-index order (select.cc, EnqueueAll), so the first
-// peer to arrive always completes case 0 when several cases wait on the same
-// channel. Fix: enqueue in the poll order (the fresh random permutation).
+// Found a bug: dispatch/ used to queue a parked select's nodes in case-index
+// order, so with cap 0 the receiver got 1 every time, never 0. Fixed in
+// 62429bb (nodes are now queued in the select's random poll order).
 TEST(GoChanTest, TestPseudoRandomSend) {
   constexpr int kN = 100;
   for (size_t cap : {size_t{0}, size_t{kN}}) {
@@ -676,6 +675,65 @@ TEST(GoChanTest, TestSelectDuplicateChannelAsync) {
   EXPECT_EQ(a_calls, 1);
   EXPECT_TRUE(IsChannelFull(c.TrySend(9))) << "a stale waiter is still on c";
 }
+
+// --- TestChanSendBarrier / TestChanSendSelectBarrier (chanbarrier_test.go) --
+
+// A request spawns a helper that sends a freshly built heap object through an
+// unbuffered channel (plainly, or as a select case beside a `done` channel
+// nobody closes); the requester reads the object's fields. The channel must
+// publish the sender's writes to the receiver (TSan checks this: the fields
+// are plain, non-atomic memory).
+struct AsyncResult {
+  std::string resp;
+  absl::Status err;
+  std::vector<int> payload;
+};
+
+absl::Status DoRequest(bool use_select) {
+  Chan<std::unique_ptr<AsyncResult>> ch(0);
+  Chan<std::monostate> done(0);
+  std::thread helper([&] {
+    auto r = std::make_unique<AsyncResult>();
+    r->err = absl::DataLossError("my error");
+    r->payload.assign(16, 42);
+    if (use_select) {
+      Select(OnSend(ch, std::move(r), [] {}), OnRecv(done, [] {}));
+    } else {
+      ch.Send(std::move(r)).IgnoreError();
+    }
+  });
+  std::optional<std::unique_ptr<AsyncResult>> r = ch.Recv();
+  std::this_thread::yield();
+  helper.join();
+  if (!r.has_value() || *r == nullptr) return absl::InternalError("no result");
+  const AsyncResult& a = **r;
+  if (a.payload.size() != 16 || a.payload[15] != 42) {
+    return absl::InternalError("torn payload");
+  }
+  return a.err;
+}
+
+void ChanSendBarrier(bool use_select) {
+  constexpr int kOuter = 4;  // Go: 100 (10 with -short)
+  const int inner = 500 / kScale;  // Go: 100,000 (1,000 with -short)
+  std::atomic<int> bad{0};
+  std::vector<std::thread> outer;
+  for (int i = 0; i < kOuter; ++i) {
+    outer.emplace_back([&] {
+      std::vector<char> garbage;
+      for (int j = 0; j < inner; ++j) {
+        absl::Status st = DoRequest(use_select);
+        if (!absl::IsDataLoss(st) || st.message() != "my error") ++bad;
+        garbage.assign(1 << 10, 'x');
+      }
+    });
+  }
+  for (std::thread& t : outer) t.join();
+  EXPECT_EQ(bad, 0);
+}
+
+TEST(GoChanTest, TestChanSendBarrier) { ChanSendBarrier(false); }
+TEST(GoChanTest, TestChanSendSelectBarrier) { ChanSendBarrier(true); }
 
 // --- Channel of channels -----------------------------------------------------
 

@@ -80,10 +80,10 @@ namespace handoff {
 namespace {
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 10;
+constexpr int kScale = 4;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr int kScale = 10;
+constexpr int kScale = 4;
 #else
 constexpr int kScale = 1;
 #endif

@@ -23,6 +23,7 @@ struct Connection {
   bool tls = false;
   std::string cacert;  // PEM file; empty: system roots
   absl::Duration timeout;
+  bool wait_for_ready = false;  // for health: ride out a server still starting
 };
 
 struct CallArgs {

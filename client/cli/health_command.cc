@@ -17,6 +17,7 @@ int Health(const Connection& connection, const std::string& service) {
   auto stub = grpc::health::v1::Health::NewStub(*channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + connection.timeout));
+  context.set_wait_for_ready(connection.wait_for_ready);
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;

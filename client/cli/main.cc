@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, d, "",
           "stream); @FILE reads a file, @- stdin");
 ABSL_FLAG(std::string, data, "", "same as -d");
 ABSL_FLAG(bool, pretty, false, "indent JSON replies");
+ABSL_FLAG(bool, wait_for_ready, false,
+          "wait (up to --timeout) for the server to accept connections "
+          "instead of failing at once while it is unreachable");
 
 namespace {
 
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
   connection.timeout = absl::GetFlag(FLAGS_timeout);
   connection.tls = absl::GetFlag(FLAGS_tls);
   connection.cacert = absl::GetFlag(FLAGS_cacert);
+  connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
 
   if (command == "call") {
     if (rest.size() != 1) return handoff::cli::Usage("call takes one METHOD");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -10,8 +12,10 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 
@@ -170,6 +174,8 @@ const std::vector<Option>& Options() {
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
       {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
+      {"", "config", true,
+       [](absl::string_view, LoadOptions&) { return absl::OkStatus(); }},
       {"h", "help", false,
        [](absl::string_view, LoadOptions& o) {
          o.help = true;
@@ -218,18 +224,72 @@ absl::Status Validate(LoadOptions& o) {
   return absl::OkStatus();
 }
 
-}  // namespace
+// A ghz --config file as the equivalent command-line arguments, so the
+// file and the flags share one parser and one set of checks. Keys are ghz's
+// long option names; "host" is the positional address.
+absl::StatusOr<std::vector<std::string>> ConfigArgs(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot read ", path));
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  google::protobuf::Struct config;
+  if (auto s = google::protobuf::util::JsonStringToMessage(text, &config); !s.ok()) {
+    const std::string why(s.message().data(), s.message().size());
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--config ", path, ": not a JSON object: ", why.substr(0, why.find('\n'))));
+  }
+  std::vector<std::string> args;
+  std::string host;
+  for (const auto& [key, value] : config.fields()) {
+    std::string text_value;
+    switch (value.kind_case()) {
+      case google::protobuf::Value::kStringValue:
+        text_value = value.string_value();
+        break;
+      case google::protobuf::Value::kNumberValue:
+        text_value = absl::StrFormat("%.15g", value.number_value());
+        break;
+      case google::protobuf::Value::kBoolValue:
+        if (!value.bool_value()) continue;  // a false switch is no switch
+        break;
+      case google::protobuf::Value::kStructValue:
+      case google::protobuf::Value::kListValue:
+        // data and metadata: pass the JSON through.
+        if (!google::protobuf::util::MessageToJsonString(value, &text_value).ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--config ", path, ": cannot re-encode '", key, "'"));
+        }
+        break;
+      default:
+        continue;
+    }
+    if (key == "host") {
+      host = text_value;
+      continue;
+    }
+    const Option* option = Find(key, /*is_long=*/true);
+    if (option == nullptr || key == "config") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config ", path, ": unsupported key '", key, "'"));
+    }
+    args.push_back(absl::StrCat("--", key));
+    if (option->takes_value) args.push_back(text_value);
+  }
+  if (!host.empty()) args.push_back(host);
+  return args;
+}
 
-absl::StatusOr<LoadOptions> ParseLoadFlags(const std::vector<absl::string_view>& args) {
-  LoadOptions o;
+absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args,
+                                      LoadOptions o, bool host_from_config) {
   for (size_t i = 0; i < args.size(); ++i) {
     absl::string_view arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
-      if (!o.host.empty()) {
+      // A positional host replaces one from --config, once.
+      if (!o.host.empty() && !host_from_config) {
         return absl::InvalidArgumentError(absl::StrCat(
             "unexpected argument '", arg, "' (the host is '", o.host, "')"));
       }
       o.host = std::string(arg);
+      host_from_config = false;
       continue;
     }
     // "--name" is a long option, "-x" a short one.
@@ -259,11 +319,42 @@ absl::StatusOr<LoadOptions> ParseLoadFlags(const std::vector<absl::string_view>&
       }
       value = args[++i];
     }
+    if (option->long_name == "config") continue;  // applied first, below
     if (absl::Status s = option->set(*value, o); !s.ok()) return s;
   }
-  if (o.help) return o;
-  if (absl::Status s = Validate(o); !s.ok()) return s;
   return o;
+}
+
+}  // namespace
+
+absl::StatusOr<LoadOptions> ParseLoadFlags(const std::vector<absl::string_view>& args) {
+  // --config goes first, so the command line overrides the file (the host
+  // too: a positional host replaces the file's).
+  LoadOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view path;
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      path = args[i + 1];
+    } else if (absl::StartsWith(args[i], "--config=")) {
+      path = args[i].substr(9);
+    } else {
+      continue;
+    }
+    auto config = ConfigArgs(std::string(path));
+    if (!config.ok()) return config.status();
+    std::vector<absl::string_view> config_args(config->begin(), config->end());
+    auto from_file = ParseArgs(config_args, o, /*host_from_config=*/false);
+    if (!from_file.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config ", path, ": ", from_file.status().message()));
+    }
+    o = *std::move(from_file);
+  }
+  const bool host_from_config = !o.host.empty();
+  auto parsed = ParseArgs(args, std::move(o), host_from_config);
+  if (!parsed.ok() || parsed->help) return parsed;
+  if (absl::Status s = Validate(*parsed); !s.ok()) return s;
+  return parsed;
 }
 
 std::string LoadUsage() {
@@ -294,6 +385,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report
       --cpus N           client threads (default: all cores)
+      --config PATH      a ghz JSON config file (keys: ghz's long option
+                         names, and "host"); command-line flags override it
   -h, --help             this text
 
 JSON requests are encoded with the method's types, fetched from the server

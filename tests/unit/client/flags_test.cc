@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "absl/strings/match.h"
 
 namespace handoff::load {
@@ -70,6 +72,41 @@ TEST(LoadFlagsTest, HelpSkipsValidation) {
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->help);
   EXPECT_TRUE(absl::StrContains(LoadUsage(), "--concurrency"));
+}
+
+std::string WriteConfig(const std::string& json) {
+  const std::string path = ::testing::TempDir() + "/ghz_config.json";
+  std::ofstream(path) << json;
+  return path;
+}
+
+TEST(LoadFlagsTest, GhzConfigFileAndOverrides) {
+  const std::string path = WriteConfig(R"({
+    "call": "handoff.v1.Gateway.Echo", "host": "127.0.0.1:7", "insecure": true,
+    "concurrency": 4, "total": 40, "rps": 100, "timeout": "250ms",
+    "data": {"payload": "aGk="}, "metadata": {"k": "v"}})");
+  auto o = Parse({"--config", path, "-c", "2"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->call, "handoff.v1.Gateway.Echo");
+  EXPECT_EQ(o->host, "127.0.0.1:7");
+  EXPECT_TRUE(o->insecure);
+  EXPECT_EQ(o->concurrency, 2);  // the flag wins
+  EXPECT_EQ(o->total, 40);
+  EXPECT_EQ(o->rps, 100);
+  EXPECT_EQ(o->timeout, absl::Milliseconds(250));
+  EXPECT_EQ(o->data, R"({"payload":"aGk="})");
+  ASSERT_EQ(o->metadata.size(), 1u);
+
+  auto other_host = Parse({"--config=" + path, "10.0.0.1:1"});
+  ASSERT_TRUE(other_host.ok()) << other_host.status();
+  EXPECT_EQ(other_host->host, "10.0.0.1:1");
+}
+
+TEST(LoadFlagsTest, GhzConfigUnknownKey) {
+  auto o = Parse({"--config", WriteConfig(R"({"call":"p.S.M","frob":1})"), "h:1"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_TRUE(absl::StrContains(o.status().message(), "unsupported key 'frob'"))
+      << o.status();
 }
 
 struct BadCase {

@@ -1,0 +1,40 @@
+#include "handoffd_process.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/status.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace handoff::testing {
+
+absl::StatusOr<Handoffd> StartHandoffd(const std::string& path,
+                                       const std::vector<std::string>& extra_flags) {
+  Handoffd h;
+  h.address = absl::StrCat("127.0.0.1:", FreePort());
+  h.admin_address = absl::StrCat("127.0.0.1:", FreePort());
+  std::vector<std::string> argv = {path, "--listen=" + h.address,
+                                   "--admin_listen=" + h.admin_address};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  auto process = Process::Start(argv);
+  if (!process.ok()) return process.status();
+  h.process = std::make_unique<Process>(*std::move(process));
+
+  // wait_for_ready holds the check until handoffd accepts connections;
+  // SERVING is its own readiness signal. The deadline bounds the wait.
+  auto channel = grpc::CreateChannel(h.address, grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_wait_for_ready(true);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, {}, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return absl::UnavailableError("handoffd is up but not SERVING");
+  }
+  return h;
+}
+
+}  // namespace handoff::testing

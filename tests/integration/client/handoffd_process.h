@@ -1,0 +1,27 @@
+// A real handoffd for client tests: started as a subprocess on free
+// loopback ports, and returned only once its health check says SERVING.
+#ifndef HANDOFF_TESTS_INTEGRATION_CLIENT_HANDOFFD_PROCESS_H_
+#define HANDOFF_TESTS_INTEGRATION_CLIENT_HANDOFFD_PROCESS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "subprocess.h"
+
+namespace handoff::testing {
+
+struct Handoffd {
+  std::unique_ptr<Process> process;
+  std::string address;  // "127.0.0.1:PORT"
+  std::string admin_address;
+};
+
+// `extra_flags` are appended to handoffd's command line.
+absl::StatusOr<Handoffd> StartHandoffd(const std::string& path,
+                                       const std::vector<std::string>& extra_flags = {});
+
+}  // namespace handoff::testing
+
+#endif  // HANDOFF_TESTS_INTEGRATION_CLIENT_HANDOFFD_PROCESS_H_

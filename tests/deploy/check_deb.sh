@@ -19,7 +19,7 @@ dpkg-deb --info "$deb"
 dpkg-deb --contents "$deb" | tee "$work/contents.txt"
 
 fail=0
-want() { if ! "$@"; then echo "FAIL: $*"; fail=1; else echo "ok: ${*: -1}"; fi; }
+want() { if ! "$@" >/dev/null; then echo "FAIL: $*"; fail=1; else echo "ok: $*"; fi; }
 for path in ./usr/bin/handoffd ./usr/bin/handoff \
             ./usr/lib/systemd/system/handoffd.service ./etc/handoff/handoffd.conf; do
   want grep -Eq " ${path//./\\.}\$" "$work/contents.txt"

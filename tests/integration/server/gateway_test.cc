@@ -284,6 +284,8 @@ std::string HttpGet(int port, const std::string& path) {
 TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
   v1::EchoReply reply;
   ASSERT_TRUE(Echo("x", &reply).ok());
+  // The reply can reach us before its worker has counted itself idle again.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().busy == 0; }));
   std::string r = HttpGet(server_->admin_port(), "/metrics");
   EXPECT_TRUE(absl::StartsWith(r, "HTTP/1.1 200")) << r;
   for (const char* want :

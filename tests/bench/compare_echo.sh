@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Copyright 2026 The handoff Authors.
+#
+# handoffd against the raw gRPC callback baseline (tests/bench/raw), same run,
+# interleaved, driven by h2load (Debian's nghttp2-client):
+#
+#   1. Echo at -c 16 -m 16 and at -c 50 -m 1: requests/s, p99, and server CPU
+#      per call (user+sys from /proc/<pid>/stat over a fixed number of calls),
+#      ROUNDS rounds alternating the two servers; medians and ratios.
+#   2. Overload: Work(cpu_us=1000) at twice handoffd's measured capacity with
+#      100 ms deadlines (grpc-timeout) for OVERLOAD_SECONDS: goodput (OK
+#      replies/s) against capacity, jobs started after their deadline, and
+#      the same offered load against the raw server.
+#
+# Usage: tests/bench/compare_echo.sh [BUILD_DIR]      (default: build)
+# Environment: N (calls per Echo run, 200000), ROUNDS (3), WORKERS (2),
+#              OVERLOAD_SECONDS (20), SKIP_ECHO=1, SKIP_OVERLOAD=1.
+set -euo pipefail
+
+BUILD=${1:-build}
+HANDOFFD=$BUILD/server/handoffd
+RAW=$BUILD/tests/bench/raw/raw_server
+N=${N:-200000}
+ROUNDS=${ROUNDS:-3}
+WORKERS=${WORKERS:-2}
+OVERLOAD_SECONDS=${OVERLOAD_SECONDS:-20}
+H_PORT=${H_PORT:-50151}
+H_ADMIN=${H_ADMIN:-19151}
+R_PORT=${R_PORT:-50161}
+for bin in "$HANDOFFD" "$RAW"; do
+  [[ -x $bin ]] || { echo "missing $bin: build handoffd and raw_server" >&2; exit 1; }
+done
+command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 1; }
+
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# gRPC frames for h2load -d: 1 byte "not compressed", 4 bytes big-endian
+# length, then the message.
+#   EchoRequest{payload: "hello handoff"}  = 0a 0d "hello handoff"   (15 bytes)
+#   WorkRequest{cpu_us: 1000}              = 08 e8 07                 (3 bytes)
+printf '\x00\x00\x00\x00\x0f\x0a\x0dhello handoff' >"$TMP/echo.bin"
+printf '\x00\x00\x00\x00\x03\x08\xe8\x07' >"$TMP/work.bin"
+GRPC_HEADERS=(-H 'content-type: application/grpc' -H 'te: trailers')
+
+start_handoffd() {
+  "$HANDOFFD" --listen=127.0.0.1:$H_PORT --admin_listen=127.0.0.1:$H_ADMIN \
+    --workers="$WORKERS" "$@" 2>"$TMP/handoffd.log" &
+  HPID=$!
+  PIDS+=("$HPID")
+  wait_port $H_PORT
+}
+start_raw() {
+  "$RAW" --listen=127.0.0.1:$R_PORT 2>"$TMP/raw.log" &
+  RPID=$!
+  PIDS+=("$RPID")
+  wait_port $R_PORT
+}
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "port $1 never opened" >&2
+  exit 1
+}
+cpu_ticks() {  # utime + stime of a process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+metric() {  # a handoffd metric's value (sum over matching lines)
+  curl -s "http://127.0.0.1:$H_ADMIN/metrics" |
+    awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%d\n", s}'
+}
+HZ=$(getconf CLK_TCK)
+
+# run_echo NAME PID PORT "h2load flags" → one line: name flags rps p99_us cpu_us_per_call
+run_echo() {
+  local name=$1 pid=$2 port=$3 flags=$4
+  local before after out rps p99 ok
+  before=$(cpu_ticks "$pid")
+  # shellcheck disable=SC2086
+  out=$(h2load -n "$N" $flags -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
+    --log-file="$TMP/lat.log" "http://127.0.0.1:$port/handoff.v1.Gateway/Echo")
+  after=$(cpu_ticks "$pid")
+  rps=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")
+  ok=$(awk '/^requests:/ {print $8}' <<<"$out")
+  [[ $ok == "$N" ]] || { echo "$name: only $ok of $N succeeded" >&2; echo "$out" >&2; }
+  p99=$(awk '{print $3}' "$TMP/lat.log" | sort -n |
+    awk '{a[NR] = $1} END {i = int(NR * 0.99); if (i < 1) i = 1; print a[i]}')
+  awk -v n="$name" -v f="$flags" -v r="$rps" -v p="$p99" -v b="$before" \
+    -v a="$after" -v hz="$HZ" -v N="$N" \
+    'BEGIN {printf "%-9s %-12s %10.0f req/s  p99 %6d us  cpu %6.2f us/call\n",
+            n, f, r, p, (a - b) / hz * 1e6 / N}'
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+if [[ -z ${SKIP_ECHO:-} ]]; then
+  echo "== Echo: handoffd (dispatcher, $WORKERS workers) vs raw gRPC callback; N=$N, $ROUNDS rounds, interleaved"
+  start_handoffd
+  start_raw
+  # Warm-up: connections, allocator, CPU frequency.
+  h2load -n 20000 -c 16 -m 16 -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
+    "http://127.0.0.1:$H_PORT/handoff.v1.Gateway/Echo" >/dev/null
+  h2load -n 20000 -c 16 -m 16 -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
+    "http://127.0.0.1:$R_PORT/handoff.v1.Gateway/Echo" >/dev/null
+  ok_before=$(metric 'handoff_calls_total{method="Echo",code="OK"}')
+  : >"$TMP/results"
+  for round in $(seq "$ROUNDS"); do
+    for flags in "-c 16 -m 16" "-c 50 -m 1"; do
+      run_echo handoffd "$HPID" $H_PORT "$flags" | tee -a "$TMP/results"
+      run_echo raw "$RPID" $R_PORT "$flags" | tee -a "$TMP/results"
+    done
+  done
+  ok_after=$(metric 'handoff_calls_total{method="Echo",code="OK"}')
+  echo "handoffd Echo OK replies during the runs: $((ok_after - ok_before)) (expected $((N * ROUNDS * 2)))"
+  echo "-- medians (ratio = handoffd / raw)"
+  for flags in "-c 16 -m 16" "-c 50 -m 1"; do
+    for col in rps p99 cpu; do
+      case $col in rps) f=6 ;; p99) f=9 ;; cpu) f=12 ;; esac
+      h=$(grep "^handoffd  $flags " "$TMP/results" | awk -v f=$f '{print $f}' | median)
+      r=$(grep "^raw       $flags " "$TMP/results" | awk -v f=$f '{print $f}' | median)
+      awk -v fl="$flags" -v c="$col" -v h="$h" -v r="$r" \
+        'BEGIN {printf "%-12s %-4s handoffd %10.2f  raw %10.2f  ratio %.2f\n", fl, c, h, r, h / r}'
+    done
+  done
+  kill -TERM "$HPID" "$RPID"
+  wait "$HPID" "$RPID" 2>/dev/null || true
+  PIDS=()
+fi
+
+if [[ -z ${SKIP_OVERLOAD:-} ]]; then
+  echo
+  echo "== Overload: Work(cpu_us=1000), $WORKERS workers, 100 ms deadlines, ${OVERLOAD_SECONDS}s"
+  start_handoffd
+  # Capacity: closed loop, enough concurrency to keep every worker busy, no
+  # deadline pressure (the default deadline is 10 s).
+  ok0=$(metric 'handoff_calls_total{method="Work",code="OK"}')
+  t0=$(date +%s.%N)
+  h2load -D 5 -c 8 -m 4 -d "$TMP/work.bin" "${GRPC_HEADERS[@]}" \
+    "http://127.0.0.1:$H_PORT/handoff.v1.Gateway/Work" >/dev/null
+  t1=$(date +%s.%N)
+  ok1=$(metric 'handoff_calls_total{method="Work",code="OK"}')
+  CAP=$(awk -v a="$ok0" -v b="$ok1" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%d", (b - a) / (t1 - t0)}')
+  echo "capacity (closed loop, handoffd): $CAP OK/s"
+  CLIENTS=20
+  RPS=$(( (2 * CAP + CLIENTS - 1) / CLIENTS ))
+  OFFERED=$((RPS * CLIENTS))
+  echo "offered: $OFFERED calls/s ($CLIENTS clients x $RPS/s, open loop)"
+
+  overload() {  # overload PORT → h2load's summary line
+    h2load -D "$OVERLOAD_SECONDS" -c $CLIENTS -m 256 --rps=$RPS \
+      -d "$TMP/work.bin" "${GRPC_HEADERS[@]}" -H 'grpc-timeout: 100m' \
+      "http://127.0.0.1:$1/handoff.v1.Gateway/Work" | awk '/^requests:/'
+  }
+  late0=$(metric handoff_jobs_started_after_deadline_total)
+  ok0=$(metric 'handoff_calls_total{method="Work",code="OK"}')
+  de0=$(metric 'handoff_calls_total{method="Work",code="DEADLINE_EXCEEDED"}')
+  re0=$(metric 'handoff_calls_total{method="Work",code="RESOURCE_EXHAUSTED"}')
+  st0=$(metric handoff_work_jobs_started_total)
+  echo "handoffd: $(overload $H_PORT)"
+  ok1=$(metric 'handoff_calls_total{method="Work",code="OK"}')
+  de1=$(metric 'handoff_calls_total{method="Work",code="DEADLINE_EXCEEDED"}')
+  re1=$(metric 'handoff_calls_total{method="Work",code="RESOURCE_EXHAUSTED"}')
+  st1=$(metric handoff_work_jobs_started_total)
+  late1=$(metric handoff_jobs_started_after_deadline_total)
+  awk -v ok=$((ok1 - ok0)) -v s="$OVERLOAD_SECONDS" -v cap="$CAP" \
+    -v de=$((de1 - de0)) -v re=$((re1 - re0)) -v st=$((st1 - st0)) \
+    -v late=$((late1 - late0)) \
+    'BEGIN {printf "handoffd: goodput %.0f OK/s = %.1f%% of capacity; shed: %d RESOURCE_EXHAUSTED, %d DEADLINE_EXCEEDED; work started %d; jobs started after their deadline: %d\n",
+            ok / s, 100 * ok / s / cap, re, de, st, late}'
+  kill -TERM "$HPID"
+  wait "$HPID" 2>/dev/null || true
+  PIDS=()
+
+  start_raw
+  echo "raw:      $(overload $R_PORT)"
+  kill -TERM "$RPID"
+  wait "$RPID" 2>/dev/null || true
+  PIDS=()
+  awk -v s="$OVERLOAD_SECONDS" -v cap="$CAP" -F'[ =]' '/calls=/ {
+      for (i = 1; i <= NF; i++) v[$i] = $(i + 1)
+      printf "raw:      goodput %.0f OK/s = %.1f%% of capacity; replies after their deadline (wasted work): %d of %d\n",
+             v["ok_in_time"] / s, 100 * v["ok_in_time"] / s / cap, v["late"], v["calls"] }' "$TMP/raw.log"
+fi

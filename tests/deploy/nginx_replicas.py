@@ -143,8 +143,11 @@ class Replica:
         return int(m.group(1))
 
 
-def health(handoff, port):
-    r = subprocess.run([handoff, "health", "--addr", f"127.0.0.1:{port}"],
+def health(handoff, port, service=""):
+    """`handoff health [SERVICE]`, as the Docker HEALTHCHECK and the gRPC
+    probes of deploy/k8s ask it: True iff SERVING."""
+    r = subprocess.run([handoff, "health", *([service] if service else []),
+                        "--addr", f"127.0.0.1:{port}"],
                        capture_output=True, timeout=10)
     return r.returncode == 0
 
@@ -211,6 +214,9 @@ def main():
                        lambda: http_get(r.admin, "/readyz")[0] == 200, 20, r.proc)
             wait_until(f"replica {r.name} health SERVING",
                        lambda: health(a.handoff, r.grpc), 20, r.proc)
+            # The service deploy/k8s's readiness probe asks about.
+            expect(health(a.handoff, r.grpc, "handoff.v1.Gateway"),
+                   f"replica {r.name}: handoff.v1.Gateway is SERVING")
             log(f"replica {r.name} ready")
 
         # 2. nginx in front of them.

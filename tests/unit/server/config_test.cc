@@ -1,0 +1,93 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/config.h"
+
+#include <cstdlib>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+
+ABSL_DECLARE_FLAG(int32_t, workers);
+ABSL_DECLARE_FLAG(int32_t, queue_depth);
+ABSL_DECLARE_FLAG(absl::Duration, default_deadline);
+ABSL_DECLARE_FLAG(handoff::QueuePolicy, queue_policy);
+
+namespace handoff {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  absl::FlagSaver saver_;  // every test leaves the flags as it found them
+};
+
+TEST_F(ConfigTest, DefaultsAreValid) {
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_GE(c->workers, 1);  // 0 = one per core, resolved
+  EXPECT_EQ(c->listen, "0.0.0.0:50051");
+  EXPECT_EQ(c->admin_listen, "0.0.0.0:9090");
+  EXPECT_EQ(c->queue_policy, QueuePolicy::kReject);
+}
+
+TEST_F(ConfigTest, OutOfRangeValuesNameTheFlag) {
+  absl::SetFlag(&FLAGS_queue_depth, 0);
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--queue_depth"))
+      << c.status();
+}
+
+TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {
+  absl::SetFlag(&FLAGS_default_deadline, absl::Hours(1));
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--default_deadline"));
+}
+
+TEST_F(ConfigTest, EnvironmentSetsFlags) {
+  setenv("HANDOFF_WORKERS", "3", 1);
+  setenv("HANDOFF_QUEUE_POLICY", "wait", 1);
+  setenv("HANDOFF_DEFAULT_DEADLINE", "250ms", 1);
+  absl::Status s = ApplyEnvironmentOverrides();
+  unsetenv("HANDOFF_WORKERS");
+  unsetenv("HANDOFF_QUEUE_POLICY");
+  unsetenv("HANDOFF_DEFAULT_DEADLINE");
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->workers, 3);
+  EXPECT_EQ(c->queue_policy, QueuePolicy::kWait);
+  EXPECT_EQ(c->default_deadline, absl::Milliseconds(250));
+}
+
+TEST_F(ConfigTest, BadEnvironmentValueNamesVariableAndFlag) {
+  setenv("HANDOFF_QUEUE_POLICY", "sometimes", 1);
+  absl::Status s = ApplyEnvironmentOverrides();
+  unsetenv("HANDOFF_QUEUE_POLICY");
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StrContains(s.message(), "HANDOFF_QUEUE_POLICY"));
+  EXPECT_TRUE(absl::StrContains(s.message(), "--queue_policy"));
+}
+
+TEST_F(ConfigTest, EveryConfigFlagExists) {
+  for (const std::string& name : ConfigFlagNames()) {
+    EXPECT_NE(absl::FindCommandLineFlag(name), nullptr) << name;
+  }
+}
+
+TEST(QueuePolicyTest, ParsesAndUnparses) {
+  QueuePolicy p;
+  std::string error;
+  EXPECT_TRUE(AbslParseFlag("wait", &p, &error));
+  EXPECT_EQ(AbslUnparseFlag(p), "wait");
+  EXPECT_TRUE(AbslParseFlag("reject", &p, &error));
+  EXPECT_EQ(AbslUnparseFlag(p), "reject");
+  EXPECT_FALSE(AbslParseFlag("lifo", &p, &error));
+  EXPECT_FALSE(error.empty());
+}
+
+}  // namespace
+}  // namespace handoff

@@ -1,0 +1,81 @@
+// Copyright 2026 The handoff Authors.
+//
+// HandlerRegistry, Metrics and the admin address parser: the small pieces.
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "server/admin_http.h"
+#include "server/handler_registry.h"
+#include "server/metrics.h"
+
+namespace handoff {
+namespace {
+
+absl::StatusOr<std::string> Same(const HandlerCall& c) {
+  return std::string(c.payload);
+}
+
+TEST(HandlerRegistryTest, RegisterFindUnregister) {
+  HandlerRegistry r;
+  EXPECT_TRUE(r.Register("same", Same).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(r.Register("same", Same)));
+  EXPECT_TRUE(absl::IsInvalidArgument(r.Register("", Same)));
+  EXPECT_TRUE(absl::IsInvalidArgument(r.Register("null", nullptr)));
+  std::shared_ptr<const Handler> h = r.Find("same");
+  ASSERT_NE(h, nullptr);
+  Context ctx;
+  absl::StatusOr<std::string> out = (*h)(HandlerCall{ctx, 0, "abc"});
+  EXPECT_EQ(*out, "abc");
+  r.Unregister("same");
+  EXPECT_EQ(r.Find("same"), nullptr);
+  EXPECT_EQ(*(*h)(HandlerCall{ctx, 0, "kept"}), "kept");  // the copy lives on
+}
+
+TEST(MetricsTest, RendersCallsAndHistogram) {
+  Metrics m;
+  m.RecordCall(Method::kEcho, absl::StatusCode::kOk, absl::Microseconds(50));
+  m.RecordCall(Method::kEcho, absl::StatusCode::kOk, absl::Milliseconds(3));
+  m.RecordCall(Method::kWork, absl::StatusCode::kDeadlineExceeded,
+               absl::Seconds(20));
+  EXPECT_EQ(m.calls(Method::kEcho, absl::StatusCode::kOk), 2);
+  GaugeSnapshot g;
+  g.queued = 4;
+  g.idle = 1;
+  g.busy = 3;
+  g.expired = 9;
+  std::string text = m.Render(g, "extra_metric 1\n");
+  for (const char* want : {
+           "# TYPE handoff_calls_total counter",
+           "handoff_calls_total{method=\"Echo\",code=\"OK\"} 2",
+           "handoff_calls_total{method=\"Work\",code=\"DEADLINE_EXCEEDED\"} 1",
+           "handoff_call_duration_seconds_bucket{method=\"Echo\",le=\"0.0001\"} 1",
+           "handoff_call_duration_seconds_bucket{method=\"Echo\",le=\"0.005\"} 2",
+           "handoff_call_duration_seconds_bucket{method=\"Work\",le=\"10\"} 0",
+           "handoff_call_duration_seconds_bucket{method=\"Work\",le=\"+Inf\"} 1",
+           "handoff_call_duration_seconds_count{method=\"Echo\"} 2",
+           "handoff_queue_depth 4", "handoff_workers_idle 1",
+           "handoff_workers_busy 3", "handoff_jobs_expired_in_queue_total 9",
+           "extra_metric 1"}) {
+    EXPECT_TRUE(absl::StrContains(text, want)) << want;
+  }
+  EXPECT_FALSE(absl::StrContains(text, "code=\"UNKNOWN\""));  // zero: omitted
+}
+
+TEST(SplitHostPortTest, Forms) {
+  auto a = SplitHostPort("0.0.0.0:9090");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "0.0.0.0");
+  EXPECT_EQ(a->second, 9090);
+  auto b = SplitHostPort("[::1]:0");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->first, "::1");
+  auto c = SplitHostPort(":80");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->first, "0.0.0.0");
+  EXPECT_FALSE(SplitHostPort("localhost").ok());
+  EXPECT_FALSE(SplitHostPort("h:99999").ok());
+  EXPECT_FALSE(SplitHostPort("h:x").ok());
+}
+
+}  // namespace
+}  // namespace handoff

@@ -4,12 +4,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "dispatch/internal/deadline_timer.h"
 
@@ -30,7 +29,7 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
 
   ~ContextState() {
     if (parent_ != nullptr) {
-      absl::MutexLock l(&parent_->mu_);
+      std::lock_guard<std::mutex> l(parent_->mu_);
       parent_->children_.erase(this);
     }
   }
@@ -46,7 +45,7 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
   void Start(bool own_deadline) {
     absl::StatusCode inherited = absl::StatusCode::kOk;
     if (parent_ != nullptr) {
-      absl::MutexLock l(&parent_->mu_);
+      std::lock_guard<std::mutex> l(parent_->mu_);
       // Checked under the parent's lock: a parent cancelled from here on
       // finds this child in its map (its Cancel takes the same lock).
       inherited = parent_->code();
@@ -63,7 +62,7 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
       Cancel(absl::StatusCode::kDeadlineExceeded);
       return;
     }
-    absl::MutexLock l(&mu_);
+    std::lock_guard<std::mutex> l(mu_);
     if (code() != absl::StatusCode::kOk) return;  // a parent got there first
     timer_.emplace(deadline_, [weak = weak_from_this()] {
       if (auto self = weak.lock()) {
@@ -80,7 +79,7 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
     }
     std::vector<std::weak_ptr<ContextState>> children;
     {
-      absl::MutexLock l(&mu_);
+      std::lock_guard<std::mutex> l(mu_);
       if (timer_.has_value()) timer_->Cancel();
       children.reserve(children_.size());
       for (auto& [ptr, weak] : children_) children.push_back(std::move(weak));
@@ -98,10 +97,12 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
   Chan<std::monostate> done_{0};
   std::atomic<int> err_{static_cast<int>(absl::StatusCode::kOk)};
 
-  absl::Mutex mu_;
-  std::optional<DeadlineTimer> timer_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<ContextState*, std::weak_ptr<ContextState>> children_
-      ABSL_GUARDED_BY(mu_);
+  // A std::mutex, not an absl::Mutex: pthread locks are what ThreadSanitizer
+  // understands, and the dispatch tests run under it.
+  std::mutex mu_;
+  std::optional<DeadlineTimer> timer_;  // guarded by mu_
+  absl::flat_hash_map<ContextState*, std::weak_ptr<ContextState>>
+      children_;  // guarded by mu_
 };
 
 struct ContextAccess {

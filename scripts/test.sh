@@ -7,4 +7,4 @@ BUILD="${1:-build}"
 scripts/install-deps.sh
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD" -j2
-ctest --test-dir "$BUILD" --output-on-failure -j2
+ctest --test-dir "$BUILD" --output-on-failure --no-tests=error -j2

@@ -71,9 +71,8 @@ TEST(ContextTest, CancelWakesEveryWaiter) {
 
 TEST(ContextTest, DeadlineFiresWithDeadlineExceeded) {
   auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
-  absl::Time start = absl::Now();
   EXPECT_EQ(ctx.Done().Recv(), std::nullopt);  // blocks until the timer fires
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(19));
+  EXPECT_GE(absl::Now(), ctx.Deadline()) << "fired early";
   EXPECT_TRUE(absl::IsDeadlineExceeded(ctx.Err()));
   EXPECT_EQ(ctx.Err().message(), "context deadline exceeded");
   cancel();  // after the deadline: changes nothing

@@ -13,6 +13,8 @@
 #include "absl/flags/parse.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -22,8 +24,20 @@ int main(int argc, char** argv) {
   // gRPC's own mutexes are absl::Mutex) costs CPU on every call and finds
   // nothing in production: the tests and sanitizer builds keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // --help lists handoffd's own flags (server/config.cc), not only those of
+  // the file that holds main(); --helpfull still lists Abseil's too.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "server/config.cc") ||
+           absl::StrContains(file, "server/main.cc");
+  };
+  usage.normalize_filename = [](absl::string_view file) {
+    size_t at = file.rfind("server/");
+    return std::string(at == absl::string_view::npos ? file : file.substr(at));
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
-      "handoffd: the handoff gRPC gateway.\n"
+      "the handoff gRPC gateway.\n"
       "Every flag can also be set by the environment variable HANDOFF_<FLAG> "
       "(e.g. HANDOFF_WORKERS=4); the command line wins.\n"
       "Usage: handoffd [--listen=0.0.0.0:50051] [--workers=N] ...");

@@ -39,7 +39,35 @@ dpkg-deb --extract "$deb" "$work/root"
 want grep -qx 'ExecStart=/usr/bin/handoffd' "$work/root/usr/lib/systemd/system/handoffd.service"
 want grep -qx 'EnvironmentFile=/etc/handoff/handoffd.conf' "$work/root/usr/lib/systemd/system/handoffd.service"
 want cmp -s "$work/root/etc/handoff/handoffd.conf" "$(dirname "$0")/../../deploy/config/handoffd.conf"
-# The packaged programs run (their libraries are the Depends above).
+# The packaged programs run (their libraries are the Depends above), the way
+# the container image runs them: handoffd from the HANDOFF_* environment, and
+# the Dockerfile's HEALTHCHECK command, `handoff health --addr ...`, against
+# it. Loopback and free ports instead of the image's 0.0.0.0:50051/9090.
 want "$work/root/usr/bin/handoffd" --version
+read -r grpc_port admin_port < <(/usr/bin/python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+HANDOFF_LISTEN=127.0.0.1:$grpc_port HANDOFF_ADMIN_LISTEN=127.0.0.1:$admin_port \
+HANDOFF_DRAIN_TIMEOUT=10s "$work/root/usr/bin/handoffd" > "$work/handoffd.log" 2>&1 &
+pid=$!
+healthy=0
+for _ in $(seq 200); do   # up to 20 s for SERVING
+  if "$work/root/usr/bin/handoff" health --addr "127.0.0.1:$grpc_port" >/dev/null 2>&1; then
+    healthy=1; break
+  fi
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+if [[ $healthy -eq 1 ]]; then
+  echo "ok: the packaged handoff health says the packaged handoffd is SERVING"
+else
+  echo "FAIL: packaged handoffd not SERVING within 20 s"; cat "$work/handoffd.log"; fail=1
+fi
+kill -TERM $pid 2>/dev/null || true
+rc=0; wait $pid || rc=$?
+if [[ $rc -eq 0 ]]; then echo "ok: packaged handoffd exited 0 on SIGTERM"
+else echo "FAIL: packaged handoffd exited $rc on SIGTERM"; cat "$work/handoffd.log"; fail=1; fi
 [[ $fail -eq 0 ]] && echo PASS
 exit $fail

@@ -14,7 +14,8 @@
 #
 # Usage: tests/bench/compare_echo.sh [BUILD_DIR]      (default: build)
 # Environment: N (calls per Echo run, 200000), ROUNDS (3), WORKERS (2),
-#              OVERLOAD_SECONDS (20), SKIP_ECHO=1, SKIP_OVERLOAD=1.
+#              OVERLOAD_SECONDS (20), SKIP_ECHO=1, SKIP_OVERLOAD=1,
+#              HANDOFFD_FLAGS (extra flags for handoffd, e.g. --queue_depth=32).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -50,7 +51,7 @@ GRPC_HEADERS=(-H 'content-type: application/grpc' -H 'te: trailers')
 
 start_handoffd() {
   "$HANDOFFD" --listen=127.0.0.1:$H_PORT --admin_listen=127.0.0.1:$H_ADMIN \
-    --workers="$WORKERS" "$@" 2>"$TMP/handoffd.log" &
+    --workers="$WORKERS" ${HANDOFFD_FLAGS:-} "$@" 2>"$TMP/handoffd.log" &
   HPID=$!
   PIDS+=("$HPID")
   wait_port $H_PORT
@@ -138,11 +139,12 @@ if [[ -z ${SKIP_OVERLOAD:-} ]]; then
   echo
   echo "== Overload: Work(cpu_us=1000), $WORKERS workers, 100 ms deadlines, ${OVERLOAD_SECONDS}s"
   start_handoffd
-  # Capacity: closed loop, enough concurrency to keep every worker busy, no
-  # deadline pressure (the default deadline is 10 s).
+  # Capacity: closed loop, enough concurrency to keep every worker busy (16
+  # calls in flight) but not to fill the queue, no deadline pressure (the
+  # default deadline is 10 s).
   ok0=$(metric 'handoff_calls_total{method="Work",code="OK"}')
   t0=$(date +%s.%N)
-  h2load -D 5 -c 8 -m 4 -d "$TMP/work.bin" "${GRPC_HEADERS[@]}" \
+  h2load -D 5 -c 2 -m 8 -d "$TMP/work.bin" "${GRPC_HEADERS[@]}" \
     "http://127.0.0.1:$H_PORT/handoff.v1.Gateway/Work" >/dev/null
   t1=$(date +%s.%N)
   ok1=$(metric 'handoff_calls_total{method="Work",code="OK"}')

@@ -18,6 +18,7 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -197,6 +198,23 @@ def load_k8s(root):
         check(listed == others, f"kustomization lists every manifest "
               f"(missing {others - listed}, extra {listed - others})")
     return docs
+
+
+def check_kustomize(root, docs):
+    """Where kubectl exists (it is not a Debian 12 package, so optional):
+    `kubectl kustomize deploy/k8s` renders exactly the parsed objects."""
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        print("note: kubectl not found; `kubectl kustomize` not run")
+        return
+    out = subprocess.run([kubectl, "kustomize", os.path.join(root, "deploy/k8s")],
+                         capture_output=True, text=True, timeout=60)
+    if not check(out.returncode == 0, f"kubectl kustomize deploy/k8s: {out.stderr}"):
+        return
+    rendered = sorted((d["kind"], d["metadata"]["name"])
+                      for d in yaml.safe_load_all(out.stdout) if d)
+    parsed = sorted((k, d["metadata"]["name"]) for k, ds in docs.items() for d in ds)
+    check(rendered == parsed, "kubectl kustomize renders every manifest")
 
 
 def matches(selector, labels):
@@ -471,6 +489,7 @@ def main():
     server_defaults = {"drain_timeout": "10s", "max_deadline": "120s"}
     conf_drain = check_systemd(a.root, flags, server_defaults)
     docs = load_k8s(a.root)
+    check_kustomize(a.root, docs)
     k8s = check_k8s(a.root, docs, flags)
     if k8s:
         check_docker(a.root, flags, k8s, conf_drain, server_defaults)

@@ -47,12 +47,27 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   return absl::OkStatus();
 }
 
+bool Dispatcher::HandToIdleWorker(Job& job) {
+  if (queued_.load(std::memory_order_relaxed) != 0 ||
+      stopping_.load(std::memory_order_acquire)) {
+    return false;  // older jobs first; after Stop(), the dispatcher decides
+  }
+  absl::StatusOr<Chan<Job>> worker = idle_.TryRecv();
+  if (!worker.ok()) return false;
+  // A registered worker's channel is empty with room for one. If Stop() began
+  // meanwhile, the job still runs before Stop() returns: Stop() waits for
+  // every worker to come back idle.
+  worker->Send(std::move(job)).IgnoreError();
+  return true;
+}
+
 absl::Status Dispatcher::TrySubmit(Job&& job) {
   if (absl::Status s = Admit(job); !s.ok()) {
     if (absl::IsResourceExhausted(s)) rejected_.fetch_add(1);
     return s;
   }
   job.submitted = absl::Now();
+  if (HandToIdleWorker(job)) return absl::OkStatus();
   queued_.fetch_add(1, std::memory_order_relaxed);
   absl::Status s = jobs_.TrySend(std::move(job));
   if (s.ok()) return s;
@@ -64,8 +79,10 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
 }
 
 absl::Status Dispatcher::Submit(Job job) {
-  Context ctx = job.ctx;
+  if (job.ctx.IsDone()) return job.ctx.Err();
   job.submitted = absl::Now();
+  if (HandToIdleWorker(job)) return absl::OkStatus();
+  Context ctx = job.ctx;
   queued_.fetch_add(1, std::memory_order_relaxed);
   absl::Status result;
   Select(OnSend(jobs_, std::move(job),
@@ -79,8 +96,16 @@ absl::Status Dispatcher::Submit(Job job) {
 
 void Dispatcher::AsyncSubmit(Job job,
                              absl::AnyInvocable<void(absl::Status)> admitted) {
-  Context ctx = job.ctx;
+  if (job.ctx.IsDone()) {
+    admitted(job.ctx.Err());
+    return;
+  }
   job.submitted = absl::Now();
+  if (HandToIdleWorker(job)) {
+    admitted(absl::OkStatus());
+    return;
+  }
+  Context ctx = job.ctx;
   queued_.fetch_add(1, std::memory_order_relaxed);
   // Only one of the two cases runs, but each needs the callback: share it.
   auto done = std::make_shared<absl::AnyInvocable<void(absl::Status)>>(
@@ -102,6 +127,7 @@ void Dispatcher::AsyncSubmit(Job job,
 
 void Dispatcher::Stop() {
   std::call_once(stop_once_, [this] {
+    stopping_.store(true, std::memory_order_release);
     jobs_.Close().IgnoreError();
     dispatcher_.join();
     for (std::thread& t : workers_) t.join();

@@ -11,7 +11,9 @@
 //   worker i:           loop { idle <- mine; job := <-mine; run job }
 //
 // So a job is handed only to a worker that is idle at that moment; with every
-// worker busy, jobs wait in `jobs` (FIFO). A job whose context is done before
+// worker busy, jobs wait in `jobs` (FIFO). When nothing is queued and a worker
+// is idle, the submitting thread takes that worker from `idle` itself: the
+// dispatcher's step, done where it costs no thread hop. A job whose context is done before
 // a worker starts it is never run: the dispatcher drops it if it expires while
 // waiting for a worker, and the worker checks again before running it.
 //
@@ -128,6 +130,9 @@ class Dispatcher {
 
  private:
   absl::Status Admit(const Job& job) const;
+  // The dispatcher's step, done by the submitter: hands `job` to an idle
+  // worker if nothing is queued. False (job untouched) if it cannot.
+  bool HandToIdleWorker(Job& job);
   void DispatchLoop();
   void WorkerLoop(int index);
   void RunJob(Job& job, int worker);
@@ -148,6 +153,7 @@ class Dispatcher {
   // updates may lose a sample, which is harmless).
   std::atomic<int64_t> mean_run_ns_{0};
 
+  std::atomic<bool> stopping_{false};
   std::once_flag stop_once_;
   std::thread dispatcher_;
   std::vector<std::thread> workers_;

@@ -3,8 +3,11 @@
 #include "dispatch/internal/parker.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <chrono>
 
 namespace handoff::internal {
 
@@ -18,6 +21,27 @@ void FutexWait(std::atomic<uint32_t>* word, uint32_t expected) {
 void FutexWakeOne(std::atomic<uint32_t>* word) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, 1,
           nullptr, nullptr, 0);
+}
+
+bool ThreadParker::Spin() {
+  using Clock = std::chrono::steady_clock;
+  SpinBudget& budget = SpinBudget::ForThisThread();
+  const Clock::time_point give_up =
+      Clock::now() + std::chrono::nanoseconds(budget.get());
+  // Reading the clock costs about as much as a few pauses: check it every
+  // eighth iteration.
+  for (unsigned i = 1;; ++i) {
+    if (state_.load(std::memory_order_acquire) == kReady) {
+      budget.Hit();
+      return true;
+    }
+    CpuRelax();
+    if (i % 8 == 0 && Clock::now() >= give_up) break;
+  }
+  sched_yield();
+  if (state_.load(std::memory_order_acquire) == kReady) return true;
+  budget.Miss();
+  return false;
 }
 
 SpinBudget& SpinBudget::ForThisThread() {

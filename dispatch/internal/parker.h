@@ -1,14 +1,18 @@
 // Copyright 2026 The handoff Authors.
 //
 // Parks an OS thread until another thread readies it: a short adaptive spin,
-// then a futex sleep.
+// one yield, then a futex sleep.
 //
-// Why spin at all: a futex sleep and wake costs a few microseconds on each
-// side, while a channel peer on the other core usually answers within a few
-// hundred nanoseconds. Why bound it: on two cores a spinning waiter steals the
-// core that would have made it ready. So each thread keeps a spin budget that
-// grows when spinning paid off and shrinks when it did not, the way glibc's
-// adaptive mutex does.
+// Why spin at all: a futex sleep and wake costs microseconds of CPU on each
+// side, while a channel peer running on the other core usually answers within
+// a few hundred nanoseconds. Why bound it: on two cores a spinning waiter
+// steals the core that would have made it ready. So the spin is bounded in
+// time (not in `pause` instructions, whose cost differs tenfold between CPUs)
+// by about what a sleep and wake would cost, which makes it never worse than
+// twice the better of the two choices; and each thread keeps a budget that
+// grows while spinning pays off and shrinks while it does not. Before it
+// sleeps, the waiter yields once: on an oversubscribed machine the thread it
+// is waiting for may be the one waiting for its core.
 //
 // Lifetime: Ready() may be the last thing that touches a ThreadParker; the
 // parked thread may return and destroy it as soon as it sees the state flip.
@@ -19,6 +23,7 @@
 #ifndef HANDOFF_DISPATCH_INTERNAL_PARKER_H_
 #define HANDOFF_DISPATCH_INTERNAL_PARKER_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -36,37 +41,29 @@ inline void CpuRelax() {
 void FutexWait(std::atomic<uint32_t>* word, uint32_t expected);
 void FutexWakeOne(std::atomic<uint32_t>* word);
 
-// The per-thread spin budget, in CpuRelax() iterations.
+// The per-thread spin budget, in nanoseconds.
 class SpinBudget {
  public:
-  static constexpr int kMin = 16;
-  static constexpr int kMax = 4096;
+  static constexpr int64_t kMinNs = 500;
+  static constexpr int64_t kMaxNs = 10000;  // about a futex sleep + wake
 
-  int get() const { return budget_; }
-  // Spinning caught the wakeup: spinning a little longer is worth it.
-  void Hit() { budget_ = budget_ * 2 > kMax ? kMax : budget_ * 2; }
+  int64_t get() const { return budget_ns_; }
+  // Spinning caught the wakeup: keep (a little more) headroom.
+  void Hit() { budget_ns_ = std::min(kMaxNs, budget_ns_ + budget_ns_ / 4); }
   // The thread slept anyway: the spin was wasted CPU.
-  void Miss() { budget_ = budget_ / 2 < kMin ? kMin : budget_ / 2; }
+  void Miss() { budget_ns_ = std::max(kMinNs, budget_ns_ / 2); }
 
   static SpinBudget& ForThisThread();
 
  private:
-  int budget_ = 256;
+  int64_t budget_ns_ = 4000;
 };
 
 class ThreadParker {
  public:
   // Blocks until Ready() has been called (possibly already).
   void Park() {
-    SpinBudget& budget = SpinBudget::ForThisThread();
-    for (int i = budget.get(); i > 0; --i) {
-      if (state_.load(std::memory_order_acquire) == kReady) {
-        budget.Hit();
-        return;
-      }
-      CpuRelax();
-    }
-    budget.Miss();
+    if (Spin()) return;
     uint32_t expected = kSpinning;
     if (state_.compare_exchange_strong(expected, kSleeping,
                                        std::memory_order_acq_rel,
@@ -86,6 +83,9 @@ class ThreadParker {
   }
 
  private:
+  // Spins (then yields once) while the budget lasts; true if readied.
+  bool Spin();
+
   static constexpr uint32_t kSpinning = 0;
   static constexpr uint32_t kSleeping = 1;
   static constexpr uint32_t kReady = 2;

@@ -109,6 +109,43 @@ TEST_F(GatewayTest, BatchHasOneDeadline) {
   ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
 }
 
+class OneWorkerBatchTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.queue_depth = 1;
+  }
+};
+
+// Items refused at admission get RESOURCE_EXHAUSTED in their own slot; the
+// batch itself succeeds with the others' replies.
+TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
+  auto blocked = StartBlocked();
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  for (int i = 0; i < 5; ++i) batch.request.add_items()->set_payload(std::to_string(i));
+  stub_->async()->Batch(&batch.ctx, &batch.request, &batch.reply,
+                        [&](grpc::Status s) { batch.done.TrySend(s).IgnoreError(); });
+  // queue_depth 1: one item in the channel, one held by the dispatcher.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().rejected == 3; }));
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  ASSERT_TRUE(batch.Wait().ok());
+  ASSERT_EQ(batch.reply.items_size(), 5);
+  int ok = 0, exhausted = 0;
+  for (int i = 0; i < 5; ++i) {
+    const v1::BatchItemReply& item = batch.reply.items(i);
+    if (item.code() == 0) {
+      ++ok;
+      EXPECT_EQ(item.reply().payload(), std::to_string(i));
+    } else {
+      EXPECT_EQ(item.code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+      EXPECT_FALSE(item.message().empty());
+      ++exhausted;
+    }
+  }
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(exhausted, 3);
+}
+
 class StreamTest : public ServerTest {
   void Configure(ServerConfig& c) override { c.stream_window = 4; }
 };

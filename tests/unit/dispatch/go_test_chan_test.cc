@@ -1,9 +1,10 @@
 // Copyright 2026 The handoff Authors.
 //
-// Go's test/chan/ programs (select2, select3, fifo, sieve1, doubleselect),
-// re-expressed in C++ against Chan<T>, Select and AsyncSelect. Each TEST is
-// named after the Go program (and, for select3, the group of checks) it
-// re-expresses; the C++ is written from the programs' intent.
+// Go's test/chan/ programs (select2, select3, select6, select7, fifo, sieve1,
+// doubleselect, goroutines, zerosize), re-expressed in C++ against Chan<T>,
+// Select and AsyncSelect. Each TEST is named after the Go program (and, for
+// select3 and fifo, the group of checks) it re-expresses; the C++ is written
+// from the programs' intent.
 //
 // Goroutines become std::thread; counts are scaled down from Go's (and again
 // under the sanitizers, kScale). Go panics map to ChannelClosedError(). Go's
@@ -447,6 +448,124 @@ TEST(GoTestChan, Select3_SelectDoesNotPairWithItself) {
   EXPECT_TRUE(r.DoneWithin(kReturnsWithin));
   EXPECT_EQ(chosen, 0);
   EXPECT_EQ(self_received, std::nullopt);
+}
+
+// =============================================================================
+// select6 (Go issue 2075): a select that loses on a channel where it was the
+// last of several waiters must not corrupt that channel's queue. G1 parks on
+// c1; G2's select parks on c1 (behind G1) and c2; c2 fires; G2 then parks on
+// c1 again. Both of the two sends on c1 must find a receiver.
+// =============================================================================
+
+TEST(GoTestChan, Select6) {
+  Chan<bool> c1(0), c2(0), c3(0);
+  std::thread g1([&] { EXPECT_EQ(c1.Recv(), true); });
+  ASSERT_TRUE(WaitForReceivers(c1, 1));
+  std::thread g2([&] {
+    int dummy = 0;
+    Select(OnRecv(c1, [&] { ++dummy; }),
+           OnRecv(c2, [&] { EXPECT_TRUE(c3.Send(true).ok()); }));
+    EXPECT_EQ(dummy, 0) << "the select took c1";
+    EXPECT_EQ(c1.Recv(), true);
+  });
+  ASSERT_TRUE(WaitForReceivers(c1, 2));  // G2's select is last on c1
+  ASSERT_TRUE(WaitForReceivers(c2, 1));
+  std::thread g3([&] { EXPECT_TRUE(c2.Send(true).ok()); });
+  EXPECT_EQ(c3.Recv(), true);
+  ASSERT_TRUE(WaitForReceivers(c1, 2));  // G1 still, and G2 again
+  ASSERT_TRUE(c1.Send(true).ok());
+  ASSERT_TRUE(c1.Send(true).ok());
+  g1.join();
+  g2.join();
+  g3.join();
+  EXPECT_EQ(ParkedReceivers(c1), 0u);
+}
+
+// =============================================================================
+// select7: a value is received, and discarded, the same way whichever of
+// three forms each side uses: a plain operation, a one-case select, or a
+// select with a second case on a channel nobody uses. All nine pairings,
+// with the receiver parked first (Go: runtime.Gosched()).
+// =============================================================================
+
+TEST(GoTestChan, Select7) {
+  using Recv = void (*)(const Chan<int>&, std::optional<int>*);
+  using Send = bool (*)(const Chan<int>&, int);
+  const Recv recvs[] = {
+      [](const Chan<int>& c, std::optional<int>* got) { *got = c.Recv(); },
+      [](const Chan<int>& c, std::optional<int>* got) {
+        Select(OnRecv(c, [&](std::optional<int> v) { *got = v; }));
+      },
+      [](const Chan<int>& c, std::optional<int>* got) {
+        Chan<int> c2(0);
+        Select(OnRecv(c, [&](std::optional<int> v) { *got = v; }),
+               OnRecv(c2, [] {}));
+      },
+  };
+  const Send sends[] = {
+      [](const Chan<int>& c, int v) { return c.Send(int{v}).ok(); },
+      [](const Chan<int>& c, int v) {
+        return Select(OnSend(c, v, [] {})) == 0;
+      },
+      [](const Chan<int>& c, int v) {
+        Chan<int> c2(0);
+        return Select(OnSend(c, v, [] {}), OnSend(c2, v, [] {})) == 0;
+      },
+  };
+  for (int r = 0; r < 3; ++r) {
+    for (int s = 0; s < 3; ++s) {
+      SCOPED_TRACE("recv" + std::to_string(r + 1) + " send" +
+                   std::to_string(s + 1));
+      Chan<int> c(0);
+      std::optional<int> got;
+      std::thread receiver([&] { recvs[r](c, &got); });
+      ASSERT_TRUE(WaitForReceivers(c, 1));
+      EXPECT_TRUE(sends[s](c, 1));
+      receiver.join();
+      EXPECT_EQ(got, 1);
+    }
+  }
+}
+
+// =============================================================================
+// goroutines: a long daisy chain of threads, each passing one value from its
+// right neighbour to its left; the value must come out of the far end.
+// =============================================================================
+
+TEST(GoTestChan, Goroutines) {
+  const int n = kScale == 1 ? 500 : 100;  // Go: 10,000 goroutines
+  std::vector<Chan<int>> link;
+  for (int i = 0; i <= n; ++i) link.emplace_back(0);
+  std::vector<std::thread> chain;
+  for (int i = 0; i < n; ++i) {
+    chain.emplace_back([left = link[static_cast<size_t>(i)],
+                        right = link[static_cast<size_t>(i) + 1]] {
+      std::optional<int> v = right.Recv();
+      ASSERT_TRUE(v.has_value());
+      ASSERT_TRUE(left.Send(*v + 1).ok());
+    });
+  }
+  ASSERT_TRUE(link[static_cast<size_t>(n)].Send(0).ok());
+  EXPECT_EQ(link[0].Recv(), n);
+  for (std::thread& t : chain) t.join();
+}
+
+// =============================================================================
+// zerosize: channels of an empty element type work like any other (here
+// std::monostate, Go's chan struct{}), buffered and unbuffered.
+// =============================================================================
+
+TEST(GoTestChan, ZeroSize) {
+  Chan<std::monostate> unbuffered(0), buffered(3);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(buffered.Send(std::monostate{}).ok());
+  EXPECT_TRUE(IsChannelFull(buffered.TrySend(std::monostate{})));
+  EXPECT_EQ(buffered.size(), 3u);
+  std::thread t([&] { EXPECT_TRUE(unbuffered.Send(std::monostate{}).ok()); });
+  EXPECT_TRUE(unbuffered.Recv().has_value());
+  t.join();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(buffered.Recv().has_value());
+  ASSERT_TRUE(buffered.Close().ok());
+  EXPECT_FALSE(buffered.Recv().has_value());
 }
 
 // =============================================================================

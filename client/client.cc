@@ -152,6 +152,35 @@ class StreamReactor final
   ReplyCallback<std::vector<v1::WorkReply>> done_;
 };
 
+// gRPC 1.51 runs callback-API completions on a pool of threads (the
+// "callback alternative completion queue") that exists while at least one
+// channel has used it, and it is torn down when the last such channel goes.
+// A call holds its channel, and it lets go on that pool's own thread after
+// the completion callback; if the Client was destroyed meanwhile, that
+// thread tears down its own pool and the process aborts (grpc/grpc#32584:
+// "CallbackAlternativeCQ is not designed to shutdown itself"). One channel
+// that uses the pool and lives as long as the process keeps the pool alive,
+// so no call can ever release the last reference.
+void KeepCallbackThreadsAlive() {
+  static const bool kept = [] {
+    // Never connected: the one call below has an expired deadline.
+    auto* channel = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(
+        "unix:/nonexistent/handoff-callback-keeper", grpc::InsecureChannelCredentials()));
+    auto* context = new grpc::ClientContext;
+    context->set_deadline(std::chrono::system_clock::now());
+    auto* request = new v1::EchoRequest;
+    auto* reply = new v1::EchoReply;
+    v1::Gateway::NewStub(*channel)->async()->Echo(
+        context, request, reply, [context, request, reply](grpc::Status) {
+          delete context;
+          delete request;
+          delete reply;
+        });
+    return true;
+  }();
+  (void)kept;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
@@ -176,7 +205,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
 }
 
 Client::Client(std::shared_ptr<grpc::Channel> channel)
-    : channel_(std::move(channel)), stub_(v1::Gateway::NewStub(channel_)) {}
+    : channel_(std::move(channel)), stub_(v1::Gateway::NewStub(channel_)) {
+  KeepCallbackThreadsAlive();
+}
 
 absl::Status Client::WaitForConnected(absl::Duration timeout) {
   if (channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {

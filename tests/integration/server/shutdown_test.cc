@@ -2,12 +2,7 @@
 //
 // SIGTERM against the real handoffd binary, run as a subprocess.
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
@@ -16,102 +11,16 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "tests/integration/server/server_fixture.h"
-
-extern char** environ;
+#include "tests/integration/server/handoffd_process.h"
 
 namespace handoff::testing {
 namespace {
 
-// handoffd in a child process; its stderr is collected by a thread.
-class Handoffd {
- public:
-  explicit Handoffd(std::vector<std::string> flags) {
-    std::vector<std::string> args = {"handoffd", "--listen=127.0.0.1:0",
-                                     "--admin_listen="};
-    args.insert(args.end(), flags.begin(), flags.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-    EXPECT_EQ(posix_spawn(&pid_, HANDOFFD_PATH, &actions, nullptr, argv.data(),
-                          environ),
-              0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    reader_ = std::thread([this, fd = fds[0]] {
-      char buf[4096];
-      for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0) break;
-        std::lock_guard<std::mutex> l(mu_);
-        out_.append(buf, static_cast<size_t>(n));
-      }
-      close(fd);
-    });
-  }
-
-  ~Handoffd() {
-    if (!exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    reader_.join();
-  }
-
-  // The gRPC port from the start-up line, or 0.
-  int Port(absl::Duration timeout = absl::Seconds(10)) {
-    int port = 0;
-    WaitUntil([&] {
-      std::lock_guard<std::mutex> l(mu_);
-      size_t at = out_.find("serving gRPC on port ");
-      if (at == std::string::npos) return false;
-      size_t start = at + 21;
-      size_t end = out_.find(' ', start);
-      return end != std::string::npos &&
-             absl::SimpleAtoi(out_.substr(start, end - start), &port);
-    }, timeout);
-    return port;
-  }
-
-  void Signal(int sig) { kill(pid_, sig); }
-
-  // The exit status if the process exits within `timeout`.
-  std::optional<int> Wait(absl::Duration timeout) {
-    std::optional<int> code;
-    WaitUntil([&] {
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
-      exited_ = true;
-      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return true;
-    }, timeout);
-    return code;
-  }
-
-  std::string Output() {
-    std::lock_guard<std::mutex> l(mu_);
-    return out_;
-  }
-
- private:
-  pid_t pid_ = 0;
-  bool exited_ = false;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string out_;
-};
-
 // The test that matters: every call sent before the signal ends OK or
 // UNAVAILABLE, none hangs, and handoffd exits 0 inside the drain timeout.
 TEST(ShutdownTest, SigtermUnderLoadDrainsEveryCallAndExitsZero) {
-  Handoffd server({"--workers=2", "--queue_depth=64", "--drain_timeout=5s"});
+  HandoffdProcess server({"--workers=2", "--queue_depth=64", "--drain_timeout=5s"});
   int port = server.Port();
   ASSERT_NE(port, 0) << server.Output();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
@@ -170,7 +79,7 @@ TEST(ShutdownTest, SigtermUnderLoadDrainsEveryCallAndExitsZero) {
 
 // A second signal does not wait for the drain.
 TEST(ShutdownTest, SecondSignalForcesExit) {
-  Handoffd server({"--workers=1", "--drain_timeout=60s"});
+  HandoffdProcess server({"--workers=1", "--drain_timeout=60s"});
   int port = server.Port();
   ASSERT_NE(port, 0) << server.Output();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
@@ -197,7 +106,7 @@ TEST(ShutdownTest, SecondSignalForcesExit) {
 // A call that outlasts the drain timeout is cut off with UNAVAILABLE (the
 // client may retry elsewhere) and handoffd still exits 0, on time.
 TEST(ShutdownTest, CallOutlastingDrainTimeoutIsUnavailable) {
-  Handoffd server({"--workers=1", "--drain_timeout=500ms"});
+  HandoffdProcess server({"--workers=1", "--drain_timeout=500ms"});
   int port = server.Port();
   ASSERT_NE(port, 0) << server.Output();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),

@@ -1,0 +1,64 @@
+// Copyright 2026 The handoff Authors.
+//
+// handoffd's command line and environment, against the real binary: a bad
+// value exits non-zero naming the flag; HANDOFF_<FLAG> sets a flag; the
+// command line wins over the environment.
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/integration/server/handoffd_process.h"
+
+namespace handoff::testing {
+namespace {
+
+void ExpectRejected(std::vector<std::string> flags,
+                    std::vector<std::string> env, const std::string& names) {
+  HandoffdProcess p(std::move(flags), std::move(env));
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_NE(*code, 0);
+  EXPECT_TRUE(absl::StrContains(p.Output(), names)) << p.Output();
+}
+
+TEST(CommandLineTest, UnparseableFlagExitsNamingIt) {
+  ExpectRejected({"--workers=many"}, {}, "workers");
+  ExpectRejected({"--default_deadline=soon"}, {}, "default_deadline");
+  ExpectRejected({"--queue_policy=lifo"}, {}, "queue_policy");
+}
+
+TEST(CommandLineTest, OutOfRangeFlagExitsNamingIt) {
+  ExpectRejected({"--queue_depth=0"}, {}, "--queue_depth");
+  ExpectRejected({"--workers=-2"}, {}, "--workers");
+  ExpectRejected({"--default_deadline=5m", "--max_deadline=1m"}, {},
+                 "--default_deadline");
+}
+
+TEST(CommandLineTest, BadEnvironmentValueExitsNamingIt) {
+  ExpectRejected({}, {"HANDOFF_STREAM_WINDOW=wide"}, "HANDOFF_STREAM_WINDOW");
+}
+
+TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {
+  HandoffdProcess p({"--queue_depth=7"},
+                    {"HANDOFF_WORKERS=3", "HANDOFF_QUEUE_DEPTH=5"});
+  ASSERT_NE(p.Port(), 0) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "3 workers, queue 7")) << p.Output();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+}
+
+TEST(CommandLineTest, HelpListsEveryServerFlag) {
+  HandoffdProcess p({"--help"});
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value());
+  for (const std::string& name : ConfigFlagNames()) {
+    EXPECT_TRUE(absl::StrContains(p.Output(), absl::StrCat("--", name, " ")))
+        << name;
+  }
+}
+
+}  // namespace
+}  // namespace handoff::testing

@@ -15,7 +15,9 @@
 # Usage: tests/bench/compare_echo.sh [BUILD_DIR]      (default: build)
 # Environment: N (calls per Echo run, 200000), ROUNDS (3), WORKERS (2),
 #              OVERLOAD_SECONDS (20), SKIP_ECHO=1, SKIP_OVERLOAD=1,
-#              HANDOFFD_FLAGS (extra flags for handoffd, e.g. --queue_depth=32).
+#              HANDOFFD_FLAGS (extra flags for handoffd, e.g. --queue_depth=32),
+#              HOP=1 (also run "raw-hop": the raw server answering Echo from
+#              one other thread, the floor of any off-gRPC-thread design).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -28,6 +30,7 @@ OVERLOAD_SECONDS=${OVERLOAD_SECONDS:-20}
 H_PORT=${H_PORT:-50151}
 H_ADMIN=${H_ADMIN:-19151}
 R_PORT=${R_PORT:-50161}
+P_PORT=${P_PORT:-50171}
 for bin in "$HANDOFFD" "$RAW"; do
   [[ -x $bin ]] || { echo "missing $bin: build handoffd and raw_server" >&2; exit 1; }
 done
@@ -61,6 +64,12 @@ start_raw() {
   RPID=$!
   PIDS+=("$RPID")
   wait_port $R_PORT
+}
+start_hop() {
+  "$RAW" --listen=127.0.0.1:$P_PORT --hop 2>"$TMP/hop.log" &
+  PPID_HOP=$!
+  PIDS+=("$PPID_HOP")
+  wait_port $P_PORT
 }
 wait_port() {
   for _ in $(seq 100); do
@@ -106,6 +115,7 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
   echo "== Echo: handoffd (dispatcher, $WORKERS workers) vs raw gRPC callback; N=$N, $ROUNDS rounds, interleaved"
   start_handoffd
   start_raw
+  [[ -n ${HOP:-} ]] && start_hop
   # Warm-up: connections, allocator, CPU frequency.
   h2load -n 20000 -c 16 -m 16 -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
     "http://127.0.0.1:$H_PORT/handoff.v1.Gateway/Echo" >/dev/null
@@ -117,6 +127,9 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
     for flags in "-c 16 -m 16" "-c 50 -m 1"; do
       run_echo handoffd "$HPID" $H_PORT "$flags" | tee -a "$TMP/results"
       run_echo raw "$RPID" $R_PORT "$flags" | tee -a "$TMP/results"
+      if [[ -n ${HOP:-} ]]; then
+        run_echo raw-hop "$PPID_HOP" $P_PORT "$flags" | tee -a "$TMP/results"
+      fi
     done
   done
   ok_after=$(metric 'handoff_calls_total{method="Echo",code="OK"}')
@@ -129,10 +142,15 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
       r=$(grep "^raw       $flags " "$TMP/results" | awk -v f=$f '{print $f}' | median)
       awk -v fl="$flags" -v c="$col" -v h="$h" -v r="$r" \
         'BEGIN {printf "%-12s %-4s handoffd %10.2f  raw %10.2f  ratio %.2f\n", fl, c, h, r, h / r}'
+      if [[ -n ${HOP:-} ]]; then
+        p=$(grep "^raw-hop   $flags " "$TMP/results" | awk -v f=$f '{print $f}' | median)
+        awk -v fl="$flags" -v c="$col" -v h="$p" -v r="$r" \
+          'BEGIN {printf "%-12s %-4s raw-hop  %10.2f  raw %10.2f  ratio %.2f\n", fl, c, h, r, h / r}'
+      fi
     done
   done
-  kill -TERM "$HPID" "$RPID"
-  wait "$HPID" "$RPID" 2>/dev/null || true
+  kill -TERM "$HPID" "$RPID" ${PPID_HOP:-}
+  wait "$HPID" "$RPID" ${PPID_HOP:-} 2>/dev/null || true
   PIDS=()
 fi
 

@@ -18,7 +18,11 @@
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -28,6 +32,10 @@
 #include "handoff/v1/gateway.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50061", "gRPC listen address.");
+ABSL_FLAG(bool, hop, false,
+          "Echo: answer from one other thread (a mutex + condvar queue) "
+          "instead of inline: the floor of any design that moves the reply "
+          "off gRPC's thread.");
 
 namespace {
 
@@ -50,18 +58,65 @@ void Count(grpc::CallbackServerContext* ctx) {
   }
 }
 
+// One thread that finishes calls handed to it (--hop).
+class Hopper {
+ public:
+  Hopper() : thread_([this] { Run(); }) {}
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      queue_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [this] { return !queue_.empty(); });
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  std::thread thread_;
+};
+
 class RawGateway final : public handoff::v1::Gateway::CallbackService {
  public:
+  explicit RawGateway(bool hop) {
+    if (hop) hopper_ = new Hopper;  // lives as long as the process
+  }
+
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
                                  const handoff::v1::EchoRequest* request,
                                  handoff::v1::EchoReply* reply) override {
+    auto* r = ctx->DefaultReactor();
+    if (hopper_ != nullptr) {
+      hopper_->Post([ctx, request, reply, r] {
+        reply->set_payload(request->payload());
+        Count(ctx);
+        r->Finish(grpc::Status::OK);
+      });
+      return r;
+    }
     reply->set_payload(request->payload());
     Count(ctx);
-    auto* r = ctx->DefaultReactor();
     r->Finish(grpc::Status::OK);
     return r;
   }
 
+ private:
+  Hopper* hopper_ = nullptr;
+
+ public:
   grpc::ServerUnaryReactor* Work(grpc::CallbackServerContext* ctx,
                                  const handoff::v1::WorkRequest* request,
                                  handoff::v1::WorkReply* reply) override {
@@ -91,7 +146,7 @@ int main(int argc, char** argv) {
   // As handoffd does (server/main.cc), so that the comparison is about the
   // dispatch path only.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  RawGateway service;
+  RawGateway service(absl::GetFlag(FLAGS_hop));
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen),

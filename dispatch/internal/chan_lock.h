@@ -54,7 +54,9 @@ class ChanLock {
   static constexpr uint32_t kUnlocked = 0;
   static constexpr uint32_t kLocked = 1;
   static constexpr uint32_t kContended = 2;
-  static constexpr int kSpins = 128;
+  // About a microsecond of pauses: a critical section is ~50 ns, so a lock
+  // still held after that belongs to a thread that lost its core.
+  static constexpr int kSpins = 40;
 
   std::atomic<uint32_t> state_{kUnlocked};
 };

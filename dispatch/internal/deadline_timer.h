@@ -1,37 +1,47 @@
 // Copyright 2026 The handoff Authors.
 //
-// One process-wide Asio timer thread for every deadline.
+// Deadlines for every Context, on one Asio timer thread.
 //
-// A deadline must not cost a thread: a gateway holds one per call in flight.
-// All of them are asio::steady_timers on a single io_context, run by a single
-// thread that starts with the first deadline and lives as long as the process
-// (it is deliberately never torn down, so a context destroyed during static
-// destruction still finds it).
+// A gateway holds a deadline per call in flight and cancels almost all of
+// them early (the call finishes first). So a deadline must cost neither a
+// thread nor a wakeup: all of them live in one heap, ordered by time, behind
+// a single asio::steady_timer that is armed for the earliest. Adding a
+// deadline wakes the timer thread only if it is the new earliest; cancelling
+// one never does (it is simply taken out of the heap). The thread starts with
+// the first deadline and lives as long as the process (it is deliberately
+// never torn down, so a context destroyed during static destruction still
+// finds it).
 
 #ifndef HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_
 #define HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_
 
+#include <cstddef>
 #include <functional>
 
 #include "absl/time/time.h"
-#include <asio/steady_timer.hpp>
 
 namespace handoff::internal {
 
 class DeadlineTimer {
  public:
   // Calls `fire` on the timer thread at `when`, unless Cancel() or the
-  // destructor comes first. Thread-safe against the timer thread; Cancel()
-  // and the destructor must not race each other.
+  // destructor comes first. Cancel() and the destructor are safe against the
+  // timer thread; once either has returned, `fire` is not called (or has
+  // already been taken by the timer thread, which then runs it).
   DeadlineTimer(absl::Time when, std::function<void()> fire);
-  ~DeadlineTimer() = default;  // cancels
+  ~DeadlineTimer() { Cancel(); }
   DeadlineTimer(const DeadlineTimer&) = delete;
   DeadlineTimer& operator=(const DeadlineTimer&) = delete;
 
   void Cancel();
 
  private:
-  asio::steady_timer timer_;
+  friend class TimerHeap;
+  static constexpr size_t kNotQueued = static_cast<size_t>(-1);
+
+  const absl::Time when_;
+  std::function<void()> fire_;  // guarded by the heap's lock
+  size_t index_ = kNotQueued;   // position in the heap; guarded likewise
 };
 
 }  // namespace handoff::internal

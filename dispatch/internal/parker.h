@@ -10,9 +10,12 @@
 // time (not in `pause` instructions, whose cost differs tenfold between CPUs)
 // by about what a sleep and wake would cost, which makes it never worse than
 // twice the better of the two choices; and each thread keeps a budget that
-// grows while spinning pays off and shrinks while it does not. Before it
-// sleeps, the waiter yields once: on an oversubscribed machine the thread it
-// is waiting for may be the one waiting for its core.
+// grows while spinning pays off and shrinks while it does not. As in Go's
+// scheduler, at most half the processors' worth of threads spin at once (one,
+// on two cores): a pool of idle workers must not occupy every core while the
+// threads that would hand them work wait for one. Before it sleeps, the
+// waiter yields once: on an oversubscribed machine the thread it is waiting
+// for may be the one waiting for its core.
 //
 // Lifetime: Ready() may be the last thing that touches a ThreadParker; the
 // parked thread may return and destroy it as soon as it sees the state flip.
@@ -83,8 +86,10 @@ class ThreadParker {
   }
 
  private:
-  // Spins (then yields once) while the budget lasts; true if readied.
+  // Spins (then yields once) while the budget lasts, if few enough other
+  // threads are spinning; true if readied meanwhile.
   bool Spin();
+  bool SpinWithBudget();
 
   static constexpr uint32_t kSpinning = 0;
   static constexpr uint32_t kSleeping = 1;

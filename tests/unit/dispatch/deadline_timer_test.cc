@@ -1,0 +1,78 @@
+// Copyright 2026 The handoff Authors.
+//
+// The deadline heap behind every Context: timers fire in deadline order, a
+// cancelled timer never fires, and none is lost.
+
+#include "dispatch/internal/deadline_timer.h"
+
+#include <memory>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "dispatch/chan.h"
+#include "gtest/gtest.h"
+
+namespace handoff::internal {
+namespace {
+
+TEST(DeadlineTimerTest, FiresInDeadlineOrderAndNeverAfterCancel) {
+  constexpr int kTimers = 2000;
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> offset_us(0, 50000);
+  // Every cancel below must happen before the first deadline: a timer that
+  // is already due may have been taken by the timer thread (see the header).
+  absl::Time base = absl::Now() + absl::Milliseconds(500);
+
+  std::mutex mu;
+  std::vector<absl::Time> fired;  // in firing order
+  std::vector<int> fired_ids;
+  Chan<int> done(kTimers);
+  std::vector<std::unique_ptr<DeadlineTimer>> timers(kTimers);
+  std::vector<absl::Time> when(kTimers);
+  std::vector<bool> cancelled(kTimers, false);
+  for (int i = 0; i < kTimers; ++i) {
+    when[i] = base + absl::Microseconds(offset_us(rng));
+    timers[i] = std::make_unique<DeadlineTimer>(when[i], [&, i] {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        fired.push_back(when[i]);
+        fired_ids.push_back(i);
+      }
+      ASSERT_TRUE(done.Send(int(i)).ok());
+    });
+    if (rng() % 2 == 0) {  // cancel half, some right away, some by destroying
+      cancelled[i] = true;
+      if (rng() % 2) {
+        timers[i]->Cancel();
+      } else {
+        timers[i].reset();
+      }
+    }
+  }
+  ASSERT_LT(absl::Now(), base) << "setup too slow for the test's premise";
+  int expected = 0;
+  for (bool c : cancelled) expected += !c;
+  for (int n = 0; n < expected; ++n) ASSERT_TRUE(done.Recv().has_value());
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(static_cast<int>(fired.size()), expected);
+  for (size_t k = 1; k < fired.size(); ++k) {
+    EXPECT_LE(fired[k - 1], fired[k]) << "fired out of deadline order at " << k;
+  }
+  for (int id : fired_ids) EXPECT_FALSE(cancelled[id]) << "timer " << id;
+  for (int id : fired_ids) EXPECT_GE(absl::Now(), when[id]);
+}
+
+TEST(DeadlineTimerTest, AnEarlierDeadlineAddedLaterStillFiresFirst) {
+  Chan<int> order(2);
+  DeadlineTimer late(absl::Now() + absl::Seconds(30),
+                     [&] { order.Send(2).IgnoreError(); });
+  DeadlineTimer soon(absl::Now() + absl::Milliseconds(1),
+                     [&] { order.Send(1).IgnoreError(); });
+  EXPECT_EQ(order.Recv(), 1);  // re-armed for the new earliest deadline
+  late.Cancel();
+}
+
+}  // namespace
+}  // namespace handoff::internal

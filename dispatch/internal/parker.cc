@@ -3,7 +3,6 @@
 #include "dispatch/internal/parker.h"
 
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,7 +38,6 @@ const int max_spinning = [] {
 bool ThreadParker::Spin() {
   if (spinning.fetch_add(1, std::memory_order_relaxed) >= max_spinning) {
     spinning.fetch_sub(1, std::memory_order_relaxed);
-    sched_yield();
     return state_.load(std::memory_order_acquire) == kReady;
   }
   bool readied = SpinWithBudget();
@@ -62,8 +60,6 @@ bool ThreadParker::SpinWithBudget() {
     CpuRelax();
     if (i % 8 == 0 && Clock::now() >= give_up) break;
   }
-  sched_yield();
-  if (state_.load(std::memory_order_acquire) == kReady) return true;
   budget.Miss();
   return false;
 }

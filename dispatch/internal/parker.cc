@@ -6,9 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <thread>
 
 namespace handoff::internal {
 
@@ -24,28 +22,7 @@ void FutexWakeOne(std::atomic<uint32_t>* word) {
           nullptr, nullptr, 0);
 }
 
-namespace {
-
-// Threads spinning right now, and how many may (Go's rule: half the CPUs).
-std::atomic<int> spinning{0};
-const int max_spinning = [] {
-  int n = static_cast<int>(std::thread::hardware_concurrency()) / 2;
-  return n < 1 ? 1 : n;
-}();
-
-}  // namespace
-
 bool ThreadParker::Spin() {
-  if (spinning.fetch_add(1, std::memory_order_relaxed) >= max_spinning) {
-    spinning.fetch_sub(1, std::memory_order_relaxed);
-    return state_.load(std::memory_order_acquire) == kReady;
-  }
-  bool readied = SpinWithBudget();
-  spinning.fetch_sub(1, std::memory_order_relaxed);
-  return readied;
-}
-
-bool ThreadParker::SpinWithBudget() {
   using Clock = std::chrono::steady_clock;
   SpinBudget& budget = SpinBudget::ForThisThread();
   const Clock::time_point give_up =

@@ -10,12 +10,12 @@
 // time (not in `pause` instructions, whose cost differs tenfold between CPUs)
 // by about what a sleep and wake would cost, which makes it never worse than
 // twice the better of the two choices; and each thread keeps a budget that
-// grows while spinning pays off and shrinks while it does not. As in Go's
-// scheduler, at most half the processors' worth of threads spin at once (one,
-// on two cores): a pool of idle workers must not occupy every core while the
-// threads that would hand them work wait for one. (A sched_yield before
-// sleeping was tried and dropped: in handoffd's profile it was 9% of the CPU,
-// mostly context switches it caused.)
+// grows while spinning pays off and shrinks while it does not. (Two ideas
+// were measured and dropped: a sched_yield before sleeping was 9% of
+// handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
+// spinning threads made a ping-pong 20x slower, since the thread just woken
+// still counts as spinning when its peer starts to wait, without lowering
+// handoffd's CPU per call.)
 //
 // Lifetime: Ready() may be the last thing that touches a ThreadParker; the
 // parked thread may return and destroy it as soon as it sees the state flip.
@@ -86,10 +86,8 @@ class ThreadParker {
   }
 
  private:
-  // Spins while the budget lasts, if few enough other threads are spinning;
-  // true if readied meanwhile.
+  // Spins while the budget lasts; true if readied meanwhile.
   bool Spin();
-  bool SpinWithBudget();
 
   static constexpr uint32_t kSpinning = 0;
   static constexpr uint32_t kSleeping = 1;

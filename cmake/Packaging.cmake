@@ -10,7 +10,7 @@
 #   /usr/bin/handoffd, /usr/bin/handoff
 #   /usr/lib/systemd/system/handoffd.service       (deploy/systemd/)
 #   /etc/handoff/handoffd.conf                     (deploy/config/, a conffile)
-#   /usr/share/doc/handoff/                        (README.md, docs/DEPLOY.md)
+#   /usr/share/doc/handoff/                        (README.md, docs/PERF.md)
 #
 # /etc/handoff is an absolute destination on purpose: Debian keeps
 # configuration in /etc whatever the prefix, and dpkg keeps a local edit of a
@@ -67,7 +67,7 @@ install(FILES ${HANDOFF_SOURCE_ROOT}/deploy/config/handoffd.conf
         DESTINATION ${HANDOFF_SYSCONFDIR} COMPONENT handoff)
 
 set(_handoff_docs)
-foreach(_doc README.md docs/DEPLOY.md)
+foreach(_doc README.md docs/PERF.md)
   if(EXISTS ${HANDOFF_SOURCE_ROOT}/${_doc})
     list(APPEND _handoff_docs ${HANDOFF_SOURCE_ROOT}/${_doc})
   endif()

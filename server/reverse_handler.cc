@@ -1,6 +1,6 @@
 // Copyright 2026 The handoff Authors.
 //
-// An example of a named handler (see handler_registry.h and docs/SERVER.md):
+// An example of a named handler (see handler_registry.h and README, "Registering a handler"):
 // Call{handler: "reverse", payload} returns the payload reversed. Linked into
 // handoffd only, through static registration.
 

@@ -15,8 +15,8 @@
 namespace handoff {
 namespace {
 
-using testing::Receivers;
-using testing::Senders;
+using testing::ParkedReceivers;
+using testing::ParkedSenders;
 using testing::Tracked;
 using testing::WaitUntil;
 
@@ -27,7 +27,7 @@ TEST(ChanTest, DirectHandoffToParkedReceiver) {
     Chan<int> ch(cap);
     std::optional<int> got;
     std::thread receiver([&] { got = ch.Recv(); });
-    ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == 1; }));
+    ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(ch) == 1; }));
     ASSERT_TRUE(ch.Send(42).ok());
     EXPECT_EQ(ch.size(), 0u) << "cap " << cap << ": value went via the buffer";
     receiver.join();
@@ -41,11 +41,11 @@ TEST(ChanTest, SenderParksWhenNobodyIsThere) {
   Chan<int> ch(0);
   absl::Status sent = absl::UnknownError("not yet");
   std::thread sender([&] { sent = ch.Send(7); });
-  ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == 1; }));
   EXPECT_EQ(ch.Recv(), 7);
   sender.join();
   EXPECT_TRUE(sent.ok());
-  EXPECT_EQ(Senders(ch), 0u);
+  EXPECT_EQ(ParkedSenders(ch), 0u);
 }
 
 // A buffered channel takes values without a receiver, up to its capacity, and
@@ -67,7 +67,7 @@ TEST(ChanTest, FullBufferParksTheSender) {
   ASSERT_TRUE(ch.Send(1).ok());
   absl::Status sent = absl::UnknownError("not yet");
   std::thread sender([&] { sent = ch.Send(2); });
-  ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == 1; }));
   EXPECT_EQ(ch.Recv(), 1);
   sender.join();
   EXPECT_TRUE(sent.ok());
@@ -83,7 +83,7 @@ TEST(ChanTest, ReceivePromotesParkedSenderIntoBuffer) {
   ASSERT_TRUE(ch.Send(2).ok());
   absl::Status sent = absl::UnknownError("not yet");
   std::thread sender([&] { sent = ch.Send(3); });
-  ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == 1; }));
   EXPECT_EQ(ch.Recv(), 1);
   sender.join();  // it was woken with its value already deposited
   EXPECT_TRUE(sent.ok());
@@ -112,7 +112,7 @@ TEST(ChanTest, CloseWakesEveryParkedReceiverWithNullopt) {
   for (int i = 0; i < kReceivers; ++i) {
     threads.emplace_back([&, i] { got[i] = ch.Recv(); });
   }
-  ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == kReceivers; }));
+  ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(ch) == kReceivers; }));
   ASSERT_TRUE(ch.Close().ok());
   for (auto& t : threads) t.join();
   for (const auto& g : got) EXPECT_EQ(g, std::nullopt);
@@ -136,7 +136,7 @@ TEST(ChanTest, SenderParkedAtCloseGetsAnError) {
     for (size_t i = 0; i < cap; ++i) ASSERT_TRUE(ch.Send(0).ok());
     absl::Status sent;
     std::thread sender([&] { sent = ch.Send(1); });
-    ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == 1; }));
+    ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == 1; }));
     ASSERT_TRUE(ch.Close().ok());
     sender.join();
     EXPECT_TRUE(IsChannelClosed(sent)) << "cap " << cap << ": " << sent;
@@ -161,7 +161,7 @@ TEST(ChanTest, ParkedReceiversAreWokenInFifoOrder) {
   for (int i = 0; i < kN; ++i) {
     threads.emplace_back([&, i] { got[i] = *ch.Recv(); });
     // Receiver i parks only after receivers 0..i-1: the queue order is known.
-    ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == size_t(i + 1); }));
+    ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(ch) == size_t(i + 1); }));
   }
   for (int i = 0; i < kN; ++i) ASSERT_TRUE(ch.Send(int(i)).ok());
   for (auto& t : threads) t.join();
@@ -176,7 +176,7 @@ TEST(ChanTest, ParkedSendersAreServedInFifoOrder) {
     std::vector<std::thread> threads;
     for (int i = 0; i < kN; ++i) {
       threads.emplace_back([&, i] { ASSERT_TRUE(ch.Send(int(i)).ok()); });
-      ASSERT_TRUE(WaitUntil([&] { return Senders(ch) == size_t(i + 1); }));
+      ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == size_t(i + 1); }));
     }
     for (size_t i = 0; i < cap; ++i) EXPECT_EQ(ch.Recv(), -1);
     for (int i = 0; i < kN; ++i) EXPECT_EQ(ch.Recv(), i) << "cap " << cap;
@@ -203,7 +203,7 @@ TEST(ChanTest, TrySendHandsOffToAParkedReceiverOfAnUnbufferedChannel) {
   Chan<int> ch(0);
   std::optional<int> got;
   std::thread receiver([&] { got = ch.Recv(); });
-  ASSERT_TRUE(WaitUntil([&] { return Receivers(ch) == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(ch) == 1; }));
   EXPECT_TRUE(ch.TrySend(9).ok());
   receiver.join();
   EXPECT_EQ(got, 9);
@@ -236,7 +236,7 @@ TEST(ChanTest, EachValueIsDestroyedExactlyOnce) {
     std::optional<Tracked> direct;
     Chan<Tracked> rendezvous(0);
     std::thread receiver([&] { direct = rendezvous.Recv(); });
-    ASSERT_TRUE(WaitUntil([&] { return Receivers(rendezvous) == 1; }));
+    ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(rendezvous) == 1; }));
     ASSERT_TRUE(rendezvous.Send(Tracked(100)).ok());
     ++values;
     receiver.join();

@@ -63,7 +63,7 @@ TEST(ContextTest, CancelWakesEveryWaiter) {
     });
   }
   ASSERT_TRUE(testing::WaitUntil(
-      [&] { return testing::Receivers(ctx.Done()) == kWaiters; }));
+      [&] { return testing::ParkedReceivers(ctx.Done()) == kWaiters; }));
   cancel();
   for (auto& t : threads) t.join();
   EXPECT_EQ(woken.load(), kWaiters);

@@ -33,59 +33,23 @@
 #include "dispatch/context.h"
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
 
 namespace handoff {
 namespace {
 
-// Sanitizers make this code 5-20x slower: stress loops divide by kScale.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 4;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr int kScale = 4;
-#else
-constexpr int kScale = 1;
-#endif
-#else
-constexpr int kScale = 1;
-#endif
+using testing::kScale;  // stress loops are divided by it under sanitizers
+using testing::ParkedReceivers;
+using testing::ParkedSenders;
+using testing::WaitForReceivers;
+using testing::WaitForSenders;
+using testing::WaitUntil;
 
 // --- Waiting for a thread to park -------------------------------------------
 //
 // A thread parked in Send/Recv/Select is visible only as a waiter in the
 // channel's queue; the tests wait for it there (the test-only queue lengths
 // of internal::ChanAccess) where Go's tests sleep.
-
-// Parked receivers / senders on `ch` right now (threads and async waiters).
-template <typename T>
-size_t ParkedReceivers(const Chan<T>& ch) {
-  return internal::ChanAccess::WaitingReceivers(ch);
-}
-
-template <typename T>
-size_t ParkedSenders(const Chan<T>& ch) {
-  return internal::ChanAccess::WaitingSenders(ch);
-}
-
-template <typename Pred>
-[[nodiscard]] bool WaitUntil(Pred pred) {
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
-template <typename T>
-[[nodiscard]] bool WaitForReceivers(const Chan<T>& ch, size_t n) {
-  return WaitUntil([&] { return ParkedReceivers(ch) >= n; });
-}
-
-template <typename T>
-[[nodiscard]] bool WaitForSenders(const Chan<T>& ch, size_t n) {
-  return WaitUntil([&] { return ParkedSenders(ch) >= n; });
-}
 
 // A non-blocking receive in Go's form: select { case v := <-c: ...; default: }.
 // Returns nullopt when the default case ran, else the received optional.

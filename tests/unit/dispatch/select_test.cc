@@ -17,8 +17,8 @@
 namespace handoff {
 namespace {
 
-using testing::Receivers;
-using testing::Senders;
+using testing::ParkedReceivers;
+using testing::ParkedSenders;
 using testing::WaitUntil;
 
 TEST(SelectTest, ReadyRecvCaseRunsWithItsValue) {
@@ -51,8 +51,8 @@ TEST(SelectTest, DefaultRunsWhenNothingIsReady) {
                  OnDefault([&] { defaulted = true; }));
   EXPECT_EQ(i, 2);
   EXPECT_TRUE(defaulted);
-  EXPECT_EQ(Receivers(empty), 0u);
-  EXPECT_EQ(Senders(full), 0u);
+  EXPECT_EQ(ParkedReceivers(empty), 0u);
+  EXPECT_EQ(ParkedSenders(full), 0u);
 }
 
 TEST(SelectTest, RecvCaseOnAClosedChannelGetsNullopt) {
@@ -88,7 +88,7 @@ TEST(SelectTest, DoneCaseFiresWhenTheContextIsCancelled) {
   Chan<int> never(0);
   auto [ctx, cancel] = WithCancel(Context::Background());
   std::thread canceller([&] {
-    ASSERT_TRUE(WaitUntil([&] { return Receivers(never) == 1; }));
+    ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(never) == 1; }));
     cancel();
   });
   int i = Select(OnRecv(never, [] { FAIL(); }), OnDone(ctx, [] {}));
@@ -109,15 +109,15 @@ TEST(SelectTest, ParkedSelectCompletesOnceAndLeavesNoWaiter) {
                     OnRecv(c, [] { FAIL(); }));
   });
   ASSERT_TRUE(WaitUntil([&] {
-    return Receivers(a) == 1 && Receivers(b) == 1 && Receivers(c) == 1;
+    return ParkedReceivers(a) == 1 && ParkedReceivers(b) == 1 && ParkedReceivers(c) == 1;
   }));
   ASSERT_TRUE(b.Send(8).ok());
   selector.join();
   EXPECT_EQ(chosen, 1);
   EXPECT_EQ(got, 8);
-  EXPECT_EQ(Receivers(a), 0u);
-  EXPECT_EQ(Receivers(b), 0u);
-  EXPECT_EQ(Receivers(c), 0u);
+  EXPECT_EQ(ParkedReceivers(a), 0u);
+  EXPECT_EQ(ParkedReceivers(b), 0u);
+  EXPECT_EQ(ParkedReceivers(c), 0u);
   // Nothing is listening any more: a send finds no receiver.
   EXPECT_TRUE(IsChannelFull(a.TrySend(1)));
   EXPECT_TRUE(IsChannelFull(c.TrySend(1)));
@@ -130,11 +130,11 @@ TEST(SelectTest, ParkedSendCaseIsTakenByAReceiver) {
     Select(OnSend(out, 3, [&](absl::Status s) { status = s; }),
            OnRecv(quiet, [] { FAIL(); }));
   });
-  ASSERT_TRUE(WaitUntil([&] { return Senders(out) == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(out) == 1; }));
   EXPECT_EQ(out.Recv(), 3);
   selector.join();
   EXPECT_TRUE(status.ok());
-  EXPECT_EQ(Receivers(quiet), 0u);
+  EXPECT_EQ(ParkedReceivers(quiet), 0u);
 }
 
 // seeds/002's request/response: the request carries its own reply channel.
@@ -180,7 +180,7 @@ TEST(AsyncSelectTest, CallbackRunsOnceOnTheThreadThatMadeItReady) {
     ++runs;
     ASSERT_TRUE(ran_on.Send(std::this_thread::get_id()).ok());
   });
-  EXPECT_EQ(Receivers(ch), 1u);  // no thread waits: a record is queued
+  EXPECT_EQ(ParkedReceivers(ch), 1u);  // no thread waits: a record is queued
   std::thread::id sender_id;
   std::thread sender([&] {
     sender_id = std::this_thread::get_id();
@@ -189,7 +189,7 @@ TEST(AsyncSelectTest, CallbackRunsOnceOnTheThreadThatMadeItReady) {
   sender.join();
   EXPECT_EQ(ran_on.Recv(), sender_id);
   EXPECT_EQ(runs.load(), 1);
-  EXPECT_EQ(Receivers(ch), 0u);
+  EXPECT_EQ(ParkedReceivers(ch), 0u);
 }
 
 TEST(AsyncSelectTest, CloseCompletesTheWaiterWithNullopt) {
@@ -209,10 +209,10 @@ TEST(AsyncSelectTest, ContextCancellationReleasesTheWaiter) {
   auto [ctx, cancel] = WithCancel(Context::Background());
   int which = -1;
   AsyncSelect(OnRecv(reply, [&] { which = 0; }), OnDone(ctx, [&] { which = 1; }));
-  EXPECT_EQ(Receivers(reply), 1u);
+  EXPECT_EQ(ParkedReceivers(reply), 1u);
   cancel();
   EXPECT_EQ(which, 1);
-  EXPECT_EQ(Receivers(reply), 0u) << "the losing case left its waiter behind";
+  EXPECT_EQ(ParkedReceivers(reply), 0u) << "the losing case left its waiter behind";
   ASSERT_TRUE(reply.TrySend("late").ok());  // the worker never blocks
   EXPECT_EQ(*reply.TryRecv(), "late");
 }
@@ -267,7 +267,7 @@ TEST(AsyncSelectTest, StressEveryCallbackRunsExactlyOnce) {
   feeder.join();
   ASSERT_TRUE(WaitUntil([&] { return runs.load() == kOps; }));
   for (int i = 0; i < kOps; ++i) ASSERT_EQ(per_op[i].load(), 1) << "op " << i;
-  EXPECT_EQ(Receivers(a) + Receivers(b), 0u);
+  EXPECT_EQ(ParkedReceivers(a) + ParkedReceivers(b), 0u);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace handoff::testing {
 
 // Sanitizers slow code 5-20x: stress tests scale their iteration counts.
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr int kScale = 10;
+inline constexpr int kScale = 4;
 #else
 inline constexpr int kScale = 1;
 #endif
@@ -32,13 +32,23 @@ template <typename Pred>
   return true;
 }
 
+// Parked receivers / senders on `ch` right now (threads and async waiters).
 template <typename T>
-size_t Receivers(const Chan<T>& ch) {
+size_t ParkedReceivers(const Chan<T>& ch) {
   return internal::ChanAccess::WaitingReceivers(ch);
 }
 template <typename T>
-size_t Senders(const Chan<T>& ch) {
+size_t ParkedSenders(const Chan<T>& ch) {
   return internal::ChanAccess::WaitingSenders(ch);
+}
+
+template <typename T>
+[[nodiscard]] bool WaitForReceivers(const Chan<T>& ch, size_t n) {
+  return WaitUntil([&] { return ParkedReceivers(ch) >= n; });
+}
+template <typename T>
+[[nodiscard]] bool WaitForSenders(const Chan<T>& ch, size_t n) {
+  return WaitUntil([&] { return ParkedSenders(ch) >= n; });
 }
 
 // Counts the values that are destroyed, to prove each value sent is destroyed

@@ -20,12 +20,12 @@ namespace {
 class WorkReactor final : public grpc::ServerUnaryReactor {
  public:
   WorkReactor(const v1::WorkRequest& request, v1::WorkReply* reply,
-              absl::Notification* started)
+              absl::Notification* started, std::once_flag* started_once)
       : reply_(reply) {
     const absl::Duration sleep = absl::Microseconds(request.sleep_us());
     std::string payload = request.payload();
-    std::thread([this, sleep, payload, started] {
-      if (!started->HasBeenNotified()) started->Notify();
+    std::thread([this, sleep, payload, started, started_once] {
+      std::call_once(*started_once, [started] { started->Notify(); });
       const bool cancelled = cancelled_.WaitForNotificationWithTimeout(sleep);
       if (cancelled) {
         Finish(grpc::Status(grpc::StatusCode::CANCELLED, "work cancelled"));
@@ -96,7 +96,7 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
 grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext*,
                                             const v1::WorkRequest* request,
                                             v1::WorkReply* reply) {
-  return new WorkReactor(*request, reply, &work_started_);
+  return new WorkReactor(*request, reply, &work_started_, &work_started_once_);
 }
 
 grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(

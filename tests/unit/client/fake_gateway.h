@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <grpcpp/server.h>
@@ -41,6 +42,7 @@ class FakeGateway final : public v1::Gateway::CallbackService {
 
  private:
   absl::Notification work_started_;
+  std::once_flag work_started_once_;  // concurrent Work calls notify once
   std::atomic<int64_t> echo_calls_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);

@@ -2,7 +2,9 @@
 
 #include "server/server.h"
 
+#include <chrono>
 #include <climits>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -115,14 +117,21 @@ bool HandoffServer::Shutdown() {
   std::call_once(shutdown_once_, [this] {
     if (server_ == nullptr) return;
     BeginDrain();
+    // Stop accepting at once: gRPC sends GOAWAY on every connection and
+    // closes the listener, so clients and proxies (nginx's grpc_next_upstream
+    // error) take new calls to another replica instead of being answered
+    // UNAVAILABLE here. Calls in flight go on; Shutdown returns when the last
+    // one is done (the deadline is a backstop: CancelAll comes first).
+    absl::Duration backstop = options_.config.drain_timeout + absl::Seconds(1);
+    std::thread stop_accepting([this, backstop] {
+      server_->Shutdown(std::chrono::system_clock::now() +
+                        absl::ToChronoNanoseconds(backstop));
+    });
     drained_ = core_->AwaitIdle(options_.config.drain_timeout);
     // What is left is cancelled: its Context is done, so its job stops, and
-    // its reactor finishes CANCELLED. Then gRPC closes the listener and waits
-    // for every reactor's OnDone.
+    // its reactor finishes (UNAVAILABLE); then gRPC's Shutdown returns.
     core_->CancelAll();
-    // A moment for the cancelled calls' statuses to reach their clients.
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      std::chrono::milliseconds(drained_ ? 0 : 500));
+    stop_accepting.join();
     dispatcher_->Stop();
   });
   return drained_;

@@ -94,8 +94,11 @@ TEST(ShutdownTest, SecondSignalForcesExit) {
            HealthCheck(channel.get(), "") == 1;
   }));
   server.Signal(SIGTERM);
-  // The first signal has been handled once health says NOT_SERVING.
-  ASSERT_TRUE(WaitUntil([&] { return HealthCheck(channel.get(), "") == 2; }));
+  // The first signal has been handled once handoffd says it is draining (it
+  // stops accepting at that moment, so a health check could no longer tell).
+  ASSERT_TRUE(WaitUntil([&] {
+    return server.Output().find("draining") != std::string::npos;
+  }));
   server.Signal(SIGTERM);
   std::optional<int> code = server.Wait(absl::Seconds(5));
   ASSERT_TRUE(code.has_value()) << server.Output();

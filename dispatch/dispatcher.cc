@@ -147,6 +147,9 @@ DispatcherStats Dispatcher::Stats() const {
 }
 
 void Dispatcher::DispatchLoop() {
+  // Reset before each receive, so that every job a worker takes from `jobs`
+  // after the dispatcher took its own is counted against that one.
+  overtaken_.store(0, std::memory_order_relaxed);
   for (Job& job : jobs_) {
     Select(OnRecv(idle_,
                   [&](std::optional<Chan<Job>> worker) {
@@ -159,6 +162,7 @@ void Dispatcher::DispatchLoop() {
              queued_.fetch_sub(1, std::memory_order_relaxed);
              Expire(job, job.ctx.Err());
            }));
+    overtaken_.store(0, std::memory_order_relaxed);
   }
   // Admission is closed and every accepted job has been handed out. Retire
   // each worker as it becomes idle, which waits for the runs in progress.
@@ -178,7 +182,21 @@ void Dispatcher::WorkerLoop(int index) {
     idle_count_.fetch_sub(1, std::memory_order_relaxed);
     if (!job.has_value()) return;  // retired by Stop()
     RunJob(*job, index);
+    while (std::optional<Job> next = TakeQueuedJob()) RunJob(*next, index);
   }
+}
+
+std::optional<Job> Dispatcher::TakeQueuedJob() {
+  // The counter spares the channel's lock when the queue is surely empty.
+  if (queued_.load(std::memory_order_relaxed) <= 0) return std::nullopt;
+  // Queued jobs mean the dispatcher holds the oldest, or is about to.
+  if (overtaken_.fetch_add(1, std::memory_order_relaxed) >= kMaxOvertakes) {
+    return std::nullopt;  // register on `idle`: the held job goes next
+  }
+  absl::StatusOr<Job> job = jobs_.TryRecv();
+  if (!job.ok()) return std::nullopt;  // empty, or closed and drained
+  queued_.fetch_sub(1, std::memory_order_relaxed);
+  return std::move(*job);
 }
 
 void Dispatcher::RunJob(Job& job, int worker) {

@@ -11,11 +11,20 @@
 //   worker i:           loop { idle <- mine; job := <-mine; run job }
 //
 // So a job is handed only to a worker that is idle at that moment; with every
-// worker busy, jobs wait in `jobs` (FIFO). When nothing is queued and a worker
-// is idle, the submitting thread takes that worker from `idle` itself: the
-// dispatcher's step, done where it costs no thread hop. A job whose context is done before
+// worker busy, jobs wait in `jobs` (FIFO). A job whose context is done before
 // a worker starts it is never run: the dispatcher drops it if it expires while
 // waiting for a worker, and the worker checks again before running it.
+//
+// Two shortcuts take the dispatcher's step where it costs no thread hop, since
+// on two cores every hop is a futex wake and a context switch:
+//  - idle workers, nothing queued: the submitting thread takes a worker from
+//    `idle` itself and hands it the job;
+//  - busy workers, jobs queued: a worker that finishes a job takes the next
+//    one from `jobs` itself instead of registering on `idle` and waiting for
+//    the dispatcher to wake up and answer. The job the dispatcher already
+//    holds (the oldest) may be overtaken this way, but only by
+//    kMaxOvertakes pulled jobs: then the next finishing worker registers on
+//    `idle` and the dispatcher hands it that job.
 //
 // Overload. A FIFO that admits every job it has room for collapses under
 // overload: each job waits until it has nearly expired, then runs too late.
@@ -34,6 +43,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -44,6 +54,9 @@
 #include "dispatch/context.h"
 
 namespace handoff {
+namespace internal {
+struct DispatcherAccess;  // tests only
+}  // namespace internal
 
 // What a running job knows about its run.
 struct RunInfo {
@@ -118,7 +131,7 @@ class Dispatcher {
 
   // Like Submit, without blocking a thread: `admitted` runs exactly once with
   // the outcome, possibly inline, else on the thread that made room (the
-  // dispatcher) or that cancelled job.ctx.
+  // dispatcher or a worker) or that cancelled job.ctx.
   void AsyncSubmit(Job job, absl::AnyInvocable<void(absl::Status)> admitted);
 
   // Closes admission, runs or drops every accepted job, and joins all threads.
@@ -128,11 +141,22 @@ class Dispatcher {
   DispatcherStats Stats() const;
   int workers() const { return static_cast<int>(workers_.size()); }
 
+  // How many jobs finishing workers may take from the queue past the one the
+  // dispatcher holds. Small enough that the held job waits only a few runs
+  // longer than strict FIFO order would make it; large enough that in the
+  // busy regime only one job in kMaxOvertakes + 1 pays the dispatcher's hop.
+  static constexpr int kMaxOvertakes = 16;
+
  private:
+  friend struct internal::DispatcherAccess;
+
   absl::Status Admit(const Job& job) const;
   // The dispatcher's step, done by the submitter: hands `job` to an idle
   // worker if nothing is queued. False (job untouched) if it cannot.
   bool HandToIdleWorker(Job& job);
+  // The dispatcher's step, done by a worker that just finished a job: the
+  // next queued job, unless the dispatcher's held job has waited long enough.
+  std::optional<Job> TakeQueuedJob();
   void DispatchLoop();
   void WorkerLoop(int index);
   void RunJob(Job& job, int worker);
@@ -152,6 +176,9 @@ class Dispatcher {
   // Exponentially weighted mean run time, in nanoseconds (an estimate: racy
   // updates may lose a sample, which is harmless).
   std::atomic<int64_t> mean_run_ns_{0};
+  // Jobs workers have taken from `jobs` since the dispatcher last went to
+  // take one itself: the overtakes of the job it holds, if it holds one.
+  std::atomic<int> overtaken_{0};
 
   std::atomic<bool> stopping_{false};
   std::once_flag stop_once_;

@@ -182,6 +182,38 @@ TEST(DispatcherTest, StopRunsEveryQueuedJob) {
   EXPECT_EQ(d.Stats().queued, 0);
 }
 
+// In the busy regime a finishing worker takes queued jobs itself, which may
+// pass the job the dispatcher already holds; but only kMaxOvertakes of them:
+// no job runs more than kMaxOvertakes places later than FIFO order.
+TEST(DispatcherTest, AQueuedJobIsOvertakenOnlyBoundedly) {
+  const int kQueued = 3 * Dispatcher::kMaxOvertakes;
+  Dispatcher d({.workers = 1, .queue_depth = kQueued});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, -1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Chan<int> order(kQueued);
+  for (int i = 0; i < kQueued; ++i) {
+    Job job;
+    job.run = [order, i](const RunInfo&) { ASSERT_TRUE(order.Send(int(i)).ok()); };
+    ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  }
+  // Job 0 is the dispatcher's, waiting for an idle worker.
+  ASSERT_TRUE(testing::WaitForReceivers(internal::DispatcherAccess::Idle(d), 1));
+  ASSERT_TRUE(release.Send(0).ok());
+  for (int position = 0; position < kQueued; ++position) {
+    std::optional<int> i = order.Recv();
+    ASSERT_TRUE(i.has_value());
+    if (*i == 0) {
+      EXPECT_EQ(position, Dispatcher::kMaxOvertakes)
+          << "the held job should run right after the overtakes it allows";
+    }
+    EXPECT_LE(position - *i, Dispatcher::kMaxOvertakes) << "job " << *i;
+  }
+  d.Stop();
+  EXPECT_EQ(d.Stats().completed, kQueued + 1);
+}
+
 // 1,000,000 jobs submitted from 8 threads all complete exactly once.
 TEST(DispatcherTest, MillionJobsFromEightThreadsCompleteExactlyOnce) {
   const int kThreads = 8;

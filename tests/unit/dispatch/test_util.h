@@ -9,6 +9,17 @@
 #include <thread>
 
 #include "dispatch/chan.h"
+#include "dispatch/dispatcher.h"
+
+namespace handoff::internal {
+
+// The channel on which idle workers register; the dispatcher thread parks on
+// it while it holds a job and waits for one.
+struct DispatcherAccess {
+  static const Chan<Chan<Job>>& Idle(const Dispatcher& d) { return d.idle_; }
+};
+
+}  // namespace handoff::internal
 
 namespace handoff::testing {
 

@@ -22,23 +22,20 @@ void FutexWakeOne(std::atomic<uint32_t>* word) {
           nullptr, nullptr, 0);
 }
 
-bool ThreadParker::Spin() {
-  using Clock = std::chrono::steady_clock;
-  SpinBudget& budget = SpinBudget::ForThisThread();
-  const Clock::time_point give_up =
-      Clock::now() + std::chrono::nanoseconds(budget.get());
+bool ThreadParker::Spin(int64_t give_up_ns) {
   // Reading the clock costs about as much as a few pauses: check it every
   // eighth iteration.
   for (unsigned i = 1;; ++i) {
-    if (state_.load(std::memory_order_acquire) == kReady) {
-      budget.Hit();
-      return true;
-    }
+    if (state_.load(std::memory_order_acquire) == kReady) return true;
     CpuRelax();
-    if (i % 8 == 0 && Clock::now() >= give_up) break;
+    if (i % 8 == 0 && NowNs() >= give_up_ns) return false;
   }
-  budget.Miss();
-  return false;
+}
+
+int64_t ThreadParker::NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 SpinBudget& SpinBudget::ForThisThread() {

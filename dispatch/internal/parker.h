@@ -4,18 +4,26 @@
 // then a futex sleep.
 //
 // Why spin at all: a futex sleep and wake costs microseconds of CPU on each
-// side, while a channel peer running on the other core usually answers within
-// a few hundred nanoseconds. Why bound it: on two cores a spinning waiter
-// steals the core that would have made it ready. So the spin is bounded in
-// time (not in `pause` instructions, whose cost differs tenfold between CPUs)
-// by about what a sleep and wake would cost, which makes it never worse than
-// twice the better of the two choices; and each thread keeps a budget that
-// grows while spinning pays off and shrinks while it does not. (Two ideas
-// were measured and dropped: a sched_yield before sleeping was 9% of
-// handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
+// side (and 5-50 us of latency on a VM, where the wake is an interrupt to a
+// halted vCPU), while a channel peer running on the other core usually
+// answers within a few hundred nanoseconds. Why bound it: on two cores a
+// spinning waiter steals the core that would have made it ready. So the spin
+// is bounded in time (not in `pause` instructions, whose cost differs
+// tenfold between CPUs), by about the latency a sleep would add.
+//
+// How long to spin is learned per thread from how long its waits actually
+// were. A waiter that slept learns when it was readied (the readier stamps
+// the time): if a longer spin would have caught that, the budget grows to
+// cover it; if the wait was longer than any spin should be (an idle worker),
+// it shrinks. Learning only from hits and misses is not enough: once both
+// sides of a ping-pong sleep, each wake takes longer than the budget, every
+// spin misses, and the budget stays at its minimum for good.
+//
+// Two ideas were measured and dropped: a sched_yield before sleeping was 9%
+// of handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
 // spinning threads made a ping-pong 20x slower, since the thread just woken
 // still counts as spinning when its peer starts to wait, without lowering
-// handoffd's CPU per call.)
+// handoffd's CPU per call.
 //
 // Lifetime: Ready() may be the last thing that touches a ThreadParker; the
 // parked thread may return and destroy it as soon as it sees the state flip.
@@ -48,13 +56,25 @@ void FutexWakeOne(std::atomic<uint32_t>* word);
 class SpinBudget {
  public:
   static constexpr int64_t kMinNs = 500;
-  static constexpr int64_t kMaxNs = 10000;  // about a futex sleep + wake
+  // Up to the latency of a futex wake on a VM, where it is an interrupt to a
+  // halted vCPU (5-50 us here): a waiter that sleeps makes its peer wait that
+  // long too, and a peer that learns such waits are not worth spinning for
+  // sleeps in turn. Both then sleep for good.
+  static constexpr int64_t kMaxNs = 50000;
 
   int64_t get() const { return budget_ns_; }
-  // Spinning caught the wakeup: keep (a little more) headroom.
-  void Hit() { budget_ns_ = std::min(kMaxNs, budget_ns_ + budget_ns_ / 4); }
-  // The thread slept anyway: the spin was wasted CPU.
-  void Miss() { budget_ns_ = std::max(kMinNs, budget_ns_ / 2); }
+  // A wait ended `waited_ns` after it began (negative: unknown). A wait that
+  // a spin could have caught pulls the budget up to twice its length at
+  // once, and lets it decay slowly toward that; a longer one halves it.
+  void Waited(int64_t waited_ns) {
+    if (waited_ns < 0 || waited_ns > kMaxNs) {
+      budget_ns_ = std::max(kMinNs, budget_ns_ / 2);
+      return;
+    }
+    const int64_t target = std::clamp(2 * waited_ns, kMinNs, kMaxNs);
+    budget_ns_ = target > budget_ns_ ? target
+                                     : budget_ns_ - (budget_ns_ - target) / 4;
+  }
 
   static SpinBudget& ForThisThread();
 
@@ -66,34 +86,52 @@ class ThreadParker {
  public:
   // Blocks until Ready() has been called (possibly already).
   void Park() {
-    if (Spin()) return;
-    uint32_t expected = kSpinning;
-    if (state_.compare_exchange_strong(expected, kSleeping,
-                                       std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-      do {
-        FutexWait(&state_, kSleeping);
-      } while (state_.load(std::memory_order_acquire) != kReady);
+    SpinBudget& budget = SpinBudget::ForThisThread();
+    const int64_t start = NowNs();
+    if (Spin(start + budget.get())) {
+      budget.Waited(NowNs() - start);
+      return;
     }
+    uint32_t expected = kSpinning;
+    if (!state_.compare_exchange_strong(expected, kSleeping,
+                                        std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+      budget.Waited(NowNs() - start);  // readied just before the sleep
+      return;
+    }
+    do {
+      FutexWait(&state_, kSleeping);
+    } while (state_.load(std::memory_order_acquire) != kReady);
+    const int64_t readied = readied_ns_.load(std::memory_order_relaxed);
+    budget.Waited(readied == 0 ? -1 : readied - start);
   }
 
   // Releases the parked thread. Everything written before Ready() is visible
   // to it when Park() returns.
   void Ready() {
+    // Stamp only a sleeper (the clock read is not free), and before the
+    // exchange: after it, the parker may already be gone. A sleeper that
+    // falls asleep after this load gets no stamp and learns nothing.
+    if (state_.load(std::memory_order_relaxed) == kSleeping) {
+      readied_ns_.store(NowNs(), std::memory_order_relaxed);
+    }
     if (state_.exchange(kReady, std::memory_order_acq_rel) == kSleeping) {
       FutexWakeOne(&state_);
     }
   }
 
  private:
-  // Spins while the budget lasts; true if readied meanwhile.
-  bool Spin();
+  // Spins until `give_up_ns` (NowNs()); true if readied meanwhile.
+  bool Spin(int64_t give_up_ns);
+  static int64_t NowNs();
 
   static constexpr uint32_t kSpinning = 0;
   static constexpr uint32_t kSleeping = 1;
   static constexpr uint32_t kReady = 2;
 
   std::atomic<uint32_t> state_{kSpinning};
+  // When Ready() found the thread asleep (NowNs()), or 0.
+  std::atomic<int64_t> readied_ns_{0};
 };
 
 }  // namespace handoff::internal

@@ -12,12 +12,10 @@
 // tenfold between CPUs), by about the latency a sleep would add.
 //
 // How long to spin is learned per thread from how long its waits actually
-// were. A waiter that slept learns when it was readied (the readier stamps
-// the time): if a longer spin would have caught that, the budget grows to
-// cover it; if the wait was longer than any spin should be (an idle worker),
-// it shrinks. Learning only from hits and misses is not enough: once both
-// sides of a ping-pong sleep, each wake takes longer than the budget, every
-// spin misses, and the budget stays at its minimum for good.
+// were (see SpinBudget). A waiter that slept learns when it was readied: the
+// readier stamps the time. Learning only from hits and misses is not enough:
+// once both sides of a ping-pong sleep, each wake takes longer than the
+// budget, every spin misses, and the budget stays at its minimum for good.
 //
 // Two ideas were measured and dropped: a sched_yield before sleeping was 9%
 // of handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
@@ -37,6 +35,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 
 namespace handoff::internal {
 
@@ -52,34 +51,51 @@ inline void CpuRelax() {
 void FutexWait(std::atomic<uint32_t>* word, uint32_t expected);
 void FutexWakeOne(std::atomic<uint32_t>* word);
 
-// The per-thread spin budget, in nanoseconds.
+// The per-thread spin budget, in nanoseconds: twice the median of the
+// thread's last kWindow waits, or kMinNs if that median is longer than any
+// spin should be.
+//
+// Why the median: a spin pays only if it usually catches the wakeup. A
+// worker whose jobs arrive at random, a few hundred microseconds apart on
+// average, catches only the few that come soon and burns the whole spin on
+// the rest, far more than the futex sleeps it saves (a rule that let short
+// waits raise the budget at once put 10% of handoffd's CPU into spinning at
+// 4 calls in flight). Its median wait is over the ceiling, so it sleeps at
+// once. Both sides of a ping-pong wait about the same short time every
+// round, so they spin.
 class SpinBudget {
  public:
   static constexpr int64_t kMinNs = 500;
-  // Up to the latency of a futex wake on a VM, where it is an interrupt to a
-  // halted vCPU (5-50 us here): a waiter that sleeps makes its peer wait that
-  // long too, and a peer that learns such waits are not worth spinning for
-  // sleeps in turn. Both then sleep for good.
-  static constexpr int64_t kMaxNs = 50000;
+  // Long enough to outlast a futex wake on this VM, where it is an interrupt
+  // to a halted vCPU: two threads stuck sleeping in turn wait about 28 us a
+  // round, and a spin must cover that to get them out. No longer: a 50 us
+  // ceiling cost handoffd 10-17% more CPU per call at 4 calls in flight,
+  // spent by idle workers spinning on the cores gRPC's threads needed.
+  static constexpr int64_t kMaxNs = 30000;
+  static constexpr int kWindow = 8;
+
+  SpinBudget() { std::fill(std::begin(waits_), std::end(waits_), kMinNs); }
 
   int64_t get() const { return budget_ns_; }
-  // A wait ended `waited_ns` after it began (negative: unknown). A wait that
-  // a spin could have caught pulls the budget up to twice its length at
-  // once, and lets it decay slowly toward that; a longer one halves it.
+
+  // A wait ended `waited_ns` after it began (negative: unknown, counted as
+  // too long to spin for).
   void Waited(int64_t waited_ns) {
-    if (waited_ns < 0 || waited_ns > kMaxNs) {
-      budget_ns_ = std::max(kMinNs, budget_ns_ / 2);
-      return;
-    }
-    const int64_t target = std::clamp(2 * waited_ns, kMinNs, kMaxNs);
-    budget_ns_ = target > budget_ns_ ? target
-                                     : budget_ns_ - (budget_ns_ - target) / 4;
+    waits_[next_] = waited_ns < 0 ? kMaxNs + 1 : waited_ns;
+    next_ = (next_ + 1) % kWindow;
+    int64_t sorted[kWindow];
+    std::copy(std::begin(waits_), std::end(waits_), sorted);
+    std::nth_element(sorted, sorted + kWindow / 2, sorted + kWindow);
+    const int64_t median = sorted[kWindow / 2];
+    budget_ns_ = median > kMaxNs ? kMinNs : std::clamp(2 * median, kMinNs, kMaxNs);
   }
 
   static SpinBudget& ForThisThread();
 
  private:
-  int64_t budget_ns_ = 4000;
+  int64_t waits_[kWindow];
+  int next_ = 0;
+  int64_t budget_ns_ = 2 * kMinNs;
 };
 
 class ThreadParker {

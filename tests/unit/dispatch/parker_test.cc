@@ -6,6 +6,8 @@
 #include "dispatch/internal/parker.h"
 
 #include <atomic>
+#include <cstdint>
+#include <initializer_list>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -13,44 +15,48 @@
 namespace handoff::internal {
 namespace {
 
-TEST(SpinBudgetTest, AShortWaitRaisesTheBudgetAtOnceToTwiceItsLength) {
+SpinBudget AfterWaits(std::initializer_list<int64_t> waits) {
   SpinBudget b;
-  b.Waited(SpinBudget::kMaxNs / 4);
-  EXPECT_EQ(b.get(), SpinBudget::kMaxNs / 2);
+  for (int64_t w : waits) b.Waited(w);
+  return b;
 }
 
-TEST(SpinBudgetTest, ShorterWaitsLetItDecaySlowly) {
-  SpinBudget b;
-  b.Waited(SpinBudget::kMaxNs / 2);
-  ASSERT_EQ(b.get(), SpinBudget::kMaxNs);
-  b.Waited(0);
-  // A quarter of the way down to the floor, not all of it: one quick answer
-  // says little about the next.
-  EXPECT_EQ(b.get(), SpinBudget::kMaxNs - (SpinBudget::kMaxNs - SpinBudget::kMinNs) / 4);
-  for (int i = 0; i < 100; ++i) b.Waited(0);
-  EXPECT_GE(b.get(), SpinBudget::kMinNs);
-  EXPECT_LT(b.get(), SpinBudget::kMinNs + 4);  // integer steps stop short
+TEST(SpinBudgetTest, ShortWaitsSetTheBudgetToTwiceTheirMedian) {
+  const int64_t w = SpinBudget::kMaxNs / 4;
+  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  EXPECT_EQ(b.get(), 2 * w);
 }
 
-// The case that learning from hits and misses alone gets wrong: a wait
-// longer than the budget but short enough to spin for must raise it.
-TEST(SpinBudgetTest, AWaitLongerThanTheBudgetButWorthSpinningForRaisesIt) {
-  SpinBudget b;
-  for (int i = 0; i < 20; ++i) b.Waited(-1);
+// The case that learning from hits and misses alone gets wrong: waits longer
+// than the budget, but short enough to spin for, must raise it.
+TEST(SpinBudgetTest, WaitsLongerThanTheBudgetButWorthSpinningForRaiseIt) {
+  SpinBudget b = AfterWaits({-1, -1, -1, -1, -1, -1, -1, -1});
   ASSERT_EQ(b.get(), SpinBudget::kMinNs);
-  b.Waited(SpinBudget::kMaxNs / 2);
+  for (int i = 0; i < SpinBudget::kWindow; ++i) b.Waited(SpinBudget::kMaxNs / 2);
   EXPECT_EQ(b.get(), SpinBudget::kMaxNs);
 }
 
-TEST(SpinBudgetTest, AnUnknownOrTooLongWaitHalvesItDownToTheFloor) {
-  SpinBudget b;
-  b.Waited(SpinBudget::kMaxNs / 2);
-  b.Waited(SpinBudget::kMaxNs + 1);
-  EXPECT_EQ(b.get(), SpinBudget::kMaxNs / 2);
-  b.Waited(-1);
-  EXPECT_EQ(b.get(), SpinBudget::kMaxNs / 4);
-  for (int i = 0; i < 64; ++i) b.Waited(-1);
+// A worker whose jobs arrive at random: most waits are too long to catch, so
+// the few short ones must not make it spin.
+TEST(SpinBudgetTest, MostlyLongWaitsMeanNoSpinningDespiteSomeShortOnes) {
+  const int64_t kLong = SpinBudget::kMaxNs + 1, kShort = 1000;
+  SpinBudget b = AfterWaits({kShort, kLong, kLong, kShort, kLong, kShort, kLong, kLong});
   EXPECT_EQ(b.get(), SpinBudget::kMinNs);
+}
+
+TEST(SpinBudgetTest, OneOddWaitDoesNotMoveIt) {
+  const int64_t w = 4000;
+  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  b.Waited(-1);
+  EXPECT_EQ(b.get(), 2 * w);
+  b.Waited(0);
+  EXPECT_EQ(b.get(), 2 * w);
+}
+
+TEST(SpinBudgetTest, TheBudgetStaysWithinItsBounds) {
+  EXPECT_EQ(AfterWaits({0, 0, 0, 0, 0, 0, 0, 0}).get(), SpinBudget::kMinNs);
+  const int64_t w = SpinBudget::kMaxNs - 1;
+  EXPECT_EQ(AfterWaits({w, w, w, w, w, w, w, w}).get(), SpinBudget::kMaxNs);
 }
 
 TEST(ThreadParkerTest, ReadyBeforeParkReturnsAtOnce) {

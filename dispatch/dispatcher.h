@@ -155,7 +155,8 @@ class Dispatcher {
   // worker if nothing is queued. False (job untouched) if it cannot.
   bool HandToIdleWorker(Job& job);
   // The dispatcher's step, done by a worker that just finished a job: the
-  // next queued job, unless the dispatcher's held job has waited long enough.
+  // next queued job, unless the job the dispatcher holds has already been
+  // overtaken kMaxOvertakes times (nullopt: go register on `idle`).
   std::optional<Job> TakeQueuedJob();
   void DispatchLoop();
   void WorkerLoop(int index);

@@ -32,11 +32,23 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   if (!options_.shed_late_jobs) return absl::OkStatus();
   absl::Time deadline = job.ctx.Deadline();
   if (deadline == absl::InfiniteFuture()) return absl::OkStatus();
-  // Jobs ahead of this one, served by all workers in parallel.
-  int64_t ahead = queued_.load(std::memory_order_relaxed);
-  int64_t waves = ahead / static_cast<int64_t>(workers_.size());
-  absl::Duration wait =
-      absl::Nanoseconds(waves * mean_run_ns_.load(std::memory_order_relaxed));
+  // When this job can expect to start, at the latest: after the jobs ahead of
+  // it, served by all workers in parallel; after the runs in progress (half
+  // a run left on average, a whole one at worst); and, should it become the
+  // job the dispatcher holds, after up to kMaxOvertakes jobs that pass it,
+  // which happens while jobs keep queueing behind it (judged by the queue
+  // now). Count the worst case: a job admitted on an underestimate is
+  // answered only at its deadline, one refused here is answered at once, and
+  // under overload the queue sits at exactly the length this allows.
+  const int64_t ahead = queued_.load(std::memory_order_relaxed);
+  const int64_t workers = static_cast<int64_t>(workers_.size());
+  const bool all_busy = busy_.load(std::memory_order_relaxed) >= workers;
+  const int64_t overtakes = std::min<int64_t>(ahead, kMaxOvertakes);
+  const absl::Duration wait =
+      ahead == 0 && !all_busy
+          ? absl::ZeroDuration()
+          : absl::Nanoseconds(mean_run_ns_.load(std::memory_order_relaxed)) *
+                (static_cast<double>(ahead + overtakes) / workers + 1);
   absl::Duration left = deadline - absl::Now();
   if (wait + job.expected_run > left) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -181,8 +193,10 @@ void Dispatcher::WorkerLoop(int index) {
     std::optional<Job> job = mine.Recv();
     idle_count_.fetch_sub(1, std::memory_order_relaxed);
     if (!job.has_value()) return;  // retired by Stop()
-    RunJob(*job, index);
-    while (std::optional<Job> next = TakeQueuedJob()) RunJob(*next, index);
+    absl::Time free = RunJob(*job, index, absl::InfinitePast());
+    while (std::optional<Job> next = TakeQueuedJob()) {
+      free = RunJob(*next, index, free);
+    }
   }
 }
 
@@ -199,10 +213,10 @@ std::optional<Job> Dispatcher::TakeQueuedJob() {
   return std::move(*job);
 }
 
-void Dispatcher::RunJob(Job& job, int worker) {
+absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   if (job.ctx.IsDone()) {
     Expire(job, job.ctx.Err());
-    return;
+    return absl::Now();
   }
   absl::Time start = absl::Now();
   if (job.expected_run > absl::ZeroDuration() &&
@@ -211,7 +225,7 @@ void Dispatcher::RunJob(Job& job, int worker) {
                     "skipped: ", absl::FormatDuration(job.ctx.Deadline() - start),
                     " left before the deadline, the job needs ",
                     absl::FormatDuration(job.expected_run))));
-    return;
+    return start;
   }
   busy_.fetch_add(1, std::memory_order_relaxed);
   absl::Status error;
@@ -223,9 +237,15 @@ void Dispatcher::RunJob(Job& job, int worker) {
     error = absl::InternalError("job threw a non-std::exception");
   }
   busy_.fetch_sub(1, std::memory_order_relaxed);
-  int64_t ran = absl::ToInt64Nanoseconds(absl::Now() - start);
+  const absl::Time end = absl::Now();
+  // Back to back, a job's cost to its worker is the whole interval since the
+  // previous one ended: with the bookkeeping around runs and the time the
+  // worker was preempted between them. Admission needs that, not the run
+  // alone, or it underestimates queue waits and admits jobs that expire.
+  const absl::Time from = free_since == absl::InfinitePast() ? start : free_since;
+  int64_t cost = absl::ToInt64Nanoseconds(end - from);
   int64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
-  mean_run_ns_.store(mean == 0 ? ran : mean + (ran - mean) / 8,
+  mean_run_ns_.store(mean == 0 ? cost : mean + (cost - mean) / 8,
                      std::memory_order_relaxed);
   if (error.ok()) {
     completed_.fetch_add(1, std::memory_order_relaxed);
@@ -233,6 +253,7 @@ void Dispatcher::RunJob(Job& job, int worker) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     if (job.on_error) job.on_error(std::move(error));
   }
+  return end;
 }
 
 void Dispatcher::Expire(Job& job, absl::Status why) {

@@ -32,7 +32,8 @@
 // a job whose estimated queue wait plus expected run time exceeds what is left
 // of its deadline, and a worker skips a job whose remaining budget is shorter
 // than its expected run time. Workers then spend their time only on jobs that
-// can still succeed, and every shed job is answered immediately.
+// can still succeed, and nearly every shed job is answered immediately (the
+// rest, at their deadline: the estimate is a worst case, but an estimate).
 //
 // Stop() closes admission and drains: every accepted job is run, or, if its
 // context is done, dropped with on_error. None is lost, none runs twice.
@@ -91,7 +92,7 @@ struct DispatcherOptions {
   // dispatcher itself holds at most one more).
   int queue_depth = 64;
   // Refuse at admission a job that cannot start before its deadline, judging
-  // by the queue ahead of it and the measured run time of recent jobs.
+  // by the queue ahead of it and what recent jobs cost a worker.
   bool shed_late_jobs = true;
 };
 
@@ -160,7 +161,10 @@ class Dispatcher {
   std::optional<Job> TakeQueuedJob();
   void DispatchLoop();
   void WorkerLoop(int index);
-  void RunJob(Job& job, int worker);
+  // Runs or drops `job`; returns when the worker was free again. `free_since`
+  // is when it became free for this job if it ran another just before
+  // (else InfinitePast()).
+  absl::Time RunJob(Job& job, int worker, absl::Time free_since);
   void Expire(Job& job, absl::Status why);
 
   const DispatcherOptions options_;
@@ -174,8 +178,8 @@ class Dispatcher {
   std::atomic<int64_t> expired_{0};
   std::atomic<int64_t> rejected_{0};
   std::atomic<int64_t> failed_{0};
-  // Exponentially weighted mean run time, in nanoseconds (an estimate: racy
-  // updates may lose a sample, which is harmless).
+  // Exponentially weighted mean of what a job costs a worker, in nanoseconds
+  // (an estimate: racy updates may lose a sample, which is harmless).
   std::atomic<int64_t> mean_run_ns_{0};
   // Jobs workers have taken from `jobs` since the dispatcher last went to
   // take one itself: the overtakes of the job it holds, if it holds one.

@@ -330,6 +330,58 @@ TEST(DispatcherTest, AJobThatCannotMeetItsDeadlineIsShedAtAdmission) {
 
 // And a worker skips a job whose remaining budget is shorter than its
 // expected run time, even when admission let it through.
+// Runs one job of about `cost` on an idle pool, so that admission has a
+// measured cost per job to judge queue waits by, and waits for the worker to
+// be idle again.
+void TeachCost(Dispatcher& d, absl::Duration cost) {
+  Chan<int> done(1);
+  Job job;
+  job.run = [done, cost](const RunInfo&) {
+    absl::SleepFor(cost);  // the job's work, not synchronisation
+    ASSERT_TRUE(done.Send(1).ok());
+  };
+  ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  ASSERT_TRUE(done.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == d.workers(); }));
+}
+
+// With a worker idle and nothing queued, a job starts at once: admission must
+// not charge it for queueing it will not do.
+TEST(DispatcherTest, AnIdlePoolAdmitsAJobThatJustFitsItsDeadline) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  TeachCost(d, absl::Milliseconds(50));
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(1));
+  Job job;
+  job.ctx = ctx;
+  job.expected_run = absl::Milliseconds(500);
+  job.run = [](const RunInfo&) {};
+  EXPECT_TRUE(d.TrySubmit(std::move(job)).ok());
+}
+
+// A queued job may wait for the jobs ahead of it, the run in progress, and
+// the jobs that may overtake it while the dispatcher holds it: admission
+// counts all three, so that it refuses at once what would expire queued.
+TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  TeachCost(d, absl::Milliseconds(50));  // about 50 ms a job from now on
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Job ahead;
+  ahead.run = [](const RunInfo&) {};
+  ASSERT_TRUE(d.TrySubmit(std::move(ahead)).ok());
+  // One job ahead, one that may overtake, one run in progress: about 150 ms.
+  // The jobs ahead alone would be about 50 ms.
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(120));
+  Job job;
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  ASSERT_TRUE(release.Send(0).ok());
+}
+
 TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {
   Dispatcher d({.workers = 1, .queue_depth = 8, .shed_late_jobs = false});
   auto ran = std::make_shared<std::atomic<int>>(0);

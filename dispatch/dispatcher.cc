@@ -40,15 +40,14 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // now). Count the worst case: a job admitted on an underestimate is
   // answered only at its deadline, one refused here is answered at once, and
   // under overload the queue sits at exactly the length this allows.
-  const int64_t ahead = queued_.load(std::memory_order_relaxed);
+  const int64_t ahead =
+      std::max<int64_t>(queued_.load(std::memory_order_relaxed), 0);
   const int64_t workers = static_cast<int64_t>(workers_.size());
   const bool all_busy = busy_.load(std::memory_order_relaxed) >= workers;
   const int64_t overtakes = std::min<int64_t>(ahead, kMaxOvertakes);
   const absl::Duration wait =
-      ahead == 0 && !all_busy
-          ? absl::ZeroDuration()
-          : absl::Nanoseconds(mean_run_ns_.load(std::memory_order_relaxed)) *
-                (static_cast<double>(ahead + overtakes) / workers + 1);
+      absl::Nanoseconds(mean_run_ns_.load(std::memory_order_relaxed)) *
+      (static_cast<double>(ahead + overtakes) / workers + (all_busy ? 1 : 0));
   absl::Duration left = deadline - absl::Now();
   if (wait + job.expected_run > left) {
     return absl::ResourceExhaustedError(absl::StrCat(

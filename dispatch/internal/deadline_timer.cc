@@ -13,48 +13,39 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "absl/container/btree_set.h"
 #include "absl/time/clock.h"
 
 namespace handoff::internal {
 
-// A binary min-heap of DeadlineTimer*, each knowing its own index so that a
-// cancel removes it in O(log n), and the Asio timer armed for the root.
-class TimerHeap {
+// Every pending DeadlineTimer, ordered by deadline (ties by address), and the
+// Asio timer armed for the earliest.
+class TimerQueue {
  public:
-  static TimerHeap& Get() {
-    static TimerHeap* const heap = new TimerHeap();  // never destroyed
-    return *heap;
+  static TimerQueue& Get() {
+    static TimerQueue* const queue = new TimerQueue();  // never destroyed
+    return *queue;
   }
 
   void Add(DeadlineTimer* t) {
     std::lock_guard<std::mutex> l(mu_);
-    t->index_ = heap_.size();
-    heap_.push_back(t);
-    SiftUp(t->index_);
+    pending_.insert({t->when_, t});
+    t->queued_ = true;
     if (t->when_ < armed_for_) Arm(t->when_);
   }
 
   void Remove(DeadlineTimer* t) {
     std::lock_guard<std::mutex> l(mu_);
-    if (t->index_ == DeadlineTimer::kNotQueued) return;  // fired already
-    size_t i = t->index_;
-    t->index_ = DeadlineTimer::kNotQueued;
+    if (!t->queued_) return;  // fired already
+    pending_.erase({t->when_, t});
+    t->queued_ = false;
     t->fire_ = nullptr;
-    size_t last = heap_.size() - 1;
-    if (i != last) {
-      Place(i, heap_[last]);
-      heap_.pop_back();
-      SiftDown(i);
-      SiftUp(i);
-    } else {
-      heap_.pop_back();
-    }
-    // If the root went, the armed wait will find nothing due and re-arm:
-    // cheaper than waking the timer thread now.
+    // If it was the earliest, the armed wait will find nothing due and
+    // re-arm: cheaper than waking the timer thread now.
   }
 
  private:
-  TimerHeap() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+  TimerQueue() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
 
   // Waits for `when`, replacing any wait in progress. Called with mu_ held.
   void Arm(absl::Time when) {
@@ -71,65 +62,33 @@ class TimerHeap {
     {
       std::lock_guard<std::mutex> l(mu_);
       absl::Time now = absl::Now();
-      while (!heap_.empty() && heap_[0]->when_ <= now) {
-        DeadlineTimer* t = heap_[0];
+      auto it = pending_.begin();
+      for (; it != pending_.end() && it->first <= now; ++it) {
+        DeadlineTimer* t = it->second;
         due.push_back(std::move(t->fire_));
-        DeadlineTimer* last = heap_.back();
-        heap_.pop_back();
-        if (!heap_.empty()) {
-          Place(0, last);
-          SiftDown(0);
-        }
-        t->index_ = DeadlineTimer::kNotQueued;  // after Place: t may be `last`
+        t->queued_ = false;
       }
+      pending_.erase(pending_.begin(), it);
       armed_for_ = absl::InfiniteFuture();
-      if (!heap_.empty()) Arm(heap_[0]->when_);
+      if (!pending_.empty()) Arm(pending_.begin()->first);
     }
     for (auto& fire : due) fire();  // outside the lock: fire may cancel others
-  }
-
-  void Place(size_t i, DeadlineTimer* t) {
-    heap_[i] = t;
-    t->index_ = i;
-  }
-  void SiftUp(size_t i) {
-    while (i > 0) {
-      size_t parent = (i - 1) / 2;
-      if (!(heap_[i]->when_ < heap_[parent]->when_)) break;
-      DeadlineTimer* p = heap_[parent];
-      Place(parent, heap_[i]);
-      Place(i, p);
-      i = parent;
-    }
-  }
-  void SiftDown(size_t i) {
-    for (;;) {
-      size_t smallest = i;
-      for (size_t c = 2 * i + 1; c <= 2 * i + 2 && c < heap_.size(); ++c) {
-        if (heap_[c]->when_ < heap_[smallest]->when_) smallest = c;
-      }
-      if (smallest == i) return;
-      DeadlineTimer* s = heap_[smallest];
-      Place(smallest, heap_[i]);
-      Place(i, s);
-      i = smallest;
-    }
   }
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::mutex mu_;
-  asio::steady_timer timer_{io_};             // guarded by mu_
+  asio::steady_timer timer_{io_};                  // guarded by mu_
   absl::Time armed_for_ = absl::InfiniteFuture();  // guarded by mu_
-  std::vector<DeadlineTimer*> heap_;          // guarded by mu_
-  std::thread thread_;                        // last: starts after the rest
+  absl::btree_set<std::pair<absl::Time, DeadlineTimer*>> pending_;  // mu_
+  std::thread thread_;  // last: starts after the rest
 };
 
 DeadlineTimer::DeadlineTimer(absl::Time when, std::function<void()> fire)
     : when_(when), fire_(std::move(fire)) {
-  TimerHeap::Get().Add(this);
+  TimerQueue::Get().Add(this);
 }
 
-void DeadlineTimer::Cancel() { TimerHeap::Get().Remove(this); }
+void DeadlineTimer::Cancel() { TimerQueue::Get().Remove(this); }
 
 }  // namespace handoff::internal

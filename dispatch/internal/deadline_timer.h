@@ -4,10 +4,10 @@
 //
 // A gateway holds a deadline per call in flight and cancels almost all of
 // them early (the call finishes first). So a deadline must cost neither a
-// thread nor a wakeup: all of them live in one heap, ordered by time, behind
-// a single asio::steady_timer that is armed for the earliest. Adding a
-// deadline wakes the timer thread only if it is the new earliest; cancelling
-// one never does (it is simply taken out of the heap). The thread starts with
+// thread nor a wakeup: all of them live in one ordered set (an Abseil
+// B-tree), behind a single asio::steady_timer that is armed for the earliest.
+// Adding a deadline wakes the timer thread only if it is the new earliest;
+// cancelling one never does (it is simply taken out of the set). The thread starts with
 // the first deadline and lives as long as the process (it is deliberately
 // never torn down, so a context destroyed during static destruction still
 // finds it).
@@ -15,7 +15,6 @@
 #ifndef HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_
 #define HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_
 
-#include <cstddef>
 #include <functional>
 
 #include "absl/time/time.h"
@@ -36,12 +35,11 @@ class DeadlineTimer {
   void Cancel();
 
  private:
-  friend class TimerHeap;
-  static constexpr size_t kNotQueued = static_cast<size_t>(-1);
+  friend class TimerQueue;
 
   const absl::Time when_;
-  std::function<void()> fire_;  // guarded by the heap's lock
-  size_t index_ = kNotQueued;   // position in the heap; guarded likewise
+  std::function<void()> fire_;  // guarded by the queue's lock
+  bool queued_ = false;         // in the queue's set; guarded likewise
 };
 
 }  // namespace handoff::internal

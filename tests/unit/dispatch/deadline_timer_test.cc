@@ -1,6 +1,6 @@
 // Copyright 2026 The handoff Authors.
 //
-// The deadline heap behind every Context: timers fire in deadline order, a
+// The deadline queue behind every Context: timers fire in deadline order, a
 // cancelled timer never fires, and none is lost.
 
 #include "dispatch/internal/deadline_timer.h"

@@ -18,11 +18,8 @@
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -33,7 +30,7 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50061", "gRPC listen address.");
 ABSL_FLAG(bool, hop, false,
-          "Echo: answer from one other thread (a mutex + condvar queue) "
+          "Echo: answer from one other thread (an asio::thread_pool of one) "
           "instead of inline: the floor of any design that moves the reply "
           "off gRPC's thread.");
 
@@ -58,49 +55,19 @@ void Count(grpc::CallbackServerContext* ctx) {
   }
 }
 
-// One thread that finishes calls handed to it (--hop).
-class Hopper {
- public:
-  Hopper() : thread_([this] { Run(); }) {}
-  void Post(std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      queue_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void Run() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        cv_.wait(l, [this] { return !queue_.empty(); });
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      fn();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  std::thread thread_;
-};
-
 class RawGateway final : public handoff::v1::Gateway::CallbackService {
  public:
+  // With `hop`, Echo is answered from one other thread (--hop).
   explicit RawGateway(bool hop) {
-    if (hop) hopper_ = new Hopper;  // lives as long as the process
+    if (hop) hop_ = std::make_unique<asio::thread_pool>(1);
   }
 
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
                                  const handoff::v1::EchoRequest* request,
                                  handoff::v1::EchoReply* reply) override {
     auto* r = ctx->DefaultReactor();
-    if (hopper_ != nullptr) {
-      hopper_->Post([ctx, request, reply, r] {
+    if (hop_ != nullptr) {
+      asio::post(*hop_, [ctx, request, reply, r] {
         reply->set_payload(request->payload());
         Count(ctx);
         r->Finish(grpc::Status::OK);
@@ -113,10 +80,6 @@ class RawGateway final : public handoff::v1::Gateway::CallbackService {
     return r;
   }
 
- private:
-  Hopper* hopper_ = nullptr;
-
- public:
   grpc::ServerUnaryReactor* Work(grpc::CallbackServerContext* ctx,
                                  const handoff::v1::WorkRequest* request,
                                  handoff::v1::WorkReply* reply) override {
@@ -137,6 +100,9 @@ class RawGateway final : public handoff::v1::Gateway::CallbackService {
     r->Finish(grpc::Status::OK);
     return r;
   }
+
+ private:
+  std::unique_ptr<asio::thread_pool> hop_;
 };
 
 }  // namespace

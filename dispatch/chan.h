@@ -37,10 +37,19 @@
 //
 // A parked thread spins briefly before it sleeps (internal/parker.h). A
 // callback can wait instead of a thread: see AsyncSelect in select.h.
+//
+// Implementation: a channel has one lock, which guards its wait queues and
+// which select takes. A buffered channel's buffer is a lock-free ring
+// (internal/ring.h), so that while nobody is parked on the channel, sends
+// and receives pass through it without the lock. A producer and a consumer on
+// two cores then share no lock's cache line, only the ring's slots. Once a
+// waiter parks (or the channel closes), the ring's gate sends every operation
+// through the lock again, where the wait queues are.
 
 #ifndef HANDOFF_DISPATCH_CHAN_H_
 #define HANDOFF_DISPATCH_CHAN_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -53,6 +62,7 @@
 #include "dispatch/chan_status.h"
 #include "dispatch/internal/chan_lock.h"
 #include "dispatch/internal/parker.h"
+#include "dispatch/internal/ring.h"
 #include "dispatch/internal/waiter.h"
 
 namespace handoff {
@@ -70,6 +80,14 @@ struct ChanCore {
   ChanLock lock;
 };
 
+// The outcome of an attempt that takes no lock (ChanState::TrySendFast and
+// TryRecvFast, for select's first pass).
+enum class FastPoll {
+  kDone,      // completed
+  kNotReady,  // could not have completed at the moment it was checked
+  kNeedLock,  // might complete: waiters are parked or the channel is closed
+};
+
 // A thread blocked in Send, Recv or Select.
 class ThreadWaiter final : public Waiter {
  public:
@@ -83,158 +101,245 @@ class ThreadWaiter final : public Waiter {
 template <typename T>
 class ChanState : public ChanCore {
  public:
-  explicit ChanState(size_t capacity)
-      : capacity_(capacity),
-        buf_(capacity > 0 ? std::allocator<T>().allocate(capacity) : nullptr) {}
-
-  ~ChanState() {
-    while (count_ > 0) std::destroy_at(&buf_[PopIndex()]);
-    if (buf_ != nullptr) std::allocator<T>().deallocate(buf_, capacity_);
-  }
+  explicit ChanState(size_t capacity) : capacity_(capacity), ring_(capacity) {}
 
   ChanState(const ChanState&) = delete;
   ChanState& operator=(const ChanState&) = delete;
 
   // --- Operations that need `lock` held. ---------------------------------
-  // Each returns true if the operation completed (successfully or because the
-  // channel is closed), false if the caller would have to wait. A parked peer
-  // that was claimed is returned in *wake; the caller must Wake() it after
-  // releasing the lock.
+  // TrySendLocked and TryRecvLocked return true if the operation completed
+  // (successfully or because the channel is closed), false if the caller
+  // would have to wait. Any parked waiter an operation completes goes on
+  // *wake, for the caller to wake once it has released every lock.
 
-  bool TrySendLocked(T& v, Node<T>** wake, bool* closed) {
+  bool TrySendLocked(T& v, WakeList* wake, bool* closed) {
     if (closed_) {
       *closed = true;
       return true;
     }
-    if (Node<T>* r = recvq_.PopClaimed()) {
+    if (capacity_ == 0) {
+      Node<T>* r = recvq_.PopClaimed();
+      UpdateGateLocked();
+      if (r == nullptr) return false;
       r->slot->emplace(std::move(v));
-      *wake = r;
+      wake->Add(r->waiter);
       return true;
     }
-    if (count_ < capacity_) {
-      Push(std::move(v));
-      return true;
-    }
-    return false;
-  }
-
-  bool TryRecvLocked(std::optional<T>* out, Node<T>** wake) {
-    if (Node<T>* s = sendq_.PopClaimed()) {
-      if (capacity_ == 0) {
-        out->emplace(std::move(*s->value));
-      } else {
-        // The buffer is full, or s would not have parked. Take the oldest
-        // value and promote the sender's into the freed slot: FIFO holds.
-        size_t i = PopIndex();
-        out->emplace(std::move(buf_[i]));
-        std::destroy_at(&buf_[i]);
-        Push(std::move(*s->value));
+    SettleLocked(wake);
+    bool done = false;
+    if (sendq_.empty()) {  // else queue behind the parked senders
+      // A parked receiver may take v directly only if nothing older is in
+      // the ring, not even a push still in flight.
+      if (ring_.Empty()) {
+        if (Node<T>* r = recvq_.PopClaimed()) {
+          r->slot->emplace(std::move(v));
+          wake->Add(r->waiter);
+          done = true;
+        }
       }
-      *wake = s;
-      return true;
+      if (!done) done = ring_.Push(v, false) == Ring<T>::Result::kDone;
     }
-    if (count_ > 0) {
-      size_t i = PopIndex();
-      out->emplace(std::move(buf_[i]));
-      std::destroy_at(&buf_[i]);
-      return true;
-    }
-    return closed_;  // closed and drained: completes with nullopt
+    UpdateGateLocked();
+    return done;
   }
 
-  void EnqueueSendLocked(Node<T>* n) { sendq_.PushBack(n); }
-  void EnqueueRecvLocked(Node<T>* n) { recvq_.PushBack(n); }
-  void RemoveSendLocked(Node<T>* n) { sendq_.Remove(n); }
-  void RemoveRecvLocked(Node<T>* n) { recvq_.Remove(n); }
+  bool TryRecvLocked(std::optional<T>* out, WakeList* wake) {
+    if (capacity_ == 0) {
+      Node<T>* s = sendq_.PopClaimed();
+      UpdateGateLocked();
+      if (s == nullptr) return closed_;  // closed: completes with nullopt
+      out->emplace(std::move(*s->value));
+      wake->Add(s->waiter);
+      return true;
+    }
+    SettleLocked(wake);
+    bool done = false;
+    if (recvq_.empty()) {  // else queue behind the parked receivers
+      if (ring_.Pop(out, false) == Ring<T>::Result::kDone) {
+        done = true;
+        SettleLocked(wake);  // a parked sender may take the freed slot
+      } else if (ring_.Empty()) {
+        // The ring is empty but a sender is parked: every slot it waited for
+        // is being freed by a pop in flight. Its value is the oldest there is.
+        if (Node<T>* s = sendq_.PopClaimed()) {
+          out->emplace(std::move(*s->value));
+          wake->Add(s->waiter);
+          done = true;
+        }
+      }
+      if (!done) done = closed_;  // closed and drained: completes with nullopt
+    }
+    UpdateGateLocked();
+    return done;
+  }
+
+  // Queue a parked operation. With the gate up, the ring's operations still
+  // in flight are waited for and the channel settled (internal/ring.h): one of
+  // them may have made `n` ready already, in which case `n`'s own waiter lands
+  // on *wake.
+  void EnqueueSendLocked(Node<T>* n, WakeList* wake) {
+    sendq_.PushBack(n);
+    UpdateGateLocked();
+    if (capacity_ == 0) return;
+    ring_.AwaitPopsInFlight();
+    SettleLocked(wake);
+    UpdateGateLocked();
+  }
+  void EnqueueRecvLocked(Node<T>* n, WakeList* wake) {
+    recvq_.PushBack(n);
+    UpdateGateLocked();
+    if (capacity_ == 0) return;
+    ring_.AwaitPushesInFlight();
+    SettleLocked(wake);
+    UpdateGateLocked();
+  }
+  void RemoveSendLocked(Node<T>* n) {
+    sendq_.Remove(n);
+    UpdateGateLocked();
+  }
+  void RemoveRecvLocked(Node<T>* n) {
+    recvq_.Remove(n);
+    UpdateGateLocked();
+  }
+
+  // --- Without the lock, for select's first pass. -----------------------
+  // A buffered channel tries its ring; an unbuffered one can only say that
+  // nobody is parked on it and it is open, which means it is not ready.
+
+  FastPoll TrySendFast(T& v) {
+    if (capacity_ == 0) {
+      return Busy() ? FastPoll::kNeedLock : FastPoll::kNotReady;
+    }
+    return Fast(ring_.Push(v, true));
+  }
+  FastPoll TryRecvFast(std::optional<T>* out) {
+    if (capacity_ == 0) {
+      return Busy() ? FastPoll::kNeedLock : FastPoll::kNotReady;
+    }
+    return Fast(ring_.Pop(out, true));
+  }
 
   // --- Whole operations. ---------------------------------------------------
+  // A buffered channel first tries its ring once, without the lock. If the
+  // ring is full (send) or empty (receive), or its gate is up, the operation
+  // takes the lock, and parks if it must; the parker spins first. (Spinning
+  // on the ring as well, before taking the lock, hid the short waits from the
+  // parker's budget, which then learned to sleep: the dispatch round trip
+  // went from 0.8 to 12 us.)
 
   absl::Status Send(T& v) {
-    Node<T>* wake = nullptr;
+    if (capacity_ > 0 && ring_.Push(v, true) == Ring<T>::Result::kDone) {
+      return absl::OkStatus();
+    }
+    WakeList wake;
     bool closed = false;
     lock.lock();
     if (TrySendLocked(v, &wake, &closed)) {
       lock.unlock();
-      if (wake != nullptr) wake->waiter->Wake();
+      wake.WakeAll();
       return closed ? ChannelClosedError() : absl::OkStatus();
     }
     ThreadWaiter w;
     Node<T> n{.waiter = &w, .value = &v};
-    sendq_.PushBack(&n);
+    EnqueueSendLocked(&n, &wake);
     lock.unlock();
+    wake.WakeAll();
     w.Park();
     return n.closed ? ChannelClosedError() : absl::OkStatus();
   }
 
   absl::Status TrySend(T& v) {
-    Node<T>* wake = nullptr;
+    if (capacity_ > 0) {
+      switch (ring_.Push(v, true)) {
+        case Ring<T>::Result::kDone:
+          return absl::OkStatus();
+        case Ring<T>::Result::kBlocked:
+          return ChannelFullError();  // gate down: nobody parked, not closed
+        case Ring<T>::Result::kGated:
+          break;
+      }
+    }
+    WakeList wake;
     bool closed = false;
     lock.lock();
     bool done = TrySendLocked(v, &wake, &closed);
     lock.unlock();
-    if (wake != nullptr) wake->waiter->Wake();
+    wake.WakeAll();
     if (!done) return ChannelFullError();
     return closed ? ChannelClosedError() : absl::OkStatus();
   }
 
   std::optional<T> Recv() {
     std::optional<T> out;
-    Node<T>* wake = nullptr;
+    if (capacity_ > 0 && ring_.Pop(&out, true) == Ring<T>::Result::kDone) {
+      return out;
+    }
+    WakeList wake;
     lock.lock();
     if (TryRecvLocked(&out, &wake)) {
       lock.unlock();
-      if (wake != nullptr) wake->waiter->Wake();
+      wake.WakeAll();
       return out;
     }
     ThreadWaiter w;
     Node<T> n{.waiter = &w, .slot = &out};
-    recvq_.PushBack(&n);
+    EnqueueRecvLocked(&n, &wake);
     lock.unlock();
+    wake.WakeAll();
     w.Park();
     return out;
   }
 
   absl::StatusOr<T> TryRecv() {
     std::optional<T> out;
-    Node<T>* wake = nullptr;
+    if (capacity_ > 0) {
+      switch (ring_.Pop(&out, true)) {
+        case Ring<T>::Result::kDone:
+          return std::move(*out);
+        case Ring<T>::Result::kBlocked:
+          return ChannelEmptyError();  // gate down: nobody parked, not closed
+        case Ring<T>::Result::kGated:
+          break;
+      }
+    }
+    WakeList wake;
     lock.lock();
     bool done = TryRecvLocked(&out, &wake);
     lock.unlock();
-    if (wake != nullptr) wake->waiter->Wake();
+    wake.WakeAll();
     if (out.has_value()) return std::move(*out);
     return done ? ChannelClosedError() : ChannelEmptyError();
   }
 
   absl::Status Close() {
+    WakeList wake;
     lock.lock();
     if (closed_) {
       lock.unlock();
       return ChannelClosedError();
     }
     closed_ = true;
-    // Claim every parked waiter under the lock, wake them after releasing it:
-    // a woken callback may well operate on this channel.
-    Node<T>* head = nullptr;
-    Node<T>** tail = &head;
+    UpdateGateLocked();  // up for good: from now on, everyone takes the lock
+    if (capacity_ > 0) {
+      // Sends that claimed a slot before the gate went up precede the close;
+      // parked receivers get their values, not nullopt.
+      ring_.AwaitPushesInFlight();
+      SettleLocked(&wake);
+    }
     for (WaitQueue<T>* q : {&recvq_, &sendq_}) {
       while (Node<T>* n = q->PopClaimed()) {
         n->closed = true;
-        *tail = n;
-        tail = &n->next;
+        wake.Add(n->waiter);
       }
     }
     lock.unlock();
-    while (head != nullptr) {
-      Node<T>* next = head->next;  // read before Wake() frees the node
-      head->waiter->Wake();
-      head = next;
-    }
+    wake.WakeAll();
     return absl::OkStatus();
   }
 
   size_t size() {
     std::lock_guard<ChanLock> l(lock);
-    return count_;
+    return ring_.size();
   }
   size_t capacity() const { return capacity_; }
   size_t waiting_receivers() {
@@ -249,28 +354,72 @@ class ChanState : public ChanCore {
     std::lock_guard<ChanLock> l(lock);
     return closed_;
   }
+  // Read without the lock, so a test can watch for it while the lock is held.
+  bool gate_up() const { return capacity_ == 0 ? Busy() : ring_.gated(); }
 
  private:
-  void Push(T&& v) {
-    size_t i = head_ + count_;
-    if (i >= capacity_) i -= capacity_;
-    std::construct_at(&buf_[i], std::move(v));
-    ++count_;
+  // Moves values between the ring and the parked waiters until neither can
+  // move: a published value at the head goes to the oldest parked receiver,
+  // a free slot at the tail takes the oldest parked sender's value. With the
+  // gate up and the lock held, HeadReady/TailFree stay true until acted on.
+  void SettleLocked(WakeList* wake) {
+    if (!gated_) return;  // nobody parked
+    for (;;) {
+      if (!recvq_.empty() && ring_.HeadReady()) {
+        if (Node<T>* r = recvq_.PopClaimed()) {
+          ring_.Pop(r->slot, false);
+          wake->Add(r->waiter);
+          continue;
+        }
+      }
+      if (!sendq_.empty() && ring_.TailFree()) {
+        if (Node<T>* s = sendq_.PopClaimed()) {
+          ring_.Push(*s->value, false);
+          wake->Add(s->waiter);
+          continue;
+        }
+      }
+      return;
+    }
   }
-  size_t PopIndex() {
-    size_t i = head_;
-    if (++head_ == capacity_) head_ = 0;
-    --count_;
-    return i;
+
+  // The gate is up exactly while somebody is parked or the channel is closed.
+  // An unbuffered channel has no ring to gate; it publishes the same fact in
+  // busy_, for select's first pass.
+  void UpdateGateLocked() {
+    const bool want = closed_ || !recvq_.empty() || !sendq_.empty();
+    if (want == gated_) return;
+    gated_ = want;
+    if (capacity_ == 0) {
+      busy_.store(want, std::memory_order_release);
+    } else if (want) {
+      ring_.Raise();
+    } else {
+      ring_.Lower();
+    }
+  }
+
+  bool Busy() const { return busy_.load(std::memory_order_acquire); }
+
+  static FastPoll Fast(typename Ring<T>::Result r) {
+    switch (r) {
+      case Ring<T>::Result::kDone:
+        return FastPoll::kDone;
+      case Ring<T>::Result::kBlocked:
+        return FastPoll::kNotReady;
+      case Ring<T>::Result::kGated:
+        break;
+    }
+    return FastPoll::kNeedLock;
   }
 
   const size_t capacity_;
-  T* const buf_;        // ring of capacity_ slots; [head_, head_+count_) live
-  size_t head_ = 0;     // guarded by lock
-  size_t count_ = 0;    // guarded by lock
-  bool closed_ = false; // guarded by lock
-  WaitQueue<T> recvq_;  // parked receivers; guarded by lock
-  WaitQueue<T> sendq_;  // parked senders; guarded by lock
+  Ring<T> ring_;         // the buffer; lock-free while the gate is down
+  bool closed_ = false;  // guarded by lock
+  bool gated_ = false;   // guarded by lock; mirrors the ring's gate
+  std::atomic<bool> busy_{false};  // unbuffered: gated_, readable lock-free
+  WaitQueue<T> recvq_;   // parked receivers; guarded by lock
+  WaitQueue<T> sendq_;   // parked senders; guarded by lock
 };
 
 }  // namespace internal
@@ -378,6 +527,12 @@ struct ChanAccess {
   template <typename T>
   static size_t WaitingSenders(const Chan<T>& ch) {
     return ch.state_ ? ch.state_->waiting_senders() : 0;
+  }
+  // A buffered channel's ring is gated: somebody is parked on it, or is
+  // about to be, or it is closed (internal/ring.h).
+  template <typename T>
+  static bool GateUp(const Chan<T>& ch) {
+    return ch.state_ && ch.state_->gate_up();
   }
 };
 }  // namespace internal

@@ -2,9 +2,14 @@
 //
 // The select algorithm, after Go's runtime/select.go:
 //
+//  0. Poll the cases in a random order without any lock: a buffered channel
+//     through its ring, while nobody is parked on it; an unbuffered one only
+//     to see that nobody is parked on it and it is open, so it is not ready.
+//     The first case that completes wins. Failing that (or as soon as a case
+//     might be ready but only its lock can tell), go on to
 //  1. Lock every distinct channel of the select, in address order (a global
 //     order, so two selects over the same channels cannot deadlock).
-//  2. Poll the cases in a random order; the first that can proceed does so.
+//  2. Poll the cases in the same order; the first that can proceed does so.
 //     Failing that, a default case runs; failing that,
 //  3. queue one Node per case, all pointing at one Waiter, and unlock. The
 //     first channel to claim the Waiter completes it.
@@ -65,9 +70,34 @@ void Shuffle(int* order, int n) {
   }
 }
 
+// Step 0. Returns the index of the case that completed, or -1 to take the
+// locks. It never concludes that no case is ready, so never runs a default:
+// its checks happen one after another, and "none was ready" across them is
+// no instant's truth (a case may turn ready after its check while another
+// is drained; Go's TestNonblockSelectRace). It stops at the first case that
+// might be ready and leaves it, in the same order, to the locked poll, so the
+// choice among ready cases stays uniform.
+int PollWithoutLocks(SelectCase* const* cases, const int* order, int n) {
+  for (int k = 0; k < n; ++k) {
+    SelectCase* c = cases[order[k]];
+    if (c->is_default()) continue;
+    switch (c->PollWithoutLock()) {
+      case FastPoll::kDone:
+        return order[k];
+      case FastPoll::kNotReady:
+        continue;
+      case FastPoll::kNeedLock:
+        return -1;
+    }
+  }
+  return -1;
+}
+
 // Steps 1 and 2. Returns the index of the case that completed (channel locks
-// released, peer woken, not yet Finish()ed), or -1 with all locks still held.
-int PollAll(SelectCase* const* cases, const int* order, int n, LockSet& locks) {
+// released, peers woken, not yet Finish()ed), or -1 with all locks still held
+// and the peers that polling completed on *wake.
+int PollAll(SelectCase* const* cases, const int* order, int n, LockSet& locks,
+            WakeList* wake) {
   locks.LockAll();
   int default_index = -1;
   for (int k = 0; k < n; ++k) {
@@ -77,23 +107,25 @@ int PollAll(SelectCase* const* cases, const int* order, int n, LockSet& locks) {
       continue;
     }
     if (c->core() == nullptr) continue;  // nil channel: never ready
-    if (c->Poll()) {
+    if (c->Poll(wake)) {
       locks.UnlockAll();
-      c->WakePeer();
+      wake->WakeAll();
       return order[k];
     }
   }
   if (default_index >= 0) {
     locks.UnlockAll();
+    wake->WakeAll();
     return default_index;
   }
   return -1;
 }
 
-void EnqueueAll(SelectCase* const* cases, const int* order, int n, Waiter* w) {
+void EnqueueAll(SelectCase* const* cases, const int* order, int n, Waiter* w,
+                WakeList* wake) {
   for (int k = 0; k < n; ++k) {
     SelectCase* c = cases[order[k]];
-    if (c->core() != nullptr) c->Enqueue(w, order[k]);
+    if (c->core() != nullptr) c->Enqueue(w, order[k], wake);
   }
 }
 
@@ -103,12 +135,19 @@ int SelectBlocking(SelectCase* const* cases, int n) {
   if (n > kMaxCases) std::abort();  // a programming error, not an input
   int order[kMaxCases];
   Shuffle(order, n);
+  int chosen = PollWithoutLocks(cases, order, n);
+  if (chosen >= 0) {
+    cases[chosen]->Finish();
+    return chosen;
+  }
   LockSet locks(cases, n);
-  int chosen = PollAll(cases, order, n, locks);
+  WakeList wake;
+  chosen = PollAll(cases, order, n, locks, &wake);
   if (chosen < 0) {
     ThreadWaiter w;
-    EnqueueAll(cases, order, n, &w);
+    EnqueueAll(cases, order, n, &w, &wake);
     locks.UnlockAll();
+    wake.WakeAll();  // may include w itself, whose Park() then returns at once
     w.Park();  // with no channel at all, forever: Go's `select {}`
     chosen = w.selected();
     SelectUnlinkLosers(cases, n, chosen);
@@ -121,11 +160,15 @@ int SelectStart(SelectCase* const* cases, int n, Waiter* w) {
   if (n > kMaxCases) std::abort();
   int order[kMaxCases];
   Shuffle(order, n);
+  int chosen = PollWithoutLocks(cases, order, n);
+  if (chosen >= 0) return chosen;
   LockSet locks(cases, n);
-  int chosen = PollAll(cases, order, n, locks);
+  WakeList wake;
+  chosen = PollAll(cases, order, n, locks, &wake);
   if (chosen < 0) {
-    EnqueueAll(cases, order, n, w);
+    EnqueueAll(cases, order, n, w, &wake);
     locks.UnlockAll();
+    wake.WakeAll();  // last: it may complete, and so free, w and the cases
   }
   return chosen;
 }

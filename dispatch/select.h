@@ -64,11 +64,15 @@ class SelectCase {
   // The channel to lock, or nullptr for a nil channel or a default case.
   virtual ChanCore* core() const = 0;
   virtual bool is_default() const { return false; }
+  // Completes the operation now if it can without the channel's lock (a
+  // nil channel's case is never ready).
+  virtual FastPoll PollWithoutLock() = 0;
   // Completes the operation now if it can; false if it would have to wait.
-  virtual bool Poll() = 0;
-  // Wakes the parked peer a successful Poll() claimed, if any.
-  virtual void WakePeer() = 0;
-  virtual void Enqueue(Waiter* w, int index) = 0;
+  // Either way, parked peers it completed go on *wake.
+  virtual bool Poll(WakeList* wake) = 0;
+  // Queues the case's node for `w`; peers completed meanwhile (even `w`
+  // itself, see ChanState::EnqueueRecvLocked) go on *wake.
+  virtual void Enqueue(Waiter* w, int index, WakeList* wake) = 0;
   virtual void Dequeue() = 0;
   // Runs the case's function with the operation's outcome.
   virtual void Finish() = 0;
@@ -83,7 +87,8 @@ int SelectBlocking(SelectCase* const* cases, int n);
 // First pass of an async select: completes a ready case (returns its index,
 // with the peer already woken and the case not yet Finish()ed), runs nothing
 // and returns -1 after queueing `w` on every channel, or returns the default
-// case's index.
+// case's index. When it returns -1, `w` may already have been claimed and
+// woken: the caller must not touch `w` again.
 int SelectStart(SelectCase* const* cases, int n, Waiter* w);
 
 // After `w` was claimed: removes its nodes from every other case's channel.
@@ -114,15 +119,17 @@ class RecvCase final : public SelectCase {
   }
 
   ChanCore* core() const override { return ch_; }
-  bool Poll() override { return ch_->TryRecvLocked(&slot_, &wake_); }
-  void WakePeer() override {
-    if (wake_ != nullptr) wake_->waiter->Wake();
+  FastPoll PollWithoutLock() override {
+    return ch_ != nullptr ? ch_->TryRecvFast(&slot_) : FastPoll::kNotReady;
   }
-  void Enqueue(Waiter* w, int index) override {
+  bool Poll(WakeList* wake) override {
+    return ch_->TryRecvLocked(&slot_, wake);
+  }
+  void Enqueue(Waiter* w, int index, WakeList* wake) override {
     node_.waiter = w;
     node_.index = index;
     node_.slot = &slot_;
-    ch_->EnqueueRecvLocked(&node_);
+    ch_->EnqueueRecvLocked(&node_, wake);
   }
   void Dequeue() override {
     std::lock_guard<ChanLock> l(ch_->lock);
@@ -137,7 +144,6 @@ class RecvCase final : public SelectCase {
   F fn_;
   std::optional<T> slot_;
   Node<T> node_;
-  Node<T>* wake_ = nullptr;
 };
 
 template <typename T, typename F>
@@ -156,15 +162,17 @@ class SendCase final : public SelectCase {
   }
 
   ChanCore* core() const override { return ch_; }
-  bool Poll() override { return ch_->TrySendLocked(value_, &wake_, &closed_); }
-  void WakePeer() override {
-    if (wake_ != nullptr) wake_->waiter->Wake();
+  FastPoll PollWithoutLock() override {
+    return ch_ != nullptr ? ch_->TrySendFast(value_) : FastPoll::kNotReady;
   }
-  void Enqueue(Waiter* w, int index) override {
+  bool Poll(WakeList* wake) override {
+    return ch_->TrySendLocked(value_, wake, &closed_);
+  }
+  void Enqueue(Waiter* w, int index, WakeList* wake) override {
     node_.waiter = w;
     node_.index = index;
     node_.value = &value_;
-    ch_->EnqueueSendLocked(&node_);
+    ch_->EnqueueSendLocked(&node_, wake);
   }
   void Dequeue() override {
     std::lock_guard<ChanLock> l(ch_->lock);
@@ -182,7 +190,6 @@ class SendCase final : public SelectCase {
   T value_;
   F fn_;
   Node<T> node_;
-  Node<T>* wake_ = nullptr;
   bool closed_ = false;
 };
 
@@ -193,9 +200,9 @@ class DefaultCase final : public SelectCase {
   void Retain() {}
   ChanCore* core() const override { return nullptr; }
   bool is_default() const override { return true; }
-  bool Poll() override { return true; }
-  void WakePeer() override {}
-  void Enqueue(Waiter*, int) override {}
+  FastPoll PollWithoutLock() override { return FastPoll::kNotReady; }
+  bool Poll(WakeList*) override { return true; }
+  void Enqueue(Waiter*, int, WakeList*) override {}
   void Dequeue() override {}
   void Finish() override { fn_(); }
 

@@ -14,7 +14,9 @@
 //
 // Locking: a Node is linked into, and unlinked from, a channel's queue only
 // with that channel's lock held. Wake() is always called with no channel lock
-// held, because it may run a callback that operates on channels.
+// held, because it may run a callback that operates on channels: whoever
+// claims a waiter under a lock puts it on a WakeList and wakes the list once
+// every lock is released.
 
 #ifndef HANDOFF_DISPATCH_INTERNAL_WAITER_H_
 #define HANDOFF_DISPATCH_INTERNAL_WAITER_H_
@@ -56,7 +58,51 @@ class Waiter {
   ~Waiter() = default;
 
  private:
+  friend class WakeList;
+
   std::atomic<int> selected_{kUnclaimed};
+  Waiter* wake_next_ = nullptr;  // WakeList's link; a waiter is claimed once
+};
+
+// Claimed waiters, to be woken once the claimer holds no channel lock. One
+// operation can complete several: a close wakes every parked waiter, and
+// settling a buffered channel (chan.h) may serve parked receivers and
+// senders alike. Waiters are woken in the order they were added.
+class WakeList {
+ public:
+  WakeList() = default;
+  WakeList(const WakeList&) = delete;
+  WakeList& operator=(const WakeList&) = delete;
+  ~WakeList() { assert(head_ == nullptr); }
+
+  void Add(Waiter* w) {
+    w->wake_next_ = nullptr;
+    if (tail_ != nullptr) {
+      tail_->wake_next_ = w;
+    } else {
+      head_ = w;
+    }
+    tail_ = w;
+  }
+
+  bool empty() const { return head_ == nullptr; }
+
+  // Wakes every waiter on the list, which is empty afterwards. A waiter may
+  // be destroyed by its Wake() (an async select deletes itself), so its link
+  // is read first.
+  void WakeAll() {
+    Waiter* w = head_;
+    head_ = tail_ = nullptr;
+    while (w != nullptr) {
+      Waiter* next = w->wake_next_;
+      w->Wake();
+      w = next;
+    }
+  }
+
+ private:
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
 };
 
 // One Waiter's stake in one channel's queue. For a send, `value` points at the

@@ -4,11 +4,13 @@
 
 #include "dispatch/chan.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "dispatch/select.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dispatch/test_util.h"
 
@@ -294,6 +296,227 @@ TEST(ChanTest, ManyProducersManyConsumersLoseNothing) {
     for (auto& t : consumers) t.join();
     EXPECT_EQ(count.load(), kThreads * per_thread) << "cap " << cap;
     EXPECT_EQ(sum.load(), long(kThreads) * per_thread * (per_thread + 1) / 2);
+  }
+}
+
+// Buffered channels pass values through a lock-free ring while nobody is
+// parked, and through the lock otherwise. Under contention, with receivers
+// that use Recv, TryRecv and Select (which always takes the lock), each
+// producer's values still arrive in the order it sent them, and none is lost.
+TEST(ChanTest, BufferedFifoPerProducerHoldsAcrossLockFreeAndLockedPaths) {
+  for (size_t cap : {1u, 3u, 64u}) {
+    Chan<int> ch(cap);
+    Chan<int> never;  // a nil channel: its select case never fires
+    constexpr int kThreads = 3;
+    const int per = 20000 / testing::kScale;
+    std::atomic<int> received{0};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < kThreads; ++p) {
+      threads.emplace_back([&, p] {
+        for (int i = 0; i < per; ++i) {
+          int v = p * per + i;
+          if (i % 2 == 0) {
+            ASSERT_TRUE(ch.Send(int(v)).ok());
+          } else {
+            while (!ch.TrySend(int(v)).ok()) std::this_thread::yield();
+          }
+        }
+      });
+    }
+    for (int c = 0; c < kThreads; ++c) {
+      threads.emplace_back([&, c] {
+        std::vector<int> last(kThreads, -1);
+        for (;;) {
+          std::optional<int> v;
+          if (c == 0) {
+            v = ch.Recv();
+          } else if (c == 1) {
+            absl::StatusOr<int> r = ch.TryRecv();
+            if (IsChannelEmpty(r.status())) {
+              std::this_thread::yield();
+              continue;
+            }
+            if (r.ok()) v = *r;
+          } else {
+            Select(OnRecv(ch, [&](std::optional<int> x) { v = x; }),
+                   OnRecv(never, [] {}));
+          }
+          if (!v.has_value()) return;  // closed and drained
+          int p = *v / per, i = *v % per;
+          EXPECT_GT(i, last[p]) << "cap " << cap << ": producer " << p;
+          last[p] = i;
+          ++received;
+        }
+      });
+    }
+    for (int p = 0; p < kThreads; ++p) threads[p].join();
+    ASSERT_TRUE(ch.Close().ok());
+    for (size_t t = kThreads; t < threads.size(); ++t) threads[t].join();
+    EXPECT_EQ(received.load(), kThreads * per) << "cap " << cap;
+  }
+}
+
+// Every Send that returned OK before, or while, the channel was closed is
+// received: a lock-free push that claimed its slot just before the close is
+// waited for, so no receiver is told "closed and drained" while a value that
+// was accepted is still on its way into the buffer.
+TEST(ChanTest, EveryAcceptedSendIsReceivedWhenCloseRacesTheSenders) {
+  for (int round = 0; round < 200 / testing::kScale; ++round) {
+    Chan<int> ch(4);
+    std::atomic<int> accepted{0}, received{0};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < 2; ++p) {
+      threads.emplace_back([&] {
+        while (ch.Send(1).ok()) ++accepted;
+      });
+    }
+    for (int c = 0; c < 2; ++c) {
+      threads.emplace_back([&] {
+        while (ch.Recv().has_value()) ++received;
+      });
+    }
+    // Close once values are flowing, from the channel's own evidence.
+    ASSERT_TRUE(WaitUntil([&] { return received.load() >= 50; }));
+    ASSERT_TRUE(ch.Close().ok());
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(received.load(), accepted.load()) << "round " << round;
+  }
+}
+
+// Once the last parked waiter has been served, the channel leaves the locked
+// path again: full and empty are reported as such, not as closed.
+TEST(ChanTest, BufferedChannelReportsFullAndEmptyAfterServingAParkedReceiver) {
+  Chan<int> ch(2);
+  std::optional<int> got;
+  std::thread receiver([&] { got = ch.Recv(); });
+  ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(ch) == 1; }));
+  ASSERT_TRUE(ch.TrySend(1).ok());
+  receiver.join();
+  EXPECT_EQ(got, 1);
+  EXPECT_TRUE(ch.TrySend(2).ok());
+  EXPECT_TRUE(ch.TrySend(3).ok());
+  EXPECT_TRUE(IsChannelFull(ch.TrySend(4)));
+  EXPECT_EQ(ch.size(), 2u);
+  EXPECT_EQ(*ch.TryRecv(), 2);
+  EXPECT_EQ(*ch.TryRecv(), 3);
+  EXPECT_TRUE(IsChannelEmpty(ch.TryRecv().status()));
+}
+
+// A callback that parks on a buffered channel is completed by a send from
+// another thread, however the two race: the send may take the lock-free path
+// right up to the moment the callback's waiter is queued.
+TEST(ChanTest, AsyncReceiveOnABufferedChannelNeverMissesASend) {
+  for (int i = 0; i < 2000 / testing::kScale; ++i) {
+    Chan<int> ch(1);
+    Chan<int> done(1);
+    std::thread sender([&] { ASSERT_TRUE(ch.Send(int(i)).ok()); });
+    AsyncRecv(ch, [done](std::optional<int> v) {
+      ASSERT_TRUE(done.TrySend(v.value_or(-1)).ok());
+    });
+    EXPECT_EQ(done.Recv(), i);
+    sender.join();
+  }
+}
+
+// Likewise for a select that parks to send into a full buffered channel
+// while a receiver frees a slot.
+TEST(ChanTest, SelectSendIntoAFullBufferNeverMissesAReceive) {
+  for (int i = 0; i < 2000 / testing::kScale; ++i) {
+    Chan<int> ch(1);
+    ASSERT_TRUE(ch.Send(-1).ok());
+    std::optional<int> first, second;
+    std::thread receiver([&] {
+      first = ch.Recv();
+      second = ch.Recv();
+    });
+    Select(OnSend(ch, i, [](absl::Status s) { ASSERT_TRUE(s.ok()); }));
+    receiver.join();
+    EXPECT_EQ(first, -1);
+    EXPECT_EQ(second, i);
+  }
+}
+
+// A value whose next move, once armed, stops half-way: it reports that it
+// has started, then waits for the channel's gate to go up, which is what a
+// thread about to park on the channel does first. The ring operation that
+// makes the move (between claiming a slot and publishing it) is thereby held
+// in flight until the other side has begun to park.
+struct HeldOnMove {
+  static inline std::atomic<bool> armed{false};
+  static inline std::atomic<bool> in_flight{false};
+  static inline const Chan<HeldOnMove>* watched = nullptr;
+
+  static void Arm(const Chan<HeldOnMove>* ch) {
+    watched = ch;
+    in_flight = false;
+    armed = true;
+  }
+
+  explicit HeldOnMove(int x) : v(x) {}
+  HeldOnMove(HeldOnMove&& o) noexcept;
+  int v;
+};
+
+HeldOnMove::HeldOnMove(HeldOnMove&& o) noexcept : v(o.v) {
+  if (!armed.exchange(false)) return;
+  in_flight = true;
+  while (!internal::ChanAccess::GateUp(*watched)) std::this_thread::yield();
+}
+
+// A receiver that parks while a send is between claiming its slot and
+// publishing the value must still get that value: parking waits for pushes
+// in flight before it settles (internal/ring.h).
+TEST(ChanTest, AReceiverParkingWhileASendIsInFlightGetsTheValue) {
+  for (int i = 0; i < 20; ++i) {
+    Chan<HeldOnMove> ch(1);
+    HeldOnMove::Arm(&ch);
+    std::thread sender([&] { ASSERT_TRUE(ch.Send(HeldOnMove(i)).ok()); });
+    ASSERT_TRUE(WaitUntil([] { return HeldOnMove::in_flight.load(); }));
+    std::atomic<int> got{-2};
+    std::thread receiver([&] {
+      // A select tries the ring once, without spinning, then takes the lock.
+      Select(OnRecv(ch, [&](std::optional<HeldOnMove> v) {
+        got = v ? v->v : -1;
+      }));
+    });
+    sender.join();
+    bool served = WaitUntil([&] { return got.load() != -2; });
+    if (!served) ch.Close().IgnoreError();  // unstick the receiver
+    receiver.join();
+    ASSERT_TRUE(served) << "the receiver missed the value in flight";
+    EXPECT_EQ(got.load(), i);
+  }
+}
+
+// A sender that parks on a full buffer while a receive is between claiming
+// the head and freeing its slot must still get that slot.
+TEST(ChanTest, ASenderParkingWhileAReceiveIsInFlightGetsTheSlot) {
+  for (int i = 0; i < 20; ++i) {
+    Chan<HeldOnMove> ch(1);
+    ASSERT_TRUE(ch.Send(HeldOnMove(-1)).ok());
+    HeldOnMove::Arm(&ch);
+    std::atomic<int> first{-2};
+    std::thread receiver([&] {
+      std::optional<HeldOnMove> v = ch.Recv();
+      first = v ? v->v : -3;
+    });
+    ASSERT_TRUE(WaitUntil([] { return HeldOnMove::in_flight.load(); }));
+    std::atomic<bool> sent{false};
+    std::thread sender([&] {
+      Select(OnSend(ch, HeldOnMove(i), [&](absl::Status s) {
+        EXPECT_TRUE(s.ok());
+        sent = true;
+      }));
+    });
+    receiver.join();
+    EXPECT_EQ(first.load(), -1);
+    bool served = WaitUntil([&] { return sent.load(); });
+    if (!served) ch.Close().IgnoreError();
+    sender.join();
+    ASSERT_TRUE(served) << "the sender missed the slot freed in flight";
+    std::optional<HeldOnMove> second = ch.Recv();
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->v, i);
   }
 }
 

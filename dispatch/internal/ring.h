@@ -1,0 +1,241 @@
+// Copyright 2026 The handoff Authors.
+//
+// Ring<T>: the buffer of a buffered channel, usable without the channel lock.
+//
+// A bounded multi-producer, multi-consumer queue of stamped slots (Vyukov's
+// bounded queue). Producers claim a position by a compare-and-swap on `tail`,
+// consumers by one on `head`; a slot's stamp says whose turn it is:
+//
+//   stamp == 2*pos       the slot is free for the push at position pos
+//   stamp == 2*pos + 1   the slot holds the value pushed at pos
+//
+// and a pop at pos frees the slot for the push one lap later. A position is
+// a lap and an index, lap * L + index with L the power of two above the
+// capacity (the layout of crossbeam's array flavor): the slot is the index, with no division on
+// the fast path, and "holds pos" (2*pos + 1) can never be mistaken for "free
+// for the next lap" even when the capacity is 1. Positions never wrap.
+//
+// Between a successful claim and its stamp, a push or pop is *in flight*. Its
+// position is taken, so nobody else can have it, but its slot is not yet
+// published; a pop that meets an unpublished slot reports the ring empty, and a
+// push that meets a slot not yet freed reports it full.
+//
+// The gate. The low bit of both `head` and `tail` is a gate that the owning
+// channel raises, under its lock, while threads are parked on it or once it is
+// closed. A lock-free caller (`respect_gate`) fails with kGated instead of
+// claiming a position while the gate is up, so with the gate up and the lock
+// held, head and tail move only by the lock holder's hand: what HeadReady() and
+// TailFree() report stays true until the holder acts on it.
+//
+// An operation that claimed its position before the gate went up is still in
+// flight, and it will not look back: a lock-free operation is a claim, a copy
+// and a release store, with no second look at the gate. So the one who parks
+// waits instead. A receiver about to park calls AwaitPushesInFlight(), a
+// sender AwaitPopsInFlight(), with the gate up: after that, every value that
+// could reach it, or slot it could take, is visible under the lock. Those
+// waits are for a few instructions of another thread, and keep the fast path
+// free of a second memory fence.
+
+#ifndef HANDOFF_DISPATCH_INTERNAL_RING_H_
+#define HANDOFF_DISPATCH_INTERNAL_RING_H_
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "dispatch/internal/parker.h"
+
+namespace handoff::internal {
+
+template <typename T>
+class Ring {
+ public:
+  enum class Result {
+    kDone,     // pushed, or popped into *out
+    kBlocked,  // full (push) or empty (pop), possibly only for the moment
+    kGated,    // the gate is up and the caller respects it; nothing happened
+  };
+
+  // A capacity of 0 makes an inert ring: an unbuffered channel owns one and
+  // never uses it.
+  explicit Ring(size_t capacity)
+      : capacity_(capacity),
+        lap_(std::bit_ceil(uint64_t{capacity} + 1)),
+        slots_(capacity > 0 ? std::allocator<Slot>().allocate(capacity)
+                            : nullptr) {
+    for (size_t i = 0; i < capacity_; ++i) {
+      std::construct_at(&slots_[i].stamp, 2 * uint64_t{i});
+    }
+  }
+
+  // Destroys the values still in the ring. Nothing may be in flight.
+  ~Ring() {
+    const uint64_t end = Pos(tail_.load());
+    for (uint64_t p = Pos(head_.load()); p != end; p = Next(p)) {
+      std::destroy_at(SlotAt(p).value());
+    }
+    if (slots_ != nullptr) {
+      for (size_t i = 0; i < capacity_; ++i) std::destroy_at(&slots_[i].stamp);
+      std::allocator<Slot>().deallocate(slots_, capacity_);
+    }
+  }
+
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  // Moves `v` into the ring at the tail. `v` is moved from only on kDone.
+  Result Push(T& v, bool respect_gate) {
+    uint64_t t = tail_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (respect_gate && (t & kGate) != 0) return Result::kGated;
+      const uint64_t pos = Pos(t);
+      Slot& s = SlotAt(pos);
+      const uint64_t stamp = s.stamp.load(std::memory_order_acquire);
+      if (stamp == 2 * pos) {
+        if (tail_.compare_exchange_weak(t, Word(Next(pos), t),
+                                        std::memory_order_relaxed,
+                                        std::memory_order_relaxed)) {
+          std::construct_at(s.value(), std::move(v));
+          s.stamp.store(2 * pos + 1, std::memory_order_release);
+          return Result::kDone;
+        }
+      } else if (stamp < 2 * pos) {
+        return Result::kBlocked;  // the slot's previous value is not yet out
+      } else {
+        t = tail_.load(std::memory_order_relaxed);  // another push took pos
+      }
+    }
+  }
+
+  // Moves the value at the head into *out.
+  Result Pop(std::optional<T>* out, bool respect_gate) {
+    uint64_t h = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (respect_gate && (h & kGate) != 0) return Result::kGated;
+      const uint64_t pos = Pos(h);
+      Slot& s = SlotAt(pos);
+      const uint64_t stamp = s.stamp.load(std::memory_order_acquire);
+      if (stamp == 2 * pos + 1) {
+        if (head_.compare_exchange_weak(h, Word(Next(pos), h),
+                                        std::memory_order_relaxed,
+                                        std::memory_order_relaxed)) {
+          out->emplace(std::move(*s.value()));
+          std::destroy_at(s.value());
+          s.stamp.store(2 * (pos + lap_), std::memory_order_release);
+          return Result::kDone;
+        }
+      } else if (stamp < 2 * pos + 1) {
+        return Result::kBlocked;  // nothing pushed at pos yet, or in flight
+      } else {
+        h = head_.load(std::memory_order_relaxed);  // another pop took pos
+      }
+    }
+  }
+
+  // --- With the owner's lock held and the gate up. ----------------------
+
+  void Raise() {
+    tail_.fetch_or(kGate);
+    head_.fetch_or(kGate);
+  }
+  void Lower() {
+    tail_.fetch_and(~kGate);
+    head_.fetch_and(~kGate);
+  }
+
+  // A published value waits at the head: Pop will succeed.
+  bool HeadReady() const {
+    const uint64_t pos = Pos(head_.load());
+    return SlotAt(pos).stamp.load() == 2 * pos + 1;
+  }
+  // The slot at the tail is free: Push will succeed.
+  bool TailFree() const {
+    const uint64_t pos = Pos(tail_.load());
+    return SlotAt(pos).stamp.load() == 2 * pos;
+  }
+  // No position is claimed: nothing buffered and nothing in flight.
+  bool Empty() const { return Pos(head_.load()) == Pos(tail_.load()); }
+
+  // Waits until every push that claimed a position has published its value.
+  // With the gate up, no new push can claim one, so this ends, and soon: a
+  // push in flight is a few instructions from done.
+  void AwaitPushesInFlight() const {
+    const uint64_t end = Pos(tail_.load());
+    for (uint64_t p = Pos(head_.load()); p != end; p = Next(p)) {
+      AwaitStamp(p, 2 * p + 1);
+    }
+  }
+  // Waits until every pop that claimed a position has freed its slot. Only
+  // positions less than a lap behind the tail can still be held by a pop.
+  void AwaitPopsInFlight() const {
+    const uint64_t tail = Pos(tail_.load());
+    const uint64_t end = Pos(head_.load());
+    for (uint64_t p = tail >= lap_ ? tail - lap_ : 0; p != end; p = Next(p)) {
+      AwaitStamp(p, 2 * (p + lap_));
+    }
+  }
+
+  // --- Any time. -------------------------------------------------------
+
+  // Whether the gate is up right now (for tests; the owner knows already).
+  bool gated() const { return (tail_.load() & kGate) != 0; }
+
+  // Values buffered or in flight (a snapshot).
+  size_t size() const {
+    const uint64_t h = Pos(head_.load(std::memory_order_acquire));
+    const uint64_t t = Pos(tail_.load(std::memory_order_acquire));
+    if (t <= h) return 0;
+    return static_cast<size_t>((t / lap_ - h / lap_) * capacity_ +
+                               t % lap_ - h % lap_);
+  }
+
+ private:
+  static constexpr uint64_t kGate = 1;  // the low bit of head_ and tail_
+
+  struct Slot {
+    std::atomic<uint64_t> stamp;
+    alignas(T) unsigned char storage[sizeof(T)];
+    T* value() { return std::launder(reinterpret_cast<T*>(storage)); }
+  };
+
+  static uint64_t Pos(uint64_t word) { return word >> 1; }
+  // The word for `pos`, keeping the gate bit of `old`.
+  static uint64_t Word(uint64_t pos, uint64_t old) {
+    return (pos << 1) | (old & kGate);
+  }
+  // The position after `pos`: the next index, or index 0 of the next lap.
+  uint64_t Next(uint64_t pos) const {
+    return (pos & (lap_ - 1)) + 1 < capacity_ ? pos + 1
+                                              : (pos & ~(lap_ - 1)) + lap_;
+  }
+  Slot& SlotAt(uint64_t pos) const { return slots_[pos & (lap_ - 1)]; }
+
+  void AwaitStamp(uint64_t pos, uint64_t stamp) const {
+    const std::atomic<uint64_t>& s = SlotAt(pos).stamp;
+    for (int spins = 0; s.load(std::memory_order_acquire) < stamp; ++spins) {
+      if (spins < 64) {
+        CpuRelax();
+      } else {
+        std::this_thread::yield();  // its owner lost its core
+      }
+    }
+  }
+
+  const uint64_t capacity_;
+  const uint64_t lap_;  // a power of two greater than capacity_
+  Slot* const slots_;
+  // Producers and consumers each own one of these: keep them on separate
+  // cache lines, away from the channel's lock.
+  alignas(64) std::atomic<uint64_t> tail_{0};
+  alignas(64) std::atomic<uint64_t> head_{0};
+};
+
+}  // namespace handoff::internal
+
+#endif  // HANDOFF_DISPATCH_INTERNAL_RING_H_

@@ -1,0 +1,182 @@
+// Copyright 2026 The handoff Authors.
+//
+// Ring<T>, the lock-free buffer of a buffered channel: FIFO across laps at
+// capacities that are and are not powers of two, the gate, and ownership of
+// the values left in it.
+
+#include "dispatch/internal/ring.h"
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
+
+namespace handoff::internal {
+namespace {
+
+using Result = Ring<int>::Result;
+
+Result Push(Ring<int>& r, int v, bool respect_gate = true) {
+  return r.Push(v, respect_gate);
+}
+
+std::optional<int> Pop(Ring<int>& r) {
+  std::optional<int> out;
+  return r.Pop(&out, true) == Result::kDone ? out : std::nullopt;
+}
+
+// Capacity is exact, and order is kept, lap after lap: 1 (where "holds the
+// value of lap n" and "free for lap n+1" must not be confused), 3 (whose
+// laps are padded to 4 positions) and 4.
+TEST(RingTest, HoldsExactlyItsCapacityInFifoOrderAcrossLaps) {
+  for (size_t cap : {1u, 3u, 4u}) {
+    Ring<int> r(cap);
+    int next_in = 0, next_out = 0;
+    for (int lap = 0; lap < 10; ++lap) {
+      for (size_t i = 0; i < cap; ++i) {
+        ASSERT_EQ(Push(r, next_in++), Result::kDone) << "cap " << cap;
+      }
+      EXPECT_EQ(r.size(), cap);
+      EXPECT_EQ(Push(r, -1), Result::kBlocked) << "cap " << cap << " is full";
+      for (size_t i = 0; i < cap; ++i) EXPECT_EQ(Pop(r), next_out++);
+      EXPECT_EQ(r.size(), 0u);
+      std::optional<int> out;
+      EXPECT_EQ(r.Pop(&out, true), Result::kBlocked) << "empty";
+    }
+  }
+}
+
+// A ring that is never full or empty for long: the head and tail chase each
+// other around a lap that is not a power of two.
+TEST(RingTest, InterleavedPushAndPopKeepOrderAndSize) {
+  Ring<int> r(3);
+  int next_in = 0, next_out = 0;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(Push(r, next_in++), Result::kDone);
+    ASSERT_EQ(Push(r, next_in++), Result::kDone);
+    EXPECT_EQ(Pop(r), next_out++);
+    EXPECT_EQ(r.size(), 1u);
+    EXPECT_EQ(Pop(r), next_out++);
+  }
+  EXPECT_TRUE(r.Empty());
+}
+
+// While the gate is up, callers that respect it are refused and nothing
+// moves; the owner (who holds the channel's lock) still pushes and pops.
+TEST(RingTest, TheGateRefusesLockFreeCallersOnly) {
+  Ring<int> r(2);
+  ASSERT_EQ(Push(r, 1), Result::kDone);
+  r.Raise();
+  EXPECT_EQ(Push(r, 2), Result::kGated);
+  std::optional<int> out;
+  EXPECT_EQ(r.Pop(&out, true), Result::kGated);
+  EXPECT_FALSE(out.has_value()) << "a refused pop takes nothing";
+  EXPECT_EQ(r.size(), 1u);
+
+  EXPECT_TRUE(r.HeadReady());
+  EXPECT_TRUE(r.TailFree());
+  EXPECT_EQ(Push(r, 2, /*respect_gate=*/false), Result::kDone);
+  EXPECT_FALSE(r.TailFree()) << "full";
+  ASSERT_EQ(r.Pop(&out, false), Result::kDone);
+  EXPECT_EQ(out, 1);
+
+  r.Lower();
+  EXPECT_EQ(Pop(r), 2);
+  EXPECT_EQ(Push(r, 3), Result::kDone);
+  EXPECT_EQ(Pop(r), 3);
+}
+
+// A refused push leaves the caller's value where it was.
+TEST(RingTest, ARefusedPushKeepsTheValue) {
+  Ring<std::unique_ptr<int>> r(1);
+  auto a = std::make_unique<int>(1);
+  ASSERT_EQ(r.Push(a, true), Ring<std::unique_ptr<int>>::Result::kDone);
+  auto b = std::make_unique<int>(2);
+  EXPECT_EQ(r.Push(b, true), Ring<std::unique_ptr<int>>::Result::kBlocked);
+  ASSERT_NE(b, nullptr);
+  r.Raise();
+  EXPECT_EQ(r.Push(b, true), Ring<std::unique_ptr<int>>::Result::kGated);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(*b, 2);
+  r.Lower();
+}
+
+// With nothing in flight, the waits return at once, and a single thread's
+// own operations are never "in flight".
+TEST(RingTest, AwaitingWithNothingInFlightReturns) {
+  Ring<int> r(4);
+  ASSERT_EQ(Push(r, 1), Result::kDone);
+  ASSERT_EQ(Push(r, 2), Result::kDone);
+  ASSERT_EQ(Pop(r), 1);
+  r.Raise();
+  r.AwaitPushesInFlight();
+  r.AwaitPopsInFlight();
+  EXPECT_TRUE(r.HeadReady());
+  r.Lower();
+}
+
+// Values still in the ring when it goes are destroyed with it, once each.
+TEST(RingTest, DestroysWhatIsLeftExactlyOnce) {
+  testing::Tracked::Reset();
+  {
+    Ring<testing::Tracked> r(3);
+    for (int i = 0; i < 5; ++i) {
+      testing::Tracked t(i);
+      while (r.Push(t, true) != Ring<testing::Tracked>::Result::kDone) {
+        std::optional<testing::Tracked> out;
+        ASSERT_EQ(r.Pop(&out, true), Ring<testing::Tracked>::Result::kDone);
+      }
+    }
+    EXPECT_EQ(r.size(), 3u);
+  }
+  EXPECT_EQ(testing::Tracked::values_destroyed.load(), 5);
+  EXPECT_EQ(testing::Tracked::live.load(), 0);
+}
+
+// Many producers and consumers at once, with no lock anywhere: every value
+// comes out once, and each producer's values come out in the order it pushed
+// them, as each consumer sees them.
+TEST(RingTest, ConcurrentProducersAndConsumersKeepEachProducersOrder) {
+  Ring<int> r(5);
+  constexpr int kThreads = 3;
+  const int per = 30000 / testing::kScale;
+  std::atomic<int> received{0};
+  std::atomic<long> sum{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kThreads; ++p) {
+    threads.emplace_back([&, p] {
+      for (int i = 0; i < per; ++i) {
+        int v = p * per + i;
+        while (r.Push(v, true) != Result::kDone) std::this_thread::yield();
+      }
+    });
+  }
+  for (int c = 0; c < kThreads; ++c) {
+    threads.emplace_back([&] {
+      std::vector<int> last(kThreads, -1);
+      while (received.load() < kThreads * per) {
+        std::optional<int> out;
+        if (r.Pop(&out, true) != Result::kDone) {
+          std::this_thread::yield();
+          continue;
+        }
+        int p = *out / per, i = *out % per;
+        EXPECT_GT(i, last[p]) << "producer " << p << " out of order";
+        last[p] = i;
+        sum += *out;
+        ++received;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  long n = long(kThreads) * per;
+  EXPECT_EQ(received.load(), n);
+  EXPECT_EQ(sum.load(), n * (n - 1) / 2);
+}
+
+}  // namespace
+}  // namespace handoff::internal

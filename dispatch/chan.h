@@ -239,13 +239,14 @@ class ChanState : public ChanCore {
       wake.WakeAll();
       return closed ? ChannelClosedError() : absl::OkStatus();
     }
-    ThreadWaiter w;
-    Node<T> n{.waiter = &w, .value = &v};
-    EnqueueSendLocked(&n, &wake);
+    Parked p;
+    p.node.waiter = &p.waiter;
+    p.node.value = &v;
+    EnqueueSendLocked(&p.node, &wake);
     lock.unlock();
     wake.WakeAll();
-    w.Park();
-    return n.closed ? ChannelClosedError() : absl::OkStatus();
+    p.waiter.Park();
+    return p.node.closed ? ChannelClosedError() : absl::OkStatus();
   }
 
   absl::Status TrySend(T& v) {
@@ -281,13 +282,14 @@ class ChanState : public ChanCore {
       wake.WakeAll();
       return out;
     }
-    ThreadWaiter w;
-    Node<T> n{.waiter = &w, .slot = &out};
-    EnqueueRecvLocked(&n, &wake);
+    Parked p;
+    p.node.waiter = &p.waiter;
+    p.node.slot = &p.slot;
+    EnqueueRecvLocked(&p.node, &wake);
     lock.unlock();
     wake.WakeAll();
-    w.Park();
-    return out;
+    p.waiter.Park();
+    return std::move(p.slot);
   }
 
   absl::StatusOr<T> TryRecv() {
@@ -358,6 +360,15 @@ class ChanState : public ChanCore {
   bool gate_up() const { return capacity_ == 0 ? Busy() : ring_.gated(); }
 
  private:
+  // A thread's parked operation: its queue node, its waiter and (for a
+  // receive) the slot the value goes to, on as few cache lines as they fit
+  // in, for the thread that completes it touches all three.
+  struct alignas(64) Parked {
+    Node<T> node;
+    std::optional<T> slot;
+    ThreadWaiter waiter;
+  };
+
   // Moves values between the ring and the parked waiters until neither can
   // move: a published value at the head goes to the oldest parked receiver,
   // a free slot at the tail takes the oldest parked sender's value. With the

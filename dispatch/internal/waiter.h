@@ -111,15 +111,16 @@ class WakeList {
 template <typename T>
 struct Node {
   Waiter* waiter = nullptr;
-  int index = 0;                        // the select case this node stands for
   T* value = nullptr;                   // send: moved from by the receiver
   std::optional<T>* slot = nullptr;     // recv: written by the sender
-  bool closed = false;                  // completed by close(), not a transfer
 
   // Intrusive FIFO links, owned by the channel's lock.
   Node* prev = nullptr;
   Node* next = nullptr;
-  bool linked = false;
+
+  int index = 0;                        // the select case this node stands for
+  bool closed = false;                  // completed by close(), not a transfer
+  bool linked = false;                  // in a queue (owned by the lock)
 };
 
 // FIFO of parked Nodes. Not thread-safe: the owning channel's lock guards it.

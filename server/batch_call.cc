@@ -69,6 +69,8 @@ class BatchCall final : public grpc::ServerUnaryReactor {
     core_.CallDone();
     delete this;
   }
+  // Never blocks: run it inline (see UnaryCall::InternalInlineable).
+  bool InternalInlineable() override { return true; }
 
  private:
   void SubmitItem(int i, const v1::WorkRequest& item) {

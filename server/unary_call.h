@@ -121,6 +121,14 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     delete this;
   }
 
+  // OnDone and OnCancel only cancel a Context, count and free: they never
+  // block, so gRPC may run them on whichever thread completes the call. If
+  // not, it hands each OnDone to its executor thread: a wakeup and a context
+  // switch per call, about 6 us of handoffd's CPU per Echo (perf, -c 50 -m 1).
+  // gRPC 1.51 marks this hook "not API"; `override` makes its removal a
+  // compile error, not a silent slowdown.
+  bool InternalInlineable() override { return true; }
+
  private:
   void Complete(absl::Status s) {
     core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);

@@ -134,6 +134,9 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
   done
   ok_after=$(metric 'handoff_calls_total{method="Echo",code="OK"}')
   echo "handoffd Echo OK replies during the runs: $((ok_after - ok_before)) (expected $((N * ROUNDS * 2)))"
+  # Any other outcome, by code (since handoffd started: the warm-up is OK).
+  curl -s "http://127.0.0.1:$H_ADMIN/metrics" |
+    grep '^handoff_calls_total{method="Echo"' | grep -v 'code="OK"' | sed 's/^/  not OK: /' || true
   echo "-- medians (ratio = handoffd / raw)"
   for flags in "-c 16 -m 16" "-c 50 -m 1"; do
     for col in rps p99 cpu; do

@@ -339,10 +339,7 @@ class ChanState : public ChanCore {
     return absl::OkStatus();
   }
 
-  size_t size() {
-    std::lock_guard<ChanLock> l(lock);
-    return ring_.size();
-  }
+  size_t size() const { return ring_.size(); }  // the ring's own snapshot
   size_t capacity() const { return capacity_; }
   size_t waiting_receivers() {
     std::lock_guard<ChanLock> l(lock);

@@ -7,10 +7,10 @@
 // thread nor a wakeup: all of them live in one ordered set (an Abseil
 // B-tree), behind a single asio::steady_timer that is armed for the earliest.
 // Adding a deadline wakes the timer thread only if it is the new earliest;
-// cancelling one never does (it is simply taken out of the set). The thread starts with
-// the first deadline and lives as long as the process (it is deliberately
-// never torn down, so a context destroyed during static destruction still
-// finds it).
+// cancelling one never does (it is simply taken out of the set). The thread
+// starts with the first deadline and lives as long as the process (it is
+// deliberately never torn down, so a context destroyed during static
+// destruction still finds it).
 
 #ifndef HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_
 #define HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_

@@ -127,7 +127,8 @@ class ThreadParker {
   void Ready() {
     // Stamp only a sleeper (the clock read is not free), and before the
     // exchange: after it, the parker may already be gone. A sleeper that
-    // falls asleep after this load gets no stamp and learns nothing.
+    // falls asleep after this load gets no stamp, and counts its wait as
+    // unknown (too long to spin for).
     if (state_.load(std::memory_order_relaxed) == kSleeping) {
       readied_ns_.store(NowNs(), std::memory_order_relaxed);
     }

@@ -393,9 +393,11 @@ TEST(ChanTest, BufferedChannelReportsFullAndEmptyAfterServingAParkedReceiver) {
   ASSERT_TRUE(ch.TrySend(1).ok());
   receiver.join();
   EXPECT_EQ(got, 1);
+  EXPECT_FALSE(internal::ChanAccess::GateUp(ch)) << "nobody is parked";
   EXPECT_TRUE(ch.TrySend(2).ok());
   EXPECT_TRUE(ch.TrySend(3).ok());
   EXPECT_TRUE(IsChannelFull(ch.TrySend(4)));
+  EXPECT_FALSE(internal::ChanAccess::GateUp(ch)) << "full is not parked";
   EXPECT_EQ(ch.size(), 2u);
   EXPECT_EQ(*ch.TryRecv(), 2);
   EXPECT_EQ(*ch.TryRecv(), 3);

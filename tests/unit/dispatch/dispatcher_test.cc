@@ -328,8 +328,6 @@ TEST(DispatcherTest, AJobThatCannotMeetItsDeadlineIsShedAtAdmission) {
   EXPECT_NE(s.message().find("deadline"), std::string_view::npos) << s;
 }
 
-// And a worker skips a job whose remaining budget is shorter than its
-// expected run time, even when admission let it through.
 // Runs one job of about `cost` on an idle pool, so that admission has a
 // measured cost per job to judge queue waits by, and waits for the worker to
 // be idle again.
@@ -382,6 +380,8 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   ASSERT_TRUE(release.Send(0).ok());
 }
 
+// And a worker skips a job whose remaining budget is shorter than its
+// expected run time, even when admission let it through.
 TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {
   Dispatcher d({.workers = 1, .queue_depth = 8, .shed_late_jobs = false});
   auto ran = std::make_shared<std::atomic<int>>(0);

@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libasio-dev libgtest-dev libgmock-dev libbenchmark-dev
-  nghttp2-client python3 python3-grpcio python3-protobuf python3-yaml
+  nghttp2-client libnghttp2-dev python3 python3-grpcio python3-protobuf python3-yaml
   nginx-light systemd curl procps dpkg-dev file
 )
 # Node.js for the interop test: Debian's, unless a node with npm is already on

@@ -112,6 +112,19 @@ absl::Status SetFormat(absl::string_view v, LoadOptions& o) {
   return absl::OkStatus();
 }
 
+absl::Status SetEngine(absl::string_view v, LoadOptions& o) {
+  if (v == "auto") {
+    o.engine = EngineKind::kAuto;
+  } else if (v == "grpc") {
+    o.engine = EngineKind::kGrpc;
+  } else if (v == "h2") {
+    o.engine = EngineKind::kH2;
+  } else {
+    return Bad("--engine", "auto, grpc or h2", v);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SetDurationStop(absl::string_view v, LoadOptions& o) {
   if (v == "close") {
     o.duration_stop = DurationStop::kClose;
@@ -174,6 +187,7 @@ const std::vector<Option>& Options() {
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
       {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
+      {"", "engine", true, SetEngine},
       {"", "config", true,
        [](absl::string_view, LoadOptions&) { return absl::OkStatus(); }},
       {"h", "help", false,
@@ -385,6 +399,9 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report
       --cpus N           client threads (default: all cores)
+      --engine E         what makes the calls: h2 (nghttp2; unary calls over
+                         plaintext), grpc (gRPC C++; anything), or auto
+                         (default: h2 when it can, else grpc)
       --config PATH      a ghz JSON config file (keys: ghz's long option
                          names, and "host"); command-line flags override it
   -h, --help             this text

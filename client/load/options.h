@@ -18,6 +18,10 @@ enum class OutputFormat { kSummary, kJson, kPrettyJson, kCsv };
 // lets them finish and counts them, kIgnore cancels them and drops them.
 enum class DurationStop { kClose, kWait, kIgnore };
 
+// What makes the calls (--engine; see engine.h). kAuto takes kH2 whenever it
+// can make the run's calls, kGrpc otherwise.
+enum class EngineKind { kAuto, kGrpc, kH2 };
+
 struct LoadOptions {
   std::string host;              // positional HOST:PORT
   std::string call;              // --call, "pkg.Service.Method" or ".../Method"
@@ -41,6 +45,7 @@ struct LoadOptions {
   std::string output;            // -o: write the report here, not stdout
   std::string name;              // --name: recorded in the JSON report
   int cpus = 0;                  // --cpus: client threads; 0: all cores
+  EngineKind engine = EngineKind::kAuto;  // --engine
   bool help = false;             // -h/--help
 };
 

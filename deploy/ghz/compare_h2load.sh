@@ -9,7 +9,8 @@
 # reflection, so `handoff load` sends the same pre-serialized EchoRequest
 # with -B) on a loopback port. Shapes: h2load -c C -m M against
 # handoff load --connections C -c C*M. Every run is bounded by -n.
-# Environment: N (calls per run, 50000), ROUNDS (3), PORT (50771).
+# Environment: N (calls per run, 50000), ROUNDS (3), PORT (50771), ENGINE
+# (handoff load's --engine: auto, the default, takes h2 here; grpc).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -18,6 +19,7 @@ HANDOFF=$BUILD/client/handoff
 N=${N:-50000}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-50771}
+ENGINE=${ENGINE:-auto}
 for bin in "$RAW" "$HANDOFF"; do
   [[ -x $bin ]] || { echo "missing $bin: build raw_server and handoff" >&2; exit 1; }
 done
@@ -58,7 +60,8 @@ run_h2load() {  # C M -> "rps cpu_us"
 run_handoff() {  # C M -> "rps cpu_us"
   /usr/bin/time -f "%U %S" -o "$TMP/time" \
     "$HANDOFF" load 127.0.0.1:$PORT --insecure --call handoff.v1.Gateway.Echo \
-      -B "$TMP/echo.msg" -n "$N" --connections "$1" -c $(($1 * $2)) -O json >"$TMP/load.json"
+      -B "$TMP/echo.msg" -n "$N" --connections "$1" -c $(($1 * $2)) --engine "$ENGINE" \
+      -O json >"$TMP/load.json"
   /usr/bin/python3 - "$TMP/load.json" "$N" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

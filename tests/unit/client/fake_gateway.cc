@@ -88,6 +88,15 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
       return reactor;
     }
   }
+  int code = 0;
+  if (absl::StartsWith(request->payload(), "status:")) {
+    const std::string spec = request->payload().substr(7);
+    const size_t colon = spec.find(':');
+    if (colon != std::string::npos && absl::SimpleAtoi(spec.substr(0, colon), &code)) {
+      reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(code), spec.substr(colon + 1)));
+      return reactor;
+    }
+  }
   reply->set_payload(request->payload());
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -3,7 +3,8 @@
 // Not handoffd: no dispatcher, no worker pool. It answers exactly as the
 // API promises, with knobs and signals tests synchronise on:
 //   Echo   returns the payload; a payload "unavailable:N" fails the first N
-//          calls carrying it with UNAVAILABLE (to test channel retries).
+//          calls carrying it with UNAVAILABLE (to test channel retries);
+//          a payload "status:CODE:MESSAGE" fails with that status.
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
 //          work_started() is notified when a Work call begins waiting.
 //   Stream answers each WorkRequest with a WorkReply carrying its payload,

@@ -1,4 +1,6 @@
-// LoadRunner against an in-process FakeGateway: counts, rate, -z stops.
+// LoadRunner against an in-process FakeGateway, with each engine: counts,
+// rate, -z stops, deadlines and statuses are the same whichever makes the
+// calls.
 #include "client/load/runner.h"
 
 #include <gtest/gtest.h>
@@ -15,18 +17,20 @@ grpc::ByteBuffer Serialized(const google::protobuf::Message& m) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-class LoadRunnerTest : public ::testing::Test {
+class LoadRunnerTest : public ::testing::TestWithParam<EngineKind> {
  protected:
   void SetUp() override { server_ = FakeServer::Start(); }
   void TearDown() override { server_.server->Shutdown(); }
 
-  LoadPlan EchoPlan() {
+  LoadPlan EchoPlan(const std::string& payload = "x") {
     LoadPlan plan;
     plan.options.host = server_.address;
+    plan.options.insecure = true;
     plan.options.cpus = 2;
+    plan.options.engine = GetParam();
     plan.method = "/handoff.v1.Gateway/Echo";
     v1::EchoRequest req;
-    req.set_payload("x");
+    req.set_payload(payload);
     plan.messages.push_back(Serialized(req));
     return plan;
   }
@@ -34,13 +38,14 @@ class LoadRunnerTest : public ::testing::Test {
   RunResults RunPlan(LoadPlan plan) {
     LoadRunner runner(std::move(plan));
     EXPECT_TRUE(runner.Connect().ok());
+    EXPECT_EQ(runner.engine(), GetParam());
     return runner.Run();
   }
 
   FakeServer server_;
 };
 
-TEST_F(LoadRunnerTest, MakesExactlyNCalls) {
+TEST_P(LoadRunnerTest, MakesExactlyNCalls) {
   LoadPlan plan = EchoPlan();
   plan.options.total = 1000;
   plan.options.concurrency = 16;
@@ -52,7 +57,7 @@ TEST_F(LoadRunnerTest, MakesExactlyNCalls) {
   EXPECT_EQ(r.end_reason, "normal");
 }
 
-TEST_F(LoadRunnerTest, RpsPacesTheCalls) {
+TEST_P(LoadRunnerTest, RpsPacesTheCalls) {
   LoadPlan plan = EchoPlan();
   plan.options.total = 50;
   plan.options.concurrency = 5;
@@ -65,21 +70,27 @@ TEST_F(LoadRunnerTest, RpsPacesTheCalls) {
   EXPECT_LT(r.total, absl::Seconds(5));
 }
 
-TEST_F(LoadRunnerTest, StreamingCallsSendEveryMessage) {
-  LoadPlan plan = EchoPlan();
-  plan.method = "/handoff.v1.Gateway/Stream";
-  plan.streaming = true;
-  plan.messages.clear();
-  for (int i = 0; i < 3; ++i) {
-    v1::WorkRequest req;
-    req.set_payload(std::to_string(i));
-    plan.messages.push_back(Serialized(req));
-  }
-  plan.options.total = 20;
-  plan.options.concurrency = 4;
+TEST_P(LoadRunnerTest, ServerStatusCodeAndMessageReachTheReport) {
+  // '%' and non-ASCII travel percent-encoded in grpc-message.
+  LoadPlan plan = EchoPlan("status:9:100% not ready \xc3\xbc");
+  plan.options.total = 4;
+  plan.options.concurrency = 2;
   RunResults r = RunPlan(std::move(plan));
-  ASSERT_EQ(r.calls.size(), 20u);
-  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  ASSERT_EQ(r.calls.size(), 4u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0],
+            "rpc error: code = FailedPrecondition desc = 100% not ready \xc3\xbc");
+}
+
+TEST_P(LoadRunnerTest, UnknownMethodIsUnimplemented) {
+  LoadPlan plan = EchoPlan();
+  plan.method = "/handoff.v1.Gateway/NoSuchMethod";
+  plan.options.total = 3;
+  plan.options.concurrency = 1;
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 3u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::UNIMPLEMENTED);
 }
 
 LoadPlan SlowWorkPlan(LoadPlan plan, DurationStop stop) {
@@ -93,7 +104,7 @@ LoadPlan SlowWorkPlan(LoadPlan plan, DurationStop stop) {
   return plan;
 }
 
-TEST_F(LoadRunnerTest, DurationStopCloseCountsInFlightCallsAsErrors) {
+TEST_P(LoadRunnerTest, DurationStopCloseCountsInFlightCallsAsErrors) {
   RunResults r = RunPlan(SlowWorkPlan(EchoPlan(), DurationStop::kClose));
   ASSERT_EQ(r.calls.size(), 3u);
   for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::CANCELLED);
@@ -101,12 +112,12 @@ TEST_F(LoadRunnerTest, DurationStopCloseCountsInFlightCallsAsErrors) {
   EXPECT_GE(r.total, absl::Milliseconds(200));
 }
 
-TEST_F(LoadRunnerTest, DurationStopIgnoreDropsInFlightCalls) {
+TEST_P(LoadRunnerTest, DurationStopIgnoreDropsInFlightCalls) {
   RunResults r = RunPlan(SlowWorkPlan(EchoPlan(), DurationStop::kIgnore));
   EXPECT_TRUE(r.calls.empty());
 }
 
-TEST_F(LoadRunnerTest, TimeoutIsPerCall) {
+TEST_P(LoadRunnerTest, TimeoutIsPerCall) {
   LoadPlan plan = SlowWorkPlan(EchoPlan(), DurationStop::kWait);
   plan.options.duration = absl::ZeroDuration();
   plan.options.total = 3;
@@ -124,14 +135,91 @@ TEST_F(LoadRunnerTest, TimeoutIsPerCall) {
   }
 }
 
-TEST(LoadRunnerConnectTest, UnreachableHostFailsToConnect) {
+TEST_P(LoadRunnerTest, UnreachableHostFailsToConnect) {
   LoadPlan plan;
   plan.options.host = "127.0.0.1:1";
+  plan.options.insecure = true;
+  plan.options.engine = GetParam();
   plan.options.connect_timeout = absl::Milliseconds(200);
+  plan.messages.emplace_back();
   LoadRunner runner(std::move(plan));
   absl::Status s = runner.Connect();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(s.message().find("127.0.0.1:1"), absl::string_view::npos);
+  EXPECT_NE(s.message().find("127.0.0.1:1"), absl::string_view::npos) << s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,
+                         ::testing::Values(EngineKind::kGrpc, EngineKind::kH2),
+                         [](const ::testing::TestParamInfo<EngineKind>& info) {
+                           return info.param == EngineKind::kGrpc ? "Grpc" : "H2";
+                         });
+
+TEST(LoadRunnerEngineTest, StreamingCallsUseGrpcAndSendEveryMessage) {
+  FakeServer server = FakeServer::Start();
+  LoadPlan plan;
+  plan.options.host = server.address;
+  plan.options.insecure = true;
+  plan.method = "/handoff.v1.Gateway/Stream";
+  plan.streaming = true;
+  for (int i = 0; i < 3; ++i) {
+    v1::WorkRequest req;
+    req.set_payload(std::to_string(i));
+    plan.messages.push_back(Serialized(req));
+  }
+  plan.options.total = 20;
+  plan.options.concurrency = 4;
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  EXPECT_EQ(runner.engine(), EngineKind::kGrpc);
+  RunResults r = runner.Run();
+  ASSERT_EQ(r.calls.size(), 20u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  server.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, AutoPicksH2ForUnaryPlaintextOnly) {
+  FakeServer server = FakeServer::Start();
+  LoadPlan plan;
+  plan.options.host = server.address;
+  plan.options.insecure = true;
+  plan.method = "/handoff.v1.Gateway/Echo";
+  plan.messages.emplace_back();
+  {
+    LoadRunner runner(plan);
+    ASSERT_TRUE(runner.Connect().ok());
+    EXPECT_EQ(runner.engine(), EngineKind::kH2);
+  }
+  {
+    LoadPlan tls = plan;
+    tls.options.insecure = false;
+    tls.options.connect_timeout = absl::Milliseconds(100);  // TLS to plaintext fails
+    LoadRunner runner(std::move(tls));
+    (void)runner.Connect();
+    EXPECT_EQ(runner.engine(), EngineKind::kGrpc);
+  }
+  {
+    LoadPlan unix_target = plan;
+    unix_target.options.host = "unix:/nonexistent/socket";
+    unix_target.options.connect_timeout = absl::Milliseconds(100);
+    LoadRunner runner(std::move(unix_target));
+    (void)runner.Connect();
+    EXPECT_EQ(runner.engine(), EngineKind::kGrpc);
+  }
+  server.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, ForcedH2RefusesAStreamingMethodAndSaysWhy) {
+  LoadPlan plan;
+  plan.options.host = "127.0.0.1:1";
+  plan.options.insecure = true;
+  plan.options.engine = EngineKind::kH2;
+  plan.method = "/handoff.v1.Gateway/Stream";
+  plan.streaming = true;
+  plan.messages.emplace_back();
+  LoadRunner runner(std::move(plan));
+  absl::Status s = runner.Connect();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("unary"), absl::string_view::npos) << s;
 }
 
 }  // namespace

@@ -1,0 +1,313 @@
+#include "client/load/grpc_engine.h"
+
+#include <algorithm>
+#include <thread>
+
+#include <grpc/support/time.h>
+#include <grpcpp/alarm.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace handoff::load {
+namespace {
+
+// An alarm deadline `ns_from_now` ahead on gRPC's monotonic clock. Relative,
+// because gpr's monotonic epoch is not steady_clock's.
+gpr_timespec In(int64_t ns_from_now) {
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_nanos(std::max<int64_t>(ns_from_now, 0),
+                                          GPR_TIMESPAN));
+}
+
+enum class Op { kAlarm, kStarted, kWrote, kWritesDone, kRead, kFinished, kEnd };
+
+}  // namespace
+
+// One call slot: at most one call in flight, all of it on one worker's
+// completion queue, so only that worker's thread ever touches it.
+struct GrpcEngine::Slot {
+  struct Tag {
+    Slot* slot;
+    Op op;
+  };
+
+  grpc::GenericStub* stub = nullptr;
+  Tag alarm_tag{this, Op::kAlarm};
+  Tag started_tag{this, Op::kStarted};
+  Tag wrote_tag{this, Op::kWrote};
+  Tag writes_done_tag{this, Op::kWritesDone};
+  Tag read_tag{this, Op::kRead};
+  Tag finished_tag{this, Op::kFinished};
+
+  grpc::Alarm alarm;
+  bool waiting = false;  // on alarm, for its ticket's due time
+  bool in_flight = false;
+  bool discard = false;  // --duration-stop=ignore: do not record
+  int64_t ticket = 0;
+  int64_t start_ns = 0;
+
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> unary;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream;
+  grpc::ByteBuffer reply;
+  grpc::Status status;
+  // Stream progress.
+  size_t next_write = 0;
+  bool writing = false;
+  bool reading = false;
+  bool finishing = false;
+};
+
+class GrpcEngine::Worker {
+ public:
+  Worker(const LoadPlan& plan, CallSchedule& schedule, std::atomic<int64_t>* completed)
+      : plan_(plan), schedule_(schedule), recorder_(completed) {}
+
+  void AddSlot(grpc::GenericStub* stub) {
+    auto slot = std::make_unique<Slot>();
+    slot->stub = stub;
+    slots_.push_back(std::move(slot));
+  }
+
+  void Run() {
+    if (schedule_.end_ns() != CallSchedule::kNoEnd) {
+      end_alarm_.Set(&cq_, In(schedule_.end_ns() - MonotonicNowNs()), &end_tag_);
+      end_alarm_set_ = true;
+      ++pending_;
+    }
+    active_ = static_cast<int>(slots_.size());
+    for (auto& slot : slots_) Next(*slot);
+    MaybeShutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) {
+      --pending_;
+      auto* t = static_cast<Slot::Tag*>(tag);
+      if (t->op == Op::kEnd) {
+        end_alarm_set_ = false;
+        if (ok) TimeUp();
+      } else {
+        Handle(*t->slot, t->op, ok);
+      }
+      MaybeShutdown();
+    }
+  }
+
+  Recorder& recorder() { return recorder_; }
+
+ private:
+  // Gives the slot its next call, or retires it.
+  void Next(Slot& s) {
+    if (time_up_) return Retire(s);
+    const int64_t now = MonotonicNowNs();
+    const NextCall next = schedule_.Take(now);
+    s.ticket = next.ticket;
+    switch (next.kind) {
+      case NextCall::kRetire:
+        return Retire(s);
+      case NextCall::kWait:
+        s.waiting = true;
+        s.start_ns = next.due_ns;
+        s.alarm.Set(&cq_, In(next.due_ns - now), &s.alarm_tag);
+        ++pending_;
+        return;
+      case NextCall::kIssue:
+        return Issue(s, next.due_ns);
+    }
+  }
+
+  void Issue(Slot& s, int64_t start_ns) {
+    const LoadOptions& o = plan_.options;
+    s.start_ns = start_ns;
+    s.in_flight = true;
+    s.discard = false;
+    s.context = std::make_unique<grpc::ClientContext>();
+    if (o.timeout > absl::ZeroDuration()) {
+      s.context->set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
+    }
+    for (const auto& [key, value] : o.metadata) s.context->AddMetadata(key, value);
+    s.status = grpc::Status();
+    if (!plan_.streaming) {
+      const grpc::ByteBuffer& request =
+          plan_.messages[static_cast<size_t>(s.ticket) % plan_.messages.size()];
+      s.unary = s.stub->PrepareUnaryCall(s.context.get(), plan_.method, request, &cq_);
+      s.unary->StartCall();
+      s.unary->Finish(&s.reply, &s.status, &s.finished_tag);
+      ++pending_;
+      return;
+    }
+    s.next_write = 0;
+    s.writing = s.reading = s.finishing = false;
+    s.stream = s.stub->PrepareCall(s.context.get(), plan_.method, &cq_);
+    s.stream->StartCall(&s.started_tag);
+    ++pending_;
+  }
+
+  void Handle(Slot& s, Op op, bool ok) {
+    switch (op) {
+      case Op::kAlarm:
+        s.waiting = false;
+        // !ok: cancelled at the end of a -z run.
+        if (!ok || time_up_) return Retire(s);
+        return Issue(s, s.start_ns);
+      case Op::kStarted:
+        if (!ok) return FinishStream(s);
+        s.reading = true;
+        s.stream->Read(&s.reply, &s.read_tag);
+        ++pending_;
+        return WriteNext(s);
+      case Op::kWrote:
+        s.writing = false;
+        if (!ok) return FinishStream(s);
+        return WriteNext(s);
+      case Op::kWritesDone:
+        s.writing = false;
+        return FinishStream(s);
+      case Op::kRead:
+        if (ok) {
+          s.stream->Read(&s.reply, &s.read_tag);
+          ++pending_;
+          return;
+        }
+        s.reading = false;
+        return FinishStream(s);
+      case Op::kFinished:
+        return Done(s);
+      case Op::kEnd:
+        return;
+    }
+  }
+
+  void WriteNext(Slot& s) {
+    s.writing = true;
+    ++pending_;
+    if (s.next_write < plan_.messages.size()) {
+      s.stream->Write(plan_.messages[s.next_write++], &s.wrote_tag);
+    } else {
+      s.stream->WritesDone(&s.writes_done_tag);
+    }
+  }
+
+  // Finish once no read or write is outstanding: gRPC wants the stream's
+  // operations drained before it reports the status.
+  void FinishStream(Slot& s) {
+    if (s.finishing || s.writing || s.reading) return;
+    s.finishing = true;
+    s.stream->Finish(&s.status, &s.finished_tag);
+    ++pending_;
+  }
+
+  void Done(Slot& s) {
+    s.in_flight = false;
+    if (!s.discard) {
+      recorder_.Record(s.start_ns, MonotonicNowNs(), s.status.error_code(),
+                       s.status.error_message());
+    }
+    s.unary.reset();
+    s.stream.reset();
+    s.context.reset();
+    s.reply.Clear();
+    Next(s);
+  }
+
+  void Retire(Slot&) { --active_; }
+
+  // -z elapsed: no new calls; in-flight ones per --duration-stop.
+  void TimeUp() {
+    time_up_ = true;
+    for (auto& slot : slots_) {
+      Slot& s = *slot;
+      if (s.waiting) s.alarm.Cancel();
+      if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
+        s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
+        s.context->TryCancel();
+      }
+    }
+  }
+
+  void MaybeShutdown() {
+    if (active_ > 0 || shut_down_) return;
+    if (end_alarm_set_) {
+      end_alarm_.Cancel();  // delivers its tag with ok=false
+      return;
+    }
+    if (pending_ == 0) {
+      shut_down_ = true;
+      cq_.Shutdown();
+    }
+  }
+
+  const LoadPlan& plan_;
+  CallSchedule& schedule_;
+  Recorder recorder_;
+  grpc::CompletionQueue cq_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  grpc::Alarm end_alarm_;
+  Slot::Tag end_tag_{nullptr, Op::kEnd};
+  bool end_alarm_set_ = false;
+  bool time_up_ = false;
+  bool shut_down_ = false;
+  int active_ = 0;
+  int64_t pending_ = 0;
+};
+
+GrpcEngine::GrpcEngine(const LoadPlan& plan, std::atomic<int64_t>* completed)
+    : plan_(plan), completed_(completed) {}
+GrpcEngine::~GrpcEngine() = default;
+
+absl::Status GrpcEngine::Connect() {
+  const LoadOptions& o = plan_.options;
+  auto credentials = plan_.credentials != nullptr ? plan_.credentials
+                                                  : grpc::InsecureChannelCredentials();
+  for (int i = 0; i < o.connections; ++i) {
+    grpc::ChannelArguments args;
+    // A distinct argument and a private subchannel pool per channel: without
+    // them gRPC shares one connection among equal channels.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("handoff.load.connection", i);
+    // A load generator measures the server, not the client's retry policy.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    args.SetMaxReceiveMessageSize(-1);
+    args.SetMaxSendMessageSize(-1);
+    channels_.push_back(grpc::CreateCustomChannel(o.host, credentials, args));
+  }
+  const auto deadline = absl::ToChronoTime(absl::Now() + o.connect_timeout);
+  for (auto& channel : channels_) {
+    if (!channel->WaitForConnected(deadline)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to ", o.host, " within ",
+                       absl::FormatDuration(o.connect_timeout)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<Recorder> GrpcEngine::Run(CallSchedule& schedule) {
+  const LoadOptions& o = plan_.options;
+  std::vector<grpc::GenericStub> stubs;
+  stubs.reserve(channels_.size());
+  for (auto& channel : channels_) stubs.emplace_back(channel);
+
+  const int threads = std::max(1, std::min(o.cpus, o.concurrency));
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < threads; ++i) {
+    workers.push_back(std::make_unique<Worker>(plan_, schedule, completed_));
+  }
+  for (int i = 0; i < o.concurrency; ++i) {
+    workers[i % threads]->AddSlot(&stubs[i % stubs.size()]);
+  }
+  std::vector<std::thread> running;
+  for (auto& worker : workers) running.emplace_back([&w = *worker] { w.Run(); });
+  for (auto& t : running) t.join();
+
+  std::vector<Recorder> recorders;
+  for (auto& worker : workers) recorders.push_back(std::move(worker->recorder()));
+  return recorders;
+}
+
+}  // namespace handoff::load

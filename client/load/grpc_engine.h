@@ -1,0 +1,42 @@
+// GrpcEngine: a load run's calls through gRPC C++'s own client.
+//
+// Completion-queue API with pre-serialized requests and unparsed replies:
+// one thread per completion queue (--cpus of them), each owning its call
+// slots, so the hot path takes no lock. Slots share --connections channels
+// round-robin. It makes any call the server takes: TLS, streaming, and
+// whatever gRPC's resolver understands as a target.
+#ifndef HANDOFF_CLIENT_LOAD_GRPC_ENGINE_H_
+#define HANDOFF_CLIENT_LOAD_GRPC_ENGINE_H_
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include <grpcpp/channel.h>
+
+#include "client/load/engine.h"
+#include "client/load/plan.h"
+
+namespace handoff::load {
+
+class GrpcEngine final : public LoadEngine {
+ public:
+  // `plan` and `completed` must outlive the engine.
+  GrpcEngine(const LoadPlan& plan, std::atomic<int64_t>* completed);
+  ~GrpcEngine() override;
+
+  absl::Status Connect() override;
+  std::vector<Recorder> Run(CallSchedule& schedule) override;
+
+ private:
+  class Worker;
+  struct Slot;
+
+  const LoadPlan& plan_;
+  std::atomic<int64_t>* completed_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+};
+
+}  // namespace handoff::load
+
+#endif  // HANDOFF_CLIENT_LOAD_GRPC_ENGINE_H_

@@ -1,0 +1,297 @@
+#include "client/load/h2_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <grpcpp/support/slice.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "client/load/h2_connection.h"
+
+namespace handoff::load {
+namespace {
+
+asio::steady_timer::time_point AtNs(int64_t ns) {
+  return asio::steady_timer::time_point(std::chrono::nanoseconds(ns));
+}
+
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+
+// "host:port", "[v6]:port", or either behind "dns:///".
+absl::StatusOr<HostPort> SplitTarget(absl::string_view target) {
+  absl::ConsumePrefix(&target, "dns:///");
+  const size_t colon = target.rfind(':');
+  if (colon == absl::string_view::npos || colon + 1 == target.size() ||
+      target.find("://") != absl::string_view::npos ||
+      absl::StartsWith(target, "unix:") || absl::StartsWith(target, "ipv4:") ||
+      absl::StartsWith(target, "ipv6:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target '", target, "' is not HOST:PORT"));
+  }
+  absl::string_view host = target.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
+    return absl::InvalidArgumentError(absl::StrCat("target '", target, "': unclosed '['"));
+  }
+  return HostPort{std::string(host), std::string(target.substr(colon + 1))};
+}
+
+// The gRPC message frame: not compressed, 4-byte big-endian length, message.
+std::string Framed(const grpc::ByteBuffer& message) {
+  std::vector<grpc::Slice> slices;
+  (void)message.Dump(&slices);
+  size_t size = 0;
+  for (const grpc::Slice& s : slices) size += s.size();
+  std::string out;
+  out.reserve(5 + size);
+  out.push_back('\0');
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((size >> shift) & 0xff));
+  }
+  for (const grpc::Slice& s : slices) {
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return out;
+}
+
+}  // namespace
+
+// One thread's share of the run: its io_context, connections and slots.
+class H2Engine::Worker {
+ public:
+  Worker(const LoadPlan& plan, const std::vector<std::string>& bodies,
+         std::atomic<int64_t>* completed)
+      : plan_(plan), bodies_(bodies), recorder_(completed), end_timer_(io_) {}
+
+  // Adds a connection that this thread's slots may call on.
+  H2Connection* AddConnection(H2Connection::Config config) {
+    connections_.push_back(std::make_unique<H2Connection>(
+        io_, std::move(config),
+        [this](H2Connection::Call& call, grpc::StatusCode code, absl::string_view message) {
+          Done(*static_cast<Slot*>(call.context), code, message);
+        }));
+    return connections_.back().get();
+  }
+
+  void AddSlot(H2Connection* connection) {
+    auto slot = std::make_unique<Slot>(io_);
+    slot->connection = connection;
+    slot->call.context = slot.get();
+    slots_.push_back(std::move(slot));
+  }
+
+  // Opens every connection; waits for all of them until `deadline_ns`.
+  absl::Status Connect(int64_t deadline_ns, absl::string_view target) {
+    int opening = static_cast<int>(connections_.size());
+    for (auto& connection : connections_) connection->Open([&opening] { --opening; });
+    while (opening > 0) {
+      const int64_t left = deadline_ns - MonotonicNowNs();
+      if (left > 0 && io_.run_one_for(std::chrono::nanoseconds(left)) > 0) continue;
+      std::string why;
+      for (auto& connection : connections_) {
+        if (!connection->error().empty()) why = absl::StrCat("; ", connection->error());
+      }
+      Shutdown();
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to ", target, " within ",
+                       absl::FormatDuration(plan_.options.connect_timeout), why));
+    }
+    return absl::OkStatus();
+  }
+
+  void Run(CallSchedule& schedule) {
+    schedule_ = &schedule;
+    io_.restart();
+    if (schedule.end_ns() != CallSchedule::kNoEnd) {
+      end_timer_.expires_at(AtNs(schedule.end_ns()));
+      end_timer_.async_wait([this](const asio::error_code& ec) {
+        if (!ec) TimeUp();
+      });
+    }
+    active_ = static_cast<int>(slots_.size());
+    for (auto& slot : slots_) Next(*slot);
+    if (active_ == 0) Shutdown();
+    io_.run();
+  }
+
+  Recorder& recorder() { return recorder_; }
+
+ private:
+  struct Slot {
+    explicit Slot(asio::io_context& io) : alarm(io) {}
+
+    H2Connection* connection = nullptr;
+    H2Connection::Call call;
+    asio::steady_timer alarm;
+    bool waiting = false;  // on alarm, for its ticket's due time
+    bool in_flight = false;
+    bool discard = false;  // --duration-stop=ignore: do not record
+    int64_t ticket = 0;
+    int64_t start_ns = 0;
+  };
+
+  // Gives the slot its next call, or retires it.
+  void Next(Slot& s) {
+    if (time_up_) return Retire();
+    const NextCall next = schedule_->Take(MonotonicNowNs());
+    s.ticket = next.ticket;
+    switch (next.kind) {
+      case NextCall::kRetire:
+        return Retire();
+      case NextCall::kWait:
+        s.waiting = true;
+        s.start_ns = next.due_ns;
+        s.alarm.expires_at(AtNs(next.due_ns));
+        s.alarm.async_wait([this, &s](const asio::error_code& ec) {
+          s.waiting = false;
+          // An error: cancelled at the end of a -z run.
+          if (ec || time_up_) return Retire();
+          Issue(s, s.start_ns);
+        });
+        return;
+      case NextCall::kIssue:
+        return Issue(s, next.due_ns);
+    }
+  }
+
+  void Issue(Slot& s, int64_t start_ns) {
+    s.start_ns = start_ns;
+    s.in_flight = true;
+    s.discard = false;
+    s.call.body = &bodies_[static_cast<size_t>(s.ticket) % bodies_.size()];
+    if (s.connection->Start(s.call)) return;
+    // Report on a later turn: a broken connection refuses every call at
+    // once, and reporting here would recurse through the whole run.
+    asio::post(io_, [this, &s, error = s.connection->error()] {
+      Done(s, grpc::StatusCode::UNAVAILABLE, error);
+    });
+  }
+
+  void Done(Slot& s, grpc::StatusCode code, absl::string_view message) {
+    s.in_flight = false;
+    if (!s.discard) recorder_.Record(s.start_ns, MonotonicNowNs(), code, message);
+    Next(s);
+  }
+
+  void Retire() {
+    if (--active_ == 0) Shutdown();
+  }
+
+  // -z elapsed: no new calls; in-flight ones per --duration-stop.
+  void TimeUp() {
+    time_up_ = true;
+    for (auto& slot : slots_) {
+      Slot& s = *slot;
+      if (s.waiting) s.alarm.cancel();
+      if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
+        s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
+        s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, "Cancelled");
+      }
+    }
+  }
+
+  // Every slot has retired, so no call is in flight: close the connections,
+  // and io_.run() returns once their last handlers have run.
+  void Shutdown() {
+    end_timer_.cancel();
+    for (auto& connection : connections_) connection->Close();
+  }
+
+  const LoadPlan& plan_;
+  const std::vector<std::string>& bodies_;
+  Recorder recorder_;
+  // One thread runs it: no locking inside.
+  asio::io_context io_{1};
+  asio::steady_timer end_timer_;
+  std::vector<std::unique_ptr<H2Connection>> connections_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  CallSchedule* schedule_ = nullptr;
+  bool time_up_ = false;
+  int active_ = 0;
+};
+
+absl::Status H2Engine::Supports(const LoadPlan& plan) {
+  if (plan.streaming) return absl::InvalidArgumentError("it makes unary calls only");
+  if (!plan.options.insecure) {
+    return absl::InvalidArgumentError("it speaks plaintext only (--insecure)");
+  }
+  return SplitTarget(plan.options.host).status();
+}
+
+H2Engine::H2Engine(const LoadPlan& plan, std::atomic<int64_t>* completed)
+    : plan_(plan), completed_(completed) {
+  for (const grpc::ByteBuffer& message : plan_.messages) bodies_.push_back(Framed(message));
+}
+
+H2Engine::~H2Engine() = default;
+
+absl::Status H2Engine::Connect() {
+  const LoadOptions& o = plan_.options;
+  if (absl::Status s = Supports(plan_); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--engine=h2 cannot make this run's calls: ", s.message()));
+  }
+  if (bodies_.empty()) return absl::InvalidArgumentError("no request to send");
+  const HostPort target = *SplitTarget(o.host);
+  asio::io_context resolving;
+  asio::ip::tcp::resolver resolver(resolving);
+  asio::error_code ec;
+  auto endpoints = resolver.resolve(target.host, target.port, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot resolve ", o.host, ": ", ec.message()));
+  }
+
+  const int threads = std::max(1, std::min({o.cpus, o.connections, o.concurrency}));
+  for (int i = 0; i < threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>(plan_, bodies_, completed_));
+  }
+  std::vector<H2Connection*> connections;
+  for (int i = 0; i < o.connections; ++i) {
+    H2Connection::Config config;
+    config.endpoints = endpoints;
+    config.authority = o.host;
+    absl::string_view authority = config.authority;
+    if (absl::ConsumePrefix(&authority, "dns:///")) config.authority = std::string(authority);
+    config.path = plan_.method;
+    config.timeout = o.timeout;
+    config.metadata = o.metadata;
+    connections.push_back(workers_[i % threads]->AddConnection(std::move(config)));
+  }
+  for (int i = 0; i < o.concurrency; ++i) {
+    const int c = i % o.connections;
+    workers_[c % threads]->AddSlot(connections[c]);
+  }
+  const int64_t deadline =
+      MonotonicNowNs() + absl::ToInt64Nanoseconds(o.connect_timeout);
+  for (auto& worker : workers_) {
+    if (absl::Status s = worker->Connect(deadline, o.host); !s.ok()) {
+      for (auto& w : workers_) w.reset();  // closes what did open
+      workers_.clear();
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<Recorder> H2Engine::Run(CallSchedule& schedule) {
+  std::vector<std::thread> running;
+  for (auto& worker : workers_) {
+    running.emplace_back([&w = *worker, &schedule] { w.Run(schedule); });
+  }
+  for (auto& t : running) t.join();
+  std::vector<Recorder> recorders;
+  for (auto& worker : workers_) recorders.push_back(std::move(worker->recorder()));
+  return recorders;
+}
+
+}  // namespace handoff::load

@@ -1,0 +1,31 @@
+// LoadPlan: a load run's options with its method and requests resolved.
+#ifndef HANDOFF_CLIENT_LOAD_PLAN_H_
+#define HANDOFF_CLIENT_LOAD_PLAN_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include "client/load/options.h"
+
+namespace handoff::load {
+
+struct LoadPlan {
+  LoadOptions options;
+  // TLS credentials; null means plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // "/package.Service/Method".
+  std::string method;
+  // Streaming methods send every message on one stream per call and read
+  // every reply; unary calls send messages[ticket % size].
+  bool streaming = false;
+  // Serialized request messages; at least one.
+  std::vector<grpc::ByteBuffer> messages;
+};
+
+}  // namespace handoff::load
+
+#endif  // HANDOFF_CLIENT_LOAD_PLAN_H_

@@ -1,0 +1,38 @@
+#include "client/load/schedule.h"
+
+#include <chrono>
+
+namespace handoff::load {
+
+int64_t MonotonicNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+CallSchedule::CallSchedule(const LoadOptions& options, int64_t start_ns)
+    : total_(options.total),
+      rps_(options.rps),
+      start_ns_(start_ns),
+      end_ns_(options.duration > absl::ZeroDuration()
+                  ? start_ns + absl::ToInt64Nanoseconds(options.duration)
+                  : kNoEnd) {}
+
+NextCall CallSchedule::Take(int64_t now_ns) {
+  NextCall next;
+  next.ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);
+  if (end_ns_ == kNoEnd && next.ticket >= total_) return next;  // kRetire
+  if (rps_ > 0) {
+    next.due_ns =
+        start_ns_ + static_cast<int64_t>(static_cast<double>(next.ticket) * 1e9 / rps_);
+    if (next.due_ns >= end_ns_) return next;
+    next.kind = next.due_ns > now_ns ? NextCall::kWait : NextCall::kIssue;
+    return next;
+  }
+  if (now_ns >= end_ns_) return next;
+  next.kind = NextCall::kIssue;
+  next.due_ns = now_ns;
+  return next;
+}
+
+}  // namespace handoff::load

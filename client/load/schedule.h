@@ -1,0 +1,67 @@
+// CallSchedule: which call a free slot makes next, and when.
+//
+// ghz's model: tickets 0, 1, 2, ... go to free slots in order, until -n of
+// them are used or -z's time is up. Without --rps a ticket is due the moment
+// a slot takes it. With --rps, ticket i is due at start + i/rps: a slot that
+// is early waits for that time, and the call's latency is measured from it,
+// not from when a slot got free. So when the server stalls, the calls queued
+// behind the stall are charged for it (no coordinated omission), and the
+// rate never bursts to catch up beyond the concurrency limit.
+//
+// Every engine thread takes tickets from one CallSchedule; Take is one
+// relaxed fetch_add.
+#ifndef HANDOFF_CLIENT_LOAD_SCHEDULE_H_
+#define HANDOFF_CLIENT_LOAD_SCHEDULE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+
+#include "client/load/options.h"
+
+namespace handoff::load {
+
+// steady_clock, in nanoseconds: every timestamp of a run is on this clock.
+int64_t MonotonicNowNs();
+
+struct NextCall {
+  enum Kind {
+    kRetire,  // the run has no more calls for this slot
+    kWait,    // wait until `due_ns`, then issue the call
+    kIssue,   // issue the call now
+  };
+  Kind kind = kRetire;
+  int64_t ticket = 0;
+  // The time the call's latency counts from.
+  int64_t due_ns = 0;
+};
+
+class CallSchedule {
+ public:
+  static constexpr int64_t kNoEnd = std::numeric_limits<int64_t>::max();
+
+  // A run of `options` starting at `start_ns`; it ends at start + -z, or
+  // after -n tickets when -z is not given.
+  CallSchedule(const LoadOptions& options, int64_t start_ns);
+
+  CallSchedule(const CallSchedule&) = delete;
+  CallSchedule& operator=(const CallSchedule&) = delete;
+
+  // The next call for a slot that is free at `now_ns`. Thread-safe.
+  NextCall Take(int64_t now_ns);
+
+  int64_t start_ns() const { return start_ns_; }
+  // kNoEnd when the run is bounded by count.
+  int64_t end_ns() const { return end_ns_; }
+
+ private:
+  const int64_t total_;
+  const double rps_;
+  const int64_t start_ns_;
+  const int64_t end_ns_;
+  std::atomic<int64_t> next_ticket_{0};
+};
+
+}  // namespace handoff::load
+
+#endif  // HANDOFF_CLIENT_LOAD_SCHEDULE_H_

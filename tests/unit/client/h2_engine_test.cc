@@ -1,0 +1,151 @@
+// The h2 engine against peers that misbehave: a server that never answers,
+// one that drops the connection, one that is not up yet.
+#include "client/load/h2_engine.h"
+
+#include <thread>
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/notification.h"
+#include "client/load/runner.h"
+#include "fake_gateway.h"
+
+namespace handoff::load {
+namespace {
+
+using asio::ip::tcp;
+
+// An HTTP/2 server by hand, on one connection: it reads the client's
+// preface, sends an empty SETTINGS frame and then reads frames and never
+// answers. With `close_on_request` it closes the connection when the first
+// request's HEADERS frame arrives.
+class HandMadeH2Server {
+ public:
+  explicit HandMadeH2Server(bool close_on_request)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this, close_on_request] {
+      asio::error_code ec;
+      tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      char preface[24];
+      asio::read(socket, asio::buffer(preface), ec);
+      const unsigned char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+      asio::write(socket, asio::buffer(settings), ec);
+      while (!ec) {
+        unsigned char header[9];
+        asio::read(socket, asio::buffer(header), ec);
+        if (ec) break;
+        const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
+        std::string payload(length, '\0');
+        asio::read(socket, asio::buffer(payload), ec);
+        if (header[3] == 1 /* HEADERS */) {
+          requests_.fetch_add(1);
+          if (close_on_request) break;
+        }
+      }
+      socket.close(ec);
+    });
+  }
+
+  ~HandMadeH2Server() {
+    asio::error_code ec;
+    acceptor_.close(ec);
+    thread_.join();
+  }
+
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
+  int requests() const { return requests_.load(); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+LoadPlan H2EchoPlan(const std::string& address) {
+  LoadPlan plan;
+  plan.options.host = address;
+  plan.options.insecure = true;
+  plan.options.engine = EngineKind::kH2;
+  plan.options.cpus = 1;
+  plan.method = "/handoff.v1.Gateway/Echo";
+  grpc::Slice empty("");
+  plan.messages.emplace_back(&empty, 1);
+  return plan;
+}
+
+TEST(H2EngineTest, EndsCallsAtTheirDeadlineWhenTheServerNeverAnswers) {
+  HandMadeH2Server server(/*close_on_request=*/false);
+  LoadPlan plan = H2EchoPlan(server.address());
+  plan.options.total = 3;
+  plan.options.concurrency = 3;
+  plan.options.timeout = absl::Milliseconds(50);
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r = runner.Run();
+  ASSERT_EQ(r.calls.size(), 3u);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "rpc error: code = DeadlineExceeded desc = Deadline Exceeded");
+  for (const CallResult& c : r.calls) {
+    EXPECT_EQ(c.code, grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_GE(c.latency_ns, 50'000'000);
+  }
+  EXPECT_EQ(server.requests(), 3);
+}
+
+TEST(H2EngineTest, ALostConnectionFailsEveryCallWithUnavailable) {
+  HandMadeH2Server server(/*close_on_request=*/true);
+  LoadPlan plan = H2EchoPlan(server.address());
+  // 3 calls in flight when the connection drops, then 3 more that find it
+  // broken: all 6 are reported, none is lost.
+  plan.options.total = 6;
+  plan.options.concurrency = 3;
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r = runner.Run();
+  ASSERT_EQ(r.calls.size(), 6u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::UNAVAILABLE);
+  ASSERT_FALSE(r.errors.empty());
+  // "closed the connection" or "connection reset", and where.
+  EXPECT_NE(r.errors[0].find(server.address()), std::string::npos) << r.errors[0];
+}
+
+TEST(H2EngineTest, ConnectWaitsForAServerThatIsStillStarting) {
+  // A port whose first connection is dropped before any SETTINGS, as a
+  // server that is not up yet would; the real server comes up after that.
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const int port = acceptor.local_endpoint().port();
+  LoadPlan plan = H2EchoPlan("127.0.0.1:" + std::to_string(port));
+  plan.options.total = 1;
+  plan.options.concurrency = 1;
+  plan.options.connect_timeout = absl::Seconds(20);
+  LoadRunner runner(std::move(plan));
+  absl::Status connected;
+  std::thread connecting([&] { connected = runner.Connect(); });
+  {
+    tcp::socket first(io);
+    acceptor.accept(first);  // the runner's first attempt
+    first.close();
+    acceptor.close();
+  }
+  testing::FakeServer server = testing::FakeServer::Start(false, port);
+  connecting.join();
+  ASSERT_TRUE(connected.ok()) << connected;
+  RunResults r = runner.Run();
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].code, grpc::StatusCode::OK);
+  server.server->Shutdown();
+}
+
+}  // namespace
+}  // namespace handoff::load

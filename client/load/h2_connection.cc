@@ -313,7 +313,9 @@ void H2Connection::Fail(absl::string_view reason) {
   asio::error_code ignored;
   socket_.close(ignored);
   deadline_timer_.cancel();
-  while (oldest_ != nullptr) End(*oldest_, grpc::StatusCode::UNAVAILABLE, error_);
+  // A copy: ending a call may close the connection, which rewrites error_.
+  const std::string why = error_;
+  while (oldest_ != nullptr) End(*oldest_, grpc::StatusCode::UNAVAILABLE, why);
   if (state_ == State::kClosed) return;  // a done_ callback closed it
   // Until the first SETTINGS, retry soon: the server may be starting.
   retry_timer_.expires_after(opened_ ? kOpenRetryDelay : kReconnectDelay);

@@ -27,10 +27,6 @@ constexpr size_t kMaxWrite = 256 * 1024;
 constexpr auto kReconnectDelay = std::chrono::seconds(1);
 constexpr auto kOpenRetryDelay = std::chrono::milliseconds(100);
 
-asio::steady_timer::time_point AtNs(int64_t ns) {
-  return asio::steady_timer::time_point(std::chrono::nanoseconds(ns));
-}
-
 // grpc-timeout: at most 8 digits, in the finest unit that fits.
 std::string GrpcTimeout(absl::Duration timeout) {
   constexpr int64_t kMax = 99'999'999;
@@ -332,7 +328,7 @@ void H2Connection::ArmDeadline() {
     return;
   }
   deadline_armed_ = true;
-  deadline_timer_.expires_at(AtNs(oldest_->deadline_ns));
+  deadline_timer_.expires_at(SteadyTimePoint(oldest_->deadline_ns));
   deadline_timer_.async_wait([this](const asio::error_code& ec) {
     deadline_armed_ = false;
     if (ec) return;

@@ -15,13 +15,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/load/h2_connection.h"
+#include "client/load/schedule.h"
 
 namespace handoff::load {
 namespace {
-
-asio::steady_timer::time_point AtNs(int64_t ns) {
-  return asio::steady_timer::time_point(std::chrono::nanoseconds(ns));
-}
 
 struct HostPort {
   std::string host;
@@ -113,7 +110,7 @@ class H2Engine::Worker {
     schedule_ = &schedule;
     io_.restart();
     if (schedule.end_ns() != CallSchedule::kNoEnd) {
-      end_timer_.expires_at(AtNs(schedule.end_ns()));
+      end_timer_.expires_at(SteadyTimePoint(schedule.end_ns()));
       end_timer_.async_wait([this](const asio::error_code& ec) {
         if (!ec) TimeUp();
       });
@@ -151,7 +148,7 @@ class H2Engine::Worker {
       case NextCall::kWait:
         s.waiting = true;
         s.start_ns = next.due_ns;
-        s.alarm.expires_at(AtNs(next.due_ns));
+        s.alarm.expires_at(SteadyTimePoint(next.due_ns));
         s.alarm.async_wait([this, &s](const asio::error_code& ec) {
           s.waiting = false;
           // An error: cancelled at the end of a -z run.
@@ -255,13 +252,13 @@ absl::Status H2Engine::Connect() {
   for (int i = 0; i < threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(plan_, bodies_, completed_));
   }
+  absl::string_view authority = o.host;
+  absl::ConsumePrefix(&authority, "dns:///");
   std::vector<H2Connection*> connections;
   for (int i = 0; i < o.connections; ++i) {
     H2Connection::Config config;
     config.endpoints = endpoints;
-    config.authority = o.host;
-    absl::string_view authority = config.authority;
-    if (absl::ConsumePrefix(&authority, "dns:///")) config.authority = std::string(authority);
+    config.authority = std::string(authority);
     config.path = plan_.method;
     config.timeout = o.timeout;
     config.metadata = o.metadata;

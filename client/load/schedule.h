@@ -14,6 +14,7 @@
 #define HANDOFF_CLIENT_LOAD_SCHEDULE_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 
@@ -23,6 +24,11 @@ namespace handoff::load {
 
 // steady_clock, in nanoseconds: every timestamp of a run is on this clock.
 int64_t MonotonicNowNs();
+
+// A MonotonicNowNs() timestamp as a time point, for timers.
+inline std::chrono::steady_clock::time_point SteadyTimePoint(int64_t ns) {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
+}
 
 struct NextCall {
   enum Kind {

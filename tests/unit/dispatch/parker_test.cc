@@ -5,6 +5,8 @@
 
 #include "dispatch/internal/parker.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <initializer_list>
@@ -51,6 +53,21 @@ TEST(SpinBudgetTest, OneOddWaitDoesNotMoveIt) {
   EXPECT_EQ(b.get(), 2 * w);
   b.Waited(0);
   EXPECT_EQ(b.get(), 2 * w);
+}
+
+// The median comes from a hand-written sorting network: every order of the
+// same eight waits must give the same budget, twice the upper median.
+TEST(SpinBudgetTest, TheBudgetIsTwiceTheUpperMedianInAnyOrder) {
+  std::array<int64_t, 8> waits = {1000, 1100, 1200, 1300,
+                                   1400, 1500, 1600, 1700};
+  int permutations = 0;
+  do {
+    SpinBudget b;
+    for (int64_t w : waits) b.Waited(w);
+    ASSERT_EQ(b.get(), 2 * 1400) << "after permutation " << permutations;
+    ++permutations;
+  } while (std::next_permutation(waits.begin(), waits.end()));
+  EXPECT_EQ(permutations, 40320);
 }
 
 TEST(SpinBudgetTest, TheBudgetStaysWithinItsBounds) {

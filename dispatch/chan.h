@@ -91,7 +91,7 @@ enum class FastPoll {
 template <typename T>
 class ChanState : public ChanCore {
  public:
-  explicit ChanState(size_t capacity) : capacity_(capacity), ring_(capacity) {}
+  explicit ChanState(size_t capacity) : ring_(capacity) {}
 
   ChanState(const ChanState&) = delete;
   ChanState& operator=(const ChanState&) = delete;
@@ -107,7 +107,7 @@ class ChanState : public ChanCore {
       *closed = true;
       return true;
     }
-    if (capacity_ == 0) {
+    if (capacity() == 0) {
       Node<T>* r = recvq_.PopClaimed();
       UpdateGateLocked();
       if (r == nullptr) return false;
@@ -134,7 +134,7 @@ class ChanState : public ChanCore {
   }
 
   bool TryRecvLocked(std::optional<T>* out, WakeList* wake) {
-    if (capacity_ == 0) {
+    if (capacity() == 0) {
       Node<T>* s = sendq_.PopClaimed();
       UpdateGateLocked();
       if (s == nullptr) return closed_;  // closed: completes with nullopt
@@ -170,7 +170,7 @@ class ChanState : public ChanCore {
   void EnqueueSendLocked(Node<T>* n, WakeList* wake) {
     sendq_.PushBack(n);
     UpdateGateLocked();
-    if (capacity_ == 0) return;
+    if (capacity() == 0) return;
     ring_.AwaitPopsInFlight();
     SettleLocked(wake);
     UpdateGateLocked();
@@ -178,7 +178,7 @@ class ChanState : public ChanCore {
   void EnqueueRecvLocked(Node<T>* n, WakeList* wake) {
     recvq_.PushBack(n);
     UpdateGateLocked();
-    if (capacity_ == 0) return;
+    if (capacity() == 0) return;
     ring_.AwaitPushesInFlight();
     SettleLocked(wake);
     UpdateGateLocked();
@@ -197,13 +197,13 @@ class ChanState : public ChanCore {
   // nobody is parked on it and it is open, which means it is not ready.
 
   FastPoll TrySendFast(T& v) {
-    if (capacity_ == 0) {
+    if (capacity() == 0) {
       return Busy() ? FastPoll::kNeedLock : FastPoll::kNotReady;
     }
     return Fast(ring_.Push(v, true));
   }
   FastPoll TryRecvFast(std::optional<T>* out) {
-    if (capacity_ == 0) {
+    if (capacity() == 0) {
       return Busy() ? FastPoll::kNeedLock : FastPoll::kNotReady;
     }
     return Fast(ring_.Pop(out, true));
@@ -218,7 +218,7 @@ class ChanState : public ChanCore {
   // went from 0.8 to 12 us.)
 
   absl::Status Send(T& v) {
-    if (capacity_ > 0 && ring_.Push(v, true) == Ring<T>::Result::kDone) {
+    if (capacity() > 0 && ring_.Push(v, true) == Ring<T>::Result::kDone) {
       return absl::OkStatus();
     }
     WakeList wake;
@@ -240,7 +240,7 @@ class ChanState : public ChanCore {
   }
 
   absl::Status TrySend(T& v) {
-    if (capacity_ > 0) {
+    if (capacity() > 0) {
       switch (ring_.Push(v, true)) {
         case Ring<T>::Result::kDone:
           return absl::OkStatus();
@@ -262,7 +262,7 @@ class ChanState : public ChanCore {
 
   std::optional<T> Recv() {
     std::optional<T> out;
-    if (capacity_ > 0 && ring_.Pop(&out, true) == Ring<T>::Result::kDone) {
+    if (capacity() > 0 && ring_.Pop(&out, true) == Ring<T>::Result::kDone) {
       return out;
     }
     WakeList wake;
@@ -284,7 +284,7 @@ class ChanState : public ChanCore {
 
   absl::StatusOr<T> TryRecv() {
     std::optional<T> out;
-    if (capacity_ > 0) {
+    if (capacity() > 0) {
       switch (ring_.Pop(&out, true)) {
         case Ring<T>::Result::kDone:
           return std::move(*out);
@@ -312,7 +312,7 @@ class ChanState : public ChanCore {
     }
     closed_ = true;
     UpdateGateLocked();  // up for good: from now on, everyone takes the lock
-    if (capacity_ > 0) {
+    if (capacity() > 0) {
       // Sends that claimed a slot before the gate went up precede the close;
       // parked receivers get their values, not nullopt.
       ring_.AwaitPushesInFlight();
@@ -330,7 +330,7 @@ class ChanState : public ChanCore {
   }
 
   size_t size() const { return ring_.size(); }  // the ring's own snapshot
-  size_t capacity() const { return capacity_; }
+  size_t capacity() const { return ring_.capacity(); }
   size_t waiting_receivers() {
     std::lock_guard<ChanLock> l(lock);
     return recvq_.size();
@@ -344,7 +344,7 @@ class ChanState : public ChanCore {
     return closed_;
   }
   // Read without the lock, so a test can watch for it while the lock is held.
-  bool gate_up() const { return capacity_ == 0 ? Busy() : ring_.gated(); }
+  bool gate_up() const { return capacity() == 0 ? Busy() : ring_.gated(); }
 
  private:
   // A thread's parked operation: its waiter, its queue node and (for a
@@ -393,7 +393,7 @@ class ChanState : public ChanCore {
     const bool want = closed_ || !recvq_.empty() || !sendq_.empty();
     if (want == gated_) return;
     gated_ = want;
-    if (capacity_ == 0) {
+    if (capacity() == 0) {
       busy_.store(want, std::memory_order_release);
     } else if (want) {
       ring_.Raise();
@@ -419,11 +419,13 @@ class ChanState : public ChanCore {
   // Whoever takes the lock reads and writes the fields below it, right after
   // it: together with the lock they fill one cache line (64 bytes on x86-64),
   // so a handoff between two cores moves one line for the channel, not two.
-  // The ring keeps its own lines after them (ring.h).
+  // The capacity is not among them: every operation reads it before taking
+  // the lock, and a read of the lock's line just before the lock's own
+  // compare-and-swap costs a second transfer of that line. It lives on the
+  // ring's first line, which nobody writes after construction (ring.h).
   bool closed_ = false;  // guarded by lock
   bool gated_ = false;   // guarded by lock; mirrors the ring's gate
   std::atomic<bool> busy_{false};  // unbuffered: gated_, readable lock-free
-  const size_t capacity_;
   WaitQueue<T> recvq_;   // parked receivers; guarded by lock
   WaitQueue<T> sendq_;   // parked senders; guarded by lock
   Ring<T> ring_;         // the buffer; lock-free while the gate is down

@@ -186,6 +186,9 @@ class Ring {
   // Whether the gate is up right now (for tests; the owner knows already).
   bool gated() const { return (tail_.load() & kGate) != 0; }
 
+  // On a line nobody writes: reading it never moves a cache line.
+  size_t capacity() const { return capacity_; }
+
   // Values buffered or in flight (a snapshot).
   size_t size() const {
     const uint64_t h = Pos(head_.load(std::memory_order_acquire));

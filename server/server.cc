@@ -43,6 +43,11 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(c.listen, grpc::InsecureServerCredentials(),
                            &self->port_);
+  // gRPC sets SO_REUSEPORT on Linux by default: a second handoffd started on
+  // a port already in use would come up, take a share of the new connections
+  // and serve them unnoticed (its admin port is the only thing that could
+  // fail). A gateway owns its port, so a second one fails to start instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self->service_.get());
   builder.SetMaxReceiveMessageSize(c.max_message_bytes);
   if (c.max_connection_age != absl::InfiniteDuration()) {
@@ -61,7 +66,8 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   if (self->server_ == nullptr || self->port_ == 0) {
     self->dispatcher_->Stop();
     return absl::UnavailableError(
-        absl::StrCat("--listen: cannot listen on '", c.listen, "'"));
+        absl::StrCat("--listen: cannot listen on '", c.listen,
+                     "' (in use, or not an address of this host)"));
   }
   if (auto* health = self->server_->GetHealthCheckService()) {
     health->SetServingStatus(true);

@@ -261,6 +261,32 @@ TEST_F(WaitPolicyTest, WaitingCallStillHasItsDeadline) {
   EXPECT_TRUE(blocked->Wait().ok());
 }
 
+// gRPC would share a port with SO_REUSEPORT; a gateway must not: a second
+// server on a port in use fails to start and names the flag.
+TEST_F(GatewayTest, ASecondServerOnTheSamePortFailsToStart) {
+  ServerConfig config;
+  config.listen = "127.0.0.1:" + std::to_string(server_->port());
+  config.admin_listen = "";
+  config.workers = 1;
+  HandlerRegistry registry;
+  ServerOptions options;
+  options.config = config;
+  options.registry = &registry;
+  absl::StatusOr<std::unique_ptr<HandoffServer>> second =
+      HandoffServer::Start(options);
+  ASSERT_FALSE(second.ok()) << "a second server shares port " << server_->port();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(second.status().message(), "--listen"))
+      << second.status();
+  // The first still serves.
+  v1::EchoRequest req;
+  req.set_payload("still mine");
+  v1::EchoReply reply;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->Echo(&ctx, req, &reply).ok());
+  EXPECT_EQ(reply.payload(), "still mine");
+}
+
 TEST_F(GatewayTest, HealthIsServingUntilDrain) {
   EXPECT_EQ(HealthCheck(channel_.get(), ""), 1);
   EXPECT_EQ(HealthCheck(channel_.get(), "handoff.v1.Gateway"), 1);

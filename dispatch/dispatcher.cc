@@ -63,12 +63,12 @@ bool Dispatcher::HandToIdleWorker(Job& job) {
       stopping_.load(std::memory_order_acquire)) {
     return false;  // older jobs first; after Stop(), the dispatcher decides
   }
-  absl::StatusOr<Chan<Job>> worker = idle_.TryRecv();
+  absl::StatusOr<const Chan<Job>*> worker = idle_.TryRecv();
   if (!worker.ok()) return false;
   // A registered worker's channel is empty with room for one. If Stop() began
   // meanwhile, the job still runs before Stop() returns: Stop() waits for
   // every worker to come back idle.
-  worker->Send(std::move(job)).IgnoreError();
+  (*worker)->Send(std::move(job)).IgnoreError();
   return true;
 }
 
@@ -163,11 +163,11 @@ void Dispatcher::DispatchLoop() {
   overtaken_.store(0, std::memory_order_relaxed);
   for (Job& job : jobs_) {
     Select(OnRecv(idle_,
-                  [&](std::optional<Chan<Job>> worker) {
+                  [&](std::optional<const Chan<Job>*> worker) {
                     // idle_ is never closed and a worker's own channel has a
                     // free slot whenever it is registered: this cannot block.
                     queued_.fetch_sub(1, std::memory_order_relaxed);
-                    worker->Send(std::move(job)).IgnoreError();
+                    (*worker)->Send(std::move(job)).IgnoreError();
                   }),
            OnDone(job.ctx, [&] {
              queued_.fetch_sub(1, std::memory_order_relaxed);
@@ -178,8 +178,8 @@ void Dispatcher::DispatchLoop() {
   // Admission is closed and every accepted job has been handed out. Retire
   // each worker as it becomes idle, which waits for the runs in progress.
   for (size_t i = 0; i < workers_.size(); ++i) {
-    if (std::optional<Chan<Job>> worker = idle_.Recv()) {
-      worker->Close().IgnoreError();
+    if (std::optional<const Chan<Job>*> worker = idle_.Recv()) {
+      (*worker)->Close().IgnoreError();
     }
   }
 }
@@ -188,7 +188,7 @@ void Dispatcher::WorkerLoop(int index) {
   Chan<Job> mine(1);
   for (;;) {
     idle_count_.fetch_add(1, std::memory_order_relaxed);
-    idle_.Send(Chan<Job>(mine)).IgnoreError();
+    idle_.Send(&mine).IgnoreError();
     std::optional<Job> job = mine.Recv();
     idle_count_.fetch_sub(1, std::memory_order_relaxed);
     if (!job.has_value()) return;  // retired by Stop()

@@ -3,7 +3,7 @@
 // Dispatcher: a bounded worker pool fed through Go's `chan chan Job`.
 //
 //   jobs: Chan<Job>(queue_depth)      submitters send here (admission)
-//   idle: Chan<Chan<Job>>(workers)    each idle worker sends its own channel
+//   idle: Chan<Chan<Job>*>(workers)   each idle worker sends its own channel
 //
 //   dispatcher thread:  for job in jobs:
 //                         select { w := <-idle:      w <- job
@@ -169,7 +169,11 @@ class Dispatcher {
 
   const DispatcherOptions options_;
   Chan<Job> jobs_;
-  Chan<Chan<Job>> idle_;
+  // Each worker's own channel, by address, as the design has it
+  // (chan<chan<Job>*>): a worker outlives its registrations, and a pointer
+  // spares the channel handle's reference count two atomic updates per job
+  // from two threads.
+  Chan<const Chan<Job>*> idle_;
 
   std::atomic<int64_t> queued_{0};
   std::atomic<int64_t> idle_count_{0};

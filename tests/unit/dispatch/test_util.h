@@ -16,7 +16,9 @@ namespace handoff::internal {
 // The channel on which idle workers register; the dispatcher thread parks on
 // it while it holds a job and waits for one.
 struct DispatcherAccess {
-  static const Chan<Chan<Job>>& Idle(const Dispatcher& d) { return d.idle_; }
+  static const Chan<const Chan<Job>*>& Idle(const Dispatcher& d) {
+    return d.idle_;
+  }
 };
 
 }  // namespace handoff::internal

@@ -6,8 +6,12 @@
 #include "dispatch/dispatcher.h"
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -410,6 +414,27 @@ TEST(DispatcherTest, StatsCountIdleAndBusyWorkers) {
   ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 3; }));
   EXPECT_EQ(d.Stats().busy, 0);
   EXPECT_EQ(d.Stats().completed, 1);
+}
+
+// The names of this process's threads, from /proc.
+std::multiset<std::string> ThreadNames() {
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  return names;
+}
+
+TEST(DispatcherTest, ItsThreadsAreNamedForTopAndPerf) {
+  Dispatcher d({.workers = 2, .queue_depth = 4});
+  ASSERT_TRUE(WaitUntil([] {
+    std::multiset<std::string> names = ThreadNames();
+    return names.count("handoff-work-0") == 1 && names.count("handoff-work-1") == 1 &&
+           names.count("handoff-disp") >= 1;
+  })) << "thread names never appeared";
+  d.Stop();
 }
 
 }  // namespace

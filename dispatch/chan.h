@@ -88,6 +88,16 @@ enum class FastPoll {
   kNeedLock,  // might complete: waiters are parked or the channel is closed
 };
 
+// A thread blocked in Send, Recv or Select.
+class ThreadWaiter final : public Waiter {
+ public:
+  void Wake() override { parker_.Ready(); }
+  void Park() { parker_.Park(); }
+
+ private:
+  ThreadParker parker_;
+};
+
 template <typename T>
 class ChanState : public ChanCore {
  public:
@@ -347,19 +357,14 @@ class ChanState : public ChanCore {
   bool gate_up() const { return capacity() == 0 ? Busy() : ring_.gated(); }
 
  private:
-  // A thread's parked operation: its waiter, its queue node and (for a
-  // receive) the slot the value goes to. The thread that completes it touches
-  // all three, and then the parked thread reads the waiter and the slot: on
-  // one cache line, a handoff moves one line of theirs each way, not two.
-  // The waiter (16 bytes) and the node (40) come first, so only the slot of
-  // a larger T spills onto a second line.
+  // A thread's parked operation: its queue node, its waiter and (for a
+  // receive) the slot the value goes to, on as few cache lines as they fit
+  // in, for the thread that completes it touches all three.
   struct alignas(64) Parked {
-    ThreadWaiter waiter;
     Node<T> node;
     std::optional<T> slot;
+    ThreadWaiter waiter;
   };
-  static_assert(sizeof(std::optional<T>) > 8 || sizeof(Parked) == 64,
-                "a parked thread's operation no longer fits one cache line");
 
   // Moves values between the ring and the parked waiters until neither can
   // move: a published value at the head goes to the oldest parked receiver,

@@ -213,7 +213,7 @@ class DefaultCase final : public SelectCase {
 // The heap-allocated state of one AsyncSelect: the waiter every channel sees,
 // and the cases it owns. It deletes itself once its chosen case has finished.
 template <typename... Cases>
-class AsyncSelectOp final : public CallbackWaiter {
+class AsyncSelectOp final : public Waiter {
  public:
   explicit AsyncSelectOp(Cases&&... cases) : cases_(std::move(cases)...) {
     std::apply([this](auto&... c) {
@@ -227,7 +227,7 @@ class AsyncSelectOp final : public CallbackWaiter {
     if (chosen >= 0) Complete(chosen);
   }
 
-  void Run() override {
+  void Wake() override {
     int chosen = selected();
     SelectUnlinkLosers(ptrs_, kN, chosen);
     Complete(chosen);

@@ -138,12 +138,8 @@ class ThreadParker {
     do {
       FutexWait(&state_, kSleeping);
     } while (state_.load(std::memory_order_acquire) != kReady);
-    const uint32_t readied = readied_us_.load(std::memory_order_relaxed);
-    // Modulo 2^32 us, which is right for any wait under 71 minutes; a longer
-    // one (or a stamp that happened to be 0) only misleads one sample of the
-    // budget's median.
-    const uint32_t waited_us = readied - Micros(start);
-    budget.Waited(readied == 0 ? -1 : int64_t{waited_us} * 1000);
+    const int64_t readied = readied_ns_.load(std::memory_order_relaxed);
+    budget.Waited(readied == 0 ? -1 : readied - start);
   }
 
   // Releases the parked thread. Everything written before Ready() is visible
@@ -154,7 +150,7 @@ class ThreadParker {
     // falls asleep after this load gets no stamp, and counts its wait as
     // unknown (too long to spin for).
     if (state_.load(std::memory_order_relaxed) == kSleeping) {
-      readied_us_.store(Micros(NowNs()), std::memory_order_relaxed);
+      readied_ns_.store(NowNs(), std::memory_order_relaxed);
     }
     if (state_.exchange(kReady, std::memory_order_acq_rel) == kSleeping) {
       FutexWakeOne(&state_);
@@ -165,18 +161,14 @@ class ThreadParker {
   // Spins until `give_up_ns` (NowNs()); true if readied meanwhile.
   bool Spin(int64_t give_up_ns);
   static int64_t NowNs();
-  static uint32_t Micros(int64_t ns) { return static_cast<uint32_t>(ns / 1000); }
 
   static constexpr uint32_t kSpinning = 0;
   static constexpr uint32_t kSleeping = 1;
   static constexpr uint32_t kReady = 2;
 
   std::atomic<uint32_t> state_{kSpinning};
-  // When Ready() found the thread asleep, in microseconds of NowNs() modulo
-  // 2^32, or 0. Not 64 bits of nanoseconds: the whole parker is 8 bytes, so
-  // that a parked thread's waiter, node and slot share one cache line
-  // (chan.h), and a sleep's length matters only to the microsecond.
-  std::atomic<uint32_t> readied_us_{0};
+  // When Ready() found the thread asleep (NowNs()), or 0.
+  std::atomic<int64_t> readied_ns_{0};
 };
 
 }  // namespace handoff::internal

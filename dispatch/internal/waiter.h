@@ -22,25 +22,18 @@
 #define HANDOFF_DISPATCH_INTERNAL_WAITER_H_
 
 #include <atomic>
-#include <cassert>
 #include <cstddef>
+#include <cassert>
 #include <cstdint>
 #include <optional>
 
-#include "absl/container/inlined_vector.h"
-#include "dispatch/internal/parker.h"
-
 namespace handoff::internal {
 
-// Not polymorphic on purpose: a thread's parked operation (ThreadWaiter with
-// its Node and slot, chan.h) must fit in one cache line, since the thread
-// that completes it and the thread that wakes from it each pay for every line
-// it spans. A vtable pointer would push the parker's state onto a second one.
-// So a Waiter is 8 bytes, and Wake() dispatches on a kind byte.
 class Waiter {
  public:
   static constexpr int kUnclaimed = -1;
 
+  Waiter() = default;
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
 
@@ -59,81 +52,57 @@ class Waiter {
   // Completes the operation after a successful Claim(). Called exactly once,
   // by the claimer, with no channel lock held. The Waiter may be destroyed by
   // the time Wake() returns: the caller must not touch it afterwards.
-  inline void Wake();
+  virtual void Wake() = 0;
 
  protected:
-  enum class Kind : uint8_t { kThread, kCallback };
-
-  explicit Waiter(Kind kind) : kind_(kind) {}
   ~Waiter() = default;
 
  private:
+  friend class WakeList;
+
   std::atomic<int> selected_{kUnclaimed};
-  const Kind kind_;
+  Waiter* wake_next_ = nullptr;  // WakeList's link; a waiter is claimed once
 };
-
-// A thread blocked in Send, Recv or Select.
-class ThreadWaiter final : public Waiter {
- public:
-  ThreadWaiter() : Waiter(Kind::kThread) {}
-
-  // Blocks until Wake().
-  void Park() { parker_.Park(); }
-
- private:
-  friend class Waiter;
-  ThreadParker parker_;
-};
-
-// A waiter that runs code instead of waking a thread (AsyncSelect's).
-class CallbackWaiter : public Waiter {
- public:
-  // Wake(): runs on the claimer's thread, and may delete this.
-  virtual void Run() = 0;
-
- protected:
-  CallbackWaiter() : Waiter(Kind::kCallback) {}
-  virtual ~CallbackWaiter() = default;
-};
-
-inline void Waiter::Wake() {
-  if (kind_ == Kind::kThread) {
-    static_cast<ThreadWaiter*>(this)->parker_.Ready();
-  } else {
-    static_cast<CallbackWaiter*>(this)->Run();
-  }
-}
 
 // Claimed waiters, to be woken once the claimer holds no channel lock. One
 // operation can complete several: a close wakes every parked waiter, and
 // settling a buffered channel (chan.h) may serve parked receivers and
 // senders alike. Waiters are woken in the order they were added.
-//
-// The list keeps its own storage rather than a link in each Waiter: a link
-// would be one more write into the woken thread's cache line, and one more
-// field to fit in it.
 class WakeList {
  public:
   WakeList() = default;
   WakeList(const WakeList&) = delete;
   WakeList& operator=(const WakeList&) = delete;
-  ~WakeList() { assert(waiters_.empty()); }
+  ~WakeList() { assert(head_ == nullptr); }
 
-  void Add(Waiter* w) { waiters_.push_back(w); }
+  void Add(Waiter* w) {
+    w->wake_next_ = nullptr;
+    if (tail_ != nullptr) {
+      tail_->wake_next_ = w;
+    } else {
+      head_ = w;
+    }
+    tail_ = w;
+  }
 
-  bool empty() const { return waiters_.empty(); }
+  bool empty() const { return head_ == nullptr; }
 
   // Wakes every waiter on the list, which is empty afterwards. A waiter may
-  // be destroyed by its Wake() (an async select deletes itself), and may
-  // operate on channels, which may use other WakeLists but never this one.
+  // be destroyed by its Wake() (an async select deletes itself), so its link
+  // is read first.
   void WakeAll() {
-    for (Waiter* w : waiters_) w->Wake();
-    waiters_.clear();
+    Waiter* w = head_;
+    head_ = tail_ = nullptr;
+    while (w != nullptr) {
+      Waiter* next = w->wake_next_;
+      w->Wake();
+      w = next;
+    }
   }
 
  private:
-  // One is the common case (a handoff); a close or a settle may add more.
-  absl::InlinedVector<Waiter*, 4> waiters_;
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
 };
 
 // One Waiter's stake in one channel's queue. For a send, `value` points at the
@@ -142,10 +111,8 @@ class WakeList {
 template <typename T>
 struct Node {
   Waiter* waiter = nullptr;
-  union {                               // which one: the queue it is in
-    T* value = nullptr;                 // send: moved from by the receiver
-    std::optional<T>* slot;             // recv: written by the sender
-  };
+  T* value = nullptr;                   // send: moved from by the receiver
+  std::optional<T>* slot = nullptr;     // recv: written by the sender
 
   // Intrusive FIFO links, owned by the channel's lock.
   Node* prev = nullptr;

@@ -19,8 +19,8 @@ namespace handoff {
 
 namespace {
 
-// Names the calling thread as `top -H`, perf and gdb show it (at most 15
-// characters; longer names are refused, so the index is kept short).
+// Names the calling thread as `top -H`, perf and gdb show it. Linux refuses
+// a name longer than 15 characters outright, so it is cut to fit.
 void NameThisThread(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }

@@ -50,6 +50,18 @@ TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {
   EXPECT_EQ(*code, 0);
 }
 
+// gRPC would let the second process share the port (SO_REUSEPORT).
+TEST(CommandLineTest, APortInUseExitsNamingListen) {
+  HandoffdProcess first({});
+  const int port = first.Port();
+  ASSERT_NE(port, 0) << first.Output();
+  ExpectRejected({absl::StrCat("--listen=127.0.0.1:", port)}, {}, "--listen");
+  first.Signal(SIGTERM);
+  std::optional<int> code = first.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << "the first handoffd was disturbed: " << first.Output();
+}
+
 TEST(CommandLineTest, HelpListsEveryServerFlag) {
   HandoffdProcess p({"--help"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -30,7 +31,8 @@ void NameThisThread(const std::string& name) {
 Dispatcher::Dispatcher(const DispatcherOptions& options)
     : options_(options),
       jobs_(static_cast<size_t>(std::max(options.queue_depth, 0))),
-      idle_(static_cast<size_t>(std::max(options.workers, 1))) {
+      idle_(static_cast<size_t>(std::max(options.workers, 1))),
+      counters_(new WorkerCounters[static_cast<size_t>(std::max(options.workers, 1))]) {
   int n = std::max(options.workers, 1);
   workers_.reserve(n);
   for (int i = 0; i < n; ++i) {
@@ -63,7 +65,8 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   const int64_t ahead =
       std::max<int64_t>(queued_.load(std::memory_order_relaxed), 0);
   const int64_t workers = static_cast<int64_t>(workers_.size());
-  const bool all_busy = busy_.load(std::memory_order_relaxed) >= workers;
+  // No worker registered on `idle`: each is running a job, or about to.
+  const bool all_busy = idle_.size() == 0;
   const int64_t overtakes = std::min<int64_t>(ahead, kMaxOvertakes);
   const absl::Duration wait =
       absl::Nanoseconds(mean_run_ns_.load(std::memory_order_relaxed)) *
@@ -168,12 +171,15 @@ void Dispatcher::Stop() {
 DispatcherStats Dispatcher::Stats() const {
   DispatcherStats s;
   s.queued = std::max<int64_t>(queued_.load(std::memory_order_relaxed), 0);
-  s.idle = idle_count_.load(std::memory_order_relaxed);
-  s.busy = busy_.load(std::memory_order_relaxed);
-  s.completed = completed_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const WorkerCounters& c = counters_[i];
+    s.idle += c.idle.load(std::memory_order_relaxed);
+    s.busy += c.busy.load(std::memory_order_relaxed);
+    s.completed += c.completed.load(std::memory_order_relaxed);
+    s.failed += c.failed.load(std::memory_order_relaxed);
+  }
   s.expired = expired_.load(std::memory_order_relaxed);
   s.rejected = rejected_.load(std::memory_order_relaxed);
-  s.failed = failed_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -206,11 +212,12 @@ void Dispatcher::DispatchLoop() {
 
 void Dispatcher::WorkerLoop(int index) {
   Chan<Job> mine(1);
+  WorkerCounters& counters = counters_[static_cast<size_t>(index)];
   for (;;) {
-    idle_count_.fetch_add(1, std::memory_order_relaxed);
+    counters.idle.store(1, std::memory_order_relaxed);
     idle_.Send(&mine).IgnoreError();
     std::optional<Job> job = mine.Recv();
-    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+    counters.idle.store(0, std::memory_order_relaxed);
     if (!job.has_value()) return;  // retired by Stop()
     absl::Time free = RunJob(*job, index, absl::InfinitePast());
     while (std::optional<Job> next = TakeQueuedJob()) {
@@ -246,7 +253,8 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
                     absl::FormatDuration(job.expected_run))));
     return start;
   }
-  busy_.fetch_add(1, std::memory_order_relaxed);
+  WorkerCounters& c = counters_[static_cast<size_t>(worker)];
+  c.busy.store(1, std::memory_order_relaxed);
   absl::Status error;
   try {
     job.run(RunInfo{job.ctx, worker, start - job.submitted});
@@ -255,24 +263,35 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   } catch (...) {
     error = absl::InternalError("job threw a non-std::exception");
   }
-  busy_.fetch_sub(1, std::memory_order_relaxed);
+  c.busy.store(0, std::memory_order_relaxed);
   const absl::Time end = absl::Now();
   // Back to back, a job's cost to its worker is the whole interval since the
   // previous one ended: with the bookkeeping around runs and the time the
   // worker was preempted between them. Admission needs that, not the run
   // alone, or it underestimates queue waits and admits jobs that expire.
   const absl::Time from = free_since == absl::InfinitePast() ? start : free_since;
-  int64_t cost = absl::ToInt64Nanoseconds(end - from);
-  int64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
-  mean_run_ns_.store(mean == 0 ? cost : mean + (cost - mean) / 8,
-                     std::memory_order_relaxed);
+  const int64_t cost = absl::ToInt64Nanoseconds(end - from);
+  c.mean_run_ns = c.mean_run_ns == 0 ? cost : c.mean_run_ns + (cost - c.mean_run_ns) / 8;
+  Publish(c);
   if (error.ok()) {
-    completed_.fetch_add(1, std::memory_order_relaxed);
+    c.completed.store(c.completed.load(std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed);
   } else {
-    failed_.fetch_add(1, std::memory_order_relaxed);
+    c.failed.store(c.failed.load(std::memory_order_relaxed) + 1,
+                   std::memory_order_relaxed);
     if (job.on_error) job.on_error(std::move(error));
   }
   return end;
+}
+
+void Dispatcher::Publish(WorkerCounters& c) {
+  const int64_t published = mean_run_ns_.load(std::memory_order_relaxed);
+  if (published != 0 && ++c.unpublished < kPublishEvery &&
+      std::abs(c.mean_run_ns - published) <= published / 8) {
+    return;
+  }
+  mean_run_ns_.store(c.mean_run_ns, std::memory_order_relaxed);
+  c.unpublished = 0;
 }
 
 void Dispatcher::Expire(Job& job, absl::Status why) {

@@ -190,6 +190,8 @@ class Dispatcher {
     int64_t mean_run_ns = 0;
     int unpublished = 0;
   };
+  // Copies c's mean to mean_run_ns_ if the two differ by more than an
+  // eighth, or after kPublishEvery runs without a copy.
   void Publish(WorkerCounters& c);
 
   const std::unique_ptr<WorkerCounters[]> counters_;

@@ -2,10 +2,13 @@
 #include "client/load/flags.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace handoff::load {
 namespace {
@@ -74,17 +77,31 @@ TEST(LoadFlagsTest, HelpSkipsValidation) {
   EXPECT_TRUE(absl::StrContains(LoadUsage(), "--concurrency"));
 }
 
-std::string WriteConfig(const std::string& json) {
-  const std::string path = ::testing::TempDir() + "/ghz_config.json";
-  std::ofstream(path) << json;
-  return path;
-}
+// A config file of the calling test's own, removed with it: ctest runs
+// tests in parallel processes, and two tests writing one shared name read
+// each other's configs.
+class TempConfig {
+ public:
+  explicit TempConfig(const std::string& json)
+      : path_(absl::StrCat(
+            ::testing::TempDir(), "/ghz_config_",
+            ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
+            getpid(), ".json")) {
+    std::ofstream(path_) << json;
+  }
+  ~TempConfig() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  const std::string path_;
+};
 
 TEST(LoadFlagsTest, GhzConfigFileAndOverrides) {
-  const std::string path = WriteConfig(R"({
+  const TempConfig config(R"({
     "call": "handoff.v1.Gateway.Echo", "host": "127.0.0.1:7", "insecure": true,
     "concurrency": 4, "total": 40, "rps": 100, "timeout": "250ms",
     "data": {"payload": "aGk="}, "metadata": {"k": "v"}})");
+  const std::string& path = config.path();
   auto o = Parse({"--config", path, "-c", "2"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->call, "handoff.v1.Gateway.Echo");
@@ -103,7 +120,8 @@ TEST(LoadFlagsTest, GhzConfigFileAndOverrides) {
 }
 
 TEST(LoadFlagsTest, GhzConfigUnknownKey) {
-  auto o = Parse({"--config", WriteConfig(R"({"call":"p.S.M","frob":1})"), "h:1"});
+  const TempConfig config(R"({"call":"p.S.M","frob":1})");
+  auto o = Parse({"--config", config.path(), "h:1"});
   ASSERT_FALSE(o.ok());
   EXPECT_TRUE(absl::StrContains(o.status().message(), "unsupported key 'frob'"))
       << o.status();

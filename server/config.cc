@@ -50,6 +50,9 @@ ABSL_FLAG(absl::Duration, keepalive_min_time, absl::Seconds(10),
           "(faster pingers get GOAWAY too_many_pings).");
 ABSL_FLAG(bool, keepalive_permit_without_calls, true,
           "Accept keepalive pings on connections with no call open.");
+ABSL_FLAG(bool, batch_scheduling, true,
+          "Run the worker and dispatcher threads under Linux's SCHED_BATCH, "
+          "so that a gRPC thread is not preempted by each worker it wakes.");
 
 namespace handoff {
 
@@ -81,7 +84,7 @@ const std::vector<std::string>& ConfigFlagNames() {
       "max_message_bytes", "stream_window",
       "max_batch_items",  "max_connection_age",
       "max_connection_age_grace", "keepalive_min_time",
-      "keepalive_permit_without_calls"};
+      "keepalive_permit_without_calls", "batch_scheduling"};
   return *names;
 }
 
@@ -171,6 +174,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.keepalive_min_time = absl::GetFlag(FLAGS_keepalive_min_time);
   c.keepalive_permit_without_calls =
       absl::GetFlag(FLAGS_keepalive_permit_without_calls);
+  c.batch_scheduling = absl::GetFlag(FLAGS_batch_scheduling);
   if (absl::Status s = Validate(c); !s.ok()) return s;
   return c;
 }

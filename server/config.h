@@ -54,6 +54,9 @@ struct ServerConfig {
   // "too_many_pings"); and whether pings are accepted with no call open.
   absl::Duration keepalive_min_time = absl::Seconds(10);
   bool keepalive_permit_without_calls = true;
+  // Workers and the dispatcher thread under SCHED_BATCH (see
+  // DispatcherOptions::batch_scheduling).
+  bool batch_scheduling = true;
 };
 
 // Checks a config's ranges and relations; the error names the flag.

@@ -3,7 +3,11 @@
 // The Gateway methods' normal behaviour, the built-in services, and the
 // admin HTTP port, against an in-process handoffd.
 
+#include <sched.h>
+
 #include <asio.hpp>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -285,6 +289,23 @@ TEST_F(GatewayTest, ASecondServerOnTheSamePortFailsToStart) {
   grpc::ClientContext ctx;
   ASSERT_TRUE(stub_->Echo(&ctx, req, &reply).ok());
   EXPECT_EQ(reply.payload(), "still mine");
+}
+
+TEST_F(GatewayTest, ItsWorkersRunUnderSchedBatchByDefault) {
+  // One call has been served, so the workers are up.
+  v1::EchoRequest req;
+  v1::EchoReply reply;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->Echo(&ctx, req, &reply).ok());
+  int workers = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || !absl::StartsWith(name, "handoff-work-")) continue;
+    ++workers;
+    EXPECT_EQ(sched_getscheduler(std::stoi(task.path().filename())), SCHED_BATCH) << name;
+  }
+  EXPECT_EQ(workers, 2);
 }
 
 TEST_F(GatewayTest, HealthIsServingUntilDrain) {

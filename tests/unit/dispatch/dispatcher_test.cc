@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sched.h>
+
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -434,6 +436,41 @@ TEST(DispatcherTest, ItsThreadsAreNamedForTopAndPerf) {
     return names.count("handoff-work-0") == 1 && names.count("handoff-work-1") == 1 &&
            names.count("handoff-disp") >= 1;
   })) << "thread names never appeared";
+  d.Stop();
+}
+
+// The scheduling policy of each of this process's threads named `prefix`*.
+std::vector<int> PoliciesOfThreadsNamed(const std::string& prefix) {
+  std::vector<int> policies;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
+    policies.push_back(sched_getscheduler(std::stoi(task.path().filename())));
+  }
+  return policies;
+}
+
+TEST(DispatcherTest, BatchSchedulingPutsWorkersAndDispatcherUnderSchedBatch) {
+  Dispatcher d({.workers = 2, .queue_depth = 4, .batch_scheduling = true});
+  // A thread takes its policy before its name.
+  ASSERT_TRUE(WaitUntil([] { return ThreadNames().count("handoff-disp") == 1; }));
+  ASSERT_TRUE(WaitUntil([] { return PoliciesOfThreadsNamed("handoff-work-").size() == 2; }));
+  for (const std::string prefix : {"handoff-work-", "handoff-disp"}) {
+    std::vector<int> policies = PoliciesOfThreadsNamed(prefix);
+    ASSERT_FALSE(policies.empty()) << prefix;
+    for (int policy : policies) EXPECT_EQ(policy, SCHED_BATCH) << prefix;
+  }
+  d.Stop();
+}
+
+TEST(DispatcherTest, ByDefaultItsThreadsKeepTheDefaultPolicy) {
+  Dispatcher d({.workers = 2, .queue_depth = 4});
+  ASSERT_TRUE(WaitUntil([] { return ThreadNames().count("handoff-disp") == 1; }));
+  ASSERT_TRUE(WaitUntil([] { return PoliciesOfThreadsNamed("handoff-work-").size() == 2; }));
+  for (const std::string prefix : {"handoff-work-", "handoff-disp"}) {
+    for (int policy : PoliciesOfThreadsNamed(prefix)) EXPECT_EQ(policy, SCHED_OTHER) << prefix;
+  }
   d.Stop();
 }
 

@@ -16,32 +16,10 @@
 #include "absl/strings/strip.h"
 #include "client/load/h2_connection.h"
 #include "client/load/schedule.h"
+#include "client/load/target.h"
 
 namespace handoff::load {
 namespace {
-
-struct HostPort {
-  std::string host;
-  std::string port;
-};
-
-// "host:port", "[v6]:port", or either behind "dns:///".
-absl::StatusOr<HostPort> SplitTarget(absl::string_view target) {
-  absl::ConsumePrefix(&target, "dns:///");
-  const size_t colon = target.rfind(':');
-  if (colon == absl::string_view::npos || colon + 1 == target.size() ||
-      target.find("://") != absl::string_view::npos ||
-      absl::StartsWith(target, "unix:") || absl::StartsWith(target, "ipv4:") ||
-      absl::StartsWith(target, "ipv6:")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("target '", target, "' is not HOST:PORT"));
-  }
-  absl::string_view host = target.substr(0, colon);
-  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
-    return absl::InvalidArgumentError(absl::StrCat("target '", target, "': unclosed '['"));
-  }
-  return HostPort{std::string(host), std::string(target.substr(colon + 1))};
-}
 
 // The gRPC message frame: not compressed, 4-byte big-endian length, message.
 std::string Framed(const grpc::ByteBuffer& message) {

@@ -1,0 +1,46 @@
+// Copyright 2026 The handoff Authors.
+
+#include "client/load/target.h"
+
+#include <asio/ip/address.hpp>
+#include <system_error>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace handoff::load {
+
+absl::StatusOr<HostPort> SplitTarget(absl::string_view target) {
+  absl::ConsumePrefix(&target, "dns:///");
+  const size_t colon = target.rfind(':');
+  if (colon == absl::string_view::npos || colon + 1 == target.size() ||
+      target.find("://") != absl::string_view::npos ||
+      absl::StartsWith(target, "unix:") || absl::StartsWith(target, "ipv4:") ||
+      absl::StartsWith(target, "ipv6:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target '", target, "' is not HOST:PORT"));
+  }
+  absl::string_view host = target.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
+    return absl::InvalidArgumentError(absl::StrCat("target '", target, "': unclosed '['"));
+  }
+  return HostPort{std::string(host), std::string(target.substr(colon + 1))};
+}
+
+bool IsLoopbackTarget(absl::string_view target) {
+  if (absl::StartsWith(target, "unix:")) return true;
+  // gRPC's address-list forms: judge the first address.
+  if (absl::ConsumePrefix(&target, "ipv4:") || absl::ConsumePrefix(&target, "ipv6:")) {
+    target = target.substr(0, target.find(','));
+  }
+  absl::StatusOr<HostPort> split = SplitTarget(target);
+  if (!split.ok()) return false;
+  if (absl::AsciiStrToLower(split->host) == "localhost") return true;
+  std::error_code error;
+  const asio::ip::address address = asio::ip::make_address(split->host, error);
+  return !error && address.is_loopback();
+}
+
+}  // namespace handoff::load

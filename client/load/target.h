@@ -1,0 +1,33 @@
+// Copyright 2026 The handoff Authors.
+//
+// What `handoff load` needs to know about its HOST:PORT target before it
+// connects: the host and port apart (the h2 engine resolves them itself), and
+// whether the server is on this machine.
+
+#ifndef HANDOFF_CLIENT_LOAD_TARGET_H_
+#define HANDOFF_CLIENT_LOAD_TARGET_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace handoff::load {
+
+struct HostPort {
+  std::string host;  // without the brackets of "[v6]"
+  std::string port;
+};
+
+// "host:port", "[v6]:port", or either behind "dns:///". Anything else gRPC
+// accepts as a target (unix:, ipv4:, ipv6: lists, URIs) is INVALID_ARGUMENT.
+absl::StatusOr<HostPort> SplitTarget(absl::string_view target);
+
+// True if `target` names this machine: a loopback address (127.0.0.0/8,
+// ::1), "localhost", or a unix: socket. Resolves nothing: a host name other
+// than "localhost" counts as remote.
+bool IsLoopbackTarget(absl::string_view target);
+
+}  // namespace handoff::load
+
+#endif  // HANDOFF_CLIENT_LOAD_TARGET_H_

@@ -1,0 +1,47 @@
+// Copyright 2026 The handoff Authors.
+
+#include "client/load/target.h"
+
+#include <tuple>
+
+#include "gtest/gtest.h"
+
+namespace handoff::load {
+namespace {
+
+TEST(TargetTest, SplitsHostAndPortOfEachForm) {
+  for (auto [target, host, port] : {
+           std::tuple{"localhost:50051", "localhost", "50051"},
+           std::tuple{"dns:///gw.internal:443", "gw.internal", "443"},
+           std::tuple{"10.1.2.3:9", "10.1.2.3", "9"},
+           std::tuple{"[::1]:50051", "::1", "50051"},
+       }) {
+    absl::StatusOr<HostPort> split = SplitTarget(target);
+    ASSERT_TRUE(split.ok()) << target << ": " << split.status();
+    EXPECT_EQ(split->host, host) << target;
+    EXPECT_EQ(split->port, port) << target;
+  }
+}
+
+TEST(TargetTest, RefusesWhatIsNotHostPort) {
+  for (const char* target : {"localhost", "localhost:", "unix:/tmp/s",
+                             "ipv4:127.0.0.1:1", "http://x:1", "[::1:50051"}) {
+    EXPECT_EQ(SplitTarget(target).status().code(), absl::StatusCode::kInvalidArgument)
+        << target;
+  }
+}
+
+TEST(TargetTest, TellsLoopbackFromRemote) {
+  for (const char* target : {"127.0.0.1:50051", "127.8.9.10:1", "localhost:1",
+                             "LocalHost:1", "dns:///localhost:1", "[::1]:1",
+                             "unix:/run/handoff.sock", "ipv4:127.0.0.1:1,10.0.0.1:1"}) {
+    EXPECT_TRUE(IsLoopbackTarget(target)) << target;
+  }
+  for (const char* target : {"10.0.0.1:50051", "gw.internal:443", "[2001:db8::1]:1",
+                             "0.0.0.0:1", "ipv4:10.0.0.1:1,127.0.0.1:1", "nonsense"}) {
+    EXPECT_FALSE(IsLoopbackTarget(target)) << target;
+  }
+}
+
+}  // namespace
+}  // namespace handoff::load

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "client/load/target.h"
 
 namespace handoff::load {
 namespace {
@@ -233,7 +234,12 @@ absl::Status Validate(LoadOptions& o) {
         "-n (", o.total, ") cannot be less than -c (", o.concurrency, ")"));
   }
   if (o.cpus == 0) {
-    o.cpus = std::max(1u, std::thread::hardware_concurrency());
+    // A server on this machine's loopback shares its cores with the
+    // generator: every core the generator spins up is one the server loses,
+    // and on two cores the second client thread cost more CPU per call than
+    // it gave (docs/PERF.md, issue 4). Half the cores are left to the server.
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    o.cpus = IsLoopbackTarget(o.host) ? std::max(1, cores / 2) : cores;
   }
   return absl::OkStatus();
 }
@@ -398,7 +404,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -O, --format F         summary (default), json, pretty or csv
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report
-      --cpus N           client threads (default: all cores)
+      --cpus N           client threads (default: all cores; half of them
+                         when HOST is this machine's, which the server shares)
       --engine E         what makes the calls: h2 (nghttp2; unary calls over
                          plaintext), grpc (gRPC C++; anything), or auto
                          (default: h2 when it can, else grpc)

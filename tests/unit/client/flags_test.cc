@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -30,6 +32,19 @@ TEST(LoadFlagsTest, GhzDefaults) {
   EXPECT_FALSE(o->insecure);
   EXPECT_EQ(o->format, OutputFormat::kSummary);
   EXPECT_GT(o->cpus, 0);
+}
+
+TEST(LoadFlagsTest, CpusDefaultsToHalfTheCoresForALoopbackServer) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto local = Parse({"--call", "p.S.M", "127.0.0.1:50051"});
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_EQ(local->cpus, std::max(1, cores / 2));
+  auto remote = Parse({"--call", "p.S.M", "10.0.0.1:50051"});
+  ASSERT_TRUE(remote.ok()) << remote.status();
+  EXPECT_EQ(remote->cpus, cores);
+  auto chosen = Parse({"--call", "p.S.M", "--cpus", "3", "127.0.0.1:50051"});
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  EXPECT_EQ(chosen->cpus, 3);
 }
 
 TEST(LoadFlagsTest, ShortAndLongFormsWithAndWithoutEquals) {

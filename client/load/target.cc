@@ -40,7 +40,9 @@ bool IsLoopbackTarget(absl::string_view target) {
   if (absl::AsciiStrToLower(split->host) == "localhost") return true;
   std::error_code error;
   const asio::ip::address address = asio::ip::make_address(split->host, error);
-  return !error && address.is_loopback();
+  // Linux delivers a connection to the unspecified address (0.0.0.0, ::) to
+  // this host, so it is as local as 127.0.0.1.
+  return !error && (address.is_loopback() || address.is_unspecified());
 }
 
 }  // namespace handoff::load

@@ -24,8 +24,9 @@ struct HostPort {
 absl::StatusOr<HostPort> SplitTarget(absl::string_view target);
 
 // True if `target` names this machine: a loopback address (127.0.0.0/8,
-// ::1), "localhost", or a unix: socket. Resolves nothing: a host name other
-// than "localhost" counts as remote.
+// ::1), the unspecified address (0.0.0.0, ::), "localhost", or a unix:
+// socket. Resolves nothing: a host name other than "localhost" counts as
+// remote.
 bool IsLoopbackTarget(absl::string_view target);
 
 }  // namespace handoff::load

@@ -34,11 +34,12 @@ TEST(TargetTest, RefusesWhatIsNotHostPort) {
 TEST(TargetTest, TellsLoopbackFromRemote) {
   for (const char* target : {"127.0.0.1:50051", "127.8.9.10:1", "localhost:1",
                              "LocalHost:1", "dns:///localhost:1", "[::1]:1",
-                             "unix:/run/handoff.sock", "ipv4:127.0.0.1:1,10.0.0.1:1"}) {
+                             "0.0.0.0:50051", "[::]:1", "unix:/run/handoff.sock",
+                             "ipv4:127.0.0.1:1,10.0.0.1:1"}) {
     EXPECT_TRUE(IsLoopbackTarget(target)) << target;
   }
   for (const char* target : {"10.0.0.1:50051", "gw.internal:443", "[2001:db8::1]:1",
-                             "0.0.0.0:1", "ipv4:10.0.0.1:1,127.0.0.1:1", "nonsense"}) {
+                             "ipv4:10.0.0.1:1,127.0.0.1:1", "nonsense"}) {
     EXPECT_FALSE(IsLoopbackTarget(target)) << target;
   }
 }

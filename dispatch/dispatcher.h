@@ -99,10 +99,10 @@ struct DispatcherOptions {
   // kernel then does not let one of them, woken, preempt the thread that
   // woke it: a gRPC thread handing out a burst of requests finishes the
   // burst instead of yielding its core to each worker it wakes, and the
-  // woken worker runs on the other core or when the waker sleeps. That is a gateway's pattern; a
-  // submitter that waits for each reply on a busy machine wants the
-  // preemption, hence off by default. Best effort: if the kernel refuses the
-  // policy, the threads keep the default one.
+  // woken worker runs on the other core or when the waker sleeps. That is a
+  // gateway's pattern; a submitter that waits for each reply on a busy
+  // machine wants the preemption, hence off by default. Best effort: if the
+  // kernel refuses the policy, the threads keep the default one.
   bool batch_scheduling = false;
 };
 

@@ -81,7 +81,8 @@ class GrpcEngine::Worker {
       ++pending_;
     }
     active_ = static_cast<int>(slots_.size());
-    for (auto& slot : slots_) Next(*slot);
+    const int64_t now = MonotonicNowNs();
+    for (auto& slot : slots_) Next(*slot, now);
     MaybeShutdown();
     void* tag = nullptr;
     bool ok = false;
@@ -101,10 +102,9 @@ class GrpcEngine::Worker {
   Recorder& recorder() { return recorder_; }
 
  private:
-  // Gives the slot its next call, or retires it.
-  void Next(Slot& s) {
+  // Gives the slot, free at `now`, its next call, or retires it.
+  void Next(Slot& s, int64_t now) {
     if (time_up_) return Retire(s);
-    const int64_t now = MonotonicNowNs();
     const NextCall next = schedule_.Take(now);
     s.ticket = next.ticket;
     switch (next.kind) {
@@ -204,15 +204,15 @@ class GrpcEngine::Worker {
 
   void Done(Slot& s) {
     s.in_flight = false;
+    const int64_t now = MonotonicNowNs();
     if (!s.discard) {
-      recorder_.Record(s.start_ns, MonotonicNowNs(), s.status.error_code(),
-                       s.status.error_message());
+      recorder_.Record(s.start_ns, now, s.status.error_code(), s.status.error_message());
     }
     s.unary.reset();
     s.stream.reset();
     s.context.reset();
     s.reply.Clear();
-    Next(s);
+    Next(s, now);
   }
 
   void Retire(Slot&) { --active_; }

@@ -94,7 +94,8 @@ class H2Engine::Worker {
       });
     }
     active_ = static_cast<int>(slots_.size());
-    for (auto& slot : slots_) Next(*slot);
+    const int64_t now = MonotonicNowNs();
+    for (auto& slot : slots_) Next(*slot, now);
     if (active_ == 0) Shutdown();
     io_.run();
   }
@@ -115,10 +116,10 @@ class H2Engine::Worker {
     int64_t start_ns = 0;
   };
 
-  // Gives the slot its next call, or retires it.
-  void Next(Slot& s) {
+  // Gives the slot, free at `now_ns`, its next call, or retires it.
+  void Next(Slot& s, int64_t now_ns) {
     if (time_up_) return Retire();
-    const NextCall next = schedule_->Take(MonotonicNowNs());
+    const NextCall next = schedule_->Take(now_ns);
     s.ticket = next.ticket;
     switch (next.kind) {
       case NextCall::kRetire:
@@ -154,8 +155,9 @@ class H2Engine::Worker {
 
   void Done(Slot& s, grpc::StatusCode code, absl::string_view message) {
     s.in_flight = false;
-    if (!s.discard) recorder_.Record(s.start_ns, MonotonicNowNs(), code, message);
-    Next(s);
+    const int64_t now = MonotonicNowNs();
+    if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
+    Next(s, now);
   }
 
   void Retire() {
@@ -250,8 +252,7 @@ absl::Status H2Engine::Connect() {
       MonotonicNowNs() + absl::ToInt64Nanoseconds(o.connect_timeout);
   for (auto& worker : workers_) {
     if (absl::Status s = worker->Connect(deadline, o.host); !s.ok()) {
-      for (auto& w : workers_) w.reset();  // closes what did open
-      workers_.clear();
+      workers_.clear();  // closes what did open
       return s;
     }
   }

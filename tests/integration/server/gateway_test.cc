@@ -6,13 +6,12 @@
 #include <sched.h>
 
 #include <asio.hpp>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "tests/integration/server/server_fixture.h"
+#include "tests/util/threads.h"
 
 namespace handoff::testing {
 namespace {
@@ -298,12 +297,10 @@ TEST_F(GatewayTest, ItsWorkersRunUnderSchedBatchByDefault) {
   grpc::ClientContext ctx;
   ASSERT_TRUE(stub_->Echo(&ctx, req, &reply).ok());
   int workers = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    if (!std::getline(comm, name) || !absl::StartsWith(name, "handoff-work-")) continue;
+  for (const testutil::ThreadInfo& t : testutil::ThreadsOfThisProcess()) {
+    if (!absl::StartsWith(t.name, "handoff-work-")) continue;
     ++workers;
-    EXPECT_EQ(sched_getscheduler(std::stoi(task.path().filename())), SCHED_BATCH) << name;
+    EXPECT_EQ(t.policy, SCHED_BATCH) << t.name;
   }
   EXPECT_EQ(workers, 2);
 }

@@ -5,13 +5,10 @@
 
 #include "dispatch/dispatcher.h"
 
-#include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <memory>
 #include <sched.h>
 
-#include <set>
+#include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -21,6 +18,7 @@
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dispatch/test_util.h"
+#include "tests/util/threads.h"
 
 namespace handoff {
 namespace {
@@ -418,43 +416,35 @@ TEST(DispatcherTest, StatsCountIdleAndBusyWorkers) {
   EXPECT_EQ(d.Stats().completed, 1);
 }
 
-// The names of this process's threads, from /proc.
-std::multiset<std::string> ThreadNames() {
-  std::multiset<std::string> names;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    if (std::getline(comm, name)) names.insert(name);
-  }
-  return names;
-}
-
-TEST(DispatcherTest, ItsThreadsAreNamedForTopAndPerf) {
-  Dispatcher d({.workers = 2, .queue_depth = 4});
-  ASSERT_TRUE(WaitUntil([] {
-    std::multiset<std::string> names = ThreadNames();
-    return names.count("handoff-work-0") == 1 && names.count("handoff-work-1") == 1 &&
-           names.count("handoff-disp") >= 1;
-  })) << "thread names never appeared";
-  d.Stop();
+// How many of this process's threads are named `name`.
+int ThreadsNamed(const std::string& name) {
+  int n = 0;
+  for (const testutil::ThreadInfo& t : testutil::ThreadsOfThisProcess()) n += t.name == name;
+  return n;
 }
 
 // The scheduling policy of each of this process's threads named `prefix`*.
 std::vector<int> PoliciesOfThreadsNamed(const std::string& prefix) {
   std::vector<int> policies;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
-    policies.push_back(sched_getscheduler(std::stoi(task.path().filename())));
+  for (const testutil::ThreadInfo& t : testutil::ThreadsOfThisProcess()) {
+    if (t.name.rfind(prefix, 0) == 0) policies.push_back(t.policy);
   }
   return policies;
+}
+
+TEST(DispatcherTest, ItsThreadsAreNamedForTopAndPerf) {
+  Dispatcher d({.workers = 2, .queue_depth = 4});
+  ASSERT_TRUE(WaitUntil([] {
+    return ThreadsNamed("handoff-work-0") == 1 && ThreadsNamed("handoff-work-1") == 1 &&
+           ThreadsNamed("handoff-disp") >= 1;
+  })) << "thread names never appeared";
+  d.Stop();
 }
 
 TEST(DispatcherTest, BatchSchedulingPutsWorkersAndDispatcherUnderSchedBatch) {
   Dispatcher d({.workers = 2, .queue_depth = 4, .batch_scheduling = true});
   // A thread takes its policy before its name.
-  ASSERT_TRUE(WaitUntil([] { return ThreadNames().count("handoff-disp") == 1; }));
+  ASSERT_TRUE(WaitUntil([] { return ThreadsNamed("handoff-disp") == 1; }));
   ASSERT_TRUE(WaitUntil([] { return PoliciesOfThreadsNamed("handoff-work-").size() == 2; }));
   for (const std::string prefix : {"handoff-work-", "handoff-disp"}) {
     std::vector<int> policies = PoliciesOfThreadsNamed(prefix);
@@ -469,7 +459,7 @@ TEST(DispatcherTest, ByDefaultItsThreadsKeepTheCreatorsPolicy) {
   // with `chrt -b`), the threads inherit it unchanged.
   const int inherited = sched_getscheduler(0);
   Dispatcher d({.workers = 2, .queue_depth = 4});
-  ASSERT_TRUE(WaitUntil([] { return ThreadNames().count("handoff-disp") == 1; }));
+  ASSERT_TRUE(WaitUntil([] { return ThreadsNamed("handoff-disp") == 1; }));
   ASSERT_TRUE(WaitUntil([] { return PoliciesOfThreadsNamed("handoff-work-").size() == 2; }));
   for (const std::string prefix : {"handoff-work-", "handoff-disp"}) {
     for (int policy : PoliciesOfThreadsNamed(prefix)) EXPECT_EQ(policy, inherited) << prefix;

@@ -16,6 +16,8 @@
 // readier stamps the time. Learning only from hits and misses is not enough:
 // once both sides of a ping-pong sleep, each wake takes longer than the
 // budget, every spin misses, and the budget stays at its minimum for good.
+// Where a wake takes longer than any ordinary spin (40-60 us on a nested VM),
+// learning from waits is not enough either: see SpinBudget::AfterWake().
 //
 // Two ideas were measured and dropped: a sched_yield before sleeping was 9%
 // of handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
@@ -63,6 +65,9 @@ void FutexWakeOne(std::atomic<uint32_t>* word);
 // 4 calls in flight). Its median wait is over the ceiling, so it sleeps at
 // once. Both sides of a ping-pong wait about the same short time every
 // round, so they spin.
+//
+// The wait that begins right after this thread woke a sleeper may get a
+// longer budget (AfterWake).
 class SpinBudget {
  public:
   static constexpr int64_t kMinNs = 500;
@@ -73,31 +78,71 @@ class SpinBudget {
   // spent by idle workers spinning on the cores gRPC's threads needed.
   static constexpr int64_t kMaxNs = 30000;
   static constexpr int kWindow = 8;
+  // The longest spin AfterWake() allows: a sleep relay's upper waits (one
+  // futex wake each, 40-60 us on a nested VM) with a quarter to spare.
+  static constexpr int64_t kMaxAfterWakeNs = 100000;
 
   SpinBudget() { std::fill(std::begin(waits_), std::end(waits_), kMinNs); }
 
+  // The budget for an ordinary wait.
   int64_t get() const { return budget_ns_; }
+
+  // The budget for a wait that begins right after this thread woke a
+  // sleeper.
+  //
+  // Why: two threads that wait for each other can fall into a sleep relay.
+  // One misses its spin and sleeps; its peer, which has to wake it, then
+  // waits a whole wake for the answer, misses its own spin and sleeps; and
+  // so on, every wait one wake long. Where a wake takes longer than kMaxNs,
+  // get() says to sleep after every such wait and the relay never ends: on a
+  // nested VM a ping-pong that takes 0.5 us a round trip while both sides
+  // spin took 30-100 us for whole benchmark runs. It ends once one side
+  // spins through one wake, and the side that has just woken its peer is
+  // the one that knows its answer is a wake away.
+  //
+  // Why not always: a worker whose jobs come at a steady rate also waits
+  // about the same long time every round, and spinning through each gap
+  // would cost a core. Those waits do not follow a wake of its own (whoever
+  // submits the job wakes it), so it keeps get(). The waits must also be
+  // alike (the 7th of 8 within 1.5x the 3rd), as a relay's are: when they
+  // scatter, the next one says nothing.
+  int64_t AfterWake() const { return std::max(budget_ns_, after_wake_ns_); }
+
+  // This thread has just woken a sleeper: its next wait gets AfterWake().
+  void WokeSleeper() { woke_sleeper_ = true; }
+
+  // The budget for the wait that begins now.
+  int64_t ForThisWait() {
+    if (!woke_sleeper_) return budget_ns_;
+    woke_sleeper_ = false;
+    return AfterWake();
+  }
 
   // A wait ended `waited_ns` after it began (negative: unknown, counted as
   // too long to spin for).
   void Waited(int64_t waited_ns) {
     waits_[next_] = waited_ns < 0 ? kMaxNs + 1 : waited_ns;
     next_ = (next_ + 1) % kWindow;
-    const int64_t median = Median(waits_);
+    int64_t w[kWindow];
+    Sort(waits_, w);
+    const int64_t median = w[kWindow / 2];
     budget_ns_ = median > kMaxNs ? kMinNs : std::clamp(2 * median, kMinNs, kMaxNs);
+    const int64_t upper = w[6] + w[6] / 4;
+    const bool alike = w[6] <= w[2] + w[2] / 2;
+    after_wake_ns_ =
+        median > kMaxNs && alike && upper <= kMaxAfterWakeNs ? upper : 0;
   }
 
   static SpinBudget& ForThisThread();
 
  private:
-  // The upper median (the 5th smallest) of 8, by a sorting network: min and
-  // max compile to conditional moves, so this costs a few nanoseconds and no
-  // mispredicted branch. It runs just after a thread was readied, while its
-  // peer waits for what it does next; std::nth_element there cost a
-  // ping-pong round trip about 100 ns.
-  static int64_t Median(const int64_t (&w)[kWindow]) {
+  // Sorts 8 waits into `a` by a sorting network: min and max compile to
+  // conditional moves, so this costs a few nanoseconds and no mispredicted
+  // branch. It runs just after a thread was readied, while its peer waits
+  // for what it does next; std::nth_element there (for the median alone)
+  // cost a ping-pong round trip about 100 ns.
+  static void Sort(const int64_t (&w)[kWindow], int64_t (&a)[kWindow]) {
     static_assert(kWindow == 8, "the network below sorts exactly 8");
-    int64_t a[kWindow];
     std::copy(std::begin(w), std::end(w), a);
     auto order = [&a](int i, int j) {
       const int64_t lo = std::min(a[i], a[j]);
@@ -110,12 +155,13 @@ class SpinBudget {
     order(2, 4), order(3, 5);
     order(1, 4), order(3, 6);
     order(1, 2), order(3, 4), order(5, 6);
-    return a[kWindow / 2];
   }
 
   int64_t waits_[kWindow];
   int next_ = 0;
   int64_t budget_ns_ = 2 * kMinNs;
+  int64_t after_wake_ns_ = 0;  // what AfterWake() allows beyond get(), or 0
+  bool woke_sleeper_ = false;
 };
 
 class ThreadParker {
@@ -124,7 +170,7 @@ class ThreadParker {
   void Park() {
     SpinBudget& budget = SpinBudget::ForThisThread();
     const int64_t start = NowNs();
-    if (Spin(start + budget.get())) {
+    if (Spin(start + budget.ForThisWait())) {
       budget.Waited(NowNs() - start);
       return;
     }
@@ -154,7 +200,14 @@ class ThreadParker {
     }
     if (state_.exchange(kReady, std::memory_order_acq_rel) == kSleeping) {
       FutexWakeOne(&state_);
+      SpinBudget::ForThisThread().WokeSleeper();
     }
+  }
+
+  // Whether the parked thread has gone to sleep. For tests: a Ready() that
+  // finds it asleep marks the readier's next wait (SpinBudget::WokeSleeper).
+  bool asleep() const {
+    return state_.load(std::memory_order_acquire) == kSleeping;
   }
 
  private:

@@ -76,6 +76,55 @@ TEST(SpinBudgetTest, TheBudgetStaysWithinItsBounds) {
   EXPECT_EQ(AfterWaits({w, w, w, w, w, w, w, w}).get(), SpinBudget::kMaxNs);
 }
 
+// A sleep relay: each wait one futex wake long, longer than kMaxNs, alike.
+constexpr int64_t kRelayWait = SpinBudget::kMaxNs + SpinBudget::kMaxNs / 2;
+
+TEST(SpinBudgetTest, AWaitRightAfterWakingASleeperSpinsThroughAlikeLongWaits) {
+  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
+                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  ASSERT_EQ(b.get(), SpinBudget::kMinNs);
+  b.WokeSleeper();
+  EXPECT_EQ(b.ForThisWait(), kRelayWait + kRelayWait / 4);
+}
+
+TEST(SpinBudgetTest, OnlyTheNextWaitGetsTheLongerBudget) {
+  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
+                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  b.WokeSleeper();
+  ASSERT_GT(b.ForThisWait(), SpinBudget::kMaxNs);
+  EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
+}
+
+// A worker fed at a steady rate: alike long waits, but not after a wake of
+// its own, so it sleeps rather than spin through every gap.
+TEST(SpinBudgetTest, AlikeLongWaitsAloneDoNotMakeAThreadSpin) {
+  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
+                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
+}
+
+TEST(SpinBudgetTest, ScatteredLongWaitsGetNoLongerSpinAfterAWake) {
+  const int64_t w = kRelayWait;
+  SpinBudget b = AfterWaits({w / 2, w, 3 * w, w, w / 3, 2 * w, w, 4 * w});
+  b.WokeSleeper();
+  EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
+}
+
+TEST(SpinBudgetTest, WaitsTooLongToSpinThroughStillSleepAfterAWake) {
+  const int64_t w = SpinBudget::kMaxAfterWakeNs;
+  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  b.WokeSleeper();
+  EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
+}
+
+// Short waits already spin; a wake does not shorten that.
+TEST(SpinBudgetTest, AWakeNeverShortensTheBudget) {
+  const int64_t w = 4000;
+  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  b.WokeSleeper();
+  EXPECT_EQ(b.ForThisWait(), 2 * w);
+}
+
 TEST(ThreadParkerTest, ReadyBeforeParkReturnsAtOnce) {
   ThreadParker p;
   p.Ready();
@@ -99,6 +148,33 @@ TEST(ThreadParkerTest, ParkReturnsOnlyAfterReadyAndSeesItsWrites) {
     EXPECT_EQ(value, round + 1);
     readier.join();
   }
+}
+
+// Sets this thread's budget to a sleep relay's and clears any mark left by
+// an earlier Ready().
+void LearnARelay() {
+  SpinBudget& mine = SpinBudget::ForThisThread();
+  for (int i = 0; i < SpinBudget::kWindow; ++i) mine.Waited(kRelayWait);
+  mine.ForThisWait();
+}
+
+TEST(ThreadParkerTest, ReadyingASleeperGivesTheReadiersNextWaitTheLongerBudget) {
+  LearnARelay();
+  ThreadParker p;
+  std::thread sleeper([&] { p.Park(); });
+  // A new thread's budget is a microsecond: it goes to sleep soon.
+  while (!p.asleep()) std::this_thread::yield();
+  p.Ready();
+  sleeper.join();
+  EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), kRelayWait + kRelayWait / 4);
+}
+
+TEST(ThreadParkerTest, ReadyingAThreadThatIsNotAsleepLeavesTheBudgetAlone) {
+  LearnARelay();
+  ThreadParker p;
+  p.Ready();  // nobody has parked: there is no sleeper to wake
+  EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), SpinBudget::kMinNs);
+  p.Park();  // returns at once
 }
 
 }  // namespace

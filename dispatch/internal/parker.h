@@ -17,7 +17,8 @@
 // once both sides of a ping-pong sleep, each wake takes longer than the
 // budget, every spin misses, and the budget stays at its minimum for good.
 // Where a wake takes longer than any ordinary spin (40-60 us on a nested VM),
-// learning from waits is not enough either: see SpinBudget::AfterWake().
+// learning from waits is not enough either: what a thread just did tells
+// more (SpinBudget::AfterWake and AfterHandoff).
 //
 // Two ideas were measured and dropped: a sched_yield before sleeping was 9%
 // of handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
@@ -38,6 +39,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iterator>
+#include <utility>
 
 namespace handoff::internal {
 
@@ -66,8 +68,9 @@ void FutexWakeOne(std::atomic<uint32_t>* word);
 // once. Both sides of a ping-pong wait about the same short time every
 // round, so they spin.
 //
-// The wait that begins right after this thread woke a sleeper may get a
-// longer budget (AfterWake).
+// The wait that begins right after this thread readied another may get a
+// longer budget: AfterWake() if it woke a sleeper, AfterHandoff() if the
+// thread it readied was running.
 class SpinBudget {
  public:
   static constexpr int64_t kMinNs = 500;
@@ -108,14 +111,40 @@ class SpinBudget {
   // scatter, the next one says nothing.
   int64_t AfterWake() const { return std::max(budget_ns_, after_wake_ns_); }
 
-  // This thread has just woken a sleeper: its next wait gets AfterWake().
-  void WokeSleeper() { woke_sleeper_ = true; }
+  // The budget for a wait that begins right after this thread readied a
+  // thread that was running (spinning, or not parked yet).
+  //
+  // Why: when two threads hand work back and forth and each answers in
+  // about the same short time, a wait several times longer than usual is
+  // most often the host taking the peer's vCPU away for a moment, not a
+  // change of pattern. Sleeping through it costs far more than the hiccup:
+  // the peer must then wake this thread (15-18 us of the peer's CPU and a
+  // 40-60 us wait on a nested VM), and the peer's next wait is long too,
+  // which starts a sleep relay (see AfterWake). The peer was on a core a
+  // moment ago, so the answer is coming: spin up to kMaxNs for it, as an
+  // adaptive mutex spins while its owner runs.
+  //
+  // Only when the waits are alike and short: a worker whose waits scatter
+  // (jobs arriving at random) keeps get(), since a long wait there says
+  // nothing about the next one.
+  int64_t AfterHandoff() const { return std::max(budget_ns_, after_handoff_ns_); }
+
+  // This thread has just readied another: its next wait gets AfterWake() if
+  // that one was asleep, AfterHandoff() if it was running.
+  void WokeSleeper() { readied_ = Readied::kSleeper; }
+  void ReadiedRunner() { readied_ = Readied::kRunner; }
 
   // The budget for the wait that begins now.
   int64_t ForThisWait() {
-    if (!woke_sleeper_) return budget_ns_;
-    woke_sleeper_ = false;
-    return AfterWake();
+    switch (std::exchange(readied_, Readied::kNobody)) {
+      case Readied::kSleeper:
+        return AfterWake();
+      case Readied::kRunner:
+        return AfterHandoff();
+      case Readied::kNobody:
+        break;
+    }
+    return budget_ns_;
   }
 
   // A wait ended `waited_ns` after it began (negative: unknown, counted as
@@ -131,6 +160,7 @@ class SpinBudget {
     const bool alike = w[6] <= w[2] + w[2] / 2;
     after_wake_ns_ =
         median > kMaxNs && alike && upper <= kMaxAfterWakeNs ? upper : 0;
+    after_handoff_ns_ = median <= kMaxNs && alike ? kMaxNs : 0;
   }
 
   static SpinBudget& ForThisThread();
@@ -160,8 +190,10 @@ class SpinBudget {
   int64_t waits_[kWindow];
   int next_ = 0;
   int64_t budget_ns_ = 2 * kMinNs;
-  int64_t after_wake_ns_ = 0;  // what AfterWake() allows beyond get(), or 0
-  bool woke_sleeper_ = false;
+  int64_t after_wake_ns_ = 0;     // what AfterWake() allows beyond get(), or 0
+  int64_t after_handoff_ns_ = 0;  // what AfterHandoff() allows, or 0
+  enum class Readied : uint8_t { kNobody, kSleeper, kRunner };
+  Readied readied_ = Readied::kNobody;  // since this thread's last wait
 };
 
 class ThreadParker {
@@ -201,11 +233,13 @@ class ThreadParker {
     if (state_.exchange(kReady, std::memory_order_acq_rel) == kSleeping) {
       FutexWakeOne(&state_);
       SpinBudget::ForThisThread().WokeSleeper();
+    } else {
+      SpinBudget::ForThisThread().ReadiedRunner();
     }
   }
 
-  // Whether the parked thread has gone to sleep. For tests: a Ready() that
-  // finds it asleep marks the readier's next wait (SpinBudget::WokeSleeper).
+  // Whether the parked thread has gone to sleep. For tests: what Ready()
+  // finds decides the readier's next budget (SpinBudget::ForThisWait).
   bool asleep() const {
     return state_.load(std::memory_order_acquire) == kSleeping;
   }

@@ -125,6 +125,33 @@ TEST(SpinBudgetTest, AWakeNeverShortensTheBudget) {
   EXPECT_EQ(b.ForThisWait(), 2 * w);
 }
 
+// Two threads handing work back and forth, each answering in about a
+// microsecond: a hiccup several times that must not put the waiter to sleep.
+TEST(SpinBudgetTest, AWaitRightAfterAHandoffToARunningPeerRidesOutAHiccup) {
+  const int64_t w = 1000;
+  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  ASSERT_EQ(b.get(), 2 * w);
+  b.ReadiedRunner();
+  EXPECT_EQ(b.ForThisWait(), SpinBudget::kMaxNs);
+  EXPECT_EQ(b.ForThisWait(), 2 * w) << "only the wait right after the handoff";
+}
+
+// A worker whose jobs arrive at random: its short waits scatter, and a
+// handoff of its own says nothing about when the next job comes.
+TEST(SpinBudgetTest, ScatteredShortWaitsKeepTheirBudgetAfterAHandoff) {
+  SpinBudget b = AfterWaits({500, 4000, 1000, 9000, 700, 12000, 2000, 3000});
+  ASSERT_EQ(b.get(), 2 * 3000);
+  b.ReadiedRunner();
+  EXPECT_EQ(b.ForThisWait(), 2 * 3000);
+}
+
+TEST(SpinBudgetTest, LongWaitsGetNoLongerSpinAfterAHandoff) {
+  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
+                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  b.ReadiedRunner();
+  EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
+}
+
 TEST(ThreadParkerTest, ReadyBeforeParkReturnsAtOnce) {
   ThreadParker p;
   p.Ready();
@@ -169,7 +196,18 @@ TEST(ThreadParkerTest, ReadyingASleeperGivesTheReadiersNextWaitTheLongerBudget) 
   EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), kRelayWait + kRelayWait / 4);
 }
 
-TEST(ThreadParkerTest, ReadyingAThreadThatIsNotAsleepLeavesTheBudgetAlone) {
+// A thread that has not parked yet is running: readying it is a handoff.
+TEST(ThreadParkerTest, ReadyingARunningThreadGivesTheReadierTheHandoffBudget) {
+  SpinBudget& mine = SpinBudget::ForThisThread();
+  for (int i = 0; i < SpinBudget::kWindow; ++i) mine.Waited(1000);
+  mine.ForThisWait();  // clear what earlier tests left
+  ThreadParker p;
+  p.Ready();
+  EXPECT_EQ(mine.ForThisWait(), SpinBudget::kMaxNs);
+  p.Park();  // returns at once
+}
+
+TEST(ThreadParkerTest, ReadyingARunningThreadIsNoWakeForTheRelayBudget) {
   LearnARelay();
   ThreadParker p;
   p.Ready();  // nobody has parked: there is no sleeper to wake

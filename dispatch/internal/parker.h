@@ -127,7 +127,9 @@ class SpinBudget {
   // Only when the waits are alike and short: a worker whose waits scatter
   // (jobs arriving at random) keeps get(), since a long wait there says
   // nothing about the next one.
-  int64_t AfterHandoff() const { return std::max(budget_ns_, after_handoff_ns_); }
+  int64_t AfterHandoff() const {
+    return std::max(budget_ns_, after_handoff_ns_);
+  }
 
   // This thread has just readied another: its next wait gets AfterWake() if
   // that one was asleep, AfterHandoff() if it was running.

@@ -185,7 +185,7 @@ void LearnARelay() {
   mine.ForThisWait();
 }
 
-TEST(ThreadParkerTest, ReadyingASleeperGivesTheReadiersNextWaitTheLongerBudget) {
+TEST(ThreadParkerTest, ReadyingASleeperGivesTheReadierTheAfterWakeBudget) {
   LearnARelay();
   ThreadParker p;
   std::thread sleeper([&] { p.Park(); });
@@ -193,7 +193,8 @@ TEST(ThreadParkerTest, ReadyingASleeperGivesTheReadiersNextWaitTheLongerBudget) 
   while (!p.asleep()) std::this_thread::yield();
   p.Ready();
   sleeper.join();
-  EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), kRelayWait + kRelayWait / 4);
+  EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(),
+            kRelayWait + kRelayWait / 4);
 }
 
 // A thread that has not parked yet is running: readying it is a handoff.

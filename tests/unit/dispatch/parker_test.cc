@@ -23,9 +23,20 @@ SpinBudget AfterWaits(std::initializer_list<int64_t> waits) {
   return b;
 }
 
+// Fills the budget's whole window with waits of `w`.
+void WaitAlike(SpinBudget& b, int64_t w) {
+  for (int i = 0; i < SpinBudget::kWindow; ++i) b.Waited(w);
+}
+
+SpinBudget AfterSteadyWaits(int64_t w) {
+  SpinBudget b;
+  WaitAlike(b, w);
+  return b;
+}
+
 TEST(SpinBudgetTest, ShortWaitsSetTheBudgetToTwiceTheirMedian) {
   const int64_t w = SpinBudget::kMaxNs / 4;
-  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  SpinBudget b = AfterSteadyWaits(w);
   EXPECT_EQ(b.get(), 2 * w);
 }
 
@@ -34,7 +45,7 @@ TEST(SpinBudgetTest, ShortWaitsSetTheBudgetToTwiceTheirMedian) {
 TEST(SpinBudgetTest, WaitsLongerThanTheBudgetButWorthSpinningForRaiseIt) {
   SpinBudget b = AfterWaits({-1, -1, -1, -1, -1, -1, -1, -1});
   ASSERT_EQ(b.get(), SpinBudget::kMinNs);
-  for (int i = 0; i < SpinBudget::kWindow; ++i) b.Waited(SpinBudget::kMaxNs / 2);
+  WaitAlike(b, SpinBudget::kMaxNs / 2);
   EXPECT_EQ(b.get(), SpinBudget::kMaxNs);
 }
 
@@ -48,7 +59,7 @@ TEST(SpinBudgetTest, MostlyLongWaitsMeanNoSpinningDespiteSomeShortOnes) {
 
 TEST(SpinBudgetTest, OneOddWaitDoesNotMoveIt) {
   const int64_t w = 4000;
-  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  SpinBudget b = AfterSteadyWaits(w);
   b.Waited(-1);
   EXPECT_EQ(b.get(), 2 * w);
   b.Waited(0);
@@ -73,23 +84,21 @@ TEST(SpinBudgetTest, TheBudgetIsTwiceTheUpperMedianInAnyOrder) {
 TEST(SpinBudgetTest, TheBudgetStaysWithinItsBounds) {
   EXPECT_EQ(AfterWaits({0, 0, 0, 0, 0, 0, 0, 0}).get(), SpinBudget::kMinNs);
   const int64_t w = SpinBudget::kMaxNs - 1;
-  EXPECT_EQ(AfterWaits({w, w, w, w, w, w, w, w}).get(), SpinBudget::kMaxNs);
+  EXPECT_EQ(AfterSteadyWaits(w).get(), SpinBudget::kMaxNs);
 }
 
 // A sleep relay: each wait one futex wake long, longer than kMaxNs, alike.
 constexpr int64_t kRelayWait = SpinBudget::kMaxNs + SpinBudget::kMaxNs / 2;
 
 TEST(SpinBudgetTest, AWaitRightAfterWakingASleeperSpinsThroughAlikeLongWaits) {
-  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
-                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  SpinBudget b = AfterSteadyWaits(kRelayWait);
   ASSERT_EQ(b.get(), SpinBudget::kMinNs);
   b.WokeSleeper();
   EXPECT_EQ(b.ForThisWait(), kRelayWait + kRelayWait / 4);
 }
 
 TEST(SpinBudgetTest, OnlyTheNextWaitGetsTheLongerBudget) {
-  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
-                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  SpinBudget b = AfterSteadyWaits(kRelayWait);
   b.WokeSleeper();
   ASSERT_GT(b.ForThisWait(), SpinBudget::kMaxNs);
   EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
@@ -98,8 +107,7 @@ TEST(SpinBudgetTest, OnlyTheNextWaitGetsTheLongerBudget) {
 // A worker fed at a steady rate: alike long waits, but not after a wake of
 // its own, so it sleeps rather than spin through every gap.
 TEST(SpinBudgetTest, AlikeLongWaitsAloneDoNotMakeAThreadSpin) {
-  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
-                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  SpinBudget b = AfterSteadyWaits(kRelayWait);
   EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
 }
 
@@ -112,7 +120,7 @@ TEST(SpinBudgetTest, ScatteredLongWaitsGetNoLongerSpinAfterAWake) {
 
 TEST(SpinBudgetTest, WaitsTooLongToSpinThroughStillSleepAfterAWake) {
   const int64_t w = SpinBudget::kMaxAfterWakeNs;
-  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  SpinBudget b = AfterSteadyWaits(w);
   b.WokeSleeper();
   EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
 }
@@ -120,7 +128,7 @@ TEST(SpinBudgetTest, WaitsTooLongToSpinThroughStillSleepAfterAWake) {
 // Short waits already spin; a wake does not shorten that.
 TEST(SpinBudgetTest, AWakeNeverShortensTheBudget) {
   const int64_t w = 4000;
-  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  SpinBudget b = AfterSteadyWaits(w);
   b.WokeSleeper();
   EXPECT_EQ(b.ForThisWait(), 2 * w);
 }
@@ -129,7 +137,7 @@ TEST(SpinBudgetTest, AWakeNeverShortensTheBudget) {
 // microsecond: a hiccup several times that must not put the waiter to sleep.
 TEST(SpinBudgetTest, AWaitRightAfterAHandoffToARunningPeerRidesOutAHiccup) {
   const int64_t w = 1000;
-  SpinBudget b = AfterWaits({w, w, w, w, w, w, w, w});
+  SpinBudget b = AfterSteadyWaits(w);
   ASSERT_EQ(b.get(), 2 * w);
   b.ReadiedRunner();
   EXPECT_EQ(b.ForThisWait(), SpinBudget::kMaxNs);
@@ -146,8 +154,7 @@ TEST(SpinBudgetTest, ScatteredShortWaitsKeepTheirBudgetAfterAHandoff) {
 }
 
 TEST(SpinBudgetTest, LongWaitsGetNoLongerSpinAfterAHandoff) {
-  SpinBudget b = AfterWaits({kRelayWait, kRelayWait, kRelayWait, kRelayWait,
-                             kRelayWait, kRelayWait, kRelayWait, kRelayWait});
+  SpinBudget b = AfterSteadyWaits(kRelayWait);
   b.ReadiedRunner();
   EXPECT_EQ(b.ForThisWait(), SpinBudget::kMinNs);
 }
@@ -181,7 +188,7 @@ TEST(ThreadParkerTest, ParkReturnsOnlyAfterReadyAndSeesItsWrites) {
 // an earlier Ready().
 void LearnARelay() {
   SpinBudget& mine = SpinBudget::ForThisThread();
-  for (int i = 0; i < SpinBudget::kWindow; ++i) mine.Waited(kRelayWait);
+  WaitAlike(mine, kRelayWait);
   mine.ForThisWait();
 }
 
@@ -200,7 +207,7 @@ TEST(ThreadParkerTest, ReadyingASleeperGivesTheReadierTheAfterWakeBudget) {
 // A thread that has not parked yet is running: readying it is a handoff.
 TEST(ThreadParkerTest, ReadyingARunningThreadGivesTheReadierTheHandoffBudget) {
   SpinBudget& mine = SpinBudget::ForThisThread();
-  for (int i = 0; i < SpinBudget::kWindow; ++i) mine.Waited(1000);
+  WaitAlike(mine, 1000);
   mine.ForThisWait();  // clear what earlier tests left
   ThreadParker p;
   p.Ready();

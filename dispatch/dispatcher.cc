@@ -98,8 +98,22 @@ bool Dispatcher::HandToIdleWorker(Job& job) {
   // A registered worker's channel is empty with room for one. If Stop() began
   // meanwhile, the job still runs before Stop() returns: Stop() waits for
   // every worker to come back idle.
-  (*worker)->Send(std::move(job)).IgnoreError();
+  NewestIdle(*worker)->Send(std::move(job)).IgnoreError();
   return true;
+}
+
+const Chan<Job>* Dispatcher::NewestIdle(const Chan<Job>* oldest) {
+  const Chan<Job>* newest = oldest;
+  // Bounded by the registrations there are now: one made meanwhile is newer
+  // still, but chasing it could go on for as long as workers keep finishing.
+  for (size_t older = idle_.size(); older > 0; --older) {
+    absl::StatusOr<const Chan<Job>*> next = idle_.TryRecv();
+    if (!next.ok()) break;  // another taker emptied it first
+    // There is room: `idle` has a slot per worker, and `newest` is out of it.
+    idle_.Send(newest).IgnoreError();
+    newest = *next;
+  }
+  return newest;
 }
 
 absl::Status Dispatcher::TrySubmit(Job&& job) {

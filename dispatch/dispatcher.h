@@ -18,7 +18,15 @@
 // Two shortcuts take the dispatcher's step where it costs no thread hop, since
 // on two cores every hop is a futex wake and a context switch:
 //  - idle workers, nothing queued: the submitting thread takes a worker from
-//    `idle` itself and hands it the job;
+//    `idle` itself and hands it the job. Not the worker `idle` yields first,
+//    the one idle longest: that one has most likely stopped spinning and gone
+//    to sleep, and waking a sleeping thread costs tens of microseconds on a
+//    virtual machine. The job goes to the worker that registered last, likely
+//    still spinning with its caches warm, and the older registrations go back
+//    in their order: idle workers are served as a stack, as Go's runtime
+//    keeps its idle Ms and Ps. A caller that waits for each reply then has
+//    one worker serve it throughout, where a queue would alternate the
+//    workers and let each fall asleep for a whole round trip;
 //  - busy workers, jobs queued: a worker that finishes a job takes the next
 //    one from `jobs` itself instead of registering on `idle` and waiting for
 //    the dispatcher to wake up and answer. The job the dispatcher already
@@ -165,6 +173,9 @@ class Dispatcher {
   // The dispatcher's step, done by the submitter: hands `job` to an idle
   // worker if nothing is queued. False (job untouched) if it cannot.
   bool HandToIdleWorker(Job& job);
+  // Given the registration just taken from `idle` (the oldest), returns the
+  // newest one and sends the others back in their order. O(idle workers).
+  const Chan<Job>* NewestIdle(const Chan<Job>* oldest);
   // The dispatcher's step, done by a worker that just finished a job: the
   // next queued job, unless the job the dispatcher holds has already been
   // overtaken kMaxOvertakes times (nullopt: go register on `idle`).

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -65,6 +66,30 @@ TEST(DispatcherTest, RunsAJobAndReportsWhereAndHowLongItQueued) {
   std::optional<int> w = worker.Recv();
   ASSERT_TRUE(w.has_value());
   EXPECT_TRUE(*w == 0 || *w == 1);
+}
+
+// Idle workers are served as a stack: a job goes to the worker that became
+// idle last. So a caller that waits for each reply keeps one worker busy,
+// instead of handing each job to the worker idle longest (and asleep).
+TEST(DispatcherTest, AJobGoesToTheWorkerThatBecameIdleLast) {
+  constexpr int kWorkers = 3;
+  Dispatcher d({.workers = kWorkers, .queue_depth = 4});
+  const Chan<const Chan<Job>*>& idle = internal::DispatcherAccess::Idle(d);
+  Chan<int> ran(1);
+  std::optional<int> first;
+  for (int i = 0; i < 20; ++i) {
+    // Every worker registered, the last job's worker last of all.
+    ASSERT_TRUE(WaitUntil([&] { return idle.size() == kWorkers; }));
+    Job job;
+    job.run = [ran](const RunInfo& info) {
+      ASSERT_TRUE(ran.Send(int(info.worker)).ok());
+    };
+    ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+    std::optional<int> worker = ran.Recv();
+    ASSERT_TRUE(worker.has_value());
+    if (!first.has_value()) first = worker;
+    EXPECT_EQ(*worker, *first) << "job " << i;
+  }
 }
 
 // With every worker busy, the next job waits in the queue: it goes only to a

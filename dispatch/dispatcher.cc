@@ -118,7 +118,7 @@ const Chan<Job>* Dispatcher::NewestIdle(const Chan<Job>* oldest) {
 
 absl::Status Dispatcher::TrySubmit(Job&& job) {
   if (absl::Status s = Admit(job); !s.ok()) {
-    if (absl::IsResourceExhausted(s)) rejected_.fetch_add(1);
+    if (absl::IsResourceExhausted(s)) rejected_late_.fetch_add(1);
     return s;
   }
   job.submitted = absl::Now();
@@ -128,7 +128,7 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
   if (s.ok()) return s;
   queued_.fetch_sub(1, std::memory_order_relaxed);
   if (IsChannelClosed(s)) return absl::UnavailableError("dispatcher stopped");
-  rejected_.fetch_add(1);
+  rejected_full_.fetch_add(1);
   return absl::ResourceExhaustedError(
       absl::StrCat("queue full: ", options_.queue_depth, " jobs waiting"));
 }
@@ -200,7 +200,9 @@ DispatcherStats Dispatcher::Stats() const {
     s.failed += c.failed.load(std::memory_order_relaxed);
   }
   s.expired = expired_.load(std::memory_order_relaxed);
-  s.rejected = rejected_.load(std::memory_order_relaxed);
+  s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
+  s.rejected_late = rejected_late_.load(std::memory_order_relaxed);
+  s.rejected = s.rejected_full + s.rejected_late;
   return s;
 }
 

@@ -122,7 +122,9 @@ struct DispatcherStats {
   int64_t completed = 0;  // runs that returned normally
   int64_t expired = 0;    // accepted jobs dropped because ctx was done or
                           // its deadline could not be met (never started)
-  int64_t rejected = 0;   // refused at admission (full, or would be late)
+  int64_t rejected = 0;   // refused at admission: the two below
+  int64_t rejected_full = 0;  // the queue was full
+  int64_t rejected_late = 0;  // would not have started before its deadline
   int64_t failed = 0;     // runs that threw
 };
 
@@ -217,7 +219,8 @@ class Dispatcher {
   const std::unique_ptr<WorkerCounters[]> counters_;
   std::atomic<int64_t> queued_{0};
   std::atomic<int64_t> expired_{0};
-  std::atomic<int64_t> rejected_{0};
+  std::atomic<int64_t> rejected_full_{0};
+  std::atomic<int64_t> rejected_late_{0};
   // What a job costs a worker (ns), as admission sees it: the workers' own
   // means, published when they move by an eighth or every kPublishEvery
   // runs, so that this line is read far more often than it is written.

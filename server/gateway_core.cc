@@ -117,7 +117,8 @@ std::string GatewayCore::RenderMetrics() {
   g.idle = d.idle;
   g.busy = d.busy;
   g.expired = d.expired;
-  g.rejected = d.rejected;
+  g.rejected_full = d.rejected_full;
+  g.rejected_late = d.rejected_late;
   g.completed = d.completed;
   return metrics_.Render(g, RenderWorkCounters(work_));
 }

@@ -108,9 +108,19 @@ std::string Metrics::Render(const GaugeSnapshot& g,
         "Jobs whose deadline passed (or whose caller left) before a worker "
         "took them; never run.",
         g.expired);
-  gauge("handoff_jobs_rejected_total", "counter",
-        "Jobs refused at admission (queue full or too long a wait).",
-        g.rejected);
+  // By reason, since the two call for different remedies: a full queue for
+  // more replicas or a deeper queue, refusals by deadline for more workers
+  // or longer deadlines.
+  absl::StrAppend(
+      &out,
+      "# HELP handoff_jobs_rejected_total Jobs refused at admission, by "
+      "reason: queue_full (no room), deadline (the estimated queue wait plus "
+      "run would outlast the call's deadline).\n"
+      "# TYPE handoff_jobs_rejected_total counter\n"
+      "handoff_jobs_rejected_total{reason=\"queue_full\"} ",
+      g.rejected_full,
+      "\nhandoff_jobs_rejected_total{reason=\"deadline\"} ", g.rejected_late,
+      "\n");
   gauge("handoff_jobs_completed_total", "counter", "Jobs run to completion.",
         g.completed);
   gauge("handoff_jobs_started_after_deadline_total", "counter",

@@ -12,7 +12,9 @@
 //   calls_in_flight                           gauge: accepted, not yet done
 //   queue_depth, workers_idle, workers_busy   gauges, from the dispatcher
 //   jobs_expired_in_queue_total               counter, from the dispatcher
-//   jobs_rejected_total, jobs_completed_total counters, from the dispatcher
+//   jobs_rejected_total{reason}               counter, from the dispatcher:
+//                                             queue_full or deadline
+//   jobs_completed_total                      counter, from the dispatcher
 //   work_jobs_{started,completed,stopped_early,skipped}_total   (see work.h)
 //   jobs_started_after_deadline_total         late starts caught before the handler
 
@@ -39,7 +41,8 @@ struct GaugeSnapshot {
   int64_t idle = 0;
   int64_t busy = 0;
   int64_t expired = 0;
-  int64_t rejected = 0;
+  int64_t rejected_full = 0;  // refused: the queue was full
+  int64_t rejected_late = 0;  // refused: would have started after its deadline
   int64_t completed = 0;
 };
 

@@ -136,7 +136,8 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
   echo "handoffd Echo OK replies during the runs: $((ok_after - ok_before)) (expected $((N * ROUNDS * 2)))"
   # Any other outcome, by code (since handoffd started: the warm-up is OK).
   curl -s "http://127.0.0.1:$H_ADMIN/metrics" |
-    grep '^handoff_calls_total{method="Echo"' | grep -v 'code="OK"' | sed 's/^/  not OK: /' || true
+    grep -E '^handoff_calls_total\{method="Echo"|^handoff_jobs_rejected_total' |
+    grep -v -e 'code="OK"' -e ' 0$' | sed 's/^/  not OK: /' || true
   echo "-- medians (ratio = handoffd / raw)"
   for flags in "-c 16 -m 16" "-c 50 -m 1"; do
     for col in rps p99 cpu; do
@@ -197,11 +198,13 @@ if [[ -z ${SKIP_OVERLOAD:-} ]]; then
   de0=$(metric 'handoff_calls_total{method="Work",code="DEADLINE_EXCEEDED"}')
   re0=$(metric 'handoff_calls_total{method="Work",code="RESOURCE_EXHAUSTED"}')
   st0=$(metric handoff_work_jobs_started_total)
+  rf0=$(metric 'handoff_jobs_rejected_total{reason="queue_full"}')
   echo "handoffd: $(overload $H_PORT)"
   ok1=$(metric 'handoff_calls_total{method="Work",code="OK"}')
   de1=$(metric 'handoff_calls_total{method="Work",code="DEADLINE_EXCEEDED"}')
   re1=$(metric 'handoff_calls_total{method="Work",code="RESOURCE_EXHAUSTED"}')
   st1=$(metric handoff_work_jobs_started_total)
+  rf1=$(metric 'handoff_jobs_rejected_total{reason="queue_full"}')
   late1=$(metric handoff_jobs_started_after_deadline_total)
   all1=$(metric 'handoff_calls_total{method="Work"')
   all0=$((ok0 + de0 + re0))  # Work saw no other codes before the run
@@ -209,9 +212,10 @@ if [[ -z ${SKIP_OVERLOAD:-} ]]; then
   awk -v ok=$((ok1 - ok0)) -v s="$OVERLOAD_SECONDS" -v cap="$CAP" \
     -v de=$((de1 - de0)) -v re=$((re1 - re0)) -v st=$((st1 - st0)) \
     -v late=$((late1 - late0)) -v it="$(in_time)" -v notok="$notok" \
+    -v rf=$((rf1 - rf0)) \
     'BEGIN {lo = it - notok; hi = it < ok ? it : ok
-            printf "handoffd: goodput %.0f OK/s = %.1f%% of capacity (server count); client-side, OK within 100 ms: %.0f..%.0f/s = %.1f..%.1f%%\n          shed: %d RESOURCE_EXHAUSTED, %d DEADLINE_EXCEEDED; work started %d; jobs started after their deadline: %d\n",
-            ok / s, 100 * ok / s / cap, lo / s, hi / s, 100 * lo / s / cap, 100 * hi / s / cap, re, de, st, late}'
+            printf "handoffd: goodput %.0f OK/s = %.1f%% of capacity (server count); client-side, OK within 100 ms: %.0f..%.0f/s = %.1f..%.1f%%\n          shed: %d RESOURCE_EXHAUSTED (%d of them: queue full), %d DEADLINE_EXCEEDED; work started %d; jobs started after their deadline: %d\n",
+            ok / s, 100 * ok / s / cap, lo / s, hi / s, 100 * lo / s / cap, 100 * hi / s / cap, re, rf, de, st, late}'
   kill -TERM "$HPID"
   wait "$HPID" 2>/dev/null || true
   PIDS=()

@@ -129,6 +129,7 @@ TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
                         [&](grpc::Status s) { batch.done.TrySend(s).IgnoreError(); });
   // queue_depth 1: one item in the channel, one held by the dispatcher.
   ASSERT_TRUE(WaitUntil([&] { return Stats().rejected == 3; }));
+  EXPECT_EQ(Stats().rejected_full, 3) << "refused for want of room";
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   EXPECT_TRUE(blocked->Wait().ok());
   ASSERT_TRUE(batch.Wait().ok());
@@ -374,7 +375,9 @@ TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
         "handoff_call_duration_seconds_bucket{method=\"Echo\",le=\"+Inf\"} 1",
         "handoff_queue_depth 0", "handoff_workers_idle",
         "handoff_workers_busy 0", "handoff_jobs_expired_in_queue_total 0",
-        "handoff_calls_in_flight", "handoff_work_jobs_started_total 0"}) {
+        "handoff_calls_in_flight", "handoff_work_jobs_started_total 0",
+        "handoff_jobs_rejected_total{reason=\"queue_full\"} 0",
+        "handoff_jobs_rejected_total{reason=\"deadline\"} 0"}) {
     EXPECT_TRUE(absl::StrContains(r, want)) << want;
   }
   EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/healthz"),

@@ -171,12 +171,15 @@ TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {
   ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 2)).ok());
   Job third = BlockingJob(started, release, 3);
   ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(third)).ok(); }));
-  int64_t rejected_before = d.Stats().rejected;
+  const DispatcherStats before = d.Stats();
   Job extra = BlockingJob(started, release, 4);
   absl::Status s = d.TrySubmit(std::move(extra));
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
   EXPECT_TRUE(extra.run != nullptr) << "a refused job must stay with its owner";
-  EXPECT_EQ(d.Stats().rejected, rejected_before + 1);
+  const DispatcherStats after = d.Stats();
+  EXPECT_EQ(after.rejected, before.rejected + 1);
+  EXPECT_EQ(after.rejected_full, before.rejected_full + 1) << "counted as full";
+  EXPECT_EQ(after.rejected_late, before.rejected_late);
 
   std::thread stopper([&] { d.Stop(); });
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(release.Send(0).ok());
@@ -355,6 +358,10 @@ TEST(DispatcherTest, AJobThatCannotMeetItsDeadlineIsShedAtAdmission) {
   absl::Status s = d.TrySubmit(std::move(job));
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
   EXPECT_NE(s.message().find("deadline"), std::string_view::npos) << s;
+  const DispatcherStats stats = d.Stats();
+  EXPECT_EQ(stats.rejected_late, 1) << "counted as refused by its deadline";
+  EXPECT_EQ(stats.rejected_full, 0);
+  EXPECT_EQ(stats.rejected, 1);
 }
 
 // Runs one job of about `cost` on an idle pool, so that admission has a

@@ -43,6 +43,8 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
   g.idle = 1;
   g.busy = 3;
   g.expired = 9;
+  g.rejected_full = 5;
+  g.rejected_late = 7;
   std::string text = m.Render(g, "extra_metric 1\n");
   for (const char* want : {
            "# TYPE handoff_calls_total counter",
@@ -55,6 +57,8 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
            "handoff_call_duration_seconds_count{method=\"Echo\"} 2",
            "handoff_queue_depth 4", "handoff_workers_idle 1",
            "handoff_workers_busy 3", "handoff_jobs_expired_in_queue_total 9",
+           "handoff_jobs_rejected_total{reason=\"queue_full\"} 5",
+           "handoff_jobs_rejected_total{reason=\"deadline\"} 7",
            "extra_metric 1"}) {
     EXPECT_TRUE(absl::StrContains(text, want)) << want;
   }

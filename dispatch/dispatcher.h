@@ -164,9 +164,13 @@ class Dispatcher {
 
   // How many jobs finishing workers may take from the queue past the one the
   // dispatcher holds. Small enough that the held job waits only a few runs
-  // longer than strict FIFO order would make it; large enough that in the
-  // busy regime only one job in kMaxOvertakes + 1 pays the dispatcher's hop.
-  static constexpr int kMaxOvertakes = 16;
+  // per worker longer than strict FIFO order would make it (admission counts
+  // them); large enough that in the busy regime only one job in
+  // kMaxOvertakes + 1 pays the dispatcher's hop: a worker's futex wake of the
+  // dispatcher thread and the switches around it, tens of microseconds of CPU
+  // on a VM. Against 16, 32 took handoffd's CPU per Echo call at 256 calls in
+  // flight from 1.0 to 0.81 (docs/PERF.md); 64 did no better.
+  static constexpr int kMaxOvertakes = 32;
 
  private:
   friend struct internal::DispatcherAccess;

@@ -355,6 +355,7 @@ class ChanState : public ChanCore {
   }
   // Read without the lock, so a test can watch for it while the lock is held.
   bool gate_up() const { return capacity() == 0 ? Busy() : ring_.gated(); }
+  uint64_t in_flight_waits() const { return ring_.in_flight_waits(); }
 
  private:
   // A thread's parked operation: its queue node, its waiter and (for a
@@ -547,6 +548,11 @@ struct ChanAccess {
   template <typename T>
   static bool GateUp(const Chan<T>& ch) {
     return ch.state_ && ch.state_->gate_up();
+  }
+  // How often an operation on the ring waited for another one in flight.
+  template <typename T>
+  static uint64_t InFlightWaits(const Chan<T>& ch) {
+    return ch.state_ ? ch.state_->in_flight_waits() : 0;
   }
 };
 }  // namespace internal

@@ -17,8 +17,14 @@
 //
 // Between a successful claim and its stamp, a push or pop is *in flight*. Its
 // position is taken, so nobody else can have it, but its slot is not yet
-// published; a pop that meets an unpublished slot reports the ring empty, and a
-// push that meets a slot not yet freed reports it full.
+// published. A pop that meets a slot whose push is in flight, or a push that
+// meets a slot whose pop is in flight, waits for it: the ring is empty only
+// when no push has claimed the head, and full only when no pop has claimed
+// the slot a lap behind the tail. Reporting "full" instead sent
+// RESOURCE_EXHAUSTED ("queue full") to a call that found 255 jobs in a queue
+// of 256, one of them leaving, with its thread preempted in mid-move. The
+// wait is a few instructions of another thread, unless that thread lost its
+// core; it is how a channel with room never refuses a send (Go's len < cap).
 //
 // The gate. The low bit of both `head` and `tail` is a gate that the owning
 // channel raises, under its lock, while threads are parked on it or once it is
@@ -58,7 +64,7 @@ class Ring {
  public:
   enum class Result {
     kDone,     // pushed, or popped into *out
-    kBlocked,  // full (push) or empty (pop), possibly only for the moment
+    kBlocked,  // full (push) or empty (pop), counting operations in flight
     kGated,    // the gate is up and the caller respects it; nothing happened
   };
 
@@ -106,7 +112,13 @@ class Ring {
           return Result::kDone;
         }
       } else if (stamp < 2 * pos) {
-        return Result::kBlocked;  // the slot's previous value is not yet out
+        // The slot still holds the value pushed a lap ago. Full, unless its
+        // pop has claimed it (head is past it): then it is on its way out.
+        if (Pos(head_.load(std::memory_order_relaxed)) <= pos - lap_) {
+          return Result::kBlocked;
+        }
+        AwaitInFlight(pos, 2 * pos);
+        t = tail_.load(std::memory_order_relaxed);
       } else {
         t = tail_.load(std::memory_order_relaxed);  // another push took pos
       }
@@ -131,7 +143,13 @@ class Ring {
           return Result::kDone;
         }
       } else if (stamp < 2 * pos + 1) {
-        return Result::kBlocked;  // nothing pushed at pos yet, or in flight
+        // Nothing published at pos. Empty, unless a push has claimed it
+        // (tail is past it): then its value is on its way in.
+        if (Pos(tail_.load(std::memory_order_relaxed)) <= pos) {
+          return Result::kBlocked;
+        }
+        AwaitInFlight(pos, 2 * pos + 1);
+        h = head_.load(std::memory_order_relaxed);
       } else {
         h = head_.load(std::memory_order_relaxed);  // another pop took pos
       }
@@ -186,6 +204,12 @@ class Ring {
   // Whether the gate is up right now (for tests; the owner knows already).
   bool gated() const { return (tail_.load() & kGate) != 0; }
 
+  // How many times a push or pop has waited for another one in flight (for
+  // tests: the only sign that a caller is waiting rather than refused).
+  uint64_t in_flight_waits() const {
+    return in_flight_waits_.load(std::memory_order_relaxed);
+  }
+
   // On a line nobody writes: reading it never moves a cache line.
   size_t capacity() const { return capacity_; }
 
@@ -219,6 +243,12 @@ class Ring {
   }
   Slot& SlotAt(uint64_t pos) const { return slots_[pos & (lap_ - 1)]; }
 
+  // A push or pop that met the slot at `pos` still in another's hands.
+  void AwaitInFlight(uint64_t pos, uint64_t stamp) {
+    in_flight_waits_.fetch_add(1, std::memory_order_relaxed);
+    AwaitStamp(pos, stamp);
+  }
+
   void AwaitStamp(uint64_t pos, uint64_t stamp) const {
     const std::atomic<uint64_t>& s = SlotAt(pos).stamp;
     for (int spins = 0; s.load(std::memory_order_acquire) < stamp; ++spins) {
@@ -237,6 +267,10 @@ class Ring {
   // cache lines, away from the channel's lock.
   alignas(64) std::atomic<uint64_t> tail_{0};
   alignas(64) std::atomic<uint64_t> head_{0};
+  // Written only when a caller waits for another, which is rare; on head_'s
+  // line, which consumers write anyway, so that the line above stays
+  // read-only.
+  std::atomic<uint64_t> in_flight_waits_{0};
 };
 
 }  // namespace handoff::internal

@@ -119,6 +119,89 @@ TEST(RingTest, AwaitingWithNothingInFlightReturns) {
   r.Lower();
 }
 
+// A value whose moves stall while its `hold` is set: it keeps the push or
+// pop that moves it in flight, as a thread preempted in mid-move would.
+struct Stalling {
+  static inline std::atomic<int> stalled{0};  // moves that stalled so far
+  int v = -1;
+  std::atomic<bool>* hold = nullptr;
+  explicit Stalling(int x, std::atomic<bool>* h = nullptr) : v(x), hold(h) {}
+  Stalling(Stalling&& o) noexcept : v(o.v), hold(o.hold) {
+    if (hold == nullptr || !hold->load()) return;
+    stalled.fetch_add(1);
+    while (hold->load()) std::this_thread::yield();
+  }
+};
+
+// A full ring with a pop in flight has room: a push waits for the pop to
+// free its slot instead of reporting the ring full. (A queue of 256 refused a
+// call as full with 255 jobs in it this way.)
+TEST(RingTest, APushWaitsForAPopInFlightInsteadOfReportingFull) {
+  using R = Ring<Stalling>;
+  for (size_t cap : {1u, 2u, 3u}) {
+    R r(cap);
+    std::atomic<bool> hold{false};
+    for (size_t i = 0; i < cap; ++i) {
+      Stalling v(static_cast<int>(i), &hold);
+      ASSERT_EQ(r.Push(v, true), R::Result::kDone);
+    }
+    Stalling::stalled = 0;
+    hold = true;
+    std::optional<Stalling> first;
+    std::thread popper([&] { EXPECT_EQ(r.Pop(&first, true), R::Result::kDone); });
+    ASSERT_TRUE(testing::WaitUntil([] { return Stalling::stalled == 1; }));
+    std::atomic<int> pushed{-1};  // the Result, once the push returns
+    std::thread pusher([&] {
+      Stalling v(100);
+      pushed = static_cast<int>(r.Push(v, true));
+    });
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] { return r.in_flight_waits() == 1 || pushed != -1; }));
+    EXPECT_EQ(pushed, -1) << "cap " << cap << ": refused while a pop was leaving";
+    hold = false;
+    popper.join();
+    pusher.join();
+    EXPECT_EQ(pushed, static_cast<int>(R::Result::kDone)) << "cap " << cap;
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->v, 0);
+    std::optional<Stalling> out;
+    for (size_t i = 1; i < cap; ++i) {
+      ASSERT_EQ(r.Pop(&out, true), R::Result::kDone);
+      EXPECT_EQ(out->v, static_cast<int>(i));
+    }
+    ASSERT_EQ(r.Pop(&out, true), R::Result::kDone);
+    EXPECT_EQ(out->v, 100) << "cap " << cap;
+  }
+}
+
+// An empty ring with a push in flight holds a value: a pop waits for it
+// instead of reporting the ring empty, even once a later push has finished.
+TEST(RingTest, APopWaitsForAPushInFlightInsteadOfReportingEmpty) {
+  using R = Ring<Stalling>;
+  R r(4);
+  std::atomic<bool> hold{true};
+  Stalling::stalled = 0;
+  std::thread slow([&] {
+    Stalling v(1, &hold);
+    EXPECT_EQ(r.Push(v, true), R::Result::kDone);
+  });
+  ASSERT_TRUE(testing::WaitUntil([] { return Stalling::stalled == 1; }));
+  Stalling later(2);
+  ASSERT_EQ(r.Push(later, true), R::Result::kDone);
+  std::atomic<int> popped{-1};  // the value, or -2 if the pop was refused
+  std::thread popper([&] {
+    std::optional<Stalling> out;
+    popped = r.Pop(&out, true) == R::Result::kDone ? out->v : -2;
+  });
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return r.in_flight_waits() == 1 || popped != -1; }));
+  EXPECT_EQ(popped, -1) << "refused although a later push had finished";
+  hold = false;
+  slow.join();
+  popper.join();
+  EXPECT_EQ(popped, 1) << "the value in flight is the oldest";
+}
+
 // Values still in the ring when it goes are destroyed with it, once each.
 TEST(RingTest, DestroysWhatIsLeftExactlyOnce) {
   testing::Tracked::Reset();

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
 
 namespace handoff::internal {
 namespace {
@@ -184,39 +185,38 @@ TEST(ThreadParkerTest, ParkReturnsOnlyAfterReadyAndSeesItsWrites) {
   }
 }
 
-// Sets this thread's budget to a sleep relay's and clears any mark left by
+// Fills this thread's window with waits of `w` and clears any mark left by
 // an earlier Ready().
-void LearnARelay() {
+void LearnWaitsOf(int64_t w) {
   SpinBudget& mine = SpinBudget::ForThisThread();
-  WaitAlike(mine, kRelayWait);
+  WaitAlike(mine, w);
   mine.ForThisWait();
 }
 
 TEST(ThreadParkerTest, ReadyingASleeperGivesTheReadierTheAfterWakeBudget) {
-  LearnARelay();
+  LearnWaitsOf(kRelayWait);
   ThreadParker p;
   std::thread sleeper([&] { p.Park(); });
   // A new thread's budget is a microsecond: it goes to sleep soon.
-  while (!p.asleep()) std::this_thread::yield();
-  p.Ready();
+  const bool slept = testing::WaitUntil([&] { return p.asleep(); });
+  p.Ready();  // either way, so that the join cannot hang
   sleeper.join();
+  ASSERT_TRUE(slept) << "the parked thread never went to sleep";
   EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(),
             kRelayWait + kRelayWait / 4);
 }
 
 // A thread that has not parked yet is running: readying it is a handoff.
 TEST(ThreadParkerTest, ReadyingARunningThreadGivesTheReadierTheHandoffBudget) {
-  SpinBudget& mine = SpinBudget::ForThisThread();
-  WaitAlike(mine, 1000);
-  mine.ForThisWait();  // clear what earlier tests left
+  LearnWaitsOf(1000);
   ThreadParker p;
   p.Ready();
-  EXPECT_EQ(mine.ForThisWait(), SpinBudget::kMaxNs);
+  EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), SpinBudget::kMaxNs);
   p.Park();  // returns at once
 }
 
 TEST(ThreadParkerTest, ReadyingARunningThreadIsNoWakeForTheRelayBudget) {
-  LearnARelay();
+  LearnWaitsOf(kRelayWait);
   ThreadParker p;
   p.Ready();  // nobody has parked: there is no sleeper to wake
   EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), SpinBudget::kMinNs);

@@ -3,6 +3,7 @@
 #include "dispatch/internal/parker.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +21,16 @@ void FutexWait(std::atomic<uint32_t>* word, uint32_t expected) {
 void FutexWakeOne(std::atomic<uint32_t>* word) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, 1,
           nullptr, nullptr, 0);
+}
+
+bool SpinningCanHelp() {
+  static const bool can = [] {
+    cpu_set_t set;
+    // On a failure (more CPUs than a cpu_set_t holds), spin as before.
+    if (sched_getaffinity(getpid(), sizeof(set), &set) != 0) return true;
+    return CPU_COUNT(&set) > 1;
+  }();
+  return can;
 }
 
 bool ThreadParker::Spin(int64_t give_up_ns) {

@@ -24,7 +24,11 @@
 // of handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
 // spinning threads made a ping-pong 20x slower, since the thread just woken
 // still counts as spinning when its peer starts to wait, without lowering
-// handoffd's CPU per call.
+// handoffd's CPU per call. And on one CPU, spinning by sched_yield()
+// instead of not at all took a ping-pong to 4-5 us a round trip, against 11,
+// but cost handoffd there 14-20% of its requests/s and 17-28% more CPU per
+// call (4 interleaved rounds): a worker's wait mostly ends with a job from a
+// gRPC thread, not from the thread it readied last.
 //
 // Lifetime: Ready() may be the last thing that touches a ThreadParker; the
 // parked thread may return and destroy it as soon as it sees the state flip.
@@ -54,6 +58,18 @@ inline void CpuRelax() {
 
 void FutexWait(std::atomic<uint32_t>* word, uint32_t expected);
 void FutexWakeOne(std::atomic<uint32_t>* word);
+
+// Whether a spin can ever catch a wakeup: not when this process may run on
+// one CPU only (taskset, a container's cpuset of one), where the thread
+// that would ready a spinner cannot run until the spinner gives the CPU up.
+// There a ping-pong spent its whole budget on every wait: 40-50 us a round
+// trip against 11 us for parking at once. Go's runtime likewise spins in
+// its locks and its scheduler only when ncpu > 1.
+//
+// Read once, from the process's affinity mask (its main thread's, not the
+// caller's: a thread pinned to one core on purpose still has peers that run
+// elsewhere), as Go reads ncpu once at start.
+bool SpinningCanHelp();
 
 // The per-thread spin budget, in nanoseconds: twice the median of the
 // thread's last kWindow waits, or kMinNs if that median is longer than any
@@ -200,11 +216,19 @@ class SpinBudget {
 
 class ThreadParker {
  public:
+  // How long the wait that begins now may spin, in nanoseconds.
+  static int64_t SpinNs(SpinBudget& budget) {
+    const int64_t ns = budget.ForThisWait();  // also clears the readied mark
+    return SpinningCanHelp() ? ns : 0;
+  }
+
   // Blocks until Ready() has been called (possibly already).
   void Park() {
     SpinBudget& budget = SpinBudget::ForThisThread();
     const int64_t start = NowNs();
-    if (Spin(start + budget.ForThisWait())) {
+    const int64_t spin_ns = SpinNs(budget);
+    if (spin_ns > 0 ? Spin(start + spin_ns)
+                    : state_.load(std::memory_order_acquire) == kReady) {
       budget.Waited(NowNs() - start);
       return;
     }

@@ -5,6 +5,9 @@
 
 #include "dispatch/internal/parker.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -220,6 +223,40 @@ TEST(ThreadParkerTest, ReadyingARunningThreadIsNoWakeForTheRelayBudget) {
   ThreadParker p;
   p.Ready();  // nobody has parked: there is no sleeper to wake
   EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), SpinBudget::kMinNs);
+  p.Park();  // returns at once
+}
+
+// The CPUs this process may use, read as SpinningCanHelp() reads them. CTest
+// runs this file twice, as is and limited to one CPU (on_one_cpu.sh), so
+// each branch below is taken in one of the runs.
+int ProcessCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(getpid(), sizeof(set), &set) != 0) return -1;
+  return CPU_COUNT(&set);
+}
+
+TEST(ThreadParkerTest, AWaitSpinsOnlyIfTheProcessMayUseAnotherCpu) {
+  const int cpus = ProcessCpus();
+  ASSERT_GT(cpus, 0);
+  LearnWaitsOf(1000);
+  const int64_t spin = ThreadParker::SpinNs(SpinBudget::ForThisThread());
+  if (cpus > 1) {
+    EXPECT_TRUE(SpinningCanHelp());
+    EXPECT_EQ(spin, 2000);
+  } else {
+    EXPECT_FALSE(SpinningCanHelp());
+    EXPECT_EQ(spin, 0) << "on one CPU the readier cannot run while we spin";
+  }
+}
+
+// Without a spin, the mark a Ready() left must still be used up by the next
+// wait, or a later wait would get the longer budget it was meant for.
+TEST(ThreadParkerTest, TheNextWaitUsesUpTheReadiedMarkWhetherOrNotItSpins) {
+  LearnWaitsOf(1000);
+  ThreadParker p;
+  p.Ready();  // a handoff: the next wait may spin up to kMaxNs, if any
+  ThreadParker::SpinNs(SpinBudget::ForThisThread());
+  EXPECT_EQ(SpinBudget::ForThisThread().ForThisWait(), 2000);
   p.Park();  // returns at once
 }
 

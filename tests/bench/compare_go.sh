@@ -6,6 +6,8 @@
 # handoff / Go (below 1: handoff is faster).
 #
 # Usage: tests/bench/compare_go.sh [BUILD_DIR] [GO_BENCH_DIR]
+# Environment: ROUNDS (3); ONE_CPU=1 runs both limited to one CPU (Go then
+#              has GOMAXPROCS=1, and handoff's parked threads do not spin).
 # Needs: golang-go (apt-get install golang-go); bench_dispatch built.
 set -euo pipefail
 BUILD="${1:-build}"
@@ -14,11 +16,13 @@ ROUNDS="${ROUNDS:-3}"
 BENCH="$BUILD/tests/bench/bench_dispatch"
 [ -x "$BENCH" ] || { echo "build $BENCH first" >&2; exit 1; }
 command -v go >/dev/null || { echo "go missing: apt-get install golang-go" >&2; exit 1; }
+ON=()
+[ -n "${ONE_CPU:-}" ] && ON=("$(cd "$(dirname "$0")/../unit/dispatch" && pwd)/on_one_cpu.sh")
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 cp -r "$GODIR"/. "$TMP/go"; chmod -R u+w "$TMP/go"
 for r in $(seq "$ROUNDS"); do
-  "$BENCH" --benchmark_min_time=0.5 --benchmark_format=csv 2>/dev/null >>"$TMP/cc.csv"
-  (cd "$TMP/go" && GOFLAGS=-mod=mod GOPROXY=off go test -bench . -benchtime 500ms \
+  "${ON[@]}" "$BENCH" --benchmark_min_time=0.5 --benchmark_format=csv 2>/dev/null >>"$TMP/cc.csv"
+  (cd "$TMP/go" && "${ON[@]}" env GOFLAGS=-mod=mod GOPROXY=off go test -bench . -benchtime 500ms \
      -count 1 2>/dev/null) >>"$TMP/go.txt"
 done
 python3 - "$TMP/cc.csv" "$TMP/go.txt" <<'PY'
@@ -31,7 +35,7 @@ for row in csv.reader(open(sys.argv[1])):
     ns = float(row[2]) if not row[7] else 1e9 / float(row[7])  # real_time or 1/items_per_second
     cc.setdefault(name, []).append(ns)
 for line in open(sys.argv[2]):
-    m = re.match(r'Benchmark(\w+)-\d+\s+\d+\s+([\d.]+) ns/op', line)
+    m = re.match(r'Benchmark(\w+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op', line)
     if m:
         go.setdefault(m.group(1), []).append(float(m.group(2)))
 pairs = [("BM_UnbufferedPingPong/real_time", "UnbufferedPingPong"),

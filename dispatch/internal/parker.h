@@ -27,8 +27,8 @@
 // handoffd's CPU per call. And on one CPU, spinning by sched_yield()
 // instead of not at all took a ping-pong to 4-5 us a round trip, against 11,
 // but cost handoffd there 14-20% of its requests/s and 17-28% more CPU per
-// call (4 interleaved rounds): a worker's wait mostly ends with a job from a
-// gRPC thread, not from the thread it readied last.
+// call (4 interleaved rounds), likely because a worker's wait mostly ends
+// with a job from a gRPC thread, not from the thread it yields to.
 //
 // Lifetime: Ready() may be the last thing that touches a ThreadParker; the
 // parked thread may return and destroy it as soon as it sees the state flip.

@@ -70,7 +70,7 @@ void FutexWakeOne(std::atomic<uint32_t>* word);
 // caller's: a thread pinned to one core on purpose still has peers that run
 // elsewhere), as Go reads ncpu once at start. A CPU quota (cgroup cpu.max)
 // is deliberately not read: with a quota of one CPU but two cores to run
-// on, parking at once made a ping-pong 60 times slower, since both threads
+// on, parking at once made a ping-pong 40-90 times slower, since both threads
 // still run at once and a wake of an idle core is what costs.
 bool SpinningCanHelp();
 

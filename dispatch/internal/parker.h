@@ -7,8 +7,9 @@
 // side (and 5-50 us of latency on a VM, where the wake is an interrupt to a
 // halted vCPU), while a channel peer running on the other core usually
 // answers within a few hundred nanoseconds. Why bound it: on two cores a
-// spinning waiter steals the core that would have made it ready. So the spin
-// is bounded in time (not in `pause` instructions, whose cost differs
+// spinning waiter steals the core that would have made it ready (on one
+// core it always does, so there nothing spins: see SpinningCanHelp). So the
+// spin is bounded in time (not in `pause` instructions, whose cost differs
 // tenfold between CPUs), by about the latency a sleep would add.
 //
 // How long to spin is learned per thread from how long its waits actually
@@ -20,11 +21,11 @@
 // learning from waits is not enough either: what a thread just did tells
 // more (SpinBudget::AfterWake and AfterHandoff).
 //
-// Two ideas were measured and dropped: a sched_yield before sleeping was 9%
-// of handoffd's CPU, mostly the switches it caused; and Go's cap of ncpu/2
+// Three ideas were measured and dropped: a sched_yield before sleeping was
+// 9% of handoffd's CPU, mostly the switches it caused; Go's cap of ncpu/2
 // spinning threads made a ping-pong 20x slower, since the thread just woken
 // still counts as spinning when its peer starts to wait, without lowering
-// handoffd's CPU per call. And on one CPU, spinning by sched_yield()
+// handoffd's CPU per call; and on one CPU, spinning by sched_yield()
 // instead of not at all took a ping-pong to 4-5 us a round trip, against 11,
 // but cost handoffd there 14-20% of its requests/s and 17-28% more CPU per
 // call (4 interleaved rounds), likely because a worker's wait mostly ends

@@ -202,7 +202,6 @@ DispatcherStats Dispatcher::Stats() const {
   s.expired = expired_.load(std::memory_order_relaxed);
   s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
   s.rejected_late = rejected_late_.load(std::memory_order_relaxed);
-  s.rejected = s.rejected_full + s.rejected_late;
   return s;
 }
 

@@ -122,10 +122,13 @@ struct DispatcherStats {
   int64_t completed = 0;  // runs that returned normally
   int64_t expired = 0;    // accepted jobs dropped because ctx was done or
                           // its deadline could not be met (never started)
-  int64_t rejected = 0;   // refused at admission: the two below
-  int64_t rejected_full = 0;  // the queue was full
-  int64_t rejected_late = 0;  // would not have started before its deadline
+  int64_t rejected_full = 0;  // refused at admission: the queue was full
+  int64_t rejected_late = 0;  // refused at admission: would not have
+                              // started before its deadline
   int64_t failed = 0;     // runs that threw
+
+  // Refused at admission, for either reason.
+  int64_t rejected() const { return rejected_full + rejected_late; }
 };
 
 class Dispatcher {

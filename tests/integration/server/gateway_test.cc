@@ -128,7 +128,7 @@ TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
   stub_->async()->Batch(&batch.ctx, &batch.request, &batch.reply,
                         [&](grpc::Status s) { batch.done.TrySend(s).IgnoreError(); });
   // queue_depth 1: one item in the channel, one held by the dispatcher.
-  ASSERT_TRUE(WaitUntil([&] { return Stats().rejected == 3; }));
+  ASSERT_TRUE(WaitUntil([&] { return Stats().rejected() == 3; }));
   EXPECT_EQ(Stats().rejected_full, 3) << "refused for want of room";
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   EXPECT_TRUE(blocked->Wait().ok());

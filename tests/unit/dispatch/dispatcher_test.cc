@@ -177,7 +177,7 @@ TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
   EXPECT_TRUE(extra.run != nullptr) << "a refused job must stay with its owner";
   const DispatcherStats after = d.Stats();
-  EXPECT_EQ(after.rejected, before.rejected + 1);
+  EXPECT_EQ(after.rejected(), before.rejected() + 1);
   EXPECT_EQ(after.rejected_full, before.rejected_full + 1) << "counted as full";
   EXPECT_EQ(after.rejected_late, before.rejected_late);
 
@@ -361,7 +361,7 @@ TEST(DispatcherTest, AJobThatCannotMeetItsDeadlineIsShedAtAdmission) {
   const DispatcherStats stats = d.Stats();
   EXPECT_EQ(stats.rejected_late, 1) << "counted as refused by its deadline";
   EXPECT_EQ(stats.rejected_full, 0);
-  EXPECT_EQ(stats.rejected, 1);
+  EXPECT_EQ(stats.rejected(), 1);
 }
 
 // Runs one job of about `cost` on an idle pool, so that admission has a

@@ -58,7 +58,7 @@ class TimerQueue {
   }
 
   void FireDue() {
-    std::vector<std::function<void()>> due;
+    std::vector<absl::AnyInvocable<void()>> due;
     {
       std::lock_guard<std::mutex> l(mu_);
       absl::Time now = absl::Now();
@@ -84,7 +84,7 @@ class TimerQueue {
   std::thread thread_;  // last: starts after the rest
 };
 
-DeadlineTimer::DeadlineTimer(absl::Time when, std::function<void()> fire)
+DeadlineTimer::DeadlineTimer(absl::Time when, absl::AnyInvocable<void()> fire)
     : when_(when), fire_(std::move(fire)) {
   TimerQueue::Get().Add(this);
 }

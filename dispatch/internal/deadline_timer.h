@@ -15,8 +15,7 @@
 #ifndef HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_
 #define HANDOFF_DISPATCH_INTERNAL_DEADLINE_TIMER_H_
 
-#include <functional>
-
+#include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 
 namespace handoff::internal {
@@ -27,7 +26,7 @@ class DeadlineTimer {
   // destructor comes first. Cancel() and the destructor are safe against the
   // timer thread; once either has returned, `fire` is not called (or has
   // already been taken by the timer thread, which then runs it).
-  DeadlineTimer(absl::Time when, std::function<void()> fire);
+  DeadlineTimer(absl::Time when, absl::AnyInvocable<void()> fire);
   ~DeadlineTimer() { Cancel(); }
   DeadlineTimer(const DeadlineTimer&) = delete;
   DeadlineTimer& operator=(const DeadlineTimer&) = delete;
@@ -38,7 +37,9 @@ class DeadlineTimer {
   friend class TimerQueue;
 
   const absl::Time when_;
-  std::function<void()> fire_;  // guarded by the queue's lock
+  // An AnyInvocable holds a small callable (a context's weak_ptr) in
+  // place; a std::function would allocate for it, once per call.
+  absl::AnyInvocable<void()> fire_;  // guarded by the queue's lock
   bool queued_ = false;         // in the queue's set; guarded likewise
 };
 

@@ -73,8 +73,9 @@ class Ring {
   explicit Ring(size_t capacity)
       : capacity_(capacity),
         lap_(std::bit_ceil(uint64_t{capacity} + 1)),
-        slots_(capacity > 0 ? std::allocator<Slot>().allocate(capacity)
-                            : nullptr) {
+        slots_(capacity == 0   ? nullptr
+               : capacity == 1 ? reinterpret_cast<Slot*>(one_slot_)
+                               : std::allocator<Slot>().allocate(capacity)) {
     for (size_t i = 0; i < capacity_; ++i) {
       std::construct_at(&slots_[i].stamp, 2 * uint64_t{i});
     }
@@ -86,10 +87,8 @@ class Ring {
     for (uint64_t p = Pos(head_.load()); p != end; p = Next(p)) {
       std::destroy_at(SlotAt(p).value());
     }
-    if (slots_ != nullptr) {
-      for (size_t i = 0; i < capacity_; ++i) std::destroy_at(&slots_[i].stamp);
-      std::allocator<Slot>().deallocate(slots_, capacity_);
-    }
+    for (size_t i = 0; i < capacity_; ++i) std::destroy_at(&slots_[i].stamp);
+    if (capacity_ > 1) std::allocator<Slot>().deallocate(slots_, capacity_);
   }
 
   Ring(const Ring&) = delete;
@@ -271,6 +270,9 @@ class Ring {
   // line, which consumers write anyway, so that the line above stays
   // read-only.
   std::atomic<uint64_t> in_flight_waits_{0};
+  // The slot of a one-slot ring, in place: a reply channel is one, made per
+  // call, and would otherwise cost a second allocation.
+  alignas(Slot) unsigned char one_slot_[sizeof(Slot)];
 };
 
 }  // namespace handoff::internal

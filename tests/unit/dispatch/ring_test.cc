@@ -202,22 +202,26 @@ TEST(RingTest, APopWaitsForAPushInFlightInsteadOfReportingEmpty) {
   EXPECT_EQ(popped, 1) << "the value in flight is the oldest";
 }
 
-// Values still in the ring when it goes are destroyed with it, once each.
+// Values still in the ring when it goes are destroyed with it, once each:
+// in a one-slot ring, whose slot is in place, and in one whose slots are
+// allocated.
 TEST(RingTest, DestroysWhatIsLeftExactlyOnce) {
-  testing::Tracked::Reset();
-  {
-    Ring<testing::Tracked> r(3);
-    for (int i = 0; i < 5; ++i) {
-      testing::Tracked t(i);
-      while (r.Push(t, true) != Ring<testing::Tracked>::Result::kDone) {
-        std::optional<testing::Tracked> out;
-        ASSERT_EQ(r.Pop(&out, true), Ring<testing::Tracked>::Result::kDone);
+  for (size_t cap : {1u, 3u}) {
+    testing::Tracked::Reset();
+    {
+      Ring<testing::Tracked> r(cap);
+      for (int i = 0; i < 5; ++i) {
+        testing::Tracked t(i);
+        while (r.Push(t, true) != Ring<testing::Tracked>::Result::kDone) {
+          std::optional<testing::Tracked> out;
+          ASSERT_EQ(r.Pop(&out, true), Ring<testing::Tracked>::Result::kDone);
+        }
       }
+      EXPECT_EQ(r.size(), cap);
     }
-    EXPECT_EQ(r.size(), 3u);
+    EXPECT_EQ(testing::Tracked::values_destroyed.load(), 5) << "cap " << cap;
+    EXPECT_EQ(testing::Tracked::live.load(), 0) << "cap " << cap;
   }
-  EXPECT_EQ(testing::Tracked::values_destroyed.load(), 5);
-  EXPECT_EQ(testing::Tracked::live.load(), 0);
 }
 
 // Many producers and consumers at once, with no lock anywhere: every value

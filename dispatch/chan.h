@@ -61,6 +61,7 @@
 #include "absl/status/statusor.h"
 #include "dispatch/chan_status.h"
 #include "dispatch/internal/chan_lock.h"
+#include "dispatch/internal/line_aligned_allocator.h"
 #include "dispatch/internal/parker.h"
 #include "dispatch/internal/ring.h"
 #include "dispatch/internal/waiter.h"
@@ -448,7 +449,9 @@ class Chan {
   Chan() = default;
   // make(chan T, capacity); capacity 0 is unbuffered.
   explicit Chan(size_t capacity)
-      : state_(std::make_shared<internal::ChanState<T>>(capacity)) {}
+      : state_(std::allocate_shared<internal::ChanState<T>>(
+            internal::LineAlignedAllocator<internal::ChanState<T>>(),
+            capacity)) {}
 
   // Blocks until the value is delivered or buffered. ChannelClosedError() if
   // the channel is (or becomes) closed or nil; `v` is moved from only on OK.

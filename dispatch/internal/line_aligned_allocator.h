@@ -36,10 +36,8 @@ class LineAlignedAllocator {
   LineAlignedAllocator(const LineAlignedAllocator<U>&) {}  // NOLINT: rebinding
 
   T* allocate(size_t n) {
-    // operator new aligns to at least 16, so the aligned block starts 16 to
-    // 64 bytes in, and the byte before it, inside the allocation, can say
-    // how far.
-    static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 2);
+    // The aligned block starts 1 to 64 bytes in (16 to 64, as operator new
+    // aligns to 16), so the byte before it is ours and can say how far.
     auto* raw = static_cast<unsigned char*>(::operator new(n * sizeof(T) + kLine));
     const size_t offset = kLine - reinterpret_cast<uintptr_t>(raw) % kLine;
     unsigned char* p = raw + offset;

@@ -53,6 +53,7 @@
 #include <new>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "dispatch/internal/parker.h"
@@ -73,9 +74,9 @@ class Ring {
   explicit Ring(size_t capacity)
       : capacity_(capacity),
         lap_(std::bit_ceil(uint64_t{capacity} + 1)),
-        slots_(capacity == 0   ? nullptr
-               : capacity == 1 ? reinterpret_cast<Slot*>(one_slot_)
-                               : std::allocator<Slot>().allocate(capacity)) {
+        slots_(capacity == 0                     ? nullptr
+               : capacity == 1 && kSlotInPlace   ? InPlaceSlot()
+                                                 : std::allocator<Slot>().allocate(capacity)) {
     for (size_t i = 0; i < capacity_; ++i) {
       std::construct_at(&slots_[i].stamp, 2 * uint64_t{i});
     }
@@ -88,7 +89,9 @@ class Ring {
       std::destroy_at(SlotAt(p).value());
     }
     for (size_t i = 0; i < capacity_; ++i) std::destroy_at(&slots_[i].stamp);
-    if (capacity_ > 1) std::allocator<Slot>().deallocate(slots_, capacity_);
+    if (slots_ != nullptr && slots_ != InPlaceSlot()) {
+      std::allocator<Slot>().deallocate(slots_, capacity_);
+    }
   }
 
   Ring(const Ring&) = delete;
@@ -271,8 +274,22 @@ class Ring {
   // read-only.
   std::atomic<uint64_t> in_flight_waits_{0};
   // The slot of a one-slot ring, in place: a reply channel is one, made per
-  // call, and would otherwise cost a second allocation.
-  alignas(Slot) unsigned char one_slot_[sizeof(Slot)];
+  // call, and would otherwise cost a second allocation. Only for modest
+  // values, since every ring of that type carries the room.
+  static constexpr bool kSlotInPlace = sizeof(Slot) <= 256;
+  struct NoRoom {};
+  struct Room {
+    alignas(Slot) unsigned char bytes[sizeof(Slot)];
+  };
+  [[no_unique_address]] std::conditional_t<kSlotInPlace, Room, NoRoom> in_place_;
+
+  Slot* InPlaceSlot() {
+    if constexpr (kSlotInPlace) {
+      return reinterpret_cast<Slot*>(in_place_.bytes);
+    } else {
+      return nullptr;
+    }
+  }
 };
 
 }  // namespace handoff::internal

@@ -6,6 +6,7 @@
 
 #include "dispatch/internal/ring.h"
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -221,6 +222,23 @@ TEST(RingTest, DestroysWhatIsLeftExactlyOnce) {
     }
     EXPECT_EQ(testing::Tracked::values_destroyed.load(), 5) << "cap " << cap;
     EXPECT_EQ(testing::Tracked::live.load(), 0) << "cap " << cap;
+  }
+}
+
+// A one-slot ring of values too large to keep in place allocates its slot
+// like any other ring, and behaves the same.
+TEST(RingTest, AOneSlotRingOfLargeValuesHoldsOneAtATime) {
+  using Big = std::array<int, 100>;
+  Ring<Big> r(1);
+  for (int i = 0; i < 3; ++i) {
+    Big v;
+    v.fill(i);
+    ASSERT_EQ(r.Push(v, true), Ring<Big>::Result::kDone);
+    Big w{};
+    EXPECT_EQ(r.Push(w, true), Ring<Big>::Result::kBlocked) << "full";
+    std::optional<Big> out;
+    ASSERT_EQ(r.Pop(&out, true), Ring<Big>::Result::kDone);
+    EXPECT_EQ((*out)[99], i);
   }
 }
 

@@ -38,7 +38,8 @@ class LineAlignedAllocator {
   T* allocate(size_t n) {
     // The aligned block starts 1 to 64 bytes in (16 to 64, as operator new
     // aligns to 16), so the byte before it is ours and can say how far.
-    auto* raw = static_cast<unsigned char*>(::operator new(n * sizeof(T) + kLine));
+    auto* raw =
+        static_cast<unsigned char*>(::operator new(n * sizeof(T) + kLine));
     const size_t offset = kLine - reinterpret_cast<uintptr_t>(raw) % kLine;
     unsigned char* p = raw + offset;
     p[-1] = static_cast<unsigned char>(offset);

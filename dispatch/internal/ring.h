@@ -74,9 +74,10 @@ class Ring {
   explicit Ring(size_t capacity)
       : capacity_(capacity),
         lap_(std::bit_ceil(uint64_t{capacity} + 1)),
-        slots_(capacity == 0                     ? nullptr
-               : capacity == 1 && kSlotInPlace   ? InPlaceSlot()
-                                                 : std::allocator<Slot>().allocate(capacity)) {
+        slots_(capacity == 0 ? nullptr
+               : capacity == 1 && kSlotInPlace
+                   ? InPlaceSlot()
+                   : std::allocator<Slot>().allocate(capacity)) {
     for (size_t i = 0; i < capacity_; ++i) {
       std::construct_at(&slots_[i].stamp, 2 * uint64_t{i});
     }
@@ -274,14 +275,15 @@ class Ring {
   // read-only.
   std::atomic<uint64_t> in_flight_waits_{0};
   // The slot of a one-slot ring, in place: a reply channel is one, made per
-  // call, and would otherwise cost a second allocation. Only for modest
-  // values, since every ring of that type carries the room.
+  // call, and would otherwise cost a second allocation. Only for slots of
+  // up to 256 bytes, since every ring of that type carries the room.
   static constexpr bool kSlotInPlace = sizeof(Slot) <= 256;
   struct NoRoom {};
   struct Room {
     alignas(Slot) unsigned char bytes[sizeof(Slot)];
   };
-  [[no_unique_address]] std::conditional_t<kSlotInPlace, Room, NoRoom> in_place_;
+  [[no_unique_address]] std::conditional_t<kSlotInPlace, Room, NoRoom>
+      in_place_;
 
   Slot* InPlaceSlot() {
     if constexpr (kSlotInPlace) {

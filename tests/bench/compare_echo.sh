@@ -6,7 +6,8 @@
 #
 #   1. Echo at -c 16 -m 16 and at -c 50 -m 1: requests/s, p99, and server CPU
 #      per call (user+sys from /proc/<pid>/stat over a fixed number of calls),
-#      ROUNDS rounds alternating the two servers; medians and ratios.
+#      ROUNDS rounds, each starting every server afresh, one at a time, in an
+#      order that reverses from round to round; medians and ratios.
 #   2. Overload: Work(cpu_us=1000) at twice handoffd's measured capacity with
 #      100 ms deadlines (grpc-timeout) for OVERLOAD_SECONDS: goodput (OK
 #      replies/s) against capacity, jobs started after their deadline, and
@@ -113,31 +114,47 @@ median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 if [[ -z ${SKIP_ECHO:-} ]]; then
   echo "== Echo: handoffd (dispatcher, $WORKERS workers) vs raw gRPC callback; N=$N, $ROUNDS rounds, interleaved"
-  start_handoffd
-  start_raw
-  [[ -n ${HOP:-} ]] && start_hop
-  # Warm-up: connections, allocator, CPU frequency.
-  h2load -n 20000 -c 16 -m 16 -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
-    "http://127.0.0.1:$H_PORT/handoff.v1.Gateway/Echo" >/dev/null
-  h2load -n 20000 -c 16 -m 16 -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
-    "http://127.0.0.1:$R_PORT/handoff.v1.Gateway/Echo" >/dev/null
-  ok_before=$(metric 'handoff_calls_total{method="Echo",code="OK"}')
+  # Every round starts each server afresh, one at a time, in an order that
+  # reverses from round to round. Two processes of one binary, started side
+  # by side and measured in turn, can differ by 10% for their whole lives on
+  # this kind of host (where their threads and memory landed); a server
+  # started once per run would carry that into every round of its ratio.
+  servers=(handoffd raw)
+  [[ -n ${HOP:-} ]] && servers+=(raw-hop)
   : >"$TMP/results"
+  ok_total=0
   for round in $(seq "$ROUNDS"); do
-    for flags in "-c 16 -m 16" "-c 50 -m 1"; do
-      run_echo handoffd "$HPID" $H_PORT "$flags" | tee -a "$TMP/results"
-      run_echo raw "$RPID" $R_PORT "$flags" | tee -a "$TMP/results"
-      if [[ -n ${HOP:-} ]]; then
-        run_echo raw-hop "$PPID_HOP" $P_PORT "$flags" | tee -a "$TMP/results"
+    order=("${servers[@]}")
+    if ((round % 2 == 0)); then
+      order=()
+      for ((i = ${#servers[@]} - 1; i >= 0; i--)); do order+=("${servers[i]}"); done
+    fi
+    for server in "${order[@]}"; do
+      case $server in
+        handoffd) start_handoffd; pid=$HPID; port=$H_PORT ;;
+        raw) start_raw; pid=$RPID; port=$R_PORT ;;
+        raw-hop) start_hop; pid=$PPID_HOP; port=$P_PORT ;;
+      esac
+      # Warm-up: connections, allocator, CPU frequency.
+      h2load -n 20000 -c 16 -m 16 -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
+        "http://127.0.0.1:$port/handoff.v1.Gateway/Echo" >/dev/null
+      [[ $server == handoffd ]] && ok_before=$(metric 'handoff_calls_total{method="Echo",code="OK"}')
+      for flags in "-c 16 -m 16" "-c 50 -m 1"; do
+        run_echo "$server" "$pid" "$port" "$flags" | tee -a "$TMP/results"
+      done
+      if [[ $server == handoffd ]]; then
+        ok_total=$((ok_total + $(metric 'handoff_calls_total{method="Echo",code="OK"}') - ok_before))
+        # Any other outcome, by code.
+        curl -s "http://127.0.0.1:$H_ADMIN/metrics" |
+          grep -E '^handoff_calls_total\{method="Echo"|^handoff_jobs_rejected_total' |
+          grep -v -e 'code="OK"' -e ' 0$' | sed "s/^/  round $round, not OK: /" || true
       fi
+      kill -TERM "$pid"
+      wait "$pid" 2>/dev/null || true
+      PIDS=()
     done
   done
-  ok_after=$(metric 'handoff_calls_total{method="Echo",code="OK"}')
-  echo "handoffd Echo OK replies during the runs: $((ok_after - ok_before)) (expected $((N * ROUNDS * 2)))"
-  # Any other outcome, by code (since handoffd started: the warm-up is OK).
-  curl -s "http://127.0.0.1:$H_ADMIN/metrics" |
-    grep -E '^handoff_calls_total\{method="Echo"|^handoff_jobs_rejected_total' |
-    grep -v -e 'code="OK"' -e ' 0$' | sed 's/^/  not OK: /' || true
+  echo "handoffd Echo OK replies during the runs: $ok_total (expected $((N * ROUNDS * 2)))"
   echo "-- medians (ratio = handoffd / raw)"
   for flags in "-c 16 -m 16" "-c 50 -m 1"; do
     for col in rps p99 cpu; do
@@ -153,9 +170,6 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
       fi
     done
   done
-  kill -TERM "$HPID" "$RPID" ${PPID_HOP:-}
-  wait "$HPID" "$RPID" ${PPID_HOP:-} 2>/dev/null || true
-  PIDS=()
 fi
 
 if [[ -z ${SKIP_OVERLOAD:-} ]]; then

@@ -110,7 +110,9 @@ run_echo() {
             n, f, r, p, (a - b) / hz * 1e6 / N}'
 }
 
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+median() {  # of a column of numbers; the mean of the middle two for an even count
+  sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+}
 
 if [[ -z ${SKIP_ECHO:-} ]]; then
   echo "== Echo: handoffd (dispatcher, $WORKERS workers) vs raw gRPC callback; N=$N, $ROUNDS rounds, interleaved"

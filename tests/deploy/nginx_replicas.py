@@ -16,7 +16,8 @@
    them ("every call finished") and exits 0 within its drain timeout; the
    load's calls are OK except UNAVAILABLE ones (a draining replica answers
    UNAVAILABLE, and nginx cannot retry a gRPC status: see
-   deploy/nginx/handoff.conf); B keeps serving.
+   deploy/nginx/handoff.conf) and at most MAX_RACED that gRPC itself
+   cancelled as they raced A's GOAWAY (GRPC_SHUTDOWN_RACE); B keeps serving.
 5. Load once more with A gone: zero errors, all on B (nginx retries the
    refused connection on the next replica).
 Every wait polls a readiness condition with a deadline; nothing sleeps to
@@ -46,6 +47,13 @@ ECHO_DATA = '{"payload":"aGFuZG9mZg=="}'  # bytes "handoff", base64 in JSON
 WORK = "handoff.v1.Gateway.Work"
 WORK_DATA = '{"sleep_us":100000}'          # 100 ms on a worker
 WORK_RPS = 100                             # ~5 calls in flight per replica
+# gRPC 1.51's core ends a call whose headers reach a server after its
+# Shutdown began with CANCELLED "CANCELLED", before handoffd sees it
+# (grpc/grpc#41785: a zombied call is unreferenced as cancelled). Behind
+# nginx that is a call put on an idle connection to A as A's GOAWAY arrived:
+# about one run in eight, one call. Nothing in handoffd can answer it.
+GRPC_SHUTDOWN_RACE = "rpc error: code = Canceled desc = CANCELLED"
+MAX_RACED = 3
 
 
 class Failure(Exception):
@@ -282,16 +290,26 @@ def main():
         r = report(out, "load 2")
         codes = r["statusCodeDistribution"]
         expect(codes.get("OK", 0) > 0, "load 2: calls succeeded")
-        others = {c: k for c, k in codes.items() if c not in ("OK", "Unavailable")}
+        # gRPC's own cancel of a call that raced A's GOAWAY (see
+        # GRPC_SHUTDOWN_RACE) is told apart by its exact text: handoffd never
+        # answers CANCELLED with that message.
+        raced = r["errorDistribution"].get(GRPC_SHUTDOWN_RACE, 0)
+        expect(codes.get("Canceled", 0) == raced,
+               "load 2: every CANCELLED is gRPC's shutdown race, none handoffd's "
+               f"({codes.get('Canceled', 0)} CANCELLED, {raced} of them the race)")
+        expect(raced <= MAX_RACED,
+               f"load 2: at most {MAX_RACED} calls raced A's GOAWAY ({raced})")
+        others = {c: k for c, k in codes.items()
+                  if c not in ("OK", "Unavailable", "Canceled")}
         expect(not others, f"load 2: no call failed except with UNAVAILABLE "
                f"(others: {others})")
         unavailable = codes.get("Unavailable", 0)
-        log(f"load 2: {codes.get('OK', 0)} OK, {unavailable} UNAVAILABLE "
-            f"out of {r['count']}")
-        # Only the calls that reached A during its short drain can fail.
-        expect(unavailable <= r["count"] // 10,
+        log(f"load 2: {codes.get('OK', 0)} OK, {unavailable} UNAVAILABLE, "
+            f"{raced} cancelled by gRPC's shutdown race, out of {r['count']}")
+        # Only the calls that reached A while it stopped can fail.
+        expect(unavailable + raced <= r["count"] // 10,
                "load 2: UNAVAILABLE only for the few calls that reached A "
-               "while it drained (<= 10%)")
+               "while it stopped (<= 10%)")
         expect(B.ok("Work") > b_at_exit, "replica B kept serving after A exited")
         expect(r["count"] >= WORK_RPS * 6 * 0.8,
                "load 2 ran at its rate through the stop")

@@ -28,10 +28,12 @@ N=${N:-200000}
 ROUNDS=${ROUNDS:-3}
 WORKERS=${WORKERS:-2}
 OVERLOAD_SECONDS=${OVERLOAD_SECONDS:-20}
-H_PORT=${H_PORT:-50151}
+# Below Linux's ephemeral range (32768-60999): a listener there can find its
+# port taken by one of h2load's own client sockets from the round before.
+H_PORT=${H_PORT:-30151}
 H_ADMIN=${H_ADMIN:-19151}
-R_PORT=${R_PORT:-50161}
-P_PORT=${P_PORT:-50171}
+R_PORT=${R_PORT:-30161}
+P_PORT=${P_PORT:-30171}
 for bin in "$HANDOFFD" "$RAW"; do
   [[ -x $bin ]] || { echo "missing $bin: build handoffd and raw_server" >&2; exit 1; }
 done

@@ -1,14 +1,19 @@
 // Copyright 2026 The handoff Authors.
 //
 // The six channel shapes of ../shared/bench/go/chan_test.go, in C++, so the
-// two can be run side by side and compared as ratios (docs/PERF.md).
+// two can be run side by side and compared as ratios (docs/PERF.md), and the
+// floor under the ones that cross threads.
+
+#include <sched.h>
 
 #include <atomic>
+#include <cstdint>
 #include <thread>
 
 #include "benchmark/benchmark.h"
 #include "dispatch/chan.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/internal/parker.h"
 #include "dispatch/select.h"
 
 namespace handoff {
@@ -30,6 +35,41 @@ void BM_UnbufferedPingPong(benchmark::State& state) {
   echo.join();
 }
 BENCHMARK(BM_UnbufferedPingPong)->UseRealTime();
+
+// Not a channel: two threads bouncing one atomic counter, each spinning
+// until it is its turn. It is the least any round trip between two threads
+// costs on this host (one cache line there and back), whatever the channel
+// or the spin, so it bounds the ping-pong and the dispatch round trip from
+// below. Go's goroutines can share one P and never pay it. compare_go.sh
+// reports the channel shapes against it as well as against Go.
+void BM_CrossThreadFloor(benchmark::State& state) {
+  constexpr int64_t kStop = -1;
+  alignas(64) std::atomic<int64_t> turn{0};
+  // Waits for `mine`; false once told to stop.
+  auto await = [&](int64_t mine) {
+    for (int spins = 1;; ++spins) {
+      const int64_t now = turn.load(std::memory_order_acquire);
+      if (now == mine) return true;
+      if (now == kStop) return false;
+      internal::CpuRelax();
+      // Should the two threads share a core, a spin would otherwise last a
+      // whole time slice.
+      if (spins % 4096 == 0) sched_yield();
+    }
+  };
+  std::thread echo([&] {
+    for (int64_t t = 1; await(t); t += 2) turn.store(t + 1, std::memory_order_release);
+  });
+  int64_t t = 0;
+  for (auto _ : state) {
+    turn.store(t + 1, std::memory_order_release);
+    t += 2;
+    await(t);
+  }
+  turn.store(kStop, std::memory_order_release);
+  echo.join();
+}
+BENCHMARK(BM_CrossThreadFloor)->UseRealTime();
 
 // One-way stream into a thread that drains the channel.
 void StreamTo(benchmark::State& state, size_t capacity) {

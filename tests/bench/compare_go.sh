@@ -3,7 +3,10 @@
 #
 # bench_dispatch against the Go peer benchmark (../shared/bench/go), in the
 # same sitting, interleaved ROUNDS times; prints medians and the ratio
-# handoff / Go (below 1: handoff is faster).
+# handoff / Go (below 1: handoff is faster). Then the host's floor under a
+# round trip between two threads (BM_CrossThreadFloor: one cache line there
+# and back), against Go's ping-pong and handoff's: a ping-pong ratio to Go
+# cannot go below the floor's.
 #
 # Usage: tests/bench/compare_go.sh [BUILD_DIR] [GO_BENCH_DIR]
 # Environment: ROUNDS (3); ONE_CPU=1 runs both limited to one CPU (Go then
@@ -49,4 +52,9 @@ for c, g in pairs:
     if c in cc and g in go:
         a, b = statistics.median(cc[c]), statistics.median(go[g])
         print(f"{c:42} {a:11.1f} {b:9.1f} {a/b:6.2f}")
+floor, pp = "BM_CrossThreadFloor/real_time", "BM_UnbufferedPingPong/real_time"
+if floor in cc and pp in cc and "UnbufferedPingPong" in go:
+    f = statistics.median(cc[floor])
+    print(f"cross-thread floor {f:.1f} ns: {f / statistics.median(go['UnbufferedPingPong']):.2f}x Go's"
+          f" ping-pong, {statistics.median(cc[pp]) / f:.2f}x under handoff's")
 PY

@@ -53,6 +53,14 @@ ABSL_FLAG(bool, keepalive_permit_without_calls, true,
 ABSL_FLAG(bool, batch_scheduling, true,
           "Run the worker and dispatcher threads under Linux's SCHED_BATCH, "
           "so that a gRPC thread is not preempted by each worker it wakes.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain for TLS on the gRPC port; with "
+          "--tls_key_file it turns TLS on (the admin port stays plain HTTP).");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "With TLS: PEM CA certificates; every client must present a "
+          "certificate signed by one of them (mutual TLS).");
 
 namespace handoff {
 
@@ -84,7 +92,9 @@ const std::vector<std::string>& ConfigFlagNames() {
       "max_message_bytes", "stream_window",
       "max_batch_items",  "max_connection_age",
       "max_connection_age_grace", "keepalive_min_time",
-      "keepalive_permit_without_calls", "batch_scheduling"};
+      "keepalive_permit_without_calls", "batch_scheduling",
+      "tls_cert_file",    "tls_key_file",
+      "tls_client_ca_file"};
   return *names;
 }
 
@@ -149,6 +159,15 @@ absl::Status Validate(const ServerConfig& c) {
       c.keepalive_min_time == absl::InfiniteDuration()) {
     return Bad("keepalive_min_time", "must be zero or positive and finite");
   }
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return c.tls_cert_file.empty()
+               ? Bad("tls_key_file", "needs --tls_cert_file too")
+               : Bad("tls_cert_file", "needs --tls_key_file too");
+  }
+  if (!c.tls_client_ca_file.empty() && c.tls_cert_file.empty()) {
+    return Bad("tls_client_ca_file",
+               "needs TLS: set --tls_cert_file and --tls_key_file");
+  }
   return absl::OkStatus();
 }
 
@@ -175,6 +194,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.keepalive_permit_without_calls =
       absl::GetFlag(FLAGS_keepalive_permit_without_calls);
   c.batch_scheduling = absl::GetFlag(FLAGS_batch_scheduling);
+  c.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  c.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  c.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   if (absl::Status s = Validate(c); !s.ok()) return s;
   return c;
 }

@@ -57,6 +57,12 @@ struct ServerConfig {
   // Workers and the dispatcher thread under SCHED_BATCH (see
   // DispatcherOptions::batch_scheduling).
   bool batch_scheduling = true;
+  // TLS on the gRPC port (server/tls.h): PEM files, read at start. Both the
+  // certificate and the key, or neither (plaintext).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // With TLS: require client certificates signed by this CA (mutual TLS).
+  std::string tls_client_ca_file;
 };
 
 // Checks a config's ranges and relations; the error names the flag.

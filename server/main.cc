@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/flags/parse.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
@@ -64,7 +65,9 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     std::fprintf(stderr, "handoffd: %s\n",
                  std::string(server.status().message()).c_str());
-    return 1;
+    // A bad value found only at start (a TLS file, say) is a bad value like
+    // the config's; an address that cannot be had is a failure to start.
+    return absl::IsInvalidArgument(server.status()) ? 2 : 1;
   }
   std::fprintf(stderr,
                "handoffd: serving gRPC on port %d (admin HTTP on port %d), "

@@ -11,6 +11,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/tls.h"
 
 namespace handoff {
 namespace {
@@ -25,6 +26,9 @@ int ClampMillis(absl::Duration d) {
 absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
     ServerOptions options) {
   if (absl::Status s = Validate(options.config); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentialsFor(options.config);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<HandoffServer> self(new HandoffServer);
   self->options_ = std::move(options);
   const ServerConfig& c = self->options_.config;
@@ -42,8 +46,7 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(c.listen, grpc::InsecureServerCredentials(),
-                           &self->port_);
+  builder.AddListeningPort(c.listen, *credentials, &self->port_);
   // gRPC sets SO_REUSEPORT on Linux by default: a second handoffd started on
   // a port already in use would come up, take a share of the new connections
   // and serve them unnoticed (its admin port is the only thing that could
@@ -66,6 +69,13 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   self->server_ = builder.BuildAndStart();
   if (self->server_ == nullptr || self->port_ == 0) {
     self->dispatcher_->Stop();
+    if (TlsEnabled(c) && !CredentialsCanListen(*credentials)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tls_key_file: gRPC refused '", c.tls_key_file,
+          "' as the private key of --tls_cert_file '", c.tls_cert_file,
+          "' (not its key, or not a certificate and key it can use; its own "
+          "error is logged above)"));
+    }
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on '", c.listen,
                      "' (in use, or not an address of this host)"));

@@ -62,6 +62,14 @@ TEST(CommandLineTest, APortInUseExitsNamingListen) {
   EXPECT_EQ(*code, 0) << "the first handoffd was disturbed: " << first.Output();
 }
 
+TEST(CommandLineTest, BadTlsFileExitsNamingTheFlagAndPath) {
+  ExpectRejected({"--tls_cert_file=/nonexistent/server.pem",
+                  "--tls_key_file=/nonexistent/server.key"},
+                 {}, "--tls_cert_file: cannot read '/nonexistent/server.pem'");
+  ExpectRejected({"--tls_key_file=/nonexistent/server.key"}, {},
+                 "--tls_key_file: needs --tls_cert_file");
+}
+
 TEST(CommandLineTest, HelpListsEveryServerFlag) {
   HandoffdProcess p({"--help"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

@@ -47,6 +47,32 @@ TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {
   EXPECT_TRUE(absl::StrContains(c.status().message(), "--default_deadline"));
 }
 
+TEST_F(ConfigTest, TlsCertificateAndKeyComeAsAPair) {
+  ServerConfig c;
+  c.tls_cert_file = "server.pem";
+  absl::Status s = Validate(c);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "--tls_cert_file: needs --tls_key_file"))
+      << s;
+  c.tls_cert_file = "";
+  c.tls_key_file = "server.key";
+  s = Validate(c);
+  EXPECT_TRUE(absl::StrContains(s.message(), "--tls_key_file: needs --tls_cert_file"))
+      << s;
+  c.tls_cert_file = "server.pem";
+  EXPECT_TRUE(Validate(c).ok());
+}
+
+TEST_F(ConfigTest, TlsClientCaNeedsTls) {
+  ServerConfig c;
+  c.tls_client_ca_file = "ca.pem";
+  absl::Status s = Validate(c);
+  EXPECT_TRUE(absl::StrContains(s.message(), "--tls_client_ca_file: needs TLS")) << s;
+  c.tls_cert_file = "server.pem";
+  c.tls_key_file = "server.key";
+  EXPECT_TRUE(Validate(c).ok());
+}
+
 TEST_F(ConfigTest, EnvironmentSetsFlags) {
   setenv("HANDOFF_WORKERS", "3", 1);
   setenv("HANDOFF_QUEUE_POLICY", "wait", 1);

@@ -1,0 +1,82 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/tls.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+
+namespace handoff {
+namespace {
+
+// The contents of the PEM file named by --`flag`, which must hold a block
+// whose header ends in `label` ("CERTIFICATE", "PRIVATE KEY": the latter
+// also matches "EC PRIVATE KEY" and "RSA PRIVATE KEY").
+absl::StatusOr<std::string> ReadPem(absl::string_view flag,
+                                    const std::string& path,
+                                    absl::string_view label) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": cannot read '", path, "': ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!absl::StrContains(text.str(), absl::StrCat(label, "-----"))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": '", path, "' holds no PEM ",
+                     absl::AsciiStrToLower(label), " (no \"", label,
+                     "-----\" header)"));
+  }
+  return text.str();
+}
+
+}  // namespace
+
+bool TlsEnabled(const ServerConfig& config) {
+  return !config.tls_cert_file.empty();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const ServerConfig& config) {
+  if (!TlsEnabled(config)) return grpc::InsecureServerCredentials();
+  absl::StatusOr<std::string> cert =
+      ReadPem("tls_cert_file", config.tls_cert_file, "CERTIFICATE");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key =
+      ReadPem("tls_key_file", config.tls_key_file, "PRIVATE KEY");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!config.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadPem("tls_client_ca_file", config.tls_client_ca_file, "CERTIFICATE");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+bool CredentialsCanListen(std::shared_ptr<grpc::ServerCredentials> credentials) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", std::move(credentials), &port);
+  std::unique_ptr<grpc::Server> probe = builder.BuildAndStart();
+  if (probe == nullptr) return false;
+  probe->Shutdown();
+  return port != 0;
+}
+
+}  // namespace handoff

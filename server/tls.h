@@ -1,0 +1,50 @@
+// Copyright 2026 The handoff Authors.
+//
+// TLS for handoffd's gRPC port, from PEM files named in its config.
+//
+//   --tls_cert_file, --tls_key_file   the server's certificate chain and its
+//                                     private key: both turn TLS on, and
+//                                     the port then speaks nothing else
+//   --tls_client_ca_file              also require every client to present
+//                                     a certificate signed by this CA
+//                                     (mutual TLS)
+//
+// The admin HTTP port stays plain HTTP: kubelet probes and Prometheus reach
+// it inside the pod's network, and it serves no calls.
+//
+// The files are read once, when the server starts; replacing them takes a
+// restart (a rolling one behind a load balancer; see README, Deploy).
+
+#ifndef HANDOFF_SERVER_TLS_H_
+#define HANDOFF_SERVER_TLS_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/security/server_credentials.h"
+#include "server/config.h"
+
+namespace handoff {
+
+// Whether `config` asks for TLS (Validate() has checked that the files come
+// as a pair).
+bool TlsEnabled(const ServerConfig& config);
+
+// The credentials the gRPC port listens with: TLS from the configured files,
+// or plaintext when none is set. An error names the flag whose file cannot
+// be read or holds no PEM block of the kind it needs. That catches a missing
+// file and two files swapped; a certificate and a key that do not belong
+// together are refused by gRPC when the port opens.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const ServerConfig& config);
+
+// Whether gRPC accepts `credentials` for a listening port, judged by opening
+// one on 127.0.0.1:0, which no other process can hold. For the error path
+// only: gRPC reports a port it could not open with the same silence whether
+// the address was taken or the TLS files were refused (a key that is not the
+// certificate's, say), and the two need different fixes.
+bool CredentialsCanListen(std::shared_ptr<grpc::ServerCredentials> credentials);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_TLS_H_

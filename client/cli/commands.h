@@ -17,11 +17,19 @@
 
 namespace handoff::cli {
 
+// PEM files for a TLS connection.
+struct TlsFiles {
+  std::string cacert;  // roots the server's certificate must chain to;
+                       // empty: the system's
+  std::string cert;    // with `key`: this client's certificate, for a
+  std::string key;     // server that requires one (mutual TLS)
+};
+
 // Where and how the reflection-based commands connect.
 struct Connection {
   std::string addr;
-  bool tls = false;
-  std::string cacert;  // PEM file; empty: system roots
+  bool tls = false;  // also implied by any of `tls_files`
+  TlsFiles tls_files;
   absl::Duration timeout;
   bool wait_for_ready = false;  // for health: ride out a server still starting
 };
@@ -37,9 +45,10 @@ int Health(const Connection& connection, const std::string& service);
 int List(const Connection& connection, const std::string& service);
 int Load(const std::vector<absl::string_view>& args);
 
-// Credentials for TLS (with optional PEM roots) or plaintext.
+// Credentials for TLS, or plaintext if `tls` is false and no file is named.
+// An error names the flag (--cacert, --cert, --key) whose file is at fault.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
-    bool tls, const std::string& cacert);
+    bool tls, const TlsFiles& files);
 // A channel without retries: the CLI reports a failure at once, with the
 // reason gRPC gives, instead of retrying behind the user's back.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection);

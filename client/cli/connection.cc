@@ -11,16 +11,46 @@
 
 namespace handoff::cli {
 
+namespace {
+
+// Reads the PEM file named by --`flag` into *out; an empty path leaves it.
+absl::Status ReadPem(absl::string_view flag, const std::string& path,
+                     std::string* out) {
+  if (path.empty()) return absl::OkStatus();
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
+  }
+  std::stringstream pem;
+  pem << in.rdbuf();
+  *out = pem.str();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
-    bool tls, const std::string& cacert) {
-  if (!tls && cacert.empty()) return grpc::InsecureChannelCredentials();
+    bool tls, const TlsFiles& files) {
+  if (files.cert.empty() != files.key.empty()) {
+    return absl::InvalidArgumentError(
+        files.cert.empty() ? "--key needs --cert (mutual TLS takes both)"
+                           : "--cert needs --key (mutual TLS takes both)");
+  }
+  if (!tls && files.cacert.empty() && files.cert.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
   grpc::SslCredentialsOptions options;
-  if (!cacert.empty()) {
-    std::ifstream in(cacert);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", cacert));
-    std::stringstream pem;
-    pem << in.rdbuf();
-    options.pem_root_certs = pem.str();
+  if (absl::Status s = ReadPem("cacert", files.cacert, &options.pem_root_certs);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ReadPem("cert", files.cert, &options.pem_cert_chain);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ReadPem("key", files.key, &options.pem_private_key);
+      !s.ok()) {
+    return s;
   }
   return grpc::SslCredentials(options);
 }
@@ -29,7 +59,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
   if (connection.addr.empty()) {
     return absl::InvalidArgumentError("--addr is empty; want host:port");
   }
-  auto credentials = Credentials(connection.tls, connection.cacert);
+  auto credentials = Credentials(connection.tls, connection.tls_files);
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);

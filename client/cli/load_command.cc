@@ -89,8 +89,13 @@ int Load(const std::vector<absl::string_view>& args) {
   }
   load::LoadPlan plan;
   plan.options = *options;
-  auto credentials = Credentials(!options->insecure, options->cacert);
-  if (!credentials.ok()) return Fail("--cacert", credentials.status());
+  if (options->insecure &&
+      !(options->cacert.empty() && options->cert.empty() && options->key.empty())) {
+    return Usage("--insecure is plaintext: it takes no --cacert, --cert or --key");
+  }
+  auto credentials = Credentials(
+      !options->insecure, TlsFiles{options->cacert, options->cert, options->key});
+  if (!credentials.ok()) return Fail("TLS", credentials.status());
   plan.credentials = *credentials;
   if (absl::Status s = Prepare(plan); !s.ok()) return Fail(options->call, s);
 

@@ -19,7 +19,11 @@ ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
           "deadline of each call (and of the reflection session)");
 ABSL_FLAG(bool, tls, false, "use TLS (default: plaintext)");
-ABSL_FLAG(std::string, cacert, "", "PEM root certificates for TLS");
+ABSL_FLAG(std::string, cacert, "", "PEM root certificates for TLS (implies --tls)");
+ABSL_FLAG(std::string, cert, "",
+          "PEM client certificate, for a server that requires one (mutual "
+          "TLS; implies --tls, needs --key)");
+ABSL_FLAG(std::string, key, "", "PEM private key of --cert");
 ABSL_FLAG(std::string, d, "",
           "request JSON for call (an array sends several messages on a "
           "stream); @FILE reads a file, @- stdin");
@@ -62,7 +66,9 @@ int main(int argc, char** argv) {
   connection.addr = absl::GetFlag(FLAGS_addr);
   connection.timeout = absl::GetFlag(FLAGS_timeout);
   connection.tls = absl::GetFlag(FLAGS_tls);
-  connection.cacert = absl::GetFlag(FLAGS_cacert);
+  connection.tls_files.cacert = absl::GetFlag(FLAGS_cacert);
+  connection.tls_files.cert = absl::GetFlag(FLAGS_cert);
+  connection.tls_files.key = absl::GetFlag(FLAGS_key);
   connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
 
   if (command == "call") {

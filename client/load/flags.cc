@@ -184,6 +184,8 @@ const std::vector<Option>& Options() {
          return absl::OkStatus();
        }},
       {"", "cacert", true, StringField(&LoadOptions::cacert)},
+      {"", "cert", true, StringField(&LoadOptions::cert)},
+      {"", "key", true, StringField(&LoadOptions::key)},
       {"O", "format", true, SetFormat},
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
@@ -401,6 +403,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -m, --metadata JSON    request headers as a JSON object of strings
       --insecure         plaintext (default is TLS, as in ghz)
       --cacert PATH      PEM root certificates for TLS
+      --cert PATH        PEM client certificate, for mutual TLS (with --key)
+      --key PATH         PEM private key of --cert
   -O, --format F         summary (default), json, pretty or csv
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report

@@ -41,6 +41,8 @@ struct LoadOptions {
   std::vector<std::pair<std::string, std::string>> metadata;  // -m JSON object
   bool insecure = false;         // --insecure: plaintext
   std::string cacert;            // --cacert: PEM roots for TLS
+  std::string cert;              // --cert: PEM client certificate (mutual TLS)
+  std::string key;               // --key: its PEM private key
   OutputFormat format = OutputFormat::kSummary;  // -O
   std::string output;            // -o: write the report here, not stdout
   std::string name;              // --name: recorded in the JSON report

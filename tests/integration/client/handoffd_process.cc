@@ -9,8 +9,9 @@
 
 namespace handoff::testing {
 
-absl::StatusOr<Handoffd> StartHandoffd(const std::string& path,
-                                       const std::vector<std::string>& extra_flags) {
+absl::StatusOr<Handoffd> StartHandoffd(
+    const std::string& path, const std::vector<std::string>& extra_flags,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   Handoffd h;
   h.address = absl::StrCat("127.0.0.1:", FreePort());
   h.admin_address = absl::StrCat("127.0.0.1:", FreePort());
@@ -23,7 +24,8 @@ absl::StatusOr<Handoffd> StartHandoffd(const std::string& path,
 
   // wait_for_ready holds the check until handoffd accepts connections;
   // SERVING is its own readiness signal. The deadline bounds the wait.
-  auto channel = grpc::CreateChannel(h.address, grpc::InsecureChannelCredentials());
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
+  auto channel = grpc::CreateChannel(h.address, credentials);
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_wait_for_ready(true);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/security/credentials.h>
+
 #include "absl/status/statusor.h"
 #include "subprocess.h"
 
@@ -18,9 +20,12 @@ struct Handoffd {
   std::string admin_address;
 };
 
-// `extra_flags` are appended to handoffd's command line.
-absl::StatusOr<Handoffd> StartHandoffd(const std::string& path,
-                                       const std::vector<std::string>& extra_flags = {});
+// `extra_flags` are appended to handoffd's command line. The health check
+// that waits for SERVING connects with `credentials` (plaintext if null),
+// which a handoffd started with TLS flags needs.
+absl::StatusOr<Handoffd> StartHandoffd(
+    const std::string& path, const std::vector<std::string>& extra_flags = {},
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 }  // namespace handoff::testing
 

@@ -72,6 +72,16 @@ TEST(LoadFlagsTest, ShortAndLongFormsWithAndWithoutEquals) {
   EXPECT_EQ(o->host, "127.0.0.1:9");
 }
 
+TEST(LoadFlagsTest, TlsFiles) {
+  auto o = Parse({"--call=pkg.S.M", "--cacert", "ca.pem", "--cert=client.pem",
+                  "--key", "client.key", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->insecure);
+  EXPECT_EQ(o->cacert, "ca.pem");
+  EXPECT_EQ(o->cert, "client.pem");
+  EXPECT_EQ(o->key, "client.key");
+}
+
 TEST(LoadFlagsTest, BareNumberDurationIsSeconds) {
   auto o = Parse({"--call", "p.S.M", "-t", "2", "h:1"});
   ASSERT_TRUE(o.ok()) << o.status();

@@ -1,0 +1,116 @@
+// Copyright 2026 The handoff Authors.
+//
+// The `handoff` CLI, its load generator and handoff::Client against a real
+// handoffd that requires mutual TLS (--tls_cert_file, --tls_key_file,
+// --tls_client_ca_file). The certificates are the server tests' test data
+// (tests/integration/server/testdata/tls).
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "client/client.h"
+#include "handoffd_process.h"
+#include "tests/util/tls_testdata.h"
+
+namespace handoff::testing {
+namespace {
+
+using testutil::TlsTestFile;
+
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials() {
+  return testutil::TlsTestClientCredentials("ca.pem", /*with_client_cert=*/true);
+}
+
+class MutualTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto h = StartHandoffd(HANDOFFD,
+                           {"--workers=2", "--tls_cert_file=" + TlsTestFile("server.pem"),
+                            "--tls_key_file=" + TlsTestFile("server.key"),
+                            "--tls_client_ca_file=" + TlsTestFile("ca.pem")},
+                           ClientCredentials());
+    ASSERT_TRUE(h.ok()) << h.status();
+    handoffd_ = new Handoffd(*std::move(h));
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(handoffd_->process->Stop(), 0);
+    delete handoffd_;
+  }
+  static ProcessResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), HANDOFF_CLI);
+    return testing::Run(args, absl::Seconds(60));
+  }
+  static std::string Addr() { return "--addr=" + handoffd_->address; }
+
+  static Handoffd* handoffd_;
+};
+
+Handoffd* MutualTlsTest::handoffd_ = nullptr;
+
+TEST_F(MutualTlsTest, CliWithClientCertificateIsServed) {
+  ProcessResult r = Cli({"health", Addr(), "--cacert=" + TlsTestFile("ca.pem"),
+                         "--cert=" + TlsTestFile("client.pem"),
+                         "--key=" + TlsTestFile("client.key")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "SERVING\n");
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", Addr(),
+           "--cacert=" + TlsTestFile("ca.pem"), "--cert=" + TlsTestFile("client.pem"),
+           "--key=" + TlsTestFile("client.key")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"aGk=\"}\n");
+}
+
+TEST_F(MutualTlsTest, CliWithoutClientCertificateIsRefused) {
+  ProcessResult r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", Addr(),
+                         "--cacert=" + TlsTestFile("ca.pem")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE")) << r.err;
+}
+
+TEST_F(MutualTlsTest, CliCertificateWithoutKeyIsAnErrorNamingBoth) {
+  ProcessResult r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", Addr(),
+                         "--cacert=" + TlsTestFile("ca.pem"),
+                         "--cert=" + TlsTestFile("client.pem")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(r.err, "--cert needs --key")) << r.err;
+}
+
+TEST_F(MutualTlsTest, LoadWithClientCertificateGetsEveryCallAnswered) {
+  ProcessResult r = Cli({"load", "--cacert", TlsTestFile("ca.pem"), "--cert",
+                         TlsTestFile("client.pem"), "--key", TlsTestFile("client.key"),
+                         "--call", "handoff.v1.Gateway.Echo", "-d",
+                         R"({"payload":"aGk="})", "-n", "200", "-c", "4", "-O",
+                         "json", handoffd_->address});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  google::protobuf::Struct report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok()) << r.out;
+  const auto& f = report.fields();
+  EXPECT_EQ(f.at("count").number_value(), 200);
+  EXPECT_EQ(f.at("statusCodeDistribution").struct_value().fields().at("OK").number_value(),
+            200);
+}
+
+TEST_F(MutualTlsTest, LoadInsecureWithTlsFilesIsAUsageError) {
+  ProcessResult r = Cli({"load", "--insecure", "--cacert", TlsTestFile("ca.pem"),
+                         "--call", "handoff.v1.Gateway.Echo", "-n", "1", "-c", "1",
+                         handoffd_->address});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--insecure is plaintext")) << r.err;
+}
+
+TEST_F(MutualTlsTest, ClientLibraryWithCredentialsIsServed) {
+  auto client = Client::Connect(
+      {.target = handoffd_->address, .credentials = ClientCredentials()});
+  ASSERT_TRUE(client.ok()) << client.status();
+  v1::EchoRequest request;
+  request.set_payload("over mutual tls");
+  auto reply = (*client)->Echo(request, {.timeout = absl::Seconds(10)});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->payload(), "over mutual tls");
+}
+
+}  // namespace
+}  // namespace handoff::testing

@@ -31,8 +31,10 @@
 //    one from `jobs` itself instead of registering on `idle` and waiting for
 //    the dispatcher to wake up and answer. The job the dispatcher already
 //    holds (the oldest) may be overtaken this way, but only by
-//    kMaxOvertakes pulled jobs: then the next finishing worker registers on
-//    `idle` and the dispatcher hands it that job.
+//    kMaxOvertakes pulled jobs (with W workers pulling at once, up to W - 1
+//    more: each checks the count before its take and adds to it after):
+//    then the next finishing worker registers on `idle` and the dispatcher
+//    hands it that job.
 //
 // Overload. A FIFO that admits every job it has room for collapses under
 // overload: each job waits until it has nearly expired, then runs too late.
@@ -234,7 +236,8 @@ class Dispatcher {
   std::atomic<int64_t> mean_run_ns_{0};
   static constexpr int kPublishEvery = 8;
   // Jobs workers have taken from `jobs` since the dispatcher last went to
-  // take one itself: the overtakes of the job it holds, if it holds one.
+  // take one itself: the overtakes of the job it holds, if it holds one
+  // (counted after each take; see TakeQueuedJob).
   std::atomic<int> overtaken_{0};
 
   std::atomic<bool> stopping_{false};

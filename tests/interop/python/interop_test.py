@@ -2,10 +2,12 @@
 """Calls a real handoffd from Python (Debian's python3-grpcio).
 
 Run by ctest (label interop) as:
-  /usr/bin/python3 interop_test.py --handoffd PATH --stubs DIR
-DIR holds gateway_pb2*.py and health_pb2*.py, generated at build time by
-protoc and grpc_python_plugin. The test starts handoffd itself on free
-loopback ports, waits until its health check says SERVING, and stops it.
+  /usr/bin/python3 interop_test.py --handoffd PATH --stubs DIR --tls_testdata DIR
+The stubs DIR holds gateway_pb2*.py and health_pb2*.py, generated at build
+time by protoc and grpc_python_plugin; the TLS one, the test certificates
+(tests/integration/server/testdata/tls). Each test class starts handoffd
+itself on free loopback ports (the second with mutual TLS), waits until its
+health check says SERVING, and stops it.
 
 Only Debian's /usr/bin/python3 can import Debian's grpcio: a pyenv python
 first on PATH cannot, hence the absolute interpreter.
@@ -87,10 +89,74 @@ class HandoffdInterop(unittest.TestCase):
         self.assertEqual([r.payload for r in replies], [bytes([i]) for i in range(10)])
 
 
+class HandoffdMutualTlsInterop(unittest.TestCase):
+    """handoffd with --tls_client_ca_file: Python's client certificate is
+    required, and its own CA must vouch for the server."""
+
+    @classmethod
+    def pem(cls, name):
+        with open(f"{ARGS.tls_testdata}/{name}", "rb") as f:
+            return f.read()
+
+    @classmethod
+    def setUpClass(cls):
+        import grpc
+        import gateway_pb2_grpc
+        import health_pb2
+        import health_pb2_grpc
+
+        cls.grpc = grpc
+        port, admin = free_port(), free_port()
+        cls.target = f"127.0.0.1:{port}"
+        cls.server = subprocess.Popen([
+            ARGS.handoffd, f"--listen={cls.target}", f"--admin_listen=127.0.0.1:{admin}",
+            "--workers=2", f"--tls_cert_file={ARGS.tls_testdata}/server.pem",
+            f"--tls_key_file={ARGS.tls_testdata}/server.key",
+            f"--tls_client_ca_file={ARGS.tls_testdata}/ca.pem"])
+        cls.channel = grpc.secure_channel(cls.target, grpc.ssl_channel_credentials(
+            root_certificates=cls.pem("ca.pem"), private_key=cls.pem("client.key"),
+            certificate_chain=cls.pem("client.pem")))
+        cls.gateway = gateway_pb2_grpc.GatewayStub(cls.channel)
+        reply = health_pb2_grpc.HealthStub(cls.channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=30, wait_for_ready=True)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING, reply
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.server.terminate()
+        assert cls.server.wait(timeout=30) == 0, "handoffd did not exit 0"
+
+    def echo_over(self, channel):
+        import gateway_pb2
+        import gateway_pb2_grpc
+        with channel:
+            return gateway_pb2_grpc.GatewayStub(channel).Echo(
+                gateway_pb2.EchoRequest(payload=b"tls"), timeout=10)
+
+    def test_echo_with_client_certificate(self):
+        import gateway_pb2
+        reply = self.gateway.Echo(gateway_pb2.EchoRequest(payload=b"tls"), timeout=5)
+        self.assertEqual(reply.payload, b"tls")
+
+    def test_without_client_certificate_is_unavailable(self):
+        channel = self.grpc.secure_channel(self.target, self.grpc.ssl_channel_credentials(
+            root_certificates=self.pem("ca.pem")))
+        with self.assertRaises(self.grpc.RpcError) as caught:
+            self.echo_over(channel)
+        self.assertEqual(caught.exception.code(), self.grpc.StatusCode.UNAVAILABLE)
+
+    def test_plaintext_is_unavailable(self):
+        with self.assertRaises(self.grpc.RpcError) as caught:
+            self.echo_over(self.grpc.insecure_channel(self.target))
+        self.assertEqual(caught.exception.code(), self.grpc.StatusCode.UNAVAILABLE)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--handoffd", required=True)
     parser.add_argument("--stubs", required=True)
+    parser.add_argument("--tls_testdata", required=True)
     ARGS, rest = parser.parse_known_args()
     sys.path.insert(0, ARGS.stubs)
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -55,6 +55,6 @@ for c, g in pairs:
 floor, pp = "BM_CrossThreadFloor/real_time", "BM_UnbufferedPingPong/real_time"
 if floor in cc and pp in cc and "UnbufferedPingPong" in go:
     f = statistics.median(cc[floor])
-    print(f"cross-thread floor {f:.1f} ns: {f / statistics.median(go['UnbufferedPingPong']):.2f}x Go's"
-          f" ping-pong, {statistics.median(cc[pp]) / f:.2f}x under handoff's")
+    print(f"cross-thread floor {f:.1f} ns: {f / statistics.median(go['UnbufferedPingPong']):.2f}x"
+          f" Go's ping-pong; handoff's ping-pong is {statistics.median(cc[pp]) / f:.2f}x the floor")
 PY

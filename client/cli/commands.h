@@ -45,6 +45,9 @@ int Health(const Connection& connection, const std::string& service);
 int List(const Connection& connection, const std::string& service);
 int Load(const std::vector<absl::string_view>& args);
 
+// InvalidArgument if `files` names a certificate without its key or the
+// reverse; checked before anything connects.
+absl::Status CheckTlsFiles(const TlsFiles& files);
 // Credentials for TLS, or plaintext if `tls` is false and no file is named.
 // An error names the flag (--cacert, --cert, --key) whose file is at fault.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(

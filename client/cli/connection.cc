@@ -29,13 +29,16 @@ absl::Status ReadPem(absl::string_view flag, const std::string& path,
 
 }  // namespace
 
+absl::Status CheckTlsFiles(const TlsFiles& files) {
+  if (files.cert.empty() == files.key.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      files.cert.empty() ? "--key needs --cert (mutual TLS takes both)"
+                         : "--cert needs --key (mutual TLS takes both)");
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     bool tls, const TlsFiles& files) {
-  if (files.cert.empty() != files.key.empty()) {
-    return absl::InvalidArgumentError(
-        files.cert.empty() ? "--key needs --cert (mutual TLS takes both)"
-                           : "--cert needs --key (mutual TLS takes both)");
-  }
+  if (absl::Status s = CheckTlsFiles(files); !s.ok()) return s;
   if (!tls && files.cacert.empty() && files.cert.empty()) {
     return grpc::InsecureChannelCredentials();
   }

@@ -89,12 +89,13 @@ int Load(const std::vector<absl::string_view>& args) {
   }
   load::LoadPlan plan;
   plan.options = *options;
+  const TlsFiles tls_files{options->cacert, options->cert, options->key};
   if (options->insecure &&
-      !(options->cacert.empty() && options->cert.empty() && options->key.empty())) {
+      !(tls_files.cacert.empty() && tls_files.cert.empty() && tls_files.key.empty())) {
     return Usage("--insecure is plaintext: it takes no --cacert, --cert or --key");
   }
-  auto credentials = Credentials(
-      !options->insecure, TlsFiles{options->cacert, options->cert, options->key});
+  if (absl::Status s = CheckTlsFiles(tls_files); !s.ok()) return Usage(s.message());
+  auto credentials = Credentials(!options->insecure, tls_files);
   if (!credentials.ok()) return Fail("TLS", credentials.status());
   plan.credentials = *credentials;
   if (absl::Status s = Prepare(plan); !s.ok()) return Fail(options->call, s);

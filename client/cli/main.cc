@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
   connection.tls_files.cert = absl::GetFlag(FLAGS_cert);
   connection.tls_files.key = absl::GetFlag(FLAGS_key);
   connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
+  if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
+    return handoff::cli::Usage(s.message());
+  }
 
   if (command == "call") {
     if (rest.size() != 1) return handoff::cli::Usage("call takes one METHOD");

@@ -70,12 +70,16 @@ TEST_F(MutualTlsTest, CliWithoutClientCertificateIsRefused) {
   EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE")) << r.err;
 }
 
-TEST_F(MutualTlsTest, CliCertificateWithoutKeyIsAnErrorNamingBoth) {
+TEST_F(MutualTlsTest, CertificateWithoutKeyIsAUsageErrorNamingBoth) {
   ProcessResult r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", Addr(),
                          "--cacert=" + TlsTestFile("ca.pem"),
                          "--cert=" + TlsTestFile("client.pem")});
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "--cert needs --key")) << r.err;
+  r = Cli({"load", "--key", TlsTestFile("client.key"), "--call",
+           "handoff.v1.Gateway.Echo", "-n", "1", "-c", "1", handoffd_->address});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--key needs --cert")) << r.err;
 }
 
 TEST_F(MutualTlsTest, LoadWithClientCertificateGetsEveryCallAnswered) {

@@ -9,69 +9,22 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
-const net = require('node:net');
-const path = require('node:path');
-const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
+const { grpc, Gateway, Health, deadlineIn, unary, startHandoffd } = require('./common');
 
-const loadOptions = { keepCase: true, longs: Number, enums: String, defaults: true };
-const gatewayDef = protoLoader.loadSync('handoff/v1/gateway.proto',
-  { ...loadOptions, includeDirs: [process.env.PROTO_ROOT] });
-const healthDef = protoLoader.loadSync('grpc/health/v1/health.proto',
-  { ...loadOptions, includeDirs: [process.env.HEALTH_PROTO_ROOT] });
-const { Gateway } = grpc.loadPackageDefinition(gatewayDef).handoff.v1;
-const { Health } = grpc.loadPackageDefinition(healthDef).grpc.health.v1;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function deadlineIn(ms) { return new Date(Date.now() + ms); }
-
-// Promise form of a unary call.
-function unary(client, method, request, options) {
-  return new Promise((resolve, reject) => {
-    client[method](request, options, (err, reply) => (err ? reject(err) : resolve(reply)));
-  });
-}
-
-let server;
-let exited;
+let handoffd;
 let gateway;
 let health;
 
 before(async () => {
-  const port = await freePort();
-  const admin = await freePort();
-  server = spawn(process.env.HANDOFFD, [
-    `--listen=127.0.0.1:${port}`, `--admin_listen=127.0.0.1:${admin}`, '--workers=2',
-  ], { stdio: ['ignore', 'inherit', 'inherit'] });
-  exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
-  const target = `127.0.0.1:${port}`;
-  gateway = new Gateway(target, grpc.credentials.createInsecure());
-  health = new Health(target, grpc.credentials.createInsecure());
-  // waitForReady rides out the time before handoffd listens; SERVING is the
-  // server's own readiness signal; the deadline bounds the wait.
-  await new Promise((resolve, reject) => health.waitForReady(deadlineIn(30000),
-    (err) => (err ? reject(err) : resolve())));
-  const reply = await unary(health, 'Check', { service: '' }, { deadline: deadlineIn(5000) });
-  assert.strictEqual(reply.status, 'SERVING');
+  handoffd = await startHandoffd([], grpc.credentials.createInsecure());
+  gateway = new Gateway(handoffd.target, grpc.credentials.createInsecure());
+  health = new Health(handoffd.target, grpc.credentials.createInsecure());
 });
 
 after(async () => {
   gateway.close();
   health.close();
-  server.kill('SIGTERM');
-  const { code } = await exited;
-  assert.strictEqual(code, 0, 'handoffd did not exit 0');
+  assert.strictEqual(await handoffd.stop(), 0, 'handoffd did not exit 0');
 });
 
 test('health check says SERVING', async () => {

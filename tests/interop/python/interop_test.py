@@ -27,26 +27,35 @@ def free_port():
         return s.getsockname()[1]
 
 
-class HandoffdInterop(unittest.TestCase):
+class HandoffdCase(unittest.TestCase):
+    """Starts handoffd for the class on free loopback ports, waits until its
+    health check over `channel` says SERVING, and stops it at the end, which
+    must exit 0. A subclass adds flags and says how to open the channel."""
+
+    @classmethod
+    def extra_flags(cls):
+        return []
+
+    @classmethod
+    def open_channel(cls, target):
+        return cls.grpc.insecure_channel(target)
+
     @classmethod
     def setUpClass(cls):
         import grpc
         import gateway_pb2_grpc
+        import health_pb2
         import health_pb2_grpc
 
         cls.grpc = grpc
         port, admin = free_port(), free_port()
+        cls.target = f"127.0.0.1:{port}"
         cls.server = subprocess.Popen([
-            ARGS.handoffd, f"--listen=127.0.0.1:{port}",
-            f"--admin_listen=127.0.0.1:{admin}", "--workers=2"])
-        cls.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            ARGS.handoffd, f"--listen={cls.target}",
+            f"--admin_listen=127.0.0.1:{admin}", "--workers=2", *cls.extra_flags()])
+        cls.channel = cls.open_channel(cls.target)
         cls.gateway = gateway_pb2_grpc.GatewayStub(cls.channel)
         cls.health = health_pb2_grpc.HealthStub(cls.channel)
-        cls.wait_serving()
-
-    @classmethod
-    def wait_serving(cls):
-        import health_pb2
         # wait_for_ready rides out the time before handoffd listens; the
         # deadline bounds it. SERVING is the server's own readiness signal.
         reply = cls.health.Check(health_pb2.HealthCheckRequest(),
@@ -59,6 +68,8 @@ class HandoffdInterop(unittest.TestCase):
         cls.server.terminate()
         assert cls.server.wait(timeout=30) == 0, "handoffd did not exit 0"
 
+
+class HandoffdInterop(HandoffdCase):
     def test_health_serving(self):
         import health_pb2
         reply = self.health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
@@ -89,7 +100,7 @@ class HandoffdInterop(unittest.TestCase):
         self.assertEqual([r.payload for r in replies], [bytes([i]) for i in range(10)])
 
 
-class HandoffdMutualTlsInterop(unittest.TestCase):
+class HandoffdMutualTlsInterop(HandoffdCase):
     """handoffd with --tls_client_ca_file: Python's client certificate is
     required, and its own CA must vouch for the server."""
 
@@ -99,33 +110,16 @@ class HandoffdMutualTlsInterop(unittest.TestCase):
             return f.read()
 
     @classmethod
-    def setUpClass(cls):
-        import grpc
-        import gateway_pb2_grpc
-        import health_pb2
-        import health_pb2_grpc
-
-        cls.grpc = grpc
-        port, admin = free_port(), free_port()
-        cls.target = f"127.0.0.1:{port}"
-        cls.server = subprocess.Popen([
-            ARGS.handoffd, f"--listen={cls.target}", f"--admin_listen=127.0.0.1:{admin}",
-            "--workers=2", f"--tls_cert_file={ARGS.tls_testdata}/server.pem",
-            f"--tls_key_file={ARGS.tls_testdata}/server.key",
-            f"--tls_client_ca_file={ARGS.tls_testdata}/ca.pem"])
-        cls.channel = grpc.secure_channel(cls.target, grpc.ssl_channel_credentials(
-            root_certificates=cls.pem("ca.pem"), private_key=cls.pem("client.key"),
-            certificate_chain=cls.pem("client.pem")))
-        cls.gateway = gateway_pb2_grpc.GatewayStub(cls.channel)
-        reply = health_pb2_grpc.HealthStub(cls.channel).Check(
-            health_pb2.HealthCheckRequest(), timeout=30, wait_for_ready=True)
-        assert reply.status == health_pb2.HealthCheckResponse.SERVING, reply
+    def extra_flags(cls):
+        return [f"--tls_cert_file={ARGS.tls_testdata}/server.pem",
+                f"--tls_key_file={ARGS.tls_testdata}/server.key",
+                f"--tls_client_ca_file={ARGS.tls_testdata}/ca.pem"]
 
     @classmethod
-    def tearDownClass(cls):
-        cls.channel.close()
-        cls.server.terminate()
-        assert cls.server.wait(timeout=30) == 0, "handoffd did not exit 0"
+    def open_channel(cls, target):
+        return cls.grpc.secure_channel(target, cls.grpc.ssl_channel_credentials(
+            root_certificates=cls.pem("ca.pem"), private_key=cls.pem("client.key"),
+            certificate_chain=cls.pem("client.pem")))
 
     def echo_over(self, channel):
         import gateway_pb2

@@ -1,7 +1,5 @@
 // `handoff call METHOD -d JSON`: any method, typed by server reflection.
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,13 +13,7 @@ namespace {
 // -d @file reads a file, -d @- reads stdin; anything else is the JSON.
 absl::StatusOr<std::string> ReadData(const std::string& data) {
   if (!absl::StartsWith(data, "@")) return data;
-  const std::string path = data.substr(1);
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  }
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return ReadInput(data.substr(1));
 }
 
 }  // namespace

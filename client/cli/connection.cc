@@ -1,6 +1,7 @@
 #include <fstream>
 #include <iostream>
-#include <sstream>
+#include <iterator>
+#include <utility>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/support/channel_arguments.h>
@@ -11,19 +12,25 @@
 
 namespace handoff::cli {
 
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 namespace {
 
 // Reads the PEM file named by --`flag` into *out; an empty path leaves it.
 absl::Status ReadPem(absl::string_view flag, const std::string& path,
                      std::string* out) {
   if (path.empty()) return absl::OkStatus();
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
+  absl::StatusOr<std::string> pem = ReadInput(path);
+  if (!pem.ok()) {
+    return absl::Status(pem.status().code(),
+                        absl::StrCat("--", flag, ": ", pem.status().message()));
   }
-  std::stringstream pem;
-  pem << in.rdbuf();
-  *out = pem.str();
+  *out = *std::move(pem);
   return absl::OkStatus();
 }
 

@@ -3,7 +3,6 @@
 
 #include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/create_channel.h>
@@ -20,20 +19,13 @@
 namespace handoff::cli {
 namespace {
 
-absl::StatusOr<std::string> ReadAll(const std::string& path) {
-  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // The method, its kind, and the serialized requests. Binary input needs no
 // reflection (ghz's -b works the same way); JSON is typed by the server's
 // own descriptors.
 absl::Status Prepare(load::LoadPlan& plan) {
   load::LoadOptions& o = plan.options;
   if (o.binary || !o.binary_file.empty()) {
-    auto bytes = ReadAll(o.binary ? "-" : o.binary_file);
+    auto bytes = ReadInput(o.binary ? "-" : o.binary_file);
     if (!bytes.ok()) return bytes.status();
     std::string path = o.call;
     // "pkg.Service.Method" -> "/pkg.Service/Method"
@@ -53,7 +45,7 @@ absl::Status Prepare(load::LoadPlan& plan) {
   }
   std::string json = o.data;
   if (!o.data_file.empty()) {
-    auto text = ReadAll(o.data_file);
+    auto text = ReadInput(o.data_file);
     if (!text.ok()) return text.status();
     json = *std::move(text);
   }

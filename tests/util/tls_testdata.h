@@ -35,7 +35,7 @@ inline std::string TlsTestPem(const std::string& name) {
 // Client credentials that trust the CA in `ca_file` and, if
 // `with_client_cert`, present client.pem (for mutual TLS).
 inline std::shared_ptr<grpc::ChannelCredentials> TlsTestClientCredentials(
-    const std::string& ca_file, bool with_client_cert) {
+    const std::string& ca_file, bool with_client_cert = false) {
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = TlsTestPem(ca_file);
   if (with_client_cert) {

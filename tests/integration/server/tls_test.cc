@@ -37,11 +37,11 @@ ServerConfig TlsConfig() {
   return config;
 }
 
-// Client credentials that trust `ca`, presenting the client certificate if
-// `with_client_cert`.
-std::shared_ptr<grpc::ChannelCredentials> Trusting(const std::string& ca,
-                                                   bool with_client_cert = false) {
-  return TlsTestClientCredentials(ca, with_client_cert);
+// TlsConfig(), requiring client certificates signed by the CA in `ca_file`.
+ServerConfig MutualTlsConfig(const std::string& ca_file) {
+  ServerConfig config = TlsConfig();
+  config.tls_client_ca_file = TlsTestFile(ca_file);
+  return config;
 }
 
 class TlsServerTest : public ::testing::Test {
@@ -74,7 +74,7 @@ class TlsServerTest : public ::testing::Test {
 TEST_F(TlsServerTest, ClientTrustingTheCaIsServed) {
   StartServer(TlsConfig());
   v1::EchoReply reply;
-  grpc::Status s = Echo(Trusting("ca.pem"), &reply);
+  grpc::Status s = Echo(TlsTestClientCredentials("ca.pem"), &reply);
   ASSERT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
   EXPECT_EQ(reply.payload(), "over tls");
 }
@@ -89,37 +89,31 @@ TEST_F(TlsServerTest, PlaintextClientIsRefused) {
 TEST_F(TlsServerTest, ClientTrustingAnotherCaFailsTheHandshake) {
   StartServer(TlsConfig());
   v1::EchoReply reply;
-  grpc::Status s = Echo(Trusting("other_ca.pem"), &reply);
+  grpc::Status s = Echo(TlsTestClientCredentials("other_ca.pem"), &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 }
 
 TEST_F(TlsServerTest, MutualTlsServesAClientWithACertificateFromTheCa) {
-  ServerConfig config = TlsConfig();
-  config.tls_client_ca_file = TlsTestFile("ca.pem");
-  StartServer(config);
+  StartServer(MutualTlsConfig("ca.pem"));
   v1::EchoReply reply;
-  grpc::Status s = Echo(Trusting("ca.pem", /*with_client_cert=*/true), &reply);
+  grpc::Status s = Echo(TlsTestClientCredentials("ca.pem", /*with_client_cert=*/true), &reply);
   ASSERT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
   EXPECT_EQ(reply.payload(), "over tls");
 }
 
 TEST_F(TlsServerTest, MutualTlsRefusesAClientWithoutACertificate) {
-  ServerConfig config = TlsConfig();
-  config.tls_client_ca_file = TlsTestFile("ca.pem");
-  StartServer(config);
+  StartServer(MutualTlsConfig("ca.pem"));
   v1::EchoReply reply;
-  grpc::Status s = Echo(Trusting("ca.pem"), &reply);
+  grpc::Status s = Echo(TlsTestClientCredentials("ca.pem"), &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 }
 
 TEST_F(TlsServerTest, MutualTlsRefusesACertificateFromAnotherCa) {
   // The server's own CA file names only other_ca: the client's certificate,
   // signed by ca, does not chain to it.
-  ServerConfig config = TlsConfig();
-  config.tls_client_ca_file = TlsTestFile("other_ca.pem");
-  StartServer(config);
+  StartServer(MutualTlsConfig("other_ca.pem"));
   v1::EchoReply reply;
-  grpc::Status s = Echo(Trusting("ca.pem", /*with_client_cert=*/true), &reply);
+  grpc::Status s = Echo(TlsTestClientCredentials("ca.pem", /*with_client_cert=*/true), &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 }
 

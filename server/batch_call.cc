@@ -11,15 +11,16 @@
 #include "dispatch/select.h"
 #include "server/gateway_service.h"
 #include "server/proto_codec.h"
+#include "server/reply_job.h"
 #include "server/work.h"
 
 namespace handoff {
 namespace {
 
+// An item's outcome, and which item it answers: items finish in any order.
 struct ItemOutcome {
   int index = 0;
-  absl::Status status;
-  v1::WorkReply reply;
+  Outcome<v1::WorkReply> outcome;
 };
 
 class BatchCall final : public grpc::ServerUnaryReactor {
@@ -74,32 +75,14 @@ class BatchCall final : public grpc::ServerUnaryReactor {
 
  private:
   void SubmitItem(int i, const v1::WorkRequest& item) {
-    Chan<ItemOutcome> replies = replies_;
-    GatewayCore* core = &core_;
-    Job job;
-    job.ctx = ctx_;
-    job.expected_run = absl::Microseconds(item.cpu_us());
-    job.run = [core, replies, i, req = item](const RunInfo& info) {
-      ItemOutcome out{i, absl::OkStatus(), {}};
-      if (core->StartedLate(info)) {
-        out.status = absl::DeadlineExceededError(
-            "deadline passed before the job started");
-      } else {
-        absl::StatusOr<v1::WorkReply> r = RunWork(
-            req, info.ctx, info.worker, info.queued, core->work_counters());
-        if (r.ok()) {
-          out.reply = std::move(*r);
-        } else {
-          out.status = std::move(r).status();
-        }
-      }
-      replies.TrySend(std::move(out)).IgnoreError();
-    };
-    auto send_error = [replies, i](absl::Status s) {
-      replies.TrySend(ItemOutcome{i, std::move(s), {}}).IgnoreError();
-    };
-    job.on_error = send_error;
-    core_.Submit(std::move(job), send_error);
+    SubmitReplyJob<v1::WorkReply>(
+        core_, ctx_, absl::Microseconds(item.cpu_us()),
+        [req = item, counters = &core_.work_counters()](const RunInfo& info) {
+          return RunWork(req, info.ctx, info.worker, info.queued, *counters);
+        },
+        [replies = replies_, i](Outcome<v1::WorkReply> out) {
+          replies.TrySend(ItemOutcome{i, std::move(out)}).IgnoreError();
+        });
   }
 
   // Takes what is already there, then waits (without a thread) for the rest.
@@ -122,13 +105,13 @@ class BatchCall final : public grpc::ServerUnaryReactor {
   }
 
   void Store(ItemOutcome out) {
-    items_[out.index] = std::move(out);
+    items_[out.index] = std::move(out.outcome);
     ++received_;
   }
 
   void Done() {
     v1::BatchReply reply;
-    for (ItemOutcome& item : items_) {
+    for (Outcome<v1::WorkReply>& item : items_) {
       v1::BatchItemReply* r = reply.add_items();
       r->set_code(static_cast<int>(item.status.code()));
       r->set_message(std::string(item.status.message()));
@@ -148,7 +131,7 @@ class BatchCall final : public grpc::ServerUnaryReactor {
   Context ctx_;
   CancelFunc cancel_;
   Chan<ItemOutcome> replies_;
-  std::vector<ItemOutcome> items_;
+  std::vector<Outcome<v1::WorkReply>> items_;
   int received_ = 0;  // touched only by the collector, one step at a time
 };
 

@@ -59,9 +59,8 @@ class GatewayCore {
   // Once admitted, the job's own run/on_error report the outcome.
   void Submit(Job job, absl::AnyInvocable<void(absl::Status)> refused);
 
-  // Wraps a job body with the checks every job gets: a job that reaches a
-  // worker after its deadline is not run (counted, answered
-  // DEADLINE_EXCEEDED through `late`).
+  // True, and counted, if a job reached its worker after its deadline: such
+  // a job is not run (SubmitReplyJob answers it DEADLINE_EXCEEDED).
   bool StartedLate(const RunInfo& info);
 
   // Drain state. While draining, new calls are answered UNAVAILABLE.

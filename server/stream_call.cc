@@ -7,7 +7,7 @@
 #include "dispatch/chan.h"
 #include "dispatch/select.h"
 #include "server/gateway_service.h"
-#include "server/unary_call.h"
+#include "server/reply_job.h"
 #include "server/work.h"
 
 namespace handoff {
@@ -61,31 +61,15 @@ void StreamCall::OnReadDone(bool ok) {
 void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
   auto [job_ctx, job_cancel] = core_.JobContext(ctx_);
   Chan<Outcome<v1::WorkReply>> reply(1);
-  GatewayCore* core = &core_;
-  Job job;
-  job.ctx = job_ctx;
-  job.expected_run = absl::Microseconds(request.cpu_us());
-  job.run = [core, reply, req = std::move(request)](const RunInfo& info) {
-    Outcome<v1::WorkReply> out;
-    if (core->StartedLate(info)) {
-      out.status =
-          absl::DeadlineExceededError("deadline passed before the job started");
-    } else {
-      absl::StatusOr<v1::WorkReply> r = RunWork(
-          req, info.ctx, info.worker, info.queued, core->work_counters());
-      if (r.ok()) {
-        out.reply = std::move(*r);
-      } else {
-        out.status = std::move(r).status();
-      }
-    }
-    reply.TrySend(std::move(out)).IgnoreError();
-  };
-  auto send_error = [reply](absl::Status s) {
-    reply.TrySend(Outcome<v1::WorkReply>{std::move(s), {}}).IgnoreError();
-  };
-  job.on_error = send_error;
-  core_.Submit(std::move(job), send_error);
+  SubmitReplyJob<v1::WorkReply>(
+      core_, job_ctx, absl::Microseconds(request.cpu_us()),
+      [req = std::move(request),
+       counters = &core_.work_counters()](const RunInfo& info) {
+        return RunWork(req, info.ctx, info.worker, info.queued, *counters);
+      },
+      [reply](Outcome<v1::WorkReply> out) {
+        reply.TrySend(std::move(out)).IgnoreError();
+      });
   // `this` stays alive until every armed select has answered (jobs_armed_).
   AsyncSelect(
       OnRecv(reply,

@@ -4,7 +4,7 @@
 // pattern of seeds/002 on the gRPC callback API, without a waiting thread.
 //
 //   reply := Chan<Outcome>(1)                  the call's own reply channel
-//   submit Job{ctx, run: reply <- handler(), on_error: reply <- status}
+//   SubmitReplyJob(ctx, handler, deliver: reply <- outcome)   reply_job.h
 //   AsyncSelect { o := <-reply     → Finish(o)
 //                 <-ctx.Done()     → Finish(DEADLINE_EXCEEDED or CANCELLED) }
 //
@@ -38,15 +38,9 @@
 #include "server/gateway_core.h"
 #include "server/metrics.h"
 #include "server/proto_codec.h"
+#include "server/reply_job.h"
 
 namespace handoff {
-
-// What a job sends back on its reply channel.
-template <typename Reply>
-struct Outcome {
-  absl::Status status;
-  Reply reply;
-};
 
 template <typename Reply>
 class UnaryCall final : public grpc::ServerUnaryReactor {
@@ -71,30 +65,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void Dispatch(Body body,
                 absl::Duration expected_run = absl::ZeroDuration()) {
     Chan<Outcome<Reply>> reply(1);
-    Job job;
-    job.ctx = ctx_;
-    job.expected_run = expected_run;
-    GatewayCore* core = &core_;
-    job.run = [core, reply, body = std::move(body)](const RunInfo& info) mutable {
-      Outcome<Reply> out;
-      if (core->StartedLate(info)) {
-        out.status = absl::DeadlineExceededError(
-            "deadline passed before the job started");
-      } else {
-        absl::StatusOr<Reply> r = body(info);
-        if (r.ok()) {
-          out.reply = std::move(*r);
-        } else {
-          out.status = std::move(r).status();
-        }
-      }
-      reply.TrySend(std::move(out)).IgnoreError();
-    };
-    auto send_error = [reply](absl::Status s) {
-      reply.TrySend(Outcome<Reply>{std::move(s), Reply()}).IgnoreError();
-    };
-    job.on_error = send_error;
-    core_.Submit(std::move(job), send_error);
+    SubmitReplyJob<Reply>(core_, ctx_, expected_run, std::move(body),
+                          [reply](Outcome<Reply> out) {
+                            reply.TrySend(std::move(out)).IgnoreError();
+                          });
     AsyncSelect(OnRecv(reply,
                        [this](std::optional<Outcome<Reply>> out) {
                          if (!out.has_value()) {  // never closed; be safe

@@ -1,0 +1,79 @@
+// Copyright 2026 The handoff Authors.
+//
+// SubmitReplyJob: a call's job as every Gateway method submits it — the
+// worker's half of seeds/002's request/response. The job runs `body` on a
+// worker and hands what it returns to the call as an Outcome; whatever keeps
+// the body from running is handed over the same way, so a call waits for one
+// thing whichever way its job ends:
+//
+//   admitted, reached a worker in time  deliver(Outcome{body(info)})
+//   reached a worker past its deadline  deliver(DEADLINE_EXCEEDED), not run
+//                                       (counted: StartedLate)
+//   body threw                          deliver(INTERNAL); the worker goes on
+//   cancelled or expired in the queue   deliver(the dispatcher's status)
+//   refused (queue full, stopping)      deliver(the refusal)
+//
+// `deliver` is called exactly once, on whichever thread decided. It must not
+// block: make it a TrySend on a channel with room for every outcome it will
+// get, so that a worker never waits for a call that has already gone. It is
+// copied into the job twice (the run and the error path), so keep it small —
+// a channel handle and an index.
+
+#ifndef HANDOFF_SERVER_REPLY_JOB_H_
+#define HANDOFF_SERVER_REPLY_JOB_H_
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dispatch/context.h"
+#include "dispatch/dispatcher.h"
+#include "server/gateway_core.h"
+
+namespace handoff {
+
+// How a job ended, as its call receives it. `reply` is set only if `status`
+// is OK.
+template <typename Reply>
+struct Outcome {
+  absl::Status status;
+  Reply reply;
+};
+
+// body: (const RunInfo&) -> absl::StatusOr<Reply>, run on a worker with
+// `ctx`. `expected_run` lets the dispatcher skip a job that could not finish
+// before its deadline. The job owns `body`, and so whatever it captured: the
+// call may finish (and free its request) while the job is still queued.
+template <typename Reply, typename Body, typename Deliver>
+void SubmitReplyJob(GatewayCore& core, Context ctx,
+                    absl::Duration expected_run, Body body, Deliver deliver) {
+  Job job;
+  job.ctx = std::move(ctx);
+  job.expected_run = expected_run;
+  GatewayCore* c = &core;
+  job.run = [c, deliver, body = std::move(body)](const RunInfo& info) mutable {
+    Outcome<Reply> out;
+    if (c->StartedLate(info)) {
+      out.status =
+          absl::DeadlineExceededError("deadline passed before the job started");
+    } else {
+      absl::StatusOr<Reply> r = body(info);
+      if (r.ok()) {
+        out.reply = std::move(*r);
+      } else {
+        out.status = std::move(r).status();
+      }
+    }
+    deliver(std::move(out));
+  };
+  auto fail = [deliver](absl::Status s) {
+    deliver(Outcome<Reply>{std::move(s), Reply()});
+  };
+  job.on_error = fail;
+  core.Submit(std::move(job), std::move(fail));
+}
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_REPLY_JOB_H_

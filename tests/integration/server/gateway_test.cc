@@ -5,11 +5,11 @@
 
 #include <sched.h>
 
-#include <asio.hpp>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "tests/integration/server/http_get.h"
 #include "tests/integration/server/server_fixture.h"
 #include "tests/util/threads.h"
 
@@ -347,20 +347,6 @@ TEST_F(GatewayTest, ReflectionListsTheGateway) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
-}
-
-// A real HTTP/1.1 GET against the admin port.
-std::string HttpGet(int port, const std::string& path) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"),
-                  static_cast<unsigned short>(port)});
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-  asio::write(socket, asio::buffer(req));
-  std::string out;
-  asio::error_code ec;
-  asio::read(socket, asio::dynamic_buffer(out), ec);  // until close
-  return out;
 }
 
 TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {

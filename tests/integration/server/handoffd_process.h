@@ -75,17 +75,11 @@ class HandoffdProcess {
 
   // The gRPC port from the start-up line, or 0.
   int Port(absl::Duration timeout = absl::Seconds(10)) {
-    int port = 0;
-    WaitUntil([&] {
-      std::lock_guard<std::mutex> l(mu_);
-      size_t at = out_.find("serving gRPC on port ");
-      if (at == std::string::npos) return false;
-      size_t start = at + 21;
-      size_t end = out_.find(' ', start);
-      return end != std::string::npos &&
-             absl::SimpleAtoi(out_.substr(start, end - start), &port);
-    }, timeout);
-    return port;
+    return PortAfter("serving gRPC on port ", timeout);
+  }
+  // The admin HTTP port from the start-up line (pass --admin_listen), or 0.
+  int AdminPort(absl::Duration timeout = absl::Seconds(10)) {
+    return PortAfter("admin HTTP on port ", timeout);
   }
 
   void Signal(int sig) { kill(pid_, sig); }
@@ -112,6 +106,21 @@ class HandoffdProcess {
   }
 
  private:
+  // The number that follows `label` in the output, once it is there.
+  int PortAfter(const std::string& label, absl::Duration timeout) {
+    int port = 0;
+    WaitUntil([&] {
+      std::lock_guard<std::mutex> l(mu_);
+      size_t at = out_.find(label);
+      if (at == std::string::npos) return false;
+      size_t start = at + label.size();
+      size_t end = out_.find_first_not_of("0123456789", start);
+      return end != std::string::npos &&
+             absl::SimpleAtoi(out_.substr(start, end - start), &port);
+    }, timeout);
+    return port;
+  }
+
   pid_t pid_ = 0;
   bool exited_ = false;
   std::thread reader_;

@@ -12,8 +12,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/server/handoffd_process.h"
+#include "tests/integration/server/http_get.h"
 
 namespace handoff::testing {
 namespace {
@@ -25,6 +27,12 @@ namespace {
 // text tells the two apart.
 bool IsGrpcShutdownRace(grpc::StatusCode code, const std::string& message) {
   return code == grpc::StatusCode::CANCELLED && message == "CANCELLED";
+}
+
+// True once handoffd's one worker is running a job, by its own metrics.
+bool WorkerBusy(int admin_port) {
+  return absl::StrContains(HttpGet(admin_port, "/metrics"),
+                           "\nhandoff_workers_busy 1\n");
 }
 
 // The test that matters: every call sent before the signal ends OK or
@@ -100,9 +108,12 @@ TEST(ShutdownTest, SigtermUnderLoadDrainsEveryCallAndExitsZero) {
 
 // A second signal does not wait for the drain.
 TEST(ShutdownTest, SecondSignalForcesExit) {
-  HandoffdProcess server({"--workers=1", "--drain_timeout=60s"});
+  HandoffdProcess server({"--workers=1", "--drain_timeout=60s",
+                          "--admin_listen=127.0.0.1:0"});
   int port = server.Port();
   ASSERT_NE(port, 0) << server.Output();
+  int admin_port = server.AdminPort();
+  ASSERT_NE(admin_port, 0) << server.Output();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
   auto stub = v1::Gateway::NewStub(channel);
@@ -110,10 +121,9 @@ TEST(ShutdownTest, SecondSignalForcesExit) {
   call.request.set_sleep_us(50'000'000);
   stub->async()->Work(&call.ctx, &call.request, &call.reply,
                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
-  ASSERT_TRUE(WaitUntil([&] {
-    return server.Output().find("draining") == std::string::npos &&
-           HealthCheck(channel.get(), "") == 1;
-  }));
+  // The drain has a call to wait for only once the call is running.
+  ASSERT_TRUE(WaitUntil([&] { return WorkerBusy(admin_port); }))
+      << server.Output();
   server.Signal(SIGTERM);
   // The first signal has been handled once handoffd says it is draining (it
   // stops accepting at that moment, so a health check could no longer tell).
@@ -130,9 +140,12 @@ TEST(ShutdownTest, SecondSignalForcesExit) {
 // A call that outlasts the drain timeout is cut off with UNAVAILABLE (the
 // client may retry elsewhere) and handoffd still exits 0, on time.
 TEST(ShutdownTest, CallOutlastingDrainTimeoutIsUnavailable) {
-  HandoffdProcess server({"--workers=1", "--drain_timeout=500ms"});
+  HandoffdProcess server({"--workers=1", "--drain_timeout=500ms",
+                          "--admin_listen=127.0.0.1:0"});
   int port = server.Port();
   ASSERT_NE(port, 0) << server.Output();
+  int admin_port = server.AdminPort();
+  ASSERT_NE(admin_port, 0) << server.Output();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
   auto stub = v1::Gateway::NewStub(channel);
@@ -140,10 +153,10 @@ TEST(ShutdownTest, CallOutlastingDrainTimeoutIsUnavailable) {
   call.request.set_sleep_us(50'000'000);
   stub->async()->Work(&call.ctx, &call.request, &call.reply,
                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
-  ASSERT_TRUE(WaitUntil([&] { return HealthCheck(channel.get(), "") == 1; }));
-  // The call is in flight once the server's health check and the Work call
-  // share the connection; give the Work call its own proof: a full queue
-  // would refuse, an idle worker would take it. Poll the worker via Echo.
+  // Signal only once the call is running on the worker: sent earlier, it
+  // could be refused as the drain begins, which is another row of the table.
+  ASSERT_TRUE(WaitUntil([&] { return WorkerBusy(admin_port); }))
+      << server.Output();
   const absl::Time signalled = absl::Now();
   server.Signal(SIGTERM);
   std::optional<int> code = server.Wait(absl::Seconds(5));
@@ -151,8 +164,9 @@ TEST(ShutdownTest, CallOutlastingDrainTimeoutIsUnavailable) {
   EXPECT_EQ(*code, 0);
   EXPECT_LT(absl::Now() - signalled, absl::Seconds(3));
   grpc::Status s = call.Wait();
-  EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE) << s.error_code()
-      << " " << s.error_message();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "outlasted --drain_timeout"))
+      << s.error_message();
 }
 
 }  // namespace

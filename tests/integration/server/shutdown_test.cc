@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,12 +28,6 @@ namespace {
 // text tells the two apart.
 bool IsGrpcShutdownRace(grpc::StatusCode code, const std::string& message) {
   return code == grpc::StatusCode::CANCELLED && message == "CANCELLED";
-}
-
-// True once handoffd's one worker is running a job, by its own metrics.
-bool WorkerBusy(int admin_port) {
-  return absl::StrContains(HttpGet(admin_port, "/metrics"),
-                           "\nhandoff_workers_busy 1\n");
 }
 
 // The test that matters: every call sent before the signal ends OK or
@@ -106,64 +101,77 @@ TEST(ShutdownTest, SigtermUnderLoadDrainsEveryCallAndExitsZero) {
   }
 }
 
+// handoffd with one worker, running one Work call that would sleep for 50 s:
+// a drain with exactly one call to wait for.
+class OneLongCall {
+ public:
+  explicit OneLongCall(const std::string& drain_timeout)
+      : server({"--workers=1", "--drain_timeout=" + drain_timeout,
+                "--admin_listen=127.0.0.1:0"}) {}
+
+  // Starts the call and returns once it is running on the worker, by
+  // handoffd's own metrics. A signal sent earlier could find the call not yet
+  // admitted: it would be refused as the drain begins, which is another row
+  // of the status table, and the drain would have nothing to wait for.
+  ::testing::AssertionResult Start() {
+    int port = server.Port();
+    int admin_port = server.AdminPort();
+    if (port == 0 || admin_port == 0) {
+      return ::testing::AssertionFailure() << "no ports: " << server.Output();
+    }
+    stub_ = v1::Gateway::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    call.request.set_sleep_us(50'000'000);
+    stub_->async()->Work(&call.ctx, &call.request, &call.reply,
+                         [this](grpc::Status s) {
+                           call.done.TrySend(s).IgnoreError();
+                         });
+    if (!WaitUntil([&] {
+          return absl::StrContains(HttpGet(admin_port, "/metrics"),
+                                   "\nhandoff_workers_busy 1\n");
+        })) {
+      return ::testing::AssertionFailure()
+             << "the call never ran: " << server.Output();
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  HandoffdProcess server;
+  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
+
+ private:
+  std::unique_ptr<v1::Gateway::Stub> stub_;
+};
+
 // A second signal does not wait for the drain.
 TEST(ShutdownTest, SecondSignalForcesExit) {
-  HandoffdProcess server({"--workers=1", "--drain_timeout=60s",
-                          "--admin_listen=127.0.0.1:0"});
-  int port = server.Port();
-  ASSERT_NE(port, 0) << server.Output();
-  int admin_port = server.AdminPort();
-  ASSERT_NE(admin_port, 0) << server.Output();
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = v1::Gateway::NewStub(channel);
-  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
-  call.request.set_sleep_us(50'000'000);
-  stub->async()->Work(&call.ctx, &call.request, &call.reply,
-                      [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
-  // The drain has a call to wait for only once the call is running.
-  ASSERT_TRUE(WaitUntil([&] { return WorkerBusy(admin_port); }))
-      << server.Output();
-  server.Signal(SIGTERM);
+  OneLongCall running("60s");
+  ASSERT_TRUE(running.Start());
+  running.server.Signal(SIGTERM);
   // The first signal has been handled once handoffd says it is draining (it
   // stops accepting at that moment, so a health check could no longer tell).
   ASSERT_TRUE(WaitUntil([&] {
-    return server.Output().find("draining") != std::string::npos;
+    return running.server.Output().find("draining") != std::string::npos;
   }));
-  server.Signal(SIGTERM);
-  std::optional<int> code = server.Wait(absl::Seconds(5));
-  ASSERT_TRUE(code.has_value()) << server.Output();
+  running.server.Signal(SIGTERM);
+  std::optional<int> code = running.server.Wait(absl::Seconds(5));
+  ASSERT_TRUE(code.has_value()) << running.server.Output();
   EXPECT_EQ(*code, 1);
-  EXPECT_NE(call.Wait().error_code(), grpc::StatusCode::OK);
+  EXPECT_NE(running.call.Wait().error_code(), grpc::StatusCode::OK);
 }
 
 // A call that outlasts the drain timeout is cut off with UNAVAILABLE (the
 // client may retry elsewhere) and handoffd still exits 0, on time.
 TEST(ShutdownTest, CallOutlastingDrainTimeoutIsUnavailable) {
-  HandoffdProcess server({"--workers=1", "--drain_timeout=500ms",
-                          "--admin_listen=127.0.0.1:0"});
-  int port = server.Port();
-  ASSERT_NE(port, 0) << server.Output();
-  int admin_port = server.AdminPort();
-  ASSERT_NE(admin_port, 0) << server.Output();
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = v1::Gateway::NewStub(channel);
-  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
-  call.request.set_sleep_us(50'000'000);
-  stub->async()->Work(&call.ctx, &call.request, &call.reply,
-                      [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
-  // Signal only once the call is running on the worker: sent earlier, it
-  // could be refused as the drain begins, which is another row of the table.
-  ASSERT_TRUE(WaitUntil([&] { return WorkerBusy(admin_port); }))
-      << server.Output();
+  OneLongCall running("500ms");
+  ASSERT_TRUE(running.Start());
   const absl::Time signalled = absl::Now();
-  server.Signal(SIGTERM);
-  std::optional<int> code = server.Wait(absl::Seconds(5));
-  ASSERT_TRUE(code.has_value()) << server.Output();
+  running.server.Signal(SIGTERM);
+  std::optional<int> code = running.server.Wait(absl::Seconds(5));
+  ASSERT_TRUE(code.has_value()) << running.server.Output();
   EXPECT_EQ(*code, 0);
   EXPECT_LT(absl::Now() - signalled, absl::Seconds(3));
-  grpc::Status s = call.Wait();
+  grpc::Status s = running.call.Wait();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(), "outlasted --drain_timeout"))
       << s.error_message();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "dispatch/chan.h"
 #include "dispatch/select.h"
+#include "server/call_reactor.h"
 #include "server/gateway_service.h"
 #include "server/proto_codec.h"
 #include "server/reply_job.h"
@@ -23,14 +24,11 @@ struct ItemOutcome {
   Outcome<v1::WorkReply> outcome;
 };
 
-class BatchCall final : public grpc::ServerUnaryReactor {
+class BatchCall final : public CallReactor {
  public:
   BatchCall(GatewayCore& core, grpc::CallbackServerContext* call,
             grpc::ByteBuffer* response)
-      : core_(core), response_(response), start_(absl::Now()) {
-    core_.CallStarted();
-    std::tie(ctx_, cancel_) = core_.CallContext(*call);
-  }
+      : CallReactor(core, Method::kBatch, *call), response_(response) {}
 
   void Start(const grpc::ByteBuffer& raw) {
     v1::BatchRequest request;
@@ -62,21 +60,10 @@ class BatchCall final : public grpc::ServerUnaryReactor {
     Collect();
   }
 
-  void OnCancel() override {
-    if (absl::Now() < ctx_.Deadline()) cancel_();  // see UnaryCall::OnCancel
-  }
-  void OnDone() override {
-    cancel_();
-    core_.CallDone();
-    delete this;
-  }
-  // Never blocks: run it inline (see UnaryCall::InternalInlineable).
-  bool InternalInlineable() override { return true; }
-
  private:
   void SubmitItem(int i, const v1::WorkRequest& item) {
     SubmitReplyJob<v1::WorkReply>(
-        core_, ctx_, absl::Microseconds(item.cpu_us()),
+        core_, ctx(), absl::Microseconds(item.cpu_us()),
         [req = item, counters = &core_.work_counters()](const RunInfo& info) {
           return RunWork(req, info.ctx, info.worker, info.queued, *counters);
         },
@@ -101,7 +88,7 @@ class BatchCall final : public grpc::ServerUnaryReactor {
                          if (out.has_value()) Store(std::move(*out));
                          Collect();
                        }),
-                handoff::OnDone(ctx_, [this] { Complete(core_.ContextError(ctx_)); }));
+                handoff::OnDone(ctx(), [this] { Complete(core_.ContextError(ctx())); }));
   }
 
   void Store(ItemOutcome out) {
@@ -120,16 +107,7 @@ class BatchCall final : public grpc::ServerUnaryReactor {
     Complete(SerializeMessage(reply, response_));
   }
 
-  void Complete(absl::Status s) {
-    core_.metrics().RecordCall(Method::kBatch, s.code(), absl::Now() - start_);
-    Finish(ToGrpcStatus(s));
-  }
-
-  GatewayCore& core_;
   grpc::ByteBuffer* const response_;
-  const absl::Time start_;
-  Context ctx_;
-  CancelFunc cancel_;
   Chan<ItemOutcome> replies_;
   std::vector<Outcome<v1::WorkReply>> items_;
   int received_ = 0;  // touched only by the collector, one step at a time

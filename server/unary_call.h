@@ -14,11 +14,8 @@
 // Exactly one Finish per call: either an early answer (Reject), or whichever
 // select case wins. The reply channel has room for one value, so a worker
 // never blocks on a caller that already left; the job owns copies of what it
-// reads, since the request message dies with the call.
-//
-// The reactor deletes itself in OnDone, after gRPC is done with it; OnDone
-// also cancels the Context, which stops a job still running for a call that
-// already finished and frees the deadline's timer.
+// reads, since the request message dies with the call. The rest of the
+// call's life (counting, OnCancel, OnDone) is CallReactor's.
 
 #ifndef HANDOFF_SERVER_UNARY_CALL_H_
 #define HANDOFF_SERVER_UNARY_CALL_H_
@@ -27,33 +24,22 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "dispatch/chan.h"
-#include "dispatch/context.h"
-#include "dispatch/dispatcher.h"
 #include "dispatch/select.h"
-#include "grpcpp/server_context.h"
-#include "grpcpp/support/server_callback.h"
-#include "server/gateway_core.h"
-#include "server/metrics.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "server/call_reactor.h"
 #include "server/proto_codec.h"
 #include "server/reply_job.h"
 
 namespace handoff {
 
 template <typename Reply>
-class UnaryCall final : public grpc::ServerUnaryReactor {
+class UnaryCall final : public CallReactor {
  public:
   UnaryCall(GatewayCore& core, Method method,
             grpc::CallbackServerContext* call, grpc::ByteBuffer* response)
-      : core_(core), method_(method), response_(response),
-        start_(absl::Now()) {
-    core_.CallStarted();
-    std::tie(ctx_, cancel_) = core_.CallContext(*call);
-  }
-
-  const Context& ctx() const { return ctx_; }
+      : CallReactor(core, method, *call), response_(response) {}
 
   // Answers at once, without a job (validation errors, draining).
   void Reject(absl::Status s) { Complete(std::move(s)); }
@@ -65,7 +51,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void Dispatch(Body body,
                 absl::Duration expected_run = absl::ZeroDuration()) {
     Chan<Outcome<Reply>> reply(1);
-    SubmitReplyJob<Reply>(core_, ctx_, expected_run, std::move(body),
+    SubmitReplyJob<Reply>(core_, ctx(), expected_run, std::move(body),
                           [reply](Outcome<Reply> out) {
                             reply.TrySend(std::move(out)).IgnoreError();
                           });
@@ -80,41 +66,11 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
                          }
                          Complete(std::move(out->status));
                        }),
-                handoff::OnDone(ctx_, [this] { Complete(core_.ContextError(ctx_)); }));
+                handoff::OnDone(ctx(), [this] { Complete(core_.ContextError(ctx())); }));
   }
-
-  void OnCancel() override {
-    // gRPC also cancels a call at its deadline; let the deadline timer (due
-    // now) report DEADLINE_EXCEEDED rather than CANCELLED.
-    if (absl::Now() < ctx_.Deadline()) cancel_();
-  }
-
-  void OnDone() override {
-    cancel_();
-    core_.CallDone();
-    delete this;
-  }
-
-  // OnDone and OnCancel only cancel a Context, count and free: they never
-  // block, so gRPC may run them on whichever thread completes the call. If
-  // not, it hands each OnDone to its executor thread: a wakeup and a context
-  // switch per call, about 6 us of handoffd's CPU per Echo (perf, -c 50 -m 1).
-  // gRPC 1.51 marks this hook "not API"; `override` makes its removal a
-  // compile error, not a silent slowdown.
-  bool InternalInlineable() override { return true; }
 
  private:
-  void Complete(absl::Status s) {
-    core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);
-    Finish(ToGrpcStatus(s));
-  }
-
-  GatewayCore& core_;
-  const Method method_;
   grpc::ByteBuffer* const response_;
-  const absl::Time start_;
-  Context ctx_;
-  CancelFunc cancel_;
 };
 
 }  // namespace handoff

@@ -1,0 +1,36 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/call_reactor.h"
+
+#include <tuple>
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace handoff {
+
+CallReactor::CallReactor(GatewayCore& core, Method method,
+                         const grpc::CallbackServerContext& call)
+    : core_(core), method_(method), start_(absl::Now()) {
+  core_.CallStarted();
+  std::tie(ctx_, cancel_) = core_.CallContext(call);
+}
+
+void CallReactor::OnCancel() {
+  // gRPC also cancels a call at its deadline; let the deadline timer (due
+  // now) report DEADLINE_EXCEEDED rather than CANCELLED.
+  if (absl::Now() < ctx_.Deadline()) cancel_();
+}
+
+void CallReactor::OnDone() {
+  cancel_();
+  core_.CallDone();
+  delete this;
+}
+
+void CallReactor::Complete(absl::Status s) {
+  core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);
+  Finish(ToGrpcStatus(s));
+}
+
+}  // namespace handoff

@@ -15,6 +15,7 @@ GatewayCore::GatewayCore(const ServerConfig& config, Dispatcher& dispatcher,
                          HandlerRegistry& registry)
     : config_(config), dispatcher_(dispatcher), registry_(registry) {
   std::tie(root_, cancel_root_) = WithCancel(Context::Background());
+  std::tie(drain_signal_, begin_drain_) = WithCancel(Context::Background());
 }
 
 namespace {
@@ -90,6 +91,7 @@ absl::Status GatewayCore::ContextError(const Context& ctx) const {
 
 void GatewayCore::BeginDrain() {
   draining_.store(true, std::memory_order_seq_cst);
+  begin_drain_();
 }
 
 void GatewayCore::CallDone() {

@@ -65,6 +65,9 @@ class GatewayCore {
 
   // Drain state. While draining, new calls are answered UNAVAILABLE.
   bool draining() const { return draining_.load(std::memory_order_acquire); }
+  // Done once the drain has begun: what a long-lived call (a stream) selects
+  // on to wind down without waiting for the drain timeout.
+  const Context& drain_signal() const { return drain_signal_; }
   void BeginDrain();
   // Blocks until no call is in flight, or until `timeout`; true if drained.
   bool AwaitIdle(absl::Duration timeout);
@@ -92,6 +95,8 @@ class GatewayCore {
   Context root_;
   CancelFunc cancel_root_;
   std::atomic<bool> draining_{false};
+  Context drain_signal_;
+  CancelFunc begin_drain_;
   std::atomic<bool> cancelled_all_{false};
   absl::Mutex idle_mu_;  // AwaitIdle waits on it; CallDone pokes it
 };

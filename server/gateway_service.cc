@@ -108,7 +108,7 @@ grpc::ServerUnaryReactor* GatewayService::Batch(
   return StartBatchCall(core_, call, *raw, reply);
 }
 
-grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 GatewayService::Stream(grpc::CallbackServerContext* call) {
   return new StreamCall(core_, call);
 }

@@ -17,13 +17,13 @@
 
 namespace handoff {
 
-// The unary methods are raw (ByteBuffer in and out) so that bytes that do not
-// parse are INTERNAL, as the status table says; see proto_codec.h.
+// Every method is raw (ByteBuffer in and out) so that bytes that do not parse
+// are INTERNAL, as the status table says; see proto_codec.h.
 using GatewayServiceBase = v1::Gateway::WithRawCallbackMethod_Echo<
     v1::Gateway::WithRawCallbackMethod_Work<
         v1::Gateway::WithRawCallbackMethod_Batch<
             v1::Gateway::WithRawCallbackMethod_Call<
-                v1::Gateway::WithCallbackMethod_Stream<
+                v1::Gateway::WithRawCallbackMethod_Stream<
                     v1::Gateway::Service>>>>>;
 
 class GatewayService final : public GatewayServiceBase {
@@ -39,7 +39,7 @@ class GatewayService final : public GatewayServiceBase {
   grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext* call,
                                   const grpc::ByteBuffer* request,
                                   grpc::ByteBuffer* reply) override;
-  grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* Stream(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Stream(
       grpc::CallbackServerContext* call) override;
   grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* call,
                                  const grpc::ByteBuffer* request,

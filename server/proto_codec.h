@@ -1,13 +1,15 @@
 // Copyright 2026 The handoff Authors.
 //
-// Parsing requests and serialising replies ourselves, for the unary methods.
+// Parsing requests and serialising replies ourselves, for every method.
 //
 // Why: gRPC 1.51's callback API answers a request whose bytes do not parse
 // with UNIMPLEMENTED (its CallbackUnaryHandler substitutes an "unimplemented"
-// reactor when deserialisation fails), while the synchronous API and
-// grpc/doc/statuscodes.md say INTERNAL. So the unary methods are registered
-// raw (ByteBuffer in, ByteBuffer out) and parse with gRPC's own
-// SerializationTraits, which reports INTERNAL, as gRPC itself does elsewhere.
+// reactor when deserialisation fails; on a stream, a message that fails to
+// parse ends the reads as if the client had closed its side), while the
+// synchronous API and grpc/doc/statuscodes.md say INTERNAL. So the methods
+// are registered raw (ByteBuffer in, ByteBuffer out) and parse with gRPC's
+// own SerializationTraits, which reports INTERNAL, as gRPC itself does
+// elsewhere.
 
 #ifndef HANDOFF_SERVER_PROTO_CODEC_H_
 #define HANDOFF_SERVER_PROTO_CODEC_H_

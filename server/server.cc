@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -140,14 +142,26 @@ bool HandoffServer::Shutdown() {
     // UNAVAILABLE here. Calls in flight go on; Shutdown returns when the last
     // one is done (the deadline is a backstop: CancelAll comes first).
     absl::Duration backstop = options_.config.drain_timeout + absl::Seconds(1);
-    std::thread stop_accepting([this, backstop] {
+    absl::Notification stopped;
+    std::thread stop_accepting([this, backstop, &stopped] {
       server_->Shutdown(std::chrono::system_clock::now() +
                         absl::ToChronoNanoseconds(backstop));
+      stopped.Notify();
     });
     drained_ = core_->AwaitIdle(options_.config.drain_timeout);
     // What is left is cancelled: its Context is done, so its job stops, and
-    // its reactor finishes (UNAVAILABLE); then gRPC's Shutdown returns.
+    // its reactor finishes (UNAVAILABLE).
     core_->CancelAll();
+    core_->AwaitIdle(absl::Seconds(1));
+    // Every Gateway call has now answered. What may still hold gRPC's
+    // Shutdown is a call of gRPC's own services — a health Watch, a
+    // reflection stream — open until its client closes it: end those now
+    // rather than at the backstop. Repeated, because a cancel that comes
+    // before Shutdown has begun on the other thread misses calls that start
+    // after it.
+    while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
+      grpc_server_cancel_all_calls(server_->c_server());
+    }
     stop_accepting.join();
     dispatcher_->Stop();
   });

@@ -7,13 +7,14 @@
 #include "dispatch/chan.h"
 #include "dispatch/select.h"
 #include "server/gateway_service.h"
+#include "server/proto_codec.h"
 #include "server/reply_job.h"
 #include "server/work.h"
 
 namespace handoff {
 
 StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
-    : core_(core), start_(absl::Now()) {
+    : core_(core), call_(call), start_(absl::Now()) {
   core_.CallStarted();
   std::tie(ctx_, cancel_) = core_.StreamContext(*call);
   Actions a;
@@ -25,8 +26,45 @@ StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
       reading_ = true;
       a.read = true;
     }
+    ++selects_armed_;  // the watch, armed below
     ++calling_;
   }
+  WatchContext(/*drain_too=*/true);
+  Act(a);
+}
+
+void StreamCall::WatchContext(bool drain_too) {
+  // `this` stays alive until the watch has answered (selects_armed_); it does
+  // at the latest when OnDone cancels ctx_.
+  if (drain_too) {
+    AsyncSelect(
+        handoff::OnDone(ctx_,
+                        [this] { OnWatchDone(core_.ContextError(ctx_), false); }),
+        handoff::OnDone(core_.drain_signal(),
+                        [this] { OnWatchDone(DrainingError(), true); }));
+  } else {
+    AsyncSelect(handoff::OnDone(
+        ctx_, [this] { OnWatchDone(core_.ContextError(ctx_), false); }));
+  }
+}
+
+void StreamCall::OnWatchDone(absl::Status why, bool draining) {
+  Actions a;
+  {
+    absl::MutexLock l(&mu_);
+    if (draining) {
+      // Stop reading; the pump ends the stream once the replies owed are
+      // written. The Context stays watched (the watch is re-armed below).
+      draining_ = true;
+      reads_done_ = true;
+    } else {
+      --selects_armed_;
+      EndLocked(std::move(why));
+    }
+    a = PumpLocked();
+    ++calling_;
+  }
+  if (draining) WatchContext(/*drain_too=*/false);
   Act(a);
 }
 
@@ -39,23 +77,34 @@ void StreamCall::OnReadDone(bool ok) {
     reading_ = false;
     if (!ok) {
       reads_done_ = true;  // half-close (or the call is over)
-    } else if (!end_.has_value()) {
-      if (absl::Status s = ValidateWork(in_); !s.ok()) {
-        EndLocked(std::move(s));
-      } else if (core_.draining()) {
-        EndLocked(DrainingError());
+    } else if (!end_.has_value() && !reads_done_) {
+      v1::WorkRequest parsed;
+      absl::Status s = ParseMessage(in_, &parsed);
+      if (s.ok()) s = ValidateWork(parsed);
+      if (s.ok() && core_.draining()) s = DrainingError();
+      if (!s.ok()) {
+        EndAfterPendingLocked(std::move(s));
       } else {
-        request.emplace(std::move(in_));
+        request.emplace(std::move(parsed));
         slot = std::make_shared<Slot>();
         slots_.push_back(slot);
-        ++jobs_armed_;
+        ++selects_armed_;
       }
     }
+    in_.Clear();
     a = PumpLocked();
     ++calling_;
   }
   if (request.has_value()) StartJob(std::move(*request), std::move(slot));
   Act(a);
+}
+
+void StreamCall::EndAfterPendingLocked(absl::Status status) {
+  auto failed = std::make_shared<Slot>();
+  failed->ready = true;
+  failed->status = std::move(status);
+  slots_.push_back(std::move(failed));
+  reads_done_ = true;
 }
 
 void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
@@ -70,7 +119,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
       [reply](Outcome<v1::WorkReply> out) {
         reply.TrySend(std::move(out)).IgnoreError();
       });
-  // `this` stays alive until every armed select has answered (jobs_armed_).
+  // `this` stays alive until every armed select has answered (selects_armed_).
   AsyncSelect(
       OnRecv(reply,
              [this, slot, job_cancel](std::optional<Outcome<v1::WorkReply>> o) {
@@ -79,8 +128,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
                            {}, job_cancel);
                  return;
                }
-               OnJobDone(slot, std::move(o->status), std::move(o->reply),
-                         job_cancel);
+               OnJobDone(slot, std::move(o->status), o->reply, job_cancel);
              }),
       handoff::OnDone(job_ctx, [this, slot, job_ctx, job_cancel] {
         OnJobDone(slot, core_.ContextError(job_ctx), {}, job_cancel);
@@ -88,16 +136,18 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
 }
 
 void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
-                           absl::Status status, v1::WorkReply reply,
+                           absl::Status status, const v1::WorkReply& reply,
                            const CancelFunc& job_cancel) {
   job_cancel();  // frees the job's deadline timer
+  grpc::ByteBuffer serialized;
+  if (status.ok()) status = SerializeMessage(reply, &serialized);
   Actions a;
   {
     absl::MutexLock l(&mu_);
     slot->ready = true;
     slot->status = std::move(status);
-    slot->reply = std::move(reply);
-    --jobs_armed_;
+    slot->reply = std::move(serialized);
+    --selects_armed_;
     a = PumpLocked();
     ++calling_;
   }
@@ -132,13 +182,25 @@ void StreamCall::OnCancel() {
 }
 
 void StreamCall::OnDone() {
-  cancel_();
-  GatewayCore& core = core_;  // another thread may delete this after unlock
+  // Counted before done_ is set: from then on, another thread may delete
+  // this. A stream we finished OK but gRPC had already ended (the client went
+  // away, or a message broke a gRPC limit) never told the client OK.
+  absl::StatusCode code;
+  {
+    absl::MutexLock l(&mu_);
+    code = finished_code_;
+  }
+  if (code == absl::StatusCode::kOk && call_->IsCancelled()) {
+    code = absl::StatusCode::kCancelled;
+  }
+  core_.metrics().RecordCall(Method::kStream, code, absl::Now() - start_);
+  cancel_();  // answers the watch, if it has not answered yet
+  GatewayCore& core = core_;
   bool last;
   {
     absl::MutexLock l(&mu_);
     done_ = true;
-    last = jobs_armed_ == 0 && calling_ == 0;
+    last = selects_armed_ == 0 && calling_ == 0;
   }
   if (last) delete this;
   core.CallDone();
@@ -164,7 +226,13 @@ StreamCall::Actions StreamCall::PumpLocked() {
     a.write = true;
   }
   if (reads_done_ && slots_.empty() && !writing_ && !a.write) {
-    EndLocked(ctx_.IsDone() ? core_.ContextError(ctx_) : absl::OkStatus());
+    if (ctx_.IsDone()) {
+      EndLocked(core_.ContextError(ctx_));
+    } else if (draining_) {
+      EndLocked(DrainingError());
+    } else {
+      EndLocked(absl::OkStatus());
+    }
     return a;
   }
   // Reader: keep one read in flight while the window has room.
@@ -186,14 +254,13 @@ void StreamCall::Act(Actions a) {
     --calling_;
     if (end_.has_value() && !finished_ && !writing_ && calling_ == 0) {
       finished_ = true;
+      finished_code_ = end_->code();
       finish = *end_;
     }
-    last = done_ && jobs_armed_ == 0 && calling_ == 0;
+    last = done_ && selects_armed_ == 0 && calling_ == 0;
   }
   if (finish.has_value()) {
     cancel_();  // stops the jobs still pending: nobody will read them
-    core_.metrics().RecordCall(Method::kStream, finish->code(),
-                               absl::Now() - start_);
     Finish(ToGrpcStatus(*finish));
   }
   if (last) delete this;

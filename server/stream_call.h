@@ -9,20 +9,35 @@
 // stream: with that many, the reactor stops reading, so HTTP/2 flow control
 // pushes back on the client (backpressure) instead of the queue growing.
 //
-// The first job that fails ends the stream with its status (earlier replies
-// have been written). The stream's Context has the client's deadline, capped
-// by --max_deadline (none if the client set none); each job also gets
-// --default_deadline of its own. OnCancel cancels the stream's Context, which
-// stops every pending job.
+// The stream ends, in request order, at the first slot that failed: a job's
+// error, or a message that could not become a job (bytes that do not parse:
+// INTERNAL; a field out of range: INVALID_ARGUMENT; the server draining:
+// UNAVAILABLE). Replies before it are written first; nothing after it is
+// read. Messages are parsed here, not by gRPC, for the reason proto_codec.h
+// gives (and because gRPC's failed parse looks like the client closing).
 //
-// Threads: gRPC reactions (OnReadDone, OnWriteDone, OnCancel) and job
-// replies (AsyncSelect callbacks, on worker or timer threads) all change the
-// state under one mutex, decide what to do, and then call gRPC with the
-// mutex released — a gRPC operation may run its reaction inline, which must
-// not find the mutex held. Finish is called only when no write is in flight
-// and no other thread is between a decision and its gRPC call, so nothing is
-// started after it. The reactor deletes itself once gRPC has called OnDone and
-// every job it armed a select for has answered.
+// The stream's Context has the client's deadline, capped by --max_deadline
+// (none if the client set none); each job also gets --default_deadline of
+// its own. The stream watches its Context: when it is done (deadline, the
+// client cancelling, or the drain timeout's CancelAll) the stream ends at
+// once with that status, and its pending jobs are stopped. When the server
+// begins to drain, the stream stops reading and ends UNAVAILABLE as soon as
+// the replies it owes are written, so an idle stream does not hold the
+// drain until its timeout.
+//
+// Threads: gRPC reactions (OnReadDone, OnWriteDone, OnCancel), job replies
+// and the Context watch (AsyncSelect callbacks, on worker or timer threads)
+// all change the state under one mutex, decide what to do, and then call
+// gRPC with the mutex released — a gRPC operation may run its reaction
+// inline, which must not find the mutex held. Finish is called only when no
+// write is in flight and no other thread is between a decision and its gRPC
+// call, so nothing is started after it. The reactor deletes itself once gRPC
+// has called OnDone and every select it armed has answered.
+//
+// The call is counted in handoff_calls_total at OnDone, with the status it
+// was finished with; one finished OK that gRPC had already ended (the client
+// went away, or a message broke a gRPC limit) is counted CANCELLED, since
+// the client never saw the OK.
 
 #ifndef HANDOFF_SERVER_STREAM_CALL_H_
 #define HANDOFF_SERVER_STREAM_CALL_H_
@@ -36,6 +51,7 @@
 #include "absl/synchronization/mutex.h"
 #include "dispatch/context.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "handoff/v1/gateway.pb.h"
 #include "server/gateway_core.h"
@@ -43,7 +59,7 @@
 namespace handoff {
 
 class StreamCall final
-    : public grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   StreamCall(GatewayCore& core, grpc::CallbackServerContext* call);
 
@@ -56,7 +72,7 @@ class StreamCall final
   struct Slot {
     bool ready = false;
     absl::Status status;
-    v1::WorkReply reply;
+    grpc::ByteBuffer reply;  // serialised by whoever filled the slot
   };
   // What a state change decided to do with gRPC, done after unlocking.
   struct Actions {
@@ -66,8 +82,16 @@ class StreamCall final
 
   void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot);
   void OnJobDone(const std::shared_ptr<Slot>& slot, absl::Status status,
-                 v1::WorkReply reply, const CancelFunc& job_cancel);
+                 const v1::WorkReply& reply, const CancelFunc& job_cancel);
+  // Arms the watch on the stream's Context (and, until it fires, on the
+  // server's drain signal).
+  void WatchContext(bool drain_too);
+  void OnWatchDone(absl::Status why, bool draining);
 
+  // Under mu_: a message that will not become a job ends the stream, after
+  // the replies ahead of it; nothing more is read.
+  void EndAfterPendingLocked(absl::Status status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Under mu_: advance the writer and the reader; returns what to start.
   Actions PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -76,22 +100,27 @@ class StreamCall final
   void Act(Actions a);
 
   GatewayCore& core_;
+  grpc::CallbackServerContext* const call_;
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;
-  v1::WorkRequest in_;   // owned by the one read in flight
-  v1::WorkReply out_;    // owned by the one write in flight
+  grpc::ByteBuffer in_;   // owned by the one read in flight
+  grpc::ByteBuffer out_;  // owned by the one write in flight
 
   absl::Mutex mu_;
   std::deque<std::shared_ptr<Slot>> slots_ ABSL_GUARDED_BY(mu_);
   bool reading_ ABSL_GUARDED_BY(mu_) = false;     // a read in flight
-  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // client half-closed
+  // Nothing more is read: the client half-closed, or a message ended it.
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;  // the drain signal fired
   bool writing_ ABSL_GUARDED_BY(mu_) = false;     // a write in flight
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status
   bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called
+  absl::StatusCode finished_code_ ABSL_GUARDED_BY(mu_) =
+      absl::StatusCode::kUnknown;
   bool done_ ABSL_GUARDED_BY(mu_) = false;        // OnDone called
   int calling_ ABSL_GUARDED_BY(mu_) = 0;  // threads between decision and call
-  int jobs_armed_ ABSL_GUARDED_BY(mu_) = 0;  // selects not yet answered
+  int selects_armed_ ABSL_GUARDED_BY(mu_) = 0;  // not yet answered
 };
 
 }  // namespace handoff

@@ -223,6 +223,73 @@ TEST_F(StreamTest, FirstFailingJobEndsTheStream) {
   EXPECT_TRUE(absl::StrContains(s.error_message(), "cpu_us"));
 }
 
+// A message that will not become a job ends the stream in request order:
+// the reply to the message before it (still running when it arrives) is
+// written first.
+TEST_F(StreamTest, BadMessageEndsTheStreamAfterTheRepliesBeforeIt) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest first;
+  first.set_sleep_us(100'000);
+  first.set_payload("first");
+  ASSERT_TRUE(stream->Write(first));
+  v1::WorkRequest bad;
+  bad.set_cpu_us(20'000'000);
+  stream->Write(bad);
+  stream->WritesDone();
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "first");
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "cpu_us")) << s.error_message();
+}
+
+// Bytes that do not parse as a WorkRequest end the stream INTERNAL, as on the
+// unary methods, after the replies owed; they are not taken for the client
+// closing its side (which would end it OK).
+TEST_F(StreamTest, BytesThatDoNotParseEndTheStreamInternal) {
+  v1::WorkRequest first;
+  first.set_payload("first");
+  std::vector<std::string> replies;
+  grpc::Status s = StreamRaw(channel_.get(), "/handoff.v1.Gateway/Stream",
+                             {first.SerializeAsString(), "\x0f\xff\xff\xff"},
+                             &replies);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  ASSERT_EQ(replies.size(), 1u);
+  v1::WorkReply reply;
+  ASSERT_TRUE(reply.ParseFromString(replies[0]));
+  EXPECT_EQ(reply.payload(), "first");
+  // Counted at the call's OnDone, which may follow the client's status.
+  EXPECT_TRUE(WaitUntil([&] {
+    return absl::StrContains(
+        server_->Admin("/metrics").body,
+        "handoff_calls_total{method=\"Stream\",code=\"INTERNAL\"} 1");
+  })) << server_->Admin("/metrics").body;
+}
+
+class CappedStreamTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.default_deadline = absl::Milliseconds(300);
+    c.max_deadline = absl::Milliseconds(300);
+  }
+};
+
+// The stream watches its own Context: capped by --max_deadline, an idle
+// stream ends at the cap with handoffd's DEADLINE_EXCEEDED, not at the
+// client's later deadline with the client's own.
+TEST_F(CappedStreamTest, IdleStreamEndsAtTheCappedDeadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(s.error_message(), "context deadline exceeded");
+}
+
 class WaitPolicyTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;

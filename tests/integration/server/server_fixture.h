@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -90,6 +91,50 @@ inline grpc::Status CallRaw(grpc::Channel* channel, const std::string& method,
     }
   }
   return s;
+}
+
+// A bidirectional call of `method` through a generic stub: writes each of
+// `messages` as raw bytes, half-closes, reads every reply's bytes into
+// *replies, and returns the call's status (bounded: 10 s).
+inline grpc::Status StreamRaw(grpc::Channel* channel, const std::string& method,
+                              const std::vector<std::string>& messages,
+                              std::vector<std::string>* replies) {
+  grpc::GenericStub stub(channel->shared_from_this());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::CompletionQueue cq;
+  void* tag;
+  bool ok;
+  auto call = stub.PrepareCall(&ctx, method, &cq);
+  call->StartCall(nullptr);
+  cq.Next(&tag, &ok);
+  for (const std::string& m : messages) {
+    grpc::Slice slice(m);
+    grpc::ByteBuffer b(&slice, 1);
+    call->Write(b, nullptr);
+    cq.Next(&tag, &ok);  // a write after the server ended the call fails: fine
+  }
+  call->WritesDone(nullptr);
+  cq.Next(&tag, &ok);
+  for (;;) {
+    grpc::ByteBuffer reply;
+    call->Read(&reply, nullptr);
+    if (!cq.Next(&tag, &ok) || !ok) break;
+    std::vector<grpc::Slice> slices;
+    (void)reply.Dump(&slices);
+    std::string bytes;
+    for (const grpc::Slice& sl : slices) {
+      bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    }
+    replies->push_back(std::move(bytes));
+  }
+  grpc::Status status;
+  call->Finish(&status, nullptr);
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
 }
 
 // grpc.health.v1.Health/Check for `service`, encoded by hand (the messages

@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "tests/integration/server/handoffd_process.h"
 #include "tests/integration/server/http_get.h"
 
@@ -175,6 +176,71 @@ TEST(ShutdownTest, CallOutlastingDrainTimeoutIsUnavailable) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(), "outlasted --drain_timeout"))
       << s.error_message();
+}
+
+// Long-lived streams do not hold the drain until its timeout: an idle
+// Gateway Stream ends UNAVAILABLE as the drain begins, and a health Watch
+// (gRPC's own, open until its client closes it) is ended once every Gateway
+// call has answered. handoffd exits 0 long before --drain_timeout.
+TEST(ShutdownTest, OpenStreamsDoNotHoldTheDrain) {
+  HandoffdProcess server({"--workers=1", "--drain_timeout=60s",
+                          "--admin_listen=127.0.0.1:0"});
+  int port = server.Port();
+  ASSERT_NE(port, 0) << server.Output();
+  int admin_port = server.AdminPort();
+  ASSERT_NE(admin_port, 0) << server.Output();
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+
+  // A health Watch, through a generic stub: its first answer is SERVING.
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext watch_ctx;
+  grpc::CompletionQueue cq;
+  void* tag;
+  bool ok;
+  auto watch = generic.PrepareCall(&watch_ctx, "/grpc.health.v1.Health/Watch", &cq);
+  watch->StartCall(nullptr);
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer empty_request(nullptr, 0);
+  watch->Write(empty_request, nullptr);
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  watch->WritesDone(nullptr);
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer update;
+  watch->Read(&update, nullptr);
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok) << "no first health update";
+
+  // An idle Gateway Stream, open on the server once it counts a call.
+  auto stub = v1::Gateway::NewStub(channel);
+  grpc::ClientContext stream_ctx;
+  auto stream = stub->Stream(&stream_ctx);
+  ASSERT_TRUE(WaitUntil([&] {
+    return absl::StrContains(HttpGet(admin_port, "/metrics"),
+                             "\nhandoff_calls_in_flight 1\n");
+  })) << server.Output();
+
+  server.Signal(SIGTERM);
+  std::optional<int> code = server.Wait(absl::Seconds(20));
+  ASSERT_TRUE(code.has_value()) << "the drain waited for the open streams\n"
+                                << server.Output();
+  EXPECT_EQ(*code, 0);
+  v1::WorkReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "draining")) << s.error_message();
+
+  // Drain the watch: updates until it ends, then its status.
+  for (;;) {
+    watch->Read(&update, nullptr);
+    if (!cq.Next(&tag, &ok) || !ok) break;
+  }
+  grpc::Status watch_status;
+  watch->Finish(&watch_status, nullptr);
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ const char* MethodName(Method m) {
     case Method::kBatch: return "Batch";
     case Method::kStream: return "Stream";
     case Method::kCall: return "Call";
+    case Method::kUnknown: return "unknown";
     case Method::kCount: break;
   }
   return "unknown";

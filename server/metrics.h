@@ -32,7 +32,16 @@
 namespace handoff {
 
 // The gRPC methods handoffd counts, in the order of gateway.proto.
-enum class Method : int { kEcho, kWork, kBatch, kStream, kCall, kCount };
+// kUnknown: a method the server does not serve (unknown_method.h).
+enum class Method : int {
+  kEcho,
+  kWork,
+  kBatch,
+  kStream,
+  kCall,
+  kUnknown,
+  kCount
+};
 const char* MethodName(Method m);
 
 // What the dispatcher and the Work handler report at scrape time.

@@ -44,6 +44,7 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   self->core_ = std::make_unique<GatewayCore>(c, *self->dispatcher_,
                                               *self->options_.registry);
   self->service_ = std::make_unique<GatewayService>(*self->core_);
+  self->unknown_ = std::make_unique<UnknownMethodService>(self->core_->metrics());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -55,6 +56,7 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   // fail). A gateway owns its port, so a second one fails to start instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self->service_.get());
+  builder.RegisterCallbackGenericService(self->unknown_.get());
   builder.SetMaxReceiveMessageSize(c.max_message_bytes);
   if (c.max_connection_age != absl::InfiniteDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,

@@ -27,6 +27,7 @@
 #include "server/gateway_core.h"
 #include "server/gateway_service.h"
 #include "server/handler_registry.h"
+#include "server/unknown_method.h"
 
 namespace grpc {
 class Server;
@@ -70,6 +71,7 @@ class HandoffServer {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<GatewayCore> core_;
   std::unique_ptr<GatewayService> service_;
+  std::unique_ptr<UnknownMethodService> unknown_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<AdminHttpServer> admin_;
   int port_ = 0;

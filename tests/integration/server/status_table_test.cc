@@ -19,8 +19,18 @@ TEST_F(StatusTableTest, UnknownMethodIsUnimplemented) {
   req.SerializeToString(&bytes);
   grpc::Status s = CallRaw(channel_.get(), "/handoff.v1.Gateway/Nope", bytes);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+  EXPECT_TRUE(absl::StartsWith(s.error_message(),
+                               "unknown method /handoff.v1.Gateway/Nope: "))
+      << s.error_message();
   s = CallRaw(channel_.get(), "/no.such.Service/Echo", bytes);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "/no.such.Service/Echo"))
+      << s.error_message();
+  // Counted, unlike gRPC's own answer; the built-in services still answer.
+  EXPECT_TRUE(absl::StrContains(
+      server_->Admin("/metrics").body,
+      "handoff_calls_total{method=\"unknown\",code=\"UNIMPLEMENTED\"} 2"));
+  EXPECT_EQ(HealthCheck(channel_.get(), ""), 1);
 }
 
 TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {

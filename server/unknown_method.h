@@ -1,0 +1,32 @@
+// Copyright 2026 The handoff Authors.
+//
+// UnknownMethodService: the answer to a call of a method this server does not
+// serve. Left to itself, gRPC answers such a call UNIMPLEMENTED before any
+// handler sees it, with no message and nothing counted. Registered as the
+// server's generic service (which gRPC consults only for methods no service
+// registered), this answers it UNIMPLEMENTED with a message naming the
+// method and what the server does serve, and counts it in
+// handoff_calls_total{method="unknown"}.
+
+#ifndef HANDOFF_SERVER_UNKNOWN_METHOD_H_
+#define HANDOFF_SERVER_UNKNOWN_METHOD_H_
+
+#include "grpcpp/generic/async_generic_service.h"
+#include "server/metrics.h"
+
+namespace handoff {
+
+class UnknownMethodService final : public grpc::CallbackGenericService {
+ public:
+  explicit UnknownMethodService(Metrics& metrics) : metrics_(metrics) {}
+
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* call) override;
+
+ private:
+  Metrics& metrics_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_UNKNOWN_METHOD_H_

@@ -18,7 +18,6 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 namespace handoff {
 
@@ -33,7 +32,8 @@ using HttpRoutes = std::function<HttpResponse(std::string_view path)>;
 
 class AdminHttpServer {
  public:
-  // Binds `address` ("host:port"; port 0 picks one) and starts serving.
+  // Binds `address` ("host:port", server/host_port.h; port 0 picks one) and
+  // starts serving.
   static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(
       const std::string& address, HttpRoutes routes);
   ~AdminHttpServer();  // Stop()s
@@ -47,10 +47,6 @@ class AdminHttpServer {
   explicit AdminHttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// Splits "host:port" / "[v6]:port"; InvalidArgument on anything else.
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
-    absl::string_view address);
 
 }  // namespace handoff
 

@@ -9,13 +9,16 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/host_port.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
-          "gRPC listen address, host:port (port 0 picks a free port).");
+          "gRPC listen address, host:port or [ipv6]:port; the port is "
+          "0..65535 (0 picks a free port).");
 ABSL_FLAG(std::string, admin_listen, "0.0.0.0:9090",
-          "Admin HTTP address for /metrics, /healthz and /readyz; empty turns "
-          "it off.");
+          "Admin HTTP address for /metrics, /healthz and /readyz, host:port "
+          "like --listen; empty turns it off.");
 ABSL_FLAG(int32_t, workers, 0,
           "Worker threads that run jobs; 0 means one per CPU core.");
 ABSL_FLAG(int32_t, queue_depth, 256,
@@ -125,6 +128,23 @@ absl::Status Bad(absl::string_view flag, absl::string_view why) {
 
 absl::Status Validate(const ServerConfig& c) {
   if (c.listen.empty()) return Bad("listen", "must not be empty");
+  // gRPC would take "h:99999" as port 34463 and "h" as port 443: the address
+  // is checked here, before anything listens (server/host_port.h).
+  if (auto hp = SplitHostPort(c.listen); !hp.ok()) {
+    return Bad("listen", hp.status().message());
+  }
+  // The admin port takes an empty host as 0.0.0.0; gRPC refuses it.
+  if (absl::StartsWith(c.listen, ":") || absl::StartsWith(c.listen, "[]")) {
+    return Bad("listen", absl::StrCat("'", c.listen,
+                                      "' has no host (0.0.0.0:port or "
+                                      "[::]:port listens on every address)"));
+  }
+  if (!c.admin_listen.empty()) {
+    // AdminHttpServer::Start would refuse it too, but after gRPC listens.
+    if (auto hp = SplitHostPort(c.admin_listen); !hp.ok()) {
+      return Bad("admin_listen", hp.status().message());
+    }
+  }
   if (c.workers < 1 || c.workers > 4096) {
     return Bad("workers", "must be between 1 and 4096 (0 = cores)");
   }

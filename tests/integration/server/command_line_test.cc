@@ -35,6 +35,18 @@ TEST(CommandLineTest, OutOfRangeFlagExitsNamingIt) {
                  "--default_deadline");
 }
 
+// gRPC alone would serve "127.0.0.1:99999" on port 34463.
+TEST(CommandLineTest, ListenOutOfRangeExitsTwoBeforeListening) {
+  HandoffdProcess p({"--listen=127.0.0.1:99999"});
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 2) << p.Output();
+  EXPECT_TRUE(absl::StrContains(
+      p.Output(), "--listen: '127.0.0.1:99999': the port must be a number"))
+      << p.Output();
+  EXPECT_FALSE(absl::StrContains(p.Output(), "serving gRPC")) << p.Output();
+}
+
 TEST(CommandLineTest, BadEnvironmentValueExitsNamingIt) {
   ExpectRejected({}, {"HANDOFF_STREAM_WINDOW=wide"}, "HANDOFF_STREAM_WINDOW");
 }

@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 ABSL_DECLARE_FLAG(int32_t, workers);
@@ -45,6 +46,49 @@ TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(absl::StrContains(c.status().message(), "--default_deadline"));
+}
+
+TEST_F(ConfigTest, ListenTakesHostAndPortInRange) {
+  for (const char* listen : {"127.0.0.1:0", "0.0.0.0:65535", "[::]:50051",
+                             "[::1]:0", "localhost:50051"}) {
+    ServerConfig c;
+    c.listen = listen;
+    absl::Status s = Validate(c);
+    EXPECT_TRUE(s.ok()) << listen << ": " << s;
+  }
+}
+
+// gRPC would listen on port 34463, 20001 and 443 for the first three.
+TEST_F(ConfigTest, ListenWithoutAValidPortIsRefusedNamingTheFlag) {
+  for (const char* listen :
+       {"127.0.0.1:99999", "127.0.0.1:85537", "127.0.0.1", "foo",
+        "127.0.0.1:", "127.0.0.1:-1", "127.0.0.1:http", "::1:50051", ":50051",
+        "[]:50051"}) {
+    ServerConfig c;
+    c.listen = listen;
+    absl::Status s = Validate(c);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << listen << ": " << s;
+    EXPECT_TRUE(
+        absl::StartsWith(s.message(), absl::StrCat("--listen: '", listen, "'")))
+        << s;
+  }
+  ServerConfig c;
+  c.listen = "127.0.0.1:99999";
+  EXPECT_TRUE(absl::StrContains(Validate(c).message(),
+                                "the port must be a number from 0 to 65535"));
+  c.listen = "127.0.0.1";
+  EXPECT_TRUE(absl::StrContains(Validate(c).message(), "is not host:port"));
+  c.listen = ":50051";
+  EXPECT_TRUE(absl::StrContains(Validate(c).message(), "has no host"));
+}
+
+TEST_F(ConfigTest, AdminListenIsCheckedLikeListenUnlessEmpty) {
+  ServerConfig c;
+  c.admin_listen = "127.0.0.1:70000";
+  absl::Status s = Validate(c);
+  EXPECT_TRUE(absl::StartsWith(s.message(), "--admin_listen: ")) << s;
+  c.admin_listen = "";
+  EXPECT_TRUE(Validate(c).ok());
 }
 
 TEST_F(ConfigTest, TlsCertificateAndKeyComeAsAPair) {

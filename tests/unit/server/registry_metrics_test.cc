@@ -1,10 +1,9 @@
 // Copyright 2026 The handoff Authors.
 //
-// HandlerRegistry, Metrics and the admin address parser: the small pieces.
+// HandlerRegistry and Metrics: the small pieces.
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "server/admin_http.h"
 #include "server/handler_registry.h"
 #include "server/metrics.h"
 
@@ -63,22 +62,6 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
     EXPECT_TRUE(absl::StrContains(text, want)) << want;
   }
   EXPECT_FALSE(absl::StrContains(text, "code=\"UNKNOWN\""));  // zero: omitted
-}
-
-TEST(SplitHostPortTest, Forms) {
-  auto a = SplitHostPort("0.0.0.0:9090");
-  ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->first, "0.0.0.0");
-  EXPECT_EQ(a->second, 9090);
-  auto b = SplitHostPort("[::1]:0");
-  ASSERT_TRUE(b.ok());
-  EXPECT_EQ(b->first, "::1");
-  auto c = SplitHostPort(":80");
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->first, "0.0.0.0");
-  EXPECT_FALSE(SplitHostPort("localhost").ok());
-  EXPECT_FALSE(SplitHostPort("h:99999").ok());
-  EXPECT_FALSE(SplitHostPort("h:x").ok());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "server/admin_http.h"
 
 #include <asio.hpp>
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -93,26 +94,38 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 struct AdminHttpServer::Impl {
   explicit Impl(HttpRoutes r)
-      : routes(std::move(r)), acceptor(io), work(io.get_executor()) {}
+      : routes(std::move(r)), acceptor(io), retry(io),
+        work(io.get_executor()) {}
 
   void Accept() {
     acceptor.async_accept([this](const asio::error_code& ec,
                                  asio::ip::tcp::socket socket) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      } else {
+      if (!ec) {
         std::make_shared<Connection>(std::move(socket), routes)->Start();
+        Accept();
+        return;
       }
-      Accept();
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      accept_failures.fetch_add(1, std::memory_order_relaxed);
+      // EMFILE, ENFILE, ENOBUFS last until something else frees descriptors
+      // or memory, and the connection stays in the backlog: accepting again
+      // at once fails again at once, and the admin thread spun at 100% CPU,
+      // taking a core from the workers while the process was already short.
+      retry.expires_after(AdminHttpServer::kAcceptRetryDelay);
+      retry.async_wait([this](const asio::error_code& wait_ec) {
+        if (!wait_ec && acceptor.is_open()) Accept();
+      });
     });
   }
 
   HttpRoutes routes;
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor;
+  asio::steady_timer retry;  // the next accept after a failed one
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::thread thread;
   int port = 0;
+  std::atomic<int64_t> accept_failures{0};
   bool stopped = false;
 };
 
@@ -122,6 +135,10 @@ AdminHttpServer::AdminHttpServer(std::unique_ptr<Impl> impl)
 AdminHttpServer::~AdminHttpServer() { Stop(); }
 
 int AdminHttpServer::port() const { return impl_->port; }
+
+int64_t AdminHttpServer::accept_failures() const {
+  return impl_->accept_failures.load(std::memory_order_relaxed);
+}
 
 absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
     const std::string& address, HttpRoutes routes) {
@@ -158,6 +175,7 @@ void AdminHttpServer::Stop() {
   asio::post(impl_->io, [impl = impl_.get()] {
     asio::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->retry.cancel();
   });
   impl_->work.reset();
   impl_->io.stop();  // open connections are dropped: the process is ending

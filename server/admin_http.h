@@ -12,6 +12,8 @@
 #ifndef HANDOFF_SERVER_ADMIN_HTTP_H_
 #define HANDOFF_SERVER_ADMIN_HTTP_H_
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,7 +40,15 @@ class AdminHttpServer {
       const std::string& address, HttpRoutes routes);
   ~AdminHttpServer();  // Stop()s
 
+  // A failed accept (out of file descriptors, say) is tried again this much
+  // later, not at once: soon enough that a probe waiting in the backlog is
+  // answered well inside its timeout once a descriptor is free, seldom enough
+  // to cost no CPU meanwhile.
+  static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
   int port() const;
+  // Accepts that failed since Start (each one retried after the delay).
+  int64_t accept_failures() const;
   // Closes the listener and open connections; joins the thread. Idempotent.
   void Stop();
 

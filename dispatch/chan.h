@@ -44,7 +44,8 @@
 // and receives pass through it without the lock. A producer and a consumer on
 // two cores then share no lock's cache line, only the ring's slots. Once a
 // waiter parks (or the channel closes), the ring's gate sends every operation
-// through the lock again, where the wait queues are.
+// through the lock again, where the wait queues are. A select with a default
+// case raises the gate too, while it polls (select.cc).
 
 #ifndef HANDOFF_DISPATCH_CHAN_H_
 #define HANDOFF_DISPATCH_CHAN_H_
@@ -200,6 +201,24 @@ class ChanState : public ChanCore {
   }
   void RemoveRecvLocked(Node<T>* n) {
     recvq_.Remove(n);
+    UpdateGateLocked();
+  }
+
+  // For a select with a default case, which must see all its channels at one
+  // instant (select.cc): HoldLocked raises the gate of a buffered channel, so
+  // that head and tail stay where they are until ReleaseLocked, which the
+  // same lock holder calls before it unlocks. Operations already in flight
+  // need no waiting for: each took effect when it claimed its position, and
+  // a locked push or pop that meets one waits for it (internal/ring.h). An
+  // unbuffered channel has no lock-free operations to stop.
+  void HoldLocked() {
+    if (capacity() == 0) return;
+    held_ = true;
+    UpdateGateLocked();
+  }
+  void ReleaseLocked() {
+    if (!held_) return;
+    held_ = false;
     UpdateGateLocked();
   }
 
@@ -373,7 +392,7 @@ class ChanState : public ChanCore {
   // a free slot at the tail takes the oldest parked sender's value. With the
   // gate up and the lock held, HeadReady/TailFree stay true until acted on.
   void SettleLocked(WakeList* wake) {
-    if (!gated_) return;  // nobody parked
+    if (!gated_) return;  // nobody parked, nor a select holding the gate
     for (;;) {
       if (!recvq_.empty() && ring_.HeadReady()) {
         if (Node<T>* r = recvq_.PopClaimed()) {
@@ -393,11 +412,11 @@ class ChanState : public ChanCore {
     }
   }
 
-  // The gate is up exactly while somebody is parked or the channel is closed.
-  // An unbuffered channel has no ring to gate; it publishes the same fact in
-  // busy_, for select's first pass.
+  // The gate is up exactly while somebody is parked, the channel is closed or
+  // a select holds it (HoldLocked). An unbuffered channel has no ring to gate;
+  // it publishes the same fact in busy_, for select's first pass.
   void UpdateGateLocked() {
-    const bool want = closed_ || !recvq_.empty() || !sendq_.empty();
+    const bool want = closed_ || !recvq_.empty() || !sendq_.empty() || held_;
     if (want == gated_) return;
     gated_ = want;
     if (capacity() == 0) {
@@ -432,6 +451,7 @@ class ChanState : public ChanCore {
   // ring's first line, which nobody writes after construction (ring.h).
   bool closed_ = false;  // guarded by lock
   bool gated_ = false;   // guarded by lock; mirrors the ring's gate
+  bool held_ = false;    // guarded by lock; a select holds the gate up
   std::atomic<bool> busy_{false};  // unbuffered: gated_, readable lock-free
   WaitQueue<T> recvq_;   // parked receivers; guarded by lock
   WaitQueue<T> sendq_;   // parked senders; guarded by lock
@@ -547,7 +567,8 @@ struct ChanAccess {
     return ch.state_ ? ch.state_->waiting_senders() : 0;
   }
   // A buffered channel's ring is gated: somebody is parked on it, or is
-  // about to be, or it is closed (internal/ring.h).
+  // about to be, or it is closed, or a select with a default case is polling
+  // it (internal/ring.h).
   template <typename T>
   static bool GateUp(const Chan<T>& ch) {
     return ch.state_ && ch.state_->gate_up();

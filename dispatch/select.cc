@@ -10,7 +10,10 @@
 //  1. Lock every distinct channel of the select, in address order (a global
 //     order, so two selects over the same channels cannot deadlock).
 //  2. Poll the cases in the same order; the first that can proceed does so.
-//     Failing that, a default case runs; failing that,
+//     Failing that, a default case runs. (With a default case, these polls
+//     must see all the channels at one instant, as Go's do, so the select
+//     first raises the gate of each buffered channel; see PollAll.)
+//     Failing that,
 //  3. queue one Node per case, all pointing at one Waiter, and unlock. The
 //     first channel to claim the Waiter completes it.
 //  4. Once claimed, lock each other channel in turn and unlink its Node.
@@ -93,27 +96,65 @@ int PollWithoutLocks(SelectCase* const* cases, const int* order, int n) {
   return -1;
 }
 
+// Raises, then lowers, the gates of a select's buffered channels, whose
+// locks it holds (ChanState::HoldLocked).
+void HoldAll(SelectCase* const* cases, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (cases[i]->lock_free()) cases[i]->Hold();
+  }
+}
+void ReleaseAll(SelectCase* const* cases, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (cases[i]->lock_free()) cases[i]->Release();
+  }
+}
+
 // Steps 1 and 2. Returns the index of the case that completed (channel locks
 // released, peers woken, not yet Finish()ed), or -1 with all locks still held
 // and the peers that polling completed on *wake.
+//
+// A select without a default case that finds nothing ready parks, and so
+// needs no single instant: each channel's gate goes up as the select queues
+// on it, operations still in flight are waited for and the channel settled
+// (ChanState::Enqueue*Locked), so a case that turned ready after its poll
+// completes the select then. A select with a default case takes the default
+// on the strength of its polls alone. Each poll happens under the channel's
+// lock, but a buffered channel's ring can still be pushed to or popped from
+// without it, so between the polls of cases A and B another thread could
+// fill B and then drain A: at every instant a case was ready, and yet each
+// poll found its own not ready. So such a select raises the gate of each
+// buffered channel first: head and tail then move only by its hand, and
+// every poll sees the channels as they were once the last gate went up.
+// (A single case on a buffered channel needs no gate: its one poll is its
+// one instant, and the other channels do not change while locked.)
 int PollAll(SelectCase* const* cases, const int* order, int n, LockSet& locks,
             WakeList* wake) {
   locks.LockAll();
   int default_index = -1;
+  int lock_free = 0;
   for (int k = 0; k < n; ++k) {
     SelectCase* c = cases[order[k]];
     if (c->is_default()) {
       default_index = order[k];
-      continue;
+    } else if (c->lock_free()) {
+      ++lock_free;
     }
+  }
+  const bool hold = default_index >= 0 && lock_free > 1;
+  if (hold) HoldAll(cases, n);
+  for (int k = 0; k < n; ++k) {
+    SelectCase* c = cases[order[k]];
+    if (c->is_default()) continue;
     if (c->core() == nullptr) continue;  // nil channel: never ready
     if (c->Poll(wake)) {
+      if (hold) ReleaseAll(cases, n);
       locks.UnlockAll();
       wake->WakeAll();
       return order[k];
     }
   }
   if (default_index >= 0) {
+    if (hold) ReleaseAll(cases, n);
     locks.UnlockAll();
     wake->WakeAll();
     return default_index;

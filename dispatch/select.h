@@ -19,6 +19,8 @@
 // Semantics, as Go's:
 //  * Fair: when several cases are ready, each is equally likely to win (the
 //    poll order is a fresh random permutation per select).
+//  * The default case runs only if, at one instant during the select, no
+//    other case was ready (select.cc, PollAll).
 //  * A case on a nil Chan never fires; a Select with only such cases (and no
 //    default) blocks forever, as `select {}` does.
 //  * OnRecv's function gets std::nullopt when the channel is closed.
@@ -74,6 +76,13 @@ class SelectCase {
   // itself, see ChanState::EnqueueRecvLocked) go on *wake.
   virtual void Enqueue(Waiter* w, int index, WakeList* wake) = 0;
   virtual void Dequeue() = 0;
+  // Whether the channel has operations that bypass its lock (it is buffered).
+  virtual bool lock_free() const { return false; }
+  // With the lock held: stops, then lets go again, the channel's lock-free
+  // operations (ChanState::HoldLocked). Idempotent, for a channel may appear
+  // in several cases.
+  virtual void Hold() {}
+  virtual void Release() {}
   // Runs the case's function with the operation's outcome.
   virtual void Finish() = 0;
 
@@ -135,6 +144,11 @@ class RecvCase final : public SelectCase {
     std::lock_guard<ChanLock> l(ch_->lock);
     ch_->RemoveRecvLocked(&node_);
   }
+  bool lock_free() const override {
+    return ch_ != nullptr && ch_->capacity() > 0;
+  }
+  void Hold() override { ch_->HoldLocked(); }
+  void Release() override { ch_->ReleaseLocked(); }
   void Finish() override { InvokeMaybeWith(fn_, std::move(slot_)); }
 
  private:
@@ -178,6 +192,11 @@ class SendCase final : public SelectCase {
     std::lock_guard<ChanLock> l(ch_->lock);
     ch_->RemoveSendLocked(&node_);
   }
+  bool lock_free() const override {
+    return ch_ != nullptr && ch_->capacity() > 0;
+  }
+  void Hold() override { ch_->HoldLocked(); }
+  void Release() override { ch_->ReleaseLocked(); }
   void Finish() override {
     closed_ = closed_ || node_.closed;
     InvokeMaybeWith(fn_, closed_ ? ChannelClosedError() : absl::OkStatus());

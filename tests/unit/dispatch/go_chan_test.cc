@@ -320,6 +320,105 @@ void NonblockSelectRace(bool close_c2) {
 TEST(GoChanTest, TestNonblockSelectRace) { NonblockSelectRace(false); }
 TEST(GoChanTest, TestNonblockSelectRace2) { NonblockSelectRace(true); }
 
+// An unbuffered channel with a receiver parked on it (an AsyncRecv, which the
+// channel's Close() completes): a receive case on it is never ready, but
+// only its lock can tell, so a select with such a case usually skips its
+// lock-free pass and polls every case under the locks.
+Chan<int> NeverReadyButLocked() {
+  Chan<int> busy(0);
+  AsyncRecv(busy, [](std::optional<int> v) { EXPECT_EQ(v, std::nullopt); });
+  return busy;
+}
+
+// Not one of Go's tests: TestNonblockSelectRace drains c1 only after the
+// select has begun, never while it polls. Here a shuttle thread moves a
+// token between two buffered channels, always sending before it receives, so
+// at every instant a or b holds a value. A select on both with a default must
+// therefore never run the default, however its polls interleave with the
+// shuttle's moves (the select puts back any token it takes). A select that
+// polls a and b one after the other, each under its lock while the other's
+// ring stays open to lock-free operations, could find b empty, then a
+// drained after b was filled, and fall through to the default.
+TEST(GoChanTest, NonblockSelectSeesOneInstant) {
+  const int n = 200000 / kScale;
+  Chan<int> a(4), b(4);
+  ASSERT_TRUE(a.Send(1).ok());
+  Chan<int> busy = NeverReadyButLocked();
+  std::atomic<bool> stop{false};
+  std::thread shuttle([&] {
+    // The select puts back every token it takes before it selects again,
+    // so once it is done neither Recv can block and the loop ends.
+    while (!stop.load(std::memory_order_relaxed)) {
+      ASSERT_TRUE(b.Send(1).ok());
+      ASSERT_TRUE(a.Recv().has_value());
+      ASSERT_TRUE(a.Send(1).ok());
+      ASSERT_TRUE(b.Recv().has_value());
+    }
+  });
+  int defaults = 0;
+  for (int i = 0; i < n; ++i) {
+    std::optional<int> got;
+    auto take = [&](std::optional<int> v) { got = v; };
+    int chosen = Select(OnRecv(a, take), OnRecv(b, take),
+                        OnRecv(busy, [] { ADD_FAILURE() << "busy fired"; }),
+                        OnDefault([] {}));
+    if (chosen == 3) {
+      ++defaults;
+      continue;
+    }
+    if (!got.has_value() || !(chosen == 0 ? a : b).Send(*got).ok()) {
+      ADD_FAILURE() << "no token to put back";
+      break;
+    }
+  }
+  stop = true;
+  shuttle.join();
+  ASSERT_TRUE(busy.Close().ok());
+  EXPECT_EQ(defaults, 0) << "a or b held a value at every instant";
+}
+
+// The same on one channel of capacity 1: at every instant it is empty (the
+// send case is ready) or full (the receive case is). A toggler fills and
+// drains it; the select undoes whatever it did.
+TEST(GoChanTest, NonblockSelectSendOrRecvOnOneChannel) {
+  const int n = 200000 / kScale;
+  Chan<int> c(1);
+  Chan<int> busy = NeverReadyButLocked();
+  std::atomic<bool> stop{false};
+  std::thread toggler([&] {
+    // The select undoes each case it completes before it selects again, so
+    // once it is done the toggler's Send and Recv cannot block.
+    while (!stop.load(std::memory_order_relaxed)) {
+      ASSERT_TRUE(c.Send(1).ok());
+      ASSERT_TRUE(c.Recv().has_value());
+    }
+  });
+  int defaults = 0;
+  for (int i = 0; i < n; ++i) {
+    std::optional<int> got;
+    int chosen = Select(OnSend(c, 2, [] {}),
+                        OnRecv(c, [&](std::optional<int> v) { got = v; }),
+                        OnRecv(busy, [] { ADD_FAILURE() << "busy fired"; }),
+                        OnDefault([] {}));
+    bool undone = true;
+    if (chosen == 0) {
+      undone = c.Recv().has_value();  // takes back a value, any value
+    } else if (chosen == 1) {
+      undone = got.has_value() && c.Send(*got).ok();
+    } else {
+      ++defaults;
+    }
+    if (!undone) {
+      ADD_FAILURE() << "could not undo case " << chosen;
+      break;
+    }
+  }
+  stop = true;
+  toggler.join();
+  ASSERT_TRUE(busy.Close().ok());
+  EXPECT_EQ(defaults, 0) << "c was empty or full at every instant";
+}
+
 // --- TestSelfSelect ----------------------------------------------------------
 
 // Two threads each select on {send to c, receive from c}, 1000 times, in both

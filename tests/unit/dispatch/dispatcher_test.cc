@@ -144,6 +144,64 @@ TEST(DispatcherTest, AJobThatExpiresInTheQueueNeverRuns) {
   EXPECT_EQ(d.Stats().completed, 1);
 }
 
+// The dispatcher watches only the context of the job it holds. Jobs queued
+// behind that one are taken by a finishing worker itself (TakeQueuedJob),
+// past the dispatcher: the worker's own pre-run check is all that stops
+// those whose context ended meanwhile. Queues such jobs with `ctx` behind a
+// held job on a blocked worker, lets `end(ctx)` end their context, then
+// frees the worker: none may run, each must be reported with `code`.
+void ExpectJobsQueuedBehindTheHeldJobNeverRun(
+    Context ctx, absl::AnyInvocable<void(const Context&)> end,
+    absl::StatusCode code) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Job held;
+  held.run = [](const RunInfo&) {};
+  ASSERT_TRUE(d.TrySubmit(std::move(held)).ok());
+  // The dispatcher has taken `held` and waits for an idle worker with it.
+  ASSERT_TRUE(testing::WaitForReceivers(internal::DispatcherAccess::Idle(d), 1));
+
+  constexpr int kBehind = 4;
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  Chan<absl::Status> errors(kBehind);
+  for (int i = 0; i < kBehind; ++i) {
+    ASSERT_TRUE(d.TrySubmit(RecordingJob(ctx, ran, errors)).ok());
+  }
+  end(ctx);
+  ASSERT_TRUE(ctx.IsDone());
+  ASSERT_TRUE(release.Send(0).ok());
+  d.Stop();
+
+  EXPECT_EQ(ran->load(), 0) << "ran jobs whose context had ended";
+  // Stop() has returned, so every report has been sent.
+  ASSERT_TRUE(errors.Close().ok());
+  int reported = 0;
+  while (std::optional<absl::Status> why = errors.Recv()) {
+    ++reported;
+    EXPECT_EQ(why->code(), code) << *why;
+  }
+  EXPECT_EQ(reported, kBehind) << "each dropped job's owner hears why";
+  const DispatcherStats s = d.Stats();
+  EXPECT_EQ(s.expired, kBehind);
+  EXPECT_EQ(s.completed, 2) << "the blocking job and the held one";
+}
+
+TEST(DispatcherTest, AJobThatExpiresQueuedBehindTheHeldJobNeverRuns) {
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
+  ExpectJobsQueuedBehindTheHeldJobNeverRun(
+      ctx, [](const Context& c) { c.Done().Recv(); },  // the deadline passes
+      absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(DispatcherTest, AJobCancelledQueuedBehindTheHeldJobNeverRuns) {
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  ExpectJobsQueuedBehindTheHeldJobNeverRun(
+      ctx, [cancel](const Context&) { cancel(); }, absl::StatusCode::kCancelled);
+}
+
 TEST(DispatcherTest, ACancelledQueuedJobNeverRuns) {
   Dispatcher d({.workers = 1, .queue_depth = 4});
   Chan<int> started(1), release(0);

@@ -283,15 +283,26 @@ std::optional<Job> Dispatcher::TakeQueuedJob() {
 }
 
 absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
+  // Every way to a run ends here: the dispatcher's hand-out, the submitter's
+  // (HandToIdleWorker) and a worker's own take (TakeQueuedJob), which passes
+  // the dispatcher. So these checks stand for all three.
   if (job.ctx.IsDone()) {
     Expire(job, job.ctx.Err());
     return absl::Now();
   }
-  absl::Time start = absl::Now();
+  const absl::Time start = absl::Now();
+  // The deadline itself, not only the context: one timer thread cancels
+  // every context (context.h), and behind a slow Done() callback or on a
+  // loaded machine it marks a context done well after its deadline.
+  const absl::Time deadline = job.ctx.Deadline();
+  if (deadline <= start) {
+    Expire(job, absl::DeadlineExceededError("context deadline exceeded"));
+    return start;
+  }
   if (job.expected_run > absl::ZeroDuration() &&
-      job.ctx.Deadline() - start < job.expected_run) {
+      deadline - start < job.expected_run) {
     Expire(job, absl::DeadlineExceededError(absl::StrCat(
-                    "skipped: ", absl::FormatDuration(job.ctx.Deadline() - start),
+                    "skipped: ", absl::FormatDuration(deadline - start),
                     " left before the deadline, the job needs ",
                     absl::FormatDuration(job.expected_run))));
     return start;

@@ -11,9 +11,11 @@
 //   worker i:           loop { idle <- mine; job := <-mine; run job }
 //
 // So a job is handed only to a worker that is idle at that moment; with every
-// worker busy, jobs wait in `jobs` (FIFO). A job whose context is done before
-// a worker starts it is never run: the dispatcher drops it if it expires while
-// waiting for a worker, and the worker checks again before running it.
+// worker busy, jobs wait in `jobs` (FIFO). A job whose context is done, or
+// whose deadline has passed, before a worker starts it is never run: the
+// dispatcher drops it if it expires while waiting for a worker, and the
+// worker checks again before running it, the deadline against the clock
+// (the one timer thread that marks contexts done may lag).
 //
 // Two shortcuts take the dispatcher's step where it costs no thread hop, since
 // on two cores every hop is a futex wake and a context switch:
@@ -78,13 +80,15 @@ struct RunInfo {
 };
 
 struct Job {
-  // Cancellation and deadline. A job whose ctx is done is never started.
+  // Cancellation and deadline. A job whose ctx is done, or whose deadline
+  // has passed, is never started.
   Context ctx;
   // The work. Runs on a worker thread, at most once.
   absl::AnyInvocable<void(const RunInfo&)> run;
   // Called at most once, when the job was accepted but did not complete:
-  //   DEADLINE_EXCEEDED / CANCELLED  ctx was done before a worker started it,
-  //                                  or too little deadline was left for
+  //   DEADLINE_EXCEEDED / CANCELLED  ctx was done (or its deadline passed)
+  //                                  before a worker started it, or too
+  //                                  little deadline was left for
   //                                  expected_run;
   //   INTERNAL                       run threw (the worker survives).
   // May be empty.

@@ -7,8 +7,10 @@
 // thing whichever way its job ends:
 //
 //   admitted, reached a worker in time  deliver(Outcome{body(info)})
-//   reached a worker past its deadline  deliver(DEADLINE_EXCEEDED), not run
-//                                       (counted: StartedLate)
+//   reached a worker past its deadline  deliver(DEADLINE_EXCEEDED), not run:
+//                                       the dispatcher's pre-run check drops
+//                                       it (counted expired); StartedLate
+//                                       catches the moment after that check
 //   body threw                          deliver(INTERNAL); the worker goes on
 //   cancelled or expired in the queue   deliver(the dispatcher's status)
 //   refused (queue full, stopping)      deliver(the refusal)

@@ -202,6 +202,51 @@ TEST(DispatcherTest, AJobCancelledQueuedBehindTheHeldJobNeverRuns) {
       ctx, [cancel](const Context&) { cancel(); }, absl::StatusCode::kCancelled);
 }
 
+// Occupies the shared deadline timer thread (context.h: Done() callbacks of
+// a context that expires run on it) until the returned channel is closed,
+// so that no context's deadline fires meanwhile: a timer thread that lags,
+// as one does behind a slow callback or on a loaded machine.
+Chan<int> BlockTheTimerThread() {
+  Chan<int> blocked(1), unblock(0);
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(1));
+  AsyncSelect(OnDone(ctx, [blocked, unblock] {
+    (void)blocked.Send(1);
+    unblock.Recv();  // until closed
+  }));
+  blocked.Recv();
+  return unblock;
+}
+
+// A job whose deadline passes while it is queued never runs, even if the
+// timer thread has not yet marked its context done: the worker compares the
+// deadline with the clock itself.
+TEST(DispatcherTest, AJobPastItsDeadlineNeverRunsThoughTheTimerLags) {
+  Dispatcher d({.workers = 1, .queue_depth = 4, .shed_late_jobs = false});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+
+  ReleaseAtExit unblock_timer{BlockTheTimerThread()};
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  Chan<absl::Status> errors(1);
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(1));
+  ASSERT_TRUE(d.TrySubmit(RecordingJob(ctx, ran, errors)).ok());
+  // Waits for the clock, not for another thread.
+  ASSERT_TRUE(WaitUntil([&] { return absl::Now() > ctx.Deadline(); }));
+  ASSERT_FALSE(ctx.IsDone()) << "the timer thread was meant to be blocked";
+  ASSERT_TRUE(release.Send(0).ok());
+  d.Stop();
+
+  EXPECT_EQ(ran->load(), 0) << "ran a job whose deadline had passed";
+  ASSERT_TRUE(errors.Close().ok());
+  std::optional<absl::Status> why = errors.Recv();
+  ASSERT_TRUE(why.has_value()) << "its owner never heard why";
+  EXPECT_TRUE(absl::IsDeadlineExceeded(*why)) << *why;
+  EXPECT_EQ(d.Stats().expired, 1);
+  EXPECT_EQ(d.Stats().completed, 1);
+}
+
 TEST(DispatcherTest, ACancelledQueuedJobNeverRuns) {
   Dispatcher d({.workers = 1, .queue_depth = 4});
   Chan<int> started(1), release(0);

@@ -61,6 +61,17 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   if (!options_.shed_late_jobs) return absl::OkStatus();
   absl::Time deadline = job.ctx.Deadline();
   if (deadline == absl::InfiniteFuture()) return absl::OkStatus();
+  const absl::Duration left = deadline - absl::Now();
+  // Too short a deadline is the caller's to fix, not the load's: no retry
+  // or backoff would let such a job finish, so it is not RESOURCE_EXHAUSTED.
+  if (left <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError("context deadline exceeded");
+  }
+  if (job.expected_run > left) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "deadline too short: expected run ", absl::FormatDuration(job.expected_run),
+        " exceeds the ", absl::FormatDuration(left), " left before the deadline"));
+  }
   // When this job can expect to start, at the latest: after the jobs ahead of
   // it, served by all workers in parallel; after the runs in progress (half
   // a run left on average, a whole one at worst); and, should it become the
@@ -78,7 +89,6 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   const absl::Duration wait =
       absl::Nanoseconds(mean_run_ns_.load(std::memory_order_relaxed)) *
       (static_cast<double>(ahead + overtakes) / workers + (all_busy ? 1 : 0));
-  absl::Duration left = deadline - absl::Now();
   if (wait + job.expected_run > left) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "overloaded: estimated queue wait ", absl::FormatDuration(wait),
@@ -118,6 +128,8 @@ const Chan<Job>* Dispatcher::NewestIdle(const Chan<Job>* oldest) {
 
 absl::Status Dispatcher::TrySubmit(Job&& job) {
   if (absl::Status s = Admit(job); !s.ok()) {
+    // Only the refusals for load: a job refused DEADLINE_EXCEEDED could not
+    // have run on an idle pool either.
     if (absl::IsResourceExhausted(s)) rejected_late_.fetch_add(1);
     return s;
   }

@@ -43,7 +43,9 @@
 // So admission is deadline-aware: TrySubmit refuses at once (RESOURCE_EXHAUSTED)
 // a job whose estimated queue wait plus expected run time exceeds what is left
 // of its deadline, and a worker skips a job whose remaining budget is shorter
-// than its expected run time. Workers then spend their time only on jobs that
+// than its expected run time. A job whose expected run alone exceeds what is
+// left is refused DEADLINE_EXCEEDED instead: no wait for capacity would help
+// it, and RESOURCE_EXHAUSTED would tell its caller to retry. Workers then spend their time only on jobs that
 // can still succeed, and nearly every shed job is answered immediately (the
 // rest, at their deadline: the estimate is a worst case, but an estimate).
 //
@@ -106,8 +108,9 @@ struct DispatcherOptions {
   // Capacity of the jobs channel: accepted jobs waiting for a worker (the
   // dispatcher itself holds at most one more).
   int queue_depth = 64;
-  // Refuse at admission a job that cannot start before its deadline, judging
-  // by the queue ahead of it and what recent jobs cost a worker.
+  // Refuse at admission a job that cannot finish before its deadline, judging
+  // by its expected_run, the queue ahead of it and what recent jobs cost a
+  // worker.
   bool shed_late_jobs = true;
   // Run the worker and dispatcher threads under SCHED_BATCH (Linux). The
   // kernel then does not let one of them, woken, preempt the thread that
@@ -129,11 +132,14 @@ struct DispatcherStats {
   int64_t expired = 0;    // accepted jobs dropped because ctx was done or
                           // its deadline could not be met (never started)
   int64_t rejected_full = 0;  // refused at admission: the queue was full
-  int64_t rejected_late = 0;  // refused at admission: would not have
-                              // started before its deadline
+  int64_t rejected_late = 0;  // refused at admission: the estimated queue
+                              // wait would have made it miss its deadline
   int64_t failed = 0;     // runs that threw
+  // Not counted in any field: a job refused DEADLINE_EXCEEDED or CANCELLED
+  // (its context done, or its expected_run alone longer than the time left).
+  // No capacity would have saved it, so it is no sign of overload.
 
-  // Refused at admission, for either reason.
+  // Refused at admission for want of capacity (RESOURCE_EXHAUSTED).
   int64_t rejected() const { return rejected_full + rejected_late; }
 };
 
@@ -149,9 +155,12 @@ class Dispatcher {
 
   // Admits `job` without waiting. On OK the job is moved from; otherwise it is
   // left untouched and the status says why:
-  //   RESOURCE_EXHAUSTED  the queue is full, or the job would not start
-  //                       before its deadline (shed_late_jobs);
+  //   RESOURCE_EXHAUSTED  the queue is full, or the estimated queue wait
+  //                       would keep the job from finishing before its
+  //                       deadline (shed_late_jobs);
   //   DEADLINE_EXCEEDED / CANCELLED  job.ctx is already done;
+  //   DEADLINE_EXCEEDED   job.expected_run alone exceeds the time left
+  //                       before its deadline (shed_late_jobs);
   //   UNAVAILABLE         Stop() has been called.
   absl::Status TrySubmit(Job&& job);
 

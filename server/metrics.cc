@@ -116,7 +116,8 @@ std::string Metrics::Render(const GaugeSnapshot& g,
       &out,
       "# HELP handoff_jobs_rejected_total Jobs refused at admission, by "
       "reason: queue_full (no room), deadline (the estimated queue wait plus "
-      "run would outlast the call's deadline).\n"
+      "run would outlast the call's deadline). A deadline shorter than the "
+      "expected run alone is refused DEADLINE_EXCEEDED and not counted here.\n"
       "# TYPE handoff_jobs_rejected_total counter\n"
       "handoff_jobs_rejected_total{reason=\"queue_full\"} ",
       g.rejected_full,

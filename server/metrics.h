@@ -13,7 +13,10 @@
 //   queue_depth, workers_idle, workers_busy   gauges, from the dispatcher
 //   jobs_expired_in_queue_total               counter, from the dispatcher
 //   jobs_rejected_total{reason}               counter, from the dispatcher:
-//                                             queue_full or deadline
+//                                             queue_full or deadline (the
+//                                             RESOURCE_EXHAUSTED refusals;
+//                                             a deadline shorter than the
+//                                             expected run alone is not one)
 //   jobs_completed_total                      counter, from the dispatcher
 //   work_jobs_{started,completed,stopped_early,skipped}_total   (see work.h)
 //   jobs_started_after_deadline_total         late starts caught before the handler
@@ -51,7 +54,7 @@ struct GaugeSnapshot {
   int64_t busy = 0;
   int64_t expired = 0;
   int64_t rejected_full = 0;  // refused: the queue was full
-  int64_t rejected_late = 0;  // refused: would have started after its deadline
+  int64_t rejected_late = 0;  // refused: the queue wait would make it late
   int64_t completed = 0;
 };
 

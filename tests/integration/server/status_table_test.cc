@@ -138,6 +138,27 @@ TEST_F(OneWorkerTest, DeadlineShorterThanQueueWaitNeverRunsTheHandler) {
             1);
 }
 
+// Work whose cpu_us alone is longer than the call's deadline can never
+// succeed: DEADLINE_EXCEEDED at once, not started, and not counted among the
+// jobs refused for overload (jobs_rejected_total{reason="deadline"}).
+TEST_F(StatusTableTest, WorkLongerThanItsWholeDeadlineIsDeadlineExceededAtOnce) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::WorkRequest req;
+  req.set_cpu_us(10'000'000);
+  v1::WorkReply reply;
+  grpc::Status s = stub_->Work(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  // Refused at admission, not answered at the deadline.
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "expected run")) << s.error_message();
+  EXPECT_EQ(Work().started.load(), 0);
+  EXPECT_EQ(Stats().rejected(), 0);
+  EXPECT_TRUE(WaitUntil([&] {
+    return server_->core().metrics().calls(
+               Method::kWork, absl::StatusCode::kDeadlineExceeded) == 1;
+  }));
+}
+
 // The deadline passes while the job runs: answered at the deadline, and the
 // work stops (Work's counters).
 TEST_F(StatusTableTest, DeadlineWhileRunningStopsTheWork) {

@@ -453,9 +453,11 @@ TEST(DispatcherTest, AsyncSubmitAdmitsWhenRoomAppearsWithoutBlocking) {
   EXPECT_EQ(d.Stats().completed, 3);
 }
 
-// Deadline-aware admission: a job that cannot finish in the time it has left
-// is refused at once rather than queued to fail later.
-TEST(DispatcherTest, AJobThatCannotMeetItsDeadlineIsShedAtAdmission) {
+// A job whose expected run alone is longer than the time left before its
+// deadline can never succeed, however idle the pool: refused at once as
+// DEADLINE_EXCEEDED, not RESOURCE_EXHAUSTED, which would tell the caller
+// to back off and retry. Nor is it counted as shed for overload.
+TEST(DispatcherTest, AJobWhoseRunAloneOutlastsItsDeadlineIsRefusedDeadlineExceeded) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
   auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
   Job job;
@@ -463,12 +465,12 @@ TEST(DispatcherTest, AJobThatCannotMeetItsDeadlineIsShedAtAdmission) {
   job.expected_run = absl::Minutes(1);
   job.run = [](const RunInfo&) { FAIL() << "ran a job that could not make it"; };
   absl::Status s = d.TrySubmit(std::move(job));
-  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
-  EXPECT_NE(s.message().find("deadline"), std::string_view::npos) << s;
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+  EXPECT_NE(s.message().find("expected run"), std::string_view::npos) << s;
+  EXPECT_TRUE(job.run != nullptr) << "a refused job must stay with its owner";
   const DispatcherStats stats = d.Stats();
-  EXPECT_EQ(stats.rejected_late, 1) << "counted as refused by its deadline";
-  EXPECT_EQ(stats.rejected_full, 0);
-  EXPECT_EQ(stats.rejected(), 1);
+  EXPECT_EQ(stats.rejected(), 0) << "not a refusal for want of capacity";
+  EXPECT_EQ(stats.expired, 0) << "never accepted";
 }
 
 // Runs one job of about `cost` on an idle pool, so that admission has a
@@ -519,7 +521,13 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   job.ctx = ctx;
   job.run = [](const RunInfo&) {};
   absl::Status s = d.TrySubmit(std::move(job));
+  // The queue, not the job itself, is why: overloaded, worth a retry.
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_NE(s.message().find("deadline"), std::string_view::npos) << s;
+  const DispatcherStats stats = d.Stats();
+  EXPECT_EQ(stats.rejected_late, 1) << "counted as refused by its deadline";
+  EXPECT_EQ(stats.rejected_full, 0);
+  EXPECT_EQ(stats.rejected(), 1);
   ASSERT_TRUE(release.Send(0).ok());
 }
 

@@ -6,7 +6,8 @@
 // lock is usually released again within the time a futex sleep would take to
 // set up. ChanLock therefore spins briefly before it sleeps, as Go's runtime
 // lock does; pthread's default mutex goes straight to the kernel, which costs
-// microseconds on exactly the ping-pong paths channels exist for.
+// microseconds on exactly the ping-pong paths channels exist for. Like the
+// parker, it spins only where that can help (SpinningCanHelp).
 // It is Drepper's three-state futex mutex ("Futexes Are Tricky", mutex2):
 // 0 = unlocked, 1 = locked, 2 = locked and somebody may be asleep.
 
@@ -28,7 +29,7 @@ class ChanLock {
                                        std::memory_order_relaxed)) {
       return;
     }
-    for (int i = 0; i < kSpins; ++i) {
+    for (int i = 0, spins = SpinsBeforeSleeping(); i < spins; ++i) {
       CpuRelax();
       c = kUnlocked;
       if (state_.load(std::memory_order_relaxed) == kUnlocked &&
@@ -43,6 +44,11 @@ class ChanLock {
       c = state_.exchange(kContended, std::memory_order_acquire);
     }
   }
+
+  // How many times a contended lock() checks the lock again before it
+  // sleeps: none in a process that may use one CPU only, where the holder
+  // cannot run to release the lock until the spinner gives the CPU up.
+  static int SpinsBeforeSleeping() { return SpinningCanHelp() ? kSpins : 0; }
 
   void unlock() {
     if (state_.exchange(kUnlocked, std::memory_order_release) == kContended) {

@@ -254,8 +254,10 @@ class Ring {
 
   void AwaitStamp(uint64_t pos, uint64_t stamp) const {
     const std::atomic<uint64_t>& s = SlotAt(pos).stamp;
+    // On one CPU the slot's owner cannot finish while this thread spins.
+    const int max_spins = SpinningCanHelp() ? 64 : 0;
     for (int spins = 0; s.load(std::memory_order_acquire) < stamp; ++spins) {
-      if (spins < 64) {
+      if (spins < max_spins) {
         CpuRelax();
       } else {
         std::this_thread::yield();  // its owner lost its core

@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <thread>
 
+#include "dispatch/internal/chan_lock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dispatch/test_util.h"
 
@@ -246,6 +247,19 @@ TEST(ThreadParkerTest, AWaitSpinsOnlyIfTheProcessMayUseAnotherCpu) {
   } else {
     EXPECT_FALSE(SpinningCanHelp());
     EXPECT_EQ(spin, 0) << "on one CPU the readier cannot run while we spin";
+  }
+}
+
+// The channel lock follows the same rule: on one CPU the thread holding it
+// cannot release it while a waiter spins.
+TEST(ChanLockTest, AContendedLockSpinsOnlyIfTheProcessMayUseAnotherCpu) {
+  const int cpus = ProcessCpus();
+  ASSERT_GT(cpus, 0);
+  if (cpus > 1) {
+    EXPECT_GT(ChanLock::SpinsBeforeSleeping(), 0);
+  } else {
+    EXPECT_EQ(ChanLock::SpinsBeforeSleeping(), 0)
+        << "on one CPU the holder cannot run while we spin";
   }
 }
 

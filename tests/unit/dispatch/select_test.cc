@@ -248,8 +248,8 @@ TEST(AsyncSelectTest, ValueTakenIsNeverDroppedByTheLosingSide) {
   EXPECT_EQ(sent + cancelled, rounds);
 }
 
-// Many async selects racing many senders and closers: every callback runs
-// exactly once.
+// Many async selects, parked on two channels, racing one sender that feeds
+// them both: every callback runs exactly once, and none is left parked.
 TEST(AsyncSelectTest, StressEveryCallbackRunsExactlyOnce) {
   const int kOps = 20000 / testing::kScale;
   Chan<int> a(0), b(4);

@@ -77,11 +77,14 @@ void StreamCall::OnReadDone(bool ok) {
     reading_ = false;
     if (!ok) {
       reads_done_ = true;  // half-close (or the call is over)
-    } else if (!end_.has_value() && !reads_done_) {
+      half_closed_ = true;
+    } else if (!end_.has_value()) {
+      // A message that was on its way as the drain began is not run, but it
+      // is answered: the stream ends UNAVAILABLE in its place.
       v1::WorkRequest parsed;
       absl::Status s = ParseMessage(in_, &parsed);
       if (s.ok()) s = ValidateWork(parsed);
-      if (s.ok() && core_.draining()) s = DrainingError();
+      if (s.ok() && (draining_ || core_.draining())) s = DrainingError();
       if (!s.ok()) {
         EndAfterPendingLocked(std::move(s));
       } else {
@@ -226,9 +229,11 @@ StreamCall::Actions StreamCall::PumpLocked() {
     a.write = true;
   }
   if (reads_done_ && slots_.empty() && !writing_ && !a.write) {
+    // A client that closed its side has every reply it asked for, even if
+    // the drain began meanwhile.
     if (ctx_.IsDone()) {
       EndLocked(core_.ContextError(ctx_));
-    } else if (draining_) {
+    } else if (draining_ && !half_closed_) {
       EndLocked(DrainingError());
     } else {
       EndLocked(absl::OkStatus());

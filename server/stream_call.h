@@ -112,7 +112,8 @@ class StreamCall final
   bool reading_ ABSL_GUARDED_BY(mu_) = false;     // a read in flight
   // Nothing more is read: the client half-closed, or a message ended it.
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool draining_ ABSL_GUARDED_BY(mu_) = false;  // the drain signal fired
+  bool half_closed_ ABSL_GUARDED_BY(mu_) = false;  // the client's doing
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;     // the drain signal fired
   bool writing_ ABSL_GUARDED_BY(mu_) = false;     // a write in flight
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status
   bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called

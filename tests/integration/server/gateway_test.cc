@@ -269,6 +269,66 @@ TEST_F(StreamTest, BytesThatDoNotParseEndTheStreamInternal) {
   })) << server_->Admin("/metrics").body;
 }
 
+// A drain ends a stream UNAVAILABLE only if the client still had more to
+// send: one that has closed its side gets the replies it is owed, then OK.
+TEST_F(StreamTest, StreamTheClientClosedEndsOkThoughTheDrainBegins) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(200'000);  // still running when the drain begins
+  req.set_payload("owed");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->WritesDone());
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  server_->BeginDrain();
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "owed");
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+}
+
+// A message racing the drain's start is either run and answered, or the
+// stream ends UNAVAILABLE in its place: never OK without its reply.
+TEST_F(StreamTest, AMessageRacingTheDrainIsNeverDropped) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_payload("raced");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->WritesDone());
+  server_->BeginDrain();
+  v1::WorkReply reply;
+  const bool answered = stream->Read(&reply);
+  grpc::Status s = stream->Finish();
+  if (answered) {
+    EXPECT_EQ(reply.payload(), "raced");
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  } else {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  }
+}
+
+// A stream with more to send is told to go elsewhere once its replies are
+// written, rather than holding the drain open.
+TEST_F(StreamTest, OpenStreamEndsUnavailableAfterItsRepliesWhenTheDrainBegins) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(200'000);
+  req.set_payload("owed");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  server_->BeginDrain();
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "owed");
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+}
+
 class CappedStreamTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.default_deadline = absl::Milliseconds(300);

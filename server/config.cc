@@ -15,7 +15,8 @@
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "gRPC listen address, host:port or [ipv6]:port; the port is "
-          "0..65535 (0 picks a free port).");
+          "0..65535 (0 picks a free port). unix:PATH listens on a Unix "
+          "domain socket.");
 ABSL_FLAG(std::string, admin_listen, "0.0.0.0:9090",
           "Admin HTTP address for /metrics, /healthz and /readyz, host:port "
           "like --listen; empty turns it off.");
@@ -128,9 +129,15 @@ absl::Status Bad(absl::string_view flag, absl::string_view why) {
 
 absl::Status Validate(const ServerConfig& c) {
   if (c.listen.empty()) return Bad("listen", "must not be empty");
+  // A Unix domain socket (a sidecar's, say) has a path, not a port.
+  const bool unix_socket = absl::StartsWith(c.listen, "unix:") ||
+                           absl::StartsWith(c.listen, "unix-abstract:");
+  if (unix_socket && c.listen.back() == ':') {
+    return Bad("listen", absl::StrCat("'", c.listen, "' names no socket"));
+  }
   // gRPC would take "h:99999" as port 34463 and "h" as port 443: the address
   // is checked here, before anything listens (server/host_port.h).
-  if (auto hp = SplitHostPort(c.listen); !hp.ok()) {
+  if (auto hp = SplitHostPort(c.listen); !unix_socket && !hp.ok()) {
     return Bad("listen", hp.status().message());
   }
   // The admin port takes an empty host as 0.0.0.0; gRPC refuses it.

@@ -69,10 +69,15 @@ int main(int argc, char** argv) {
     // the config's; an address that cannot be had is a failure to start.
     return absl::IsInvalidArgument(server.status()) ? 2 : 1;
   }
+  // A Unix socket has no port to speak of (gRPC reports 1): name its path.
+  const std::string where =
+      absl::StartsWith(config->listen, "unix")
+          ? config->listen
+          : absl::StrCat("port ", (*server)->port());
   std::fprintf(stderr,
-               "handoffd: serving gRPC on port %d (admin HTTP on port %d), "
+               "handoffd: serving gRPC on %s (admin HTTP on port %d), "
                "%d workers, queue %d (%s)\n",
-               (*server)->port(), (*server)->admin_port(), config->workers,
+               where.c_str(), (*server)->admin_port(), config->workers,
                config->queue_depth,
                handoff::QueuePolicyName(config->queue_policy).c_str());
 

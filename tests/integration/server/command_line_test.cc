@@ -4,6 +4,8 @@
 // value exits non-zero naming the flag; HANDOFF_<FLAG> sets a flag; the
 // command line wins over the environment.
 
+#include <unistd.h>
+
 #include <string>
 
 #include "absl/strings/match.h"
@@ -45,6 +47,32 @@ TEST(CommandLineTest, ListenOutOfRangeExitsTwoBeforeListening) {
       p.Output(), "--listen: '127.0.0.1:99999': the port must be a number"))
       << p.Output();
   EXPECT_FALSE(absl::StrContains(p.Output(), "serving gRPC")) << p.Output();
+}
+
+// A sidecar's handoffd may listen on a Unix domain socket instead of a port.
+TEST(CommandLineTest, ListensOnAUnixSocket) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "handoffd-", getpid(), ".sock");
+  unlink(path.c_str());
+  HandoffdProcess p({absl::StrCat("--listen=unix:", path)});
+  ASSERT_TRUE(WaitUntil([&] {
+    return absl::StrContains(p.Output(), "serving gRPC on unix:" + path);
+  })) << p.Output();
+  auto stub = v1::Gateway::NewStub(grpc::CreateChannel(
+      "unix:" + path, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::EchoRequest req;
+  req.set_payload("over a socket");
+  v1::EchoReply reply;
+  grpc::Status s = stub->Echo(&ctx, req, &reply);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reply.payload(), "over a socket");
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 0) << p.Output();
+  unlink(path.c_str());
 }
 
 TEST(CommandLineTest, BadEnvironmentValueExitsNamingIt) {

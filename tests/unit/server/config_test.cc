@@ -50,7 +50,9 @@ TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {
 
 TEST_F(ConfigTest, ListenTakesHostAndPortInRange) {
   for (const char* listen : {"127.0.0.1:0", "0.0.0.0:65535", "[::]:50051",
-                             "[::1]:0", "localhost:50051"}) {
+                             "[::1]:0", "localhost:50051",
+                             "unix:/run/handoff/grpc.sock",
+                             "unix-abstract:handoff"}) {
     ServerConfig c;
     c.listen = listen;
     absl::Status s = Validate(c);
@@ -63,7 +65,7 @@ TEST_F(ConfigTest, ListenWithoutAValidPortIsRefusedNamingTheFlag) {
   for (const char* listen :
        {"127.0.0.1:99999", "127.0.0.1:85537", "127.0.0.1", "foo",
         "127.0.0.1:", "127.0.0.1:-1", "127.0.0.1:http", "::1:50051", ":50051",
-        "[]:50051"}) {
+        "[]:50051", "unix:"}) {
     ServerConfig c;
     c.listen = listen;
     absl::Status s = Validate(c);

@@ -72,6 +72,13 @@ class FullFdTable {
 // Accepting again at once failed again at once: the admin thread spun at 100%
 // CPU for as long as the descriptors were short (~1 s of CPU per second).
 TEST(AdminHttpTest, FailedAcceptIsRetriedAfterADelayNotAtOnce) {
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  // A sanitizer's runtime probes memory through a pipe of its own (UBSan's
+  // vptr check does, in Asio's scheduler): with no descriptor left, the probe
+  // fails and it reports a bad object where there is none.
+  GTEST_SKIP() << "needs a full descriptor table, which a sanitizer cannot "
+                  "run with";
+#endif
   absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
       AdminHttpServer::Start("127.0.0.1:0", [](std::string_view) {
         return HttpResponse{200, "text/plain", "up\n"};

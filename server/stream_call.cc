@@ -176,7 +176,9 @@ void StreamCall::OnCancel() {
   Actions a;
   {
     absl::MutexLock l(&mu_);
-    absl::Status why = ctx_.Err();
+    // ContextError, not Err: a stream the drain timeout cut off is
+    // UNAVAILABLE, whichever of gRPC and the Context watch reports first.
+    absl::Status why = core_.ContextError(ctx_);
     if (why.ok()) why = absl::DeadlineExceededError("context deadline exceeded");
     EndLocked(std::move(why));
     ++calling_;
@@ -198,14 +200,22 @@ void StreamCall::OnDone() {
   }
   core_.metrics().RecordCall(Method::kStream, code, absl::Now() - start_);
   cancel_();  // answers the watch, if it has not answered yet
-  GatewayCore& core = core_;
   bool last;
   {
     absl::MutexLock l(&mu_);
     done_ = true;
     last = selects_armed_ == 0 && calling_ == 0;
   }
-  if (last) delete this;
+  if (last) DeleteSelf();
+}
+
+void StreamCall::DeleteSelf() {
+  // The call stops counting as in flight only now, not at OnDone: a select
+  // that was claimed before OnDone may still be about to run its callback,
+  // which reads core_, and a drain that saw no call in flight may go on to
+  // free core_.
+  GatewayCore& core = core_;
+  delete this;
   core.CallDone();
 }
 
@@ -268,7 +278,7 @@ void StreamCall::Act(Actions a) {
     cancel_();  // stops the jobs still pending: nobody will read them
     Finish(ToGrpcStatus(*finish));
   }
-  if (last) delete this;
+  if (last) DeleteSelf();
 }
 
 }  // namespace handoff

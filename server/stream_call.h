@@ -32,7 +32,8 @@
 // inline, which must not find the mutex held. Finish is called only when no
 // write is in flight and no other thread is between a decision and its gRPC
 // call, so nothing is started after it. The reactor deletes itself once gRPC
-// has called OnDone and every select it armed has answered.
+// has called OnDone and every select it armed has answered; only then does
+// the call stop counting as in flight (a drain waits for it).
 //
 // The call is counted in handoff_calls_total at OnDone, with the status it
 // was finished with; one finished OK that gRPC had already ended (the client
@@ -98,6 +99,8 @@ class StreamCall final
   // With mu_ released (and calling_ counted): performs `a`, then finishes or
   // deletes the reactor if that is now due.
   void Act(Actions a);
+  // Deletes the reactor, and only then counts the call done.
+  void DeleteSelf();
 
   GatewayCore& core_;
   grpc::CallbackServerContext* const call_;

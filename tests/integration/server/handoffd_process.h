@@ -87,7 +87,7 @@ class HandoffdProcess {
   // The exit status if the process exits within `timeout`.
   std::optional<int> Wait(absl::Duration timeout) {
     std::optional<int> code;
-    WaitUntil([&] {
+    (void)WaitUntil([&] {
       int status;
       if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
       exited_ = true;
@@ -109,7 +109,7 @@ class HandoffdProcess {
   // The number that follows `label` in the output, once it is there.
   int PortAfter(const std::string& label, absl::Duration timeout) {
     int port = 0;
-    WaitUntil([&] {
+    (void)WaitUntil([&] {
       std::lock_guard<std::mutex> l(mu_);
       size_t at = out_.find(label);
       if (at == std::string::npos) return false;

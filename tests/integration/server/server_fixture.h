@@ -33,19 +33,9 @@
 #include "gtest/gtest.h"
 #include "handoff/v1/gateway.grpc.pb.h"
 #include "server/server.h"
+#include "tests/util/wait_until.h"
 
 namespace handoff::testing {
-
-// Polls `cond` until it holds or `timeout` passes; true if it held.
-inline bool WaitUntil(const std::function<bool()>& cond,
-                      absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time end = absl::Now() + timeout;
-  while (!cond()) {
-    if (absl::Now() > end) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 // One call in flight through the client's callback API; its status arrives on
 // `done`.

@@ -10,6 +10,7 @@
 
 #include "dispatch/chan.h"
 #include "dispatch/dispatcher.h"
+#include "tests/util/wait_until.h"
 
 namespace handoff::internal {
 
@@ -31,19 +32,6 @@ inline constexpr int kScale = 4;
 #else
 inline constexpr int kScale = 1;
 #endif
-
-// Waits until `pred()` holds: the way a test synchronises with a thread that
-// is about to park in a channel, whose only observable signal is the parked
-// waiter itself. Fails the test (returns false) after 30 s instead of hanging.
-template <typename Pred>
-[[nodiscard]] bool WaitUntil(Pred pred) {
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 // Parked receivers / senders on `ch` right now (threads and async waiters).
 template <typename T>

@@ -21,20 +21,12 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "tests/util/wait_until.h"
 
 namespace handoff {
 namespace {
 
-// Polls `pred` until it holds; false after 30 s instead of hanging.
-template <typename Pred>
-[[nodiscard]] bool WaitUntil(Pred pred) {
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using ::handoff::testing::WaitUntil;
 
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256

@@ -45,9 +45,10 @@
 // of its deadline, and a worker skips a job whose remaining budget is shorter
 // than its expected run time. A job whose expected run alone exceeds what is
 // left is refused DEADLINE_EXCEEDED instead: no wait for capacity would help
-// it, and RESOURCE_EXHAUSTED would tell its caller to retry. Workers then spend their time only on jobs that
-// can still succeed, and nearly every shed job is answered immediately (the
-// rest, at their deadline: the estimate is a worst case, but an estimate).
+// it, and RESOURCE_EXHAUSTED would tell its caller to retry. Workers then spend
+// their time only on jobs that can still succeed, and nearly every shed job is
+// answered immediately (the rest, at their deadline: the estimate is a worst
+// case, but an estimate).
 //
 // Stop() closes admission and drains: every accepted job is run, or, if its
 // context is done, dropped with on_error. None is lost, none runs twice.

@@ -28,10 +28,11 @@
 //
 // The gate. The low bit of both `head` and `tail` is a gate that the owning
 // channel raises, under its lock, while threads are parked on it, once it is
-// closed, and while a select with a default case polls it. A lock-free caller (`respect_gate`) fails with kGated instead of
-// claiming a position while the gate is up, so with the gate up and the lock
-// held, head and tail move only by the lock holder's hand: what HeadReady() and
-// TailFree() report stays true until the holder acts on it.
+// closed, and while a select with a default case polls it. A lock-free caller
+// (`respect_gate`) fails with kGated instead of claiming a position while the
+// gate is up, so with the gate up and the lock held, head and tail move only by
+// the lock holder's hand: what HeadReady() and TailFree() report stays true
+// until the holder acts on it.
 //
 // An operation that claimed its position before the gate went up is still in
 // flight, and it will not look back: a lock-free operation is a claim, a copy

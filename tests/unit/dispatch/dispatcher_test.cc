@@ -122,7 +122,9 @@ TEST(DispatcherTest, AJobGoesOnlyToAnIdleWorker) {
 // A job whose deadline passes while it is queued is never run, is counted,
 // and its owner hears why.
 TEST(DispatcherTest, AJobThatExpiresInTheQueueNeverRuns) {
-  Dispatcher d({.workers = 1, .queue_depth = 4});
+  // Admission is not under test (a stall before TrySubmit must not let it
+  // refuse the job); the deadline is long enough to outlast one.
+  Dispatcher d({.workers = 1, .queue_depth = 4, .shed_late_jobs = false});
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
@@ -130,7 +132,7 @@ TEST(DispatcherTest, AJobThatExpiresInTheQueueNeverRuns) {
 
   auto ran = std::make_shared<std::atomic<int>>(0);
   Chan<absl::Status> errors(1);
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(200));
   ASSERT_TRUE(d.TrySubmit(RecordingJob(ctx, ran, errors)).ok());
   // The dispatcher drops it at its deadline, while the worker is still busy.
   std::optional<absl::Status> why = errors.Recv();
@@ -510,7 +512,7 @@ TEST(DispatcherTest, AnIdlePoolAdmitsAJobThatJustFitsItsDeadline) {
 // counts all three, so that it refuses at once what would expire queued.
 TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
-  TeachCost(d, absl::Milliseconds(50));  // about 50 ms a job from now on
+  TeachCost(d, absl::Milliseconds(200));  // about 200 ms a job from now on
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
@@ -518,9 +520,11 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   Job ahead;
   ahead.run = [](const RunInfo&) {};
   ASSERT_TRUE(d.TrySubmit(std::move(ahead)).ok());
-  // One job ahead, one that may overtake, one run in progress: about 150 ms.
-  // The jobs ahead alone would be about 50 ms.
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(120));
+  // One job ahead, one that may overtake, one run in progress: about 600 ms.
+  // The jobs ahead and the run alone would be about 400 ms. (Scaled so that
+  // a stall of a loaded, sanitized test before TrySubmit does not use up the
+  // deadline, which would be refused DEADLINE_EXCEEDED instead.)
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(480));
   Job job;
   job.ctx = ctx;
   job.run = [](const RunInfo&) {};

@@ -125,27 +125,31 @@ absl::Status Bad(absl::string_view flag, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", why));
 }
 
-}  // namespace
-
-absl::Status Validate(const ServerConfig& c) {
-  if (c.listen.empty()) return Bad("listen", "must not be empty");
+// --listen, checked before anything listens: gRPC would take "h:99999" as
+// port 34463 and "h" as port 443 (server/host_port.h).
+absl::Status CheckListen(const std::string& listen) {
+  if (listen.empty()) return Bad("listen", "must not be empty");
   // A Unix domain socket (a sidecar's, say) has a path, not a port.
-  const bool unix_socket = absl::StartsWith(c.listen, "unix:") ||
-                           absl::StartsWith(c.listen, "unix-abstract:");
-  if (unix_socket && c.listen.back() == ':') {
-    return Bad("listen", absl::StrCat("'", c.listen, "' names no socket"));
+  if (IsUnixSocket(listen)) {
+    if (listen.back() != ':') return absl::OkStatus();
+    return Bad("listen", absl::StrCat("'", listen, "' names no socket"));
   }
-  // gRPC would take "h:99999" as port 34463 and "h" as port 443: the address
-  // is checked here, before anything listens (server/host_port.h).
-  if (auto hp = SplitHostPort(c.listen); !unix_socket && !hp.ok()) {
+  if (auto hp = SplitHostPort(listen); !hp.ok()) {
     return Bad("listen", hp.status().message());
   }
   // The admin port takes an empty host as 0.0.0.0; gRPC refuses it.
-  if (absl::StartsWith(c.listen, ":") || absl::StartsWith(c.listen, "[]")) {
-    return Bad("listen", absl::StrCat("'", c.listen,
+  if (absl::StartsWith(listen, ":") || absl::StartsWith(listen, "[]")) {
+    return Bad("listen", absl::StrCat("'", listen,
                                       "' has no host (0.0.0.0:port or "
                                       "[::]:port listens on every address)"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Validate(const ServerConfig& c) {
+  if (absl::Status s = CheckListen(c.listen); !s.ok()) return s;
   if (!c.admin_listen.empty()) {
     // AdminHttpServer::Start would refuse it too, but after gRPC listens.
     if (auto hp = SplitHostPort(c.admin_listen); !hp.ok()) {

@@ -38,4 +38,9 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
   return std::make_pair(std::string(host), port);
 }
 
+bool IsUnixSocket(absl::string_view address) {
+  return absl::StartsWith(address, "unix:") ||
+         absl::StartsWith(address, "unix-abstract:");
+}
+
 }  // namespace handoff

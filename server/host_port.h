@@ -24,6 +24,10 @@ namespace handoff {
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
     absl::string_view address);
 
+// Whether `address` names a Unix domain socket for gRPC ("unix:PATH" or
+// "unix-abstract:NAME"), which has a path instead of a host and port.
+bool IsUnixSocket(absl::string_view address);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_SERVER_HOST_PORT_H_

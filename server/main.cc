@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/config.h"
+#include "server/host_port.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
   }
   // A Unix socket has no port to speak of (gRPC reports 1): name its path.
   const std::string where =
-      absl::StartsWith(config->listen, "unix")
+      handoff::IsUnixSocket(config->listen)
           ? config->listen
           : absl::StrCat("port ", (*server)->port());
   std::fprintf(stderr,

@@ -19,7 +19,13 @@ CallReactor::CallReactor(GatewayCore& core, Method method,
 void CallReactor::OnCancel() {
   // gRPC also cancels a call at its deadline; let the deadline timer (due
   // now) report DEADLINE_EXCEEDED rather than CANCELLED.
-  if (absl::Now() < ctx_.Deadline()) cancel_();
+  const absl::Time now = absl::Now();
+  if (now >= ctx_.Deadline()) return;
+  // Before cancel_(): the Complete it may cause reads this.
+  client_deadline_.store(
+      GatewayCore::CancelIsDeadline(start_, ctx_.Deadline(), now),
+      std::memory_order_relaxed);
+  cancel_();
 }
 
 void CallReactor::OnDone() {
@@ -29,6 +35,9 @@ void CallReactor::OnDone() {
 }
 
 void CallReactor::Complete(absl::Status s) {
+  if (absl::IsCancelled(s) && client_deadline_.load(std::memory_order_relaxed)) {
+    s = absl::DeadlineExceededError("context deadline exceeded");
+  }
   core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);
   Finish(ToGrpcStatus(s));
 }

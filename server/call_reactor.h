@@ -6,7 +6,8 @@
 // and freed when gRPC is done with it.
 //
 //   method called  CallStarted, ctx := CallContext(deadline)
-//   OnCancel       cancel ctx (the client left), unless the deadline is due
+//   OnCancel       cancel ctx (the client left), unless the deadline is due;
+//                  a cancel at the client's deadline counts as that deadline
 //   Complete(s)    record s by method and code; Finish — exactly once
 //   OnDone         cancel ctx (stops a job still running for a call already
 //                  answered, frees the deadline's timer); CallDone; delete
@@ -15,6 +16,8 @@
 
 #ifndef HANDOFF_SERVER_CALL_REACTOR_H_
 #define HANDOFF_SERVER_CALL_REACTOR_H_
+
+#include <atomic>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -55,6 +58,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;
+  // The client's cancel was its deadline passing (GatewayCore::
+  // CancelIsDeadline): Complete reports CANCELLED as DEADLINE_EXCEEDED.
+  std::atomic<bool> client_deadline_{false};
 };
 
 }  // namespace handoff

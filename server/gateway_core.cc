@@ -2,6 +2,7 @@
 
 #include "server/gateway_core.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -87,6 +88,15 @@ absl::Status GatewayCore::ContextError(const Context& ctx) const {
         "server shutting down: the call outlasted --drain_timeout");
   }
   return err;
+}
+
+bool GatewayCore::CancelIsDeadline(absl::Time start, absl::Time deadline,
+                                   absl::Time now) {
+  if (deadline == absl::InfiniteFuture()) return false;
+  const absl::Duration skew = std::clamp((deadline - start) / 10,
+                                         absl::Milliseconds(1),
+                                         absl::Milliseconds(100));
+  return now >= deadline - skew;
 }
 
 void GatewayCore::BeginDrain() {

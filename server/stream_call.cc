@@ -172,7 +172,14 @@ void StreamCall::OnWriteDone(bool ok) {
 void StreamCall::OnCancel() {
   // Every pending job's select answers CANCELLED (at its deadline, gRPC's
   // cancellation races the deadline timer: let the timer say so).
-  if (absl::Now() < ctx_.Deadline()) cancel_();
+  const absl::Time now = absl::Now();
+  if (now < ctx_.Deadline()) {
+    // Before cancel_(): the watch it fires ends the stream through EndLocked.
+    client_deadline_.store(
+        GatewayCore::CancelIsDeadline(start_, ctx_.Deadline(), now),
+        std::memory_order_relaxed);
+    cancel_();
+  }
   Actions a;
   {
     absl::MutexLock l(&mu_);
@@ -196,7 +203,9 @@ void StreamCall::OnDone() {
     code = finished_code_;
   }
   if (code == absl::StatusCode::kOk && call_->IsCancelled()) {
-    code = absl::StatusCode::kCancelled;
+    code = client_deadline_.load(std::memory_order_relaxed)
+               ? absl::StatusCode::kDeadlineExceeded
+               : absl::StatusCode::kCancelled;
   }
   core_.metrics().RecordCall(Method::kStream, code, absl::Now() - start_);
   cancel_();  // answers the watch, if it has not answered yet
@@ -220,7 +229,11 @@ void StreamCall::DeleteSelf() {
 }
 
 void StreamCall::EndLocked(absl::Status status) {
-  if (!end_.has_value()) end_ = std::move(status);
+  if (end_.has_value()) return;
+  if (absl::IsCancelled(status) && client_deadline_.load(std::memory_order_relaxed)) {
+    status = absl::DeadlineExceededError("context deadline exceeded");
+  }
+  end_ = std::move(status);
 }
 
 StreamCall::Actions StreamCall::PumpLocked() {

@@ -43,6 +43,7 @@
 #ifndef HANDOFF_SERVER_STREAM_CALL_H_
 #define HANDOFF_SERVER_STREAM_CALL_H_
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -107,6 +108,10 @@ class StreamCall final
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;
+  // The client's cancel was its deadline passing (GatewayCore::
+  // CancelIsDeadline): EndLocked and OnDone report CANCELLED as
+  // DEADLINE_EXCEEDED.
+  std::atomic<bool> client_deadline_{false};
   grpc::ByteBuffer in_;   // owned by the one read in flight
   grpc::ByteBuffer out_;  // owned by the one write in flight
 

@@ -350,6 +350,29 @@ TEST_F(CappedStreamTest, IdleStreamEndsAtTheCappedDeadline) {
   EXPECT_EQ(s.error_message(), "context deadline exceeded");
 }
 
+// As for a unary call (StatusTableTest.ClientCancelAtItsDeadline...): a
+// client's cancel just before its deadline ends the stream as the deadline.
+TEST_F(GatewayTest, StreamCancelledAtItsDeadlineCountsAsDeadlineExceeded) {
+  grpc::ClientContext ctx;
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_payload("first");
+  ASSERT_TRUE(stream->Write(req));
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));  // the stream is open on the server
+  // The moment of the cancel is the input here, not a synchronisation.
+  absl::SleepFor(deadline - absl::Milliseconds(30) - absl::Now());
+  ctx.TryCancel();
+  EXPECT_FALSE(stream->Read(&reply));
+  stream->Finish();  // CANCELLED: the client cancelled
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 0);
+}
+
 class WaitPolicyTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;

@@ -190,6 +190,30 @@ TEST_F(StatusTableTest, ClientCancelIsCancelledAndStopsTheWork) {
   }));
 }
 
+// A client whose deadline passes cancels the call a little before the
+// server's copy of the deadline expires (gRPC starts that copy when the
+// headers arrive). That cancel is the deadline, and is counted as one.
+TEST_F(StatusTableTest, ClientCancelAtItsDeadlineCountsAsDeadlineExceeded) {
+  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  call.ctx.set_deadline(absl::ToChronoTime(deadline));
+  call.request.set_sleep_us(30'000'000);
+  stub_->async()->Work(&call.ctx, &call.request, &call.reply,
+                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  // Not a synchronisation: the moment of the cancel is what is under test,
+  // 30 ms before the deadline (the server allows 100 ms here). Should this
+  // thread oversleep the deadline, the server's timer reports the same code.
+  absl::SleepFor(deadline - absl::Milliseconds(30) - absl::Now());
+  call.ctx.TryCancel();
+  call.Wait();
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kWork, absl::StatusCode::kDeadlineExceeded), 1);
+  EXPECT_EQ(m.calls(Method::kWork, absl::StatusCode::kCancelled), 0);
+}
+
 // Cancel mid-Work in the CPU phase: the busy loop stops early and the one
 // worker goes back to the pool (the next call runs on it).
 TEST_F(OneWorkerTest, ClientCancelMidCpuWorkFreesTheWorker) {

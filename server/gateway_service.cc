@@ -2,11 +2,14 @@
 
 #include "server/gateway_service.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/batch_call.h"
 #include "server/proto_codec.h"
 #include "server/stream_call.h"
@@ -78,11 +81,20 @@ grpc::ServerUnaryReactor* GatewayService::Call(
     r->Reject(std::move(s));
     return r;
   }
+  if (request.handler().empty()) {
+    r->Reject(absl::InvalidArgumentError(
+        "handler: empty; name a registered handler"));
+    return r;
+  }
   std::shared_ptr<const Handler> handler =
       core_.registry().Find(request.handler());
   if (handler == nullptr) {
-    r->Reject(absl::UnimplementedError(
-        absl::StrCat("no handler named '", request.handler(), "'")));
+    // Like an unknown method's answer: say what would have worked.
+    std::vector<std::string> names = core_.registry().Names();
+    std::sort(names.begin(), names.end());
+    r->Reject(absl::UnimplementedError(absl::StrCat(
+        "no handler named '", request.handler(), "'; this server has ",
+        names.empty() ? "none" : absl::StrJoin(names, ", "))));
     return r;
   }
   if (core_.draining()) {

@@ -40,7 +40,20 @@ TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
   v1::CallReply reply;
   grpc::Status s = stub_->Call(&ctx, req, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_TRUE(absl::StrContains(s.error_message(), "no-such-handler"));
+  EXPECT_TRUE(absl::StartsWith(s.error_message(),
+                               "no handler named 'no-such-handler'; this server has "))
+      << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "block, count, throw"))
+      << s.error_message();
+}
+
+TEST_F(StatusTableTest, EmptyHandlerNameIsInvalidArgumentNamingTheField) {
+  grpc::ClientContext ctx;
+  v1::CallRequest req;
+  v1::CallReply reply;
+  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "handler: ")) << s.error_message();
 }
 
 TEST_F(StatusTableTest, UnparseableBytesAreInternal) {

@@ -2,6 +2,7 @@
 
 #include "server/batch_call.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -54,13 +55,23 @@ class BatchCall final : public CallReactor {
       Complete(DrainingError());
       return;
     }
+    request_ = std::move(request);
     items_.resize(n);
     replies_ = Chan<ItemOutcome>(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) SubmitItem(i, request.items(i));
+    window_ = std::min(core_.config().batch_window, core_.config().queue_depth);
     Collect();
   }
 
  private:
+  // Keeps window_ items in flight: submitted, and not yet collected.
+  void SubmitMore() {
+    const int n = request_.items_size();
+    while (submitted_ < n && submitted_ - received_ < window_) {
+      SubmitItem(submitted_, request_.items(submitted_));
+      ++submitted_;
+    }
+  }
+
   void SubmitItem(int i, const v1::WorkRequest& item) {
     SubmitReplyJob<v1::WorkReply>(
         core_, ctx(), absl::Microseconds(item.cpu_us()),
@@ -72,9 +83,11 @@ class BatchCall final : public CallReactor {
         });
   }
 
-  // Takes what is already there, then waits (without a thread) for the rest.
+  // Takes what is already there, starting the next items as these finish,
+  // then waits (without a thread) for the rest.
   void Collect() {
     for (;;) {
+      SubmitMore();
       if (received_ == static_cast<int>(items_.size())) {
         Done();
         return;
@@ -108,9 +121,13 @@ class BatchCall final : public CallReactor {
   }
 
   grpc::ByteBuffer* const response_;
+  v1::BatchRequest request_;
   Chan<ItemOutcome> replies_;
   std::vector<Outcome<v1::WorkReply>> items_;
-  int received_ = 0;  // touched only by the collector, one step at a time
+  int window_ = 1;
+  // Touched only by the collector, one step at a time.
+  int submitted_ = 0;
+  int received_ = 0;
 };
 
 }  // namespace

@@ -5,8 +5,12 @@
 //
 // Every item becomes a Work job with the call's Context; all jobs answer on
 // one shared reply channel with room for every item (fan-in: a worker never
-// waits for the collector). The collector is an AsyncSelect on
-// {replies, ctx.Done()}, re-armed after each reply, so no thread waits:
+// waits for the collector). At most --batch_window items (and never more
+// than --queue_depth) are in flight at once, the next starting as each is
+// collected: a batch of 1,000 items on an idle server must not fill the queue
+// with its own jobs and have the rest refused as "queue full". The collector
+// is an AsyncSelect on {replies, ctx.Done()}, re-armed after each reply, so
+// no thread waits:
 //
 //   * all items answered   → OK, with each item's own status and reply;
 //   * ctx done first       → the call's DEADLINE_EXCEEDED / CANCELLED

@@ -43,6 +43,9 @@ ABSL_FLAG(int32_t, stream_window, 16,
           "stream while this many are pending (backpressure).");
 ABSL_FLAG(int32_t, max_batch_items, 1024,
           "Most items in one Batch call; more is INVALID_ARGUMENT.");
+ABSL_FLAG(int32_t, batch_window, 64,
+          "Items of one Batch call in flight (queued or running) at a time, "
+          "at most --queue_depth; the rest start as those finish.");
 ABSL_FLAG(absl::Duration, max_connection_age, absl::InfiniteDuration(),
           "Close each client connection (GOAWAY) after this long, so clients "
           "behind a plain L4 Service reconnect and spread over replicas; "
@@ -94,7 +97,8 @@ const std::vector<std::string>& ConfigFlagNames() {
       "queue_policy",     "default_deadline",
       "max_deadline",     "drain_timeout",
       "max_message_bytes", "stream_window",
-      "max_batch_items",  "max_connection_age",
+      "max_batch_items",  "batch_window",
+      "max_connection_age",
       "max_connection_age_grace", "keepalive_min_time",
       "keepalive_permit_without_calls", "batch_scheduling",
       "tls_cert_file",    "tls_key_file",
@@ -180,6 +184,9 @@ absl::Status Validate(const ServerConfig& c) {
     return Bad("stream_window", "must be between 1 and 65536");
   }
   if (c.max_batch_items < 1) return Bad("max_batch_items", "must be >= 1");
+  if (c.batch_window < 1 || c.batch_window > 65536) {
+    return Bad("batch_window", "must be between 1 and 65536");
+  }
   if (c.max_connection_age <= absl::ZeroDuration()) {
     return Bad("max_connection_age", "must be positive (or 'inf')");
   }
@@ -219,6 +226,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   c.stream_window = absl::GetFlag(FLAGS_stream_window);
   c.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  c.batch_window = absl::GetFlag(FLAGS_batch_window);
   c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
   c.keepalive_min_time = absl::GetFlag(FLAGS_keepalive_min_time);

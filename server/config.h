@@ -46,6 +46,9 @@ struct ServerConfig {
   // Jobs in flight per Stream call before the server stops reading from it.
   int stream_window = 16;
   int max_batch_items = 1024;
+  // Items of one Batch in flight at a time (capped at queue_depth), so that a
+  // batch never fills the queue with its own items and refuses the rest.
+  int batch_window = 64;
   // gRPC connection management (InfiniteDuration = off).
   absl::Duration max_connection_age = absl::InfiniteDuration();
   absl::Duration max_connection_age_grace = absl::InfiniteDuration();

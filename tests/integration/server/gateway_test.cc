@@ -115,7 +115,7 @@ TEST_F(GatewayTest, BatchHasOneDeadline) {
 class OneWorkerBatchTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;
-    c.queue_depth = 1;
+    c.queue_depth = 2;  // and so a batch window of 2
   }
 };
 
@@ -123,31 +123,67 @@ class OneWorkerBatchTest : public ServerTest {
 // batch itself succeeds with the others' replies.
 TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
   auto blocked = StartBlocked();
+  // Two Echo calls leave room for one job: one is held by the dispatcher,
+  // one waits in the queue.
+  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>> echoes;
+  for (int i = 0; i < 2; ++i) {
+    echoes.push_back(std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
+    auto* c = echoes.back().get();
+    stub_->async()->Echo(&c->ctx, &c->request, &c->reply, [c](grpc::Status s) {
+      c->done.TrySend(s).IgnoreError();
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 2; }));
   AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
   for (int i = 0; i < 5; ++i) batch.request.add_items()->set_payload(std::to_string(i));
   stub_->async()->Batch(&batch.ctx, &batch.request, &batch.reply,
                         [&](grpc::Status s) { batch.done.TrySend(s).IgnoreError(); });
-  // queue_depth 1: one item in the channel, one held by the dispatcher.
-  ASSERT_TRUE(WaitUntil([&] { return Stats().rejected() == 3; }));
-  EXPECT_EQ(Stats().rejected_full, 3) << "refused for want of room";
+  // Item 0 takes the last place; each later one is refused in its turn.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().rejected() == 4; }));
+  EXPECT_EQ(Stats().rejected_full, 4) << "refused for want of room";
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  for (auto& c : echoes) EXPECT_TRUE(c->Wait().ok());
+  ASSERT_TRUE(batch.Wait().ok());
+  ASSERT_EQ(batch.reply.items_size(), 5);
+  EXPECT_EQ(batch.reply.items(0).code(), 0);
+  EXPECT_EQ(batch.reply.items(0).reply().payload(), "0");
+  for (int i = 1; i < 5; ++i) {
+    const v1::BatchItemReply& item = batch.reply.items(i);
+    EXPECT_EQ(item.code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) << i;
+    EXPECT_FALSE(item.message().empty());
+  }
+}
+
+class BatchWindowTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.queue_depth = 8;
+    c.batch_window = 3;
+  }
+};
+
+// A batch larger than the queue, on a server with nothing else to do, runs
+// in full: it keeps --batch_window items in flight and starts the next as
+// each finishes, rather than filling the queue with its own items and having
+// the rest refused as "queue full".
+TEST_F(BatchWindowTest, BatchLargerThanTheQueueRunsInFullWindowByWindow) {
+  auto blocked = StartBlocked();
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  for (int i = 0; i < 40; ++i) batch.request.add_items()->set_payload(std::to_string(i));
+  stub_->async()->Batch(&batch.ctx, &batch.request, &batch.reply,
+                        [&](grpc::Status s) { batch.done.TrySend(s).IgnoreError(); });
+  // The worker is held: the first window waits, and nothing more comes.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 3; }));
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   EXPECT_TRUE(blocked->Wait().ok());
   ASSERT_TRUE(batch.Wait().ok());
-  ASSERT_EQ(batch.reply.items_size(), 5);
-  int ok = 0, exhausted = 0;
-  for (int i = 0; i < 5; ++i) {
-    const v1::BatchItemReply& item = batch.reply.items(i);
-    if (item.code() == 0) {
-      ++ok;
-      EXPECT_EQ(item.reply().payload(), std::to_string(i));
-    } else {
-      EXPECT_EQ(item.code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
-      EXPECT_FALSE(item.message().empty());
-      ++exhausted;
-    }
+  ASSERT_EQ(batch.reply.items_size(), 40);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(batch.reply.items(i).code(), 0) << batch.reply.items(i).message();
+    EXPECT_EQ(batch.reply.items(i).reply().payload(), std::to_string(i));
   }
-  EXPECT_EQ(ok, 2);
-  EXPECT_EQ(exhausted, 3);
+  EXPECT_EQ(Stats().rejected(), 0) << "no item refused for want of room";
 }
 
 class StreamTest : public ServerTest {

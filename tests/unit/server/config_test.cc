@@ -13,6 +13,7 @@
 
 ABSL_DECLARE_FLAG(int32_t, workers);
 ABSL_DECLARE_FLAG(int32_t, queue_depth);
+ABSL_DECLARE_FLAG(int32_t, batch_window);
 ABSL_DECLARE_FLAG(absl::Duration, default_deadline);
 ABSL_DECLARE_FLAG(handoff::QueuePolicy, queue_policy);
 
@@ -39,6 +40,16 @@ TEST_F(ConfigTest, OutOfRangeValuesNameTheFlag) {
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(absl::StrContains(c.status().message(), "--queue_depth"))
       << c.status();
+}
+
+TEST_F(ConfigTest, BatchWindowIsAtLeastOneItem) {
+  absl::SetFlag(&FLAGS_batch_window, 0);
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--batch_window"))
+      << c.status();
+  absl::SetFlag(&FLAGS_batch_window, 1);
+  EXPECT_TRUE(ConfigFromFlags().ok());
 }
 
 TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {

@@ -337,7 +337,18 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // alone, or it underestimates queue waits and admits jobs that expire.
   const absl::Time from = free_since == absl::InfinitePast() ? start : free_since;
   const int64_t cost = absl::ToInt64Nanoseconds(end - from);
-  c.mean_run_ns = c.mean_run_ns == 0 ? cost : c.mean_run_ns + (cost - c.mean_run_ns) / 8;
+  if (c.mean_run_ns == 0) {
+    c.mean_run_ns = cost;
+  } else {
+    // One job far longer than the rest (a 2 s Work among 1 ms ones) would
+    // otherwise lift the mean a hundredfold at once, and admission would
+    // refuse short jobs as "overloaded" until enough of them ran to bring it
+    // down, which, refused, they cannot. Clipped, a lone outlier moves the
+    // mean by at most 3/8; a real shift to longer jobs still lifts it by
+    // that much with each run (1 ms to 2 s in about 25 runs).
+    const int64_t sample = std::min(cost, kOutlierFactor * c.mean_run_ns);
+    c.mean_run_ns += (sample - c.mean_run_ns) / 8;
+  }
   Publish(c);
   if (error.ok()) {
     c.completed.store(c.completed.load(std::memory_order_relaxed) + 1,

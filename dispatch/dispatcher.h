@@ -249,6 +249,9 @@ class Dispatcher {
   // runs, so that this line is read far more often than it is written.
   std::atomic<int64_t> mean_run_ns_{0};
   static constexpr int kPublishEvery = 8;
+  // A run's cost counts toward a worker's mean at most this many times the
+  // mean (RunJob says why).
+  static constexpr int64_t kOutlierFactor = 4;
   // Jobs workers have taken from `jobs` since the dispatcher last went to
   // take one itself: the overtakes of the job it holds, if it holds one
   // (counted after each take; see TakeQueuedJob).

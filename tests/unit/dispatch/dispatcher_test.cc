@@ -539,6 +539,35 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   ASSERT_TRUE(release.Send(0).ok());
 }
 
+// One job far longer than the others (a 2 s Work among short ones) must not
+// make admission refuse the short jobs after it as "overloaded".
+TEST(DispatcherTest, OneLongJobDoesNotMakeAdmissionRefuseTheShortOnesAfterIt) {
+  Dispatcher d({.workers = 1, .queue_depth = 16});
+  TeachCost(d, absl::Milliseconds(5));
+  TeachCost(d, absl::Milliseconds(800));  // counted as at most 20 ms
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // Ten jobs queue behind the held worker. Had the 800 ms run counted in
+  // full (a mean of about 100 ms), the sixth on would be refused: nine
+  // ahead, nine that may overtake and the run in progress, 1.9 s.
+  Chan<int> done(10);
+  int admitted = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(1));
+    Job job;
+    job.ctx = ctx;
+    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+    absl::Status s = d.TrySubmit(std::move(job));
+    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
+    if (s.ok()) ++admitted;
+  }
+  EXPECT_EQ(d.Stats().rejected(), 0);
+  ASSERT_TRUE(release.Send(0).ok());
+  for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+}
+
 // And a worker skips a job whose remaining budget is shorter than its
 // expected run time, even when admission let it through.
 TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {

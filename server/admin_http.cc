@@ -16,13 +16,18 @@ namespace handoff {
 
 namespace {
 
+// RFC 9110's reason phrase for each status this server and its routes send.
+// Clients go by the code, but people read the phrase (curl -v, a probe's
+// event), and "400 Error" told them less than "400 Bad Request".
 const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
+    case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
-    default: return "Error";
+    default: return "";  // RFC 9112 §4: the phrase may be empty, not wrong
   }
 }
 

@@ -1,6 +1,7 @@
 // Copyright 2026 The handoff Authors.
 //
-// AdminHttpServer when accept() fails: out of file descriptors, it fails with
+// AdminHttpServer: what it answers on the wire, to good requests and bad ones,
+// and what it does when accept() fails: out of file descriptors, it fails with
 // EMFILE for as long as the connection waits in the listen backlog.
 
 #include "server/admin_http.h"
@@ -14,12 +15,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "tests/util/wait_until.h"
 
@@ -27,6 +32,79 @@ namespace handoff {
 namespace {
 
 using ::handoff::testing::WaitUntil;
+
+// Answers "/<code>" with that status and anything else with 200 and the path
+// as the body, so that a test sees which path the server took from a request.
+HttpResponse StatusOrEcho(std::string_view path) {
+  int status = 0;
+  if (absl::SimpleAtoi(absl::StripPrefix({path.data(), path.size()}, "/"),
+                       &status)) {
+    return {status, "text/plain", "\n"};
+  }
+  return {200, "text/plain", std::string(path)};
+}
+
+// A client connection to the admin port on loopback; a read or write gives up
+// after ten seconds rather than hang the test.
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_GE(fd, 0);
+  timeval ten_seconds{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &ten_seconds, sizeof ten_seconds);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0)
+      << strerror(errno);
+  return fd;
+}
+
+struct Reply {
+  std::string text;  // all the server sent
+  int error = 0;     // errno of the read that ended it; 0 if the server closed
+};
+
+// Sends `request` on `fd`, then reads until the connection ends, and closes it.
+Reply SendAndReadToEnd(int fd, std::string_view request) {
+  Reply reply;
+  // MSG_NOSIGNAL: a server that closes early is a failed expectation, not a
+  // SIGPIPE that ends the test binary.
+  for (size_t sent = 0; sent < request.size();) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent,
+                     MSG_NOSIGNAL);
+    if (n < 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) reply.text.append(buf, n);
+  if (n < 0) reply.error = errno;
+  close(fd);
+  return reply;
+}
+
+Reply Exchange(int port, std::string_view request) {
+  return SendAndReadToEnd(Connect(port), request);
+}
+
+// A malformed request was answered "400 Error".
+TEST(AdminHttpTest, StatusLinesCarryTheStandardReasonPhrase) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /200 HTTP/1.1\r\n\r\n").text,
+                               "HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /404 HTTP/1.1\r\n\r\n").text,
+                               "HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /503 HTTP/1.1\r\n\r\n").text,
+                               "HTTP/1.1 503 Service Unavailable\r\n"));
+  const Reply malformed = Exchange(port, "nonsense\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(malformed.text, "HTTP/1.1 400 Bad Request\r\n"))
+      << malformed.text;
+}
 
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256

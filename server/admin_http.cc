@@ -75,7 +75,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out_ = absl::StrCat("HTTP/1.1 ", r.status, " ", Reason(r.status),
                         "\r\nContent-Type: ", r.content_type,
                         "\r\nContent-Length: ", r.body.size(),
-                        "\r\nConnection: close\r\n\r\n");
+                        "\r\nConnection: close\r\n");
+    // RFC 9110 §15.5.6: a 405 must list the methods the target allows, and
+    // every target here allows the same two.
+    if (r.status == 405) out_ += "Allow: GET, HEAD\r\n";
+    out_ += "\r\n";
     if (!head_only) out_ += r.body;
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),

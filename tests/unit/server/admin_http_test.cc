@@ -106,6 +106,24 @@ TEST(AdminHttpTest, StatusLinesCarryTheStandardReasonPhrase) {
       << malformed.text;
 }
 
+// A 405 did not say which methods are allowed, as RFC 9110 §15.5.6 requires.
+TEST(AdminHttpTest, MethodNotAllowedListsTheAllowedMethods) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
+  for (std::string_view request :
+       {"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\n\r\n", "get /healthz HTTP/1.1\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(
+        absl::StartsWith(reply.text, "HTTP/1.1 405 Method Not Allowed\r\n"))
+        << request << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "\r\nAllow: GET, HEAD\r\n"))
+        << request << reply.text;
+  }
+}
+
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256
 // descriptors, not the million a container may allow) and every number under

@@ -2,12 +2,14 @@
 
 #include "server/admin_http.h"
 
+#include <algorithm>
 #include <asio.hpp>
 #include <atomic>
 #include <memory>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/host_port.h"
@@ -29,6 +31,19 @@ const char* Reason(int status) {
     case 503: return "Service Unavailable";
     default: return "";  // RFC 9112 §4: the phrase may be empty, not wrong
   }
+}
+
+// The path of a request target, without its query. An absolute-form target
+// ("http://host:port/healthz?x"), which RFC 9112 §3.2.2 says a server must
+// accept, is reduced to its path ("/healthz"), or to "/" if it has none.
+absl::string_view TargetPath(absl::string_view target) {
+  if (size_t scheme_end = target.find("://");
+      !absl::StartsWith(target, "/") && scheme_end != absl::string_view::npos) {
+    absl::string_view rest = target.substr(scheme_end + 3);
+    target = rest.substr(std::min(rest.find_first_of("/?"), rest.size()));
+    if (target.empty() || target[0] == '?') return "/";
+  }
+  return target.substr(0, target.find('?'));
 }
 
 // One connection: read the request head, answer, close.
@@ -68,8 +83,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       r = {405, "text/plain", "only GET\n"};
     } else {
       head_only = parts[0] == "HEAD";
-      absl::string_view path = parts[1];
-      path = path.substr(0, path.find('?'));
+      absl::string_view path = TargetPath(parts[1]);
       r = routes_(std::string_view(path.data(), path.size()));
     }
     out_ = absl::StrCat("HTTP/1.1 ", r.status, " ", Reason(r.status),

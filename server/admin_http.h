@@ -29,7 +29,8 @@ struct HttpResponse {
   std::string body;
 };
 
-// Returns the response for a GET of `path` (query string removed).
+// Returns the response for a GET of `path`: the request target's path, with
+// the query removed (and the scheme and authority of an absolute-form target).
 using HttpRoutes = std::function<HttpResponse(std::string_view path)>;
 
 class AdminHttpServer {

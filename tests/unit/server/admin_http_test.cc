@@ -24,6 +24,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "tests/util/wait_until.h"
@@ -89,6 +90,13 @@ Reply Exchange(int port, std::string_view request) {
   return SendAndReadToEnd(Connect(port), request);
 }
 
+// What follows the head of a reply.
+std::string_view Body(std::string_view reply) {
+  size_t end_of_head = reply.find("\r\n\r\n");
+  if (end_of_head == std::string_view::npos) return {};
+  return reply.substr(end_of_head + 4);
+}
+
 // A malformed request was answered "400 Error".
 TEST(AdminHttpTest, StatusLinesCarryTheStandardReasonPhrase) {
   absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
@@ -122,6 +130,26 @@ TEST(AdminHttpTest, MethodNotAllowedListsTheAllowedMethods) {
     EXPECT_TRUE(absl::StrContains(reply.text, "\r\nAllow: GET, HEAD\r\n"))
         << request << reply.text;
   }
+}
+
+// An absolute-form target, which RFC 9112 §3.2.2 says a server must accept,
+// was answered 404: the whole URI was taken for the path.
+TEST(AdminHttpTest, AbsoluteFormTargetIsServedByItsPath) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  const std::string authority = absl::StrCat("127.0.0.1:", port);
+  const Reply reply =
+      Exchange(port, absl::StrCat("GET http://", authority,
+                                  "/healthz?verbose HTTP/1.1\r\nHost: ",
+                                  authority, "\r\n\r\n"));
+  EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+      << reply.text;
+  EXPECT_EQ(Body(reply.text), "/healthz");
+  const Reply no_path = Exchange(
+      port, absl::StrCat("GET http://", authority, " HTTP/1.1\r\n\r\n"));
+  EXPECT_EQ(Body(no_path.text), "/") << no_path.text;
 }
 
 // While it lives, this process can open no file descriptor: the soft

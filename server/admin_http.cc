@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <asio.hpp>
 #include <atomic>
+#include <iterator>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/host_port.h"
 
 namespace handoff {
@@ -46,6 +48,24 @@ absl::string_view TargetPath(absl::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
+using HeadIterator =
+    asio::buffers_iterator<asio::streambuf::const_buffers_type>;
+
+// Asio match condition for the end of a request head: an empty line. RFC 9112
+// §2.2 lets a recipient take a bare LF for CRLF, and a request typed into nc
+// or printf often has one, so "\n\n" and "\n\r\n" end a head as "\r\n\r\n"
+// does.
+std::pair<HeadIterator, bool> EndOfHead(HeadIterator begin, HeadIterator end) {
+  for (HeadIterator i = begin; i != end; ++i) {
+    if (*i != '\n') continue;
+    HeadIterator next = std::next(i);
+    if (next != end && *next == '\r') ++next;
+    if (next == end) return {i, false};  // look again from i with more bytes
+    if (*next == '\n') return {std::next(next), true};
+  }
+  return {end, false};
+}
+
 // One connection: read the request head, answer, close.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -60,7 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (!ec) self->socket_.close();  // too slow: drop it
     });
     asio::async_read_until(
-        socket_, buffer_, "\r\n\r\n",
+        socket_, buffer_, &EndOfHead,
         [self](const asio::error_code& ec, size_t) { self->OnHead(ec); });
   }
 
@@ -73,7 +93,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string head(asio::buffers_begin(buffer_.data()),
                      asio::buffers_end(buffer_.data()));
     absl::string_view line(head);
-    line = line.substr(0, line.find("\r\n"));
+    line = line.substr(0, line.find('\n'));
+    absl::ConsumeSuffix(&line, "\r");
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
     HttpResponse r;
     bool head_only = false;

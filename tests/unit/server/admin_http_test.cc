@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -150,6 +151,23 @@ TEST(AdminHttpTest, AbsoluteFormTargetIsServedByItsPath) {
   const Reply no_path = Exchange(
       port, absl::StrCat("GET http://", authority, " HTTP/1.1\r\n\r\n"));
   EXPECT_EQ(Body(no_path.text), "/") << no_path.text;
+}
+
+// A head whose lines ended in a bare LF, which RFC 9112 §2.2 lets a server
+// accept, went unanswered until the 5 s limit closed the connection.
+TEST(AdminHttpTest, BareLineFeedsEndTheRequestHead) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\n\n", "GET /healthz HTTP/1.1\r\n\n",
+        "GET /healthz HTTP/1.1\nHost: x\r\n\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << absl::CHexEscape(request) << reply.text;
+    EXPECT_EQ(Body(reply.text), "/healthz");
+  }
 }
 
 // While it lives, this process can open no file descriptor: the soft

@@ -29,6 +29,7 @@ const char* Reason(int status) {
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "";  // RFC 9112 §4: the phrase may be empty, not wrong
@@ -66,18 +67,32 @@ std::pair<HeadIterator, bool> EndOfHead(HeadIterator begin, HeadIterator end) {
   return {end, false};
 }
 
+// The whole of a response: status line, head and (unless to a HEAD) body.
+std::string Serialize(const HttpResponse& r, bool head_only) {
+  std::string out = absl::StrCat(
+      "HTTP/1.1 ", r.status, " ", Reason(r.status),
+      "\r\nContent-Type: ", r.content_type,
+      "\r\nContent-Length: ", r.body.size(), "\r\nConnection: close\r\n");
+  // RFC 9110 §15.5.6: a 405 must list the methods the target allows, and
+  // every target here allows the same two.
+  if (r.status == 405) out += "Allow: GET, HEAD\r\n";
+  out += "\r\n";
+  if (!head_only) out += r.body;
+  return out;
+}
+
 // One connection: read the request head, answer, close.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::ip::tcp::socket socket, const HttpRoutes& routes)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()),
-        routes_(routes), buffer_(8192) {}
+      : socket_(std::move(socket)), deadline_(socket_.get_executor()),
+        routes_(routes), buffer_(AdminHttpServer::kMaxHeadBytes) {}
 
   void Start() {
     auto self = shared_from_this();
-    timer_.expires_after(std::chrono::seconds(5));
-    timer_.async_wait([self](const asio::error_code& ec) {
-      if (!ec) self->socket_.close();  // too slow: drop it
+    deadline_.expires_after(AdminHttpServer::kConnectionDeadline);
+    deadline_.async_wait([self](const asio::error_code& ec) {
+      if (!ec) self->socket_.close();  // the client took too long
     });
     asio::async_read_until(
         socket_, buffer_, &EndOfHead,
@@ -86,8 +101,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void OnHead(const asio::error_code& ec) {
+    // not_found: buffer_ filled up to kMaxHeadBytes before an empty line.
+    if (ec == asio::error::not_found) {
+      Respond({431, "text/plain", "request head over 8 KiB\n"}, false);
+      return;
+    }
     if (ec) {
-      timer_.cancel();
+      Close();
       return;
     }
     std::string head(asio::buffers_begin(buffer_.data()),
@@ -96,39 +116,60 @@ class Connection : public std::enable_shared_from_this<Connection> {
     line = line.substr(0, line.find('\n'));
     absl::ConsumeSuffix(&line, "\r");
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
-    HttpResponse r;
-    bool head_only = false;
     if (parts.size() < 2) {
-      r = {400, "text/plain", "bad request\n"};
+      Respond({400, "text/plain", "bad request\n"}, false);
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
-      r = {405, "text/plain", "only GET\n"};
+      Respond({405, "text/plain", "only GET\n"}, false);
     } else {
-      head_only = parts[0] == "HEAD";
       absl::string_view path = TargetPath(parts[1]);
-      r = routes_(std::string_view(path.data(), path.size()));
+      Respond(routes_(std::string_view(path.data(), path.size())),
+              parts[0] == "HEAD");
     }
-    out_ = absl::StrCat("HTTP/1.1 ", r.status, " ", Reason(r.status),
-                        "\r\nContent-Type: ", r.content_type,
-                        "\r\nContent-Length: ", r.body.size(),
-                        "\r\nConnection: close\r\n");
-    // RFC 9110 §15.5.6: a 405 must list the methods the target allows, and
-    // every target here allows the same two.
-    if (r.status == 405) out_ += "Allow: GET, HEAD\r\n";
-    out_ += "\r\n";
-    if (!head_only) out_ += r.body;
+  }
+
+  void Respond(const HttpResponse& r, bool head_only) {
+    out_ = Serialize(r, head_only);
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
-                      [self](const asio::error_code&, size_t) {
-                        self->timer_.cancel();
+                      [self](const asio::error_code& ec, size_t) {
+                        if (ec) {
+                          self->Close();
+                          return;
+                        }
                         asio::error_code ignored;
                         self->socket_.shutdown(
-                            asio::ip::tcp::socket::shutdown_both, ignored);
-                        self->socket_.close(ignored);
+                            asio::ip::tcp::socket::shutdown_send, ignored);
+                        self->DiscardUntilClosed();
                       });
   }
 
+  // Closing a socket with input still unread makes the kernel send RST, not
+  // FIN, and a reset can overtake the response: a head over 8 KiB, the rest
+  // of it unread, got curl's "Connection reset by peer" and no 431. So once
+  // the response is out, the rest of the request is read and dropped until
+  // the client closes, as it does on reading a Connection: close response,
+  // or until the deadline.
+  void DiscardUntilClosed() {
+    buffer_.consume(buffer_.size());  // the head is done with
+    auto self = shared_from_this();
+    socket_.async_read_some(buffer_.prepare(buffer_.max_size()),
+                            [self](const asio::error_code& ec, size_t) {
+                              if (ec) {
+                                self->Close();
+                              } else {
+                                self->DiscardUntilClosed();
+                              }
+                            });
+  }
+
+  void Close() {
+    deadline_.cancel();
+    asio::error_code ignored;
+    socket_.close(ignored);
+  }
+
   asio::ip::tcp::socket socket_;
-  asio::steady_timer timer_;
+  asio::steady_timer deadline_;
   const HttpRoutes& routes_;
   asio::streambuf buffer_;
   std::string out_;

@@ -4,15 +4,16 @@
 // served with Asio on one thread of its own.
 //
 // Deliberately small: GET (and HEAD) only, one request per connection
-// (Connection: close), the request head capped at 8 KiB and 5 s. Prometheus,
-// kubelet probes and curl need nothing more, and the gRPC port carries the
-// traffic. Routes are functions of the path, called on the admin thread; they
-// must not block for long.
+// (Connection: close), the request head capped at 8 KiB (431 beyond) and the
+// connection at 5 s. Prometheus, kubelet probes and curl need nothing more,
+// and the gRPC port carries the traffic. Routes are functions of the path,
+// called on the admin thread; they must not block for long.
 
 #ifndef HANDOFF_SERVER_ADMIN_HTTP_H_
 #define HANDOFF_SERVER_ADMIN_HTTP_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +47,14 @@ class AdminHttpServer {
   // answered well inside its timeout once a descriptor is free, seldom enough
   // to cost no CPU meanwhile.
   static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+  // The request head, up to and with the empty line that ends it. A longer
+  // one is answered 431 Request Header Fields Too Large.
+  static constexpr size_t kMaxHeadBytes = 8 * 1024;
+  // A connection is closed this long after it was accepted, answered or not:
+  // a client that sends its request slowly, or never, or keeps the
+  // connection open after the response, holds a descriptor no longer.
+  static constexpr std::chrono::seconds kConnectionDeadline{5};
 
   int port() const;
   // Accepts that failed since Start (each one retried after the delay).

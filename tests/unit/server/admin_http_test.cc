@@ -170,6 +170,22 @@ TEST(AdminHttpTest, BareLineFeedsEndTheRequestHead) {
   }
 }
 
+// A head over the cap was reset: the server closed the socket with the rest
+// of it unread, and curl said "Connection reset by peer".
+TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string request = absl::StrCat(
+      "GET /healthz HTTP/1.1\r\nX-Padding: ",
+      std::string(3 * AdminHttpServer::kMaxHeadBytes, 'x'), "\r\n\r\n");
+  const Reply reply = Exchange((*server)->port(), request);
+  EXPECT_TRUE(absl::StartsWith(
+      reply.text, "HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+      << reply.text;
+  EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+}
+
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256
 // descriptors, not the million a container may allow) and every number under

@@ -84,9 +84,15 @@ std::string Serialize(const HttpResponse& r, bool head_only) {
 // One connection: read the request head, answer, close.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::ip::tcp::socket socket, const HttpRoutes& routes)
+  // `open` counts the connections alive, this one among them.
+  Connection(asio::ip::tcp::socket socket, const HttpRoutes& routes,
+             std::atomic<int>& open)
       : socket_(std::move(socket)), deadline_(socket_.get_executor()),
-        routes_(routes), buffer_(AdminHttpServer::kMaxHeadBytes) {}
+        routes_(routes), open_(open),
+        buffer_(AdminHttpServer::kMaxHeadBytes) {
+    open_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Connection() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
   void Start() {
     auto self = shared_from_this();
@@ -171,9 +177,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_;
   const HttpRoutes& routes_;
+  std::atomic<int>& open_;
   asio::streambuf buffer_;
   std::string out_;
 };
+
+// A connection over AdminHttpServer::kMaxConnections is answered 503 and
+// closed before this returns, without waiting for its request: it must not
+// hold its descriptor as long as the connections it was refused for.
+void Refuse(asio::ip::tcp::socket socket) {
+  static const std::string kResponse = Serialize(
+      {503, "text/plain", "too many admin connections\n"}, false);
+  asio::error_code ignored;
+  socket.non_blocking(true, ignored);
+  // What the client has sent already is read and dropped, so that close()
+  // ends the connection with FIN after the response, not with a RST that can
+  // overtake it (see DiscardUntilClosed).
+  char request[AdminHttpServer::kMaxHeadBytes];
+  socket.read_some(asio::buffer(request), ignored);
+  // A new socket's send buffer has room for it: this write does not block.
+  asio::write(socket, asio::buffer(kResponse), ignored);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
 
 }  // namespace
 
@@ -186,7 +212,14 @@ struct AdminHttpServer::Impl {
     acceptor.async_accept([this](const asio::error_code& ec,
                                  asio::ip::tcp::socket socket) {
       if (!ec) {
-        std::make_shared<Connection>(std::move(socket), routes)->Start();
+        if (open_connections.load(std::memory_order_relaxed) <
+            AdminHttpServer::kMaxConnections) {
+          std::make_shared<Connection>(std::move(socket), routes,
+                                       open_connections)
+              ->Start();
+        } else {
+          Refuse(std::move(socket));
+        }
         Accept();
         return;
       }
@@ -204,6 +237,9 @@ struct AdminHttpServer::Impl {
   }
 
   HttpRoutes routes;
+  // Before io: Connections still queued in io when it is destroyed count
+  // themselves out of this as they go.
+  std::atomic<int> open_connections{0};
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer retry;  // the next accept after a failed one
@@ -223,6 +259,10 @@ int AdminHttpServer::port() const { return impl_->port; }
 
 int64_t AdminHttpServer::accept_failures() const {
   return impl_->accept_failures.load(std::memory_order_relaxed);
+}
+
+int AdminHttpServer::open_connections() const {
+  return impl_->open_connections.load(std::memory_order_relaxed);
 }
 
 absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(

@@ -186,6 +186,36 @@ TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {
   EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
 }
 
+// 250 clients that sent part of a request each held a descriptor for 5 s,
+// and under `ulimit -n 200` gRPC's own accept failed with EMFILE. Past the
+// cap a connection is answered at once, not after the others time out.
+TEST(AdminHttpTest, AConnectionOverTheCapIsAnswered503AtOnce) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  std::vector<int> idle;
+  for (int i = 0; i < AdminHttpServer::kMaxConnections; ++i) {
+    idle.push_back(Connect(port));
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    return (*server)->open_connections() == AdminHttpServer::kMaxConnections;
+  }));
+  const auto before = std::chrono::steady_clock::now();
+  const Reply refused = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - before,
+            AdminHttpServer::kConnectionDeadline);
+  EXPECT_TRUE(absl::StartsWith(refused.text,
+                               "HTTP/1.1 503 Service Unavailable\r\n"))
+      << refused.text;
+  EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);
+  for (int fd : idle) close(fd);
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
+  const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n"))
+      << healthz.text;
+}
+
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256
 // descriptors, not the million a container may allow) and every number under

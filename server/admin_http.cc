@@ -2,93 +2,204 @@
 
 #include "server/admin_http.h"
 
+#include <algorithm>
 #include <asio.hpp>
 #include <atomic>
+#include <iterator>
 #include <memory>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/host_port.h"
 
 namespace handoff {
 
 namespace {
 
+// RFC 9110's reason phrase for each status this server and its routes send.
+// Clients go by the code, but people read the phrase (curl -v, a probe's
+// event), and "400 Error" told them less than "400 Bad Request".
 const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
+    case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
-    default: return "Error";
+    default: return "";  // RFC 9112 §4: the phrase may be empty, not wrong
   }
+}
+
+// The path of a request target, without its query. An absolute-form target
+// ("http://host:port/healthz?x"), which RFC 9112 §3.2.2 says a server must
+// accept, is reduced to its path ("/healthz"), or to "/" if it has none.
+absl::string_view TargetPath(absl::string_view target) {
+  if (size_t scheme_end = target.find("://");
+      !absl::StartsWith(target, "/") && scheme_end != absl::string_view::npos) {
+    absl::string_view rest = target.substr(scheme_end + 3);
+    target = rest.substr(std::min(rest.find_first_of("/?"), rest.size()));
+    if (target.empty() || target[0] == '?') return "/";
+  }
+  return target.substr(0, target.find('?'));
+}
+
+using HeadIterator =
+    asio::buffers_iterator<asio::streambuf::const_buffers_type>;
+
+// Asio match condition for the end of a request head: an empty line. RFC 9112
+// §2.2 lets a recipient take a bare LF for CRLF, and a request typed into nc
+// or printf often has one, so "\n\n" and "\n\r\n" end a head as "\r\n\r\n"
+// does.
+std::pair<HeadIterator, bool> EndOfHead(HeadIterator begin, HeadIterator end) {
+  for (HeadIterator i = begin; i != end; ++i) {
+    if (*i != '\n') continue;
+    HeadIterator next = std::next(i);
+    if (next != end && *next == '\r') ++next;
+    if (next == end) return {i, false};  // look again from i with more bytes
+    if (*next == '\n') return {std::next(next), true};
+  }
+  return {end, false};
+}
+
+// The whole of a response: status line, head and (unless to a HEAD) body.
+std::string Serialize(const HttpResponse& r, bool head_only) {
+  std::string out = absl::StrCat(
+      "HTTP/1.1 ", r.status, " ", Reason(r.status),
+      "\r\nContent-Type: ", r.content_type,
+      "\r\nContent-Length: ", r.body.size(), "\r\nConnection: close\r\n");
+  // RFC 9110 §15.5.6: a 405 must list the methods the target allows, and
+  // every target here allows the same two.
+  if (r.status == 405) out += "Allow: GET, HEAD\r\n";
+  out += "\r\n";
+  if (!head_only) out += r.body;
+  return out;
 }
 
 // One connection: read the request head, answer, close.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::ip::tcp::socket socket, const HttpRoutes& routes)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()),
-        routes_(routes), buffer_(8192) {}
+  // `open` counts the connections alive, this one among them.
+  Connection(asio::ip::tcp::socket socket, const HttpRoutes& routes,
+             std::atomic<int>& open)
+      : socket_(std::move(socket)), deadline_(socket_.get_executor()),
+        routes_(routes), open_(open),
+        buffer_(AdminHttpServer::kMaxHeadBytes) {
+    open_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Connection() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
   void Start() {
     auto self = shared_from_this();
-    timer_.expires_after(std::chrono::seconds(5));
-    timer_.async_wait([self](const asio::error_code& ec) {
-      if (!ec) self->socket_.close();  // too slow: drop it
+    deadline_.expires_after(AdminHttpServer::kConnectionDeadline);
+    deadline_.async_wait([self](const asio::error_code& ec) {
+      if (!ec) self->socket_.close();  // the client took too long
     });
     asio::async_read_until(
-        socket_, buffer_, "\r\n\r\n",
+        socket_, buffer_, &EndOfHead,
         [self](const asio::error_code& ec, size_t) { self->OnHead(ec); });
   }
 
  private:
   void OnHead(const asio::error_code& ec) {
+    // not_found: buffer_ filled up to kMaxHeadBytes before an empty line.
+    if (ec == asio::error::not_found) {
+      Respond({431, "text/plain", "request head over 8 KiB\n"}, false);
+      return;
+    }
     if (ec) {
-      timer_.cancel();
+      Close();
       return;
     }
     std::string head(asio::buffers_begin(buffer_.data()),
                      asio::buffers_end(buffer_.data()));
     absl::string_view line(head);
-    line = line.substr(0, line.find("\r\n"));
+    line = line.substr(0, line.find('\n'));
+    absl::ConsumeSuffix(&line, "\r");
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
-    HttpResponse r;
-    bool head_only = false;
     if (parts.size() < 2) {
-      r = {400, "text/plain", "bad request\n"};
+      Respond({400, "text/plain", "bad request\n"}, false);
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
-      r = {405, "text/plain", "only GET\n"};
+      Respond({405, "text/plain", "only GET\n"}, false);
     } else {
-      head_only = parts[0] == "HEAD";
-      absl::string_view path = parts[1];
-      path = path.substr(0, path.find('?'));
-      r = routes_(std::string_view(path.data(), path.size()));
+      absl::string_view path = TargetPath(parts[1]);
+      Respond(routes_(std::string_view(path.data(), path.size())),
+              parts[0] == "HEAD");
     }
-    out_ = absl::StrCat("HTTP/1.1 ", r.status, " ", Reason(r.status),
-                        "\r\nContent-Type: ", r.content_type,
-                        "\r\nContent-Length: ", r.body.size(),
-                        "\r\nConnection: close\r\n\r\n");
-    if (!head_only) out_ += r.body;
+  }
+
+  void Respond(const HttpResponse& r, bool head_only) {
+    out_ = Serialize(r, head_only);
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
-                      [self](const asio::error_code&, size_t) {
-                        self->timer_.cancel();
+                      [self](const asio::error_code& ec, size_t) {
+                        if (ec) {
+                          self->Close();
+                          return;
+                        }
                         asio::error_code ignored;
                         self->socket_.shutdown(
-                            asio::ip::tcp::socket::shutdown_both, ignored);
-                        self->socket_.close(ignored);
+                            asio::ip::tcp::socket::shutdown_send, ignored);
+                        self->DiscardUntilClosed();
                       });
   }
 
+  // Closing a socket with input still unread makes the kernel send RST, not
+  // FIN, and a reset can overtake the response: a head over 8 KiB, the rest
+  // of it unread, got curl's "Connection reset by peer" and no 431. So once
+  // the response is out, the rest of the request is read and dropped until
+  // the client closes, as it does on reading a Connection: close response,
+  // or until the deadline.
+  void DiscardUntilClosed() {
+    buffer_.consume(buffer_.size());  // the head is done with
+    auto self = shared_from_this();
+    socket_.async_read_some(buffer_.prepare(buffer_.max_size()),
+                            [self](const asio::error_code& ec, size_t) {
+                              if (ec) {
+                                self->Close();
+                              } else {
+                                self->DiscardUntilClosed();
+                              }
+                            });
+  }
+
+  void Close() {
+    deadline_.cancel();
+    asio::error_code ignored;
+    socket_.close(ignored);
+  }
+
   asio::ip::tcp::socket socket_;
-  asio::steady_timer timer_;
+  asio::steady_timer deadline_;
   const HttpRoutes& routes_;
+  std::atomic<int>& open_;
   asio::streambuf buffer_;
   std::string out_;
 };
+
+// A connection over AdminHttpServer::kMaxConnections is answered 503 and
+// closed before this returns, without waiting for its request: it must not
+// hold its descriptor as long as the connections it was refused for.
+void Refuse(asio::ip::tcp::socket socket) {
+  static const std::string kResponse = Serialize(
+      {503, "text/plain", "too many admin connections\n"}, false);
+  asio::error_code ignored;
+  socket.non_blocking(true, ignored);
+  // What the client has sent already is read and dropped, so that close()
+  // ends the connection with FIN after the response, not with a RST that can
+  // overtake it (see DiscardUntilClosed).
+  char request[AdminHttpServer::kMaxHeadBytes];
+  socket.read_some(asio::buffer(request), ignored);
+  // A new socket's send buffer has room for it: this write does not block.
+  asio::write(socket, asio::buffer(kResponse), ignored);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
 
 }  // namespace
 
@@ -101,7 +212,14 @@ struct AdminHttpServer::Impl {
     acceptor.async_accept([this](const asio::error_code& ec,
                                  asio::ip::tcp::socket socket) {
       if (!ec) {
-        std::make_shared<Connection>(std::move(socket), routes)->Start();
+        if (open_connections.load(std::memory_order_relaxed) <
+            AdminHttpServer::kMaxConnections) {
+          std::make_shared<Connection>(std::move(socket), routes,
+                                       open_connections)
+              ->Start();
+        } else {
+          Refuse(std::move(socket));
+        }
         Accept();
         return;
       }
@@ -119,6 +237,9 @@ struct AdminHttpServer::Impl {
   }
 
   HttpRoutes routes;
+  // Before io: Connections still queued in io when it is destroyed count
+  // themselves out of this as they go.
+  std::atomic<int> open_connections{0};
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer retry;  // the next accept after a failed one
@@ -138,6 +259,10 @@ int AdminHttpServer::port() const { return impl_->port; }
 
 int64_t AdminHttpServer::accept_failures() const {
   return impl_->accept_failures.load(std::memory_order_relaxed);
+}
+
+int AdminHttpServer::open_connections() const {
+  return impl_->open_connections.load(std::memory_order_relaxed);
 }
 
 absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(

@@ -4,7 +4,8 @@
 // served with Asio on one thread of its own.
 //
 // Deliberately small: GET (and HEAD) only, one request per connection
-// (Connection: close), the request head capped at 8 KiB and 5 s. Prometheus,
+// (Connection: close), the request head capped at 8 KiB (431 beyond), the
+// connection at 5 s, and open connections at 64 (503 beyond). Prometheus,
 // kubelet probes and curl need nothing more, and the gRPC port carries the
 // traffic. Routes are functions of the path, called on the admin thread; they
 // must not block for long.
@@ -13,6 +14,7 @@
 #define HANDOFF_SERVER_ADMIN_HTTP_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,7 +31,8 @@ struct HttpResponse {
   std::string body;
 };
 
-// Returns the response for a GET of `path` (query string removed).
+// Returns the response for a GET of `path`: the request target's path, with
+// the query removed (and the scheme and authority of an absolute-form target).
 using HttpRoutes = std::function<HttpResponse(std::string_view path)>;
 
 class AdminHttpServer {
@@ -46,9 +49,30 @@ class AdminHttpServer {
   // to cost no CPU meanwhile.
   static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
+  // The request head, up to and with the empty line that ends it. A longer
+  // one is answered 431 Request Header Fields Too Large.
+  static constexpr size_t kMaxHeadBytes = 8 * 1024;
+  // A connection is closed this long after it was accepted, answered or not:
+  // a client that sends its request slowly, or never, or keeps the
+  // connection open after the response, holds a descriptor no longer.
+  static constexpr std::chrono::seconds kConnectionDeadline{5};
+
+  // Connections open at once; one accepted beyond them is answered 503
+  // Service Unavailable and closed at once. Each connection holds a file
+  // descriptor for up to kConnectionDeadline, and without a cap 250 idle
+  // clients under `ulimit -n 200` took the descriptors gRPC's own accept
+  // needed. 64 is many times what probes and scrapers keep open (one each,
+  // for milliseconds) and a small share of the usual `ulimit -n` of 1024.
+  // A 503 rather than a bare close: a kubelet probe and Prometheus fail on
+  // either, but they record the status ("statuscode: 503"), where a reset
+  // reads as a process that crashed.
+  static constexpr int kMaxConnections = 64;
+
   int port() const;
   // Accepts that failed since Start (each one retried after the delay).
   int64_t accept_failures() const;
+  // Connections accepted and not yet closed: at most kMaxConnections.
+  int open_connections() const;
   // Closes the listener and open connections; joins the thread. Idempotent.
   void Stop();
 

@@ -1,6 +1,7 @@
 // Copyright 2026 The handoff Authors.
 //
-// AdminHttpServer when accept() fails: out of file descriptors, it fails with
+// AdminHttpServer: what it answers on the wire, to good requests and bad ones,
+// and what it does when accept() fails: out of file descriptors, it fails with
 // EMFILE for as long as the connection waits in the listen backlog.
 
 #include "server/admin_http.h"
@@ -14,12 +15,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "tests/util/wait_until.h"
 
@@ -27,6 +34,187 @@ namespace handoff {
 namespace {
 
 using ::handoff::testing::WaitUntil;
+
+// Answers "/<code>" with that status and anything else with 200 and the path
+// as the body, so that a test sees which path the server took from a request.
+HttpResponse StatusOrEcho(std::string_view path) {
+  int status = 0;
+  if (absl::SimpleAtoi(absl::StripPrefix({path.data(), path.size()}, "/"),
+                       &status)) {
+    return {status, "text/plain", "\n"};
+  }
+  return {200, "text/plain", std::string(path)};
+}
+
+// A client connection to the admin port on loopback; a read or write gives up
+// after ten seconds rather than hang the test.
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_GE(fd, 0);
+  timeval ten_seconds{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &ten_seconds, sizeof ten_seconds);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0)
+      << strerror(errno);
+  return fd;
+}
+
+struct Reply {
+  std::string text;  // all the server sent
+  int error = 0;     // errno of the read that ended it; 0 if the server closed
+};
+
+// Sends `request` on `fd`, then reads until the connection ends, and closes it.
+Reply SendAndReadToEnd(int fd, std::string_view request) {
+  Reply reply;
+  // MSG_NOSIGNAL: a server that closes early is a failed expectation, not a
+  // SIGPIPE that ends the test binary.
+  for (size_t sent = 0; sent < request.size();) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent,
+                     MSG_NOSIGNAL);
+    if (n < 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) reply.text.append(buf, n);
+  if (n < 0) reply.error = errno;
+  close(fd);
+  return reply;
+}
+
+Reply Exchange(int port, std::string_view request) {
+  return SendAndReadToEnd(Connect(port), request);
+}
+
+// What follows the head of a reply.
+std::string_view Body(std::string_view reply) {
+  size_t end_of_head = reply.find("\r\n\r\n");
+  if (end_of_head == std::string_view::npos) return {};
+  return reply.substr(end_of_head + 4);
+}
+
+// A malformed request was answered "400 Error".
+TEST(AdminHttpTest, StatusLinesCarryTheStandardReasonPhrase) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /200 HTTP/1.1\r\n\r\n").text,
+                               "HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /404 HTTP/1.1\r\n\r\n").text,
+                               "HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /503 HTTP/1.1\r\n\r\n").text,
+                               "HTTP/1.1 503 Service Unavailable\r\n"));
+  const Reply malformed = Exchange(port, "nonsense\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(malformed.text, "HTTP/1.1 400 Bad Request\r\n"))
+      << malformed.text;
+}
+
+// A 405 did not say which methods are allowed, as RFC 9110 §15.5.6 requires.
+TEST(AdminHttpTest, MethodNotAllowedListsTheAllowedMethods) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
+  for (std::string_view request :
+       {"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\n\r\n", "get /healthz HTTP/1.1\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(
+        absl::StartsWith(reply.text, "HTTP/1.1 405 Method Not Allowed\r\n"))
+        << request << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "\r\nAllow: GET, HEAD\r\n"))
+        << request << reply.text;
+  }
+}
+
+// An absolute-form target, which RFC 9112 §3.2.2 says a server must accept,
+// was answered 404: the whole URI was taken for the path.
+TEST(AdminHttpTest, AbsoluteFormTargetIsServedByItsPath) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  const std::string authority = absl::StrCat("127.0.0.1:", port);
+  const Reply reply =
+      Exchange(port, absl::StrCat("GET http://", authority,
+                                  "/healthz?verbose HTTP/1.1\r\nHost: ",
+                                  authority, "\r\n\r\n"));
+  EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+      << reply.text;
+  EXPECT_EQ(Body(reply.text), "/healthz");
+  const Reply no_path = Exchange(
+      port, absl::StrCat("GET http://", authority, " HTTP/1.1\r\n\r\n"));
+  EXPECT_EQ(Body(no_path.text), "/") << no_path.text;
+}
+
+// A head whose lines ended in a bare LF, which RFC 9112 §2.2 lets a server
+// accept, went unanswered until the 5 s limit closed the connection.
+TEST(AdminHttpTest, BareLineFeedsEndTheRequestHead) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\n\n", "GET /healthz HTTP/1.1\r\n\n",
+        "GET /healthz HTTP/1.1\nHost: x\r\n\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << absl::CHexEscape(request) << reply.text;
+    EXPECT_EQ(Body(reply.text), "/healthz");
+  }
+}
+
+// A head over the cap was reset: the server closed the socket with the rest
+// of it unread, and curl said "Connection reset by peer".
+TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string request = absl::StrCat(
+      "GET /healthz HTTP/1.1\r\nX-Padding: ",
+      std::string(3 * AdminHttpServer::kMaxHeadBytes, 'x'), "\r\n\r\n");
+  const Reply reply = Exchange((*server)->port(), request);
+  EXPECT_TRUE(absl::StartsWith(
+      reply.text, "HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+      << reply.text;
+  EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+}
+
+// 250 clients that sent part of a request each held a descriptor for 5 s,
+// and under `ulimit -n 200` gRPC's own accept failed with EMFILE. Past the
+// cap a connection is answered at once, not after the others time out.
+TEST(AdminHttpTest, AConnectionOverTheCapIsAnswered503AtOnce) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  std::vector<int> idle;
+  for (int i = 0; i < AdminHttpServer::kMaxConnections; ++i) {
+    idle.push_back(Connect(port));
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    return (*server)->open_connections() == AdminHttpServer::kMaxConnections;
+  }));
+  const auto before = std::chrono::steady_clock::now();
+  const Reply refused = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - before,
+            AdminHttpServer::kConnectionDeadline);
+  EXPECT_TRUE(absl::StartsWith(refused.text,
+                               "HTTP/1.1 503 Service Unavailable\r\n"))
+      << refused.text;
+  EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);
+  for (int fd : idle) close(fd);
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
+  const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n"))
+      << healthz.text;
+}
 
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256

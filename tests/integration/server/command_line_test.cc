@@ -79,6 +79,30 @@ TEST(CommandLineTest, BadEnvironmentValueExitsNamingIt) {
   ExpectRejected({}, {"HANDOFF_STREAM_WINDOW=wide"}, "HANDOFF_STREAM_WINDOW");
 }
 
+// The command line wins: a bad value it overrides is ignored, not parsed.
+TEST(CommandLineTest, BadEnvironmentValueForAFlagOnTheCommandLineIsIgnored) {
+  HandoffdProcess p({"--workers=2"}, {"HANDOFF_WORKERS=abc"});
+  ASSERT_NE(p.Port(), 0) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "2 workers")) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "HANDOFF_WORKERS ignored"))
+      << p.Output();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 0) << p.Output();
+}
+
+// No --workers was passed: the message says where -3 came from.
+TEST(CommandLineTest, OutOfRangeEnvironmentValueExitsNamingTheVariable) {
+  HandoffdProcess p({}, {"HANDOFF_WORKERS=-3"});
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 2) << p.Output();
+  EXPECT_TRUE(absl::StrContains(
+      p.Output(), "HANDOFF_WORKERS=-3: --workers must be between 1 and 4096"))
+      << p.Output();
+}
+
 TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {
   HandoffdProcess p({"--queue_depth=7"},
                     {"HANDOFF_WORKERS=3", "HANDOFF_QUEUE_DEPTH=5"});

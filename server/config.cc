@@ -22,7 +22,8 @@ ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "domain socket.");
 ABSL_FLAG(std::string, admin_listen, "0.0.0.0:9090",
           "Admin HTTP address for /metrics, /healthz and /readyz, host:port "
-          "like --listen; empty turns it off.");
+          "checked like --listen (but TCP only, no unix:); empty turns it "
+          "off.");
 ABSL_FLAG(int32_t, workers, 0,
           "Worker threads that run jobs; 0 means one per CPU core.");
 ABSL_FLAG(int32_t, queue_depth, 256,
@@ -182,33 +183,46 @@ Problem Bad(absl::string_view flag, absl::string_view why) {
   return Problem{std::string(flag), std::string(why)};
 }
 
-// --listen, checked before anything listens: gRPC would take "h:99999" as
-// port 34463 and "h" as port 443 (server/host_port.h).
-std::optional<Problem> CheckListen(const std::string& listen) {
-  if (listen.empty()) return Bad("listen", "must not be empty");
-  // A Unix domain socket (a sidecar's, say) has a path, not a port.
-  if (IsUnixSocket(listen)) {
-    if (listen.back() != ':') return std::nullopt;
-    return Bad("listen", absl::StrCat("'", listen, "' names no socket"));
+// --listen or --admin_listen, checked before anything listens: gRPC would
+// take "h:99999" as port 34463 and "h" as port 443 (server/host_port.h).
+// Only gRPC can listen on a Unix domain socket; the admin server is TCP.
+std::optional<Problem> CheckListen(absl::string_view flag,
+                                   const std::string& address,
+                                   bool unix_socket_ok) {
+  if (address.empty()) return Bad(flag, "must not be empty");
+  if (IsUnixSocket(address)) {
+    if (!unix_socket_ok) {
+      return Bad(flag, absl::StrCat("'", address,
+                                    "': the admin port is TCP only "
+                                    "(host:port, e.g. 127.0.0.1:9090)"));
+    }
+    // A Unix domain socket (a sidecar's, say) has a path, not a port.
+    if (address.back() != ':') return std::nullopt;
+    return Bad(flag, absl::StrCat("'", address, "' names no socket"));
   }
-  if (auto hp = SplitHostPort(listen); !hp.ok()) {
-    return Bad("listen", hp.status().message());
+  if (auto hp = SplitHostPort(address); !hp.ok()) {
+    return Bad(flag, hp.status().message());
   }
-  // The admin port takes an empty host as 0.0.0.0; gRPC refuses it.
-  if (absl::StartsWith(listen, ":") || absl::StartsWith(listen, "[]")) {
-    return Bad("listen", absl::StrCat("'", listen,
-                                      "' has no host (0.0.0.0:port or "
-                                      "[::]:port listens on every address)"));
+  // SplitHostPort reads an empty host as 0.0.0.0, which gRPC refuses; the
+  // admin port asks for its host by name too, so both ports read alike.
+  if (absl::StartsWith(address, ":") || absl::StartsWith(address, "[]")) {
+    return Bad(flag, absl::StrCat("'", address,
+                                  "' has no host (0.0.0.0:port or "
+                                  "[::]:port listens on every address)"));
   }
   return std::nullopt;
 }
 
 std::optional<Problem> Check(const ServerConfig& c) {
-  if (auto p = CheckListen(c.listen)) return p;
+  if (auto p = CheckListen("listen", c.listen, /*unix_socket_ok=*/true)) {
+    return p;
+  }
+  // Empty turns the admin port off. AdminHttpServer::Start would refuse a
+  // bad address too, but only after gRPC listens.
   if (!c.admin_listen.empty()) {
-    // AdminHttpServer::Start would refuse it too, but after gRPC listens.
-    if (auto hp = SplitHostPort(c.admin_listen); !hp.ok()) {
-      return Bad("admin_listen", hp.status().message());
+    if (auto p = CheckListen("admin_listen", c.admin_listen,
+                             /*unix_socket_ok=*/false)) {
+      return p;
     }
   }
   if (c.workers < 1 || c.workers > 4096) {

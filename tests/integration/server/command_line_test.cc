@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -101,6 +103,21 @@ TEST(CommandLineTest, OutOfRangeEnvironmentValueExitsNamingTheVariable) {
   EXPECT_TRUE(absl::StrContains(
       p.Output(), "HANDOFF_WORKERS=-3: --workers must be between 1 and 4096"))
       << p.Output();
+}
+
+TEST(CommandLineTest, AdminListenWithoutHostOrOnAUnixSocketExitsTwo) {
+  for (const auto& [flag, says] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"--admin_listen=:0", "--admin_listen: ':0' has no host"},
+           {"--admin_listen=unix:/tmp/handoffd-admin.sock",
+            "the admin port is TCP only"}}) {
+    HandoffdProcess p({flag});
+    std::optional<int> code = p.Wait(absl::Seconds(10));
+    ASSERT_TRUE(code.has_value()) << p.Output();
+    EXPECT_EQ(*code, 2) << p.Output();
+    EXPECT_TRUE(absl::StrContains(p.Output(), says)) << p.Output();
+    EXPECT_FALSE(absl::StrContains(p.Output(), "serving gRPC")) << p.Output();
+  }
 }
 
 TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {

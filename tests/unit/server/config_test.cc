@@ -90,12 +90,34 @@ TEST_F(ConfigTest, ListenWithoutAValidPortIsRefusedNamingTheFlag) {
 }
 
 TEST_F(ConfigTest, AdminListenIsCheckedLikeListenUnlessEmpty) {
+  for (const char* admin : {"127.0.0.1:70000", "127.0.0.1", ":9090",
+                            "[]:9090", "::1:9090"}) {
+    ServerConfig c;
+    c.admin_listen = admin;
+    absl::Status s = Validate(c);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << admin << ": " << s;
+    EXPECT_TRUE(absl::StartsWith(s.message(),
+                                 absl::StrCat("--admin_listen: '", admin, "'")))
+        << s;
+  }
   ServerConfig c;
-  c.admin_listen = "127.0.0.1:70000";
-  absl::Status s = Validate(c);
-  EXPECT_TRUE(absl::StartsWith(s.message(), "--admin_listen: ")) << s;
+  c.admin_listen = ":9090";
+  EXPECT_TRUE(absl::StrContains(Validate(c).message(), "has no host"));
   c.admin_listen = "";
   EXPECT_TRUE(Validate(c).ok());
+}
+
+// The admin server is Asio TCP; "unix:/x" used to be reported as a bad port.
+TEST_F(ConfigTest, AdminListenOnAUnixSocketIsRefusedAsTcpOnly) {
+  for (const char* admin : {"unix:/tmp/admin.sock", "unix-abstract:admin"}) {
+    ServerConfig c;
+    c.admin_listen = admin;
+    absl::Status s = Validate(c);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << admin << ": " << s;
+    EXPECT_TRUE(absl::StartsWith(s.message(), "--admin_listen: ")) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "the admin port is TCP only"))
+        << s;
+  }
 }
 
 TEST_F(ConfigTest, TlsCertificateAndKeyComeAsAPair) {

@@ -84,10 +84,13 @@ int main(int argc, char** argv) {
       handoff::IsUnixSocket(config->listen)
           ? config->listen
           : absl::StrCat("port ", (*server)->port());
+  const std::string admin =
+      config->admin_listen.empty()
+          ? std::string("admin HTTP off")
+          : absl::StrCat("admin HTTP on port ", (*server)->admin_port());
   std::fprintf(stderr,
-               "handoffd: serving gRPC on %s (admin HTTP on port %d), "
-               "%d workers, queue %d (%s)\n",
-               where.c_str(), (*server)->admin_port(), config->workers,
+               "handoffd: serving gRPC on %s (%s), %d workers, queue %d (%s)\n",
+               where.c_str(), admin.c_str(), config->workers,
                config->queue_depth,
                handoff::QueuePolicyName(config->queue_policy).c_str());
 

@@ -120,6 +120,19 @@ TEST(CommandLineTest, AdminListenWithoutHostOrOnAUnixSocketExitsTwo) {
   }
 }
 
+// HandoffdProcess passes --admin_listen= (off).
+TEST(CommandLineTest, StartUpLineSaysTheAdminPortIsOff) {
+  HandoffdProcess p({});
+  ASSERT_NE(p.Port(), 0) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "(admin HTTP off)")) << p.Output();
+  EXPECT_FALSE(absl::StrContains(p.Output(), "admin HTTP on port"))
+      << p.Output();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 0) << p.Output();
+}
+
 TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {
   HandoffdProcess p({"--queue_depth=7"},
                     {"HANDOFF_WORKERS=3", "HANDOFF_QUEUE_DEPTH=5"});

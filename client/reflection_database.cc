@@ -10,9 +10,11 @@
 namespace handoff {
 
 ReflectionDatabase::ReflectionDatabase(std::shared_ptr<grpc::Channel> channel,
-                                       absl::Duration timeout)
+                                       absl::Duration timeout,
+                                       bool wait_for_ready)
     : channel_(std::move(channel)),
       timeout_(timeout),
+      wait_for_ready_(wait_for_ready),
       stub_(grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)) {}
 
 ReflectionDatabase::~ReflectionDatabase() {
@@ -32,6 +34,7 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
   if (stream_ == nullptr) {
     context_ = std::make_unique<grpc::ClientContext>();
     context_->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    context_->set_wait_for_ready(wait_for_ready_);
     stream_ = stub_->ServerReflectionInfo(context_.get());
   }
   Response response;

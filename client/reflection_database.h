@@ -35,8 +35,11 @@ namespace handoff {
 
 class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
  public:
-  // `timeout` bounds the whole reflection session.
-  ReflectionDatabase(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  // `timeout` bounds the whole reflection session. With `wait_for_ready`,
+  // the session waits (within `timeout`) for a server that cannot be reached
+  // yet, instead of failing UNAVAILABLE on the first refused connection.
+  ReflectionDatabase(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                     bool wait_for_ready = false);
   ~ReflectionDatabase() override;
 
   // Fully-qualified names of every service the server exposes.
@@ -71,6 +74,7 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
 
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration timeout_;
+  bool wait_for_ready_;
   std::unique_ptr<grpc::reflection::v1alpha::ServerReflection::Stub> stub_;
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<Request, Response>> stream_;

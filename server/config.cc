@@ -2,15 +2,18 @@
 
 #include "server/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/host_port.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
@@ -19,7 +22,8 @@ ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "domain socket.");
 ABSL_FLAG(std::string, admin_listen, "0.0.0.0:9090",
           "Admin HTTP address for /metrics, /healthz and /readyz, host:port "
-          "like --listen; empty turns it off.");
+          "checked like --listen (but TCP only, no unix:); empty turns it "
+          "off.");
 ABSL_FLAG(int32_t, workers, 0,
           "Worker threads that run jobs; 0 means one per CPU core.");
 ABSL_FLAG(int32_t, queue_depth, 256,
@@ -106,12 +110,59 @@ const std::vector<std::string>& ConfigFlagNames() {
   return *names;
 }
 
-absl::Status ApplyEnvironmentOverrides() {
+namespace {
+
+std::string EnvironmentVariable(absl::string_view flag) {
+  std::string var = "HANDOFF_";
+  for (char c : flag) var += static_cast<char>(std::toupper(c));
+  return var;
+}
+
+}  // namespace
+
+std::set<std::string> ConfigFlagsOnCommandLine(absl::Span<char* const> argv) {
+  const std::vector<std::string>& names = ConfigFlagNames();
+  std::set<std::string> found;
+  // The rules are absl::ParseCommandLine's (absl/flags/parse.cc).
+  for (size_t i = 1; i < argv.size(); ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "-")) continue;  // positional
+    absl::ConsumePrefix(&arg, "-");
+    const size_t equals = arg.find('=');
+    absl::string_view name = arg.substr(0, equals);
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    bool negated = false;
+    if (flag == nullptr && absl::ConsumePrefix(&name, "no")) {
+      flag = absl::FindCommandLineFlag(name);
+      negated = true;
+    }
+    if (flag == nullptr) continue;  // unknown: ParseCommandLine will say so
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      found.emplace(name);
+    }
+    // "--name value": the value is the next argument, whatever it looks like.
+    if (equals == absl::string_view::npos && !negated &&
+        !flag->IsOfType<bool>()) {
+      ++i;
+    }
+  }
+  return found;
+}
+
+absl::StatusOr<EnvironmentOverrides> ApplyEnvironmentOverrides(
+    absl::Span<char* const> argv) {
+  const std::set<std::string> on_command_line = ConfigFlagsOnCommandLine(argv);
+  EnvironmentOverrides result;
   for (const std::string& name : ConfigFlagNames()) {
-    std::string var = "HANDOFF_";
-    for (char c : name) var += static_cast<char>(std::toupper(c));
+    const std::string var = EnvironmentVariable(name);
     const char* value = std::getenv(var.c_str());
     if (value == nullptr) continue;
+    // Not parsed: a value the command line replaces must not stop start-up.
+    if (on_command_line.contains(name)) {
+      result.overridden.push_back(var);
+      continue;
+    }
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;  // not linked in; nothing to set
     std::string error;
@@ -119,45 +170,63 @@ absl::Status ApplyEnvironmentOverrides() {
       return absl::InvalidArgumentError(absl::StrCat(
           var, "='", value, "': invalid value for --", name, ": ", error));
     }
+    result.applied.emplace(name, absl::StrCat(var, "=", value));
   }
-  return absl::OkStatus();
+  return result;
 }
 
 namespace {
 
-absl::Status Bad(absl::string_view flag, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", why));
+// A value Validate refuses: the flag, and what is wrong with its value.
+struct Problem {
+  std::string flag;
+  std::string why;
+};
+
+Problem Bad(absl::string_view flag, absl::string_view why) {
+  return Problem{std::string(flag), std::string(why)};
 }
 
-// --listen, checked before anything listens: gRPC would take "h:99999" as
-// port 34463 and "h" as port 443 (server/host_port.h).
-absl::Status CheckListen(const std::string& listen) {
-  if (listen.empty()) return Bad("listen", "must not be empty");
-  // A Unix domain socket (a sidecar's, say) has a path, not a port.
-  if (IsUnixSocket(listen)) {
-    if (listen.back() != ':') return absl::OkStatus();
-    return Bad("listen", absl::StrCat("'", listen, "' names no socket"));
+// --listen or --admin_listen, checked before anything listens: gRPC would
+// take "h:99999" as port 34463 and "h" as port 443 (server/host_port.h).
+// Only gRPC can listen on a Unix domain socket; the admin server is TCP.
+std::optional<Problem> CheckListen(absl::string_view flag,
+                                   const std::string& address,
+                                   bool unix_socket_ok) {
+  if (address.empty()) return Bad(flag, "must not be empty");
+  if (IsUnixSocket(address)) {
+    if (!unix_socket_ok) {
+      return Bad(flag, absl::StrCat("'", address,
+                                    "': the admin port is TCP only "
+                                    "(host:port, e.g. 127.0.0.1:9090)"));
+    }
+    // A Unix domain socket (a sidecar's, say) has a path, not a port.
+    if (address.back() != ':') return std::nullopt;
+    return Bad(flag, absl::StrCat("'", address, "' names no socket"));
   }
-  if (auto hp = SplitHostPort(listen); !hp.ok()) {
-    return Bad("listen", hp.status().message());
+  if (auto hp = SplitHostPort(address); !hp.ok()) {
+    return Bad(flag, hp.status().message());
   }
-  // The admin port takes an empty host as 0.0.0.0; gRPC refuses it.
-  if (absl::StartsWith(listen, ":") || absl::StartsWith(listen, "[]")) {
-    return Bad("listen", absl::StrCat("'", listen,
-                                      "' has no host (0.0.0.0:port or "
-                                      "[::]:port listens on every address)"));
+  // SplitHostPort reads an empty host as 0.0.0.0, which gRPC refuses; the
+  // admin port asks for its host by name too, so both ports read alike.
+  if (absl::StartsWith(address, ":") || absl::StartsWith(address, "[]")) {
+    return Bad(flag, absl::StrCat("'", address,
+                                  "' has no host (0.0.0.0:port or "
+                                  "[::]:port listens on every address)"));
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
-}  // namespace
-
-absl::Status Validate(const ServerConfig& c) {
-  if (absl::Status s = CheckListen(c.listen); !s.ok()) return s;
+std::optional<Problem> Check(const ServerConfig& c) {
+  if (auto p = CheckListen("listen", c.listen, /*unix_socket_ok=*/true)) {
+    return p;
+  }
+  // Empty turns the admin port off. AdminHttpServer::Start would refuse a
+  // bad address too, but only after gRPC listens.
   if (!c.admin_listen.empty()) {
-    // AdminHttpServer::Start would refuse it too, but after gRPC listens.
-    if (auto hp = SplitHostPort(c.admin_listen); !hp.ok()) {
-      return Bad("admin_listen", hp.status().message());
+    if (auto p = CheckListen("admin_listen", c.admin_listen,
+                             /*unix_socket_ok=*/false)) {
+      return p;
     }
   }
   if (c.workers < 1 || c.workers > 4096) {
@@ -206,10 +275,19 @@ absl::Status Validate(const ServerConfig& c) {
     return Bad("tls_client_ca_file",
                "needs TLS: set --tls_cert_file and --tls_key_file");
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
-absl::StatusOr<ServerConfig> ConfigFromFlags() {
+}  // namespace
+
+absl::Status Validate(const ServerConfig& c) {
+  std::optional<Problem> p = Check(c);
+  if (!p.has_value()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", p->flag, ": ", p->why));
+}
+
+
+absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   ServerConfig c;
   c.listen = absl::GetFlag(FLAGS_listen);
   c.admin_listen = absl::GetFlag(FLAGS_admin_listen);
@@ -236,7 +314,16 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   c.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   c.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
-  if (absl::Status s = Validate(c); !s.ok()) return s;
+  if (std::optional<Problem> p = Check(c); p.has_value()) {
+    // A value from the environment is named by where it came from: the
+    // command line may not mention the flag at all.
+    if (auto it = env.applied.find(p->flag); it != env.applied.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(it->second, ": --", p->flag, " ", p->why));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", p->flag, ": ", p->why));
+  }
   return c;
 }
 

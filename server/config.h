@@ -5,24 +5,29 @@
 //
 // Every field has a command-line flag of the same name (absl flags, all listed
 // by --help). An environment variable HANDOFF_<FLAG> (upper case, e.g.
-// HANDOFF_QUEUE_DEPTH=64) sets a flag's value before the command line is
-// parsed, so the order of precedence is: command line > environment > default.
-// That lets a container image keep its command line while an operator tunes it
-// through the environment (Kubernetes ConfigMap, systemd Environment=).
+// HANDOFF_QUEUE_DEPTH=64) sets a flag the command line does not set, so the
+// order of precedence is: command line > environment > default. That lets a
+// container image keep its command line while an operator tunes it through
+// the environment (Kubernetes ConfigMap, systemd Environment=).
 //
 // A value that does not parse, or is out of range, is an error that names the
-// flag; handoffd then exits non-zero before it listens on anything.
+// flag, and the variable if the value came from the environment; handoffd then
+// exits non-zero before it listens on anything. A variable the command line
+// overrides is not even parsed: it cannot stop handoffd.
 
 #ifndef HANDOFF_SERVER_CONFIG_H_
 #define HANDOFF_SERVER_CONFIG_H_
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace handoff {
 
@@ -71,12 +76,40 @@ struct ServerConfig {
 // Checks a config's ranges and relations; the error names the flag.
 absl::Status Validate(const ServerConfig& config);
 
-// Applies HANDOFF_<FLAG> environment variables to the flags this file defines.
-// Call before absl::ParseCommandLine. The error names the variable and flag.
-absl::Status ApplyEnvironmentOverrides();
+// What ApplyEnvironmentOverrides did.
+struct EnvironmentOverrides {
+  // Flag name -> "HANDOFF_<FLAG>=value", for each flag the environment set.
+  std::map<std::string, std::string> applied;
+  // "HANDOFF_<FLAG>" for each variable that is set but left alone because
+  // the command line sets its flag.
+  std::vector<std::string> overridden;
+};
 
-// The config described by the flags (after parsing), validated.
-absl::StatusOr<ServerConfig> ConfigFromFlags();
+// The config flags (ConfigFlagNames) that `argv`, main's unparsed arguments,
+// sets, in any form absl::ParseCommandLine takes: --name=value, --name value,
+// -name, --name and --noname for a bool. Arguments after "--" are positional.
+// Flags set only inside a --flagfile are not seen: those still win over the
+// environment (the file is read by ParseCommandLine, after the environment),
+// but a bad HANDOFF_<FLAG> value for one of them stops handoffd.
+//
+// Abseil (20220623) has no public way to ask whether a flag was on the command
+// line, and ParseCommandLine must come after the environment for the command
+// line to win, so the arguments are scanned here.
+std::set<std::string> ConfigFlagsOnCommandLine(absl::Span<char* const> argv);
+
+// Applies HANDOFF_<FLAG> environment variables to the config flags that
+// `argv` (see ConfigFlagsOnCommandLine) does not set. Call before
+// absl::ParseCommandLine. A value that does not parse is InvalidArgument
+// naming the variable and the flag; a variable whose flag is on the command
+// line is not parsed, only reported in `overridden`.
+absl::StatusOr<EnvironmentOverrides> ApplyEnvironmentOverrides(
+    absl::Span<char* const> argv);
+
+// The config described by the flags (after parsing), validated. An error
+// about a flag `env` set names the variable and its value first:
+// "HANDOFF_WORKERS=-3: --workers must be between 1 and 4096".
+absl::StatusOr<ServerConfig> ConfigFromFlags(
+    const EnvironmentOverrides& env = {});
 
 // The names of the flags above, for --help texts and tests.
 const std::vector<std::string>& ConfigFlagNames();

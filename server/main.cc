@@ -17,6 +17,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "server/config.h"
 #include "server/host_port.h"
 #include "server/server.h"
@@ -43,12 +44,20 @@ int main(int argc, char** argv) {
       "Every flag can also be set by the environment variable HANDOFF_<FLAG> "
       "(e.g. HANDOFF_WORKERS=4); the command line wins.\n"
       "Usage: handoffd [--listen=0.0.0.0:50051] [--workers=N] ...");
-  if (absl::Status s = handoff::ApplyEnvironmentOverrides(); !s.ok()) {
-    std::fprintf(stderr, "handoffd: %s\n", std::string(s.message()).c_str());
+  absl::StatusOr<handoff::EnvironmentOverrides> env =
+      handoff::ApplyEnvironmentOverrides(absl::MakeConstSpan(argv, argc));
+  if (!env.ok()) {
+    std::fprintf(stderr, "handoffd: %s\n",
+                 std::string(env.status().message()).c_str());
     return 2;
   }
+  for (const std::string& var : env->overridden) {
+    std::fprintf(stderr, "handoffd: %s ignored: the command line sets its flag\n",
+                 var.c_str());
+  }
   absl::ParseCommandLine(argc, argv);
-  absl::StatusOr<handoff::ServerConfig> config = handoff::ConfigFromFlags();
+  absl::StatusOr<handoff::ServerConfig> config =
+      handoff::ConfigFromFlags(*env);
   if (!config.ok()) {
     std::fprintf(stderr, "handoffd: %s\n",
                  std::string(config.status().message()).c_str());
@@ -75,10 +84,13 @@ int main(int argc, char** argv) {
       handoff::IsUnixSocket(config->listen)
           ? config->listen
           : absl::StrCat("port ", (*server)->port());
+  const std::string admin =
+      config->admin_listen.empty()
+          ? std::string("admin HTTP off")
+          : absl::StrCat("admin HTTP on port ", (*server)->admin_port());
   std::fprintf(stderr,
-               "handoffd: serving gRPC on %s (admin HTTP on port %d), "
-               "%d workers, queue %d (%s)\n",
-               where.c_str(), (*server)->admin_port(), config->workers,
+               "handoffd: serving gRPC on %s (%s), %d workers, queue %d (%s)\n",
+               where.c_str(), admin.c_str(), config->workers,
                config->queue_depth,
                handoff::QueuePolicyName(config->queue_policy).c_str());
 

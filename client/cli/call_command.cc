@@ -21,7 +21,8 @@ absl::StatusOr<std::string> ReadData(const std::string& data) {
 int Call(const Connection& connection, const CallArgs& args) {
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
-  ReflectionDatabase db(*channel, connection.timeout);
+  ReflectionDatabase db(*channel, connection.timeout,
+                        connection.wait_for_ready);
   google::protobuf::DescriptorPool pool(&db);
   auto method = FindMethod(pool, args.method, &db.last_error());
   if (!method.ok()) {
@@ -38,6 +39,7 @@ int Call(const Connection& connection, const CallArgs& args) {
 
   CallOptions options;
   options.timeout = connection.timeout;
+  options.wait_for_ready = connection.wait_for_ready;
   auto replies = CallMethod(*channel, **method, *requests, options);
   if (!replies.ok()) return Fail((*method)->full_name(), replies.status());
   for (const std::string& reply : *replies) {

@@ -31,7 +31,9 @@ struct Connection {
   bool tls = false;  // also implied by any of `tls_files`
   TlsFiles tls_files;
   absl::Duration timeout;
-  bool wait_for_ready = false;  // for health: ride out a server still starting
+  // Every RPC (health, reflection, the call itself) waits, within `timeout`,
+  // for a server that cannot be reached yet: one still starting, say.
+  bool wait_for_ready = false;
 };
 
 struct CallArgs {

@@ -1,4 +1,11 @@
 // handoff::Client and the `handoff` CLI against a real handoffd.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
@@ -131,6 +138,106 @@ TEST_F(HandoffdTest, CliHealthListCall) {
   auto unknown = Cli({"call", "handoff.v1.Gateway.Nope", "-d", "{}", addr});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(unknown.err, "no method 'Nope'")) << unknown.err;
+}
+
+
+// Stands on a loopback port before handoffd does, like a server that is not
+// up yet: it lets the test see the client's first connection, and resets it,
+// so a client that does not wait for ready fails there and then.
+class NotYetServing {
+ public:
+  NotYetServing() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(listen(fd_, 4), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    address_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  }
+  ~NotYetServing() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  const std::string& address() const { return address_; }
+
+  // Waits up to `timeout` for a client to connect, resets its connection and
+  // stops listening, which frees the port for handoffd. False if no client
+  // came.
+  bool RefuseFirstClient(absl::Duration timeout) {
+    pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) != 1) {
+      return false;
+    }
+    const int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) return false;
+    // Linger 0: close sends RST, as a refused connection ends, and leaves
+    // nothing in TIME_WAIT on the port.
+    linger reset{.l_onoff = 1, .l_linger = 0};
+    setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close(conn);
+    close(fd_);
+    fd_ = -1;
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
+// Runs the CLI with `args` and --addr at a port where nothing serves yet;
+// once the CLI has tried to connect and been turned away, starts handoffd
+// there (if `then_start_handoffd`). Returns how the CLI ended.
+ProcessResult CliAgainstALateServer(std::vector<std::string> args,
+                                    bool then_start_handoffd) {
+  NotYetServing stand_in;
+  args.insert(args.begin(), HANDOFF_CLI);
+  args.push_back("--addr=" + stand_in.address());
+  ProcessResult result;
+  std::thread cli([&] { result = Run(args, absl::Seconds(60)); });
+  const bool client_came = stand_in.RefuseFirstClient(absl::Seconds(30));
+  EXPECT_TRUE(client_came) << "the CLI never tried to connect";
+  absl::StatusOr<Handoffd> handoffd = absl::UnavailableError("not started");
+  if (client_came && then_start_handoffd) {
+    handoffd = StartHandoffdAt(HANDOFFD, stand_in.address());
+    EXPECT_TRUE(handoffd.ok()) << handoffd.status();
+  }
+  cli.join();
+  if (handoffd.ok()) {
+    EXPECT_EQ(handoffd->process->Stop(), 0);
+  }
+  return result;
+}
+
+// The premise of the two tests below: without --wait_for_ready the CLI gives
+// up at the first refused connection.
+TEST(WaitForReadyTest, CliCallWithoutWaitForReadyFailsAtTheFirstRefusal) {
+  ProcessResult call = CliAgainstALateServer(
+      {"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})",
+       "--timeout=20s"},
+      /*then_start_handoffd=*/false);
+  EXPECT_EQ(call.exit_code, 1) << call.err;
+  EXPECT_TRUE(absl::StrContains(call.err, "UNAVAILABLE")) << call.err;
+}
+
+TEST(WaitForReadyTest, CliCallRidesOutAServerStillStarting) {
+  ProcessResult call = CliAgainstALateServer(
+      {"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})",
+       "--wait_for_ready", "--timeout=20s"},
+      /*then_start_handoffd=*/true);
+  EXPECT_EQ(call.exit_code, 0) << call.err;
+  EXPECT_EQ(call.out, "{\"payload\":\"aGk=\"}\n");
+}
+
+TEST(WaitForReadyTest, CliListRidesOutAServerStillStarting) {
+  ProcessResult list =
+      CliAgainstALateServer({"list", "--wait_for_ready", "--timeout=20s"},
+                            /*then_start_handoffd=*/true);
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(absl::StrContains(list.out, "handoff.v1.Gateway\n")) << list.out;
 }
 
 }  // namespace

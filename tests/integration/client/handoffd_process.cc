@@ -1,5 +1,7 @@
 #include "handoffd_process.h"
 
+#include <utility>
+
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 
@@ -12,8 +14,16 @@ namespace handoff::testing {
 absl::StatusOr<Handoffd> StartHandoffd(
     const std::string& path, const std::vector<std::string>& extra_flags,
     std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  return StartHandoffdAt(path, absl::StrCat("127.0.0.1:", FreePort()),
+                         extra_flags, std::move(credentials));
+}
+
+absl::StatusOr<Handoffd> StartHandoffdAt(
+    const std::string& path, const std::string& address,
+    const std::vector<std::string>& extra_flags,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   Handoffd h;
-  h.address = absl::StrCat("127.0.0.1:", FreePort());
+  h.address = address;
   h.admin_address = absl::StrCat("127.0.0.1:", FreePort());
   std::vector<std::string> argv = {path, "--listen=" + h.address,
                                    "--admin_listen=" + h.admin_address};

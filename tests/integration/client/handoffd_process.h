@@ -27,6 +27,13 @@ absl::StatusOr<Handoffd> StartHandoffd(
     const std::string& path, const std::vector<std::string>& extra_flags = {},
     std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
+// As StartHandoffd, with gRPC on `address` ("127.0.0.1:PORT"), for a test
+// that points a client at the address before the server is there.
+absl::StatusOr<Handoffd> StartHandoffdAt(
+    const std::string& path, const std::string& address,
+    const std::vector<std::string>& extra_flags = {},
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
+
 }  // namespace handoff::testing
 
 #endif  // HANDOFF_TESTS_INTEGRATION_CLIENT_HANDOFFD_PROCESS_H_

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -77,6 +79,58 @@ TEST(CommandLineTest, ListensOnAUnixSocket) {
 
 TEST(CommandLineTest, BadEnvironmentValueExitsNamingIt) {
   ExpectRejected({}, {"HANDOFF_STREAM_WINDOW=wide"}, "HANDOFF_STREAM_WINDOW");
+}
+
+// The command line wins: a bad value it overrides is ignored, not parsed.
+TEST(CommandLineTest, BadEnvironmentValueForAFlagOnTheCommandLineIsIgnored) {
+  HandoffdProcess p({"--workers=2"}, {"HANDOFF_WORKERS=abc"});
+  ASSERT_NE(p.Port(), 0) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "2 workers")) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "HANDOFF_WORKERS ignored"))
+      << p.Output();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 0) << p.Output();
+}
+
+// No --workers was passed: the message says where -3 came from.
+TEST(CommandLineTest, OutOfRangeEnvironmentValueExitsNamingTheVariable) {
+  HandoffdProcess p({}, {"HANDOFF_WORKERS=-3"});
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 2) << p.Output();
+  EXPECT_TRUE(absl::StrContains(
+      p.Output(), "HANDOFF_WORKERS=-3: --workers must be between 1 and 4096"))
+      << p.Output();
+}
+
+TEST(CommandLineTest, AdminListenWithoutHostOrOnAUnixSocketExitsTwo) {
+  for (const auto& [flag, says] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"--admin_listen=:0", "--admin_listen: ':0' has no host"},
+           {"--admin_listen=unix:/tmp/handoffd-admin.sock",
+            "the admin port is TCP only"}}) {
+    HandoffdProcess p({flag});
+    std::optional<int> code = p.Wait(absl::Seconds(10));
+    ASSERT_TRUE(code.has_value()) << p.Output();
+    EXPECT_EQ(*code, 2) << p.Output();
+    EXPECT_TRUE(absl::StrContains(p.Output(), says)) << p.Output();
+    EXPECT_FALSE(absl::StrContains(p.Output(), "serving gRPC")) << p.Output();
+  }
+}
+
+// HandoffdProcess passes --admin_listen= (off).
+TEST(CommandLineTest, StartUpLineSaysTheAdminPortIsOff) {
+  HandoffdProcess p({});
+  ASSERT_NE(p.Port(), 0) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "(admin HTTP off)")) << p.Output();
+  EXPECT_FALSE(absl::StrContains(p.Output(), "admin HTTP on port"))
+      << p.Output();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, 0) << p.Output();
 }
 
 TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {

@@ -3,6 +3,11 @@
 #include "server/config.h"
 
 #include <cstdlib>
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -96,12 +101,34 @@ TEST_F(ConfigTest, ListenWithoutAValidPortIsRefusedNamingTheFlag) {
 }
 
 TEST_F(ConfigTest, AdminListenIsCheckedLikeListenUnlessEmpty) {
+  for (const char* admin : {"127.0.0.1:70000", "127.0.0.1", ":9090",
+                            "[]:9090", "::1:9090"}) {
+    ServerConfig c;
+    c.admin_listen = admin;
+    absl::Status s = Validate(c);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << admin << ": " << s;
+    EXPECT_TRUE(absl::StartsWith(s.message(),
+                                 absl::StrCat("--admin_listen: '", admin, "'")))
+        << s;
+  }
   ServerConfig c;
-  c.admin_listen = "127.0.0.1:70000";
-  absl::Status s = Validate(c);
-  EXPECT_TRUE(absl::StartsWith(s.message(), "--admin_listen: ")) << s;
+  c.admin_listen = ":9090";
+  EXPECT_TRUE(absl::StrContains(Validate(c).message(), "has no host"));
   c.admin_listen = "";
   EXPECT_TRUE(Validate(c).ok());
+}
+
+// The admin server is Asio TCP; "unix:/x" used to be reported as a bad port.
+TEST_F(ConfigTest, AdminListenOnAUnixSocketIsRefusedAsTcpOnly) {
+  for (const char* admin : {"unix:/tmp/admin.sock", "unix-abstract:admin"}) {
+    ServerConfig c;
+    c.admin_listen = admin;
+    absl::Status s = Validate(c);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << admin << ": " << s;
+    EXPECT_TRUE(absl::StartsWith(s.message(), "--admin_listen: ")) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "the admin port is TCP only"))
+        << s;
+  }
 }
 
 TEST_F(ConfigTest, TlsCertificateAndKeyComeAsAPair) {
@@ -130,16 +157,41 @@ TEST_F(ConfigTest, TlsClientCaNeedsTls) {
   EXPECT_TRUE(Validate(c).ok());
 }
 
+// main's argv for `args`, which the vector of strings must outlive.
+std::vector<char*> Argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return argv;
+}
+
+// Sets environment variables for one test, and unsets them at its end.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<std::string, std::string>> vars)
+      : vars_(vars) {
+    for (const auto& [name, value] : vars_) {
+      setenv(name.c_str(), value.c_str(), 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : vars_) unsetenv(name.c_str());
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> vars_;
+};
+
 TEST_F(ConfigTest, EnvironmentSetsFlags) {
-  setenv("HANDOFF_WORKERS", "3", 1);
-  setenv("HANDOFF_QUEUE_POLICY", "wait", 1);
-  setenv("HANDOFF_DEFAULT_DEADLINE", "250ms", 1);
-  absl::Status s = ApplyEnvironmentOverrides();
-  unsetenv("HANDOFF_WORKERS");
-  unsetenv("HANDOFF_QUEUE_POLICY");
-  unsetenv("HANDOFF_DEFAULT_DEADLINE");
-  ASSERT_TRUE(s.ok()) << s;
-  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ScopedEnv env{{"HANDOFF_WORKERS", "3"},
+                {"HANDOFF_QUEUE_POLICY", "wait"},
+                {"HANDOFF_DEFAULT_DEADLINE", "250ms"}};
+  std::vector<std::string> args = {"handoffd"};
+  absl::StatusOr<EnvironmentOverrides> applied =
+      ApplyEnvironmentOverrides(Argv(args));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->applied.at("workers"), "HANDOFF_WORKERS=3");
+  EXPECT_TRUE(applied->overridden.empty());
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags(*applied);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->workers, 3);
   EXPECT_EQ(c->queue_policy, QueuePolicy::kWait);
@@ -147,12 +199,53 @@ TEST_F(ConfigTest, EnvironmentSetsFlags) {
 }
 
 TEST_F(ConfigTest, BadEnvironmentValueNamesVariableAndFlag) {
-  setenv("HANDOFF_QUEUE_POLICY", "sometimes", 1);
-  absl::Status s = ApplyEnvironmentOverrides();
-  unsetenv("HANDOFF_QUEUE_POLICY");
-  ASSERT_FALSE(s.ok());
-  EXPECT_TRUE(absl::StrContains(s.message(), "HANDOFF_QUEUE_POLICY"));
-  EXPECT_TRUE(absl::StrContains(s.message(), "--queue_policy"));
+  ScopedEnv env{{"HANDOFF_QUEUE_POLICY", "sometimes"}};
+  std::vector<std::string> args = {"handoffd"};
+  absl::StatusOr<EnvironmentOverrides> applied =
+      ApplyEnvironmentOverrides(Argv(args));
+  ASSERT_FALSE(applied.ok());
+  EXPECT_TRUE(absl::StrContains(applied.status().message(),
+                                "HANDOFF_QUEUE_POLICY"));
+  EXPECT_TRUE(absl::StrContains(applied.status().message(), "--queue_policy"));
+}
+
+// The command line wins, so a value it replaces must not stop handoffd.
+TEST_F(ConfigTest, BadEnvironmentValueForAFlagOnTheCommandLineIsNotParsed) {
+  ScopedEnv env{{"HANDOFF_WORKERS", "abc"}, {"HANDOFF_QUEUE_DEPTH", "5"}};
+  std::vector<std::string> args = {"handoffd", "--workers=2"};
+  absl::StatusOr<EnvironmentOverrides> applied =
+      ApplyEnvironmentOverrides(Argv(args));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->overridden, std::vector<std::string>{"HANDOFF_WORKERS"});
+  EXPECT_FALSE(applied->applied.contains("workers"));
+  EXPECT_EQ(absl::GetFlag(FLAGS_queue_depth), 5);
+}
+
+TEST_F(ConfigTest, OutOfRangeEnvironmentValueNamesTheVariable) {
+  ScopedEnv env{{"HANDOFF_WORKERS", "-3"}};
+  std::vector<std::string> args = {"handoffd"};
+  absl::StatusOr<EnvironmentOverrides> applied =
+      ApplyEnvironmentOverrides(Argv(args));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags(*applied);
+  ASSERT_TRUE(absl::IsInvalidArgument(c.status())) << c.status();
+  EXPECT_TRUE(absl::StartsWith(
+      c.status().message(),
+      "HANDOFF_WORKERS=-3: --workers must be between 1 and 4096"))
+      << c.status();
+}
+
+TEST_F(ConfigTest, FlagsOnCommandLineAreFoundInEveryFormAbseilParses) {
+  std::vector<std::string> args = {
+      "handoffd",        "--workers=2",      "-queue_depth=3",
+      "--drain_timeout", "--max_deadline=1s",  // drain_timeout's value
+      "positional",      "--nobatch_scheduling",
+      "--keepalive_permit_without_calls",      "--no_such_flag",
+      "--",              "--stream_window=4"};
+  EXPECT_EQ(ConfigFlagsOnCommandLine(Argv(args)),
+            (std::set<std::string>{"workers", "queue_depth", "drain_timeout",
+                                   "batch_scheduling",
+                                   "keepalive_permit_without_calls"}));
 }
 
 TEST_F(ConfigTest, EveryConfigFlagExists) {

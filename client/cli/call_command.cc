@@ -1,8 +1,11 @@
 // `handoff call METHOD -d JSON`: any method, typed by server reflection.
+#include <algorithm>
 #include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
 #include "client/reflection_database.h"
@@ -19,6 +22,10 @@ absl::StatusOr<std::string> ReadData(const std::string& data) {
 }  // namespace
 
 int Call(const Connection& connection, const CallArgs& args) {
+  // --timeout bounds the whole command: the reflection lookup and the call
+  // share it, so that a server still starting (--wait_for_ready) costs the
+  // call its time rather than doubling the wait.
+  const absl::Time deadline = absl::Now() + connection.timeout;
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   ReflectionDatabase db(*channel, connection.timeout,
@@ -38,7 +45,7 @@ int Call(const Connection& connection, const CallArgs& args) {
   if (!requests.ok()) return Fail("-d", requests.status());
 
   CallOptions options;
-  options.timeout = connection.timeout;
+  options.timeout = std::max(deadline - absl::Now(), absl::ZeroDuration());
   options.wait_for_ready = connection.wait_for_ready;
   auto replies = CallMethod(*channel, **method, *requests, options);
   if (!replies.ok()) return Fail((*method)->full_name(), replies.status());

@@ -268,6 +268,9 @@ class ThreadParker {
     }
   }
 
+  // The monotonic clock the spins are timed by, in nanoseconds.
+  static int64_t NowNs();
+
   // Whether the parked thread has gone to sleep. For tests: what Ready()
   // finds decides the readier's next budget (SpinBudget::ForThisWait).
   bool asleep() const {
@@ -277,7 +280,6 @@ class ThreadParker {
  private:
   // Spins until `give_up_ns` (NowNs()); true if readied meanwhile.
   bool Spin(int64_t give_up_ns);
-  static int64_t NowNs();
 
   static constexpr uint32_t kSpinning = 0;
   static constexpr uint32_t kSleeping = 1;

@@ -326,7 +326,7 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
     const Option* option = Find(name, is_long);
     if (option == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown option '", args[i], "' (see handoff load --help)"));
+          absl::StrCat("unknown option '", args[i], "'"));
     }
     if (!option->takes_value) {
       if (value.has_value()) {

@@ -35,7 +35,8 @@ void CallReactor::OnDone() {
 }
 
 void CallReactor::Complete(absl::Status s) {
-  if (absl::IsCancelled(s) && client_deadline_.load(std::memory_order_relaxed)) {
+  if (absl::IsCancelled(s) &&
+      client_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
   core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);

@@ -230,7 +230,8 @@ void StreamCall::DeleteSelf() {
 
 void StreamCall::EndLocked(absl::Status status) {
   if (end_.has_value()) return;
-  if (absl::IsCancelled(status) && client_deadline_.load(std::memory_order_relaxed)) {
+  if (absl::IsCancelled(status) &&
+      client_deadline_.load(std::memory_order_relaxed)) {
     status = absl::DeadlineExceededError("context deadline exceeded");
   }
   end_ = std::move(status);

@@ -249,8 +249,8 @@ class ChanState : public ChanCore {
   // on the ring as well, before taking the lock, hid the short waits from the
   // parker's budget, which then learned to sleep: the dispatch round trip
   // went from 0.8 to 12 us. The one exception, a receive on a deep buffer,
-  // looks again only after pauses and tells the budget what it waited: see
-  // PollRing.)
+  // looks again only after pauses, and tells the budget what it waited when
+  // that catches a value: see PollRing.)
 
   absl::Status Send(T& v) {
     if (capacity() > 0 && ring_.Push(v, true) == Ring<T>::Result::kDone) {
@@ -397,9 +397,11 @@ class ChanState : public ChanCore {
   };
 
   // A receive that finds a deep buffer empty (gate down) looks again,
-  // lock-free, every kPollGapNs, for as long as this thread would spin
-  // (at most kPollMaxNs), before it takes the lock and parks; true if a value
-  // came into *out.
+  // lock-free, kPollGapNs later, and every kPollGapNs after that while this
+  // thread's spin budget lasts (at most kPollMaxNs), before it takes the lock
+  // and parks; true if a value came into *out. A poll that finds nothing
+  // costs its pauses on top of the parker's own spin; one that finds a value
+  // tells the budget how long it waited.
   //
   // Why: parking raises the gate, and from then on every send takes the lock
   // to hand its one value to the parked receiver, a cross-core handoff a

@@ -192,7 +192,9 @@ void Refuse(asio::ip::tcp::socket socket) {
   socket.non_blocking(true, ignored);
   // What the client has sent already is read and dropped, so that close()
   // ends the connection with FIN after the response, not with a RST that can
-  // overtake it (see DiscardUntilClosed).
+  // overtake it (see DiscardUntilClosed). A request still on its way meets a
+  // closed socket and draws a RST; the client has the 503 by then on
+  // loopback, and a refused probe fails either way.
   char request[AdminHttpServer::kMaxHeadBytes];
   socket.read_some(asio::buffer(request), ignored);
   // A new socket's send buffer has room for it: this write does not block.

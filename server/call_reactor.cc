@@ -11,7 +11,10 @@ namespace handoff {
 
 CallReactor::CallReactor(GatewayCore& core, Method method,
                          const grpc::CallbackServerContext& call)
-    : core_(core), method_(method), start_(absl::Now()) {
+    : core_(core),
+      method_(method),
+      start_(absl::Now()),
+      client_deadline_(GatewayCore::ClientDeadline(call)) {
   core_.CallStarted();
   std::tie(ctx_, cancel_) = core_.CallContext(call);
 }
@@ -22,8 +25,8 @@ void CallReactor::OnCancel() {
   const absl::Time now = absl::Now();
   if (now >= ctx_.Deadline()) return;
   // Before cancel_(): the Complete it may cause reads this.
-  client_deadline_.store(
-      GatewayCore::CancelIsDeadline(start_, ctx_.Deadline(), now),
+  cancel_was_deadline_.store(
+      GatewayCore::CancelIsDeadline(start_, client_deadline_, now),
       std::memory_order_relaxed);
   cancel_();
 }
@@ -36,7 +39,7 @@ void CallReactor::OnDone() {
 
 void CallReactor::Complete(absl::Status s) {
   if (absl::IsCancelled(s) &&
-      client_deadline_.load(std::memory_order_relaxed)) {
+      cancel_was_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
   core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);

@@ -58,9 +58,10 @@ class CallReactor : public grpc::ServerUnaryReactor {
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;
+  const absl::Time client_deadline_;  // GatewayCore::ClientDeadline
   // The client's cancel was its deadline passing (GatewayCore::
   // CancelIsDeadline): Complete reports CANCELLED as DEADLINE_EXCEEDED.
-  std::atomic<bool> client_deadline_{false};
+  std::atomic<bool> cancel_was_deadline_{false};
 };
 
 }  // namespace handoff

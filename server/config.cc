@@ -171,6 +171,7 @@ absl::StatusOr<EnvironmentOverrides> ApplyEnvironmentOverrides(
           var, "='", value, "': invalid value for --", name, ": ", error));
     }
     result.applied.emplace(name, absl::StrCat(var, "=", value));
+    result.values.emplace(name, flag->CurrentValue());
   }
   return result;
 }
@@ -316,8 +317,13 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   if (std::optional<Problem> p = Check(c); p.has_value()) {
     // A value from the environment is named by where it came from: the
-    // command line may not mention the flag at all.
-    if (auto it = env.applied.find(p->flag); it != env.applied.end()) {
+    // command line may not mention the flag at all. Unless a --flagfile has
+    // replaced it since.
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(p->flag);
+    auto it = env.applied.find(p->flag);
+    auto set = env.values.find(p->flag);
+    if (it != env.applied.end() && set != env.values.end() &&
+        flag != nullptr && flag->CurrentValue() == set->second) {
       return absl::InvalidArgumentError(
           absl::StrCat(it->second, ": --", p->flag, " ", p->why));
     }

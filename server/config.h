@@ -80,6 +80,10 @@ absl::Status Validate(const ServerConfig& config);
 struct EnvironmentOverrides {
   // Flag name -> "HANDOFF_<FLAG>=value", for each flag the environment set.
   std::map<std::string, std::string> applied;
+  // Flag name -> the flag's value as the environment left it (its
+  // CurrentValue()): a --flagfile read later may replace it, and then an
+  // error in the value is not the variable's.
+  std::map<std::string, std::string> values;
   // "HANDOFF_<FLAG>" for each variable that is set but left alone because
   // the command line sets its flag.
   std::vector<std::string> overridden;

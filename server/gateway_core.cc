@@ -19,18 +19,14 @@ GatewayCore::GatewayCore(const ServerConfig& config, Dispatcher& dispatcher,
   std::tie(drain_signal_, begin_drain_) = WithCancel(Context::Background());
 }
 
-namespace {
-
-// The client's deadline, or InfiniteFuture if it set none.
-absl::Time ClientDeadline(const grpc::CallbackServerContext& call) {
+absl::Time GatewayCore::ClientDeadline(
+    const grpc::CallbackServerContext& call) {
   auto d = call.deadline();
   if (d == std::chrono::system_clock::time_point::max()) {
     return absl::InfiniteFuture();
   }
   return absl::FromChrono(d);
 }
-
-}  // namespace
 
 std::pair<Context, CancelFunc> GatewayCore::CallContext(
     const grpc::CallbackServerContext& call) const {

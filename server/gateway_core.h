@@ -83,13 +83,19 @@ class GatewayCore {
   // cut off by CancelAll() is UNAVAILABLE (retry elsewhere), not CANCELLED.
   absl::Status ContextError(const Context& ctx) const;
 
+  // The deadline the client set (gRPC's copy, which started when the headers
+  // arrived), or InfiniteFuture if it set none.
+  static absl::Time ClientDeadline(const grpc::CallbackServerContext& call);
+
   // Whether the client's cancel of a call that began at `start`, arriving at
-  // `now`, is its deadline passing. A client whose deadline passes cancels
+  // `now`, is its deadline (`deadline`, ClientDeadline) passing. A client whose deadline passes cancels
   // the call (RST_STREAM) a little before the server's copy of that deadline
   // expires: gRPC started the server's copy when the headers arrived, after
   // the client started its own. So a cancel within a tenth of the call's time
   // of its deadline (at least 1 ms, at most 100 ms) is reported as what the
-  // client saw, DEADLINE_EXCEEDED, not CANCELLED. False with no deadline.
+  // client saw, DEADLINE_EXCEEDED, not CANCELLED. False with no deadline:
+  // --default_deadline and --max_deadline are the server's, and a client
+  // cannot cancel because of them.
   static bool CancelIsDeadline(absl::Time start, absl::Time deadline,
                                absl::Time now);
 

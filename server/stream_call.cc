@@ -175,8 +175,9 @@ void StreamCall::OnCancel() {
   const absl::Time now = absl::Now();
   if (now < ctx_.Deadline()) {
     // Before cancel_(): the watch it fires ends the stream through EndLocked.
-    client_deadline_.store(
-        GatewayCore::CancelIsDeadline(start_, ctx_.Deadline(), now),
+    cancel_was_deadline_.store(
+        GatewayCore::CancelIsDeadline(
+            start_, GatewayCore::ClientDeadline(*call_), now),
         std::memory_order_relaxed);
     cancel_();
   }
@@ -203,7 +204,7 @@ void StreamCall::OnDone() {
     code = finished_code_;
   }
   if (code == absl::StatusCode::kOk && call_->IsCancelled()) {
-    code = client_deadline_.load(std::memory_order_relaxed)
+    code = cancel_was_deadline_.load(std::memory_order_relaxed)
                ? absl::StatusCode::kDeadlineExceeded
                : absl::StatusCode::kCancelled;
   }
@@ -231,7 +232,7 @@ void StreamCall::DeleteSelf() {
 void StreamCall::EndLocked(absl::Status status) {
   if (end_.has_value()) return;
   if (absl::IsCancelled(status) &&
-      client_deadline_.load(std::memory_order_relaxed)) {
+      cancel_was_deadline_.load(std::memory_order_relaxed)) {
     status = absl::DeadlineExceededError("context deadline exceeded");
   }
   end_ = std::move(status);

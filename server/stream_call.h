@@ -111,7 +111,7 @@ class StreamCall final
   // The client's cancel was its deadline passing (GatewayCore::
   // CancelIsDeadline): EndLocked and OnDone report CANCELLED as
   // DEADLINE_EXCEEDED.
-  std::atomic<bool> client_deadline_{false};
+  std::atomic<bool> cancel_was_deadline_{false};
   grpc::ByteBuffer in_;   // owned by the one read in flight
   grpc::ByteBuffer out_;  // owned by the one write in flight
 

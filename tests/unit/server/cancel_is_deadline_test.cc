@@ -11,7 +11,8 @@ namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1'000'000);
 
-TEST(CancelIsDeadlineTest, ACancelWithinATenthOfTheCallsTimeOfItsDeadlineIsTheDeadline) {
+TEST(CancelIsDeadlineTest,
+     ACancelWithinATenthOfTheCallsTimeOfItsDeadlineIsTheDeadline) {
   const absl::Time deadline = kStart + absl::Milliseconds(500);  // skew 50 ms
   EXPECT_TRUE(GatewayCore::CancelIsDeadline(kStart, deadline,
                                             deadline - absl::Milliseconds(50)));

@@ -235,6 +235,21 @@ TEST_F(ConfigTest, OutOfRangeEnvironmentValueNamesTheVariable) {
       << c.status();
 }
 
+// A --flagfile is read after the environment and replaces its value; an
+// error in the file's value is not the variable's.
+TEST_F(ConfigTest, AValueReplacedAfterTheEnvironmentIsNotBlamedOnIt) {
+  ScopedEnv env{{"HANDOFF_WORKERS", "4"}};
+  std::vector<std::string> args = {"handoffd"};
+  absl::StatusOr<EnvironmentOverrides> applied =
+      ApplyEnvironmentOverrides(Argv(args));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  absl::SetFlag(&FLAGS_workers, -3);  // as a --flagfile would
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags(*applied);
+  ASSERT_TRUE(absl::IsInvalidArgument(c.status())) << c.status();
+  EXPECT_TRUE(absl::StartsWith(c.status().message(), "--workers: "))
+      << c.status();
+}
+
 TEST_F(ConfigTest, FlagsOnCommandLineAreFoundInEveryFormAbseilParses) {
   std::vector<std::string> args = {
       "handoffd",        "--workers=2",      "-queue_depth=3",

@@ -544,18 +544,20 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
 TEST(DispatcherTest, OneLongJobDoesNotMakeAdmissionRefuseTheShortOnesAfterIt) {
   Dispatcher d({.workers = 1, .queue_depth = 16});
   TeachCost(d, absl::Milliseconds(5));
-  TeachCost(d, absl::Milliseconds(800));  // counted as at most 20 ms
+  TeachCost(d, absl::Seconds(2));  // counted as at most 4x the 5 ms
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
   ASSERT_TRUE(started.Recv().has_value());
-  // Ten jobs queue behind the held worker. Had the 800 ms run counted in
-  // full (a mean of about 100 ms), the sixth on would be refused: nine
-  // ahead, nine that may overtake and the run in progress, 1.9 s.
+  // Ten jobs queue behind the held worker. Had the 2 s run counted in full
+  // (a mean of about 250 ms), the fifth on would be refused: four ahead,
+  // four that may overtake and the run in progress, 2.25 s. Clipped, the
+  // tenth is estimated at 19 means: within its 2 s unless a 5 ms job took a
+  // loaded, sanitized run over 70 ms.
   Chan<int> done(10);
   int admitted = 0;
   for (int i = 0; i < 10; ++i) {
-    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(1));
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
     Job job;
     job.ctx = ctx;
     job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };

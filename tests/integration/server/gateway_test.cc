@@ -125,19 +125,11 @@ TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
   auto blocked = StartBlocked();
   // Two Echo calls leave room for one job: one is held by the dispatcher,
   // one waits in the queue.
-  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>> echoes;
-  for (int i = 0; i < 2; ++i) {
-    echoes.push_back(std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
-    auto* c = echoes.back().get();
-    stub_->async()->Echo(&c->ctx, &c->request, &c->reply, [c](grpc::Status s) {
-      c->done.TrySend(s).IgnoreError();
-    });
-  }
+  auto echoes = StartEchoes(2);
   ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 2; }));
   AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
   for (int i = 0; i < 5; ++i) batch.request.add_items()->set_payload(std::to_string(i));
-  stub_->async()->Batch(&batch.ctx, &batch.request, &batch.reply,
-                        [&](grpc::Status s) { batch.done.TrySend(s).IgnoreError(); });
+  StartBatch(&batch);
   // Item 0 takes the last place; each later one is refused in its turn.
   ASSERT_TRUE(WaitUntil([&] { return Stats().rejected() == 4; }));
   EXPECT_EQ(Stats().rejected_full, 4) << "refused for want of room";
@@ -171,8 +163,7 @@ TEST_F(BatchWindowTest, BatchLargerThanTheQueueRunsInFullWindowByWindow) {
   auto blocked = StartBlocked();
   AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
   for (int i = 0; i < 40; ++i) batch.request.add_items()->set_payload(std::to_string(i));
-  stub_->async()->Batch(&batch.ctx, &batch.request, &batch.reply,
-                        [&](grpc::Status s) { batch.done.TrySend(s).IgnoreError(); });
+  StartBatch(&batch);
   // The worker is held: the first window waits, and nothing more comes.
   ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 3; }));
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
@@ -419,14 +410,7 @@ class WaitPolicyTest : public ServerTest {
 
 TEST_F(WaitPolicyTest, FullQueueWaitsForRoomInsteadOfFailing) {
   auto blocked = StartBlocked();
-  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>> calls;
-  for (int i = 0; i < 4; ++i) {  // 2 fit (channel + dispatcher), 2 wait
-    calls.push_back(std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
-    auto* c = calls.back().get();
-    stub_->async()->Echo(&c->ctx, &c->request, &c->reply, [c](grpc::Status s) {
-      c->done.TrySend(s).IgnoreError();
-    });
-  }
+  auto calls = StartEchoes(4);  // 2 fit (channel + dispatcher), 2 wait
   ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 4; }));
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   EXPECT_TRUE(blocked->Wait().ok());
@@ -435,15 +419,7 @@ TEST_F(WaitPolicyTest, FullQueueWaitsForRoomInsteadOfFailing) {
 
 TEST_F(WaitPolicyTest, WaitingCallStillHasItsDeadline) {
   auto blocked = StartBlocked();
-  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>> calls;
-  for (int i = 0; i < 3; ++i) {
-    calls.push_back(std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
-    auto* c = calls.back().get();
-    c->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
-    stub_->async()->Echo(&c->ctx, &c->request, &c->reply, [c](grpc::Status s) {
-      c->done.TrySend(s).IgnoreError();
-    });
-  }
+  auto calls = StartEchoes(3, absl::Milliseconds(300));
   for (auto& c : calls) {
     EXPECT_EQ(c->Wait().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   }

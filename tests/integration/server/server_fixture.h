@@ -214,6 +214,45 @@ class ServerTest : public ::testing::Test {
                          });
   }
 
+  // Start an Echo, Work or Batch call without waiting for it; its status reaches
+  // call->done.
+  void StartEcho(AsyncCall<v1::EchoRequest, v1::EchoReply>* call) {
+    stub_->async()->Echo(&call->ctx, &call->request, &call->reply,
+                         [call](grpc::Status s) {
+                           call->done.TrySend(std::move(s)).IgnoreError();
+                         });
+  }
+  void StartWork(AsyncCall<v1::WorkRequest, v1::WorkReply>* call) {
+    stub_->async()->Work(&call->ctx, &call->request, &call->reply,
+                         [call](grpc::Status s) {
+                           call->done.TrySend(std::move(s)).IgnoreError();
+                         });
+  }
+
+  void StartBatch(AsyncCall<v1::BatchRequest, v1::BatchReply>* call) {
+    stub_->async()->Batch(&call->ctx, &call->request, &call->reply,
+                          [call](grpc::Status s) {
+                            call->done.TrySend(std::move(s)).IgnoreError();
+                          });
+  }
+
+  // Starts `n` Echo calls, each with `deadline` from now (none if infinite).
+  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>>
+  StartEchoes(int n, absl::Duration deadline = absl::InfiniteDuration()) {
+    std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>>
+        calls;
+    for (int i = 0; i < n; ++i) {
+      calls.push_back(
+          std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
+      if (deadline != absl::InfiniteDuration()) {
+        calls.back()->ctx.set_deadline(
+            absl::ToChronoTime(absl::Now() + deadline));
+      }
+      StartEcho(calls.back().get());
+    }
+    return calls;
+  }
+
   grpc::Status Echo(const std::string& payload, v1::EchoReply* reply,
                     absl::Duration deadline = absl::Seconds(10)) {
     grpc::ClientContext ctx;

@@ -104,9 +104,7 @@ TEST_F(OneWorkerTest, FullQueueIsResourceExhausted) {
   // queue_depth 1: one job in the channel, one held by the dispatcher thread.
   AsyncCall<v1::EchoRequest, v1::EchoReply> queued[2];
   for (auto& q : queued) {
-    stub_->async()->Echo(&q.ctx, &q.request, &q.reply, [&q](grpc::Status s) {
-      q.done.TrySend(s).IgnoreError();
-    });
+    StartEcho(&q);
     ASSERT_TRUE(WaitUntil([&] { return Stats().queued == &q - queued + 1; }));
   }
   v1::EchoReply reply;
@@ -191,8 +189,7 @@ TEST_F(StatusTableTest, DeadlineWhileRunningStopsTheWork) {
 TEST_F(StatusTableTest, ClientCancelIsCancelledAndStopsTheWork) {
   AsyncCall<v1::WorkRequest, v1::WorkReply> call;
   call.request.set_sleep_us(30'000'000);
-  stub_->async()->Work(&call.ctx, &call.request, &call.reply,
-                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
+  StartWork(&call);
   ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
   call.ctx.TryCancel();
   EXPECT_EQ(call.Wait().error_code(), grpc::StatusCode::CANCELLED);
@@ -211,8 +208,7 @@ TEST_F(StatusTableTest, ClientCancelAtItsDeadlineCountsAsDeadlineExceeded) {
   const absl::Time deadline = absl::Now() + absl::Seconds(2);
   call.ctx.set_deadline(absl::ToChronoTime(deadline));
   call.request.set_sleep_us(30'000'000);
-  stub_->async()->Work(&call.ctx, &call.request, &call.reply,
-                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
+  StartWork(&call);
   ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
   // Not a synchronisation: the moment of the cancel is what is under test,
   // 30 ms before the deadline (the server allows 100 ms here). Should this
@@ -239,8 +235,7 @@ TEST_F(ShortDefaultDeadlineTest, ACancelNearTheServersDefaultDeadlineIsACancel) 
   AsyncCall<v1::WorkRequest, v1::WorkReply> call;  // no deadline
   call.request.set_sleep_us(30'000'000);
   const absl::Time start = absl::Now();
-  stub_->async()->Work(&call.ctx, &call.request, &call.reply,
-                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
+  StartWork(&call);
   ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
   // The moment of the cancel is the input: 50 ms before the default deadline
   // (had the server judged by it, 200 ms of skew would allow it).
@@ -268,8 +263,7 @@ TEST_F(ShortDefaultDeadlineTest, ACancelNearTheServersDefaultDeadlineIsACancel) 
 TEST_F(OneWorkerTest, ClientCancelMidCpuWorkFreesTheWorker) {
   AsyncCall<v1::WorkRequest, v1::WorkReply> call;
   call.request.set_cpu_us(9'000'000);
-  stub_->async()->Work(&call.ctx, &call.request, &call.reply,
-                       [&](grpc::Status s) { call.done.TrySend(s).IgnoreError(); });
+  StartWork(&call);
   ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
   const absl::Time cancelled = absl::Now();
   call.ctx.TryCancel();

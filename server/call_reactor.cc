@@ -16,7 +16,7 @@ CallReactor::CallReactor(GatewayCore& core, Method method,
       start_(absl::Now()),
       client_deadline_(GatewayCore::ClientDeadline(call)) {
   core_.CallStarted();
-  std::tie(ctx_, cancel_) = core_.CallContext(call);
+  std::tie(ctx_, cancel_) = core_.CallContext(client_deadline_);
 }
 
 void CallReactor::OnCancel() {

@@ -5,7 +5,7 @@
 // client's deadline, capped; see GatewayCore::CallContext), answered once,
 // and freed when gRPC is done with it.
 //
-//   method called  CallStarted, ctx := CallContext(deadline)
+//   method called  CallStarted, ctx := CallContext(the client's deadline)
 //   OnCancel       cancel ctx (the client left), unless the deadline is due;
 //                  a cancel at the client's deadline counts as that deadline
 //   Complete(s)    record s by method and code; Finish — exactly once

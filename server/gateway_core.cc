@@ -29,9 +29,9 @@ absl::Time GatewayCore::ClientDeadline(
 }
 
 std::pair<Context, CancelFunc> GatewayCore::CallContext(
-    const grpc::CallbackServerContext& call) const {
+    absl::Time client_deadline) const {
   const absl::Time now = absl::Now();
-  absl::Time deadline = ClientDeadline(call);
+  absl::Time deadline = client_deadline;
   if (deadline == absl::InfiniteFuture()) {
     deadline = now + config_.default_deadline;
   }

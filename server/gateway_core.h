@@ -43,10 +43,10 @@ class GatewayCore {
   WorkCounters& work_counters() { return work_; }
 
   // The call's Context: a child of the server's root context whose deadline
-  // is the client's, capped by --max_deadline, or --default_deadline if the
-  // client set none. Cancel it when the call is done (it frees the timer).
-  std::pair<Context, CancelFunc> CallContext(
-      const grpc::CallbackServerContext& call) const;
+  // is the client's (`client_deadline`, ClientDeadline), capped by
+  // --max_deadline, or --default_deadline if the client set none. Cancel it
+  // when the call is done (it frees the timer).
+  std::pair<Context, CancelFunc> CallContext(absl::Time client_deadline) const;
   // For streams: the client's deadline (capped) if it set one, else none;
   // each job then gets --default_deadline of its own (JobContext).
   std::pair<Context, CancelFunc> StreamContext(

@@ -47,13 +47,21 @@ int Call(const Connection& connection, const CallArgs& args) {
   CallOptions options;
   options.timeout = std::max(deadline - absl::Now(), absl::ZeroDuration());
   options.wait_for_ready = connection.wait_for_ready;
-  auto replies = CallMethod(*channel, **method, *requests, options);
-  if (!replies.ok()) return Fail((*method)->full_name(), replies.status());
-  for (const std::string& reply : *replies) {
-    auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
-    if (!json.ok()) return Fail((*method)->full_name(), json.status());
-    std::cout << *json << "\n";
-  }
+  // Each reply is printed as it arrives, so the replies a stream sent before
+  // failing are output ahead of its error, as the server ordered them.
+  absl::Status unprintable;
+  absl::Status status = CallMethod(
+      *channel, **method, *requests, options, [&](const std::string& reply) {
+        if (!unprintable.ok()) return;
+        auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
+        if (!json.ok()) {
+          unprintable = json.status();
+          return;
+        }
+        std::cout << *json << "\n" << std::flush;
+      });
+  if (!status.ok()) return Fail((*method)->full_name(), status);
+  if (!unprintable.ok()) return Fail((*method)->full_name(), unprintable);
   return 0;
 }
 

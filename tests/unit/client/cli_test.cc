@@ -71,6 +71,19 @@ TEST_F(CliTest, CallStreamWithArray) {
   EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
 }
 
+TEST_F(CliTest, CallStreamThatFailsPrintsTheRepliesBeforeTheError) {
+  // The third message ends the stream with INVALID_ARGUMENT ("status:3:...",
+  // base64): the two replies the server sent before it are output too.
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "-d",
+                R"([{"payload":"YQ=="},{"payload":"Yg=="},)"
+                R"({"payload":"c3RhdHVzOjM6dGhpcmQgaXMgYmFk"}])",
+                Addr()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
+  EXPECT_EQ(r.err,
+            "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: third is bad\n");
+}
+
 TEST_F(CliTest, CallDeadlineExceeded) {
   auto r = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":30000000})",
                 "--timeout=100ms", Addr()});

@@ -55,6 +55,17 @@ class StreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
+    // "status:CODE:MESSAGE" ends the stream with that status, after the
+    // replies already written, as handoffd ends a stream at a failing job.
+    int code = 0;
+    if (absl::StartsWith(request_.payload(), "status:")) {
+      const std::string spec = request_.payload().substr(7);
+      const size_t colon = spec.find(':');
+      if (colon != std::string::npos && absl::SimpleAtoi(spec.substr(0, colon), &code)) {
+        Finish(grpc::Status(static_cast<grpc::StatusCode>(code), spec.substr(colon + 1)));
+        return;
+      }
+    }
     reply_.set_payload(request_.payload());
     StartWrite(&reply_);
   }

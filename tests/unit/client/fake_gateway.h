@@ -8,7 +8,8 @@
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
 //          work_started() is notified when a Work call begins waiting.
 //   Stream answers each WorkRequest with a WorkReply carrying its payload,
-//          in order.
+//          in order; a payload "status:CODE:MESSAGE" ends the stream there
+//          with that status.
 #ifndef HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
 #define HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
 

@@ -179,23 +179,22 @@ absl::Status H2Connection::StartSession() {
 }
 
 bool H2Connection::Start(Call& call) {
-  if (state_ != State::kReady) return false;
+  if (goaway_) {
+    error_ = absl::StrCat("the server at ", config_.authority,
+                          " is closing the connection (GOAWAY)");
+    return false;
+  }
+  const bool connecting = state_ == State::kConnecting || state_ == State::kHandshaking;
+  if (state_ != State::kReady && !(connecting && queue_until_ready_)) return false;
   call.sent = 0;
   call.http_status = 0;
   call.grpc_status = -1;
   call.grpc_message.clear();
-  nghttp2_data_provider body;
-  body.source.ptr = &call;
-  body.read_callback = &ReadBody;
-  const int32_t id =
-      nghttp2_submit_request(session_, nullptr, nv_.data(), nv_.size(), &body, &call);
-  if (id < 0) {
-    error_ = goaway_ ? absl::StrCat("the server at ", config_.authority,
-                                    " is closing the connection (GOAWAY)")
-                     : absl::StrCat("nghttp2: ", nghttp2_strerror(id));
-    return false;
+  if (state_ == State::kReady) {
+    if (!Submit(call)) return false;
+  } else {
+    call.stream_id = kQueued;  // SubmitQueued sends it once SETTINGS arrive
   }
-  call.stream_id = id;
   if (config_.timeout > absl::ZeroDuration()) {
     call.deadline_ns = MonotonicNowNs() + absl::ToInt64Nanoseconds(config_.timeout);
   }
@@ -207,9 +206,37 @@ bool H2Connection::Start(Call& call) {
   return true;
 }
 
+bool H2Connection::Submit(Call& call) {
+  nghttp2_data_provider body;
+  body.source.ptr = &call;
+  body.read_callback = &ReadBody;
+  const int32_t id =
+      nghttp2_submit_request(session_, nullptr, nv_.data(), nv_.size(), &body, &call);
+  if (id < 0) {
+    error_ = absl::StrCat("nghttp2: ", nghttp2_strerror(id));
+    return false;
+  }
+  call.stream_id = id;
+  return true;
+}
+
+void H2Connection::SubmitQueued() {
+  std::vector<Call*> queued;
+  for (Call* call = oldest_; call != nullptr; call = call->next) {
+    if (call->stream_id == kQueued) queued.push_back(call);
+  }
+  for (Call* call : queued) {
+    // Ending one call may have started its slot's next one on this very
+    // Call, already submitted.
+    if (call->stream_id != kQueued) continue;
+    if (!Submit(*call)) End(*call, grpc::StatusCode::UNAVAILABLE, error_);
+  }
+}
+
 void H2Connection::Cancel(Call& call, grpc::StatusCode code, absl::string_view message) {
   if (call.stream_id == 0) return;
-  if (state_ == State::kReady || state_ == State::kHandshaking) {
+  if (call.stream_id != kQueued &&
+      (state_ == State::kReady || state_ == State::kHandshaking)) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, call.stream_id, NGHTTP2_CANCEL);
     if (!in_recv_) ScheduleFlush();
   }
@@ -305,6 +332,7 @@ void H2Connection::Fail(absl::string_view reason) {
   state_ = State::kBroken;
   ++generation_;
   writing_ = false;
+  queue_until_ready_ = false;
   error_ = std::string(reason);
   asio::error_code ignored;
   socket_.close(ignored);
@@ -313,6 +341,9 @@ void H2Connection::Fail(absl::string_view reason) {
   const std::string why = error_;
   while (oldest_ != nullptr) End(*oldest_, grpc::StatusCode::UNAVAILABLE, why);
   if (state_ == State::kClosed) return;  // a done_ callback closed it
+  // After a GOAWAY the owner has moved on to another connection: this one
+  // is done, drained or not, and never reconnects.
+  if (goaway_) return Close();
   // Until the first SETTINGS, retry soon: the server may be starting.
   retry_timer_.expires_after(opened_ ? kOpenRetryDelay : kReconnectDelay);
   const uint64_t gen = generation_;
@@ -398,6 +429,7 @@ int H2Connection::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void
   } else if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 &&
              c->state_ == State::kHandshaking) {
     c->state_ = State::kReady;
+    c->SubmitQueued();
     if (c->opened_) {
       auto opened = std::move(c->opened_);
       c->opened_ = nullptr;

@@ -124,7 +124,8 @@ grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
   return new StreamReactor;
 }
 
-FakeServer FakeServer::Start(bool reflection, int port) {
+FakeServer FakeServer::Start(bool reflection, int port,
+                             absl::Duration max_connection_age) {
   FakeServer s;
   s.service = std::make_unique<FakeGateway>();
   grpc::EnableDefaultHealthCheckService(true);
@@ -133,6 +134,11 @@ FakeServer FakeServer::Start(bool reflection, int port) {
   builder.AddListeningPort(absl::StrCat("127.0.0.1:", port),
                            grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(s.service.get());
+  if (max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(max_connection_age)));
+  }
   s.server = builder.BuildAndStart();
   s.address = absl::StrCat("127.0.0.1:", port);
   return s;

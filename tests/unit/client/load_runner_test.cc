@@ -135,6 +135,24 @@ TEST_P(LoadRunnerTest, TimeoutIsPerCall) {
   }
 }
 
+TEST_P(LoadRunnerTest, AServerThatRecyclesItsConnectionsCostsNoCall) {
+  // A server with a maximum connection age (handoffd's --max_connection_age)
+  // sends GOAWAY every 50 ms; the paced run lasts at least 295 ms, so it
+  // spans several. A GOAWAY is no failure: a gRPC client takes a new
+  // connection for the next calls while the old one finishes its own.
+  FakeServer recycling = FakeServer::Start(false, 0, absl::Milliseconds(50));
+  LoadPlan plan = EchoPlan();
+  plan.options.host = recycling.address;
+  plan.options.total = 60;
+  plan.options.concurrency = 2;
+  plan.options.rps = 200;
+  RunResults r = RunPlan(std::move(plan));
+  recycling.server->Shutdown();
+  ASSERT_EQ(r.calls.size(), 60u);
+  EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+  EXPECT_EQ(recycling.service->echo_calls(), 60);
+}
+
 TEST_P(LoadRunnerTest, UnreachableHostFailsToConnect) {
   LoadPlan plan;
   plan.options.host = "127.0.0.1:1";

@@ -190,6 +190,7 @@ bool H2Connection::Start(Call& call) {
   call.http_status = 0;
   call.grpc_status = -1;
   call.grpc_message.clear();
+  call.refused_ = false;
   if (state_ == State::kReady) {
     if (!Submit(call)) return false;
   } else {
@@ -452,6 +453,7 @@ int H2Connection::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t er
            absl::StrCat("unexpected HTTP status code received from server: ",
                         call->http_status));
   } else if (error_code != NGHTTP2_NO_ERROR) {
+    call->refused_ = error_code == NGHTTP2_REFUSED_STREAM && call->http_status == 0;
     c->End(*call, FromResetCode(error_code),
            absl::StrCat("stream terminated by RST_STREAM with error code: ",
                         nghttp2_http2_strerror(error_code)));

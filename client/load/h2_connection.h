@@ -68,6 +68,11 @@ class H2Connection {
     const std::string* body = nullptr;
     void* context = nullptr;
 
+    // Whether the call, now ended, was refused before the server processed
+    // it (REFUSED_STREAM, as for streams a GOAWAY crossed): it did nothing,
+    // so it may be made again, as gRPC retries such calls transparently.
+    bool refused() const { return refused_; }
+
    private:
     friend class H2Connection;
     int32_t stream_id = 0;  // 0: not in flight; kQueued: waiting for kReady
@@ -76,6 +81,7 @@ class H2Connection {
     int grpc_status = -1;
     std::string grpc_message;
     int64_t deadline_ns = 0;
+    bool refused_ = false;
     Call* prev = nullptr;  // in_flight_, oldest first
     Call* next = nullptr;
   };

@@ -121,6 +121,7 @@ class H2Engine::Worker {
     bool waiting = false;  // on alarm, for its ticket's due time
     bool in_flight = false;
     bool discard = false;  // --duration-stop=ignore: do not record
+    bool retried = false;  // this ticket's call was refused and made again
     int64_t ticket = 0;
     int64_t start_ns = 0;
   };
@@ -130,6 +131,7 @@ class H2Engine::Worker {
     if (time_up_) return Retire();
     const NextCall next = schedule_->Take(now_ns);
     s.ticket = next.ticket;
+    s.retried = false;
     switch (next.kind) {
       case NextCall::kRetire:
         return Retire();
@@ -172,6 +174,12 @@ class H2Engine::Worker {
 
   void Done(Slot& s, grpc::StatusCode code, absl::string_view message) {
     s.in_flight = false;
+    // Refused unprocessed, as the calls a GOAWAY crosses are: make it again,
+    // once, on the route's current connection (gRPC's transparent retry).
+    if (s.call.refused() && !s.retried && !time_up_) {
+      s.retried = true;
+      return Issue(s, s.start_ns);
+    }
     const int64_t now = MonotonicNowNs();
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
     Next(s, now);

@@ -70,6 +70,21 @@ TEST_P(LoadRunnerTest, RpsPacesTheCalls) {
   EXPECT_LT(r.total, absl::Seconds(5));
 }
 
+TEST_P(LoadRunnerTest, APacedDurationRunLastsItsDuration) {
+  // -z 250ms at 10 calls/s: calls are due at 0, 100 and 200 ms, the next
+  // one at 300 ms is past the end. The run covers 250 ms, so 3 calls make
+  // 12 calls/s, not 3 over the ~200 ms until the last call came back.
+  LoadPlan plan = EchoPlan();
+  plan.options.concurrency = 2;
+  plan.options.rps = 10;
+  plan.options.duration = absl::Milliseconds(250);
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 3u);
+  EXPECT_EQ(r.end_reason, "timeout");
+  EXPECT_GE(r.total, absl::Milliseconds(250));
+  EXPECT_LT(r.total, absl::Seconds(5));
+}
+
 TEST_P(LoadRunnerTest, ServerStatusCodeAndMessageReachTheReport) {
   // '%' and non-ASCII travel percent-encoded in grpc-message.
   LoadPlan plan = EchoPlan("status:9:100% not ready \xc3\xbc");

@@ -197,7 +197,7 @@ bool H2Connection::Start(Call& call) {
     call.stream_id = kQueued;  // SubmitQueued sends it once SETTINGS arrive
   }
   if (config_.timeout > absl::ZeroDuration()) {
-    call.deadline_ns = MonotonicNowNs() + absl::ToInt64Nanoseconds(config_.timeout);
+    call.deadline_ns = NsAfter(MonotonicNowNs(), config_.timeout);
   }
   Link(call);
   ArmDeadline();

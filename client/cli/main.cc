@@ -13,7 +13,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
+#include "client/load/target.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
@@ -72,6 +74,9 @@ int main(int argc, char** argv) {
   connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
   if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
     return handoff::cli::Usage(s.message());
+  }
+  if (absl::Status s = handoff::load::CheckTargetPort(connection.addr); !s.ok()) {
+    return handoff::cli::Usage(absl::StrCat("--addr: ", s.message()));
   }
 
   if (command == "call") {

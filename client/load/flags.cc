@@ -226,6 +226,7 @@ absl::Status Validate(LoadOptions& o) {
   if (o.host.empty()) {
     return absl::InvalidArgumentError("missing HOST:PORT to load");
   }
+  if (absl::Status s = CheckTargetPort(o.host); !s.ok()) return s;
   if (o.call.empty()) {
     return absl::InvalidArgumentError(
         "--call: required, e.g. --call handoff.v1.Gateway.Echo");

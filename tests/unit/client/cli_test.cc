@@ -110,6 +110,23 @@ TEST_F(CliTest, BadAddress) {
   ExpectOneLineError(Cli({"health", "--addr=127.0.0.1:1"}), "UNAVAILABLE");
 }
 
+TEST_F(CliTest, AnAddressWithABadPortIsAUsageError) {
+  // gRPC would take 99999 modulo 65536 (port 34463) and a name as port 0,
+  // and report a refused connection to a port the user never named.
+  for (const char* addr : {"--addr=127.0.0.1:99999", "--addr=localhost:notaport"}) {
+    auto r = Cli({"health", addr});
+    EXPECT_EQ(r.exit_code, 2) << addr;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(absl::StartsWith(r.err, "handoff: --addr: ")) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, "port from 1 to 65535")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "1",
+                "-c", "1", "127.0.0.1:99999"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "port from 1 to 65535")) << r.err;
+}
+
 TEST_F(CliTest, Health) {
   auto r = Cli({"health", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;

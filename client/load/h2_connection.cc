@@ -254,6 +254,17 @@ void H2Connection::Close() {
   retry_timer_.cancel();
   asio::error_code ignored;
   socket_.close(ignored);
+  // A connection replaced after a GOAWAY stays in its engine's list until
+  // the run ends, so it lets go of its session and buffers now. Not here:
+  // Close may run inside nghttp2_session_mem_recv, still reading in_; the
+  // posted release runs after that handler, and after the completions of
+  // the socket's operations, which closing it has already queued.
+  asio::post(io_, [this] {
+    if (session_ != nullptr) nghttp2_session_del(session_);
+    session_ = nullptr;
+    std::vector<uint8_t>().swap(in_);
+    std::vector<uint8_t>().swap(out_);
+  });
 }
 
 void H2Connection::Read() {

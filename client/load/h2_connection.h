@@ -113,8 +113,9 @@ class H2Connection {
   // happens to a call that is not in flight.
   void Cancel(Call& call, grpc::StatusCode code, absl::string_view message);
 
-  // Closes the connection for good. Calls still in flight are abandoned
-  // unreported, so close only once none are.
+  // Closes the connection for good, and frees its buffers on a later turn
+  // of the io_context. Calls still in flight are abandoned unreported, so
+  // close only once none are.
   void Close();
 
   // Why Start refused a call, or why the last connection attempt failed.

@@ -4,10 +4,13 @@
 //   handoff list [SERVICE]        services and methods, by reflection
 //   handoff health [SERVICE]      grpc.health.v1 check; exit 0 iff SERVING
 //   handoff load HOST:PORT ...    ghz-compatible load (handoff load --help)
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
+
+#include <grpc/support/log.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -49,6 +52,13 @@ Usage:
 }  // namespace
 
 int main(int argc, char** argv) {
+  // gRPC logs some failures on stderr itself (a failed TLS handshake, an
+  // address it cannot parse) and then fails the call with the same reason,
+  // which the CLI prints as its one line. Its own log stays available to
+  // whoever asks for it with GRPC_VERBOSITY.
+  if (std::getenv("GRPC_VERBOSITY") == nullptr) {
+    gpr_set_log_function([](gpr_log_func_args*) {});
+  }
   // `load` speaks ghz's flags (-c 50 -n 1000 ...), which absl cannot parse:
   // hand its arguments to its own parser untouched.
   if (argc >= 2 && absl::string_view(argv[1]) == "load") {

@@ -127,6 +127,15 @@ TEST_F(CliTest, AnAddressWithABadPortIsAUsageError) {
   EXPECT_TRUE(absl::StrContains(r.err, "port from 1 to 65535")) << r.err;
 }
 
+TEST_F(CliTest, TlsToAPlaintextServerIsOneLine) {
+  // gRPC logs the failed handshake on stderr itself; the CLI's own line
+  // already carries its reason.
+  ExpectOneLineError(Cli({"health", "--tls", Addr()}), "UNAVAILABLE");
+  ExpectOneLineError(Cli({"load", "--call", "handoff.v1.Gateway.Echo", "-b", "-n", "1",
+                          "-c", "1", "--connect-timeout", "300ms", *addr_}),
+                     "UNAVAILABLE");
+}
+
 TEST_F(CliTest, Health) {
   auto r = Cli({"health", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;

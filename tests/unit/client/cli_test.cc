@@ -97,6 +97,16 @@ TEST_F(CliTest, UnknownMethod) {
                      "unknown service 'nope.Svc'");
 }
 
+TEST_F(CliTest, AServiceListedButNotDescribedIsNotCalledUnknown) {
+  // gRPC's health service is listed by reflection (handoff list shows it)
+  // without a descriptor: "unknown service ... (try: handoff list)" would
+  // send the user to a list that names it.
+  auto r = Cli({"call", "grpc.health.v1.Health.Check", "-d", "{}", Addr()});
+  ExpectOneLineError(r, "lists grpc.health.v1.Health but does not describe it");
+  EXPECT_FALSE(absl::StrContains(r.err, "try: handoff list")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "handoff health")) << r.err;
+}
+
 TEST_F(CliTest, BadJson) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{not json", Addr()}),
                      "bad JSON for handoff.v1.EchoRequest");

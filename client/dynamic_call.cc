@@ -130,9 +130,11 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
   return json;
 }
 
-absl::StatusOr<std::vector<std::string>> CallMethod(
-    const std::shared_ptr<grpc::Channel>& channel, const pb::MethodDescriptor& method,
-    const std::vector<std::string>& requests, const CallOptions& options) {
+absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
+                        const pb::MethodDescriptor& method,
+                        const std::vector<std::string>& requests,
+                        const CallOptions& options,
+                        const std::function<void(const std::string&)>& on_reply) {
   if (!method.client_streaming() && requests.size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         method.full_name(), " takes one request, got ", requests.size()));
@@ -158,7 +160,6 @@ absl::StatusOr<std::vector<std::string>> CallMethod(
     cq.Next(&got, &ok);
     return ok;
   };
-  std::vector<std::string> replies;
   bool ok = step([&](void* tag) { call->StartCall(tag); });
   for (size_t i = 0; ok && i < requests.size(); ++i) {
     ok = step([&](void* tag) { call->Write(ToBuffer(requests[i]), tag); });
@@ -166,7 +167,7 @@ absl::StatusOr<std::vector<std::string>> CallMethod(
   if (ok) ok = step([&](void* tag) { call->WritesDone(tag); });
   grpc::ByteBuffer reply;
   while (ok && step([&](void* tag) { call->Read(&reply, tag); })) {
-    replies.push_back(FromBuffer(reply));
+    on_reply(FromBuffer(reply));
   }
   grpc::Status status;
   step([&](void* tag) { call->Finish(&status, tag); });
@@ -175,8 +176,7 @@ absl::StatusOr<std::vector<std::string>> CallMethod(
   bool drained = false;
   while (cq.Next(&tag, &drained)) {
   }
-  if (!status.ok()) return FromGrpcStatus(status);
-  return replies;
+  return FromGrpcStatus(status);
 }
 
 }  // namespace handoff

@@ -4,6 +4,7 @@
 #ifndef HANDOFF_CLIENT_DYNAMIC_CALL_H_
 #define HANDOFF_CLIENT_DYNAMIC_CALL_H_
 
+#include <functional>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -38,11 +39,14 @@ absl::StatusOr<std::string> MessageToJson(const google::protobuf::Descriptor& ty
                                           const std::string& bytes, bool pretty);
 
 // Calls `method` with every request on one call (unary methods take
-// exactly one) and returns the serialized replies, or the call's status.
-absl::StatusOr<std::vector<std::string>> CallMethod(
-    const std::shared_ptr<grpc::Channel>& channel,
-    const google::protobuf::MethodDescriptor& method,
-    const std::vector<std::string>& requests, const CallOptions& options);
+// exactly one), hands each serialized reply to `on_reply` as it arrives, and
+// returns the call's status. A stream that fails part-way has still
+// delivered the replies the server sent before its error.
+absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
+                        const google::protobuf::MethodDescriptor& method,
+                        const std::vector<std::string>& requests,
+                        const CallOptions& options,
+                        const std::function<void(const std::string&)>& on_reply);
 
 }  // namespace handoff
 

@@ -4,6 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli/commands.h"
@@ -19,6 +21,34 @@ absl::StatusOr<std::string> ReadData(const std::string& data) {
   return ReadInput(data.substr(1));
 }
 
+// The service part of a method name in any spelling FindMethod takes.
+std::string ServiceOf(absl::string_view method) {
+  std::string full(absl::StripPrefix(method, "/"));
+  absl::StrReplaceAll({{"/", "."}}, &full);
+  const size_t dot = full.rfind('.');
+  return dot == std::string::npos ? full : full.substr(0, dot);
+}
+
+// A service the server lists but has no descriptor for (gRPC's own health
+// service) is not unknown: say so, rather than point at `handoff list`,
+// which names it.
+absl::Status ExplainUndescribed(ReflectionDatabase& db,
+                                const google::protobuf::DescriptorPool& pool,
+                                absl::string_view method, const absl::Status& not_found) {
+  const std::string service = ServiceOf(method);
+  if (pool.FindServiceByName(service) != nullptr) return not_found;  // no such method
+  auto listed = db.ListServices();
+  if (!listed.ok() || std::find(listed->begin(), listed->end(), service) == listed->end()) {
+    return not_found;
+  }
+  std::string hint;
+  if (service == "grpc.health.v1.Health") hint = " (for its Check: handoff health)";
+  return absl::NotFoundError(absl::StrCat(
+      "the server lists ", service,
+      " but does not describe it by reflection, so its requests cannot be encoded",
+      hint));
+}
+
 }  // namespace
 
 int Call(const Connection& connection, const CallArgs& args) {
@@ -32,6 +62,9 @@ int Call(const Connection& connection, const CallArgs& args) {
                         connection.wait_for_ready);
   google::protobuf::DescriptorPool pool(&db);
   auto method = FindMethod(pool, args.method, &db.last_error());
+  if (!method.ok() && method.status().code() == absl::StatusCode::kNotFound) {
+    method = ExplainUndescribed(db, pool, args.method, method.status());
+  }
   if (!method.ok()) {
     return Fail(method.status().code() == absl::StatusCode::kNotFound ||
                         method.status().code() == absl::StatusCode::kInvalidArgument
@@ -47,13 +80,21 @@ int Call(const Connection& connection, const CallArgs& args) {
   CallOptions options;
   options.timeout = std::max(deadline - absl::Now(), absl::ZeroDuration());
   options.wait_for_ready = connection.wait_for_ready;
-  auto replies = CallMethod(*channel, **method, *requests, options);
-  if (!replies.ok()) return Fail((*method)->full_name(), replies.status());
-  for (const std::string& reply : *replies) {
-    auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
-    if (!json.ok()) return Fail((*method)->full_name(), json.status());
-    std::cout << *json << "\n";
-  }
+  // Each reply is printed as it arrives, so the replies a stream sent before
+  // failing are output ahead of its error, as the server ordered them.
+  absl::Status unprintable;
+  absl::Status status = CallMethod(
+      *channel, **method, *requests, options, [&](const std::string& reply) {
+        if (!unprintable.ok()) return;
+        auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
+        if (!json.ok()) {
+          unprintable = json.status();
+          return;
+        }
+        std::cout << *json << "\n" << std::flush;
+      });
+  if (!status.ok()) return Fail((*method)->full_name(), status);
+  if (!unprintable.ok()) return Fail((*method)->full_name(), unprintable);
   return 0;
 }
 

@@ -4,16 +4,21 @@
 //   handoff list [SERVICE]        services and methods, by reflection
 //   handoff health [SERVICE]      grpc.health.v1 check; exit 0 iff SERVING
 //   handoff load HOST:PORT ...    ghz-compatible load (handoff load --help)
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
 
+#include <grpc/support/log.h>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
+#include "client/load/target.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
@@ -47,6 +52,13 @@ Usage:
 }  // namespace
 
 int main(int argc, char** argv) {
+  // gRPC logs some failures on stderr itself (a failed TLS handshake, an
+  // address it cannot parse) and then fails the call with the same reason,
+  // which the CLI prints as its one line. Its own log stays available to
+  // whoever asks for it with GRPC_VERBOSITY.
+  if (std::getenv("GRPC_VERBOSITY") == nullptr) {
+    gpr_set_log_function([](gpr_log_func_args*) {});
+  }
   // `load` speaks ghz's flags (-c 50 -n 1000 ...), which absl cannot parse:
   // hand its arguments to its own parser untouched.
   if (argc >= 2 && absl::string_view(argv[1]) == "load") {
@@ -72,6 +84,9 @@ int main(int argc, char** argv) {
   connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
   if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
     return handoff::cli::Usage(s.message());
+  }
+  if (absl::Status s = handoff::load::CheckTargetPort(connection.addr); !s.ok()) {
+    return handoff::cli::Usage(absl::StrCat("--addr: ", s.message()));
   }
 
   if (command == "call") {

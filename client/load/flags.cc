@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -49,21 +50,27 @@ Setter PositiveInt(int LoadOptions::*field, absl::string_view flag) {
   };
 }
 
-// Go durations, plus ghz's bare number of seconds.
+// Go durations, plus ghz's bare number of seconds. Like Go's, they stop at
+// 2^63-1 ns (292 years): the run keeps its times in int64 nanoseconds, where
+// a longer one would wrap into the past (every call expired at once).
 absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view v) {
+  absl::Duration d;
   double seconds = 0;
   if (absl::SimpleAtod(v, &seconds)) {
     if (seconds < 0 || !std::isfinite(seconds)) {
       return absl::InvalidArgumentError("negative");
     }
-    return absl::Seconds(seconds);
+    d = absl::Seconds(seconds);
+  } else {
+    std::string text(v);
+    // Go accepts the micro sign; absl wants "us".
+    absl::StrReplaceAll({{"µs", "us"}}, &text);
+    if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("not a duration");
+    }
   }
-  absl::Duration d;
-  std::string text(v);
-  // Go accepts the micro sign; absl wants "us".
-  absl::StrReplaceAll({{"µs", "us"}}, &text);
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("not a duration");
+  if (d > absl::Nanoseconds(std::numeric_limits<int64_t>::max())) {
+    return absl::OutOfRangeError("longer than Go's longest duration");
   }
   return d;
 }
@@ -71,6 +78,9 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view v) {
 Setter DurationField(absl::Duration LoadOptions::*field, absl::string_view flag) {
   return [field, flag](absl::string_view v, LoadOptions& o) -> absl::Status {
     auto d = ParseGoDuration(v);
+    if (!d.ok() && d.status().code() == absl::StatusCode::kOutOfRange) {
+      return Bad(flag, "a duration up to 2562047h (Go's longest)", v);
+    }
     if (!d.ok()) return Bad(flag, "a duration like 500ms or 10s", v);
     o.*field = *d;
     return absl::OkStatus();
@@ -216,6 +226,7 @@ absl::Status Validate(LoadOptions& o) {
   if (o.host.empty()) {
     return absl::InvalidArgumentError("missing HOST:PORT to load");
   }
+  if (absl::Status s = CheckTargetPort(o.host); !s.ok()) return s;
   if (o.call.empty()) {
     return absl::InvalidArgumentError(
         "--call: required, e.g. --call handoff.v1.Gateway.Echo");

@@ -270,8 +270,12 @@ absl::Status GrpcEngine::Connect() {
     // them gRPC shares one connection among equal channels.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("handoff.load.connection", i);
-    // A load generator measures the server, not the client's retry policy.
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    // A load generator measures the server, not a client's retry policy: no
+    // service config from the resolver can bring one. Retries stay enabled
+    // all the same, since without them gRPC also drops its transparent
+    // retry, and a call that crossed a GOAWAY (never processed) would count
+    // as UNAVAILABLE, as it does not for ghz or any other gRPC client.
+    args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
     args.SetMaxReceiveMessageSize(-1);
     args.SetMaxSendMessageSize(-1);
     channels_.push_back(grpc::CreateCustomChannel(o.host, credentials, args));

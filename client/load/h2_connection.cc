@@ -179,25 +179,25 @@ absl::Status H2Connection::StartSession() {
 }
 
 bool H2Connection::Start(Call& call) {
-  if (state_ != State::kReady) return false;
+  if (goaway_) {
+    error_ = absl::StrCat("the server at ", config_.authority,
+                          " is closing the connection (GOAWAY)");
+    return false;
+  }
+  const bool connecting = state_ == State::kConnecting || state_ == State::kHandshaking;
+  if (state_ != State::kReady && !(connecting && queue_until_ready_)) return false;
   call.sent = 0;
   call.http_status = 0;
   call.grpc_status = -1;
   call.grpc_message.clear();
-  nghttp2_data_provider body;
-  body.source.ptr = &call;
-  body.read_callback = &ReadBody;
-  const int32_t id =
-      nghttp2_submit_request(session_, nullptr, nv_.data(), nv_.size(), &body, &call);
-  if (id < 0) {
-    error_ = goaway_ ? absl::StrCat("the server at ", config_.authority,
-                                    " is closing the connection (GOAWAY)")
-                     : absl::StrCat("nghttp2: ", nghttp2_strerror(id));
-    return false;
+  call.refused_ = false;
+  if (state_ == State::kReady) {
+    if (!Submit(call)) return false;
+  } else {
+    call.stream_id = kQueued;  // SubmitQueued sends it once SETTINGS arrive
   }
-  call.stream_id = id;
   if (config_.timeout > absl::ZeroDuration()) {
-    call.deadline_ns = MonotonicNowNs() + absl::ToInt64Nanoseconds(config_.timeout);
+    call.deadline_ns = NsAfter(MonotonicNowNs(), config_.timeout);
   }
   Link(call);
   ArmDeadline();
@@ -207,9 +207,37 @@ bool H2Connection::Start(Call& call) {
   return true;
 }
 
+bool H2Connection::Submit(Call& call) {
+  nghttp2_data_provider body;
+  body.source.ptr = &call;
+  body.read_callback = &ReadBody;
+  const int32_t id =
+      nghttp2_submit_request(session_, nullptr, nv_.data(), nv_.size(), &body, &call);
+  if (id < 0) {
+    error_ = absl::StrCat("nghttp2: ", nghttp2_strerror(id));
+    return false;
+  }
+  call.stream_id = id;
+  return true;
+}
+
+void H2Connection::SubmitQueued() {
+  std::vector<Call*> queued;
+  for (Call* call = oldest_; call != nullptr; call = call->next) {
+    if (call->stream_id == kQueued) queued.push_back(call);
+  }
+  for (Call* call : queued) {
+    // Ending one call may have started its slot's next one on this very
+    // Call, already submitted.
+    if (call->stream_id != kQueued) continue;
+    if (!Submit(*call)) End(*call, grpc::StatusCode::UNAVAILABLE, error_);
+  }
+}
+
 void H2Connection::Cancel(Call& call, grpc::StatusCode code, absl::string_view message) {
   if (call.stream_id == 0) return;
-  if (state_ == State::kReady || state_ == State::kHandshaking) {
+  if (call.stream_id != kQueued &&
+      (state_ == State::kReady || state_ == State::kHandshaking)) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, call.stream_id, NGHTTP2_CANCEL);
     if (!in_recv_) ScheduleFlush();
   }
@@ -226,6 +254,17 @@ void H2Connection::Close() {
   retry_timer_.cancel();
   asio::error_code ignored;
   socket_.close(ignored);
+  // A connection replaced after a GOAWAY stays in its engine's list until
+  // the run ends, so it lets go of its session and buffers now. Not here:
+  // Close may run inside nghttp2_session_mem_recv, still reading in_; the
+  // posted release runs after that handler, and after the completions of
+  // the socket's operations, which closing it has already queued.
+  asio::post(io_, [this] {
+    if (session_ != nullptr) nghttp2_session_del(session_);
+    session_ = nullptr;
+    std::vector<uint8_t>().swap(in_);
+    std::vector<uint8_t>().swap(out_);
+  });
 }
 
 void H2Connection::Read() {
@@ -305,6 +344,7 @@ void H2Connection::Fail(absl::string_view reason) {
   state_ = State::kBroken;
   ++generation_;
   writing_ = false;
+  queue_until_ready_ = false;
   error_ = std::string(reason);
   asio::error_code ignored;
   socket_.close(ignored);
@@ -313,6 +353,9 @@ void H2Connection::Fail(absl::string_view reason) {
   const std::string why = error_;
   while (oldest_ != nullptr) End(*oldest_, grpc::StatusCode::UNAVAILABLE, why);
   if (state_ == State::kClosed) return;  // a done_ callback closed it
+  // After a GOAWAY the owner has moved on to another connection: this one
+  // is done, drained or not, and never reconnects.
+  if (goaway_) return Close();
   // Until the first SETTINGS, retry soon: the server may be starting.
   retry_timer_.expires_after(opened_ ? kOpenRetryDelay : kReconnectDelay);
   const uint64_t gen = generation_;
@@ -398,6 +441,7 @@ int H2Connection::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void
   } else if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 &&
              c->state_ == State::kHandshaking) {
     c->state_ = State::kReady;
+    c->SubmitQueued();
     if (c->opened_) {
       auto opened = std::move(c->opened_);
       c->opened_ = nullptr;
@@ -420,6 +464,7 @@ int H2Connection::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t er
            absl::StrCat("unexpected HTTP status code received from server: ",
                         call->http_status));
   } else if (error_code != NGHTTP2_NO_ERROR) {
+    call->refused_ = error_code == NGHTTP2_REFUSED_STREAM && call->http_status == 0;
     c->End(*call, FromResetCode(error_code),
            absl::StrCat("stream terminated by RST_STREAM with error code: ",
                         nghttp2_http2_strerror(error_code)));

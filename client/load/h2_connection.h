@@ -18,7 +18,12 @@
 //
 // A connection that breaks fails its calls, refuses new ones with
 // UNAVAILABLE (as a gRPC channel in TRANSIENT_FAILURE does), and reconnects
-// after a second.
+// after a second. A GOAWAY is no break: the server is recycling the
+// connection (handoffd's --max_connection_age), so the connection takes no
+// new calls (draining()), finishes the ones it has and closes for good; its
+// owner opens a new one for the next calls, as a gRPC channel does. Calls
+// started on a new connection before it is ready wait for it, deadlines
+// running, unless an attempt to connect has already failed.
 //
 // Not thread-safe: every member runs on the io_context's one thread.
 #ifndef HANDOFF_CLIENT_LOAD_H2_CONNECTION_H_
@@ -63,14 +68,20 @@ class H2Connection {
     const std::string* body = nullptr;
     void* context = nullptr;
 
+    // Whether the call, now ended, was refused before the server processed
+    // it (REFUSED_STREAM, as for streams a GOAWAY crossed): it did nothing,
+    // so it may be made again, as gRPC retries such calls transparently.
+    bool refused() const { return refused_; }
+
    private:
     friend class H2Connection;
-    int32_t stream_id = 0;  // 0: not in flight
+    int32_t stream_id = 0;  // 0: not in flight; kQueued: waiting for kReady
     size_t sent = 0;
     int http_status = 0;
     int grpc_status = -1;
     std::string grpc_message;
     int64_t deadline_ns = 0;
+    bool refused_ = false;
     Call* prev = nullptr;  // in_flight_, oldest first
     Call* next = nullptr;
   };
@@ -89,16 +100,22 @@ class H2Connection {
   // the last attempt failed. Call once, first.
   void Open(std::function<void()> opened);
 
-  // Starts `call`. False when the connection cannot take calls now (see
-  // error()); then nothing is reported for it.
+  // Starts `call`, or queues it until the connection is ready if it is
+  // still making its first attempt. False when the connection cannot take
+  // calls now (see error()); then nothing is reported for it.
   bool Start(Call& call);
+
+  // True once the server sent GOAWAY: the connection takes no new calls,
+  // and closes when its last call ends. Start the next ones elsewhere.
+  bool draining() const { return goaway_; }
 
   // Ends `call` now with `code`, resetting its stream; reports it. Nothing
   // happens to a call that is not in flight.
   void Cancel(Call& call, grpc::StatusCode code, absl::string_view message);
 
-  // Closes the connection for good. Calls still in flight are abandoned
-  // unreported, so close only once none are.
+  // Closes the connection for good, and frees its buffers on a later turn
+  // of the io_context. Calls still in flight are abandoned unreported, so
+  // close only once none are.
   void Close();
 
   // Why Start refused a call, or why the last connection attempt failed.
@@ -106,6 +123,7 @@ class H2Connection {
 
  private:
   enum class State { kIdle, kConnecting, kHandshaking, kReady, kBroken, kClosed };
+  static constexpr int32_t kQueued = -1;
 
   static int OnHeader(nghttp2_session* session, const nghttp2_frame* frame,
                       const uint8_t* name, size_t namelen, const uint8_t* value,
@@ -119,6 +137,8 @@ class H2Connection {
 
   void Connect();
   absl::Status StartSession();
+  bool Submit(Call& call);
+  void SubmitQueued();
   void Read();
   void Flush();
   void ScheduleFlush();
@@ -150,6 +170,8 @@ class H2Connection {
   bool flush_scheduled_ = false;
   bool deadline_armed_ = false;
   bool goaway_ = false;
+  // No attempt to connect has failed yet: calls may queue for the first.
+  bool queue_until_ready_ = true;
   std::string error_;
   Call* oldest_ = nullptr;
   Call* newest_ = nullptr;

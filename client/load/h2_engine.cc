@@ -48,19 +48,17 @@ class H2Engine::Worker {
          std::atomic<int64_t>* completed)
       : plan_(plan), bodies_(bodies), recorder_(completed), end_timer_(io_) {}
 
-  // Adds a connection that this thread's slots may call on.
-  H2Connection* AddConnection(H2Connection::Config config) {
-    connections_.push_back(std::make_unique<H2Connection>(
-        io_, std::move(config),
-        [this](H2Connection::Call& call, grpc::StatusCode code, absl::string_view message) {
-          Done(*static_cast<Slot*>(call.context), code, message);
-        }));
-    return connections_.back().get();
+  // Adds a connection that this thread's slots may call on; returns its
+  // index for AddSlot.
+  size_t AddRoute(H2Connection::Config config) {
+    routes_.push_back({std::move(config), nullptr});
+    routes_.back().current = NewConnection(routes_.back().config);
+    return routes_.size() - 1;
   }
 
-  void AddSlot(H2Connection* connection) {
+  void AddSlot(size_t route) {
     auto slot = std::make_unique<Slot>(io_);
-    slot->connection = connection;
+    slot->route = route;
     slot->call.context = slot.get();
     slots_.push_back(std::move(slot));
   }
@@ -103,15 +101,27 @@ class H2Engine::Worker {
   Recorder& recorder() { return recorder_; }
 
  private:
+  // One --connections connection. `current` takes the calls; after a
+  // GOAWAY it is replaced by a new one, and the old one, still in
+  // connections_, finishes its calls and closes.
+  struct Route {
+    H2Connection::Config config;
+    H2Connection* current;
+  };
+
   struct Slot {
     explicit Slot(asio::io_context& io) : alarm(io) {}
 
+    size_t route = 0;
+    // The connection of the call in flight, which may no longer be its
+    // route's current one.
     H2Connection* connection = nullptr;
     H2Connection::Call call;
     asio::steady_timer alarm;
     bool waiting = false;  // on alarm, for its ticket's due time
     bool in_flight = false;
     bool discard = false;  // --duration-stop=ignore: do not record
+    bool retried = false;  // this ticket's call was refused and made again
     int64_t ticket = 0;
     int64_t start_ns = 0;
   };
@@ -121,6 +131,7 @@ class H2Engine::Worker {
     if (time_up_) return Retire();
     const NextCall next = schedule_->Take(now_ns);
     s.ticket = next.ticket;
+    s.retried = false;
     switch (next.kind) {
       case NextCall::kRetire:
         return Retire();
@@ -145,6 +156,14 @@ class H2Engine::Worker {
     s.in_flight = true;
     s.discard = false;
     s.call.body = &bodies_[static_cast<size_t>(s.ticket) % bodies_.size()];
+    Route& route = routes_[s.route];
+    if (route.current->draining()) {
+      // The server is recycling the connection: take a new one at once, as
+      // a gRPC channel does. The call waits for it; none is refused.
+      route.current = NewConnection(route.config);
+      route.current->Open([] {});
+    }
+    s.connection = route.current;
     if (s.connection->Start(s.call)) return;
     // Report on a later turn: a broken connection refuses every call at
     // once, and reporting here would recurse through the whole run.
@@ -155,6 +174,12 @@ class H2Engine::Worker {
 
   void Done(Slot& s, grpc::StatusCode code, absl::string_view message) {
     s.in_flight = false;
+    // Refused unprocessed, as the calls a GOAWAY crosses are: make it again,
+    // once, on the route's current connection (gRPC's transparent retry).
+    if (s.call.refused() && !s.retried && !time_up_) {
+      s.retried = true;
+      return Issue(s, s.start_ns);
+    }
     const int64_t now = MonotonicNowNs();
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
     Next(s, now);
@@ -177,6 +202,15 @@ class H2Engine::Worker {
     }
   }
 
+  H2Connection* NewConnection(const H2Connection::Config& config) {
+    connections_.push_back(std::make_unique<H2Connection>(
+        io_, config,
+        [this](H2Connection::Call& call, grpc::StatusCode code, absl::string_view message) {
+          Done(*static_cast<Slot*>(call.context), code, message);
+        }));
+    return connections_.back().get();
+  }
+
   // Every slot has retired, so no call is in flight: close the connections,
   // and io_.run() returns once their last handlers have run.
   void Shutdown() {
@@ -190,7 +224,11 @@ class H2Engine::Worker {
   // One thread runs it: no locking inside.
   asio::io_context io_{1};
   asio::steady_timer end_timer_;
+  // Every connection this thread opened, current or replaced; a replaced
+  // one is kept, closed, until the run ends, since asio may still hold
+  // completions that name it.
   std::vector<std::unique_ptr<H2Connection>> connections_;
+  std::vector<Route> routes_;
   std::vector<std::unique_ptr<Slot>> slots_;
   CallSchedule* schedule_ = nullptr;
   bool time_up_ = false;
@@ -234,7 +272,7 @@ absl::Status H2Engine::Connect() {
   }
   absl::string_view authority = o.host;
   absl::ConsumePrefix(&authority, "dns:///");
-  std::vector<H2Connection*> connections;
+  std::vector<size_t> routes;
   for (int i = 0; i < o.connections; ++i) {
     H2Connection::Config config;
     config.endpoints = endpoints;
@@ -242,11 +280,11 @@ absl::Status H2Engine::Connect() {
     config.path = plan_.method;
     config.timeout = o.timeout;
     config.metadata = o.metadata;
-    connections.push_back(workers_[i % threads]->AddConnection(std::move(config)));
+    routes.push_back(workers_[i % threads]->AddRoute(std::move(config)));
   }
   for (int i = 0; i < o.concurrency; ++i) {
     const int c = i % o.connections;
-    workers_[c % threads]->AddSlot(connections[c]);
+    workers_[c % threads]->AddSlot(routes[c]);
   }
   const int64_t deadline =
       MonotonicNowNs() + absl::ToInt64Nanoseconds(o.connect_timeout);

@@ -2,7 +2,8 @@
 //
 // Field meanings follow ghz (https://ghz.sh/docs/output):
 //   count    calls finished, OK or not
-//   total    wall time of the run, first call start to last call end
+//   total    wall time of the run, first call start to last call end;
+//            a -z run's is at least -z
 //   average  mean latency over all calls; fastest / slowest likewise
 //   rps      count / total
 //   latencyDistribution  nearest-rank percentiles 10 25 50 75 90 95 99, plus

@@ -1,5 +1,6 @@
 #include "client/load/schedule.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace handoff::load {
@@ -15,7 +16,7 @@ CallSchedule::CallSchedule(const LoadOptions& options, int64_t start_ns)
       rps_(options.rps),
       start_ns_(start_ns),
       end_ns_(options.duration > absl::ZeroDuration()
-                  ? start_ns + absl::ToInt64Nanoseconds(options.duration)
+                  ? std::min(NsAfter(start_ns, options.duration), kNoEnd - 1)
                   : kNoEnd) {}
 
 NextCall CallSchedule::Take(int64_t now_ns) {

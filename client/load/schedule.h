@@ -25,6 +25,15 @@ namespace handoff::load {
 // steady_clock, in nanoseconds: every timestamp of a run is on this clock.
 int64_t MonotonicNowNs();
 
+// `d` after `start_ns`, saturating: a far-off deadline or end stays in the
+// future instead of wrapping into the past.
+inline int64_t NsAfter(int64_t start_ns, absl::Duration d) {
+  const int64_t ns = absl::ToInt64Nanoseconds(d);
+  return ns > std::numeric_limits<int64_t>::max() - start_ns
+             ? std::numeric_limits<int64_t>::max()
+             : start_ns + ns;
+}
+
 // A MonotonicNowNs() timestamp as a time point, for timers.
 inline std::chrono::steady_clock::time_point SteadyTimePoint(int64_t ns) {
   return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -27,6 +28,17 @@ absl::StatusOr<HostPort> SplitTarget(absl::string_view target) {
     return absl::InvalidArgumentError(absl::StrCat("target '", target, "': unclosed '['"));
   }
   return HostPort{std::string(host), std::string(target.substr(colon + 1))};
+}
+
+absl::Status CheckTargetPort(absl::string_view target) {
+  absl::StatusOr<HostPort> split = SplitTarget(target);
+  if (!split.ok()) return absl::OkStatus();
+  int port = 0;
+  if (!absl::SimpleAtoi(split->port, &port) || port < 1 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", target, "' wants a port from 1 to 65535, not '", split->port, "'"));
+  }
+  return absl::OkStatus();
 }
 
 bool IsLoopbackTarget(absl::string_view target) {

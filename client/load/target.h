@@ -23,6 +23,13 @@ struct HostPort {
 // accepts as a target (unix:, ipv4:, ipv6: lists, URIs) is INVALID_ARGUMENT.
 absl::StatusOr<HostPort> SplitTarget(absl::string_view target);
 
+// For a HOST:PORT target (or dns:///HOST:PORT), InvalidArgument unless PORT
+// is a number from 1 to 65535: gRPC and getaddrinfo take a bigger number
+// modulo 65536 and a name as port 0, so a typo would reach, or report
+// refused, a port nobody named. Other forms (unix:, ipv4:, a host without
+// a port) are gRPC's to judge: OK.
+absl::Status CheckTargetPort(absl::string_view target);
+
 // True if `target` names this machine: a loopback address (127.0.0.0/8,
 // ::1), the unspecified address (0.0.0.0, ::), "localhost", or a unix:
 // socket. Resolves nothing: a host name other than "localhost" counts as

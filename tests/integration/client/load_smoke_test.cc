@@ -101,5 +101,29 @@ TEST(LoadSmokeTest, FixedRateAgainstHandoffd) {
   EXPECT_EQ(handoffd->process->Stop(), 0);
 }
 
+TEST(LoadSmokeTest, ConnectionsRecycledByMaxConnectionAgeCostNoCall) {
+  // handoffd GOAWAYs each connection after 100 ms; 100 calls at 200/s span
+  // about 500 ms, so several. Each engine takes a new connection for the
+  // next calls and makes again those the GOAWAY refused: no error.
+  auto handoffd = StartHandoffd(HANDOFFD, {"--workers=2", "--max_connection_age=100ms"});
+  ASSERT_TRUE(handoffd.ok()) << handoffd.status();
+  for (const char* engine : {"h2", "grpc"}) {
+    ProcessResult r = testing::Run(
+        {HANDOFF_CLI, "load", handoffd->address, "--insecure", "--engine", engine,
+         "--call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})",
+         "--rps", "200", "-n", "100", "-c", "4", "--connections", "2", "-t", "2s",
+         "-O", "json"},
+        absl::Seconds(60));
+    ASSERT_EQ(r.exit_code, 0) << engine << ": " << r.err;
+    Struct report;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok()) << r.out;
+    EXPECT_EQ(Num(report, "count"), 100) << engine;
+    const auto& codes = report.fields().at("statusCodeDistribution").struct_value();
+    EXPECT_EQ(codes.fields().size(), 1u) << engine << ": " << r.out;
+    EXPECT_EQ(Num(codes, "OK"), 100) << engine;
+  }
+  EXPECT_EQ(handoffd->process->Stop(), 0);
+}
+
 }  // namespace
 }  // namespace handoff::testing

@@ -71,6 +71,19 @@ TEST_F(CliTest, CallStreamWithArray) {
   EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
 }
 
+TEST_F(CliTest, CallStreamThatFailsPrintsTheRepliesBeforeTheError) {
+  // The third message ends the stream with INVALID_ARGUMENT ("status:3:...",
+  // base64): the two replies the server sent before it are output too.
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "-d",
+                R"([{"payload":"YQ=="},{"payload":"Yg=="},)"
+                R"({"payload":"c3RhdHVzOjM6dGhpcmQgaXMgYmFk"}])",
+                Addr()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
+  EXPECT_EQ(r.err,
+            "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: third is bad\n");
+}
+
 TEST_F(CliTest, CallDeadlineExceeded) {
   auto r = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":30000000})",
                 "--timeout=100ms", Addr()});
@@ -84,6 +97,16 @@ TEST_F(CliTest, UnknownMethod) {
                      "unknown service 'nope.Svc'");
 }
 
+TEST_F(CliTest, AServiceListedButNotDescribedIsNotCalledUnknown) {
+  // gRPC's health service is listed by reflection (handoff list shows it)
+  // without a descriptor: "unknown service ... (try: handoff list)" would
+  // send the user to a list that names it.
+  auto r = Cli({"call", "grpc.health.v1.Health.Check", "-d", "{}", Addr()});
+  ExpectOneLineError(r, "lists grpc.health.v1.Health but does not describe it");
+  EXPECT_FALSE(absl::StrContains(r.err, "try: handoff list")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "handoff health")) << r.err;
+}
+
 TEST_F(CliTest, BadJson) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{not json", Addr()}),
                      "bad JSON for handoff.v1.EchoRequest");
@@ -95,6 +118,32 @@ TEST_F(CliTest, BadAddress) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--addr=127.0.0.1:1"}),
                      "UNAVAILABLE");
   ExpectOneLineError(Cli({"health", "--addr=127.0.0.1:1"}), "UNAVAILABLE");
+}
+
+TEST_F(CliTest, AnAddressWithABadPortIsAUsageError) {
+  // gRPC would take 99999 modulo 65536 (port 34463) and a name as port 0,
+  // and report a refused connection to a port the user never named.
+  for (const char* addr : {"--addr=127.0.0.1:99999", "--addr=localhost:notaport"}) {
+    auto r = Cli({"health", addr});
+    EXPECT_EQ(r.exit_code, 2) << addr;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(absl::StartsWith(r.err, "handoff: --addr: ")) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, "port from 1 to 65535")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "1",
+                "-c", "1", "127.0.0.1:99999"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "port from 1 to 65535")) << r.err;
+}
+
+TEST_F(CliTest, TlsToAPlaintextServerIsOneLine) {
+  // gRPC logs the failed handshake on stderr itself; the CLI's own line
+  // already carries its reason.
+  ExpectOneLineError(Cli({"health", "--tls", Addr()}), "UNAVAILABLE");
+  ExpectOneLineError(Cli({"load", "--call", "handoff.v1.Gateway.Echo", "-b", "-n", "1",
+                          "-c", "1", "--connect-timeout", "300ms", *addr_}),
+                     "UNAVAILABLE");
 }
 
 TEST_F(CliTest, Health) {

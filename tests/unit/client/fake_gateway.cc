@@ -55,6 +55,17 @@ class StreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
+    // "status:CODE:MESSAGE" ends the stream with that status, after the
+    // replies already written, as handoffd ends a stream at a failing job.
+    int code = 0;
+    if (absl::StartsWith(request_.payload(), "status:")) {
+      const std::string spec = request_.payload().substr(7);
+      const size_t colon = spec.find(':');
+      if (colon != std::string::npos && absl::SimpleAtoi(spec.substr(0, colon), &code)) {
+        Finish(grpc::Status(static_cast<grpc::StatusCode>(code), spec.substr(colon + 1)));
+        return;
+      }
+    }
     reply_.set_payload(request_.payload());
     StartWrite(&reply_);
   }
@@ -113,7 +124,8 @@ grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
   return new StreamReactor;
 }
 
-FakeServer FakeServer::Start(bool reflection, int port) {
+FakeServer FakeServer::Start(bool reflection, int port,
+                             absl::Duration max_connection_age) {
   FakeServer s;
   s.service = std::make_unique<FakeGateway>();
   grpc::EnableDefaultHealthCheckService(true);
@@ -122,6 +134,11 @@ FakeServer FakeServer::Start(bool reflection, int port) {
   builder.AddListeningPort(absl::StrCat("127.0.0.1:", port),
                            grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(s.service.get());
+  if (max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(max_connection_age)));
+  }
   s.server = builder.BuildAndStart();
   s.address = absl::StrCat("127.0.0.1:", port);
   return s;

@@ -8,7 +8,8 @@
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
 //          work_started() is notified when a Work call begins waiting.
 //   Stream answers each WorkRequest with a WorkReply carrying its payload,
-//          in order.
+//          in order; a payload "status:CODE:MESSAGE" ends the stream there
+//          with that status.
 #ifndef HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
 #define HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
 
@@ -22,6 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "handoff/v1/gateway.grpc.pb.h"
 
 namespace handoff::testing {
@@ -57,7 +59,10 @@ struct FakeServer {
 
   // `reflection` adds gRPC's reflection service (the binary must link
   // grpc++_reflection and must not link the client's reflection protos).
-  static FakeServer Start(bool reflection = false, int port = 0);
+  // A finite `max_connection_age` sends each connection a GOAWAY that old,
+  // as handoffd's --max_connection_age does; its calls may still finish.
+  static FakeServer Start(bool reflection = false, int port = 0,
+                          absl::Duration max_connection_age = absl::InfiniteDuration());
 };
 
 }  // namespace handoff::testing

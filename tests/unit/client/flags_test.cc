@@ -180,6 +180,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--call", "p.S.M", "-c", "zero", "h:1"}, "-c: want a positive integer, got 'zero'"},
         BadCase{{"--call", "p.S.M", "-c", "0", "h:1"}, "-c: want a positive integer"},
         BadCase{{"--call", "p.S.M", "-z", "soon", "h:1"}, "-z: want a duration"},
+        // Past Go's longest duration (2^63-1 ns, 292 years), which ghz cannot
+        // parse either: it would overflow the run's nanosecond clock.
+        BadCase{{"--call", "p.S.M", "-t", "1e300", "h:1"}, "-t: want a duration up to"},
+        BadCase{{"--call", "p.S.M", "-t", "3000000h", "h:1"}, "-t: want a duration up to"},
+        BadCase{{"--call", "p.S.M", "-z", "1e12", "h:1"}, "-z: want a duration up to"},
         BadCase{{"--call", "p.S.M", "--rps", "-1", "h:1"}, "--rps: want a rate"},
         BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"}, "-O: want summary, json"},
         BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},

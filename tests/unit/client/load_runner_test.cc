@@ -70,6 +70,21 @@ TEST_P(LoadRunnerTest, RpsPacesTheCalls) {
   EXPECT_LT(r.total, absl::Seconds(5));
 }
 
+TEST_P(LoadRunnerTest, APacedDurationRunLastsItsDuration) {
+  // -z 250ms at 10 calls/s: calls are due at 0, 100 and 200 ms, the next
+  // one at 300 ms is past the end. The run covers 250 ms, so 3 calls make
+  // 12 calls/s, not 3 over the ~200 ms until the last call came back.
+  LoadPlan plan = EchoPlan();
+  plan.options.concurrency = 2;
+  plan.options.rps = 10;
+  plan.options.duration = absl::Milliseconds(250);
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 3u);
+  EXPECT_EQ(r.end_reason, "timeout");
+  EXPECT_GE(r.total, absl::Milliseconds(250));
+  EXPECT_LT(r.total, absl::Seconds(5));
+}
+
 TEST_P(LoadRunnerTest, ServerStatusCodeAndMessageReachTheReport) {
   // '%' and non-ASCII travel percent-encoded in grpc-message.
   LoadPlan plan = EchoPlan("status:9:100% not ready \xc3\xbc");
@@ -133,6 +148,24 @@ TEST_P(LoadRunnerTest, TimeoutIsPerCall) {
     EXPECT_GE(c.latency_ns, 49'000'000);
     EXPECT_LT(c.latency_ns, 5'000'000'000) << "the 60 s work was not cut off";
   }
+}
+
+TEST_P(LoadRunnerTest, AServerThatRecyclesItsConnectionsCostsNoCall) {
+  // A server with a maximum connection age (handoffd's --max_connection_age)
+  // sends GOAWAY every 50 ms; the paced run lasts at least 295 ms, so it
+  // spans several. A GOAWAY is no failure: a gRPC client takes a new
+  // connection for the next calls while the old one finishes its own.
+  FakeServer recycling = FakeServer::Start(false, 0, absl::Milliseconds(50));
+  LoadPlan plan = EchoPlan();
+  plan.options.host = recycling.address;
+  plan.options.total = 60;
+  plan.options.concurrency = 2;
+  plan.options.rps = 200;
+  RunResults r = RunPlan(std::move(plan));
+  recycling.server->Shutdown();
+  ASSERT_EQ(r.calls.size(), 60u);
+  EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+  EXPECT_EQ(recycling.service->echo_calls(), 60);
 }
 
 TEST_P(LoadRunnerTest, UnreachableHostFailsToConnect) {

@@ -59,7 +59,12 @@ int WaitUntil(pid_t pid, absl::Time deadline) {
 ProcessResult Run(const std::vector<std::string>& argv, absl::Duration timeout,
                   const std::string& input) {
   int in[2], out[2], err[2];
-  if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return {};
+  // Close-on-exec: the child gets only the ends dup2 gives it. Were it to
+  // inherit stdin's write end, its stdin would never reach end of file.
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+      pipe2(err, O_CLOEXEC) != 0) {
+    return {};
+  }
   const pid_t pid = Spawn(argv, in[0], out[1], err[1]);
   close(in[0]);
   close(out[1]);

@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -375,6 +376,89 @@ TEST_F(CappedStreamTest, IdleStreamEndsAtTheCappedDeadline) {
   grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_EQ(s.error_message(), "context deadline exceeded");
+}
+
+// A stub whose channel reads ahead at most 64 KiB per stream, whatever the
+// bandwidth (no BDP probing): a reply larger than that which the client does
+// not read holds the server's write in flight.
+std::unique_ptr<v1::Gateway::Stub> NarrowWindowStub(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 << 10);
+  return v1::Gateway::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(),
+      args));
+}
+
+// Writes `n` requests whose replies (1 MiB each) the client never reads.
+void WriteRepliesNobodyReads(
+    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream, int n) {
+  v1::WorkRequest req;
+  req.set_payload(std::string(1 << 20, 'x'));
+  for (int i = 0; i < n; ++i) {
+    if (!stream.Write(req)) return;
+  }
+}
+
+// Reads what is left of the stream, then its status.
+grpc::Status ReadToTheEnd(
+    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream) {
+  v1::WorkReply reply;
+  while (stream.Read(&reply)) {
+  }
+  return stream.Finish();
+}
+
+// The stream's deadline ends it at once even when a reply's write is held
+// by flow control (the client stopped reading): not only at the client's
+// own, later deadline.
+TEST_F(CappedStreamTest, StreamWhoseClientStopsReadingEndsAtTheCappedDeadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  WriteRepliesNobodyReads(*stream, 2);
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() >= 1; }));
+  // Over on the server well before the client's deadline.
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; },
+                        absl::Seconds(10)));
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
+  grpc::Status s = ReadToTheEnd(*stream);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // handoffd's status, not the client's own at its deadline.
+  EXPECT_EQ(s.error_message(), "context deadline exceeded");
+}
+
+class ShortDrainTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.drain_timeout = absl::Milliseconds(300);
+  }
+};
+
+// A stream still owed replies its client does not read outlasts the drain;
+// at the drain timeout it is cut off like any call, UNAVAILABLE, though a
+// reply's write is still held by flow control, and the shutdown ends on
+// time instead of waiting for the client.
+TEST_F(ShortDrainTest, StreamWhoseClientStopsReadingIsUnavailableAtTheDrainTimeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  WriteRepliesNobodyReads(*stream, 2);
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 2; }));
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(server_->Shutdown());
+  // At the drain timeout, not after the second Shutdown allows the calls
+  // CancelAll cut off to answer.
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300 + 800));
+  EXPECT_EQ(server_->core().metrics().calls(Method::kStream,
+                                            absl::StatusCode::kUnavailable),
+            1);
+  // The status reached the client; what else it says depends on when the
+  // closing connection overtook it.
+  grpc::Status s = ReadToTheEnd(*stream);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 }
 
 // As for a unary call (StatusTableTest.ClientCancelAtItsDeadline...): a

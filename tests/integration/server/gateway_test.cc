@@ -148,6 +148,75 @@ TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
   }
 }
 
+// Holds the one timer thread that marks Contexts done at their deadlines, as
+// a slow Done() callback or a loaded machine may (dispatcher.h): until the
+// hold ends, deadlines pass by the clock alone.
+class TimerThreadHold {
+ public:
+  TimerThreadHold() {
+    const std::thread::id self = std::this_thread::get_id();
+    for (;;) {
+      auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
+      ctx_ = ctx;  // its timer fires only while the Context lives
+      bool inline_run = false;
+      AsyncSelect(OnDone(ctx_, [this, self, &inline_run] {
+        if (std::this_thread::get_id() == self) {  // armed too late: retry
+          inline_run = true;
+          return;
+        }
+        held_.Send(std::monostate{}).IgnoreError();
+        release_.Recv();
+      }));
+      if (!inline_run) break;
+    }
+    held_.Recv();
+  }
+  ~TimerThreadHold() { release_.Close().IgnoreError(); }
+
+ private:
+  Context ctx_;
+  Chan<std::monostate> held_{1};
+  Chan<std::monostate> release_{0};
+};
+
+class CappedOneWorkerTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.default_deadline = absl::Milliseconds(500);
+    c.max_deadline = absl::Milliseconds(500);
+  }
+};
+
+// A batch whose deadline passed while its items waited is DEADLINE_EXCEEDED,
+// even when the timer thread lags and only the clock says so: its items,
+// dropped at the worker for that deadline, do not make it an OK batch.
+TEST_F(CappedOneWorkerTest, BatchLateForItsDeadlineIsDeadlineExceededThoughTheTimerLags) {
+  auto blocked = StartBlocked();
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  batch.request.add_items();
+  batch.request.add_items();
+  StartBatch(&batch);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 2; }));
+  // The server's deadline (capped at 500 ms) began before this moment.
+  const absl::Time late = absl::Now() + absl::Milliseconds(500);
+  {
+    TimerThreadHold hold;
+    ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
+    ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+    grpc::Status s = batch.Wait();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+        << s.error_code() << " " << s.error_message();
+    EXPECT_EQ(Stats().expired, 2);
+  }
+  blocked->Wait();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return server_->core().metrics().in_flight.load() == 0; }));
+  EXPECT_EQ(server_->core().metrics().calls(Method::kBatch,
+                                            absl::StatusCode::kDeadlineExceeded),
+            1);
+}
+
 class BatchWindowTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;

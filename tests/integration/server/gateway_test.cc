@@ -580,6 +580,26 @@ TEST_F(WaitPolicyTest, WaitingCallStillHasItsDeadline) {
   EXPECT_TRUE(blocked->Wait().ok());
 }
 
+// Waiting for room cannot help a job whose work alone outlasts its deadline:
+// under --queue_policy=wait too it is DEADLINE_EXCEEDED at once, not after
+// waiting behind busy workers until the deadline.
+TEST_F(WaitPolicyTest, WorkLongerThanItsWholeDeadlineIsDeadlineExceededAtOnce) {
+  auto blocked = StartBlocked();
+  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  call.request.set_cpu_us(10'000'000);
+  StartWork(&call);
+  // Answered while the only worker is still blocked.
+  grpc::Status s = call.Wait();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "expected run"))
+      << s.error_message();
+  EXPECT_EQ(Stats().queued, 0);
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  EXPECT_EQ(Work().started.load(), 0);
+}
+
 // gRPC would share a port with SO_REUSEPORT; a gateway must not: a second
 // server on a port in use fails to start and names the flag.
 TEST_F(GatewayTest, ASecondServerOnTheSamePortFailsToStart) {

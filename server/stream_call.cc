@@ -172,25 +172,23 @@ void StreamCall::OnWriteDone(bool ok) {
 }
 
 void StreamCall::OnCancel() {
-  // Every pending job's select answers CANCELLED (at its deadline, gRPC's
-  // cancellation races the deadline timer: let the timer say so).
+  // Every pending job's select answers CANCELLED. Past the stream's deadline
+  // gRPC's cancel is that deadline, whether or not the timer (which may lag)
+  // has marked it yet. Before cancel_(): the watch it fires ends the stream
+  // through EndLocked, which reads this.
   const absl::Time now = absl::Now();
-  if (now < ctx_.Deadline()) {
-    // Before cancel_(): the watch it fires ends the stream through EndLocked.
-    cancel_was_deadline_.store(
-        GatewayCore::CancelIsDeadline(
-            start_, GatewayCore::ClientDeadline(*call_), now),
-        std::memory_order_relaxed);
-    cancel_();
-  }
+  cancel_was_deadline_.store(
+      now >= ctx_.Deadline() ||
+          GatewayCore::CancelIsDeadline(
+              start_, GatewayCore::ClientDeadline(*call_), now),
+      std::memory_order_relaxed);
+  cancel_();
   Actions a;
   {
     absl::MutexLock l(&mu_);
     // ContextError, not Err: a stream the drain timeout cut off is
     // UNAVAILABLE, whichever of gRPC and the Context watch reports first.
-    absl::Status why = core_.ContextError(ctx_);
-    if (why.ok()) why = absl::DeadlineExceededError("context deadline exceeded");
-    EndLocked(std::move(why));
+    EndLocked(core_.ContextError(ctx_));
     ++calling_;
   }
   Act(a);

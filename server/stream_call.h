@@ -111,9 +111,9 @@ class StreamCall final
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;
-  // The client's cancel was its deadline passing (GatewayCore::
-  // CancelIsDeadline): EndLocked and OnDone report CANCELLED as
-  // DEADLINE_EXCEEDED.
+  // gRPC's cancel was a deadline passing (the client's, GatewayCore::
+  // CancelIsDeadline, or ctx_'s before its timer marked it): EndLocked and
+  // OnDone report CANCELLED as DEADLINE_EXCEEDED.
   std::atomic<bool> cancel_was_deadline_{false};
   grpc::ByteBuffer in_;   // owned by the one read in flight
   grpc::ByteBuffer out_;  // owned by the one write in flight

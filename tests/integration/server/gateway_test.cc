@@ -217,6 +217,29 @@ TEST_F(CappedOneWorkerTest, BatchLateForItsDeadlineIsDeadlineExceededThoughTheTi
             1);
 }
 
+// gRPC's cancel of a call whose deadline has passed stops its job at once:
+// it is not left to the timer thread, which may lag, to mark the deadline.
+TEST_F(CappedOneWorkerTest, ACancelAfterTheDeadlineStopsTheJobThoughTheTimerLags) {
+  AsyncCall<v1::CallRequest, v1::CallReply> call;
+  call.request.set_handler("block");
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  StartCall(&call);
+  ASSERT_TRUE(started_.Recv().has_value());
+  // The server's deadline (capped at 500 ms) began before this moment.
+  const absl::Time late = absl::Now() + absl::Milliseconds(500);
+  const Metrics& m = server_->core().metrics();
+  TimerThreadHold hold;
+  ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
+  call.ctx.TryCancel();
+  EXPECT_EQ(call.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  // With the timer held, only the cancel can end the call and its job.
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; },
+                        absl::Seconds(5)));
+  EXPECT_TRUE(WaitUntil([&] { return Stats().busy == 0; }, absl::Seconds(5)));
+  // Its deadline had passed: that is how the call ended.
+  EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kDeadlineExceeded), 1);
+}
+
 class BatchWindowTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "dispatch/chan.h"
 #include "dispatch/select.h"
 #include "server/call_reactor.h"
@@ -110,6 +111,18 @@ class BatchCall final : public CallReactor {
   }
 
   void Done() {
+    // Every item has answered, but perhaps only because the deadline passed:
+    // a worker drops a job by the clock, before the timer thread (which may
+    // lag) marks the Context done. A batch answered after its deadline is
+    // late as a whole, as it is when the Context is marked in time.
+    if (ctx().IsDone()) {
+      Complete(core_.ContextError(ctx()));
+      return;
+    }
+    if (absl::Now() >= ctx().Deadline()) {
+      Complete(absl::DeadlineExceededError("context deadline exceeded"));
+      return;
+    }
     v1::BatchReply reply;
     for (Outcome<v1::WorkReply>& item : items_) {
       v1::BatchItemReply* r = reply.add_items();

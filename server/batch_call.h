@@ -12,7 +12,10 @@
 // is an AsyncSelect on {replies, ctx.Done()}, re-armed after each reply, so
 // no thread waits:
 //
-//   * all items answered   → OK, with each item's own status and reply;
+//   * all items answered   → OK, with each item's own status and reply —
+//                            if before the deadline by the clock: items a
+//                            worker dropped for a deadline the timer had not
+//                            yet marked do not make a late batch OK;
 //   * ctx done first       → the call's DEADLINE_EXCEEDED / CANCELLED
 //                            (and the Context's cancellation stops the jobs
 //                            still queued or running).

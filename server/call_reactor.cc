@@ -20,13 +20,14 @@ CallReactor::CallReactor(GatewayCore& core, Method method,
 }
 
 void CallReactor::OnCancel() {
-  // gRPC also cancels a call at its deadline; let the deadline timer (due
-  // now) report DEADLINE_EXCEEDED rather than CANCELLED.
+  // gRPC also cancels a call at its deadline. Past the Context's deadline
+  // that is the deadline, whether or not the timer (which may lag) has
+  // marked it yet; the cancel stops the job now all the same. Before
+  // cancel_(): the Complete it may cause reads this.
   const absl::Time now = absl::Now();
-  if (now >= ctx_.Deadline()) return;
-  // Before cancel_(): the Complete it may cause reads this.
   cancel_was_deadline_.store(
-      GatewayCore::CancelIsDeadline(start_, client_deadline_, now),
+      now >= ctx_.Deadline() ||
+          GatewayCore::CancelIsDeadline(start_, client_deadline_, now),
       std::memory_order_relaxed);
   cancel_();
 }

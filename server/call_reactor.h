@@ -6,8 +6,9 @@
 // and freed when gRPC is done with it.
 //
 //   method called  CallStarted, ctx := CallContext(the client's deadline)
-//   OnCancel       cancel ctx (the client left), unless the deadline is due;
-//                  a cancel at the client's deadline counts as that deadline
+//   OnCancel       cancel ctx (the client left, or the deadline passed); a
+//                  cancel at the client's deadline, or past the Context's,
+//                  counts as that deadline
 //   Complete(s)    record s by method and code; Finish — exactly once
 //   OnDone         cancel ctx (stops a job still running for a call already
 //                  answered, frees the deadline's timer); CallDone; delete
@@ -59,8 +60,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
   Context ctx_;
   CancelFunc cancel_;
   const absl::Time client_deadline_;  // GatewayCore::ClientDeadline
-  // The client's cancel was its deadline passing (GatewayCore::
-  // CancelIsDeadline): Complete reports CANCELLED as DEADLINE_EXCEEDED.
+  // gRPC's cancel was a deadline passing (the client's, GatewayCore::
+  // CancelIsDeadline, or ctx_'s before its timer marked it): Complete
+  // reports CANCELLED as DEADLINE_EXCEEDED.
   std::atomic<bool> cancel_was_deadline_{false};
 };
 

@@ -54,7 +54,8 @@ class GatewayCore {
   std::pair<Context, CancelFunc> JobContext(const Context& stream) const;
 
   // Admits `job` under --queue_policy. If it is refused (queue full, too late,
-  // server stopping, or — with policy wait — the call ended while waiting),
+  // server stopping, or — with policy wait — the call ended while waiting, or
+  // its expected run alone is longer than its deadline allows),
   // `refused` runs once with the reason, inline or on the thread that decided.
   // Once admitted, the job's own run/on_error report the outcome.
   void Submit(Job job, absl::AnyInvocable<void(absl::Status)> refused);

@@ -2,10 +2,12 @@
 
 #include "server/stream_call.h"
 
+#include <string>
 #include <utility>
 
 #include "dispatch/chan.h"
 #include "dispatch/select.h"
+#include "grpc/grpc.h"
 #include "server/gateway_service.h"
 #include "server/proto_codec.h"
 #include "server/reply_job.h"
@@ -170,25 +172,23 @@ void StreamCall::OnWriteDone(bool ok) {
 }
 
 void StreamCall::OnCancel() {
-  // Every pending job's select answers CANCELLED (at its deadline, gRPC's
-  // cancellation races the deadline timer: let the timer say so).
+  // Every pending job's select answers CANCELLED. Past the stream's deadline
+  // gRPC's cancel is that deadline, whether or not the timer (which may lag)
+  // has marked it yet. Before cancel_(): the watch it fires ends the stream
+  // through EndLocked, which reads this.
   const absl::Time now = absl::Now();
-  if (now < ctx_.Deadline()) {
-    // Before cancel_(): the watch it fires ends the stream through EndLocked.
-    cancel_was_deadline_.store(
-        GatewayCore::CancelIsDeadline(
-            start_, GatewayCore::ClientDeadline(*call_), now),
-        std::memory_order_relaxed);
-    cancel_();
-  }
+  cancel_was_deadline_.store(
+      now >= ctx_.Deadline() ||
+          GatewayCore::CancelIsDeadline(
+              start_, GatewayCore::ClientDeadline(*call_), now),
+      std::memory_order_relaxed);
+  cancel_();
   Actions a;
   {
     absl::MutexLock l(&mu_);
     // ContextError, not Err: a stream the drain timeout cut off is
     // UNAVAILABLE, whichever of gRPC and the Context watch reports first.
-    absl::Status why = core_.ContextError(ctx_);
-    if (why.ok()) why = absl::DeadlineExceededError("context deadline exceeded");
-    EndLocked(std::move(why));
+    EndLocked(core_.ContextError(ctx_));
     ++calling_;
   }
   Act(a);
@@ -277,17 +277,37 @@ StreamCall::Actions StreamCall::PumpLocked() {
 void StreamCall::Act(Actions a) {
   if (a.write) StartWrite(&out_);
   if (a.read) StartRead(&in_);
+  std::optional<absl::Status> abort;
   std::optional<absl::Status> finish;
   bool last = false;
   {
     absl::MutexLock l(&mu_);
-    --calling_;
-    if (end_.has_value() && !finished_ && !writing_ && calling_ == 0) {
-      finished_ = true;
-      finished_code_ = end_->code();
-      finish = *end_;
+    if (end_.has_value() && !end_->ok() && writing_ && !aborted_) {
+      // The stream must end, but Finish waits for the write in flight, and
+      // HTTP/2 flow control holds that write for as long as the client does
+      // not read: the deadline or the drain timeout would not end the call.
+      // So gRPC ends it now, with the stream's status; the write fails and
+      // Finish follows. This thread stays counted in calling_ meanwhile, so
+      // the reactor outlives the call.
+      aborted_ = true;
+      abort = *end_;
+    } else {
+      --calling_;
+      if (end_.has_value() && !finished_ && !writing_ && calling_ == 0) {
+        finished_ = true;
+        finished_code_ = end_->code();
+        finish = *end_;
+      }
+      last = done_ && selects_armed_ == 0 && calling_ == 0;
     }
-    last = done_ && selects_armed_ == 0 && calling_ == 0;
+  }
+  if (abort.has_value()) {
+    cancel_();  // stops the jobs still pending
+    grpc_call_cancel_with_status(
+        call_->c_call(), static_cast<grpc_status_code>(abort->code()),
+        std::string(abort->message()).c_str(), nullptr);
+    Act(Actions());
+    return;
   }
   if (finish.has_value()) {
     cancel_();  // stops the jobs still pending: nobody will read them

@@ -31,9 +31,12 @@
 // gRPC with the mutex released — a gRPC operation may run its reaction
 // inline, which must not find the mutex held. Finish is called only when no
 // write is in flight and no other thread is between a decision and its gRPC
-// call, so nothing is started after it. The reactor deletes itself once gRPC
-// has called OnDone and every select it armed has answered; only then does
-// the call stop counting as in flight (a drain waits for it).
+// call, so nothing is started after it. A stream that must end while a write
+// is in flight (its Context is done) does not wait for the client to read:
+// the call is cancelled in gRPC with the stream's status, which fails the
+// write. The reactor deletes itself once gRPC has called OnDone and every
+// select it armed has answered; only then does the call stop counting as in
+// flight (a drain waits for it).
 //
 // The call is counted in handoff_calls_total at OnDone, with the status it
 // was finished with; one finished OK that gRPC had already ended (the client
@@ -108,9 +111,9 @@ class StreamCall final
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;
-  // The client's cancel was its deadline passing (GatewayCore::
-  // CancelIsDeadline): EndLocked and OnDone report CANCELLED as
-  // DEADLINE_EXCEEDED.
+  // gRPC's cancel was a deadline passing (the client's, GatewayCore::
+  // CancelIsDeadline, or ctx_'s before its timer marked it): EndLocked and
+  // OnDone report CANCELLED as DEADLINE_EXCEEDED.
   std::atomic<bool> cancel_was_deadline_{false};
   grpc::ByteBuffer in_;   // owned by the one read in flight
   grpc::ByteBuffer out_;  // owned by the one write in flight
@@ -124,6 +127,8 @@ class StreamCall final
   bool draining_ ABSL_GUARDED_BY(mu_) = false;     // the drain signal fired
   bool writing_ ABSL_GUARDED_BY(mu_) = false;     // a write in flight
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status
+  // The call was ended in gRPC while a write was in flight (Act).
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called
   absl::StatusCode finished_code_ ABSL_GUARDED_BY(mu_) =
       absl::StatusCode::kUnknown;

@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -145,6 +146,98 @@ TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
     EXPECT_EQ(item.code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) << i;
     EXPECT_FALSE(item.message().empty());
   }
+}
+
+// Holds the one timer thread that marks Contexts done at their deadlines, as
+// a slow Done() callback or a loaded machine may (dispatcher.h): until the
+// hold ends, deadlines pass by the clock alone.
+class TimerThreadHold {
+ public:
+  TimerThreadHold() {
+    const std::thread::id self = std::this_thread::get_id();
+    for (;;) {
+      auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
+      ctx_ = ctx;  // its timer fires only while the Context lives
+      bool inline_run = false;
+      AsyncSelect(OnDone(ctx_, [this, self, &inline_run] {
+        if (std::this_thread::get_id() == self) {  // armed too late: retry
+          inline_run = true;
+          return;
+        }
+        held_.Send(std::monostate{}).IgnoreError();
+        release_.Recv();
+      }));
+      if (!inline_run) break;
+    }
+    held_.Recv();
+  }
+  ~TimerThreadHold() { release_.Close().IgnoreError(); }
+
+ private:
+  Context ctx_;
+  Chan<std::monostate> held_{1};
+  Chan<std::monostate> release_{0};
+};
+
+class CappedOneWorkerTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.default_deadline = absl::Milliseconds(500);
+    c.max_deadline = absl::Milliseconds(500);
+  }
+};
+
+// A batch whose deadline passed while its items waited is DEADLINE_EXCEEDED,
+// even when the timer thread lags and only the clock says so: its items,
+// dropped at the worker for that deadline, do not make it an OK batch.
+TEST_F(CappedOneWorkerTest, BatchLateForItsDeadlineIsDeadlineExceededThoughTheTimerLags) {
+  auto blocked = StartBlocked();
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  batch.request.add_items();
+  batch.request.add_items();
+  StartBatch(&batch);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 2; }));
+  // The server's deadline (capped at 500 ms) began before this moment.
+  const absl::Time late = absl::Now() + absl::Milliseconds(500);
+  {
+    TimerThreadHold hold;
+    ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
+    ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+    grpc::Status s = batch.Wait();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+        << s.error_code() << " " << s.error_message();
+    EXPECT_EQ(Stats().expired, 2);
+  }
+  blocked->Wait();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return server_->core().metrics().in_flight.load() == 0; }));
+  EXPECT_EQ(server_->core().metrics().calls(Method::kBatch,
+                                            absl::StatusCode::kDeadlineExceeded),
+            1);
+}
+
+// gRPC's cancel of a call whose deadline has passed stops its job at once:
+// it is not left to the timer thread, which may lag, to mark the deadline.
+TEST_F(CappedOneWorkerTest, ACancelAfterTheDeadlineStopsTheJobThoughTheTimerLags) {
+  AsyncCall<v1::CallRequest, v1::CallReply> call;
+  call.request.set_handler("block");
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  StartCall(&call);
+  ASSERT_TRUE(started_.Recv().has_value());
+  // The server's deadline (capped at 500 ms) began before this moment.
+  const absl::Time late = absl::Now() + absl::Milliseconds(500);
+  const Metrics& m = server_->core().metrics();
+  TimerThreadHold hold;
+  ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
+  call.ctx.TryCancel();
+  EXPECT_EQ(call.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  // With the timer held, only the cancel can end the call and its job.
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; },
+                        absl::Seconds(5)));
+  EXPECT_TRUE(WaitUntil([&] { return Stats().busy == 0; }, absl::Seconds(5)));
+  // Its deadline had passed: that is how the call ended.
+  EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kDeadlineExceeded), 1);
 }
 
 class BatchWindowTest : public ServerTest {
@@ -317,7 +410,11 @@ TEST_F(StreamTest, StreamTheClientClosedEndsOkThoughTheDrainBegins) {
 }
 
 // A message racing the drain's start is either run and answered, or the
-// stream ends UNAVAILABLE in its place: never OK without its reply.
+// stream ends UNAVAILABLE in its place: never OK without its reply. The
+// client's half-close races the drain as well: a stream that answered ends
+// OK only if the server has read that half-close by the time the reply is
+// written; if it is still on its way, the server cannot tell the client from
+// one with more to send, and ends the stream UNAVAILABLE.
 TEST_F(StreamTest, AMessageRacingTheDrainIsNeverDropped) {
   grpc::ClientContext ctx;
   auto stream = stub_->Stream(&ctx);
@@ -331,7 +428,8 @@ TEST_F(StreamTest, AMessageRacingTheDrainIsNeverDropped) {
   grpc::Status s = stream->Finish();
   if (answered) {
     EXPECT_EQ(reply.payload(), "raced");
-    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::UNAVAILABLE)
+        << s.error_code() << " " << s.error_message();
   } else {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   }
@@ -375,6 +473,89 @@ TEST_F(CappedStreamTest, IdleStreamEndsAtTheCappedDeadline) {
   grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_EQ(s.error_message(), "context deadline exceeded");
+}
+
+// A stub whose channel reads ahead at most 64 KiB per stream, whatever the
+// bandwidth (no BDP probing): a reply larger than that which the client does
+// not read holds the server's write in flight.
+std::unique_ptr<v1::Gateway::Stub> NarrowWindowStub(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 << 10);
+  return v1::Gateway::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(),
+      args));
+}
+
+// Writes `n` requests whose replies (1 MiB each) the client never reads.
+void WriteRepliesNobodyReads(
+    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream, int n) {
+  v1::WorkRequest req;
+  req.set_payload(std::string(1 << 20, 'x'));
+  for (int i = 0; i < n; ++i) {
+    if (!stream.Write(req)) return;
+  }
+}
+
+// Reads what is left of the stream, then its status.
+grpc::Status ReadToTheEnd(
+    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream) {
+  v1::WorkReply reply;
+  while (stream.Read(&reply)) {
+  }
+  return stream.Finish();
+}
+
+// The stream's deadline ends it at once even when a reply's write is held
+// by flow control (the client stopped reading): not only at the client's
+// own, later deadline.
+TEST_F(CappedStreamTest, StreamWhoseClientStopsReadingEndsAtTheCappedDeadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  WriteRepliesNobodyReads(*stream, 2);
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() >= 1; }));
+  // Over on the server well before the client's deadline.
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; },
+                        absl::Seconds(10)));
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
+  grpc::Status s = ReadToTheEnd(*stream);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // handoffd's status, not the client's own at its deadline.
+  EXPECT_EQ(s.error_message(), "context deadline exceeded");
+}
+
+class ShortDrainTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.drain_timeout = absl::Milliseconds(300);
+  }
+};
+
+// A stream still owed replies its client does not read outlasts the drain;
+// at the drain timeout it is cut off like any call, UNAVAILABLE, though a
+// reply's write is still held by flow control, and the shutdown ends on
+// time instead of waiting for the client.
+TEST_F(ShortDrainTest, StreamWhoseClientStopsReadingIsUnavailableAtTheDrainTimeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  WriteRepliesNobodyReads(*stream, 2);
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 2; }));
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(server_->Shutdown());
+  // At the drain timeout, not after the second Shutdown allows the calls
+  // CancelAll cut off to answer.
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300 + 800));
+  EXPECT_EQ(server_->core().metrics().calls(Method::kStream,
+                                            absl::StatusCode::kUnavailable),
+            1);
+  // The status reached the client; what else it says depends on when the
+  // closing connection overtook it.
+  grpc::Status s = ReadToTheEnd(*stream);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 }
 
 // As for a unary call (StatusTableTest.ClientCancelAtItsDeadline...): a
@@ -425,6 +606,26 @@ TEST_F(WaitPolicyTest, WaitingCallStillHasItsDeadline) {
   }
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   EXPECT_TRUE(blocked->Wait().ok());
+}
+
+// Waiting for room cannot help a job whose work alone outlasts its deadline:
+// under --queue_policy=wait too it is DEADLINE_EXCEEDED at once, not after
+// waiting behind busy workers until the deadline.
+TEST_F(WaitPolicyTest, WorkLongerThanItsWholeDeadlineIsDeadlineExceededAtOnce) {
+  auto blocked = StartBlocked();
+  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  call.request.set_cpu_us(10'000'000);
+  StartWork(&call);
+  // Answered while the only worker is still blocked.
+  grpc::Status s = call.Wait();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "expected run"))
+      << s.error_message();
+  EXPECT_EQ(Stats().queued, 0);
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  EXPECT_EQ(Work().started.load(), 0);
 }
 
 // gRPC would share a port with SO_REUSEPORT; a gateway must not: a second

@@ -72,9 +72,6 @@ class Metrics {
   // Counted by the job wrapper: a handler that began after its deadline. The
   // worker's pre-run check makes this impossible; the counter proves it.
   std::atomic<int64_t> started_after_deadline{0};
-  // Jobs a worker refused to start because their deadline had passed
-  // (between the dispatcher's hand-off and the run).
-  std::atomic<int64_t> expired_at_worker{0};
 
   int64_t calls(Method m, absl::StatusCode code) const;
 

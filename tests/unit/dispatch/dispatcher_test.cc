@@ -7,8 +7,13 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <iterator>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -457,6 +462,79 @@ TEST(DispatcherTest, AsyncSubmitAdmitsWhenRoomAppearsWithoutBlocking) {
   ASSERT_TRUE(release.Send(0).ok());
   stopper.join();
   EXPECT_EQ(d.Stats().completed, 3);
+}
+
+// A Dispatcher built in storage of the test's own, so that the test can see
+// whether anything writes to it once it has been destroyed.
+struct DispatcherInPlace {
+  static constexpr unsigned char kPoison = 0xA5;
+  alignas(Dispatcher) unsigned char storage[sizeof(Dispatcher)];
+  Dispatcher* d = nullptr;
+
+  explicit DispatcherInPlace(const DispatcherOptions& options)
+      : d(new (storage) Dispatcher(options)) {}
+  ~DispatcherInPlace() { Destroy(); }
+  // Destroys the Dispatcher and fills its storage with kPoison.
+  void Destroy() {
+    if (d == nullptr) return;
+    d->~Dispatcher();
+    d = nullptr;
+    std::memset(storage, kPoison, sizeof storage);
+  }
+  bool Untouched() const {
+    return std::count(std::begin(storage), std::end(storage), kPoison) ==
+           static_cast<std::ptrdiff_t>(sizeof storage);
+  }
+};
+
+// An AsyncSubmit waiting for room answers once its context ends, on the
+// thread that ended it, which may get there only after Stop() has returned
+// and the Dispatcher is gone. Here that thread is held up in another
+// waiter's callback on the same Done() while the Dispatcher stops and is
+// destroyed; then the AsyncSubmit's callback runs, and must not touch it.
+TEST(DispatcherTest, AnAsyncSubmitCancelledAcrossStopLeavesTheDispatcherAlone) {
+  DispatcherInPlace in_place({.workers = 1, .queue_depth = 0});
+  Dispatcher& d = *in_place.d;
+  Chan<int> started(2), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // The dispatcher holds job 2, waiting for the busy worker; the queue is
+  // unbuffered, so job 3 has to wait for room.
+  Job second = BlockingJob(started, release, 2);
+  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  Chan<int> entered(1), unblock(0);
+  // First on ctx.Done(), so the cancelling thread wakes it first and stays
+  // in it, with the AsyncSubmit below already claimed but not yet woken.
+  AsyncSelect(OnDone(ctx, [entered, unblock] {
+    ASSERT_TRUE(entered.Send(1).ok());
+    unblock.Recv();  // until closed
+  }));
+  Chan<absl::Status> admitted(1);
+  Job third;
+  third.ctx = ctx;
+  third.run = [](const RunInfo&) { FAIL() << "ran a job never admitted"; };
+  d.AsyncSubmit(std::move(third), [admitted](absl::Status s) {
+    ASSERT_TRUE(admitted.Send(std::move(s)).ok());
+  });
+  std::thread canceller([cancel = cancel] { cancel(); });
+  ASSERT_TRUE(entered.Recv().has_value());
+
+  std::thread stopper([&] { d.Stop(); });
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  EXPECT_EQ(d.Stats().completed, 2);
+  in_place.Destroy();
+
+  ASSERT_TRUE(unblock.Close().ok());
+  canceller.join();
+  std::optional<absl::Status> s = admitted.Recv();
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(absl::IsCancelled(*s)) << *s;
+  EXPECT_TRUE(in_place.Untouched()) << "written to after it was destroyed";
 }
 
 // A job whose expected run alone is longer than the time left before its

@@ -345,6 +345,15 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // alone, or it underestimates queue waits and admits jobs that expire.
   const absl::Time from = free_since == absl::InfinitePast() ? start : free_since;
   const int64_t cost = absl::ToInt64Nanoseconds(end - from);
+  // A worker's first run has no mean of its own to be judged by, and with
+  // idle workers served as a stack, a worker may first run in a burst, long
+  // after the others: it starts from the pool's mean, as if that were its
+  // history. (Counted in full, one long first job was the whole mean, and
+  // that worker published it, refusing short jobs, for dozens of its runs.)
+  // Only the pool's very first run has nothing to go by.
+  if (c.mean_run_ns == 0) {
+    c.mean_run_ns = mean_run_ns_.load(std::memory_order_relaxed);
+  }
   if (c.mean_run_ns == 0) {
     c.mean_run_ns = cost;
   } else {

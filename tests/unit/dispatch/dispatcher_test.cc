@@ -651,6 +651,51 @@ TEST(DispatcherTest, OneLongJobDoesNotMakeAdmissionRefuseTheShortOnesAfterIt) {
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
 }
 
+// The same when the long job is the first a worker ever runs: a worker
+// that has no history of its own yet (the pool serves idle workers as a
+// stack, so some run only in a burst) judges its first run by what the
+// pool's jobs cost, not as the whole of its own mean.
+TEST(DispatcherTest, AWorkersFirstJobBeingLongDoesNotMakeAdmissionRefuseTheShortOnes) {
+  Dispatcher d({.workers = 2, .queue_depth = 16});
+  TeachCost(d, absl::Milliseconds(5));  // on the worker that registered last
+  Chan<int> started(2), release(0);
+  ReleaseAtExit release_at_exit{release};
+  // That worker, again the newest idle one, is held; the other runs a long
+  // job, its first.
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Chan<int> long_done(1);
+  Job long_job;
+  long_job.run = [long_done](const RunInfo&) {
+    absl::SleepFor(absl::Milliseconds(400));  // the job's work
+    ASSERT_TRUE(long_done.Send(1).ok());
+  };
+  ASSERT_TRUE(d.TrySubmit(std::move(long_job)).ok());
+  ASSERT_TRUE(long_done.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 2)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // Both workers held, ten jobs queue. Had the 400 ms run counted in full,
+  // the third on would be refused: two ahead, two that may overtake, over
+  // two workers, and the run in progress, 1.2 s.
+  Chan<int> done(10);
+  int admitted = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(1));
+    Job job;
+    job.ctx = ctx;
+    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
+    absl::Status s = d.TrySubmit(std::move(job));
+    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
+    if (s.ok()) ++admitted;
+  }
+  EXPECT_EQ(d.Stats().rejected(), 0);
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+}
+
 // And a worker skips a job whose remaining budget is shorter than its
 // expected run time, even when admission let it through.
 TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {

@@ -344,7 +344,13 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // worker was preempted between them. Admission needs that, not the run
   // alone, or it underestimates queue waits and admits jobs that expire.
   const absl::Time from = free_since == absl::InfinitePast() ? start : free_since;
-  const int64_t cost = absl::ToInt64Nanoseconds(end - from);
+  // absl::Now() is the wall clock, which can step back during a run (NTP, a
+  // restored VM) and make it seem to end before it began. A negative cost
+  // would make the mean negative, and clipped from above only, it would
+  // then grow more negative with every run, never to come back, while
+  // admission estimated negative waits and refused nothing. A step forward
+  // is what the clip below is for.
+  const int64_t cost = std::max<int64_t>(absl::ToInt64Nanoseconds(end - from), 0);
   // A worker's first run has no mean of its own to be judged by, and with
   // idle workers served as a stack, a worker may first run in a burst, long
   // after the others: it starts from the pool's mean, as if that were its

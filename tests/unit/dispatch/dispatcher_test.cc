@@ -696,6 +696,38 @@ TEST(DispatcherTest, AWorkersFirstJobBeingLongDoesNotMakeAdmissionRefuseTheShort
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
 }
 
+// A job's cost is measured on the wall clock, which can step back while the
+// job runs (NTP, a restored VM): the run then seems to end before it began.
+// That must not teach admission a negative cost. Clipped from above only, a
+// negative mean grew more negative with every run after it, never came back,
+// and admission, estimating negative waits, stopped refusing anything.
+TEST(DispatcherTest, AClockSteppingBackDuringARunDoesNotStopAdmissionFromShedding) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  // Before any real run, so that the worker's thread has nothing of its own
+  // to race with: a run that "ended" an hour before the worker was free.
+  Job stepped;
+  stepped.run = [](const RunInfo&) {};
+  internal::DispatcherAccess::RunJob(d, stepped, 0,
+                                     absl::Now() + absl::Hours(1));
+  TeachCost(d, absl::Milliseconds(100));
+  TeachCost(d, absl::Milliseconds(100));
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Job ahead;
+  ahead.run = [](const RunInfo&) {};
+  ASSERT_TRUE(d.TrySubmit(std::move(ahead)).ok());
+  // One job ahead, one that may overtake, the run in progress: 300 ms.
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(250));
+  Job job;
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  ASSERT_TRUE(release.Send(0).ok());
+}
+
 // And a worker skips a job whose remaining budget is shorter than its
 // expected run time, even when admission let it through.
 TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {

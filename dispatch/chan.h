@@ -109,7 +109,7 @@ enum class FastPoll {
 // A thread blocked in Send, Recv or Select.
 class ThreadWaiter final : public Waiter {
  public:
-  void Wake() override { parker_.Ready(); }
+  void Wake() noexcept override { parker_.Ready(); }
   void Park() { parker_.Park(); }
 
  private:

@@ -330,8 +330,10 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   WorkerCounters& c = counters_[static_cast<size_t>(worker)];
   c.busy.store(1, std::memory_order_relaxed);
   absl::Status error;
+  // At least zero: the wall clock may have stepped back since submission.
+  const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());
   try {
-    job.run(RunInfo{job.ctx, worker, start - job.submitted});
+    job.run(RunInfo{job.ctx, worker, queued});
   } catch (const std::exception& e) {
     error = absl::InternalError(absl::StrCat("job threw: ", e.what()));
   } catch (...) {

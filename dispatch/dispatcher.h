@@ -79,7 +79,7 @@ struct DispatcherAccess;  // tests only
 struct RunInfo {
   const Context& ctx;     // the job's context; poll ctx.IsDone() in long work
   int worker;             // 0-based index of the worker running it
-  absl::Duration queued;  // from submission to the start of the run
+  absl::Duration queued;  // from submission to the start of the run; >= 0
 };
 
 struct Job {

@@ -728,6 +728,20 @@ TEST(DispatcherTest, AClockSteppingBackDuringARunDoesNotStopAdmissionFromSheddin
   ASSERT_TRUE(release.Send(0).ok());
 }
 
+// Likewise between a job's submission and its run: RunInfo::queued is a
+// wait, never negative (a Work reply sends it as an unsigned count of
+// microseconds, where -1 us became 18446744073709551615).
+TEST(DispatcherTest, AClockSteppingBackWhileAJobIsQueuedDoesNotMakeItsWaitNegative) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  absl::Duration queued = absl::InfiniteDuration();
+  Job job;
+  job.run = [&queued](const RunInfo& info) { queued = info.queued; };
+  job.submitted = absl::Now() + absl::Hours(1);  // read before the step
+  internal::DispatcherAccess::RunJob(d, job, 0, absl::InfinitePast());
+  EXPECT_GE(queued, absl::ZeroDuration());
+  EXPECT_LT(queued, absl::InfiniteDuration()) << "never ran";
+}
+
 // And a worker skips a job whose remaining budget is shorter than its
 // expected run time, even when admission let it through.
 TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {

@@ -30,6 +30,7 @@
 //  * TrySend/TryRecv never park. They report full, empty and closed as
 //    distinct errors (see chan_status.h).
 //  * Values are moved, never copied; each value is destroyed exactly once.
+//    So T must move, and be destroyed, without throwing (ChannelValue).
 //  * On a nil Chan, Send returns ChannelClosedError() and Recv returns
 //    nullopt at once: a thread blocked forever helps nobody. In a select
 //    (select.h) a nil channel's case never fires, which is the Go idiom for
@@ -72,6 +73,18 @@
 
 namespace handoff {
 
+// What a channel can carry: values that move, and are destroyed, without
+// throwing. A channel moves a value only once it has committed to the
+// operation, having claimed a slot of its ring or a parked peer, and there
+// is no way back from either: a move that threw would leave the slot
+// claimed but never published, so that every later receive waits for it
+// forever, or the peer claimed but never woken, with the channel's lock
+// still held. A type whose move may throw (one with only a copy
+// constructor, say) can travel as a std::unique_ptr.
+template <typename T>
+concept ChannelValue = std::is_nothrow_move_constructible_v<T> &&
+                       std::is_nothrow_destructible_v<T>;
+
 template <typename T>
 class Chan;
 
@@ -96,7 +109,7 @@ enum class FastPoll {
 // A thread blocked in Send, Recv or Select.
 class ThreadWaiter final : public Waiter {
  public:
-  void Wake() override { parker_.Ready(); }
+  void Wake() noexcept override { parker_.Ready(); }
   void Park() { parker_.Park(); }
 
  private:
@@ -525,7 +538,14 @@ class Chan {
   explicit Chan(size_t capacity)
       : state_(std::allocate_shared<internal::ChanState<T>>(
             internal::LineAlignedAllocator<internal::ChanState<T>>(),
-            capacity)) {}
+            capacity)) {
+    // Here rather than on the class, so that a type can hold a channel of
+    // its own type (`struct Link { Chan<Link> next; }`): it is incomplete
+    // where that member is declared, and complete once a channel is made.
+    static_assert(ChannelValue<T>,
+                  "Chan<T> needs a T that moves without throwing: see "
+                  "ChannelValue in dispatch/chan.h");
+  }
 
   // Blocks until the value is delivered or buffered. ChannelClosedError() if
   // the channel is (or becomes) closed or nil; `v` is moved from only on OK.

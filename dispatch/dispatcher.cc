@@ -39,7 +39,8 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
     : options_(options),
       jobs_(static_cast<size_t>(std::max(options.queue_depth, 0))),
       idle_(static_cast<size_t>(std::max(options.workers, 1))),
-      counters_(new WorkerCounters[static_cast<size_t>(std::max(options.workers, 1))]) {
+      counters_(new WorkerCounters[static_cast<size_t>(std::max(options.workers, 1))]),
+      queued_(std::make_shared<std::atomic<int64_t>>(0)) {
   int n = std::max(options.workers, 1);
   workers_.reserve(n);
   for (int i = 0; i < n; ++i) {
@@ -81,7 +82,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // answered only at its deadline, one refused here is answered at once, and
   // under overload the queue sits at exactly the length this allows.
   const int64_t ahead =
-      std::max<int64_t>(queued_.load(std::memory_order_relaxed), 0);
+      std::max<int64_t>(queued_->load(std::memory_order_relaxed), 0);
   const int64_t workers = static_cast<int64_t>(workers_.size());
   // No worker registered on `idle`: each is running a job, or about to.
   const bool all_busy = idle_.size() == 0;
@@ -99,7 +100,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
 }
 
 bool Dispatcher::HandToIdleWorker(Job& job) {
-  if (queued_.load(std::memory_order_relaxed) != 0 ||
+  if (queued_->load(std::memory_order_relaxed) != 0 ||
       stopping_.load(std::memory_order_acquire)) {
     return false;  // older jobs first; after Stop(), the dispatcher decides
   }
@@ -135,10 +136,10 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
   }
   job.submitted = absl::Now();
   if (HandToIdleWorker(job)) return absl::OkStatus();
-  queued_.fetch_add(1, std::memory_order_relaxed);
+  queued_->fetch_add(1, std::memory_order_relaxed);
   absl::Status s = jobs_.TrySend(std::move(job));
   if (s.ok()) return s;
-  queued_.fetch_sub(1, std::memory_order_relaxed);
+  queued_->fetch_sub(1, std::memory_order_relaxed);
   if (IsChannelClosed(s)) return absl::UnavailableError("dispatcher stopped");
   rejected_full_.fetch_add(1);
   return absl::ResourceExhaustedError(
@@ -150,14 +151,14 @@ absl::Status Dispatcher::Submit(Job job) {
   job.submitted = absl::Now();
   if (HandToIdleWorker(job)) return absl::OkStatus();
   Context ctx = job.ctx;
-  queued_.fetch_add(1, std::memory_order_relaxed);
+  queued_->fetch_add(1, std::memory_order_relaxed);
   absl::Status result;
   Select(OnSend(jobs_, std::move(job),
                 [&](absl::Status s) {
                   if (!s.ok()) result = absl::UnavailableError("dispatcher stopped");
                 }),
          OnDone(ctx, [&] { result = ctx.Err(); }));
-  if (!result.ok()) queued_.fetch_sub(1, std::memory_order_relaxed);
+  if (!result.ok()) queued_->fetch_sub(1, std::memory_order_relaxed);
   return result;
 }
 
@@ -173,22 +174,29 @@ void Dispatcher::AsyncSubmit(Job job,
     return;
   }
   Context ctx = job.ctx;
-  queued_.fetch_add(1, std::memory_order_relaxed);
-  // Only one of the two cases runs, but each needs the callback: share it.
-  auto done = std::make_shared<absl::AnyInvocable<void(absl::Status)>>(
-      std::move(admitted));
+  queued_->fetch_add(1, std::memory_order_relaxed);
+  // Only one of the two cases runs, but each needs the callback and the
+  // count: share them. The count, not the Dispatcher: the context's case
+  // runs on whichever thread ended the context, and that thread may get to
+  // it only after Stop() has returned and the Dispatcher is gone (Close()
+  // leaves a select that thread has already claimed to it).
+  struct Waiting {
+    std::shared_ptr<std::atomic<int64_t>> queued;
+    absl::AnyInvocable<void(absl::Status)> admitted;
+  };
+  auto waiting = std::make_shared<Waiting>(Waiting{queued_, std::move(admitted)});
   AsyncSelect(
       OnSend(jobs_, std::move(job),
-             [this, done](absl::Status s) {
+             [waiting](absl::Status s) {
                if (!s.ok()) {
-                 queued_.fetch_sub(1, std::memory_order_relaxed);
+                 waiting->queued->fetch_sub(1, std::memory_order_relaxed);
                  s = absl::UnavailableError("dispatcher stopped");
                }
-               (*done)(std::move(s));
+               waiting->admitted(std::move(s));
              }),
-      OnDone(ctx, [this, done, ctx] {
-        queued_.fetch_sub(1, std::memory_order_relaxed);
-        (*done)(ctx.Err());
+      OnDone(ctx, [waiting, ctx] {
+        waiting->queued->fetch_sub(1, std::memory_order_relaxed);
+        waiting->admitted(ctx.Err());
       }));
 }
 
@@ -203,7 +211,7 @@ void Dispatcher::Stop() {
 
 DispatcherStats Dispatcher::Stats() const {
   DispatcherStats s;
-  s.queued = std::max<int64_t>(queued_.load(std::memory_order_relaxed), 0);
+  s.queued = std::max<int64_t>(queued_->load(std::memory_order_relaxed), 0);
   for (size_t i = 0; i < workers_.size(); ++i) {
     const WorkerCounters& c = counters_[i];
     s.idle += c.idle.load(std::memory_order_relaxed);
@@ -228,11 +236,11 @@ void Dispatcher::DispatchLoop() {
                   [&](std::optional<const Chan<Job>*> worker) {
                     // idle_ is never closed and a worker's own channel has a
                     // free slot whenever it is registered: this cannot block.
-                    queued_.fetch_sub(1, std::memory_order_relaxed);
+                    queued_->fetch_sub(1, std::memory_order_relaxed);
                     (*worker)->Send(std::move(job)).IgnoreError();
                   }),
            OnDone(job.ctx, [&] {
-             queued_.fetch_sub(1, std::memory_order_relaxed);
+             queued_->fetch_sub(1, std::memory_order_relaxed);
              Expire(job, job.ctx.Err());
            }));
     overtaken_.store(0, std::memory_order_relaxed);
@@ -273,7 +281,7 @@ void Dispatcher::WorkerLoop(int index) {
 
 std::optional<Job> Dispatcher::TakeQueuedJob() {
   // The counter spares the channel's lock when the queue is surely empty.
-  if (queued_.load(std::memory_order_relaxed) <= 0) return std::nullopt;
+  if (queued_->load(std::memory_order_relaxed) <= 0) return std::nullopt;
   // Queued jobs mean the dispatcher holds the oldest, or is about to.
   if (overtaken_.load(std::memory_order_relaxed) >= kMaxOvertakes) {
     return std::nullopt;  // register on `idle`: the held job goes next
@@ -290,7 +298,7 @@ std::optional<Job> Dispatcher::TakeQueuedJob() {
   // dispatcher's receive of it in the channel's lock order, and so the reset
   // before that receive.
   overtaken_.fetch_add(1, std::memory_order_relaxed);
-  queued_.fetch_sub(1, std::memory_order_relaxed);
+  queued_->fetch_sub(1, std::memory_order_relaxed);
   return std::move(*job);
 }
 
@@ -322,8 +330,10 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   WorkerCounters& c = counters_[static_cast<size_t>(worker)];
   c.busy.store(1, std::memory_order_relaxed);
   absl::Status error;
+  // At least zero: the wall clock may have stepped back since submission.
+  const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());
   try {
-    job.run(RunInfo{job.ctx, worker, start - job.submitted});
+    job.run(RunInfo{job.ctx, worker, queued});
   } catch (const std::exception& e) {
     error = absl::InternalError(absl::StrCat("job threw: ", e.what()));
   } catch (...) {
@@ -336,7 +346,22 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // worker was preempted between them. Admission needs that, not the run
   // alone, or it underestimates queue waits and admits jobs that expire.
   const absl::Time from = free_since == absl::InfinitePast() ? start : free_since;
-  const int64_t cost = absl::ToInt64Nanoseconds(end - from);
+  // absl::Now() is the wall clock, which can step back during a run (NTP, a
+  // restored VM) and make it seem to end before it began. A negative cost
+  // would make the mean negative, and clipped from above only, it would
+  // then grow more negative with every run, never to come back, while
+  // admission estimated negative waits and refused nothing. A step forward
+  // is what the clip below is for.
+  const int64_t cost = std::max<int64_t>(absl::ToInt64Nanoseconds(end - from), 0);
+  // A worker's first run has no mean of its own to be judged by, and with
+  // idle workers served as a stack, a worker may first run in a burst, long
+  // after the others: it starts from the pool's mean, as if that were its
+  // history. (Counted in full, one long first job was the whole mean, and
+  // that worker published it, refusing short jobs, for dozens of its runs.)
+  // Only the pool's very first run has nothing to go by.
+  if (c.mean_run_ns == 0) {
+    c.mean_run_ns = mean_run_ns_.load(std::memory_order_relaxed);
+  }
   if (c.mean_run_ns == 0) {
     c.mean_run_ns = cost;
   } else {

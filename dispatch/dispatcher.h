@@ -79,7 +79,7 @@ struct DispatcherAccess;  // tests only
 struct RunInfo {
   const Context& ctx;     // the job's context; poll ctx.IsDone() in long work
   int worker;             // 0-based index of the worker running it
-  absl::Duration queued;  // from submission to the start of the run
+  absl::Duration queued;  // from submission to the start of the run; >= 0
 };
 
 struct Job {
@@ -127,6 +127,7 @@ struct DispatcherOptions {
 // A snapshot; each field is read separately.
 struct DispatcherStats {
   int64_t queued = 0;     // accepted, not yet handed to a worker or dropped
+                          // (and submissions waiting for room)
   int64_t idle = 0;       // workers waiting for a job
   int64_t busy = 0;       // workers running a job
   int64_t completed = 0;  // runs that returned normally
@@ -240,7 +241,10 @@ class Dispatcher {
   void Publish(WorkerCounters& c);
 
   const std::unique_ptr<WorkerCounters[]> counters_;
-  std::atomic<int64_t> queued_{0};
+  // Jobs in `jobs_` or held by the dispatcher, and submissions waiting for
+  // room. Shared with AsyncSubmit's callbacks, which may run after the
+  // Dispatcher is gone (AsyncSubmit says why).
+  const std::shared_ptr<std::atomic<int64_t>> queued_;
   std::atomic<int64_t> expired_{0};
   std::atomic<int64_t> rejected_full_{0};
   std::atomic<int64_t> rejected_late_{0};

@@ -16,6 +16,14 @@
 // thread, exactly once. (If a case is ready at once, the function runs inline,
 // before AsyncSelect returns.)
 //
+// A function that AsyncSelect runs on another thread must not throw. It runs
+// inside that thread's channel operation (a send, a close, a cancel), which
+// has succeeded already and may have other waiters to wake; the exception has
+// nowhere to go, and letting it out would leave those waiters parked for
+// good. So it ends the process (std::terminate), as an exception leaving a
+// std::thread's function does. One that runs inline, or in a Select, reaches
+// the caller as usual.
+//
 // Semantics, as Go's:
 //  * Fair: when several cases are ready, each is equally likely to win (the
 //    poll order is a fresh random permutation per select).
@@ -42,6 +50,7 @@
 #ifndef HANDOFF_DISPATCH_SELECT_H_
 #define HANDOFF_DISPATCH_SELECT_H_
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -246,10 +255,17 @@ class AsyncSelectOp final : public Waiter {
     if (chosen >= 0) Complete(chosen);
   }
 
-  void Wake() override {
+  void Wake() noexcept override {
     int chosen = selected();
     SelectUnlinkLosers(ptrs_, kN, chosen);
-    Complete(chosen);
+    try {
+      Complete(chosen);
+    } catch (...) {
+      // The file comment says why this cannot go on. Terminating from the
+      // handler, the exception is still active, and the default terminate
+      // handler names it.
+      std::terminate();
+    }
   }
 
  private:

@@ -51,8 +51,10 @@ class Waiter {
 
   // Completes the operation after a successful Claim(). Called exactly once,
   // by the claimer, with no channel lock held. The Waiter may be destroyed by
-  // the time Wake() returns: the caller must not touch it afterwards.
-  virtual void Wake() = 0;
+  // the time Wake() returns: the caller must not touch it afterwards. It
+  // cannot fail: the claimer may have more waiters to wake, and an operation
+  // of its own that has already succeeded.
+  virtual void Wake() noexcept = 0;
 
  protected:
   ~Waiter() = default;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "dispatch/select.h"
@@ -223,6 +224,24 @@ TEST(ChanTest, MoveOnlyPayloads) {
   for (std::unique_ptr<std::string>& s : ch) EXPECT_EQ(*s, std::to_string(i++));
   EXPECT_EQ(i, 100);
   sender.join();
+}
+
+// A channel moves a value only once it has committed to the operation: it
+// has claimed a slot of the ring, or a parked peer. A move that threw there
+// would leave the slot claimed and never published (every later receive
+// waits for it forever) or the peer claimed and never woken, with the lock
+// still held. So a value that may throw as it moves (one with only a copy
+// constructor, say) cannot make a channel; it can travel by pointer.
+TEST(ChanTest, OnlyValuesThatMoveWithoutThrowingMakeAChannel) {
+  struct MayThrowOnMove {
+    MayThrowOnMove() = default;
+    MayThrowOnMove(const MayThrowOnMove&) {}  // and so no implicit move
+  };
+  EXPECT_FALSE(ChannelValue<MayThrowOnMove>);
+  EXPECT_TRUE(ChannelValue<std::unique_ptr<MayThrowOnMove>>);
+  EXPECT_TRUE(ChannelValue<std::string>);
+  // That making a Chan<MayThrowOnMove> does not compile is the test
+  // chan_refuses_a_value_whose_move_may_throw (chan_compile_fail.cc).
 }
 
 // Every value is destroyed exactly once, whether it was received, left in the

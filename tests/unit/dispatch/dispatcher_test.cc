@@ -7,8 +7,13 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <iterator>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -459,6 +464,79 @@ TEST(DispatcherTest, AsyncSubmitAdmitsWhenRoomAppearsWithoutBlocking) {
   EXPECT_EQ(d.Stats().completed, 3);
 }
 
+// A Dispatcher built in storage of the test's own, so that the test can see
+// whether anything writes to it once it has been destroyed.
+struct DispatcherInPlace {
+  static constexpr unsigned char kPoison = 0xA5;
+  alignas(Dispatcher) unsigned char storage[sizeof(Dispatcher)];
+  Dispatcher* d = nullptr;
+
+  explicit DispatcherInPlace(const DispatcherOptions& options)
+      : d(new (storage) Dispatcher(options)) {}
+  ~DispatcherInPlace() { Destroy(); }
+  // Destroys the Dispatcher and fills its storage with kPoison.
+  void Destroy() {
+    if (d == nullptr) return;
+    d->~Dispatcher();
+    d = nullptr;
+    std::memset(storage, kPoison, sizeof storage);
+  }
+  bool Untouched() const {
+    return std::count(std::begin(storage), std::end(storage), kPoison) ==
+           static_cast<std::ptrdiff_t>(sizeof storage);
+  }
+};
+
+// An AsyncSubmit waiting for room answers once its context ends, on the
+// thread that ended it, which may get there only after Stop() has returned
+// and the Dispatcher is gone. Here that thread is held up in another
+// waiter's callback on the same Done() while the Dispatcher stops and is
+// destroyed; then the AsyncSubmit's callback runs, and must not touch it.
+TEST(DispatcherTest, AnAsyncSubmitCancelledAcrossStopLeavesTheDispatcherAlone) {
+  DispatcherInPlace in_place({.workers = 1, .queue_depth = 0});
+  Dispatcher& d = *in_place.d;
+  Chan<int> started(2), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // The dispatcher holds job 2, waiting for the busy worker; the queue is
+  // unbuffered, so job 3 has to wait for room.
+  Job second = BlockingJob(started, release, 2);
+  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  Chan<int> entered(1), unblock(0);
+  // First on ctx.Done(), so the cancelling thread wakes it first and stays
+  // in it, with the AsyncSubmit below already claimed but not yet woken.
+  AsyncSelect(OnDone(ctx, [entered, unblock] {
+    ASSERT_TRUE(entered.Send(1).ok());
+    unblock.Recv();  // until closed
+  }));
+  Chan<absl::Status> admitted(1);
+  Job third;
+  third.ctx = ctx;
+  third.run = [](const RunInfo&) { FAIL() << "ran a job never admitted"; };
+  d.AsyncSubmit(std::move(third), [admitted](absl::Status s) {
+    ASSERT_TRUE(admitted.Send(std::move(s)).ok());
+  });
+  std::thread canceller([cancel = cancel] { cancel(); });
+  ASSERT_TRUE(entered.Recv().has_value());
+
+  std::thread stopper([&] { d.Stop(); });
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  EXPECT_EQ(d.Stats().completed, 2);
+  in_place.Destroy();
+
+  ASSERT_TRUE(unblock.Close().ok());
+  canceller.join();
+  std::optional<absl::Status> s = admitted.Recv();
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(absl::IsCancelled(*s)) << *s;
+  EXPECT_TRUE(in_place.Untouched()) << "written to after it was destroyed";
+}
+
 // A job whose expected run alone is longer than the time left before its
 // deadline can never succeed, however idle the pool: refused at once as
 // DEADLINE_EXCEEDED, not RESOURCE_EXHAUSTED, which would tell the caller
@@ -571,6 +649,97 @@ TEST(DispatcherTest, OneLongJobDoesNotMakeAdmissionRefuseTheShortOnesAfterIt) {
   EXPECT_EQ(d.Stats().rejected(), 0);
   ASSERT_TRUE(release.Send(0).ok());
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+}
+
+// The same when the long job is the first a worker ever runs: a worker
+// that has no history of its own yet (the pool serves idle workers as a
+// stack, so some run only in a burst) judges its first run by what the
+// pool's jobs cost, not as the whole of its own mean.
+TEST(DispatcherTest, AWorkersFirstJobBeingLongDoesNotMakeAdmissionRefuseTheShortOnes) {
+  Dispatcher d({.workers = 2, .queue_depth = 16});
+  TeachCost(d, absl::Milliseconds(5));  // on the worker that registered last
+  Chan<int> started(2), release(0);
+  ReleaseAtExit release_at_exit{release};
+  // That worker, again the newest idle one, is held; the other runs a long
+  // job, its first.
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Chan<int> long_done(1);
+  Job long_job;
+  long_job.run = [long_done](const RunInfo&) {
+    absl::SleepFor(absl::Milliseconds(400));  // the job's work
+    ASSERT_TRUE(long_done.Send(1).ok());
+  };
+  ASSERT_TRUE(d.TrySubmit(std::move(long_job)).ok());
+  ASSERT_TRUE(long_done.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 2)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // Both workers held, ten jobs queue. Had the 400 ms run counted in full,
+  // the third on would be refused: two ahead, two that may overtake, over
+  // two workers, and the run in progress, 1.2 s.
+  Chan<int> done(10);
+  int admitted = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(1));
+    Job job;
+    job.ctx = ctx;
+    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
+    absl::Status s = d.TrySubmit(std::move(job));
+    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
+    if (s.ok()) ++admitted;
+  }
+  EXPECT_EQ(d.Stats().rejected(), 0);
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+}
+
+// A job's cost is measured on the wall clock, which can step back while the
+// job runs (NTP, a restored VM): the run then seems to end before it began.
+// That must not teach admission a negative cost. Clipped from above only, a
+// negative mean grew more negative with every run after it, never came back,
+// and admission, estimating negative waits, stopped refusing anything.
+TEST(DispatcherTest, AClockSteppingBackDuringARunDoesNotStopAdmissionFromShedding) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  // Before any real run, so that the worker's thread has nothing of its own
+  // to race with: a run that "ended" an hour before the worker was free.
+  Job stepped;
+  stepped.run = [](const RunInfo&) {};
+  internal::DispatcherAccess::RunJob(d, stepped, 0,
+                                     absl::Now() + absl::Hours(1));
+  TeachCost(d, absl::Milliseconds(100));
+  TeachCost(d, absl::Milliseconds(100));
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Job ahead;
+  ahead.run = [](const RunInfo&) {};
+  ASSERT_TRUE(d.TrySubmit(std::move(ahead)).ok());
+  // One job ahead, one that may overtake, the run in progress: 300 ms.
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(250));
+  Job job;
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  ASSERT_TRUE(release.Send(0).ok());
+}
+
+// Likewise between a job's submission and its run: RunInfo::queued is a
+// wait, never negative (a Work reply sends it as an unsigned count of
+// microseconds, where -1 us became 18446744073709551615).
+TEST(DispatcherTest, AClockSteppingBackWhileAJobIsQueuedDoesNotMakeItsWaitNegative) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  absl::Duration queued = absl::InfiniteDuration();
+  Job job;
+  job.run = [&queued](const RunInfo& info) { queued = info.queued; };
+  job.submitted = absl::Now() + absl::Hours(1);  // read before the step
+  internal::DispatcherAccess::RunJob(d, job, 0, absl::InfinitePast());
+  EXPECT_GE(queued, absl::ZeroDuration());
+  EXPECT_LT(queued, absl::InfiniteDuration()) << "never ran";
 }
 
 // And a worker skips a job whose remaining budget is shorter than its

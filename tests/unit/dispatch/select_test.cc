@@ -6,6 +6,7 @@
 #include "dispatch/select.h"
 
 #include <atomic>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -200,6 +201,30 @@ TEST(AsyncSelectTest, CloseCompletesTheWaiterWithNullopt) {
   ASSERT_TRUE(ch.Close().ok());
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(*got, std::nullopt);
+}
+
+// A waiting AsyncSelect's function runs inside another thread's channel
+// operation, which may have more waiters to wake: a Close() wakes them all.
+// An exception from it has nowhere to go. Let out of that operation, it
+// skipped every waiter after it, to wait forever, and reached a caller whose
+// own operation had succeeded. So it ends the process, as an exception
+// leaving a std::thread's function does.
+TEST(AsyncSelectDeathTest, AWaitingCallbackThatThrowsEndsTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Chan<int> ch(0);
+        bool second_ran = false;
+        AsyncRecv(ch, [](std::optional<int>) {
+          throw std::runtime_error("callback threw");
+        });
+        AsyncRecv(ch, [&](std::optional<int>) { second_ran = true; });
+        ch.Close().IgnoreError();
+        // Not reached; before, Close() threw, and without it the second
+        // waiter would have been left behind:
+        if (!second_ran) std::abort();
+      },
+      "callback threw");
 }
 
 // Cancelling through a Context releases the waiter, and the reply sent later

@@ -20,6 +20,12 @@ struct DispatcherAccess {
   static const Chan<const Chan<Job>*>& Idle(const Dispatcher& d) {
     return d.idle_;
   }
+  // Runs `job` on the calling thread as worker `worker` runs it, having been
+  // free for it since `free_since`. Only while that worker runs nothing.
+  static absl::Time RunJob(Dispatcher& d, Job& job, int worker,
+                           absl::Time free_since) {
+    return d.RunJob(job, worker, free_since);
+  }
 };
 
 }  // namespace handoff::internal

@@ -14,9 +14,12 @@
 #include "absl/synchronization/notification.h"
 #include "client/load/runner.h"
 #include "fake_gateway.h"
+#include "goaway_h2_server.h"
 
 namespace handoff::load {
 namespace {
+
+using testing::GoawayH2Server;
 
 using asio::ip::tcp;
 
@@ -55,88 +58,6 @@ class HandMadeH2Server {
 
   ~HandMadeH2Server() {
     asio::error_code ec;
-    acceptor_.close(ec);
-    thread_.join();
-  }
-
-  std::string address() const {
-    return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
-  int requests() const { return requests_.load(); }
-
- private:
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::atomic<int> requests_{0};
-  std::thread thread_;
-};
-
-// Frames by hand: a 9-byte header, then the payload.
-std::string Frame(uint8_t type, uint8_t flags, uint32_t stream_id, const std::string& payload) {
-  std::string frame;
-  for (int shift = 16; shift >= 0; shift -= 8) frame.push_back(char((payload.size() >> shift) & 0xff));
-  frame.push_back(char(type));
-  frame.push_back(char(flags));
-  for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(char((stream_id >> shift) & 0xff));
-  return frame + payload;
-}
-
-// A trailers-only OK reply: HEADERS with END_STREAM|END_HEADERS, holding
-// ":status: 200" (HPACK static index 8) and a literal "grpc-status: 0".
-std::string OkReply(uint32_t stream_id) {
-  const std::string block = std::string("\x88\x00\x0bgrpc-status\x01" "0", 16);
-  return Frame(/*HEADERS*/ 1, /*END_STREAM|END_HEADERS*/ 0x5, stream_id, block);
-}
-
-// Two connections, one after the other. On the first it reads two
-// requests (streams 1 and 3), then sends GOAWAY with last-stream-id 1 and
-// answers stream 1: stream 3 was never processed. On the second it answers
-// every request.
-class GoawayH2Server {
- public:
-  GoawayH2Server() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] {
-      for (int connection = 0; connection < 2; ++connection) {
-        asio::error_code ec;
-        tcp::socket socket(io_);
-        acceptor_.accept(socket, ec);
-        if (ec) return;
-        char preface[24];
-        asio::read(socket, asio::buffer(preface), ec);
-        asio::write(socket, asio::buffer(Frame(/*SETTINGS*/ 4, 0, 0, "")), ec);
-        int headers = 0;
-        while (!ec) {
-          unsigned char header[9];
-          asio::read(socket, asio::buffer(header), ec);
-          if (ec) break;
-          const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
-          const uint32_t stream_id = (uint32_t{header[5]} << 24) | (uint32_t{header[6]} << 16) |
-                                     (uint32_t{header[7]} << 8) | header[8];
-          std::string payload(length, '\0');
-          asio::read(socket, asio::buffer(payload), ec);
-          if (header[3] != 1 /* HEADERS */) continue;
-          requests_.fetch_add(1);
-          if (connection == 1) {
-            asio::write(socket, asio::buffer(OkReply(stream_id)), ec);
-          } else if (++headers == 2) {
-            const std::string last_stream_1_no_error("\0\0\0\x01\0\0\0\0", 8);
-            asio::write(socket, asio::buffer(Frame(/*GOAWAY*/ 7, 0, 0, last_stream_1_no_error) +
-                                             OkReply(1)),
-                        ec);
-          }
-        }
-        socket.close(ec);
-      }
-    });
-  }
-
-  ~GoawayH2Server() {
-    // Closing the acceptor does not wake a blocked accept(): a connection
-    // does, if the second one never came (its reads then end at once).
-    asio::error_code ec;
-    tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ec);
-    poke.close(ec);
     acceptor_.close(ec);
     thread_.join();
   }

@@ -196,7 +196,12 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.retry.has_value()) {
     args.SetServiceConfigJSON(RetryServiceConfigJson(*options.retry));
   } else {
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    // No retry policy: none of ours, and none a resolver's service config
+    // could bring. Retries themselves stay enabled, because without them
+    // gRPC also drops its transparent retry, and a call that crossed a
+    // server's GOAWAY unprocessed (handoffd's --max_connection_age) would
+    // fail UNAVAILABLE instead of being made again on a new connection.
+    args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
   }
   auto credentials = options.credentials != nullptr
                          ? options.credentials

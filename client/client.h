@@ -50,7 +50,9 @@ struct ClientOptions {
   // Null means plaintext (handoffd's default); pass grpc::SslCredentials for
   // TLS.
   std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr;
-  // nullopt disables retries.
+  // nullopt: no retry policy (nor one from the resolver's service config).
+  // gRPC still makes a call again, once, when it never reached the server
+  // (it crossed a GOAWAY); a call the server saw is never repeated.
   std::optional<RetryPolicy> retry = RetryPolicy{};
 };
 

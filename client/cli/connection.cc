@@ -72,7 +72,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
   auto credentials = Credentials(connection.tls, connection.tls_files);
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // A command makes each call once: no retry policy can come in from the
+  // resolver. gRPC's transparent retry of a call that never reached the
+  // server (it crossed a GOAWAY) stays, which needs retries enabled.
+  args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
   return grpc::CreateCustomChannel(connection.addr, *credentials, args);
 }
 

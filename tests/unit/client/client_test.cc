@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/synchronization/blocking_counter.h"
 #include "fake_gateway.h"
+#include "goaway_h2_server.h"
 
 namespace handoff {
 namespace {
@@ -109,6 +111,39 @@ TEST_F(ClientTest, EmptyStream) {
   ASSERT_TRUE(replies.ok()) << replies.status();
   EXPECT_TRUE(replies->empty());
 }
+
+// A server that recycles a connection (handoffd's --max_connection_age)
+// refuses the calls that crossed its GOAWAY unprocessed. gRPC makes such a
+// call again on a new connection, whatever the retry policy, so no caller
+// sees it fail: a client with retries off included.
+class ClientGoawayTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ClientGoawayTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
+  testing::GoawayH2Server server;
+  ClientOptions options{.target = server.address()};
+  if (!GetParam()) options.retry = std::nullopt;
+  auto client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  // Two calls at once, so that both are on the first connection when the
+  // server reads them (streams 1 and 3) and sends its GOAWAY.
+  absl::BlockingCounter both(2);
+  absl::StatusOr<v1::EchoReply> replies[2];
+  for (auto& reply : replies) {
+    (*client)->EchoAsync(EchoOf("x"), {.timeout = absl::Seconds(20)},
+                         [&](absl::StatusOr<v1::EchoReply> r) {
+                           reply = std::move(r);
+                           both.DecrementCount();
+                         });
+  }
+  both.Wait();
+  for (const auto& reply : replies) EXPECT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(server.requests(), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Retries, ClientGoawayTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "PolicyOn" : "PolicyOff";
+                         });
 
 TEST(ClientConnectTest, EmptyTargetIsInvalid) {
   EXPECT_EQ(Client::Connect({}).status().code(), absl::StatusCode::kInvalidArgument);

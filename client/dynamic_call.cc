@@ -22,6 +22,9 @@ absl::Status BadJson(const pb::Descriptor& type, absl::string_view why) {
   // Protobuf's parser adds the input and a caret on further lines; the CLI
   // promises one line.
   why = why.substr(0, why.find('\n'));
+  // It also puts the field's path first, "(path): ", which is empty for
+  // the root ("null" is ": Root element must be a message.").
+  why = absl::StripPrefix(why, ": ");
   return absl::InvalidArgumentError(
       absl::StrCat("bad JSON for ", type.full_name(), ": ", why));
 }

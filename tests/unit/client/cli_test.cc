@@ -114,6 +114,14 @@ TEST_F(CliTest, BadJson) {
                      "bad JSON for handoff.v1.EchoRequest");
 }
 
+TEST_F(CliTest, JsonThatIsNoObjectIsNamedWithoutAnEmptyFieldPath) {
+  // Protobuf puts the field's path before its message, and an empty one
+  // for the root: ": Root element must be a message."
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "null", Addr()});
+  ExpectOneLineError(r, "bad JSON for handoff.v1.EchoRequest: Root element must be a message");
+  EXPECT_FALSE(absl::StrContains(r.err, ": :")) << r.err;
+}
+
 TEST_F(CliTest, BadAddress) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--addr=127.0.0.1:1"}),
                      "UNAVAILABLE");

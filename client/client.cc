@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "client/deadline.h"
 #include "client/status.h"
 
 namespace handoff {
@@ -36,7 +37,7 @@ struct UnaryCall {
 
 void Prepare(grpc::ClientContext& context, const CallOptions& options) {
   if (options.timeout != absl::InfiniteDuration()) {
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+    context.set_deadline(DeadlineIn(options.timeout));
   }
   for (const auto& [key, value] : options.metadata) {
     context.AddMetadata(key, value);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "client/deadline.h"
 #include "client/status.h"
 
 namespace handoff {
@@ -147,7 +148,7 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   // queue, covers unary and streaming methods alike.
   grpc::ClientContext context;
   if (options.timeout != absl::InfiniteDuration()) {
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+    context.set_deadline(DeadlineIn(options.timeout));
   }
   for (const auto& [key, value] : options.metadata) context.AddMetadata(key, value);
   context.set_wait_for_ready(options.wait_for_ready);

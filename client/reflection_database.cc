@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/deadline.h"
 #include "client/status.h"
 
 namespace handoff {
@@ -33,7 +34,7 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
   if (!stream_error_.ok()) return stream_error_;
   if (stream_ == nullptr) {
     context_ = std::make_unique<grpc::ClientContext>();
-    context_->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    context_->set_deadline(DeadlineIn(timeout_));
     context_->set_wait_for_ready(wait_for_ready_);
     stream_ = stub_->ServerReflectionInfo(context_.get());
   }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "client/cli/commands.h"
+#include "client/deadline.h"
 #include "client/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -16,7 +17,7 @@ int Health(const Connection& connection, const std::string& service) {
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   auto stub = grpc::health::v1::Health::NewStub(*channel);
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + connection.timeout));
+  context.set_deadline(DeadlineIn(connection.timeout));
   context.set_wait_for_ready(connection.wait_for_ready);
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);

@@ -12,6 +12,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/str_cat.h"
+#include "client/deadline.h"
 
 namespace handoff::load {
 namespace {
@@ -128,7 +129,7 @@ class GrpcEngine::Worker {
     s.discard = false;
     s.context = std::make_unique<grpc::ClientContext>();
     if (o.timeout > absl::ZeroDuration()) {
-      s.context->set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
+      s.context->set_deadline(DeadlineIn(o.timeout));
     }
     for (const auto& [key, value] : o.metadata) s.context->AddMetadata(key, value);
     s.status = grpc::Status();

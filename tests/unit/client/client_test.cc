@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/blocking_counter.h"
+#include "client/deadline.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
 
@@ -144,6 +145,25 @@ INSTANTIATE_TEST_SUITE_P(Retries, ClientGoawayTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "PolicyOn" : "PolicyOff";
                          });
+
+// A timeout is a span: it must not move with the wall clock, so the
+// deadline is a point on the monotonic clock (deadline.h says why).
+TEST(DeadlineInTest, IsTheTimeoutAheadOnTheMonotonicClock) {
+  const gpr_timespec before = gpr_now(GPR_CLOCK_MONOTONIC);
+  const gpr_timespec d = DeadlineIn(absl::Milliseconds(50));
+  const gpr_timespec after = gpr_now(GPR_CLOCK_MONOTONIC);
+  EXPECT_EQ(d.clock_type, GPR_CLOCK_MONOTONIC);
+  EXPECT_GE(gpr_time_cmp(d, gpr_time_add(before, gpr_time_from_millis(50, GPR_TIMESPAN))), 0);
+  EXPECT_LE(gpr_time_cmp(d, gpr_time_add(after, gpr_time_from_millis(50, GPR_TIMESPAN))), 0);
+}
+
+TEST(DeadlineInTest, AnInfiniteTimeoutIsNoDeadlineAndANegativeOneIsNow) {
+  EXPECT_EQ(gpr_time_cmp(DeadlineIn(absl::InfiniteDuration()), gpr_inf_future(GPR_CLOCK_MONOTONIC)), 0);
+  EXPECT_EQ(gpr_time_cmp(DeadlineIn(absl::Hours(1e9)), gpr_inf_future(GPR_CLOCK_MONOTONIC)), 0);
+  const gpr_timespec d = DeadlineIn(absl::Seconds(-5));
+  EXPECT_LE(gpr_time_cmp(d, gpr_now(GPR_CLOCK_MONOTONIC)), 0);
+  EXPECT_GE(gpr_time_cmp(d, gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(1, GPR_TIMESPAN))), 0);
+}
 
 TEST(ClientConnectTest, EmptyTargetIsInvalid) {
   EXPECT_EQ(Client::Connect({}).status().code(), absl::StatusCode::kInvalidArgument);

@@ -57,9 +57,9 @@ struct ClientOptions {
 };
 
 struct CallOptions {
-  // The call's deadline is `timeout` from now, on the monotonic clock, so that a
-  // step of the wall clock does not move it. Infinite means no deadline; the
-  // server then applies its --default_deadline.
+  // The call's deadline is `timeout` from now, on the monotonic clock, so
+  // that a step of the wall clock does not move it. Infinite means no
+  // deadline; the server then applies its --default_deadline.
   absl::Duration timeout = absl::InfiniteDuration();
   // Optional; see cancel_token.h.
   std::shared_ptr<CancelToken> cancel = nullptr;

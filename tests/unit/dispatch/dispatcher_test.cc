@@ -572,6 +572,27 @@ void TeachCost(Dispatcher& d, absl::Duration cost) {
   ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == d.workers(); }));
 }
 
+// Submits `n` short jobs, each with `deadline`, behind workers the test
+// holds, and returns how many admission accepted, expecting all of them.
+// Each answers on `done` once the workers are released: 1 if it ran, 0 if
+// it expired (should this thread stall past the deadlines, the jobs still
+// answer, so the test ends; admission is what it checks).
+int SubmitShortJobsExpectingAll(Dispatcher& d, int n, absl::Duration deadline,
+                                Chan<int> done) {
+  int admitted = 0;
+  for (int i = 0; i < n; ++i) {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), deadline);
+    Job job;
+    job.ctx = ctx;
+    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
+    absl::Status s = d.TrySubmit(std::move(job));
+    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
+    if (s.ok()) ++admitted;
+  }
+  return admitted;
+}
+
 // With a worker idle and nothing queued, a job starts at once: admission must
 // not charge it for queueing it will not do.
 TEST(DispatcherTest, AnIdlePoolAdmitsAJobThatJustFitsItsDeadline) {
@@ -633,19 +654,7 @@ TEST(DispatcherTest, OneLongJobDoesNotMakeAdmissionRefuseTheShortOnesAfterIt) {
   // tenth is estimated at 19 means: within its 2 s unless a 5 ms job took a
   // loaded, sanitized run over 70 ms.
   Chan<int> done(10);
-  int admitted = 0;
-  for (int i = 0; i < 10; ++i) {
-    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
-    Job job;
-    job.ctx = ctx;
-    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
-    // Should this thread stall past the deadlines, the jobs expire: they
-    // still answer, so the test ends (admission is what it checks).
-    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
-    absl::Status s = d.TrySubmit(std::move(job));
-    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
-    if (s.ok()) ++admitted;
-  }
+  const int admitted = SubmitShortJobsExpectingAll(d, 10, absl::Seconds(2), done);
   EXPECT_EQ(d.Stats().rejected(), 0);
   ASSERT_TRUE(release.Send(0).ok());
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
@@ -679,17 +688,7 @@ TEST(DispatcherTest, AWorkersFirstJobBeingLongDoesNotMakeAdmissionRefuseTheShort
   // the third on would be refused: two ahead, two that may overtake, over
   // two workers, and the run in progress, 1.2 s.
   Chan<int> done(10);
-  int admitted = 0;
-  for (int i = 0; i < 10; ++i) {
-    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(1));
-    Job job;
-    job.ctx = ctx;
-    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
-    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
-    absl::Status s = d.TrySubmit(std::move(job));
-    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
-    if (s.ok()) ++admitted;
-  }
+  const int admitted = SubmitShortJobsExpectingAll(d, 10, absl::Seconds(1), done);
   EXPECT_EQ(d.Stats().rejected(), 0);
   ASSERT_TRUE(release.Send(0).ok());
   ASSERT_TRUE(release.Send(0).ok());

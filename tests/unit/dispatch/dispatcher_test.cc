@@ -572,6 +572,26 @@ void TeachCost(Dispatcher& d, absl::Duration cost) {
   ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == d.workers(); }));
 }
 
+// Holds the one worker of `d` with a job, queues one more behind it, and
+// submits a job with `deadline` after them: what admission says of that job.
+// The worker is released on return.
+absl::Status AdmitBehindARunAndAJobAhead(Dispatcher& d, absl::Duration deadline) {
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  EXPECT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  EXPECT_TRUE(started.Recv().has_value());
+  Job ahead;
+  ahead.run = [](const RunInfo&) {};
+  EXPECT_TRUE(d.TrySubmit(std::move(ahead)).ok());
+  auto [ctx, cancel] = WithTimeout(Context::Background(), deadline);
+  Job job;
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(release.Send(0).ok());
+  return s;
+}
+
 // Submits `n` short jobs, each with `deadline`, behind workers the test
 // holds, and returns how many admission accepted, expecting all of them.
 // Each answers on `done` once the workers are released: 1 if it ran, 0 if
@@ -612,22 +632,11 @@ TEST(DispatcherTest, AnIdlePoolAdmitsAJobThatJustFitsItsDeadline) {
 TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
   TeachCost(d, absl::Milliseconds(200));  // about 200 ms a job from now on
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  Job ahead;
-  ahead.run = [](const RunInfo&) {};
-  ASSERT_TRUE(d.TrySubmit(std::move(ahead)).ok());
   // One job ahead, one that may overtake, one run in progress: about 600 ms.
   // The jobs ahead and the run alone would be about 400 ms. (Scaled so that
   // a stall of a loaded, sanitized test before TrySubmit does not use up the
   // deadline, which would be refused DEADLINE_EXCEEDED instead.)
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(480));
-  Job job;
-  job.ctx = ctx;
-  job.run = [](const RunInfo&) {};
-  absl::Status s = d.TrySubmit(std::move(job));
+  absl::Status s = AdmitBehindARunAndAJobAhead(d, absl::Milliseconds(480));
   // The queue, not the job itself, is why: overloaded, worth a retry.
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
   EXPECT_NE(s.message().find("deadline"), std::string_view::npos) << s;
@@ -635,7 +644,6 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   EXPECT_EQ(stats.rejected_late, 1) << "counted as refused by its deadline";
   EXPECT_EQ(stats.rejected_full, 0);
   EXPECT_EQ(stats.rejected(), 1);
-  ASSERT_TRUE(release.Send(0).ok());
 }
 
 // One job far longer than the others (a 2 s Work among short ones) must not
@@ -710,21 +718,9 @@ TEST(DispatcherTest, AClockSteppingBackDuringARunDoesNotStopAdmissionFromSheddin
                                      absl::Now() + absl::Hours(1));
   TeachCost(d, absl::Milliseconds(100));
   TeachCost(d, absl::Milliseconds(100));
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  Job ahead;
-  ahead.run = [](const RunInfo&) {};
-  ASSERT_TRUE(d.TrySubmit(std::move(ahead)).ok());
   // One job ahead, one that may overtake, the run in progress: 300 ms.
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(250));
-  Job job;
-  job.ctx = ctx;
-  job.run = [](const RunInfo&) {};
-  absl::Status s = d.TrySubmit(std::move(job));
+  absl::Status s = AdmitBehindARunAndAJobAhead(d, absl::Milliseconds(250));
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
-  ASSERT_TRUE(release.Send(0).ok());
 }
 
 // Likewise between a job's submission and its run: RunInfo::queued is a

@@ -24,8 +24,11 @@ NextCall CallSchedule::Take(int64_t now_ns) {
   next.ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);
   if (end_ns_ == kNoEnd && next.ticket >= total_) return next;  // kRetire
   if (rps_ > 0) {
-    next.due_ns =
-        start_ns_ + static_cast<int64_t>(static_cast<double>(next.ticket) * 1e9 / rps_);
+    // In double first: at a tiny rate the offset is past int64 nanoseconds,
+    // and converted as it is, it would wrap into the past (start at once).
+    const double offset = static_cast<double>(next.ticket) * 1e9 / rps_;
+    const double room = static_cast<double>(kNoEnd - 1 - start_ns_);
+    next.due_ns = offset >= room ? kNoEnd - 1 : start_ns_ + static_cast<int64_t>(offset);
     if (next.due_ns >= end_ns_) return next;
     next.kind = next.due_ns > now_ns ? NextCall::kWait : NextCall::kIssue;
     return next;

@@ -2,6 +2,7 @@
 // rate, -z stops, deadlines and statuses are the same whichever makes the
 // calls.
 #include "client/load/runner.h"
+#include "client/load/schedule.h"
 
 #include <gtest/gtest.h>
 
@@ -186,6 +187,24 @@ INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,
                          [](const ::testing::TestParamInfo<EngineKind>& info) {
                            return info.param == EngineKind::kGrpc ? "Grpc" : "H2";
                          });
+
+// A rate so low that the next call is due past int64 nanoseconds (about 292
+// years) is never due: it must not wrap into the past and start at once.
+TEST(CallScheduleTest, ACallDuePastTheClocksRangeIsNeverDue) {
+  LoadOptions o;
+  o.rps = 1e-10;  // one call every 317 years
+  o.total = 2;
+  o.duration = absl::Seconds(1);
+  CallSchedule timed(o, /*start_ns=*/1'000);
+  EXPECT_EQ(timed.Take(1'000).kind, NextCall::kIssue);
+  EXPECT_EQ(timed.Take(1'000).kind, NextCall::kRetire) << "past the 1 s run";
+  o.duration = absl::ZeroDuration();
+  CallSchedule counted(o, /*start_ns=*/1'000);
+  EXPECT_EQ(counted.Take(1'000).kind, NextCall::kIssue);
+  const NextCall second = counted.Take(1'000);
+  EXPECT_EQ(second.kind, NextCall::kWait);
+  EXPECT_GT(second.due_ns, int64_t{1'000'000'000'000'000'000});
+}
 
 TEST(LoadRunnerEngineTest, StreamingCallsUseGrpcAndSendEveryMessage) {
   FakeServer server = FakeServer::Start();

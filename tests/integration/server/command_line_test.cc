@@ -26,6 +26,19 @@ void ExpectRejected(std::vector<std::string> flags,
   EXPECT_TRUE(absl::StrContains(p.Output(), names)) << p.Output();
 }
 
+// Waits for `p` to exit by itself and expects `want` as its status.
+void ExpectExit(HandoffdProcess& p, int want) {
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << p.Output();
+  EXPECT_EQ(*code, want) << p.Output();
+}
+
+// Stops `p` as an orchestrator does, and expects it to drain and exit 0.
+void ExpectCleanStop(HandoffdProcess& p) {
+  p.Signal(SIGTERM);
+  ExpectExit(p, 0);
+}
+
 TEST(CommandLineTest, UnparseableFlagExitsNamingIt) {
   ExpectRejected({"--workers=many"}, {}, "workers");
   ExpectRejected({"--default_deadline=soon"}, {}, "default_deadline");
@@ -42,9 +55,7 @@ TEST(CommandLineTest, OutOfRangeFlagExitsNamingIt) {
 // gRPC alone would serve "127.0.0.1:99999" on port 34463.
 TEST(CommandLineTest, ListenOutOfRangeExitsTwoBeforeListening) {
   HandoffdProcess p({"--listen=127.0.0.1:99999"});
-  std::optional<int> code = p.Wait(absl::Seconds(10));
-  ASSERT_TRUE(code.has_value()) << p.Output();
-  EXPECT_EQ(*code, 2) << p.Output();
+  ExpectExit(p, 2);
   EXPECT_TRUE(absl::StrContains(
       p.Output(), "--listen: '127.0.0.1:99999': the port must be a number"))
       << p.Output();
@@ -70,10 +81,7 @@ TEST(CommandLineTest, ListensOnAUnixSocket) {
   grpc::Status s = stub->Echo(&ctx, req, &reply);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(reply.payload(), "over a socket");
-  p.Signal(SIGTERM);
-  std::optional<int> code = p.Wait(absl::Seconds(10));
-  ASSERT_TRUE(code.has_value()) << p.Output();
-  EXPECT_EQ(*code, 0) << p.Output();
+  ExpectCleanStop(p);
   unlink(path.c_str());
 }
 
@@ -88,18 +96,13 @@ TEST(CommandLineTest, BadEnvironmentValueForAFlagOnTheCommandLineIsIgnored) {
   EXPECT_TRUE(absl::StrContains(p.Output(), "2 workers")) << p.Output();
   EXPECT_TRUE(absl::StrContains(p.Output(), "HANDOFF_WORKERS ignored"))
       << p.Output();
-  p.Signal(SIGTERM);
-  std::optional<int> code = p.Wait(absl::Seconds(10));
-  ASSERT_TRUE(code.has_value()) << p.Output();
-  EXPECT_EQ(*code, 0) << p.Output();
+  ExpectCleanStop(p);
 }
 
 // No --workers was passed: the message says where -3 came from.
 TEST(CommandLineTest, OutOfRangeEnvironmentValueExitsNamingTheVariable) {
   HandoffdProcess p({}, {"HANDOFF_WORKERS=-3"});
-  std::optional<int> code = p.Wait(absl::Seconds(10));
-  ASSERT_TRUE(code.has_value()) << p.Output();
-  EXPECT_EQ(*code, 2) << p.Output();
+  ExpectExit(p, 2);
   EXPECT_TRUE(absl::StrContains(
       p.Output(), "HANDOFF_WORKERS=-3: --workers must be between 1 and 4096"))
       << p.Output();
@@ -112,9 +115,7 @@ TEST(CommandLineTest, AdminListenWithoutHostOrOnAUnixSocketExitsTwo) {
            {"--admin_listen=unix:/tmp/handoffd-admin.sock",
             "the admin port is TCP only"}}) {
     HandoffdProcess p({flag});
-    std::optional<int> code = p.Wait(absl::Seconds(10));
-    ASSERT_TRUE(code.has_value()) << p.Output();
-    EXPECT_EQ(*code, 2) << p.Output();
+    ExpectExit(p, 2);
     EXPECT_TRUE(absl::StrContains(p.Output(), says)) << p.Output();
     EXPECT_FALSE(absl::StrContains(p.Output(), "serving gRPC")) << p.Output();
   }
@@ -127,10 +128,7 @@ TEST(CommandLineTest, StartUpLineSaysTheAdminPortIsOff) {
   EXPECT_TRUE(absl::StrContains(p.Output(), "(admin HTTP off)")) << p.Output();
   EXPECT_FALSE(absl::StrContains(p.Output(), "admin HTTP on port"))
       << p.Output();
-  p.Signal(SIGTERM);
-  std::optional<int> code = p.Wait(absl::Seconds(10));
-  ASSERT_TRUE(code.has_value()) << p.Output();
-  EXPECT_EQ(*code, 0) << p.Output();
+  ExpectCleanStop(p);
 }
 
 TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {
@@ -138,10 +136,7 @@ TEST(CommandLineTest, EnvironmentSetsAFlagAndTheCommandLineWins) {
                     {"HANDOFF_WORKERS=3", "HANDOFF_QUEUE_DEPTH=5"});
   ASSERT_NE(p.Port(), 0) << p.Output();
   EXPECT_TRUE(absl::StrContains(p.Output(), "3 workers, queue 7")) << p.Output();
-  p.Signal(SIGTERM);
-  std::optional<int> code = p.Wait(absl::Seconds(10));
-  ASSERT_TRUE(code.has_value());
-  EXPECT_EQ(*code, 0);
+  ExpectCleanStop(p);
 }
 
 // gRPC would let the second process share the port (SO_REUSEPORT).
@@ -150,10 +145,7 @@ TEST(CommandLineTest, APortInUseExitsNamingListen) {
   const int port = first.Port();
   ASSERT_NE(port, 0) << first.Output();
   ExpectRejected({absl::StrCat("--listen=127.0.0.1:", port)}, {}, "--listen");
-  first.Signal(SIGTERM);
-  std::optional<int> code = first.Wait(absl::Seconds(10));
-  ASSERT_TRUE(code.has_value());
-  EXPECT_EQ(*code, 0) << "the first handoffd was disturbed: " << first.Output();
+  ExpectCleanStop(first);  // undisturbed by the second
 }
 
 TEST(CommandLineTest, BadTlsFileExitsNamingTheFlagAndPath) {

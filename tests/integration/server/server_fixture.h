@@ -206,34 +206,26 @@ class ServerTest : public ::testing::Test {
     return call;
   }
 
+  // The callback of an async call: its status goes to call->done.
+  template <typename Call>
+  static std::function<void(grpc::Status)> ReportTo(Call* call) {
+    return [call](grpc::Status s) { call->done.TrySend(std::move(s)).IgnoreError(); };
+  }
+
+  // Start a Call, Echo, Work or Batch call without waiting for it; its
+  // status reaches call->done.
   template <typename Call>
   void StartCall(Call* call) {
-    stub_->async()->Call(&call->ctx, &call->request, &call->reply,
-                         [call](grpc::Status s) {
-                           call->done.TrySend(std::move(s)).IgnoreError();
-                         });
+    stub_->async()->Call(&call->ctx, &call->request, &call->reply, ReportTo(call));
   }
-
-  // Start an Echo, Work or Batch call without waiting for it; its status reaches
-  // call->done.
   void StartEcho(AsyncCall<v1::EchoRequest, v1::EchoReply>* call) {
-    stub_->async()->Echo(&call->ctx, &call->request, &call->reply,
-                         [call](grpc::Status s) {
-                           call->done.TrySend(std::move(s)).IgnoreError();
-                         });
+    stub_->async()->Echo(&call->ctx, &call->request, &call->reply, ReportTo(call));
   }
   void StartWork(AsyncCall<v1::WorkRequest, v1::WorkReply>* call) {
-    stub_->async()->Work(&call->ctx, &call->request, &call->reply,
-                         [call](grpc::Status s) {
-                           call->done.TrySend(std::move(s)).IgnoreError();
-                         });
+    stub_->async()->Work(&call->ctx, &call->request, &call->reply, ReportTo(call));
   }
-
   void StartBatch(AsyncCall<v1::BatchRequest, v1::BatchReply>* call) {
-    stub_->async()->Batch(&call->ctx, &call->request, &call->reply,
-                          [call](grpc::Status s) {
-                            call->done.TrySend(std::move(s)).IgnoreError();
-                          });
+    stub_->async()->Batch(&call->ctx, &call->request, &call->reply, ReportTo(call));
   }
 
   // Starts `n` Echo calls, each with `deadline` from now (none if infinite).

@@ -42,16 +42,29 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
       counters_(new WorkerCounters[static_cast<size_t>(std::max(options.workers, 1))]),
       queued_(std::make_shared<std::atomic<int64_t>>(0)) {
   int n = std::max(options.workers, 1);
+  {
+    absl::MutexLock lock(&exit_mu_);
+    running_threads_ = n + 1;
+  }
+  // Counted down as each loop returns, the last thing the thread does with
+  // the Dispatcher but unlocking: StopWithin may return, and Stop() join it,
+  // as soon as it is counted.
+  auto exited = [this] {
+    absl::MutexLock lock(&exit_mu_);
+    --running_threads_;
+  };
   workers_.reserve(n);
   for (int i = 0; i < n; ++i) {
-    workers_.emplace_back([this, i] {
+    workers_.emplace_back([this, i, exited] {
       SetUpThisThread(absl::StrCat("handoff-work-", i), options_.batch_scheduling);
       WorkerLoop(i);
+      exited();
     });
   }
-  dispatcher_ = std::thread([this] {
+  dispatcher_ = std::thread([this, exited] {
     SetUpThisThread("handoff-disp", options_.batch_scheduling);
     DispatchLoop();
+    exited();
   });
 }
 
@@ -200,13 +213,36 @@ void Dispatcher::AsyncSubmit(Job job,
       }));
 }
 
-void Dispatcher::Stop() {
-  std::call_once(stop_once_, [this] {
+void Dispatcher::CloseAdmission() {
+  std::call_once(close_once_, [this] {
     stopping_.store(true, std::memory_order_release);
     jobs_.Close().IgnoreError();
+  });
+}
+
+void Dispatcher::Stop() {
+  CloseAdmission();
+  std::call_once(join_once_, [this] {
     dispatcher_.join();
     for (std::thread& t : workers_) t.join();
   });
+}
+
+absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
+  CloseAdmission();
+  const bool finished = exit_mu_.LockWhenWithTimeout(
+      absl::Condition(
+          +[](int* running) { return *running == 0; }, &running_threads_),
+      timeout);
+  exit_mu_.Unlock();
+  if (finished) {
+    Stop();
+    return absl::OkStatus();
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      Stats().busy, " of ", workers(), " workers still running a job ",
+      absl::FormatDuration(timeout),
+      " into the stop: a job that ignores its context keeps its worker"));
 }
 
 DispatcherStats Dispatcher::Stats() const {

@@ -52,6 +52,8 @@
 //
 // Stop() closes admission and drains: every accepted job is run, or, if its
 // context is done, dropped with on_error. None is lost, none runs twice.
+// StopWithin() bounds the wait for a job that ignores its cancellation: it
+// cannot be stopped (a thread is not killed), but its caller can be told.
 
 #ifndef HANDOFF_DISPATCH_DISPATCHER_H_
 #define HANDOFF_DISPATCH_DISPATCHER_H_
@@ -65,7 +67,9 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "dispatch/chan.h"
 #include "dispatch/context.h"
@@ -179,6 +183,15 @@ class Dispatcher {
   // Idempotent; safe to call concurrently with submissions.
   void Stop();
 
+  // Stop(), waiting at most `timeout` for the jobs in progress and those
+  // still to be handed out. OK if every thread has finished (all are joined
+  // then). Otherwise DEADLINE_EXCEEDED, naming how many workers are still
+  // running a job: one that ignores its context, since a job whose context
+  // is done is never started and a running one should poll it. Those
+  // threads are left to finish; Stop() and the destructor still wait for
+  // them. Admission is closed either way.
+  absl::Status StopWithin(absl::Duration timeout);
+
   DispatcherStats Stats() const;
   int workers() const { return static_cast<int>(workers_.size()); }
 
@@ -261,8 +274,15 @@ class Dispatcher {
   // (counted after each take; see TakeQueuedJob).
   std::atomic<int> overtaken_{0};
 
+  void CloseAdmission();
+
   std::atomic<bool> stopping_{false};
-  std::once_flag stop_once_;
+  std::once_flag close_once_;
+  std::once_flag join_once_;
+  // The dispatcher and worker threads not yet returned from their loops,
+  // for StopWithin's bounded wait (std::thread has no timed join).
+  absl::Mutex exit_mu_;
+  int running_threads_ ABSL_GUARDED_BY(exit_mu_) = 0;
   std::thread dispatcher_;
   std::vector<std::thread> workers_;
 };

@@ -328,6 +328,48 @@ TEST(DispatcherTest, StopRunsEveryQueuedJob) {
   EXPECT_EQ(d.Stats().queued, 0);
 }
 
+// StopWithin drains like Stop() when the jobs end in time: every accepted
+// job has run when it returns OK.
+TEST(DispatcherTest, StopWithinRunsEveryQueuedJobAndSaysSo) {
+  Dispatcher d({.workers = 2, .queue_depth = 64});
+  std::vector<std::atomic<int>> runs(50);
+  for (int i = 0; i < 50; ++i) {
+    Job job;
+    job.run = [&runs, i](const RunInfo&) { ++runs[i]; };
+    ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  }
+  EXPECT_TRUE(d.StopWithin(absl::Seconds(60)).ok());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(runs[i].load(), 1) << "job " << i;
+  EXPECT_EQ(d.Stats().completed, 50);
+  EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(Job{})));
+}
+
+// A job that ignores its cancellation cannot be stopped, but it must not
+// hold its stopper hostage: StopWithin returns at its timeout naming the
+// stuck worker, and the thread is joined once the job does return.
+TEST(DispatcherTest, StopWithinReturnsAtItsTimeoutWhileAJobIgnoresItsContext) {
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  auto d = std::make_unique<Dispatcher>(
+      DispatcherOptions{.workers = 2, .queue_depth = 4});
+  Job job = BlockingJob(started, release, 7);
+  job.ctx = ctx;
+  ASSERT_TRUE(d->TrySubmit(std::move(job)).ok());
+  ASSERT_EQ(started.Recv(), 7);
+  cancel();
+
+  absl::Status stop = d->StopWithin(absl::Milliseconds(20));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(stop)) << stop;
+  EXPECT_NE(stop.message().find("1 of 2 workers still running a job"),
+            std::string_view::npos)
+      << stop;
+  EXPECT_TRUE(absl::IsUnavailable(d->TrySubmit(Job{})));
+
+  ASSERT_TRUE(release.Send(0).ok());
+  d.reset();  // joins the worker, now free
+}
+
 // In the busy regime a finishing worker takes queued jobs itself, which may
 // pass the job the dispatcher already holds; but only kMaxOvertakes of them:
 // no job runs more than kMaxOvertakes places later than FIFO order. With

@@ -3,7 +3,10 @@
 // handoffd: flags and environment → ServerConfig → HandoffServer, then wait
 // for SIGTERM/SIGINT (asio::signal_set). The first signal starts the drain
 // (server.h) on a thread of its own, so that the signal set keeps listening:
-// a second signal exits at once, with status 1. A completed drain exits 0.
+// a second signal exits at once, with status 1. A completed drain exits 0,
+// but for a handler that ignores its Context and still runs after the
+// cancel and its grace: then handoffd exits 1 without waiting for it, since
+// its call has been answered and nothing else can end it.
 
 #include <asio.hpp>
 #include <cstdio>
@@ -95,7 +98,7 @@ int main(int argc, char** argv) {
                handoff::QueuePolicyName(config->queue_policy).c_str());
 
   std::thread drainer;
-  bool drained = true;
+  handoff::ShutdownReport report;
   std::function<void(const asio::error_code&, int)> on_signal =
       [&](const asio::error_code& ec, int signo) {
         if (ec) return;
@@ -108,7 +111,7 @@ int main(int argc, char** argv) {
                      signo,
                      absl::FormatDuration(config->drain_timeout).c_str());
         drainer = std::thread([&] {
-          drained = (*server)->Shutdown();
+          report = (*server)->Shutdown();
           asio::post(io, [&] { io.stop(); });
         });
         signals.async_wait(on_signal);
@@ -116,9 +119,16 @@ int main(int argc, char** argv) {
   signals.async_wait(on_signal);
   io.run();
   drainer.join();
-  std::fprintf(stderr, "handoffd: stopped (%s)\n",
-               drained ? "every call finished"
-                       : "drain timeout: the rest were cancelled");
+  const char* calls = report.drained ? "every call finished"
+                                     : "drain timeout: the rest were cancelled";
+  if (!report.workers.ok()) {
+    // The destructor would join those workers, that is wait for ever.
+    std::fprintf(stderr, "handoffd: stopped (%s), but %s; exiting without them\n",
+                 calls, std::string(report.workers.message()).c_str());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  std::fprintf(stderr, "handoffd: stopped (%s)\n", calls);
   server->reset();
   return 0;
 }

@@ -134,7 +134,7 @@ void HandoffServer::BeginDrain() {
   });
 }
 
-bool HandoffServer::Shutdown() {
+ShutdownReport HandoffServer::Shutdown() {
   std::call_once(shutdown_once_, [this] {
     if (server_ == nullptr) return;
     BeginDrain();
@@ -150,7 +150,7 @@ bool HandoffServer::Shutdown() {
                         absl::ToChronoNanoseconds(backstop));
       stopped.Notify();
     });
-    drained_ = core_->AwaitIdle(options_.config.drain_timeout);
+    report_.drained = core_->AwaitIdle(options_.config.drain_timeout);
     // What is left is cancelled: its Context is done, so its job stops, and
     // its reactor finishes (UNAVAILABLE).
     core_->CancelAll();
@@ -165,9 +165,9 @@ bool HandoffServer::Shutdown() {
       grpc_server_cancel_all_calls(server_->c_server());
     }
     stop_accepting.join();
-    dispatcher_->Stop();
+    report_.workers = dispatcher_->StopWithin(kWorkerGrace);
   });
-  return drained_;
+  return report_;
 }
 
 }  // namespace handoff

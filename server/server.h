@@ -10,7 +10,10 @@
 //   2. drain: wait until the calls in flight finish, up to --drain_timeout;
 //   3. Server::Shutdown(deadline): whatever is still running is cancelled
 //      (its Context is done, so its job stops), the listener closes;
-//   4. the dispatcher stops: every accepted job has run or been dropped.
+//   4. the dispatcher stops: every accepted job has run or been dropped. A
+//      job that ignores its cancellation is waited for kWorkerGrace, then
+//      left running: a thread cannot be stopped, but the process can exit
+//      without it (handoffd does, with status 1).
 //
 // Tests run it in-process on loopback ports (listen "127.0.0.1:0").
 
@@ -20,7 +23,9 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "dispatch/dispatcher.h"
 #include "server/admin_http.h"
 #include "server/config.h"
@@ -34,6 +39,16 @@ class Server;
 }  // namespace grpc
 
 namespace handoff {
+
+// How a Shutdown() went.
+struct ShutdownReport {
+  // Every call finished within --drain_timeout; none had to be cancelled.
+  bool drained = true;
+  // OK, or (DEADLINE_EXCEEDED) how many workers were still running a job
+  // kWorkerGrace after the cancel: a handler that ignores its Context. The
+  // HandoffServer's destructor waits for them.
+  absl::Status workers;
+};
 
 struct ServerOptions {
   ServerConfig config;
@@ -55,9 +70,12 @@ class HandoffServer {
   int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   GatewayCore& core() { return *core_; }
 
-  // Steps 1-4 above; blocks for at most about --drain_timeout. Returns true
-  // if every call finished within the drain timeout. Idempotent.
-  bool Shutdown();
+  // How long step 4 waits for a job still running after the cancel.
+  static constexpr absl::Duration kWorkerGrace = absl::Seconds(1);
+
+  // Steps 1-4 above; blocks for at most about --drain_timeout + 3 s.
+  // Idempotent: a later call returns the first one's report.
+  ShutdownReport Shutdown();
   // Step 1 alone (Shutdown starts with it): for tests of "call during drain".
   void BeginDrain();
 
@@ -77,7 +95,7 @@ class HandoffServer {
   int port_ = 0;
   std::once_flag drain_once_;
   std::once_flag shutdown_once_;
-  bool drained_ = false;
+  ShutdownReport report_;
 };
 
 }  // namespace handoff

@@ -545,7 +545,7 @@ TEST_F(ShortDrainTest, StreamWhoseClientStopsReadingIsUnavailableAtTheDrainTimeo
   WriteRepliesNobodyReads(*stream, 2);
   ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 2; }));
   const absl::Time start = absl::Now();
-  EXPECT_FALSE(server_->Shutdown());
+  EXPECT_FALSE(server_->Shutdown().drained);
   // At the drain timeout, not after the second Shutdown allows the calls
   // CancelAll cut off to answer.
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(300 + 800));
@@ -556,6 +556,64 @@ TEST_F(ShortDrainTest, StreamWhoseClientStopsReadingIsUnavailableAtTheDrainTimeo
   // closing connection overtook it.
   grpc::Status s = ReadToTheEnd(*stream);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+}
+
+// A handler that ignores its Context keeps its worker after the drain's
+// cancel, and no one can stop it. Its call is still answered at the drain
+// timeout, and Shutdown returns after kWorkerGrace naming the stuck worker,
+// instead of waiting for the handler (handoffd then exits 1 without it).
+TEST_F(ShortDrainTest, AHandlerThatIgnoresItsContextDoesNotHoldTheShutdown) {
+  Chan<std::monostate> deaf_started(1), deaf_release(0);
+  ASSERT_TRUE(registry_.Register("deaf", [&](const HandlerCall&)
+                                             -> absl::StatusOr<std::string> {
+    deaf_started.Send(std::monostate{}).IgnoreError();
+    deaf_release.Recv();  // no select on ctx.Done(): the defect under test
+    return std::string("late");
+  }).ok());
+  struct ReleaseAtExit {
+    Chan<std::monostate> c;
+    ~ReleaseAtExit() { c.Close().IgnoreError(); }
+  } release_at_exit{deaf_release};
+
+  AsyncCall<v1::CallRequest, v1::CallReply> call;
+  call.request.set_handler("deaf");
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  StartCall(&call);
+  ASSERT_TRUE(deaf_started.Recv().has_value());
+
+  // Bounded, so that a Shutdown waiting for the handler fails the test
+  // rather than hanging it.
+  Chan<ShutdownReport> reported(1);
+  std::thread stopper([&] { reported.Send(server_->Shutdown()).IgnoreError(); });
+  std::optional<ShutdownReport> report;
+  auto [limit, cancel] = WithTimeout(Context::Background(), absl::Seconds(20));
+  Select(OnRecv(reported, [&](std::optional<ShutdownReport> r) { report = r; }),
+         OnDone(limit, [] {}));
+  cancel();
+  if (!report.has_value()) deaf_release.Close().IgnoreError();
+  stopper.join();
+  ASSERT_TRUE(report.has_value()) << "Shutdown waited for the handler";
+  EXPECT_FALSE(report->drained);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(report->workers)) << report->workers;
+  EXPECT_TRUE(absl::StrContains(report->workers.message(),
+                                "1 of 2 workers still running a job"))
+      << report->workers;
+  grpc::Status s = call.Wait();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+
+  // Once the handler returns, its worker ends and the server is destroyed.
+  ASSERT_TRUE(deaf_release.Send(std::monostate{}).ok());
+  server_.reset();
+}
+
+// A handler that polls its Context ends at the drain's cancel: the shutdown
+// reports every worker stopped.
+TEST_F(ShortDrainTest, AHandlerThatPollsItsContextEndsAtTheDrainTimeout) {
+  std::unique_ptr<AsyncCall<v1::CallRequest, v1::CallReply>> call = StartBlocked();
+  ShutdownReport report = server_->Shutdown();
+  EXPECT_FALSE(report.drained);
+  EXPECT_TRUE(report.workers.ok()) << report.workers;
+  EXPECT_EQ(call->Wait().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 // As for a unary call (StatusTableTest.ClientCancelAtItsDeadline...): a

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 #include "dispatch/internal/deadline_timer.h"
 
 namespace handoff {
@@ -58,7 +58,7 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
       return;
     }
     if (!own_deadline) return;
-    if (deadline_ <= absl::Now()) {
+    if (deadline_ <= MonotonicNow()) {
       Cancel(absl::StatusCode::kDeadlineExceeded);
       return;
     }
@@ -169,7 +169,7 @@ std::pair<Context, CancelFunc> WithDeadline(const Context& parent,
 
 std::pair<Context, CancelFunc> WithTimeout(const Context& parent,
                                            absl::Duration timeout) {
-  return WithDeadline(parent, absl::Now() + timeout);
+  return WithDeadline(parent, MonotonicNow() + timeout);
 }
 
 }  // namespace handoff

@@ -18,6 +18,9 @@
 //  * A child is cancelled when its parent is, with the parent's error; a
 //    child's cancellation never reaches its parent. A child's deadline is the
 //    earlier of its own and its parent's.
+//  * Deadlines are points on MonotonicNow()'s clock (clock.h), not the wall
+//    clock's, so that a step of the wall clock does not move them: make them
+//    with WithTimeout(), or as MonotonicNow() + d.
 //  * Deadlines fire from one shared Asio timer thread (internal/deadline_timer.h):
 //    100,000 contexts with deadlines create no extra threads. Cancelling a
 //    context early removes its timer.
@@ -34,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "dispatch/chan.h"
+#include "dispatch/clock.h"
 #include "dispatch/select.h"
 
 namespace handoff {
@@ -55,7 +59,7 @@ class Context {
   absl::Status Err() const;
   // True once done. Cheaper than Err() (no Status is built): use it to poll.
   bool IsDone() const;
-  // absl::InfiniteFuture() when there is no deadline.
+  // On MonotonicNow()'s clock; absl::InfiniteFuture() when there is none.
   absl::Time Deadline() const;
 
  private:
@@ -84,7 +88,8 @@ class CancelFunc {
 std::pair<Context, CancelFunc> WithCancel(const Context& parent);
 // A child that is also cancelled, with DeadlineExceededError, at `deadline`
 // (or at the parent's deadline, if that is earlier). A deadline already past
-// gives a context that is done from the start.
+// gives a context that is done from the start. `deadline` is on
+// MonotonicNow()'s clock (FromWallClock() converts an absl::Now() point).
 std::pair<Context, CancelFunc> WithDeadline(const Context& parent,
                                             absl::Time deadline);
 std::pair<Context, CancelFunc> WithTimeout(const Context& parent,

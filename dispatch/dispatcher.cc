@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 #include "dispatch/select.h"
 
 namespace handoff {
@@ -75,7 +75,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   if (!options_.shed_late_jobs) return absl::OkStatus();
   absl::Time deadline = job.ctx.Deadline();
   if (deadline == absl::InfiniteFuture()) return absl::OkStatus();
-  const absl::Duration left = deadline - absl::Now();
+  const absl::Duration left = deadline - MonotonicNow();
   // Too short a deadline is the caller's to fix, not the load's: no retry
   // or backoff would let such a job finish, so it is not RESOURCE_EXHAUSTED.
   if (left <= absl::ZeroDuration()) {
@@ -147,7 +147,7 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
     if (absl::IsResourceExhausted(s)) rejected_late_.fetch_add(1);
     return s;
   }
-  job.submitted = absl::Now();
+  job.submitted = MonotonicNow();
   if (HandToIdleWorker(job)) return absl::OkStatus();
   queued_->fetch_add(1, std::memory_order_relaxed);
   absl::Status s = jobs_.TrySend(std::move(job));
@@ -161,7 +161,7 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
 
 absl::Status Dispatcher::Submit(Job job) {
   if (job.ctx.IsDone()) return job.ctx.Err();
-  job.submitted = absl::Now();
+  job.submitted = MonotonicNow();
   if (HandToIdleWorker(job)) return absl::OkStatus();
   Context ctx = job.ctx;
   queued_->fetch_add(1, std::memory_order_relaxed);
@@ -181,7 +181,7 @@ void Dispatcher::AsyncSubmit(Job job,
     admitted(job.ctx.Err());
     return;
   }
-  job.submitted = absl::Now();
+  job.submitted = MonotonicNow();
   if (HandToIdleWorker(job)) {
     admitted(absl::OkStatus());
     return;
@@ -344,9 +344,9 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // the dispatcher. So these checks stand for all three.
   if (job.ctx.IsDone()) {
     Expire(job, job.ctx.Err());
-    return absl::Now();
+    return MonotonicNow();
   }
-  const absl::Time start = absl::Now();
+  const absl::Time start = MonotonicNow();
   // The deadline itself, not only the context: one timer thread cancels
   // every context (context.h), and behind a slow Done() callback or on a
   // loaded machine it marks a context done well after its deadline.
@@ -366,7 +366,7 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   WorkerCounters& c = counters_[static_cast<size_t>(worker)];
   c.busy.store(1, std::memory_order_relaxed);
   absl::Status error;
-  // At least zero: the wall clock may have stepped back since submission.
+  // At least zero whatever the clock does: RunInfo promises it.
   const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());
   try {
     job.run(RunInfo{job.ctx, worker, queued});
@@ -376,14 +376,15 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
     error = absl::InternalError("job threw a non-std::exception");
   }
   c.busy.store(0, std::memory_order_relaxed);
-  const absl::Time end = absl::Now();
+  const absl::Time end = MonotonicNow();
   // Back to back, a job's cost to its worker is the whole interval since the
   // previous one ended: with the bookkeeping around runs and the time the
   // worker was preempted between them. Admission needs that, not the run
   // alone, or it underestimates queue waits and admits jobs that expire.
   const absl::Time from = free_since == absl::InfinitePast() ? start : free_since;
-  // absl::Now() is the wall clock, which can step back during a run (NTP, a
-  // restored VM) and make it seem to end before it began. A negative cost
+  // At least zero whatever the clock does. MonotonicNow() does not step back
+  // (the wall clock does: NTP, a restored VM), but a run that seemed to end
+  // before it began, costed as it is, would do lasting harm: a negative cost
   // would make the mean negative, and clipped from above only, it would
   // then grow more negative with every run, never to come back, while
   // admission estimated negative waits and refused nothing. A step forward

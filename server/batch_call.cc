@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 #include "dispatch/chan.h"
 #include "dispatch/select.h"
 #include "server/call_reactor.h"
@@ -119,7 +119,7 @@ class BatchCall final : public CallReactor {
       Complete(core_.ContextError(ctx()));
       return;
     }
-    if (absl::Now() >= ctx().Deadline()) {
+    if (MonotonicNow() >= ctx().Deadline()) {
       Complete(absl::DeadlineExceededError("context deadline exceeded"));
       return;
     }

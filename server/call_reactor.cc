@@ -5,7 +5,7 @@
 #include <tuple>
 #include <utility>
 
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 
 namespace handoff {
 
@@ -13,7 +13,7 @@ CallReactor::CallReactor(GatewayCore& core, Method method,
                          const grpc::CallbackServerContext& call)
     : core_(core),
       method_(method),
-      start_(absl::Now()),
+      start_(MonotonicNow()),
       client_deadline_(GatewayCore::ClientDeadline(call)) {
   core_.CallStarted();
   std::tie(ctx_, cancel_) = core_.CallContext(client_deadline_);
@@ -24,7 +24,7 @@ void CallReactor::OnCancel() {
   // that is the deadline, whether or not the timer (which may lag) has
   // marked it yet; the cancel stops the job now all the same. Before
   // cancel_(): the Complete it may cause reads this.
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   cancel_was_deadline_.store(
       now >= ctx_.Deadline() ||
           GatewayCore::CancelIsDeadline(start_, client_deadline_, now),
@@ -43,7 +43,7 @@ void CallReactor::Complete(absl::Status s) {
       cancel_was_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
-  core_.metrics().RecordCall(method_, s.code(), absl::Now() - start_);
+  core_.metrics().RecordCall(method_, s.code(), MonotonicNow() - start_);
   Finish(ToGrpcStatus(s));
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 
@@ -27,12 +27,14 @@ absl::Time GatewayCore::ClientDeadline(
   if (d == std::chrono::system_clock::time_point::max()) {
     return absl::InfiniteFuture();
   }
-  return absl::FromChrono(d);
+  // gRPC keeps the deadline on its monotonic clock and gives it back as a
+  // point on the wall clock, read now: kept as what is left of it.
+  return FromWallClock(absl::FromChrono(d));
 }
 
 std::pair<Context, CancelFunc> GatewayCore::CallContext(
     absl::Time client_deadline) const {
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   absl::Time deadline = client_deadline;
   if (deadline == absl::InfiniteFuture()) {
     deadline = now + config_.default_deadline;
@@ -46,7 +48,7 @@ std::pair<Context, CancelFunc> GatewayCore::StreamContext(
   absl::Time deadline = ClientDeadline(call);
   if (deadline == absl::InfiniteFuture()) return WithCancel(root_);
   return WithDeadline(root_,
-                      std::min(deadline, absl::Now() + config_.max_deadline));
+                      std::min(deadline, MonotonicNow() + config_.max_deadline));
 }
 
 std::pair<Context, CancelFunc> GatewayCore::JobContext(
@@ -63,7 +65,7 @@ namespace {
 // under reject, instead of holding a place in the queue until its deadline.
 absl::Status CheckRunFitsDeadline(const Job& job) {
   if (job.expected_run <= absl::ZeroDuration()) return absl::OkStatus();
-  const absl::Duration left = job.ctx.Deadline() - absl::Now();
+  const absl::Duration left = job.ctx.Deadline() - MonotonicNow();
   if (job.expected_run <= left) return absl::OkStatus();
   return absl::DeadlineExceededError(absl::StrCat(
       "deadline too short: expected run ",
@@ -92,7 +94,7 @@ void GatewayCore::Submit(Job job,
 }
 
 bool GatewayCore::StartedLate(const RunInfo& info) {
-  if (absl::Now() < info.ctx.Deadline()) return false;
+  if (MonotonicNow() < info.ctx.Deadline()) return false;
   metrics_.started_after_deadline.fetch_add(1, std::memory_order_relaxed);
   return true;
 }

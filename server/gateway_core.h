@@ -85,7 +85,7 @@ class GatewayCore {
   absl::Status ContextError(const Context& ctx) const;
 
   // The deadline the client set (gRPC's copy, which started when the headers
-  // arrived), or InfiniteFuture if it set none.
+  // arrived), on MonotonicNow()'s clock, or InfiniteFuture if it set none.
   static absl::Time ClientDeadline(const grpc::CallbackServerContext& call);
 
   // Whether the client's cancel of a call that began at `start`, arriving at

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "dispatch/chan.h"
+#include "dispatch/clock.h"
 #include "dispatch/select.h"
 #include "grpc/grpc.h"
 #include "server/gateway_service.h"
@@ -16,7 +17,7 @@
 namespace handoff {
 
 StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
-    : core_(core), call_(call), start_(absl::Now()) {
+    : core_(core), call_(call), start_(MonotonicNow()) {
   core_.CallStarted();
   std::tie(ctx_, cancel_) = core_.StreamContext(*call);
   Actions a;
@@ -176,7 +177,7 @@ void StreamCall::OnCancel() {
   // gRPC's cancel is that deadline, whether or not the timer (which may lag)
   // has marked it yet. Before cancel_(): the watch it fires ends the stream
   // through EndLocked, which reads this.
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   cancel_was_deadline_.store(
       now >= ctx_.Deadline() ||
           GatewayCore::CancelIsDeadline(
@@ -208,7 +209,7 @@ void StreamCall::OnDone() {
                ? absl::StatusCode::kDeadlineExceeded
                : absl::StatusCode::kCancelled;
   }
-  core_.metrics().RecordCall(Method::kStream, code, absl::Now() - start_);
+  core_.metrics().RecordCall(Method::kStream, code, MonotonicNow() - start_);
   cancel_();  // answers the watch, if it has not answered yet
   bool last;
   {

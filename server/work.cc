@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "absl/strings/str_cat.h"
+#include "dispatch/clock.h"
 
 namespace handoff {
 namespace {
@@ -52,7 +53,7 @@ absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
                                       const Context& ctx, int worker,
                                       absl::Duration queued,
                                       WorkCounters& counters) {
-  const absl::Time start = absl::Now();
+  const absl::Time start = MonotonicNow();
   const absl::Duration cpu = absl::Microseconds(req.cpu_us());
   if (ctx.Deadline() - start < cpu) {
     counters.skipped.fetch_add(1, std::memory_order_relaxed);
@@ -78,7 +79,7 @@ absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
   reply.set_payload(req.payload());
   reply.set_queued_us(static_cast<uint64_t>(absl::ToInt64Microseconds(queued)));
   reply.set_ran_us(
-      static_cast<uint64_t>(absl::ToInt64Microseconds(absl::Now() - start)));
+      static_cast<uint64_t>(absl::ToInt64Microseconds(MonotonicNow() - start)));
   reply.set_worker(static_cast<uint32_t>(worker));
   reply.set_cpu_us_done(static_cast<uint64_t>(cpu_done_ns / 1000));
   return reply;

@@ -14,7 +14,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "absl/container/btree_set.h"
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 
 namespace handoff::internal {
 
@@ -51,7 +51,7 @@ class TimerQueue {
   void Arm(absl::Time when) {
     armed_for_ = when;
     timer_.expires_after(std::chrono::nanoseconds(
-        absl::ToInt64Nanoseconds(when - absl::Now())));
+        absl::ToInt64Nanoseconds(when - MonotonicNow())));
     timer_.async_wait([this](const std::error_code& ec) {
       if (!ec) FireDue();  // aborted: a later Arm() replaced this wait
     });
@@ -61,7 +61,7 @@ class TimerQueue {
     std::vector<absl::AnyInvocable<void()>> due;
     {
       std::lock_guard<std::mutex> l(mu_);
-      absl::Time now = absl::Now();
+      absl::Time now = MonotonicNow();
       auto it = pending_.begin();
       for (; it != pending_.end() && it->first <= now; ++it) {
         DeadlineTimer* t = it->second;

@@ -22,10 +22,11 @@ namespace handoff::internal {
 
 class DeadlineTimer {
  public:
-  // Calls `fire` on the timer thread at `when`, unless Cancel() or the
-  // destructor comes first. Cancel() and the destructor are safe against the
-  // timer thread; once either has returned, `fire` is not called (or has
-  // already been taken by the timer thread, which then runs it).
+  // Calls `fire` on the timer thread at `when`, on MonotonicNow()'s clock
+  // (clock.h), unless Cancel() or the destructor comes first. Cancel() and
+  // the destructor are safe against the timer thread; once either has
+  // returned, `fire` is not called (or has already been taken by the timer
+  // thread, which then runs it).
   DeadlineTimer(absl::Time when, absl::AnyInvocable<void()> fire);
   ~DeadlineTimer() { Cancel(); }
   DeadlineTimer(const DeadlineTimer&) = delete;

@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 #include "benchmark/benchmark.h"
 #include "dispatch/chan.h"
 #include "dispatch/context.h"
@@ -33,10 +33,10 @@ void BM_CallBookkeeping(benchmark::State& state) {
   // A call in flight with an earlier deadline, as under load: a new deadline
   // is then not the earliest, and the timer thread is left alone.
   auto [earlier, cancel_earlier] =
-      WithDeadline(root, absl::Now() + absl::Seconds(20));
+      WithDeadline(root, MonotonicNow() + absl::Seconds(20));
   int64_t answered = 0;
   for (auto _ : state) {
-    auto [ctx, cancel] = WithDeadline(root, absl::Now() + absl::Seconds(30));
+    auto [ctx, cancel] = WithDeadline(root, MonotonicNow() + absl::Seconds(30));
     Chan<Outcome> reply(1);
     AsyncSelect(OnRecv(reply,
                        [&](std::optional<Outcome> out) {

@@ -9,9 +9,9 @@
 #ifndef HANDOFF_TESTS_UTIL_WAIT_UNTIL_H_
 #define HANDOFF_TESTS_UTIL_WAIT_UNTIL_H_
 
+#include <chrono>
 #include <thread>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace handoff::testing {
@@ -20,9 +20,11 @@ namespace handoff::testing {
 template <typename Pred>
 [[nodiscard]] bool WaitUntil(Pred pred,
                              absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time give_up = absl::Now() + timeout;
+  // Steady, so that a test that steps the wall clock still gives up in time.
+  const auto give_up =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   while (!pred()) {
-    if (absl::Now() > give_up) return false;
+    if (std::chrono::steady_clock::now() > give_up) return false;
     std::this_thread::yield();
   }
   return true;

@@ -18,7 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 #include "dispatch/chan.h"
 #include "dispatch/context.h"
 #include "dispatch/select.h"
@@ -92,7 +92,7 @@ struct Outcome {
 
 // One call's bookkeeping, as server/unary_call.h does it.
 void OneCall(const Context& root, int* answered) {
-  auto [ctx, cancel] = WithDeadline(root, absl::Now() + absl::Seconds(30));
+  auto [ctx, cancel] = WithDeadline(root, MonotonicNow() + absl::Seconds(30));
   Chan<Outcome> reply(1);
   AsyncSelect(OnRecv(reply,
                      [answered](std::optional<Outcome> out) {
@@ -116,7 +116,7 @@ TEST(CallAllocationsTest, ACallsBookkeepingMakesFourOrdinaryAllocations) {
   // timer's set is never empty; and one call first, which starts the timer
   // thread and sizes the root's table of children.
   auto [earlier, cancel_earlier] =
-      WithDeadline(root, absl::Now() + absl::Seconds(20));
+      WithDeadline(root, MonotonicNow() + absl::Seconds(20));
   int answered = 0;
   OneCall(root, &answered);
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/time/clock.h"
+#include "dispatch/clock.h"
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dispatch/test_util.h"
@@ -244,7 +244,7 @@ TEST(DispatcherTest, AJobPastItsDeadlineNeverRunsThoughTheTimerLags) {
   auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(1));
   ASSERT_TRUE(d.TrySubmit(RecordingJob(ctx, ran, errors)).ok());
   // Waits for the clock, not for another thread.
-  ASSERT_TRUE(WaitUntil([&] { return absl::Now() > ctx.Deadline(); }));
+  ASSERT_TRUE(WaitUntil([&] { return MonotonicNow() > ctx.Deadline(); }));
   ASSERT_FALSE(ctx.IsDone()) << "the timer thread was meant to be blocked";
   ASSERT_TRUE(release.Send(0).ok());
   d.Stop();
@@ -757,7 +757,7 @@ TEST(DispatcherTest, AClockSteppingBackDuringARunDoesNotStopAdmissionFromSheddin
   Job stepped;
   stepped.run = [](const RunInfo&) {};
   internal::DispatcherAccess::RunJob(d, stepped, 0,
-                                     absl::Now() + absl::Hours(1));
+                                     MonotonicNow() + absl::Hours(1));
   TeachCost(d, absl::Milliseconds(100));
   TeachCost(d, absl::Milliseconds(100));
   // One job ahead, one that may overtake, the run in progress: 300 ms.
@@ -773,7 +773,7 @@ TEST(DispatcherTest, AClockSteppingBackWhileAJobIsQueuedDoesNotMakeItsWaitNegati
   absl::Duration queued = absl::InfiniteDuration();
   Job job;
   job.run = [&queued](const RunInfo& info) { queued = info.queued; };
-  job.submitted = absl::Now() + absl::Hours(1);  // read before the step
+  job.submitted = MonotonicNow() + absl::Hours(1);  // read before the step
   internal::DispatcherAccess::RunJob(d, job, 0, absl::InfinitePast());
   EXPECT_GE(queued, absl::ZeroDuration());
   EXPECT_LT(queued, absl::InfiniteDuration()) << "never ran";

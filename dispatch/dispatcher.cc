@@ -43,15 +43,16 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
       queued_(std::make_shared<std::atomic<int64_t>>(0)) {
   int n = std::max(options.workers, 1);
   {
-    absl::MutexLock lock(&exit_mu_);
+    std::lock_guard<std::mutex> lock(exit_mu_);
     running_threads_ = n + 1;
   }
   // Counted down as each loop returns, the last thing the thread does with
   // the Dispatcher but unlocking: StopWithin may return, and Stop() join it,
   // as soon as it is counted.
   auto exited = [this] {
-    absl::MutexLock lock(&exit_mu_);
+    std::lock_guard<std::mutex> lock(exit_mu_);
     --running_threads_;
+    exited_.notify_all();
   };
   workers_.reserve(n);
   for (int i = 0; i < n; ++i) {
@@ -230,11 +231,16 @@ void Dispatcher::Stop() {
 
 absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
   CloseAdmission();
-  const bool finished = exit_mu_.LockWhenWithTimeout(
-      absl::Condition(
-          +[](int* running) { return *running == 0; }, &running_threads_),
-      timeout);
-  exit_mu_.Unlock();
+  if (timeout == absl::InfiniteDuration()) {  // no deadline to add it to
+    Stop();
+    return absl::OkStatus();
+  }
+  bool finished;
+  {
+    std::unique_lock<std::mutex> lock(exit_mu_);
+    finished = exited_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                                [this] { return running_threads_ == 0; });
+  }
   if (finished) {
     Stop();
     return absl::OkStatus();

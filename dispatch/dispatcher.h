@@ -59,6 +59,7 @@
 #define HANDOFF_DISPATCH_DISPATCHER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -69,7 +70,6 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "dispatch/chan.h"
 #include "dispatch/context.h"
@@ -280,8 +280,11 @@ class Dispatcher {
   std::once_flag close_once_;
   std::once_flag join_once_;
   // The dispatcher and worker threads not yet returned from their loops,
-  // for StopWithin's bounded wait (std::thread has no timed join).
-  absl::Mutex exit_mu_;
+  // for StopWithin's bounded wait (std::thread has no timed join). A
+  // std::mutex, not an absl::Mutex: ThreadSanitizer sees the pthread calls
+  // under it, and not the lock of an Abseil built without it.
+  std::mutex exit_mu_;
+  std::condition_variable exited_;
   int running_threads_ ABSL_GUARDED_BY(exit_mu_) = 0;
   std::thread dispatcher_;
   std::vector<std::thread> workers_;

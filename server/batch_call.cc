@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "dispatch/clock.h"
 #include "dispatch/chan.h"
+#include "dispatch/clock.h"
 #include "dispatch/select.h"
 #include "server/call_reactor.h"
 #include "server/gateway_service.h"

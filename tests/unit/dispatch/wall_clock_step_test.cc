@@ -1,17 +1,7 @@
 // Copyright 2026 The handoff Authors.
 //
-// A step of the wall clock moves no deadline (clock.h). The step is made
-// here: this binary defines clock_gettime, which the shared Abseil and
-// libstdc++ call through the PLT, and adds an offset to CLOCK_REALTIME's
-// readings, as `date -s` or NTP's first sync would. CLOCK_MONOTONIC is left
-// alone, as the kernel leaves it.
-
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cstdint>
+// A step of the wall clock moves no deadline (clock.h). The steps are
+// tests/util/stepped_wall_clock.h's.
 
 #include "absl/time/clock.h"
 #include "dispatch/chan.h"
@@ -19,21 +9,8 @@
 #include "dispatch/context.h"
 #include "dispatch/dispatcher.h"
 #include "gtest/gtest.h"
+#include "tests/util/stepped_wall_clock.h"
 #include "tests/util/wait_until.h"
-
-namespace {
-std::atomic<int64_t> wall_offset_s{0};
-}  // namespace
-
-// Straight to the kernel: no dlsym, which a sanitizer's runtime may reach
-// before it is ready, and no recursion into this definition.
-extern "C" int clock_gettime(clockid_t id, struct timespec* ts) {
-  const int r = static_cast<int>(syscall(SYS_clock_gettime, id, ts));
-  if (r == 0 && id == CLOCK_REALTIME) {
-    ts->tv_sec += wall_offset_s.load(std::memory_order_relaxed);
-  }
-  return r;
-}
 
 namespace handoff {
 namespace {
@@ -42,18 +19,8 @@ using testing::WaitUntil;
 
 class WallClockStepTest : public ::testing::Test {
  protected:
-  void Step(absl::Duration d) {
-    const absl::Time before = absl::Now();
-    wall_offset_s.fetch_add(absl::ToInt64Seconds(d));
-    // Abseil may extrapolate a reading it took a moment ago, for a few
-    // milliseconds: wait until it has read the stepped clock.
-    const absl::Duration slack = absl::Seconds(1);
-    ASSERT_TRUE(WaitUntil([&] {
-      const absl::Duration moved = absl::Now() - before;
-      return moved > d - slack && moved < d + slack;
-    }));
-  }
-  void TearDown() override { wall_offset_s.store(0); }
+  void Step(absl::Duration d) { ASSERT_TRUE(testing::StepWallClock(d)); }
+  void TearDown() override { testing::ResetWallClock(); }
 };
 
 TEST_F(WallClockStepTest, MonotonicNowDoesNotStepWithTheWallClock) {

@@ -108,6 +108,10 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
 
 HandoffServer::~HandoffServer() {
   Shutdown();
+  // A job Shutdown left running (its handler ignores its Context) may still
+  // read the core, which is destroyed before the dispatcher: wait for it
+  // here, first.
+  if (dispatcher_ != nullptr) dispatcher_->Stop();
   // The admin thread reads core_ and dispatcher_ (for /metrics): stop it first.
   if (admin_ != nullptr) admin_->Stop();
 }

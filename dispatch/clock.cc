@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "absl/time/clock.h"
 
 namespace handoff {
 
@@ -16,7 +15,8 @@ struct Anchor {
 };
 
 const Anchor& TheAnchor() {
-  static const Anchor anchor{absl::Now(), std::chrono::steady_clock::now()};
+  static const Anchor anchor{absl::FromChrono(std::chrono::system_clock::now()),
+                             std::chrono::steady_clock::now()};
   return anchor;
 }
 
@@ -31,7 +31,19 @@ absl::Time FromWallClock(absl::Time wall) {
   if (wall == absl::InfiniteFuture() || wall == absl::InfinitePast()) {
     return wall;
   }
-  return MonotonicNow() + (wall - absl::Now());
+  return MonotonicNow() +
+         (wall - absl::FromChrono(std::chrono::system_clock::now()));
+}
+
+std::chrono::steady_clock::time_point SteadyAfter(absl::Duration d) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point now = Clock::now();
+  if (d <= absl::ZeroDuration()) return now;
+  const Clock::duration left = Clock::time_point::max() - now;
+  // Compared as Durations: absl saturates where chrono would overflow.
+  if (d >= absl::FromChrono(left)) return Clock::time_point::max();
+  return now + std::chrono::duration_cast<Clock::duration>(
+                   absl::ToChronoNanoseconds(d));
 }
 
 }  // namespace handoff

@@ -13,12 +13,18 @@
 // The two clocks part only when the wall clock steps (or the machine
 // suspends). So:
 //  - make deadlines with WithTimeout(), or as MonotonicNow() + d;
-//  - a deadline read off the wall clock by someone else (gRPC's
-//    ServerContext::deadline(), say) goes through FromWallClock() first;
-//  - measure how long something took as the difference of two readings.
+//  - a deadline read off the wall clock by someone else goes through
+//    FromWallClock() first (better: take what is left of it on its own
+//    monotonic clock, as GatewayCore::ClientDeadline does with gRPC's);
+//  - measure how long something took as the difference of two readings;
+//  - wait with a timeout on the steady clock (SteadyAfter): absl::Mutex's
+//    and absl::Notification's timed waits end by the wall clock in the
+//    Abseil Debian ships.
 
 #ifndef HANDOFF_DISPATCH_CLOCK_H_
 #define HANDOFF_DISPATCH_CLOCK_H_
+
+#include <chrono>
 
 #include "absl/time/time.h"
 
@@ -27,10 +33,16 @@ namespace handoff {
 // Now, on the deadline clock. Never goes back.
 absl::Time MonotonicNow();
 
-// `wall`, a point on the wall clock (absl::Now()'s), as the same moment on
-// MonotonicNow()'s clock: what is left until it is kept. Infinite points
-// stay infinite.
+// `wall`, a point on the wall clock (CLOCK_REALTIME's), as the same moment
+// on MonotonicNow()'s clock: what is left until it is kept, against a fresh
+// reading of the kernel's clock (absl::Now() extrapolates between readings
+// up to about 2 s apart, and so lags a step). Infinite points stay infinite.
 absl::Time FromWallClock(absl::Time wall);
+
+// `d` from now on the steady clock, for a timed wait (wait_until). Saturates:
+// an infinite or huge `d` gives time_point::max(), where now + d would
+// overflow into the past and end the wait at once.
+std::chrono::steady_clock::time_point SteadyAfter(absl::Duration d);
 
 }  // namespace handoff
 

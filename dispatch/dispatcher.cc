@@ -231,23 +231,24 @@ void Dispatcher::Stop() {
 
 absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
   CloseAdmission();
-  if (timeout == absl::InfiniteDuration()) {  // no deadline to add it to
-    Stop();
-    return absl::OkStatus();
-  }
-  bool finished;
+  int running;
   {
     std::unique_lock<std::mutex> lock(exit_mu_);
-    finished = exited_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                                [this] { return running_threads_ == 0; });
+    exited_.wait_until(lock, SteadyAfter(timeout),
+                       [this] { return running_threads_ == 0; });
+    running = running_threads_;  // counted under the lock, not after it
   }
-  if (finished) {
+  if (running == 0) {
     Stop();
     return absl::OkStatus();
   }
+  // Running a job now, as far as the counters tell; 0 if the last one ended
+  // since the wait did, and the threads, though not yet out, are leaving.
+  const int64_t busy = Stats().busy;
   return absl::DeadlineExceededError(absl::StrCat(
-      Stats().busy, " of ", workers(), " workers still running a job ",
-      absl::FormatDuration(timeout),
+      busy > 0 ? absl::StrCat(busy, " of ", workers(), " workers")
+               : std::string("the workers"),
+      " still running a job ", absl::FormatDuration(timeout),
       " into the stop: a job that ignores its context keeps its worker"));
 }
 

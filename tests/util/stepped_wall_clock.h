@@ -41,8 +41,9 @@ extern "C" int clock_gettime(clockid_t id, struct timespec* ts) {
 namespace handoff::testing {
 
 // Moves the wall clock by `d` (whole seconds), and returns once absl::Now()
-// reads the moved clock: Abseil extrapolates from its last kernel reading for
-// a few milliseconds. False if it never did.
+// reads the moved clock: Abseil may extrapolate from its last kernel reading
+// for up to about 2 s (in a process this young it reads the kernel each
+// time). False if it never did.
 [[nodiscard]] inline bool StepWallClock(absl::Duration d) {
   const absl::Time before = absl::Now();
   internal::wall_offset_s.fetch_add(absl::ToInt64Seconds(d));

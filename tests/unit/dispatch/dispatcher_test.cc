@@ -344,6 +344,26 @@ TEST(DispatcherTest, StopWithinRunsEveryQueuedJobAndSaysSo) {
   EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(Job{})));
 }
 
+// A timeout too long to add to the clock (as good as "for ever") waits like
+// Stop(), rather than overflowing into the past and returning at once.
+TEST(DispatcherTest, StopWithinAnHourTimesTenMillionWaitsForTheRunningJob) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 3)).ok());
+  ASSERT_EQ(started.Recv(), 3);
+  Chan<absl::Status> stopped(1);
+  std::thread stopper([&] {
+    stopped.Send(d.StopWithin(absl::Hours(1e7))).IgnoreError();
+  });
+  ASSERT_TRUE(release.Send(0).ok());
+  std::optional<absl::Status> s = stopped.Recv();
+  stopper.join();
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(s->ok()) << *s;
+  EXPECT_EQ(d.Stats().completed, 1);
+}
+
 // A job that ignores its cancellation cannot be stopped, but it must not
 // hold its stopper hostage: StopWithin returns at its timeout naming the
 // stuck worker, and the thread is joined once the job does return.

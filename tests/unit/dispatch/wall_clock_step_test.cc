@@ -3,6 +3,8 @@
 // A step of the wall clock moves no deadline (clock.h). The steps are
 // tests/util/stepped_wall_clock.h's.
 
+#include <chrono>
+
 #include "absl/time/clock.h"
 #include "dispatch/chan.h"
 #include "dispatch/clock.h"
@@ -40,6 +42,18 @@ TEST_F(WallClockStepTest, FromWallClockKeepsWhatIsLeft) {
   // microseconds.
   EXPECT_LE(left, absl::Seconds(30) + absl::Milliseconds(1));
   EXPECT_EQ(FromWallClock(absl::InfiniteFuture()), absl::InfiniteFuture());
+}
+
+TEST(SteadyAfterTest, SaturatesWhereAddingWouldOverflow) {
+  using Clock = std::chrono::steady_clock;
+  EXPECT_EQ(SteadyAfter(absl::InfiniteDuration()), Clock::time_point::max());
+  EXPECT_EQ(SteadyAfter(absl::Hours(1e7)), Clock::time_point::max());
+  const Clock::time_point before = Clock::now();
+  const Clock::time_point second = SteadyAfter(absl::Seconds(1));
+  EXPECT_GE(second, before + std::chrono::seconds(1));
+  EXPECT_LT(second, Clock::now() + std::chrono::seconds(2));
+  const Clock::time_point past = SteadyAfter(-absl::Seconds(1));
+  EXPECT_LE(past, Clock::now());
 }
 
 // A step forward of an hour, with a 60 s context in flight: the context stays

@@ -39,6 +39,10 @@ ABSL_FLAG(absl::Duration, max_deadline, absl::Seconds(120),
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish "
           "before they are cancelled.");
+ABSL_FLAG(absl::Duration, stop_grace, absl::Seconds(1),
+          "After the drain cancels what is left, how long a job still running "
+          "(a handler that ignores its Context) is waited for; then handoffd "
+          "exits 1 without it.");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
           "Largest request message accepted; larger ones get "
           "RESOURCE_EXHAUSTED.");
@@ -100,6 +104,7 @@ const std::vector<std::string>& ConfigFlagNames() {
       "workers",          "queue_depth",
       "queue_policy",     "default_deadline",
       "max_deadline",     "drain_timeout",
+      "stop_grace",
       "max_message_bytes", "stream_window",
       "max_batch_items",  "batch_window",
       "max_connection_age",
@@ -249,6 +254,10 @@ std::optional<Problem> Check(const ServerConfig& c) {
       c.drain_timeout == absl::InfiniteDuration()) {
     return Bad("drain_timeout", "must be zero or positive and finite");
   }
+  if (c.stop_grace < absl::ZeroDuration() ||
+      c.stop_grace == absl::InfiniteDuration()) {
+    return Bad("stop_grace", "must be zero or positive and finite");
+  }
   if (c.max_message_bytes < 1) return Bad("max_message_bytes", "must be >= 1");
   if (c.stream_window < 1 || c.stream_window > 65536) {
     return Bad("stream_window", "must be between 1 and 65536");
@@ -302,6 +311,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.default_deadline = absl::GetFlag(FLAGS_default_deadline);
   c.max_deadline = absl::GetFlag(FLAGS_max_deadline);
   c.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  c.stop_grace = absl::GetFlag(FLAGS_stop_grace);
   c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   c.stream_window = absl::GetFlag(FLAGS_stream_window);
   c.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);

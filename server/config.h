@@ -47,6 +47,9 @@ struct ServerConfig {
   absl::Duration default_deadline = absl::Seconds(10);
   absl::Duration max_deadline = absl::Seconds(120);
   absl::Duration drain_timeout = absl::Seconds(10);
+  // After the drain's cancel, how long a job still running is waited for
+  // (HandoffServer::Shutdown, step 4).
+  absl::Duration stop_grace = absl::Seconds(1);
   int max_message_bytes = 4 << 20;
   // Jobs in flight per Stream call before the server stops reading from it.
   int stream_window = 16;

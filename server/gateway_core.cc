@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dispatch/clock.h"
+#include "grpc/support/time.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 
@@ -23,13 +24,16 @@ GatewayCore::GatewayCore(const ServerConfig& config, Dispatcher& dispatcher,
 
 absl::Time GatewayCore::ClientDeadline(
     const grpc::CallbackServerContext& call) {
-  auto d = call.deadline();
-  if (d == std::chrono::system_clock::time_point::max()) {
+  // What is left of it, on gRPC's own clock (monotonic for a server call),
+  // moved onto MonotonicNow()'s. Not deadline(), a point gRPC converts to the
+  // wall clock: that would bring in whatever the wall clock did.
+  const gpr_timespec raw = call.raw_deadline();
+  if (gpr_time_cmp(raw, gpr_inf_future(raw.clock_type)) == 0) {
     return absl::InfiniteFuture();
   }
-  // gRPC keeps the deadline on its monotonic clock and gives it back as a
-  // point on the wall clock, read now: kept as what is left of it.
-  return FromWallClock(absl::FromChrono(d));
+  const gpr_timespec left = gpr_time_sub(raw, gpr_now(raw.clock_type));
+  return MonotonicNow() + absl::Seconds(left.tv_sec) +
+         absl::Nanoseconds(left.tv_nsec);
 }
 
 std::pair<Context, CancelFunc> GatewayCore::CallContext(
@@ -132,17 +136,18 @@ void GatewayCore::CallDone() {
   // AwaitIdle), or AwaitIdle's first look at in_flight sees the decrement.
   if (metrics_.in_flight.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
       draining_.load(std::memory_order_seq_cst)) {
-    absl::MutexLock l(&idle_mu_);  // unlocking re-evaluates AwaitIdle's wait
+    // Under the lock, so that the wake cannot fall between AwaitIdle's look
+    // at in_flight and its wait.
+    std::lock_guard<std::mutex> l(idle_mu_);
+    idle_.notify_all();
   }
 }
 
 bool GatewayCore::AwaitIdle(absl::Duration timeout) {
-  absl::MutexLock l(&idle_mu_);
-  std::atomic<int64_t>* in_flight = &metrics_.in_flight;
-  return idle_mu_.AwaitWithTimeout(
-      absl::Condition(
-          +[](std::atomic<int64_t>* n) { return n->load() <= 0; }, in_flight),
-      timeout);
+  std::unique_lock<std::mutex> l(idle_mu_);
+  return idle_.wait_until(l, SteadyAfter(timeout), [this] {
+    return metrics_.in_flight.load(std::memory_order_seq_cst) <= 0;
+  });
 }
 
 std::string GatewayCore::RenderMetrics() {

@@ -10,12 +10,13 @@
 #define HANDOFF_SERVER_GATEWAY_CORE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "dispatch/context.h"
 #include "dispatch/dispatcher.h"
@@ -115,7 +116,11 @@ class GatewayCore {
   Context drain_signal_;
   CancelFunc begin_drain_;
   std::atomic<bool> cancelled_all_{false};
-  absl::Mutex idle_mu_;  // AwaitIdle waits on it; CallDone pokes it
+  // AwaitIdle waits on idle_; CallDone pokes it. A std::condition_variable,
+  // whose timed wait runs on the steady clock: absl::Mutex's runs on the
+  // wall clock, which a step would make hold or cut short the drain.
+  std::mutex idle_mu_;
+  std::condition_variable idle_;
 };
 
 // absl::Status and grpc::Status share their code numbers.

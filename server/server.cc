@@ -4,11 +4,11 @@
 
 #include <chrono>
 #include <climits>
+#include <future>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -148,11 +148,14 @@ ShutdownReport HandoffServer::Shutdown() {
     // UNAVAILABLE here. Calls in flight go on; Shutdown returns when the last
     // one is done (the deadline is a backstop: CancelAll comes first).
     absl::Duration backstop = options_.config.drain_timeout + absl::Seconds(1);
-    absl::Notification stopped;
+    // A future, not an absl::Notification: its timed wait below runs on the
+    // steady clock, not the wall clock.
+    std::promise<void> stopped;
+    std::future<void> stopped_future = stopped.get_future();
     std::thread stop_accepting([this, backstop, &stopped] {
       server_->Shutdown(std::chrono::system_clock::now() +
                         absl::ToChronoNanoseconds(backstop));
-      stopped.Notify();
+      stopped.set_value();
     });
     report_.drained = core_->AwaitIdle(options_.config.drain_timeout);
     // What is left is cancelled: its Context is done, so its job stops, and
@@ -165,11 +168,12 @@ ShutdownReport HandoffServer::Shutdown() {
     // rather than at the backstop. Repeated, because a cancel that comes
     // before Shutdown has begun on the other thread misses calls that start
     // after it.
-    while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
+    while (stopped_future.wait_for(std::chrono::milliseconds(50)) !=
+           std::future_status::ready) {
       grpc_server_cancel_all_calls(server_->c_server());
     }
     stop_accepting.join();
-    report_.workers = dispatcher_->StopWithin(kWorkerGrace);
+    report_.workers = dispatcher_->StopWithin(options_.config.stop_grace);
   });
   return report_;
 }

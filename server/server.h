@@ -11,7 +11,7 @@
 //   3. Server::Shutdown(deadline): whatever is still running is cancelled
 //      (its Context is done, so its job stops), the listener closes;
 //   4. the dispatcher stops: every accepted job has run or been dropped. A
-//      job that ignores its cancellation is waited for kWorkerGrace, then
+//      job that ignores its cancellation is waited for --stop_grace, then
 //      left running: a thread cannot be stopped, but the process can exit
 //      without it (handoffd does, with status 1).
 //
@@ -45,7 +45,7 @@ struct ShutdownReport {
   // Every call finished within --drain_timeout; none had to be cancelled.
   bool drained = true;
   // OK, or (DEADLINE_EXCEEDED) how many workers were still running a job
-  // kWorkerGrace after the cancel: a handler that ignores its Context. The
+  // --stop_grace after the cancel: a handler that ignores its Context. The
   // HandoffServer's destructor waits for them.
   absl::Status workers;
 };
@@ -70,10 +70,8 @@ class HandoffServer {
   int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   GatewayCore& core() { return *core_; }
 
-  // How long step 4 waits for a job still running after the cancel.
-  static constexpr absl::Duration kWorkerGrace = absl::Seconds(1);
-
-  // Steps 1-4 above; blocks for at most about --drain_timeout + 3 s.
+  // Steps 1-4 above; blocks for at most about --drain_timeout +
+  // --stop_grace + 2 s.
   // Idempotent: a later call returns the first one's report.
   ShutdownReport Shutdown();
   // Step 1 alone (Shutdown starts with it): for tests of "call during drain".

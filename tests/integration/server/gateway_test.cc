@@ -560,11 +560,14 @@ TEST_F(ShortDrainTest, StreamWhoseClientStopsReadingIsUnavailableAtTheDrainTimeo
 
 // A handler that ignores its Context keeps its worker after the drain's
 // cancel, and no one can stop it. Its call is still answered at the drain
-// timeout, and Shutdown returns after kWorkerGrace naming the stuck worker,
+// timeout, and Shutdown returns after --stop_grace naming the stuck worker,
 // instead of waiting for the handler (handoffd then exits 1 without it).
 TEST_F(ShortDrainTest, AHandlerThatIgnoresItsContextDoesNotHoldTheShutdown) {
   Chan<std::monostate> deaf_started(1), deaf_release(0);
-  ASSERT_TRUE(registry_.Register("deaf", [&](const HandlerCall&)
+  // Copies of the handles: the worker outlives this test's locals if an
+  // assertion ends it early.
+  ASSERT_TRUE(registry_.Register("deaf", [deaf_started, deaf_release](
+                                             const HandlerCall&)
                                              -> absl::StatusOr<std::string> {
     deaf_started.Send(std::monostate{}).IgnoreError();
     deaf_release.Recv();  // no select on ctx.Done(): the defect under test

@@ -46,6 +46,17 @@ TEST_F(WallClockStepServerTest, ACallInFlightOutlivesAStepForwardOfTheWallClock)
   EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
 }
 
+// A call that starts after the wall clock stepped an hour back keeps its
+// whole deadline: the client's deadline is taken as what is left of it on
+// gRPC's monotonic clock, not read against the stepped wall clock.
+TEST_F(WallClockStepServerTest, ACallStartedAfterAStepBackKeepsItsWholeDeadline) {
+  ASSERT_TRUE(StepWallClock(-absl::Hours(1)));
+  v1::EchoReply reply;
+  grpc::Status s = Echo("after the step", &reply, absl::Seconds(10));
+  EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
+  EXPECT_EQ(reply.payload(), "after the step");
+}
+
 // Calls capped at 300 ms by the server, whatever their clients allow: a
 // deadline only handoffd's timer enforces.
 class CappedWallClockStepServerTest : public WallClockStepServerTest {

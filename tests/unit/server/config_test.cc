@@ -20,6 +20,7 @@ ABSL_DECLARE_FLAG(int32_t, workers);
 ABSL_DECLARE_FLAG(int32_t, queue_depth);
 ABSL_DECLARE_FLAG(int32_t, batch_window);
 ABSL_DECLARE_FLAG(absl::Duration, default_deadline);
+ABSL_DECLARE_FLAG(absl::Duration, stop_grace);
 ABSL_DECLARE_FLAG(handoff::QueuePolicy, queue_policy);
 
 namespace handoff {
@@ -55,6 +56,20 @@ TEST_F(ConfigTest, BatchWindowIsAtLeastOneItem) {
       << c.status();
   absl::SetFlag(&FLAGS_batch_window, 1);
   EXPECT_TRUE(ConfigFromFlags().ok());
+}
+
+TEST_F(ConfigTest, StopGraceIsFiniteAndNotNegative) {
+  for (absl::Duration bad : {-absl::Seconds(1), absl::InfiniteDuration()}) {
+    absl::SetFlag(&FLAGS_stop_grace, bad);
+    absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_TRUE(absl::StrContains(c.status().message(), "--stop_grace"))
+        << c.status();
+  }
+  absl::SetFlag(&FLAGS_stop_grace, absl::ZeroDuration());
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->stop_grace, absl::ZeroDuration());
 }
 
 TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {

@@ -25,7 +25,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "dispatch/dispatcher.h"
 #include "server/admin_http.h"
 #include "server/config.h"
@@ -71,8 +70,8 @@ class HandoffServer {
   GatewayCore& core() { return *core_; }
 
   // Steps 1-4 above; blocks for at most about --drain_timeout +
-  // --stop_grace + 2 s.
-  // Idempotent: a later call returns the first one's report.
+  // --stop_grace + 2 s. Idempotent: a later call returns the first one's
+  // report.
   ShutdownReport Shutdown();
   // Step 1 alone (Shutdown starts with it): for tests of "call during drain".
   void BeginDrain();

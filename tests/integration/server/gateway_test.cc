@@ -563,26 +563,20 @@ TEST_F(ShortDrainTest, StreamWhoseClientStopsReadingIsUnavailableAtTheDrainTimeo
 // timeout, and Shutdown returns after --stop_grace naming the stuck worker,
 // instead of waiting for the handler (handoffd then exits 1 without it).
 TEST_F(ShortDrainTest, AHandlerThatIgnoresItsContextDoesNotHoldTheShutdown) {
-  Chan<std::monostate> deaf_started(1), deaf_release(0);
-  // Copies of the handles: the worker outlives this test's locals if an
-  // assertion ends it early.
-  ASSERT_TRUE(registry_.Register("deaf", [deaf_started, deaf_release](
-                                             const HandlerCall&)
+  // The fixture's channels, which its TearDown closes: the worker is freed
+  // if an assertion ends the test early.
+  ASSERT_TRUE(registry_.Register("deaf", [this](const HandlerCall&)
                                              -> absl::StatusOr<std::string> {
-    deaf_started.Send(std::monostate{}).IgnoreError();
-    deaf_release.Recv();  // no select on ctx.Done(): the defect under test
+    started_.Send(std::monostate{}).IgnoreError();
+    release_.Recv();  // no select on ctx.Done(): the defect under test
     return std::string("late");
   }).ok());
-  struct ReleaseAtExit {
-    Chan<std::monostate> c;
-    ~ReleaseAtExit() { c.Close().IgnoreError(); }
-  } release_at_exit{deaf_release};
 
   AsyncCall<v1::CallRequest, v1::CallReply> call;
   call.request.set_handler("deaf");
   call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   StartCall(&call);
-  ASSERT_TRUE(deaf_started.Recv().has_value());
+  ASSERT_TRUE(started_.Recv().has_value());
 
   // Bounded, so that a Shutdown waiting for the handler fails the test
   // rather than hanging it.
@@ -593,7 +587,7 @@ TEST_F(ShortDrainTest, AHandlerThatIgnoresItsContextDoesNotHoldTheShutdown) {
   Select(OnRecv(reported, [&](std::optional<ShutdownReport> r) { report = r; }),
          OnDone(limit, [] {}));
   cancel();
-  if (!report.has_value()) deaf_release.Close().IgnoreError();
+  if (!report.has_value()) release_.Close().IgnoreError();
   stopper.join();
   ASSERT_TRUE(report.has_value()) << "Shutdown waited for the handler";
   EXPECT_FALSE(report->drained);
@@ -605,7 +599,7 @@ TEST_F(ShortDrainTest, AHandlerThatIgnoresItsContextDoesNotHoldTheShutdown) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 
   // Once the handler returns, its worker ends and the server is destroyed.
-  ASSERT_TRUE(deaf_release.Send(std::monostate{}).ok());
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   server_.reset();
 }
 

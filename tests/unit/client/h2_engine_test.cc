@@ -74,9 +74,12 @@ class HandMadeH2Server {
   std::thread thread_;
 };
 
-LoadPlan H2EchoPlan(const std::string& address) {
+// `total` empty Echo calls over h2, `concurrency` at a time.
+LoadPlan H2EchoPlan(const std::string& address, int total, int concurrency) {
   LoadPlan plan;
   plan.options.host = address;
+  plan.options.total = total;
+  plan.options.concurrency = concurrency;
   plan.options.insecure = true;
   plan.options.engine = EngineKind::kH2;
   plan.options.cpus = 1;
@@ -88,9 +91,7 @@ LoadPlan H2EchoPlan(const std::string& address) {
 
 TEST(H2EngineTest, EndsCallsAtTheirDeadlineWhenTheServerNeverAnswers) {
   HandMadeH2Server server(/*close_on_request=*/false);
-  LoadPlan plan = H2EchoPlan(server.address());
-  plan.options.total = 3;
-  plan.options.concurrency = 3;
+  LoadPlan plan = H2EchoPlan(server.address(), 3, 3);
   plan.options.timeout = absl::Milliseconds(50);
   LoadRunner runner(std::move(plan));
   ASSERT_TRUE(runner.Connect().ok());
@@ -107,11 +108,9 @@ TEST(H2EngineTest, EndsCallsAtTheirDeadlineWhenTheServerNeverAnswers) {
 
 TEST(H2EngineTest, ALostConnectionFailsEveryCallWithUnavailable) {
   HandMadeH2Server server(/*close_on_request=*/true);
-  LoadPlan plan = H2EchoPlan(server.address());
   // 3 calls in flight when the connection drops, then 3 more that find it
   // broken: all 6 are reported, none is lost.
-  plan.options.total = 6;
-  plan.options.concurrency = 3;
+  LoadPlan plan = H2EchoPlan(server.address(), 6, 3);
   LoadRunner runner(std::move(plan));
   ASSERT_TRUE(runner.Connect().ok());
   RunResults r = runner.Run();
@@ -128,9 +127,7 @@ TEST(H2EngineTest, ConnectWaitsForAServerThatIsStillStarting) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const int port = acceptor.local_endpoint().port();
-  LoadPlan plan = H2EchoPlan("127.0.0.1:" + std::to_string(port));
-  plan.options.total = 1;
-  plan.options.concurrency = 1;
+  LoadPlan plan = H2EchoPlan("127.0.0.1:" + std::to_string(port), 1, 1);
   plan.options.connect_timeout = absl::Seconds(20);
   LoadRunner runner(std::move(plan));
   absl::Status connected;
@@ -155,9 +152,7 @@ TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
   // retries such a call transparently, it is made again on a new
   // connection and succeeds; no error is reported.
   GoawayH2Server server;
-  LoadPlan plan = H2EchoPlan(server.address());
-  plan.options.total = 2;
-  plan.options.concurrency = 2;
+  LoadPlan plan = H2EchoPlan(server.address(), 2, 2);
   plan.options.timeout = absl::Seconds(20);
   LoadRunner runner(std::move(plan));
   ASSERT_TRUE(runner.Connect().ok());

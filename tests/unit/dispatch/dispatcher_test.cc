@@ -473,17 +473,23 @@ TEST(DispatcherTest, AThrowingJobFailsAloneAndTheWorkerGoesOn) {
   EXPECT_EQ(d.Stats().completed, 1);
 }
 
+// Fills a dispatcher of one worker and an unbuffered queue: job 1 runs
+// (until `release`), and the dispatcher holds job 2, waiting for that
+// worker. A third submission has to wait for room.
+void FillTheWorkerAndTheDispatcher(Dispatcher& d, Chan<int> started,
+                                   Chan<int> release) {
+  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Job second = BlockingJob(started, release, 2);
+  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+}
+
 // Submit waits for room in a select with the job's context.
 TEST(DispatcherTest, SubmitWaitsForRoomUntilItsContextIsDone) {
   Dispatcher d({.workers = 1, .queue_depth = 0});
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  // The dispatcher holds the next job while it waits for the busy worker;
-  // the queue itself is unbuffered, so a third submission has to wait.
-  Job second = BlockingJob(started, release, 2);
-  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+  ASSERT_NO_FATAL_FAILURE(FillTheWorkerAndTheDispatcher(d, started, release));
   auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(20));
   Job third = BlockingJob(started, release, 3);
   third.ctx = ctx;
@@ -500,10 +506,7 @@ TEST(DispatcherTest, AsyncSubmitAdmitsWhenRoomAppearsWithoutBlocking) {
   Dispatcher d({.workers = 1, .queue_depth = 0});
   Chan<int> started(4), release(0);
   ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  Job second = BlockingJob(started, release, 2);
-  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+  ASSERT_NO_FATAL_FAILURE(FillTheWorkerAndTheDispatcher(d, started, release));
 
   Chan<absl::Status> admitted(2);
   d.AsyncSubmit(BlockingJob(started, release, 3),
@@ -559,12 +562,7 @@ TEST(DispatcherTest, AnAsyncSubmitCancelledAcrossStopLeavesTheDispatcherAlone) {
   Dispatcher& d = *in_place.d;
   Chan<int> started(2), release(0);
   ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.Submit(BlockingJob(started, release, 1)).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  // The dispatcher holds job 2, waiting for the busy worker; the queue is
-  // unbuffered, so job 3 has to wait for room.
-  Job second = BlockingJob(started, release, 2);
-  ASSERT_TRUE(WaitUntil([&] { return d.TrySubmit(std::move(second)).ok(); }));
+  ASSERT_NO_FATAL_FAILURE(FillTheWorkerAndTheDispatcher(d, started, release));
 
   auto [ctx, cancel] = WithCancel(Context::Background());
   Chan<int> entered(1), unblock(0);

@@ -99,6 +99,7 @@ H2Connection::H2Connection(asio::io_context& io, Config config, DoneFn done)
       socket_(io),
       deadline_timer_(io),
       retry_timer_(io),
+      connect_timer_(io),
       in_(kReadSize) {
   std::vector<std::pair<std::string, std::string>> headers = {
       {":method", "POST"},
@@ -140,6 +141,13 @@ void H2Connection::Open(std::function<void()> opened) {
 void H2Connection::Connect() {
   state_ = State::kConnecting;
   const uint64_t gen = generation_;
+  if (config_.connect_timeout > absl::ZeroDuration()) {
+    connect_timer_.expires_at(
+        SteadyTimePoint(NsAfter(MonotonicNowNs(), config_.connect_timeout)));
+    connect_timer_.async_wait([this, gen](const asio::error_code& ec) {
+      if (!ec && gen == generation_) ConnectTimedOut();
+    });
+  }
   asio::async_connect(
       socket_, config_.endpoints,
       [this, gen](const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
@@ -153,6 +161,18 @@ void H2Connection::Connect() {
         Read();
         Flush();
       });
+}
+
+void H2Connection::ConnectTimedOut() {
+  const std::string limit = absl::FormatDuration(config_.connect_timeout);
+  if (state_ == State::kConnecting) {
+    return Fail(absl::StrCat("connecting to ", config_.authority, ": no connection within ",
+                             limit));
+  }
+  if (state_ == State::kHandshaking) {
+    Fail(absl::StrCat("the server at ", config_.authority,
+                      " accepted the connection but sent no HTTP/2 SETTINGS within ", limit));
+  }
 }
 
 absl::Status H2Connection::StartSession() {
@@ -252,6 +272,7 @@ void H2Connection::Close() {
   error_ = absl::StrCat("the connection to ", config_.authority, " is closed");
   deadline_timer_.cancel();
   retry_timer_.cancel();
+  connect_timer_.cancel();
   asio::error_code ignored;
   socket_.close(ignored);
   // A connection replaced after a GOAWAY stays in its engine's list until
@@ -349,6 +370,7 @@ void H2Connection::Fail(absl::string_view reason) {
   asio::error_code ignored;
   socket_.close(ignored);
   deadline_timer_.cancel();
+  connect_timer_.cancel();
   // A copy: ending a call may close the connection, which rewrites error_.
   const std::string why = error_;
   while (oldest_ != nullptr) End(*oldest_, grpc::StatusCode::UNAVAILABLE, why);
@@ -441,6 +463,7 @@ int H2Connection::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void
   } else if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 &&
              c->state_ == State::kHandshaking) {
     c->state_ = State::kReady;
+    c->connect_timer_.cancel();
     c->SubmitQueued();
     if (c->opened_) {
       auto opened = std::move(c->opened_);

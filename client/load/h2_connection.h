@@ -23,7 +23,12 @@
 // new calls (draining()), finishes the ones it has and closes for good; its
 // owner opens a new one for the next calls, as a gRPC channel does. Calls
 // started on a new connection before it is ready wait for it, deadlines
-// running, unless an attempt to connect has already failed.
+// running, unless an attempt to connect has already failed. An attempt ends
+// at `connect_timeout` if the server has not sent its SETTINGS by then (a
+// port whose listener accepts and then says nothing, a stopped process
+// whose kernel still completes the TCP handshake): a failed attempt like
+// any other, so that a call with no deadline of its own cannot wait on it
+// for ever.
 //
 // Not thread-safe: every member runs on the io_context's one thread.
 #ifndef HANDOFF_CLIENT_LOAD_H2_CONNECTION_H_
@@ -57,6 +62,9 @@ class H2Connection {
     std::string path;
     // Per call; zero means none.
     absl::Duration timeout = absl::ZeroDuration();
+    // Per attempt to connect, from the TCP connect to the server's SETTINGS;
+    // zero means none.
+    absl::Duration connect_timeout = absl::ZeroDuration();
     // Sent with every call; keys are lower-cased, "-bin" values encoded.
     std::vector<std::pair<std::string, std::string>> metadata;
   };
@@ -136,6 +144,7 @@ class H2Connection {
                           nghttp2_data_source* source, void* self);
 
   void Connect();
+  void ConnectTimedOut();
   absl::Status StartSession();
   bool Submit(Call& call);
   void SubmitQueued();
@@ -157,6 +166,7 @@ class H2Connection {
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_timer_;
   asio::steady_timer retry_timer_;
+  asio::steady_timer connect_timer_;  // the attempt in progress
   nghttp2_session* session_ = nullptr;
   // The shared request headers; nv_ points into header_strings_.
   std::vector<std::string> header_strings_;

@@ -68,8 +68,7 @@ class H2Engine::Worker {
     int opening = static_cast<int>(connections_.size());
     for (auto& connection : connections_) connection->Open([&opening] { --opening; });
     while (opening > 0) {
-      const int64_t left = deadline_ns - MonotonicNowNs();
-      if (left > 0 && io_.run_one_for(std::chrono::nanoseconds(left)) > 0) continue;
+      if (io_.run_one_until(SteadyTimePoint(deadline_ns)) > 0) continue;
       std::string why;
       for (auto& connection : connections_) {
         if (!connection->error().empty()) why = absl::StrCat("; ", connection->error());
@@ -279,6 +278,7 @@ absl::Status H2Engine::Connect() {
     config.authority = std::string(authority);
     config.path = plan_.method;
     config.timeout = o.timeout;
+    config.connect_timeout = o.connect_timeout;
     config.metadata = o.metadata;
     routes.push_back(workers_[i % threads]->AddRoute(std::move(config)));
   }
@@ -286,8 +286,7 @@ absl::Status H2Engine::Connect() {
     const int c = i % o.connections;
     workers_[c % threads]->AddSlot(routes[c]);
   }
-  const int64_t deadline =
-      MonotonicNowNs() + absl::ToInt64Nanoseconds(o.connect_timeout);
+  const int64_t deadline = NsAfter(MonotonicNowNs(), o.connect_timeout);
   for (auto& worker : workers_) {
     if (absl::Status s = worker->Connect(deadline, o.host); !s.ok()) {
       workers_.clear();  // closes what did open

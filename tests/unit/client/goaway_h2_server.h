@@ -46,17 +46,25 @@ inline std::string GrpcOkReply(uint32_t stream_id) {
 // Two connections, one after the other. On the first it reads two
 // requests (streams 1 and 3), then sends GOAWAY with last-stream-id 1,
 // answers stream 1 and closes: stream 3 was never processed. On the second
-// it answers every request.
+// it answers every request, or, kSilentSecond, says nothing at all (no
+// SETTINGS) until the client closes it.
 class GoawayH2Server {
  public:
-  GoawayH2Server()
+  enum Second { kAnswering, kSilentSecond };
+
+  explicit GoawayH2Server(Second second = kAnswering)
       : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] {
+    thread_ = std::thread([this, second] {
       for (int connection = 0; connection < 2; ++connection) {
         asio::error_code ec;
         asio::ip::tcp::socket socket(io_);
         acceptor_.accept(socket, ec);
         if (ec) return;
+        if (connection == 1 && second == kSilentSecond) {
+          char rest[4096];
+          while (!ec) socket.read_some(asio::buffer(rest), ec);
+          return;
+        }
         char preface[24];
         asio::read(socket, asio::buffer(preface), ec);
         asio::write(socket, asio::buffer(H2Frame(/*SETTINGS*/ 4, 0, 0, "")), ec);

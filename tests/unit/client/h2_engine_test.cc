@@ -2,6 +2,8 @@
 // one that drops the connection, one that is not up yet.
 #include "client/load/h2_engine.h"
 
+#include <cstdint>
+#include <limits>
 #include <thread>
 
 #include <asio/connect.hpp>
@@ -147,6 +149,21 @@ TEST(H2EngineTest, ConnectWaitsForAServerThatIsStillStarting) {
   server.server->Shutdown();
 }
 
+TEST(H2EngineTest, GosLongestConnectTimeoutWaitsInsteadOfGivingUpAtOnce) {
+  // 2562047h47m16.854775807s, which --connect-timeout accepts: a deadline
+  // of now plus that wrapped into the past, and Connect failed at once.
+  testing::FakeServer server = testing::FakeServer::Start();
+  LoadPlan plan = H2EchoPlan(server.address, 1, 1);
+  plan.options.connect_timeout = absl::Nanoseconds(std::numeric_limits<int64_t>::max());
+  LoadRunner runner(std::move(plan));
+  absl::Status connected = runner.Connect();
+  ASSERT_TRUE(connected.ok()) << connected;
+  RunResults r = runner.Run();
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].code, grpc::StatusCode::OK);
+  server.server->Shutdown();
+}
+
 TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
   // Stream 3 crossed the GOAWAY: the server never processed it, so, as gRPC
   // retries such a call transparently, it is made again on a new
@@ -161,6 +178,35 @@ TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
   EXPECT_TRUE(r.errors.empty()) << r.errors[0];
   for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
   EXPECT_EQ(server.requests(), 3);
+}
+
+TEST(H2EngineTest, ANewConnectionThatNeverSendsSettingsFailsItsCallAtTheConnectTimeout) {
+  // The call the GOAWAY refused is made again on a new connection, whose
+  // server accepts and then says nothing. With no per-call timeout, only
+  // the attempt's --connect-timeout ends it; without that, the run would
+  // never end.
+  GoawayH2Server server(GoawayH2Server::kSilentSecond);
+  LoadPlan plan = H2EchoPlan(server.address(), 2, 2);
+  plan.options.timeout = absl::ZeroDuration();
+  plan.options.connect_timeout = absl::Milliseconds(200);
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r = runner.Run();
+  ASSERT_EQ(r.calls.size(), 2u);
+  int ok = 0;
+  for (const CallResult& c : r.calls) {
+    if (c.code == grpc::StatusCode::OK) {
+      ++ok;
+    } else {
+      EXPECT_EQ(c.code, grpc::StatusCode::UNAVAILABLE);
+      EXPECT_GE(c.latency_ns, 200'000'000);
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("sent no HTTP/2 SETTINGS within 200ms"), std::string::npos)
+      << r.errors[0];
+  EXPECT_EQ(server.requests(), 2);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc.h"
+#include "grpc/support/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -153,8 +154,11 @@ ShutdownReport HandoffServer::Shutdown() {
     std::promise<void> stopped;
     std::future<void> stopped_future = stopped.get_future();
     std::thread stop_accepting([this, backstop, &stopped] {
-      server_->Shutdown(std::chrono::system_clock::now() +
-                        absl::ToChronoNanoseconds(backstop));
+      // On gRPC's monotonic clock, and in seconds since boot, so that a
+      // --drain_timeout of a million years cannot overflow into the past.
+      server_->Shutdown(gpr_time_add(
+          gpr_now(GPR_CLOCK_MONOTONIC),
+          gpr_time_from_nanos(absl::ToInt64Nanoseconds(backstop), GPR_TIMESPAN)));
       stopped.set_value();
     });
     report_.drained = core_->AwaitIdle(options_.config.drain_timeout);

@@ -104,7 +104,9 @@ int Load(const std::vector<absl::string_view>& args) {
   load::RunResults results = runner.Run();
   progress.Stop();
 
-  load::Report report = load::BuildReport(std::move(results), options->name);
+  load::Report report = load::BuildReport(
+      std::move(results), options->name,
+      options->count_errors ? load::LatencyStats::kAllCalls : load::LatencyStats::kOkCalls);
   std::string text;
   switch (options->format) {
     case load::OutputFormat::kSummary: text = load::FormatSummary(report); break;

@@ -200,6 +200,20 @@ const std::vector<Option>& Options() {
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
       {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
+      {"", "skipFirst", true,
+       [](absl::string_view v, LoadOptions& o) -> absl::Status {
+         int64_t n = 0;
+         if (!absl::SimpleAtoi(v, &n) || n < 0) {
+           return Bad("--skipFirst", "a count >= 0", v);
+         }
+         o.skip_first = n;
+         return absl::OkStatus();
+       }},
+      {"", "count-errors", false,
+       [](absl::string_view, LoadOptions& o) {
+         o.count_errors = true;
+         return absl::OkStatus();
+       }},
       {"", "engine", true, SetEngine},
       {"", "config", true,
        [](absl::string_view, LoadOptions&) { return absl::OkStatus(); }},
@@ -417,6 +431,11 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --cert PATH        PEM client certificate, for mutual TLS (with --key)
       --key PATH         PEM private key of --cert
   -O, --format F         summary (default), json, pretty or csv
+      --skipFirst N      leave the first N calls to finish out of the report
+                         (warm-up)
+      --count-errors     fastest, slowest, average, histogram and percentiles
+                         over every call; by default, as in ghz, over the OK
+                         ones only
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report
       --cpus N           client threads (default: all cores; half of them

@@ -67,7 +67,7 @@ struct GrpcEngine::Slot {
 class GrpcEngine::Worker {
  public:
   Worker(const LoadPlan& plan, CallSchedule& schedule, std::atomic<int64_t>* completed)
-      : plan_(plan), schedule_(schedule), recorder_(completed) {}
+      : plan_(plan), schedule_(schedule), recorder_(completed, plan.options.skip_first) {}
 
   void AddSlot(grpc::GenericStub* stub) {
     auto slot = std::make_unique<Slot>();

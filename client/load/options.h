@@ -47,6 +47,8 @@ struct LoadOptions {
   std::string output;            // -o: write the report here, not stdout
   std::string name;              // --name: recorded in the JSON report
   int cpus = 0;                  // --cpus: client threads; 0: all cores
+  int64_t skip_first = 0;        // --skipFirst: leave the first N out of the report
+  bool count_errors = false;     // --count-errors: latency stats over every call
   EngineKind engine = EngineKind::kAuto;  // --engine
   bool help = false;             // -h/--help
 };

@@ -8,6 +8,10 @@ namespace handoff::load {
 
 void Recorder::Record(int64_t start_ns, int64_t end_ns, grpc::StatusCode code,
                       absl::string_view message) {
+  last_end_ns_ = std::max(last_end_ns_, end_ns);
+  // The shared count orders the calls as they finish, whichever thread
+  // made them: the first skip_first_ of that order are left out.
+  if (completed_->fetch_add(1, std::memory_order_relaxed) < skip_first_) return;
   CallResult r;
   r.latency_ns = end_ns - start_ns;
   r.code = code;
@@ -18,8 +22,6 @@ void Recorder::Record(int64_t start_ns, int64_t end_ns, grpc::StatusCode code,
     r.error = it->second;
   }
   calls_.push_back(r);
-  last_end_ns_ = std::max(last_end_ns_, end_ns);
-  completed_->fetch_add(1, std::memory_order_relaxed);
 }
 
 void Recorder::MoveInto(RunResults& out) {

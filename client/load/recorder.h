@@ -21,15 +21,18 @@ namespace handoff::load {
 
 class Recorder {
  public:
-  // `completed` counts recorded calls across every thread (the progress
-  // bar's figure); it must outlive the recorder.
-  explicit Recorder(std::atomic<int64_t>* completed) : completed_(completed) {}
+  // `completed` counts finished calls across every thread (the progress
+  // bar's figure); it must outlive the recorder. The first `skip_first` of
+  // them, across every thread, are counted there but not kept (ghz's
+  // --skipFirst: the run's warm-up).
+  explicit Recorder(std::atomic<int64_t>* completed, int64_t skip_first = 0)
+      : completed_(completed), skip_first_(skip_first) {}
 
   // A call due at `start_ns` that ended at `end_ns` with this status.
   void Record(int64_t start_ns, int64_t end_ns, grpc::StatusCode code,
               absl::string_view message);
 
-  // The latest end recorded; 0 when none.
+  // The latest end of a call, kept or skipped; 0 when none.
   int64_t last_end_ns() const { return last_end_ns_; }
 
   // Appends the recorded calls to `out`, renumbering their errors into
@@ -38,6 +41,7 @@ class Recorder {
 
  private:
   std::atomic<int64_t>* completed_;
+  int64_t skip_first_;
   std::vector<CallResult> calls_;
   std::vector<std::string> errors_;
   absl::flat_hash_map<std::string, uint32_t> error_index_;

@@ -126,7 +126,7 @@ std::vector<Bucket> Histogram(const std::vector<int64_t>& sorted, int buckets) {
   return out;
 }
 
-Report BuildReport(RunResults results, std::string name) {
+Report BuildReport(RunResults results, std::string name, LatencyStats stats) {
   Report r;
   r.name = std::move(name);
   r.end_reason = results.end_reason;
@@ -138,7 +138,9 @@ Report BuildReport(RunResults results, std::string name) {
   std::vector<int64_t> sorted;
   sorted.reserve(results.calls.size());
   for (const CallResult& call : results.calls) {
-    sorted.push_back(call.latency_ns);
+    if (call.code == grpc::StatusCode::OK || stats == LatencyStats::kAllCalls) {
+      sorted.push_back(call.latency_ns);
+    }
     ++r.status_code_distribution[std::string(GoCodeName(call.code))];
     if (call.code != grpc::StatusCode::OK) {
       ++r.error_distribution[results.errors.at(call.error)];
@@ -227,6 +229,8 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   field("duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration)));
   field("connections", absl::StrCat(o.connections));
   field("CPUs", absl::StrCat(o.cpus));
+  if (o.skip_first > 0) field("skipFirst", absl::StrCat(o.skip_first));
+  if (o.count_errors) field("count-errors", "true");
   w.Close('}');
 
   // RFC 3339 in UTC with a "Z", as Go's time.Time marshals.

@@ -1,15 +1,19 @@
 // The load report: ghz's numbers, computed exactly from every call.
 //
 // Field meanings follow ghz (https://ghz.sh/docs/output):
-//   count    calls finished, OK or not
+//   count    calls finished, OK or not (but for the --skipFirst ones)
 //   total    wall time of the run, first call start to last call end;
 //            a -z run's is at least -z
-//   average  mean latency over all calls; fastest / slowest likewise
 //   rps      count / total
+//   average, fastest, slowest  over the OK calls, as ghz has them; over
+//            every call with --count-errors (LatencyStats::kAllCalls)
 //   latencyDistribution  nearest-rank percentiles 10 25 50 75 90 95 99, plus
-//            99.9 and 99.99 (ghz stops at 99)
+//            99.9 and 99.99 (ghz stops at 99), over the same calls
 //   histogram  11 marks evenly spaced from fastest to slowest; each call
-//            counts at the first mark >= its latency
+//            counts at the first mark >= its latency; same calls again
+// A run whose calls all failed has no latency figures (zeros, no
+// percentiles, no histogram) unless errors count: a refusal's latency says
+// nothing of how long the work takes.
 // Durations are integer nanoseconds in JSON (Go's time.Duration encoding),
 // histogram marks are seconds, as ghz writes them. Errors (any code but OK)
 // are counted under their grpc-go text, "rpc error: code = X desc = Y".
@@ -85,7 +89,14 @@ int64_t Percentile(const std::vector<int64_t>& sorted, double p);
 // ghz's histogram of `sorted` (ascending) with `buckets` + 1 marks.
 std::vector<Bucket> Histogram(const std::vector<int64_t>& sorted, int buckets = 10);
 
-Report BuildReport(RunResults results, std::string name = "");
+// Which calls the latency figures are taken over.
+enum class LatencyStats {
+  kOkCalls,   // ghz's default
+  kAllCalls,  // --count-errors
+};
+
+Report BuildReport(RunResults results, std::string name = "",
+                   LatencyStats stats = LatencyStats::kOkCalls);
 
 // ghz's text summary.
 std::string FormatSummary(const Report& report);

@@ -32,6 +32,8 @@ TEST(LoadFlagsTest, GhzDefaults) {
   EXPECT_FALSE(o->insecure);
   EXPECT_EQ(o->format, OutputFormat::kSummary);
   EXPECT_GT(o->cpus, 0);
+  EXPECT_EQ(o->skip_first, 0);
+  EXPECT_FALSE(o->count_errors);
 }
 
 TEST(LoadFlagsTest, CpusDefaultsToHalfTheCoresForALoopbackServer) {
@@ -152,6 +154,21 @@ TEST(LoadFlagsTest, GhzConfigUnknownKey) {
       << o.status();
 }
 
+TEST(LoadFlagsTest, SkipFirstAndCountErrorsFromTheCommandLineAndAGhzConfig) {
+  auto o = Parse({"--call", "p.S.M", "--skipFirst", "100", "--count-errors", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->skip_first, 100);
+  EXPECT_TRUE(o->count_errors);
+
+  // ghz configs carry warm-up as "skipFirst": 100.
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "skipFirst": 100,
+                              "count-errors": true})");
+  auto from_file = Parse({"--config", config.path()});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->skip_first, 100);
+  EXPECT_TRUE(from_file->count_errors);
+}
+
 struct BadCase {
   std::vector<absl::string_view> args;
   const char* message;  // must appear in the error
@@ -186,6 +203,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--call", "p.S.M", "-t", "3000000h", "h:1"}, "-t: want a duration up to"},
         BadCase{{"--call", "p.S.M", "-z", "1e12", "h:1"}, "-z: want a duration up to"},
         BadCase{{"--call", "p.S.M", "--rps", "-1", "h:1"}, "--rps: want a rate"},
+        BadCase{{"--call", "p.S.M", "--skipFirst", "-1", "h:1"}, "--skipFirst: want a count >= 0"},
+        BadCase{{"--call", "p.S.M", "--skipFirst", "ten", "h:1"}, "--skipFirst: want a count >= 0"},
         BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"}, "-O: want summary, json"},
         BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},
         BadCase{{"--call", "p.S.M", "--frobnicate", "h:1"}, "unknown option '--frobnicate'"},

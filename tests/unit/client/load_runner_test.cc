@@ -99,6 +99,30 @@ TEST_P(LoadRunnerTest, ServerStatusCodeAndMessageReachTheReport) {
             "rpc error: code = FailedPrecondition desc = 100% not ready \xc3\xbc");
 }
 
+TEST_P(LoadRunnerTest, SkipFirstLeavesTheFirstCallsToFinishOutOfTheResults) {
+  // Round-robin over 20 failing requests, then 20 that succeed; one call at
+  // a time, so the 20 that fail are the first 20 to finish.
+  LoadPlan plan = EchoPlan();
+  v1::EchoRequest failing;
+  failing.set_payload("status:9:warming up");
+  v1::EchoRequest ok;
+  ok.set_payload("x");
+  plan.messages.clear();
+  for (int i = 0; i < 20; ++i) plan.messages.push_back(Serialized(failing));
+  for (int i = 0; i < 20; ++i) plan.messages.push_back(Serialized(ok));
+  plan.options.total = 40;
+  plan.options.concurrency = 1;
+  plan.options.skip_first = 20;
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r = runner.Run();
+  EXPECT_EQ(runner.completed(), 40);  // the progress counts every call made
+  ASSERT_EQ(r.calls.size(), 20u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(server_.service->echo_calls(), 40);
+}
+
 TEST_P(LoadRunnerTest, UnknownMethodIsUnimplemented) {
   LoadPlan plan = EchoPlan();
   plan.method = "/handoff.v1.Gateway/NoSuchMethod";

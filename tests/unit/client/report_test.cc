@@ -92,18 +92,58 @@ TEST(BuildReportTest, Aggregates) {
   r.calls.push_back({5'000'000, grpc::StatusCode::UNAVAILABLE, 0});
   r.calls.push_back({6'000'000, grpc::StatusCode::UNAVAILABLE, 0});
   const Report report = BuildReport(std::move(r), "smoke");
+  // Count and rate take every call; the latency figures, as in ghz, the OK
+  // ones only.
   EXPECT_EQ(report.count, 6u);
   EXPECT_EQ(report.total_ns, 2'000'000'000);
-  EXPECT_EQ(report.fastest_ns, 1'000'000);
-  EXPECT_EQ(report.slowest_ns, 6'000'000);
-  EXPECT_EQ(report.average_ns, 3'500'000);
   EXPECT_DOUBLE_EQ(report.rps, 3.0);
+  EXPECT_EQ(report.fastest_ns, 1'000'000);
+  EXPECT_EQ(report.slowest_ns, 4'000'000);
+  EXPECT_EQ(report.average_ns, 2'500'000);
   EXPECT_EQ(report.status_code_distribution.at("OK"), 4);
   EXPECT_EQ(report.status_code_distribution.at("Unavailable"), 2);
   EXPECT_EQ(report.error_distribution.at("rpc error: code = Unavailable desc = down"), 2);
   ASSERT_EQ(report.latency_distribution.size(), 9u);
   EXPECT_EQ(report.latency_distribution[2].percentage, 50);
+  EXPECT_EQ(report.latency_distribution[2].latency_ns, 2'000'000);
+  int64_t in_histogram = 0;
+  for (const Bucket& b : report.histogram) in_histogram += b.count;
+  EXPECT_EQ(in_histogram, 4);
+}
+
+TEST(BuildReportTest, CountErrorsPutsEveryCallInTheLatencyFigures) {
+  RunResults r = Results({1'000'000, 2'000'000, 3'000'000, 4'000'000});
+  r.errors.push_back("rpc error: code = Unavailable desc = down");
+  r.calls.push_back({5'000'000, grpc::StatusCode::UNAVAILABLE, 0});
+  r.calls.push_back({6'000'000, grpc::StatusCode::UNAVAILABLE, 0});
+  const Report report = BuildReport(std::move(r), "", LatencyStats::kAllCalls);
+  EXPECT_EQ(report.count, 6u);
+  EXPECT_EQ(report.fastest_ns, 1'000'000);
+  EXPECT_EQ(report.slowest_ns, 6'000'000);
+  EXPECT_EQ(report.average_ns, 3'500'000);
   EXPECT_EQ(report.latency_distribution[2].latency_ns, 3'000'000);
+  int64_t in_histogram = 0;
+  for (const Bucket& b : report.histogram) in_histogram += b.count;
+  EXPECT_EQ(in_histogram, 6);
+}
+
+TEST(BuildReportTest, ARunOfOnlyErrorsHasNoLatencyFigures) {
+  RunResults r = Results({});
+  r.errors.push_back("rpc error: code = ResourceExhausted desc = full");
+  r.calls.push_back({100'000, grpc::StatusCode::RESOURCE_EXHAUSTED, 0});
+  r.calls.push_back({200'000, grpc::StatusCode::RESOURCE_EXHAUSTED, 0});
+  const Report ok_only = BuildReport(r);
+  EXPECT_EQ(ok_only.count, 2u);
+  EXPECT_DOUBLE_EQ(ok_only.rps, 1.0);
+  EXPECT_EQ(ok_only.fastest_ns, 0);
+  EXPECT_EQ(ok_only.slowest_ns, 0);
+  EXPECT_EQ(ok_only.average_ns, 0);
+  EXPECT_TRUE(ok_only.latency_distribution.empty());
+  EXPECT_TRUE(ok_only.histogram.empty());
+  EXPECT_EQ(ok_only.status_code_distribution.at("ResourceExhausted"), 2);
+  const Report all = BuildReport(std::move(r), "", LatencyStats::kAllCalls);
+  EXPECT_EQ(all.fastest_ns, 100'000);
+  EXPECT_EQ(all.slowest_ns, 200'000);
 }
 
 TEST(BuildReportTest, NoCalls) {
@@ -127,14 +167,17 @@ TEST(FormatJsonTest, HasGhzFieldsInNanoseconds) {
     const auto& f = s.fields();
     EXPECT_EQ(f.at("count").number_value(), 1001);
     EXPECT_EQ(f.at("total").number_value(), 2e9);
+    // Latencies of the 1000 OK calls; the error's 2000 ns is left out.
     EXPECT_EQ(f.at("fastest").number_value(), 1);
-    EXPECT_EQ(f.at("slowest").number_value(), 2000);
-    EXPECT_EQ(f.at("average").number_value(), (500500 + 2000) / 1001);
+    EXPECT_EQ(f.at("slowest").number_value(), 1000);
+    EXPECT_EQ(f.at("average").number_value(), 500500 / 1000);
     EXPECT_NEAR(f.at("rps").number_value(), 500.5, 1e-6);
     EXPECT_EQ(f.at("name").string_value(), "n");
     EXPECT_EQ(f.at("date").string_value(), "2023-11-14T22:13:20Z");
-    EXPECT_EQ(f.at("options").struct_value().fields().at("call").string_value(),
-              "handoff.v1.Gateway.Echo");
+    const auto& options = f.at("options").struct_value().fields();
+    EXPECT_EQ(options.at("call").string_value(), "handoff.v1.Gateway.Echo");
+    EXPECT_FALSE(options.contains("skipFirst"));
+    EXPECT_FALSE(options.contains("count-errors"));
     EXPECT_EQ(f.at("statusCodeDistribution").struct_value().fields().at("OK").number_value(),
               1000);
     EXPECT_EQ(f.at("statusCodeDistribution").struct_value().fields().at("Internal").number_value(),
@@ -149,12 +192,22 @@ TEST(FormatJsonTest, HasGhzFieldsInNanoseconds) {
     ASSERT_EQ(dist.size(), 9);
     EXPECT_EQ(dist[7].struct_value().fields().at("percentage").number_value(), 99.9);
     EXPECT_EQ(dist[8].struct_value().fields().at("percentage").number_value(), 99.99);
-    EXPECT_EQ(dist[2].struct_value().fields().at("latency").number_value(), 501);
+    EXPECT_EQ(dist[2].struct_value().fields().at("latency").number_value(), 500);
     const auto& hist = f.at("histogram").list_value().values();
     ASSERT_EQ(hist.size(), 11);
     EXPECT_DOUBLE_EQ(hist[0].struct_value().fields().at("mark").number_value(), 1e-9);
-    EXPECT_DOUBLE_EQ(hist[10].struct_value().fields().at("mark").number_value(), 2e-6);
+    EXPECT_DOUBLE_EQ(hist[10].struct_value().fields().at("mark").number_value(), 1e-6);
   }
+}
+
+TEST(FormatJsonTest, OptionsCarrySkipFirstAndCountErrorsWhenSet) {
+  LoadOptions o;
+  o.skip_first = 100;
+  o.count_errors = true;
+  const Struct s = ParseJson(FormatJson(BuildReport(Results({1})), o, false));
+  const auto& options = s.fields().at("options").struct_value().fields();
+  EXPECT_EQ(options.at("skipFirst").number_value(), 100);
+  EXPECT_TRUE(options.at("count-errors").bool_value());
 }
 
 TEST(FormatSummaryTest, GhzLayout) {

@@ -163,6 +163,7 @@ const std::vector<Option>& Options() {
          return absl::OkStatus();
        }},
       {"z", "duration", true, DurationField(&LoadOptions::duration, "-z")},
+      {"x", "max-duration", true, DurationField(&LoadOptions::max_duration, "-x")},
       {"", "duration-stop", true, SetDurationStop},
       {"", "rps", true,
        [](absl::string_view v, LoadOptions& o) -> absl::Status {
@@ -413,6 +414,7 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -c, --concurrency N    calls in flight at once (default 50)
   -n, --total N          calls to make (default 200; ignored with -z)
   -z, --duration D       run for D (e.g. 10s) instead of -n calls
+  -x, --max-duration D   make -n calls, but stop at D if they are not done
       --duration-stop M  calls in flight when -z ends: close (cancel, count as
                          errors; default), wait (let finish), ignore (drop)
       --rps R            start R calls per second in total (default: no limit);

@@ -13,8 +13,8 @@ namespace handoff::load {
 
 enum class OutputFormat { kSummary, kJson, kPrettyJson, kCsv };
 
-// How a -z run ends for calls still in flight when the time is up (ghz's
-// --duration-stop): kClose cancels them and counts them as errors, kWait
+// How a -z (or -x) run ends for calls still in flight when the time is up
+// (ghz's --duration-stop): kClose cancels them and counts them as errors, kWait
 // lets them finish and counts them, kIgnore cancels them and drops them.
 enum class DurationStop { kClose, kWait, kIgnore };
 
@@ -29,6 +29,8 @@ struct LoadOptions {
   int64_t total = 200;           // -n: calls to make (ignored with -z)
   bool total_set = false;        // -n was given explicitly
   absl::Duration duration = absl::ZeroDuration();  // -z; zero: run by -n
+  // -x: run by -n, but for no longer than this; zero: no limit. -z wins.
+  absl::Duration max_duration = absl::ZeroDuration();
   DurationStop duration_stop = DurationStop::kClose;
   double rps = 0;                // --rps; 0: as fast as the server answers
   int connections = 1;           // --connections

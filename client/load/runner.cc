@@ -41,11 +41,18 @@ RunResults LoadRunner::Run() {
     last_end = std::max(last_end, recorder.last_end_ns());
     recorder.MoveInto(out);
   }
-  if (schedule.end_ns() != CallSchedule::kNoEnd) {
-    out.end_reason = "timeout";  // ghz's name for a -z run that ran out
-    // A -z run covers all of -z. With --rps its slots retire once no call
-    // is due before the end, so the last call may come back well before it
-    // (at --rps 1 -z 10s, after 9 s): that rate is still calls over -z.
+  // A -x run ran out if it made fewer than -n calls, or if calls were still
+  // out at its end (cancelled then, or waited for).
+  const bool ran_out =
+      schedule.end_ns() != CallSchedule::kNoEnd &&
+      (!schedule.count_bounded() || completed() < plan_.options.total ||
+       last_end >= schedule.end_ns());
+  if (ran_out) {
+    out.end_reason = "timeout";  // ghz's name for a run whose time ran out
+    // A run that ran out covers all of its time. With --rps its slots
+    // retire once no call is due before the end, so the last call may come
+    // back well before it (at --rps 1 -z 10s, after 9 s): that rate is
+    // still calls over -z.
     last_end = std::max(last_end, schedule.end_ns());
   }
   out.total = absl::Nanoseconds(last_end - schedule.start_ns());

@@ -11,18 +11,29 @@ int64_t MonotonicNowNs() {
       .count();
 }
 
+namespace {
+
+// -z, else -x, else none.
+absl::Duration RunLimit(const LoadOptions& options) {
+  if (options.duration > absl::ZeroDuration()) return options.duration;
+  return std::max(options.max_duration, absl::ZeroDuration());
+}
+
+}  // namespace
+
 CallSchedule::CallSchedule(const LoadOptions& options, int64_t start_ns)
     : total_(options.total),
+      count_bounded_(options.duration <= absl::ZeroDuration()),
       rps_(options.rps),
       start_ns_(start_ns),
-      end_ns_(options.duration > absl::ZeroDuration()
-                  ? std::min(NsAfter(start_ns, options.duration), kNoEnd - 1)
+      end_ns_(RunLimit(options) > absl::ZeroDuration()
+                  ? std::min(NsAfter(start_ns, RunLimit(options)), kNoEnd - 1)
                   : kNoEnd) {}
 
 NextCall CallSchedule::Take(int64_t now_ns) {
   NextCall next;
   next.ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);
-  if (end_ns_ == kNoEnd && next.ticket >= total_) return next;  // kRetire
+  if (count_bounded_ && next.ticket >= total_) return next;  // kRetire
   if (rps_ > 0) {
     // In double first: at a tiny rate the offset is past int64 nanoseconds,
     // and converted as it is, it would wrap into the past (start at once).

@@ -55,8 +55,9 @@ class CallSchedule {
  public:
   static constexpr int64_t kNoEnd = std::numeric_limits<int64_t>::max();
 
-  // A run of `options` starting at `start_ns`; it ends at start + -z, or
-  // after -n tickets when -z is not given.
+  // A run of `options` starting at `start_ns`: with -z it ends at
+  // start + -z; without, after -n tickets, or at start + -x if that comes
+  // first.
   CallSchedule(const LoadOptions& options, int64_t start_ns);
 
   CallSchedule(const CallSchedule&) = delete;
@@ -66,11 +67,14 @@ class CallSchedule {
   NextCall Take(int64_t now_ns);
 
   int64_t start_ns() const { return start_ns_; }
-  // kNoEnd when the run is bounded by count.
+  // kNoEnd when the run is bounded by count alone.
   int64_t end_ns() const { return end_ns_; }
+  // Whether -n bounds the run (no -z).
+  bool count_bounded() const { return count_bounded_; }
 
  private:
   const int64_t total_;
+  const bool count_bounded_;
   const double rps_;
   const int64_t start_ns_;
   const int64_t end_ns_;

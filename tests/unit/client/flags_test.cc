@@ -34,6 +34,16 @@ TEST(LoadFlagsTest, GhzDefaults) {
   EXPECT_GT(o->cpus, 0);
   EXPECT_EQ(o->skip_first, 0);
   EXPECT_FALSE(o->count_errors);
+  EXPECT_EQ(o->max_duration, absl::ZeroDuration());
+}
+
+TEST(LoadFlagsTest, MaxDurationFromTheCommandLineAndAGhzConfig) {
+  auto o = Parse({"--call", "p.S.M", "-x", "10s", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_duration, absl::Seconds(10));
+  auto long_form = Parse({"--call", "p.S.M", "--max-duration=250ms", "h:1"});
+  ASSERT_TRUE(long_form.ok()) << long_form.status();
+  EXPECT_EQ(long_form->max_duration, absl::Milliseconds(250));
 }
 
 TEST(LoadFlagsTest, CpusDefaultsToHalfTheCoresForALoopbackServer) {
@@ -154,19 +164,21 @@ TEST(LoadFlagsTest, GhzConfigUnknownKey) {
       << o.status();
 }
 
-TEST(LoadFlagsTest, SkipFirstAndCountErrorsFromTheCommandLineAndAGhzConfig) {
+TEST(LoadFlagsTest, SkipFirstCountErrorsAndMaxDurationFromAGhzConfig) {
   auto o = Parse({"--call", "p.S.M", "--skipFirst", "100", "--count-errors", "h:1"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->skip_first, 100);
   EXPECT_TRUE(o->count_errors);
 
   // ghz configs carry warm-up as "skipFirst": 100.
+  // ghz's own example config sets "max-duration".
   const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "skipFirst": 100,
-                              "count-errors": true})");
+                              "count-errors": true, "max-duration": "10s"})");
   auto from_file = Parse({"--config", config.path()});
   ASSERT_TRUE(from_file.ok()) << from_file.status();
   EXPECT_EQ(from_file->skip_first, 100);
   EXPECT_TRUE(from_file->count_errors);
+  EXPECT_EQ(from_file->max_duration, absl::Seconds(10));
 }
 
 struct BadCase {

@@ -157,6 +157,48 @@ TEST_P(LoadRunnerTest, DurationStopIgnoreDropsInFlightCalls) {
   EXPECT_TRUE(r.calls.empty());
 }
 
+TEST_P(LoadRunnerTest, MaxDurationCutsARunWhoseCallsAreNotDone) {
+  // -n 6 -x 200ms, three 60 s calls at a time: at 200 ms the three in flight
+  // are cancelled (--duration-stop=close) and the other three never start.
+  LoadPlan plan = SlowWorkPlan(EchoPlan(), DurationStop::kClose);
+  plan.options.duration = absl::ZeroDuration();
+  plan.options.total = 6;
+  plan.options.max_duration = absl::Milliseconds(200);
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 3u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(r.end_reason, "timeout");
+  EXPECT_GE(r.total, absl::Milliseconds(200));
+  EXPECT_LT(r.total, absl::Seconds(5));
+}
+
+TEST_P(LoadRunnerTest, MaxDurationPastTheRunsEndChangesNothing) {
+  LoadPlan plan = EchoPlan();
+  plan.options.total = 100;
+  plan.options.concurrency = 4;
+  plan.options.max_duration = absl::Seconds(60);
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 100u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  EXPECT_EQ(r.end_reason, "normal");
+  EXPECT_LT(r.total, absl::Seconds(5)) << "the run waited for -x";
+}
+
+TEST_P(LoadRunnerTest, APacedRunCutByMaxDurationCoversItsWholeTime) {
+  // -n 10 --rps 10 -x 250ms: calls are due at 0, 100 and 200 ms; the rest
+  // never start, and none is in flight at the end.
+  LoadPlan plan = EchoPlan();
+  plan.options.total = 10;
+  plan.options.concurrency = 2;
+  plan.options.rps = 10;
+  plan.options.max_duration = absl::Milliseconds(250);
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 3u);
+  EXPECT_EQ(r.end_reason, "timeout");
+  EXPECT_GE(r.total, absl::Milliseconds(250));
+  EXPECT_LT(r.total, absl::Seconds(5));
+}
+
 TEST_P(LoadRunnerTest, TimeoutIsPerCall) {
   LoadPlan plan = SlowWorkPlan(EchoPlan(), DurationStop::kWait);
   plan.options.duration = absl::ZeroDuration();

@@ -58,7 +58,7 @@ std::string FromBuffer(const grpc::ByteBuffer& buffer) {
 
 absl::StatusOr<const pb::MethodDescriptor*> FindMethod(
     const pb::DescriptorPool& pool, absl::string_view name,
-    const absl::Status* lookup_error) {
+    const absl::Status* lookup_error, absl::string_view hint) {
   std::string full(absl::StripPrefix(name, "/"));
   absl::StrReplaceAll({{"/", "."}}, &full);
   const size_t dot = full.rfind('.');
@@ -75,7 +75,7 @@ absl::StatusOr<const pb::MethodDescriptor*> FindMethod(
       return *lookup_error;
     }
     return absl::NotFoundError(
-        absl::StrCat("unknown service '", service_name, "' (try: handoff list)"));
+        absl::StrCat("unknown service '", service_name, "' (", hint, ")"));
   }
   const pb::MethodDescriptor* method = service->FindMethodByName(method_name);
   if (method == nullptr) {

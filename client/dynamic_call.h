@@ -18,12 +18,13 @@
 namespace handoff {
 
 // Finds `name` in `pool`, spelled "pkg.Service.Method", "pkg.Service/Method"
-// or "/pkg.Service/Method". NOT_FOUND says which part is unknown; other
-// codes come from the pool's database (an unreachable server, say) via
-// `lookup_error`, which may be null.
+// or "/pkg.Service/Method". NOT_FOUND says which part is unknown, an unknown
+// service with `hint` after it; other codes come from the pool's database
+// (an unreachable server, say) via `lookup_error`, which may be null.
 absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
     const google::protobuf::DescriptorPool& pool, absl::string_view name,
-    const absl::Status* lookup_error = nullptr);
+    const absl::Status* lookup_error = nullptr,
+    absl::string_view hint = "try: handoff list");
 
 // "/pkg.Service/Method", the HTTP/2 path of a call.
 std::string MethodPath(const google::protobuf::MethodDescriptor& method);

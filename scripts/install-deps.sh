@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   build-essential cmake ccache pkg-config git
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev libprotoc-dev protobuf-compiler
   libabsl-dev libasio-dev libgtest-dev libgmock-dev libbenchmark-dev
   nghttp2-client libnghttp2-dev python3 python3-grpcio python3-protobuf python3-yaml
   nginx-light systemd curl procps dpkg-dev file

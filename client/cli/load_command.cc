@@ -14,14 +14,15 @@
 #include "client/load/progress.h"
 #include "client/load/report.h"
 #include "client/load/runner.h"
+#include "client/local_descriptors.h"
 #include "client/reflection_database.h"
 
 namespace handoff::cli {
 namespace {
 
 // The method, its kind, and the serialized requests. Binary input needs no
-// reflection (ghz's -b works the same way); JSON is typed by the server's
-// own descriptors.
+// types (ghz's -b works the same way); JSON is typed by --proto or
+// --protoset, or else by the server's own descriptors.
 absl::Status Prepare(load::LoadPlan& plan) {
   load::LoadOptions& o = plan.options;
   if (o.binary || !o.binary_file.empty()) {
@@ -49,10 +50,31 @@ absl::Status Prepare(load::LoadPlan& plan) {
     if (!text.ok()) return text.status();
     json = *std::move(text);
   }
-  auto channel = grpc::CreateChannel(o.host, plan.credentials);
-  ReflectionDatabase db(channel, o.connect_timeout);
-  google::protobuf::DescriptorPool pool(&db);
-  auto method = FindMethod(pool, o.call, &db.last_error());
+  // Types from a local file if one is given, as ghz takes them (--proto
+  // first), else from the server.
+  std::unique_ptr<LocalDescriptors> local;
+  const std::string& local_file = !o.proto.empty() ? o.proto : o.protoset;
+  if (!o.proto.empty() || !o.protoset.empty()) {
+    auto loaded = !o.proto.empty() ? LocalDescriptors::FromProtoFile(o.proto, o.import_paths)
+                                   : LocalDescriptors::FromProtoset(o.protoset);
+    if (!loaded.ok()) {
+      return absl::Status(loaded.status().code(),
+                          absl::StrCat(!o.proto.empty() ? "--proto: " : "--protoset: ",
+                                       loaded.status().message()));
+    }
+    local = *std::move(loaded);
+  }
+  std::unique_ptr<ReflectionDatabase> db;
+  std::unique_ptr<google::protobuf::DescriptorPool> remote;
+  if (local == nullptr) {
+    db = std::make_unique<ReflectionDatabase>(grpc::CreateChannel(o.host, plan.credentials),
+                                              o.connect_timeout);
+    remote = std::make_unique<google::protobuf::DescriptorPool>(db.get());
+  }
+  auto method = local != nullptr
+                    ? FindMethod(local->pool(), o.call, nullptr,
+                                 absl::StrCat("not in ", local_file, " or its imports"))
+                    : FindMethod(*remote, o.call, &db->last_error());
   if (!method.ok()) return method.status();
   auto requests = JsonToMessages(*(*method)->input_type(), json);
   if (!requests.ok()) return requests.status();

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/load/target.h"
 
@@ -85,6 +86,28 @@ Setter DurationField(absl::Duration LoadOptions::*field, absl::string_view flag)
     o.*field = *d;
     return absl::OkStatus();
   };
+}
+
+// "a,b" on the command line; a JSON array of strings in a --config file.
+absl::Status SetImportPaths(absl::string_view v, LoadOptions& o) {
+  o.import_paths.clear();
+  if (absl::StartsWith(v, "[")) {
+    google::protobuf::ListValue list;
+    if (!google::protobuf::util::JsonStringToMessage(std::string(v), &list).ok()) {
+      return Bad("-i", "paths separated by commas, or a JSON array of them", v);
+    }
+    for (const google::protobuf::Value& path : list.values()) {
+      if (path.kind_case() != google::protobuf::Value::kStringValue) {
+        return Bad("-i", "paths separated by commas, or a JSON array of them", v);
+      }
+      o.import_paths.push_back(path.string_value());
+    }
+    return absl::OkStatus();
+  }
+  for (absl::string_view path : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+    o.import_paths.emplace_back(path);
+  }
+  return absl::OkStatus();
 }
 
 Setter StringField(std::string LoadOptions::*field) {
@@ -180,6 +203,9 @@ const std::vector<Option>& Options() {
       {"", "connect-timeout", true,
        DurationField(&LoadOptions::connect_timeout, "--connect-timeout")},
       {"", "call", true, StringField(&LoadOptions::call)},
+      {"", "proto", true, StringField(&LoadOptions::proto)},
+      {"", "protoset", true, StringField(&LoadOptions::protoset)},
+      {"i", "import-paths", true, SetImportPaths},
       {"d", "data", true, StringField(&LoadOptions::data)},
       {"D", "data-file", true, StringField(&LoadOptions::data_file)},
       {"b", "binary", false,
@@ -411,6 +437,13 @@ std::string LoadUsage() {
 Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
 
   --call NAME            method to call: package.Service.Method (required)
+      --proto PATH       type JSON requests from this .proto file instead
+                         of the server's reflection
+  -i, --import-paths P   where its imports are, comma-separated (its own
+                         directory and the working directory are searched
+                         too)
+      --protoset PATH    type them from a FileDescriptorSet (protoc
+                         --include_imports --descriptor_set_out)
   -c, --concurrency N    calls in flight at once (default 50)
   -n, --total N          calls to make (default 200; ignored with -z)
   -z, --duration D       run for D (e.g. 10s) instead of -n calls

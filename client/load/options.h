@@ -25,6 +25,11 @@ enum class EngineKind { kAuto, kGrpc, kH2 };
 struct LoadOptions {
   std::string host;              // positional HOST:PORT
   std::string call;              // --call, "pkg.Service.Method" or ".../Method"
+  // Where JSON requests get their types: --proto (with -i/--import-paths),
+  // else --protoset, else the server's reflection.
+  std::string proto;
+  std::vector<std::string> import_paths;
+  std::string protoset;
   int concurrency = 50;          // -c: calls in flight at once
   int64_t total = 200;           // -n: calls to make (ignored with -z)
   bool total_set = false;        // -n was given explicitly

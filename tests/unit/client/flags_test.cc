@@ -181,6 +181,23 @@ TEST(LoadFlagsTest, SkipFirstCountErrorsAndMaxDurationFromAGhzConfig) {
   EXPECT_EQ(from_file->max_duration, absl::Seconds(10));
 }
 
+TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
+  auto o = Parse({"--call", "p.S.M", "--proto", "api/x.proto", "-i", "third,vendor/protos",
+                  "--protoset", "x.protoset", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->proto, "api/x.proto");
+  EXPECT_EQ(o->import_paths, (std::vector<std::string>{"third", "vendor/protos"}));
+  EXPECT_EQ(o->protoset, "x.protoset");
+
+  // ghz's configs list the import paths as a JSON array.
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "proto": "/p/greeter.proto",
+                              "import-paths": ["/p", "/q"]})");
+  auto from_file = Parse({"--config", config.path()});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->proto, "/p/greeter.proto");
+  EXPECT_EQ(from_file->import_paths, (std::vector<std::string>{"/p", "/q"}));
+}
+
 struct BadCase {
   std::vector<absl::string_view> args;
   const char* message;  // must appear in the error
@@ -216,6 +233,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--call", "p.S.M", "-z", "1e12", "h:1"}, "-z: want a duration up to"},
         BadCase{{"--call", "p.S.M", "--rps", "-1", "h:1"}, "--rps: want a rate"},
         BadCase{{"--call", "p.S.M", "--skipFirst", "-1", "h:1"}, "--skipFirst: want a count >= 0"},
+        BadCase{{"--call", "p.S.M", "-i", "[1]", "h:1"}, "-i: want paths separated by commas"},
         BadCase{{"--call", "p.S.M", "--skipFirst", "ten", "h:1"}, "--skipFirst: want a count >= 0"},
         BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"}, "-O: want summary, json"},
         BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},

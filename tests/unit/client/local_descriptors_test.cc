@@ -1,0 +1,164 @@
+// LocalDescriptors: types from .proto sources and protosets written by the
+// test, with their imports found, or named when they are not.
+#include "client/local_descriptors.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <google/protobuf/descriptor.pb.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "client/dynamic_call.h"
+#include "handoff/v1/gateway.pb.h"
+
+namespace handoff {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = google::protobuf;
+
+// A directory of its own per test, removed after it.
+class LocalDescriptorsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    root_ = fs::path(::testing::TempDir()) / "local_descriptors_test" / info->name();
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string Write(const std::string& relative, const std::string& text) {
+    const fs::path path = root_ / relative;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+  }
+
+  std::string Path(const std::string& relative) const { return (root_ / relative).string(); }
+
+  // api/echo.proto imports one file from third/ and one of Protobuf's own.
+  std::string WriteEchoApi() {
+    Write("third/common/types.proto", R"(syntax = "proto3";
+package common;
+message Blob { bytes payload = 1; }
+)");
+    return Write("api/echo.proto", R"(syntax = "proto3";
+package demo.v1;
+import "common/types.proto";
+import "google/protobuf/empty.proto";
+message EchoRequest { bytes payload = 1; }
+service Demo {
+  rpc Echo(EchoRequest) returns (common.Blob);
+  rpc Ping(google.protobuf.Empty) returns (common.Blob);
+}
+)");
+  }
+
+  fs::path root_;
+};
+
+TEST_F(LocalDescriptorsTest, AProtoFileFindsItsImportsInTheImportPathsAndInProtobuf) {
+  const std::string proto = WriteEchoApi();
+  auto local = LocalDescriptors::FromProtoFile(proto, {Path("third")});
+  ASSERT_TRUE(local.ok()) << local.status();
+  auto echo = FindMethod((*local)->pool(), "demo.v1.Demo.Echo");
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  EXPECT_EQ((*echo)->input_type()->full_name(), "demo.v1.EchoRequest");
+  EXPECT_EQ((*echo)->output_type()->full_name(), "common.Blob");
+  auto ping = FindMethod((*local)->pool(), "demo.v1.Demo/Ping");
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ((*ping)->input_type()->full_name(), "google.protobuf.Empty");
+}
+
+TEST_F(LocalDescriptorsTest, AnImportFoundNowhereSaysWhereItWasLookedFor) {
+  const std::string proto = WriteEchoApi();
+  auto local = LocalDescriptors::FromProtoFile(proto, {});
+  ASSERT_FALSE(local.ok());
+  EXPECT_EQ(local.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(local.status().message(), "common/types.proto"))
+      << local.status();
+  EXPECT_TRUE(absl::StrContains(local.status().message(), "looked in " + Path("api")))
+      << local.status();
+}
+
+TEST_F(LocalDescriptorsTest, ASyntaxErrorNamesTheFileLineAndColumn) {
+  const std::string proto = Write("bad.proto", "syntax = \"proto3\";\nmessage X { int32 a = 1 }\n");
+  auto local = LocalDescriptors::FromProtoFile(proto, {});
+  ASSERT_FALSE(local.ok());
+  EXPECT_EQ(local.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(local.status().message(), "bad.proto:2:25: ")) << local.status();
+}
+
+TEST_F(LocalDescriptorsTest, AProtoFileThatIsNotThereIsNotFound) {
+  auto local = LocalDescriptors::FromProtoFile(Path("nope.proto"), {});
+  ASSERT_FALSE(local.ok());
+  EXPECT_EQ(local.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(local.status().message(), "nope.proto")) << local.status();
+}
+
+TEST_F(LocalDescriptorsTest, AnImportOfAFileTheBinaryHoldsMustStillBeFound) {
+  // handoff/v1/gateway.proto is compiled into this binary, but it is not
+  // Protobuf's own: an import of it comes from the import paths or nowhere.
+  const std::string proto = Write("api.proto", R"(syntax = "proto3";
+import "handoff/v1/gateway.proto";
+service Wrapper { rpc Echo(handoff.v1.EchoRequest) returns (handoff.v1.EchoReply); }
+)");
+  auto local = LocalDescriptors::FromProtoFile(proto, {});
+  ASSERT_FALSE(local.ok());
+  EXPECT_TRUE(absl::StrContains(local.status().message(), "handoff/v1/gateway.proto"))
+      << local.status();
+}
+
+TEST_F(LocalDescriptorsTest, AProtosetOfTheGatewaysOwnDescriptors) {
+  pb::FileDescriptorSet set;
+  v1::EchoRequest::descriptor()->file()->CopyTo(set.add_file());
+  const std::string path = Write("gateway.protoset", set.SerializeAsString());
+  auto local = LocalDescriptors::FromProtoset(path);
+  ASSERT_TRUE(local.ok()) << local.status();
+  auto echo = FindMethod((*local)->pool(), "handoff.v1.Gateway.Echo");
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  EXPECT_EQ((*echo)->input_type()->full_name(), "handoff.v1.EchoRequest");
+}
+
+TEST_F(LocalDescriptorsTest, AProtosetMayLeaveProtobufsOwnTypesOut) {
+  pb::FileDescriptorSet set;
+  pb::FileDescriptorProto* file = set.add_file();
+  file->set_name("ping.proto");
+  file->set_package("demo");
+  file->set_syntax("proto3");
+  file->add_dependency("google/protobuf/empty.proto");
+  pb::MethodDescriptorProto* ping = file->add_service()->add_method();
+  file->mutable_service(0)->set_name("Pinger");
+  ping->set_name("Ping");
+  ping->set_input_type(".google.protobuf.Empty");
+  ping->set_output_type(".google.protobuf.Empty");
+  auto local = LocalDescriptors::FromProtoset(Write("ping.protoset", set.SerializeAsString()));
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_TRUE(FindMethod((*local)->pool(), "demo.Pinger.Ping").ok());
+}
+
+TEST_F(LocalDescriptorsTest, AProtosetWithoutAnImportSaysSo) {
+  pb::FileDescriptorSet set;
+  pb::FileDescriptorProto* file = set.add_file();
+  file->set_name("api.proto");
+  file->add_dependency("common/types.proto");
+  auto local = LocalDescriptors::FromProtoset(Write("api.protoset", set.SerializeAsString()));
+  ASSERT_FALSE(local.ok());
+  EXPECT_EQ(local.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(local.status().message(), "common/types.proto")) << local.status();
+  EXPECT_TRUE(absl::StrContains(local.status().message(), "--include_imports")) << local.status();
+}
+
+TEST_F(LocalDescriptorsTest, AFileThatIsNoProtosetSaysWhatAProtosetIs) {
+  const std::string proto = WriteEchoApi();
+  auto local = LocalDescriptors::FromProtoset(proto);
+  ASSERT_FALSE(local.ok());
+  EXPECT_EQ(local.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(local.status().message(), "is not a FileDescriptorSet"))
+      << local.status();
+}
+
+}  // namespace
+}  // namespace handoff

@@ -6,6 +6,7 @@
 
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
@@ -67,8 +68,12 @@ absl::Status Prepare(load::LoadPlan& plan) {
   std::unique_ptr<ReflectionDatabase> db;
   std::unique_ptr<google::protobuf::DescriptorPool> remote;
   if (local == nullptr) {
-    db = std::make_unique<ReflectionDatabase>(grpc::CreateChannel(o.host, plan.credentials),
-                                              o.connect_timeout);
+    // The server is asked as the calls will ask it.
+    grpc::ChannelArguments args;
+    if (!o.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o.authority);
+    if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
+    db = std::make_unique<ReflectionDatabase>(
+        grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout);
     remote = std::make_unique<google::protobuf::DescriptorPool>(db.get());
   }
   auto method = local != nullptr

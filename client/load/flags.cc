@@ -117,18 +117,34 @@ Setter StringField(std::string LoadOptions::*field) {
   };
 }
 
-absl::Status SetMetadata(absl::string_view v, LoadOptions& o) {
+// A JSON object of strings, as -m and --tags take it. Replaces what an
+// earlier one (a --config file's, say) gave.
+absl::Status SetStringMap(absl::string_view flag, absl::string_view v, bool lower_case_keys,
+                          std::vector<std::pair<std::string, std::string>>& out) {
   google::protobuf::Struct object;
   if (!google::protobuf::util::JsonStringToMessage(std::string(v), &object).ok()) {
-    return Bad("-m", R"(a JSON object like {"key":"value"})", v);
+    return Bad(flag, R"(a JSON object like {"key":"value"})", v);
   }
+  out.clear();
   for (const auto& [key, value] : object.fields()) {
     if (value.kind_case() != google::protobuf::Value::kStringValue) {
-      return Bad("-m", "string values", v);
+      return Bad(flag, "string values", v);
     }
-    o.metadata.emplace_back(absl::AsciiStrToLower(key), value.string_value());
+    out.emplace_back(lower_case_keys ? absl::AsciiStrToLower(key) : key, value.string_value());
   }
+  // In key order: a JSON object's has no meaning, and protobuf's map none
+  // that stays the same from run to run.
+  std::sort(out.begin(), out.end());
   return absl::OkStatus();
+}
+
+absl::Status SetMetadata(absl::string_view v, LoadOptions& o) {
+  o.metadata_set = true;
+  return SetStringMap("-m", v, /*lower_case_keys=*/true, o.metadata);
+}
+
+absl::Status SetTags(absl::string_view v, LoadOptions& o) {
+  return SetStringMap("--tags", v, /*lower_case_keys=*/false, o.tags);
 }
 
 absl::Status SetFormat(absl::string_view v, LoadOptions& o) {
@@ -215,6 +231,14 @@ const std::vector<Option>& Options() {
        }},
       {"B", "binary-file", true, StringField(&LoadOptions::binary_file)},
       {"m", "metadata", true, SetMetadata},
+      {"M", "metadata-file", true, StringField(&LoadOptions::metadata_file)},
+      {"", "authority", true, StringField(&LoadOptions::authority)},
+      {"", "cname", true, StringField(&LoadOptions::cname)},
+      {"e", "enable-compression", false,
+       [](absl::string_view, LoadOptions& o) {
+         o.enable_compression = true;
+         return absl::OkStatus();
+       }},
       {"", "insecure", false,
        [](absl::string_view, LoadOptions& o) {
          o.insecure = true;
@@ -226,6 +250,7 @@ const std::vector<Option>& Options() {
       {"O", "format", true, SetFormat},
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
+      {"", "tags", true, SetTags},
       {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
       {"", "skipFirst", true,
        [](absl::string_view v, LoadOptions& o) -> absl::Status {
@@ -253,6 +278,26 @@ const std::vector<Option>& Options() {
   return *options;
 }
 
+// ghz's options that handoff load does not have (README, "handoff load"):
+// named as such, so that a ghz command line or config that uses one is told
+// what is missing rather than that it mistyped.
+bool IsGhzOnly(absl::string_view long_name) {
+  static const auto* names = new std::vector<absl::string_view>{
+      "skipTLS", "async", "load-schedule", "load-start", "load-step", "load-end",
+      "load-step-duration", "load-max-duration", "concurrency-schedule",
+      "concurrency-start", "concurrency-end", "concurrency-step",
+      "concurrency-step-duration", "concurrency-max-duration", "stream-interval",
+      "stream-call-duration", "stream-call-count", "stream-dynamic-messages",
+      "reflect-metadata", "max-recv-message-size", "max-send-message-size", "keepalive",
+      "debug", "lb-strategy", "disable-template-functions", "disable-template-data"};
+  return std::find(names->begin(), names->end(), long_name) != names->end();
+}
+
+absl::Status GhzOnly(absl::string_view where, absl::string_view long_name) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, "ghz's --", long_name, " is not supported by handoff load"));
+}
+
 const Option* Find(absl::string_view name, bool is_long) {
   for (const Option& option : Options()) {
     if (is_long ? option.long_name == name
@@ -277,6 +322,20 @@ absl::Status Validate(LoadOptions& o) {
   if (sources > 1) {
     return absl::InvalidArgumentError(
         "-d, -D, -b and -B are exclusive: give the request one way");
+  }
+  if (!o.metadata_file.empty()) {
+    if (o.metadata_set) {
+      return absl::InvalidArgumentError("-m and -M are exclusive: give the metadata one way");
+    }
+    std::ifstream in(o.metadata_file);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat("-M: cannot read ", o.metadata_file));
+    }
+    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!SetStringMap("-M", json, /*lower_case_keys=*/true, o.metadata).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "-M: ", o.metadata_file, R"( is not a JSON object of strings like {"key":"value"})"));
+    }
   }
   if (o.connections > o.concurrency) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -341,6 +400,9 @@ absl::StatusOr<std::vector<std::string>> ConfigArgs(const std::string& path) {
       continue;
     }
     const Option* option = Find(key, /*is_long=*/true);
+    if (option == nullptr && IsGhzOnly(key)) {
+      return GhzOnly(absl::StrCat("--config ", path, ": "), key);
+    }
     if (option == nullptr || key == "config") {
       return absl::InvalidArgumentError(
           absl::StrCat("--config ", path, ": unsupported key '", key, "'"));
@@ -376,6 +438,7 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
       value = arg.substr(eq + 1);
     }
     const Option* option = Find(name, is_long);
+    if (option == nullptr && is_long && IsGhzOnly(name)) return GhzOnly("", name);
     if (option == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option '", args[i], "'"));
@@ -461,6 +524,10 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -b, --binary           request as serialized protobuf, read from stdin
   -B, --binary-file PATH request as serialized protobuf from a file
   -m, --metadata JSON    request headers as a JSON object of strings
+  -M, --metadata-file PATH  the -m JSON from a file
+      --authority NAME   the :authority of every call (default: HOST:PORT)
+      --cname NAME       check the server's TLS certificate against NAME
+  -e, --enable-compression  gzip every request message
       --insecure         plaintext (default is TLS, as in ghz)
       --cacert PATH      PEM root certificates for TLS
       --cert PATH        PEM client certificate, for mutual TLS (with --key)
@@ -473,6 +540,7 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                          ones only
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report
+      --tags JSON        a JSON object of strings recorded there too
       --cpus N           client threads (default: all cores; half of them
                          when HOST is this machine's, which the server shares)
       --engine E         what makes the calls: h2 (nghttp2; unary calls over

@@ -132,6 +132,7 @@ class GrpcEngine::Worker {
       s.context->set_deadline(DeadlineIn(o.timeout));
     }
     for (const auto& [key, value] : o.metadata) s.context->AddMetadata(key, value);
+    if (o.enable_compression) s.context->set_compression_algorithm(GRPC_COMPRESS_GZIP);
     s.status = grpc::Status();
     if (!plan_.streaming) {
       const grpc::ByteBuffer& request =
@@ -279,6 +280,8 @@ absl::Status GrpcEngine::Connect() {
     args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
     args.SetMaxReceiveMessageSize(-1);
     args.SetMaxSendMessageSize(-1);
+    if (!o.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o.authority);
+    if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
     channels_.push_back(grpc::CreateCustomChannel(o.host, credentials, args));
   }
   const auto deadline = absl::ToChronoTime(absl::Now() + o.connect_timeout);

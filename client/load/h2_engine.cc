@@ -239,6 +239,9 @@ absl::Status H2Engine::Supports(const LoadPlan& plan) {
   if (!plan.options.insecure) {
     return absl::InvalidArgumentError("it speaks plaintext only (--insecure)");
   }
+  if (plan.options.enable_compression) {
+    return absl::InvalidArgumentError("it sends no compressed message (-e)");
+  }
   return SplitTarget(plan.options.host).status();
 }
 
@@ -271,6 +274,7 @@ absl::Status H2Engine::Connect() {
   }
   absl::string_view authority = o.host;
   absl::ConsumePrefix(&authority, "dns:///");
+  if (!o.authority.empty()) authority = o.authority;
   std::vector<size_t> routes;
   for (int i = 0; i < o.connections; ++i) {
     H2Connection::Config config;

@@ -46,6 +46,12 @@ struct LoadOptions {
   bool binary = false;           // -b: serialized message(s) on stdin
   std::string binary_file;       // -B: serialized message(s) in a file
   std::vector<std::pair<std::string, std::string>> metadata;  // -m JSON object
+  bool metadata_set = false;     // -m was given
+  std::string metadata_file;     // -M: the -m JSON read from a file
+  std::string authority;         // --authority: :authority of every call
+  std::string cname;             // --cname: the name the server's TLS
+                                 // certificate is checked against
+  bool enable_compression = false;  // -e: gzip every request message
   bool insecure = false;         // --insecure: plaintext
   std::string cacert;            // --cacert: PEM roots for TLS
   std::string cert;              // --cert: PEM client certificate (mutual TLS)
@@ -53,6 +59,7 @@ struct LoadOptions {
   OutputFormat format = OutputFormat::kSummary;  // -O
   std::string output;            // -o: write the report here, not stdout
   std::string name;              // --name: recorded in the JSON report
+  std::vector<std::pair<std::string, std::string>> tags;  // --tags, likewise
   int cpus = 0;                  // --cpus: client threads; 0: all cores
   int64_t skip_first = 0;        // --skipFirst: leave the first N out of the report
   bool count_errors = false;     // --count-errors: latency stats over every call

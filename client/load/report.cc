@@ -216,6 +216,12 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   w.Open('{');
   if (!r.name.empty()) field("name", JsonString(r.name));
   field("endReason", JsonString(r.end_reason));
+  if (!o.tags.empty()) {
+    w.Key("tags");
+    w.Open('{');
+    for (const auto& [key, value] : o.tags) field(key, JsonString(value));
+    w.Close('}');
+  }
 
   w.Key("options");
   w.Open('{');

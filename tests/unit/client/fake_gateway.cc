@@ -89,6 +89,11 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
                                             const v1::EchoRequest* request,
                                             v1::EchoReply* reply) {
   echo_calls_.fetch_add(1);
+  {
+    absl::MutexLock lock(&mu_);
+    const grpc::string_ref authority = context->ExperimentalGetAuthority();
+    last_authority_.assign(authority.data(), authority.size());
+  }
   auto* reactor = context->DefaultReactor();
   int fail_first = 0;
   if (absl::StartsWith(request->payload(), "unavailable:") &&
@@ -125,7 +130,7 @@ grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
 }
 
 FakeServer FakeServer::Start(bool reflection, int port,
-                             absl::Duration max_connection_age) {
+                             absl::Duration max_connection_age, bool gzip) {
   FakeServer s;
   s.service = std::make_unique<FakeGateway>();
   grpc::EnableDefaultHealthCheckService(true);
@@ -139,6 +144,7 @@ FakeServer FakeServer::Start(bool reflection, int port,
         GRPC_ARG_MAX_CONNECTION_AGE_MS,
         static_cast<int>(absl::ToInt64Milliseconds(max_connection_age)));
   }
+  if (!gzip) builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   s.server = builder.BuildAndStart();
   s.address = absl::StrCat("127.0.0.1:", port);
   return s;

@@ -42,6 +42,11 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   // Notified once, when the first Work call starts waiting.
   absl::Notification& work_started() { return work_started_; }
   int64_t echo_calls() const { return echo_calls_.load(); }
+  // The :authority of the latest Echo call.
+  std::string last_authority() {
+    absl::MutexLock lock(&mu_);
+    return last_authority_;
+  }
 
  private:
   absl::Notification work_started_;
@@ -49,6 +54,7 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   std::atomic<int64_t> echo_calls_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
+  std::string last_authority_ ABSL_GUARDED_BY(mu_);
 };
 
 // A started server on a free loopback port.
@@ -61,8 +67,11 @@ struct FakeServer {
   // grpc++_reflection and must not link the client's reflection protos).
   // A finite `max_connection_age` sends each connection a GOAWAY that old,
   // as handoffd's --max_connection_age does; its calls may still finish.
+  // Without `gzip`, a gzipped request is refused (UNIMPLEMENTED), which
+  // tells a test that its requests were compressed.
   static FakeServer Start(bool reflection = false, int port = 0,
-                          absl::Duration max_connection_age = absl::InfiniteDuration());
+                          absl::Duration max_connection_age = absl::InfiniteDuration(),
+                          bool gzip = true);
 };
 
 }  // namespace handoff::testing

@@ -37,6 +37,18 @@ TEST(LoadFlagsTest, GhzDefaults) {
   EXPECT_EQ(o->max_duration, absl::ZeroDuration());
 }
 
+TEST(LoadFlagsTest, AuthorityCnameCompressionAndTags) {
+  auto o = Parse({"--call", "p.S.M", "--authority", "api.example", "--cname", "tls.example",
+                  "-e", "--tags", R"({"env":"staging","Run":"7"})", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->authority, "api.example");
+  EXPECT_EQ(o->cname, "tls.example");
+  EXPECT_TRUE(o->enable_compression);
+  // Tags keep their case (they are labels, not headers).
+  EXPECT_EQ(o->tags, (std::vector<std::pair<std::string, std::string>>{{"Run", "7"},
+                                                                       {"env", "staging"}}));
+}
+
 TEST(LoadFlagsTest, MaxDurationFromTheCommandLineAndAGhzConfig) {
   auto o = Parse({"--call", "p.S.M", "-x", "10s", "h:1"});
   ASSERT_TRUE(o.ok()) << o.status();
@@ -123,13 +135,14 @@ class TempConfig {
       : path_(absl::StrCat(
             ::testing::TempDir(), "/ghz_config_",
             ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-            getpid(), ".json")) {
+            getpid(), "_", next_++, ".json")) {
     std::ofstream(path_) << json;
   }
   ~TempConfig() { std::remove(path_.c_str()); }
   const std::string& path() const { return path_; }
 
  private:
+  static inline int next_ = 0;  // several files in one test
   const std::string path_;
 };
 
@@ -154,6 +167,15 @@ TEST(LoadFlagsTest, GhzConfigFileAndOverrides) {
   auto other_host = Parse({"--config=" + path, "10.0.0.1:1"});
   ASSERT_TRUE(other_host.ok()) << other_host.status();
   EXPECT_EQ(other_host->host, "10.0.0.1:1");
+}
+
+TEST(LoadFlagsTest, GhzConfigKeyThatHandoffLoadDoesNotHave) {
+  const TempConfig config(R"({"call":"p.S.M","async":true})");
+  auto o = Parse({"--config", config.path(), "h:1"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_TRUE(absl::StrContains(o.status().message(),
+                                "ghz's --async is not supported by handoff load"))
+      << o.status();
 }
 
 TEST(LoadFlagsTest, GhzConfigUnknownKey) {
@@ -198,6 +220,32 @@ TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   EXPECT_EQ(from_file->import_paths, (std::vector<std::string>{"/p", "/q"}));
 }
 
+TEST(LoadFlagsTest, MetadataFromAFile) {
+  const TempConfig metadata(R"({"Authorization": "Bearer t", "x-run": "7"})");
+  auto o = Parse({"--call", "p.S.M", "-M", metadata.path(), "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metadata, (std::vector<std::pair<std::string, std::string>>{
+                             {"authorization", "Bearer t"}, {"x-run", "7"}}));
+
+  const TempConfig not_an_object(R"(["a"])");
+  auto bad = Parse({"--call", "p.S.M", "-M", not_an_object.path(), "h:1"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "is not a JSON object of strings"))
+      << bad.status();
+
+  auto both = Parse({"--call", "p.S.M", "-m", R"({"a":"b"})", "-M", metadata.path(), "h:1"});
+  ASSERT_FALSE(both.ok());
+  EXPECT_TRUE(absl::StrContains(both.status().message(), "-m and -M are exclusive"))
+      << both.status();
+}
+
+TEST(LoadFlagsTest, MetadataOnTheCommandLineReplacesTheConfigFiles) {
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "metadata": {"k": "v"}})");
+  auto o = Parse({"--config", config.path(), "-m", R"({"x":"y"})"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metadata, (std::vector<std::pair<std::string, std::string>>{{"x", "y"}}));
+}
+
 struct BadCase {
   std::vector<absl::string_view> args;
   const char* message;  // must appear in the error
@@ -238,6 +286,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"}, "-O: want summary, json"},
         BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},
         BadCase{{"--call", "p.S.M", "--frobnicate", "h:1"}, "unknown option '--frobnicate'"},
+        BadCase{{"--call", "p.S.M", "--async", "h:1"},
+                "ghz's --async is not supported by handoff load"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=step", "h:1"},
+                "ghz's --load-schedule is not supported by handoff load"},
         BadCase{{"--call", "p.S.M", "h:1", "-c"}, "-c: missing value"},
         BadCase{{"--call", "p.S.M", "--insecure=yes", "h:1"}, "takes no value"},
         BadCase{{"--call", "p.S.M", "-n", "10", "-c", "20", "h:1"},

@@ -123,6 +123,16 @@ TEST_P(LoadRunnerTest, SkipFirstLeavesTheFirstCallsToFinishOutOfTheResults) {
   EXPECT_EQ(server_.service->echo_calls(), 40);
 }
 
+TEST_P(LoadRunnerTest, AuthorityNamesEveryCallsAuthority) {
+  LoadPlan plan = EchoPlan();
+  plan.options.total = 4;
+  plan.options.concurrency = 2;
+  plan.options.authority = "gateway.example:443";
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 4u);
+  EXPECT_EQ(server_.service->last_authority(), "gateway.example:443");
+}
+
 TEST_P(LoadRunnerTest, UnknownMethodIsUnimplemented) {
   LoadPlan plan = EchoPlan();
   plan.method = "/handoff.v1.Gateway/NoSuchMethod";
@@ -322,6 +332,46 @@ TEST(LoadRunnerEngineTest, AutoPicksH2ForUnaryPlaintextOnly) {
     LoadRunner runner(std::move(unix_target));
     (void)runner.Connect();
     EXPECT_EQ(runner.engine(), EngineKind::kGrpc);
+  }
+  server.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, CompressedRequestsGoThroughGrpcAndArriveGzipped) {
+  // A server that refuses gzip: a compressed request is UNIMPLEMENTED there.
+  FakeServer server = FakeServer::Start(false, 0, absl::InfiniteDuration(), /*gzip=*/false);
+  LoadPlan plan;
+  plan.options.host = server.address;
+  plan.options.insecure = true;
+  plan.options.total = 3;
+  plan.options.concurrency = 1;
+  plan.options.enable_compression = true;
+  plan.method = "/handoff.v1.Gateway/Echo";
+  v1::EchoRequest req;
+  req.set_payload(std::string(1000, 'a'));  // worth compressing
+  plan.messages.push_back(Serialized(req));
+  {
+    LoadRunner runner(plan);
+    ASSERT_TRUE(runner.Connect().ok());
+    EXPECT_EQ(runner.engine(), EngineKind::kGrpc);
+    RunResults r = runner.Run();
+    ASSERT_EQ(r.calls.size(), 3u);
+    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::UNIMPLEMENTED);
+  }
+  {
+    LoadPlan plain = plan;
+    plain.options.enable_compression = false;
+    LoadRunner runner(std::move(plain));
+    ASSERT_TRUE(runner.Connect().ok());
+    RunResults r = runner.Run();
+    ASSERT_EQ(r.calls.size(), 3u);
+    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  }
+  {
+    plan.options.engine = EngineKind::kH2;
+    LoadRunner runner(std::move(plan));
+    absl::Status s = runner.Connect();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("compressed"), absl::string_view::npos) << s;
   }
   server.server->Shutdown();
 }

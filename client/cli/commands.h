@@ -23,6 +23,9 @@ struct TlsFiles {
                        // empty: the system's
   std::string cert;    // with `key`: this client's certificate, for a
   std::string key;     // server that requires one (mutual TLS)
+  // Accept whatever certificate the server shows (ghz's --skipTLS): for a
+  // server with a self-signed one under test, never for real traffic.
+  bool skip_verify = false;
 };
 
 // Where and how the reflection-based commands connect.

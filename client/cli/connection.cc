@@ -4,6 +4,10 @@
 #include <utility>
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/str_cat.h"
@@ -62,7 +66,26 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
       !s.ok()) {
     return s;
   }
-  return grpc::SslCredentials(options);
+  if (!files.skip_verify) return grpc::SslCredentials(options);
+  // Only gRPC's TLS credentials can leave the server's certificate and
+  // name unchecked; they take the same roots and identity.
+  grpc::experimental::TlsChannelCredentialsOptions tls_options;
+  std::vector<grpc::experimental::IdentityKeyCertPair> identity;
+  if (!options.pem_cert_chain.empty()) {
+    identity.push_back({options.pem_private_key, options.pem_cert_chain});
+    tls_options.watch_identity_key_cert_pairs();
+  }
+  if (!options.pem_root_certs.empty()) tls_options.watch_root_certs();
+  if (!identity.empty() || !options.pem_root_certs.empty()) {
+    tls_options.set_certificate_provider(
+        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+            options.pem_root_certs, identity));
+  }
+  tls_options.set_verify_server_certs(false);
+  tls_options.set_check_call_host(false);
+  tls_options.set_certificate_verifier(
+      std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  return grpc::experimental::TlsCredentials(tls_options);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection) {

@@ -108,10 +108,10 @@ int Load(const std::vector<absl::string_view>& args) {
   }
   load::LoadPlan plan;
   plan.options = *options;
-  const TlsFiles tls_files{options->cacert, options->cert, options->key};
-  if (options->insecure &&
-      !(tls_files.cacert.empty() && tls_files.cert.empty() && tls_files.key.empty())) {
-    return Usage("--insecure is plaintext: it takes no --cacert, --cert or --key");
+  const TlsFiles tls_files{options->cacert, options->cert, options->key, options->skip_tls};
+  if (options->insecure && !(tls_files.cacert.empty() && tls_files.cert.empty() &&
+                             tls_files.key.empty() && !tls_files.skip_verify)) {
+    return Usage("--insecure is plaintext: it takes no --cacert, --cert, --key or --skipTLS");
   }
   if (absl::Status s = CheckTlsFiles(tls_files); !s.ok()) return Usage(s.message());
   auto credentials = Credentials(!options->insecure, tls_files);

@@ -247,6 +247,11 @@ const std::vector<Option>& Options() {
       {"", "cacert", true, StringField(&LoadOptions::cacert)},
       {"", "cert", true, StringField(&LoadOptions::cert)},
       {"", "key", true, StringField(&LoadOptions::key)},
+      {"", "skipTLS", false,
+       [](absl::string_view, LoadOptions& o) {
+         o.skip_tls = true;
+         return absl::OkStatus();
+       }},
       {"O", "format", true, SetFormat},
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
@@ -283,7 +288,7 @@ const std::vector<Option>& Options() {
 // what is missing rather than that it mistyped.
 bool IsGhzOnly(absl::string_view long_name) {
   static const auto* names = new std::vector<absl::string_view>{
-      "skipTLS", "async", "load-schedule", "load-start", "load-step", "load-end",
+      "async", "load-schedule", "load-start", "load-step", "load-end",
       "load-step-duration", "load-max-duration", "concurrency-schedule",
       "concurrency-start", "concurrency-end", "concurrency-step",
       "concurrency-step-duration", "concurrency-max-duration", "stream-interval",
@@ -532,6 +537,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --cacert PATH      PEM root certificates for TLS
       --cert PATH        PEM client certificate, for mutual TLS (with --key)
       --key PATH         PEM private key of --cert
+      --skipTLS          accept any certificate from the server (one that
+                         is self-signed, under test)
   -O, --format F         summary (default), json, pretty or csv
       --skipFirst N      leave the first N calls to finish out of the report
                          (warm-up)

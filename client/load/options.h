@@ -56,6 +56,7 @@ struct LoadOptions {
   std::string cacert;            // --cacert: PEM roots for TLS
   std::string cert;              // --cert: PEM client certificate (mutual TLS)
   std::string key;               // --key: its PEM private key
+  bool skip_tls = false;         // --skipTLS: do not check the server's certificate
   OutputFormat format = OutputFormat::kSummary;  // -O
   std::string output;            // -o: write the report here, not stdout
   std::string name;              // --name: recorded in the JSON report

@@ -97,6 +97,46 @@ TEST_F(MutualTlsTest, LoadWithClientCertificateGetsEveryCallAnswered) {
             200);
 }
 
+// The calls of a load run, and its reflection lookup, get an answer (50 OK
+// calls), or none at all (exit 1, "cannot connect" or a TLS failure).
+void ExpectServed(const ProcessResult& r, bool served) {
+  if (!served) {
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    return;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  google::protobuf::Struct report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok()) << r.out;
+  EXPECT_EQ(report.fields().at("statusCodeDistribution").struct_value().fields().at("OK")
+                .number_value(),
+            50);
+}
+
+TEST_F(MutualTlsTest, LoadWithSkipTlsTrustsTheServerWithoutItsCa) {
+  const std::vector<std::string> load = {
+      "load", "--cert", TlsTestFile("client.pem"), "--key", TlsTestFile("client.key"),
+      "--connect-timeout", "2s", "--call", "handoff.v1.Gateway.Echo", "-n", "50", "-c", "2",
+      "-O", "json", handoffd_->address};
+  // The test CA is not among the system's roots.
+  ExpectServed(Cli(load), false);
+  std::vector<std::string> skip = load;
+  skip.insert(skip.begin() + 1, "--skipTLS");
+  ExpectServed(Cli(skip), true);
+}
+
+TEST_F(MutualTlsTest, LoadChecksTheServersCertificateAgainstCname) {
+  // The certificate names localhost and 127.0.0.1.
+  auto load = [](const std::string& cname) {
+    return std::vector<std::string>{
+        "load", "--cacert", TlsTestFile("ca.pem"), "--cert", TlsTestFile("client.pem"),
+        "--key", TlsTestFile("client.key"), "--cname", cname, "--connect-timeout", "2s",
+        "--call", "handoff.v1.Gateway.Echo", "-n", "50", "-c", "2", "-O", "json",
+        handoffd_->address};
+  };
+  ExpectServed(Cli(load("elsewhere.example")), false);
+  ExpectServed(Cli(load("localhost")), true);
+}
+
 TEST_F(MutualTlsTest, LoadInsecureWithTlsFilesIsAUsageError) {
   ProcessResult r = Cli({"load", "--insecure", "--cacert", TlsTestFile("ca.pem"),
                          "--call", "handoff.v1.Gateway.Echo", "-n", "1", "-c", "1",

@@ -37,13 +37,17 @@ TEST(LoadFlagsTest, GhzDefaults) {
   EXPECT_EQ(o->max_duration, absl::ZeroDuration());
 }
 
-TEST(LoadFlagsTest, AuthorityCnameCompressionAndTags) {
+TEST(LoadFlagsTest, AuthorityCnameSkipTlsCompressionAndTags) {
   auto o = Parse({"--call", "p.S.M", "--authority", "api.example", "--cname", "tls.example",
                   "-e", "--tags", R"({"env":"staging","Run":"7"})", "h:1"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->authority, "api.example");
   EXPECT_EQ(o->cname, "tls.example");
   EXPECT_TRUE(o->enable_compression);
+  EXPECT_FALSE(o->skip_tls);
+  auto skip = Parse({"--call", "p.S.M", "--skipTLS", "h:1"});
+  ASSERT_TRUE(skip.ok()) << skip.status();
+  EXPECT_TRUE(skip->skip_tls);
   // Tags keep their case (they are labels, not headers).
   EXPECT_EQ(o->tags, (std::vector<std::pair<std::string, std::string>>{{"Run", "7"},
                                                                        {"env", "staging"}}));

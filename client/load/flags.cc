@@ -147,6 +147,31 @@ absl::Status SetTags(absl::string_view v, LoadOptions& o) {
   return SetStringMap("--tags", v, /*lower_case_keys=*/false, o.tags);
 }
 
+absl::Status SetLoadSchedule(absl::string_view v, LoadOptions& o) {
+  if (v == "const") {
+    o.load_schedule = LoadSchedule::kConst;
+  } else if (v == "step") {
+    o.load_schedule = LoadSchedule::kStep;
+  } else if (v == "line") {
+    o.load_schedule = LoadSchedule::kLine;
+  } else {
+    return Bad("--load-schedule", "const, step or line", v);
+  }
+  return absl::OkStatus();
+}
+
+// A finite number of calls per second; `negative_ok` for --load-step.
+Setter Rate(double LoadOptions::*field, absl::string_view flag, bool negative_ok) {
+  return [field, flag, negative_ok](absl::string_view v, LoadOptions& o) -> absl::Status {
+    double rate = 0;
+    if (!absl::SimpleAtod(v, &rate) || !std::isfinite(rate) || (!negative_ok && rate < 0)) {
+      return Bad(flag, negative_ok ? "a rate in calls/s" : "a rate >= 0 in calls/s", v);
+    }
+    o.*field = rate;
+    return absl::OkStatus();
+  };
+}
+
 absl::Status SetFormat(absl::string_view v, LoadOptions& o) {
   if (v == "summary") {
     o.format = OutputFormat::kSummary;
@@ -204,7 +229,7 @@ const std::vector<Option>& Options() {
       {"z", "duration", true, DurationField(&LoadOptions::duration, "-z")},
       {"x", "max-duration", true, DurationField(&LoadOptions::max_duration, "-x")},
       {"", "duration-stop", true, SetDurationStop},
-      {"", "rps", true,
+      {"r", "rps", true,
        [](absl::string_view v, LoadOptions& o) -> absl::Status {
          double rps = 0;
          if (!absl::SimpleAtod(v, &rps) || rps < 0 || !std::isfinite(rps)) {
@@ -213,6 +238,14 @@ const std::vector<Option>& Options() {
          o.rps = rps;
          return absl::OkStatus();
        }},
+      {"", "load-schedule", true, SetLoadSchedule},
+      {"", "load-start", true, Rate(&LoadOptions::load_start, "--load-start", false)},
+      {"", "load-step", true, Rate(&LoadOptions::load_step, "--load-step", true)},
+      {"", "load-end", true, Rate(&LoadOptions::load_end, "--load-end", false)},
+      {"", "load-step-duration", true,
+       DurationField(&LoadOptions::load_step_duration, "--load-step-duration")},
+      {"", "load-max-duration", true,
+       DurationField(&LoadOptions::load_max_duration, "--load-max-duration")},
       {"", "connections", true,
        PositiveInt(&LoadOptions::connections, "--connections")},
       {"t", "timeout", true, DurationField(&LoadOptions::timeout, "-t")},
@@ -288,8 +321,7 @@ const std::vector<Option>& Options() {
 // what is missing rather than that it mistyped.
 bool IsGhzOnly(absl::string_view long_name) {
   static const auto* names = new std::vector<absl::string_view>{
-      "async", "load-schedule", "load-start", "load-step", "load-end",
-      "load-step-duration", "load-max-duration", "concurrency-schedule",
+      "async", "concurrency-schedule",
       "concurrency-start", "concurrency-end", "concurrency-step",
       "concurrency-step-duration", "concurrency-max-duration", "stream-interval",
       "stream-call-duration", "stream-call-count", "stream-dynamic-messages",
@@ -311,6 +343,45 @@ const Option* Find(absl::string_view name, bool is_long) {
     }
   }
   return nullptr;
+}
+
+absl::Status ValidateLoadSchedule(const LoadOptions& o) {
+  if (o.load_schedule == LoadSchedule::kConst) {
+    if (o.load_start != 0 || o.load_step != 0 || o.load_end != 0 ||
+        o.load_step_duration != absl::ZeroDuration() ||
+        o.load_max_duration != absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          "--load-start, --load-step, --load-end, --load-step-duration and "
+          "--load-max-duration shape --load-schedule=step or line");
+    }
+    return absl::OkStatus();
+  }
+  const std::string flag = absl::StrCat(
+      "--load-schedule=", o.load_schedule == LoadSchedule::kStep ? "step" : "line");
+  if (o.rps > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " takes no --rps: its rate starts at --load-start"));
+  }
+  if (!(o.load_start > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " needs --load-start above 0"));
+  }
+  if (o.load_step == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " needs a --load-step other than 0"));
+  }
+  if (o.load_schedule == LoadSchedule::kStep && o.load_step_duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " needs --load-step-duration"));
+  }
+  if (o.load_step < 0 && !(o.load_end > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": a negative --load-step needs --load-end above 0, where the rate stops"));
+  }
+  if (o.load_end > 0 && (o.load_step > 0 ? o.load_end < o.load_start
+                                         : o.load_end > o.load_start)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": --load-end ", o.load_end, " is behind --load-start ", o.load_start,
+        " for a --load-step of ", o.load_step));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Validate(LoadOptions& o) {
@@ -342,6 +413,7 @@ absl::Status Validate(LoadOptions& o) {
           "-M: ", o.metadata_file, R"( is not a JSON object of strings like {"key":"value"})"));
     }
   }
+  if (absl::Status s = ValidateLoadSchedule(o); !s.ok()) return s;
   if (o.connections > o.concurrency) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--connections (", o.connections, ") cannot exceed -c (",
@@ -518,8 +590,15 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -x, --max-duration D   make -n calls, but stop at D if they are not done
       --duration-stop M  calls in flight when -z ends: close (cancel, count as
                          errors; default), wait (let finish), ignore (drop)
-      --rps R            start R calls per second in total (default: no limit);
+  -r, --rps R            start R calls per second in total (default: no limit);
                          latency counts from each call's scheduled start
+      --load-schedule S  const (default: --rps throughout), step or line
+      --load-start R     step and line: the first rate, in calls/s
+      --load-step R      the rate added (or, negative, taken) at each step
+      --load-end R       the rate at which it stops changing (optional for
+                         a rising ramp)
+      --load-step-duration D  step: how long each step lasts (line: 1s)
+      --load-max-duration D   stop changing the rate after D
       --connections N    HTTP/2 connections, shared round-robin (default 1)
   -t, --timeout D        per-call deadline (default 20s; 0: none)
       --connect-timeout D  time to connect (default 10s)

@@ -18,6 +18,9 @@ enum class OutputFormat { kSummary, kJson, kPrettyJson, kCsv };
 // lets them finish and counts them, kIgnore cancels them and drops them.
 enum class DurationStop { kClose, kWait, kIgnore };
 
+// How --rps changes over a run (ghz's --load-schedule; rate_schedule.h).
+enum class LoadSchedule { kConst, kStep, kLine };
+
 // What makes the calls (--engine; see engine.h). kAuto takes kH2 whenever it
 // can make the run's calls, kGrpc otherwise.
 enum class EngineKind { kAuto, kGrpc, kH2 };
@@ -38,6 +41,12 @@ struct LoadOptions {
   absl::Duration max_duration = absl::ZeroDuration();
   DurationStop duration_stop = DurationStop::kClose;
   double rps = 0;                // --rps; 0: as fast as the server answers
+  LoadSchedule load_schedule = LoadSchedule::kConst;  // --load-schedule
+  double load_start = 0;         // --load-start: calls/s of the first step
+  double load_step = 0;          // --load-step: added at each step (< 0: taken)
+  double load_end = 0;           // --load-end: where the rate stops; 0: nowhere
+  absl::Duration load_step_duration = absl::ZeroDuration();  // step's only
+  absl::Duration load_max_duration = absl::ZeroDuration();   // 0: no limit
   int connections = 1;           // --connections
   absl::Duration timeout = absl::Seconds(20);  // -t, per call
   absl::Duration connect_timeout = absl::Seconds(10);

@@ -235,6 +235,15 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   field("duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration)));
   field("connections", absl::StrCat(o.connections));
   field("CPUs", absl::StrCat(o.cpus));
+  if (o.load_schedule != LoadSchedule::kConst) {
+    field("load-schedule",
+          JsonString(o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
+    field("load-start", JsonNumber(o.load_start));
+    field("load-step", JsonNumber(o.load_step));
+    field("load-end", JsonNumber(o.load_end));
+    field("load-step-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_step_duration)));
+    field("load-max-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_max_duration)));
+  }
   if (o.skip_first > 0) field("skipFirst", absl::StrCat(o.skip_first));
   if (o.count_errors) field("count-errors", "true");
   w.Close('}');

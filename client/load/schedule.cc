@@ -24,7 +24,7 @@ absl::Duration RunLimit(const LoadOptions& options) {
 CallSchedule::CallSchedule(const LoadOptions& options, int64_t start_ns)
     : total_(options.total),
       count_bounded_(options.duration <= absl::ZeroDuration()),
-      rps_(options.rps),
+      rate_(options),
       start_ns_(start_ns),
       end_ns_(RunLimit(options) > absl::ZeroDuration()
                   ? std::min(NsAfter(start_ns, RunLimit(options)), kNoEnd - 1)
@@ -34,10 +34,10 @@ NextCall CallSchedule::Take(int64_t now_ns) {
   NextCall next;
   next.ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);
   if (count_bounded_ && next.ticket >= total_) return next;  // kRetire
-  if (rps_ > 0) {
+  if (rate_.paced()) {
     // In double first: at a tiny rate the offset is past int64 nanoseconds,
     // and converted as it is, it would wrap into the past (start at once).
-    const double offset = static_cast<double>(next.ticket) * 1e9 / rps_;
+    const double offset = rate_.DueSeconds(next.ticket) * 1e9;
     const double room = static_cast<double>(kNoEnd - 1 - start_ns_);
     next.due_ns = offset >= room ? kNoEnd - 1 : start_ns_ + static_cast<int64_t>(offset);
     if (next.due_ns >= end_ns_) return next;

@@ -2,9 +2,10 @@
 //
 // ghz's model: tickets 0, 1, 2, ... go to free slots in order, until -n of
 // them are used or -z's time is up. Without --rps a ticket is due the moment
-// a slot takes it. With --rps, ticket i is due at start + i/rps: a slot that
-// is early waits for that time, and the call's latency is measured from it,
-// not from when a slot got free. So when the server stalls, the calls queued
+// a slot takes it. With --rps, ticket i is due at start + i/rps (or as a
+// --load-schedule ramp has it, rate_schedule.h): a slot that is early waits
+// for that time, and the call's latency is measured from it, not from when
+// a slot got free. So when the server stalls, the calls queued
 // behind the stall are charged for it (no coordinated omission), and the
 // rate never bursts to catch up beyond the concurrency limit.
 //
@@ -19,6 +20,7 @@
 #include <limits>
 
 #include "client/load/options.h"
+#include "client/load/rate_schedule.h"
 
 namespace handoff::load {
 
@@ -75,7 +77,7 @@ class CallSchedule {
  private:
   const int64_t total_;
   const bool count_bounded_;
-  const double rps_;
+  const RateSchedule rate_;
   const int64_t start_ns_;
   const int64_t end_ns_;
   std::atomic<int64_t> next_ticket_{0};

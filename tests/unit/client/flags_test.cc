@@ -53,6 +53,27 @@ TEST(LoadFlagsTest, AuthorityCnameSkipTlsCompressionAndTags) {
                                                                        {"env", "staging"}}));
 }
 
+TEST(LoadFlagsTest, StepLoadSchedule) {
+  auto o = Parse({"--call", "p.S.M", "-n", "10000", "-c", "10", "--load-schedule=step",
+                  "--load-start=50", "--load-step=10", "--load-end=150",
+                  "--load-step-duration=5s", "--load-max-duration=60s", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->load_schedule, LoadSchedule::kStep);
+  EXPECT_EQ(o->load_start, 50);
+  EXPECT_EQ(o->load_step, 10);
+  EXPECT_EQ(o->load_end, 150);
+  EXPECT_EQ(o->load_step_duration, absl::Seconds(5));
+  EXPECT_EQ(o->load_max_duration, absl::Seconds(60));
+  auto line = Parse({"--call", "p.S.M", "--load-schedule", "line", "--load-start", "200",
+                     "--load-step", "-2", "--load-end", "50", "h:1"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->load_schedule, LoadSchedule::kLine);
+  EXPECT_EQ(line->load_step, -2);
+  auto rps = Parse({"--call", "p.S.M", "-r", "250", "h:1"});  // ghz's short form
+  ASSERT_TRUE(rps.ok()) << rps.status();
+  EXPECT_EQ(rps->rps, 250);
+}
+
 TEST(LoadFlagsTest, MaxDurationFromTheCommandLineAndAGhzConfig) {
   auto o = Parse({"--call", "p.S.M", "-x", "10s", "h:1"});
   ASSERT_TRUE(o.ok()) << o.status();
@@ -290,10 +311,33 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"}, "-O: want summary, json"},
         BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},
         BadCase{{"--call", "p.S.M", "--frobnicate", "h:1"}, "unknown option '--frobnicate'"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=ramp", "h:1"},
+                "--load-schedule: want const, step or line"},
+        BadCase{{"--call", "p.S.M", "--load-start=10", "h:1"},
+                "shape --load-schedule=step or line"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=line", "--load-step=5", "h:1"},
+                "--load-schedule=line needs --load-start above 0"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=line", "--load-start=5", "h:1"},
+                "needs a --load-step other than 0"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=step", "--load-start=5", "--load-step=5",
+                 "h:1"},
+                "--load-schedule=step needs --load-step-duration"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=line", "--load-start=50",
+                 "--load-step=-5", "h:1"},
+                "a negative --load-step needs --load-end above 0"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=line", "--load-start=50",
+                 "--load-step=5", "--load-end=10", "h:1"},
+                "--load-end 10 is behind --load-start 50"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=line", "--load-start=50",
+                 "--load-step=5", "--rps=10", "h:1"},
+                "takes no --rps"},
+        BadCase{{"--call", "p.S.M", "--load-schedule=line", "--load-start=nan",
+                 "--load-step=5", "h:1"},
+                "--load-start: want a rate >= 0"},
         BadCase{{"--call", "p.S.M", "--async", "h:1"},
                 "ghz's --async is not supported by handoff load"},
-        BadCase{{"--call", "p.S.M", "--load-schedule=step", "h:1"},
-                "ghz's --load-schedule is not supported by handoff load"},
+        BadCase{{"--call", "p.S.M", "--concurrency-schedule=step", "h:1"},
+                "ghz's --concurrency-schedule is not supported by handoff load"},
         BadCase{{"--call", "p.S.M", "h:1", "-c"}, "-c: missing value"},
         BadCase{{"--call", "p.S.M", "--insecure=yes", "h:1"}, "takes no value"},
         BadCase{{"--call", "p.S.M", "-n", "10", "-c", "20", "h:1"},

@@ -86,6 +86,24 @@ TEST_P(LoadRunnerTest, APacedDurationRunLastsItsDuration) {
   EXPECT_LT(r.total, absl::Seconds(5));
 }
 
+TEST_P(LoadRunnerTest, AStepScheduleRampsTheRate) {
+  // 20 calls/s for 100 ms (2 calls), 40 for the next 100 ms (4), then 60:
+  // the 12th call is due at 200 ms + 5/60 s. Unpaced, 12 calls take a few
+  // milliseconds.
+  LoadPlan plan = EchoPlan();
+  plan.options.total = 12;
+  plan.options.concurrency = 4;
+  plan.options.load_schedule = LoadSchedule::kStep;
+  plan.options.load_start = 20;
+  plan.options.load_step = 20;
+  plan.options.load_step_duration = absl::Milliseconds(100);
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 12u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  EXPECT_GE(r.total, absl::Milliseconds(283));
+  EXPECT_LT(r.total, absl::Seconds(5));
+}
+
 TEST_P(LoadRunnerTest, ServerStatusCodeAndMessageReachTheReport) {
   // '%' and non-ASCII travel percent-encoded in grpc-message.
   LoadPlan plan = EchoPlan("status:9:100% not ready \xc3\xbc");

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <limits>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <thread>
 
@@ -493,6 +494,14 @@ absl::StatusOr<std::vector<std::string>> ConfigArgs(const std::string& path) {
 
 absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args,
                                       LoadOptions o, bool host_from_config) {
+  // The request and the metadata can each be given several ways, which are
+  // exclusive within one source (Validate) but not across them: the first
+  // of them on the command line drops what a --config file gave.
+  bool request_given = false;
+  bool metadata_given = false;
+  auto one_of = [](absl::string_view name, std::initializer_list<absl::string_view> names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     absl::string_view arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
@@ -534,6 +543,20 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
       value = args[++i];
     }
     if (option->long_name == "config") continue;  // applied first, below
+    if (!request_given &&
+        one_of(option->long_name, {"data", "data-file", "binary", "binary-file"})) {
+      request_given = true;
+      o.data.clear();
+      o.data_file.clear();
+      o.binary = false;
+      o.binary_file.clear();
+    }
+    if (!metadata_given && one_of(option->long_name, {"metadata", "metadata-file"})) {
+      metadata_given = true;
+      o.metadata.clear();
+      o.metadata_set = false;
+      o.metadata_file.clear();
+    }
     if (absl::Status s = option->set(*value, o); !s.ok()) return s;
   }
   return o;

@@ -264,11 +264,21 @@ TEST(LoadFlagsTest, MetadataFromAFile) {
       << both.status();
 }
 
-TEST(LoadFlagsTest, MetadataOnTheCommandLineReplacesTheConfigFiles) {
-  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "metadata": {"k": "v"}})");
+TEST(LoadFlagsTest, RequestAndMetadataOnTheCommandLineReplaceTheConfigFiles) {
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "metadata": {"k": "v"},
+                              "data": {"payload": "aGk="}})");
   auto o = Parse({"--config", config.path(), "-m", R"({"x":"y"})"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->metadata, (std::vector<std::pair<std::string, std::string>>{{"x", "y"}}));
+
+  // Another way of giving each, which within one source would be refused.
+  const TempConfig metadata(R"({"from": "file"})");
+  auto other_ways = Parse({"--config", config.path(), "-M", metadata.path(), "-b"});
+  ASSERT_TRUE(other_ways.ok()) << other_ways.status();
+  EXPECT_EQ(other_ways->metadata,
+            (std::vector<std::pair<std::string, std::string>>{{"from", "file"}}));
+  EXPECT_TRUE(other_ways->binary);
+  EXPECT_EQ(other_ways->data, "");
 }
 
 struct BadCase {

@@ -2,6 +2,7 @@
 #ifndef HANDOFF_CLIENT_LOAD_OPTIONS_H_
 #define HANDOFF_CLIENT_LOAD_OPTIONS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -76,6 +77,12 @@ struct LoadOptions {
   EngineKind engine = EngineKind::kAuto;  // --engine
   bool help = false;             // -h/--help
 };
+
+// How long the run may last: -z, else -x; zero for no limit.
+inline absl::Duration RunLimit(const LoadOptions& options) {
+  if (options.duration > absl::ZeroDuration()) return options.duration;
+  return std::max(options.max_duration, absl::ZeroDuration());
+}
 
 }  // namespace handoff::load
 

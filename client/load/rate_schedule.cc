@@ -27,12 +27,8 @@ RateSchedule::RateSchedule(const LoadOptions& o) {
                                   ? absl::ToDoubleSeconds(o.load_max_duration)
                                   : kForever;
   // How far the run itself can reach.
-  double run_seconds = kForever;
-  if (o.duration > absl::ZeroDuration()) {
-    run_seconds = absl::ToDoubleSeconds(o.duration);
-  } else if (o.max_duration > absl::ZeroDuration()) {
-    run_seconds = absl::ToDoubleSeconds(o.max_duration);
-  }
+  const double run_seconds =
+      RunLimit(o) > absl::ZeroDuration() ? absl::ToDoubleSeconds(RunLimit(o)) : kForever;
   const double run_tickets = o.duration > absl::ZeroDuration()
                                  ? kForever
                                  : static_cast<double>(o.total);

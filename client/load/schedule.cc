@@ -11,16 +11,6 @@ int64_t MonotonicNowNs() {
       .count();
 }
 
-namespace {
-
-// -z, else -x, else none.
-absl::Duration RunLimit(const LoadOptions& options) {
-  if (options.duration > absl::ZeroDuration()) return options.duration;
-  return std::max(options.max_duration, absl::ZeroDuration());
-}
-
-}  // namespace
-
 CallSchedule::CallSchedule(const LoadOptions& options, int64_t start_ns)
     : total_(options.total),
       count_bounded_(options.duration <= absl::ZeroDuration()),

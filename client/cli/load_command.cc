@@ -8,6 +8,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
@@ -21,28 +22,88 @@
 namespace handoff::cli {
 namespace {
 
-// The method, its kind, and the serialized requests. Binary input needs no
-// types (ghz's -b works the same way); JSON is typed by --proto or
-// --protoset, or else by the server's own descriptors.
+// A method's types: from --proto, else --protoset, else the server's
+// reflection. Whichever holds them lives as long as this does.
+class MethodTypes {
+ public:
+  // Local files only; none named: nullptr.
+  static absl::StatusOr<std::unique_ptr<MethodTypes>> Local(const load::LoadOptions& o) {
+    if (o.proto.empty() && o.protoset.empty()) return nullptr;
+    auto loaded = !o.proto.empty() ? LocalDescriptors::FromProtoFile(o.proto, o.import_paths)
+                                   : LocalDescriptors::FromProtoset(o.protoset);
+    if (!loaded.ok()) {
+      return absl::Status(loaded.status().code(),
+                          absl::StrCat(!o.proto.empty() ? "--proto: " : "--protoset: ",
+                                       loaded.status().message()));
+    }
+    auto types = absl::WrapUnique(new MethodTypes);
+    types->local_ = *std::move(loaded);
+    types->local_file_ = !o.proto.empty() ? o.proto : o.protoset;
+    return types;
+  }
+
+  // Local files, or else the server, asked as the calls will ask it.
+  static absl::StatusOr<std::unique_ptr<MethodTypes>> Any(const load::LoadPlan& plan) {
+    const load::LoadOptions& o = plan.options;
+    auto local = Local(o);
+    if (!local.ok() || *local != nullptr) return local;
+    grpc::ChannelArguments args;
+    if (!o.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o.authority);
+    if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
+    auto types = absl::WrapUnique(new MethodTypes);
+    types->reflection_ = std::make_unique<ReflectionDatabase>(
+        grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout);
+    types->remote_ = std::make_unique<google::protobuf::DescriptorPool>(types->reflection_.get());
+    return types;
+  }
+
+  absl::StatusOr<const google::protobuf::MethodDescriptor*> Find(const std::string& call) const {
+    if (local_ != nullptr) {
+      return FindMethod(local_->pool(), call, nullptr,
+                        absl::StrCat("not in ", local_file_, " or its imports"));
+    }
+    return FindMethod(*remote_, call, &reflection_->last_error());
+  }
+
+ private:
+  MethodTypes() = default;
+
+  std::unique_ptr<LocalDescriptors> local_;
+  std::string local_file_;
+  std::unique_ptr<ReflectionDatabase> reflection_;
+  std::unique_ptr<google::protobuf::DescriptorPool> remote_;
+};
+
+// The method, its kind, and the serialized requests. JSON is typed by
+// MethodTypes. Binary input needs no types, as with ghz's -b, unless a local
+// file gives them: then they name the method and say whether it streams.
 absl::Status Prepare(load::LoadPlan& plan) {
   load::LoadOptions& o = plan.options;
   if (o.binary || !o.binary_file.empty()) {
     auto bytes = ReadInput(o.binary ? "-" : o.binary_file);
     if (!bytes.ok()) return bytes.status();
-    std::string path = o.call;
-    // "pkg.Service.Method" -> "/pkg.Service/Method"
-    if (path.find('/') == std::string::npos) {
-      const size_t dot = path.rfind('.');
-      if (dot == std::string::npos) {
-        return absl::InvalidArgumentError("--call: want package.Service.Method");
+    auto types = MethodTypes::Local(o);
+    if (!types.ok()) return types.status();
+    if (*types != nullptr) {
+      auto method = (*types)->Find(o.call);
+      if (!method.ok()) return method.status();
+      plan.method = MethodPath(**method);
+      plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
+    } else {
+      std::string path = o.call;
+      // "pkg.Service.Method" -> "/pkg.Service/Method"
+      if (path.find('/') == std::string::npos) {
+        const size_t dot = path.rfind('.');
+        if (dot == std::string::npos) {
+          return absl::InvalidArgumentError("--call: want package.Service.Method");
+        }
+        path[dot] = '/';
       }
-      path[dot] = '/';
+      if (path.front() != '/') path = absl::StrCat("/", path);
+      plan.method = path;
     }
-    if (path.front() != '/') path = absl::StrCat("/", path);
-    plan.method = path;
-    plan.messages.emplace_back();
     grpc::Slice slice(*bytes);
-    plan.messages.back() = grpc::ByteBuffer(&slice, 1);
+    plan.messages.emplace_back(&slice, 1);
     return absl::OkStatus();
   }
   std::string json = o.data;
@@ -51,35 +112,9 @@ absl::Status Prepare(load::LoadPlan& plan) {
     if (!text.ok()) return text.status();
     json = *std::move(text);
   }
-  // Types from a local file if one is given, as ghz takes them (--proto
-  // first), else from the server.
-  std::unique_ptr<LocalDescriptors> local;
-  const std::string& local_file = !o.proto.empty() ? o.proto : o.protoset;
-  if (!o.proto.empty() || !o.protoset.empty()) {
-    auto loaded = !o.proto.empty() ? LocalDescriptors::FromProtoFile(o.proto, o.import_paths)
-                                   : LocalDescriptors::FromProtoset(o.protoset);
-    if (!loaded.ok()) {
-      return absl::Status(loaded.status().code(),
-                          absl::StrCat(!o.proto.empty() ? "--proto: " : "--protoset: ",
-                                       loaded.status().message()));
-    }
-    local = *std::move(loaded);
-  }
-  std::unique_ptr<ReflectionDatabase> db;
-  std::unique_ptr<google::protobuf::DescriptorPool> remote;
-  if (local == nullptr) {
-    // The server is asked as the calls will ask it.
-    grpc::ChannelArguments args;
-    if (!o.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o.authority);
-    if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
-    db = std::make_unique<ReflectionDatabase>(
-        grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout);
-    remote = std::make_unique<google::protobuf::DescriptorPool>(db.get());
-  }
-  auto method = local != nullptr
-                    ? FindMethod(local->pool(), o.call, nullptr,
-                                 absl::StrCat("not in ", local_file, " or its imports"))
-                    : FindMethod(*remote, o.call, &db->last_error());
+  auto types = MethodTypes::Any(plan);
+  if (!types.ok()) return types.status();
+  auto method = (*types)->Find(o.call);
   if (!method.ok()) return method.status();
   auto requests = JsonToMessages(*(*method)->input_type(), json);
   if (!requests.ok()) return requests.status();

@@ -103,6 +103,7 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoFil
     return absl::NotFoundError(absl::StrCat("no such file: ", proto_file));
   }
   auto local = absl::WrapUnique(new LocalDescriptors);
+  local->source_ = proto_file;
   Sources& s = *local->sources_;
   std::vector<std::string> roots = import_paths;
   const std::string own_dir = std::filesystem::path(proto_file).parent_path().string();
@@ -154,6 +155,7 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoset
     return absl::InvalidArgumentError(absl::StrCat(path, " holds no files"));
   }
   auto local = absl::WrapUnique(new LocalDescriptors);
+  local->source_ = path;
   Sources& s = *local->sources_;
   // SimpleDescriptorDatabase::Add logs a duplicate to stderr before it
   // refuses it: refuse it here first, in one line.
@@ -175,6 +177,19 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoset
     }
   }
   return local;
+}
+
+absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromFlags(
+    const std::string& proto, const std::vector<std::string>& import_paths,
+    const std::string& protoset) {
+  if (proto.empty() && protoset.empty()) return nullptr;
+  auto loaded = !proto.empty() ? FromProtoFile(proto, import_paths) : FromProtoset(protoset);
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat(!proto.empty() ? "--proto: " : "--protoset: ",
+                                     loaded.status().message()));
+  }
+  return loaded;
 }
 
 }  // namespace handoff

@@ -38,6 +38,13 @@ class LocalDescriptors {
   static absl::StatusOr<std::unique_ptr<LocalDescriptors>> FromProtoset(
       const std::string& path);
 
+  // What the CLI's flags name: the .proto file if there is one, else the
+  // protoset, else neither (nullptr). An error starts with the flag at
+  // fault ("--proto: ...").
+  static absl::StatusOr<std::unique_ptr<LocalDescriptors>> FromFlags(
+      const std::string& proto, const std::vector<std::string>& import_paths,
+      const std::string& protoset);
+
   ~LocalDescriptors();
   LocalDescriptors(const LocalDescriptors&) = delete;
   LocalDescriptors& operator=(const LocalDescriptors&) = delete;
@@ -45,10 +52,14 @@ class LocalDescriptors {
   // Every file named and everything it imports, built.
   const google::protobuf::DescriptorPool& pool() const { return *pool_; }
 
+  // The file the descriptors came from, as it was named.
+  const std::string& source() const { return source_; }
+
  private:
   struct Sources;
   LocalDescriptors();
 
+  std::string source_;
   // Declared before pool_, which reads them while it lives.
   std::unique_ptr<Sources> sources_;
   std::unique_ptr<google::protobuf::DescriptorPool> pool_;

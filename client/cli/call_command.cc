@@ -1,4 +1,5 @@
-// `handoff call METHOD -d JSON`: any method, typed by server reflection.
+// `handoff call METHOD -d JSON`: any method, typed by server reflection, or
+// by --proto / --protoset for a server without it.
 #include <algorithm>
 #include <iostream>
 
@@ -10,6 +11,7 @@
 #include "absl/time/time.h"
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
+#include "client/local_descriptors.h"
 #include "client/reflection_database.h"
 
 namespace handoff::cli {
@@ -58,11 +60,17 @@ int Call(const Connection& connection, const CallArgs& args) {
   const absl::Time deadline = absl::Now() + connection.timeout;
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
+  auto local = LocalDescriptors::FromFlags(args.proto, args.import_paths, args.protoset);
+  if (!local.ok()) return Fail("call", local.status());
   ReflectionDatabase db(*channel, connection.timeout,
                         connection.wait_for_ready);
   google::protobuf::DescriptorPool pool(&db);
-  auto method = FindMethod(pool, args.method, &db.last_error());
-  if (!method.ok() && method.status().code() == absl::StatusCode::kNotFound) {
+  auto method = *local != nullptr
+                    ? FindMethod((*local)->pool(), args.method, nullptr,
+                                 absl::StrCat("not in ", (*local)->source(), " or its imports"))
+                    : FindMethod(pool, args.method, &db.last_error());
+  if (*local == nullptr && !method.ok() &&
+      method.status().code() == absl::StatusCode::kNotFound) {
     method = ExplainUndescribed(db, pool, args.method, method.status());
   }
   if (!method.ok()) {

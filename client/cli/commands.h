@@ -43,6 +43,11 @@ struct CallArgs {
   std::string method;
   std::string data;  // JSON; "@path" reads a file, "@-" stdin
   bool pretty = false;
+  // Types from local files (client/local_descriptors.h) rather than the
+  // server's reflection: --proto with its import paths, else --protoset.
+  std::string proto;
+  std::vector<std::string> import_paths;
+  std::string protoset;
 };
 
 int Call(const Connection& connection, const CallArgs& args);

@@ -28,17 +28,11 @@ class MethodTypes {
  public:
   // Local files only; none named: nullptr.
   static absl::StatusOr<std::unique_ptr<MethodTypes>> Local(const load::LoadOptions& o) {
-    if (o.proto.empty() && o.protoset.empty()) return nullptr;
-    auto loaded = !o.proto.empty() ? LocalDescriptors::FromProtoFile(o.proto, o.import_paths)
-                                   : LocalDescriptors::FromProtoset(o.protoset);
-    if (!loaded.ok()) {
-      return absl::Status(loaded.status().code(),
-                          absl::StrCat(!o.proto.empty() ? "--proto: " : "--protoset: ",
-                                       loaded.status().message()));
-    }
+    auto loaded = LocalDescriptors::FromFlags(o.proto, o.import_paths, o.protoset);
+    if (!loaded.ok()) return loaded.status();
+    if (*loaded == nullptr) return nullptr;
     auto types = absl::WrapUnique(new MethodTypes);
     types->local_ = *std::move(loaded);
-    types->local_file_ = !o.proto.empty() ? o.proto : o.protoset;
     return types;
   }
 
@@ -60,7 +54,7 @@ class MethodTypes {
   absl::StatusOr<const google::protobuf::MethodDescriptor*> Find(const std::string& call) const {
     if (local_ != nullptr) {
       return FindMethod(local_->pool(), call, nullptr,
-                        absl::StrCat("not in ", local_file_, " or its imports"));
+                        absl::StrCat("not in ", local_->source(), " or its imports"));
     }
     return FindMethod(*remote_, call, &reflection_->last_error());
   }
@@ -69,7 +63,6 @@ class MethodTypes {
   MethodTypes() = default;
 
   std::unique_ptr<LocalDescriptors> local_;
-  std::string local_file_;
   std::unique_ptr<ReflectionDatabase> reflection_;
   std::unique_ptr<google::protobuf::DescriptorPool> remote_;
 };

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include <grpc/support/log.h>
@@ -15,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
@@ -34,6 +34,15 @@ ABSL_FLAG(std::string, d, "",
           "stream); @FILE reads a file, @- stdin");
 ABSL_FLAG(std::string, data, "", "same as -d");
 ABSL_FLAG(bool, pretty, false, "indent JSON replies");
+ABSL_FLAG(std::string, proto, "",
+          "call: type requests and replies from this .proto file instead of "
+          "the server's reflection");
+ABSL_FLAG(std::vector<std::string>, import_paths, {},
+          "call: where --proto's imports are, comma-separated (its own "
+          "directory and the working directory are searched too)");
+ABSL_FLAG(std::string, protoset, "",
+          "call: type them from a FileDescriptorSet (protoc --include_imports "
+          "--descriptor_set_out)");
 ABSL_FLAG(bool, wait_for_ready, false,
           "wait (up to --timeout) for the server to accept connections "
           "instead of failing at once while it is unreachable");
@@ -96,6 +105,9 @@ int main(int argc, char** argv) {
     args.data = absl::GetFlag(FLAGS_d);
     if (args.data.empty()) args.data = absl::GetFlag(FLAGS_data);
     args.pretty = absl::GetFlag(FLAGS_pretty);
+    args.proto = absl::GetFlag(FLAGS_proto);
+    args.import_paths = absl::GetFlag(FLAGS_import_paths);
+    args.protoset = absl::GetFlag(FLAGS_protoset);
     return handoff::cli::Call(connection, args);
   }
   if (command == "list" || command == "health") {

@@ -245,6 +245,28 @@ service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
   std::remove(proto.c_str());
 }
 
+TEST_F(CliTest, CallTypesRequestAndReplyByTheProtoFileItIsGiven) {
+  // As in the load test above: a string where the server has bytes.
+  const std::string proto = ::testing::TempDir() + "/cli_test_call_as_string.proto";
+  std::ofstream(proto) << R"(syntax = "proto3";
+package handoff.v1;
+message EchoRequest { string payload = 1; }
+message EchoReply { string payload = 1; }
+service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
+)";
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"hi there"})",
+                          Addr()}),
+                     "payload");
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "--proto=" + proto, "-d",
+                R"({"payload":"hi there"})", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"hi there\"}\n");  // the reply, typed by the file too
+  ExpectOneLineError(Cli({"call", "handoff.v1.Other.Echo", "--proto=" + proto, "-d", "{}",
+                          Addr()}),
+                     "not in " + proto + " or its imports");
+  std::remove(proto.c_str());
+}
+
 TEST_F(CliTest, LoadWithBinaryRequestsTakesTheMethodFromTheProtoFile) {
   const std::string dir = ::testing::TempDir();
   const std::string proto = dir + "/cli_test_binary.proto";

@@ -39,6 +39,20 @@ class CliTest : public ::testing::Test {
   }
   static std::string Addr() { return "--addr=" + *addr_; }
 
+  // A .proto of handoff.v1.Gateway.Echo whose payloads are strings where
+  // the server's are bytes: the same field on the wire, but JSON that only
+  // these types take ("hi there" is no base64). Returns its path.
+  static std::string StringEchoProto(const std::string& name) {
+    const std::string path = ::testing::TempDir() + "/cli_test_" + name + "_string_echo.proto";
+    std::ofstream(path) << R"(syntax = "proto3";
+package handoff.v1;
+message EchoRequest { string payload = 1; }
+message EchoReply { string payload = 1; }
+service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
+)";
+    return path;
+  }
+
   // One line on stderr, nothing on stdout.
   static void ExpectOneLineError(const ProcessResult& r, const std::string& needle) {
     EXPECT_NE(r.exit_code, 0);
@@ -217,16 +231,7 @@ TEST_F(CliTest, LoadUnknownMethodAndBadHost) {
 }
 
 TEST_F(CliTest, LoadTypesJsonByTheProtoFileItIsGivenNotByTheServer) {
-  // The server's EchoRequest.payload is bytes, which JSON writes in base64;
-  // this file's is a string. The same field on the wire, so the server
-  // answers either; but only the file's types take "hi there" as it is.
-  const std::string proto = ::testing::TempDir() + "/cli_test_echo_as_string.proto";
-  std::ofstream(proto) << R"(syntax = "proto3";
-package handoff.v1;
-message EchoRequest { string payload = 1; }
-message EchoReply { string payload = 1; }
-service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
-)";
+  const std::string proto = StringEchoProto("load");
   const std::vector<std::string> load = {"load", "--insecure", "--call",
                                          "handoff.v1.Gateway.Echo", "-d",
                                          R"({"payload":"hi there"})", "-n", "20", "-c", "2",
@@ -246,14 +251,7 @@ service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
 }
 
 TEST_F(CliTest, CallTypesRequestAndReplyByTheProtoFileItIsGiven) {
-  // As in the load test above: a string where the server has bytes.
-  const std::string proto = ::testing::TempDir() + "/cli_test_call_as_string.proto";
-  std::ofstream(proto) << R"(syntax = "proto3";
-package handoff.v1;
-message EchoRequest { string payload = 1; }
-message EchoReply { string payload = 1; }
-service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
-)";
+  const std::string proto = StringEchoProto("call");
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"hi there"})",
                           Addr()}),
                      "payload");

@@ -46,7 +46,10 @@ class H2Engine::Worker {
  public:
   Worker(const LoadPlan& plan, const std::vector<std::string>& bodies,
          std::atomic<int64_t>* completed)
-      : plan_(plan), bodies_(bodies), recorder_(completed, plan.options.skip_first), end_timer_(io_) {}
+      : plan_(plan),
+        bodies_(bodies),
+        recorder_(completed, plan.options.skip_first),
+        end_timer_(io_) {}
 
   // Adds a connection that this thread's slots may call on; returns its
   // index for AddSlot.

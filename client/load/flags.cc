@@ -182,6 +182,10 @@ absl::Status SetFormat(absl::string_view v, LoadOptions& o) {
     o.format = OutputFormat::kPrettyJson;
   } else if (v == "csv") {
     o.format = OutputFormat::kCsv;
+  } else if (v == "html" || v == "influx-summary" || v == "influx-details" ||
+             v == "prometheus") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ghz's -O ", v, " is not supported by handoff load (summary, json, pretty, csv)"));
   } else {
     return Bad("-O", "summary, json, pretty or csv", v);
   }

@@ -67,6 +67,23 @@ class MethodTypes {
   std::unique_ptr<google::protobuf::DescriptorPool> remote_;
 };
 
+// The stream options shape what a client sends on a stream: a method that
+// does not take one cannot have them.
+absl::Status CheckStreamOptions(const load::LoadPlan& plan) {
+  const load::LoadOptions& o = plan.options;
+  if (o.stream_call_count == 0 && o.stream_interval <= absl::ZeroDuration() &&
+      o.stream_call_duration <= absl::ZeroDuration()) {
+    return absl::OkStatus();
+  }
+  if (plan.client_streaming) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--stream-call-count, --stream-interval and --stream-call-duration shape the "
+      "messages a client streams, and ",
+      plan.streaming ? "this method streams only from the server"
+                     : "this method takes one message (with -b/-B, --proto says which "
+                       "methods stream)"));
+}
+
 // The method, its kind, and the serialized requests. JSON is typed by
 // MethodTypes. Binary input needs no types, as with ghz's -b, unless a local
 // file gives them: then they name the method and say whether it streams.
@@ -82,6 +99,7 @@ absl::Status Prepare(load::LoadPlan& plan) {
       if (!method.ok()) return method.status();
       plan.method = MethodPath(**method);
       plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
+      plan.client_streaming = (*method)->client_streaming();
     } else {
       std::string path = o.call;
       // "pkg.Service.Method" -> "/pkg.Service/Method"
@@ -97,7 +115,7 @@ absl::Status Prepare(load::LoadPlan& plan) {
     }
     grpc::Slice slice(*bytes);
     plan.messages.emplace_back(&slice, 1);
-    return absl::OkStatus();
+    return CheckStreamOptions(plan);
   }
   std::string json = o.data;
   if (!o.data_file.empty()) {
@@ -113,6 +131,7 @@ absl::Status Prepare(load::LoadPlan& plan) {
   if (!requests.ok()) return requests.status();
   plan.method = MethodPath(**method);
   plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
+  plan.client_streaming = (*method)->client_streaming();
   if (!plan.streaming && requests->empty()) {
     return absl::InvalidArgumentError("-d: an empty array has no request to send");
   }
@@ -120,7 +139,7 @@ absl::Status Prepare(load::LoadPlan& plan) {
     grpc::Slice slice(bytes);
     plan.messages.emplace_back(&slice, 1);
   }
-  return absl::OkStatus();
+  return CheckStreamOptions(plan);
 }
 
 }  // namespace

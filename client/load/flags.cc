@@ -295,6 +295,19 @@ const std::vector<Option>& Options() {
       {"", "name", true, StringField(&LoadOptions::name)},
       {"", "tags", true, SetTags},
       {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
+      {"", "stream-call-count", true,
+       [](absl::string_view v, LoadOptions& o) -> absl::Status {
+         int64_t n = 0;
+         if (!absl::SimpleAtoi(v, &n) || n < 0) {
+           return Bad("--stream-call-count", "a count >= 0", v);
+         }
+         o.stream_call_count = n;
+         return absl::OkStatus();
+       }},
+      {"", "stream-interval", true,
+       DurationField(&LoadOptions::stream_interval, "--stream-interval")},
+      {"", "stream-call-duration", true,
+       DurationField(&LoadOptions::stream_call_duration, "--stream-call-duration")},
       {"", "skipFirst", true,
        [](absl::string_view v, LoadOptions& o) -> absl::Status {
          int64_t n = 0;
@@ -328,8 +341,7 @@ bool IsGhzOnly(absl::string_view long_name) {
   static const auto* names = new std::vector<absl::string_view>{
       "async", "concurrency-schedule",
       "concurrency-start", "concurrency-end", "concurrency-step",
-      "concurrency-step-duration", "concurrency-max-duration", "stream-interval",
-      "stream-call-duration", "stream-call-count", "stream-dynamic-messages",
+      "concurrency-step-duration", "concurrency-max-duration", "stream-dynamic-messages",
       "reflect-metadata", "max-recv-message-size", "max-send-message-size", "keepalive",
       "debug", "lb-strategy", "disable-template-functions", "disable-template-data"};
   return std::find(names->begin(), names->end(), long_name) != names->end();
@@ -646,6 +658,10 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --skipTLS          accept any certificate from the server (one that
                          is self-signed, under test)
   -O, --format F         summary (default), json, pretty or csv
+      --stream-call-count N     streaming calls: send N messages a call, round
+                                the -d array (default: each message once)
+      --stream-interval D       wait D between two sends of a call
+      --stream-call-duration D  stop sending D after a call began
       --skipFirst N      leave the first N calls to finish out of the report
                          (warm-up)
       --count-errors     fastest, slowest, average, histogram and percentiles

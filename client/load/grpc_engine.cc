@@ -25,7 +25,17 @@ gpr_timespec In(int64_t ns_from_now) {
                                           GPR_TIMESPAN));
 }
 
-enum class Op { kAlarm, kStarted, kWrote, kWritesDone, kRead, kFinished, kEnd };
+enum class Op {
+  kAlarm,
+  kStarted,
+  kWrote,
+  kWritesDone,
+  kRead,
+  kFinished,
+  kEnd,
+  kSendDue,     // --stream-interval has passed since the last send
+  kStreamOver,  // --stream-call-duration has passed since the call began
+};
 
 }  // namespace
 
@@ -44,6 +54,8 @@ struct GrpcEngine::Slot {
   Tag writes_done_tag{this, Op::kWritesDone};
   Tag read_tag{this, Op::kRead};
   Tag finished_tag{this, Op::kFinished};
+  Tag send_due_tag{this, Op::kSendDue};
+  Tag stream_over_tag{this, Op::kStreamOver};
 
   grpc::Alarm alarm;
   bool waiting = false;  // on alarm, for its ticket's due time
@@ -59,9 +71,15 @@ struct GrpcEngine::Slot {
   grpc::Status status;
   // Stream progress.
   size_t next_write = 0;
-  bool writing = false;
+  bool writing = false;  // a write, WritesDone, or the wait before a write
   bool reading = false;
   bool finishing = false;
+  grpc::Alarm send_alarm;      // --stream-interval
+  bool send_waiting = false;   // on send_alarm
+  grpc::Alarm stream_over_alarm;  // --stream-call-duration
+  bool stream_over_armed = false;
+  bool stream_over = false;    // send no more
+  bool finished = false;       // the status is in; the alarm above is not
 };
 
 class GrpcEngine::Worker {
@@ -145,9 +163,16 @@ class GrpcEngine::Worker {
     }
     s.next_write = 0;
     s.writing = s.reading = s.finishing = false;
+    s.stream_over = s.finished = false;
     s.stream = s.stub->PrepareCall(s.context.get(), plan_.method, &cq_);
     s.stream->StartCall(&s.started_tag);
     ++pending_;
+    if (o.stream_call_duration > absl::ZeroDuration()) {
+      s.stream_over_armed = true;
+      s.stream_over_alarm.Set(&cq_, In(absl::ToInt64Nanoseconds(o.stream_call_duration)),
+                              &s.stream_over_tag);
+      ++pending_;
+    }
   }
 
   void Handle(Slot& s, Op op, bool ok) {
@@ -179,17 +204,58 @@ class GrpcEngine::Worker {
         s.reading = false;
         return FinishStream(s);
       case Op::kFinished:
+        if (s.stream_over_armed) {
+          // Done once the alarm is back: it must not fire into the next call.
+          s.finished = true;
+          s.stream_over_alarm.Cancel();
+          return;
+        }
         return Done(s);
+      case Op::kSendDue:
+        s.send_waiting = false;
+        return Send(s);
+      case Op::kStreamOver:
+        s.stream_over_armed = false;
+        if (s.finished) return Done(s);
+        s.stream_over = true;
+        // A send waiting out its interval sends no more; one in flight
+        // finds the stream over when it completes.
+        if (s.send_waiting) s.send_alarm.Cancel();
+        return;
       case Op::kEnd:
         return;
     }
   }
 
+  // Whether the call has another message to send.
+  bool MoreToSend(const Slot& s) const {
+    const LoadOptions& o = plan_.options;
+    if (s.stream_over) return false;
+    if (plan_.client_streaming && o.stream_call_count > 0) {
+      return s.next_write < static_cast<size_t>(o.stream_call_count);
+    }
+    // Round the messages until the time is up.
+    if (plan_.client_streaming && o.stream_call_duration > absl::ZeroDuration()) return true;
+    return s.next_write < plan_.messages.size();
+  }
+
   void WriteNext(Slot& s) {
     s.writing = true;
+    const absl::Duration interval = plan_.options.stream_interval;
+    if (plan_.client_streaming && interval > absl::ZeroDuration() && s.next_write > 0 &&
+        MoreToSend(s)) {
+      s.send_alarm.Set(&cq_, In(absl::ToInt64Nanoseconds(interval)), &s.send_due_tag);
+      s.send_waiting = true;
+      ++pending_;
+      return;
+    }
+    Send(s);
+  }
+
+  void Send(Slot& s) {
     ++pending_;
-    if (s.next_write < plan_.messages.size()) {
-      s.stream->Write(plan_.messages[s.next_write++], &s.wrote_tag);
+    if (MoreToSend(s)) {
+      s.stream->Write(plan_.messages[s.next_write++ % plan_.messages.size()], &s.wrote_tag);
     } else {
       s.stream->WritesDone(&s.writes_done_tag);
     }

@@ -72,6 +72,12 @@ struct LoadOptions {
   std::string name;              // --name: recorded in the JSON report
   std::vector<std::pair<std::string, std::string>> tags;  // --tags, likewise
   int cpus = 0;                  // --cpus: client threads; 0: all cores
+  // Streaming calls: messages sent per call, round the request messages
+  // (0: each once); time between two sends; time after which a call sends
+  // no more (it then ends its side of the stream). 0: none.
+  int64_t stream_call_count = 0;   // --stream-call-count
+  absl::Duration stream_interval = absl::ZeroDuration();       // --stream-interval
+  absl::Duration stream_call_duration = absl::ZeroDuration();  // --stream-call-duration
   int64_t skip_first = 0;        // --skipFirst: leave the first N out of the report
   bool count_errors = false;     // --count-errors: latency stats over every call
   EngineKind engine = EngineKind::kAuto;  // --engine

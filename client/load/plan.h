@@ -19,9 +19,13 @@ struct LoadPlan {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // "/package.Service/Method".
   std::string method;
-  // Streaming methods send every message on one stream per call and read
-  // every reply; unary calls send messages[ticket % size].
+  // Streaming methods send every message on one stream per call (or, with
+  // --stream-call-count or --stream-call-duration, as many as those say,
+  // round the messages) and read every reply; unary calls send
+  // messages[ticket % size]. `client_streaming`: the client sends a stream
+  // (client or bidirectional streaming), which the stream options shape.
   bool streaming = false;
+  bool client_streaming = false;
   // Serialized request messages; at least one.
   std::vector<grpc::ByteBuffer> messages;
 };

@@ -295,6 +295,17 @@ service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
   std::remove(request.c_str());
 }
 
+TEST_F(CliTest, LoadStreamOptionsNeedAMethodTheClientStreamsTo) {
+  ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo",
+                          "--stream-call-count", "5", "-n", "5", "-c", "1", *addr_}),
+                     "this method takes one message");
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Stream", "-d",
+                R"({"payload":"aGk="})", "--stream-call-count", "4", "-n", "5", "-c", "1",
+                "-O", "json", *addr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, R"("OK":5)")) << r.out;
+}
+
 TEST_F(CliTest, LoadNamesAProtoFileThatIsNotThere) {
   ExpectOneLineError(Cli({"load", "--insecure", "--proto", "/nonexistent/api.proto", "--call",
                           "handoff.v1.Gateway.Echo", "-n", "5", "-c", "1", *addr_}),

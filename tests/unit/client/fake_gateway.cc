@@ -48,13 +48,16 @@ class WorkReactor final : public grpc::ServerUnaryReactor {
 class StreamReactor final
     : public grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply> {
  public:
-  StreamReactor() { StartRead(&request_); }
+  explicit StreamReactor(std::atomic<int64_t>* messages) : messages_(messages) {
+    StartRead(&request_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
       Finish(grpc::Status::OK);
       return;
     }
+    messages_->fetch_add(1);
     // "status:CODE:MESSAGE" ends the stream with that status, after the
     // replies already written, as handoffd ends a stream at a failing job.
     int code = 0;
@@ -79,6 +82,7 @@ class StreamReactor final
   void OnDone() override { delete this; }
 
  private:
+  std::atomic<int64_t>* const messages_;
   v1::WorkRequest request_;
   v1::WorkReply reply_;
 };
@@ -126,7 +130,7 @@ grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext*,
 
 grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
     grpc::CallbackServerContext*) {
-  return new StreamReactor;
+  return new StreamReactor(&stream_messages_);
 }
 
 FakeServer FakeServer::Start(bool reflection, int port,

@@ -42,6 +42,8 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   // Notified once, when the first Work call starts waiting.
   absl::Notification& work_started() { return work_started_; }
   int64_t echo_calls() const { return echo_calls_.load(); }
+  // Messages received on Stream calls, all of them together.
+  int64_t stream_messages() const { return stream_messages_.load(); }
   // The :authority of the latest Echo call.
   std::string last_authority() {
     absl::MutexLock lock(&mu_);
@@ -52,6 +54,7 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   absl::Notification work_started_;
   std::once_flag work_started_once_;  // concurrent Work calls notify once
   std::atomic<int64_t> echo_calls_{0};
+  std::atomic<int64_t> stream_messages_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
   std::string last_authority_ ABSL_GUARDED_BY(mu_);

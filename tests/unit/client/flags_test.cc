@@ -69,6 +69,12 @@ TEST(LoadFlagsTest, StepLoadSchedule) {
   ASSERT_TRUE(line.ok()) << line.status();
   EXPECT_EQ(line->load_schedule, LoadSchedule::kLine);
   EXPECT_EQ(line->load_step, -2);
+  auto stream = Parse({"--call", "p.S.M", "--stream-call-count", "10", "--stream-interval",
+                       "5ms", "--stream-call-duration", "1s", "h:1"});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  EXPECT_EQ(stream->stream_call_count, 10);
+  EXPECT_EQ(stream->stream_interval, absl::Milliseconds(5));
+  EXPECT_EQ(stream->stream_call_duration, absl::Seconds(1));
   auto rps = Parse({"--call", "p.S.M", "-r", "250", "h:1"});  // ghz's short form
   ASSERT_TRUE(rps.ok()) << rps.status();
   EXPECT_EQ(rps->rps, 250);

@@ -320,6 +320,81 @@ TEST(LoadRunnerEngineTest, StreamingCallsUseGrpcAndSendEveryMessage) {
   RunResults r = runner.Run();
   ASSERT_EQ(r.calls.size(), 20u);
   for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  EXPECT_EQ(server.service->stream_messages(), 60);
+  server.server->Shutdown();
+}
+
+// Bidirectional streaming calls of the fake's Stream, with messages "0",
+// "1", ...
+LoadPlan StreamPlan(const FakeServer& server, int messages) {
+  LoadPlan plan;
+  plan.options.host = server.address;
+  plan.options.insecure = true;
+  plan.method = "/handoff.v1.Gateway/Stream";
+  plan.streaming = true;
+  plan.client_streaming = true;
+  for (int i = 0; i < messages; ++i) {
+    v1::WorkRequest req;
+    req.set_payload(std::to_string(i));
+    plan.messages.push_back(Serialized(req));
+  }
+  return plan;
+}
+
+RunResults ConnectAndRun(LoadPlan plan) {
+  LoadRunner runner(std::move(plan));
+  EXPECT_TRUE(runner.Connect().ok());
+  return runner.Run();
+}
+
+TEST(LoadRunnerEngineTest, StreamCallCountSendsThatManyMessagesRoundTheData) {
+  FakeServer server = FakeServer::Start();
+  LoadPlan plan = StreamPlan(server, 2);
+  plan.options.total = 3;
+  plan.options.concurrency = 1;
+  plan.options.stream_call_count = 5;  // 0 1 0 1 0
+  RunResults r = ConnectAndRun(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 3u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  EXPECT_EQ(server.service->stream_messages(), 15);
+  server.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, StreamIntervalSpacesTheSendsOfACall) {
+  FakeServer server = FakeServer::Start();
+  LoadPlan plan = StreamPlan(server, 1);
+  plan.options.total = 1;
+  plan.options.concurrency = 1;
+  plan.options.stream_call_count = 3;
+  plan.options.stream_interval = absl::Milliseconds(50);  // sends at 0, 50, 100 ms
+  RunResults r = ConnectAndRun(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].code, grpc::StatusCode::OK);
+  EXPECT_GE(r.calls[0].latency_ns, 100'000'000);
+  EXPECT_EQ(server.service->stream_messages(), 3);
+  server.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, StreamCallDurationEndsTheSendsAndTheCallEndsOk) {
+  // Round one message every 20 ms until 100 ms have passed: five or so
+  // sends, then the client ends its side and the server finishes OK.
+  FakeServer server = FakeServer::Start();
+  LoadPlan plan = StreamPlan(server, 1);
+  plan.options.total = 2;
+  plan.options.concurrency = 1;
+  plan.options.stream_interval = absl::Milliseconds(20);
+  plan.options.stream_call_duration = absl::Milliseconds(100);
+  RunResults r = ConnectAndRun(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 2u);
+  for (const CallResult& c : r.calls) {
+    EXPECT_EQ(c.code, grpc::StatusCode::OK);
+    EXPECT_GE(c.latency_ns, 100'000'000);
+    EXPECT_LT(c.latency_ns, 5'000'000'000) << "the sends did not stop";
+  }
+  // One send each 20 ms of the 100: about six a call, a few more if the
+  // machine stalls the alarms; without the end, they would never stop.
+  EXPECT_GE(server.service->stream_messages(), 2);
+  EXPECT_LE(server.service->stream_messages(), 20);
   server.server->Shutdown();
 }
 

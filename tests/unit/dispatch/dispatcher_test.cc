@@ -217,15 +217,25 @@ TEST(DispatcherTest, AJobCancelledQueuedBehindTheHeldJobNeverRuns) {
 // a context that expires run on it) until the returned channel is closed,
 // so that no context's deadline fires meanwhile: a timer thread that lags,
 // as one does behind a slow callback or on a loaded machine.
+//
+// If the test's thread loses its CPU for the 1 ms between making the
+// context and AsyncSelect, the context is already done there, and
+// AsyncSelect runs the callback at once, on the test's own thread: holding
+// that thread would hang the test (it did, under TSan on a loaded machine).
+// So the callback holds only another thread, and otherwise it is tried again.
 Chan<int> BlockTheTimerThread() {
-  Chan<int> blocked(1), unblock(0);
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(1));
-  AsyncSelect(OnDone(ctx, [blocked, unblock] {
-    (void)blocked.Send(1);
-    unblock.Recv();  // until closed
-  }));
-  blocked.Recv();
-  return unblock;
+  const std::thread::id test_thread = std::this_thread::get_id();
+  while (true) {
+    Chan<bool> held(1);  // whether the timer thread is the one held
+    Chan<int> unblock(0);
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(1));
+    AsyncSelect(OnDone(ctx, [held, unblock, test_thread] {
+      const bool on_timer_thread = std::this_thread::get_id() != test_thread;
+      (void)held.Send(on_timer_thread);
+      if (on_timer_thread) unblock.Recv();  // until closed
+    }));
+    if (held.Recv().value_or(false)) return unblock;
+  }
 }
 
 // A job whose deadline passes while it is queued never runs, even if the

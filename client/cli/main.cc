@@ -14,9 +14,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "client/load/target.h"
 

@@ -13,6 +13,7 @@
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
 #include "client/load/flags.h"
+#include "client/load/grpc_engine.h"
 #include "client/load/progress.h"
 #include "client/load/report.h"
 #include "client/load/runner.h"
@@ -42,8 +43,7 @@ class MethodTypes {
     auto local = Local(o);
     if (!local.ok() || *local != nullptr) return local;
     grpc::ChannelArguments args;
-    if (!o.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o.authority);
-    if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
+    load::AddServerNameArgs(o, args);
     auto types = absl::WrapUnique(new MethodTypes);
     types->reflection_ = std::make_unique<ReflectionDatabase>(
         grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout);

@@ -41,6 +41,24 @@ absl::Status Bad(absl::string_view flag, absl::string_view want,
       absl::StrCat(flag, ": want ", want, ", got '", got, "'"));
 }
 
+// A flag without a value: sets `field`.
+Setter Switch(bool LoadOptions::*field) {
+  return [field](absl::string_view, LoadOptions& o) {
+    o.*field = true;
+    return absl::OkStatus();
+  };
+}
+
+// A count of zero or more.
+Setter Count(int64_t LoadOptions::*field, absl::string_view flag) {
+  return [field, flag](absl::string_view v, LoadOptions& o) -> absl::Status {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n < 0) return Bad(flag, "a count >= 0", v);
+    o.*field = n;
+    return absl::OkStatus();
+  };
+}
+
 Setter PositiveInt(int LoadOptions::*field, absl::string_view flag) {
   return [field, flag](absl::string_view v, LoadOptions& o) -> absl::Status {
     int n = 0;
@@ -234,15 +252,7 @@ const std::vector<Option>& Options() {
       {"z", "duration", true, DurationField(&LoadOptions::duration, "-z")},
       {"x", "max-duration", true, DurationField(&LoadOptions::max_duration, "-x")},
       {"", "duration-stop", true, SetDurationStop},
-      {"r", "rps", true,
-       [](absl::string_view v, LoadOptions& o) -> absl::Status {
-         double rps = 0;
-         if (!absl::SimpleAtod(v, &rps) || rps < 0 || !std::isfinite(rps)) {
-           return Bad("--rps", "a rate >= 0", v);
-         }
-         o.rps = rps;
-         return absl::OkStatus();
-       }},
+      {"r", "rps", true, Rate(&LoadOptions::rps, "--rps", false)},
       {"", "load-schedule", true, SetLoadSchedule},
       {"", "load-start", true, Rate(&LoadOptions::load_start, "--load-start", false)},
       {"", "load-step", true, Rate(&LoadOptions::load_step, "--load-step", true)},
@@ -262,74 +272,35 @@ const std::vector<Option>& Options() {
       {"i", "import-paths", true, SetImportPaths},
       {"d", "data", true, StringField(&LoadOptions::data)},
       {"D", "data-file", true, StringField(&LoadOptions::data_file)},
-      {"b", "binary", false,
-       [](absl::string_view, LoadOptions& o) {
-         o.binary = true;
-         return absl::OkStatus();
-       }},
+      {"b", "binary", false, Switch(&LoadOptions::binary)},
       {"B", "binary-file", true, StringField(&LoadOptions::binary_file)},
       {"m", "metadata", true, SetMetadata},
       {"M", "metadata-file", true, StringField(&LoadOptions::metadata_file)},
       {"", "authority", true, StringField(&LoadOptions::authority)},
       {"", "cname", true, StringField(&LoadOptions::cname)},
-      {"e", "enable-compression", false,
-       [](absl::string_view, LoadOptions& o) {
-         o.enable_compression = true;
-         return absl::OkStatus();
-       }},
-      {"", "insecure", false,
-       [](absl::string_view, LoadOptions& o) {
-         o.insecure = true;
-         return absl::OkStatus();
-       }},
+      {"e", "enable-compression", false, Switch(&LoadOptions::enable_compression)},
+      {"", "insecure", false, Switch(&LoadOptions::insecure)},
       {"", "cacert", true, StringField(&LoadOptions::cacert)},
       {"", "cert", true, StringField(&LoadOptions::cert)},
       {"", "key", true, StringField(&LoadOptions::key)},
-      {"", "skipTLS", false,
-       [](absl::string_view, LoadOptions& o) {
-         o.skip_tls = true;
-         return absl::OkStatus();
-       }},
+      {"", "skipTLS", false, Switch(&LoadOptions::skip_tls)},
       {"O", "format", true, SetFormat},
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
       {"", "tags", true, SetTags},
       {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
       {"", "stream-call-count", true,
-       [](absl::string_view v, LoadOptions& o) -> absl::Status {
-         int64_t n = 0;
-         if (!absl::SimpleAtoi(v, &n) || n < 0) {
-           return Bad("--stream-call-count", "a count >= 0", v);
-         }
-         o.stream_call_count = n;
-         return absl::OkStatus();
-       }},
+       Count(&LoadOptions::stream_call_count, "--stream-call-count")},
       {"", "stream-interval", true,
        DurationField(&LoadOptions::stream_interval, "--stream-interval")},
       {"", "stream-call-duration", true,
        DurationField(&LoadOptions::stream_call_duration, "--stream-call-duration")},
-      {"", "skipFirst", true,
-       [](absl::string_view v, LoadOptions& o) -> absl::Status {
-         int64_t n = 0;
-         if (!absl::SimpleAtoi(v, &n) || n < 0) {
-           return Bad("--skipFirst", "a count >= 0", v);
-         }
-         o.skip_first = n;
-         return absl::OkStatus();
-       }},
-      {"", "count-errors", false,
-       [](absl::string_view, LoadOptions& o) {
-         o.count_errors = true;
-         return absl::OkStatus();
-       }},
+      {"", "skipFirst", true, Count(&LoadOptions::skip_first, "--skipFirst")},
+      {"", "count-errors", false, Switch(&LoadOptions::count_errors)},
       {"", "engine", true, SetEngine},
       {"", "config", true,
        [](absl::string_view, LoadOptions&) { return absl::OkStatus(); }},
-      {"h", "help", false,
-       [](absl::string_view, LoadOptions& o) {
-         o.help = true;
-         return absl::OkStatus();
-       }},
+      {"h", "help", false, Switch(&LoadOptions::help)},
   };
   return *options;
 }

@@ -324,6 +324,11 @@ class GrpcEngine::Worker {
   int64_t pending_ = 0;
 };
 
+void AddServerNameArgs(const LoadOptions& o, grpc::ChannelArguments& args) {
+  if (!o.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o.authority);
+  if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
+}
+
 GrpcEngine::GrpcEngine(const LoadPlan& plan, std::atomic<int64_t>* completed)
     : plan_(plan), completed_(completed) {}
 GrpcEngine::~GrpcEngine() = default;
@@ -346,8 +351,7 @@ absl::Status GrpcEngine::Connect() {
     args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
     args.SetMaxReceiveMessageSize(-1);
     args.SetMaxSendMessageSize(-1);
-    if (!o.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o.authority);
-    if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
+    AddServerNameArgs(o, args);
     channels_.push_back(grpc::CreateCustomChannel(o.host, credentials, args));
   }
   const auto deadline = absl::ToChronoTime(absl::Now() + o.connect_timeout);

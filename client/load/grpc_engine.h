@@ -13,11 +13,16 @@
 #include <vector>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include "client/load/engine.h"
 #include "client/load/plan.h"
 
 namespace handoff::load {
+
+// Adds to `args` how the calls name the server (--authority, and --cname
+// for its TLS certificate), so that a reflection lookup names it the same.
+void AddServerNameArgs(const LoadOptions& options, grpc::ChannelArguments& args);
 
 class GrpcEngine final : public LoadEngine {
  public:

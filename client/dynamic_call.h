@@ -1,6 +1,6 @@
 // Calling a method known only by name: resolve it through a descriptor pool
-// (fed by server reflection), turn JSON into request bytes, make the call
-// with a generic stub, and turn the reply bytes back into JSON.
+// (fed by server reflection), and make the call with a generic stub. The
+// JSON conversions on either side are json_messages.h's.
 #ifndef HANDOFF_CLIENT_DYNAMIC_CALL_H_
 #define HANDOFF_CLIENT_DYNAMIC_CALL_H_
 
@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/client.h"
+#include "client/json_messages.h"
 
 namespace handoff {
 
@@ -28,16 +29,6 @@ absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
 
 // "/pkg.Service/Method", the HTTP/2 path of a call.
 std::string MethodPath(const google::protobuf::MethodDescriptor& method);
-
-// JSON to serialized messages of `type`: an object gives one message, an
-// array gives one per element, empty text gives one default message.
-// Unknown fields and malformed JSON are INVALID_ARGUMENT naming the type.
-absl::StatusOr<std::vector<std::string>> JsonToMessages(
-    const google::protobuf::Descriptor& type, absl::string_view json);
-
-// Serialized message of `type` to JSON (proto3 JSON mapping, one line).
-absl::StatusOr<std::string> MessageToJson(const google::protobuf::Descriptor& type,
-                                          const std::string& bytes, bool pretty);
 
 // Calls `method` with every request on one call (unary methods take
 // exactly one), hands each serialized reply to `on_reply` as it arrives, and

@@ -1,0 +1,35 @@
+// JSON to and from serialized messages of a type known only by its
+// descriptor (from server reflection or a local .proto), by protobuf's
+// proto3 JSON mapping.
+#ifndef HANDOFF_CLIENT_JSON_MESSAGES_H_
+#define HANDOFF_CLIENT_JSON_MESSAGES_H_
+
+#include <string>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace handoff {
+
+// JSON to serialized messages of `type`: an object gives one message, an
+// array gives one per element, empty text gives one default message.
+// Unknown fields and malformed JSON are INVALID_ARGUMENT naming the type.
+absl::StatusOr<std::vector<std::string>> JsonToMessages(
+    const google::protobuf::Descriptor& type, absl::string_view json);
+
+// The same, for messages like `prototype` (a dynamic message factory's, say,
+// which makes each conversion cheaper than building the type afresh).
+absl::StatusOr<std::vector<std::string>> JsonToMessages(
+    const google::protobuf::Message& prototype, absl::string_view json);
+
+// Serialized message of `type` to JSON (proto3 JSON mapping, one line).
+absl::StatusOr<std::string> MessageToJson(const google::protobuf::Descriptor& type,
+                                          const std::string& bytes, bool pretty);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_CLIENT_JSON_MESSAGES_H_

@@ -9,7 +9,10 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/memory/memory.h"
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
 #include "client/load/flags.h"
@@ -17,6 +20,7 @@
 #include "client/load/progress.h"
 #include "client/load/report.h"
 #include "client/load/runner.h"
+#include "client/load/templated_requests.h"
 #include "client/local_descriptors.h"
 #include "client/reflection_database.h"
 
@@ -84,6 +88,53 @@ absl::Status CheckStreamOptions(const load::LoadPlan& plan) {
                        "methods stream)"));
 }
 
+load::MethodNames NamesOf(const google::protobuf::MethodDescriptor& method) {
+  load::MethodNames names;
+  names.fully_qualified_name = method.full_name();
+  names.method_name = method.name();
+  names.service_name = method.service()->name();
+  names.input_name = method.input_type()->name();
+  names.output_name = method.output_type()->name();
+  names.client_streaming = method.client_streaming();
+  names.server_streaming = method.server_streaming();
+  return names;
+}
+
+// From "/pkg.Service/Method" alone, for binary requests without types.
+load::MethodNames NamesOf(absl::string_view path) {
+  load::MethodNames names;
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(absl::StripPrefix(path, "/"), absl::MaxSplits('/', 1));
+  const absl::string_view service = parts[0];
+  names.method_name = parts.size() > 1 ? std::string(parts[1]) : std::string();
+  names.fully_qualified_name = absl::StrCat(service, ".", names.method_name);
+  names.service_name = std::string(service.substr(service.rfind('.') + 1));
+  return names;
+}
+
+// The run's call templates, if its JSON or metadata holds any; `json` is
+// empty for binary requests, and `input` null when their type is unknown.
+absl::Status PrepareTemplates(load::LoadPlan& plan, absl::string_view json,
+                              const google::protobuf::Descriptor* input,
+                              load::MethodNames names) {
+  const load::LoadOptions& o = plan.options;
+  if (o.disable_template_data) return absl::OkStatus();
+  auto templates = load::TemplatedRequests::Make(json, input, o.metadata, std::move(names),
+                                                 !o.disable_template_functions);
+  if (!templates.ok()) return templates.status();
+  plan.templates = *std::move(templates);
+  if (plan.templates == nullptr || !plan.templates->templated_data()) return absl::OkStatus();
+  // The first call's requests stand for the run's where one is needed
+  // before any call: how many messages a stream sends, whether any is sent.
+  absl::BitGen random;
+  load::TemplatedRequests::Call first;
+  if (absl::Status s = plan.templates->Render("g0c0", 1, absl::Now(), random, first); !s.ok()) {
+    return s;
+  }
+  plan.messages = std::move(first.messages);
+  return absl::OkStatus();
+}
+
 // The method, its kind, and the serialized requests. JSON is typed by
 // MethodTypes. Binary input needs no types, as with ghz's -b, unless a local
 // file gives them: then they name the method and say whether it streams.
@@ -94,12 +145,14 @@ absl::Status Prepare(load::LoadPlan& plan) {
     if (!bytes.ok()) return bytes.status();
     auto types = MethodTypes::Local(o);
     if (!types.ok()) return types.status();
+    load::MethodNames names;
     if (*types != nullptr) {
       auto method = (*types)->Find(o.call);
       if (!method.ok()) return method.status();
       plan.method = MethodPath(**method);
       plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
       plan.client_streaming = (*method)->client_streaming();
+      names = NamesOf(**method);
     } else {
       std::string path = o.call;
       // "pkg.Service.Method" -> "/pkg.Service/Method"
@@ -112,9 +165,13 @@ absl::Status Prepare(load::LoadPlan& plan) {
       }
       if (path.front() != '/') path = absl::StrCat("/", path);
       plan.method = path;
+      names = NamesOf(path);
     }
     grpc::Slice slice(*bytes);
     plan.messages.emplace_back(&slice, 1);
+    if (absl::Status s = PrepareTemplates(plan, "", nullptr, std::move(names)); !s.ok()) {
+      return s;
+    }
     return CheckStreamOptions(plan);
   }
   std::string json = o.data;
@@ -123,21 +180,31 @@ absl::Status Prepare(load::LoadPlan& plan) {
     if (!text.ok()) return text.status();
     json = *std::move(text);
   }
-  auto types = MethodTypes::Any(plan);
-  if (!types.ok()) return types.status();
-  auto method = (*types)->Find(o.call);
+  auto any = MethodTypes::Any(plan);
+  if (!any.ok()) return any.status();
+  std::shared_ptr<const MethodTypes> types = *std::move(any);
+  auto method = types->Find(o.call);
   if (!method.ok()) return method.status();
-  auto requests = JsonToMessages(*(*method)->input_type(), json);
-  if (!requests.ok()) return requests.status();
   plan.method = MethodPath(**method);
   plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
   plan.client_streaming = (*method)->client_streaming();
-  if (!plan.streaming && requests->empty()) {
-    return absl::InvalidArgumentError("-d: an empty array has no request to send");
+  const bool templated = !o.disable_template_data && load::CallTemplate::HasActions(json);
+  if (!templated) {
+    auto requests = JsonToMessages(*(*method)->input_type(), json);
+    if (!requests.ok()) return requests.status();
+    for (const std::string& bytes : *requests) {
+      grpc::Slice slice(bytes);
+      plan.messages.emplace_back(&slice, 1);
+    }
   }
-  for (const std::string& bytes : *requests) {
-    grpc::Slice slice(bytes);
-    plan.messages.emplace_back(&slice, 1);
+  if (absl::Status s = PrepareTemplates(plan, templated ? json : "",
+                                        (*method)->input_type(), NamesOf(**method));
+      !s.ok()) {
+    return s;
+  }
+  if (plan.templates != nullptr) plan.types = types;
+  if (!plan.streaming && plan.messages.empty()) {
+    return absl::InvalidArgumentError("-d: an empty array has no request to send");
   }
   return CheckStreamOptions(plan);
 }

@@ -276,6 +276,9 @@ const std::vector<Option>& Options() {
       {"B", "binary-file", true, StringField(&LoadOptions::binary_file)},
       {"m", "metadata", true, SetMetadata},
       {"M", "metadata-file", true, StringField(&LoadOptions::metadata_file)},
+      {"", "disable-template-data", false, Switch(&LoadOptions::disable_template_data)},
+      {"", "disable-template-functions", false,
+       Switch(&LoadOptions::disable_template_functions)},
       {"", "authority", true, StringField(&LoadOptions::authority)},
       {"", "cname", true, StringField(&LoadOptions::cname)},
       {"e", "enable-compression", false, Switch(&LoadOptions::enable_compression)},
@@ -314,7 +317,7 @@ bool IsGhzOnly(absl::string_view long_name) {
       "concurrency-start", "concurrency-end", "concurrency-step",
       "concurrency-step-duration", "concurrency-max-duration", "stream-dynamic-messages",
       "reflect-metadata", "max-recv-message-size", "max-send-message-size", "keepalive",
-      "debug", "lb-strategy", "disable-template-functions", "disable-template-data"};
+      "debug", "lb-strategy"};
   return std::find(names->begin(), names->end(), long_name) != names->end();
 }
 
@@ -619,6 +622,9 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -B, --binary-file PATH request as serialized protobuf from a file
   -m, --metadata JSON    request headers as a JSON object of strings
   -M, --metadata-file PATH  the -m JSON from a file
+      --disable-template-data  send -d and -m as given, with no call templates
+      --disable-template-functions  templates without newUUID, randomString
+                         and randomInt
       --authority NAME   the :authority of every call (default: HOST:PORT)
       --cname NAME       check the server's TLS certificate against NAME
   -e, --enable-compression  gzip every request message
@@ -651,7 +657,13 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -h, --help             this text
 
 JSON requests are encoded with the method's types, fetched from the server
-by reflection. Durations in the JSON report are nanoseconds, as ghz writes.
+by reflection (or read from --proto or --protoset). The request JSON and
+the metadata values may hold ghz's call templates, rendered for every call:
+{{.RequestNumber}}, {{.WorkerID}}, {{.Timestamp}}, {{.TimestampUnix}},
+{{.TimestampUnixMilli}}, {{.TimestampUnixNano}}, {{.UUID}}, the method's
+{{.FullyQualifiedName}}, {{.MethodName}}, {{.ServiceName}}, {{.InputName}},
+{{.OutputName}}, {{.IsClientStreaming}} and {{.IsServerStreaming}}, and the
+functions {{newUUID}}, {{randomString N}} and {{randomInt MIN MAX}}. Durations in the JSON report are nanoseconds, as ghz writes.
 )";
 }
 

@@ -11,8 +11,10 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "client/deadline.h"
+#include "client/load/call_template.h"
 
 namespace handoff::load {
 namespace {
@@ -35,6 +37,7 @@ enum class Op {
   kEnd,
   kSendDue,     // --stream-interval has passed since the last send
   kStreamOver,  // --stream-call-duration has passed since the call began
+  kUnsent,      // the call's templates did not render: it fails unsent
 };
 
 }  // namespace
@@ -56,6 +59,8 @@ struct GrpcEngine::Slot {
   Tag finished_tag{this, Op::kFinished};
   Tag send_due_tag{this, Op::kSendDue};
   Tag stream_over_tag{this, Op::kStreamOver};
+  Tag unsent_tag{this, Op::kUnsent};
+  std::string worker_id;  // ghz's, for call templates
 
   grpc::Alarm alarm;
   bool waiting = false;  // on alarm, for its ticket's due time
@@ -69,6 +74,10 @@ struct GrpcEngine::Slot {
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream;
   grpc::ByteBuffer reply;
   grpc::Status status;
+  // What the call sends: the plan's messages and the options' metadata, or
+  // the ones its templates rendered.
+  const std::vector<grpc::ByteBuffer>* messages = nullptr;
+  TemplatedRequests::Call rendered;
   // Stream progress.
   size_t next_write = 0;
   bool writing = false;  // a write, WritesDone, or the wait before a write
@@ -87,9 +96,10 @@ class GrpcEngine::Worker {
   Worker(const LoadPlan& plan, CallSchedule& schedule, std::atomic<int64_t>* completed)
       : plan_(plan), schedule_(schedule), recorder_(completed, plan.options.skip_first) {}
 
-  void AddSlot(grpc::GenericStub* stub) {
+  void AddSlot(grpc::GenericStub* stub, std::string worker_id) {
     auto slot = std::make_unique<Slot>();
     slot->stub = stub;
+    slot->worker_id = std::move(worker_id);
     slots_.push_back(std::move(slot));
   }
 
@@ -145,16 +155,25 @@ class GrpcEngine::Worker {
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
+    s.messages = &plan_.messages;
+    const std::vector<std::pair<std::string, std::string>>* metadata = &o.metadata;
+    if (plan_.templates != nullptr) {
+      const absl::Status rendered =
+          plan_.templates->Render(s.worker_id, s.ticket + 1, absl::Now(), random_, s.rendered);
+      if (!rendered.ok()) return FailUnsent(s, rendered);
+      if (plan_.templates->templated_data()) s.messages = &s.rendered.messages;
+      if (plan_.templates->templated_metadata()) metadata = &s.rendered.metadata;
+    }
     s.context = std::make_unique<grpc::ClientContext>();
     if (o.timeout > absl::ZeroDuration()) {
       s.context->set_deadline(DeadlineIn(o.timeout));
     }
-    for (const auto& [key, value] : o.metadata) s.context->AddMetadata(key, value);
+    for (const auto& [key, value] : *metadata) s.context->AddMetadata(key, value);
     if (o.enable_compression) s.context->set_compression_algorithm(GRPC_COMPRESS_GZIP);
     s.status = grpc::Status();
     if (!plan_.streaming) {
       const grpc::ByteBuffer& request =
-          plan_.messages[static_cast<size_t>(s.ticket) % plan_.messages.size()];
+          (*s.messages)[static_cast<size_t>(s.ticket) % s.messages->size()];
       s.unary = s.stub->PrepareUnaryCall(s.context.get(), plan_.method, request, &cq_);
       s.unary->StartCall();
       s.unary->Finish(&s.reply, &s.status, &s.finished_tag);
@@ -222,9 +241,25 @@ class GrpcEngine::Worker {
         // finds the stream over when it completes.
         if (s.send_waiting) s.send_alarm.Cancel();
         return;
+      case Op::kUnsent:
+        s.waiting = false;
+        // !ok: cancelled at the end of a -z run, like a call not yet due.
+        if (!ok || time_up_) return Retire(s);
+        return Done(s);
       case Op::kEnd:
         return;
     }
+  }
+
+  // Records the call as failed with `why` on a later turn of the queue, as
+  // if it had been made: failing it here would recurse into the next call,
+  // which may fail the same way, through the whole run.
+  void FailUnsent(Slot& s, const absl::Status& why) {
+    s.in_flight = false;
+    s.status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(why.message()));
+    s.waiting = true;
+    s.alarm.Set(&cq_, In(0), &s.unsent_tag);
+    ++pending_;
   }
 
   // Whether the call has another message to send.
@@ -236,7 +271,7 @@ class GrpcEngine::Worker {
     }
     // Round the messages until the time is up.
     if (plan_.client_streaming && o.stream_call_duration > absl::ZeroDuration()) return true;
-    return s.next_write < plan_.messages.size();
+    return s.next_write < s.messages->size();
   }
 
   void WriteNext(Slot& s) {
@@ -255,7 +290,7 @@ class GrpcEngine::Worker {
   void Send(Slot& s) {
     ++pending_;
     if (MoreToSend(s)) {
-      s.stream->Write(plan_.messages[s.next_write++ % plan_.messages.size()], &s.wrote_tag);
+      s.stream->Write((*s.messages)[s.next_write++ % s.messages->size()], &s.wrote_tag);
     } else {
       s.stream->WritesDone(&s.writes_done_tag);
     }
@@ -313,6 +348,7 @@ class GrpcEngine::Worker {
   const LoadPlan& plan_;
   CallSchedule& schedule_;
   Recorder recorder_;
+  absl::BitGen random_;  // for call templates
   grpc::CompletionQueue cq_;
   std::vector<std::unique_ptr<Slot>> slots_;
   grpc::Alarm end_alarm_;
@@ -377,7 +413,8 @@ std::vector<Recorder> GrpcEngine::Run(CallSchedule& schedule) {
     workers.push_back(std::make_unique<Worker>(plan_, schedule, completed_));
   }
   for (int i = 0; i < o.concurrency; ++i) {
-    workers[i % threads]->AddSlot(&stubs[i % stubs.size()]);
+    const int connection = i % static_cast<int>(stubs.size());
+    workers[i % threads]->AddSlot(&stubs[connection], GhzWorkerId(o.name, i, connection));
   }
   std::vector<std::thread> running;
   for (auto& worker : workers) running.emplace_back([&w = *worker] { w.Run(); });

@@ -83,6 +83,14 @@ grpc::StatusCode FromResetCode(uint32_t code) {
   }
 }
 
+// gRPC metadata as HTTP/2 carries it: the key lower-cased, a "-bin" value
+// in base64.
+std::pair<std::string, std::string> WireHeader(absl::string_view key, absl::string_view value) {
+  std::string name = absl::AsciiStrToLower(key);
+  std::string wire = absl::EndsWith(name, "-bin") ? absl::Base64Escape(value) : std::string(value);
+  return {std::move(name), std::move(wire)};
+}
+
 nghttp2_nv Header(const std::string& name, const std::string& value) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
@@ -113,11 +121,7 @@ H2Connection::H2Connection(asio::io_context& io, Config config, DoneFn done)
   if (config_.timeout > absl::ZeroDuration()) {
     headers.emplace_back("grpc-timeout", GrpcTimeout(config_.timeout));
   }
-  for (const auto& [key, value] : config_.metadata) {
-    std::string name = absl::AsciiStrToLower(key);
-    headers.emplace_back(name, absl::EndsWith(name, "-bin") ? absl::Base64Escape(value)
-                                                             : value);
-  }
+  for (const auto& [key, value] : config_.metadata) headers.push_back(WireHeader(key, value));
   // Strings first, pointers after: the vector must not move once nv_ points in.
   header_strings_.reserve(headers.size() * 2);
   for (auto& [name, value] : headers) {
@@ -231,8 +235,24 @@ bool H2Connection::Submit(Call& call) {
   nghttp2_data_provider body;
   body.source.ptr = &call;
   body.read_callback = &ReadBody;
-  const int32_t id =
-      nghttp2_submit_request(session_, nullptr, nv_.data(), nv_.size(), &body, &call);
+  int32_t id = 0;
+  if (call.metadata == nullptr || call.metadata->empty()) {
+    id = nghttp2_submit_request(session_, nullptr, nv_.data(), nv_.size(), &body, &call);
+  } else {
+    // nghttp2 copies the array, not the strings the flags say not to copy:
+    // those stay in the call until it ends.
+    call.wire_metadata.clear();
+    for (const auto& [key, value] : *call.metadata) {
+      auto [name, wire] = WireHeader(key, value);
+      call.wire_metadata.push_back(std::move(name));
+      call.wire_metadata.push_back(std::move(wire));
+    }
+    std::vector<nghttp2_nv> nv = nv_;
+    for (size_t i = 0; i < call.wire_metadata.size(); i += 2) {
+      nv.push_back(Header(call.wire_metadata[i], call.wire_metadata[i + 1]));
+    }
+    id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), &body, &call);
+  }
   if (id < 0) {
     error_ = absl::StrCat("nghttp2: ", nghttp2_strerror(id));
     return false;

@@ -74,6 +74,9 @@ class H2Connection {
   struct Call {
     // The gRPC-framed request: 5-byte prefix, then the message.
     const std::string* body = nullptr;
+    // Sent with this call alone, after Config::metadata, as that is sent;
+    // null for none.
+    const std::vector<std::pair<std::string, std::string>>* metadata = nullptr;
     void* context = nullptr;
 
     // Whether the call, now ended, was refused before the server processed
@@ -90,6 +93,8 @@ class H2Connection {
     std::string grpc_message;
     int64_t deadline_ns = 0;
     bool refused_ = false;
+    // `metadata` as sent, which the HEADERS frame points into until written.
+    std::vector<std::string> wire_metadata;
     Call* prev = nullptr;  // in_flight_, oldest first
     Call* next = nullptr;
   };

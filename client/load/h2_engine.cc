@@ -10,10 +10,12 @@
 #include <asio/steady_timer.hpp>
 #include <grpcpp/support/slice.h>
 
+#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/load/call_template.h"
 #include "client/load/h2_connection.h"
 #include "client/load/schedule.h"
 #include "client/load/target.h"
@@ -59,9 +61,10 @@ class H2Engine::Worker {
     return routes_.size() - 1;
   }
 
-  void AddSlot(size_t route) {
+  void AddSlot(size_t route, std::string worker_id) {
     auto slot = std::make_unique<Slot>(io_);
     slot->route = route;
+    slot->worker_id = std::move(worker_id);
     slot->call.context = slot.get();
     slots_.push_back(std::move(slot));
   }
@@ -126,6 +129,10 @@ class H2Engine::Worker {
     bool retried = false;  // this ticket's call was refused and made again
     int64_t ticket = 0;
     int64_t start_ns = 0;
+    // Call templates: ghz's worker ID, and what the call's rendered to.
+    std::string worker_id;
+    TemplatedRequests::Call rendered;
+    std::string body;  // rendered.messages' one, framed
   };
 
   // Gives the slot, free at `now_ns`, its next call, or retires it.
@@ -157,7 +164,11 @@ class H2Engine::Worker {
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
-    s.call.body = &bodies_[static_cast<size_t>(s.ticket) % bodies_.size()];
+    // A call made again after a refusal sends what it sent the first time.
+    if (!s.retried) {
+      s.call.body = &bodies_[static_cast<size_t>(s.ticket) % bodies_.size()];
+      s.call.metadata = nullptr;
+    }
     Route& route = routes_[s.route];
     if (route.current->draining()) {
       // The server is recycling the connection: take a new one at once, as
@@ -166,6 +177,23 @@ class H2Engine::Worker {
       route.current->Open([] {});
     }
     s.connection = route.current;
+    if (plan_.templates != nullptr && !s.retried) {
+      const absl::Status rendered =
+          plan_.templates->Render(s.worker_id, s.ticket + 1, absl::Now(), random_, s.rendered);
+      if (!rendered.ok()) {
+        // On a later turn, as below; never made, so never made again.
+        asio::post(io_, [this, &s, why = std::string(rendered.message())] {
+          Record(s, grpc::StatusCode::INVALID_ARGUMENT, why);
+        });
+        return;
+      }
+      if (plan_.templates->templated_data()) {
+        const auto& messages = s.rendered.messages;
+        s.body = Framed(messages[static_cast<size_t>(s.ticket) % messages.size()]);
+        s.call.body = &s.body;
+      }
+      if (plan_.templates->templated_metadata()) s.call.metadata = &s.rendered.metadata;
+    }
     if (s.connection->Start(s.call)) return;
     // Report on a later turn: a broken connection refuses every call at
     // once, and reporting here would recurse through the whole run.
@@ -182,6 +210,11 @@ class H2Engine::Worker {
       s.retried = true;
       return Issue(s, s.start_ns);
     }
+    Record(s, code, message);
+  }
+
+  void Record(Slot& s, grpc::StatusCode code, absl::string_view message) {
+    s.in_flight = false;
     const int64_t now = MonotonicNowNs();
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
     Next(s, now);
@@ -223,6 +256,7 @@ class H2Engine::Worker {
   const LoadPlan& plan_;
   const std::vector<std::string>& bodies_;
   Recorder recorder_;
+  absl::BitGen random_;  // for call templates
   // One thread runs it: no locking inside.
   asio::io_context io_{1};
   asio::steady_timer end_timer_;
@@ -286,12 +320,15 @@ absl::Status H2Engine::Connect() {
     config.path = plan_.method;
     config.timeout = o.timeout;
     config.connect_timeout = o.connect_timeout;
-    config.metadata = o.metadata;
+    // Templated metadata is each call's own.
+    if (plan_.templates == nullptr || !plan_.templates->templated_metadata()) {
+      config.metadata = o.metadata;
+    }
     routes.push_back(workers_[i % threads]->AddRoute(std::move(config)));
   }
   for (int i = 0; i < o.concurrency; ++i) {
     const int c = i % o.connections;
-    workers_[c % threads]->AddSlot(routes[c]);
+    workers_[c % threads]->AddSlot(routes[c], GhzWorkerId(o.name, i, c));
   }
   const int64_t deadline = NsAfter(MonotonicNowNs(), o.connect_timeout);
   for (auto& worker : workers_) {

@@ -58,6 +58,11 @@ struct LoadOptions {
   std::vector<std::pair<std::string, std::string>> metadata;  // -m JSON object
   bool metadata_set = false;     // -m was given
   std::string metadata_file;     // -M: the -m JSON read from a file
+  // The request JSON and metadata values are call templates
+  // (call_template.h) unless --disable-template-data; their functions are
+  // off with --disable-template-functions.
+  bool disable_template_data = false;
+  bool disable_template_functions = false;
   std::string authority;         // --authority: :authority of every call
   std::string cname;             // --cname: the name the server's TLS
                                  // certificate is checked against

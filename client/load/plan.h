@@ -10,6 +10,7 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include "client/load/options.h"
+#include "client/load/templated_requests.h"
 
 namespace handoff::load {
 
@@ -28,6 +29,11 @@ struct LoadPlan {
   bool client_streaming = false;
   // Serialized request messages; at least one.
   std::vector<grpc::ByteBuffer> messages;
+  // Set when the request JSON or a metadata value holds call templates:
+  // then each call renders its own (messages holds the first call's), and
+  // `types` keeps the request type they are parsed as alive.
+  std::shared_ptr<const TemplatedRequests> templates;
+  std::shared_ptr<const void> types;
 };
 
 }  // namespace handoff::load

@@ -122,9 +122,17 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
   return reactor;
 }
 
-grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext* context,
                                             const v1::WorkRequest* request,
                                             v1::WorkReply* reply) {
+  {
+    const auto& metadata = context->client_metadata();
+    const auto tag = metadata.find("x-tag");
+    absl::MutexLock lock(&mu_);
+    work_calls_.push_back(
+        {request->cpu_us(),
+         tag == metadata.end() ? std::string() : std::string(tag->second.data(), tag->second.size())});
+  }
   return new WorkReactor(*request, reply, &work_started_, &work_started_once_);
 }
 

@@ -6,7 +6,8 @@
 //          calls carrying it with UNAVAILABLE (to test channel retries);
 //          a payload "status:CODE:MESSAGE" fails with that status.
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
-//          work_started() is notified when a Work call begins waiting.
+//          work_started() is notified when a Work call begins waiting, and
+//          work_calls() lists what each call carried.
 //   Stream answers each WorkRequest with a WorkReply carrying its payload,
 //          in order; a payload "status:CODE:MESSAGE" ends the stream there
 //          with that status.
@@ -17,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <grpcpp/server.h>
 
@@ -44,6 +46,16 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   int64_t echo_calls() const { return echo_calls_.load(); }
   // Messages received on Stream calls, all of them together.
   int64_t stream_messages() const { return stream_messages_.load(); }
+  // What a Work call carried: its cpu_us (which the fake does not spend)
+  // and its "x-tag" metadata ("" when it had none).
+  struct WorkCall {
+    uint32_t cpu_us;
+    std::string tag;
+  };
+  std::vector<WorkCall> work_calls() {
+    absl::MutexLock lock(&mu_);
+    return work_calls_;
+  }
   // The :authority of the latest Echo call.
   std::string last_authority() {
     absl::MutexLock lock(&mu_);
@@ -58,6 +70,7 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
   std::string last_authority_ ABSL_GUARDED_BY(mu_);
+  std::vector<WorkCall> work_calls_ ABSL_GUARDED_BY(mu_);
 };
 
 // A started server on a free loopback port.

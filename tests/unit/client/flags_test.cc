@@ -234,6 +234,28 @@ TEST(LoadFlagsTest, SkipFirstCountErrorsAndMaxDurationFromAGhzConfig) {
   EXPECT_EQ(from_file->max_duration, absl::Seconds(10));
 }
 
+TEST(LoadFlagsTest, TemplateSwitchesFromTheCommandLineAndAGhzConfig) {
+  auto defaults = Parse({"--call", "p.S.M", "h:1"});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE(defaults->disable_template_data);
+  EXPECT_FALSE(defaults->disable_template_functions);
+
+  // Benchmark scripts pass both, to keep templating out of the measurement.
+  auto o = Parse({"--call", "p.S.M", "--disable-template-functions",
+                  "--disable-template-data", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->disable_template_data);
+  EXPECT_TRUE(o->disable_template_functions);
+
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1",
+                              "disable-template-functions": true,
+                              "disable-template-data": true})");
+  auto from_file = Parse({"--config", config.path()});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_TRUE(from_file->disable_template_data);
+  EXPECT_TRUE(from_file->disable_template_functions);
+}
+
 TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   auto o = Parse({"--call", "p.S.M", "--proto", "api/x.proto", "-i", "third,vendor/protos",
                   "--protoset", "x.protoset", "h:1"});

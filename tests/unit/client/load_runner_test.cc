@@ -4,7 +4,12 @@
 #include "client/load/runner.h"
 #include "client/load/schedule.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/load/templated_requests.h"
 
 #include "fake_gateway.h"
 
@@ -274,6 +279,71 @@ TEST_P(LoadRunnerTest, UnreachableHostFailsToConnect) {
   absl::Status s = runner.Connect();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("127.0.0.1:1"), absl::string_view::npos) << s;
+}
+
+// Work calls whose cpu_us is `cpu_us_json` and whose "x-tag" metadata is
+// `tag`, both call templates.
+LoadPlan TemplatedWorkPlan(LoadPlan plan, const std::string& cpu_us_json,
+                           const std::string& tag) {
+  plan.method = "/handoff.v1.Gateway/Work";
+  plan.messages.clear();
+  plan.options.metadata = {{"x-tag", tag}, {"x-fixed", "same"}};
+  MethodNames names;
+  names.fully_qualified_name = "handoff.v1.Gateway.Work";
+  names.method_name = "Work";
+  auto templates = TemplatedRequests::Make(
+      absl::StrCat(R"({"cpu_us":)", cpu_us_json, "}"), v1::WorkRequest::descriptor(),
+      plan.options.metadata, names, /*functions=*/true);
+  EXPECT_TRUE(templates.ok()) << templates.status();
+  plan.templates = *std::move(templates);
+  v1::WorkRequest first;
+  plan.messages.push_back(Serialized(first));
+  return plan;
+}
+
+TEST_P(LoadRunnerTest, EachCallSendsItsOwnRenderingOfTheTemplates) {
+  LoadPlan plan = TemplatedWorkPlan(EchoPlan(), "{{.RequestNumber}}",
+                                    "{{.WorkerID}} {{.MethodName}}");
+  plan.options.total = 20;
+  plan.options.concurrency = 4;
+  plan.options.connections = 2;
+  plan.options.name = "run";
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 20u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  std::set<uint32_t> numbers;
+  std::set<std::string> tags;
+  for (const auto& call : server_.service->work_calls()) {
+    numbers.insert(call.cpu_us);
+    tags.insert(call.tag);
+  }
+  std::set<uint32_t> one_to_twenty;
+  for (uint32_t i = 1; i <= 20; ++i) one_to_twenty.insert(i);
+  EXPECT_EQ(numbers, one_to_twenty) << "each request number once";
+  // Slot i is on connection i % 2, as ghz numbers its workers.
+  const std::set<std::string> workers = {"run:g0c0 Work", "run:g1c1 Work", "run:g2c0 Work",
+                                         "run:g3c1 Work"};
+  for (const std::string& tag : tags) EXPECT_TRUE(workers.count(tag)) << tag;
+}
+
+TEST_P(LoadRunnerTest, ACallWhoseTemplateRendersBadJsonFailsUnsentAndTheRunGoesOn) {
+  // Requests 1 to 4 fit cpu_us's uint32; from 5 on, 5000000000 does not.
+  LoadPlan plan = TemplatedWorkPlan(EchoPlan(), "{{.RequestNumber}}000000000", "t");
+  plan.options.total = 8;
+  plan.options.concurrency = 2;
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 8u);
+  int failed = 0;
+  for (const CallResult& c : r.calls) {
+    if (c.code == grpc::StatusCode::OK) continue;
+    ++failed;
+    EXPECT_EQ(c.code, grpc::StatusCode::INVALID_ARGUMENT);
+    const std::string& error = r.errors[c.error];
+    EXPECT_NE(error.find(R"(-d renders to {"cpu_us":)"), std::string::npos) << error;
+    EXPECT_NE(error.find("invalid value"), std::string::npos) << error;
+  }
+  EXPECT_EQ(failed, 4);
+  EXPECT_EQ(server_.service->work_calls().size(), 4u) << "only the good ones were sent";
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,

@@ -76,13 +76,13 @@ class MethodTypes {
 absl::Status CheckStreamOptions(const load::LoadPlan& plan) {
   const load::LoadOptions& o = plan.options;
   if (o.stream_call_count == 0 && o.stream_interval <= absl::ZeroDuration() &&
-      o.stream_call_duration <= absl::ZeroDuration()) {
+      o.stream_call_duration <= absl::ZeroDuration() && !o.stream_dynamic_messages) {
     return absl::OkStatus();
   }
   if (plan.client_streaming) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      "--stream-call-count, --stream-interval and --stream-call-duration shape the "
-      "messages a client streams, and ",
+      "--stream-call-count, --stream-interval, --stream-call-duration and "
+      "--stream-dynamic-messages shape the messages a client streams, and ",
       plan.streaming ? "this method streams only from the server"
                      : "this method takes one message (with -b/-B, --proto says which "
                        "methods stream)"));

@@ -70,6 +70,51 @@ Setter PositiveInt(int LoadOptions::*field, absl::string_view flag) {
   };
 }
 
+// ghz's sizes (go-humanize's): a number, then optionally B, an SI unit (k,
+// kB: 1000) or an IEC one (Ki, KiB: 1024), up to T; any case, a space
+// allowed between. gRPC takes the limit as an int.
+Setter ByteSize(int LoadOptions::*field, absl::string_view flag) {
+  return [field, flag](absl::string_view v, LoadOptions& o) -> absl::Status {
+    const std::string text = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
+    const size_t unit_at = text.find_first_not_of("0123456789.");
+    double number = 0;
+    if (!absl::SimpleAtod(text.substr(0, unit_at), &number) || number < 0) {
+      return Bad(flag, "a size like 4194304, 4 MB or 4 MiB", v);
+    }
+    const absl::string_view unit =
+        unit_at == std::string::npos
+            ? absl::string_view()
+            : absl::StripLeadingAsciiWhitespace(absl::string_view(text).substr(unit_at));
+    static constexpr struct {
+      absl::string_view si, iec;
+    } kUnits[] = {{"k", "ki"}, {"m", "mi"}, {"g", "gi"}, {"t", "ti"}};
+    double scale = 0;
+    if (unit.empty() || unit == "b") scale = 1;
+    double si = 1, iec = 1;
+    for (const auto& u : kUnits) {
+      si *= 1000;
+      iec *= 1024;
+      if (unit == u.si || unit == absl::StrCat(u.si, "b")) scale = si;
+      if (unit == u.iec || unit == absl::StrCat(u.iec, "b")) scale = iec;
+    }
+    if (scale == 0) return Bad(flag, "a size like 4194304, 4 MB or 4 MiB", v);
+    const double bytes = number * scale;
+    if (bytes > std::numeric_limits<int>::max()) {
+      return Bad(flag, "a size up to 2147483647 bytes (gRPC's largest)", v);
+    }
+    o.*field = static_cast<int>(bytes);
+    return absl::OkStatus();
+  };
+}
+
+absl::Status SetLbStrategy(absl::string_view v, LoadOptions& o) {
+  if (v != "pick_first" && v != "round_robin") {
+    return Bad("--lb-strategy", "pick_first or round_robin", v);
+  }
+  o.lb_strategy = std::string(v);
+  return absl::OkStatus();
+}
+
 // Go durations, plus ghz's bare number of seconds. Like Go's, they stop at
 // 2^63-1 ns (292 years): the run keeps its times in int64 nanoseconds, where
 // a longer one would wrap into the past (every call expired at once).
@@ -279,6 +324,12 @@ const std::vector<Option>& Options() {
       {"", "disable-template-data", false, Switch(&LoadOptions::disable_template_data)},
       {"", "disable-template-functions", false,
        Switch(&LoadOptions::disable_template_functions)},
+      {"", "max-recv-message-size", true,
+       ByteSize(&LoadOptions::max_recv_message_size, "--max-recv-message-size")},
+      {"", "max-send-message-size", true,
+       ByteSize(&LoadOptions::max_send_message_size, "--max-send-message-size")},
+      {"", "keepalive", true, DurationField(&LoadOptions::keepalive, "--keepalive")},
+      {"", "lb-strategy", true, SetLbStrategy},
       {"", "authority", true, StringField(&LoadOptions::authority)},
       {"", "cname", true, StringField(&LoadOptions::cname)},
       {"e", "enable-compression", false, Switch(&LoadOptions::enable_compression)},
@@ -298,6 +349,7 @@ const std::vector<Option>& Options() {
        DurationField(&LoadOptions::stream_interval, "--stream-interval")},
       {"", "stream-call-duration", true,
        DurationField(&LoadOptions::stream_call_duration, "--stream-call-duration")},
+      {"", "stream-dynamic-messages", false, Switch(&LoadOptions::stream_dynamic_messages)},
       {"", "skipFirst", true, Count(&LoadOptions::skip_first, "--skipFirst")},
       {"", "count-errors", false, Switch(&LoadOptions::count_errors)},
       {"", "engine", true, SetEngine},
@@ -315,9 +367,7 @@ bool IsGhzOnly(absl::string_view long_name) {
   static const auto* names = new std::vector<absl::string_view>{
       "async", "concurrency-schedule",
       "concurrency-start", "concurrency-end", "concurrency-step",
-      "concurrency-step-duration", "concurrency-max-duration", "stream-dynamic-messages",
-      "reflect-metadata", "max-recv-message-size", "max-send-message-size", "keepalive",
-      "debug", "lb-strategy"};
+      "concurrency-step-duration", "concurrency-max-duration", "reflect-metadata", "debug"};
   return std::find(names->begin(), names->end(), long_name) != names->end();
 }
 
@@ -634,11 +684,18 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --key PATH         PEM private key of --cert
       --skipTLS          accept any certificate from the server (one that
                          is self-signed, under test)
+      --max-recv-message-size S  largest reply message (4194304, 4 MB, 4 MiB;
+                         default: no limit)
+      --max-send-message-size S  largest request message (default: no limit)
+      --keepalive D      ping a connection idle for D (default: never)
+      --lb-strategy P    pick_first or round_robin over HOST's addresses
   -O, --format F         summary (default), json, pretty or csv
       --stream-call-count N     streaming calls: send N messages a call, round
                                 the -d array (default: each message once)
       --stream-interval D       wait D between two sends of a call
       --stream-call-duration D  stop sending D after a call began
+      --stream-dynamic-messages  render call templates for every message
+                                sent, not once per call
       --skipFirst N      leave the first N calls to finish out of the report
                          (warm-up)
       --count-errors     fastest, slowest, average, histogram and percentiles

@@ -1,7 +1,10 @@
 #include "client/load/grpc_engine.h"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include <grpc/support/time.h>
 #include <grpcpp/alarm.h>
@@ -39,6 +42,13 @@ enum class Op {
   kStreamOver,  // --stream-call-duration has passed since the call began
   kUnsent,      // the call's templates did not render: it fails unsent
 };
+
+// gRPC takes the keepalive time as int milliseconds: at least 1, at most
+// about 24 days.
+int KeepaliveMs(absl::Duration keepalive) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(keepalive), 1,
+                                              std::numeric_limits<int>::max()));
+}
 
 }  // namespace
 
@@ -78,6 +88,8 @@ struct GrpcEngine::Slot {
   // the ones its templates rendered.
   const std::vector<grpc::ByteBuffer>* messages = nullptr;
   TemplatedRequests::Call rendered;
+  // A message of the stream failed to render: the status to record.
+  std::optional<grpc::Status> unsent;
   // Stream progress.
   size_t next_write = 0;
   bool writing = false;  // a write, WritesDone, or the wait before a write
@@ -155,6 +167,7 @@ class GrpcEngine::Worker {
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
+    s.unsent.reset();
     s.messages = &plan_.messages;
     const std::vector<std::pair<std::string, std::string>>* metadata = &o.metadata;
     if (plan_.templates != nullptr) {
@@ -256,10 +269,15 @@ class GrpcEngine::Worker {
   // which may fail the same way, through the whole run.
   void FailUnsent(Slot& s, const absl::Status& why) {
     s.in_flight = false;
-    s.status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(why.message()));
+    s.unsent = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(why.message()));
     s.waiting = true;
     s.alarm.Set(&cq_, In(0), &s.unsent_tag);
     ++pending_;
+  }
+
+  bool RendersEachMessage() const {
+    return plan_.options.stream_dynamic_messages && plan_.templates != nullptr &&
+           plan_.templates->templated_data();
   }
 
   // Whether the call has another message to send.
@@ -289,6 +307,20 @@ class GrpcEngine::Worker {
 
   void Send(Slot& s) {
     ++pending_;
+    if (MoreToSend(s) && s.next_write > 0 && RendersEachMessage()) {
+      // --stream-dynamic-messages: the call's number, and new times and
+      // random values for this message.
+      const absl::Status rendered =
+          plan_.templates->Render(s.worker_id, s.ticket + 1, absl::Now(), random_, s.rendered);
+      if (!rendered.ok()) {
+        // The call fails with why, as a call that failed to render before
+        // it began does; what it sent so far is abandoned.
+        s.unsent = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                std::string(rendered.message()));
+        s.stream_over = true;
+        s.context->TryCancel();
+      }
+    }
     if (MoreToSend(s)) {
       s.stream->Write((*s.messages)[s.next_write++ % s.messages->size()], &s.wrote_tag);
     } else {
@@ -308,6 +340,7 @@ class GrpcEngine::Worker {
   void Done(Slot& s) {
     s.in_flight = false;
     const int64_t now = MonotonicNowNs();
+    if (s.unsent.has_value()) s.status = *std::exchange(s.unsent, std::nullopt);
     if (!s.discard) {
       recorder_.Record(s.start_ns, now, s.status.error_code(), s.status.error_message());
     }
@@ -385,8 +418,12 @@ absl::Status GrpcEngine::Connect() {
     // retry, and a call that crossed a GOAWAY (never processed) would count
     // as UNAVAILABLE, as it does not for ghz or any other gRPC client.
     args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
-    args.SetMaxReceiveMessageSize(-1);
-    args.SetMaxSendMessageSize(-1);
+    args.SetMaxReceiveMessageSize(o.max_recv_message_size > 0 ? o.max_recv_message_size : -1);
+    args.SetMaxSendMessageSize(o.max_send_message_size > 0 ? o.max_send_message_size : -1);
+    if (o.keepalive > absl::ZeroDuration()) {
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, KeepaliveMs(o.keepalive));
+    }
+    if (!o.lb_strategy.empty()) args.SetLoadBalancingPolicyName(o.lb_strategy);
     AddServerNameArgs(o, args);
     channels_.push_back(grpc::CreateCustomChannel(o.host, credentials, args));
   }

@@ -279,6 +279,18 @@ absl::Status H2Engine::Supports(const LoadPlan& plan) {
   if (plan.options.enable_compression) {
     return absl::InvalidArgumentError("it sends no compressed message (-e)");
   }
+  if (plan.options.max_recv_message_size > 0 || plan.options.max_send_message_size > 0) {
+    return absl::InvalidArgumentError(
+        "it enforces no message size limit (--max-recv-message-size, "
+        "--max-send-message-size)");
+  }
+  if (plan.options.keepalive > absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("it sends no keepalive pings (--keepalive)");
+  }
+  if (!plan.options.lb_strategy.empty()) {
+    return absl::InvalidArgumentError(
+        "it connects to HOST's first address, with no load balancing (--lb-strategy)");
+  }
   return SplitTarget(plan.options.host).status();
 }
 

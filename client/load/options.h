@@ -67,6 +67,15 @@ struct LoadOptions {
   std::string cname;             // --cname: the name the server's TLS
                                  // certificate is checked against
   bool enable_compression = false;  // -e: gzip every request message
+  // Bytes a message may have, received or sent; 0: no limit. A call over it
+  // fails RESOURCE_EXHAUSTED, as gRPC fails it.
+  int max_recv_message_size = 0;   // --max-recv-message-size
+  int max_send_message_size = 0;   // --max-send-message-size
+  // Time between keepalive pings on an idle connection; 0: none.
+  absl::Duration keepalive = absl::ZeroDuration();  // --keepalive
+  // gRPC's load-balancing policy over the addresses HOST resolves to:
+  // pick_first or round_robin; empty: gRPC's default (pick_first).
+  std::string lb_strategy;       // --lb-strategy
   bool insecure = false;         // --insecure: plaintext
   std::string cacert;            // --cacert: PEM roots for TLS
   std::string cert;              // --cert: PEM client certificate (mutual TLS)
@@ -83,6 +92,9 @@ struct LoadOptions {
   int64_t stream_call_count = 0;   // --stream-call-count
   absl::Duration stream_interval = absl::ZeroDuration();       // --stream-interval
   absl::Duration stream_call_duration = absl::ZeroDuration();  // --stream-call-duration
+  // Render the call templates afresh for every message a call streams, not
+  // once per call.
+  bool stream_dynamic_messages = false;  // --stream-dynamic-messages
   int64_t skip_first = 0;        // --skipFirst: leave the first N out of the report
   bool count_errors = false;     // --count-errors: latency stats over every call
   EngineKind engine = EngineKind::kAuto;  // --engine

@@ -1,6 +1,8 @@
 #include "fake_gateway.h"
 
+#include <functional>
 #include <thread>
+#include <utility>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -48,7 +50,8 @@ class WorkReactor final : public grpc::ServerUnaryReactor {
 class StreamReactor final
     : public grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply> {
  public:
-  explicit StreamReactor(std::atomic<int64_t>* messages) : messages_(messages) {
+  explicit StreamReactor(std::function<void(const v1::WorkRequest&)> on_message)
+      : on_message_(std::move(on_message)) {
     StartRead(&request_);
   }
 
@@ -57,7 +60,7 @@ class StreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
-    messages_->fetch_add(1);
+    on_message_(request_);
     // "status:CODE:MESSAGE" ends the stream with that status, after the
     // replies already written, as handoffd ends a stream at a failing job.
     int code = 0;
@@ -82,7 +85,7 @@ class StreamReactor final
   void OnDone() override { delete this; }
 
  private:
-  std::atomic<int64_t>* const messages_;
+  const std::function<void(const v1::WorkRequest&)> on_message_;
   v1::WorkRequest request_;
   v1::WorkReply reply_;
 };
@@ -138,7 +141,11 @@ grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext* context
 
 grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
     grpc::CallbackServerContext*) {
-  return new StreamReactor(&stream_messages_);
+  return new StreamReactor([this](const v1::WorkRequest& request) {
+    stream_messages_.fetch_add(1);
+    absl::MutexLock lock(&mu_);
+    stream_cpu_us_.push_back(request.cpu_us());
+  });
 }
 
 FakeServer FakeServer::Start(bool reflection, int port,

@@ -46,6 +46,11 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   int64_t echo_calls() const { return echo_calls_.load(); }
   // Messages received on Stream calls, all of them together.
   int64_t stream_messages() const { return stream_messages_.load(); }
+  // Their cpu_us, in the order they came.
+  std::vector<uint32_t> stream_cpu_us() {
+    absl::MutexLock lock(&mu_);
+    return stream_cpu_us_;
+  }
   // What a Work call carried: its cpu_us (which the fake does not spend)
   // and its "x-tag" metadata ("" when it had none).
   struct WorkCall {
@@ -71,6 +76,7 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   absl::flat_hash_map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
   std::string last_authority_ ABSL_GUARDED_BY(mu_);
   std::vector<WorkCall> work_calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> stream_cpu_us_ ABSL_GUARDED_BY(mu_);
 };
 
 // A started server on a free loopback port.

@@ -256,6 +256,53 @@ TEST(LoadFlagsTest, TemplateSwitchesFromTheCommandLineAndAGhzConfig) {
   EXPECT_TRUE(from_file->disable_template_functions);
 }
 
+TEST(LoadFlagsTest, MessageSizesInGhzsUnits) {
+  const std::vector<std::pair<std::string, int>> sizes = {
+      {"4194304", 4194304}, {"4 MB", 4000000},  {"4MiB", 4194304}, {"1.5kb", 1500},
+      {"64 KiB", 65536},    {"1 gib", 1 << 30},  {"512B", 512},
+  };
+  for (const auto& [text, bytes] : sizes) {
+    auto o = Parse({"--call", "p.S.M", "--max-recv-message-size", text,
+                    "--max-send-message-size", text, "h:1"});
+    ASSERT_TRUE(o.ok()) << text << ": " << o.status();
+    EXPECT_EQ(o->max_recv_message_size, bytes) << text;
+    EXPECT_EQ(o->max_send_message_size, bytes) << text;
+  }
+  auto defaults = Parse({"--call", "p.S.M", "h:1"});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->max_recv_message_size, 0) << "no limit unless asked";
+  for (const std::string bad : {"4 XB", "-1", "MB", "3 GiB"}) {
+    auto o = Parse({"--call", "p.S.M", "--max-recv-message-size", bad, "h:1"});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_TRUE(absl::StartsWith(o.status().message(), "--max-recv-message-size: want a size"))
+        << o.status();
+  }
+}
+
+TEST(LoadFlagsTest, KeepaliveLbStrategyAndStreamDynamicMessages) {
+  auto o = Parse({"--call", "p.S.M", "--keepalive", "30s", "--lb-strategy", "round_robin",
+                  "--stream-dynamic-messages", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->keepalive, absl::Seconds(30));
+  EXPECT_EQ(o->lb_strategy, "round_robin");
+  EXPECT_TRUE(o->stream_dynamic_messages);
+
+  auto bad = Parse({"--call", "p.S.M", "--lb-strategy", "least_request", "h:1"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "--lb-strategy: want pick_first or round_robin, got 'least_request'");
+
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "keepalive": "10s",
+                              "lb-strategy": "pick_first", "stream-dynamic-messages": true,
+                              "max-recv-message-size": "8 MiB"})");
+  auto from_file = Parse({"--config", config.path()});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->keepalive, absl::Seconds(10));
+  EXPECT_EQ(from_file->lb_strategy, "pick_first");
+  EXPECT_TRUE(from_file->stream_dynamic_messages);
+  EXPECT_EQ(from_file->max_recv_message_size, 8 << 20);
+}
+
 TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   auto o = Parse({"--call", "p.S.M", "--proto", "api/x.proto", "-i", "third,vendor/protos",
                   "--protoset", "x.protoset", "h:1"});

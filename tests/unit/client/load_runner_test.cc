@@ -4,7 +4,11 @@
 #include "client/load/runner.h"
 #include "client/load/schedule.h"
 
+#include <functional>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -497,6 +501,149 @@ TEST(LoadRunnerEngineTest, AutoPicksH2ForUnaryPlaintextOnly) {
     EXPECT_EQ(runner.engine(), EngineKind::kGrpc);
   }
   server.server->Shutdown();
+}
+
+// Echo calls to `server` whose request and reply carry `payload_bytes`.
+LoadPlan BigEchoPlan(const FakeServer& server, size_t payload_bytes) {
+  LoadPlan plan;
+  plan.options.host = server.address;
+  plan.options.insecure = true;
+  plan.options.total = 2;
+  plan.options.concurrency = 1;
+  plan.method = "/handoff.v1.Gateway/Echo";
+  v1::EchoRequest req;
+  req.set_payload(std::string(payload_bytes, 'a'));
+  plan.messages.push_back(Serialized(req));
+  return plan;
+}
+
+TEST(LoadRunnerEngineTest, MessageSizeLimitsFailCallsResourceExhaustedAsGrpcDoes) {
+  FakeServer server = FakeServer::Start();
+  {
+    LoadPlan plan = BigEchoPlan(server, 2000);
+    plan.options.max_recv_message_size = 1000;
+    LoadRunner runner(std::move(plan));
+    ASSERT_TRUE(runner.Connect().ok());
+    EXPECT_EQ(runner.engine(), EngineKind::kGrpc);
+    RunResults r = runner.Run();
+    ASSERT_EQ(r.calls.size(), 2u);
+    for (const CallResult& c : r.calls) {
+      EXPECT_EQ(c.code, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      EXPECT_NE(r.errors[c.error].find("Received message larger than max"), std::string::npos)
+          << r.errors[c.error];
+    }
+    EXPECT_EQ(server.service->echo_calls(), 2) << "the server answered; the reply was refused";
+  }
+  {
+    LoadPlan plan = BigEchoPlan(server, 2000);
+    plan.options.max_send_message_size = 1000;
+    RunResults r = ConnectAndRun(std::move(plan));
+    ASSERT_EQ(r.calls.size(), 2u);
+    for (const CallResult& c : r.calls) {
+      EXPECT_EQ(c.code, grpc::StatusCode::RESOURCE_EXHAUSTED);
+      EXPECT_NE(r.errors[c.error].find("Sent message larger than max"), std::string::npos)
+          << r.errors[c.error];
+    }
+    EXPECT_EQ(server.service->echo_calls(), 2) << "no request over the limit left the client";
+  }
+  {
+    LoadPlan plan = BigEchoPlan(server, 500);
+    plan.options.max_recv_message_size = 1000;
+    plan.options.max_send_message_size = 1000;
+    RunResults r = ConnectAndRun(std::move(plan));
+    ASSERT_EQ(r.calls.size(), 2u);
+    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  }
+  server.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, OptionsOnlyGrpcHasTakeTheGrpcEngineAndH2SaysWhy) {
+  FakeServer server = FakeServer::Start();
+  const LoadPlan base = BigEchoPlan(server, 10);
+  const std::vector<std::pair<std::function<void(LoadOptions&)>, std::string>> cases = {
+      {[](LoadOptions& o) { o.max_recv_message_size = 4 << 20; }, "--max-recv-message-size"},
+      {[](LoadOptions& o) { o.max_send_message_size = 4 << 20; }, "--max-send-message-size"},
+      {[](LoadOptions& o) { o.keepalive = absl::Seconds(30); }, "--keepalive"},
+      {[](LoadOptions& o) { o.lb_strategy = "round_robin"; }, "--lb-strategy"},
+  };
+  for (const auto& [set, flag] : cases) {
+    LoadPlan plan = base;
+    set(plan.options);
+    {
+      LoadRunner runner(plan);
+      ASSERT_TRUE(runner.Connect().ok()) << flag;
+      EXPECT_EQ(runner.engine(), EngineKind::kGrpc) << flag;
+      RunResults r = runner.Run();
+      ASSERT_EQ(r.calls.size(), 2u) << flag;
+      for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK) << flag;
+    }
+    plan.options.engine = EngineKind::kH2;
+    LoadRunner forced(std::move(plan));
+    const absl::Status refused = forced.Connect();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << flag;
+    EXPECT_NE(refused.message().find(flag), absl::string_view::npos) << refused;
+  }
+  server.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, LbStrategyRoundRobinSpreadsCallsPickFirstDoesNot) {
+  FakeServer first = FakeServer::Start();
+  FakeServer second = FakeServer::Start();
+  // One target, two addresses, as a DNS name with two records would give.
+  const std::string both = "ipv4:" + first.address + "," + second.address;
+  LoadPlan plan = BigEchoPlan(first, 10);
+  plan.options.host = both;
+  // Enough calls to outlast the second address's connect, which round_robin
+  // starts with the first's but may finish a little later.
+  plan.options.total = 200;
+  plan.options.lb_strategy = "round_robin";
+  RunResults r = ConnectAndRun(plan);
+  ASSERT_EQ(r.calls.size(), 200u);
+  const int64_t rr_first = first.service->echo_calls();
+  const int64_t rr_second = second.service->echo_calls();
+  EXPECT_GT(rr_first, 0);
+  EXPECT_GT(rr_second, 0);
+  EXPECT_EQ(rr_first + rr_second, 200);
+
+  plan.options.lb_strategy = "pick_first";
+  r = ConnectAndRun(plan);
+  ASSERT_EQ(r.calls.size(), 200u);
+  const int64_t pf_first = first.service->echo_calls() - rr_first;
+  const int64_t pf_second = second.service->echo_calls() - rr_second;
+  EXPECT_EQ(pf_first, 200) << "pick_first keeps to the first address; " << pf_second
+                           << " went to the second";
+  first.server->Shutdown();
+  second.server->Shutdown();
+}
+
+TEST(LoadRunnerEngineTest, StreamDynamicMessagesRendersEachMessageOnce) {
+  for (const bool dynamic : {false, true}) {
+    FakeServer server = FakeServer::Start();
+    LoadPlan plan = StreamPlan(server, 0);
+    plan.options.total = 1;
+    plan.options.concurrency = 1;
+    plan.options.stream_call_count = 5;
+    plan.options.stream_dynamic_messages = dynamic;
+    auto templates = TemplatedRequests::Make(
+        R"({"cpu_us": {{randomInt 1 1000000000}}})", v1::WorkRequest::descriptor(), {},
+        MethodNames{}, /*functions=*/true);
+    ASSERT_TRUE(templates.ok()) << templates.status();
+    plan.templates = *std::move(templates);
+    plan.messages.push_back(Serialized(v1::WorkRequest()));
+    RunResults r = ConnectAndRun(std::move(plan));
+    ASSERT_EQ(r.calls.size(), 1u);
+    EXPECT_EQ(r.calls[0].code, grpc::StatusCode::OK);
+    const std::vector<uint32_t> sent = server.service->stream_cpu_us();
+    ASSERT_EQ(sent.size(), 5u);
+    const std::set<uint32_t> distinct(sent.begin(), sent.end());
+    if (dynamic) {
+      // Five draws from a billion: equal ones are a one-in-10^8 chance.
+      EXPECT_EQ(distinct.size(), 5u) << "a new rendering for every message";
+    } else {
+      EXPECT_EQ(distinct.size(), 1u) << "one rendering per call, sent five times";
+    }
+    server.server->Shutdown();
+  }
 }
 
 TEST(LoadRunnerEngineTest, CompressedRequestsGoThroughGrpcAndArriveGzipped) {

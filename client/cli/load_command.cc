@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
+#include "client/load/binary_requests.h"
 #include "client/load/flags.h"
 #include "client/load/grpc_engine.h"
 #include "client/load/progress.h"
@@ -136,23 +137,36 @@ absl::Status PrepareTemplates(load::LoadPlan& plan, absl::string_view json,
 }
 
 // The method, its kind, and the serialized requests. JSON is typed by
-// MethodTypes. Binary input needs no types, as with ghz's -b, unless a local
-// file gives them: then they name the method and say whether it streams.
+// MethodTypes. Binary input is typed when it can be: by a local file, else
+// by the server's reflection, as with ghz; then the types name the method,
+// say whether it streams, and split count-delimited bytes into messages
+// (binary_requests.h). A server without reflection gets the bytes as they
+// are, on the path --call names.
 absl::Status Prepare(load::LoadPlan& plan) {
   load::LoadOptions& o = plan.options;
   if (o.binary || !o.binary_file.empty()) {
     auto bytes = ReadInput(o.binary ? "-" : o.binary_file);
     if (!bytes.ok()) return bytes.status();
-    auto types = MethodTypes::Local(o);
-    if (!types.ok()) return types.status();
+    auto local = MethodTypes::Local(o);
+    if (!local.ok()) return local.status();
+    std::unique_ptr<MethodTypes> types = *std::move(local);
+    const google::protobuf::MethodDescriptor* method = nullptr;
+    if (types != nullptr) {
+      auto found = types->Find(o.call);
+      if (!found.ok()) return found.status();
+      method = *found;
+    } else if (auto remote = MethodTypes::Any(plan); remote.ok()) {
+      if (auto found = (*remote)->Find(o.call); found.ok()) {
+        method = *found;
+        types = *std::move(remote);
+      }
+    }
     load::MethodNames names;
-    if (*types != nullptr) {
-      auto method = (*types)->Find(o.call);
-      if (!method.ok()) return method.status();
-      plan.method = MethodPath(**method);
-      plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
-      plan.client_streaming = (*method)->client_streaming();
-      names = NamesOf(**method);
+    if (method != nullptr) {
+      plan.method = MethodPath(*method);
+      plan.streaming = method->client_streaming() || method->server_streaming();
+      plan.client_streaming = method->client_streaming();
+      names = NamesOf(*method);
     } else {
       std::string path = o.call;
       // "pkg.Service.Method" -> "/pkg.Service/Method"
@@ -167,8 +181,11 @@ absl::Status Prepare(load::LoadPlan& plan) {
       plan.method = path;
       names = NamesOf(path);
     }
-    grpc::Slice slice(*bytes);
-    plan.messages.emplace_back(&slice, 1);
+    for (const std::string& message :
+         load::BinaryRequests(*bytes, method != nullptr ? method->input_type() : nullptr)) {
+      grpc::Slice slice(message);
+      plan.messages.emplace_back(&slice, 1);
+    }
     if (absl::Status s = PrepareTemplates(plan, "", nullptr, std::move(names)); !s.ok()) {
       return s;
     }

@@ -21,6 +21,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/load/concurrency_schedule.h"
 #include "client/load/target.h"
 
 namespace handoff::load {
@@ -211,17 +212,32 @@ absl::Status SetTags(absl::string_view v, LoadOptions& o) {
   return SetStringMap("--tags", v, /*lower_case_keys=*/false, o.tags);
 }
 
-absl::Status SetLoadSchedule(absl::string_view v, LoadOptions& o) {
-  if (v == "const") {
-    o.load_schedule = LoadSchedule::kConst;
-  } else if (v == "step") {
-    o.load_schedule = LoadSchedule::kStep;
-  } else if (v == "line") {
-    o.load_schedule = LoadSchedule::kLine;
-  } else {
-    return Bad("--load-schedule", "const, step or line", v);
-  }
-  return absl::OkStatus();
+// --load-schedule and --concurrency-schedule.
+Setter Schedule(LoadSchedule LoadOptions::*field, absl::string_view flag) {
+  return [field, flag](absl::string_view v, LoadOptions& o) -> absl::Status {
+    if (v == "const") {
+      o.*field = LoadSchedule::kConst;
+    } else if (v == "step") {
+      o.*field = LoadSchedule::kStep;
+    } else if (v == "line") {
+      o.*field = LoadSchedule::kLine;
+    } else {
+      return Bad(flag, "const, step or line", v);
+    }
+    return absl::OkStatus();
+  };
+}
+
+// A whole number of slots; `negative_ok` for --concurrency-step.
+Setter Slots(int LoadOptions::*field, absl::string_view flag, bool negative_ok) {
+  return [field, flag, negative_ok](absl::string_view v, LoadOptions& o) -> absl::Status {
+    int n = 0;
+    if (!absl::SimpleAtoi(v, &n) || (!negative_ok && n < 0)) {
+      return Bad(flag, negative_ok ? "a whole number" : "a whole number >= 0", v);
+    }
+    o.*field = n;
+    return absl::OkStatus();
+  };
 }
 
 // A finite number of calls per second; `negative_ok` for --load-step.
@@ -298,7 +314,7 @@ const std::vector<Option>& Options() {
       {"x", "max-duration", true, DurationField(&LoadOptions::max_duration, "-x")},
       {"", "duration-stop", true, SetDurationStop},
       {"r", "rps", true, Rate(&LoadOptions::rps, "--rps", false)},
-      {"", "load-schedule", true, SetLoadSchedule},
+      {"", "load-schedule", true, Schedule(&LoadOptions::load_schedule, "--load-schedule")},
       {"", "load-start", true, Rate(&LoadOptions::load_start, "--load-start", false)},
       {"", "load-step", true, Rate(&LoadOptions::load_step, "--load-step", true)},
       {"", "load-end", true, Rate(&LoadOptions::load_end, "--load-end", false)},
@@ -306,6 +322,18 @@ const std::vector<Option>& Options() {
        DurationField(&LoadOptions::load_step_duration, "--load-step-duration")},
       {"", "load-max-duration", true,
        DurationField(&LoadOptions::load_max_duration, "--load-max-duration")},
+      {"", "concurrency-schedule", true,
+       Schedule(&LoadOptions::concurrency_schedule, "--concurrency-schedule")},
+      {"", "concurrency-start", true,
+       Slots(&LoadOptions::concurrency_start, "--concurrency-start", false)},
+      {"", "concurrency-step", true,
+       Slots(&LoadOptions::concurrency_step, "--concurrency-step", true)},
+      {"", "concurrency-end", true,
+       Slots(&LoadOptions::concurrency_end, "--concurrency-end", false)},
+      {"", "concurrency-step-duration", true,
+       DurationField(&LoadOptions::concurrency_step_duration, "--concurrency-step-duration")},
+      {"", "concurrency-max-duration", true,
+       DurationField(&LoadOptions::concurrency_max_duration, "--concurrency-max-duration")},
       {"", "connections", true,
        PositiveInt(&LoadOptions::connections, "--connections")},
       {"t", "timeout", true, DurationField(&LoadOptions::timeout, "-t")},
@@ -365,9 +393,7 @@ const std::vector<Option>& Options() {
 // what is missing rather than that it mistyped.
 bool IsGhzOnly(absl::string_view long_name) {
   static const auto* names = new std::vector<absl::string_view>{
-      "async", "concurrency-schedule",
-      "concurrency-start", "concurrency-end", "concurrency-step",
-      "concurrency-step-duration", "concurrency-max-duration", "reflect-metadata", "debug"};
+      "async", "reflect-metadata", "debug"};
   return std::find(names->begin(), names->end(), long_name) != names->end();
 }
 
@@ -455,12 +481,17 @@ absl::Status Validate(LoadOptions& o) {
     }
   }
   if (absl::Status s = ValidateLoadSchedule(o); !s.ok()) return s;
+  auto slots = ConcurrencySchedule::Make(o);
+  if (!slots.ok()) return slots.status();
+  const bool scheduled = o.concurrency_schedule != LoadSchedule::kConst;
+  // As in ghz, -c is for the const schedule; another has its own peak.
+  if (scheduled) o.concurrency = slots->slots();
   if (o.connections > o.concurrency) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--connections (", o.connections, ") cannot exceed -c (",
         o.concurrency, ")"));
   }
-  if (o.duration == absl::ZeroDuration() && o.total < o.concurrency) {
+  if (!scheduled && o.duration == absl::ZeroDuration() && o.total < o.concurrency) {
     return absl::InvalidArgumentError(absl::StrCat(
         "-n (", o.total, ") cannot be less than -c (", o.concurrency, ")"));
   }
@@ -662,6 +693,13 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                          a rising ramp)
       --load-step-duration D  step: how long each step lasts (line: 1s)
       --load-max-duration D   stop changing the rate after D
+      --concurrency-schedule S  const (default: -c throughout), step or line
+      --concurrency-start N  step and line: the slots at first (-c is then
+                         the schedule's peak)
+      --concurrency-step N   slots added (or, negative, taken) at each step
+      --concurrency-end N    where the count stops changing
+      --concurrency-step-duration D  step: how long each step lasts (line: 1s)
+      --concurrency-max-duration D   stop changing the count after D
       --connections N    HTTP/2 connections, shared round-robin (default 1)
   -t, --timeout D        per-call deadline (default 20s; 0: none)
       --connect-timeout D  time to connect (default 10s)

@@ -41,7 +41,12 @@ enum class Op {
   kSendDue,     // --stream-interval has passed since the last send
   kStreamOver,  // --stream-call-duration has passed since the call began
   kUnsent,      // the call's templates did not render: it fails unsent
+  kOpen,        // the concurrency schedule may have opened slots
 };
+
+// How long a slot waiting to open sleeps at most in an -n run: the run may
+// use up its calls first, and then the slot must retire, not sleep on.
+constexpr int64_t kOpeningPollNs = 50'000'000;
 
 // gRPC takes the keepalive time as int milliseconds: at least 1, at most
 // about 24 days.
@@ -71,6 +76,7 @@ struct GrpcEngine::Slot {
   Tag stream_over_tag{this, Op::kStreamOver};
   Tag unsent_tag{this, Op::kUnsent};
   std::string worker_id;  // ghz's, for call templates
+  int index = 0;          // among the run's slots (the concurrency schedule's)
 
   grpc::Alarm alarm;
   bool waiting = false;  // on alarm, for its ticket's due time
@@ -108,10 +114,11 @@ class GrpcEngine::Worker {
   Worker(const LoadPlan& plan, CallSchedule& schedule, std::atomic<int64_t>* completed)
       : plan_(plan), schedule_(schedule), recorder_(completed, plan.options.skip_first) {}
 
-  void AddSlot(grpc::GenericStub* stub, std::string worker_id) {
+  void AddSlot(grpc::GenericStub* stub, std::string worker_id, int index) {
     auto slot = std::make_unique<Slot>();
     slot->stub = stub;
     slot->worker_id = std::move(worker_id);
+    slot->index = index;
     slots_.push_back(std::move(slot));
   }
 
@@ -123,7 +130,18 @@ class GrpcEngine::Worker {
     }
     active_ = static_cast<int>(slots_.size());
     const int64_t now = MonotonicNowNs();
-    for (auto& slot : slots_) Next(*slot, now);
+    for (auto& slot : slots_) {
+      if (schedule_.SlotOpensAt(slot->index) <= now) {
+        Next(*slot, now);
+      } else {
+        closed_.push_back(slot.get());
+      }
+    }
+    // Latest first: the next to open is at the back.
+    std::sort(closed_.begin(), closed_.end(), [this](const Slot* a, const Slot* b) {
+      return schedule_.SlotOpensAt(a->index) > schedule_.SlotOpensAt(b->index);
+    });
+    if (!closed_.empty()) ArmOpening(now);
     MaybeShutdown();
     void* tag = nullptr;
     bool ok = false;
@@ -133,6 +151,8 @@ class GrpcEngine::Worker {
       if (t->op == Op::kEnd) {
         end_alarm_set_ = false;
         if (ok) TimeUp();
+      } else if (t->op == Op::kOpen) {
+        Open(ok);
       } else {
         Handle(*t->slot, t->op, ok);
       }
@@ -143,10 +163,38 @@ class GrpcEngine::Worker {
   Recorder& recorder() { return recorder_; }
 
  private:
+  // Wakes for the next slot to open, or sooner in an -n run (kOpeningPollNs).
+  void ArmOpening(int64_t now) {
+    int64_t at = schedule_.SlotOpensAt(closed_.back()->index);
+    if (schedule_.count_bounded()) at = std::min(at, now + kOpeningPollNs);
+    opening_alarm_.Set(&cq_, In(at - now), &opening_tag_);
+    opening_armed_ = true;
+    ++pending_;
+  }
+
+  // The opening alarm: starts the slots now open, or, once the run has no
+  // call left for them (or the alarm was cancelled at its end), retires the
+  // ones still closed.
+  void Open(bool ok) {
+    opening_armed_ = false;
+    const int64_t now = MonotonicNowNs();
+    if (!ok || time_up_ || schedule_.exhausted(now)) {
+      for (Slot* s : closed_) Retire(*s);
+      closed_.clear();
+      return;
+    }
+    while (!closed_.empty() && schedule_.SlotOpensAt(closed_.back()->index) <= now) {
+      Slot* s = closed_.back();
+      closed_.pop_back();
+      Next(*s, now);
+    }
+    if (!closed_.empty()) ArmOpening(now);
+  }
+
   // Gives the slot, free at `now`, its next call, or retires it.
   void Next(Slot& s, int64_t now) {
     if (time_up_) return Retire(s);
-    const NextCall next = schedule_.Take(now);
+    const NextCall next = schedule_.Take(now, s.index);
     s.ticket = next.ticket;
     switch (next.kind) {
       case NextCall::kRetire:
@@ -260,7 +308,8 @@ class GrpcEngine::Worker {
         if (!ok || time_up_) return Retire(s);
         return Done(s);
       case Op::kEnd:
-        return;
+      case Op::kOpen:
+        return;  // the worker's own, handled in Run
     }
   }
 
@@ -356,6 +405,7 @@ class GrpcEngine::Worker {
   // -z elapsed: no new calls; in-flight ones per --duration-stop.
   void TimeUp() {
     time_up_ = true;
+    if (opening_armed_) opening_alarm_.Cancel();
     for (auto& slot : slots_) {
       Slot& s = *slot;
       if (s.waiting) s.alarm.Cancel();
@@ -386,6 +436,12 @@ class GrpcEngine::Worker {
   std::vector<std::unique_ptr<Slot>> slots_;
   grpc::Alarm end_alarm_;
   Slot::Tag end_tag_{nullptr, Op::kEnd};
+  // Slots the concurrency schedule has not opened yet, the next at the back,
+  // and the alarm for it.
+  std::vector<Slot*> closed_;
+  grpc::Alarm opening_alarm_;
+  Slot::Tag opening_tag_{nullptr, Op::kOpen};
+  bool opening_armed_ = false;
   bool end_alarm_set_ = false;
   bool time_up_ = false;
   bool shut_down_ = false;
@@ -451,7 +507,7 @@ std::vector<Recorder> GrpcEngine::Run(CallSchedule& schedule) {
   }
   for (int i = 0; i < o.concurrency; ++i) {
     const int connection = i % static_cast<int>(stubs.size());
-    workers[i % threads]->AddSlot(&stubs[connection], GhzWorkerId(o.name, i, connection));
+    workers[i % threads]->AddSlot(&stubs[connection], GhzWorkerId(o.name, i, connection), i);
   }
   std::vector<std::thread> running;
   for (auto& worker : workers) running.emplace_back([&w = *worker] { w.Run(); });

@@ -41,6 +41,9 @@ std::string Framed(const grpc::ByteBuffer& message) {
   return out;
 }
 
+// How long a slot waiting to open sleeps at most in an -n run.
+constexpr int64_t kOpeningPollNs = 50'000'000;
+
 }  // namespace
 
 // One thread's share of the run: its io_context, connections and slots.
@@ -61,10 +64,11 @@ class H2Engine::Worker {
     return routes_.size() - 1;
   }
 
-  void AddSlot(size_t route, std::string worker_id) {
+  void AddSlot(size_t route, std::string worker_id, int index) {
     auto slot = std::make_unique<Slot>(io_);
     slot->route = route;
     slot->worker_id = std::move(worker_id);
+    slot->index = index;
     slot->call.context = slot.get();
     slots_.push_back(std::move(slot));
   }
@@ -98,7 +102,18 @@ class H2Engine::Worker {
     }
     active_ = static_cast<int>(slots_.size());
     const int64_t now = MonotonicNowNs();
-    for (auto& slot : slots_) Next(*slot, now);
+    for (auto& slot : slots_) {
+      if (schedule.SlotOpensAt(slot->index) <= now) {
+        Next(*slot, now);
+      } else {
+        closed_.push_back(slot.get());
+      }
+    }
+    // Latest first: the next to open is at the back.
+    std::sort(closed_.begin(), closed_.end(), [&schedule](const Slot* a, const Slot* b) {
+      return schedule.SlotOpensAt(a->index) > schedule.SlotOpensAt(b->index);
+    });
+    if (!closed_.empty()) ArmOpening(now);
     if (active_ == 0) Shutdown();
     io_.run();
   }
@@ -129,16 +144,40 @@ class H2Engine::Worker {
     bool retried = false;  // this ticket's call was refused and made again
     int64_t ticket = 0;
     int64_t start_ns = 0;
+    int index = 0;  // among the run's slots (the concurrency schedule's)
     // Call templates: ghz's worker ID, and what the call's rendered to.
     std::string worker_id;
     TemplatedRequests::Call rendered;
     std::string body;  // rendered.messages' one, framed
   };
 
+  // Wakes for the next slot to open, or sooner in an -n run, which may use
+  // up its calls first: then the slots still closed retire.
+  void ArmOpening(int64_t now_ns) {
+    int64_t at = schedule_->SlotOpensAt(closed_.back()->index);
+    if (schedule_->count_bounded()) at = std::min(at, now_ns + kOpeningPollNs);
+    opening_timer_.expires_at(SteadyTimePoint(at));
+    opening_timer_.async_wait([this](const asio::error_code& ec) {
+      const int64_t now = MonotonicNowNs();
+      // An error: cancelled at the end of a -z run.
+      if (ec || time_up_ || schedule_->exhausted(now)) {
+        for (size_t i = 0; i < closed_.size(); ++i) Retire();
+        closed_.clear();
+        return;
+      }
+      while (!closed_.empty() && schedule_->SlotOpensAt(closed_.back()->index) <= now) {
+        Slot* s = closed_.back();
+        closed_.pop_back();
+        Next(*s, now);
+      }
+      if (!closed_.empty()) ArmOpening(now);
+    });
+  }
+
   // Gives the slot, free at `now_ns`, its next call, or retires it.
   void Next(Slot& s, int64_t now_ns) {
     if (time_up_) return Retire();
-    const NextCall next = schedule_->Take(now_ns);
+    const NextCall next = schedule_->Take(now_ns, s.index);
     s.ticket = next.ticket;
     s.retried = false;
     switch (next.kind) {
@@ -227,6 +266,7 @@ class H2Engine::Worker {
   // -z elapsed: no new calls; in-flight ones per --duration-stop.
   void TimeUp() {
     time_up_ = true;
+    opening_timer_.cancel();
     for (auto& slot : slots_) {
       Slot& s = *slot;
       if (s.waiting) s.alarm.cancel();
@@ -266,6 +306,9 @@ class H2Engine::Worker {
   std::vector<std::unique_ptr<H2Connection>> connections_;
   std::vector<Route> routes_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  // Slots the concurrency schedule has not opened yet, the next at the back.
+  std::vector<Slot*> closed_;
+  asio::steady_timer opening_timer_{io_};
   CallSchedule* schedule_ = nullptr;
   bool time_up_ = false;
   int active_ = 0;
@@ -340,7 +383,7 @@ absl::Status H2Engine::Connect() {
   }
   for (int i = 0; i < o.concurrency; ++i) {
     const int c = i % o.connections;
-    workers_[c % threads]->AddSlot(routes[c], GhzWorkerId(o.name, i, c));
+    workers_[c % threads]->AddSlot(routes[c], GhzWorkerId(o.name, i, c), i);
   }
   const int64_t deadline = NsAfter(MonotonicNowNs(), o.connect_timeout);
   for (auto& worker : workers_) {

@@ -35,6 +35,15 @@ struct LoadOptions {
   std::vector<std::string> import_paths;
   std::string protoset;
   int concurrency = 50;          // -c: calls in flight at once
+  // How the number of call slots changes over a run (ghz's
+  // --concurrency-schedule; concurrency_schedule.h). With step or line, -c
+  // is the schedule's peak, which Validate computes.
+  LoadSchedule concurrency_schedule = LoadSchedule::kConst;
+  int concurrency_start = 0;     // --concurrency-start: slots at first
+  int concurrency_step = 0;      // --concurrency-step: added (< 0: taken) a step
+  int concurrency_end = 0;       // --concurrency-end: where it stops; 0: nowhere
+  absl::Duration concurrency_step_duration = absl::ZeroDuration();  // step's only
+  absl::Duration concurrency_max_duration = absl::ZeroDuration();   // 0: no limit
   int64_t total = 200;           // -n: calls to make (ignored with -z)
   bool total_set = false;        // -n was given explicitly
   absl::Duration duration = absl::ZeroDuration();  // -z; zero: run by -n

@@ -18,10 +18,29 @@ CallSchedule::CallSchedule(const LoadOptions& options, int64_t start_ns)
       start_ns_(start_ns),
       end_ns_(RunLimit(options) > absl::ZeroDuration()
                   ? std::min(NsAfter(start_ns, RunLimit(options)), kNoEnd - 1)
-                  : kNoEnd) {}
+                  : kNoEnd),
+      concurrency_([&options] {
+        // Options that never went through Validate (a test's) have -c
+        // slots, as a const schedule does.
+        auto made = ConcurrencySchedule::Make(options);
+        return made.ok() ? *std::move(made) : ConcurrencySchedule::Constant(options.concurrency);
+      }()) {}
 
-NextCall CallSchedule::Take(int64_t now_ns) {
+int64_t CallSchedule::SlotOpensAt(int slot) const {
+  const int64_t at = concurrency_.OpensAt(slot);
+  if (at == ConcurrencySchedule::kNever || at >= kNoEnd - start_ns_) return kNoEnd;
+  return start_ns_ + at;
+}
+
+bool CallSchedule::exhausted(int64_t now_ns) const {
+  return now_ns >= end_ns_ ||
+         (count_bounded_ && next_ticket_.load(std::memory_order_relaxed) >= total_);
+}
+
+NextCall CallSchedule::Take(int64_t now_ns, int slot) {
   NextCall next;
+  const int64_t closes = concurrency_.ClosesAt(slot);
+  if (closes != ConcurrencySchedule::kNever && now_ns - start_ns_ >= closes) return next;
   next.ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);
   if (count_bounded_ && next.ticket >= total_) return next;  // kRetire
   if (rate_.paced()) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "client/load/concurrency_schedule.h"
 #include "client/load/options.h"
 #include "client/load/rate_schedule.h"
 
@@ -65,8 +66,17 @@ class CallSchedule {
   CallSchedule(const CallSchedule&) = delete;
   CallSchedule& operator=(const CallSchedule&) = delete;
 
-  // The next call for a slot that is free at `now_ns`. Thread-safe.
-  NextCall Take(int64_t now_ns);
+  // The next call for slot `slot` (0 to -c - 1), free at `now_ns`; kRetire
+  // once the concurrency schedule has closed the slot, without using a
+  // ticket. A slot not yet open must not ask (SlotOpensAt). Thread-safe.
+  NextCall Take(int64_t now_ns, int slot = 0);
+
+  // When slot `slot` opens, on the MonotonicNowNs() clock; kNoEnd for never.
+  int64_t SlotOpensAt(int slot) const;
+
+  // Whether no call is left to give: every ticket of an -n run is taken, or
+  // the run's time is up. A slot waiting to open retires then.
+  bool exhausted(int64_t now_ns) const;
 
   int64_t start_ns() const { return start_ns_; }
   // kNoEnd when the run is bounded by count alone.
@@ -80,6 +90,7 @@ class CallSchedule {
   const RateSchedule rate_;
   const int64_t start_ns_;
   const int64_t end_ns_;
+  ConcurrencySchedule concurrency_;
   std::atomic<int64_t> next_ticket_{0};
 };
 

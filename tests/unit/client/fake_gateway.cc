@@ -134,7 +134,8 @@ grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext* context
     absl::MutexLock lock(&mu_);
     work_calls_.push_back(
         {request->cpu_us(),
-         tag == metadata.end() ? std::string() : std::string(tag->second.data(), tag->second.size())});
+         tag == metadata.end() ? std::string() : std::string(tag->second.data(), tag->second.size()),
+         absl::Now()});
   }
   return new WorkReactor(*request, reply, &work_started_, &work_started_once_);
 }

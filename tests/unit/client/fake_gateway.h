@@ -52,10 +52,11 @@ class FakeGateway final : public v1::Gateway::CallbackService {
     return stream_cpu_us_;
   }
   // What a Work call carried: its cpu_us (which the fake does not spend)
-  // and its "x-tag" metadata ("" when it had none).
+  // and its "x-tag" metadata ("" when it had none); and when it came.
   struct WorkCall {
     uint32_t cpu_us;
     std::string tag;
+    absl::Time at;
   };
   std::vector<WorkCall> work_calls() {
     absl::MutexLock lock(&mu_);

@@ -303,6 +303,26 @@ TEST(LoadFlagsTest, KeepaliveLbStrategyAndStreamDynamicMessages) {
   EXPECT_EQ(from_file->max_recv_message_size, 8 << 20);
 }
 
+TEST(LoadFlagsTest, AConcurrencyScheduleSetsMinusCToItsPeak) {
+  // ghz's documented example: 5 workers, 5 more every 5 s, up to 50.
+  auto o = Parse({"--call", "p.S.M", "-n", "10", "--rps", "200", "--concurrency-schedule=step",
+                  "--concurrency-start=5", "--concurrency-step=5", "--concurrency-end=50",
+                  "--concurrency-step-duration=5s", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->concurrency_schedule, LoadSchedule::kStep);
+  EXPECT_EQ(o->concurrency, 50) << "-c is the peak; -n may be below it";
+  EXPECT_EQ(o->concurrency_step_duration, absl::Seconds(5));
+
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "concurrency-schedule": "line",
+                              "concurrency-start": 20, "concurrency-step": -2,
+                              "concurrency-end": 4})");
+  auto from_file = Parse({"--config", config.path()});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->concurrency_schedule, LoadSchedule::kLine);
+  EXPECT_EQ(from_file->concurrency_step, -2);
+  EXPECT_EQ(from_file->concurrency, 20);
+}
+
 TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   auto o = Parse({"--call", "p.S.M", "--proto", "api/x.proto", "-i", "third,vendor/protos",
                   "--protoset", "x.protoset", "h:1"});
@@ -423,8 +443,17 @@ INSTANTIATE_TEST_SUITE_P(
                 "--load-start: want a rate >= 0"},
         BadCase{{"--call", "p.S.M", "--async", "h:1"},
                 "ghz's --async is not supported by handoff load"},
+        BadCase{{"--call", "p.S.M", "--reflect-metadata", "{}", "h:1"},
+                "ghz's --reflect-metadata is not supported by handoff load"},
         BadCase{{"--call", "p.S.M", "--concurrency-schedule=step", "h:1"},
-                "ghz's --concurrency-schedule is not supported by handoff load"},
+                "--concurrency-schedule=step needs --concurrency-start above 0"},
+        BadCase{{"--call", "p.S.M", "--concurrency-schedule=ramp", "h:1"},
+                "--concurrency-schedule: want const, step or line, got 'ramp'"},
+        BadCase{{"--call", "p.S.M", "--concurrency-step=x", "h:1"},
+                "--concurrency-step: want a whole number, got 'x'"},
+        BadCase{{"--call", "p.S.M", "--concurrency-schedule=line", "--concurrency-start=1",
+                 "--concurrency-step=1", "h:1"},
+                "--concurrency-schedule=line rises without end"},
         BadCase{{"--call", "p.S.M", "h:1", "-c"}, "-c: missing value"},
         BadCase{{"--call", "p.S.M", "--insecure=yes", "h:1"}, "takes no value"},
         BadCase{{"--call", "p.S.M", "-n", "10", "-c", "20", "h:1"},

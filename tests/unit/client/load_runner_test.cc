@@ -4,7 +4,9 @@
 #include "client/load/runner.h"
 #include "client/load/schedule.h"
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -12,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/load/templated_requests.h"
 
@@ -350,6 +353,90 @@ TEST_P(LoadRunnerTest, ACallWhoseTemplateRendersBadJsonFailsUnsentAndTheRunGoesO
   EXPECT_EQ(server_.service->work_calls().size(), 4u) << "only the good ones were sent";
 }
 
+// Work calls of `sleep_us` whose "x-tag" is the slot's ghz worker ID, on a
+// step concurrency schedule of `start` slots, `step` more every `width`,
+// up to or down to `end`.
+LoadPlan ScheduledWorkPlan(LoadPlan plan, int sleep_us, int start, int step, int end,
+                           absl::Duration width) {
+  plan.method = "/handoff.v1.Gateway/Work";
+  plan.options.metadata = {{"x-tag", "{{.WorkerID}}"}};
+  auto templates = TemplatedRequests::Make("", nullptr, plan.options.metadata, MethodNames{},
+                                           /*functions=*/true);
+  EXPECT_TRUE(templates.ok()) << templates.status();
+  plan.templates = *std::move(templates);
+  v1::WorkRequest work;
+  work.set_sleep_us(sleep_us);
+  plan.messages = {Serialized(work)};
+  LoadOptions& o = plan.options;
+  o.concurrency_schedule = LoadSchedule::kStep;
+  o.concurrency_start = start;
+  o.concurrency_step = step;
+  o.concurrency_end = end;
+  o.concurrency_step_duration = width;
+  o.concurrency = std::max(start, end);  // the peak, as Validate sets it
+  return plan;
+}
+
+// The slot of a "g<slot>c<connection>" worker ID.
+int SlotOf(const std::string& worker_id) {
+  int slot = -1;
+  EXPECT_TRUE(absl::SimpleAtoi(worker_id.substr(1, worker_id.find('c') - 1), &slot))
+      << worker_id;
+  return slot;
+}
+
+TEST_P(LoadRunnerTest, ARisingConcurrencyScheduleOpensEachSlotAtItsStep) {
+  // One slot, a second from 100 ms, a third from 200 ms; calls of 10 ms.
+  LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 10'000, 1, 1, 3, absl::Milliseconds(100));
+  plan.options.total = 60;
+  const absl::Time before = absl::Now();
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 60u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  std::set<int> slots;
+  for (const auto& call : server_.service->work_calls()) {
+    const int slot = SlotOf(call.tag);
+    slots.insert(slot);
+    EXPECT_GE(call.at - before, slot * absl::Milliseconds(100))
+        << "slot " << slot << " took a call before it opened";
+  }
+  EXPECT_EQ(slots, (std::set<int>{0, 1, 2}));
+}
+
+TEST_P(LoadRunnerTest, AFallingConcurrencyScheduleStillMakesEveryCall) {
+  // Three slots, two from 50 ms, one from 100 ms on: the closed slots' share
+  // goes to the open one, and no call is lost.
+  LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 5'000, 3, -1, 1, absl::Milliseconds(50));
+  plan.options.total = 60;
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 60u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  std::map<int, int> per_slot;
+  for (const auto& call : server_.service->work_calls()) ++per_slot[SlotOf(call.tag)];
+  EXPECT_EQ(per_slot.size(), 3u);
+  EXPECT_EQ(per_slot[0] + per_slot[1] + per_slot[2], 60);
+}
+
+TEST_P(LoadRunnerTest, ARunThatUsesUpItsCallsDoesNotWaitForSlotsToOpen) {
+  // The second slot would open at 60 s; the five calls are done long before.
+  LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 0, 1, 1, 2, absl::Seconds(60));
+  plan.options.total = 5;
+  const absl::Time before = absl::Now();
+  RunResults r = RunPlan(std::move(plan));
+  EXPECT_EQ(r.calls.size(), 5u);
+  EXPECT_LT(absl::Now() - before, absl::Seconds(30)) << "the run waited for the closed slot";
+}
+
+TEST_P(LoadRunnerTest, ATimedRunEndsOnTimeThoughASlotIsWaitingToOpen) {
+  LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 1'000, 1, 1, 2, absl::Seconds(60));
+  plan.options.duration = absl::Milliseconds(300);
+  const absl::Time before = absl::Now();
+  RunResults r = RunPlan(std::move(plan));
+  EXPECT_GT(r.calls.size(), 0u);
+  EXPECT_LT(absl::Now() - before, absl::Seconds(30)) << "the run waited for the closed slot";
+  for (const auto& call : server_.service->work_calls()) EXPECT_EQ(SlotOf(call.tag), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,
                          ::testing::Values(EngineKind::kGrpc, EngineKind::kH2),
                          [](const ::testing::TestParamInfo<EngineKind>& info) {
@@ -358,6 +445,47 @@ INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,
 
 // A rate so low that the next call is due past int64 nanoseconds (about 292
 // years) is never due: it must not wrap into the past and start at once.
+TEST(CallScheduleTest, AClosedSlotRetiresWithoutUsingATicket) {
+  LoadOptions o;
+  o.total = 10;
+  o.concurrency_schedule = LoadSchedule::kStep;
+  o.concurrency_start = 3;
+  o.concurrency_step = -1;
+  o.concurrency_end = 1;
+  o.concurrency_step_duration = absl::Milliseconds(100);  // 3, then 2, then 1
+  const int64_t start = 1'000'000'000;
+  CallSchedule schedule(o, start);
+  EXPECT_EQ(schedule.SlotOpensAt(2), start) << "a falling schedule opens every slot at once";
+  const NextCall early = schedule.Take(start + 99'000'000, 2);
+  EXPECT_EQ(early.kind, NextCall::kIssue);
+  EXPECT_EQ(early.ticket, 0);
+  EXPECT_EQ(schedule.Take(start + 100'000'000, 2).kind, NextCall::kRetire);
+  EXPECT_EQ(schedule.Take(start + 150'000'000, 1).kind, NextCall::kIssue);
+  EXPECT_EQ(schedule.Take(start + 200'000'000, 1).kind, NextCall::kRetire);
+  const NextCall last = schedule.Take(start + 1'000'000'000, 0);
+  EXPECT_EQ(last.kind, NextCall::kIssue);
+  EXPECT_EQ(last.ticket, 2) << "the retirements took no ticket";
+}
+
+TEST(CallScheduleTest, ARisingSlotOpensAtItsStepAndAnNRunIsExhaustedAtItsLastTicket) {
+  LoadOptions o;
+  o.total = 2;
+  o.concurrency_schedule = LoadSchedule::kLine;
+  o.concurrency_start = 1;
+  o.concurrency_step = 1;
+  o.concurrency_end = 3;
+  const int64_t start = 5'000;
+  CallSchedule schedule(o, start);
+  EXPECT_EQ(schedule.SlotOpensAt(0), start);
+  EXPECT_EQ(schedule.SlotOpensAt(1), start + 1'000'000'000);
+  EXPECT_EQ(schedule.SlotOpensAt(2), start + 2'000'000'000);
+  EXPECT_FALSE(schedule.exhausted(start));
+  (void)schedule.Take(start, 0);
+  EXPECT_FALSE(schedule.exhausted(start));
+  (void)schedule.Take(start, 0);
+  EXPECT_TRUE(schedule.exhausted(start)) << "both tickets are taken";
+}
+
 TEST(CallScheduleTest, ACallDuePastTheClocksRangeIsNeverDue) {
   LoadOptions o;
   o.rps = 1e-10;  // one call every 317 years

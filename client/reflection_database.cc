@@ -12,10 +12,12 @@ namespace handoff {
 
 ReflectionDatabase::ReflectionDatabase(std::shared_ptr<grpc::Channel> channel,
                                        absl::Duration timeout,
-                                       bool wait_for_ready)
+                                       bool wait_for_ready,
+                                       std::vector<std::pair<std::string, std::string>> metadata)
     : channel_(std::move(channel)),
       timeout_(timeout),
       wait_for_ready_(wait_for_ready),
+      metadata_(std::move(metadata)),
       stub_(grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)) {}
 
 ReflectionDatabase::~ReflectionDatabase() {
@@ -36,6 +38,7 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
     context_ = std::make_unique<grpc::ClientContext>();
     context_->set_deadline(DeadlineIn(timeout_));
     context_->set_wait_for_ready(wait_for_ready_);
+    for (const auto& [key, value] : metadata_) context_->AddMetadata(key, value);
     stream_ = stub_->ServerReflectionInfo(context_.get());
   }
   Response response;
@@ -46,9 +49,20 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
     stream_.reset();
     stream_error_ = status.ok() ? absl::UnavailableError("reflection stream ended")
                                 : FromGrpcStatus(status);
-    if (stream_error_.code() == absl::StatusCode::kUnimplemented) {
-      stream_error_ = absl::UnimplementedError(
-          "the server does not support reflection (grpc.reflection.v1alpha)");
+    switch (stream_error_.code()) {
+      case absl::StatusCode::kUnimplemented:
+        stream_error_ = absl::UnimplementedError(
+            "the server does not support reflection (grpc.reflection.v1alpha)");
+        break;
+      case absl::StatusCode::kUnavailable:
+      case absl::StatusCode::kDeadlineExceeded:
+        break;  // the server, not its reflection: the message says so
+      default:
+        // The server answered and refused (a guarded reflection service,
+        // say): the code alone would not say which call it refused.
+        stream_error_ = absl::Status(
+            stream_error_.code(),
+            absl::StrCat("server reflection failed: ", stream_error_.message()));
     }
     return stream_error_;
   }

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/descriptor.pb.h>
@@ -38,8 +39,11 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   // `timeout` bounds the whole reflection session. With `wait_for_ready`,
   // the session waits (within `timeout`) for a server that cannot be reached
   // yet, instead of failing UNAVAILABLE on the first refused connection.
+  // `metadata` goes with the session's one call (a token for a server that
+  // guards its reflection, say).
   ReflectionDatabase(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
-                     bool wait_for_ready = false);
+                     bool wait_for_ready = false,
+                     std::vector<std::pair<std::string, std::string>> metadata = {});
   ~ReflectionDatabase() override;
 
   // Fully-qualified names of every service the server exposes.
@@ -75,6 +79,7 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration timeout_;
   bool wait_for_ready_;
+  std::vector<std::pair<std::string, std::string>> metadata_;
   std::unique_ptr<grpc::reflection::v1alpha::ServerReflection::Stub> stub_;
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<Request, Response>> stream_;

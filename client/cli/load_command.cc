@@ -51,7 +51,8 @@ class MethodTypes {
     load::AddServerNameArgs(o, args);
     auto types = absl::WrapUnique(new MethodTypes);
     types->reflection_ = std::make_unique<ReflectionDatabase>(
-        grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout);
+        grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout,
+        /*wait_for_ready=*/false, o.reflect_metadata);
     types->remote_ = std::make_unique<google::protobuf::DescriptorPool>(types->reflection_.get());
     return types;
   }

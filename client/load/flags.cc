@@ -349,6 +349,11 @@ const std::vector<Option>& Options() {
       {"B", "binary-file", true, StringField(&LoadOptions::binary_file)},
       {"m", "metadata", true, SetMetadata},
       {"M", "metadata-file", true, StringField(&LoadOptions::metadata_file)},
+      {"", "reflect-metadata", true,
+       [](absl::string_view v, LoadOptions& o) {
+         return SetStringMap("--reflect-metadata", v, /*lower_case_keys=*/true,
+                             o.reflect_metadata);
+       }},
       {"", "disable-template-data", false, Switch(&LoadOptions::disable_template_data)},
       {"", "disable-template-functions", false,
        Switch(&LoadOptions::disable_template_functions)},
@@ -393,7 +398,7 @@ const std::vector<Option>& Options() {
 // what is missing rather than that it mistyped.
 bool IsGhzOnly(absl::string_view long_name) {
   static const auto* names = new std::vector<absl::string_view>{
-      "async", "reflect-metadata", "debug"};
+      "async", "debug"};
   return std::find(names->begin(), names->end(), long_name) != names->end();
 }
 
@@ -710,6 +715,7 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -B, --binary-file PATH request as serialized protobuf from a file
   -m, --metadata JSON    request headers as a JSON object of strings
   -M, --metadata-file PATH  the -m JSON from a file
+      --reflect-metadata JSON  headers for the server reflection call alone
       --disable-template-data  send -d and -m as given, with no call templates
       --disable-template-functions  templates without newUUID, randomString
                          and randomInt

@@ -67,6 +67,9 @@ struct LoadOptions {
   std::vector<std::pair<std::string, std::string>> metadata;  // -m JSON object
   bool metadata_set = false;     // -m was given
   std::string metadata_file;     // -M: the -m JSON read from a file
+  // --reflect-metadata: sent with the server reflection call alone (which
+  // gets no -m metadata), as ghz does.
+  std::vector<std::pair<std::string, std::string>> reflect_metadata;
   // The request JSON and metadata values are call templates
   // (call_template.h) unless --disable-template-data; their functions are
   // off with --disable-template-functions.

@@ -355,6 +355,29 @@ TEST_F(CliTest, LoadStreamOptionsNeedAMethodTheClientStreamsTo) {
   EXPECT_TRUE(absl::StrContains(r.out, R"("OK":5)")) << r.out;
 }
 
+TEST_F(CliTest, LoadSendsReflectMetadataWithTheReflectionCallOnly) {
+  auto guarded = Process::Start({HANDOFF_FAKE_GATEWAY, "--reflection_token=open-sesame"});
+  ASSERT_TRUE(guarded.ok()) << guarded.status();
+  auto line = guarded->ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(line.ok()) << line.status();
+  absl::string_view address = *line;
+  ASSERT_TRUE(absl::ConsumePrefix(&address, "listening on ")) << *line;
+  const std::vector<std::string> load = {"load", "--insecure", "--call",
+                                         "handoff.v1.Gateway.Echo", "-d", "{}", "-n", "5",
+                                         "-c", "1", "-O", "json", std::string(address)};
+  // The token in -m is not sent with the reflection call: the server refuses it.
+  std::vector<std::string> in_m = load;
+  in_m.insert(in_m.begin() + 1, {"-m", R"({"x-reflection-token":"open-sesame"})"});
+  ExpectOneLineError(Cli(in_m), "CANCELLED: server reflection failed");
+
+  std::vector<std::string> reflect = load;
+  reflect.insert(reflect.begin() + 1,
+                 {"--reflect-metadata", R"({"x-reflection-token":"open-sesame"})"});
+  auto r = Cli(reflect);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, R"("OK":5)")) << r.out;
+}
+
 TEST_F(CliTest, LoadNamesAProtoFileThatIsNotThere) {
   ExpectOneLineError(Cli({"load", "--insecure", "--proto", "/nonexistent/api.proto", "--call",
                           "handoff.v1.Gateway.Echo", "-n", "5", "-c", "1", *addr_}),

@@ -8,6 +8,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
@@ -149,8 +150,54 @@ grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
   });
 }
 
-FakeServer FakeServer::Start(bool reflection, int port,
-                             absl::Duration max_connection_age, bool gzip) {
+namespace {
+
+// Cancels a reflection call that does not carry "x-reflection-token: TOKEN",
+// as a server that guards its reflection would refuse it.
+class ReflectionGuard final : public grpc::experimental::Interceptor {
+ public:
+  ReflectionGuard(grpc::experimental::ServerRpcInfo* info, std::string token)
+      : info_(info), token_(std::move(token)) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      const auto* metadata = methods->GetRecvInitialMetadata();
+      const auto given = metadata->find("x-reflection-token");
+      if (given == metadata->end() || given->second != grpc::string_ref(token_)) {
+        info_->server_context()->TryCancel();
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* const info_;
+  const std::string token_;
+};
+
+class ReflectionGuardFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit ReflectionGuardFactory(std::string token) : token_(std::move(token)) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    if (absl::string_view(info->method()) !=
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo") {
+      return nullptr;
+    }
+    return new ReflectionGuard(info, token_);
+  }
+
+ private:
+  const std::string token_;
+};
+
+}  // namespace
+
+FakeServer FakeServer::Start(bool reflection, int port, absl::Duration max_connection_age,
+                             bool gzip, const std::string& reflection_token) {
   FakeServer s;
   s.service = std::make_unique<FakeGateway>();
   grpc::EnableDefaultHealthCheckService(true);
@@ -165,6 +212,11 @@ FakeServer FakeServer::Start(bool reflection, int port,
         static_cast<int>(absl::ToInt64Milliseconds(max_connection_age)));
   }
   if (!gzip) builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
+  if (!reflection_token.empty()) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> guards;
+    guards.push_back(std::make_unique<ReflectionGuardFactory>(reflection_token));
+    builder.experimental().SetInterceptorCreators(std::move(guards));
+  }
   s.server = builder.BuildAndStart();
   s.address = absl::StrCat("127.0.0.1:", port);
   return s;

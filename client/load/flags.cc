@@ -314,6 +314,7 @@ const std::vector<Option>& Options() {
       {"x", "max-duration", true, DurationField(&LoadOptions::max_duration, "-x")},
       {"", "duration-stop", true, SetDurationStop},
       {"r", "rps", true, Rate(&LoadOptions::rps, "--rps", false)},
+      {"", "async", false, Switch(&LoadOptions::async)},
       {"", "load-schedule", true, Schedule(&LoadOptions::load_schedule, "--load-schedule")},
       {"", "load-start", true, Rate(&LoadOptions::load_start, "--load-start", false)},
       {"", "load-step", true, Rate(&LoadOptions::load_step, "--load-step", true)},
@@ -398,7 +399,7 @@ const std::vector<Option>& Options() {
 // what is missing rather than that it mistyped.
 bool IsGhzOnly(absl::string_view long_name) {
   static const auto* names = new std::vector<absl::string_view>{
-      "async", "debug"};
+      "debug"};
   return std::find(names->begin(), names->end(), long_name) != names->end();
 }
 
@@ -486,6 +487,11 @@ absl::Status Validate(LoadOptions& o) {
     }
   }
   if (absl::Status s = ValidateLoadSchedule(o); !s.ok()) return s;
+  if (o.async && !(o.rps > 0) && o.load_schedule == LoadSchedule::kConst) {
+    return absl::InvalidArgumentError(
+        "--async makes calls at a rate, not as the server answers: give --rps or "
+        "--load-schedule");
+  }
   auto slots = ConcurrencySchedule::Make(o);
   if (!slots.ok()) return slots.status();
   const bool scheduled = o.concurrency_schedule != LoadSchedule::kConst;
@@ -691,6 +697,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                          errors; default), wait (let finish), ignore (drop)
   -r, --rps R            start R calls per second in total (default: no limit);
                          latency counts from each call's scheduled start
+      --async            with a rate: make each call when it is due, whether
+                         or not earlier ones are back (an open loop)
       --load-schedule S  const (default: --rps throughout), step or line
       --load-start R     step and line: the first rate, in calls/s
       --load-step R      the rate added (or, negative, taken) at each step

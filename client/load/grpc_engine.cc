@@ -42,7 +42,13 @@ enum class Op {
   kStreamOver,  // --stream-call-duration has passed since the call began
   kUnsent,      // the call's templates did not render: it fails unsent
   kOpen,        // the concurrency schedule may have opened slots
+  kLaunch,      // --async: a slot takes over from one whose call has begun
 };
+
+// --async: calls one engine thread has in flight at most. Past it, the next
+// call waits for one to end: an open loop against a server that stopped
+// answering would otherwise grow without bound.
+constexpr int64_t kMaxAsyncCalls = 50'000;
 
 // How long a slot waiting to open sleeps at most in an -n run: the run may
 // use up its calls first, and then the slot must retire, not sleep on.
@@ -75,6 +81,7 @@ struct GrpcEngine::Slot {
   Tag send_due_tag{this, Op::kSendDue};
   Tag stream_over_tag{this, Op::kStreamOver};
   Tag unsent_tag{this, Op::kUnsent};
+  Tag launch_tag{this, Op::kLaunch};
   std::string worker_id;  // ghz's, for call templates
   int index = 0;          // among the run's slots (the concurrency schedule's)
 
@@ -122,6 +129,11 @@ class GrpcEngine::Worker {
     slots_.push_back(std::move(slot));
   }
 
+  // --async: calls are made at the schedule's rate whether or not earlier
+  // ones are back. Each of the -c slots, once its call has begun, hands its
+  // place in the schedule to a spare slot of the same worker ID and
+  // connection, and sees its own call through.
+
   void Run() {
     if (schedule_.end_ns() != CallSchedule::kNoEnd) {
       end_alarm_.Set(&cq_, In(schedule_.end_ns() - MonotonicNowNs()), &end_tag_);
@@ -130,11 +142,14 @@ class GrpcEngine::Worker {
     }
     active_ = static_cast<int>(slots_.size());
     const int64_t now = MonotonicNowNs();
-    for (auto& slot : slots_) {
+    // By index: with --async, a call begun here adds a slot to slots_.
+    const size_t added = slots_.size();
+    for (size_t i = 0; i < added; ++i) {
+      Slot* slot = slots_[i].get();
       if (schedule_.SlotOpensAt(slot->index) <= now) {
         Next(*slot, now);
       } else {
-        closed_.push_back(slot.get());
+        closed_.push_back(slot);
       }
     }
     // Latest first: the next to open is at the back.
@@ -212,6 +227,7 @@ class GrpcEngine::Worker {
 
   void Issue(Slot& s, int64_t start_ns) {
     const LoadOptions& o = plan_.options;
+    if (o.async) Launch(s);
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
@@ -307,6 +323,10 @@ class GrpcEngine::Worker {
         // !ok: cancelled at the end of a -z run, like a call not yet due.
         if (!ok || time_up_) return Retire(s);
         return Done(s);
+      case Op::kLaunch:
+        s.waiting = false;
+        if (!ok || time_up_) return Retire(s);
+        return Next(s, MonotonicNowNs());
       case Op::kEnd:
       case Op::kOpen:
         return;  // the worker's own, handled in Run
@@ -397,15 +417,57 @@ class GrpcEngine::Worker {
     s.stream.reset();
     s.context.reset();
     s.reply.Clear();
-    Next(s, now);
+    if (!plan_.options.async) return Next(s, now);
+    // Its place in the schedule went on with another slot.
+    spare_.push_back(&s);
+    --active_;
+    --async_calls_;
+    if (!parked_.empty()) {
+      Slot* next = parked_.back();
+      parked_.pop_back();
+      Arm(*next);
+    }
   }
 
   void Retire(Slot&) { --active_; }
+
+  // --async: a spare slot (or a new one) takes `from`'s place in the
+  // schedule on the queue's next turn, not here: here it would issue its
+  // call at once when it is due, and hand over again, through the whole run.
+  void Launch(Slot& from) {
+    Slot* next = nullptr;
+    if (!spare_.empty()) {
+      next = spare_.back();
+      spare_.pop_back();
+    } else {
+      slots_.push_back(std::make_unique<Slot>());
+      next = slots_.back().get();
+    }
+    next->stub = from.stub;
+    next->worker_id = from.worker_id;
+    next->index = from.index;
+    ++active_;
+    ++async_calls_;
+    // Past the cap, the next call waits for one in flight to end.
+    if (async_calls_ > kMaxAsyncCalls) {
+      parked_.push_back(next);
+      return;
+    }
+    Arm(*next);
+  }
+
+  void Arm(Slot& s) {
+    s.waiting = true;
+    s.alarm.Set(&cq_, In(0), &s.launch_tag);
+    ++pending_;
+  }
 
   // -z elapsed: no new calls; in-flight ones per --duration-stop.
   void TimeUp() {
     time_up_ = true;
     if (opening_armed_) opening_alarm_.Cancel();
+    for (Slot* s : parked_) Retire(*s);
+    parked_.clear();
     for (auto& slot : slots_) {
       Slot& s = *slot;
       if (s.waiting) s.alarm.Cancel();
@@ -436,6 +498,11 @@ class GrpcEngine::Worker {
   std::vector<std::unique_ptr<Slot>> slots_;
   grpc::Alarm end_alarm_;
   Slot::Tag end_tag_{nullptr, Op::kEnd};
+  // --async: slots whose call is over, and slots waiting for a call in
+  // flight to end before they take a place in the schedule.
+  std::vector<Slot*> spare_;
+  std::vector<Slot*> parked_;
+  int64_t async_calls_ = 0;  // calls begun and not over, with --async
   // Slots the concurrency schedule has not opened yet, the next at the back,
   // and the alarm for it.
   std::vector<Slot*> closed_;

@@ -41,6 +41,9 @@ std::string Framed(const grpc::ByteBuffer& message) {
   return out;
 }
 
+// --async: calls one engine thread has in flight at most (grpc_engine.cc).
+constexpr int64_t kMaxAsyncCalls = 50'000;
+
 // How long a slot waiting to open sleeps at most in an -n run.
 constexpr int64_t kOpeningPollNs = 50'000'000;
 
@@ -102,11 +105,14 @@ class H2Engine::Worker {
     }
     active_ = static_cast<int>(slots_.size());
     const int64_t now = MonotonicNowNs();
-    for (auto& slot : slots_) {
+    // By index: with --async, a call begun here adds a slot to slots_.
+    const size_t added = slots_.size();
+    for (size_t i = 0; i < added; ++i) {
+      Slot* slot = slots_[i].get();
       if (schedule.SlotOpensAt(slot->index) <= now) {
         Next(*slot, now);
       } else {
-        closed_.push_back(slot.get());
+        closed_.push_back(slot);
       }
     }
     // Latest first: the next to open is at the back.
@@ -200,6 +206,8 @@ class H2Engine::Worker {
   }
 
   void Issue(Slot& s, int64_t start_ns) {
+    // A call made again after a refusal is still the one call.
+    if (plan_.options.async && !s.retried) Launch(s);
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
@@ -256,17 +264,59 @@ class H2Engine::Worker {
     s.in_flight = false;
     const int64_t now = MonotonicNowNs();
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
-    Next(s, now);
+    if (!plan_.options.async) return Next(s, now);
+    // Its place in the schedule went on with another slot.
+    spare_.push_back(&s);
+    --async_calls_;
+    if (!parked_.empty()) {
+      Slot* next = parked_.back();
+      parked_.pop_back();
+      Arm(*next);
+    }
+    Retire();
   }
 
   void Retire() {
     if (--active_ == 0) Shutdown();
   }
 
+  // --async: as the grpc engine's (grpc_engine.cc), a spare slot takes
+  // `from`'s place in the schedule on a later turn of the loop.
+  void Launch(Slot& from) {
+    Slot* next = nullptr;
+    if (!spare_.empty()) {
+      next = spare_.back();
+      spare_.pop_back();
+    } else {
+      slots_.push_back(std::make_unique<Slot>(io_));
+      next = slots_.back().get();
+      next->call.context = next;
+    }
+    next->route = from.route;
+    next->worker_id = from.worker_id;
+    next->index = from.index;
+    ++active_;
+    ++async_calls_;
+    if (async_calls_ > kMaxAsyncCalls) {
+      parked_.push_back(next);
+      return;
+    }
+    Arm(*next);
+  }
+
+  void Arm(Slot& s) {
+    asio::post(io_, [this, &s] {
+      if (time_up_) return Retire();
+      Next(s, MonotonicNowNs());
+    });
+  }
+
   // -z elapsed: no new calls; in-flight ones per --duration-stop.
   void TimeUp() {
     time_up_ = true;
     opening_timer_.cancel();
+    for (size_t i = 0; i < parked_.size(); ++i) Retire();
+    parked_.clear();
     for (auto& slot : slots_) {
       Slot& s = *slot;
       if (s.waiting) s.alarm.cancel();
@@ -306,6 +356,11 @@ class H2Engine::Worker {
   std::vector<std::unique_ptr<H2Connection>> connections_;
   std::vector<Route> routes_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  // --async: slots whose call is over, and slots waiting for a call in
+  // flight to end before they take a place in the schedule.
+  std::vector<Slot*> spare_;
+  std::vector<Slot*> parked_;
+  int64_t async_calls_ = 0;  // calls begun and not over, with --async
   // Slots the concurrency schedule has not opened yet, the next at the back.
   std::vector<Slot*> closed_;
   asio::steady_timer opening_timer_{io_};

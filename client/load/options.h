@@ -51,6 +51,9 @@ struct LoadOptions {
   absl::Duration max_duration = absl::ZeroDuration();
   DurationStop duration_stop = DurationStop::kClose;
   double rps = 0;                // --rps; 0: as fast as the server answers
+  // --async: make each call when it is due, whether or not the slot's last
+  // call is back (an open loop); needs a rate.
+  bool async = false;
   LoadSchedule load_schedule = LoadSchedule::kConst;  // --load-schedule
   double load_start = 0;         // --load-start: calls/s of the first step
   double load_step = 0;          // --load-step: added at each step (< 0: taken)

@@ -437,6 +437,54 @@ TEST_P(LoadRunnerTest, ATimedRunEndsOnTimeThoughASlotIsWaitingToOpen) {
   for (const auto& call : server_.service->work_calls()) EXPECT_EQ(SlotOf(call.tag), 0);
 }
 
+// Work calls that each take `sleep_us`.
+LoadPlan SlowWork(LoadPlan plan, int sleep_us) {
+  plan.method = "/handoff.v1.Gateway/Work";
+  v1::WorkRequest work;
+  work.set_sleep_us(sleep_us);
+  plan.messages = {Serialized(work)};
+  return plan;
+}
+
+TEST_P(LoadRunnerTest, AsyncMakesCallsAtTheRateWithoutWaitingForThoseInFlight) {
+  // One slot, calls of 300 ms, 50 a second: without --async the slot would
+  // make them one after another, 3 s for ten.
+  LoadPlan plan = SlowWork(EchoPlan(), 300'000);
+  plan.options.async = true;
+  plan.options.rps = 50;
+  plan.options.total = 10;
+  plan.options.concurrency = 1;
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 10u);
+  for (const CallResult& c : r.calls) {
+    EXPECT_EQ(c.code, grpc::StatusCode::OK);
+    EXPECT_GE(c.latency_ns, 300'000'000) << "each call still takes its time";
+  }
+  const auto calls = server_.service->work_calls();
+  ASSERT_EQ(calls.size(), 10u);
+  absl::Time first = calls[0].at, last = calls[0].at;
+  for (const auto& call : calls) {
+    first = std::min(first, call.at);
+    last = std::max(last, call.at);
+  }
+  // Due 20 ms apart: 180 ms from the first to the last.
+  EXPECT_LT(last - first, absl::Milliseconds(1500)) << "the calls waited for each other";
+}
+
+TEST_P(LoadRunnerTest, AnAsyncTimedRunEndsOnTimeAndClosesWhatIsInFlight) {
+  LoadPlan plan = SlowWork(EchoPlan(), 10'000'000);  // 10 s a call
+  plan.options.async = true;
+  plan.options.rps = 20;
+  plan.options.concurrency = 1;
+  plan.options.duration = absl::Milliseconds(300);
+  const absl::Time before = absl::Now();
+  RunResults r = RunPlan(std::move(plan));
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5)) << "the run waited for its calls";
+  // About six calls were out at once, on one slot; -z closed them all.
+  EXPECT_GT(r.calls.size(), 1u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::CANCELLED);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,
                          ::testing::Values(EngineKind::kGrpc, EngineKind::kH2),
                          [](const ::testing::TestParamInfo<EngineKind>& info) {

@@ -261,12 +261,17 @@ absl::Status SetFormat(absl::string_view v, LoadOptions& o) {
     o.format = OutputFormat::kPrettyJson;
   } else if (v == "csv") {
     o.format = OutputFormat::kCsv;
-  } else if (v == "html" || v == "influx-summary" || v == "influx-details" ||
-             v == "prometheus") {
+  } else if (v == "influx-summary") {
+    o.format = OutputFormat::kInfluxSummary;
+  } else if (v == "prometheus") {
+    o.format = OutputFormat::kPrometheus;
+  } else if (v == "html" || v == "influx-details") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "ghz's -O ", v, " is not supported by handoff load (summary, json, pretty, csv)"));
+        "ghz's -O ", v,
+        " is not supported by handoff load (summary, json, pretty, csv, influx-summary, "
+        "prometheus)"));
   } else {
-    return Bad("-O", "summary, json, pretty or csv", v);
+    return Bad("-O", "summary, json, pretty, csv, influx-summary or prometheus", v);
   }
   return absl::OkStatus();
 }
@@ -741,7 +746,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --max-send-message-size S  largest request message (default: no limit)
       --keepalive D      ping a connection idle for D (default: never)
       --lb-strategy P    pick_first or round_robin over HOST's addresses
-  -O, --format F         summary (default), json, pretty or csv
+  -O, --format F         summary (default), json, pretty, csv, influx-summary
+                         or prometheus
       --stream-call-count N     streaming calls: send N messages a call, round
                                 the -d array (default: each message once)
       --stream-interval D       wait D between two sends of a call

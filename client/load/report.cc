@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -86,6 +87,41 @@ class JsonWriter {
 };
 
 std::string PercentLabel(double p) { return absl::StrFormat("%g", p); }
+
+// A JSON object of strings, keys in order (as Go marshals a map).
+std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  auto sorted = pairs;
+  std::sort(sorted.begin(), sorted.end());
+  return absl::StrCat("{", absl::StrJoin(sorted, ",", [](std::string* out, const auto& kv) {
+    absl::StrAppend(out, JsonString(kv.first), ":", JsonString(kv.second));
+  }), "}");
+}
+
+// InfluxDB line protocol's escapes for a tag value, as ghz applies them.
+std::string InfluxEscaped(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{" ", "\\ "}, {",", "\\,"}, {"=", "\\="}});
+}
+
+// Prometheus's escapes for a label value.
+std::string PromEscaped(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
+}
+
+// Durations as ghz's Go prints a float64 of seconds: 20, 0.5, 1e-06.
+std::string Seconds(absl::Duration d) { return absl::StrFormat("%g", absl::ToDoubleSeconds(d)); }
+
+int64_t Errors(const Report& r) {
+  int64_t n = 0;
+  for (const auto& [error, count] : r.error_distribution) n += count;
+  return n;
+}
+
+int64_t LatencyAt(const Report& r, double percentage) {
+  for (const LatencyPoint& p : r.latency_distribution) {
+    if (p.percentage == percentage) return p.latency_ns;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -244,6 +280,18 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     field("load-step-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_step_duration)));
     field("load-max-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_max_duration)));
   }
+  if (o.concurrency_schedule != LoadSchedule::kConst) {
+    field("concurrency-schedule",
+          JsonString(o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
+    field("concurrency-start", absl::StrCat(o.concurrency_start));
+    field("concurrency-step", absl::StrCat(o.concurrency_step));
+    field("concurrency-end", absl::StrCat(o.concurrency_end));
+    field("concurrency-step-duration",
+          absl::StrCat(absl::ToInt64Nanoseconds(o.concurrency_step_duration)));
+    field("concurrency-max-duration",
+          absl::StrCat(absl::ToInt64Nanoseconds(o.concurrency_max_duration)));
+  }
+  if (o.async) field("async", "true");
   if (o.skip_first > 0) field("skipFirst", absl::StrCat(o.skip_first));
   if (o.count_errors) field("count-errors", "true");
   w.Close('}');
@@ -296,6 +344,156 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   w.Close(']');
   w.Close('}');
   return w.Take() + "\n";
+}
+
+std::string FormatInfluxSummary(const Report& r, const LoadOptions& o) {
+  std::vector<std::string> tags;
+  if (!r.name.empty()) {
+    tags.push_back(absl::StrCat("name=\"", InfluxEscaped(absl::StripAsciiWhitespace(r.name)),
+                                "\""));
+  }
+  if (!o.proto.empty()) {
+    tags.push_back(absl::StrCat("proto=\"", o.proto, "\""));
+  } else if (!o.protoset.empty()) {
+    tags.push_back(absl::StrCat("Protoset=\"", o.protoset, "\""));
+  }
+  tags.push_back(absl::StrCat("call=\"", o.call, "\""));
+  tags.push_back(absl::StrCat("host=\"", o.host, "\""));
+  tags.push_back(absl::StrCat("n=", o.total));
+  if (o.concurrency_schedule == LoadSchedule::kConst) {
+    tags.push_back(absl::StrCat("c=", o.concurrency));
+  } else {
+    tags.push_back(absl::StrCat(
+        "concurrency-schedule=", o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
+    tags.push_back(absl::StrCat("concurrency-start=", o.concurrency_start));
+    tags.push_back(absl::StrCat("concurrency-end=", o.concurrency_end));
+    tags.push_back(absl::StrCat("concurrency-step=", o.concurrency_step));
+    tags.push_back(absl::StrCat("concurrency-step-duration=",
+                                absl::FormatDuration(o.concurrency_step_duration)));
+    tags.push_back(absl::StrCat("concurrency-max-duration=",
+                                absl::FormatDuration(o.concurrency_max_duration)));
+  }
+  if (o.load_schedule == LoadSchedule::kConst) {
+    tags.push_back(absl::StrCat("rps=", absl::StrFormat("%g", o.rps)));
+  } else {
+    tags.push_back(
+        absl::StrCat("load-schedule=", o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
+    tags.push_back(absl::StrCat("load-start=", absl::StrFormat("%g", o.load_start)));
+    tags.push_back(absl::StrCat("load-end=", absl::StrFormat("%g", o.load_end)));
+    tags.push_back(absl::StrCat("load-step=", absl::StrFormat("%g", o.load_step)));
+    tags.push_back(
+        absl::StrCat("load-step-duration=", absl::FormatDuration(o.load_step_duration)));
+    tags.push_back(
+        absl::StrCat("load-max-duration=", absl::FormatDuration(o.load_max_duration)));
+  }
+  tags.push_back(absl::StrCat("z=", absl::ToInt64Nanoseconds(o.duration)));
+  tags.push_back(absl::StrCat("timeout=", Seconds(o.timeout)));
+  tags.push_back(absl::StrCat("dial_timeout=", Seconds(o.connect_timeout)));
+  tags.push_back(absl::StrCat("keepalive=", Seconds(o.keepalive)));
+  // The JSON itself, as a JSON string, escaped: ghz's encoding.
+  tags.push_back(absl::StrCat("data=", InfluxEscaped(JsonString(o.data))));
+  tags.push_back(absl::StrCat(
+      "metadata=", o.metadata.empty() ? "\"\"" : InfluxEscaped(JsonString(JsonObject(o.metadata)))));
+  tags.push_back(absl::StrCat(
+      "tags=", o.tags.empty() ? "\"\"" : InfluxEscaped(JsonString(JsonObject(o.tags)))));
+  const int64_t errors = Errors(r);
+  tags.push_back(absl::StrCat("errors=", errors));
+  tags.push_back(absl::StrCat("has_errors=", errors > 0 ? "true" : "false"));
+
+  std::vector<std::string> fields = {
+      absl::StrCat("count=", r.count),
+      absl::StrCat("total=", r.total_ns),
+      absl::StrCat("average=", r.average_ns),
+      absl::StrCat("fastest=", r.fastest_ns),
+      absl::StrCat("slowest=", r.slowest_ns),
+      absl::StrFormat("rps=%4.2f", r.rps),
+  };
+  if (!r.latency_distribution.empty()) {
+    fields.push_back(absl::StrCat("median=", LatencyAt(r, 50)));
+    fields.push_back(absl::StrCat("p95=", LatencyAt(r, 95)));
+  }
+  fields.push_back(absl::StrCat("errors=", errors));
+  return absl::StrCat("ghz_run,", absl::StrJoin(tags, ","), " ", absl::StrJoin(fields, ","),
+                      " ", std::max<int64_t>(absl::ToUnixNanos(r.date), 0), "\n");
+}
+
+std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
+  std::vector<std::pair<std::string, std::string>> labels = {
+      {"name", r.name},
+      {"end_reason", r.end_reason},
+      {"call", o.call},
+      {"host", o.host},
+      {"insecure", o.insecure ? "true" : "false"},
+      {"concurrency", absl::StrCat(o.concurrency)},
+      {"total", absl::StrCat(o.total)},
+      {"rps", absl::StrFormat("%g", o.rps)},
+      {"connections", absl::StrCat(o.connections)},
+      {"CPUs", absl::StrCat(o.cpus)},
+      {"timeout", absl::StrCat(absl::ToInt64Nanoseconds(o.timeout))},
+      {"duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration))},
+  };
+  // --tags as labels too, their names made valid ([a-zA-Z_][a-zA-Z0-9_]*);
+  // one that would repeat a label above is left out.
+  for (const auto& [key, value] : o.tags) {
+    std::string name = key;
+    for (char& c : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    if (name.empty() || absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) {
+      name = absl::StrCat("_", name);
+    }
+    const bool taken = std::any_of(labels.begin(), labels.end(),
+                                   [&name](const auto& kv) { return kv.first == name; });
+    if (!taken) labels.emplace_back(std::move(name), value);
+  }
+  const std::string common =
+      absl::StrJoin(labels, ",", [](std::string* out, const auto& kv) {
+        absl::StrAppend(out, kv.first, "=\"", PromEscaped(kv.second), "\"");
+      });
+  auto with = [&common](absl::string_view extra) {
+    return absl::StrCat("{", common, extra.empty() ? "" : ",", extra, "}");
+  };
+  std::string out;
+  auto gauge = [&](absl::string_view name, absl::string_view value) {
+    absl::StrAppend(&out, "# TYPE ", name, " gauge\n", name, with(""), " ", value, "\n");
+  };
+  gauge("ghz_run_count", absl::StrCat(r.count));
+  gauge("ghz_run_total", absl::StrCat(r.total_ns));
+  gauge("ghz_run_average", absl::StrCat(r.average_ns));
+  gauge("ghz_run_fastest", absl::StrCat(r.fastest_ns));
+  gauge("ghz_run_slowest", absl::StrCat(r.slowest_ns));
+  gauge("ghz_run_rps", JsonNumber(r.rps));
+
+  // The histogram's calls: its buckets, cumulative as Prometheus counts
+  // them, with le in seconds as ghz's marks are, and their sum in seconds.
+  int64_t in_histogram = 0;
+  for (const Bucket& b : r.histogram) in_histogram += b.count;
+  absl::StrAppend(&out, "# TYPE ghz_run_histogram histogram\n");
+  int64_t cumulative = 0;
+  for (const Bucket& b : r.histogram) {
+    cumulative += b.count;
+    absl::StrAppend(&out, "ghz_run_histogram_bucket",
+                    with(absl::StrCat("le=\"", JsonNumber(b.mark_seconds), "\"")), " ",
+                    cumulative, "\n");
+  }
+  absl::StrAppend(&out, "ghz_run_histogram_bucket", with("le=\"+Inf\""), " ", in_histogram,
+                  "\n");
+  absl::StrAppend(&out, "ghz_run_histogram_sum", with(""), " ",
+                  JsonNumber(static_cast<double>(r.average_ns) * in_histogram / 1e9), "\n");
+  absl::StrAppend(&out, "ghz_run_histogram_count", with(""), " ", in_histogram, "\n");
+
+  // The latency distribution as a summary, in nanoseconds as ghz has it.
+  absl::StrAppend(&out, "# TYPE ghz_run_latency summary\n");
+  for (const LatencyPoint& p : r.latency_distribution) {
+    absl::StrAppend(&out, "ghz_run_latency",
+                    with(absl::StrCat("quantile=\"", JsonNumber(p.percentage / 100), "\"")),
+                    " ", p.latency_ns, "\n");
+  }
+  absl::StrAppend(&out, "ghz_run_latency_sum", with(""), " ",
+                  JsonNumber(static_cast<double>(r.average_ns) * in_histogram), "\n");
+  absl::StrAppend(&out, "ghz_run_latency_count", with(""), " ", in_histogram, "\n");
+  gauge("ghz_run_errors", absl::StrCat(Errors(r)));
+  return out;
 }
 
 std::string FormatCsv(const Report& r) {

@@ -103,6 +103,15 @@ std::string FormatSummary(const Report& report);
 // ghz's JSON report (without ghz's per-call "details").
 std::string FormatJson(const Report& report, const LoadOptions& options,
                        bool pretty);
+// ghz's -O influx-summary: the summary as one InfluxDB line, measurement
+// ghz_run, its tags and fields as ghz writes them (string tags in quotes).
+std::string FormatInfluxSummary(const Report& report, const LoadOptions& options);
+// ghz's -O prometheus: the summary in Prometheus's text format (gauges
+// ghz_run_count, _total, _average, _fastest, _slowest, _rps, _errors in
+// nanoseconds or counts; the histogram ghz_run_histogram with cumulative
+// buckets in seconds; the latency distribution as the summary
+// ghz_run_latency in nanoseconds), labelled with the run's options.
+std::string FormatPrometheus(const Report& report, const LoadOptions& options);
 // ghz's CSV: one line per call, "duration (ms),status,error".
 std::string FormatCsv(const Report& report);
 

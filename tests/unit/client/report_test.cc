@@ -208,6 +208,24 @@ TEST(FormatJsonTest, OptionsCarrySkipFirstAndCountErrorsWhenSet) {
   const auto& options = s.fields().at("options").struct_value().fields();
   EXPECT_EQ(options.at("skipFirst").number_value(), 100);
   EXPECT_TRUE(options.at("count-errors").bool_value());
+  EXPECT_FALSE(options.contains("async"));
+  EXPECT_FALSE(options.contains("concurrency-schedule"));
+}
+
+TEST(FormatJsonTest, OptionsCarryAsyncAndTheConcurrencyScheduleWhenSet) {
+  LoadOptions o;
+  o.async = true;
+  o.concurrency_schedule = LoadSchedule::kStep;
+  o.concurrency_start = 5;
+  o.concurrency_step = 5;
+  o.concurrency_end = 50;
+  o.concurrency_step_duration = absl::Seconds(5);
+  const Struct s = ParseJson(FormatJson(BuildReport(Results({1})), o, false));
+  const auto& options = s.fields().at("options").struct_value().fields();
+  EXPECT_TRUE(options.at("async").bool_value());
+  EXPECT_EQ(options.at("concurrency-schedule").string_value(), "step");
+  EXPECT_EQ(options.at("concurrency-end").number_value(), 50);
+  EXPECT_EQ(options.at("concurrency-step-duration").number_value(), 5e9);
 }
 
 TEST(FormatSummaryTest, GhzLayout) {
@@ -223,6 +241,62 @@ TEST(FormatSummaryTest, GhzLayout) {
     EXPECT_TRUE(absl::StrContains(s, line)) << "missing '" << line << "' in\n" << s;
   }
   EXPECT_FALSE(absl::StrContains(s, "Error distribution"));
+}
+
+TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
+  RunResults r = Results({100, 200, 300, 400});
+  r.errors.push_back("rpc error: code = Unavailable desc = down");
+  r.calls.push_back({50, grpc::StatusCode::UNAVAILABLE, 0});
+  LoadOptions o;
+  o.host = "127.0.0.1:50051";
+  o.call = "handoff.v1.Gateway.Echo";
+  o.total = 5;
+  o.concurrency = 2;
+  o.data = R"({"payload":"aGk="})";
+  o.metadata = {{"x-a", "b c"}};
+  EXPECT_EQ(FormatInfluxSummary(BuildReport(std::move(r), "nightly run"), o),
+            R"(ghz_run,name="nightly\ run",call="handoff.v1.Gateway.Echo",)"
+            R"(host="127.0.0.1:50051",n=5,c=2,rps=0,z=0,timeout=20,dial_timeout=10,)"
+            R"(keepalive=0,data="{\"payload\":\"aGk\=\"}",metadata="{\"x-a\":\"b\ c\"}",)"
+            R"(tags="",errors=1,has_errors=true )"
+            // Latencies of the four OK calls; the Unavailable one counts in
+            // count and errors only.
+            R"(count=5,total=2000000000,average=250,fastest=100,slowest=400,rps=2.50,)"
+            R"(median=200,p95=400,errors=1 1700000000000000000)"
+            "\n");
+}
+
+TEST(FormatPrometheusTest, GaugesACumulativeHistogramAndASummary) {
+  RunResults r = Results({100, 200, 300, 400});
+  LoadOptions o;
+  o.host = "h:1";
+  o.call = "p.S.M";
+  o.tags = {{"env", "ci"}, {"created by", "a \"b\""}, {"name", "clash"}};
+  const std::string text = FormatPrometheus(BuildReport(std::move(r), "n"), o);
+  const std::string labels =
+      R"(name="n",end_reason="normal",call="p.S.M",host="h:1",insecure="false",)"
+      R"(concurrency="50",total="200",rps="0",connections="1",CPUs="0",)"
+      R"(timeout="20000000000",duration="0",env="ci",created_by="a \"b\"")";
+  for (const std::string& line : std::vector<std::string>{
+           "# TYPE ghz_run_count gauge\nghz_run_count{" + labels + "} 4\n",
+           "ghz_run_total{" + labels + "} 2000000000\n",
+           "ghz_run_average{" + labels + "} 250\n",
+           "ghz_run_rps{" + labels + "} 2\n",
+           "# TYPE ghz_run_histogram histogram\n",
+           // Cumulative: every call is at or below the last mark.
+           "ghz_run_histogram_bucket{" + labels + R"(,le="1e-07"} 1)" + "\n",
+           "ghz_run_histogram_bucket{" + labels + R"(,le="4e-07"} 4)" + "\n",
+           "ghz_run_histogram_bucket{" + labels + R"(,le="+Inf"} 4)" + "\n",
+           "ghz_run_histogram_sum{" + labels + "} 1e-06\n",
+           "ghz_run_histogram_count{" + labels + "} 4\n",
+           "# TYPE ghz_run_latency summary\n",
+           "ghz_run_latency{" + labels + R"(,quantile="0.5"} 200)" + "\n",
+           "ghz_run_latency{" + labels + R"(,quantile="0.9999"} 400)" + "\n",
+           "ghz_run_latency_sum{" + labels + "} 1000\n",
+           "ghz_run_errors{" + labels + "} 0\n"}) {
+    EXPECT_TRUE(absl::StrContains(text, line)) << "missing\n" << line << "in\n" << text;
+  }
+  EXPECT_FALSE(absl::StrContains(text, "clash")) << "a tag may not repeat a label";
 }
 
 TEST(FormatCsvTest, OneLinePerCall) {

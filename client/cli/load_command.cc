@@ -272,8 +272,12 @@ int Load(const std::vector<absl::string_view>& args) {
     case load::OutputFormat::kJson: text = load::FormatJson(report, *options, false); break;
     case load::OutputFormat::kPrettyJson: text = load::FormatJson(report, *options, true); break;
     case load::OutputFormat::kCsv: text = load::FormatCsv(report); break;
+    case load::OutputFormat::kHtml: text = load::FormatHtml(report, *options); break;
     case load::OutputFormat::kInfluxSummary:
       text = load::FormatInfluxSummary(report, *options);
+      break;
+    case load::OutputFormat::kInfluxDetails:
+      text = load::FormatInfluxDetails(report, *options);
       break;
     case load::OutputFormat::kPrometheus: text = load::FormatPrometheus(report, *options); break;
   }

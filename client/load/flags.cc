@@ -263,15 +263,15 @@ absl::Status SetFormat(absl::string_view v, LoadOptions& o) {
     o.format = OutputFormat::kCsv;
   } else if (v == "influx-summary") {
     o.format = OutputFormat::kInfluxSummary;
+  } else if (v == "influx-details") {
+    o.format = OutputFormat::kInfluxDetails;
   } else if (v == "prometheus") {
     o.format = OutputFormat::kPrometheus;
-  } else if (v == "html" || v == "influx-details") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ghz's -O ", v,
-        " is not supported by handoff load (summary, json, pretty, csv, influx-summary, "
-        "prometheus)"));
+  } else if (v == "html") {
+    o.format = OutputFormat::kHtml;
   } else {
-    return Bad("-O", "summary, json, pretty, csv, influx-summary or prometheus", v);
+    return Bad("-O", "summary, json, pretty, csv, html, influx-summary, influx-details or "
+               "prometheus", v);
   }
   return absl::OkStatus();
 }
@@ -746,8 +746,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --max-send-message-size S  largest request message (default: no limit)
       --keepalive D      ping a connection idle for D (default: never)
       --lb-strategy P    pick_first or round_robin over HOST's addresses
-  -O, --format F         summary (default), json, pretty, csv, influx-summary
-                         or prometheus
+  -O, --format F         summary (default), json, pretty, csv, html,
+                         influx-summary, influx-details or prometheus
       --stream-call-count N     streaming calls: send N messages a call, round
                                 the -d array (default: each message once)
       --stream-interval D       wait D between two sends of a call

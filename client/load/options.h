@@ -12,7 +12,16 @@
 
 namespace handoff::load {
 
-enum class OutputFormat { kSummary, kJson, kPrettyJson, kCsv, kInfluxSummary, kPrometheus };
+enum class OutputFormat {
+  kSummary,
+  kJson,
+  kPrettyJson,
+  kCsv,
+  kHtml,
+  kInfluxSummary,
+  kInfluxDetails,
+  kPrometheus,
+};
 
 // How a -z (or -x) run ends for calls still in flight when the time is up
 // (ghz's --duration-stop): kClose cancels them and counts them as errors, kWait

@@ -14,6 +14,7 @@ void Recorder::Record(int64_t start_ns, int64_t end_ns, grpc::StatusCode code,
   if (completed_->fetch_add(1, std::memory_order_relaxed) < skip_first_) return;
   CallResult r;
   r.latency_ns = end_ns - start_ns;
+  r.end_ns = end_ns;
   r.code = code;
   if (code != grpc::StatusCode::OK) {
     std::string text = GoErrorString(code, message);

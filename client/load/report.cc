@@ -107,6 +107,11 @@ std::string PromEscaped(absl::string_view s) {
   return absl::StrReplaceAll(s, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
 }
 
+std::string HtmlEscaped(absl::string_view s) {
+  return absl::StrReplaceAll(
+      s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}});
+}
+
 // Durations as ghz's Go prints a float64 of seconds: 20, 0.5, 1e-06.
 std::string Seconds(absl::Duration d) { return absl::StrFormat("%g", absl::ToDoubleSeconds(d)); }
 
@@ -167,6 +172,7 @@ Report BuildReport(RunResults results, std::string name, LatencyStats stats) {
   r.name = std::move(name);
   r.end_reason = results.end_reason;
   r.date = results.start;
+  r.start_ns = results.start_ns;
   r.count = results.calls.size();
   r.total_ns = absl::ToInt64Nanoseconds(results.total);
   r.rps = r.total_ns > 0 ? r.count / (r.total_ns / 1e9) : 0;
@@ -346,7 +352,10 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   return w.Take() + "\n";
 }
 
-std::string FormatInfluxSummary(const Report& r, const LoadOptions& o) {
+namespace {
+
+// ghz's tags for its InfluxDB lines; `errors` adds the run's error count.
+std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool errors) {
   std::vector<std::string> tags;
   if (!r.name.empty()) {
     tags.push_back(absl::StrCat("name=\"", InfluxEscaped(absl::StripAsciiWhitespace(r.name)),
@@ -396,10 +405,17 @@ std::string FormatInfluxSummary(const Report& r, const LoadOptions& o) {
       "metadata=", o.metadata.empty() ? "\"\"" : InfluxEscaped(JsonString(JsonObject(o.metadata)))));
   tags.push_back(absl::StrCat(
       "tags=", o.tags.empty() ? "\"\"" : InfluxEscaped(JsonString(JsonObject(o.tags)))));
-  const int64_t errors = Errors(r);
-  tags.push_back(absl::StrCat("errors=", errors));
-  tags.push_back(absl::StrCat("has_errors=", errors > 0 ? "true" : "false"));
+  if (errors) {
+    tags.push_back(absl::StrCat("errors=", Errors(r)));
+    tags.push_back(absl::StrCat("has_errors=", Errors(r) > 0 ? "true" : "false"));
+  }
+  return tags;
+}
 
+}  // namespace
+
+std::string FormatInfluxSummary(const Report& r, const LoadOptions& o) {
+  const int64_t errors = Errors(r);
   std::vector<std::string> fields = {
       absl::StrCat("count=", r.count),
       absl::StrCat("total=", r.total_ns),
@@ -413,8 +429,24 @@ std::string FormatInfluxSummary(const Report& r, const LoadOptions& o) {
     fields.push_back(absl::StrCat("p95=", LatencyAt(r, 95)));
   }
   fields.push_back(absl::StrCat("errors=", errors));
-  return absl::StrCat("ghz_run,", absl::StrJoin(tags, ","), " ", absl::StrJoin(fields, ","),
-                      " ", std::max<int64_t>(absl::ToUnixNanos(r.date), 0), "\n");
+  return absl::StrCat("ghz_run,", absl::StrJoin(InfluxTags(r, o, true), ","), " ",
+                      absl::StrJoin(fields, ","), " ",
+                      std::max<int64_t>(absl::ToUnixNanos(r.date), 0), "\n");
+}
+
+std::string FormatInfluxDetails(const Report& r, const LoadOptions& o) {
+  const std::string tags = absl::StrJoin(InfluxTags(r, o, false), ",");
+  const int64_t start = absl::ToUnixNanos(r.date);
+  std::string out;
+  for (const CallResult& call : r.details) {
+    const bool failed = call.code != grpc::StatusCode::OK;
+    const std::string error = failed ? r.errors.at(call.error) : "";
+    absl::StrAppend(&out, "ghz_detail,", tags, ",hasError=", failed ? "true" : "false",
+                    " latency=", call.latency_ns, ",error=\"", InfluxEscaped(error),
+                    "\",status=\"", GoCodeName(call.code), "\" ",
+                    std::max<int64_t>(start + (call.end_ns - r.start_ns), 0), "\n");
+  }
+  return out;
 }
 
 std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
@@ -493,6 +525,68 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
                   JsonNumber(static_cast<double>(r.average_ns) * in_histogram), "\n");
   absl::StrAppend(&out, "ghz_run_latency_count", with(""), " ", in_histogram, "\n");
   gauge("ghz_run_errors", absl::StrCat(Errors(r)));
+  return out;
+}
+
+std::string FormatHtml(const Report& r, const LoadOptions& o) {
+  const std::string title = HtmlEscaped(r.name.empty() ? o.call : r.name);
+  std::string out = absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
+      title, "</title>\n<style>\n",
+      "body{font-family:sans-serif;margin:2em;color:#222}\n"
+      "table{border-collapse:collapse;margin-bottom:1.5em}\n"
+      "td,th{padding:.25em .75em;text-align:left;border-bottom:1px solid #ddd}\n"
+      "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+      ".bar{background:#4a7;height:1em}\n",
+      "</style>\n</head>\n<body>\n<h1>", title, "</h1>\n");
+  auto row = [&out](absl::string_view key, absl::string_view value) {
+    absl::StrAppend(&out, "<tr><th>", HtmlEscaped(key), "</th><td class=\"n\">",
+                    HtmlEscaped(value), "</td></tr>\n");
+  };
+  out += "<h2>Summary</h2>\n<table>\n";
+  row("Call", o.call);
+  row("Host", o.host);
+  row("Date", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", r.date, absl::UTCTimeZone()));
+  row("End reason", r.end_reason);
+  row("Count", absl::StrCat(r.count));
+  row("Total", Ms(r.total_ns));
+  row("Slowest", Ms(r.slowest_ns));
+  row("Fastest", Ms(r.fastest_ns));
+  row("Average", Ms(r.average_ns));
+  row("Requests/sec", absl::StrFormat("%.2f", r.rps));
+  out += "</table>\n";
+
+  out += "<h2>Response time histogram</h2>\n<table>\n";
+  int64_t max = 0;
+  for (const Bucket& b : r.histogram) max = std::max(max, b.count);
+  for (const Bucket& b : r.histogram) {
+    const double width = max > 0 ? 100.0 * static_cast<double>(b.count) / max : 0;
+    absl::StrAppendFormat(&out,
+                          "<tr><td class=\"n\">%.3f ms</td><td class=\"n\">%d</td>"
+                          "<td style=\"width:30em\"><div class=\"bar\" "
+                          "style=\"width:%.1f%%\"></div></td></tr>\n",
+                          b.mark_seconds * 1e3, b.count, width);
+  }
+  out += "</table>\n";
+
+  out += "<h2>Latency distribution</h2>\n<table>\n";
+  for (const LatencyPoint& p : r.latency_distribution) {
+    row(absl::StrCat(PercentLabel(p.percentage), " %"), Ms(p.latency_ns));
+  }
+  out += "</table>\n";
+
+  out += "<h2>Status code distribution</h2>\n<table>\n";
+  for (const auto& [code, n] : r.status_code_distribution) row(code, absl::StrCat(n));
+  out += "</table>\n";
+  if (!r.error_distribution.empty()) {
+    out += "<h2>Error distribution</h2>\n<table>\n";
+    for (const auto& [error, n] : r.error_distribution) {
+      absl::StrAppend(&out, "<tr><td class=\"n\">", n, "</td><td>", HtmlEscaped(error),
+                      "</td></tr>\n");
+    }
+    out += "</table>\n";
+  }
+  out += "</body>\n</html>\n";
   return out;
 }
 

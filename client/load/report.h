@@ -38,6 +38,8 @@ struct CallResult {
   grpc::StatusCode code = grpc::StatusCode::OK;
   // Index into RunResults::errors when code != OK.
   uint32_t error = 0;
+  // When it ended, on MonotonicNowNs()'s clock (schedule.h).
+  int64_t end_ns = 0;
 };
 
 // What a run produced; BuildReport turns it into a Report.
@@ -45,6 +47,7 @@ struct RunResults {
   std::vector<CallResult> calls;
   std::vector<std::string> errors;  // distinct error texts
   absl::Time start;
+  int64_t start_ns = 0;  // `start` on MonotonicNowNs()'s clock
   absl::Duration total;
   std::string end_reason = "normal";  // ghz: normal, timeout, cancel
 };
@@ -64,6 +67,7 @@ struct Report {
   std::string name;
   std::string end_reason;
   absl::Time date;
+  int64_t start_ns = 0;  // `date` on MonotonicNowNs()'s clock
   uint64_t count = 0;
   int64_t total_ns = 0;
   int64_t average_ns = 0;
@@ -106,6 +110,12 @@ std::string FormatJson(const Report& report, const LoadOptions& options,
 // ghz's -O influx-summary: the summary as one InfluxDB line, measurement
 // ghz_run, its tags and fields as ghz writes them (string tags in quotes).
 std::string FormatInfluxSummary(const Report& report, const LoadOptions& options);
+// ghz's -O html: the summary, histogram, latency, status and error
+// distributions as one self-contained page (no script, nothing fetched).
+std::string FormatHtml(const Report& report, const LoadOptions& options);
+// ghz's -O influx-details: one ghz_detail line per call, at the time it
+// ended: its latency, error and status.
+std::string FormatInfluxDetails(const Report& report, const LoadOptions& options);
 // ghz's -O prometheus: the summary in Prometheus's text format (gauges
 // ghz_run_count, _total, _average, _fastest, _slowest, _rps, _errors in
 // nanoseconds or counts; the histogram ghz_run_histogram with cumulative

@@ -34,6 +34,7 @@ RunResults LoadRunner::Run() {
   RunResults out;
   out.start = absl::Now();
   CallSchedule schedule(plan_.options, MonotonicNowNs());
+  out.start_ns = schedule.start_ns();
   std::vector<Recorder> recorders = engine_->Run(schedule);
 
   int64_t last_end = schedule.start_ns();

@@ -414,8 +414,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--call", "p.S.M", "-i", "[1]", "h:1"}, "-i: want paths separated by commas"},
         BadCase{{"--call", "p.S.M", "--skipFirst", "ten", "h:1"}, "--skipFirst: want a count >= 0"},
         BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"}, "-O: want summary, json"},
-        BadCase{{"--call", "p.S.M", "-O", "html", "h:1"},
-                "ghz's -O html is not supported by handoff load"},
+        BadCase{{"--call", "p.S.M", "-O", "xml", "h:1"},
+                "-O: want summary, json, pretty, csv, html, influx-summary, influx-details or "
+                "prometheus, got 'xml'"},
         BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},
         BadCase{{"--call", "p.S.M", "--frobnicate", "h:1"}, "unknown option '--frobnicate'"},
         BadCase{{"--call", "p.S.M", "--load-schedule=ramp", "h:1"},

@@ -266,6 +266,57 @@ TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
             "\n");
 }
 
+TEST(FormatHtmlTest, OneSelfContainedPageWithEveryFigureEscaped) {
+  RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
+  r.total = absl::Microseconds(181'570);
+  r.errors.push_back("rpc error: code = Internal desc = <b>&'\"</b>");
+  r.calls.push_back({1'000, grpc::StatusCode::INTERNAL, 0});
+  LoadOptions o;
+  o.host = "h:1";
+  o.call = "p.S.M";
+  const std::string html = FormatHtml(BuildReport(std::move(r), "run <1>"), o);
+  EXPECT_TRUE(absl::StartsWith(html, "<!DOCTYPE html>\n")) << html;
+  EXPECT_TRUE(absl::EndsWith(html, "</html>\n")) << html;
+  for (const char* piece :
+       {"<title>run &lt;1&gt;</title>", "<th>Count</th><td class=\"n\">4</td>",
+        "<th>Slowest</th><td class=\"n\">69.60 ms</td>",
+        "<th>Requests/sec</th><td class=\"n\">22.03</td>",
+        // The tallest bar is the full width; the mark and count beside it.
+        "<td class=\"n\">26.093 ms</td><td class=\"n\">1</td>", "style=\"width:100.0%\"",
+        "<th>99.99 %</th><td class=\"n\">69.60 ms</td>",
+        "<th>Internal</th><td class=\"n\">1</td>",
+        "rpc error: code = Internal desc = &lt;b&gt;&amp;&#39;&quot;&lt;/b&gt;"}) {
+    EXPECT_TRUE(absl::StrContains(html, piece)) << "missing " << piece << " in\n" << html;
+  }
+  EXPECT_FALSE(absl::StrContains(html, "<script")) << "nothing to run or fetch";
+  EXPECT_FALSE(absl::StrContains(html, "<b>&")) << "an error's text is escaped";
+}
+
+TEST(FormatInfluxDetailsTest, OneGhzDetailLinePerCallAtTheTimeItEnded) {
+  RunResults r;
+  r.start = absl::FromUnixSeconds(1'700'000'000);
+  r.start_ns = 5'000;  // the run's start on the monotonic clock
+  r.total = absl::Seconds(1);
+  r.errors.push_back("rpc error: code = Unavailable desc = down, for now");
+  r.calls.push_back({100, grpc::StatusCode::OK, 0, 5'000 + 1'000});
+  r.calls.push_back({250, grpc::StatusCode::UNAVAILABLE, 0, 5'000 + 2'500});
+  LoadOptions o;
+  o.host = "h:1";
+  o.call = "p.S.M";
+  o.total = 2;
+  o.concurrency = 1;
+  const std::string tags =
+      R"(call="p.S.M",host="h:1",n=2,c=1,rps=0,z=0,timeout=20,dial_timeout=10,keepalive=0,)"
+      R"(data="",metadata="",tags="")";
+  EXPECT_EQ(FormatInfluxDetails(BuildReport(std::move(r)), o),
+            "ghz_detail," + tags +
+                R"(,hasError=false latency=100,error="",status="OK" 1700000000000001000)" +
+                "\n" + "ghz_detail," + tags +
+                R"(,hasError=true latency=250,error="rpc\ error:\ code\ \=\ Unavailable\ )"
+                R"(desc\ \=\ down\,\ for\ now",status="Unavailable" 1700000000000002500)" +
+                "\n");
+}
+
 TEST(FormatPrometheusTest, GaugesACumulativeHistogramAndASummary) {
   RunResults r = Results({100, 200, 300, 400});
   LoadOptions o;

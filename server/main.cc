@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
     size_t at = file.rfind("server/");
     return std::string(at == absl::string_view::npos ? file : file.substr(at));
   };
+  // Abseil's default says whether Debian built Abseil itself with NDEBUG,
+  // which is no answer to which handoffd this is.
+  usage.version_string = [] { return std::string("handoffd " HANDOFF_VERSION "\n"); };
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "the handoff gRPC gateway.\n"

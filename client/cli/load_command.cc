@@ -16,6 +16,7 @@
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
 #include "client/load/binary_requests.h"
+#include "client/load/debug_log.h"
 #include "client/load/flags.h"
 #include "client/load/grpc_engine.h"
 #include "client/load/progress.h"
@@ -238,6 +239,17 @@ int Load(const std::vector<absl::string_view>& args) {
     std::cout << load::LoadUsage();
     return 0;
   }
+  if (options->version) {
+    std::cout << "handoff load " HANDOFF_VERSION "\n";
+    return 0;
+  }
+  load::DebugLog debug;
+  if (!options->debug.empty()) {
+    auto opened = load::DebugLog::Open(options->debug);
+    if (!opened.ok()) return Fail("load", opened.status());
+    debug = *std::move(opened);
+  }
+  debug.Log("options parsed", {{"call", options->call}, {"host", options->host}});
   load::LoadPlan plan;
   plan.options = *options;
   const TlsFiles tls_files{options->cacert, options->cert, options->key, options->skip_tls};
@@ -249,10 +261,32 @@ int Load(const std::vector<absl::string_view>& args) {
   auto credentials = Credentials(!options->insecure, tls_files);
   if (!credentials.ok()) return Fail("TLS", credentials.status());
   plan.credentials = *credentials;
-  if (absl::Status s = Prepare(plan); !s.ok()) return Fail(options->call, s);
+  if (absl::Status s = Prepare(plan); !s.ok()) {
+    debug.Log("preparing the requests failed", {{"error", s.ToString()}});
+    return Fail(options->call, s);
+  }
+  const bool templated_data = plan.templates != nullptr && plan.templates->templated_data();
+  const bool templated_metadata =
+      plan.templates != nullptr && plan.templates->templated_metadata();
+  debug.Log("requests prepared",
+            {{"method", plan.method},
+             {"streaming", plan.streaming ? "true" : "false", true},
+             {"clientStreaming", plan.client_streaming ? "true" : "false", true},
+             {"messages", absl::StrCat(plan.messages.size()), true},
+             {"templatedData", templated_data ? "true" : "false", true},
+             {"templatedMetadata", templated_metadata ? "true" : "false", true}});
 
   load::LoadRunner runner(std::move(plan));
-  if (absl::Status s = runner.Connect(); !s.ok()) return Fail("load", s);
+  const absl::Status connected = runner.Connect();
+  const char* engine = runner.engine() == load::EngineKind::kH2 ? "h2" : "grpc";
+  if (!connected.ok()) {
+    debug.Log("connecting failed", {{"engine", engine}, {"error", connected.ToString()}});
+    return Fail("load", connected);
+  }
+  debug.Log("connected", {{"engine", engine},
+                          {"connections", absl::StrCat(options->connections), true},
+                          {"slots", absl::StrCat(options->concurrency), true},
+                          {"cpus", absl::StrCat(options->cpus), true}});
 
   // Only a person watching a terminal wants the bar; a pipe or file gets
   // just the report.
@@ -262,6 +296,10 @@ int Load(const std::vector<absl::string_view>& args) {
   if (show_progress) progress.Start();
   load::RunResults results = runner.Run();
   progress.Stop();
+  debug.Log("run done", {{"calls", absl::StrCat(results.calls.size()), true},
+                         {"total", absl::StrCat(absl::ToInt64Nanoseconds(results.total)), true},
+                         {"endReason", results.end_reason},
+                         {"distinctErrors", absl::StrCat(results.errors.size()), true}});
 
   load::Report report = load::BuildReport(
       std::move(results), options->name,

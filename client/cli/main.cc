@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
     std::vector<absl::string_view> args(argv + 2, argv + argc);
     return handoff::cli::Load(args);
   }
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] { return std::string("handoff " HANDOFF_VERSION "\n"); };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) {

@@ -395,22 +395,10 @@ const std::vector<Option>& Options() {
       {"", "config", true,
        [](absl::string_view, LoadOptions&) { return absl::OkStatus(); }},
       {"h", "help", false, Switch(&LoadOptions::help)},
+      {"v", "version", false, Switch(&LoadOptions::version)},
+      {"", "debug", true, StringField(&LoadOptions::debug)},
   };
   return *options;
-}
-
-// ghz's options that handoff load does not have (README, "handoff load"):
-// named as such, so that a ghz command line or config that uses one is told
-// what is missing rather than that it mistyped.
-bool IsGhzOnly(absl::string_view long_name) {
-  static const auto* names = new std::vector<absl::string_view>{
-      "debug"};
-  return std::find(names->begin(), names->end(), long_name) != names->end();
-}
-
-absl::Status GhzOnly(absl::string_view where, absl::string_view long_name) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      where, "ghz's --", long_name, " is not supported by handoff load"));
 }
 
 const Option* Find(absl::string_view name, bool is_long) {
@@ -565,9 +553,6 @@ absl::StatusOr<std::vector<std::string>> ConfigArgs(const std::string& path) {
       continue;
     }
     const Option* option = Find(key, /*is_long=*/true);
-    if (option == nullptr && IsGhzOnly(key)) {
-      return GhzOnly(absl::StrCat("--config ", path, ": "), key);
-    }
     if (option == nullptr || key == "config") {
       return absl::InvalidArgumentError(
           absl::StrCat("--config ", path, ": unsupported key '", key, "'"));
@@ -611,7 +596,6 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
       value = arg.substr(eq + 1);
     }
     const Option* option = Find(name, is_long);
-    if (option == nullptr && is_long && IsGhzOnly(name)) return GhzOnly("", name);
     if (option == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option '", args[i], "'"));
@@ -676,7 +660,7 @@ absl::StatusOr<LoadOptions> ParseLoadFlags(const std::vector<absl::string_view>&
   }
   const bool host_from_config = !o.host.empty();
   auto parsed = ParseArgs(args, std::move(o), host_from_config);
-  if (!parsed.ok() || parsed->help) return parsed;
+  if (!parsed.ok() || parsed->help || parsed->version) return parsed;
   if (absl::Status s = Validate(*parsed); !s.ok()) return s;
   return parsed;
 }
@@ -769,6 +753,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                          (default: h2 when it can, else grpc)
       --config PATH      a ghz JSON config file (keys: ghz's long option
                          names, and "host"); command-line flags override it
+      --debug PATH       log what the run decides and does, as JSON lines
+  -v, --version          handoff load's version
   -h, --help             this text
 
 JSON requests are encoded with the method's types, fetched from the server

@@ -123,6 +123,8 @@ struct LoadOptions {
   bool count_errors = false;     // --count-errors: latency stats over every call
   EngineKind engine = EngineKind::kAuto;  // --engine
   bool help = false;             // -h/--help
+  bool version = false;          // -v/--version
+  std::string debug;             // --debug: log what the run decides here
 };
 
 // How long the run may last: -z, else -x; zero for no limit.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "client/load/json_text.h"
 #include "client/status.h"
 
 namespace handoff::load {
@@ -16,26 +17,6 @@ namespace {
 
 // ghz prints every duration in milliseconds with two decimals.
 std::string Ms(int64_t ns) { return absl::StrFormat("%.2f ms", ns / 1e6); }
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // JSON numbers: integral values print without a fraction, others with ten
 // significant digits (plenty for seconds at nanosecond resolution).
@@ -63,7 +44,7 @@ class JsonWriter {
   }
   void Key(absl::string_view key) {
     Element();
-    out_ += JsonString(key);
+    out_ += JsonQuoted(key);
     out_ += pretty_ ? ": " : ":";
   }
   // The next value inside an array.
@@ -93,7 +74,7 @@ std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& p
   auto sorted = pairs;
   std::sort(sorted.begin(), sorted.end());
   return absl::StrCat("{", absl::StrJoin(sorted, ",", [](std::string* out, const auto& kv) {
-    absl::StrAppend(out, JsonString(kv.first), ":", JsonString(kv.second));
+    absl::StrAppend(out, JsonQuoted(kv.first), ":", JsonQuoted(kv.second));
   }), "}");
 }
 
@@ -256,19 +237,19 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     w.Raw(raw);
   };
   w.Open('{');
-  if (!r.name.empty()) field("name", JsonString(r.name));
-  field("endReason", JsonString(r.end_reason));
+  if (!r.name.empty()) field("name", JsonQuoted(r.name));
+  field("endReason", JsonQuoted(r.end_reason));
   if (!o.tags.empty()) {
     w.Key("tags");
     w.Open('{');
-    for (const auto& [key, value] : o.tags) field(key, JsonString(value));
+    for (const auto& [key, value] : o.tags) field(key, JsonQuoted(value));
     w.Close('}');
   }
 
   w.Key("options");
   w.Open('{');
-  field("host", JsonString(o.host));
-  field("call", JsonString(o.call));
+  field("host", JsonQuoted(o.host));
+  field("call", JsonQuoted(o.call));
   field("insecure", o.insecure ? "true" : "false");
   field("rps", JsonNumber(o.rps));
   field("concurrency", absl::StrCat(o.concurrency));
@@ -279,7 +260,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   field("CPUs", absl::StrCat(o.cpus));
   if (o.load_schedule != LoadSchedule::kConst) {
     field("load-schedule",
-          JsonString(o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
+          JsonQuoted(o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
     field("load-start", JsonNumber(o.load_start));
     field("load-step", JsonNumber(o.load_step));
     field("load-end", JsonNumber(o.load_end));
@@ -288,7 +269,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   }
   if (o.concurrency_schedule != LoadSchedule::kConst) {
     field("concurrency-schedule",
-          JsonString(o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
+          JsonQuoted(o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
     field("concurrency-start", absl::StrCat(o.concurrency_start));
     field("concurrency-step", absl::StrCat(o.concurrency_step));
     field("concurrency-end", absl::StrCat(o.concurrency_end));
@@ -303,7 +284,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   w.Close('}');
 
   // RFC 3339 in UTC with a "Z", as Go's time.Time marshals.
-  field("date", JsonString(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", r.date,
+  field("date", JsonQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", r.date,
                                             absl::UTCTimeZone())));
   field("count", absl::StrCat(r.count));
   field("total", absl::StrCat(r.total_ns));
@@ -400,11 +381,11 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   tags.push_back(absl::StrCat("dial_timeout=", Seconds(o.connect_timeout)));
   tags.push_back(absl::StrCat("keepalive=", Seconds(o.keepalive)));
   // The JSON itself, as a JSON string, escaped: ghz's encoding.
-  tags.push_back(absl::StrCat("data=", InfluxEscaped(JsonString(o.data))));
+  tags.push_back(absl::StrCat("data=", InfluxEscaped(JsonQuoted(o.data))));
   tags.push_back(absl::StrCat(
-      "metadata=", o.metadata.empty() ? "\"\"" : InfluxEscaped(JsonString(JsonObject(o.metadata)))));
+      "metadata=", o.metadata.empty() ? "\"\"" : InfluxEscaped(JsonQuoted(JsonObject(o.metadata)))));
   tags.push_back(absl::StrCat(
-      "tags=", o.tags.empty() ? "\"\"" : InfluxEscaped(JsonString(JsonObject(o.tags)))));
+      "tags=", o.tags.empty() ? "\"\"" : InfluxEscaped(JsonQuoted(JsonObject(o.tags)))));
   if (errors) {
     tags.push_back(absl::StrCat("errors=", Errors(r)));
     tags.push_back(absl::StrCat("has_errors=", Errors(r) > 0 ? "true" : "false"));

@@ -156,6 +156,16 @@ TEST(CommandLineTest, BadTlsFileExitsNamingTheFlagAndPath) {
                  "--tls_key_file: needs --tls_cert_file");
 }
 
+TEST(CommandLineTest, VersionNamesHandoffdAndItsVersion) {
+  HandoffdProcess p({"--version"});
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(absl::StartsWith(p.Output(), "handoffd 0.")) << p.Output();
+  // Abseil's default would say how Debian built Abseil ("Debug build").
+  EXPECT_FALSE(absl::StrContains(p.Output(), "Debug build")) << p.Output();
+}
+
 TEST(CommandLineTest, HelpListsEveryServerFlag) {
   HandoffdProcess p({"--help"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

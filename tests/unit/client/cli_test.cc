@@ -378,6 +378,44 @@ TEST_F(CliTest, LoadSendsReflectMetadataWithTheReflectionCallOnly) {
   EXPECT_TRUE(absl::StrContains(r.out, R"("OK":5)")) << r.out;
 }
 
+TEST_F(CliTest, LoadDebugLogsWhatTheRunDecidedAsJsonLines) {
+  const std::string path = ::testing::TempDir() + "/cli_test_debug.log";
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "7", "-c",
+                "1", "--debug", path, *addr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(path);
+  std::vector<std::string> messages;
+  std::string line;
+  google::protobuf::Struct last;
+  while (std::getline(in, line)) {
+    google::protobuf::Struct event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &event).ok()) << line;
+    EXPECT_EQ(event.fields().at("level").string_value(), "debug") << line;
+    EXPECT_GT(event.fields().at("ts").number_value(), 1.7e9) << line;
+    messages.push_back(event.fields().at("msg").string_value());
+    last = event;
+  }
+  EXPECT_EQ(messages, (std::vector<std::string>{"options parsed", "requests prepared",
+                                                "connected", "run done"}));
+  EXPECT_EQ(last.fields().at("calls").number_value(), 7);
+  EXPECT_EQ(last.fields().at("endReason").string_value(), "normal");
+  std::remove(path.c_str());
+
+  ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "1",
+                          "-c", "1", "--debug", "/nonexistent/dir/debug.log", *addr_}),
+                     "--debug: cannot write /nonexistent/dir/debug.log");
+}
+
+TEST_F(CliTest, VersionNamesTheProgramAndItsVersion) {
+  auto load = Cli({"load", "--version"});
+  EXPECT_EQ(load.exit_code, 0) << load.err;
+  EXPECT_TRUE(absl::StartsWith(load.out, "handoff load 0.")) << load.out;
+  auto cli = Cli({"--version"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_TRUE(absl::StartsWith(cli.out, "handoff 0.")) << cli.out;
+  EXPECT_FALSE(absl::StrContains(cli.out, "Debug build")) << cli.out;
+}
+
 TEST_F(CliTest, LoadNamesAProtoFileThatIsNotThere) {
   ExpectOneLineError(Cli({"load", "--insecure", "--proto", "/nonexistent/api.proto", "--call",
                           "handoff.v1.Gateway.Echo", "-n", "5", "-c", "1", *addr_}),

@@ -764,7 +764,8 @@ the metadata values may hold ghz's call templates, rendered for every call:
 {{.TimestampUnixMilli}}, {{.TimestampUnixNano}}, {{.UUID}}, the method's
 {{.FullyQualifiedName}}, {{.MethodName}}, {{.ServiceName}}, {{.InputName}},
 {{.OutputName}}, {{.IsClientStreaming}} and {{.IsServerStreaming}}, and the
-functions {{newUUID}}, {{randomString N}} and {{randomInt MIN MAX}}. Durations in the JSON report are nanoseconds, as ghz writes.
+functions {{newUUID}}, {{randomString N}} and {{randomInt MIN MAX}}.
+Durations in the JSON report are nanoseconds, as ghz writes.
 )";
 }
 

@@ -122,8 +122,9 @@ absl::Status PrepareTemplates(load::LoadPlan& plan, absl::string_view json,
                               load::MethodNames names) {
   const load::LoadOptions& o = plan.options;
   if (o.disable_template_data) return absl::OkStatus();
-  auto templates = load::TemplatedRequests::Make(json, input, o.metadata, std::move(names),
-                                                 !o.disable_template_functions);
+  auto templates =
+      load::TemplatedRequests::Make(json, input, o.metadata, std::move(names),
+                                    !o.disable_template_functions, o.data_file.empty() ? "-d" : "-D");
   if (!templates.ok()) return templates.status();
   plan.templates = *std::move(templates);
   if (plan.templates == nullptr || !plan.templates->templated_data()) return absl::OkStatus();

@@ -10,7 +10,8 @@ namespace handoff::load {
 
 absl::StatusOr<std::unique_ptr<TemplatedRequests>> TemplatedRequests::Make(
     absl::string_view json, const google::protobuf::Descriptor* input,
-    const Metadata& metadata, MethodNames method, bool functions) {
+    const Metadata& metadata, MethodNames method, bool functions,
+    absl::string_view data_flag) {
   const bool data = CallTemplate::HasActions(json);
   const bool any_metadata = std::any_of(metadata.begin(), metadata.end(), [](const auto& kv) {
     return CallTemplate::HasActions(kv.second);
@@ -18,13 +19,16 @@ absl::StatusOr<std::unique_ptr<TemplatedRequests>> TemplatedRequests::Make(
   if (!data && !any_metadata) return nullptr;
   auto out = absl::WrapUnique(new TemplatedRequests);
   out->method_ = std::move(method);
+  out->data_flag_ = std::string(data_flag);
   if (data) {
     if (input == nullptr) {
-      return absl::InvalidArgumentError("-d: a template needs the request's type");
+      return absl::InvalidArgumentError(
+          absl::StrCat(data_flag, ": a template needs the request's type"));
     }
     auto parsed = CallTemplate::Parse(json, functions);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("-d: ", parsed.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(data_flag, ": ", parsed.status().message()));
     }
     out->uses_uuid_ |= parsed->uses_uuid();
     out->data_ = *std::move(parsed);
@@ -68,7 +72,7 @@ absl::Status TemplatedRequests::Render(absl::string_view worker_id, int64_t requ
       // The JSON can be long; its start says which template it came from.
       constexpr size_t kShown = 120;
       return absl::InvalidArgumentError(absl::StrCat(
-          "-d renders to ", json.substr(0, kShown), json.size() > kShown ? "..." : "",
+          data_flag_, " renders to ", json.substr(0, kShown), json.size() > kShown ? "..." : "",
           ", which is ", requests.status().message()));
     }
     for (const std::string& bytes : *requests) {

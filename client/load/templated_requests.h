@@ -40,16 +40,17 @@ class TemplatedRequests {
   };
 
   // The run's templates, or nullptr when neither `json` nor a value of
-  // `metadata` holds an action. `json` is -d/-D's text (empty when the
-  // request is binary, whose bytes are never templated), and `input` its
-  // type, which must outlive this. `functions`: false refuses newUUID and
-  // friends (--disable-template-functions). Errors name the flag the text
-  // came from and the action; a template whose first call renders to JSON
-  // that does not parse is refused here too, so a run does not start only
-  // to fail every call.
+  // `metadata` holds an action. `json` is the text of `data_flag` (-d or
+  // -D; empty when the request is binary, whose bytes are never templated),
+  // and `input` its type, which must outlive this. `functions`: false
+  // refuses newUUID and friends (--disable-template-functions). Errors name
+  // the flag the text came from and the action; a template whose first call
+  // renders to JSON that does not parse is refused here too, so a run does
+  // not start only to fail every call.
   static absl::StatusOr<std::unique_ptr<TemplatedRequests>> Make(
       absl::string_view json, const google::protobuf::Descriptor* input,
-      const Metadata& metadata, MethodNames method, bool functions);
+      const Metadata& metadata, MethodNames method, bool functions,
+      absl::string_view data_flag = "-d");
 
   // Renders the run's call number `request_number` (1 for the first), made
   // by `worker_id` at `now`, into `out`. An error is rendered JSON that
@@ -65,6 +66,7 @@ class TemplatedRequests {
   TemplatedRequests() = default;
 
   MethodNames method_;
+  std::string data_flag_;
   // The request type's prototype, from factory_; null without templated data.
   google::protobuf::DynamicMessageFactory factory_;
   const google::protobuf::Message* prototype_ = nullptr;

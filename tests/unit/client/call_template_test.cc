@@ -291,6 +291,18 @@ TEST(TemplatedRequestsTest, ALaterCallThatRendersBadJsonFailsAlone) {
   EXPECT_NE(fifth.message().find("5000000000"), absl::string_view::npos) << fifth;
 }
 
+TEST(TemplatedRequestsTest, ErrorsNameTheFileFlagWhenTheJsonCameFromOne) {
+  auto made = TemplatedRequests::Make(R"({"cpu_us": "{{.WorkerID}}"})",
+                                      v1::WorkRequest::descriptor(), {}, WorkNames(), true, "-D");
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().message().substr(0, 14), "-D renders to ");
+  auto unknown = TemplatedRequests::Make(R"({"cpu_us": {{.Nope}}})",
+                                         v1::WorkRequest::descriptor(), {}, WorkNames(), true,
+                                         "-D");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message().substr(0, 12), "-D: {{.Nope}");
+}
+
 TEST(TemplatedRequestsTest, ErrorsNameTheFlagAndTheMetadataKey) {
   auto data = TemplatedRequests::Make(R"({"cpu_us": {{.Nope}}})",
                                       v1::WorkRequest::descriptor(), {}, WorkNames(), true);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/deadline.h"
 #include "client/load/call_template.h"
+#include "client/load/slot_sets.h"
 
 namespace handoff::load {
 namespace {
@@ -44,15 +45,6 @@ enum class Op {
   kOpen,        // the concurrency schedule may have opened slots
   kLaunch,      // --async: a slot takes over from one whose call has begun
 };
-
-// --async: calls one engine thread has in flight at most. Past it, the next
-// call waits for one to end: an open loop against a server that stopped
-// answering would otherwise grow without bound.
-constexpr int64_t kMaxAsyncCalls = 50'000;
-
-// How long a slot waiting to open sleeps at most in an -n run: the run may
-// use up its calls first, and then the slot must retire, not sleep on.
-constexpr int64_t kOpeningPollNs = 50'000'000;
 
 // gRPC takes the keepalive time as int milliseconds: at least 1, at most
 // about 24 days.
@@ -142,20 +134,10 @@ class GrpcEngine::Worker {
     }
     active_ = static_cast<int>(slots_.size());
     const int64_t now = MonotonicNowNs();
-    // By index: with --async, a call begun here adds a slot to slots_.
-    const size_t added = slots_.size();
-    for (size_t i = 0; i < added; ++i) {
-      Slot* slot = slots_[i].get();
-      if (schedule_.SlotOpensAt(slot->index) <= now) {
-        Next(*slot, now);
-      } else {
-        closed_.push_back(slot);
-      }
-    }
-    // Latest first: the next to open is at the back.
-    std::sort(closed_.begin(), closed_.end(), [this](const Slot* a, const Slot* b) {
-      return schedule_.SlotOpensAt(a->index) > schedule_.SlotOpensAt(b->index);
-    });
+    // A copy: with --async, a call begun here adds a slot to slots_.
+    std::vector<Slot*> slots;
+    for (auto& slot : slots_) slots.push_back(slot.get());
+    for (Slot* open : closed_.SplitOpen(slots, now)) Next(*open, now);
     if (!closed_.empty()) ArmOpening(now);
     MaybeShutdown();
     void* tag = nullptr;
@@ -178,11 +160,8 @@ class GrpcEngine::Worker {
   Recorder& recorder() { return recorder_; }
 
  private:
-  // Wakes for the next slot to open, or sooner in an -n run (kOpeningPollNs).
   void ArmOpening(int64_t now) {
-    int64_t at = schedule_.SlotOpensAt(closed_.back()->index);
-    if (schedule_.count_bounded()) at = std::min(at, now + kOpeningPollNs);
-    opening_alarm_.Set(&cq_, In(at - now), &opening_tag_);
+    opening_alarm_.Set(&cq_, In(closed_.WakeAt(now) - now), &opening_tag_);
     opening_armed_ = true;
     ++pending_;
   }
@@ -194,15 +173,10 @@ class GrpcEngine::Worker {
     opening_armed_ = false;
     const int64_t now = MonotonicNowNs();
     if (!ok || time_up_ || schedule_.exhausted(now)) {
-      for (Slot* s : closed_) Retire(*s);
-      closed_.clear();
+      for (Slot* s : closed_.TakeAll()) Retire(*s);
       return;
     }
-    while (!closed_.empty() && schedule_.SlotOpensAt(closed_.back()->index) <= now) {
-      Slot* s = closed_.back();
-      closed_.pop_back();
-      Next(*s, now);
-    }
+    for (Slot* s : closed_.TakeOpen(now)) Next(*s, now);
     if (!closed_.empty()) ArmOpening(now);
   }
 
@@ -419,14 +393,8 @@ class GrpcEngine::Worker {
     s.reply.Clear();
     if (!plan_.options.async) return Next(s, now);
     // Its place in the schedule went on with another slot.
-    spare_.push_back(&s);
     --active_;
-    --async_calls_;
-    if (!parked_.empty()) {
-      Slot* next = parked_.back();
-      parked_.pop_back();
-      Arm(*next);
-    }
+    if (Slot* next = async_.End(&s)) Arm(*next);
   }
 
   void Retire(Slot&) { --active_; }
@@ -435,11 +403,8 @@ class GrpcEngine::Worker {
   // schedule on the queue's next turn, not here: here it would issue its
   // call at once when it is due, and hand over again, through the whole run.
   void Launch(Slot& from) {
-    Slot* next = nullptr;
-    if (!spare_.empty()) {
-      next = spare_.back();
-      spare_.pop_back();
-    } else {
+    Slot* next = async_.TakeSpare();
+    if (next == nullptr) {
       slots_.push_back(std::make_unique<Slot>());
       next = slots_.back().get();
     }
@@ -447,13 +412,7 @@ class GrpcEngine::Worker {
     next->worker_id = from.worker_id;
     next->index = from.index;
     ++active_;
-    ++async_calls_;
-    // Past the cap, the next call waits for one in flight to end.
-    if (async_calls_ > kMaxAsyncCalls) {
-      parked_.push_back(next);
-      return;
-    }
-    Arm(*next);
+    if (async_.Begin(next)) Arm(*next);
   }
 
   void Arm(Slot& s) {
@@ -466,8 +425,7 @@ class GrpcEngine::Worker {
   void TimeUp() {
     time_up_ = true;
     if (opening_armed_) opening_alarm_.Cancel();
-    for (Slot* s : parked_) Retire(*s);
-    parked_.clear();
+    for (Slot* s : async_.TakeParked()) Retire(*s);
     for (auto& slot : slots_) {
       Slot& s = *slot;
       if (s.waiting) s.alarm.Cancel();
@@ -498,14 +456,10 @@ class GrpcEngine::Worker {
   std::vector<std::unique_ptr<Slot>> slots_;
   grpc::Alarm end_alarm_;
   Slot::Tag end_tag_{nullptr, Op::kEnd};
-  // --async: slots whose call is over, and slots waiting for a call in
-  // flight to end before they take a place in the schedule.
-  std::vector<Slot*> spare_;
-  std::vector<Slot*> parked_;
-  int64_t async_calls_ = 0;  // calls begun and not over, with --async
-  // Slots the concurrency schedule has not opened yet, the next at the back,
-  // and the alarm for it.
-  std::vector<Slot*> closed_;
+  AsyncSlots<Slot> async_;
+  // Slots the concurrency schedule has not opened yet, and the alarm for
+  // the next to open.
+  ClosedSlots<Slot> closed_{&schedule_};
   grpc::Alarm opening_alarm_;
   Slot::Tag opening_tag_{nullptr, Op::kOpen};
   bool opening_armed_ = false;

@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "client/load/call_template.h"
 #include "client/load/h2_connection.h"
+#include "client/load/slot_sets.h"
 #include "client/load/schedule.h"
 #include "client/load/target.h"
 
@@ -40,12 +41,6 @@ std::string Framed(const grpc::ByteBuffer& message) {
   }
   return out;
 }
-
-// --async: calls one engine thread has in flight at most (grpc_engine.cc).
-constexpr int64_t kMaxAsyncCalls = 50'000;
-
-// How long a slot waiting to open sleeps at most in an -n run.
-constexpr int64_t kOpeningPollNs = 50'000'000;
 
 }  // namespace
 
@@ -105,20 +100,11 @@ class H2Engine::Worker {
     }
     active_ = static_cast<int>(slots_.size());
     const int64_t now = MonotonicNowNs();
-    // By index: with --async, a call begun here adds a slot to slots_.
-    const size_t added = slots_.size();
-    for (size_t i = 0; i < added; ++i) {
-      Slot* slot = slots_[i].get();
-      if (schedule.SlotOpensAt(slot->index) <= now) {
-        Next(*slot, now);
-      } else {
-        closed_.push_back(slot);
-      }
-    }
-    // Latest first: the next to open is at the back.
-    std::sort(closed_.begin(), closed_.end(), [&schedule](const Slot* a, const Slot* b) {
-      return schedule.SlotOpensAt(a->index) > schedule.SlotOpensAt(b->index);
-    });
+    // A copy: with --async, a call begun here adds a slot to slots_.
+    std::vector<Slot*> slots;
+    for (auto& slot : slots_) slots.push_back(slot.get());
+    closed_.set_schedule(&schedule);
+    for (Slot* open : closed_.SplitOpen(slots, now)) Next(*open, now);
     if (!closed_.empty()) ArmOpening(now);
     if (active_ == 0) Shutdown();
     io_.run();
@@ -157,25 +143,18 @@ class H2Engine::Worker {
     std::string body;  // rendered.messages' one, framed
   };
 
-  // Wakes for the next slot to open, or sooner in an -n run, which may use
-  // up its calls first: then the slots still closed retire.
+  // Starts the slots the concurrency schedule opens as they open, or, once
+  // the run has no call left for them, retires the ones still closed.
   void ArmOpening(int64_t now_ns) {
-    int64_t at = schedule_->SlotOpensAt(closed_.back()->index);
-    if (schedule_->count_bounded()) at = std::min(at, now_ns + kOpeningPollNs);
-    opening_timer_.expires_at(SteadyTimePoint(at));
+    opening_timer_.expires_at(SteadyTimePoint(closed_.WakeAt(now_ns)));
     opening_timer_.async_wait([this](const asio::error_code& ec) {
       const int64_t now = MonotonicNowNs();
       // An error: cancelled at the end of a -z run.
       if (ec || time_up_ || schedule_->exhausted(now)) {
-        for (size_t i = 0; i < closed_.size(); ++i) Retire();
-        closed_.clear();
+        for (size_t n = closed_.TakeAll().size(); n > 0; --n) Retire();
         return;
       }
-      while (!closed_.empty() && schedule_->SlotOpensAt(closed_.back()->index) <= now) {
-        Slot* s = closed_.back();
-        closed_.pop_back();
-        Next(*s, now);
-      }
+      for (Slot* s : closed_.TakeOpen(now)) Next(*s, now);
       if (!closed_.empty()) ArmOpening(now);
     });
   }
@@ -266,13 +245,7 @@ class H2Engine::Worker {
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
     if (!plan_.options.async) return Next(s, now);
     // Its place in the schedule went on with another slot.
-    spare_.push_back(&s);
-    --async_calls_;
-    if (!parked_.empty()) {
-      Slot* next = parked_.back();
-      parked_.pop_back();
-      Arm(*next);
-    }
+    if (Slot* next = async_.End(&s)) Arm(*next);
     Retire();
   }
 
@@ -283,11 +256,8 @@ class H2Engine::Worker {
   // --async: as the grpc engine's (grpc_engine.cc), a spare slot takes
   // `from`'s place in the schedule on a later turn of the loop.
   void Launch(Slot& from) {
-    Slot* next = nullptr;
-    if (!spare_.empty()) {
-      next = spare_.back();
-      spare_.pop_back();
-    } else {
+    Slot* next = async_.TakeSpare();
+    if (next == nullptr) {
       slots_.push_back(std::make_unique<Slot>(io_));
       next = slots_.back().get();
       next->call.context = next;
@@ -296,12 +266,7 @@ class H2Engine::Worker {
     next->worker_id = from.worker_id;
     next->index = from.index;
     ++active_;
-    ++async_calls_;
-    if (async_calls_ > kMaxAsyncCalls) {
-      parked_.push_back(next);
-      return;
-    }
-    Arm(*next);
+    if (async_.Begin(next)) Arm(*next);
   }
 
   void Arm(Slot& s) {
@@ -315,8 +280,7 @@ class H2Engine::Worker {
   void TimeUp() {
     time_up_ = true;
     opening_timer_.cancel();
-    for (size_t i = 0; i < parked_.size(); ++i) Retire();
-    parked_.clear();
+    for (size_t n = async_.TakeParked().size(); n > 0; --n) Retire();
     for (auto& slot : slots_) {
       Slot& s = *slot;
       if (s.waiting) s.alarm.cancel();
@@ -356,13 +320,9 @@ class H2Engine::Worker {
   std::vector<std::unique_ptr<H2Connection>> connections_;
   std::vector<Route> routes_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  // --async: slots whose call is over, and slots waiting for a call in
-  // flight to end before they take a place in the schedule.
-  std::vector<Slot*> spare_;
-  std::vector<Slot*> parked_;
-  int64_t async_calls_ = 0;  // calls begun and not over, with --async
-  // Slots the concurrency schedule has not opened yet, the next at the back.
-  std::vector<Slot*> closed_;
+  AsyncSlots<Slot> async_;
+  // Slots the concurrency schedule has not opened yet.
+  ClosedSlots<Slot> closed_;
   asio::steady_timer opening_timer_{io_};
   CallSchedule* schedule_ = nullptr;
   bool time_up_ = false;

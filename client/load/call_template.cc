@@ -240,6 +240,13 @@ absl::StatusOr<CallTemplate> CallTemplate::Parse(absl::string_view text, bool fu
     } else if (head == "randomString") {
       auto args = IntArgs(whole, words, 1, "one integer, the length");
       if (!args.ok()) return args.status();
+      // Every call renders it afresh: a mistyped length would have each
+      // in-flight call hold that much memory.
+      constexpr int64_t kMaxLength = int64_t{1} << 24;
+      if ((*args)[0] > kMaxLength) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "{{", whole, "}}: randomString makes at most ", kMaxLength, " characters"));
+      }
       out.parts_.push_back(Part{RandomString{(*args)[0]}});
     } else {
       auto args = IntArgs(whole, words, 2, "two integers, MIN and MAX");

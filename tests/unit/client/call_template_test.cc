@@ -185,6 +185,8 @@ TEST_F(CallTemplateTest, BadArgumentsAreRefusedSayingWhatTheFunctionTakes) {
   EXPECT_NE(ParseError("{{randomInt 5 5}}").find("[MIN, MAX), which is empty"),
             std::string::npos);
   EXPECT_NE(ParseError("{{randomInt 1}}").find("two integers"), std::string::npos);
+  EXPECT_NE(ParseError("{{randomString 1000000000}}").find("at most 16777216 characters"),
+            std::string::npos);
 }
 
 TEST_F(CallTemplateTest, AnUnclosedActionOrCommentIsRefused) {

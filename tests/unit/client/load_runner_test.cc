@@ -250,9 +250,12 @@ TEST_P(LoadRunnerTest, TimeoutIsPerCall) {
   EXPECT_EQ(r.errors[0], "rpc error: code = DeadlineExceeded desc = Deadline Exceeded");
   for (const CallResult& c : r.calls) {
     EXPECT_EQ(c.code, grpc::StatusCode::DEADLINE_EXCEEDED);
-    // gRPC's deadline timer runs on the system clock and may fire a fraction
-    // of a millisecond before the steady-clock latency reaches the timeout.
-    EXPECT_GE(c.latency_ns, 49'000'000);
+    // Whichever side's deadline fires first ends the call. The server's
+    // (the fake is gRPC's) starts from gRPC's cached clock, which can lag
+    // the moment the request arrived: under ASan its DEADLINE_EXCEEDED came
+    // 2.8 ms before the client's 50 ms (47.2 ms, three calls alike). A
+    // floor of 80% still catches a timeout sent short or not at all.
+    EXPECT_GE(c.latency_ns, 40'000'000);
     EXPECT_LT(c.latency_ns, 5'000'000'000) << "the 60 s work was not cut off";
   }
 }

@@ -9,7 +9,6 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/memory/memory.h"
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -127,15 +126,9 @@ absl::Status PrepareTemplates(load::LoadPlan& plan, absl::string_view json,
                                     !o.disable_template_functions, o.data_file.empty() ? "-d" : "-D");
   if (!templates.ok()) return templates.status();
   plan.templates = *std::move(templates);
-  if (plan.templates == nullptr || !plan.templates->templated_data()) return absl::OkStatus();
-  // The first call's requests stand for the run's where one is needed
-  // before any call: how many messages a stream sends, whether any is sent.
-  absl::BitGen random;
-  load::TemplatedRequests::Call first;
-  if (absl::Status s = plan.templates->Render("g0c0", 1, absl::Now(), random, first); !s.ok()) {
-    return s;
+  if (plan.templates != nullptr && plan.templates->templated_data()) {
+    plan.messages = plan.templates->first_call().messages;
   }
-  plan.messages = std::move(first.messages);
   return absl::OkStatus();
 }
 

@@ -229,7 +229,6 @@ class H2Engine::Worker {
   }
 
   void Done(Slot& s, grpc::StatusCode code, absl::string_view message) {
-    s.in_flight = false;
     // Refused unprocessed, as the calls a GOAWAY crosses are: make it again,
     // once, on the route's current connection (gRPC's transparent retry).
     if (s.call.refused() && !s.retried && !time_up_) {

@@ -46,8 +46,7 @@ absl::StatusOr<std::unique_ptr<TemplatedRequests>> TemplatedRequests::Make(
     }
   }
   absl::BitGen random;
-  Call first;
-  if (absl::Status s = out->Render("g0c0", 1, absl::Now(), random, first); !s.ok()) {
+  if (absl::Status s = out->Render("g0c0", 1, absl::Now(), random, out->first_); !s.ok()) {
     return s;
   }
   return out;

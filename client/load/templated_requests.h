@@ -59,6 +59,11 @@ class TemplatedRequests {
   absl::Status Render(absl::string_view worker_id, int64_t request_number, absl::Time now,
                       absl::BitGen& random, Call& out) const;
 
+  // What the run's first call renders to, as Make checked it: the requests
+  // that stand for the run's before any call is made (how many messages a
+  // stream sends, whether any is sent).
+  const Call& first_call() const { return first_; }
+
   bool templated_data() const { return data_.has_value(); }
   bool templated_metadata() const { return !metadata_.empty(); }
 
@@ -74,6 +79,7 @@ class TemplatedRequests {
   // Every pair; a value without actions parses to a template of one text.
   std::vector<std::pair<std::string, CallTemplate>> metadata_;
   bool uses_uuid_ = false;
+  Call first_;
 };
 
 }  // namespace handoff::load

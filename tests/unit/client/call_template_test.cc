@@ -236,6 +236,8 @@ TEST(TemplatedRequestsTest, EachCallGetsItsOwnMessagesAndMetadata) {
   const TemplatedRequests& templates = **made;
   EXPECT_TRUE(templates.templated_data());
   EXPECT_TRUE(templates.templated_metadata());
+  ASSERT_EQ(templates.first_call().messages.size(), 2u);
+  EXPECT_EQ(CpuUs(templates.first_call().messages[0]), 1u) << "the run's first call";
   absl::BitGen random = Seeded();
   TemplatedRequests::Call call;
   ASSERT_TRUE(templates.Render("g1c0", 9, absl::Now(), random, call).ok());

@@ -53,6 +53,7 @@ class HandMadeH2Server {
           requests_.fetch_add(1);
           if (close_on_request) break;
         }
+        if (header[3] == 6 /* PING */ && (header[4] & 1 /* ACK */) == 0) pings_.fetch_add(1);
       }
       socket.close(ec);
     });
@@ -68,11 +69,14 @@ class HandMadeH2Server {
     return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
   }
   int requests() const { return requests_.load(); }
+  // PING frames the client sent (not acknowledgements).
+  int pings() const { return pings_.load(); }
 
  private:
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::atomic<int> requests_{0};
+  std::atomic<int> pings_{0};
   std::thread thread_;
 };
 
@@ -89,6 +93,29 @@ LoadPlan H2EchoPlan(const std::string& address, int total, int concurrency) {
   grpc::Slice empty("");
   plan.messages.emplace_back(&empty, 1);
   return plan;
+}
+
+// --keepalive reaches gRPC's channel: a connection whose one call the server
+// never answers is pinged; without it, not at all (the server sends no data,
+// so gRPC has no bandwidth probe to ping for either).
+TEST(GrpcEngineTest, KeepalivePingsAQuietConnection) {
+  for (const bool keepalive : {false, true}) {
+    HandMadeH2Server server(/*close_on_request=*/false);
+    LoadPlan plan = H2EchoPlan(server.address(), 1, 1);
+    plan.options.engine = EngineKind::kGrpc;
+    plan.options.timeout = absl::Milliseconds(1500);
+    if (keepalive) plan.options.keepalive = absl::Milliseconds(100);
+    LoadRunner runner(std::move(plan));
+    ASSERT_TRUE(runner.Connect().ok());
+    RunResults r = runner.Run();
+    ASSERT_EQ(r.calls.size(), 1u);
+    EXPECT_EQ(r.calls[0].code, grpc::StatusCode::DEADLINE_EXCEEDED);
+    if (keepalive) {
+      EXPECT_GE(server.pings(), 1) << "no keepalive ping in 1.5 s at 100 ms";
+    } else {
+      EXPECT_EQ(server.pings(), 0);
+    }
+  }
 }
 
 TEST(H2EngineTest, EndsCallsAtTheirDeadlineWhenTheServerNeverAnswers) {

@@ -42,18 +42,23 @@ want cmp -s "$work/root/etc/handoff/handoffd.conf" "$(dirname "$0")/../../deploy
 # The packaged programs run (their libraries are the Depends above), the way
 # the container image runs them: handoffd from the HANDOFF_* environment, and
 # the Dockerfile's HEALTHCHECK command, `handoff health --addr ...`, against
-# it. Loopback and free ports instead of the image's 0.0.0.0:50051/9090.
+# it. Loopback, and ports handoffd picks and names in its start-up line,
+# instead of the image's 0.0.0.0:50051/9090.
 want "$work/root/usr/bin/handoffd" --version
-read -r grpc_port admin_port < <(/usr/bin/python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
-HANDOFF_LISTEN=127.0.0.1:$grpc_port HANDOFF_ADMIN_LISTEN=127.0.0.1:$admin_port \
+HANDOFF_LISTEN=127.0.0.1:0 HANDOFF_ADMIN_LISTEN=127.0.0.1:0 \
 HANDOFF_DRAIN_TIMEOUT=10s "$work/root/usr/bin/handoffd" > "$work/handoffd.log" 2>&1 &
 pid=$!
+grpc_port=
+for _ in $(seq 200); do   # up to 20 s for the start-up line
+  grpc_port=$(sed -n 's/.*serving gRPC on port \([0-9]*\) .*/\1/p' "$work/handoffd.log")
+  [[ -n $grpc_port ]] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
 healthy=0
+[[ -n $grpc_port ]] || echo "FAIL: packaged handoffd did not name its port"
 for _ in $(seq 200); do   # up to 20 s for SERVING
+  [[ -n $grpc_port ]] || break
   if "$work/root/usr/bin/handoff" health --addr "127.0.0.1:$grpc_port" >/dev/null 2>&1; then
     healthy=1; break
   fi

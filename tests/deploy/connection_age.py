@@ -21,7 +21,6 @@ Usage: connection_age.py --handoffd PATH --workdir DIR
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,10 @@ import time
 import urllib.request
 
 import grpc
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "util"))
+import handoffd_launch  # noqa: E402
 
 HEALTH = "/grpc.health.v1.Health/Check"
 WORK = "/handoff.v1.Gateway/Work"
@@ -49,16 +52,6 @@ def expect(cond, what):
     log("ok:", what)
 
 
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def varint(n):
     out = bytearray()
     while True:
@@ -69,17 +62,12 @@ def varint(n):
             return bytes(out)
 
 
-class Server:
+class Server(handoffd_launch.Handoffd):
     def __init__(self, handoffd, workdir, name, **flags):
-        self.grpc, self.admin = free_ports(2)
-        env = dict(os.environ, HANDOFF_LISTEN=f"127.0.0.1:{self.grpc}",
-                   HANDOFF_ADMIN_LISTEN=f"127.0.0.1:{self.admin}",
-                   HANDOFF_DRAIN_TIMEOUT="2s")
+        env = dict(os.environ, HANDOFF_DRAIN_TIMEOUT="2s")
         env.update({f"HANDOFF_{k.upper()}": v for k, v in flags.items()})
-        self.log = open(os.path.join(workdir, f"handoffd-{name}.log"), "w")
-        self.proc = subprocess.Popen([handoffd], env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        super().__init__(handoffd, os.path.join(workdir, f"handoffd-{name}.log"),
+                         env=env)
         deadline = time.monotonic() + 20
         while not self.ready():
             if self.proc.poll() is not None:
@@ -218,7 +206,7 @@ def main():
     try:
         connection_age(a.handoffd, a.workdir)
         keepalive(a.handoffd, a.workdir)
-    except Failure as e:
+    except (Failure, handoffd_launch.StartupError) as e:
         log("FAIL:", e)
         for f in sorted(os.listdir(a.workdir)):
             log(f"--- {f}")

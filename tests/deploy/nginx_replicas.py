@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Two handoffd replicas behind nginx on loopback, under `handoff load`.
 
-1. Starts two handoffd replicas on free 127.0.0.1 ports (flags through the
+1. Starts two handoffd replicas on 127.0.0.1 ports (flags through the
    HANDOFF_* environment, as systemd, compose and Kubernetes pass them) and
    waits until each one's /readyz is 200 and `handoff health` says SERVING.
 2. Renders deploy/nginx/handoff.conf (the shipped file, replica addresses and
@@ -40,6 +40,10 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "util"))
+import handoffd_launch  # noqa: E402
+
 DRAIN_TIMEOUT_S = 5
 RPS = 200
 ECHO = "handoff.v1.Gateway.Echo"
@@ -70,16 +74,12 @@ def expect(cond, what):
     log("ok:", what)
 
 
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
+def free_port():
+    """A port for nginx, which cannot listen on port 0 and say which it got.
+    The replicas are bound by then, so it cannot be one of theirs."""
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
+        return s.getsockname()[1]
 
 
 def wait_until(what, pred, timeout, alive=None):
@@ -106,20 +106,16 @@ def http_get(port, path):
         return None, ""
 
 
-class Replica:
+class Replica(handoffd_launch.Handoffd):
     def __init__(self, name, binary, workdir):
         self.name = name
-        self.grpc, self.admin = free_ports(2)
+        # Flags through the environment, as systemd, compose and Kubernetes
+        # pass them; the ports are the kernel's (handoffd_launch).
         env = dict(os.environ,
-                   HANDOFF_LISTEN=f"127.0.0.1:{self.grpc}",
-                   HANDOFF_ADMIN_LISTEN=f"127.0.0.1:{self.admin}",
                    HANDOFF_DRAIN_TIMEOUT=f"{DRAIN_TIMEOUT_S}s",
                    HANDOFF_WORKERS="16")
-        self.logpath = os.path.join(workdir, f"handoffd-{name}.log")
-        self.log = open(self.logpath, "w")
-        self.proc = subprocess.Popen([binary], env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        super().__init__(binary, os.path.join(workdir, f"handoffd-{name}.log"),
+                         env=env)
         log(f"replica {name}: pid {self.proc.pid}, grpc {self.grpc}, "
             f"admin {self.admin}")
 
@@ -228,7 +224,7 @@ def main():
             log(f"replica {r.name} ready")
 
         # 2. nginx in front of them.
-        (nginx_port,) = free_ports(1)
+        nginx_port = free_port()
         prefix = render_nginx(a.source_root, a.workdir, nginx_port, (A, B))
         nginx = [a.nginx, "-p", prefix, "-e", os.path.join(prefix, "error.log"),
                  "-c", os.path.join(prefix, "nginx.conf")]
@@ -279,8 +275,7 @@ def main():
         expect(took <= DRAIN_TIMEOUT_S + 2,
                f"replica A exited within its drain timeout ({DRAIN_TIMEOUT_S}s) "
                "plus 2s")
-        A.log.flush()
-        expect("stopped (every call finished)" in open(A.logpath).read(),
+        expect("stopped (every call finished)" in A.output(),
                "replica A drained: it says every call finished")
         expect(load.poll() is None, "the load was still running when A exited")
         b_at_exit = B.ok("Work")
@@ -332,7 +327,8 @@ def main():
         ng.wait(timeout=10)
         log("PASS")
         return 0
-    except (Failure, subprocess.TimeoutExpired) as e:
+    except (Failure, handoffd_launch.StartupError,
+            subprocess.TimeoutExpired) as e:
         log("FAIL:", e)
         for f in sorted(os.listdir(a.workdir)):
             if f.endswith(".log"):

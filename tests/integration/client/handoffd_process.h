@@ -1,5 +1,5 @@
-// A real handoffd for client tests: started as a subprocess on free
-// loopback ports, and returned only once its health check says SERVING.
+// A real handoffd for client tests: started as a subprocess on loopback
+// ports it picks, and returned only once its health check says SERVING.
 #ifndef HANDOFF_TESTS_INTEGRATION_CLIENT_HANDOFFD_PROCESS_H_
 #define HANDOFF_TESTS_INTEGRATION_CLIENT_HANDOFFD_PROCESS_H_
 
@@ -28,7 +28,8 @@ absl::StatusOr<Handoffd> StartHandoffd(
     std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 // As StartHandoffd, with gRPC on `address` ("127.0.0.1:PORT"), for a test
-// that points a client at the address before the server is there.
+// that points a client at the address before the server is there. A port of
+// 0 lets handoffd pick; `Handoffd::address` has the one it got.
 absl::StatusOr<Handoffd> StartHandoffdAt(
     const std::string& path, const std::string& address,
     const std::vector<std::string>& extra_flags = {},

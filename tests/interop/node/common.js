@@ -1,12 +1,11 @@
 // What the Node interop tests share: the services, loaded from the .proto
-// files; free loopback ports; a promise form of unary calls; and a
-// handoffd started as a subprocess and waited for until its health check
+// files; a promise form of unary calls; and a handoffd started as a
+// subprocess on loopback ports it picks, waited for until its health check
 // says SERVING.
 'use strict';
 
 const assert = require('node:assert');
 const { spawn } = require('node:child_process');
-const net = require('node:net');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
@@ -18,14 +17,25 @@ const healthDef = protoLoader.loadSync('grpc/health/v1/health.proto',
 const { Gateway } = grpc.loadPackageDefinition(gatewayDef).handoff.v1;
 const { Health } = grpc.loadPackageDefinition(healthDef).grpc.health.v1;
 
-function freePort() {
+// handoffd's start-up line (server/main.cc), printed once both ports are bound.
+const STARTUP = /serving gRPC on port (\d+) \(admin HTTP on port (\d+)\)/;
+
+// Resolves with the gRPC port once `server` prints its start-up line; rejects
+// if it exits first. Its output is passed on to ours. Letting handoffd bind
+// port 0 and say what it got leaves no window for another process (or the
+// next free-port probe) to take a port between picking and binding it.
+function listeningPort(server) {
   return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+    let seen = '';
+    server.stderr.on('data', (chunk) => {
+      process.stderr.write(chunk);
+      if (seen === null) return;
+      seen += chunk;
+      const m = STARTUP.exec(seen);
+      if (m) { seen = null; resolve(Number(m[1])); }
     });
+    server.on('exit', (code) => reject(new Error(
+      `handoffd exited ${code} before naming its ports: ${seen}`)));
   });
 }
 
@@ -38,21 +48,19 @@ function unary(client, method, request, options) {
   });
 }
 
-// Starts $HANDOFFD with `flags` on free loopback ports and resolves once its
-// health check, over `credentials`, says SERVING. `stop()` sends SIGTERM and
-// resolves with the exit code.
+// Starts $HANDOFFD with `flags` on loopback ports it picks and resolves once
+// its health check, over `credentials`, says SERVING. `stop()` sends SIGTERM
+// and resolves with the exit code.
 async function startHandoffd(flags, credentials) {
-  const port = await freePort();
-  const admin = await freePort();
-  const target = `127.0.0.1:${port}`;
   const server = spawn(process.env.HANDOFFD, [
-    `--listen=${target}`, `--admin_listen=127.0.0.1:${admin}`, '--workers=2', ...flags,
-  ], { stdio: ['ignore', 'inherit', 'inherit'] });
+    '--listen=127.0.0.1:0', '--admin_listen=127.0.0.1:0', '--workers=2', ...flags,
+  ], { stdio: ['ignore', 'inherit', 'pipe'] });
   const exited = new Promise((resolve) => server.on('exit', (code) => resolve(code)));
+  const target = `127.0.0.1:${await listeningPort(server)}`;
   const health = new Health(target, credentials);
   try {
-    // waitForReady rides out the time before handoffd listens; SERVING is
-    // the server's own readiness signal; the deadline bounds the wait.
+    // handoffd is listening once it has named its ports; SERVING is its own
+    // readiness signal; the deadline bounds the wait.
     await new Promise((resolve, reject) => health.waitForReady(deadlineIn(30000),
       (err) => (err ? reject(err) : resolve())));
     const reply = await unary(health, 'Check', { service: '' }, { deadline: deadlineIn(5000) });

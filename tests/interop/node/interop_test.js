@@ -3,7 +3,7 @@
 // Run by ctest (label interop) with node's built-in test runner:
 //   HANDOFFD=PATH PROTO_ROOT=DIR HEALTH_PROTO_ROOT=DIR NODE_PATH=.../node_modules \
 //     node --test interop_test.js
-// It starts handoffd on free loopback ports, waits until its health check
+// It starts handoffd on loopback ports it picks, waits until its health check
 // says SERVING, and stops it at the end.
 'use strict';
 

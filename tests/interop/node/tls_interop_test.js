@@ -3,7 +3,7 @@
 // Run by ctest (label interop) like interop_test.js, with TLS_TESTDATA set
 // to the test certificates (tests/integration/server/testdata/tls). It
 // starts handoffd with --tls_cert_file, --tls_key_file and
-// --tls_client_ca_file on free loopback ports, waits until its health check
+// --tls_client_ca_file on loopback ports it picks, waits until its health check
 // (over TLS, with the client certificate) says SERVING, and stops it.
 'use strict';
 

@@ -6,29 +6,27 @@ Run by ctest (label interop) as:
 The stubs DIR holds gateway_pb2*.py and health_pb2*.py, generated at build
 time by protoc and grpc_python_plugin; the TLS one, the test certificates
 (tests/integration/server/testdata/tls). Each test class starts handoffd
-itself on free loopback ports (the second with mutual TLS), waits until its
+itself on loopback ports of its own choosing (the second with mutual TLS), waits until its
 health check says SERVING, and stops it.
 
 Only Debian's /usr/bin/python3 can import Debian's grpcio: a pyenv python
 first on PATH cannot, hence the absolute interpreter.
 """
 import argparse
-import socket
-import subprocess
+import os
 import sys
+import tempfile
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "util"))
+import handoffd_launch  # noqa: E402
 
 ARGS = None
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class HandoffdCase(unittest.TestCase):
-    """Starts handoffd for the class on free loopback ports, waits until its
+    """Starts handoffd for the class on loopback ports it picks, waits until its
     health check over `channel` says SERVING, and stops it at the end, which
     must exit 0. A subclass adds flags and says how to open the channel."""
 
@@ -48,16 +46,16 @@ class HandoffdCase(unittest.TestCase):
         import health_pb2_grpc
 
         cls.grpc = grpc
-        port, admin = free_port(), free_port()
-        cls.target = f"127.0.0.1:{port}"
-        cls.server = subprocess.Popen([
-            ARGS.handoffd, f"--listen={cls.target}",
-            f"--admin_listen=127.0.0.1:{admin}", "--workers=2", *cls.extra_flags()])
+        cls.logdir = tempfile.TemporaryDirectory()
+        cls.server = handoffd_launch.Handoffd(
+            ARGS.handoffd, os.path.join(cls.logdir.name, "handoffd.log"),
+            args=["--workers=2", *cls.extra_flags()])
+        cls.target = f"127.0.0.1:{cls.server.grpc}"
         cls.channel = cls.open_channel(cls.target)
         cls.gateway = gateway_pb2_grpc.GatewayStub(cls.channel)
         cls.health = health_pb2_grpc.HealthStub(cls.channel)
-        # wait_for_ready rides out the time before handoffd listens; the
-        # deadline bounds it. SERVING is the server's own readiness signal.
+        # handoffd is listening once it has named its ports; SERVING is its
+        # own readiness signal. The deadline bounds the wait.
         reply = cls.health.Check(health_pb2.HealthCheckRequest(),
                                  timeout=30, wait_for_ready=True)
         assert reply.status == health_pb2.HealthCheckResponse.SERVING, reply
@@ -65,8 +63,11 @@ class HandoffdCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.channel.close()
-        cls.server.terminate()
-        assert cls.server.wait(timeout=30) == 0, "handoffd did not exit 0"
+        cls.server.proc.terminate()
+        code = cls.server.proc.wait(timeout=30)
+        output = cls.server.output()
+        cls.logdir.cleanup()
+        assert code == 0, f"handoffd exited {code}: {output[-2000:]}"
 
 
 class HandoffdInterop(HandoffdCase):

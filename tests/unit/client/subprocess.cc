@@ -1,17 +1,18 @@
 #include "subprocess.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace handoff::testing {
@@ -107,24 +108,89 @@ ProcessResult Run(const std::vector<std::string>& argv, absl::Duration timeout,
   return result;
 }
 
+// Reads the child's stderr to its end, copying it to the test's stderr and
+// keeping it. The read end is closed on exec, so no later child holds the
+// pipe open: end of file comes when this child (and its own children) exit.
+class Process::StderrTee {
+ public:
+  explicit StderrTee(int fd) : reader_([this, fd] { Read(fd); }) {}
+  ~StderrTee() { reader_.join(); }
+
+  absl::StatusOr<std::string> WaitFor(absl::string_view text,
+                                      absl::Duration timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const bool seen = cv_.wait_until(
+        lock, absl::ToChronoTime(absl::Now() + timeout),
+        [&] { return absl::StrContains(text_, text) || closed_; });
+    if (absl::StrContains(text_, text)) return text_;
+    return seen ? absl::UnavailableError(
+                      absl::StrCat("stderr closed before \"", text, "\": ", text_))
+                : absl::DeadlineExceededError(
+                      absl::StrCat("no \"", text, "\" on stderr in ",
+                                   absl::FormatDuration(timeout), ": ", text_));
+  }
+
+ private:
+  void Read(int fd) {
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      [[maybe_unused]] ssize_t w = write(2, buf, static_cast<size_t>(n));
+      std::lock_guard<std::mutex> lock(mu_);
+      text_.append(buf, static_cast<size_t>(n));
+      cv_.notify_all();
+    }
+    close(fd);
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string text_;
+  bool closed_ = false;
+  std::thread reader_;  // last: it starts reading the members above
+};
+
 absl::StatusOr<Process> Process::Start(const std::vector<std::string>& argv) {
   if (access(argv.at(0).c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("not executable: ", argv[0]));
   }
-  int out[2];
-  if (pipe(out) != 0) return absl::InternalError("pipe");
-  const pid_t pid = Spawn(argv, -1, out[1], -1);
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError("pipe");
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    close(out[0]);
+    close(out[1]);
+    return absl::InternalError("pipe");
+  }
+  const pid_t pid = Spawn(argv, -1, out[1], err[1]);
   close(out[1]);
-  return Process(pid, out[0]);
+  close(err[1]);
+  return Process(pid, out[0], std::make_unique<StderrTee>(err[0]));
 }
 
+Process::Process(pid_t pid, int out_fd, std::unique_ptr<StderrTee> err)
+    : pid_(pid), out_fd_(out_fd), err_(std::move(err)) {}
+
 Process::Process(Process&& other) noexcept
-    : pid_(other.pid_), out_fd_(other.out_fd_), buffered_(std::move(other.buffered_)) {
+    : pid_(other.pid_),
+      out_fd_(other.out_fd_),
+      buffered_(std::move(other.buffered_)),
+      err_(std::move(other.err_)) {
   other.pid_ = -1;
   other.out_fd_ = -1;
 }
 
 Process::~Process() { Stop(); }
+
+absl::StatusOr<std::string> Process::WaitForStderr(absl::string_view text,
+                                                   absl::Duration timeout) {
+  if (err_ == nullptr) return absl::FailedPreconditionError("not started");
+  return err_->WaitFor(text, timeout);
+}
 
 absl::StatusOr<std::string> Process::ReadLine(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -156,23 +222,8 @@ int Process::Stop(absl::Duration grace) {
   pid_ = -1;
   if (out_fd_ >= 0) close(out_fd_);
   out_fd_ = -1;
+  err_.reset();  // the child is gone: its stderr is at its end
   return code;
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 }  // namespace handoff::testing

@@ -5,10 +5,12 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace handoff::testing {
@@ -25,7 +27,8 @@ ProcessResult Run(const std::vector<std::string>& argv,
                   const std::string& input = "");
 
 // A long-running child (a server) with stdout readable line by line and
-// stderr passed through to the test's.
+// stderr passed through to the test's. A thread drains stderr as it comes, so
+// the child never blocks on a full pipe, and keeps it for WaitForStderr.
 class Process {
  public:
   static absl::StatusOr<Process> Start(const std::vector<std::string>& argv);
@@ -35,20 +38,22 @@ class Process {
 
   // The next line of stdout, without the newline.
   absl::StatusOr<std::string> ReadLine(absl::Duration timeout);
+  // All of stderr so far, once it contains `text`; an error if
+  // the child closes stderr (exits) first or `timeout` passes.
+  absl::StatusOr<std::string> WaitForStderr(absl::string_view text,
+                                            absl::Duration timeout);
   // SIGTERM, then SIGKILL after `grace`; returns the exit code.
   int Stop(absl::Duration grace = absl::Seconds(10));
   pid_t pid() const { return pid_; }
 
  private:
-  Process(pid_t pid, int out_fd) : pid_(pid), out_fd_(out_fd) {}
+  class StderrTee;
+  Process(pid_t pid, int out_fd, std::unique_ptr<StderrTee> err);
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::string buffered_;
+  std::unique_ptr<StderrTee> err_;
 };
-
-// A loopback port that was free a moment ago (bound to port 0, then
-// closed). Good enough for tests on one machine.
-int FreePort();
 
 }  // namespace handoff::testing
 

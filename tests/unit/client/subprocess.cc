@@ -109,8 +109,9 @@ ProcessResult Run(const std::vector<std::string>& argv, absl::Duration timeout,
 }
 
 // Reads the child's stderr to its end, copying it to the test's stderr and
-// keeping it. The read end is closed on exec, so no later child holds the
-// pipe open: end of file comes when this child (and its own children) exit.
+// keeping it. The pipe's ends are closed on exec, so no other child of the
+// test inherits the write end: end of file comes when this child (and any
+// child of its own) exits.
 class Process::StderrTee {
  public:
   explicit StderrTee(int fd) : reader_([this, fd] { Read(fd); }) {}

@@ -55,8 +55,12 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
             "the server does not support reflection (grpc.reflection.v1alpha)");
         break;
       case absl::StatusCode::kUnavailable:
-      case absl::StatusCode::kDeadlineExceeded:
         break;  // the server, not its reflection: the message says so
+      case absl::StatusCode::kDeadlineExceeded:
+        // gRPC's message is "Deadline Exceeded": say whose deadline.
+        stream_error_ = absl::DeadlineExceededError(
+            absl::StrCat("no answer within ", absl::FormatDuration(timeout_)));
+        break;
       default:
         // The server answered and refused (a guarded reflection service,
         // say): the code alone would not say which call it refused.

@@ -50,6 +50,7 @@ class MethodTypes {
     grpc::ChannelArguments args;
     load::AddServerNameArgs(o, args);
     auto types = absl::WrapUnique(new MethodTypes);
+    types->host_ = o.host;
     types->reflection_ = std::make_unique<ReflectionDatabase>(
         grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout,
         /*wait_for_ready=*/false, o.reflect_metadata);
@@ -62,13 +63,31 @@ class MethodTypes {
       return FindMethod(local_->pool(), call, nullptr,
                         absl::StrCat("not in ", local_->source(), " or its imports"));
     }
-    return FindMethod(*remote_, call, &reflection_->last_error());
+    auto found = FindMethod(*remote_, call, &reflection_->last_error());
+    const absl::StatusCode code = found.status().code();
+    if (code != absl::StatusCode::kUnavailable &&
+        code != absl::StatusCode::kDeadlineExceeded) {
+      return found;
+    }
+    // The server, not the method, could not be had: say which server, and
+    // which flag bounded the wait.
+    return absl::Status(
+        code, absl::StrCat("server reflection at ", host_, ": ", found.status().message(),
+                           code == absl::StatusCode::kDeadlineExceeded ? " (--connect-timeout)"
+                                                                       : ""));
+  }
+
+  // Whether the server's reflection was given all of --connect-timeout and
+  // did not answer: a run's connections would wait as long, and fail alike.
+  static bool TimedOut(const absl::Status& lookup) {
+    return lookup.code() == absl::StatusCode::kDeadlineExceeded;
   }
 
  private:
   MethodTypes() = default;
 
   std::unique_ptr<LocalDescriptors> local_;
+  std::string host_;
   std::unique_ptr<ReflectionDatabase> reflection_;
   std::unique_ptr<google::protobuf::DescriptorPool> remote_;
 };
@@ -155,6 +174,11 @@ absl::Status Prepare(load::LoadPlan& plan) {
       if (auto found = (*remote)->Find(o.call); found.ok()) {
         method = *found;
         types = *std::move(remote);
+      } else if (MethodTypes::TimedOut(found.status())) {
+        // The bytes need no types to be sent, but the server that did not
+        // answer this will not answer the run either: fail now, not after a
+        // second --connect-timeout.
+        return found.status();
       }
     }
     load::MethodNames names;

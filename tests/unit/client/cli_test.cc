@@ -1,5 +1,9 @@
 // The `handoff` CLI as a user runs it, against handoff_fake_gateway (health
 // and reflection enabled): replies, exit codes, and one-line errors.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -8,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "subprocess.h"
@@ -228,6 +233,54 @@ TEST_F(CliTest, LoadUnknownMethodAndBadHost) {
                           "--connect-timeout", "300ms", "-n", "5", "-c", "1",
                           "127.0.0.1:1"}),
                      "UNAVAILABLE");
+}
+
+// A loopback port whose listener never accepts: the kernel completes the
+// TCP handshake into its backlog, and nothing ever speaks HTTP/2 (a hung
+// process, say).
+class SilentListener {
+ public:
+  SilentListener() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    EXPECT_EQ(listen(fd_, 16), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    address_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  }
+  ~SilentListener() { close(fd_); }
+  const std::string& address() const { return address_; }
+
+ private:
+  int fd_;
+  std::string address_;
+};
+
+TEST_F(CliTest, LoadAgainstAServerThatNeverAnswersNamesItsReflectionAndTheLimit) {
+  SilentListener silent;
+  // JSON needs the types, so the run stops at the reflection lookup: gRPC's
+  // bare "Deadline Exceeded" would not say what waited, or for how long.
+  ExpectOneLineError(
+      Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-d", "{}",
+           "--connect-timeout", "300ms", "-n", "1", "-c", "1", silent.address()}),
+      absl::StrCat("DEADLINE_EXCEEDED: server reflection at ", silent.address(),
+                   ": no answer within 300ms (--connect-timeout)"));
+  // Binary requests can go without types, but not to a server that did not
+  // answer: the run fails on the lookup's error, and does not go on to
+  // spend a second --connect-timeout on its own connections ("cannot
+  // connect to ...", the engines' error, is not reached).
+  const std::string bytes = ::testing::TempDir() + "/cli_test_silent.bin";
+  std::ofstream(bytes) << "\x0a\x02hi";
+  ExpectOneLineError(
+      Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-B", bytes,
+           "--connect-timeout", "300ms", "-n", "1", "-c", "1", silent.address()}),
+      absl::StrCat("server reflection at ", silent.address(), ": no answer within 300ms"));
+  // `handoff call` bounds its lookup by --timeout, and says so likewise.
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--timeout=300ms",
+                          "--addr=" + silent.address()}),
+                     "DEADLINE_EXCEEDED: no answer within 300ms");
 }
 
 TEST_F(CliTest, LoadRendersCallTemplatesForEveryCall) {

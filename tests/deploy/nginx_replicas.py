@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Two handoffd replicas behind nginx on loopback, under `handoff load`.
 
-1. Starts two handoffd replicas on 127.0.0.1 ports (flags through the
+1. Starts two handoffd replicas on 127.0.0.1 ports of their own choosing
+   (read from their start-up lines; the other flags through the
    HANDOFF_* environment, as systemd, compose and Kubernetes pass them) and
    waits until each one's /readyz is 200 and `handoff health` says SERVING.
 2. Renders deploy/nginx/handoff.conf (the shipped file, replica addresses and
    listen port substituted) into deploy/nginx/loopback.conf.in under its own
-   prefix in the build tree, checks it with `nginx -t`, starts nginx and waits
-   for `handoff health` through it.
+   prefix in the build tree, checks it with `nginx -t`, starts nginx (again,
+   on another port, if the one probed free was taken before nginx bound it)
+   and waits for `handoff health` through it.
 3. Load through nginx at a fixed rate: every call OK, and the replicas'
    /metrics (handoff_calls_total{method="Echo",code="OK"}) add up to the
    calls sent, each replica having served a share.
@@ -198,6 +200,44 @@ def render_nginx(src, workdir, nginx_port, replicas):
     return prefix
 
 
+def start_nginx(a, replicas, attempts=3):
+    """Starts nginx in front of `replicas`; returns it and its port once it
+    is listening (it logs "start worker processes" after binding). nginx
+    cannot listen on port 0 and say which it got, so another process may
+    take the probed port first; nginx then fails to bind and exits, and is
+    started again on another port."""
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        prefix = render_nginx(a.source_root, a.workdir, port, replicas)
+        errors = os.path.join(prefix, "error.log")
+        if os.path.exists(errors):
+            os.remove(errors)
+        nginx = [a.nginx, "-p", prefix, "-e", errors,
+                 "-c", os.path.join(prefix, "nginx.conf")]
+        t = subprocess.run(nginx + ["-t"], capture_output=True, text=True,
+                           timeout=10)
+        expect(t.returncode == 0, f"nginx -t accepts the rendered config "
+               f"({t.stderr.strip().splitlines()[-1:]})")
+        ng = subprocess.Popen(nginx, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+        def logged():
+            return open(errors).read() if os.path.exists(errors) else ""
+
+        # nginx retries a failed bind for about 2.5 s before it exits.
+        wait_until("nginx listening or gone",
+                   lambda: ng.poll() is not None or
+                   "start worker processes" in logged(), 20)
+        if ng.poll() is None:
+            log(f"nginx listening on {port}")
+            return ng, port
+        if "Address already in use" not in logged():
+            raise Failure(f"nginx exited {ng.returncode}: {logged()[-500:]}")
+        log(f"nginx: port {port} was taken (attempt {attempt} of {attempts})")
+    raise Failure(f"nginx found no free port in {attempts} attempts")
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("--handoffd", "--handoff", "--nginx", "--source-root", "--workdir"):
@@ -224,16 +264,7 @@ def main():
             log(f"replica {r.name} ready")
 
         # 2. nginx in front of them.
-        nginx_port = free_port()
-        prefix = render_nginx(a.source_root, a.workdir, nginx_port, (A, B))
-        nginx = [a.nginx, "-p", prefix, "-e", os.path.join(prefix, "error.log"),
-                 "-c", os.path.join(prefix, "nginx.conf")]
-        t = subprocess.run(nginx + ["-t"], capture_output=True, text=True,
-                           timeout=10)
-        expect(t.returncode == 0, f"nginx -t accepts the rendered config "
-               f"({t.stderr.strip().splitlines()[-1:]})")
-        ng = subprocess.Popen(nginx, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ng, nginx_port = start_nginx(a, (A, B))
         procs.append(ng)
         wait_until("health SERVING through nginx",
                    lambda: health(a.handoff, nginx_port), 20, ng)

@@ -202,6 +202,20 @@ absl::Status H2Connection::StartSession() {
   return absl::OkStatus();
 }
 
+void H2Connection::AfterNextAttempt(std::function<void()> then) {
+  const bool connecting = state_ == State::kConnecting || state_ == State::kHandshaking;
+  if (state_ == State::kReady || state_ == State::kClosed || (connecting && queue_until_ready_)) {
+    asio::post(io_, std::move(then));
+    return;
+  }
+  attempt_waiters_.push_back(std::move(then));
+}
+
+void H2Connection::WakeAttemptWaiters() {
+  for (auto& then : attempt_waiters_) asio::post(io_, std::move(then));
+  attempt_waiters_.clear();
+}
+
 bool H2Connection::Start(Call& call) {
   if (goaway_) {
     error_ = absl::StrCat("the server at ", config_.authority,
@@ -295,6 +309,7 @@ void H2Connection::Close() {
   connect_timer_.cancel();
   asio::error_code ignored;
   socket_.close(ignored);
+  WakeAttemptWaiters();
   // A connection replaced after a GOAWAY stays in its engine's list until
   // the run ends, so it lets go of its session and buffers now. Not here:
   // Close may run inside nghttp2_session_mem_recv, still reading in_; the
@@ -395,6 +410,8 @@ void H2Connection::Fail(absl::string_view reason) {
   const std::string why = error_;
   while (oldest_ != nullptr) End(*oldest_, grpc::StatusCode::UNAVAILABLE, why);
   if (state_ == State::kClosed) return;  // a done_ callback closed it
+  // Whoever waited for this attempt has its answer: it failed.
+  WakeAttemptWaiters();
   // After a GOAWAY the owner has moved on to another connection: this one
   // is done, drained or not, and never reconnects.
   if (goaway_) return Close();
@@ -485,6 +502,7 @@ int H2Connection::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void
     c->state_ = State::kReady;
     c->connect_timer_.cancel();
     c->SubmitQueued();
+    c->WakeAttemptWaiters();
     if (c->opened_) {
       auto opened = std::move(c->opened_);
       c->opened_ = nullptr;

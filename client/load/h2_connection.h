@@ -18,7 +18,8 @@
 //
 // A connection that breaks fails its calls, refuses new ones with
 // UNAVAILABLE (as a gRPC channel in TRANSIENT_FAILURE does), and reconnects
-// after a second. A GOAWAY is no break: the server is recycling the
+// after a second; AfterNextAttempt tells an owner when a refused call is
+// worth trying again. A GOAWAY is no break: the server is recycling the
 // connection (handoffd's --max_connection_age), so the connection takes no
 // new calls (draining()), finishes the ones it has and closes for good; its
 // owner opens a new one for the next calls, as a gRPC channel does. Calls
@@ -118,6 +119,13 @@ class H2Connection {
   // calls now (see error()); then nothing is reported for it.
   bool Start(Call& call);
 
+  // Runs `then` on a later turn of the io_context once a call that Start
+  // refuses now might be taken: when the connection is ready again, or the
+  // next attempt to connect has failed, or the connection closes; at once if
+  // it takes calls now. For a caller that would otherwise try again at once,
+  // and be refused again, for as long as the server is away.
+  void AfterNextAttempt(std::function<void()> then);
+
   // True once the server sent GOAWAY: the connection takes no new calls,
   // and closes when its last call ends. Start the next ones elsewhere.
   bool draining() const { return goaway_; }
@@ -157,6 +165,8 @@ class H2Connection {
   void Flush();
   void ScheduleFlush();
   void Fail(absl::string_view reason);
+  // Posts every AfterNextAttempt callback waiting.
+  void WakeAttemptWaiters();
   void ArmDeadline();
   void ExpireDeadlines();
   Call* CallOn(int32_t stream_id);
@@ -168,6 +178,7 @@ class H2Connection {
   const Config config_;
   const DoneFn done_;
   std::function<void()> opened_;
+  std::vector<std::function<void()>> attempt_waiters_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_timer_;
   asio::steady_timer retry_timer_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -134,6 +135,10 @@ class H2Engine::Worker {
     bool in_flight = false;
     bool discard = false;  // --duration-stop=ignore: do not record
     bool retried = false;  // this ticket's call was refused and made again
+    // Start refused the call for want of a connection; and then, the slot
+    // waits for the connection's next attempt (AwaitConnection).
+    bool unconnected = false;
+    bool awaiting_connection = false;
     int64_t ticket = 0;
     int64_t start_ns = 0;
     int index = 0;  // among the run's slots (the concurrency schedule's)
@@ -190,6 +195,7 @@ class H2Engine::Worker {
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
+    s.unconnected = false;
     // A call made again after a refusal sends what it sent the first time.
     if (!s.retried) {
       s.call.body = &bodies_[static_cast<size_t>(s.ticket) % bodies_.size()];
@@ -224,6 +230,7 @@ class H2Engine::Worker {
     // Report on a later turn: a broken connection refuses every call at
     // once, and reporting here would recurse through the whole run.
     asio::post(io_, [this, &s, error = s.connection->error()] {
+      s.unconnected = true;
       Done(s, grpc::StatusCode::UNAVAILABLE, error);
     });
   }
@@ -242,7 +249,12 @@ class H2Engine::Worker {
     s.in_flight = false;
     const int64_t now = MonotonicNowNs();
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
-    if (!plan_.options.async) return Next(s, now);
+    if (!plan_.options.async) {
+      if (std::exchange(s.unconnected, false) && PacedByConnection()) {
+        return AwaitConnection(s);
+      }
+      return Next(s, now);
+    }
     // Its place in the schedule went on with another slot.
     if (Slot* next = async_.End(&s)) Arm(*next);
     Retire();
@@ -250,6 +262,25 @@ class H2Engine::Worker {
 
   void Retire() {
     if (--active_ == 0) Shutdown();
+  }
+
+  // Whether a slot whose call found no connection waits for the next
+  // attempt to connect before its next call. Only where nothing else paces
+  // it: a closed loop (no rate, no --async) until -z's end would otherwise
+  // fail calls as fast as it can record them (millions a second, each one
+  // kept for the report) for as long as the server is away. An -n run ends
+  // after its count, and a paced run fails its calls as they come due.
+  bool PacedByConnection() const {
+    return !schedule_->count_bounded() && !schedule_->paced();
+  }
+
+  void AwaitConnection(Slot& s) {
+    s.awaiting_connection = true;
+    s.connection->AfterNextAttempt([this, &s] {
+      // TimeUp has retired it already.
+      if (!std::exchange(s.awaiting_connection, false)) return;
+      Next(s, MonotonicNowNs());
+    });
   }
 
   // --async: as the grpc engine's (grpc_engine.cc), a spare slot takes
@@ -283,6 +314,7 @@ class H2Engine::Worker {
     for (auto& slot : slots_) {
       Slot& s = *slot;
       if (s.waiting) s.alarm.cancel();
+      if (std::exchange(s.awaiting_connection, false)) Retire();
       if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
         s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
         s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, "Cancelled");

@@ -83,6 +83,9 @@ class CallSchedule {
   int64_t end_ns() const { return end_ns_; }
   // Whether -n bounds the run (no -z).
   bool count_bounded() const { return count_bounded_; }
+  // Whether calls come due at a rate (--rps, --load-schedule), not as
+  // slots get free.
+  bool paced() const { return rate_.paced(); }
 
  private:
   const int64_t total_;

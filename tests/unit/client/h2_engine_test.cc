@@ -236,5 +236,65 @@ TEST(H2EngineTest, ANewConnectionThatNeverSendsSettingsFailsItsCallAtTheConnectT
   EXPECT_EQ(server.requests(), 2);
 }
 
+// A server that goes away in the middle of a -z closed loop and comes back:
+// a slot whose call finds no connection waits for the next attempt to
+// connect, rather than failing a call, taking the next and failing it, as
+// fast as it can record them (millions a second, each kept for the report);
+// and the slots go on calling once the server is back.
+TEST(H2EngineTest, ATimedClosedLoopWaitsOutAServerThatWentAwayAndResumes) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const int port = acceptor.local_endpoint().port();
+  // The first server: SETTINGS, then it drops the connection at the first
+  // request, and stops listening.
+  absl::Notification gone;
+  std::thread first([&] {
+    asio::error_code ec;
+    tcp::socket socket(io);
+    acceptor.accept(socket, ec);
+    char preface[24];
+    asio::read(socket, asio::buffer(preface), ec);
+    const unsigned char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+    asio::write(socket, asio::buffer(settings), ec);
+    while (!ec) {
+      unsigned char header[9];
+      asio::read(socket, asio::buffer(header), ec);
+      if (ec) break;
+      const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
+      std::string payload(length, '\0');
+      asio::read(socket, asio::buffer(payload), ec);
+      if (header[3] == 1 /* HEADERS */) break;
+    }
+    socket.close(ec);
+    acceptor.close(ec);
+    gone.Notify();
+  });
+  LoadPlan plan = H2EchoPlan("127.0.0.1:" + std::to_string(port), 0, 2);
+  plan.options.duration = absl::Seconds(4);
+  plan.options.connect_timeout = absl::Milliseconds(500);
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r;
+  std::thread run([&] { r = runner.Run(); });
+  gone.WaitForNotification();
+  first.join();
+  // The second server, on the same port, which the engine's reconnect
+  // (a second after the break) finds.
+  testing::FakeServer server = testing::FakeServer::Start(false, port);
+  run.join();
+  int ok = 0;
+  int unavailable = 0;
+  for (const CallResult& c : r.calls) {
+    if (c.code == grpc::StatusCode::OK) ++ok;
+    if (c.code == grpc::StatusCode::UNAVAILABLE) ++unavailable;
+  }
+  EXPECT_GT(ok, 0) << "the slots never called again after the server came back";
+  // The 2 in flight at the break, 2 that found the connection broken, and
+  // 2 for each failed attempt after it (one a second, 4 at most in 4 s).
+  EXPECT_GE(unavailable, 2);
+  EXPECT_LE(unavailable, 2 + 2 + 2 * 4) << "refused calls were retried at once";
+  server.server->Shutdown();
+}
+
 }  // namespace
 }  // namespace handoff::load

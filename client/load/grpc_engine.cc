@@ -44,6 +44,7 @@ enum class Op {
   kUnsent,      // the call's templates did not render: it fails unsent
   kOpen,        // the concurrency schedule may have opened slots
   kLaunch,      // --async: a slot takes over from one whose call has begun
+  kReconnect,   // the channel has left TRANSIENT_FAILURE, or the run ended
 };
 
 // gRPC takes the keepalive time as int milliseconds: at least 1, at most
@@ -64,6 +65,7 @@ struct GrpcEngine::Slot {
   };
 
   grpc::GenericStub* stub = nullptr;
+  grpc::Channel* channel = nullptr;  // the stub's
   Tag alarm_tag{this, Op::kAlarm};
   Tag started_tag{this, Op::kStarted};
   Tag wrote_tag{this, Op::kWrote};
@@ -74,6 +76,7 @@ struct GrpcEngine::Slot {
   Tag stream_over_tag{this, Op::kStreamOver};
   Tag unsent_tag{this, Op::kUnsent};
   Tag launch_tag{this, Op::kLaunch};
+  Tag reconnect_tag{this, Op::kReconnect};
   std::string worker_id;  // ghz's, for call templates
   int index = 0;          // among the run's slots (the concurrency schedule's)
 
@@ -113,9 +116,11 @@ class GrpcEngine::Worker {
   Worker(const LoadPlan& plan, CallSchedule& schedule, std::atomic<int64_t>* completed)
       : plan_(plan), schedule_(schedule), recorder_(completed, plan.options.skip_first) {}
 
-  void AddSlot(grpc::GenericStub* stub, std::string worker_id, int index) {
+  void AddSlot(grpc::GenericStub* stub, grpc::Channel* channel, std::string worker_id,
+               int index) {
     auto slot = std::make_unique<Slot>();
     slot->stub = stub;
+    slot->channel = channel;
     slot->worker_id = std::move(worker_id);
     slot->index = index;
     slots_.push_back(std::move(slot));
@@ -301,6 +306,10 @@ class GrpcEngine::Worker {
         s.waiting = false;
         if (!ok || time_up_) return Retire(s);
         return Next(s, MonotonicNowNs());
+      case Op::kReconnect:
+        // !ok: the run's end came first.
+        if (time_up_) return Retire(s);
+        return Next(s, MonotonicNowNs());
       case Op::kEnd:
       case Op::kOpen:
         return;  // the worker's own, handled in Run
@@ -391,7 +400,20 @@ class GrpcEngine::Worker {
     s.stream.reset();
     s.context.reset();
     s.reply.Clear();
-    if (!plan_.options.async) return Next(s, now);
+    if (!plan_.options.async) {
+      // Failed fast for want of a connection (gRPC's TRANSIENT_FAILURE): the
+      // next call waits until the channel tries again (schedule.h,
+      // waits_out_lost_connections), rather than fail at once the same way.
+      if (s.status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+          schedule_.waits_out_lost_connections() &&
+          s.channel->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+        s.channel->NotifyOnStateChange(GRPC_CHANNEL_TRANSIENT_FAILURE,
+                                       In(schedule_.end_ns() - now), &cq_, &s.reconnect_tag);
+        ++pending_;
+        return;
+      }
+      return Next(s, now);
+    }
     // Its place in the schedule went on with another slot.
     --active_;
     if (Slot* next = async_.End(&s)) Arm(*next);
@@ -409,6 +431,7 @@ class GrpcEngine::Worker {
       next = slots_.back().get();
     }
     next->stub = from.stub;
+    next->channel = from.channel;
     next->worker_id = from.worker_id;
     next->index = from.index;
     ++active_;
@@ -528,7 +551,8 @@ std::vector<Recorder> GrpcEngine::Run(CallSchedule& schedule) {
   }
   for (int i = 0; i < o.concurrency; ++i) {
     const int connection = i % static_cast<int>(stubs.size());
-    workers[i % threads]->AddSlot(&stubs[connection], GhzWorkerId(o.name, i, connection), i);
+    workers[i % threads]->AddSlot(&stubs[connection], channels_[connection].get(),
+                                  GhzWorkerId(o.name, i, connection), i);
   }
   std::vector<std::thread> running;
   for (auto& worker : workers) running.emplace_back([&w = *worker] { w.Run(); });

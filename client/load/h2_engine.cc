@@ -250,7 +250,7 @@ class H2Engine::Worker {
     const int64_t now = MonotonicNowNs();
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
     if (!plan_.options.async) {
-      if (std::exchange(s.unconnected, false) && PacedByConnection()) {
+      if (std::exchange(s.unconnected, false) && schedule_->waits_out_lost_connections()) {
         return AwaitConnection(s);
       }
       return Next(s, now);
@@ -264,16 +264,8 @@ class H2Engine::Worker {
     if (--active_ == 0) Shutdown();
   }
 
-  // Whether a slot whose call found no connection waits for the next
-  // attempt to connect before its next call. Only where nothing else paces
-  // it: a closed loop (no rate, no --async) until -z's end would otherwise
-  // fail calls as fast as it can record them (millions a second, each one
-  // kept for the report) for as long as the server is away. An -n run ends
-  // after its count, and a paced run fails its calls as they come due.
-  bool PacedByConnection() const {
-    return !schedule_->count_bounded() && !schedule_->paced();
-  }
-
+  // schedule.h, waits_out_lost_connections: the next call after the
+  // connection's next attempt, not at once, to be refused again.
   void AwaitConnection(Slot& s) {
     s.awaiting_connection = true;
     s.connection->AfterNextAttempt([this, &s] {

@@ -83,9 +83,13 @@ class CallSchedule {
   int64_t end_ns() const { return end_ns_; }
   // Whether -n bounds the run (no -z).
   bool count_bounded() const { return count_bounded_; }
-  // Whether calls come due at a rate (--rps, --load-schedule), not as
-  // slots get free.
-  bool paced() const { return rate_.paced(); }
+  // Whether a slot whose call found no connection to the server waits for
+  // the next attempt to connect before its next call. In a -z run without a
+  // rate nothing else bounds how fast such calls fail: a closed loop would
+  // fail (and keep for the report) as many as it can make, for as long as
+  // the server is away. An -n run ends after its count, and a paced one
+  // fails its calls as they come due, as ghz's do.
+  bool waits_out_lost_connections() const { return !count_bounded_ && !rate_.paced(); }
 
  private:
   const int64_t total_;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include <asio/connect.hpp>
@@ -29,55 +30,74 @@ using asio::ip::tcp;
 // An HTTP/2 server by hand, on one connection: it reads the client's
 // preface, sends an empty SETTINGS frame and then reads frames and never
 // answers. With `close_on_request` it closes the connection when the first
-// request's HEADERS frame arrives.
+// request's HEADERS frame arrives; with `stop_listening` as well, it then
+// stops listening, so that the port refuses connections (gone()).
 class HandMadeH2Server {
  public:
-  explicit HandMadeH2Server(bool close_on_request)
-      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this, close_on_request] {
-      asio::error_code ec;
-      tcp::socket socket(io_);
-      acceptor_.accept(socket, ec);
-      if (ec) return;
-      char preface[24];
-      asio::read(socket, asio::buffer(preface), ec);
-      const unsigned char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
-      asio::write(socket, asio::buffer(settings), ec);
-      while (!ec) {
-        unsigned char header[9];
-        asio::read(socket, asio::buffer(header), ec);
-        if (ec) break;
-        const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
-        std::string payload(length, '\0');
-        asio::read(socket, asio::buffer(payload), ec);
-        if (header[3] == 1 /* HEADERS */) {
-          requests_.fetch_add(1);
-          if (close_on_request) break;
-        }
-        if (header[3] == 6 /* PING */ && (header[4] & 1 /* ACK */) == 0) pings_.fetch_add(1);
-      }
-      socket.close(ec);
+  explicit HandMadeH2Server(bool close_on_request, bool stop_listening = false)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        port_(acceptor_.local_endpoint().port()) {
+    thread_ = std::thread([this, close_on_request, stop_listening] {
+      Serve(close_on_request);
+      if (stop_listening) CloseAcceptor();
+      gone_.Notify();
     });
   }
 
   ~HandMadeH2Server() {
-    asio::error_code ec;
-    acceptor_.close(ec);
+    CloseAcceptor();
     thread_.join();
   }
 
-  std::string address() const {
-    return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_.load(); }
   // PING frames the client sent (not acknowledgements).
   int pings() const { return pings_.load(); }
+  // Waits until its one connection is over (and, with stop_listening, the
+  // port closed).
+  void WaitUntilGone() { gone_.WaitForNotification(); }
 
  private:
+  void Serve(bool close_on_request) {
+    asio::error_code ec;
+    tcp::socket socket(io_);
+    acceptor_.accept(socket, ec);
+    if (ec) return;
+    char preface[24];
+    asio::read(socket, asio::buffer(preface), ec);
+    const unsigned char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+    asio::write(socket, asio::buffer(settings), ec);
+    while (!ec) {
+      unsigned char header[9];
+      asio::read(socket, asio::buffer(header), ec);
+      if (ec) break;
+      const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
+      std::string payload(length, '\0');
+      asio::read(socket, asio::buffer(payload), ec);
+      if (header[3] == 1 /* HEADERS */) {
+        requests_.fetch_add(1);
+        if (close_on_request) break;
+      }
+      if (header[3] == 6 /* PING */ && (header[4] & 1 /* ACK */) == 0) pings_.fetch_add(1);
+    }
+    socket.close(ec);
+  }
+
+  // From the server's thread or the destructor, whichever comes first.
+  void CloseAcceptor() {
+    std::lock_guard<std::mutex> lock(mu_);
+    asio::error_code ec;
+    acceptor_.close(ec);
+  }
+
   asio::io_context io_;
   tcp::acceptor acceptor_;
+  const int port_;
+  std::mutex mu_;
   std::atomic<int> requests_{0};
   std::atomic<int> pings_{0};
+  absl::Notification gone_;
   std::thread thread_;
 };
 
@@ -243,33 +263,10 @@ TEST(H2EngineTest, ANewConnectionThatNeverSendsSettingsFailsItsCallAtTheConnectT
 // fast as it can record them (the h2 engine a million in 4 s, each kept for
 // the report); and the slots go on calling once the server is back.
 void ExpectATimedClosedLoopWaitsOutAServerThatWentAway(EngineKind engine) {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  const int port = acceptor.local_endpoint().port();
-  // The first server: SETTINGS, then it drops the connection at the first
-  // request, and stops listening.
-  absl::Notification gone;
-  std::thread first([&] {
-    asio::error_code ec;
-    tcp::socket socket(io);
-    acceptor.accept(socket, ec);
-    char preface[24];
-    asio::read(socket, asio::buffer(preface), ec);
-    const unsigned char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
-    asio::write(socket, asio::buffer(settings), ec);
-    while (!ec) {
-      unsigned char header[9];
-      asio::read(socket, asio::buffer(header), ec);
-      if (ec) break;
-      const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
-      std::string payload(length, '\0');
-      asio::read(socket, asio::buffer(payload), ec);
-      if (header[3] == 1 /* HEADERS */) break;
-    }
-    socket.close(ec);
-    acceptor.close(ec);
-    gone.Notify();
-  });
+  // The first server drops the connection at the first request, and stops
+  // listening.
+  HandMadeH2Server first(/*close_on_request=*/true, /*stop_listening=*/true);
+  const int port = first.port();
   LoadPlan plan = H2EchoPlan("127.0.0.1:" + std::to_string(port), 0, 2);
   plan.options.engine = engine;
   plan.options.duration = absl::Seconds(4);
@@ -278,8 +275,7 @@ void ExpectATimedClosedLoopWaitsOutAServerThatWentAway(EngineKind engine) {
   ASSERT_TRUE(runner.Connect().ok());
   RunResults r;
   std::thread run([&] { r = runner.Run(); });
-  gone.WaitForNotification();
-  first.join();
+  first.WaitUntilGone();
   // The second server, on the same port, which the engine's reconnect
   // (a second after the break; gRPC's backoff starts at a second too)
   // finds.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +27,19 @@ std::string JsonNumber(double v) {
   if (!std::isfinite(v)) return "0";
   if (v == std::floor(v) && std::abs(v) < 9e15) return absl::StrFormat("%.0f", v);
   return absl::StrFormat("%.10g", v);
+}
+
+// The run's headline figures by ghz's names, in its order: the count, then
+// total, average, fastest and slowest in nanoseconds, then the rate as the
+// format at hand prints it.
+std::vector<std::pair<absl::string_view, std::string>> Headline(const Report& r,
+                                                                std::string rps) {
+  return {{"count", absl::StrCat(r.count)},
+          {"total", absl::StrCat(r.total_ns)},
+          {"average", absl::StrCat(r.average_ns)},
+          {"fastest", absl::StrCat(r.fastest_ns)},
+          {"slowest", absl::StrCat(r.slowest_ns)},
+          {"rps", std::move(rps)}};
 }
 
 // A tiny JSON writer: enough structure for the report, with optional
@@ -286,12 +302,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   // RFC 3339 in UTC with a "Z", as Go's time.Time marshals.
   field("date", JsonQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", r.date,
                                             absl::UTCTimeZone())));
-  field("count", absl::StrCat(r.count));
-  field("total", absl::StrCat(r.total_ns));
-  field("average", absl::StrCat(r.average_ns));
-  field("fastest", absl::StrCat(r.fastest_ns));
-  field("slowest", absl::StrCat(r.slowest_ns));
-  field("rps", JsonNumber(r.rps));
+  for (const auto& [name, value] : Headline(r, JsonNumber(r.rps))) field(name, value);
 
   w.Key("errorDistribution");
   w.Open('{');
@@ -397,14 +408,10 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
 
 std::string FormatInfluxSummary(const Report& r, const LoadOptions& o) {
   const int64_t errors = Errors(r);
-  std::vector<std::string> fields = {
-      absl::StrCat("count=", r.count),
-      absl::StrCat("total=", r.total_ns),
-      absl::StrCat("average=", r.average_ns),
-      absl::StrCat("fastest=", r.fastest_ns),
-      absl::StrCat("slowest=", r.slowest_ns),
-      absl::StrFormat("rps=%4.2f", r.rps),
-  };
+  std::vector<std::string> fields;
+  for (const auto& [name, value] : Headline(r, absl::StrFormat("%4.2f", r.rps))) {
+    fields.push_back(absl::StrCat(name, "=", value));
+  }
   if (!r.latency_distribution.empty()) {
     fields.push_back(absl::StrCat("median=", LatencyAt(r, 50)));
     fields.push_back(absl::StrCat("p95=", LatencyAt(r, 95)));
@@ -470,12 +477,9 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
   auto gauge = [&](absl::string_view name, absl::string_view value) {
     absl::StrAppend(&out, "# TYPE ", name, " gauge\n", name, with(""), " ", value, "\n");
   };
-  gauge("ghz_run_count", absl::StrCat(r.count));
-  gauge("ghz_run_total", absl::StrCat(r.total_ns));
-  gauge("ghz_run_average", absl::StrCat(r.average_ns));
-  gauge("ghz_run_fastest", absl::StrCat(r.fastest_ns));
-  gauge("ghz_run_slowest", absl::StrCat(r.slowest_ns));
-  gauge("ghz_run_rps", JsonNumber(r.rps));
+  for (const auto& [name, value] : Headline(r, JsonNumber(r.rps))) {
+    gauge(absl::StrCat("ghz_run_", name), value);
+  }
 
   // The histogram's calls: its buckets, cumulative as Prometheus counts
   // them, with le in seconds as ghz's marks are, and their sum in seconds.

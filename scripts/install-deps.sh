@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything handoff needs to build, run and test, on Debian 12:
 # Debian packages only (gRPC 1.51, Protobuf 3.21, Abseil, Asio, GoogleTest,
-# Google Benchmark, ...). The Node interop test's npm packages are installed
-# by that test itself, into the build tree, from tests/interop's lockfile.
+# Google Benchmark, gperftools' tcmalloc, ...). The Node interop test's npm
+# packages are installed by that test itself, into the build tree, from
+# tests/interop's lockfile.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
@@ -11,6 +12,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev libprotoc-dev protobuf-compiler
   libabsl-dev libasio-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev
   nghttp2-client libnghttp2-dev python3 python3-grpcio python3-protobuf python3-yaml
   nginx-light systemd curl procps dpkg-dev file
 )

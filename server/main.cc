@@ -23,6 +23,7 @@
 #include "absl/types/span.h"
 #include "server/config.h"
 #include "server/host_port.h"
+#include "server/malloc_in_use.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
@@ -42,8 +43,12 @@ int main(int argc, char** argv) {
     return std::string(at == absl::string_view::npos ? file : file.substr(at));
   };
   // Abseil's default says whether Debian built Abseil itself with NDEBUG,
-  // which is no answer to which handoffd this is.
-  usage.version_string = [] { return std::string("handoffd " HANDOFF_VERSION "\n"); };
+  // which is no answer to which handoffd this is; the malloc in use is part
+  // of the answer (cmake/Malloc.cmake).
+  usage.version_string = [] {
+    return absl::StrCat("handoffd " HANDOFF_VERSION "\nmalloc: ",
+                        handoff::MallocInUse(), "\n");
+  };
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "the handoff gRPC gateway.\n"

@@ -8,6 +8,8 @@
 #      per call (user+sys from /proc/<pid>/stat over a fixed number of calls),
 #      ROUNDS rounds, each starting every server afresh, one at a time, in an
 #      order that reverses from round to round; medians and ratios.
+#      Both servers link the same malloc (cmake/Malloc.cmake); the script
+#      prints which each one runs on, from its /proc/<pid>/maps.
 #   2. Overload: Work(cpu_us=1000) at twice handoffd's measured capacity with
 #      100 ms deadlines (grpc-timeout) for OVERLOAD_SECONDS: goodput (OK
 #      replies/s) against capacity, jobs started after their deadline, and
@@ -139,6 +141,13 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
         raw) start_raw; pid=$RPID; port=$R_PORT ;;
         raw-hop) start_hop; pid=$PPID_HOP; port=$P_PORT ;;
       esac
+      # Which malloc the process runs on (cmake/Malloc.cmake): both servers
+      # should have the same, or the ratio measures allocators.
+      if ((round == 1)); then
+        m=system
+        grep -q libtcmalloc "/proc/$pid/maps" && m=tcmalloc
+        echo "$server: malloc $m" | tee -a "$TMP/mallocs"
+      fi
       # Warm-up: connections, allocator, CPU frequency.
       h2load -n 20000 -c 16 -m 16 -d "$TMP/echo.bin" "${GRPC_HEADERS[@]}" \
         "http://127.0.0.1:$port/handoff.v1.Gateway/Echo" >/dev/null
@@ -159,6 +168,9 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
     done
   done
   echo "handoffd Echo OK replies during the runs: $ok_total (expected $((N * ROUNDS * 2)))"
+  if (($(awk '{print $3}' "$TMP/mallocs" | sort -u | wc -l) > 1)); then
+    echo "WARNING: the servers run on different mallocs; the ratios compare allocators too"
+  fi
   echo "-- medians (ratio = handoffd / raw)"
   for flags in "-c 16 -m 16" "-c 50 -m 1"; do
     for col in rps p99 cpu; do

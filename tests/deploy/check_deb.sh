@@ -45,6 +45,10 @@ want cmp -s "$work/root/etc/handoff/handoffd.conf" "$(dirname "$0")/../../deploy
 # it. Loopback, and ports handoffd picks and names in its start-up line,
 # instead of the image's 0.0.0.0:50051/9090.
 want "$work/root/usr/bin/handoffd" --version
+# A handoffd on tcmalloc (cmake/Malloc.cmake) needs tcmalloc's runtime package.
+if "$work/root/usr/bin/handoffd" --version | grep -q '^malloc: tcmalloc'; then
+  want grep -Eq "(^|, )libtcmalloc-minimal4( |,|$)" <<<"$depends"
+fi
 HANDOFF_LISTEN=127.0.0.1:0 HANDOFF_ADMIN_LISTEN=127.0.0.1:0 \
 HANDOFF_DRAIN_TIMEOUT=10s "$work/root/usr/bin/handoffd" > "$work/handoffd.log" 2>&1 &
 pid=$!

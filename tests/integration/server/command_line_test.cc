@@ -166,6 +166,17 @@ TEST(CommandLineTest, VersionNamesHandoffdAndItsVersion) {
   EXPECT_FALSE(absl::StrContains(p.Output(), "Debug build")) << p.Output();
 }
 
+TEST(CommandLineTest, VersionNamesTheMallocTheProcessRunsOn) {
+  HandoffdProcess p({"--version"});
+  std::optional<int> code = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  // Asked of the running process, not of the build: with tcmalloc linked but
+  // behind glibc's malloc in the lookup order, this would say "system".
+  EXPECT_TRUE(absl::StrContains(p.Output(), "\nmalloc: " HANDOFFD_MALLOC))
+      << p.Output();
+}
+
 TEST(CommandLineTest, HelpListsEveryServerFlag) {
   HandoffdProcess p({"--help"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

@@ -20,7 +20,11 @@
 #              OVERLOAD_SECONDS (20), SKIP_ECHO=1, SKIP_OVERLOAD=1,
 #              HANDOFFD_FLAGS (extra flags for handoffd, e.g. --queue_depth=32),
 #              HOP=1 (also run "raw-hop": the raw server answering Echo from
-#              one other thread, the floor of any off-gRPC-thread design).
+#              one other thread, the floor of any off-gRPC-thread design),
+#              GO=1 (also run "go": tests/bench/go_gateway, handoffd's design
+#              written in Go on grpc-go, built here from Debian's golang-go,
+#              golang-google-grpc-dev and golang-google-protobuf-dev; the
+#              medians add handoffd / go).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -36,6 +40,7 @@ H_PORT=${H_PORT:-30151}
 H_ADMIN=${H_ADMIN:-19151}
 R_PORT=${R_PORT:-30161}
 P_PORT=${P_PORT:-30171}
+G_PORT=${G_PORT:-30181}
 for bin in "$HANDOFFD" "$RAW"; do
   [[ -x $bin ]] || { echo "missing $bin: build handoffd and raw_server" >&2; exit 1; }
 done
@@ -48,6 +53,18 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+if [[ -n ${GO:-} ]]; then
+  command -v go >/dev/null || { echo "GO=1 needs go: apt-get install golang-go" >&2; exit 1; }
+  GO_GATEWAY=$TMP/go_gateway
+  # GOPATH mode: Debian installs its Go packages' sources under /usr/share/gocode.
+  (cd "$(dirname "$0")/go_gateway" &&
+    GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= go build -o "$GO_GATEWAY" .) || {
+    echo "building tests/bench/go_gateway failed; it needs apt-get install" \
+      "golang-google-grpc-dev golang-google-protobuf-dev" >&2
+    exit 1
+  }
+fi
 
 # gRPC frames for h2load -d: 1 byte "not compressed", 4 bytes big-endian
 # length, then the message.
@@ -75,6 +92,12 @@ start_hop() {
   PPID_HOP=$!
   PIDS+=("$PPID_HOP")
   wait_port $P_PORT
+}
+start_go() {
+  "$GO_GATEWAY" -listen=127.0.0.1:$G_PORT -workers="$WORKERS" 2>"$TMP/go.log" &
+  GPID=$!
+  PIDS+=("$GPID")
+  wait_port $G_PORT
 }
 wait_port() {
   for _ in $(seq 100); do
@@ -127,6 +150,7 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
   # started once per run would carry that into every round of its ratio.
   servers=(handoffd raw)
   [[ -n ${HOP:-} ]] && servers+=(raw-hop)
+  [[ -n ${GO:-} ]] && servers+=(go)
   : >"$TMP/results"
   ok_total=0
   for round in $(seq "$ROUNDS"); do
@@ -140,10 +164,11 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
         handoffd) start_handoffd; pid=$HPID; port=$H_PORT ;;
         raw) start_raw; pid=$RPID; port=$R_PORT ;;
         raw-hop) start_hop; pid=$PPID_HOP; port=$P_PORT ;;
+        go) start_go; pid=$GPID; port=$G_PORT ;;
       esac
       # Which malloc the process runs on (cmake/Malloc.cmake): both servers
       # should have the same, or the ratio measures allocators.
-      if ((round == 1)); then
+      if ((round == 1)) && [[ $server != go ]]; then
         m=system
         grep -q libtcmalloc "/proc/$pid/maps" && m=tcmalloc
         echo "$server: malloc $m" | tee -a "$TMP/mallocs"
@@ -172,17 +197,24 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
     echo "WARNING: the servers run on different mallocs; the ratios compare allocators too"
   fi
   echo "-- medians (ratio = handoffd / raw)"
+  col_median() {  # SERVER FLAGS FIELD: the median of a column of one server's lines
+    grep "^$(printf '%-9s' "$1") $2 " "$TMP/results" | awk -v f="$3" '{print $f}' | median
+  }
+  ratio_line() {  # FLAGS COL A-NAME A B-NAME B
+    awk -v fl="$1" -v c="$2" -v an="$3" -v a="$4" -v bn="$5" -v b="$6" \
+      'BEGIN {printf "%-12s %-4s %-8s %10.2f  %-4s %10.2f  ratio %.2f\n", fl, c, an, a, bn, b, a / b}'
+  }
   for flags in "-c 16 -m 16" "-c 50 -m 1"; do
     for col in rps p99 cpu; do
       case $col in rps) f=6 ;; p99) f=9 ;; cpu) f=12 ;; esac
-      h=$(grep "^handoffd  $flags " "$TMP/results" | awk -v f=$f '{print $f}' | median)
-      r=$(grep "^raw       $flags " "$TMP/results" | awk -v f=$f '{print $f}' | median)
-      awk -v fl="$flags" -v c="$col" -v h="$h" -v r="$r" \
-        'BEGIN {printf "%-12s %-4s handoffd %10.2f  raw %10.2f  ratio %.2f\n", fl, c, h, r, h / r}'
-      if [[ -n ${HOP:-} ]]; then
-        p=$(grep "^raw-hop   $flags " "$TMP/results" | awk -v f=$f '{print $f}' | median)
-        awk -v fl="$flags" -v c="$col" -v h="$p" -v r="$r" \
-          'BEGIN {printf "%-12s %-4s raw-hop  %10.2f  raw %10.2f  ratio %.2f\n", fl, c, h, r, h / r}'
+      h=$(col_median handoffd "$flags" $f)
+      r=$(col_median raw "$flags" $f)
+      ratio_line "$flags" $col handoffd "$h" raw "$r"
+      [[ -n ${HOP:-} ]] && ratio_line "$flags" $col raw-hop "$(col_median raw-hop "$flags" $f)" raw "$r"
+      if [[ -n ${GO:-} ]]; then
+        g=$(col_median go "$flags" $f)
+        ratio_line "$flags" $col go "$g" raw "$r"
+        ratio_line "$flags" $col handoffd "$h" go "$g"
       fi
     done
   done

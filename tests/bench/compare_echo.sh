@@ -153,6 +153,7 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
   [[ -n ${GO:-} ]] && servers+=(go)
   : >"$TMP/results"
   ok_total=0
+  go_ok=0 go_failed=0
   for round in $(seq "$ROUNDS"); do
     order=("${servers[@]}")
     if ((round % 2 == 0)); then
@@ -190,9 +191,15 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
       kill -TERM "$pid"
       wait "$pid" 2>/dev/null || true
       PIDS=()
+      if [[ $server == go ]]; then  # its own count: h2load cannot see grpc-status
+        read -r g_ok g_failed < <(sed -n 's/^go_gateway: \([0-9]*\) OK, \([0-9]*\) failed$/\1 \2/p' "$TMP/go.log")
+        go_ok=$((go_ok + ${g_ok:-0})); go_failed=$((go_failed + ${g_failed:-0}))
+      fi
     done
   done
   echo "handoffd Echo OK replies during the runs: $ok_total (expected $((N * ROUNDS * 2)))"
+  [[ -n ${GO:-} ]] &&
+    echo "go Echo OK replies, warm-up included: $go_ok (expected $(((N * 2 + 20000) * ROUNDS))), not OK: $go_failed"
   if (($(awk '{print $3}' "$TMP/mallocs" | sort -u | wc -l) > 1)); then
     echo "WARNING: the servers run on different mallocs; the ratios compare allocators too"
   fi

@@ -24,7 +24,7 @@
 #              GO=1 (also run "go": tests/bench/go_gateway, handoffd's design
 #              written in Go on grpc-go, built here from Debian's golang-go,
 #              golang-google-grpc-dev and golang-google-protobuf-dev; the
-#              medians add handoffd / go).
+#              medians add handoffd / go, and the overload runs it too).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -92,6 +92,9 @@ start_hop() {
   PPID_HOP=$!
   PIDS+=("$PPID_HOP")
   wait_port $P_PORT
+}
+go_counts() {  # what go_gateway said on SIGTERM: OK failed refused finished-late
+  sed -n 's/^go_gateway: \([0-9]*\) OK, \([0-9]*\) failed (\([0-9]*\) refused), \([0-9]*\) finished late$/\1 \2 \3 \4/p' "$TMP/go.log"
 }
 start_go() {
   "$GO_GATEWAY" -listen=127.0.0.1:$G_PORT -workers="$WORKERS" 2>"$TMP/go.log" &
@@ -192,7 +195,7 @@ if [[ -z ${SKIP_ECHO:-} ]]; then
       wait "$pid" 2>/dev/null || true
       PIDS=()
       if [[ $server == go ]]; then  # its own count: h2load cannot see grpc-status
-        read -r g_ok g_failed < <(sed -n 's/^go_gateway: \([0-9]*\) OK, \([0-9]*\) failed$/\1 \2/p' "$TMP/go.log")
+        read -r g_ok g_failed _ _ < <(go_counts)
         go_ok=$((go_ok + ${g_ok:-0})); go_failed=$((go_failed + ${g_failed:-0}))
       fi
     done
@@ -299,4 +302,22 @@ if [[ -z ${SKIP_OVERLOAD:-} ]]; then
       for (i = 1; i <= NF; i++) v[$i] = $(i + 1)
       printf "raw:      goodput %.0f OK/s = %.1f%% of capacity (server count); client-side, OK within 100 ms: %.0f/s = %.1f%%\n          replies after their deadline by the server clock (wasted work): %d of %d\n",
              v["ok_in_time"] / s, 100 * v["ok_in_time"] / s / cap, it / s, 100 * it / s / cap, v["late"], v["calls"] }' "$TMP/raw.log"
+
+  if [[ -n ${GO:-} ]]; then
+    start_go
+    echo "go:       $(overload $G_PORT)"
+    GO_IN_TIME=$(in_time)
+    kill -TERM "$GPID"
+    wait "$GPID" 2>/dev/null || true
+    PIDS=()
+    read -r g_ok g_failed g_refused g_late < <(go_counts)
+    # A range, as for handoffd: "in time" at the client less the refusals
+    # (the only failures answered before the deadline: go_gateway/main.go), up to
+    # the smaller of "in time" and the server's OK count.
+    awk -v ok="${g_ok:-0}" -v notok="${g_failed:-0}" -v re="${g_refused:-0}" \
+      -v late="${g_late:-0}" -v it="$GO_IN_TIME" -v s="$OVERLOAD_SECONDS" -v cap="$CAP" \
+      'BEGIN {lo = it - re; if (lo < 0) lo = 0; hi = it < ok ? it : ok
+              printf "go:       goodput %.0f OK/s = %.1f%% of capacity (server count); client-side, OK within 100 ms: %.0f..%.0f/s = %.1f..%.1f%%\n          not OK: %d (%d refused at once); jobs whose work ended after their deadline (wasted): %d\n",
+                     ok / s, 100 * ok / s / cap, lo / s, hi / s, 100 * lo / s / cap, 100 * hi / s / cap, notok, re, late}'
+  fi
 fi

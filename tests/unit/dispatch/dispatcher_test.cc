@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "dispatch/clock.h"
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
@@ -714,6 +716,33 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   EXPECT_EQ(stats.rejected_late, 1) << "counted as refused by its deadline";
   EXPECT_EQ(stats.rejected_full, 0);
   EXPECT_EQ(stats.rejected(), 1);
+}
+
+// A refusal states its figures to the millisecond at these sizes, so that
+// the refusals of one overload share a message (ghz and `handoff load` list
+// errors by message), and rounded so that what it states still holds.
+TEST(DispatcherTest, ARefusalStatesWholeMillisecondsThatStillAddUp) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  TeachCost(d, absl::Milliseconds(200));
+  absl::Status s = AdmitBehindARunAndAJobAhead(d, absl::Milliseconds(480));
+  ASSERT_TRUE(absl::IsResourceExhausted(s)) << s;
+  // "overloaded: estimated queue wait W plus expected run R exceeds the L left ..."
+  const std::vector<std::string> words = absl::StrSplit(s.message(), ' ');
+  auto figure_after = [&words](const std::string& word) {
+    auto at = std::find(words.begin(), words.end(), word);
+    absl::Duration d = absl::InfiniteDuration();
+    if (at == words.end() || std::next(at) == words.end() ||
+        !absl::ParseDuration(*std::next(at), &d)) {
+      ADD_FAILURE() << "no duration after '" << word << "'";
+    }
+    return d;
+  };
+  const absl::Duration wait = figure_after("wait");
+  const absl::Duration run = figure_after("run");
+  const absl::Duration left = figure_after("the");
+  EXPECT_GT(wait + run, left) << s;
+  EXPECT_EQ(wait, absl::Trunc(wait, absl::Milliseconds(1))) << s;
+  EXPECT_EQ(left, absl::Trunc(left, absl::Milliseconds(1))) << s;
 }
 
 // One job far longer than the others (a 2 s Work among short ones) must not

@@ -292,30 +292,34 @@ if [[ -z ${SKIP_OVERLOAD:-} ]]; then
   wait "$HPID" 2>/dev/null || true
   PIDS=()
 
-  start_raw
-  echo "raw:      $(overload $R_PORT)"
-  RAW_IN_TIME=$(in_time)
-  kill -TERM "$RPID"
-  wait "$RPID" 2>/dev/null || true
-  PIDS=()
-  awk -v s="$OVERLOAD_SECONDS" -v cap="$CAP" -v it="$RAW_IN_TIME" -F'[ =]' '/calls=/ {
+  # overload_fresh raw|go: start that server afresh, overload it, stop it
+  # (which makes it print its counts); sets IN_TIME.
+  overload_fresh() {
+    local pid port
+    case $1 in
+      raw) start_raw; pid=$RPID; port=$R_PORT ;;
+      go) start_go; pid=$GPID; port=$G_PORT ;;
+    esac
+    printf '%-10s%s\n' "$1:" "$(overload "$port")"
+    IN_TIME=$(in_time)
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null || true
+    PIDS=()
+  }
+  overload_fresh raw
+  awk -v s="$OVERLOAD_SECONDS" -v cap="$CAP" -v it="$IN_TIME" -F'[ =]' '/calls=/ {
       for (i = 1; i <= NF; i++) v[$i] = $(i + 1)
       printf "raw:      goodput %.0f OK/s = %.1f%% of capacity (server count); client-side, OK within 100 ms: %.0f/s = %.1f%%\n          replies after their deadline by the server clock (wasted work): %d of %d\n",
              v["ok_in_time"] / s, 100 * v["ok_in_time"] / s / cap, it / s, 100 * it / s / cap, v["late"], v["calls"] }' "$TMP/raw.log"
 
   if [[ -n ${GO:-} ]]; then
-    start_go
-    echo "go:       $(overload $G_PORT)"
-    GO_IN_TIME=$(in_time)
-    kill -TERM "$GPID"
-    wait "$GPID" 2>/dev/null || true
-    PIDS=()
+    overload_fresh go
     read -r g_ok g_failed g_refused g_late < <(go_counts)
     # A range, as for handoffd: "in time" at the client less the refusals
     # (the only failures answered before the deadline: go_gateway/main.go), up to
     # the smaller of "in time" and the server's OK count.
     awk -v ok="${g_ok:-0}" -v notok="${g_failed:-0}" -v re="${g_refused:-0}" \
-      -v late="${g_late:-0}" -v it="$GO_IN_TIME" -v s="$OVERLOAD_SECONDS" -v cap="$CAP" \
+      -v late="${g_late:-0}" -v it="$IN_TIME" -v s="$OVERLOAD_SECONDS" -v cap="$CAP" \
       'BEGIN {lo = it - re; if (lo < 0) lo = 0; hi = it < ok ? it : ok
               printf "go:       goodput %.0f OK/s = %.1f%% of capacity (server count); client-side, OK within 100 ms: %.0f..%.0f/s = %.1f..%.1f%%\n          not OK: %d (%d refused at once); jobs whose work ended after their deadline (wasted): %d\n",
                      ok / s, 100 * ok / s / cap, lo / s, hi / s, 100 * lo / s / cap, 100 * hi / s / cap, notok, re, late}'

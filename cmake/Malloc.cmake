@@ -13,7 +13,7 @@
 # — which, between a producer and a consumer, is always. At -c 16 -m 16 most
 # of handoffd's futex calls were those locks (docs/PERF.md, 2026-12-04).
 # tcmalloc frees into the freeing thread's cache and moves whole batches
-# between threads. Envoy links it by default for the same reason.
+# between threads. (Envoy, a gateway too, links tcmalloc by default.)
 #
 # handoff_use_malloc(target) links the choice into an executable: handoffd,
 # and raw_server, so that tests/bench/compare_echo.sh compares like with

@@ -166,7 +166,9 @@ var burnSink uint64
 // work: WorkRequest{cpu_us = 1, sleep_us = 2, payload = 3} -> WorkReply{
 // payload = 1, queued_us = 2, ran_us = 3, worker = 4, cpu_us_done = 5}. The
 // CPU budget is wall time on the worker's goroutine (Go has no per-goroutine
-// CPU clock); with a P per worker that is its CPU time.
+// CPU clock); with a P per worker that is its CPU time, and where the
+// goroutine is preempted it is less, which if anything favours Go against
+// handoffd, whose budget is the worker thread's CPU time.
 func work(in []byte) (func(context.Context, int, time.Duration) result, error) {
 	v := make([]uint64, 3)
 	b := make([][]byte, 4)

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "dispatch/clock.h"
@@ -45,6 +47,31 @@ absl::Duration RoundForMessage(absl::Duration d, bool up) {
   return up ? absl::Ceil(d, unit) : absl::Floor(d, unit);
 }
 
+// The CPUs this process may run on, in order: its main thread's affinity
+// mask, as SpinningCanHelp() reads it, not the creating thread's (a caller
+// pinned to one core on purpose should not pin every worker there too).
+// Empty if the mask cannot be read.
+std::vector<int> ProcessCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(getpid(), sizeof(set), &set) != 0) return {};
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Pins the calling thread to one CPU. Best effort, as the option promises: a
+// refusal (a cpuset that changed since ProcessCpus read it) leaves the thread
+// where the scheduler puts it.
+void PinThisThread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(const DispatcherOptions& options)
@@ -66,9 +93,14 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
     --running_threads_;
     exited_.notify_all();
   };
+  const std::vector<int> cpus =
+      options.pin_workers ? ProcessCpus() : std::vector<int>();
   workers_.reserve(n);
   for (int i = 0; i < n; ++i) {
-    workers_.emplace_back([this, i, exited] {
+    const int cpu = cpus.empty() ? -1 : cpus[static_cast<size_t>(i) % cpus.size()];
+    workers_.emplace_back([this, i, cpu, exited] {
+      // Before the name, as the policy: a worker seen by its name is pinned.
+      if (cpu >= 0) PinThisThread(cpu);
       SetUpThisThread(absl::StrCat("handoff-work-", i), options_.batch_scheduling);
       WorkerLoop(i);
       exited();

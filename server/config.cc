@@ -68,6 +68,11 @@ ABSL_FLAG(bool, keepalive_permit_without_calls, true,
 ABSL_FLAG(bool, batch_scheduling, true,
           "Run the worker and dispatcher threads under Linux's SCHED_BATCH, "
           "so that a gRPC thread is not preempted by each worker it wakes.");
+ABSL_FLAG(bool, pin_workers, false,
+          "Pin each worker thread to one of the CPUs handoffd may run on, in "
+          "turn (taskset, a container's cpuset). For a process that owns its "
+          "CPUs: a pinned worker cannot leave a core something else keeps "
+          "busy.");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate chain for TLS on the gRPC port; with "
           "--tls_key_file it turns TLS on (the admin port stays plain HTTP).");
@@ -110,6 +115,7 @@ const std::vector<std::string>& ConfigFlagNames() {
       "max_connection_age",
       "max_connection_age_grace", "keepalive_min_time",
       "keepalive_permit_without_calls", "batch_scheduling",
+      "pin_workers",
       "tls_cert_file",    "tls_key_file",
       "tls_client_ca_file"};
   return *names;
@@ -322,6 +328,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.keepalive_permit_without_calls =
       absl::GetFlag(FLAGS_keepalive_permit_without_calls);
   c.batch_scheduling = absl::GetFlag(FLAGS_batch_scheduling);
+  c.pin_workers = absl::GetFlag(FLAGS_pin_workers);
   c.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   c.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   c.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);

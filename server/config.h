@@ -68,6 +68,8 @@ struct ServerConfig {
   // Workers and the dispatcher thread under SCHED_BATCH (see
   // DispatcherOptions::batch_scheduling).
   bool batch_scheduling = true;
+  // Each worker on one CPU of the process's (DispatcherOptions::pin_workers).
+  bool pin_workers = false;
   // TLS on the gRPC port (server/tls.h): PEM files, read at start. Both the
   // certificate and the key, or neither (plaintext).
   std::string tls_cert_file;

@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   d.queue_depth = c.queue_depth;
   d.shed_late_jobs = self->options_.shed_late_jobs;
   d.batch_scheduling = c.batch_scheduling;
+  d.pin_workers = c.pin_workers;
   self->dispatcher_ = std::make_unique<Dispatcher>(d);
   self->core_ = std::make_unique<GatewayCore>(c, *self->dispatcher_,
                                               *self->options_.registry);

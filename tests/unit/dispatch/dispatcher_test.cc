@@ -6,18 +6,22 @@
 #include "dispatch/dispatcher.h"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <new>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -915,6 +919,81 @@ TEST(DispatcherTest, ByDefaultItsThreadsKeepTheCreatorsPolicy) {
   ASSERT_TRUE(WaitUntil([] { return PoliciesOfThreadsNamed("handoff-work-").size() == 2; }));
   for (const std::string prefix : {"handoff-work-", "handoff-disp"}) {
     for (int policy : PoliciesOfThreadsNamed(prefix)) EXPECT_EQ(policy, inherited) << prefix;
+  }
+  d.Stop();
+}
+
+// The CPUs a thread may run on, in order; empty if it has exited.
+std::vector<int> CpusOf(pid_t tid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(tid, sizeof(set), &set) != 0) return {};
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Each worker's CPUs, by worker index, once all `workers` have their names
+// (a worker is pinned before it is named).
+std::map<int, std::vector<int>> WorkerCpus(int workers) {
+  std::map<int, std::vector<int>> by_worker;
+  EXPECT_TRUE(WaitUntil([&] {
+    by_worker.clear();
+    for (const testutil::ThreadInfo& t : testutil::ThreadsOfThisProcess()) {
+      if (t.name.rfind("handoff-work-", 0) != 0) continue;
+      by_worker[std::stoi(t.name.substr(13))] = CpusOf(t.tid);
+    }
+    return static_cast<int>(by_worker.size()) == workers;
+  })) << "the workers never all appeared";
+  return by_worker;
+}
+
+TEST(DispatcherTest, PinWorkersPutsEachWorkerOnOneOfTheProcessCpusInTurn) {
+  // One more worker than CPUs, so that the turn comes round again.
+  const std::vector<int> process = CpusOf(getpid());
+  ASSERT_FALSE(process.empty());
+  const int workers = static_cast<int>(process.size()) + 1;
+  Dispatcher d({.workers = workers, .queue_depth = 4, .pin_workers = true});
+  std::map<int, std::vector<int>> cpus = WorkerCpus(workers);
+  for (int i = 0; i < workers; ++i) {
+    EXPECT_EQ(cpus[i], std::vector<int>{process[static_cast<size_t>(i) % process.size()]})
+        << "handoff-work-" << i;
+  }
+  // And runs its jobs there: one per worker, all held at once, each
+  // reporting which worker ran it on which CPU.
+  Chan<std::pair<int, int>> ran(static_cast<size_t>(workers));
+  Chan<int> release(0);
+  ReleaseAtExit at_exit{release};
+  for (int i = 0; i < workers; ++i) {
+    Job job;
+    job.run = [ran, release](const RunInfo& info) {
+      ASSERT_TRUE(ran.Send({info.worker, sched_getcpu()}).ok());
+      release.Recv();
+    };
+    ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  }
+  std::set<int> seen;
+  for (int i = 0; i < workers; ++i) {
+    std::optional<std::pair<int, int>> r = ran.Recv();
+    ASSERT_TRUE(r.has_value());
+    const auto [worker, cpu] = *r;
+    seen.insert(worker);
+    EXPECT_EQ(cpu, process[static_cast<size_t>(worker) % process.size()])
+        << "handoff-work-" << worker;
+  }
+  EXPECT_EQ(static_cast<int>(seen.size()), workers);
+  release.Close().IgnoreError();
+  d.Stop();
+  EXPECT_EQ(d.Stats().completed, workers);
+}
+
+TEST(DispatcherTest, ByDefaultWorkersMayRunOnEveryCpuOfTheProcess) {
+  const std::vector<int> process = CpusOf(getpid());
+  Dispatcher d({.workers = 2, .queue_depth = 4});
+  for (const auto& [worker, cpus] : WorkerCpus(2)) {
+    EXPECT_EQ(cpus, process) << "handoff-work-" << worker;
   }
   d.Stop();
 }

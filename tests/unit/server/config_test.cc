@@ -278,6 +278,20 @@ TEST_F(ConfigTest, FlagsOnCommandLineAreFoundInEveryFormAbseilParses) {
                                    "keepalive_permit_without_calls"}));
 }
 
+TEST_F(ConfigTest, PinWorkersIsOffByDefaultAndOnFromTheEnvironment) {
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->pin_workers);
+  ScopedEnv env{{"HANDOFF_PIN_WORKERS", "true"}};
+  std::vector<std::string> args = {"handoffd"};
+  absl::StatusOr<EnvironmentOverrides> applied =
+      ApplyEnvironmentOverrides(Argv(args));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  c = ConfigFromFlags(*applied);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->pin_workers);
+}
+
 TEST_F(ConfigTest, EveryConfigFlagExists) {
   for (const std::string& name : ConfigFlagNames()) {
     EXPECT_NE(absl::FindCommandLineFlag(name), nullptr) << name;

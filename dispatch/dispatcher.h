@@ -129,12 +129,13 @@ struct DispatcherOptions {
   // Pin worker i to the (i mod n)-th of the n CPUs this process may run on
   // (its affinity mask when the Dispatcher starts: taskset, a container's
   // cpuset). A worker that stays on one core keeps its caches and never
-  // lands on the core of the gRPC thread that woke it; with two workers on
-  // two vCPUs this took about 5% off handoffd's CPU per Echo call
-  // (docs/PERF.md). For a process that owns its CPUs: a pinned worker cannot
-  // move away from a core that something else keeps busy, and the jobs it
-  // holds wait for it. Best effort: a worker the kernel will not pin runs
-  // where the scheduler puts it. The dispatcher thread is never pinned.
+  // lands on the core of the gRPC thread that woke it. With two workers on
+  // two vCPUs that took about 5% off handoffd's CPU per Echo call in one
+  // sitting, and nothing in another (docs/PERF.md). Off by default, for a
+  // process that owns its CPUs: a pinned worker cannot move away from a core
+  // that something else keeps busy, and the job it holds waits with it.
+  // Best effort: a worker the kernel will not pin runs where the scheduler
+  // puts it. The dispatcher thread is never pinned.
   bool pin_workers = false;
 };
 

@@ -130,8 +130,8 @@ struct DispatcherOptions {
   // (its affinity mask when the Dispatcher starts: taskset, a container's
   // cpuset). A worker that stays on one core keeps its caches and never
   // lands on the core of the gRPC thread that woke it. With two workers on
-  // two vCPUs that took about 5% off handoffd's CPU per Echo call in one
-  // sitting, and nothing in another (docs/PERF.md). Off by default, for a
+  // two vCPUs that took from nothing to a tenth off handoffd's CPU per Echo
+  // call, depending on the sitting (docs/PERF.md). Off by default, for a
   // process that owns its CPUs: a pinned worker cannot move away from a core
   // that something else keeps busy, and the job it holds waits with it.
   // Best effort: a worker the kernel will not pin runs where the scheduler

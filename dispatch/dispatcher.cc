@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dispatch/clock.h"
+#include "dispatch/internal/cpus.h"
 #include "dispatch/select.h"
 
 namespace handoff {
@@ -47,24 +48,9 @@ absl::Duration RoundForMessage(absl::Duration d, bool up) {
   return up ? absl::Ceil(d, unit) : absl::Floor(d, unit);
 }
 
-// The CPUs this process may run on, in order: its main thread's affinity
-// mask, as SpinningCanHelp() reads it, not the creating thread's (a caller
-// pinned to one core on purpose should not pin every worker there too).
-// Empty if the mask cannot be read.
-std::vector<int> ProcessCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(getpid(), sizeof(set), &set) != 0) return {};
-  std::vector<int> cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  }
-  return cpus;
-}
-
 // Pins the calling thread to one CPU. Best effort, as the option promises: a
-// refusal (a cpuset that changed since ProcessCpus read it) leaves the thread
-// where the scheduler puts it.
+// refusal (a cpuset that changed since the Dispatcher read it) leaves the
+// thread where the scheduler puts it.
 void PinThisThread(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -93,8 +79,9 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
     --running_threads_;
     exited_.notify_all();
   };
+  // The process's CPUs (cpus.h says why not this thread's).
   const std::vector<int> cpus =
-      options.pin_workers ? ProcessCpus() : std::vector<int>();
+      options.pin_workers ? internal::CpusOf(getpid()) : std::vector<int>();
   workers_.reserve(n);
   for (int i = 0; i < n; ++i) {
     const int cpu = cpus.empty() ? -1 : cpus[static_cast<size_t>(i) % cpus.size()];

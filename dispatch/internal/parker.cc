@@ -3,11 +3,13 @@
 #include "dispatch/internal/parker.h"
 
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <vector>
+
+#include "dispatch/internal/cpus.h"
 
 namespace handoff::internal {
 
@@ -25,10 +27,9 @@ void FutexWakeOne(std::atomic<uint32_t>* word) {
 
 bool SpinningCanHelp() {
   static const bool can = [] {
-    cpu_set_t set;
-    // On a failure (more CPUs than a cpu_set_t holds), spin as before.
-    if (sched_getaffinity(getpid(), sizeof(set), &set) != 0) return true;
-    return CPU_COUNT(&set) > 1;
+    const std::vector<int> cpus = CpusOf(getpid());
+    // An unreadable mask (more CPUs than a cpu_set_t holds): spin as before.
+    return cpus.empty() || cpus.size() > 1;
   }();
   return can;
 }

@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "dispatch/clock.h"
+#include "dispatch/internal/cpus.h"
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dispatch/test_util.h"
@@ -35,6 +36,7 @@
 namespace handoff {
 namespace {
 
+using internal::CpusOf;
 using testing::WaitUntil;
 
 // A job that reports that it started, then holds its worker until released.
@@ -921,18 +923,6 @@ TEST(DispatcherTest, ByDefaultItsThreadsKeepTheCreatorsPolicy) {
     for (int policy : PoliciesOfThreadsNamed(prefix)) EXPECT_EQ(policy, inherited) << prefix;
   }
   d.Stop();
-}
-
-// The CPUs a thread may run on, in order; empty if it has exited.
-std::vector<int> CpusOf(pid_t tid) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(tid, sizeof(set), &set) != 0) return {};
-  std::vector<int> cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  }
-  return cpus;
 }
 
 // Each worker's CPUs, by worker index, once all `workers` have their names

@@ -4,9 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <fstream>
 #include <thread>
 
 #include <google/protobuf/struct.pb.h>
@@ -17,6 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "client/client.h"
 #include "handoffd_process.h"
+#include "tests/util/ports.h"
 
 namespace handoff::testing {
 namespace {
@@ -144,24 +143,10 @@ TEST_F(HandoffdTest, CliHealthListCall) {
 }
 
 
-// The low end of the kernel's ephemeral port range, from which it picks the
-// port of every socket that connects or binds port 0.
-int EphemeralPortsFrom() {
-  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-  int low = 32768;  // Linux's default, should the file be unreadable
-  range >> low;
-  return low;
-}
-
 // Stands on a loopback port before handoffd does, like a server that is not
 // up yet: it lets the test see the client's first connection, and resets it,
 // so a client that does not wait for ready fails there and then.
-//
-// The port lies below the ephemeral range. Between this stand-in's close and
-// handoffd's bind, an ephemeral port could go to any socket of any process
-// that connects or binds port 0 meanwhile (a parallel test's client, say),
-// and handoffd would fail to bind it. A port below the range goes only to a
-// process that asks for that very number.
+// Its port lies below the ephemeral range (tests/util/ports.h says why).
 class NotYetServing {
  public:
   NotYetServing() {
@@ -169,16 +154,11 @@ class NotYetServing {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const int high = EphemeralPortsFrom();
-    const int low = std::max(1024, high - 8192);
-    bool bound = false;
-    // From a point that differs between processes, so that two runs of this
-    // suite side by side do not contend port by port.
-    for (int i = 0; i < high - low && !bound; ++i) {
-      addr.sin_port = htons(static_cast<uint16_t>(low + (getpid() + i) % (high - low)));
-      bound = bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    }
-    if (!bound) {  // no port below the range: take one from it after all
+    const int port = BindBelowEphemeralRange([&](int p) {
+      addr.sin_port = htons(static_cast<uint16_t>(p));
+      return bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    });
+    if (port == 0) {  // no port below the range: take one from it after all
       addr.sin_port = 0;
       EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     }

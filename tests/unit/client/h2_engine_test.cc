@@ -19,6 +19,7 @@
 #include "client/load/runner.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
+#include "tests/util/ports.h"
 
 namespace handoff::load {
 namespace {
@@ -31,12 +32,13 @@ using asio::ip::tcp;
 // preface, sends an empty SETTINGS frame and then reads frames and never
 // answers. With `close_on_request` it closes the connection when the first
 // request's HEADERS frame arrives; with `stop_listening` as well, it then
-// stops listening, so that the port refuses connections (gone()).
+// stops listening, so that the port refuses connections (gone()). Its port
+// lies below the ephemeral range, so that a server started there after it
+// finds the port free (tests/util/ports.h).
 class HandMadeH2Server {
  public:
   explicit HandMadeH2Server(bool close_on_request, bool stop_listening = false)
-      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        port_(acceptor_.local_endpoint().port()) {
+      : acceptor_(io_), port_(Listen(acceptor_)) {
     thread_ = std::thread([this, close_on_request, stop_listening] {
       Serve(close_on_request);
       if (stop_listening) CloseAcceptor();
@@ -59,6 +61,22 @@ class HandMadeH2Server {
   void WaitUntilGone() { gone_.WaitForNotification(); }
 
  private:
+  // Binds `acceptor` to a loopback port and listens; returns the port.
+  static int Listen(tcp::acceptor& acceptor) {
+    const auto loopback = asio::ip::make_address("127.0.0.1");
+    acceptor.open(tcp::v4());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    asio::error_code ec;
+    if (testing::BindBelowEphemeralRange([&](int port) {
+          acceptor.bind(tcp::endpoint(loopback, static_cast<uint16_t>(port)), ec);
+          return !ec;
+        }) == 0) {
+      acceptor.bind(tcp::endpoint(loopback, 0));  // none below: any port
+    }
+    acceptor.listen();
+    return acceptor.local_endpoint().port();
+  }
+
   void Serve(bool close_on_request) {
     asio::error_code ec;
     tcp::socket socket(io_);

@@ -1,0 +1,42 @@
+// Copyright 2026 The handoff Authors.
+//
+// Ports for tests that must give a port up and have a server take it again:
+// a stand-in that refuses the client's first connection before handoffd is
+// up, a server that goes away and comes back. Between the close and the new
+// bind, a port from the kernel's ephemeral range can go to any socket that
+// connects or binds port 0 meanwhile, in any process (a parallel test's
+// client), and the new bind then fails. The kernel never hands out a port
+// below that range by itself: only a process that asks for that very number
+// can take one.
+
+#ifndef HANDOFF_TESTS_UTIL_PORTS_H_
+#define HANDOFF_TESTS_UTIL_PORTS_H_
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace handoff::testing {
+
+// Calls try_bind(port) on ports below the ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range), from a point that differs
+// between processes so that two test binaries side by side do not contend
+// port by port, until it returns true. Returns that port, or 0 if none
+// would bind (the caller may then fall back to port 0).
+template <typename TryBind>
+int BindBelowEphemeralRange(TryBind try_bind) {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int high = 32768;  // Linux's default, should the file be unreadable
+  range >> high;
+  const int low = std::max(1024, high - 8192);
+  for (int i = 0; i < high - low; ++i) {
+    const int port = low + (static_cast<int>(getpid()) + i) % (high - low);
+    if (try_bind(port)) return port;
+  }
+  return 0;
+}
+
+}  // namespace handoff::testing
+
+#endif  // HANDOFF_TESTS_UTIL_PORTS_H_

@@ -77,10 +77,13 @@ class MethodTypes {
                                                                        : ""));
   }
 
-  // Whether the server's reflection was given all of --connect-timeout and
-  // did not answer: a run's connections would wait as long, and fail alike.
-  static bool TimedOut(const absl::Status& lookup) {
-    return lookup.code() == absl::StatusCode::kDeadlineExceeded;
+  // Whether the lookup could not reach the server at all: no answer within
+  // --connect-timeout, or no connection (refused, or a failed TLS
+  // handshake, whose reason the status carries). A run's connections would
+  // fail alike, only later and with less to say.
+  static bool Unreachable(const absl::Status& lookup) {
+    return lookup.code() == absl::StatusCode::kDeadlineExceeded ||
+           lookup.code() == absl::StatusCode::kUnavailable;
   }
 
  private:
@@ -174,10 +177,10 @@ absl::Status Prepare(load::LoadPlan& plan) {
       if (auto found = (*remote)->Find(o.call); found.ok()) {
         method = *found;
         types = *std::move(remote);
-      } else if (MethodTypes::TimedOut(found.status())) {
-        // The bytes need no types to be sent, but the server that did not
-        // answer this will not answer the run either: fail now, not after a
-        // second --connect-timeout.
+      } else if (MethodTypes::Unreachable(found.status())) {
+        // The bytes need no types to be sent, but the server that could not
+        // be reached for this will not be for the run either: fail now,
+        // with the lookup's reason, not after a second --connect-timeout.
         return found.status();
       }
     }

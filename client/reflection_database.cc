@@ -34,21 +34,30 @@ ReflectionDatabase::~ReflectionDatabase() {
 absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
     const Request& request) {
   if (!stream_error_.ok()) return stream_error_;
-  if (stream_ == nullptr) {
-    context_ = std::make_unique<grpc::ClientContext>();
-    context_->set_deadline(DeadlineIn(timeout_));
-    context_->set_wait_for_ready(wait_for_ready_);
-    for (const auto& [key, value] : metadata_) context_->AddMetadata(key, value);
-    stream_ = stub_->ServerReflectionInfo(context_.get());
-  }
   Response response;
-  if (!stream_->Write(request) || !stream_->Read(&response)) {
+  for (int attempt = 1;; ++attempt) {
+    if (stream_ == nullptr) {
+      if (!deadline_.has_value()) deadline_ = DeadlineIn(timeout_);
+      context_ = std::make_unique<grpc::ClientContext>();
+      context_->set_deadline(*deadline_);
+      context_->set_wait_for_ready(wait_for_ready_);
+      for (const auto& [key, value] : metadata_) context_->AddMetadata(key, value);
+      stream_ = stub_->ServerReflectionInfo(context_.get());
+    }
+    if (stream_->Write(request) && stream_->Read(&response)) break;
     // The stream is dead; its status says why (no reflection service,
     // unreachable, deadline...).
     grpc::Status status = stream_->Finish();
     stream_.reset();
-    stream_error_ = status.ok() ? absl::UnavailableError("reflection stream ended")
-                                : FromGrpcStatus(status);
+    absl::Status error = status.ok() ? absl::UnavailableError("reflection stream ended")
+                                     : FromGrpcStatus(status);
+    // UNAVAILABLE is gRPC's "try again": a server recycling its connection
+    // (--max_connection_age) refuses a stream that crossed its GOAWAY, and
+    // closes one at the end of its grace. Lookups are reads, safe to ask
+    // again on a new stream, within the session's deadline. A server that
+    // cannot be reached at all fails as fast the second time.
+    if (error.code() == absl::StatusCode::kUnavailable && attempt < kMaxAttempts) continue;
+    stream_error_ = std::move(error);
     switch (stream_error_.code()) {
       case absl::StatusCode::kUnimplemented:
         stream_error_ = absl::UnimplementedError(

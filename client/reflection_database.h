@@ -9,12 +9,15 @@
 // Lookups run on one reflection stream, opened on first use and kept for the
 // database's lifetime; every file the server sends is cached, so resolving a
 // file's dependencies costs no extra round trip when the server sends them
-// along (gRPC's server does). Not thread-safe: one pool, one thread.
+// along (gRPC's server does). A stream that ends UNAVAILABLE (a connection
+// the server recycled, say) is replaced, a bounded number of times, within
+// the session's one deadline. Not thread-safe: one pool, one thread.
 #ifndef HANDOFF_CLIENT_REFLECTION_DATABASE_H_
 #define HANDOFF_CLIENT_REFLECTION_DATABASE_H_
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +25,7 @@
 
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/descriptor_database.h>
+#include <grpc/support/time.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/sync_stream.h>
@@ -66,6 +70,10 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   using Request = grpc::reflection::v1alpha::ServerReflectionRequest;
   using Response = grpc::reflection::v1alpha::ServerReflectionResponse;
 
+  // Streams a lookup may take: a stream that ends UNAVAILABLE is replaced
+  // by a new one this many times less one before the lookup fails.
+  static constexpr int kMaxAttempts = 3;
+
   absl::StatusOr<Response> RoundTrip(const Request& request);
   using Wanted = std::function<bool(const google::protobuf::FileDescriptorProto&)>;
   // Caches every file in the response and copies the one `wanted` accepts
@@ -83,7 +91,10 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   std::unique_ptr<grpc::reflection::v1alpha::ServerReflection::Stub> stub_;
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<Request, Response>> stream_;
-  absl::Status stream_error_;  // sticky once the stream has failed
+  // When the session ends: set as the first stream opens, kept by the
+  // streams that replace it.
+  std::optional<gpr_timespec> deadline_;
+  absl::Status stream_error_;  // sticky once the session has failed
   std::map<std::string, google::protobuf::FileDescriptorProto> files_;
   absl::Status last_error_;
 };

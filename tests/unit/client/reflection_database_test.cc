@@ -1,0 +1,150 @@
+// ReflectionDatabase against a scripted reflection server on loopback: a
+// stream that ends UNAVAILABLE (a recycled connection) is replaced, within
+// a bound, and other failures are not retried.
+
+#include "client/reflection_database.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+
+namespace handoff {
+namespace {
+
+using grpc::reflection::v1alpha::ServerReflection;
+using grpc::reflection::v1alpha::ServerReflectionRequest;
+using grpc::reflection::v1alpha::ServerReflectionResponse;
+
+// How the n-th reflection stream behaves: it answers `answers` list_services
+// requests with one service, "fake.v1.Thing", then ends with `end` (or, if
+// `end` is OK, goes on answering until the client half-closes).
+struct Script {
+  int answers;
+  grpc::Status end;
+};
+
+class ScriptedReflection final : public ServerReflection::Service {
+ public:
+  explicit ScriptedReflection(std::vector<Script> streams) : streams_(std::move(streams)) {}
+
+  grpc::Status ServerReflectionInfo(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<ServerReflectionResponse, ServerReflectionRequest>* stream)
+      override {
+    Script script{0, grpc::Status(grpc::StatusCode::INTERNAL, "no script for this stream")};
+    {
+      absl::MutexLock lock(&mu_);
+      if (static_cast<size_t>(streams_seen_) < streams_.size()) {
+        script = streams_[streams_seen_];
+      }
+      ++streams_seen_;
+    }
+    ServerReflectionRequest request;
+    for (int answered = 0; script.end.ok() || answered < script.answers; ++answered) {
+      if (!stream->Read(&request)) return grpc::Status::OK;
+      ServerReflectionResponse response;
+      response.mutable_list_services_response()->add_service()->set_name("fake.v1.Thing");
+      stream->Write(response);
+    }
+    return script.end;
+  }
+
+  int streams_seen() {
+    absl::MutexLock lock(&mu_);
+    return streams_seen_;
+  }
+
+ private:
+  const std::vector<Script> streams_;
+  absl::Mutex mu_;
+  int streams_seen_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class ReflectionDatabaseTest : public ::testing::Test {
+ protected:
+  void Serve(std::vector<Script> streams) {
+    service_ = std::make_unique<ScriptedReflection>(std::move(streams));
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  std::unique_ptr<ScriptedReflection> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+const grpc::Status kGoingAway(grpc::StatusCode::UNAVAILABLE, "going away");
+
+TEST_F(ReflectionDatabaseTest, AStreamRefusedUnavailableIsReplacedAndTheLookupAnswered) {
+  Serve({{0, kGoingAway}, {0, grpc::Status::OK}});
+  ReflectionDatabase db(channel_, absl::Seconds(30));
+  auto services = db.ListServices();
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_EQ(*services, std::vector<std::string>{"fake.v1.Thing"});
+  EXPECT_EQ(service_->streams_seen(), 2);
+}
+
+TEST_F(ReflectionDatabaseTest, AStreamClosedUnavailableAfterAnsweringIsReplacedForTheNextLookup) {
+  // The first stream answers once and is then closed, as a server closes a
+  // recycled connection's streams at the end of its grace.
+  Serve({{1, kGoingAway}, {0, grpc::Status::OK}});
+  ReflectionDatabase db(channel_, absl::Seconds(30));
+  ASSERT_TRUE(db.ListServices().ok());
+  auto again = db.ListServices();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, std::vector<std::string>{"fake.v1.Thing"});
+  EXPECT_EQ(service_->streams_seen(), 2);
+}
+
+TEST_F(ReflectionDatabaseTest, AServerThatStaysUnavailableFailsTheLookupAfterThreeStreams) {
+  Serve({{0, kGoingAway}, {0, kGoingAway}, {0, kGoingAway}, {0, grpc::Status::OK}});
+  ReflectionDatabase db(channel_, absl::Seconds(30));
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(services.status().message(), "going away"))
+      << services.status();
+  EXPECT_EQ(service_->streams_seen(), 3);
+  // The session has failed: later lookups say so without asking again.
+  EXPECT_EQ(db.ListServices().status(), services.status());
+  EXPECT_EQ(service_->streams_seen(), 3);
+}
+
+TEST_F(ReflectionDatabaseTest, AnyOtherFailureIsNotAskedAgain) {
+  Serve({{0, grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "no token")},
+         {0, grpc::Status::OK}});
+  ReflectionDatabase db(channel_, absl::Seconds(30));
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(services.status().message(),
+                                "server reflection failed: no token"))
+      << services.status();
+  EXPECT_EQ(service_->streams_seen(), 1);
+}
+
+}  // namespace
+}  // namespace handoff

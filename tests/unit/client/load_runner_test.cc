@@ -407,9 +407,11 @@ TEST_P(LoadRunnerTest, ARisingConcurrencyScheduleOpensEachSlotAtItsStep) {
 }
 
 TEST_P(LoadRunnerTest, AFallingConcurrencyScheduleStillMakesEveryCall) {
-  // Three slots, two from 50 ms, one from 100 ms on: the closed slots' share
-  // goes to the open one, and no call is lost.
-  LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 5'000, 3, -1, 1, absl::Milliseconds(50));
+  // Three slots, two from 200 ms, one from 400 ms on; calls of 20 ms: the
+  // closed slots' share goes to the open one, and no call is lost. Each
+  // slot has 200 ms to start its first call (about ten calls' time), so a
+  // busy machine that is slow to start a slot does not close it unused.
+  LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 20'000, 3, -1, 1, absl::Milliseconds(200));
   plan.options.total = 60;
   RunResults r = RunPlan(std::move(plan));
   ASSERT_EQ(r.calls.size(), 60u);

@@ -253,9 +253,10 @@ TEST_P(LoadRunnerTest, TimeoutIsPerCall) {
     // Whichever side's deadline fires first ends the call. The server's
     // (the fake is gRPC's) starts from gRPC's cached clock, which can lag
     // the moment the request arrived: under ASan its DEADLINE_EXCEEDED came
-    // 2.8 ms before the client's 50 ms (47.2 ms, three calls alike). A
-    // floor of 80% still catches a timeout sent short or not at all.
-    EXPECT_GE(c.latency_ns, 40'000'000);
+    // 2.8 ms before the client's 50 ms (47.2 ms, three calls alike), and
+    // 14.5 ms before it with the suite at -j12 on two cores. A floor of
+    // half still catches a timeout sent short (in the wrong unit, say).
+    EXPECT_GE(c.latency_ns, 25'000'000);
     EXPECT_LT(c.latency_ns, 5'000'000'000) << "the 60 s work was not cut off";
   }
 }

@@ -22,19 +22,20 @@ namespace handoff::testing {
 // Calls try_bind(port) on ports below the ephemeral range
 // (/proc/sys/net/ipv4/ip_local_port_range), from a point that differs
 // between processes so that two test binaries side by side do not contend
-// port by port, until it returns true. Returns that port, or 0 if none
-// would bind (the caller may then fall back to port 0).
+// port by port, until it returns true. If none binds, try_bind(0) takes a
+// port from the range after all. Returns what the last try_bind returned;
+// the caller reads the port it got from its socket.
 template <typename TryBind>
-int BindBelowEphemeralRange(TryBind try_bind) {
+bool BindBelowEphemeralRange(TryBind try_bind) {
   std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-  int high = 32768;  // Linux's default, should the file be unreadable
-  range >> high;
-  const int low = std::max(1024, high - 8192);
-  for (int i = 0; i < high - low; ++i) {
-    const int port = low + (static_cast<int>(getpid()) + i) % (high - low);
-    if (try_bind(port)) return port;
+  int ephemeral_low = 32768;  // Linux's default, should the file be unreadable
+  range >> ephemeral_low;
+  const int low = std::max(1024, ephemeral_low - 8192);
+  for (int i = 0; i < ephemeral_low - low; ++i) {
+    const int port = low + (static_cast<int>(getpid()) + i) % (ephemeral_low - low);
+    if (try_bind(port)) return true;
   }
-  return 0;
+  return try_bind(0);
 }
 
 }  // namespace handoff::testing

@@ -154,14 +154,10 @@ class NotYetServing {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const int port = BindBelowEphemeralRange([&](int p) {
+    EXPECT_TRUE(BindBelowEphemeralRange([&](int p) {
       addr.sin_port = htons(static_cast<uint16_t>(p));
       return bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    });
-    if (port == 0) {  // no port below the range: take one from it after all
-      addr.sin_port = 0;
-      EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    }
+    }));
     socklen_t len = sizeof addr;
     EXPECT_EQ(listen(fd_, 4), 0);
     EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);

@@ -67,11 +67,11 @@ class HandMadeH2Server {
     acceptor.open(tcp::v4());
     acceptor.set_option(tcp::acceptor::reuse_address(true));
     asio::error_code ec;
-    if (testing::BindBelowEphemeralRange([&](int port) {
+    if (!testing::BindBelowEphemeralRange([&](int port) {
           acceptor.bind(tcp::endpoint(loopback, static_cast<uint16_t>(port)), ec);
           return !ec;
-        }) == 0) {
-      acceptor.bind(tcp::endpoint(loopback, 0));  // none below: any port
+        })) {
+      throw asio::system_error(ec);  // not even a port from the range
     }
     acceptor.listen();
     return acceptor.local_endpoint().port();

@@ -928,12 +928,13 @@ TEST(DispatcherTest, ByDefaultItsThreadsKeepTheCreatorsPolicy) {
 // Each worker's CPUs, by worker index, once all `workers` have their names
 // (a worker is pinned before it is named).
 std::map<int, std::vector<int>> WorkerCpus(int workers) {
+  const std::string prefix = "handoff-work-";
   std::map<int, std::vector<int>> by_worker;
   EXPECT_TRUE(WaitUntil([&] {
     by_worker.clear();
     for (const testutil::ThreadInfo& t : testutil::ThreadsOfThisProcess()) {
-      if (t.name.rfind("handoff-work-", 0) != 0) continue;
-      by_worker[std::stoi(t.name.substr(13))] = CpusOf(t.tid);
+      if (t.name.rfind(prefix, 0) != 0) continue;
+      by_worker[std::stoi(t.name.substr(prefix.size()))] = CpusOf(t.tid);
     }
     return static_cast<int>(by_worker.size()) == workers;
   })) << "the workers never all appeared";

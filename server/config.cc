@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/host_port.h"
@@ -32,14 +34,18 @@ ABSL_FLAG(handoff::QueuePolicy, queue_policy, handoff::QueuePolicy::kReject,
           "When the queue is full: 'reject' fails the call at once with "
           "RESOURCE_EXHAUSTED; 'wait' waits for room until the call's "
           "deadline, without holding a thread.");
-ABSL_FLAG(absl::Duration, default_deadline, absl::Seconds(10),
+ABSL_FLAG(handoff::DurationFlag, default_deadline,
+          handoff::DurationFlag{absl::Seconds(10)},
           "Deadline of a call whose client set none.");
-ABSL_FLAG(absl::Duration, max_deadline, absl::Seconds(120),
+ABSL_FLAG(handoff::DurationFlag, max_deadline,
+          handoff::DurationFlag{absl::Seconds(120)},
           "Cap on any call's deadline, whatever the client asked for.");
-ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+ABSL_FLAG(handoff::DurationFlag, drain_timeout,
+          handoff::DurationFlag{absl::Seconds(10)},
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish "
           "before they are cancelled.");
-ABSL_FLAG(absl::Duration, stop_grace, absl::Seconds(1),
+ABSL_FLAG(handoff::DurationFlag, stop_grace,
+          handoff::DurationFlag{absl::Seconds(1)},
           "After the drain cancels what is left, how long a job still running "
           "(a handler that ignores its Context) is waited for; then handoffd "
           "exits 1 without it.");
@@ -54,13 +60,16 @@ ABSL_FLAG(int32_t, max_batch_items, 1024,
 ABSL_FLAG(int32_t, batch_window, 64,
           "Items of one Batch call in flight (queued or running) at a time, "
           "at most --queue_depth; the rest start as those finish.");
-ABSL_FLAG(absl::Duration, max_connection_age, absl::InfiniteDuration(),
+ABSL_FLAG(handoff::DurationFlag, max_connection_age,
+          handoff::DurationFlag{absl::InfiniteDuration()},
           "Close each client connection (GOAWAY) after this long, so clients "
           "behind a plain L4 Service reconnect and spread over replicas; "
           "'inf' keeps connections.");
-ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::InfiniteDuration(),
+ABSL_FLAG(handoff::DurationFlag, max_connection_age_grace,
+          handoff::DurationFlag{absl::InfiniteDuration()},
           "After --max_connection_age, how long open calls may still finish.");
-ABSL_FLAG(absl::Duration, keepalive_min_time, absl::Seconds(10),
+ABSL_FLAG(handoff::DurationFlag, keepalive_min_time,
+          handoff::DurationFlag{absl::Seconds(10)},
           "Smallest interval between client keepalive pings that is accepted "
           "(faster pingers get GOAWAY too_many_pings).");
 ABSL_FLAG(bool, keepalive_permit_without_calls, true,
@@ -102,6 +111,26 @@ bool AbslParseFlag(absl::string_view text, QueuePolicy* p, std::string* error) {
 }
 
 std::string AbslUnparseFlag(QueuePolicy p) { return QueuePolicyName(p); }
+
+bool AbslParseFlag(absl::string_view text, DurationFlag* d, std::string* error) {
+  if (absl::ParseDuration(text, &d->value)) return true;
+  // A bare number is the usual slip: say which unit is missing, with the
+  // number itself, rather than list the syntax.
+  double number;
+  if (absl::SimpleAtod(text, &number) && std::isfinite(number)) {
+    *error = absl::StrCat("a duration needs a unit, as in ", text, "s or ",
+                          text, "ms");
+  } else {
+    *error =
+        "not a duration: write a number and a unit (ns, us, ms, s, m, h), as "
+        "in 250ms or 1m30s, or inf";
+  }
+  return false;
+}
+
+std::string AbslUnparseFlag(DurationFlag d) {
+  return absl::FormatDuration(d.value);
+}
 
 const std::vector<std::string>& ConfigFlagNames() {
   static const auto* names = new std::vector<std::string>{
@@ -314,17 +343,17 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   }
   c.queue_depth = absl::GetFlag(FLAGS_queue_depth);
   c.queue_policy = absl::GetFlag(FLAGS_queue_policy);
-  c.default_deadline = absl::GetFlag(FLAGS_default_deadline);
-  c.max_deadline = absl::GetFlag(FLAGS_max_deadline);
-  c.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
-  c.stop_grace = absl::GetFlag(FLAGS_stop_grace);
+  c.default_deadline = absl::GetFlag(FLAGS_default_deadline).value;
+  c.max_deadline = absl::GetFlag(FLAGS_max_deadline).value;
+  c.drain_timeout = absl::GetFlag(FLAGS_drain_timeout).value;
+  c.stop_grace = absl::GetFlag(FLAGS_stop_grace).value;
   c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   c.stream_window = absl::GetFlag(FLAGS_stream_window);
   c.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   c.batch_window = absl::GetFlag(FLAGS_batch_window);
-  c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
-  c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
-  c.keepalive_min_time = absl::GetFlag(FLAGS_keepalive_min_time);
+  c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age).value;
+  c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace).value;
+  c.keepalive_min_time = absl::GetFlag(FLAGS_keepalive_min_time).value;
   c.keepalive_permit_without_calls =
       absl::GetFlag(FLAGS_keepalive_permit_without_calls);
   c.batch_scheduling = absl::GetFlag(FLAGS_batch_scheduling);

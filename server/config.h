@@ -128,6 +128,18 @@ std::string QueuePolicyName(QueuePolicy p);
 bool AbslParseFlag(absl::string_view text, QueuePolicy* p, std::string* error);
 std::string AbslUnparseFlag(QueuePolicy p);
 
+// The type of handoffd's duration flags (--default_deadline,
+// --drain_timeout, ...). It takes what absl::ParseDuration takes ("250ms",
+// "1m30s", "inf", "0"), and only that, but a value it refuses gets a reason:
+// Abseil's own parser for absl::Duration gives none, and an operator who
+// wrote --drain_timeout=30 read only "Illegal value '30' specified for flag
+// 'drain_timeout'".
+struct DurationFlag {
+  absl::Duration value;
+};
+bool AbslParseFlag(absl::string_view text, DurationFlag* d, std::string* error);
+std::string AbslUnparseFlag(DurationFlag d);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_SERVER_CONFIG_H_

@@ -45,6 +45,29 @@ TEST(CommandLineTest, UnparseableFlagExitsNamingIt) {
   ExpectRejected({"--queue_policy=lifo"}, {}, "queue_policy");
 }
 
+// Abseil's own message for a duration names the flag and the value, and no
+// more; the commonest slip, a number without its unit, is told its unit.
+TEST(CommandLineTest, ADurationWithoutAUnitIsToldTheUnitItLacks) {
+  HandoffdProcess flag({"--drain_timeout=30"});
+  ExpectExit(flag, 1);
+  EXPECT_TRUE(absl::StrContains(
+      flag.Output(), "Illegal value '30' specified for flag 'drain_timeout'; "
+                     "a duration needs a unit, as in 30s or 30ms"))
+      << flag.Output();
+
+  HandoffdProcess env({}, {"HANDOFF_DRAIN_TIMEOUT=30"});
+  std::optional<int> code = env.Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << env.Output();
+  EXPECT_NE(*code, 0);
+  EXPECT_TRUE(absl::StrContains(
+      env.Output(), "HANDOFF_DRAIN_TIMEOUT='30': invalid value for "
+                    "--drain_timeout"))
+      << env.Output();
+  EXPECT_TRUE(absl::StrContains(env.Output(),
+                                "a duration needs a unit, as in 30s or 30ms"))
+      << env.Output();
+}
+
 TEST(CommandLineTest, OutOfRangeFlagExitsNamingIt) {
   ExpectRejected({"--queue_depth=0"}, {}, "--queue_depth");
   ExpectRejected({"--workers=-2"}, {}, "--workers");

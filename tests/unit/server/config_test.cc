@@ -19,8 +19,8 @@
 ABSL_DECLARE_FLAG(int32_t, workers);
 ABSL_DECLARE_FLAG(int32_t, queue_depth);
 ABSL_DECLARE_FLAG(int32_t, batch_window);
-ABSL_DECLARE_FLAG(absl::Duration, default_deadline);
-ABSL_DECLARE_FLAG(absl::Duration, stop_grace);
+ABSL_DECLARE_FLAG(handoff::DurationFlag, default_deadline);
+ABSL_DECLARE_FLAG(handoff::DurationFlag, stop_grace);
 ABSL_DECLARE_FLAG(handoff::QueuePolicy, queue_policy);
 
 namespace handoff {
@@ -60,23 +60,58 @@ TEST_F(ConfigTest, BatchWindowIsAtLeastOneItem) {
 
 TEST_F(ConfigTest, StopGraceIsFiniteAndNotNegative) {
   for (absl::Duration bad : {-absl::Seconds(1), absl::InfiniteDuration()}) {
-    absl::SetFlag(&FLAGS_stop_grace, bad);
+    absl::SetFlag(&FLAGS_stop_grace, DurationFlag{bad});
     absl::StatusOr<ServerConfig> c = ConfigFromFlags();
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_TRUE(absl::StrContains(c.status().message(), "--stop_grace"))
         << c.status();
   }
-  absl::SetFlag(&FLAGS_stop_grace, absl::ZeroDuration());
+  absl::SetFlag(&FLAGS_stop_grace, DurationFlag{absl::ZeroDuration()});
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->stop_grace, absl::ZeroDuration());
 }
 
 TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {
-  absl::SetFlag(&FLAGS_default_deadline, absl::Hours(1));
+  absl::SetFlag(&FLAGS_default_deadline, DurationFlag{absl::Hours(1)});
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(absl::StrContains(c.status().message(), "--default_deadline"));
+}
+
+TEST(DurationFlagTest, TakesWhatParseDurationTakes) {
+  for (const char* text : {"250ms", "1m30s", "10s", "1.5h", "inf", "0", "-2s"}) {
+    DurationFlag d;
+    std::string error;
+    ASSERT_TRUE(AbslParseFlag(text, &d, &error)) << text << ": " << error;
+    absl::Duration want;
+    ASSERT_TRUE(absl::ParseDuration(text, &want)) << text;
+    EXPECT_EQ(d.value, want) << text;
+    // --help shows the default as it unparses, and that must parse back.
+    DurationFlag back;
+    ASSERT_TRUE(AbslParseFlag(AbslUnparseFlag(d), &back, &error)) << text;
+    EXPECT_EQ(back.value, d.value) << text;
+  }
+}
+
+TEST(DurationFlagTest, ABareNumberIsToldTheUnitItLacks) {
+  for (const char* text : {"30", "2.5"}) {
+    DurationFlag d;
+    std::string error;
+    EXPECT_FALSE(AbslParseFlag(text, &d, &error)) << text;
+    EXPECT_EQ(error, absl::StrCat("a duration needs a unit, as in ", text,
+                                  "s or ", text, "ms"));
+  }
+}
+
+TEST(DurationFlagTest, OtherTextIsToldHowADurationIsWritten) {
+  for (const char* text : {"soon", "10 s", "10sec", ""}) {
+    DurationFlag d;
+    std::string error;
+    EXPECT_FALSE(AbslParseFlag(text, &d, &error)) << text;
+    EXPECT_TRUE(absl::StrContains(error, "not a duration")) << text << ": " << error;
+    EXPECT_TRUE(absl::StrContains(error, "250ms")) << text << ": " << error;
+  }
 }
 
 TEST_F(ConfigTest, ListenTakesHostAndPortInRange) {

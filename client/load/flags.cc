@@ -18,10 +18,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/load/concurrency_schedule.h"
+#include "client/load/go_duration.h"
 #include "client/load/target.h"
 
 namespace handoff::load {
@@ -114,31 +114,6 @@ absl::Status SetLbStrategy(absl::string_view v, LoadOptions& o) {
   }
   o.lb_strategy = std::string(v);
   return absl::OkStatus();
-}
-
-// Go durations, plus ghz's bare number of seconds. Like Go's, they stop at
-// 2^63-1 ns (292 years): the run keeps its times in int64 nanoseconds, where
-// a longer one would wrap into the past (every call expired at once).
-absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view v) {
-  absl::Duration d;
-  double seconds = 0;
-  if (absl::SimpleAtod(v, &seconds)) {
-    if (seconds < 0 || !std::isfinite(seconds)) {
-      return absl::InvalidArgumentError("negative");
-    }
-    d = absl::Seconds(seconds);
-  } else {
-    std::string text(v);
-    // Go accepts the micro sign; absl wants "us".
-    absl::StrReplaceAll({{"µs", "us"}}, &text);
-    if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
-      return absl::InvalidArgumentError("not a duration");
-    }
-  }
-  if (d > absl::Nanoseconds(std::numeric_limits<int64_t>::max())) {
-    return absl::OutOfRangeError("longer than Go's longest duration");
-  }
-  return d;
 }
 
 Setter DurationField(absl::Duration LoadOptions::*field, absl::string_view flag) {

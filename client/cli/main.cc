@@ -19,11 +19,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/cli/commands.h"
+#include "client/cli/timeout_flag.h"
 #include "client/load/target.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
-          "deadline of each call (and of the reflection session)");
+ABSL_FLAG(handoff::cli::TimeoutFlag, timeout,
+          handoff::cli::TimeoutFlag{absl::Seconds(10)},
+          "deadline of the command, the reflection lookup included: 500ms, "
+          "1m30s, or a number of seconds; 0 or inf is none");
 ABSL_FLAG(bool, tls, false, "use TLS (default: plaintext)");
 ABSL_FLAG(std::string, cacert, "", "PEM root certificates for TLS (implies --tls)");
 ABSL_FLAG(std::string, cert, "",
@@ -89,7 +92,7 @@ int main(int argc, char** argv) {
 
   handoff::cli::Connection connection;
   connection.addr = absl::GetFlag(FLAGS_addr);
-  connection.timeout = absl::GetFlag(FLAGS_timeout);
+  connection.timeout = absl::GetFlag(FLAGS_timeout).value;
   connection.tls = absl::GetFlag(FLAGS_tls);
   connection.tls_files.cacert = absl::GetFlag(FLAGS_cacert);
   connection.tls_files.cert = absl::GetFlag(FLAGS_cert);

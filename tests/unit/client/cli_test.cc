@@ -112,6 +112,23 @@ TEST_F(CliTest, CallDeadlineExceeded) {
   ExpectOneLineError(r, "DEADLINE_EXCEEDED");
 }
 
+TEST_F(CliTest, TimeoutReadsAsLoadsAndZeroIsNoDeadline) {
+  // A bare number is seconds, as in `handoff load -t` and ghz; 0 is no
+  // deadline, as ghz's -t 0 is, not one that has already passed.
+  for (const char* timeout : {"--timeout=30", "--timeout=0"}) {
+    auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})",
+                  timeout, Addr()});
+    EXPECT_EQ(r.exit_code, 0) << timeout << ": " << r.err;
+    EXPECT_EQ(r.out, "{\"payload\":\"aGk=\"}\n") << timeout;
+  }
+  auto r = Cli({"health", "--timeout=-1s", Addr()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "ERROR: Illegal value '-1s' specified for flag 'timeout'; a timeout "
+            "cannot be negative; 0 or inf is no deadline\n");
+}
+
 TEST_F(CliTest, UnknownMethod) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Nope", "-d", "{}", Addr()}),
                      "has no method 'Nope'");

@@ -1,0 +1,36 @@
+#include "client/cli/timeout_flag.h"
+
+#include "absl/status/status.h"
+#include "client/load/go_duration.h"
+
+namespace handoff::cli {
+
+bool AbslParseFlag(absl::string_view text, TimeoutFlag* timeout, std::string* error) {
+  // Go has no infinite duration, so ParseGoDuration takes "inf" as out of
+  // range; here it is the way to say "none" that Abseil's type accepted.
+  if (text == "inf" || text == "+inf") {
+    timeout->value = absl::InfiniteDuration();
+    return true;
+  }
+  absl::StatusOr<absl::Duration> d = load::ParseGoDuration(text);
+  if (d.ok()) {
+    timeout->value = *d == absl::ZeroDuration() ? absl::InfiniteDuration() : *d;
+    return true;
+  }
+  if (d.status().code() == absl::StatusCode::kOutOfRange) {
+    *error = "longer than 2562047h, Go's longest duration; 0 or inf is no deadline";
+  } else if (d.status().message() == "negative") {
+    *error = "a timeout cannot be negative; 0 or inf is no deadline";
+  } else {
+    *error =
+        "not a duration: write a number and a unit (ns, us, ms, s, m, h), as "
+        "in 500ms or 1m30s, or a number of seconds; 0 or inf is no deadline";
+  }
+  return false;
+}
+
+std::string AbslUnparseFlag(TimeoutFlag timeout) {
+  return absl::FormatDuration(timeout.value);
+}
+
+}  // namespace handoff::cli

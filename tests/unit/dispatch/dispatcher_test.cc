@@ -547,6 +547,48 @@ TEST(DispatcherTest, AsyncSubmitAdmitsWhenRoomAppearsWithoutBlocking) {
   EXPECT_EQ(d.Stats().completed, 3);
 }
 
+// Stop() closes admission at once: a Submit or an AsyncSubmit still waiting
+// for queue room then (queue_policy=wait during a drain) is refused
+// UNAVAILABLE before the drain ends, and its job never runs, while the jobs
+// already accepted still do.
+TEST(DispatcherTest, ASubmissionWaitingForRoomWhenStopComesIsUnavailableAndNeverRuns) {
+  Dispatcher d({.workers = 1, .queue_depth = 0});
+  Chan<int> started(2), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_NO_FATAL_FAILURE(FillTheWorkerAndTheDispatcher(d, started, release));
+  auto never_run = [] {
+    Job job;
+    job.run = [](const RunInfo&) { ADD_FAILURE() << "ran a job refused at Stop()"; };
+    return job;
+  };
+  Chan<absl::Status> submitted(1), admitted(1);
+  std::thread submitter([&] { ASSERT_TRUE(submitted.Send(d.Submit(never_run())).ok()); });
+  d.AsyncSubmit(never_run(), [admitted](absl::Status s) {
+    ASSERT_TRUE(admitted.Send(std::move(s)).ok());
+  });
+  ASSERT_TRUE(testing::WaitForSenders(internal::DispatcherAccess::Jobs(d), 2));
+  EXPECT_EQ(d.Stats().queued, 3);  // the held job and the two waiting
+
+  std::thread stopper([&] { d.Stop(); });
+  // Both answered while jobs 1 and 2 still hold the worker and the
+  // dispatcher: neither waits for the drain.
+  std::optional<absl::Status> s = submitted.Recv();
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(absl::IsUnavailable(*s)) << *s;
+  std::optional<absl::Status> a = admitted.Recv();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(absl::IsUnavailable(*a)) << *a;
+  submitter.join();
+
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  DispatcherStats stats = d.Stats();
+  EXPECT_EQ(stats.completed, 2);
+  EXPECT_EQ(stats.queued, 0);
+  EXPECT_EQ(stats.expired, 0);
+}
+
 // A Dispatcher built in storage of the test's own, so that the test can see
 // whether anything writes to it once it has been destroyed.
 struct DispatcherInPlace {

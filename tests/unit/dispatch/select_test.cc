@@ -138,6 +138,43 @@ TEST(SelectTest, ParkedSendCaseIsTakenByAReceiver) {
   EXPECT_EQ(ParkedReceivers(quiet), 0u);
 }
 
+// Go panics in a select parked on a send when the channel closes; here the
+// case is told, its value is not delivered but destroyed once with the
+// select, and the other cases' waiters are gone. Unbuffered, and buffered
+// and full, where the buffered value is still received first.
+TEST(SelectTest, AParkedSendCaseIsToldWhenItsChannelCloses) {
+  using testing::Tracked;
+  for (int capacity : {0, 1}) {
+    SCOPED_TRACE(capacity);
+    Tracked::Reset();
+    {
+      Chan<Tracked> out(capacity);
+      Chan<int> quiet(0);
+      if (capacity == 1) {
+        ASSERT_TRUE(out.Send(Tracked(0)).ok());
+      }
+      absl::Status status = absl::UnknownError("not run");
+      std::thread selector([&] {
+        Select(OnSend(out, Tracked(1), [&](absl::Status s) { status = s; }),
+               OnRecv(quiet, [] { FAIL() << "nothing was sent on quiet"; }));
+      });
+      ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(out) == 1; }));
+      ASSERT_TRUE(out.Close().ok());
+      selector.join();
+      EXPECT_TRUE(IsChannelClosed(status)) << status;
+      EXPECT_EQ(ParkedReceivers(quiet), 0u);
+      if (capacity == 1) {
+        std::optional<Tracked> first = out.Recv();
+        ASSERT_TRUE(first.has_value());
+        EXPECT_EQ(first->v, 0);
+      }
+      EXPECT_FALSE(out.Recv().has_value()) << "the parked value was delivered";
+    }
+    EXPECT_EQ(Tracked::values_destroyed, capacity + 1);
+    EXPECT_EQ(Tracked::live, 0);
+  }
+}
+
 // seeds/002's request/response: the request carries its own reply channel.
 TEST(SelectTest, RequestCarriesItsReplyChannel) {
   struct Request {
@@ -242,6 +279,25 @@ TEST(AsyncSelectTest, ContextCancellationReleasesTheWaiter) {
   EXPECT_EQ(*reply.TryRecv(), "late");
 }
 
+// Runs `other` on a new thread and `mine` on this one, released together:
+// starting a thread takes longer than the races below last, so without the
+// gate the thread started second would almost never win.
+template <typename F, typename G>
+void RaceTogether(F other, G mine) {
+  std::atomic<int> ready{0};
+  auto arrive_and_wait = [&ready] {
+    ready.fetch_add(1);
+    while (ready.load() < 2) std::this_thread::yield();
+  };
+  std::thread t([&] {
+    arrive_and_wait();
+    other();
+  });
+  arrive_and_wait();
+  mine();
+  t.join();
+}
+
 // The defect of asio's `||` (asio issue 1041): the losing branch may already
 // have taken a value, which is then dropped. Here a value is taken only by the
 // case that won, so every successful send is received: race a sender against
@@ -259,9 +315,8 @@ TEST(AsyncSelectTest, ValueTakenIsNeverDroppedByTheLosingSide) {
                          ASSERT_TRUE(outcome.Send(0).ok());
                        }),
                 OnDone(ctx, [&] { ASSERT_TRUE(outcome.Send(1).ok()); }));
-    std::thread canceller([&, cancel = cancel] { cancel(); });
-    absl::Status s = ch.TrySend(int(r));
-    canceller.join();
+    absl::Status s;
+    RaceTogether(cancel, [&] { s = ch.TrySend(int(r)); });
     int o = *outcome.Recv();
     if (s.ok()) {
       ++sent;
@@ -271,6 +326,62 @@ TEST(AsyncSelectTest, ValueTakenIsNeverDroppedByTheLosingSide) {
   }
   EXPECT_EQ(sent, received);
   EXPECT_EQ(sent + cancelled, rounds);
+}
+
+TEST(AsyncSelectTest, AParkedSendCaseIsToldWhenItsChannelCloses) {
+  using testing::Tracked;
+  Tracked::Reset();
+  {
+    Chan<Tracked> out(0);
+    Chan<int> quiet(0);
+    Chan<absl::Status> outcome(1);
+    AsyncSelect(OnSend(out, Tracked(1),
+                       [outcome](absl::Status s) {
+                         ASSERT_TRUE(outcome.Send(std::move(s)).ok());
+                       }),
+                OnRecv(quiet, [] { FAIL() << "nothing was sent on quiet"; }));
+    ASSERT_EQ(ParkedSenders(out), 1u);
+    ASSERT_TRUE(out.Close().ok());
+    std::optional<absl::Status> s = outcome.Recv();
+    ASSERT_TRUE(s.has_value());
+    EXPECT_TRUE(IsChannelClosed(*s)) << *s;
+    EXPECT_EQ(ParkedReceivers(quiet), 0u);
+    EXPECT_FALSE(out.Recv().has_value()) << "the parked value was delivered";
+  }
+  EXPECT_EQ(Tracked::values_destroyed, 1);
+  EXPECT_EQ(Tracked::live, 0);
+}
+
+// The send side of the race above, which admission runs for every call that
+// waits for queue room ({jobs <- job, ctx.Done()}): the value reaches the
+// receiver exactly when the send case is the one that reports, so a job is
+// never both queued and refused, nor lost.
+TEST(AsyncSelectTest, ASendCaseRacingACancelDeliversExactlyWhenItWins) {
+  const int rounds = 20000 / testing::kScale;
+  for (int r = 0; r < rounds; ++r) {
+    Chan<int> ch(0);  // unbuffered: the send completes only into a receiver
+    auto [ctx, cancel] = WithCancel(Context::Background());
+    Chan<int> outcome(1);
+    AsyncSelect(OnSend(ch, int(r),
+                       [outcome](absl::Status s) {
+                         ASSERT_TRUE(s.ok()) << s;
+                         ASSERT_TRUE(outcome.Send(0).ok());
+                       }),
+                OnDone(ctx, [outcome] { ASSERT_TRUE(outcome.Send(1).ok()); }));
+    absl::StatusOr<int> got = absl::UnknownError("not tried");
+    RaceTogether(cancel, [&] { got = ch.TryRecv(); });
+    const int o = *outcome.Recv();
+    if (got.ok()) {
+      EXPECT_EQ(*got, r);
+      EXPECT_EQ(o, 0) << "round " << r << ": delivered, but the cancel reported";
+    } else {
+      EXPECT_EQ(o, 1) << "round " << r << ": the send reported, but nothing came";
+    }
+    EXPECT_EQ(ParkedSenders(ch), 0u) << "round " << r;
+    EXPECT_FALSE(outcome.TryRecv().ok())
+        << "round " << r << ": both cases reported";
+    if (::testing::Test::HasFailure()) break;
+  }
 }
 
 // Many async selects, parked on two channels, racing one sender that feeds

@@ -20,6 +20,8 @@ struct DispatcherAccess {
   static const Chan<const Chan<Job>*>& Idle(const Dispatcher& d) {
     return d.idle_;
   }
+  // The queue, on which submissions waiting for room park as senders.
+  static const Chan<Job>& Jobs(const Dispatcher& d) { return d.jobs_; }
   // Runs `job` on the calling thread as worker `worker` runs it, having been
   // free for it since `free_since`. Only while that worker runs nothing.
   static absl::Time RunJob(Dispatcher& d, Job& job, int worker,

@@ -5,11 +5,13 @@
 
 #include <sched.h>
 
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tests/integration/server/http_get.h"
 #include "tests/integration/server/server_fixture.h"
 #include "tests/util/threads.h"
@@ -111,6 +113,49 @@ TEST_F(GatewayTest, BatchHasOneDeadline) {
   EXPECT_EQ(stub_->Batch(&ctx, req, &reply).error_code(),
             grpc::StatusCode::DEADLINE_EXCEEDED);
   ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+}
+
+class ManyCallsTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.queue_depth = 256; }
+};
+
+// seeds/002: each request carries its own reply channel, so each of many
+// calls in flight at once gets its own reply and never another's. All of
+// them are queued behind the two held workers before any runs; then both
+// workers answer them, Echo and Work mixed, each payload different.
+TEST_F(ManyCallsTest, EachOfManyCallsInFlightGetsItsOwnReply) {
+  auto held = StartBlocked();
+  auto held_too = StartBlocked();
+  constexpr int kCalls = 200;
+  auto payload = [](int i) { return absl::StrCat("call ", i, " ", std::string(i, 'x')); };
+  std::vector<std::unique_ptr<AsyncCall<v1::EchoRequest, v1::EchoReply>>> echoes;
+  std::vector<std::unique_ptr<AsyncCall<v1::WorkRequest, v1::WorkReply>>> works;
+  for (int i = 0; i < kCalls; ++i) {
+    if (i % 2 == 0) {
+      echoes.push_back(std::make_unique<AsyncCall<v1::EchoRequest, v1::EchoReply>>());
+      echoes.back()->request.set_payload(payload(i));
+      StartEcho(echoes.back().get());
+    } else {
+      works.push_back(std::make_unique<AsyncCall<v1::WorkRequest, v1::WorkReply>>());
+      works.back()->request.set_payload(payload(i));
+      StartWork(works.back().get());
+    }
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == kCalls; }))
+      << "queued: " << Stats().queued;
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(held->Wait().ok());
+  EXPECT_TRUE(held_too->Wait().ok());
+  for (size_t k = 0; k < echoes.size(); ++k) {
+    ASSERT_TRUE(echoes[k]->Wait().ok()) << "echo " << 2 * k;
+    EXPECT_EQ(echoes[k]->reply.payload(), payload(2 * k));
+  }
+  for (size_t k = 0; k < works.size(); ++k) {
+    ASSERT_TRUE(works[k]->Wait().ok()) << "work " << 2 * k + 1;
+    EXPECT_EQ(works[k]->reply.payload(), payload(2 * k + 1));
+  }
+  EXPECT_EQ(Stats().completed, kCalls + 2);
 }
 
 class OneWorkerBatchTest : public ServerTest {

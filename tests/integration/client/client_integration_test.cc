@@ -142,6 +142,23 @@ TEST_F(HandoffdTest, CliHealthListCall) {
   EXPECT_TRUE(absl::StrContains(unknown.err, "no method 'Nope'")) << unknown.err;
 }
 
+// gRPC C++'s health service has no protobuf descriptor, so reflection would
+// list it without describing it, and grpcurl could not call it. handoffd
+// links a copy of its .proto: the health check is callable by reflection
+// alone, as grpcurl calls it.
+TEST_F(HandoffdTest, ReflectionDescribesTheHealthService) {
+  const std::string addr = "--addr=" + handoffd_->address;
+  auto list = Cli({"list", "grpc.health.v1.Health", addr});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(absl::StrContains(
+      list.out,
+      "  Check(grpc.health.v1.HealthCheckRequest) returns (grpc.health.v1.HealthCheckResponse)\n"))
+      << list.out;
+  auto check = Cli({"call", "grpc.health.v1.Health.Check", "-d", "{}", addr});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_EQ(check.out, "{\"status\":\"SERVING\"}\n");
+}
+
 
 // Stands on a loopback port before handoffd does, like a server that is not
 // up yet: it lets the test see the client's first connection, and resets it,

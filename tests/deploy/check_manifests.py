@@ -91,10 +91,15 @@ def known_flags(root, handoffd):
         check("listen" in flags and "drain_timeout" in flags,
               f"{handoffd} --helpfull lists handoffd's flags")
         return flags
-    flags = set()
-    for path in glob.glob(os.path.join(root, "server", "*.cc")):
-        flags |= set(re.findall(r"ABSL_FLAG\([^,]+,\s*(\w+)", open(path).read()))
-    check(flags, "server/*.cc defines handoffd's flags (ABSL_FLAG)")
+    return config_flags(root)
+
+
+def config_flags(root):
+    """The flags of handoffd's configuration (server/config.cc), without
+    Abseil's own (--flagfile, --help...) that --helpfull lists too."""
+    text = open(os.path.join(root, "server", "config.cc")).read()
+    flags = set(re.findall(r"ABSL_FLAG\([^,]+,\s*(\w+)", text))
+    check(flags, "server/config.cc defines handoffd's flags (ABSL_FLAG)")
     return flags
 
 
@@ -136,6 +141,11 @@ def check_systemd(root, flags, server_defaults):
     conf = os.path.join(root, "deploy/config/handoffd.conf")
     active, commented = env_file(conf)
     check_env("deploy/config/handoffd.conf", {**commented, **active}, flags)
+    # It says it shows every default: every flag of handoffd's config has a
+    # line, set or commented out.
+    listed = {flag_of(var) for var in {**commented, **active}}
+    for f in sorted(config_flags(root)):
+        check(f in listed, f"handoffd.conf: a HANDOFF_{f.upper()} line for --{f}")
     check(port_of(active.get("HANDOFF_LISTEN", ":0")) == 50051,
           "handoffd.conf: HANDOFF_LISTEN on port 50051")
     check(port_of(active.get("HANDOFF_ADMIN_LISTEN", ":0")) == 9090,

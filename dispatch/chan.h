@@ -32,9 +32,14 @@
 //  * Values are moved, never copied; each value is destroyed exactly once.
 //    So T must move, and be destroyed, without throwing (ChannelValue).
 //  * On a nil Chan, Send returns ChannelClosedError() and Recv returns
-//    nullopt at once: a thread blocked forever helps nobody. In a select
-//    (select.h) a nil channel's case never fires, which is the Go idiom for
-//    switching a case off.
+//    nullopt at once: a thread blocked forever helps nobody. TrySend and
+//    TryRecv report it closed too (Go's non-blocking forms would find it
+//    merely not ready). In a select (select.h) a nil channel's case never
+//    fires, which is the Go idiom for switching a case off.
+//  * A send happens before the receive that takes its value completes, as
+//    in Go's memory model: what the sender wrote before Send, the receiver
+//    sees after Recv, with no other synchronisation (go_chan_test's barrier
+//    tests, which CI runs under ThreadSanitizer).
 //
 // A parked thread spins briefly before it sleeps (internal/parker.h). A
 // callback can wait instead of a thread: see AsyncSelect in select.h.
@@ -557,7 +562,8 @@ class Chan {
     return Send(std::move(copy));
   }
 
-  // Like Send, but never parks: ChannelFullError() instead of waiting.
+  // Like Send, but never parks: ChannelFullError() instead of waiting;
+  // ChannelClosedError() if closed or nil.
   absl::Status TrySend(T&& v) const {
     return state_ ? state_->TrySend(v) : ChannelClosedError();
   }
@@ -572,7 +578,7 @@ class Chan {
   }
 
   // Never parks: ChannelEmptyError() if nothing is ready, ChannelClosedError()
-  // once closed and drained. (For a Chan<absl::Status>, whose StatusOr could
+  // once closed and drained, or if nil. (For a Chan<absl::Status>, whose StatusOr could
   // not tell an error from a value, use Select(OnRecv(...), OnDefault(...)).)
   absl::StatusOr<T> TryRecv() const {
     static_assert(!std::is_same_v<T, absl::Status>,

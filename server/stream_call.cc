@@ -116,8 +116,11 @@ void StreamCall::EndAfterPendingLocked(absl::Status status) {
 void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
   auto [job_ctx, job_cancel] = core_.JobContext(ctx_);
   Chan<Outcome<v1::WorkReply>> reply(1);
+  // Read before the call: its arguments are evaluated in no set order (g++
+  // takes them from the right), and the body's capture moves the request.
+  const absl::Duration expected_run = absl::Microseconds(request.cpu_us());
   SubmitReplyJob<v1::WorkReply>(
-      core_, job_ctx, absl::Microseconds(request.cpu_us()),
+      core_, job_ctx, expected_run,
       [req = std::move(request),
        counters = &core_.work_counters()](const RunInfo& info) {
         return RunWork(req, info.ctx, info.worker, info.queued, *counters);

@@ -388,6 +388,28 @@ TEST_F(StreamTest, FirstFailingJobEndsTheStream) {
   EXPECT_TRUE(absl::StrContains(s.error_message(), "cpu_us"));
 }
 
+// A message whose cpu_us alone outlasts the stream's whole deadline can never
+// succeed: refused DEADLINE_EXCEEDED at admission, as the same unary Work is,
+// not handed to a worker. (The stream read the message's cpu_us after moving
+// it into the job, so the dispatcher took every stream job to need no time:
+// admission let this one through, and a worker skipped it.)
+TEST_F(StreamTest, AJobLongerThanTheStreamsWholeDeadlineIsRefusedAtOnce) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_cpu_us(10'000'000);
+  ASSERT_TRUE(stream->Write(req));
+  stream->WritesDone();
+  v1::WorkReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "expected run")) << s.error_message();
+  EXPECT_EQ(Work().started.load(), 0);
+  EXPECT_EQ(Work().skipped.load(), 0) << "reached a worker";
+}
+
 // A message that will not become a job ends the stream in request order:
 // the reply to the message before it (still running when it arrives) is
 // written first.

@@ -58,6 +58,24 @@ void PinThisThread(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+// What `job` declared it will cost (Job::declared_cost), in ns; 0 if nothing.
+// Capped, so that sums of many stay far from overflow: a declaration past
+// the cap says as much to admission as one at it.
+int64_t DeclaredNs(const Job& job) {
+  constexpr int64_t kMaxDeclaredNs = int64_t{1} << 50;  // about 13 days
+  if (job.declared_cost <= absl::ZeroDuration()) return 0;
+  return std::min(absl::ToInt64Nanoseconds(job.declared_cost), kMaxDeclaredNs);
+}
+
+// A job stopped at its deadline costs its worker no more than the time left
+// until then: counts a declaration at most that, from `job.submitted` on. Set
+// once, at submission, so that every later count of the job agrees.
+void CapDeclaredCost(Job& job) {
+  if (job.declared_cost <= absl::ZeroDuration()) return;
+  const absl::Duration left = job.ctx.Deadline() - job.submitted;
+  job.declared_cost = std::max(std::min(job.declared_cost, left), absl::ZeroDuration());
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(const DispatcherOptions& options)
@@ -65,7 +83,7 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
       jobs_(static_cast<size_t>(std::max(options.queue_depth, 0))),
       idle_(static_cast<size_t>(std::max(options.workers, 1))),
       counters_(new WorkerCounters[static_cast<size_t>(std::max(options.workers, 1))]),
-      queued_(std::make_shared<std::atomic<int64_t>>(0)) {
+      queued_(std::make_shared<internal::QueueLoad>()) {
   int n = std::max(options.workers, 1);
   {
     std::lock_guard<std::mutex> lock(exit_mu_);
@@ -124,18 +142,46 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // a run left on average, a whole one at worst); and, should it become the
   // job the dispatcher holds, after up to kMaxOvertakes jobs that pass it,
   // which happens while jobs keep queueing behind it (judged by the queue
-  // now). Count the worst case: a job admitted on an underestimate is
-  // answered only at its deadline, one refused here is answered at once, and
-  // under overload the queue sits at exactly the length this allows.
-  const int64_t ahead =
-      std::max<int64_t>(queued_->load(std::memory_order_relaxed), 0);
+  // now, each costing what the jobs queued now cost on average). Count the
+  // worst case: a job admitted on an underestimate is answered only at its
+  // deadline, one refused here is answered at once, and under overload the
+  // queue sits at exactly the length this allows.
+  //
+  // A job that declared its cost is counted at that plus the overhead
+  // measured on such jobs; one that did not, at the mean cost of those. The
+  // mean is learned only from jobs that ran, so it is slow to see the jobs
+  // ahead become far shorter than the last ones: one worker, two 2 s calls,
+  // then twenty 1 ms items of one Batch with a 1 s deadline, each item
+  // refused for the stale mean, could not run to bring it down (18 of 20
+  // items were refused, batch after batch, when all were counted so).
+  const int64_t mean = undeclared_mean_ns_.load(std::memory_order_relaxed);
+  const int64_t overhead = declared_overhead_ns_.load(std::memory_order_relaxed);
+  // The fields are read apart: clamp what they say together.
+  const int64_t ahead = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0);
+  const int64_t ahead_declared = std::clamp<int64_t>(
+      queued_->declared.jobs.load(std::memory_order_relaxed), 0, ahead);
+  const double ahead_ns =
+      static_cast<double>(
+          std::max<int64_t>(queued_->declared.ns.load(std::memory_order_relaxed), 0)) +
+      static_cast<double>(ahead_declared) * overhead +
+      static_cast<double>(ahead - ahead_declared) * mean;
   const int64_t workers = static_cast<int64_t>(workers_.size());
-  // No worker registered on `idle`: each is running a job, or about to.
-  const bool all_busy = idle_.size() == 0;
   const int64_t overtakes = std::min<int64_t>(ahead, kMaxOvertakes);
-  const absl::Duration wait =
-      absl::Nanoseconds(mean_run_ns_.load(std::memory_order_relaxed)) *
-      (static_cast<double>(ahead + overtakes) / workers + (all_busy ? 1 : 0));
+  double wait_ns =
+      ahead == 0 ? 0.0
+                 : ahead_ns * (1.0 + static_cast<double>(overtakes) / ahead) / workers;
+  // No worker registered on `idle`: each is running a job, or about to.
+  if (idle_.size() == 0) {
+    const int64_t running_declared = std::clamp<int64_t>(
+        running_declared_.jobs.load(std::memory_order_relaxed), 0, workers);
+    const double running_ns =
+        static_cast<double>(
+            std::max<int64_t>(running_declared_.ns.load(std::memory_order_relaxed), 0)) +
+        static_cast<double>(running_declared) * overhead +
+        static_cast<double>(workers - running_declared) * mean;
+    wait_ns += running_ns / workers;  // the mean run in progress, whole
+  }
+  const absl::Duration wait = absl::Nanoseconds(wait_ns);
   if (wait + job.expected_run > left) {
     // The wait rounded up and what is left rounded down, so that the sum the
     // message states still exceeds what it says is left.
@@ -150,7 +196,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
 }
 
 bool Dispatcher::HandToIdleWorker(Job& job) {
-  if (queued_->load(std::memory_order_relaxed) != 0 ||
+  if (queued_->jobs.load(std::memory_order_relaxed) != 0 ||
       stopping_.load(std::memory_order_acquire)) {
     return false;  // older jobs first; after Stop(), the dispatcher decides
   }
@@ -185,11 +231,13 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
     return s;
   }
   job.submitted = MonotonicNow();
+  CapDeclaredCost(job);
   if (HandToIdleWorker(job)) return absl::OkStatus();
-  queued_->fetch_add(1, std::memory_order_relaxed);
+  const int64_t declared = DeclaredNs(job);
+  queued_->Add(declared);
   absl::Status s = jobs_.TrySend(std::move(job));
   if (s.ok()) return s;
-  queued_->fetch_sub(1, std::memory_order_relaxed);
+  queued_->Remove(declared);
   if (IsChannelClosed(s)) return absl::UnavailableError("dispatcher stopped");
   rejected_full_.fetch_add(1);
   return absl::ResourceExhaustedError(
@@ -199,16 +247,18 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
 absl::Status Dispatcher::Submit(Job job) {
   if (job.ctx.IsDone()) return job.ctx.Err();
   job.submitted = MonotonicNow();
+  CapDeclaredCost(job);
   if (HandToIdleWorker(job)) return absl::OkStatus();
   Context ctx = job.ctx;
-  queued_->fetch_add(1, std::memory_order_relaxed);
+  const int64_t declared = DeclaredNs(job);
+  queued_->Add(declared);
   absl::Status result;
   Select(OnSend(jobs_, std::move(job),
                 [&](absl::Status s) {
                   if (!s.ok()) result = absl::UnavailableError("dispatcher stopped");
                 }),
          OnDone(ctx, [&] { result = ctx.Err(); }));
-  if (!result.ok()) queued_->fetch_sub(1, std::memory_order_relaxed);
+  if (!result.ok()) queued_->Remove(declared);
   return result;
 }
 
@@ -219,33 +269,37 @@ void Dispatcher::AsyncSubmit(Job job,
     return;
   }
   job.submitted = MonotonicNow();
+  CapDeclaredCost(job);
   if (HandToIdleWorker(job)) {
     admitted(absl::OkStatus());
     return;
   }
   Context ctx = job.ctx;
-  queued_->fetch_add(1, std::memory_order_relaxed);
+  const int64_t declared = DeclaredNs(job);
+  queued_->Add(declared);
   // Only one of the two cases runs, but each needs the callback and the
   // count: share them. The count, not the Dispatcher: the context's case
   // runs on whichever thread ended the context, and that thread may get to
   // it only after Stop() has returned and the Dispatcher is gone (Close()
   // leaves a select that thread has already claimed to it).
   struct Waiting {
-    std::shared_ptr<std::atomic<int64_t>> queued;
+    std::shared_ptr<internal::QueueLoad> queued;
+    int64_t declared;
     absl::AnyInvocable<void(absl::Status)> admitted;
   };
-  auto waiting = std::make_shared<Waiting>(Waiting{queued_, std::move(admitted)});
+  auto waiting =
+      std::make_shared<Waiting>(Waiting{queued_, declared, std::move(admitted)});
   AsyncSelect(
       OnSend(jobs_, std::move(job),
              [waiting](absl::Status s) {
                if (!s.ok()) {
-                 waiting->queued->fetch_sub(1, std::memory_order_relaxed);
+                 waiting->queued->Remove(waiting->declared);
                  s = absl::UnavailableError("dispatcher stopped");
                }
                waiting->admitted(std::move(s));
              }),
       OnDone(ctx, [waiting, ctx] {
-        waiting->queued->fetch_sub(1, std::memory_order_relaxed);
+        waiting->queued->Remove(waiting->declared);
         waiting->admitted(ctx.Err());
       }));
 }
@@ -290,7 +344,7 @@ absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
 
 DispatcherStats Dispatcher::Stats() const {
   DispatcherStats s;
-  s.queued = std::max<int64_t>(queued_->load(std::memory_order_relaxed), 0);
+  s.queued = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0);
   for (size_t i = 0; i < workers_.size(); ++i) {
     const WorkerCounters& c = counters_[i];
     s.idle += c.idle.load(std::memory_order_relaxed);
@@ -315,11 +369,11 @@ void Dispatcher::DispatchLoop() {
                   [&](std::optional<const Chan<Job>*> worker) {
                     // idle_ is never closed and a worker's own channel has a
                     // free slot whenever it is registered: this cannot block.
-                    queued_->fetch_sub(1, std::memory_order_relaxed);
+                    queued_->Remove(DeclaredNs(job));
                     (*worker)->Send(std::move(job)).IgnoreError();
                   }),
            OnDone(job.ctx, [&] {
-             queued_->fetch_sub(1, std::memory_order_relaxed);
+             queued_->Remove(DeclaredNs(job));
              Expire(job, job.ctx.Err());
            }));
     overtaken_.store(0, std::memory_order_relaxed);
@@ -360,7 +414,7 @@ void Dispatcher::WorkerLoop(int index) {
 
 std::optional<Job> Dispatcher::TakeQueuedJob() {
   // The counter spares the channel's lock when the queue is surely empty.
-  if (queued_->load(std::memory_order_relaxed) <= 0) return std::nullopt;
+  if (queued_->jobs.load(std::memory_order_relaxed) <= 0) return std::nullopt;
   // Queued jobs mean the dispatcher holds the oldest, or is about to.
   if (overtaken_.load(std::memory_order_relaxed) >= kMaxOvertakes) {
     return std::nullopt;  // register on `idle`: the held job goes next
@@ -377,7 +431,7 @@ std::optional<Job> Dispatcher::TakeQueuedJob() {
   // dispatcher's receive of it in the channel's lock order, and so the reset
   // before that receive.
   overtaken_.fetch_add(1, std::memory_order_relaxed);
-  queued_->fetch_sub(1, std::memory_order_relaxed);
+  queued_->Remove(DeclaredNs(*job));
   return std::move(*job);
 }
 
@@ -409,6 +463,8 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   }
   WorkerCounters& c = counters_[static_cast<size_t>(worker)];
   c.busy.store(1, std::memory_order_relaxed);
+  const int64_t declared = DeclaredNs(job);
+  running_declared_.Add(declared);
   absl::Status error;
   // At least zero whatever the clock does: RunInfo promises it.
   const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());
@@ -420,6 +476,7 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
     error = absl::InternalError("job threw a non-std::exception");
   }
   c.busy.store(0, std::memory_order_relaxed);
+  running_declared_.Remove(declared);
   const absl::Time end = MonotonicNow();
   // Back to back, a job's cost to its worker is the whole interval since the
   // previous one ended: with the bookkeeping around runs and the time the
@@ -432,30 +489,17 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // would make the mean negative, and clipped from above only, it would
   // then grow more negative with every run, never to come back, while
   // admission estimated negative waits and refused nothing. A step forward
-  // is what the clip below is for.
+  // is what CostMean's clip of outliers is for.
   const int64_t cost = std::max<int64_t>(absl::ToInt64Nanoseconds(end - from), 0);
-  // A worker's first run has no mean of its own to be judged by, and with
-  // idle workers served as a stack, a worker may first run in a burst, long
-  // after the others: it starts from the pool's mean, as if that were its
-  // history. (Counted in full, one long first job was the whole mean, and
-  // that worker published it, refusing short jobs, for dozens of its runs.)
-  // Only the pool's very first run has nothing to go by.
-  if (c.mean_run_ns == 0) {
-    c.mean_run_ns = mean_run_ns_.load(std::memory_order_relaxed);
-  }
-  if (c.mean_run_ns == 0) {
-    c.mean_run_ns = cost;
+  // A declared job teaches what such jobs cost past their declaration (the
+  // bookkeeping, preemption; nothing if it stopped early), and leaves the
+  // mean of undeclared jobs alone: a 2 s Work must not make admission count
+  // every Echo ahead as a long job.
+  if (declared > 0) {
+    c.overhead.Add(std::max<int64_t>(cost - declared, 0), declared_overhead_ns_);
   } else {
-    // One job far longer than the rest (a 2 s Work among 1 ms ones) would
-    // otherwise lift the mean a hundredfold at once, and admission would
-    // refuse short jobs as "overloaded" until enough of them ran to bring it
-    // down, which, refused, they cannot. Clipped, a lone outlier moves the
-    // mean by at most 3/8; a real shift to longer jobs still lifts it by
-    // that much with each run (1 ms to 2 s in about 25 runs).
-    const int64_t sample = std::min(cost, kOutlierFactor * c.mean_run_ns);
-    c.mean_run_ns += (sample - c.mean_run_ns) / 8;
+    c.undeclared.Add(cost, undeclared_mean_ns_);
   }
-  Publish(c);
   if (error.ok()) {
     c.completed.store(c.completed.load(std::memory_order_relaxed) + 1,
                       std::memory_order_relaxed);
@@ -465,16 +509,6 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
     if (job.on_error) job.on_error(std::move(error));
   }
   return end;
-}
-
-void Dispatcher::Publish(WorkerCounters& c) {
-  const int64_t published = mean_run_ns_.load(std::memory_order_relaxed);
-  if (published != 0 && ++c.unpublished < kPublishEvery &&
-      std::abs(c.mean_run_ns - published) <= published / 8) {
-    return;
-  }
-  mean_run_ns_.store(c.mean_run_ns, std::memory_order_relaxed);
-  c.unpublished = 0;
 }
 
 void Dispatcher::Expire(Job& job, absl::Status why) {

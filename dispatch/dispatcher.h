@@ -73,6 +73,8 @@
 #include "absl/time/time.h"
 #include "dispatch/chan.h"
 #include "dispatch/context.h"
+#include "dispatch/internal/cost_mean.h"
+#include "dispatch/internal/declared_load.h"
 
 namespace handoff {
 namespace internal {
@@ -103,6 +105,17 @@ struct Job {
   // How long the job is expected to run, if known (e.g. a requested amount of
   // work). A worker skips the job if less deadline than this is left.
   absl::Duration expected_run = absl::ZeroDuration();
+  // What the job will cost its worker, if known: the whole run, with any
+  // time it spends waiting on something else (Work's cpu_us and sleep_us).
+  // While the job waits or runs, admission counts this (plus the overhead
+  // it has measured on such jobs) for it when it estimates the queue wait
+  // of the jobs behind it, in place of the mean cost of jobs that declare
+  // nothing. Unlike expected_run it is never a reason to refuse or skip the
+  // job itself: a job may run into its deadline and be stopped there, and
+  // so it is counted for at most the time its deadline leaves it (from
+  // submission; the dispatcher lowers this field to that). Zero declares
+  // nothing.
+  absl::Duration declared_cost = absl::ZeroDuration();
 
   // Set by the dispatcher at admission.
   absl::Time submitted = absl::InfinitePast();
@@ -255,31 +268,26 @@ class Dispatcher {
     std::atomic<int64_t> busy{0};  // running a job
     std::atomic<int64_t> completed{0};
     std::atomic<int64_t> failed{0};
-    // This worker's exponentially weighted mean cost of a job (ns), and the
-    // runs since it last published it to mean_run_ns_. Its own thread only.
-    int64_t mean_run_ns = 0;
-    int unpublished = 0;
+    // This worker's means, published to the two below. Its own thread only.
+    internal::CostMean undeclared;  // the cost of a job that declared none
+    internal::CostMean overhead;    // a declared job's cost past what it declared
   };
-  // Copies c's mean to mean_run_ns_ if the two differ by more than an
-  // eighth, or after kPublishEvery runs without a copy.
-  void Publish(WorkerCounters& c);
 
   const std::unique_ptr<WorkerCounters[]> counters_;
   // Jobs in `jobs_` or held by the dispatcher, and submissions waiting for
   // room. Shared with AsyncSubmit's callbacks, which may run after the
   // Dispatcher is gone (AsyncSubmit says why).
-  const std::shared_ptr<std::atomic<int64_t>> queued_;
-  std::atomic<int64_t> expired_{0};
+  const std::shared_ptr<internal::QueueLoad> queued_;
+  // Jobs running now that declared their cost.
+  alignas(64) internal::DeclaredLoad running_declared_;
+  alignas(64) std::atomic<int64_t> expired_{0};
   std::atomic<int64_t> rejected_full_{0};
   std::atomic<int64_t> rejected_late_{0};
   // What a job costs a worker (ns), as admission sees it: the workers' own
-  // means, published when they move by an eighth or every kPublishEvery
-  // runs, so that this line is read far more often than it is written.
-  std::atomic<int64_t> mean_run_ns_{0};
-  static constexpr int kPublishEvery = 8;
-  // A run's cost counts toward a worker's mean at most this many times the
-  // mean (RunJob says why).
-  static constexpr int64_t kOutlierFactor = 4;
+  // means (cost_mean.h), one for jobs that declare nothing and one for what
+  // declared jobs cost past their declaration.
+  std::atomic<int64_t> undeclared_mean_ns_{0};
+  std::atomic<int64_t> declared_overhead_ns_{0};
   // Jobs workers have taken from `jobs` since the dispatcher last went to
   // take one itself: the overtakes of the job it holds, if it holds one
   // (counted after each take; see TakeQueuedJob).

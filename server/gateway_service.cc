@@ -63,12 +63,13 @@ grpc::ServerUnaryReactor* GatewayService::Work(
     return r;
   }
   WorkCounters* counters = &core_.work_counters();
-  const absl::Duration expected = absl::Microseconds(request.cpu_us());
+  const absl::Duration expected_run = WorkExpectedRun(request);
+  const absl::Duration declared_cost = WorkDeclaredCost(request);
   r->Dispatch(
       [req = std::move(request), counters](const RunInfo& info) {
         return RunWork(req, info.ctx, info.worker, info.queued, *counters);
       },
-      expected);
+      expected_run, declared_cost);
   return r;
 }
 

@@ -41,6 +41,21 @@ struct WorkCounters {
   std::atomic<int64_t> skipped{0};
 };
 
+// How long a Work job must run to succeed: its CPU (Job::expected_run). Its
+// sleep is left out: a job may run into its deadline and be stopped there
+// (that is how a deadline reaches a running job), only not be started with
+// too little time left for the work it cannot give back.
+inline absl::Duration WorkExpectedRun(const v1::WorkRequest& req) {
+  return absl::Microseconds(req.cpu_us());
+}
+
+// What a Work job will cost its worker at most: its CPU, then its wait
+// (Job::declared_cost), for admission to count the job by while it waits or
+// runs ahead of others.
+inline absl::Duration WorkDeclaredCost(const v1::WorkRequest& req) {
+  return absl::Microseconds(req.cpu_us()) + absl::Microseconds(req.sleep_us());
+}
+
 // INVALID_ARGUMENT naming the field if cpu_us or sleep_us is over its cap.
 absl::Status ValidateWork(const v1::WorkRequest& req);
 

@@ -193,6 +193,40 @@ TEST_F(OneWorkerBatchTest, FullQueueFailsItemsNotTheBatch) {
   }
 }
 
+class OneWorkerDeepQueueTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.queue_depth = 32;
+  }
+};
+
+// Admission counts Work by what it asks for (cpu_us + sleep_us), not by the
+// mean cost of past jobs. By the mean, after one long call every item of
+// the next Batch but the one that found the worker idle waited behind the
+// long call's cost: 18 of 20 items refused, batch after batch, since the
+// refused items could not run to bring the mean down.
+TEST_F(OneWorkerDeepQueueTest, ShortBatchItemsAfterALongCallAreNotRefusedForItsCost) {
+  {
+    grpc::ClientContext ctx;
+    v1::WorkRequest req;
+    req.set_sleep_us(600'000);
+    v1::WorkReply reply;
+    ASSERT_TRUE(stub_->Work(&ctx, req, &reply).ok());
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(400)));
+  v1::BatchRequest batch;
+  for (int i = 0; i < 20; ++i) batch.add_items()->set_cpu_us(1000);
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, batch, &reply);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(reply.items_size(), 20);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(reply.items(i).code(), 0) << i << ": " << reply.items(i).message();
+  }
+  EXPECT_EQ(Stats().rejected(), 0);
+}
+
 // Holds the one timer thread that marks Contexts done at their deadlines, as
 // a slow Done() callback or a loaded machine may (dispatcher.h): until the
 // hold ends, deadlines pass by the clock alone.
@@ -349,10 +383,13 @@ TEST_F(StreamTest, RepliesComeBackInRequestOrder) {
 TEST_F(StreamTest, WindowBoundsJobsInFlight) {
   grpc::ClientContext ctx;
   auto stream = stub_->Stream(&ctx);
-  // Each job blocks until released; the server must stop at the window.
+  // Each job holds its worker until the stream is cancelled; the server must
+  // stop at the window. Shorter than each job's deadline (the default 10 s),
+  // so that admission lets jobs queue behind them: the window, not the
+  // deadline, is what stops them.
   for (int i = 0; i < 2; ++i) {
     v1::WorkRequest req;
-    req.set_sleep_us(30'000'000);
+    req.set_sleep_us(8'000'000);
     ASSERT_TRUE(stream->Write(req));
   }
   ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));

@@ -850,6 +850,207 @@ TEST(DispatcherTest, AWorkersFirstJobBeingLongDoesNotMakeAdmissionRefuseTheShort
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
 }
 
+// Teaches admission, without waiting for it, that a job like `job` cost its
+// worker `cost`: runs it as worker 0 would, as if that worker had been free
+// for it since `cost` ago. Only before the pool has run anything.
+void TeachCostOf(Dispatcher& d, Job job, absl::Duration cost) {
+  if (!job.run) job.run = [](const RunInfo&) {};
+  internal::DispatcherAccess::RunJob(d, job, 0, MonotonicNow() - cost);
+}
+
+Job Declaring(Job job, absl::Duration declared) {
+  job.declared_cost = declared;
+  return job;
+}
+
+// Jobs that declared their cost are counted by it, not by the mean of past
+// runs. The mean learned from jobs that ran cannot see that the jobs now
+// ahead are far shorter than the last ones: behind one long call, short
+// jobs were each refused for the long one's cost, and, refused, could not
+// run to bring the mean down (18 of 20 items of a Batch, batch after batch).
+TEST(DispatcherTest, AdmissionCountsTheJobsAheadByWhatTheyDeclaredNotByTheMean) {
+  Dispatcher d({.workers = 1, .queue_depth = 32});
+  TeachCostOf(d, Job(), absl::Seconds(5));  // the mean: 5 s a job
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
+                                    absl::Milliseconds(1)))
+                  .ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // Twenty 1 ms jobs queue behind the 1 ms run: the last is estimated at
+  // about 40 ms (those ahead, as many that may overtake, the run). By the
+  // mean, the first would wait 5 s.
+  Chan<int> done(20);
+  int admitted = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
+    Job job;
+    job.ctx = ctx;
+    job.declared_cost = absl::Milliseconds(1);
+    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
+    absl::Status s = d.TrySubmit(std::move(job));
+    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
+    if (s.ok()) ++admitted;
+  }
+  EXPECT_EQ(d.Stats().rejected(), 0);
+  ASSERT_TRUE(release.Send(0).ok());
+  for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+}
+
+// And the other way: a run in progress that declared a long cost is counted
+// at once, before any run has taught admission what jobs cost.
+TEST(DispatcherTest, ARunThatDeclaredALongCostIsCountedBeforeAnyRunTaughtAMean) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(
+      d.TrySubmit(Declaring(BlockingJob(started, release, 1), absl::Seconds(10))).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  auto [short_ctx, cancel_short] = WithTimeout(Context::Background(), absl::Seconds(2));
+  Job short_job;
+  short_job.ctx = short_ctx;
+  short_job.run = [](const RunInfo&) { FAIL() << "ran behind a 10 s run"; };
+  absl::Status s = d.TrySubmit(std::move(short_job));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_EQ(d.Stats().rejected_late, 1);
+  // A deadline past the declared run: admitted.
+  auto [long_ctx, cancel_long] = WithTimeout(Context::Background(), absl::Seconds(30));
+  Job long_job;
+  long_job.ctx = long_ctx;
+  long_job.run = [](const RunInfo&) {};
+  EXPECT_TRUE(d.TrySubmit(std::move(long_job)).ok());
+  ASSERT_TRUE(release.Send(0).ok());
+}
+
+// A job stopped at its deadline costs no more than the time that deadline
+// leaves it: a declaration past it is counted only up to it. (A stream's
+// Work of 30 s sleep, with the default 10 s a job, holds its worker 10 s.)
+TEST(DispatcherTest, ADeclaredCostCountsOnlyAsLongAsItsJobsDeadlineLeavesIt) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  auto [held_ctx, cancel_held] = WithTimeout(Context::Background(), absl::Seconds(3));
+  Job held = Declaring(BlockingJob(started, release, 1), absl::Hours(1));
+  held.ctx = held_ctx;
+  ASSERT_TRUE(d.TrySubmit(std::move(held)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  EXPECT_LE(internal::DispatcherAccess::RunningDeclared(d).ns.load(),
+            absl::ToInt64Nanoseconds(absl::Seconds(3)));
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
+  Job job;
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(s.ok()) << "counted the held job's hour: " << s;
+  ASSERT_TRUE(release.Send(0).ok());
+}
+
+// A declared job's run teaches admission what such jobs cost past their
+// declaration, and leaves the mean of jobs that declare nothing alone: one
+// 5 s Work must not make every Echo ahead count as 5 s.
+TEST(DispatcherTest, ADeclaredRunDoesNotTeachTheMeanOfUndeclaredJobs) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  TeachCostOf(d, Declaring(Job(), absl::Seconds(5)), absl::Seconds(5));
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
+  Job job;
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(s.ok()) << "an undeclared job counted at the declared one's cost: " << s;
+  ASSERT_TRUE(release.Send(0).ok());
+}
+
+TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  // Declared 1 ms, cost 3 s: about 3 s of overhead per declared job.
+  TeachCostOf(d, Declaring(Job(), absl::Milliseconds(1)), absl::Seconds(3));
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
+                                    absl::Milliseconds(1)))
+                  .ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
+  Job job = Declaring(Job(), absl::Milliseconds(1));
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) { FAIL() << "ran behind a run of about 3 s"; };
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  ASSERT_TRUE(release.Send(0).ok());
+}
+
+// What admission counts of declared jobs leaves with them by every way out
+// of the queue and off a worker: handed out, taken by a finishing worker,
+// expired while held, refused for a full queue, given up while waiting for
+// room (Submit and AsyncSubmit), run. Else a few cancelled calls would
+// count against every later one for good.
+TEST(DispatcherTest, DeclaredCostsLeaveTheCountByEveryWayOutOfTheQueue) {
+  Dispatcher d({.workers = 1, .queue_depth = 2});
+  const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
+  const internal::DeclaredLoad& running = internal::DispatcherAccess::RunningDeclared(d);
+  const absl::Duration ms = absl::Milliseconds(1);
+  Chan<int> started(3), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1), 7 * ms)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  EXPECT_EQ(running.jobs.load(), 1);
+  EXPECT_EQ(running.ns.load(), absl::ToInt64Nanoseconds(7 * ms));
+  // The dispatcher holds the first, which expires there; two fill the queue.
+  Chan<absl::Status> expired(1);
+  auto [held_ctx, cancel_held] = WithCancel(Context::Background());
+  Job held = Declaring(Job(), ms);
+  held.ctx = held_ctx;
+  held.run = [](const RunInfo&) { FAIL() << "ran after its cancel"; };
+  held.on_error = [expired](absl::Status s) { ASSERT_TRUE(expired.Send(s).ok()); };
+  ASSERT_TRUE(d.TrySubmit(std::move(held)).ok());
+  ASSERT_TRUE(testing::WaitForReceivers(internal::DispatcherAccess::Idle(d), 1));
+  for (int id : {2, 3}) {
+    ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, id), 2 * ms)).ok());
+  }
+  EXPECT_TRUE(absl::IsResourceExhausted(d.TrySubmit(Declaring(Job(), 100 * ms))));
+  // Two wait for room, and give up.
+  auto [async_ctx, cancel_async] = WithCancel(Context::Background());
+  Job async_job = Declaring(Job(), 11 * ms);
+  async_job.ctx = async_ctx;
+  Chan<absl::Status> async_outcome(1);
+  d.AsyncSubmit(std::move(async_job), [async_outcome](absl::Status s) {
+    ASSERT_TRUE(async_outcome.Send(s).ok());
+  });
+  auto [sync_ctx, cancel_sync] = WithCancel(Context::Background());
+  absl::Status sync_outcome;
+  std::thread submitter([&, ctx = sync_ctx] {
+    Job job = Declaring(Job(), 13 * ms);
+    job.ctx = ctx;
+    sync_outcome = d.Submit(std::move(job));
+  });
+  ASSERT_TRUE(testing::WaitForSenders(internal::DispatcherAccess::Jobs(d), 2));
+  EXPECT_EQ(queued.jobs.load(), 5);
+  EXPECT_EQ(queued.declared.jobs.load(), 5);
+  EXPECT_EQ(queued.declared.ns.load(), absl::ToInt64Nanoseconds(29 * ms));
+  cancel_async();
+  EXPECT_TRUE(absl::IsCancelled(*async_outcome.Recv()));
+  cancel_sync();
+  submitter.join();
+  EXPECT_TRUE(absl::IsCancelled(sync_outcome)) << sync_outcome;
+  cancel_held();
+  EXPECT_TRUE(absl::IsCancelled(*expired.Recv()));
+  // The held run ends; 2 and 3 run, whichever way each reaches the worker.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(release.Send(0).ok());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(started.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  EXPECT_EQ(d.Stats().completed, 3);
+  EXPECT_EQ(queued.jobs.load(), 0);
+  EXPECT_EQ(queued.declared.jobs.load(), 0);
+  EXPECT_EQ(queued.declared.ns.load(), 0);
+  EXPECT_EQ(running.jobs.load(), 0);
+  EXPECT_EQ(running.ns.load(), 0);
+}
+
 // A job's cost is measured on the wall clock, which can step back while the
 // job runs (NTP, a restored VM): the run then seems to end before it began.
 // That must not teach admission a negative cost. Clipped from above only, a

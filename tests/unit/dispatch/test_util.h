@@ -28,6 +28,12 @@ struct DispatcherAccess {
                            absl::Time free_since) {
     return d.RunJob(job, worker, free_since);
   }
+  // What admission counts of the jobs queued, and of those running that
+  // declared their cost.
+  static const QueueLoad& Queued(const Dispatcher& d) { return *d.queued_; }
+  static const DeclaredLoad& RunningDeclared(const Dispatcher& d) {
+    return d.running_declared_;
+  }
 };
 
 }  // namespace handoff::internal

@@ -48,7 +48,9 @@
 // it, and RESOURCE_EXHAUSTED would tell its caller to retry. Workers then spend
 // their time only on jobs that can still succeed, and nearly every shed job is
 // answered immediately (the rest, at their deadline: the estimate is a worst
-// case, but an estimate).
+// case, but an estimate). The jobs ahead are counted by what they declared
+// they will cost (Job::declared_cost), where they did, and otherwise by the
+// mean cost of undeclared jobs, learned from their runs.
 //
 // Stop() closes admission and drains: every accepted job is run, or, if its
 // context is done, dropped with on_error. None is lost, none runs twice.

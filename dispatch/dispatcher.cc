@@ -355,6 +355,10 @@ DispatcherStats Dispatcher::Stats() const {
   s.expired = expired_.load(std::memory_order_relaxed);
   s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
   s.rejected_late = rejected_late_.load(std::memory_order_relaxed);
+  s.undeclared_job_cost =
+      absl::Nanoseconds(undeclared_mean_ns_.load(std::memory_order_relaxed));
+  s.declared_job_overhead =
+      absl::Nanoseconds(declared_overhead_ns_.load(std::memory_order_relaxed));
   return s;
 }
 

@@ -167,6 +167,12 @@ struct DispatcherStats {
   int64_t rejected_late = 0;  // refused at admission: the estimated queue
                               // wait would have made it miss its deadline
   int64_t failed = 0;     // runs that threw
+  // What admission counts a job at (Overload, above): one that declares no
+  // cost, at the recent mean of such jobs' runs; one that does, at its
+  // declaration plus this overhead, what such jobs recently cost past it.
+  // Zero until a run of that kind has taught it.
+  absl::Duration undeclared_job_cost = absl::ZeroDuration();
+  absl::Duration declared_job_overhead = absl::ZeroDuration();
   // Not counted in any field: a job refused DEADLINE_EXCEEDED or CANCELLED
   // (its context done, or its expected_run alone longer than the time left).
   // No capacity would have saved it, so it is no sign of overload.

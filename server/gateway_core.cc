@@ -160,6 +160,8 @@ std::string GatewayCore::RenderMetrics() {
   g.rejected_full = d.rejected_full;
   g.rejected_late = d.rejected_late;
   g.completed = d.completed;
+  g.undeclared_job_cost = d.undeclared_job_cost;
+  g.declared_job_overhead = d.declared_job_overhead;
   return metrics_.Render(g, RenderWorkCounters(work_));
 }
 

@@ -129,6 +129,22 @@ std::string Metrics::Render(const GaugeSnapshot& g,
         "Jobs a worker began after their deadline; their handler was not "
         "run.",
         started_after_deadline.load(std::memory_order_relaxed));
+  // What admission estimates queue waits from: when calls are refused as
+  // "overloaded" and the load does not look it, these say why.
+  auto seconds = [&out](const char* name, const char* help, absl::Duration d) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name,
+                    " gauge\n", name, " ",
+                    absl::StrFormat("%.6f", absl::ToDoubleSeconds(d)), "\n");
+  };
+  seconds("handoff_admission_undeclared_job_cost_seconds",
+          "What admission counts a queued or running job that declares no "
+          "cost (Echo, Call) at: the recent mean of such jobs' runs, back to "
+          "back.",
+          g.undeclared_job_cost);
+  seconds("handoff_admission_declared_job_overhead_seconds",
+          "What admission adds to a job's declared cost (Work: cpu_us + "
+          "sleep_us): the recent mean of what such jobs cost past it.",
+          g.declared_job_overhead);
   out += extra;
   return out;
 }

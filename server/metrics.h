@@ -56,6 +56,9 @@ struct GaugeSnapshot {
   int64_t rejected_full = 0;  // refused: the queue was full
   int64_t rejected_late = 0;  // refused: the queue wait would make it late
   int64_t completed = 0;
+  // What admission counts a job at (DispatcherStats says more).
+  absl::Duration undeclared_job_cost = absl::ZeroDuration();
+  absl::Duration declared_job_overhead = absl::ZeroDuration();
 };
 
 class Metrics {

@@ -887,9 +887,15 @@ TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
         "handoff_workers_busy 0", "handoff_jobs_expired_in_queue_total 0",
         "handoff_calls_in_flight", "handoff_work_jobs_started_total 0",
         "handoff_jobs_rejected_total{reason=\"queue_full\"} 0",
-        "handoff_jobs_rejected_total{reason=\"deadline\"} 0"}) {
+        "handoff_jobs_rejected_total{reason=\"deadline\"} 0",
+        // No Work has run to teach the overhead; the Echo taught the mean.
+        "\nhandoff_admission_declared_job_overhead_seconds 0.000000\n",
+        "\nhandoff_admission_undeclared_job_cost_seconds 0."}) {
     EXPECT_TRUE(absl::StrContains(r, want)) << want;
   }
+  EXPECT_FALSE(absl::StrContains(
+      r, "\nhandoff_admission_undeclared_job_cost_seconds 0.000000\n"))
+      << "the Echo's run taught no mean";
   EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/healthz"),
                                "HTTP/1.1 200"));
   EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/readyz"),

@@ -871,6 +871,7 @@ Job Declaring(Job job, absl::Duration declared) {
 TEST(DispatcherTest, AdmissionCountsTheJobsAheadByWhatTheyDeclaredNotByTheMean) {
   Dispatcher d({.workers = 1, .queue_depth = 32});
   TeachCostOf(d, Job(), absl::Seconds(5));  // the mean: 5 s a job
+  EXPECT_GE(d.Stats().undeclared_job_cost, absl::Seconds(5));
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
@@ -952,6 +953,7 @@ TEST(DispatcherTest, ADeclaredCostCountsOnlyAsLongAsItsJobsDeadlineLeavesIt) {
 TEST(DispatcherTest, ADeclaredRunDoesNotTeachTheMeanOfUndeclaredJobs) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
   TeachCostOf(d, Declaring(Job(), absl::Seconds(5)), absl::Seconds(5));
+  EXPECT_EQ(d.Stats().undeclared_job_cost, absl::ZeroDuration());
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
@@ -969,6 +971,8 @@ TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
   // Declared 1 ms, cost 3 s: about 3 s of overhead per declared job.
   TeachCostOf(d, Declaring(Job(), absl::Milliseconds(1)), absl::Seconds(3));
+  EXPECT_GE(d.Stats().declared_job_overhead, absl::Seconds(3) - absl::Milliseconds(1));
+  EXPECT_EQ(d.Stats().undeclared_job_cost, absl::ZeroDuration());
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),

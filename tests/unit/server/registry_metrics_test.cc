@@ -44,6 +44,8 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
   g.expired = 9;
   g.rejected_full = 5;
   g.rejected_late = 7;
+  g.undeclared_job_cost = absl::Milliseconds(2);
+  g.declared_job_overhead = absl::Microseconds(30);
   std::string text = m.Render(g, "extra_metric 1\n");
   for (const char* want : {
            "# TYPE handoff_calls_total counter",
@@ -58,6 +60,8 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
            "handoff_workers_busy 3", "handoff_jobs_expired_in_queue_total 9",
            "handoff_jobs_rejected_total{reason=\"queue_full\"} 5",
            "handoff_jobs_rejected_total{reason=\"deadline\"} 7",
+           "\nhandoff_admission_undeclared_job_cost_seconds 0.002000\n",
+           "\nhandoff_admission_declared_job_overhead_seconds 0.000030\n",
            "extra_metric 1"}) {
     EXPECT_TRUE(absl::StrContains(text, want)) << want;
   }

@@ -899,29 +899,41 @@ TEST(DispatcherTest, AdmissionCountsTheJobsAheadByWhatTheyDeclaredNotByTheMean) 
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
 }
 
+// Holds the one worker of `d` with `held` (its run replaced by one that
+// waits to be released; its other fields kept), and submits `probe` with
+// `deadline` behind it: what admission says of the probe. The worker is
+// released on return.
+absl::Status AdmitBehind(Dispatcher& d, Job held, absl::Duration deadline,
+                         Job probe = Job()) {
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  held.run = [started, release](const RunInfo&) {
+    ASSERT_TRUE(started.Send(1).ok());
+    release.Recv();
+  };
+  if (absl::Status s = d.TrySubmit(std::move(held)); !s.ok()) {
+    ADD_FAILURE() << "the held job was refused: " << s;
+    return s;
+  }
+  EXPECT_TRUE(started.Recv().has_value());
+  auto [ctx, cancel] = WithTimeout(Context::Background(), deadline);
+  probe.ctx = ctx;
+  if (!probe.run) probe.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(probe));
+  EXPECT_TRUE(release.Send(0).ok());
+  return s;
+}
+
 // And the other way: a run in progress that declared a long cost is counted
 // at once, before any run has taught admission what jobs cost.
 TEST(DispatcherTest, ARunThatDeclaredALongCostIsCountedBeforeAnyRunTaughtAMean) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(
-      d.TrySubmit(Declaring(BlockingJob(started, release, 1), absl::Seconds(10))).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  auto [short_ctx, cancel_short] = WithTimeout(Context::Background(), absl::Seconds(2));
-  Job short_job;
-  short_job.ctx = short_ctx;
-  short_job.run = [](const RunInfo&) { FAIL() << "ran behind a 10 s run"; };
-  absl::Status s = d.TrySubmit(std::move(short_job));
+  absl::Status s = AdmitBehind(d, Declaring(Job(), absl::Seconds(10)), absl::Seconds(2));
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
   EXPECT_EQ(d.Stats().rejected_late, 1);
   // A deadline past the declared run: admitted.
-  auto [long_ctx, cancel_long] = WithTimeout(Context::Background(), absl::Seconds(30));
-  Job long_job;
-  long_job.ctx = long_ctx;
-  long_job.run = [](const RunInfo&) {};
-  EXPECT_TRUE(d.TrySubmit(std::move(long_job)).ok());
-  ASSERT_TRUE(release.Send(0).ok());
+  s = AdmitBehind(d, Declaring(Job(), absl::Seconds(10)), absl::Seconds(30));
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 // A job stopped at its deadline costs no more than the time that deadline
@@ -929,22 +941,11 @@ TEST(DispatcherTest, ARunThatDeclaredALongCostIsCountedBeforeAnyRunTaughtAMean) 
 // Work of 30 s sleep, with the default 10 s a job, holds its worker 10 s.)
 TEST(DispatcherTest, ADeclaredCostCountsOnlyAsLongAsItsJobsDeadlineLeavesIt) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
   auto [held_ctx, cancel_held] = WithTimeout(Context::Background(), absl::Seconds(3));
-  Job held = Declaring(BlockingJob(started, release, 1), absl::Hours(1));
+  Job held = Declaring(Job(), absl::Hours(1));
   held.ctx = held_ctx;
-  ASSERT_TRUE(d.TrySubmit(std::move(held)).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  EXPECT_LE(internal::DispatcherAccess::RunningDeclared(d).ns.load(),
-            absl::ToInt64Nanoseconds(absl::Seconds(3)));
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
-  Job job;
-  job.ctx = ctx;
-  job.run = [](const RunInfo&) {};
-  absl::Status s = d.TrySubmit(std::move(job));
+  absl::Status s = AdmitBehind(d, std::move(held), absl::Seconds(10));
   EXPECT_TRUE(s.ok()) << "counted the held job's hour: " << s;
-  ASSERT_TRUE(release.Send(0).ok());
 }
 
 // A declared job's run teaches admission what such jobs cost past their
@@ -954,17 +955,8 @@ TEST(DispatcherTest, ADeclaredRunDoesNotTeachTheMeanOfUndeclaredJobs) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
   TeachCostOf(d, Declaring(Job(), absl::Seconds(5)), absl::Seconds(5));
   EXPECT_EQ(d.Stats().undeclared_job_cost, absl::ZeroDuration());
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
-  Job job;
-  job.ctx = ctx;
-  job.run = [](const RunInfo&) {};
-  absl::Status s = d.TrySubmit(std::move(job));
+  absl::Status s = AdmitBehind(d, Job(), absl::Seconds(2));
   EXPECT_TRUE(s.ok()) << "an undeclared job counted at the declared one's cost: " << s;
-  ASSERT_TRUE(release.Send(0).ok());
 }
 
 TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
@@ -973,19 +965,9 @@ TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
   TeachCostOf(d, Declaring(Job(), absl::Milliseconds(1)), absl::Seconds(3));
   EXPECT_GE(d.Stats().declared_job_overhead, absl::Seconds(3) - absl::Milliseconds(1));
   EXPECT_EQ(d.Stats().undeclared_job_cost, absl::ZeroDuration());
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
-                                    absl::Milliseconds(1)))
-                  .ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
-  Job job = Declaring(Job(), absl::Milliseconds(1));
-  job.ctx = ctx;
-  job.run = [](const RunInfo&) { FAIL() << "ran behind a run of about 3 s"; };
-  absl::Status s = d.TrySubmit(std::move(job));
-  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
-  ASSERT_TRUE(release.Send(0).ok());
+  absl::Status s = AdmitBehind(d, Declaring(Job(), absl::Milliseconds(1)),
+                               absl::Seconds(2), Declaring(Job(), absl::Milliseconds(1)));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of about 3 s: " << s;
 }
 
 // What admission counts of declared jobs leaves with them by every way out

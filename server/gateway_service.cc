@@ -3,6 +3,7 @@
 #include "server/gateway_service.h"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,6 +22,28 @@ namespace handoff {
 absl::Status DrainingError() {
   return absl::UnavailableError("server is draining; retry on another replica");
 }
+
+namespace {
+
+// What a Call declares it will cost (HandlerCost): zero if its handler says
+// nothing. A cost function that throws fails the call INTERNAL, as a
+// throwing handler does; it runs on gRPC's thread, which must go on.
+absl::StatusOr<absl::Duration> CostOfCall(const RegisteredHandler& handler,
+                                          const v1::CallRequest& request) {
+  if (!handler.cost) return absl::ZeroDuration();
+  try {
+    return handler.cost(request.payload());
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(
+        "handler '", request.handler(), "': its cost function threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError(absl::StrCat(
+        "handler '", request.handler(),
+        "': its cost function threw a non-std::exception"));
+  }
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* GatewayService::Echo(
     grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
@@ -87,7 +110,7 @@ grpc::ServerUnaryReactor* GatewayService::Call(
         "handler: empty; name a registered handler"));
     return r;
   }
-  std::shared_ptr<const Handler> handler =
+  std::shared_ptr<const RegisteredHandler> handler =
       core_.registry().Find(request.handler());
   if (handler == nullptr) {
     // Like an unknown method's answer: say what would have worked.
@@ -102,16 +125,23 @@ grpc::ServerUnaryReactor* GatewayService::Call(
     r->Reject(DrainingError());
     return r;
   }
-  r->Dispatch([handler = std::move(handler),
-               payload = std::move(*request.mutable_payload())](
-                  const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
-    absl::StatusOr<std::string> out =
-        (*handler)(HandlerCall{info.ctx, info.worker, payload});
-    if (!out.ok()) return std::move(out).status();
-    v1::CallReply reply;
-    reply.set_payload(std::move(*out));
-    return reply;
-  });
+  absl::StatusOr<absl::Duration> cost = CostOfCall(*handler, request);
+  if (!cost.ok()) {
+    r->Reject(std::move(cost).status());
+    return r;
+  }
+  r->Dispatch(
+      [handler = std::move(handler),
+       payload = std::move(*request.mutable_payload())](
+          const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
+        absl::StatusOr<std::string> out =
+            handler->run(HandlerCall{info.ctx, info.worker, payload});
+        if (!out.ok()) return std::move(out).status();
+        v1::CallReply reply;
+        reply.set_payload(std::move(*out));
+        return reply;
+      },
+      /*expected_run=*/absl::ZeroDuration(), /*declared_cost=*/*cost);
   return r;
 }
 

@@ -10,7 +10,8 @@
 
 namespace handoff {
 
-absl::Status HandlerRegistry::Register(std::string name, Handler handler) {
+absl::Status HandlerRegistry::Register(std::string name, Handler handler,
+                                       HandlerCost cost) {
   if (name.empty()) return absl::InvalidArgumentError("handler name is empty");
   if (!handler) {
     return absl::InvalidArgumentError(
@@ -18,7 +19,8 @@ absl::Status HandlerRegistry::Register(std::string name, Handler handler) {
   }
   absl::MutexLock l(&mu_);
   auto [it, inserted] = handlers_.try_emplace(
-      name, std::make_shared<const Handler>(std::move(handler)));
+      name, std::make_shared<const RegisteredHandler>(
+                RegisteredHandler{std::move(handler), std::move(cost)}));
   if (!inserted) {
     return absl::AlreadyExistsError(
         absl::StrCat("handler '", name, "' is already registered"));
@@ -31,7 +33,7 @@ void HandlerRegistry::Unregister(std::string_view name) {
   handlers_.erase(absl::string_view(name.data(), name.size()));
 }
 
-std::shared_ptr<const Handler> HandlerRegistry::Find(
+std::shared_ptr<const RegisteredHandler> HandlerRegistry::Find(
     std::string_view name) const {
   absl::ReaderMutexLock l(&mu_);
   auto it = handlers_.find(absl::string_view(name.data(), name.size()));
@@ -50,9 +52,9 @@ HandlerRegistry& DefaultHandlerRegistry() {
   return *registry;
 }
 
-bool RegisterHandler(std::string name, Handler handler) {
-  absl::Status s =
-      DefaultHandlerRegistry().Register(std::move(name), std::move(handler));
+bool RegisterHandler(std::string name, Handler handler, HandlerCost cost) {
+  absl::Status s = DefaultHandlerRegistry().Register(
+      std::move(name), std::move(handler), std::move(cost));
   if (!s.ok()) {
     std::fprintf(stderr, "RegisterHandler: %s\n", s.ToString().c_str());
     std::abort();

@@ -22,6 +22,16 @@
 //   $ grpcurl -plaintext -d '{"handler":"reverse","payload":"YWJj"}'
 //         localhost:50051 handoff.v1.Gateway/Call    (one line)
 //
+// A handler whose author knows what a call of it costs may say so, from the
+// payload: admission then counts the call by that while it waits or runs
+// (Job::declared_cost), where a handler that says nothing is counted at the
+// mean cost of such calls, which one slow handler lifts for every cheap one.
+//
+//   handoff::RegisterHandler("thumbnail", MakeThumbnail,
+//       [](std::string_view image) {  // about 2 ms a megabyte
+//         return absl::Microseconds(2 * static_cast<int64_t>(image.size()) / 1000);
+//       });
+//
 // The server reads handlers from the registry it was given (by default,
 // DefaultHandlerRegistry()); a name it does not find is UNIMPLEMENTED.
 
@@ -39,6 +49,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "dispatch/context.h"
 
 namespace handoff {
@@ -53,23 +64,37 @@ struct HandlerCall {
 using Handler =
     std::function<absl::StatusOr<std::string>(const HandlerCall& call)>;
 
+// What a call of a handler will cost its worker, from its payload: the whole
+// run, with any time it waits on something else; zero if not known. Runs on
+// gRPC's thread as the call arrives, before it is queued: keep it cheap. It
+// never refuses the call itself. If it throws, the call is INTERNAL.
+using HandlerCost = std::function<absl::Duration(std::string_view payload)>;
+
+// A handler as registered: what runs, and how to cost a call (may be null).
+struct RegisteredHandler {
+  Handler run;
+  HandlerCost cost;
+};
+
 class HandlerRegistry {
  public:
   // AlreadyExists if the name is taken; InvalidArgument if it is empty or the
-  // handler is null. Safe at any time, also while the server runs.
-  absl::Status Register(std::string name, Handler handler);
+  // handler is null. `cost` may be null: calls declare no cost. Safe at any
+  // time, also while the server runs.
+  absl::Status Register(std::string name, Handler handler,
+                        HandlerCost cost = nullptr);
   // Removes a handler (tests use it to clean up); calls already running it
   // keep their copy.
   void Unregister(std::string_view name);
 
   // The handler, or null. The shared_ptr keeps it alive while it runs.
-  std::shared_ptr<const Handler> Find(std::string_view name) const;
+  std::shared_ptr<const RegisteredHandler> Find(std::string_view name) const;
   std::vector<std::string> Names() const;
 
  private:
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const Handler>> handlers_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<const RegisteredHandler>>
+      handlers_ ABSL_GUARDED_BY(mu_);
 };
 
 // The process-wide registry handoffd serves by default.
@@ -77,7 +102,8 @@ HandlerRegistry& DefaultHandlerRegistry();
 
 // Registers into DefaultHandlerRegistry(); returns true, or aborts with the
 // error on a duplicate name, so that static registration fails loudly.
-bool RegisterHandler(std::string name, Handler handler);
+bool RegisterHandler(std::string name, Handler handler,
+                     HandlerCost cost = nullptr);
 
 }  // namespace handoff
 

@@ -138,12 +138,13 @@ std::string Metrics::Render(const GaugeSnapshot& g,
   };
   seconds("handoff_admission_undeclared_job_cost_seconds",
           "What admission counts a queued or running job that declares no "
-          "cost (Echo, Call) at: the recent mean of such jobs' runs, back to "
-          "back.",
+          "cost (Echo; Call unless its handler declares) at: the recent "
+          "mean of such jobs' runs, back to back.",
           g.undeclared_job_cost);
   seconds("handoff_admission_declared_job_overhead_seconds",
           "What admission adds to a job's declared cost (Work: cpu_us + "
-          "sleep_us): the recent mean of what such jobs cost past it.",
+          "sleep_us; a handler's HandlerCost): the recent mean of what such "
+          "jobs cost past it.",
           g.declared_job_overhead);
   out += extra;
   return out;

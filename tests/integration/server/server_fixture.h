@@ -5,6 +5,8 @@
 //  * handler "block": signals `started`, then waits until the test sends on
 //    (or closes) `release`, or until the call's Context is done. With it a
 //    test holds workers busy deterministically — no sleeps.
+//    "block_declaring_a_minute" is the same, its calls declaring that they
+//    cost a minute (HandlerCost).
 //  * handler "count": counts its runs (to prove a job never ran).
 //  * handler "throw": throws std::runtime_error.
 //
@@ -158,15 +160,18 @@ class ServerTest : public ::testing::Test {
     config.queue_depth = 16;
     config.drain_timeout = absl::Seconds(2);
     Configure(config);
-    ASSERT_TRUE(registry_.Register("block", [this](const HandlerCall& call)
-                                                -> absl::StatusOr<std::string> {
+    auto block = [this](const HandlerCall& call) -> absl::StatusOr<std::string> {
       started_.Send(std::monostate{}).IgnoreError();
       absl::Status out = absl::OkStatus();
       Select(OnRecv(release_, [] {}),
              OnDone(call.ctx, [&] { out = call.ctx.Err(); }));
       if (!out.ok()) return out;
       return std::string(call.payload);
-    }).ok());
+    };
+    ASSERT_TRUE(registry_.Register("block", block).ok());
+    ASSERT_TRUE(registry_.Register("block_declaring_a_minute", block,
+                                   [](std::string_view) { return absl::Minutes(1); })
+                    .ok());
     ASSERT_TRUE(registry_.Register("count", [this](const HandlerCall& call)
                                                 -> absl::StatusOr<std::string> {
       count_runs_.fetch_add(1);
@@ -195,11 +200,13 @@ class ServerTest : public ::testing::Test {
     server_.reset();
   }
 
-  // Starts a Call to "block" and waits until a worker runs it.
+  // Starts a Call to "block" (or another handler that signals `started_`)
+  // and waits until a worker runs it.
   std::unique_ptr<AsyncCall<v1::CallRequest, v1::CallReply>> StartBlocked(
-      absl::Duration deadline = absl::Seconds(30)) {
+      absl::Duration deadline = absl::Seconds(30),
+      const std::string& handler = "block") {
     auto call = std::make_unique<AsyncCall<v1::CallRequest, v1::CallReply>>();
-    call->request.set_handler("block");
+    call->request.set_handler(handler);
     call->ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     StartCall(call.get());
     EXPECT_TRUE(started_.Recv().has_value());

@@ -3,7 +3,9 @@
 // One test per row of DESIGN.md's status table, against an in-process
 // handoffd on loopback.
 
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "tests/integration/server/server_fixture.h"
@@ -43,7 +45,8 @@ TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
   EXPECT_TRUE(absl::StartsWith(s.error_message(),
                                "no handler named 'no-such-handler'; this server has "))
       << s.error_message();
-  EXPECT_TRUE(absl::StrContains(s.error_message(), "block, count, throw"))
+  EXPECT_TRUE(absl::StrContains(s.error_message(),
+                                "block, block_declaring_a_minute, count, throw"))
       << s.error_message();
 }
 
@@ -147,6 +150,54 @@ TEST_F(OneWorkerTest, DeadlineShorterThanQueueWaitNeverRunsTheHandler) {
   EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kDeadlineExceeded) +
                 m.calls(Method::kCall, absl::StatusCode::kCancelled),
             1);
+}
+
+// A handler that declares what its calls cost (HandlerCost) is counted by
+// it: a call behind one that declared a minute, with 10 s to go, is refused
+// at once as overloaded, and never runs. Behind an undeclared handler on a
+// fresh server (no mean learned yet) the same call is admitted.
+TEST_F(OneWorkerTest, ACallBehindAHandlerThatDeclaredAMinuteIsRefusedAtOnce) {
+  auto blocked = StartBlocked(absl::Seconds(120), "block_declaring_a_minute");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::CallRequest req;
+  req.set_handler("count");
+  v1::CallReply reply;
+  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "overloaded")) << s.error_message();
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  EXPECT_EQ(count_runs_.load(), 0);
+  // The declared call taught nothing to the mean of undeclared ones.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().idle == 1; }));
+  EXPECT_EQ(Stats().undeclared_job_cost, absl::ZeroDuration());
+}
+
+// A cost function runs on gRPC's thread as the call arrives. One that throws
+// fails its call INTERNAL, naming the handler, and the server goes on.
+TEST_F(StatusTableTest, AHandlersCostThatThrowsIsInternalAndTheServerGoesOn) {
+  ASSERT_TRUE(registry_
+                  .Register(
+                      "costly", [](const HandlerCall&) -> absl::StatusOr<std::string> {
+                        ADD_FAILURE() << "ran a call its cost refused";
+                        return std::string();
+                      },
+                      [](std::string_view) -> absl::Duration {
+                        throw std::runtime_error("no estimate");
+                      })
+                  .ok());
+  grpc::ClientContext ctx;
+  v1::CallRequest req;
+  req.set_handler("costly");
+  v1::CallReply reply;
+  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "handler 'costly'")) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "no estimate")) << s.error_message();
+  v1::EchoReply echo;
+  EXPECT_TRUE(Echo("after", &echo).ok());
+  EXPECT_EQ(echo.payload(), "after");
 }
 
 // Work whose cpu_us alone is longer than the call's deadline can never

@@ -20,14 +20,26 @@ TEST(HandlerRegistryTest, RegisterFindUnregister) {
   EXPECT_TRUE(absl::IsAlreadyExists(r.Register("same", Same)));
   EXPECT_TRUE(absl::IsInvalidArgument(r.Register("", Same)));
   EXPECT_TRUE(absl::IsInvalidArgument(r.Register("null", nullptr)));
-  std::shared_ptr<const Handler> h = r.Find("same");
+  std::shared_ptr<const RegisteredHandler> h = r.Find("same");
   ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->cost, nullptr) << "registered without one";
   Context ctx;
-  absl::StatusOr<std::string> out = (*h)(HandlerCall{ctx, 0, "abc"});
+  absl::StatusOr<std::string> out = h->run(HandlerCall{ctx, 0, "abc"});
   EXPECT_EQ(*out, "abc");
   r.Unregister("same");
   EXPECT_EQ(r.Find("same"), nullptr);
-  EXPECT_EQ(*(*h)(HandlerCall{ctx, 0, "kept"}), "kept");  // the copy lives on
+  EXPECT_EQ(*h->run(HandlerCall{ctx, 0, "kept"}), "kept");  // the copy lives on
+}
+
+TEST(HandlerRegistryTest, AHandlersCostIsFoundWithIt) {
+  HandlerRegistry r;
+  ASSERT_TRUE(r.Register("sized", Same, [](std::string_view payload) {
+                 return absl::Milliseconds(static_cast<int64_t>(payload.size()));
+               }).ok());
+  std::shared_ptr<const RegisteredHandler> h = r.Find("sized");
+  ASSERT_NE(h, nullptr);
+  ASSERT_NE(h->cost, nullptr);
+  EXPECT_EQ(h->cost("abcd"), absl::Milliseconds(4));
 }
 
 TEST(MetricsTest, RendersCallsAndHistogram) {

@@ -467,7 +467,11 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   }
   WorkerCounters& c = counters_[static_cast<size_t>(worker)];
   c.busy.store(1, std::memory_order_relaxed);
-  const int64_t declared = DeclaredNs(job);
+  // Counted while it runs for no longer than its deadline leaves it now:
+  // it is stopped there, however long it waited to start.
+  const int64_t declared = std::min(
+      DeclaredNs(job),
+      std::max<int64_t>(absl::ToInt64Nanoseconds(deadline - start), 0));
   running_declared_.Add(declared);
   absl::Status error;
   // At least zero whatever the clock does: RunInfo promises it.

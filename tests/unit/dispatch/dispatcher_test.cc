@@ -948,6 +948,23 @@ TEST(DispatcherTest, ADeclaredCostCountsOnlyAsLongAsItsJobsDeadlineLeavesIt) {
   EXPECT_TRUE(s.ok()) << "counted the held job's hour: " << s;
 }
 
+// And while it runs, for no longer than what its deadline leaves it then,
+// however long it waited to start.
+TEST(DispatcherTest, ARunningJobIsCountedOnlyForWhatItsDeadlineLeavesIt) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(3));
+  Job job = Declaring(Job(), absl::Hours(1));  // not capped: never submitted
+  job.ctx = ctx;
+  int64_t counted = -1;
+  job.run = [&d, &counted](const RunInfo&) {
+    counted = internal::DispatcherAccess::RunningDeclared(d).ns.load();
+  };
+  internal::DispatcherAccess::RunJob(d, job, 0, absl::InfinitePast());
+  EXPECT_GT(counted, 0);
+  EXPECT_LE(counted, absl::ToInt64Nanoseconds(absl::Seconds(3)));
+  EXPECT_EQ(internal::DispatcherAccess::RunningDeclared(d).ns.load(), 0);
+}
+
 // A declared job's run teaches admission what such jobs cost past their
 // declaration, and leaves the mean of jobs that declare nothing alone: one
 // 5 s Work must not make every Echo ahead count as 5 s.

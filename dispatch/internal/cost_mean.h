@@ -58,8 +58,6 @@ class CostMean {
     unpublished_ = 0;
   }
 
-  int64_t mean_ns() const { return mean_ns_; }
-
  private:
   int64_t mean_ns_ = 0;
   int unpublished_ = 0;  // runs since the mean was last published

@@ -52,12 +52,8 @@ TEST_F(GatewayTest, CallRunsARegisteredHandler) {
     for (char& ch : s) ch = static_cast<char>(std::toupper(ch));
     return s;
   }).ok());
-  grpc::ClientContext ctx;
-  v1::CallRequest req;
-  req.set_handler("upper");
-  req.set_payload("abc");
   v1::CallReply reply;
-  ASSERT_TRUE(stub_->Call(&ctx, req, &reply).ok());
+  ASSERT_TRUE(CallHandler("upper", &reply, "abc").ok());
   EXPECT_EQ(reply.payload(), "ABC");
 }
 
@@ -66,11 +62,8 @@ TEST_F(GatewayTest, HandlerStatusIsTheCallStatus) {
                                              -> absl::StatusOr<std::string> {
     return absl::PermissionDeniedError("no");
   }).ok());
-  grpc::ClientContext ctx;
-  v1::CallRequest req;
-  req.set_handler("deny");
   v1::CallReply reply;
-  EXPECT_EQ(stub_->Call(&ctx, req, &reply).error_code(),
+  EXPECT_EQ(CallHandler("deny", &reply).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 

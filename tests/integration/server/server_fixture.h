@@ -261,6 +261,18 @@ class ServerTest : public ::testing::Test {
     return stub_->Echo(&ctx, req, reply);
   }
 
+  // A Call of `handler` with `payload`, its deadline `deadline` from now.
+  grpc::Status CallHandler(const std::string& handler, v1::CallReply* reply,
+                           const std::string& payload = "",
+                           absl::Duration deadline = absl::Seconds(10)) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::CallRequest req;
+    req.set_handler(handler);
+    req.set_payload(payload);
+    return stub_->Call(&ctx, req, reply);
+  }
+
   DispatcherStats Stats() { return server_->core().dispatcher().Stats(); }
   WorkCounters& Work() { return server_->core().work_counters(); }
 

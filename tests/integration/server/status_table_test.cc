@@ -36,11 +36,8 @@ TEST_F(StatusTableTest, UnknownMethodIsUnimplemented) {
 }
 
 TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
-  grpc::ClientContext ctx;
-  v1::CallRequest req;
-  req.set_handler("no-such-handler");
   v1::CallReply reply;
-  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  grpc::Status s = CallHandler("no-such-handler", &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_TRUE(absl::StartsWith(s.error_message(),
                                "no handler named 'no-such-handler'; this server has "))
@@ -51,10 +48,8 @@ TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
 }
 
 TEST_F(StatusTableTest, EmptyHandlerNameIsInvalidArgumentNamingTheField) {
-  grpc::ClientContext ctx;
-  v1::CallRequest req;
   v1::CallReply reply;
-  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  grpc::Status s = CallHandler("", &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StartsWith(s.error_message(), "handler: ")) << s.error_message();
 }
@@ -136,11 +131,8 @@ TEST_F(OneWorkerTest, DeadlineShorterThanQueueWaitNeverRunsTheHandler) {
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   EXPECT_TRUE(blocked->Wait().ok());
   // The one worker is FIFO: once this call ran, the late job is long gone.
-  grpc::ClientContext ctx;
-  v1::CallRequest req;
-  req.set_handler("count");
   v1::CallReply reply;
-  EXPECT_TRUE(stub_->Call(&ctx, req, &reply).ok());
+  EXPECT_TRUE(CallHandler("count", &reply).ok());
   EXPECT_EQ(count_runs_.load(), 1);  // only the last call
   EXPECT_EQ(server_->core().metrics().started_after_deadline.load(), 0);
   // The server itself says DEADLINE_EXCEEDED, unless the client's RST_STREAM
@@ -158,12 +150,8 @@ TEST_F(OneWorkerTest, DeadlineShorterThanQueueWaitNeverRunsTheHandler) {
 // fresh server (no mean learned yet) the same call is admitted.
 TEST_F(OneWorkerTest, ACallBehindAHandlerThatDeclaredAMinuteIsRefusedAtOnce) {
   auto blocked = StartBlocked(absl::Seconds(120), "block_declaring_a_minute");
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  v1::CallRequest req;
-  req.set_handler("count");
   v1::CallReply reply;
-  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  grpc::Status s = CallHandler("count", &reply, "", absl::Seconds(10));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(), "overloaded")) << s.error_message();
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
@@ -187,11 +175,8 @@ TEST_F(StatusTableTest, AHandlersCostThatThrowsIsInternalAndTheServerGoesOn) {
                         throw std::runtime_error("no estimate");
                       })
                   .ok());
-  grpc::ClientContext ctx;
-  v1::CallRequest req;
-  req.set_handler("costly");
   v1::CallReply reply;
-  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  grpc::Status s = CallHandler("costly", &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "handler 'costly'")) << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(), "no estimate")) << s.error_message();
@@ -328,11 +313,8 @@ TEST_F(OneWorkerTest, ClientCancelMidCpuWorkFreesTheWorker) {
 
 TEST_F(OneWorkerTest, HandlerThrowsIsInternalAndTheWorkerSurvives) {
   for (int i = 0; i < 3; ++i) {
-    grpc::ClientContext ctx;
-    v1::CallRequest req;
-    req.set_handler("throw");
     v1::CallReply reply;
-    grpc::Status s = stub_->Call(&ctx, req, &reply);
+    grpc::Status s = CallHandler("throw", &reply);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
     EXPECT_TRUE(absl::StrContains(s.error_message(), "test handler threw"))
         << s.error_message();

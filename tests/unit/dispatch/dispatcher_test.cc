@@ -937,15 +937,30 @@ TEST(DispatcherTest, ARunThatDeclaredALongCostIsCountedBeforeAnyRunTaughtAMean) 
 }
 
 // A job stopped at its deadline costs no more than the time that deadline
-// leaves it: a declaration past it is counted only up to it. (A stream's
-// Work of 30 s sleep, with the default 10 s a job, holds its worker 10 s.)
-TEST(DispatcherTest, ADeclaredCostCountsOnlyAsLongAsItsJobsDeadlineLeavesIt) {
+// leaves it: a declaration past it is counted, while the job waits, only up
+// to it. (A stream's Work of 30 s sleep, with the default 10 s a job, holds
+// its worker 10 s.)
+TEST(DispatcherTest, AQueuedJobsDeclaredCostCountsOnlyAsLongAsItsDeadlineLeavesIt) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
-  auto [held_ctx, cancel_held] = WithTimeout(Context::Background(), absl::Seconds(3));
-  Job held = Declaring(Job(), absl::Hours(1));
-  held.ctx = held_ctx;
-  absl::Status s = AdmitBehind(d, std::move(held), absl::Seconds(10));
-  EXPECT_TRUE(s.ok()) << "counted the held job's hour: " << s;
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  auto [queued_ctx, cancel_queued] = WithTimeout(Context::Background(), absl::Seconds(3));
+  Job queued = Declaring(Job(), absl::Hours(1));
+  queued.ctx = queued_ctx;
+  queued.run = [](const RunInfo&) {};
+  ASSERT_TRUE(d.TrySubmit(std::move(queued)).ok());
+  EXPECT_LE(internal::DispatcherAccess::Queued(d).declared.ns.load(),
+            absl::ToInt64Nanoseconds(absl::Seconds(3)));
+  // About 6 s: the queued job and as many that may overtake the probe.
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
+  Job probe;
+  probe.ctx = ctx;
+  probe.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(probe));
+  EXPECT_TRUE(s.ok()) << "counted the queued job's hour: " << s;
+  ASSERT_TRUE(release.Send(0).ok());
 }
 
 // And while it runs, for no longer than what its deadline leaves it then,

@@ -259,7 +259,10 @@ TEST(DispatcherTest, AJobPastItsDeadlineNeverRunsThoughTheTimerLags) {
   ReleaseAtExit unblock_timer{BlockTheTimerThread()};
   auto ran = std::make_shared<std::atomic<int>>(0);
   Chan<absl::Status> errors(1);
-  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(1));
+  // Long enough to be submitted before it passes: a context whose deadline
+  // has passed when it is made is done at once, on this thread (a 1 ms one
+  // was, once, under ThreadSanitizer, and was refused at submission).
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(100));
   ASSERT_TRUE(d.TrySubmit(RecordingJob(ctx, ran, errors)).ok());
   // Waits for the clock, not for another thread.
   ASSERT_TRUE(WaitUntil([&] { return MonotonicNow() > ctx.Deadline(); }));

@@ -58,22 +58,51 @@ void PinThisThread(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-// What `job` declared it will cost (Job::declared_cost), in ns; 0 if nothing.
-// Capped, so that sums of many stay far from overflow: a declaration past
-// the cap says as much to admission as one at it.
-int64_t DeclaredNs(const Job& job) {
-  constexpr int64_t kMaxDeclaredNs = int64_t{1} << 50;  // about 13 days
-  if (job.declared_cost <= absl::ZeroDuration()) return 0;
-  return std::min(absl::ToInt64Nanoseconds(job.declared_cost), kMaxDeclaredNs);
+// A cost in ns, capped so that sums of many stay far from overflow: a
+// cost past the cap says as much to admission as one at it.
+int64_t CappedNs(absl::Duration cost) {
+  constexpr int64_t kMaxCostNs = int64_t{1} << 50;  // about 13 days
+  if (cost <= absl::ZeroDuration()) return 0;
+  return std::min(absl::ToInt64Nanoseconds(cost), kMaxCostNs);
 }
 
-// A job stopped at its deadline costs its worker no more than the time left
-// until then: counts a declaration at most that, from `job.submitted` on. Set
-// once, at submission, so that every later count of the job agrees.
-void CapDeclaredCost(Job& job) {
-  if (job.declared_cost <= absl::ZeroDuration()) return;
+// What admission counts `job` at, if at a cost of its own. Set at
+// submission (CountAtSubmission), so that every count of the job agrees.
+internal::JobLoad LoadOf(const Job& job) {
+  return {CappedNs(job.declared_cost), CappedNs(job.kind_cost)};
+}
+
+// Fixes what `job` is counted at, from `job.submitted` on. A job stopped at
+// its deadline costs its worker no more than the time left until then, so a
+// cost is counted at most that. A job that declared nothing is counted at
+// its kind's cost now, if the kind has one.
+void CountAtSubmission(Job& job) {
+  job.kind_cost = absl::ZeroDuration();
+  const bool declared = job.declared_cost > absl::ZeroDuration();
+  if (!declared && job.kind == nullptr) return;
+  absl::Duration& cost = declared ? job.declared_cost : job.kind_cost;
+  if (!declared) cost = job.kind->cost();
   const absl::Duration left = job.ctx.Deadline() - job.submitted;
-  job.declared_cost = std::max(std::min(job.declared_cost, left), absl::ZeroDuration());
+  cost = std::max(std::min(cost, left), absl::ZeroDuration());
+}
+
+// What `jobs` jobs in one stage (queued, or running) are counted at, in ns:
+// those that declared, at their declarations plus `overhead_ns` each; those
+// counted at their kind's cost, at that; the rest at `mean_ns` each.
+double StageNs(int64_t jobs, const internal::DeclaredLoad& declared,
+               const internal::DeclaredLoad& kind, int64_t overhead_ns,
+               int64_t mean_ns) {
+  // The fields are read apart: clamp what they say together.
+  const int64_t n_declared =
+      std::clamp<int64_t>(declared.jobs.load(std::memory_order_relaxed), 0, jobs);
+  const int64_t n_kind =
+      std::clamp<int64_t>(kind.jobs.load(std::memory_order_relaxed), 0, jobs - n_declared);
+  const auto sum = [](const internal::DeclaredLoad& load) {
+    return static_cast<double>(
+        std::max<int64_t>(load.ns.load(std::memory_order_relaxed), 0));
+  };
+  return sum(declared) + static_cast<double>(n_declared) * overhead_ns + sum(kind) +
+         static_cast<double>(jobs - n_declared - n_kind) * mean_ns;
 }
 
 }  // namespace
@@ -148,23 +177,17 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // queue sits at exactly the length this allows.
   //
   // A job that declared its cost is counted at that plus the overhead
-  // measured on such jobs; one that did not, at the mean cost of those. The
-  // mean is learned only from jobs that ran, so it is slow to see the jobs
-  // ahead become far shorter than the last ones: one worker, two 2 s calls,
-  // then twenty 1 ms items of one Batch with a 1 s deadline, each item
-  // refused for the stale mean, could not run to bring it down (18 of 20
-  // items were refused, batch after batch, when all were counted so).
+  // measured on such jobs; one that did not, at its kind's cost if it has
+  // a kind with one, else at the mean cost of the rest. The mean is learned
+  // only from jobs that ran, so it is slow to see the jobs ahead become far
+  // shorter than the last ones: one worker, two 2 s calls, then twenty 1 ms
+  // items of one Batch with a 1 s deadline, each item refused for the stale
+  // mean, could not run to bring it down (18 of 20 items were refused,
+  // batch after batch, when all were counted so).
   const int64_t mean = undeclared_mean_ns_.load(std::memory_order_relaxed);
   const int64_t overhead = declared_overhead_ns_.load(std::memory_order_relaxed);
-  // The fields are read apart: clamp what they say together.
   const int64_t ahead = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0);
-  const int64_t ahead_declared = std::clamp<int64_t>(
-      queued_->declared.jobs.load(std::memory_order_relaxed), 0, ahead);
-  const double ahead_ns =
-      static_cast<double>(
-          std::max<int64_t>(queued_->declared.ns.load(std::memory_order_relaxed), 0)) +
-      static_cast<double>(ahead_declared) * overhead +
-      static_cast<double>(ahead - ahead_declared) * mean;
+  const double ahead_ns = StageNs(ahead, queued_->declared, queued_->kind, overhead, mean);
   const int64_t workers = static_cast<int64_t>(workers_.size());
   const int64_t overtakes = std::min<int64_t>(ahead, kMaxOvertakes);
   double wait_ns =
@@ -172,13 +195,8 @@ absl::Status Dispatcher::Admit(const Job& job) const {
                  : ahead_ns * (1.0 + static_cast<double>(overtakes) / ahead) / workers;
   // No worker registered on `idle`: each is running a job, or about to.
   if (idle_.size() == 0) {
-    const int64_t running_declared = std::clamp<int64_t>(
-        running_declared_.jobs.load(std::memory_order_relaxed), 0, workers);
     const double running_ns =
-        static_cast<double>(
-            std::max<int64_t>(running_declared_.ns.load(std::memory_order_relaxed), 0)) +
-        static_cast<double>(running_declared) * overhead +
-        static_cast<double>(workers - running_declared) * mean;
+        StageNs(workers, running_declared_, running_kind_, overhead, mean);
     wait_ns += running_ns / workers;  // the mean run in progress, whole
   }
   const absl::Duration wait = absl::Nanoseconds(wait_ns);
@@ -231,13 +249,13 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
     return s;
   }
   job.submitted = MonotonicNow();
-  CapDeclaredCost(job);
+  CountAtSubmission(job);
   if (HandToIdleWorker(job)) return absl::OkStatus();
-  const int64_t declared = DeclaredNs(job);
-  queued_->Add(declared);
+  const internal::JobLoad load = LoadOf(job);
+  queued_->Add(load);
   absl::Status s = jobs_.TrySend(std::move(job));
   if (s.ok()) return s;
-  queued_->Remove(declared);
+  queued_->Remove(load);
   if (IsChannelClosed(s)) return absl::UnavailableError("dispatcher stopped");
   rejected_full_.fetch_add(1);
   return absl::ResourceExhaustedError(
@@ -247,18 +265,18 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
 absl::Status Dispatcher::Submit(Job job) {
   if (job.ctx.IsDone()) return job.ctx.Err();
   job.submitted = MonotonicNow();
-  CapDeclaredCost(job);
+  CountAtSubmission(job);
   if (HandToIdleWorker(job)) return absl::OkStatus();
   Context ctx = job.ctx;
-  const int64_t declared = DeclaredNs(job);
-  queued_->Add(declared);
+  const internal::JobLoad load = LoadOf(job);
+  queued_->Add(load);
   absl::Status result;
   Select(OnSend(jobs_, std::move(job),
                 [&](absl::Status s) {
                   if (!s.ok()) result = absl::UnavailableError("dispatcher stopped");
                 }),
          OnDone(ctx, [&] { result = ctx.Err(); }));
-  if (!result.ok()) queued_->Remove(declared);
+  if (!result.ok()) queued_->Remove(load);
   return result;
 }
 
@@ -269,14 +287,14 @@ void Dispatcher::AsyncSubmit(Job job,
     return;
   }
   job.submitted = MonotonicNow();
-  CapDeclaredCost(job);
+  CountAtSubmission(job);
   if (HandToIdleWorker(job)) {
     admitted(absl::OkStatus());
     return;
   }
   Context ctx = job.ctx;
-  const int64_t declared = DeclaredNs(job);
-  queued_->Add(declared);
+  const internal::JobLoad load = LoadOf(job);
+  queued_->Add(load);
   // Only one of the two cases runs, but each needs the callback and the
   // count: share them. The count, not the Dispatcher: the context's case
   // runs on whichever thread ended the context, and that thread may get to
@@ -284,22 +302,22 @@ void Dispatcher::AsyncSubmit(Job job,
   // leaves a select that thread has already claimed to it).
   struct Waiting {
     std::shared_ptr<internal::QueueLoad> queued;
-    int64_t declared;
+    internal::JobLoad load;
     absl::AnyInvocable<void(absl::Status)> admitted;
   };
   auto waiting =
-      std::make_shared<Waiting>(Waiting{queued_, declared, std::move(admitted)});
+      std::make_shared<Waiting>(Waiting{queued_, load, std::move(admitted)});
   AsyncSelect(
       OnSend(jobs_, std::move(job),
              [waiting](absl::Status s) {
                if (!s.ok()) {
-                 waiting->queued->Remove(waiting->declared);
+                 waiting->queued->Remove(waiting->load);
                  s = absl::UnavailableError("dispatcher stopped");
                }
                waiting->admitted(std::move(s));
              }),
       OnDone(ctx, [waiting, ctx] {
-        waiting->queued->Remove(waiting->declared);
+        waiting->queued->Remove(waiting->load);
         waiting->admitted(ctx.Err());
       }));
 }
@@ -373,11 +391,11 @@ void Dispatcher::DispatchLoop() {
                   [&](std::optional<const Chan<Job>*> worker) {
                     // idle_ is never closed and a worker's own channel has a
                     // free slot whenever it is registered: this cannot block.
-                    queued_->Remove(DeclaredNs(job));
+                    queued_->Remove(LoadOf(job));
                     (*worker)->Send(std::move(job)).IgnoreError();
                   }),
            OnDone(job.ctx, [&] {
-             queued_->Remove(DeclaredNs(job));
+             queued_->Remove(LoadOf(job));
              Expire(job, job.ctx.Err());
            }));
     overtaken_.store(0, std::memory_order_relaxed);
@@ -435,7 +453,7 @@ std::optional<Job> Dispatcher::TakeQueuedJob() {
   // dispatcher's receive of it in the channel's lock order, and so the reset
   // before that receive.
   overtaken_.fetch_add(1, std::memory_order_relaxed);
-  queued_->Remove(DeclaredNs(*job));
+  queued_->Remove(LoadOf(*job));
   return std::move(*job);
 }
 
@@ -469,10 +487,12 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   c.busy.store(1, std::memory_order_relaxed);
   // Counted while it runs for no longer than its deadline leaves it now:
   // it is stopped there, however long it waited to start.
-  const int64_t declared = std::min(
-      DeclaredNs(job),
-      std::max<int64_t>(absl::ToInt64Nanoseconds(deadline - start), 0));
+  const internal::JobLoad load = LoadOf(job);
+  const int64_t left_ns = absl::ToInt64Nanoseconds(deadline - start);
+  const int64_t declared = std::min(load.declared_ns, left_ns);
+  const int64_t kind = std::min(load.kind_ns, left_ns);
   running_declared_.Add(declared);
+  running_kind_.Add(kind);
   absl::Status error;
   // At least zero whatever the clock does: RunInfo promises it.
   const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());
@@ -485,6 +505,7 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   }
   c.busy.store(0, std::memory_order_relaxed);
   running_declared_.Remove(declared);
+  running_kind_.Remove(kind);
   const absl::Time end = MonotonicNow();
   // Back to back, a job's cost to its worker is the whole interval since the
   // previous one ended: with the bookkeeping around runs and the time the
@@ -502,9 +523,12 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // A declared job teaches what such jobs cost past their declaration (the
   // bookkeeping, preemption; nothing if it stopped early), and leaves the
   // mean of undeclared jobs alone: a 2 s Work must not make admission count
-  // every Echo ahead as a long job.
+  // every Echo ahead as a long job. A job of a kind teaches its kind, and
+  // leaves that mean alone for the same reason.
   if (declared > 0) {
     c.overhead.Add(std::max<int64_t>(cost - declared, 0), declared_overhead_ns_);
+  } else if (job.kind != nullptr) {
+    job.kind->Learn(absl::Nanoseconds(cost));
   } else {
     c.undeclared.Add(cost, undeclared_mean_ns_);
   }

@@ -49,8 +49,9 @@
 // their time only on jobs that can still succeed, and nearly every shed job is
 // answered immediately (the rest, at their deadline: the estimate is a worst
 // case, but an estimate). The jobs ahead are counted by what they declared
-// they will cost (Job::declared_cost), where they did, and otherwise by the
-// mean cost of undeclared jobs, learned from their runs.
+// they will cost (Job::declared_cost), where they did; otherwise by the mean
+// cost of their kind (Job::kind), learned from its runs, where they have
+// one; and otherwise by the mean cost of the other undeclared jobs.
 //
 // Stop() closes admission and drains: every accepted job is run, or, if its
 // context is done, dropped with on_error. None is lost, none runs twice.
@@ -77,6 +78,7 @@
 #include "dispatch/context.h"
 #include "dispatch/internal/cost_mean.h"
 #include "dispatch/internal/declared_load.h"
+#include "dispatch/job_kind.h"
 
 namespace handoff {
 namespace internal {
@@ -118,9 +120,20 @@ struct Job {
   // submission; the dispatcher lowers this field to that). Zero declares
   // nothing.
   absl::Duration declared_cost = absl::ZeroDuration();
+  // The kind of job this is, if its submitter groups its jobs so (one kind
+  // per method or handler; job_kind.h). A job that declares no cost is then
+  // counted at its kind's recent mean cost, which its run teaches, instead
+  // of at the mean of all jobs that declare none: one slow kind of job no
+  // longer makes the others count as slow. Until a job of the kind has run,
+  // the mean of all. May be null.
+  std::shared_ptr<JobKind> kind;
 
   // Set by the dispatcher at admission.
   absl::Time submitted = absl::InfinitePast();
+  // What admission counts the job at while it waits and runs, if it declared
+  // nothing and its kind had a cost then: that cost, capped as declared_cost
+  // is (a kind's mean moves; the job keeps the figure it was counted at).
+  absl::Duration kind_cost = absl::ZeroDuration();
 };
 
 struct DispatcherOptions {
@@ -168,9 +181,10 @@ struct DispatcherStats {
                               // wait would have made it miss its deadline
   int64_t failed = 0;     // runs that threw
   // What admission counts a job at (Overload, above): one that declares no
-  // cost, at the recent mean of such jobs' runs; one that does, at its
-  // declaration plus this overhead, what such jobs recently cost past it.
-  // Zero until a run of that kind has taught it.
+  // cost and has no kind with a cost (JobKind::cost()), at the recent mean
+  // of such jobs' runs; one that declares, at its declaration plus this
+  // overhead, what such jobs recently cost past it. Zero until a run of
+  // that sort has taught it.
   absl::Duration undeclared_job_cost = absl::ZeroDuration();
   absl::Duration declared_job_overhead = absl::ZeroDuration();
   // Not counted in any field: a job refused DEADLINE_EXCEEDED or CANCELLED
@@ -286,8 +300,10 @@ class Dispatcher {
   // room. Shared with AsyncSubmit's callbacks, which may run after the
   // Dispatcher is gone (AsyncSubmit says why).
   const std::shared_ptr<internal::QueueLoad> queued_;
-  // Jobs running now that declared their cost.
+  // Jobs running now that declared their cost, and those counted at their
+  // kind's.
   alignas(64) internal::DeclaredLoad running_declared_;
+  internal::DeclaredLoad running_kind_;
   alignas(64) std::atomic<int64_t> expired_{0};
   std::atomic<int64_t> rejected_full_{0};
   std::atomic<int64_t> rejected_late_{0};

@@ -39,17 +39,21 @@ class CostMean {
   static constexpr int kPublishEvery = 8;
   static constexpr int64_t kOutlierFactor = 4;
 
+  // The mean `mean_ns` after one more run that cost `sample_ns` (>= 0): the
+  // sample clipped to kOutlierFactor times the mean, weighted 1/8; taken
+  // whole if there is no mean yet (0).
+  static int64_t Next(int64_t mean_ns, int64_t sample_ns) {
+    if (mean_ns == 0) return sample_ns;
+    const int64_t sample = std::min(sample_ns, kOutlierFactor * mean_ns);
+    return mean_ns + (sample - mean_ns) / 8;
+  }
+
   // Counts one run that cost `sample_ns` (>= 0), and publishes the mean to
   // `pool` if it has moved far enough from what `pool` holds.
   void Add(int64_t sample_ns, std::atomic<int64_t>& pool) {
     const int64_t published = pool.load(std::memory_order_relaxed);
     if (mean_ns_ == 0) mean_ns_ = published;
-    if (mean_ns_ == 0) {
-      mean_ns_ = sample_ns;
-    } else {
-      const int64_t sample = std::min(sample_ns, kOutlierFactor * mean_ns_);
-      mean_ns_ += (sample - mean_ns_) / 8;
-    }
+    mean_ns_ = Next(mean_ns_, sample_ns);
     if (published != 0 && ++unpublished_ < kPublishEvery &&
         std::abs(mean_ns_ - published) <= published / 8) {
       return;

@@ -1,18 +1,21 @@
 // Copyright 2026 The handoff Authors.
 //
 // DeclaredLoad: the jobs in one stage of the pool (queued, or running) that
-// declared what they will cost (Job::declared_cost), and the sum of what
-// they declared. QueueLoad: all the jobs queued, and those among them.
+// are counted at a cost of their own, and the sum of those costs: what they
+// declared (Job::declared_cost), or, in a second DeclaredLoad, what their
+// kind cost when they were submitted (Job::kind). QueueLoad: all the jobs
+// queued, and those among them.
 //
 // Admission reads these to estimate a queue wait from what the jobs ahead
-// said they need, where it has that, instead of from the mean of past runs:
-// a mean learned only from jobs that ran cannot see that the jobs now ahead
-// are far shorter than the last ones were.
+// will likely cost, where it knows that, instead of from the mean of all
+// past runs: a mean learned only from jobs that ran cannot see that the jobs
+// now ahead are far shorter than the last ones were, nor tell a slow kind of
+// job from a fast one.
 //
 // Each field is updated and read on its own, with relaxed atomics: a reader
 // may see a job counted in one field and not yet in another, so readers
-// clamp what they derive (declared_jobs to [0, jobs], sums to >= 0). A job
-// that declared nothing (0) touches only QueueLoad::jobs, so that jobs that
+// clamp what they derive (counts to [0, jobs], sums to >= 0). A job counted
+// at no cost of its own (0) touches only QueueLoad::jobs, so that jobs that
 // never declare pay nothing for the others.
 
 #ifndef HANDOFF_DISPATCH_INTERNAL_DECLARED_LOAD_H_
@@ -27,31 +30,41 @@ struct DeclaredLoad {
   std::atomic<int64_t> jobs{0};
   std::atomic<int64_t> ns{0};
 
-  // A job that declared `declared_ns` enters or leaves the stage; a no-op
-  // for one that declared nothing (<= 0).
-  void Add(int64_t declared_ns) {
-    if (declared_ns <= 0) return;
+  // A job counted at `cost_ns` enters or leaves the stage; a no-op for one
+  // counted at no cost of its own (<= 0).
+  void Add(int64_t cost_ns) {
+    if (cost_ns <= 0) return;
     jobs.fetch_add(1, std::memory_order_relaxed);
-    ns.fetch_add(declared_ns, std::memory_order_relaxed);
+    ns.fetch_add(cost_ns, std::memory_order_relaxed);
   }
-  void Remove(int64_t declared_ns) {
-    if (declared_ns <= 0) return;
+  void Remove(int64_t cost_ns) {
+    if (cost_ns <= 0) return;
     jobs.fetch_sub(1, std::memory_order_relaxed);
-    ns.fetch_sub(declared_ns, std::memory_order_relaxed);
+    ns.fetch_sub(cost_ns, std::memory_order_relaxed);
   }
+};
+
+// What one job is counted at, in ns, if at a cost of its own (else 0): what
+// it declared, or its kind's cost. At most one of the two is set.
+struct JobLoad {
+  int64_t declared_ns = 0;
+  int64_t kind_ns = 0;
 };
 
 struct QueueLoad {
   std::atomic<int64_t> jobs{0};
   DeclaredLoad declared;
+  DeclaredLoad kind;
 
-  void Add(int64_t declared_ns) {
+  void Add(JobLoad load) {
     jobs.fetch_add(1, std::memory_order_relaxed);
-    declared.Add(declared_ns);
+    declared.Add(load.declared_ns);
+    kind.Add(load.kind_ns);
   }
-  void Remove(int64_t declared_ns) {
+  void Remove(JobLoad load) {
     jobs.fetch_sub(1, std::memory_order_relaxed);
-    declared.Remove(declared_ns);
+    declared.Remove(load.declared_ns);
+    kind.Remove(load.kind_ns);
   }
 };
 

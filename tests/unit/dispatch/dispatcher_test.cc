@@ -1005,54 +1005,167 @@ TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of about 3 s: " << s;
 }
 
-// What admission counts of declared jobs leaves with them by every way out
-// of the queue and off a worker: handed out, taken by a finishing worker,
-// expired while held, refused for a full queue, given up while waiting for
-// room (Submit and AsyncSubmit), run. Else a few cancelled calls would
-// count against every later one for good.
-TEST(DispatcherTest, DeclaredCostsLeaveTheCountByEveryWayOutOfTheQueue) {
+Job OfKind(Job job, std::shared_ptr<JobKind> kind) {
+  job.kind = std::move(kind);
+  return job;
+}
+
+// Jobs that declare nothing but have a kind are counted at their kind's
+// cost, which their runs teach, and not at the mean of all undeclared jobs:
+// behind one slow handler's calls, a fast handler's calls were counted as
+// slow ones, and with tight deadlines refused.
+TEST(DispatcherTest, AJobIsCountedAtItsKindsCostNotAtTheMeanOfTheOthers) {
+  Dispatcher d({.workers = 1, .queue_depth = 32});
+  auto slow = std::make_shared<JobKind>();
+  auto fast = std::make_shared<JobKind>();
+  TeachCostOf(d, OfKind(Job(), slow), absl::Seconds(5));
+  TeachCostOf(d, OfKind(Job(), fast), absl::Milliseconds(1));
+  EXPECT_GE(slow->cost(), absl::Seconds(5));
+  EXPECT_LT(fast->cost(), absl::Seconds(1));
+  EXPECT_EQ(d.Stats().undeclared_job_cost, absl::ZeroDuration())
+      << "a run of a kind taught the mean of the others";
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(OfKind(BlockingJob(started, release, 1), fast)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // Twenty fast jobs queue behind the fast run: the last is estimated at
+  // about 40 ms. Counted by one mean of both kinds' runs, over 4 s each.
+  Chan<int> done(21);  // and the slow one's
+  int admitted = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
+    Job job = OfKind(Job(), fast);
+    job.ctx = ctx;
+    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
+    absl::Status s = d.TrySubmit(std::move(job));
+    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
+    if (s.ok()) ++admitted;
+  }
+  EXPECT_EQ(d.Stats().rejected(), 0);
+  // One slow job queued: it counts for its kind's 5 s.
+  auto [slow_ctx, cancel_slow] = WithTimeout(Context::Background(), absl::Minutes(1));
+  Job slow_job = OfKind(Job(), slow);
+  slow_job.ctx = slow_ctx;
+  slow_job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+  slow_job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
+  ASSERT_TRUE(d.TrySubmit(std::move(slow_job)).ok());
+  ++admitted;
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
+  Job probe = OfKind(Job(), fast);
+  probe.ctx = ctx;
+  probe.run = [](const RunInfo&) {};
+  absl::Status s = d.TrySubmit(std::move(probe));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a job of a 5 s kind: " << s;
+  ASSERT_TRUE(release.Send(0).ok());
+  for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+}
+
+// A kind's cost counts for its jobs while they run too, and a job that
+// declares its cost is counted by that, whatever its kind, whose mean its
+// run leaves alone.
+TEST(DispatcherTest, ARunningJobIsCountedAtItsKindsCostUnlessItDeclaredOne) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  auto slow = std::make_shared<JobKind>();
+  slow->Learn(absl::Seconds(10));
+  absl::Status s = AdmitBehind(d, OfKind(Job(), slow), absl::Seconds(2));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of a 10 s kind: " << s;
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  const absl::Duration before = slow->cost();
+  s = AdmitBehind(d, Declaring(OfKind(Job(), slow), absl::Milliseconds(1)),
+                  absl::Seconds(2));
+  EXPECT_TRUE(s.ok()) << "a run that declared 1 ms counted at its kind's cost: " << s;
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  EXPECT_EQ(slow->cost(), before) << "a declared run taught its kind";
+}
+
+// A job counted at a cost of its own: one it declared, or its kind's.
+enum class OwnCost { kDeclared, kKinds };
+
+class OwnCostTest : public ::testing::TestWithParam<OwnCost> {
+ protected:
+  // `job`, counted at `cost`: declaring it, or of a kind of its own that
+  // costs that.
+  Job Costing(Job job, absl::Duration cost) {
+    if (GetParam() == OwnCost::kDeclared) return Declaring(std::move(job), cost);
+    auto kind = std::make_shared<JobKind>();
+    kind->Learn(cost);
+    kinds_.push_back(kind);
+    return OfKind(std::move(job), std::move(kind));
+  }
+  // Each kind made so far learns that its jobs cost far more: admission must
+  // take off for a job the figure it counted the job at, not its kind's now.
+  void ChangeEveryKindsCost() {
+    for (const auto& kind : kinds_) kind->Learn(absl::Seconds(1));
+  }
+  const internal::DeclaredLoad& Counted(const internal::QueueLoad& queued) {
+    return GetParam() == OwnCost::kDeclared ? queued.declared : queued.kind;
+  }
+  const internal::DeclaredLoad& CountedRunning(const Dispatcher& d) {
+    return GetParam() == OwnCost::kDeclared
+               ? internal::DispatcherAccess::RunningDeclared(d)
+               : internal::DispatcherAccess::RunningKind(d);
+  }
+
+ private:
+  std::vector<std::shared_ptr<JobKind>> kinds_;
+};
+
+INSTANTIATE_TEST_SUITE_P(DeclaredOrOfAKind, OwnCostTest,
+                         ::testing::Values(OwnCost::kDeclared, OwnCost::kKinds),
+                         [](const ::testing::TestParamInfo<OwnCost>& info) {
+                           return info.param == OwnCost::kDeclared ? "Declared"
+                                                                   : "OfAKind";
+                         });
+
+// What admission counts of jobs at a cost of their own leaves with them by
+// every way out of the queue and off a worker: handed out, taken by a
+// finishing worker, expired while held, refused for a full queue, given up
+// while waiting for room (Submit and AsyncSubmit), run. Else a few cancelled
+// calls would count against every later one for good.
+TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
   Dispatcher d({.workers = 1, .queue_depth = 2});
   const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
-  const internal::DeclaredLoad& running = internal::DispatcherAccess::RunningDeclared(d);
+  const internal::DeclaredLoad& counted = Counted(queued);
+  const internal::DeclaredLoad& running = CountedRunning(d);
   const absl::Duration ms = absl::Milliseconds(1);
   Chan<int> started(3), release(0);
   ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1), 7 * ms)).ok());
+  ASSERT_TRUE(d.TrySubmit(Costing(BlockingJob(started, release, 1), 7 * ms)).ok());
   ASSERT_TRUE(started.Recv().has_value());
   EXPECT_EQ(running.jobs.load(), 1);
   EXPECT_EQ(running.ns.load(), absl::ToInt64Nanoseconds(7 * ms));
   // The dispatcher holds the first, which expires there; two fill the queue.
   Chan<absl::Status> expired(1);
   auto [held_ctx, cancel_held] = WithCancel(Context::Background());
-  Job held = Declaring(Job(), ms);
+  Job held = Costing(Job(), ms);
   held.ctx = held_ctx;
   held.run = [](const RunInfo&) { FAIL() << "ran after its cancel"; };
   held.on_error = [expired](absl::Status s) { ASSERT_TRUE(expired.Send(s).ok()); };
   ASSERT_TRUE(d.TrySubmit(std::move(held)).ok());
   ASSERT_TRUE(testing::WaitForReceivers(internal::DispatcherAccess::Idle(d), 1));
   for (int id : {2, 3}) {
-    ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, id), 2 * ms)).ok());
+    ASSERT_TRUE(d.TrySubmit(Costing(BlockingJob(started, release, id), 2 * ms)).ok());
   }
-  EXPECT_TRUE(absl::IsResourceExhausted(d.TrySubmit(Declaring(Job(), 100 * ms))));
+  EXPECT_TRUE(absl::IsResourceExhausted(d.TrySubmit(Costing(Job(), 100 * ms))));
   // Two wait for room, and give up.
   auto [async_ctx, cancel_async] = WithCancel(Context::Background());
-  Job async_job = Declaring(Job(), 11 * ms);
+  Job async_job = Costing(Job(), 11 * ms);
   async_job.ctx = async_ctx;
   Chan<absl::Status> async_outcome(1);
   d.AsyncSubmit(std::move(async_job), [async_outcome](absl::Status s) {
     ASSERT_TRUE(async_outcome.Send(s).ok());
   });
+  Job sync_job = Costing(Job(), 13 * ms);
   auto [sync_ctx, cancel_sync] = WithCancel(Context::Background());
+  sync_job.ctx = sync_ctx;
   absl::Status sync_outcome;
-  std::thread submitter([&, ctx = sync_ctx] {
-    Job job = Declaring(Job(), 13 * ms);
-    job.ctx = ctx;
-    sync_outcome = d.Submit(std::move(job));
-  });
+  std::thread submitter([&] { sync_outcome = d.Submit(std::move(sync_job)); });
   ASSERT_TRUE(testing::WaitForSenders(internal::DispatcherAccess::Jobs(d), 2));
   EXPECT_EQ(queued.jobs.load(), 5);
-  EXPECT_EQ(queued.declared.jobs.load(), 5);
-  EXPECT_EQ(queued.declared.ns.load(), absl::ToInt64Nanoseconds(29 * ms));
+  EXPECT_EQ(counted.jobs.load(), 5);
+  EXPECT_EQ(counted.ns.load(), absl::ToInt64Nanoseconds(29 * ms));
+  ChangeEveryKindsCost();
   cancel_async();
   EXPECT_TRUE(absl::IsCancelled(*async_outcome.Recv()));
   cancel_sync();
@@ -1066,10 +1179,10 @@ TEST(DispatcherTest, DeclaredCostsLeaveTheCountByEveryWayOutOfTheQueue) {
   ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
   EXPECT_EQ(d.Stats().completed, 3);
   EXPECT_EQ(queued.jobs.load(), 0);
-  EXPECT_EQ(queued.declared.jobs.load(), 0);
-  EXPECT_EQ(queued.declared.ns.load(), 0);
-  EXPECT_EQ(running.jobs.load(), 0);
-  EXPECT_EQ(running.ns.load(), 0);
+  for (const internal::DeclaredLoad* load : {&queued.declared, &queued.kind, &running}) {
+    EXPECT_EQ(load->jobs.load(), 0);
+    EXPECT_EQ(load->ns.load(), 0);
+  }
 }
 
 // A job's cost is measured on the wall clock, which can step back while the

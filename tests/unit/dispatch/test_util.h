@@ -29,10 +29,13 @@ struct DispatcherAccess {
     return d.RunJob(job, worker, free_since);
   }
   // What admission counts of the jobs queued, and of those running that
-  // declared their cost.
+  // declared their cost or are counted at their kind's.
   static const QueueLoad& Queued(const Dispatcher& d) { return *d.queued_; }
   static const DeclaredLoad& RunningDeclared(const Dispatcher& d) {
     return d.running_declared_;
+  }
+  static const DeclaredLoad& RunningKind(const Dispatcher& d) {
+    return d.running_kind_;
   }
 };
 

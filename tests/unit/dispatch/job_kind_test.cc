@@ -1,0 +1,71 @@
+// Copyright 2026 The handoff Authors.
+//
+// JobKind: the mean cost of one kind of job, learned from its runs on any
+// number of workers at once.
+
+#include "dispatch/job_kind.h"
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace handoff {
+namespace {
+
+TEST(JobKindTest, ItCostsNothingUntilARunTeachesItAndTakesTheFirstRunWhole) {
+  JobKind kind;
+  EXPECT_EQ(kind.cost(), absl::ZeroDuration());
+  kind.Learn(absl::Milliseconds(3));
+  EXPECT_EQ(kind.cost(), absl::Milliseconds(3));
+}
+
+// One run far longer than the kind's others moves its mean by at most 3/8:
+// counted as four times the mean, weighted 1/8.
+TEST(JobKindTest, OneOddRunMovesTheMeanOnlyBoundedly) {
+  JobKind kind;
+  kind.Learn(absl::Milliseconds(8));
+  kind.Learn(absl::Seconds(10));
+  EXPECT_EQ(kind.cost(), absl::Milliseconds(11));
+  // A real change of cost lifts it with every run.
+  for (int i = 0; i < 100; ++i) kind.Learn(absl::Seconds(1));
+  EXPECT_GT(kind.cost(), absl::Milliseconds(990));
+  EXPECT_LE(kind.cost(), absl::Seconds(1));
+}
+
+// The clock may step back during a run; a negative cost must not make the
+// mean negative (admission would then estimate negative waits).
+TEST(JobKindTest, ANegativeCostCountsAsNone) {
+  JobKind kind;
+  kind.Learn(absl::Milliseconds(8));
+  kind.Learn(-absl::Seconds(1));
+  EXPECT_EQ(kind.cost(), absl::Milliseconds(7));
+}
+
+// Workers that run the kind's jobs at once each fold their runs in, and
+// none is lost to another's update. Runs of equal cost fold in the same
+// whatever their order, so the mean after all of them is known exactly.
+TEST(JobKindTest, NoRunIsLostWhenWorkersLearnAtOnce) {
+  constexpr int kWorkers = 4;
+  constexpr int kRuns = 50;  // each
+  const absl::Duration start = absl::Nanoseconds(int64_t{1} << 50);
+  JobKind kind, alone;
+  kind.Learn(start);
+  alone.Learn(start);
+  for (int i = 0; i < kWorkers * kRuns; ++i) alone.Learn(absl::ZeroDuration());
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&kind] {
+      for (int i = 0; i < kRuns; ++i) kind.Learn(absl::ZeroDuration());
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  EXPECT_EQ(kind.cost(), alone.cost());
+  // Far from where one run fewer or more would leave it.
+  EXPECT_GT(alone.cost(), absl::Nanoseconds(100));
+}
+
+}  // namespace
+}  // namespace handoff

@@ -162,6 +162,9 @@ std::string GatewayCore::RenderMetrics() {
   g.completed = d.completed;
   g.undeclared_job_cost = d.undeclared_job_cost;
   g.declared_job_overhead = d.declared_job_overhead;
+  for (const auto& [name, handler] : registry_.Handlers()) {
+    g.handler_job_cost.emplace_back(name, handler->kind->cost());
+  }
   return metrics_.Render(g, RenderWorkCounters(work_));
 }
 

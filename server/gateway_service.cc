@@ -86,13 +86,12 @@ grpc::ServerUnaryReactor* GatewayService::Work(
     return r;
   }
   WorkCounters* counters = &core_.work_counters();
-  const absl::Duration expected_run = WorkExpectedRun(request);
-  const absl::Duration declared_cost = WorkDeclaredCost(request);
+  JobCost cost = WorkCost(request);
   r->Dispatch(
       [req = std::move(request), counters](const RunInfo& info) {
         return RunWork(req, info.ctx, info.worker, info.queued, *counters);
       },
-      expected_run, declared_cost);
+      std::move(cost));
   return r;
 }
 
@@ -130,6 +129,7 @@ grpc::ServerUnaryReactor* GatewayService::Call(
     r->Reject(std::move(cost).status());
     return r;
   }
+  std::shared_ptr<JobKind> handler_kind = handler->kind;
   r->Dispatch(
       [handler = std::move(handler),
        payload = std::move(*request.mutable_payload())](
@@ -141,7 +141,8 @@ grpc::ServerUnaryReactor* GatewayService::Call(
         reply.set_payload(std::move(*out));
         return reply;
       },
-      /*expected_run=*/absl::ZeroDuration(), /*declared_cost=*/*cost);
+      JobCost{.expected_run = absl::ZeroDuration(), .declared = *cost,
+              .kind = std::move(handler_kind)});
   return r;
 }
 

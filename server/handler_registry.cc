@@ -2,6 +2,7 @@
 
 #include "server/handler_registry.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -20,7 +21,8 @@ absl::Status HandlerRegistry::Register(std::string name, Handler handler,
   absl::MutexLock l(&mu_);
   auto [it, inserted] = handlers_.try_emplace(
       name, std::make_shared<const RegisteredHandler>(
-                RegisteredHandler{std::move(handler), std::move(cost)}));
+                RegisteredHandler{std::move(handler), std::move(cost),
+                                  std::make_shared<JobKind>()}));
   if (!inserted) {
     return absl::AlreadyExistsError(
         absl::StrCat("handler '", name, "' is already registered"));
@@ -45,6 +47,18 @@ std::vector<std::string> HandlerRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& [name, h] : handlers_) names.push_back(name);
   return names;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<const RegisteredHandler>>>
+HandlerRegistry::Handlers() const {
+  std::vector<std::pair<std::string, std::shared_ptr<const RegisteredHandler>>> all;
+  {
+    absl::ReaderMutexLock l(&mu_);
+    all.assign(handlers_.begin(), handlers_.end());
+  }
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return all;
 }
 
 HandlerRegistry& DefaultHandlerRegistry() {

@@ -22,10 +22,13 @@
 //   $ grpcurl -plaintext -d '{"handler":"reverse","payload":"YWJj"}'
 //         localhost:50051 handoff.v1.Gateway/Call    (one line)
 //
-// A handler whose author knows what a call of it costs may say so, from the
-// payload: admission then counts the call by that while it waits or runs
-// (Job::declared_cost), where a handler that says nothing is counted at the
-// mean cost of such calls, which one slow handler lifts for every cheap one.
+// Admission counts each call queued or running ahead of a new one at what
+// it will likely cost a worker. A handler's calls are counted at the recent
+// mean cost of that handler's calls (its own JobKind, learned from their
+// runs), so that one slow handler does not make every cheap one's calls
+// count as slow. A handler whose author knows what a call of it costs may
+// say so, from the payload, and admission then counts each call by that
+// (Job::declared_cost): better where calls of one handler differ widely.
 //
 //   handoff::RegisterHandler("thumbnail", MakeThumbnail,
 //       [](std::string_view image) {  // about 2 ms a megabyte
@@ -42,6 +45,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -51,6 +55,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "dispatch/context.h"
+#include "dispatch/job_kind.h"
 
 namespace handoff {
 
@@ -70,10 +75,13 @@ using Handler =
 // never refuses the call itself. If it throws, the call is INTERNAL.
 using HandlerCost = std::function<absl::Duration(std::string_view payload)>;
 
-// A handler as registered: what runs, and how to cost a call (may be null).
+// A handler as registered: what runs, how to cost a call (may be null), and
+// the kind its calls' jobs are of, whose cost admission learns from their
+// runs when they declare none.
 struct RegisteredHandler {
   Handler run;
   HandlerCost cost;
+  std::shared_ptr<JobKind> kind;
 };
 
 class HandlerRegistry {
@@ -90,6 +98,9 @@ class HandlerRegistry {
   // The handler, or null. The shared_ptr keeps it alive while it runs.
   std::shared_ptr<const RegisteredHandler> Find(std::string_view name) const;
   std::vector<std::string> Names() const;
+  // Every handler with its name, sorted by name.
+  std::vector<std::pair<std::string, std::shared_ptr<const RegisteredHandler>>>
+  Handlers() const;
 
  private:
   mutable absl::Mutex mu_;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 
 namespace handoff {
 
@@ -32,6 +33,12 @@ const char* CodeName(int code) {
       "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
       "DATA_LOSS",         "UNAUTHENTICATED"};
   return kNames[code];
+}
+
+// A label value as the text format writes it: a handler may be named
+// anything, and a quote or a newline in it would end the sample's line.
+std::string EscapeLabelValue(const std::string& value) {
+  return absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
 }
 
 }  // namespace
@@ -146,6 +153,21 @@ std::string Metrics::Render(const GaugeSnapshot& g,
           "sleep_us; a handler's HandlerCost): the recent mean of what such "
           "jobs cost past it.",
           g.declared_job_overhead);
+  if (!g.handler_job_cost.empty()) {
+    absl::StrAppend(
+        &out,
+        "# HELP handoff_admission_handler_job_cost_seconds What admission "
+        "counts a queued or running Call of this handler at, if the call "
+        "declares no cost: the recent mean of its calls' runs, back to back "
+        "(0 until one has run; until then, at "
+        "handoff_admission_undeclared_job_cost_seconds).\n"
+        "# TYPE handoff_admission_handler_job_cost_seconds gauge\n");
+    for (const auto& [handler, cost] : g.handler_job_cost) {
+      absl::StrAppend(&out, "handoff_admission_handler_job_cost_seconds{handler=\"",
+                      EscapeLabelValue(handler), "\"} ",
+                      absl::StrFormat("%.6f", absl::ToDoubleSeconds(cost)), "\n");
+    }
+  }
   out += extra;
   return out;
 }

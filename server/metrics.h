@@ -28,6 +28,8 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -59,6 +61,9 @@ struct GaugeSnapshot {
   // What admission counts a job at (DispatcherStats says more).
   absl::Duration undeclared_job_cost = absl::ZeroDuration();
   absl::Duration declared_job_overhead = absl::ZeroDuration();
+  // Each registered handler, and what admission counts a call of it at that
+  // declares no cost: its kind's learned cost (handler_registry.h).
+  std::vector<std::pair<std::string, absl::Duration>> handler_job_cost;
 };
 
 class Metrics {

@@ -32,6 +32,7 @@
 #include "dispatch/context.h"
 #include "dispatch/dispatcher.h"
 #include "server/gateway_core.h"
+#include "server/job_cost.h"
 
 namespace handoff {
 
@@ -44,19 +45,17 @@ struct Outcome {
 };
 
 // body: (const RunInfo&) -> absl::StatusOr<Reply>, run on a worker with
-// `ctx`. `expected_run` lets the dispatcher skip a job that could not finish
-// before its deadline; `declared_cost` lets admission count the job by what
-// it will cost while it waits or runs ahead of others (Job says more; zero
-// for either: not known). The job owns `body`, and so whatever it captured: the
-// call may finish (and free its request) while the job is still queued.
+// `ctx`. `cost` is what is known of the job's cost (job_cost.h). The job
+// owns `body`, and so whatever it captured: the call may finish (and free
+// its request) while the job is still queued.
 template <typename Reply, typename Body, typename Deliver>
-void SubmitReplyJob(GatewayCore& core, Context ctx,
-                    absl::Duration expected_run, absl::Duration declared_cost,
-                    Body body, Deliver deliver) {
+void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
+                    Deliver deliver) {
   Job job;
   job.ctx = std::move(ctx);
-  job.expected_run = expected_run;
-  job.declared_cost = declared_cost;
+  job.expected_run = cost.expected_run;
+  job.declared_cost = cost.declared;
+  job.kind = std::move(cost.kind);
   GatewayCore* c = &core;
   job.run = [c, deliver, body = std::move(body)](const RunInfo& info) mutable {
     Outcome<Reply> out;

@@ -118,10 +118,9 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
   Chan<Outcome<v1::WorkReply>> reply(1);
   // Read before the call: its arguments are evaluated in no set order (g++
   // takes them from the right), and the body's capture moves the request.
-  const absl::Duration expected_run = WorkExpectedRun(request);
-  const absl::Duration declared_cost = WorkDeclaredCost(request);
+  JobCost cost = WorkCost(request);
   SubmitReplyJob<v1::WorkReply>(
-      core_, job_ctx, expected_run, declared_cost,
+      core_, job_ctx, std::move(cost),
       [req = std::move(request),
        counters = &core_.work_counters()](const RunInfo& info) {
         return RunWork(req, info.ctx, info.worker, info.queued, *counters);

@@ -45,14 +45,11 @@ class UnaryCall final : public CallReactor {
   void Reject(absl::Status s) { Complete(std::move(s)); }
 
   // Runs `body` as a job: body(const RunInfo&) -> absl::StatusOr<Reply>, on a
-  // worker thread, with this call's Context. `expected_run` and
-  // `declared_cost` are SubmitReplyJob's.
+  // worker thread, with this call's Context. `cost` is SubmitReplyJob's.
   template <typename Body>
-  void Dispatch(Body body,
-                absl::Duration expected_run = absl::ZeroDuration(),
-                absl::Duration declared_cost = absl::ZeroDuration()) {
+  void Dispatch(Body body, JobCost cost = {}) {
     Chan<Outcome<Reply>> reply(1);
-    SubmitReplyJob<Reply>(core_, ctx(), expected_run, declared_cost, std::move(body),
+    SubmitReplyJob<Reply>(core_, ctx(), std::move(cost), std::move(body),
                           [reply](Outcome<Reply> out) {
                             reply.TrySend(std::move(out)).IgnoreError();
                           });

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "dispatch/context.h"
 #include "handoff/v1/gateway.pb.h"
+#include "server/job_cost.h"
 
 namespace handoff {
 
@@ -41,19 +42,17 @@ struct WorkCounters {
   std::atomic<int64_t> skipped{0};
 };
 
-// How long a Work job must run to succeed: its CPU (Job::expected_run). Its
-// sleep is left out: a job may run into its deadline and be stopped there
-// (that is how a deadline reaches a running job), only not be started with
-// too little time left for the work it cannot give back.
-inline absl::Duration WorkExpectedRun(const v1::WorkRequest& req) {
-  return absl::Microseconds(req.cpu_us());
-}
-
-// What a Work job will cost its worker at most: its CPU, then its wait
-// (Job::declared_cost), for admission to count the job by while it waits or
-// runs ahead of others.
-inline absl::Duration WorkDeclaredCost(const v1::WorkRequest& req) {
-  return absl::Microseconds(req.cpu_us()) + absl::Microseconds(req.sleep_us());
+// What a Work job costs. It must run for its CPU to succeed (expected_run).
+// Its sleep is left out of that: a job may run into its deadline and be
+// stopped there (that is how a deadline reaches a running job), only not be
+// started with too little time left for the work it cannot give back. It
+// declares, for admission to count it by while it waits or runs ahead of
+// others, what it will cost its worker at most: its CPU, then its wait.
+inline JobCost WorkCost(const v1::WorkRequest& req) {
+  JobCost cost;
+  cost.expected_run = absl::Microseconds(req.cpu_us());
+  cost.declared = cost.expected_run + absl::Microseconds(req.sleep_us());
+  return cost;
 }
 
 // INVALID_ARGUMENT naming the field if cpu_us or sleep_us is over its cap.

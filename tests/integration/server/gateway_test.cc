@@ -869,8 +869,11 @@ TEST_F(GatewayTest, ReflectionListsTheGateway) {
 TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
   v1::EchoReply reply;
   ASSERT_TRUE(Echo("x", &reply).ok());
-  // The reply can reach us before its worker has counted itself idle again.
-  ASSERT_TRUE(WaitUntil([&] { return Stats().busy == 0; }));
+  v1::CallReply call_reply;
+  ASSERT_TRUE(CallHandler("count", &call_reply).ok());
+  // The reply can reach us before its worker has counted the run and itself
+  // idle again.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().idle == 2; }));
   std::string r = HttpGet(server_->admin_port(), "/metrics");
   EXPECT_TRUE(absl::StartsWith(r, "HTTP/1.1 200")) << r;
   for (const char* want :
@@ -883,12 +886,18 @@ TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
         "handoff_jobs_rejected_total{reason=\"deadline\"} 0",
         // No Work has run to teach the overhead; the Echo taught the mean.
         "\nhandoff_admission_declared_job_overhead_seconds 0.000000\n",
-        "\nhandoff_admission_undeclared_job_cost_seconds 0."}) {
+        "\nhandoff_admission_undeclared_job_cost_seconds 0.",
+        // One per registered handler: "count" has run, "throw" has not.
+        "\nhandoff_admission_handler_job_cost_seconds{handler=\"count\"} 0.",
+        "\nhandoff_admission_handler_job_cost_seconds{handler=\"throw\"} 0.000000\n"}) {
     EXPECT_TRUE(absl::StrContains(r, want)) << want;
   }
   EXPECT_FALSE(absl::StrContains(
       r, "\nhandoff_admission_undeclared_job_cost_seconds 0.000000\n"))
       << "the Echo's run taught no mean";
+  EXPECT_FALSE(absl::StrContains(
+      r, "\nhandoff_admission_handler_job_cost_seconds{handler=\"count\"} 0.000000\n"))
+      << "the Call's run taught its handler nothing";
   EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/healthz"),
                                "HTTP/1.1 200"));
   EXPECT_TRUE(absl::StartsWith(HttpGet(server_->admin_port(), "/readyz"),

@@ -162,6 +162,61 @@ TEST_F(OneWorkerTest, ACallBehindAHandlerThatDeclaredAMinuteIsRefusedAtOnce) {
   EXPECT_EQ(Stats().undeclared_job_cost, absl::ZeroDuration());
 }
 
+// Each handler's calls are counted at what that handler's calls have cost,
+// not at one mean of all undeclared jobs. After one call of a slow handler
+// that declares nothing, a call of another handler, with less deadline than
+// the slow call took, is admitted behind a call no run has costed yet; the
+// same call behind a queued call of the slow handler is refused at once.
+// (By one mean, the first was refused too: the slow run had taught it.)
+TEST_F(OneWorkerTest, ASlowHandlersCallsDoNotMakeOtherHandlersCallsCountAsSlow) {
+  const absl::Duration slow_run = absl::Milliseconds(1500);
+  const absl::Duration tight = absl::Milliseconds(750);
+  ASSERT_TRUE(registry_
+                  .Register("slow",
+                            [slow_run](const HandlerCall&) -> absl::StatusOr<std::string> {
+                              absl::SleepFor(slow_run);  // its work
+                              return std::string();
+                            })
+                  .ok());
+  v1::CallReply reply;
+  ASSERT_TRUE(CallHandler("slow", &reply).ok());
+  ASSERT_TRUE(WaitUntil([&] { return Stats().idle == 1; }));
+  EXPECT_GE(registry_.Find("slow")->kind->cost(), slow_run);
+  EXPECT_EQ(Stats().undeclared_job_cost, absl::ZeroDuration())
+      << "the slow handler's run taught the mean of the others";
+
+  auto blocked = StartBlocked();
+  AsyncCall<v1::CallRequest, v1::CallReply> cheap;
+  cheap.request.set_handler("count");
+  cheap.ctx.set_deadline(absl::ToChronoTime(absl::Now() + tight));
+  StartCall(&cheap);
+  // Queued, or already answered if it was refused.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 1 || cheap.done.size() == 1; }));
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  grpc::Status s = cheap.Wait();
+  EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
+  EXPECT_EQ(count_runs_.load(), 1);
+
+  ASSERT_TRUE(WaitUntil([&] { return Stats().idle == 1; }));
+  blocked = StartBlocked();
+  AsyncCall<v1::CallRequest, v1::CallReply> queued_slow;
+  queued_slow.request.set_handler("slow");
+  StartCall(&queued_slow);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 1; }));
+  s = CallHandler("count", &reply, "", tight);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "overloaded")) << s.error_message();
+  // Spares the test its run: dropped where it waits, once the server has
+  // seen the cancel (the client's status comes before that).
+  queued_slow.ctx.TryCancel();
+  EXPECT_EQ(queued_slow.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().expired == 1; }));
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  EXPECT_EQ(count_runs_.load(), 1);
+}
+
 // A cost function runs on gRPC's thread as the call arrives. One that throws
 // fails its call INTERNAL, naming the handler, and the server goes on.
 TEST_F(StatusTableTest, AHandlersCostThatThrowsIsInternalAndTheServerGoesOn) {

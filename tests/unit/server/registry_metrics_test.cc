@@ -42,6 +42,26 @@ TEST(HandlerRegistryTest, AHandlersCostIsFoundWithIt) {
   EXPECT_EQ(h->cost("abcd"), absl::Milliseconds(4));
 }
 
+// Each handler's calls are of a kind of their own, whose cost admission
+// learns from their runs: one slow handler must not teach another's.
+TEST(HandlerRegistryTest, EachHandlerHasAKindOfItsOwnAndTheyAreListedByName) {
+  HandlerRegistry r;
+  ASSERT_TRUE(r.Register("slow", Same).ok());
+  ASSERT_TRUE(r.Register("fast", Same).ok());
+  std::shared_ptr<const RegisteredHandler> slow = r.Find("slow");
+  std::shared_ptr<const RegisteredHandler> fast = r.Find("fast");
+  ASSERT_NE(slow->kind, nullptr);
+  ASSERT_NE(fast->kind, nullptr);
+  slow->kind->Learn(absl::Seconds(1));
+  EXPECT_EQ(fast->kind->cost(), absl::ZeroDuration());
+  EXPECT_EQ(r.Find("slow")->kind->cost(), absl::Seconds(1)) << "one kind per handler";
+  auto all = r.Handlers();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, "fast");
+  EXPECT_EQ(all[1].first, "slow");
+  EXPECT_EQ(all[1].second, slow);
+}
+
 TEST(MetricsTest, RendersCallsAndHistogram) {
   Metrics m;
   m.RecordCall(Method::kEcho, absl::StatusCode::kOk, absl::Microseconds(50));
@@ -58,6 +78,8 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
   g.rejected_late = 7;
   g.undeclared_job_cost = absl::Milliseconds(2);
   g.declared_job_overhead = absl::Microseconds(30);
+  g.handler_job_cost = {{"resize", absl::Milliseconds(40)},
+                        {"odd \"name\"\\\n", absl::ZeroDuration()}};
   std::string text = m.Render(g, "extra_metric 1\n");
   for (const char* want : {
            "# TYPE handoff_calls_total counter",
@@ -74,6 +96,12 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
            "handoff_jobs_rejected_total{reason=\"deadline\"} 7",
            "\nhandoff_admission_undeclared_job_cost_seconds 0.002000\n",
            "\nhandoff_admission_declared_job_overhead_seconds 0.000030\n",
+           "# TYPE handoff_admission_handler_job_cost_seconds gauge\n",
+           "\nhandoff_admission_handler_job_cost_seconds{handler=\"resize\"} 0.040000\n",
+           // A quote, a backslash and a newline in a name, escaped as the
+           // text format has them.
+           "\nhandoff_admission_handler_job_cost_seconds"
+           "{handler=\"odd \\\"name\\\"\\\\\\n\"} 0.000000\n",
            "extra_metric 1"}) {
     EXPECT_TRUE(absl::StrContains(text, want)) << want;
   }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -715,17 +716,29 @@ absl::Status AdmitBehindARunAndAJobAhead(Dispatcher& d, absl::Duration deadline)
   return s;
 }
 
+Job Declaring(Job job, absl::Duration declared) {
+  job.declared_cost = declared;
+  return job;
+}
+
+Job OfKind(Job job, std::shared_ptr<JobKind> kind) {
+  job.kind = std::move(kind);
+  return job;
+}
+
 // Submits `n` short jobs, each with `deadline`, behind workers the test
 // holds, and returns how many admission accepted, expecting all of them.
 // Each answers on `done` once the workers are released: 1 if it ran, 0 if
 // it expired (should this thread stall past the deadlines, the jobs still
-// answer, so the test ends; admission is what it checks).
+// answer, so the test ends; admission is what it checks). Each starts as
+// `make()` makes it (what it declares, its kind).
 int SubmitShortJobsExpectingAll(Dispatcher& d, int n, absl::Duration deadline,
-                                Chan<int> done) {
+                                Chan<int> done,
+                                const std::function<Job()>& make = [] { return Job(); }) {
   int admitted = 0;
   for (int i = 0; i < n; ++i) {
     auto [ctx, cancel] = WithTimeout(Context::Background(), deadline);
-    Job job;
+    Job job = make();
     job.ctx = ctx;
     job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
     job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
@@ -861,11 +874,6 @@ void TeachCostOf(Dispatcher& d, Job job, absl::Duration cost) {
   internal::DispatcherAccess::RunJob(d, job, 0, MonotonicNow() - cost);
 }
 
-Job Declaring(Job job, absl::Duration declared) {
-  job.declared_cost = declared;
-  return job;
-}
-
 // Jobs that declared their cost are counted by it, not by the mean of past
 // runs. The mean learned from jobs that ran cannot see that the jobs now
 // ahead are far shorter than the last ones: behind one long call, short
@@ -885,18 +893,9 @@ TEST(DispatcherTest, AdmissionCountsTheJobsAheadByWhatTheyDeclaredNotByTheMean) 
   // about 40 ms (those ahead, as many that may overtake, the run). By the
   // mean, the first would wait 5 s.
   Chan<int> done(20);
-  int admitted = 0;
-  for (int i = 0; i < 20; ++i) {
-    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
-    Job job;
-    job.ctx = ctx;
-    job.declared_cost = absl::Milliseconds(1);
-    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
-    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
-    absl::Status s = d.TrySubmit(std::move(job));
-    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
-    if (s.ok()) ++admitted;
-  }
+  const int admitted = SubmitShortJobsExpectingAll(
+      d, 20, absl::Seconds(2), done,
+      [] { return Declaring(Job(), absl::Milliseconds(1)); });
   EXPECT_EQ(d.Stats().rejected(), 0);
   ASSERT_TRUE(release.Send(0).ok());
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
@@ -1005,11 +1004,6 @@ TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of about 3 s: " << s;
 }
 
-Job OfKind(Job job, std::shared_ptr<JobKind> kind) {
-  job.kind = std::move(kind);
-  return job;
-}
-
 // Jobs that declare nothing but have a kind are counted at their kind's
 // cost, which their runs teach, and not at the mean of all undeclared jobs:
 // behind one slow handler's calls, a fast handler's calls were counted as
@@ -1031,17 +1025,8 @@ TEST(DispatcherTest, AJobIsCountedAtItsKindsCostNotAtTheMeanOfTheOthers) {
   // Twenty fast jobs queue behind the fast run: the last is estimated at
   // about 40 ms. Counted by one mean of both kinds' runs, over 4 s each.
   Chan<int> done(21);  // and the slow one's
-  int admitted = 0;
-  for (int i = 0; i < 20; ++i) {
-    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(2));
-    Job job = OfKind(Job(), fast);
-    job.ctx = ctx;
-    job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
-    job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
-    absl::Status s = d.TrySubmit(std::move(job));
-    EXPECT_TRUE(s.ok()) << "job " << i << ": " << s;
-    if (s.ok()) ++admitted;
-  }
+  int admitted = SubmitShortJobsExpectingAll(d, 20, absl::Seconds(2), done,
+                                             [&] { return OfKind(Job(), fast); });
   EXPECT_EQ(d.Stats().rejected(), 0);
   // One slow job queued: it counts for its kind's 5 s.
   auto [slow_ctx, cancel_slow] = WithTimeout(Context::Background(), absl::Minutes(1));

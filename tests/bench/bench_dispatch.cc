@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <thread>
 
 #include "benchmark/benchmark.h"
@@ -111,20 +112,35 @@ BENCHMARK(BM_Select2);
 
 // request -> dispatcher -> idle worker -> reply, 2 workers, 2 callers (as
 // Go's RunParallel with GOMAXPROCS=2). Compare 1e9 / items_per_second with
-// Go's ns/op, which is also wall time over all callers' operations.
-void BM_ChanChanDispatch(benchmark::State& state) {
-  static Dispatcher* const dispatcher =
-      new Dispatcher({.workers = 2, .queue_depth = 4, .shed_late_jobs = false});
+// Go's ns/op, which is also wall time over all callers' operations. Each
+// job of `kind`, if given, as a registered handler's calls are.
+void DispatchTo(benchmark::State& state, Dispatcher& dispatcher,
+                const std::shared_ptr<JobKind>& kind) {
   Chan<int> reply(1);
   for (auto _ : state) {
     Job job;
+    job.kind = kind;
     job.run = [reply](const RunInfo&) { reply.Send(1).IgnoreError(); };
-    dispatcher->Submit(std::move(job)).IgnoreError();
+    dispatcher.Submit(std::move(job)).IgnoreError();
     benchmark::DoNotOptimize(reply.Recv());
   }
   state.SetItemsProcessed(state.iterations());
 }
+void BM_ChanChanDispatch(benchmark::State& state) {
+  static Dispatcher* const dispatcher =
+      new Dispatcher({.workers = 2, .queue_depth = 4, .shed_late_jobs = false});
+  DispatchTo(state, *dispatcher, nullptr);
+}
+// What counting each job at its kind's learned cost adds (the kind's
+// handle, its running count, the learning after each run).
+void BM_ChanChanDispatchOfAKind(benchmark::State& state) {
+  static Dispatcher* const dispatcher =
+      new Dispatcher({.workers = 2, .queue_depth = 4, .shed_late_jobs = false});
+  static const auto* const kind = new std::shared_ptr<JobKind>(std::make_shared<JobKind>());
+  DispatchTo(state, *dispatcher, *kind);
+}
 BENCHMARK(BM_ChanChanDispatch)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_ChanChanDispatchOfAKind)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 }  // namespace handoff

@@ -145,7 +145,8 @@ std::string Metrics::Render(const GaugeSnapshot& g,
   };
   seconds("handoff_admission_undeclared_job_cost_seconds",
           "What admission counts a queued or running job that declares no "
-          "cost (Echo; Call unless its handler declares) at: the recent "
+          "cost and has no kind with a cost of its own (Echo; a Call whose "
+          "handler has not run yet) at: the recent "
           "mean of such jobs' runs, back to back.",
           g.undeclared_job_cost);
   seconds("handoff_admission_declared_job_overhead_seconds",

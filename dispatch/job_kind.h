@@ -6,10 +6,10 @@
 // Admission counts every job ahead of a new one at what it will likely cost
 // a worker. A job that declares nothing (Job::declared_cost) is otherwise
 // counted at the mean of all such jobs' runs, and one slow kind lifts that
-// mean for every other: behind a handler that takes a second a call, a call
-// of one that takes a microsecond counts as most of a second, and a cheap
-// call with a tight deadline is refused for a queue that would have cleared
-// in time. A submitter that knows its jobs' kinds (a server: one per method
+// mean for every other: where a handler that takes a second a call ran
+// first, or makes up much of the recent runs, a call of one that takes a
+// microsecond counts as a slow one, and a cheap call with a tight deadline
+// is refused for a queue that would have cleared in time. A submitter that knows its jobs' kinds (a server: one per method
 // or handler) gives each kind its own mean, and a slow kind then weighs only
 // on the count of its own jobs.
 //

@@ -6,6 +6,7 @@
 #include "dispatch/job_kind.h"
 
 #include <cstdint>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -46,18 +47,25 @@ TEST(JobKindTest, ANegativeCostCountsAsNone) {
 
 // Workers that run the kind's jobs at once each fold their runs in, and
 // none is lost to another's update. Runs of equal cost fold in the same
-// whatever their order, so the mean after all of them is known exactly.
+// whatever their order, so the mean after all of them is known exactly. The
+// workers start together, so that their updates overlap.
 TEST(JobKindTest, NoRunIsLostWhenWorkersLearnAtOnce) {
-  constexpr int kWorkers = 4;
-  constexpr int kRuns = 50;  // each
-  const absl::Duration start = absl::Nanoseconds(int64_t{1} << 50);
+  constexpr int kWorkers = 2;
+  constexpr int kRuns = 140;  // each; from 2^62 ns, all of them leave ~270 ns
+  const absl::Duration start = absl::Nanoseconds(int64_t{1} << 62);
   JobKind kind, alone;
   kind.Learn(start);
   alone.Learn(start);
   for (int i = 0; i < kWorkers * kRuns; ++i) alone.Learn(absl::ZeroDuration());
+  std::atomic<int> ready{0};
   std::vector<std::thread> workers;
   for (int w = 0; w < kWorkers; ++w) {
-    workers.emplace_back([&kind] {
+    workers.emplace_back([&kind, &ready] {
+      // Spun, not slept: a thread woken from a wait would start its runs
+      // after the other had finished its own.
+      ready.fetch_add(1);
+      while (ready.load() < kWorkers) {
+      }
       for (int i = 0; i < kRuns; ++i) kind.Learn(absl::ZeroDuration());
     });
   }

@@ -41,6 +41,11 @@ std::string EscapeLabelValue(const std::string& value) {
   return absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
 }
 
+// A duration as a sample's value: seconds, to the microsecond.
+std::string SecondsValue(absl::Duration d) {
+  return absl::StrFormat("%.6f", absl::ToDoubleSeconds(d));
+}
+
 }  // namespace
 
 void Metrics::RecordCall(Method m, absl::StatusCode code,
@@ -95,8 +100,7 @@ std::string Metrics::Render(const GaugeSnapshot& g,
     }
     absl::StrAppend(
         &out, "handoff_call_duration_seconds_sum{method=\"", name, "\"} ",
-        absl::StrFormat("%.6f",
-                        pm.sum_ns.load(std::memory_order_relaxed) / 1e9),
+        SecondsValue(absl::Nanoseconds(pm.sum_ns.load(std::memory_order_relaxed))),
         "\n", "handoff_call_duration_seconds_count{method=\"", name, "\"} ",
         cum, "\n");
   }
@@ -140,8 +144,7 @@ std::string Metrics::Render(const GaugeSnapshot& g,
   // "overloaded" and the load does not look it, these say why.
   auto seconds = [&out](const char* name, const char* help, absl::Duration d) {
     absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name,
-                    " gauge\n", name, " ",
-                    absl::StrFormat("%.6f", absl::ToDoubleSeconds(d)), "\n");
+                    " gauge\n", name, " ", SecondsValue(d), "\n");
   };
   seconds("handoff_admission_undeclared_job_cost_seconds",
           "What admission counts a queued or running job that declares no "
@@ -165,8 +168,7 @@ std::string Metrics::Render(const GaugeSnapshot& g,
         "# TYPE handoff_admission_handler_job_cost_seconds gauge\n");
     for (const auto& [handler, cost] : g.handler_job_cost) {
       absl::StrAppend(&out, "handoff_admission_handler_job_cost_seconds{handler=\"",
-                      EscapeLabelValue(handler), "\"} ",
-                      absl::StrFormat("%.6f", absl::ToDoubleSeconds(cost)), "\n");
+                      EscapeLabelValue(handler), "\"} ", SecondsValue(cost), "\n");
     }
   }
   out += extra;

@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 
 namespace handoff::internal {
 
@@ -39,12 +40,17 @@ class CostMean {
   static constexpr int kPublishEvery = 8;
   static constexpr int64_t kOutlierFactor = 4;
 
-  // The mean `mean_ns` after one more run that cost `sample_ns` (>= 0): the
-  // sample clipped to kOutlierFactor times the mean, weighted 1/8; taken
-  // whole if there is no mean yet (0).
+  // The mean `mean_ns` (>= 0) after one more run that cost `sample_ns`
+  // (>= 0): the sample clipped to kOutlierFactor times the mean, weighted
+  // 1/8; taken whole if there is no mean yet (0). The clip saturates: a
+  // JobKind may be seeded with any cost, and a mean past a quarter of the
+  // range would overflow it.
   static int64_t Next(int64_t mean_ns, int64_t sample_ns) {
     if (mean_ns == 0) return sample_ns;
-    const int64_t sample = std::min(sample_ns, kOutlierFactor * mean_ns);
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    const int64_t clip =
+        mean_ns > kMax / kOutlierFactor ? kMax : kOutlierFactor * mean_ns;
+    const int64_t sample = std::min(sample_ns, clip);
     return mean_ns + (sample - mean_ns) / 8;
   }
 

@@ -45,6 +45,17 @@ TEST(JobKindTest, ANegativeCostCountsAsNone) {
   EXPECT_EQ(kind.cost(), absl::Milliseconds(7));
 }
 
+// A kind may be seeded with any cost. Past a quarter of int64's range, four
+// times the mean overflowed: the clip wrapped negative, and a longer run
+// brought the mean down.
+TEST(JobKindTest, AHugeMeanStillRisesWithALongerRun) {
+  JobKind kind;
+  const int64_t huge = int64_t{1} << 62;
+  kind.Learn(absl::Nanoseconds(huge));
+  kind.Learn(absl::Nanoseconds(huge + huge / 2));
+  EXPECT_GT(kind.cost(), absl::Nanoseconds(huge));
+}
+
 // Workers that run the kind's jobs at once each fold their runs in, and
 // none is lost to another's update. Runs of equal cost fold in the same
 // whatever their order, so the mean after all of them is known exactly. The

@@ -44,14 +44,20 @@ class CostMean {
   // (>= 0): the sample clipped to kOutlierFactor times the mean, weighted
   // 1/8; taken whole if there is no mean yet (0). The clip saturates: a
   // JobKind may be seeded with any cost, and a mean past a quarter of the
-  // range would overflow it.
+  // range would overflow it. A step is at least 1 ns toward the sample,
+  // else a mean under 8 ns would never move (an eighth of the gap rounds
+  // to nothing; a kind seeded with 1 ns stayed there whatever its runs
+  // cost); it stops at 1 ns on the way down, since 0 means no mean.
   static int64_t Next(int64_t mean_ns, int64_t sample_ns) {
     if (mean_ns == 0) return sample_ns;
     constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
     const int64_t clip =
         mean_ns > kMax / kOutlierFactor ? kMax : kOutlierFactor * mean_ns;
     const int64_t sample = std::min(sample_ns, clip);
-    return mean_ns + (sample - mean_ns) / 8;
+    int64_t step = (sample - mean_ns) / 8;
+    if (step == 0 && sample > mean_ns) step = 1;
+    if (step == 0 && sample < mean_ns && mean_ns > 1) step = -1;
+    return mean_ns + step;
   }
 
   // Counts one run that cost `sample_ns` (>= 0), and publishes the mean to

@@ -56,6 +56,23 @@ TEST(JobKindTest, AHugeMeanStillRisesWithALongerRun) {
   EXPECT_GT(kind.cost(), absl::Nanoseconds(huge));
 }
 
+// A kind seeded with a tiny cost still follows its runs, both ways: an
+// eighth of the gap under 8 ns rounded to nothing, and a mean of 1 or 2 ns
+// never rose. It never falls to 0, which would mean no mean at all.
+TEST(JobKindTest, ATinyMeanStillFollowsItsRuns) {
+  JobKind rising;
+  rising.Learn(absl::Nanoseconds(1));
+  for (int i = 0; i < 40; ++i) rising.Learn(absl::Microseconds(1));
+  EXPECT_GT(rising.cost(), absl::Nanoseconds(900));
+
+  JobKind falling;
+  falling.Learn(absl::Nanoseconds(7));
+  falling.Learn(absl::Nanoseconds(2));
+  EXPECT_EQ(falling.cost(), absl::Nanoseconds(6));
+  for (int i = 0; i < 10; ++i) falling.Learn(absl::ZeroDuration());
+  EXPECT_EQ(falling.cost(), absl::Nanoseconds(1));
+}
+
 // Workers that run the kind's jobs at once each fold their runs in, and
 // none is lost to another's update. Runs of equal cost fold in the same
 // whatever their order, so the mean after all of them is known exactly. The

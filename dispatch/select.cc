@@ -208,6 +208,19 @@ int SelectStart(SelectCase* const* cases, int n, Waiter* w) {
   chosen = PollAll(cases, order, n, locks, &wake);
   if (chosen < 0) {
     EnqueueAll(cases, order, n, w, &wake);
+    // Queueing may claim w itself: a push or pop in flight, awaited, can
+    // complete it (chan.h, settling). Only a holder of one of these locks
+    // claims, so w's claim is settled now. Completed on this thread all
+    // the same, it is completed here, as a case ready at once is: in a Wake()
+    // a function that threw would end the process, and the header promises
+    // the caller its exception.
+    if (w->selected() != Waiter::kUnclaimed && wake.Remove(w)) {
+      chosen = w->selected();
+      locks.UnlockAll();
+      wake.WakeAll();
+      SelectUnlinkLosers(cases, n, chosen);
+      return chosen;
+    }
     locks.UnlockAll();
     wake.WakeAll();  // last: it may complete, and so free, w and the cases
   }

@@ -13,8 +13,9 @@
 // argument position). AsyncSelect takes the same cases but never blocks: if
 // no case is ready, a single waiter record is queued on every case's channel
 // and the first channel to become ready runs the chosen function, on its own
-// thread, exactly once. (If a case is ready at once, the function runs inline,
-// before AsyncSelect returns.)
+// thread, exactly once. (If a case is ready at once, or turns ready while the
+// select queues its waiter, the function runs inline, before AsyncSelect
+// returns.)
 //
 // A function that AsyncSelect runs on another thread must not throw. It runs
 // inside that thread's channel operation (a send, a close, a cancel), which
@@ -103,10 +104,12 @@ class SelectCase {
 int SelectBlocking(SelectCase* const* cases, int n);
 
 // First pass of an async select: completes a ready case (returns its index,
-// with the peer already woken and the case not yet Finish()ed), runs nothing
-// and returns -1 after queueing `w` on every channel, or returns the default
-// case's index. When it returns -1, `w` may already have been claimed and
-// woken: the caller must not touch `w` again.
+// with the peer already woken and the case not yet Finish()ed; also when a
+// case became ready while `w` was being queued, and claimed it, whose
+// waiters on the other channels are then gone), runs nothing and returns -1
+// after queueing `w` on every channel, or returns the default case's index.
+// When it returns -1, `w` may already have been claimed and woken by another
+// thread: the caller must not touch `w` again.
 int SelectStart(SelectCase* const* cases, int n, Waiter* w);
 
 // After `w` was claimed: removes its nodes from every other case's channel.

@@ -89,6 +89,20 @@ class WakeList {
 
   bool empty() const { return head_ == nullptr; }
 
+  // Takes `w` off the list, if it is on it, without waking it; whether it
+  // was. The list is short (the waiters one operation completed).
+  bool Remove(Waiter* w) {
+    Waiter* prev = nullptr;
+    for (Waiter* at = head_; at != nullptr; prev = at, at = at->wake_next_) {
+      if (at != w) continue;
+      (prev != nullptr ? prev->wake_next_ : head_) = at->wake_next_;
+      if (tail_ == at) tail_ = prev;
+      at->wake_next_ = nullptr;
+      return true;
+    }
+    return false;
+  }
+
   // Wakes every waiter on the list, which is empty afterwards. A waiter may
   // be destroyed by its Wake() (an async select deletes itself), so its link
   // is read first.

@@ -280,13 +280,14 @@ TEST(AsyncSelectTest, AnInlineFunctionThatThrowsReachesTheCallerAlsoIfACaseTurne
   std::atomic<bool> stop{false};
   std::atomic<bool> pending{false};
   std::thread sender([&] {
-    while (!stop.load(std::memory_order_relaxed)) ch.TrySend(1).IgnoreError();
+    while (!stop.load(std::memory_order_relaxed)) {
+      if (!ch.TrySend(1).ok()) std::this_thread::yield();  // full: let it drain
+    }
   });
   int caught = 0;
   int ran_elsewhere = 0;
   for (int i = 0; i < kRounds; ++i) {
-    while (pending.load(std::memory_order_acquire)) {
-    }
+    while (pending.load(std::memory_order_acquire)) std::this_thread::yield();
     pending.store(true, std::memory_order_relaxed);
     try {
       AsyncRecv(ch, [&](std::optional<int>) {
@@ -299,8 +300,7 @@ TEST(AsyncSelectTest, AnInlineFunctionThatThrowsReachesTheCallerAlsoIfACaseTurne
       pending.store(false, std::memory_order_relaxed);
     }
   }
-  while (pending.load(std::memory_order_acquire)) {
-  }
+  while (pending.load(std::memory_order_acquire)) std::this_thread::yield();
   stop.store(true);
   sender.join();
   EXPECT_EQ(caught + ran_elsewhere, kRounds);

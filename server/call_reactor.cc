@@ -39,11 +39,13 @@ void CallReactor::OnDone() {
 }
 
 void CallReactor::Complete(absl::Status s) {
+  const absl::Time now = MonotonicNow();
+  s = core_.Answer(std::move(s), ctx_, now);
   if (absl::IsCancelled(s) &&
       cancel_was_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
-  core_.metrics().RecordCall(method_, s.code(), MonotonicNow() - start_);
+  core_.metrics().RecordCall(method_, s.code(), now - start_);
   Finish(ToGrpcStatus(s));
 }
 

@@ -9,7 +9,9 @@
 //   OnCancel       cancel ctx (the client left, or the deadline passed); a
 //                  cancel at the client's deadline, or past the Context's,
 //                  counts as that deadline
-//   Complete(s)    record s by method and code; Finish — exactly once
+//   Complete(s)    s as GatewayCore::Answer has it (late OK is late, a
+//                  cut-off job's CANCELLED is UNAVAILABLE); record it by
+//                  method and code; Finish — exactly once
 //   OnDone         cancel ctx (stops a job still running for a call already
 //                  answered, frees the deadline's timer); CallDone; delete
 //

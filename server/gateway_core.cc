@@ -117,6 +117,16 @@ absl::Status GatewayCore::ContextError(const Context& ctx) const {
   return err;
 }
 
+absl::Status GatewayCore::Answer(absl::Status s, const Context& ctx,
+                                 absl::Time now) const {
+  if (s.ok()) {
+    if (now < ctx.Deadline()) return s;
+    return absl::DeadlineExceededError("context deadline exceeded");
+  }
+  if (absl::IsCancelled(s) && ctx.IsDone()) return ContextError(ctx);
+  return s;
+}
+
 bool GatewayCore::CancelIsDeadline(absl::Time start, absl::Time deadline,
                                    absl::Time now) {
   if (deadline == absl::InfiniteFuture()) return false;

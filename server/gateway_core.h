@@ -85,6 +85,18 @@ class GatewayCore {
   // cut off by CancelAll() is UNAVAILABLE (retry elsewhere), not CANCELLED.
   absl::Status ContextError(const Context& ctx) const;
 
+  // What a call whose outcome is `s` is answered with at `now`, given its
+  // Context: the outcome, except that
+  //  - an OK outcome at or past ctx's deadline is DEADLINE_EXCEEDED: the
+  //    timer that marks the Context done may lag, and a reply that won the
+  //    call's select late is one the client has stopped waiting for (its own
+  //    deadline is no later), or one --max_deadline cut off;
+  //  - a CANCELLED outcome of a call whose Context is done is what
+  //    ContextError says: a job that saw the drain's CancelAll() and
+  //    returned its Context's error, and won the select before the Context's
+  //    Done() closed, is UNAVAILABLE all the same.
+  absl::Status Answer(absl::Status s, const Context& ctx, absl::Time now) const;
+
   // The deadline the client set (gRPC's copy, which started when the headers
   // arrived), on MonotonicNow()'s clock, or InfiniteFuture if it set none.
   static absl::Time ClientDeadline(const grpc::CallbackServerContext& call);

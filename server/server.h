@@ -7,9 +7,11 @@
 //   1. readiness off: /readyz answers 503, grpc.health.v1 NOT_SERVING, and
 //      new calls are answered UNAVAILABLE at once (a load balancer retries
 //      them on another replica);
-//   2. drain: wait until the calls in flight finish, up to --drain_timeout;
-//   3. Server::Shutdown(deadline): whatever is still running is cancelled
-//      (its Context is done, so its job stops), the listener closes;
+//   2. stop accepting, at once: Server::Shutdown sends GOAWAY on every
+//      connection and closes the listener, while the calls in flight go on;
+//   3. drain: wait until those calls finish, up to --drain_timeout; then
+//      whatever is still running is cancelled (its Context is done, so its
+//      job stops) and answered UNAVAILABLE;
 //   4. the dispatcher stops: every accepted job has run or been dropped. A
 //      job that ignores its cancellation is waited for --stop_grace, then
 //      left running: a thread cannot be stopped, but the process can exit

@@ -66,25 +66,16 @@ int64_t CappedNs(absl::Duration cost) {
   return std::min(absl::ToInt64Nanoseconds(cost), kMaxCostNs);
 }
 
+bool Declares(const Job& job) { return job.declared_cost > absl::ZeroDuration(); }
+
 // What admission counts `job` at, if at a cost of its own. Set at
 // submission (CountAtSubmission), so that every count of the job agrees.
 internal::JobLoad LoadOf(const Job& job) {
-  return {CappedNs(job.declared_cost), CappedNs(job.kind_cost)};
+  const int64_t ns = CappedNs(job.counted_cost);
+  if (Declares(job)) return {ns, 0};
+  return {0, ns};
 }
 
-// Fixes what `job` is counted at, from `job.submitted` on. A job stopped at
-// its deadline costs its worker no more than the time left until then, so a
-// cost is counted at most that. A job that declared nothing is counted at
-// its kind's cost now, if the kind has one.
-void CountAtSubmission(Job& job) {
-  job.kind_cost = absl::ZeroDuration();
-  const bool declared = job.declared_cost > absl::ZeroDuration();
-  if (!declared && job.kind == nullptr) return;
-  absl::Duration& cost = declared ? job.declared_cost : job.kind_cost;
-  if (!declared) cost = job.kind->cost();
-  const absl::Duration left = job.ctx.Deadline() - job.submitted;
-  cost = std::max(std::min(cost, left), absl::ZeroDuration());
-}
 
 // What `jobs` jobs in one stage (queued, or running) are counted at, in ns:
 // those that declared, at their declarations plus `overhead_ns` each; those
@@ -239,6 +230,19 @@ const Chan<Job>* Dispatcher::NewestIdle(const Chan<Job>* oldest) {
     newest = *next;
   }
   return newest;
+}
+
+// In a field of its own: the declaration stays as the submitter made it, for
+// a job refused and submitted again. A job stopped at its deadline costs its
+// worker no more than the time left until then, so a cost is counted at most
+// that. A job that declared nothing is counted at its kind's cost now, if
+// the kind has one.
+void Dispatcher::CountAtSubmission(Job& job) {
+  job.counted_cost = absl::ZeroDuration();
+  if (!Declares(job) && job.kind == nullptr) return;
+  const absl::Duration cost = Declares(job) ? job.declared_cost : job.kind->cost();
+  const absl::Duration left = job.ctx.Deadline() - job.submitted;
+  job.counted_cost = std::max(std::min(cost, left), absl::ZeroDuration());
 }
 
 absl::Status Dispatcher::TrySubmit(Job&& job) {
@@ -525,8 +529,10 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // mean of undeclared jobs alone: a 2 s Work must not make admission count
   // every Echo ahead as a long job. A job of a kind teaches its kind, and
   // leaves that mean alone for the same reason.
-  if (declared > 0) {
-    c.overhead.Add(std::max<int64_t>(cost - declared, 0), declared_overhead_ns_);
+  if (Declares(job)) {
+    if (declared > 0) {
+      c.overhead.Add(std::max<int64_t>(cost - declared, 0), declared_overhead_ns_);
+    }
   } else if (job.kind != nullptr) {
     job.kind->Learn(absl::Nanoseconds(cost));
   } else {

@@ -116,24 +116,28 @@ struct Job {
   // of the jobs behind it, in place of the mean cost of jobs that declare
   // nothing. Unlike expected_run it is never a reason to refuse or skip the
   // job itself: a job may run into its deadline and be stopped there, and
-  // so it is counted for at most the time its deadline leaves it (from
-  // submission; the dispatcher lowers this field to that). Zero declares
-  // nothing.
+  // so it is counted for at most the time its deadline leaves it
+  // (counted_cost). Zero declares nothing.
   absl::Duration declared_cost = absl::ZeroDuration();
   // The kind of job this is, if its submitter groups its jobs so (one kind
   // per method or handler; job_kind.h). A job that declares no cost is then
   // counted at its kind's recent mean cost, which its run teaches, instead
   // of at the mean of all jobs that declare none: one slow kind of job no
-  // longer makes the others count as slow. Until a job of the kind has run,
-  // the mean of all. May be null.
+  // longer makes the others count as slow. A job submitted before any job of
+  // its kind has run is counted, while it waits and runs, at the mean of the
+  // jobs that have neither a kind nor a declaration (nothing, if none has
+  // run): after a cold start, a first burst of a kind is undercounted until
+  // it drains, though the kind learns from its first run. May be null.
   std::shared_ptr<JobKind> kind;
 
   // Set by the dispatcher at admission.
   absl::Time submitted = absl::InfinitePast();
-  // What admission counts the job at while it waits and runs, if it declared
-  // nothing and its kind had a cost then: that cost, capped as declared_cost
-  // is (a kind's mean moves; the job keeps the figure it was counted at).
-  absl::Duration kind_cost = absl::ZeroDuration();
+  // What admission counts the job at while it waits and runs, if at a cost
+  // of its own: declared_cost, or, if it declared none, its kind's cost
+  // then (a kind's mean moves; the job keeps the figure it was counted at);
+  // either for at most the time its deadline left it at submission. Zero:
+  // counted at the mean of the jobs that declare nothing.
+  absl::Duration counted_cost = absl::ZeroDuration();
 };
 
 struct DispatcherOptions {
@@ -205,8 +209,9 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Admits `job` without waiting. On OK the job is moved from; otherwise it is
-  // left untouched and the status says why:
+  // Admits `job` without waiting. On OK the job is moved from; otherwise it
+  // is not, and may be submitted again (only the fields the dispatcher sets,
+  // above, have changed), and the status says why:
   //   RESOURCE_EXHAUSTED  the queue is full, or the estimated queue wait
   //                       would keep the job from finishing before its
   //                       deadline (shed_late_jobs);
@@ -255,6 +260,8 @@ class Dispatcher {
   friend struct internal::DispatcherAccess;
 
   absl::Status Admit(const Job& job) const;
+  // Sets job.counted_cost, from job.submitted on (the Job's fields say how).
+  static void CountAtSubmission(Job& job);
   // The dispatcher's step, done by the submitter: hands `job` to an idle
   // worker if nothing is queued. False (job untouched) if it cannot.
   bool HandToIdleWorker(Job& job);

@@ -21,7 +21,10 @@
 // The mean follows CostMean's rules (cost_mean.h): a run weighs 1/8, and
 // counts as at most four times the mean, so that one odd run among many
 // does little harm; the kind's first run is taken whole. Jobs of one kind
-// that differ widely in cost are better declared.
+// that differ widely in cost are better declared. Until the kind's first run
+// ends it has no cost, and its jobs submitted meanwhile are counted, for as
+// long as they wait and run, at the mean of the jobs of no kind
+// (Job::kind).
 //
 // Thread-safe: the workers that run the kind's jobs update it, admission
 // reads it on any thread.

@@ -871,7 +871,9 @@ TEST(DispatcherTest, AWorkersFirstJobBeingLongDoesNotMakeAdmissionRefuseTheShort
 // for it since `cost` ago. Only before the pool has run anything.
 void TeachCostOf(Dispatcher& d, Job job, absl::Duration cost) {
   if (!job.run) job.run = [](const RunInfo&) {};
-  internal::DispatcherAccess::RunJob(d, job, 0, MonotonicNow() - cost);
+  job.submitted = MonotonicNow() - cost;
+  internal::DispatcherAccess::CountAtSubmission(job);
+  internal::DispatcherAccess::RunJob(d, job, 0, job.submitted);
 }
 
 // Jobs that declared their cost are counted by it, not by the mean of past
@@ -970,8 +972,13 @@ TEST(DispatcherTest, AQueuedJobsDeclaredCostCountsOnlyAsLongAsItsDeadlineLeavesI
 TEST(DispatcherTest, ARunningJobIsCountedOnlyForWhatItsDeadlineLeavesIt) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
   auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(3));
-  Job job = Declaring(Job(), absl::Hours(1));  // not capped: never submitted
+  Job job = Declaring(Job(), absl::Hours(1));
   job.ctx = ctx;
+  // As if it had waited an hour to start: counted at submission for the
+  // hour it declared, which its deadline left it then.
+  job.submitted = MonotonicNow() - absl::Hours(1);
+  internal::DispatcherAccess::CountAtSubmission(job);
+  ASSERT_EQ(job.counted_cost, absl::Hours(1));
   int64_t counted = -1;
   job.run = [&d, &counted](const RunInfo&) {
     counted = internal::DispatcherAccess::RunningDeclared(d).ns.load();
@@ -1168,6 +1175,48 @@ TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
     EXPECT_EQ(load->jobs.load(), 0);
     EXPECT_EQ(load->ns.load(), 0);
   }
+}
+
+// TrySubmit leaves a job it refuses as the caller may submit it again. Its
+// declaration, counted for at most the time its deadline leaves it, stays
+// what the caller declared: lowered to the first context's time left, the
+// job submitted again with a later deadline was counted at that, or at
+// nothing if that deadline had passed.
+TEST(DispatcherTest, AJobRefusedForAFullQueueKeepsItsDeclarationForTheNextTry) {
+  Dispatcher d({.workers = 1, .queue_depth = 1});
+  const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
+  const auto& idle = internal::DispatcherAccess::Idle(d);
+  Chan<int> started(3), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // The dispatcher holds 2, waiting for the worker; 3 fills the queue.
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 2)).ok());
+  ASSERT_TRUE(testing::WaitForReceivers(idle, 1));
+  ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 3)).ok());
+
+  const absl::Duration declared = absl::Seconds(10);
+  auto [short_ctx, cancel_short] = WithTimeout(Context::Background(), absl::Seconds(1));
+  Job job = Declaring(Job(), declared);
+  job.ctx = short_ctx;
+  Chan<int> ran(1);
+  job.run = [ran](const RunInfo&) { ASSERT_TRUE(ran.Send(1).ok()); };
+  ASSERT_TRUE(absl::IsResourceExhausted(d.TrySubmit(std::move(job))));
+  EXPECT_EQ(job.declared_cost, declared);
+  EXPECT_LE(job.counted_cost, absl::Seconds(1));
+  EXPECT_EQ(queued.declared.jobs.load(), 0) << "the refused job left no count";
+
+  // 1 ends, 2 starts, and the dispatcher holds 3: the queue has room.
+  ASSERT_TRUE(release.Send(0).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  ASSERT_TRUE(testing::WaitForReceivers(idle, 1));
+  auto [long_ctx, cancel_long] = WithTimeout(Context::Background(), absl::Hours(1));
+  job.ctx = long_ctx;
+  ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  EXPECT_EQ(queued.declared.jobs.load(), 1);
+  EXPECT_EQ(queued.declared.ns.load(), absl::ToInt64Nanoseconds(declared));
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(release.Send(0).ok());  // 2, then 3
+  EXPECT_TRUE(ran.Recv().has_value());
 }
 
 // A job's cost is measured on the wall clock, which can step back while the

@@ -28,6 +28,9 @@ struct DispatcherAccess {
                            absl::Time free_since) {
     return d.RunJob(job, worker, free_since);
   }
+  // Counts `job` as admission does when it is submitted at job.submitted
+  // (for RunJob: a job that was never submitted is counted at nothing).
+  static void CountAtSubmission(Job& job) { Dispatcher::CountAtSubmission(job); }
   // What admission counts of the jobs queued, and of those running that
   // declared their cost or are counted at their kind's.
   static const QueueLoad& Queued(const Dispatcher& d) { return *d.queued_; }

@@ -14,7 +14,11 @@
 //    Done() is a nil channel: a case on it never fires.
 //  * Err() is OK while the context is live; afterwards absl::CancelledError
 //    ("context canceled") or absl::DeadlineExceededError ("context deadline
-//    exceeded"), and it never changes again.
+//    exceeded"), and it never changes again. It and IsDone() turn first:
+//    Done() closes a moment later, once the canceller has taken the
+//    deadline's timer out (unlike Go, where both change under one lock). So
+//    a select on Done() with a default case may take the default just after
+//    IsDone() said true; one without waits that moment out.
 //  * A child is cancelled when its parent is, with the parent's error; a
 //    child's cancellation never reaches its parent. A child's deadline is the
 //    earlier of its own and its parent's.

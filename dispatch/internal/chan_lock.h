@@ -52,6 +52,11 @@ class ChanLock {
 
   void unlock() {
     if (state_.exchange(kUnlocked, std::memory_order_release) == kContended) {
+      // The lock may be gone by now: once it reads unlocked, another thread
+      // can take it, finish, and free the channel (an async select's last
+      // handle). The wake is harmless all the same: the kernel takes the
+      // address as a number, and every futex waiter tolerates a spurious
+      // wake (parker.h says the same of the parker).
       FutexWakeOne(&state_);
     }
   }

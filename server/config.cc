@@ -2,6 +2,8 @@
 
 #include "server/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "dispatch/internal/cpus.h"
 #include "server/host_port.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
@@ -27,7 +30,8 @@ ABSL_FLAG(std::string, admin_listen, "0.0.0.0:9090",
           "checked like --listen (but TCP only, no unix:); empty turns it "
           "off.");
 ABSL_FLAG(int32_t, workers, 0,
-          "Worker threads that run jobs; 0 means one per CPU core.");
+          "Worker threads that run jobs; 0 means one per CPU handoffd may "
+          "run on (its affinity mask: taskset, a container's cpuset).");
 ABSL_FLAG(int32_t, queue_depth, 256,
           "Jobs that may wait for a worker; beyond it --queue_policy applies.");
 ABSL_FLAG(handoff::QueuePolicy, queue_policy, handoff::QueuePolicy::kReject,
@@ -301,8 +305,9 @@ std::optional<Problem> Check(const ServerConfig& c) {
   if (c.batch_window < 1 || c.batch_window > 65536) {
     return Bad("batch_window", "must be between 1 and 65536");
   }
-  if (c.max_connection_age <= absl::ZeroDuration()) {
-    return Bad("max_connection_age", "must be positive (or 'inf')");
+  // gRPC takes whole milliseconds: under one, the age would reach it as 0.
+  if (c.max_connection_age < absl::Milliseconds(1)) {
+    return Bad("max_connection_age", "must be at least 1ms (or 'inf')");
   }
   if (c.max_connection_age_grace < absl::ZeroDuration()) {
     return Bad("max_connection_age_grace", "must not be negative");
@@ -338,7 +343,10 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   c.workers = absl::GetFlag(FLAGS_workers);
   if (c.workers == 0) {
-    c.workers = static_cast<int>(std::thread::hardware_concurrency());
+    // The CPUs it may run on, not the machine's: in a container given 2 of
+    // 64 cores, hardware_concurrency() said 64 workers (pinned, 32 a core).
+    c.workers = static_cast<int>(internal::CpusOf(getpid()).size());
+    if (c.workers == 0) c.workers = static_cast<int>(std::thread::hardware_concurrency());
     if (c.workers == 0) c.workers = 1;
   }
   c.queue_depth = absl::GetFlag(FLAGS_queue_depth);

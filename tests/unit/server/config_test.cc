@@ -2,6 +2,9 @@
 
 #include "server/config.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <initializer_list>
 #include <set>
@@ -21,6 +24,7 @@ ABSL_DECLARE_FLAG(int32_t, queue_depth);
 ABSL_DECLARE_FLAG(int32_t, batch_window);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, default_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, stop_grace);
+ABSL_DECLARE_FLAG(handoff::DurationFlag, max_connection_age);
 ABSL_DECLARE_FLAG(handoff::QueuePolicy, queue_policy);
 
 namespace handoff {
@@ -70,6 +74,43 @@ TEST_F(ConfigTest, StopGraceIsFiniteAndNotNegative) {
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->stop_grace, absl::ZeroDuration());
+}
+
+// gRPC takes the age in whole milliseconds: 500us reached it as 0, and
+// every connection would have been sent GOAWAY as soon as it opened.
+TEST_F(ConfigTest, MaxConnectionAgeIsAtLeastAMillisecond) {
+  for (absl::Duration bad : {absl::Microseconds(500), absl::ZeroDuration()}) {
+    absl::SetFlag(&FLAGS_max_connection_age, DurationFlag{bad});
+    absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().message(), "--max_connection_age: must be at least 1ms (or 'inf')");
+  }
+  absl::SetFlag(&FLAGS_max_connection_age, DurationFlag{absl::Milliseconds(1)});
+  EXPECT_TRUE(ConfigFromFlags().ok());
+}
+
+// --workers=0 is one worker per CPU handoffd may run on, not per CPU of the
+// machine: in a container given 2 of 64 cores it made 64.
+TEST_F(ConfigTest, DefaultWorkersAreOnePerCpuTheProcessMayRunOn) {
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+  int first = -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE && first < 0; ++cpu) {
+    if (CPU_ISSET(cpu, &saved)) first = cpu;
+  }
+  ASSERT_GE(first, 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(getpid(), gettid()) << "the test must run on the main thread, whose mask is read";
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->workers, 1);
+  c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->workers, CPU_COUNT(&saved));
 }
 
 TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {

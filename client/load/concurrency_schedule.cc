@@ -10,7 +10,7 @@ namespace handoff::load {
 absl::StatusOr<ConcurrencySchedule> ConcurrencySchedule::Make(const LoadOptions& o) {
   ConcurrencySchedule out;
   if (o.concurrency_schedule == LoadSchedule::kConst) {
-    if (o.concurrency_start != 0 || o.concurrency_step != 0 || o.concurrency_end != 0 ||
+    if (o.concurrency_start != 0 || o.concurrency_step != 1 || o.concurrency_end != 0 ||
         o.concurrency_step_duration != absl::ZeroDuration() ||
         o.concurrency_max_duration != absl::ZeroDuration()) {
       return absl::InvalidArgumentError(

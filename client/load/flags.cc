@@ -674,6 +674,7 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --concurrency-start N  step and line: the slots at first (-c is then
                          the schedule's peak)
       --concurrency-step N   slots added (or, negative, taken) at each step
+                         (default 1)
       --concurrency-end N    where the count stops changing
       --concurrency-step-duration D  step: how long each step lasts (line: 1s)
       --concurrency-max-duration D   stop changing the count after D

@@ -49,7 +49,7 @@ struct LoadOptions {
   // is the schedule's peak, which Validate computes.
   LoadSchedule concurrency_schedule = LoadSchedule::kConst;
   int concurrency_start = 0;     // --concurrency-start: slots at first
-  int concurrency_step = 0;      // --concurrency-step: added (< 0: taken) a step
+  int concurrency_step = 1;      // --concurrency-step: added (< 0: taken) a step; ghz's default
   int concurrency_end = 0;       // --concurrency-end: where it stops; 0: nowhere
   absl::Duration concurrency_step_duration = absl::ZeroDuration();  // step's only
   absl::Duration concurrency_max_duration = absl::ZeroDuration();   // 0: no limit

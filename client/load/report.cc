@@ -134,10 +134,14 @@ const std::vector<double>& ReportPercentiles() {
 }
 
 int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
-  // rank = ceil(p/100 * n), 1-based. The rounding guards 99.9% of 1000
-  // calls from landing on rank 1000 through 999.0000000001.
-  const double exact = p / 100.0 * static_cast<double>(sorted.size());
-  auto rank = static_cast<size_t>(std::ceil(exact - 1e-9));
+  // rank = ceil(p/100 * n), 1-based, in whole numbers: p in millionths of
+  // the calls. In floating point, 99.9% of 1000 calls came to rank 1000
+  // through 999.0000000001, and a fixed guard against that grew too small
+  // with n: 99.9% of 20,000,000 is 19,980,000.0000000037.
+  // (No overflow below 1.8e13 calls.)
+  const auto millionths = static_cast<uint64_t>(std::llround(p * 1e4));
+  const uint64_t n = sorted.size();
+  auto rank = static_cast<size_t>((millionths * n + 999'999) / 1'000'000);
   rank = std::clamp<size_t>(rank, 1, sorted.size());
   return sorted[rank - 1];
 }

@@ -87,7 +87,8 @@ struct Report {
 const std::vector<double>& ReportPercentiles();
 
 // Nearest rank: the smallest latency with at least p% of calls at or below
-// it. `sorted` ascending and non-empty; p in (0, 100].
+// it. `sorted` ascending and non-empty; p in (0, 100], read to 1e-4 (99.99
+// and 99.9999 are as written).
 int64_t Percentile(const std::vector<int64_t>& sorted, double p);
 
 // ghz's histogram of `sorted` (ascending) with `buckets` + 1 marks.

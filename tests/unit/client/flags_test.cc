@@ -340,6 +340,19 @@ TEST(LoadFlagsTest, AConcurrencyScheduleSetsMinusCToItsPeak) {
   EXPECT_EQ(from_file->concurrency, 20);
 }
 
+// ghz's --concurrency-step is 1 unless given: a line from 5 to 50 slots
+// needs no step (handoff load refused it, "needs a --concurrency-step other
+// than 0").
+TEST(LoadFlagsTest, TheConcurrencyStepIsOneUnlessGiven) {
+  auto o = Parse({"--call", "p.S.M", "-z", "60s", "--concurrency-schedule=line",
+                  "--concurrency-start=5", "--concurrency-end=50", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->concurrency_step, 1);
+  EXPECT_EQ(o->concurrency, 50) << "the peak: 5, then one more a second";
+  // Under the constant schedule the default is no stray shaping flag.
+  EXPECT_TRUE(Parse({"--call", "p.S.M", "h:1"}).ok());
+}
+
 TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   auto o = Parse({"--call", "p.S.M", "--proto", "api/x.proto", "-i", "third,vendor/protos",
                   "--protoset", "x.protoset", "h:1"});

@@ -1,6 +1,8 @@
 // The load report: percentiles, histogram, and ghz's JSON and text layouts.
 #include "client/load/report.h"
 
+#include <numeric>
+
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
@@ -14,8 +16,8 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 
 std::vector<int64_t> OneToN(int64_t n) {
-  std::vector<int64_t> v;
-  for (int64_t i = 1; i <= n; ++i) v.push_back(i);
+  std::vector<int64_t> v(static_cast<size_t>(n));
+  std::iota(v.begin(), v.end(), 1);
   return v;
 }
 
@@ -52,6 +54,15 @@ TEST(PercentileTest, TailPercentilesNeedEnoughCalls) {
 TEST(PercentileTest, ExactRankIsNotRoundedUp) {
   // 99.9% of 1000 is rank 999 exactly; floating point must not make it 1000.
   EXPECT_EQ(Percentile(OneToN(1000), 99.9), 999);
+}
+
+// Nor for a long run: 99.9% of 20,000,000 came to 19,980,000.0000000037 in
+// floating point, past a fixed guard, and so to the rank after.
+TEST(PercentileTest, ExactRankIsNotRoundedUpInALongRun) {
+  const auto v = OneToN(20'000'000);
+  EXPECT_EQ(Percentile(v, 99.9), 19'980'000);
+  EXPECT_EQ(Percentile(v, 99.99), 19'998'000);
+  EXPECT_EQ(Percentile(v, 10), 2'000'000);
 }
 
 TEST(PercentileTest, SingleValue) {

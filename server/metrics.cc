@@ -58,7 +58,8 @@ void Metrics::RecordCall(Method m, absl::StatusCode code,
   size_t b = 0;
   while (b < kBuckets.size() && s > kBuckets[b]) ++b;
   pm.buckets[b].fetch_add(1, std::memory_order_relaxed);
-  pm.sum_ns.fetch_add(absl::ToInt64Nanoseconds(latency),
+  // Rounded to the nearest microsecond: the sum of them all must not wrap.
+  pm.sum_us.fetch_add((absl::ToInt64Nanoseconds(latency) + 500) / 1000,
                       std::memory_order_relaxed);
 }
 
@@ -100,7 +101,7 @@ std::string Metrics::Render(const GaugeSnapshot& g,
     }
     absl::StrAppend(
         &out, "handoff_call_duration_seconds_sum{method=\"", name, "\"} ",
-        SecondsValue(absl::Nanoseconds(pm.sum_ns.load(std::memory_order_relaxed))),
+        SecondsValue(absl::Microseconds(pm.sum_us.load(std::memory_order_relaxed))),
         "\n", "handoff_call_duration_seconds_count{method=\"", name, "\"} ",
         cum, "\n");
   }

@@ -3,6 +3,8 @@
 // HandlerRegistry and Metrics: the small pieces.
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "server/handler_registry.h"
 #include "server/metrics.h"
@@ -106,6 +108,21 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
     EXPECT_TRUE(absl::StrContains(text, want)) << want;
   }
   EXPECT_FALSE(absl::StrContains(text, "code=\"UNKNOWN\""));  // zero: omitted
+}
+
+// A stream's latency is its whole life. The sum of 50 calls of 10 years each
+// wraps a count of nanoseconds (292 years); the sum must keep counting up.
+TEST(MetricsTest, TheLatencySumOfLongCallsDoesNotWrap) {
+  Metrics m;
+  const absl::Duration decade = absl::Hours(24 * 3650);
+  for (int i = 0; i < 50; ++i) {
+    m.RecordCall(Method::kStream, absl::StatusCode::kOk, decade);
+  }
+  const std::string text = m.Render(GaugeSnapshot{}, "");
+  const std::string want = absl::StrCat("handoff_call_duration_seconds_sum{method=\"Stream\"} ",
+                                        absl::StrFormat("%.6f", 50 * absl::ToDoubleSeconds(decade)),
+                                        "\n");
+  EXPECT_TRUE(absl::StrContains(text, want)) << want << " not in:\n" << text;
 }
 
 }  // namespace

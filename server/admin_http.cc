@@ -6,6 +6,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <iterator>
+#include <list>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -29,6 +30,7 @@ const char* Reason(int status) {
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -81,32 +83,89 @@ std::string Serialize(const HttpResponse& r, bool head_only) {
   return out;
 }
 
+// Sends `response` on a socket that has not been written to, and closes it,
+// before this returns: without waiting for the request.
+void AnswerAndClose(asio::ip::tcp::socket& socket, const std::string& response) {
+  asio::error_code ignored;
+  socket.non_blocking(true, ignored);
+  // What the client has sent already is read and dropped, so that close()
+  // ends the connection with FIN after the response, not with a RST that can
+  // overtake it (see DiscardUntilClosed). A request still on its way meets a
+  // closed socket and draws a RST; the client has the response by then on
+  // loopback, and the request fails either way.
+  char request[AdminHttpServer::kMaxHeadBytes];
+  socket.read_some(asio::buffer(request), ignored);
+  // Nothing was written before: the send buffer has room, this does not block.
+  asio::write(socket, asio::buffer(response), ignored);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
+
+class Connection;
+// The connections that hold a descriptor while they wait on their client:
+// for its request head, or, answered, for it to close. Oldest wait first.
+// Only the admin thread touches it.
+using IdleConnections = std::list<Connection*>;
+
 // One connection: read the request head, answer, close.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `open` counts the connections alive, this one among them.
+  // `open` counts the connections whose socket is open, this one among
+  // them until it closes; `idle` lists it while it waits on its client.
   Connection(asio::ip::tcp::socket socket, const HttpRoutes& routes,
-             std::atomic<int>& open)
+             std::atomic<int>& open, IdleConnections& idle)
       : socket_(std::move(socket)), deadline_(socket_.get_executor()),
-        routes_(routes), open_(open),
+        routes_(routes), open_(open), idle_(idle),
         buffer_(AdminHttpServer::kMaxHeadBytes) {
     open_.fetch_add(1, std::memory_order_relaxed);
   }
-  ~Connection() { open_.fetch_sub(1, std::memory_order_relaxed); }
+  ~Connection() {
+    Unlist();
+    Uncount();
+  }
 
   void Start() {
     auto self = shared_from_this();
     deadline_.expires_after(AdminHttpServer::kConnectionDeadline);
     deadline_.async_wait([self](const asio::error_code& ec) {
-      if (!ec) self->socket_.close();  // the client took too long
+      if (!ec) self->Close();  // the client took too long
     });
     asio::async_read_until(
         socket_, buffer_, &EndOfHead,
         [self](const asio::error_code& ec, size_t) { self->OnHead(ec); });
+    List();
+  }
+
+  // Closes this idle connection to make room for a new one: a client that
+  // has sent no request yet is told 408 Request Timeout first (RFC 9110
+  // §15.5.9: the server would not wait for it), one already answered has
+  // all it asked for.
+  void Evict() {
+    static const std::string kResponse =
+        Serialize({408, "text/plain", "no request in time\n"}, false);
+    if (!answered_) AnswerAndClose(socket_, kResponse);
+    Close();
   }
 
  private:
+  void List() {
+    if (listed_) return;
+    at_ = idle_.insert(idle_.end(), this);
+    listed_ = true;
+  }
+  void Unlist() {
+    if (!listed_) return;
+    idle_.erase(at_);
+    listed_ = false;
+  }
+  void Uncount() {
+    if (!counted_) return;
+    open_.fetch_sub(1, std::memory_order_relaxed);
+    counted_ = false;
+  }
+
   void OnHead(const asio::error_code& ec) {
+    Unlist();
     // not_found: buffer_ filled up to kMaxHeadBytes before an empty line.
     if (ec == asio::error::not_found) {
       Respond({431, "text/plain", "request head over 8 KiB\n"}, false);
@@ -145,6 +204,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         asio::error_code ignored;
                         self->socket_.shutdown(
                             asio::ip::tcp::socket::shutdown_send, ignored);
+                        self->answered_ = true;
+                        self->List();
                         self->DiscardUntilClosed();
                       });
   }
@@ -168,39 +229,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
                             });
   }
 
+  // Idempotent. The descriptor is given back here, not when the last
+  // handler lets go of this: the cap counts descriptors.
   void Close() {
+    Unlist();
     deadline_.cancel();
     asio::error_code ignored;
     socket_.close(ignored);
+    Uncount();
   }
 
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_;
   const HttpRoutes& routes_;
   std::atomic<int>& open_;
+  bool counted_ = true;  // in open_
+  IdleConnections& idle_;
+  IdleConnections::iterator at_;  // in idle_, while listed_
+  bool listed_ = false;
+  bool answered_ = false;  // the response is out: waiting for the close
   asio::streambuf buffer_;
   std::string out_;
 };
 
-// A connection over AdminHttpServer::kMaxConnections is answered 503 and
-// closed before this returns, without waiting for its request: it must not
-// hold its descriptor as long as the connections it was refused for.
+// A connection over AdminHttpServer::kMaxConnections, none of them idle, is
+// answered 503 and closed at once: it must not hold its descriptor as long
+// as the connections it was refused for.
 void Refuse(asio::ip::tcp::socket socket) {
   static const std::string kResponse = Serialize(
       {503, "text/plain", "too many admin connections\n"}, false);
-  asio::error_code ignored;
-  socket.non_blocking(true, ignored);
-  // What the client has sent already is read and dropped, so that close()
-  // ends the connection with FIN after the response, not with a RST that can
-  // overtake it (see DiscardUntilClosed). A request still on its way meets a
-  // closed socket and draws a RST; the client has the 503 by then on
-  // loopback, and a refused probe fails either way.
-  char request[AdminHttpServer::kMaxHeadBytes];
-  socket.read_some(asio::buffer(request), ignored);
-  // A new socket's send buffer has room for it: this write does not block.
-  asio::write(socket, asio::buffer(kResponse), ignored);
-  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  socket.close(ignored);
+  AnswerAndClose(socket, kResponse);
 }
 
 }  // namespace
@@ -214,10 +272,18 @@ struct AdminHttpServer::Impl {
     acceptor.async_accept([this](const asio::error_code& ec,
                                  asio::ip::tcp::socket socket) {
       if (!ec) {
+        // At the cap, the connection that has waited longest on its client
+        // makes room: else 64 clients that connect and send nothing, each
+        // connecting again when closed, kept every scrape and probe out.
+        if (open_connections.load(std::memory_order_relaxed) >=
+                AdminHttpServer::kMaxConnections &&
+            !idle.empty()) {
+          idle.front()->Evict();
+        }
         if (open_connections.load(std::memory_order_relaxed) <
             AdminHttpServer::kMaxConnections) {
           std::make_shared<Connection>(std::move(socket), routes,
-                                       open_connections)
+                                       open_connections, idle)
               ->Start();
         } else {
           Refuse(std::move(socket));
@@ -240,8 +306,9 @@ struct AdminHttpServer::Impl {
 
   HttpRoutes routes;
   // Before io: Connections still queued in io when it is destroyed count
-  // themselves out of this as they go.
+  // themselves out of these as they go.
   std::atomic<int> open_connections{0};
+  IdleConnections idle;
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer retry;  // the next accept after a failed one
@@ -299,13 +366,17 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
 void AdminHttpServer::Stop() {
   if (impl_ == nullptr || impl_->stopped) return;
   impl_->stopped = true;
+  // The loop stops from within, after the listener is closed: stopped from
+  // here, it could stop first, and leave the port accepting connections
+  // that nothing would answer. Open connections are dropped, unanswered,
+  // when this is destroyed: the process is ending.
   asio::post(impl_->io, [impl = impl_.get()] {
     asio::error_code ignored;
     impl->acceptor.close(ignored);
     impl->retry.cancel();
+    impl->io.stop();
   });
   impl_->work.reset();
-  impl_->io.stop();  // open connections are dropped: the process is ending
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 

@@ -5,7 +5,8 @@
 //
 // Deliberately small: GET (and HEAD) only, one request per connection
 // (Connection: close), the request head capped at 8 KiB (431 beyond), the
-// connection at 5 s, and open connections at 64 (503 beyond). Prometheus,
+// connection at 5 s, and open connections at 64 (beyond, the one that has
+// waited longest on its client makes room; 503 if none is waiting). Prometheus,
 // kubelet probes and curl need nothing more, and the gRPC port carries the
 // traffic. Routes are functions of the path, called on the admin thread; they
 // must not block for long.
@@ -57,8 +58,11 @@ class AdminHttpServer {
   // connection open after the response, holds a descriptor no longer.
   static constexpr std::chrono::seconds kConnectionDeadline{5};
 
-  // Connections open at once; one accepted beyond them is answered 503
-  // Service Unavailable and closed at once. Each connection holds a file
+  // Connections open at once. One accepted beyond them closes the one that
+  // has waited longest on its client (told 408 Request Timeout if it sent
+  // no request yet; already answered, if it has not closed), or, if every
+  // one is in the middle of its response, is answered 503 Service
+  // Unavailable and closed at once. Each connection holds a file
   // descriptor for up to kConnectionDeadline, and without a cap 250 idle
   // clients under `ulimit -n 200` took the descriptors gRPC's own accept
   // needed. 64 is many times what probes and scrapers keep open (one each,
@@ -73,7 +77,8 @@ class AdminHttpServer {
   int64_t accept_failures() const;
   // Connections accepted and not yet closed: at most kMaxConnections.
   int open_connections() const;
-  // Closes the listener and open connections; joins the thread. Idempotent.
+  // Closes the listener, stops serving and joins the thread; the connections
+  // still open are closed, unanswered, when this is destroyed. Idempotent.
   void Stop();
 
  private:

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -186,10 +187,23 @@ TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {
   EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
 }
 
-// 250 clients that sent part of a request each held a descriptor for 5 s,
-// and under `ulimit -n 200` gRPC's own accept failed with EMFILE. Past the
-// cap a connection is answered at once, not after the others time out.
-TEST(AdminHttpTest, AConnectionOverTheCapIsAnswered503AtOnce) {
+// The most a TCP socket's send buffer grows to (tcp_wmem's third figure;
+// 4 MiB unless tuned): a response longer than it cannot all be handed to
+// the kernel while the client reads nothing.
+size_t LargestSendBuffer() {
+  std::ifstream wmem("/proc/sys/net/ipv4/tcp_wmem");
+  size_t min = 0, initial = 0, max = 0;
+  if (wmem >> min >> initial >> max) return max;
+  return size_t{4} << 20;
+}
+
+// At the cap, the connection that has waited longest without a request is
+// told 408 and closed for a new one. 250 clients that sent part of a request
+// each held a descriptor for 5 s, and under `ulimit -n 200` gRPC's own accept
+// failed with EMFILE: hence the cap. But refusing what came over it, 64
+// clients that connected and sent nothing, connecting again when closed,
+// kept every scrape and probe out.
+TEST(AdminHttpTest, AtTheCapTheConnectionIdleLongestMakesRoomAndIsAnswered408) {
   absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
       AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -197,23 +211,69 @@ TEST(AdminHttpTest, AConnectionOverTheCapIsAnswered503AtOnce) {
   std::vector<int> idle;
   for (int i = 0; i < AdminHttpServer::kMaxConnections; ++i) {
     idle.push_back(Connect(port));
+    // Accepted in this order: the first is the one idle longest.
+    ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == i + 1; }));
   }
-  ASSERT_TRUE(WaitUntil([&] {
-    return (*server)->open_connections() == AdminHttpServer::kMaxConnections;
-  }));
+  const auto before = std::chrono::steady_clock::now();
+  const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - before,
+            AdminHttpServer::kConnectionDeadline);
+  EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n")) << healthz.text;
+  const Reply evicted = SendAndReadToEnd(idle[0], "");
+  EXPECT_TRUE(absl::StartsWith(evicted.text, "HTTP/1.1 408 Request Timeout\r\n"))
+      << evicted.text;
+  EXPECT_EQ(evicted.error, 0) << strerror(evicted.error);  // FIN, not RST
+  EXPECT_LE((*server)->open_connections(), AdminHttpServer::kMaxConnections);
+  for (size_t i = 1; i < idle.size(); ++i) close(idle[i]);
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
+}
+
+// With no connection idle, every one of them in the middle of its response,
+// one over the cap is answered 503 at once, not after the others end. Each
+// asks for a response its client does not read, so that it cannot be sent.
+TEST(AdminHttpTest, AConnectionOverTheCapWithNoneIdleIsAnswered503AtOnce) {
+  const std::string big(LargestSendBuffer() + 1, 'x');  // more than a socket holds
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", [&big](std::string_view path) {
+        if (path == "/big") return HttpResponse{200, "text/plain", big};
+        return StatusOrEcho(path);
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  std::vector<int> busy;
+  for (int i = 0; i < AdminHttpServer::kMaxConnections; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    int small = 4096;  // before connect, so that the window stays small
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    timeval ten_seconds{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << strerror(errno);
+    busy.push_back(fd);
+    const std::string_view request = "GET /big HTTP/1.1\r\n\r\n";
+    ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    // The response has begun: the server is writing it, and waits on us.
+    char status[12];
+    ASSERT_EQ(recv(fd, status, sizeof status, MSG_WAITALL), 12);
+    ASSERT_EQ(std::string_view(status, 12), "HTTP/1.1 200");
+  }
+  EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);
   const auto before = std::chrono::steady_clock::now();
   const Reply refused = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
   EXPECT_LT(std::chrono::steady_clock::now() - before,
             AdminHttpServer::kConnectionDeadline);
-  EXPECT_TRUE(absl::StartsWith(refused.text,
-                               "HTTP/1.1 503 Service Unavailable\r\n"))
+  EXPECT_TRUE(absl::StartsWith(refused.text, "HTTP/1.1 503 Service Unavailable\r\n"))
       << refused.text;
   EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);
-  for (int fd : idle) close(fd);
+  for (int fd : busy) close(fd);
   ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
   const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
-  EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n"))
-      << healthz.text;
+  EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n")) << healthz.text;
 }
 
 // While it lives, this process can open no file descriptor: the soft

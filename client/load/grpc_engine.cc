@@ -277,6 +277,10 @@ class GrpcEngine::Worker {
           return;
         }
         s.reading = false;
+        // The call is over (its deadline, the end of a -z run, the server's
+        // status): a send waiting out --stream-interval must not hold the
+        // Finish back until it would have been due.
+        if (s.send_waiting) s.send_alarm.Cancel();
         return FinishStream(s);
       case Op::kFinished:
         if (s.stream_over_armed) {
@@ -288,6 +292,10 @@ class GrpcEngine::Worker {
         return Done(s);
       case Op::kSendDue:
         s.send_waiting = false;
+        if (!s.reading) {  // the call is over: nothing more to send
+          s.writing = false;
+          return FinishStream(s);
+        }
         return Send(s);
       case Op::kStreamOver:
         s.stream_over_armed = false;

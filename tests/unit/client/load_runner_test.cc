@@ -631,6 +631,25 @@ TEST(LoadRunnerEngineTest, StreamIntervalSpacesTheSendsOfACall) {
   server.server->Shutdown();
 }
 
+// A call that ends while a send waits out its interval (here its deadline
+// passes) is over then: it waited for the send, to fail it on a dead
+// stream, and was reported up to an interval late.
+TEST(LoadRunnerEngineTest, ACallThatEndsBetweenItsSendsEndsThenNotAtTheNextSend) {
+  FakeServer server = FakeServer::Start();
+  LoadPlan plan = StreamPlan(server, 1);
+  plan.options.total = 1;
+  plan.options.concurrency = 1;
+  plan.options.stream_call_count = 3;
+  plan.options.stream_interval = absl::Seconds(30);
+  plan.options.timeout = absl::Milliseconds(100);
+  RunResults r = ConnectAndRun(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].code, grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(r.calls[0].latency_ns, 10'000'000'000) << "waited for the next send";
+  EXPECT_EQ(server.service->stream_messages(), 1);
+  server.server->Shutdown();
+}
+
 TEST(LoadRunnerEngineTest, StreamCallDurationEndsTheSendsAndTheCallEndsOk) {
   // Round one message every 20 ms until 100 ms have passed: five or so
   // sends, then the client ends its side and the server finishes OK.

@@ -75,8 +75,8 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
         method.full_name(), " takes one request, got ", requests.size()));
   }
   // Every method kind is the same on the wire: a stream of messages each
-  // way. One generic streaming call, driven step by step on a private
-  // queue, covers unary and streaming methods alike.
+  // way. One generic streaming call, driven on a private queue, covers
+  // unary and streaming methods alike.
   grpc::ClientContext context;
   if (options.timeout != absl::InfiniteDuration()) {
     context.set_deadline(DeadlineIn(options.timeout));
@@ -87,29 +87,52 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   grpc::CompletionQueue cq;
   grpc::GenericStub stub(channel);
   auto call = stub.PrepareCall(&context, MethodPath(method), &cq);
-  // One operation at a time: start it with a tag, wait for that tag.
-  auto step = [&cq](auto&& start) {
-    start(static_cast<void*>(&cq));
-    void* got = nullptr;
-    bool ok = false;
-    cq.Next(&got, &ok);
-    return ok;
-  };
-  bool ok = step([&](void* tag) { call->StartCall(tag); });
-  for (size_t i = 0; ok && i < requests.size(); ++i) {
-    ok = step([&](void* tag) { call->Write(ToBuffer(requests[i]), tag); });
-  }
-  if (ok) ok = step([&](void* tag) { call->WritesDone(tag); });
+  // The reads and the writes go on at once, one of each outstanding, so
+  // that replies are handed on as they arrive. Written first and read
+  // after, a stream whose server ended it part-way lost the replies it had
+  // sent (a write failed, and the reads were skipped), and one whose
+  // server answers as it reads could stall both sides on flow control.
+  char start_tag, read_tag, write_tag, finish_tag;  // by address
+  bool reading = false, writing = false, writes_over = false;
+  size_t next = 0;
   grpc::ByteBuffer reply;
-  while (ok && step([&](void* tag) { call->Read(&reply, tag); })) {
-    on_reply(FromBuffer(reply));
+  auto write_next = [&] {
+    if (next < requests.size()) {
+      call->Write(ToBuffer(requests[next++]), &write_tag);
+    } else {
+      call->WritesDone(&write_tag);
+      writes_over = true;
+    }
+    writing = true;
+  };
+  call->StartCall(&start_tag);
+  void* tag = nullptr;
+  bool ok = false;
+  if (cq.Next(&tag, &ok) && ok) {
+    call->Read(&reply, &read_tag);
+    reading = true;
+    write_next();
+  }
+  while (reading || writing) {
+    if (!cq.Next(&tag, &ok)) break;
+    if (tag == &read_tag) {
+      reading = ok;
+      if (!ok) continue;  // no more: the server has ended the call
+      on_reply(FromBuffer(reply));
+      call->Read(&reply, &read_tag);
+    } else if (tag == &write_tag) {
+      writing = false;
+      if (ok && !writes_over) write_next();
+      // A failed write: the call is over, and the reads drain what the
+      // server sent before its status.
+    }
   }
   grpc::Status status;
-  step([&](void* tag) { call->Finish(&status, tag); });
+  call->Finish(&status, &finish_tag);
+  while (cq.Next(&tag, &ok) && tag != &finish_tag) {
+  }
   cq.Shutdown();
-  void* tag = nullptr;
-  bool drained = false;
-  while (cq.Next(&tag, &drained)) {
+  while (cq.Next(&tag, &ok)) {
   }
   return FromGrpcStatus(status);
 }

@@ -106,6 +106,28 @@ TEST_F(CliTest, CallStreamThatFailsPrintsTheRepliesBeforeTheError) {
             "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: third is bad\n");
 }
 
+// The same with many large messages after the bad one, more than the
+// stream's flow control lets the client write before the server ends it: a
+// write then fails, and the replies came to nothing, as the reads began only
+// after the last write.
+TEST_F(CliTest, CallStreamThatFailsEarlyPrintsTheRepliesBeforeTheError) {
+  const std::string path = ::testing::TempDir() + "/stream_fails_early.json";
+  {
+    std::ofstream data(path);
+    data << R"([{"payload":"YQ=="},{"payload":"Yg=="},)"
+         << R"({"payload":"c3RhdHVzOjM6dGhpcmQgaXMgYmFk"})";
+    const std::string large(87'384, 'A');  // 64 KiB in base64
+    for (int i = 0; i < 500; ++i) data << R"(,{"payload":")" << large << R"("})";
+    data << "]";
+  }
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "-d", "@" + path, Addr()});
+  std::remove(path.c_str());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
+  EXPECT_EQ(r.err,
+            "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: third is bad\n");
+}
+
 TEST_F(CliTest, CallDeadlineExceeded) {
   auto r = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":30000000})",
                 "--timeout=100ms", Addr()});

@@ -42,6 +42,10 @@ RunResults LoadRunner::Run() {
     last_end = std::max(last_end, recorder.last_end_ns());
     recorder.MoveInto(out);
   }
+  // Each recorder's calls are in the order they ended on its thread; -O csv
+  // lists the run's in the order they ended, not thread by thread.
+  std::stable_sort(out.calls.begin(), out.calls.end(),
+                   [](const CallResult& a, const CallResult& b) { return a.end_ns < b.end_ns; });
   // A -x run ran out if it made fewer than -n calls, or if calls were still
   // out at its end (cancelled then, or waited for).
   const bool ran_out =

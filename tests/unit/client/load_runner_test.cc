@@ -68,6 +68,12 @@ TEST_P(LoadRunnerTest, MakesExactlyNCalls) {
   for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
   EXPECT_EQ(server_.service->echo_calls(), 1000);
   EXPECT_EQ(r.end_reason, "normal");
+  // In the order they ended, as -O csv lists them: each client thread's
+  // calls were listed whole, one thread's after the other's.
+  EXPECT_TRUE(std::is_sorted(r.calls.begin(), r.calls.end(),
+                             [](const CallResult& a, const CallResult& b) {
+                               return a.end_ns < b.end_ns;
+                             }));
 }
 
 TEST_P(LoadRunnerTest, RpsPacesTheCalls) {

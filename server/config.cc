@@ -287,7 +287,12 @@ std::optional<Problem> Check(const ServerConfig& c) {
     return Bad("max_deadline", "must be positive");
   }
   if (c.default_deadline > c.max_deadline) {
-    return Bad("default_deadline", "must not exceed --max_deadline");
+    // Both values: the operator may have set only the other flag.
+    return Bad("default_deadline",
+               absl::StrCat(absl::FormatDuration(c.default_deadline),
+                            " must not exceed --max_deadline, ",
+                            absl::FormatDuration(c.max_deadline),
+                            ": lower the one or raise the other"));
   }
   if (c.drain_timeout < absl::ZeroDuration() ||
       c.drain_timeout == absl::InfiniteDuration()) {

@@ -23,6 +23,7 @@ ABSL_DECLARE_FLAG(int32_t, workers);
 ABSL_DECLARE_FLAG(int32_t, queue_depth);
 ABSL_DECLARE_FLAG(int32_t, batch_window);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, default_deadline);
+ABSL_DECLARE_FLAG(handoff::DurationFlag, max_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, stop_grace);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, max_connection_age);
 ABSL_DECLARE_FLAG(handoff::QueuePolicy, queue_policy);
@@ -113,11 +114,17 @@ TEST_F(ConfigTest, DefaultWorkersAreOnePerCpuTheProcessMayRunOn) {
   EXPECT_EQ(c->workers, CPU_COUNT(&saved));
 }
 
+// Both values are named: an operator who set only --max_deadline (below the
+// default deadline) read "--default_deadline: must not exceed --max_deadline"
+// of a flag they never gave.
 TEST_F(ConfigTest, DefaultDeadlineMayNotExceedMaxDeadline) {
   absl::SetFlag(&FLAGS_default_deadline, DurationFlag{absl::Hours(1)});
+  absl::SetFlag(&FLAGS_max_deadline, DurationFlag{absl::Seconds(5)});
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_FALSE(c.ok());
-  EXPECT_TRUE(absl::StrContains(c.status().message(), "--default_deadline"));
+  EXPECT_EQ(c.status().message(),
+            "--default_deadline: 1h must not exceed --max_deadline, 5s: lower the one "
+            "or raise the other");
 }
 
 TEST(DurationFlagTest, TakesWhatParseDurationTakes) {

@@ -76,7 +76,6 @@ internal::JobLoad LoadOf(const Job& job) {
   return {0, ns};
 }
 
-
 // What `jobs` jobs in one stage (queued, or running) are counted at, in ns:
 // those that declared, at their declarations plus `overhead_ns` each; those
 // counted at their kind's cost, at that; the rest at `mean_ns` each.

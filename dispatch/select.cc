@@ -210,10 +210,10 @@ int SelectStart(SelectCase* const* cases, int n, Waiter* w) {
     EnqueueAll(cases, order, n, w, &wake);
     // Queueing may claim w itself: a push or pop in flight, awaited, can
     // complete it (chan.h, settling). Only a holder of one of these locks
-    // claims, so w's claim is settled now. Completed on this thread all
-    // the same, it is completed here, as a case ready at once is: in a Wake()
-    // a function that threw would end the process, and the header promises
-    // the caller its exception.
+    // claims, so whether it did is settled now. If so, w completes on this
+    // thread either way; completed here, as a case ready at once is, not in
+    // its Wake(), a function that throws reaches the caller, as the header
+    // promises, instead of ending the process.
     if (w->selected() != Waiter::kUnclaimed && wake.Remove(w)) {
       chosen = w->selected();
       locks.UnlockAll();

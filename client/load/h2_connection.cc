@@ -199,6 +199,9 @@ absl::Status H2Connection::StartSession() {
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kWindow);
+  if (config_.first_stream_id > 1) {
+    nghttp2_session_set_next_stream_id(session_, config_.first_stream_id);
+  }
   return absl::OkStatus();
 }
 
@@ -266,6 +269,20 @@ bool H2Connection::Submit(Call& call) {
       nv.push_back(Header(call.wire_metadata[i], call.wire_metadata[i + 1]));
     }
     id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), &body, &call);
+  }
+  if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
+    // 2^30 calls have used up the connection's stream IDs. Like a server's
+    // GOAWAY: the connection takes no new calls, says so (our own GOAWAY,
+    // after which nghttp2 wants nothing more once the last stream ends, and
+    // the connection closes), and this call, refused unprocessed, is made
+    // again on a new one. Else every later call failed at once, UNAVAILABLE,
+    // for the rest of the run.
+    goaway_ = true;
+    call.refused_ = true;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0);
+    if (!in_recv_) ScheduleFlush();
+    error_ = absl::StrCat("the connection to ", config_.authority, " has used up its stream IDs");
+    return false;
   }
   if (id < 0) {
     error_ = absl::StrCat("nghttp2: ", nghttp2_strerror(id));

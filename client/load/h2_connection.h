@@ -68,6 +68,8 @@ class H2Connection {
     absl::Duration connect_timeout = absl::ZeroDuration();
     // Sent with every call; keys are lower-cased, "-bin" values encoded.
     std::vector<std::pair<std::string, std::string>> metadata;
+    // The first stream ID (odd; LoadPlan::h2_first_stream_id).
+    int32_t first_stream_id = 1;
   };
 
   // One call. The caller owns it, sets `body` and `context`, and keeps it in

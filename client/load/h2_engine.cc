@@ -413,6 +413,7 @@ absl::Status H2Engine::Connect() {
     config.path = plan_.method;
     config.timeout = o.timeout;
     config.connect_timeout = o.connect_timeout;
+    config.first_stream_id = plan_.h2_first_stream_id;
     // Templated metadata is each call's own.
     if (plan_.templates == nullptr || !plan_.templates->templated_metadata()) {
       config.metadata = o.metadata;

@@ -34,6 +34,10 @@ struct LoadPlan {
   // `types` keeps the request type they are parsed as alive.
   std::shared_ptr<const TemplatedRequests> templates;
   std::shared_ptr<const void> types;
+  // The h2 engine's first stream ID on each connection (odd). Tests set it
+  // near 2^31 to reach the end of a connection's stream IDs in a few calls,
+  // where a run takes about a billion.
+  int32_t h2_first_stream_id = 1;
 };
 
 }  // namespace handoff::load

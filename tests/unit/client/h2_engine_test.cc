@@ -246,6 +246,25 @@ TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
   EXPECT_EQ(server.requests(), 3);
 }
 
+// A connection has 2^30 stream IDs for its calls; a long enough run uses
+// them up. The call that finds none left is made again on a new connection,
+// as after a GOAWAY, and so is every one after it. Each call failed at once
+// with UNAVAILABLE instead, for the rest of the run. Started two IDs short
+// of the end, a run of 20 calls needs several connections.
+TEST(H2EngineTest, ACallThatFindsTheStreamIdsUsedUpIsMadeOnANewConnection) {
+  testing::FakeServer server = testing::FakeServer::Start();
+  LoadPlan plan = H2EchoPlan(server.address, 20, 2);
+  plan.h2_first_stream_id = std::numeric_limits<int32_t>::max() - 2;  // 2^31 - 3
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r = runner.Run();
+  ASSERT_EQ(r.calls.size(), 20u);
+  EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  EXPECT_EQ(server.service->echo_calls(), 20);
+  server.server->Shutdown();
+}
+
 TEST(H2EngineTest, ANewConnectionThatNeverSendsSettingsFailsItsCallAtTheConnectTimeout) {
   // The call the GOAWAY refused is made again on a new connection, whose
   // server accepts and then says nothing. With no per-call timeout, only

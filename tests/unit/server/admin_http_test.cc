@@ -49,9 +49,14 @@ HttpResponse StatusOrEcho(std::string_view path) {
 
 // A client connection to the admin port on loopback; a read or write gives up
 // after ten seconds rather than hang the test.
-int Connect(int port) {
+// A `receive_buffer` above 0 sets SO_RCVBUF first, so that the window the
+// client offers stays that small.
+int Connect(int port, int receive_buffer = 0) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   EXPECT_GE(fd, 0);
+  if (receive_buffer > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   timeval ten_seconds{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &ten_seconds, sizeof ten_seconds);
@@ -242,17 +247,7 @@ TEST(AdminHttpTest, AConnectionOverTheCapWithNoneIdleIsAnswered503AtOnce) {
   const int port = (*server)->port();
   std::vector<int> busy;
   for (int i = 0; i < AdminHttpServer::kMaxConnections; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd, 0);
-    int small = 4096;  // before connect, so that the window stays small
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    timeval ten_seconds{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<uint16_t>(port));
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << strerror(errno);
+    const int fd = Connect(port, /*receive_buffer=*/4096);
     busy.push_back(fd);
     const std::string_view request = "GET /big HTTP/1.1\r\n\r\n";
     ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),

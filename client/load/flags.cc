@@ -470,10 +470,6 @@ absl::Status Validate(LoadOptions& o) {
         "--connections (", o.connections, ") cannot exceed -c (",
         o.concurrency, ")"));
   }
-  if (!scheduled && o.duration == absl::ZeroDuration() && o.total < o.concurrency) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "-n (", o.total, ") cannot be less than -c (", o.concurrency, ")"));
-  }
   if (o.cpus == 0) {
     // A server on this machine's loopback shares its cores with the
     // generator: every core the generator spins up is one the server loses,

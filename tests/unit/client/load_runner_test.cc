@@ -76,6 +76,20 @@ TEST_P(LoadRunnerTest, MakesExactlyNCalls) {
                              }));
 }
 
+TEST_P(LoadRunnerTest, FewerCallsThanSlotsMakesExactlyNCalls) {
+  // As in ghz, the slots share the -n calls: the ones left without a call
+  // retire, and the run ends when the calls there are have.
+  LoadPlan plan = EchoPlan();
+  plan.options.total = 3;
+  plan.options.concurrency = 10;
+  plan.options.connections = 4;
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 3u);
+  for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+  EXPECT_EQ(server_.service->echo_calls(), 3);
+  EXPECT_EQ(r.end_reason, "normal");
+}
+
 TEST_P(LoadRunnerTest, RpsPacesTheCalls) {
   LoadPlan plan = EchoPlan();
   plan.options.total = 50;

@@ -20,8 +20,10 @@
 //
 // The mean follows CostMean's rules (cost_mean.h): a run weighs 1/8, and
 // counts as at most four times the mean, so that one odd run among many
-// does little harm; the kind's first run is taken whole. Jobs of one kind
-// that differ widely in cost are better declared. Until the kind's first run
+// does little harm; the kind's first eight runs are averaged plainly, so
+// that a slow first one (a handler that sets itself up on its first call)
+// soon weighs little. Jobs of one kind that differ widely in cost are
+// better declared. Until the kind's first run
 // ends it has no cost, and its jobs submitted meanwhile are counted, for as
 // long as they wait and run, at the mean of the jobs of no kind
 // (Job::kind).
@@ -54,19 +56,28 @@ class JobKind {
   }
 
   // Counts one run that cost `cost` (clamped to >= 0). The dispatcher calls
-  // it after each run of the kind; a caller may seed a kind with it.
+  // it after each run of the kind; a caller may seed a kind with it, and the
+  // seed then counts as its first run.
   void Learn(absl::Duration cost) {
     const int64_t sample = std::max<int64_t>(absl::ToInt64Nanoseconds(cost), 0);
+    // Each of the first runs takes a place of its own, so that runs folded
+    // in at once still weigh 1/1, 1/2, ...; after them the count is only
+    // read, and stays off the cores' contended lines.
+    int runs = runs_.load(std::memory_order_relaxed);
+    if (runs < internal::CostMean::kWindow) {
+      runs = runs_.fetch_add(1, std::memory_order_relaxed);
+    }
     int64_t mean = mean_ns_.load(std::memory_order_relaxed);
     // Workers that run the kind at once each fold their run in; relaxed,
     // since nothing else is published with the mean.
-    while (!mean_ns_.compare_exchange_weak(mean, internal::CostMean::Next(mean, sample),
-                                           std::memory_order_relaxed)) {
+    while (!mean_ns_.compare_exchange_weak(
+        mean, internal::CostMean::Next(mean, sample, runs), std::memory_order_relaxed)) {
     }
   }
 
  private:
   std::atomic<int64_t> mean_ns_{0};
+  std::atomic<int> runs_{0};  // runs learned, counted up to about kWindow
 };
 
 }  // namespace handoff

@@ -40,21 +40,30 @@ class CostMean {
   static constexpr int kPublishEvery = 8;
   static constexpr int64_t kOutlierFactor = 4;
 
-  // The mean `mean_ns` (>= 0) after one more run that cost `sample_ns`
-  // (>= 0): the sample clipped to kOutlierFactor times the mean, weighted
-  // 1/8; taken whole if there is no mean yet (0). The clip saturates: a
-  // JobKind may be seeded with any cost, and a mean past a quarter of the
-  // range would overflow it. A step is at least 1 ns toward the sample,
-  // else a mean under 8 ns would never move (an eighth of the gap rounds
-  // to nothing; a kind seeded with 1 ns stayed there whatever its runs
-  // cost); it stops at 1 ns on the way down, since 0 means no mean.
-  static int64_t Next(int64_t mean_ns, int64_t sample_ns) {
+  // How many runs a mean weighs as, at most: a run weighs 1/kWindow.
+  static constexpr int kWindow = 8;
+
+  // The mean `mean_ns` (>= 0) of `runs` runs, after one more that cost
+  // `sample_ns` (>= 0): the sample clipped to kOutlierFactor times the
+  // mean, weighted 1/(runs + 1) up to 1/kWindow; taken whole if there is no
+  // mean yet (0). So the first kWindow runs are averaged plainly: a slow
+  // first run (a handler that connects on its first call) is a half of the
+  // mean after the second and an eighth after the eighth, where weighted
+  // 1/8 from the second on it was still 39% of it after the eighth, and
+  // the cheap calls behind a busy pool were refused for dozens of runs. The
+  // clip saturates: a JobKind may be seeded with any cost, and a mean past
+  // a quarter of the range would overflow it. A step is at least 1 ns
+  // toward the sample, else a mean under 8 ns would never move (an eighth
+  // of the gap rounds to nothing; a kind seeded with 1 ns stayed there
+  // whatever its runs cost); it stops at 1 ns on the way down, since 0
+  // means no mean.
+  static int64_t Next(int64_t mean_ns, int64_t sample_ns, int runs = kWindow) {
     if (mean_ns == 0) return sample_ns;
     constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
     const int64_t clip =
         mean_ns > kMax / kOutlierFactor ? kMax : kOutlierFactor * mean_ns;
     const int64_t sample = std::min(sample_ns, clip);
-    int64_t step = (sample - mean_ns) / 8;
+    int64_t step = (sample - mean_ns) / std::clamp(runs + 1, 2, kWindow);
     if (step == 0 && sample > mean_ns) step = 1;
     if (step == 0 && sample < mean_ns && mean_ns > 1) step = -1;
     return mean_ns + step;

@@ -2,7 +2,7 @@
 //
 // HandoffServer: one running handoffd — the gRPC server (Gateway, health,
 // reflection), the dispatcher and its workers, and the admin HTTP port —
-// with the shutdown sequence of DESIGN.md:
+// with the shutdown sequence README's "Shutdown" describes:
 //
 //   1. readiness off: /readyz answers 503, grpc.health.v1 NOT_SERVING, and
 //      new calls are answered UNAVAILABLE at once (a load balancer retries

@@ -12,7 +12,7 @@
 // Shedding: a job whose remaining deadline is shorter than its cpu_us cannot
 // finish in time, so it is answered DEADLINE_EXCEEDED at once instead of
 // burning a worker on a reply nobody will read. (Under overload this is what
-// keeps goodput up; see DESIGN.md, "Overload".)
+// keeps goodput up; see README, "Overload" under the runtime's semantics.)
 
 #ifndef HANDOFF_SERVER_WORK_H_
 #define HANDOFF_SERVER_WORK_H_

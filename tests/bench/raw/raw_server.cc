@@ -5,7 +5,7 @@
 // Echo and Work answer inline on gRPC's own callback threads
 // (DefaultReactor); Work busy-loops cpu_us of thread CPU and then sleeps
 // sleep_us, ignoring the caller's deadline, as a plain server does. It is the
-// "plain gRPC C++ server" of DESIGN.md's overload section.
+// "plain gRPC C++ server" that README's overload figures compare against.
 //
 // On SIGTERM/SIGINT it prints its counters to stderr and exits 0:
 //   raw_server: calls=N ok_in_time=M late=K

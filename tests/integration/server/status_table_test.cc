@@ -1,7 +1,7 @@
 // Copyright 2026 The handoff Authors.
 //
-// One test per row of DESIGN.md's status table, against an in-process
-// handoffd on loopback.
+// One test per row of README's status table ("Status codes"), against an
+// in-process handoffd on loopback.
 
 #include <stdexcept>
 #include <string>

@@ -12,10 +12,16 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "client/client.h"
 #include "handoffd_process.h"
+#include "tests/integration/server/http_get.h"
 #include "tests/util/ports.h"
+#include "tests/util/wait_until.h"
 
 namespace handoff::testing {
 namespace {
@@ -28,7 +34,7 @@ class HandoffdTest : public ::testing::Test {
     handoffd_ = new Handoffd(*std::move(h));
   }
   static void TearDownTestSuite() {
-    // SIGTERM drains and exits 0 (DESIGN.md, shutdown).
+    // SIGTERM drains and exits 0 (README, "Shutdown").
     EXPECT_EQ(handoffd_->process->Stop(), 0);
     delete handoffd_;
   }
@@ -36,6 +42,22 @@ class HandoffdTest : public ::testing::Test {
     auto client = Client::Connect({.target = handoffd_->address});
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
+  }
+  // A counter or gauge from handoffd's /metrics; -1 if it is not there. The
+  // suite shares one handoffd, so a test compares a counter with itself.
+  static int64_t Metric(absl::string_view name) {
+    int port = 0;
+    const std::string& admin = handoffd_->admin_address;
+    if (!absl::SimpleAtoi(admin.substr(admin.rfind(':') + 1), &port)) return -1;
+    for (absl::string_view line : absl::StrSplit(HttpGet(port, "/metrics"), '\n')) {
+      line = absl::StripSuffix(line, "\r");
+      int64_t value = 0;
+      if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, " ") &&
+          absl::SimpleAtoi(line, &value)) {
+        return value;
+      }
+    }
+    return -1;
   }
   static ProcessResult Cli(std::vector<std::string> args) {
     args.insert(args.begin(), HANDOFF_CLI);
@@ -73,9 +95,15 @@ TEST_F(HandoffdTest, WorkLongerThanDeadlineIsDeadlineExceeded) {
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
+// The cancel reaches handoffd: the Work it had started stops early and
+// frees its worker, long before its 30 s.
 TEST_F(HandoffdTest, CancelTokenEndsWork) {
   v1::WorkRequest req;
   req.set_sleep_us(30'000'000);
+  const int64_t started = Metric("handoff_work_jobs_started_total");
+  const int64_t stopped = Metric("handoff_work_jobs_stopped_early_total");
+  ASSERT_GE(started, 0);
+  ASSERT_GE(stopped, 0);
   auto token = std::make_shared<CancelToken>();
   absl::Notification done;
   absl::StatusOr<v1::WorkReply> got;
@@ -84,9 +112,18 @@ TEST_F(HandoffdTest, CancelTokenEndsWork) {
                        got = std::move(r);
                        done.Notify();
                      });
+  // Cancelled once it runs, so that the cancel has a server side to reach.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Metric("handoff_work_jobs_started_total") == started + 1; }));
   token->Cancel();
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_EQ(got.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return Metric("handoff_work_jobs_stopped_early_total") == stopped + 1; },
+      absl::Seconds(20)))
+      << "the Work did not stop early";
+  EXPECT_TRUE(WaitUntil([&] { return Metric("handoff_workers_busy") == 0; },
+                        absl::Seconds(20)));
 }
 
 TEST_F(HandoffdTest, Batch) {

@@ -47,7 +47,13 @@ TEST(LoadSmokeTest, FixedRateAgainstHandoffd) {
   const double total_s = Num(report, "total") / 1e9;
   EXPECT_GE(total_s, (kCalls - 1.0) / kRps);
   EXPECT_LT(total_s, (kCalls - 1.0) / kRps + 2.0);
-  EXPECT_NEAR(Num(report, "rps"), kRps, kRps * 0.1);
+  // The rate the report states is the calls over that time: never above the
+  // schedule's, and below it by no more than the same allowance. (Within 10%
+  // of it allowed the run 0.33 s, not the 2 s above, which one stall of a
+  // loaded machine near the end of the run could use up.)
+  EXPECT_NEAR(Num(report, "rps"), kCalls / total_s, 0.5);
+  EXPECT_LE(Num(report, "rps"), kCalls / ((kCalls - 1.0) / kRps));
+  EXPECT_GE(Num(report, "rps"), kCalls / ((kCalls - 1.0) / kRps + 2.0));
 
   const double fastest = Num(report, "fastest");
   const double average = Num(report, "average");

@@ -58,8 +58,9 @@ void PinThisThread(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-// A cost in ns, capped so that sums of many stay far from overflow: a
-// cost past the cap says as much to admission as one at it.
+// A cost in ns, capped so that sums of many stay far from overflow
+// (declared_load.h): a cost past the cap says as much to admission as one at
+// it.
 int64_t CappedNs(absl::Duration cost) {
   constexpr int64_t kMaxCostNs = int64_t{1} << 50;  // about 13 days
   if (cost <= absl::ZeroDuration()) return 0;
@@ -87,11 +88,7 @@ double StageNs(int64_t jobs, const internal::DeclaredLoad& declared,
       std::clamp<int64_t>(declared.jobs.load(std::memory_order_relaxed), 0, jobs);
   const int64_t n_kind =
       std::clamp<int64_t>(kind.jobs.load(std::memory_order_relaxed), 0, jobs - n_declared);
-  const auto sum = [](const internal::DeclaredLoad& load) {
-    return static_cast<double>(
-        std::max<int64_t>(load.ns.load(std::memory_order_relaxed), 0));
-  };
-  return sum(declared) + static_cast<double>(n_declared) * overhead_ns + sum(kind) +
+  return declared.SumNs() + static_cast<double>(n_declared) * overhead_ns + kind.SumNs() +
          static_cast<double>(jobs - n_declared - n_kind) * mean_ns;
 }
 

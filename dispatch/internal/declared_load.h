@@ -14,7 +14,16 @@
 //
 // Each field is updated and read on its own, with relaxed atomics: a reader
 // may see a job counted in one field and not yet in another, so readers
-// clamp what they derive (counts to [0, jobs], sums to >= 0). A job counted
+// clamp what they derive (counts to [0, jobs], sums to >= 0).
+//
+// The costs are summed in two fields, so that no number of jobs a process
+// could hold wraps a sum: costs under kLongNs (about 4.3 s) in ns, where
+// 2^31 jobs fit; longer ones in units of kUnitNs (about 1 ms), rounded up,
+// where 2^33 jobs at the dispatcher's cap on a cost (2^50 ns, 13 days) fit.
+// In one sum of ns, 8,192 jobs at that cap, or a million queued jobs each
+// counted at 2.6 h, wrapped it negative, and a negative sum counts as
+// nothing: admission let every job in. A long job is counted at most 1 ms
+// over, in 4.3 s. A job counted
 // at no cost of its own (0) touches only QueueLoad::jobs, so that jobs that
 // never declare pay nothing for the others.
 
@@ -27,20 +36,45 @@
 namespace handoff::internal {
 
 struct DeclaredLoad {
+  static constexpr int64_t kLongNs = int64_t{1} << 32;
+  static constexpr int64_t kUnitNs = int64_t{1} << 20;
+
   std::atomic<int64_t> jobs{0};
-  std::atomic<int64_t> ns{0};
+  std::atomic<int64_t> ns{0};          // the costs under kLongNs
+  std::atomic<int64_t> long_units{0};  // the rest, in kUnitNs, rounded up
 
   // A job counted at `cost_ns` enters or leaves the stage; a no-op for one
   // counted at no cost of its own (<= 0).
   void Add(int64_t cost_ns) {
     if (cost_ns <= 0) return;
     jobs.fetch_add(1, std::memory_order_relaxed);
-    ns.fetch_add(cost_ns, std::memory_order_relaxed);
+    if (cost_ns < kLongNs) {
+      ns.fetch_add(cost_ns, std::memory_order_relaxed);
+    } else {
+      long_units.fetch_add(Units(cost_ns), std::memory_order_relaxed);
+    }
   }
   void Remove(int64_t cost_ns) {
     if (cost_ns <= 0) return;
     jobs.fetch_sub(1, std::memory_order_relaxed);
-    ns.fetch_sub(cost_ns, std::memory_order_relaxed);
+    if (cost_ns < kLongNs) {
+      ns.fetch_sub(cost_ns, std::memory_order_relaxed);
+    } else {
+      long_units.fetch_sub(Units(cost_ns), std::memory_order_relaxed);
+    }
+  }
+
+  // The costs of the jobs in the stage, in ns; >= 0.
+  double SumNs() const {
+    const int64_t short_ns = ns.load(std::memory_order_relaxed);
+    const int64_t units = long_units.load(std::memory_order_relaxed);
+    return static_cast<double>(short_ns > 0 ? short_ns : 0) +
+           static_cast<double>(units > 0 ? units : 0) * static_cast<double>(kUnitNs);
+  }
+
+ private:
+  static int64_t Units(int64_t cost_ns) {
+    return cost_ns / kUnitNs + (cost_ns % kUnitNs != 0 ? 1 : 0);
   }
 };
 

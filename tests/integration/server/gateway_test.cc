@@ -5,6 +5,7 @@
 
 #include <sched.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -94,6 +95,31 @@ TEST_F(GatewayTest, BatchItemOutOfRangeNamesTheItem) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "items[1].cpu_us"))
       << s.error_message();
+}
+
+// The client's item count sizes the Batch's reply channel (seeds/001: an
+// untrusted size is checked), so a count over --max_batch_items is refused
+// before any item runs.
+class SmallBatchCapTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.max_batch_items = 4; }
+};
+
+TEST_F(SmallBatchCapTest, ABatchOverTheItemCapIsRefusedAndNoItemRuns) {
+  v1::BatchRequest req;
+  for (int i = 0; i < 5; ++i) req.add_items();
+  grpc::ClientContext ctx;
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "items: 5 items is over the cap of 4");
+  EXPECT_EQ(Work().started.load(), 0);
+  EXPECT_EQ(Stats().completed, 0);
+  // At the cap, every item runs.
+  req.mutable_items()->RemoveLast();
+  grpc::ClientContext at_cap;
+  s = stub_->Batch(&at_cap, req, &reply);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reply.items_size(), 4);
 }
 
 TEST_F(GatewayTest, BatchHasOneDeadline) {
@@ -408,6 +434,46 @@ TEST_F(StreamTest, WindowBoundsJobsInFlight) {
     return s.queued == 0 && s.busy == 0;
   }));
   EXPECT_EQ(Work().started.load(), 2);
+}
+
+// The stream ends at its first failed job, and that stops the jobs after it
+// still running: nobody will read their replies (seeds/004: the first error
+// cancels the other workers). A job fails here at its own deadline, 2 s after
+// it was sent; one sent 1.5 s later, which would run to its own deadline 2 s
+// after that, is stopped with the stream instead.
+class StreamFailureTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 3;
+    c.stream_window = 4;
+    c.default_deadline = absl::Seconds(2);
+  }
+};
+
+TEST_F(StreamFailureTest, TheFirstFailedJobStopsTheJobsStillRunningAfterIt) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest endless;
+  endless.set_sleep_us(30'000'000);
+  ASSERT_TRUE(stream->Write(endless));  // fails at its deadline, 2 s on
+  v1::WorkRequest timer;
+  timer.set_sleep_us(1'500'000);
+  ASSERT_TRUE(stream->Write(timer));
+  // The timer's job ends well before the first fails: the last job is sent
+  // then, and its own deadline is 2 s after that.
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
+  const auto last_sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(stream->Write(endless));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 3; }));
+  v1::WorkReply reply;
+  while (stream->Read(&reply)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // Both endless jobs stopped: the last one before its own deadline could.
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 2; }));
+  EXPECT_LT(std::chrono::steady_clock::now(), last_sent + std::chrono::seconds(2))
+      << "the last job ran on to its own deadline";
+  EXPECT_EQ(Work().completed.load(), 1);
 }
 
 TEST_F(StreamTest, FirstFailingJobEndsTheStream) {

@@ -22,6 +22,7 @@
 ABSL_DECLARE_FLAG(int32_t, workers);
 ABSL_DECLARE_FLAG(int32_t, queue_depth);
 ABSL_DECLARE_FLAG(int32_t, batch_window);
+ABSL_DECLARE_FLAG(int32_t, max_batch_items);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, default_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, max_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, stop_grace);
@@ -60,6 +61,17 @@ TEST_F(ConfigTest, BatchWindowIsAtLeastOneItem) {
   EXPECT_TRUE(absl::StrContains(c.status().message(), "--batch_window"))
       << c.status();
   absl::SetFlag(&FLAGS_batch_window, 1);
+  EXPECT_TRUE(ConfigFromFlags().ok());
+}
+
+// The cap bounds the reply channel a Batch makes for its items.
+TEST_F(ConfigTest, MaxBatchItemsIsAtLeastOne) {
+  absl::SetFlag(&FLAGS_max_batch_items, 0);
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--max_batch_items"))
+      << c.status();
+  absl::SetFlag(&FLAGS_max_batch_items, 1);
   EXPECT_TRUE(ConfigFromFlags().ok());
 }
 

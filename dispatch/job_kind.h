@@ -23,10 +23,9 @@
 // does little harm; the kind's first eight runs are averaged plainly, so
 // that a slow first one (a handler that sets itself up on its first call)
 // soon weighs little. Jobs of one kind that differ widely in cost are
-// better declared. Until the kind's first run
-// ends it has no cost, and its jobs submitted meanwhile are counted, for as
-// long as they wait and run, at the mean of the jobs of no kind
-// (Job::kind).
+// better declared. Until the kind's first run ends it has no cost, and its
+// jobs submitted meanwhile are counted, for as long as they wait and run,
+// at the mean of the jobs of no kind (Job::kind).
 //
 // Thread-safe: the workers that run the kind's jobs update it, admission
 // reads it on any thread.
@@ -62,7 +61,7 @@ class JobKind {
     const int64_t sample = std::max<int64_t>(absl::ToInt64Nanoseconds(cost), 0);
     // Each of the first runs takes a place of its own, so that runs folded
     // in at once still weigh 1/1, 1/2, ...; after them the count is only
-    // read, and stays off the cores' contended lines.
+    // read: a run writes one atomic, the mean, as before.
     int runs = runs_.load(std::memory_order_relaxed);
     if (runs < internal::CostMean::kWindow) {
       runs = runs_.fetch_add(1, std::memory_order_relaxed);

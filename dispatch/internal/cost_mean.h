@@ -40,7 +40,7 @@ class CostMean {
   static constexpr int kPublishEvery = 8;
   static constexpr int64_t kOutlierFactor = 4;
 
-  // How many runs a mean weighs as, at most: a run weighs 1/kWindow.
+  // The most runs a mean stands for: each run after them weighs 1/kWindow.
   static constexpr int kWindow = 8;
 
   // The mean `mean_ns` (>= 0) of `runs` runs, after one more that cost

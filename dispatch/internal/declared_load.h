@@ -14,7 +14,9 @@
 //
 // Each field is updated and read on its own, with relaxed atomics: a reader
 // may see a job counted in one field and not yet in another, so readers
-// clamp what they derive (counts to [0, jobs], sums to >= 0).
+// clamp what they derive (counts to [0, jobs], sums to >= 0). A job counted
+// at no cost of its own (0) touches only QueueLoad::jobs, so that jobs that
+// never declare pay nothing for the others.
 //
 // The costs are summed in two fields, so that no number of jobs a process
 // could hold wraps a sum: costs under kLongNs (about 4.3 s) in ns, where
@@ -23,9 +25,7 @@
 // In one sum of ns, 8,192 jobs at that cap, or a million queued jobs each
 // counted at 2.6 h, wrapped it negative, and a negative sum counts as
 // nothing: admission let every job in. A long job is counted at most 1 ms
-// over, in 4.3 s. A job counted
-// at no cost of its own (0) touches only QueueLoad::jobs, so that jobs that
-// never declare pay nothing for the others.
+// over, in 4.3 s.
 
 #ifndef HANDOFF_DISPATCH_INTERNAL_DECLARED_LOAD_H_
 #define HANDOFF_DISPATCH_INTERNAL_DECLARED_LOAD_H_

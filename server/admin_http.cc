@@ -124,9 +124,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Uncount();
   }
 
-  void Start() {
+  // Closes the connection `deadline` from now, whatever it is doing then.
+  void Start(std::chrono::milliseconds deadline) {
     auto self = shared_from_this();
-    deadline_.expires_after(AdminHttpServer::kConnectionDeadline);
+    deadline_.expires_after(deadline);
     deadline_.async_wait([self](const asio::error_code& ec) {
       if (!ec) self->Close();  // the client took too long
     });
@@ -264,8 +265,8 @@ void Refuse(asio::ip::tcp::socket socket) {
 }  // namespace
 
 struct AdminHttpServer::Impl {
-  explicit Impl(HttpRoutes r)
-      : routes(std::move(r)), acceptor(io), retry(io),
+  Impl(HttpRoutes r, std::chrono::milliseconds deadline)
+      : routes(std::move(r)), connection_deadline(deadline), acceptor(io), retry(io),
         work(io.get_executor()) {}
 
   void Accept() {
@@ -284,7 +285,7 @@ struct AdminHttpServer::Impl {
             AdminHttpServer::kMaxConnections) {
           std::make_shared<Connection>(std::move(socket), routes,
                                        open_connections, idle)
-              ->Start();
+              ->Start(connection_deadline);
         } else {
           Refuse(std::move(socket));
         }
@@ -305,6 +306,7 @@ struct AdminHttpServer::Impl {
   }
 
   HttpRoutes routes;
+  const std::chrono::milliseconds connection_deadline;
   // Before io: Connections still queued in io when it is destroyed count
   // themselves out of these as they go.
   std::atomic<int> open_connections{0};
@@ -335,10 +337,11 @@ int AdminHttpServer::open_connections() const {
 }
 
 absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
-    const std::string& address, HttpRoutes routes) {
+    const std::string& address, HttpRoutes routes,
+    std::chrono::milliseconds connection_deadline) {
   absl::StatusOr<std::pair<std::string, int>> hp = SplitHostPort(address);
   if (!hp.ok()) return hp.status();
-  auto impl = std::make_unique<Impl>(std::move(routes));
+  auto impl = std::make_unique<Impl>(std::move(routes), connection_deadline);
   asio::error_code ec;
   asio::ip::tcp::resolver resolver(impl->io);
   auto results = resolver.resolve(hp->first, std::to_string(hp->second),

@@ -39,9 +39,12 @@ using HttpRoutes = std::function<HttpResponse(std::string_view path)>;
 class AdminHttpServer {
  public:
   // Binds `address` ("host:port", server/host_port.h; port 0 picks one) and
-  // starts serving.
+  // starts serving. Each connection is closed `connection_deadline` after it
+  // was accepted (kConnectionDeadline, below, unless a test needs its
+  // connections to outlast a slow setup).
   static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(
-      const std::string& address, HttpRoutes routes);
+      const std::string& address, HttpRoutes routes,
+      std::chrono::milliseconds connection_deadline = kConnectionDeadline);
   ~AdminHttpServer();  // Stop()s
 
   // A failed accept (out of file descriptors, say) is tried again this much

@@ -192,22 +192,6 @@ TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {
   EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
 }
 
-// The most a TCP socket's send buffer grows to (tcp_wmem's third figure;
-// 4 MiB unless tuned): a response longer than it cannot all be handed to
-// the kernel while the client reads nothing.
-size_t LargestSendBuffer() {
-  std::ifstream wmem("/proc/sys/net/ipv4/tcp_wmem");
-  size_t min = 0, initial = 0, max = 0;
-  if (wmem >> min >> initial >> max) return max;
-  return size_t{4} << 20;
-}
-
-// At the cap, the connection that has waited longest without a request is
-// told 408 and closed for a new one. 250 clients that sent part of a request
-// each held a descriptor for 5 s, and under `ulimit -n 200` gRPC's own accept
-// failed with EMFILE: hence the cap. But refusing what came over it, 64
-// clients that connected and sent nothing, connecting again when closed,
-// kept every scrape and probe out.
 // A client that never finishes its request (or never reads, or never
 // closes) holds its descriptor only until the connection's deadline: then
 // the connection is closed, unanswered.
@@ -225,8 +209,24 @@ TEST(AdminHttpTest, AConnectionIsClosedAtItsDeadline) {
   ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
 }
 
-// The connections live a minute, so that on a slow machine none ends at its
-// deadline while the others are opened.
+// The most a TCP socket's send buffer grows to (tcp_wmem's third figure;
+// 4 MiB unless tuned): a response longer than it cannot all be handed to
+// the kernel while the client reads nothing.
+size_t LargestSendBuffer() {
+  std::ifstream wmem("/proc/sys/net/ipv4/tcp_wmem");
+  size_t min = 0, initial = 0, max = 0;
+  if (wmem >> min >> initial >> max) return max;
+  return size_t{4} << 20;
+}
+
+// At the cap, the connection that has waited longest without a request is
+// told 408 and closed for a new one. 250 clients that sent part of a request
+// each held a descriptor for 5 s, and under `ulimit -n 200` gRPC's own accept
+// failed with EMFILE: hence the cap. But refusing what came over it, 64
+// clients that connected and sent nothing, connecting again when closed,
+// kept every scrape and probe out.
+// The connections live a minute here, so that on a slow machine none ends
+// at its deadline while the others are opened.
 TEST(AdminHttpTest, AtTheCapTheConnectionIdleLongestMakesRoomAndIsAnswered408) {
   absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
       AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho, std::chrono::minutes(1));

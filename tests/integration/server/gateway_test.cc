@@ -438,14 +438,15 @@ TEST_F(StreamTest, WindowBoundsJobsInFlight) {
 
 // The stream ends at its first failed job, and that stops the jobs after it
 // still running: nobody will read their replies (seeds/004: the first error
-// cancels the other workers). A job fails here at its own deadline, 2 s after
-// it was sent; one sent 1.5 s later, which would run to its own deadline 2 s
-// after that, is stopped with the stream instead.
+// cancels the other workers). A job fails here at its own deadline, 4 s after
+// it was sent; one sent 2 s later, which would run to its own deadline 4 s
+// after that, is stopped with the stream instead. (Each 2 s is the margin a
+// loaded machine has to be late by before the test could not tell.)
 class StreamFailureTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 3;
     c.stream_window = 4;
-    c.default_deadline = absl::Seconds(2);
+    c.default_deadline = absl::Seconds(4);
   }
 };
 
@@ -455,12 +456,12 @@ TEST_F(StreamFailureTest, TheFirstFailedJobStopsTheJobsStillRunningAfterIt) {
   auto stream = stub_->Stream(&ctx);
   v1::WorkRequest endless;
   endless.set_sleep_us(30'000'000);
-  ASSERT_TRUE(stream->Write(endless));  // fails at its deadline, 2 s on
+  ASSERT_TRUE(stream->Write(endless));  // fails at its deadline, 4 s on
   v1::WorkRequest timer;
-  timer.set_sleep_us(1'500'000);
+  timer.set_sleep_us(2'000'000);
   ASSERT_TRUE(stream->Write(timer));
   // The timer's job ends well before the first fails: the last job is sent
-  // then, and its own deadline is 2 s after that.
+  // then, and its own deadline is 4 s after that.
   ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
   const auto last_sent = std::chrono::steady_clock::now();
   ASSERT_TRUE(stream->Write(endless));
@@ -471,7 +472,7 @@ TEST_F(StreamFailureTest, TheFirstFailedJobStopsTheJobsStillRunningAfterIt) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // Both endless jobs stopped: the last one before its own deadline could.
   ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 2; }));
-  EXPECT_LT(std::chrono::steady_clock::now(), last_sent + std::chrono::seconds(2))
+  EXPECT_LT(std::chrono::steady_clock::now(), last_sent + std::chrono::seconds(4))
       << "the last job ran on to its own deadline";
   EXPECT_EQ(Work().completed.load(), 1);
 }

@@ -77,8 +77,8 @@ TEST_P(LoadRunnerTest, MakesExactlyNCalls) {
 }
 
 TEST_P(LoadRunnerTest, FewerCallsThanSlotsMakesExactlyNCalls) {
-  // As in ghz, the slots share the -n calls: the ones left without a call
-  // retire, and the run ends when the calls there are have.
+  // As in ghz, the slots share the -n calls: those left without one retire,
+  // and the run ends once its three calls have.
   LoadPlan plan = EchoPlan();
   plan.options.total = 3;
   plan.options.concurrency = 10;

@@ -21,7 +21,8 @@
 // The costs are summed in two fields, so that no number of jobs a process
 // could hold wraps a sum: costs under kLongNs (about 4.3 s) in ns, where
 // 2^31 jobs fit; longer ones in units of kUnitNs (about 1 ms), rounded up,
-// where 2^33 jobs at the dispatcher's cap on a cost (2^50 ns, 13 days) fit.
+// where over 8 billion jobs at the dispatcher's cap on a cost (2^50 ns, 13
+// days) fit.
 // In one sum of ns, 8,192 jobs at that cap, or a million queued jobs each
 // counted at 2.6 h, wrapped it negative, and a negative sum counts as
 // nothing: admission let every job in. A long job is counted at most 1 ms

@@ -982,8 +982,8 @@ TEST(DispatcherTest, AQueuedJobsDeclaredCostCountsOnlyAsLongAsItsDeadlineLeavesI
   queued.ctx = queued_ctx;
   queued.run = [](const RunInfo&) {};
   ASSERT_TRUE(d.TrySubmit(std::move(queued)).ok());
-  EXPECT_LE(internal::DispatcherAccess::Queued(d).declared.ns.load(),
-            absl::ToInt64Nanoseconds(absl::Seconds(3)));
+  EXPECT_LE(internal::DispatcherAccess::Queued(d).declared.SumNs(),
+            absl::ToDoubleNanoseconds(absl::Seconds(3)));
   // About 6 s: the queued job and as many that may overtake the probe.
   auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
   Job probe;
@@ -1006,14 +1006,14 @@ TEST(DispatcherTest, ARunningJobIsCountedOnlyForWhatItsDeadlineLeavesIt) {
   job.submitted = MonotonicNow() - absl::Hours(1);
   internal::DispatcherAccess::CountAtSubmission(job);
   ASSERT_EQ(job.counted_cost, absl::Hours(1));
-  int64_t counted = -1;
+  double counted = -1;
   job.run = [&d, &counted](const RunInfo&) {
-    counted = internal::DispatcherAccess::RunningDeclared(d).ns.load();
+    counted = internal::DispatcherAccess::RunningDeclared(d).SumNs();
   };
   internal::DispatcherAccess::RunJob(d, job, 0, absl::InfinitePast());
   EXPECT_GT(counted, 0);
-  EXPECT_LE(counted, absl::ToInt64Nanoseconds(absl::Seconds(3)));
-  EXPECT_EQ(internal::DispatcherAccess::RunningDeclared(d).ns.load(), 0);
+  EXPECT_LE(counted, absl::ToDoubleNanoseconds(absl::Seconds(3)));
+  EXPECT_EQ(internal::DispatcherAccess::RunningDeclared(d).SumNs(), 0);
 }
 
 // A declared job's run teaches admission what such jobs cost past their
@@ -1217,6 +1217,7 @@ TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
   for (const internal::DeclaredLoad* load : {&queued.declared, &queued.kind, &running}) {
     EXPECT_EQ(load->jobs.load(), 0);
     EXPECT_EQ(load->ns.load(), 0);
+    EXPECT_EQ(load->long_units.load(), 0);
   }
 }
 

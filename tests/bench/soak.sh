@@ -5,7 +5,7 @@
 # answers, each round from fresh `handoff load` connections:
 #   Echo, 50,000 calls at -c 16;
 #   Work that outlives its deadline (expires queued or running);
-#   Work whose client gives up first (cancelled mid-run);
+#   Work the client cancels mid-run (the calls in flight when -z ends);
 #   Batch with a deadline shorter than its items;
 #   Stream, ten messages a call, some of them failing;
 #   bytes that do not parse.
@@ -35,13 +35,19 @@ HANDOFF=$BUILD/client/handoff
 TMP=$(mktemp -d)
 HPID=
 cleanup() {
+  local code=$?
+  # A failed run keeps what handoffd said: the only trace of a crash.
+  if ((code != 0)) && [[ -s $TMP/handoffd.log ]]; then
+    echo "--- handoffd's output:" >&2
+    tail -n 50 "$TMP/handoffd.log" >&2
+  fi
   [[ -n $HPID ]] && kill -KILL "$HPID" 2>/dev/null || true
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-metric() {  # metric NAME → its value on handoffd's /metrics
-  curl -sf "127.0.0.1:$ADMIN/metrics" | awk -v m="$1" '$1 == m {print $2}'
+metric() {  # metric NAME → its value on handoffd's /metrics; empty if none
+  { curl -sf "127.0.0.1:$ADMIN/metrics" || true; } | awk -v m="$1" '$1 == m {print $2}'
 }
 status_of() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 fds_of() { ls "/proc/$1/fd" | wc -l; }
@@ -64,19 +70,23 @@ base_threads= base_fds= failed=0
 for round in $(seq "$ROUNDS"); do
   load --call handoff.v1.Gateway.Echo -d '{"payload":"aGk="}' -n 50000 -c 16
   load --call handoff.v1.Gateway.Work -d '{"sleepUs":20000}' -n 2000 -c 50 -t 10ms
-  load --call handoff.v1.Gateway.Work -d '{"cpuUs":5000}' -n 500 -c 8 -t 2ms
+  load --call handoff.v1.Gateway.Work -d '{"sleepUs":100000}' -c 8 -z 1s --duration-stop close
   load --call handoff.v1.Gateway.Batch -d '{"items":[{"cpuUs":100},{"sleepUs":5000},{}]}' \
     -n 5000 -c 8 -t 4ms
   load --call handoff.v1.Gateway.Stream -d '[{"payload":"YQ=="},{"sleepUs":3000},{"cpuUs":20000000}]' \
     --stream-call-count 10 -n 2000 -c 8 -t 20ms
   load --call handoff.v1.Gateway.Echo -B "$TMP/garbage.bin" -n 1000 -c 4
+  if ! kill -0 "$HPID" 2>/dev/null; then
+    echo "handoffd died in round $round" >&2
+    exit 1
+  fi
   # Calls end on handoffd's side a little after the client's: wait for them.
   for _ in $(seq 100); do
     [[ $(metric handoff_calls_in_flight) == 0 ]] && break
     sleep 0.1
   done
-  calls=$(curl -sf "127.0.0.1:$ADMIN/metrics" |
-    awk '$1 ~ /^handoff_calls_total\{/ {n += $2} END {print n}')
+  calls=$({ curl -sf "127.0.0.1:$ADMIN/metrics" || true; } |
+    awk '$1 ~ /^handoff_calls_total\{/ {n += $2} END {print n + 0}')
   in_flight=$(metric handoff_calls_in_flight)
   queued=$(metric handoff_queue_depth)
   busy=$(metric handoff_workers_busy)

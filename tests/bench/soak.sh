@@ -12,7 +12,8 @@
 # After each round, once handoffd reports no call in flight, it prints the
 # calls handoffd has counted and the Work jobs it stopped early (both so
 # far), the process's resident size, threads and open file descriptors, and
-# the queue and busy-worker gauges. At the end handoffd gets SIGTERM and must exit 0.
+# the queue and busy-worker gauges. At the end handoffd gets SIGTERM and
+# must exit 0.
 #
 # Fails (exit 1) if a round leaves a call in flight, a queued job or a busy
 # worker, if the file descriptors after the last round are more than after

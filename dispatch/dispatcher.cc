@@ -77,10 +77,10 @@ internal::JobLoad LoadOf(const Job& job) {
   return {0, ns};
 }
 
-// What `jobs` jobs in one stage (queued, or running) are counted at, in ns:
-// those that declared, at their declarations plus `overhead_ns` each; those
-// counted at their kind's cost, at that; the rest at `mean_ns` each.
-double StageNs(int64_t jobs, const internal::DeclaredLoad& declared,
+// What `jobs` queued jobs are counted at, in ns: those that declared, at
+// their declarations plus `overhead_ns` each; those counted at their kind's
+// cost, at that; the rest at `mean_ns` each.
+double QueuedNs(int64_t jobs, const internal::DeclaredLoad& declared,
                const internal::DeclaredLoad& kind, int64_t overhead_ns,
                int64_t mean_ns) {
   // The fields are read apart: clamp what they say together.
@@ -99,7 +99,8 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
       jobs_(static_cast<size_t>(std::max(options.queue_depth, 0))),
       idle_(static_cast<size_t>(std::max(options.workers, 1))),
       counters_(new WorkerCounters[static_cast<size_t>(std::max(options.workers, 1))]),
-      queued_(std::make_shared<internal::QueueLoad>()) {
+      queued_(std::make_shared<internal::QueueLoad>()),
+      epoch_(MonotonicNow()) {
   int n = std::max(options.workers, 1);
   {
     std::lock_guard<std::mutex> lock(exit_mu_);
@@ -141,7 +142,8 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   if (!options_.shed_late_jobs) return absl::OkStatus();
   absl::Time deadline = job.ctx.Deadline();
   if (deadline == absl::InfiniteFuture()) return absl::OkStatus();
-  const absl::Duration left = deadline - MonotonicNow();
+  const absl::Time now = MonotonicNow();
+  const absl::Duration left = deadline - now;
   // Too short a deadline is the caller's to fix, not the load's: no retry
   // or backoff would let such a job finish, so it is not RESOURCE_EXHAUSTED.
   if (left <= absl::ZeroDuration()) {
@@ -154,8 +156,9 @@ absl::Status Dispatcher::Admit(const Job& job) const {
         " left before the deadline"));
   }
   // When this job can expect to start, at the latest: after the jobs ahead of
-  // it, served by all workers in parallel; after the runs in progress (half
-  // a run left on average, a whole one at worst); and, should it become the
+  // it, served by all workers in parallel; after the runs in progress (what
+  // is left of each one counted at a cost of its own, else a whole run: half
+  // of one is left on average, a whole one at worst); and, should it become the
   // job the dispatcher holds, after up to kMaxOvertakes jobs that pass it,
   // which happens while jobs keep queueing behind it (judged by the queue
   // now, each costing what the jobs queued now cost on average). Count the
@@ -174,18 +177,14 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   const int64_t mean = undeclared_mean_ns_.load(std::memory_order_relaxed);
   const int64_t overhead = declared_overhead_ns_.load(std::memory_order_relaxed);
   const int64_t ahead = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0);
-  const double ahead_ns = StageNs(ahead, queued_->declared, queued_->kind, overhead, mean);
+  const double ahead_ns = QueuedNs(ahead, queued_->declared, queued_->kind, overhead, mean);
   const int64_t workers = static_cast<int64_t>(workers_.size());
   const int64_t overtakes = std::min<int64_t>(ahead, kMaxOvertakes);
   double wait_ns =
       ahead == 0 ? 0.0
                  : ahead_ns * (1.0 + static_cast<double>(overtakes) / ahead) / workers;
   // No worker registered on `idle`: each is running a job, or about to.
-  if (idle_.size() == 0) {
-    const double running_ns =
-        StageNs(workers, running_declared_, running_kind_, overhead, mean);
-    wait_ns += running_ns / workers;  // the mean run in progress, whole
-  }
+  if (idle_.size() == 0) wait_ns += RunningNs(now, overhead, mean) / workers;
   const absl::Duration wait = absl::Nanoseconds(wait_ns);
   if (wait + job.expected_run > left) {
     // The wait rounded up and what is left rounded down, so that the sum the
@@ -198,6 +197,23 @@ absl::Status Dispatcher::Admit(const Job& job) const {
         " left before the deadline"));
   }
   return absl::OkStatus();
+}
+
+double Dispatcher::RunningNs(absl::Time now, int64_t overhead_ns, int64_t mean_ns) const {
+  const int64_t now_ns = absl::ToInt64Nanoseconds(now - epoch_);
+  double sum = 0;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const int64_t end = counters_[i].counted_end_ns.load(std::memory_order_relaxed);
+    // A run past the cost it is counted at is expected to end any moment.
+    if (end > 0) {
+      sum += static_cast<double>(std::max<int64_t>(end - now_ns, 0) + overhead_ns);
+    } else if (end < 0) {
+      sum += static_cast<double>(std::max<int64_t>(-end - now_ns, 0));
+    } else {
+      sum += static_cast<double>(mean_ns);
+    }
+  }
+  return sum;
 }
 
 bool Dispatcher::HandToIdleWorker(Job& job) {
@@ -491,8 +507,11 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   const int64_t left_ns = absl::ToInt64Nanoseconds(deadline - start);
   const int64_t declared = std::min(load.declared_ns, left_ns);
   const int64_t kind = std::min(load.kind_ns, left_ns);
-  running_declared_.Add(declared);
-  running_kind_.Add(kind);
+  if (declared > 0 || kind > 0) {
+    // start >= epoch_: MonotonicNow() never goes back.
+    const int64_t end = absl::ToInt64Nanoseconds(start - epoch_) + std::max(declared, kind);
+    c.counted_end_ns.store(declared > 0 ? end : -end, std::memory_order_relaxed);
+  }
   absl::Status error;
   // At least zero whatever the clock does: RunInfo promises it.
   const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());
@@ -504,8 +523,7 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
     error = absl::InternalError("job threw a non-std::exception");
   }
   c.busy.store(0, std::memory_order_relaxed);
-  running_declared_.Remove(declared);
-  running_kind_.Remove(kind);
+  if (declared > 0 || kind > 0) c.counted_end_ns.store(0, std::memory_order_relaxed);
   const absl::Time end = MonotonicNow();
   // Back to back, a job's cost to its worker is the whole interval since the
   // previous one ended: with the bookkeeping around runs and the time the

@@ -260,6 +260,17 @@ class Dispatcher {
   friend struct internal::DispatcherAccess;
 
   absl::Status Admit(const Job& job) const;
+  // What the runs in progress are counted at, in ns, at `now`: a run counted
+  // at a cost of its own, at what is left of that (a declared one, plus
+  // `overhead_ns`); any other worker, at `mean_ns`. What is left, not the
+  // whole: a job's reply leaves from inside its run, so its caller's next
+  // call can reach admission before the worker is back on `idle`, and
+  // counted whole, a run that has just answered held off that call for its
+  // entire cost again. O(workers), on the workers' own cache lines: a
+  // running sum of costs would cost every run two atomic updates of lines
+  // shared by all the workers, and could not clamp what is left of each run
+  // at zero.
+  double RunningNs(absl::Time now, int64_t overhead_ns, int64_t mean_ns) const;
   // Sets job.counted_cost, from job.submitted on (the Job's fields say how).
   static void CountAtSubmission(Job& job);
   // The dispatcher's step, done by the submitter: hands `job` to an idle
@@ -297,6 +308,12 @@ class Dispatcher {
     std::atomic<int64_t> busy{0};  // running a job
     std::atomic<int64_t> completed{0};
     std::atomic<int64_t> failed{0};
+    // The run in progress, as admission counts it (RunningNs): when it
+    // should end, in ns since the Dispatcher's start on MonotonicNow()'s
+    // clock; positive if the job declared its cost, negated if it is counted
+    // at its kind's, 0 if at the mean (or no job is running). One field, so
+    // that a reader never pairs one run's end with another's sort.
+    std::atomic<int64_t> counted_end_ns{0};
     // This worker's means, published to the two below. Its own thread only.
     internal::CostMean undeclared;  // the cost of a job that declared none
     internal::CostMean overhead;    // a declared job's cost past what it declared
@@ -307,10 +324,8 @@ class Dispatcher {
   // room. Shared with AsyncSubmit's callbacks, which may run after the
   // Dispatcher is gone (AsyncSubmit says why).
   const std::shared_ptr<internal::QueueLoad> queued_;
-  // Jobs running now that declared their cost, and those counted at their
-  // kind's.
-  alignas(64) internal::DeclaredLoad running_declared_;
-  internal::DeclaredLoad running_kind_;
+  // Where counted_end_ns is measured from.
+  const absl::Time epoch_;
   alignas(64) std::atomic<int64_t> expired_{0};
   std::atomic<int64_t> rejected_full_{0};
   std::atomic<int64_t> rejected_late_{0};

@@ -1,10 +1,10 @@
 // Copyright 2026 The handoff Authors.
 //
-// DeclaredLoad: the jobs in one stage of the pool (queued, or running) that
-// are counted at a cost of their own, and the sum of those costs: what they
-// declared (Job::declared_cost), or, in a second DeclaredLoad, what their
-// kind cost when they were submitted (Job::kind). QueueLoad: all the jobs
-// queued, and those among them.
+// DeclaredLoad: the queued jobs that are counted at a cost of their own, and
+// the sum of those costs: what they declared (Job::declared_cost), or, in a
+// second DeclaredLoad, what their kind cost when they were submitted
+// (Job::kind). QueueLoad: all the jobs queued, and those among them. (The
+// runs in progress are counted worker by worker: Dispatcher::RunningNs.)
 //
 // Admission reads these to estimate a queue wait from what the jobs ahead
 // will likely cost, where it knows that, instead of from the mean of all
@@ -44,7 +44,7 @@ struct DeclaredLoad {
   std::atomic<int64_t> ns{0};          // the costs under kLongNs
   std::atomic<int64_t> long_units{0};  // the rest, in kUnitNs, rounded up
 
-  // A job counted at `cost_ns` enters or leaves the stage; a no-op for one
+  // A job counted at `cost_ns` enters or leaves the queue; a no-op for one
   // counted at no cost of its own (<= 0).
   void Add(int64_t cost_ns) {
     if (cost_ns <= 0) return;
@@ -65,7 +65,7 @@ struct DeclaredLoad {
     }
   }
 
-  // The costs of the jobs in the stage, in ns; >= 0.
+  // The costs of the jobs counted here, in ns; >= 0.
   double SumNs() const {
     const int64_t short_ns = ns.load(std::memory_order_relaxed);
     const int64_t units = long_units.load(std::memory_order_relaxed);

@@ -1008,12 +1008,12 @@ TEST(DispatcherTest, ARunningJobIsCountedOnlyForWhatItsDeadlineLeavesIt) {
   ASSERT_EQ(job.counted_cost, absl::Hours(1));
   double counted = -1;
   job.run = [&d, &counted](const RunInfo&) {
-    counted = internal::DispatcherAccess::RunningDeclared(d).SumNs();
+    counted = internal::DispatcherAccess::RunningNs(d);
   };
   internal::DispatcherAccess::RunJob(d, job, 0, absl::InfinitePast());
   EXPECT_GT(counted, 0);
   EXPECT_LE(counted, absl::ToDoubleNanoseconds(absl::Seconds(3)));
-  EXPECT_EQ(internal::DispatcherAccess::RunningDeclared(d).SumNs(), 0);
+  EXPECT_EQ(internal::DispatcherAccess::RunningNs(d), 0);
 }
 
 // A declared job's run teaches admission what such jobs cost past their
@@ -1136,11 +1136,6 @@ class OwnCostTest : public ::testing::TestWithParam<OwnCost> {
   const internal::DeclaredLoad& Counted(const internal::QueueLoad& queued) {
     return GetParam() == OwnCost::kDeclared ? queued.declared : queued.kind;
   }
-  const internal::DeclaredLoad& CountedRunning(const Dispatcher& d) {
-    return GetParam() == OwnCost::kDeclared
-               ? internal::DispatcherAccess::RunningDeclared(d)
-               : internal::DispatcherAccess::RunningKind(d);
-  }
 
  private:
   std::vector<std::shared_ptr<JobKind>> kinds_;
@@ -1162,14 +1157,15 @@ TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
   Dispatcher d({.workers = 1, .queue_depth = 2});
   const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
   const internal::DeclaredLoad& counted = Counted(queued);
-  const internal::DeclaredLoad& running = CountedRunning(d);
   const absl::Duration ms = absl::Milliseconds(1);
   Chan<int> started(3), release(0);
   ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(Costing(BlockingJob(started, release, 1), 7 * ms)).ok());
+  ASSERT_TRUE(
+      d.TrySubmit(Costing(BlockingJob(started, release, 1), absl::Seconds(7))).ok());
   ASSERT_TRUE(started.Recv().has_value());
-  EXPECT_EQ(running.jobs.load(), 1);
-  EXPECT_EQ(running.ns.load(), absl::ToInt64Nanoseconds(7 * ms));
+  EXPECT_GT(internal::DispatcherAccess::RunningNs(d), 0);
+  EXPECT_LE(internal::DispatcherAccess::RunningNs(d),
+            absl::ToDoubleNanoseconds(absl::Seconds(7)));
   // The dispatcher holds the first, which expires there; two fill the queue.
   Chan<absl::Status> expired(1);
   auto [held_ctx, cancel_held] = WithCancel(Context::Background());
@@ -1214,11 +1210,43 @@ TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
   ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
   EXPECT_EQ(d.Stats().completed, 3);
   EXPECT_EQ(queued.jobs.load(), 0);
-  for (const internal::DeclaredLoad* load : {&queued.declared, &queued.kind, &running}) {
+  for (const internal::DeclaredLoad* load : {&queued.declared, &queued.kind}) {
     EXPECT_EQ(load->jobs.load(), 0);
     EXPECT_EQ(load->ns.load(), 0);
     EXPECT_EQ(load->long_units.load(), 0);
   }
+  EXPECT_EQ(internal::DispatcherAccess::RunningNs(d), 0);
+}
+
+// A run is counted only for what is left of its cost. A job's reply leaves
+// from inside its run, so the caller's next call can reach admission before
+// the worker is back on `idle`; counted whole, the run that had just
+// answered held that call off for its entire cost again (a Batch with 400 ms
+// left was refused behind a 600 ms Work that had already replied).
+TEST_P(OwnCostTest, ARunIsCountedOnlyForWhatIsLeftOfItsCost) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  const absl::Duration cost = absl::Seconds(1);
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(Costing(BlockingJob(started, release, 1), cost)).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  // The run began before this, so its cost is spent by then.
+  auto [spent, cancel_spent] = WithTimeout(Context::Background(), cost);
+  auto probe = [&d] {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(500));
+    Job job;
+    job.ctx = ctx;
+    job.run = [](const RunInfo&) {};
+    return d.TrySubmit(std::move(job));
+  };
+  // Early in the run, most of it is still to come.
+  absl::Status s = probe();
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << "early in a 1 s run: " << s;
+  Select(OnDone(spent, [] {}));
+  EXPECT_EQ(internal::DispatcherAccess::RunningNs(d), 0);
+  s = probe();
+  EXPECT_TRUE(s.ok()) << "behind a run that has used its whole cost: " << s;
+  ASSERT_TRUE(release.Send(0).ok());
 }
 
 // TrySubmit leaves a job it refuses as the caller may submit it again. Its

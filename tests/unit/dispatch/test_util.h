@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dispatch/chan.h"
+#include "dispatch/clock.h"
 #include "dispatch/dispatcher.h"
 #include "tests/util/wait_until.h"
 
@@ -31,14 +32,12 @@ struct DispatcherAccess {
   // Counts `job` as admission does when it is submitted at job.submitted
   // (for RunJob: a job that was never submitted is counted at nothing).
   static void CountAtSubmission(Job& job) { Dispatcher::CountAtSubmission(job); }
-  // What admission counts of the jobs queued, and of those running that
-  // declared their cost or are counted at their kind's.
+  // What admission counts of the jobs queued.
   static const QueueLoad& Queued(const Dispatcher& d) { return *d.queued_; }
-  static const DeclaredLoad& RunningDeclared(const Dispatcher& d) {
-    return d.running_declared_;
-  }
-  static const DeclaredLoad& RunningKind(const Dispatcher& d) {
-    return d.running_kind_;
+  // What admission counts now of the runs in progress that declared their
+  // cost or are counted at their kind's, in ns: what is left of those costs.
+  static double RunningNs(const Dispatcher& d) {
+    return d.RunningNs(MonotonicNow(), /*overhead_ns=*/0, /*mean_ns=*/0);
   }
 };
 

@@ -7,4 +7,5 @@ BUILD="${1:-build}"
 scripts/install-deps.sh
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD" -j2
-ctest --test-dir "$BUILD" --output-on-failure --no-tests=error -j2
+# A test that hangs fails at --timeout, unless it sets a timeout of its own.
+ctest --test-dir "$BUILD" --output-on-failure --no-tests=error --timeout 600 -j2

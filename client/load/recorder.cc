@@ -1,7 +1,11 @@
 #include "client/load/recorder.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "client/status.h"
 
 namespace handoff::load {
@@ -26,12 +30,28 @@ void Recorder::Record(int64_t start_ns, int64_t end_ns, grpc::StatusCode code,
 }
 
 void Recorder::MoveInto(RunResults& out) {
+  // Indexed once per merge: searching out.errors for each message made the
+  // merge quadratic in distinct messages, and a run whose calls each failed
+  // with one of their own (a value echoed in the error) spent minutes on it
+  // after its last call. The reserve keeps the views valid: no push below
+  // moves a string.
+  out.errors.reserve(out.errors.size() + errors_.size());
+  absl::flat_hash_map<absl::string_view, uint32_t> index;
+  index.reserve(out.errors.size() + errors_.size());
+  for (size_t i = 0; i < out.errors.size(); ++i) {
+    index.emplace(out.errors[i], static_cast<uint32_t>(i));
+  }
   std::vector<uint32_t> remap;
   remap.reserve(errors_.size());
   for (std::string& text : errors_) {
-    auto it = std::find(out.errors.begin(), out.errors.end(), text);
-    remap.push_back(static_cast<uint32_t>(it - out.errors.begin()));
-    if (it == out.errors.end()) out.errors.push_back(std::move(text));
+    if (auto it = index.find(text); it != index.end()) {
+      remap.push_back(it->second);
+      continue;
+    }
+    const auto i = static_cast<uint32_t>(out.errors.size());
+    out.errors.push_back(std::move(text));
+    index.emplace(out.errors.back(), i);
+    remap.push_back(i);
   }
   out.calls.reserve(out.calls.size() + calls_.size());
   for (CallResult r : calls_) {

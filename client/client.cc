@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "client/deadline.h"
+#include "client/metadata.h"
 #include "client/status.h"
 
 namespace handoff {
@@ -35,7 +36,10 @@ struct UnaryCall {
   }
 };
 
-void Prepare(grpc::ClientContext& context, const CallOptions& options) {
+// Sets up `context` for a call; INVALID_ARGUMENT, with nothing set, if
+// gRPC could not send the metadata (on such, gRPC C++ aborts the process).
+absl::Status Prepare(grpc::ClientContext& context, const CallOptions& options) {
+  if (absl::Status s = ValidateMetadata(options.metadata); !s.ok()) return s;
   if (options.timeout != absl::InfiniteDuration()) {
     context.set_deadline(DeadlineIn(options.timeout));
   }
@@ -43,6 +47,7 @@ void Prepare(grpc::ClientContext& context, const CallOptions& options) {
     context.AddMetadata(key, value);
   }
   context.set_wait_for_ready(options.wait_for_ready);
+  return absl::OkStatus();
 }
 
 // The async form of a unary method, for any generated `async()->Method`.
@@ -54,7 +59,11 @@ void StartUnary(const Request& request, const CallOptions& options,
   call->request = request;
   call->cancel = options.cancel;
   call->done = std::move(done);
-  Prepare(call->context, options);
+  if (absl::Status s = Prepare(call->context, options); !s.ok()) {
+    call->done(std::move(s));
+    delete call;
+    return;
+  }
   if (call->cancel != nullptr && !call->cancel->Attach(&call->context)) {
     call->cancel = nullptr;
     call->done(absl::CancelledError("cancelled before the call started"));
@@ -263,7 +272,12 @@ void Client::StreamAsync(std::vector<v1::WorkRequest> requests,
                          ReplyCallback<std::vector<v1::WorkReply>> done) {
   auto* reactor = new StreamReactor(std::move(requests), options.cancel,
                                     std::move(on_reply), std::move(done));
-  Prepare(*reactor->context(), options);
+  if (absl::Status s = Prepare(*reactor->context(), options); !s.ok()) {
+    // Never started, so OnDone will not run: report and free here.
+    reactor->cancel() = nullptr;
+    reactor->OnDone(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message())));
+    return;
+  }
   if (reactor->cancel() != nullptr &&
       !reactor->cancel()->Attach(reactor->context())) {
     // Never started, so OnDone will not run: report and free here.

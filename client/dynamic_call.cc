@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "client/deadline.h"
+#include "client/metadata.h"
 #include "client/status.h"
 
 namespace handoff {
@@ -77,6 +78,8 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   // Every method kind is the same on the wire: a stream of messages each
   // way. One generic streaming call, driven on a private queue, covers
   // unary and streaming methods alike.
+  // gRPC C++ aborts the process on metadata it cannot send.
+  if (absl::Status s = ValidateMetadata(options.metadata); !s.ok()) return s;
   grpc::ClientContext context;
   if (options.timeout != absl::InfiniteDuration()) {
     context.set_deadline(DeadlineIn(options.timeout));

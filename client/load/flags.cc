@@ -23,6 +23,7 @@
 #include "client/load/concurrency_schedule.h"
 #include "client/load/go_duration.h"
 #include "client/load/target.h"
+#include "client/metadata.h"
 
 namespace handoff::load {
 namespace {
@@ -178,9 +179,22 @@ absl::Status SetStringMap(absl::string_view flag, absl::string_view v, bool lowe
   return absl::OkStatus();
 }
 
+// Request headers, which gRPC must be able to send (client/metadata.h:
+// given one it cannot, gRPC C++ aborts the process).
+absl::Status SetHeaders(absl::string_view flag, absl::string_view v,
+                        std::vector<std::pair<std::string, std::string>>& out) {
+  if (absl::Status s = SetStringMap(flag, v, /*lower_case_keys=*/true, out); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateMetadata(out); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SetMetadata(absl::string_view v, LoadOptions& o) {
   o.metadata_set = true;
-  return SetStringMap("-m", v, /*lower_case_keys=*/true, o.metadata);
+  return SetHeaders("-m", v, o.metadata);
 }
 
 absl::Status SetTags(absl::string_view v, LoadOptions& o) {
@@ -332,8 +346,7 @@ const std::vector<Option>& Options() {
       {"M", "metadata-file", true, StringField(&LoadOptions::metadata_file)},
       {"", "reflect-metadata", true,
        [](absl::string_view v, LoadOptions& o) {
-         return SetStringMap("--reflect-metadata", v, /*lower_case_keys=*/true,
-                             o.reflect_metadata);
+         return SetHeaders("--reflect-metadata", v, o.reflect_metadata);
        }},
       {"", "disable-template-data", false, Switch(&LoadOptions::disable_template_data)},
       {"", "disable-template-functions", false,
@@ -453,6 +466,10 @@ absl::Status Validate(LoadOptions& o) {
       return absl::InvalidArgumentError(absl::StrCat(
           "-M: ", o.metadata_file, R"( is not a JSON object of strings like {"key":"value"})"));
     }
+    if (absl::Status s = ValidateMetadata(o.metadata); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("-M: ", o.metadata_file, ": ", s.message()));
+    }
   }
   if (absl::Status s = ValidateLoadSchedule(o); !s.ok()) return s;
   if (o.async && !(o.rps > 0) && o.load_schedule == LoadSchedule::kConst) {
@@ -465,6 +482,19 @@ absl::Status Validate(LoadOptions& o) {
   const bool scheduled = o.concurrency_schedule != LoadSchedule::kConst;
   // As in ghz, -c is for the const schedule; another has its own peak.
   if (scheduled) o.concurrency = slots->slots();
+  // Each call in flight is a slot of client state, allocated before the
+  // first call: a mistyped -c ran out of memory instead of making calls.
+  if (o.concurrency > ConcurrencySchedule::kMaxSlots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "-c: ", o.concurrency, " is over the ", ConcurrencySchedule::kMaxSlots,
+        " calls a run may have in flight"));
+  }
+  // ghz's rule; with -z, -n is ignored, and the run has no count to compare.
+  if (o.skip_first > o.total && o.duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--skipFirst: cannot skip ", o.skip_first, " calls of a run of ", o.total,
+        " (-n)"));
+  }
   if (o.connections > o.concurrency) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--connections (", o.connections, ") cannot exceed -c (",

@@ -5,6 +5,7 @@
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
 #include "client/json_messages.h"
+#include "client/metadata.h"
 
 namespace handoff::load {
 
@@ -81,7 +82,13 @@ absl::Status TemplatedRequests::Render(absl::string_view worker_id, int64_t requ
   }
   out.metadata.clear();
   for (const auto& [key, value] : metadata_) {
-    out.metadata.emplace_back(key, value.Render(call, random));
+    std::string rendered = value.Render(call, random);
+    // A template may render what gRPC cannot send (client/metadata.h): fail
+    // the call, where gRPC would abort the process.
+    if (absl::Status s = ValidateMetadata(key, rendered); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("-m renders ", s.message()));
+    }
+    out.metadata.emplace_back(key, std::move(rendered));
   }
   return absl::OkStatus();
 }

@@ -113,6 +113,27 @@ TEST_F(ClientTest, EmptyStream) {
   EXPECT_TRUE(replies->empty());
 }
 
+// Metadata gRPC cannot send fails the call, naming the header: gRPC C++
+// itself aborts the process on it.
+TEST_F(ClientTest, MetadataGrpcCannotSendFailsTheCallNotTheProcess) {
+  auto reply = client_->Echo(EchoOf("hi"), {.timeout = absl::Seconds(10),
+                                            .metadata = {{"x y", "1"}}});
+  EXPECT_TRUE(absl::IsInvalidArgument(reply.status())) << reply.status();
+  EXPECT_EQ(reply.status().message(),
+            R"(metadata key "x y": ' ' is not allowed in a key (only 0-9, a-z, '-', '_' and '.'))");
+  auto replies = client_->Stream(std::vector<v1::WorkRequest>(2),
+                                 {.timeout = absl::Seconds(10),
+                                  .metadata = {{"user", "Jos\xc3\xa9"}}});
+  EXPECT_TRUE(absl::IsInvalidArgument(replies.status())) << replies.status();
+  EXPECT_EQ(replies.status().message(),
+            R"(metadata "user": its value holds byte 0xc3; a value is printable ASCII, )"
+            "unless its key ends in -bin");
+  // The channel is fine, and a -bin key takes any bytes.
+  reply = client_->Echo(EchoOf("hi"), {.timeout = absl::Seconds(10),
+                                       .metadata = {{"trace-bin", "\xc3\x01"}}});
+  EXPECT_TRUE(reply.ok()) << reply.status();
+}
+
 // A server that recycles a connection (handoffd's --max_connection_age)
 // refuses the calls that crossed its GOAWAY unprocessed. gRPC makes such a
 // call again on a new connection, whatever the retry policy, so no caller

@@ -396,6 +396,30 @@ TEST(LoadFlagsTest, MetadataFromAFile) {
   ASSERT_FALSE(both.ok());
   EXPECT_TRUE(absl::StrContains(both.status().message(), "-m and -M are exclusive"))
       << both.status();
+
+  // A header gRPC could not send is named with the file, as -m's are.
+  const TempConfig unsendable(R"({"x-note": "tab\there"})");
+  auto refused = Parse({"--call", "p.S.M", "-M", unsendable.path(), "h:1"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::StrContains(
+      refused.status().message(),
+      absl::StrCat("-M: ", unsendable.path(), R"(: metadata "x-note": its value holds byte 0x09)")))
+      << refused.status();
+}
+
+// What gRPC does send: any bytes under a -bin key, which it encodes; and up
+// to kMaxSlots calls in flight; and a --skipFirst past -n when -z, not -n,
+// ends the run.
+TEST(LoadFlagsTest, TheLimitsOfTheChecksAreGrpcsAndGhzs) {
+  auto o = Parse({"--call", "p.S.M", "-m", R"({"trace-bin":"\u00e9\u0001","a.b_c-d":"~ !"})",
+                  "-c", "10000", "--skipFirst", "300", "-z", "1s", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->concurrency, 10000);
+  EXPECT_EQ(o->skip_first, 300);
+  ASSERT_EQ(o->metadata.size(), 2u);
+  EXPECT_EQ(o->metadata[1].first, "trace-bin");
+  EXPECT_EQ(o->metadata[1].second, "\xc3\xa9\x01");
+  EXPECT_TRUE(Parse({"--call", "p.S.M", "--skipFirst", "200", "h:1"}).ok());
 }
 
 TEST(LoadFlagsTest, RequestAndMetadataOnTheCommandLineReplaceTheConfigFiles) {
@@ -457,6 +481,17 @@ INSTANTIATE_TEST_SUITE_P(
                 "-O: want summary, json, pretty, csv, html, influx-summary, influx-details or "
                 "prometheus, got 'xml'"},
         BadCase{{"--call", "p.S.M", "-m", "[1]", "h:1"}, "-m: want a JSON object"},
+        // Headers gRPC cannot send, where it would abort the process.
+        BadCase{{"--call", "p.S.M", "-m", R"({"x y":"1"})", "h:1"},
+                R"(-m: metadata key "x y": ' ' is not allowed in a key)"},
+        BadCase{{"--call", "p.S.M", "-m", R"({"user":"Jos\u00e9"})", "h:1"},
+                R"(-m: metadata "user": its value holds byte 0xc3)"},
+        BadCase{{"--call", "p.S.M", "--reflect-metadata", R"({"":"1"})", "h:1"},
+                "--reflect-metadata: metadata key is empty"},
+        BadCase{{"--call", "p.S.M", "-c", "2000000000", "h:1"},
+                "-c: 2000000000 is over the 10000 calls a run may have in flight"},
+        BadCase{{"--call", "p.S.M", "--skipFirst", "300", "h:1"},
+                "--skipFirst: cannot skip 300 calls of a run of 200 (-n)"},
         BadCase{{"--call", "p.S.M", "--frobnicate", "h:1"}, "unknown option '--frobnicate'"},
         BadCase{{"--call", "p.S.M", "--load-schedule=ramp", "h:1"},
                 "--load-schedule: want const, step or line"},

@@ -1,0 +1,36 @@
+// Copyright 2026 The handoff Authors.
+//
+// ValidateMetadata: whether gRPC will send a header as given.
+//
+// gRPC C++ checks a call's metadata only as the call starts, and on a key or
+// value its core refuses it does not fail the call: the process aborts
+// (grpcpp/impl/call_op_set.h, GPR_CODEGEN_ASSERT). A header that comes from
+// a user (a flag, a file, a rendered template, a library caller's options)
+// is checked here first, so that the user hears which one is wrong.
+//
+// The rules are gRPC core's (and HTTP/2's, lower-cased): a key is one or
+// more of [0-9a-z-_.]; a value is printable ASCII (0x20-0x7E), except under
+// a key ending in "-bin", whose value is any bytes (gRPC sends it base64).
+
+#ifndef HANDOFF_CLIENT_METADATA_H_
+#define HANDOFF_CLIENT_METADATA_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace handoff {
+
+// OK, or INVALID_ARGUMENT naming the key and what is wrong with it or its
+// value.
+absl::Status ValidateMetadata(absl::string_view key, absl::string_view value);
+
+// The first header of `metadata` that ValidateMetadata refuses, else OK.
+absl::Status ValidateMetadata(const std::vector<std::pair<std::string, std::string>>& metadata);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_CLIENT_METADATA_H_

@@ -25,6 +25,18 @@ absl::Status DrainingError() {
 
 namespace {
 
+// A client's name for a handler, as an error quotes it: cut short, at a
+// character's start. A status message travels in a trailer, and one over
+// the client's limit on headers (8 KiB in gRPC's C core and in Java) fails
+// the call with RESOURCE_EXHAUSTED or INTERNAL instead of the status meant.
+std::string QuotedName(absl::string_view name) {
+  constexpr size_t kShown = 64;
+  if (name.size() <= kShown) return absl::StrCat("'", name, "'");
+  size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat("'", name.substr(0, cut), "...' (", name.size(), " bytes)");
+}
+
 // What a Call declares it will cost (HandlerCost): zero if its handler says
 // nothing. A cost function that throws fails the call INTERNAL, as a
 // throwing handler does; it runs on gRPC's thread, which must go on.
@@ -116,7 +128,7 @@ grpc::ServerUnaryReactor* GatewayService::Call(
     std::vector<std::string> names = core_.registry().Names();
     std::sort(names.begin(), names.end());
     r->Reject(absl::UnimplementedError(absl::StrCat(
-        "no handler named '", request.handler(), "'; this server has ",
+        "no handler named ", QuotedName(request.handler()), "; this server has ",
         names.empty() ? "none" : absl::StrJoin(names, ", "))));
     return r;
   }

@@ -111,7 +111,7 @@ TEST_F(SmallBatchCapTest, ABatchOverTheItemCapIsRefusedAndNoItemRuns) {
   v1::BatchReply reply;
   grpc::Status s = stub_->Batch(&ctx, req, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(s.error_message(), "items: 5 items is over the cap of 4");
+  EXPECT_EQ(s.error_message(), "items: more than 4, the cap on items in a batch");
   EXPECT_EQ(Work().started.load(), 0);
   EXPECT_EQ(Stats().completed, 0);
   // At the cap, every item runs.
@@ -120,6 +120,18 @@ TEST_F(SmallBatchCapTest, ABatchOverTheItemCapIsRefusedAndNoItemRuns) {
   s = stub_->Batch(&at_cap, req, &reply);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(reply.items_size(), 4);
+}
+
+// The cap is checked on the bytes, before the request is built: 2 million
+// empty items are 4 MiB on the wire and over 100 MB built. The message says
+// only that the count is over the cap, since counting stops there.
+TEST_F(SmallBatchCapTest, AnOversizedBatchIsRefusedOnItsBytes) {
+  std::string bytes;
+  for (int i = 0; i < (1 << 21) - 8; ++i) bytes.append("\x0a\x00", 2);
+  grpc::Status s = CallRaw(channel_.get(), "/handoff.v1.Gateway/Batch", bytes);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "items: more than 4, the cap on items in a batch");
+  EXPECT_EQ(Work().started.load(), 0);
 }
 
 TEST_F(GatewayTest, BatchHasOneDeadline) {

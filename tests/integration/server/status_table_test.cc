@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tests/integration/server/server_fixture.h"
 
 namespace handoff::testing {
@@ -45,6 +46,24 @@ TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
   EXPECT_TRUE(absl::StrContains(s.error_message(),
                                 "block, block_declaring_a_minute, count, throw"))
       << s.error_message();
+}
+
+// The name is quoted cut short: a status message travels in a trailer, and
+// the whole of a 64 KiB name went over the client's limit on headers, which
+// failed the call with another status than the one handoffd counted.
+TEST_F(StatusTableTest, ALongUnknownHandlerNameIsStillUnimplemented) {
+  v1::CallReply reply;
+  // 'é' is two bytes: the cut falls inside one and moves back to its start.
+  const std::string name = "a" + std::string(63, 'b').replace(62, 1, "\xc3\xa9") +
+                           std::string(64 << 10, 'c');
+  grpc::Status s = CallHandler(name, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+  EXPECT_TRUE(absl::StartsWith(
+      s.error_message(),
+      absl::StrCat("no handler named '", name.substr(0, 63), "...' (", name.size(),
+                   " bytes); this server has ")))
+      << s.error_message();
+  EXPECT_LT(s.error_message().size(), 1024u);
 }
 
 TEST_F(StatusTableTest, EmptyHandlerNameIsInvalidArgumentNamingTheField) {

@@ -247,9 +247,10 @@ TEST_F(OneWorkerDeepQueueTest, ShortBatchItemsAfterALongCallAreNotRefusedForItsC
     v1::WorkReply reply;
     ASSERT_TRUE(stub_->Work(&ctx, req, &reply).ok());
   }
-  // The reply leaves from inside the run: until the worker is back on the
-  // idle list, admission still counts the long call as running, whole (a
-  // preempted worker made CI refuse every item so).
+  // The reply leaves from inside the run, so the worker may not be back on
+  // the idle list yet. Admission counts such a run only at what is left of
+  // its cost (OwnCostTest.ARunIsCountedOnlyForWhatIsLeftOfItsCost); waiting
+  // for the worker keeps this test to the count of the queued items.
   ASSERT_TRUE(WaitUntil([&] { return Stats().idle == 1; }));
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(400)));

@@ -77,9 +77,19 @@ internal::JobLoad LoadOf(const Job& job) {
   return {0, ns};
 }
 
+// The overhead a declared job is counted at, past its declaration: the
+// overhead measured on declared jobs, but no more than the declaration
+// itself. What a run costs past its declaration grows with the run (a
+// 600 ms sleep on a loaded machine overshot by 20 ms), and counted in full
+// for each 1 ms job ahead, that made twenty of them 420 ms of queue.
+int64_t OverheadOf(int64_t declared_ns, int64_t overhead_ns) {
+  return std::min(declared_ns, overhead_ns);
+}
+
 // What `jobs` queued jobs are counted at, in ns: those that declared, at
-// their declarations plus `overhead_ns` each; those counted at their kind's
-// cost, at that; the rest at `mean_ns` each.
+// their declarations plus OverheadOf each (bounded here by the sum of the
+// declarations, which the queue does not keep one by one); those counted at
+// their kind's cost, at that; the rest at `mean_ns` each.
 double QueuedNs(int64_t jobs, const internal::DeclaredLoad& declared,
                const internal::DeclaredLoad& kind, int64_t overhead_ns,
                int64_t mean_ns) {
@@ -88,8 +98,9 @@ double QueuedNs(int64_t jobs, const internal::DeclaredLoad& declared,
       std::clamp<int64_t>(declared.jobs.load(std::memory_order_relaxed), 0, jobs);
   const int64_t n_kind =
       std::clamp<int64_t>(kind.jobs.load(std::memory_order_relaxed), 0, jobs - n_declared);
-  return declared.SumNs() + static_cast<double>(n_declared) * overhead_ns + kind.SumNs() +
-         static_cast<double>(jobs - n_declared - n_kind) * mean_ns;
+  const double declared_ns = declared.SumNs();
+  return declared_ns + std::min(static_cast<double>(n_declared) * overhead_ns, declared_ns) +
+         kind.SumNs() + static_cast<double>(jobs - n_declared - n_kind) * mean_ns;
 }
 
 }  // namespace
@@ -167,7 +178,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // queue sits at exactly the length this allows.
   //
   // A job that declared its cost is counted at that plus the overhead
-  // measured on such jobs; one that did not, at its kind's cost if it has
+  // measured on such jobs (OverheadOf); one that did not, at its kind's cost if it has
   // a kind with one, else at the mean cost of the rest. The mean is learned
   // only from jobs that ran, so it is slow to see the jobs ahead become far
   // shorter than the last ones: one worker, two 2 s calls, then twenty 1 ms
@@ -184,7 +195,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
       ahead == 0 ? 0.0
                  : ahead_ns * (1.0 + static_cast<double>(overtakes) / ahead) / workers;
   // No worker registered on `idle`: each is running a job, or about to.
-  if (idle_.size() == 0) wait_ns += RunningNs(now, overhead, mean) / workers;
+  if (idle_.size() == 0) wait_ns += RunningNs(now, mean) / workers;
   const absl::Duration wait = absl::Nanoseconds(wait_ns);
   if (wait + job.expected_run > left) {
     // The wait rounded up and what is left rounded down, so that the sum the
@@ -199,19 +210,13 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   return absl::OkStatus();
 }
 
-double Dispatcher::RunningNs(absl::Time now, int64_t overhead_ns, int64_t mean_ns) const {
+double Dispatcher::RunningNs(absl::Time now, int64_t mean_ns) const {
   const int64_t now_ns = absl::ToInt64Nanoseconds(now - epoch_);
   double sum = 0;
   for (size_t i = 0; i < workers_.size(); ++i) {
     const int64_t end = counters_[i].counted_end_ns.load(std::memory_order_relaxed);
     // A run past the cost it is counted at is expected to end any moment.
-    if (end > 0) {
-      sum += static_cast<double>(std::max<int64_t>(end - now_ns, 0) + overhead_ns);
-    } else if (end < 0) {
-      sum += static_cast<double>(std::max<int64_t>(-end - now_ns, 0));
-    } else {
-      sum += static_cast<double>(mean_ns);
-    }
+    sum += static_cast<double>(end > 0 ? std::max<int64_t>(end - now_ns, 0) : mean_ns);
   }
   return sum;
 }
@@ -508,9 +513,13 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   const int64_t declared = std::min(load.declared_ns, left_ns);
   const int64_t kind = std::min(load.kind_ns, left_ns);
   if (declared > 0 || kind > 0) {
-    // start >= epoch_: MonotonicNow() never goes back.
-    const int64_t end = absl::ToInt64Nanoseconds(start - epoch_) + std::max(declared, kind);
-    c.counted_end_ns.store(declared > 0 ? end : -end, std::memory_order_relaxed);
+    // start >= epoch_: MonotonicNow() never goes back; and the cost is > 0.
+    const int64_t cost =
+        declared > 0
+            ? declared + OverheadOf(declared, declared_overhead_ns_.load(std::memory_order_relaxed))
+            : kind;
+    c.counted_end_ns.store(absl::ToInt64Nanoseconds(start - epoch_) + cost,
+                           std::memory_order_relaxed);
   }
   absl::Status error;
   // At least zero whatever the clock does: RunInfo promises it.

@@ -112,7 +112,8 @@ struct Job {
   // What the job will cost its worker, if known: the whole run, with any
   // time it spends waiting on something else (Work's cpu_us and sleep_us).
   // While the job waits or runs, admission counts this (plus the overhead
-  // it has measured on such jobs) for it when it estimates the queue wait
+  // it has measured on such jobs, up to as much again) for it when it
+  // estimates the queue wait
   // of the jobs behind it, in place of the mean cost of jobs that declare
   // nothing. Unlike expected_run it is never a reason to refuse or skip the
   // job itself: a job may run into its deadline and be stopped there, and
@@ -261,8 +262,8 @@ class Dispatcher {
 
   absl::Status Admit(const Job& job) const;
   // What the runs in progress are counted at, in ns, at `now`: a run counted
-  // at a cost of its own, at what is left of that (a declared one, plus
-  // `overhead_ns`); any other worker, at `mean_ns`. What is left, not the
+  // at a cost of its own, at what is left of that; any other worker, at
+  // `mean_ns`. What is left, not the
   // whole: a job's reply leaves from inside its run, so its caller's next
   // call can reach admission before the worker is back on `idle`, and
   // counted whole, a run that has just answered held off that call for its
@@ -270,7 +271,7 @@ class Dispatcher {
   // running sum of costs would cost every run two atomic updates of lines
   // shared by all the workers, and could not clamp what is left of each run
   // at zero.
-  double RunningNs(absl::Time now, int64_t overhead_ns, int64_t mean_ns) const;
+  double RunningNs(absl::Time now, int64_t mean_ns) const;
   // Sets job.counted_cost, from job.submitted on (the Job's fields say how).
   static void CountAtSubmission(Job& job);
   // The dispatcher's step, done by the submitter: hands `job` to an idle
@@ -310,9 +311,9 @@ class Dispatcher {
     std::atomic<int64_t> failed{0};
     // The run in progress, as admission counts it (RunningNs): when it
     // should end, in ns since the Dispatcher's start on MonotonicNow()'s
-    // clock; positive if the job declared its cost, negated if it is counted
-    // at its kind's, 0 if at the mean (or no job is running). One field, so
-    // that a reader never pairs one run's end with another's sort.
+    // clock, if it is counted at a cost of its own (its declaration with
+    // the overhead measured then, or its kind's cost); 0 if it is counted
+    // at the mean, or no job is running.
     std::atomic<int64_t> counted_end_ns{0};
     // This worker's means, published to the two below. Its own thread only.
     internal::CostMean undeclared;  // the cost of a job that declared none

@@ -35,9 +35,10 @@ struct DispatcherAccess {
   // What admission counts of the jobs queued.
   static const QueueLoad& Queued(const Dispatcher& d) { return *d.queued_; }
   // What admission counts now of the runs in progress that declared their
-  // cost or are counted at their kind's, in ns: what is left of those costs.
+  // cost or are counted at their kind's, in ns: what is left of those costs
+  // (a declaration's with its overhead).
   static double RunningNs(const Dispatcher& d) {
-    return d.RunningNs(MonotonicNow(), /*overhead_ns=*/0, /*mean_ns=*/0);
+    return d.RunningNs(MonotonicNow(), /*mean_ns=*/0);
   }
 };
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/cli/commands.h"
+#include "client/cli/interrupts.h"
 #include "client/dynamic_call.h"
 #include "client/load/binary_requests.h"
 #include "client/load/debug_log.h"
@@ -304,6 +305,9 @@ int Load(const std::vector<absl::string_view>& args) {
     debug.Log("connecting failed", {{"engine", engine}, {"error", connected.ToString()}});
     return Fail("load", connected);
   }
+  // From here until the report, Ctrl-C ends the run (interrupts.h). Before
+  // the "connected" line: a script that waits for it may interrupt at once.
+  auto interrupts = std::make_unique<Interrupts>([&runner] { runner.Cancel(); });
   debug.Log("connected", {{"engine", engine},
                           {"connections", absl::StrCat(options->connections), true},
                           {"slots", absl::StrCat(options->concurrency), true},
@@ -316,6 +320,7 @@ int Load(const std::vector<absl::string_view>& args) {
                              runner.expected(), options->duration);
   if (show_progress) progress.Start();
   load::RunResults results = runner.Run();
+  interrupts.reset();
   progress.Stop();
   debug.Log("run done", {{"calls", absl::StrCat(results.calls.size()), true},
                          {"total", absl::StrCat(absl::ToInt64Nanoseconds(results.total)), true},

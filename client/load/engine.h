@@ -30,6 +30,13 @@ class LoadEngine {
   // until it has none left and every call has ended. One Recorder per
   // thread. Called once, after Connect succeeded.
   virtual std::vector<Recorder> Run(CallSchedule& schedule) = 0;
+
+  // Ends the run as the end of -z does, once the schedule is cancelled
+  // (CallSchedule::Cancel): wakes the slots waiting for their next call's
+  // time, which then retire, and ends the calls in flight as
+  // --duration-stop says. From any thread, any time after Connect
+  // succeeded: before Run, Run then ends at once; after it, nothing.
+  virtual void Cancel() = 0;
 };
 
 }  // namespace handoff::load

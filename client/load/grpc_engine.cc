@@ -15,6 +15,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/random/random.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "client/deadline.h"
 #include "client/load/call_template.h"
@@ -45,6 +46,7 @@ enum class Op {
   kOpen,        // the concurrency schedule may have opened slots
   kLaunch,      // --async: a slot takes over from one whose call has begun
   kReconnect,   // the channel has left TRANSIENT_FAILURE, or the run ended
+  kCancel,      // the run was cancelled, or the worker is shutting down
 };
 
 // gRPC takes the keepalive time as int milliseconds: at least 1, at most
@@ -114,7 +116,23 @@ struct GrpcEngine::Slot {
 class GrpcEngine::Worker {
  public:
   Worker(const LoadPlan& plan, CallSchedule& schedule, std::atomic<int64_t>* completed)
-      : plan_(plan), schedule_(schedule), recorder_(completed, plan.options.skip_first) {}
+      : plan_(plan), schedule_(schedule), recorder_(completed, plan.options.skip_first) {
+    // Armed for never, on the thread that makes the worker: Cancel() ends
+    // the wait from another thread, and the completion queue's thread then
+    // ends the run. gRPC's Alarm may be cancelled from any thread; it may
+    // not be set on one while another cancels it.
+    cancel_alarm_.Set(&cq_, gpr_inf_future(GPR_CLOCK_MONOTONIC), &cancel_tag_);
+    cancel_armed_ = true;
+    ++pending_;
+  }
+
+  // LoadEngine::Cancel for this worker's slots; from any thread, while the
+  // worker exists. After the alarm has gone off (the worker shut down),
+  // nothing.
+  void Cancel() {
+    cancel_requested_.store(true, std::memory_order_relaxed);
+    cancel_alarm_.Cancel();  // delivers its tag with ok=false
+  }
 
   void AddSlot(grpc::GenericStub* stub, grpc::Channel* channel, std::string worker_id,
                int index) {
@@ -153,6 +171,10 @@ class GrpcEngine::Worker {
       if (t->op == Op::kEnd) {
         end_alarm_set_ = false;
         if (ok) TimeUp();
+      } else if (t->op == Op::kCancel) {
+        cancel_armed_ = false;
+        // Else cancelled by MaybeShutdown: the run is over.
+        if (cancel_requested_.load(std::memory_order_relaxed) && !time_up_) TimeUp();
       } else if (t->op == Op::kOpen) {
         Open(ok);
       } else {
@@ -319,6 +341,7 @@ class GrpcEngine::Worker {
         if (time_up_) return Retire(s);
         return Next(s, MonotonicNowNs());
       case Op::kEnd:
+      case Op::kCancel:
       case Op::kOpen:
         return;  // the worker's own, handled in Run
     }
@@ -469,8 +492,10 @@ class GrpcEngine::Worker {
 
   void MaybeShutdown() {
     if (active_ > 0 || shut_down_) return;
-    if (end_alarm_set_) {
-      end_alarm_.Cancel();  // delivers its tag with ok=false
+    if (end_alarm_set_ || cancel_armed_) {
+      // Each delivers its tag with ok=false, and the last brings us back.
+      if (end_alarm_set_) end_alarm_.Cancel();
+      if (cancel_armed_) cancel_alarm_.Cancel();
       return;
     }
     if (pending_ == 0) {
@@ -495,6 +520,10 @@ class GrpcEngine::Worker {
   Slot::Tag opening_tag_{nullptr, Op::kOpen};
   bool opening_armed_ = false;
   bool end_alarm_set_ = false;
+  grpc::Alarm cancel_alarm_;
+  Slot::Tag cancel_tag_{nullptr, Op::kCancel};
+  bool cancel_armed_ = false;
+  std::atomic<bool> cancel_requested_{false};
   bool time_up_ = false;
   bool shut_down_ = false;
   int active_ = 0;
@@ -546,6 +575,12 @@ absl::Status GrpcEngine::Connect() {
   return absl::OkStatus();
 }
 
+void GrpcEngine::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  for (Worker* worker : running_) worker->Cancel();
+}
+
 std::vector<Recorder> GrpcEngine::Run(CallSchedule& schedule) {
   const LoadOptions& o = plan_.options;
   std::vector<grpc::GenericStub> stubs;
@@ -562,9 +597,20 @@ std::vector<Recorder> GrpcEngine::Run(CallSchedule& schedule) {
     workers[i % threads]->AddSlot(&stubs[connection], channels_[connection].get(),
                                   GhzWorkerId(o.name, i, connection), i);
   }
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& worker : workers) {
+      running_.push_back(worker.get());
+      if (cancelled_) worker->Cancel();
+    }
+  }
   std::vector<std::thread> running;
   for (auto& worker : workers) running.emplace_back([&w = *worker] { w.Run(); });
   for (auto& t : running) t.join();
+  {
+    absl::MutexLock lock(&mu_);
+    running_.clear();
+  }
 
   std::vector<Recorder> recorders;
   for (auto& worker : workers) recorders.push_back(std::move(worker->recorder()));

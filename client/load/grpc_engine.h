@@ -15,6 +15,8 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "client/load/engine.h"
 #include "client/load/plan.h"
 
@@ -32,6 +34,7 @@ class GrpcEngine final : public LoadEngine {
 
   absl::Status Connect() override;
   std::vector<Recorder> Run(CallSchedule& schedule) override;
+  void Cancel() override;
 
  private:
   class Worker;
@@ -40,6 +43,10 @@ class GrpcEngine final : public LoadEngine {
   const LoadPlan& plan_;
   std::atomic<int64_t>* completed_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  // The workers of the run in progress, for Cancel.
+  absl::Mutex mu_;
+  std::vector<Worker*> running_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace handoff::load

@@ -113,6 +113,14 @@ class H2Engine::Worker {
 
   Recorder& recorder() { return recorder_; }
 
+  // LoadEngine::Cancel, for this thread's slots: on the thread itself, as
+  // all of a Worker's state is. Posted before Run, it runs as Run starts.
+  void Cancel() {
+    asio::post(io_, [this] {
+      if (!time_up_) TimeUp();
+    });
+  }
+
  private:
   // One --connections connection. `current` takes the calls; after a
   // GOAWAY it is replaced by a new one, and the old one, still in
@@ -432,6 +440,10 @@ absl::Status H2Engine::Connect() {
     }
   }
   return absl::OkStatus();
+}
+
+void H2Engine::Cancel() {
+  for (auto& worker : workers_) worker->Cancel();
 }
 
 std::vector<Recorder> H2Engine::Run(CallSchedule& schedule) {

@@ -32,6 +32,7 @@ class H2Engine final : public LoadEngine {
 
   absl::Status Connect() override;
   std::vector<Recorder> Run(CallSchedule& schedule) override;
+  void Cancel() override;
 
  private:
   class Worker;

@@ -30,12 +30,29 @@ absl::Status LoadRunner::Connect() {
   return engine_->Connect();
 }
 
+void LoadRunner::Cancel() {
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return;
+  cancelled_ = true;
+  if (schedule_ != nullptr) schedule_->Cancel();
+  if (engine_ != nullptr) engine_->Cancel();
+}
+
 RunResults LoadRunner::Run() {
   RunResults out;
   out.start = absl::Now();
   CallSchedule schedule(plan_.options, MonotonicNowNs());
   out.start_ns = schedule.start_ns();
+  {
+    absl::MutexLock lock(&mu_);
+    schedule_ = &schedule;
+    if (cancelled_) schedule.Cancel();
+  }
   std::vector<Recorder> recorders = engine_->Run(schedule);
+  {
+    absl::MutexLock lock(&mu_);
+    schedule_ = nullptr;
+  }
 
   int64_t last_end = schedule.start_ns();
   for (Recorder& recorder : recorders) {
@@ -52,7 +69,9 @@ RunResults LoadRunner::Run() {
       schedule.end_ns() != CallSchedule::kNoEnd &&
       (!schedule.count_bounded() || completed() < plan_.options.total ||
        last_end >= schedule.end_ns());
-  if (ran_out) {
+  if (schedule.cancelled()) {
+    out.end_reason = "cancel";  // ghz's name for an interrupted run
+  } else if (ran_out) {
     out.end_reason = "timeout";  // ghz's name for a run whose time ran out
     // A run that ran out covers all of its time. With --rps its slots
     // retire once no call is due before the end, so the last call may come

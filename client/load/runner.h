@@ -13,10 +13,13 @@
 #include <cstdint>
 #include <memory>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "client/load/engine.h"
 #include "client/load/plan.h"
 #include "client/load/report.h"
+#include "client/load/schedule.h"
 
 namespace handoff::load {
 
@@ -33,6 +36,12 @@ class LoadRunner {
   // Runs the load to completion. Call once, after Connect.
   RunResults Run();
 
+  // Ends the run early, as ghz does on Ctrl-C: no new calls, the calls in
+  // flight ended as --duration-stop says, and Run returns what was made,
+  // with end_reason "cancel". From any thread, at any time after Connect;
+  // before Run, Run makes no call.
+  void Cancel();
+
   // The engine Connect picked: kGrpc or kH2.
   EngineKind engine() const { return engine_kind_; }
 
@@ -46,6 +55,10 @@ class LoadRunner {
   EngineKind engine_kind_ = EngineKind::kAuto;
   std::unique_ptr<LoadEngine> engine_;
   std::atomic<int64_t> completed_{0};
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // The run's schedule, while Run runs.
+  CallSchedule* schedule_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace handoff::load

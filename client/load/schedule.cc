@@ -33,12 +33,13 @@ int64_t CallSchedule::SlotOpensAt(int slot) const {
 }
 
 bool CallSchedule::exhausted(int64_t now_ns) const {
-  return now_ns >= end_ns_ ||
+  return now_ns >= end_ns_ || cancelled() ||
          (count_bounded_ && next_ticket_.load(std::memory_order_relaxed) >= total_);
 }
 
 NextCall CallSchedule::Take(int64_t now_ns, int slot) {
   NextCall next;
+  if (cancelled()) return next;  // kRetire
   const int64_t closes = concurrency_.ClosesAt(slot);
   if (closes != ConcurrencySchedule::kNever && now_ns - start_ns_ >= closes) return next;
   next.ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);

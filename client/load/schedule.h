@@ -74,9 +74,15 @@ class CallSchedule {
   // When slot `slot` opens, on the MonotonicNowNs() clock; kNoEnd for never.
   int64_t SlotOpensAt(int slot) const;
 
-  // Whether no call is left to give: every ticket of an -n run is taken, or
-  // the run's time is up. A slot waiting to open retires then.
+  // Whether no call is left to give: every ticket of an -n run is taken,
+  // the run's time is up, or it was cancelled. A slot waiting to open
+  // retires then.
   bool exhausted(int64_t now_ns) const;
+
+  // Gives out no more calls: every Take from now on retires its slot.
+  // Thread-safe (an interrupted run: Ctrl-C).
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
   int64_t start_ns() const { return start_ns_; }
   // kNoEnd when the run is bounded by count alone.
@@ -99,6 +105,7 @@ class CallSchedule {
   const int64_t end_ns_;
   ConcurrencySchedule concurrency_;
   std::atomic<int64_t> next_ticket_{0};
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace handoff::load

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <cstdio>
 #include <fstream>
 
@@ -16,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "subprocess.h"
+#include "tests/util/wait_until.h"
 
 namespace handoff::testing {
 namespace {
@@ -479,6 +482,75 @@ TEST_F(CliTest, LoadSendsReflectMetadataWithTheReflectionCallOnly) {
   auto r = Cli(reflect);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, R"("OK":5)")) << r.out;
+}
+
+// Whether the --debug log at `path` has logged `msg` yet.
+bool Logged(const std::string& path, absl::string_view msg) {
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  return absl::StrContains(text, absl::StrCat("\"msg\":\"", msg, "\""));
+}
+
+// Ctrl-C ends a run early, as in ghz: the calls made so far are reported,
+// with endReason "cancel", and the exit is 0. On both engines, with a call
+// slot still to open 5 minutes in (a step schedule), which the interrupt
+// must wake: a -z 5m run that ended only at its time fails the 30 s bounds.
+TEST_F(CliTest, LoadInterruptedReportsTheCallsMadeSoFar) {
+  for (const char* engine : {"h2", "grpc"}) {
+    SCOPED_TRACE(engine);
+    const std::string path = ::testing::TempDir() + "/cli_test_interrupted.log";
+    std::remove(path.c_str());  // a failed run's, which says "connected"
+    auto load = Process::Start(
+        {HANDOFF_CLI, "load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "--engine",
+         engine, "-z", "5m", "--concurrency-schedule", "step", "--concurrency-start", "1",
+         "--concurrency-end", "2", "--concurrency-step-duration", "5m", "--format", "json",
+         "--debug", path, *addr_});
+    ASSERT_TRUE(load.ok()) << load.status();
+    ASSERT_TRUE(WaitUntil([&] { return Logged(path, "connected"); }));
+    ASSERT_GT(load->pid(), 0);  // kill(-1, ...) would signal every process
+    ASSERT_EQ(kill(load->pid(), SIGINT), 0);
+    auto said = load->WaitForStderr("interrupted: ending the run", absl::Seconds(30));
+    EXPECT_TRUE(said.ok()) << said.status();
+    auto line = load->ReadLine(absl::Seconds(30));
+    ASSERT_TRUE(line.ok()) << line.status();
+    google::protobuf::Struct report;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*line, &report).ok()) << *line;
+    EXPECT_EQ(report.fields().at("endReason").string_value(), "cancel");
+    EXPECT_LT(report.fields().at("total").number_value(), 60e9);
+    EXPECT_EQ(load->Wait(absl::Seconds(30)), 0);
+    EXPECT_TRUE(Logged(path, "run done"));
+    std::remove(path.c_str());
+  }
+}
+
+// A second interrupt quits at once, for a run whose calls will not end: a
+// Work of ten minutes, waited for (--duration-stop wait) after the first.
+// Against a fake of its own, which says when the Work has reached it.
+TEST_F(CliTest, LoadInterruptedTwiceQuitsAtOnce) {
+  auto fake = Process::Start({HANDOFF_FAKE_GATEWAY});
+  ASSERT_TRUE(fake.ok()) << fake.status();
+  auto listening = fake->ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(listening.ok()) << listening.status();
+  absl::string_view address = *listening;
+  ASSERT_TRUE(absl::ConsumePrefix(&address, "listening on ")) << *listening;
+  auto load = Process::Start({HANDOFF_CLI, "load", "--insecure", "--call",
+                              "handoff.v1.Gateway.Work", "-d", R"({"sleep_us":600000000})",
+                              "-z", "5m", "-t", "15m", "-c", "1", "--duration-stop", "wait",
+                              std::string(address)});
+  ASSERT_TRUE(load.ok()) << load.status();
+  auto started = fake->ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(*started, "work started");
+  // The pid is checked before each signal: kill(-1, ...) would signal every
+  // process the test may signal.
+  ASSERT_GT(load->pid(), 0);
+  ASSERT_EQ(kill(load->pid(), SIGINT), 0);
+  auto said = load->WaitForStderr("interrupted: ending the run", absl::Seconds(30));
+  ASSERT_TRUE(said.ok()) << said.status();
+  ASSERT_EQ(load->Wait(absl::Milliseconds(100)), -2) << "the Work was not waited for";
+  ASSERT_GT(load->pid(), 0);
+  ASSERT_EQ(kill(load->pid(), SIGINT), 0);
+  EXPECT_EQ(load->Wait(absl::Seconds(30)), 128 + SIGINT);
 }
 
 TEST_F(CliTest, LoadDebugLogsWhatTheRunDecidedAsJsonLines) {

@@ -2,12 +2,13 @@
 // process, for CLI tests and for measuring `handoff load` against h2load
 // on a server that costs next to nothing.
 //
-// Prints "listening on 127.0.0.1:PORT" once serving, then serves until
-// killed. Flags: --port=N (default 0: any free port); --reflection_token=T
+// Prints "listening on 127.0.0.1:PORT" once serving, and "work started"
+// when the first Work call begins waiting, then serves until killed. Flags: --port=N (default 0: any free port); --reflection_token=T
 // (reflection calls without the metadata "x-reflection-token: T" are
 // cancelled).
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
   auto server = handoff::testing::FakeServer::Start(
       /*reflection=*/true, port, absl::InfiniteDuration(), /*gzip=*/true, reflection_token);
   std::cout << "listening on " << server.address << std::endl;
+  std::thread([&server] {
+    server.service->work_started().WaitForNotification();
+    std::cout << "work started" << std::endl;
+  }).detach();
   server.server->Wait();
   return 0;
 }

@@ -212,6 +212,17 @@ absl::StatusOr<std::string> Process::ReadLine(absl::Duration timeout) {
   }
 }
 
+int Process::Wait(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
+  const int code = WaitUntil(pid_, absl::Now() + timeout);
+  if (code == -2) return code;
+  pid_ = -1;
+  if (out_fd_ >= 0) close(out_fd_);
+  out_fd_ = -1;
+  err_.reset();  // the child is gone: its stderr is at its end
+  return code;
+}
+
 int Process::Stop(absl::Duration grace) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);

@@ -44,6 +44,9 @@ class Process {
                                             absl::Duration timeout);
   // SIGTERM, then SIGKILL after `grace`; returns the exit code.
   int Stop(absl::Duration grace = absl::Seconds(10));
+  // Waits up to `timeout` for the child to exit on its own: its exit code,
+  // or -2 if it is still running.
+  int Wait(absl::Duration timeout);
   pid_t pid() const { return pid_; }
 
  private:

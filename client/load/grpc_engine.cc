@@ -367,6 +367,8 @@ class GrpcEngine::Worker {
   bool MoreToSend(const Slot& s) const {
     const LoadOptions& o = plan_.options;
     if (s.stream_over) return false;
+    // A server-streaming method takes one request, as a unary one does.
+    if (!plan_.client_streaming) return s.next_write == 0;
     if (plan_.client_streaming && o.stream_call_count > 0) {
       return s.next_write < static_cast<size_t>(o.stream_call_count);
     }
@@ -405,7 +407,12 @@ class GrpcEngine::Worker {
       }
     }
     if (MoreToSend(s)) {
-      s.stream->Write((*s.messages)[s.next_write++ % s.messages->size()], &s.wrote_tag);
+      // A client stream sends the messages in turn; a server-streaming
+      // call, the one that is its call's turn, as a unary call does (and
+      // ghz: not every message on every call).
+      const size_t i = plan_.client_streaming ? s.next_write : static_cast<size_t>(s.ticket);
+      ++s.next_write;
+      s.stream->Write((*s.messages)[i % s.messages->size()], &s.wrote_tag);
     } else {
       s.stream->WritesDone(&s.writes_done_tag);
     }

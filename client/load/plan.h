@@ -20,10 +20,10 @@ struct LoadPlan {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // "/package.Service/Method".
   std::string method;
-  // Streaming methods send every message on one stream per call (or, with
-  // --stream-call-count or --stream-call-duration, as many as those say,
-  // round the messages) and read every reply; unary calls send
-  // messages[ticket % size]. `client_streaming`: the client sends a stream
+  // Methods the client streams to send every message on one stream per call
+  // (or, with --stream-call-count or --stream-call-duration, as many as
+  // those say, round the messages) and read every reply; unary and
+  // server-streaming calls send messages[ticket % size]. `client_streaming`: the client sends a stream
   // (client or bidirectional streaming), which the stream options shape.
   bool streaming = false;
   bool client_streaming = false;

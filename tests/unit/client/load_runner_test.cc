@@ -576,7 +576,10 @@ TEST(CallScheduleTest, ACallDuePastTheClocksRangeIsNeverDue) {
   EXPECT_GT(second.due_ns, int64_t{1'000'000'000'000'000'000});
 }
 
-TEST(LoadRunnerEngineTest, StreamingCallsUseGrpcAndSendEveryMessage) {
+// A server-streaming call sends one request, the one that is its call's
+// turn, as a unary call does and as ghz does; the fake's Stream, which
+// answers each message, stands for such a method (client_streaming false).
+TEST(LoadRunnerEngineTest, ServerStreamingCallsUseGrpcAndSendOneMessageEach) {
   FakeServer server = FakeServer::Start();
   LoadPlan plan;
   plan.options.host = server.address;
@@ -586,6 +589,7 @@ TEST(LoadRunnerEngineTest, StreamingCallsUseGrpcAndSendEveryMessage) {
   for (int i = 0; i < 3; ++i) {
     v1::WorkRequest req;
     req.set_payload(std::to_string(i));
+    req.set_cpu_us(i);
     plan.messages.push_back(Serialized(req));
   }
   plan.options.total = 20;
@@ -596,7 +600,11 @@ TEST(LoadRunnerEngineTest, StreamingCallsUseGrpcAndSendEveryMessage) {
   RunResults r = runner.Run();
   ASSERT_EQ(r.calls.size(), 20u);
   for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
-  EXPECT_EQ(server.service->stream_messages(), 60);
+  EXPECT_EQ(server.service->stream_messages(), 20);
+  // Calls 0 to 19 take messages 0, 1, 2, 0, ...
+  std::map<uint32_t, int> sent;
+  for (uint32_t cpu_us : server.service->stream_cpu_us()) ++sent[cpu_us];
+  EXPECT_EQ(sent, (std::map<uint32_t, int>{{0, 7}, {1, 7}, {2, 6}}));
   server.server->Shutdown();
 }
 

@@ -79,7 +79,8 @@ internal::JobLoad LoadOf(const Job& job) {
 
 // The overhead a declared job is counted at, past its declaration: the
 // overhead measured on declared jobs, but no more than the declaration
-// itself. What a run costs past its declaration grows with the run (a
+// itself (a running job's own; for the queue, which does not keep them one
+// by one, the queued declarations together). What a run costs past its declaration grows with the run (a
 // 600 ms sleep on a loaded machine overshot by 20 ms), and counted in full
 // for each 1 ms job ahead, that made twenty of them 420 ms of queue.
 int64_t OverheadOf(int64_t declared_ns, int64_t overhead_ns) {
@@ -87,8 +88,8 @@ int64_t OverheadOf(int64_t declared_ns, int64_t overhead_ns) {
 }
 
 // What `jobs` queued jobs are counted at, in ns: those that declared, at
-// their declarations plus OverheadOf each (bounded here by the sum of the
-// declarations, which the queue does not keep one by one); those counted at
+// their declarations plus the overhead each, that overhead bounded by the
+// declarations together (OverheadOf); those counted at
 // their kind's cost, at that; the rest at `mean_ns` each.
 double QueuedNs(int64_t jobs, const internal::DeclaredLoad& declared,
                const internal::DeclaredLoad& kind, int64_t overhead_ns,
@@ -514,10 +515,13 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   const int64_t kind = std::min(load.kind_ns, left_ns);
   if (declared > 0 || kind > 0) {
     // start >= epoch_: MonotonicNow() never goes back; and the cost is > 0.
-    const int64_t cost =
+    // Overhead and all, no longer than its deadline leaves it: it is stopped
+    // there.
+    const int64_t cost = std::min(
+        left_ns,
         declared > 0
             ? declared + OverheadOf(declared, declared_overhead_ns_.load(std::memory_order_relaxed))
-            : kind;
+            : kind);
     c.counted_end_ns.store(absl::ToInt64Nanoseconds(start - epoch_) + cost,
                            std::memory_order_relaxed);
   }

@@ -112,8 +112,8 @@ struct Job {
   // What the job will cost its worker, if known: the whole run, with any
   // time it spends waiting on something else (Work's cpu_us and sleep_us).
   // While the job waits or runs, admission counts this (plus the overhead
-  // it has measured on such jobs, up to as much again) for it when it
-  // estimates the queue wait
+  // it has measured on such jobs, up to as much again; dispatcher.cc,
+  // OverheadOf) for it when it estimates the queue wait
   // of the jobs behind it, in place of the mean cost of jobs that declare
   // nothing. Unlike expected_run it is never a reason to refuse or skip the
   // job itself: a job may run into its deadline and be stopped there, and

@@ -16,7 +16,12 @@ int CountTopLevelField(const grpc::ByteBuffer& buffer, int field, int limit) {
   while (count <= limit) {
     const uint32_t tag = in.ReadTag();
     if (tag == 0) break;  // the end, or bytes that are not a tag
-    if (WireFormatLite::GetTagFieldNumber(tag) == field) ++count;
+    // A length-delimited one only: the field as another wire type is an
+    // unknown field to the parser, not an element.
+    if (WireFormatLite::GetTagFieldNumber(tag) == field &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      ++count;
+    }
     if (!WireFormatLite::SkipField(&in, tag)) break;
   }
   return count;

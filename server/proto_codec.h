@@ -35,8 +35,9 @@ absl::Status ParseMessage(const grpc::ByteBuffer& buffer, Message* message) {
                                  : s.error_message());
 }
 
-// How many times field number `field` occurs at the top level of the
-// message in `buffer`, counted up to `limit` + 1 at most. So that the size of
+// How many times field number `field`, a repeated message or string field,
+// occurs at the top level of the message in `buffer`, counted up to
+// `limit` + 1 at most. So that the size of
 // a repeated field can be checked before the message is built: an element
 // costs its message far more than its bytes on the wire (an empty
 // WorkRequest is 2 bytes, built it is over 40), and 4 MiB of them built is

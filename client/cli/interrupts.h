@@ -1,7 +1,8 @@
 // Interrupts: Ctrl-C (SIGINT) and SIGTERM during a load run, taken as ghz
 // takes them. The first ends the run early, so that the calls made so far
 // are still reported (endReason "cancel"); a second quits at once, by the
-// signal's default action, for a run whose calls will not end.
+// signal's default action, for a run whose calls will not end. A signal
+// ignored when the watch begins (nohup) stays ignored.
 #ifndef HANDOFF_CLIENT_CLI_INTERRUPTS_H_
 #define HANDOFF_CLIENT_CLI_INTERRUPTS_H_
 

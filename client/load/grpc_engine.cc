@@ -336,10 +336,16 @@ class GrpcEngine::Worker {
         s.waiting = false;
         if (!ok || time_up_) return Retire(s);
         return Next(s, MonotonicNowNs());
-      case Op::kReconnect:
-        // !ok: the run's end came first.
+      case Op::kReconnect: {
         if (time_up_) return Retire(s);
-        return Next(s, MonotonicNowNs());
+        const int64_t now = MonotonicNowNs();
+        // !ok: the watch's step ended first; still down, watch on.
+        if (!ok && now < schedule_.end_ns() &&
+            s.channel->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+          return WatchReconnect(s, now);
+        }
+        return Next(s, now);
+      }
       case Op::kEnd:
       case Op::kCancel:
       case Op::kOpen:
@@ -445,10 +451,7 @@ class GrpcEngine::Worker {
       if (s.status.error_code() == grpc::StatusCode::UNAVAILABLE &&
           schedule_.waits_out_lost_connections() &&
           s.channel->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
-        s.channel->NotifyOnStateChange(GRPC_CHANNEL_TRANSIENT_FAILURE,
-                                       In(schedule_.end_ns() - now), &cq_, &s.reconnect_tag);
-        ++pending_;
-        return;
+        return WatchReconnect(s, now);
       }
       return Next(s, now);
     }
@@ -458,6 +461,17 @@ class GrpcEngine::Worker {
   }
 
   void Retire(Slot&) { --active_; }
+
+  // Waits for the slot's channel to leave TRANSIENT_FAILURE, in steps of
+  // kReconnectStep at most: a watch cannot be cancelled, and an interrupted
+  // run (Cancel) must not wait for the server to come back or for -z to end.
+  void WatchReconnect(Slot& s, int64_t now) {
+    constexpr int64_t kReconnectStep = 250'000'000;  // ns
+    const int64_t until = std::min(schedule_.end_ns(), now + kReconnectStep);
+    s.channel->NotifyOnStateChange(GRPC_CHANNEL_TRANSIENT_FAILURE, In(until - now), &cq_,
+                                   &s.reconnect_tag);
+    ++pending_;
+  }
 
   // --async: a spare slot (or a new one) takes `from`'s place in the
   // schedule on the queue's next turn, not here: here it would issue its

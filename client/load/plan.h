@@ -23,8 +23,9 @@ struct LoadPlan {
   // Methods the client streams to send every message on one stream per call
   // (or, with --stream-call-count or --stream-call-duration, as many as
   // those say, round the messages) and read every reply; unary and
-  // server-streaming calls send messages[ticket % size]. `client_streaming`: the client sends a stream
-  // (client or bidirectional streaming), which the stream options shape.
+  // server-streaming calls send messages[ticket % size].
+  // `client_streaming`: the client sends a stream (client or bidirectional
+  // streaming), which the stream options shape.
   bool streaming = false;
   bool client_streaming = false;
   // Serialized request messages; at least one.

@@ -86,7 +86,7 @@ absl::Status TemplatedRequests::Render(absl::string_view worker_id, int64_t requ
     // A template may render what gRPC cannot send (client/metadata.h): fail
     // the call, where gRPC would abort the process.
     if (absl::Status s = ValidateMetadata(key, rendered); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("-m renders ", s.message()));
+      return absl::InvalidArgumentError(absl::StrCat("the metadata renders ", s.message()));
     }
     out.metadata.emplace_back(key, std::move(rendered));
   }

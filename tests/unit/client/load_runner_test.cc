@@ -5,20 +5,24 @@
 #include "client/load/schedule.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
 #include "absl/strings/str_cat.h"
 #include "client/load/templated_requests.h"
 
 #include "fake_gateway.h"
+#include "tests/util/wait_until.h"
 
 namespace handoff::load {
 namespace {
@@ -495,6 +499,36 @@ TEST_P(LoadRunnerTest, AsyncMakesCallsAtTheRateWithoutWaitingForThoseInFlight) {
   }
   // Due 20 ms apart: 180 ms from the first to the last.
   EXPECT_LT(last - first, absl::Milliseconds(1500)) << "the calls waited for each other";
+}
+
+// Cancel ends a run at once, also while its slots wait for a server that
+// has gone away to come back (a -z run without a rate waits so rather than
+// fail call after call): the gRPC engine's watch of the channel cannot be
+// cancelled, and watching until -z's end kept an interrupted run for it.
+TEST_P(LoadRunnerTest, CancelEndsARunWaitingForALostServer) {
+  LoadPlan plan = EchoPlan();
+  plan.options.duration = absl::Minutes(5);
+  plan.options.concurrency = 2;
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  // At once: without a deadline, Shutdown waits for the connection the h2
+  // engine keeps open.
+  server_.server->Shutdown(std::chrono::system_clock::now());
+  absl::Notification ran;
+  RunResults r;
+  std::thread run([&] {
+    r = runner.Run();
+    ran.Notify();
+  });
+  // A call has failed for the lost server: its slot waits for it now.
+  ASSERT_TRUE(testing::WaitUntil([&] { return runner.completed() > 0; }));
+  runner.Cancel();
+  const bool ended = ran.WaitForNotificationWithTimeout(absl::Seconds(20));
+  EXPECT_TRUE(ended) << "the run outlived its cancel";
+  if (!ended) ran.WaitForNotification();  // at -z's end
+  run.join();
+  EXPECT_EQ(r.end_reason, "cancel");
+  EXPECT_LT(r.total, absl::Seconds(20));
 }
 
 TEST_P(LoadRunnerTest, AnAsyncTimedRunEndsOnTimeAndClosesWhatIsInFlight) {

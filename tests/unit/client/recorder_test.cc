@@ -43,9 +43,8 @@ TEST(RecorderTest, MergedErrorsAreKeptOnceAndEachCallKeepsItsOwn) {
 }
 
 // A run whose calls each fail with a message of their own (a value echoed in
-// the error): every message is kept, once, across threads, and moving the
-// texts into the merge leaves every index pointing at the right one (short
-// texts live inside std::string, and move with it).
+// the error): every message is kept, once, across threads, and every index
+// points at the right one after the merge.
 TEST(RecorderTest, ManyDistinctErrorsMergeOnceEach) {
   constexpr int kPerThread = 20000;
   std::atomic<int64_t> completed{0};

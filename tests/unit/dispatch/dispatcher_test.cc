@@ -1029,13 +1029,13 @@ TEST(DispatcherTest, ADeclaredRunDoesNotTeachTheMeanOfUndeclaredJobs) {
 
 TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
   Dispatcher d({.workers = 1, .queue_depth = 8});
-  // Declared 1 s, cost 1.9 s: 0.9 s of overhead per declared job.
-  TeachCostOf(d, Declaring(Job(), absl::Seconds(1)), absl::Milliseconds(1900));
-  EXPECT_GE(d.Stats().declared_job_overhead, absl::Milliseconds(899));
+  // Declared 10 s, cost 19 s: 9 s of overhead per declared job.
+  TeachCostOf(d, Declaring(Job(), absl::Seconds(10)), absl::Seconds(19));
+  EXPECT_GE(d.Stats().declared_job_overhead, absl::Seconds(9) - absl::Milliseconds(1));
   EXPECT_EQ(d.Stats().undeclared_job_cost, absl::ZeroDuration());
-  absl::Status s = AdmitBehind(d, Declaring(Job(), absl::Seconds(1)),
-                               absl::Milliseconds(1500), Declaring(Job(), absl::Milliseconds(1)));
-  EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of about 1.9 s: " << s;
+  absl::Status s = AdmitBehind(d, Declaring(Job(), absl::Seconds(10)), absl::Seconds(15),
+                               Declaring(Job(), absl::Milliseconds(1)));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of about 19 s: " << s;
 }
 
 // But a job's overhead is counted at no more than its declaration: what a
@@ -1260,19 +1260,19 @@ TEST_P(OwnCostTest, ARunIsCountedOnlyForWhatIsLeftOfItsCost) {
   ASSERT_TRUE(started.Recv().has_value());
   // The run began before this, so its cost is spent by then.
   auto [spent, cancel_spent] = WithTimeout(Context::Background(), cost);
-  auto probe = [&d] {
-    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(500));
+  auto probe = [&d](absl::Duration deadline) {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), deadline);
     Job job;
     job.ctx = ctx;
     job.run = [](const RunInfo&) {};
     return d.TrySubmit(std::move(job));
   };
   // Early in the run, most of it is still to come.
-  absl::Status s = probe();
+  absl::Status s = probe(absl::Milliseconds(100));
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << "early in a 1 s run: " << s;
   Select(OnDone(spent, [] {}));
   EXPECT_EQ(internal::DispatcherAccess::RunningNs(d), 0);
-  s = probe();
+  s = probe(absl::Milliseconds(500));
   EXPECT_TRUE(s.ok()) << "behind a run that has used its whole cost: " << s;
   ASSERT_TRUE(release.Send(0).ok());
 }

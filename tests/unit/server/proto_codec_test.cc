@@ -50,6 +50,8 @@ TEST(CountTopLevelFieldTest, OtherFieldsAndTheEmptyMessageCountNothing) {
   work.set_sleep_us(6);
   EXPECT_EQ(CountTopLevelField(BufferOf(work.SerializeAsString()), 3, 100), 0);
   EXPECT_EQ(CountTopLevelField(BufferOf(""), kItems, 100), 0);
+  // Field 1 as a varint is an unknown field to BatchRequest, not an item.
+  EXPECT_EQ(CountTopLevelField(BufferOf(std::string("\x08\x05\x08\x06", 4)), kItems, 100), 0);
 }
 
 // Bytes that do not parse are counted as far as they do; ParseMessage then

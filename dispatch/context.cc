@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "dispatch/clock.h"
 #include "dispatch/internal/deadline_timer.h"
 
@@ -17,13 +18,17 @@ namespace internal {
 
 // The shared state behind a cancellable Context.
 //
-// Invariants: `err_` goes from kOk to a final code once (the CAS in Cancel),
-// and only then is `done_` closed, so whoever sees Done() closed sees Err().
+// Invariants: `err_` goes from kOk to a final code once (the CAS in Mark),
+// and only then is `done_` closed, so whoever sees Done() closed sees Err();
+// and a cancel sets the `err_` of the whole subtree before it closes any
+// `done_` (Cancel).
 // A parent holds weak references to its children (a child that is dropped
 // without being cancelled unregisters itself in its destructor); a child
 // holds a strong reference to its parent.
 class ContextState : public std::enable_shared_from_this<ContextState> {
  public:
+  using Marked = absl::InlinedVector<std::shared_ptr<ContextState>, 4>;
+
   ContextState(std::shared_ptr<ContextState> parent, absl::Time deadline)
       : deadline_(deadline), parent_(std::move(parent)) {}
 
@@ -71,7 +76,25 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
     });
   }
 
+  // Cancels this context and its descendants in two passes: every one is
+  // marked done (Err, IsDone) before any Done() closes. A Done() wakes what
+  // waits on it, and what wakes may act on a context not yet cancelled: a
+  // job stopped by its stream's cancel frees its worker, which then took
+  // the stream's next queued job, a sibling still to be marked, and ran it
+  // for a caller that had gone.
   void Cancel(absl::StatusCode code) {
+    // Inline: a call's contexts are a handful, and a cancel is on every
+    // call's path, which allocates nothing it need not (call_allocations_test).
+    Marked marked;
+    Mark(code, marked);
+    // Cannot fail: only the CAS winner of each closes it.
+    for (const auto& state : marked) state->done_.Close().IgnoreError();
+  }
+
+ private:
+  // The first pass of Cancel: sets this context's and its descendants' Err,
+  // unless already set, appending each one set to `marked` (parents first).
+  void Mark(absl::StatusCode code, Marked& marked) {
     int expected = static_cast<int>(absl::StatusCode::kOk);
     if (!err_.compare_exchange_strong(expected, static_cast<int>(code),
                                       std::memory_order_acq_rel)) {
@@ -85,13 +108,12 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
       for (auto& [ptr, weak] : children_) children.push_back(std::move(weak));
       children_.clear();
     }
-    done_.Close().IgnoreError();  // cannot fail: only this CAS winner closes
+    marked.push_back(shared_from_this());
     for (auto& weak : children) {
-      if (auto child = weak.lock()) child->Cancel(code);
+      if (auto child = weak.lock()) child->Mark(code, marked);
     }
   }
 
- private:
   const absl::Time deadline_;
   const std::shared_ptr<ContextState> parent_;
   Chan<std::monostate> done_{0};

@@ -110,6 +110,29 @@ TEST(ContextTest, ChildIsCancelledWithItsParentNeverTheReverse) {
   EXPECT_EQ(grandchild.Done().Recv(), std::nullopt);
 }
 
+// A cancel marks the whole subtree done before it wakes anything waiting
+// on a Done(): what wakes may act on a sibling, and must find it done. (A
+// Work stopped by its stream's cancel freed its worker, which ran the
+// stream's next queued job, a sibling not yet cancelled.) Each sibling's
+// waiter looks at the other: whichever the cancel reaches first, both see
+// the other done.
+TEST(ContextTest, ACancelMarksTheWholeSubtreeBeforeItWakesAWaiter) {
+  auto [parent, cancel_parent] = WithCancel(Context::Background());
+  auto [first, cancel_first] = WithCancel(parent);
+  auto [second, cancel_second] = WithCancel(parent);
+  auto [nephew, cancel_nephew] = WithCancel(second);
+  bool first_saw_second = false, second_saw_first = false, first_saw_nephew = false;
+  AsyncSelect(OnDone(first, [&, second = second, nephew = nephew] {
+    first_saw_second = second.IsDone();
+    first_saw_nephew = absl::IsCancelled(nephew.Err());
+  }));
+  AsyncSelect(OnDone(second, [&, first = first] { second_saw_first = first.IsDone(); }));
+  cancel_parent();  // the waiters run here, on this thread
+  EXPECT_TRUE(first_saw_second);
+  EXPECT_TRUE(second_saw_first);
+  EXPECT_TRUE(first_saw_nephew);
+}
+
 TEST(ContextTest, ChildInheritsTheParentsDeadlineError) {
   auto [parent, cancel_parent] =
       WithTimeout(Context::Background(), absl::Milliseconds(10));

@@ -85,20 +85,24 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
   void Cancel(absl::StatusCode code) {
     // Inline: a call's contexts are a handful, and a cancel is on every
     // call's path, which allocates nothing it need not (call_allocations_test).
-    Marked marked;
-    Mark(code, marked);
+    Marked descendants;
+    if (!Mark(code, descendants)) return;
     // Cannot fail: only the CAS winner of each closes it.
-    for (const auto& state : marked) state->done_.Close().IgnoreError();
+    done_.Close().IgnoreError();
+    for (const auto& state : descendants) state->done_.Close().IgnoreError();
   }
 
  private:
-  // The first pass of Cancel: sets this context's and its descendants' Err,
-  // unless already set, appending each one set to `marked` (parents first).
-  void Mark(absl::StatusCode code, Marked& marked) {
+  // The first pass of Cancel: sets this context's Err and its descendants',
+  // unless already set. False if this one's was: the cancel that set it
+  // closes its Done(). The descendants it sets go in `marked`, held so that
+  // they live until the second pass has closed their Done()s; a context
+  // with no children (most: a job's) takes no reference to anything.
+  bool Mark(absl::StatusCode code, Marked& marked) {
     int expected = static_cast<int>(absl::StatusCode::kOk);
     if (!err_.compare_exchange_strong(expected, static_cast<int>(code),
                                       std::memory_order_acq_rel)) {
-      return;  // already done: Done() closes exactly once
+      return false;  // already done: Done() closes exactly once
     }
     std::vector<std::weak_ptr<ContextState>> children;
     {
@@ -108,10 +112,12 @@ class ContextState : public std::enable_shared_from_this<ContextState> {
       for (auto& [ptr, weak] : children_) children.push_back(std::move(weak));
       children_.clear();
     }
-    marked.push_back(shared_from_this());
     for (auto& weak : children) {
-      if (auto child = weak.lock()) child->Mark(code, marked);
+      if (auto child = weak.lock(); child != nullptr && child->Mark(code, marked)) {
+        marked.push_back(std::move(child));
+      }
     }
+    return true;
   }
 
   const absl::Time deadline_;

@@ -749,7 +749,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --name NAME        a name recorded in the JSON report
       --tags JSON        a JSON object of strings recorded there too
       --cpus N           client threads (default: all cores; half of them
-                         when HOST is this machine's, which the server shares)
+                         when HOST is this machine's, which the server shares;
+                         the h2 engine runs at most one per --connections)
       --engine E         what makes the calls: h2 (nghttp2; unary calls over
                          plaintext), grpc (gRPC C++; anything), or auto
                          (default: h2 when it can, else grpc)
@@ -768,6 +769,9 @@ the metadata values may hold ghz's call templates, rendered for every call:
 {{.OutputName}}, {{.IsClientStreaming}} and {{.IsServerStreaming}}, and the
 functions {{newUUID}}, {{randomString N}} and {{randomInt MIN MAX}}.
 Durations in the JSON report are nanoseconds, as ghz writes.
+
+Ctrl-C (or SIGTERM) ends the run early and still prints the report of the
+calls made so far, endReason "cancel"; a second one quits at once.
 )";
 }
 

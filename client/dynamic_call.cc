@@ -75,11 +75,11 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
     return absl::InvalidArgumentError(absl::StrCat(
         method.full_name(), " takes one request, got ", requests.size()));
   }
+  // gRPC C++ aborts the process on metadata it cannot send.
+  if (absl::Status s = ValidateMetadata(options.metadata); !s.ok()) return s;
   // Every method kind is the same on the wire: a stream of messages each
   // way. One generic streaming call, driven on a private queue, covers
   // unary and streaming methods alike.
-  // gRPC C++ aborts the process on metadata it cannot send.
-  if (absl::Status s = ValidateMetadata(options.metadata); !s.ok()) return s;
   grpc::ClientContext context;
   if (options.timeout != absl::InfiniteDuration()) {
     context.set_deadline(DeadlineIn(options.timeout));

@@ -80,17 +80,19 @@ internal::JobLoad LoadOf(const Job& job) {
 // The overhead a declared job is counted at, past its declaration: the
 // overhead measured on declared jobs, but no more than the declaration
 // itself (a running job's own; for the queue, which does not keep them one
-// by one, the queued declarations together). What a run costs past its declaration grows with the run (a
-// 600 ms sleep on a loaded machine overshot by 20 ms), and counted in full
-// for each 1 ms job ahead, that made twenty of them 420 ms of queue.
-int64_t OverheadOf(int64_t declared_ns, int64_t overhead_ns) {
+// by one, the queued declarations together). What a run costs past its
+// declaration grows with the run (a 600 ms sleep on a loaded machine
+// overshot by 20 ms), and counted in full for each 1 ms job ahead, that
+// made twenty of them 420 ms of queue.
+template <typename Ns>
+Ns OverheadOf(Ns declared_ns, Ns overhead_ns) {
   return std::min(declared_ns, overhead_ns);
 }
 
 // What `jobs` queued jobs are counted at, in ns: those that declared, at
 // their declarations plus the overhead each, that overhead bounded by the
-// declarations together (OverheadOf); those counted at
-// their kind's cost, at that; the rest at `mean_ns` each.
+// declarations together (OverheadOf); those counted at their kind's cost,
+// at that; the rest at `mean_ns` each.
 double QueuedNs(int64_t jobs, const internal::DeclaredLoad& declared,
                const internal::DeclaredLoad& kind, int64_t overhead_ns,
                int64_t mean_ns) {
@@ -100,7 +102,7 @@ double QueuedNs(int64_t jobs, const internal::DeclaredLoad& declared,
   const int64_t n_kind =
       std::clamp<int64_t>(kind.jobs.load(std::memory_order_relaxed), 0, jobs - n_declared);
   const double declared_ns = declared.SumNs();
-  return declared_ns + std::min(static_cast<double>(n_declared) * overhead_ns, declared_ns) +
+  return declared_ns + OverheadOf(declared_ns, static_cast<double>(n_declared) * overhead_ns) +
          kind.SumNs() + static_cast<double>(jobs - n_declared - n_kind) * mean_ns;
 }
 
@@ -170,8 +172,8 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // When this job can expect to start, at the latest: after the jobs ahead of
   // it, served by all workers in parallel; after the runs in progress (what
   // is left of each one counted at a cost of its own, else a whole run: half
-  // of one is left on average, a whole one at worst); and, should it become the
-  // job the dispatcher holds, after up to kMaxOvertakes jobs that pass it,
+  // of one is left on average, a whole one at worst); and, should it become
+  // the job the dispatcher holds, after up to kMaxOvertakes jobs that pass it,
   // which happens while jobs keep queueing behind it (judged by the queue
   // now, each costing what the jobs queued now cost on average). Count the
   // worst case: a job admitted on an underestimate is answered only at its
@@ -179,8 +181,8 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // queue sits at exactly the length this allows.
   //
   // A job that declared its cost is counted at that plus the overhead
-  // measured on such jobs (OverheadOf); one that did not, at its kind's cost if it has
-  // a kind with one, else at the mean cost of the rest. The mean is learned
+  // measured on such jobs (OverheadOf); one that did not, at its kind's
+  // cost if it has a kind with one, else at the mean cost of the rest. The mean is learned
   // only from jobs that ran, so it is slow to see the jobs ahead become far
   // shorter than the last ones: one worker, two 2 s calls, then twenty 1 ms
   // items of one Batch with a 1 s deadline, each item refused for the stale
@@ -520,7 +522,8 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
     const int64_t cost = std::min(
         left_ns,
         declared > 0
-            ? declared + OverheadOf(declared, declared_overhead_ns_.load(std::memory_order_relaxed))
+            ? declared + OverheadOf<int64_t>(
+                             declared, declared_overhead_ns_.load(std::memory_order_relaxed))
             : kind);
     c.counted_end_ns.store(absl::ToInt64Nanoseconds(start - epoch_) + cost,
                            std::memory_order_relaxed);
@@ -536,7 +539,7 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
     error = absl::InternalError("job threw a non-std::exception");
   }
   c.busy.store(0, std::memory_order_relaxed);
-  if (declared > 0 || kind > 0) c.counted_end_ns.store(0, std::memory_order_relaxed);
+  c.counted_end_ns.store(0, std::memory_order_relaxed);
   const absl::Time end = MonotonicNow();
   // Back to back, a job's cost to its worker is the whole interval since the
   // previous one ended: with the bookkeeping around runs and the time the

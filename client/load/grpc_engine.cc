@@ -15,8 +15,8 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/random/random.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "client/deadline.h"
 #include "client/load/call_template.h"
 #include "client/load/slot_sets.h"
@@ -375,11 +375,11 @@ class GrpcEngine::Worker {
     if (s.stream_over) return false;
     // A server-streaming method takes one request, as a unary one does.
     if (!plan_.client_streaming) return s.next_write == 0;
-    if (plan_.client_streaming && o.stream_call_count > 0) {
+    if (o.stream_call_count > 0) {
       return s.next_write < static_cast<size_t>(o.stream_call_count);
     }
     // Round the messages until the time is up.
-    if (plan_.client_streaming && o.stream_call_duration > absl::ZeroDuration()) return true;
+    if (o.stream_call_duration > absl::ZeroDuration()) return true;
     return s.next_write < s.messages->size();
   }
 

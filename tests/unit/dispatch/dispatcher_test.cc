@@ -881,26 +881,32 @@ void TeachCostOf(Dispatcher& d, Job job, absl::Duration cost) {
 // ahead are far shorter than the last ones: behind one long call, short
 // jobs were each refused for the long one's cost, and, refused, could not
 // run to bring the mean down (18 of 20 items of a Batch, batch after batch).
-TEST(DispatcherTest, AdmissionCountsTheJobsAheadByWhatTheyDeclaredNotByTheMean) {
-  Dispatcher d({.workers = 1, .queue_depth = 32});
-  TeachCostOf(d, Job(), absl::Seconds(5));  // the mean: 5 s a job
-  EXPECT_GE(d.Stats().undeclared_job_cost, absl::Seconds(5));
+// Holds the one worker of `d` with a run that declared 1 ms, and submits
+// twenty jobs that declare 1 ms each, with `deadline`, behind it, expecting
+// admission to take them all; then lets them run. The last is estimated at
+// about 40 ms (those ahead, as many that may overtake it, the run) if each
+// is counted at what it declared.
+void ExpectTwentyShortJobsAdmittedBehindAShortRun(Dispatcher& d, absl::Duration deadline) {
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
                                     absl::Milliseconds(1)))
                   .ok());
   ASSERT_TRUE(started.Recv().has_value());
-  // Twenty 1 ms jobs queue behind the 1 ms run: the last is estimated at
-  // about 40 ms (those ahead, as many that may overtake, the run). By the
-  // mean, the first would wait 5 s.
   Chan<int> done(20);
   const int admitted = SubmitShortJobsExpectingAll(
-      d, 20, absl::Seconds(2), done,
-      [] { return Declaring(Job(), absl::Milliseconds(1)); });
+      d, 20, deadline, done, [] { return Declaring(Job(), absl::Milliseconds(1)); });
   EXPECT_EQ(d.Stats().rejected(), 0);
   ASSERT_TRUE(release.Send(0).ok());
   for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+}
+
+TEST(DispatcherTest, AdmissionCountsTheJobsAheadByWhatTheyDeclaredNotByTheMean) {
+  Dispatcher d({.workers = 1, .queue_depth = 32});
+  TeachCostOf(d, Job(), absl::Seconds(5));  // the mean: 5 s a job
+  EXPECT_GE(d.Stats().undeclared_job_cost, absl::Seconds(5));
+  // By the mean, the first would wait 5 s.
+  ExpectTwentyShortJobsAdmittedBehindAShortRun(d, absl::Seconds(2));
 }
 
 // Holds the one worker of `d` with `held` (its run replaced by one that
@@ -1048,22 +1054,9 @@ TEST(DispatcherTest, ALongRunsOverheadIsNotChargedInFullToEachShortJob) {
   Dispatcher d({.workers = 1, .queue_depth = 32});
   TeachCostOf(d, Declaring(Job(), absl::Milliseconds(600)), absl::Milliseconds(620));
   EXPECT_GE(d.Stats().declared_job_overhead, absl::Milliseconds(19));
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
-                                    absl::Milliseconds(1)))
-                  .ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  // The last of twenty is estimated at about 80 ms: 2 ms for each ahead and
-  // as many that may overtake it, and the run. With 20 ms of overhead each,
-  // over 800 ms.
-  Chan<int> done(20);
-  const int admitted = SubmitShortJobsExpectingAll(
-      d, 20, absl::Milliseconds(200), done,
-      [] { return Declaring(Job(), absl::Milliseconds(1)); });
-  EXPECT_EQ(d.Stats().rejected(), 0);
-  ASSERT_TRUE(release.Send(0).ok());
-  for (int i = 0; i < admitted; ++i) ASSERT_TRUE(done.Recv().has_value());
+  // With the overhead capped, the last is estimated at about 80 ms (each job
+  // at 2 ms); with 20 ms of overhead each, at over 800 ms.
+  ExpectTwentyShortJobsAdmittedBehindAShortRun(d, absl::Milliseconds(200));
 }
 
 // Jobs that declare nothing but have a kind are counted at their kind's

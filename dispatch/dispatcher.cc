@@ -79,31 +79,27 @@ internal::JobLoad LoadOf(const Job& job) {
 
 // The overhead a declared job is counted at, past its declaration: the
 // overhead measured on declared jobs, but no more than the declaration
-// itself (a running job's own; for the queue, which does not keep them one
-// by one, the queued declarations together). What a run costs past its
-// declaration grows with the run (a 600 ms sleep on a loaded machine
-// overshot by 20 ms), and counted in full for each 1 ms job ahead, that
-// made twenty of them 420 ms of queue.
-template <typename Ns>
-Ns OverheadOf(Ns declared_ns, Ns overhead_ns) {
+// itself. What a run costs past its declaration grows with the run (a
+// 600 ms sleep on a loaded machine overshot by 20 ms), and counted in full
+// for each 1 ms job ahead, that made twenty of them 420 ms of queue. Job by
+// job, at submission (CountAtSubmission): bounded by the queued
+// declarations together instead, one long job queued among short ones still
+// lent each of them its overhead.
+int64_t OverheadOf(int64_t declared_ns, int64_t overhead_ns) {
   return std::min(declared_ns, overhead_ns);
 }
 
-// What `jobs` queued jobs are counted at, in ns: those that declared, at
-// their declarations plus the overhead each, that overhead bounded by the
-// declarations together (OverheadOf); those counted at their kind's cost,
-// at that; the rest at `mean_ns` each.
-double QueuedNs(int64_t jobs, const internal::DeclaredLoad& declared,
-               const internal::DeclaredLoad& kind, int64_t overhead_ns,
-               int64_t mean_ns) {
+// What `jobs` queued jobs are counted at, in ns: those counted at a cost of
+// their own (a declaration and its overhead, or their kind's cost), at that;
+// the rest at `mean_ns` each.
+double QueuedNs(int64_t jobs, const internal::QueueLoad& queued, int64_t mean_ns) {
   // The fields are read apart: clamp what they say together.
   const int64_t n_declared =
-      std::clamp<int64_t>(declared.jobs.load(std::memory_order_relaxed), 0, jobs);
-  const int64_t n_kind =
-      std::clamp<int64_t>(kind.jobs.load(std::memory_order_relaxed), 0, jobs - n_declared);
-  const double declared_ns = declared.SumNs();
-  return declared_ns + OverheadOf(declared_ns, static_cast<double>(n_declared) * overhead_ns) +
-         kind.SumNs() + static_cast<double>(jobs - n_declared - n_kind) * mean_ns;
+      std::clamp<int64_t>(queued.declared.jobs.load(std::memory_order_relaxed), 0, jobs);
+  const int64_t n_kind = std::clamp<int64_t>(queued.kind.jobs.load(std::memory_order_relaxed),
+                                             0, jobs - n_declared);
+  return queued.declared.SumNs() + queued.kind.SumNs() +
+         static_cast<double>(jobs - n_declared - n_kind) * mean_ns;
 }
 
 }  // namespace
@@ -189,9 +185,8 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   // mean, could not run to bring it down (18 of 20 items were refused,
   // batch after batch, when all were counted so).
   const int64_t mean = undeclared_mean_ns_.load(std::memory_order_relaxed);
-  const int64_t overhead = declared_overhead_ns_.load(std::memory_order_relaxed);
   const int64_t ahead = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0);
-  const double ahead_ns = QueuedNs(ahead, queued_->declared, queued_->kind, overhead, mean);
+  const double ahead_ns = QueuedNs(ahead, *queued_, mean);
   const int64_t workers = static_cast<int64_t>(workers_.size());
   const int64_t overtakes = std::min<int64_t>(ahead, kMaxOvertakes);
   double wait_ns =
@@ -253,14 +248,24 @@ const Chan<Job>* Dispatcher::NewestIdle(const Chan<Job>* oldest) {
 }
 
 // In a field of its own: the declaration stays as the submitter made it, for
-// a job refused and submitted again. A job stopped at its deadline costs its
-// worker no more than the time left until then, so a cost is counted at most
-// that. A job that declared nothing is counted at its kind's cost now, if
-// the kind has one.
-void Dispatcher::CountAtSubmission(Job& job) {
+// a job refused and submitted again. A declared job is counted with the
+// overhead measured on such jobs now (OverheadOf); a job that declared
+// nothing, at its kind's cost now, if the kind has one. A job stopped at its
+// deadline costs its worker no more than the time left until then, so a
+// cost is counted at most that.
+void Dispatcher::CountAtSubmission(Job& job) const {
   job.counted_cost = absl::ZeroDuration();
-  if (!Declares(job) && job.kind == nullptr) return;
-  const absl::Duration cost = Declares(job) ? job.declared_cost : job.kind->cost();
+  absl::Duration cost;
+  if (Declares(job)) {
+    const int64_t declared = CappedNs(job.declared_cost);
+    cost = absl::Nanoseconds(
+        declared +
+        OverheadOf(declared, declared_overhead_ns_.load(std::memory_order_relaxed)));
+  } else if (job.kind != nullptr) {
+    cost = job.kind->cost();
+  } else {
+    return;
+  }
   const absl::Duration left = job.ctx.Deadline() - job.submitted;
   job.counted_cost = std::max(std::min(cost, left), absl::ZeroDuration());
 }
@@ -511,23 +516,16 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   c.busy.store(1, std::memory_order_relaxed);
   // Counted while it runs for no longer than its deadline leaves it now:
   // it is stopped there, however long it waited to start.
-  const internal::JobLoad load = LoadOf(job);
   const int64_t left_ns = absl::ToInt64Nanoseconds(deadline - start);
-  const int64_t declared = std::min(load.declared_ns, left_ns);
-  const int64_t kind = std::min(load.kind_ns, left_ns);
-  if (declared > 0 || kind > 0) {
-    // start >= epoch_: MonotonicNow() never goes back; and the cost is > 0.
-    // Overhead and all, no longer than its deadline leaves it: it is stopped
-    // there.
-    const int64_t cost = std::min(
-        left_ns,
-        declared > 0
-            ? declared + OverheadOf<int64_t>(
-                             declared, declared_overhead_ns_.load(std::memory_order_relaxed))
-            : kind);
-    c.counted_end_ns.store(absl::ToInt64Nanoseconds(start - epoch_) + cost,
+  const internal::JobLoad load = LoadOf(job);
+  if (const int64_t counted = std::min(load.declared_ns + load.kind_ns, left_ns); counted > 0) {
+    // start >= epoch_: MonotonicNow() never goes back.
+    c.counted_end_ns.store(absl::ToInt64Nanoseconds(start - epoch_) + counted,
                            std::memory_order_relaxed);
   }
+  // The declaration itself, as far as the deadline leaves room for it: what
+  // the run is measured against to learn the overhead.
+  const int64_t declared = std::min(CappedNs(job.declared_cost), left_ns);
   absl::Status error;
   // At least zero whatever the clock does: RunInfo promises it.
   const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());

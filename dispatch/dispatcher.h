@@ -134,10 +134,11 @@ struct Job {
   // Set by the dispatcher at admission.
   absl::Time submitted = absl::InfinitePast();
   // What admission counts the job at while it waits and runs, if at a cost
-  // of its own: declared_cost, or, if it declared none, its kind's cost
-  // then (a kind's mean moves; the job keeps the figure it was counted at);
-  // either for at most the time its deadline left it at submission. Zero:
-  // counted at the mean of the jobs that declare nothing.
+  // of its own: declared_cost and the overhead measured on such jobs then,
+  // or, if it declared none, its kind's cost then (a mean moves; the job
+  // keeps the figure it was counted at); either for at most the time its
+  // deadline left it at submission. Zero: counted at the mean of the jobs
+  // that declare nothing.
   absl::Duration counted_cost = absl::ZeroDuration();
 };
 
@@ -272,7 +273,7 @@ class Dispatcher {
   // at zero.
   double RunningNs(absl::Time now, int64_t mean_ns) const;
   // Sets job.counted_cost, from job.submitted on (the Job's fields say how).
-  static void CountAtSubmission(Job& job);
+  void CountAtSubmission(Job& job) const;
   // The dispatcher's step, done by the submitter: hands `job` to an idle
   // worker if nothing is queued. False (job untouched) if it cannot.
   bool HandToIdleWorker(Job& job);

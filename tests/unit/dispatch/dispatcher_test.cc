@@ -872,7 +872,7 @@ TEST(DispatcherTest, AWorkersFirstJobBeingLongDoesNotMakeAdmissionRefuseTheShort
 void TeachCostOf(Dispatcher& d, Job job, absl::Duration cost) {
   if (!job.run) job.run = [](const RunInfo&) {};
   job.submitted = MonotonicNow() - cost;
-  internal::DispatcherAccess::CountAtSubmission(job);
+  internal::DispatcherAccess::CountAtSubmission(d, job);
   internal::DispatcherAccess::RunJob(d, job, 0, job.submitted);
 }
 
@@ -1010,7 +1010,7 @@ TEST(DispatcherTest, ARunningJobIsCountedOnlyForWhatItsDeadlineLeavesIt) {
   // As if it had waited an hour to start: counted at submission for the
   // hour it declared, which its deadline left it then.
   job.submitted = MonotonicNow() - absl::Hours(1);
-  internal::DispatcherAccess::CountAtSubmission(job);
+  internal::DispatcherAccess::CountAtSubmission(d, job);
   ASSERT_EQ(job.counted_cost, absl::Hours(1));
   double counted = -1;
   job.run = [&d, &counted](const RunInfo&) {
@@ -1057,6 +1057,36 @@ TEST(DispatcherTest, ALongRunsOverheadIsNotChargedInFullToEachShortJob) {
   // With the overhead capped, the last is estimated at about 80 ms (each job
   // at 2 ms); with 20 ms of overhead each, at over 800 ms.
   ExpectTwentyShortJobsAdmittedBehindAShortRun(d, absl::Milliseconds(200));
+}
+
+// Nor is a queued long job's: each queued job is counted at its own
+// overhead. Bounded only by the queued declarations together, the 600 ms
+// job's allowance of 20 ms was counted for each 1 ms job queued beside it,
+// and the last twenty were estimated at over 2 s (1019 ms ahead, and as
+// much again for those that may overtake), not at about 1.3 s.
+TEST(DispatcherTest, AQueuedLongJobsOverheadIsNotChargedToEachShortJob) {
+  Dispatcher d({.workers = 1, .queue_depth = 32});
+  TeachCostOf(d, Declaring(Job(), absl::Milliseconds(600)), absl::Milliseconds(620));
+  ASSERT_GE(d.Stats().declared_job_overhead, absl::Milliseconds(19));
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
+                                    absl::Milliseconds(1)))
+                  .ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  Chan<int> done(21);  // and the long one's
+  auto [long_ctx, cancel_long] = WithTimeout(Context::Background(), absl::Minutes(1));
+  Job long_job = Declaring(Job(), absl::Milliseconds(600));
+  long_job.ctx = long_ctx;
+  long_job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
+  long_job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
+  ASSERT_TRUE(d.TrySubmit(std::move(long_job)).ok());
+  const int admitted = SubmitShortJobsExpectingAll(
+      d, 20, absl::Milliseconds(1700), done,
+      [] { return Declaring(Job(), absl::Milliseconds(1)); });
+  EXPECT_EQ(d.Stats().rejected(), 0);
+  ASSERT_TRUE(release.Send(0).ok());
+  for (int i = 0; i < admitted + 1; ++i) ASSERT_TRUE(done.Recv().has_value());
 }
 
 // Jobs that declare nothing but have a kind are counted at their kind's

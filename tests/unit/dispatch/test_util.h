@@ -31,7 +31,9 @@ struct DispatcherAccess {
   }
   // Counts `job` as admission does when it is submitted at job.submitted
   // (for RunJob: a job that was never submitted is counted at nothing).
-  static void CountAtSubmission(Job& job) { Dispatcher::CountAtSubmission(job); }
+  static void CountAtSubmission(const Dispatcher& d, Job& job) {
+    d.CountAtSubmission(job);
+  }
   // What admission counts of the jobs queued.
   static const QueueLoad& Queued(const Dispatcher& d) { return *d.queued_; }
   // What admission counts now of the runs in progress that declared their

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <chrono>
+#include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -556,6 +559,36 @@ void AddServerNameArgs(const LoadOptions& o, grpc::ChannelArguments& args) {
   if (!o.cname.empty()) args.SetSslTargetNameOverride(o.cname);
 }
 
+// Why `channel` could not connect, as "; <reason>", or "" if it does not
+// say. gRPC's channel API keeps the reason to itself, but a call that does
+// not wait for a connection fails with it at once while the channel is in
+// TRANSIENT_FAILURE ("failed to connect to all addresses; last error: ...
+// Connection refused", a TLS handshake's failure). Health's Check, should
+// the channel connect meanwhile: the one method any server may be asked
+// without effect.
+std::string WhyNotConnected(const std::shared_ptr<grpc::Channel>& channel) {
+  if (channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_TRANSIENT_FAILURE) return "";
+  grpc::CompletionQueue cq;
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_wait_for_ready(false);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  grpc::ByteBuffer request, reply;
+  grpc::Status status;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  call->Finish(&reply, &status, &cq);
+  void* tag;
+  bool ok;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (status.ok() || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return "";
+  return absl::StrCat("; ", status.error_message());
+}
+
 GrpcEngine::GrpcEngine(const LoadPlan& plan, std::atomic<int64_t>* completed)
     : plan_(plan), completed_(completed) {}
 GrpcEngine::~GrpcEngine() = default;
@@ -590,7 +623,7 @@ absl::Status GrpcEngine::Connect() {
     if (!channel->WaitForConnected(deadline)) {
       return absl::UnavailableError(
           absl::StrCat("cannot connect to ", o.host, " within ",
-                       absl::FormatDuration(o.connect_timeout)));
+                       absl::FormatDuration(o.connect_timeout), WhyNotConnected(channel)));
     }
   }
   return absl::OkStatus();

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/notification.h"
 #include "absl/strings/str_cat.h"
@@ -314,6 +315,8 @@ TEST_P(LoadRunnerTest, UnreachableHostFailsToConnect) {
   absl::Status s = runner.Connect();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("127.0.0.1:1"), absl::string_view::npos) << s;
+  // And says why, as the kernel told the engine.
+  EXPECT_NE(absl::AsciiStrToLower(s.message()).find("refused"), absl::string_view::npos) << s;
 }
 
 // Work calls whose cpu_us is `cpu_us_json` and whose "x-tag" metadata is

@@ -15,7 +15,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/cli/commands.h"
@@ -78,10 +80,21 @@ int main(int argc, char** argv) {
     std::vector<absl::string_view> args(argv + 2, argv + argc);
     return handoff::cli::Load(args);
   }
+  // --help lists the CLI's own flags: Abseil's default lists only those of
+  // a file named for the binary (handoff.cc), which left --help saying "No
+  // flags matched".
   absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "client/cli/main.cc");
+  };
+  usage.normalize_filename = [](absl::string_view file) {
+    size_t at = file.rfind("client/cli/");
+    return std::string(at == absl::string_view::npos ? file : file.substr(at));
+  };
   usage.version_string = [] { return std::string("handoff " HANDOFF_VERSION "\n"); };
   absl::SetFlagsUsageConfig(usage);
-  absl::SetProgramUsageMessage(kUsage);
+  // --help prints "handoff: " before the message itself.
+  absl::SetProgramUsageMessage(absl::StripPrefix(kUsage, "handoff: "));
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) {
     std::cerr << kUsage;

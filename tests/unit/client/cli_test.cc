@@ -77,6 +77,19 @@ service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
 Process* CliTest::server_ = nullptr;
 std::string* CliTest::addr_ = nullptr;
 
+// --help lists the CLI's flags. Abseil lists by default only the flags of a
+// file named for the binary, and said "No flags matched".
+TEST_F(CliTest, HelpListsEveryFlag) {
+  ProcessResult r = Cli({"--help"});
+  for (const char* flag : {"--addr ", "--timeout ", "--tls ", "--cacert ", "--cert ",
+                           "--key ", "-d ", "--data ", "--pretty ", "--proto ",
+                           "--import_paths ", "--protoset ", "--wait_for_ready "}) {
+    EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
+  }
+  EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
+  EXPECT_FALSE(absl::StrContains(r.out + r.err, "handoff: handoff:")) << r.out << r.err;
+}
+
 TEST_F(CliTest, CallEcho) {
   auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -885,16 +885,25 @@ void TeachCostOf(Dispatcher& d, Job job, absl::Duration cost) {
 // twenty jobs that declare 1 ms each, with `deadline`, behind it, expecting
 // admission to take them all; then lets them run. The last is estimated at
 // about 40 ms (those ahead, as many that may overtake it, the run) if each
-// is counted at what it declared.
-void ExpectTwentyShortJobsAdmittedBehindAShortRun(Dispatcher& d, absl::Duration deadline) {
+// is counted at what it declared. With `queued_first`, a job declaring that
+// (and a deadline far off) is queued before the twenty.
+void ExpectTwentyShortJobsAdmittedBehindAShortRun(
+    Dispatcher& d, absl::Duration deadline,
+    absl::Duration queued_first = absl::ZeroDuration()) {
   Chan<int> started(1), release(0);
   ReleaseAtExit release_at_exit{release};
   ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
                                     absl::Milliseconds(1)))
                   .ok());
   ASSERT_TRUE(started.Recv().has_value());
-  Chan<int> done(20);
-  const int admitted = SubmitShortJobsExpectingAll(
+  Chan<int> done(21);
+  int admitted = 0;
+  if (queued_first > absl::ZeroDuration()) {
+    admitted = SubmitShortJobsExpectingAll(d, 1, absl::Minutes(1), done, [queued_first] {
+      return Declaring(Job(), queued_first);
+    });
+  }
+  admitted += SubmitShortJobsExpectingAll(
       d, 20, deadline, done, [] { return Declaring(Job(), absl::Milliseconds(1)); });
   EXPECT_EQ(d.Stats().rejected(), 0);
   ASSERT_TRUE(release.Send(0).ok());
@@ -1068,25 +1077,8 @@ TEST(DispatcherTest, AQueuedLongJobsOverheadIsNotChargedToEachShortJob) {
   Dispatcher d({.workers = 1, .queue_depth = 32});
   TeachCostOf(d, Declaring(Job(), absl::Milliseconds(600)), absl::Milliseconds(620));
   ASSERT_GE(d.Stats().declared_job_overhead, absl::Milliseconds(19));
-  Chan<int> started(1), release(0);
-  ReleaseAtExit release_at_exit{release};
-  ASSERT_TRUE(d.TrySubmit(Declaring(BlockingJob(started, release, 1),
-                                    absl::Milliseconds(1)))
-                  .ok());
-  ASSERT_TRUE(started.Recv().has_value());
-  Chan<int> done(21);  // and the long one's
-  auto [long_ctx, cancel_long] = WithTimeout(Context::Background(), absl::Minutes(1));
-  Job long_job = Declaring(Job(), absl::Milliseconds(600));
-  long_job.ctx = long_ctx;
-  long_job.run = [done](const RunInfo&) { done.TrySend(1).IgnoreError(); };
-  long_job.on_error = [done](absl::Status) { done.TrySend(0).IgnoreError(); };
-  ASSERT_TRUE(d.TrySubmit(std::move(long_job)).ok());
-  const int admitted = SubmitShortJobsExpectingAll(
-      d, 20, absl::Milliseconds(1700), done,
-      [] { return Declaring(Job(), absl::Milliseconds(1)); });
-  EXPECT_EQ(d.Stats().rejected(), 0);
-  ASSERT_TRUE(release.Send(0).ok());
-  for (int i = 0; i < admitted + 1; ++i) ASSERT_TRUE(done.Recv().has_value());
+  ExpectTwentyShortJobsAdmittedBehindAShortRun(d, absl::Milliseconds(1700),
+                                               /*queued_first=*/absl::Milliseconds(600));
 }
 
 // Jobs that declare nothing but have a kind are counted at their kind's

@@ -204,6 +204,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   }
   grpc::ChannelArguments args;
   if (options.retry.has_value()) {
+    if (absl::Status s = ValidateRetryPolicy(*options.retry); !s.ok()) return s;
     args.SetServiceConfigJSON(RetryServiceConfigJson(*options.retry));
   } else {
     // No retry policy: none of ours, and none a resolver's service config
@@ -216,25 +217,26 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   auto credentials = options.credentials != nullptr
                          ? options.credentials
                          : grpc::InsecureChannelCredentials();
+  // Never null: a target gRPC cannot use makes a channel whose calls fail.
   auto channel = grpc::CreateCustomChannel(options.target, credentials, args);
-  if (channel == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create a channel to '", options.target, "'"));
-  }
-  return std::make_unique<Client>(std::move(channel));
+  return std::make_unique<Client>(std::move(channel), std::move(options.target));
 }
 
-Client::Client(std::shared_ptr<grpc::Channel> channel)
-    : channel_(std::move(channel)), stub_(v1::Gateway::NewStub(channel_)) {
+Client::Client(std::shared_ptr<grpc::Channel> channel, std::string target)
+    : channel_(std::move(channel)),
+      target_(std::move(target)),
+      stub_(v1::Gateway::NewStub(channel_)) {
   KeepCallbackThreadsAlive();
 }
 
 absl::Status Client::WaitForConnected(absl::Duration timeout) {
-  if (channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
-    return absl::OkStatus();
-  }
+  // Monotonic, as a call's deadline (deadline.h); and a negative timeout
+  // is now, where the wall clock's time_point before 1970 read to gRPC as
+  // no deadline at all.
+  if (channel_->WaitForConnected(DeadlineIn(timeout))) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(
-      "no connection within ", absl::FormatDuration(timeout)));
+      "no connection", target_.empty() ? "" : absl::StrCat(" to ", target_), " within ",
+      absl::FormatDuration(timeout)));
 }
 
 #define HANDOFF_UNARY_METHOD(Method, Request, Reply)                          \

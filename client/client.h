@@ -15,7 +15,9 @@
 //
 // Each method has three forms: synchronous (blocks the calling thread), with
 // a callback (runs on a gRPC thread; must not block), and with a
-// std::future. A Client is thread-safe and cheap to share; it owns one
+// std::future. A call refused before it starts (metadata gRPC cannot send,
+// a CancelToken already cancelled) runs its callback on the calling thread,
+// before the method returns: take no lock there that the callback takes. A Client is thread-safe and cheap to share; it owns one
 // channel, which multiplexes all calls over one HTTP/2 connection.
 //
 // UNAVAILABLE is retried by the channel itself, from the service config
@@ -52,7 +54,8 @@ struct ClientOptions {
   std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr;
   // nullopt: no retry policy (nor one from the resolver's service config).
   // gRPC still makes a call again, once, when it never reached the server
-  // (it crossed a GOAWAY); a call the server saw is never repeated.
+  // (it crossed a GOAWAY); a call the server saw is never repeated. A policy
+  // gRPC would refuse fails Connect (ValidateRetryPolicy).
   std::optional<RetryPolicy> retry = RetryPolicy{};
 };
 
@@ -76,15 +79,17 @@ using ReplyCallback = std::function<void(absl::StatusOr<Reply>)>;
 class Client {
  public:
   // Creates the channel; does not wait for a connection (calls do, bounded
-  // by their deadline). Fails only on an empty or malformed target.
+  // by their deadline). Fails, INVALID_ARGUMENT, only on an empty target or
+  // a retry policy gRPC would refuse.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
 
   // Wraps an existing channel (tests, or a caller with its own channel
-  // arguments).
-  explicit Client(std::shared_ptr<grpc::Channel> channel);
+  // arguments); `target` names it in errors.
+  explicit Client(std::shared_ptr<grpc::Channel> channel, std::string target = "");
 
   // Waits until the channel is connected, or fails with UNAVAILABLE naming
-  // the target after `timeout`.
+  // the target after `timeout` (on the monotonic clock; a timeout of 0 or
+  // less only looks).
   absl::Status WaitForConnected(absl::Duration timeout);
 
   absl::StatusOr<v1::EchoReply> Echo(const v1::EchoRequest& request,
@@ -127,6 +132,7 @@ class Client {
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
+  std::string target_;
   std::unique_ptr<v1::Gateway::Stub> stub_;
 };
 

@@ -1,5 +1,8 @@
 #include "client/service_config.h"
 
+#include <cmath>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -8,12 +11,46 @@
 namespace handoff {
 namespace {
 
-// Service-config durations are protobuf Duration JSON: seconds with an "s".
+// Service-config durations are protobuf Duration JSON: seconds, at most
+// nine decimals, and an "s". In fixed notation: "%g" wrote 50 us as
+// "5e-05s", which gRPC does not parse. `d` is finite and positive.
 std::string JsonDuration(absl::Duration d) {
-  return absl::StrFormat("%.9gs", absl::ToDoubleSeconds(d));
+  const int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  return absl::StrFormat("%d.%09ds", seconds, absl::ToInt64Nanoseconds(d));
+}
+
+absl::Status CheckBackoff(absl::string_view field, absl::Duration d) {
+  if (d == absl::InfiniteDuration() || d < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retry policy: ", field, " is ", absl::FormatDuration(d),
+                     "; gRPC takes a finite backoff of at least 1ms"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::Status ValidateRetryPolicy(const RetryPolicy& policy) {
+  if (policy.max_attempts < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retry policy: max_attempts is ", policy.max_attempts,
+                     "; gRPC takes 2 or more (no policy at all makes one attempt)"));
+  }
+  if (absl::Status s = CheckBackoff("initial_backoff", policy.initial_backoff); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckBackoff("max_backoff", policy.max_backoff); !s.ok()) return s;
+  if (!(policy.backoff_multiplier > 0) || !std::isfinite(policy.backoff_multiplier)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retry policy: backoff_multiplier is ", policy.backoff_multiplier,
+                     "; gRPC takes a positive, finite one"));
+  }
+  if (policy.retryable_codes.empty()) {
+    return absl::InvalidArgumentError(
+        "retry policy: retryable_codes is empty; gRPC takes one or more");
+  }
+  return absl::OkStatus();
+}
 
 std::string RetryServiceConfigJson(const RetryPolicy& policy) {
   std::vector<std::string> codes;

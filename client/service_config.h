@@ -13,6 +13,7 @@
 
 #include <grpcpp/support/status.h>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace handoff {
@@ -28,8 +29,18 @@ struct RetryPolicy {
   std::vector<grpc::StatusCode> retryable_codes = {grpc::StatusCode::UNAVAILABLE};
 };
 
-// A service config JSON applying `policy` to every method of every service
-// on the channel (the method config named `[{}]`).
+// OK, or INVALID_ARGUMENT naming the field, for a policy gRPC would refuse
+// (gRFC A6, as gRPC 1.51 checks it): fewer than 2 attempts, a backoff that
+// is not a finite duration of at least 1 ms (gRPC keeps backoffs in whole
+// milliseconds, and one under 1 ms is 0 to it), a multiplier that is not
+// positive and finite, no retryable code. gRPC does not fail on such a
+// policy: it makes the channel one whose every call fails, with a reason
+// that does not name the policy.
+absl::Status ValidateRetryPolicy(const RetryPolicy& policy);
+
+// A service config JSON applying `policy` (which ValidateRetryPolicy
+// accepts) to every method of every service on the channel (the method
+// config named `[{}]`).
 std::string RetryServiceConfigJson(const RetryPolicy& policy);
 
 }  // namespace handoff

@@ -1,8 +1,11 @@
 // handoff::Client against an in-process FakeGateway.
 #include "client/client.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "client/deadline.h"
 #include "fake_gateway.h"
@@ -88,6 +91,20 @@ TEST_F(ClientTest, RetriesStopAtMaxAttempts) {
   auto reply = client_->Echo(EchoOf("unavailable:10"), {.timeout = absl::Seconds(10)});
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(server_.service->echo_calls(), RetryPolicy{}.max_attempts);
+}
+
+// The policy's durations reach gRPC in a form it parses, however long:
+// written with "%g", a backoff of a million hours was "3.6e+09s", and every
+// call on the channel failed.
+TEST_F(ClientTest, AVeryLongMaxBackoffIsStillAPolicyGrpcTakes) {
+  auto client = Client::Connect(
+      {.target = server_.address,
+       .retry = RetryPolicy{.initial_backoff = absl::Milliseconds(1),
+                            .max_backoff = absl::Hours(1'000'000)}});
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto reply = (*client)->Echo(EchoOf("unavailable:2"), {.timeout = absl::Seconds(10)});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(server_.service->echo_calls(), 3);
 }
 
 TEST_F(ClientTest, NoRetryWhenDisabled) {
@@ -195,8 +212,36 @@ TEST(ClientConnectTest, UnreachableServerFailsWithUnavailable) {
   ASSERT_TRUE(client.ok());
   auto reply = (*client)->Echo(EchoOf("x"), {.timeout = absl::Seconds(10)});
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ((*client)->WaitForConnected(absl::Milliseconds(50)).code(),
+  absl::Status waited = (*client)->WaitForConnected(absl::Milliseconds(50));
+  EXPECT_EQ(waited.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(waited.message(), "127.0.0.1:1")) << waited;
+  // A negative timeout only looks. As a wall-clock time before 1970 it was
+  // gRPC's "no deadline", and this waited for ever.
+  EXPECT_EQ((*client)->WaitForConnected(-absl::InfiniteDuration()).code(),
             absl::StatusCode::kUnavailable);
+}
+
+// gRPC does not refuse a retry policy it cannot take: it makes a channel
+// whose every call fails, for a reason that does not name the policy.
+TEST(ClientConnectTest, ARetryPolicyGrpcWouldRefuseFailsConnectNamingTheField) {
+  const struct {
+    const char* field;
+    RetryPolicy policy;
+  } cases[] = {
+      {"max_attempts", {.max_attempts = 1}},
+      {"initial_backoff", {.initial_backoff = absl::ZeroDuration()}},
+      {"initial_backoff", {.initial_backoff = absl::Microseconds(50)}},
+      {"max_backoff", {.max_backoff = absl::InfiniteDuration()}},
+      {"max_backoff", {.max_backoff = -absl::Seconds(1)}},
+      {"backoff_multiplier", {.backoff_multiplier = 0}},
+      {"backoff_multiplier", {.backoff_multiplier = std::nan("")}},
+      {"retryable_codes", {.retryable_codes = {}}},
+  };
+  for (const auto& c : cases) {
+    auto client = Client::Connect({.target = "127.0.0.1:1", .retry = c.policy});
+    EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_TRUE(absl::StrContains(client.status().message(), c.field)) << client.status();
+  }
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "client/cancel_token.h"
 
-#include <algorithm>
-
 namespace handoff {
 
 void CancelToken::Cancel() {
@@ -25,14 +23,13 @@ bool CancelToken::cancelled() const {
 bool CancelToken::Attach(grpc::ClientContext* context) {
   absl::MutexLock lock(&mu_);
   if (cancelled_) return false;
-  live_.push_back(context);
+  live_.insert(context);
   return true;
 }
 
 void CancelToken::Detach(grpc::ClientContext* context) {
   absl::MutexLock lock(&mu_);
-  auto it = std::find(live_.begin(), live_.end(), context);
-  if (it != live_.end()) live_.erase(it);
+  live_.erase(context);
 }
 
 }  // namespace handoff

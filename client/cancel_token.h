@@ -6,11 +6,10 @@
 #ifndef HANDOFF_CLIENT_CANCEL_TOKEN_H_
 #define HANDOFF_CLIENT_CANCEL_TOKEN_H_
 
-#include <vector>
-
 #include <grpcpp/client_context.h>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 
 namespace handoff {
@@ -34,7 +33,8 @@ class CancelToken {
  private:
   mutable absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<grpc::ClientContext*> live_ ABSL_GUARDED_BY(mu_);
+  // A set: a call's Detach must not walk every other call on the token.
+  absl::flat_hash_set<grpc::ClientContext*> live_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace handoff

@@ -4,6 +4,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
@@ -86,6 +87,13 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   }
   for (const auto& [key, value] : options.metadata) context.AddMetadata(key, value);
   context.set_wait_for_ready(options.wait_for_ready);
+  if (options.cancel != nullptr && !options.cancel->Attach(&context)) {
+    return absl::CancelledError("cancelled before the call started");
+  }
+  // Before `context` goes: declared after it, so destroyed first.
+  absl::Cleanup detach = [&] {
+    if (options.cancel != nullptr) options.cancel->Detach(&context);
+  };
 
   grpc::CompletionQueue cq;
   grpc::GenericStub stub(channel);

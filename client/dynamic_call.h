@@ -33,7 +33,8 @@ std::string MethodPath(const google::protobuf::MethodDescriptor& method);
 // Calls `method` with every request on one call (unary methods take
 // exactly one), hands each serialized reply to `on_reply` as it arrives, and
 // returns the call's status. A stream that fails part-way has still
-// delivered the replies the server sent before its error.
+// delivered the replies the server sent before its error. `options.cancel`
+// ends the call with CANCELLED, as it does Client's.
 absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                         const google::protobuf::MethodDescriptor& method,
                         const std::vector<std::string>& requests,

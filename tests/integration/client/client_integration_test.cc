@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "client/client.h"
+#include "client/dynamic_call.h"
 #include "handoffd_process.h"
 #include "tests/integration/server/http_get.h"
 #include "tests/util/ports.h"
@@ -124,6 +125,41 @@ TEST_F(HandoffdTest, CancelTokenEndsWork) {
       << "the Work did not stop early";
   EXPECT_TRUE(WaitUntil([&] { return Metric("handoff_workers_busy") == 0; },
                         absl::Seconds(20)));
+}
+
+// A call made by name (CallMethod, as `handoff call` makes them) ends with
+// CANCELLED at its token's cancel too: it ran on to its deadline.
+TEST_F(HandoffdTest, CancelTokenEndsACallMadeByName) {
+  const google::protobuf::MethodDescriptor* work =
+      v1::WorkRequest::descriptor()->file()->FindServiceByName("Gateway")->FindMethodByName(
+          "Work");
+  ASSERT_NE(work, nullptr);
+  v1::WorkRequest req;
+  req.set_sleep_us(30'000'000);
+  const int64_t started = Metric("handoff_work_jobs_started_total");
+  ASSERT_GE(started, 0);
+  auto token = std::make_shared<CancelToken>();
+  absl::Status status;
+  absl::Notification done;
+  std::thread call([&] {
+    status = CallMethod(client_->channel(), *work, {req.SerializeAsString()},
+                        {.timeout = absl::Seconds(60), .cancel = token},
+                        [](const std::string&) {});
+    done.Notify();
+  });
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Metric("handoff_work_jobs_started_total") == started + 1; }));
+  token->Cancel();
+  const bool ended = done.WaitForNotificationWithTimeout(absl::Seconds(30));
+  call.join();
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  // And one made after the cancel fails at once.
+  EXPECT_EQ(CallMethod(client_->channel(), *work, {req.SerializeAsString()},
+                       {.timeout = absl::Seconds(60), .cancel = token},
+                       [](const std::string&) {})
+                .code(),
+            absl::StatusCode::kCancelled);
 }
 
 TEST_F(HandoffdTest, Batch) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/deadline.h"
+#include "client/metadata.h"
 #include "client/status.h"
 
 namespace handoff {
@@ -18,7 +19,10 @@ ReflectionDatabase::ReflectionDatabase(std::shared_ptr<grpc::Channel> channel,
       timeout_(timeout),
       wait_for_ready_(wait_for_ready),
       metadata_(std::move(metadata)),
-      stub_(grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)) {}
+      stub_(grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)),
+      // gRPC C++ aborts the process on metadata it cannot send: the session
+      // fails instead, before its first call.
+      stream_error_(ValidateMetadata(metadata_)) {}
 
 ReflectionDatabase::~ReflectionDatabase() {
   if (stream_ != nullptr) {
@@ -80,9 +84,16 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
     return stream_error_;
   }
   if (response.has_error_response()) {
-    return absl::Status(
-        static_cast<absl::StatusCode>(response.error_response().error_code()),
-        response.error_response().error_message());
+    const int code = response.error_response().error_code();
+    const std::string& message = response.error_response().error_message();
+    // The server's to fill in: 0 (OK) would make an error of no error (a
+    // StatusOr built from OK aborts, in a debug build of Abseil), and a code
+    // past gRPC's 16 is none of them.
+    if (code <= 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
+      return absl::UnknownError(absl::StrCat(
+          "server reflection answered an error with code ", code, ": ", message));
+    }
+    return absl::Status(static_cast<absl::StatusCode>(code), message);
   }
   return response;
 }

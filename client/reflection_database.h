@@ -44,7 +44,8 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   // the session waits (within `timeout`) for a server that cannot be reached
   // yet, instead of failing UNAVAILABLE on the first refused connection.
   // `metadata` goes with the session's one call (a token for a server that
-  // guards its reflection, say).
+  // guards its reflection, say); a header gRPC cannot send fails every
+  // lookup with INVALID_ARGUMENT naming it (metadata.h).
   ReflectionDatabase(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
                      bool wait_for_ready = false,
                      std::vector<std::pair<std::string, std::string>> metadata = {});
@@ -63,7 +64,9 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
 
   // Why the latest lookup failed: NOT_FOUND when the server does not know
   // the name; UNIMPLEMENTED when it has no reflection service; UNAVAILABLE,
-  // DEADLINE_EXCEEDED... when it cannot be reached. OK after a success.
+  // DEADLINE_EXCEEDED... when it cannot be reached; the server's own code
+  // when it answers with an error (UNKNOWN if that code is none of gRPC's,
+  // or OK). OK after a success.
   const absl::Status& last_error() const { return last_error_; }
 
  private:

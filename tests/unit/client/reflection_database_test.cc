@@ -5,6 +5,7 @@
 #include "client/reflection_database.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,10 +33,12 @@ using grpc::reflection::v1alpha::ServerReflectionResponse;
 
 // How the n-th reflection stream behaves: it answers `answers` list_services
 // requests with one service, "fake.v1.Thing", then ends with `end` (or, if
-// `end` is OK, goes on answering until the client half-closes).
+// `end` is OK, goes on answering until the client half-closes). With an
+// `error_code`, each answer is instead an error_response with that code.
 struct Script {
   int answers;
   grpc::Status end;
+  std::optional<int> error_code = std::nullopt;
 };
 
 class ScriptedReflection final : public ServerReflection::Service {
@@ -58,7 +61,12 @@ class ScriptedReflection final : public ServerReflection::Service {
     for (int answered = 0; script.end.ok() || answered < script.answers; ++answered) {
       if (!stream->Read(&request)) return grpc::Status::OK;
       ServerReflectionResponse response;
-      response.mutable_list_services_response()->add_service()->set_name("fake.v1.Thing");
+      if (script.error_code.has_value()) {
+        response.mutable_error_response()->set_error_code(*script.error_code);
+        response.mutable_error_response()->set_error_message("scripted error");
+      } else {
+        response.mutable_list_services_response()->add_service()->set_name("fake.v1.Thing");
+      }
       stream->Write(response);
     }
     return script.end;
@@ -144,6 +152,46 @@ TEST_F(ReflectionDatabaseTest, AnyOtherFailureIsNotAskedAgain) {
                                 "server reflection failed: no token"))
       << services.status();
   EXPECT_EQ(service_->streams_seen(), 1);
+}
+
+// An error_response's code is the server's to fill in. Code 0 (OK) built
+// a StatusOr from an OK status, which aborts in a debug build of Abseil;
+// one past gRPC's 16 is no code at all. Both are UNKNOWN, saying so.
+TEST_F(ReflectionDatabaseTest, AnErrorAnswerWithNoErrorCodeIsUnknown) {
+  for (int code : {0, 99, -1}) {
+    Serve({{0, grpc::Status::OK, code}});
+    {
+      // Gone before the server shuts down, which waits for its stream.
+      ReflectionDatabase db(channel_, absl::Seconds(30));
+      auto services = db.ListServices();
+      EXPECT_EQ(services.status().code(), absl::StatusCode::kUnknown) << code;
+      EXPECT_TRUE(absl::StrContains(services.status().message(),
+                                    absl::StrCat("error with code ", code, ": scripted error")))
+          << services.status();
+    }
+    server_->Shutdown();
+    server_.reset();
+  }
+}
+
+TEST_F(ReflectionDatabaseTest, AnErrorAnswerKeepsTheServersCode) {
+  Serve({{0, grpc::Status::OK, static_cast<int>(grpc::StatusCode::NOT_FOUND)}});
+  ReflectionDatabase db(channel_, absl::Seconds(30));
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(services.status().message(), "scripted error");
+}
+
+// Metadata gRPC cannot send fails the session, naming the header, and is
+// never sent: gRPC C++ would abort the process.
+TEST_F(ReflectionDatabaseTest, MetadataGrpcCannotSendFailsTheSession) {
+  Serve({{0, grpc::Status::OK}});
+  ReflectionDatabase db(channel_, absl::Seconds(30), /*wait_for_ready=*/false,
+                        {{"X-Token", "secret"}});
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(services.status().message(), "X-Token")) << services.status();
+  EXPECT_EQ(service_->streams_seen(), 0);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 #include "client/json_messages.h"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <google/protobuf/dynamic_message.h>
-#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/ascii.h"
@@ -34,6 +35,58 @@ absl::StatusOr<std::string> OneMessage(const pb::Message& prototype,
   return message->SerializeAsString();
 }
 
+// The elements of the JSON array `text` (which starts with '['), each as
+// written: split at the commas outside any string, object or array within
+// it. What each element is, and whether it is JSON at all, is for the
+// message parser to say; this checks only that the brackets close, and
+// close last. Split so rather than by protobuf's ListValue, whose numbers
+// are doubles: 9007199254740993 became ...992, and a uint64 past 2^53 was
+// refused in an array though accepted alone.
+absl::StatusOr<std::vector<absl::string_view>> ArrayElements(const pb::Descriptor& type,
+                                                             absl::string_view text) {
+  std::vector<absl::string_view> elements;
+  int depth = 0;
+  bool in_string = false;
+  size_t start = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, a quote included
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      if (--depth < 0) return BadJson(type, "unbalanced brackets in the array");
+      if (depth > 0) continue;
+      if (c != ']') return BadJson(type, "unbalanced brackets in the array");
+      if (!absl::StripAsciiWhitespace(text.substr(i + 1)).empty()) {
+        return BadJson(type, "text after the array");
+      }
+      const absl::string_view last = absl::StripAsciiWhitespace(text.substr(start, i - start));
+      if (!last.empty()) {
+        elements.push_back(last);
+      } else if (!elements.empty()) {
+        return BadJson(type, "an empty array element");  // "[{},]"
+      }
+      return elements;
+    } else if (c == ',' && depth == 1) {
+      const absl::string_view element =
+          absl::StripAsciiWhitespace(text.substr(start, i - start));
+      if (element.empty()) return BadJson(type, "an empty array element");
+      elements.push_back(element);
+      start = i + 1;
+    }
+  }
+  return BadJson(type, "the array does not end");
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Descriptor& type,
@@ -52,19 +105,13 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Message& proto
     if (!one.ok()) return one.status();
     return std::vector<std::string>{*std::move(one)};
   }
-  // An array: split it with protobuf's own JSON parser, then parse each
-  // element as the request type. (Numbers pass through a double here, which
-  // is exact up to 2^53.)
-  pb::ListValue list;
-  pb::util::Status status = pb::util::JsonStringToMessage(std::string(text), &list);
-  if (!status.ok()) return BadJson(type, status.message().as_string());
+  // An array: each element is a message of the request type.
+  absl::StatusOr<std::vector<absl::string_view>> elements = ArrayElements(type, text);
+  if (!elements.ok()) return elements.status();
   std::vector<std::string> out;
-  for (const pb::Value& element : list.values()) {
-    std::string element_json;
-    if (!pb::util::MessageToJsonString(element, &element_json).ok()) {
-      return BadJson(type, "unprintable array element");
-    }
-    auto one = OneMessage(prototype, element_json);
+  out.reserve(elements->size());
+  for (absl::string_view element : *elements) {
+    auto one = OneMessage(prototype, std::string(element));
     if (!one.ok()) return one.status();
     out.push_back(*std::move(one));
   }

@@ -1,0 +1,92 @@
+// JsonToMessages: JSON text to the serialized messages of a type.
+#include "client/json_messages.h"
+
+#include <string>
+#include <vector>
+
+#include <google/protobuf/struct.pb.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "handoff/v1/gateway.pb.h"
+
+namespace handoff {
+namespace {
+
+// The messages `json` gives, as WorkReply (whose counters are uint64).
+std::vector<v1::WorkReply> Replies(const std::string& json) {
+  auto messages = JsonToMessages(*v1::WorkReply::descriptor(), json);
+  EXPECT_TRUE(messages.ok()) << messages.status();
+  std::vector<v1::WorkReply> out;
+  if (!messages.ok()) return out;
+  for (const std::string& bytes : *messages) {
+    out.emplace_back();
+    EXPECT_TRUE(out.back().ParseFromString(bytes));
+  }
+  return out;
+}
+
+absl::Status ErrorOf(const std::string& json) {
+  return JsonToMessages(*v1::WorkReply::descriptor(), json).status();
+}
+
+// Split by protobuf's ListValue, an array's numbers went through a double:
+// 2^53 + 1 became 2^53, and a uint64 past 2^53 was refused, though the same
+// object alone was read exactly.
+TEST(JsonToMessagesTest, AnArraysElementsAreReadExactlyAsTheyWouldBeAlone) {
+  const std::string big = R"({"queuedUs":"9007199254740993","ranUs":18446744073709551615})";
+  std::vector<v1::WorkReply> alone = Replies(big);
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0].queued_us(), 9007199254740993u);
+  EXPECT_EQ(alone[0].ran_us(), 18446744073709551615u);
+  std::vector<v1::WorkReply> in_array =
+      Replies(R"([ {"queuedUs":9007199254740993,"ranUs":18446744073709551615} , )" + big + " ]");
+  ASSERT_EQ(in_array.size(), 2u);
+  for (const v1::WorkReply& r : in_array) {
+    EXPECT_EQ(r.queued_us(), 9007199254740993u);
+    EXPECT_EQ(r.ran_us(), 18446744073709551615u);
+  }
+}
+
+// Only the array's own commas split it: not those inside a string, an
+// object or an array within an element, nor a quote escaped in a string.
+// (Struct takes any JSON object.)
+TEST(JsonToMessagesTest, OnlyTheArraysOwnCommasSplitIt) {
+  auto messages = JsonToMessages(
+      *google::protobuf::Struct::descriptor(),
+      R"([{"a":"],{\"],["}, {"b":[1,{"c":"]"},[2,3]]}, {"d":{"e":","}}])");
+  ASSERT_TRUE(messages.ok()) << messages.status();
+  ASSERT_EQ(messages->size(), 3u);
+  google::protobuf::Struct first;
+  ASSERT_TRUE(first.ParseFromString((*messages)[0]));
+  EXPECT_EQ(first.fields().at("a").string_value(), R"(],{"],[)");
+}
+
+TEST(JsonToMessagesTest, AnEmptyArrayGivesNoMessages) {
+  auto messages = JsonToMessages(*v1::WorkReply::descriptor(), " [ ] ");
+  ASSERT_TRUE(messages.ok()) << messages.status();
+  EXPECT_TRUE(messages->empty());
+}
+
+TEST(JsonToMessagesTest, AMalformedArrayIsInvalidArgumentSayingHow) {
+  for (const auto& [json, why] : std::vector<std::pair<std::string, std::string>>{
+           {"[{}", "the array does not end"},
+           {R"([{"queuedUs":"1]"})", "the array does not end"},
+           {"[{},]", "an empty array element"},
+           {"[,{}]", "an empty array element"},
+           {"[{}] [{}]", "text after the array"},
+           {"[{}}", "unbalanced brackets"},
+           {"[{]}", "unbalanced brackets"},
+       }) {
+    absl::Status s = ErrorOf(json);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_TRUE(absl::StrContains(s.message(), "bad JSON for handoff.v1.WorkReply: " + why))
+        << json << ": " << s;
+  }
+  // An element that is no message is the message parser's to name.
+  absl::Status s = ErrorOf("[1]");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+}
+
+}  // namespace
+}  // namespace handoff

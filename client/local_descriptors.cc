@@ -161,9 +161,15 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoset
   // refuses it: refuse it here first, in one line.
   std::set<std::string> names;
   for (const pb::FileDescriptorProto& file : set.file()) {
-    if (!names.insert(file.name()).second || !s.protoset_db.Add(file)) {
+    if (!names.insert(file.name()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, " holds ", file.name(), " twice"));
+    }
+    // Add also refuses a file that defines a name an earlier one defined
+    // (logging which, on stderr).
+    if (!s.protoset_db.Add(file)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", file.name(), " defines a name another file of the set defines too"));
     }
   }
   s.merged = std::make_unique<pb::MergedDescriptorDatabase>(&s.protoset_db, &s.builtin);

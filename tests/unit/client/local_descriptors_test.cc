@@ -151,6 +151,24 @@ TEST_F(LocalDescriptorsTest, AProtosetWithoutAnImportSaysSo) {
   EXPECT_TRUE(absl::StrContains(local.status().message(), "--include_imports")) << local.status();
 }
 
+// Two files that define one name are not one file twice: the message said
+// so whatever Add refused.
+TEST_F(LocalDescriptorsTest, AProtosetWhoseFilesDefineOneNameTwiceSaysSo) {
+  pb::FileDescriptorSet set;
+  for (const char* name : {"a.proto", "b.proto"}) {
+    pb::FileDescriptorProto* file = set.add_file();
+    file->set_name(name);
+    file->set_package("p");
+    file->add_message_type()->set_name("M");
+  }
+  auto local = LocalDescriptors::FromProtoset(Write("two.protoset", set.SerializeAsString()));
+  ASSERT_FALSE(local.ok());
+  EXPECT_EQ(local.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(local.status().message(),
+                                "b.proto defines a name another file of the set defines too"))
+      << local.status();
+}
+
 TEST_F(LocalDescriptorsTest, AFileThatIsNoProtosetSaysWhatAProtosetIs) {
   const std::string proto = WriteEchoApi();
   auto local = LocalDescriptors::FromProtoset(proto);

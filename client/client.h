@@ -17,8 +17,9 @@
 // a callback (runs on a gRPC thread; must not block), and with a
 // std::future. A call refused before it starts (metadata gRPC cannot send,
 // a CancelToken already cancelled) runs its callback on the calling thread,
-// before the method returns: take no lock there that the callback takes. A Client is thread-safe and cheap to share; it owns one
-// channel, which multiplexes all calls over one HTTP/2 connection.
+// before the method returns: take no lock there that the callback takes.
+// A Client is thread-safe and cheap to share; it owns one channel, which
+// multiplexes all calls over one HTTP/2 connection.
 //
 // UNAVAILABLE is retried by the channel itself, from the service config
 // (see service_config.h), within the call's deadline.

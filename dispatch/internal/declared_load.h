@@ -3,8 +3,9 @@
 // DeclaredLoad: the queued jobs that are counted at a cost of their own, and
 // the sum of those costs: what they declared (Job::declared_cost) and the
 // overhead measured on such jobs, or, in a second DeclaredLoad, what their
-// kind cost; each as it stood when they were submitted (Job::counted_cost). QueueLoad: all the jobs queued, and those among them. (The
-// runs in progress are counted worker by worker: Dispatcher::RunningNs.)
+// kind cost; each as it stood when they were submitted (Job::counted_cost).
+// QueueLoad: all the jobs queued, and those among them. (The runs in
+// progress are counted worker by worker: Dispatcher::RunningNs.)
 //
 // Admission reads these to estimate a queue wait from what the jobs ahead
 // will likely cost, where it knows that, instead of from the mean of all

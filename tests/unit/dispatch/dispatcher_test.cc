@@ -297,6 +297,42 @@ TEST(DispatcherTest, ACancelledQueuedJobNeverRuns) {
   EXPECT_EQ(ran->load(), 0);
 }
 
+// A job whose caller has already given up is refused at submission with
+// its context's error, by each way of submitting (seeds/002: "Check if
+// context is already cancelled"): never run, never accepted (its on_error
+// is for accepted jobs), and counted neither as expired nor as a refusal
+// for load.
+TEST(DispatcherTest, AJobWhoseContextIsAlreadyDoneIsRefusedAtSubmission) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  Chan<absl::Status> errors(8);
+  auto [cancelled, cancel] = WithCancel(Context::Background());
+  cancel();
+  auto [expired, cancel_expired] =
+      WithDeadline(Context::Background(), MonotonicNow() - absl::Seconds(1));
+  for (const Context& ctx : {cancelled, expired}) {
+    bool (*is_its_error)(const absl::Status&) =
+        ctx.Deadline() == absl::InfiniteFuture() ? absl::IsCancelled : absl::IsDeadlineExceeded;
+    absl::Status s = d.TrySubmit(RecordingJob(ctx, ran, errors));
+    EXPECT_TRUE(is_its_error(s)) << "TrySubmit: " << s;
+    s = d.Submit(RecordingJob(ctx, ran, errors));
+    EXPECT_TRUE(is_its_error(s)) << "Submit: " << s;
+    Chan<absl::Status> admitted(1);
+    d.AsyncSubmit(RecordingJob(ctx, ran, errors),
+                  [admitted](absl::Status s) { ASSERT_TRUE(admitted.Send(s).ok()); });
+    s = *admitted.Recv();
+    EXPECT_TRUE(is_its_error(s)) << "AsyncSubmit: " << s;
+  }
+  d.Stop();
+  EXPECT_EQ(ran->load(), 0);
+  EXPECT_EQ(Select(OnRecv(errors, [] {}), OnDefault([] {})), 1)
+      << "a refused job's on_error ran";
+  const DispatcherStats stats = d.Stats();
+  EXPECT_EQ(stats.expired, 0);
+  EXPECT_EQ(stats.rejected(), 0);
+  EXPECT_EQ(stats.completed, 0);
+}
+
 TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {
   Dispatcher d({.workers = 1, .queue_depth = 1});
   Chan<int> started(4), release(0);

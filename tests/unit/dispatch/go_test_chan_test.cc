@@ -18,11 +18,15 @@
 // This binary replaces the global operator new/delete with counting versions
 // so that select2 can count live heap allocations.
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <fstream>
 #include <new>
 #include <optional>
 #include <string>
@@ -282,6 +286,38 @@ TEST(GoTestChan, Select3_SelectOnOnlyNilChannelsBlocks) {
   EXPECT_TRUE(r.DoneWithin(kReturnsWithin));
   EXPECT_EQ(chosen, 2);
   EXPECT_EQ(unreachable, 0);
+}
+
+// With nil channels alone, and no other case, a select blocks for ever, as
+// Go's `select {}` does: its thread parks on a futex that nothing will
+// wake, and no case runs. In a child process, which ends once it has seen
+// the thread parked so (/proc/<tid>/syscall: the call a thread is blocked
+// in), since the thread cannot be joined.
+TEST(GoTestChanDeathTest, Select3_ASelectOfNilChannelsAloneParksForEver) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        std::atomic<pid_t> selecting{0};
+        std::atomic<bool> returned{false};
+        std::thread([&] {
+          Chan<int> nilch;
+          selecting = static_cast<pid_t>(syscall(SYS_gettid));
+          Select(OnRecv(nilch, [] {}), OnSend(nilch, 7, [] {}));
+          returned = true;
+        }).detach();
+        while (selecting.load() == 0) std::this_thread::yield();
+        const std::string path =
+            "/proc/self/task/" + std::to_string(selecting.load()) + "/syscall";
+        for (;;) {
+          std::ifstream in(path);
+          std::string call;
+          if (returned || !(in >> call)) _exit(1);  // it returned, or it is gone
+          if (call == std::to_string(SYS_futex)) break;
+          std::this_thread::yield();
+        }
+        _exit(returned ? 1 : 0);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // Sending to a buffered channel with free space never blocks.

@@ -54,6 +54,28 @@ TEST_F(ConfigTest, OutOfRangeValuesNameTheFlag) {
       << c.status();
 }
 
+// The queue and the pool are sized from these before anything is served
+// (each worker a thread, each queue slot allocated): a value from a user
+// is bounded above too, as seeds/001 asks of make(chan T, N) with N from
+// user input.
+TEST_F(ConfigTest, QueueDepthAndWorkersAreBoundedAboveToo) {
+  absl::SetFlag(&FLAGS_queue_depth, 1'000'001);
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(
+      absl::StrContains(c.status().message(), "--queue_depth: must be between 1 and 1000000"))
+      << c.status();
+  absl::SetFlag(&FLAGS_queue_depth, 1'000'000);
+  EXPECT_TRUE(ConfigFromFlags().ok());
+  absl::SetFlag(&FLAGS_workers, 4097);
+  c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--workers: must be between 1 and 4096"))
+      << c.status();
+  absl::SetFlag(&FLAGS_workers, 4096);
+  EXPECT_TRUE(ConfigFromFlags().ok());
+}
+
 TEST_F(ConfigTest, BatchWindowIsAtLeastOneItem) {
   absl::SetFlag(&FLAGS_batch_window, 0);
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();

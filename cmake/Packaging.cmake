@@ -105,7 +105,14 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 # /etc files are conffiles: dpkg keeps the administrator's edits on upgrade.
 file(WRITE ${CMAKE_BINARY_DIR}/packaging/conffiles
      "${HANDOFF_SYSCONFDIR}/handoffd.conf\n")
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/packaging/conffiles)
+# Maintainer scripts: systemd reloads the unit on install and removal, an
+# upgrade restarts a running handoffd on the new binary, and a removal stops
+# and disables it first (deploy/debian/).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CMAKE_BINARY_DIR}/packaging/conffiles
+    ${PROJECT_SOURCE_DIR}/deploy/debian/postinst
+    ${PROJECT_SOURCE_DIR}/deploy/debian/prerm
+    ${PROJECT_SOURCE_DIR}/deploy/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 include(CPack)

@@ -137,6 +137,16 @@ def env_file(path):
     return active, commented
 
 
+def stop_budget(env, server_defaults):
+    """Seconds handoffd may take to exit on SIGTERM with the HANDOFF_*
+    variables `env`: the drain, then a second for the cancelled calls to
+    answer (server.cc, Shutdown), then --stop_grace for a job that ignores
+    its Context."""
+    return (absl_duration(env.get("HANDOFF_DRAIN_TIMEOUT", server_defaults["drain_timeout"]))
+            + 1
+            + absl_duration(env.get("HANDOFF_STOP_GRACE", server_defaults["stop_grace"])))
+
+
 def check_systemd(root, flags, server_defaults):
     conf = os.path.join(root, "deploy/config/handoffd.conf")
     active, commented = env_file(conf)
@@ -148,8 +158,9 @@ def check_systemd(root, flags, server_defaults):
         check(f in listed, f"handoffd.conf: a HANDOFF_{f.upper()} line for --{f}")
     check(port_of(active.get("HANDOFF_LISTEN", ":0")) == 50051,
           "handoffd.conf: HANDOFF_LISTEN on port 50051")
-    check(port_of(active.get("HANDOFF_ADMIN_LISTEN", ":0")) == 9090,
-          "handoffd.conf: HANDOFF_ADMIN_LISTEN on port 9090")
+    check(active.get("HANDOFF_ADMIN_LISTEN") == "127.0.0.1:9090",
+          "handoffd.conf: HANDOFF_ADMIN_LISTEN=127.0.0.1:9090 (metrics off public "
+          "interfaces on a bare host)")
     drain = absl_duration(active.get("HANDOFF_DRAIN_TIMEOUT",
                                      server_defaults["drain_timeout"]))
 
@@ -165,8 +176,13 @@ def check_systemd(root, flags, server_defaults):
           "unit: EnvironmentFile=/etc/handoff/handoffd.conf")
     check(one("KillSignal") == "SIGTERM", "unit: KillSignal=SIGTERM")
     stop = systemd_seconds(one("TimeoutStopSec") or "90")
-    check(stop > drain, f"unit: TimeoutStopSec ({stop}s) > drain timeout "
-          f"({drain}s)")
+    budget = stop_budget(active, server_defaults)
+    check(stop > budget, f"unit: TimeoutStopSec ({stop}s) > drain timeout + 1s + "
+          f"stop grace ({budget}s)")
+    check("2" in one("RestartPreventExitStatus").split(),
+          "unit: RestartPreventExitStatus=2 (a bad flag value is not restarted in a loop)")
+    check(one("RuntimeDirectory") == "handoff",
+          "unit: RuntimeDirectory=handoff (somewhere to put a unix: socket)")
     for key, want in [("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
                       ("ProtectHome", "yes"), ("PrivateTmp", "yes")]:
         check(one(key) == want, f"unit: {key}={want}")
@@ -293,9 +309,10 @@ def check_k8s(root, docs, flags):
         elif "sleep" in pre:
             pre_s = float(pre["sleep"]["seconds"])
     grace = pod.get("terminationGracePeriodSeconds", 30)
-    check(grace > pre_s + drain,
+    budget = stop_budget(env, {"drain_timeout": "10s", "stop_grace": "1s"})
+    check(grace > pre_s + budget,
           f"terminationGracePeriodSeconds ({grace}) > preStop ({pre_s}s) + "
-          f"HANDOFF_DRAIN_TIMEOUT ({drain}s)")
+          f"drain + 1s + stop grace ({budget}s)")
 
     # Resources.
     res = c.get("resources", {})
@@ -446,8 +463,9 @@ def check_docker(root, flags, k8s, conf_drain, server_defaults):
         drain = absl_duration(env.get("HANDOFF_DRAIN_TIMEOUT",
                                       server_defaults["drain_timeout"]))
         drains.append(drain)
-        check(absl_duration(s.get("stop_grace_period", "10s")) > drain,
-              f"compose {n}: stop_grace_period > drain timeout")
+        check(absl_duration(s.get("stop_grace_period", "10s")) >
+              stop_budget(env, server_defaults),
+              f"compose {n}: stop_grace_period > drain timeout + 1s + stop grace")
         check(s.get("stop_signal", "SIGTERM") == "SIGTERM", f"compose {n}: SIGTERM")
         check(s.get("healthcheck", {}).get("test") == ["CMD"] + hc_list,
               f"compose {n}: healthcheck = the Dockerfile's HEALTHCHECK")
@@ -483,8 +501,14 @@ def check_docker(root, flags, k8s, conf_drain, server_defaults):
               "nginx retries connection errors and timeouts, also for POST "
               "(non_idempotent)")
     rt = re.search(r"grpc_read_timeout\s+(\S+)\s*;", conf_nc)
-    check(rt and absl_duration(rt.group(1)) > max(max_deadlines),
-          "nginx grpc_read_timeout > compose's HANDOFF_MAX_DEADLINE")
+    # handoff.conf is also the config for nginx in front of replicas run
+    # from the package or the image, at handoffd's default --max_deadline.
+    longest = max(max_deadlines + [absl_duration(server_defaults["max_deadline"])])
+    for directive in ("grpc_read_timeout", "grpc_send_timeout", "client_body_timeout"):
+        t = re.search(directive + r"\s+(\S+)\s*;", conf_nc)
+        check(t and absl_duration(t.group(1)) > longest,
+              f"nginx {directive} > the longest --max_deadline ({longest}s): "
+              "handoffd, not nginx, ends a call that runs out of time")
     check(re.search(r"client_max_body_size\s+0\s*;", conf_nc),
           "nginx: client_max_body_size 0 (streams are long bodies)")
 
@@ -496,7 +520,7 @@ def main():
     a = ap.parse_args()
     flags = known_flags(a.root, a.handoffd)
     # Server defaults that matter here, for variables a file leaves unset.
-    server_defaults = {"drain_timeout": "10s", "max_deadline": "120s"}
+    server_defaults = {"drain_timeout": "10s", "max_deadline": "120s", "stop_grace": "1s"}
     conf_drain = check_systemd(a.root, flags, server_defaults)
     docs = load_k8s(a.root)
     check_kustomize(a.root, docs)

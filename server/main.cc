@@ -11,8 +11,11 @@
 #include <asio.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <string>
 #include <thread>
 
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -25,6 +28,47 @@
 #include "server/host_port.h"
 #include "server/malloc_in_use.h"
 #include "server/server.h"
+#include "server/tls.h"
+
+ABSL_FLAG(bool, check_config, false,
+          "Check the flags and HANDOFF_* variables (and read the TLS files "
+          "they name), print the configuration, and exit: 0 if handoffd "
+          "would start with it, 2 if not. Listens on nothing.");
+
+namespace {
+
+// --check_config: what Start would refuse of `config` before it listens,
+// short of the addresses, which only listening can test.
+int CheckConfig(const handoff::ServerConfig& config) {
+  if (handoff::TlsEnabled(config)) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        handoff::ServerCredentialsFor(config);
+    if (!credentials.ok()) {
+      std::fprintf(stderr, "handoffd: %s\n", std::string(credentials.status().message()).c_str());
+      return 2;
+    }
+    if (!handoff::CredentialsCanListen(*credentials)) {
+      std::fprintf(stderr,
+                   "handoffd: --tls_key_file: gRPC refused '%s' as the private key of "
+                   "--tls_cert_file '%s'\n",
+                   config.tls_key_file.c_str(), config.tls_cert_file.c_str());
+      return 2;
+    }
+  }
+  std::fprintf(stderr,
+               "handoffd: configuration OK: gRPC on %s%s, admin HTTP %s, %d workers, "
+               "queue %d (%s), deadlines %s by default and %s at most, drain %s\n",
+               config.listen.c_str(), handoff::TlsEnabled(config) ? " (TLS)" : "",
+               config.admin_listen.empty() ? "off" : config.admin_listen.c_str(),
+               config.workers, config.queue_depth,
+               handoff::QueuePolicyName(config.queue_policy).c_str(),
+               absl::FormatDuration(config.default_deadline).c_str(),
+               absl::FormatDuration(config.max_deadline).c_str(),
+               absl::FormatDuration(config.drain_timeout).c_str());
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Abseil's Mutex deadlock detection (a lock graph, updated on every lock;
@@ -74,6 +118,7 @@ int main(int argc, char** argv) {
                  std::string(config.status().message()).c_str());
     return 2;
   }
+  if (absl::GetFlag(FLAGS_check_config)) return CheckConfig(*config);
 
   // Signals are caught from before the server listens: a SIGTERM that arrives
   // while it starts is then a drain, not the default action (death).

@@ -68,6 +68,36 @@ TEST(CommandLineTest, OutOfRangeFlagExitsNamingIt) {
                  "--default_deadline");
 }
 
+// --check_config answers for a configuration without serving it, as
+// `nginx -t` does: exit 0 and the configuration on one line, the
+// environment's part included. It returns by itself, where a handoffd that
+// served would wait for a signal.
+TEST(CommandLineTest, CheckConfigSaysWhatItWouldRunAndServesNothing) {
+  HandoffdProcess p({"--check_config", "--workers=3", "--queue_depth=7"},
+                    {"HANDOFF_MAX_DEADLINE=45s"});
+  ExpectExit(p, 0);
+  EXPECT_TRUE(absl::StrContains(p.Output(), "handoffd: configuration OK: gRPC on "))
+      << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "3 workers, queue 7 (reject)")) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(), "and 45s at most")) << p.Output();
+  EXPECT_FALSE(absl::StrContains(p.Output(), "serving gRPC")) << p.Output();
+}
+
+// And refuses, exit 2, what handoffd would refuse at start: a value out of
+// range (here from the environment), a TLS file it cannot read.
+TEST(CommandLineTest, CheckConfigRefusesWhatHandoffdWouldRefuse) {
+  HandoffdProcess env({"--check_config"}, {"HANDOFF_WORKERS=-3"});
+  ExpectExit(env, 2);
+  EXPECT_TRUE(absl::StrContains(env.Output(),
+                                "HANDOFF_WORKERS=-3: --workers must be between 1 and 4096"))
+      << env.Output();
+  HandoffdProcess tls({"--check_config", "--tls_cert_file=/nonexistent/cert.pem",
+                       "--tls_key_file=/nonexistent/key.pem"});
+  ExpectExit(tls, 2);
+  EXPECT_TRUE(absl::StrContains(tls.Output(), "--tls_cert_file")) << tls.Output();
+  EXPECT_FALSE(absl::StrContains(tls.Output(), "configuration OK")) << tls.Output();
+}
+
 // gRPC alone would serve "127.0.0.1:99999" on port 34463.
 TEST(CommandLineTest, ListenOutOfRangeExitsTwoBeforeListening) {
   HandoffdProcess p({"--listen=127.0.0.1:99999"});

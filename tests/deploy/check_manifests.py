@@ -103,6 +103,25 @@ def config_flags(root):
     return flags
 
 
+HANDOFFD = None  # the built handoffd, with --handoffd
+
+
+def check_starts(where, env):
+    """With the built handoffd: `handoffd --check_config` accepts the
+    HANDOFF_* values `env` (and nothing else from this environment): their
+    types and ranges, and how they go together, as handoffd checks them,
+    not only their names. A ConfigMap's HANDOFF_STOP_GRACE: "1" passed the
+    name check and crash-looped the pod."""
+    if not HANDOFFD:
+        return
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HANDOFF_")}
+    out = subprocess.run([HANDOFFD, "--check_config"], env={**clean, **env},
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0,
+          f"{where}: handoffd --check_config accepts its values "
+          f"({out.stderr.strip() or out.returncode})")
+
+
 def check_env(where, env, flags):
     for var, value in env.items():
         f = flag_of(var)
@@ -142,9 +161,11 @@ def stop_budget(env, server_defaults):
     variables `env`: the drain, then a second for the cancelled calls to
     answer (server.cc, Shutdown), then --stop_grace for a job that ignores
     its Context."""
-    return (absl_duration(env.get("HANDOFF_DRAIN_TIMEOUT", server_defaults["drain_timeout"]))
-            + 1
-            + absl_duration(env.get("HANDOFF_STOP_GRACE", server_defaults["stop_grace"])))
+    parts = [absl_duration(env.get("HANDOFF_DRAIN_TIMEOUT", server_defaults["drain_timeout"])),
+             1,
+             absl_duration(env.get("HANDOFF_STOP_GRACE", server_defaults["stop_grace"]))]
+    # A value that is no duration (check_starts names it) fits no budget.
+    return float("inf") if None in parts else sum(parts)
 
 
 def check_systemd(root, flags, server_defaults):
@@ -163,6 +184,7 @@ def check_systemd(root, flags, server_defaults):
           "interfaces on a bare host)")
     drain = absl_duration(active.get("HANDOFF_DRAIN_TIMEOUT",
                                      server_defaults["drain_timeout"]))
+    check_starts("deploy/config/handoffd.conf", active)
 
     unit = {}
     for line in open(os.path.join(root, "deploy/systemd/handoffd.service")):
@@ -258,6 +280,7 @@ def check_k8s(root, docs, flags):
     hpa, pdb = by("HorizontalPodAutoscaler")[0], by("PodDisruptionBudget")[0]
     env = {k: str(v) for k, v in cm.get("data", {}).items()}
     check_env("configmap.yaml", env, flags)
+    check_starts("configmap.yaml", env)
 
     check(dep["apiVersion"] == "apps/v1", "Deployment is apps/v1")
     spec, pod = dep["spec"], dep["spec"]["template"]["spec"]
@@ -434,6 +457,7 @@ def check_docker(root, flags, k8s, conf_drain, server_defaults):
     for r in instr(runtime, "ENV"):
         denv.update(dict(re.findall(r"(\w+)=(\S+)", r)))
     check_env("Dockerfile ENV", denv, flags)
+    check_starts("Dockerfile ENV", denv)
     check(port_of(denv.get("HANDOFF_LISTEN", ":0")) == k8s["grpc_port"] and
           port_of(denv.get("HANDOFF_ADMIN_LISTEN", ":0")) == k8s["admin_port"],
           "Dockerfile ENV listens on the same ports as the ConfigMap")
@@ -455,6 +479,7 @@ def check_docker(root, flags, k8s, conf_drain, server_defaults):
         s = svcs[n]
         env = {k: str(v) for k, v in s.get("environment", {}).items()}
         check_env(f"compose {n}", env, flags)
+        check_starts(f"compose {n}", env)
         check(s["build"]["target"] == "runtime" and
               s["build"]["dockerfile"] == "deploy/Dockerfile",
               f"compose {n} builds deploy/Dockerfile's runtime stage")
@@ -518,6 +543,8 @@ def main():
     ap.add_argument("--root", required=True)
     ap.add_argument("--handoffd")
     a = ap.parse_args()
+    global HANDOFFD
+    HANDOFFD = a.handoffd
     flags = known_flags(a.root, a.handoffd)
     # Server defaults that matter here, for variables a file leaves unset.
     server_defaults = {"drain_timeout": "10s", "max_deadline": "120s", "stop_grace": "1s"}

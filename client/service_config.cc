@@ -1,5 +1,6 @@
 #include "client/service_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -12,9 +13,13 @@ namespace handoff {
 namespace {
 
 // Service-config durations are protobuf Duration JSON: seconds, at most
-// nine decimals, and an "s". In fixed notation: "%g" wrote 50 us as
-// "5e-05s", which gRPC does not parse. `d` is finite and positive.
+// nine decimals, and an "s", up to protobuf's 10,000 years. In fixed
+// notation: "%g" wrote a million hours as "3.6e+09s", which gRPC does not
+// parse. `d` is finite and positive; past the cap it is the cap, which as a
+// backoff means the same.
 std::string JsonDuration(absl::Duration d) {
+  constexpr int64_t kMaxSeconds = 315'576'000'000;
+  d = std::min(d, absl::Seconds(kMaxSeconds));
   const int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
   return absl::StrFormat("%d.%09ds", seconds, absl::ToInt64Nanoseconds(d));
 }

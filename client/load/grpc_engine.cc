@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -572,7 +571,7 @@ std::string WhyNotConnected(const std::shared_ptr<grpc::Channel>& channel) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_wait_for_ready(false);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  context.set_deadline(DeadlineIn(absl::Seconds(1)));
   grpc::ByteBuffer request, reply;
   grpc::Status status;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
@@ -585,7 +584,11 @@ std::string WhyNotConnected(const std::shared_ptr<grpc::Channel>& channel) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
-  if (status.ok() || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return "";
+  // Only a failure to connect says why it could not: any other answer came
+  // from a server reached meanwhile.
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE || status.error_message().empty()) {
+    return "";
+  }
   return absl::StrCat("; ", status.error_message());
 }
 
@@ -618,7 +621,9 @@ absl::Status GrpcEngine::Connect() {
     AddServerNameArgs(o, args);
     channels_.push_back(grpc::CreateCustomChannel(o.host, credentials, args));
   }
-  const auto deadline = absl::ToChronoTime(absl::Now() + o.connect_timeout);
+  // Monotonic (deadline.h): a step of the wall clock neither cuts the wait
+  // short nor stretches it.
+  const gpr_timespec deadline = DeadlineIn(o.connect_timeout);
   for (auto& channel : channels_) {
     if (!channel->WaitForConnected(deadline)) {
       return absl::UnavailableError(

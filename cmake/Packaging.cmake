@@ -106,8 +106,8 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 file(WRITE ${CMAKE_BINARY_DIR}/packaging/conffiles
      "${HANDOFF_SYSCONFDIR}/handoffd.conf\n")
 # Maintainer scripts: systemd reloads the unit on install and removal, an
-# upgrade restarts a running handoffd on the new binary, and a removal stops
-# and disables it first (deploy/debian/).
+# upgrade restarts a running handoffd on the new binary, a removal stops it
+# first, and a purge drops the links that enabled it (deploy/debian/).
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_BINARY_DIR}/packaging/conffiles
     ${PROJECT_SOURCE_DIR}/deploy/debian/postinst

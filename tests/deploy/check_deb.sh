@@ -36,14 +36,16 @@ mkdir -p "$work/control" "$work/root"
 dpkg-deb --control "$deb" "$work/control"
 want grep -qx '/etc/handoff/handoffd.conf' "$work/control/conffiles"
 # Maintainer scripts, executable and well-formed: an upgrade restarts a
-# running handoffd on the new binary, a removal stops and disables it.
+# running handoffd on the new binary, a removal stops it, a purge drops the
+# links that enabled it.
 for script in postinst prerm postrm; do
   want test -x "$work/control/$script"
   want sh -n "$work/control/$script"
 done
 want grep -q 'systemctl try-restart handoffd.service' "$work/control/postinst"
 want grep -q 'systemctl stop handoffd.service' "$work/control/prerm"
-want grep -q 'systemctl disable handoffd.service' "$work/control/prerm"
+want grep -q 'abort-remove' "$work/control/postinst"
+want grep -q 'multi-user.target.wants/handoffd.service' "$work/control/postrm"
 want grep -q 'systemctl daemon-reload' "$work/control/postrm"
 dpkg-deb --extract "$deb" "$work/root"
 want grep -qx 'ExecStart=/usr/bin/handoffd' "$work/root/usr/lib/systemd/system/handoffd.service"

@@ -165,11 +165,12 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoset
       return absl::InvalidArgumentError(
           absl::StrCat(path, " holds ", file.name(), " twice"));
     }
-    // Add also refuses a file that defines a name an earlier one defined
-    // (logging which, on stderr).
+    // Add also refuses a file that defines a name an earlier one defined,
+    // or whose names are malformed (logging which, on stderr).
     if (!s.protoset_db.Add(file)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": ", file.name(), " defines a name another file of the set defines too"));
+          path, ": ", file.name(),
+          " defines a name another file of the set defines too, or a malformed one"));
     }
   }
   s.merged = std::make_unique<pb::MergedDescriptorDatabase>(&s.protoset_db, &s.builtin);

@@ -33,7 +33,9 @@
 ABSL_FLAG(bool, check_config, false,
           "Check the flags and HANDOFF_* variables (and read the TLS files "
           "they name), print the configuration, and exit: 0 if handoffd "
-          "would start with it, 2 if not. Listens on nothing.");
+          "would start with it, 2 if not. Serves nothing (with TLS, a "
+          "loopback port opens for a moment, to test the key pair); "
+          "command line only.");
 
 namespace {
 
@@ -50,7 +52,8 @@ int CheckConfig(const handoff::ServerConfig& config) {
     if (!handoff::CredentialsCanListen(*credentials)) {
       std::fprintf(stderr,
                    "handoffd: --tls_key_file: gRPC refused '%s' as the private key of "
-                   "--tls_cert_file '%s'\n",
+                   "--tls_cert_file '%s' (or could not open a loopback port to test "
+                   "them)\n",
                    config.tls_key_file.c_str(), config.tls_cert_file.c_str());
       return 2;
     }

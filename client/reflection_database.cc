@@ -26,7 +26,11 @@ ReflectionDatabase::ReflectionDatabase(std::shared_ptr<grpc::Channel> channel,
 
 ReflectionDatabase::~ReflectionDatabase() {
   if (stream_ != nullptr) {
-    // Half-close and collect the status so the server sees a clean end.
+    // Half-close and collect the status so the server sees a clean end,
+    // within the session's deadline. A session with none (`handoff call
+    // --timeout 0`) would wait on a server that does not end a half-closed
+    // stream for ever: it cancels instead.
+    if (timeout_ == absl::InfiniteDuration()) context_->TryCancel();
     stream_->WritesDone();
     Response ignored;
     while (stream_->Read(&ignored)) {

@@ -156,8 +156,8 @@ std::string Metrics::Render(const GaugeSnapshot& g,
   seconds("handoff_admission_declared_job_overhead_seconds",
           "What admission adds to a job's declared cost (Work: cpu_us + "
           "sleep_us; a handler's HandlerCost): the recent mean of what such "
-          "jobs cost past it, at most the declaration again (a running job's "
-          "own, the queued jobs' together).",
+          "jobs cost past it, at most the job's own declaration again, fixed "
+          "when it is submitted.",
           g.declared_job_overhead);
   if (!g.handler_job_cost.empty()) {
     absl::StrAppend(

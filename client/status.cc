@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace handoff {
@@ -37,8 +38,12 @@ constexpr std::array<CodeNames, 17> kNames = {{
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  absl::Status converted(static_cast<absl::StatusCode>(status.error_code()),
+                         status.error_message());
+  if (!status.error_details().empty()) {
+    converted.SetPayload(kRpcStatusPayloadUrl, absl::Cord(status.error_details()));
+  }
+  return converted;
 }
 
 absl::string_view GoCodeName(grpc::StatusCode code) {

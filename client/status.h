@@ -11,8 +11,17 @@
 
 namespace handoff {
 
+// The type URL under which FromGrpcStatus keeps a status's rich error
+// details: the grpc-status-details-bin trailer, a serialized google.rpc.Status
+// (the name Google's own libraries give that payload). StatusDetails()
+// reads it.
+inline constexpr absl::string_view kRpcStatusPayloadUrl =
+    "type.googleapis.com/google.rpc.Status";
+
 // The same code and message as an absl::Status. gRPC and Abseil number their
 // codes identically (both follow google.rpc.Code), so the cast is exact.
+// The status's details, when the server sent any, ride along as the payload
+// at kRpcStatusPayloadUrl, unchanged.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 // The name grpc-go (and therefore ghz) gives a code: "OK", "Canceled",

@@ -13,6 +13,7 @@
 #include "client/dynamic_call.h"
 #include "client/local_descriptors.h"
 #include "client/reflection_database.h"
+#include "client/status_details.h"
 
 namespace handoff::cli {
 namespace {
@@ -49,6 +50,34 @@ absl::Status ExplainUndescribed(ReflectionDatabase& db,
       "the server lists ", service,
       " but does not describe it by reflection, so its requests cannot be encoded",
       hint));
+}
+
+// A failed call's rich error details, a line each after its error, as
+// grpcurl prints them: as JSON when the type is known (from --proto or
+// --protoset when given, else by reflection), else by type URL and size.
+// `unknown` says where a type was looked for in vain.
+void PrintDetails(const absl::Status& status, const google::protobuf::DescriptorPool& pool,
+                  absl::string_view unknown, bool pretty) {
+  auto details = StatusDetails(status);
+  if (!details.ok()) {
+    std::cerr << "handoff: details: " << details.status().message() << "\n";
+    return;
+  }
+  for (size_t i = 0; i < details->size(); ++i) {
+    const StatusDetail& detail = (*details)[i];
+    std::cerr << "handoff: detail " << i + 1 << ": ";
+    const auto* type = pool.FindMessageTypeByName(detail.TypeName());
+    auto json = type == nullptr ? absl::NotFoundError("")
+                                : MessageToJson(*type, detail.value, pretty);
+    if (json.ok()) {
+      std::cerr << type->full_name() << " " << *json << "\n";
+    } else {
+      std::cerr << detail.type_url << " (" << detail.value.size() << " bytes"
+                << (type == nullptr ? absl::StrCat(", a type ", unknown)
+                                    : std::string(", which do not parse as that type"))
+                << ")\n";
+    }
+  }
 }
 
 }  // namespace
@@ -101,7 +130,16 @@ int Call(const Connection& connection, const CallArgs& args) {
         }
         std::cout << *json << "\n" << std::flush;
       });
-  if (!status.ok()) return Fail((*method)->full_name(), status);
+  if (!status.ok()) {
+    const int exit_code = Fail((*method)->full_name(), status);
+    if (*local != nullptr) {
+      PrintDetails(status, (*local)->pool(), absl::StrCat("not in ", (*local)->source()),
+                   args.pretty);
+    } else {
+      PrintDetails(status, pool, "the server does not describe", args.pretty);
+    }
+    return exit_code;
+  }
   if (!unprintable.ok()) return Fail((*method)->full_name(), unprintable);
   return 0;
 }

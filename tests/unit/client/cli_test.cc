@@ -149,6 +149,31 @@ TEST_F(CliTest, CallStreamThatFailsEarlyPrintsTheRepliesBeforeTheError) {
             "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: third is bad\n");
 }
 
+TEST_F(CliTest, CallPrintsTheErrorDetailsAfterTheError) {
+  // "details:5:gone": NOT_FOUND, with an EchoReply and a type no one
+  // describes as its details. The first is typed by reflection.
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"ZGV0YWlsczo1OmdvbmU="})",
+                Addr()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "handoff: handoff.v1.Gateway.Echo: NOT_FOUND: gone\n"
+            "handoff: detail 1: handoff.v1.EchoReply {\"payload\":\"ZGV0YWls\"}\n"
+            "handoff: detail 2: type.googleapis.com/example.NotDescribed (3 bytes, a type the "
+            "server does not describe)\n");
+  // Typed by the file given, when one is: its payload is a string.
+  const std::string proto = StringEchoProto("details");
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "--proto=" + proto, "-d",
+           R"({"payload":"details:5:gone"})", Addr()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "handoff: handoff.v1.Gateway.Echo: NOT_FOUND: gone\n"
+            "handoff: detail 1: handoff.v1.EchoReply {\"payload\":\"detail\"}\n"
+            "handoff: detail 2: type.googleapis.com/example.NotDescribed (3 bytes, a type not in " +
+                proto + ")\n");
+  std::remove(proto.c_str());
+}
+
 TEST_F(CliTest, CallDeadlineExceeded) {
   auto r = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":30000000})",
                 "--timeout=100ms", Addr()});

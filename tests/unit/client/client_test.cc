@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "client/deadline.h"
+#include "client/status.h"
+#include "client/status_details.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
 
@@ -56,6 +58,46 @@ TEST_F(ClientTest, EchoCallbackAndFuture) {
   auto f = future.get();
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ(f->payload(), "fut");
+}
+
+TEST_F(ClientTest, AStatusKeepsTheErrorDetailsTheServerSent) {
+  auto plain = client_->Echo(EchoOf("status:5:gone"), {.timeout = absl::Seconds(10)});
+  ASSERT_EQ(plain.status().code(), absl::StatusCode::kNotFound) << plain.status();
+  EXPECT_FALSE(plain.status().GetPayload(kRpcStatusPayloadUrl).has_value());
+  auto details = StatusDetails(plain.status());
+  ASSERT_TRUE(details.ok()) << details.status();
+  EXPECT_TRUE(details->empty());
+
+  auto rich = client_->Echo(EchoOf("details:5:gone"), {.timeout = absl::Seconds(10)});
+  ASSERT_EQ(rich.status().code(), absl::StatusCode::kNotFound) << rich.status();
+  EXPECT_EQ(rich.status().message(), "gone");
+  const auto payload = rich.status().GetPayload(kRpcStatusPayloadUrl);
+  ASSERT_TRUE(payload.has_value());
+  EXPECT_EQ(std::string(*payload), testing::RpcStatusWithDetails(5, "gone"));
+  details = StatusDetails(rich.status());
+  ASSERT_TRUE(details.ok()) << details.status();
+  ASSERT_EQ(details->size(), 2u);
+  EXPECT_EQ((*details)[0].TypeName(), "handoff.v1.EchoReply");
+  v1::EchoReply detail;
+  ASSERT_TRUE(detail.ParseFromString((*details)[0].value));
+  EXPECT_EQ(detail.payload(), "detail");
+  EXPECT_EQ((*details)[1].type_url, "type.googleapis.com/example.NotDescribed");
+  EXPECT_EQ((*details)[1].value, "xyz");
+}
+
+TEST(StatusDetailsTest, APayloadThatIsNotAGoogleRpcStatusIsInvalidArgument) {
+  absl::Status status = absl::NotFoundError("gone");
+  status.SetPayload(kRpcStatusPayloadUrl, absl::Cord("\xff"));  // a truncated tag
+  EXPECT_EQ(StatusDetails(status).status().code(), absl::StatusCode::kInvalidArgument);
+  status.SetPayload(kRpcStatusPayloadUrl, absl::Cord("\x0a\x01x"));  // code as a string
+  auto wrong_type = StatusDetails(status);
+  EXPECT_EQ(wrong_type.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(wrong_type.status().message(), "field 1"))
+      << wrong_type.status();
+  status.SetPayload(kRpcStatusPayloadUrl, absl::Cord("\x1a\x01\xff"));  // a detail not an Any
+  wrong_type = StatusDetails(status);
+  EXPECT_EQ(wrong_type.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(wrong_type.status().message(), "detail 1")) << wrong_type.status();
 }
 
 TEST_F(ClientTest, WorkPastItsDeadlineIsDeadlineExceeded) {

@@ -4,6 +4,8 @@
 #include <thread>
 #include <utility>
 
+#include <google/protobuf/any.pb.h>
+#include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -16,6 +18,25 @@
 #include "absl/time/time.h"
 
 namespace handoff::testing {
+
+std::string RpcStatusWithDetails(int code, const std::string& message) {
+  google::protobuf::Any known;
+  v1::EchoReply reply;
+  reply.set_payload("detail");
+  known.PackFrom(reply);
+  google::protobuf::Any unknown;
+  unknown.set_type_url("type.googleapis.com/example.NotDescribed");
+  unknown.set_value("xyz");
+  // google.rpc.Status, field by field: Debian ships no google/rpc/status.proto.
+  google::protobuf::UnknownFieldSet status;
+  status.AddVarint(1, static_cast<uint64_t>(code));
+  status.AddLengthDelimited(2, message);
+  status.AddLengthDelimited(3, known.SerializeAsString());
+  status.AddLengthDelimited(3, unknown.SerializeAsString());
+  std::string bytes;
+  status.SerializeToString(&bytes);
+  return bytes;
+}
 namespace {
 
 // Waits on its own thread so the gRPC thread never blocks; the wait ends at
@@ -113,11 +134,15 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
     }
   }
   int code = 0;
-  if (absl::StartsWith(request->payload(), "status:")) {
-    const std::string spec = request->payload().substr(7);
+  const bool details = absl::StartsWith(request->payload(), "details:");
+  if (details || absl::StartsWith(request->payload(), "status:")) {
+    const std::string spec = request->payload().substr(details ? 8 : 7);
     const size_t colon = spec.find(':');
     if (colon != std::string::npos && absl::SimpleAtoi(spec.substr(0, colon), &code)) {
-      reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(code), spec.substr(colon + 1)));
+      const std::string message = spec.substr(colon + 1);
+      reactor->Finish(details ? grpc::Status(static_cast<grpc::StatusCode>(code), message,
+                                             RpcStatusWithDetails(code, message))
+                              : grpc::Status(static_cast<grpc::StatusCode>(code), message));
       return reactor;
     }
   }

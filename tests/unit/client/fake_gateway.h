@@ -4,7 +4,9 @@
 // API promises, with knobs and signals tests synchronise on:
 //   Echo   returns the payload; a payload "unavailable:N" fails the first N
 //          calls carrying it with UNAVAILABLE (to test channel retries);
-//          a payload "status:CODE:MESSAGE" fails with that status.
+//          a payload "status:CODE:MESSAGE" fails with that status, and
+//          "details:CODE:MESSAGE" with that status and the details
+//          RpcStatusWithDetails gives.
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
 //          work_started() is notified when a Work call begins waiting, and
 //          work_calls() lists what each call carried.
@@ -29,6 +31,11 @@
 #include "handoff/v1/gateway.grpc.pb.h"
 
 namespace handoff::testing {
+
+// A google.rpc.Status of `code` and `message`, serialized, with two details:
+// an EchoReply{payload: "detail"}, and 3 bytes ("xyz") of a type no one
+// describes, type.googleapis.com/example.NotDescribed.
+std::string RpcStatusWithDetails(int code, const std::string& message);
 
 class FakeGateway final : public v1::Gateway::CallbackService {
  public:

@@ -742,9 +742,9 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                                 sent, not once per call
       --skipFirst N      leave the first N calls to finish out of the report
                          (warm-up)
-      --count-errors     fastest, slowest, average, histogram and percentiles
-                         over every call; by default, as in ghz, over the OK
-                         ones only
+      --count-errors     fastest, slowest, histogram and percentiles over
+                         every call; by default, as in ghz, over the OK ones
+                         only (the average, as ghz's, is always every call's)
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report
       --tags JSON        a JSON object of strings recorded there too

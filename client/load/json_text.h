@@ -9,8 +9,9 @@
 namespace handoff::load {
 
 // `s` as a JSON string literal, quotes included: '"' and '\' escaped, and
-// control characters as \n, \r, \t or \u00XX. Other bytes, UTF-8 included,
-// pass as they are.
+// control characters as \n, \r, \t or \u00XX. Well-formed UTF-8 passes as
+// it is; each byte of anything else is written \ufffd, as Go's
+// encoding/json (and so ghz) writes it, so that the text is always JSON.
 std::string JsonQuoted(absl::string_view s);
 
 }  // namespace handoff::load

@@ -172,7 +172,8 @@ Report BuildReport(RunResults results, std::string name, LatencyStats stats) {
   Report r;
   r.name = std::move(name);
   r.end_reason = results.end_reason;
-  r.date = results.start;
+  r.date = results.start + results.total;
+  r.start = results.start;
   r.start_ns = results.start_ns;
   r.count = results.calls.size();
   r.total_ns = absl::ToInt64Nanoseconds(results.total);
@@ -180,7 +181,11 @@ Report BuildReport(RunResults results, std::string name, LatencyStats stats) {
 
   std::vector<int64_t> sorted;
   sorted.reserve(results.calls.size());
+  // Sum in long double: a 10M-call run of 1 s latencies overflows nothing
+  // but would lose precision in a double.
+  long double sum = 0;
   for (const CallResult& call : results.calls) {
+    sum += call.latency_ns;
     if (call.code == grpc::StatusCode::OK || stats == LatencyStats::kAllCalls) {
       sorted.push_back(call.latency_ns);
     }
@@ -189,15 +194,13 @@ Report BuildReport(RunResults results, std::string name, LatencyStats stats) {
       ++r.error_distribution[results.errors.at(call.error)];
     }
   }
+  // The mean of every call, failed or not, as ghz's Average is: only the
+  // figures below leave the errors out.
+  if (r.count > 0) r.average_ns = static_cast<int64_t>(sum / r.count);
   std::sort(sorted.begin(), sorted.end());
   if (!sorted.empty()) {
     r.fastest_ns = sorted.front();
     r.slowest_ns = sorted.back();
-    // Sum in long double: a 10M-call run of 1 s latencies overflows nothing
-    // but would lose precision in a double.
-    long double sum = 0;
-    for (int64_t v : sorted) sum += v;
-    r.average_ns = static_cast<int64_t>(sum / sorted.size());
     for (double p : ReportPercentiles()) {
       r.latency_distribution.push_back({p, Percentile(sorted, p)});
     }
@@ -428,7 +431,7 @@ std::string FormatInfluxSummary(const Report& r, const LoadOptions& o) {
 
 std::string FormatInfluxDetails(const Report& r, const LoadOptions& o) {
   const std::string tags = absl::StrJoin(InfluxTags(r, o, false), ",");
-  const int64_t start = absl::ToUnixNanos(r.date);
+  const int64_t start = absl::ToUnixNanos(r.start);
   std::string out;
   for (const CallResult& call : r.details) {
     const bool failed = call.code != grpc::StatusCode::OK;

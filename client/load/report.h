@@ -5,15 +5,17 @@
 //   total    wall time of the run, first call start to last call end;
 //            a -z run's is at least -z
 //   rps      count / total
-//   average, fastest, slowest  over the OK calls, as ghz has them; over
-//            every call with --count-errors (LatencyStats::kAllCalls)
+//   date     when the run ended (ghz: when the report was made)
+//   average  over every call, OK or not, as ghz's
+//   fastest, slowest  over the OK calls, as ghz has them; over every call
+//            with --count-errors (LatencyStats::kAllCalls)
 //   latencyDistribution  nearest-rank percentiles 10 25 50 75 90 95 99, plus
 //            99.9 and 99.99 (ghz stops at 99), over the same calls
 //   histogram  11 marks evenly spaced from fastest to slowest; each call
 //            counts at the first mark >= its latency; same calls again
-// A run whose calls all failed has no latency figures (zeros, no
-// percentiles, no histogram) unless errors count: a refusal's latency says
-// nothing of how long the work takes.
+// A run whose calls all failed has no latency figures but the average
+// (zeros, no percentiles, no histogram) unless errors count: a refusal's
+// latency says nothing of how long the work takes.
 // Durations are integer nanoseconds in JSON (Go's time.Duration encoding),
 // histogram marks are seconds, as ghz writes them. Errors (any code but OK)
 // are counted under their grpc-go text, "rpc error: code = X desc = Y".
@@ -66,8 +68,9 @@ struct Bucket {
 struct Report {
   std::string name;
   std::string end_reason;
-  absl::Time date;
-  int64_t start_ns = 0;  // `date` on MonotonicNowNs()'s clock
+  absl::Time date;        // when the run ended (start + total), as ghz dates its report
+  absl::Time start;       // when it began
+  int64_t start_ns = 0;   // `start` on MonotonicNowNs()'s clock
   uint64_t count = 0;
   int64_t total_ns = 0;
   int64_t average_ns = 0;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "client/load/json_text.h"
 
 namespace handoff::load {
 namespace {
@@ -103,14 +104,14 @@ TEST(BuildReportTest, Aggregates) {
   r.calls.push_back({5'000'000, grpc::StatusCode::UNAVAILABLE, 0});
   r.calls.push_back({6'000'000, grpc::StatusCode::UNAVAILABLE, 0});
   const Report report = BuildReport(std::move(r), "smoke");
-  // Count and rate take every call; the latency figures, as in ghz, the OK
-  // ones only.
+  // Count, rate and the average take every call; the other latency
+  // figures, as in ghz, the OK ones only.
   EXPECT_EQ(report.count, 6u);
   EXPECT_EQ(report.total_ns, 2'000'000'000);
   EXPECT_DOUBLE_EQ(report.rps, 3.0);
   EXPECT_EQ(report.fastest_ns, 1'000'000);
   EXPECT_EQ(report.slowest_ns, 4'000'000);
-  EXPECT_EQ(report.average_ns, 2'500'000);
+  EXPECT_EQ(report.average_ns, 3'500'000);
   EXPECT_EQ(report.status_code_distribution.at("OK"), 4);
   EXPECT_EQ(report.status_code_distribution.at("Unavailable"), 2);
   EXPECT_EQ(report.error_distribution.at("rpc error: code = Unavailable desc = down"), 2);
@@ -148,7 +149,7 @@ TEST(BuildReportTest, ARunOfOnlyErrorsHasNoLatencyFigures) {
   EXPECT_DOUBLE_EQ(ok_only.rps, 1.0);
   EXPECT_EQ(ok_only.fastest_ns, 0);
   EXPECT_EQ(ok_only.slowest_ns, 0);
-  EXPECT_EQ(ok_only.average_ns, 0);
+  EXPECT_EQ(ok_only.average_ns, 150'000);  // ghz's Average is every call's
   EXPECT_TRUE(ok_only.latency_distribution.empty());
   EXPECT_TRUE(ok_only.histogram.empty());
   EXPECT_EQ(ok_only.status_code_distribution.at("ResourceExhausted"), 2);
@@ -178,13 +179,15 @@ TEST(FormatJsonTest, HasGhzFieldsInNanoseconds) {
     const auto& f = s.fields();
     EXPECT_EQ(f.at("count").number_value(), 1001);
     EXPECT_EQ(f.at("total").number_value(), 2e9);
-    // Latencies of the 1000 OK calls; the error's 2000 ns is left out.
+    // Latencies of the 1000 OK calls; the error's 2000 ns is left out, but
+    // from the average, which, as ghz's, takes every call.
     EXPECT_EQ(f.at("fastest").number_value(), 1);
     EXPECT_EQ(f.at("slowest").number_value(), 1000);
-    EXPECT_EQ(f.at("average").number_value(), 500500 / 1000);
+    EXPECT_EQ(f.at("average").number_value(), (500500 + 2000) / 1001);
     EXPECT_NEAR(f.at("rps").number_value(), 500.5, 1e-6);
     EXPECT_EQ(f.at("name").string_value(), "n");
-    EXPECT_EQ(f.at("date").string_value(), "2023-11-14T22:13:20Z");
+    // When the run ended, as ghz dates its report: 2 s after it began.
+    EXPECT_EQ(f.at("date").string_value(), "2023-11-14T22:13:22Z");
     const auto& options = f.at("options").struct_value().fields();
     EXPECT_EQ(options.at("call").string_value(), "handoff.v1.Gateway.Echo");
     EXPECT_FALSE(options.contains("skipFirst"));
@@ -209,6 +212,30 @@ TEST(FormatJsonTest, HasGhzFieldsInNanoseconds) {
     EXPECT_DOUBLE_EQ(hist[0].struct_value().fields().at("mark").number_value(), 1e-9);
     EXPECT_DOUBLE_EQ(hist[10].struct_value().fields().at("mark").number_value(), 1e-6);
   }
+}
+
+TEST(JsonQuotedTest, BytesThatAreNotUtf8AreWrittenAsGoWritesThem) {
+  EXPECT_EQ(JsonQuoted("caf\xc3\xa9 \xf0\x9f\x98\x80"), "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+  EXPECT_EQ(JsonQuoted("a\xff" "b"), "\"a\\ufffdb\"");
+  EXPECT_EQ(JsonQuoted("\xe2\x82"), "\"\\ufffd\\ufffd\"");              // cut short
+  EXPECT_EQ(JsonQuoted("\xc0\xaf"), "\"\\ufffd\\ufffd\"");              // overlong
+  EXPECT_EQ(JsonQuoted("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
+  EXPECT_EQ(JsonQuoted("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // past U+10FFFF
+}
+
+TEST(FormatJsonTest, AnErrorTextThatIsNotUtf8StillMakesAReportThatParses) {
+  RunResults r = Results({1000});
+  r.errors.push_back("rpc error: code = Internal desc = \xff\xfe");
+  r.calls.push_back({2000, grpc::StatusCode::INTERNAL, 0});
+  LoadOptions o;
+  const Struct s = ParseJson(FormatJson(BuildReport(std::move(r)), o, false));
+  EXPECT_EQ(s.fields()
+                .at("errorDistribution")
+                .struct_value()
+                .fields()
+                .at("rpc error: code = Internal desc = \xef\xbf\xbd\xef\xbf\xbd")
+                .number_value(),
+            1);
 }
 
 TEST(FormatJsonTest, OptionsCarrySkipFirstAndCountErrorsWhenSet) {
@@ -271,9 +298,9 @@ TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
             R"(keepalive=0,data="{\"payload\":\"aGk\=\"}",metadata="{\"x-a\":\"b\ c\"}",)"
             R"(tags="",errors=1,has_errors=true )"
             // Latencies of the four OK calls; the Unavailable one counts in
-            // count and errors only.
-            R"(count=5,total=2000000000,average=250,fastest=100,slowest=400,rps=2.50,)"
-            R"(median=200,p95=400,errors=1 1700000000000000000)"
+            // count, errors and the average only. At the run's end, as ghz's.
+            R"(count=5,total=2000000000,average=210,fastest=100,slowest=400,rps=2.50,)"
+            R"(median=200,p95=400,errors=1 1700000002000000000)"
             "\n");
 }
 

@@ -131,13 +131,18 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
   // `this` stays alive until every armed select has answered (selects_armed_).
   AsyncSelect(
       OnRecv(reply,
-             [this, slot, job_cancel](std::optional<Outcome<v1::WorkReply>> o) {
+             [this, slot, job_ctx, job_cancel](std::optional<Outcome<v1::WorkReply>> o) {
                if (!o.has_value()) {
                  OnJobDone(slot, absl::InternalError("reply channel closed"),
                            {}, job_cancel);
                  return;
                }
-               OnJobDone(slot, std::move(o->status), o->reply, job_cancel);
+               // As a unary call's reply: one that came at or past the job's
+               // deadline is DEADLINE_EXCEEDED, and a job that returned the
+               // drain's cancel before its Context's Done() closed is
+               // UNAVAILABLE, not CANCELLED.
+               OnJobDone(slot, core_.Answer(std::move(o->status), job_ctx, MonotonicNow()),
+                         o->reply, job_cancel);
              }),
       handoff::OnDone(job_ctx, [this, slot, job_ctx, job_cancel] {
         OnJobDone(slot, core_.ContextError(job_ctx), {}, job_cancel);
@@ -262,6 +267,10 @@ StreamCall::Actions StreamCall::PumpLocked() {
     // the drain began meanwhile.
     if (ctx_.IsDone()) {
       EndLocked(core_.ContextError(ctx_));
+    } else if (MonotonicNow() >= ctx_.Deadline()) {
+      // Past the deadline, though the timer thread has not yet marked the
+      // Context: the client is answered what a unary call's late reply is.
+      EndLocked(absl::DeadlineExceededError("context deadline exceeded"));
     } else if (draining_ && !half_closed_) {
       EndLocked(DrainingError());
     } else {

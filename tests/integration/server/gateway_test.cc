@@ -335,6 +335,35 @@ TEST_F(CappedOneWorkerTest, BatchLateForItsDeadlineIsDeadlineExceededThoughTheTi
             1);
 }
 
+// A stream that ends past its deadline (capped at 500 ms) is
+// DEADLINE_EXCEEDED, even when the timer thread lags and only the clock says
+// so, as a unary call's late reply is.
+TEST_F(CappedOneWorkerTest, StreamEndingPastItsDeadlineIsDeadlineExceededThoughTheTimerLags) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_payload("on time");
+  ASSERT_TRUE(stream->Write(req));
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  // The server's deadline for the stream began before this moment.
+  const absl::Time late = absl::Now() + absl::Milliseconds(500);
+  {
+    TimerThreadHold hold;
+    ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
+    stream->WritesDone();
+    EXPECT_FALSE(stream->Read(&reply));
+    const grpc::Status s = stream->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+        << s.error_code() << " " << s.error_message();
+  }
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kOk), 0);
+}
+
 // gRPC's cancel of a call whose deadline has passed stops its job at once:
 // it is not left to the timer thread, which may lag, to mark the deadline.
 TEST_F(CappedOneWorkerTest, ACancelAfterTheDeadlineStopsTheJobThoughTheTimerLags) {

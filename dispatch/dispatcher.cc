@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -373,6 +374,15 @@ absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
     std::unique_lock<std::mutex> lock(exit_mu_);
     exited_.wait_until(lock, SteadyAfter(timeout),
                        [this] { return running_threads_ == 0; });
+    // Threads with no job in hand are waited for past the timeout: admission
+    // is closed, so they are on their way out, and a stop that blamed them
+    // would blame a job that does not exist (a timeout of 0 with every worker
+    // idle). Only a job running at the timeout, or one a worker takes from
+    // the queue meanwhile, ends the wait. Polled: a worker that takes a job
+    // signals no one.
+    while (running_threads_ > 0 && Stats().busy == 0) {
+      exited_.wait_for(lock, std::chrono::milliseconds(1));
+    }
     running = running_threads_;  // counted under the lock, not after it
   }
   if (running == 0) {

@@ -237,12 +237,13 @@ class Dispatcher {
   void Stop();
 
   // Stop(), waiting at most `timeout` for the jobs in progress and those
-  // still to be handed out. OK if every thread has finished (all are joined
-  // then). Otherwise DEADLINE_EXCEEDED, naming how many workers are still
-  // running a job: one that ignores its context, since a job whose context
-  // is done is never started and a running one should poll it. Those
-  // threads are left to finish; Stop() and the destructor still wait for
-  // them. Admission is closed either way.
+  // still to be handed out; threads not running a job are waited for until
+  // they have left, however short the timeout (0 included). OK if every
+  // thread has finished (all are joined then). Otherwise DEADLINE_EXCEEDED,
+  // naming how many workers are still running a job: one that ignores its
+  // context, since a job whose context is done is never started and a
+  // running one should poll it. Those threads are left to finish; Stop()
+  // and the destructor still wait for them. Admission is closed either way.
   absl::Status StopWithin(absl::Duration timeout);
 
   DispatcherStats Stats() const;

@@ -402,6 +402,16 @@ TEST(DispatcherTest, StopWithinRunsEveryQueuedJobAndSaysSo) {
   EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(Job{})));
 }
 
+// A timeout of 0 (--stop_grace=0) with no job running is a clean stop: the
+// idle threads, on their way out, are waited for, not blamed as jobs that
+// ignore their context.
+TEST(DispatcherTest, StopWithinZeroWithEveryWorkerIdleIsOk) {
+  Dispatcher d({.workers = 4, .queue_depth = 4});
+  const absl::Status stop = d.StopWithin(absl::ZeroDuration());
+  EXPECT_TRUE(stop.ok()) << stop;
+  EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(Job{})));
+}
+
 // A timeout too long to add to the clock (as good as "for ever") waits like
 // Stop(), rather than overflowing into the past and returning at once.
 TEST(DispatcherTest, StopWithinAnHourTimesTenMillionWaitsForTheRunningJob) {

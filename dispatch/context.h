@@ -101,10 +101,17 @@ std::pair<Context, CancelFunc> WithTimeout(const Context& parent,
 
 // The select case for "ctx is done": OnRecv(ctx.Done(), fn), where fn takes
 // no argument. A case on Background never fires.
+//
+// The case holds ctx, not only its Done() channel. The timer and a parent
+// hold a context only weakly, so that dropping its last handle frees its
+// timer at once; a select still waiting on such a context would then never
+// see it done. Held by the case, it closes Done() at its deadline or its
+// parent's cancel, as in Go, where the timer and the parent keep it.
 template <typename F>
 auto OnDone(const Context& ctx, F&& fn) {
-  return internal::RecvCase<std::monostate, std::decay_t<F>>(
-      ctx.Done(), std::forward<F>(fn));
+  auto keeping_ctx = [ctx, fn = std::forward<F>(fn)]() mutable { fn(); };
+  return internal::RecvCase<std::monostate, decltype(keeping_ctx)>(
+      ctx.Done(), std::move(keeping_ctx));
 }
 
 }  // namespace handoff

@@ -170,6 +170,33 @@ TEST(ContextTest, AsyncWaiterRunsOnTheCancellingThread) {
   EXPECT_EQ(ran_on, canceller_id);
 }
 
+// A select that waits on a context whose handles are all gone still sees it
+// done, as in Go, where the timer and the parent keep a context: the case
+// holds the context, not only its Done() channel.
+TEST(ContextTest, AWaiterOnADroppedContextStillSeesItsDeadline) {
+  Chan<int> fired(1);
+  {
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Milliseconds(10));
+    AsyncSelect(OnDone(ctx, [fired] { fired.TrySend(1).IgnoreError(); }));
+  }
+  auto [bound, stop] = WithTimeout(Context::Background(), absl::Seconds(30));
+  bool seen = false;
+  Select(OnRecv(fired, [&](std::optional<int>) { seen = true; }), OnDone(bound, [] {}));
+  EXPECT_TRUE(seen) << "the dropped context's deadline never closed its Done()";
+  stop();
+}
+
+TEST(ContextTest, AWaiterOnADroppedChildStillSeesItsParentsCancel) {
+  auto [parent, cancel_parent] = WithCancel(Context::Background());
+  bool fired = false;
+  {
+    auto [child, cancel_child] = WithCancel(parent);
+    AsyncSelect(OnDone(child, [&fired] { fired = true; }));
+  }
+  cancel_parent();  // waiters run on the cancelling thread, before it returns
+  EXPECT_TRUE(fired);
+}
+
 // Deadlines share one timer thread: a hundred thousand of them add no thread.
 TEST(ContextTest, HundredThousandDeadlinesCreateNoExtraThreads) {
   { auto warm = WithTimeout(Context::Background(), absl::Hours(1)); }

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "dispatch/select.h"
 
@@ -68,8 +69,8 @@ class LockSet {
 void Shuffle(int* order, int n) {
   for (int i = 0; i < n; ++i) {
     int j = static_cast<int>(NextRandom() % static_cast<uint32_t>(i + 1));
-    order[i] = order[j];
-    order[j] = i;
+    order[i] = i;  // the "inside-out" Fisher-Yates: place i, then swap it to j
+    std::swap(order[i], order[j]);
   }
 }
 

@@ -347,7 +347,9 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
   auto results = resolver.resolve(hp->first, std::to_string(hp->second),
                                   asio::ip::tcp::resolver::passive, ec);
   if (ec || results.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    // A name that cannot be had is a failure to start, as it is for
+    // --listen (gRPC's bind fails UNAVAILABLE), not a bad value.
+    return absl::UnavailableError(absl::StrCat(
         "cannot resolve '", address, "': ", ec ? ec.message() : "no address"));
   }
   asio::ip::tcp::endpoint endpoint = results.begin()->endpoint();

@@ -121,7 +121,9 @@ bool AbslParseFlag(absl::string_view text, DurationFlag* d, std::string* error) 
   // A bare number is the usual slip: say which unit is missing, with the
   // number itself, rather than list the syntax.
   double number;
-  if (absl::SimpleAtod(text, &number) && std::isfinite(number)) {
+  absl::Duration with_unit;
+  if (absl::SimpleAtod(text, &number) && std::isfinite(number) &&
+      absl::ParseDuration(absl::StrCat(text, "s"), &with_unit)) {
     *error = absl::StrCat("a duration needs a unit, as in ", text, "s or ",
                           text, "ms");
   } else {

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -29,6 +30,13 @@ absl::StatusOr<std::string> ReadPem(absl::string_view flag,
   if (!in) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--", flag, ": cannot read '", path, "': ", std::strerror(errno)));
+  }
+  // A directory opens as a stream and reads as nothing: say what it is,
+  // not that it "holds no PEM".
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": cannot read '", path, "': ", std::strerror(EISDIR)));
   }
   std::stringstream text;
   text << in.rdbuf();

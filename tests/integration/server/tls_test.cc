@@ -138,6 +138,12 @@ TEST(TlsConfigTest, UnreadableFileNamesTheFlagAndThePath) {
   ExpectStartFails(config, {"--tls_cert_file", "missing.pem", "cannot read"});
 }
 
+TEST(TlsConfigTest, ADirectoryIsAFileThatCannotBeRead) {
+  ServerConfig config = TlsConfig();
+  config.tls_cert_file = ::testing::TempDir();
+  ExpectStartFails(config, {"--tls_cert_file", "cannot read", "Is a directory"});
+}
+
 TEST(TlsConfigTest, SwappedCertificateAndKeyAreRefused) {
   ServerConfig config = TlsConfig();
   std::swap(config.tls_cert_file, config.tls_key_file);

@@ -187,7 +187,9 @@ TEST(DurationFlagTest, ABareNumberIsToldTheUnitItLacks) {
 }
 
 TEST(DurationFlagTest, OtherTextIsToldHowADurationIsWritten) {
-  for (const char* text : {"soon", "10 s", "10sec", ""}) {
+  // "1e3" is a number, but "1e3s" no duration: no hint that would be
+  // refused in its turn.
+  for (const char* text : {"soon", "10 s", "10sec", "", "1e3", "0x10"}) {
     DurationFlag d;
     std::string error;
     EXPECT_FALSE(AbslParseFlag(text, &d, &error)) << text;

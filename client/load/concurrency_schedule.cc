@@ -71,7 +71,16 @@ absl::StatusOr<ConcurrencySchedule> ConcurrencySchedule::Make(const LoadOptions&
     if (absl::Status s = add(current); !s.ok()) return s;
     if (current.start_ns >= kNever - width) break;
     const int64_t next_start = current.start_ns + width;
-    if (next_start >= ramp_ns || next_start >= run_ns) break;  // it stays where it is
+    if (next_start >= run_ns) break;  // it stays where it is
+    if (next_start >= ramp_ns) {
+      // --concurrency-max-duration has passed: at the next step, as ghz's
+      // ticker does, the count goes to --concurrency-end if given, reached or
+      // not; else it stays where it is.
+      if (end > 0 && end != current.count) {
+        if (absl::Status s = add(Step{next_start, end}); !s.ok()) return s;
+      }
+      break;
+    }
     int next = current.count + step;
     bool last = false;
     if (step > 0 && end > 0 && next >= end) {

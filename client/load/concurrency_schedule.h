@@ -4,8 +4,10 @@
 //   const  -c slots throughout
 //   step   --concurrency-start slots, then --concurrency-step more (or,
 //          negative, fewer) every --concurrency-step-duration, until the
-//          count reaches --concurrency-end or --concurrency-max-duration has
-//          passed; then it stays where it is
+//          count reaches --concurrency-end (where it stays) or
+//          --concurrency-max-duration has passed: then, at the next step, as
+//          ghz's ticker has it, the count goes to --concurrency-end if given,
+//          and stays where it is
 //   line   the same in steps of one second: --concurrency-step is the slope
 //
 // The count is a function of time alone, rising or falling, so each slot

@@ -38,8 +38,29 @@ RateSchedule::RateSchedule(const LoadOptions& o) {
     steps_.push_back(step);
     const double next_start = step.start_seconds + width;
     const double next_first = step.first_ticket + step.rate * width;
-    if (next_start >= ramp_seconds || next_start >= run_seconds ||
-        next_first >= run_tickets || steps_.size() >= kMaxSteps) {
+    if (next_start >= ramp_seconds) {
+      // At --load-max-duration, D, the rate goes where ghz's pacer puts it,
+      // and stays: to --load-end if given, else to start + step x floor(D /
+      // width), the rate of a step that begins exactly at D (one begun
+      // before it is kept). Counted in whole nanoseconds, so that 0.3 s in
+      // steps of 0.1 s is three steps, not 2.9999.
+      const absl::Duration width_duration = o.load_schedule == LoadSchedule::kLine
+                                                ? absl::Seconds(1)
+                                                : o.load_step_duration;
+      absl::Duration past_a_step;
+      const double steps_at_end = static_cast<double>(
+          absl::IDivDuration(o.load_max_duration, width_duration, &past_a_step));
+      const double final_rate =
+          o.load_end > 0 ? o.load_end : o.load_start + o.load_step * steps_at_end;
+      const double first =
+          step.first_ticket + step.rate * (ramp_seconds - step.start_seconds);
+      if (final_rate != step.rate && ramp_seconds < run_seconds && first < run_tickets) {
+        steps_.push_back({ramp_seconds, first, final_rate});
+      }
+      return;
+    }
+    if (next_start >= run_seconds || next_first >= run_tickets ||
+        steps_.size() >= kMaxSteps) {
       return;  // the rate stays where it is
     }
     double next_rate = step.rate + o.load_step;

@@ -3,8 +3,10 @@
 // ghz's --load-schedule has it:
 //
 //   step   --load-start calls/s, then --load-step more (or, negative, fewer)
-//          every --load-step-duration, until the rate reaches --load-end or
-//          --load-max-duration has passed; then it stays where it is
+//          every --load-step-duration, until the rate reaches --load-end
+//          (where it stays) or --load-max-duration, D, has passed: then, as
+//          ghz's pacer has it, the rate goes to --load-end if given, else to
+//          start + step x floor(D / step duration), and stays there
 //   line   the same in steps of one second: --load-step is the slope
 //
 // Call i is due when the rate, integrated from the start, reaches i: the

@@ -91,6 +91,26 @@ TEST(ConcurrencyScheduleTest, MaxDurationOrTheRunsLengthStopsTheRamp) {
   EXPECT_EQ(MakeOk(timed).slots(), 4);
 }
 
+TEST(ConcurrencyScheduleTest, MaxDurationWithAnEndJumpsToItAtTheNextStepAsGhzDoes) {
+  // 1, 2, 3 slots at 0, 1 and 2 s; the ramp ends at 2.5 s, and at the next
+  // step, 3 s, the count goes to --concurrency-end, 10.
+  LoadOptions o = Step(1, 1, 10, absl::Seconds(1));
+  o.concurrency_max_duration = absl::Milliseconds(2500);
+  const ConcurrencySchedule s = MakeOk(o);
+  EXPECT_EQ(s.slots(), 10);
+  EXPECT_EQ(s.OpensAt(2), 2 * kSecond);
+  EXPECT_EQ(s.OpensAt(3), 3 * kSecond);
+  EXPECT_EQ(s.OpensAt(9), 3 * kSecond);
+  // Falling: 8, 6 slots, then down to 2 at once.
+  LoadOptions falling = Step(8, -2, 2, absl::Seconds(1));
+  falling.concurrency_max_duration = absl::Milliseconds(1500);
+  const ConcurrencySchedule f = MakeOk(falling);
+  EXPECT_EQ(f.ClosesAt(6), kSecond);
+  EXPECT_EQ(f.ClosesAt(5), 2 * kSecond);
+  EXPECT_EQ(f.ClosesAt(2), 2 * kSecond);
+  EXPECT_EQ(f.ClosesAt(1), ConcurrencySchedule::kNever);
+}
+
 TEST(ConcurrencyScheduleTest, BadSchedulesAreRefusedNamingTheFlag) {
   EXPECT_EQ(Error(Step(0, 1, 5, absl::Seconds(1))),
             "--concurrency-schedule=step needs --concurrency-start above 0");

@@ -67,13 +67,42 @@ TEST(RateScheduleTest, AFallingRampStopsAtLoadEnd) {
   EXPECT_DOUBLE_EQ(s.DueSeconds(110), 4.0);
 }
 
-TEST(RateScheduleTest, LoadMaxDurationHoldsTheRateItReached) {
-  // 10, 20, and at 2 s the ramp is over: 20 from then on.
+TEST(RateScheduleTest, LoadMaxDurationEndsTheRampWhereGhzsPacerDoes) {
+  // 10, 20, and at 2 s the ramp is over at the rate of the step that begins
+  // then, 10 + 10 x 2 = 30, from then on: 20 calls more by 2.667 s.
   LoadOptions o = Ramp(LoadSchedule::kStep, 10, 10);
   o.load_max_duration = absl::Seconds(2);
-  const RateSchedule s(o);
-  EXPECT_DOUBLE_EQ(s.DueSeconds(30), 2.0);
-  EXPECT_DOUBLE_EQ(s.DueSeconds(50), 3.0);
+  {
+    const RateSchedule s(o);
+    EXPECT_DOUBLE_EQ(s.DueSeconds(30), 2.0);
+    EXPECT_DOUBLE_EQ(s.DueSeconds(50), 2.0 + 20.0 / 30);
+    EXPECT_DOUBLE_EQ(s.DueSeconds(90), 2.0 + 60.0 / 30);
+  }
+  // Ended in the middle of a step, it keeps that step's rate.
+  o.load_max_duration = absl::Milliseconds(2500);
+  {
+    const RateSchedule s(o);
+    EXPECT_DOUBLE_EQ(s.DueSeconds(60), 3.0);
+    EXPECT_DOUBLE_EQ(s.DueSeconds(90), 4.0);
+  }
+  // With --load-end, the rate goes to it at once, reached or not.
+  o.load_max_duration = absl::Seconds(2);
+  o.load_end = 100;
+  {
+    const RateSchedule s(o);
+    EXPECT_DOUBLE_EQ(s.DueSeconds(30), 2.0);
+    EXPECT_DOUBLE_EQ(s.DueSeconds(50), 2.0 + 20.0 / 100);
+  }
+  // Steps counted exactly: 0.3 s of 0.1 s steps is three of them.
+  LoadOptions fine = Ramp(LoadSchedule::kStep, 10, 10);
+  fine.load_step_duration = absl::Milliseconds(100);
+  fine.load_max_duration = absl::Milliseconds(300);
+  {
+    const RateSchedule s(fine);
+    // 1 + 2 + 3 calls in the three steps, then 40 calls/s.
+    EXPECT_NEAR(s.DueSeconds(6), 0.3, 1e-9);
+    EXPECT_NEAR(s.DueSeconds(10), 0.3 + 4.0 / 40, 1e-9);
+  }
 }
 
 TEST(RateScheduleTest, AnEndlessRampIsLaidOutAsFarAsTheRunGoes) {

@@ -425,9 +425,6 @@ void Dispatcher::DispatchLoop() {
   // worst, a few taken just before it too: the count errs towards fewer
   // overtakes).
   overtaken_.store(0, std::memory_order_relaxed);
-  // Each reset is published by the dispatcher's next take from `jobs`: see
-  // TakeQueuedJob.
-  std::atomic_thread_fence(std::memory_order_release);
   for (Job& job : jobs_) {
     Select(OnRecv(idle_,
                   [&](std::optional<const Chan<Job>*> worker) {
@@ -441,7 +438,6 @@ void Dispatcher::DispatchLoop() {
              Expire(job, job.ctx.Err());
            }));
     overtaken_.store(0, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
   }
   // Admission is closed and every accepted job has been handed out. Retire
   // each worker as it becomes idle, which waits for the runs in progress.
@@ -494,12 +490,11 @@ std::optional<Job> Dispatcher::TakeQueuedJob() {
   // DispatcherTest.AQueuedJobIsOvertakenOnlyBoundedly saw a job overtaken
   // 33 times). Counted after, a take that passes the held job follows the
   // dispatcher's receive of it in the channel's order, and so the reset
-  // before that receive. The fences make that order hold for the count too
-  // when both takes are lock-free: the ring's relaxed compare-and-swaps
-  // order the takes but publish nothing, and on a weakly ordered CPU the
-  // reset could otherwise land after this add and wipe it. (On x86 they
-  // cost nothing: locked instructions are full barriers.)
-  std::atomic_thread_fence(std::memory_order_acquire);
+  // before that receive: the channel's lock orders them, or, when both takes
+  // are lock-free, the ring's head, whose successful compare-and-swaps are
+  // acq_rel for this (a relaxed one orders the takes but publishes nothing,
+  // and on a weakly ordered CPU the reset could land after this add and
+  // wipe it).
   overtaken_.fetch_add(1, std::memory_order_relaxed);
   queued_->Remove(LoadOf(*job));
   return std::move(*job);

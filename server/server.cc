@@ -172,7 +172,7 @@ ShutdownReport HandoffServer::Shutdown() {
     // What is left is cancelled: its Context is done, so its job stops, and
     // its reactor finishes (UNAVAILABLE).
     core_->CancelAll();
-    core_->AwaitIdle(absl::Seconds(1));
+    report_.answered_after_cancel = core_->AwaitIdle(absl::Seconds(1));
     // Every Gateway call has now answered. What may still hold gRPC's
     // Shutdown is a call of gRPC's own services — a health Watch, a
     // reflection stream — open until its client closes it: end those now

@@ -45,6 +45,9 @@ namespace handoff {
 struct ShutdownReport {
   // Every call finished within --drain_timeout; none had to be cancelled.
   bool drained = true;
+  // Every call cancelled at the drain timeout answered within the second
+  // allowed it after that cancel (true when none was cancelled).
+  bool answered_after_cancel = true;
   // OK, or (DEADLINE_EXCEEDED) how many workers were still running a job
   // --stop_grace after the cancel: a handler that ignores its Context. The
   // HandoffServer's destructor waits for them.

@@ -768,11 +768,11 @@ TEST_F(ShortDrainTest, StreamWhoseClientStopsReadingIsUnavailableAtTheDrainTimeo
   auto stream = stub->Stream(&ctx);
   WriteRepliesNobodyReads(*stream, 2);
   ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 2; }));
-  const absl::Time start = absl::Now();
-  EXPECT_FALSE(server_->Shutdown().drained);
-  // At the drain timeout, not after the second Shutdown allows the calls
-  // CancelAll cut off to answer.
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300 + 800));
+  const ShutdownReport report = server_->Shutdown();
+  EXPECT_FALSE(report.drained);
+  // Answered at the drain timeout's cancel, not left for the second the
+  // stop allows the calls it cut off.
+  EXPECT_TRUE(report.answered_after_cancel);
   EXPECT_EQ(server_->core().metrics().calls(Method::kStream,
                                             absl::StatusCode::kUnavailable),
             1);
@@ -849,11 +849,18 @@ TEST_F(GatewayTest, StreamCancelledAtItsDeadlineCountsAsDeadlineExceeded) {
   ASSERT_TRUE(stream->Write(req));
   v1::WorkReply reply;
   ASSERT_TRUE(stream->Read(&reply));  // the stream is open on the server
-  // The moment of the cancel is the input here, not a synchronisation.
-  absl::SleepFor(deadline - absl::Milliseconds(30) - absl::Now());
+  // The moment of the cancel is the input here, not a synchronisation: 70
+  // ms before the deadline (the server allows 100 ms).
+  absl::SleepFor(deadline - absl::Milliseconds(70) - absl::Now());
+  const absl::Time cancelled_at = absl::Now();
   ctx.TryCancel();
   EXPECT_FALSE(stream->Read(&reply));
   stream->Finish();  // CANCELLED: the client cancelled
+  if (cancelled_at >= deadline) {
+    // The server's timer would report the same code: the cancel's path
+    // went untested.
+    GTEST_SKIP() << "this thread overslept the deadline by " << cancelled_at - deadline;
+  }
   const Metrics& m = server_->core().metrics();
   ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
   EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);

@@ -71,7 +71,7 @@ class HandoffdTest : public ::testing::Test {
 
 Handoffd* HandoffdTest::handoffd_ = nullptr;
 
-TEST_F(HandoffdTest, Echo) {
+TEST_F(HandoffdTest, EchoReturnsThePayload) {
   v1::EchoRequest req;
   req.set_payload("ping");
   auto reply = client_->Echo(req, {.timeout = absl::Seconds(5)});
@@ -162,7 +162,7 @@ TEST_F(HandoffdTest, CancelTokenEndsACallMadeByName) {
             absl::StatusCode::kCancelled);
 }
 
-TEST_F(HandoffdTest, Batch) {
+TEST_F(HandoffdTest, BatchAnswersEachItemInOrder) {
   v1::BatchRequest req;
   for (int i = 0; i < 4; ++i) req.add_items()->set_payload(std::to_string(i));
   auto reply = client_->Batch(req, {.timeout = absl::Seconds(5)});
@@ -190,7 +190,7 @@ TEST_F(HandoffdTest, OutOfRangeFieldIsInvalidArgument) {
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(HandoffdTest, CliHealthListCall) {
+TEST_F(HandoffdTest, CliHealthListAndCallWorkAgainstHandoffd) {
   const std::string addr = "--addr=" + handoffd_->address;
   auto health = Cli({"health", addr});
   EXPECT_EQ(health.exit_code, 0) << health.err;

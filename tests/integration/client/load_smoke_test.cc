@@ -42,18 +42,16 @@ TEST(LoadSmokeTest, FixedRateAgainstHandoffd) {
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok()) << r.out;
 
   EXPECT_EQ(Num(report, "count"), kCalls);
-  // Ticket i starts at i/rps, so the run lasts at least (n-1)/rps; a healthy
-  // server adds milliseconds, not seconds.
+  // Ticket i starts at i/rps, so the run lasts at least (n-1)/rps. How much
+  // longer is the machine's speed, which benchmarks measure, not this test:
+  // the upper bound only catches a run that ignores its schedule's end.
   const double total_s = Num(report, "total") / 1e9;
   EXPECT_GE(total_s, (kCalls - 1.0) / kRps);
-  EXPECT_LT(total_s, (kCalls - 1.0) / kRps + 2.0);
-  // The rate the report states is the calls over that time: never above the
-  // schedule's, and below it by no more than the same allowance. (Within 10%
-  // of it allowed the run 0.33 s, not the 2 s above, which one stall of a
-  // loaded machine near the end of the run could use up.)
+  EXPECT_LT(total_s, 30.0);
+  // The rate the report states is the calls over that time, so never above
+  // the schedule's.
   EXPECT_NEAR(Num(report, "rps"), kCalls / total_s, 0.5);
   EXPECT_LE(Num(report, "rps"), kCalls / ((kCalls - 1.0) / kRps));
-  EXPECT_GE(Num(report, "rps"), kCalls / ((kCalls - 1.0) / kRps + 2.0));
 
   const double fastest = Num(report, "fastest");
   const double average = Num(report, "average");

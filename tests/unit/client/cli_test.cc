@@ -90,7 +90,7 @@ TEST_F(CliTest, HelpListsEveryFlag) {
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "handoff: handoff:")) << r.out << r.err;
 }
 
-TEST_F(CliTest, CallEcho) {
+TEST_F(CliTest, CallPrintsTheReplyAsJson) {
   auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "{\"payload\":\"aGk=\"}\n");
@@ -197,7 +197,7 @@ TEST_F(CliTest, TimeoutReadsAsLoadsAndZeroIsNoDeadline) {
             "cannot be negative; 0 or inf is no deadline\n");
 }
 
-TEST_F(CliTest, UnknownMethod) {
+TEST_F(CliTest, AnUnknownMethodOrServiceIsAOneLineErrorNamingIt) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Nope", "-d", "{}", Addr()}),
                      "has no method 'Nope'");
   ExpectOneLineError(Cli({"call", "nope.Svc.M", "-d", "{}", Addr()}),
@@ -214,7 +214,7 @@ TEST_F(CliTest, AServiceListedButNotDescribedIsNotCalledUnknown) {
   EXPECT_TRUE(absl::StrContains(r.err, "handoff health")) << r.err;
 }
 
-TEST_F(CliTest, BadJson) {
+TEST_F(CliTest, BadJsonIsAOneLineErrorNamingTheRequestType) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{not json", Addr()}),
                      "bad JSON for handoff.v1.EchoRequest");
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"nope":1})", Addr()}),
@@ -229,7 +229,7 @@ TEST_F(CliTest, JsonThatIsNoObjectIsNamedWithoutAnEmptyFieldPath) {
   EXPECT_FALSE(absl::StrContains(r.err, ": :")) << r.err;
 }
 
-TEST_F(CliTest, BadAddress) {
+TEST_F(CliTest, AnUnreachableAddressIsUnavailable) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--addr=127.0.0.1:1"}),
                      "UNAVAILABLE");
   ExpectOneLineError(Cli({"health", "--addr=127.0.0.1:1"}), "UNAVAILABLE");
@@ -265,13 +265,13 @@ TEST_F(CliTest, TlsToAPlaintextServerIsOneLine) {
       "UNAVAILABLE: server reflection at " + *addr_);
 }
 
-TEST_F(CliTest, Health) {
+TEST_F(CliTest, HealthPrintsServing) {
   auto r = Cli({"health", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "SERVING\n");
 }
 
-TEST_F(CliTest, List) {
+TEST_F(CliTest, ListNamesEachServiceAndItsMethodsSignatures) {
   auto r = Cli({"list", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, "handoff.v1.Gateway\n")) << r.out;
@@ -283,7 +283,7 @@ TEST_F(CliTest, List) {
       << r.out;
 }
 
-TEST_F(CliTest, Usage) {
+TEST_F(CliTest, AnUnknownCommandOrABadLoadFlagExitsTwo) {
   auto r = Cli({"frob"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "unknown command 'frob'"));
@@ -292,7 +292,7 @@ TEST_F(CliTest, Usage) {
   EXPECT_TRUE(absl::StrContains(r.err, "-c: want a positive integer"));
 }
 
-TEST_F(CliTest, LoadJsonReport) {
+TEST_F(CliTest, LoadWritesAJsonReportCountingEveryCall) {
   auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-d",
                 R"({"payload":"aGk="})", "-n", "300", "-c", "10", "--connections", "2",
                 "-O", "json", *addr_});

@@ -38,13 +38,13 @@ v1::EchoRequest EchoOf(const std::string& payload) {
   return r;
 }
 
-TEST_F(ClientTest, EchoSync) {
+TEST_F(ClientTest, EchoReturnsThePayload) {
   auto reply = client_->Echo(EchoOf("hi"), {.timeout = absl::Seconds(10)});
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->payload(), "hi");
 }
 
-TEST_F(ClientTest, EchoCallbackAndFuture) {
+TEST_F(ClientTest, EchoAsyncAndEchoFutureReturnThePayload) {
   absl::Notification done;
   absl::StatusOr<v1::EchoReply> got;
   client_->EchoAsync(EchoOf("cb"), {}, [&](absl::StatusOr<v1::EchoReply> r) {
@@ -167,7 +167,7 @@ TEST_F(ClientTest, StreamRepliesInOrder) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ((*replies)[i].payload(), std::to_string(i));
 }
 
-TEST_F(ClientTest, EmptyStream) {
+TEST_F(ClientTest, AStreamOfNoRequestsEndsOkWithNoReplies) {
   auto replies = client_->StreamFuture({}).get();
   ASSERT_TRUE(replies.ok()) << replies.status();
   EXPECT_TRUE(replies->empty());

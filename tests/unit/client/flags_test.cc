@@ -136,7 +136,7 @@ TEST(LoadFlagsTest, ShortAndLongFormsWithAndWithoutEquals) {
   EXPECT_EQ(o->host, "127.0.0.1:9");
 }
 
-TEST(LoadFlagsTest, TlsFiles) {
+TEST(LoadFlagsTest, TlsFilesTurnInsecureOff) {
   auto o = Parse({"--call=pkg.S.M", "--cacert", "ca.pem", "--cert=client.pem",
                   "--key", "client.key", "h:1"});
   ASSERT_TRUE(o.ok()) << o.status();
@@ -235,7 +235,7 @@ TEST(LoadFlagsTest, VersionSkipsValidation) {
   EXPECT_TRUE(o->version);
 }
 
-TEST(LoadFlagsTest, GhzConfigUnknownKey) {
+TEST(LoadFlagsTest, AGhzConfigKeyHandoffDoesNotTakeIsRefusedNamingIt) {
   const TempConfig config(R"({"call":"p.S.M","frob":1})");
   auto o = Parse({"--config", config.path(), "h:1"});
   ASSERT_FALSE(o.ok());

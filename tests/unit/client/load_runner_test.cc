@@ -221,7 +221,13 @@ TEST_P(LoadRunnerTest, DurationStopCloseCountsInFlightCallsAsErrors) {
 
 TEST_P(LoadRunnerTest, DurationStopIgnoreDropsInFlightCalls) {
   RunResults r = RunPlan(SlowWorkPlan(EchoPlan(), DurationStop::kIgnore));
+  // The three calls were made, and were in flight at -z's end: dropped from
+  // the results, not missing from the run.
   EXPECT_TRUE(r.calls.empty());
+  EXPECT_EQ(r.end_reason, "timeout");
+  EXPECT_GE(r.total, absl::Milliseconds(200));
+  EXPECT_TRUE(testing::WaitUntil([&] { return server_.service->work_calls().size() == 3u; }))
+      << server_.service->work_calls().size() << " Work calls reached the server";
 }
 
 TEST_P(LoadRunnerTest, MaxDurationCutsARunWhoseCallsAreNotDone) {

@@ -96,9 +96,9 @@ TEST(HistogramTest, AllEqualLatencies) {
   EXPECT_EQ(h[0].count, 3);
 }
 
-TEST(HistogramTest, Empty) { EXPECT_TRUE(Histogram({}).empty()); }
+TEST(HistogramTest, NoLatenciesMakeNoBuckets) { EXPECT_TRUE(Histogram({}).empty()); }
 
-TEST(BuildReportTest, Aggregates) {
+TEST(BuildReportTest, CountsEveryCallAndTimesTheOkOnes) {
   RunResults r = Results({1'000'000, 2'000'000, 3'000'000, 4'000'000});
   r.errors.push_back("rpc error: code = Unavailable desc = down");
   r.calls.push_back({5'000'000, grpc::StatusCode::UNAVAILABLE, 0});

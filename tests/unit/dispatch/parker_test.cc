@@ -167,7 +167,17 @@ TEST(SpinBudgetTest, LongWaitsGetNoLongerSpinAfterAHandoff) {
 TEST(ThreadParkerTest, ReadyBeforeParkReturnsAtOnce) {
   ThreadParker p;
   p.Ready();
-  p.Park();
+  // Parked on a thread of its own, so that a Park that missed the Ready
+  // fails the test instead of hanging it.
+  std::atomic<bool> returned{false};
+  std::thread parked([&] {
+    p.Park();
+    returned.store(true);
+  });
+  const bool in_time = handoff::testing::WaitUntil([&] { return returned.load(); });
+  if (!in_time) p.Ready();  // let the thread go, to join it
+  parked.join();
+  EXPECT_TRUE(in_time) << "Park() missed a Ready() made before it";
 }
 
 // Whether the waiter catches it spinning or asleep, what the readier wrote

@@ -11,7 +11,7 @@
 namespace handoff {
 namespace {
 
-TEST(SplitHostPortTest, Forms) {
+TEST(SplitHostPortTest, SplitsAHostOrABracketedIpv6AddressFromItsPort) {
   auto a = SplitHostPort("0.0.0.0:9090");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->first, "0.0.0.0");

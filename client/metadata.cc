@@ -2,6 +2,12 @@
 
 #include "client/metadata.h"
 
+#include <algorithm>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -46,6 +52,28 @@ absl::Status ValidateMetadata(
     if (absl::Status s = ValidateMetadata(key, value); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> MetadataFromJson(
+    absl::string_view json) {
+  google::protobuf::Struct object;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &object).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        R"(want a JSON object of strings like {"key":"value"}, got ')", json, "'"));
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& [key, value] : object.fields()) {
+    if (value.kind_case() != google::protobuf::Value::kStringValue) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the value of \"", key, "\" is not a string"));
+    }
+    headers.emplace_back(absl::AsciiStrToLower(key), value.string_value());
+  }
+  // In key order: a JSON object's has no meaning, and protobuf's map none
+  // that stays the same from run to run.
+  std::sort(headers.begin(), headers.end());
+  if (absl::Status s = ValidateMetadata(headers); !s.ok()) return s;
+  return headers;
 }
 
 }  // namespace handoff

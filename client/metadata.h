@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace handoff {
@@ -30,6 +31,12 @@ absl::Status ValidateMetadata(absl::string_view key, absl::string_view value);
 
 // The first header of `metadata` that ValidateMetadata refuses, else OK.
 absl::Status ValidateMetadata(const std::vector<std::pair<std::string, std::string>>& metadata);
+
+// Headers from a JSON object of strings, as ghz's -m takes them
+// ({"authorization":"Bearer x"}): keys lower-cased, in key order, each one
+// ValidateMetadata takes. INVALID_ARGUMENT otherwise, saying what is wrong.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> MetadataFromJson(
+    absl::string_view json);
 
 }  // namespace handoff
 

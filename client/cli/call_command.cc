@@ -91,8 +91,8 @@ int Call(const Connection& connection, const CallArgs& args) {
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   auto local = LocalDescriptors::FromFlags(args.proto, args.import_paths, args.protoset);
   if (!local.ok()) return Fail("call", local.status());
-  ReflectionDatabase db(*channel, connection.timeout,
-                        connection.wait_for_ready);
+  ReflectionDatabase db(*channel, connection.timeout, connection.wait_for_ready,
+                        connection.reflect_metadata);
   google::protobuf::DescriptorPool pool(&db);
   auto method = *local != nullptr
                     ? FindMethod((*local)->pool(), args.method, nullptr,
@@ -117,6 +117,7 @@ int Call(const Connection& connection, const CallArgs& args) {
   CallOptions options;
   options.timeout = std::max(deadline - absl::Now(), absl::ZeroDuration());
   options.wait_for_ready = connection.wait_for_ready;
+  options.metadata = connection.metadata;
   // Each reply is printed as it arrives, so the replies a stream sent before
   // failing are output ahead of its error, as the server ordered them.
   absl::Status unprintable;

@@ -5,7 +5,7 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include <grpcpp/channel.h>
@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace handoff::cli {
@@ -37,6 +38,10 @@ struct Connection {
   // Every RPC (health, reflection, the call itself) waits, within `timeout`,
   // for a server that cannot be reached yet: one still starting, say.
   bool wait_for_ready = false;
+  // Request headers (checked: client/metadata.h): `metadata` for the call
+  // and the health check, `reflect_metadata` for server reflection alone.
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::vector<std::pair<std::string, std::string>> reflect_metadata;
 };
 
 struct CallArgs {

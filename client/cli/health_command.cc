@@ -19,6 +19,7 @@ int Health(const Connection& connection, const std::string& service) {
   grpc::ClientContext context;
   context.set_deadline(DeadlineIn(connection.timeout));
   context.set_wait_for_ready(connection.wait_for_ready);
+  for (const auto& [key, value] : connection.metadata) context.AddMetadata(key, value);
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;

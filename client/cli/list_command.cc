@@ -27,8 +27,8 @@ void PrintMethods(const google::protobuf::ServiceDescriptor& service) {
 int List(const Connection& connection, const std::string& only) {
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
-  ReflectionDatabase db(*channel, connection.timeout,
-                        connection.wait_for_ready);
+  ReflectionDatabase db(*channel, connection.timeout, connection.wait_for_ready,
+                        connection.reflect_metadata);
   auto services = db.ListServices();
   if (!services.ok()) {
     return Fail(absl::StrCat("listing services of ", connection.addr),

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <grpc/support/log.h>
@@ -23,6 +24,7 @@
 #include "client/cli/commands.h"
 #include "client/cli/timeout_flag.h"
 #include "client/load/target.h"
+#include "client/metadata.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
 ABSL_FLAG(handoff::cli::TimeoutFlag, timeout,
@@ -49,6 +51,13 @@ ABSL_FLAG(std::vector<std::string>, import_paths, {},
 ABSL_FLAG(std::string, protoset, "",
           "call: type them from a FileDescriptorSet (protoc --include_imports "
           "--descriptor_set_out)");
+ABSL_FLAG(std::string, metadata, "",
+          "request headers for call and health, a JSON object of strings "
+          "(as handoff load's -m): '{\"authorization\":\"Bearer t\"}'");
+ABSL_FLAG(std::string, reflect_metadata, "",
+          "request headers for the server reflection calls of call and "
+          "list alone, which get none of --metadata's (as handoff load's "
+          "--reflect-metadata)");
 ABSL_FLAG(bool, wait_for_ready, false,
           "wait (up to --timeout) for the server to accept connections "
           "instead of failing at once while it is unreachable");
@@ -116,6 +125,17 @@ int main(int argc, char** argv) {
   }
   if (absl::Status s = handoff::load::CheckTargetPort(connection.addr); !s.ok()) {
     return handoff::cli::Usage(absl::StrCat("--addr: ", s.message()));
+  }
+  for (auto [flag, json, headers] :
+       {std::tuple("--metadata", absl::GetFlag(FLAGS_metadata), &connection.metadata),
+        std::tuple("--reflect_metadata", absl::GetFlag(FLAGS_reflect_metadata),
+                   &connection.reflect_metadata)}) {
+    if (json.empty()) continue;
+    auto parsed = handoff::MetadataFromJson(json);
+    if (!parsed.ok()) {
+      return handoff::cli::Usage(absl::StrCat(flag, ": ", parsed.status().message()));
+    }
+    *headers = *std::move(parsed);
   }
 
   if (command == "call") {

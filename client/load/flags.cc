@@ -183,12 +183,11 @@ absl::Status SetStringMap(absl::string_view flag, absl::string_view v, bool lowe
 // given one it cannot, gRPC C++ aborts the process).
 absl::Status SetHeaders(absl::string_view flag, absl::string_view v,
                         std::vector<std::pair<std::string, std::string>>& out) {
-  if (absl::Status s = SetStringMap(flag, v, /*lower_case_keys=*/true, out); !s.ok()) {
-    return s;
+  auto headers = MetadataFromJson(v);
+  if (!headers.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", headers.status().message()));
   }
-  if (absl::Status s = ValidateMetadata(out); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", s.message()));
-  }
+  out = *std::move(headers);
   return absl::OkStatus();
 }
 

@@ -83,7 +83,8 @@ TEST_F(CliTest, HelpListsEveryFlag) {
   ProcessResult r = Cli({"--help"});
   for (const char* flag : {"--addr ", "--timeout ", "--tls ", "--cacert ", "--cert ",
                            "--key ", "-d ", "--data ", "--pretty ", "--proto ",
-                           "--import_paths ", "--protoset ", "--wait_for_ready "}) {
+                           "--import_paths ", "--protoset ", "--metadata ", "--reflect_metadata ",
+                           "--wait_for_ready "}) {
     EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
   }
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
@@ -520,6 +521,44 @@ TEST_F(CliTest, LoadSendsReflectMetadataWithTheReflectionCallOnly) {
   auto r = Cli(reflect);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, R"("OK":5)")) << r.out;
+}
+
+TEST_F(CliTest, CallAndHealthSendMetadataAndReflectionOnlyReflectMetadata) {
+  // The fake answers "header:x-tag" with the call's x-tag header; keys are
+  // lower-cased, as ghz's -m's are.
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGVhZGVyOngtdGFn"})",
+                R"(--metadata={"X-Tag":"hello"})", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"aGVsbG8=\"}\n");  // "hello"
+  r = Cli({"health", R"(--metadata={"x-tag":"hello"})", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // A header gRPC cannot send is bad usage, named before anything connects.
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", R"(--metadata={"x y":"1"})", Addr()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--metadata: metadata key \"x y\"")) << r.err;
+  r = Cli({"list", "--reflect_metadata=[1]", Addr()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--reflect_metadata: want a JSON object")) << r.err;
+
+  // A server whose reflection wants a token: --metadata does not carry it
+  // to reflection, --reflect_metadata does.
+  auto guarded = Process::Start({HANDOFF_FAKE_GATEWAY, "--reflection_token=open-sesame"});
+  ASSERT_TRUE(guarded.ok()) << guarded.status();
+  auto line = guarded->ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(line.ok()) << line.status();
+  absl::string_view address = *line;
+  ASSERT_TRUE(absl::ConsumePrefix(&address, "listening on ")) << *line;
+  const std::string addr = absl::StrCat("--addr=", address);
+  const std::string token = R"({"x-reflection-token":"open-sesame"})";
+  ExpectOneLineError(
+      Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--metadata=" + token, addr}),
+      "server reflection failed");
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--reflect_metadata=" + token, addr});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{}\n");
+  r = Cli({"list", "handoff.v1.Gateway", "--reflect_metadata=" + token, addr});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, "handoff.v1.Gateway\n")) << r.out;
 }
 
 // Whether the --debug log at `path` has logged `msg` yet.

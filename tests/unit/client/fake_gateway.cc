@@ -133,6 +133,13 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
       return reactor;
     }
   }
+  if (absl::StartsWith(request->payload(), "header:")) {
+    const auto& headers = context->client_metadata();
+    const auto header = headers.find(request->payload().substr(7));
+    if (header != headers.end()) reply->set_payload(header->second.data(), header->second.size());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
   int code = 0;
   const bool details = absl::StartsWith(request->payload(), "details:");
   if (details || absl::StartsWith(request->payload(), "status:")) {

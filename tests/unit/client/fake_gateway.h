@@ -6,7 +6,8 @@
 //          calls carrying it with UNAVAILABLE (to test channel retries);
 //          a payload "status:CODE:MESSAGE" fails with that status, and
 //          "details:CODE:MESSAGE" with that status and the details
-//          RpcStatusWithDetails gives.
+//          RpcStatusWithDetails gives; "header:KEY" is answered with the
+//          value of the call's request header KEY (empty if it has none).
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
 //          work_started() is notified when a Work call begins waiting, and
 //          work_calls() lists what each call carried.

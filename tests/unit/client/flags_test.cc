@@ -517,7 +517,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "--load-step=5", "h:1"},
                 "--load-start: want a rate >= 0"},
         BadCase{{"--call", "p.S.M", "--reflect-metadata", "token", "h:1"},
-                R"(--reflect-metadata: want a JSON object like {"key":"value"})"},
+                R"(--reflect-metadata: want a JSON object of strings like {"key":"value"})"},
         BadCase{{"--call", "p.S.M", "--async", "h:1"},
                 "--async makes calls at a rate, not as the server answers: give --rps or "
                 "--load-schedule"},

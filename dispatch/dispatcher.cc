@@ -367,6 +367,14 @@ void Dispatcher::Stop() {
   });
 }
 
+namespace {
+
+// How long StopWithin waits, past its timeout, for threads that are not
+// running a job to leave: they need microseconds.
+constexpr std::chrono::seconds kIdleExitGrace(1);
+
+}  // namespace
+
 absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
   CloseAdmission();
   int running;
@@ -374,13 +382,16 @@ absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
     std::unique_lock<std::mutex> lock(exit_mu_);
     exited_.wait_until(lock, SteadyAfter(timeout),
                        [this] { return running_threads_ == 0; });
-    // Threads with no job in hand are waited for past the timeout: admission
+    // Threads with no job in hand get up to kIdleExitGrace more: admission
     // is closed, so they are on their way out, and a stop that blamed them
     // would blame a job that does not exist (a timeout of 0 with every worker
-    // idle). Only a job running at the timeout, or one a worker takes from
-    // the queue meanwhile, ends the wait. Polled: a worker that takes a job
-    // signals no one.
-    while (running_threads_ > 0 && Stats().busy == 0) {
+    // idle). A job running at the timeout, or one a worker takes from the
+    // queue meanwhile, ends the wait; so does the grace, for a thread held
+    // outside a run (a job's on_error that blocks, say). Polled: a worker
+    // that takes a job signals no one.
+    const auto idle_exit_deadline = std::chrono::steady_clock::now() + kIdleExitGrace;
+    while (running_threads_ > 0 && Stats().busy == 0 &&
+           std::chrono::steady_clock::now() < idle_exit_deadline) {
       exited_.wait_for(lock, std::chrono::milliseconds(1));
     }
     running = running_threads_;  // counted under the lock, not after it

@@ -237,8 +237,8 @@ class Dispatcher {
   void Stop();
 
   // Stop(), waiting at most `timeout` for the jobs in progress and those
-  // still to be handed out; threads not running a job are waited for until
-  // they have left, however short the timeout (0 included). OK if every
+  // still to be handed out; threads not running a job are given up to a
+  // second more to leave, however short the timeout (0 included). OK if every
   // thread has finished (all are joined then). Otherwise DEADLINE_EXCEEDED,
   // naming how many workers are still running a job: one that ignores its
   // context, since a job whose context is done is never started and a

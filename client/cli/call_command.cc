@@ -52,12 +52,12 @@ absl::Status ExplainUndescribed(ReflectionDatabase& db,
       hint));
 }
 
-// A failed call's rich error details, a line each after its error, as
-// grpcurl prints them: as JSON when the type is known (from --proto or
-// --protoset when given, else by reflection), else by type URL and size.
-// `unknown` says where a type was looked for in vain.
+// A failed call's rich error details, a line each after its error (so
+// never indented, --pretty or not): as JSON when the type is known (from
+// --proto or --protoset when given, else by reflection), else by type URL
+// and size. `unknown` says where a type was looked for in vain.
 void PrintDetails(const absl::Status& status, const google::protobuf::DescriptorPool& pool,
-                  absl::string_view unknown, bool pretty) {
+                  absl::string_view unknown) {
   auto details = StatusDetails(status);
   if (!details.ok()) {
     std::cerr << "handoff: details: " << details.status().message() << "\n";
@@ -68,7 +68,7 @@ void PrintDetails(const absl::Status& status, const google::protobuf::Descriptor
     std::cerr << "handoff: detail " << i + 1 << ": ";
     const auto* type = pool.FindMessageTypeByName(detail.TypeName());
     auto json = type == nullptr ? absl::NotFoundError("")
-                                : MessageToJson(*type, detail.value, pretty);
+                                : MessageToJson(*type, detail.value, /*pretty=*/false);
     if (json.ok()) {
       std::cerr << type->full_name() << " " << *json << "\n";
     } else {
@@ -134,10 +134,9 @@ int Call(const Connection& connection, const CallArgs& args) {
   if (!status.ok()) {
     const int exit_code = Fail((*method)->full_name(), status);
     if (*local != nullptr) {
-      PrintDetails(status, (*local)->pool(), absl::StrCat("not in ", (*local)->source()),
-                   args.pretty);
+      PrintDetails(status, (*local)->pool(), absl::StrCat("not in ", (*local)->source()));
     } else {
-      PrintDetails(status, pool, "the server does not describe", args.pretty);
+      PrintDetails(status, pool, "the server does not describe");
     }
     return exit_code;
   }

@@ -164,12 +164,12 @@ absl::Status SetStringMap(absl::string_view flag, absl::string_view v, bool lowe
                           std::vector<std::pair<std::string, std::string>>& out) {
   google::protobuf::Struct object;
   if (!google::protobuf::util::JsonStringToMessage(std::string(v), &object).ok()) {
-    return Bad(flag, R"(a JSON object like {"key":"value"})", v);
+    return Bad(flag, R"(a JSON object of strings like {"key":"value"})", v);
   }
   out.clear();
   for (const auto& [key, value] : object.fields()) {
     if (value.kind_case() != google::protobuf::Value::kStringValue) {
-      return Bad(flag, "string values", v);
+      return Bad(flag, R"(a JSON object of strings like {"key":"value"})", v);
     }
     out.emplace_back(lower_case_keys ? absl::AsciiStrToLower(key) : key, value.string_value());
   }
@@ -694,7 +694,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --load-end R       the rate at which it stops changing (optional for
                          a rising ramp)
       --load-step-duration D  step: how long each step lasts (line: 1s)
-      --load-max-duration D   stop changing the rate after D
+      --load-max-duration D   after D, go to --load-end (if given) or to
+                         the rate of a step beginning then, and stay
       --concurrency-schedule S  const (default: -c throughout), step or line
       --concurrency-start N  step and line: the slots at first (-c is then
                          the schedule's peak)
@@ -702,7 +703,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                          (default 1)
       --concurrency-end N    where the count stops changing
       --concurrency-step-duration D  step: how long each step lasts (line: 1s)
-      --concurrency-max-duration D   stop changing the count after D
+      --concurrency-max-duration D   after D, go to --concurrency-end (if
+                         given) at the next step, and stay
       --connections N    HTTP/2 connections, shared round-robin (default 1)
   -t, --timeout D        per-call deadline (default 20s; 0: none)
       --connect-timeout D  time to connect (default 10s)

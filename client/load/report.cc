@@ -188,6 +188,7 @@ Report BuildReport(RunResults results, std::string name, LatencyStats stats) {
     sum += call.latency_ns;
     if (call.code == grpc::StatusCode::OK || stats == LatencyStats::kAllCalls) {
       sorted.push_back(call.latency_ns);
+      r.histogram_sum_ns += call.latency_ns;
     }
     ++r.status_code_distribution[std::string(GoCodeName(call.code))];
     if (call.code != grpc::StatusCode::OK) {
@@ -503,7 +504,7 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
   absl::StrAppend(&out, "ghz_run_histogram_bucket", with("le=\"+Inf\""), " ", in_histogram,
                   "\n");
   absl::StrAppend(&out, "ghz_run_histogram_sum", with(""), " ",
-                  JsonNumber(static_cast<double>(r.average_ns) * in_histogram / 1e9), "\n");
+                  JsonNumber(static_cast<double>(r.histogram_sum_ns / 1e9)), "\n");
   absl::StrAppend(&out, "ghz_run_histogram_count", with(""), " ", in_histogram, "\n");
 
   // The latency distribution as a summary, in nanoseconds as ghz has it.
@@ -514,7 +515,7 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
                     " ", p.latency_ns, "\n");
   }
   absl::StrAppend(&out, "ghz_run_latency_sum", with(""), " ",
-                  JsonNumber(static_cast<double>(r.average_ns) * in_histogram), "\n");
+                  JsonNumber(static_cast<double>(r.histogram_sum_ns)), "\n");
   absl::StrAppend(&out, "ghz_run_latency_count", with(""), " ", in_histogram, "\n");
   gauge("ghz_run_errors", absl::StrCat(Errors(r)));
   return out;

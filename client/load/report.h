@@ -74,6 +74,9 @@ struct Report {
   uint64_t count = 0;
   int64_t total_ns = 0;
   int64_t average_ns = 0;
+  // The sum of the latencies in the histogram and the percentiles (the OK
+  // calls', or every call's with --count-errors): Prometheus's _sum.
+  long double histogram_sum_ns = 0;
   int64_t fastest_ns = 0;
   int64_t slowest_ns = 0;
   double rps = 0;

@@ -184,18 +184,18 @@ grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
 
 namespace {
 
-// Cancels a reflection call that does not carry "x-reflection-token: TOKEN",
-// as a server that guards its reflection would refuse it.
-class ReflectionGuard final : public grpc::experimental::Interceptor {
+// Cancels a call that does not carry the header `header` with the value
+// TOKEN, as a server that guards a service would refuse it.
+class TokenGuard final : public grpc::experimental::Interceptor {
  public:
-  ReflectionGuard(grpc::experimental::ServerRpcInfo* info, std::string token)
-      : info_(info), token_(std::move(token)) {}
+  TokenGuard(grpc::experimental::ServerRpcInfo* info, std::string header, std::string token)
+      : info_(info), header_(std::move(header)), token_(std::move(token)) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       const auto* metadata = methods->GetRecvInitialMetadata();
-      const auto given = metadata->find("x-reflection-token");
+      const auto given = metadata->find(header_);
       if (given == metadata->end() || given->second != grpc::string_ref(token_)) {
         info_->server_context()->TryCancel();
       }
@@ -205,21 +205,27 @@ class ReflectionGuard final : public grpc::experimental::Interceptor {
 
  private:
   grpc::experimental::ServerRpcInfo* const info_;
+  const std::string header_;
   const std::string token_;
 };
 
-class ReflectionGuardFactory final
+// Guards reflection with "x-reflection-token: TOKEN" and the health check
+// with "x-health-token: TOKEN".
+class TokenGuardFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit ReflectionGuardFactory(std::string token) : token_(std::move(token)) {}
+  explicit TokenGuardFactory(std::string token) : token_(std::move(token)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    if (absl::string_view(info->method()) !=
-        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo") {
-      return nullptr;
+    const absl::string_view method = info->method();
+    if (method == "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo") {
+      return new TokenGuard(info, "x-reflection-token", token_);
     }
-    return new ReflectionGuard(info, token_);
+    if (method == "/grpc.health.v1.Health/Check") {
+      return new TokenGuard(info, "x-health-token", token_);
+    }
+    return nullptr;
   }
 
  private:
@@ -246,7 +252,7 @@ FakeServer FakeServer::Start(bool reflection, int port, absl::Duration max_conne
   if (!gzip) builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   if (!reflection_token.empty()) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> guards;
-    guards.push_back(std::make_unique<ReflectionGuardFactory>(reflection_token));
+    guards.push_back(std::make_unique<TokenGuardFactory>(reflection_token));
     builder.experimental().SetInterceptorCreators(std::move(guards));
   }
   s.server = builder.BuildAndStart();

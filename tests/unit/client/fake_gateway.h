@@ -100,8 +100,9 @@ struct FakeServer {
   // as handoffd's --max_connection_age does; its calls may still finish.
   // Without `gzip`, a gzipped request is refused (UNIMPLEMENTED), which
   // tells a test that its requests were compressed. A `reflection_token`
-  // guards reflection: a reflection call without the metadata
-  // "x-reflection-token: TOKEN" is cancelled.
+  // guards reflection and the health check: a reflection call without the
+  // metadata "x-reflection-token: TOKEN", or a health check without
+  // "x-health-token: TOKEN", is cancelled.
   static FakeServer Start(bool reflection = false, int port = 0,
                           absl::Duration max_connection_age = absl::InfiniteDuration(),
                           bool gzip = true, const std::string& reflection_token = "");

@@ -4,8 +4,8 @@
 //
 // Prints "listening on 127.0.0.1:PORT" once serving, and "work started"
 // when the first Work call begins waiting, then serves until killed. Flags: --port=N (default 0: any free port); --reflection_token=T
-// (reflection calls without the metadata "x-reflection-token: T" are
-// cancelled).
+// (reflection calls without the metadata "x-reflection-token: T", and
+// health checks without "x-health-token: T", are cancelled).
 #include <iostream>
 #include <string>
 #include <thread>

@@ -355,6 +355,19 @@ TEST(FormatInfluxDetailsTest, OneGhzDetailLinePerCallAtTheTimeItEnded) {
                 "\n");
 }
 
+TEST(FormatPrometheusTest, TheSumsAreOfTheCallsTheHistogramCounts) {
+  // The failed call counts in the average (ghz's), not in the histogram: its
+  // sum is the four OK calls', 1000 ns, not the average (210) times four.
+  RunResults r = Results({100, 200, 300, 400});
+  r.errors.push_back("rpc error: code = Unavailable desc = down");
+  r.calls.push_back({50, grpc::StatusCode::UNAVAILABLE, 0});
+  LoadOptions o;
+  const std::string text = FormatPrometheus(BuildReport(std::move(r)), o);
+  EXPECT_TRUE(absl::StrContains(text, "} 1e-06\nghz_run_histogram_count")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "} 1000\nghz_run_latency_count")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "} 210\n")) << "the average: " << text;
+}
+
 TEST(FormatPrometheusTest, GaugesACumulativeHistogramAndASummary) {
   RunResults r = Results({100, 200, 300, 400});
   LoadOptions o;

@@ -122,6 +122,7 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
     absl::MutexLock lock(&mu_);
     const grpc::string_ref authority = context->ExperimentalGetAuthority();
     last_authority_.assign(authority.data(), authority.size());
+    echo_peers_.insert(context->peer());
   }
   auto* reactor = context->DefaultReactor();
   int fail_first = 0;

@@ -26,6 +26,7 @@
 #include <grpcpp/server.h>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -70,6 +71,11 @@ class FakeGateway final : public v1::Gateway::CallbackService {
     absl::MutexLock lock(&mu_);
     return work_calls_;
   }
+  // How many client connections (peer addresses) Echo calls came on.
+  size_t echo_connections() {
+    absl::MutexLock lock(&mu_);
+    return echo_peers_.size();
+  }
   // The :authority of the latest Echo call.
   std::string last_authority() {
     absl::MutexLock lock(&mu_);
@@ -84,6 +90,7 @@ class FakeGateway final : public v1::Gateway::CallbackService {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
   std::string last_authority_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> echo_peers_ ABSL_GUARDED_BY(mu_);
   std::vector<WorkCall> work_calls_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> stream_cpu_us_ ABSL_GUARDED_BY(mu_);
 };

@@ -310,6 +310,8 @@ TEST_P(LoadRunnerTest, AServerThatRecyclesItsConnectionsCostsNoCall) {
   ASSERT_EQ(r.calls.size(), 60u);
   EXPECT_TRUE(r.errors.empty()) << r.errors[0];
   EXPECT_EQ(recycling.service->echo_calls(), 60);
+  // The calls came on more than one connection: the server did recycle.
+  EXPECT_GE(recycling.service->echo_connections(), 2u);
 }
 
 TEST_P(LoadRunnerTest, UnreachableHostFailsToConnect) {

@@ -1,13 +1,13 @@
 // `handoff call METHOD -d JSON`: any method, typed by server reflection, or
 // by --proto / --protoset for a server without it.
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
@@ -86,7 +86,10 @@ int Call(const Connection& connection, const CallArgs& args) {
   // --timeout bounds the whole command: the reflection lookup and the call
   // share it, so that a server still starting (--wait_for_ready) costs the
   // call its time rather than doubling the wait.
-  const absl::Time deadline = absl::Now() + connection.timeout;
+  // Counted on the steady clock, as DeadlineIn counts a call's, so that a
+  // step of the wall clock during the lookup neither eats the call's time
+  // nor adds to it.
+  const auto start = std::chrono::steady_clock::now();
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   auto local = LocalDescriptors::FromFlags(args.proto, args.import_paths, args.protoset);
@@ -115,7 +118,9 @@ int Call(const Connection& connection, const CallArgs& args) {
   if (!requests.ok()) return Fail("-d", requests.status());
 
   CallOptions options;
-  options.timeout = std::max(deadline - absl::Now(), absl::ZeroDuration());
+  options.timeout = std::max(
+      connection.timeout - absl::FromChrono(std::chrono::steady_clock::now() - start),
+      absl::ZeroDuration());
   options.wait_for_ready = connection.wait_for_ready;
   options.metadata = connection.metadata;
   // Each reply is printed as it arrives, so the replies a stream sent before

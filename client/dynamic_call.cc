@@ -1,5 +1,7 @@
 #include "client/dynamic_call.h"
 
+#include <map>
+
 #include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
@@ -71,7 +73,8 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                         const pb::MethodDescriptor& method,
                         const std::vector<std::string>& requests,
                         const CallOptions& options,
-                        const std::function<void(const std::string&)>& on_reply) {
+                        const std::function<void(const std::string&)>& on_reply,
+                        ReceivedMetadata* received) {
   if (!method.client_streaming() && requests.size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         method.full_name(), " takes one request, got ", requests.size()));
@@ -144,6 +147,18 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   }
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
+  }
+  if (received != nullptr) {
+    // Finish has received both, the headers too if no reply came.
+    const auto copy = [](const std::multimap<grpc::string_ref, grpc::string_ref>& from,
+                         std::vector<std::pair<std::string, std::string>>& to) {
+      for (const auto& [key, value] : from) {
+        to.emplace_back(std::string(key.data(), key.size()),
+                        std::string(value.data(), value.size()));
+      }
+    };
+    copy(context.GetServerInitialMetadata(), received->headers);
+    copy(context.GetServerTrailingMetadata(), received->trailers);
   }
   return FromGrpcStatus(status);
 }

@@ -6,13 +6,14 @@
 
 #include <functional>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/channel.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "client/client.h"
 #include "client/json_messages.h"
 
@@ -30,16 +31,25 @@ absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
 // "/pkg.Service/Method", the HTTP/2 path of a call.
 std::string MethodPath(const google::protobuf::MethodDescriptor& method);
 
+// The metadata a server sent back on a call, in the order it came; values
+// of "-bin" keys as their bytes (gRPC has decoded the base64).
+struct ReceivedMetadata {
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> trailers;
+};
+
 // Calls `method` with every request on one call (unary methods take
 // exactly one), hands each serialized reply to `on_reply` as it arrives, and
 // returns the call's status. A stream that fails part-way has still
 // delivered the replies the server sent before its error. `options.cancel`
-// ends the call with CANCELLED, as it does Client's.
+// ends the call with CANCELLED, as it does Client's. If `received` is not
+// null, it gets the response headers and trailers once the call is over.
 absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                         const google::protobuf::MethodDescriptor& method,
                         const std::vector<std::string>& requests,
                         const CallOptions& options,
-                        const std::function<void(const std::string&)>& on_reply);
+                        const std::function<void(const std::string&)>& on_reply,
+                        ReceivedMetadata* received = nullptr);
 
 }  // namespace handoff
 

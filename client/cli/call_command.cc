@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -80,6 +84,16 @@ void PrintDetails(const absl::Status& status, const google::protobuf::Descriptor
   }
 }
 
+// Each of `metadata` on a line of its own: "handoff: response header:
+// key: value", a "-bin" key's value in base64, as it went on the wire.
+void PrintMetadata(absl::string_view what,
+                   const std::vector<std::pair<std::string, std::string>>& metadata) {
+  for (const auto& [key, value] : metadata) {
+    std::cerr << "handoff: response " << what << ": " << key << ": "
+              << (absl::EndsWith(key, "-bin") ? absl::Base64Escape(value) : value) << "\n";
+  }
+}
+
 }  // namespace
 
 int Call(const Connection& connection, const CallArgs& args) {
@@ -126,8 +140,10 @@ int Call(const Connection& connection, const CallArgs& args) {
   // Each reply is printed as it arrives, so the replies a stream sent before
   // failing are output ahead of its error, as the server ordered them.
   absl::Status unprintable;
+  ReceivedMetadata received;
   absl::Status status = CallMethod(
-      *channel, **method, *requests, options, [&](const std::string& reply) {
+      *channel, **method, *requests, options,
+      [&](const std::string& reply) {
         if (!unprintable.ok()) return;
         auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
         if (!json.ok()) {
@@ -135,7 +151,12 @@ int Call(const Connection& connection, const CallArgs& args) {
           return;
         }
         std::cout << *json << "\n" << std::flush;
-      });
+      },
+      &received);
+  if (args.verbose) {
+    PrintMetadata("header", received.headers);
+    PrintMetadata("trailer", received.trailers);
+  }
   if (!status.ok()) {
     const int exit_code = Fail((*method)->full_name(), status);
     if (*local != nullptr) {

@@ -42,6 +42,8 @@ ABSL_FLAG(std::string, d, "",
           "stream); @FILE reads a file, @- stdin");
 ABSL_FLAG(std::string, data, "", "same as -d");
 ABSL_FLAG(bool, pretty, false, "indent JSON replies");
+ABSL_FLAG(bool, verbose, false,
+          "call: print the response headers and trailers on stderr");
 ABSL_FLAG(std::string, proto, "",
           "call: type requests and replies from this .proto file instead of "
           "the server's reflection");
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
     args.data = absl::GetFlag(FLAGS_d);
     if (args.data.empty()) args.data = absl::GetFlag(FLAGS_data);
     args.pretty = absl::GetFlag(FLAGS_pretty);
+    args.verbose = absl::GetFlag(FLAGS_verbose);
     args.proto = absl::GetFlag(FLAGS_proto);
     args.import_paths = absl::GetFlag(FLAGS_import_paths);
     args.protoset = absl::GetFlag(FLAGS_protoset);

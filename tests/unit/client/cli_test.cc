@@ -84,7 +84,7 @@ TEST_F(CliTest, HelpListsEveryFlag) {
   for (const char* flag : {"--addr ", "--timeout ", "--tls ", "--cacert ", "--cert ",
                            "--key ", "-d ", "--data ", "--pretty ", "--proto ",
                            "--import_paths ", "--protoset ", "--metadata ", "--reflect_metadata ",
-                           "--wait_for_ready "}) {
+                           "--verbose ", "--wait_for_ready "}) {
     EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
   }
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
@@ -530,6 +530,17 @@ TEST_F(CliTest, CallAndHealthSendMetadataAndReflectionOnlyReflectMetadata) {
                 R"(--metadata={"X-Tag":"hello"})", Addr()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "{\"payload\":\"aGVsbG8=\"}\n");  // "hello"
+  EXPECT_EQ(r.err, "");
+  // --verbose shows what came back besides the reply, a -bin value in
+  // base64, as it went on the wire.
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGVhZGVyOngtdGFn"})",
+           R"(--metadata={"x-tag":"hello"})", "--verbose", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"aGVsbG8=\"}\n");
+  EXPECT_TRUE(absl::StrContains(r.err, "handoff: response header: x-asked-for: x-tag\n"))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "handoff: response trailer: x-answer-bin: aGVsbG8=\n"))
+      << r.err;
   // A header gRPC cannot send is bad usage, named before anything connects.
   r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", R"(--metadata={"x y":"1"})", Addr()});
   EXPECT_EQ(r.exit_code, 2);

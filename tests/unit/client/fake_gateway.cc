@@ -138,6 +138,8 @@ grpc::ServerUnaryReactor* FakeGateway::Echo(grpc::CallbackServerContext* context
     const auto& headers = context->client_metadata();
     const auto header = headers.find(request->payload().substr(7));
     if (header != headers.end()) reply->set_payload(header->second.data(), header->second.size());
+    context->AddInitialMetadata("x-asked-for", request->payload().substr(7));
+    context->AddTrailingMetadata("x-answer-bin", reply->payload());
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }

@@ -7,7 +7,9 @@
 //          a payload "status:CODE:MESSAGE" fails with that status, and
 //          "details:CODE:MESSAGE" with that status and the details
 //          RpcStatusWithDetails gives; "header:KEY" is answered with the
-//          value of the call's request header KEY (empty if it has none).
+//          value of the call's request header KEY (empty if it has none),
+//          with the response header "x-asked-for: KEY" and that value again
+//          in the trailer "x-answer-bin".
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
 //          work_started() is notified when a Work call begins waiting, and
 //          work_calls() lists what each call carried.

@@ -25,16 +25,31 @@ namespace {
 
 class CliTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto server = Process::Start({HANDOFF_FAKE_GATEWAY});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = new Process(*std::move(server));
+  // A fake gateway process started with `flags`, and the address it said
+  // it serves on.
+  struct FakeProcess {
+    Process process;
+    std::string address;
+  };
+  static absl::StatusOr<FakeProcess> StartFake(std::vector<std::string> flags = {}) {
+    flags.insert(flags.begin(), HANDOFF_FAKE_GATEWAY);
+    auto process = Process::Start(flags);
+    if (!process.ok()) return process.status();
     // The fake prints its address once it is serving.
-    auto line = server_->ReadLine(absl::Seconds(30));
-    ASSERT_TRUE(line.ok()) << line.status();
+    auto line = process->ReadLine(absl::Seconds(30));
+    if (!line.ok()) return line.status();
     absl::string_view rest = *line;
-    ASSERT_TRUE(absl::ConsumePrefix(&rest, "listening on ")) << *line;
-    addr_ = new std::string(rest);
+    if (!absl::ConsumePrefix(&rest, "listening on ")) {
+      return absl::InternalError(absl::StrCat("the fake said '", *line, "'"));
+    }
+    return FakeProcess{*std::move(process), std::string(rest)};
+  }
+
+  static void SetUpTestSuite() {
+    auto fake = StartFake();
+    ASSERT_TRUE(fake.ok()) << fake.status();
+    server_ = new Process(std::move(fake->process));
+    addr_ = new std::string(fake->address);
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -501,15 +516,11 @@ TEST_F(CliTest, LoadStreamOptionsNeedAMethodTheClientStreamsTo) {
 }
 
 TEST_F(CliTest, LoadSendsReflectMetadataWithTheReflectionCallOnly) {
-  auto guarded = Process::Start({HANDOFF_FAKE_GATEWAY, "--reflection_token=open-sesame"});
+  auto guarded = StartFake({"--reflection_token=open-sesame"});
   ASSERT_TRUE(guarded.ok()) << guarded.status();
-  auto line = guarded->ReadLine(absl::Seconds(30));
-  ASSERT_TRUE(line.ok()) << line.status();
-  absl::string_view address = *line;
-  ASSERT_TRUE(absl::ConsumePrefix(&address, "listening on ")) << *line;
   const std::vector<std::string> load = {"load", "--insecure", "--call",
                                          "handoff.v1.Gateway.Echo", "-d", "{}", "-n", "5",
-                                         "-c", "1", "-O", "json", std::string(address)};
+                                         "-c", "1", "-O", "json", guarded->address};
   // The token in -m is not sent with the reflection call: the server refuses it.
   std::vector<std::string> in_m = load;
   in_m.insert(in_m.begin() + 1, {"-m", R"({"x-reflection-token":"open-sesame"})"});
@@ -551,13 +562,9 @@ TEST_F(CliTest, CallAndHealthSendMetadataAndReflectionOnlyReflectMetadata) {
 
   // A server whose reflection wants a token: --metadata does not carry it
   // to reflection, --reflect_metadata does.
-  auto guarded = Process::Start({HANDOFF_FAKE_GATEWAY, "--reflection_token=open-sesame"});
+  auto guarded = StartFake({"--reflection_token=open-sesame"});
   ASSERT_TRUE(guarded.ok()) << guarded.status();
-  auto line = guarded->ReadLine(absl::Seconds(30));
-  ASSERT_TRUE(line.ok()) << line.status();
-  absl::string_view address = *line;
-  ASSERT_TRUE(absl::ConsumePrefix(&address, "listening on ")) << *line;
-  const std::string addr = absl::StrCat("--addr=", address);
+  const std::string addr = "--addr=" + guarded->address;
   const std::string token = R"({"x-reflection-token":"open-sesame"})";
   ExpectOneLineError(
       Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--metadata=" + token, addr}),
@@ -618,18 +625,14 @@ TEST_F(CliTest, LoadInterruptedReportsTheCallsMadeSoFar) {
 // Work of ten minutes, waited for (--duration-stop wait) after the first.
 // Against a fake of its own, which says when the Work has reached it.
 TEST_F(CliTest, LoadInterruptedTwiceQuitsAtOnce) {
-  auto fake = Process::Start({HANDOFF_FAKE_GATEWAY});
+  auto fake = StartFake();
   ASSERT_TRUE(fake.ok()) << fake.status();
-  auto listening = fake->ReadLine(absl::Seconds(30));
-  ASSERT_TRUE(listening.ok()) << listening.status();
-  absl::string_view address = *listening;
-  ASSERT_TRUE(absl::ConsumePrefix(&address, "listening on ")) << *listening;
   auto load = Process::Start({HANDOFF_CLI, "load", "--insecure", "--call",
                               "handoff.v1.Gateway.Work", "-d", R"({"sleep_us":600000000})",
                               "-z", "5m", "-t", "15m", "-c", "1", "--duration-stop", "wait",
-                              std::string(address)});
+                              fake->address});
   ASSERT_TRUE(load.ok()) << load.status();
-  auto started = fake->ReadLine(absl::Seconds(30));
+  auto started = fake->process.ReadLine(absl::Seconds(30));
   ASSERT_TRUE(started.ok()) << started.status();
   ASSERT_EQ(*started, "work started");
   // The pid is checked before each signal: kill(-1, ...) would signal every

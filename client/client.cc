@@ -16,8 +16,35 @@
 namespace handoff {
 namespace {
 
+// A call's failure as the caller gets it. A deadline that passed while the
+// channel had no connection most likely means a server that could not be
+// reached, and gRPC's own message ("Deadline Exceeded") does not say so:
+// with the retry policy backing off between attempts, such a call ends
+// DEADLINE_EXCEEDED rather than UNAVAILABLE whenever its deadline comes
+// before the attempts run out. The code stays what gRPC said it was.
+absl::Status CallError(const grpc::Status& status, grpc::Channel& channel) {
+  absl::Status s = FromGrpcStatus(status);
+  if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
+  const char* state = nullptr;
+  switch (channel.GetState(/*try_to_connect=*/false)) {
+    case GRPC_CHANNEL_READY: return s;
+    case GRPC_CHANNEL_IDLE: state = "IDLE"; break;
+    case GRPC_CHANNEL_CONNECTING: state = "CONNECTING"; break;
+    case GRPC_CHANNEL_TRANSIENT_FAILURE: state = "TRANSIENT_FAILURE"; break;
+    case GRPC_CHANNEL_SHUTDOWN: state = "SHUTDOWN"; break;
+  }
+  absl::Status annotated(
+      s.code(), absl::StrCat(s.message(), "; the channel had no connection at "
+                             "the deadline (", state, ")"));
+  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    annotated.SetPayload(url, payload);
+  });
+  return annotated;
+}
+
 // Owns everything one call needs until gRPC is done with it: the context,
-// the messages, and the user's callback.
+// the messages, the user's callback, and the channel, to say what state it
+// was in should the call miss its deadline.
 template <typename Request, typename Reply>
 struct UnaryCall {
   grpc::ClientContext context;
@@ -25,13 +52,14 @@ struct UnaryCall {
   Reply reply;
   std::shared_ptr<CancelToken> cancel;
   ReplyCallback<Reply> done;
+  std::shared_ptr<grpc::Channel> channel;
 
   void Finish(const grpc::Status& status) {
     if (cancel != nullptr) cancel->Detach(&context);
     if (status.ok()) {
       done(std::move(reply));
     } else {
-      done(FromGrpcStatus(status));
+      done(CallError(status, *channel));
     }
   }
 };
@@ -53,9 +81,11 @@ absl::Status Prepare(grpc::ClientContext& context, const CallOptions& options) {
 // The async form of a unary method, for any generated `async()->Method`.
 // Start receives the call and must start it with call->Finish as callback.
 template <typename Request, typename Reply, typename StartFn>
-void StartUnary(const Request& request, const CallOptions& options,
-                ReplyCallback<Reply> done, StartFn start) {
+void StartUnary(std::shared_ptr<grpc::Channel> channel, const Request& request,
+                const CallOptions& options, ReplyCallback<Reply> done,
+                StartFn start) {
   auto* call = new UnaryCall<Request, Reply>;
+  call->channel = std::move(channel);
   call->request = request;
   call->cancel = options.cancel;
   call->done = std::move(done);
@@ -102,11 +132,13 @@ std::future<absl::StatusOr<Reply>> Future(AsyncFn async) {
 class StreamReactor final
     : public grpc::ClientBidiReactor<v1::WorkRequest, v1::WorkReply> {
  public:
-  StreamReactor(std::vector<v1::WorkRequest> requests,
+  StreamReactor(std::shared_ptr<grpc::Channel> channel,
+                std::vector<v1::WorkRequest> requests,
                 std::shared_ptr<CancelToken> cancel,
                 std::function<void(const v1::WorkReply&)> on_reply,
                 ReplyCallback<std::vector<v1::WorkReply>> done)
-      : requests_(std::move(requests)),
+      : channel_(std::move(channel)),
+        requests_(std::move(requests)),
         cancel_(std::move(cancel)),
         on_reply_(std::move(on_reply)),
         done_(std::move(done)) {}
@@ -138,7 +170,7 @@ class StreamReactor final
     if (status.ok()) {
       done_(std::move(replies_));
     } else {
-      done_(FromGrpcStatus(status));
+      done_(CallError(status, *channel_));
     }
     delete this;
   }
@@ -152,6 +184,7 @@ class StreamReactor final
     }
   }
 
+  std::shared_ptr<grpc::Channel> channel_;
   grpc::ClientContext context_;
   std::vector<v1::WorkRequest> requests_;
   size_t next_ = 0;
@@ -244,7 +277,8 @@ absl::Status Client::WaitForConnected(absl::Duration timeout) {
                              const CallOptions& options,                     \
                              ReplyCallback<Reply> done) {                    \
     StartUnary<Request, Reply>(                                               \
-        request, options, std::move(done), [this](auto* call, auto finish) { \
+        channel_, request, options, std::move(done),                          \
+        [this](auto* call, auto finish) {                                     \
           stub_->async()->Method(&call->context, &call->request,             \
                                  &call->reply, std::move(finish));           \
         });                                                                   \
@@ -272,7 +306,7 @@ void Client::StreamAsync(std::vector<v1::WorkRequest> requests,
                          const CallOptions& options,
                          std::function<void(const v1::WorkReply&)> on_reply,
                          ReplyCallback<std::vector<v1::WorkReply>> done) {
-  auto* reactor = new StreamReactor(std::move(requests), options.cancel,
+  auto* reactor = new StreamReactor(channel_, std::move(requests), options.cancel,
                                     std::move(on_reply), std::move(done));
   if (absl::Status s = Prepare(*reactor->context(), options); !s.ok()) {
     // Never started, so OnDone will not run: report and free here.

@@ -22,7 +22,11 @@
 // multiplexes all calls over one HTTP/2 connection.
 //
 // UNAVAILABLE is retried by the channel itself, from the service config
-// (see service_config.h), within the call's deadline.
+// (see service_config.h), within the call's deadline. A call that misses
+// its deadline while the channel has no connection (a server that cannot be
+// reached, and retries backing off, or wait_for_ready) stays
+// DEADLINE_EXCEEDED, and its message says that the channel had no
+// connection, and in which state it was.
 #ifndef HANDOFF_CLIENT_CLIENT_H_
 #define HANDOFF_CLIENT_CLIENT_H_
 

@@ -1,11 +1,17 @@
 // handoff::Client against an in-process FakeGateway.
 #include "client/client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmath>
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "client/deadline.h"
 #include "client/status.h"
@@ -105,6 +111,54 @@ TEST_F(ClientTest, WorkPastItsDeadlineIsDeadlineExceeded) {
   req.set_sleep_us(30'000'000);
   auto reply = client_->Work(req, {.timeout = absl::Milliseconds(100)});
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded);
+  // The server held the call on a connected channel: nothing to add.
+  EXPECT_FALSE(absl::StrContains(reply.status().message(), "no connection"))
+      << reply.status();
+}
+
+// A loopback port bound but not listening: ours, so no other socket takes
+// it, and every connection to it is refused.
+class RefusingPort {
+ public:
+  RefusingPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~RefusingPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+TEST(ClientWithoutServerTest, ADeadlinePassedWithNoConnectionSaysSoInItsMessage) {
+  RefusingPort refusing;
+  ASSERT_NE(refusing.port(), 0);
+  auto client = Client::Connect({.target = absl::StrCat("127.0.0.1:", refusing.port())});
+  ASSERT_TRUE(client.ok()) << client.status();
+  // wait_for_ready: the call waits out its deadline for a connection that
+  // never comes, rather than failing at the first refusal.
+  const CallOptions options = {.timeout = absl::Milliseconds(100), .wait_for_ready = true};
+
+  auto echo = (*client)->Echo(EchoOf("x"), options);
+  EXPECT_EQ(echo.status().code(), absl::StatusCode::kDeadlineExceeded) << echo.status();
+  EXPECT_TRUE(absl::StrContains(echo.status().message(),
+                                "; the channel had no connection at the deadline ("))
+      << echo.status();
+
+  auto stream = (*client)->Stream({v1::WorkRequest()}, options);
+  EXPECT_EQ(stream.status().code(), absl::StatusCode::kDeadlineExceeded) << stream.status();
+  EXPECT_TRUE(absl::StrContains(stream.status().message(), "no connection at the deadline"))
+      << stream.status();
 }
 
 TEST_F(ClientTest, CancelTokenCancelsAWorkInFlight) {

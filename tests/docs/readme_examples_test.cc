@@ -1,0 +1,116 @@
+// Copyright 2026 The handoff Authors.
+//
+// README's examples of registering a handler, declaring a handler's cost
+// ("Registering a handler") and the C++ client ("C++ client library"),
+// included from README itself (extract_snippets.cmake) where a reader would
+// put them, and checked to do what README says of them. The channel
+// runtime's example is readme_dispatch_example_test.cc.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "dispatch/context.h"
+#include "gtest/gtest.h"
+#include "server/handler_registry.h"
+#include "server/server.h"
+
+// The handler README's cost example registers; README leaves its body to
+// the reader.
+absl::StatusOr<std::string> MakeThumbnail(const handoff::HandlerCall& call) {
+  return std::string(call.payload.substr(0, 16));
+}
+
+// At namespace scope, as in a file linked into handoffd. Their #includes are
+// the headers above again, which their guards leave empty.
+#include "registering_a_handler.inc"
+#include "handler_cost.inc"
+#include "client_library.inc"
+
+namespace handoff {
+namespace {
+
+TEST(ReadmeExamplesTest, TheReverseHandlerReversesItsPayload) {
+  ASSERT_TRUE(kRegistered);
+  std::shared_ptr<const RegisteredHandler> reverse =
+      DefaultHandlerRegistry().Find("reverse");
+  ASSERT_NE(reverse, nullptr);
+  absl::StatusOr<std::string> out =
+      reverse->run(HandlerCall{Context::Background(), 0, "abc"});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, "cba");
+  EXPECT_EQ(reverse->cost, nullptr);
+}
+
+TEST(ReadmeExamplesTest, TheReverseHandlerReturnsItsContextsErrorOnceDone) {
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  cancel();
+  absl::StatusOr<std::string> out =
+      DefaultHandlerRegistry().Find("reverse")->run(HandlerCall{ctx, 0, "abc"});
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kCancelled) << out.status();
+}
+
+TEST(ReadmeExamplesTest, TheThumbnailCostIsAboutTwoMillisecondsAMegabyte) {
+  ASSERT_TRUE(kThumbnail);
+  std::shared_ptr<const RegisteredHandler> thumbnail =
+      DefaultHandlerRegistry().Find("thumbnail");
+  ASSERT_NE(thumbnail, nullptr);
+  ASSERT_NE(thumbnail->cost, nullptr);
+  EXPECT_EQ(thumbnail->cost(std::string(1'000'000, 'x')), absl::Milliseconds(2));
+  EXPECT_EQ(thumbnail->cost(""), absl::ZeroDuration());
+}
+
+TEST(ReadmeExamplesTest, DoSomeWorkRunsAWorkCallAgainstHandoffd) {
+  ServerOptions options;
+  options.config.listen = "127.0.0.1:0";
+  options.config.admin_listen = "";
+  absl::StatusOr<std::unique_ptr<HandoffServer>> server =
+      HandoffServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  absl::Status s =
+      DoSomeWork(absl::StrCat("127.0.0.1:", (*server)->port()));
+  // README's example handles its 100 ms deadline passing; a machine too
+  // loaded to connect and run 1 ms of work in that time is no failure.
+  if (s.code() == absl::StatusCode::kDeadlineExceeded) {
+    GTEST_SKIP() << "the call missed the example's 100 ms deadline: " << s;
+  }
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ((*server)->core().work_counters().completed.load(), 1);
+}
+
+TEST(ReadmeExamplesTest, DoSomeWorkWithNoServerSaysItCouldNotConnect) {
+  // A port bound but not listening: it is ours, so nothing else can take it,
+  // and the kernel refuses every connection to it.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+
+  absl::Status s = DoSomeWork(absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)));
+  close(fd);
+  // UNAVAILABLE once the retries have run out; if the deadline comes first,
+  // DEADLINE_EXCEEDED, saying that there was no connection.
+  if (s.code() == absl::StatusCode::kDeadlineExceeded) {
+    EXPECT_TRUE(absl::StrContains(s.message(), "no connection at the deadline")) << s;
+  } else {
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  }
+}
+
+}  // namespace
+}  // namespace handoff

@@ -2,13 +2,16 @@
 //
 // Run by ctest (label interop) with node's built-in test runner:
 //   HANDOFFD=PATH PROTO_ROOT=DIR HEALTH_PROTO_ROOT=DIR NODE_PATH=.../node_modules \
-//     node --test interop_test.js
+//     README=PATH node --test interop_test.js
 // It starts handoffd on loopback ports it picks, waits until its health check
 // says SERVING, and stops it at the end.
 'use strict';
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 const { grpc, Gateway, Health, deadlineIn, unary, startHandoffd } = require('./common');
 
 let handoffd;
@@ -63,4 +66,30 @@ test('Stream replies in request order', async () => {
   call.end();
   await done;
   assert.deepStrictEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+// The block of README marked `<!-- snippet: NAME -->`, as README shows it.
+function readmeSnippet(name, language) {
+  const text = fs.readFileSync(process.env.README, 'utf8');
+  const marker = `<!-- snippet: ${name} -->\n\`\`\`${language}\n`;
+  const start = text.indexOf(marker);
+  assert.notStrictEqual(start, -1, `README has no ${marker.trim()}`);
+  const body = start + marker.length;
+  return text.slice(body, text.indexOf('\n```', body) + 1);
+}
+
+test("README's Node example prints the payload handoffd echoed, and exits", async () => {
+  const code = readmeSnippet('node_client', 'js');
+  // The one change: the server README's example calls is this test's.
+  const readmeTarget = "'localhost:50051'";
+  assert.strictEqual(code.split(readmeTarget).length, 2,
+    `README's Node example should name ${readmeTarget} once`);
+  // From the checkout's root, where README's `includeDirs: ['proto']` points.
+  const { stdout } = await new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', code.replace(readmeTarget, `'${handoffd.target}'`)],
+      { cwd: path.dirname(process.env.README), timeout: 30000 },
+      (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`))
+        : resolve({ stdout: out })));
+  });
+  assert.strictEqual(stdout, 'hi\n');
 });

@@ -3,6 +3,7 @@
 
 Run by ctest (label interop) as:
   /usr/bin/python3 interop_test.py --handoffd PATH --stubs DIR --tls_testdata DIR
+      --readme README.md
 The stubs DIR holds gateway_pb2*.py and health_pb2*.py, generated at build
 time by protoc and grpc_python_plugin; the TLS one, the test certificates
 (tests/integration/server/testdata/tls). Each test class starts handoffd
@@ -13,6 +14,8 @@ Only Debian's /usr/bin/python3 can import Debian's grpcio: a pyenv python
 first on PATH cannot, hence the absolute interpreter.
 """
 import argparse
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -101,6 +104,30 @@ class HandoffdInterop(HandoffdCase):
         self.assertEqual([r.payload for r in replies], [bytes([i]) for i in range(10)])
 
 
+def readme_snippet(name, language):
+    """The block of README marked `<!-- snippet: NAME -->`, as README shows it."""
+    with open(ARGS.readme, encoding="utf-8") as f:
+        text = f.read()
+    marker = f"<!-- snippet: {name} -->\n```{language}\n"
+    start = text.find(marker)
+    assert start != -1, f"README has no {marker.strip()}"
+    body = start + len(marker)
+    return text[body:text.index("\n```", body) + 1]
+
+
+class ReadmePythonExample(HandoffdCase):
+    def test_readme_example_prints_the_echo_and_the_deadline_code(self):
+        code = readme_snippet("python_client", "python")
+        # The one change: the server README's example calls is this test's.
+        readme_target = '"localhost:50051"'
+        self.assertEqual(code.count(readme_target), 1,
+                         f"README's Python example should name {readme_target} once")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(code.replace(readme_target, f'"{self.target}"'), {})
+        self.assertEqual(out.getvalue(), "b'hi'\nStatusCode.DEADLINE_EXCEEDED\n")
+
+
 class HandoffdMutualTlsInterop(HandoffdCase):
     """handoffd with --tls_client_ca_file: Python's client certificate is
     required, and its own CA must vouch for the server."""
@@ -152,6 +179,7 @@ if __name__ == "__main__":
     parser.add_argument("--handoffd", required=True)
     parser.add_argument("--stubs", required=True)
     parser.add_argument("--tls_testdata", required=True)
+    parser.add_argument("--readme", required=True)
     ARGS, rest = parser.parse_known_args()
     sys.path.insert(0, ARGS.stubs)
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -88,9 +88,13 @@ TEST(ChanTest, ReceivePromotesParkedSenderIntoBuffer) {
   std::thread sender([&] { sent = ch.Send(3); });
   ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == 1; }));
   EXPECT_EQ(ch.Recv(), 1);
-  sender.join();  // it was woken with its value already deposited
-  EXPECT_TRUE(sent.ok());
+  // The receive itself moved the parked sender's value into the freed slot,
+  // under the channel's lock (seeds/001, Example 10), before the sender ran
+  // again: a sender woken only to try again could not have sent yet.
   EXPECT_EQ(ch.size(), 2u);
+  EXPECT_EQ(ParkedSenders(ch), 0u);
+  sender.join();
+  EXPECT_TRUE(sent.ok());
   EXPECT_EQ(ch.Recv(), 2);
   EXPECT_EQ(ch.Recv(), 3);
 }
@@ -133,18 +137,33 @@ TEST(ChanTest, SendOnClosedChannelIsAnErrorAndKeepsTheValue) {
   EXPECT_NE(v, nullptr);
 }
 
-TEST(ChanTest, SenderParkedAtCloseGetsAnError) {
+TEST(ChanTest, EverySenderParkedAtCloseGetsAnErrorAndKeepsItsValue) {
   for (size_t cap : {0u, 1u}) {
-    Chan<int> ch(cap);
-    for (size_t i = 0; i < cap; ++i) ASSERT_TRUE(ch.Send(0).ok());
-    absl::Status sent;
-    std::thread sender([&] { sent = ch.Send(1); });
-    ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == 1; }));
+    Chan<std::unique_ptr<int>> ch(cap);
+    for (size_t i = 0; i < cap; ++i) ASSERT_TRUE(ch.Send(std::make_unique<int>(0)).ok());
+    constexpr int kSenders = 2;
+    absl::Status sent[kSenders];
+    std::unique_ptr<int> values[kSenders];
+    std::vector<std::thread> senders;
+    for (int i = 0; i < kSenders; ++i) {
+      values[i] = std::make_unique<int>(i + 1);
+      senders.emplace_back([&, i] { sent[i] = ch.Send(std::move(values[i])); });
+    }
+    ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == kSenders; }));
     ASSERT_TRUE(ch.Close().ok());
-    sender.join();
-    EXPECT_TRUE(IsChannelClosed(sent)) << "cap " << cap << ": " << sent;
-    // The buffered value survives the close; the parked one was refused.
-    for (size_t i = 0; i < cap; ++i) EXPECT_EQ(ch.Recv(), 0);
+    for (std::thread& t : senders) t.join();
+    for (int i = 0; i < kSenders; ++i) {
+      EXPECT_TRUE(IsChannelClosed(sent[i])) << "cap " << cap << ": " << sent[i];
+      // Go's parked sender panics with its value; ours gets it back.
+      ASSERT_NE(values[i], nullptr) << "cap " << cap << ", sender " << i;
+      EXPECT_EQ(*values[i], i + 1);
+    }
+    // The buffered value survives the close; the parked ones were refused.
+    for (size_t i = 0; i < cap; ++i) {
+      std::optional<std::unique_ptr<int>> v = ch.Recv();
+      ASSERT_TRUE(v.has_value());
+      EXPECT_EQ(**v, 0);
+    }
     EXPECT_EQ(ch.Recv(), std::nullopt);
   }
 }
@@ -278,6 +297,31 @@ TEST(ChanTest, NilChannelRefusesInsteadOfBlockingForever) {
   EXPECT_TRUE(IsChannelClosed(nil.Send(1)));
   EXPECT_EQ(nil.Recv(), std::nullopt);
   EXPECT_TRUE(IsChannelClosed(nil.Close()));
+  // So a range over it ends at once, where Go's would block for ever.
+  int iterations = 0;
+  for ([[maybe_unused]] int& v : nil) ++iterations;
+  EXPECT_EQ(iterations, 0);
+}
+
+// One reply channel serves a caller's requests one after another (seeds/000:
+// the reply channel is the caller's, and outlives a request), and each
+// answer is the one to its own request.
+TEST(ChanTest, OneReplyChannelServesSequentialRequests) {
+  struct Request {
+    int n;
+    Chan<int> reply;
+  };
+  Chan<Request> requests(0);
+  std::thread server([&] {
+    for (Request& r : requests) ASSERT_TRUE(r.reply.Send(r.n * r.n).ok());
+  });
+  Chan<int> reply(0);
+  for (int n = 1; n <= 5; ++n) {
+    ASSERT_TRUE(requests.Send(Request{n, reply}).ok());
+    EXPECT_EQ(reply.Recv(), n * n);
+  }
+  ASSERT_TRUE(requests.Close().ok());
+  server.join();
 }
 
 TEST(ChanTest, HandlesShareOneChannel) {

@@ -780,6 +780,46 @@ void ChanSendBarrier(bool use_select) {
 TEST(GoChanTest, TestChanSendBarrier) { ChanSendBarrier(false); }
 TEST(GoChanTest, TestChanSendSelectBarrier) { ChanSendBarrier(true); }
 
+// --- A close as a barrier (seeds/001: signalling by close) ------------------
+
+// A close is a message to every receiver at once: what the closer wrote
+// before it is visible to each one that sees the channel closed, however it
+// looks (parked in Recv, an AsyncRecv, a TryRecv after the close). seeds/002's
+// Future and seeds/004's started channel rest on it. The data is plain
+// memory, so ThreadSanitizer (CI runs this label under it) checks the
+// ordering; the payload checks catch a torn read without it.
+TEST(GoChanTest, ACloseBarrierPublishesTheClosersWritesToEveryReceiver) {
+  const int rounds = 200 / kScale;
+  for (int round = 0; round < rounds; ++round) {
+    Chan<std::monostate> done(0);
+    std::vector<int> data;  // written by the closer only, before the close
+    const auto intact = [&] { return data.size() == 16 && data[15] == 42; };
+    std::atomic<int> good{0};
+    std::vector<std::thread> receivers;
+    for (int i = 0; i < 2; ++i) {
+      receivers.emplace_back([&] {
+        if (!done.Recv().has_value() && intact()) good.fetch_add(1);
+      });
+    }
+    Chan<bool> async_saw(1);
+    AsyncRecv(done, [&](std::optional<std::monostate> v) {
+      async_saw.TrySend(!v.has_value() && intact()).IgnoreError();
+    });
+    ASSERT_TRUE(WaitForReceivers(done, 3)) << "round " << round;
+
+    data.assign(16, 42);
+    ASSERT_TRUE(done.Close().ok());
+
+    std::thread late([&] {
+      if (IsChannelClosed(done.TryRecv().status()) && intact()) good.fetch_add(1);
+    });
+    late.join();
+    for (std::thread& t : receivers) t.join();
+    EXPECT_EQ(async_saw.Recv(), true) << "round " << round;
+    ASSERT_EQ(good.load(), 3) << "round " << round;
+  }
+}
+
 // --- Channel of channels -----------------------------------------------------
 
 // crossbeam's channel_through_channel: each message carries the channel the

@@ -7,6 +7,7 @@
 // Each request carries its own reply channel.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -24,14 +25,33 @@ namespace {
 
 class BatchProcessor {
  public:
+  // A batch's window: `ends` is closed (or receives) when it is over;
+  // `close` frees it early, once the batch went full.
+  struct Window {
+    Chan<std::monostate> ends;
+    CancelFunc close;
+  };
+  using OpenWindow = std::function<Window()>;
+
+  // Each batch's window is a Context timing out batch_window after the
+  // batch's first request: its Done() is the seed's timer.C.
   BatchProcessor(size_t batch_size, absl::Duration batch_window)
-      : batch_size_(batch_size), batch_window_(batch_window), thread_([this] { Run(); }) {}
+      : BatchProcessor(batch_size, [batch_window] {
+          auto [window, close] = WithTimeout(Context::Background(), batch_window);
+          return Window{window.Done(), std::move(close)};
+        }) {}
+  // Windows from `open_window`, called once per batch, at its first request.
+  BatchProcessor(size_t batch_size, OpenWindow open_window)
+      : batch_size_(batch_size),
+        open_window_(std::move(open_window)),
+        thread_([this] { Run(); }) {}
   ~BatchProcessor() { Stop(); }
 
   // Hands the processor a request, and returns the channel its reply comes
   // on: the size of the batch it was processed in. The request channel is
-  // unbuffered (the seed's holds 100), so that the request is in the
-  // processor's batch when this returns.
+  // unbuffered (the seed's holds 100), so that the processor's select has
+  // taken the request when this returns; it adds it to the batch before it
+  // looks at anything else.
   Chan<size_t> Submit() {
     Chan<size_t> reply(1);
     EXPECT_TRUE(requests_.Send(Request{reply}).ok());
@@ -52,9 +72,8 @@ class BatchProcessor {
 
   void Run() {
     std::vector<Request> batch;
-    // The batch's window: a Context that times out batch_window after the
-    // batch's first request. Its Done() is the seed's timer.C; a nil
-    // channel while no batch is open, so that the case is off.
+    // The open batch's window; a nil channel while no batch is open, so
+    // that the case is off.
     Chan<std::monostate> window_ends;
     CancelFunc close_window;
     const auto process = [&] {
@@ -69,10 +88,9 @@ class BatchProcessor {
                  [&](std::optional<Request> r) {
                    batch.push_back(std::move(*r));
                    if (batch.size() == 1) {
-                     auto [window, close] =
-                         WithTimeout(Context::Background(), batch_window_);
-                     window_ends = window.Done();
-                     close_window = std::move(close);
+                     Window window = open_window_();
+                     window_ends = window.ends;
+                     close_window = std::move(window.close);
                    }
                    if (batch.size() >= batch_size_) process();
                  }),
@@ -85,7 +103,7 @@ class BatchProcessor {
   }
 
   const size_t batch_size_;
-  const absl::Duration batch_window_;
+  const OpenWindow open_window_;
   Chan<Request> requests_{0};
   Chan<std::monostate> quit_{0};
   std::thread thread_;  // last: Run() uses the members above
@@ -125,6 +143,40 @@ TEST(BatchProcessorTest, APartBatchGoesWhenTheWindowSinceItsFirstRequestEnds) {
     EXPECT_GE(std::chrono::steady_clock::now() - before, absl::ToChronoNanoseconds(window))
         << "round " << round << " went before its window ended";
   }
+}
+
+// The window is opened once per batch, at its first request, and a later
+// request does not restart it: when the window the first request opened
+// ends, the batch goes with both. The test owns the windows, so no clock
+// is involved.
+TEST(BatchProcessorTest, ALaterRequestDoesNotRestartItsBatchsWindow) {
+  Chan<Chan<std::monostate>> opened(4);  // each window, as it is opened
+  BatchProcessor p(3, [&] {
+    Chan<std::monostate> ends(0);
+    EXPECT_TRUE(opened.TrySend(ends).ok());
+    return BatchProcessor::Window{ends, CancelFunc()};  // a no-op
+  });
+  // Submit returns once the processor's select has taken the request; it
+  // handles it (and opens the window) before it looks at anything else.
+  Chan<size_t> first = p.Submit();
+  std::optional<Chan<std::monostate>> window = opened.Recv();
+  ASSERT_TRUE(window.has_value());
+  Chan<size_t> second = p.Submit();
+  EXPECT_FALSE(first.TryRecv().ok());
+
+  // The second request is in the batch before the processor can see the
+  // window end.
+  ASSERT_TRUE(window->Close().ok());
+  EXPECT_EQ(ReplyOn(first), 2u);
+  EXPECT_EQ(ReplyOn(second), 2u);
+  EXPECT_FALSE(opened.TryRecv().ok()) << "the second request opened a window";
+
+  // The next request opens a window of its own.
+  Chan<size_t> third = p.Submit();
+  window = opened.Recv();
+  ASSERT_TRUE(window.has_value());
+  ASSERT_TRUE(window->Close().ok());
+  EXPECT_EQ(ReplyOn(third), 1u);
 }
 
 TEST(BatchProcessorTest, WhatIsLeftOfABatchGoesAtStop) {

@@ -166,5 +166,121 @@ TEST(HandshakeTest, AQueueSwitchesItsSendCaseOffWithANilChannelWhileEmpty) {
   queue.join();
 }
 
+// "Started + stopped + ready handshake": a service's Run closes `started`
+// once its init succeeds and, whatever happens, `stopped` when it returns
+// (Go's `defer close(s.stopped)`), so WaitStarted learns of an init that
+// failed instead of waiting for ever; Stop closes `stop` and waits for
+// `stopped`, or for its own context. Init waits for the test's verdict on
+// `init_ok`, and handling an event waits for the test's `release`, so that
+// the test decides when each step happens.
+class LifecycleService {
+ public:
+  LifecycleService() : thread_([this] { Run(); }) {}
+  // Lets Run return from wherever a failed test left it, so that the test
+  // fails rather than hangs; on a test's success these find Run gone.
+  ~LifecycleService() {
+    init_ok.Close().IgnoreError();
+    stop_.Close().IgnoreError();
+    release.Close().IgnoreError();
+    thread_.join();
+  }
+
+  absl::Status WaitStarted(const Context& ctx) const {
+    absl::Status out;
+    Select(OnRecv(started_, [] {}),
+           OnRecv(stopped_, [&] {
+             out = absl::FailedPreconditionError("service stopped before starting");
+           }),
+           OnDone(ctx, [&] { out = ctx.Err(); }));
+    return out;
+  }
+
+  absl::Status Stop(const Context& ctx) const {
+    EXPECT_TRUE(stop_.Close().ok());
+    absl::Status out;
+    Select(OnRecv(stopped_, [] {}), OnDone(ctx, [&] { out = ctx.Err(); }));
+    return out;
+  }
+
+  Chan<bool> init_ok{0};
+  Chan<int> events{0};
+  Chan<Signal> release{0};
+  std::atomic<bool> cleaned_up{false};
+  const Chan<Signal>& started() const { return started_; }
+  const Chan<Signal>& stopped() const { return stopped_; }
+
+ private:
+  void Run() {
+    struct CloseStopped {
+      const Chan<Signal>& stopped;
+      ~CloseStopped() { EXPECT_TRUE(stopped.Close().ok()); }
+    } close_stopped{stopped_};
+    if (!init_ok.Recv().value_or(false)) return;
+    EXPECT_TRUE(started_.Close().ok());
+    for (bool running = true; running;) {
+      Select(OnRecv(stop_,
+                    [&] {
+                      cleaned_up = true;
+                      running = false;
+                    }),
+             OnRecv(events, [&] { (void)release.Recv(); }));
+    }
+  }
+
+  Chan<Signal> started_{0};
+  Chan<Signal> stop_{0};
+  Chan<Signal> stopped_{0};
+  std::thread thread_;  // last: Run() uses the members above
+};
+
+TEST(HandshakeTest, AServiceSaysItStartedAndItsStopWaitsForTheCleanup) {
+  LifecycleService service;
+  absl::Status started = absl::UnknownError("not yet");
+  std::thread waiter([&] { started = service.WaitStarted(Context::Background()); });
+  ASSERT_TRUE(testing::WaitForReceivers(service.started(), 1));
+  ASSERT_TRUE(service.init_ok.Send(true).ok());
+  waiter.join();
+  EXPECT_TRUE(started.ok()) << started;
+
+  EXPECT_TRUE(service.Stop(Context::Background()).ok());
+  EXPECT_TRUE(service.cleaned_up) << "Stop returned before the cleanup";
+}
+
+TEST(HandshakeTest, AServiceWhoseInitFailsIsSeenThroughStopped) {
+  LifecycleService service;
+  absl::Status started;
+  std::thread waiter([&] { started = service.WaitStarted(Context::Background()); });
+  ASSERT_TRUE(testing::WaitForReceivers(service.stopped(), 1));
+  ASSERT_TRUE(service.init_ok.Send(false).ok());
+  waiter.join();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_FALSE(service.started().closed());
+  EXPECT_TRUE(service.Stop(Context::Background()).ok()) << "stopped is closed already";
+  EXPECT_FALSE(service.cleaned_up);
+}
+
+TEST(HandshakeTest, AStopGivesUpAtItsContextWhileAnEventIsHandled) {
+  LifecycleService service;
+  ASSERT_TRUE(service.init_ok.Send(true).ok());
+  ASSERT_TRUE(service.WaitStarted(Context::Background()).ok());
+  ASSERT_TRUE(service.events.Send(1).ok());  // Run now waits on `release`
+  ASSERT_TRUE(testing::WaitForReceivers(service.release, 1));
+
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  absl::Status stopped;
+  std::thread stopper([&, ctx = ctx] { stopped = service.Stop(ctx); });
+  ASSERT_TRUE(testing::WaitForReceivers(service.stopped(), 1));
+  cancel();
+  stopper.join();
+  EXPECT_TRUE(absl::IsCancelled(stopped)) << stopped;
+  EXPECT_FALSE(service.stopped().closed());
+
+  // The request to stop stands: once the event is handled, Run cleans up
+  // and says it stopped.
+  ASSERT_TRUE(service.release.Send(Signal{}).ok());
+  EXPECT_EQ(service.stopped().Recv(), std::nullopt);
+  EXPECT_TRUE(service.cleaned_up);
+}
+
 }  // namespace
 }  // namespace handoff

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "client/load/json_text.h"
+#include "common/json_text.h"
 
 namespace handoff::load {
 

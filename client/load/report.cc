@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "client/load/json_text.h"
+#include "common/json_text.h"
 #include "client/status.h"
 
 namespace handoff::load {

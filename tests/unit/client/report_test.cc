@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
-#include "client/load/json_text.h"
+#include "common/json_text.h"
 
 namespace handoff::load {
 namespace {

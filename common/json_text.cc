@@ -1,8 +1,8 @@
-#include "client/load/json_text.h"
+#include "common/json_text.h"
 
 #include "absl/strings/str_format.h"
 
-namespace handoff::load {
+namespace handoff {
 namespace {
 
 // The length of the well-formed UTF-8 sequence at the start of `s` (RFC
@@ -69,4 +69,4 @@ std::string JsonQuoted(absl::string_view s) {
   return out + "\"";
 }
 
-}  // namespace handoff::load
+}  // namespace handoff

@@ -1,12 +1,13 @@
-// JSON text for the load generator's outputs: a string as a JSON literal.
-#ifndef HANDOFF_CLIENT_LOAD_JSON_TEXT_H_
-#define HANDOFF_CLIENT_LOAD_JSON_TEXT_H_
+// A string as a JSON literal, for what handoff writes as JSON by hand: the
+// load generator's reports and handoffd's access log.
+#ifndef HANDOFF_COMMON_JSON_TEXT_H_
+#define HANDOFF_COMMON_JSON_TEXT_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace handoff::load {
+namespace handoff {
 
 // `s` as a JSON string literal, quotes included: '"' and '\' escaped, and
 // control characters as \n, \r, \t or \u00XX. Well-formed UTF-8 passes as
@@ -14,6 +15,6 @@ namespace handoff::load {
 // encoding/json (and so ghz) writes it, so that the text is always JSON.
 std::string JsonQuoted(absl::string_view s);
 
-}  // namespace handoff::load
+}  // namespace handoff
 
-#endif  // HANDOFF_CLIENT_LOAD_JSON_TEXT_H_
+#endif  // HANDOFF_COMMON_JSON_TEXT_H_

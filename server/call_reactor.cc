@@ -13,6 +13,7 @@ CallReactor::CallReactor(GatewayCore& core, Method method,
                          const grpc::CallbackServerContext& call)
     : core_(core),
       method_(method),
+      call_(call),
       start_(MonotonicNow()),
       client_deadline_(GatewayCore::ClientDeadline(call)) {
   core_.CallStarted();
@@ -45,7 +46,7 @@ void CallReactor::Complete(absl::Status s) {
       cancel_was_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
-  core_.metrics().RecordCall(method_, s.code(), now - start_);
+  core_.RecordCall(method_, s, now - start_, call_);
   Finish(ToGrpcStatus(s));
 }
 

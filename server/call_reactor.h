@@ -58,6 +58,7 @@ class CallReactor : public grpc::ServerUnaryReactor {
 
  private:
   const Method method_;
+  const grpc::CallbackServerContext& call_;  // for the access log's peer
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;

@@ -94,6 +94,12 @@ ABSL_FLAG(std::string, tls_key_file, "",
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "With TLS: PEM CA certificates; every client must present a "
           "certificate signed by one of them (mutual TLS).");
+ABSL_FLAG(std::string, access_log, "",
+          "One JSON line per finished call (time, peer, method, code, "
+          "duration_us, and a failed call's message): '-' for stderr, or a "
+          "file to append to, which SIGHUP reopens (logrotate); empty: off. "
+          "Lines the writer cannot keep up with are dropped and counted "
+          "(handoff_access_log_dropped_total), never waited for.");
 
 namespace handoff {
 
@@ -152,7 +158,7 @@ const std::vector<std::string>& ConfigFlagNames() {
       "keepalive_permit_without_calls", "batch_scheduling",
       "pin_workers",
       "tls_cert_file",    "tls_key_file",
-      "tls_client_ca_file"};
+      "tls_client_ca_file", "access_log"};
   return *names;
 }
 
@@ -376,6 +382,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   c.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   c.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  c.access_log = absl::GetFlag(FLAGS_access_log);
   if (std::optional<Problem> p = Check(c); p.has_value()) {
     // A value from the environment is named by where it came from: the
     // command line may not mention the flag at all. Unless a --flagfile has

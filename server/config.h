@@ -76,6 +76,9 @@ struct ServerConfig {
   std::string tls_key_file;
   // With TLS: require client certificates signed by this CA (mutual TLS).
   std::string tls_client_ca_file;
+  // One JSON line per finished call (server/access_log.h): "-" for stderr,
+  // else a file appended to; empty: off.
+  std::string access_log;
 };
 
 // Checks a config's ranges and relations; the error names the flag.

@@ -12,12 +12,16 @@
 #include "grpc/support/time.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/access_log.h"
 
 namespace handoff {
 
 GatewayCore::GatewayCore(const ServerConfig& config, Dispatcher& dispatcher,
-                         HandlerRegistry& registry)
-    : config_(config), dispatcher_(dispatcher), registry_(registry) {
+                         HandlerRegistry& registry, AccessLog* access_log)
+    : config_(config),
+      dispatcher_(dispatcher),
+      registry_(registry),
+      access_log_(access_log) {
   std::tie(root_, cancel_root_) = WithCancel(Context::Background());
   std::tie(drain_signal_, begin_drain_) = WithCancel(Context::Background());
 }
@@ -175,7 +179,21 @@ std::string GatewayCore::RenderMetrics() {
   for (const auto& [name, handler] : registry_.Handlers()) {
     g.handler_job_cost.emplace_back(name, handler->kind->cost());
   }
+  if (access_log_ != nullptr) g.access_log_dropped = access_log_->dropped();
   return metrics_.Render(g, RenderWorkCounters(work_));
+}
+
+void GatewayCore::RecordCall(Method method, const absl::Status& status,
+                             absl::Duration latency,
+                             const grpc::ServerContextBase& call) {
+  metrics_.RecordCall(method, status.code(), latency);
+  if (access_log_ == nullptr) return;
+  access_log_->Record({.time = absl::Now(),
+                       .peer = call.peer(),
+                       .method = MethodName(method),
+                       .code = status.code(),
+                       .duration = latency,
+                       .message = std::string(status.message())});
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {

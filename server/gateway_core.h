@@ -28,14 +28,18 @@
 
 namespace grpc {
 class CallbackServerContext;
+class ServerContextBase;
 }  // namespace grpc
 
 namespace handoff {
 
+class AccessLog;
+
 class GatewayCore {
  public:
+  // `access_log` may be null (--access_log off); it must outlive the core.
   GatewayCore(const ServerConfig& config, Dispatcher& dispatcher,
-              HandlerRegistry& registry);
+              HandlerRegistry& registry, AccessLog* access_log = nullptr);
 
   const ServerConfig& config() const { return config_; }
   Dispatcher& dispatcher() { return dispatcher_; }
@@ -73,6 +77,11 @@ class GatewayCore {
   void BeginDrain();
   // Blocks until no call is in flight, or until `timeout`; true if drained.
   bool AwaitIdle(absl::Duration timeout);
+
+  // A call ended with `status` after `latency`: counted by method and code,
+  // and, with --access_log, logged with the peer `call` names.
+  void RecordCall(Method method, const absl::Status& status,
+                  absl::Duration latency, const grpc::ServerContextBase& call);
 
   // Every call is counted from its reactor's construction to its OnDone.
   void CallStarted() { metrics_.in_flight.fetch_add(1); }
@@ -121,6 +130,7 @@ class GatewayCore {
   Dispatcher& dispatcher_;
   HandlerRegistry& registry_;
   Metrics metrics_;
+  AccessLog* const access_log_;
   WorkCounters work_;
   Context root_;
   CancelFunc cancel_root_;

@@ -24,6 +24,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "dispatch/select.h"
+#include "server/access_log.h"
 #include "server/config.h"
 #include "server/host_port.h"
 #include "server/malloc_in_use.h"
@@ -58,16 +60,30 @@ int CheckConfig(const handoff::ServerConfig& config) {
       return 2;
     }
   }
+  if (!config.access_log.empty()) {
+    // Opened (and so created) as a start would, as `nginx -t` opens its logs.
+    absl::StatusOr<std::unique_ptr<handoff::AccessLog>> log =
+        handoff::AccessLog::Open(config.access_log);
+    if (!log.ok()) {
+      std::fprintf(stderr, "handoffd: %s\n", std::string(log.status().message()).c_str());
+      return 2;
+    }
+  }
   std::fprintf(stderr,
                "handoffd: configuration OK: gRPC on %s%s, admin HTTP %s, %d workers, "
-               "queue %d (%s), deadlines %s by default and %s at most, drain %s\n",
+               "queue %d (%s), deadlines %s by default and %s at most, drain %s%s\n",
                config.listen.c_str(), handoff::TlsEnabled(config) ? " (TLS)" : "",
                config.admin_listen.empty() ? "off" : config.admin_listen.c_str(),
                config.workers, config.queue_depth,
                handoff::QueuePolicyName(config.queue_policy).c_str(),
                absl::FormatDuration(config.default_deadline).c_str(),
                absl::FormatDuration(config.max_deadline).c_str(),
-               absl::FormatDuration(config.drain_timeout).c_str());
+               absl::FormatDuration(config.drain_timeout).c_str(),
+               config.access_log.empty()
+                   ? ""
+                   : absl::StrCat(", access log ",
+                                  config.access_log == "-" ? "on stderr" : config.access_log)
+                         .c_str());
   return 0;
 }
 
@@ -173,6 +189,34 @@ int main(int argc, char** argv) {
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
+
+  // SIGHUP reopens the access log file (logrotate's postrotate), and is
+  // caught only then: otherwise it keeps its default action. The outcome is
+  // told when the log's writer gets to it, without a thread waiting: one
+  // stuck on a write must not hold up the signals after it.
+  asio::signal_set hangups(io);
+  std::function<void(const asio::error_code&, int)> on_hangup =
+      [&](const asio::error_code& ec, int) {
+        if (ec) return;
+        handoff::AsyncRecv((*server)->ReopenAccessLog(),
+                           [path = config->access_log](std::optional<absl::Status> s) {
+                             if (s.has_value() && s->ok()) {
+                               std::fprintf(stderr,
+                                            "handoffd: SIGHUP: reopened the access log %s\n",
+                                            path.c_str());
+                             } else if (s.has_value()) {
+                               std::fprintf(stderr,
+                                            "handoffd: SIGHUP: %s; still writing to the "
+                                            "old file\n",
+                                            std::string(s->message()).c_str());
+                             }
+                           });
+        hangups.async_wait(on_hangup);
+      };
+  if (!config->access_log.empty() && config->access_log != "-") {
+    hangups.add(SIGHUP);
+    hangups.async_wait(on_hangup);
+  }
   io.run();
   drainer.join();
   const char* calls = report.drained ? "every call finished"

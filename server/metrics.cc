@@ -117,6 +117,10 @@ std::string Metrics::Render(const GaugeSnapshot& g,
         g.queued);
   gauge("handoff_workers_idle", "gauge", "Workers waiting for a job.", g.idle);
   gauge("handoff_workers_busy", "gauge", "Workers running a job.", g.busy);
+  gauge("handoff_access_log_dropped_total", "counter",
+        "Access log lines dropped because the writer was behind (or a write "
+        "failed); 0 without --access_log.",
+        g.access_log_dropped);
   gauge("handoff_jobs_expired_in_queue_total", "counter",
         "Jobs whose deadline passed (or whose caller left) before a worker "
         "took them; never run.",

@@ -64,6 +64,8 @@ struct GaugeSnapshot {
   // Each registered handler, and what admission counts a call of it at that
   // declares no cost: its kind's learned cost (handler_registry.h).
   std::vector<std::pair<std::string, absl::Duration>> handler_job_cost;
+  // Access log lines dropped (AccessLog::dropped); 0 without --access_log.
+  int64_t access_log_dropped = 0;
 };
 
 class Metrics {

@@ -36,6 +36,11 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   std::unique_ptr<HandoffServer> self(new HandoffServer);
   self->options_ = std::move(options);
   const ServerConfig& c = self->options_.config;
+  if (!c.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(c.access_log);
+    if (!log.ok()) return log.status();
+    self->access_log_ = std::move(*log);
+  }
 
   DispatcherOptions d;
   d.workers = c.workers;
@@ -44,10 +49,10 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   d.batch_scheduling = c.batch_scheduling;
   d.pin_workers = c.pin_workers;
   self->dispatcher_ = std::make_unique<Dispatcher>(d);
-  self->core_ = std::make_unique<GatewayCore>(c, *self->dispatcher_,
-                                              *self->options_.registry);
+  self->core_ = std::make_unique<GatewayCore>(
+      c, *self->dispatcher_, *self->options_.registry, self->access_log_.get());
   self->service_ = std::make_unique<GatewayService>(*self->core_);
-  self->unknown_ = std::make_unique<UnknownMethodService>(self->core_->metrics());
+  self->unknown_ = std::make_unique<UnknownMethodService>(*self->core_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -112,6 +117,13 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
     self->admin_ = std::move(*admin);
   }
   return self;
+}
+
+Chan<absl::Status> HandoffServer::ReopenAccessLog() {
+  if (access_log_ != nullptr) return access_log_->Reopen();
+  Chan<absl::Status> done(1);
+  done.TrySend(absl::OkStatus()).IgnoreError();
+  return done;
 }
 
 HandoffServer::~HandoffServer() {

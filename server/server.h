@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dispatch/dispatcher.h"
+#include "server/access_log.h"
 #include "server/admin_http.h"
 #include "server/config.h"
 #include "server/gateway_core.h"
@@ -84,10 +85,15 @@ class HandoffServer {
   // The body of GET /metrics, /healthz, /readyz.
   HttpResponse Admin(std::string_view path);
 
+  // AccessLog::Reopen, for SIGHUP: the outcome arrives on the channel (at
+  // once, OK, without --access_log).
+  Chan<absl::Status> ReopenAccessLog();
+
  private:
   HandoffServer() = default;
 
   ServerOptions options_;
+  std::unique_ptr<AccessLog> access_log_;  // null without --access_log
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<GatewayCore> core_;
   std::unique_ptr<GatewayService> service_;

@@ -208,16 +208,19 @@ void StreamCall::OnDone() {
   // this. A stream we finished OK but gRPC had already ended (the client went
   // away, or a message broke a gRPC limit) never told the client OK.
   absl::StatusCode code;
+  absl::Status status;  // the status decided, for the access log's message
   {
     absl::MutexLock l(&mu_);
     code = finished_code_;
+    if (end_.has_value()) status = *end_;
   }
   if (code == absl::StatusCode::kOk && call_->IsCancelled()) {
     code = cancel_was_deadline_.load(std::memory_order_relaxed)
                ? absl::StatusCode::kDeadlineExceeded
                : absl::StatusCode::kCancelled;
   }
-  core_.metrics().RecordCall(Method::kStream, code, MonotonicNow() - start_);
+  if (status.code() != code) status = absl::Status(code, "");
+  core_.RecordCall(Method::kStream, status, MonotonicNow() - start_, *call_);
   cancel_();  // answers the watch, if it has not answered yet
   bool last;
   {

@@ -11,14 +11,7 @@ namespace {
 // Finishes at once, without reading: the request does not matter.
 class Refusal final : public grpc::ServerGenericBidiReactor {
  public:
-  explicit Refusal(const std::string& method) {
-    Finish(grpc::Status(
-        grpc::StatusCode::UNIMPLEMENTED,
-        absl::StrCat("unknown method ", method,
-                     ": this server serves handoff.v1.Gateway (Echo, Work, "
-                     "Batch, Stream, Call), grpc.health.v1.Health and server "
-                     "reflection")));
-  }
+  explicit Refusal(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
   void OnDone() override { delete this; }
 };
 
@@ -26,9 +19,12 @@ class Refusal final : public grpc::ServerGenericBidiReactor {
 
 grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
     grpc::GenericCallbackServerContext* call) {
-  metrics_.RecordCall(Method::kUnknown, absl::StatusCode::kUnimplemented,
-                      absl::ZeroDuration());
-  return new Refusal(call->method());
+  const absl::Status refused = absl::UnimplementedError(absl::StrCat(
+      "unknown method ", call->method(),
+      ": this server serves handoff.v1.Gateway (Echo, Work, Batch, Stream, "
+      "Call), grpc.health.v1.Health and server reflection"));
+  core_.RecordCall(Method::kUnknown, refused, absl::ZeroDuration(), *call);
+  return new Refusal(refused);
 }
 
 }  // namespace handoff

@@ -12,19 +12,19 @@
 #define HANDOFF_SERVER_UNKNOWN_METHOD_H_
 
 #include "grpcpp/generic/async_generic_service.h"
-#include "server/metrics.h"
+#include "server/gateway_core.h"
 
 namespace handoff {
 
 class UnknownMethodService final : public grpc::CallbackGenericService {
  public:
-  explicit UnknownMethodService(Metrics& metrics) : metrics_(metrics) {}
+  explicit UnknownMethodService(GatewayCore& core) : core_(core) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* call) override;
 
  private:
-  Metrics& metrics_;
+  GatewayCore& core_;
 };
 
 }  // namespace handoff

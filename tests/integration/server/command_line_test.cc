@@ -6,6 +6,9 @@
 
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,6 +99,62 @@ TEST(CommandLineTest, CheckConfigRefusesWhatHandoffdWouldRefuse) {
   ExpectExit(tls, 2);
   EXPECT_TRUE(absl::StrContains(tls.Output(), "--tls_cert_file")) << tls.Output();
   EXPECT_FALSE(absl::StrContains(tls.Output(), "configuration OK")) << tls.Output();
+}
+
+// Lines of a file; none if it cannot be read.
+std::vector<std::string> FileLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+grpc::Status EchoAt(int port, const std::string& payload) {
+  auto stub = v1::Gateway::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::EchoRequest req;
+  req.set_payload(payload);
+  v1::EchoReply reply;
+  return stub->Echo(&ctx, req, &reply);
+}
+
+// logrotate's way: rename the file, then SIGHUP; the calls before it are in
+// the renamed file, those after it in a new one at the path. A path that
+// cannot be opened stops handoffd (exit 2), and --check_config tells so.
+TEST(CommandLineTest, SighupReopensTheAccessLogForLogrotate) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "handoffd-access-", getpid(), ".log");
+  const std::string rotated = path + ".1";
+  std::remove(path.c_str());
+  std::remove(rotated.c_str());
+  HandoffdProcess p({"--access_log=" + path});
+  const int port = p.Port();
+  ASSERT_NE(port, 0) << p.Output();
+  ASSERT_TRUE(EchoAt(port, "before").ok());
+  ASSERT_EQ(std::rename(path.c_str(), rotated.c_str()), 0);
+  p.Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] {
+    return absl::StrContains(p.Output(), "handoffd: SIGHUP: reopened the access log " + path);
+  })) << p.Output();
+  ASSERT_TRUE(EchoAt(port, "after").ok());
+  ExpectCleanStop(p);
+
+  const std::vector<std::string> old_lines = FileLines(rotated);
+  const std::vector<std::string> new_lines = FileLines(path);
+  ASSERT_EQ(old_lines.size(), 1u) << p.Output();
+  ASSERT_EQ(new_lines.size(), 1u) << p.Output();
+  EXPECT_TRUE(absl::StrContains(old_lines[0], "\"method\":\"Echo\",\"code\":\"OK\""))
+      << old_lines[0];
+  std::remove(path.c_str());
+  std::remove(rotated.c_str());
+
+  ExpectRejected({"--access_log=/nonexistent-dir/access.log"}, {},
+                 "--access_log: cannot open '/nonexistent-dir/access.log': No such file");
+  HandoffdProcess check({"--check_config", "--access_log=-"});
+  ExpectExit(check, 0);
+  EXPECT_TRUE(absl::StrContains(check.Output(), ", access log on stderr\n")) << check.Output();
 }
 
 // gRPC alone would serve "127.0.0.1:99999" on port 34463.

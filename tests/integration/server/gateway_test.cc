@@ -11,6 +11,12 @@
 #include <thread>
 #include <vector>
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+#include <fstream>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/server/http_get.h"
@@ -100,6 +106,103 @@ TEST_F(GatewayTest, BatchItemOutOfRangeNamesTheItem) {
 // The client's item count sizes the Batch's reply channel (seeds/001: an
 // untrusted size is checked), so a count over --max_batch_items is refused
 // before any item runs.
+class AccessLogTest : public ServerTest {
+ protected:
+  void Configure(ServerConfig& c) override {
+    path_ = absl::StrCat(::testing::TempDir(), "handoff_access_log_", getpid(), "_",
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::remove(path_.c_str());
+    c.access_log = path_;
+  }
+  void TearDown() override {
+    ServerTest::TearDown();
+    std::remove(path_.c_str());
+  }
+  // Each line of the log, parsed as JSON. ReopenAccessLog first, since it is
+  // handled only once the lines recorded before it are written.
+  std::vector<google::protobuf::Struct> Logged() {
+    EXPECT_EQ(server_->ReopenAccessLog().Recv(), absl::OkStatus());
+    std::ifstream in(path_);
+    std::vector<google::protobuf::Struct> out;
+    for (std::string line; std::getline(in, line);) {
+      google::protobuf::Struct entry;
+      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &entry).ok()) << line;
+      out.push_back(std::move(entry));
+    }
+    return out;
+  }
+  static std::string Field(const google::protobuf::Struct& entry, const std::string& key) {
+    auto it = entry.fields().find(key);
+    if (it == entry.fields().end()) return "<absent>";
+    if (it->second.has_number_value()) return absl::StrCat(it->second.number_value());
+    return it->second.string_value();
+  }
+
+  std::string path_;
+};
+
+// --access_log: one JSON line per call, the unknown method's too, each with
+// the client's address, its method and code, and a failure's message.
+TEST_F(AccessLogTest, EachCallIsOneJsonLineWithItsPeerMethodCodeAndFailure) {
+  v1::EchoReply reply;
+  ASSERT_TRUE(Echo("x", &reply).ok());
+  grpc::Status unknown = CallRaw(channel_.get(), "/no.Such/Method", "");
+  ASSERT_EQ(unknown.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // One call in the reactor's path that fails: a Work out of range.
+  v1::WorkRequest bad;
+  bad.set_cpu_us(-1);
+  grpc::ClientContext ctx;
+  v1::WorkReply work;
+  ASSERT_EQ(stub_->Work(&ctx, bad, &work).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  const std::vector<google::protobuf::Struct> lines = Logged();
+  ASSERT_EQ(lines.size(), 3u);
+  for (const auto& line : lines) {
+    EXPECT_TRUE(absl::StartsWith(Field(line, "peer"), "ipv4:127.0.0.1:")) << Field(line, "peer");
+    EXPECT_TRUE(absl::EndsWith(Field(line, "time"), "Z")) << Field(line, "time");
+    EXPECT_NE(Field(line, "duration_us"), "<absent>");
+  }
+  EXPECT_EQ(Field(lines[0], "method"), "Echo");
+  EXPECT_EQ(Field(lines[0], "code"), "OK");
+  EXPECT_EQ(Field(lines[0], "message"), "<absent>");
+  EXPECT_EQ(Field(lines[1], "method"), "unknown");
+  EXPECT_EQ(Field(lines[1], "code"), "UNIMPLEMENTED");
+  EXPECT_TRUE(absl::StrContains(Field(lines[1], "message"), "/no.Such/Method"))
+      << Field(lines[1], "message");
+  EXPECT_EQ(Field(lines[2], "method"), "Work");
+  EXPECT_EQ(Field(lines[2], "code"), "INVALID_ARGUMENT");
+  EXPECT_TRUE(absl::StrContains(Field(lines[2], "message"), "cpu_us"))
+      << Field(lines[2], "message");
+
+  const std::string metrics = HttpGet(server_->admin_port(), "/metrics");
+  EXPECT_TRUE(absl::StrContains(metrics, "\nhandoff_access_log_dropped_total 0\n")) << metrics;
+}
+
+// A Stream is one line, at its end.
+TEST_F(AccessLogTest, AStreamIsOneLineAtItsEnd) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  for (int i = 0; i < 3; ++i) {
+    v1::WorkRequest req;
+    req.set_payload(std::to_string(i));
+    ASSERT_TRUE(stream->Write(req));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  v1::WorkReply reply;
+  int replies = 0;
+  while (stream->Read(&reply)) ++replies;
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(replies, 3);
+  // Logged in OnDone, which may follow the client's Finish; counted out of
+  // flight after it.
+  ASSERT_TRUE(WaitUntil([&] { return server_->core().metrics().in_flight.load() == 0; }));
+
+  const std::vector<google::protobuf::Struct> lines = Logged();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Field(lines[0], "method"), "Stream");
+  EXPECT_EQ(Field(lines[0], "code"), "OK");
+}
+
 class SmallBatchCapTest : public ServerTest {
   void Configure(ServerConfig& c) override { c.max_batch_items = 4; }
 };

@@ -1,0 +1,194 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/access_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/json_text.h"
+#include "dispatch/context.h"
+#include "dispatch/select.h"
+
+namespace handoff {
+namespace {
+
+// Lines taken from the queue for one write(2), at most: enough to make a
+// burst cost a few writes, few enough that a line waits little for the rest.
+constexpr int kLinesPerWrite = 256;
+// Reopen requests that may wait for a writer busy with a write.
+constexpr size_t kPendingReopens = 8;
+
+absl::StatusOr<int> OpenForAppend(const std::string& path) {
+  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--access_log: cannot open '", path, "': ", std::strerror(errno)));
+  }
+  return fd;
+}
+
+}  // namespace
+
+// Everything the writer thread touches. The thread holds a reference of its
+// own, so that a log closed while the thread is stuck on a write (kCloseGrace)
+// leaves it something to finish with.
+struct AccessLog::Writer {
+  Writer(std::string p, int f) : path(std::move(p)), fd(f) {}
+
+  // The thread's body: writes batches until `entries` is closed and
+  // drained, handles reopens between batches, then closes the file.
+  void Run();
+  // Writes `first`, if any, and up to kLinesPerWrite - 1 more that wait;
+  // false if there was nothing to write.
+  bool WriteBatch(std::optional<AccessLogEntry> first);
+  void WriteAll(absl::string_view text);
+  absl::Status ReopenFile();
+
+  const std::string path;
+  int fd;  // the thread's alone
+  std::string text;  // the batch being written, kept for its capacity
+  std::atomic<int64_t> dropped{0};
+  Chan<AccessLogEntry> entries{kQueue};
+  // Reopen's requests, each with its reply channel (seeds/000).
+  Chan<Chan<absl::Status>> reopen{kPendingReopens};
+  Chan<std::monostate> finished{0};  // closed when the thread is done
+};
+
+void AccessLog::Writer::Run() {
+  for (bool running = true; running;) {
+    Select(OnRecv(entries,
+                  [&](std::optional<AccessLogEntry> e) {
+                    if (!e.has_value()) {  // closed, and drained
+                      running = false;
+                      return;
+                    }
+                    WriteBatch(std::move(e));
+                  }),
+           OnRecv(reopen, [&](std::optional<Chan<absl::Status>> reply) {
+             if (!reply.has_value()) return;
+             // What was recorded before the Reopen goes to the old file.
+             while (WriteBatch(std::nullopt)) {
+             }
+             reply->TrySend(ReopenFile()).IgnoreError();
+           }));
+  }
+  // No request goes unanswered.
+  for (absl::StatusOr<Chan<absl::Status>> reply = reopen.TryRecv(); reply.ok();
+       reply = reopen.TryRecv()) {
+    reply->TrySend(absl::FailedPreconditionError("the access log was closed"))
+        .IgnoreError();
+  }
+  if (fd != STDERR_FILENO) close(fd);
+}
+
+bool AccessLog::Writer::WriteBatch(std::optional<AccessLogEntry> first) {
+  text.clear();
+  int lines = 0;
+  if (first.has_value()) {
+    text = Line(*first);
+    ++lines;
+  }
+  for (; lines < kLinesPerWrite; ++lines) {
+    absl::StatusOr<AccessLogEntry> more = entries.TryRecv();
+    if (!more.ok()) break;
+    text += Line(*more);
+  }
+  WriteAll(text);
+  return lines > 0;
+}
+
+void AccessLog::Writer::WriteAll(absl::string_view rest) {
+  while (!rest.empty()) {
+    const ssize_t n = write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // A full disk, a closed pipe: the lines not yet written are lost, and
+      // counted, rather than retried for ever while more queue up.
+      dropped.fetch_add(std::count(rest.begin(), rest.end(), '\n'),
+                        std::memory_order_relaxed);
+      return;
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+absl::Status AccessLog::Writer::ReopenFile() {
+  if (fd == STDERR_FILENO) return absl::OkStatus();
+  absl::StatusOr<int> reopened = OpenForAppend(path);
+  if (!reopened.ok()) return reopened.status();
+  close(fd);
+  fd = *reopened;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& path) {
+  int fd = STDERR_FILENO;
+  if (path != "-") {
+    absl::StatusOr<int> opened = OpenForAppend(path);
+    if (!opened.ok()) return opened.status();
+    fd = *opened;
+  }
+  return std::unique_ptr<AccessLog>(
+      new AccessLog(std::make_shared<Writer>(path, fd)));
+}
+
+AccessLog::AccessLog(std::shared_ptr<Writer> writer) : writer_(std::move(writer)) {
+  std::thread([w = writer_] {
+    w->Run();
+    w->finished.Close().IgnoreError();
+  }).detach();
+}
+
+AccessLog::~AccessLog() {
+  // The writer drains what is queued, then sees the close and returns.
+  writer_->entries.Close().IgnoreError();
+  auto [grace, cancel] = WithTimeout(Context::Background(), kCloseGrace);
+  Select(OnRecv(writer_->finished, [] {}), OnDone(grace, [] {}));
+  cancel();
+}
+
+void AccessLog::Record(AccessLogEntry entry) {
+  if (!writer_->entries.TrySend(std::move(entry)).ok()) {
+    writer_->dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+Chan<absl::Status> AccessLog::Reopen() {
+  Chan<absl::Status> reply(1);
+  if (!writer_->reopen.TrySend(reply).ok()) {
+    reply.TrySend(absl::UnavailableError(absl::StrCat(
+                      kPendingReopens, " reopens already wait for the access log's writer")))
+        .IgnoreError();
+  }
+  return reply;
+}
+
+int64_t AccessLog::dropped() const {
+  return writer_->dropped.load(std::memory_order_relaxed);
+}
+
+std::string AccessLog::Line(const AccessLogEntry& e) {
+  std::string line = absl::StrCat(
+      "{\"time\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", e.time, absl::UTCTimeZone()),
+      "\",\"peer\":", JsonQuoted(e.peer), ",\"method\":", JsonQuoted(e.method),
+      ",\"code\":\"", absl::StatusCodeToString(e.code),
+      "\",\"duration_us\":", absl::ToInt64Microseconds(e.duration));
+  if (e.code != absl::StatusCode::kOk && !e.message.empty()) {
+    absl::StrAppend(&line, ",\"message\":", JsonQuoted(e.message));
+  }
+  line += "}\n";
+  return line;
+}
+
+}  // namespace handoff

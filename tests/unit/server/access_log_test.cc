@@ -1,0 +1,187 @@
+// Copyright 2026 The handoff Authors.
+//
+// AccessLog: the line's format, every recorded line written in order, a
+// reopen that moves the rest to a new file, and a writer that cannot keep
+// up: Record drops and counts instead of waiting, and loses nothing else.
+
+#include "server/access_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "dispatch/select.h"
+#include "gtest/gtest.h"
+
+namespace handoff {
+namespace {
+
+// A fresh path under the test's temporary directory.
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/handoff_access_log_",
+                                  getpid(), "_", name);
+  std::remove(path.c_str());
+  return path;
+}
+
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream all;
+  all << in.rdbuf();
+  std::vector<std::string> lines = absl::StrSplit(all.str(), '\n');
+  EXPECT_EQ(lines.back(), "") << "the file does not end with a newline";
+  lines.pop_back();
+  return lines;
+}
+
+AccessLogEntry Entry(int i, absl::StatusCode code = absl::StatusCode::kOk,
+                     std::string message = "") {
+  return {.time = absl::FromUnixMicros(1'796'558'546'123'456 + i),
+          .peer = "ipv4:127.0.0.1:51234",
+          .method = "Echo",
+          .code = code,
+          .duration = absl::Microseconds(i),
+          .message = std::move(message)};
+}
+
+TEST(AccessLogTest, ALineIsOneJsonObjectAndOnlyAFailureCarriesItsMessage) {
+  EXPECT_EQ(AccessLog::Line(Entry(0, absl::StatusCode::kOk, "ignored")),
+            "{\"time\":\"2026-12-06T12:02:26.123456Z\",\"peer\":\"ipv4:127.0.0.1:51234\","
+            "\"method\":\"Echo\",\"code\":\"OK\",\"duration_us\":0}\n");
+  EXPECT_EQ(AccessLog::Line(Entry(7, absl::StatusCode::kDeadlineExceeded,
+                                  "took \"too\" long\n")),
+            "{\"time\":\"2026-12-06T12:02:26.123463Z\",\"peer\":\"ipv4:127.0.0.1:51234\","
+            "\"method\":\"Echo\",\"code\":\"DEADLINE_EXCEEDED\",\"duration_us\":7,"
+            "\"message\":\"took \\\"too\\\" long\\n\"}\n");
+}
+
+TEST(AccessLogTest, EveryLineRecordedIsWrittenInOrderByTheTimeTheLogCloses) {
+  const std::string path = TempPath("order");
+  constexpr int kLines = 3000;
+  {
+    absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(path);
+    ASSERT_TRUE(log.ok()) << log.status();
+    // Fewer than kQueue: the queue cannot fill, so none is dropped.
+    static_assert(kLines < AccessLog::kQueue);
+    for (int i = 0; i < kLines; ++i) (*log)->Record(Entry(i));
+    EXPECT_EQ((*log)->dropped(), 0);
+    log->reset();
+    const std::vector<std::string> lines = Lines(path);
+    ASSERT_EQ(lines.size(), static_cast<size_t>(kLines));
+    // In order: each written line's duration is larger than the last.
+    int64_t last = -1;
+    for (const std::string& line : lines) {
+      const size_t at = line.find("\"duration_us\":");
+      ASSERT_NE(at, std::string::npos) << line;
+      const int64_t us = std::stoll(line.substr(at + 14));
+      EXPECT_GT(us, last) << line;
+      last = us;
+    }
+  }
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0007, 0u) << "others may read the peers' addresses";
+  std::remove(path.c_str());
+}
+
+TEST(AccessLogTest, AReopenSendsTheLinesAfterItToANewFileAtThePath) {
+  const std::string path = TempPath("rotate");
+  const std::string rotated = path + ".1";
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(path);
+  ASSERT_TRUE(log.ok()) << log.status();
+  (*log)->Record(Entry(1));
+  (*log)->Record(Entry(2));
+  // logrotate: rename, then SIGHUP.
+  ASSERT_EQ(std::rename(path.c_str(), rotated.c_str()), 0);
+  EXPECT_EQ((*log)->Reopen().Recv(), absl::OkStatus());
+  (*log)->Record(Entry(3));
+  log->reset();
+
+  const std::vector<std::string> old_lines = Lines(rotated);
+  const std::vector<std::string> new_lines = Lines(path);
+  ASSERT_EQ(old_lines.size(), 2u);
+  EXPECT_NE(old_lines[1].find("\"duration_us\":2}"), std::string::npos) << old_lines[1];
+  ASSERT_EQ(new_lines.size(), 1u);
+  EXPECT_NE(new_lines[0].find("\"duration_us\":3}"), std::string::npos) << new_lines[0];
+  std::remove(path.c_str());
+  std::remove(rotated.c_str());
+}
+
+TEST(AccessLogTest, APathThatCannotBeOpenedIsRefusedNamingIt) {
+  absl::StatusOr<std::unique_ptr<AccessLog>> log =
+      AccessLog::Open("/nonexistent-dir/handoff.log");
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log.status().message(),
+            "--access_log: cannot open '/nonexistent-dir/handoff.log': No such file "
+            "or directory");
+}
+
+TEST(AccessLogTest, LinesAWriteCouldNotStoreAreCountedAsDropped) {
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open("/dev/full");
+  ASSERT_TRUE(log.ok()) << log.status();
+  for (int i = 0; i < 10; ++i) (*log)->Record(Entry(i));
+  // A Reopen is handled once what was recorded before it is written.
+  EXPECT_EQ((*log)->Reopen().Recv(), absl::OkStatus());
+  EXPECT_EQ((*log)->dropped(), 10);
+}
+
+// A pipe nobody reads: the writer blocks once the pipe is full, then the
+// queue fills, and from then on Record drops. A Reopen returns at once and
+// is answered later; closing the log waits only kCloseGrace for the stuck
+// writer, which goes on alone once the pipe is read: every line that was not
+// dropped arrives.
+TEST(AccessLogTest, AWriterThatCannotKeepUpMakesRecordDropAndNothingWaitForIt) {
+  const std::string fifo = TempPath("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // The read end first, so that the log's open finds a reader.
+  const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(fifo);
+  ASSERT_TRUE(log.ok()) << log.status();
+  const int pipe_bytes = fcntl(reader, F_GETPIPE_SZ);
+  ASSERT_GT(pipe_bytes, 0);
+
+  constexpr int kRecorded = 20000;
+  for (int i = 0; i < kRecorded; ++i) (*log)->Record(Entry(i));
+  // At most: a full queue, a batch in the writer's hands, a full pipe.
+  const int64_t line_bytes = static_cast<int64_t>(AccessLog::Line(Entry(0)).size());
+  const int64_t kept_at_most =
+      static_cast<int64_t>(AccessLog::kQueue) + 256 + pipe_bytes / line_bytes + 1;
+  const int64_t dropped = (*log)->dropped();
+  EXPECT_GE(dropped, kRecorded - kept_at_most);
+
+  Chan<absl::Status> reopened = (*log)->Reopen();
+  bool answered = true;
+  Select(OnRecv(reopened, [] {}), OnDefault([&] { answered = false; }));
+  EXPECT_FALSE(answered) << "answered by a writer that is stuck";
+  log->reset();  // returns after kCloseGrace, the writer still stuck
+
+  // Read it all: back to blocking reads, which end when the writer, alone
+  // now, has written the rest and closed the pipe.
+  ASSERT_EQ(fcntl(reader, F_SETFL, 0), 0);
+  int64_t newlines = 0;
+  char buf[65536];
+  for (ssize_t n; (n = read(reader, buf, sizeof buf)) > 0;) {
+    newlines += std::count(buf, buf + n, '\n');
+  }
+  close(reader);
+  std::remove(fifo.c_str());
+  EXPECT_EQ(newlines + dropped, kRecorded);
+  EXPECT_TRUE(reopened.Recv().has_value()) << "a reopen went unanswered";
+}
+
+}  // namespace
+}  // namespace handoff

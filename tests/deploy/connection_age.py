@@ -32,34 +32,17 @@ import grpc
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "util"))
 import handoffd_launch  # noqa: E402
+import script_checks  # noqa: E402
 
 HEALTH = "/grpc.health.v1.Health/Check"
 WORK = "/handoff.v1.Gateway/Work"
 SERVING = b"\x08\x01"  # HealthCheckResponse{status: SERVING}
 
 
-class Failure(Exception):
-    pass
-
-
-def log(*a):
-    print("[connection_age]", *a, flush=True)
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
-    log("ok:", what)
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+Failure = script_checks.Failure
+log = script_checks.Log("connection_age")
+expect = log.expect
+varint = script_checks.varint
 
 
 class Server(handoffd_launch.Handoffd):

@@ -48,6 +48,7 @@ import grpc
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "util"))
 import handoffd_launch  # noqa: E402
+import script_checks  # noqa: E402
 
 SKIP = 77
 GATEWAY = "/handoff.v1.Gateway/"
@@ -65,31 +66,13 @@ EXPECTED_CALLS = {
 }
 
 
-class Failure(Exception):
-    pass
-
-
-def log(*a):
-    print("[metrics_promtool]", *a, flush=True)
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
-    log("ok:", what)
+Failure = script_checks.Failure
+log = script_checks.Log("metrics_promtool")
+expect = log.expect
+varint = script_checks.varint
 
 
 # --- protobuf wire format, for the few messages of gateway.proto used here --
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
 
 def pb_uint(field, v):
     return varint(field << 3) + varint(v) if v else b""

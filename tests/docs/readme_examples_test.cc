@@ -6,11 +6,6 @@
 // put them, and checked to do what README says of them. The channel
 // runtime's example is readme_dispatch_example_test.cc.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 
@@ -24,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "server/handler_registry.h"
 #include "server/server.h"
+#include "tests/util/ports.h"
 
 // The handler README's cost example registers; README leaves its body to
 // the reader.
@@ -90,19 +86,9 @@ TEST(ReadmeExamplesTest, DoSomeWorkRunsAWorkCallAgainstHandoffd) {
 }
 
 TEST(ReadmeExamplesTest, DoSomeWorkWithNoServerSaysItCouldNotConnect) {
-  // A port bound but not listening: it is ours, so nothing else can take it,
-  // and the kernel refuses every connection to it.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
-
-  absl::Status s = DoSomeWork(absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)));
-  close(fd);
+  testing::RefusingPort refusing;  // a server that is down
+  ASSERT_NE(refusing.port(), 0);
+  absl::Status s = DoSomeWork(absl::StrCat("127.0.0.1:", refusing.port()));
   // UNAVAILABLE once the retries have run out; if the deadline comes first,
   // DEADLINE_EXCEEDED, saying that there was no connection.
   if (s.code() == absl::StatusCode::kDeadlineExceeded) {

@@ -12,6 +12,9 @@
 #ifndef HANDOFF_TESTS_UTIL_PORTS_H_
 #define HANDOFF_TESTS_UTIL_PORTS_H_
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +40,35 @@ bool BindBelowEphemeralRange(TryBind try_bind) {
   }
   return try_bind(0);
 }
+
+// A loopback port bound but not listening, for the life of the object: it is
+// ours, so no other socket takes it, and the kernel refuses every
+// connection to it at once (a server that is down). port() is 0 if the
+// socket could not be had.
+class RefusingPort {
+ public:
+  RefusingPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~RefusingPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
 
 }  // namespace handoff::testing
 

@@ -1,11 +1,6 @@
 // handoff::Client against an in-process FakeGateway.
 #include "client/client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -18,6 +13,7 @@
 #include "client/status_details.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
+#include "tests/util/ports.h"
 
 namespace handoff {
 namespace {
@@ -116,32 +112,8 @@ TEST_F(ClientTest, WorkPastItsDeadlineIsDeadlineExceeded) {
       << reply.status();
 }
 
-// A loopback port bound but not listening: ours, so no other socket takes
-// it, and every connection to it is refused.
-class RefusingPort {
- public:
-  RefusingPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
-      port_ = ntohs(addr.sin_port);
-    }
-  }
-  ~RefusingPort() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
-
 TEST(ClientWithoutServerTest, ADeadlinePassedWithNoConnectionSaysSoInItsMessage) {
-  RefusingPort refusing;
+  testing::RefusingPort refusing;
   ASSERT_NE(refusing.port(), 0);
   auto client = Client::Connect({.target = absl::StrCat("127.0.0.1:", refusing.port())});
   ASSERT_TRUE(client.ok()) << client.status();

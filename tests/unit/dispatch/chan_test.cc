@@ -303,27 +303,6 @@ TEST(ChanTest, NilChannelRefusesInsteadOfBlockingForever) {
   EXPECT_EQ(iterations, 0);
 }
 
-// One reply channel serves a caller's requests one after another (seeds/000:
-// the reply channel is the caller's, and outlives a request), and each
-// answer is the one to its own request.
-TEST(ChanTest, OneReplyChannelServesSequentialRequests) {
-  struct Request {
-    int n;
-    Chan<int> reply;
-  };
-  Chan<Request> requests(0);
-  std::thread server([&] {
-    for (Request& r : requests) ASSERT_TRUE(r.reply.Send(r.n * r.n).ok());
-  });
-  Chan<int> reply(0);
-  for (int n = 1; n <= 5; ++n) {
-    ASSERT_TRUE(requests.Send(Request{n, reply}).ok());
-    EXPECT_EQ(reply.Recv(), n * n);
-  }
-  ASSERT_TRUE(requests.Close().ok());
-  server.join();
-}
-
 TEST(ChanTest, HandlesShareOneChannel) {
   Chan<int> a(1);
   Chan<int> b = a;

@@ -176,6 +176,8 @@ TEST(SelectTest, AParkedSendCaseIsToldWhenItsChannelCloses) {
 }
 
 // seeds/002's request/response: the request carries its own reply channel.
+// And seeds/000's: one reply channel, the caller's, serves its requests in
+// turn, each answer the one to its own request.
 TEST(SelectTest, RequestCarriesItsReplyChannel) {
   struct Request {
     int n;
@@ -190,6 +192,11 @@ TEST(SelectTest, RequestCarriesItsReplyChannel) {
     Chan<int> reply = r.reply;
     ASSERT_TRUE(requests.Send(std::move(r)).ok());
     EXPECT_EQ(reply.Recv(), i * i);
+  }
+  Chan<int> mine(0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(requests.Send(Request{i, mine}).ok());
+    EXPECT_EQ(mine.Recv(), i * i);
   }
   ASSERT_TRUE(requests.Close().ok());
   server.join();

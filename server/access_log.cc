@@ -50,7 +50,7 @@ absl::StatusOr<int> OpenForAppend(const std::string& path) {
 // own, so that a log closed while the thread is stuck on a write (kCloseGrace)
 // leaves it something to finish with.
 struct AccessLog::Writer {
-  Writer(std::string p, int f) : path(std::move(p)), fd(f) {}
+  Writer(std::string p, int f) : path(std::move(p)), to_stderr(path == "-"), fd(f) {}
 
   // The thread's body: writes batches until `stop` is closed and `entries`
   // drained, handles reopens between batches, then closes the file.
@@ -64,6 +64,9 @@ struct AccessLog::Writer {
   absl::Status ReopenFile();
 
   const std::string path;
+  // By the path, not the descriptor: a process started with fd 2 closed
+  // may be given 2 for the file.
+  const bool to_stderr;
   int fd;  // the thread's alone
   std::string text;  // the batch being written, kept for its capacity
   std::atomic<int64_t> dropped{0};
@@ -110,7 +113,7 @@ void AccessLog::Writer::Run() {
     reply->TrySend(absl::FailedPreconditionError("the access log was closed"))
         .IgnoreError();
   }
-  if (fd != STDERR_FILENO) close(fd);
+  if (!to_stderr) close(fd);
 }
 
 void AccessLog::Writer::HandleReopen(std::optional<Chan<absl::Status>> reply) {
@@ -153,7 +156,7 @@ void AccessLog::Writer::WriteAll(absl::string_view rest) {
 }
 
 absl::Status AccessLog::Writer::ReopenFile() {
-  if (fd == STDERR_FILENO) return absl::OkStatus();
+  if (to_stderr) return absl::OkStatus();
   absl::StatusOr<int> reopened = OpenForAppend(path);
   if (!reopened.ok()) return reopened.status();
   close(fd);

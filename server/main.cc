@@ -143,6 +143,11 @@ int main(int argc, char** argv) {
   // while it starts is then a drain, not the default action (death).
   asio::io_context io;
   asio::signal_set signals(io, SIGTERM, SIGINT);
+  // SIGHUP too: it reopens the access log file (logrotate's postrotate), and
+  // one that came before the server was up, or with no file to reopen, must
+  // not end handoffd by its default action (systemd counts that a clean exit
+  // and would not restart it).
+  asio::signal_set hangups(io, SIGHUP);
 
   handoff::ServerOptions options;
   options.config = *config;
@@ -190,14 +195,17 @@ int main(int argc, char** argv) {
       };
   signals.async_wait(on_signal);
 
-  // SIGHUP reopens the access log file (logrotate's postrotate), and is
-  // caught only then: otherwise it keeps its default action. The outcome is
-  // told when the log's writer gets to it, without a thread waiting: one
-  // stuck on a write must not hold up the signals after it.
-  asio::signal_set hangups(io);
+  // The outcome of a reopen is told when the log's writer gets to it,
+  // without a thread waiting: one stuck on a write must not hold up the
+  // signals after it.
   std::function<void(const asio::error_code&, int)> on_hangup =
       [&](const asio::error_code& ec, int) {
         if (ec) return;
+        if (config->access_log.empty() || config->access_log == "-") {
+          std::fprintf(stderr, "handoffd: SIGHUP: no access log file to reopen\n");
+          hangups.async_wait(on_hangup);
+          return;
+        }
         handoff::AsyncRecv((*server)->ReopenAccessLog(),
                            [path = config->access_log](std::optional<absl::Status> s) {
                              if (s.has_value() && s->ok()) {
@@ -213,10 +221,7 @@ int main(int argc, char** argv) {
                            });
         hangups.async_wait(on_hangup);
       };
-  if (!config->access_log.empty() && config->access_log != "-") {
-    hangups.add(SIGHUP);
-    hangups.async_wait(on_hangup);
-  }
+  hangups.async_wait(on_hangup);
   io.run();
   drainer.join();
   const char* calls = report.drained ? "every call finished"

@@ -334,9 +334,10 @@ def main():
     ap.add_argument("--promtool", default=shutil.which("promtool"))
     a = ap.parse_args()
     if not a.promtool or not os.access(a.promtool, os.X_OK):
-        # The one tool whose absence skips: CI installs it (install-deps.sh).
+        # The one tool whose absence skips: .ci/run installs it, install-deps.sh
+        # does not (README, Metrics).
         log("SKIP: promtool not found: apt-get install prometheus "
-            "(scripts/install-deps.sh installs it)")
+            "(.ci/run installs it)")
         return SKIP
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)

@@ -150,6 +150,16 @@ TEST(CommandLineTest, SighupReopensTheAccessLogForLogrotate) {
   std::remove(path.c_str());
   std::remove(rotated.c_str());
 
+  // Without a file to reopen, SIGHUP is told so and ends nothing: a
+  // logrotate rule left behind must not stop the server.
+  HandoffdProcess plain({});
+  ASSERT_NE(plain.Port(), 0) << plain.Output();
+  plain.Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] {
+    return absl::StrContains(plain.Output(), "handoffd: SIGHUP: no access log file to reopen");
+  })) << plain.Output();
+  ExpectCleanStop(plain);
+
   ExpectRejected({"--access_log=/nonexistent-dir/access.log"}, {},
                  "--access_log: cannot open '/nonexistent-dir/access.log': No such file");
   HandoffdProcess check({"--check_config", "--access_log=-"});

@@ -103,9 +103,6 @@ TEST_F(GatewayTest, BatchItemOutOfRangeNamesTheItem) {
       << s.error_message();
 }
 
-// The client's item count sizes the Batch's reply channel (seeds/001: an
-// untrusted size is checked), so a count over --max_batch_items is refused
-// before any item runs.
 class AccessLogTest : public ServerTest {
  protected:
   void Configure(ServerConfig& c) override {
@@ -203,6 +200,9 @@ TEST_F(AccessLogTest, AStreamIsOneLineAtItsEnd) {
   EXPECT_EQ(Field(lines[0], "code"), "OK");
 }
 
+// The client's item count sizes the Batch's reply channel (seeds/001: an
+// untrusted size is checked), so a count over --max_batch_items is refused
+// before any item runs.
 class SmallBatchCapTest : public ServerTest {
   void Configure(ServerConfig& c) override { c.max_batch_items = 4; }
 };

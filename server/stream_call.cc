@@ -219,7 +219,15 @@ void StreamCall::OnDone() {
                ? absl::StatusCode::kDeadlineExceeded
                : absl::StatusCode::kCancelled;
   }
-  if (status.code() != code) status = absl::Status(code, "");
+  if (status.code() != code) {
+    // gRPC ended the call (the client cancelled, or its deadline passed),
+    // in the words a Context would use.
+    status = absl::Status(code, code == absl::StatusCode::kDeadlineExceeded
+                                    ? "context deadline exceeded"
+                                    : code == absl::StatusCode::kCancelled
+                                          ? "context canceled"
+                                          : "");
+  }
   core_.RecordCall(Method::kStream, status, MonotonicNow() - start_, *call_);
   cancel_();  // answers the watch, if it has not answered yet
   bool last;

@@ -200,6 +200,25 @@ TEST_F(AccessLogTest, AStreamIsOneLineAtItsEnd) {
   EXPECT_EQ(Field(lines[0], "code"), "OK");
 }
 
+// A Stream the client cancels is logged CANCELLED, with the Context's words.
+TEST_F(AccessLogTest, AStreamTheClientCancelsIsLoggedCancelledWithItsReason) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest endless;
+  endless.set_sleep_us(30'000'000);
+  ASSERT_TRUE(stream->Write(endless));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  ctx.TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return server_->core().metrics().in_flight.load() == 0; }));
+
+  const std::vector<google::protobuf::Struct> lines = Logged();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Field(lines[0], "method"), "Stream");
+  EXPECT_EQ(Field(lines[0], "code"), "CANCELLED");
+  EXPECT_EQ(Field(lines[0], "message"), "context canceled");
+}
+
 // The client's item count sizes the Batch's reply channel (seeds/001: an
 // untrusted size is checked), so a count over --max_batch_items is refused
 // before any item runs.

@@ -54,25 +54,37 @@ TEST(HandshakeTest, AWorkerAcksReceiptBeforeItAnswers) {
   worker.join();
 }
 
+// seeds/004's request/ack producer: one task per request, `ack` closed when
+// there are no more, and `done` (the consumer's "I am done") ends it with
+// tasks left. Returns how many it handed out.
+int ProduceOnRequest(const Chan<Signal>& req, const Chan<int>& ack, const Chan<Signal>& done,
+                     std::atomic<int>& handed_out) {
+  std::vector<int> tasks = {1, 2, 3, 4};
+  for (bool running = true; running;) {
+    Select(OnRecv(req,
+                  [&] {
+                    if (tasks.empty()) {
+                      EXPECT_TRUE(ack.Close().ok());  // no more
+                      running = false;
+                      return;
+                    }
+                    EXPECT_TRUE(ack.Send(tasks.front()).ok());
+                    tasks.erase(tasks.begin());
+                    ++handed_out;
+                  }),
+           OnRecv(done, [&] { running = false; }));
+  }
+  return handed_out.load();
+}
+
 // "Worker Request/Ack Loops": the consumer asks before each task, so the
 // producer is never more than the one task asked for ahead of it; closing
 // the ack channel tells the consumer there is no more.
 TEST(HandshakeTest, ARequestAckLoopKeepsTheProducerOneTaskAhead) {
-  Chan<Signal> req(0);
+  Chan<Signal> req(0), done(0);
   Chan<int> ack(0);
   std::atomic<int> handed_out{0};
-  std::thread producer([&] {
-    std::vector<int> tasks = {1, 2, 3, 4};
-    for ([[maybe_unused]] Signal asked : req) {
-      if (tasks.empty()) {
-        ASSERT_TRUE(ack.Close().ok());
-        return;
-      }
-      ASSERT_TRUE(ack.Send(tasks.front()).ok());
-      tasks.erase(tasks.begin());
-      ++handed_out;
-    }
-  });
+  std::thread producer([&] { ProduceOnRequest(req, ack, done, handed_out); });
   std::vector<int> got;
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(req.Send(Signal{}).ok());
@@ -89,6 +101,22 @@ TEST(HandshakeTest, ARequestAckLoopKeepsTheProducerOneTaskAhead) {
   }
   EXPECT_EQ(got, (std::vector<int>{1, 2, 3, 4}));
   producer.join();
+}
+
+// The consumer that says it is done ends the producer with tasks left: no
+// task is handed out after it, and `ack` is not closed (there was more).
+TEST(HandshakeTest, AConsumerThatIsDoneEndsTheProducerWithTasksLeft) {
+  Chan<Signal> req(0), done(0);
+  Chan<int> ack(0);
+  std::atomic<int> handed_out{0};
+  int produced = -1;
+  std::thread producer([&] { produced = ProduceOnRequest(req, ack, done, handed_out); });
+  ASSERT_TRUE(req.Send(Signal{}).ok());
+  EXPECT_EQ(ack.Recv(), 1);
+  ASSERT_TRUE(done.Close().ok());
+  producer.join();
+  EXPECT_EQ(produced, 1);
+  EXPECT_FALSE(ack.closed()) << "told the consumer there was no more";
 }
 
 // "Request/ack with cancellation": a consumer blocked on either leg (asking,

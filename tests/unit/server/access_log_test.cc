@@ -27,11 +27,11 @@
 namespace handoff {
 namespace {
 
-// A fresh path under the test's temporary directory.
+// A fresh path under the test's temporary directory (gtest's, which ends
+// in a slash).
 std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/handoff_access_log_",
-                                  getpid(), "_", name);
+  std::string path =
+      absl::StrCat(::testing::TempDir(), "handoff_access_log_", getpid(), "_", name);
   std::remove(path.c_str());
   return path;
 }

@@ -505,8 +505,32 @@ def check_docker(root, flags, k8s, conf_drain, server_defaults):
         check(s.get("read_only") is True and "ALL" in s.get("cap_drop", []),
               f"compose {n}: read-only root and no capabilities")
     ng = svcs.get("nginx", {})
-    check(ng.get("build", {}).get("target") in stages,
-          "compose nginx builds a stage of deploy/Dockerfile")
+    ng_stage = stages.get(ng.get("build", {}).get("target"))
+    if check(ng_stage, "compose nginx builds a stage of deploy/Dockerfile"):
+        user = (instr(ng_stage, "USER") or [""])[-1].split(":")[0]
+        check(user.isdigit() and int(user) != 0,
+              "the nginx stage's USER is a numeric non-root uid")
+        copies = " ".join(instr(ng_stage, "COPY"))
+        check("deploy/nginx/nginx.conf.in /etc/nginx/nginx.conf" in copies and
+              "deploy/nginx/handoff.conf /etc/nginx/conf.d/" in copies,
+              "the nginx stage runs nginx.conf.in with handoff.conf in conf.d/, "
+              "as deploy_nginx_replicas does")
+        state = re.search(r"s\|@STATE_DIR@\|(\S+)\|g", " ".join(instr(ng_stage, "RUN")))
+        tmpfs = ng.get("tmpfs") or []
+        check(state and state.group(1) in tmpfs,
+              "the nginx image's @STATE_DIR@ is a tmpfs in compose")
+    check(ng.get("read_only") is True and "ALL" in ng.get("cap_drop", []),
+          "compose nginx: read-only root and no capabilities")
+    main_conf = re.sub(r"#[^\n]*", "",
+                       open(os.path.join(root, "deploy/nginx/nginx.conf.in")).read())
+    check(not re.search(r"^\s*user\s", main_conf, re.M),
+          "nginx.conf.in has no `user` (nginx is started as its user)")
+    for m in re.finditer(r"^\s*(pid|\w+_temp_path)\s+(\S+)\s*;", main_conf, re.M):
+        check(m.group(2).startswith("@STATE_DIR@/"),
+              f"nginx.conf.in: {m.group(1)} is under @STATE_DIR@")
+    for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        check(re.search(rf"^\s*{d}_temp_path\s", main_conf, re.M),
+              f"nginx.conf.in sets {d}_temp_path (its default is under /var/lib)")
     max_deadlines = [absl_duration(svcs[n].get("environment", {}).get(
         "HANDOFF_MAX_DEADLINE", server_defaults["max_deadline"])) for n in replicas]
 

@@ -5,11 +5,13 @@
    (read from their start-up lines; the other flags through the
    HANDOFF_* environment, as systemd, compose and Kubernetes pass them) and
    waits until each one's /readyz is 200 and `handoff health` says SERVING.
-2. Renders deploy/nginx/handoff.conf (the shipped file, replica addresses and
-   listen port substituted) into deploy/nginx/loopback.conf.in under its own
-   prefix in the build tree, checks it with `nginx -t`, starts nginx (again,
-   on another port, if the one probed free was taken before nginx bound it)
-   and waits for `handoff health` through it.
+2. Renders deploy/nginx/nginx.conf.in, the nginx image's main
+   configuration, into a directory of its own, with the shipped
+   deploy/nginx/handoff.conf (replica addresses and listen port substituted)
+   in its conf.d/; checks it with `nginx -t`, starts nginx as an ordinary
+   user, master included (nobody, if the test runs as root), as the image
+   runs it (again, on another port, if the one probed free was taken before
+   nginx bound it) and waits for `handoff health` through it.
 3. Load through nginx at a fixed rate: every call OK, and the replicas'
    /metrics (handoff_calls_total{method="Echo",code="OK"}) add up to the
    calls sent, each replica having served a share.
@@ -32,12 +34,14 @@ Usage: nginx_replicas.py --handoffd PATH --handoff PATH --nginx PATH
 import argparse
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -184,52 +188,81 @@ def run_load(handoff, port, what, *extra, timeout=60):
     return report(p.stdout, what)
 
 
-def render_nginx(src, workdir, nginx_port, replicas):
-    prefix = os.path.join(workdir, "nginx")
-    os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
+def nginx_user():
+    """The user nginx runs as, master included, as in the image (which runs
+    it as www-data): this test's own, or nobody when the test runs as root,
+    so that a configuration that needs root fails here too."""
+    if os.geteuid() != 0:
+        return os.geteuid(), os.getegid()
+    pw = pwd.getpwnam("nobody")
+    return pw.pw_uid, pw.pw_gid
+
+
+def render_nginx(src, state_dir, nginx_port, replicas):
+    """deploy/nginx/nginx.conf.in with @STATE_DIR@ = `state_dir`, written
+    there, and handoff.conf in its conf.d/ with the replicas' and the listen
+    address replaced."""
     conf = open(os.path.join(src, "deploy/nginx/handoff.conf")).read()
     for i, r in enumerate(replicas, 1):
         conf, n = re.subn(rf"\bhandoffd-{i}:50051\b", f"127.0.0.1:{r.grpc}", conf)
         expect(n == 1, f"handoff.conf names replica handoffd-{i}:50051 once")
     conf, n = re.subn(r"\blisten\s+8080\b", f"listen 127.0.0.1:{nginx_port}", conf)
     expect(n == 1, "handoff.conf listens on 8080 once")
-    open(os.path.join(prefix, "handoff.conf"), "w").write(conf)
-    main = open(os.path.join(src, "deploy/nginx/loopback.conf.in")).read()
-    open(os.path.join(prefix, "nginx.conf"), "w").write(
-        main.replace("@PREFIX@", prefix))
-    return prefix
+    os.makedirs(os.path.join(state_dir, "conf.d"), exist_ok=True)
+    open(os.path.join(state_dir, "conf.d", "handoff.conf"), "w").write(conf)
+    main = open(os.path.join(src, "deploy/nginx/nginx.conf.in")).read()
+    expect("@STATE_DIR@" in main, "nginx.conf.in has a @STATE_DIR@ to fill in")
+    open(os.path.join(state_dir, "nginx.conf"), "w").write(
+        main.replace("@STATE_DIR@", state_dir))
+    uid, gid = nginx_user()
+    for d, _, files in os.walk(state_dir):
+        for f in [d] + [os.path.join(d, f) for f in files]:
+            os.chown(f, uid, gid)
+    return os.path.join(state_dir, "nginx.conf")
+
+
+def uid_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1))
 
 
 def start_nginx(a, replicas, attempts=3):
-    """Starts nginx in front of `replicas`; returns it and its port once it
-    is listening (it logs "start worker processes" after binding). nginx
-    cannot listen on port 0 and say which it got, so another process may
-    take the probed port first; nginx then fails to bind and exits, and is
-    started again on another port."""
+    """Starts nginx in front of `replicas` as nginx_user(); returns it and
+    its port once it is listening (it logs "start worker processes" after
+    binding). nginx cannot listen on port 0 and say which it got, so another
+    process may take the probed port first; nginx then fails to bind and
+    exits, and is started again on another port. Its error log is its
+    stderr (nginx.conf.in), kept in the workdir as nginx-error.log."""
+    uid, gid = nginx_user()
+    errors = os.path.join(a.workdir, "nginx-error.log")
     for attempt in range(1, attempts + 1):
         port = free_port()
-        prefix = render_nginx(a.source_root, a.workdir, port, replicas)
-        errors = os.path.join(prefix, "error.log")
-        if os.path.exists(errors):
-            os.remove(errors)
-        nginx = [a.nginx, "-p", prefix, "-e", errors,
-                 "-c", os.path.join(prefix, "nginx.conf")]
+        # Outside the build tree, which nobody may not be able to reach.
+        state_dir = tempfile.mkdtemp(prefix="handoff-nginx-")
+        a.cleanup.append(state_dir)
+        conf = render_nginx(a.source_root, state_dir, port, replicas)
+        nginx = [a.nginx, "-c", conf]
+        as_user = dict(user=uid, group=gid, extra_groups=[])
         t = subprocess.run(nginx + ["-t"], capture_output=True, text=True,
-                           timeout=10)
-        expect(t.returncode == 0, f"nginx -t accepts the rendered config "
-               f"({t.stderr.strip().splitlines()[-1:]})")
-        ng = subprocess.Popen(nginx, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                           timeout=10, **as_user)
+        expect(t.returncode == 0, f"nginx -t accepts the rendered config as "
+               f"uid {uid} ({t.stderr.strip().splitlines()[-1:]})")
+        with open(errors, "w") as err:
+            ng = subprocess.Popen(nginx, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=err,
+                                  **as_user)
 
         def logged():
-            return open(errors).read() if os.path.exists(errors) else ""
+            return open(errors).read()
 
         # nginx retries a failed bind for about 2.5 s before it exits.
         wait_until("nginx listening or gone",
                    lambda: ng.poll() is not None or
                    "start worker processes" in logged(), 20)
         if ng.poll() is None:
+            expect(uid_of(ng.pid) == uid,
+                   f"nginx's master runs as uid {uid}, the user it was "
+                   "started as")
             log(f"nginx listening on {port}")
             return ng, port
         if "Address already in use" not in logged():
@@ -243,6 +276,7 @@ def main():
     for a in ("--handoffd", "--handoff", "--nginx", "--source-root", "--workdir"):
         ap.add_argument(a, required=True)
     a = ap.parse_args()
+    a.cleanup = []
 
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
@@ -365,16 +399,14 @@ def main():
             if f.endswith(".log"):
                 log(f"--- {f} (tail)")
                 print("".join(open(os.path.join(a.workdir, f)).readlines()[-20:]))
-        el = os.path.join(a.workdir, "nginx", "error.log")
-        if os.path.exists(el):
-            log("--- nginx error.log (tail)")
-            print("".join(open(el).readlines()[-20:]))
         return 1
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait(timeout=10)
+        for d in a.cleanup:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

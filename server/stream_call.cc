@@ -173,7 +173,15 @@ void StreamCall::OnWriteDone(bool ok) {
   {
     absl::MutexLock l(&mu_);
     writing_ = false;
-    if (!ok) EndLocked(absl::CancelledError("the client went away"));
+    if (!ok) {
+      // gRPC ended the call, and this may be the first the stream hears of
+      // it: OnCancel, which comes too, may come after. So the reason is
+      // decided here by OnCancel's rules (a deadline that has passed, or
+      // nearly, is the reason), or the stream's Context's, if it is done.
+      NoteCancelIfDeadline();
+      EndLocked(ctx_.IsDone() ? core_.ContextError(ctx_)
+                              : absl::CancelledError("context canceled"));
+    }
     a = PumpLocked();
     ++calling_;
   }
@@ -185,12 +193,7 @@ void StreamCall::OnCancel() {
   // gRPC's cancel is that deadline, whether or not the timer (which may lag)
   // has marked it yet. Before cancel_(): the watch it fires ends the stream
   // through EndLocked, which reads this.
-  const absl::Time now = MonotonicNow();
-  cancel_was_deadline_.store(
-      now >= ctx_.Deadline() ||
-          GatewayCore::CancelIsDeadline(
-              start_, GatewayCore::ClientDeadline(*call_), now),
-      std::memory_order_relaxed);
+  NoteCancelIfDeadline();
   cancel_();
   Actions a;
   {
@@ -247,6 +250,16 @@ void StreamCall::DeleteSelf() {
   GatewayCore& core = core_;
   delete this;
   core.CallDone();
+}
+
+void StreamCall::NoteCancelIfDeadline() {
+  const absl::Time now = MonotonicNow();
+  // Only ever set: OnCancel and a failed write may both judge, on two
+  // threads, and a later judgement must not undo an earlier one.
+  if (now >= ctx_.Deadline() ||
+      GatewayCore::CancelIsDeadline(start_, GatewayCore::ClientDeadline(*call_), now)) {
+    cancel_was_deadline_.store(true, std::memory_order_relaxed);
+  }
 }
 
 void StreamCall::EndLocked(absl::Status status) {

@@ -100,6 +100,9 @@ class StreamCall final
   // Under mu_: advance the writer and the reader; returns what to start.
   Actions PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // gRPC ended the call (OnCancel, or a write that failed): sets
+  // cancel_was_deadline_ if that was a deadline passing.
+  void NoteCancelIfDeadline();
   // With mu_ released (and calling_ counted): performs `a`, then finishes or
   // deletes the reactor if that is now due.
   void Act(Actions a);

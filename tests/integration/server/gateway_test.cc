@@ -103,6 +103,37 @@ TEST_F(GatewayTest, BatchItemOutOfRangeNamesTheItem) {
       << s.error_message();
 }
 
+// A stub whose channel reads ahead at most 64 KiB per stream, whatever the
+// bandwidth (no BDP probing): a reply larger than that which the client does
+// not read holds the server's write in flight.
+std::unique_ptr<v1::Gateway::Stub> NarrowWindowStub(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 << 10);
+  return v1::Gateway::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(),
+      args));
+}
+
+// Writes `n` requests whose replies (1 MiB each) the client never reads.
+void WriteRepliesNobodyReads(
+    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream, int n) {
+  v1::WorkRequest req;
+  req.set_payload(std::string(1 << 20, 'x'));
+  for (int i = 0; i < n; ++i) {
+    if (!stream.Write(req)) return;
+  }
+}
+
+// Reads what is left of the stream, then its status.
+grpc::Status ReadToTheEnd(
+    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream) {
+  v1::WorkReply reply;
+  while (stream.Read(&reply)) {
+  }
+  return stream.Finish();
+}
+
 class AccessLogTest : public ServerTest {
  protected:
   void Configure(ServerConfig& c) override {
@@ -215,6 +246,25 @@ TEST_F(AccessLogTest, AStreamTheClientCancelsIsLoggedCancelledWithItsReason) {
   const std::vector<google::protobuf::Struct> lines = Logged();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(Field(lines[0], "method"), "Stream");
+  EXPECT_EQ(Field(lines[0], "code"), "CANCELLED");
+  EXPECT_EQ(Field(lines[0], "message"), "context canceled");
+}
+
+// The same words when a reply's write is held by flow control as the client
+// cancels: gRPC may fail the write before it calls OnCancel (the stream
+// ended as "the client went away").
+TEST_F(AccessLogTest, AStreamCancelledWithAWriteHeldIsLoggedWithTheSameReason) {
+  grpc::ClientContext ctx;
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  WriteRepliesNobodyReads(*stream, 3);
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() >= 2; }));
+  ctx.TryCancel();
+  EXPECT_EQ(ReadToTheEnd(*stream).error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return server_->core().metrics().in_flight.load() == 0; }));
+
+  const std::vector<google::protobuf::Struct> lines = Logged();
+  ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(Field(lines[0], "code"), "CANCELLED");
   EXPECT_EQ(Field(lines[0], "message"), "context canceled");
 }
@@ -821,37 +871,6 @@ TEST_F(CappedStreamTest, IdleStreamEndsAtTheCappedDeadline) {
   EXPECT_EQ(s.error_message(), "context deadline exceeded");
 }
 
-// A stub whose channel reads ahead at most 64 KiB per stream, whatever the
-// bandwidth (no BDP probing): a reply larger than that which the client does
-// not read holds the server's write in flight.
-std::unique_ptr<v1::Gateway::Stub> NarrowWindowStub(int port) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 << 10);
-  return v1::Gateway::NewStub(grpc::CreateCustomChannel(
-      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(),
-      args));
-}
-
-// Writes `n` requests whose replies (1 MiB each) the client never reads.
-void WriteRepliesNobodyReads(
-    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream, int n) {
-  v1::WorkRequest req;
-  req.set_payload(std::string(1 << 20, 'x'));
-  for (int i = 0; i < n; ++i) {
-    if (!stream.Write(req)) return;
-  }
-}
-
-// Reads what is left of the stream, then its status.
-grpc::Status ReadToTheEnd(
-    grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream) {
-  v1::WorkReply reply;
-  while (stream.Read(&reply)) {
-  }
-  return stream.Finish();
-}
-
 // The stream's deadline ends it at once even when a reply's write is held
 // by flow control (the client stopped reading): not only at the client's
 // own, later deadline.
@@ -871,6 +890,33 @@ TEST_F(CappedStreamTest, StreamWhoseClientStopsReadingEndsAtTheCappedDeadline) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // handoffd's status, not the client's own at its deadline.
   EXPECT_EQ(s.error_message(), "context deadline exceeded");
+}
+
+// The same cancel with a reply's write held by flow control: gRPC fails the
+// write, which may reach the stream before OnCancel does, and the stream ends
+// by the same rule, DEADLINE_EXCEEDED (it was counted CANCELLED, "the client
+// went away").
+TEST_F(GatewayTest, StreamCancelledAtItsDeadlineWithAWriteHeldCountsAsDeadlineExceeded) {
+  grpc::ClientContext ctx;
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  WriteRepliesNobodyReads(*stream, 3);
+  // The first reply is being written, and held; the second waits behind it.
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() >= 2; }));
+  // As above, the moment of the cancel is the input.
+  absl::SleepFor(deadline - absl::Milliseconds(30) - absl::Now());
+  const absl::Time cancelled_at = absl::Now();
+  ctx.TryCancel();
+  ReadToTheEnd(*stream);
+  if (cancelled_at >= deadline) {
+    GTEST_SKIP() << "this thread overslept the deadline by " << cancelled_at - deadline;
+  }
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 0);
 }
 
 class ShortDrainTest : public ServerTest {

@@ -26,8 +26,8 @@ namespace {
 // Lines taken from the queue for one write(2), at most: enough to make a
 // burst cost a few writes, few enough that a line waits little for the rest.
 constexpr int kLinesPerWrite = 256;
-// Reopen requests that may wait for a writer busy with a write.
-constexpr size_t kPendingReopens = 8;
+// Reopen and Flush requests that may wait for a writer busy with a write.
+constexpr size_t kPendingRequests = 8;
 // While lines keep coming, the writer sleeps this long between writes
 // instead of being woken by each line: a wake per call cost more than the
 // line itself (on the order of 5 us of CPU a call, docs/PERF.md). A line
@@ -52,11 +52,19 @@ absl::StatusOr<int> OpenForAppend(const std::string& path) {
 struct AccessLog::Writer {
   Writer(std::string p, int f) : path(std::move(p)), to_stderr(path == "-"), fd(f) {}
 
+  // A Reopen or a Flush, with its reply channel (seeds/000).
+  struct Request {
+    Chan<absl::Status> reply;
+    bool reopen = false;  // else a Flush
+  };
+
   // The thread's body: writes batches until `stop` is closed and `entries`
-  // drained, handles reopens between batches, then closes the file.
+  // drained, handles requests between batches, then closes the file.
   void Run();
-  // Writes what waits, reopens, and answers on `reply`.
-  void HandleReopen(std::optional<Chan<absl::Status>> reply);
+  // Writes what waits, reopens if asked to, and answers.
+  void Handle(std::optional<Request> request);
+  // Sends a request, or answers it at once if kPendingRequests wait already.
+  Chan<absl::Status> Ask(bool reopen);
   // Writes `first`, if any, and up to kLinesPerWrite - 1 more that wait;
   // false if there was nothing to write.
   bool WriteBatch(std::optional<AccessLogEntry> first);
@@ -71,8 +79,7 @@ struct AccessLog::Writer {
   std::string text;  // the batch being written, kept for its capacity
   std::atomic<int64_t> dropped{0};
   Chan<AccessLogEntry> entries{kQueue};
-  // Reopen's requests, each with its reply channel (seeds/000).
-  Chan<Chan<absl::Status>> reopen{kPendingReopens};
+  Chan<Request> requests{kPendingRequests};
   Chan<std::monostate> stop{0};      // closed by ~AccessLog, as `entries` is
   Chan<std::monostate> finished{0};  // closed when the thread is done
 };
@@ -88,17 +95,13 @@ void AccessLog::Writer::Run() {
                     }
                     WriteBatch(std::move(e));
                   }),
-           OnRecv(reopen, [&](std::optional<Chan<absl::Status>> reply) {
-             HandleReopen(std::move(reply));
-           }));
+           OnRecv(requests, [&](std::optional<Request> r) { Handle(std::move(r)); }));
     // Busy: lines keep coming. Sleep between writes rather than be woken by
     // each line, and go back to idle once an interval brought none.
     while (running) {
       auto [interval, cancel] = WithTimeout(Context::Background(), kFlushInterval);
       Select(OnDone(interval, [] {}), OnRecv(stop, [&] { running = false; }),
-             OnRecv(reopen, [&](std::optional<Chan<absl::Status>> reply) {
-               HandleReopen(std::move(reply));
-             }));
+             OnRecv(requests, [&](std::optional<Request> r) { Handle(std::move(r)); }));
       cancel();
       bool wrote = false;
       while (WriteBatch(std::nullopt)) wrote = true;
@@ -107,21 +110,33 @@ void AccessLog::Writer::Run() {
   }
   while (WriteBatch(std::nullopt)) {
   }
-  // No request goes unanswered.
-  for (absl::StatusOr<Chan<absl::Status>> reply = reopen.TryRecv(); reply.ok();
-       reply = reopen.TryRecv()) {
-    reply->TrySend(absl::FailedPreconditionError("the access log was closed"))
+  // No request goes unanswered. A flush is done: every line is written.
+  for (absl::StatusOr<Request> r = requests.TryRecv(); r.ok(); r = requests.TryRecv()) {
+    r->reply
+        .TrySend(r->reopen ? absl::FailedPreconditionError("the access log was closed")
+                           : absl::OkStatus())
         .IgnoreError();
   }
   if (!to_stderr) close(fd);
 }
 
-void AccessLog::Writer::HandleReopen(std::optional<Chan<absl::Status>> reply) {
-  if (!reply.has_value()) return;
-  // What was recorded before the Reopen goes to the old file.
+void AccessLog::Writer::Handle(std::optional<Request> request) {
+  if (!request.has_value()) return;
+  // What was recorded before the request is written first (to the old file,
+  // for a Reopen).
   while (WriteBatch(std::nullopt)) {
   }
-  reply->TrySend(ReopenFile()).IgnoreError();
+  request->reply.TrySend(request->reopen ? ReopenFile() : absl::OkStatus()).IgnoreError();
+}
+
+Chan<absl::Status> AccessLog::Writer::Ask(bool reopen) {
+  Chan<absl::Status> reply(1);
+  if (!requests.TrySend(Request{reply, reopen}).ok()) {
+    reply.TrySend(absl::UnavailableError(absl::StrCat(
+                      kPendingRequests, " requests already wait for the access log's writer")))
+        .IgnoreError();
+  }
+  return reply;
 }
 
 bool AccessLog::Writer::WriteBatch(std::optional<AccessLogEntry> first) {
@@ -197,15 +212,9 @@ void AccessLog::Record(AccessLogEntry entry) {
   }
 }
 
-Chan<absl::Status> AccessLog::Reopen() {
-  Chan<absl::Status> reply(1);
-  if (!writer_->reopen.TrySend(reply).ok()) {
-    reply.TrySend(absl::UnavailableError(absl::StrCat(
-                      kPendingReopens, " reopens already wait for the access log's writer")))
-        .IgnoreError();
-  }
-  return reply;
-}
+Chan<absl::Status> AccessLog::Reopen() { return writer_->Ask(/*reopen=*/true); }
+
+Chan<absl::Status> AccessLog::Flush() { return writer_->Ask(/*reopen=*/false); }
 
 int64_t AccessLog::dropped() const {
   return writer_->dropped.load(std::memory_order_relaxed);

@@ -73,6 +73,11 @@ class AccessLog {
   // the error says why. Nothing to do for stderr.
   Chan<absl::Status> Reopen();
 
+  // Answers OK on the channel returned once every line recorded before this
+  // call is written (or dropped, if a write failed): for a process about to
+  // exit without closing the log. Never blocks, as Reopen.
+  Chan<absl::Status> Flush();
+
   // Lines dropped: the queue was full, or a write failed.
   int64_t dropped() const;
 

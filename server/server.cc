@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dispatch/context.h"
+#include "dispatch/select.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpc/support/time.h"
@@ -197,6 +199,13 @@ ShutdownReport HandoffServer::Shutdown() {
     }
     stop_accepting.join();
     report_.workers = dispatcher_->StopWithin(options_.config.stop_grace);
+    // Every call is over, and logged: have the lines written, since a
+    // process left with a stuck worker exits without closing the log.
+    if (access_log_ != nullptr) {
+      auto [grace, cancel] = WithTimeout(Context::Background(), AccessLog::kCloseGrace);
+      Select(OnRecv(access_log_->Flush(), [] {}), OnDone(grace, [] {}));
+      cancel();
+    }
   });
   return report_;
 }

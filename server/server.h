@@ -15,7 +15,10 @@
 //   4. the dispatcher stops: every accepted job has run or been dropped. A
 //      job that ignores its cancellation is waited for --stop_grace, then
 //      left running: a thread cannot be stopped, but the process can exit
-//      without it (handoffd does, with status 1).
+//      without it (handoffd does, with status 1);
+//   5. with --access_log, every call's line is written (waiting up to
+//      AccessLog::kCloseGrace for the writer), so that such an exit loses
+//      none.
 //
 // Tests run it in-process on loopback ports (listen "127.0.0.1:0").
 
@@ -75,8 +78,8 @@ class HandoffServer {
   int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   GatewayCore& core() { return *core_; }
 
-  // Steps 1-4 above; blocks for at most about --drain_timeout +
-  // --stop_grace + 2 s. Idempotent: a later call returns the first one's
+  // Steps 1-5 above; blocks for at most about --drain_timeout +
+  // --stop_grace + 4 s. Idempotent: a later call returns the first one's
   // report.
   ShutdownReport Shutdown();
   // Step 1 alone (Shutdown starts with it): for tests of "call during drain".

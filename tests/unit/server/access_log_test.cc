@@ -96,6 +96,24 @@ TEST(AccessLogTest, EveryLineRecordedIsWrittenInOrderByTheTimeTheLogCloses) {
   std::remove(path.c_str());
 }
 
+// What HandoffServer::Shutdown waits for, since handoffd may then exit
+// without closing the log: while lines keep coming the writer writes only
+// every 10 ms, and a Flush must not wait for that.
+TEST(AccessLogTest, AFlushIsAnsweredOnceEveryLineRecordedBeforeItIsWritten) {
+  const std::string path = TempPath("flush");
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(path);
+  ASSERT_TRUE(log.ok()) << log.status();
+  size_t recorded = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 50; ++i, ++recorded) (*log)->Record(Entry(static_cast<int>(recorded)));
+    EXPECT_EQ((*log)->Flush().Recv(), absl::OkStatus());
+    EXPECT_EQ(Lines(path).size(), recorded) << "round " << round;
+  }
+  EXPECT_EQ((*log)->dropped(), 0);
+  log->reset();
+  std::remove(path.c_str());
+}
+
 TEST(AccessLogTest, AReopenSendsTheLinesAfterItToANewFileAtThePath) {
   const std::string path = TempPath("rotate");
   const std::string rotated = path + ".1";

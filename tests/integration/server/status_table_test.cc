@@ -107,6 +107,32 @@ TEST_F(SmallMessageTest, MessageOverLimitIsResourceExhausted) {
   grpc::Status s = Echo(std::string(2048, 'x'), &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << s.error_message();
+  // gRPC's words, which name both sizes.
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "larger than max")) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "vs. 1024")) << s.error_message();
+}
+
+// The limit is on the message once inflated: 256 KiB that gzip squeezes
+// into about 300 bytes, well under the limit on the wire, is refused all the
+// same, naming its inflated size, before any job runs.
+TEST_F(SmallMessageTest, ACompressedMessageOverTheLimitOnceInflatedIsResourceExhausted) {
+  for (const std::string& payload : {std::string(512, 'x'), std::string(256 << 10, 'x')}) {
+    grpc::ClientContext ctx;
+    ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    v1::WorkRequest req;
+    req.set_payload(payload);
+    v1::WorkReply reply;
+    grpc::Status s = stub_->Work(&ctx, req, &reply);
+    if (payload.size() < 1024) {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      continue;
+    }
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(),
+                                  absl::StrCat("(", req.ByteSizeLong(), " vs. 1024)")))
+        << s.error_message();
+  }
+  EXPECT_EQ(Work().started.load(), 1);
 }
 
 class OneWorkerTest : public ServerTest {

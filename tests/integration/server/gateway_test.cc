@@ -892,33 +892,6 @@ TEST_F(CappedStreamTest, StreamWhoseClientStopsReadingEndsAtTheCappedDeadline) {
   EXPECT_EQ(s.error_message(), "context deadline exceeded");
 }
 
-// The same cancel with a reply's write held by flow control: gRPC fails the
-// write, which may reach the stream before OnCancel does, and the stream ends
-// by the same rule, DEADLINE_EXCEEDED (it was counted CANCELLED, "the client
-// went away").
-TEST_F(GatewayTest, StreamCancelledAtItsDeadlineWithAWriteHeldCountsAsDeadlineExceeded) {
-  grpc::ClientContext ctx;
-  const absl::Time deadline = absl::Now() + absl::Seconds(2);
-  ctx.set_deadline(absl::ToChronoTime(deadline));
-  auto stub = NarrowWindowStub(server_->port());
-  auto stream = stub->Stream(&ctx);
-  WriteRepliesNobodyReads(*stream, 3);
-  // The first reply is being written, and held; the second waits behind it.
-  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() >= 2; }));
-  // As above, the moment of the cancel is the input.
-  absl::SleepFor(deadline - absl::Milliseconds(30) - absl::Now());
-  const absl::Time cancelled_at = absl::Now();
-  ctx.TryCancel();
-  ReadToTheEnd(*stream);
-  if (cancelled_at >= deadline) {
-    GTEST_SKIP() << "this thread overslept the deadline by " << cancelled_at - deadline;
-  }
-  const Metrics& m = server_->core().metrics();
-  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
-  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
-  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 0);
-}
-
 class ShortDrainTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.drain_timeout = absl::Milliseconds(300);
@@ -1005,6 +978,24 @@ TEST_F(ShortDrainTest, AHandlerThatPollsItsContextEndsAtTheDrainTimeout) {
   EXPECT_EQ(call->Wait().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+// Cancels `ctx` 30 ms before `deadline` (the server allows 100 ms), and says
+// whether that was in time: a thread that oversleeps the deadline leaves the
+// server's timer to report the same code, and the cancel's path untested.
+// The moment of the cancel is the input here, not a synchronisation.
+bool CancelJustBeforeTheDeadline(grpc::ClientContext& ctx, absl::Time deadline) {
+  absl::SleepFor(deadline - absl::Milliseconds(30) - absl::Now());
+  const absl::Time cancelled_at = absl::Now();
+  ctx.TryCancel();
+  return cancelled_at < deadline;
+}
+
+// Once the stream is over on the server: it was counted DEADLINE_EXCEEDED.
+void ExpectTheStreamEndedAsItsDeadline(const Metrics& m) {
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 0);
+}
+
 // As for a unary call (StatusTableTest.ClientCancelAtItsDeadline...): a
 // client's cancel just before its deadline ends the stream as the deadline.
 TEST_F(GatewayTest, StreamCancelledAtItsDeadlineCountsAsDeadlineExceeded) {
@@ -1017,22 +1008,29 @@ TEST_F(GatewayTest, StreamCancelledAtItsDeadlineCountsAsDeadlineExceeded) {
   ASSERT_TRUE(stream->Write(req));
   v1::WorkReply reply;
   ASSERT_TRUE(stream->Read(&reply));  // the stream is open on the server
-  // The moment of the cancel is the input here, not a synchronisation: 30
-  // ms before the deadline (the server allows 100 ms).
-  absl::SleepFor(deadline - absl::Milliseconds(30) - absl::Now());
-  const absl::Time cancelled_at = absl::Now();
-  ctx.TryCancel();
+  const bool in_time = CancelJustBeforeTheDeadline(ctx, deadline);
   EXPECT_FALSE(stream->Read(&reply));
   stream->Finish();  // CANCELLED: the client cancelled
-  if (cancelled_at >= deadline) {
-    // The server's timer would report the same code: the cancel's path
-    // went untested.
-    GTEST_SKIP() << "this thread overslept the deadline by " << cancelled_at - deadline;
-  }
-  const Metrics& m = server_->core().metrics();
-  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
-  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
-  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 0);
+  if (!in_time) GTEST_SKIP() << "this thread overslept the deadline";
+  ExpectTheStreamEndedAsItsDeadline(server_->core().metrics());
+}
+
+// The same with a reply's write held by flow control: gRPC fails the write,
+// which may reach the stream before OnCancel does, and the stream ends by
+// the same rule (it was counted CANCELLED, "the client went away").
+TEST_F(GatewayTest, StreamCancelledAtItsDeadlineWithAWriteHeldCountsAsDeadlineExceeded) {
+  grpc::ClientContext ctx;
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  WriteRepliesNobodyReads(*stream, 3);
+  // The first reply is being written, and held; the second waits behind it.
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() >= 2; }));
+  const bool in_time = CancelJustBeforeTheDeadline(ctx, deadline);
+  ReadToTheEnd(*stream);
+  if (!in_time) GTEST_SKIP() << "this thread overslept the deadline";
+  ExpectTheStreamEndedAsItsDeadline(server_->core().metrics());
 }
 
 class WaitPolicyTest : public ServerTest {

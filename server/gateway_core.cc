@@ -13,6 +13,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/access_log.h"
+#include "server/process_metrics.h"
 
 namespace handoff {
 
@@ -180,7 +181,11 @@ std::string GatewayCore::RenderMetrics() {
     g.handler_job_cost.emplace_back(name, handler->kind->cost());
   }
   if (access_log_ != nullptr) g.access_log_dropped = access_log_->dropped();
-  return metrics_.Render(g, RenderWorkCounters(work_));
+  std::string text = metrics_.Render(g, RenderWorkCounters(work_));
+  if (absl::StatusOr<ProcessStats> process = ReadProcessStats(); process.ok()) {
+    text += RenderProcessMetrics(*process);
+  }
+  return text;
 }
 
 void GatewayCore::RecordCall(Method method, const absl::Status& status,

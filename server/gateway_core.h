@@ -122,7 +122,8 @@ class GatewayCore {
   static bool CancelIsDeadline(absl::Time start, absl::Time deadline,
                                absl::Time now);
 
-  // The dispatcher's and Work's counters, in Prometheus text.
+  // The calls', the dispatcher's, Work's and the process's figures
+  // (process_metrics.h), in Prometheus text.
   std::string RenderMetrics();
 
  private:

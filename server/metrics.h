@@ -20,6 +20,7 @@
 //   jobs_completed_total                      counter, from the dispatcher
 //   work_jobs_{started,completed,stopped_early,skipped}_total   (see work.h)
 //   jobs_started_after_deadline_total         late starts caught before the handler
+// GatewayCore::RenderMetrics adds the process_* series (process_metrics.h).
 
 #ifndef HANDOFF_SERVER_METRICS_H_
 #define HANDOFF_SERVER_METRICS_H_

@@ -327,6 +327,11 @@ MUTATIONS = {
 }
 
 
+PROCESS_SERIES = ["process_cpu_seconds_total", "process_resident_memory_bytes",
+                  "process_virtual_memory_bytes", "process_open_fds",
+                  "process_max_fds", "process_start_time_seconds"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--handoffd", required=True)
@@ -370,6 +375,18 @@ def main():
         got = calls_counted(text)
         expect(all(got.get(k, 0) == v for k, v in EXPECTED_CALLS.items()),
                f"handoff_calls_total counted each call once: {got}")
+
+        # The process collector's series, as every Prometheus client's:
+        # this handoffd's, started moments ago.
+        process = dict(re.findall(r"^(process_\w+) (\S+)$", text, re.M))
+        expect(sorted(process) == sorted(PROCESS_SERIES),
+               f"/metrics has the process_* series ({sorted(process)})")
+        started = float(process["process_start_time_seconds"])
+        expect(time.time() - 120 < started <= time.time() + 1,
+               f"process_start_time_seconds is this handoffd's start ({started})")
+        expect(int(process["process_open_fds"]) > 2 and
+               int(process["process_resident_memory_bytes"]) > 0,
+               "process_open_fds and process_resident_memory_bytes are its own")
 
         rc, out = promtool_check(a.promtool, text)
         if rc != 0:

@@ -182,6 +182,12 @@ std::string GatewayCore::RenderMetrics() {
   }
   if (access_log_ != nullptr) g.access_log_dropped = access_log_->dropped();
   std::string text = metrics_.Render(g, RenderWorkCounters(work_));
+  // A constant 1 whose label names the build: what a fleet's dashboards
+  // join on to tell the versions apart during a rollout.
+  text +=
+      "# HELP handoff_build_info The handoffd build serving, in its labels.\n"
+      "# TYPE handoff_build_info gauge\n"
+      "handoff_build_info{version=\"" HANDOFF_VERSION "\"} 1\n";
   if (absl::StatusOr<ProcessStats> process = ReadProcessStats(); process.ok()) {
     text += RenderProcessMetrics(*process);
   }

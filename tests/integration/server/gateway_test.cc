@@ -1187,7 +1187,8 @@ TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
         "\nhandoff_admission_undeclared_job_cost_seconds 0.",
         // One per registered handler: "count" has run, "throw" has not.
         "\nhandoff_admission_handler_job_cost_seconds{handler=\"count\"} 0.",
-        "\nhandoff_admission_handler_job_cost_seconds{handler=\"throw\"} 0.000000\n"}) {
+        "\nhandoff_admission_handler_job_cost_seconds{handler=\"throw\"} 0.000000\n",
+        "\nhandoff_build_info{version=\"" HANDOFF_VERSION "\"} 1\n"}) {
     EXPECT_TRUE(absl::StrContains(r, want)) << want;
   }
   EXPECT_FALSE(absl::StrContains(

@@ -9,11 +9,13 @@
 // its call has been answered and nothing else can end it.
 
 #include <asio.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -90,6 +92,13 @@ int CheckConfig(const handoff::ServerConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write to a pipe nobody reads any more (stderr piped to a log shipper
+  // that restarted, `handoffd 2>&1 | tee` after tee died) must fail with
+  // EPIPE, which the access log counts as dropped lines, not kill handoffd
+  // with the calls in flight. systemd ignores SIGPIPE for its services by
+  // default; a shell or another supervisor does not. gRPC's sockets are
+  // written with MSG_NOSIGNAL already.
+  std::signal(SIGPIPE, SIG_IGN);
   // Abseil's Mutex deadlock detection (a lock graph, updated on every lock;
   // gRPC's own mutexes are absl::Mutex) costs CPU on every call and finds
   // nothing in production: the tests and sanitizer builds keep it on.
@@ -120,16 +129,30 @@ int main(int argc, char** argv) {
       "Usage: handoffd [--listen=0.0.0.0:50051] [--workers=N] ...");
   absl::StatusOr<handoff::EnvironmentOverrides> env =
       handoff::ApplyEnvironmentOverrides(absl::MakeConstSpan(argv, argc));
+  if (env.ok()) {
+    for (const std::string& var : env->overridden) {
+      std::fprintf(stderr, "handoffd: %s ignored: the command line sets its flag\n",
+                   var.c_str());
+    }
+  }
+  // --help and --version answer (and exit) here, whatever the environment
+  // holds: a container's bad HANDOFF_ variable must not hide its version.
+  const std::vector<char*> arguments = absl::ParseCommandLine(argc, argv);
   if (!env.ok()) {
     std::fprintf(stderr, "handoffd: %s\n",
                  std::string(env.status().message()).c_str());
     return 2;
   }
-  for (const std::string& var : env->overridden) {
-    std::fprintf(stderr, "handoffd: %s ignored: the command line sets its flag\n",
-                 var.c_str());
+  // Abseil reads `--batch_scheduling false` as the flag set to true and an
+  // argument "false", which handoffd would otherwise drop without a word:
+  // the opposite of what was asked.
+  if (arguments.size() > 1) {
+    std::fprintf(stderr,
+                 "handoffd: unexpected argument '%s': handoffd takes only flags, and a "
+                 "bool flag takes its value after '=' (--pin_workers=false)\n",
+                 arguments[1]);
+    return 2;
   }
-  absl::ParseCommandLine(argc, argv);
   absl::StatusOr<handoff::ServerConfig> config =
       handoff::ConfigFromFlags(*env);
   if (!config.ok()) {

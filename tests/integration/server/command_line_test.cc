@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/server/handoffd_process.h"
+#include "tests/integration/server/http_get.h"
 
 namespace handoff::testing {
 namespace {
@@ -167,6 +168,37 @@ TEST(CommandLineTest, SighupReopensTheAccessLogForLogrotate) {
   EXPECT_TRUE(absl::StrContains(check.Output(), ", access log on stderr\n")) << check.Output();
 }
 
+// A log reader that goes away (a shipper restarted, `handoffd 2>&1 | tee`
+// after tee died) leaves handoffd writing to a pipe nobody reads. That must
+// kill nothing (by default SIGPIPE would): calls are served, the access log
+// counts the lines it could not write as dropped, and SIGTERM still drains
+// and exits 0, though the drain's own words are lost.
+TEST(CommandLineTest, AStderrNobodyReadsAnyMoreKillsNothing) {
+  HandoffdProcess p({"--access_log=-", "--admin_listen=127.0.0.1:0"});
+  const int port = p.Port();
+  const int admin = p.AdminPort();
+  ASSERT_NE(port, 0) << p.Output();
+  ASSERT_NE(admin, 0) << p.Output();
+  p.StopReading();
+  ASSERT_TRUE(EchoAt(port, "unheard").ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    return absl::StrContains(HttpGet(admin, "/metrics"), "\nhandoff_access_log_dropped_total 1\n");
+  })) << HttpGet(admin, "/metrics");
+  ExpectCleanStop(p);
+}
+
+// Abseil reads `--pin_workers false` as --pin_workers (true) and an
+// argument "false". handoffd takes no arguments, so it says so rather than
+// run with the opposite of what was asked.
+TEST(CommandLineTest, AnArgumentIsRefusedSinceABoolFlagTakesItsValueAfterEquals) {
+  ExpectRejected({"--pin_workers", "false"}, {},
+                 "handoffd: unexpected argument 'false': handoffd takes only flags, and a "
+                 "bool flag takes its value after '=' (--pin_workers=false)");
+  HandoffdProcess check({"--check_config", "serve"});
+  ExpectExit(check, 2);
+  EXPECT_TRUE(absl::StrContains(check.Output(), "unexpected argument 'serve'")) << check.Output();
+}
+
 // gRPC alone would serve "127.0.0.1:99999" on port 34463.
 TEST(CommandLineTest, ListenOutOfRangeExitsTwoBeforeListening) {
   HandoffdProcess p({"--listen=127.0.0.1:99999"});
@@ -283,6 +315,11 @@ TEST(CommandLineTest, VersionNamesHandoffdAndItsVersion) {
   EXPECT_TRUE(absl::StartsWith(p.Output(), "handoffd 0.")) << p.Output();
   // Abseil's default would say how Debian built Abseil ("Debug build").
   EXPECT_FALSE(absl::StrContains(p.Output(), "Debug build")) << p.Output();
+
+  // A bad variable in the environment (a container's) hides no version.
+  HandoffdProcess bad_env({"--version"}, {"HANDOFF_WORKERS=abc"});
+  ExpectExit(bad_env, 0);
+  EXPECT_TRUE(absl::StartsWith(bad_env.Output(), "handoffd 0.")) << bad_env.Output();
 }
 
 TEST(CommandLineTest, VersionNamesTheMallocTheProcessRunsOn) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,8 +39,11 @@ class HandoffdProcess {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    // A socket, not a pipe, so that StopReading can shut its reading side
+    // while the reader thread is blocked on it.
     int fds[2];
-    EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    reader_fd_ = fds[0];
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);  // --help
@@ -61,7 +65,6 @@ class HandoffdProcess {
         std::lock_guard<std::mutex> l(mu_);
         out_.append(buf, static_cast<size_t>(n));
       }
-      close(fd);
     });
   }
 
@@ -71,6 +74,7 @@ class HandoffdProcess {
       waitpid(pid_, nullptr, 0);
     }
     if (reader_.joinable()) reader_.join();
+    close(reader_fd_);
   }
 
   // The gRPC port from the start-up line, or 0.
@@ -83,6 +87,14 @@ class HandoffdProcess {
   }
 
   void Signal(int sig) { kill(pid_, sig); }
+
+  // Stops reading handoffd's stdout and stderr, as a log reader that went
+  // away: its writes from now on fail with EPIPE, and raise SIGPIPE unless
+  // handoffd ignores it. Output() keeps what came before.
+  void StopReading() {
+    shutdown(reader_fd_, SHUT_RD);
+    if (reader_.joinable()) reader_.join();
+  }
 
   // The exit status if the process exits within `timeout`.
   std::optional<int> Wait(absl::Duration timeout) {
@@ -122,6 +134,7 @@ class HandoffdProcess {
   }
 
   pid_t pid_ = 0;
+  int reader_fd_ = -1;  // read by reader_, closed once it is joined
   bool exited_ = false;
   std::thread reader_;
   std::mutex mu_;

@@ -88,12 +88,8 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   self->server_ = builder.BuildAndStart();
   if (self->server_ == nullptr || self->port_ == 0) {
     self->dispatcher_->Stop();
-    if (TlsEnabled(c) && !CredentialsCanListen(*credentials)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tls_key_file: gRPC refused '", c.tls_key_file,
-          "' as the private key of --tls_cert_file '", c.tls_cert_file,
-          "' (not its key, or not a certificate and key it can use; its own "
-          "error is logged above)"));
+    if (TlsEnabled(c)) {
+      if (absl::Status tls = CheckTlsFilesListen(c); !tls.ok()) return tls;
     }
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on '", c.listen,

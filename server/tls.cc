@@ -87,4 +87,29 @@ bool CredentialsCanListen(std::shared_ptr<grpc::ServerCredentials> credentials) 
   return port != 0;
 }
 
+absl::Status CheckTlsFilesListen(const ServerConfig& config) {
+  if (!TlsEnabled(config)) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentialsFor(config);
+  if (!credentials.ok()) return credentials.status();
+  if (CredentialsCanListen(*credentials)) return absl::OkStatus();
+  if (!config.tls_client_ca_file.empty()) {
+    ServerConfig without_ca = config;
+    without_ca.tls_client_ca_file.clear();
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> rest =
+        ServerCredentialsFor(without_ca);
+    if (rest.ok() && CredentialsCanListen(*rest)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tls_client_ca_file: gRPC refused '", config.tls_client_ca_file,
+          "' as the CA certificates clients' certificates must be signed by (a PEM "
+          "block that is not a certificate it can read; its own error is logged above)"));
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--tls_key_file: gRPC refused '", config.tls_key_file,
+      "' as the private key of --tls_cert_file '", config.tls_cert_file,
+      "' (not its key, or not a certificate and key it can use; its own error is "
+      "logged above)"));
+}
+
 }  // namespace handoff

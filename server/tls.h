@@ -45,6 +45,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
 // certificate's, say), and the two need different fixes.
 bool CredentialsCanListen(std::shared_ptr<grpc::ServerCredentials> credentials);
 
+// Whether gRPC accepts the TLS files of `config` (which ServerCredentialsFor
+// read without complaint) for a listening port; if not, InvalidArgument
+// naming the file to fix: the client CA file, if gRPC accepts the rest
+// without it (a PEM block that is no certificate gRPC can read), else the
+// key, as not the certificate's. OK without TLS.
+absl::Status CheckTlsFilesListen(const ServerConfig& config);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_SERVER_TLS_H_

@@ -6,12 +6,17 @@
 // localhost and 127.0.0.1 signed by it, a client certificate signed by it,
 // and a second CA that signed nothing of the server's.
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -162,6 +167,28 @@ TEST(TlsConfigTest, KeyOfAnotherCertificateIsRefusedNamingTheKeyFlag) {
   ServerConfig config = TlsConfig();
   config.tls_key_file = TlsTestFile("client.key");
   ExpectStartFails(config, {"--tls_key_file", "client.key", "server.pem"});
+}
+
+// A CA file with a certificate's PEM header around a body that is no
+// certificate (cut short, mangled by a copy) passes the check for a header;
+// gRPC refuses it when the port opens. The message names that file, not the
+// key, which is good.
+TEST(TlsConfigTest, ACaFileGrpcCannotReadIsRefusedNamingTheCaFlag) {
+  const std::string bad_ca = absl::StrCat(::testing::TempDir(), "handoff_bad_ca_", getpid(), ".pem");
+  {
+    std::ofstream out(bad_ca);
+    out << "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
+  }
+  ServerOptions options;
+  options.config = TlsConfig();
+  options.config.tls_client_ca_file = bad_ca;
+  auto server = HandoffServer::Start(options);
+  std::remove(bad_ca.c_str());
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << server.status();
+  EXPECT_TRUE(absl::StartsWith(server.status().message(),
+                               absl::StrCat("--tls_client_ca_file: gRPC refused '", bad_ca, "'")))
+      << server.status();
 }
 
 }  // namespace

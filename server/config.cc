@@ -234,6 +234,9 @@ namespace {
 struct Problem {
   std::string flag;
   std::string why;
+  // A second flag the problem is as much about (the other of two that
+  // disagree), by which an environment variable may be named instead.
+  std::string also = {};
 };
 
 Problem Bad(absl::string_view flag, absl::string_view why) {
@@ -296,11 +299,13 @@ std::optional<Problem> Check(const ServerConfig& c) {
   }
   if (c.default_deadline > c.max_deadline) {
     // Both values: the operator may have set only the other flag.
-    return Bad("default_deadline",
-               absl::StrCat(absl::FormatDuration(c.default_deadline),
-                            " must not exceed --max_deadline, ",
-                            absl::FormatDuration(c.max_deadline),
-                            ": lower the one or raise the other"));
+    Problem p = Bad("default_deadline",
+                    absl::StrCat(absl::FormatDuration(c.default_deadline),
+                                 " must not exceed --max_deadline, ",
+                                 absl::FormatDuration(c.max_deadline),
+                                 ": lower the one or raise the other"));
+    p.also = "max_deadline";
+    return p;
   }
   if (c.drain_timeout < absl::ZeroDuration() ||
       c.drain_timeout == absl::InfiniteDuration()) {
@@ -387,13 +392,17 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
     // A value from the environment is named by where it came from: the
     // command line may not mention the flag at all. Unless a --flagfile has
     // replaced it since.
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(p->flag);
-    auto it = env.applied.find(p->flag);
-    auto set = env.values.find(p->flag);
-    if (it != env.applied.end() && set != env.values.end() &&
-        flag != nullptr && flag->CurrentValue() == set->second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(it->second, ": --", p->flag, " ", p->why));
+    // The flag the problem is about first, then the other it names.
+    for (const std::string& name : {p->flag, p->also}) {
+      if (name.empty()) continue;
+      const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+      auto it = env.applied.find(name);
+      auto set = env.values.find(name);
+      if (it != env.applied.end() && set != env.values.end() &&
+          flag != nullptr && flag->CurrentValue() == set->second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(it->second, ": --", p->flag, " ", p->why));
+      }
     }
     return absl::InvalidArgumentError(
         absl::StrCat("--", p->flag, ": ", p->why));

@@ -332,6 +332,21 @@ TEST_F(ConfigTest, EnvironmentSetsFlags) {
   EXPECT_EQ(c->default_deadline, absl::Milliseconds(250));
 }
 
+// Under systemd or in a container every value comes from the environment:
+// a max deadline set there below the default one names its variable, though
+// the message is about the two flags together.
+TEST_F(ConfigTest, AMaxDeadlineFromTheEnvironmentBelowTheDefaultNamesItsVariable) {
+  ScopedEnv env{{"HANDOFF_MAX_DEADLINE", "5s"}};
+  std::vector<std::string> args = {"handoffd"};
+  absl::StatusOr<EnvironmentOverrides> applied = ApplyEnvironmentOverrides(Argv(args));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags(*applied);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "HANDOFF_MAX_DEADLINE=5s: --default_deadline 10s must not exceed --max_deadline, "
+            "5s: lower the one or raise the other");
+}
+
 TEST_F(ConfigTest, BadEnvironmentValueNamesVariableAndFlag) {
   ScopedEnv env{{"HANDOFF_QUEUE_POLICY", "sometimes"}};
   std::vector<std::string> args = {"handoffd"};

@@ -179,6 +179,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string head(asio::buffers_begin(buffer_.data()),
                      asio::buffers_end(buffer_.data()));
     absl::string_view line(head);
+    // RFC 9112 §2.2: an empty line before the request line (left over from a
+    // client's previous request) should be ignored.
+    while (absl::ConsumePrefix(&line, "\r\n")) {
+    }
     line = line.substr(0, line.find('\n'));
     absl::ConsumeSuffix(&line, "\r");
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');

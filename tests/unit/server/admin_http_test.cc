@@ -176,6 +176,21 @@ TEST(AdminHttpTest, BareLineFeedsEndTheRequestHead) {
   }
 }
 
+// RFC 9112 §2.2: a server should ignore an empty line before the request
+// line; it was answered 400.
+TEST(AdminHttpTest, AnEmptyLineBeforeTheRequestLineIsIgnored) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"\r\nGET /healthz HTTP/1.1\r\n\r\n", "\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << absl::CHexEscape(request) << reply.text;
+    EXPECT_EQ(Body(reply.text), "/healthz");
+  }
+}
+
 // A head over the cap was reset: the server closed the socket with the rest
 // of it unread, and curl said "Connection reset by peer".
 TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {

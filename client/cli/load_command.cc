@@ -98,6 +98,25 @@ class MethodTypes {
 
 // The stream options shape what a client sends on a stream: a method that
 // does not take one cannot have them.
+// An empty -d array is a client stream that sends nothing and closes. A
+// call of any other kind needs a request, and the stream options send the
+// messages in turn: they would have none to take.
+absl::Status CheckNotEmpty(const load::LoadPlan& plan) {
+  if (!plan.messages.empty()) return absl::OkStatus();
+  if (!plan.client_streaming) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "-d: an empty array has no request to send (",
+        plan.streaming ? "a server-streaming" : "a unary", " method takes one)"));
+  }
+  const load::LoadOptions& o = plan.options;
+  if (o.stream_call_count > 0 || o.stream_call_duration > absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "-d: an empty array has no message for --stream-call-count or "
+        "--stream-call-duration to send in turn");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckStreamOptions(const load::LoadPlan& plan) {
   const load::LoadOptions& o = plan.options;
   if (o.stream_call_count == 0 && o.stream_interval <= absl::ZeroDuration() &&
@@ -216,7 +235,11 @@ absl::Status Prepare(load::LoadPlan& plan) {
     return CheckStreamOptions(plan);
   }
   std::string json = o.data;
-  if (!o.data_file.empty()) {
+  if (o.data == "@") {  // as ghz: the requests come on stdin
+    auto text = ReadInput("-");
+    if (!text.ok()) return text.status();
+    json = *std::move(text);
+  } else if (!o.data_file.empty()) {
     auto text = ReadInput(o.data_file);
     if (!text.ok()) return text.status();
     json = *std::move(text);
@@ -244,9 +267,7 @@ absl::Status Prepare(load::LoadPlan& plan) {
     return s;
   }
   if (plan.templates != nullptr) plan.types = types;
-  if (!plan.streaming && plan.messages.empty()) {
-    return absl::InvalidArgumentError("-d: an empty array has no request to send");
-  }
+  if (absl::Status s = CheckNotEmpty(plan); !s.ok()) return s;
   return CheckStreamOptions(plan);
 }
 

@@ -515,6 +515,34 @@ TEST_F(CliTest, LoadStreamOptionsNeedAMethodTheClientStreamsTo) {
   EXPECT_TRUE(absl::StrContains(r.out, R"("OK":5)")) << r.out;
 }
 
+// An empty -d array crashed a run whose calls need a message to cycle
+// through (SIGFPE: a message index modulo zero). A client stream without
+// the stream options may still send none.
+TEST_F(CliTest, LoadRefusesAnEmptyArrayWhereACallNeedsAMessage) {
+  ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-d",
+                          "[]", "-n", "2", "-c", "1", *addr_}),
+                     "-d: an empty array has no request to send (a unary method takes one)");
+  for (const char* option : {"--stream-call-count=3", "--stream-call-duration=100ms"}) {
+    ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Stream", "-d",
+                            "[]", option, "-n", "2", "-c", "1", *addr_}),
+                       "-d: an empty array has no message for --stream-call-count or "
+                       "--stream-call-duration to send in turn");
+  }
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Stream", "-d", "[]", "-n",
+                "2", "-c", "1", "-O", "json", *addr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, R"("OK":2)")) << r.out;
+}
+
+// As ghz's: -d @ takes the requests from stdin.
+TEST_F(CliTest, LoadReadsTheRequestsFromStdinForDataAt) {
+  auto r = testing::Run({HANDOFF_CLI, "load", "--insecure", "--call", "handoff.v1.Gateway.Echo",
+                         "-d", "@", "-n", "3", "-c", "1", "-O", "json", *addr_},
+                        absl::Seconds(60), R"({"payload":"aGk="})");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, R"("OK":3)")) << r.out;
+}
+
 TEST_F(CliTest, LoadSendsReflectMetadataWithTheReflectionCallOnly) {
   auto guarded = StartFake({"--reflection_token=open-sesame"});
   ASSERT_TRUE(guarded.ok()) << guarded.status();

@@ -142,6 +142,11 @@ void H2Connection::Open(std::function<void()> opened) {
   Connect();
 }
 
+void H2Connection::OpenAsReplacement() {
+  opened_ = nullptr;  // which is also what makes a failed attempt wait a second
+  Connect();
+}
+
 void H2Connection::Connect() {
   state_ = State::kConnecting;
   const uint64_t gen = generation_;
@@ -432,7 +437,8 @@ void H2Connection::Fail(absl::string_view reason) {
   // After a GOAWAY the owner has moved on to another connection: this one
   // is done, drained or not, and never reconnects.
   if (goaway_) return Close();
-  // Until the first SETTINGS, retry soon: the server may be starting.
+  // Until the first SETTINGS of an Open, retry soon: the server may be
+  // starting. A connection that was up, or took over after a GOAWAY, waits.
   retry_timer_.expires_after(opened_ ? kOpenRetryDelay : kReconnectDelay);
   const uint64_t gen = generation_;
   retry_timer_.async_wait([this, gen](const asio::error_code& ec) {

@@ -116,6 +116,13 @@ class H2Connection {
   // the last attempt failed. Call once, first.
   void Open(std::function<void()> opened);
 
+  // As Open, for a connection that takes over from one the server sent
+  // away (GOAWAY): a failed attempt is retried after a second, as a broken
+  // connection's is, not after 100 ms. That server is likely stopping, and
+  // each failed attempt fails the calls waiting for it: ten a second would
+  // swamp a run's report with UNAVAILABLE. Call once, first, instead of Open.
+  void OpenAsReplacement();
+
   // Starts `call`, or queues it until the connection is ready if it is
   // still making its first attempt. False when the connection cannot take
   // calls now (see error()); then nothing is reported for it.

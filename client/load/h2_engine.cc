@@ -214,7 +214,7 @@ class H2Engine::Worker {
       // The server is recycling the connection: take a new one at once, as
       // a gRPC channel does. The call waits for it; none is refused.
       route.current = NewConnection(route.config);
-      route.current->Open([] {});
+      route.current->OpenAsReplacement();
     }
     s.connection = route.current;
     if (plan_.templates != nullptr && !s.retried) {

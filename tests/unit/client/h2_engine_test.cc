@@ -15,7 +15,10 @@
 #include <asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "client/load/h2_connection.h"
 #include "client/load/runner.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
@@ -228,6 +231,38 @@ TEST(H2EngineTest, GosLongestConnectTimeoutWaitsInsteadOfGivingUpAtOnce) {
   ASSERT_EQ(r.calls.size(), 1u);
   EXPECT_EQ(r.calls[0].code, grpc::StatusCode::OK);
   server.server->Shutdown();
+}
+
+// The connection that takes over after a GOAWAY, to a server that has gone
+// (the GOAWAY of a stop): it retried every 100 ms, as for a server still
+// starting, and each failed attempt failed the calls waiting for it, ten
+// times a second where README promises one. Timers never fire early, so the
+// second attempt's lower bound is exact.
+TEST(H2ConnectionTest, AReplacementRetriesAFailedAttemptAfterASecond) {
+  testing::RefusingPort gone;
+  asio::io_context io;
+  H2Connection::Config config;
+  config.endpoints = tcp::resolver(io).resolve("127.0.0.1", std::to_string(gone.port()));
+  config.authority = "127.0.0.1";
+  config.path = "/handoff.v1.Gateway/Echo";
+  H2Connection connection(io, config, [](H2Connection::Call&, grpc::StatusCode, absl::string_view) {});
+  connection.OpenAsReplacement();
+  // The first wake is at once (the first attempt queues calls), the next
+  // two as each attempt fails.
+  std::vector<absl::Time> wakes;
+  std::function<void()> wake = [&] {
+    wakes.push_back(absl::Now());
+    if (wakes.size() < 3) {
+      connection.AfterNextAttempt(wake);
+    } else {
+      EXPECT_TRUE(absl::StrContains(connection.error(), "refused")) << connection.error();
+      connection.Close();
+    }
+  };
+  connection.AfterNextAttempt(wake);
+  io.run_for(std::chrono::seconds(30));
+  ASSERT_EQ(wakes.size(), 3u) << connection.error();
+  EXPECT_GE(wakes[2] - wakes[1], absl::Milliseconds(990));
 }
 
 TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {

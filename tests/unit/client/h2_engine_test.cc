@@ -363,9 +363,9 @@ void ExpectATimedClosedLoopWaitsOutAServerThatWentAway(EngineKind engine) {
   // The 2 in flight at the break, 2 that found the connection broken, and
   // 2 for each failed attempt after it (a second or more apart: at most 4
   // in 4 s). At least the call the server read fails. gRPC retries the
-  // other transparently if its stream had not left the client yet (1 in
-  // about 20 runs of the grpc engine), and the server is back by the next
-  // attempt.
+  // other transparently if its stream had not left the client yet (seen
+  // once in nine runs of the grpc engine's case), and the server is back by
+  // the next attempt.
   EXPECT_GE(unavailable, engine == EngineKind::kH2 ? 2 : 1);
   EXPECT_LE(unavailable, 2 + 2 + 2 * 4) << "refused calls were retried at once";
   server.server->Shutdown();

@@ -241,7 +241,7 @@ def start_nginx(a, replicas, attempts=3):
         state_dir = tempfile.mkdtemp(prefix="handoff-nginx-")
         a.cleanup.append(state_dir)
         conf = render_nginx(a.source_root, state_dir, port, replicas)
-        nginx = [a.nginx, "-c", conf]
+        nginx = [a.nginx, "-e", "stderr", "-c", conf]
         as_user = dict(user=uid, group=gid, extra_groups=[])
         t = subprocess.run(nginx + ["-t"], capture_output=True, text=True,
                            timeout=10, **as_user)

@@ -242,7 +242,9 @@ def start_nginx(a, replicas, attempts=3):
         a.cleanup.append(state_dir)
         conf = render_nginx(a.source_root, state_dir, port, replicas)
         nginx = [a.nginx, "-e", "stderr", "-c", conf]
-        as_user = dict(user=uid, group=gid, extra_groups=[])
+        # Only root may change users (setgroups); anyone else already is one.
+        as_user = (dict(user=uid, group=gid, extra_groups=[])
+                   if os.geteuid() == 0 else {})
         t = subprocess.run(nginx + ["-t"], capture_output=True, text=True,
                            timeout=10, **as_user)
         expect(t.returncode == 0, f"nginx -t accepts the rendered config as "

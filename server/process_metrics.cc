@@ -58,8 +58,11 @@ absl::StatusOr<int64_t> OpenFds() {
 absl::StatusOr<ProcessStats> ParseProcStat(std::string_view stat, int64_t ticks_per_second,
                                            int64_t page_bytes, int64_t boot_time) {
   const size_t paren = stat.rfind(')');
-  if (paren == std::string_view::npos || ticks_per_second <= 0) {
+  if (paren == std::string_view::npos) {
     return absl::InvalidArgumentError("/proc/self/stat: no ')' after the command name");
+  }
+  if (ticks_per_second <= 0) {
+    return absl::InvalidArgumentError("sysconf(_SC_CLK_TCK): no clock tick rate");
   }
   // Fields 3 (state) on, numbered as proc(5) numbers them.
   const std::vector<absl::string_view> f = absl::StrSplit(

@@ -237,6 +237,7 @@ bool H2Connection::Start(Call& call) {
   call.grpc_status = -1;
   call.grpc_message.clear();
   call.refused_ = false;
+  call.owner = this;
   if (state_ == State::kReady) {
     if (!Submit(call)) return false;
   } else {
@@ -311,7 +312,7 @@ void H2Connection::SubmitQueued() {
 }
 
 void H2Connection::Cancel(Call& call, grpc::StatusCode code, absl::string_view message) {
-  if (call.stream_id == 0) return;
+  if (call.stream_id == 0 || call.owner != this) return;
   if (call.stream_id != kQueued &&
       (state_ == State::kReady || state_ == State::kHandshaking)) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, call.stream_id, NGHTTP2_CANCEL);
@@ -472,8 +473,10 @@ void H2Connection::ExpireDeadlines() {
 
 H2Connection::Call* H2Connection::CallOn(int32_t stream_id) {
   auto* call = static_cast<Call*>(nghttp2_session_get_stream_user_data(session_, stream_id));
-  // A cancelled call may have moved on to another stream.
-  return call != nullptr && call->stream_id == stream_id ? call : nullptr;
+  // A cancelled call may have moved on to another stream, here or on
+  // another connection.
+  return call != nullptr && call->owner == this && call->stream_id == stream_id ? call
+                                                                                  : nullptr;
 }
 
 void H2Connection::Link(Call& call) {
@@ -561,9 +564,9 @@ int H2Connection::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t er
 
 ssize_t H2Connection::ReadBody(nghttp2_session*, int32_t stream_id, uint8_t* buf,
                                size_t length, uint32_t* data_flags,
-                               nghttp2_data_source* source, void*) {
+                               nghttp2_data_source* source, void* self) {
   auto* call = static_cast<Call*>(source->ptr);
-  if (call->stream_id != stream_id) {
+  if (call->owner != static_cast<H2Connection*>(self) || call->stream_id != stream_id) {
     // Cancelled, and maybe started again on another stream: this stream's
     // reset is on its way, so end its body here.
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;

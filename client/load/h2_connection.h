@@ -89,6 +89,11 @@ class H2Connection {
 
    private:
     friend class H2Connection;
+    // The connection the call is in flight on. Each numbers its streams
+    // from the same first ID, so a call moved to another connection may
+    // have its old stream ID there; the stream ID alone does not say whose
+    // the call is.
+    const H2Connection* owner = nullptr;
     int32_t stream_id = 0;  // 0: not in flight; kQueued: waiting for kReady
     size_t sent = 0;
     int http_status = 0;

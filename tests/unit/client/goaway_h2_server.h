@@ -29,19 +29,23 @@ inline std::string H2Frame(uint8_t type, uint8_t flags, uint32_t stream_id,
   return frame + payload;
 }
 
-// A unary call's OK reply carrying an empty message, in HPACK without the
-// dynamic table (so each reply stands alone):
+// A unary call's reply carrying an empty message and ending with
+// `grpc_status` (0 to 9), in HPACK without the dynamic table (so each reply
+// stands alone):
 //   HEADERS  ":status: 200" (static index 8), "content-type: application/grpc"
 //            (a literal with the static table's name 31)
 //   DATA     the 5-byte gRPC prefix of an empty message
-//   HEADERS  END_STREAM, "grpc-status: 0" (a literal with a literal name)
-inline std::string GrpcOkReply(uint32_t stream_id) {
+//   HEADERS  END_STREAM, "grpc-status: N" (a literal with a literal name)
+inline std::string GrpcReply(uint32_t stream_id, int grpc_status) {
   const std::string head = std::string("\x88\x0f\x10\x10" "application/grpc", 20);
-  const std::string trailers = std::string("\x00\x0bgrpc-status\x01" "0", 15);
+  const std::string trailers =
+      std::string("\x00\x0bgrpc-status\x01", 14) + char('0' + grpc_status);
   return H2Frame(/*HEADERS*/ 1, /*END_HEADERS*/ 0x4, stream_id, head) +
          H2Frame(/*DATA*/ 0, 0, stream_id, std::string(5, '\0')) +
          H2Frame(/*HEADERS*/ 1, /*END_STREAM|END_HEADERS*/ 0x5, stream_id, trailers);
 }
+
+inline std::string GrpcOkReply(uint32_t stream_id) { return GrpcReply(stream_id, 0); }
 
 // Two connections, one after the other. On the first it reads two
 // requests (streams 1 and 3), then sends GOAWAY with last-stream-id 1,

@@ -265,6 +265,119 @@ TEST(H2ConnectionTest, AReplacementRetriesAFailedAttemptAfterASecond) {
   EXPECT_GE(wakes[2] - wakes[1], absl::Milliseconds(990));
 }
 
+// Reads `socket`'s frames, acknowledging SETTINGS, until `n` requests'
+// HEADERS have come; returns their stream IDs.
+std::vector<uint32_t> ReadRequests(tcp::socket& socket, int n) {
+  std::vector<uint32_t> streams;
+  asio::error_code ec;
+  while (static_cast<int>(streams.size()) < n && !ec) {
+    unsigned char header[9];
+    asio::read(socket, asio::buffer(header), ec);
+    if (ec) break;
+    const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
+    std::string payload(length, '\0');
+    asio::read(socket, asio::buffer(payload), ec);
+    if (header[3] == 4 /* SETTINGS */ && (header[4] & 1) == 0) {
+      asio::write(socket, asio::buffer(testing::H2Frame(/*SETTINGS*/ 4, /*ACK*/ 1, 0, "")), ec);
+    } else if (header[3] == 1 /* HEADERS */) {
+      streams.push_back((uint32_t{header[5]} << 24) | (uint32_t{header[6]} << 16) |
+                        (uint32_t{header[7]} << 8) | header[8]);
+    }
+  }
+  return streams;
+}
+
+// A call cancelled on one connection and started again on another can get
+// the same stream ID there: each connection numbers its streams from 1.
+// The first connection may still read a reply on the old stream, sent
+// before the reset reached the server. That reply is the old stream's, not
+// the call's: were it taken for the call's, the call would end with it
+// (here OK) while the second connection still counted it in flight.
+TEST(H2ConnectionTest, AReplyOnTheStreamACallLeftIsNotTakenForTheCallOnAnotherConnection) {
+  asio::io_context server_io;
+  tcp::acceptor acceptor(server_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = acceptor.local_endpoint().port();
+  // Connections A and B, in that order. A reads two requests (streams 1
+  // and 3) and answers 3, then 1, in one write; B answers its one request
+  // NOT_FOUND, so that the test can tell whose reply ended the call.
+  std::thread server([&] {
+    asio::error_code ec;
+    tcp::socket a(server_io), b(server_io);
+    for (tcp::socket* s : {&a, &b}) {
+      acceptor.accept(*s, ec);
+      char preface[24];
+      asio::read(*s, asio::buffer(preface), ec);
+      asio::write(*s, asio::buffer(testing::H2Frame(/*SETTINGS*/ 4, 0, 0, "")), ec);
+    }
+    const std::vector<uint32_t> on_a = ReadRequests(a, 2);
+    if (on_a != std::vector<uint32_t>{1, 3}) return;
+    asio::write(a, asio::buffer(testing::GrpcOkReply(3) + testing::GrpcOkReply(1)), ec);
+    for (uint32_t id : ReadRequests(b, 1)) {
+      asio::write(b, asio::buffer(testing::GrpcReply(id, /*NOT_FOUND*/ 5)), ec);
+    }
+    // Until the client closes both.
+    char rest[4096];
+    for (tcp::socket* s : {&a, &b}) {
+      while (!ec) s->read_some(asio::buffer(rest), ec);
+      ec.clear();
+    }
+  });
+
+  asio::io_context io;
+  H2Connection::Config config;
+  config.endpoints = tcp::resolver(io).resolve("127.0.0.1", std::to_string(port));
+  config.authority = "127.0.0.1";
+  config.path = "/handoff.v1.Gateway/Echo";
+  const std::string body(5, '\0');
+  H2Connection::Call moved;
+  H2Connection::Call other;
+  moved.body = other.body = &body;
+  struct End {
+    const H2Connection::Call* call;
+    grpc::StatusCode code;
+  };
+  std::vector<End> ends;
+  std::unique_ptr<H2Connection> a, b;
+  auto done = [&](H2Connection::Call& call, grpc::StatusCode code, absl::string_view) {
+    ends.push_back({&call, code});
+    // The other call's reply is read first, in the same read as the moved
+    // call's: move the call now, before A reads on.
+    if (&call == &other) {
+      a->Cancel(moved, grpc::StatusCode::CANCELLED, "moved to B");
+      EXPECT_TRUE(b->Start(moved)) << b->error();
+    }
+  };
+  a = std::make_unique<H2Connection>(io, config, done);
+  b = std::make_unique<H2Connection>(io, config, done);
+  bool opened = false;
+  a->Open([&] { opened = true; });
+  while (!opened && io.run_one_for(std::chrono::seconds(10)) > 0) {
+  }
+  ASSERT_TRUE(opened) << a->error();
+  opened = false;
+  b->Open([&] { opened = true; });
+  while (!opened && io.run_one_for(std::chrono::seconds(10)) > 0) {
+  }
+  ASSERT_TRUE(opened) << b->error();
+
+  ASSERT_TRUE(a->Start(moved));  // stream 1 on A
+  ASSERT_TRUE(a->Start(other));  // stream 3 on A
+  while (ends.size() < 3 && io.run_one_for(std::chrono::seconds(10)) > 0) {
+  }
+  a->Close();
+  b->Close();
+  io.run();  // their buffers' release
+  server.join();
+
+  ASSERT_EQ(ends.size(), 3u);
+  EXPECT_EQ(ends[0].call, &other);
+  EXPECT_EQ(ends[0].code, grpc::StatusCode::OK);
+  EXPECT_EQ(ends[1].call, &moved);
+  EXPECT_EQ(ends[1].code, grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(ends[2].call, &moved);
+  EXPECT_EQ(ends[2].code, grpc::StatusCode::NOT_FOUND) << "A's stream 1, not B's, ended it";
+}
+
 TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
   // Stream 3 crossed the GOAWAY: the server never processed it, so, as gRPC
   // retries such a call transparently, it is made again on a new

@@ -33,6 +33,7 @@ class BatchCall final : public CallReactor {
       : CallReactor(core, Method::kBatch, *call), response_(response) {}
 
   void Start(const grpc::ByteBuffer& raw) {
+    if (RejectedForWantOfRequest(raw)) return;
     // Counted before the request is built, which for many small items costs
     // far more memory than the message's bytes (proto_codec.h).
     const int cap = core_.config().max_batch_items;

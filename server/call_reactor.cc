@@ -8,6 +8,12 @@
 #include "dispatch/clock.h"
 
 namespace handoff {
+namespace {
+
+const absl::Status kNoRequest = absl::InternalError(
+    "no request message: the client ended its side of the call without one");
+
+}  // namespace
 
 CallReactor::CallReactor(GatewayCore& core, Method method,
                          const grpc::CallbackServerContext& call)
@@ -33,7 +39,25 @@ void CallReactor::OnCancel() {
   cancel_();
 }
 
+bool CallReactor::RejectedForWantOfRequest(const grpc::ByteBuffer& raw) {
+  if (raw.Valid()) return false;
+  record_at_done_ = true;
+  Finish(ToGrpcStatus(kNoRequest));
+  return true;
+}
+
 void CallReactor::OnDone() {
+  if (record_at_done_) {
+    // gRPC runs OnCancel, which cancels ctx_, before OnDone.
+    absl::Status s = kNoRequest;
+    if (call_.IsCancelled()) {
+      s = core_.ContextError(ctx_);
+      if (absl::IsCancelled(s) && cancel_was_deadline_.load(std::memory_order_relaxed)) {
+        s = absl::DeadlineExceededError("context deadline exceeded");
+      }
+    }
+    core_.RecordCall(method_, s, MonotonicNow() - start_, call_);
+  }
   cancel_();
   core_.CallDone();
   delete this;

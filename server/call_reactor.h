@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "dispatch/context.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/gateway_core.h"
 #include "server/metrics.h"
@@ -38,6 +39,17 @@ class CallReactor : public grpc::ServerUnaryReactor {
 
   void OnCancel() override;
   void OnDone() override;
+
+  // If gRPC ran the method without a request message, answers the call and
+  // returns true. gRPC 1.51 runs a raw method (ByteBuffer in) even when no
+  // message came: the client cancelled, or its deadline passed, before
+  // sending one, or, breaking the protocol, it ended its side without one.
+  // Which of these it was is known only once gRPC is done with the call, so
+  // the call is answered INTERNAL now (a client that left never sees it)
+  // and recorded at OnDone: CANCELLED or DEADLINE_EXCEEDED if it was
+  // cancelled, as any call cancelled while it waits is. Else a client's
+  // cancel would show in the metrics and the access log as a server error.
+  bool RejectedForWantOfRequest(const grpc::ByteBuffer& raw);
 
   // OnDone and OnCancel only cancel a Context, count and free: they never
   // block, so gRPC may run them on whichever thread completes the call. If
@@ -67,6 +79,8 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // CancelIsDeadline, or ctx_'s before its timer marked it): Complete
   // reports CANCELLED as DEADLINE_EXCEEDED.
   std::atomic<bool> cancel_was_deadline_{false};
+  // RejectedForWantOfRequest answered: OnDone records the call.
+  bool record_at_done_ = false;
 };
 
 }  // namespace handoff

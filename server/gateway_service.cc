@@ -61,6 +61,7 @@ grpc::ServerUnaryReactor* GatewayService::Echo(
     grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
     grpc::ByteBuffer* reply) {
   auto* r = new UnaryCall<v1::EchoReply>(core_, Method::kEcho, call, reply);
+  if (r->RejectedForWantOfRequest(*raw)) return r;
   v1::EchoRequest request;
   if (absl::Status s = ParseMessage(*raw, &request); !s.ok()) {
     r->Reject(std::move(s));
@@ -84,6 +85,7 @@ grpc::ServerUnaryReactor* GatewayService::Work(
     grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
     grpc::ByteBuffer* reply) {
   auto* r = new UnaryCall<v1::WorkReply>(core_, Method::kWork, call, reply);
+  if (r->RejectedForWantOfRequest(*raw)) return r;
   v1::WorkRequest request;
   if (absl::Status s = ParseMessage(*raw, &request); !s.ok()) {
     r->Reject(std::move(s));
@@ -111,6 +113,7 @@ grpc::ServerUnaryReactor* GatewayService::Call(
     grpc::CallbackServerContext* call, const grpc::ByteBuffer* raw,
     grpc::ByteBuffer* reply) {
   auto* r = new UnaryCall<v1::CallReply>(core_, Method::kCall, call, reply);
+  if (r->RejectedForWantOfRequest(*raw)) return r;
   v1::CallRequest request;
   if (absl::Status s = ParseMessage(*raw, &request); !s.ok()) {
     r->Reject(std::move(s));

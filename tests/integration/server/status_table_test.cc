@@ -81,6 +81,87 @@ TEST_F(StatusTableTest, UnparseableBytesAreInternal) {
   EXPECT_EQ(Work().started.load(), 0);
 }
 
+// How a unary call whose request message never leaves the client ends.
+enum class WithoutAMessage { kCancelled, kDeadlinePassed, kHalfClosed };
+
+// Calls `method` of the Gateway without sending its request message: starts
+// the call, then ends it as `end` says (a deadline of 300 ms passing, for
+// kDeadlinePassed); returns the status the client saw.
+grpc::Status CallWithoutAMessage(grpc::Channel* channel, const std::string& method,
+                                 WithoutAMessage end) {
+  grpc::GenericStub stub(channel->shared_from_this());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(
+      absl::Now() + (end == WithoutAMessage::kDeadlinePassed ? absl::Milliseconds(300)
+                                                             : absl::Seconds(10))));
+  grpc::CompletionQueue cq;
+  void* tag;
+  bool ok;
+  auto call = stub.PrepareCall(&ctx, "/handoff.v1.Gateway/" + method, &cq);
+  call->StartCall(nullptr);
+  cq.Next(&tag, &ok);
+  if (end == WithoutAMessage::kCancelled) ctx.TryCancel();
+  if (end == WithoutAMessage::kHalfClosed) {
+    call->WritesDone(nullptr);
+    cq.Next(&tag, &ok);
+  }
+  grpc::Status status;
+  call->Finish(&status, nullptr);
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+// gRPC runs a unary method even when its message never came. A client that
+// cancels, or whose deadline passes, before sending it is a client cancel or
+// a deadline like any other, not a server error: each was counted and logged
+// INTERNAL ("Couldn't initialize byte buffer reader").
+TEST_F(StatusTableTest, ACallEndedBeforeItsMessageCameIsCountedAsItEnded) {
+  const std::pair<std::string, Method> methods[] = {{"Echo", Method::kEcho},
+                                                    {"Work", Method::kWork},
+                                                    {"Batch", Method::kBatch},
+                                                    {"Call", Method::kCall}};
+  const Metrics& m = server_->core().metrics();
+  for (const auto& [name, method] : methods) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(CallWithoutAMessage(channel_.get(), name, WithoutAMessage::kCancelled)
+                  .error_code(),
+              grpc::StatusCode::CANCELLED);
+    ASSERT_TRUE(WaitUntil([&] { return m.calls(method, absl::StatusCode::kCancelled) == 1; }))
+        << "INTERNAL: " << m.calls(method, absl::StatusCode::kInternal);
+    EXPECT_EQ(CallWithoutAMessage(channel_.get(), name, WithoutAMessage::kDeadlinePassed)
+                  .error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+    ASSERT_TRUE(WaitUntil(
+        [&] { return m.calls(method, absl::StatusCode::kDeadlineExceeded) == 1; }))
+        << "INTERNAL: " << m.calls(method, absl::StatusCode::kInternal)
+        << ", CANCELLED: " << m.calls(method, absl::StatusCode::kCancelled);
+    EXPECT_EQ(m.calls(method, absl::StatusCode::kInternal), 0);
+  }
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+}
+
+// A client that ends its side without the message breaks gRPC's protocol
+// for a unary call: that one is INTERNAL, and says why.
+TEST_F(StatusTableTest, ACallHalfClosedWithoutItsMessageIsInternal) {
+  const grpc::Status s = CallWithoutAMessage(channel_.get(), "Work", WithoutAMessage::kHalfClosed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "no request message")) << s.error_message();
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.calls(Method::kWork, absl::StatusCode::kInternal) == 1; }));
+  EXPECT_EQ(Work().started.load(), 0);
+}
+
+// An empty message (an Echo with no payload is zero bytes on the wire) is a
+// message all the same.
+TEST_F(StatusTableTest, AZeroByteRequestIsAMessageNotAMissingOne) {
+  std::string reply = "unset";
+  EXPECT_TRUE(CallRaw(channel_.get(), "/handoff.v1.Gateway/Echo", "", &reply).ok());
+  EXPECT_EQ(reply, "");
+}
+
 TEST_F(StatusTableTest, FieldOutOfRangeIsInvalidArgumentNamingTheField) {
   for (auto [cpu, sleep, field] :
        {std::tuple{10'000'001u, 0u, "cpu_us"},

@@ -57,8 +57,9 @@ ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
           "Largest request message accepted; larger ones get "
           "RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, stream_window, 16,
-          "Jobs in flight per Stream call; the server stops reading the "
-          "stream while this many are pending (backpressure).");
+          "Jobs in flight per Stream call, at most --queue_depth; the server "
+          "stops reading the stream while this many are pending "
+          "(backpressure).");
 ABSL_FLAG(int32_t, max_batch_items, 1024,
           "Most items in one Batch call; more is INVALID_ARGUMENT.");
 ABSL_FLAG(int32_t, batch_window, 64,

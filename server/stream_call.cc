@@ -2,6 +2,7 @@
 
 #include "server/stream_call.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -17,7 +18,12 @@
 namespace handoff {
 
 StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
-    : core_(core), call_(call), start_(MonotonicNow()) {
+    : core_(core),
+      call_(call),
+      start_(MonotonicNow()),
+      // More than the queue holds, and a stream on an idle server would
+      // fill it with its own jobs and end RESOURCE_EXHAUSTED by itself.
+      window_(std::min(core.config().stream_window, core.config().queue_depth)) {
   core_.CallStarted();
   std::tie(ctx_, cancel_) = core_.StreamContext(*call);
   Actions a;
@@ -304,7 +310,7 @@ StreamCall::Actions StreamCall::PumpLocked() {
   }
   // Reader: keep one read in flight while the window has room.
   if (!reading_ && !reads_done_ &&
-      static_cast<int>(slots_.size()) < core_.config().stream_window) {
+      static_cast<int>(slots_.size()) < window_) {
     reading_ = true;
     a.read = true;
   }

@@ -5,9 +5,10 @@
 // Each inbound WorkRequest becomes a Work job; the replies go back in request
 // order, through a queue of slots: a job's reply fills its slot, and the
 // writer sends the head slot as soon as it is filled (one write in flight at
-// a time, as gRPC requires). At most --stream_window jobs are pending per
-// stream: with that many, the reactor stops reading, so HTTP/2 flow control
-// pushes back on the client (backpressure) instead of the queue growing.
+// a time, as gRPC requires). At most --stream_window jobs (and never more
+// than --queue_depth) are pending per stream: with that many, the reactor
+// stops reading, so HTTP/2 flow control pushes back on the client
+// (backpressure) instead of the queue growing.
 //
 // The stream ends, in request order, at the first slot that failed: a job's
 // error, or a message that could not become a job (bytes that do not parse:
@@ -112,6 +113,8 @@ class StreamCall final
   GatewayCore& core_;
   grpc::CallbackServerContext* const call_;
   const absl::Time start_;
+  // Jobs pending at most: --stream_window, and never more than --queue_depth.
+  const int window_;
   Context ctx_;
   CancelFunc cancel_;
   // gRPC's cancel was a deadline passing (the client's, GatewayCore::

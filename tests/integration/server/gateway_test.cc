@@ -589,6 +589,47 @@ TEST_F(BatchWindowTest, BatchLargerThanTheQueueRunsInFullWindowByWindow) {
   EXPECT_EQ(Stats().rejected(), 0) << "no item refused for want of room";
 }
 
+class StreamWindowOverQueueTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.workers = 1;
+    c.queue_depth = 3;
+    c.stream_window = 16;
+  }
+};
+
+// As a batch's: a stream's window is never more than --queue_depth, so
+// that a stream on a server with nothing else to do never fills the queue
+// with its own jobs and ends RESOURCE_EXHAUSTED ("queue full") by itself.
+TEST_F(StreamWindowOverQueueTest, AStreamsWindowIsCappedAtTheQueueDepth) {
+  auto blocked = StartBlocked();
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  const int n = 10;
+  std::thread writer([&] {
+    for (int i = 0; i < n; ++i) {
+      v1::WorkRequest req;
+      req.set_payload(std::to_string(i));
+      ASSERT_TRUE(stream->Write(req));
+    }
+    stream->WritesDone();
+  });
+  // The worker is held: the stream's first window of 3 waits in the queue.
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 3; }));
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  v1::WorkReply reply;
+  int got = 0;
+  while (stream->Read(&reply)) {
+    EXPECT_EQ(reply.payload(), std::to_string(got));
+    ++got;
+  }
+  writer.join();
+  EXPECT_EQ(got, n);
+  const grpc::Status s = stream->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Stats().rejected(), 0) << "no job refused for want of room";
+}
+
 class StreamTest : public ServerTest {
   void Configure(ServerConfig& c) override { c.stream_window = 4; }
 };

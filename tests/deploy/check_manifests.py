@@ -488,6 +488,10 @@ def check_docker(root, flags, k8s, conf_drain, server_defaults):
         env = {k: str(v) for k, v in s.get("environment", {}).items()}
         check_env(f"compose {n}", env, flags)
         check_starts(f"compose {n}", env)
+        # README: nginx logs no calls, the replicas do, to stderr (the root
+        # is read-only).
+        check(env.get("HANDOFF_ACCESS_LOG") == "-",
+              f"compose {n} logs its calls to stderr (HANDOFF_ACCESS_LOG=-)")
         check(s["build"]["target"] == "runtime" and
               s["build"]["dockerfile"] == "deploy/Dockerfile",
               f"compose {n} builds deploy/Dockerfile's runtime stage")

@@ -5,6 +5,9 @@
 // neither expires the calls in flight nor lengthens them. A binary of its
 // own, since the step (tests/util/stepped_wall_clock.h) is the process's.
 
+#include <atomic>
+
+#include "dispatch/clock.h"
 #include "dispatch/context.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server/server_fixture.h"
@@ -47,14 +50,23 @@ TEST_F(WallClockStepServerTest, ACallInFlightOutlivesAStepForwardOfTheWallClock)
 }
 
 // A call that starts after the wall clock stepped an hour back keeps its
-// whole deadline: the client's deadline is taken as what is left of it on
-// gRPC's monotonic clock, not read against the stepped wall clock.
+// whole deadline, no less and no more: the client's deadline is taken as
+// what is left of it on gRPC's monotonic clock, not read against the
+// stepped wall clock. Its handler sees what is left of it.
 TEST_F(WallClockStepServerTest, ACallStartedAfterAStepBackKeepsItsWholeDeadline) {
+  std::atomic<int64_t> left_ms{-1};
+  ASSERT_TRUE(registry_.Register("deadline_left", [&](const HandlerCall& call)
+                                     -> absl::StatusOr<std::string> {
+    left_ms = absl::ToInt64Milliseconds(call.ctx.Deadline() - MonotonicNow());
+    return std::string();
+  }).ok());
   ASSERT_TRUE(StepWallClock(-absl::Hours(1)));
-  v1::EchoReply reply;
-  grpc::Status s = Echo("after the step", &reply, absl::Seconds(10));
-  EXPECT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
-  EXPECT_EQ(reply.payload(), "after the step");
+  v1::CallReply reply;
+  grpc::Status s = CallHandler("deadline_left", &reply, "", absl::Seconds(10));
+  ASSERT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
+  // Less the time the call took to reach its handler.
+  EXPECT_GT(left_ms.load(), 5'000) << "cut short";
+  EXPECT_LE(left_ms.load(), 10'000) << "lengthened by the step";
 }
 
 // Calls capped at 300 ms by the server, whatever their clients allow: a

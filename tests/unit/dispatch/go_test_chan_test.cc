@@ -367,6 +367,7 @@ TEST(GoTestChan, Select3_RecvFromNonReadyBlocks) {
   Chan<int> ch(0);
   std::optional<int> got = 0;
   Running r([&] { got = ch.Recv(); });
+  ASSERT_TRUE(WaitForReceivers(ch, 1));  // parked: the look below is at a blocked thread
   EXPECT_FALSE(r.DoneWithin(kBlockedFor)) << "receive from an empty channel";
   ASSERT_TRUE(ch.Close().ok());
   EXPECT_TRUE(r.DoneWithin(kReturnsWithin));
@@ -378,6 +379,7 @@ TEST(GoTestChan, Select3_SelectOnNonReadyBlocks) {
   Chan<int> ch(0);
   std::optional<int> got;
   Running r([&] { Select(OnRecv(ch, [&](std::optional<int> v) { got = v; })); });
+  ASSERT_TRUE(WaitForReceivers(ch, 1));
   EXPECT_FALSE(r.DoneWithin(kBlockedFor)) << "select on an empty channel";
   ASSERT_TRUE(ch.Send(5).ok());
   EXPECT_TRUE(r.DoneWithin(kReturnsWithin));
@@ -449,6 +451,8 @@ TEST(GoTestChan, Select3_SelectDoesNotPairWithItself) {
     chosen = Select(OnSend(c, 1, [] {}),
                     OnRecv(c, [&](std::optional<int> v) { self_received = v; }));
   });
+  // Both of its cases queued on c: from here it could only pair with itself.
+  ASSERT_TRUE(WaitForSenders(c, 1) && WaitForReceivers(c, 1));
   EXPECT_FALSE(r.DoneWithin(kBlockedFor)) << "the select paired with itself";
   EXPECT_EQ(c.Recv(), 1);  // another party completes its send case
   EXPECT_TRUE(r.DoneWithin(kReturnsWithin));

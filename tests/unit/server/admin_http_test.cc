@@ -253,10 +253,9 @@ TEST(AdminHttpTest, AtTheCapTheConnectionIdleLongestMakesRoomAndIsAnswered408) {
     // Accepted in this order: the first is the one idle longest.
     ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == i + 1; }));
   }
-  const auto before = std::chrono::steady_clock::now();
+  // Answered within Exchange's receive timeout, where the connections it
+  // makes room among live a minute.
   const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
-  EXPECT_LT(std::chrono::steady_clock::now() - before,
-            AdminHttpServer::kConnectionDeadline);
   EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n")) << healthz.text;
   const Reply evicted = SendAndReadToEnd(idle[0], "");
   EXPECT_TRUE(absl::StartsWith(evicted.text, "HTTP/1.1 408 Request Timeout\r\n"))
@@ -297,10 +296,9 @@ TEST(AdminHttpTest, AConnectionOverTheCapWithNoneIdleIsAnswered503AtOnce) {
     ASSERT_EQ(std::string_view(status, 12), "HTTP/1.1 200");
   }
   EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);
-  const auto before = std::chrono::steady_clock::now();
+  // At once: within Exchange's receive timeout, where the busy connections
+  // live a minute.
   const Reply refused = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
-  EXPECT_LT(std::chrono::steady_clock::now() - before,
-            AdminHttpServer::kConnectionDeadline);
   EXPECT_TRUE(absl::StartsWith(refused.text, "HTTP/1.1 503 Service Unavailable\r\n"))
       << refused.text;
   EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);

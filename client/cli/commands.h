@@ -62,8 +62,8 @@ int Health(const Connection& connection, const std::string& service);
 int List(const Connection& connection, const std::string& service);
 int Load(const std::vector<absl::string_view>& args);
 
-// The whole of the file at `path`, or of stdin if `path` is "-".
-// NotFound("cannot read PATH") if it cannot be opened.
+// The whole of the file at `path`, or of stdin if `path` is "-"; if the
+// file cannot be read, ReadFile's status ("cannot read PATH: REASON").
 absl::StatusOr<std::string> ReadInput(const std::string& path);
 
 // InvalidArgument if `files` names a certificate without its key or the

@@ -1,4 +1,3 @@
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <utility>
@@ -13,14 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "client/status.h"
+#include "common/read_file.h"
 
 namespace handoff::cli {
 
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
   if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return ReadFile(path);
 }
 
 namespace {

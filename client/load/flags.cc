@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <iterator>
 #include <limits>
 #include <functional>
@@ -24,6 +23,7 @@
 #include "client/load/go_duration.h"
 #include "client/load/target.h"
 #include "client/metadata.h"
+#include "common/read_file.h"
 
 namespace handoff::load {
 namespace {
@@ -456,12 +456,9 @@ absl::Status Validate(LoadOptions& o) {
     if (o.metadata_set) {
       return absl::InvalidArgumentError("-m and -M are exclusive: give the metadata one way");
     }
-    std::ifstream in(o.metadata_file);
-    if (!in) {
-      return absl::InvalidArgumentError(absl::StrCat("-M: cannot read ", o.metadata_file));
-    }
-    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!SetStringMap("-M", json, /*lower_case_keys=*/true, o.metadata).ok()) {
+    const absl::StatusOr<std::string> json = ReadFile(o.metadata_file);
+    if (!json.ok()) return absl::InvalidArgumentError(absl::StrCat("-M: ", json.status().message()));
+    if (!SetStringMap("-M", *json, /*lower_case_keys=*/true, o.metadata).ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "-M: ", o.metadata_file, R"( is not a JSON object of strings like {"key":"value"})"));
     }
@@ -514,11 +511,12 @@ absl::Status Validate(LoadOptions& o) {
 // file and the flags share one parser and one set of checks. Keys are ghz's
 // long option names; "host" is the positional address.
 absl::StatusOr<std::vector<std::string>> ConfigArgs(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot read ", path));
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("--config: ", text.status().message()));
+  }
   google::protobuf::Struct config;
-  if (auto s = google::protobuf::util::JsonStringToMessage(text, &config); !s.ok()) {
+  if (auto s = google::protobuf::util::JsonStringToMessage(*text, &config); !s.ok()) {
     const std::string why(s.message().data(), s.message().size());
     return absl::InvalidArgumentError(absl::StrCat(
         "--config ", path, ": not a JSON object: ", why.substr(0, why.find('\n'))));

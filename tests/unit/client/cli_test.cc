@@ -715,6 +715,30 @@ TEST_F(CliTest, VersionNamesTheProgramAndItsVersion) {
   EXPECT_FALSE(absl::StrContains(cli.out, "Debug build")) << cli.out;
 }
 
+// A directory where a file was wanted is a one-line error naming it. The
+// CLI read each with std::ifstream, which opened the directory and then
+// threw from the read: it aborted (SIGABRT, exit 134).
+TEST_F(CliTest, ADirectoryWhereAFileWasWantedIsAOneLineErrorNamingIt) {
+  const std::string dir = ::testing::TempDir();
+  const std::string needle = "cannot read " + dir + ": Is a directory";
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "@" + dir, Addr()}), needle);
+  ExpectOneLineError(Cli({"health", "--cacert", dir, Addr()}), "--cacert: " + needle);
+  ExpectOneLineError(Cli({"health", "--tls", "--cert", dir, "--key", dir, Addr()}),
+                     "--cert: " + needle);
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{"-D", dir},
+                                                std::vector<std::string>{"-M", dir},
+                                                std::vector<std::string>{"--config", dir}}) {
+    std::vector<std::string> args = {"load", "--insecure", "--call", "handoff.v1.Gateway.Echo",
+                                     "-n", "1", "-c", "1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back(*addr_);
+    const ProcessResult r = Cli(args);
+    EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 2) << flags[0] << ": " << r.exit_code;
+    EXPECT_TRUE(absl::StrContains(r.err, needle)) << flags[0] << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
 TEST_F(CliTest, LoadNamesAProtoFileThatIsNotThere) {
   ExpectOneLineError(Cli({"load", "--insecure", "--proto", "/nonexistent/api.proto", "--call",
                           "handoff.v1.Gateway.Echo", "-n", "5", "-c", "1", *addr_}),

@@ -3,6 +3,7 @@
 // a bound, and other failures are not retried.
 
 #include "client/reflection_database.h"
+#include "client/service_listing.h"
 
 #include <memory>
 #include <optional>
@@ -41,6 +42,9 @@ struct Script {
   std::optional<int> error_code = std::nullopt;
   // After the client half-closes, keep the stream open until it cancels.
   bool ignores_half_close = false;
+  // With a code, a request for a file (not the list) is answered with an
+  // error_response of that code.
+  std::optional<int> lookup_error_code = std::nullopt;
 };
 
 class ScriptedReflection final : public ServerReflection::Service {
@@ -69,8 +73,10 @@ class ScriptedReflection final : public ServerReflection::Service {
         return grpc::Status::OK;
       }
       ServerReflectionResponse response;
-      if (script.error_code.has_value()) {
-        response.mutable_error_response()->set_error_code(*script.error_code);
+      const bool lookup = !request.has_list_services();
+      if (script.error_code.has_value() || (lookup && script.lookup_error_code.has_value())) {
+        response.mutable_error_response()->set_error_code(
+            script.error_code.value_or(script.lookup_error_code.value_or(0)));
         response.mutable_error_response()->set_error_message("scripted error");
       } else {
         response.mutable_list_services_response()->add_service()->set_name("fake.v1.Thing");
@@ -211,6 +217,37 @@ TEST_F(ReflectionDatabaseTest, MetadataGrpcCannotSendFailsTheSession) {
   EXPECT_EQ(services.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(services.status().message(), "X-Token")) << services.status();
   EXPECT_EQ(service_->streams_seen(), 0);
+}
+
+// `handoff list`: a service reflection does not describe (NOT_FOUND, as
+// for gRPC's health service) is listed without methods.
+TEST_F(ReflectionDatabaseTest, AListingShowsAServiceReflectionDoesNotDescribeWithoutMethods) {
+  Serve({{0, grpc::Status::OK, std::nullopt, false, /*lookup_error_code=*/5}});
+  ReflectionDatabase db(channel_, absl::Seconds(10));
+  absl::StatusOr<std::string> listing = ServiceListing(db, "");
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  EXPECT_EQ(*listing, "fake.v1.Thing\n");
+}
+
+// A lookup that fails otherwise (here the stream ends INTERNAL after the
+// list) fails the listing: it printed the services' names without their
+// methods, and exited 0.
+TEST_F(ReflectionDatabaseTest, AListingWhoseLookupFailsFailsNamingTheService) {
+  Serve({{1, grpc::Status(grpc::StatusCode::INTERNAL, "broken")}});
+  ReflectionDatabase db(channel_, absl::Seconds(10));
+  absl::StatusOr<std::string> listing = ServiceListing(db, "");
+  EXPECT_EQ(listing.status().code(), absl::StatusCode::kInternal) << listing.status();
+  EXPECT_TRUE(absl::StrContains(listing.status().message(), "describing fake.v1.Thing"))
+      << listing.status();
+}
+
+// Only the service asked for; one the server does not list is NotFound.
+TEST_F(ReflectionDatabaseTest, AListingOfOneServiceTheServerDoesNotListIsNotFound) {
+  Serve({{0, grpc::Status::OK}});
+  ReflectionDatabase db(channel_, absl::Seconds(10));
+  absl::StatusOr<std::string> listing = ServiceListing(db, "other.v1.Thing");
+  EXPECT_EQ(listing.status().code(), absl::StatusCode::kNotFound) << listing.status();
+  EXPECT_EQ(listing.status().message(), "no service 'other.v1.Thing'");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver.h>
+#include <google/protobuf/util/type_resolver_util.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -122,15 +124,26 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
                                           const std::string& bytes, bool pretty) {
   pb::DynamicMessageFactory factory;
   std::unique_ptr<pb::Message> message(factory.GetPrototype(&type)->New());
-  if (!message->ParseFromString(bytes)) {
+  // Partial: a proto2 reply that lacks a required field is still a message
+  // on the wire, and is shown as it is, not refused as bytes that do not
+  // parse (with a line of protobuf's own log besides).
+  if (!message->ParsePartialFromString(bytes)) {
     return absl::DataLossError(
         absl::StrCat("the reply does not parse as ", type.full_name()));
   }
   pb::util::JsonPrintOptions options;
   options.add_whitespace = pretty;
   options.preserve_proto_field_names = false;
+  // What MessageToJsonString does, less its check that every required
+  // field is set: it serialises the message, which refuses one that is not.
+  std::string canonical;
+  message->SerializePartialToString(&canonical);
+  constexpr absl::string_view kUrlPrefix = "type.googleapis.com";
+  std::unique_ptr<pb::util::TypeResolver> resolver(
+      pb::util::NewTypeResolverForDescriptorPool(std::string(kUrlPrefix), type.file()->pool()));
   std::string json;
-  pb::util::Status status = pb::util::MessageToJsonString(*message, &json, options);
+  pb::util::Status status = pb::util::BinaryToJsonString(
+      resolver.get(), absl::StrCat(kUrlPrefix, "/", type.full_name()), canonical, &json, options);
   if (!status.ok()) return absl::InternalError(status.message().as_string());
   return json;
 }

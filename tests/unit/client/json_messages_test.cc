@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/struct.pb.h>
+#include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -86,6 +89,28 @@ TEST(JsonToMessagesTest, AMalformedArrayIsInvalidArgumentSayingHow) {
   // An element that is no message is the message parser's to name.
   absl::Status s = ErrorOf("[1]");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+}
+
+// A proto2 reply without one of its required fields is still a message on
+// the wire: it is shown as it is. It was refused as bytes that do not parse
+// (DATA_LOSS), after a line of protobuf's own log.
+TEST(MessageToJsonTest, AProto2ReplyMissingARequiredFieldIsShownNotRefused) {
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "p2.proto" package: "p2" syntax: "proto2"
+    message_type {
+      name: "R"
+      field { name: "a" number: 1 label: LABEL_REQUIRED type: TYPE_INT32 }
+      field { name: "b" number: 2 label: LABEL_OPTIONAL type: TYPE_INT32 }
+    })pb", &file));
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  const google::protobuf::Descriptor* type = pool.FindMessageTypeByName("p2.R");
+  ASSERT_NE(type, nullptr);
+  // b = 5 (field 2, a varint), and no a.
+  absl::StatusOr<std::string> json = MessageToJson(*type, std::string("\x10\x05", 2), false);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"b":5})");
 }
 
 }  // namespace

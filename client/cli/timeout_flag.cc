@@ -13,6 +13,13 @@ bool AbslParseFlag(absl::string_view text, TimeoutFlag* timeout, std::string* er
     return true;
   }
   absl::StatusOr<absl::Duration> d = load::ParseGoDuration(text);
+  if (d.ok() && *d == absl::ZeroDuration() &&
+      text.find_first_of("123456789") != absl::string_view::npos) {
+    // "0.1ns" is no zero that the user wrote: it rounds to one, and would
+    // quietly mean no deadline at all.
+    *error = "shorter than 1ns, which rounds to 0; 0 or inf is no deadline";
+    return false;
+  }
   if (d.ok()) {
     timeout->value = *d == absl::ZeroDuration() ? absl::InfiniteDuration() : *d;
     return true;

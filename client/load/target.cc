@@ -32,7 +32,22 @@ absl::StatusOr<HostPort> SplitTarget(absl::string_view target) {
 
 absl::Status CheckTargetPort(absl::string_view target) {
   absl::StatusOr<HostPort> split = SplitTarget(target);
-  if (!split.ok()) return absl::OkStatus();
+  if (!split.ok()) {
+    // Of the forms left to gRPC, two name no port that gRPC can use: an
+    // empty one ("localhost:" went to port 443), and a bracketed IPv6
+    // address alone ("[::1]" dialled "%5B::1%5D:0").
+    absl::string_view rest = target;
+    absl::ConsumePrefix(&rest, "dns:///");
+    const bool scheme = absl::StartsWith(rest, "unix") || absl::StartsWith(rest, "ipv4:") ||
+                        absl::StartsWith(rest, "ipv6:") ||
+                        rest.find("://") != absl::string_view::npos;
+    if (!scheme && (absl::EndsWith(rest, ":") ||
+                    (absl::StartsWith(rest, "[") && absl::EndsWith(rest, "]")))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", target, "' wants a port from 1 to 65535, and names none"));
+    }
+    return absl::OkStatus();
+  }
   int port = 0;
   if (!absl::SimpleAtoi(split->port, &port) || port < 1 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(

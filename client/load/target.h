@@ -26,8 +26,9 @@ absl::StatusOr<HostPort> SplitTarget(absl::string_view target);
 // For a HOST:PORT target (or dns:///HOST:PORT), InvalidArgument unless PORT
 // is a number from 1 to 65535: gRPC and getaddrinfo take a bigger number
 // modulo 65536 and a name as port 0, so a typo would reach, or report
-// refused, a port nobody named. Other forms (unix:, ipv4:, a host without
-// a port) are gRPC's to judge: OK.
+// refused, a port nobody named. So is a target whose port is empty
+// ("host:") or missing after a bracketed address ("[::1]"). Other forms
+// (unix:, ipv4:, a host name without a port) are gRPC's to judge: OK.
 absl::Status CheckTargetPort(absl::string_view target);
 
 // True if `target` names this machine: a loopback address (127.0.0.0/8,

@@ -2,54 +2,16 @@
 
 #include "server/tls.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/pem_file.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 
 namespace handoff {
-namespace {
-
-// The contents of the PEM file named by --`flag`, which must hold a block
-// whose header ends in `label` ("CERTIFICATE", "PRIVATE KEY": the latter
-// also matches "EC PRIVATE KEY" and "RSA PRIVATE KEY").
-absl::StatusOr<std::string> ReadPem(absl::string_view flag,
-                                    const std::string& path,
-                                    absl::string_view label) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": cannot read '", path, "': ", std::strerror(errno)));
-  }
-  // A directory opens as a stream and reads as nothing: say what it is,
-  // not that it "holds no PEM".
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": cannot read '", path, "': ", std::strerror(EISDIR)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!absl::StrContains(text.str(), absl::StrCat(label, "-----"))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": '", path, "' holds no PEM ",
-                     absl::AsciiStrToLower(label), " (no \"", label,
-                     "-----\" header)"));
-  }
-  return text.str();
-}
-
-}  // namespace
 
 bool TlsEnabled(const ServerConfig& config) {
   return !config.tls_cert_file.empty();
@@ -59,16 +21,16 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
     const ServerConfig& config) {
   if (!TlsEnabled(config)) return grpc::InsecureServerCredentials();
   absl::StatusOr<std::string> cert =
-      ReadPem("tls_cert_file", config.tls_cert_file, "CERTIFICATE");
+      ReadPemFile("tls_cert_file", config.tls_cert_file, "CERTIFICATE");
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key =
-      ReadPem("tls_key_file", config.tls_key_file, "PRIVATE KEY");
+      ReadPemFile("tls_key_file", config.tls_key_file, "PRIVATE KEY");
   if (!key.ok()) return key.status();
   grpc::SslServerCredentialsOptions options;
   options.pem_key_cert_pairs.push_back({*key, *cert});
   if (!config.tls_client_ca_file.empty()) {
     absl::StatusOr<std::string> ca =
-        ReadPem("tls_client_ca_file", config.tls_client_ca_file, "CERTIFICATE");
+        ReadPemFile("tls_client_ca_file", config.tls_client_ca_file, "CERTIFICATE");
     if (!ca.ok()) return ca.status();
     options.pem_root_certs = *ca;
     options.client_certificate_request =

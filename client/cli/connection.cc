@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "client/status.h"
+#include "common/pem_file.h"
 #include "common/read_file.h"
 
 namespace handoff::cli {
@@ -24,14 +25,11 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
 namespace {
 
 // Reads the PEM file named by --`flag` into *out; an empty path leaves it.
-absl::Status ReadPem(absl::string_view flag, const std::string& path,
+absl::Status ReadPem(absl::string_view flag, const std::string& path, absl::string_view label,
                      std::string* out) {
   if (path.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> pem = ReadInput(path);
-  if (!pem.ok()) {
-    return absl::Status(pem.status().code(),
-                        absl::StrCat("--", flag, ": ", pem.status().message()));
-  }
+  absl::StatusOr<std::string> pem = ReadPemFile(flag, path, label);
+  if (!pem.ok()) return pem.status();
   *out = *std::move(pem);
   return absl::OkStatus();
 }
@@ -52,15 +50,15 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     return grpc::InsecureChannelCredentials();
   }
   grpc::SslCredentialsOptions options;
-  if (absl::Status s = ReadPem("cacert", files.cacert, &options.pem_root_certs);
+  if (absl::Status s = ReadPem("cacert", files.cacert, "CERTIFICATE", &options.pem_root_certs);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = ReadPem("cert", files.cert, &options.pem_cert_chain);
+  if (absl::Status s = ReadPem("cert", files.cert, "CERTIFICATE", &options.pem_cert_chain);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = ReadPem("key", files.key, &options.pem_private_key);
+  if (absl::Status s = ReadPem("key", files.key, "PRIVATE KEY", &options.pem_private_key);
       !s.ok()) {
     return s;
   }

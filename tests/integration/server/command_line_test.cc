@@ -302,7 +302,7 @@ TEST(CommandLineTest, APortInUseExitsOneNamingListen) {
 TEST(CommandLineTest, BadTlsFileExitsNamingTheFlagAndPath) {
   ExpectRejected({"--tls_cert_file=/nonexistent/server.pem",
                   "--tls_key_file=/nonexistent/server.key"},
-                 {}, "--tls_cert_file: cannot read '/nonexistent/server.pem'");
+                 {}, "--tls_cert_file: cannot read /nonexistent/server.pem: No such file or directory");
   ExpectRejected({"--tls_key_file=/nonexistent/server.key"}, {},
                  "--tls_key_file: needs --tls_cert_file");
 }

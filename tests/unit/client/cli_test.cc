@@ -739,6 +739,17 @@ TEST_F(CliTest, ADirectoryWhereAFileWasWantedIsAOneLineErrorNamingIt) {
   }
 }
 
+// A file that is no PEM of the kind its flag needs is named by its flag.
+// gRPC, given it, said only "UNAVAILABLE: empty address list".
+TEST_F(CliTest, ACertificateOrKeyFileThatIsNoPemIsNamedByItsFlag) {
+  const std::string garbage = ::testing::TempDir() + "/cli_test_garbage.pem";
+  std::ofstream(garbage) << "garbage\n";
+  ExpectOneLineError(Cli({"health", "--cacert", garbage, Addr()}),
+                     "--cacert: '" + garbage + "' holds no PEM certificate");
+  ExpectOneLineError(Cli({"health", "--tls", "--cert", garbage, "--key", garbage, Addr()}),
+                     "--cert: '" + garbage + "' holds no PEM certificate");
+}
+
 TEST_F(CliTest, LoadNamesAProtoFileThatIsNotThere) {
   ExpectOneLineError(Cli({"load", "--insecure", "--proto", "/nonexistent/api.proto", "--call",
                           "handoff.v1.Gateway.Echo", "-n", "5", "-c", "1", *addr_}),

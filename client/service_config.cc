@@ -54,6 +54,15 @@ absl::Status ValidateRetryPolicy(const RetryPolicy& policy) {
     return absl::InvalidArgumentError(
         "retry policy: retryable_codes is empty; gRPC takes one or more");
   }
+  for (grpc::StatusCode code : policy.retryable_codes) {
+    // OK is no failure to retry, and a number outside gRPC's codes would
+    // reach the service config as "UNKNOWN", a code nobody asked for.
+    const int c = static_cast<int>(code);
+    if (c < 1 || c > static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "retry policy: retryable_codes holds ", c, ", which is no gRPC error code (1 to 16)"));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -35,7 +35,8 @@ struct RetryPolicy {
 // milliseconds, and one under 1 ms is 0 to it), a multiplier that is not
 // positive and finite, no retryable code. gRPC does not fail on such a
 // policy: it makes the channel one whose every call fails, with a reason
-// that does not name the policy.
+// that does not name the policy. Refused too: a retryable code that is OK
+// (no failure) or none of gRPC's (the config would name it UNKNOWN).
 absl::Status ValidateRetryPolicy(const RetryPolicy& policy);
 
 // A service config JSON applying `policy` (which ValidateRetryPolicy

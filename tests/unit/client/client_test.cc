@@ -305,6 +305,8 @@ TEST(ClientConnectTest, ARetryPolicyGrpcWouldRefuseFailsConnectNamingTheField) {
       {"backoff_multiplier", {.backoff_multiplier = 0}},
       {"backoff_multiplier", {.backoff_multiplier = std::nan("")}},
       {"retryable_codes", {.retryable_codes = {}}},
+      {"retryable_codes", {.retryable_codes = {grpc::StatusCode::OK}}},
+      {"retryable_codes", {.retryable_codes = {static_cast<grpc::StatusCode>(42)}}},
   };
   for (const auto& c : cases) {
     auto client = Client::Connect({.target = "127.0.0.1:1", .retry = c.policy});

@@ -32,22 +32,26 @@ void CallReactor::OnCancel() {
   // marked it yet; the cancel stops the job now all the same. Before
   // cancel_(): the Complete it may cause reads this.
   const absl::Time now = MonotonicNow();
+  // gRPC runs the method of a call whose message never came only when the
+  // call ends: its start says nothing of the time the client gave it, so
+  // the widest margin CancelIsDeadline allows applies.
+  const absl::Time start =
+      record_at_done_.load(std::memory_order_relaxed) ? absl::InfinitePast() : start_;
   cancel_was_deadline_.store(
-      now >= ctx_.Deadline() ||
-          GatewayCore::CancelIsDeadline(start_, client_deadline_, now),
+      now >= ctx_.Deadline() || GatewayCore::CancelIsDeadline(start, client_deadline_, now),
       std::memory_order_relaxed);
   cancel_();
 }
 
 bool CallReactor::RejectedForWantOfRequest(const grpc::ByteBuffer& raw) {
   if (raw.Valid()) return false;
-  record_at_done_ = true;
+  record_at_done_.store(true, std::memory_order_relaxed);
   Finish(ToGrpcStatus(kNoRequest));
   return true;
 }
 
 void CallReactor::OnDone() {
-  if (record_at_done_) {
+  if (record_at_done_.load(std::memory_order_relaxed)) {
     // gRPC runs OnCancel, which cancels ctx_, before OnDone.
     absl::Status s = kNoRequest;
     if (call_.IsCancelled()) {

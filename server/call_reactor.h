@@ -79,8 +79,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // CancelIsDeadline, or ctx_'s before its timer marked it): Complete
   // reports CANCELLED as DEADLINE_EXCEEDED.
   std::atomic<bool> cancel_was_deadline_{false};
-  // RejectedForWantOfRequest answered: OnDone records the call.
-  bool record_at_done_ = false;
+  // RejectedForWantOfRequest answered: OnDone records the call. Atomic,
+  // as OnCancel reads it too (gRPC runs it after the method has returned).
+  std::atomic<bool> record_at_done_{false};
 };
 
 }  // namespace handoff

@@ -1,6 +1,8 @@
 #include "client/service_listing.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include <google/protobuf/descriptor.h>
 

@@ -10,8 +10,10 @@
 namespace handoff {
 namespace {
 
-const absl::Status kNoRequest = absl::InternalError(
-    "no request message: the client ended its side of the call without one");
+absl::Status NoRequestError() {
+  return absl::InternalError(
+      "no request message: the client ended its side of the call without one");
+}
 
 }  // namespace
 
@@ -46,14 +48,14 @@ void CallReactor::OnCancel() {
 bool CallReactor::RejectedForWantOfRequest(const grpc::ByteBuffer& raw) {
   if (raw.Valid()) return false;
   record_at_done_.store(true, std::memory_order_relaxed);
-  Finish(ToGrpcStatus(kNoRequest));
+  Finish(ToGrpcStatus(NoRequestError()));
   return true;
 }
 
 void CallReactor::OnDone() {
   if (record_at_done_.load(std::memory_order_relaxed)) {
     // gRPC runs OnCancel, which cancels ctx_, before OnDone.
-    absl::Status s = kNoRequest;
+    absl::Status s = NoRequestError();
     if (call_.IsCancelled()) {
       s = core_.ContextError(ctx_);
       if (absl::IsCancelled(s) && cancel_was_deadline_.load(std::memory_order_relaxed)) {

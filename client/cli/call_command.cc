@@ -104,6 +104,10 @@ int Call(const Connection& connection, const CallArgs& args) {
   // step of the wall clock during the lookup neither eats the call's time
   // nor adds to it.
   const auto start = std::chrono::steady_clock::now();
+  // The request's text first: a file that cannot be read is the user's to
+  // fix before any server is asked anything.
+  auto data = ReadData(args.data);
+  if (!data.ok()) return Fail("-d", data.status());
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   auto local = LocalDescriptors::FromFlags(args.proto, args.import_paths, args.protoset);
@@ -126,8 +130,6 @@ int Call(const Connection& connection, const CallArgs& args) {
                     : absl::StrCat("reflection at ", connection.addr),
                 method.status());
   }
-  auto data = ReadData(args.data);
-  if (!data.ok()) return Fail("-d", data.status());
   auto requests = JsonToMessages(*(*method)->input_type(), *data);
   if (!requests.ok()) return Fail("-d", requests.status());
 

@@ -722,6 +722,10 @@ TEST_F(CliTest, ADirectoryWhereAFileWasWantedIsAOneLineErrorNamingIt) {
   const std::string dir = ::testing::TempDir();
   const std::string needle = "cannot read " + dir + ": Is a directory";
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "@" + dir, Addr()}), needle);
+  // Read before any server is asked: not UNAVAILABLE for a server that is
+  // not there.
+  ExpectOneLineError(
+      Cli({"call", "handoff.v1.Gateway.Echo", "-d", "@" + dir, "--addr=127.0.0.1:1"}), needle);
   ExpectOneLineError(Cli({"health", "--cacert", dir, Addr()}), "--cacert: " + needle);
   ExpectOneLineError(Cli({"health", "--tls", "--cert", dir, "--key", dir, Addr()}),
                      "--cert: " + needle);

@@ -57,8 +57,9 @@ struct ClientOptions {
   // Null means plaintext (handoffd's default); pass grpc::SslCredentials for
   // TLS.
   std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr;
-  // The retry policy, set as the channel's default service config: one the
-  // resolver brings (DNS TXT, xDS) replaces it, as gRPC defines a default.
+  // The retry policy, set as the channel's default service config: one a
+  // resolver supplies (xDS) replaces it, as gRPC defines a default. (gRPC's
+  // DNS resolvers supply none unless asked to, and Connect does not ask.)
   // nullopt: no retry policy (nor one from the resolver's service config).
   // gRPC still makes a call again, once, when it never reached the server
   // (it crossed a GOAWAY); a call the server saw is never repeated. A policy

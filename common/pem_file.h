@@ -22,6 +22,11 @@ namespace handoff {
 absl::StatusOr<std::string> ReadPemFile(absl::string_view flag, const std::string& path,
                                         absl::string_view label);
 
+// The check alone, for PEM text read from elsewhere (stdin, say), named
+// `source` in the message.
+absl::Status CheckPemHolds(absl::string_view flag, absl::string_view source,
+                           absl::string_view text, absl::string_view label);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_COMMON_PEM_FILE_H_

@@ -24,11 +24,20 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
 
 namespace {
 
-// Reads the PEM file named by --`flag` into *out; an empty path leaves it.
+// Reads the PEM file named by --`flag` ("-": stdin, as for -d @-) into
+// *out; an empty path leaves it.
 absl::Status ReadPem(absl::string_view flag, const std::string& path, absl::string_view label,
                      std::string* out) {
   if (path.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> pem = ReadPemFile(flag, path, label);
+  absl::StatusOr<std::string> pem;
+  if (path == "-") {
+    pem = ReadInput(path);
+    if (pem.ok()) {
+      if (absl::Status s = CheckPemHolds(flag, "stdin", *pem, label); !s.ok()) pem = s;
+    }
+  } else {
+    pem = ReadPemFile(flag, path, label);
+  }
   if (!pem.ok()) return pem.status();
   *out = *std::move(pem);
   return absl::OkStatus();

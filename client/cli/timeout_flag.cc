@@ -13,11 +13,14 @@ bool AbslParseFlag(absl::string_view text, TimeoutFlag* timeout, std::string* er
     return true;
   }
   absl::StatusOr<absl::Duration> d = load::ParseGoDuration(text);
-  if (d.ok() && *d == absl::ZeroDuration() &&
-      text.find_first_of("123456789") != absl::string_view::npos) {
-    // "0.1ns" is no zero that the user wrote: it rounds to one, and would
-    // quietly mean no deadline at all.
-    *error = "shorter than 1ns, which rounds to 0; 0 or inf is no deadline";
+  // Under a nanosecond is no deadline a call can keep, and what rounds to
+  // zero ("0.1ns": the mantissa has a digit other than 0, where "0e5" is a
+  // zero the user wrote) would quietly mean no deadline at all.
+  const bool written_as_zero =
+      text.substr(0, text.find_first_of("eE")).find_first_of("123456789") ==
+      absl::string_view::npos;
+  if (d.ok() && *d < absl::Nanoseconds(1) && !(*d == absl::ZeroDuration() && written_as_zero)) {
+    *error = "shorter than 1ns; 0 or inf is no deadline";
     return false;
   }
   if (d.ok()) {

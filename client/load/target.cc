@@ -36,13 +36,18 @@ absl::Status CheckTargetPort(absl::string_view target) {
     // Of the forms left to gRPC, two name no port that gRPC can use: an
     // empty one ("localhost:" went to port 443), and a bracketed IPv6
     // address alone ("[::1]" dialled "%5B::1%5D:0").
+    // (A bare IPv6 address, "fe80::", also ends in a colon, but has others
+    // before it: gRPC takes it with the default port, as it takes a name.)
     absl::string_view rest = target;
     absl::ConsumePrefix(&rest, "dns:///");
-    const bool scheme = absl::StartsWith(rest, "unix") || absl::StartsWith(rest, "ipv4:") ||
-                        absl::StartsWith(rest, "ipv6:") ||
+    const bool scheme = absl::StartsWith(rest, "unix:") ||
+                        absl::StartsWith(rest, "unix-abstract:") ||
+                        absl::StartsWith(rest, "ipv4:") || absl::StartsWith(rest, "ipv6:") ||
                         rest.find("://") != absl::string_view::npos;
-    if (!scheme && (absl::EndsWith(rest, ":") ||
-                    (absl::StartsWith(rest, "[") && absl::EndsWith(rest, "]")))) {
+    const bool empty_port = absl::EndsWith(rest, ":") && rest.find(':') == rest.size() - 1;
+    const bool bracketed_alone =
+        absl::StartsWith(rest, "[") && (absl::EndsWith(rest, "]") || absl::EndsWith(rest, "]:"));
+    if (!scheme && (empty_port || bracketed_alone)) {
       return absl::InvalidArgumentError(
           absl::StrCat("'", target, "' wants a port from 1 to 65535, and names none"));
     }

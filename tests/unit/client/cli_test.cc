@@ -752,6 +752,11 @@ TEST_F(CliTest, ACertificateOrKeyFileThatIsNoPemIsNamedByItsFlag) {
                      "--cacert: '" + garbage + "' holds no PEM certificate");
   ExpectOneLineError(Cli({"health", "--tls", "--cert", garbage, "--key", garbage, Addr()}),
                      "--cert: '" + garbage + "' holds no PEM certificate");
+  // "-" is stdin, as for -d @-, and is checked the same way.
+  ExpectOneLineError(
+      testing::Run({HANDOFF_CLI, "health", "--cacert=-", Addr()}, absl::Seconds(60),
+                   "garbage\n"),
+      "--cacert: 'stdin' holds no PEM certificate");
 }
 
 TEST_F(CliTest, LoadNamesAProtoFileThatIsNotThere) {

@@ -52,9 +52,11 @@ TEST(TargetTest, APortMustBeANumberFrom1To65535) {
   EXPECT_TRUE(CheckTargetPort("unix:/run/handoff.sock").ok());
   EXPECT_TRUE(CheckTargetPort("ipv4:127.0.0.1:1,127.0.0.2:2").ok());
   EXPECT_TRUE(CheckTargetPort("localhost").ok());
+  EXPECT_TRUE(CheckTargetPort("fe80::").ok());  // a bare IPv6 address
+  EXPECT_FALSE(CheckTargetPort("unixbox:").ok());  // a host named so, no port
   for (const char* bad : {"127.0.0.1:99999", "127.0.0.1:0", "localhost:http",
                           "dns:///h:65536", "[::1]:-1", "localhost:", "dns:///h:",
-                          "[::1]"}) {
+                          "[::1]", "[::1]:"}) {
     absl::Status s = CheckTargetPort(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find(bad), absl::string_view::npos) << s;

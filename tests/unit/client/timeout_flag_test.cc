@@ -32,7 +32,7 @@ TEST(TimeoutFlagTest, TakesDurationsAndBareSeconds) {
 }
 
 TEST(TimeoutFlagTest, ZeroAndInfMeanNoDeadline) {
-  for (const char* text : {"0", "0s", "0.0", "0ms", "inf", "+inf"}) {
+  for (const char* text : {"0", "0s", "0.0", "0ms", "0e5", "inf", "+inf"}) {
     EXPECT_EQ(Parsed(text), absl::InfiniteDuration()) << text;
   }
 }
@@ -48,10 +48,10 @@ TEST(TimeoutFlagTest, EachRefusalSaysWhy) {
   EXPECT_EQ(Refusal("-1s"), "a timeout cannot be negative; 0 or inf is no deadline");
   EXPECT_EQ(Refusal("3000000h"),
             "longer than 2562047h, Go's longest duration; 0 or inf is no deadline");
-  // Rounded to 0, each would have meant no deadline at all.
-  for (const char* text : {"0.1ns", "1e-12", "0.0000000001"}) {
-    EXPECT_EQ(Refusal(text), "shorter than 1ns, which rounds to 0; 0 or inf is no deadline")
-        << text;
+  // Under a nanosecond; rounded to 0, the first three would have meant no
+  // deadline at all.
+  for (const char* text : {"0.1ns", "1e-12", "0.0000000001", "0.5ns", "5e-10"}) {
+    EXPECT_EQ(Refusal(text), "shorter than 1ns; 0 or inf is no deadline") << text;
   }
   for (const char* text : {"soon", "10 s", ""}) {
     EXPECT_TRUE(absl::StartsWith(Refusal(text), "not a duration: write a number and a unit"))

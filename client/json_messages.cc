@@ -102,7 +102,11 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Message& proto
   const pb::Descriptor& type = *prototype.GetDescriptor();
   absl::string_view text = absl::StripAsciiWhitespace(json);
   if (text.empty()) return std::vector<std::string>{std::string()};
-  if (text.front() != '[') {
+  // A ListValue's JSON, and a Value's that holds a list, is itself an
+  // array: for these types an array is the one message, not a list of them.
+  const bool array_is_a_message = type.full_name() == "google.protobuf.ListValue" ||
+                                  type.full_name() == "google.protobuf.Value";
+  if (text.front() != '[' || array_is_a_message) {
     auto one = OneMessage(prototype, std::string(text));
     if (!one.ok()) return one.status();
     return std::vector<std::string>{*std::move(one)};

@@ -91,6 +91,25 @@ TEST(JsonToMessagesTest, AMalformedArrayIsInvalidArgumentSayingHow) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
 }
 
+// A ListValue's JSON is an array: an array is one ListValue, not a list of
+// messages whose elements (1, "a") are no ListValue each. A Value the same.
+TEST(JsonToMessagesTest, AnArrayIsOneMessageOfATypeWhoseJsonIsAnArray) {
+  auto lists = JsonToMessages(*google::protobuf::ListValue::descriptor(), R"([1, "a"])");
+  ASSERT_TRUE(lists.ok()) << lists.status();
+  ASSERT_EQ(lists->size(), 1u);
+  google::protobuf::ListValue list;
+  ASSERT_TRUE(list.ParseFromString((*lists)[0]));
+  ASSERT_EQ(list.values_size(), 2);
+  EXPECT_EQ(list.values(0).number_value(), 1);
+  EXPECT_EQ(list.values(1).string_value(), "a");
+  auto values = JsonToMessages(*google::protobuf::Value::descriptor(), "[[1], [2]]");
+  ASSERT_TRUE(values.ok()) << values.status();
+  ASSERT_EQ(values->size(), 1u);
+  google::protobuf::Value value;
+  ASSERT_TRUE(value.ParseFromString((*values)[0]));
+  EXPECT_EQ(value.list_value().values_size(), 2);
+}
+
 // A proto2 reply without one of its required fields is still a message on
 // the wire: it is shown as it is. It was refused as bytes that do not parse
 // (DATA_LOSS), after a line of protobuf's own log.

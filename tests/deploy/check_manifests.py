@@ -223,6 +223,10 @@ def check_systemd(root, flags, server_defaults):
     check(set(one("RestrictAddressFamilies").split()) <=
           {"AF_INET", "AF_INET6", "AF_UNIX"},
           "unit: RestrictAddressFamilies limited to AF_INET/AF_INET6/AF_UNIX")
+    # /metrics' process_* series need /proc/stat (the boot time), which
+    # ProcSubset=pid hides: with it they were never served.
+    check(one("ProcSubset") in ("", "all"),
+          "unit: no ProcSubset=pid (the process_* metrics read /proc/stat)")
     pk = open(os.path.join(root, "cmake/Packaging.cmake")).read()
     check(re.search(r"HANDOFF_SYSCONFDIR\s+/etc/handoff\b", pk),
           "Packaging.cmake installs handoffd.conf to /etc/handoff")

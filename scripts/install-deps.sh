@@ -14,6 +14,7 @@ PACKAGES=(
   libgoogle-perftools-dev
   nghttp2-client libnghttp2-dev python3 python3-grpcio python3-protobuf python3-yaml
   nginx-light systemd curl procps dpkg-dev file
+  time bc  # deploy/ghz/compare_h2load.sh: /usr/bin/time, bc
 )
 # Node.js for the interop test: Debian's, unless a node with npm is already on
 # PATH (some images ship their own build, which Debian's npm would conflict with).

@@ -79,8 +79,12 @@ for shape in "16 16" "50 1"; do
   read -r C M <<<"$shape"
   : >"$TMP/h2.rps"; : >"$TMP/ho.rps"; : >"$TMP/h2.cpu"; : >"$TMP/ho.cpu"
   for round in $(seq "$ROUNDS"); do
-    read -r h2_rps h2_cpu <<<"$(run_h2load "$C" "$M")"
-    read -r ho_rps ho_cpu <<<"$(run_handoff "$C" "$M")"
+    # Assigned first: set -e does not see a failure inside a here-string's
+    # substitution, and a run that failed would be read as zeros.
+    h2_out=$(run_h2load "$C" "$M")
+    ho_out=$(run_handoff "$C" "$M")
+    read -r h2_rps h2_cpu <<<"$h2_out"
+    read -r ho_rps ho_cpu <<<"$ho_out"
     echo "$h2_rps" >>"$TMP/h2.rps"; echo "$ho_rps" >>"$TMP/ho.rps"
     echo "$h2_cpu" >>"$TMP/h2.cpu"; echo "$ho_cpu" >>"$TMP/ho.cpu"
     printf '%-24s %-6s %12.0f %14.0f   (client CPU/call: h2load %s us, handoff %s us)\n' \

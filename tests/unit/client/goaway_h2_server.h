@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -27,6 +28,32 @@ inline std::string H2Frame(uint8_t type, uint8_t flags, uint32_t stream_id,
   frame.push_back(char(flags));
   for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(char((stream_id >> shift) & 0xff));
   return frame + payload;
+}
+
+// A frame as read: its header's fields, then its payload.
+struct ReadFrame {
+  uint8_t type = 0;
+  uint8_t flags = 0;
+  uint32_t stream_id = 0;
+  std::string payload;
+};
+
+// Reads the next frame from `socket`; nullopt, with `ec` set, once the
+// connection ends.
+inline std::optional<ReadFrame> ReadH2Frame(asio::ip::tcp::socket& socket,
+                                            asio::error_code& ec) {
+  unsigned char header[9];
+  asio::read(socket, asio::buffer(header), ec);
+  if (ec) return std::nullopt;
+  ReadFrame frame;
+  frame.type = header[3];
+  frame.flags = header[4];
+  frame.stream_id = (uint32_t{header[5]} << 24) | (uint32_t{header[6]} << 16) |
+                    (uint32_t{header[7]} << 8) | header[8];
+  frame.payload.resize((size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2]);
+  asio::read(socket, asio::buffer(frame.payload), ec);
+  if (ec) return std::nullopt;
+  return frame;
 }
 
 // A unary call's reply carrying an empty message and ending with
@@ -73,23 +100,15 @@ class GoawayH2Server {
         asio::read(socket, asio::buffer(preface), ec);
         asio::write(socket, asio::buffer(H2Frame(/*SETTINGS*/ 4, 0, 0, "")), ec);
         int headers = 0;
-        while (!ec) {
-          unsigned char header[9];
-          asio::read(socket, asio::buffer(header), ec);
-          if (ec) break;
-          const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
-          const uint32_t stream_id = (uint32_t{header[5]} << 24) | (uint32_t{header[6]} << 16) |
-                                     (uint32_t{header[7]} << 8) | header[8];
-          std::string payload(length, '\0');
-          asio::read(socket, asio::buffer(payload), ec);
-          if (header[3] == 4 /* SETTINGS */ && (header[4] & 1) == 0) {
+        while (std::optional<ReadFrame> frame = ReadH2Frame(socket, ec)) {
+          if (frame->type == 4 /* SETTINGS */ && (frame->flags & 1) == 0) {
             asio::write(socket, asio::buffer(H2Frame(/*SETTINGS*/ 4, /*ACK*/ 1, 0, "")), ec);
             continue;
           }
-          if (header[3] != 1 /* HEADERS */) continue;
+          if (frame->type != 1 /* HEADERS */) continue;
           requests_.fetch_add(1);
           if (connection == 1) {
-            asio::write(socket, asio::buffer(GrpcOkReply(stream_id)), ec);
+            asio::write(socket, asio::buffer(GrpcOkReply(frame->stream_id)), ec);
           } else if (++headers == 2) {
             const std::string last_stream_1_no_error("\0\0\0\x01\0\0\0\0", 8);
             asio::write(socket,

@@ -4,6 +4,7 @@
 #include "client/load/h2_engine.h"
 
 #include <cstdint>
+#include <optional>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -89,18 +90,12 @@ class HandMadeH2Server {
     asio::read(socket, asio::buffer(preface), ec);
     const unsigned char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
     asio::write(socket, asio::buffer(settings), ec);
-    while (!ec) {
-      unsigned char header[9];
-      asio::read(socket, asio::buffer(header), ec);
-      if (ec) break;
-      const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
-      std::string payload(length, '\0');
-      asio::read(socket, asio::buffer(payload), ec);
-      if (header[3] == 1 /* HEADERS */) {
+    while (std::optional<testing::ReadFrame> frame = testing::ReadH2Frame(socket, ec)) {
+      if (frame->type == 1 /* HEADERS */) {
         requests_.fetch_add(1);
         if (close_on_request) break;
       }
-      if (header[3] == 6 /* PING */ && (header[4] & 1 /* ACK */) == 0) pings_.fetch_add(1);
+      if (frame->type == 6 /* PING */ && (frame->flags & 1 /* ACK */) == 0) pings_.fetch_add(1);
     }
     socket.close(ec);
   }
@@ -270,18 +265,13 @@ TEST(H2ConnectionTest, AReplacementRetriesAFailedAttemptAfterASecond) {
 std::vector<uint32_t> ReadRequests(tcp::socket& socket, int n) {
   std::vector<uint32_t> streams;
   asio::error_code ec;
-  while (static_cast<int>(streams.size()) < n && !ec) {
-    unsigned char header[9];
-    asio::read(socket, asio::buffer(header), ec);
-    if (ec) break;
-    const size_t length = (size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2];
-    std::string payload(length, '\0');
-    asio::read(socket, asio::buffer(payload), ec);
-    if (header[3] == 4 /* SETTINGS */ && (header[4] & 1) == 0) {
+  while (static_cast<int>(streams.size()) < n) {
+    std::optional<testing::ReadFrame> frame = testing::ReadH2Frame(socket, ec);
+    if (!frame) break;
+    if (frame->type == 4 /* SETTINGS */ && (frame->flags & 1) == 0) {
       asio::write(socket, asio::buffer(testing::H2Frame(/*SETTINGS*/ 4, /*ACK*/ 1, 0, "")), ec);
-    } else if (header[3] == 1 /* HEADERS */) {
-      streams.push_back((uint32_t{header[5]} << 24) | (uint32_t{header[6]} << 16) |
-                        (uint32_t{header[7]} << 8) | header[8]);
+    } else if (frame->type == 1 /* HEADERS */) {
+      streams.push_back(frame->stream_id);
     }
   }
   return streams;

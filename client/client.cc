@@ -7,6 +7,7 @@
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/client_callback.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "client/deadline.h"
@@ -16,15 +17,35 @@
 namespace handoff {
 namespace {
 
-// A call's failure as the caller gets it. A deadline that passed while the
-// channel had no connection most likely means a server that could not be
+// Whether gRPC put the call on a connection. Once it has, the call's peer
+// is that connection's address, which gRPC writes with a scheme ("ipv4:",
+// "ipv6:", "unix:", "unix-abstract:", "vsock:"); until then, gRPC gives the
+// channel's target in its place. A target written with such a scheme
+// ("ipv4:10.0.0.1:50051") reads as a connection either way, and the caller
+// then gets gRPC's message without the hint below.
+bool WentOnAConnection(const grpc::ClientContext& context) {
+  const std::string peer = context.peer();
+  for (absl::string_view scheme : {"ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"}) {
+    if (absl::StartsWith(peer, scheme)) return true;
+  }
+  return false;
+}
+
+// A call's failure as the caller gets it. A deadline that passed before the
+// call ever had a connection most likely means a server that could not be
 // reached, and gRPC's own message ("Deadline Exceeded") does not say so:
 // with the retry policy backing off between attempts, such a call ends
 // DEADLINE_EXCEEDED rather than UNAVAILABLE whenever its deadline comes
-// before the attempts run out. The code stays what gRPC said it was.
-absl::Status CallError(const grpc::Status& status, grpc::Channel& channel) {
+// before the attempts run out. A call that went on a connection gets no such
+// hint, whatever the channel's state at the end: the server may have
+// answered DEADLINE_EXCEEDED itself on a connection it had already sent
+// GOAWAY on (--max_connection_age), and the channel be IDLE by then. The
+// code stays what gRPC said it was.
+absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& context,
+                       grpc::Channel& channel) {
   absl::Status s = FromGrpcStatus(status);
   if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
+  if (WentOnAConnection(context)) return s;
   const char* state = nullptr;
   switch (channel.GetState(/*try_to_connect=*/false)) {
     case GRPC_CHANNEL_READY: return s;
@@ -59,7 +80,7 @@ struct UnaryCall {
     if (status.ok()) {
       done(std::move(reply));
     } else {
-      done(CallError(status, *channel));
+      done(CallError(status, context, *channel));
     }
   }
 };
@@ -170,7 +191,7 @@ class StreamReactor final
     if (status.ok()) {
       done_(std::move(replies_));
     } else {
-      done_(CallError(status, *channel_));
+      done_(CallError(status, context_, *channel_));
     }
     delete this;
   }

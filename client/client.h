@@ -23,10 +23,11 @@
 //
 // UNAVAILABLE is retried by the channel itself, from the service config
 // (see service_config.h), within the call's deadline. A call that misses
-// its deadline while the channel has no connection (a server that cannot be
-// reached, and retries backing off, or wait_for_ready) stays
+// its deadline without ever having gone on a connection (a server that
+// cannot be reached, and retries backing off, or wait_for_ready) stays
 // DEADLINE_EXCEEDED, and its message says that the channel had no
-// connection, and in which state it was.
+// connection, and in which state it was. A call that reached a server never
+// says so, even if the channel has lost its connection by the end.
 #ifndef HANDOFF_CLIENT_CLIENT_H_
 #define HANDOFF_CLIENT_CLIENT_H_
 

@@ -308,6 +308,26 @@ ProcessResult CliAgainstALateServer(std::vector<std::string> args,
   return result;
 }
 
+// handoffd answers DEADLINE_EXCEEDED itself, at its --max_deadline, on a
+// connection it has already sent GOAWAY on (--max_connection_age): by then
+// the channel is IDLE, yet the call did reach the server, so the message
+// must not say the channel had no connection.
+TEST(ServerDeadlineTest, ADeadlineTheServerAnsweredIsNotBlamedOnTheConnection) {
+  auto handoffd = StartHandoffd(HANDOFFD, {"--workers=2", "--max_deadline=1s", "--default_deadline=1s",
+                                           "--max_connection_age=100ms",
+                                           "--max_connection_age_grace=30s"});
+  ASSERT_TRUE(handoffd.ok()) << handoffd.status();
+  auto client = Client::Connect({.target = handoffd->address});
+  ASSERT_TRUE(client.ok()) << client.status();
+  v1::WorkRequest req;
+  req.set_sleep_us(30'000'000);
+  auto reply = (*client)->Work(req, {.timeout = absl::Seconds(30)});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded) << reply.status();
+  EXPECT_FALSE(absl::StrContains(reply.status().message(), "no connection"))
+      << reply.status();
+  EXPECT_EQ(handoffd->process->Stop(), 0);
+}
+
 // The premise of the two tests below: without --wait_for_ready the CLI gives
 // up at the first refused connection.
 TEST(WaitForReadyTest, CliCallWithoutWaitForReadyFailsAtTheFirstRefusal) {

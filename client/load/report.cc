@@ -494,12 +494,19 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
   int64_t in_histogram = 0;
   for (const Bucket& b : r.histogram) in_histogram += b.count;
   absl::StrAppend(&out, "# TYPE ghz_run_histogram histogram\n");
+  // Marks that print alike (every call equally fast, as in a run of one
+  // call, or marks closer than the printed digits) are one bucket: a series
+  // may appear once in an exposition, and a cumulative bucket's count is
+  // the last one's of those that share its bound.
   int64_t cumulative = 0;
-  for (const Bucket& b : r.histogram) {
-    cumulative += b.count;
-    absl::StrAppend(&out, "ghz_run_histogram_bucket",
-                    with(absl::StrCat("le=\"", JsonNumber(b.mark_seconds), "\"")), " ",
-                    cumulative, "\n");
+  for (size_t i = 0; i < r.histogram.size(); ++i) {
+    cumulative += r.histogram[i].count;
+    const std::string le = JsonNumber(r.histogram[i].mark_seconds);
+    if (i + 1 < r.histogram.size() && JsonNumber(r.histogram[i + 1].mark_seconds) == le) {
+      continue;
+    }
+    absl::StrAppend(&out, "ghz_run_histogram_bucket", with(absl::StrCat("le=\"", le, "\"")),
+                    " ", cumulative, "\n");
   }
   absl::StrAppend(&out, "ghz_run_histogram_bucket", with("le=\"+Inf\""), " ", in_histogram,
                   "\n");

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "common/json_text.h"
 
 namespace handoff::load {
@@ -399,6 +400,21 @@ TEST(FormatPrometheusTest, GaugesACumulativeHistogramAndASummary) {
     EXPECT_TRUE(absl::StrContains(text, line)) << "missing\n" << line << "in\n" << text;
   }
   EXPECT_FALSE(absl::StrContains(text, "clash")) << "a tag may not repeat a label";
+}
+
+TEST(FormatPrometheusTest, EqualMarksAreOneBucketNotARepeatedSeries) {
+  // One call (or calls all equally fast): the histogram's eleven marks are
+  // one latency. Written as eleven buckets, they were eleven samples of one
+  // series, which an exposition may not repeat.
+  LoadOptions o;
+  const std::string text = FormatPrometheus(BuildReport(Results({700'000})), o);
+  std::vector<std::string> buckets;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, "ghz_run_histogram_bucket")) buckets.emplace_back(line);
+  }
+  ASSERT_EQ(buckets.size(), 2u) << text;
+  EXPECT_TRUE(absl::EndsWith(buckets[0], R"(le="0.0007"} 1)")) << buckets[0];
+  EXPECT_TRUE(absl::EndsWith(buckets[1], R"(le="+Inf"} 1)")) << buckets[1];
 }
 
 TEST(FormatCsvTest, OneLinePerCall) {

@@ -317,7 +317,9 @@ class H2Engine::Worker {
       if (std::exchange(s.awaiting_connection, false)) Retire();
       if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
         s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
-        s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, "Cancelled");
+        // gRPC C++'s text for a call its client cancelled, so that the
+        // report's error distribution reads the same on either engine.
+        s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, "CANCELLED");
       }
     }
   }

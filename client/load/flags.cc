@@ -511,6 +511,16 @@ absl::Status Validate(LoadOptions& o) {
 // file and the flags share one parser and one set of checks. Keys are ghz's
 // long option names; "host" is the positional address.
 absl::StatusOr<std::vector<std::string>> ConfigArgs(const std::string& path) {
+  // ghz reads a config as TOML or YAML by its extension. Parsed as JSON, such
+  // a file failed with "Unexpected token", which did not say why.
+  const std::string lower = absl::AsciiStrToLower(path);
+  for (const absl::string_view extension : {".toml", ".yaml", ".yml"}) {
+    if (absl::EndsWith(lower, extension)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--config ", path, ": handoff load reads JSON config files only, not ghz's ",
+          extension == ".toml" ? "TOML" : "YAML", " (the same keys, as one JSON object)"));
+    }
+  }
   const absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) {
     return absl::Status(text.status().code(), absl::StrCat("--config: ", text.status().message()));
@@ -754,7 +764,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                          plaintext), grpc (gRPC C++; anything), or auto
                          (default: h2 when it can, else grpc)
       --config PATH      a ghz JSON config file (keys: ghz's long option
-                         names, and "host"); command-line flags override it
+                         names, and "host"; not TOML or YAML); command-line
+                         flags override it
       --debug PATH       log what the run decides and does, as JSON lines
   -v, --version          handoff load's version
   -h, --help             this text

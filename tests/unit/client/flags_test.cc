@@ -171,12 +171,12 @@ TEST(LoadFlagsTest, HelpSkipsValidation) {
 // each other's configs.
 class TempConfig {
  public:
-  explicit TempConfig(const std::string& json)
+  explicit TempConfig(const std::string& text, absl::string_view extension = ".json")
       : path_(absl::StrCat(
             ::testing::TempDir(), "/ghz_config_",
             ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-            getpid(), "_", next_++, ".json")) {
-    std::ofstream(path_) << json;
+            getpid(), "_", next_++, extension)) {
+    std::ofstream(path_) << text;
   }
   ~TempConfig() { std::remove(path_.c_str()); }
   const std::string& path() const { return path_; }
@@ -241,6 +241,23 @@ TEST(LoadFlagsTest, AGhzConfigKeyHandoffDoesNotTakeIsRefusedNamingIt) {
   ASSERT_FALSE(o.ok());
   EXPECT_TRUE(absl::StrContains(o.status().message(), "unsupported key 'frob'"))
       << o.status();
+}
+
+TEST(LoadFlagsTest, AGhzTomlOrYamlConfigIsRefusedSayingOnlyJsonIsRead) {
+  // ghz reads its config as TOML or YAML by the file's extension; handoff
+  // load reads JSON alone, and says so rather than "Unexpected token".
+  for (const auto& [extension, text] : std::vector<std::pair<std::string, std::string>>{
+           {".toml", "call = \"p.S.M\"\ntotal = 10\n"},
+           {".yaml", "call: p.S.M\ntotal: 10\n"},
+           {".YML", "call: p.S.M\n"}}) {
+    const TempConfig config(text, extension);
+    auto o = Parse({"--config", config.path(), "h:1"});
+    ASSERT_FALSE(o.ok()) << extension;
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(o.status().message(), config.path())) << o.status();
+    EXPECT_TRUE(absl::StrContains(o.status().message(), "reads JSON config files only"))
+        << o.status();
+  }
 }
 
 TEST(LoadFlagsTest, SkipFirstCountErrorsAndMaxDurationFromAGhzConfig) {

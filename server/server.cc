@@ -18,6 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/tls.h"
+#include "server/unix_socket.h"
 
 namespace handoff {
 namespace {
@@ -32,6 +33,9 @@ int ClampMillis(absl::Duration d) {
 absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
     ServerOptions options) {
   if (absl::Status s = Validate(options.config); !s.ok()) return s;
+  if (absl::Status s = CheckUnixSocketUnserved(options.config.listen); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("--listen: ", s.message()));
+  }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ServerCredentialsFor(options.config);
   if (!credentials.ok()) return credentials.status();

@@ -4,6 +4,10 @@
 // admin HTTP port, against an in-process handoffd.
 
 #include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <asio.hpp>
 
 #include <chrono>
 #include <memory>
@@ -1149,6 +1153,78 @@ TEST_F(GatewayTest, ASecondServerOnTheSamePortFailsToStart) {
   grpc::ClientContext ctx;
   ASSERT_TRUE(stub_->Echo(&ctx, req, &reply).ok());
   EXPECT_EQ(reply.payload(), "still mine");
+}
+
+// gRPC unlinks a Unix socket's file before it binds: a second server on the
+// path of one that serves came up beside it and took its socket away, and
+// removed the second's file when the first stopped. It fails to start
+// instead; a socket file nobody listens on (a crashed server's) is reused.
+TEST(UnixSocketTest, ASecondServerOnAServedSocketFailsToStartAndTheFirstKeepsIt) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "handoff-unix-", getpid(), ".sock");
+  unlink(path.c_str());
+  HandlerRegistry registry;
+  ServerOptions options;
+  options.config.listen = "unix:" + path;
+  options.config.admin_listen = "";
+  options.config.workers = 1;
+  options.registry = &registry;
+  absl::StatusOr<std::unique_ptr<HandoffServer>> first = HandoffServer::Start(options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  struct stat before {};
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+
+  for (const std::string& address : {"unix:" + path, "unix://" + path}) {
+    options.config.listen = address;
+    absl::StatusOr<std::unique_ptr<HandoffServer>> second =
+        HandoffServer::Start(options);
+    ASSERT_FALSE(second.ok()) << address << " was taken from the first server";
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_TRUE(absl::StrContains(second.status().message(),
+                                  "--listen: cannot listen on '" + address +
+                                      "': a server already answers on that socket"))
+        << second.status();
+  }
+  // The first's socket file is the one it bound, and it still serves.
+  struct stat after {};
+  ASSERT_EQ(stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  auto stub = v1::Gateway::NewStub(
+      grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::EchoRequest req;
+  req.set_payload("still mine");
+  v1::EchoReply reply;
+  grpc::Status s = stub->Echo(&ctx, req, &reply);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reply.payload(), "still mine");
+  first->reset();
+  unlink(path.c_str());
+}
+
+TEST(UnixSocketTest, ASocketFileNobodyListensOnIsReused) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "handoff-stale-", getpid(), ".sock");
+  unlink(path.c_str());
+  {
+    // A socket file left behind, as by a server that was killed.
+    asio::io_context io;
+    asio::local::stream_protocol::acceptor stale(
+        io, asio::local::stream_protocol::endpoint(path));
+  }
+  struct stat left {};
+  ASSERT_EQ(stat(path.c_str(), &left), 0) << "no stale socket file to test with";
+  HandlerRegistry registry;
+  ServerOptions options;
+  options.config.listen = "unix:" + path;
+  options.config.admin_listen = "";
+  options.config.workers = 1;
+  options.registry = &registry;
+  absl::StatusOr<std::unique_ptr<HandoffServer>> server = HandoffServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server->reset();
+  unlink(path.c_str());
 }
 
 TEST_F(GatewayTest, ItsWorkersRunUnderSchedBatchByDefault) {

@@ -36,10 +36,26 @@ constexpr size_t kPendingRequests = 8;
 constexpr absl::Duration kFlushInterval = absl::Milliseconds(10);
 
 absl::StatusOr<int> OpenForAppend(const std::string& path) {
-  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  // Non-blocking for the open alone: opening a FIFO that no process reads
+  // yet waits for a reader, and handoffd hung at start, before it listened,
+  // saying nothing (and a SIGHUP's reopen stalled the writer). Without a
+  // reader such an open fails at once, ENXIO, and is reported.
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
   if (fd < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--access_log: cannot open '", path, "': ", std::strerror(errno)));
+    const int error = errno;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--access_log: cannot open '", path, "': ", std::strerror(error),
+        error == ENXIO ? " (a FIFO that no process reads yet)" : ""));
+  }
+  // Writes block again, on a slow reader as on a slow disk: the queue in
+  // front of the writer, and its drops, are what keep the calls from waiting.
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    const int error = errno;
+    close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--access_log: cannot use '", path, "': ", std::strerror(error)));
   }
   return fd;
 }

@@ -56,7 +56,8 @@ class AccessLog {
 
   // "-" writes to stderr; anything else is a file, created if need be
   // (mode 0640) and appended to. InvalidArgument naming the path if it
-  // cannot be opened.
+  // cannot be opened, at once: a FIFO that no process reads yet is refused,
+  // not waited on (Reopen too).
   static absl::StatusOr<std::unique_ptr<AccessLog>> Open(const std::string& path);
   // Lets the writer write every line recorded before it, waiting up to
   // kCloseGrace for that, and close the file.

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -21,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "dispatch/context.h"
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
 
@@ -145,6 +148,64 @@ TEST(AccessLogTest, APathThatCannotBeOpenedIsRefusedNamingIt) {
   EXPECT_EQ(log.status().message(),
             "--access_log: cannot open '/nonexistent-dir/handoff.log': No such file "
             "or directory");
+}
+
+// open(2) of a FIFO for writing waits for a reader: handoffd given one that
+// nobody read yet hung at start, before it listened, without a word. It is
+// refused at once instead, as a path that cannot be opened.
+TEST(AccessLogTest, AFifoNobodyReadsIsRefusedAtOnceNotWaitedFor) {
+  const std::string fifo = TempPath("fifo_no_reader");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::future<absl::StatusOr<std::unique_ptr<AccessLog>>> opening =
+      std::async(std::launch::async, [&] { return AccessLog::Open(fifo); });
+  if (opening.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    // A reader lets the stuck open through, so that the test can end.
+    const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    opening.get().IgnoreError();
+    close(reader);
+    std::remove(fifo.c_str());
+    FAIL() << "AccessLog::Open waited for the FIFO's reader";
+  }
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = opening.get();
+  std::remove(fifo.c_str());
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log.status().message(),
+            absl::StrCat("--access_log: cannot open '", fifo,
+                         "': No such device or address (a FIFO that no process "
+                         "reads yet)"));
+}
+
+// The same for a SIGHUP's reopen: the writer answers at once, and does not
+// stop writing while it waits for a reader.
+TEST(AccessLogTest, AReopenOntoAFifoNobodyReadsFailsAtOnce) {
+  const std::string fifo = TempPath("fifo_reader_gone");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(fifo);
+  ASSERT_TRUE(log.ok()) << log.status();
+  close(reader);
+
+  Chan<absl::Status> reopened = (*log)->Reopen();
+  std::optional<absl::Status> answer;
+  auto [patience, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
+  Select(OnRecv(reopened, [&](std::optional<absl::Status> s) { answer = s; }),
+         OnDone(patience, [] {}));
+  cancel();
+  int late_reader = -1;
+  if (!answer.has_value()) {
+    // A reader lets the stuck reopen through, so that the test can end.
+    late_reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  }
+  log->reset();
+  if (late_reader >= 0) close(late_reader);
+  std::remove(fifo.c_str());
+  ASSERT_TRUE(answer.has_value()) << "the reopen waited for the FIFO's reader";
+  EXPECT_EQ(answer->code(), absl::StatusCode::kInvalidArgument) << *answer;
+  EXPECT_NE(answer->message().find("a FIFO that no process reads yet"),
+            std::string_view::npos)
+      << *answer;
 }
 
 TEST(AccessLogTest, LinesAWriteCouldNotStoreAreCountedAsDropped) {

@@ -26,6 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "common/standard_streams.h"
 #include "dispatch/select.h"
 #include "server/access_log.h"
 #include "server/config.h"
@@ -82,6 +83,10 @@ int CheckConfig(const handoff::ServerConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything opens a descriptor: with stderr closed, the first one
+  // (Asio's eventfd) would take its number, and every message and
+  // --access_log=- line would be written into it.
+  handoff::OpenClosedStandardStreams();
   // A write to a pipe nobody reads any more (stderr piped to a log shipper
   // that restarted, `handoffd 2>&1 | tee` after tee died) must fail with
   // EPIPE, which the access log counts as dropped lines, not kill handoffd

@@ -25,6 +25,7 @@
 #include "client/cli/timeout_flag.h"
 #include "client/load/target.h"
 #include "client/metadata.h"
+#include "common/standard_streams.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
 ABSL_FLAG(handoff::cli::TimeoutFlag, timeout,
@@ -78,6 +79,10 @@ Usage:
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything opens a descriptor: with stdout closed, the first one
+  // (a gRPC socket) would take its number, and the reply or the report
+  // would be written into the connection.
+  handoff::OpenClosedStandardStreams();
   // gRPC logs some failures on stderr itself (a failed TLS handshake, an
   // address it cannot parse) and then fails the call with the same reason,
   // which the CLI prints as its one line. Its own log stays available to

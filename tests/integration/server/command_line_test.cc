@@ -187,6 +187,35 @@ TEST(CommandLineTest, AStderrNobodyReadsAnyMoreKillsNothing) {
   ExpectCleanStop(p);
 }
 
+// Started with stderr closed (`2>&-`), handoffd puts /dev/null there before
+// it opens anything: else its first descriptor, Asio's eventfd, took number
+// 2, and every message and `--access_log=-` line was written into it.
+TEST(CommandLineTest, AClosedStderrIsDevNullNotTheFirstDescriptorOpened) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "handoffd-closed-stderr-", getpid(), ".sock");
+  unlink(path.c_str());
+  HandoffdProcess p({absl::StrCat("--listen=unix:", path), "--access_log=-"}, {},
+                    HandoffdProcess::Stderr::kClosed);
+  auto stub = v1::Gateway::NewStub(
+      grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials()));
+  // Served: by now handoffd has opened its sockets, eventfds and the log.
+  // (Its start-up line went to the closed stderr: the call waits for it.)
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  ctx.set_wait_for_ready(true);
+  v1::EchoRequest req;
+  v1::EchoReply reply;
+  const grpc::Status served = stub->Echo(&ctx, req, &reply);
+  ASSERT_TRUE(served.ok()) << served.error_message();
+  char target[256] = {};
+  const std::string fd2 = absl::StrCat("/proc/", p.pid(), "/fd/2");
+  ASSERT_GT(readlink(fd2.c_str(), target, sizeof target - 1), 0) << fd2;
+  EXPECT_STREQ(target, "/dev/null");
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(absl::Seconds(30)), 0);
+  unlink(path.c_str());
+}
+
 // Abseil reads `--pin_workers false` as --pin_workers (true) and an
 // argument "false". handoffd takes no arguments, so it says so rather than
 // run with the opposite of what was asked.

@@ -29,10 +29,15 @@ namespace handoff::testing {
 // handoffd in a child process; its stderr is collected by a thread.
 class HandoffdProcess {
  public:
+  // kClosed: handoffd starts with its stderr closed (`2>&-`), and Output()
+  // has only its stdout.
+  enum class Stderr { kCollected, kClosed };
+
   // `flags` follow --listen=127.0.0.1:0 --admin_listen= (so they may override
   // them); `env` entries ("HANDOFF_WORKERS=3") are added to the environment.
   explicit HandoffdProcess(std::vector<std::string> flags,
-                           std::vector<std::string> env = {}) {
+                           std::vector<std::string> env = {},
+                           Stderr stderr_is = Stderr::kCollected) {
     std::vector<std::string> args = {"handoffd", "--listen=127.0.0.1:0",
                                      "--admin_listen="};
     args.insert(args.end(), flags.begin(), flags.end());
@@ -47,7 +52,11 @@ class HandoffdProcess {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);  // --help
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    if (stderr_is == Stderr::kCollected) {
+      posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    } else {
+      posix_spawn_file_actions_addclose(&actions, 2);
+    }
     std::vector<char*> envp;
     for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
     for (auto& e : env) envp.push_back(e.data());
@@ -87,6 +96,7 @@ class HandoffdProcess {
   }
 
   void Signal(int sig) { kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
 
   // Stops reading handoffd's stdout and stderr, as a log reader that went
   // away: its writes from now on fail with EPIPE, and raise SIGPIPE unless

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "server/host_port.h"
+#include "server/tcp_listen.h"
 
 namespace handoff {
 
@@ -343,28 +343,8 @@ int AdminHttpServer::open_connections() const {
 absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
     const std::string& address, HttpRoutes routes,
     std::chrono::milliseconds connection_deadline) {
-  absl::StatusOr<std::pair<std::string, int>> hp = SplitHostPort(address);
-  if (!hp.ok()) return hp.status();
   auto impl = std::make_unique<Impl>(std::move(routes), connection_deadline);
-  asio::error_code ec;
-  asio::ip::tcp::resolver resolver(impl->io);
-  auto results = resolver.resolve(hp->first, std::to_string(hp->second),
-                                  asio::ip::tcp::resolver::passive, ec);
-  if (ec || results.empty()) {
-    // A name that cannot be had is a failure to start, as it is for
-    // --listen (gRPC's bind fails UNAVAILABLE), not a bad value.
-    return absl::UnavailableError(absl::StrCat(
-        "cannot resolve '", address, "': ", ec ? ec.message() : "no address"));
-  }
-  asio::ip::tcp::endpoint endpoint = results.begin()->endpoint();
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on '", address, "': ", ec.message()));
-  }
+  if (absl::Status s = ListenTcp(impl->acceptor, address); !s.ok()) return s;
   impl->port = impl->acceptor.local_endpoint().port();
   impl->Accept();
   Impl* raw = impl.get();

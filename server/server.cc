@@ -2,6 +2,7 @@
 
 #include "server/server.h"
 
+#include <asio/io_context.hpp>
 #include <chrono>
 #include <climits>
 #include <future>
@@ -17,11 +18,29 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/host_port.h"
+#include "server/tcp_listen.h"
 #include "server/tls.h"
 #include "server/unix_socket.h"
 
 namespace handoff {
 namespace {
+
+// Why gRPC could not listen on `address`, which it does not say: a TCP
+// address is tried again, by itself (the probe closes at once), for the
+// system's reason.
+absl::Status ListenFailure(const std::string& address) {
+  if (!IsUnixSocket(address)) {
+    asio::io_context io;
+    asio::ip::tcp::acceptor probe(io);
+    if (absl::Status why = ListenTcp(probe, address); !why.ok()) {
+      return absl::Status(why.code(), absl::StrCat("--listen: ", why.message()));
+    }
+  }
+  return absl::UnavailableError(
+      absl::StrCat("--listen: cannot listen on '", address,
+                   "' (in use, or not an address of this host)"));
+}
 
 int ClampMillis(absl::Duration d) {
   int64_t ms = absl::ToInt64Milliseconds(d);
@@ -95,9 +114,7 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
     if (TlsEnabled(c)) {
       if (absl::Status tls = CheckTlsFilesListen(c); !tls.ok()) return tls;
     }
-    return absl::UnavailableError(
-        absl::StrCat("--listen: cannot listen on '", c.listen,
-                     "' (in use, or not an address of this host)"));
+    return ListenFailure(c.listen);
   }
   if (auto* health = self->server_->GetHealthCheckService()) {
     health->SetServingStatus(true);

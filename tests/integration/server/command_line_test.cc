@@ -323,9 +323,24 @@ TEST(CommandLineTest, APortInUseExitsOneNamingListen) {
   ASSERT_NE(port, 0) << first.Output();
   HandoffdProcess second({absl::StrCat("--listen=127.0.0.1:", port)});
   ExpectExit(second, 1);
-  EXPECT_TRUE(absl::StrContains(second.Output(), "--listen: cannot listen on"))
+  // The reason, not a list of guesses: gRPC says only that it failed.
+  EXPECT_TRUE(absl::StrContains(second.Output(),
+                                absl::StrCat("handoffd: --listen: cannot listen on '127.0.0.1:",
+                                             port, "': Address already in use\n")))
       << second.Output();
   ExpectCleanStop(first);  // undisturbed by the second
+}
+
+// As --admin_listen says it: the name, and that it does not resolve (".invalid"
+// never does, RFC 2606). Waited for longer than other exits: without a
+// name server that answers, each lookup (gRPC's, then handoffd's) waits
+// out the resolver's timeouts.
+TEST(CommandLineTest, AListenHostThatDoesNotResolveExitsOneSayingSo) {
+  HandoffdProcess p({"--listen=no-such-host.invalid:0"});
+  EXPECT_EQ(p.Wait(absl::Seconds(90)), 1) << p.Output();
+  EXPECT_TRUE(absl::StrContains(p.Output(),
+                                "handoffd: --listen: cannot resolve 'no-such-host.invalid:0': "))
+      << p.Output();
 }
 
 TEST(CommandLineTest, BadTlsFileExitsNamingTheFlagAndPath) {

@@ -1155,6 +1155,32 @@ TEST_F(GatewayTest, ASecondServerOnTheSamePortFailsToStart) {
   EXPECT_EQ(reply.payload(), "still mine");
 }
 
+// A one-worker server's options for listening on the Unix socket at `path`.
+ServerOptions OnUnixSocket(const std::string& path, HandlerRegistry& registry) {
+  ServerOptions options;
+  options.config.listen = "unix:" + path;
+  options.config.admin_listen = "";
+  options.config.workers = 1;
+  options.registry = &registry;
+  return options;
+}
+
+// Echo over the Unix socket at `path`.
+grpc::Status EchoOverUnixSocket(const std::string& path, const std::string& payload) {
+  auto stub = v1::Gateway::NewStub(
+      grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::EchoRequest req;
+  req.set_payload(payload);
+  v1::EchoReply reply;
+  grpc::Status s = stub->Echo(&ctx, req, &reply);
+  if (s.ok() && reply.payload() != payload) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "echoed '" + reply.payload() + "'");
+  }
+  return s;
+}
+
 // gRPC unlinks a Unix socket's file before it binds: a second server on the
 // path of one that serves came up beside it and took its socket away, and
 // removed the second's file when the first stopped. It fails to start
@@ -1164,11 +1190,7 @@ TEST(UnixSocketTest, ASecondServerOnAServedSocketFailsToStartAndTheFirstKeepsIt)
       absl::StrCat(::testing::TempDir(), "handoff-unix-", getpid(), ".sock");
   unlink(path.c_str());
   HandlerRegistry registry;
-  ServerOptions options;
-  options.config.listen = "unix:" + path;
-  options.config.admin_listen = "";
-  options.config.workers = 1;
-  options.registry = &registry;
+  ServerOptions options = OnUnixSocket(path, registry);
   absl::StatusOr<std::unique_ptr<HandoffServer>> first = HandoffServer::Start(options);
   ASSERT_TRUE(first.ok()) << first.status();
   struct stat before {};
@@ -1189,16 +1211,8 @@ TEST(UnixSocketTest, ASecondServerOnAServedSocketFailsToStartAndTheFirstKeepsIt)
   struct stat after {};
   ASSERT_EQ(stat(path.c_str(), &after), 0);
   EXPECT_EQ(after.st_ino, before.st_ino);
-  auto stub = v1::Gateway::NewStub(
-      grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  v1::EchoRequest req;
-  req.set_payload("still mine");
-  v1::EchoReply reply;
-  grpc::Status s = stub->Echo(&ctx, req, &reply);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(reply.payload(), "still mine");
+  const grpc::Status served = EchoOverUnixSocket(path, "still mine");
+  EXPECT_TRUE(served.ok()) << served.error_message();
   first->reset();
   unlink(path.c_str());
 }
@@ -1216,13 +1230,11 @@ TEST(UnixSocketTest, ASocketFileNobodyListensOnIsReused) {
   struct stat left {};
   ASSERT_EQ(stat(path.c_str(), &left), 0) << "no stale socket file to test with";
   HandlerRegistry registry;
-  ServerOptions options;
-  options.config.listen = "unix:" + path;
-  options.config.admin_listen = "";
-  options.config.workers = 1;
-  options.registry = &registry;
-  absl::StatusOr<std::unique_ptr<HandoffServer>> server = HandoffServer::Start(options);
+  absl::StatusOr<std::unique_ptr<HandoffServer>> server =
+      HandoffServer::Start(OnUnixSocket(path, registry));
   ASSERT_TRUE(server.ok()) << server.status();
+  const grpc::Status served = EchoOverUnixSocket(path, "in the old one's place");
+  EXPECT_TRUE(served.ok()) << served.error_message();
   server->reset();
   unlink(path.c_str());
 }

@@ -68,6 +68,58 @@ test('Stream replies in request order', async () => {
   assert.deepStrictEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
+// README's status table, as Node's client sees it: each code, the server's
+// own message, and no rich error details (handoffd sends none, so a
+// grpc-status-details-bin trailer would be a change to document).
+async function assertRefused(promise, code, messageStart) {
+  await assert.rejects(promise, (err) => {
+    assert.strictEqual(err.code, code, `${grpc.status[err.code]}: ${err.details}`);
+    assert.ok(err.details.startsWith(messageStart), err.details);
+    assert.deepStrictEqual(err.metadata.get('grpc-status-details-bin'), []);
+    return true;
+  });
+}
+
+// A unary call that sends `bytes` as they are.
+function rawUnary(method, bytes) {
+  const same = (b) => b;
+  return new Promise((resolve, reject) => {
+    gateway.makeUnaryRequest(method, same, same, bytes, { deadline: deadlineIn(5000) },
+      (err, reply) => (err ? reject(err) : resolve(reply)));
+  });
+}
+
+test('status table: unknown method is UNIMPLEMENTED, naming it', () => assertRefused(
+  rawUnary('/handoff.v1.Gateway/Nope', Buffer.alloc(0)),
+  grpc.status.UNIMPLEMENTED, 'unknown method /handoff.v1.Gateway/Nope: '));
+
+test('status table: bytes that do not parse are INTERNAL', () => assertRefused(
+  // Field 3 (payload), length-delimited, claiming 5 bytes and having 2.
+  rawUnary('/handoff.v1.Gateway/Work', Buffer.from([0x1a, 0x05, 0x61, 0x62])),
+  grpc.status.INTERNAL, 'request does not parse'));
+
+test('status table: a field out of range is INVALID_ARGUMENT, naming it', async () => {
+  await assertRefused(unary(gateway, 'Work', { cpu_us: 10000001 }, { deadline: deadlineIn(5000) }),
+    grpc.status.INVALID_ARGUMENT, 'cpu_us: ');
+  await assertRefused(unary(gateway, 'Batch', { items: [{}, {}, {}, { sleep_us: 60000001 }] },
+    { deadline: deadlineIn(5000) }), grpc.status.INVALID_ARGUMENT, 'items[3].sleep_us: ');
+});
+
+test('status table: a message over the limit is RESOURCE_EXHAUSTED', () => assertRefused(
+  unary(gateway, 'Echo', { payload: Buffer.alloc(5 << 20) }, { deadline: deadlineIn(10000) }),
+  grpc.status.RESOURCE_EXHAUSTED, 'Received message larger than max'));
+
+test('status table: a deadline shorter than the work is refused by the server at once', () =>
+  // The server's own message: Node's deadline option reached handoffd.
+  assertRefused(unary(gateway, 'Work', { cpu_us: 5000000 }, { deadline: deadlineIn(1000) }),
+    grpc.status.DEADLINE_EXCEEDED, 'deadline too short: '));
+
+test('a Work reply spent at least the CPU asked for', async () => {
+  const reply = await unary(gateway, 'Work', { cpu_us: 3000 }, { deadline: deadlineIn(5000) });
+  assert.ok(reply.cpu_us_done >= 3000, `cpu_us_done ${reply.cpu_us_done}`);
+  assert.ok([0, 1].includes(reply.worker), `worker ${reply.worker}`); // --workers=2, 0-based
+});
+
 // The block of README marked `<!-- snippet: NAME -->`, as README shows it.
 function readmeSnippet(name, language) {
   const text = fs.readFileSync(process.env.README, 'utf8');

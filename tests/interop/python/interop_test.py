@@ -104,6 +104,75 @@ class HandoffdInterop(HandoffdCase):
         self.assertEqual([r.payload for r in replies], [bytes([i]) for i in range(10)])
 
 
+class StatusTableFromPython(HandoffdCase):
+    """README's status table, as Python's client sees it: each code, the
+    server's own message, and no rich error details (handoffd sends none,
+    so a grpc-status-details-bin trailer would be a change to document)."""
+
+    def assert_refused(self, call, code, message_start):
+        with self.assertRaises(self.grpc.RpcError) as caught:
+            call()
+        e = caught.exception
+        self.assertEqual(e.code(), code, e.details())
+        self.assertTrue(e.details().startswith(message_start), e.details())
+        self.assertNotIn("grpc-status-details-bin",
+                         [key for key, _ in e.trailing_metadata() or ()])
+
+    def raw(self, method):
+        # No serializer: the request is sent as the bytes given.
+        return self.channel.unary_unary(method, request_serializer=None,
+                                        response_deserializer=None)
+
+    def test_unknown_method_is_unimplemented_naming_it(self):
+        self.assert_refused(lambda: self.raw("/handoff.v1.Gateway/Nope")(b"", timeout=5),
+                            self.grpc.StatusCode.UNIMPLEMENTED,
+                            "unknown method /handoff.v1.Gateway/Nope: ")
+
+    def test_unknown_handler_is_unimplemented_and_an_empty_one_invalid(self):
+        import gateway_pb2
+        self.assert_refused(
+            lambda: self.gateway.Call(gateway_pb2.CallRequest(handler="nope"), timeout=5),
+            self.grpc.StatusCode.UNIMPLEMENTED, "no handler named 'nope'")
+        self.assert_refused(
+            lambda: self.gateway.Call(gateway_pb2.CallRequest(handler=""), timeout=5),
+            self.grpc.StatusCode.INVALID_ARGUMENT, "handler: empty")
+
+    def test_bytes_that_do_not_parse_are_internal(self):
+        # Field 3 (payload), length-delimited, claiming 5 bytes and having 2.
+        self.assert_refused(lambda: self.raw("/handoff.v1.Gateway/Work")(b"\x1a\x05ab", timeout=5),
+                            self.grpc.StatusCode.INTERNAL, "request does not parse")
+
+    def test_a_field_out_of_range_is_invalid_argument_naming_it(self):
+        import gateway_pb2
+        self.assert_refused(
+            lambda: self.gateway.Work(gateway_pb2.WorkRequest(cpu_us=10_000_001), timeout=5),
+            self.grpc.StatusCode.INVALID_ARGUMENT, "cpu_us: ")
+        items = [gateway_pb2.WorkRequest()] * 3 + [gateway_pb2.WorkRequest(sleep_us=60_000_001)]
+        self.assert_refused(
+            lambda: self.gateway.Batch(gateway_pb2.BatchRequest(items=items), timeout=5),
+            self.grpc.StatusCode.INVALID_ARGUMENT, "items[3].sleep_us: ")
+
+    def test_a_message_over_the_limit_is_resource_exhausted(self):
+        import gateway_pb2
+        self.assert_refused(
+            lambda: self.gateway.Echo(gateway_pb2.EchoRequest(payload=bytes(5 << 20)), timeout=10),
+            self.grpc.StatusCode.RESOURCE_EXHAUSTED, "Received message larger than max")
+
+    def test_a_deadline_shorter_than_the_work_is_refused_by_the_server_at_once(self):
+        import gateway_pb2
+        # The server's own message: Python's timeout= reached handoffd.
+        self.assert_refused(
+            lambda: self.gateway.Work(gateway_pb2.WorkRequest(cpu_us=5_000_000), timeout=1),
+            self.grpc.StatusCode.DEADLINE_EXCEEDED, "deadline too short: ")
+
+    def test_a_reply_spent_at_least_the_cpu_asked_for(self):
+        import gateway_pb2
+        reply = self.gateway.Work(gateway_pb2.WorkRequest(cpu_us=3000), timeout=5)
+        self.assertGreaterEqual(reply.cpu_us_done, 3000)
+        self.assertGreaterEqual(reply.ran_us, 3000)
+        self.assertIn(reply.worker, (0, 1))  # --workers=2, 0-based
+
+
 def readme_snippet(name, language):
     """The block of README marked `<!-- snippet: NAME -->`, as README shows it."""
     with open(ARGS.readme, encoding="utf-8") as f:

@@ -82,6 +82,11 @@ ABSL_FLAG(bool, keepalive_permit_without_calls, true,
 ABSL_FLAG(bool, batch_scheduling, true,
           "Run the worker and dispatcher threads under Linux's SCHED_BATCH, "
           "so that a gRPC thread is not preempted by each worker it wakes.");
+ABSL_FLAG(bool, compressed_requests, true,
+          "Accept request messages compressed with gzip or deflate. gRPC "
+          "inflates such a message in full before it checks "
+          "--max_message_bytes, so a megabyte of gzip can cost a gigabyte of "
+          "memory; false refuses them UNIMPLEMENTED without inflating.");
 ABSL_FLAG(bool, pin_workers, false,
           "Pin each worker thread to one of the CPUs handoffd may run on, in "
           "turn (taskset, a container's cpuset). For a process that owns its "
@@ -157,7 +162,7 @@ const std::vector<std::string>& ConfigFlagNames() {
       "max_connection_age",
       "max_connection_age_grace", "keepalive_min_time",
       "keepalive_permit_without_calls", "batch_scheduling",
-      "pin_workers",
+      "compressed_requests", "pin_workers",
       "tls_cert_file",    "tls_key_file",
       "tls_client_ca_file", "access_log"};
   return *names;
@@ -384,6 +389,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.keepalive_permit_without_calls =
       absl::GetFlag(FLAGS_keepalive_permit_without_calls);
   c.batch_scheduling = absl::GetFlag(FLAGS_batch_scheduling);
+  c.compressed_requests = absl::GetFlag(FLAGS_compressed_requests);
   c.pin_workers = absl::GetFlag(FLAGS_pin_workers);
   c.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   c.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);

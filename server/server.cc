@@ -96,6 +96,12 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
   builder.RegisterService(self->service_.get());
   builder.RegisterCallbackGenericService(self->unknown_.get());
   builder.SetMaxReceiveMessageSize(c.max_message_bytes);
+  if (!c.compressed_requests) {
+    // Refused by their grpc-encoding header, before any byte is inflated;
+    // the grpc-accept-encoding answered says identity only.
+    builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+    builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
+  }
   if (c.max_connection_age != absl::InfiniteDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
                                ClampMillis(c.max_connection_age));

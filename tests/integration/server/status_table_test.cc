@@ -215,6 +215,30 @@ TEST_F(SmallMessageTest, ACompressedMessageOverTheLimitOnceInflatedIsResourceExh
   EXPECT_EQ(Work().started.load(), 1);
 }
 
+// --compressed_requests=false: gRPC 1.51 would inflate a compressed message
+// in full before measuring it (a megabyte of gzip is a gigabyte of memory),
+// so it is refused by its grpc-encoding header instead, before any of it is
+// read, and no job runs. Uncompressed calls are served as ever.
+class NoCompressedRequestsTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.compressed_requests = false; }
+};
+
+TEST_F(NoCompressedRequestsTest, AGzippedRequestIsUnimplementedAndNeverRuns) {
+  v1::WorkRequest req;
+  req.set_payload(std::string(256 << 10, 'x'));
+  v1::WorkReply reply;
+  grpc::ClientContext gzipped;
+  gzipped.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+  grpc::Status s = stub_->Work(&gzipped, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "'gzip' is disabled")) << s.error_message();
+  EXPECT_EQ(Work().started.load(), 0);
+  grpc::ClientContext plain;
+  s = stub_->Work(&plain, req, &reply);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Work().started.load(), 1);
+}
+
 class OneWorkerTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;

@@ -82,11 +82,12 @@ ABSL_FLAG(bool, keepalive_permit_without_calls, true,
 ABSL_FLAG(bool, batch_scheduling, true,
           "Run the worker and dispatcher threads under Linux's SCHED_BATCH, "
           "so that a gRPC thread is not preempted by each worker it wakes.");
-ABSL_FLAG(bool, compressed_requests, true,
-          "Accept request messages compressed with gzip or deflate. gRPC "
-          "inflates such a message in full before it checks "
+ABSL_FLAG(bool, compressed_requests, false,
+          "Accept request messages compressed with gzip or deflate. Off by "
+          "default: gRPC inflates such a message in full before it checks "
           "--max_message_bytes, so a megabyte of gzip can cost a gigabyte of "
-          "memory; false refuses them UNIMPLEMENTED without inflating.");
+          "memory. Off, they are refused UNIMPLEMENTED without inflating. "
+          "Turn it on only where every client is trusted.");
 ABSL_FLAG(bool, pin_workers, false,
           "Pin each worker thread to one of the CPUs handoffd may run on, in "
           "turn (taskset, a container's cpuset). For a process that owns its "

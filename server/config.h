@@ -68,12 +68,13 @@ struct ServerConfig {
   // Workers and the dispatcher thread under SCHED_BATCH (see
   // DispatcherOptions::batch_scheduling).
   bool batch_scheduling = true;
-  // Request messages compressed with gzip or deflate are accepted. gRPC 1.51
-  // inflates one in full before it checks max_message_bytes (1 MB of gzip
-  // took handoffd to 1.2 GB), so a server open to untrusted clients may
-  // refuse them: gRPC then answers UNIMPLEMENTED at the headers, before the
-  // message is read.
-  bool compressed_requests = true;
+  // Request messages compressed with gzip or deflate are accepted. Off by
+  // default: gRPC 1.51 inflates one in full before it checks
+  // max_message_bytes (1 MB of gzip took handoffd to 1.2 GB, and a request
+  // at the 4 MiB limit could inflate to 4 GiB), so any client could exhaust
+  // the server's memory with a few calls. Off, gRPC answers UNIMPLEMENTED
+  // at the headers, before the message is read.
+  bool compressed_requests = false;
   // Each worker on one CPU of the process's (DispatcherOptions::pin_workers).
   bool pin_workers = false;
   // TLS on the gRPC port (server/tls.h): PEM files, read at start. Both the

@@ -179,7 +179,10 @@ TEST_F(StatusTableTest, FieldOutOfRangeIsInvalidArgumentNamingTheField) {
 }
 
 class SmallMessageTest : public ServerTest {
-  void Configure(ServerConfig& c) override { c.max_message_bytes = 1024; }
+  void Configure(ServerConfig& c) override {
+    c.max_message_bytes = 1024;
+    c.compressed_requests = true;  // for the compressed message below
+  }
 };
 
 TEST_F(SmallMessageTest, MessageOverLimitIsResourceExhausted) {
@@ -215,15 +218,14 @@ TEST_F(SmallMessageTest, ACompressedMessageOverTheLimitOnceInflatedIsResourceExh
   EXPECT_EQ(Work().started.load(), 1);
 }
 
-// --compressed_requests=false: gRPC 1.51 would inflate a compressed message
-// in full before measuring it (a megabyte of gzip is a gigabyte of memory),
-// so it is refused by its grpc-encoding header instead, before any of it is
-// read, and no job runs. Uncompressed calls are served as ever.
-class NoCompressedRequestsTest : public ServerTest {
-  void Configure(ServerConfig& c) override { c.compressed_requests = false; }
-};
+// --compressed_requests is off by default: gRPC 1.51 would inflate a
+// compressed message in full before measuring it (a megabyte of gzip is a
+// gigabyte of memory), so it is refused by its grpc-encoding header instead,
+// before any of it is read, and no job runs. Uncompressed calls are served
+// as ever.
+using NoCompressedRequestsTest = ServerTest;
 
-TEST_F(NoCompressedRequestsTest, AGzippedRequestIsUnimplementedAndNeverRuns) {
+TEST_F(NoCompressedRequestsTest, AGzippedRequestIsUnimplementedAndNeverRunsByDefault) {
   v1::WorkRequest req;
   req.set_payload(std::string(256 << 10, 'x'));
   v1::WorkReply reply;

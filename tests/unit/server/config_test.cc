@@ -426,18 +426,18 @@ TEST_F(ConfigTest, PinWorkersIsOffByDefaultAndOnFromTheEnvironment) {
   EXPECT_TRUE(c->pin_workers);
 }
 
-TEST_F(ConfigTest, CompressedRequestsAreAcceptedByDefaultAndRefusedFromTheEnvironment) {
+TEST_F(ConfigTest, CompressedRequestsAreRefusedByDefaultAndAcceptedFromTheEnvironment) {
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_TRUE(c->compressed_requests);
-  ScopedEnv env{{"HANDOFF_COMPRESSED_REQUESTS", "false"}};
+  EXPECT_FALSE(c->compressed_requests);
+  ScopedEnv env{{"HANDOFF_COMPRESSED_REQUESTS", "true"}};
   std::vector<std::string> args = {"handoffd"};
   absl::StatusOr<EnvironmentOverrides> applied =
       ApplyEnvironmentOverrides(Argv(args));
   ASSERT_TRUE(applied.ok()) << applied.status();
   c = ConfigFromFlags(*applied);
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_FALSE(c->compressed_requests);
+  EXPECT_TRUE(c->compressed_requests);
 }
 
 TEST_F(ConfigTest, EveryConfigFlagExists) {

@@ -79,6 +79,14 @@ ABSL_FLAG(handoff::DurationFlag, keepalive_min_time,
           "(faster pingers get GOAWAY too_many_pings).");
 ABSL_FLAG(bool, keepalive_permit_without_calls, true,
           "Accept keepalive pings on connections with no call open.");
+ABSL_FLAG(int, max_concurrent_streams, 1000,
+          "Calls one HTTP/2 connection may have open at once (its "
+          "SETTINGS_MAX_CONCURRENT_STREAMS). A gRPC client holds further "
+          "calls until one ends; a client that opens more anyway loses the "
+          "connection. gRPC's own default is unlimited, and each open call "
+          "holds about 12 KB, so one connection could make handoffd hold "
+          "gigabytes. Raise it with --queue_depth if one connection carries "
+          "more calls than this.");
 ABSL_FLAG(bool, batch_scheduling, true,
           "Run the worker and dispatcher threads under Linux's SCHED_BATCH, "
           "so that a gRPC thread is not preempted by each worker it wakes.");
@@ -162,7 +170,8 @@ const std::vector<std::string>& ConfigFlagNames() {
       "max_batch_items",  "batch_window",
       "max_connection_age",
       "max_connection_age_grace", "keepalive_min_time",
-      "keepalive_permit_without_calls", "batch_scheduling",
+      "keepalive_permit_without_calls", "max_concurrent_streams",
+      "batch_scheduling",
       "compressed_requests", "pin_workers",
       "tls_cert_file",    "tls_key_file",
       "tls_client_ca_file", "access_log"};
@@ -341,6 +350,9 @@ std::optional<Problem> Check(const ServerConfig& c) {
       c.keepalive_min_time == absl::InfiniteDuration()) {
     return Bad("keepalive_min_time", "must be zero or positive and finite");
   }
+  if (c.max_concurrent_streams < 1) {
+    return Bad("max_concurrent_streams", "must be >= 1");
+  }
   if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
     return c.tls_cert_file.empty()
                ? Bad("tls_key_file", "needs --tls_cert_file too")
@@ -389,6 +401,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.keepalive_min_time = absl::GetFlag(FLAGS_keepalive_min_time).value;
   c.keepalive_permit_without_calls =
       absl::GetFlag(FLAGS_keepalive_permit_without_calls);
+  c.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   c.batch_scheduling = absl::GetFlag(FLAGS_batch_scheduling);
   c.compressed_requests = absl::GetFlag(FLAGS_compressed_requests);
   c.pin_workers = absl::GetFlag(FLAGS_pin_workers);

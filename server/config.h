@@ -65,6 +65,16 @@ struct ServerConfig {
   // "too_many_pings"); and whether pings are accepted with no call open.
   absl::Duration keepalive_min_time = absl::Seconds(10);
   bool keepalive_permit_without_calls = true;
+  // Streams (calls) one HTTP/2 connection may have open at once, announced in
+  // the server's SETTINGS. gRPC's default is unlimited, and each stream whose
+  // HEADERS arrived costs the server about 12 KB until the client ends it,
+  // so one connection's 100,000 HEADERS frames (13 MB sent) held 1.27 GB.
+  // gRPC 1.51 enforces it once the client has acknowledged those SETTINGS
+  // (every HTTP/2 library does at once): a client that never does is not
+  // held to it. 1000 is above what the default queue admits (--queue_depth
+  // 256 plus the workers), so it changes no answer a gRPC client gets at the
+  // defaults, while a connection's flood of HEADERS holds about 12 MB.
+  int max_concurrent_streams = 1000;
   // Workers and the dispatcher thread under SCHED_BATCH (see
   // DispatcherOptions::batch_scheduling).
   bool batch_scheduling = true;

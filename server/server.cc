@@ -114,6 +114,8 @@ absl::StatusOr<std::unique_ptr<HandoffServer>> HandoffServer::Start(
                              ClampMillis(c.keepalive_min_time));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
                              c.keepalive_permit_without_calls ? 1 : 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             c.max_concurrent_streams);
   self->server_ = builder.BuildAndStart();
   if (self->server_ == nullptr || self->port_ == 0) {
     self->dispatcher_->Stop();

@@ -23,6 +23,7 @@ ABSL_DECLARE_FLAG(int32_t, workers);
 ABSL_DECLARE_FLAG(int32_t, queue_depth);
 ABSL_DECLARE_FLAG(int32_t, batch_window);
 ABSL_DECLARE_FLAG(int32_t, max_batch_items);
+ABSL_DECLARE_FLAG(int32_t, max_concurrent_streams);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, default_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, max_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, stop_grace);
@@ -121,6 +122,19 @@ TEST_F(ConfigTest, MaxConnectionAgeIsAtLeastAMillisecond) {
     EXPECT_EQ(c.status().message(), "--max_connection_age: must be at least 1ms (or 'inf')");
   }
   absl::SetFlag(&FLAGS_max_connection_age, DurationFlag{absl::Milliseconds(1)});
+  EXPECT_TRUE(ConfigFromFlags().ok());
+}
+
+// gRPC's own default is unlimited; 0 would refuse every call.
+TEST_F(ConfigTest, MaxConcurrentStreamsIsAThousandByDefaultAndAtLeastOne) {
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_concurrent_streams, 1000);
+  absl::SetFlag(&FLAGS_max_concurrent_streams, 0);
+  c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "--max_concurrent_streams: must be >= 1");
+  absl::SetFlag(&FLAGS_max_concurrent_streams, 1);
   EXPECT_TRUE(ConfigFromFlags().ok());
 }
 

@@ -73,6 +73,16 @@ ABSL_FLAG(handoff::DurationFlag, max_connection_age,
 ABSL_FLAG(handoff::DurationFlag, max_connection_age_grace,
           handoff::DurationFlag{absl::InfiniteDuration()},
           "After --max_connection_age, how long open calls may still finish.");
+ABSL_FLAG(handoff::DurationFlag, handshake_timeout,
+          handoff::DurationFlag{absl::Seconds(10)},
+          "A connection that has not finished its handshake (TLS, HTTP/2 "
+          "preface and SETTINGS) this long after it was accepted is closed "
+          "(gRPC's own default: 2m).");
+ABSL_FLAG(handoff::DurationFlag, max_connection_idle,
+          handoff::DurationFlag{absl::Minutes(5)},
+          "A connection without a call open this long is sent GOAWAY and "
+          "closed (gRPC clients reconnect on their next call); 'inf' keeps "
+          "idle connections, as gRPC does by default.");
 ABSL_FLAG(handoff::DurationFlag, keepalive_min_time,
           handoff::DurationFlag{absl::Seconds(10)},
           "Smallest interval between client keepalive pings that is accepted "
@@ -169,7 +179,8 @@ const std::vector<std::string>& ConfigFlagNames() {
       "max_message_bytes", "stream_window",
       "max_batch_items",  "batch_window",
       "max_connection_age",
-      "max_connection_age_grace", "keepalive_min_time",
+      "max_connection_age_grace", "handshake_timeout",
+      "max_connection_idle", "keepalive_min_time",
       "keepalive_permit_without_calls", "max_concurrent_streams",
       "batch_scheduling",
       "compressed_requests", "pin_workers",
@@ -346,6 +357,13 @@ std::optional<Problem> Check(const ServerConfig& c) {
   if (c.max_connection_age_grace < absl::ZeroDuration()) {
     return Bad("max_connection_age_grace", "must not be negative");
   }
+  // Whole milliseconds for gRPC, as the age above.
+  if (c.handshake_timeout < absl::Milliseconds(1)) {
+    return Bad("handshake_timeout", "must be at least 1ms (or 'inf')");
+  }
+  if (c.max_connection_idle < absl::Milliseconds(1)) {
+    return Bad("max_connection_idle", "must be at least 1ms (or 'inf')");
+  }
   if (c.keepalive_min_time < absl::ZeroDuration() ||
       c.keepalive_min_time == absl::InfiniteDuration()) {
     return Bad("keepalive_min_time", "must be zero or positive and finite");
@@ -398,6 +416,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.batch_window = absl::GetFlag(FLAGS_batch_window);
   c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age).value;
   c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace).value;
+  c.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout).value;
+  c.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle).value;
   c.keepalive_min_time = absl::GetFlag(FLAGS_keepalive_min_time).value;
   c.keepalive_permit_without_calls =
       absl::GetFlag(FLAGS_keepalive_permit_without_calls);

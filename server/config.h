@@ -60,6 +60,16 @@ struct ServerConfig {
   // gRPC connection management (InfiniteDuration = off).
   absl::Duration max_connection_age = absl::InfiniteDuration();
   absl::Duration max_connection_age_grace = absl::InfiniteDuration();
+  // A connection that has not finished its handshake (TLS, and the HTTP/2
+  // preface and SETTINGS) this long after it was accepted is closed. gRPC's
+  // default is 120 s, for which a connection that sends nothing holds one
+  // of handoffd's descriptors: 10 s leaves a slow TLS client room.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // A connection with no call open this long is sent GOAWAY and closed, even
+  // if the client ignores the GOAWAY. gRPC's default keeps it for ever, and a
+  // client that sent the preface and nothing more held its descriptor (and
+  // about 18 KB) for as long as it liked.
+  absl::Duration max_connection_idle = absl::Minutes(5);
   // Client keepalive pings closer together than this are tolerated no more
   // (gRPC's default, 5 minutes, makes common clients get GOAWAY
   // "too_many_pings"); and whether pings are accepted with no call open.

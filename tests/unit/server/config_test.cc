@@ -28,6 +28,8 @@ ABSL_DECLARE_FLAG(handoff::DurationFlag, default_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, max_deadline);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, stop_grace);
 ABSL_DECLARE_FLAG(handoff::DurationFlag, max_connection_age);
+ABSL_DECLARE_FLAG(handoff::DurationFlag, handshake_timeout);
+ABSL_DECLARE_FLAG(handoff::DurationFlag, max_connection_idle);
 ABSL_DECLARE_FLAG(handoff::QueuePolicy, queue_policy);
 
 namespace handoff {
@@ -122,6 +124,25 @@ TEST_F(ConfigTest, MaxConnectionAgeIsAtLeastAMillisecond) {
     EXPECT_EQ(c.status().message(), "--max_connection_age: must be at least 1ms (or 'inf')");
   }
   absl::SetFlag(&FLAGS_max_connection_age, DurationFlag{absl::Milliseconds(1)});
+  EXPECT_TRUE(ConfigFromFlags().ok());
+}
+
+// gRPC's own defaults are 2 minutes and never; it takes whole milliseconds.
+TEST_F(ConfigTest, HandshakeAndIdleTimeoutsHaveDefaultsAndAreAtLeastAMillisecond) {
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->handshake_timeout, absl::Seconds(10));
+  EXPECT_EQ(c->max_connection_idle, absl::Minutes(5));
+  absl::SetFlag(&FLAGS_handshake_timeout, DurationFlag{absl::Microseconds(500)});
+  c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "--handshake_timeout: must be at least 1ms (or 'inf')");
+  absl::SetFlag(&FLAGS_handshake_timeout, DurationFlag{absl::InfiniteDuration()});
+  absl::SetFlag(&FLAGS_max_connection_idle, DurationFlag{absl::ZeroDuration()});
+  c = ConfigFromFlags();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "--max_connection_idle: must be at least 1ms (or 'inf')");
+  absl::SetFlag(&FLAGS_max_connection_idle, DurationFlag{absl::InfiniteDuration()});
   EXPECT_TRUE(ConfigFromFlags().ok());
 }
 

@@ -26,6 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "common/descriptor_limit.h"
 #include "common/standard_streams.h"
 #include "dispatch/select.h"
 #include "server/access_log.h"
@@ -87,6 +88,13 @@ int main(int argc, char** argv) {
   // (Asio's eventfd) would take its number, and every message and
   // --access_log=- line would be written into it.
   handoff::OpenClosedStandardStreams();
+  // Before gRPC listens: its listener stops for good at the first EMFILE
+  // (descriptor_limit.h). A failure leaves the limit as it was, which is
+  // not a reason to refuse to serve.
+  if (absl::StatusOr<rlim_t> raised = handoff::RaiseDescriptorLimit(); !raised.ok()) {
+    std::fprintf(stderr, "handoffd: cannot raise the descriptor limit: %s\n",
+                 std::string(raised.status().message()).c_str());
+  }
   // A write to a pipe nobody reads any more (stderr piped to a log shipper
   // that restarted, `handoffd 2>&1 | tee` after tee died) must fail with
   // EPIPE, which the access log counts as dropped lines, not kill handoffd

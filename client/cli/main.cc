@@ -25,6 +25,7 @@
 #include "client/cli/timeout_flag.h"
 #include "client/load/target.h"
 #include "client/metadata.h"
+#include "common/descriptor_limit.h"
 #include "common/standard_streams.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
   // (a gRPC socket) would take its number, and the reply or the report
   // would be written into the connection.
   handoff::OpenClosedStandardStreams();
+  // `load --connections 2000` needs more descriptors than a shell's soft
+  // limit; should raising it fail, a connection that then fails says so.
+  (void)handoff::RaiseDescriptorLimit();
   // gRPC logs some failures on stderr itself (a failed TLS handshake, an
   // address it cannot parse) and then fails the call with the same reason,
   // which the CLI prints as its one line. Its own log stays available to

@@ -4,6 +4,7 @@
 // value exits non-zero naming the flag; HANDOFF_<FLAG> sets a flag; the
 // command line wins over the environment.
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -15,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tests/integration/server/handoffd_process.h"
 #include "tests/integration/server/http_get.h"
 
@@ -214,6 +216,33 @@ TEST(CommandLineTest, AClosedStderrIsDevNullNotTheFirstDescriptorOpened) {
   p.Signal(SIGTERM);
   EXPECT_EQ(p.Wait(absl::Seconds(30)), 0);
   unlink(path.c_str());
+}
+
+// gRPC 1.51's listener stops for good at the first accept4 EMFILE, so
+// handoffd runs with the most descriptors it is allowed: the hard limit, not
+// a shell's soft one.
+TEST(CommandLineTest, TheDescriptorLimitIsRaisedToTheHardLimit) {
+  rlimit inherited{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &inherited), 0);
+  if (inherited.rlim_max <= 256) GTEST_SKIP() << "hard limit " << inherited.rlim_max;
+  rlimit low = inherited;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  HandoffdProcess p({});  // inherits the soft limit of 256
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &inherited), 0);
+  ASSERT_NE(p.Port(), 0) << p.Output();
+  std::ifstream limits(absl::StrCat("/proc/", p.pid(), "/limits"));
+  std::string line, soft, hard;
+  while (std::getline(limits, line)) {
+    if (!absl::StartsWith(line, "Max open files")) continue;
+    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    ASSERT_GE(fields.size(), 5u) << line;
+    soft = fields[3];
+    hard = fields[4];
+  }
+  EXPECT_EQ(soft, absl::StrCat(inherited.rlim_max));
+  EXPECT_EQ(hard, absl::StrCat(inherited.rlim_max));
+  ExpectCleanStop(p);
 }
 
 // Abseil reads `--pin_workers false` as --pin_workers (true) and an

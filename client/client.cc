@@ -20,11 +20,13 @@ namespace {
 // Whether gRPC put the call on a connection. Once it has, the call's peer
 // is that connection's address, which gRPC writes with a scheme ("ipv4:",
 // "ipv6:", "unix:", "unix-abstract:", "vsock:"); until then, gRPC gives the
-// channel's target in its place. A target written with such a scheme
-// ("ipv4:10.0.0.1:50051") reads as a connection either way, and the caller
-// then gets gRPC's message without the hint below.
-bool WentOnAConnection(const grpc::ClientContext& context) {
+// channel's target, `target`, in its place. A target that is itself such
+// an address ("unix:/run/x.sock", "ipv4:10.0.0.1:50051") reads as no
+// connection either way, and such a call is judged by the channel's state
+// alone, as before peers were looked at.
+bool WentOnAConnection(const grpc::ClientContext& context, const std::string& target) {
   const std::string peer = context.peer();
+  if (peer == target) return false;
   for (absl::string_view scheme : {"ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"}) {
     if (absl::StartsWith(peer, scheme)) return true;
   }
@@ -42,10 +44,10 @@ bool WentOnAConnection(const grpc::ClientContext& context) {
 // GOAWAY on (--max_connection_age), and the channel be IDLE by then. The
 // code stays what gRPC said it was.
 absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& context,
-                       grpc::Channel& channel) {
+                       grpc::Channel& channel, const std::string& target) {
   absl::Status s = FromGrpcStatus(status);
   if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
-  if (WentOnAConnection(context)) return s;
+  if (WentOnAConnection(context, target)) return s;
   const char* state = nullptr;
   switch (channel.GetState(/*try_to_connect=*/false)) {
     case GRPC_CHANNEL_READY: return s;
@@ -74,13 +76,14 @@ struct UnaryCall {
   std::shared_ptr<CancelToken> cancel;
   ReplyCallback<Reply> done;
   std::shared_ptr<grpc::Channel> channel;
+  std::shared_ptr<const std::string> target;
 
   void Finish(const grpc::Status& status) {
     if (cancel != nullptr) cancel->Detach(&context);
     if (status.ok()) {
       done(std::move(reply));
     } else {
-      done(CallError(status, context, *channel));
+      done(CallError(status, context, *channel, *target));
     }
   }
 };
@@ -102,11 +105,13 @@ absl::Status Prepare(grpc::ClientContext& context, const CallOptions& options) {
 // The async form of a unary method, for any generated `async()->Method`.
 // Start receives the call and must start it with call->Finish as callback.
 template <typename Request, typename Reply, typename StartFn>
-void StartUnary(std::shared_ptr<grpc::Channel> channel, const Request& request,
+void StartUnary(std::shared_ptr<grpc::Channel> channel,
+                std::shared_ptr<const std::string> target, const Request& request,
                 const CallOptions& options, ReplyCallback<Reply> done,
                 StartFn start) {
   auto* call = new UnaryCall<Request, Reply>;
   call->channel = std::move(channel);
+  call->target = std::move(target);
   call->request = request;
   call->cancel = options.cancel;
   call->done = std::move(done);
@@ -154,11 +159,13 @@ class StreamReactor final
     : public grpc::ClientBidiReactor<v1::WorkRequest, v1::WorkReply> {
  public:
   StreamReactor(std::shared_ptr<grpc::Channel> channel,
+                std::shared_ptr<const std::string> target,
                 std::vector<v1::WorkRequest> requests,
                 std::shared_ptr<CancelToken> cancel,
                 std::function<void(const v1::WorkReply&)> on_reply,
                 ReplyCallback<std::vector<v1::WorkReply>> done)
       : channel_(std::move(channel)),
+        target_(std::move(target)),
         requests_(std::move(requests)),
         cancel_(std::move(cancel)),
         on_reply_(std::move(on_reply)),
@@ -191,7 +198,7 @@ class StreamReactor final
     if (status.ok()) {
       done_(std::move(replies_));
     } else {
-      done_(CallError(status, context_, *channel_));
+      done_(CallError(status, context_, *channel_, *target_));
     }
     delete this;
   }
@@ -206,6 +213,7 @@ class StreamReactor final
   }
 
   std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<const std::string> target_;
   grpc::ClientContext context_;
   std::vector<v1::WorkRequest> requests_;
   size_t next_ = 0;
@@ -279,6 +287,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
 Client::Client(std::shared_ptr<grpc::Channel> channel, std::string target)
     : channel_(std::move(channel)),
       target_(std::move(target)),
+      call_target_(std::make_shared<const std::string>(target_)),
       stub_(v1::Gateway::NewStub(channel_)) {
   KeepCallbackThreadsAlive();
 }
@@ -298,7 +307,7 @@ absl::Status Client::WaitForConnected(absl::Duration timeout) {
                              const CallOptions& options,                     \
                              ReplyCallback<Reply> done) {                    \
     StartUnary<Request, Reply>(                                               \
-        channel_, request, options, std::move(done),                          \
+        channel_, call_target_, request, options, std::move(done),            \
         [this](auto* call, auto finish) {                                     \
           stub_->async()->Method(&call->context, &call->request,             \
                                  &call->reply, std::move(finish));           \
@@ -327,7 +336,7 @@ void Client::StreamAsync(std::vector<v1::WorkRequest> requests,
                          const CallOptions& options,
                          std::function<void(const v1::WorkReply&)> on_reply,
                          ReplyCallback<std::vector<v1::WorkReply>> done) {
-  auto* reactor = new StreamReactor(channel_, std::move(requests), options.cancel,
+  auto* reactor = new StreamReactor(channel_, call_target_, std::move(requests), options.cancel,
                                     std::move(on_reply), std::move(done));
   if (absl::Status s = Prepare(*reactor->context(), options); !s.ok()) {
     // Never started, so OnDone will not run: report and free here.

@@ -1,6 +1,8 @@
 // handoff::Client against an in-process FakeGateway.
 #include "client/client.h"
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -131,6 +133,21 @@ TEST(ClientWithoutServerTest, ADeadlinePassedWithNoConnectionSaysSoInItsMessage)
   EXPECT_EQ(stream.status().code(), absl::StatusCode::kDeadlineExceeded) << stream.status();
   EXPECT_TRUE(absl::StrContains(stream.status().message(), "no connection at the deadline"))
       << stream.status();
+}
+
+// Until a call is on a connection gRPC gives the target as its peer, and a
+// Unix socket's target reads like a connection's address: the hint is still
+// given when nothing listens there.
+TEST(ClientWithoutServerTest, ADeadlinePassedWithNoServerOnAUnixSocketSaysSo) {
+  const std::string target =
+      absl::StrCat("unix:", ::testing::TempDir(), "handoff-nobody-", getpid(), ".sock");
+  auto client = Client::Connect({.target = target});
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto echo = (*client)->Echo(
+      EchoOf("x"), {.timeout = absl::Milliseconds(100), .wait_for_ready = true});
+  EXPECT_EQ(echo.status().code(), absl::StatusCode::kDeadlineExceeded) << echo.status();
+  EXPECT_TRUE(absl::StrContains(echo.status().message(), "no connection at the deadline"))
+      << echo.status();
 }
 
 TEST_F(ClientTest, CancelTokenCancelsAWorkInFlight) {

@@ -3,6 +3,7 @@
 #include "server/access_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,9 +45,13 @@ absl::StatusOr<int> OpenForAppend(const std::string& path) {
       open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
   if (fd < 0) {
     const int error = errno;
+    // ENXIO is also a Unix socket's answer (/dev/log, or /dev/stderr where
+    // stderr is journald's socket): name the FIFO only when it is one.
+    struct stat st {};
+    const bool fifo = error == ENXIO && stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
     return absl::InvalidArgumentError(absl::StrCat(
         "--access_log: cannot open '", path, "': ", std::strerror(error),
-        error == ENXIO ? " (a FIFO that no process reads yet)" : ""));
+        fifo ? " (a FIFO that no process reads yet: start its reader first)" : ""));
   }
   // Writes block again, on a slow reader as on a slow disk: the queue in
   // front of the writer, and its drops, are what keep the calls from waiting.

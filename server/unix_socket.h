@@ -9,7 +9,11 @@
 // the first serving nobody while its probes still said ready; and when the
 // first stopped, it would remove the second's socket file, leaving that one
 // unreachable. A port is never shared (GRPC_ARG_ALLOW_REUSEPORT off); this
-// keeps a socket path from being shared either.
+// keeps a socket path from being shared either. It is a check, then gRPC's
+// bind: two servers started on one path at the same instant can both pass
+// it, and the later bind wins as before. It guards against the server
+// already running, the usual case (a second copy started by mistake, a
+// restart that did not wait for the old process), not against that race.
 
 #ifndef HANDOFF_SERVER_UNIX_SOCKET_H_
 #define HANDOFF_SERVER_UNIX_SOCKET_H_

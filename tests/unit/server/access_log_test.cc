@@ -7,7 +7,9 @@
 #include "server/access_log.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,8 +20,10 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -173,7 +177,28 @@ TEST(AccessLogTest, AFifoNobodyReadsIsRefusedAtOnceNotWaitedFor) {
   EXPECT_EQ(log.status().message(),
             absl::StrCat("--access_log: cannot open '", fifo,
                          "': No such device or address (a FIFO that no process "
-                         "reads yet)"));
+                         "reads yet: start its reader first)"));
+}
+
+// A Unix socket refuses open(2) with the same ENXIO: not called a FIFO.
+TEST(AccessLogTest, AUnixSocketIsNotCalledAFifo) {
+  const std::string path = TempPath("socket");
+  std::remove(path.c_str());
+  const int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  absl::Cleanup close_listener = [&] {
+    close(listener);
+    std::remove(path.c_str());
+  };
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof address.sun_path);
+  path.copy(address.sun_path, path.size());
+  ASSERT_EQ(bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(path);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().message(),
+            absl::StrCat("--access_log: cannot open '", path, "': No such device or address"));
 }
 
 // The same for a SIGHUP's reopen: the writer answers at once, and does not
@@ -181,11 +206,15 @@ TEST(AccessLogTest, AFifoNobodyReadsIsRefusedAtOnceNotWaitedFor) {
 TEST(AccessLogTest, AReopenOntoAFifoNobodyReadsFailsAtOnce) {
   const std::string fifo = TempPath("fifo_reader_gone");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  absl::Cleanup remove_fifo = [&] { std::remove(fifo.c_str()); };
+  int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(reader, 0);
+  absl::Cleanup close_reader = [&] {
+    if (reader >= 0) close(reader);
+  };
   absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(fifo);
   ASSERT_TRUE(log.ok()) << log.status();
-  close(reader);
+  close(std::exchange(reader, -1));
 
   Chan<absl::Status> reopened = (*log)->Reopen();
   std::optional<absl::Status> answer;
@@ -200,7 +229,6 @@ TEST(AccessLogTest, AReopenOntoAFifoNobodyReadsFailsAtOnce) {
   }
   log->reset();
   if (late_reader >= 0) close(late_reader);
-  std::remove(fifo.c_str());
   ASSERT_TRUE(answer.has_value()) << "the reopen waited for the FIFO's reader";
   EXPECT_EQ(answer->code(), absl::StatusCode::kInvalidArgument) << *answer;
   EXPECT_NE(answer->message().find("a FIFO that no process reads yet"),

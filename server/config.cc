@@ -89,7 +89,7 @@ ABSL_FLAG(handoff::DurationFlag, keepalive_min_time,
           "(faster pingers get GOAWAY too_many_pings).");
 ABSL_FLAG(bool, keepalive_permit_without_calls, true,
           "Accept keepalive pings on connections with no call open.");
-ABSL_FLAG(int, max_concurrent_streams, 1000,
+ABSL_FLAG(int32_t, max_concurrent_streams, 1000,
           "Calls one HTTP/2 connection may have open at once (its "
           "SETTINGS_MAX_CONCURRENT_STREAMS). A gRPC client holds further "
           "calls until one ends; a client that opens more anyway loses the "

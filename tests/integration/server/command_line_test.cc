@@ -10,10 +10,12 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -228,8 +230,13 @@ TEST(CommandLineTest, TheDescriptorLimitIsRaisedToTheHardLimit) {
   rlimit low = inherited;
   low.rlim_cur = 256;
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  HandoffdProcess p({});  // inherits the soft limit of 256
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &inherited), 0);
+  std::optional<HandoffdProcess> spawned;
+  {
+    // Back to the test's own limit whatever happens, for the tests after.
+    absl::Cleanup restore = [&] { setrlimit(RLIMIT_NOFILE, &inherited); };
+    spawned.emplace(std::vector<std::string>{});  // inherits the soft limit of 256
+  }
+  HandoffdProcess& p = *spawned;
   ASSERT_NE(p.Port(), 0) << p.Output();
   std::ifstream limits(absl::StrCat("/proc/", p.pid(), "/limits"));
   std::string line, soft, hard;

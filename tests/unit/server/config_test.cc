@@ -447,16 +447,22 @@ TEST_F(ConfigTest, FlagsOnCommandLineAreFoundInEveryFormAbseilParses) {
                                    "keepalive_permit_without_calls"}));
 }
 
+// The configuration of a handoffd started with `name`=`value` in its
+// environment and no flags.
+absl::StatusOr<ServerConfig> ConfigWithEnvironment(const std::string& name,
+                                                   const std::string& value) {
+  ScopedEnv env{{name, value}};
+  std::vector<std::string> args = {"handoffd"};
+  absl::StatusOr<EnvironmentOverrides> applied = ApplyEnvironmentOverrides(Argv(args));
+  if (!applied.ok()) return applied.status();
+  return ConfigFromFlags(*applied);
+}
+
 TEST_F(ConfigTest, PinWorkersIsOffByDefaultAndOnFromTheEnvironment) {
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->pin_workers);
-  ScopedEnv env{{"HANDOFF_PIN_WORKERS", "true"}};
-  std::vector<std::string> args = {"handoffd"};
-  absl::StatusOr<EnvironmentOverrides> applied =
-      ApplyEnvironmentOverrides(Argv(args));
-  ASSERT_TRUE(applied.ok()) << applied.status();
-  c = ConfigFromFlags(*applied);
+  c = ConfigWithEnvironment("HANDOFF_PIN_WORKERS", "true");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->pin_workers);
 }
@@ -465,12 +471,7 @@ TEST_F(ConfigTest, CompressedRequestsAreRefusedByDefaultAndAcceptedFromTheEnviro
   absl::StatusOr<ServerConfig> c = ConfigFromFlags();
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->compressed_requests);
-  ScopedEnv env{{"HANDOFF_COMPRESSED_REQUESTS", "true"}};
-  std::vector<std::string> args = {"handoffd"};
-  absl::StatusOr<EnvironmentOverrides> applied =
-      ApplyEnvironmentOverrides(Argv(args));
-  ASSERT_TRUE(applied.ok()) << applied.status();
-  c = ConfigFromFlags(*applied);
+  c = ConfigWithEnvironment("HANDOFF_COMPRESSED_REQUESTS", "true");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->compressed_requests);
 }

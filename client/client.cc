@@ -286,8 +286,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, std::string target)
     : channel_(std::move(channel)),
-      target_(std::move(target)),
-      call_target_(std::make_shared<const std::string>(target_)),
+      target_(std::make_shared<const std::string>(std::move(target))),
       stub_(v1::Gateway::NewStub(channel_)) {
   KeepCallbackThreadsAlive();
 }
@@ -298,7 +297,7 @@ absl::Status Client::WaitForConnected(absl::Duration timeout) {
   // no deadline at all.
   if (channel_->WaitForConnected(DeadlineIn(timeout))) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(
-      "no connection", target_.empty() ? "" : absl::StrCat(" to ", target_), " within ",
+      "no connection", target_->empty() ? "" : absl::StrCat(" to ", *target_), " within ",
       absl::FormatDuration(timeout)));
 }
 
@@ -307,7 +306,7 @@ absl::Status Client::WaitForConnected(absl::Duration timeout) {
                              const CallOptions& options,                     \
                              ReplyCallback<Reply> done) {                    \
     StartUnary<Request, Reply>(                                               \
-        channel_, call_target_, request, options, std::move(done),            \
+        channel_, target_, request, options, std::move(done),                 \
         [this](auto* call, auto finish) {                                     \
           stub_->async()->Method(&call->context, &call->request,             \
                                  &call->reply, std::move(finish));           \
@@ -336,7 +335,7 @@ void Client::StreamAsync(std::vector<v1::WorkRequest> requests,
                          const CallOptions& options,
                          std::function<void(const v1::WorkReply&)> on_reply,
                          ReplyCallback<std::vector<v1::WorkReply>> done) {
-  auto* reactor = new StreamReactor(channel_, call_target_, std::move(requests), options.cancel,
+  auto* reactor = new StreamReactor(channel_, target_, std::move(requests), options.cancel,
                                     std::move(on_reply), std::move(done));
   if (absl::Status s = Prepare(*reactor->context(), options); !s.ok()) {
     // Never started, so OnDone will not run: report and free here.

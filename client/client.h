@@ -141,9 +141,8 @@ class Client {
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
-  std::string target_;
-  // target_ again, for calls to hold: they may outlive the Client.
-  std::shared_ptr<const std::string> call_target_;
+  // Shared with the calls, which may outlive the Client.
+  std::shared_ptr<const std::string> target_;
   std::unique_ptr<v1::Gateway::Stub> stub_;
 };
 

@@ -18,7 +18,7 @@
 namespace handoff::cli {
 
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  if (path == "-") return ReadStandardInput();
   return ReadFile(path);
 }
 

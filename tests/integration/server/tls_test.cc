@@ -6,6 +6,7 @@
 // localhost and 127.0.0.1 signed by it, a client certificate signed by it,
 // and a second CA that signed nothing of the server's.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -147,6 +148,16 @@ TEST(TlsConfigTest, ADirectoryIsAFileThatCannotBeRead) {
   ServerConfig config = TlsConfig();
   config.tls_cert_file = ::testing::TempDir();
   ExpectStartFails(config, {"--tls_cert_file", "cannot read", "Is a directory"});
+}
+
+// A plain open() of a FIFO waits for a writer: start-up used to hang here,
+// before handoffd listened.
+TEST(TlsConfigTest, AFifoNobodyWritesToIsRefusedAtOnce) {
+  ServerConfig config = TlsConfig();
+  config.tls_key_file = ::testing::TempDir() + "tls_test_key_fifo_" + std::to_string(getpid());
+  ASSERT_EQ(mkfifo(config.tls_key_file.c_str(), 0600), 0);
+  ExpectStartFails(config, {"--tls_key_file", "a FIFO nothing was written to"});
+  unlink(config.tls_key_file.c_str());
 }
 
 TEST(TlsConfigTest, SwappedCertificateAndKeyAreRefused) {

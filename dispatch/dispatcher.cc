@@ -49,6 +49,13 @@ absl::Duration RoundForMessage(absl::Duration d, bool up) {
   return up ? absl::Ceil(d, unit) : absl::Floor(d, unit);
 }
 
+absl::Status ExpectedRunTooLong(absl::Duration expected_run, absl::Duration left) {
+  return absl::DeadlineExceededError(absl::StrCat(
+      "deadline too short: expected run ", absl::FormatDuration(expected_run), " exceeds the ",
+      absl::FormatDuration(RoundForMessage(std::max(left, absl::ZeroDuration()), /*up=*/false)),
+      " left before the deadline"));
+}
+
 // Pins the calling thread to one CPU. Best effort, as the option promises: a
 // refusal (a cpuset that changed since the Dispatcher read it) leaves the
 // thread where the scheduler puts it.
@@ -148,6 +155,13 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
 
 Dispatcher::~Dispatcher() { Stop(); }
 
+absl::Status CheckExpectedRunFits(const Job& job) {
+  if (job.expected_run <= absl::ZeroDuration()) return absl::OkStatus();
+  const absl::Duration left = job.ctx.Deadline() - MonotonicNow();
+  if (job.expected_run <= left) return absl::OkStatus();
+  return ExpectedRunTooLong(job.expected_run, left);
+}
+
 absl::Status Dispatcher::Admit(const Job& job) const {
   if (job.ctx.IsDone()) return job.ctx.Err();
   if (!options_.shed_late_jobs) return absl::OkStatus();
@@ -160,12 +174,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
   if (left <= absl::ZeroDuration()) {
     return absl::DeadlineExceededError("context deadline exceeded");
   }
-  if (job.expected_run > left) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "deadline too short: expected run ", absl::FormatDuration(job.expected_run),
-        " exceeds the ", absl::FormatDuration(RoundForMessage(left, /*up=*/false)),
-        " left before the deadline"));
-  }
+  if (job.expected_run > left) return ExpectedRunTooLong(job.expected_run, left);
   // When this job can expect to start, at the latest: after the jobs ahead of
   // it, served by all workers in parallel; after the runs in progress (what
   // is left of each one counted at a cost of its own, else a whole run: half

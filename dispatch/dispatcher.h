@@ -201,6 +201,14 @@ struct DispatcherStats {
   int64_t rejected() const { return rejected_full + rejected_late; }
 };
 
+// DEADLINE_EXCEEDED if `job`'s expected_run alone is longer than what is
+// left of its deadline ("deadline too short: expected run 5s exceeds the
+// 4.2s left before the deadline", figures rounded as every refusal's are,
+// so that what the message states still holds); else OK. No wait for room
+// and no capacity could save such a job, so it is refused, not shed:
+// TrySubmit says this, and a submitter that waits for room asks it first.
+absl::Status CheckExpectedRunFits(const Job& job);
+
 class Dispatcher {
  public:
   // Starts `workers` worker threads and the dispatcher thread.

@@ -66,25 +66,6 @@ std::pair<Context, CancelFunc> GatewayCore::JobContext(
   return WithTimeout(stream, config_.default_deadline);
 }
 
-namespace {
-
-// DEADLINE_EXCEEDED if `job`'s expected run alone is longer than what is left
-// of its deadline. No wait for room could help such a job (its worker would
-// skip it), so under --queue_policy=wait it is refused at once, as it is
-// under reject, instead of holding a place in the queue until its deadline.
-absl::Status CheckRunFitsDeadline(const Job& job) {
-  if (job.expected_run <= absl::ZeroDuration()) return absl::OkStatus();
-  const absl::Duration left = job.ctx.Deadline() - MonotonicNow();
-  if (job.expected_run <= left) return absl::OkStatus();
-  return absl::DeadlineExceededError(absl::StrCat(
-      "deadline too short: expected run ",
-      absl::FormatDuration(job.expected_run), " exceeds the ",
-      absl::FormatDuration(std::max(left, absl::ZeroDuration())),
-      " left before the deadline"));
-}
-
-}  // namespace
-
 void GatewayCore::Submit(Job job,
                          absl::AnyInvocable<void(absl::Status)> refused) {
   if (config_.queue_policy == QueuePolicy::kReject) {
@@ -92,7 +73,10 @@ void GatewayCore::Submit(Job job,
     if (!s.ok()) refused(std::move(s));
     return;
   }
-  if (absl::Status s = CheckRunFitsDeadline(job); !s.ok()) {
+  // No wait for room could help a job whose run alone outlasts its
+  // deadline (its worker would skip it): refused at once, as under reject,
+  // instead of holding a place in the queue until its deadline.
+  if (absl::Status s = CheckExpectedRunFits(job); !s.ok()) {
     refused(std::move(s));
     return;
   }

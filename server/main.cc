@@ -64,11 +64,11 @@ int CheckConfig(const handoff::ServerConfig& config) {
     }
   }
   std::fprintf(stderr,
-               "handoffd: configuration OK: gRPC on %s%s, admin HTTP %s, %d workers, "
+               "handoffd: configuration OK: gRPC on %s%s, admin HTTP %s, %d worker%s, "
                "queue %d (%s), deadlines %s by default and %s at most, drain %s%s\n",
                config.listen.c_str(), handoff::TlsEnabled(config) ? " (TLS)" : "",
                config.admin_listen.empty() ? "off" : config.admin_listen.c_str(),
-               config.workers, config.queue_depth,
+               config.workers, config.workers == 1 ? "" : "s", config.queue_depth,
                handoff::QueuePolicyName(config.queue_policy).c_str(),
                absl::FormatDuration(config.default_deadline).c_str(),
                absl::FormatDuration(config.max_deadline).c_str(),
@@ -195,8 +195,8 @@ int main(int argc, char** argv) {
           ? std::string("admin HTTP off")
           : absl::StrCat("admin HTTP on port ", (*server)->admin_port());
   std::fprintf(stderr,
-               "handoffd: serving gRPC on %s (%s), %d workers, queue %d (%s)\n",
-               where.c_str(), admin.c_str(), config->workers,
+               "handoffd: serving gRPC on %s (%s), %d worker%s, queue %d (%s)\n",
+               where.c_str(), admin.c_str(), config->workers, config->workers == 1 ? "" : "s",
                config->queue_depth,
                handoff::QueuePolicyName(config->queue_policy).c_str());
 

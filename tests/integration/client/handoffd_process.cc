@@ -50,8 +50,9 @@ absl::StatusOr<Handoffd> StartHandoffdAt(
   // not a port probed free beforehand: another process could take that one
   // between the probe and handoffd's bind.
   // "serving gRPC on port N (admin HTTP on port M), W workers, queue ..."
+  // ("1 worker, queue" for one)
   absl::StatusOr<std::string> started =
-      h.process->WaitForStderr(" workers, queue ", absl::Seconds(30));
+      h.process->WaitForStderr(", queue ", absl::Seconds(30));
   if (!started.ok()) return started.status();
   const int port = PortAfter(*started, "serving gRPC on port ");
   const int admin = PortAfter(*started, "admin HTTP on port ");

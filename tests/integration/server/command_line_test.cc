@@ -91,6 +91,12 @@ TEST(CommandLineTest, CheckConfigSaysWhatItWouldRunAndServesNothing) {
   EXPECT_FALSE(absl::StrContains(p.Output(), "serving gRPC")) << p.Output();
 }
 
+TEST(CommandLineTest, CheckConfigSaysOneWorkerInTheSingular) {
+  HandoffdProcess p({"--check_config", "--workers=1"});
+  ExpectExit(p, 0);
+  EXPECT_TRUE(absl::StrContains(p.Output(), ", 1 worker, queue 256")) << p.Output();
+}
+
 // And refuses, exit 2, what handoffd would refuse at start: a value out of
 // range (here from the environment), a TLS file it cannot read.
 TEST(CommandLineTest, CheckConfigRefusesWhatHandoffdWouldRefuse) {

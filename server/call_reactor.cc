@@ -63,6 +63,19 @@ void CallReactor::OnDone() {
       }
     }
     core_.RecordCall(method_, s, MonotonicNow() - start_, call_);
+  } else {
+    absl::Status s = std::move(answered_);
+    if (s.ok() && call_.IsCancelled()) {
+      // gRPC ended the call before our OK went out: its deadline timer fired
+      // first (gRPC's timer and ours each judge the deadline on their own
+      // clock), or the client cancelled while the reply was on its way. The
+      // client got that, not OK; counted as a Stream's is (StreamCall::OnDone).
+      s = cancel_was_deadline_.load(std::memory_order_relaxed) ||
+                  MonotonicNow() >= ctx_.Deadline()
+              ? absl::DeadlineExceededError("context deadline exceeded")
+              : absl::CancelledError("context canceled");
+    }
+    core_.RecordCall(method_, s, answered_after_, call_);
   }
   cancel_();
   core_.CallDone();
@@ -76,7 +89,8 @@ void CallReactor::Complete(absl::Status s) {
       cancel_was_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
-  core_.RecordCall(method_, s, now - start_, call_);
+  answered_ = s;
+  answered_after_ = now - start_;
   Finish(ToGrpcStatus(s));
 }
 

@@ -10,10 +10,15 @@
 //                  cancel at the client's deadline, or past the Context's,
 //                  counts as that deadline
 //   Complete(s)    s as GatewayCore::Answer has it (late OK is late, a
-//                  cut-off job's CANCELLED is UNAVAILABLE); record it by
-//                  method and code; Finish — exactly once
-//   OnDone         cancel ctx (stops a job still running for a call already
-//                  answered, frees the deadline's timer); CallDone; delete
+//                  cut-off job's CANCELLED is UNAVAILABLE); Finish — exactly
+//                  once
+//   OnDone         record the call by method and code: what Complete
+//                  answered, unless that was OK and gRPC ended the call
+//                  before the OK went out (its deadline timer, or the
+//                  client's cancel, won the race: the client never saw OK),
+//                  then DEADLINE_EXCEEDED or CANCELLED; cancel ctx (stops a
+//                  job still running for a call already answered, frees the
+//                  deadline's timer); CallDone; delete
 //
 // A subclass decides what to answer and when, and calls Complete once.
 
@@ -82,6 +87,11 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // RejectedForWantOfRequest answered: OnDone records the call. Atomic,
   // as OnCancel reads it too (gRPC runs it after the method has returned).
   std::atomic<bool> record_at_done_{false};
+  // What Complete answered, and when, for OnDone to record: only once gRPC
+  // is done with the call is it known whether the client got that answer.
+  // Written before Finish, read at OnDone, which gRPC runs after it.
+  absl::Status answered_;
+  absl::Duration answered_after_;
 };
 
 }  // namespace handoff

@@ -129,6 +129,18 @@ inline grpc::Status StreamRaw(grpc::Channel* channel, const std::string& method,
   return status;
 }
 
+// A stub whose channel reads ahead at most 64 KiB per stream, whatever the
+// bandwidth (no BDP probing): a reply larger than that which the client does
+// not read holds the server's write in flight.
+inline std::unique_ptr<v1::Gateway::Stub> NarrowWindowStub(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 << 10);
+  return v1::Gateway::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(),
+      args));
+}
+
 // grpc.health.v1.Health/Check for `service`, encoded by hand (the messages
 // are one string field and one enum field): 1 SERVING, 2 NOT_SERVING, -1 on
 // an RPC error.

@@ -16,6 +16,8 @@
 
 #include <string>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "absl/status/status.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -25,9 +27,15 @@
 namespace handoff {
 
 // Parses `buffer` into *message; INTERNAL if the bytes are not a `Message`.
+// Protobuf logs nothing meanwhile: a string field that is not UTF-8 (a Call's
+// handler name) fails the parse, and protobuf would also write a line to
+// stderr for it, synchronously, on the gRPC thread, one per request a client
+// sends. The status tells the client; the line told anyone reading the log
+// nothing but that a client sent bad bytes, as often as it liked.
 template <typename Message>
 absl::Status ParseMessage(const grpc::ByteBuffer& buffer, Message* message) {
   grpc::ByteBuffer copy(buffer);  // shares the slices; Deserialize consumes
+  google::protobuf::LogSilencer quiet;
   grpc::Status s = grpc::SerializationTraits<Message>::Deserialize(&copy, message);
   if (s.ok()) return absl::OkStatus();
   return absl::InternalError(s.error_message().empty()

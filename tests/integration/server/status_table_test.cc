@@ -3,10 +3,13 @@
 // One test per row of README's status table ("Status codes"), against an
 // in-process handoffd on loopback.
 
+#include <atomic>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <google/protobuf/stubs/logging.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -80,6 +83,25 @@ TEST_F(StatusTableTest, UnparseableBytesAreInternal) {
       CallRaw(channel_.get(), "/handoff.v1.Gateway/Work", "\x0f\xff\xff\xff");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
   EXPECT_EQ(Work().started.load(), 0);
+}
+
+// A string field that is not UTF-8 does not parse: INTERNAL, like any bytes
+// that are not the message, and nothing in the log. Protobuf wrote a line to
+// stderr for each such request, a log any client could fill.
+std::atomic<int> protobuf_lines_logged{0};
+void CountProtobufLine(google::protobuf::LogLevel, const char*, int, const std::string&) {
+  protobuf_lines_logged.fetch_add(1);
+}
+
+TEST_F(StatusTableTest, AHandlerNameThatIsNotUtf8IsInternalAndLogsNothing) {
+  // handler (field 1, length-delimited), 2 bytes that are not UTF-8.
+  const std::string request("\x0a\x02\xff\xfe", 4);
+  protobuf_lines_logged.store(0);
+  google::protobuf::LogHandler* previous = google::protobuf::SetLogHandler(&CountProtobufLine);
+  grpc::Status s = CallRaw(channel_.get(), "/handoff.v1.Gateway/Call", request);
+  google::protobuf::SetLogHandler(previous);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  EXPECT_EQ(protobuf_lines_logged.load(), 0);
 }
 
 // How a unary call whose request message never leaves the client ends.

@@ -2,10 +2,34 @@
 
 #include "server/proto_codec.h"
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+
 namespace handoff {
+
+bool CanHoldStringField(const google::protobuf::Descriptor* d) {
+  using google::protobuf::FieldDescriptor;
+  // Each message type once: a type may hold itself.
+  absl::flat_hash_set<const google::protobuf::Descriptor*> seen = {d};
+  std::vector<const google::protobuf::Descriptor*> pending = {d};
+  while (!pending.empty()) {
+    const google::protobuf::Descriptor* m = pending.back();
+    pending.pop_back();
+    for (int i = 0; i < m->field_count(); ++i) {
+      const FieldDescriptor* f = m->field(i);
+      if (f->type() == FieldDescriptor::TYPE_STRING) return true;
+      if (f->message_type() != nullptr && seen.insert(f->message_type()).second) {
+        pending.push_back(f->message_type());
+      }
+    }
+  }
+  return false;
+}
 
 int CountTopLevelField(const grpc::ByteBuffer& buffer, int field, int limit) {
   using google::protobuf::internal::WireFormatLite;

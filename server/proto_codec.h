@@ -14,8 +14,10 @@
 #ifndef HANDOFF_SERVER_PROTO_CODEC_H_
 #define HANDOFF_SERVER_PROTO_CODEC_H_
 
+#include <optional>
 #include <string>
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/stubs/logging.h>
 
 #include "absl/status/status.h"
@@ -26,16 +28,26 @@
 
 namespace handoff {
 
+// Whether a message of type `d` can hold a string field, its own or a
+// nested message's: the fields protobuf checks for UTF-8 as it parses.
+bool CanHoldStringField(const google::protobuf::Descriptor* d);
+
 // Parses `buffer` into *message; INTERNAL if the bytes are not a `Message`.
-// Protobuf logs nothing meanwhile: a string field that is not UTF-8 (a Call's
-// handler name) fails the parse, and protobuf would also write a line to
-// stderr for it, synchronously, on the gRPC thread, one per request a client
-// sends. The status tells the client; the line told anyone reading the log
-// nothing but that a client sent bad bytes, as often as it liked.
+//
+// A string field that is not UTF-8 fails the parse, and protobuf also
+// writes a line to stderr for it, synchronously, on the gRPC thread: one per
+// request a client sends. The status tells the client; the line would tell
+// anyone reading the log only that a client sent bad bytes, as often as it
+// liked. So a message that can hold a string is parsed with protobuf's
+// logging off. Only such a message: protobuf's LogSilencer takes a global
+// mutex twice, and Echo's and Work's requests, which hold no string, would
+// pay for it on every call.
 template <typename Message>
 absl::Status ParseMessage(const grpc::ByteBuffer& buffer, Message* message) {
+  static const bool kQuiet = CanHoldStringField(Message::descriptor());
   grpc::ByteBuffer copy(buffer);  // shares the slices; Deserialize consumes
-  google::protobuf::LogSilencer quiet;
+  std::optional<google::protobuf::LogSilencer> silencer;
+  if (kQuiet) silencer.emplace();
   grpc::Status s = grpc::SerializationTraits<Message>::Deserialize(&copy, message);
   if (s.ok()) return absl::OkStatus();
   return absl::InternalError(s.error_message().empty()

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "handoff/v1/gateway.pb.h"
 
@@ -61,6 +62,17 @@ TEST(CountTopLevelFieldTest, BytesThatDoNotParseAreCountedAsFarAsTheyDo) {
   const std::string bytes("\x0a\x00\x0a\x00\x0a\x64\x01", 7);
   EXPECT_EQ(CountTopLevelField(BufferOf(bytes), kItems, 100), 3);
   EXPECT_EQ(CountTopLevelField(BufferOf(std::string("\xff\xff", 2)), kItems, 100), 0);
+}
+
+// Which requests are parsed with protobuf's logging off: those that can hold
+// a string (a nested message's too), not Echo's or Work's, which pay nothing for it.
+TEST(CanHoldStringFieldTest, OnlyMessagesWithAStringSomewhereInThem) {
+  EXPECT_TRUE(CanHoldStringField(v1::CallRequest::descriptor()));   // handler
+  EXPECT_TRUE(CanHoldStringField(v1::BatchReply::descriptor()));    // items[].message
+  EXPECT_FALSE(CanHoldStringField(v1::EchoRequest::descriptor()));  // bytes only
+  EXPECT_FALSE(CanHoldStringField(v1::WorkRequest::descriptor()));
+  EXPECT_FALSE(CanHoldStringField(v1::BatchRequest::descriptor()));
+  EXPECT_TRUE(CanHoldStringField(google::protobuf::ListValue::descriptor()));  // in Value
 }
 
 }  // namespace

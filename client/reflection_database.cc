@@ -102,9 +102,22 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
   return response;
 }
 
+void ReflectionDatabase::BuildErrors::AddError(const std::string& filename,
+                                               const std::string& element_name,
+                                               const google::protobuf::Message*,
+                                               ErrorLocation, const std::string& message) {
+  if (db_->last_error_is_build_error_) return;
+  db_->last_error_is_build_error_ = true;
+  db_->last_error_ = absl::InternalError(absl::StrCat(
+      "reflection described ", filename, " as protobuf cannot build it: ",
+      element_name.empty() || element_name == filename ? "" : absl::StrCat(element_name, ": "),
+      message));
+}
+
 bool ReflectionDatabase::TakeFiles(const absl::StatusOr<Response>& response,
                                    const Wanted& wanted,
                                    google::protobuf::FileDescriptorProto* output) {
+  last_error_is_build_error_ = false;
   if (!response.ok()) {
     last_error_ = response.status();
     return false;

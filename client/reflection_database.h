@@ -3,7 +3,7 @@
 // has no .proto for.
 //
 //   ReflectionDatabase db(channel, absl::Seconds(5));
-//   google::protobuf::DescriptorPool pool(&db);
+//   google::protobuf::DescriptorPool pool(&db, db.build_errors());
 //   const auto* service = pool.FindServiceByName("handoff.v1.Gateway");
 //
 // Lookups run on one reflection stream, opened on first use and kept for the
@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/descriptor_database.h>
 #include <grpc/support/time.h>
@@ -66,8 +67,15 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   // the name; UNIMPLEMENTED when it has no reflection service; UNAVAILABLE,
   // DEADLINE_EXCEEDED... when it cannot be reached; the server's own code
   // when it answers with an error (UNKNOWN if that code is none of gRPC's,
-  // or OK). OK after a success.
+  // or OK); INTERNAL, naming the file and protobuf's reason, when the pool
+  // given build_errors() refused a file the server sent (an import it never
+  // sends, a type it does not define). OK after a success.
   const absl::Status& last_error() const { return last_error_; }
+
+  // The error collector of a pool over this database. Without one,
+  // protobuf logs each reason it refuses a file on stderr, a few lines per
+  // lookup, and the lookup fails as if the server did not know the name.
+  google::protobuf::DescriptorPool::ErrorCollector* build_errors() { return &build_errors_; }
 
  private:
   using Request = grpc::reflection::v1alpha::ServerReflectionRequest;
@@ -98,8 +106,24 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   // streams that replace it.
   std::optional<gpr_timespec> deadline_;
   absl::Status stream_error_;  // sticky once the session has failed
+  // Keeps, in last_error_, the first reason the pool gave since the last
+  // lookup: the later ones of the same build follow from it ("Import ...
+  // was not found or had errors").
+  class BuildErrors : public google::protobuf::DescriptorPool::ErrorCollector {
+   public:
+    explicit BuildErrors(ReflectionDatabase* db) : db_(db) {}
+    void AddError(const std::string& filename, const std::string& element_name,
+                  const google::protobuf::Message* descriptor, ErrorLocation location,
+                  const std::string& message) override;
+
+   private:
+    ReflectionDatabase* db_;
+  };
+
   std::map<std::string, google::protobuf::FileDescriptorProto> files_;
   absl::Status last_error_;
+  bool last_error_is_build_error_ = false;
+  BuildErrors build_errors_{this};
 };
 
 }  // namespace handoff

@@ -28,7 +28,7 @@ absl::StatusOr<std::string> ServiceListing(ReflectionDatabase& db, const std::st
   absl::StatusOr<std::vector<std::string>> services = db.ListServices();
   if (!services.ok()) return services.status();
   std::sort(services->begin(), services->end());
-  google::protobuf::DescriptorPool pool(&db);
+  google::protobuf::DescriptorPool pool(&db, db.build_errors());
   std::string out;
   bool found = only.empty();
   for (const std::string& name : *services) {

@@ -114,7 +114,7 @@ int Call(const Connection& connection, const CallArgs& args) {
   if (!local.ok()) return Fail("call", local.status());
   ReflectionDatabase db(*channel, connection.timeout, connection.wait_for_ready,
                         connection.reflect_metadata);
-  google::protobuf::DescriptorPool pool(&db);
+  google::protobuf::DescriptorPool pool(&db, db.build_errors());
   auto method = *local != nullptr
                     ? FindMethod((*local)->pool(), args.method, nullptr,
                                  absl::StrCat("not in ", (*local)->source(), " or its imports"))

@@ -55,7 +55,8 @@ class MethodTypes {
     types->reflection_ = std::make_unique<ReflectionDatabase>(
         grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout,
         /*wait_for_ready=*/false, o.reflect_metadata);
-    types->remote_ = std::make_unique<google::protobuf::DescriptorPool>(types->reflection_.get());
+    types->remote_ = std::make_unique<google::protobuf::DescriptorPool>(
+        types->reflection_.get(), types->reflection_->build_errors());
     return types;
   }
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -45,6 +46,8 @@ struct Script {
   // With a code, a request for a file (not the list) is answered with an
   // error_response of that code.
   std::optional<int> lookup_error_code = std::nullopt;
+  // With a file, a request for a file is answered with this one.
+  std::optional<google::protobuf::FileDescriptorProto> file = std::nullopt;
 };
 
 class ScriptedReflection final : public ServerReflection::Service {
@@ -78,6 +81,9 @@ class ScriptedReflection final : public ServerReflection::Service {
         response.mutable_error_response()->set_error_code(
             script.error_code.value_or(script.lookup_error_code.value_or(0)));
         response.mutable_error_response()->set_error_message("scripted error");
+      } else if (lookup && script.file.has_value()) {
+        response.mutable_file_descriptor_response()->add_file_descriptor_proto(
+            script.file->SerializeAsString());
       } else {
         response.mutable_list_services_response()->add_service()->set_name("fake.v1.Thing");
       }
@@ -239,6 +245,49 @@ TEST_F(ReflectionDatabaseTest, AListingWhoseLookupFailsFailsNamingTheService) {
   EXPECT_EQ(listing.status().code(), absl::StatusCode::kInternal) << listing.status();
   EXPECT_TRUE(absl::StrContains(listing.status().message(), "describing fake.v1.Thing"))
       << listing.status();
+}
+
+// A file the server describes but protobuf cannot build (a type it does
+// not define, an import it never sends) fails the listing INTERNAL, with
+// protobuf's reason: the service was listed without methods, as if
+// reflection did not describe it, exit 0, after protobuf had logged its
+// reasons on stderr, a few lines per lookup.
+TEST_F(ReflectionDatabaseTest, AListingOfAServiceWhoseFileDoesNotBuildFailsWithProtobufsReason) {
+  google::protobuf::FileDescriptorProto undefined_type;
+  undefined_type.set_name("fake/thing.proto");
+  undefined_type.set_package("fake.v1");
+  auto* service = undefined_type.add_service();
+  service->set_name("Thing");
+  auto* rpc = service->add_method();
+  rpc->set_name("Do");
+  rpc->set_input_type(".fake.v1.Missing");
+  rpc->set_output_type(".fake.v1.Missing");
+  google::protobuf::FileDescriptorProto missing_import;
+  missing_import.set_name("fake/thing.proto");
+  missing_import.set_package("fake.v1");
+  missing_import.add_dependency("fake/nowhere.proto");
+  missing_import.add_service()->set_name("Thing");
+  for (const auto& [file, reason] :
+       {std::pair(undefined_type, "\".fake.v1.Missing\" is not defined"),
+        std::pair(missing_import, "Import \"fake/nowhere.proto\" was not found")}) {
+    Serve({{0, grpc::Status::OK, std::nullopt, false, std::nullopt, file}});
+    {
+      ReflectionDatabase db(channel_, absl::Seconds(10));
+      ::testing::internal::CaptureStderr();
+      absl::StatusOr<std::string> listing = ServiceListing(db, "");
+      const std::string logged = ::testing::internal::GetCapturedStderr();
+      EXPECT_EQ(listing.status().code(), absl::StatusCode::kInternal) << listing.status();
+      EXPECT_TRUE(absl::StrContains(
+          listing.status().message(),
+          "describing fake.v1.Thing: reflection described fake/thing.proto as protobuf "
+          "cannot build it"))
+          << listing.status();
+      EXPECT_TRUE(absl::StrContains(listing.status().message(), reason)) << listing.status();
+      EXPECT_EQ(logged, "");
+    }
+    server_->Shutdown();
+    server_.reset();
+  }
 }
 
 // Only the service asked for; one the server does not list is NotFound.

@@ -1,6 +1,7 @@
 #include "client/dynamic_call.h"
 
 #include <map>
+#include <optional>
 
 #include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -127,12 +128,27 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
     reading = true;
     write_next();
   }
+  // A method that returns one reply gets it handed on only once the call
+  // has ended OK with no other: gRPC's generic call counts none, and would
+  // let a server's second reply, or an OK without any, pass for an answer.
+  const bool one_reply = !method.server_streaming();
+  std::optional<std::string> the_reply;
+  absl::Status cardinality;
   while (reading || writing) {
     if (!cq.Next(&tag, &ok)) break;
     if (tag == &read_tag) {
       reading = ok;
       if (!ok) continue;  // no more: the server has ended the call
-      on_reply(FromBuffer(reply));
+      if (!one_reply) {
+        on_reply(FromBuffer(reply));
+      } else if (!the_reply.has_value()) {
+        the_reply = FromBuffer(reply);
+      } else if (cardinality.ok()) {
+        cardinality = absl::InternalError(absl::StrCat(
+            "the server sent more than one reply, where ", method.full_name(),
+            " returns one"));
+        context.TryCancel();
+      }
       call->Read(&reply, &read_tag);
     } else if (tag == &write_tag) {
       writing = false;
@@ -159,6 +175,14 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
     };
     copy(context.GetServerInitialMetadata(), received->headers);
     copy(context.GetServerTrailingMetadata(), received->trailers);
+  }
+  if (!cardinality.ok()) return cardinality;
+  if (status.ok() && one_reply) {
+    if (!the_reply.has_value()) {
+      return absl::InternalError(absl::StrCat("the server ended the call OK without a reply, where ",
+                                              method.full_name(), " returns one"));
+    }
+    on_reply(*the_reply);
   }
   return FromGrpcStatus(status);
 }

@@ -41,7 +41,10 @@ struct ReceivedMetadata {
 // Calls `method` with every request on one call (unary methods take
 // exactly one), hands each serialized reply to `on_reply` as it arrives, and
 // returns the call's status. A stream that fails part-way has still
-// delivered the replies the server sent before its error. `options.cancel`
+// delivered the replies the server sent before its error. A method that
+// returns one reply (not server-streaming) hands it on once the call has
+// ended OK; a server that ended such a call OK without a reply, or sent
+// more than one, fails it INTERNAL, saying which, and hands on none. `options.cancel`
 // ends the call with CANCELLED, as it does Client's. If `received` is not
 // null, it gets the response headers and trailers once the call is over.
 absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "scripted_h2_server.h"
 #include "subprocess.h"
 #include "tests/util/wait_until.h"
 
@@ -188,6 +189,19 @@ TEST_F(CliTest, CallPrintsTheErrorDetailsAfterTheError) {
             "handoff: detail 2: type.googleapis.com/example.NotDescribed (3 bytes, a type not in " +
                 proto + ")\n");
   std::remove(proto.c_str());
+}
+
+// `handoff call` of a unary method whose server ended the call OK without
+// a reply printed nothing and exited 0, as if it had answered.
+TEST_F(CliTest, AUnaryCallEndedOkWithoutAReplyIsAnError) {
+  ScriptedH2Server server(OkWithoutReply);
+  const std::string proto = StringEchoProto("noreply");
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "--proto=" + proto, "-d", "{}",
+                "--addr=" + server.address()});
+  std::remove(proto.c_str());
+  ExpectOneLineError(r,
+                     "handoff: handoff.v1.Gateway.Echo: INTERNAL: the server ended the call OK "
+                     "without a reply, where handoff.v1.Gateway.Echo returns one");
 }
 
 TEST_F(CliTest, CallDeadlineExceeded) {

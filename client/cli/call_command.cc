@@ -76,7 +76,7 @@ void PrintDetails(const absl::Status& status, const google::protobuf::Descriptor
     if (json.ok()) {
       std::cerr << type->full_name() << " " << *json << "\n";
     } else {
-      std::cerr << detail.type_url << " (" << detail.value.size() << " bytes"
+      std::cerr << OneLine(detail.type_url) << " (" << detail.value.size() << " bytes"
                 << (type == nullptr ? absl::StrCat(", a type ", unknown)
                                     : std::string(", which do not parse as that type"))
                 << ")\n";
@@ -90,7 +90,8 @@ void PrintMetadata(absl::string_view what,
                    const std::vector<std::pair<std::string, std::string>>& metadata) {
   for (const auto& [key, value] : metadata) {
     std::cerr << "handoff: response " << what << ": " << key << ": "
-              << (absl::EndsWith(key, "-bin") ? absl::Base64Escape(value) : value) << "\n";
+              << (absl::EndsWith(key, "-bin") ? absl::Base64Escape(value) : OneLine(value))
+              << "\n";
   }
 }
 

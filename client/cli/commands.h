@@ -77,7 +77,12 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
 // reason gRPC gives, instead of retrying behind the user's back.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection);
 
-// Prints "handoff: <context>: <status message>" and returns 1.
+// `text` (a server's status message, say) with each control character
+// C-escaped ("\n", "\x1b"), so that what a server sends can neither break
+// an error into lines nor drive the terminal. Other bytes are kept: UTF-8
+// prints as it is.
+std::string OneLine(absl::string_view text);
+// Prints "handoff: <context>: <status message>" (OneLine) and returns 1.
 int Fail(absl::string_view context, const absl::Status& status);
 // Prints "handoff: <message>" and returns 2.
 int Usage(absl::string_view message);

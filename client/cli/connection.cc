@@ -9,6 +9,7 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "client/status.h"
@@ -107,10 +108,24 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
   return grpc::CreateCustomChannel(connection.addr, *credentials, args);
 }
 
+std::string OneLine(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += absl::CHexEscape(absl::string_view(&c, 1));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 int Fail(absl::string_view context, const absl::Status& status) {
   std::cerr << "handoff: " << context << ": "
             << CanonicalCodeName(static_cast<grpc::StatusCode>(status.code()))
-            << ": " << status.message() << "\n";
+            << ": " << OneLine(status.message()) << "\n";
   return 1;
 }
 

@@ -191,6 +191,19 @@ TEST_F(CliTest, CallPrintsTheErrorDetailsAfterTheError) {
   std::remove(proto.c_str());
 }
 
+// A server's status message is the server's to write: a newline in it made
+// the error two lines, the second forged at will ("handoff: ..."), and an
+// escape sequence went to the terminal as it was. Each control character is
+// printed escaped; UTF-8 as it is.
+TEST_F(CliTest, AServersStatusMessageIsPrintedOnOneLineWithItsControlCharactersEscaped) {
+  const std::string proto = StringEchoProto("control");
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "--proto=" + proto, "-d",
+                R"({"payload":"status:13:line one\nhandoff: line two\u001b[31m \u00fc"})",
+                Addr()});
+  std::remove(proto.c_str());
+  ExpectOneLineError(r, "INTERNAL: line one\\nhandoff: line two\\x1b[31m \xc3\xbc\n");
+}
+
 // `handoff call` of a unary method whose server ended the call OK without
 // a reply printed nothing and exited 0, as if it had answered.
 TEST_F(CliTest, AUnaryCallEndedOkWithoutAReplyIsAnError) {

@@ -4,6 +4,7 @@
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/client_callback.h>
 
@@ -65,27 +66,75 @@ absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& co
   return annotated;
 }
 
-// Owns everything one call needs until gRPC is done with it: the context,
+// One unary call, from its start until gRPC is done with it: the context,
 // the messages, the user's callback, and the channel, to say what state it
-// was in should the call miss its deadline.
+// was in should the call miss its deadline. It is made as a stream that
+// sends the one request and reads until the server ends it, which the wire
+// cannot tell from a unary call, because gRPC's unary calls count no
+// replies: one that ended OK without a reply passed for an empty reply, and
+// one answered twice waited, with the second reply unread, for its
+// deadline, or for ever. Such calls fail INTERNAL, saying which. OnDone is
+// the reactor's last callback, so it deletes the reactor.
 template <typename Request, typename Reply>
-struct UnaryCall {
-  grpc::ClientContext context;
-  Request request;
-  Reply reply;
-  std::shared_ptr<CancelToken> cancel;
-  ReplyCallback<Reply> done;
-  std::shared_ptr<grpc::Channel> channel;
-  std::shared_ptr<const std::string> target;
+class UnaryReactor final : public grpc::ClientBidiReactor<Request, Reply> {
+ public:
+  UnaryReactor(std::shared_ptr<grpc::Channel> channel, std::shared_ptr<const std::string> target,
+               std::string method, const Request& request, std::shared_ptr<CancelToken> cancel,
+               ReplyCallback<Reply> done)
+      : channel_(std::move(channel)),
+        target_(std::move(target)),
+        method_(std::move(method)),
+        request_(request),
+        cancel_(std::move(cancel)),
+        done_(std::move(done)) {}
 
-  void Finish(const grpc::Status& status) {
-    if (cancel != nullptr) cancel->Detach(&context);
-    if (status.ok()) {
-      done(std::move(reply));
+  grpc::ClientContext* context() { return &context_; }
+  std::shared_ptr<CancelToken>& cancel() { return cancel_; }
+
+  void Start() {
+    grpc::TemplatedGenericStub<Request, Reply>(channel_).PrepareBidiStreamingCall(
+        &context_, method_, grpc::StubOptions(), this);
+    this->StartWriteLast(&request_, grpc::WriteOptions());
+    this->StartRead(&reply_);
+    this->StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // end of stream or failure; OnDone follows
+    if (++replies_ == 1) {
+      this->StartRead(&extra_);
     } else {
-      done(CallError(status, context, *channel, *target));
+      context_.TryCancel();
     }
   }
+
+  void OnDone(const grpc::Status& status) override {
+    if (cancel_ != nullptr) cancel_->Detach(&context_);
+    if (replies_ > 1) {
+      done_(absl::InternalError(
+          absl::StrCat("the server sent more than one reply, where ", method_, " returns one")));
+    } else if (!status.ok()) {
+      done_(CallError(status, context_, *channel_, *target_));
+    } else if (replies_ == 0) {
+      done_(absl::InternalError(absl::StrCat("the server ended the call OK without a reply, where ",
+                                             method_, " returns one")));
+    } else {
+      done_(std::move(reply_));
+    }
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<const std::string> target_;
+  const std::string method_;  // "/package.Service/Method"
+  grpc::ClientContext context_;
+  Request request_;
+  Reply reply_;
+  Reply extra_;  // where a second reply, if any, is read
+  int replies_ = 0;
+  std::shared_ptr<CancelToken> cancel_;
+  ReplyCallback<Reply> done_;
 };
 
 // Sets up `context` for a call; INVALID_ARGUMENT, with nothing set, if
@@ -102,34 +151,26 @@ absl::Status Prepare(grpc::ClientContext& context, const CallOptions& options) {
   return absl::OkStatus();
 }
 
-// The async form of a unary method, for any generated `async()->Method`.
-// Start receives the call and must start it with call->Finish as callback.
-template <typename Request, typename Reply, typename StartFn>
+// Starts a unary call of `method` ("/package.Service/Method").
+template <typename Request, typename Reply>
 void StartUnary(std::shared_ptr<grpc::Channel> channel,
-                std::shared_ptr<const std::string> target, const Request& request,
-                const CallOptions& options, ReplyCallback<Reply> done,
-                StartFn start) {
-  auto* call = new UnaryCall<Request, Reply>;
-  call->channel = std::move(channel);
-  call->target = std::move(target);
-  call->request = request;
-  call->cancel = options.cancel;
-  call->done = std::move(done);
-  if (absl::Status s = Prepare(call->context, options); !s.ok()) {
-    call->done(std::move(s));
-    delete call;
+                std::shared_ptr<const std::string> target, std::string method,
+                const Request& request, const CallOptions& options, ReplyCallback<Reply> done) {
+  auto* call = new UnaryReactor<Request, Reply>(std::move(channel), std::move(target),
+                                                std::move(method), request, options.cancel,
+                                                std::move(done));
+  if (absl::Status s = Prepare(*call->context(), options); !s.ok()) {
+    // Never started, so OnDone will not run: report and free here.
+    call->cancel() = nullptr;
+    call->OnDone(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message())));
     return;
   }
-  if (call->cancel != nullptr && !call->cancel->Attach(&call->context)) {
-    call->cancel = nullptr;
-    call->done(absl::CancelledError("cancelled before the call started"));
-    delete call;
+  if (call->cancel() != nullptr && !call->cancel()->Attach(call->context())) {
+    call->cancel() = nullptr;
+    call->OnDone(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before the call started"));
     return;
   }
-  start(call, [call](grpc::Status status) {
-    call->Finish(status);
-    delete call;
-  });
+  call->Start();
 }
 
 template <typename Reply, typename AsyncFn>
@@ -306,11 +347,9 @@ absl::Status Client::WaitForConnected(absl::Duration timeout) {
                              const CallOptions& options,                     \
                              ReplyCallback<Reply> done) {                    \
     StartUnary<Request, Reply>(                                               \
-        channel_, target_, request, options, std::move(done),                 \
-        [this](auto* call, auto finish) {                                     \
-          stub_->async()->Method(&call->context, &call->request,             \
-                                 &call->reply, std::move(finish));           \
-        });                                                                   \
+        channel_, target_,                                                    \
+        absl::StrCat("/", v1::Gateway::service_full_name(), "/", #Method),    \
+        request, options, std::move(done));                                   \
   }                                                                           \
   absl::StatusOr<Reply> Client::Method(const Request& request,               \
                                        const CallOptions& options) {         \

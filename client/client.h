@@ -11,7 +11,10 @@
 // into the job's deadline), an optional CancelToken, and metadata. Errors are
 // absl::Status values carrying the gRPC code and message unchanged, so
 // `reply.status().code() == absl::StatusCode::kDeadlineExceeded` is the test
-// for a missed deadline.
+// for a missed deadline. A unary call that the server ended OK without a
+// reply, or answered with two, fails INTERNAL saying which (gRPC's own
+// unary calls took the first for an empty reply, and waited out the
+// deadline on the second).
 //
 // Each method has three forms: synchronous (blocks the calling thread), with
 // a callback (runs on a gRPC thread; must not block), and with a

@@ -15,6 +15,7 @@
 #include "client/status_details.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
+#include "scripted_h2_server.h"
 #include "tests/util/ports.h"
 
 namespace handoff {
@@ -269,6 +270,29 @@ INSTANTIATE_TEST_SUITE_P(Retries, ClientGoawayTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "PolicyOn" : "PolicyOff";
                          });
+
+// A unary call has one reply. gRPC C++ takes a callback call's answer
+// that ended OK with none as a success, leaving the reply empty, and one
+// with two as the first: either would hand the caller a reply the server
+// never gave.
+TEST(ClientCardinalityTest, AUnaryCallEndedOkWithoutAReplyOrWithTwoIsInternal) {
+  for (bool two : {false, true}) {
+    SCOPED_TRACE(two ? "two replies" : "no reply");
+    v1::EchoReply hi;
+    hi.set_payload("hi");
+    testing::ScriptedH2Server server([&](uint32_t stream_id) {
+      return two ? testing::OkAfterTwoReplies(stream_id, hi.SerializeAsString())
+                 : testing::OkWithoutReply(stream_id);
+    });
+    auto client = Client::Connect({.target = server.address(), .retry = std::nullopt});
+    ASSERT_TRUE(client.ok()) << client.status();
+    auto reply = (*client)->Echo(EchoOf("x"), {.timeout = absl::Seconds(20)});
+    EXPECT_EQ(reply.status().code(), absl::StatusCode::kInternal) << reply.status();
+    EXPECT_TRUE(absl::StrContains(reply.status().message(),
+                                  two ? "more than one reply" : "without a reply"))
+        << reply.status();
+  }
+}
 
 // A timeout is a span: it must not move with the wall clock, so the
 // deadline is a point on the monotonic clock (deadline.h says why).

@@ -18,8 +18,8 @@ absl::StatusOr<HostPort> SplitTarget(absl::string_view target) {
   const size_t colon = target.rfind(':');
   if (colon == absl::string_view::npos || colon + 1 == target.size() ||
       target.find("://") != absl::string_view::npos ||
-      absl::StartsWith(target, "unix:") || absl::StartsWith(target, "ipv4:") ||
-      absl::StartsWith(target, "ipv6:")) {
+      absl::StartsWith(target, "unix:") || absl::StartsWith(target, "unix-abstract:") ||
+      absl::StartsWith(target, "ipv4:") || absl::StartsWith(target, "ipv6:")) {
     return absl::InvalidArgumentError(
         absl::StrCat("target '", target, "' is not HOST:PORT"));
   }
@@ -62,7 +62,9 @@ absl::Status CheckTargetPort(absl::string_view target) {
 }
 
 bool IsLoopbackTarget(absl::string_view target) {
-  if (absl::StartsWith(target, "unix:")) return true;
+  if (absl::StartsWith(target, "unix:") || absl::StartsWith(target, "unix-abstract:")) {
+    return true;
+  }
   // gRPC's address-list forms: judge the first address.
   if (absl::ConsumePrefix(&target, "ipv4:") || absl::ConsumePrefix(&target, "ipv6:")) {
     target = target.substr(0, target.find(','));

@@ -20,7 +20,8 @@ struct HostPort {
 };
 
 // "host:port", "[v6]:port", or either behind "dns:///". Anything else gRPC
-// accepts as a target (unix:, ipv4:, ipv6: lists, URIs) is INVALID_ARGUMENT.
+// accepts as a target (unix:, unix-abstract:, ipv4:, ipv6: lists, URIs) is
+// INVALID_ARGUMENT.
 absl::StatusOr<HostPort> SplitTarget(absl::string_view target);
 
 // For a HOST:PORT target (or dns:///HOST:PORT), InvalidArgument unless PORT
@@ -28,12 +29,13 @@ absl::StatusOr<HostPort> SplitTarget(absl::string_view target);
 // modulo 65536 and a name as port 0, so a typo would reach, or report
 // refused, a port nobody named. So is a target whose port is empty
 // ("host:") or missing after a bracketed address ("[::1]"). Other forms
-// (unix:, ipv4:, a host name without a port) are gRPC's to judge: OK.
+// (unix:, unix-abstract:, ipv4:, a host name without a port) are gRPC's to
+// judge: OK.
 absl::Status CheckTargetPort(absl::string_view target);
 
 // True if `target` names this machine: a loopback address (127.0.0.0/8,
-// ::1), the unspecified address (0.0.0.0, ::), "localhost", or a unix:
-// socket. Resolves nothing: a host name other than "localhost" counts as
+// ::1), the unspecified address (0.0.0.0, ::), "localhost", or a unix: or
+// unix-abstract: socket. Resolves nothing: a host name other than "localhost" counts as
 // remote.
 bool IsLoopbackTarget(absl::string_view target);
 

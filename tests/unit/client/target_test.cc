@@ -35,7 +35,7 @@ TEST(TargetTest, TellsLoopbackFromRemote) {
   for (const char* target : {"127.0.0.1:50051", "127.8.9.10:1", "localhost:1",
                              "LocalHost:1", "dns:///localhost:1", "[::1]:1",
                              "0.0.0.0:50051", "[::]:1", "unix:/run/handoff.sock",
-                             "ipv4:127.0.0.1:1,10.0.0.1:1"}) {
+                             "unix-abstract:handoff", "ipv4:127.0.0.1:1,10.0.0.1:1"}) {
     EXPECT_TRUE(IsLoopbackTarget(target)) << target;
   }
   for (const char* target : {"10.0.0.1:50051", "gw.internal:443", "[2001:db8::1]:1",
@@ -50,6 +50,10 @@ TEST(TargetTest, APortMustBeANumberFrom1To65535) {
   EXPECT_TRUE(CheckTargetPort("[::1]:1").ok());
   // Forms gRPC judges itself.
   EXPECT_TRUE(CheckTargetPort("unix:/run/handoff.sock").ok());
+  // An abstract socket's name is no port: `--addr=unix-abstract:handoff`
+  // was refused as "wants a port from 1 to 65535, not 'handoff'".
+  EXPECT_TRUE(CheckTargetPort("unix-abstract:handoff").ok());
+  EXPECT_TRUE(CheckTargetPort("unix-abstract:handoff:1").ok());
   EXPECT_TRUE(CheckTargetPort("ipv4:127.0.0.1:1,127.0.0.2:2").ok());
   EXPECT_TRUE(CheckTargetPort("localhost").ok());
   EXPECT_TRUE(CheckTargetPort("fe80::").ok());  // a bare IPv6 address

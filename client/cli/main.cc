@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
     return handoff::cli::Usage(s.message());
   }
+  if (connection.addr.empty()) return handoff::cli::Usage("--addr is empty; want host:port");
   if (absl::Status s = handoff::load::CheckTargetPort(connection.addr); !s.ok()) {
     return handoff::cli::Usage(absl::StrCat("--addr: ", s.message()));
   }

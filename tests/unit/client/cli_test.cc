@@ -295,6 +295,20 @@ TEST_F(CliTest, AnAddressWithABadPortIsAUsageError) {
   EXPECT_TRUE(absl::StrContains(r.err, "port from 1 to 65535")) << r.err;
 }
 
+// An empty --addr is bad usage too: it exited 1, as a failed call, with
+// an empty context ("handoff: : INVALID_ARGUMENT: --addr is empty").
+TEST_F(CliTest, AnEmptyAddressIsAUsageError) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"health"}, {"list"}, {"call", "handoff.v1.Gateway.Echo"}}) {
+    std::vector<std::string> args = command;
+    args.push_back("--addr=");
+    auto r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << command[0];
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "handoff: --addr is empty; want host:port\n");
+  }
+}
+
 TEST_F(CliTest, TlsToAPlaintextServerIsOneLine) {
   // gRPC logs the failed handshake on stderr itself; the CLI's own line
   // already carries its reason.

@@ -176,6 +176,11 @@ absl::StatusOr<std::vector<std::string>> ReflectionDatabase::ListServices() {
   request.set_list_services("");
   absl::StatusOr<Response> response = RoundTrip(request);
   if (!response.ok()) return response.status();
+  // A server with no services still sends an (empty) list: an answer
+  // without one is no answer.
+  if (!response->has_list_services_response()) {
+    return absl::InternalError("reflection answered without a list of services");
+  }
   std::vector<std::string> names;
   for (const auto& service : response->list_services_response().service()) {
     names.push_back(service.name());

@@ -48,6 +48,9 @@ struct Script {
   std::optional<int> lookup_error_code = std::nullopt;
   // With a file, a request for a file is answered with this one.
   std::optional<google::protobuf::FileDescriptorProto> file = std::nullopt;
+  // Each request is answered with an empty response: no list, no file, no
+  // error.
+  bool empty_answers = false;
 };
 
 class ScriptedReflection final : public ServerReflection::Service {
@@ -77,7 +80,10 @@ class ScriptedReflection final : public ServerReflection::Service {
       }
       ServerReflectionResponse response;
       const bool lookup = !request.has_list_services();
-      if (script.error_code.has_value() || (lookup && script.lookup_error_code.has_value())) {
+      if (script.empty_answers) {
+        // Nothing set.
+      } else if (script.error_code.has_value() ||
+                 (lookup && script.lookup_error_code.has_value())) {
         response.mutable_error_response()->set_error_code(
             script.error_code.value_or(script.lookup_error_code.value_or(0)));
         response.mutable_error_response()->set_error_message("scripted error");
@@ -288,6 +294,19 @@ TEST_F(ReflectionDatabaseTest, AListingOfAServiceWhoseFileDoesNotBuildFailsWithP
     server_->Shutdown();
     server_.reset();
   }
+}
+
+// An answer to the list of services that holds no list (an empty
+// response, or one of another kind) is no list of no services: `handoff
+// list` printed nothing and exited 0.
+TEST_F(ReflectionDatabaseTest, AnAnswerWithoutAListOfServicesIsInternal) {
+  Serve({{0, grpc::Status::OK, std::nullopt, false, std::nullopt, std::nullopt,
+          /*empty_answers=*/true}});
+  ReflectionDatabase db(channel_, absl::Seconds(10));
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kInternal) << services.status();
+  EXPECT_TRUE(absl::StrContains(services.status().message(), "without a list of services"))
+      << services.status();
 }
 
 // Only the service asked for; one the server does not list is NotFound.

@@ -66,6 +66,18 @@ absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& co
   return annotated;
 }
 
+// Parses `received` into `reply`; false, with `error` set INTERNAL, if it
+// does not parse. Replies are read as bytes and parsed here because gRPC's
+// typed reads end as the end of the stream does when a reply does not
+// parse: the call then ended OK, the reply lost.
+template <typename Reply>
+bool ParseReply(grpc::ByteBuffer& received, Reply& reply, absl::Status& error) {
+  if (grpc::SerializationTraits<Reply>::Deserialize(&received, &reply).ok()) return true;
+  error = absl::InternalError(absl::StrCat("the server sent a reply that does not parse as ",
+                                           Reply::descriptor()->full_name()));
+  return false;
+}
+
 // One unary call, from its start until gRPC is done with it: the context,
 // the messages, the user's callback, and the channel, to say what state it
 // was in should the call miss its deadline. It is made as a stream that
@@ -76,7 +88,7 @@ absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& co
 // deadline, or for ever. Such calls fail INTERNAL, saying which. OnDone is
 // the reactor's last callback, so it deletes the reactor.
 template <typename Request, typename Reply>
-class UnaryReactor final : public grpc::ClientBidiReactor<Request, Reply> {
+class UnaryReactor final : public grpc::ClientBidiReactor<Request, grpc::ByteBuffer> {
  public:
   UnaryReactor(std::shared_ptr<grpc::Channel> channel, std::shared_ptr<const std::string> target,
                std::string method, const Request& request, std::shared_ptr<CancelToken> cancel,
@@ -92,17 +104,17 @@ class UnaryReactor final : public grpc::ClientBidiReactor<Request, Reply> {
   std::shared_ptr<CancelToken>& cancel() { return cancel_; }
 
   void Start() {
-    grpc::TemplatedGenericStub<Request, Reply>(channel_).PrepareBidiStreamingCall(
+    grpc::TemplatedGenericStub<Request, grpc::ByteBuffer>(channel_).PrepareBidiStreamingCall(
         &context_, method_, grpc::StubOptions(), this);
     this->StartWriteLast(&request_, grpc::WriteOptions());
-    this->StartRead(&reply_);
+    this->StartRead(&received_);
     this->StartCall();
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // end of stream or failure; OnDone follows
-    if (++replies_ == 1) {
-      this->StartRead(&extra_);
+    if (++replies_ == 1 && ParseReply(received_, reply_, unparsable_)) {
+      this->StartRead(&received_);
     } else {
       context_.TryCancel();
     }
@@ -110,7 +122,9 @@ class UnaryReactor final : public grpc::ClientBidiReactor<Request, Reply> {
 
   void OnDone(const grpc::Status& status) override {
     if (cancel_ != nullptr) cancel_->Detach(&context_);
-    if (replies_ > 1) {
+    if (!unparsable_.ok()) {
+      done_(unparsable_);
+    } else if (replies_ > 1) {
       done_(absl::InternalError(
           absl::StrCat("the server sent more than one reply, where ", method_, " returns one")));
     } else if (!status.ok()) {
@@ -130,8 +144,9 @@ class UnaryReactor final : public grpc::ClientBidiReactor<Request, Reply> {
   const std::string method_;  // "/package.Service/Method"
   grpc::ClientContext context_;
   Request request_;
+  grpc::ByteBuffer received_;
   Reply reply_;
-  Reply extra_;  // where a second reply, if any, is read
+  absl::Status unparsable_;
   int replies_ = 0;
   std::shared_ptr<CancelToken> cancel_;
   ReplyCallback<Reply> done_;
@@ -197,7 +212,7 @@ std::future<absl::StatusOr<Reply>> Future(AsyncFn async) {
 // reads concurrently, and reports once both directions and the status are
 // in. OnDone is the reactor's last callback, so it deletes the reactor.
 class StreamReactor final
-    : public grpc::ClientBidiReactor<v1::WorkRequest, v1::WorkReply> {
+    : public grpc::ClientBidiReactor<v1::WorkRequest, grpc::ByteBuffer> {
  public:
   StreamReactor(std::shared_ptr<grpc::Channel> channel,
                 std::shared_ptr<const std::string> target,
@@ -216,7 +231,7 @@ class StreamReactor final
   std::shared_ptr<CancelToken>& cancel() { return cancel_; }
 
   void Start() {
-    StartRead(&reply_);
+    StartRead(&received_);
     WriteNext();
     StartCall();
   }
@@ -228,15 +243,21 @@ class StreamReactor final
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // end of stream or failure; OnDone follows
-    if (on_reply_) on_reply_(reply_);
-    replies_.push_back(std::move(reply_));
-    reply_.Clear();
-    StartRead(&reply_);
+    v1::WorkReply reply;
+    if (!ParseReply(received_, reply, unparsable_)) {
+      context_.TryCancel();
+      return;
+    }
+    if (on_reply_) on_reply_(reply);
+    replies_.push_back(std::move(reply));
+    StartRead(&received_);
   }
 
   void OnDone(const grpc::Status& status) override {
     if (cancel_ != nullptr) cancel_->Detach(&context_);
-    if (status.ok()) {
+    if (!unparsable_.ok()) {
+      done_(unparsable_);
+    } else if (status.ok()) {
       done_(std::move(replies_));
     } else {
       done_(CallError(status, context_, *channel_, *target_));
@@ -258,7 +279,8 @@ class StreamReactor final
   grpc::ClientContext context_;
   std::vector<v1::WorkRequest> requests_;
   size_t next_ = 0;
-  v1::WorkReply reply_;
+  grpc::ByteBuffer received_;
+  absl::Status unparsable_;
   std::vector<v1::WorkReply> replies_;
   std::shared_ptr<CancelToken> cancel_;
   std::function<void(const v1::WorkReply&)> on_reply_;
@@ -327,8 +349,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, std::string target)
     : channel_(std::move(channel)),
-      target_(std::make_shared<const std::string>(std::move(target))),
-      stub_(v1::Gateway::NewStub(channel_)) {
+      target_(std::make_shared<const std::string>(std::move(target))) {
   KeepCallbackThreadsAlive();
 }
 
@@ -390,7 +411,10 @@ void Client::StreamAsync(std::vector<v1::WorkRequest> requests,
                                  "cancelled before the call started"));
     return;
   }
-  stub_->async()->Stream(reactor->context(), reactor);
+  grpc::TemplatedGenericStub<v1::WorkRequest, grpc::ByteBuffer>(channel_)
+      .PrepareBidiStreamingCall(reactor->context(),
+                                absl::StrCat("/", v1::Gateway::service_full_name(), "/Stream"),
+                                grpc::StubOptions(), reactor);
   reactor->Start();
 }
 

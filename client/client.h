@@ -14,7 +14,8 @@
 // for a missed deadline. A unary call that the server ended OK without a
 // reply, or answered with two, fails INTERNAL saying which (gRPC's own
 // unary calls took the first for an empty reply, and waited out the
-// deadline on the second).
+// deadline on the second); so does any call for a reply that does not parse
+// as its type, naming the type.
 //
 // Each method has three forms: synchronous (blocks the calling thread), with
 // a callback (runs on a gRPC thread; must not block), and with a
@@ -146,7 +147,6 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   // Shared with the calls, which may outlive the Client.
   std::shared_ptr<const std::string> target_;
-  std::unique_ptr<v1::Gateway::Stub> stub_;
 };
 
 }  // namespace handoff

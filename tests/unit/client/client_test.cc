@@ -294,6 +294,27 @@ TEST(ClientCardinalityTest, AUnaryCallEndedOkWithoutAReplyOrWithTwoIsInternal) {
   }
 }
 
+// A reply that does not parse as its type: gRPC's typed reads end on it as
+// at the end of the stream, so a Stream ended OK with the reply lost, and a
+// unary call read as one the server ended without a reply.
+TEST(ClientBadReplyTest, AReplyThatDoesNotParseIsInternalNamingItsType) {
+  testing::ScriptedH2Server server([](uint32_t stream_id) {
+    return testing::OkWithReply(stream_id, "\xff\xff\xff");
+  });
+  auto client = Client::Connect({.target = server.address(), .retry = std::nullopt});
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto echo = (*client)->Echo(EchoOf("x"), {.timeout = absl::Seconds(20)});
+  EXPECT_EQ(echo.status().code(), absl::StatusCode::kInternal) << echo.status();
+  EXPECT_TRUE(absl::StrContains(echo.status().message(),
+                                "a reply that does not parse as handoff.v1.EchoReply"))
+      << echo.status();
+  auto stream = (*client)->Stream({v1::WorkRequest()}, {.timeout = absl::Seconds(20)});
+  EXPECT_EQ(stream.status().code(), absl::StatusCode::kInternal) << stream.status();
+  EXPECT_TRUE(absl::StrContains(stream.status().message(),
+                                "a reply that does not parse as handoff.v1.WorkReply"))
+      << stream.status();
+}
+
 // A timeout is a span: it must not move with the wall clock, so the
 // deadline is a point on the monotonic clock (deadline.h says why).
 TEST(DeadlineInTest, IsTheTimeoutAheadOnTheMonotonicClock) {

@@ -77,6 +77,15 @@ int64_t CappedNs(absl::Duration cost) {
 
 bool Declares(const Job& job) { return job.declared_cost > absl::ZeroDuration(); }
 
+// A job must have something to run: a worker calling an empty run is
+// undefined behaviour (in practice a jump to address 0, which ends the
+// process), and by then its submitter has been told OK. Checked before
+// anything else, so that no count or slot is taken for it.
+absl::Status CheckRunnable(const Job& job) {
+  if (job.run) return absl::OkStatus();
+  return absl::InvalidArgumentError("job has no run: nothing for a worker to call");
+}
+
 // What admission counts `job` at, if at a cost of its own. Set at
 // submission (CountAtSubmission), so that every count of the job agrees.
 internal::JobLoad LoadOf(const Job& job) {
@@ -281,6 +290,7 @@ void Dispatcher::CountAtSubmission(Job& job) const {
 }
 
 absl::Status Dispatcher::TrySubmit(Job&& job) {
+  if (absl::Status s = CheckRunnable(job); !s.ok()) return s;
   if (absl::Status s = Admit(job); !s.ok()) {
     // Only the refusals for load: a job refused DEADLINE_EXCEEDED could not
     // have run on an idle pool either.
@@ -302,6 +312,7 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
 }
 
 absl::Status Dispatcher::Submit(Job job) {
+  if (absl::Status s = CheckRunnable(job); !s.ok()) return s;
   if (job.ctx.IsDone()) return job.ctx.Err();
   job.submitted = MonotonicNow();
   CountAtSubmission(job);
@@ -321,6 +332,10 @@ absl::Status Dispatcher::Submit(Job job) {
 
 void Dispatcher::AsyncSubmit(Job job,
                              absl::AnyInvocable<void(absl::Status)> admitted) {
+  if (absl::Status s = CheckRunnable(job); !s.ok()) {
+    admitted(std::move(s));
+    return;
+  }
   if (job.ctx.IsDone()) {
     admitted(job.ctx.Err());
     return;

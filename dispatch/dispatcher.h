@@ -96,7 +96,8 @@ struct Job {
   // Cancellation and deadline. A job whose ctx is done, or whose deadline
   // has passed, is never started.
   Context ctx;
-  // The work. Runs on a worker thread, at most once.
+  // The work. Runs on a worker thread, at most once. Required: a job
+  // without one is refused at submission (INVALID_ARGUMENT).
   absl::AnyInvocable<void(const RunInfo&)> run;
   // Called at most once, when the job was accepted but did not complete:
   //   DEADLINE_EXCEEDED / CANCELLED  ctx was done (or its deadline passed)
@@ -228,16 +229,20 @@ class Dispatcher {
   //   DEADLINE_EXCEEDED / CANCELLED  job.ctx is already done;
   //   DEADLINE_EXCEEDED   job.expected_run alone exceeds the time left
   //                       before its deadline (shed_late_jobs);
-  //   UNAVAILABLE         Stop() has been called.
+  //   UNAVAILABLE         Stop() has been called;
+  //   INVALID_ARGUMENT    job.run is empty (a worker would have nothing to
+  //                       call).
   absl::Status TrySubmit(Job&& job);
 
   // Admits `job`, waiting for queue room as long as job.ctx allows: a select
-  // on {jobs <- job, job.ctx.Done()}. The job is consumed either way.
+  // on {jobs <- job, job.ctx.Done()}. The job is consumed either way. A job
+  // without a run is refused INVALID_ARGUMENT, as by TrySubmit.
   absl::Status Submit(Job job);
 
   // Like Submit, without blocking a thread: `admitted` runs exactly once with
   // the outcome, possibly inline, else on the thread that made room (the
-  // dispatcher or a worker) or that cancelled job.ctx.
+  // dispatcher or a worker) or that cancelled job.ctx. A job without a run
+  // is refused INVALID_ARGUMENT, inline.
   void AsyncSubmit(Job job, absl::AnyInvocable<void(absl::Status)> admitted);
 
   // Closes admission, runs or drops every accepted job, and joins all threads.

@@ -57,6 +57,13 @@ struct ReleaseAtExit {
   ~ReleaseAtExit() { release.Close().IgnoreError(); }
 };
 
+// A job that does nothing: what a refusal test submits.
+Job NoopJob() {
+  Job job;
+  job.run = [](const RunInfo&) {};
+  return job;
+}
+
 Job RecordingJob(Context ctx, std::shared_ptr<std::atomic<int>> ran,
                  Chan<absl::Status> errors) {
   Job job;
@@ -333,6 +340,43 @@ TEST(DispatcherTest, AJobWhoseContextIsAlreadyDoneIsRefusedAtSubmission) {
   EXPECT_EQ(stats.completed, 0);
 }
 
+// A job without a run is refused at once by every way in, and the pool goes
+// on: accepted, it crashed the worker that called the empty run, after its
+// submitter had been told OK.
+TEST(DispatcherTest, AJobWithoutARunIsRefusedAtSubmission) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  auto errors = std::make_shared<std::atomic<int>>(0);
+  auto without_run = [errors] {
+    Job job;
+    job.on_error = [errors](absl::Status) { ++*errors; };
+    return job;
+  };
+  absl::Status s = d.TrySubmit(without_run());
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << "TrySubmit: " << s;
+  EXPECT_NE(s.message().find("no run"), std::string_view::npos) << s;
+  s = d.Submit(without_run());
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << "Submit: " << s;
+  Chan<absl::Status> admitted(1);
+  d.AsyncSubmit(without_run(),
+                [admitted](absl::Status s) { ASSERT_TRUE(admitted.Send(s).ok()); });
+  s = *admitted.Recv();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << "AsyncSubmit: " << s;
+
+  // The worker is still there to run the next job.
+  Chan<int> ran(1);
+  Job job;
+  job.run = [ran](const RunInfo&) { ASSERT_TRUE(ran.Send(1).ok()); };
+  ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  EXPECT_EQ(ran.Recv(), 1);
+  d.Stop();
+  EXPECT_EQ(errors->load(), 0) << "a refused job's on_error ran";
+  const DispatcherStats stats = d.Stats();
+  EXPECT_EQ(stats.completed, 1);
+  EXPECT_EQ(stats.failed, 0);
+  EXPECT_EQ(stats.rejected(), 0);
+  EXPECT_EQ(stats.queued, 0);
+}
+
 TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {
   Dispatcher d({.workers = 1, .queue_depth = 1});
   Chan<int> started(4), release(0);
@@ -399,7 +443,7 @@ TEST(DispatcherTest, StopWithinRunsEveryQueuedJobAndSaysSo) {
   EXPECT_TRUE(d.StopWithin(absl::Seconds(60)).ok());
   for (int i = 0; i < 50; ++i) EXPECT_EQ(runs[i].load(), 1) << "job " << i;
   EXPECT_EQ(d.Stats().completed, 50);
-  EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(Job{})));
+  EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(NoopJob())));
 }
 
 // A timeout of 0 (--stop_grace=0) with no job running is a clean stop: the
@@ -409,7 +453,7 @@ TEST(DispatcherTest, StopWithinZeroWithEveryWorkerIdleIsOk) {
   Dispatcher d({.workers = 4, .queue_depth = 4});
   const absl::Status stop = d.StopWithin(absl::ZeroDuration());
   EXPECT_TRUE(stop.ok()) << stop;
-  EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(Job{})));
+  EXPECT_TRUE(absl::IsUnavailable(d.TrySubmit(NoopJob())));
 }
 
 // A timeout too long to add to the clock (as good as "for ever") waits like
@@ -452,7 +496,7 @@ TEST(DispatcherTest, StopWithinReturnsAtItsTimeoutWhileAJobIgnoresItsContext) {
   EXPECT_NE(stop.message().find("1 of 2 workers still running a job"),
             std::string_view::npos)
       << stop;
-  EXPECT_TRUE(absl::IsUnavailable(d->TrySubmit(Job{})));
+  EXPECT_TRUE(absl::IsUnavailable(d->TrySubmit(NoopJob())));
 
   ASSERT_TRUE(release.Send(0).ok());
   d.reset();  // joins the worker, now free
@@ -1258,7 +1302,7 @@ TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
   // The dispatcher holds the first, which expires there; two fill the queue.
   Chan<absl::Status> expired(1);
   auto [held_ctx, cancel_held] = WithCancel(Context::Background());
-  Job held = Costing(Job(), ms);
+  Job held = Costing(NoopJob(), ms);
   held.ctx = held_ctx;
   held.run = [](const RunInfo&) { FAIL() << "ran after its cancel"; };
   held.on_error = [expired](absl::Status s) { ASSERT_TRUE(expired.Send(s).ok()); };
@@ -1267,16 +1311,16 @@ TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
   for (int id : {2, 3}) {
     ASSERT_TRUE(d.TrySubmit(Costing(BlockingJob(started, release, id), 2 * ms)).ok());
   }
-  EXPECT_TRUE(absl::IsResourceExhausted(d.TrySubmit(Costing(Job(), 100 * ms))));
+  EXPECT_TRUE(absl::IsResourceExhausted(d.TrySubmit(Costing(NoopJob(), 100 * ms))));
   // Two wait for room, and give up.
   auto [async_ctx, cancel_async] = WithCancel(Context::Background());
-  Job async_job = Costing(Job(), 11 * ms);
+  Job async_job = Costing(NoopJob(), 11 * ms);
   async_job.ctx = async_ctx;
   Chan<absl::Status> async_outcome(1);
   d.AsyncSubmit(std::move(async_job), [async_outcome](absl::Status s) {
     ASSERT_TRUE(async_outcome.Send(s).ok());
   });
-  Job sync_job = Costing(Job(), 13 * ms);
+  Job sync_job = Costing(NoopJob(), 13 * ms);
   auto [sync_ctx, cancel_sync] = WithCancel(Context::Background());
   sync_job.ctx = sync_ctx;
   absl::Status sync_outcome;

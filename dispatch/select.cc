@@ -27,7 +27,9 @@
 namespace handoff::internal {
 namespace {
 
-constexpr int kMaxCases = 64;
+// Select and AsyncSelect refuse more at compile time (select.h); the abort
+// below guards these functions' own contract.
+constexpr int kMaxCases = kMaxSelectCases;
 
 // A small, fast per-thread generator for the poll order (xorshift64*). The
 // order only has to be unbiased, not unpredictable.

@@ -43,6 +43,8 @@
 //    channels: a select repeated a million times on a quiet channel leaves
 //    nothing behind.
 //  * The same channel may appear in several cases.
+//  * At most kMaxSelectCases (64) cases: a select keeps its poll order and
+//    its channels' locks in arrays on the stack. More do not compile.
 //
 // Functions of the cases may take their argument or nothing:
 //   OnRecv(ch, [](std::optional<T>) {}) or OnRecv(ch, [] {});
@@ -65,6 +67,9 @@
 namespace handoff {
 
 class Context;
+
+// The most cases one Select or AsyncSelect may have (the file comment).
+inline constexpr int kMaxSelectCases = 64;
 
 namespace internal {
 
@@ -311,6 +316,8 @@ internal::DefaultCase<std::decay_t<F>> OnDefault(F&& fn) {
 template <typename... Cases>
 int Select(Cases&&... cases) {
   static_assert(sizeof...(Cases) > 0, "Select needs at least one case");
+  static_assert(sizeof...(Cases) <= kMaxSelectCases,
+                "Select takes at most kMaxSelectCases (64) cases");
   internal::SelectCase* ptrs[] = {&cases...};
   return internal::SelectBlocking(ptrs, sizeof...(Cases));
 }
@@ -318,6 +325,8 @@ int Select(Cases&&... cases) {
 template <typename... Cases>
 void AsyncSelect(Cases&&... cases) {
   static_assert(sizeof...(Cases) > 0, "AsyncSelect needs at least one case");
+  static_assert(sizeof...(Cases) <= kMaxSelectCases,
+                "AsyncSelect takes at most kMaxSelectCases (64) cases");
   static_assert((!std::is_lvalue_reference_v<Cases> && ...),
                 "pass AsyncSelect its cases as temporaries");
   (new internal::AsyncSelectOp<std::decay_t<Cases>...>(std::move(cases)...))

@@ -5,10 +5,13 @@
 
 #include "dispatch/select.h"
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "dispatch/context.h"
@@ -122,6 +125,50 @@ TEST(SelectTest, ParkedSelectCompletesOnceAndLeavesNoWaiter) {
   // Nothing is listening any more: a send finds no receiver.
   EXPECT_TRUE(IsChannelFull(a.TrySend(1)));
   EXPECT_TRUE(IsChannelFull(c.TrySend(1)));
+}
+
+// A select of as many channels as it may have (kMaxSelectCases, 64; more
+// do not compile: select_refuses_more_than_64_cases_*), one case each.
+using SixtyFour = std::array<Chan<int>, kMaxSelectCases>;
+
+// Selects on every channel of `chs`; the chosen case's value goes to *got.
+template <size_t... I>
+int SelectOnEach(const SixtyFour& chs, std::optional<int>* got,
+                 std::index_sequence<I...>) {
+  return Select(OnRecv(chs[I], [got](std::optional<int> v) { *got = v; })...);
+}
+int SelectOnEach(const SixtyFour& chs, std::optional<int>* got) {
+  return SelectOnEach(chs, got, std::make_index_sequence<kMaxSelectCases>());
+}
+
+// The one ready channel among 64 wins wherever it stands, and a select parked
+// on all 64 is woken by the last one, leaving nothing behind on the others.
+TEST(SelectTest, ASelectOfSixtyFourChannelsTakesTheOneThatIsReady) {
+  SixtyFour buffered;
+  for (Chan<int>& ch : buffered) ch = Chan<int>(1);
+  for (int k : {0, 1, 31, 62, 63}) {
+    ASSERT_TRUE(buffered[static_cast<size_t>(k)].Send(100 + k).ok());
+    std::optional<int> got;
+    EXPECT_EQ(SelectOnEach(buffered, &got), k);
+    EXPECT_EQ(got, 100 + k);
+  }
+
+  SixtyFour unbuffered;
+  for (Chan<int>& ch : unbuffered) ch = Chan<int>(0);
+  int chosen = -1;
+  std::optional<int> got;
+  std::thread selector([&] { chosen = SelectOnEach(unbuffered, &got); });
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const Chan<int>& ch : unbuffered) {
+      if (ParkedReceivers(ch) != 1) return false;
+    }
+    return true;
+  }));
+  ASSERT_TRUE(unbuffered.back().Send(7).ok());
+  selector.join();
+  EXPECT_EQ(chosen, kMaxSelectCases - 1);
+  EXPECT_EQ(got, 7);
+  for (const Chan<int>& ch : unbuffered) EXPECT_EQ(ParkedReceivers(ch), 0u);
 }
 
 TEST(SelectTest, ParkedSendCaseIsTakenByAReceiver) {

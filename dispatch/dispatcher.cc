@@ -56,6 +56,10 @@ absl::Status ExpectedRunTooLong(absl::Duration expected_run, absl::Duration left
       " left before the deadline"));
 }
 
+// The Dispatcher whose thread (dispatcher or worker) this is, if any: set
+// once, as the thread starts, and read only by that thread.
+thread_local const Dispatcher* own_dispatcher = nullptr;
+
 // Pins the calling thread to one CPU. Best effort, as the option promises: a
 // refusal (a cpuset that changed since the Dispatcher read it) leaves the
 // thread where the scheduler puts it.
@@ -148,6 +152,7 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
   for (int i = 0; i < n; ++i) {
     const int cpu = cpus.empty() ? -1 : cpus[static_cast<size_t>(i) % cpus.size()];
     workers_.emplace_back([this, i, cpu, exited] {
+      own_dispatcher = this;
       // Before the name, as the policy: a worker seen by its name is pinned.
       if (cpu >= 0) PinThisThread(cpu);
       SetUpThisThread(absl::StrCat("handoff-work-", i), options_.batch_scheduling);
@@ -156,6 +161,7 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
     });
   }
   dispatcher_ = std::thread([this, exited] {
+    own_dispatcher = this;
     SetUpThisThread("handoff-disp", options_.batch_scheduling);
     DispatchLoop();
     exited();
@@ -383,8 +389,15 @@ void Dispatcher::CloseAdmission() {
   });
 }
 
+bool Dispatcher::OnOwnThread() const { return own_dispatcher == this; }
+
 void Dispatcher::Stop() {
   CloseAdmission();
+  // A job that stops its own pool waited in join() for the dispatcher
+  // thread, which waited for that job's worker to come back idle: both
+  // hung for good. On the dispatcher thread itself (an expired job's
+  // on_error), join() threw, and the exception ended the process.
+  if (OnOwnThread()) return;
   std::call_once(join_once_, [this] {
     dispatcher_.join();
     for (std::thread& t : workers_) t.join();

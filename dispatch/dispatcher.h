@@ -246,7 +246,12 @@ class Dispatcher {
   void AsyncSubmit(Job job, absl::AnyInvocable<void(absl::Status)> admitted);
 
   // Closes admission, runs or drops every accepted job, and joins all threads.
-  // Idempotent; safe to call concurrently with submissions.
+  // Idempotent; safe to call concurrently with submissions. Called on one of
+  // the Dispatcher's own threads (from a job's run or on_error, or from an
+  // AsyncSubmit callback that a worker or the dispatcher thread runs), it
+  // only closes admission and returns: that thread cannot wait for itself.
+  // The jobs accepted still run or are dropped as usual, and a Stop() from
+  // another thread (or the destructor) waits for them.
   void Stop();
 
   // Stop(), waiting at most `timeout` for the jobs in progress and those
@@ -355,6 +360,9 @@ class Dispatcher {
   std::atomic<int> overtaken_{0};
 
   void CloseAdmission();
+  // Whether the calling thread is this Dispatcher's dispatcher thread or one
+  // of its workers.
+  bool OnOwnThread() const;
 
   std::atomic<bool> stopping_{false};
   std::once_flag close_once_;

@@ -377,6 +377,51 @@ TEST(DispatcherTest, AJobWithoutARunIsRefusedAtSubmission) {
   EXPECT_EQ(stats.queued, 0);
 }
 
+// A pool stopped from one of its own threads closes admission and goes on:
+// from a job, Stop() waited for the dispatcher thread, which waited for that
+// job's worker, for good; from an expired job's on_error, on the dispatcher
+// thread, it threw from join() and ended the process.
+TEST(DispatcherTest, StopFromItsOwnThreadsClosesAdmissionAndReturns) {
+  for (bool from_on_error : {false, true}) {
+    SCOPED_TRACE(from_on_error ? "from on_error" : "from a run");
+    Dispatcher d({.workers = 1, .queue_depth = 4, .shed_late_jobs = false});
+    Chan<absl::Status> after_stop(1);
+    auto stop = [&d, after_stop] {
+      d.Stop();
+      ASSERT_TRUE(after_stop.Send(d.TrySubmit(NoopJob())).ok());
+    };
+    Chan<int> started(2), release(0);
+    ReleaseAtExit release_at_exit{release};
+    auto [ctx, cancel] = WithCancel(Context::Background());
+    Job job;
+    job.ctx = ctx;
+    if (from_on_error) {
+      // Held by the dispatcher thread behind a busy worker, cancelled there:
+      // its on_error runs on the dispatcher thread.
+      ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, 1)).ok());
+      ASSERT_TRUE(started.Recv().has_value());
+      job.run = [](const RunInfo&) { FAIL() << "ran after its cancel"; };
+      job.on_error = [stop](absl::Status) { stop(); };
+      ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+      ASSERT_TRUE(testing::WaitForReceivers(internal::DispatcherAccess::Idle(d), 1));
+      cancel();
+    } else {
+      job.run = [stop](const RunInfo&) { stop(); };
+      ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+    }
+    const std::optional<absl::Status> submitted_after = after_stop.Recv();
+    ASSERT_TRUE(submitted_after.has_value());
+    EXPECT_TRUE(absl::IsUnavailable(*submitted_after)) << *submitted_after;
+    if (from_on_error) {
+      ASSERT_TRUE(release.Send(0).ok());
+    }
+    d.Stop();  // from here: waits for every thread
+    const DispatcherStats stats = d.Stats();
+    EXPECT_EQ(stats.completed, 1);
+    EXPECT_EQ(stats.expired, from_on_error ? 1 : 0);
+  }
+}
+
 TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {
   Dispatcher d({.workers = 1, .queue_depth = 1});
   Chan<int> started(4), release(0);

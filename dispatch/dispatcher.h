@@ -105,7 +105,11 @@ struct Job {
   //                                  little deadline was left for
   //                                  expected_run;
   //   INTERNAL                       run threw (the worker survives).
-  // May be empty.
+  // May be empty. Runs on a worker or on the dispatcher thread, and must not
+  // throw: unlike run's, its exception is not caught there, and it ends the
+  // process, as one leaving a std::thread does (AsyncSelect's functions
+  // are held to the same rule, for the same reason: the thread has other
+  // work to go on with that the exception would skip).
   absl::AnyInvocable<void(absl::Status)> on_error;
   // How long the job is expected to run, if known (e.g. a requested amount of
   // work). A worker skips the job if less deadline than this is left.

@@ -142,6 +142,30 @@ TEST(ContextTest, ChildInheritsTheParentsDeadlineError) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(child.Err()));
 }
 
+// A child's own deadline ends the child and its subtree, with
+// DEADLINE_EXCEEDED, and never reaches its parent or its siblings (Go's
+// WithDeadline: the timer cancels the child's context alone).
+TEST(ContextTest, AChildsDeadlineEndsItsSubtreeNeverItsParentOrSiblings) {
+  auto [parent, cancel_parent] = WithCancel(Context::Background());
+  auto [sibling, cancel_sibling] = WithTimeout(parent, absl::Hours(1));
+  auto [child, cancel_child] = WithTimeout(parent, absl::Milliseconds(1));
+  auto [grandchild, cancel_grandchild] = WithCancel(child);
+  EXPECT_EQ(grandchild.Deadline(), child.Deadline());
+  EXPECT_EQ(child.Done().Recv(), std::nullopt);  // blocks until the timer fires
+  EXPECT_TRUE(absl::IsDeadlineExceeded(child.Err())) << child.Err();
+  EXPECT_EQ(grandchild.Done().Recv(), std::nullopt);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(grandchild.Err())) << grandchild.Err();
+  EXPECT_FALSE(parent.IsDone()) << "a child's deadline reached its parent";
+  EXPECT_FALSE(sibling.IsDone()) << "a child's deadline reached its sibling";
+  EXPECT_TRUE(IsChannelEmpty(parent.Done().TryRecv().status()));
+  EXPECT_TRUE(IsChannelEmpty(sibling.Done().TryRecv().status()));
+  // The parent's cancel still reaches the sibling, and leaves the expired
+  // child's error as it was.
+  cancel_parent();
+  EXPECT_TRUE(absl::IsCancelled(sibling.Err()));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(child.Err()));
+}
+
 TEST(ContextTest, ChildDeadlineIsTheEarlierOfItsOwnAndItsParents) {
   auto [parent, cancel_parent] = WithTimeout(Context::Background(), absl::Hours(1));
   auto [later, cancel_later] = WithTimeout(parent, absl::Hours(2));

@@ -312,6 +312,10 @@ def main():
         expect(r["count"] == n, f"load 1 made {n} calls")
         expect(r["statusCodeDistribution"] == {"OK": n} and
                not r["errorDistribution"], "load 1: every call OK, no errors")
+        # A unary call is counted at its end on the server, which may come
+        # just after its client has the reply.
+        wait_until("load 1's calls counted",
+                   lambda: A.in_flight() == 0 and B.in_flight() == 0, 10)
         da, db = A.ok() - a0, B.ok() - b0
         log(f"load 1 served: A {da}, B {db}")
         expect(da + db == n, "replicas' Echo OK counters add up to the calls sent")
@@ -384,6 +388,7 @@ def main():
                not r["errorDistribution"],
                "load 3 with A stopped: every call OK (refused connection "
                "retried on B)")
+        wait_until("load 3's calls counted", lambda: B.in_flight() == 0, 10)
         expect(B.ok() - b2 == n, "load 3: replica B served every call")
 
         # Stop B too: it drains and exits 0.

@@ -144,6 +144,9 @@ TEST(CommandLineTest, SighupReopensTheAccessLogForLogrotate) {
   const int port = p.Port();
   ASSERT_NE(port, 0) << p.Output();
   ASSERT_TRUE(EchoAt(port, "before").ok());
+  // The call is logged at its end on the server, which may come just after
+  // the client has its reply: rotate once its line is in the file.
+  ASSERT_TRUE(WaitUntil([&] { return FileLines(path).size() == 1; })) << p.Output();
   ASSERT_EQ(std::rename(path.c_str(), rotated.c_str()), 0);
   p.Signal(SIGHUP);
   ASSERT_TRUE(WaitUntil([&] {

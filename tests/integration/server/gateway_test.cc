@@ -140,9 +140,12 @@ class AccessLogTest : public ServerTest {
     ServerTest::TearDown();
     std::remove(path_.c_str());
   }
-  // Each line of the log, parsed as JSON. ReopenAccessLog first, since it is
-  // handled only once the lines recorded before it are written.
+  // Each line of the log, parsed as JSON. A call is recorded at its OnDone,
+  // which may come after its client has the status, so first no call may
+  // be in flight; then ReopenAccessLog, which is handled only once the
+  // lines recorded before it are written.
   std::vector<google::protobuf::Struct> Logged() {
+    EXPECT_TRUE(WaitUntil([&] { return server_->core().metrics().in_flight.load() == 0; }));
     EXPECT_EQ(server_->ReopenAccessLog().Recv(), absl::OkStatus());
     std::ifstream in(path_);
     std::vector<google::protobuf::Struct> out;

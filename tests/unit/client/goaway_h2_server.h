@@ -17,44 +17,9 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include "h2_by_hand.h"
+
 namespace handoff::testing {
-
-// A frame by hand: a 9-byte header, then the payload.
-inline std::string H2Frame(uint8_t type, uint8_t flags, uint32_t stream_id,
-                           const std::string& payload) {
-  std::string frame;
-  for (int shift = 16; shift >= 0; shift -= 8) frame.push_back(char((payload.size() >> shift) & 0xff));
-  frame.push_back(char(type));
-  frame.push_back(char(flags));
-  for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(char((stream_id >> shift) & 0xff));
-  return frame + payload;
-}
-
-// A frame as read: its header's fields, then its payload.
-struct ReadFrame {
-  uint8_t type = 0;
-  uint8_t flags = 0;
-  uint32_t stream_id = 0;
-  std::string payload;
-};
-
-// Reads the next frame from `socket`; nullopt, with `ec` set, once the
-// connection ends.
-inline std::optional<ReadFrame> ReadH2Frame(asio::ip::tcp::socket& socket,
-                                            asio::error_code& ec) {
-  unsigned char header[9];
-  asio::read(socket, asio::buffer(header), ec);
-  if (ec) return std::nullopt;
-  ReadFrame frame;
-  frame.type = header[3];
-  frame.flags = header[4];
-  frame.stream_id = (uint32_t{header[5]} << 24) | (uint32_t{header[6]} << 16) |
-                    (uint32_t{header[7]} << 8) | header[8];
-  frame.payload.resize((size_t{header[0]} << 16) | (size_t{header[1]} << 8) | header[2]);
-  asio::read(socket, asio::buffer(frame.payload), ec);
-  if (ec) return std::nullopt;
-  return frame;
-}
 
 // A unary call's reply carrying an empty message and ending with
 // `grpc_status` (0 to 9), in HPACK without the dynamic table (so each reply
@@ -64,12 +29,10 @@ inline std::optional<ReadFrame> ReadH2Frame(asio::ip::tcp::socket& socket,
 //   DATA     the 5-byte gRPC prefix of an empty message
 //   HEADERS  END_STREAM, "grpc-status: N" (a literal with a literal name)
 inline std::string GrpcReply(uint32_t stream_id, int grpc_status) {
-  const std::string head = std::string("\x88\x0f\x10\x10" "application/grpc", 20);
-  const std::string trailers =
-      std::string("\x00\x0bgrpc-status\x01", 14) + char('0' + grpc_status);
-  return H2Frame(/*HEADERS*/ 1, /*END_HEADERS*/ 0x4, stream_id, head) +
-         H2Frame(/*DATA*/ 0, 0, stream_id, std::string(5, '\0')) +
-         H2Frame(/*HEADERS*/ 1, /*END_STREAM|END_HEADERS*/ 0x5, stream_id, trailers);
+  return H2Frame(/*HEADERS*/ 1, /*END_HEADERS*/ 0x4, stream_id, GrpcHead()) +
+         H2Frame(/*DATA*/ 0, 0, stream_id, GrpcMessage("")) +
+         H2Frame(/*HEADERS*/ 1, /*END_STREAM|END_HEADERS*/ 0x5, stream_id,
+                 GrpcStatus(grpc_status));
 }
 
 inline std::string GrpcOkReply(uint32_t stream_id) { return GrpcReply(stream_id, 0); }
@@ -130,23 +93,14 @@ class GoawayH2Server {
     });
   }
 
-  ~GoawayH2Server() {
-    // Closing the acceptor does not wake a blocked accept(): a connection
-    // does, if the second one never came (its reads then end at once).
-    asio::error_code ec;
-    asio::ip::tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ec);
-    poke.close(ec);
-    acceptor_.close(ec);
-    thread_.join();
-  }
+  // If the second connection never came, the poke is it (its reads then
+  // end at once).
+  ~GoawayH2Server() { StopAcceptThread(io_, acceptor_, thread_); }
 
   GoawayH2Server(const GoawayH2Server&) = delete;
   GoawayH2Server& operator=(const GoawayH2Server&) = delete;
 
-  std::string address() const {
-    return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
+  std::string address() const { return LoopbackTarget(acceptor_); }
   // HEADERS frames received: calls made, a call made again counted twice.
   int requests() const { return requests_.load(); }
 

@@ -18,22 +18,9 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
-#include "goaway_h2_server.h"
+#include "h2_by_hand.h"
 
 namespace handoff::testing {
-
-// gRPC's frames of an answer, in HPACK without the dynamic table:
-// ":status: 200" and "content-type: application/grpc" (GrpcHead), one
-// length-prefixed message (GrpcMessage), "grpc-status: N" (GrpcStatus).
-inline std::string GrpcHead() { return std::string("\x88\x0f\x10\x10" "application/grpc", 20); }
-inline std::string GrpcMessage(const std::string& bytes) {
-  std::string prefixed(1, '\0');
-  for (int shift = 24; shift >= 0; shift -= 8) prefixed.push_back(char((bytes.size() >> shift) & 0xff));
-  return prefixed + bytes;
-}
-inline std::string GrpcStatus(int code) {
-  return std::string("\x00\x0bgrpc-status\x01", 14) + char('0' + code);
-}
 
 class ScriptedH2Server {
  public:
@@ -61,23 +48,14 @@ class ScriptedH2Server {
   }
 
   ~ScriptedH2Server() {
-    // Closing the acceptor does not wake a blocked accept(): a connection
-    // does.
     stopping_ = true;
-    asio::error_code ec;
-    asio::ip::tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ec);
-    poke.close(ec);
-    acceptor_.close(ec);
-    thread_.join();
+    StopAcceptThread(io_, acceptor_, thread_);
   }
 
   ScriptedH2Server(const ScriptedH2Server&) = delete;
   ScriptedH2Server& operator=(const ScriptedH2Server&) = delete;
 
-  std::string address() const {
-    return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
+  std::string address() const { return LoopbackTarget(acceptor_); }
 
  private:
   asio::io_context io_;

@@ -89,9 +89,11 @@ void CallReactor::Complete(absl::Status s) {
       cancel_was_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
-  answered_ = s;
+  // Kept for OnDone, which may run (on another thread) as soon as Finish is
+  // called: nothing of this reactor is touched after it.
+  answered_ = std::move(s);
   answered_after_ = now - start_;
-  Finish(ToGrpcStatus(s));
+  Finish(ToGrpcStatus(answered_));
 }
 
 }  // namespace handoff

@@ -31,6 +31,7 @@
 #include "dispatch/select.h"
 #include "server/access_log.h"
 #include "server/config.h"
+#include "server/grpc_log.h"
 #include "server/host_port.h"
 #include "server/malloc_in_use.h"
 #include "server/server.h"
@@ -102,6 +103,10 @@ int main(int argc, char** argv) {
   // default; a shell or another supervisor does not. gRPC's sockets are
   // written with MSG_NOSIGNAL already.
   std::signal(SIGPIPE, SIG_IGN);
+  // Some of gRPC's lines come one per bad call or connection (grpc_log.h):
+  // ten a minute from each place in gRPC's source says what is wrong
+  // without letting a client fill the log.
+  handoff::LimitGrpcLog(/*burst=*/10, absl::Minutes(1));
   // Abseil's Mutex deadlock detection (a lock graph, updated on every lock;
   // gRPC's own mutexes are absl::Mutex) costs CPU on every call and finds
   // nothing in production: the tests and sanitizer builds keep it on.

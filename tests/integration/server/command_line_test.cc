@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -129,6 +130,60 @@ grpc::Status EchoAt(int port, const std::string& payload) {
   req.set_payload(payload);
   v1::EchoReply reply;
   return stub->Echo(&ctx, req, &reply);
+}
+
+// `n` Echo calls with gzip-compressed requests, each refused while
+// --compressed_requests is off.
+void SendGzippedEchoes(int port, int n) {
+  auto stub = v1::Gateway::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < n; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    v1::EchoRequest req;
+    req.set_payload("squeezed");
+    v1::EchoReply reply;
+    ASSERT_EQ(stub->Echo(&ctx, req, &reply).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  }
+}
+
+constexpr absl::string_view kGzipDisabled = "Compression algorithm 'gzip' is disabled.";
+
+// gRPC writes a line of its own for each compressed request it refuses: a
+// client could fill handoffd's log at will. Ten a minute from each place
+// in gRPC's source are written, in gRPC's layout.
+TEST(CommandLineTest, GrpcsOwnLinesAreTenAMinuteFromEachPlaceNotOneACall) {
+  if (std::getenv("GRPC_VERBOSITY") != nullptr || std::getenv("GRPC_TRACE") != nullptr) {
+    GTEST_SKIP() << "GRPC_VERBOSITY or GRPC_TRACE is set: handoffd leaves gRPC's log as it is";
+  }
+  HandoffdProcess p({});
+  const int port = p.Port();
+  ASSERT_NE(port, 0) << p.Output();
+  SendGzippedEchoes(port, 25);
+  ExpectCleanStop(p);
+  const std::string out = p.Output();
+  std::vector<absl::string_view> lines;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (absl::StrContains(line, kGzipDisabled)) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 10u) << out;
+  EXPECT_TRUE(absl::StartsWith(lines[0], "E")) << lines[0];
+  EXPECT_TRUE(absl::StrContains(lines[0], "] Compression algorithm")) << lines[0];
+}
+
+// Whoever sets GRPC_VERBOSITY asks for gRPC's log as it is: every line.
+TEST(CommandLineTest, GrpcVerbositySetKeepsEveryLineOfGrpcsLog) {
+  HandoffdProcess p({}, {"GRPC_VERBOSITY=ERROR"});
+  const int port = p.Port();
+  ASSERT_NE(port, 0) << p.Output();
+  SendGzippedEchoes(port, 25);
+  ExpectCleanStop(p);
+  size_t count = 0;
+  for (absl::string_view line : absl::StrSplit(p.Output(), '\n')) {
+    count += absl::StrContains(line, kGzipDisabled) ? 1 : 0;
+  }
+  EXPECT_EQ(count, 25u) << p.Output();
 }
 
 // logrotate's way: rename the file, then SIGHUP; the calls before it are in

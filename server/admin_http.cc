@@ -8,9 +8,12 @@
 #include <iterator>
 #include <list>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -34,6 +37,7 @@ const char* Reason(int status) {
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "";  // RFC 9112 §4: the phrase may be empty, not wrong
   }
 }
@@ -49,6 +53,58 @@ absl::string_view TargetPath(absl::string_view target) {
     if (target.empty() || target[0] == '?') return "/";
   }
   return target.substr(0, target.find('?'));
+}
+
+// An absolute-form target's scheme and "://" (RFC 3986 §3.1: a letter, then
+// letters, digits, '+', '-' or '.').
+bool HasScheme(absl::string_view target) {
+  const size_t end = target.find("://");
+  if (end == absl::string_view::npos || end == 0 || !absl::ascii_isalpha(target[0])) {
+    return false;
+  }
+  return std::all_of(target.begin(), target.begin() + end, [](char c) {
+    return absl::ascii_isalnum(c) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+// A head from its request line on: RFC 9112 §2.2 says to ignore empty lines
+// before it (left over from a client's previous request).
+absl::string_view FromRequestLine(absl::string_view head) {
+  while (absl::ConsumePrefix(&head, "\n") || absl::ConsumePrefix(&head, "\r\n")) {
+  }
+  return head;
+}
+
+// The refusal of a request line that is not RFC 9112 §3's
+// "method SP request-target SP HTTP-version", or nullopt. Such a line was
+// served as if it were well formed: "GET /metrics FOO/1.1", a word after
+// the version, or none, all got 200, and a client that sent one learnt
+// nothing of its mistake. `parts` is the line split at each space.
+std::optional<HttpResponse> RefuseMalformed(
+    const std::vector<absl::string_view>& parts) {
+  static constexpr char kWant[] =
+      "bad request line: want METHOD, a space, a path or absolute URL, a "
+      "space and HTTP/1.1, as in GET /metrics HTTP/1.1\n";
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty()) {
+    return HttpResponse{400, "text/plain", kWant};
+  }
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (§2.3).
+  const absl::string_view version = parts[2];
+  if (version.size() != 8 || !absl::StartsWith(version, "HTTP/") ||
+      !absl::ascii_isdigit(version[5]) || version[6] != '.' ||
+      !absl::ascii_isdigit(version[7])) {
+    return HttpResponse{400, "text/plain", kWant};
+  }
+  if (version[5] != '1') {
+    return HttpResponse{505, "text/plain", "this port speaks HTTP/1.1 (and 1.0) only\n"};
+  }
+  // "*" is OPTIONS's alone, and OPTIONS is refused 405 after this.
+  const absl::string_view target = parts[1];
+  if (target[0] != '/' && !HasScheme(target) &&
+      !(target == "*" && parts[0] != "GET" && parts[0] != "HEAD")) {
+    return HttpResponse{400, "text/plain", kWant};
+  }
+  return std::nullopt;
 }
 
 using HeadIterator =
@@ -178,16 +234,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     std::string head(asio::buffers_begin(buffer_.data()),
                      asio::buffers_end(buffer_.data()));
-    absl::string_view line(head);
-    // RFC 9112 §2.2: an empty line before the request line (left over from a
-    // client's previous request) should be ignored.
-    while (absl::ConsumePrefix(&line, "\r\n")) {
-    }
+    absl::string_view line = FromRequestLine(head);
     line = line.substr(0, line.find('\n'));
     absl::ConsumeSuffix(&line, "\r");
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
-    if (parts.size() < 2) {
-      Respond({400, "text/plain", "bad request\n"}, false);
+    if (std::optional<HttpResponse> refusal = RefuseMalformed(parts)) {
+      Respond(*refusal, false);
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
       Respond({405, "text/plain", "only GET\n"}, false);
     } else {

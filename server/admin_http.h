@@ -3,13 +3,14 @@
 // AdminHttpServer: the operator's HTTP/1.1 port (/metrics, /healthz, /readyz),
 // served with Asio on one thread of its own.
 //
-// Deliberately small: GET (and HEAD) only, one request per connection
-// (Connection: close), the request head capped at 8 KiB (431 beyond), the
-// connection at 5 s, and open connections at 64 (beyond, the one that has
-// waited longest on its client makes room; 503 if none is waiting). Prometheus,
-// kubelet probes and curl need nothing more, and the gRPC port carries the
-// traffic. Routes are functions of the path, called on the admin thread; they
-// must not block for long.
+// Deliberately small: GET (and HEAD) only, over HTTP/1.1 or 1.0 (a request
+// line that is not "METHOD /path HTTP/1.x" is 400, another version 505),
+// one request per connection (Connection: close), the request head capped
+// at 8 KiB (431 beyond), the connection at 5 s, and open connections at 64
+// (beyond, the one that has waited longest on its client makes room; 503 if
+// none is waiting). Prometheus, kubelet probes and curl need nothing more,
+// and the gRPC port carries the traffic. Routes are functions of the path,
+// called on the admin thread; they must not block for long.
 
 #ifndef HANDOFF_SERVER_ADMIN_HTTP_H_
 #define HANDOFF_SERVER_ADMIN_HTTP_H_

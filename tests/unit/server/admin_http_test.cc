@@ -191,6 +191,50 @@ TEST(AdminHttpTest, AnEmptyLineBeforeTheRequestLineIsIgnored) {
   }
 }
 
+// A request line that is not "method SP request-target SP HTTP-version"
+// (RFC 9112 §3) was served as if it were: a version that is not HTTP's, a
+// word after the version, no version at all, a second space were all
+// answered 200, and a target that is neither a path nor an absolute URL
+// went to the routes as a path. RFC 9112 §3 says to answer 400.
+TEST(AdminHttpTest, AMalformedRequestLineIsAnswered400SayingSo) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /200 FOO/1.1\r\n\r\n", "GET /200 http/1.1\r\n\r\n",
+        "GET /200 HTTP/1.10\r\n\r\n", "GET /200 HTTP/1.1 extra\r\n\r\n",
+        "GET /200\r\n\r\n", "GET  /200 HTTP/1.1\r\n\r\n",
+        "GET 200 HTTP/1.1\r\n\r\n", "GET * HTTP/1.1\r\n\r\n",
+        "GET ://x/200 HTTP/1.1\r\n\r\n", "nonsense\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "request line"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+  // HTTP/1.0 is served: curl -0, and older probes, send it.
+  const Reply http10 = Exchange((*server)->port(), "GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(http10.text, "HTTP/1.1 200 OK\r\n")) << http10.text;
+  EXPECT_EQ(Body(http10.text), "/healthz");
+}
+
+// A request line naming HTTP/2.0 was answered as if it were HTTP/1.1, and an
+// HTTP/2 client's connection preface ("PRI * HTTP/2.0") 405. RFC 9112 §2.3:
+// 505 refuses a major version the server does not speak.
+TEST(AdminHttpTest, AnHttpVersionOtherThanOneIsAnswered505) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /200 HTTP/2.0\r\n\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text,
+                                 "HTTP/1.1 505 HTTP Version Not Supported\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "HTTP/1")) << reply.text;
+  }
+}
+
 // A head over the cap was reset: the server closed the socket with the rest
 // of it unread, and curl said "Connection reset by peer".
 TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {

@@ -34,6 +34,7 @@ const char* Reason(int status) {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -224,8 +225,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHead(const asio::error_code& ec) {
     Unlist();
     // not_found: buffer_ filled up to kMaxHeadBytes before an empty line.
+    // RFC 9112 §3: a target longer than the server will parse is 414, not
+    // 431; the request line has no end within the cap only if it is that.
     if (ec == asio::error::not_found) {
-      Respond({431, "text/plain", "request head over 8 KiB\n"}, false);
+      const std::string head(asio::buffers_begin(buffer_.data()),
+                             asio::buffers_end(buffer_.data()));
+      if (FromRequestLine(head).find('\n') == absl::string_view::npos) {
+        Respond({414, "text/plain", "request line over 8 KiB\n"}, false);
+      } else {
+        Respond({431, "text/plain", "request head over 8 KiB\n"}, false);
+      }
       return;
     }
     if (ec) {

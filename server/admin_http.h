@@ -6,11 +6,12 @@
 // Deliberately small: GET (and HEAD) only, over HTTP/1.1 or 1.0 (a request
 // line that is not "METHOD /path HTTP/1.x" is 400, another version 505),
 // one request per connection (Connection: close), the request head capped
-// at 8 KiB (431 beyond), the connection at 5 s, and open connections at 64
-// (beyond, the one that has waited longest on its client makes room; 503 if
-// none is waiting). Prometheus, kubelet probes and curl need nothing more,
-// and the gRPC port carries the traffic. Routes are functions of the path,
-// called on the admin thread; they must not block for long.
+// at 8 KiB (431 beyond; 414 if the request line alone is longer), the
+// connection at 5 s, and open connections at 64 (beyond, the one that has
+// waited longest on its client makes room; 503 if none is waiting).
+// Prometheus, kubelet probes and curl need nothing more, and the gRPC port
+// carries the traffic. Routes are functions of the path, called on the admin
+// thread; they must not block for long.
 
 #ifndef HANDOFF_SERVER_ADMIN_HTTP_H_
 #define HANDOFF_SERVER_ADMIN_HTTP_H_
@@ -55,7 +56,8 @@ class AdminHttpServer {
   static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
   // The request head, up to and with the empty line that ends it. A longer
-  // one is answered 431 Request Header Fields Too Large.
+  // one is answered 431 Request Header Fields Too Large, or 414 URI Too Long
+  // if its request line has not ended by then.
   static constexpr size_t kMaxHeadBytes = 8 * 1024;
   // A connection is closed this long after it was accepted, answered or not:
   // a client that sends its request slowly, or never, or keeps the

@@ -235,6 +235,24 @@ TEST(AdminHttpTest, AnHttpVersionOtherThanOneIsAnswered505) {
   }
 }
 
+// A request line longer than the cap was answered 431 Request Header Fields
+// Too Large, though no header field was at fault; RFC 9112 §3: a server must
+// answer 414 to a request-target longer than it is willing to parse.
+TEST(AdminHttpTest, ARequestLineOverTheCapIsAnswered414) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string target(2 * AdminHttpServer::kMaxHeadBytes, 'a');
+  for (const std::string& request :
+       {absl::StrCat("GET /", target, " HTTP/1.1\r\n\r\n"),
+        absl::StrCat("\r\nGET /", target, " HTTP/1.1\r\n\r\n")}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 414 URI Too Long\r\n"))
+        << reply.text;
+    EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+  }
+}
+
 // A head over the cap was reset: the server closed the socket with the rest
 // of it unread, and curl said "Connection reset by peer".
 TEST(AdminHttpTest, AnOversizedHeadIsAnswered431ThenClosedInOrder) {

@@ -250,7 +250,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (std::optional<HttpResponse> refusal = RefuseMalformed(parts)) {
       Respond(*refusal, false);
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
-      Respond({405, "text/plain", "only GET\n"}, false);
+      Respond({405, "text/plain", "only GET and HEAD\n"}, false);
     } else {
       absl::string_view path = TargetPath(parts[1]);
       Respond(routes_(std::string_view(path.data(), path.size())),

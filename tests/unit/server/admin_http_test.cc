@@ -139,6 +139,16 @@ TEST(AdminHttpTest, MethodNotAllowedListsTheAllowedMethods) {
   }
 }
 
+// The body of a 405 said "only GET", where HEAD is served too: a reader of
+// curl's output was told HEAD is refused.
+TEST(AdminHttpTest, MethodNotAllowedSaysHeadIsAllowedToo) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const Reply reply = Exchange((*server)->port(), "DELETE /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(Body(reply.text), "only GET and HEAD\n") << reply.text;
+}
+
 // An absolute-form target, which RFC 9112 §3.2.2 says a server must accept,
 // was answered 404: the whole URI was taken for the path.
 TEST(AdminHttpTest, AbsoluteFormTargetIsServedByItsPath) {

@@ -87,9 +87,11 @@ void StreamCall::OnReadDone(bool ok) {
     if (!ok) {
       reads_done_ = true;  // half-close (or the call is over)
       half_closed_ = true;
-    } else if (!end_.has_value()) {
+    } else if (!end_.has_value() && !failed_) {
       // A message that was on its way as the drain began is not run, but it
-      // is answered: the stream ends UNAVAILABLE in its place.
+      // is answered: the stream ends UNAVAILABLE in its place. One that was
+      // on its way as a slot failed is not run either: the stream ends at
+      // that slot, which answers for it.
       v1::WorkRequest parsed;
       absl::Status s = ParseMessage(in_, &parsed);
       if (s.ok()) s = ValidateWork(parsed);
@@ -117,6 +119,7 @@ void StreamCall::EndAfterPendingLocked(absl::Status status) {
   failed->status = std::move(status);
   slots_.push_back(std::move(failed));
   reads_done_ = true;
+  failed_ = true;
 }
 
 void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
@@ -167,6 +170,13 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
     slot->ready = true;
     slot->status = std::move(status);
     slot->reply = std::move(serialized);
+    if (!slot->status.ok()) {
+      // The stream will end at this slot, however long the jobs ahead of it
+      // still run: a message read from now on would run a job whose reply
+      // is never written.
+      failed_ = true;
+      reads_done_ = true;
+    }
     --selects_armed_;
     a = PumpLocked();
     ++calling_;

@@ -14,8 +14,10 @@
 // error, or a message that could not become a job (bytes that do not parse:
 // INTERNAL; a field out of range: INVALID_ARGUMENT; the server draining:
 // UNAVAILABLE). Replies before it are written first; nothing after it is
-// read. Messages are parsed here, not by gRPC, for the reason proto_codec.h
-// gives (and because gRPC's failed parse looks like the client closing).
+// read or run from the moment it fails, though jobs ahead of it may run on
+// long after that. Messages are parsed here, not by gRPC, for the reason
+// proto_codec.h gives (and because gRPC's failed parse looks like the client
+// closing).
 //
 // The stream's Context has the client's deadline, capped by --max_deadline
 // (none if the client set none); each job also gets --default_deadline of
@@ -127,9 +129,13 @@ class StreamCall final
   absl::Mutex mu_;
   std::deque<std::shared_ptr<Slot>> slots_ ABSL_GUARDED_BY(mu_);
   bool reading_ ABSL_GUARDED_BY(mu_) = false;     // a read in flight
-  // Nothing more is read: the client half-closed, or a message ended it.
+  // Nothing more is read: the client half-closed, a slot failed, or the
+  // drain began.
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool half_closed_ ABSL_GUARDED_BY(mu_) = false;  // the client's doing
+  // A slot failed, a job or a message: the stream ends there, so nothing
+  // more is read, and a message already on its way is not run.
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;     // the drain signal fired
   bool writing_ ABSL_GUARDED_BY(mu_) = false;     // a write in flight
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status

@@ -800,6 +800,41 @@ TEST_F(StreamTest, BadMessageEndsTheStreamAfterTheRepliesBeforeIt) {
   EXPECT_TRUE(absl::StrContains(s.error_message(), "cpu_us")) << s.error_message();
 }
 
+// A job that fails while one ahead of it still runs ends the stream there,
+// once that one's reply is written; the messages after it are not run
+// meanwhile. Here the second job is refused at once (its cpu_us outlasts the
+// stream's deadline) while the first sleeps a second, and a third, which
+// the other worker would run at once, is sent behind it: it used to be read
+// and run, its reply thrown away.
+TEST_F(StreamTest, NothingAfterAFailedJobRunsWhileAJobAheadOfItDoes) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest first;
+  first.set_sleep_us(1'000'000);
+  first.set_payload("first");
+  ASSERT_TRUE(stream->Write(first));
+  v1::WorkRequest too_long;
+  too_long.set_cpu_us(6'000'000);
+  ASSERT_TRUE(stream->Write(too_long));
+  v1::WorkRequest after;
+  after.set_payload("after");
+  stream->Write(after);
+  stream->WritesDone();
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "first");
+  EXPECT_FALSE(stream->Read(&reply));
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "expected run")) << s.error_message();
+  ASSERT_TRUE(WaitUntil([&] {
+    return server_->core().metrics().in_flight.load() == 0 && Stats().busy == 0;
+  }));
+  EXPECT_EQ(Work().started.load(), 1) << "a job after the failed one ran";
+  EXPECT_EQ(Stats().completed, 1);
+}
+
 // Bytes that do not parse as a WorkRequest end the stream INTERNAL, as on the
 // unary methods, after the replies owed; they are not taken for the client
 // closing its side (which would end it OK).

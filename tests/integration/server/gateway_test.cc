@@ -228,6 +228,34 @@ TEST_F(AccessLogTest, AStreamIsOneLineAtItsEnd) {
   EXPECT_EQ(Field(lines[0], "code"), "OK");
 }
 
+// A Batch is one call, logged and counted with its own status: OK, though
+// one of its items failed. The items count as jobs, the failed one (refused
+// at admission: its cpu_us outlasts the batch's deadline) not even there.
+TEST_F(AccessLogTest, ABatchIsOneLineWithItsOwnStatusWhateverItsItems) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::BatchRequest req;
+  req.add_items()->set_payload("runs");
+  req.add_items()->set_cpu_us(6'000'000);
+  v1::BatchReply reply;
+  ASSERT_TRUE(stub_->Batch(&ctx, req, &reply).ok());
+  ASSERT_EQ(reply.items_size(), 2);
+  EXPECT_EQ(reply.items(0).code(), 0);
+  EXPECT_EQ(reply.items(1).code(), static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
+
+  const std::vector<google::protobuf::Struct> lines = Logged();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Field(lines[0], "method"), "Batch");
+  EXPECT_EQ(Field(lines[0], "code"), "OK");
+  EXPECT_EQ(Field(lines[0], "message"), "<absent>");
+  const Metrics& m = server_->core().metrics();
+  EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kOk), 1);
+  EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kDeadlineExceeded), 0);
+  EXPECT_TRUE(WaitUntil([&] { return Stats().completed == 1; }));
+  EXPECT_EQ(Stats().rejected() + Stats().expired, 0);
+  EXPECT_EQ(Work().started.load(), 1);
+}
+
 // A Stream the client cancels is logged CANCELLED, with the Context's words.
 TEST_F(AccessLogTest, AStreamTheClientCancelsIsLoggedCancelledWithItsReason) {
   grpc::ClientContext ctx;

@@ -102,6 +102,119 @@ TEST(ShutdownTest, SigtermUnderLoadDrainsEveryCallAndExitsZero) {
   }
 }
 
+// The same with every kind of call at once: unary Work, Batches and
+// Streams, each client making one call after another. Every call made before
+// the signal ends OK or UNAVAILABLE (or meets gRPC's race, as above); a
+// Batch that ends OK has every item's reply, a Stream that ends OK one reply
+// for each message it sent; and handoffd exits 0 inside the drain timeout.
+TEST(ShutdownTest, SigtermUnderMixedLoadAnswersEveryKindOfCall) {
+  HandoffdProcess server({"--workers=2", "--queue_depth=64", "--drain_timeout=5s",
+                          "--stream_window=4", "--batch_window=4"});
+  int port = server.Port();
+  ASSERT_NE(port, 0) << server.Output();
+  auto stub = v1::Gateway::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+  struct Outcome {
+    std::string method;
+    absl::Time sent;
+    grpc::StatusCode code;
+    std::string message;
+    int asked = 0;     // messages or items sent
+    int answered = 0;  // replies, or items answered OK
+  };
+  std::mutex mu;
+  std::vector<Outcome> outcomes;
+  std::atomic<int> ok_work{0};
+  std::atomic<int> ok_batch{0};
+  std::atomic<int> ok_stream{0};
+  std::atomic<bool> stop{false};
+  auto record = [&](Outcome o) {
+    std::lock_guard<std::mutex> l(mu);
+    outcomes.push_back(std::move(o));
+  };
+  auto deadline = [] { return absl::ToChronoTime(absl::Now() + absl::Seconds(20)); };
+  v1::WorkRequest job;
+  job.set_cpu_us(200);
+  job.set_sleep_us(10'000);
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 2; ++t) {
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(deadline());
+        v1::WorkReply reply;
+        const absl::Time sent = absl::Now();
+        grpc::Status s = stub->Work(&ctx, job, &reply);
+        if (s.ok()) ok_work.fetch_add(1);
+        record({"Work", sent, s.error_code(), s.error_message(), 1, s.ok() ? 1 : 0});
+        if (!s.ok()) return;  // the server is going away: this client is done
+      }
+    });
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(deadline());
+        v1::BatchRequest batch;
+        for (int i = 0; i < 8; ++i) *batch.add_items() = job;
+        v1::BatchReply reply;
+        const absl::Time sent = absl::Now();
+        grpc::Status s = stub->Batch(&ctx, batch, &reply);
+        int answered = 0;
+        for (const v1::BatchItemReply& item : reply.items()) answered += item.code() == 0;
+        if (s.ok()) ok_batch.fetch_add(1);
+        record({"Batch", sent, s.error_code(), s.error_message(), 8, answered});
+        if (!s.ok()) return;
+      }
+    });
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(deadline());
+        const absl::Time sent = absl::Now();
+        auto stream = stub->Stream(&ctx);
+        int answered = 0;
+        std::thread reader([&] {
+          v1::WorkReply reply;
+          while (stream->Read(&reply)) ++answered;
+        });
+        int asked = 0;
+        for (; asked < 20 && !stop.load(); ++asked) {
+          if (!stream->Write(job)) break;
+        }
+        stream->WritesDone();
+        reader.join();
+        grpc::Status s = stream->Finish();
+        if (s.ok()) ok_stream.fetch_add(1);
+        record({"Stream", sent, s.error_code(), s.error_message(), asked, answered});
+        if (!s.ok()) return;
+      }
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    return ok_work.load() >= 10 && ok_batch.load() >= 3 && ok_stream.load() >= 3;
+  }));
+  const absl::Time signalled = absl::Now();
+  server.Signal(SIGTERM);
+  std::optional<int> code = server.Wait(absl::Seconds(5) + absl::Seconds(2));
+  const absl::Duration exit_after = absl::Now() - signalled;
+  stop.store(true);
+  for (auto& c : clients) c.join();
+
+  ASSERT_TRUE(code.has_value()) << "handoffd did not exit\n" << server.Output();
+  EXPECT_EQ(*code, 0) << server.Output();
+  EXPECT_LT(exit_after, absl::Seconds(5) + absl::Seconds(1));
+  for (const Outcome& o : outcomes) {
+    if (o.sent >= signalled || IsGrpcShutdownRace(o.code, o.message)) continue;
+    EXPECT_TRUE(o.code == grpc::StatusCode::OK ||
+                o.code == grpc::StatusCode::UNAVAILABLE)
+        << o.method << ": code " << o.code << ": " << o.message;
+    if (o.code == grpc::StatusCode::OK) {
+      EXPECT_EQ(o.answered, o.asked) << o.method << " ended OK without every reply";
+    }
+  }
+}
+
 // handoffd with one worker, running one Work call that would sleep for 50 s:
 // a drain with exactly one call to wait for.
 class OneLongCall {

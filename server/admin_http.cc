@@ -330,13 +330,24 @@ void Refuse(asio::ip::tcp::socket socket) {
 }  // namespace
 
 struct AdminHttpServer::Impl {
+  // One of the addresses the admin address resolves to (server/tcp_listen.h).
+  struct Listener {
+    explicit Listener(asio::ip::tcp::acceptor a)
+        : acceptor(std::move(a)), retry(acceptor.get_executor()) {}
+    asio::ip::tcp::acceptor acceptor;
+    // Its next accept after a failed one: a timer each, since one shared
+    // would cancel one listener's retry when another's accept failed, and
+    // that listener would accept no more.
+    asio::steady_timer retry;
+  };
+
   Impl(HttpRoutes r, std::chrono::milliseconds deadline)
-      : routes(std::move(r)), connection_deadline(deadline), acceptor(io), retry(io),
+      : routes(std::move(r)), connection_deadline(deadline),
         work(io.get_executor()) {}
 
-  void Accept() {
-    acceptor.async_accept([this](const asio::error_code& ec,
-                                 asio::ip::tcp::socket socket) {
+  void Accept(Listener& l) {
+    l.acceptor.async_accept([this, &l](const asio::error_code& ec,
+                                       asio::ip::tcp::socket socket) {
       if (!ec) {
         // At the cap, the connection that has waited longest on its client
         // makes room: else 64 clients that connect and send nothing, each
@@ -354,18 +365,18 @@ struct AdminHttpServer::Impl {
         } else {
           Refuse(std::move(socket));
         }
-        Accept();
+        Accept(l);
         return;
       }
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
       accept_failures.fetch_add(1, std::memory_order_relaxed);
       // EMFILE, ENFILE, ENOBUFS last until something else frees descriptors
       // or memory, and the connection stays in the backlog: accepting again
       // at once fails again at once, and the admin thread spun at 100% CPU,
       // taking a core from the workers while the process was already short.
-      retry.expires_after(AdminHttpServer::kAcceptRetryDelay);
-      retry.async_wait([this](const asio::error_code& wait_ec) {
-        if (!wait_ec && acceptor.is_open()) Accept();
+      l.retry.expires_after(AdminHttpServer::kAcceptRetryDelay);
+      l.retry.async_wait([this, &l](const asio::error_code& wait_ec) {
+        if (!wait_ec && l.acceptor.is_open()) Accept(l);
       });
     });
   }
@@ -377,8 +388,8 @@ struct AdminHttpServer::Impl {
   std::atomic<int> open_connections{0};
   IdleConnections idle;
   asio::io_context io;
-  asio::ip::tcp::acceptor acceptor;
-  asio::steady_timer retry;  // the next accept after a failed one
+  // A list: the handlers of each Listener hold its address.
+  std::list<Listener> listeners;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::thread thread;
   int port = 0;
@@ -405,9 +416,14 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
     const std::string& address, HttpRoutes routes,
     std::chrono::milliseconds connection_deadline) {
   auto impl = std::make_unique<Impl>(std::move(routes), connection_deadline);
-  if (absl::Status s = ListenTcp(impl->acceptor, address); !s.ok()) return s;
-  impl->port = impl->acceptor.local_endpoint().port();
-  impl->Accept();
+  absl::StatusOr<std::vector<asio::ip::tcp::acceptor>> acceptors =
+      ListenTcp(impl->io.get_executor(), address);
+  if (!acceptors.ok()) return acceptors.status();
+  // Every acceptor has this port: ListenTcp gives a port 0 the first one's.
+  impl->port = acceptors->front().local_endpoint().port();
+  for (asio::ip::tcp::acceptor& acceptor : *acceptors) {
+    impl->Accept(impl->listeners.emplace_back(std::move(acceptor)));
+  }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->io.run(); });
   return std::unique_ptr<AdminHttpServer>(new AdminHttpServer(std::move(impl)));
@@ -416,14 +432,16 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
 void AdminHttpServer::Stop() {
   if (impl_ == nullptr || impl_->stopped) return;
   impl_->stopped = true;
-  // The loop stops from within, after the listener is closed: stopped from
-  // here, it could stop first, and leave the port accepting connections
+  // The loop stops from within, after the listeners are closed: stopped
+  // from here, it could stop first, and leave the port accepting connections
   // that nothing would answer. Open connections are dropped, unanswered,
   // when this is destroyed: the process is ending.
   asio::post(impl_->io, [impl = impl_.get()] {
-    asio::error_code ignored;
-    impl->acceptor.close(ignored);
-    impl->retry.cancel();
+    for (Impl::Listener& l : impl->listeners) {
+      asio::error_code ignored;
+      l.acceptor.close(ignored);
+      l.retry.cancel();
+    }
     impl->io.stop();
   });
   impl_->work.reset();

@@ -40,8 +40,9 @@ using HttpRoutes = std::function<HttpResponse(std::string_view path)>;
 
 class AdminHttpServer {
  public:
-  // Binds `address` ("host:port", server/host_port.h; port 0 picks one) and
-  // starts serving. Each connection is closed `connection_deadline` after it
+  // Listens on every address `address`'s host resolves to ("host:port",
+  // server/host_port.h; port 0 picks one port for all of them; ListenTcp in
+  // server/tcp_listen.h) and starts serving. Each connection is closed `connection_deadline` after it
   // was accepted (kConnectionDeadline, below, unless a test needs its
   // connections to outlast a slow setup).
   static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(
@@ -78,12 +79,13 @@ class AdminHttpServer {
   // reads as a process that crashed.
   static constexpr int kMaxConnections = 64;
 
+  // The port every address listens on.
   int port() const;
   // Accepts that failed since Start (each one retried after the delay).
   int64_t accept_failures() const;
   // Connections accepted and not yet closed: at most kMaxConnections.
   int open_connections() const;
-  // Closes the listener, stops serving and joins the thread; the connections
+  // Closes the listeners, stops serving and joins the thread; the connections
   // still open are closed, unanswered, when this is destroyed. Idempotent.
   void Stop();
 

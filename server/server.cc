@@ -32,8 +32,8 @@ namespace {
 absl::Status ListenFailure(const std::string& address) {
   if (!IsUnixSocket(address)) {
     asio::io_context io;
-    asio::ip::tcp::acceptor probe(io);
-    if (absl::Status why = ListenTcp(probe, address); !why.ok()) {
+    if (auto probe = ListenTcp(io.get_executor(), address); !probe.ok()) {
+      const absl::Status& why = probe.status();
       return absl::Status(why.code(), absl::StrCat("--listen: ", why.message()));
     }
   }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <asio.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -412,6 +413,76 @@ class FullFdTable {
   rlimit saved_{};
   std::vector<int> fds_;
 };
+
+// The addresses `host` resolves to that this machine can listen on (a
+// container may resolve localhost to ::1 and have no IPv6).
+std::vector<asio::ip::address> ListenableAddressesOf(const std::string& host) {
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  asio::error_code ec;
+  auto results =
+      resolver.resolve(host, "0", asio::ip::tcp::resolver::passive, ec);
+  std::vector<asio::ip::address> addresses;
+  for (const auto& entry : results) {
+    const asio::ip::address a = entry.endpoint().address();
+    if (std::find(addresses.begin(), addresses.end(), a) != addresses.end()) continue;
+    asio::ip::tcp::acceptor probe(io);
+    asio::error_code probe_ec;
+    probe.open(entry.endpoint().protocol(), probe_ec);
+    if (!probe_ec) probe.bind(entry.endpoint(), probe_ec);
+    if (!probe_ec) addresses.push_back(a);
+  }
+  return addresses;
+}
+
+// gRPC listens on every address --listen's host resolves to; the admin port
+// listened on the first alone: with "::1 localhost" and "127.0.0.1
+// localhost" in /etc/hosts, --admin_listen=localhost:9090 was ::1 only, and
+// a probe of 127.0.0.1:9090 was refused.
+TEST(AdminHttpTest, AHostNameIsServedOnEveryAddressItResolvesTo) {
+  const std::vector<asio::ip::address> addresses = ListenableAddressesOf("localhost");
+  if (addresses.size() < 2) {
+    GTEST_SKIP() << "localhost resolves to " << addresses.size()
+                 << " address(es) this host can listen on (see /etc/hosts; "
+                    "without ::1, one)";
+  }
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("localhost:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const auto port = static_cast<unsigned short>((*server)->port());
+  for (const asio::ip::address& a : addresses) {
+    asio::io_context io;
+    asio::ip::tcp::socket client(io);
+    asio::error_code ec;
+    client.connect({a, port}, ec);
+    ASSERT_FALSE(ec) << a << " port " << port << ": " << ec.message();
+    const std::string_view request = "GET /healthz HTTP/1.1\r\n\r\n";
+    asio::write(client, asio::buffer(request), ec);
+    ASSERT_FALSE(ec) << a << ": " << ec.message();
+    std::string reply;
+    asio::read(client, asio::dynamic_buffer(reply), ec);  // to the server's close
+    EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 200 OK")) << a << ": " << reply;
+    EXPECT_EQ(Body(reply), "/healthz") << a;
+  }
+}
+
+// Listening on every address changed nothing of how a port in use fails:
+// the address and the system's reason, for a host of one address or of
+// several.
+TEST(AdminHttpTest, APortInUseFailsNamingTheAddressAndTheReason) {
+  for (const char* host : {"127.0.0.1", "localhost"}) {
+    absl::StatusOr<std::unique_ptr<AdminHttpServer>> first =
+        AdminHttpServer::Start(absl::StrCat(host, ":0"), StatusOrEcho);
+    ASSERT_TRUE(first.ok()) << first.status();
+    const std::string address = absl::StrCat(host, ":", (*first)->port());
+    absl::StatusOr<std::unique_ptr<AdminHttpServer>> second =
+        AdminHttpServer::Start(address, StatusOrEcho);
+    ASSERT_FALSE(second.ok()) << address << " was listened on twice";
+    EXPECT_EQ(second.status(),
+              absl::UnavailableError(absl::StrCat(
+                  "cannot listen on '", address, "': Address already in use")));
+  }
+}
 
 // Accepting again at once failed again at once: the admin thread spun at 100%
 // CPU for as long as the descriptors were short (~1 s of CPU per second).

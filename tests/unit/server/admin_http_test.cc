@@ -531,5 +531,64 @@ TEST(AdminHttpTest, FailedAcceptIsRetriedAfterADelayNotAtOnce) {
   EXPECT_GE(failures, 3);
 }
 
+// Each address has its own retry: with one timer for all, a failed accept
+// on one address re-armed it and cancelled the retry another address
+// waited on, which then never accepted again.
+TEST(AdminHttpTest, AFailedAcceptIsRetriedOnEveryAddress) {
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "needs a full descriptor table, which a sanitizer cannot "
+                  "run with";
+#endif
+  const std::vector<asio::ip::address> addresses = ListenableAddressesOf("localhost");
+  if (addresses.size() < 2) {
+    GTEST_SKIP() << "localhost resolves to " << addresses.size()
+                 << " address(es) this host can listen on (see /etc/hosts)";
+  }
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("localhost:0", [](std::string_view) {
+        return HttpResponse{200, "text/plain", "up\n"};
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const auto port = static_cast<unsigned short>((*server)->port());
+  asio::io_context io;
+  std::vector<asio::ip::tcp::socket> clients;
+  for (const asio::ip::address& a : addresses) {
+    // Opened before the table is full; connecting takes no descriptor.
+    asio::ip::tcp::socket& client = clients.emplace_back(io);
+    client.open(asio::ip::tcp::endpoint(a, port).protocol());
+    timeval ten_seconds{10, 0};
+    setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &ten_seconds,
+               sizeof ten_seconds);
+  }
+  {
+    FullFdTable full;
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      asio::error_code ec;
+      clients[i].connect({addresses[i], port}, ec);
+      ASSERT_FALSE(ec) << addresses[i] << ": " << ec.message();
+    }
+    // Each address fails at least once, and is retried.
+    ASSERT_TRUE(WaitUntil([&] {
+      return (*server)->accept_failures() >= 2 * static_cast<int64_t>(addresses.size());
+    }));
+  }
+  // Every request is sent before any reply is read: a reply waited for
+  // first would hold the next request back past its connection's deadline.
+  const std::string_view request = "GET /healthz HTTP/1.1\r\n\r\n";
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    asio::error_code ec;
+    asio::write(clients[i], asio::buffer(request), ec);
+    ASSERT_FALSE(ec) << addresses[i] << ": " << ec.message();
+  }
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    // By its descriptor: a read gives up at SO_RCVTIMEO, where Asio's would
+    // wait on for a connection never accepted.
+    const Reply reply = SendAndReadToEnd(clients[i].release(), "");
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK"))
+        << addresses[i] << " was not accepted again: " << strerror(reply.error)
+        << " " << reply.text;
+  }
+}
+
 }  // namespace
 }  // namespace handoff

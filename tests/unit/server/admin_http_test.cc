@@ -464,6 +464,16 @@ TEST(AdminHttpTest, AHostNameIsServedOnEveryAddressItResolvesTo) {
     EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 200 OK")) << a << ": " << reply;
     EXPECT_EQ(Body(reply), "/healthz") << a;
   }
+  // Stop closes every one of them: none is left taking connections that
+  // nothing answers.
+  (*server)->Stop();
+  for (const asio::ip::address& a : addresses) {
+    asio::io_context io;
+    asio::ip::tcp::socket client(io);
+    asio::error_code ec;
+    client.connect({a, port}, ec);
+    EXPECT_EQ(ec, asio::error::connection_refused) << a << ": " << ec.message();
+  }
 }
 
 // Listening on every address changed nothing of how a port in use fails:

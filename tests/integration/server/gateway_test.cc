@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/server/http_get.h"
@@ -182,22 +183,30 @@ TEST_F(AccessLogTest, EachCallIsOneJsonLineWithItsPeerMethodCodeAndFailure) {
 
   const std::vector<google::protobuf::Struct> lines = Logged();
   ASSERT_EQ(lines.size(), 3u);
+  // By method, not in the order the calls were made: each is recorded at
+  // its OnDone, which may come after the client's next call.
+  absl::flat_hash_map<std::string, const google::protobuf::Struct*> by_method;
   for (const auto& line : lines) {
     EXPECT_TRUE(absl::StartsWith(Field(line, "peer"), "ipv4:127.0.0.1:")) << Field(line, "peer");
     EXPECT_TRUE(absl::EndsWith(Field(line, "time"), "Z")) << Field(line, "time");
     EXPECT_NE(Field(line, "duration_us"), "<absent>");
+    by_method[Field(line, "method")] = &line;
   }
-  EXPECT_EQ(Field(lines[0], "method"), "Echo");
-  EXPECT_EQ(Field(lines[0], "code"), "OK");
-  EXPECT_EQ(Field(lines[0], "message"), "<absent>");
-  EXPECT_EQ(Field(lines[1], "method"), "unknown");
-  EXPECT_EQ(Field(lines[1], "code"), "UNIMPLEMENTED");
-  EXPECT_TRUE(absl::StrContains(Field(lines[1], "message"), "/no.Such/Method"))
-      << Field(lines[1], "message");
-  EXPECT_EQ(Field(lines[2], "method"), "Work");
-  EXPECT_EQ(Field(lines[2], "code"), "INVALID_ARGUMENT");
-  EXPECT_TRUE(absl::StrContains(Field(lines[2], "message"), "cpu_us"))
-      << Field(lines[2], "message");
+  ASSERT_EQ(by_method.size(), 3u);
+  for (const char* method : {"Echo", "unknown", "Work"}) {
+    ASSERT_TRUE(by_method.contains(method)) << method;
+  }
+  const google::protobuf::Struct& echo = *by_method["Echo"];
+  const google::protobuf::Struct& unknown_line = *by_method["unknown"];
+  const google::protobuf::Struct& work_line = *by_method["Work"];
+  EXPECT_EQ(Field(echo, "code"), "OK");
+  EXPECT_EQ(Field(echo, "message"), "<absent>");
+  EXPECT_EQ(Field(unknown_line, "code"), "UNIMPLEMENTED");
+  EXPECT_TRUE(absl::StrContains(Field(unknown_line, "message"), "/no.Such/Method"))
+      << Field(unknown_line, "message");
+  EXPECT_EQ(Field(work_line, "code"), "INVALID_ARGUMENT");
+  EXPECT_TRUE(absl::StrContains(Field(work_line, "message"), "cpu_us"))
+      << Field(work_line, "message");
 
   const std::string metrics = HttpGet(server_->admin_port(), "/metrics");
   EXPECT_TRUE(absl::StrContains(metrics, "\nhandoff_access_log_dropped_total 0\n")) << metrics;

@@ -87,6 +87,25 @@ absl::StatusOr<std::vector<tcp::acceptor>> ListenTcpOn(
                                    });
   std::vector<tcp::acceptor> listening;
   std::vector<std::pair<tcp::endpoint, asio::error_code>> failures;
+  if (distinct.size() == 1 && distinct[0].address() == asio::ip::address_v4::any()) {
+    // gRPC's wildcard: "0.0.0.0:P" is served on both families where the host
+    // has IPv6, so that the admin port answers where --listen's does (an
+    // IPv6-only cluster's probes reach the pod's IPv6 address).
+    tcp::acceptor dual(executor);
+    asio::error_code ec;
+    const tcp::endpoint any6(asio::ip::address_v6::any(), distinct[0].port());
+    dual.open(any6.protocol(), ec);
+    if (!ec) dual.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) dual.set_option(asio::ip::v6_only(false), ec);
+    if (!ec) dual.bind(any6, ec);
+    if (!ec) dual.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) {
+      listening.push_back(std::move(dual));
+      return listening;
+    }
+    // No IPv6 here, or [::]:P taken while 0.0.0.0:P may not be: as gRPC,
+    // IPv4 alone, whose failure is the one to report.
+  }
   unsigned short port = 0;  // the one the first to listen has
   for (tcp::endpoint e : distinct) {
     if (e.port() == 0 && port != 0) e.port(port);

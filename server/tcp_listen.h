@@ -48,6 +48,10 @@ absl::StatusOr<std::vector<asio::ip::tcp::acceptor>> ListenTcp(
 //   reason>", with each endpoint's own reason when they differ.
 // - Port 0: the first endpoint that listens picks the port, and the rest
 //   ask for that one, as gRPC's do, so that one port serves every address.
+// - The IPv4 wildcard alone (0.0.0.0:P, handoffd's default) is listened on
+//   as gRPC listens on it: on [::]:P, dual-stack, which takes IPv4 and IPv6
+//   connections alike, or, where that cannot be had (a host without IPv6),
+//   on 0.0.0.0:P.
 // - When an IPv4 endpoint is among them, the IPv6 acceptors are IPV6_V6ONLY:
 //   a dual-stack [::]:P would hold 0.0.0.0:P as well, and the IPv4 bind
 //   fail with "Address already in use". IPv6 endpoints alone keep the

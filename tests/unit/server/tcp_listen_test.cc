@@ -7,16 +7,15 @@
 
 #include "server/tcp_listen.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
-
 #include <asio/io_context.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/unit/server/private_network.h"
 
 namespace handoff {
 namespace {
@@ -71,18 +70,30 @@ TEST(TcpListenTest, EachDistinctAddressListensOnThePortTheFirstGot) {
   EXPECT_TRUE(Accepts(io, (*acceptors)[1], At(kV6Loopback, port)));
 }
 
-// Whether every network interface is a loopback one: a private network
-// namespace (`unshare -rn`), where listening on a wildcard reaches no one.
-bool OnlyLoopbackInterfaces() {
-  ifaddrs* all = nullptr;
-  if (getifaddrs(&all) != 0) return false;
-  bool only_loopback = true;
-  for (ifaddrs* i = all; i != nullptr; i = i->ifa_next) {
-    if ((i->ifa_flags & IFF_LOOPBACK) == 0) only_loopback = false;
-  }
-  freeifaddrs(all);
-  return only_loopback;
+// Whether a connection made to `to` is accepted by `acceptor`, in words for
+// a check run in another process: "" if so, else what failed.
+std::string AcceptsThere(asio::io_context& io, tcp::acceptor& acceptor,
+                         const tcp::endpoint& to) {
+  tcp::socket client(io);
+  asio::error_code ec;
+  client.connect(to, ec);
+  if (ec) return absl::StrCat("connect to ", to.address().to_string(), ": ", ec.message());
+  tcp::socket served = acceptor.accept(ec);
+  if (ec) return absl::StrCat("accept from ", to.address().to_string(), ": ", ec.message());
+  return "";
 }
+
+// Runs `check` where lo is the only interface, so that it may listen on a
+// wildcard; skips the test where no such namespace can be had.
+#define HANDOFF_CHECK_IN_PRIVATE_NETWORK(check)                          \
+  do {                                                                   \
+    absl::StatusOr<std::string> failed = testing::InPrivateNetwork(check); \
+    if (absl::IsUnavailable(failed.status())) {                          \
+      GTEST_SKIP() << "no private network here: " << failed.status();    \
+    }                                                                    \
+    ASSERT_TRUE(failed.ok()) << failed.status();                         \
+    EXPECT_EQ(*failed, "");                                              \
+  } while (0)
 
 // A name of both wildcards (":: any" and "0.0.0.0 any" in /etc/hosts): on
 // Linux, [::]:P is dual-stack, holding 0.0.0.0:P as well, and the IPv4 bind
@@ -90,23 +101,42 @@ bool OnlyLoopbackInterfaces() {
 // one is IPv6 only. (A specific IPv6 address is IPv6 only whatever the
 // option says: Linux sets it on bind. Only the wildcard shows it.)
 TEST(TcpListenTest, BothWildcardsListenSideBySide) {
-  if (!OnlyLoopbackInterfaces()) {
-    GTEST_SKIP() << "listens on every interface: run where lo is the only one "
-                    "(unshare -rn)";
-  }
-  if (!HasIpv6Loopback()) GTEST_SKIP() << "this host has no IPv6";
-  asio::io_context io;
-  const tcp::endpoint v6_any(asio::ip::address_v6::any(), 0);
-  const tcp::endpoint v4_any(asio::ip::address_v4::any(), 0);
-  absl::StatusOr<std::vector<tcp::acceptor>> both =
-      ListenTcpOn(io.get_executor(), {v6_any, v4_any}, "any:0");
-  ASSERT_TRUE(both.ok()) << both.status();
-  ASSERT_EQ(both->size(), 2u) << "[::] took 0.0.0.0's port as well";
-  const unsigned short port = (*both)[0].local_endpoint().port();
-  EXPECT_EQ((*both)[1].local_endpoint(), At(v4_any, port));
-  asio::ip::v6_only v6_only;
-  (*both)[0].get_option(v6_only);
-  EXPECT_TRUE(v6_only.value());
+  HANDOFF_CHECK_IN_PRIVATE_NETWORK([]() -> std::string {
+    if (!HasIpv6Loopback()) return "";  // nothing to show without IPv6
+    asio::io_context io;
+    const tcp::endpoint v6_any(asio::ip::address_v6::any(), 0);
+    const tcp::endpoint v4_any(asio::ip::address_v4::any(), 0);
+    absl::StatusOr<std::vector<tcp::acceptor>> both =
+        ListenTcpOn(io.get_executor(), {v6_any, v4_any}, "any:0");
+    if (!both.ok()) return both.status().ToString();
+    if (both->size() != 2) return "[::] took 0.0.0.0's port as well";
+    const unsigned short port = (*both)[0].local_endpoint().port();
+    if ((*both)[1].local_endpoint() != At(v4_any, port)) return "0.0.0.0 on another port";
+    asio::ip::v6_only v6_only;
+    (*both)[0].get_option(v6_only);
+    if (!v6_only.value()) return "[::] is dual-stack beside 0.0.0.0";
+    return "";
+  });
+}
+
+// handoffd's default, --admin_listen=0.0.0.0:9090, is listened on as gRPC
+// listens on --listen's 0.0.0.0: dual-stack [::], so that the admin port
+// answers over IPv6 where the gRPC port does. It was IPv4 only: a probe of
+// the pod's IPv6 address in an IPv6 cluster was refused.
+TEST(TcpListenTest, TheIpv4WildcardIsListenedOnForBothFamiliesAsGrpcDoes) {
+  HANDOFF_CHECK_IN_PRIVATE_NETWORK([]() -> std::string {
+    asio::io_context io;
+    absl::StatusOr<std::vector<tcp::acceptor>> any = ListenTcp(io.get_executor(), "0.0.0.0:0");
+    if (!any.ok()) return any.status().ToString();
+    if (any->size() != 1) return absl::StrCat(any->size(), " acceptors, want 1");
+    const unsigned short port = (*any)[0].local_endpoint().port();
+    if (std::string failed = AcceptsThere(io, (*any)[0], At(kV4Loopback, port));
+        !failed.empty()) {
+      return failed;
+    }
+    if (!HasIpv6Loopback()) return "";  // IPv4 alone is all there is
+    return AcceptsThere(io, (*any)[0], At(kV6Loopback, port));
+  });
 }
 
 // As gRPC has it: an address that cannot be had is left out while another

@@ -326,16 +326,25 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   }
   w.Close('}');
 
-  w.Key("latencyDistribution");
-  w.Open('[');
-  for (const LatencyPoint& p : r.latency_distribution) {
-    w.Element();
-    w.Open('{');
-    field("percentage", PercentLabel(p.percentage));
-    field("latency", absl::StrCat(p.latency_ns));
-    w.Close('}');
-  }
-  w.Close(']');
+  // ghz's report type reads a percentage as an integer (Go's `Percentage
+  // int`), and fails on the whole report given 99.9: the whole percentages
+  // are latencyDistribution, as ghz writes it, and the finer ones have a
+  // field of their own, which such readers pass over.
+  auto distribution = [&](absl::string_view key, bool whole) {
+    w.Key(key);
+    w.Open('[');
+    for (const LatencyPoint& p : r.latency_distribution) {
+      if ((p.percentage == std::floor(p.percentage)) != whole) continue;
+      w.Element();
+      w.Open('{');
+      field("percentage", PercentLabel(p.percentage));
+      field("latency", absl::StrCat(p.latency_ns));
+      w.Close('}');
+    }
+    w.Close(']');
+  };
+  distribution("latencyDistribution", true);
+  distribution("tailLatencyDistribution", false);
 
   w.Key("histogram");
   w.Open('[');

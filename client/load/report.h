@@ -10,7 +10,9 @@
 //   fastest, slowest  over the OK calls, as ghz has them; over every call
 //            with --count-errors (LatencyStats::kAllCalls)
 //   latencyDistribution  nearest-rank percentiles 10 25 50 75 90 95 99, plus
-//            99.9 and 99.99 (ghz stops at 99), over the same calls
+//            99.9 and 99.99 (ghz stops at 99), over the same calls; in JSON
+//            the last two are tailLatencyDistribution, since ghz's readers
+//            take only whole percentages
 //   histogram  11 marks evenly spaced from fastest to slowest; each call
 //            counts at the first mark >= its latency; same calls again
 // A run whose calls all failed has no latency figures but the average
@@ -111,7 +113,9 @@ Report BuildReport(RunResults results, std::string name = "",
 
 // ghz's text summary.
 std::string FormatSummary(const Report& report);
-// ghz's JSON report (without ghz's per-call "details").
+// ghz's JSON report (without ghz's per-call "details"), readable as ghz's
+// own: latencyDistribution holds the whole percentages, 10 to 99, and
+// tailLatencyDistribution 99.9 and 99.99.
 std::string FormatJson(const Report& report, const LoadOptions& options,
                        bool pretty);
 // ghz's -O influx-summary: the summary as one InfluxDB line, measurement

@@ -204,15 +204,44 @@ TEST(FormatJsonTest, HasGhzFieldsInNanoseconds) {
                   .number_value(),
               1);
     const auto& dist = f.at("latencyDistribution").list_value().values();
-    ASSERT_EQ(dist.size(), 9);
-    EXPECT_EQ(dist[7].struct_value().fields().at("percentage").number_value(), 99.9);
-    EXPECT_EQ(dist[8].struct_value().fields().at("percentage").number_value(), 99.99);
+    ASSERT_EQ(dist.size(), 7);
+    EXPECT_EQ(dist[6].struct_value().fields().at("percentage").number_value(), 99);
     EXPECT_EQ(dist[2].struct_value().fields().at("latency").number_value(), 500);
+    const auto& tail = f.at("tailLatencyDistribution").list_value().values();
+    ASSERT_EQ(tail.size(), 2);
+    EXPECT_EQ(tail[0].struct_value().fields().at("percentage").number_value(), 99.9);
+    EXPECT_EQ(tail[1].struct_value().fields().at("percentage").number_value(), 99.99);
     const auto& hist = f.at("histogram").list_value().values();
     ASSERT_EQ(hist.size(), 11);
     EXPECT_DOUBLE_EQ(hist[0].struct_value().fields().at("mark").number_value(), 1e-9);
     EXPECT_DOUBLE_EQ(hist[10].struct_value().fields().at("mark").number_value(), 1e-6);
   }
+}
+
+// ghz's report type (and so ghz-web, or a Go tool that reads ghz's JSON
+// into it) takes a percentage as an integer: one 99.9 in
+// latencyDistribution failed the whole report with "cannot unmarshal
+// number 99.9 into Go struct field LatencyDistribution...percentage of type
+// int". The tail has its own field, which such readers pass over.
+TEST(FormatJsonTest, LatencyDistributionHoldsOnlyWholePercentagesAsGhzsReadersTakeThem) {
+  const Struct s = ParseJson(FormatJson(BuildReport(Results(OneToN(10'000))), {}, false));
+  std::vector<std::pair<double, double>> whole, tail;
+  for (const Value& point : s.fields().at("latencyDistribution").list_value().values()) {
+    whole.emplace_back(point.struct_value().fields().at("percentage").number_value(),
+                       point.struct_value().fields().at("latency").number_value());
+  }
+  for (const Value& point : s.fields().at("tailLatencyDistribution").list_value().values()) {
+    tail.emplace_back(point.struct_value().fields().at("percentage").number_value(),
+                      point.struct_value().fields().at("latency").number_value());
+  }
+  EXPECT_EQ(whole, (std::vector<std::pair<double, double>>{{10, 1'000},
+                                                           {25, 2'500},
+                                                           {50, 5'000},
+                                                           {75, 7'500},
+                                                           {90, 9'000},
+                                                           {95, 9'500},
+                                                           {99, 9'900}}));
+  EXPECT_EQ(tail, (std::vector<std::pair<double, double>>{{99.9, 9'990}, {99.99, 9'999}}));
 }
 
 TEST(JsonQuotedTest, BytesThatAreNotUtf8AreWrittenAsGoWritesThem) {

@@ -1,6 +1,8 @@
 // `handoff load HOST:PORT ...`: ghz's command line and report.
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -272,6 +274,27 @@ absl::Status Prepare(load::LoadPlan& plan) {
   return CheckStreamOptions(plan);
 }
 
+// The report, to `path` (-o), or to stdout when it is empty. A stream
+// says that a write failed (a full disk) only once it is flushed: a short
+// report, still in its buffer at the check, was lost with exit 0.
+absl::Status WriteReport(const std::string& text, const std::string& path) {
+  auto failed = [&path](int error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot write ", path.empty() ? "the report to stdout" : path,
+                     error != 0 ? absl::StrCat(": ", std::strerror(error)) : ""));
+  };
+  errno = 0;
+  if (path.empty()) {
+    std::cout << text;
+    std::cout.flush();
+    return std::cout ? absl::OkStatus() : failed(errno);
+  }
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  return out ? absl::OkStatus() : failed(errno);
+}
+
 }  // namespace
 
 int Load(const std::vector<absl::string_view>& args) {
@@ -367,15 +390,8 @@ int Load(const std::vector<absl::string_view>& args) {
       break;
     case load::OutputFormat::kPrometheus: text = load::FormatPrometheus(report, *options); break;
   }
-  if (options->output.empty()) {
-    std::cout << text;
-    std::cout.flush();
-    return std::cout ? 0 : 1;
-  }
-  std::ofstream out(options->output);
-  out << text;
-  if (!out) {
-    return Fail("-o", absl::UnavailableError(absl::StrCat("cannot write ", options->output)));
+  if (absl::Status s = WriteReport(text, options->output); !s.ok()) {
+    return Fail(options->output.empty() ? "load" : "-o", s);
   }
   return 0;
 }

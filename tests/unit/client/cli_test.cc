@@ -746,6 +746,28 @@ TEST_F(CliTest, LoadDebugLogsWhatTheRunDecidedAsJsonLines) {
                      "--debug: cannot write /nonexistent/dir/debug.log");
 }
 
+// A report that cannot be written (a full disk: /dev/full) fails the run,
+// naming where it went. The summary, under the stream's buffer, failed only
+// when the stream was flushed, after the check: exit 0, the report lost.
+// On stdout the exit was 1, with nothing said.
+TEST_F(CliTest, LoadReportThatCannotBeWrittenIsAOneLineErrorNamingWhere) {
+  if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
+  for (const char* format : {"summary", "csv", "json"}) {
+    ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "2",
+                            "-c", "1", "-O", format, "-o", "/dev/full", *addr_}),
+                       "-o: UNAVAILABLE: cannot write /dev/full: No space left on device");
+  }
+  const ProcessResult r = testing::Run(
+      {"/bin/sh", "-c",
+       absl::StrCat("exec \"$0\" load --insecure --call handoff.v1.Gateway.Echo -n 2 -c 1 ",
+                    *addr_, " > /dev/full"),
+       HANDOFF_CLI});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "handoff: load: UNAVAILABLE: cannot write the report to stdout: No space left on "
+            "device\n");
+}
+
 TEST_F(CliTest, VersionNamesTheProgramAndItsVersion) {
   auto load = Cli({"load", "--version"});
   EXPECT_EQ(load.exit_code, 0) << load.err;

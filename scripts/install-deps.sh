@@ -3,7 +3,8 @@
 # Debian packages only (gRPC 1.51, Protobuf 3.21, Abseil, Asio, GoogleTest,
 # Google Benchmark, gperftools' tcmalloc, ...). The Node interop test's npm
 # packages are installed by that test itself, into the build tree, from
-# tests/interop's lockfile.
+# tests/interop's lockfile; the Go interop test is built from the Debian Go
+# packages below (GOPATH mode, offline), also by the test itself.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
@@ -15,6 +16,8 @@ PACKAGES=(
   nghttp2-client libnghttp2-dev python3 python3-grpcio python3-protobuf python3-yaml
   nginx-light systemd curl procps dpkg-dev file
   time bc  # deploy/ghz/compare_h2load.sh: /usr/bin/time, bc
+  # interop_go: go, grpc-go, protoc-gen-go with plugins=grpc (golang/protobuf 1.3)
+  golang-go golang-google-grpc-dev golang-goprotobuf-dev
 )
 # Node.js for the interop test: Debian's, unless a node with npm is already on
 # PATH (some images ship their own build, which Debian's npm would conflict with).

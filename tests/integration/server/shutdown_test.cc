@@ -31,6 +31,25 @@ bool IsGrpcShutdownRace(grpc::StatusCode code, const std::string& message) {
   return code == grpc::StatusCode::CANCELLED && message == "CANCELLED";
 }
 
+// SIGTERM to `server` under its clients' load: handoffd must exit 0 within
+// `drain` (its --drain_timeout) and a second's margin. Then the clients are
+// told to stop and joined. Returns when the signal was sent, the line
+// between calls that must be drained and calls that may be refused.
+absl::Time TerminateAndExpectDrained(HandoffdProcess& server, absl::Duration drain,
+                                     std::atomic<bool>& stop,
+                                     std::vector<std::thread>& clients) {
+  const absl::Time signalled = absl::Now();
+  server.Signal(SIGTERM);
+  std::optional<int> code = server.Wait(drain + absl::Seconds(2));
+  const absl::Duration exit_after = absl::Now() - signalled;
+  stop.store(true);
+  for (auto& c : clients) c.join();
+  EXPECT_TRUE(code.has_value()) << "handoffd did not exit\n" << server.Output();
+  EXPECT_EQ(code.value_or(-1), 0) << server.Output();
+  EXPECT_LT(exit_after, drain + absl::Seconds(1));
+  return signalled;
+}
+
 // The test that matters: every call sent before the signal ends OK or
 // UNAVAILABLE (or, if it was still on the wire when gRPC's Shutdown began,
 // with gRPC's own CANCELLED), none hangs, and handoffd exits 0 inside the
@@ -72,16 +91,8 @@ TEST(ShutdownTest, SigtermUnderLoadDrainsEveryCallAndExitsZero) {
     });
   }
   ASSERT_TRUE(WaitUntil([&] { return ok.load() >= 50; }));
-  const absl::Time signalled = absl::Now();
-  server.Signal(SIGTERM);
-  std::optional<int> code = server.Wait(absl::Seconds(5) + absl::Seconds(2));
-  const absl::Duration exit_after = absl::Now() - signalled;
-  stop.store(true);
-  for (auto& c : clients) c.join();
-
-  ASSERT_TRUE(code.has_value()) << "handoffd did not exit\n" << server.Output();
-  EXPECT_EQ(*code, 0) << server.Output();
-  EXPECT_LT(exit_after, absl::Seconds(5) + absl::Seconds(1));
+  const absl::Time signalled =
+      TerminateAndExpectDrained(server, absl::Seconds(5), stop, clients);
   int before = 0;
   int raced = 0;
   for (const Outcome& o : outcomes) {
@@ -194,16 +205,8 @@ TEST(ShutdownTest, SigtermUnderMixedLoadAnswersEveryKindOfCall) {
   ASSERT_TRUE(WaitUntil([&] {
     return ok_work.load() >= 10 && ok_batch.load() >= 3 && ok_stream.load() >= 3;
   }));
-  const absl::Time signalled = absl::Now();
-  server.Signal(SIGTERM);
-  std::optional<int> code = server.Wait(absl::Seconds(5) + absl::Seconds(2));
-  const absl::Duration exit_after = absl::Now() - signalled;
-  stop.store(true);
-  for (auto& c : clients) c.join();
-
-  ASSERT_TRUE(code.has_value()) << "handoffd did not exit\n" << server.Output();
-  EXPECT_EQ(*code, 0) << server.Output();
-  EXPECT_LT(exit_after, absl::Seconds(5) + absl::Seconds(1));
+  const absl::Time signalled =
+      TerminateAndExpectDrained(server, absl::Seconds(5), stop, clients);
   for (const Outcome& o : outcomes) {
     if (o.sent >= signalled || IsGrpcShutdownRace(o.code, o.message)) continue;
     EXPECT_TRUE(o.code == grpc::StatusCode::OK ||

@@ -20,9 +20,10 @@
 //
 // Two methods: Echo, and Work's cpu_us and sleep_us, both observing
 // cancellation. Served through grpc-go's unknown-service handler with a
-// pass-through codec: Debian packages grpc-go but no protoc-gen-go-grpc, so
-// there is no generated service code. Messages are read and written with
-// protowire, field by field, as generated code would. Built in GOPATH mode
+// pass-through codec, so that it needs no generated code (Debian has no
+// protoc-gen-go-grpc; tests/interop/go generates stubs with golang/protobuf
+// 1.3's plugins=grpc, a package more than this needs). Messages are read and
+// written with protowire, field by field, as generated code would. Built in GOPATH mode
 // against Debian's golang-google-grpc-dev and golang-google-protobuf-dev
 // (see compare_echo.sh).
 //

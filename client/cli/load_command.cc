@@ -21,6 +21,7 @@
 #include "client/load/debug_log.h"
 #include "client/load/flags.h"
 #include "client/load/grpc_engine.h"
+#include "client/load/h2_engine.h"
 #include "client/load/progress.h"
 #include "client/load/report.h"
 #include "client/load/runner.h"
@@ -343,6 +344,14 @@ int Load(const std::vector<absl::string_view>& args) {
              {"templatedData", templated_data ? "true" : "false", true},
              {"templatedMetadata", templated_metadata ? "true" : "false", true}});
 
+  // --engine=h2 with an option it cannot honour is a usage error, as any
+  // other pair of flags that do not go together is: only the method's kind
+  // (streaming or not) had to be known first.
+  if (options->engine == load::EngineKind::kH2) {
+    if (absl::Status s = load::H2Engine::Supports(plan); !s.ok()) {
+      return Usage(absl::StrCat("--engine=h2 cannot make this run's calls: ", s.message()));
+    }
+  }
   load::LoadRunner runner(std::move(plan));
   const absl::Status connected = runner.Connect();
   const char* engine = runner.engine() == load::EngineKind::kH2 ? "h2" : "grpc";

@@ -651,6 +651,25 @@ TEST_F(CliTest, CallAndHealthSendMetadataAndReflectionOnlyReflectMetadata) {
   EXPECT_EQ(r.out, "SERVING\n");
 }
 
+// --engine h2 with an option that engine cannot honour is a pair of flags
+// that do not go together: exit 2, naming the option, as ghz-style flag
+// errors are (it was 1, as if the server had failed). The other engine, or
+// auto, makes the same run.
+TEST_F(CliTest, LoadEngineH2WithWhatItCannotDoIsAUsageError) {
+  ProcessResult r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "--engine", "h2",
+                     "-e", "-n", "1", *addr_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "handoff: --engine=h2 cannot make this run's calls: it sends no compressed "
+                   "message (-e)\n");
+  r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Stream", "--engine", "h2",
+           "-n", "1", *addr_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "it makes unary calls only")) << r.err;
+  r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "--engine", "h2",
+           "-n", "1", *addr_});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 // Whether the --debug log at `path` has logged `msg` yet.
 bool Logged(const std::string& path, absl::string_view msg) {
   std::ifstream in(path);

@@ -3,7 +3,9 @@
 #
 # Regenerates the TLS test files in this directory (tls_test.cc): two CAs,
 # a server certificate for localhost and 127.0.0.1 signed by the first, and
-# a client certificate signed by it, for mutual TLS. P-256 keys, valid for a
+# a client certificate signed by it, for mutual TLS; and a second server
+# certificate and key for the same names, signed by the same CA, that a test
+# rotates the first to (--tls_reload_interval). P-256 keys, valid for a
 # hundred years. These keys protect nothing: they are test data.
 #
 # Usage: tests/integration/server/testdata/tls/make_certs.sh   (needs openssl)
@@ -29,6 +31,8 @@ leaf() {
     -sha256 -days $DAYS -extfile "$TMP/$1.ext" -out "$1.pem"
 }
 leaf server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth"
+leaf server_rotated localhost "subjectAltName=DNS:localhost,IP:127.0.0.1
 extendedKeyUsage=serverAuth"
 leaf client "handoff test client" "extendedKeyUsage=clientAuth"
 rm -f ca.srl ca.key other_ca.key

@@ -119,6 +119,14 @@ ABSL_FLAG(std::string, tls_key_file, "",
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "With TLS: PEM CA certificates; every client must present a "
           "certificate signed by one of them (mutual TLS).");
+ABSL_FLAG(handoff::DurationFlag, tls_reload_interval,
+          handoff::DurationFlag{absl::Seconds(60)},
+          "With TLS: how often the TLS files are read again, so that "
+          "certificates replaced on disk (cert-manager, certbot) reach new "
+          "connections without a restart; whole seconds, at least 1s. "
+          "Replace them atomically (rename): gRPC fails new handshakes while "
+          "the pair it last read does not load. 0 reads the files once, at "
+          "start.");
 ABSL_FLAG(std::string, access_log, "",
           "One JSON line per finished call (time, peer, method, code, "
           "duration_us, and a failed call's message): '-' for stderr, or a "
@@ -185,7 +193,8 @@ const std::vector<std::string>& ConfigFlagNames() {
       "batch_scheduling",
       "compressed_requests", "pin_workers",
       "tls_cert_file",    "tls_key_file",
-      "tls_client_ca_file", "access_log"};
+      "tls_client_ca_file", "tls_reload_interval",
+      "access_log"};
   return *names;
 }
 
@@ -380,6 +389,14 @@ std::optional<Problem> Check(const ServerConfig& c) {
     return Bad("tls_client_ca_file",
                "needs TLS: set --tls_cert_file and --tls_key_file");
   }
+  // gRPC's file watcher counts whole seconds: under one would be 0, which
+  // it would spin on.
+  if (c.tls_reload_interval != absl::ZeroDuration() &&
+      (c.tls_reload_interval < absl::Seconds(1) ||
+       c.tls_reload_interval == absl::InfiniteDuration())) {
+    return Bad("tls_reload_interval",
+               "must be 0 (read the files once) or at least 1s, and finite");
+  }
   return std::nullopt;
 }
 
@@ -428,6 +445,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const EnvironmentOverrides& env) {
   c.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   c.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   c.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  c.tls_reload_interval = absl::GetFlag(FLAGS_tls_reload_interval).value;
   c.access_log = absl::GetFlag(FLAGS_access_log);
   if (std::optional<Problem> p = Check(c); p.has_value()) {
     // A value from the environment is named by where it came from: the

@@ -97,12 +97,16 @@ struct ServerConfig {
   bool compressed_requests = false;
   // Each worker on one CPU of the process's (DispatcherOptions::pin_workers).
   bool pin_workers = false;
-  // TLS on the gRPC port (server/tls.h): PEM files, read at start. Both the
-  // certificate and the key, or neither (plaintext).
+  // TLS on the gRPC port (server/tls.h): PEM files, checked at start. Both
+  // the certificate and the key, or neither (plaintext).
   std::string tls_cert_file;
   std::string tls_key_file;
   // With TLS: require client certificates signed by this CA (mutual TLS).
   std::string tls_client_ca_file;
+  // How often gRPC reads the TLS files again, so that replaced certificates
+  // reach new connections without a restart (whole seconds; a fraction is
+  // dropped). Zero reads them once, at start.
+  absl::Duration tls_reload_interval = absl::Seconds(60);
   // One JSON line per finished call (server/access_log.h): "-" for stderr,
   // else a file appended to; empty: off.
   std::string access_log;

@@ -12,8 +12,18 @@
 // The admin HTTP port stays plain HTTP: kubelet probes and Prometheus reach
 // it inside the pod's network, and it serves no calls.
 //
-// The files are read once, when the server starts; replacing them takes a
-// restart (a rolling one behind a load balancer; see README, Deploy).
+// The files are checked when the server starts: one that cannot be read,
+// holds the wrong kind of PEM block, or a key that is not the certificate's,
+// stops it. Then, with --tls_reload_interval (60s by default), gRPC's
+// FileWatcherCertificateProvider reads them again at that interval, so that
+// files replaced on disk (cert-manager, certbot) reach the connections
+// accepted after; open connections keep the certificate they handshook
+// with. gRPC 1.51 logs what goes wrong and, for a file it cannot stat or
+// read (missing, say), keeps the last pair; but files it reads whose
+// contents do not load (a key that is not the certificate's, a cut-off or
+// empty PEM) replace that pair, and every new handshake fails until a good
+// pair is read at a later interval: replace the files atomically (see
+// README, TLS). With an interval of 0 the files are read once, at start.
 
 #ifndef HANDOFF_SERVER_TLS_H_
 #define HANDOFF_SERVER_TLS_H_
@@ -33,8 +43,12 @@ bool TlsEnabled(const ServerConfig& config);
 // The credentials the gRPC port listens with: TLS from the configured files,
 // or plaintext when none is set. An error names the flag whose file cannot
 // be read or holds no PEM block of the kind it needs. That catches a missing
-// file and two files swapped; a certificate and a key that do not belong
-// together are refused by gRPC when the port opens.
+// file and two files swapped. With a reload interval, the files are also
+// checked as CheckTlsFilesListen does (gRPC would otherwise accept a key
+// that is not the certificate's and fail every handshake), and the
+// credentials watch them; without one, they hold the files' contents as
+// read now, and a certificate and a key that do not belong together are
+// refused by gRPC when the port opens.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
     const ServerConfig& config);
 
@@ -45,8 +59,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
 // certificate's, say), and the two need different fixes.
 bool CredentialsCanListen(std::shared_ptr<grpc::ServerCredentials> credentials);
 
-// Whether gRPC accepts the TLS files of `config` (which ServerCredentialsFor
-// read without complaint) for a listening port; if not, InvalidArgument
+// Whether gRPC accepts the TLS files of `config`, as read now, for a
+// listening port; an error from reading them is ServerCredentialsFor's; if not, InvalidArgument
 // naming the file to fix: the client CA file, if gRPC accepts the rest
 // without it (a PEM block that is no certificate gRPC can read), else the
 // key, as not the certificate's. OK without TLS.

@@ -451,6 +451,24 @@ TEST(CommandLineTest, BadTlsFileExitsNamingTheFlagAndPath) {
                  "--tls_key_file: needs --tls_cert_file");
 }
 
+TEST(CommandLineTest, ABadTlsReloadIntervalExitsTwoNamingIt) {
+  for (std::string value : {"-1s", "500ms", "inf"}) {
+    HandoffdProcess p({"--tls_reload_interval=" + value});
+    ExpectExit(p, 2);
+    EXPECT_TRUE(absl::StrContains(p.Output(), "--tls_reload_interval: must be 0"))
+        << p.Output();
+  }
+  HandoffdProcess env({}, {"HANDOFF_TLS_RELOAD_INTERVAL=0.5s"});
+  ExpectExit(env, 2);
+  EXPECT_TRUE(absl::StrContains(
+      env.Output(), "HANDOFF_TLS_RELOAD_INTERVAL=0.5s: --tls_reload_interval must be 0"))
+      << env.Output();
+  HandoffdProcess check({"--check_config", "--tls_reload_interval=10ms"});
+  ExpectExit(check, 2);
+  EXPECT_TRUE(absl::StrContains(check.Output(), "--tls_reload_interval: must be 0"))
+      << check.Output();
+}
+
 TEST(CommandLineTest, VersionNamesHandoffdAndItsVersion) {
   HandoffdProcess p({"--version"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

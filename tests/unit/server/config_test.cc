@@ -326,6 +326,22 @@ TEST_F(ConfigTest, TlsClientCaNeedsTls) {
   EXPECT_TRUE(Validate(c).ok());
 }
 
+TEST_F(ConfigTest, TlsReloadIntervalIsZeroOrAWholeSecondAndMore) {
+  ServerConfig c;
+  EXPECT_EQ(c.tls_reload_interval, absl::Seconds(60));
+  for (absl::Duration ok : {absl::ZeroDuration(), absl::Seconds(1), absl::Hours(24)}) {
+    c.tls_reload_interval = ok;
+    EXPECT_TRUE(Validate(c).ok()) << ok;
+  }
+  for (absl::Duration bad : {absl::Seconds(-1), absl::Milliseconds(500),
+                             absl::Nanoseconds(1), absl::InfiniteDuration()}) {
+    c.tls_reload_interval = bad;
+    absl::Status s = Validate(c);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad;
+    EXPECT_TRUE(absl::StartsWith(s.message(), "--tls_reload_interval: must be 0")) << s;
+  }
+}
+
 // main's argv for `args`, which the vector of strings must outlive.
 std::vector<char*> Argv(std::vector<std::string>& args) {
   std::vector<char*> argv;
@@ -474,6 +490,23 @@ TEST_F(ConfigTest, CompressedRequestsAreRefusedByDefaultAndAcceptedFromTheEnviro
   c = ConfigWithEnvironment("HANDOFF_COMPRESSED_REQUESTS", "true");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->compressed_requests);
+}
+
+TEST_F(ConfigTest, TlsReloadIntervalComesFromTheEnvironment) {
+  absl::StatusOr<ServerConfig> c = ConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls_reload_interval, absl::Seconds(60));
+  c = ConfigWithEnvironment("HANDOFF_TLS_RELOAD_INTERVAL", "5m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls_reload_interval, absl::Minutes(5));
+  c = ConfigWithEnvironment("HANDOFF_TLS_RELOAD_INTERVAL", "0");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls_reload_interval, absl::ZeroDuration());
+  c = ConfigWithEnvironment("HANDOFF_TLS_RELOAD_INTERVAL", "100ms");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "HANDOFF_TLS_RELOAD_INTERVAL=100ms: --tls_reload_interval must be 0 "
+            "(read the files once) or at least 1s, and finite");
 }
 
 TEST_F(ConfigTest, EveryConfigFlagExists) {

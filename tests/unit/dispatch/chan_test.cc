@@ -221,6 +221,75 @@ TEST(ChanTest, TrySendAndTryRecvNeverPark) {
   EXPECT_TRUE(IsChannelClosed(ch.TryRecv().status()));
 }
 
+// Go's non-blocking receive (seeds/001: `select` with `default`, chanrecv
+// with block == false) on a closed channel still takes what is buffered
+// first, as a blocking one does, and finds the channel closed only once it
+// is drained: a close does not throw away values already sent.
+TEST(ChanTest, NonBlockingReceivesDrainAClosedBufferBeforeReportingClosed) {
+  Chan<int> ch(3);
+  ASSERT_TRUE(ch.Send(1).ok());
+  ASSERT_TRUE(ch.Send(2).ok());
+  ASSERT_TRUE(ch.Close().ok());
+  absl::StatusOr<int> first = ch.TryRecv();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 1);
+  std::optional<int> got;
+  EXPECT_EQ(Select(OnRecv(ch, [&](std::optional<int> v) { got = v; }),
+                   OnDefault([] {})),
+            0);
+  EXPECT_EQ(got, 2);
+  EXPECT_TRUE(IsChannelClosed(ch.TryRecv().status()));
+  got = 0;
+  EXPECT_EQ(Select(OnRecv(ch, [&](std::optional<int> v) { got = v; }),
+                   OnDefault([] {})),
+            0);
+  EXPECT_EQ(got, std::nullopt);
+}
+
+// Go's len and cap (seeds/001: qcount and dataqsiz). cap is the buffer's size
+// as made, whatever the ring rounds to inside; len counts the values in the
+// buffer only. A parked sender's value is not in it: an unbuffered channel's
+// len stays 0 with a sender parked, and a full one's stays at its cap, also
+// after a receive has promoted the parked value into the freed slot. A closed
+// channel keeps its len until drained. A nil channel's are both 0.
+TEST(ChanTest, LenAndCapCountTheBufferOnly) {
+  Chan<int> nil;
+  EXPECT_EQ(nil.size(), 0u);
+  EXPECT_EQ(nil.capacity(), 0u);
+
+  Chan<int> unbuffered(0);
+  EXPECT_EQ(unbuffered.capacity(), 0u);
+  std::thread sender([&] { EXPECT_TRUE(unbuffered.Send(1).ok()); });
+  ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(unbuffered) == 1; }));
+  EXPECT_EQ(unbuffered.size(), 0u);
+  EXPECT_EQ(unbuffered.Recv(), 1);
+  sender.join();
+
+  for (size_t cap : {1u, 3u, 5u}) {  // 3 and 5: no power of two
+    Chan<int> ch(cap);
+    EXPECT_EQ(ch.capacity(), cap);
+    for (size_t i = 0; i < cap; ++i) {
+      EXPECT_EQ(ch.size(), i) << "cap " << cap;
+      ASSERT_TRUE(ch.Send(static_cast<int>(i)).ok());
+    }
+    EXPECT_EQ(ch.size(), cap);
+    std::thread parked([&] { EXPECT_TRUE(ch.Send(-1).ok()); });
+    ASSERT_TRUE(WaitUntil([&] { return ParkedSenders(ch) == 1; }));
+    EXPECT_EQ(ch.size(), cap) << "cap " << cap << ": counted the parked sender";
+    EXPECT_EQ(ch.Recv(), 0);  // promotes the parked value into the freed slot
+    parked.join();
+    EXPECT_EQ(ch.size(), cap);
+    ASSERT_TRUE(ch.Close().ok());
+    EXPECT_EQ(ch.capacity(), cap);
+    for (size_t left = cap; left > 0; --left) {
+      EXPECT_EQ(ch.size(), left) << "cap " << cap << ", closed";
+      ASSERT_TRUE(ch.Recv().has_value());
+    }
+    EXPECT_EQ(ch.size(), 0u);
+    EXPECT_EQ(ch.Recv(), std::nullopt);
+  }
+}
+
 TEST(ChanTest, TrySendHandsOffToAParkedReceiverOfAnUnbufferedChannel) {
   Chan<int> ch(0);
   std::optional<int> got;

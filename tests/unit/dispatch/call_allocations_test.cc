@@ -16,6 +16,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "dispatch/clock.h"
@@ -23,6 +24,7 @@
 #include "dispatch/context.h"
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
+#include "tests/unit/dispatch/test_util.h"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define HANDOFF_COUNTS_ALLOCATIONS 0
@@ -147,6 +149,80 @@ TEST(CallAllocationsTest, AOneSlotChannelIsOneAllocationAndALongerOneTwo) {
   const int64_t two_slots = allocations - before - one_slot;
   EXPECT_EQ(one_slot, 1) << "the channel's state, with its slot in place";
   EXPECT_EQ(two_slots, 2) << "the channel's state, and its slots";
+}
+
+// seeds/001, "Does ch <- v allocate? Generally no": Go's parked goroutine
+// waits in a sudog from a per-P pool. Here a blocking send or receive
+// allocates nothing on any of its paths: the buffer, a direct handoff to a
+// parked peer, parking itself (its queue node and waiter live on the
+// parked thread's stack), a receive that promotes a parked sender, and a
+// blocking select parked on two channels. Counted on the test's thread
+// only; the peers run on threads of their own, made before the counting.
+TEST(CallAllocationsTest, ChannelOperationsAllocateNothingOnAnyPath) {
+  if (!HANDOFF_COUNTS_ALLOCATIONS) {
+    GTEST_SKIP() << "under a sanitizer, whose operator new is its own";
+  }
+  using testing::WaitForReceivers;
+  using testing::WaitForSenders;
+  Chan<int> buffered(2);
+  Chan<int> a(0);
+  Chan<int> b(0);
+  // Each step: the peer's part, run on its thread once `go` says so.
+  Chan<int> go(0);
+  std::thread peer([&] {
+    for (std::optional<int> step = go.Recv(); step; step = go.Recv()) {
+      switch (*step) {
+        case 0: ASSERT_EQ(a.Recv(), 1); break;  // parks: the test hands off
+        case 1:                                 // hands off to the test
+          ASSERT_TRUE(WaitForReceivers(a, 1));
+          ASSERT_TRUE(a.Send(2).ok());
+          break;
+        case 2:                                 // takes from a parked test
+          ASSERT_TRUE(WaitForSenders(a, 1));
+          ASSERT_EQ(a.Recv(), 3);
+          break;
+        case 3:                                 // frees a slot for it
+          ASSERT_TRUE(WaitForSenders(buffered, 1));
+          ASSERT_EQ(buffered.Recv(), 4);
+          break;
+        case 4:                                 // completes a parked select
+          ASSERT_TRUE(WaitForReceivers(b, 1));
+          ASSERT_TRUE(b.Send(6).ok());
+          break;
+      }
+    }
+  });
+  int got = 0;
+  // One round first: thread-local state (the spin budget) is made on first
+  // use, once per thread.
+  for (int round = 0; round < 2; ++round) {
+    const int64_t before = allocations + aligned_allocations;
+    ASSERT_TRUE(buffered.Send(4).ok());  // the buffer
+    ASSERT_EQ(buffered.Recv(), 4);
+    ASSERT_TRUE(go.Send(0).ok());
+    ASSERT_TRUE(WaitForReceivers(a, 1));
+    ASSERT_TRUE(a.Send(1).ok());  // to a parked receiver
+    ASSERT_TRUE(go.Send(1).ok());
+    ASSERT_EQ(a.Recv(), 2);  // parks, or takes from a parked sender
+    ASSERT_TRUE(go.Send(2).ok());
+    ASSERT_TRUE(a.Send(3).ok());  // parks until taken
+    ASSERT_TRUE(buffered.Send(4).ok());
+    ASSERT_TRUE(buffered.Send(5).ok());
+    ASSERT_TRUE(go.Send(3).ok());
+    ASSERT_TRUE(buffered.Send(6).ok());  // parks on a full buffer
+    ASSERT_EQ(buffered.Recv(), 5);
+    ASSERT_EQ(buffered.Recv(), 6);
+    ASSERT_TRUE(go.Send(4).ok());
+    Select(OnRecv(a, [&](std::optional<int> v) { got = v.value_or(-1); }),
+           OnRecv(b, [&](std::optional<int> v) { got = v.value_or(-1); }));
+    ASSERT_EQ(got, 6);
+    if (round == 1) {
+      EXPECT_EQ(allocations + aligned_allocations - before, 0)
+          << "allocations in one round";
+    }
+  }
+  ASSERT_TRUE(go.Close().ok());
+  peer.join();
 }
 
 }  // namespace

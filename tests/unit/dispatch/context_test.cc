@@ -38,6 +38,26 @@ TEST(ContextTest, BackgroundIsNeverDone) {
   EXPECT_EQ(Select(OnDone(bg, [] { FAIL(); }), OnDefault([] {})), 1);
 }
 
+// Go's Err is nil while Done is open: a live context of every kind, and a
+// child of a live parent, reports OK and is not done, so that a worker's
+// "if ctx.Err() != nil, skip" (seeds/004) skips only what was given up.
+TEST(ContextTest, ALiveContextHasNoErrAndAnOpenDone) {
+  auto [cancellable, cancel] = WithCancel(Context::Background());
+  auto [timed, cancel_timed] = WithTimeout(cancellable, absl::Hours(1));
+  auto [dated, cancel_dated] =
+      WithDeadline(timed, MonotonicNow() + absl::Hours(2));
+  for (const Context* ctx : {&cancellable, &timed, &dated}) {
+    EXPECT_TRUE(ctx->Err().ok()) << ctx->Err();
+    EXPECT_FALSE(ctx->IsDone());
+    EXPECT_FALSE(ctx->Done().is_nil());
+    EXPECT_TRUE(IsChannelEmpty(ctx->Done().TryRecv().status()));
+  }
+  cancel_dated();  // a child's cancel leaves its ancestors live
+  EXPECT_TRUE(absl::IsCancelled(dated.Err()));
+  EXPECT_TRUE(timed.Err().ok()) << timed.Err();
+  EXPECT_TRUE(cancellable.Err().ok()) << cancellable.Err();
+}
+
 TEST(ContextTest, CancelClosesDoneExactlyOnce) {
   auto [ctx, cancel] = WithCancel(Context::Background());
   EXPECT_FALSE(ctx.IsDone());

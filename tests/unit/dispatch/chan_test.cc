@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "dispatch/context.h"
 #include "dispatch/select.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dispatch/test_util.h"
@@ -135,6 +136,40 @@ TEST(ChanTest, SendOnClosedChannelIsAnErrorAndKeepsTheValue) {
   EXPECT_EQ(*v, 5);
   EXPECT_TRUE(IsChannelClosed(ch.TrySend(std::move(v))));
   EXPECT_NE(v, nullptr);
+}
+
+// seeds/001's chansend checks c.closed before it looks for room: a send on a
+// closed channel whose buffer is still full is Go's panic (here the closed
+// error), never "full" and never a park, blocking or not, in a select or not.
+TEST(ChanTest, ASendOnAClosedFullChannelIsClosedNotFull) {
+  Chan<int> ch(2);
+  ASSERT_TRUE(ch.Send(1).ok());
+  ASSERT_TRUE(ch.Send(2).ok());
+  ASSERT_TRUE(ch.Close().ok());
+  EXPECT_TRUE(IsChannelClosed(ch.TrySend(3))) << ch.TrySend(3);
+  absl::Status st;
+  EXPECT_EQ(Select(OnSend(ch, 3, [&](absl::Status s) { st = s; }), OnDefault([] {})),
+            0)
+      << "a send case on a closed channel is ready, not blocked";
+  EXPECT_TRUE(IsChannelClosed(st)) << st;
+  // The blocking send, on a thread of its own, so that a park fails the test
+  // rather than hanging it.
+  Chan<absl::Status> sent(1);
+  std::thread sender([ch, sent] { ASSERT_TRUE(sent.Send(ch.Send(3)).ok()); });
+  auto [bound, cancel] = WithTimeout(Context::Background(), absl::Seconds(30));
+  std::optional<absl::Status> result;
+  Select(OnRecv(sent, [&](std::optional<absl::Status> s) { result = s; }),
+         OnDone(bound, [] {}));
+  if (!result.has_value()) {
+    ADD_FAILURE() << "Send parked on a closed full channel";
+    sender.detach();  // parked for good: nothing wakes a closed channel's sender
+    return;
+  }
+  sender.join();
+  EXPECT_TRUE(IsChannelClosed(*result)) << *result;
+  EXPECT_EQ(ch.Recv(), 1);  // what was buffered before the close stays
+  EXPECT_EQ(ch.Recv(), 2);
+  EXPECT_EQ(ch.Recv(), std::nullopt);
 }
 
 TEST(ChanTest, EverySenderParkedAtCloseGetsAnErrorAndKeepsItsValue) {

@@ -34,6 +34,19 @@ size_t Utf8SequenceLength(absl::string_view s) {
 
 }  // namespace
 
+bool IsUtf8(absl::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = Utf8SequenceLength(s.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::string JsonQuoted(absl::string_view s) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size(); ++i) {

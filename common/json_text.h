@@ -15,6 +15,11 @@ namespace handoff {
 // encoding/json (and so ghz) writes it, so that the text is always JSON.
 std::string JsonQuoted(absl::string_view s);
 
+// Whether `s` is well-formed UTF-8 throughout (RFC 3629: no overlong forms,
+// no surrogates, nothing past U+10FFFF): what JsonQuoted passes unchanged,
+// and what protobuf accepts in a proto3 string field.
+bool IsUtf8(absl::string_view s);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_COMMON_JSON_TEXT_H_

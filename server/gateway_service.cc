@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "server/batch_call.h"
 #include "server/proto_codec.h"
 #include "server/stream_call.h"
@@ -35,6 +34,25 @@ std::string QuotedName(absl::string_view name) {
   size_t cut = kShown;
   while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
   return absl::StrCat("'", name.substr(0, cut), "...' (", name.size(), " bytes)");
+}
+
+// The registered names, as an unknown name's error lists them: sorted, and
+// cut short after about 1 KiB, saying how many more there are. Like the
+// name quoted, the list travels in a trailer; a server with a thousand
+// handlers listed them all, over the client's limit on headers, and its
+// client got RESOURCE_EXHAUSTED in place of UNIMPLEMENTED.
+std::string NamesListed(std::vector<std::string> names) {
+  if (names.empty()) return "none";
+  std::sort(names.begin(), names.end());
+  constexpr size_t kListed = 1024;
+  std::string out;
+  size_t i = 0;
+  for (; i < names.size(); ++i) {
+    if (i > 0 && out.size() + 2 + names[i].size() > kListed) break;
+    absl::StrAppend(&out, i > 0 ? ", " : "", names[i]);
+  }
+  if (i < names.size()) absl::StrAppend(&out, " and ", names.size() - i, " more");
+  return out;
 }
 
 // What a Call declares it will cost (HandlerCost): zero if its handler says
@@ -128,11 +146,9 @@ grpc::ServerUnaryReactor* GatewayService::Call(
       core_.registry().Find(request.handler());
   if (handler == nullptr) {
     // Like an unknown method's answer: say what would have worked.
-    std::vector<std::string> names = core_.registry().Names();
-    std::sort(names.begin(), names.end());
     r->Reject(absl::UnimplementedError(absl::StrCat(
         "no handler named ", QuotedName(request.handler()), "; this server has ",
-        names.empty() ? "none" : absl::StrJoin(names, ", "))));
+        NamesListed(core_.registry().Names()))));
     return r;
   }
   if (core_.draining()) {

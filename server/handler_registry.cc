@@ -7,13 +7,25 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_text.h"
 
 namespace handoff {
 
 absl::Status HandlerRegistry::Register(std::string name, Handler handler,
                                        HandlerCost cost) {
   if (name.empty()) return absl::InvalidArgumentError("handler name is empty");
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "handler name '", name.substr(0, 32), "...' is ", name.size(),
+        " bytes, over the limit of ", kMaxNameBytes));
+  }
+  if (!IsUtf8(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "handler name '", absl::CHexEscape(name),
+        "' is not UTF-8: no CallRequest could name it"));
+  }
   if (!handler) {
     return absl::InvalidArgumentError(
         absl::StrCat("handler '", name, "' is null"));

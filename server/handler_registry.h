@@ -86,9 +86,18 @@ struct RegisteredHandler {
 
 class HandlerRegistry {
  public:
-  // AlreadyExists if the name is taken; InvalidArgument if it is empty or the
-  // handler is null. `cost` may be null: calls declare no cost. Safe at any
-  // time, also while the server runs.
+  // The longest name Register takes, in bytes. A name travels back in
+  // status messages (a cost function's failure, the list an unknown name's
+  // UNIMPLEMENTED gives) and in /metrics labels: a status message over the
+  // client's limit on trailers (8 KiB in gRPC's C core) fails the call with
+  // another status than the one meant.
+  static constexpr size_t kMaxNameBytes = 128;
+
+  // AlreadyExists if the name is taken; InvalidArgument if it is empty,
+  // longer than kMaxNameBytes, or not UTF-8 (CallRequest.handler is a proto3
+  // string: a request naming it would not parse, so no call could reach
+  // it), or if the handler is null. `cost` may be null: calls declare no
+  // cost. Safe at any time, also while the server runs, from any thread.
   absl::Status Register(std::string name, Handler handler,
                         HandlerCost cost = nullptr);
   // Removes a handler (tests use it to clean up); calls already running it

@@ -70,6 +70,26 @@ TEST_F(StatusTableTest, ALongUnknownHandlerNameIsStillUnimplemented) {
   EXPECT_LT(s.error_message().size(), 1024u);
 }
 
+// The list of what this server has is cut short too: with a thousand
+// handlers it ran to 12 KiB, over the client's limit on headers, and the
+// client got RESOURCE_EXHAUSTED where handoffd answered UNIMPLEMENTED.
+TEST_F(StatusTableTest, AnUnknownNameOnAServerOfManyHandlersIsStillUnimplemented) {
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(registry_.Register(absl::StrCat("many_handlers_", 1000 + i),
+                                   [](const HandlerCall&) -> absl::StatusOr<std::string> {
+                                     return std::string();
+                                   }).ok());
+  }
+  v1::CallReply reply;
+  grpc::Status s = CallHandler("nope", &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message().size();
+  EXPECT_TRUE(absl::StartsWith(s.error_message(),
+                               "no handler named 'nope'; this server has block, "))
+      << s.error_message();
+  EXPECT_TRUE(absl::EndsWith(s.error_message(), " more")) << s.error_message();
+  EXPECT_LT(s.error_message().size(), 2048u);
+}
+
 TEST_F(StatusTableTest, EmptyHandlerNameIsInvalidArgumentNamingTheField) {
   v1::CallReply reply;
   grpc::Status s = CallHandler("", &reply);

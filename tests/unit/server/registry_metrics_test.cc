@@ -33,6 +33,24 @@ TEST(HandlerRegistryTest, RegisterFindUnregister) {
   EXPECT_EQ(*h->run(HandlerCall{ctx, 0, "kept"}), "kept");  // the copy lives on
 }
 
+// A name no call could reach is refused as it is registered: one that is
+// not UTF-8 (a CallRequest naming it does not parse), or one so long that
+// the status messages and /metrics labels carrying it would not fit.
+TEST(HandlerRegistryTest, ANameNoCallCouldReachIsInvalidArgument) {
+  HandlerRegistry r;
+  absl::Status s = r.Register(std::string("\xff\xfe", 2), Same);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "not UTF-8")) << s;
+  EXPECT_TRUE(absl::IsInvalidArgument(r.Register("caf\xc3", Same)))  // cut short
+      << "a sequence cut short";
+  s = r.Register(std::string(HandlerRegistry::kMaxNameBytes + 1, 'x'), Same);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "129 bytes, over the limit of 128")) << s;
+  EXPECT_TRUE(r.Names().empty());
+  EXPECT_TRUE(r.Register(std::string(HandlerRegistry::kMaxNameBytes, 'x'), Same).ok());
+  EXPECT_TRUE(r.Register("caf\xc3\xa9", Same).ok()) << "UTF-8 beyond ASCII is a name";
+}
+
 TEST(HandlerRegistryTest, AHandlersCostIsFoundWithIt) {
   HandlerRegistry r;
   ASSERT_TRUE(r.Register("sized", Same, [](std::string_view payload) {

@@ -24,8 +24,10 @@ struct RetryPolicy {
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(2);
   double backoff_multiplier = 2.0;
-  // UNAVAILABLE is the one code that promises the call did not run (the
+  // UNAVAILABLE is the code that says the call may be made again (the
   // server was unreachable or draining), so it is the only safe default.
+  // handoffd's UNAVAILABLE for a Call whose handler had started (cut off at
+  // the drain timeout) carries gRPC's server pushback, and is not retried.
   std::vector<grpc::StatusCode> retryable_codes = {grpc::StatusCode::UNAVAILABLE};
 };
 

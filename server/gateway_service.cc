@@ -3,6 +3,7 @@
 #include "server/gateway_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <string>
@@ -161,10 +162,15 @@ grpc::ServerUnaryReactor* GatewayService::Call(
     return r;
   }
   std::shared_ptr<JobKind> handler_kind = handler->kind;
+  // A handler may have done what it does by the time its call is cut off:
+  // the client must not make the call again elsewhere.
+  auto ran = std::make_shared<std::atomic<bool>>(false);
+  r->NotRetriedOnceRun(ran);
   r->Dispatch(
-      [handler = std::move(handler),
+      [handler = std::move(handler), ran = std::move(ran),
        payload = std::move(*request.mutable_payload())](
           const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
+        ran->store(true, std::memory_order_release);
         absl::StatusOr<std::string> out =
             handler->run(HandlerCall{info.ctx, info.worker, payload});
         if (!out.ok()) return std::move(out).status();

@@ -20,6 +20,8 @@
 #ifndef HANDOFF_SERVER_UNARY_CALL_H_
 #define HANDOFF_SERVER_UNARY_CALL_H_
 
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -39,7 +41,18 @@ class UnaryCall final : public CallReactor {
  public:
   UnaryCall(GatewayCore& core, Method method,
             grpc::CallbackServerContext* call, grpc::ByteBuffer* response)
-      : CallReactor(core, method, *call), response_(response) {}
+      : CallReactor(core, method, *call), server_call_(call), response_(response) {}
+
+  // For a job whose run may have effects that a second run would repeat (a
+  // registered handler's): once *ran is true, an answer given after the
+  // call's Context ended (the drain timeout's UNAVAILABLE, above all, a code
+  // clients retry) carries gRFC A6's server pushback `grpc-retry-pushback-ms:
+  // -1`, so that gRPC's retry does not make the call again on another
+  // replica. Before the job runs, the Context's end still leaves the call
+  // retryable: it never ran. Call before Dispatch; the job sets *ran.
+  void NotRetriedOnceRun(std::shared_ptr<const std::atomic<bool>> ran) {
+    ran_ = std::move(ran);
+  }
 
   // Answers at once, without a job (validation errors, draining).
   void Reject(absl::Status s) { Complete(std::move(s)); }
@@ -62,12 +75,25 @@ class UnaryCall final : public CallReactor {
                          if (out->status.ok()) {
                            out->status = SerializeMessage(out->reply, response_);
                          }
+                         RefuseRetryIfRan();
                          Complete(std::move(out->status));
                        }),
-                handoff::OnDone(ctx(), [this] { Complete(core_.ContextError(ctx())); }));
+                handoff::OnDone(ctx(), [this] {
+                  RefuseRetryIfRan();
+                  Complete(core_.ContextError(ctx()));
+                }));
   }
 
  private:
+  // NotRetriedOnceRun's pushback; before Complete, whose Finish sends it.
+  void RefuseRetryIfRan() {
+    if (ran_ != nullptr && ctx().IsDone() && ran_->load(std::memory_order_acquire)) {
+      server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
+    }
+  }
+
+  grpc::CallbackServerContext* const server_call_;
+  std::shared_ptr<const std::atomic<bool>> ran_;
   grpc::ByteBuffer* const response_;
 };
 

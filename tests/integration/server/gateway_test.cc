@@ -1082,6 +1082,57 @@ TEST_F(ShortDrainTest, AHandlerThatIgnoresItsContextDoesNotHoldTheShutdown) {
   server_.reset();
 }
 
+// A call cut off at the drain timeout had begun to run: its handler may have
+// done what it does (sent a mail, charged a card). Its UNAVAILABLE says so
+// to gRPC's retry (gRFC A6's server pushback, grpc-retry-pushback-ms < 0),
+// or a client with a retry policy for UNAVAILABLE, as handoff's own client
+// and README's advice have, made it again on the next replica, and the
+// handler ran twice for one call.
+TEST_F(ShortDrainTest, ACallCutOffAtTheDrainTimeoutIsNotRetriedOnAnotherReplica) {
+  ServerOptions options;
+  options.config.listen = "127.0.0.1:0";
+  options.config.admin_listen = "127.0.0.1:0";
+  options.config.workers = 2;
+  options.config.queue_depth = 16;
+  options.registry = &registry_;
+  auto next = HandoffServer::Start(options);
+  ASSERT_TRUE(next.ok()) << next.status();
+  // pick_first takes this server's address while it listens, and the next
+  // replica's once its port has closed.
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(
+      R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":4,)"
+      R"("initialBackoff":"0.05s","maxBackoff":"0.2s","backoffMultiplier":2,)"
+      R"("retryableStatusCodes":["UNAVAILABLE"]}}]})");
+  auto channel = grpc::CreateCustomChannel(
+      absl::StrCat("ipv4:127.0.0.1:", server_->port(), ",127.0.0.1:", (*next)->port()),
+      grpc::InsecureChannelCredentials(), args);
+  auto stub = v1::Gateway::NewStub(channel);
+  AsyncCall<v1::CallRequest, v1::CallReply> call;
+  call.request.set_handler("block");
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  stub->async()->Call(&call.ctx, &call.request, &call.reply, ReportTo(&call));
+  ASSERT_TRUE(started_.Recv().has_value());
+  ASSERT_EQ(server_->core().metrics().in_flight.load(), 1) << "ran on the first server";
+
+  std::thread stopper([&] { server_->Shutdown(); });
+  // Either the call ends, or its handler starts again on the next replica
+  // (the retry's attempt then holds the call until it is released).
+  bool ran_again = false;
+  std::optional<grpc::Status> status;
+  Select(OnRecv(call.done, [&](std::optional<grpc::Status> s) { status = s; }),
+         OnRecv(started_, [&] { ran_again = true; }));
+  stopper.join();
+  EXPECT_FALSE(ran_again) << "the handler ran a second time for one call";
+  if (ran_again) {
+    ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+    status = call.Wait();
+  }
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE) << status->error_message();
+  EXPECT_EQ((*next)->core().metrics().calls(Method::kCall, absl::StatusCode::kOk), 0);
+}
+
 // A handler that polls its Context ends at the drain's cancel: the shutdown
 // reports every worker stopped.
 TEST_F(ShortDrainTest, AHandlerThatPollsItsContextEndsAtTheDrainTimeout) {

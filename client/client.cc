@@ -388,6 +388,7 @@ absl::Status Client::WaitForConnected(absl::Duration timeout) {
 HANDOFF_UNARY_METHOD(Echo, v1::EchoRequest, v1::EchoReply)
 HANDOFF_UNARY_METHOD(Work, v1::WorkRequest, v1::WorkReply)
 HANDOFF_UNARY_METHOD(Batch, v1::BatchRequest, v1::BatchReply)
+HANDOFF_UNARY_METHOD(Call, v1::CallRequest, v1::CallReply)
 
 #undef HANDOFF_UNARY_METHOD
 

@@ -126,6 +126,17 @@ class Client {
   std::future<absl::StatusOr<v1::BatchReply>> BatchFuture(
       const v1::BatchRequest& request, const CallOptions& options = {});
 
+  // Runs the handler registered on the server under request.handler()
+  // (server/handler_registry.h) on request.payload(). A name the server
+  // does not have is UNIMPLEMENTED, naming the ones it has; the handler's
+  // own error is the call's status.
+  absl::StatusOr<v1::CallReply> Call(const v1::CallRequest& request,
+                                     const CallOptions& options = {});
+  void CallAsync(const v1::CallRequest& request, const CallOptions& options,
+                 ReplyCallback<v1::CallReply> done);
+  std::future<absl::StatusOr<v1::CallReply>> CallFuture(
+      const v1::CallRequest& request, const CallOptions& options = {});
+
   // Stream sends every request on one bidirectional stream, half-closes, and
   // returns the replies in order. The server ends the stream at the first
   // failing job; that status is the result, and the replies received before

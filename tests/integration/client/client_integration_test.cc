@@ -162,6 +162,22 @@ TEST_F(HandoffdTest, CancelTokenEndsACallMadeByName) {
             absl::StatusCode::kCancelled);
 }
 
+// A handler registered on the server (handoffd's built-in "reverse") is
+// called typed, as Echo and Work are, without reflection.
+TEST_F(HandoffdTest, CallRunsAHandlerByName) {
+  v1::CallRequest req;
+  req.set_handler("reverse");
+  req.set_payload("abc");
+  absl::StatusOr<v1::CallReply> reply = client_->Call(req, {.timeout = absl::Seconds(5)});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->payload(), "cba");
+  req.set_handler("nope");
+  reply = client_->CallFuture(req, {.timeout = absl::Seconds(5)}).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnimplemented) << reply.status();
+  EXPECT_TRUE(absl::StrContains(reply.status().message(), "this server has reverse"))
+      << reply.status();
+}
+
 TEST_F(HandoffdTest, BatchAnswersEachItemInOrder) {
   v1::BatchRequest req;
   for (int i = 0; i < 4; ++i) req.add_items()->set_payload(std::to_string(i));

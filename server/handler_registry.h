@@ -35,6 +35,17 @@
 //         return absl::Microseconds(2 * static_cast<int64_t>(image.size()) / 1000);
 //       });
 //
+// A handler must not wait for another job of the same server (a Call to
+// itself, or a job submitted to its dispatcher): with every worker so
+// waiting, none is left to run those jobs, and the handlers wait until
+// their Contexts end.
+//
+// Retries: a client retrying UNAVAILABLE (handoff's client does) makes a
+// call again that a handler answered UNAVAILABLE: return it only where a
+// second run is safe. A call the drain timeout cut off after its handler
+// started is answered UNAVAILABLE with gRPC's server pushback, and is not
+// retried.
+//
 // The server reads handlers from the registry it was given (by default,
 // DefaultHandlerRegistry()); a name it does not find is UNIMPLEMENTED.
 

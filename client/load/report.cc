@@ -275,7 +275,18 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   field("host", JsonQuoted(o.host));
   field("call", JsonQuoted(o.call));
   field("insecure", o.insecure ? "true" : "false");
-  field("rps", JsonNumber(o.rps));
+  // ghz's Go type holds these rates as integers and refuses the whole
+  // report at a fraction, so a fractional rate goes under fractionalRates,
+  // which ghz's readers skip, and its own key is left out.
+  std::vector<std::pair<absl::string_view, double>> fractional_rates;
+  auto rate = [&](absl::string_view key, double v) {
+    if (v == std::floor(v)) {
+      field(key, JsonNumber(v));
+    } else {
+      fractional_rates.emplace_back(key, v);
+    }
+  };
+  rate("rps", o.rps);
   field("concurrency", absl::StrCat(o.concurrency));
   field("total", absl::StrCat(o.total));
   field("timeout", absl::StrCat(absl::ToInt64Nanoseconds(o.timeout)));
@@ -285,9 +296,9 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   if (o.load_schedule != LoadSchedule::kConst) {
     field("load-schedule",
           JsonQuoted(o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
-    field("load-start", JsonNumber(o.load_start));
-    field("load-step", JsonNumber(o.load_step));
-    field("load-end", JsonNumber(o.load_end));
+    rate("load-start", o.load_start);
+    rate("load-step", o.load_step);
+    rate("load-end", o.load_end);
     field("load-step-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_step_duration)));
     field("load-max-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_max_duration)));
   }
@@ -305,6 +316,12 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   if (o.async) field("async", "true");
   if (o.skip_first > 0) field("skipFirst", absl::StrCat(o.skip_first));
   if (o.count_errors) field("count-errors", "true");
+  if (!fractional_rates.empty()) {
+    w.Key("fractionalRates");
+    w.Open('{');
+    for (const auto& [key, v] : fractional_rates) field(key, JsonNumber(v));
+    w.Close('}');
+  }
   w.Close('}');
 
   // RFC 3339 in UTC with a "Z", as Go's time.Time marshals.

@@ -296,6 +296,34 @@ TEST(FormatJsonTest, OptionsCarryAsyncAndTheConcurrencyScheduleWhenSet) {
   EXPECT_EQ(options.at("concurrency-step-duration").number_value(), 5e9);
 }
 
+TEST(FormatJsonTest, AFractionalRateIsLeftOutOfGhzsIntegerKeysAndKeptUnderFractionalRates) {
+  LoadOptions o;
+  o.rps = 2.5;
+  o.load_schedule = LoadSchedule::kStep;
+  o.load_start = 0.5;
+  o.load_step = 2;
+  o.load_end = 10.25;
+  const Struct s = ParseJson(FormatJson(BuildReport(Results({1})), o, false));
+  const auto& options = s.fields().at("options").struct_value().fields();
+  EXPECT_FALSE(options.contains("rps"));
+  EXPECT_FALSE(options.contains("load-start"));
+  EXPECT_FALSE(options.contains("load-end"));
+  EXPECT_EQ(options.at("load-step").number_value(), 2);
+  const auto& fractional = options.at("fractionalRates").struct_value().fields();
+  EXPECT_EQ(fractional.at("rps").number_value(), 2.5);
+  EXPECT_EQ(fractional.at("load-start").number_value(), 0.5);
+  EXPECT_EQ(fractional.at("load-end").number_value(), 10.25);
+  EXPECT_FALSE(fractional.contains("load-step"));
+}
+
+TEST(FormatJsonTest, WholeRatesStayUnderGhzsKeysAsIntegers) {
+  LoadOptions o;
+  o.rps = 200;
+  const std::string json = FormatJson(BuildReport(Results({1})), o, false);
+  EXPECT_TRUE(absl::StrContains(json, R"("rps":200,)")) << json;
+  EXPECT_FALSE(absl::StrContains(json, "fractionalRates")) << json;
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

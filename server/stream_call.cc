@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dispatch/chan.h"
 #include "dispatch/clock.h"
@@ -80,6 +81,8 @@ void StreamCall::OnWatchDone(absl::Status why, bool draining) {
 void StreamCall::OnReadDone(bool ok) {
   std::optional<v1::WorkRequest> request;
   std::shared_ptr<Slot> slot;
+  Context job_ctx;
+  CancelFunc job_cancel;
   Actions a;
   {
     absl::MutexLock l(&mu_);
@@ -101,6 +104,11 @@ void StreamCall::OnReadDone(bool ok) {
       } else {
         request.emplace(std::move(parsed));
         slot = std::make_shared<Slot>();
+        // Made here, not in StartJob: a slot ahead that fails before
+        // StartJob has run must find the job's cancel in its slot. (Safe
+        // under mu_: a new Context has nothing waiting on it to call.)
+        std::tie(job_ctx, job_cancel) = core_.JobContext(ctx_);
+        slot->cancel = job_cancel;
         slots_.push_back(slot);
         ++selects_armed_;
       }
@@ -109,7 +117,10 @@ void StreamCall::OnReadDone(bool ok) {
     a = PumpLocked();
     ++calling_;
   }
-  if (request.has_value()) StartJob(std::move(*request), std::move(slot));
+  if (request.has_value()) {
+    StartJob(std::move(*request), std::move(slot), std::move(job_ctx),
+             std::move(job_cancel));
+  }
   Act(a);
 }
 
@@ -122,8 +133,11 @@ void StreamCall::EndAfterPendingLocked(absl::Status status) {
   failed_ = true;
 }
 
-void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot) {
-  auto [job_ctx, job_cancel] = core_.JobContext(ctx_);
+void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
+                          Context job_ctx, CancelFunc job_cancel) {
+  // A job cancelled already (a slot ahead failed) is submitted all the
+  // same: the dispatcher refuses it CANCELLED at once, unrun, and the
+  // select below answers for its slot as for any other.
   Chan<Outcome<v1::WorkReply>> reply(1);
   // Read before the call: its arguments are evaluated in no set order (g++
   // takes them from the right), and the body's capture moves the request.
@@ -165,23 +179,51 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
   grpc::ByteBuffer serialized;
   if (status.ok()) status = SerializeMessage(reply, &serialized);
   Actions a;
+  std::vector<CancelFunc> after;
   {
     absl::MutexLock l(&mu_);
     slot->ready = true;
     slot->status = std::move(status);
     slot->reply = std::move(serialized);
+    slot->cancel = CancelFunc();  // its job is over
     if (!slot->status.ok()) {
       // The stream will end at this slot, however long the jobs ahead of it
       // still run: a message read from now on would run a job whose reply
-      // is never written.
+      // is never written, and so would the jobs after it, queued or running.
       failed_ = true;
       reads_done_ = true;
+      after = JobsAfterLocked(slot.get());
     }
     --selects_armed_;
     a = PumpLocked();
     ++calling_;
   }
+  // Each answers its slot (CANCELLED, behind this one: never written).
+  for (const CancelFunc& cancel : after) cancel();
   Act(a);
+}
+
+std::vector<CancelFunc> StreamCall::JobsAfterLocked(const Slot* slot) {
+  std::vector<CancelFunc> out;
+  auto at = std::find_if(slots_.begin(), slots_.end(),
+                         [slot](const auto& s) { return s.get() == slot; });
+  if (at == slots_.end()) return out;  // cannot be: it is not written yet
+  // Last first: a cancelled running job frees its worker, which would take
+  // the next queued job; the jobs queued behind it are later ones, cancelled
+  // by then, so none of them starts. Nor, as a rule, does the failed job's
+  // own worker take one first: the thread that failed it (the worker with
+  // its reply, the dispatcher dropping it, the Context's canceller waking
+  // its Work's wait) runs this select's callback, and so these cancels,
+  // before it goes on. (A job that polls its Context, as Work's CPU loop
+  // does, sees it done a moment before the callback runs; its worker may
+  // start the next job then, which these cancels stop at once.)
+  for (auto it = slots_.end(); --it != at;) {
+    Slot& s = **it;
+    if (s.ready) continue;
+    out.push_back(std::move(s.cancel));
+    s.cancel = CancelFunc();
+  }
+  return out;
 }
 
 void StreamCall::OnWriteDone(bool ok) {

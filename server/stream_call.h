@@ -13,11 +13,15 @@
 // The stream ends, in request order, at the first slot that failed: a job's
 // error, or a message that could not become a job (bytes that do not parse:
 // INTERNAL; a field out of range: INVALID_ARGUMENT; the server draining:
-// UNAVAILABLE). Replies before it are written first; nothing after it is
-// read or run from the moment it fails, though jobs ahead of it may run on
-// long after that. Messages are parsed here, not by gRPC, for the reason
-// proto_codec.h gives (and because gRPC's failed parse looks like the client
-// closing).
+// UNAVAILABLE). Replies before it are written first, and the jobs ahead of
+// it run on (or their replies wait for the client to read) as long as they
+// must. Nothing after it is read from the moment it fails, and the jobs
+// after it are cancelled then, queued or running, since their replies will
+// never be written: a queued one is dropped unrun, a running one is told to
+// stop through its Context. Their cancel is not the stream's status, which
+// stays the failed slot's. Messages are parsed here, not by gRPC, for the
+// reason proto_codec.h gives (and because gRPC's failed parse looks like the
+// client closing).
 //
 // The stream's Context has the client's deadline, capped by --max_deadline
 // (none if the client set none); each job also gets --default_deadline of
@@ -53,6 +57,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -81,6 +86,9 @@ class StreamCall final
     bool ready = false;
     absl::Status status;
     grpc::ByteBuffer reply;  // serialised by whoever filled the slot
+    // Cancels the slot's job (none for a slot a message failed): made with
+    // the slot, under mu_, so that a slot ahead that fails finds it.
+    CancelFunc cancel;
   };
   // What a state change decided to do with gRPC, done after unlocking.
   struct Actions {
@@ -88,7 +96,8 @@ class StreamCall final
     bool write = false;
   };
 
-  void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot);
+  void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
+                Context job_ctx, CancelFunc job_cancel);
   void OnJobDone(const std::shared_ptr<Slot>& slot, absl::Status status,
                  const v1::WorkReply& reply, const CancelFunc& job_cancel);
   // Arms the watch on the stream's Context (and, until it fires, on the
@@ -99,6 +108,12 @@ class StreamCall final
   // Under mu_: a message that will not become a job ends the stream, after
   // the replies ahead of it; nothing more is read.
   void EndAfterPendingLocked(absl::Status status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Under mu_: `slot` failed, so the stream ends there and no job after it
+  // will have its reply written. Returns the cancels of those jobs, last
+  // first, to be called with mu_ released (a cancel runs the job's select
+  // callback inline, which takes mu_).
+  std::vector<CancelFunc> JobsAfterLocked(const Slot* slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Under mu_: advance the writer and the reader; returns what to start.
   Actions PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

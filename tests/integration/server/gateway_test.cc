@@ -770,6 +770,119 @@ TEST_F(StreamFailureTest, TheFirstFailedJobStopsTheJobsStillRunningAfterIt) {
   EXPECT_EQ(Work().completed.load(), 1);
 }
 
+// A job that fails while the reply ahead of it is still owed (here held in
+// its write: the client reads slowly) ends the stream there, and stops then
+// the jobs after it, queued or running: nobody will read their replies. They
+// used to run on until the stream ended, which was when the client read.
+// The second job fails at its deadline, 2 s after it is read; the third is
+// read more than 0.2 s after it and sleeps 1.8 s, so it would complete after
+// that deadline, and before its own. The failure stops it first whatever the
+// timer's lag: the timer fires deadlines in order, and the failed job's
+// callback cancels the third's job before the third's sleep can end.
+class StreamFailureBehindAnOwedReplyTest : public ServerTest {
+ protected:
+  void Configure(ServerConfig& c) override {
+    c.workers = 2;
+    c.stream_window = 4;
+    c.default_deadline = absl::Seconds(2);
+  }
+
+  // Starts `stream` with a 1 MiB reply that the client does not read, held
+  // in its write by flow control: the stream owes it until the client reads.
+  static void OweAHeldReply(
+      grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream) {
+    v1::WorkRequest big;
+    big.set_payload(std::string(1 << 20, 'x'));
+    ASSERT_TRUE(stream.Write(big));
+  }
+
+  // Reads the reply owed, then expects the stream to end with the failed
+  // job's status, counted once, and no job's cancel counted as the call's.
+  void ExpectTheStreamEndsAtTheFailedJob(
+      grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream) {
+    v1::WorkReply reply;
+    ASSERT_TRUE(stream.Read(&reply));
+    EXPECT_EQ(reply.payload().size(), size_t{1} << 20);
+    EXPECT_FALSE(stream.Read(&reply));
+    const grpc::Status s = stream.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+    EXPECT_EQ(s.error_message(), "context deadline exceeded");
+    const Metrics& m = server_->core().metrics();
+    ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+    EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);
+    EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 0);
+  }
+};
+
+TEST_F(StreamFailureBehindAnOwedReplyTest, AFailedJobStopsTheJobRunningBehindIt) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  OweAHeldReply(*stream);
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
+  v1::WorkRequest endless;
+  endless.set_sleep_us(60'000'000);  // fails at its deadline, 2 s on
+  ASSERT_TRUE(stream->Write(endless));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  const absl::Time second_read_by = MonotonicNow();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return MonotonicNow() > second_read_by + absl::Milliseconds(200); }));
+  v1::WorkRequest behind;
+  behind.set_sleep_us(1'800'000);
+  ASSERT_TRUE(stream->Write(behind));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 3; }));
+  // Both end, the client still not reading: the failed job at its deadline,
+  // and the one behind it stopped then, not completed.
+  ASSERT_TRUE(WaitUntil([&] {
+    return Work().stopped_early.load() + Work().completed.load() == 3;
+  }));
+  EXPECT_EQ(Work().stopped_early.load(), 2);
+  EXPECT_EQ(Work().completed.load(), 1) << "the job behind the failed one ran on";
+  ExpectTheStreamEndsAtTheFailedJob(*stream);
+}
+
+class StreamFailureOnOneWorkerTest : public StreamFailureBehindAnOwedReplyTest {
+  void Configure(ServerConfig& c) override {
+    StreamFailureBehindAnOwedReplyTest::Configure(c);
+    c.workers = 1;
+  }
+};
+
+// The jobs queued behind a failed job are dropped unrun: its worker, freed by
+// the failure, does not start them (it used to, each in turn).
+TEST_F(StreamFailureOnOneWorkerTest, TheJobsQueuedBehindAFailedJobNeverStart) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  OweAHeldReply(*stream);
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
+  v1::WorkRequest endless;
+  endless.set_sleep_us(60'000'000);  // fails at its deadline, 2 s on
+  ASSERT_TRUE(stream->Write(endless));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  // Admission counts the running job until its deadline: the jobs sent
+  // later have the room to wait for it, and are queued, not refused.
+  const absl::Time second_read_by = MonotonicNow();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return MonotonicNow() > second_read_by + absl::Milliseconds(200); }));
+  v1::WorkRequest quick;
+  quick.set_sleep_us(1000);
+  ASSERT_TRUE(stream->Write(quick));
+  ASSERT_TRUE(stream->Write(quick));
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 2; }))
+      << "rejected: " << Stats().rejected();
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] {
+    const DispatcherStats s = Stats();
+    return s.queued == 0 && s.busy == 0;
+  }));
+  EXPECT_EQ(Work().started.load(), 2) << "a job queued behind the failed one ran";
+  EXPECT_EQ(Stats().expired, 2);
+  ExpectTheStreamEndsAtTheFailedJob(*stream);
+}
+
 TEST_F(StreamTest, FirstFailingJobEndsTheStream) {
   grpc::ClientContext ctx;
   auto stream = stub_->Stream(&ctx);

@@ -133,7 +133,14 @@ class BatchCall final : public CallReactor {
       r->set_message(std::string(item.status.message()));
       if (item.status.ok()) *r->mutable_reply() = std::move(item.reply);
     }
-    Complete(SerializeMessage(reply, response_));
+    // The items are one reply: over the limit, the whole Batch is refused
+    // (its items have run), and the client is told to split it.
+    absl::Status s = SerializeReply(reply, core_.config().max_message_bytes, response_);
+    if (absl::IsResourceExhausted(s)) {
+      s = absl::ResourceExhaustedError(absl::StrCat(
+          "batch of ", items_.size(), " items: ", s.message(), "; split the batch"));
+    }
+    Complete(std::move(s));
   }
 
   grpc::ByteBuffer* const response_;

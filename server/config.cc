@@ -54,8 +54,8 @@ ABSL_FLAG(handoff::DurationFlag, stop_grace,
           "(a handler that ignores its Context) is waited for; then handoffd "
           "exits 1 without it.");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
-          "Largest request message accepted; larger ones get "
-          "RESOURCE_EXHAUSTED.");
+          "Largest request message accepted, and largest reply sent; larger "
+          "ones get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, stream_window, 16,
           "Jobs in flight per Stream call, at most --queue_depth; the server "
           "stops reading the stream while this many are pending "

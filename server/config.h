@@ -50,6 +50,8 @@ struct ServerConfig {
   // After the drain's cancel, how long a job still running is waited for
   // (HandoffServer::Shutdown, step 4).
   absl::Duration stop_grace = absl::Seconds(1);
+  // Largest request accepted (gRPC's check) and largest reply sent (the
+  // Gateway's methods', SerializeReply's check).
   int max_message_bytes = 4 << 20;
   // Jobs in flight per Stream call before the server stops reading from it.
   int stream_window = 16;

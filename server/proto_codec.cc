@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 
 namespace handoff {
 
@@ -49,6 +50,12 @@ int CountTopLevelField(const grpc::ByteBuffer& buffer, int field, int limit) {
     if (!WireFormatLite::SkipField(&in, tag)) break;
   }
   return count;
+}
+
+absl::Status ReplyTooLargeError(size_t size, int max_bytes) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("reply is ", size, " bytes, over the limit of ", max_bytes,
+                   " bytes on a message (--max_message_bytes)"));
 }
 
 }  // namespace handoff

@@ -14,6 +14,7 @@
 #ifndef HANDOFF_SERVER_PROTO_CODEC_H_
 #define HANDOFF_SERVER_PROTO_CODEC_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -74,6 +75,32 @@ absl::Status SerializeMessage(const Message& message, grpc::ByteBuffer* buffer) 
       grpc::SerializationTraits<Message>::Serialize(message, buffer, &own);
   if (s.ok()) return absl::OkStatus();
   return absl::InternalError(s.error_message());
+}
+
+// The status of a reply of `size` bytes, over `max_bytes`
+// (--max_message_bytes): RESOURCE_EXHAUSTED, naming both and the flag.
+absl::Status ReplyTooLargeError(size_t size, int max_bytes);
+
+// Serialises the reply `message` into *buffer, unless it is over
+// `max_bytes` (--max_message_bytes): then ReplyTooLargeError, and *buffer
+// is left as it was.
+//
+// Why: gRPC sends a server's reply of any size, and the client refuses one
+// over its own limit on what it receives (gRPC's default is 4 MiB, as
+// --max_message_bytes's is) with RESOURCE_EXHAUSTED in gRPC's words, while
+// the server, which answered OK, counted and logged the call OK. Checked
+// here, the client is told which limit its reply broke, and the call is
+// counted and logged as what the client got. The size is protobuf's
+// ByteSizeLong, a walk of the message's fields that copies nothing (the
+// serialiser walks them again), so nothing over the limit is serialised.
+template <typename Message>
+absl::Status SerializeReply(const Message& message, int max_bytes,
+                            grpc::ByteBuffer* buffer) {
+  const size_t size = message.ByteSizeLong();
+  if (size > static_cast<size_t>(max_bytes)) {
+    return ReplyTooLargeError(size, max_bytes);
+  }
+  return SerializeMessage(message, buffer);
 }
 
 }  // namespace handoff

@@ -177,7 +177,10 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
                            const CancelFunc& job_cancel) {
   job_cancel();  // frees the job's deadline timer
   grpc::ByteBuffer serialized;
-  if (status.ok()) status = SerializeMessage(reply, &serialized);
+  // A reply over --max_message_bytes fails its slot, as a failed job does.
+  if (status.ok()) {
+    status = SerializeReply(reply, core_.config().max_message_bytes, &serialized);
+  }
   Actions a;
   std::vector<CancelFunc> after;
   {

@@ -9,7 +9,9 @@
 //                 <-ctx.Done()     → Finish(DEADLINE_EXCEEDED or CANCELLED) }
 //
 // The request was parsed by the method (proto_codec.h); the reply is
-// serialised here, on the thread that finishes the call.
+// serialised here, on the thread that finishes the call, and one over
+// --max_message_bytes is answered RESOURCE_EXHAUSTED in its place
+// (SerializeReply).
 //
 // Exactly one Finish per call: either an early answer (Reject), or whichever
 // select case wins. The reply channel has room for one value, so a worker
@@ -73,7 +75,8 @@ class UnaryCall final : public CallReactor {
                            return;
                          }
                          if (out->status.ok()) {
-                           out->status = SerializeMessage(out->reply, response_);
+                           out->status = SerializeReply(
+                               out->reply, core_.config().max_message_bytes, response_);
                          }
                          RefuseRetryIfRan();
                          Complete(std::move(out->status));

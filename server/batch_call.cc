@@ -30,7 +30,7 @@ class BatchCall final : public CallReactor {
  public:
   BatchCall(GatewayCore& core, grpc::CallbackServerContext* call,
             grpc::ByteBuffer* response)
-      : CallReactor(core, Method::kBatch, *call), response_(response) {}
+      : CallReactor(core, Method::kBatch, *call), server_call_(call), response_(response) {}
 
   void Start(const grpc::ByteBuffer& raw) {
     if (RejectedForWantOfRequest(raw)) return;
@@ -134,15 +134,19 @@ class BatchCall final : public CallReactor {
       if (item.status.ok()) *r->mutable_reply() = std::move(item.reply);
     }
     // The items are one reply: over the limit, the whole Batch is refused
-    // (its items have run), and the client is told to split it.
+    // (its items have run), and the client is told to split it. Another
+    // attempt would only run them again for the same refusal, so gRPC's
+    // retry is told not to make one (gRFC A6's server pushback).
     absl::Status s = SerializeReply(reply, core_.config().max_message_bytes, response_);
     if (absl::IsResourceExhausted(s)) {
       s = absl::ResourceExhaustedError(absl::StrCat(
           "batch of ", items_.size(), " items: ", s.message(), "; split the batch"));
+      server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
     }
     Complete(std::move(s));
   }
 
+  grpc::CallbackServerContext* const server_call_;
   grpc::ByteBuffer* const response_;
   v1::BatchRequest request_;
   Chan<ItemOutcome> replies_;

@@ -11,7 +11,7 @@
 // The request was parsed by the method (proto_codec.h); the reply is
 // serialised here, on the thread that finishes the call, and one over
 // --max_message_bytes is answered RESOURCE_EXHAUSTED in its place
-// (SerializeReply).
+// (SerializeReply), with the pushback that stops gRPC's retry.
 //
 // Exactly one Finish per call: either an early answer (Reject), or whichever
 // select case wins. The reply channel has room for one value, so a worker
@@ -77,6 +77,13 @@ class UnaryCall final : public CallReactor {
                          if (out->status.ok()) {
                            out->status = SerializeReply(
                                out->reply, core_.config().max_message_bytes, response_);
+                           if (!out->status.ok()) {
+                             // Another attempt would get the same refusal,
+                             // and a handler's would do what it does again.
+                             RefuseRetry();
+                             Complete(std::move(out->status));
+                             return;
+                           }
                          }
                          RefuseRetryIfRan();
                          Complete(std::move(out->status));
@@ -91,8 +98,12 @@ class UnaryCall final : public CallReactor {
   // NotRetriedOnceRun's pushback; before Complete, whose Finish sends it.
   void RefuseRetryIfRan() {
     if (ran_ != nullptr && ctx().IsDone() && ran_->load(std::memory_order_acquire)) {
-      server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
+      RefuseRetry();
     }
+  }
+  // gRFC A6's server pushback: gRPC's retry does not make the call again.
+  void RefuseRetry() {
+    server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
   }
 
   grpc::CallbackServerContext* const server_call_;

@@ -36,9 +36,10 @@ class ReplyLimitTest : public ServerTest {
     std::remove(path_.c_str());
     c.access_log = path_;
     // Replies with its payload twice over: a request under the limit gets a
-    // reply over it.
-    ASSERT_TRUE(registry_.Register("double", [](const HandlerCall& call)
+    // reply over it. Counts its runs.
+    ASSERT_TRUE(registry_.Register("double", [this](const HandlerCall& call)
                                                  -> absl::StatusOr<std::string> {
+      count_runs_.fetch_add(1);
       std::string out(call.payload);
       out += call.payload;
       return out;
@@ -129,6 +130,36 @@ TEST_F(ReplyLimitTest, TheLimitIsTheServersWhateverTheClientAccepts) {
   v1::CallReply reply;
   grpc::Status s = CallHandler("double", &reply, std::string(40 << 10, 'x'));
   ExpectRefusedAndRecorded(s, Method::kCall, "Call");
+}
+
+// No attempt could be answered otherwise, and a handler may have done what
+// it does: the refusal tells gRPC's retry not to make the call again
+// (grpc-retry-pushback-ms: -1), even for a client whose policy retries
+// RESOURCE_EXHAUSTED, the code of an overloaded server.
+TEST_F(ReplyLimitTest, AReplyOverTheLimitIsNotRetried) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kLimit);
+  args.SetServiceConfigJSON(R"({"methodConfig": [{
+      "name": [{"service": "handoff.v1.Gateway"}],
+      "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.01s",
+                      "maxBackoff": "0.01s", "backoffMultiplier": 1,
+                      "retryableStatusCodes": ["RESOURCE_EXHAUSTED"]}}]})");
+  stub_ = v1::Gateway::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(),
+      args));
+  // Without the pushback, the policy makes each call three times.
+  v1::CallReply reply;
+  grpc::Status s = CallHandler("double", &reply, std::string(40 << 10, 'x'));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(count_runs_.load(), 1);
+
+  grpc::ClientContext ctx;
+  v1::BatchReply batch;
+  v1::BatchRequest req;
+  for (int i = 0; i < 1000; ++i) req.add_items()->set_payload(std::string(60, 'x'));
+  s = stub_->Batch(&ctx, req, &batch);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(Work().completed.load(), 1000);
 }
 
 // A reply at the limit goes out: the limit is inclusive, as gRPC's is on

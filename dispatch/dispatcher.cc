@@ -98,6 +98,23 @@ internal::JobLoad LoadOf(const Job& job) {
   return {0, ns};
 }
 
+// Takes a job that leaves the queue (handed out, taken, dropped), or never
+// got into it, out of `queued`: `withdrawal` is its Job::withdrawal, `load`
+// what it was counted at. Once for every job counted in `queued`. Most jobs
+// have no withdrawal: for them this is Remove behind one branch.
+void Dequeue(internal::QueueLoad& queued, internal::Withdrawal* withdrawal,
+             internal::JobLoad load) {
+  if (withdrawal == nullptr) {
+    queued.Remove(load);
+  } else {
+    withdrawal->Left();
+  }
+}
+
+void Dequeue(internal::QueueLoad& queued, const Job& job) {
+  Dequeue(queued, job.withdrawal.get(), LoadOf(job));
+}
+
 // The overhead a declared job is counted at, past its declaration: the
 // overhead measured on declared jobs, but no more than the declaration
 // itself. What a run costs past its declaration grows with the run (a
@@ -247,7 +264,10 @@ double Dispatcher::RunningNs(absl::Time now, int64_t mean_ns) const {
 bool Dispatcher::HandToIdleWorker(Job& job) {
   if (queued_->jobs.load(std::memory_order_relaxed) != 0 ||
       stopping_.load(std::memory_order_acquire)) {
-    return false;  // older jobs first; after Stop(), the dispatcher decides
+    // Older jobs first; after Stop(), the dispatcher decides. Jobs whose
+    // context ended while queued (QueueLoad::withdrawn) do not count: the
+    // dispatcher or a worker only drops them.
+    return false;
   }
   absl::StatusOr<const Chan<Job>*> worker = idle_.TryRecv();
   if (!worker.ok()) return false;
@@ -295,6 +315,24 @@ void Dispatcher::CountAtSubmission(Job& job) const {
   job.counted_cost = std::max(std::min(cost, left), absl::ZeroDuration());
 }
 
+internal::JobLoad Dispatcher::Enqueue(Job& job) const {
+  const internal::JobLoad load = LoadOf(job);
+  queued_->Add(load);
+  // For a job under the threshold, this branch is all the watch costs. A
+  // context that cannot end (Background) is not watched: the watch could
+  // end only with the job, and would do nothing meanwhile.
+  if (load.declared_ns + load.kind_ns >= kWithdrawOnCancelFromNs &&
+      !job.ctx.Done().is_nil()) {
+    auto withdrawal = std::make_shared<internal::Withdrawal>(queued_, load);
+    // Before the job is queued, so that whoever takes it out of the queue
+    // finds its claim. A context done already withdraws it here, inline.
+    AsyncSelect(OnDone(job.ctx, [withdrawal] { withdrawal->Cancelled(); }),
+                OnRecv(withdrawal->left(), [] {}));
+    job.withdrawal = std::move(withdrawal);
+  }
+  return load;
+}
+
 absl::Status Dispatcher::TrySubmit(Job&& job) {
   if (absl::Status s = CheckRunnable(job); !s.ok()) return s;
   if (absl::Status s = Admit(job); !s.ok()) {
@@ -306,11 +344,11 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
   job.submitted = MonotonicNow();
   CountAtSubmission(job);
   if (HandToIdleWorker(job)) return absl::OkStatus();
-  const internal::JobLoad load = LoadOf(job);
-  queued_->Add(load);
+  const internal::JobLoad load = Enqueue(job);
   absl::Status s = jobs_.TrySend(std::move(job));
   if (s.ok()) return s;
-  queued_->Remove(load);
+  Dequeue(*queued_, job.withdrawal.get(), load);
+  job.withdrawal.reset();  // for a next try, which makes its own
   if (IsChannelClosed(s)) return absl::UnavailableError("dispatcher stopped");
   rejected_full_.fetch_add(1);
   return absl::ResourceExhaustedError(
@@ -324,15 +362,21 @@ absl::Status Dispatcher::Submit(Job job) {
   CountAtSubmission(job);
   if (HandToIdleWorker(job)) return absl::OkStatus();
   Context ctx = job.ctx;
-  const internal::JobLoad load = LoadOf(job);
-  queued_->Add(load);
+  const internal::JobLoad load = Enqueue(job);
+  // The job's, which the select's send case holds, with the job, until the
+  // select returns: alive in either function.
+  internal::Withdrawal* const withdrawal = job.withdrawal.get();
   absl::Status result;
   Select(OnSend(jobs_, std::move(job),
                 [&](absl::Status s) {
-                  if (!s.ok()) result = absl::UnavailableError("dispatcher stopped");
+                  if (s.ok()) return;
+                  Dequeue(*queued_, withdrawal, load);
+                  result = absl::UnavailableError("dispatcher stopped");
                 }),
-         OnDone(ctx, [&] { result = ctx.Err(); }));
-  if (!result.ok()) queued_->Remove(load);
+         OnDone(ctx, [&] {
+           Dequeue(*queued_, withdrawal, load);
+           result = ctx.Err();
+         }));
   return result;
 }
 
@@ -353,31 +397,33 @@ void Dispatcher::AsyncSubmit(Job job,
     return;
   }
   Context ctx = job.ctx;
-  const internal::JobLoad load = LoadOf(job);
-  queued_->Add(load);
+  const internal::JobLoad load = Enqueue(job);
   // Only one of the two cases runs, but each needs the callback and the
   // count: share them. The count, not the Dispatcher: the context's case
   // runs on whichever thread ended the context, and that thread may get to
   // it only after Stop() has returned and the Dispatcher is gone (Close()
-  // leaves a select that thread has already claimed to it).
+  // leaves a select that thread has already claimed to it). The job's
+  // withdrawal by its address: the send case holds the job, and so it,
+  // until the select's function has run.
   struct Waiting {
     std::shared_ptr<internal::QueueLoad> queued;
+    internal::Withdrawal* withdrawal;
     internal::JobLoad load;
     absl::AnyInvocable<void(absl::Status)> admitted;
   };
-  auto waiting =
-      std::make_shared<Waiting>(Waiting{queued_, load, std::move(admitted)});
+  auto waiting = std::make_shared<Waiting>(
+      Waiting{queued_, job.withdrawal.get(), load, std::move(admitted)});
   AsyncSelect(
       OnSend(jobs_, std::move(job),
              [waiting](absl::Status s) {
                if (!s.ok()) {
-                 waiting->queued->Remove(waiting->load);
+                 Dequeue(*waiting->queued, waiting->withdrawal, waiting->load);
                  s = absl::UnavailableError("dispatcher stopped");
                }
                waiting->admitted(std::move(s));
              }),
       OnDone(ctx, [waiting, ctx] {
-        waiting->queued->Remove(waiting->load);
+        Dequeue(*waiting->queued, waiting->withdrawal, waiting->load);
         waiting->admitted(ctx.Err());
       }));
 }
@@ -449,7 +495,9 @@ absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
 
 DispatcherStats Dispatcher::Stats() const {
   DispatcherStats s;
-  s.queued = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0);
+  // The jobs counted ahead, and those whose context ended while queued.
+  s.queued = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0) +
+             std::max<int64_t>(queued_->withdrawn.load(std::memory_order_relaxed), 0);
   for (size_t i = 0; i < workers_.size(); ++i) {
     const WorkerCounters& c = counters_[i];
     s.idle += c.idle.load(std::memory_order_relaxed);
@@ -478,11 +526,11 @@ void Dispatcher::DispatchLoop() {
                   [&](std::optional<const Chan<Job>*> worker) {
                     // idle_ is never closed and a worker's own channel has a
                     // free slot whenever it is registered: this cannot block.
-                    queued_->Remove(LoadOf(job));
+                    Dequeue(*queued_, job);
                     (*worker)->Send(std::move(job)).IgnoreError();
                   }),
            OnDone(job.ctx, [&] {
-             queued_->Remove(LoadOf(job));
+             Dequeue(*queued_, job);
              Expire(job, job.ctx.Err());
            }));
     overtaken_.store(0, std::memory_order_relaxed);
@@ -522,7 +570,10 @@ void Dispatcher::WorkerLoop(int index) {
 }
 
 std::optional<Job> Dispatcher::TakeQueuedJob() {
-  // The counter spares the channel's lock when the queue is surely empty.
+  // The counter spares the channel's lock when the queue is surely empty,
+  // or holds only jobs whose context has ended (QueueLoad::withdrawn): the
+  // dispatcher drops those as it reaches them, as it does with no worker
+  // idle.
   if (queued_->jobs.load(std::memory_order_relaxed) <= 0) return std::nullopt;
   // Queued jobs mean the dispatcher holds the oldest, or is about to.
   if (overtaken_.load(std::memory_order_relaxed) >= kMaxOvertakes) {
@@ -544,7 +595,7 @@ std::optional<Job> Dispatcher::TakeQueuedJob() {
   // and on a weakly ordered CPU the reset could land after this add and
   // wipe it).
   overtaken_.fetch_add(1, std::memory_order_relaxed);
-  queued_->Remove(LoadOf(*job));
+  Dequeue(*queued_, *job);
   return std::move(*job);
 }
 

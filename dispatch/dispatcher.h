@@ -51,7 +51,11 @@
 // case, but an estimate). The jobs ahead are counted by what they declared
 // they will cost (Job::declared_cost), where they did; otherwise by the mean
 // cost of their kind (Job::kind), learned from its runs, where they have
-// one; and otherwise by the mean cost of the other undeclared jobs.
+// one; and otherwise by the mean cost of the other undeclared jobs. A job
+// counted at a cost of its own of kWithdrawOnCancelFromNs or more stops
+// counting when its context ends, though it keeps its place in the queue
+// until a worker or the dispatcher drops it (internal/withdrawal.h); a
+// cheaper one, or one counted at the mean, counts until it is dropped.
 //
 // Stop() closes admission and drains: every accepted job is run, or, if its
 // context is done, dropped with on_error. None is lost, none runs twice.
@@ -78,6 +82,7 @@
 #include "dispatch/context.h"
 #include "dispatch/internal/cost_mean.h"
 #include "dispatch/internal/declared_load.h"
+#include "dispatch/internal/withdrawal.h"
 #include "dispatch/job_kind.h"
 
 namespace handoff {
@@ -145,6 +150,11 @@ struct Job {
   // deadline left it at submission. Zero: counted at the mean of the jobs
   // that declare nothing.
   absl::Duration counted_cost = absl::ZeroDuration();
+  // While the job is queued, if counted_cost is at least
+  // Dispatcher::kWithdrawOnCancelFromNs and its context can end: the claim
+  // on its cost that its context's end and its leaving the queue race for
+  // (internal/withdrawal.h). Else null.
+  std::shared_ptr<internal::Withdrawal> withdrawal;
 };
 
 struct DispatcherOptions {
@@ -181,7 +191,8 @@ struct DispatcherOptions {
 // A snapshot; each field is read separately.
 struct DispatcherStats {
   int64_t queued = 0;     // accepted, not yet handed to a worker or dropped
-                          // (and submissions waiting for room)
+                          // (and submissions waiting for room), whether
+                          // or not their context has ended
   int64_t idle = 0;       // workers waiting for a job
   int64_t busy = 0;       // workers running a job
   int64_t completed = 0;  // runs that returned normally
@@ -281,6 +292,16 @@ class Dispatcher {
   // flight from 1.0 to 0.81 (docs/PERF.md); 64 did no better.
   static constexpr int kMaxOvertakes = 32;
 
+  // From what cost of its own (Job::counted_cost, in ns) a queued job stops
+  // counting against the jobs behind it as soon as its context ends, not
+  // only once a worker or the dispatcher drops it. Watching a job's context
+  // costs its admission and its leaving the queue a few microseconds
+  // (internal/withdrawal.h): under 0.5% of a job from 1 ms on, and nothing
+  // at all for the short jobs (an Echo, a 100 µs handler), where it would
+  // be a share that matters. Below it, a cancelled job is overcounted by
+  // less than 1 ms, and for only as long as it stays queued.
+  static constexpr int64_t kWithdrawOnCancelFromNs = 1'000'000;
+
  private:
   friend struct internal::DispatcherAccess;
 
@@ -297,6 +318,10 @@ class Dispatcher {
   double RunningNs(absl::Time now, int64_t mean_ns) const;
   // Sets job.counted_cost, from job.submitted on (the Job's fields say how).
   void CountAtSubmission(Job& job) const;
+  // Counts `job`, about to be queued, in queued_, and, if its cost is worth
+  // it (kWithdrawOnCancelFromNs), watches its context and sets
+  // job.withdrawal. Returns what it is counted at.
+  internal::JobLoad Enqueue(Job& job) const;
   // The dispatcher's step, done by the submitter: hands `job` to an idle
   // worker if nothing is queued. False (job untouched) if it cannot.
   bool HandToIdleWorker(Job& job);
@@ -345,7 +370,9 @@ class Dispatcher {
 
   const std::unique_ptr<WorkerCounters[]> counters_;
   // Jobs in `jobs_` or held by the dispatcher, and submissions waiting for
-  // room. Shared with AsyncSubmit's callbacks, which may run after the
+  // room; those among them whose context has ended apart, if they were
+  // withdrawn then (internal/withdrawal.h). Shared with AsyncSubmit's
+  // callbacks and the withdrawals' watches, which may run after the
   // Dispatcher is gone (AsyncSubmit says why).
   const std::shared_ptr<internal::QueueLoad> queued_;
   // Where counted_end_ns is measured from.

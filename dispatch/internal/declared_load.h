@@ -4,8 +4,10 @@
 // the sum of those costs: what they declared (Job::declared_cost) and the
 // overhead measured on such jobs, or, in a second DeclaredLoad, what their
 // kind cost; each as it stood when they were submitted (Job::counted_cost).
-// QueueLoad: all the jobs queued, and those among them. (The runs in
-// progress are counted worker by worker: Dispatcher::RunningNs.)
+// QueueLoad: all the jobs queued, and those among them; apart, the queued
+// jobs whose cost was taken out when their context ended (withdrawal.h).
+// (The runs in progress are counted worker by worker:
+// Dispatcher::RunningNs.)
 //
 // Admission reads these to estimate a queue wait from what the jobs ahead
 // will likely cost, where it knows that, instead of from the mean of all
@@ -88,9 +90,14 @@ struct JobLoad {
 };
 
 struct QueueLoad {
+  // The jobs admission counts as ahead of the next one.
   std::atomic<int64_t> jobs{0};
   DeclaredLoad declared;
   DeclaredLoad kind;
+  // Jobs still queued, holding their place until the dispatcher or a worker
+  // drops them, but no longer counted in the fields above: their context
+  // ended, and their cost was taken out then (Withdraw).
+  std::atomic<int64_t> withdrawn{0};
 
   void Add(JobLoad load) {
     jobs.fetch_add(1, std::memory_order_relaxed);
@@ -101,6 +108,12 @@ struct QueueLoad {
     jobs.fetch_sub(1, std::memory_order_relaxed);
     declared.Remove(load.declared_ns);
     kind.Remove(load.kind_ns);
+  }
+  // A job whose context ended stops counting as ahead: Remove, but it
+  // stays in `withdrawn` until it leaves the queue.
+  void Withdraw(JobLoad load) {
+    withdrawn.fetch_add(1, std::memory_order_relaxed);
+    Remove(load);
   }
 };
 

@@ -1393,7 +1393,219 @@ TEST_P(OwnCostTest, ItLeavesTheCountByEveryWayOutOfTheQueue) {
     EXPECT_EQ(load->ns.load(), 0);
     EXPECT_EQ(load->long_units.load(), 0);
   }
+  EXPECT_EQ(queued.withdrawn.load(), 0);
   EXPECT_EQ(internal::DispatcherAccess::RunningNs(d), 0);
+}
+
+// A test's holds on a one-worker Dispatcher: job A runs, held until
+// released; B (live, counted at the mean, which is nothing yet) is the job
+// the dispatcher holds while it waits for the worker. Jobs submitted after
+// them stay in the queue, behind B, until A is released.
+struct HeldPool {
+  explicit HeldPool(Dispatcher& d) : d(d) {
+    EXPECT_TRUE(d.TrySubmit(BlockingJob(started, release, 0)).ok());
+    EXPECT_TRUE(started.Recv().has_value());
+    Job b;
+    b.run = [b_ran = b_ran](const RunInfo&) { ASSERT_TRUE(b_ran.Send(1).ok()); };
+    EXPECT_TRUE(d.TrySubmit(std::move(b)).ok());
+    EXPECT_TRUE(testing::WaitForReceivers(internal::DispatcherAccess::Idle(d), 1));
+  }
+  Dispatcher& d;
+  Chan<int> started{1}, release{0}, b_ran{1};
+  ReleaseAtExit release_at_exit{release};
+};
+
+// A job queued, counted at `cost`, on `ctx`, that must not run (its context
+// is cancelled while it is queued); its on_error sends on `errors`.
+Job MustNotRun(Job job, const Context& ctx, Chan<absl::Status> errors) {
+  job.ctx = ctx;
+  job.run = [](const RunInfo&) { FAIL() << "ran after its cancel"; };
+  job.on_error = [errors](absl::Status s) { ASSERT_TRUE(errors.Send(s).ok()); };
+  return job;
+}
+
+// README, "A job whose caller gives up while it is queued": with one worker
+// busy, a cancelled Batch of four 2 s items still queued had a 3 s Work
+// refused for an "estimated queue wait 16s". A job counted at a cost of its
+// own of 1 ms or more (Dispatcher::kWithdrawOnCancelFromNs) stops counting
+// at its cancel, by whichever way it was submitted, though it keeps its
+// place in the queue until a worker drops it.
+TEST_P(OwnCostTest, AJobCancelledWhileQueuedStopsCountingAtItsCancel) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
+  HeldPool pool(d);
+  auto [batch, cancel_batch] = WithCancel(Context::Background());
+  Chan<absl::Status> errors(4);
+  const absl::Duration item = absl::Seconds(2);
+  ASSERT_TRUE(d.TrySubmit(MustNotRun(Costing(Job(), item), batch, errors)).ok());
+  ASSERT_TRUE(d.TrySubmit(MustNotRun(Costing(Job(), item), batch, errors)).ok());
+  ASSERT_TRUE(d.Submit(MustNotRun(Costing(Job(), item), batch, errors)).ok());
+  Chan<absl::Status> admitted(1);
+  d.AsyncSubmit(MustNotRun(Costing(Job(), item), batch, errors),
+                [admitted](absl::Status s) { ASSERT_TRUE(admitted.Send(s).ok()); });
+  ASSERT_TRUE(admitted.Recv()->ok());
+  EXPECT_EQ(d.Stats().queued, 5);
+
+  Chan<int> work_ran(1);
+  auto work = [&](const Context& ctx) {
+    Job job = Costing(Job(), absl::Seconds(3));
+    job.ctx = ctx;
+    job.expected_run = absl::Seconds(3);
+    job.run = [work_ran](const RunInfo&) { ASSERT_TRUE(work_ran.Send(1).ok()); };
+    return job;
+  };
+  auto [deadline, cancel_deadline] = WithTimeout(Context::Background(), absl::Seconds(5));
+  absl::Status s = d.TrySubmit(work(deadline));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_NE(s.message().find("estimated queue wait 16s"), absl::string_view::npos) << s;
+
+  cancel_batch();  // the watches take the costs out here, on this thread
+  EXPECT_EQ(queued.jobs.load(), 1) << "only B is still counted";
+  EXPECT_EQ(Counted(queued).jobs.load(), 0);
+  EXPECT_EQ(Counted(queued).SumNs(), 0);
+  EXPECT_EQ(queued.withdrawn.load(), 4);
+  EXPECT_EQ(d.Stats().queued, 5) << "the four hold their places until dropped";
+  s = d.TrySubmit(work(deadline));
+  ASSERT_TRUE(s.ok()) << "behind four cancelled jobs: " << s;
+  EXPECT_EQ(d.Stats().rejected_late, 1);
+
+  ASSERT_TRUE(pool.release.Send(0).ok());
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(absl::IsCancelled(*errors.Recv()));
+  EXPECT_TRUE(work_ran.Recv().has_value());
+  EXPECT_TRUE(pool.b_ran.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  const DispatcherStats stats = d.Stats();
+  EXPECT_EQ(stats.completed, 3);
+  EXPECT_EQ(stats.expired, 4);
+  EXPECT_EQ(stats.queued, 0);
+  EXPECT_EQ(queued.jobs.load(), 0);
+  EXPECT_EQ(queued.withdrawn.load(), 0);
+  EXPECT_EQ(Counted(queued).jobs.load(), 0);
+  EXPECT_EQ(Counted(queued).SumNs(), 0);
+}
+
+// A withdrawn job still holds its slot in the queue (a full queue refuses
+// the next job) and Stop() drops it, with on_error once, like any job
+// whose context ended while queued.
+TEST_P(OwnCostTest, AWithdrawnJobHoldsItsSlotAndStopDropsItOnce) {
+  Dispatcher d({.workers = 1, .queue_depth = 2});
+  const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
+  HeldPool pool(d);
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  Chan<absl::Status> errors(4);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(
+        d.TrySubmit(MustNotRun(Costing(Job(), absl::Seconds(2)), ctx, errors)).ok());
+  }
+  cancel();
+  EXPECT_EQ(queued.withdrawn.load(), 2);
+  absl::Status s = d.TrySubmit(NoopJob());
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_EQ(d.Stats().rejected_full, 1);
+
+  std::thread stopper([&d] { d.Stop(); });
+  ASSERT_TRUE(pool.release.Send(0).ok());
+  stopper.join();
+  ASSERT_TRUE(errors.Close().ok());
+  int dropped = 0;
+  for (std::optional<absl::Status> why = errors.Recv(); why; why = errors.Recv()) {
+    EXPECT_TRUE(absl::IsCancelled(*why)) << *why;
+    ++dropped;
+  }
+  EXPECT_EQ(dropped, 2);
+  EXPECT_TRUE(pool.b_ran.Recv().has_value());
+  EXPECT_EQ(d.Stats().expired, 2);
+  EXPECT_EQ(d.Stats().completed, 2);
+  EXPECT_EQ(d.Stats().queued, 0);
+  EXPECT_EQ(queued.withdrawn.load(), 0);
+  EXPECT_EQ(Counted(queued).jobs.load(), 0);
+}
+
+// A watched job's watch on its context lasts only while the job is queued:
+// AsyncSelect cannot be withdrawn, and on the context alone it would have
+// held the context, and itself, until the context ended, which for one
+// nobody cancels and without a deadline is never (a leak under ASan).
+TEST_P(OwnCostTest, AJobsWatchEndsWhenItLeavesTheQueue) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  HeldPool pool(d);
+  auto [ctx, cancel] = WithCancel(Context::Background());  // never called
+  Chan<int> ran(1);
+  Job job = Costing(Job(), absl::Seconds(2));
+  job.ctx = ctx;
+  job.run = [ran](const RunInfo&) { ASSERT_TRUE(ran.Send(1).ok()); };
+  ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+  EXPECT_EQ(testing::ParkedReceivers(ctx.Done()), 1u) << "the job's watch";
+  ASSERT_TRUE(pool.release.Send(0).ok());
+  EXPECT_TRUE(ran.Recv().has_value());
+  // The take ended the watch before the run began.
+  EXPECT_EQ(testing::ParkedReceivers(ctx.Done()), 0u);
+  EXPECT_TRUE(pool.b_ran.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  EXPECT_EQ(internal::DispatcherAccess::Queued(d).jobs.load(), 0);
+  EXPECT_EQ(Counted(internal::DispatcherAccess::Queued(d)).jobs.load(), 0);
+}
+
+// The cancel and the job's leaving the queue race for its cost: whichever
+// comes first takes it out, the other nothing. Here they race on every
+// way off the queue the pool has: the dispatcher's hand-out of the job it
+// holds, or its drop when the job's context ends there, and the take of
+// the next by the worker that finishes (with ThreadSanitizer watching).
+TEST_P(OwnCostTest, ACancelRacingTheTakeTakesTheCostOutOnce) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
+  Chan<int> started(1), release(0), outcome(2);
+  ReleaseAtExit release_at_exit{release};
+  // Cancels on a thread of its own, as the worker takes: both are woken
+  // by this thread's sends, in turn in either order. Says when its cancel
+  // has returned: a cancel that won a claim may still be taking the cost
+  // out when the jobs' outcomes are in.
+  Chan<CancelFunc> to_cancel(0);
+  Chan<int> cancelled(1);
+  std::thread canceller([to_cancel, cancelled] {
+    while (std::optional<CancelFunc> cancel = to_cancel.Recv()) {
+      (*cancel)();
+      ASSERT_TRUE(cancelled.Send(1).ok());
+    }
+  });
+  struct CloseAtExit {
+    Chan<CancelFunc> ch;
+    std::thread& t;
+    ~CloseAtExit() {
+      ch.Close().IgnoreError();
+      t.join();
+    }
+  } close_at_exit{to_cancel, canceller};
+  const int kRounds = 400 / testing::kScale;
+  int ran = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    ASSERT_TRUE(d.TrySubmit(BlockingJob(started, release, round)).ok());
+    ASSERT_TRUE(started.Recv().has_value());
+    auto [ctx, cancel] = WithCancel(Context::Background());
+    for (int i = 0; i < 2; ++i) {
+      Job job = Costing(Job(), absl::Milliseconds(5));
+      job.ctx = ctx;
+      job.run = [outcome](const RunInfo&) { ASSERT_TRUE(outcome.Send(1).ok()); };
+      job.on_error = [outcome](absl::Status) { ASSERT_TRUE(outcome.Send(0).ok()); };
+      ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
+    }
+    if (round % 2 == 0) {
+      ASSERT_TRUE(release.Send(0).ok());
+      ASSERT_TRUE(to_cancel.Send(cancel).ok());
+    } else {
+      ASSERT_TRUE(to_cancel.Send(cancel).ok());
+      ASSERT_TRUE(release.Send(0).ok());
+    }
+    for (int i = 0; i < 2; ++i) ran += *outcome.Recv();
+    ASSERT_TRUE(cancelled.Recv().has_value());
+    ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+    ASSERT_EQ(queued.jobs.load(), 0) << "round " << round;
+    ASSERT_EQ(queued.withdrawn.load(), 0) << "round " << round;
+    ASSERT_EQ(Counted(queued).jobs.load(), 0) << "round " << round;
+    ASSERT_EQ(Counted(queued).SumNs(), 0) << "round " << round;
+  }
+  const DispatcherStats stats = d.Stats();
+  EXPECT_EQ(stats.completed, kRounds + ran);
+  EXPECT_EQ(stats.expired, 2 * kRounds - ran);
 }
 
 // A run is counted only for what is left of its cost. A job's reply leaves
@@ -1425,6 +1637,40 @@ TEST_P(OwnCostTest, ARunIsCountedOnlyForWhatIsLeftOfItsCost) {
   s = probe(absl::Milliseconds(500));
   EXPECT_TRUE(s.ok()) << "behind a run that has used its whole cost: " << s;
   ASSERT_TRUE(release.Send(0).ok());
+}
+
+// A job counted at less than Dispatcher::kWithdrawOnCancelFromNs is not
+// watched: cancelled while queued, it counts until the dispatcher or a
+// worker drops it, as every job did, and costs nothing more than a branch.
+// One counted at exactly that is watched.
+TEST(DispatcherTest, ACancelledJobUnderTheWithdrawalCostCountsUntilItIsDropped) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  const internal::QueueLoad& queued = internal::DispatcherAccess::Queued(d);
+  HeldPool pool(d);
+  const absl::Duration at = absl::Nanoseconds(Dispatcher::kWithdrawOnCancelFromNs);
+  const absl::Duration under = at - absl::Nanoseconds(1);
+  auto [ctx, cancel] = WithCancel(Context::Background());
+  Chan<absl::Status> errors(4);
+  for (absl::Duration cost : {under, under, at, at}) {
+    ASSERT_TRUE(d.TrySubmit(MustNotRun(Declaring(Job(), cost), ctx, errors)).ok());
+  }
+  // None has run yet, so no overhead is counted on top: each at its own.
+  EXPECT_EQ(queued.declared.SumNs(), absl::ToDoubleNanoseconds(2 * under + 2 * at));
+  cancel();
+  EXPECT_EQ(queued.jobs.load(), 3) << "B and the two under the threshold";
+  EXPECT_EQ(queued.declared.jobs.load(), 2);
+  EXPECT_EQ(queued.declared.SumNs(), absl::ToDoubleNanoseconds(2 * under));
+  EXPECT_EQ(queued.withdrawn.load(), 2);
+  EXPECT_EQ(d.Stats().queued, 5);
+  ASSERT_TRUE(pool.release.Send(0).ok());
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(absl::IsCancelled(*errors.Recv()));
+  EXPECT_TRUE(pool.b_ran.Recv().has_value());
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  EXPECT_EQ(d.Stats().expired, 4);
+  EXPECT_EQ(d.Stats().queued, 0);
+  EXPECT_EQ(queued.declared.jobs.load(), 0);
+  EXPECT_EQ(queued.declared.SumNs(), 0);
+  EXPECT_EQ(queued.withdrawn.load(), 0);
 }
 
 // TrySubmit leaves a job it refuses as the caller may submit it again. Its

@@ -2,6 +2,8 @@
 // test, with their imports found, or named when they are not.
 #include "client/local_descriptors.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "client/dynamic_call.h"
 #include "handoff/v1/gateway.pb.h"
 
@@ -18,12 +21,16 @@ namespace {
 namespace fs = std::filesystem;
 namespace pb = google::protobuf;
 
-// A directory of its own per test, removed after it.
+// A directory of its own per test and process, removed after it. Nothing is
+// shared under /tmp: a parent directory common to every run stayed behind
+// owned by the first user to run the suite, and every test failed in SetUp
+// for any other user (and two runs at once could remove each other's files).
 class LocalDescriptorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::path(::testing::TempDir()) / "local_descriptors_test" / info->name();
+    root_ = fs::path(absl::StrCat(::testing::TempDir(), "local_descriptors_test_", getpid(),
+                                  "_", info->name()));
     fs::remove_all(root_);
     fs::create_directories(root_);
   }

@@ -429,6 +429,7 @@ TEST_F(CliTest, LoadAgainstAServerThatNeverAnswersNamesItsReflectionAndTheLimit)
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--timeout=300ms",
                           "--addr=" + silent.address()}),
                      "DEADLINE_EXCEEDED: no answer within 300ms");
+  std::remove(bytes.c_str());
 }
 
 TEST_F(CliTest, LoadRendersCallTemplatesForEveryCall) {
@@ -839,6 +840,7 @@ TEST_F(CliTest, ACertificateOrKeyFileThatIsNoPemIsNamedByItsFlag) {
       testing::Run({HANDOFF_CLI, "health", "--cacert=-", Addr()}, absl::Seconds(60),
                    "garbage\n"),
       "--cacert: 'stdin' holds no PEM certificate");
+  std::remove(garbage.c_str());
 }
 
 TEST_F(CliTest, LoadNamesAProtoFileThatIsNotThere) {

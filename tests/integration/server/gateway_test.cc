@@ -796,6 +796,22 @@ class StreamFailureBehindAnOwedReplyTest : public ServerTest {
     ASSERT_TRUE(stream.Write(big));
   }
 
+  // Owes a held reply, then starts a job that will fail at its deadline,
+  // 2 s on, and returns over 0.2 s after that job was read: a job read now
+  // and meant to outlast that deadline has 1.8 s of its own left.
+  void OweAHeldReplyAndStartAJobThatWillFail(
+      grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream) {
+    OweAHeldReply(stream);
+    ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
+    v1::WorkRequest endless;
+    endless.set_sleep_us(60'000'000);
+    ASSERT_TRUE(stream.Write(endless));
+    ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+    const absl::Time second_read_by = MonotonicNow();
+    ASSERT_TRUE(WaitUntil(
+        [&] { return MonotonicNow() > second_read_by + absl::Milliseconds(200); }));
+  }
+
   // Reads the reply owed, then expects the stream to end with the failed
   // job's status, counted once, and no job's cancel counted as the call's.
   void ExpectTheStreamEndsAtTheFailedJob(
@@ -819,15 +835,7 @@ TEST_F(StreamFailureBehindAnOwedReplyTest, AFailedJobStopsTheJobRunningBehindIt)
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   auto stub = NarrowWindowStub(server_->port());
   auto stream = stub->Stream(&ctx);
-  OweAHeldReply(*stream);
-  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
-  v1::WorkRequest endless;
-  endless.set_sleep_us(60'000'000);  // fails at its deadline, 2 s on
-  ASSERT_TRUE(stream->Write(endless));
-  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
-  const absl::Time second_read_by = MonotonicNow();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return MonotonicNow() > second_read_by + absl::Milliseconds(200); }));
+  OweAHeldReplyAndStartAJobThatWillFail(*stream);
   v1::WorkRequest behind;
   behind.set_sleep_us(1'800'000);
   ASSERT_TRUE(stream->Write(behind));
@@ -856,17 +864,9 @@ TEST_F(StreamFailureOnOneWorkerTest, TheJobsQueuedBehindAFailedJobNeverStart) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   auto stub = NarrowWindowStub(server_->port());
   auto stream = stub->Stream(&ctx);
-  OweAHeldReply(*stream);
-  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
-  v1::WorkRequest endless;
-  endless.set_sleep_us(60'000'000);  // fails at its deadline, 2 s on
-  ASSERT_TRUE(stream->Write(endless));
-  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  OweAHeldReplyAndStartAJobThatWillFail(*stream);
   // Admission counts the running job until its deadline: the jobs sent
   // later have the room to wait for it, and are queued, not refused.
-  const absl::Time second_read_by = MonotonicNow();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return MonotonicNow() > second_read_by + absl::Milliseconds(200); }));
   v1::WorkRequest quick;
   quick.set_sleep_us(1000);
   ASSERT_TRUE(stream->Write(quick));

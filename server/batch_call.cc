@@ -3,11 +3,13 @@
 #include "server/batch_call.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "dispatch/chan.h"
 #include "dispatch/clock.h"
 #include "dispatch/select.h"
@@ -19,6 +21,25 @@
 
 namespace handoff {
 namespace {
+
+// The fewest bytes the BatchReply to `request` can take if every item
+// succeeds: each item's payload comes back, inside a WorkReply, inside a
+// BatchItemReply (whose `reply` is written even when empty); the reply's
+// other fields are left out, so the bound is never above the real size.
+// Every field counted here has a number under 16: a one-byte tag.
+size_t LeastReplyBytes(const v1::BatchRequest& request) {
+  using google::protobuf::io::CodedOutputStream;
+  auto length_delimited = [](size_t n) {
+    return 1 + CodedOutputStream::VarintSize64(n) + n;
+  };
+  size_t total = 0;
+  for (const v1::WorkRequest& item : request.items()) {
+    const size_t payload = item.payload().size();
+    const size_t work_reply = payload == 0 ? 0 : length_delimited(payload);
+    total += length_delimited(length_delimited(work_reply));
+  }
+  return total;
+}
 
 // An item's outcome, and which item it answers: items finish in any order.
 struct ItemOutcome {
@@ -54,6 +75,18 @@ class BatchCall final : public CallReactor {
             absl::StrCat("items[", i, "].", s.message())));
         return;
       }
+    }
+    // A reply that could not go out even if every item succeeded is refused
+    // before any item runs: their work would only be thrown away.
+    const size_t least = LeastReplyBytes(request);
+    const int max_bytes = core_.config().max_message_bytes;
+    if (least > static_cast<size_t>(max_bytes)) {
+      server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
+      Complete(absl::ResourceExhaustedError(absl::StrCat(
+          "batch of ", n, " items: its reply would be at least ", least,
+          " bytes, over the limit of ", max_bytes,
+          " bytes on a message (--max_message_bytes); split the batch")));
+      return;
     }
     if (core_.draining()) {
       Complete(DrainingError());

@@ -99,6 +99,25 @@ class ReplyLimitTest : public ServerTest {
   std::string path_;
 };
 
+// A batch whose reply would fit with only each item's payload back (what
+// handoffd checks before it runs a batch), but not with the timings every
+// item's reply carries: each item sleeps 1 ms, so its ran_us alone adds 3
+// bytes.
+v1::BatchRequest BatchOverTheLimitOnlyOnceRun() {
+  v1::BatchRequest req;
+  v1::BatchReply least;
+  for (int i = 0; i < 610; ++i) {
+    v1::WorkRequest* item = req.add_items();
+    item->set_payload(std::string(100, 'x'));
+    item->set_sleep_us(1000);
+    least.add_items()->mutable_reply()->set_payload(item->payload());
+  }
+  EXPECT_LT(req.ByteSizeLong(), static_cast<size_t>(kLimit));
+  EXPECT_LE(least.ByteSizeLong(), static_cast<size_t>(kLimit));
+  EXPECT_GT(least.ByteSizeLong() + 610 * 3, static_cast<size_t>(kLimit));
+  return req;
+}
+
 // A WorkRequest of exactly kLimit bytes, with cpu_us 1: its reply carries
 // the payload back with ran_us and cpu_us_done, each at least 1, so it is
 // at least 2 bytes longer than the request.
@@ -155,11 +174,9 @@ TEST_F(ReplyLimitTest, AReplyOverTheLimitIsNotRetried) {
 
   grpc::ClientContext ctx;
   v1::BatchReply batch;
-  v1::BatchRequest req;
-  for (int i = 0; i < 1000; ++i) req.add_items()->set_payload(std::string(60, 'x'));
-  s = stub_->Batch(&ctx, req, &batch);
+  s = stub_->Batch(&ctx, BatchOverTheLimitOnlyOnceRun(), &batch);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
-  EXPECT_EQ(Work().completed.load(), 1000);
+  EXPECT_EQ(Work().completed.load(), 610);
 }
 
 // A reply at the limit goes out: the limit is inclusive, as gRPC's is on
@@ -191,19 +208,35 @@ TEST_F(ReplyLimitTest, AWorkAtTheLimitWhoseReplyIsOverItIsResourceExhausted) {
   ExpectRefusedAndRecorded(s, Method::kWork, "Work");
 }
 
-// Items whose replies add up over the limit, though the request is under
-// it: the whole Batch is refused (its items are one reply), once they have
-// run.
-TEST_F(ReplyLimitTest, ABatchWhoseRepliesAddUpOverTheLimitIsResourceExhaustedAsAWhole) {
+// Items whose payloads alone, coming back, would make a reply over the
+// limit, though the request is under it (each item's reply is wrapped
+// twice, where its request is wrapped once): refused before any item runs,
+// since their work could only be thrown away.
+TEST_F(ReplyLimitTest, ABatchWhoseReplyCannotFitIsRefusedBeforeAnyItemRuns) {
   v1::BatchRequest req;
   for (int i = 0; i < 1000; ++i) req.add_items()->set_payload(std::string(60, 'x'));
   ASSERT_LT(req.ByteSizeLong(), static_cast<size_t>(kLimit));
   grpc::ClientContext ctx;
   v1::BatchReply reply;
   grpc::Status s = stub_->Batch(&ctx, req, &reply);
+  // 1,000 items of 2 + (2 + (2 + 60)) bytes.
+  ExpectRefusedAndRecorded(s, Method::kBatch, "Batch", 66000);
+  EXPECT_TRUE(absl::StrContains(s.error_message(),
+                                 "batch of 1000 items: its reply would be at least 66000 bytes"))
+      << s.error_message();
+  EXPECT_EQ(Work().started.load(), 0);
+}
+
+// Items whose replies add up over the limit only with their timings: the
+// whole Batch is refused (its items are one reply), once they have run.
+TEST_F(ReplyLimitTest, ABatchWhoseRepliesAddUpOverTheLimitIsResourceExhaustedAsAWhole) {
+  grpc::ClientContext ctx;
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, BatchOverTheLimitOnlyOnceRun(), &reply);
   ExpectRefusedAndRecorded(s, Method::kBatch, "Batch");
-  EXPECT_TRUE(absl::StrContains(s.error_message(), "1000 items")) << s.error_message();
-  EXPECT_EQ(Work().completed.load(), 1000);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "batch of 610 items: reply is"))
+      << s.error_message();
+  EXPECT_EQ(Work().completed.load(), 610);
 }
 
 // A Stream job's reply over the limit ends the stream with that status, as

@@ -977,8 +977,11 @@ TEST_F(StreamTest, NothingAfterAFailedJobRunsWhileAJobAheadOfItDoes) {
   const grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(), "expected run")) << s.error_message();
+  // Both workers idle again, not merely not busy: a worker counts its run
+  // complete after it stops counting itself busy, and only then goes idle.
   ASSERT_TRUE(WaitUntil([&] {
-    return server_->core().metrics().in_flight.load() == 0 && Stats().busy == 0;
+    return server_->core().metrics().in_flight.load() == 0 && Stats().idle == 2 &&
+           Stats().queued == 0;
   }));
   EXPECT_EQ(Work().started.load(), 1) << "a job after the failed one ran";
   EXPECT_EQ(Stats().completed, 1);

@@ -51,7 +51,7 @@ class BatchCall final : public CallReactor {
  public:
   BatchCall(GatewayCore& core, grpc::CallbackServerContext* call,
             grpc::ByteBuffer* response)
-      : CallReactor(core, Method::kBatch, *call), server_call_(call), response_(response) {}
+      : CallReactor(core, Method::kBatch, *call), response_(response) {}
 
   void Start(const grpc::ByteBuffer& raw) {
     if (RejectedForWantOfRequest(raw)) return;
@@ -81,7 +81,7 @@ class BatchCall final : public CallReactor {
     const size_t least = LeastReplyBytes(request);
     const int max_bytes = core_.config().max_message_bytes;
     if (least > static_cast<size_t>(max_bytes)) {
-      server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
+      RefuseRetry();
       Complete(absl::ResourceExhaustedError(absl::StrCat(
           "batch of ", n, " items: its reply would be at least ", least,
           " bytes, over the limit of ", max_bytes,
@@ -174,12 +174,11 @@ class BatchCall final : public CallReactor {
     if (absl::IsResourceExhausted(s)) {
       s = absl::ResourceExhaustedError(absl::StrCat(
           "batch of ", items_.size(), " items: ", s.message(), "; split the batch"));
-      server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
+      RefuseRetry();
     }
     Complete(std::move(s));
   }
 
-  grpc::CallbackServerContext* const server_call_;
   grpc::ByteBuffer* const response_;
   v1::BatchRequest request_;
   Chan<ItemOutcome> replies_;

@@ -18,7 +18,7 @@ absl::Status NoRequestError() {
 }  // namespace
 
 CallReactor::CallReactor(GatewayCore& core, Method method,
-                         const grpc::CallbackServerContext& call)
+                         grpc::CallbackServerContext& call)
     : core_(core),
       method_(method),
       call_(call),
@@ -80,6 +80,10 @@ void CallReactor::OnDone() {
   cancel_();
   core_.CallDone();
   delete this;
+}
+
+void CallReactor::RefuseRetry() {
+  call_.AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
 }
 
 void CallReactor::Complete(absl::Status s) {

@@ -65,17 +65,23 @@ class CallReactor : public grpc::ServerUnaryReactor {
   bool InternalInlineable() override { return true; }
 
  protected:
-  CallReactor(GatewayCore& core, Method method,
-              const grpc::CallbackServerContext& call);
+  CallReactor(GatewayCore& core, Method method, grpc::CallbackServerContext& call);
 
   // Answers the call with `s`. Call it exactly once.
   void Complete(absl::Status s);
+
+  // Tells gRPC's retry not to make the call again (gRFC A6's server
+  // pushback, `grpc-retry-pushback-ms: -1`), for an answer another attempt
+  // would only repeat, or one given after a job with effects has run. Call
+  // before Complete, whose Finish sends it.
+  void RefuseRetry();
 
   GatewayCore& core_;
 
  private:
   const Method method_;
-  const grpc::CallbackServerContext& call_;  // for the access log's peer
+  // For the access log's peer, and RefuseRetry's trailer.
+  grpc::CallbackServerContext& call_;
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;

@@ -43,7 +43,7 @@ class UnaryCall final : public CallReactor {
  public:
   UnaryCall(GatewayCore& core, Method method,
             grpc::CallbackServerContext* call, grpc::ByteBuffer* response)
-      : CallReactor(core, method, *call), server_call_(call), response_(response) {}
+      : CallReactor(core, method, *call), response_(response) {}
 
   // For a job whose run may have effects that a second run would repeat (a
   // registered handler's): once *ran is true, an answer given after the
@@ -101,12 +101,7 @@ class UnaryCall final : public CallReactor {
       RefuseRetry();
     }
   }
-  // gRFC A6's server pushback: gRPC's retry does not make the call again.
-  void RefuseRetry() {
-    server_call_->AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
-  }
 
-  grpc::CallbackServerContext* const server_call_;
   std::shared_ptr<const std::atomic<bool>> ran_;
   grpc::ByteBuffer* const response_;
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -185,7 +186,21 @@ Dispatcher::Dispatcher(const DispatcherOptions& options)
   });
 }
 
-Dispatcher::~Dispatcher() { Stop(); }
+Dispatcher::~Dispatcher() {
+  // Its threads run this object's code until they are joined, and a thread
+  // cannot join itself: going on would free the channels and counters under
+  // them (std::thread's destructor would std::terminate without a word on
+  // why). Name the mistake instead.
+  if (OnOwnThread()) {
+    std::fputs(
+        "handoff: a Dispatcher was destroyed from one of its own threads (a job's run or "
+        "on_error, or an AsyncSubmit callback), which cannot wait for themselves; destroy it "
+        "from another thread (Stop() from its own threads is fine)\n",
+        stderr);
+    std::abort();
+  }
+  Stop();
+}
 
 absl::Status CheckExpectedRunFits(const Job& job) {
   if (job.expected_run <= absl::ZeroDuration()) return absl::OkStatus();
@@ -460,6 +475,12 @@ constexpr std::chrono::seconds kIdleExitGrace(1);
 
 absl::Status Dispatcher::StopWithin(absl::Duration timeout) {
   CloseAdmission();
+  // This thread is one of those waited for: the wait could only run out.
+  if (OnOwnThread()) {
+    return absl::FailedPreconditionError(
+        "StopWithin called on one of the Dispatcher's own threads, which cannot wait for "
+        "themselves: admission is closed, and the jobs accepted still run or are dropped");
+  }
   int running;
   {
     std::unique_lock<std::mutex> lock(exit_mu_);

@@ -229,7 +229,9 @@ class Dispatcher {
  public:
   // Starts `workers` worker threads and the dispatcher thread.
   explicit Dispatcher(const DispatcherOptions& options);
-  // Stop()s.
+  // Stop()s. Must not run on one of the Dispatcher's own threads (a job's
+  // run or on_error, an AsyncSubmit callback), whose code it would free
+  // before they could leave: there it says so on stderr and aborts.
   ~Dispatcher();
 
   Dispatcher(const Dispatcher&) = delete;
@@ -277,6 +279,8 @@ class Dispatcher {
   // context, since a job whose context is done is never started and a
   // running one should poll it. Those threads are left to finish; Stop()
   // and the destructor still wait for them. Admission is closed either way.
+  // On one of the Dispatcher's own threads it closes admission and returns
+  // FAILED_PRECONDITION at once, as that thread cannot wait for itself.
   absl::Status StopWithin(absl::Duration timeout);
 
   DispatcherStats Stats() const;

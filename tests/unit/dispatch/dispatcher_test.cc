@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iterator>
@@ -25,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "dispatch/clock.h"
@@ -380,13 +382,17 @@ TEST(DispatcherTest, AJobWithoutARunIsRefusedAtSubmission) {
 // A pool stopped from one of its own threads closes admission and goes on:
 // from a job, Stop() waited for the dispatcher thread, which waited for that
 // job's worker, for good; from an expired job's on_error, on the dispatcher
-// thread, it threw from join() and ended the process.
+// thread, it threw from join() and ended the process. StopWithin, there,
+// waited out its whole timeout for a thread that was itself, then blamed
+// the job: it says at once that it cannot wait.
 TEST(DispatcherTest, StopFromItsOwnThreadsClosesAdmissionAndReturns) {
   for (bool from_on_error : {false, true}) {
     SCOPED_TRACE(from_on_error ? "from on_error" : "from a run");
     Dispatcher d({.workers = 1, .queue_depth = 4, .shed_late_jobs = false});
-    Chan<absl::Status> after_stop(1);
-    auto stop = [&d, after_stop] {
+    Chan<absl::Status> after_stop(1), stop_within(1);
+    auto stop = [&d, after_stop, stop_within] {
+      // An hour: the old wait for itself would outlast the test's timeout.
+      ASSERT_TRUE(stop_within.Send(d.StopWithin(absl::Hours(1))).ok());
       d.Stop();
       ASSERT_TRUE(after_stop.Send(d.TrySubmit(NoopJob())).ok());
     };
@@ -409,6 +415,10 @@ TEST(DispatcherTest, StopFromItsOwnThreadsClosesAdmissionAndReturns) {
       job.run = [stop](const RunInfo&) { stop(); };
       ASSERT_TRUE(d.TrySubmit(std::move(job)).ok());
     }
+    const std::optional<absl::Status> within = stop_within.Recv();
+    ASSERT_TRUE(within.has_value());
+    EXPECT_TRUE(absl::IsFailedPrecondition(*within)) << *within;
+    EXPECT_TRUE(absl::StrContains(within->message(), "own threads")) << *within;
     const std::optional<absl::Status> submitted_after = after_stop.Recv();
     ASSERT_TRUE(submitted_after.has_value());
     EXPECT_TRUE(absl::IsUnavailable(*submitted_after)) << *submitted_after;
@@ -420,6 +430,24 @@ TEST(DispatcherTest, StopFromItsOwnThreadsClosesAdmissionAndReturns) {
     EXPECT_EQ(stats.completed, 1);
     EXPECT_EQ(stats.expired, from_on_error ? 1 : 0);
   }
+}
+
+// Destroying a pool from inside it cannot wait for its threads, and going
+// on would free what they run on: it used to end in std::terminate, with
+// nothing said about why. It names the mistake.
+TEST(DispatcherDeathTest, DestroyedFromItsOwnThreadItSaysSoAndAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto* d = new Dispatcher({.workers = 1, .queue_depth = 1});
+        Job job;
+        job.ctx = Context::Background();
+        job.run = [d](const RunInfo&) { delete d; };
+        if (!d->TrySubmit(std::move(job)).ok()) std::exit(0);  // no death: fails
+        Chan<int> never(0);
+        never.Recv();  // the process ends on the worker
+      },
+      "destroyed from one of its own threads");
 }
 
 TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {

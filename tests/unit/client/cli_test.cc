@@ -63,11 +63,18 @@ class CliTest : public ::testing::Test {
   }
   static std::string Addr() { return "--addr=" + *addr_; }
 
+  // A file name under the test's temporary directory, this process's own:
+  // two runs at once on one machine (two builds' suites, or a user's and
+  // root's) must not write or remove each other's files.
+  static std::string TempPath(absl::string_view name) {
+    return absl::StrCat(::testing::TempDir(), "cli_test_", getpid(), "_", name);
+  }
+
   // A .proto of handoff.v1.Gateway.Echo whose payloads are strings where
   // the server's are bytes: the same field on the wire, but JSON that only
   // these types take ("hi there" is no base64). Returns its path.
   static std::string StringEchoProto(const std::string& name) {
-    const std::string path = ::testing::TempDir() + "/cli_test_" + name + "_string_echo.proto";
+    const std::string path = TempPath(name + "_string_echo.proto");
     std::ofstream(path) << R"(syntax = "proto3";
 package handoff.v1;
 message EchoRequest { string payload = 1; }
@@ -144,7 +151,7 @@ TEST_F(CliTest, CallStreamThatFailsPrintsTheRepliesBeforeTheError) {
 // write then fails, and the replies came to nothing, as the reads began only
 // after the last write.
 TEST_F(CliTest, CallStreamThatFailsEarlyPrintsTheRepliesBeforeTheError) {
-  const std::string path = ::testing::TempDir() + "/stream_fails_early.json";
+  const std::string path = TempPath("stream_fails_early.json");
   {
     std::ofstream data(path);
     data << R"([{"payload":"YQ=="},{"payload":"Yg=="},)"
@@ -419,7 +426,7 @@ TEST_F(CliTest, LoadAgainstAServerThatNeverAnswersNamesItsReflectionAndTheLimit)
   // answer: the run fails on the lookup's error, and does not go on to
   // spend a second --connect-timeout on its own connections ("cannot
   // connect to ...", the engines' error, is not reached).
-  const std::string bytes = ::testing::TempDir() + "/cli_test_silent.bin";
+  const std::string bytes = TempPath("silent.bin");
   std::ofstream(bytes) << "\x0a\x02hi";
   ExpectOneLineError(
       Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-B", bytes,
@@ -493,15 +500,14 @@ TEST_F(CliTest, CallTypesRequestAndReplyByTheProtoFileItIsGiven) {
 }
 
 TEST_F(CliTest, LoadWithBinaryRequestsTakesTheMethodFromTheProtoFile) {
-  const std::string dir = ::testing::TempDir();
-  const std::string proto = dir + "/cli_test_binary.proto";
+  const std::string proto = TempPath("binary.proto");
   std::ofstream(proto) << R"(syntax = "proto3";
 package handoff.v1;
 message EchoRequest { bytes payload = 1; }
 message EchoReply { bytes payload = 1; }
 service Gateway { rpc Echo(EchoRequest) returns (EchoReply); }
 )";
-  const std::string request = dir + "/cli_test_binary.bin";
+  const std::string request = TempPath("binary.bin");
   std::ofstream(request, std::ios::binary) << std::string("\x0a\x02hi", 4);  // payload "hi"
   auto load = [&](const std::string& method, bool with_proto) {
     std::vector<std::string> args = {"load", "--insecure", "-B", request, "--call", method,
@@ -532,7 +538,7 @@ TEST_F(CliTest, LoadSendsCountDelimitedBinaryRequestsOneByOne) {
     bytes.push_back(static_cast<char>(payload.size()));
     bytes += payload;
   }
-  const std::string path = ::testing::TempDir() + "/cli_test_delimited.bin";
+  const std::string path = TempPath("delimited.bin");
   std::ofstream(path, std::ios::binary) << bytes;
   auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-B", path, "-n",
                 "4", "-c", "1", "-O", "json", *addr_});
@@ -685,8 +691,8 @@ bool Logged(const std::string& path, absl::string_view msg) {
 TEST_F(CliTest, LoadInterruptedReportsTheCallsMadeSoFar) {
   for (const char* engine : {"h2", "grpc"}) {
     SCOPED_TRACE(engine);
-    const std::string path = ::testing::TempDir() + "/cli_test_interrupted.log";
-    std::remove(path.c_str());  // a failed run's, which says "connected"
+    const std::string path = TempPath("interrupted.log");
+    std::remove(path.c_str());  // a failed pass's (--gtest_repeat), which says "connected"
     auto load = Process::Start(
         {HANDOFF_CLI, "load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "--engine",
          engine, "-z", "5m", "--concurrency-schedule", "step", "--concurrency-start", "1",
@@ -739,7 +745,7 @@ TEST_F(CliTest, LoadInterruptedTwiceQuitsAtOnce) {
 }
 
 TEST_F(CliTest, LoadDebugLogsWhatTheRunDecidedAsJsonLines) {
-  const std::string path = ::testing::TempDir() + "/cli_test_debug.log";
+  const std::string path = TempPath("debug.log");
   auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "7", "-c",
                 "1", "--debug", path, *addr_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -829,7 +835,7 @@ TEST_F(CliTest, ADirectoryWhereAFileWasWantedIsAOneLineErrorNamingIt) {
 // A file that is no PEM of the kind its flag needs is named by its flag.
 // gRPC, given it, said only "UNAVAILABLE: empty address list".
 TEST_F(CliTest, ACertificateOrKeyFileThatIsNoPemIsNamedByItsFlag) {
-  const std::string garbage = ::testing::TempDir() + "/cli_test_garbage.pem";
+  const std::string garbage = TempPath("garbage.pem");
   std::ofstream(garbage) << "garbage\n";
   ExpectOneLineError(Cli({"health", "--cacert", garbage, Addr()}),
                      "--cacert: '" + garbage + "' holds no PEM certificate");

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "dispatch/clock.h"
+#include "server/retry_pushback.h"
 
 namespace handoff {
 namespace {
@@ -82,9 +83,7 @@ void CallReactor::OnDone() {
   delete this;
 }
 
-void CallReactor::RefuseRetry() {
-  call_.AddTrailingMetadata("grpc-retry-pushback-ms", "-1");
-}
+void CallReactor::RefuseRetry() { handoff::RefuseRetry(call_); }
 
 void CallReactor::Complete(absl::Status s) {
   const absl::Time now = MonotonicNow();

@@ -70,10 +70,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // Answers the call with `s`. Call it exactly once.
   void Complete(absl::Status s);
 
-  // Tells gRPC's retry not to make the call again (gRFC A6's server
-  // pushback, `grpc-retry-pushback-ms: -1`), for an answer another attempt
-  // would only repeat, or one given after a job with effects has run. Call
-  // before Complete, whose Finish sends it.
+  // Tells gRPC's retry not to make the call again (retry_pushback.h), for
+  // an answer another attempt would only repeat, or one given after a job
+  // with effects has run. Call before Complete, whose Finish sends it.
   void RefuseRetry();
 
   GatewayCore& core_;

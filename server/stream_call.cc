@@ -14,6 +14,7 @@
 #include "server/gateway_service.h"
 #include "server/proto_codec.h"
 #include "server/reply_job.h"
+#include "server/retry_pushback.h"
 #include "server/work.h"
 
 namespace handoff {
@@ -178,8 +179,12 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
   job_cancel();  // frees the job's deadline timer
   grpc::ByteBuffer serialized;
   // A reply over --max_message_bytes fails its slot, as a failed job does.
+  // Another attempt at the stream would run its jobs again for the same
+  // refusal, as a unary call's would.
+  bool refuse_retry = false;
   if (status.ok()) {
     status = SerializeReply(reply, core_.config().max_message_bytes, &serialized);
+    refuse_retry = !status.ok();
   }
   Actions a;
   std::vector<CancelFunc> after;
@@ -188,6 +193,7 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
     slot->ready = true;
     slot->status = std::move(status);
     slot->reply = std::move(serialized);
+    slot->refuse_retry = refuse_retry;
     slot->cancel = CancelFunc();  // its job is over
     if (!slot->status.ok()) {
       // The stream will end at this slot, however long the jobs ahead of it
@@ -340,6 +346,7 @@ StreamCall::Actions StreamCall::PumpLocked() {
     std::shared_ptr<Slot> head = std::move(slots_.front());
     slots_.pop_front();
     if (!head->status.ok()) {
+      refuse_retry_ = head->refuse_retry;
       EndLocked(std::move(head->status));
       return a;
     }
@@ -377,6 +384,7 @@ void StreamCall::Act(Actions a) {
   if (a.read) StartRead(&in_);
   std::optional<absl::Status> abort;
   std::optional<absl::Status> finish;
+  bool refuse_retry = false;
   bool last = false;
   {
     absl::MutexLock l(&mu_);
@@ -395,6 +403,7 @@ void StreamCall::Act(Actions a) {
         finished_ = true;
         finished_code_ = end_->code();
         finish = *end_;
+        refuse_retry = refuse_retry_;
       }
       last = done_ && selects_armed_ == 0 && calling_ == 0;
     }
@@ -409,6 +418,7 @@ void StreamCall::Act(Actions a) {
   }
   if (finish.has_value()) {
     cancel_();  // stops the jobs still pending: nobody will read them
+    if (refuse_retry) RefuseRetry(*call_);
     Finish(ToGrpcStatus(*finish));
   }
   if (last) DeleteSelf();

@@ -86,6 +86,10 @@ class StreamCall final
     bool ready = false;
     absl::Status status;
     grpc::ByteBuffer reply;  // serialised by whoever filled the slot
+    // Its status is a refusal another attempt would only repeat (a reply
+    // over the limit): should the stream end with it, it ends with the
+    // retry pushback.
+    bool refuse_retry = false;
     // Cancels the slot's job (none for a slot a message failed): made with
     // the slot, under mu_, so that a slot ahead that fails finds it.
     CancelFunc cancel;
@@ -154,6 +158,8 @@ class StreamCall final
   bool draining_ ABSL_GUARDED_BY(mu_) = false;     // the drain signal fired
   bool writing_ ABSL_GUARDED_BY(mu_) = false;     // a write in flight
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status
+  // end_ came from a slot that refuses retry: Finish carries the pushback.
+  bool refuse_retry_ ABSL_GUARDED_BY(mu_) = false;
   // The call was ended in gRPC while a write was in flight (Act).
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called

@@ -96,6 +96,21 @@ class ReplyLimitTest : public ServerTest {
     EXPECT_EQ(m.calls(method, absl::StatusCode::kOk), 0);
   }
 
+  // A client whose policy makes each call up to three times while it is
+  // answered RESOURCE_EXHAUSTED.
+  void UseAStubThatRetriesResourceExhausted() {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kLimit);
+    args.SetServiceConfigJSON(R"({"methodConfig": [{
+        "name": [{"service": "handoff.v1.Gateway"}],
+        "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.01s",
+                        "maxBackoff": "0.01s", "backoffMultiplier": 1,
+                        "retryableStatusCodes": ["RESOURCE_EXHAUSTED"]}}]})");
+    stub_ = v1::Gateway::NewStub(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(),
+        args));
+  }
+
   std::string path_;
 };
 
@@ -156,16 +171,7 @@ TEST_F(ReplyLimitTest, TheLimitIsTheServersWhateverTheClientAccepts) {
 // (grpc-retry-pushback-ms: -1), even for a client whose policy retries
 // RESOURCE_EXHAUSTED, the code of an overloaded server.
 TEST_F(ReplyLimitTest, AReplyOverTheLimitIsNotRetried) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kLimit);
-  args.SetServiceConfigJSON(R"({"methodConfig": [{
-      "name": [{"service": "handoff.v1.Gateway"}],
-      "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.01s",
-                      "maxBackoff": "0.01s", "backoffMultiplier": 1,
-                      "retryableStatusCodes": ["RESOURCE_EXHAUSTED"]}}]})");
-  stub_ = v1::Gateway::NewStub(grpc::CreateCustomChannel(
-      "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(),
-      args));
+  UseAStubThatRetriesResourceExhausted();
   // Without the pushback, the policy makes each call three times.
   v1::CallReply reply;
   grpc::Status s = CallHandler("double", &reply, std::string(40 << 10, 'x'));
@@ -255,6 +261,24 @@ TEST_F(ReplyLimitTest, AStreamReplyOverTheLimitEndsTheStreamAfterTheRepliesAhead
   grpc::Status s = stream->Finish();
   EXPECT_EQ(payloads, std::vector<std::string>{"ahead"});
   ExpectRefusedAndRecorded(s, Method::kStream, "Stream");
+}
+
+// A Stream whose first reply is over the limit ends with nothing sent
+// but its status, which gRPC's retry takes as an attempt it may make
+// again, messages and all (it keeps them for that): the refusal carries
+// the same pushback as a unary call's, and the job runs once.
+TEST_F(ReplyLimitTest, AStreamEndedByAReplyOverTheLimitIsNotRetried) {
+  UseAStubThatRetriesResourceExhausted();
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  ASSERT_TRUE(stream->Write(WorkAtTheLimit()));
+  stream->WritesDone();
+  v1::WorkReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  ASSERT_TRUE(WaitUntil([&] { return server_->core().metrics().in_flight.load() == 0; }));
+  EXPECT_EQ(Work().started.load(), 1);
 }
 
 }  // namespace

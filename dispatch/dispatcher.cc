@@ -353,7 +353,16 @@ absl::Status Dispatcher::TrySubmit(Job&& job) {
   if (absl::Status s = Admit(job); !s.ok()) {
     // Only the refusals for load: a job refused DEADLINE_EXCEEDED could not
     // have run on an idle pool either.
-    if (absl::IsResourceExhausted(s)) rejected_late_.fetch_add(1);
+    if (absl::IsResourceExhausted(s)) {
+      // A stopped pool takes nothing, however light its load: UNAVAILABLE,
+      // as it would have said of this job had the estimate let it through
+      // (while the accepted jobs drain, it may not). RESOURCE_EXHAUSTED
+      // would tell the caller to retry here, and count an overload.
+      if (stopping_.load(std::memory_order_acquire)) {
+        return absl::UnavailableError("dispatcher stopped");
+      }
+      rejected_late_.fetch_add(1);
+    }
     return s;
   }
   job.submitted = MonotonicNow();

@@ -1796,6 +1796,33 @@ TEST(DispatcherTest, AWorkerSkipsAJobWithTooLittleBudgetLeft) {
   EXPECT_EQ(d.Stats().expired, 1);
 }
 
+// After Stop(), TrySubmit says UNAVAILABLE (the header's contract), even of
+// a job the estimate would shed while the accepted jobs still drain: told
+// RESOURCE_EXHAUSTED ("overloaded"), its caller would retry a pool that
+// will take nothing more, and the refusal counted in rejected_late, an
+// overload that is none.
+TEST(DispatcherTest, AStoppingDispatcherRefusesUnavailableNotOverloaded) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  Chan<int> started(1), release(0);
+  ReleaseAtExit release_at_exit{release};
+  ASSERT_TRUE(
+      d.TrySubmit(Declaring(BlockingJob(started, release, 1), absl::Seconds(10))).ok());
+  ASSERT_TRUE(started.Recv().has_value());
+  std::thread stopper([&d] { d.Stop(); });
+  // Admission closed, the queue drained: the dispatcher thread waits on
+  // `idle` to retire the worker, which still runs its 10 s job.
+  ASSERT_TRUE(testing::WaitForReceivers(internal::DispatcherAccess::Idle(d), 1));
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(1));
+  Job job = NoopJob();
+  job.ctx = ctx;
+  absl::Status s = d.TrySubmit(std::move(job));
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+  EXPECT_EQ(d.Stats().rejected_late, 0);
+  ASSERT_TRUE(release.Send(0).ok());
+  stopper.join();
+  EXPECT_EQ(d.Stats().completed, 1);
+}
+
 TEST(DispatcherTest, StatsCountIdleAndBusyWorkers) {
   Dispatcher d({.workers = 3, .queue_depth = 4});
   ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 3; }));

@@ -1823,6 +1823,51 @@ TEST(DispatcherTest, AStoppingDispatcherRefusesUnavailableNotOverloaded) {
   EXPECT_EQ(d.Stats().completed, 1);
 }
 
+// RunJob returns when its worker was free again, and the run after it is
+// costed from then (back to back). A job dropped unrun, or whose run threw,
+// holds its worker through its on_error too: that time is the dropped or
+// failed job's, not the next one's. Costed from before that on_error, the
+// next run taught its mean (or its kind) the on_error's time as its own: a
+// cheap job after a skipped one whose on_error took 300 ms counted as a
+// 300 ms job. (A job whose context was done was already costed from after
+// its on_error.)
+TEST(DispatcherTest, AJobsOnErrorIsNotCountedInTheCostOfTheRunAfterIt) {
+  for (const bool skipped : {true, false}) {
+    SCOPED_TRACE(skipped ? "after a skipped job" : "after a job whose run threw");
+    Dispatcher d({.workers = 1, .queue_depth = 8, .shed_late_jobs = false});
+    const absl::Duration on_error_takes = absl::Milliseconds(300);
+    auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Hours(1));
+    Job first;
+    first.ctx = ctx;
+    if (skipped) {
+      first.run = [](const RunInfo&) { FAIL() << "ran with too little budget left"; };
+      first.expected_run = absl::Hours(2);
+    } else {
+      first.run = [](const RunInfo&) { throw std::runtime_error("boom"); };
+      // Declared, so that its own run teaches the overhead, not the mean.
+      first.declared_cost = absl::Milliseconds(1);
+    }
+    first.on_error = [on_error_takes](absl::Status) {
+      auto [slow, cancel_slow] = WithTimeout(Context::Background(), on_error_takes);
+      Select(OnDone(slow, [] {}));
+    };
+    first.submitted = MonotonicNow();
+    internal::DispatcherAccess::CountAtSubmission(d, first);
+    const absl::Time free =
+        internal::DispatcherAccess::RunJob(d, first, 0, absl::InfinitePast());
+    // The job after it declares nothing and costs next to nothing: the only
+    // run to teach the mean of undeclared jobs.
+    Job next = NoopJob();
+    next.submitted = MonotonicNow();
+    internal::DispatcherAccess::CountAtSubmission(d, next);
+    internal::DispatcherAccess::RunJob(d, next, 0, free);
+    EXPECT_GT(d.Stats().undeclared_job_cost, absl::ZeroDuration());
+    EXPECT_LT(d.Stats().undeclared_job_cost, on_error_takes / 2)
+        << "the job before it's on_error counted as the next run's cost";
+    EXPECT_EQ(d.Stats().expired + d.Stats().failed, 1);
+  }
+}
+
 TEST(DispatcherTest, StatsCountIdleAndBusyWorkers) {
   Dispatcher d({.workers = 3, .queue_depth = 4});
   ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 3; }));

@@ -72,6 +72,21 @@ Setter PositiveInt(int LoadOptions::*field, absl::string_view flag) {
   };
 }
 
+// ghz's --cpus and --connections: 0 is "not given", which leaves the
+// option at its default (ghz's WithCPUs and WithConnections ignore a 0), so
+// a ghz config that spells out "cpus": 0 runs here too.
+Setter PositiveIntOrDefault(int LoadOptions::*field, absl::string_view flag,
+                            int default_value) {
+  return [field, flag, default_value](absl::string_view v, LoadOptions& o) -> absl::Status {
+    int n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n < 0) {
+      return Bad(flag, "a positive integer (0: the default)", v);
+    }
+    o.*field = n == 0 ? default_value : n;
+    return absl::OkStatus();
+  };
+}
+
 // ghz's sizes (go-humanize's): a number, then optionally B, an SI unit (k,
 // kB: 1000) or an IEC one (Ki, KiB: 1024), up to T; any case, a space
 // allowed between. gRPC takes the limit as an int.
@@ -329,7 +344,7 @@ const std::vector<Option>& Options() {
       {"", "concurrency-max-duration", true,
        DurationField(&LoadOptions::concurrency_max_duration, "--concurrency-max-duration")},
       {"", "connections", true,
-       PositiveInt(&LoadOptions::connections, "--connections")},
+       PositiveIntOrDefault(&LoadOptions::connections, "--connections", LoadOptions{}.connections)},
       {"t", "timeout", true, DurationField(&LoadOptions::timeout, "-t")},
       {"", "connect-timeout", true,
        DurationField(&LoadOptions::connect_timeout, "--connect-timeout")},
@@ -368,7 +383,7 @@ const std::vector<Option>& Options() {
       {"o", "output", true, StringField(&LoadOptions::output)},
       {"", "name", true, StringField(&LoadOptions::name)},
       {"", "tags", true, SetTags},
-      {"", "cpus", true, PositiveInt(&LoadOptions::cpus, "--cpus")},
+      {"", "cpus", true, PositiveIntOrDefault(&LoadOptions::cpus, "--cpus", LoadOptions{}.cpus)},
       {"", "stream-call-count", true,
        Count(&LoadOptions::stream_call_count, "--stream-call-count")},
       {"", "stream-interval", true,
@@ -713,7 +728,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --concurrency-step-duration D  step: how long each step lasts (line: 1s)
       --concurrency-max-duration D   after D, go to --concurrency-end (if
                          given) at the next step, and stay
-      --connections N    HTTP/2 connections, shared round-robin (default 1)
+      --connections N    HTTP/2 connections, shared round-robin (default 1;
+                         0: the default, as in ghz)
   -t, --timeout D        per-call deadline (default 20s; 0: none)
       --connect-timeout D  time to connect (default 10s)
   -d, --data JSON        request as JSON (object, or array: round-robin for
@@ -757,7 +773,7 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -o, --output PATH      write the report to PATH
       --name NAME        a name recorded in the JSON report
       --tags JSON        a JSON object of strings recorded there too
-      --cpus N           client threads (default: all cores; half of them
+      --cpus N           client threads (default, or 0: all cores; half of them
                          when HOST is this machine's, which the server shares;
                          the h2 engine runs at most one per --connections)
       --engine E         what makes the calls: h2 (nghttp2; unary calls over

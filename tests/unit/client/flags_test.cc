@@ -277,6 +277,29 @@ TEST(LoadFlagsTest, SkipFirstCountErrorsAndMaxDurationFromAGhzConfig) {
   EXPECT_EQ(from_file->max_duration, absl::Seconds(10));
 }
 
+// ghz reads 0 for --cpus and --connections as "not set": its options keep
+// their defaults (every core, one connection). A config holding every key
+// of ghz's Config, as one written out from it does, has "cpus": 0.
+TEST(LoadFlagsTest, ZeroCpusAndConnectionsKeepGhzsDefaults) {
+  auto defaults = Parse({"--call", "p.S.M", "10.0.0.1:1"});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  auto zeros = Parse({"--call", "p.S.M", "--cpus", "0", "--connections=0", "10.0.0.1:1"});
+  ASSERT_TRUE(zeros.ok()) << zeros.status();
+  EXPECT_EQ(zeros->cpus, defaults->cpus);
+  EXPECT_EQ(zeros->connections, 1);
+
+  const TempConfig config(R"({"call": "p.S.M", "host": "10.0.0.1:1", "cpus": 0,
+                              "connections": 0})");
+  auto from_file = Parse({"--config", config.path()});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->cpus, defaults->cpus);
+  EXPECT_EQ(from_file->connections, 1);
+
+  auto negative = Parse({"--call", "p.S.M", "--cpus", "-1", "h:1"});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_TRUE(absl::StrContains(negative.status().message(), "--cpus")) << negative.status();
+}
+
 TEST(LoadFlagsTest, TemplateSwitchesFromTheCommandLineAndAGhzConfig) {
   auto defaults = Parse({"--call", "p.S.M", "h:1"});
   ASSERT_TRUE(defaults.ok()) << defaults.status();

@@ -239,7 +239,7 @@ class GrpcEngine::Worker {
     const std::vector<std::pair<std::string, std::string>>* metadata = &o.metadata;
     if (plan_.templates != nullptr) {
       const absl::Status rendered =
-          plan_.templates->Render(s.worker_id, s.ticket + 1, absl::Now(), random_, s.rendered);
+          plan_.templates->Render(s.worker_id, s.ticket, absl::Now(), random_, s.rendered);
       if (!rendered.ok()) return FailUnsent(s, rendered);
       if (plan_.templates->templated_data()) s.messages = &s.rendered.messages;
       if (plan_.templates->templated_metadata()) metadata = &s.rendered.metadata;
@@ -404,7 +404,7 @@ class GrpcEngine::Worker {
       // --stream-dynamic-messages: the call's number, and new times and
       // random values for this message.
       const absl::Status rendered =
-          plan_.templates->Render(s.worker_id, s.ticket + 1, absl::Now(), random_, s.rendered);
+          plan_.templates->Render(s.worker_id, s.ticket, absl::Now(), random_, s.rendered);
       if (!rendered.ok()) {
         // The call fails with why, as a call that failed to render before
         // it began does; what it sent so far is abandoned.

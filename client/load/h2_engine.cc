@@ -219,7 +219,7 @@ class H2Engine::Worker {
     s.connection = route.current;
     if (plan_.templates != nullptr && !s.retried) {
       const absl::Status rendered =
-          plan_.templates->Render(s.worker_id, s.ticket + 1, absl::Now(), random_, s.rendered);
+          plan_.templates->Render(s.worker_id, s.ticket, absl::Now(), random_, s.rendered);
       if (!rendered.ok()) {
         // On a later turn, as below; never made, so never made again.
         asio::post(io_, [this, &s, why = std::string(rendered.message())] {

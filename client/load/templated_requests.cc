@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<TemplatedRequests>> TemplatedRequests::Make(
     }
   }
   absl::BitGen random;
-  if (absl::Status s = out->Render("g0c0", 1, absl::Now(), random, out->first_); !s.ok()) {
+  if (absl::Status s = out->Render("g0c0", 0, absl::Now(), random, out->first_); !s.ok()) {
     return s;
   }
   return out;

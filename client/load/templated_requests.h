@@ -52,7 +52,8 @@ class TemplatedRequests {
       const Metadata& metadata, MethodNames method, bool functions,
       absl::string_view data_flag = "-d");
 
-  // Renders the run's call number `request_number` (1 for the first), made
+  // Renders the run's call number `request_number` (0 for the first, as
+  // ghz numbers them: its -d array element is request_number % size), made
   // by `worker_id` at `now`, into `out`. An error is rendered JSON that
   // does not parse (a random value that the field's type refuses, say): the
   // call fails with it, unsent. Thread-safe; `random` is the thread's own.

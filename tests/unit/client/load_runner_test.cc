@@ -368,18 +368,33 @@ TEST_P(LoadRunnerTest, EachCallSendsItsOwnRenderingOfTheTemplates) {
     numbers.insert(call.cpu_us);
     tags.insert(call.tag);
   }
-  std::set<uint32_t> one_to_twenty;
-  for (uint32_t i = 1; i <= 20; ++i) one_to_twenty.insert(i);
-  EXPECT_EQ(numbers, one_to_twenty) << "each request number once";
+  std::set<uint32_t> zero_to_nineteen;
+  for (uint32_t i = 0; i < 20; ++i) zero_to_nineteen.insert(i);
+  EXPECT_EQ(numbers, zero_to_nineteen) << "each request number once";
   // Slot i is on connection i % 2, as ghz numbers its workers.
   const std::set<std::string> workers = {"run:g0c0 Work", "run:g1c1 Work", "run:g2c0 Work",
                                          "run:g3c1 Work"};
   for (const std::string& tag : tags) EXPECT_TRUE(workers.count(tag)) << tag;
 }
 
+// ghz numbers a run's calls from 0 (its pacer hands out counter.Inc() - 1),
+// and picks a -d array's element RequestNumber % size: the first call is
+// {{.RequestNumber}} 0 and sends the array's first element.
+TEST_P(LoadRunnerTest, RequestNumbersCountFromZeroAsGhzsDo) {
+  LoadPlan plan = TemplatedWorkPlan(EchoPlan(), "{{.RequestNumber}}", "t");
+  plan.options.total = 5;
+  plan.options.concurrency = 1;
+  RunResults r = RunPlan(std::move(plan));
+  ASSERT_EQ(r.calls.size(), 5u);
+  std::set<uint32_t> numbers;
+  for (const auto& call : server_.service->work_calls()) numbers.insert(call.cpu_us);
+  EXPECT_EQ(numbers, (std::set<uint32_t>{0, 1, 2, 3, 4}));
+}
+
 TEST_P(LoadRunnerTest, ACallWhoseTemplateRendersBadJsonFailsUnsentAndTheRunGoesOn) {
-  // Requests 1 to 4 fit cpu_us's uint32; from 5 on, 5000000000 does not.
-  LoadPlan plan = TemplatedWorkPlan(EchoPlan(), "{{.RequestNumber}}000000000", "t");
+  // Requests 0 to 2 fit cpu_us's uint32 (4000000000 to 4200000000); from 3
+  // on, 4300000000 does not.
+  LoadPlan plan = TemplatedWorkPlan(EchoPlan(), "4{{.RequestNumber}}00000000", "t");
   plan.options.total = 8;
   plan.options.concurrency = 2;
   RunResults r = RunPlan(std::move(plan));
@@ -393,8 +408,8 @@ TEST_P(LoadRunnerTest, ACallWhoseTemplateRendersBadJsonFailsUnsentAndTheRunGoesO
     EXPECT_NE(error.find(R"(-d renders to {"cpu_us":)"), std::string::npos) << error;
     EXPECT_NE(error.find("invalid value"), std::string::npos) << error;
   }
-  EXPECT_EQ(failed, 4);
-  EXPECT_EQ(server_.service->work_calls().size(), 4u) << "only the good ones were sent";
+  EXPECT_EQ(failed, 5);
+  EXPECT_EQ(server_.service->work_calls().size(), 3u) << "only the good ones were sent";
 }
 
 // Work calls of `sleep_us` whose "x-tag" is the slot's ghz worker ID, on a

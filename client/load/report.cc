@@ -18,8 +18,15 @@
 namespace handoff::load {
 namespace {
 
-// ghz prints every duration in milliseconds with two decimals.
-std::string Ms(int64_t ns) { return absl::StrFormat("%.2f ms", ns / 1e6); }
+// A duration as ghz prints it (its formatNanoUnit): below 10 us in whole
+// nanoseconds, below a second in milliseconds, else in seconds; a -z 10s
+// run's Total is "10.00 s", not "10000.52 ms".
+std::string Ms(int64_t ns) {
+  if (ns < 10'000) return absl::StrFormat("%d ns", ns);
+  const double ms = ns / 1e6;
+  if (ms < 1000) return absl::StrFormat("%.2f ms", ms);
+  return absl::StrFormat("%.2f s", ms / 1000);
+}
 
 // JSON numbers: integral values print without a fraction, others with ten
 // significant digits (plenty for seconds at nanosecond resolution).

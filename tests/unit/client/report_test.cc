@@ -339,6 +339,21 @@ TEST(FormatSummaryTest, GhzLayout) {
   EXPECT_FALSE(absl::StrContains(s, "Error distribution"));
 }
 
+// ghz prints a duration in the unit that suits it (its formatNanoUnit):
+// below 10 us in whole nanoseconds, below a second in milliseconds, else in
+// seconds, two decimals each.
+TEST(FormatSummaryTest, DurationsInGhzsUnits) {
+  RunResults r = Results({8'123, 10'000, 2'500'000'000});
+  r.total = absl::Milliseconds(10'004);
+  const std::string s = FormatSummary(BuildReport(std::move(r)));
+  for (const char* line : {"  Total:\t10.00 s\n", "  Slowest:\t2.50 s\n",
+                           "  Fastest:\t8123 ns\n", "  Average:\t833.34 ms\n",
+                           "  10 % in 8123 ns \n", "  50 % in 0.01 ms \n",
+                           "  99 % in 2.50 s \n"}) {
+    EXPECT_TRUE(absl::StrContains(s, line)) << "missing '" << line << "' in\n" << s;
+  }
+}
+
 TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
   RunResults r = Results({100, 200, 300, 400});
   r.errors.push_back("rpc error: code = Unavailable desc = down");

@@ -233,7 +233,8 @@ std::string FormatSummary(const Report& r) {
   int64_t max = 0;
   for (const Bucket& b : r.histogram) max = std::max(max, b.count);
   for (const Bucket& b : r.histogram) {
-    const int64_t bar = max > 0 ? b.count * 40 / max : 0;
+    // Rounded to the nearest bar, as ghz draws it: 1 call of 78 is a bar.
+    const int64_t bar = max > 0 ? (b.count * 40 + max / 2) / max : 0;
     std::string bars;
     for (int64_t i = 0; i < bar; ++i) bars += "\u220e";  // ∎, as ghz draws
     absl::StrAppendFormat(&out, "  %.3f [%d]\t|%s\n", b.mark_seconds * 1e3,

@@ -354,6 +354,24 @@ TEST(FormatSummaryTest, DurationsInGhzsUnits) {
   }
 }
 
+// ghz scales each bar to 40 at the fullest bucket, rounding to the nearest
+// bar: its docs' histogram draws 1 call of 78 as one bar and 52 as 27.
+TEST(FormatSummaryTest, HistogramBarsRoundToTheNearestAsGhzsDo) {
+  Report r;
+  r.histogram = {{0.026093, 1, 0}, {0.030444, 52, 0}, {0.034794, 78, 0}};
+  const std::string s = FormatSummary(r);
+  auto bars = [](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += "\u220e";
+    return out;
+  };
+  for (const std::string& line : {"  26.093 [1]\t|" + bars(1) + "\n",
+                                  "  30.444 [52]\t|" + bars(27) + "\n",
+                                  "  34.794 [78]\t|" + bars(40) + "\n"}) {
+    EXPECT_TRUE(absl::StrContains(s, line)) << "missing '" << line << "' in\n" << s;
+  }
+}
+
 TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
   RunResults r = Results({100, 200, 300, 400});
   r.errors.push_back("rpc error: code = Unavailable desc = down");

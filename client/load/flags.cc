@@ -614,7 +614,13 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
     if (!is_long) absl::ConsumePrefix(&arg, "-");
     absl::string_view name = arg;
     std::optional<absl::string_view> value;
-    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+    if (!is_long && arg.size() > 1) {
+      // A short option is one letter; what follows it in the argument is
+      // its value, as ghz's parser (kingpin) and getopt read -c10 -z10s,
+      // or, after '=', -c=10. A JSON value may hold a '=' of its own.
+      name = arg.substr(0, 1);
+      value = arg.substr(arg[1] == '=' ? 2 : 1);
+    } else if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }

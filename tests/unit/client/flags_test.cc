@@ -300,6 +300,27 @@ TEST(LoadFlagsTest, ZeroCpusAndConnectionsKeepGhzsDefaults) {
   EXPECT_TRUE(absl::StrContains(negative.status().message(), "--cpus")) << negative.status();
 }
 
+// ghz's parser (kingpin) reads a short option's value from the same
+// argument, -c10 -n1000 -z10s, as getopt does.
+TEST(LoadFlagsTest, ShortOptionsTakeTheirValueAttachedAsGhzsDo) {
+  auto o = Parse({"--call", "p.S.M", "-c10", "-n1000", "-x10s", "-OJSON", "-ojson.out",
+                  R"(-d{"a":1})", "h:1"});
+  ASSERT_FALSE(o.ok()) << "-OJSON is not a format";
+  EXPECT_TRUE(absl::StrContains(o.status().message(), "JSON")) << o.status();
+  o = Parse({"--call", "p.S.M", "-c10", "-n1000", "-x10s", "-Ojson", "-ojson.out",
+             R"(-d{"a":1})", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->concurrency, 10);
+  EXPECT_EQ(o->total, 1000);
+  EXPECT_EQ(o->max_duration, absl::Seconds(10));
+  EXPECT_EQ(o->format, OutputFormat::kJson);
+  EXPECT_EQ(o->output, "json.out");
+  EXPECT_EQ(o->data, R"({"a":1})");
+  // A switch takes no value, attached or not.
+  auto switch_with_value = Parse({"--call", "p.S.M", "-bx", "h:1"});
+  EXPECT_FALSE(switch_with_value.ok());
+}
+
 TEST(LoadFlagsTest, TemplateSwitchesFromTheCommandLineAndAGhzConfig) {
   auto defaults = Parse({"--call", "p.S.M", "h:1"});
   ASSERT_TRUE(defaults.ok()) << defaults.status();

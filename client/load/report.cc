@@ -231,14 +231,26 @@ std::string FormatSummary(const Report& r) {
 
   out += "\nResponse time histogram:\n";
   int64_t max = 0;
-  for (const Bucket& b : r.histogram) max = std::max(max, b.count);
+  double max_mark = 0;
+  for (const Bucket& b : r.histogram) {
+    max = std::max(max, b.count);
+    max_mark = std::max(max_mark, b.mark_seconds);
+  }
+  auto mark_text = [](double seconds) { return absl::StrFormat("%.3f", seconds * 1e3); };
+  // Each mark and count padded to the widest, as ghz pads them: tabs left
+  // the bars ragged once a count or a mark grew a digit.
+  const size_t mark_width = mark_text(max_mark).size();
+  const size_t count_width = absl::StrCat(max).size();
   for (const Bucket& b : r.histogram) {
     // Rounded to the nearest bar, as ghz draws it: 1 call of 78 is a bar.
     const int64_t bar = max > 0 ? (b.count * 40 + max / 2) / max : 0;
     std::string bars;
     for (int64_t i = 0; i < bar; ++i) bars += "\u220e";  // ∎, as ghz draws
-    absl::StrAppendFormat(&out, "  %.3f [%d]\t|%s\n", b.mark_seconds * 1e3,
-                          b.count, bars);
+    const std::string mark = mark_text(b.mark_seconds);
+    const std::string count = absl::StrCat(b.count);
+    const std::string mark_pad(mark_width - std::min(mark_width, mark.size()), ' ');
+    const std::string count_pad(count_width - std::min(count_width, count.size()), ' ');
+    absl::StrAppend(&out, "  ", mark, mark_pad, " [", count, "]", count_pad, " |", bars, "\n");
   }
 
   out += "\nLatency distribution:\n";

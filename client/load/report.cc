@@ -119,6 +119,30 @@ std::string HtmlEscaped(absl::string_view s) {
 // Durations as ghz's Go prints a float64 of seconds: 20, 0.5, 1e-06.
 std::string Seconds(absl::Duration d) { return absl::StrFormat("%g", absl::ToDoubleSeconds(d)); }
 
+// Rows of two cells as ghz's summary lays them out (Go's tabwriter with a
+// padding of 3, each cell ended by a tab): every cell, the last too, padded
+// with spaces to its column's widest and three more, so the columns align.
+std::string TwoColumns(const std::vector<std::pair<std::string, std::string>>& rows) {
+  // Widths in characters, as tabwriter counts them: UTF-8 lead bytes.
+  auto width = [](absl::string_view text) {
+    return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+  };
+  size_t first = 0;
+  size_t second = 0;
+  for (const auto& [a, b] : rows) {
+    first = std::max(first, width(a));
+    second = std::max(second, width(b));
+  }
+  std::string out;
+  for (const auto& [a, b] : rows) {
+    absl::StrAppend(&out, a, std::string(first + 3 - width(a), ' '), b,
+                    std::string(second + 3 - width(b), ' '), "\n");
+  }
+  return out;
+}
+
 int64_t Errors(const Report& r) {
   int64_t n = 0;
   for (const auto& [error, count] : r.error_distribution) n += count;
@@ -261,15 +285,19 @@ std::string FormatSummary(const Report& r) {
 
   if (!r.status_code_distribution.empty()) {
     out += "\nStatus code distribution:\n";
+    std::vector<std::pair<std::string, std::string>> rows;
     for (const auto& [code, n] : r.status_code_distribution) {
-      absl::StrAppendFormat(&out, "  [%s]\t%d responses\n", code, n);
+      rows.emplace_back(absl::StrCat("  [", code, "]"), absl::StrCat(n, " responses"));
     }
+    out += TwoColumns(rows);
   }
   if (!r.error_distribution.empty()) {
     out += "\nError distribution:\n";
+    std::vector<std::pair<std::string, std::string>> rows;
     for (const auto& [error, n] : r.error_distribution) {
-      absl::StrAppendFormat(&out, "  [%d]\t%s\n", n, error);
+      rows.emplace_back(absl::StrCat("  [", n, "]"), error);
     }
+    out += TwoColumns(rows);
   }
   return out;
 }

@@ -333,7 +333,7 @@ TEST(FormatSummaryTest, GhzLayout) {
                            "  Requests/sec:\t16.52\n", "\nResponse time histogram:\n",
                            "  26.093 [1] |", "\nLatency distribution:\n",
                            "  10 % in 26.09 ms \n", "  99.99 % in 69.60 ms \n",
-                           "\nStatus code distribution:\n", "  [OK]\t3 responses\n"}) {
+                           "\nStatus code distribution:\n", "  [OK]   3 responses   \n"}) {
     EXPECT_TRUE(absl::StrContains(s, line)) << "missing '" << line << "' in\n" << s;
   }
   EXPECT_FALSE(absl::StrContains(s, "Error distribution"));
@@ -379,6 +379,22 @@ TEST(FormatSummaryTest, HistogramColumnsAlignAsGhzPadsThem) {
   r.histogram = {{0.000098, 1, 0}, {0.001091, 365741, 0}, {0.010020, 12, 0}};
   const std::string s = FormatSummary(r);
   for (const char* line : {"  0.098  [1]      |\n", "  1.091  [365741] |", "  10.020 [12]     |\n"}) {
+    EXPECT_TRUE(absl::StrContains(s, line)) << "missing '" << line << "' in\n" << s;
+  }
+}
+
+// ghz writes the status code and error distributions through a tabwriter
+// (padding 3): each column as wide as its widest cell and three spaces.
+TEST(FormatSummaryTest, DistributionColumnsAlignAsGhzsTabwriterDoes) {
+  Report r;
+  r.status_code_distribution = {{"OK", 186}, {"Unavailable", 3}};
+  r.error_distribution = {{"rpc error: code = Unavailable desc = down", 3},
+                          {"rpc error: code = Internal desc = x", 12}};
+  const std::string s = FormatSummary(r);
+  for (const char* line : {"\n  [OK]            186 responses   \n",
+                           "\n  [Unavailable]   3 responses     \n",
+                           "\n  [12]   rpc error: code = Internal desc = x         \n",
+                           "\n  [3]    rpc error: code = Unavailable desc = down   \n"}) {
     EXPECT_TRUE(absl::StrContains(s, line)) << "missing '" << line << "' in\n" << s;
   }
 }

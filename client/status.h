@@ -35,6 +35,10 @@ absl::string_view CanonicalCodeName(grpc::StatusCode code);
 // "rpc error: code = DeadlineExceeded desc = Deadline Exceeded".
 std::string GoErrorString(grpc::StatusCode code, absl::string_view message);
 
+// grpc-go's message for a call that its own (the client's) deadline ended,
+// where gRPC C++ says "Deadline Exceeded": ghz's error distribution has it.
+inline constexpr absl::string_view kGoClientDeadlineMessage = "context deadline exceeded";
+
 }  // namespace handoff
 
 #endif  // HANDOFF_CLIENT_STATUS_H_

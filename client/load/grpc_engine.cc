@@ -22,6 +22,7 @@
 #include "client/deadline.h"
 #include "client/load/call_template.h"
 #include "client/load/slot_sets.h"
+#include "client/status.h"
 
 namespace handoff::load {
 namespace {
@@ -90,6 +91,9 @@ struct GrpcEngine::Slot {
   bool discard = false;  // --duration-stop=ignore: do not record
   int64_t ticket = 0;
   int64_t start_ns = 0;
+  // When the call's own deadline falls, on MonotonicNowNs()'s clock; the
+  // largest int64 for none.
+  int64_t deadline_ns = std::numeric_limits<int64_t>::max();
 
   std::unique_ptr<grpc::ClientContext> context;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> unary;
@@ -245,7 +249,9 @@ class GrpcEngine::Worker {
       if (plan_.templates->templated_metadata()) metadata = &s.rendered.metadata;
     }
     s.context = std::make_unique<grpc::ClientContext>();
+    s.deadline_ns = std::numeric_limits<int64_t>::max();
     if (o.timeout > absl::ZeroDuration()) {
+      s.deadline_ns = NsAfter(MonotonicNowNs(), o.timeout);
       s.context->set_deadline(DeadlineIn(o.timeout));
     }
     for (const auto& [key, value] : *metadata) s.context->AddMetadata(key, value);
@@ -440,7 +446,15 @@ class GrpcEngine::Worker {
     const int64_t now = MonotonicNowNs();
     if (s.unsent.has_value()) s.status = *std::exchange(s.unsent, std::nullopt);
     if (!s.discard) {
-      recorder_.Record(s.start_ns, now, s.status.error_code(), s.status.error_message());
+      // The call's own deadline ended it (gRPC's timer fires at or after
+      // it; gRPC keeps deadlines to the millisecond): grpc-go's words, as
+      // ghz reports it and the h2 engine does. A server's DEADLINE_EXCEEDED
+      // that came first keeps the server's message.
+      const bool own_deadline = s.status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+                                now >= s.deadline_ns - 1'000'000;
+      recorder_.Record(s.start_ns, now, s.status.error_code(),
+                       own_deadline ? kGoClientDeadlineMessage
+                                    : absl::string_view(s.status.error_message()));
     }
     s.unary.reset();
     s.stream.reset();

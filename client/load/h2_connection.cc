@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/load/schedule.h"
+#include "client/status.h"
 
 namespace handoff::load {
 namespace {
@@ -466,7 +467,7 @@ void H2Connection::ExpireDeadlines() {
   // Every call has the same timeout, so in_flight_'s oldest is the first due.
   const int64_t now = MonotonicNowNs();
   while (oldest_ != nullptr && oldest_->deadline_ns <= now) {
-    Cancel(*oldest_, grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded");
+    Cancel(*oldest_, grpc::StatusCode::DEADLINE_EXCEEDED, kGoClientDeadlineMessage);
   }
   ArmDeadline();
 }

@@ -164,12 +164,32 @@ TEST(H2EngineTest, EndsCallsAtTheirDeadlineWhenTheServerNeverAnswers) {
   RunResults r = runner.Run();
   ASSERT_EQ(r.calls.size(), 3u);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0], "rpc error: code = DeadlineExceeded desc = Deadline Exceeded");
+  EXPECT_EQ(r.errors[0], "rpc error: code = DeadlineExceeded desc = context deadline exceeded");
   for (const CallResult& c : r.calls) {
     EXPECT_EQ(c.code, grpc::StatusCode::DEADLINE_EXCEEDED);
     EXPECT_GE(c.latency_ns, 50'000'000);
   }
   EXPECT_EQ(server.requests(), 3);
+}
+
+// A call whose own deadline ends it reads as ghz's does: grpc-go's
+// "context deadline exceeded" (handoffd sends the same words when its side
+// of the deadline comes first, so one condition is one error), on either
+// engine, where gRPC C++ says "Deadline Exceeded".
+TEST(GrpcEngineTest, TheClientsOwnDeadlineReadsAsGhzsOnEitherEngine) {
+  for (const EngineKind engine : {EngineKind::kH2, EngineKind::kGrpc}) {
+    HandMadeH2Server server(/*close_on_request=*/false);
+    LoadPlan plan = H2EchoPlan(server.address(), 2, 2);
+    plan.options.engine = engine;
+    plan.options.timeout = absl::Milliseconds(50);
+    LoadRunner runner(std::move(plan));
+    ASSERT_TRUE(runner.Connect().ok());
+    RunResults r = runner.Run();
+    ASSERT_EQ(r.calls.size(), 2u);
+    EXPECT_EQ(r.errors, std::vector<std::string>{
+                            "rpc error: code = DeadlineExceeded desc = context deadline exceeded"})
+        << (engine == EngineKind::kH2 ? "h2" : "grpc");
+  }
 }
 
 TEST(H2EngineTest, ALostConnectionFailsEveryCallWithUnavailable) {

@@ -39,6 +39,11 @@ std::string GoErrorString(grpc::StatusCode code, absl::string_view message);
 // where gRPC C++ says "Deadline Exceeded": ghz's error distribution has it.
 inline constexpr absl::string_view kGoClientDeadlineMessage = "context deadline exceeded";
 
+// grpc-go's message, with CANCELLED, for the calls still in flight when
+// their client closes its connection: ghz's at the end of a -z run.
+inline constexpr absl::string_view kGoClientConnClosingMessage =
+    "grpc: the client connection is closing";
+
 }  // namespace handoff
 
 #endif  // HANDOFF_CLIENT_STATUS_H_

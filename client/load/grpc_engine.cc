@@ -89,6 +89,7 @@ struct GrpcEngine::Slot {
   bool waiting = false;  // on alarm, for its ticket's due time
   bool in_flight = false;
   bool discard = false;  // --duration-stop=ignore: do not record
+  bool closed = false;   // cancelled by the run's end (--duration-stop=close)
   int64_t ticket = 0;
   int64_t start_ns = 0;
   // When the call's own deadline falls, on MonotonicNowNs()'s clock; the
@@ -238,6 +239,7 @@ class GrpcEngine::Worker {
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
+    s.closed = false;
     s.unsent.reset();
     s.messages = &plan_.messages;
     const std::vector<std::pair<std::string, std::string>>* metadata = &o.metadata;
@@ -450,10 +452,15 @@ class GrpcEngine::Worker {
       // it; gRPC keeps deadlines to the millisecond): grpc-go's words, as
       // ghz reports it and the h2 engine does. A server's DEADLINE_EXCEEDED
       // that came first keeps the server's message.
+      // Cancelled by the run's end: grpc-go's words for a call on a
+      // connection its client closes, as ghz reports it and the h2 engine
+      // does.
       const bool own_deadline = s.status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
                                 now >= s.deadline_ns - 1'000'000;
+      const bool closed = s.closed && s.status.error_code() == grpc::StatusCode::CANCELLED;
       recorder_.Record(s.start_ns, now, s.status.error_code(),
                        own_deadline ? kGoClientDeadlineMessage
+                       : closed     ? kGoClientConnClosingMessage
                                     : absl::string_view(s.status.error_message()));
     }
     s.unary.reset();
@@ -522,6 +529,7 @@ class GrpcEngine::Worker {
       if (s.waiting) s.alarm.Cancel();
       if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
         s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
+        s.closed = true;
         s.context->TryCancel();
       }
     }

@@ -21,6 +21,7 @@
 #include "client/load/slot_sets.h"
 #include "client/load/schedule.h"
 #include "client/load/target.h"
+#include "client/status.h"
 
 namespace handoff::load {
 namespace {
@@ -317,9 +318,9 @@ class H2Engine::Worker {
       if (std::exchange(s.awaiting_connection, false)) Retire();
       if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
         s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
-        // gRPC C++'s text for a call its client cancelled, so that the
-        // report's error distribution reads the same on either engine.
-        s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, "CANCELLED");
+        // ghz closes its connections here, and grpc-go fails the calls on
+        // them with these words: the grpc engine reports them alike.
+        s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, kGoClientConnClosingMessage);
       }
     }
   }

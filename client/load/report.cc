@@ -372,8 +372,9 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   }
   w.Close('}');
 
-  // RFC 3339 in UTC with a "Z", as Go's time.Time marshals.
-  field("date", JsonQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", r.date,
+  // RFC 3339 in whole seconds, as ghz formats its report's date
+  // (time.RFC3339), in UTC with a "Z".
+  field("date", JsonQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", r.date,
                                             absl::UTCTimeZone())));
   for (const auto& [name, value] : Headline(r, JsonNumber(r.rps))) field(name, value);
 

@@ -316,6 +316,14 @@ TEST(FormatJsonTest, AFractionalRateIsLeftOutOfGhzsIntegerKeysAndKeptUnderFracti
   EXPECT_FALSE(fractional.contains("load-step"));
 }
 
+// ghz writes its report's date with Go's time.RFC3339: whole seconds.
+TEST(FormatJsonTest, DateInWholeSecondsAsGhzWritesIt) {
+  RunResults r = Results({1});
+  r.total = absl::Milliseconds(2'750);
+  const Struct s = ParseJson(FormatJson(BuildReport(std::move(r)), LoadOptions{}, false));
+  EXPECT_EQ(s.fields().at("date").string_value(), "2023-11-14T22:13:22Z");
+}
+
 TEST(FormatJsonTest, WholeRatesStayUnderGhzsKeysAsIntegers) {
   LoadOptions o;
   o.rps = 200;

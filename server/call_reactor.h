@@ -10,8 +10,9 @@
 //                  cancel at the client's deadline, or past the Context's,
 //                  counts as that deadline
 //   Complete(s)    s as GatewayCore::Answer has it (late OK is late, a
-//                  cut-off job's CANCELLED is UNAVAILABLE); Finish — exactly
-//                  once
+//                  cut-off job's CANCELLED is UNAVAILABLE; a DEADLINE_EXCEEDED
+//                  names the flag that set the deadline, if the client did
+//                  not); Finish — exactly once
 //   OnDone         record the call by method and code: what Complete
 //                  answered, unless that was OK and gRPC ended the call
 //                  before the OK went out (its deadline timer, or the
@@ -78,6 +79,13 @@ class CallReactor : public grpc::ServerUnaryReactor {
   GatewayCore& core_;
 
  private:
+  // A DEADLINE_EXCEEDED whose deadline was the server's, not the client's
+  // (none set: --default_deadline; one past --max_deadline: cut to it), with
+  // that said: a client that set no deadline, or a longer one, was told only
+  // that "the deadline" was too short or had passed, and a Work at the cap
+  // on cpu_us, sent without a deadline, can never run at the defaults.
+  absl::Status NamingTheServersDeadline(absl::Status s) const;
+
   const Method method_;
   // For the access log's peer, and RefuseRetry's trailer.
   grpc::CallbackServerContext& call_;

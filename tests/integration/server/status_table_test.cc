@@ -483,6 +483,53 @@ TEST_F(StatusTableTest, WorkLongerThanItsWholeDeadlineIsDeadlineExceededAtOnce) 
 
 // The deadline passes while the job runs: answered at the deadline, and the
 // work stops (Work's counters).
+// Work at the cap on cpu_us, from a client that set no deadline: the
+// server's --default_deadline (10 s) is shorter than the work, so the call
+// can never succeed. The refusal says so; it said only that the deadline
+// was too short, to a client that had set none.
+TEST_F(StatusTableTest, WorkTooLongForTheDefaultDeadlineNamesTheFlag) {
+  grpc::ClientContext ctx;  // no deadline
+  v1::WorkRequest req;
+  req.set_cpu_us(10'000'000);
+  v1::WorkReply reply;
+  const absl::Time start = absl::Now();
+  grpc::Status s = stub_->Work(&ctx, req, &reply);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "deadline too short: ")) << s.error_message();
+  EXPECT_TRUE(absl::EndsWith(
+      s.error_message(), "; the client set no deadline, and --default_deadline is 10s"))
+      << s.error_message();
+}
+
+class CappedDeadlineTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.default_deadline = absl::Seconds(1);
+    c.max_deadline = absl::Seconds(2);
+  }
+};
+
+// A client's deadline over --max_deadline is cut to it: a Work that fits the
+// client's deadline but not the cap is refused at once, saying which.
+TEST_F(CappedDeadlineTest, WorkTooLongForTheCappedDeadlineNamesTheFlag) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::WorkRequest req;
+  req.set_cpu_us(3'000'000);
+  v1::WorkReply reply;
+  grpc::Status s = stub_->Work(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_TRUE(absl::EndsWith(
+      s.error_message(), "; the client's deadline was cut to --max_deadline, 2s"))
+      << s.error_message();
+  // A client's deadline under the cap is the client's own: nothing added.
+  grpc::ClientContext own;
+  own.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  s = stub_->Work(&own, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_FALSE(absl::StrContains(s.error_message(), "--")) << s.error_message();
+}
+
 TEST_F(StatusTableTest, DeadlineWhileRunningStopsTheWork) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));

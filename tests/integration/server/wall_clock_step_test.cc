@@ -87,7 +87,8 @@ TEST_F(CappedWallClockStepServerTest, ACallInFlightEndsAtItsDeadlineAfterAStepBa
   grpc::Status s = call->Wait();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
       << s.error_message();
-  EXPECT_EQ(s.error_message(), "context deadline exceeded");
+  EXPECT_EQ(s.error_message(),
+            "context deadline exceeded; the client's deadline was cut to --max_deadline, 300ms");
 }
 
 }  // namespace

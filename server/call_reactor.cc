@@ -24,6 +24,7 @@ CallReactor::CallReactor(GatewayCore& core, Method method,
     : core_(core),
       method_(method),
       call_(call),
+      peer_(core.PeerForLog(call)),
       start_(MonotonicNow()),
       client_deadline_(GatewayCore::ClientDeadline(call)) {
   core_.CallStarted();
@@ -64,7 +65,7 @@ void CallReactor::OnDone() {
         s = absl::DeadlineExceededError("context deadline exceeded");
       }
     }
-    core_.RecordCall(method_, s, MonotonicNow() - start_, call_);
+    core_.RecordCall(method_, s, MonotonicNow() - start_, std::move(peer_));
   } else {
     absl::Status s = std::move(answered_);
     if (s.ok() && call_.IsCancelled()) {
@@ -77,7 +78,7 @@ void CallReactor::OnDone() {
               ? absl::DeadlineExceededError("context deadline exceeded")
               : absl::CancelledError("context canceled");
     }
-    core_.RecordCall(method_, s, answered_after_, call_);
+    core_.RecordCall(method_, s, answered_after_, std::move(peer_));
   }
   cancel_();
   core_.CallDone();

@@ -27,6 +27,7 @@
 #define HANDOFF_SERVER_CALL_REACTOR_H_
 
 #include <atomic>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -87,8 +88,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
   absl::Status NamingTheServersDeadline(absl::Status s) const;
 
   const Method method_;
-  // For the access log's peer, and RefuseRetry's trailer.
+  // RefuseRetry's trailer, and whether gRPC ended the call.
   grpc::CallbackServerContext& call_;
+  std::string peer_;  // GatewayCore::PeerForLog
   const absl::Time start_;
   Context ctx_;
   CancelFunc cancel_;

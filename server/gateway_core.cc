@@ -178,13 +178,17 @@ std::string GatewayCore::RenderMetrics() {
   return text;
 }
 
+std::string GatewayCore::PeerForLog(const grpc::ServerContextBase& call) const {
+  if (access_log_ == nullptr) return std::string();
+  return call.peer();
+}
+
 void GatewayCore::RecordCall(Method method, const absl::Status& status,
-                             absl::Duration latency,
-                             const grpc::ServerContextBase& call) {
+                             absl::Duration latency, std::string peer) {
   metrics_.RecordCall(method, status.code(), latency);
   if (access_log_ == nullptr) return;
   access_log_->Record({.time = absl::Now(),
-                       .peer = call.peer(),
+                       .peer = std::move(peer),
                        .method = MethodName(method),
                        .code = status.code(),
                        .duration = latency,

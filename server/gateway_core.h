@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
@@ -79,9 +80,15 @@ class GatewayCore {
   bool AwaitIdle(absl::Duration timeout);
 
   // A call ended with `status` after `latency`: counted by method and code,
-  // and, with --access_log, logged with the peer `call` names.
+  // and, with --access_log, logged with `peer` (PeerForLog).
   void RecordCall(Method method, const absl::Status& status,
-                  absl::Duration latency, const grpc::ServerContextBase& call);
+                  absl::Duration latency, std::string peer);
+
+  // The client's address as the access log names it ("ipv4:1.2.3.4:5"),
+  // empty without --access_log. Read as the call arrives: once gRPC has
+  // ended a call (the client cancelled, or gRPC's deadline timer fired), it
+  // names the peer "unknown", and such calls were logged without it.
+  std::string PeerForLog(const grpc::ServerContextBase& call) const;
 
   // Every call is counted from its reactor's construction to its OnDone.
   void CallStarted() { metrics_.in_flight.fetch_add(1); }

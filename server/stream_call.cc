@@ -22,6 +22,7 @@ namespace handoff {
 StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
     : core_(core),
       call_(call),
+      peer_(core.PeerForLog(*call)),
       start_(MonotonicNow()),
       // More than the queue holds, and a stream on an idle server would
       // fill it with its own jobs and end RESOURCE_EXHAUSTED by itself.
@@ -298,7 +299,7 @@ void StreamCall::OnDone() {
                                           ? "context canceled"
                                           : "");
   }
-  core_.RecordCall(Method::kStream, status, MonotonicNow() - start_, *call_);
+  core_.RecordCall(Method::kStream, status, MonotonicNow() - start_, std::move(peer_));
   cancel_();  // answers the watch, if it has not answered yet
   bool last;
   {

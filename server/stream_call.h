@@ -57,6 +57,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -133,6 +134,7 @@ class StreamCall final
 
   GatewayCore& core_;
   grpc::CallbackServerContext* const call_;
+  std::string peer_;  // GatewayCore::PeerForLog, as the call arrived
   const absl::Time start_;
   // Jobs pending at most: --stream_window, and never more than --queue_depth.
   const int window_;

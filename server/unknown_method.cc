@@ -40,7 +40,8 @@ grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
       "unknown method ", MethodNamed(call->method()),
       ": this server serves handoff.v1.Gateway (Echo, Work, Batch, Stream, "
       "Call), grpc.health.v1.Health and server reflection"));
-  core_.RecordCall(Method::kUnknown, refused, absl::ZeroDuration(), *call);
+  core_.RecordCall(Method::kUnknown, refused, absl::ZeroDuration(),
+                   core_.PeerForLog(*call));
   return new Refusal(refused);
 }
 

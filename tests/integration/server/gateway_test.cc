@@ -212,6 +212,35 @@ TEST_F(AccessLogTest, EachCallIsOneJsonLineWithItsPeerMethodCodeAndFailure) {
   EXPECT_TRUE(absl::StrContains(metrics, "\nhandoff_access_log_dropped_total 0\n")) << metrics;
 }
 
+// A call its client cancels is logged with its client's address too, the
+// call gRPC ended (the peer gRPC names once it is done with a cancelled call
+// is "unknown"), unary and Stream alike.
+TEST_F(AccessLogTest, ACancelledCallIsLoggedWithItsPeer) {
+  AsyncCall<v1::WorkRequest, v1::WorkReply> work;
+  work.request.set_sleep_us(20'000'000);
+  StartWork(&work);
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  work.ctx.TryCancel();
+  EXPECT_EQ(work.Wait().error_code(), grpc::StatusCode::CANCELLED);
+
+  grpc::ClientContext stream_ctx;
+  auto stream = stub_->Stream(&stream_ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(20'000'000);
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  stream_ctx.TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  const std::vector<google::protobuf::Struct> lines = Logged();
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    EXPECT_EQ(Field(line, "code"), "CANCELLED") << Field(line, "method");
+    EXPECT_TRUE(absl::StartsWith(Field(line, "peer"), "ipv4:127.0.0.1:"))
+        << Field(line, "method") << ": " << Field(line, "peer");
+  }
+}
+
 // A Stream is one line, at its end.
 TEST_F(AccessLogTest, AStreamIsOneLineAtItsEnd) {
   grpc::ClientContext ctx;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "dispatch/chan.h"
 #include "dispatch/clock.h"
 #include "dispatch/select.h"
@@ -166,12 +167,26 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
                // deadline is DEADLINE_EXCEEDED, and a job that returned the
                // drain's cancel before its Context's Done() closed is
                // UNAVAILABLE, not CANCELLED.
-               OnJobDone(slot, core_.Answer(std::move(o->status), job_ctx, MonotonicNow()),
+               OnJobDone(slot,
+                         NamingTheJobsDeadline(
+                             core_.Answer(std::move(o->status), job_ctx, MonotonicNow()),
+                             job_ctx),
                          o->reply, job_cancel);
              }),
       handoff::OnDone(job_ctx, [this, slot, job_ctx, job_cancel] {
-        OnJobDone(slot, core_.ContextError(job_ctx), {}, job_cancel);
+        OnJobDone(slot, NamingTheJobsDeadline(core_.ContextError(job_ctx), job_ctx), {},
+                  job_cancel);
       }));
+}
+
+absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
+                                               const Context& job_ctx) const {
+  // The job's Context is the stream's with --default_deadline from the read:
+  // a deadline earlier than the stream's is the job's own.
+  if (!absl::IsDeadlineExceeded(s) || job_ctx.Deadline() >= ctx_.Deadline()) return s;
+  return absl::DeadlineExceededError(
+      absl::StrCat(s.message(), "; each Stream job has --default_deadline, ",
+                   absl::FormatDuration(core_.config().default_deadline), ", of its own"));
 }
 
 void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,

@@ -103,6 +103,10 @@ class StreamCall final
 
   void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
                 Context job_ctx, CancelFunc job_cancel);
+  // A job's DEADLINE_EXCEEDED, saying so if the deadline was the job's own
+  // (--default_deadline from its read), not the stream's: a client whose
+  // stream had a longer deadline was told only that "the deadline" passed.
+  absl::Status NamingTheJobsDeadline(absl::Status s, const Context& job_ctx) const;
   void OnJobDone(const std::shared_ptr<Slot>& slot, absl::Status status,
                  const v1::WorkReply& reply, const CancelFunc& job_cancel);
   // Arms the watch on the stream's Context (and, until it fires, on the

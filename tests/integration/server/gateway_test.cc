@@ -758,6 +758,36 @@ TEST_F(StreamTest, WindowBoundsJobsInFlight) {
   EXPECT_EQ(Stats().expired, 2);
 }
 
+// Each Stream job has --default_deadline of its own, whatever the stream's
+// deadline: a job that ends at its own says so. The client set 30 s and was
+// told only "context deadline exceeded" after 1 s, or that "the deadline"
+// was too short for a cpu_us well within it.
+class StreamJobDeadlineTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.default_deadline = absl::Seconds(1); }
+};
+
+TEST_F(StreamJobDeadlineTest, AJobEndedByItsOwnDeadlineNamesTheFlag) {
+  for (auto [cpu_us, sleep_us, prefix] :
+       {std::tuple{0u, 5'000'000u, "context deadline exceeded"},
+        std::tuple{2'000'000u, 0u, "deadline too short: "}}) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    auto stream = stub_->Stream(&ctx);
+    v1::WorkRequest req;
+    req.set_cpu_us(cpu_us);
+    req.set_sleep_us(sleep_us);
+    ASSERT_TRUE(stream->Write(req));
+    v1::WorkReply reply;
+    EXPECT_FALSE(stream->Read(&reply));
+    const grpc::Status s = stream->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+    EXPECT_TRUE(absl::StartsWith(s.error_message(), prefix)) << s.error_message();
+    EXPECT_TRUE(absl::EndsWith(s.error_message(),
+                               "; each Stream job has --default_deadline, 1s, of its own"))
+        << s.error_message();
+  }
+}
+
 // The stream ends at its first failed job, and that stops the jobs after it
 // still running: nobody will read their replies (seeds/004: the first error
 // cancels the other workers). A job fails here at its own deadline, 4 s after
@@ -851,7 +881,9 @@ class StreamFailureBehindAnOwedReplyTest : public ServerTest {
     EXPECT_FALSE(stream.Read(&reply));
     const grpc::Status s = stream.Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
-    EXPECT_EQ(s.error_message(), "context deadline exceeded");
+    // The failed job's own deadline, not the stream's.
+    EXPECT_EQ(s.error_message(),
+              "context deadline exceeded; each Stream job has --default_deadline, 2s, of its own");
     const Metrics& m = server_->core().metrics();
     ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
     EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kDeadlineExceeded), 1);

@@ -53,8 +53,8 @@ std::pair<Context, CancelFunc> GatewayCore::CallContext(
 }
 
 std::pair<Context, CancelFunc> GatewayCore::StreamContext(
-    const grpc::CallbackServerContext& call) const {
-  absl::Time deadline = ClientDeadline(call);
+    absl::Time client_deadline) const {
+  const absl::Time deadline = client_deadline;
   if (deadline == absl::InfiniteFuture()) return WithCancel(root_);
   return WithDeadline(root_,
                       std::min(deadline, MonotonicNow() + config_.max_deadline));

@@ -55,8 +55,7 @@ class GatewayCore {
   std::pair<Context, CancelFunc> CallContext(absl::Time client_deadline) const;
   // For streams: the client's deadline (capped) if it set one, else none;
   // each job then gets --default_deadline of its own (JobContext).
-  std::pair<Context, CancelFunc> StreamContext(
-      const grpc::CallbackServerContext& call) const;
+  std::pair<Context, CancelFunc> StreamContext(absl::Time client_deadline) const;
   std::pair<Context, CancelFunc> JobContext(const Context& stream) const;
 
   // Admits `job` under --queue_policy. If it is refused (queue full, too late,

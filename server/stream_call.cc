@@ -25,11 +25,12 @@ StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
       call_(call),
       peer_(core.PeerForLog(*call)),
       start_(MonotonicNow()),
+      client_deadline_(GatewayCore::ClientDeadline(*call)),
       // More than the queue holds, and a stream on an idle server would
       // fill it with its own jobs and end RESOURCE_EXHAUSTED by itself.
       window_(std::min(core.config().stream_window, core.config().queue_depth)) {
   core_.CallStarted();
-  std::tie(ctx_, cancel_) = core_.StreamContext(*call);
+  std::tie(ctx_, cancel_) = core_.StreamContext(client_deadline_);
   Actions a;
   {
     absl::MutexLock l(&mu_);
@@ -52,12 +53,12 @@ void StreamCall::WatchContext(bool drain_too) {
   if (drain_too) {
     AsyncSelect(
         handoff::OnDone(ctx_,
-                        [this] { OnWatchDone(core_.ContextError(ctx_), false); }),
+                        [this] { OnWatchDone(StreamError(), false); }),
         handoff::OnDone(core_.drain_signal(),
                         [this] { OnWatchDone(DrainingError(), true); }));
   } else {
     AsyncSelect(handoff::OnDone(
-        ctx_, [this] { OnWatchDone(core_.ContextError(ctx_), false); }));
+        ctx_, [this] { OnWatchDone(StreamError(), false); }));
   }
 }
 
@@ -183,10 +184,23 @@ absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
                                                const Context& job_ctx) const {
   // The job's Context is the stream's with --default_deadline from the read:
   // a deadline earlier than the stream's is the job's own.
-  if (!absl::IsDeadlineExceeded(s) || job_ctx.Deadline() >= ctx_.Deadline()) return s;
+  if (!absl::IsDeadlineExceeded(s)) return s;
+  if (job_ctx.Deadline() >= ctx_.Deadline()) return NamingTheStreamsDeadline(std::move(s));
   return absl::DeadlineExceededError(
       absl::StrCat(s.message(), "; each Stream job has --default_deadline, ",
                    absl::FormatDuration(core_.config().default_deadline), ", of its own"));
+}
+
+absl::Status StreamCall::NamingTheStreamsDeadline(absl::Status s) const {
+  // StreamContext: the client's deadline, never past --max_deadline.
+  if (!absl::IsDeadlineExceeded(s) || client_deadline_ <= ctx_.Deadline()) return s;
+  return absl::DeadlineExceededError(
+      absl::StrCat(s.message(), "; the client's deadline was cut to --max_deadline, ",
+                   absl::FormatDuration(core_.config().max_deadline)));
+}
+
+absl::Status StreamCall::StreamError() const {
+  return NamingTheStreamsDeadline(core_.ContextError(ctx_));
 }
 
 void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
@@ -262,7 +276,7 @@ void StreamCall::OnWriteDone(bool ok) {
       // decided here by OnCancel's rules (a deadline that has passed, or
       // nearly, is the reason), or the stream's Context's, if it is done.
       NoteCancelIfDeadline();
-      EndLocked(ctx_.IsDone() ? core_.ContextError(ctx_)
+      EndLocked(ctx_.IsDone() ? StreamError()
                               : absl::CancelledError("context canceled"));
     }
     a = PumpLocked();
@@ -283,7 +297,7 @@ void StreamCall::OnCancel() {
     absl::MutexLock l(&mu_);
     // ContextError, not Err: a stream the drain timeout cut off is
     // UNAVAILABLE, whichever of gRPC and the Context watch reports first.
-    EndLocked(core_.ContextError(ctx_));
+    EndLocked(StreamError());
     ++calling_;
   }
   Act(a);
@@ -374,11 +388,12 @@ StreamCall::Actions StreamCall::PumpLocked() {
     // A client that closed its side has every reply it asked for, even if
     // the drain began meanwhile.
     if (ctx_.IsDone()) {
-      EndLocked(core_.ContextError(ctx_));
+      EndLocked(StreamError());
     } else if (MonotonicNow() >= ctx_.Deadline()) {
       // Past the deadline, though the timer thread has not yet marked the
       // Context: the client is answered what a unary call's late reply is.
-      EndLocked(absl::DeadlineExceededError("context deadline exceeded"));
+      EndLocked(NamingTheStreamsDeadline(
+          absl::DeadlineExceededError("context deadline exceeded")));
     } else if (draining_ && !half_closed_) {
       EndLocked(DrainingError());
     } else {

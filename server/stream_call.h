@@ -107,6 +107,11 @@ class StreamCall final
   // (--default_deadline from its read), not the stream's: a client whose
   // stream had a longer deadline was told only that "the deadline" passed.
   absl::Status NamingTheJobsDeadline(absl::Status s, const Context& job_ctx) const;
+  // A DEADLINE_EXCEEDED of the stream's own deadline, saying so if that was
+  // the client's cut to --max_deadline.
+  absl::Status NamingTheStreamsDeadline(absl::Status s) const;
+  // The stream's status once its Context is done: ContextError, named so.
+  absl::Status StreamError() const;
   void OnJobDone(const std::shared_ptr<Slot>& slot, absl::Status status,
                  const v1::WorkReply& reply, const CancelFunc& job_cancel);
   // Arms the watch on the stream's Context (and, until it fires, on the
@@ -140,6 +145,7 @@ class StreamCall final
   grpc::CallbackServerContext* const call_;
   std::string peer_;  // GatewayCore::PeerForLog, as the call arrived
   const absl::Time start_;
+  const absl::Time client_deadline_;  // GatewayCore::ClientDeadline
   // Jobs pending at most: --stream_window, and never more than --queue_depth.
   const int window_;
   Context ctx_;

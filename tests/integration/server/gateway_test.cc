@@ -1158,7 +1158,26 @@ TEST_F(CappedStreamTest, IdleStreamEndsAtTheCappedDeadline) {
   EXPECT_FALSE(stream->Read(&reply));
   grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_EQ(s.error_message(), "context deadline exceeded");
+  // Which says the deadline was cut: the client's own was 30 s.
+  EXPECT_EQ(s.error_message(),
+            "context deadline exceeded; the client's deadline was cut to --max_deadline, 1s");
+}
+
+// A job that runs into the stream's capped deadline says the same: the
+// deadline that stopped it was the stream's, cut from the client's 30 s.
+TEST_F(CappedStreamTest, AJobStoppedByTheCappedDeadlineSaysItWasCut) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(5'000'000);
+  ASSERT_TRUE(stream->Write(req));
+  v1::WorkReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(s.error_message(),
+            "context deadline exceeded; the client's deadline was cut to --max_deadline, 1s");
 }
 
 // The stream's deadline ends it at once even when a reply's write is held
@@ -1179,7 +1198,8 @@ TEST_F(CappedStreamTest, StreamWhoseClientStopsReadingEndsAtTheCappedDeadline) {
   grpc::Status s = ReadToTheEnd(*stream);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // handoffd's status, not the client's own at its deadline.
-  EXPECT_EQ(s.error_message(), "context deadline exceeded");
+  EXPECT_EQ(s.error_message(),
+            "context deadline exceeded; the client's deadline was cut to --max_deadline, 1s");
 }
 
 class ShortDrainTest : public ServerTest {

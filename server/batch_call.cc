@@ -142,6 +142,10 @@ class BatchCall final : public CallReactor {
   }
 
   void Store(ItemOutcome out) {
+    // An item's deadline is the batch's: one the server set says so.
+    if (absl::IsDeadlineExceeded(out.outcome.status)) {
+      out.outcome.status = NamingTheServersDeadline(std::move(out.outcome.status));
+    }
     items_[out.index] = std::move(out.outcome);
     ++received_;
   }

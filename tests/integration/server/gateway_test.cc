@@ -110,6 +110,25 @@ TEST_F(GatewayTest, BatchItemOutOfRangeNamesTheItem) {
       << s.error_message();
 }
 
+// An item too long for the batch's deadline, where that deadline is the
+// server's (the client set none), says so in its slot, as a Work call does.
+TEST_F(GatewayTest, ABatchItemTooLongForTheDefaultDeadlineNamesTheFlag) {
+  grpc::ClientContext ctx;  // no deadline: --default_deadline, 10 s
+  v1::BatchRequest req;
+  req.add_items();
+  req.add_items()->set_cpu_us(10'000'000);
+  v1::BatchReply reply;
+  ASSERT_TRUE(stub_->Batch(&ctx, req, &reply).ok());
+  ASSERT_EQ(reply.items_size(), 2);
+  EXPECT_EQ(reply.items(0).code(), 0);
+  EXPECT_EQ(reply.items(1).code(), static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
+  EXPECT_TRUE(absl::StartsWith(reply.items(1).message(), "deadline too short: "))
+      << reply.items(1).message();
+  EXPECT_TRUE(absl::EndsWith(reply.items(1).message(),
+                             "; the client set no deadline, and --default_deadline is 10s"))
+      << reply.items(1).message();
+}
+
 // Writes `n` requests whose replies (1 MiB each) the client never reads.
 void WriteRepliesNobodyReads(
     grpc::ClientReaderWriter<v1::WorkRequest, v1::WorkReply>& stream, int n) {

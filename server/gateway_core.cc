@@ -54,10 +54,9 @@ std::pair<Context, CancelFunc> GatewayCore::CallContext(
 
 std::pair<Context, CancelFunc> GatewayCore::StreamContext(
     absl::Time client_deadline) const {
-  const absl::Time deadline = client_deadline;
-  if (deadline == absl::InfiniteFuture()) return WithCancel(root_);
+  if (client_deadline == absl::InfiniteFuture()) return WithCancel(root_);
   return WithDeadline(root_,
-                      std::min(deadline, MonotonicNow() + config_.max_deadline));
+                      std::min(client_deadline, MonotonicNow() + config_.max_deadline));
 }
 
 std::pair<Context, CancelFunc> GatewayCore::JobContext(

@@ -53,8 +53,9 @@ class GatewayCore {
   // --max_deadline, or --default_deadline if the client set none. Cancel it
   // when the call is done (it frees the timer).
   std::pair<Context, CancelFunc> CallContext(absl::Time client_deadline) const;
-  // For streams: the client's deadline (capped) if it set one, else none;
-  // each job then gets --default_deadline of its own (JobContext).
+  // For streams: the client's deadline (`client_deadline`, ClientDeadline;
+  // capped) if it set one, else none; each job then gets --default_deadline
+  // of its own (JobContext).
   std::pair<Context, CancelFunc> StreamContext(absl::Time client_deadline) const;
   std::pair<Context, CancelFunc> JobContext(const Context& stream) const;
 

@@ -481,8 +481,6 @@ TEST_F(StatusTableTest, WorkLongerThanItsWholeDeadlineIsDeadlineExceededAtOnce) 
   }));
 }
 
-// The deadline passes while the job runs: answered at the deadline, and the
-// work stops (Work's counters).
 // Work at the cap on cpu_us, from a client that set no deadline: the
 // server's --default_deadline (10 s) is shorter than the work, so the call
 // can never succeed. The refusal says so; it said only that the deadline
@@ -530,6 +528,8 @@ TEST_F(CappedDeadlineTest, WorkTooLongForTheCappedDeadlineNamesTheFlag) {
   EXPECT_FALSE(absl::StrContains(s.error_message(), "--")) << s.error_message();
 }
 
+// The deadline passes while the job runs: answered at the deadline, and the
+// work stops (Work's counters).
 TEST_F(StatusTableTest, DeadlineWhileRunningStopsTheWork) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));

@@ -60,7 +60,8 @@ class BatchCall final : public CallReactor {
     const int cap = core_.config().max_batch_items;
     if (CountTopLevelField(raw, v1::BatchRequest::kItemsFieldNumber, cap) > cap) {
       Complete(absl::InvalidArgumentError(
-          absl::StrCat("items: more than ", cap, ", the cap on items in a batch")));
+          absl::StrCat("items: more than ", cap,
+                       ", the cap on items in a batch (--max_batch_items)")));
       return;
     }
     v1::BatchRequest request;

@@ -22,6 +22,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -33,7 +34,9 @@ namespace handoff {
 // nested message's: the fields protobuf checks for UTF-8 as it parses.
 bool CanHoldStringField(const google::protobuf::Descriptor* d);
 
-// Parses `buffer` into *message; INTERNAL if the bytes are not a `Message`.
+// Parses `buffer` into *message; INTERNAL if the bytes are not a `Message`
+// ("request does not parse as handoff.v1.WorkRequest": what the client's
+// bytes were taken for, for a client that sent them to the wrong method).
 //
 // A string field that is not UTF-8 fails the parse, and protobuf also
 // writes a line to stderr for it, synchronously, on the gRPC thread: one per
@@ -51,9 +54,10 @@ absl::Status ParseMessage(const grpc::ByteBuffer& buffer, Message* message) {
   if (kQuiet) silencer.emplace();
   grpc::Status s = grpc::SerializationTraits<Message>::Deserialize(&copy, message);
   if (s.ok()) return absl::OkStatus();
-  return absl::InternalError(s.error_message().empty()
-                                 ? std::string("request does not parse")
-                                 : s.error_message());
+  return absl::InternalError(
+      s.error_message().empty()
+          ? absl::StrCat("request does not parse as ", Message::descriptor()->full_name())
+          : s.error_message());
 }
 
 // How many times field number `field`, a repeated message or string field,

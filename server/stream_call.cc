@@ -99,9 +99,15 @@ void StreamCall::OnReadDone(bool ok) {
       // is answered: the stream ends UNAVAILABLE in its place. One that was
       // on its way as a slot failed is not run either: the stream ends at
       // that slot, which answers for it.
+      ++messages_read_;
       v1::WorkRequest parsed;
       absl::Status s = ParseMessage(in_, &parsed);
       if (s.ok()) s = ValidateWork(parsed);
+      // Which of the stream's messages it was: the stream's status is all
+      // its client hears of it.
+      if (!s.ok()) {
+        s = absl::Status(s.code(), absl::StrCat("message ", messages_read_, ": ", s.message()));
+      }
       if (s.ok() && (draining_ || core_.draining())) s = DrainingError();
       if (!s.ok()) {
         EndAfterPendingLocked(std::move(s));

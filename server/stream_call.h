@@ -54,6 +54,7 @@
 #define HANDOFF_SERVER_STREAM_CALL_H_
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -160,6 +161,9 @@ class StreamCall final
   absl::Mutex mu_;
   std::deque<std::shared_ptr<Slot>> slots_ ABSL_GUARDED_BY(mu_);
   bool reading_ ABSL_GUARDED_BY(mu_) = false;     // a read in flight
+  // Messages read so far: a message that will not become a job is named
+  // by its number in the stream's status.
+  int64_t messages_read_ ABSL_GUARDED_BY(mu_) = 0;
   // Nothing more is read: the client half-closed, a slot failed, or the
   // drain began.
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;

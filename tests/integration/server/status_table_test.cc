@@ -125,6 +125,9 @@ TEST_F(StatusTableTest, UnparseableBytesAreInternal) {
   grpc::Status s =
       CallRaw(channel_.get(), "/handoff.v1.Gateway/Work", "\x0f\xff\xff\xff");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  // What the bytes were taken for, for a client that sent them to the
+  // wrong method.
+  EXPECT_EQ(s.error_message(), "request does not parse as handoff.v1.WorkRequest");
   EXPECT_EQ(Work().started.load(), 0);
 }
 

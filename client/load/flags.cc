@@ -482,6 +482,11 @@ absl::Status Validate(LoadOptions& o) {
           absl::StrCat("-M: ", o.metadata_file, ": ", s.message()));
     }
   }
+  // Both given, -x takes -z's place, as ghz's config has it (`if X > 0 { Z
+  // = X }`); a run with a -z ignores -n, there as here.
+  if (o.duration > absl::ZeroDuration() && o.max_duration > absl::ZeroDuration()) {
+    o.duration = o.max_duration;
+  }
   if (absl::Status s = ValidateLoadSchedule(o); !s.ok()) return s;
   if (o.async && !(o.rps > 0) && o.load_schedule == LoadSchedule::kConst) {
     return absl::InvalidArgumentError(
@@ -711,6 +716,7 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
   -n, --total N          calls to make (default 200; ignored with -z)
   -z, --duration D       run for D (e.g. 10s) instead of -n calls
   -x, --max-duration D   make -n calls, but stop at D if they are not done
+                         (with -z: run for D, as ghz does)
       --duration-stop M  calls in flight when -z ends: close (cancel, count as
                          errors; default), wait (let finish), ignore (drop)
   -r, --rps R            start R calls per second in total (default: no limit);

@@ -56,7 +56,8 @@ struct LoadOptions {
   int64_t total = 200;           // -n: calls to make (ignored with -z)
   bool total_set = false;        // -n was given explicitly
   absl::Duration duration = absl::ZeroDuration();  // -z; zero: run by -n
-  // -x: run by -n, but for no longer than this; zero: no limit. -z wins.
+  // -x: run by -n, but for no longer than this; zero: no limit. Given with
+  // -z, it wins, as in ghz: Validate makes it the run's -z.
   absl::Duration max_duration = absl::ZeroDuration();
   DurationStop duration_stop = DurationStop::kClose;
   double rps = 0;                // --rps; 0: as fast as the server answers

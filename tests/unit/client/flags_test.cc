@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -96,6 +97,27 @@ TEST(LoadFlagsTest, MaxDurationFromTheCommandLineAndAGhzConfig) {
   auto long_form = Parse({"--call", "p.S.M", "--max-duration=250ms", "h:1"});
   ASSERT_TRUE(long_form.ok()) << long_form.status();
   EXPECT_EQ(long_form->max_duration, absl::Milliseconds(250));
+}
+
+// ghz gives -x -z's place when both are given (its config: `if X > 0 { Z =
+// X }`), and a run with a -z, there as here, ignores -n: the run lasts -x,
+// whichever of the two is longer, and the report's duration says so.
+TEST(LoadFlagsTest, DurationAndMaxDurationTogetherRunForMaxDurationAsGhzDoes) {
+  for (const auto& [z, x] : {std::pair{"10s", "3s"}, std::pair{"3s", "10s"}}) {
+    auto o = Parse({"--call", "p.S.M", "-n", "50", "-z", z, "-x", x, "h:1"});
+    ASSERT_TRUE(o.ok()) << o.status();
+    const absl::Duration max_duration = o->max_duration;
+    EXPECT_EQ(o->duration, max_duration) << "-z " << z << " -x " << x;
+    EXPECT_EQ(RunLimit(*o), max_duration) << "-z " << z << " -x " << x;
+  }
+  // Alone, -z and -x keep their own meanings.
+  auto z_only = Parse({"--call", "p.S.M", "-z", "10s", "h:1"});
+  ASSERT_TRUE(z_only.ok()) << z_only.status();
+  EXPECT_EQ(z_only->duration, absl::Seconds(10));
+  auto x_only = Parse({"--call", "p.S.M", "-x", "3s", "h:1"});
+  ASSERT_TRUE(x_only.ok()) << x_only.status();
+  EXPECT_EQ(x_only->duration, absl::ZeroDuration()) << "-x alone runs by -n";
+  EXPECT_EQ(RunLimit(*x_only), absl::Seconds(3));
 }
 
 TEST(LoadFlagsTest, CpusDefaultsToHalfTheCoresForALoopbackServer) {

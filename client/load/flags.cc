@@ -488,11 +488,6 @@ absl::Status Validate(LoadOptions& o) {
     o.duration = o.max_duration;
   }
   if (absl::Status s = ValidateLoadSchedule(o); !s.ok()) return s;
-  if (o.async && !(o.rps > 0) && o.load_schedule == LoadSchedule::kConst) {
-    return absl::InvalidArgumentError(
-        "--async makes calls at a rate, not as the server answers: give --rps or "
-        "--load-schedule");
-  }
   auto slots = ConcurrencySchedule::Make(o);
   if (!slots.ok()) return slots.status();
   const bool scheduled = o.concurrency_schedule != LoadSchedule::kConst;
@@ -721,8 +716,9 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
                          errors; default), wait (let finish), ignore (drop)
   -r, --rps R            start R calls per second in total (default: no limit);
                          latency counts from each call's scheduled start
-      --async            with a rate: make each call when it is due, whether
-                         or not earlier ones are back (an open loop)
+      --async            make each call when it is due, whether or not
+                         earlier ones are back (an open loop); without a
+                         rate, every call is due at once, as in ghz
       --load-schedule S  const (default: --rps throughout), step or line
       --load-start R     step and line: the first rate, in calls/s
       --load-step R      the rate added (or, negative, taken) at each step

@@ -62,7 +62,9 @@ struct LoadOptions {
   DurationStop duration_stop = DurationStop::kClose;
   double rps = 0;                // --rps; 0: as fast as the server answers
   // --async: make each call when it is due, whether or not the slot's last
-  // call is back (an open loop); needs a rate.
+  // call is back (an open loop); without a rate, every call is due at once,
+  // as ghz's pacer has it at rate 0, up to the engines' cap on calls in
+  // flight (slot_sets.h).
   bool async = false;
   LoadSchedule load_schedule = LoadSchedule::kConst;  // --load-schedule
   double load_start = 0;         // --load-start: calls/s of the first step

@@ -120,6 +120,15 @@ TEST(LoadFlagsTest, DurationAndMaxDurationTogetherRunForMaxDurationAsGhzDoes) {
   EXPECT_EQ(RunLimit(*x_only), absl::Seconds(3));
 }
 
+// ghz takes --async without a rate: its pacer's zero rate is "no limit",
+// and every call is made as soon as possible, none waiting for another.
+TEST(LoadFlagsTest, AsyncWithoutARateIsAcceptedAsGhzDoes) {
+  auto o = Parse({"--call", "p.S.M", "--async", "-n", "1000", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->async);
+  EXPECT_EQ(o->rps, 0);
+}
+
 TEST(LoadFlagsTest, CpusDefaultsToHalfTheCoresForALoopbackServer) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto local = Parse({"--call", "p.S.M", "127.0.0.1:50051"});
@@ -601,9 +610,6 @@ INSTANTIATE_TEST_SUITE_P(
                 "--load-start: want a rate >= 0"},
         BadCase{{"--call", "p.S.M", "--reflect-metadata", "token", "h:1"},
                 R"(--reflect-metadata: want a JSON object of strings like {"key":"value"})"},
-        BadCase{{"--call", "p.S.M", "--async", "h:1"},
-                "--async makes calls at a rate, not as the server answers: give --rps or "
-                "--load-schedule"},
         BadCase{{"--call", "p.S.M", "--concurrency-schedule=step", "h:1"},
                 "--concurrency-schedule=step needs --concurrency-start above 0"},
         BadCase{{"--call", "p.S.M", "--concurrency-schedule=ramp", "h:1"},

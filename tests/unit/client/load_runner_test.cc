@@ -536,6 +536,26 @@ TEST_P(LoadRunnerTest, AsyncMakesCallsWithoutWaitingForThoseInFlight) {
   for (const CallResult& c : r.calls) EXPECT_NE(c.code, grpc::StatusCode::OK);
 }
 
+TEST_P(LoadRunnerTest, AsyncWithoutARateMakesEveryCallAtOnce) {
+  // As ghz's pacer at rate 0: one slot, calls of a minute, no rate; all ten
+  // reach the server while none has ended, then the run is cancelled.
+  LoadPlan plan = SlowWork(EchoPlan(), 60'000'000);
+  plan.options.async = true;
+  plan.options.total = 10;
+  plan.options.concurrency = 1;
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r;
+  std::thread run([&] { r = runner.Run(); });
+  EXPECT_TRUE(testing::WaitUntil([&] { return server_.service->work_calls().size() == 10u; }))
+      << "the calls waited for each other: " << server_.service->work_calls().size();
+  EXPECT_EQ(runner.completed(), 0);
+  runner.Cancel();
+  run.join();
+  EXPECT_EQ(r.end_reason, "cancel");
+  EXPECT_EQ(server_.service->work_calls().size(), 10u) << "more than -n calls";
+}
+
 // Cancel ends a run at once, also while its slots wait for a server that
 // has gone away to come back (a -z run without a rate waits so rather than
 // fail call after call): the gRPC engine's watch of the channel cannot be

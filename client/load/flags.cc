@@ -43,10 +43,14 @@ absl::Status Bad(absl::string_view flag, absl::string_view want,
       absl::StrCat(flag, ": want ", want, ", got '", got, "'"));
 }
 
-// A flag without a value: sets `field`.
+// What ParseArgs hands a switch for its --no- form; a switch given as itself
+// gets "".
+constexpr absl::string_view kSwitchOff = "--no-";
+
+// A flag without a value: sets `field`, or, as --no-NAME, clears it.
 Setter Switch(bool LoadOptions::*field) {
-  return [field](absl::string_view, LoadOptions& o) {
-    o.*field = true;
+  return [field](absl::string_view v, LoadOptions& o) {
+    o.*field = v != kSwitchOff;
     return absl::OkStatus();
   };
 }
@@ -625,6 +629,16 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
       value = arg.substr(eq + 1);
     }
     const Option* option = Find(name, is_long);
+    // kingpin, ghz's parser, takes --no-NAME for each switch NAME and turns
+    // it off (over a --config file's, say); no other option has the form.
+    bool negated = false;
+    if (option == nullptr && is_long && absl::StartsWith(name, "no-")) {
+      const Option* negatable = Find(name.substr(3), /*is_long=*/true);
+      if (negatable != nullptr && !negatable->takes_value) {
+        option = negatable;
+        negated = true;
+      }
+    }
     if (option == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option '", args[i], "'"));
@@ -634,7 +648,7 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
         return absl::InvalidArgumentError(
             absl::StrCat(args[i], ": takes no value"));
       }
-      value = "";
+      value = negated ? kSwitchOff : "";
     } else if (!value.has_value()) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(
@@ -643,7 +657,8 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
       value = args[++i];
     }
     if (option->long_name == "config") continue;  // applied first, below
-    if (!request_given &&
+    // --no-binary gives no request: it leaves the file's in place.
+    if (!request_given && !negated &&
         one_of(option->long_name, {"data", "data-file", "binary", "binary-file"})) {
       request_given = true;
       o.data.clear();
@@ -793,6 +808,8 @@ Drives gRPC load at HOST:PORT and reports like ghz (same flags, same report).
       --debug PATH       log what the run decides and does, as JSON lines
   -v, --version          handoff load's version
   -h, --help             this text
+
+A switch is turned off by --no- before its name (--no-insecure), as in ghz.
 
 JSON requests are encoded with the method's types, fetched from the server
 by reflection (or read from --proto or --protoset). The request JSON and

@@ -291,6 +291,35 @@ TEST(LoadFlagsTest, AGhzTomlOrYamlConfigIsRefusedSayingOnlyJsonIsRead) {
   }
 }
 
+// kingpin, ghz's parser, takes --no-NAME for every switch NAME and turns it
+// off: over an earlier --NAME, or over a --config file's "NAME": true.
+TEST(LoadFlagsTest, NoBeforeASwitchTurnsItOffAsKingpinDoes) {
+  auto o = Parse({"--call", "p.S.M", "--insecure", "--async", "--rps", "10", "--no-insecure",
+                  "--no-async", "--no-skipTLS", "--no-count-errors", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->insecure);
+  EXPECT_FALSE(o->async);
+  EXPECT_FALSE(o->skip_tls);
+  EXPECT_FALSE(o->count_errors);
+
+  const TempConfig config(R"({"call": "p.S.M", "host": "h:1", "insecure": true,
+                              "enable-compression": true, "data": {"payload": "aGk="}})");
+  auto over_file = Parse({"--config", config.path(), "--no-insecure",
+                          "--no-enable-compression", "--no-binary"});
+  ASSERT_TRUE(over_file.ok()) << over_file.status();
+  EXPECT_FALSE(over_file->insecure);
+  EXPECT_FALSE(over_file->enable_compression);
+  EXPECT_FALSE(over_file->binary);
+  EXPECT_EQ(over_file->data, R"({"payload":"aGk="})") << "--no-binary gives no request";
+
+  // As in kingpin, only a switch has a --no- form.
+  auto not_a_switch = Parse({"--call", "p.S.M", "--no-rps", "h:1"});
+  EXPECT_FALSE(not_a_switch.ok());
+  EXPECT_EQ(not_a_switch.status().message(), "unknown option '--no-rps'");
+  auto not_an_option = Parse({"--call", "p.S.M", "--no-frobnicate", "h:1"});
+  EXPECT_FALSE(not_an_option.ok());
+}
+
 TEST(LoadFlagsTest, SkipFirstCountErrorsAndMaxDurationFromAGhzConfig) {
   auto o = Parse({"--call", "p.S.M", "--skipFirst", "100", "--count-errors", "h:1"});
   ASSERT_TRUE(o.ok()) << o.status();

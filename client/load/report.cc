@@ -18,6 +18,14 @@
 namespace handoff::load {
 namespace {
 
+// The -n a report gives: a -z run ignores -n, and ghz, which runs it by a
+// count of math.MaxInt32, reports that; writing the ignored -n would claim a
+// bound the run never had.
+int64_t ReportedTotal(const LoadOptions& o) {
+  constexpr int64_t kGhzDurationRunTotal = 2147483647;
+  return o.duration > absl::ZeroDuration() ? kGhzDurationRunTotal : o.total;
+}
+
 // A duration as ghz prints it (its formatNanoUnit): below 10 us in whole
 // nanoseconds, below a second in milliseconds, else in seconds; a -z 10s
 // run's Total is "10.00 s", not "10000.52 ms".
@@ -336,7 +344,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   };
   rate("rps", o.rps);
   field("concurrency", absl::StrCat(o.concurrency));
-  field("total", absl::StrCat(o.total));
+  field("total", absl::StrCat(ReportedTotal(o)));
   field("timeout", absl::StrCat(absl::ToInt64Nanoseconds(o.timeout)));
   field("duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration)));
   field("connections", absl::StrCat(o.connections));
@@ -443,7 +451,7 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   }
   tags.push_back(absl::StrCat("call=\"", o.call, "\""));
   tags.push_back(absl::StrCat("host=\"", o.host, "\""));
-  tags.push_back(absl::StrCat("n=", o.total));
+  tags.push_back(absl::StrCat("n=", ReportedTotal(o)));
   if (o.concurrency_schedule == LoadSchedule::kConst) {
     tags.push_back(absl::StrCat("c=", o.concurrency));
   } else {
@@ -528,7 +536,7 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
       {"host", o.host},
       {"insecure", o.insecure ? "true" : "false"},
       {"concurrency", absl::StrCat(o.concurrency)},
-      {"total", absl::StrCat(o.total)},
+      {"total", absl::StrCat(ReportedTotal(o))},
       {"rps", absl::StrFormat("%g", o.rps)},
       {"connections", absl::StrCat(o.connections)},
       {"CPUs", absl::StrCat(o.cpus)},

@@ -280,6 +280,28 @@ TEST(FormatJsonTest, OptionsCarrySkipFirstAndCountErrorsWhenSet) {
   EXPECT_FALSE(options.contains("concurrency-schedule"));
 }
 
+// A -z run ignores -n; ghz's report says so with the count it ran by,
+// math.MaxInt32, in the JSON options, the InfluxDB line's n and the
+// Prometheus labels alike. An -x run makes its -n calls, and reports them.
+TEST(FormatJsonTest, ADurationRunReportsGhzsTotalNotTheIgnoredN) {
+  LoadOptions o;
+  o.total = 500;
+  o.duration = absl::Seconds(10);
+  const Report report = BuildReport(Results({1}));
+  const Struct s = ParseJson(FormatJson(report, o, false));
+  const auto& options = s.fields().at("options").struct_value().fields();
+  EXPECT_EQ(options.at("total").number_value(), 2147483647);
+  EXPECT_EQ(options.at("duration").number_value(), 10e9);
+  EXPECT_TRUE(absl::StrContains(FormatInfluxSummary(report, o), ",n=2147483647,"));
+  EXPECT_TRUE(absl::StrContains(FormatPrometheus(report, o), R"(,total="2147483647",)"));
+
+  LoadOptions max_duration;
+  max_duration.total = 500;
+  max_duration.max_duration = absl::Seconds(10);
+  const Struct x = ParseJson(FormatJson(report, max_duration, false));
+  EXPECT_EQ(x.fields().at("options").struct_value().fields().at("total").number_value(), 500);
+}
+
 TEST(FormatJsonTest, OptionsCarryAsyncAndTheConcurrencyScheduleWhenSet) {
   LoadOptions o;
   o.async = true;

@@ -514,46 +514,34 @@ LoadPlan SlowWork(LoadPlan plan, int sleep_us) {
   return plan;
 }
 
+// One slot, calls of a minute: without --async the slot would make the
+// second call only once the first ended. With it, at 50 a second or with no
+// rate at all (as ghz's pacer at rate 0: every call due at once), all ten
+// reach the server while none has ended, and no more; then the run is
+// cancelled.
 TEST_P(LoadRunnerTest, AsyncMakesCallsWithoutWaitingForThoseInFlight) {
-  // One slot, calls of a minute, 50 a second: without --async the slot would
-  // make the second call only once the first ended. All ten reach the
-  // server while none has ended; then the run is cancelled.
-  LoadPlan plan = SlowWork(EchoPlan(), 60'000'000);
-  plan.options.async = true;
-  plan.options.rps = 50;
-  plan.options.total = 10;
-  plan.options.concurrency = 1;
-  LoadRunner runner(std::move(plan));
-  ASSERT_TRUE(runner.Connect().ok());
-  RunResults r;
-  std::thread run([&] { r = runner.Run(); });
-  EXPECT_TRUE(testing::WaitUntil([&] { return server_.service->work_calls().size() == 10u; }))
-      << "the calls waited for each other: " << server_.service->work_calls().size();
-  EXPECT_EQ(runner.completed(), 0);
-  runner.Cancel();
-  run.join();
-  EXPECT_EQ(r.end_reason, "cancel");
-  for (const CallResult& c : r.calls) EXPECT_NE(c.code, grpc::StatusCode::OK);
-}
-
-TEST_P(LoadRunnerTest, AsyncWithoutARateMakesEveryCallAtOnce) {
-  // As ghz's pacer at rate 0: one slot, calls of a minute, no rate; all ten
-  // reach the server while none has ended, then the run is cancelled.
-  LoadPlan plan = SlowWork(EchoPlan(), 60'000'000);
-  plan.options.async = true;
-  plan.options.total = 10;
-  plan.options.concurrency = 1;
-  LoadRunner runner(std::move(plan));
-  ASSERT_TRUE(runner.Connect().ok());
-  RunResults r;
-  std::thread run([&] { r = runner.Run(); });
-  EXPECT_TRUE(testing::WaitUntil([&] { return server_.service->work_calls().size() == 10u; }))
-      << "the calls waited for each other: " << server_.service->work_calls().size();
-  EXPECT_EQ(runner.completed(), 0);
-  runner.Cancel();
-  run.join();
-  EXPECT_EQ(r.end_reason, "cancel");
-  EXPECT_EQ(server_.service->work_calls().size(), 10u) << "more than -n calls";
+  for (const double rps : {50.0, 0.0}) {
+    SCOPED_TRACE(absl::StrCat("--rps ", rps));
+    const size_t before = server_.service->work_calls().size();
+    LoadPlan plan = SlowWork(EchoPlan(), 60'000'000);
+    plan.options.async = true;
+    plan.options.rps = rps;
+    plan.options.total = 10;
+    plan.options.concurrency = 1;
+    LoadRunner runner(std::move(plan));
+    ASSERT_TRUE(runner.Connect().ok());
+    RunResults r;
+    std::thread run([&] { r = runner.Run(); });
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] { return server_.service->work_calls().size() == before + 10; }))
+        << "the calls waited for each other: " << server_.service->work_calls().size() - before;
+    EXPECT_EQ(runner.completed(), 0);
+    runner.Cancel();
+    run.join();
+    EXPECT_EQ(r.end_reason, "cancel");
+    for (const CallResult& c : r.calls) EXPECT_NE(c.code, grpc::StatusCode::OK);
+    EXPECT_EQ(server_.service->work_calls().size(), before + 10) << "more than -n calls";
+  }
 }
 
 // Cancel ends a run at once, also while its slots wait for a server that

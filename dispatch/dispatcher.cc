@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "dispatch/clock.h"
 #include "dispatch/internal/cpus.h"
@@ -49,6 +50,9 @@ absl::Duration RoundForMessage(absl::Duration d, bool up) {
                                                            : absl::Microseconds(1);
   return up ? absl::Ceil(d, unit) : absl::Floor(d, unit);
 }
+
+// Every refusal for an estimated wait begins so (JudgedByTheDeadline).
+constexpr absl::string_view kOverloaded = "overloaded: ";
 
 absl::Status ExpectedRunTooLong(absl::Duration expected_run, absl::Duration left) {
   return absl::DeadlineExceededError(absl::StrCat(
@@ -202,6 +206,11 @@ Dispatcher::~Dispatcher() {
   Stop();
 }
 
+bool JudgedByTheDeadline(const absl::Status& s) {
+  return absl::IsDeadlineExceeded(s) ||
+         (absl::IsResourceExhausted(s) && absl::StartsWith(s.message(), kOverloaded));
+}
+
 absl::Status CheckExpectedRunFits(const Job& job) {
   if (job.expected_run <= absl::ZeroDuration()) return absl::OkStatus();
   const absl::Duration left = job.ctx.Deadline() - MonotonicNow();
@@ -256,7 +265,7 @@ absl::Status Dispatcher::Admit(const Job& job) const {
     // The wait rounded up and what is left rounded down, so that the sum the
     // message states still exceeds what it says is left.
     return absl::ResourceExhaustedError(absl::StrCat(
-        "overloaded: estimated queue wait ",
+        kOverloaded, "estimated queue wait ",
         absl::FormatDuration(RoundForMessage(wait, /*up=*/true)),
         " plus expected run ", absl::FormatDuration(job.expected_run),
         " exceeds the ", absl::FormatDuration(RoundForMessage(left, /*up=*/false)),

@@ -225,6 +225,13 @@ struct DispatcherStats {
 // TrySubmit says this, and a submitter that waits for room asks it first.
 absl::Status CheckExpectedRunFits(const Job& job);
 
+// Whether `s` is a refusal judged against the job's deadline: DEADLINE_EXCEEDED,
+// or TrySubmit's RESOURCE_EXHAUSTED for an estimated queue wait that would
+// outlast it ("overloaded: ... left before the deadline"), not for a full
+// queue. A caller whose deadline was not its own (a server's default, say)
+// can then say whose it was.
+bool JudgedByTheDeadline(const absl::Status& s);
+
 class Dispatcher {
  public:
   // Starts `workers` worker threads and the dispatcher thread.

@@ -144,7 +144,7 @@ class BatchCall final : public CallReactor {
 
   void Store(ItemOutcome out) {
     // An item's deadline is the batch's: one the server set says so.
-    if (absl::IsDeadlineExceeded(out.outcome.status)) {
+    if (!out.outcome.status.ok()) {
       out.outcome.status = NamingTheServersDeadline(std::move(out.outcome.status));
     }
     items_[out.index] = std::move(out.outcome);

@@ -88,15 +88,16 @@ void CallReactor::OnDone() {
 absl::Status CallReactor::NamingTheServersDeadline(absl::Status s) const {
   // CallContext: the client's deadline, else --default_deadline, and never
   // past --max_deadline. A deadline later than the Context's was cut.
+  if (!JudgedByTheDeadline(s)) return s;
   if (client_deadline_ == absl::InfiniteFuture()) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        s.message(), "; the client set no deadline, and --default_deadline is ",
-        absl::FormatDuration(core_.config().default_deadline)));
+    return absl::Status(
+        s.code(), absl::StrCat(s.message(), "; the client set no deadline, and --default_deadline is ",
+                               absl::FormatDuration(core_.config().default_deadline)));
   }
   if (client_deadline_ > ctx_.Deadline()) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        s.message(), "; the client's deadline was cut to --max_deadline, ",
-        absl::FormatDuration(core_.config().max_deadline)));
+    return absl::Status(
+        s.code(), absl::StrCat(s.message(), "; the client's deadline was cut to --max_deadline, ",
+                               absl::FormatDuration(core_.config().max_deadline)));
   }
   return s;
 }
@@ -110,7 +111,7 @@ void CallReactor::Complete(absl::Status s) {
       cancel_was_deadline_.load(std::memory_order_relaxed)) {
     s = absl::DeadlineExceededError("context deadline exceeded");
   }
-  if (absl::IsDeadlineExceeded(s)) s = NamingTheServersDeadline(std::move(s));
+  if (!s.ok()) s = NamingTheServersDeadline(std::move(s));
   // Kept for OnDone, which may run (on another thread) as soon as Finish is
   // called: nothing of this reactor is touched after it.
   answered_ = std::move(s);

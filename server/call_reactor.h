@@ -77,12 +77,14 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // with effects has run. Call before Complete, whose Finish sends it.
   void RefuseRetry();
 
-  // A DEADLINE_EXCEEDED whose deadline was the server's, not the client's
-  // (none set: --default_deadline; one past --max_deadline: cut to it), with
-  // that said: a client that set no deadline, or a longer one, was told only
-  // that "the deadline" was too short or had passed, and a Work at the cap
-  // on cpu_us, sent without a deadline, can never run at the defaults.
-  // Complete applies it to the call's status; a Batch to its items' too.
+  // A refusal judged by a deadline (JudgedByTheDeadline: DEADLINE_EXCEEDED,
+  // or "overloaded" for a queue wait that would outlast it) whose deadline
+  // was the server's, not the client's (none set: --default_deadline; one
+  // past --max_deadline: cut to it), with that said: a client that set no
+  // deadline, or a longer one, was told only of "the deadline", and a Work
+  // at the cap on cpu_us, sent without a deadline, can never run at the
+  // defaults. Any other status is returned as it is. Complete applies it to
+  // the call's status; a Batch to its items' too.
   absl::Status NamingTheServersDeadline(absl::Status s) const;
 
   GatewayCore& core_;

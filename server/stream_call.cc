@@ -190,19 +190,19 @@ absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
                                                const Context& job_ctx) const {
   // The job's Context is the stream's with --default_deadline from the read:
   // a deadline earlier than the stream's is the job's own.
-  if (!absl::IsDeadlineExceeded(s)) return s;
+  if (!JudgedByTheDeadline(s)) return s;
   if (job_ctx.Deadline() >= ctx_.Deadline()) return NamingTheStreamsDeadline(std::move(s));
-  return absl::DeadlineExceededError(
-      absl::StrCat(s.message(), "; each Stream job has --default_deadline, ",
-                   absl::FormatDuration(core_.config().default_deadline), ", of its own"));
+  return absl::Status(
+      s.code(), absl::StrCat(s.message(), "; each Stream job has --default_deadline, ",
+                             absl::FormatDuration(core_.config().default_deadline), ", of its own"));
 }
 
 absl::Status StreamCall::NamingTheStreamsDeadline(absl::Status s) const {
   // StreamContext: the client's deadline, never past --max_deadline.
-  if (!absl::IsDeadlineExceeded(s) || client_deadline_ <= ctx_.Deadline()) return s;
-  return absl::DeadlineExceededError(
-      absl::StrCat(s.message(), "; the client's deadline was cut to --max_deadline, ",
-                   absl::FormatDuration(core_.config().max_deadline)));
+  if (!JudgedByTheDeadline(s) || client_deadline_ <= ctx_.Deadline()) return s;
+  return absl::Status(
+      s.code(), absl::StrCat(s.message(), "; the client's deadline was cut to --max_deadline, ",
+                             absl::FormatDuration(core_.config().max_deadline)));
 }
 
 absl::Status StreamCall::StreamError() const {

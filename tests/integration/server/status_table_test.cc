@@ -369,14 +369,28 @@ TEST_F(OneWorkerTest, DeadlineShorterThanQueueWaitNeverRunsTheHandler) {
 
 // A handler that declares what its calls cost (HandlerCost) is counted by
 // it: a call behind one that declared a minute, with 10 s to go, is refused
-// at once as overloaded, and never runs. Behind an undeclared handler on a
+// at once as overloaded, and never runs; so is one with no deadline, whose
+// refusal names the server's default. Behind an undeclared handler on a
 // fresh server (no mean learned yet) the same call is admitted.
 TEST_F(OneWorkerTest, ACallBehindAHandlerThatDeclaredAMinuteIsRefusedAtOnce) {
   auto blocked = StartBlocked(absl::Seconds(120), "block_declaring_a_minute");
   v1::CallReply reply;
   grpc::Status s = CallHandler("count", &reply, "", absl::Seconds(10));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
-  EXPECT_TRUE(absl::StrContains(s.error_message(), "overloaded")) << s.error_message();
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "overloaded: ")) << s.error_message();
+  EXPECT_TRUE(absl::EndsWith(s.error_message(), " left before the deadline"))
+      << "the client's own deadline: " << s.error_message();
+  // The same call without a deadline of its own is refused against the
+  // server's, and told whose: it was told of "the deadline" it never set.
+  grpc::ClientContext no_deadline;
+  v1::CallRequest req;
+  req.set_handler("count");
+  s = stub_->Call(&no_deadline, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "overloaded: ")) << s.error_message();
+  EXPECT_TRUE(absl::EndsWith(s.error_message(),
+                             "; the client set no deadline, and --default_deadline is 10s"))
+      << s.error_message();
   ASSERT_TRUE(release_.Send(std::monostate{}).ok());
   EXPECT_TRUE(blocked->Wait().ok());
   EXPECT_EQ(count_runs_.load(), 0);

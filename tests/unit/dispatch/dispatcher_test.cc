@@ -464,6 +464,7 @@ TEST(DispatcherTest, AFullQueueRejectsAtOnceAndAStoppedOneIsUnavailable) {
   Job extra = BlockingJob(started, release, 4);
   absl::Status s = d.TrySubmit(std::move(extra));
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_FALSE(JudgedByTheDeadline(s)) << "a full queue is no deadline's doing: " << s;
   EXPECT_TRUE(extra.run != nullptr) << "a refused job must stay with its owner";
   const DispatcherStats after = d.Stats();
   EXPECT_EQ(after.rejected(), before.rejected() + 1);
@@ -939,6 +940,7 @@ TEST(DispatcherTest, AdmissionCountsTheOvertakesAQueuedJobMayWaitFor) {
   // The queue, not the job itself, is why: overloaded, worth a retry.
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
   EXPECT_NE(s.message().find("deadline"), std::string_view::npos) << s;
+  EXPECT_TRUE(JudgedByTheDeadline(s)) << s;
   const DispatcherStats stats = d.Stats();
   EXPECT_EQ(stats.rejected_late, 1) << "counted as refused by its deadline";
   EXPECT_EQ(stats.rejected_full, 0);

@@ -51,12 +51,14 @@ absl::Duration RoundForMessage(absl::Duration d, bool up) {
   return up ? absl::Ceil(d, unit) : absl::Floor(d, unit);
 }
 
-// Every refusal for an estimated wait begins so (JudgedByTheDeadline).
+// How each refusal judged by the deadline begins (JudgedByTheDeadline).
 constexpr absl::string_view kOverloaded = "overloaded: ";
+constexpr absl::string_view kTooShort = "deadline too short: ";
+constexpr absl::string_view kSkipped = "skipped: ";
 
 absl::Status ExpectedRunTooLong(absl::Duration expected_run, absl::Duration left) {
   return absl::DeadlineExceededError(absl::StrCat(
-      "deadline too short: expected run ", absl::FormatDuration(expected_run), " exceeds the ",
+      kTooShort, "expected run ", absl::FormatDuration(expected_run), " exceeds the ",
       absl::FormatDuration(RoundForMessage(std::max(left, absl::ZeroDuration()), /*up=*/false)),
       " left before the deadline"));
 }
@@ -207,8 +209,10 @@ Dispatcher::~Dispatcher() {
 }
 
 bool JudgedByTheDeadline(const absl::Status& s) {
-  return absl::IsDeadlineExceeded(s) ||
-         (absl::IsResourceExhausted(s) && absl::StartsWith(s.message(), kOverloaded));
+  if (absl::IsDeadlineExceeded(s)) {
+    return absl::StartsWith(s.message(), kTooShort) || absl::StartsWith(s.message(), kSkipped);
+  }
+  return absl::IsResourceExhausted(s) && absl::StartsWith(s.message(), kOverloaded);
 }
 
 absl::Status CheckExpectedRunFits(const Job& job) {
@@ -663,7 +667,7 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   if (job.expected_run > absl::ZeroDuration() &&
       deadline - start < job.expected_run) {
     Expire(job, absl::DeadlineExceededError(absl::StrCat(
-                    "skipped: ",
+                    kSkipped,
                     absl::FormatDuration(RoundForMessage(deadline - start, /*up=*/false)),
                     " left before the deadline, the job needs ",
                     absl::FormatDuration(job.expected_run))));

@@ -225,11 +225,13 @@ struct DispatcherStats {
 // TrySubmit says this, and a submitter that waits for room asks it first.
 absl::Status CheckExpectedRunFits(const Job& job);
 
-// Whether `s` is a refusal judged against the job's deadline: DEADLINE_EXCEEDED,
-// or TrySubmit's RESOURCE_EXHAUSTED for an estimated queue wait that would
-// outlast it ("overloaded: ... left before the deadline"), not for a full
-// queue. A caller whose deadline was not its own (a server's default, say)
-// can then say whose it was.
+// Whether `s` is one of the Dispatcher's refusals judged against the job's
+// deadline: DEADLINE_EXCEEDED "deadline too short: ..." (TrySubmit, and
+// CheckExpectedRunFits) or "skipped: ..." (a worker), and RESOURCE_EXHAUSTED
+// "overloaded: ..." for an estimated queue wait that would outlast it (not
+// for a full queue). A caller whose deadline was not its own (a server's
+// default, say) can then say whose it was. A job's own DEADLINE_EXCEEDED is
+// none of these.
 bool JudgedByTheDeadline(const absl::Status& s);
 
 class Dispatcher {

@@ -88,7 +88,7 @@ void CallReactor::OnDone() {
 absl::Status CallReactor::NamingTheServersDeadline(absl::Status s) const {
   // CallContext: the client's deadline, else --default_deadline, and never
   // past --max_deadline. A deadline later than the Context's was cut.
-  if (!JudgedByTheDeadline(s)) return s;
+  if (!GatewayCore::DeadlineIsWhy(s, ctx_.Deadline())) return s;
   if (client_deadline_ == absl::InfiniteFuture()) {
     return absl::Status(
         s.code(), absl::StrCat(s.message(), "; the client set no deadline, and --default_deadline is ",

@@ -77,9 +77,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // with effects has run. Call before Complete, whose Finish sends it.
   void RefuseRetry();
 
-  // A refusal judged by a deadline (JudgedByTheDeadline: DEADLINE_EXCEEDED,
-  // or "overloaded" for a queue wait that would outlast it) whose deadline
-  // was the server's, not the client's (none set: --default_deadline; one
+  // A status the deadline is why of (GatewayCore::DeadlineIsWhy: the
+  // dispatcher's refusals judged by it, "overloaded" among them, or a
+  // DEADLINE_EXCEEDED once it has passed) whose deadline was the server's, not the client's (none set: --default_deadline; one
   // past --max_deadline: cut to it), with that said: a client that set no
   // deadline, or a longer one, was told only of "the deadline", and a Work
   // at the cap on cpu_us, sent without a deadline, can never run at the

@@ -124,6 +124,11 @@ bool GatewayCore::CancelIsDeadline(absl::Time start, absl::Time deadline,
   return now >= deadline - skew;
 }
 
+bool GatewayCore::DeadlineIsWhy(const absl::Status& s, absl::Time deadline) {
+  if (JudgedByTheDeadline(s)) return true;
+  return absl::IsDeadlineExceeded(s) && MonotonicNow() >= deadline;
+}
+
 void GatewayCore::BeginDrain() {
   draining_.store(true, std::memory_order_seq_cst);
   begin_drain_();

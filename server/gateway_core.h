@@ -129,6 +129,12 @@ class GatewayCore {
   static bool CancelIsDeadline(absl::Time start, absl::Time deadline,
                                absl::Time now);
 
+  // Whether a deadline that falls at `deadline` (a Context's, on
+  // MonotonicNow's clock) is why a call or job ended with `s`: a dispatcher
+  // refusal judged by it (JudgedByTheDeadline), or a DEADLINE_EXCEEDED at
+  // or past it. A handler's own DEADLINE_EXCEEDED, with time left, is not.
+  static bool DeadlineIsWhy(const absl::Status& s, absl::Time deadline);
+
   // The calls', the dispatcher's, Work's and the process's figures
   // (process_metrics.h), in Prometheus text.
   std::string RenderMetrics();

@@ -190,7 +190,7 @@ absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
                                                const Context& job_ctx) const {
   // The job's Context is the stream's with --default_deadline from the read:
   // a deadline earlier than the stream's is the job's own.
-  if (!JudgedByTheDeadline(s)) return s;
+  if (!GatewayCore::DeadlineIsWhy(s, job_ctx.Deadline())) return s;
   if (job_ctx.Deadline() >= ctx_.Deadline()) return NamingTheStreamsDeadline(std::move(s));
   return absl::Status(
       s.code(), absl::StrCat(s.message(), "; each Stream job has --default_deadline, ",
@@ -199,7 +199,9 @@ absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
 
 absl::Status StreamCall::NamingTheStreamsDeadline(absl::Status s) const {
   // StreamContext: the client's deadline, never past --max_deadline.
-  if (!JudgedByTheDeadline(s) || client_deadline_ <= ctx_.Deadline()) return s;
+  if (client_deadline_ <= ctx_.Deadline() || !GatewayCore::DeadlineIsWhy(s, ctx_.Deadline())) {
+    return s;
+  }
   return absl::Status(
       s.code(), absl::StrCat(s.message(), "; the client's deadline was cut to --max_deadline, ",
                              absl::FormatDuration(core_.config().max_deadline)));

@@ -517,6 +517,25 @@ TEST_F(StatusTableTest, WorkTooLongForTheDefaultDeadlineNamesTheFlag) {
       << s.error_message();
 }
 
+// A handler's own DEADLINE_EXCEEDED (an upstream call of its own timed
+// out), with the call's deadline still ahead, is the handler's: nothing is
+// added about the server's deadline, though the client set none.
+TEST_F(StatusTableTest, AHandlersOwnDeadlineExceededIsPassedOnAsItIs) {
+  ASSERT_TRUE(registry_
+                  .Register("upstream",
+                            [](const HandlerCall&) -> absl::StatusOr<std::string> {
+                              return absl::DeadlineExceededError("upstream timed out");
+                            })
+                  .ok());
+  grpc::ClientContext ctx;  // no deadline: --default_deadline's 10 s ahead
+  v1::CallRequest req;
+  req.set_handler("upstream");
+  v1::CallReply reply;
+  grpc::Status s = stub_->Call(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(s.error_message(), "upstream timed out");
+}
+
 class CappedDeadlineTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.default_deadline = absl::Seconds(1);

@@ -79,8 +79,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
 
   // A status the deadline is why of (GatewayCore::DeadlineIsWhy: the
   // dispatcher's refusals judged by it, "overloaded" among them, or a
-  // DEADLINE_EXCEEDED once it has passed) whose deadline was the server's, not the client's (none set: --default_deadline; one
-  // past --max_deadline: cut to it), with that said: a client that set no
+  // DEADLINE_EXCEEDED once it has passed) whose deadline was the server's,
+  // not the client's (none set: --default_deadline; one past
+  // --max_deadline: cut to it), with that said: a client that set no
   // deadline, or a longer one, was told only of "the deadline", and a Work
   // at the cap on cpu_us, sent without a deadline, can never run at the
   // defaults. Any other status is returned as it is. Complete applies it to

@@ -90,9 +90,10 @@ absl::Status CallReactor::NamingTheServersDeadline(absl::Status s) const {
   // past --max_deadline. A deadline later than the Context's was cut.
   if (!GatewayCore::DeadlineIsWhy(s, ctx_.Deadline())) return s;
   if (client_deadline_ == absl::InfiniteFuture()) {
-    return absl::Status(
-        s.code(), absl::StrCat(s.message(), "; the client set no deadline, and --default_deadline is ",
-                               absl::FormatDuration(core_.config().default_deadline)));
+    return absl::Status(s.code(),
+                        absl::StrCat(s.message(), "; the client set no deadline, and ",
+                                     "--default_deadline is ",
+                                     absl::FormatDuration(core_.config().default_deadline)));
   }
   if (client_deadline_ > ctx_.Deadline()) {
     return absl::Status(

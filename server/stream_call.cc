@@ -194,7 +194,8 @@ absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
   if (job_ctx.Deadline() >= ctx_.Deadline()) return NamingTheStreamsDeadline(std::move(s));
   return absl::Status(
       s.code(), absl::StrCat(s.message(), "; each Stream job has --default_deadline, ",
-                             absl::FormatDuration(core_.config().default_deadline), ", of its own"));
+                             absl::FormatDuration(core_.config().default_deadline),
+                             ", of its own"));
 }
 
 absl::Status StreamCall::NamingTheStreamsDeadline(absl::Status s) const {

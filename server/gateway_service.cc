@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/batch_call.h"
 #include "server/proto_codec.h"
+#include "server/quoted_text.h"
 #include "server/stream_call.h"
 #include "server/unary_call.h"
 #include "server/work.h"
@@ -25,16 +26,11 @@ absl::Status DrainingError() {
 
 namespace {
 
-// A client's name for a handler, as an error quotes it: cut short, at a
-// character's start. A status message travels in a trailer, and one over
-// the client's limit on headers (8 KiB in gRPC's C core and in Java) fails
-// the call with RESOURCE_EXHAUSTED or INTERNAL instead of the status meant.
+// A client's name for a handler, as an error quotes it (quoted_text.h).
 std::string QuotedName(absl::string_view name) {
-  constexpr size_t kShown = 64;
-  if (name.size() <= kShown) return absl::StrCat("'", name, "'");
-  size_t cut = kShown;
-  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat("'", name.substr(0, cut), "...' (", name.size(), " bytes)");
+  const absl::string_view shown = QuotedPart(name);
+  if (shown.size() == name.size()) return absl::StrCat("'", name, "'");
+  return absl::StrCat("'", shown, "...' (", name.size(), " bytes)");
 }
 
 // The registered names, as an unknown name's error lists them: sorted, and

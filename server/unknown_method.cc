@@ -7,22 +7,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/quoted_text.h"
 
 namespace handoff {
 namespace {
 
-// The method, as the refusal names it: cut short past 64 bytes, at a
-// character's start, saying how long it was. The message travels in a
-// trailer, percent-encoded: a path of 3,000 '%' (or bytes over 0x7E), which
-// gRPC accepts under its 8 KiB on request headers, is 9,000 bytes there,
-// over the client's 8 KiB on response headers, and the client got
+// The method, as the refusal names it (quoted_text.h), saying how long it
+// was if cut: a path of 3,000 '%' (or bytes over 0x7E), which gRPC accepts
+// under its 8 KiB on request headers, is 9,000 bytes percent-encoded in the
+// trailer, over the client's 8 KiB on response headers, and the client got
 // RESOURCE_EXHAUSTED in place of the UNIMPLEMENTED counted.
 std::string MethodNamed(absl::string_view method) {
-  constexpr size_t kShown = 64;
-  if (method.size() <= kShown) return std::string(method);
-  size_t cut = kShown;
-  while (cut > 0 && (static_cast<unsigned char>(method[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat(method.substr(0, cut), "... (", method.size(), " bytes)");
+  const absl::string_view shown = QuotedPart(method);
+  if (shown.size() == method.size()) return std::string(method);
+  return absl::StrCat(shown, "... (", method.size(), " bytes)");
 }
 
 // Finishes at once, without reading: the request does not matter.

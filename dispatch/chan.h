@@ -592,7 +592,8 @@ class Chan {
     return state_ ? state_->Close() : ChannelClosedError();
   }
 
-  // Buffered values right now (a snapshot: it may change at once).
+  // Buffered values right now (a snapshot: it may change at once), never
+  // more than capacity(), as Go's len(ch) is never more than cap(ch).
   size_t size() const { return state_ ? state_->size() : 0; }
   size_t capacity() const { return state_ ? state_->capacity() : 0; }
   bool closed() const { return state_ ? state_->closed() : false; }

@@ -46,6 +46,7 @@
 #ifndef HANDOFF_DISPATCH_INTERNAL_RING_H_
 #define HANDOFF_DISPATCH_INTERNAL_RING_H_
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -221,13 +222,19 @@ class Ring {
   // On a line nobody writes: reading it never moves a cache line.
   size_t capacity() const { return capacity_; }
 
-  // Values buffered or in flight (a snapshot).
+  // Values buffered or in flight (a snapshot), at most the capacity, as
+  // Go's len(ch) is at most cap(ch). The two positions are read one after
+  // the other: a pop and a push that complete between the reads leave an
+  // older head with a newer tail, which counts the value they passed twice
+  // (2 in a ring of 1, 6 in a ring of 3: chan_test's
+  // SizeNeverExceedsCapacityWhileSendsAndReceivesRace). The reverse order
+  // errs the other way, to 0 at worst.
   size_t size() const {
     const uint64_t h = Pos(head_.load(std::memory_order_acquire));
     const uint64_t t = Pos(tail_.load(std::memory_order_acquire));
     if (t <= h) return 0;
-    return static_cast<size_t>((t / lap_ - h / lap_) * capacity_ +
-                               t % lap_ - h % lap_);
+    const uint64_t n = (t / lap_ - h / lap_) * capacity_ + t % lap_ - h % lap_;
+    return static_cast<size_t>(std::min(n, capacity_));
   }
 
  private:

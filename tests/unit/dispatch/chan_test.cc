@@ -4,6 +4,7 @@
 
 #include "dispatch/chan.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -322,6 +323,31 @@ TEST(ChanTest, LenAndCapCountTheBufferOnly) {
     }
     EXPECT_EQ(ch.size(), 0u);
     EXPECT_EQ(ch.Recv(), std::nullopt);
+  }
+}
+
+// Go's len(ch) is never more than cap(ch), even as sends and receives race
+// it (it reads one count). size() reads the ring's head, then its tail: a
+// receive and a send completing between the two reads must not make it count
+// a value twice. Observed before the fix: 2 on a channel of capacity 1.
+TEST(ChanTest, SizeNeverExceedsCapacityWhileSendsAndReceivesRace) {
+  for (size_t cap : {1u, 3u}) {
+    Chan<int> ch(cap);
+    std::atomic<bool> stop{false};
+    std::thread sender([&] {
+      while (!stop.load(std::memory_order_relaxed)) (void)ch.TrySend(1);
+    });
+    std::thread receiver([&] {
+      while (!stop.load(std::memory_order_relaxed)) (void)ch.TryRecv();
+    });
+    size_t most = 0;
+    for (int i = 0; i < 100'000'000 / testing::kScale && most <= cap; ++i) {
+      most = std::max(most, ch.size());
+    }
+    stop = true;
+    sender.join();
+    receiver.join();
+    EXPECT_LE(most, cap) << "len over cap " << cap;
   }
 }
 

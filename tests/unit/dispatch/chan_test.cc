@@ -226,6 +226,109 @@ TEST(ChanTest, ParkedReceiversAreWokenInFifoOrder) {
   for (int i = 0; i < kN; ++i) EXPECT_EQ(got[i], i);
 }
 
+// Parked receivers of every kind (a thread in Recv, an AsyncRecv callback, a
+// thread in a Select over two channels) queue in one FIFO, on a buffered
+// channel as on an unbuffered one, and each value goes straight to the
+// oldest (the buffer stays empty). A select that completed on its other
+// channel has left this queue: the value it would have had goes to the
+// receiver behind it, not to a stale waiter.
+TEST(ChanTest, ParkedReceiversOfEveryKindAreServedInFifoOrder) {
+  for (size_t cap : {0u, 3u}) {
+    Chan<int> ch(cap);
+    Chan<int> other(0);
+    Chan<int> got(8);  // "receiver:value", as receiver * 100 + value
+    std::vector<std::thread> threads;
+    auto parked = [&](size_t n) {
+      return WaitUntil([&] { return ParkedReceivers(ch) == n; });
+    };
+    // 0: a thread in Recv.
+    threads.emplace_back([&] { ASSERT_TRUE(got.Send(0 * 100 + *ch.Recv()).ok()); });
+    ASSERT_TRUE(parked(1));
+    // 1: a select that will complete on `other` instead, and so leave.
+    threads.emplace_back([&] {
+      Select(OnRecv(ch, [&](std::optional<int> v) { ASSERT_TRUE(got.Send(100 + *v).ok()); }),
+             OnRecv(other, [&](std::optional<int> v) { ASSERT_TRUE(got.Send(100 - *v).ok()); }));
+    });
+    ASSERT_TRUE(parked(2));
+    // 2: a callback.
+    AsyncRecv(ch, [got](std::optional<int> v) { ASSERT_TRUE(got.Send(200 + *v).ok()); });
+    ASSERT_TRUE(parked(3));
+    // 3: a select that stays.
+    threads.emplace_back([&] {
+      Select(OnRecv(other, [&] { FAIL() << "other"; }),
+             OnRecv(ch, [&](std::optional<int> v) { ASSERT_TRUE(got.Send(300 + *v).ok()); }));
+    });
+    ASSERT_TRUE(parked(4));
+
+    ASSERT_TRUE(other.Send(1).ok());  // to the older select on `other`: 1
+    EXPECT_EQ(got.Recv(), 100 - 1) << "cap " << cap;
+    ASSERT_TRUE(WaitUntil([&] { return ParkedReceivers(ch) == 3u; }))
+        << "cap " << cap << ": the select that completed is still queued";
+    for (int v = 0; v < 3; ++v) {
+      ASSERT_TRUE(ch.Send(int{v}).ok());
+      EXPECT_EQ(ch.size(), 0u) << "cap " << cap << ": the value went via the buffer";
+    }
+    std::vector<int> order;
+    for (int i = 0; i < 3; ++i) order.push_back(*got.Recv());
+    for (std::thread& t : threads) t.join();
+    std::sort(order.begin(), order.end());
+    EXPECT_EQ(order, (std::vector<int>{0, 201, 302})) << "cap " << cap;
+  }
+}
+
+// Close wakes every parked waiter at once, whatever kind: on one channel a
+// thread in Recv, a Select's receive case and an AsyncRecv (each gets
+// nullopt), on a full one a thread in Send, a Select's send case and an
+// AsyncSelect's (each is told ChannelClosedError).
+TEST(ChanTest, CloseWakesEveryKindOfParkedWaiter) {
+  for (size_t cap : {0u, 2u}) {
+    Chan<int> empty(cap), full(cap);
+    for (size_t i = 0; i < cap; ++i) ASSERT_TRUE(full.Send(-1).ok());
+    Chan<std::string> woken(8);
+    Chan<int> never(0);
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+      ASSERT_TRUE(woken.Send(empty.Recv().has_value() ? "recv: value" : "recv").ok());
+    });
+    threads.emplace_back([&] {
+      Select(OnRecv(empty, [&](std::optional<int> v) {
+               ASSERT_TRUE(woken.Send(v.has_value() ? "select recv: value" : "select recv").ok());
+             }),
+             OnRecv(never, [] { FAIL(); }));
+    });
+    AsyncRecv(empty, [woken](std::optional<int> v) {
+      ASSERT_TRUE(woken.Send(v.has_value() ? "async recv: value" : "async recv").ok());
+    });
+    threads.emplace_back([&] {
+      ASSERT_TRUE(woken.Send(IsChannelClosed(full.Send(1)) ? "send" : "send: not closed").ok());
+    });
+    threads.emplace_back([&] {
+      Select(OnSend(full, 2, [&](absl::Status s) {
+               ASSERT_TRUE(woken.Send(IsChannelClosed(s) ? "select send" : "select send: not closed").ok());
+             }),
+             OnRecv(never, [] { FAIL(); }));
+    });
+    AsyncSelect(OnSend(full, 3, [woken](absl::Status s) {
+      ASSERT_TRUE(woken.Send(IsChannelClosed(s) ? "async send" : "async send: not closed").ok());
+    }));
+    ASSERT_TRUE(WaitUntil([&] {
+      return ParkedReceivers(empty) == 3u && ParkedSenders(full) == 3u;
+    }));
+    ASSERT_TRUE(empty.Close().ok());
+    ASSERT_TRUE(full.Close().ok());
+    std::vector<std::string> all;
+    for (int i = 0; i < 6; ++i) all.push_back(*woken.Recv());
+    for (std::thread& t : threads) t.join();
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(all, (std::vector<std::string>{"async recv", "async send", "recv",
+                                             "select recv", "select send", "send"}))
+        << "cap " << cap;
+    EXPECT_EQ(ParkedReceivers(never), 0u);
+    for (size_t i = 0; i < cap; ++i) EXPECT_EQ(full.Recv(), -1);  // still drains
+    EXPECT_EQ(full.Recv(), std::nullopt);
+  }
+}
+
 TEST(ChanTest, ParkedSendersAreServedInFifoOrder) {
   for (size_t cap : {0u, 2u}) {
     Chan<int> ch(cap);

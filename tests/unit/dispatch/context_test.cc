@@ -201,6 +201,40 @@ TEST(ContextTest, ChildOfADoneParentIsDoneAtOnce) {
   EXPECT_TRUE(absl::IsCancelled(child.Err()));
 }
 
+// Once cancel() has returned, Done() is closed throughout the subtree: a
+// non-blocking select takes the Done case over its default, for the context
+// and for every descendant, and goes on taking it (a closed Done() carries no
+// value, so no receive uses it up). Done() is the one channel it was before
+// the cancel. A deadline that fired counts the same way, and a child made
+// afterwards is done from the start with the parent's error.
+TEST(ContextTest, OnceCancelReturnsEveryDoneInTheSubtreeIsClosed) {
+  auto [parent, cancel_parent] = WithCancel(Context::Background());
+  auto [child, cancel_child] = WithTimeout(parent, absl::Hours(1));
+  auto [grandchild, cancel_grandchild] = WithCancel(child);
+  const Chan<std::monostate> done_before = grandchild.Done();
+  auto done_now = [](const Context& ctx) {
+    return Select(OnDone(ctx, [] {}), OnDefault([] {})) == 0;
+  };
+  EXPECT_FALSE(done_now(parent));
+  EXPECT_FALSE(done_now(grandchild));
+  cancel_parent();
+  for (int round = 0; round < 3; ++round) {
+    for (const Context* ctx : {&parent, &child, &grandchild}) {
+      EXPECT_TRUE(done_now(*ctx)) << "round " << round;
+      EXPECT_TRUE(IsChannelClosed(ctx->Done().TryRecv().status()));
+      EXPECT_TRUE(absl::IsCancelled(ctx->Err())) << ctx->Err();
+    }
+  }
+  EXPECT_TRUE(grandchild.Done() == done_before) << "Done() changed at the cancel";
+
+  auto [timed, cancel_timed] = WithTimeout(Context::Background(), absl::Milliseconds(5));
+  EXPECT_EQ(timed.Done().Recv(), std::nullopt);  // waits for the deadline
+  EXPECT_TRUE(done_now(timed));
+  auto [late, cancel_late] = WithCancel(timed);
+  EXPECT_TRUE(done_now(late));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(late.Err())) << late.Err();
+}
+
 TEST(ContextTest, AsyncWaiterRunsOnTheCancellingThread) {
   auto [ctx, cancel] = WithCancel(Context::Background());
   std::thread::id ran_on;

@@ -599,7 +599,10 @@ class Chan {
   bool closed() const { return state_ ? state_->closed() : false; }
   bool is_nil() const { return state_ == nullptr; }
 
-  // Range over a channel: `for (T v : ch)` receives until closed and drained.
+  // Range over a channel: `for (T& v : ch)` receives until closed and
+  // drained. Each v is the received value itself, the iterator's to give:
+  // move from it (`for (T v : ch)` would copy it, and not compile for a
+  // move-only T).
   class Iterator {
    public:
     explicit Iterator(const Chan* ch) : ch_(ch) { ++*this; }

@@ -84,7 +84,7 @@ class RecvChan {
   bool closed() const { return ch_.closed(); }
   bool is_nil() const { return ch_.is_nil(); }
 
-  // `for (T v : in)` receives until closed and drained.
+  // `for (T& v : in)` receives until closed and drained (Chan::Iterator).
   typename Chan<T>::Iterator begin() const { return ch_.begin(); }
   typename Chan<T>::Iterator end() const { return ch_.end(); }
 

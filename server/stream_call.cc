@@ -67,10 +67,15 @@ void StreamCall::OnWatchDone(absl::Status why, bool draining) {
   {
     absl::MutexLock l(&mu_);
     if (draining) {
-      // Stop reading; the pump ends the stream once the replies owed are
-      // written. The Context stays watched (the watch is re-armed below).
+      // No message is run from now on; the pump ends the stream once the
+      // replies owed are written. The stream goes on reading all the same,
+      // past its window: a client whose half-close sits unread behind a full
+      // window has had every reply it asked for, and must end OK, not
+      // UNAVAILABLE, which tells it to go elsewhere. A message read
+      // instead ends the stream UNAVAILABLE in its place (OnReadDone); it
+      // never becomes a job. The Context stays watched (the watch is
+      // re-armed below).
       draining_ = true;
-      reads_done_ = true;
     } else {
       --selects_armed_;
       EndLocked(std::move(why));
@@ -393,7 +398,7 @@ StreamCall::Actions StreamCall::PumpLocked() {
     writing_ = true;
     a.write = true;
   }
-  if (reads_done_ && slots_.empty() && !writing_ && !a.write) {
+  if ((reads_done_ || draining_) && slots_.empty() && !writing_ && !a.write) {
     // A client that closed its side has every reply it asked for, even if
     // the drain began meanwhile.
     if (ctx_.IsDone()) {
@@ -410,9 +415,10 @@ StreamCall::Actions StreamCall::PumpLocked() {
     }
     return a;
   }
-  // Reader: keep one read in flight while the window has room.
+  // Reader: keep one read in flight while the window has room; while
+  // draining, whatever the window, to hear a half-close (OnWatchDone).
   if (!reading_ && !reads_done_ &&
-      static_cast<int>(slots_.size()) < window_) {
+      (static_cast<int>(slots_.size()) < window_ || draining_)) {
     reading_ = true;
     a.read = true;
   }

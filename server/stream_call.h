@@ -28,9 +28,12 @@
 // its own. The stream watches its Context: when it is done (deadline, the
 // client cancelling, or the drain timeout's CancelAll) the stream ends at
 // once with that status, and its pending jobs are stopped. When the server
-// begins to drain, the stream stops reading and ends UNAVAILABLE as soon as
-// the replies it owes are written, so an idle stream does not hold the
-// drain until its timeout.
+// begins to drain, the stream runs no message more and ends UNAVAILABLE as
+// soon as the replies it owes are written, so an idle stream does not hold
+// the drain until its timeout; OK if by then it has read the client's
+// half-close. To hear that, it reads on, past its window if need be: a
+// message read instead is not run, and the stream ends UNAVAILABLE in its
+// place.
 //
 // Threads: gRPC reactions (OnReadDone, OnWriteDone, OnCancel), job replies
 // and the Context watch (AsyncSelect callbacks, on worker or timer threads)
@@ -164,8 +167,8 @@ class StreamCall final
   // Messages read so far: a message that will not become a job is named
   // by its number in the stream's status.
   int64_t messages_read_ ABSL_GUARDED_BY(mu_) = 0;
-  // Nothing more is read: the client half-closed, a slot failed, or the
-  // drain began.
+  // Nothing more is read: the client half-closed, or a slot failed (a
+  // message read during the drain is one).
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool half_closed_ ABSL_GUARDED_BY(mu_) = false;  // the client's doing
   // A slot failed, a job or a message: the stream ends there, so nothing

@@ -1107,6 +1107,73 @@ TEST_F(StreamTest, StreamTheClientClosedEndsOkThoughTheDrainBegins) {
   EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
 }
 
+// The same with the stream's window full when the drain begins: the server
+// had read no further than the window, so the half-close, sent long before,
+// was still unread, and the stream stopped reading as the drain began. It
+// ended UNAVAILABLE after every reply, and a client that retries UNAVAILABLE
+// ran the whole stream again elsewhere.
+class FullStreamWindowTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.stream_window = 2; }
+};
+
+TEST_F(FullStreamWindowTest, AClientThatClosedBehindAFullWindowEndsOkThoughTheDrainBegins) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(1'000'000);  // both still running when the drain begins
+  for (const char* payload : {"first", "second"}) {
+    req.set_payload(payload);
+    ASSERT_TRUE(stream->Write(req));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  // Both jobs read: the window is full, and nothing more is read until a
+  // reply is written.
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  server_->BeginDrain();
+  if (Work().completed.load() != 0) GTEST_SKIP() << "a job ended before the drain began";
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "first");
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "second");
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kOk), 1);
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kUnavailable), 0);
+}
+
+// What the drain reads past a full window is never run: a client with more
+// to send gets the replies it is owed, then UNAVAILABLE in place of the rest.
+TEST_F(FullStreamWindowTest, AMessageReadPastAFullWindowInTheDrainIsNotRun) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(1'000'000);  // both still running when the drain begins
+  for (const char* payload : {"first", "second", "unread"}) {
+    req.set_payload(payload);
+    ASSERT_TRUE(stream->Write(req));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  server_->BeginDrain();
+  if (Work().completed.load() != 0) GTEST_SKIP() << "a job ended before the drain began";
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "first");
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload(), "second");
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(Work().started.load(), 2);
+  EXPECT_EQ(Stats().rejected(), 0);
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kUnavailable), 1);
+}
+
 // A message racing the drain's start is either run and answered, or the
 // stream ends UNAVAILABLE in its place: never OK without its reply. The
 // client's half-close races the drain as well: a stream that answered ends

@@ -135,8 +135,24 @@ void GatewayCore::BeginDrain() {
 }
 
 void GatewayCore::CallDone() {
+  // Once the drain has begun, AwaitIdle's return may free this core at once
+  // (HandoffServer::Shutdown), and a call's last CallDone may run on a
+  // thread the shutdown does not join (the deadline timer's, for a Stream's
+  // watch: StreamCall::DeleteSelf). So the count is taken down under
+  // idle_mu_, which AwaitIdle holds when it reads it: nothing of this core
+  // is touched after the unlock.
+  if (draining_.load(std::memory_order_seq_cst)) {
+    std::lock_guard<std::mutex> l(idle_mu_);
+    if (metrics_.in_flight.fetch_sub(1, std::memory_order_seq_cst) == 1) {
+      idle_.notify_all();
+    }
+    return;
+  }
   // seq_cst on both sides: either this decrement sees draining_ (and wakes
   // AwaitIdle), or AwaitIdle's first look at in_flight sees the decrement.
+  // (A CallDone that straddles BeginDrain touches the core for a few
+  // instructions after its decrement, as every CallDone did before the lock
+  // above; the rest of the shutdown comes between AwaitIdle and the free.)
   if (metrics_.in_flight.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
       draining_.load(std::memory_order_seq_cst)) {
     // Under the lock, so that the wake cannot fall between AwaitIdle's look

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "client/cancel_token.h"
 #include "client/cli/commands.h"
 #include "client/dynamic_call.h"
 #include "client/local_descriptors.h"
@@ -140,26 +142,33 @@ int Call(const Connection& connection, const CallArgs& args) {
       absl::ZeroDuration());
   options.wait_for_ready = connection.wait_for_ready;
   options.metadata = connection.metadata;
+  // A stream whose replies can no longer be written is ended: nobody will
+  // read what it goes on sending.
+  options.cancel = std::make_shared<CancelToken>();
   // Each reply is printed as it arrives, so the replies a stream sent before
   // failing are output ahead of its error, as the server ordered them.
   absl::Status unprintable;
+  absl::Status unwritten;
   ReceivedMetadata received;
   absl::Status status = CallMethod(
       *channel, **method, *requests, options,
       [&](const std::string& reply) {
-        if (!unprintable.ok()) return;
+        if (!unprintable.ok() || !unwritten.ok()) return;
         auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
         if (!json.ok()) {
           unprintable = json.status();
           return;
         }
-        std::cout << *json << "\n" << std::flush;
+        unwritten = WriteStdout(absl::StrCat(*json, "\n"), "the reply");
+        if (!unwritten.ok()) options.cancel->Cancel();
       },
       &received);
   if (args.verbose) {
     PrintMetadata("header", received.headers);
     PrintMetadata("trailer", received.trailers);
   }
+  // Before the call's status: a stream ended for it reads CANCELLED.
+  if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {
     const int exit_code = Fail((*method)->full_name(), status);
     if (*local != nullptr) {

@@ -66,6 +66,11 @@ int Load(const std::vector<absl::string_view>& args);
 // file cannot be read, ReadFile's status ("cannot read PATH: REASON").
 absl::StatusOr<std::string> ReadInput(const std::string& path);
 
+// Writes `text` to stdout and flushes it; UNAVAILABLE, "cannot write
+// <what> to stdout: <reason>", if that failed (a full disk), and after it
+// every later write fails too, so that no output is lost without a word.
+absl::Status WriteStdout(absl::string_view text, absl::string_view what);
+
 // InvalidArgument if `files` names a certificate without its key or the
 // reverse; checked before anything connects.
 absl::Status CheckTlsFiles(const TlsFiles& files);

@@ -1,6 +1,4 @@
 // `handoff health [SERVICE]`: grpc.health.v1.Health/Check; exit 0 iff SERVING.
-#include <iostream>
-
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
@@ -28,9 +26,14 @@ int Health(const Connection& connection, const std::string& service) {
     return Fail(absl::StrCat("health check of ", connection.addr),
                 FromGrpcStatus(status));
   }
-  std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
-                   response.status())
-            << "\n";
+  if (absl::Status s = WriteStdout(
+          absl::StrCat(grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                           response.status()),
+                       "\n"),
+          "the status");
+      !s.ok()) {
+    return Fail("health", s);
+  }
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
 }
 

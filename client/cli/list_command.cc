@@ -1,6 +1,4 @@
 // `handoff list [SERVICE]`: services, or one service's methods, by reflection.
-#include <iostream>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
@@ -21,7 +19,7 @@ int List(const Connection& connection, const std::string& only) {
   if (!listing.ok()) {
     return Fail(absl::StrCat("listing services of ", connection.addr), listing.status());
   }
-  std::cout << *listing;
+  if (absl::Status s = WriteStdout(*listing, "the listing"); !s.ok()) return Fail("list", s);
   return 0;
 }
 

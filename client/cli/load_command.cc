@@ -281,15 +281,11 @@ absl::Status Prepare(load::LoadPlan& plan) {
 absl::Status WriteReport(const std::string& text, const std::string& path) {
   auto failed = [&path](int error) {
     return absl::UnavailableError(
-        absl::StrCat("cannot write ", path.empty() ? "the report to stdout" : path,
+        absl::StrCat("cannot write ", path,
                      error != 0 ? absl::StrCat(": ", std::strerror(error)) : ""));
   };
+  if (path.empty()) return WriteStdout(text, "the report");
   errno = 0;
-  if (path.empty()) {
-    std::cout << text;
-    std::cout.flush();
-    return std::cout ? absl::OkStatus() : failed(errno);
-  }
   std::ofstream out(path);
   out << text;
   out.close();

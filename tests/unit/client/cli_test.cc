@@ -8,6 +8,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -792,6 +795,31 @@ TEST_F(CliTest, LoadReportThatCannotBeWrittenIsAOneLineErrorNamingWhere) {
   EXPECT_EQ(r.err,
             "handoff: load: UNAVAILABLE: cannot write the report to stdout: No space left on "
             "device\n");
+}
+
+// call, list and health whose output cannot be written (a full disk) fail
+// naming stdout, as load does for its report. They printed into a stream
+// whose write had failed and exited 0, the reply lost without a word.
+TEST_F(CliTest, CallListAndHealthThatCannotWriteToStdoutFailNamingIt) {
+  if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
+  const std::string addr = Addr();
+  for (const auto& [command, needle] : std::vector<std::pair<std::string, std::string>>{
+           {R"(call handoff.v1.Gateway.Echo -d '{"payload":"aGk="}')",
+            "handoff: call: UNAVAILABLE: cannot write the reply to stdout: No space left on "
+            "device\n"},
+           {R"(call handoff.v1.Gateway.Stream -d '[{"payload":"YQ=="},{"payload":"Yg=="}]')",
+            "handoff: call: UNAVAILABLE: cannot write the reply to stdout: No space left on "
+            "device\n"},
+           {"list", "handoff: list: UNAVAILABLE: cannot write the listing to stdout: No space "
+                    "left on device\n"},
+           {"health", "handoff: health: UNAVAILABLE: cannot write the status to stdout: No space "
+                      "left on device\n"}}) {
+    const ProcessResult r = testing::Run(
+        {"/bin/sh", "-c", absl::StrCat("exec \"$0\" ", command, " ", addr, " > /dev/full"),
+         HANDOFF_CLI});
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_EQ(r.err, needle) << command;
+  }
 }
 
 TEST_F(CliTest, VersionNamesTheProgramAndItsVersion) {

@@ -18,22 +18,26 @@ namespace {
 
 namespace pb = google::protobuf;
 
-absl::Status BadJson(const pb::Descriptor& type, absl::string_view why) {
+// `element`, from 1, is the message's place in an array; 0 if it came alone.
+absl::Status BadJson(const pb::Descriptor& type, absl::string_view why, size_t element = 0) {
   // Protobuf's parser adds the input and a caret on further lines; the CLI
   // promises one line.
   why = why.substr(0, why.find('\n'));
   // It also puts the field's path first, "(path): ", which is empty for
   // the root ("null" is ": Root element must be a message.").
   why = absl::StripPrefix(why, ": ");
-  return absl::InvalidArgumentError(
-      absl::StrCat("bad JSON for ", type.full_name(), ": ", why));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "bad JSON for ", type.full_name(),
+      element == 0 ? "" : absl::StrCat(", element ", element, " of the array"), ": ", why));
 }
 
-absl::StatusOr<std::string> OneMessage(const pb::Message& prototype,
-                                       const std::string& json) {
+absl::StatusOr<std::string> OneMessage(const pb::Message& prototype, const std::string& json,
+                                       size_t element = 0) {
   std::unique_ptr<pb::Message> message(prototype.New());
   pb::util::Status status = pb::util::JsonStringToMessage(json, message.get());
-  if (!status.ok()) return BadJson(*prototype.GetDescriptor(), status.message().as_string());
+  if (!status.ok()) {
+    return BadJson(*prototype.GetDescriptor(), status.message().as_string(), element);
+  }
   return message->SerializeAsString();
 }
 
@@ -117,7 +121,9 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Message& proto
   std::vector<std::string> out;
   out.reserve(elements->size());
   for (absl::string_view element : *elements) {
-    auto one = OneMessage(prototype, std::string(element));
+    // Named by its place: in a stream of many, the field alone does not
+    // say which request is at fault.
+    auto one = OneMessage(prototype, std::string(element), out.size() + 1);
     if (!one.ok()) return one.status();
     out.push_back(*std::move(one));
   }

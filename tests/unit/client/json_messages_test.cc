@@ -91,6 +91,20 @@ TEST(JsonToMessagesTest, AMalformedArrayIsInvalidArgumentSayingHow) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
 }
 
+// A bad element of an array says which: in a stream of many requests,
+// "(worker): invalid value" alone left the user to find it.
+TEST(JsonToMessagesTest, ABadArrayElementIsNamedByItsPlace) {
+  absl::Status s = ErrorOf(R"([{"worker":1}, {"worker":2}, {"worker":-3}])");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StartsWith(
+      s.message(), "bad JSON for handoff.v1.WorkReply, element 3 of the array: (worker): "))
+      << s;
+  // One object alone is no element.
+  s = ErrorOf(R"({"worker":-3})");
+  EXPECT_TRUE(absl::StartsWith(s.message(), "bad JSON for handoff.v1.WorkReply: (worker): "))
+      << s;
+}
+
 // A ListValue's JSON is an array: an array is one ListValue, not a list of
 // messages whose elements (1, "a") are no ListValue each. A Value the same.
 TEST(JsonToMessagesTest, AnArrayIsOneMessageOfATypeWhoseJsonIsAnArray) {

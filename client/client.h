@@ -32,6 +32,15 @@
 // DEADLINE_EXCEEDED, and its message says that the channel had no
 // connection, and in which state it was. A call that reached a server never
 // says so, even if the channel has lost its connection by the end.
+//
+// A server that goes away under a call (killed, or its connection lost)
+// ends the call UNAVAILABLE ("Socket closed") at once without a retry
+// policy. With one, the call is made again like any UNAVAILABLE, and ends
+// UNAVAILABLE once the attempts run out; it is made again even if that
+// server had started it, since until a server answers gRPC cannot tell a
+// call it ran from one it never saw: a server back in time, or another
+// behind the same target, runs it a second time. A call whose repetition
+// would do harm wants ClientOptions::retry = std::nullopt.
 #ifndef HANDOFF_CLIENT_CLIENT_H_
 #define HANDOFF_CLIENT_CLIENT_H_
 

@@ -4,7 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include <google/protobuf/struct.pb.h>
@@ -370,6 +373,89 @@ TEST(WaitForReadyTest, CliListRidesOutAServerStillStarting) {
                             /*then_start_handoffd=*/true);
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_TRUE(absl::StrContains(list.out, "handoff.v1.Gateway\n")) << list.out;
+}
+
+// A counter of `handoffd`'s /metrics; -1 if it is not there.
+int64_t MetricOf(const Handoffd& handoffd, absl::string_view name) {
+  int port = 0;
+  const std::string& admin = handoffd.admin_address;
+  if (!absl::SimpleAtoi(admin.substr(admin.rfind(':') + 1), &port)) return -1;
+  for (absl::string_view line : absl::StrSplit(HttpGet(port, "/metrics"), '\n')) {
+    line = absl::StripSuffix(line, "\r");
+    int64_t value = 0;
+    if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, " ") &&
+        absl::SimpleAtoi(line, &value)) {
+      return value;
+    }
+  }
+  return -1;
+}
+
+// A Work call running on a handoffd that is then killed (not drained),
+// from a client built with `options` (its target filled in here). Returns
+// the server, gone, for a test that starts another on its address, and
+// the call, still waiting for its end.
+struct CallOnAKilledServer {
+  Handoffd killed;
+  std::unique_ptr<Client> client;
+  std::future<absl::StatusOr<v1::WorkReply>> reply;
+};
+CallOnAKilledServer KillTheServerUnderACall(ClientOptions options, CallOptions call) {
+  CallOnAKilledServer out;
+  auto handoffd = StartHandoffd(HANDOFFD, {"--workers=2"});
+  EXPECT_TRUE(handoffd.ok()) << handoffd.status();
+  if (!handoffd.ok()) return out;
+  out.killed = *std::move(handoffd);
+  options.target = out.killed.address;
+  auto client = Client::Connect(options);
+  EXPECT_TRUE(client.ok()) << client.status();
+  out.client = *std::move(client);
+  v1::WorkRequest req;
+  req.set_sleep_us(20'000'000);
+  out.reply = out.client->WorkFuture(req, call);
+  // Killed once its job runs: the server has seen the call.
+  EXPECT_TRUE(WaitUntil(
+      [&] { return MetricOf(out.killed, "handoff_work_jobs_started_total") == 1; }));
+  kill(out.killed.process->pid(), SIGKILL);
+  EXPECT_NE(out.killed.process->Wait(absl::Seconds(10)), -2);
+  return out;
+}
+
+// What a call meets when its server goes away under it (client.h, README
+// "Retries"): UNAVAILABLE, at once without a retry policy, and once the
+// attempts run out with one; and a server back in time is sent the call
+// again, though the first had started it: the retry policy cannot tell a
+// call a server ran from one it never saw until the server answers.
+TEST(ServerLossTest, ACallWhoseServerIsKilledIsUnavailableOrMadeAgain) {
+  const CallOptions call{.timeout = absl::Seconds(30)};
+  {
+    auto lost = KillTheServerUnderACall({.retry = std::nullopt}, call);
+    ASSERT_TRUE(lost.reply.valid());
+    auto reply = lost.reply.get();
+    EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable) << reply.status();
+  }
+  {
+    auto lost = KillTheServerUnderACall({}, call);
+    ASSERT_TRUE(lost.reply.valid());
+    auto reply = lost.reply.get();
+    EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable) << reply.status();
+  }
+  {
+    // wait_for_ready: the next attempt waits for the new server rather
+    // than racing its start against the backoff.
+    CallOptions patient = call;
+    patient.wait_for_ready = true;
+    patient.cancel = std::make_shared<CancelToken>();
+    auto lost = KillTheServerUnderACall({}, patient);
+    ASSERT_TRUE(lost.reply.valid());
+    auto again = StartHandoffdAt(HANDOFFD, lost.killed.address, {"--workers=2"});
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(WaitUntil([&] { return MetricOf(*again, "handoff_work_jobs_started_total") == 1; }))
+        << "the call was not made again on the server that came back";
+    patient.cancel->Cancel();
+    EXPECT_EQ(lost.reply.get().status().code(), absl::StatusCode::kCancelled);
+    EXPECT_EQ(again->process->Stop(), 0);
+  }
 }
 
 }  // namespace

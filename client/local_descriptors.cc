@@ -1,7 +1,6 @@
 #include "client/local_descriptors.h"
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <google/protobuf/compiler/importer.h>
@@ -12,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/read_file.h"
 
 namespace handoff {
 namespace {
@@ -99,8 +99,17 @@ LocalDescriptors::~LocalDescriptors() = default;
 absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoFile(
     const std::string& proto_file, const std::vector<std::string>& import_paths) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(proto_file, ec)) {
+  if (!std::filesystem::exists(proto_file, ec)) {
     return absl::NotFoundError(absl::StrCat("no such file: ", proto_file));
+  }
+  // What cannot be read (a directory, a FIFO nothing writes to, a file
+  // without permission) is named as ReadFile names it, before protobuf's
+  // source tree, which says only that it could not.
+  if (absl::StatusOr<std::string> text = ReadFile(proto_file); !text.ok()) {
+    return text.status();
+  }
+  if (!std::filesystem::is_regular_file(proto_file, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(proto_file, " is not a regular file"));
   }
   auto local = absl::WrapUnique(new LocalDescriptors);
   local->source_ = proto_file;
@@ -144,10 +153,12 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoFil
 
 absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoset(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  // ReadFile, not std::ifstream: a FIFO nothing writes to would be waited
+  // on for ever, and a directory read as a set that does not parse.
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
   pb::FileDescriptorSet set;
-  if (!set.ParseFromIstream(&in)) {
+  if (!set.ParseFromString(*bytes)) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, " is not a FileDescriptorSet (protoc --include_imports --descriptor_set_out)"));
   }

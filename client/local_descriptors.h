@@ -29,12 +29,16 @@ namespace handoff {
 class LocalDescriptors {
  public:
   // Parses `proto_file` and its imports. INVALID_ARGUMENT names the file,
-  // line and column of the first error; NOT_FOUND, a file that is not there.
+  // line and column of the first error; NOT_FOUND, a file that is not there;
+  // a file that cannot be read has ReadFile's status ("cannot read PATH:
+  // Is a directory", common/read_file.h).
   static absl::StatusOr<std::unique_ptr<LocalDescriptors>> FromProtoFile(
       const std::string& proto_file, const std::vector<std::string>& import_paths);
 
   // Reads a serialized FileDescriptorSet. INVALID_ARGUMENT when it does not
-  // parse or a file in it does not build (an import left out, say).
+  // parse or a file in it does not build (an import left out, say); a file
+  // that cannot be read, ReadFile's status (a FIFO nothing writes to is one,
+  // at once).
   static absl::StatusOr<std::unique_ptr<LocalDescriptors>> FromProtoset(
       const std::string& path);
 

@@ -2,16 +2,21 @@
 // test, with their imports found, or named when they are not.
 #include "client/local_descriptors.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "client/dynamic_call.h"
 #include "handoff/v1/gateway.pb.h"
 
@@ -183,6 +188,44 @@ TEST_F(LocalDescriptorsTest, AFileThatIsNoProtosetSaysWhatAProtosetIs) {
   EXPECT_EQ(local.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(local.status().message(), "is not a FileDescriptorSet"))
       << local.status();
+}
+
+// What cannot be read as a file is named as ReadFile names it, as for
+// -d @FILE and --cacert. A directory read as a protoset was "not a
+// FileDescriptorSet", and as a .proto "no such file".
+TEST_F(LocalDescriptorsTest, ADirectoryIsNamedAsOneForProtoAndProtoset) {
+  const std::string needle = absl::StrCat("cannot read ", root_.string(), ": Is a directory");
+  auto protoset = LocalDescriptors::FromProtoset(root_.string());
+  ASSERT_FALSE(protoset.ok());
+  EXPECT_TRUE(absl::StrContains(protoset.status().message(), needle)) << protoset.status();
+  auto proto = LocalDescriptors::FromProtoFile(root_.string(), {});
+  ASSERT_FALSE(proto.ok());
+  EXPECT_TRUE(absl::StrContains(proto.status().message(), needle)) << proto.status();
+}
+
+// A FIFO nothing writes to is an error at once. FromProtoset opened it with
+// std::ifstream, which waits for a writer: `handoff call --protoset=FIFO`
+// hung for ever. Should it wait, a writer comes after 10 s and closes at
+// once, so that the test fails rather than hangs.
+TEST_F(LocalDescriptorsTest, AFifoNothingWritesToIsAnErrorAtOnce) {
+  const std::string fifo = Path("set.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  absl::Notification returned;
+  std::atomic<bool> writer_came{false};
+  std::thread unblock([&] {
+    if (returned.WaitForNotificationWithTimeout(absl::Seconds(10))) return;
+    writer_came = true;
+    const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) close(fd);
+  });
+  auto protoset = LocalDescriptors::FromProtoset(fifo);
+  returned.Notify();
+  unblock.join();
+  EXPECT_FALSE(writer_came) << "FromProtoset waited for a writer";
+  ASSERT_FALSE(protoset.ok());
+  EXPECT_TRUE(absl::StrContains(protoset.status().message(),
+                                absl::StrCat("cannot read ", fifo, ": a FIFO nothing was written to")))
+      << protoset.status();
 }
 
 }  // namespace

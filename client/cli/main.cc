@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <grpc/support/log.h>
@@ -18,6 +19,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -134,6 +136,24 @@ int main(int argc, char** argv) {
   if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
     return handoff::cli::Usage(s.message());
   }
+  // Stdin can be read once: a second flag naming it would get nothing, and
+  // fail as though what the user sent it were wrong.
+  std::string request = absl::GetFlag(FLAGS_d);
+  if (request.empty()) request = absl::GetFlag(FLAGS_data);
+  std::vector<std::string> stdin_readers;
+  if (command == "call" && request == "@-") stdin_readers.push_back("-d");
+  for (auto [flag, path] : {std::pair("--cacert", connection.tls_files.cacert),
+                            std::pair("--cert", connection.tls_files.cert),
+                            std::pair("--key", connection.tls_files.key)}) {
+    if (path == "-") stdin_readers.push_back(flag);
+  }
+  if (stdin_readers.size() > 1) {
+    const std::string last = stdin_readers.back();
+    stdin_readers.pop_back();
+    return handoff::cli::Usage(absl::StrCat(absl::StrJoin(stdin_readers, ", "), " and ", last,
+                                            stdin_readers.size() > 1 ? " all" : " both",
+                                            " read stdin; stdin can be read once"));
+  }
   if (connection.addr.empty()) return handoff::cli::Usage("--addr is empty; want host:port");
   if (absl::Status s = handoff::load::CheckTargetPort(connection.addr); !s.ok()) {
     return handoff::cli::Usage(absl::StrCat("--addr: ", s.message()));
@@ -154,8 +174,7 @@ int main(int argc, char** argv) {
     if (rest.size() != 1) return handoff::cli::Usage("call takes one METHOD");
     handoff::cli::CallArgs args;
     args.method = rest[0];
-    args.data = absl::GetFlag(FLAGS_d);
-    if (args.data.empty()) args.data = absl::GetFlag(FLAGS_data);
+    args.data = request;
     args.pretty = absl::GetFlag(FLAGS_pretty);
     args.verbose = absl::GetFlag(FLAGS_verbose);
     args.proto = absl::GetFlag(FLAGS_proto);

@@ -822,6 +822,28 @@ TEST_F(CliTest, CallListAndHealthThatCannotWriteToStdoutFailNamingIt) {
   }
 }
 
+// Standard input can be read once: two flags that both name it are bad
+// usage naming them. The second got nothing, and failed as though its
+// input were wrong: `--cert=- --key=-` with both on stdin said "--key:
+// 'stdin' holds no PEM private key".
+TEST_F(CliTest, TwoFlagsThatBothReadStdinAreAUsageErrorNamingThem) {
+  for (const auto& [args, needle] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"health", "--cert=-", "--key=-"}, "--cert and --key both read stdin"},
+           {{"call", "handoff.v1.Gateway.Echo", "-d", "@-", "--cacert=-"},
+            "-d and --cacert both read stdin"},
+           {{"call", "handoff.v1.Gateway.Echo", "--data=@-", "--cacert=-", "--cert=-",
+             "--key=k"},
+            "-d, --cacert and --cert all read stdin"}}) {
+    std::vector<std::string> argv = args;
+    argv.push_back(Addr());
+    const ProcessResult r = Cli(argv);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, absl::StrCat("handoff: ", needle, "; stdin can be read once\n"));
+  }
+}
+
 TEST_F(CliTest, VersionNamesTheProgramAndItsVersion) {
   auto load = Cli({"load", "--version"});
   EXPECT_EQ(load.exit_code, 0) << load.err;

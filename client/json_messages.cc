@@ -155,6 +155,9 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
   pb::util::Status status = pb::util::BinaryToJsonString(
       resolver.get(), absl::StrCat(kUrlPrefix, "/", type.full_name()), canonical, &json, options);
   if (!status.ok()) return absl::InternalError(status.message().as_string());
+  // Indented, protobuf ends the text with a newline, and one-line without:
+  // the caller ends each the same way.
+  if (!json.empty() && json.back() == '\n') json.pop_back();
   return json;
 }
 

@@ -29,7 +29,8 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(
 absl::StatusOr<std::vector<std::string>> JsonToMessages(
     const google::protobuf::Message& prototype, absl::string_view json);
 
-// Serialized message of `type` to JSON (proto3 JSON mapping, one line).
+// Serialized message of `type` to JSON (proto3 JSON mapping): one line, or
+// indented if `pretty`; either way without a newline at the end.
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Descriptor& type,
                                           const std::string& bytes, bool pretty);
 

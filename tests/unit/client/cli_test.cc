@@ -136,6 +136,16 @@ TEST_F(CliTest, CallStreamWithArray) {
   EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
 }
 
+// --pretty indents each reply and ends it with one newline, as without it.
+// Protobuf's indented JSON ends in a newline of its own, and the CLI added
+// one: every reply was followed by an empty line.
+TEST_F(CliTest, PrettyRepliesAreIndentedAndNotFollowedByAnEmptyLine) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "--pretty", "-d",
+                R"([{"payload":"YQ=="},{"payload":"Yg=="}])", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\n \"payload\": \"YQ==\"\n}\n{\n \"payload\": \"Yg==\"\n}\n");
+}
+
 TEST_F(CliTest, CallStreamThatFailsPrintsTheRepliesBeforeTheError) {
   // The third message ends the stream with INVALID_ARGUMENT ("status:3:...",
   // base64): the two replies the server sent before it are output too.

@@ -8,63 +8,15 @@
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/client_callback.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "client/call_error.h"
 #include "client/deadline.h"
 #include "client/metadata.h"
 #include "client/status.h"
 
 namespace handoff {
 namespace {
-
-// Whether gRPC put the call on a connection. Once it has, the call's peer
-// is that connection's address, which gRPC writes with a scheme ("ipv4:",
-// "ipv6:", "unix:", "unix-abstract:", "vsock:"); until then, gRPC gives the
-// channel's target, `target`, in its place. A target that is itself such
-// an address ("unix:/run/x.sock", "ipv4:10.0.0.1:50051") reads as no
-// connection either way, and such a call is judged by the channel's state
-// alone, as before peers were looked at.
-bool WentOnAConnection(const grpc::ClientContext& context, const std::string& target) {
-  const std::string peer = context.peer();
-  if (peer == target) return false;
-  for (absl::string_view scheme : {"ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"}) {
-    if (absl::StartsWith(peer, scheme)) return true;
-  }
-  return false;
-}
-
-// A call's failure as the caller gets it. A deadline that passed before the
-// call ever had a connection most likely means a server that could not be
-// reached, and gRPC's own message ("Deadline Exceeded") does not say so:
-// with the retry policy backing off between attempts, such a call ends
-// DEADLINE_EXCEEDED rather than UNAVAILABLE whenever its deadline comes
-// before the attempts run out. A call that went on a connection gets no such
-// hint, whatever the channel's state at the end: the server may have
-// answered DEADLINE_EXCEEDED itself on a connection it had already sent
-// GOAWAY on (--max_connection_age), and the channel be IDLE by then. The
-// code stays what gRPC said it was.
-absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& context,
-                       grpc::Channel& channel, const std::string& target) {
-  absl::Status s = FromGrpcStatus(status);
-  if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
-  if (WentOnAConnection(context, target)) return s;
-  const char* state = nullptr;
-  switch (channel.GetState(/*try_to_connect=*/false)) {
-    case GRPC_CHANNEL_READY: return s;
-    case GRPC_CHANNEL_IDLE: state = "IDLE"; break;
-    case GRPC_CHANNEL_CONNECTING: state = "CONNECTING"; break;
-    case GRPC_CHANNEL_TRANSIENT_FAILURE: state = "TRANSIENT_FAILURE"; break;
-    case GRPC_CHANNEL_SHUTDOWN: state = "SHUTDOWN"; break;
-  }
-  absl::Status annotated(
-      s.code(), absl::StrCat(s.message(), "; the channel had no connection at "
-                             "the deadline (", state, ")"));
-  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-    annotated.SetPayload(url, payload);
-  });
-  return annotated;
-}
 
 // Parses `received` into `reply`; false, with `error` set INTERNAL, if it
 // does not parse. Replies are read as bytes and parsed here because gRPC's

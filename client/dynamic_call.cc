@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "client/call_error.h"
 #include "client/deadline.h"
 #include "client/metadata.h"
-#include "client/status.h"
 
 namespace handoff {
 namespace {
@@ -184,7 +184,9 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
     }
     on_reply(*the_reply);
   }
-  return FromGrpcStatus(status);
+  // Its target unknown here: a call that never had a connection is told
+  // by its peer alone (call_error.h).
+  return CallError(status, context, *channel, /*target=*/"");
 }
 
 }  // namespace handoff

@@ -45,7 +45,9 @@ struct ReceivedMetadata {
 // returns one reply (not server-streaming) hands it on once the call has
 // ended OK; a server that ended such a call OK without a reply, or sent
 // more than one, fails it INTERNAL, saying which, and hands on none. `options.cancel`
-// ends the call with CANCELLED, as it does Client's. If `received` is not
+// ends the call with CANCELLED, as it does Client's; a deadline missed
+// without ever having had a connection says so, as Client's does
+// (call_error.h). If `received` is not
 // null, it gets the response headers and trailers once the call is over.
 absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                         const google::protobuf::MethodDescriptor& method,

@@ -13,9 +13,11 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "handoff/v1/gateway.pb.h"
 #include "scripted_h2_server.h"
+#include "tests/util/ports.h"
 
 namespace handoff {
 namespace {
@@ -73,6 +75,37 @@ TEST(CallMethodTest, AUnaryCallAnsweredOnceHandsOnItsReply) {
   Outcome outcome = CallEcho(server);
   EXPECT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.replies, std::vector<std::string>{hi.SerializeAsString()});
+}
+
+// A call by name that misses its deadline without ever having had a
+// connection says so, as Client's calls do (ClientWithoutServerTest):
+// gRPC's "Deadline Exceeded" alone does not tell a server that cannot be
+// reached from a slow one. `handoff call --proto` to a server that was
+// down said only that.
+TEST(CallMethodWithoutServerTest, ADeadlinePassedWithNoConnectionSaysSoInItsMessage) {
+  testing::RefusingPort refusing;
+  ASSERT_NE(refusing.port(), 0);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", refusing.port()),
+                                     grpc::InsecureChannelCredentials());
+  absl::Status status =
+      CallMethod(channel, Echo(), {v1::EchoRequest().SerializeAsString()},
+                 {.timeout = absl::Milliseconds(100), .wait_for_ready = true},
+                 [](const std::string&) {});
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(),
+                                "; the channel had no connection at the deadline ("))
+      << status;
+}
+
+// A DEADLINE_EXCEEDED the server answered came over a connection: no hint.
+TEST(CallMethodTest, ADeadlineTheServerAnsweredIsNotBlamedOnTheConnection) {
+  testing::ScriptedH2Server server([](uint32_t stream_id) {
+    return testing::H2Frame(/*HEADERS*/ 1, /*END_STREAM|END_HEADERS*/ 0x5, stream_id,
+                            testing::GrpcHead() + testing::GrpcStatus(4));
+  });
+  Outcome outcome = CallEcho(server);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kDeadlineExceeded) << outcome.status;
+  EXPECT_FALSE(absl::StrContains(outcome.status.message(), "no connection")) << outcome.status;
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "client/call_error.h"
 #include "client/cli/commands.h"
 #include "client/deadline.h"
-#include "client/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace handoff::cli {
@@ -24,7 +24,7 @@ int Health(const Connection& connection, const std::string& service) {
   grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) {
     return Fail(absl::StrCat("health check of ", connection.addr),
-                FromGrpcStatus(status));
+                CallError(status, context, **channel, connection.addr));
   }
   if (absl::Status s = WriteStdout(
           absl::StrCat(grpc::health::v1::HealthCheckResponse::ServingStatus_Name(

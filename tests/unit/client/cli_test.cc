@@ -22,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "scripted_h2_server.h"
 #include "subprocess.h"
+#include "tests/util/ports.h"
 #include "tests/util/wait_until.h"
 
 namespace handoff::testing {
@@ -296,6 +297,18 @@ TEST_F(CliTest, AnUnreachableAddressIsUnavailable) {
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--addr=127.0.0.1:1"}),
                      "UNAVAILABLE");
   ExpectOneLineError(Cli({"health", "--addr=127.0.0.1:1"}), "UNAVAILABLE");
+}
+
+// health --wait_for_ready against a server that never comes: its
+// DEADLINE_EXCEEDED says the channel never had a connection, as a call's
+// does, where gRPC's "Deadline Exceeded" alone read like a slow server.
+TEST_F(CliTest, AHealthCheckThatNeverHadAConnectionSaysSoAtItsDeadline) {
+  RefusingPort refusing;
+  ASSERT_NE(refusing.port(), 0);
+  ExpectOneLineError(Cli({"health", "--wait_for_ready", "--timeout=200ms",
+                          absl::StrCat("--addr=127.0.0.1:", refusing.port())}),
+                     "DEADLINE_EXCEEDED: Deadline Exceeded; the channel had no connection at "
+                     "the deadline (");
 }
 
 TEST_F(CliTest, AnAddressWithABadPortIsAUsageError) {

@@ -26,6 +26,8 @@ struct RetryPolicy {
   double backoff_multiplier = 2.0;
   // UNAVAILABLE is the code that says the call may be made again (the
   // server was unreachable or draining), so it is the only safe default.
+  // A call whose server went away under it ends UNAVAILABLE too, and is
+  // made again though that server may have run it (client.h).
   // handoffd's UNAVAILABLE for a Call whose handler had started (cut off at
   // the drain timeout) carries gRPC's server pushback, and is not retried.
   std::vector<grpc::StatusCode> retryable_codes = {grpc::StatusCode::UNAVAILABLE};

@@ -770,6 +770,23 @@ TEST_F(CliTest, LoadInterruptedTwiceQuitsAtOnce) {
   EXPECT_EQ(load->Wait(absl::Seconds(30)), 128 + SIGINT);
 }
 
+// Ctrl-C ends `handoff call` at once, by the signal's default action (a
+// shell reports 130): a call has no report to give, unlike load's run.
+TEST_F(CliTest, CallInterruptedEndsAtOnceByTheSignal) {
+  auto fake = StartFake();
+  ASSERT_TRUE(fake.ok()) << fake.status();
+  auto call = Process::Start({HANDOFF_CLI, "call", "handoff.v1.Gateway.Work", "-d",
+                              R"({"sleep_us":600000000})", "--timeout=0",
+                              "--addr=" + fake->address});
+  ASSERT_TRUE(call.ok()) << call.status();
+  auto started = fake->process.ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(*started, "work started");
+  ASSERT_GT(call->pid(), 0);  // kill(-1, ...) would signal every process
+  ASSERT_EQ(kill(call->pid(), SIGINT), 0);
+  EXPECT_EQ(call->Wait(absl::Seconds(30)), 128 + SIGINT);
+}
+
 TEST_F(CliTest, LoadDebugLogsWhatTheRunDecidedAsJsonLines) {
   const std::string path = TempPath("debug.log");
   auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "7", "-c",

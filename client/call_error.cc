@@ -1,3 +1,5 @@
+// Copyright 2026 The handoff Authors.
+
 #include "client/call_error.h"
 
 #include "absl/strings/match.h"

@@ -1,3 +1,5 @@
+// Copyright 2026 The handoff Authors.
+//
 // CallError: a failed call's status as the caller gets it, from gRPC's
 // status, saying when a missed deadline was most likely a server that
 // could not be reached.

@@ -1,3 +1,5 @@
+// Copyright 2026 The handoff Authors.
+
 #include <cerrno>
 #include <cstring>
 #include <iostream>

@@ -215,6 +215,10 @@ bool JudgedByTheDeadline(const absl::Status& s) {
   return absl::IsResourceExhausted(s) && absl::StartsWith(s.message(), kOverloaded);
 }
 
+bool SkippedByWorker(const absl::Status& s) {
+  return absl::IsDeadlineExceeded(s) && absl::StartsWith(s.message(), kSkipped);
+}
+
 absl::Status CheckExpectedRunFits(const Job& job) {
   if (job.expected_run <= absl::ZeroDuration()) return absl::OkStatus();
   const absl::Duration left = job.ctx.Deadline() - MonotonicNow();

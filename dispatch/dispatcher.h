@@ -234,6 +234,12 @@ absl::Status CheckExpectedRunFits(const Job& job);
 // none of these.
 bool JudgedByTheDeadline(const absl::Status& s);
 
+// Whether `s` is a worker's "skipped: ...": the job reached a worker with
+// less of its deadline left than its expected_run, and was dropped unrun
+// (counted in DispatcherStats::expired). One kind of job may count its own
+// skips too (Work's, in handoff_work_jobs_skipped_total).
+bool SkippedByWorker(const absl::Status& s);
+
 class Dispatcher {
  public:
   // Starts `workers` worker threads and the dispatcher thread.

@@ -112,7 +112,7 @@ class BatchCall final : public CallReactor {
 
   void SubmitItem(int i, const v1::WorkRequest& item) {
     SubmitReplyJob<v1::WorkReply>(
-        core_, ctx(), WorkCost(item),
+        core_, ctx(), WorkCost(item, core_.work_counters()),
         [req = item, counters = &core_.work_counters()](const RunInfo& info) {
           return RunWork(req, info.ctx, info.worker, info.queued, *counters);
         },

@@ -115,7 +115,7 @@ grpc::ServerUnaryReactor* GatewayService::Work(
     return r;
   }
   WorkCounters* counters = &core_.work_counters();
-  JobCost cost = WorkCost(request);
+  JobCost cost = WorkCost(request, *counters);
   r->Dispatch(
       [req = std::move(request), counters](const RunInfo& info) {
         return RunWork(req, info.ctx, info.worker, info.queued, *counters);

@@ -7,6 +7,8 @@
 #ifndef HANDOFF_SERVER_JOB_COST_H_
 #define HANDOFF_SERVER_JOB_COST_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "absl/time/time.h"
@@ -23,6 +25,10 @@ struct JobCost {
   // Its kind, whose learned cost it is counted at if it declares none
   // (Job::kind).
   std::shared_ptr<JobKind> kind;
+  // Counted in, if set, when a worker skips the job for want of time left
+  // for expected_run (SkippedByWorker): Work's counter of skips, which the
+  // job itself never sees, since it is dropped before it runs.
+  std::atomic<int64_t>* skipped = nullptr;
 };
 
 }  // namespace handoff

@@ -8,9 +8,11 @@
 //
 //   admitted, reached a worker in time  deliver(Outcome{body(info)})
 //   reached a worker past its deadline  deliver(DEADLINE_EXCEEDED), not run:
-//                                       the dispatcher's pre-run check drops
-//                                       it (counted expired); StartedLate
-//                                       catches the moment after that check
+//   (or with less left than its         the dispatcher's pre-run check drops
+//   expected_run)                       it (counted expired, and, for too
+//                                       little left, in cost.skipped if set);
+//                                       StartedLate catches the moment after
+//                                       that check
 //   body threw                          deliver(INTERNAL); the worker goes on
 //   cancelled or expired in the queue   deliver(the dispatcher's status)
 //   refused (queue full, stopping)      deliver(the refusal)
@@ -72,7 +74,10 @@ void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
     }
     deliver(std::move(out));
   };
-  auto fail = [deliver](absl::Status s) {
+  auto fail = [deliver, skipped = cost.skipped](absl::Status s) {
+    if (skipped != nullptr && SkippedByWorker(s)) {
+      skipped->fetch_add(1, std::memory_order_relaxed);
+    }
     deliver(Outcome<Reply>{std::move(s), Reply()});
   };
   job.on_error = fail;

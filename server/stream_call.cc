@@ -156,7 +156,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
   Chan<Outcome<v1::WorkReply>> reply(1);
   // Read before the call: its arguments are evaluated in no set order (g++
   // takes them from the right), and the body's capture moves the request.
-  JobCost cost = WorkCost(request);
+  JobCost cost = WorkCost(request, core_.work_counters());
   SubmitReplyJob<v1::WorkReply>(
       core_, job_ctx, std::move(cost),
       [req = std::move(request),

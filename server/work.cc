@@ -99,8 +99,8 @@ std::string RenderWorkCounters(const WorkCounters& c) {
           "Work jobs stopped by cancellation or deadline while running.",
           c.stopped_early.load(std::memory_order_relaxed));
   counter("handoff_work_jobs_skipped_total",
-          "Work jobs not started: their remaining deadline was shorter than "
-          "cpu_us.",
+          "Work jobs a worker did not start: less of their deadline was left "
+          "than cpu_us (also in handoff_jobs_expired_in_queue_total).",
           c.skipped.load(std::memory_order_relaxed));
   return out;
 }

@@ -32,9 +32,13 @@ namespace handoff {
 inline constexpr uint32_t kMaxCpuUs = 10'000'000;
 inline constexpr uint32_t kMaxSleepUs = 60'000'000;
 
-// What Work did, for tests and /metrics. Every job that reaches RunWork ends
-// in exactly one of: skipped, completed, stopped_early (started counts the
-// last two).
+// What Work did, for tests and /metrics. Every job that reaches RunWork, or
+// that its worker skips for too little time left for its cpu_us (the
+// dispatcher's pre-run check, before RunWork: WorkCost points the job's
+// JobCost::skipped here), ends in exactly one of: skipped, completed,
+// stopped_early (started counts the last two). One whose deadline has
+// passed, or whose call is gone, when a worker takes it is in none: the
+// dispatcher counts it expired.
 struct WorkCounters {
   std::atomic<int64_t> started{0};
   std::atomic<int64_t> completed{0};
@@ -48,10 +52,13 @@ struct WorkCounters {
 // started with too little time left for the work it cannot give back. It
 // declares, for admission to count it by while it waits or runs ahead of
 // others, what it will cost its worker at most: its CPU, then its wait.
-inline JobCost WorkCost(const v1::WorkRequest& req) {
+// A worker that skips it for too little time left counts it in
+// counters.skipped.
+inline JobCost WorkCost(const v1::WorkRequest& req, WorkCounters& counters) {
   JobCost cost;
   cost.expected_run = absl::Microseconds(req.cpu_us());
   cost.declared = cost.expected_run + absl::Microseconds(req.sleep_us());
+  cost.skipped = &counters.skipped;
   return cost;
 }
 

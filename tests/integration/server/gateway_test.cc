@@ -1531,6 +1531,31 @@ TEST_F(WaitPolicyTest, WorkLongerThanItsWholeDeadlineIsDeadlineExceededAtOnce) {
   EXPECT_EQ(Work().started.load(), 0);
 }
 
+// A Work that waited in the queue until less of its deadline was left than
+// its cpu_us is skipped by the worker that takes it: counted in
+// handoff_work_jobs_skipped_total, as its HELP says, and in
+// handoff_jobs_expired_in_queue_total. The worker's pre-run check (the
+// dispatcher's) catches it before RunWork, whose own skip was the only one
+// counted, so the counter stayed 0 however many Works were skipped. Timed by
+// the server's deadlines alone: the blocker ends at its own deadline, 1.5 s
+// in, and the Work, due at 3 s, then has 1.5 s left for 2 s of CPU.
+TEST_F(WaitPolicyTest, AWorkSkippedByItsWorkerForTooLittleTimeLeftIsCountedSkipped) {
+  auto blocked = StartBlocked(absl::Milliseconds(1500));
+  AsyncCall<v1::WorkRequest, v1::WorkReply> call;
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  call.request.set_cpu_us(2'000'000);
+  StartWork(&call);
+  EXPECT_EQ(blocked->Wait().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  grpc::Status s = call.Wait();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  ASSERT_TRUE(absl::StartsWith(s.error_message(), "skipped: ")) << s.error_message();
+  EXPECT_EQ(Stats().expired, 1);
+  EXPECT_EQ(Work().started.load(), 0);
+  EXPECT_EQ(Work().skipped.load(), 1);
+  const std::string r = HttpGet(server_->admin_port(), "/metrics");
+  EXPECT_TRUE(absl::StrContains(r, "\nhandoff_work_jobs_skipped_total 1\n")) << r;
+}
+
 // gRPC would share a port with SO_REUSEPORT; a gateway must not: a second
 // server on a port in use fails to start and names the flag.
 TEST_F(GatewayTest, ASecondServerOnTheSamePortFailsToStart) {

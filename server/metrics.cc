@@ -75,10 +75,12 @@ std::string Metrics::Render(const GaugeSnapshot& g,
   absl::StrAppend(&out,
                   "# HELP handoff_calls_total gRPC calls finished, by method "
                   "and status code.\n# TYPE handoff_calls_total counter\n");
+  // Every code, 0 until counted: a series that first appears at 1 has no
+  // earlier sample for rate() and increase() to count from, and the first
+  // INTERNAL after a restart was seen by no alert on them.
   for (int m = 0; m < static_cast<int>(Method::kCount); ++m) {
     for (int c = 0; c < kCodes; ++c) {
       int64_t n = methods_[m].calls[c].load(std::memory_order_relaxed);
-      if (n == 0 && c != 0) continue;  // keep the output short; OK always
       absl::StrAppend(&out, "handoff_calls_total{method=\"",
                       MethodName(static_cast<Method>(m)), "\",code=\"",
                       CodeName(c), "\"} ", n, "\n");

@@ -7,7 +7,8 @@
 // arrays and is only as consistent as a scrape needs to be.
 //
 // Exposed (all prefixed handoff_):
-//   calls_total{method,code}                  counter
+//   calls_total{method,code}                  counter, every code of every
+//                                             method from the start (at 0)
 //   call_duration_seconds{method} histogram   buckets 100us .. 10s
 //   calls_in_flight                           gauge: accepted, not yet done
 //   queue_depth, workers_idle, workers_busy   gauges, from the dispatcher

@@ -125,7 +125,33 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
            "extra_metric 1"}) {
     EXPECT_TRUE(absl::StrContains(text, want)) << want;
   }
-  EXPECT_FALSE(absl::StrContains(text, "code=\"UNKNOWN\""));  // zero: omitted
+}
+
+// Every method's every code is a series from the first scrape, at 0 until
+// counted. A series that first appears at 1 has no earlier sample for
+// rate() and increase() to take the difference from: the first INTERNAL
+// after a restart never showed in increase(handoff_calls_total{code=
+// "INTERNAL"}[1h]), nor the first burst of refusals in an error ratio. So
+// every code is exported, as go-grpc-prometheus initialises them.
+TEST(MetricsTest, EveryCodeOfEveryMethodIsASeriesFromTheStart) {
+  Metrics m;
+  m.RecordCall(Method::kCall, absl::StatusCode::kInternal, absl::Milliseconds(1));
+  const std::string text = m.Render(GaugeSnapshot{}, "");
+  for (const char* want : {"handoff_calls_total{method=\"Call\",code=\"INTERNAL\"} 1\n",
+                           "handoff_calls_total{method=\"Echo\",code=\"INTERNAL\"} 0\n",
+                           "handoff_calls_total{method=\"Work\",code=\"RESOURCE_EXHAUSTED\"} 0\n",
+                           "handoff_calls_total{method=\"Stream\",code=\"UNAVAILABLE\"} 0\n",
+                           "handoff_calls_total{method=\"Batch\",code=\"DEADLINE_EXCEEDED\"} 0\n",
+                           "handoff_calls_total{method=\"unknown\",code=\"UNIMPLEMENTED\"} 0\n",
+                           "handoff_calls_total{method=\"Call\",code=\"UNAUTHENTICATED\"} 0\n"}) {
+    EXPECT_TRUE(absl::StrContains(text, want)) << want << " not in:\n" << text;
+  }
+  size_t series = 0;
+  for (size_t at = text.find("\nhandoff_calls_total{"); at != std::string::npos;
+       at = text.find("\nhandoff_calls_total{", at + 1)) {
+    ++series;
+  }
+  EXPECT_EQ(series, static_cast<size_t>(Method::kCount) * Metrics::kCodes);
 }
 
 // A stream's latency is its whole life. The sum of 50 calls of 10 years each

@@ -179,6 +179,7 @@ std::string GatewayCore::RenderMetrics() {
   g.rejected_full = d.rejected_full;
   g.rejected_late = d.rejected_late;
   g.completed = d.completed;
+  g.failed = d.failed;
   g.undeclared_job_cost = d.undeclared_job_cost;
   g.declared_job_overhead = d.declared_job_overhead;
   for (const auto& [name, handler] : registry_.Handlers()) {

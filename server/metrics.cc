@@ -141,8 +141,11 @@ std::string Metrics::Render(const GaugeSnapshot& g,
       g.rejected_full,
       "\nhandoff_jobs_rejected_total{reason=\"deadline\"} ", g.rejected_late,
       "\n");
-  gauge("handoff_jobs_completed_total", "counter", "Jobs run to completion.",
-        g.completed);
+  gauge("handoff_jobs_completed_total", "counter",
+        "Jobs run that returned (whatever their status).", g.completed);
+  // Run, but not completed: else a handler's throws were in no job count.
+  gauge("handoff_jobs_failed_total", "counter",
+        "Jobs run whose handler threw (their call is INTERNAL).", g.failed);
   gauge("handoff_jobs_started_after_deadline_total", "counter",
         "Jobs a worker began after their deadline; their handler was not "
         "run.",

@@ -19,6 +19,8 @@
 //                                             a deadline shorter than the
 //                                             expected run alone is not one)
 //   jobs_completed_total                      counter, from the dispatcher
+//   jobs_failed_total                         counter, from the dispatcher:
+//                                             runs that threw
 //   work_jobs_{started,completed,stopped_early,skipped}_total   (see work.h)
 //   jobs_started_after_deadline_total         late starts caught before the handler
 // GatewayCore::RenderMetrics adds the process_* series (process_metrics.h).
@@ -60,6 +62,7 @@ struct GaugeSnapshot {
   int64_t rejected_full = 0;  // refused: the queue was full
   int64_t rejected_late = 0;  // refused: the queue wait would make it late
   int64_t completed = 0;
+  int64_t failed = 0;  // runs that threw (DispatcherStats::failed)
   // What admission counts a job at (DispatcherStats says more).
   absl::Duration undeclared_job_cost = absl::ZeroDuration();
   absl::Duration declared_job_overhead = absl::ZeroDuration();

@@ -757,6 +757,22 @@ TEST_F(OneWorkerTest, HandlerThrowsIsInternalAndTheWorkerSurvives) {
   EXPECT_EQ(reply.payload(), "still here");
 }
 
+// A job whose handler threw was run, but counted in no job metric: neither
+// handoff_jobs_completed_total (runs that returned) nor anything else, so
+// the jobs a server took in did not add up to those it ran and dropped, and
+// a handler's crashes hid among the INTERNALs of bytes that do not parse.
+TEST_F(OneWorkerTest, AJobWhoseHandlerThrewIsCountedFailed) {
+  for (int i = 0; i < 2; ++i) {
+    v1::CallReply reply;
+    EXPECT_EQ(CallHandler("throw", &reply).error_code(), grpc::StatusCode::INTERNAL);
+  }
+  const std::string text = server_->Admin("/metrics").body;
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE handoff_jobs_failed_total counter\n"
+                                      "handoff_jobs_failed_total 2\n"))
+      << text;
+  EXPECT_TRUE(absl::StrContains(text, "\nhandoff_jobs_completed_total 0\n")) << text;
+}
+
 TEST_F(StatusTableTest, CallDuringDrainIsUnavailable) {
   server_->BeginDrain();
   v1::EchoReply reply;

@@ -124,8 +124,9 @@ std::string Metrics::Render(const GaugeSnapshot& g,
         "failed); 0 without --access_log.",
         g.access_log_dropped);
   gauge("handoff_jobs_expired_in_queue_total", "counter",
-        "Jobs whose deadline passed (or whose caller left, or will not read "
-        "their result) before a worker took them; never run.",
+        "Jobs dropped before they ran: their deadline passed, or their caller "
+        "left or will not read their result, before a worker took them, or "
+        "the worker found less of the deadline left than the job needs.",
         g.expired);
   // By reason, since the two call for different remedies: a full queue for
   // more replicas or a deeper queue, refusals by deadline for more workers

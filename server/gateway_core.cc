@@ -14,6 +14,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "server/access_log.h"
 #include "server/process_metrics.h"
+#include "server/trailer_message.h"
 
 namespace handoff {
 
@@ -219,7 +220,7 @@ void GatewayCore::RecordCall(Method method, const absl::Status& status,
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
+                      TrailerMessage(s.message()));
 }
 
 }  // namespace handoff

@@ -159,7 +159,9 @@ class GatewayCore {
   std::condition_variable idle_;
 };
 
-// absl::Status and grpc::Status share their code numbers.
+// absl::Status and grpc::Status share their code numbers. The message is
+// cut to fit a trailer (TrailerMessage); the metrics and the access log
+// keep it whole.
 grpc::Status ToGrpcStatus(const absl::Status& s);
 
 }  // namespace handoff

@@ -536,6 +536,63 @@ TEST_F(StatusTableTest, AHandlersOwnDeadlineExceededIsPassedOnAsItIs) {
   EXPECT_EQ(s.error_message(), "upstream timed out");
 }
 
+// A handler's error message travels in a trailer, percent-encoded (a byte
+// outside printable ASCII takes three), and a client refuses trailers over
+// its limit on headers (8 KiB in gRPC's C core): a handler that put its
+// input in its error, 20,000 bytes of it or 3,000 of accented text, had its
+// client told RESOURCE_EXHAUSTED "received initial metadata size exceeds
+// limit", while the server counted and logged the handler's code. The
+// message is cut, saying so, and the code arrives as the handler gave it;
+// so does a long exception's INTERNAL.
+TEST_F(StatusTableTest, AHandlersLongErrorMessageIsCutAndItsCodeArrives) {
+  std::string accented;
+  for (int i = 0; i < 1500; ++i) accented += "\xc3\xa9";  // é: 6 bytes encoded
+  const std::string ascii(20'000, 'x');
+  ASSERT_TRUE(registry_
+                  .Register("long_ascii",
+                            [&](const HandlerCall&) -> absl::StatusOr<std::string> {
+                              return absl::InvalidArgumentError(ascii);
+                            })
+                  .ok());
+  ASSERT_TRUE(registry_
+                  .Register("long_accented",
+                            [&](const HandlerCall&) -> absl::StatusOr<std::string> {
+                              return absl::FailedPreconditionError(accented);
+                            })
+                  .ok());
+  ASSERT_TRUE(registry_
+                  .Register("long_throw",
+                            [&](const HandlerCall&) -> absl::StatusOr<std::string> {
+                              throw std::runtime_error(ascii);
+                            })
+                  .ok());
+  struct Case {
+    const char* handler;
+    grpc::StatusCode code;
+    std::string starts;
+    size_t bytes;
+  };
+  for (const Case& c :
+       {Case{"long_ascii", grpc::StatusCode::INVALID_ARGUMENT, "xxxxxxxx", 20'000},
+        Case{"long_accented", grpc::StatusCode::FAILED_PRECONDITION, "\xc3\xa9\xc3\xa9", 3'000},
+        Case{"long_throw", grpc::StatusCode::INTERNAL, "job threw: xxxx", 20'011}}) {
+    v1::CallReply reply;
+    grpc::Status s = CallHandler(c.handler, &reply);
+    EXPECT_EQ(s.error_code(), c.code) << c.handler << ": " << s.error_message();
+    EXPECT_TRUE(absl::StartsWith(s.error_message(), c.starts))
+        << c.handler << ": " << s.error_message();
+    EXPECT_TRUE(absl::EndsWith(s.error_message(),
+                               absl::StrCat("... (", c.bytes,
+                                            " bytes, cut to fit a trailer)")))
+        << c.handler << ": " << s.error_message().substr(0, 100);
+  }
+  const Metrics& m = server_->core().metrics();
+  EXPECT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kInvalidArgument), 1);
+  EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kFailedPrecondition), 1);
+  EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kInternal), 1);
+}
+
 class CappedDeadlineTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.default_deadline = absl::Seconds(1);

@@ -56,6 +56,21 @@ TEST(ReadmeExamplesTest, TheReverseHandlerReturnsItsContextsErrorOnceDone) {
   EXPECT_EQ(out.status().code(), absl::StatusCode::kCancelled) << out.status();
 }
 
+// README warns that a handler must never return an OK absl::Status: the
+// StatusOr it becomes, in the handler's own return statement, ends the
+// process in Debian's Abseil, out of handoffd's reach.
+TEST(ReadmeExamplesTest, AnOkStatusReturnedByAHandlerAbortsTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        const Handler careless = [](const HandlerCall& call) -> absl::StatusOr<std::string> {
+          return call.ctx.Err();  // the Context is not done: OK
+        };
+        (void)careless(HandlerCall{Context::Background(), 0, "abc"});
+      },
+      "An OK status is not a valid constructor argument to StatusOr");
+}
+
 TEST(ReadmeExamplesTest, TheThumbnailCostIsAboutTwoMillisecondsAMegabyte) {
   ASSERT_TRUE(kThumbnail);
   std::shared_ptr<const RegisteredHandler> thumbnail =

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include <google/protobuf/util/json_util.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -16,7 +18,9 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "dispatch/context.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "handoff/v1/gateway.grpc.pb.h"
 #include "server/handler_registry.h"
 #include "server/server.h"
 #include "tests/util/ports.h"
@@ -46,6 +50,31 @@ TEST(ReadmeExamplesTest, TheReverseHandlerReversesItsPayload) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(*out, "cba");
   EXPECT_EQ(reverse->cost, nullptr);
+}
+
+// README's grpcurl line, as any client sends it: the request in JSON (bytes
+// in base64), over gRPC to a server of the default registry, the reply
+// printed as JSON.
+TEST(ReadmeExamplesTest, TheReverseHandlerAnswersREADMEsJsonOverGrpc) {
+  ServerOptions options;  // registry: DefaultHandlerRegistry(), as handoffd's
+  options.config.listen = "127.0.0.1:0";
+  options.config.admin_listen = "";
+  absl::StatusOr<std::unique_ptr<HandoffServer>> server = HandoffServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  v1::CallRequest request;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"handler":"reverse","payload":"YWJj"})", &request)
+                  .ok());
+  auto stub = v1::Gateway::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::CallReply reply;
+  const grpc::Status s = stub->Call(&ctx, request, &reply);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(reply, &json).ok());
+  EXPECT_EQ(json, R"({"payload":"Y2Jh"})");
 }
 
 TEST(ReadmeExamplesTest, TheReverseHandlerReturnsItsContextsErrorOnceDone) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -13,12 +14,28 @@
 
 namespace handoff {
 
+namespace {
+
+// The start of a name too long to register, as its refusal quotes it:
+// UTF-8 whatever the name, since the message is logged, and may be put in
+// a proto string, by whoever registers. Cut at a character's start; a name
+// that is not UTF-8 there is escaped, as the refusal of such a name is.
+std::string StartOfLongName(const std::string& name) {
+  size_t cut = 32;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  std::string start = name.substr(0, cut);
+  if (!IsUtf8(start)) return absl::CHexEscape(start);
+  return start;
+}
+
+}  // namespace
+
 absl::Status HandlerRegistry::Register(std::string name, Handler handler,
                                        HandlerCost cost) {
   if (name.empty()) return absl::InvalidArgumentError("handler name is empty");
   if (name.size() > kMaxNameBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "handler name '", name.substr(0, 32), "...' is ", name.size(),
+        "handler name '", StartOfLongName(name), "...' is ", name.size(),
         " bytes, over the limit of ", kMaxNameBytes));
   }
   if (!IsUtf8(name)) {

@@ -135,8 +135,9 @@ class HandlerRegistry {
 // The process-wide registry handoffd serves by default.
 HandlerRegistry& DefaultHandlerRegistry();
 
-// Registers into DefaultHandlerRegistry(); returns true, or aborts with the
-// error on a duplicate name, so that static registration fails loudly.
+// Registers into DefaultHandlerRegistry(); returns true, or aborts with
+// Register's error (a duplicate name, a name Register refuses, a null
+// handler), so that static registration fails loudly.
 bool RegisterHandler(std::string name, Handler handler,
                      HandlerCost cost = nullptr);
 

@@ -2,9 +2,11 @@
 //
 // HandlerRegistry and Metrics: the small pieces.
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_text.h"
 #include "gtest/gtest.h"
 #include "server/handler_registry.h"
 #include "server/metrics.h"
@@ -49,6 +51,25 @@ TEST(HandlerRegistryTest, ANameNoCallCouldReachIsInvalidArgument) {
   EXPECT_TRUE(r.Names().empty());
   EXPECT_TRUE(r.Register(std::string(HandlerRegistry::kMaxNameBytes, 'x'), Same).ok());
   EXPECT_TRUE(r.Register("caf\xc3\xa9", Same).ok()) << "UTF-8 beyond ASCII is a name";
+}
+
+// The refusal of a long name quotes its start, as UTF-8 whatever the name:
+// it cut the name at byte 32, inside a character, and the message (logged,
+// or put in a proto string by whoever registers) was not UTF-8 itself.
+TEST(HandlerRegistryTest, ALongNamesRefusalQuotesItsStartAsUtf8) {
+  HandlerRegistry r;
+  std::string name(31, 'x');
+  while (name.size() <= HandlerRegistry::kMaxNameBytes) name += "\xc3\xa9";  // é
+  absl::Status s = r.Register(name, Same);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(IsUtf8(s.message())) << absl::CHexEscape(s.message());
+  EXPECT_TRUE(absl::StartsWith(s.message(), absl::StrCat("handler name '", std::string(31, 'x'),
+                                                         "...' is ", name.size(), " bytes")))
+      << s;
+  // Neither UTF-8 nor short: escaped, as the refusal of such a name is.
+  s = r.Register(std::string(200, '\xff'), Same);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(IsUtf8(s.message())) << absl::CHexEscape(s.message());
 }
 
 TEST(HandlerRegistryTest, AHandlersCostIsFoundWithIt) {

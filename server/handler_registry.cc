@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/json_text.h"
+#include "server/quoted_text.h"
 
 namespace handoff {
 
@@ -21,9 +22,7 @@ namespace {
 // a proto string, by whoever registers. Cut at a character's start; a name
 // that is not UTF-8 there is escaped, as the refusal of such a name is.
 std::string StartOfLongName(const std::string& name) {
-  size_t cut = 32;
-  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
-  std::string start = name.substr(0, cut);
+  std::string start(CutAtCharacter(name, 32));
   if (!IsUtf8(start)) return absl::CHexEscape(start);
   return start;
 }

@@ -3,6 +3,7 @@
 #include "server/trailer_message.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/quoted_text.h"
 
 namespace handoff {
 namespace {
@@ -16,23 +17,20 @@ size_t EncodedSize(unsigned char c) {
 
 std::string TrailerMessage(absl::string_view message) {
   size_t encoded = 0;
-  size_t fits = 0;  // bytes of message that fit with the note after them
-  // The note is ASCII: its size is what it takes encoded.
-  const std::string note =
-      absl::StrCat("... (", message.size(), " bytes, cut to fit a trailer)");
-  for (size_t i = 0; i < message.size(); ++i) {
-    encoded += EncodedSize(static_cast<unsigned char>(message[i]));
-    if (encoded + note.size() <= kTrailerMessageBytes) fits = i + 1;
+  for (unsigned char c : message) {
+    encoded += EncodedSize(c);
     if (encoded > kTrailerMessageBytes) break;
   }
   if (encoded <= kTrailerMessageBytes) return std::string(message);
-  // Not inside a character: a client decoding the message as UTF-8 (Java,
-  // grpc-js) would show the broken one as a replacement character.
-  while (fits > 0 &&
-         (static_cast<unsigned char>(message[fits]) & 0xC0) == 0x80) {
-    --fits;
+  // The note is ASCII: its size is what it takes encoded.
+  const std::string note =
+      absl::StrCat("... (", message.size(), " bytes, cut to fit a trailer)");
+  size_t fits = 0;  // bytes of message that fit with the note after them
+  for (encoded = note.size(); fits < message.size(); ++fits) {
+    encoded += EncodedSize(static_cast<unsigned char>(message[fits]));
+    if (encoded > kTrailerMessageBytes) break;
   }
-  return absl::StrCat(message.substr(0, fits), note);
+  return absl::StrCat(CutAtCharacter(message, fits), note);
 }
 
 }  // namespace handoff

@@ -85,9 +85,11 @@ using Handler =
     std::function<absl::StatusOr<std::string>(const HandlerCall& call)>;
 
 // What a call of a handler will cost its worker, from its payload: the whole
-// run, with any time it waits on something else; zero if not known. Runs on
-// gRPC's thread as the call arrives, before it is queued: keep it cheap. It
-// never refuses the call itself. If it throws, the call is INTERNAL.
+// run, with any time it waits on something else; zero if not known (a
+// negative cost is taken as zero: admission then counts the call at its
+// kind's learned cost). Runs on gRPC's thread as the call arrives, before it
+// is queued: keep it cheap. It never refuses the call itself. If it throws,
+// the call is INTERNAL.
 using HandlerCost = std::function<absl::Duration(std::string_view payload)>;
 
 // A handler as registered: what runs, how to cost a call (may be null), and

@@ -30,6 +30,22 @@
 namespace handoff::testing {
 namespace {
 
+// A counter of `handoffd`'s /metrics; -1 if it is not there.
+int64_t MetricOf(const Handoffd& handoffd, absl::string_view name) {
+  int port = 0;
+  const std::string& admin = handoffd.admin_address;
+  if (!absl::SimpleAtoi(admin.substr(admin.rfind(':') + 1), &port)) return -1;
+  for (absl::string_view line : absl::StrSplit(HttpGet(port, "/metrics"), '\n')) {
+    line = absl::StripSuffix(line, "\r");
+    int64_t value = 0;
+    if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, " ") &&
+        absl::SimpleAtoi(line, &value)) {
+      return value;
+    }
+  }
+  return -1;
+}
+
 class HandoffdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -49,20 +65,7 @@ class HandoffdTest : public ::testing::Test {
   }
   // A counter or gauge from handoffd's /metrics; -1 if it is not there. The
   // suite shares one handoffd, so a test compares a counter with itself.
-  static int64_t Metric(absl::string_view name) {
-    int port = 0;
-    const std::string& admin = handoffd_->admin_address;
-    if (!absl::SimpleAtoi(admin.substr(admin.rfind(':') + 1), &port)) return -1;
-    for (absl::string_view line : absl::StrSplit(HttpGet(port, "/metrics"), '\n')) {
-      line = absl::StripSuffix(line, "\r");
-      int64_t value = 0;
-      if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, " ") &&
-          absl::SimpleAtoi(line, &value)) {
-        return value;
-      }
-    }
-    return -1;
-  }
+  static int64_t Metric(absl::string_view name) { return MetricOf(*handoffd_, name); }
   static ProcessResult Cli(std::vector<std::string> args) {
     args.insert(args.begin(), HANDOFF_CLI);
     return testing::Run(args, absl::Seconds(60));
@@ -373,22 +376,6 @@ TEST(WaitForReadyTest, CliListRidesOutAServerStillStarting) {
                             /*then_start_handoffd=*/true);
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_TRUE(absl::StrContains(list.out, "handoff.v1.Gateway\n")) << list.out;
-}
-
-// A counter of `handoffd`'s /metrics; -1 if it is not there.
-int64_t MetricOf(const Handoffd& handoffd, absl::string_view name) {
-  int port = 0;
-  const std::string& admin = handoffd.admin_address;
-  if (!absl::SimpleAtoi(admin.substr(admin.rfind(':') + 1), &port)) return -1;
-  for (absl::string_view line : absl::StrSplit(HttpGet(port, "/metrics"), '\n')) {
-    line = absl::StripSuffix(line, "\r");
-    int64_t value = 0;
-    if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, " ") &&
-        absl::SimpleAtoi(line, &value)) {
-      return value;
-    }
-  }
-  return -1;
 }
 
 // A Work call running on a handoffd that is then killed (not drained),

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -164,11 +165,22 @@ grpc::ServerUnaryReactor* GatewayService::Call(
   r->NotRetriedOnceRun(ran);
   r->Dispatch(
       [handler = std::move(handler), ran = std::move(ran),
+       name = std::move(*request.mutable_handler()),
        payload = std::move(*request.mutable_payload())](
           const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
         ran->store(true, std::memory_order_release);
-        absl::StatusOr<std::string> out =
-            handler->run(HandlerCall{info.ctx, info.worker, payload});
+        absl::StatusOr<std::string> out;
+        // Thrown on, named: the worker's "job threw: " (INTERNAL, and
+        // handoff_jobs_failed_total) would otherwise leave an operator to
+        // guess which of the registered handlers threw.
+        try {
+          out = handler->run(HandlerCall{info.ctx, info.worker, payload});
+        } catch (const std::exception& e) {
+          throw std::runtime_error(absl::StrCat("handler '", name, "': ", e.what()));
+        } catch (...) {
+          throw std::runtime_error(
+              absl::StrCat("handler '", name, "': a non-std::exception"));
+        }
         if (!out.ok()) return std::move(out).status();
         v1::CallReply reply;
         reply.set_payload(std::move(*out));

@@ -7,11 +7,12 @@
 // should poll ctx.IsDone() or wait on ctx.Done() so that a cancelled or
 // expired call frees its worker. What it returns becomes the call's status
 // and payload; an exception it throws becomes INTERNAL ("job threw: handler
-// 'NAME': " and its what()) and the worker goes on serving. It must never return an OK absl::Status (absl::OkStatus(), or
-// ctx.Err() before the Context is done): Abseil aborts the process making
-// a StatusOr of it, before handoffd sees the call's result. A handler may
-// run on several workers at once, a call on each: what it shares between
-// calls it must guard.
+// 'NAME': " and its what()) and the worker goes on serving. It must never
+// return an OK absl::Status (absl::OkStatus(), or ctx.Err() before the
+// Context is done): Abseil aborts the process making a StatusOr of it,
+// before handoffd sees the call's result. A handler may run on several
+// workers at once, a call on each: what it shares between calls it must
+// guard.
 //
 //   // reverse.cc, linked into handoffd:
 //   #include "server/handler_registry.h"

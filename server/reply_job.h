@@ -74,13 +74,24 @@ void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
     }
     deliver(std::move(out));
   };
-  auto fail = [deliver, skipped = cost.skipped](absl::Status s) {
-    if (skipped != nullptr && SkippedByWorker(s)) {
-      skipped->fetch_add(1, std::memory_order_relaxed);
-    }
+  auto fail = [deliver](absl::Status s) {
     deliver(Outcome<Reply>{std::move(s), Reply()});
   };
-  job.on_error = fail;
+  // AnyInvocable holds two pointers in place and allocates for more: a
+  // unary call's `deliver` is its reply channel's handle, two pointers, and
+  // one capture more would cost every Echo two allocations (on_error and
+  // the refusal callback).
+  if (cost.skipped == nullptr) {
+    job.on_error = fail;
+  } else {
+    // A worker's skip (SkippedByWorker) is seen only here, and counted by
+    // the jobs that ask for it (Work's), which are few and long enough that
+    // the larger callable's allocation does not tell.
+    job.on_error = [fail, skipped = cost.skipped](absl::Status s) mutable {
+      if (SkippedByWorker(s)) skipped->fetch_add(1, std::memory_order_relaxed);
+      fail(std::move(s));
+    };
+  }
   core.Submit(std::move(job), std::move(fail));
 }
 

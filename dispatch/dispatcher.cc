@@ -287,8 +287,17 @@ double Dispatcher::RunningNs(absl::Time now, int64_t mean_ns) const {
   double sum = 0;
   for (size_t i = 0; i < workers_.size(); ++i) {
     const int64_t end = counters_[i].counted_end_ns.load(std::memory_order_relaxed);
-    // A run past the cost it is counted at is expected to end any moment.
-    sum += static_cast<double>(end > 0 ? std::max<int64_t>(end - now_ns, 0) : mean_ns);
+    if (end == 0) {
+      sum += static_cast<double>(mean_ns);
+      continue;
+    }
+    // A run past the cost it is counted at is counted for as long again as
+    // it has overrun. Expected to end any moment, a handler that ignores
+    // its context's end kept its worker for seconds past its deadline while
+    // it counted for nothing, and the calls admitted behind it expired in
+    // the queue instead of being refused at once. A run that overshoots by
+    // a little is counted a little.
+    sum += static_cast<double>(end >= now_ns ? end - now_ns : now_ns - end);
   }
   return sum;
 }

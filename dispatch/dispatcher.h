@@ -327,14 +327,15 @@ class Dispatcher {
 
   absl::Status Admit(const Job& job) const;
   // What the runs in progress are counted at, in ns, at `now`: a run counted
-  // at a cost of its own, at what is left of that; any other worker, at
-  // `mean_ns`. What is left, not the whole: a job's reply leaves from inside
-  // its run, so its caller's next call can reach admission before the
-  // worker is back on `idle`, and counted whole, a run that has just
-  // answered held off that call for its entire cost again. O(workers), on the workers' own cache lines: a
-  // running sum of costs would cost every run two atomic updates of lines
-  // shared by all the workers, and could not clamp what is left of each run
-  // at zero.
+  // at a cost of its own, at what is left of that, or once past it, at as
+  // much again as it has overrun; any other worker, at `mean_ns`. What is
+  // left, not the whole: a job's reply leaves from inside its run, so its
+  // caller's next call can reach admission before the worker is back on
+  // `idle`, and counted whole, a run that has just answered held off that
+  // call for its entire cost again. O(workers), on the workers' own cache
+  // lines: a running sum of costs would cost every run two atomic updates
+  // of lines shared by all the workers, and could not count each run by
+  // its own end.
   double RunningNs(absl::Time now, int64_t mean_ns) const;
   // Sets job.counted_cost, from job.submitted on (the Job's fields say how).
   void CountAtSubmission(Job& job) const;

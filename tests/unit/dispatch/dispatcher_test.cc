@@ -1196,6 +1196,32 @@ TEST(DispatcherTest, ARunningJobIsCountedOnlyForWhatItsDeadlineLeavesIt) {
   EXPECT_EQ(internal::DispatcherAccess::RunningNs(d), 0);
 }
 
+// A run past the end it is counted to is counted for as long again as it
+// has overrun: a handler that ignores its context's end holds its worker,
+// and counted at nothing once past its deadline, it let the calls behind it
+// be admitted to expire in the queue instead of being refused at once.
+TEST(DispatcherTest, ARunPastItsCountedEndIsCountedForAsLongAsItHasOverrun) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
+  Job job = Declaring(Job(), absl::Hours(1));
+  job.ctx = ctx;
+  job.submitted = MonotonicNow();
+  internal::DispatcherAccess::CountAtSubmission(d, job);
+  double before_end = -1, at_end = -1, overrun = -1;
+  job.run = [&](const RunInfo&) {
+    // Counted to its deadline, 10 s from now at most.
+    const absl::Time end = ctx.Deadline();
+    before_end = internal::DispatcherAccess::RunningNsAt(d, end - absl::Seconds(4));
+    at_end = internal::DispatcherAccess::RunningNsAt(d, end);
+    overrun = internal::DispatcherAccess::RunningNsAt(d, end + absl::Seconds(5));
+  };
+  internal::DispatcherAccess::RunJob(d, job, 0, absl::InfinitePast());
+  const double second = absl::ToDoubleNanoseconds(absl::Seconds(1));
+  EXPECT_NEAR(before_end, 4 * second, 0.1 * second);
+  EXPECT_NEAR(at_end, 0, 0.1 * second);
+  EXPECT_NEAR(overrun, 5 * second, 0.1 * second) << "a run 5 s past its end counted so";
+}
+
 // A declared job's run teaches admission what such jobs cost past their
 // declaration, and leaves the mean of jobs that declare nothing alone: one
 // 5 s Work must not make every Echo ahead count as 5 s.
@@ -1663,7 +1689,10 @@ TEST_P(OwnCostTest, ARunIsCountedOnlyForWhatIsLeftOfItsCost) {
   absl::Status s = probe(absl::Milliseconds(100));
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << "early in a 1 s run: " << s;
   Select(OnDone(spent, [] {}));
-  EXPECT_EQ(internal::DispatcherAccess::RunningNs(d), 0);
+  // Nothing is left of its cost: it counts only for how far it has overrun
+  // it, by the timer's lag in marking `spent` done.
+  EXPECT_LT(internal::DispatcherAccess::RunningNs(d),
+            absl::ToDoubleNanoseconds(absl::Milliseconds(100)));
   s = probe(absl::Milliseconds(500));
   EXPECT_TRUE(s.ok()) << "behind a run that has used its whole cost: " << s;
   ASSERT_TRUE(release.Send(0).ok());

@@ -42,6 +42,10 @@ struct DispatcherAccess {
   static double RunningNs(const Dispatcher& d) {
     return d.RunningNs(MonotonicNow(), /*mean_ns=*/0);
   }
+  // The same, as admission would count them at `now`.
+  static double RunningNsAt(const Dispatcher& d, absl::Time now) {
+    return d.RunningNs(now, /*mean_ns=*/0);
+  }
 };
 
 }  // namespace handoff::internal

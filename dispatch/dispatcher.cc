@@ -335,7 +335,8 @@ const Chan<Job>* Dispatcher::NewestIdle(const Chan<Job>* oldest) {
 
 // In a field of its own: the declaration stays as the submitter made it, for
 // a job refused and submitted again. A declared job is counted with the
-// overhead measured on such jobs now (OverheadOf); a job that declared
+// overhead measured on such jobs now (OverheadOf): on its kind's, once one
+// of them ran, else on those of no kind; a job that declared
 // nothing, at its kind's cost now, if the kind has one. A job stopped at its
 // deadline costs its worker no more than the time left until then, so a
 // cost is counted at most that.
@@ -344,9 +345,13 @@ void Dispatcher::CountAtSubmission(Job& job) const {
   absl::Duration cost;
   if (Declares(job)) {
     const int64_t declared = CappedNs(job.declared_cost);
-    cost = absl::Nanoseconds(
-        declared +
-        OverheadOf(declared, declared_overhead_ns_.load(std::memory_order_relaxed)));
+    int64_t overhead = declared_overhead_ns_.load(std::memory_order_relaxed);
+    if (job.kind != nullptr) {
+      if (std::optional<absl::Duration> own = job.kind->overhead()) {
+        overhead = absl::ToInt64Nanoseconds(*own);
+      }
+    }
+    cost = absl::Nanoseconds(declared + OverheadOf(declared, overhead));
   } else if (job.kind != nullptr) {
     cost = job.kind->cost();
   } else {
@@ -729,11 +734,18 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   // A declared job teaches what such jobs cost past their declaration (the
   // bookkeeping, preemption; nothing if it stopped early), and leaves the
   // mean of undeclared jobs alone: a 2 s Work must not make admission count
-  // every Echo ahead as a long job. A job of a kind teaches its kind, and
-  // leaves that mean alone for the same reason.
+  // every Echo ahead as a long job. A job of a kind teaches its kind, either
+  // mean, and leaves the pool's alone for the same reason: a handler that
+  // declares 1 ms and takes 100 ms must not count every Work as twice its
+  // declaration.
   if (Declares(job)) {
     if (declared > 0) {
-      c.overhead.Add(std::max<int64_t>(cost - declared, 0), declared_overhead_ns_);
+      const int64_t overhead = std::max<int64_t>(cost - declared, 0);
+      if (job.kind != nullptr) {
+        job.kind->LearnOverhead(absl::Nanoseconds(overhead));
+      } else {
+        c.overhead.Add(overhead, declared_overhead_ns_);
+      }
     }
   } else if (job.kind != nullptr) {
     job.kind->Learn(absl::Nanoseconds(cost));

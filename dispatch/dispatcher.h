@@ -122,8 +122,9 @@ struct Job {
   // What the job will cost its worker, if known: the whole run, with any
   // time it spends waiting on something else (Work's cpu_us and sleep_us).
   // While the job waits or runs, admission counts this (plus the overhead
-  // it has measured on such jobs, up to as much again; dispatcher.cc,
-  // OverheadOf) for it when it estimates the queue wait
+  // it has measured on such jobs, of the job's kind if it has one that has
+  // run so, up to as much again; dispatcher.cc, OverheadOf) for it when it
+  // estimates the queue wait
   // of the jobs behind it, in place of the mean cost of jobs that declare
   // nothing. Unlike expected_run it is never a reason to refuse or skip the
   // job itself: a job may run into its deadline and be stopped there, and
@@ -205,8 +206,9 @@ struct DispatcherStats {
   // What admission counts a job at (Overload, above): one that declares no
   // cost and has no kind with a cost (JobKind::cost()), at the recent mean
   // of such jobs' runs; one that declares, at its declaration plus this
-  // overhead, what such jobs recently cost past it. Zero until a run of
-  // that sort has taught it.
+  // overhead, what such jobs recently cost past it (a job of a kind, at its
+  // kind's: JobKind::overhead()). Zero until a run of that sort has taught
+  // it.
   absl::Duration undeclared_job_cost = absl::ZeroDuration();
   absl::Duration declared_job_overhead = absl::ZeroDuration();
   // Not counted in any field: a job refused DEADLINE_EXCEEDED or CANCELLED

@@ -185,6 +185,8 @@ std::string GatewayCore::RenderMetrics() {
   g.declared_job_overhead = d.declared_job_overhead;
   for (const auto& [name, handler] : registry_.Handlers()) {
     g.handler_job_cost.emplace_back(name, handler->kind->cost());
+    g.handler_declared_overhead.emplace_back(
+        name, handler->kind->overhead().value_or(absl::ZeroDuration()));
   }
   if (access_log_ != nullptr) g.access_log_dropped = access_log_->dropped();
   std::string text = metrics_.Render(g, RenderWorkCounters(work_));

@@ -33,7 +33,10 @@
 // runs), so that one slow handler does not make every cheap one's calls
 // count as slow. A handler whose author knows what a call of it costs may
 // say so, from the payload, and admission then counts each call by that
-// (Job::declared_cost): better where calls of one handler differ widely.
+// (Job::declared_cost), plus what the handler's declared calls have recently
+// cost past their declaration (JobKind::overhead()): better where calls of
+// one handler differ widely. A declaration that falls short is made up for
+// only on that handler's calls.
 //
 //   handoff::RegisterHandler("thumbnail", MakeThumbnail,
 //       [](std::string_view image) {  // about 2 ms a megabyte
@@ -95,7 +98,8 @@ using HandlerCost = std::function<absl::Duration(std::string_view payload)>;
 
 // A handler as registered: what runs, how to cost a call (may be null), and
 // the kind its calls' jobs are of, whose cost admission learns from their
-// runs when they declare none.
+// runs when they declare none, and whose overhead past a declaration when
+// they declare one.
 struct RegisteredHandler {
   Handler run;
   HandlerCost cost;

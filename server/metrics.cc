@@ -164,25 +164,35 @@ std::string Metrics::Render(const GaugeSnapshot& g,
           "mean of such jobs' runs, back to back.",
           g.undeclared_job_cost);
   seconds("handoff_admission_declared_job_overhead_seconds",
-          "What admission adds to a job's declared cost (Work: cpu_us + "
-          "sleep_us; a handler's HandlerCost): the recent mean of what such "
-          "jobs cost past it, at most the job's own declaration again, fixed "
-          "when it is submitted.",
+          "What admission adds to a job's declared cost (Work, Batch items, "
+          "Stream messages: cpu_us + sleep_us; a handler's HandlerCost before "
+          "that handler's first declared call has run): the recent mean of "
+          "what such jobs cost past it, at most the job's own declaration "
+          "again, fixed when it is submitted.",
           g.declared_job_overhead);
-  if (!g.handler_job_cost.empty()) {
-    absl::StrAppend(
-        &out,
-        "# HELP handoff_admission_handler_job_cost_seconds What admission "
-        "counts a queued or running Call of this handler at, if the call "
-        "declares no cost: the recent mean of its calls' runs, back to back "
-        "(0 until one has run; until then, at "
-        "handoff_admission_undeclared_job_cost_seconds).\n"
-        "# TYPE handoff_admission_handler_job_cost_seconds gauge\n");
-    for (const auto& [handler, cost] : g.handler_job_cost) {
-      absl::StrAppend(&out, "handoff_admission_handler_job_cost_seconds{handler=\"",
-                      EscapeLabelValue(handler), "\"} ", SecondsValue(cost), "\n");
+  // One series per registered handler; none without handlers.
+  auto per_handler = [&out](const char* name, const char* help,
+                            const std::vector<std::pair<std::string, absl::Duration>>& by) {
+    if (by.empty()) return;
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n");
+    for (const auto& [handler, d] : by) {
+      absl::StrAppend(&out, name, "{handler=\"", EscapeLabelValue(handler), "\"} ",
+                      SecondsValue(d), "\n");
     }
-  }
+  };
+  per_handler("handoff_admission_handler_job_cost_seconds",
+              "What admission counts a queued or running Call of this handler at, "
+              "if the call declares no cost: the recent mean of its calls' runs, "
+              "back to back (0 until one has run; until then, at "
+              "handoff_admission_undeclared_job_cost_seconds).",
+              g.handler_job_cost);
+  per_handler("handoff_admission_handler_declared_overhead_seconds",
+              "What admission adds to the declared cost (HandlerCost) of a Call of "
+              "this handler: the recent mean of what its declared calls cost past "
+              "their declaration, at most the call's own declaration again (0 until "
+              "one has run; until then, "
+              "handoff_admission_declared_job_overhead_seconds).",
+              g.handler_declared_overhead);
   out += extra;
   return out;
 }

@@ -69,6 +69,9 @@ struct GaugeSnapshot {
   // Each registered handler, and what admission counts a call of it at that
   // declares no cost: its kind's learned cost (handler_registry.h).
   std::vector<std::pair<std::string, absl::Duration>> handler_job_cost;
+  // And what it adds to a call of it that declares its cost: its kind's
+  // learned overhead (JobKind::overhead()), 0 until one has run.
+  std::vector<std::pair<std::string, absl::Duration>> handler_declared_overhead;
   // Access log lines dropped (AccessLog::dropped); 0 without --access_log.
   int64_t access_log_dropped = 0;
 };

@@ -1749,6 +1749,8 @@ TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
         // One per registered handler: "count" has run, "throw" has not.
         "\nhandoff_admission_handler_job_cost_seconds{handler=\"count\"} 0.",
         "\nhandoff_admission_handler_job_cost_seconds{handler=\"throw\"} 0.000000\n",
+        // Neither declares its cost: no overhead learned.
+        "\nhandoff_admission_handler_declared_overhead_seconds{handler=\"count\"} 0.000000\n",
         "\nhandoff_build_info{version=\"" HANDOFF_VERSION "\"} 1\n"}) {
     EXPECT_TRUE(absl::StrContains(r, want)) << want;
   }

@@ -1244,6 +1244,30 @@ TEST(DispatcherTest, WhatDeclaredJobsCostPastTheirDeclarationIsCountedToo) {
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of about 19 s: " << s;
 }
 
+// A kind's declared runs teach its own overhead and leave the pool's alone:
+// a handler that declared 10 s and took 19 s had every declared job of no
+// kind (Work, Batch items) counted at up to twice its declaration, and
+// under load half of them refused.
+TEST(DispatcherTest, AKindThatDeclaresTooLittleRaisesOnlyItsOwnJobsOverhead) {
+  Dispatcher d({.workers = 1, .queue_depth = 8});
+  auto underdeclared = std::make_shared<JobKind>();
+  EXPECT_EQ(underdeclared->overhead(), std::nullopt);
+  TeachCostOf(d, Declaring(OfKind(Job(), underdeclared), absl::Seconds(10)),
+              absl::Seconds(19));
+  EXPECT_EQ(d.Stats().declared_job_overhead, absl::ZeroDuration())
+      << "a kind's run taught the overhead of declared jobs of no kind";
+  ASSERT_TRUE(underdeclared->overhead().has_value());
+  EXPECT_GE(*underdeclared->overhead(), absl::Seconds(9) - absl::Milliseconds(1));
+  EXPECT_EQ(underdeclared->cost(), absl::ZeroDuration()) << "a declared run taught the cost";
+  absl::Status s = AdmitBehind(d, Declaring(Job(), absl::Seconds(10)), absl::Seconds(15),
+                               Declaring(Job(), absl::Milliseconds(1)));
+  EXPECT_TRUE(s.ok()) << "behind a run of no kind that declared 10 s: " << s;
+  ASSERT_TRUE(WaitUntil([&] { return d.Stats().idle == 1; }));
+  s = AdmitBehind(d, Declaring(OfKind(Job(), underdeclared), absl::Seconds(10)),
+                  absl::Seconds(15), Declaring(Job(), absl::Milliseconds(1)));
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << "behind a run of the kind, about 19 s: " << s;
+}
+
 // But a job's overhead is counted at no more than its declaration: what a
 // run costs past its declaration grows with the run, and a long one's,
 // counted in full for each short job ahead, got short jobs refused for a

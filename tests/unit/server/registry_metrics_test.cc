@@ -121,6 +121,8 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
   g.declared_job_overhead = absl::Microseconds(30);
   g.handler_job_cost = {{"resize", absl::Milliseconds(40)},
                         {"odd \"name\"\\\n", absl::ZeroDuration()}};
+  g.handler_declared_overhead = {{"resize", absl::Microseconds(500)},
+                                 {"odd \"name\"\\\n", absl::ZeroDuration()}};
   std::string text = m.Render(g, "extra_metric 1\n");
   for (const char* want : {
            "# TYPE handoff_calls_total counter",
@@ -139,6 +141,8 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
            "\nhandoff_admission_declared_job_overhead_seconds 0.000030\n",
            "# TYPE handoff_admission_handler_job_cost_seconds gauge\n",
            "\nhandoff_admission_handler_job_cost_seconds{handler=\"resize\"} 0.040000\n",
+           "# TYPE handoff_admission_handler_declared_overhead_seconds gauge\n",
+           "\nhandoff_admission_handler_declared_overhead_seconds{handler=\"resize\"} 0.000500\n",
            // A quote, a backslash and a newline in a name, escaped as the
            // text format has them.
            "\nhandoff_admission_handler_job_cost_seconds"

@@ -28,22 +28,29 @@ bool WentOnAConnection(const grpc::ClientContext& context, const std::string& ta
 
 }  // namespace
 
+std::optional<std::string> StateWithoutConnection(const grpc::ClientContext& context,
+                                                  grpc::Channel& channel,
+                                                  const std::string& target) {
+  if (WentOnAConnection(context, target)) return std::nullopt;
+  switch (channel.GetState(/*try_to_connect=*/false)) {
+    case GRPC_CHANNEL_READY: return std::nullopt;
+    case GRPC_CHANNEL_IDLE: return "IDLE";
+    case GRPC_CHANNEL_CONNECTING: return "CONNECTING";
+    case GRPC_CHANNEL_TRANSIENT_FAILURE: return "TRANSIENT_FAILURE";
+    case GRPC_CHANNEL_SHUTDOWN: return "SHUTDOWN";
+  }
+  return std::nullopt;
+}
+
 absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& context,
                        grpc::Channel& channel, const std::string& target) {
   absl::Status s = FromGrpcStatus(status);
   if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
-  if (WentOnAConnection(context, target)) return s;
-  const char* state = nullptr;
-  switch (channel.GetState(/*try_to_connect=*/false)) {
-    case GRPC_CHANNEL_READY: return s;
-    case GRPC_CHANNEL_IDLE: state = "IDLE"; break;
-    case GRPC_CHANNEL_CONNECTING: state = "CONNECTING"; break;
-    case GRPC_CHANNEL_TRANSIENT_FAILURE: state = "TRANSIENT_FAILURE"; break;
-    case GRPC_CHANNEL_SHUTDOWN: state = "SHUTDOWN"; break;
-  }
+  const std::optional<std::string> state = StateWithoutConnection(context, channel, target);
+  if (!state.has_value()) return s;
   absl::Status annotated(
       s.code(), absl::StrCat(s.message(), "; the channel had no connection at "
-                             "the deadline (", state, ")"));
+                             "the deadline (", *state, ")"));
   s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     annotated.SetPayload(url, payload);
   });

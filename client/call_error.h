@@ -15,6 +15,7 @@
 #ifndef HANDOFF_CLIENT_CALL_ERROR_H_
 #define HANDOFF_CLIENT_CALL_ERROR_H_
 
+#include <optional>
 #include <string>
 
 #include <grpcpp/channel.h>
@@ -33,6 +34,14 @@ namespace handoff {
 // gets no hint rather than a wrong one.
 absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& context,
                        grpc::Channel& channel, const std::string& target);
+
+// What CallError judges by, for a caller that words its own message (a
+// reflection session's): the channel's state ("CONNECTING",
+// "TRANSIENT_FAILURE"...) if the finished call `context` never went on a
+// connection, nullopt if it did. `target` as for CallError.
+std::optional<std::string> StateWithoutConnection(const grpc::ClientContext& context,
+                                                  grpc::Channel& channel,
+                                                  const std::string& target);
 
 }  // namespace handoff
 

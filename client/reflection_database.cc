@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/call_error.h"
 #include "client/deadline.h"
 #include "client/metadata.h"
 #include "client/status.h"
@@ -14,11 +15,13 @@ namespace handoff {
 ReflectionDatabase::ReflectionDatabase(std::shared_ptr<grpc::Channel> channel,
                                        absl::Duration timeout,
                                        bool wait_for_ready,
-                                       std::vector<std::pair<std::string, std::string>> metadata)
+                                       std::vector<std::pair<std::string, std::string>> metadata,
+                                       std::string target)
     : channel_(std::move(channel)),
       timeout_(timeout),
       wait_for_ready_(wait_for_ready),
       metadata_(std::move(metadata)),
+      target_(std::move(target)),
       stub_(grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)),
       // gRPC C++ aborts the process on metadata it cannot send: the session
       // fails instead, before its first call.
@@ -73,11 +76,23 @@ absl::StatusOr<ReflectionDatabase::Response> ReflectionDatabase::RoundTrip(
         break;
       case absl::StatusCode::kUnavailable:
         break;  // the server, not its reflection: the message says so
-      case absl::StatusCode::kDeadlineExceeded:
-        // gRPC's message is "Deadline Exceeded": say whose deadline.
-        stream_error_ = absl::DeadlineExceededError(
-            absl::StrCat("no answer within ", absl::FormatDuration(timeout_)));
+      case absl::StatusCode::kDeadlineExceeded: {
+        // gRPC's message is "Deadline Exceeded": say whose deadline, and
+        // whether the server was ever reached: one that is down (or, with
+        // wait_for_ready, still starting) and one whose reflection hangs
+        // read alike. The message ends with the limit, where `handoff load`
+        // names the flag that set it.
+        const std::optional<std::string> state =
+            StateWithoutConnection(*context_, *channel_, target_);
+        stream_error_ = absl::DeadlineExceededError(absl::StrCat(
+            state.has_value()
+                ? absl::StrCat("the server could not be reached (the channel had no "
+                               "connection at the deadline: ",
+                               *state, "): no answer")
+                : std::string("the server was reached, but its reflection gave no answer"),
+            " within ", absl::FormatDuration(timeout_)));
         break;
+      }
       default:
         // The server answered and refused (a guarded reflection service,
         // say): the code alone would not say which call it refused.

@@ -46,10 +46,16 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   // yet, instead of failing UNAVAILABLE on the first refused connection.
   // `metadata` goes with the session's one call (a token for a server that
   // guards its reflection, say); a header gRPC cannot send fails every
-  // lookup with INVALID_ARGUMENT naming it (metadata.h).
+  // lookup with INVALID_ARGUMENT naming it (metadata.h). `target` is the
+  // channel's, as CallError (call_error.h) takes it, empty if unknown: a
+  // session that runs out of time says whether its stream ever had a
+  // connection, "the server could not be reached (the channel had no
+  // connection at the deadline: CONNECTING): no answer within 5s", or "the
+  // server was reached, but its reflection gave no answer within 5s".
   ReflectionDatabase(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
                      bool wait_for_ready = false,
-                     std::vector<std::pair<std::string, std::string>> metadata = {});
+                     std::vector<std::pair<std::string, std::string>> metadata = {},
+                     std::string target = "");
   ~ReflectionDatabase() override;
 
   // Fully-qualified names of every service the server exposes.
@@ -99,6 +105,7 @@ class ReflectionDatabase : public google::protobuf::DescriptorDatabase {
   absl::Duration timeout_;
   bool wait_for_ready_;
   std::vector<std::pair<std::string, std::string>> metadata_;
+  std::string target_;
   std::unique_ptr<grpc::reflection::v1alpha::ServerReflection::Stub> stub_;
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<Request, Response>> stream_;

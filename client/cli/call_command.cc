@@ -116,7 +116,7 @@ int Call(const Connection& connection, const CallArgs& args) {
   auto local = LocalDescriptors::FromFlags(args.proto, args.import_paths, args.protoset);
   if (!local.ok()) return Fail("call", local.status());
   ReflectionDatabase db(*channel, connection.timeout, connection.wait_for_ready,
-                        connection.reflect_metadata);
+                        connection.reflect_metadata, connection.addr);
   google::protobuf::DescriptorPool pool(&db, db.build_errors());
   auto method = *local != nullptr
                     ? FindMethod((*local)->pool(), args.method, nullptr,

@@ -11,7 +11,7 @@ int List(const Connection& connection, const std::string& only) {
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   ReflectionDatabase db(*channel, connection.timeout, connection.wait_for_ready,
-                        connection.reflect_metadata);
+                        connection.reflect_metadata, connection.addr);
   absl::StatusOr<std::string> listing = ServiceListing(db, only);
   if (absl::IsNotFound(listing.status()) && !only.empty()) {
     return Fail(connection.addr, listing.status());

@@ -57,7 +57,7 @@ class MethodTypes {
     types->host_ = o.host;
     types->reflection_ = std::make_unique<ReflectionDatabase>(
         grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout,
-        /*wait_for_ready=*/false, o.reflect_metadata);
+        /*wait_for_ready=*/false, o.reflect_metadata, o.host);
     types->remote_ = std::make_unique<google::protobuf::DescriptorPool>(
         types->reflection_.get(), types->reflection_->build_errors());
     return types;

@@ -447,7 +447,8 @@ TEST_F(CliTest, LoadAgainstAServerThatNeverAnswersNamesItsReflectionAndTheLimit)
       Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-d", "{}",
            "--connect-timeout", "300ms", "-n", "1", "-c", "1", silent.address()}),
       absl::StrCat("DEADLINE_EXCEEDED: server reflection at ", silent.address(),
-                   ": no answer within 300ms (--connect-timeout)"));
+                   ": the server could not be reached (the channel had no connection at the "
+                   "deadline: CONNECTING): no answer within 300ms (--connect-timeout)"));
   // Binary requests can go without types, but not to a server that did not
   // answer: the run fails on the lookup's error, and does not go on to
   // spend a second --connect-timeout on its own connections ("cannot
@@ -457,12 +458,34 @@ TEST_F(CliTest, LoadAgainstAServerThatNeverAnswersNamesItsReflectionAndTheLimit)
   ExpectOneLineError(
       Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-B", bytes,
            "--connect-timeout", "300ms", "-n", "1", "-c", "1", silent.address()}),
-      absl::StrCat("server reflection at ", silent.address(), ": no answer within 300ms"));
+      absl::StrCat("server reflection at ", silent.address(),
+                   ": the server could not be reached (the channel had no connection at the "
+                   "deadline: CONNECTING): no answer within 300ms"));
   // `handoff call` bounds its lookup by --timeout, and says so likewise.
   ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--timeout=300ms",
                           "--addr=" + silent.address()}),
-                     "DEADLINE_EXCEEDED: no answer within 300ms");
+                     "DEADLINE_EXCEEDED: the server could not be reached (the channel had no "
+                     "connection at the deadline: CONNECTING): no answer within 300ms");
   std::remove(bytes.c_str());
+}
+
+// A reflection lookup that runs out of time says whether the server was
+// reached: "no answer within 300ms" alone read the same for a server that
+// is down and one whose reflection hangs (ReflectionDatabaseTest has the
+// second).
+TEST_F(CliTest, AReflectionLookupThatNeverHadAConnectionSaysSoAtItsDeadline) {
+  RefusingPort refusing;
+  ASSERT_NE(refusing.port(), 0);
+  const std::string addr = absl::StrCat("--addr=127.0.0.1:", refusing.port());
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"list"}, {"call", "handoff.v1.Gateway.Echo", "-d", "{}"}}) {
+    std::vector<std::string> args = command;
+    args.insert(args.end(), {"--wait_for_ready", "--timeout=300ms", addr});
+    ProcessResult r = Cli(args);
+    ExpectOneLineError(r, "DEADLINE_EXCEEDED: the server could not be reached (the channel "
+                          "had no connection at the deadline: ");
+    EXPECT_TRUE(absl::EndsWith(r.err, "): no answer within 300ms\n")) << r.err;
+  }
 }
 
 TEST_F(CliTest, LoadRendersCallTemplatesForEveryCall) {

@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/util/ports.h"
 
 namespace handoff {
 namespace {
@@ -51,6 +52,9 @@ struct Script {
   // Each request is answered with an empty response: no list, no file, no
   // error.
   bool empty_answers = false;
+  // Requests are read and never answered: the stream stays open until the
+  // client's deadline cancels it (a reflection service that hangs).
+  bool never_answers = false;
 };
 
 class ScriptedReflection final : public ServerReflection::Service {
@@ -71,6 +75,10 @@ class ScriptedReflection final : public ServerReflection::Service {
     }
     ServerReflectionRequest request;
     for (int answered = 0; script.end.ok() || answered < script.answers; ++answered) {
+      if (script.never_answers) {
+        while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(1));
+        return grpc::Status::OK;
+      }
       if (!stream->Read(&request)) {
         // The sync API has no wait on a cancel: look every millisecond.
         while (script.ignores_half_close && !context->IsCancelled()) {
@@ -217,6 +225,49 @@ TEST_F(ReflectionDatabaseTest, ASessionWithoutADeadlineDoesNotWaitForTheServerTo
     ASSERT_TRUE(db.ListServices().ok());
   }  // returns: this test would otherwise end at ctest's timeout
   EXPECT_EQ(service_->streams_seen(), 1);
+}
+
+// A lookup that runs out of time says whether the server was reached at
+// all: gRPC's "Deadline Exceeded", or "no answer within 300ms", read alike
+// for a server that is down and one whose reflection hangs.
+TEST_F(ReflectionDatabaseTest, ADeadlineOnAReachedServerSaysItsReflectionDidNotAnswer) {
+  Script silent{0, grpc::Status::OK};
+  silent.never_answers = true;
+  Serve({silent});
+  ReflectionDatabase db(channel_, absl::Milliseconds(300));
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(std::string(services.status().message()),
+            "the server was reached, but its reflection gave no answer within 300ms");
+  EXPECT_EQ(service_->streams_seen(), 1);
+}
+
+// A server reached without a reflection service answers UNIMPLEMENTED at
+// once, as gRPC answers any method it does not serve.
+TEST_F(ReflectionDatabaseTest, AServerWithoutReflectionIsSaidToHaveNone) {
+  Serve({{0, grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "")}});
+  ReflectionDatabase db(channel_, absl::Seconds(30));
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(std::string(services.status().message()),
+            "the server does not support reflection (grpc.reflection.v1alpha)");
+}
+
+TEST_F(ReflectionDatabaseTest, ADeadlineWithoutAConnectionSaysTheServerWasNotReached) {
+  testing::RefusingPort refusing;
+  ASSERT_NE(refusing.port(), 0);
+  // wait_for_ready: the refused connections are waited out, to the deadline.
+  ReflectionDatabase db(grpc::CreateChannel(absl::StrCat("127.0.0.1:", refusing.port()),
+                                            grpc::InsecureChannelCredentials()),
+                        absl::Milliseconds(300), /*wait_for_ready=*/true);
+  auto services = db.ListServices();
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(absl::StartsWith(services.status().message(),
+                               "the server could not be reached (the channel had no "
+                               "connection at the deadline: "))
+      << services.status();
+  EXPECT_TRUE(absl::EndsWith(services.status().message(), "): no answer within 300ms"))
+      << services.status();
 }
 
 // Metadata gRPC cannot send fails the session, naming the header, and is

@@ -131,7 +131,7 @@ int Call(const Connection& connection, const CallArgs& args) {
                         method.status().code() == absl::StatusCode::kInvalidArgument
                     ? "call"
                     : absl::StrCat("reflection at ", connection.addr),
-                method.status());
+                WithTlsHint(connection, method.status()));
   }
   auto requests = JsonToMessages(*(*method)->input_type(), *data);
   if (!requests.ok()) return Fail("-d", requests.status());
@@ -170,7 +170,7 @@ int Call(const Connection& connection, const CallArgs& args) {
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {
-    const int exit_code = Fail((*method)->full_name(), status);
+    const int exit_code = Fail((*method)->full_name(), WithTlsHint(connection, status));
     if (*local != nullptr) {
       PrintDetails(status, (*local)->pool(), absl::StrCat("not in ", (*local)->source()));
     } else {

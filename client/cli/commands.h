@@ -82,6 +82,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
 // reason gRPC gives, instead of retrying behind the user's back.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection);
 
+// Whether `connection` speaks TLS: --tls, or any of its files.
+bool UsesTls(const Connection& connection);
+// `status` of a command that connected as `connection`, with a hint in the
+// CLI's flags when it reads as plaintext to a TLS server or the reverse
+// (tls_hint.h).
+absl::Status WithTlsHint(const Connection& connection, const absl::Status& status);
+
 // `text` (a server's status message, say) with each control character
 // C-escaped ("\n", "\x1b"), so that what a server sends can neither break
 // an error into lines nor drive the terminal. Other bytes are kept: UTF-8

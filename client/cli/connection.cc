@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
+#include "client/cli/tls_hint.h"
 #include "client/status.h"
 #include "common/pem_file.h"
 #include "common/read_file.h"
@@ -53,9 +54,20 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
                          : "--cert needs --key (mutual TLS takes both)");
 }
 
+bool UsesTls(const Connection& connection) {
+  return connection.tls || !connection.tls_files.cacert.empty() ||
+         !connection.tls_files.cert.empty();
+}
+
+absl::Status WithTlsHint(const Connection& connection, const absl::Status& status) {
+  return WithTlsHint(UsesTls(connection), status, "--tls (or --cacert with its CA)",
+                     "plaintext (no --tls, --cacert, --cert or --key)");
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     bool tls, const TlsFiles& files) {
   if (absl::Status s = CheckTlsFiles(files); !s.ok()) return s;
+  // As UsesTls has it.
   if (!tls && files.cacert.empty() && files.cert.empty()) {
     return grpc::InsecureChannelCredentials();
   }

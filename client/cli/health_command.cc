@@ -24,7 +24,7 @@ int Health(const Connection& connection, const std::string& service) {
   grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) {
     return Fail(absl::StrCat("health check of ", connection.addr),
-                CallError(status, context, **channel, connection.addr));
+                WithTlsHint(connection, CallError(status, context, **channel, connection.addr)));
   }
   if (absl::Status s = WriteStdout(
           absl::StrCat(grpc::health::v1::HealthCheckResponse::ServingStatus_Name(

@@ -17,7 +17,8 @@ int List(const Connection& connection, const std::string& only) {
     return Fail(connection.addr, listing.status());
   }
   if (!listing.ok()) {
-    return Fail(absl::StrCat("listing services of ", connection.addr), listing.status());
+    return Fail(absl::StrCat("listing services of ", connection.addr),
+                WithTlsHint(connection, listing.status()));
   }
   if (absl::Status s = WriteStdout(*listing, "the listing"); !s.ok()) return Fail("list", s);
   return 0;

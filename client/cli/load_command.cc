@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "client/cli/commands.h"
 #include "client/cli/interrupts.h"
+#include "client/cli/tls_hint.h"
 #include "client/dynamic_call.h"
 #include "client/load/binary_requests.h"
 #include "client/load/debug_log.h"
@@ -55,6 +56,7 @@ class MethodTypes {
     load::AddServerNameArgs(o, args);
     auto types = absl::WrapUnique(new MethodTypes);
     types->host_ = o.host;
+    types->insecure_ = o.insecure;
     types->reflection_ = std::make_unique<ReflectionDatabase>(
         grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout,
         /*wait_for_ready=*/false, o.reflect_metadata, o.host);
@@ -76,8 +78,10 @@ class MethodTypes {
     }
     // The server, not the method, could not be had: say which server, and
     // which flag bounded the wait.
+    const absl::Status lookup = WithTlsHint(!insecure_, found.status(), "without --insecure",
+                                            "--insecure (plaintext)");
     return absl::Status(
-        code, absl::StrCat("server reflection at ", host_, ": ", found.status().message(),
+        code, absl::StrCat("server reflection at ", host_, ": ", lookup.message(),
                            code == absl::StatusCode::kDeadlineExceeded ? " (--connect-timeout)"
                                                                        : ""));
   }
@@ -96,6 +100,7 @@ class MethodTypes {
 
   std::unique_ptr<LocalDescriptors> local_;
   std::string host_;
+  bool insecure_ = false;
   std::unique_ptr<ReflectionDatabase> reflection_;
   std::unique_ptr<google::protobuf::DescriptorPool> remote_;
 };

@@ -5,6 +5,8 @@
 // --tls_client_ca_file). The certificates are the server tests' test data
 // (tests/integration/server/testdata/tls).
 
+#include <algorithm>
+
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/security/credentials.h>
@@ -68,6 +70,33 @@ TEST_F(MutualTlsTest, CliWithoutClientCertificateIsRefused) {
                          "--cacert=" + TlsTestFile("ca.pem")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE")) << r.err;
+}
+
+// A TLS server closes a plaintext connection at its first bytes, and gRPC
+// says only "Socket closed": the CLI adds what that likely means, for each
+// of its commands. A server that refuses the connection outright gets no
+// such hint (CliTest.AnUnreachableAddressIsUnavailable).
+TEST_F(MutualTlsTest, PlaintextToTheTlsServerHintsAtTls) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"health"}, {"list"},
+        {"call", "handoff.v1.Gateway.Echo", "-d", "{}"}}) {
+    std::vector<std::string> args = command;
+    args.push_back(Addr());
+    ProcessResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 1) << command[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE: ")) << r.err;
+    EXPECT_TRUE(absl::EndsWith(r.err, "Socket closed; the server may expect TLS: try --tls "
+                                      "(or --cacert with its CA)\n"))
+        << r.err;
+  }
+  ProcessResult r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "1",
+                         "-c", "1", handoffd_->address});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE: server reflection at ")) << r.err;
+  EXPECT_TRUE(absl::EndsWith(
+      r.err, "Socket closed; the server may expect TLS: try without --insecure\n"))
+      << r.err;
 }
 
 TEST_F(MutualTlsTest, CertificateWithoutKeyIsAUsageErrorNamingBoth) {

@@ -294,9 +294,18 @@ TEST_F(CliTest, JsonThatIsNoObjectIsNamedWithoutAnEmptyFieldPath) {
 }
 
 TEST_F(CliTest, AnUnreachableAddressIsUnavailable) {
-  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--addr=127.0.0.1:1"}),
-                     "UNAVAILABLE");
-  ExpectOneLineError(Cli({"health", "--addr=127.0.0.1:1"}), "UNAVAILABLE");
+  // A refused connection is no sign of TLS, wanted or not: no hint.
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"call", "handoff.v1.Gateway.Echo", "-d", "{}"}, {"health"},
+        {"list"}}) {
+    for (const char* tls : {"--tls=false", "--tls"}) {
+      std::vector<std::string> args = command;
+      args.insert(args.end(), {tls, "--addr=127.0.0.1:1"});
+      ProcessResult r = Cli(args);
+      ExpectOneLineError(r, "UNAVAILABLE");
+      EXPECT_FALSE(absl::StrContains(r.err, "TLS")) << r.err;
+    }
+  }
 }
 
 // health --wait_for_ready against a server that never comes: its
@@ -344,15 +353,29 @@ TEST_F(CliTest, AnEmptyAddressIsAUsageError) {
 
 TEST_F(CliTest, TlsToAPlaintextServerIsOneLine) {
   // gRPC logs the failed handshake on stderr itself; the CLI's own line
-  // already carries its reason.
-  ExpectOneLineError(Cli({"health", "--tls", Addr()}), "UNAVAILABLE");
+  // already carries its reason, OpenSSL's "wrong version number" (the
+  // server's first bytes were no TLS record), and says what that means.
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"health"}, {"list"},
+        {"call", "handoff.v1.Gateway.Echo", "-d", "{}"}}) {
+    std::vector<std::string> args = command;
+    args.insert(args.end(), {"--tls", Addr()});
+    ProcessResult r = Cli(args);
+    ExpectOneLineError(r, "UNAVAILABLE");
+    EXPECT_TRUE(absl::EndsWith(r.err, "wrong version number; the server may not speak TLS: "
+                                      "try plaintext (no --tls, --cacert, --cert or --key)\n"))
+        << r.err;
+  }
   // handoff load speaks TLS unless told not to. Its reflection lookup is
   // the first to fail, and the run stops there with the lookup's reason
   // rather than waiting out --connect-timeout (10s) for connections that
   // fail alike.
-  ExpectOneLineError(
-      Cli({"load", "--call", "handoff.v1.Gateway.Echo", "-b", "-n", "1", "-c", "1", *addr_}),
-      "UNAVAILABLE: server reflection at " + *addr_);
+  ProcessResult r =
+      Cli({"load", "--call", "handoff.v1.Gateway.Echo", "-b", "-n", "1", "-c", "1", *addr_});
+  ExpectOneLineError(r, "UNAVAILABLE: server reflection at " + *addr_);
+  EXPECT_TRUE(absl::EndsWith(
+      r.err, "; the server may not speak TLS: try --insecure (plaintext)\n"))
+      << r.err;
 }
 
 TEST_F(CliTest, HealthPrintsServing) {

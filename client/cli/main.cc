@@ -24,49 +24,57 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/cli/commands.h"
+#include "client/cli/flag_scope.h"
 #include "client/cli/timeout_flag.h"
 #include "client/load/target.h"
 #include "client/metadata.h"
 #include "common/descriptor_limit.h"
 #include "common/standard_streams.h"
 
-ABSL_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
-ABSL_FLAG(handoff::cli::TimeoutFlag, timeout,
-          handoff::cli::TimeoutFlag{absl::Seconds(10)},
-          "deadline of the command, the reflection lookup included: 500ms, "
-          "1m30s, or a number of seconds; 0 or inf is none");
-ABSL_FLAG(bool, tls, false, "use TLS (default: plaintext)");
-ABSL_FLAG(std::string, cacert, "", "PEM root certificates for TLS (implies --tls)");
-ABSL_FLAG(std::string, cert, "",
-          "PEM client certificate, for a server that requires one (mutual "
-          "TLS; implies --tls, needs --key)");
-ABSL_FLAG(std::string, key, "", "PEM private key of --cert");
-ABSL_FLAG(std::string, d, "",
-          "request JSON for call (an array sends several messages on a "
-          "stream); @FILE reads a file, @- stdin");
-ABSL_FLAG(std::string, data, "", "same as -d");
-ABSL_FLAG(bool, pretty, false, "indent JSON replies");
-ABSL_FLAG(bool, verbose, false,
-          "call: print the response headers and trailers on stderr");
-ABSL_FLAG(std::string, proto, "",
-          "call: type requests and replies from this .proto file instead of "
-          "the server's reflection");
-ABSL_FLAG(std::vector<std::string>, import_paths, {},
-          "call: where --proto's imports are, comma-separated (its own "
-          "directory and the working directory are searched too)");
-ABSL_FLAG(std::string, protoset, "",
-          "call: type them from a FileDescriptorSet (protoc --include_imports "
-          "--descriptor_set_out)");
-ABSL_FLAG(std::string, metadata, "",
-          "request headers for call and health, a JSON object of strings "
-          "(as handoff load's -m): '{\"authorization\":\"Bearer t\"}'");
-ABSL_FLAG(std::string, reflect_metadata, "",
-          "request headers for the server reflection calls of call and "
-          "list alone, which get none of --metadata's (as handoff load's "
-          "--reflect-metadata)");
-ABSL_FLAG(bool, wait_for_ready, false,
-          "wait (up to --timeout) for the server to accept connections "
-          "instead of failing at once while it is unreachable");
+// Each flag notes its own setting, which flag_scope.h checks against the
+// command: Abseil 20220623 keeps whether a flag was given private.
+#define HANDOFF_CLI_FLAG(Type, name, default_value, help)  \
+  ABSL_FLAG(Type, name, default_value, help).OnUpdate([] { \
+    handoff::cli::NoteFlagSet(#name);                      \
+  })
+
+HANDOFF_CLI_FLAG(std::string, addr, "localhost:50051", "server address, host:port");
+HANDOFF_CLI_FLAG(handoff::cli::TimeoutFlag, timeout,
+                 handoff::cli::TimeoutFlag{absl::Seconds(10)},
+                 "deadline of the command, the reflection lookup included: 500ms, "
+                 "1m30s, or a number of seconds; 0 or inf is none");
+HANDOFF_CLI_FLAG(bool, tls, false, "use TLS (default: plaintext)");
+HANDOFF_CLI_FLAG(std::string, cacert, "", "PEM root certificates for TLS (implies --tls)");
+HANDOFF_CLI_FLAG(std::string, cert, "",
+                 "PEM client certificate, for a server that requires one (mutual "
+                 "TLS; implies --tls, needs --key)");
+HANDOFF_CLI_FLAG(std::string, key, "", "PEM private key of --cert");
+HANDOFF_CLI_FLAG(std::string, d, "",
+                 "request JSON for call (an array sends several messages on a "
+                 "stream); @FILE reads a file, @- stdin");
+HANDOFF_CLI_FLAG(std::string, data, "", "same as -d");
+HANDOFF_CLI_FLAG(bool, pretty, false, "indent JSON replies");
+HANDOFF_CLI_FLAG(bool, verbose, false,
+                 "call: print the response headers and trailers on stderr");
+HANDOFF_CLI_FLAG(std::string, proto, "",
+                 "call: type requests and replies from this .proto file instead of "
+                 "the server's reflection");
+HANDOFF_CLI_FLAG(std::vector<std::string>, import_paths, {},
+                 "call: where --proto's imports are, comma-separated (its own "
+                 "directory and the working directory are searched too)");
+HANDOFF_CLI_FLAG(std::string, protoset, "",
+                 "call: type them from a FileDescriptorSet (protoc --include_imports "
+                 "--descriptor_set_out)");
+HANDOFF_CLI_FLAG(std::string, metadata, "",
+                 "request headers for call and health, a JSON object of strings "
+                 "(as handoff load's -m): '{\"authorization\":\"Bearer t\"}'");
+HANDOFF_CLI_FLAG(std::string, reflect_metadata, "",
+                 "request headers for the server reflection calls of call and "
+                 "list alone, which get none of --metadata's (as handoff load's "
+                 "--reflect-metadata)");
+HANDOFF_CLI_FLAG(bool, wait_for_ready, false,
+                 "wait (up to --timeout) for the server to accept connections "
+                 "instead of failing at once while it is unreachable");
 
 namespace {
 
@@ -117,6 +125,7 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   // --help prints "handoff: " before the message itself.
   absl::SetProgramUsageMessage(absl::StripPrefix(kUsage, "handoff: "));
+  handoff::cli::NoteFlagsFromNowOn();
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) {
     std::cerr << kUsage;
@@ -124,6 +133,11 @@ int main(int argc, char** argv) {
   }
   const std::string command = positional[1];
   std::vector<std::string> rest(positional.begin() + 2, positional.end());
+  if (command == "call" || command == "list" || command == "health") {
+    if (absl::Status s = handoff::cli::CheckFlagsApply(command); !s.ok()) {
+      return handoff::cli::Usage(s.message());
+    }
+  }
 
   handoff::cli::Connection connection;
   connection.addr = absl::GetFlag(FLAGS_addr);

@@ -930,6 +930,50 @@ TEST_F(CliTest, TwoFlagsThatBothReadStdinAreAUsageErrorNamingThem) {
   }
 }
 
+// A flag given to a command it does not apply to is bad usage naming both,
+// where it was ignored without a word (`list --pretty` printed the list as
+// ever). A value equal to the default counts: the user still asked for it.
+TEST_F(CliTest, AFlagGivenToACommandItDoesNotApplyToIsAUsageErrorNamingBoth) {
+  const std::string flagfile = TempPath("pretty.flags");
+  std::ofstream(flagfile) << "--pretty\n";
+  for (const auto& [args, message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"list", "--pretty"}, "--pretty does not apply to list (only to call)"},
+           {{"health", "--pretty=false"}, "--pretty does not apply to health (only to call)"},
+           {{"health", "-d", "{}"}, "-d does not apply to health (only to call)"},
+           {{"list", "--data={}"}, "--data does not apply to list (only to call)"},
+           {{"health", "--proto=x.proto"}, "--proto does not apply to health (only to call)"},
+           {{"list", "--import_paths=a"}, "--import_paths does not apply to list (only to call)"},
+           {{"health", "--protoset=x.pb"}, "--protoset does not apply to health (only to call)"},
+           {{"list", "--verbose"}, "--verbose does not apply to list (only to call)"},
+           {{"list", R"(--metadata={"a":"b"})"},
+            "--metadata does not apply to list (only to call and health)"},
+           {{"health", R"(--reflect_metadata={"a":"b"})"},
+            "--reflect_metadata does not apply to health (only to call and list)"},
+           // A flagfile's flags are given as the command line's are.
+           {{"list", "--flagfile=" + flagfile},
+            "--pretty does not apply to list (only to call)"}}) {
+    std::vector<std::string> argv = args;
+    argv.push_back(Addr());
+    const ProcessResult r = Cli(argv);
+    EXPECT_EQ(r.exit_code, 2) << args[1] << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, absl::StrCat("handoff: ", message, "\n"));
+  }
+  std::remove(flagfile.c_str());
+  // Flags that apply to several commands are taken by each of them.
+  ProcessResult r = Cli({"health", R"(--metadata={"a":"b"})", "--wait_for_ready",
+                         "--timeout=20s", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"list", R"(--reflect_metadata={"a":"b"})", "--wait_for_ready", "--timeout=20s",
+           Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "--data={}", "--pretty", "--verbose",
+           R"(--metadata={"a":"b"})", R"(--reflect_metadata={"a":"b"})", "--wait_for_ready",
+           "--timeout=20s", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(CliTest, VersionNamesTheProgramAndItsVersion) {
   auto load = Cli({"load", "--version"});
   EXPECT_EQ(load.exit_code, 0) << load.err;

@@ -1,3 +1,5 @@
+// Copyright 2026 The handoff Authors.
+
 #include "client/cli/flag_scope.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// Copyright 2026 The handoff Authors.
+//
 // Flag scope: which of the CLI's commands each of its flags applies to, so
 // that a flag given to a command it does not apply to (`handoff list
 // --pretty`, `handoff health -d {}`) is bad usage naming both, rather than

@@ -1,3 +1,5 @@
+// Copyright 2026 The handoff Authors.
+
 #include "client/cli/tls_hint.h"
 
 #include <string>

@@ -1,3 +1,5 @@
+// Copyright 2026 The handoff Authors.
+//
 // WithTlsHint: a connection failure that reads as a TLS mismatch, with a
 // hint saying so.
 //

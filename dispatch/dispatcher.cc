@@ -417,6 +417,9 @@ absl::Status Dispatcher::Submit(Job job) {
   CountAtSubmission(job);
   if (HandToIdleWorker(job)) return absl::OkStatus();
   Context ctx = job.ctx;
+  // Counted waiting before it is counted queued, so that a scrape never
+  // takes it for a job in the queue (Stats).
+  queued_->waiting.fetch_add(1, std::memory_order_relaxed);
   const internal::JobLoad load = Enqueue(job);
   // The job's, which the select's send case holds, with the job, until the
   // select returns: alive in either function.
@@ -424,11 +427,13 @@ absl::Status Dispatcher::Submit(Job job) {
   absl::Status result;
   Select(OnSend(jobs_, std::move(job),
                 [&](absl::Status s) {
+                  queued_->waiting.fetch_sub(1, std::memory_order_relaxed);
                   if (s.ok()) return;
                   Dequeue(*queued_, withdrawal, load);
                   result = absl::UnavailableError("dispatcher stopped");
                 }),
          OnDone(ctx, [&] {
+           queued_->waiting.fetch_sub(1, std::memory_order_relaxed);
            Dequeue(*queued_, withdrawal, load);
            result = ctx.Err();
          }));
@@ -452,6 +457,8 @@ void Dispatcher::AsyncSubmit(Job job,
     return;
   }
   Context ctx = job.ctx;
+  // Counted waiting before it is counted queued, as in Submit.
+  queued_->waiting.fetch_add(1, std::memory_order_relaxed);
   const internal::JobLoad load = Enqueue(job);
   // Only one of the two cases runs, but each needs the callback and the
   // count: share them. The count, not the Dispatcher: the context's case
@@ -471,6 +478,7 @@ void Dispatcher::AsyncSubmit(Job job,
   AsyncSelect(
       OnSend(jobs_, std::move(job),
              [waiting](absl::Status s) {
+               waiting->queued->waiting.fetch_sub(1, std::memory_order_relaxed);
                if (!s.ok()) {
                  Dequeue(*waiting->queued, waiting->withdrawal, waiting->load);
                  s = absl::UnavailableError("dispatcher stopped");
@@ -478,6 +486,7 @@ void Dispatcher::AsyncSubmit(Job job,
                waiting->admitted(std::move(s));
              }),
       OnDone(ctx, [waiting, ctx] {
+        waiting->queued->waiting.fetch_sub(1, std::memory_order_relaxed);
         Dequeue(*waiting->queued, waiting->withdrawal, waiting->load);
         waiting->admitted(ctx.Err());
       }));
@@ -559,6 +568,7 @@ DispatcherStats Dispatcher::Stats() const {
   // The jobs counted ahead, and those whose context ended while queued.
   s.queued = std::max<int64_t>(queued_->jobs.load(std::memory_order_relaxed), 0) +
              std::max<int64_t>(queued_->withdrawn.load(std::memory_order_relaxed), 0);
+  s.waiting = std::clamp<int64_t>(queued_->waiting.load(std::memory_order_relaxed), 0, s.queued);
   for (size_t i = 0; i < workers_.size(); ++i) {
     const WorkerCounters& c = counters_[i];
     s.idle += c.idle.load(std::memory_order_relaxed);

@@ -194,6 +194,8 @@ struct DispatcherStats {
   int64_t queued = 0;     // accepted, not yet handed to a worker or dropped
                           // (and submissions waiting for room), whether
                           // or not their context has ended
+  int64_t waiting = 0;    // of `queued`, the submissions still waiting for
+                          // room (Submit, AsyncSubmit): not in the queue yet
   int64_t idle = 0;       // workers waiting for a job
   int64_t busy = 0;       // workers running a job
   int64_t completed = 0;  // runs that returned normally

@@ -173,7 +173,10 @@ bool GatewayCore::AwaitIdle(absl::Duration timeout) {
 std::string GatewayCore::RenderMetrics() {
   DispatcherStats d = dispatcher_.Stats();
   GaugeSnapshot g;
-  g.queued = d.queued;
+  // DispatcherStats counts the submissions waiting for room as queued (what
+  // admission counts ahead); the gauges tell them apart.
+  g.queued = d.queued - d.waiting;
+  g.waiting = d.waiting;
   g.idle = d.idle;
   g.busy = d.busy;
   g.expired = d.expired;

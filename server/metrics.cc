@@ -115,8 +115,17 @@ std::string Metrics::Render(const GaugeSnapshot& g,
   gauge("handoff_calls_in_flight", "gauge",
         "Calls accepted and not yet finished.",
         in_flight.load(std::memory_order_relaxed));
-  gauge("handoff_queue_depth", "gauge", "Jobs waiting for a worker.",
+  gauge("handoff_queue_depth", "gauge",
+        "Jobs in the queue waiting for a worker (not the calls waiting for "
+        "room in it: handoff_queue_waiters).",
         g.queued);
+  // Apart from the queue's depth, which never exceeds --queue_depth + 1: a
+  // queue that is full with callers waiting behind it says more than a depth
+  // past the queue's size.
+  gauge("handoff_queue_waiters", "gauge",
+        "Calls waiting for room in the queue (--queue_policy=wait); 0 under "
+        "reject.",
+        g.waiting);
   gauge("handoff_workers_idle", "gauge", "Workers waiting for a job.", g.idle);
   gauge("handoff_workers_busy", "gauge", "Workers running a job.", g.busy);
   gauge("handoff_access_log_dropped_total", "counter",

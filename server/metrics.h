@@ -12,6 +12,10 @@
 //   call_duration_seconds{method} histogram   buckets 100us .. 10s
 //   calls_in_flight                           gauge: accepted, not yet done
 //   queue_depth, workers_idle, workers_busy   gauges, from the dispatcher
+//   queue_waiters                             gauge, from the dispatcher:
+//                                             calls waiting for room in the
+//                                             queue (--queue_policy=wait),
+//                                             not in queue_depth
 //   jobs_expired_in_queue_total               counter, from the dispatcher
 //   jobs_rejected_total{reason}               counter, from the dispatcher:
 //                                             queue_full or deadline (the
@@ -55,7 +59,8 @@ const char* MethodName(Method m);
 
 // What the dispatcher and the Work handler report at scrape time.
 struct GaugeSnapshot {
-  int64_t queued = 0;
+  int64_t queued = 0;   // jobs in the queue (or held by the dispatcher)
+  int64_t waiting = 0;  // submissions waiting for room, not in the queue yet
   int64_t idle = 0;
   int64_t busy = 0;
   int64_t expired = 0;

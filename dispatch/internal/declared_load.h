@@ -98,6 +98,10 @@ struct QueueLoad {
   // drops them, but no longer counted in the fields above: their context
   // ended, and their cost was taken out then (Withdraw).
   std::atomic<int64_t> withdrawn{0};
+  // Of the jobs counted above (in `jobs` or `withdrawn`), the submissions
+  // still waiting for room (Dispatcher::Submit, AsyncSubmit): admission
+  // counts them ahead of the next job, but they are not in the queue yet.
+  std::atomic<int64_t> waiting{0};
 
   void Add(JobLoad load) {
     jobs.fetch_add(1, std::memory_order_relaxed);

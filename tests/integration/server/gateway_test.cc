@@ -1503,6 +1503,30 @@ TEST_F(WaitPolicyTest, WaitingCallStillHasItsDeadline) {
   EXPECT_TRUE(blocked->Wait().ok());
 }
 
+// handoff_queue_depth is the jobs in the queue (and the one the dispatcher
+// holds); the calls waiting for room under --queue_policy=wait are not in it
+// yet, and are handoff_queue_waiters. They were counted in the queue's depth,
+// which then read 4 with a queue of 1.
+TEST_F(WaitPolicyTest, CallsWaitingForRoomAreWaitersNotTheQueuesDepth) {
+  auto blocked = StartBlocked();
+  auto calls = StartEchoes(4);  // 2 fit (channel + dispatcher), 2 wait
+  std::string metrics;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        metrics = server_->Admin("/metrics").body;
+        return absl::StrContains(metrics, "\nhandoff_queue_waiters 2\n") &&
+               absl::StrContains(metrics, "\nhandoff_queue_depth 2\n");
+      },
+      absl::Seconds(5)))
+      << metrics;
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(blocked->Wait().ok());
+  for (auto& c : calls) EXPECT_TRUE(c->Wait().ok());
+  metrics = server_->Admin("/metrics").body;
+  EXPECT_TRUE(absl::StrContains(metrics, "\nhandoff_queue_waiters 0\n")) << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "\nhandoff_queue_depth 0\n")) << metrics;
+}
+
 // Waiting for room cannot help a job whose work alone outlasts its deadline:
 // under --queue_policy=wait too it is DEADLINE_EXCEEDED at once, not after
 // waiting behind busy workers until the deadline.
@@ -1738,7 +1762,7 @@ TEST_F(GatewayTest, AdminPortServesPrometheusMetrics) {
   for (const char* want :
        {"handoff_calls_total{method=\"Echo\",code=\"OK\"} 1",
         "handoff_call_duration_seconds_bucket{method=\"Echo\",le=\"+Inf\"} 1",
-        "handoff_queue_depth 0", "handoff_workers_idle",
+        "handoff_queue_depth 0", "\nhandoff_queue_waiters 0\n", "handoff_workers_idle",
         "handoff_workers_busy 0", "handoff_jobs_expired_in_queue_total 0",
         "handoff_calls_in_flight", "handoff_work_jobs_started_total 0",
         "handoff_jobs_rejected_total{reason=\"queue_full\"} 0",

@@ -736,6 +736,7 @@ TEST(DispatcherTest, ASubmissionWaitingForRoomWhenStopComesIsUnavailableAndNever
   });
   ASSERT_TRUE(testing::WaitForSenders(internal::DispatcherAccess::Jobs(d), 2));
   EXPECT_EQ(d.Stats().queued, 3);  // the held job and the two waiting
+  EXPECT_EQ(d.Stats().waiting, 2);  // not in the queue yet
 
   std::thread stopper([&] { d.Stop(); });
   // Both answered while jobs 1 and 2 still hold the worker and the

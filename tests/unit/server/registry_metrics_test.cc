@@ -112,6 +112,7 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
   EXPECT_EQ(m.calls(Method::kEcho, absl::StatusCode::kOk), 2);
   GaugeSnapshot g;
   g.queued = 4;
+  g.waiting = 2;
   g.idle = 1;
   g.busy = 3;
   g.expired = 9;
@@ -133,7 +134,7 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
            "handoff_call_duration_seconds_bucket{method=\"Work\",le=\"10\"} 0",
            "handoff_call_duration_seconds_bucket{method=\"Work\",le=\"+Inf\"} 1",
            "handoff_call_duration_seconds_count{method=\"Echo\"} 2",
-           "handoff_queue_depth 4", "handoff_workers_idle 1",
+           "handoff_queue_depth 4", "\nhandoff_queue_waiters 2\n", "handoff_workers_idle 1",
            "handoff_workers_busy 3", "handoff_jobs_expired_in_queue_total 9",
            "handoff_jobs_rejected_total{reason=\"queue_full\"} 5",
            "handoff_jobs_rejected_total{reason=\"deadline\"} 7",

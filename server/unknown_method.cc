@@ -3,10 +3,12 @@
 #include "server/unknown_method.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "dispatch/clock.h"
 #include "server/quoted_text.h"
 
 namespace handoff {
@@ -23,24 +25,47 @@ std::string MethodNamed(absl::string_view method) {
   return absl::StrCat(shown, "... (", method.size(), " bytes)");
 }
 
-// Finishes at once, without reading: the request does not matter.
+// Finishes at once, without reading: the request does not matter. Counted
+// as every call is: in flight from its arrival (`start`, when gRPC asks for
+// a reactor) until gRPC is done with it, and recorded then with its time
+// from arrival to that end, as a Stream is (StreamCall::OnDone): Finish here
+// only queues the status until CreateReactor has returned, and it goes out
+// after. Brief as it is, it is a call accepted and not yet done: a drain
+// waits for it, and handoff_calls_in_flight stays the calls begun less those
+// counted. It was recorded at a duration of 0, and never in flight.
 class Refusal final : public grpc::ServerGenericBidiReactor {
  public:
-  explicit Refusal(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
-  void OnDone() override { delete this; }
+  Refusal(GatewayCore& core, absl::Time start, absl::Status status, std::string peer)
+      : core_(core), start_(start), status_(std::move(status)), peer_(std::move(peer)) {
+    core_.CallStarted();
+    Finish(ToGrpcStatus(status_));
+  }
+
+  void OnDone() override {
+    core_.RecordCall(Method::kUnknown, status_, MonotonicNow() - start_, std::move(peer_));
+    // The last touch of core_: once a drain has begun, AwaitIdle may free it.
+    GatewayCore& core = core_;
+    delete this;
+    core.CallDone();
+  }
+
+ private:
+  GatewayCore& core_;
+  const absl::Time start_;
+  const absl::Status status_;
+  std::string peer_;
 };
 
 }  // namespace
 
 grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
     grpc::GenericCallbackServerContext* call) {
-  const absl::Status refused = absl::UnimplementedError(absl::StrCat(
+  const absl::Time start = MonotonicNow();
+  absl::Status refused = absl::UnimplementedError(absl::StrCat(
       "unknown method ", MethodNamed(call->method()),
       ": this server serves handoff.v1.Gateway (Echo, Work, Batch, Stream, "
       "Call), grpc.health.v1.Health and server reflection"));
-  core_.RecordCall(Method::kUnknown, refused, absl::ZeroDuration(),
-                   core_.PeerForLog(*call));
-  return new Refusal(refused);
+  return new Refusal(core_, start, std::move(refused), core_.PeerForLog(*call));
 }
 
 }  // namespace handoff

@@ -5,8 +5,10 @@
 // handler sees it, with no message and nothing counted. Registered as the
 // server's generic service (which gRPC consults only for methods no service
 // registered), this answers it UNIMPLEMENTED with a message naming the
-// method and what the server does serve, and counts it in
-// handoff_calls_total{method="unknown"}.
+// method and what the server does serve, and counts it as any call is:
+// in handoff_calls_in_flight until gRPC is done with it, then in
+// handoff_calls_total{method="unknown"} and, with its time from arrival,
+// in handoff_call_duration_seconds{method="unknown"}.
 
 #ifndef HANDOFF_SERVER_UNKNOWN_METHOD_H_
 #define HANDOFF_SERVER_UNKNOWN_METHOD_H_

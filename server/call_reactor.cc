@@ -68,15 +68,22 @@ void CallReactor::OnDone() {
     core_.RecordCall(method_, s, MonotonicNow() - start_, std::move(peer_));
   } else {
     absl::Status s = std::move(answered_);
-    if (s.ok() && call_.IsCancelled()) {
-      // gRPC ended the call before our OK went out: its deadline timer fired
-      // first (gRPC's timer and ours each judge the deadline on their own
-      // clock), or the client cancelled while the reply was on its way. The
-      // client got that, not OK; counted as a Stream's is (StreamCall::OnDone).
-      s = cancel_was_deadline_.load(std::memory_order_relaxed) ||
-                  MonotonicNow() >= ctx_.Deadline()
-              ? absl::DeadlineExceededError("context deadline exceeded")
-              : absl::CancelledError("context canceled");
+    if (call_.IsCancelled()) {
+      // gRPC ended the call before our answer went out: its deadline timer
+      // fired first (gRPC's timer and ours each judge the deadline on their
+      // own clock), or the client cancelled while the answer was on its way.
+      // The client got that, not our answer, OK or a failure alike (gRPC
+      // does not count a failure we sent as cancelled); counted as a
+      // Stream's OK is (StreamCall::OnDone). A status of the same code keeps
+      // its words.
+      if (cancel_was_deadline_.load(std::memory_order_relaxed) ||
+          MonotonicNow() >= ctx_.Deadline()) {
+        if (!absl::IsDeadlineExceeded(s)) {
+          s = absl::DeadlineExceededError("context deadline exceeded");
+        }
+      } else if (!absl::IsCancelled(s)) {
+        s = absl::CancelledError("context canceled");
+      }
     }
     core_.RecordCall(method_, s, answered_after_, std::move(peer_));
   }

@@ -9,15 +9,15 @@
 //   OnCancel       cancel ctx (the client left, or the deadline passed); a
 //                  cancel at the client's deadline, or past the Context's,
 //                  counts as that deadline
-//   Complete(s)    s as GatewayCore::Answer has it (late OK is late, a
+//   Complete(s)    s as GatewayCore::Answer has it (late is late, OK or not, a
 //                  cut-off job's CANCELLED is UNAVAILABLE; a DEADLINE_EXCEEDED
 //                  names the flag that set the deadline, if the client did
 //                  not); Finish — exactly once
 //   OnDone         record the call by method and code: what Complete
-//                  answered, unless that was OK and gRPC ended the call
-//                  before the OK went out (its deadline timer, or the
-//                  client's cancel, won the race: the client never saw OK),
-//                  then DEADLINE_EXCEEDED or CANCELLED; cancel ctx (stops a
+//                  answered, unless gRPC ended the call before that answer
+//                  went out (its deadline timer, or the client's cancel, won
+//                  the race: the client never saw it, OK or a failure), then
+//                  DEADLINE_EXCEEDED or CANCELLED; cancel ctx (stops a
 //                  job still running for a call already answered, frees the
 //                  deadline's timer); CallDone; delete
 //

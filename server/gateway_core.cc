@@ -108,8 +108,9 @@ absl::Status GatewayCore::ContextError(const Context& ctx) const {
 
 absl::Status GatewayCore::Answer(absl::Status s, const Context& ctx,
                                  absl::Time now) const {
-  if (s.ok()) {
-    if (now < ctx.Deadline()) return s;
+  if (now >= ctx.Deadline()) {
+    // Late is late, whatever the outcome: a failure as much as an OK.
+    if (absl::IsDeadlineExceeded(s)) return s;
     return absl::DeadlineExceededError("context deadline exceeded");
   }
   if (absl::IsCancelled(s) && ctx.IsDone()) return ContextError(ctx);

@@ -103,10 +103,13 @@ class GatewayCore {
 
   // What a call whose outcome is `s` is answered with at `now`, given its
   // Context: the outcome, except that
-  //  - an OK outcome at or past ctx's deadline is DEADLINE_EXCEEDED: the
-  //    timer that marks the Context done may lag, and a reply that won the
-  //    call's select late is one the client has stopped waiting for (its own
-  //    deadline is no later), or one --max_deadline cut off;
+  //  - an outcome at or past ctx's deadline, OK or a failure, is
+  //    DEADLINE_EXCEEDED (a DEADLINE_EXCEEDED of its own keeps its words):
+  //    the timer that marks the Context done may lag, and a reply that won
+  //    the call's select late is one the client has stopped waiting for (its
+  //    own deadline is no later: it has DEADLINE_EXCEEDED from its own
+  //    timer, which is what is counted and logged), or one --max_deadline
+  //    cut off;
   //  - a CANCELLED outcome of a call whose Context is done is what
   //    ContextError says: a job that saw the drain's CancelAll() and
   //    returned its Context's error, and won the select before the Context's

@@ -635,6 +635,34 @@ TEST_F(CappedOneWorkerTest, ACancelAfterTheDeadlineStopsTheJobThoughTheTimerLags
   EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kDeadlineExceeded), 1);
 }
 
+// A handler's failure answered past the call's deadline is DEADLINE_EXCEEDED,
+// as a late OK is: a client whose deadline it was had DEADLINE_EXCEEDED from
+// its own timer by then, and one whose deadline the server set (capped here
+// at 500 ms) is told so. The handler is held on a latch past the deadline
+// with the timer thread held too, so that only the clock says it passed; it
+// was answered, counted and logged FAILED_PRECONDITION.
+TEST_F(CappedOneWorkerTest, AFailureAnsweredPastTheDeadlineIsDeadlineExceededThoughTheTimerLags) {
+  AsyncCall<v1::CallRequest, v1::CallReply> call;
+  call.request.set_handler("block_then_fail");
+  call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  StartCall(&call);
+  ASSERT_TRUE(started_.Recv().has_value());
+  // The server's deadline (capped at 500 ms) began before this moment.
+  const absl::Time late = absl::Now() + absl::Milliseconds(500);
+  {
+    TimerThreadHold hold;
+    ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
+    ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+    const grpc::Status s = call.Wait();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+        << s.error_code() << " " << s.error_message();
+  }
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kDeadlineExceeded), 1);
+  EXPECT_EQ(m.calls(Method::kCall, absl::StatusCode::kFailedPrecondition), 0);
+}
+
 class BatchWindowTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;

@@ -7,6 +7,10 @@
 //    test holds workers busy deterministically — no sleeps.
 //    "block_declaring_a_minute" is the same, its calls declaring that they
 //    cost a minute (HandlerCost).
+//  * handler "block_then_fail": signals `started`, then waits until the test
+//    sends on (or closes) `release`, whatever its Context says (a latch),
+//    and answers FAILED_PRECONDITION: a handler's failure as late as the
+//    test makes it.
 //  * handler "count": counts its runs (to prove a job never ran).
 //  * handler "throw": throws std::runtime_error.
 //
@@ -184,6 +188,12 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(registry_.Register("block_declaring_a_minute", block,
                                    [](std::string_view) { return absl::Minutes(1); })
                     .ok());
+    ASSERT_TRUE(registry_.Register("block_then_fail", [this](const HandlerCall&)
+                                                -> absl::StatusOr<std::string> {
+      started_.Send(std::monostate{}).IgnoreError();
+      release_.Recv();
+      return absl::FailedPreconditionError("test handler failed");
+    }).ok());
     ASSERT_TRUE(registry_.Register("count", [this](const HandlerCall& call)
                                                 -> absl::StatusOr<std::string> {
       count_runs_.fetch_add(1);

@@ -105,7 +105,7 @@ TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
                                "no handler named 'no-such-handler'; this server has "))
       << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(),
-                                "block, block_declaring_a_minute, count, throw"))
+                                "block, block_declaring_a_minute, block_then_fail, count, throw"))
       << s.error_message();
 }
 

@@ -34,9 +34,34 @@ TEST_F(AnswerTest, AnOkOutcomeAtOrPastTheDeadlineIsDeadlineExceeded) {
             absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(core_.Answer(absl::OkStatus(), ctx, deadline + absl::Seconds(1)).code(),
             absl::StatusCode::kDeadlineExceeded);
-  // A failure stays what it is, late or not.
-  EXPECT_EQ(core_.Answer(absl::InvalidArgumentError("x"), ctx, deadline).code(),
+  cancel();
+}
+
+// So is a failure that comes at or past the deadline: a client whose deadline
+// it was had DEADLINE_EXCEEDED from its own timer by then, and what is counted
+// and logged is what the client got. A handler's late failure was answered,
+// counted and logged as its own code. Before the deadline it stays what it is.
+TEST_F(AnswerTest, AFailedOutcomeAtOrPastTheDeadlineIsDeadlineExceeded) {
+  auto [ctx, cancel] = core_.CallContext(absl::InfiniteFuture());  // --default_deadline
+  const absl::Time deadline = ctx.Deadline();
+  EXPECT_EQ(core_.Answer(absl::InvalidArgumentError("x"), ctx,
+                         deadline - absl::Nanoseconds(1)).code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core_.Answer(absl::CancelledError("mine"), ctx,
+                         deadline - absl::Nanoseconds(1)).code(),
+            absl::StatusCode::kCancelled);
+  for (const absl::Status& late :
+       {absl::InvalidArgumentError("x"), absl::UnavailableError("upstream down"),
+        absl::InternalError("x"), absl::CancelledError("mine")}) {
+    const absl::Status s = core_.Answer(late, ctx, deadline);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << late;
+    EXPECT_EQ(core_.Answer(late, ctx, deadline + absl::Seconds(1)).code(),
+              absl::StatusCode::kDeadlineExceeded)
+        << late;
+  }
+  // A DEADLINE_EXCEEDED of the handler's own, late, keeps its words.
+  EXPECT_EQ(core_.Answer(absl::DeadlineExceededError("upstream timed out"), ctx, deadline),
+            absl::DeadlineExceededError("upstream timed out"));
   cancel();
 }
 

@@ -245,8 +245,9 @@ std::string AccessLog::Line(const AccessLogEntry& e) {
   std::string line = absl::StrCat(
       "{\"time\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", e.time, absl::UTCTimeZone()),
       "\",\"peer\":", JsonQuoted(e.peer), ",\"method\":", JsonQuoted(e.method),
-      ",\"code\":\"", absl::StatusCodeToString(e.code),
-      "\",\"duration_us\":", absl::ToInt64Microseconds(e.duration));
+      ",\"code\":\"", absl::StatusCodeToString(e.code), "\"",
+      e.cancelled_by_client ? ",\"cancelled_by\":\"client\"" : "",
+      ",\"duration_us\":", absl::ToInt64Microseconds(e.duration));
   if (e.code != absl::StatusCode::kOk && !e.message.empty()) {
     absl::StrAppend(&line, ",\"message\":", JsonQuoted(e.message));
   }

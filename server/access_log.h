@@ -9,7 +9,9 @@
 //
 // "time" is when the call finished (UTC), "duration_us" how long it took
 // from its method being called, "message" is there only for a call that
-// failed. An unknown method is logged as "unknown"; a Stream once, at its end.
+// failed, "cancelled_by":"client" (after "code") only for a call its client
+// cancelled. An unknown method is logged as "unknown"; a Stream once, at its
+// end.
 //
 // The file belongs to one thread, which writes what the calls hand it
 // (seeds/003: state owned by one goroutine), so that a call's thread never
@@ -43,6 +45,10 @@ struct AccessLogEntry {
   absl::StatusCode code = absl::StatusCode::kOk;
   absl::Duration duration;
   std::string message;      // written only if code is not OK and it is not empty
+  // The client cancelled the call (or went away): written as
+  // "cancelled_by":"client", so that a handler's own CANCELLED, which has
+  // no such field, is not taken for it.
+  bool cancelled_by_client = false;
 };
 
 class AccessLog {

@@ -65,9 +65,14 @@ void CallReactor::OnDone() {
         s = absl::DeadlineExceededError("context deadline exceeded");
       }
     }
-    core_.RecordCall(method_, s, MonotonicNow() - start_, std::move(peer_));
+    const bool by_client = call_.IsCancelled() && absl::IsCancelled(s);
+    core_.RecordCall(method_, s, MonotonicNow() - start_, std::move(peer_), by_client);
   } else {
     absl::Status s = std::move(answered_);
+    // Whether the client cancelled: gRPC ended the call, not at its
+    // deadline. A CANCELLED that reached the client is a handler's own
+    // (gRPC's IsCancelled is false for any status the server sent).
+    bool by_client = false;
     if (call_.IsCancelled()) {
       // gRPC ended the call before our answer went out: its deadline timer
       // fired first (gRPC's timer and ours each judge the deadline on their
@@ -81,11 +86,12 @@ void CallReactor::OnDone() {
         if (!absl::IsDeadlineExceeded(s)) {
           s = absl::DeadlineExceededError("context deadline exceeded");
         }
-      } else if (!absl::IsCancelled(s)) {
-        s = absl::CancelledError("context canceled");
+      } else {
+        by_client = true;
+        if (!absl::IsCancelled(s)) s = absl::CancelledError("context canceled");
       }
     }
-    core_.RecordCall(method_, s, answered_after_, std::move(peer_));
+    core_.RecordCall(method_, s, answered_after_, std::move(peer_), by_client);
   }
   cancel_();
   core_.CallDone();

@@ -17,7 +17,9 @@
 //                  answered, unless gRPC ended the call before that answer
 //                  went out (its deadline timer, or the client's cancel, won
 //                  the race: the client never saw it, OK or a failure), then
-//                  DEADLINE_EXCEEDED or CANCELLED; cancel ctx (stops a
+//                  DEADLINE_EXCEEDED or CANCELLED, the latter counted and
+//                  logged as the client's cancel, not as a handler's own
+//                  CANCELLED, which is its answer; cancel ctx (stops a
 //                  job still running for a call already answered, frees the
 //                  deadline's timer); CallDone; delete
 //

@@ -212,15 +212,17 @@ std::string GatewayCore::PeerForLog(const grpc::ServerContextBase& call) const {
 }
 
 void GatewayCore::RecordCall(Method method, const absl::Status& status,
-                             absl::Duration latency, std::string peer) {
-  metrics_.RecordCall(method, status.code(), latency);
+                             absl::Duration latency, std::string peer,
+                             bool cancelled_by_client) {
+  metrics_.RecordCall(method, status.code(), latency, cancelled_by_client);
   if (access_log_ == nullptr) return;
   access_log_->Record({.time = absl::Now(),
                        .peer = std::move(peer),
                        .method = MethodName(method),
                        .code = status.code(),
                        .duration = latency,
-                       .message = std::string(status.message())});
+                       .message = std::string(status.message()),
+                       .cancelled_by_client = cancelled_by_client});
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {

@@ -81,8 +81,12 @@ class GatewayCore {
 
   // A call ended with `status` after `latency`: counted by method and code,
   // and, with --access_log, logged with `peer` (PeerForLog).
+  // `cancelled_by_client`: the client cancelled the call (or went away)
+  // before its answer reached it; counted and logged as the client's, apart
+  // from a CANCELLED a handler answered of its own.
   void RecordCall(Method method, const absl::Status& status,
-                  absl::Duration latency, std::string peer);
+                  absl::Duration latency, std::string peer,
+                  bool cancelled_by_client = false);
 
   // The client's address as the access log names it ("ipv4:1.2.3.4:5"),
   // empty without --access_log. Read as the call arrives: once gRPC has

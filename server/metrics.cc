@@ -49,11 +49,14 @@ std::string SecondsValue(absl::Duration d) {
 }  // namespace
 
 void Metrics::RecordCall(Method m, absl::StatusCode code,
-                         absl::Duration latency) {
+                         absl::Duration latency, bool cancelled_by_client) {
   PerMethod& pm = methods_[static_cast<int>(m)];
   int c = static_cast<int>(code);
   if (c < 0 || c >= kCodes) c = static_cast<int>(absl::StatusCode::kUnknown);
   pm.calls[c].fetch_add(1, std::memory_order_relaxed);
+  if (cancelled_by_client) {
+    pm.cancelled_by_client.fetch_add(1, std::memory_order_relaxed);
+  }
   double s = absl::ToDoubleSeconds(latency);
   size_t b = 0;
   while (b < kBuckets.size() && s > kBuckets[b]) ++b;
@@ -67,6 +70,10 @@ int64_t Metrics::calls(Method m, absl::StatusCode code) const {
   return methods_[static_cast<int>(m)]
       .calls[static_cast<int>(code)]
       .load(std::memory_order_relaxed);
+}
+
+int64_t Metrics::cancelled_by_client(Method m) const {
+  return methods_[static_cast<int>(m)].cancelled_by_client.load(std::memory_order_relaxed);
 }
 
 std::string Metrics::Render(const GaugeSnapshot& g,
@@ -85,6 +92,21 @@ std::string Metrics::Render(const GaugeSnapshot& g,
                       MethodName(static_cast<Method>(m)), "\",code=\"",
                       CodeName(c), "\"} ", n, "\n");
     }
+  }
+  // A client's cancel and a handler's own CANCELLED share calls_total's
+  // code, as gRPC has one code for both; an operator tells "clients gave
+  // up" (their business) from "handlers answered CANCELLED" (ours) here.
+  absl::StrAppend(&out,
+                  "# HELP handoff_calls_cancelled_by_client_total Calls the "
+                  "client cancelled (or left) before their answer reached it, "
+                  "by method; in handoff_calls_total{code=\"CANCELLED\"} "
+                  "too, with the CANCELLED handlers answered of their own.\n"
+                  "# TYPE handoff_calls_cancelled_by_client_total counter\n");
+  for (int m = 0; m < static_cast<int>(Method::kCount); ++m) {
+    absl::StrAppend(&out, "handoff_calls_cancelled_by_client_total{method=\"",
+                    MethodName(static_cast<Method>(m)), "\"} ",
+                    methods_[m].cancelled_by_client.load(std::memory_order_relaxed),
+                    "\n");
   }
   absl::StrAppend(&out,
                   "# HELP handoff_call_duration_seconds Time from a call's "

@@ -9,6 +9,9 @@
 // Exposed (all prefixed handoff_):
 //   calls_total{method,code}                  counter, every code of every
 //                                             method from the start (at 0)
+//   calls_cancelled_by_client_total{method}   counter: of calls_total's
+//                                             CANCELLED, those the client
+//                                             cancelled (not a handler's own)
 //   call_duration_seconds{method} histogram   buckets 100us .. 10s
 //   calls_in_flight                           gauge: accepted, not yet done
 //   queue_depth, workers_idle, workers_busy   gauges, from the dispatcher
@@ -88,8 +91,11 @@ class Metrics {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
       0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   10.0};
 
-  // A call finished with `code` after `latency`.
-  void RecordCall(Method m, absl::StatusCode code, absl::Duration latency);
+  // A call finished with `code` after `latency`; `cancelled_by_client` if
+  // the client cancelled it (or went away) before its answer reached it,
+  // as opposed to a handler that answered CANCELLED of its own.
+  void RecordCall(Method m, absl::StatusCode code, absl::Duration latency,
+                  bool cancelled_by_client = false);
 
   std::atomic<int64_t> in_flight{0};
   // Counted by the job wrapper: a handler that began after its deadline. The
@@ -97,6 +103,7 @@ class Metrics {
   std::atomic<int64_t> started_after_deadline{0};
 
   int64_t calls(Method m, absl::StatusCode code) const;
+  int64_t cancelled_by_client(Method m) const;
 
   // Prometheus text format 0.0.4.
   std::string Render(const GaugeSnapshot& gauges,
@@ -110,6 +117,7 @@ class Metrics {
     // and 10,000 streams open for a day each wrapped a nanosecond sum
     // (292 years) in ten days; a microsecond one lasts 292,000 years.
     std::atomic<int64_t> sum_us{0};
+    std::atomic<int64_t> cancelled_by_client{0};
   };
   std::array<PerMethod, static_cast<int>(Method::kCount)> methods_;
 };

@@ -323,10 +323,12 @@ void StreamCall::OnDone() {
   // away, or a message broke a gRPC limit) never told the client OK.
   absl::StatusCode code;
   absl::Status status;  // the status decided, for the access log's message
+  bool aborted;
   {
     absl::MutexLock l(&mu_);
     code = finished_code_;
     if (end_.has_value()) status = *end_;
+    aborted = aborted_;
   }
   if (code == absl::StatusCode::kOk && call_->IsCancelled()) {
     code = cancel_was_deadline_.load(std::memory_order_relaxed)
@@ -342,7 +344,12 @@ void StreamCall::OnDone() {
                                           ? "context canceled"
                                           : "");
   }
-  core_.RecordCall(Method::kStream, status, MonotonicNow() - start_, std::move(peer_));
+  // The client's cancel: gRPC ended the stream, not at its deadline and not
+  // at our own abort (Act), and it ended CANCELLED.
+  const bool by_client =
+      code == absl::StatusCode::kCancelled && call_->IsCancelled() && !aborted;
+  core_.RecordCall(Method::kStream, status, MonotonicNow() - start_, std::move(peer_),
+                   by_client);
   cancel_();  // answers the watch, if it has not answered yet
   bool last;
   {

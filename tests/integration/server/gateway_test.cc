@@ -245,8 +245,30 @@ TEST_F(AccessLogTest, ACancelledCallIsLoggedWithItsPeer) {
   const std::vector<google::protobuf::Struct> lines = Logged();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(Field(lines[0], "code"), "CANCELLED");
+  EXPECT_EQ(Field(lines[0], "cancelled_by"), "client");
   EXPECT_TRUE(absl::StartsWith(Field(lines[0], "peer"), "ipv4:127.0.0.1:"))
       << Field(lines[0], "peer");
+}
+
+// A client's cancel is logged as the client's ("cancelled_by":"client"); a
+// handler's own CANCELLED is logged as its answer, with its message and
+// without that field. The two lines differed only in their messages, and
+// a handler returning a Context's error has the Context's words too.
+TEST_F(AccessLogTest, AClientsCancelIsLoggedAsTheClientsAndAHandlersCancelledAsItsAnswer) {
+  v1::CallReply reply;
+  EXPECT_EQ(CallHandler("cancel", &reply).error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return server_->core().metrics().in_flight.load() == 0; }));
+  auto blocked = StartBlocked();
+  blocked->ctx.TryCancel();
+  EXPECT_EQ(blocked->Wait().error_code(), grpc::StatusCode::CANCELLED);
+
+  const std::vector<google::protobuf::Struct> lines = Logged();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(Field(lines[0], "code"), "CANCELLED");
+  EXPECT_EQ(Field(lines[0], "message"), "test handler cancelled");
+  EXPECT_EQ(Field(lines[0], "cancelled_by"), "<absent>");
+  EXPECT_EQ(Field(lines[1], "code"), "CANCELLED");
+  EXPECT_EQ(Field(lines[1], "cancelled_by"), "client");
 }
 
 // A Stream is one line, at its end.
@@ -320,6 +342,7 @@ TEST_F(AccessLogTest, AStreamTheClientCancelsIsLoggedCancelledWithItsReason) {
   EXPECT_EQ(Field(lines[0], "method"), "Stream");
   EXPECT_EQ(Field(lines[0], "code"), "CANCELLED");
   EXPECT_EQ(Field(lines[0], "message"), "context canceled");
+  EXPECT_EQ(Field(lines[0], "cancelled_by"), "client");
   EXPECT_TRUE(absl::StartsWith(Field(lines[0], "peer"), "ipv4:127.0.0.1:"))
       << Field(lines[0], "peer");
 }
@@ -341,6 +364,7 @@ TEST_F(AccessLogTest, AStreamCancelledWithAWriteHeldIsLoggedWithTheSameReason) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(Field(lines[0], "code"), "CANCELLED");
   EXPECT_EQ(Field(lines[0], "message"), "context canceled");
+  EXPECT_EQ(Field(lines[0], "cancelled_by"), "client");
 }
 
 // The client's item count sizes the Batch's reply channel (seeds/001: an

@@ -11,6 +11,7 @@
 //    sends on (or closes) `release`, whatever its Context says (a latch),
 //    and answers FAILED_PRECONDITION: a handler's failure as late as the
 //    test makes it.
+//  * handler "cancel": answers CANCELLED of its own (the client still there).
 //  * handler "count": counts its runs (to prove a job never ran).
 //  * handler "throw": throws std::runtime_error.
 //
@@ -193,6 +194,10 @@ class ServerTest : public ::testing::Test {
       started_.Send(std::monostate{}).IgnoreError();
       release_.Recv();
       return absl::FailedPreconditionError("test handler failed");
+    }).ok());
+    ASSERT_TRUE(registry_.Register("cancel", [](const HandlerCall&)
+                                                -> absl::StatusOr<std::string> {
+      return absl::CancelledError("test handler cancelled");
     }).ok());
     ASSERT_TRUE(registry_.Register("count", [this](const HandlerCall& call)
                                                 -> absl::StatusOr<std::string> {

@@ -105,7 +105,7 @@ TEST_F(StatusTableTest, UnknownHandlerIsUnimplemented) {
                                "no handler named 'no-such-handler'; this server has "))
       << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(),
-                                "block, block_declaring_a_minute, block_then_fail, count, throw"))
+                                "block, block_declaring_a_minute, block_then_fail, cancel, count, throw"))
       << s.error_message();
 }
 
@@ -723,6 +723,40 @@ grpc::Status EchoWhoseOkIsHeldThen(int port, absl::Duration deadline,
   return status;
 }
 
+// A handler's own CANCELLED, its client still there, is the handler's answer:
+// counted under its code as any handler's is, and not as a client's cancel.
+// A client's cancel is counted under CANCELLED too, and apart, in
+// handoff_calls_cancelled_by_client_total: the two were one series.
+TEST_F(StatusTableTest, AHandlersOwnCancelledIsNotCountedAsTheClientsCancel) {
+  const Metrics& m = server_->core().metrics();
+  v1::CallReply reply;
+  grpc::Status s = CallHandler("cancel", &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(s.error_message(), "test handler cancelled");
+  ASSERT_TRUE(WaitUntil([&] {
+    return m.calls(Method::kCall, absl::StatusCode::kCancelled) == 1 && m.in_flight.load() == 0;
+  }));
+  std::string metrics = server_->Admin("/metrics").body;
+  EXPECT_TRUE(absl::StrContains(
+      metrics, "\nhandoff_calls_total{method=\"Call\",code=\"CANCELLED\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      metrics, "\nhandoff_calls_cancelled_by_client_total{method=\"Call\"} 0\n"))
+      << metrics;
+
+  auto blocked = StartBlocked();
+  blocked->ctx.TryCancel();
+  EXPECT_EQ(blocked->Wait().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] {
+    return m.calls(Method::kCall, absl::StatusCode::kCancelled) == 2 && m.in_flight.load() == 0;
+  }));
+  metrics = server_->Admin("/metrics").body;
+  EXPECT_TRUE(absl::StrContains(
+      metrics, "\nhandoff_calls_total{method=\"Call\",code=\"CANCELLED\"} 2\n"));
+  EXPECT_TRUE(absl::StrContains(
+      metrics, "\nhandoff_calls_cancelled_by_client_total{method=\"Call\"} 1\n"))
+      << metrics;
+}
+
 // handoffd answered OK, but the client cancelled before the reply reached it:
 // the client got CANCELLED, and so the call is counted.
 TEST_F(StatusTableTest, AnOkStillOnItsWayWhenTheClientCancelsIsCountedCancelled) {
@@ -733,6 +767,7 @@ TEST_F(StatusTableTest, AnOkStillOnItsWayWhenTheClientCancelsIsCountedCancelled)
   ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
   EXPECT_EQ(m.calls(Method::kEcho, absl::StatusCode::kOk), 0);
   EXPECT_EQ(m.calls(Method::kEcho, absl::StatusCode::kCancelled), 1);
+  EXPECT_EQ(m.cancelled_by_client(Method::kEcho), 1);
 }
 
 // handoffd answered OK in time, but the deadline passed before the reply went
@@ -780,6 +815,7 @@ TEST_F(StatusTableTest, ClientCancelAtItsDeadlineCountsAsDeadlineExceeded) {
   ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
   EXPECT_EQ(m.calls(Method::kWork, absl::StatusCode::kDeadlineExceeded), 1);
   EXPECT_EQ(m.calls(Method::kWork, absl::StatusCode::kCancelled), 0);
+  EXPECT_EQ(m.cancelled_by_client(Method::kWork), 0);
 }
 
 class ShortDefaultDeadlineTest : public ServerTest {

@@ -74,6 +74,21 @@ TEST(AccessLogTest, ALineIsOneJsonObjectAndOnlyAFailureCarriesItsMessage) {
             "\"message\":\"took \\\"too\\\" long\\n\"}\n");
 }
 
+// A client's cancel says it is the client's; a handler's own CANCELLED, its
+// answer, does not, and has only its message to tell it by.
+TEST(AccessLogTest, AClientsCancelIsWrittenAsTheClients) {
+  AccessLogEntry by_client = Entry(3, absl::StatusCode::kCancelled, "context canceled");
+  by_client.cancelled_by_client = true;
+  EXPECT_EQ(AccessLog::Line(by_client),
+            "{\"time\":\"2026-12-06T12:02:26.123459Z\",\"peer\":\"ipv4:127.0.0.1:51234\","
+            "\"method\":\"Echo\",\"code\":\"CANCELLED\",\"cancelled_by\":\"client\","
+            "\"duration_us\":3,\"message\":\"context canceled\"}\n");
+  EXPECT_EQ(AccessLog::Line(Entry(3, absl::StatusCode::kCancelled, "mine")),
+            "{\"time\":\"2026-12-06T12:02:26.123459Z\",\"peer\":\"ipv4:127.0.0.1:51234\","
+            "\"method\":\"Echo\",\"code\":\"CANCELLED\",\"duration_us\":3,"
+            "\"message\":\"mine\"}\n");
+}
+
 TEST(AccessLogTest, EveryLineRecordedIsWrittenInOrderByTheTimeTheLogCloses) {
   const std::string path = TempPath("order");
   constexpr int kLines = 3000;

@@ -162,8 +162,19 @@ TEST(MetricsTest, RendersCallsAndHistogram) {
 TEST(MetricsTest, EveryCodeOfEveryMethodIsASeriesFromTheStart) {
   Metrics m;
   m.RecordCall(Method::kCall, absl::StatusCode::kInternal, absl::Milliseconds(1));
+  m.RecordCall(Method::kWork, absl::StatusCode::kCancelled, absl::Milliseconds(1),
+               /*cancelled_by_client=*/true);
+  m.RecordCall(Method::kCall, absl::StatusCode::kCancelled, absl::Milliseconds(1));
   const std::string text = m.Render(GaugeSnapshot{}, "");
   for (const char* want : {"handoff_calls_total{method=\"Call\",code=\"INTERNAL\"} 1\n",
+                           // A client's cancel, counted apart too; a handler's
+                           // own CANCELLED only under its code.
+                           "handoff_calls_total{method=\"Work\",code=\"CANCELLED\"} 1\n",
+                           "handoff_calls_total{method=\"Call\",code=\"CANCELLED\"} 1\n",
+                           "# TYPE handoff_calls_cancelled_by_client_total counter\n",
+                           "handoff_calls_cancelled_by_client_total{method=\"Work\"} 1\n",
+                           "handoff_calls_cancelled_by_client_total{method=\"Call\"} 0\n",
+                           "handoff_calls_cancelled_by_client_total{method=\"unknown\"} 0\n",
                            "handoff_calls_total{method=\"Echo\",code=\"INTERNAL\"} 0\n",
                            "handoff_calls_total{method=\"Work\",code=\"RESOURCE_EXHAUSTED\"} 0\n",
                            "handoff_calls_total{method=\"Stream\",code=\"UNAVAILABLE\"} 0\n",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -94,6 +95,9 @@ class BatchCall final : public CallReactor {
       return;
     }
     request_ = std::move(request);
+    // Each item's job commits the batch as it starts (the first sends the
+    // headers): a batch whose items have begun to run is not made again.
+    start_ = HeadersAtJobStart();
     items_.resize(n);
     replies_ = Chan<ItemOutcome>(static_cast<size_t>(n));
     window_ = std::min(core_.config().batch_window, core_.config().queue_depth);
@@ -113,8 +117,10 @@ class BatchCall final : public CallReactor {
   void SubmitItem(int i, const v1::WorkRequest& item) {
     SubmitReplyJob<v1::WorkReply>(
         core_, ctx(), WorkCost(item, core_.work_counters()),
-        [req = item, counters = &core_.work_counters()](const RunInfo& info) {
-          return RunWork(req, info.ctx, info.worker, info.queued, *counters);
+        [req = item, counters = &core_.work_counters(),
+         start = start_](const RunInfo& info) {
+          return RunWork(req, info.ctx, info.worker, info.queued, *counters,
+                         [&start] { return start->JobStarting(); });
         },
         [replies = replies_, i](Outcome<v1::WorkReply> out) {
           replies.TrySend(ItemOutcome{i, std::move(out)}).IgnoreError();
@@ -186,6 +192,7 @@ class BatchCall final : public CallReactor {
 
   grpc::ByteBuffer* const response_;
   v1::BatchRequest request_;
+  std::shared_ptr<JobStartHeaders> start_;  // HeadersAtJobStart
   Chan<ItemOutcome> replies_;
   std::vector<Outcome<v1::WorkReply>> items_;
   int window_ = 1;

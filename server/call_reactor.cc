@@ -118,6 +118,11 @@ absl::Status CallReactor::NamingTheServersDeadline(absl::Status s) const {
 
 void CallReactor::RefuseRetry() { handoff::RefuseRetry(call_); }
 
+const std::shared_ptr<JobStartHeaders>& CallReactor::HeadersAtJobStart() {
+  if (start_headers_ == nullptr) start_headers_ = std::make_shared<JobStartHeaders>(this);
+  return start_headers_;
+}
+
 void CallReactor::Complete(absl::Status s) {
   const absl::Time now = MonotonicNow();
   s = core_.Answer(std::move(s), ctx_, now);
@@ -130,7 +135,14 @@ void CallReactor::Complete(absl::Status s) {
   // called: nothing of this reactor is touched after it.
   answered_ = std::move(s);
   answered_after_ = now - start_;
-  Finish(ToGrpcStatus(answered_));
+  if (start_headers_ != nullptr) {
+    // Not beside a job's start sending the headers (job_start_headers.h).
+    // Held here: OnDone may free this reactor, and its hold, within Finish.
+    const std::shared_ptr<JobStartHeaders> headers = start_headers_;
+    headers->Finish(ToGrpcStatus(answered_));
+  } else {
+    Finish(ToGrpcStatus(answered_));
+  }
 }
 
 }  // namespace handoff

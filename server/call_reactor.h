@@ -29,6 +29,7 @@
 #define HANDOFF_SERVER_CALL_REACTOR_H_
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -38,6 +39,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/gateway_core.h"
+#include "server/job_start_headers.h"
 #include "server/metrics.h"
 
 namespace handoff {
@@ -67,6 +69,18 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // gRPC 1.51 marks this hook "not API"; `override` makes its removal a
   // compile error, not a silent slowdown.
   bool InternalInlineable() override { return true; }
+
+  // For a call whose jobs have effects a second run would repeat (Work,
+  // Batch, Call): the call's JobStartHeaders (job_start_headers.h), made at
+  // the first call, for each job's body to call JobStarting on as it
+  // starts, and to return unrun if that says no. Sending the headers then
+  // commits the call for gRPC's retry. Complete finishes the call through
+  // it. Call before the
+  // first job is submitted, on the method's thread. Echo never calls it, and
+  // pays nothing for it: it has nothing a second run would repeat.
+  const std::shared_ptr<JobStartHeaders>& HeadersAtJobStart();
+  // Whether a job given HeadersAtJobStart has started.
+  bool JobStarted() const { return start_headers_ != nullptr && start_headers_->started(); }
 
  protected:
   CallReactor(GatewayCore& core, Method method, grpc::CallbackServerContext& call);
@@ -101,6 +115,7 @@ class CallReactor : public grpc::ServerUnaryReactor {
   Context ctx_;
   CancelFunc cancel_;
   const absl::Time client_deadline_;  // GatewayCore::ClientDeadline
+  std::shared_ptr<JobStartHeaders> start_headers_;  // HeadersAtJobStart
   // gRPC's cancel was a deadline passing (the client's, GatewayCore::
   // CancelIsDeadline, or ctx_'s before its timer marked it): Complete
   // reports CANCELLED as DEADLINE_EXCEEDED.

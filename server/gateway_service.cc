@@ -3,7 +3,6 @@
 #include "server/gateway_service.h"
 
 #include <algorithm>
-#include <atomic>
 #include <exception>
 #include <memory>
 #include <stdexcept>
@@ -118,8 +117,10 @@ grpc::ServerUnaryReactor* GatewayService::Work(
   WorkCounters* counters = &core_.work_counters();
   JobCost cost = WorkCost(request, *counters);
   r->Dispatch(
-      [req = std::move(request), counters](const RunInfo& info) {
-        return RunWork(req, info.ctx, info.worker, info.queued, *counters);
+      [req = std::move(request), counters,
+       start = r->HeadersAtJobStart()](const RunInfo& info) {
+        return RunWork(req, info.ctx, info.worker, info.queued, *counters,
+                       [&start] { return start->JobStarting(); });
       },
       std::move(cost));
   return r;
@@ -159,16 +160,16 @@ grpc::ServerUnaryReactor* GatewayService::Call(
     return r;
   }
   std::shared_ptr<JobKind> handler_kind = handler->kind;
-  // A handler may have done what it does by the time its call is cut off:
-  // the client must not make the call again elsewhere.
-  auto ran = std::make_shared<std::atomic<bool>>(false);
-  r->NotRetriedOnceRun(ran);
   r->Dispatch(
-      [handler = std::move(handler), ran = std::move(ran),
+      // A handler may have done what it does by the time its call ends: once
+      // it starts, the client must not make the call again elsewhere.
+      [handler = std::move(handler), start = r->HeadersAtJobStart(),
        name = std::move(*request.mutable_handler()),
        payload = std::move(*request.mutable_payload())](
           const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
-        ran->store(true, std::memory_order_release);
+        if (!start->JobStarting()) {
+          return absl::CancelledError("the call was answered before its handler started");
+        }
         absl::StatusOr<std::string> out;
         // Thrown on, named: the worker's "job threw: " (INTERNAL, and
         // handoff_jobs_failed_total) would otherwise leave an operator to

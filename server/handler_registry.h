@@ -48,11 +48,12 @@
 // waiting, none is left to run those jobs, and the handlers wait until
 // their Contexts end.
 //
-// Retries: a client retrying UNAVAILABLE (handoff's client does) makes a
-// call again that a handler answered UNAVAILABLE: return it only where a
+// Retries: a call's headers go out as its handler starts, and a gRPC client
+// retries no call whose headers it has (gRFC A6), whatever the handler
+// answers, UNAVAILABLE included (job_start_headers.h); a client that
+// retries regardless may make it again, so return UNAVAILABLE only where a
 // second run is safe. A call the drain timeout cut off after its handler
-// started is answered UNAVAILABLE with gRPC's server pushback, and is not
-// retried.
+// started is answered UNAVAILABLE with gRPC's server pushback as well.
 //
 // The server reads handlers from the registry it was given (by default,
 // DefaultHandlerRegistry()); a name it does not find is UNIMPLEMENTED.

@@ -28,7 +28,12 @@ StreamCall::StreamCall(GatewayCore& core, grpc::CallbackServerContext* call)
       client_deadline_(GatewayCore::ClientDeadline(*call)),
       // More than the queue holds, and a stream on an idle server would
       // fill it with its own jobs and end RESOURCE_EXHAUSTED by itself.
-      window_(std::min(core.config().stream_window, core.config().queue_depth)) {
+      window_(std::min(core.config().stream_window, core.config().queue_depth)),
+      gate_(std::make_shared<StartGate>()) {
+  {
+    absl::MutexLock g(&gate_->mu);
+    gate_->call = this;
+  }
   core_.CallStarted();
   std::tie(ctx_, cancel_) = core_.StreamContext(client_deadline_);
   Actions a;
@@ -159,9 +164,10 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
   JobCost cost = WorkCost(request, core_.work_counters());
   SubmitReplyJob<v1::WorkReply>(
       core_, job_ctx, std::move(cost),
-      [req = std::move(request),
-       counters = &core_.work_counters()](const RunInfo& info) {
-        return RunWork(req, info.ctx, info.worker, info.queued, *counters);
+      [req = std::move(request), counters = &core_.work_counters(),
+       gate = gate_](const RunInfo& info) {
+        return RunWork(req, info.ctx, info.worker, info.queued, *counters,
+                       [&gate] { return JobStarting(*gate); });
       },
       [reply](Outcome<v1::WorkReply> out) {
         reply.TrySend(std::move(out)).IgnoreError();
@@ -189,6 +195,35 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
         OnJobDone(slot, NamingTheJobsDeadline(core_.ContextError(job_ctx), job_ctx), {},
                   job_cancel);
       }));
+}
+
+bool StreamCall::JobStarting(StartGate& gate) {
+  StreamCall* self;
+  {
+    // Held while the stream is looked at: DeleteSelf takes it before the
+    // delete. Once calling_ counts this thread, the stream outlives it.
+    absl::MutexLock g(&gate.mu);
+    self = gate.call;
+    if (self == nullptr) return false;
+    absl::MutexLock l(&self->mu_);
+    if (self->end_.has_value()) return false;
+    if (self->headers_decided_) return true;
+    self->headers_decided_ = true;
+    self->sending_headers_ = true;
+    ++self->calling_;
+  }
+  // Outside the locks, as every gRPC call here: gRPC hands the reaction
+  // (OnSendInitialMetadataDone) to its executor, and Finish waits for this
+  // thread (calling_).
+  self->StartSendInitialMetadata();
+  Actions a;
+  {
+    absl::MutexLock l(&self->mu_);
+    self->sending_headers_ = false;
+    a = self->PumpLocked();  // a reply may have waited for the headers
+  }
+  self->Act(a);
+  return true;
 }
 
 absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
@@ -366,6 +401,11 @@ void StreamCall::DeleteSelf() {
   // which reads core_, and a drain that saw no call in flight may go on to
   // free core_.
   GatewayCore& core = core_;
+  {
+    // A job that starts from now on finds no stream (JobStarting).
+    absl::MutexLock g(&gate_->mu);
+    gate_->call = nullptr;
+  }
   delete this;
   core.CallDone();
 }
@@ -393,7 +433,7 @@ StreamCall::Actions StreamCall::PumpLocked() {
   Actions a;
   if (end_.has_value()) return a;
   // Writer: the head slot, once filled, in request order.
-  if (!writing_ && !slots_.empty() && slots_.front()->ready) {
+  if (!writing_ && !sending_headers_ && !slots_.empty() && slots_.front()->ready) {
     std::shared_ptr<Slot> head = std::move(slots_.front());
     slots_.pop_front();
     if (!head->status.ok()) {
@@ -403,6 +443,7 @@ StreamCall::Actions StreamCall::PumpLocked() {
     }
     out_ = std::move(head->reply);
     writing_ = true;
+    headers_decided_ = true;  // they go with the write
     a.write = true;
   }
   if ((reads_done_ || draining_) && slots_.empty() && !writing_ && !a.write) {

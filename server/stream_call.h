@@ -48,6 +48,14 @@
 // select it armed has answered; only then does the call stop counting as in
 // flight (a drain waits for it).
 //
+// The stream's headers go out with its first reply, or, if a job starts
+// before then, at that job's start (a job that starts once the stream has
+// decided its end sends none, and is not run): gRPC's retry (gRFC A6) makes
+// no call again once the client has the headers, so a stream whose jobs have
+// begun to run is not made again, with them, elsewhere. They are sent as a
+// write is, decided under the mutex (no write starts while they are being
+// sent) by a thread counted in calling_, so Finish waits for them.
+//
 // The call is counted in handoff_calls_total at OnDone, with the status it
 // was finished with; one finished OK that gRPC had already ended (the client
 // went away, or a message broke a gRPC limit) is counted CANCELLED, since
@@ -105,6 +113,17 @@ class StreamCall final
     bool write = false;
   };
 
+  // What a job holds of its stream, to send the headers as it starts: the
+  // stream, until it is deleted (a job may start after that).
+  struct StartGate {
+    absl::Mutex mu;
+    StreamCall* call ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  // On the worker, as a job starts: sends the headers if none have gone
+  // out. False if the stream is gone or has decided its end: the job must
+  // not run.
+  static bool JobStarting(StartGate& gate);
+
   void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
                 Context job_ctx, CancelFunc job_cancel);
   // A job's DEADLINE_EXCEEDED, saying so if the deadline was the job's own
@@ -158,6 +177,7 @@ class StreamCall final
   // CancelIsDeadline, or ctx_'s before its timer marked it): EndLocked and
   // OnDone report CANCELLED as DEADLINE_EXCEEDED.
   std::atomic<bool> cancel_was_deadline_{false};
+  const std::shared_ptr<StartGate> gate_;
   grpc::ByteBuffer in_;   // owned by the one read in flight
   grpc::ByteBuffer out_;  // owned by the one write in flight
 
@@ -176,6 +196,10 @@ class StreamCall final
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;     // the drain signal fired
   bool writing_ ABSL_GUARDED_BY(mu_) = false;     // a write in flight
+  // The headers are decided: with the first write, or at a job's start.
+  bool headers_decided_ ABSL_GUARDED_BY(mu_) = false;
+  // A job's start is sending them: no write starts until it has.
+  bool sending_headers_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status
   // end_ came from a slot that refuses retry: Finish carries the pushback.
   bool refuse_retry_ ABSL_GUARDED_BY(mu_) = false;

@@ -22,7 +22,6 @@
 #ifndef HANDOFF_SERVER_UNARY_CALL_H_
 #define HANDOFF_SERVER_UNARY_CALL_H_
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -44,17 +43,6 @@ class UnaryCall final : public CallReactor {
   UnaryCall(GatewayCore& core, Method method,
             grpc::CallbackServerContext* call, grpc::ByteBuffer* response)
       : CallReactor(core, method, *call), response_(response) {}
-
-  // For a job whose run may have effects that a second run would repeat (a
-  // registered handler's): once *ran is true, an answer given after the
-  // call's Context ended (the drain timeout's UNAVAILABLE, above all, a code
-  // clients retry) carries gRFC A6's server pushback `grpc-retry-pushback-ms:
-  // -1`, so that gRPC's retry does not make the call again on another
-  // replica. Before the job runs, the Context's end still leaves the call
-  // retryable: it never ran. Call before Dispatch; the job sets *ran.
-  void NotRetriedOnceRun(std::shared_ptr<const std::atomic<bool>> ran) {
-    ran_ = std::move(ran);
-  }
 
   // Answers at once, without a job (validation errors, draining).
   void Reject(absl::Status s) { Complete(std::move(s)); }
@@ -95,14 +83,16 @@ class UnaryCall final : public CallReactor {
   }
 
  private:
-  // NotRetriedOnceRun's pushback; before Complete, whose Finish sends it.
+  // An answer given after the call's Context ended (the drain timeout's
+  // UNAVAILABLE, above all, a code clients retry) to a call whose job had
+  // started (HeadersAtJobStart) also carries gRFC A6's server pushback
+  // `grpc-retry-pushback-ms: -1`, for a client that retries despite the
+  // headers. Before Complete, whose Finish sends it. JobStarted first: an
+  // Echo's answer reads nothing more.
   void RefuseRetryIfRan() {
-    if (ran_ != nullptr && ctx().IsDone() && ran_->load(std::memory_order_acquire)) {
-      RefuseRetry();
-    }
+    if (JobStarted() && ctx().IsDone()) RefuseRetry();
   }
 
-  std::shared_ptr<const std::atomic<bool>> ran_;
   grpc::ByteBuffer* const response_;
 };
 

@@ -52,13 +52,19 @@ absl::Status ValidateWork(const v1::WorkRequest& req) {
 absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
                                       const Context& ctx, int worker,
                                       absl::Duration queued,
-                                      WorkCounters& counters) {
+                                      WorkCounters& counters,
+                                      absl::FunctionRef<bool()> starting) {
   const absl::Time start = MonotonicNow();
   const absl::Duration cpu = absl::Microseconds(req.cpu_us());
   if (ctx.Deadline() - start < cpu) {
     counters.skipped.fetch_add(1, std::memory_order_relaxed);
     return absl::DeadlineExceededError(
         "the remaining deadline is shorter than cpu_us: skipped");
+  }
+  // Before the count: whoever sees a job counted started may count on its
+  // call's headers having gone out.
+  if (!starting()) {
+    return absl::CancelledError("the call was answered before its job started");
   }
   counters.started.fetch_add(1, std::memory_order_relaxed);
 

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,7 +39,8 @@ inline constexpr uint32_t kMaxSleepUs = 60'000'000;
 // JobCost::skipped here), ends in exactly one of: skipped, completed,
 // stopped_early (started counts the last two). One whose deadline has
 // passed, or whose call is gone, when a worker takes it is in none: the
-// dispatcher counts it expired.
+// dispatcher counts it expired (or, if the call was answered just after the
+// worker's check, RunWork returns it unrun).
 struct WorkCounters {
   std::atomic<int64_t> started{0};
   std::atomic<int64_t> completed{0};
@@ -67,11 +69,16 @@ absl::Status ValidateWork(const v1::WorkRequest& req);
 
 // Runs one Work job on the calling (worker) thread. Returns the reply, or
 // ctx.Err() if the call was cancelled or expired before the work finished,
-// or DEADLINE_EXCEEDED if it was skipped.
+// or DEADLINE_EXCEEDED if it was skipped. `starting` is called as the job
+// starts, once the skip is ruled out and before it is counted started: the
+// call's JobStartHeaders::JobStarting (job_start_headers.h), which sends the
+// call's headers. If it returns false (the call is already being answered)
+// the job returns CANCELLED, unrun, and is counted in none of the counters.
 absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
                                       const Context& ctx, int worker,
                                       absl::Duration queued,
-                                      WorkCounters& counters);
+                                      WorkCounters& counters,
+                                      absl::FunctionRef<bool()> starting);
 
 // Prometheus lines for the counters (appended to /metrics).
 std::string RenderWorkCounters(const WorkCounters& c);

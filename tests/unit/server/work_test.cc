@@ -34,7 +34,7 @@ TEST(WorkTest, ALiveContextLetsWorkSpendItsCpuAndSleepAndSaySo) {
   req.set_payload("x");
   auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(10));
   absl::StatusOr<v1::WorkReply> r =
-      RunWork(req, ctx, 1, absl::Microseconds(7), c);
+      RunWork(req, ctx, 1, absl::Microseconds(7), c, [] { return true; });
   cancel();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->payload(), "x");
@@ -58,7 +58,7 @@ TEST(WorkTest, CancelStopsTheCpuPhaseEarly) {
     cancel();
   });
   const absl::Time start = absl::Now();
-  absl::StatusOr<v1::WorkReply> r = RunWork(req, ctx, 0, {}, c);
+  absl::StatusOr<v1::WorkReply> r = RunWork(req, ctx, 0, {}, c, [] { return true; });
   canceller.join();
   EXPECT_TRUE(absl::IsCancelled(r.status())) << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
@@ -73,7 +73,7 @@ TEST(WorkTest, DeadlineStopsTheSleepAtTheDeadline) {
   auto [ctx, cancel] =
       WithTimeout(Context::Background(), absl::Milliseconds(100));
   const absl::Time start = absl::Now();
-  absl::StatusOr<v1::WorkReply> r = RunWork(req, ctx, 0, {}, c);
+  absl::StatusOr<v1::WorkReply> r = RunWork(req, ctx, 0, {}, c, [] { return true; });
   cancel();
   EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
@@ -86,7 +86,7 @@ TEST(WorkTest, SkipsAJobThatCannotFinishInTime) {
   req.set_cpu_us(1'000'000);
   auto [ctx, cancel] =
       WithTimeout(Context::Background(), absl::Milliseconds(100));
-  absl::StatusOr<v1::WorkReply> r = RunWork(req, ctx, 0, {}, c);
+  absl::StatusOr<v1::WorkReply> r = RunWork(req, ctx, 0, {}, c, [] { return true; });
   cancel();
   EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
   EXPECT_EQ(c.skipped.load(), 1);

@@ -1,0 +1,48 @@
+// Copyright 2026 The handoff Authors.
+
+#include "server/job_start_headers.h"
+
+#include <utility>
+
+namespace handoff {
+
+bool JobStartHeaders::JobStarting() {
+  {
+    absl::MutexLock l(&mu_);
+    if (answered_) return false;
+    if (started_) return true;
+    started_ = true;
+    sending_ = true;
+  }
+  // With mu_ released: gRPC may answer the call from here, through an
+  // OnCancel it runs inline, and that Finish waits in finish_. Until then
+  // the call is not finished, so the reactor is alive.
+  call_->StartSendInitialMetadata();
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock l(&mu_);
+    sending_ = false;
+    finish.swap(finish_);
+  }
+  if (finish.has_value()) call_->Finish(std::move(*finish));
+  return true;
+}
+
+void JobStartHeaders::Finish(grpc::Status status) {
+  {
+    absl::MutexLock l(&mu_);
+    answered_ = true;
+    if (sending_) {
+      finish_ = std::move(status);
+      return;
+    }
+  }
+  call_->Finish(std::move(status));
+}
+
+bool JobStartHeaders::started() const {
+  absl::MutexLock l(&mu_);
+  return started_;
+}
+
+}  // namespace handoff

@@ -1,0 +1,69 @@
+// Copyright 2026 The handoff Authors.
+//
+// JobStartHeaders: sends a unary call's initial metadata (its response
+// headers) the moment the call's job starts on a worker, and so commits the
+// call: gRPC's retry (gRFC A6) never makes a call again once the client has
+// the server's headers. Until then a call whose handoffd went away under it
+// (killed, its connection lost) or that ended in a code the client's policy
+// retries was made again, and a job that had run ran a second time. A job
+// refused or dropped before it starts sends none: it never ran, and the
+// call may be made again elsewhere.
+//
+// One per call whose job has effects that a second run would repeat (Work,
+// Batch, Call; not Echo, whose path gains nothing of this), shared by the
+// call's reactor and its jobs: a job may reach a worker after its call has
+// been answered and freed.
+//
+// gRPC's reactor is not safe for StartSendInitialMetadata and Finish on two
+// threads at once, and a job starts on a worker while the call may be
+// finished on a timer's, gRPC's or another worker's thread. Nor may either be
+// called under a lock the other takes: gRPC may run a reaction (OnCancel,
+// which answers the call) inline, on the thread that sends the headers. So
+// the call's answer goes through Finish here: at once, unless a job's start
+// is sending the headers at that moment, in which case that thread calls
+// Finish once they are sent. A job that starts once the call has been
+// answered sends nothing and is not run (its answer would reach nobody, and
+// the client, told something else, may make the call again).
+
+#ifndef HANDOFF_SERVER_JOB_START_HEADERS_H_
+#define HANDOFF_SERVER_JOB_START_HEADERS_H_
+
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/support/server_callback.h"
+#include "grpcpp/support/status.h"
+
+namespace handoff {
+
+class JobStartHeaders {
+ public:
+  explicit JobStartHeaders(grpc::ServerUnaryReactor* call) : call_(call) {}
+
+  // On the worker, as one of the call's jobs starts (after every check that
+  // keeps a job unrun): sends the headers, if no job of the call has yet.
+  // False if the call has been answered: the job must not run.
+  bool JobStarting();
+
+  // In place of the reactor's Finish, on the thread that answers the call:
+  // no job starts from now on, and the call is finished with `status`, now
+  // or by the thread sending the headers once it has.
+  void Finish(grpc::Status status);
+
+  // Whether one of the call's jobs has started.
+  bool started() const;
+
+ private:
+  grpc::ServerUnaryReactor* const call_;
+  mutable absl::Mutex mu_;
+  bool answered_ ABSL_GUARDED_BY(mu_) = false;  // Finish was called here
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool sending_ ABSL_GUARDED_BY(mu_) = false;  // a job's start is sending
+  // The answer that waits for the headers to be sent.
+  std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_SERVER_JOB_START_HEADERS_H_

@@ -35,12 +35,14 @@
 //
 // A server that goes away under a call (killed, or its connection lost)
 // ends the call UNAVAILABLE ("Socket closed") at once without a retry
-// policy. With one, the call is made again like any UNAVAILABLE, and ends
-// UNAVAILABLE once the attempts run out; it is made again even if that
-// server had started it, since until a server answers gRPC cannot tell a
-// call it ran from one it never saw: a server back in time, or another
-// behind the same target, runs it a second time. A call whose repetition
-// would do harm wants ClientOptions::retry = std::nullopt.
+// policy. With one, a call whose job handoffd had started is not made again
+// either, and ends UNAVAILABLE at once: handoffd sends a call's headers as
+// its job starts (Echo's excepted), and gRPC retries no call whose headers
+// it has. One the server had not started (still queued, or an Echo) is made
+// again like any UNAVAILABLE, and ends UNAVAILABLE once the attempts run
+// out. A server killed between a job's start and its headers reaching the
+// client still leaves the call retryable: a call whose repetition would do
+// harm even then wants ClientOptions::retry = std::nullopt.
 #ifndef HANDOFF_CLIENT_CLIENT_H_
 #define HANDOFF_CLIENT_CLIENT_H_
 

@@ -75,9 +75,9 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // the first call, for each job's body to call JobStarting on as it
   // starts, and to return unrun if that says no. Sending the headers then
   // commits the call for gRPC's retry. Complete finishes the call through
-  // it. Call before the
-  // first job is submitted, on the method's thread. Echo never calls it, and
-  // pays nothing for it: it has nothing a second run would repeat.
+  // it. Call before the first job is submitted, on the method's thread.
+  // Echo never calls it, and pays nothing for it: it has nothing a second
+  // run would repeat.
   const std::shared_ptr<JobStartHeaders>& HeadersAtJobStart();
   // Whether a job given HeadersAtJobStart has started.
   bool JobStarted() const { return start_headers_ != nullptr && start_headers_->started(); }

@@ -325,6 +325,7 @@ void StreamCall::OnWriteDone(bool ok) {
       // decided here by OnCancel's rules (a deadline that has passed, or
       // nearly, is the reason), or the stream's Context's, if it is done.
       NoteCancelIfDeadline();
+      NoteClientCancelLocked();
       EndLocked(ctx_.IsDone() ? StreamError()
                               : absl::CancelledError("context canceled"));
     }
@@ -340,6 +341,10 @@ void StreamCall::OnCancel() {
   // has marked it yet. Before cancel_(): the watch it fires ends the stream
   // through EndLocked, which reads this.
   NoteCancelIfDeadline();
+  {
+    absl::MutexLock l(&mu_);
+    NoteClientCancelLocked();
+  }
   cancel_();
   Actions a;
   {
@@ -359,11 +364,13 @@ void StreamCall::OnDone() {
   absl::StatusCode code;
   absl::Status status;  // the status decided, for the access log's message
   bool aborted;
+  bool cancelled_by_client;
   {
     absl::MutexLock l(&mu_);
     code = finished_code_;
     if (end_.has_value()) status = *end_;
     aborted = aborted_;
+    cancelled_by_client = cancelled_by_client_;
   }
   if (code == absl::StatusCode::kOk && call_->IsCancelled()) {
     code = cancel_was_deadline_.load(std::memory_order_relaxed)
@@ -380,9 +387,11 @@ void StreamCall::OnDone() {
                                           : "");
   }
   // The client's cancel: gRPC ended the stream, not at its deadline and not
-  // at our own abort (Act), and it ended CANCELLED.
+  // at our own abort (Act), and it ended CANCELLED. A cancel that came first
+  // counts though we aborted after it, to end a write it held.
   const bool by_client =
-      code == absl::StatusCode::kCancelled && call_->IsCancelled() && !aborted;
+      code == absl::StatusCode::kCancelled &&
+      (cancelled_by_client || (call_->IsCancelled() && !aborted));
   core_.RecordCall(Method::kStream, status, MonotonicNow() - start_, std::move(peer_),
                    by_client);
   cancel_();  // answers the watch, if it has not answered yet
@@ -417,6 +426,13 @@ void StreamCall::NoteCancelIfDeadline() {
   if (now >= ctx_.Deadline() ||
       GatewayCore::CancelIsDeadline(start_, GatewayCore::ClientDeadline(*call_), now)) {
     cancel_was_deadline_.store(true, std::memory_order_relaxed);
+  }
+}
+
+void StreamCall::NoteClientCancelLocked() {
+  // After an abort of ours, gRPC's cancel is that abort's.
+  if (!aborted_ && !cancel_was_deadline_.load(std::memory_order_relaxed)) {
+    cancelled_by_client_ = true;
   }
 }
 

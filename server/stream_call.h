@@ -158,6 +158,9 @@ class StreamCall final
   // gRPC ended the call (OnCancel, or a write that failed): sets
   // cancel_was_deadline_ if that was a deadline passing.
   void NoteCancelIfDeadline();
+  // Then, after NoteCancelIfDeadline: sets cancelled_by_client_ if the cancel
+  // was the client's.
+  void NoteClientCancelLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ released (and calling_ counted): performs `a`, then finishes or
   // deletes the reactor if that is now due.
   void Act(Actions a);
@@ -205,6 +208,11 @@ class StreamCall final
   bool refuse_retry_ ABSL_GUARDED_BY(mu_) = false;
   // The call was ended in gRPC while a write was in flight (Act).
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+  // gRPC ended the call before any abort of ours, and not at its deadline:
+  // the client cancelled (OnCancel, or a write gRPC failed first). What
+  // OnDone counts it by, where an abort of ours that followed the cancel
+  // (a write held by flow control) would hide it.
+  bool cancelled_by_client_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called
   absl::StatusCode finished_code_ ABSL_GUARDED_BY(mu_) =
       absl::StatusCode::kUnknown;

@@ -118,6 +118,13 @@ absl::Status CallReactor::NamingTheServersDeadline(absl::Status s) const {
 
 void CallReactor::RefuseRetry() { handoff::RefuseRetry(call_); }
 
+void CallReactor::OnSendInitialMetadataDone(bool /*ok*/) {
+  // Sent or not (the call ended first), the answer held for it goes now.
+  // Held here: OnDone may free this reactor, and its hold, within Finish.
+  const std::shared_ptr<JobStartHeaders> headers = start_headers_;
+  if (headers != nullptr) headers->HeadersSent();
+}
+
 const std::shared_ptr<JobStartHeaders>& CallReactor::HeadersAtJobStart() {
   if (start_headers_ == nullptr) start_headers_ = std::make_shared<JobStartHeaders>(this);
   return start_headers_;

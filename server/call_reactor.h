@@ -69,6 +69,8 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // gRPC 1.51 marks this hook "not API"; `override` makes its removal a
   // compile error, not a silent slowdown.
   bool InternalInlineable() override { return true; }
+  // Only for a call with HeadersAtJobStart: its answer waits for this.
+  void OnSendInitialMetadataDone(bool ok) override;
 
   // For a call whose jobs have effects a second run would repeat (Work,
   // Batch, Call): the call's JobStartHeaders (job_start_headers.h), made at

@@ -15,9 +15,14 @@ bool JobStartHeaders::JobStarting() {
     sending_ = true;
   }
   // With mu_ released: gRPC may answer the call from here, through an
-  // OnCancel it runs inline, and that Finish waits in finish_. Until then
-  // the call is not finished, so the reactor is alive.
+  // OnCancel it runs inline, and that Finish waits in finish_ until
+  // HeadersSent. Until then the call is not finished, so the reactor is
+  // alive.
   call_->StartSendInitialMetadata();
+  return true;
+}
+
+void JobStartHeaders::HeadersSent() {
   std::optional<grpc::Status> finish;
   {
     absl::MutexLock l(&mu_);
@@ -25,7 +30,6 @@ bool JobStartHeaders::JobStarting() {
     finish.swap(finish_);
   }
   if (finish.has_value()) call_->Finish(std::move(*finish));
-  return true;
 }
 
 void JobStartHeaders::Finish(grpc::Status status) {

@@ -20,8 +20,8 @@
 // called under a lock the other takes: gRPC may run a reaction (OnCancel,
 // which answers the call) inline, on the thread that sends the headers. So
 // the call's answer goes through Finish here: at once, unless a job's start
-// is sending the headers at that moment, in which case that thread calls
-// Finish once they are sent. A job that starts once the call has been
+// has sent the headers and gRPC has not yet said they are out (HeadersSent),
+// in which case HeadersSent calls Finish. A job that starts once the call has been
 // answered sends nothing and is not run (its answer would reach nobody, and
 // the client, told something else, may make the call again).
 
@@ -46,9 +46,18 @@ class JobStartHeaders {
   // False if the call has been answered: the job must not run.
   bool JobStarting();
 
+  // From the reactor's OnSendInitialMetadataDone: the headers are out of
+  // the call's hands, in the transport's frames. An answer given before
+  // this is held until now: finished at once, a fast job's answer could
+  // leave with the headers in one trailers-only response, which gRPC's
+  // retry treats as no headers at all, and the call was made again (a
+  // handler that answered RESOURCE_EXHAUSTED at once ran twice for one
+  // call, 1 run in 15 with both cores busy).
+  void HeadersSent();
+
   // In place of the reactor's Finish, on the thread that answers the call:
   // no job starts from now on, and the call is finished with `status`, now
-  // or by the thread sending the headers once it has.
+  // or, if headers are on their way, at HeadersSent.
   void Finish(grpc::Status status);
 
   // Whether one of the call's jobs has started.
@@ -59,7 +68,7 @@ class JobStartHeaders {
   mutable absl::Mutex mu_;
   bool answered_ ABSL_GUARDED_BY(mu_) = false;  // Finish was called here
   bool started_ ABSL_GUARDED_BY(mu_) = false;
-  bool sending_ ABSL_GUARDED_BY(mu_) = false;  // a job's start is sending
+  bool sending_ ABSL_GUARDED_BY(mu_) = false;  // started, not yet HeadersSent
   // The answer that waits for the headers to be sent.
   std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);
 };

@@ -48,13 +48,8 @@ absl::Status CallError(const grpc::Status& status, const grpc::ClientContext& co
   if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
   const std::optional<std::string> state = StateWithoutConnection(context, channel, target);
   if (!state.has_value()) return s;
-  absl::Status annotated(
-      s.code(), absl::StrCat(s.message(), "; the channel had no connection at "
-                             "the deadline (", *state, ")"));
-  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-    annotated.SetPayload(url, payload);
-  });
-  return annotated;
+  return WithMessageContinued(
+      s, absl::StrCat("; the channel had no connection at the deadline (", *state, ")"));
 }
 
 }  // namespace handoff

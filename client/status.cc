@@ -46,6 +46,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return converted;
 }
 
+absl::Status WithMessageContinued(const absl::Status& status, absl::string_view more) {
+  absl::Status continued(status.code(), absl::StrCat(status.message(), more));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    continued.SetPayload(url, payload);
+  });
+  return continued;
+}
+
 absl::string_view GoCodeName(grpc::StatusCode code) {
   const auto i = static_cast<size_t>(code);
   return i < kNames.size() ? kNames[i].go : "Unknown";

@@ -24,6 +24,10 @@ inline constexpr absl::string_view kRpcStatusPayloadUrl =
 // at kRpcStatusPayloadUrl, unchanged.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// `status` with `more` after its message: the same code and payloads (a
+// server's details among them), for a client that adds what it knows.
+absl::Status WithMessageContinued(const absl::Status& status, absl::string_view more);
+
 // The name grpc-go (and therefore ghz) gives a code: "OK", "Canceled",
 // "DeadlineExceeded", ... Reports use these so they read like ghz's.
 absl::string_view GoCodeName(grpc::StatusCode code);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -95,9 +94,6 @@ class BatchCall final : public CallReactor {
       return;
     }
     request_ = std::move(request);
-    // Each item's job commits the batch as it starts (the first sends the
-    // headers): a batch whose items have begun to run is not made again.
-    start_ = HeadersAtJobStart();
     items_.resize(n);
     replies_ = Chan<ItemOutcome>(static_cast<size_t>(n));
     window_ = std::min(core_.config().batch_window, core_.config().queue_depth);
@@ -117,8 +113,10 @@ class BatchCall final : public CallReactor {
   void SubmitItem(int i, const v1::WorkRequest& item) {
     SubmitReplyJob<v1::WorkReply>(
         core_, ctx(), WorkCost(item, core_.work_counters()),
+        // Each item commits the batch as it starts (the first sends the
+        // headers): a batch whose items have begun to run is not made again.
         [req = item, counters = &core_.work_counters(),
-         start = start_](const RunInfo& info) {
+         start = HeadersAtJobStart()](const RunInfo& info) {
           return RunWork(req, info.ctx, info.worker, info.queued, *counters,
                          [&start] { return start->JobStarting(); });
         },
@@ -192,7 +190,6 @@ class BatchCall final : public CallReactor {
 
   grpc::ByteBuffer* const response_;
   v1::BatchRequest request_;
-  std::shared_ptr<JobStartHeaders> start_;  // HeadersAtJobStart
   Chan<ItemOutcome> replies_;
   std::vector<Outcome<v1::WorkReply>> items_;
   int window_ = 1;

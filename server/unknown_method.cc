@@ -32,7 +32,7 @@ std::string MethodNamed(absl::string_view method) {
 // only queues the status until CreateReactor has returned, and it goes out
 // after. Brief as it is, it is a call accepted and not yet done: a drain
 // waits for it, and handoff_calls_in_flight stays the calls begun less those
-// counted. It was recorded at a duration of 0, and never in flight.
+// counted.
 class Refusal final : public grpc::ServerGenericBidiReactor {
  public:
   Refusal(GatewayCore& core, absl::Time start, absl::Status status, std::string peer)

@@ -82,7 +82,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
 // reason gRPC gives, instead of retrying behind the user's back.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection);
 
-// Whether `connection` speaks TLS: --tls, or any of its files.
+// Whether a connection speaks TLS: --tls, or --cacert or --cert given.
+bool UsesTls(bool tls, const TlsFiles& files);
 bool UsesTls(const Connection& connection);
 // `status` of a command that connected as `connection`, with a hint in the
 // CLI's flags when it reads as plaintext to a TLS server or the reverse

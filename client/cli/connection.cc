@@ -54,9 +54,12 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
                          : "--cert needs --key (mutual TLS takes both)");
 }
 
+bool UsesTls(bool tls, const TlsFiles& files) {
+  return tls || !files.cacert.empty() || !files.cert.empty();
+}
+
 bool UsesTls(const Connection& connection) {
-  return connection.tls || !connection.tls_files.cacert.empty() ||
-         !connection.tls_files.cert.empty();
+  return UsesTls(connection.tls, connection.tls_files);
 }
 
 absl::Status WithTlsHint(const Connection& connection, const absl::Status& status) {
@@ -67,10 +70,7 @@ absl::Status WithTlsHint(const Connection& connection, const absl::Status& statu
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     bool tls, const TlsFiles& files) {
   if (absl::Status s = CheckTlsFiles(files); !s.ok()) return s;
-  // As UsesTls has it.
-  if (!tls && files.cacert.empty() && files.cert.empty()) {
-    return grpc::InsecureChannelCredentials();
-  }
+  if (!UsesTls(tls, files)) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;
   if (absl::Status s = ReadPem("cacert", files.cacert, "CERTIFICATE", &options.pem_root_certs);
       !s.ok()) {

@@ -23,8 +23,10 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "client/cli/commands.h"
 #include "client/cli/flag_scope.h"
+#include "client/cli/load_flags_check.h"
 #include "client/cli/timeout_flag.h"
 #include "client/load/target.h"
 #include "client/metadata.h"
@@ -125,6 +127,10 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   // --help prints "handoff: " before the message itself.
   absl::SetProgramUsageMessage(absl::StripPrefix(kUsage, "handoff: "));
+  if (absl::Status s = handoff::cli::CheckLoadFlagsPlace(absl::MakeConstSpan(argv, argc));
+      !s.ok()) {
+    return handoff::cli::Usage(s.message());
+  }
   handoff::cli::NoteFlagsFromNowOn();
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) {

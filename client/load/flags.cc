@@ -417,6 +417,45 @@ const Option* Find(absl::string_view name, bool is_long) {
   return nullptr;
 }
 
+// One option argument as written, "-c10", "--rps=5", "--no-async", split.
+struct OptionArg {
+  bool is_long = false;
+  absl::string_view name;                  // without dashes and value
+  std::optional<absl::string_view> value;  // given in the argument itself
+  const Option* option = nullptr;          // nullptr: no option of load's
+  bool negated = false;                    // --no-NAME of a switch
+};
+
+// `arg` starts with '-' and is longer than it.
+OptionArg SplitOptionArg(absl::string_view arg) {
+  OptionArg out;
+  // "--name" is a long option, "-x" a short one.
+  out.is_long = absl::ConsumePrefix(&arg, "--");
+  if (!out.is_long) absl::ConsumePrefix(&arg, "-");
+  out.name = arg;
+  if (!out.is_long && arg.size() > 1) {
+    // A short option is one letter; what follows it in the argument is
+    // its value, as ghz's parser (kingpin) and getopt read -c10 -z10s,
+    // or, after '=', -c=10. A JSON value may hold a '=' of its own.
+    out.name = arg.substr(0, 1);
+    out.value = arg.substr(arg[1] == '=' ? 2 : 1);
+  } else if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+    out.name = arg.substr(0, eq);
+    out.value = arg.substr(eq + 1);
+  }
+  out.option = Find(out.name, out.is_long);
+  // kingpin, ghz's parser, takes --no-NAME for each switch NAME and turns
+  // it off (over a --config file's, say); no other option has the form.
+  if (out.option == nullptr && out.is_long && absl::StartsWith(out.name, "no-")) {
+    const Option* negatable = Find(out.name.substr(3), /*is_long=*/true);
+    if (negatable != nullptr && !negatable->takes_value) {
+      out.option = negatable;
+      out.negated = true;
+    }
+  }
+  return out;
+}
+
 absl::Status ValidateLoadSchedule(const LoadOptions& o) {
   if (o.load_schedule == LoadSchedule::kConst) {
     if (o.load_start != 0 || o.load_step != 0 || o.load_end != 0 ||
@@ -613,32 +652,10 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
       host_from_config = false;
       continue;
     }
-    // "--name" is a long option, "-x" a short one.
-    const bool is_long = absl::ConsumePrefix(&arg, "--");
-    if (!is_long) absl::ConsumePrefix(&arg, "-");
-    absl::string_view name = arg;
-    std::optional<absl::string_view> value;
-    if (!is_long && arg.size() > 1) {
-      // A short option is one letter; what follows it in the argument is
-      // its value, as ghz's parser (kingpin) and getopt read -c10 -z10s,
-      // or, after '=', -c=10. A JSON value may hold a '=' of its own.
-      name = arg.substr(0, 1);
-      value = arg.substr(arg[1] == '=' ? 2 : 1);
-    } else if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    const Option* option = Find(name, is_long);
-    // kingpin, ghz's parser, takes --no-NAME for each switch NAME and turns
-    // it off (over a --config file's, say); no other option has the form.
-    bool negated = false;
-    if (option == nullptr && is_long && absl::StartsWith(name, "no-")) {
-      const Option* negatable = Find(name.substr(3), /*is_long=*/true);
-      if (negatable != nullptr && !negatable->takes_value) {
-        option = negatable;
-        negated = true;
-      }
-    }
+    const OptionArg split = SplitOptionArg(arg);
+    const Option* option = split.option;
+    const bool negated = split.negated;
+    std::optional<absl::string_view> value = split.value;
     if (option == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option '", args[i], "'"));
@@ -678,6 +695,17 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
 }
 
 }  // namespace
+
+std::optional<LoadFlag> FindLoadFlag(absl::string_view arg) {
+  if (arg.size() < 2 || arg[0] != '-' || arg == "--") return std::nullopt;
+  const OptionArg split = SplitOptionArg(arg);
+  if (split.option == nullptr) return std::nullopt;
+  LoadFlag flag;
+  flag.name = absl::StrCat(split.is_long ? "--" : "-", split.name);
+  flag.value_follows = split.option->takes_value && !split.value.has_value();
+  flag.asks_usage = split.option->long_name == "help" || split.option->long_name == "version";
+  return flag;
+}
 
 absl::StatusOr<LoadOptions> ParseLoadFlags(const std::vector<absl::string_view>& args) {
   // --config goes first, so the command line overrides the file (the host

@@ -9,9 +9,11 @@
 #ifndef HANDOFF_CLIENT_LOAD_FLAGS_H_
 #define HANDOFF_CLIENT_LOAD_FLAGS_H_
 
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "client/load/options.h"
@@ -22,6 +24,19 @@ namespace handoff::load {
 // read as one line: "-c: want a positive integer, got 'x'". With -h the
 // result has help set and nothing else is validated.
 absl::StatusOr<LoadOptions> ParseLoadFlags(const std::vector<absl::string_view>& args);
+
+// An option of load's as one argument writes it.
+struct LoadFlag {
+  std::string name;            // as written, without its value: "-c",
+                               // "--rps", "--no-async"
+  bool value_follows = false;  // its value is the next argument
+  bool asks_usage = false;     // -h, --help, -v, --version
+};
+// The option `arg`, one argument as written ("-c", "-c10", "--rps=5",
+// "--no-async"), gives to load's parser (ParseLoadFlags's rules); nullopt
+// if it gives none: a positional argument, "--", or a name load does not
+// know. For the CLI's other commands to tell a flag of load's apart.
+std::optional<LoadFlag> FindLoadFlag(absl::string_view arg);
 
 // The --help text.
 std::string LoadUsage();

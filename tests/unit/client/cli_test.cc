@@ -930,6 +930,33 @@ TEST_F(CliTest, TwoFlagsThatBothReadStdinAreAUsageErrorNamingThem) {
   }
 }
 
+// A flag of load's given to call, list or health was Abseil's "Unknown
+// command line flag 'c'", exit 1: it is bad usage, naming the command whose
+// flag it is.
+TEST_F(CliTest, ALoadFlagGivenToAnotherCommandIsAUsageErrorNamingLoad) {
+  for (const auto& [args, message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"call", "handoff.v1.Gateway.Echo", "-c", "50"}, "-c is a flag of load, not of call"},
+           {{"call", "-c50", "handoff.v1.Gateway.Echo"}, "-c is a flag of load, not of call"},
+           {{"list", "--concurrency", "5"}, "--concurrency is a flag of load, not of list"},
+           {{"health", "-n", "3"}, "-n is a flag of load, not of health"},
+           {{"health", "--total=3"}, "--total is a flag of load, not of health"},
+           {{"--rps", "10", "list"}, "--rps is a flag of load, not of list"},
+           {{"call", "handoff.v1.Gateway.Echo", "-z", "1s"}, "-z is a flag of load, not of call"},
+           {{"list", "--insecure"}, "--insecure is a flag of load, not of list"},
+           {{"call", "handoff.v1.Gateway.Echo", "--import-paths=a"},
+            "--import-paths is a flag of load, not of call (call's is --import_paths)"}}) {
+    std::vector<std::string> argv = args;
+    argv.push_back(Addr());
+    const ProcessResult r = Cli(argv);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, absl::StrCat("handoff: ", message, "\n"));
+  }
+  // A flag neither knows stays Abseil's error.
+  EXPECT_EQ(Cli({"list", "--no_such_flag", Addr()}).exit_code, 1);
+}
+
 // A flag given to a command it does not apply to is bad usage naming both,
 // where it was ignored without a word (`list --pretty` printed the list as
 // ever). A value equal to the default counts: the user still asked for it.

@@ -1,0 +1,57 @@
+// Copyright 2026 The handoff Authors.
+
+#include "client/cli/load_flags_check.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/reflection.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "client/load/flags.h"
+#include "common/absl_argv.h"
+
+namespace handoff::cli {
+
+absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv) {
+  std::optional<absl::string_view> command;
+  std::optional<load::LoadFlag> load_flag;  // the first
+  // Whether the argument is the value of a flag of load's (-c 50): Abseil
+  // would take it as positional, and the command with it.
+  bool load_value_next = false;
+  for (const AbslArg& arg : ReadAbslArgv(argv)) {
+    const bool load_value =
+        std::exchange(load_value_next, false) && arg.kind == AbslArg::Kind::kPositional;
+    if (!command && arg.kind == AbslArg::Kind::kPositional && !load_value) {
+      command = arg.text;
+      continue;
+    }
+    if (arg.kind != AbslArg::Kind::kFlag || arg.flag != nullptr) continue;
+    std::optional<load::LoadFlag> found = load::FindLoadFlag(arg.text);
+    if (!found || found->asks_usage) continue;
+    load_value_next = found->value_follows;
+    if (!load_flag) load_flag = *std::move(found);
+  }
+  const std::vector<absl::string_view> others = {"call", "list", "health"};
+  if (!command || !load_flag ||
+      std::find(others.begin(), others.end(), *command) == others.end()) {
+    return absl::OkStatus();
+  }
+  // load's --import-paths is the CLI's --import_paths.
+  std::string hint;
+  if (absl::string_view name = load_flag->name; absl::ConsumePrefix(&name, "--")) {
+    const std::string ours = absl::StrReplaceAll(name, {{"-", "_"}});
+    if (ours != name && absl::FindCommandLineFlag(ours) != nullptr) {
+      hint = absl::StrCat(" (", *command, "'s is --", ours, ")");
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(load_flag->name, " is a flag of load, not of ", *command, hint));
+}
+
+}  // namespace handoff::cli

@@ -1,0 +1,30 @@
+// Copyright 2026 The handoff Authors.
+//
+// CheckLoadFlagsPlace: a flag of `handoff load` where the CLI's own parser
+// (Abseil's) would read it, and fail with "Unknown command line flag 'c'",
+// exit 1, which names neither the command whose flag it is nor the fix.
+// main() hands load its arguments untouched only when `load` is the first
+// of them, since ghz's flags (-c 50 -n 1000) are no Abseil flags: so a flag
+// of load's given to call, list or health, or any flag written before
+// `load`, is bad usage, said as such. Checked on argv before
+// absl::ParseCommandLine, which exits on its own for an unknown flag.
+#ifndef HANDOFF_CLIENT_CLI_LOAD_FLAGS_CHECK_H_
+#define HANDOFF_CLIENT_CLI_LOAD_FLAGS_CHECK_H_
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+
+namespace handoff::cli {
+
+// `argv` is main()'s, argv[1] not "load". InvalidArgument if its command
+// (its first positional argument, as Abseil reads argv: common/absl_argv.h)
+// is call, list or health and a flag Abseil does not know is one of load's
+// (client/load/flags.h): "-c is a flag of load, not of call", or "... (call's
+// is --import_paths)" where the CLI has it spelled with '_'. Load's -h and
+// --help, -v and --version are left to Abseil: they ask for help, whatever
+// the command. OK otherwise: a flag neither knows stays Abseil's to refuse.
+absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv);
+
+}  // namespace handoff::cli
+
+#endif  // HANDOFF_CLIENT_CLI_LOAD_FLAGS_CHECK_H_

@@ -20,6 +20,7 @@ namespace handoff::cli {
 
 absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv) {
   std::optional<absl::string_view> command;
+  std::vector<absl::string_view> before_command;
   std::optional<load::LoadFlag> load_flag;  // the first
   // Whether the argument is the value of a flag of load's (-c 50): Abseil
   // would take it as positional, and the command with it.
@@ -31,11 +32,19 @@ absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv) {
       command = arg.text;
       continue;
     }
+    if (!command) before_command.push_back(arg.text);
     if (arg.kind != AbslArg::Kind::kFlag || arg.flag != nullptr) continue;
     std::optional<load::LoadFlag> found = load::FindLoadFlag(arg.text);
     if (!found || found->asks_usage) continue;
     load_value_next = found->value_follows;
     if (!load_flag) load_flag = *std::move(found);
+  }
+  // Not reinterpreted: a flag of the CLI's (--tls) may be none of load's.
+  if (command == "load") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "load takes its flags after it: handoff load HOST:PORT [flags] (see handoff load "
+        "--help); ",
+        absl::StrJoin(before_command, " "), " came before it"));
   }
   const std::vector<absl::string_view> others = {"call", "list", "health"};
   if (!command || !load_flag ||

@@ -17,8 +17,11 @@
 namespace handoff::cli {
 
 // `argv` is main()'s, argv[1] not "load". InvalidArgument if its command
-// (its first positional argument, as Abseil reads argv: common/absl_argv.h)
-// is call, list or health and a flag Abseil does not know is one of load's
+// (its first positional argument, as Abseil reads argv: common/absl_argv.h,
+// a value of one of load's flags not counted) is load, naming what came
+// before it: "load takes its flags after it: handoff load HOST:PORT [flags]
+// (see handoff load --help); -c 5 came before it". InvalidArgument too if
+// the command is call, list or health and a flag Abseil does not know is one of load's
 // (client/load/flags.h): "-c is a flag of load, not of call", or "... (call's
 // is --import_paths)" where the CLI has it spelled with '_'. Load's -h and
 // --help, -v and --version are left to Abseil: they ask for help, whatever

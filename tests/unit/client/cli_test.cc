@@ -930,6 +930,27 @@ TEST_F(CliTest, TwoFlagsThatBothReadStdinAreAUsageErrorNamingThem) {
   }
 }
 
+// Flags written before `load` went to the CLI's own parser, which said
+// "Unknown command line flag" (or, for --tls, "unknown command 'load'"):
+// load reads its flags after it, and the error says so, naming them.
+TEST_F(CliTest, FlagsBeforeLoadAreAUsageErrorNamingThem) {
+  for (const auto& [args, named] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--tls", "load", "127.0.0.1:1", "--call", "handoff.v1.Gateway.Echo"}, "--tls"},
+           {{"-c", "5", "load", "127.0.0.1:1", "--call", "handoff.v1.Gateway.Echo"}, "-c 5"},
+           {{"--timeout=1s", "-n", "3", "load", "127.0.0.1:1"}, "--timeout=1s -n 3"}}) {
+    const ProcessResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, absl::StrCat("handoff: load takes its flags after it: handoff load "
+                                  "HOST:PORT [flags] (see handoff load --help); ",
+                                  named, " came before it\n"));
+  }
+  // A value that reads "load" is no command: -d's here.
+  const ProcessResult r = Cli({"-d", "load", "list", Addr()});
+  EXPECT_EQ(r.err, "handoff: -d does not apply to list (only to call)\n");
+}
+
 // A flag of load's given to call, list or health was Abseil's "Unknown
 // command line flag 'c'", exit 1: it is bad usage, naming the command whose
 // flag it is.

@@ -86,8 +86,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
 bool UsesTls(bool tls, const TlsFiles& files);
 bool UsesTls(const Connection& connection);
 // `status` of a command that connected as `connection`, with a hint in the
-// CLI's flags when it reads as plaintext to a TLS server or the reverse
-// (tls_hint.h).
+// CLI's flags when it reads as plaintext to a TLS server or the reverse,
+// or as TLS without the client certificate a server requires (tls_hint.h).
 absl::Status WithTlsHint(const Connection& connection, const absl::Status& status);
 
 // `text` (a server's status message, say) with each control character

@@ -63,8 +63,10 @@ bool UsesTls(const Connection& connection) {
 }
 
 absl::Status WithTlsHint(const Connection& connection, const absl::Status& status) {
-  return WithTlsHint(UsesTls(connection), status, "--tls (or --cacert with its CA)",
-                     "plaintext (no --tls, --cacert, --cert or --key)");
+  return WithTlsHint(UsesTls(connection), !connection.tls_files.cert.empty(), status,
+                     {.try_tls = "--tls (or --cacert with its CA)",
+                      .try_plaintext = "plaintext (no --tls, --cacert, --cert or --key)",
+                      .try_client_cert = "--cert and --key"});
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(

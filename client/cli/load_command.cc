@@ -57,6 +57,7 @@ class MethodTypes {
     auto types = absl::WrapUnique(new MethodTypes);
     types->host_ = o.host;
     types->insecure_ = o.insecure;
+    types->client_cert_ = !o.cert.empty();
     types->reflection_ = std::make_unique<ReflectionDatabase>(
         grpc::CreateCustomChannel(o.host, plan.credentials, args), o.connect_timeout,
         /*wait_for_ready=*/false, o.reflect_metadata, o.host);
@@ -78,8 +79,11 @@ class MethodTypes {
     }
     // The server, not the method, could not be had: say which server, and
     // which flag bounded the wait.
-    const absl::Status lookup = WithTlsHint(!insecure_, found.status(), "without --insecure",
-                                            "--insecure (plaintext)");
+    const absl::Status lookup =
+        WithTlsHint(!insecure_, client_cert_, found.status(),
+                    {.try_tls = "without --insecure",
+                     .try_plaintext = "--insecure (plaintext)",
+                     .try_client_cert = "--cert and --key"});
     return absl::Status(
         code, absl::StrCat("server reflection at ", host_, ": ", lookup.message(),
                            code == absl::StatusCode::kDeadlineExceeded ? " (--connect-timeout)"
@@ -101,6 +105,7 @@ class MethodTypes {
   std::unique_ptr<LocalDescriptors> local_;
   std::string host_;
   bool insecure_ = false;
+  bool client_cert_ = false;  // --cert given
   std::unique_ptr<ReflectionDatabase> reflection_;
   std::unique_ptr<google::protobuf::DescriptorPool> remote_;
 };

@@ -9,19 +9,29 @@
 
 namespace handoff::cli {
 
-absl::Status WithTlsHint(bool tls, const absl::Status& status, absl::string_view try_tls,
-                         absl::string_view try_plaintext) {
+absl::Status WithTlsHint(bool tls, bool client_cert, const absl::Status& status,
+                         const TlsHintFlags& flags) {
   if (status.code() != absl::StatusCode::kUnavailable) return status;
   const absl::string_view message = status.message();
   if (!absl::StrContains(message, "failed to connect to all addresses")) return status;
-  if (!tls && absl::EndsWith(message, ": Socket closed")) {
-    return WithMessageContinued(status,
-                                absl::StrCat("; the server may expect TLS: try ", try_tls));
+  if (absl::EndsWith(message, ": Socket closed")) {
+    if (!tls) {
+      return WithMessageContinued(
+          status, absl::StrCat("; the server may expect TLS: try ", flags.try_tls));
+    }
+    // A TLS server that requires a client certificate closes the
+    // connection of a client that showed none, which gRPC reports alike.
+    if (!client_cert) {
+      return WithMessageContinued(
+          status, absl::StrCat("; the server may require a client certificate: try ",
+                               flags.try_client_cert));
+    }
+    return status;
   }
   if (tls && absl::StrContains(message, "Ssl handshake failed") &&
       absl::StrContains(absl::AsciiStrToLower(message), "wrong version number")) {
     return WithMessageContinued(
-        status, absl::StrCat("; the server may not speak TLS: try ", try_plaintext));
+        status, absl::StrCat("; the server may not speak TLS: try ", flags.try_plaintext));
   }
   return status;
 }

@@ -99,6 +99,31 @@ TEST_F(MutualTlsTest, PlaintextToTheTlsServerHintsAtTls) {
       << r.err;
 }
 
+// A mutual-TLS server closes the connection of a TLS client without a
+// certificate, and gRPC says only "Socket closed", as it does for a
+// plaintext client: the CLI and load add what that likely means.
+TEST_F(MutualTlsTest, TlsWithoutAClientCertificateHintsAtOne) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"health"}, {"list"},
+        {"call", "handoff.v1.Gateway.Echo", "-d", "{}"}}) {
+    std::vector<std::string> args = command;
+    args.push_back(Addr());
+    args.push_back("--cacert=" + TlsTestFile("ca.pem"));
+    ProcessResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 1) << command[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(absl::EndsWith(r.err, "Socket closed; the server may require a client "
+                                      "certificate: try --cert and --key\n"))
+        << r.err;
+  }
+  ProcessResult r = Cli({"load", "--cacert", TlsTestFile("ca.pem"), "--call",
+                         "handoff.v1.Gateway.Echo", "-n", "1", "-c", "1", handoffd_->address});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::EndsWith(r.err, "Socket closed; the server may require a client "
+                                    "certificate: try --cert and --key\n"))
+      << r.err;
+}
+
 TEST_F(MutualTlsTest, CertificateWithoutKeyIsAUsageErrorNamingBoth) {
   ProcessResult r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", Addr(),
                          "--cacert=" + TlsTestFile("ca.pem"),

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "common/descriptor_limit.h"
+#include "common/help_flags.h"
 #include "common/standard_streams.h"
 #include "dispatch/select.h"
 #include "server/access_log.h"
@@ -114,10 +116,11 @@ int main(int argc, char** argv) {
   // --help lists handoffd's own flags (server/config.cc), not only those of
   // the file that holds main(); --helpfull still lists Abseil's too.
   absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
+  const auto contains_help_flags = [](absl::string_view file) {
     return absl::StrContains(file, "server/config.cc") ||
            absl::StrContains(file, "server/main.cc");
   };
+  usage.contains_help_flags = contains_help_flags;
   usage.normalize_filename = [](absl::string_view file) {
     size_t at = file.rfind("server/");
     return std::string(at == absl::string_view::npos ? file : file.substr(at));
@@ -145,7 +148,18 @@ int main(int argc, char** argv) {
   }
   // --help and --version answer (and exit) here, whatever the environment
   // holds: a container's bad HANDOFF_ variable must not hide its version.
-  const std::vector<char*> arguments = absl::ParseCommandLine(argc, argv);
+  // --help is answered here rather than by ParseCommandLine, which would
+  // exit 1, as for bad usage (common/help_flags.h); it still checks the
+  // other flags.
+  std::vector<char*> args(argv, argv + argc);
+  const handoff::HelpRequest help = handoff::TakeHelpFlags(args);
+  const std::vector<char*> arguments =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (help.mode != handoff::HelpRequest::Mode::kNone) {
+    handoff::PrintFlagsHelp(std::cout, help, argv[0], absl::ProgramUsageMessage(),
+                            contains_help_flags);
+    return std::cout.flush() ? 0 : 1;
+  }
   if (!env.ok()) {
     std::fprintf(stderr, "handoffd: %s\n",
                  std::string(env.status().message()).c_str());

@@ -31,6 +31,7 @@
 #include "client/load/target.h"
 #include "client/metadata.h"
 #include "common/descriptor_limit.h"
+#include "common/help_flags.h"
 #include "common/standard_streams.h"
 
 // Each flag notes its own setting, which flag_scope.h checks against the
@@ -116,9 +117,10 @@ int main(int argc, char** argv) {
   // a file named for the binary (handoff.cc), which left --help saying "No
   // flags matched".
   absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
+  const auto contains_help_flags = [](absl::string_view file) {
     return absl::StrContains(file, "client/cli/main.cc");
   };
+  usage.contains_help_flags = contains_help_flags;
   usage.normalize_filename = [](absl::string_view file) {
     size_t at = file.rfind("client/cli/");
     return std::string(at == absl::string_view::npos ? file : file.substr(at));
@@ -131,8 +133,18 @@ int main(int argc, char** argv) {
       !s.ok()) {
     return handoff::cli::Usage(s.message());
   }
+  // Abseil's ParseCommandLine would print the help and exit 1, as for bad
+  // usage (common/help_flags.h); it still checks the other flags.
+  std::vector<char*> args(argv, argv + argc);
+  const handoff::HelpRequest help = handoff::TakeHelpFlags(args);
   handoff::cli::NoteFlagsFromNowOn();
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (help.mode != handoff::HelpRequest::Mode::kNone) {
+    handoff::PrintFlagsHelp(std::cout, help, argv[0], absl::ProgramUsageMessage(),
+                            contains_help_flags);
+    return std::cout.flush() ? 0 : 1;
+  }
   if (positional.size() < 2) {
     std::cerr << kUsage;
     return 2;

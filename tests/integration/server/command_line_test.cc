@@ -495,6 +495,18 @@ TEST(CommandLineTest, VersionNamesTheMallocTheProcessRunsOn) {
       << p.Output();
 }
 
+// Help asked for is no failure: Abseil's ParseCommandLine exited 1 after
+// printing it. An unknown flag beside it still fails.
+TEST(CommandLineTest, HelpExitsZero) {
+  for (const char* flag : {"--help", "-help", "--helpfull", "--help=workers"}) {
+    HandoffdProcess p({flag});
+    ExpectExit(p, 0);
+    EXPECT_TRUE(absl::StrContains(p.Output(), "--workers ")) << flag << p.Output();
+  }
+  HandoffdProcess unknown({"--help", "--no_such_flag"});
+  ExpectExit(unknown, 1);
+}
+
 TEST(CommandLineTest, HelpListsEveryServerFlag) {
   HandoffdProcess p({"--help"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

@@ -118,6 +118,27 @@ TEST_F(CliTest, HelpListsEveryFlag) {
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "handoff: handoff:")) << r.out << r.err;
 }
 
+// Help asked for is no failure: Abseil's ParseCommandLine exited 1 after
+// printing it. An unknown flag or a bad value beside it still fails.
+TEST_F(CliTest, HelpExitsZero) {
+  for (const char* flag : {"--help", "-help", "--helpfull", "--help=addr"}) {
+    ProcessResult r = Cli({flag});
+    EXPECT_EQ(r.exit_code, 0) << flag << ": " << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.out, "handoff: the client of handoffd.")) << flag << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "    --addr (server address, host:port); default: "
+                                         "\"localhost:50051\";\n"))
+        << flag << r.out;
+  }
+  EXPECT_TRUE(absl::StrContains(Cli({"--help"}).out, "  Flags from client/cli/main.cc:\n"));
+  EXPECT_FALSE(absl::StrContains(Cli({"--help"}).out, "--flagfile"));
+  EXPECT_TRUE(absl::StrContains(Cli({"--helpfull"}).out, "--flagfile"));
+  EXPECT_FALSE(absl::StrContains(Cli({"--help=addr"}).out, "--pretty"));
+  EXPECT_EQ(Cli({"--help", "--no_such_flag"}).exit_code, 1);
+  EXPECT_EQ(Cli({"--help", "--timeout=soon"}).exit_code, 1);
+  // -d's value, not a help flag.
+  EXPECT_NE(Cli({"list", "-d", "--help", Addr()}).exit_code, 0);
+}
+
 TEST_F(CliTest, CallPrintsTheReplyAsJson) {
   auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;

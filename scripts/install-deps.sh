@@ -11,6 +11,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 PACKAGES=(
   build-essential cmake ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev libprotoc-dev protobuf-compiler
+  libssl-dev  # client/cli: a --cert and --key checked as a pair (common/key_pair.h)
   libabsl-dev libasio-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgoogle-perftools-dev
   nghttp2-client libnghttp2-dev python3 python3-grpcio python3-protobuf python3-yaml

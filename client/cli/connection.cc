@@ -14,6 +14,7 @@
 #include "client/cli/commands.h"
 #include "client/cli/tls_hint.h"
 #include "client/status.h"
+#include "common/key_pair.h"
 #include "common/pem_file.h"
 #include "common/read_file.h"
 
@@ -43,6 +44,33 @@ absl::Status ReadPem(absl::string_view flag, const std::string& path, absl::stri
   if (!pem.ok()) return pem.status();
   *out = *std::move(pem);
   return absl::OkStatus();
+}
+
+// A file as a message names it: "-" is stdin.
+std::string Source(const std::string& path) { return path == "-" ? "stdin" : path; }
+
+// gRPC, given a certificate and a key that are not a pair, fails every
+// connection as "empty address list".
+absl::Status CheckCertAndKeyBelong(const TlsFiles& files, absl::string_view cert_pem,
+                                   absl::string_view key_pem) {
+  if (cert_pem.empty() || key_pem.empty()) return absl::OkStatus();
+  switch (CheckKeyPair(cert_pem, key_pem)) {
+    case KeyPair::kPair:
+      return absl::OkStatus();
+    case KeyPair::kNotAPair:
+      return absl::InvalidArgumentError(absl::StrCat("--key: '", Source(files.key),
+                                                     "' is not the private key of --cert '",
+                                                     Source(files.cert), "'"));
+    case KeyPair::kNoCertificate:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--cert: '", Source(files.cert), "' holds no certificate OpenSSL can read"));
+    case KeyPair::kNoKey:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--key: '", Source(files.key),
+                   "' holds no private key OpenSSL can read (one with a passphrase "
+                   "cannot be used)"));
 }
 
 }  // namespace
@@ -83,6 +111,11 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     return s;
   }
   if (absl::Status s = ReadPem("key", files.key, "PRIVATE KEY", &options.pem_private_key);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckCertAndKeyBelong(files, options.pem_cert_chain, options.pem_private_key);
       !s.ok()) {
     return s;
   }

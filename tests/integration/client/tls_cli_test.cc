@@ -136,6 +136,34 @@ TEST_F(MutualTlsTest, CertificateWithoutKeyIsAUsageErrorNamingBoth) {
   EXPECT_TRUE(absl::StrContains(r.err, "--key needs --cert")) << r.err;
 }
 
+// gRPC, given a key that is not its certificate's, made no connection and
+// said only "UNAVAILABLE: empty address list". Each command and load name
+// the two files instead, as they do a file that is no PEM of its kind.
+TEST_F(MutualTlsTest, AKeyThatIsNotTheCertificatesIsNamedWithIt) {
+  const std::string cert = TlsTestFile("client.pem");
+  const std::string key = TlsTestFile("server.key");
+  const std::string expected =
+      "--key: '" + key + "' is not the private key of --cert '" + cert + "'\n";
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"health"}, {"list"},
+        {"call", "handoff.v1.Gateway.Echo", "-d", "{}"}}) {
+    std::vector<std::string> args = command;
+    for (std::string flag : {Addr(), "--cacert=" + TlsTestFile("ca.pem"), "--cert=" + cert,
+                             "--key=" + key}) {
+      args.push_back(std::move(flag));
+    }
+    ProcessResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 1) << command[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(absl::EndsWith(r.err, expected)) << r.err;
+  }
+  ProcessResult r = Cli({"load", "--cacert", TlsTestFile("ca.pem"), "--cert", cert, "--key",
+                         key, "--call", "handoff.v1.Gateway.Echo", "-n", "1", "-c", "1",
+                         handoffd_->address});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::EndsWith(r.err, expected)) << r.err;
+}
+
 TEST_F(MutualTlsTest, LoadWithClientCertificateGetsEveryCallAnswered) {
   ProcessResult r = Cli({"load", "--cacert", TlsTestFile("ca.pem"), "--cert",
                          TlsTestFile("client.pem"), "--key", TlsTestFile("client.key"),

@@ -17,7 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
+#include "common/absl_argv.h"
 #include "dispatch/internal/cpus.h"
 #include "server/host_port.h"
 
@@ -211,28 +211,11 @@ std::string EnvironmentVariable(absl::string_view flag) {
 std::set<std::string> ConfigFlagsOnCommandLine(absl::Span<char* const> argv) {
   const std::vector<std::string>& names = ConfigFlagNames();
   std::set<std::string> found;
-  // The rules are absl::ParseCommandLine's (absl/flags/parse.cc).
-  for (size_t i = 1; i < argv.size(); ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (!absl::ConsumePrefix(&arg, "-")) continue;  // positional
-    absl::ConsumePrefix(&arg, "-");
-    const size_t equals = arg.find('=');
-    absl::string_view name = arg.substr(0, equals);
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    bool negated = false;
-    if (flag == nullptr && absl::ConsumePrefix(&name, "no")) {
-      flag = absl::FindCommandLineFlag(name);
-      negated = true;
-    }
-    if (flag == nullptr) continue;  // unknown: ParseCommandLine will say so
-    if (std::find(names.begin(), names.end(), name) != names.end()) {
-      found.emplace(name);
-    }
-    // "--name value": the value is the next argument, whatever it looks like.
-    if (equals == absl::string_view::npos && !negated &&
-        !flag->IsOfType<bool>()) {
-      ++i;
+  for (const AbslArg& arg : ReadAbslArgv(argv)) {
+    // A flag Abseil does not know is ParseCommandLine's to refuse.
+    if (arg.kind != AbslArg::Kind::kFlag || arg.flag == nullptr) continue;
+    if (std::find(names.begin(), names.end(), arg.name) != names.end()) {
+      found.emplace(arg.name);
     }
   }
   return found;

@@ -7,6 +7,7 @@
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,79 +16,45 @@
 namespace handoff {
 namespace {
 
-// Abseil's FlagHelpPrettyPrinter (absl/flags/internal/usage.cc): words
-// wrapped before column `max`, the first line indented `indent`, the
-// others `indent + wrapped_indent`.
-class Printer {
- public:
-  Printer(std::ostream& out, size_t indent, size_t wrapped_indent)
-      : out_(out), indent_(indent), wrapped_indent_(wrapped_indent) {}
-
-  void Write(absl::string_view text, bool wrap = false) {
-    if (text.empty()) return;
-    std::vector<absl::string_view> tokens;
-    if (wrap) {
-      for (absl::string_view line : absl::StrSplit(text, absl::ByAnyChar("\n\r"))) {
-        if (!tokens.empty()) tokens.emplace_back("\n");
-        for (absl::string_view token :
-             absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
-          tokens.push_back(token);
-        }
+// `text` as lines of at most 80 columns (a longer word alone on its own),
+// each indented `indent`; the line breaks it has are kept.
+void WriteWrapped(std::ostream& out, absl::string_view text, size_t indent) {
+  constexpr size_t kColumns = 80;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    size_t column = 0;
+    for (absl::string_view word : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+      if (column > 0 && column + 1 + word.size() > kColumns) {
+        out << '\n';
+        column = 0;
       }
-    } else {
-      tokens.push_back(text);
-    }
-    for (absl::string_view token : tokens) {
-      if (token == "\n") {
-        EndLine();
-        continue;
-      }
-      bool new_line = line_length_ == 0;
-      if (!new_line && line_length_ + token.size() >= kMaxLine) {
-        EndLine();
-        new_line = true;
-      }
-      if (new_line) {
-        line_length_ = first_line_ ? indent_ : indent_ + wrapped_indent_;
-        first_line_ = false;
-        out_ << std::string(line_length_, ' ');
+      if (column == 0) {
+        out << std::string(indent, ' ');
+        column = indent;
       } else {
-        out_ << ' ';
-        ++line_length_;
+        out << ' ';
+        ++column;
       }
-      out_ << token;
-      line_length_ += token.size();
+      out << word;
+      column += word.size();
     }
+    out << '\n';
   }
+}
 
-  void EndLine() {
-    out_ << '\n';
-    line_length_ = 0;
-  }
+// A value as it would be written on the command line: a string quoted, so
+// that an empty one shows.
+std::string Shown(const absl::CommandLineFlag& flag, const std::string& value) {
+  return flag.IsOfType<std::string>() ? absl::StrCat("\"", value, "\"") : value;
+}
 
- private:
-  static constexpr size_t kMaxLine = 80;
-  std::ostream& out_;
-  const size_t indent_;
-  const size_t wrapped_indent_;
-  size_t line_length_ = 0;
-  bool first_line_ = true;
-};
-
+// "  --name (default: V; now: W)", then its help below it.
 void PrintFlag(std::ostream& out, const absl::CommandLineFlag& flag) {
-  Printer printer(out, 4, 2);
-  printer.Write(absl::StrCat("--", flag.Name()));
-  printer.Write(absl::StrCat("(", flag.Help(), ");"), /*wrap=*/true);
-  std::string default_value = flag.DefaultValue();
-  std::string current = flag.CurrentValue();
-  const bool modified = current != default_value;
-  if (flag.IsOfType<std::string>()) {
-    default_value = absl::StrCat("\"", default_value, "\"");
-    current = absl::StrCat("\"", current, "\"");
-  }
-  printer.Write(absl::StrCat("default: ", default_value, ";"));
-  if (modified) printer.Write(absl::StrCat("currently: ", current, ";"));
-  printer.EndLine();
+  const std::string default_value = flag.DefaultValue();
+  const std::string current = flag.CurrentValue();
+  out << "  --" << flag.Name() << " (default: " << Shown(flag, default_value);
+  if (current != default_value) out << "; now: " << Shown(flag, current);
+  out << ")\n";
+  WriteWrapped(out, flag.Help(), 6);
 }
 
 }  // namespace
@@ -119,7 +86,8 @@ HelpRequest TakeHelpFlags(std::vector<char*>& argv) {
 void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_view argv0,
                     absl::string_view usage,
                     const std::function<bool(absl::string_view)>& contains_help_flags) {
-  out << argv0.substr(argv0.find_last_of("/\\") + 1) << ": " << usage << "\n\n";
+  out << argv0.substr(argv0.find_last_of("/\\") + 1) << ": "
+      << absl::StripTrailingAsciiWhitespace(usage) << "\n\n";
   auto matches = [&](const absl::CommandLineFlag& flag) {
     switch (request.mode) {
       case HelpRequest::Mode::kImportant:
@@ -132,35 +100,28 @@ void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_
         return true;
     }
   };
-  // Abseil's order: by directory, then file, then name.
-  std::map<std::string, std::map<std::string, std::vector<const absl::CommandLineFlag*>>> found;
+  // By file, as where a flag is defined says what it belongs to.
+  std::map<std::string, std::vector<const absl::CommandLineFlag*>> by_file;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (!matches(*flag)) continue;
-    const std::string file = flag->Filename();
-    found[file.substr(0, file.find_last_of("/\\") + 1)][file].push_back(flag);
+    if (matches(*flag)) by_file[flag->Filename()].push_back(flag);
   }
-  absl::string_view package_separator;
-  for (auto& [package, files] : found) {
-    out << package_separator;
-    package_separator = "\n\n";
-    absl::string_view file_separator;
-    for (auto& [file, flags] : files) {
-      out << file_separator << "  Flags from " << file << ":\n";
-      file_separator = "\n";
-      std::sort(flags.begin(), flags.end(),
-                [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
-      for (const absl::CommandLineFlag* flag : flags) PrintFlag(out, *flag);
-    }
+  for (auto& [file, flags] : by_file) {
+    out << "Flags from " << file << ":\n";
+    std::sort(flags.begin(), flags.end(),
+              [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+    for (const absl::CommandLineFlag* flag : flags) PrintFlag(out, *flag);
+    out << '\n';
   }
-  Printer printer(out, 0, 0);
-  if (request.mode != HelpRequest::Mode::kFull && found.empty()) {
-    printer.Write("No flags matched.\n", /*wrap=*/true);
+  if (by_file.empty()) {
+    out << (request.mode == HelpRequest::Mode::kMatch
+                ? absl::StrCat("No flag's name, file or help contains '", request.match, "'.")
+                : std::string("No flags."))
+        << "\n\n";
   }
-  printer.EndLine();
-  printer.Write(
-      "Try --helpfull to get a list of all flags or --help=substring shows help for flags "
-      "which include specified substring in either in the name, or description or path.\n",
-      /*wrap=*/true);
+  WriteWrapped(out,
+               "--helpfull lists every flag, Abseil's own among them; --help=TEXT those "
+               "whose name, file or help contains TEXT.",
+               0);
 }
 
 }  // namespace handoff

@@ -4,13 +4,13 @@
 //
 // Abseil 20220623's ParseCommandLine prints --help and then exits 1, as it
 // does for bad usage: a script (or a user) asking for help cannot tell the
-// two apart. Its usage flags are not in its flag registry, and what prints
-// and exits is flags_internal's, so a binary takes the help flags out of
-// argv (TakeHelpFlags) before it calls ParseCommandLine on the rest, which
-// still fails, exit 1, for an unknown flag or a bad value, and then prints
-// the help itself (PrintFlagsHelp), in Abseil's format, and exits 0.
-// Abseil's other usage flags (--helpshort, --helppackage, --helpon,
-// --helpmatch) stay Abseil's; --version already exits 0.
+// two apart, and what prints and exits is flags_internal's, not public. So a
+// binary takes the help flags out of argv (TakeHelpFlags) before it calls
+// ParseCommandLine on the rest, which still fails, exit 1, for an unknown
+// flag or a bad value, then prints the help itself from Abseil's public
+// registry (PrintFlagsHelp) and exits 0. Abseil's rarer usage flags
+// (--helpshort, --helppackage, --helpon, --helpmatch) stay Abseil's;
+// --version already exits 0.
 #ifndef HANDOFF_COMMON_HELP_FLAGS_H_
 #define HANDOFF_COMMON_HELP_FLAGS_H_
 
@@ -40,11 +40,14 @@ struct HelpRequest {
 // last one's request; kNone if there was none.
 HelpRequest TakeHelpFlags(std::vector<char*>& argv);
 
-// Prints to `out` what Abseil 20220623's --help prints for `request`:
-// "<argv0's base name>: <usage>", the matching flags by file, each "--name
-// (help); default: V;" wrapped at 80 columns, then where to look for more. `contains_help_flags`
-// is the FlagsUsageConfig's filter of --help, given the flag's file name
-// (as normalize_filename made it).
+// Prints to `out` "<argv0's base name>: <usage>", then the flags `request`
+// asks for, by the file that defines them, each as
+//   --name (default: V; now: W)      ("now" only if it was set)
+//       its help, wrapped at 80 columns
+// and a line on --helpfull and --help=TEXT. --help lists the flags of the
+// files `contains_help_flags` accepts (as normalize_filename made their
+// names), --helpfull every flag, --help=TEXT those whose name, file or help
+// contains TEXT.
 void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_view argv0,
                     absl::string_view usage,
                     const std::function<bool(absl::string_view)>& contains_help_flags);

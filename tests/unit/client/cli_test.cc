@@ -125,11 +125,11 @@ TEST_F(CliTest, HelpExitsZero) {
     ProcessResult r = Cli({flag});
     EXPECT_EQ(r.exit_code, 0) << flag << ": " << r.err;
     EXPECT_TRUE(absl::StartsWith(r.out, "handoff: the client of handoffd.")) << flag << r.out;
-    EXPECT_TRUE(absl::StrContains(r.out, "    --addr (server address, host:port); default: "
-                                         "\"localhost:50051\";\n"))
+    EXPECT_TRUE(absl::StrContains(r.out, "  --addr (default: \"localhost:50051\")\n"
+                                         "      server address, host:port\n"))
         << flag << r.out;
   }
-  EXPECT_TRUE(absl::StrContains(Cli({"--help"}).out, "  Flags from client/cli/main.cc:\n"));
+  EXPECT_TRUE(absl::StrContains(Cli({"--help"}).out, "Flags from client/cli/main.cc:\n"));
   EXPECT_FALSE(absl::StrContains(Cli({"--help"}).out, "--flagfile"));
   EXPECT_TRUE(absl::StrContains(Cli({"--helpfull"}).out, "--flagfile"));
   EXPECT_FALSE(absl::StrContains(Cli({"--help=addr"}).out, "--pretty"));

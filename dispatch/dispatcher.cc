@@ -720,6 +720,13 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   const absl::Duration queued = std::max(start - job.submitted, absl::ZeroDuration());
   try {
     job.run(RunInfo{job.ctx, worker, queued});
+  } catch (JobNotRun& not_run) {
+    // Not a run: counted and answered as a job dropped before it ran
+    // (job_not_run.h), and no cost is learned from it.
+    c.busy.store(0, std::memory_order_relaxed);
+    c.counted_end_ns.store(0, std::memory_order_relaxed);
+    Expire(job, std::move(not_run).why());
+    return MonotonicNow();
   } catch (const std::exception& e) {
     error = absl::InternalError(absl::StrCat("job threw: ", e.what()));
   } catch (...) {

@@ -84,6 +84,7 @@
 #include "dispatch/internal/declared_load.h"
 #include "dispatch/internal/withdrawal.h"
 #include "dispatch/job_kind.h"
+#include "dispatch/job_not_run.h"
 
 namespace handoff {
 namespace internal {
@@ -102,13 +103,16 @@ struct Job {
   // has passed, is never started.
   Context ctx;
   // The work. Runs on a worker thread, at most once. Required: a job
-  // without one is refused at submission (INVALID_ARGUMENT).
+  // without one is refused at submission (INVALID_ARGUMENT). One that finds
+  // at its start that it must not run after all throws JobNotRun
+  // (job_not_run.h), and is counted and answered as a job dropped unrun.
   absl::AnyInvocable<void(const RunInfo&)> run;
   // Called at most once, when the job was accepted but did not complete:
   //   DEADLINE_EXCEEDED / CANCELLED  ctx was done (or its deadline passed)
   //                                  before a worker started it, or too
   //                                  little deadline was left for
   //                                  expected_run;
+  //   JobNotRun's status             run threw JobNotRun: it did not run;
   //   INTERNAL                       run threw (the worker survives).
   // May be empty. Runs on a worker or on the dispatcher thread, and must not
   // throw: unlike run's, its exception is not caught there, and it ends the
@@ -200,7 +204,8 @@ struct DispatcherStats {
   int64_t busy = 0;       // workers running a job
   int64_t completed = 0;  // runs that returned normally
   int64_t expired = 0;    // accepted jobs dropped because ctx was done or
-                          // its deadline could not be met (never started)
+                          // its deadline could not be met (never started),
+                          // or whose run threw JobNotRun as it began
   int64_t rejected_full = 0;  // refused at admission: the queue was full
   int64_t rejected_late = 0;  // refused at admission: the estimated queue
                               // wait would have made it miss its deadline

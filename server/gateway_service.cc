@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "dispatch/job_not_run.h"
 #include "server/batch_call.h"
 #include "server/proto_codec.h"
 #include "server/quoted_text.h"
@@ -168,7 +169,9 @@ grpc::ServerUnaryReactor* GatewayService::Call(
        payload = std::move(*request.mutable_payload())](
           const RunInfo& info) -> absl::StatusOr<v1::CallReply> {
         if (!start->JobStarting()) {
-          return absl::CancelledError("the call was answered before its handler started");
+          // Unrun: counted as a job dropped in the queue (job_not_run.h).
+          throw JobNotRun(
+              absl::CancelledError("the call was answered before its handler started"));
         }
         absl::StatusOr<std::string> out;
         // Thrown on, named: the worker's "job threw: " (INTERNAL, and

@@ -157,7 +157,8 @@ std::string Metrics::Render(const GaugeSnapshot& g,
   gauge("handoff_jobs_expired_in_queue_total", "counter",
         "Jobs dropped before they ran: their deadline passed, or their caller "
         "left or will not read their result, before a worker took them, or "
-        "the worker found less of the deadline left than the job needs.",
+        "the worker found less of the deadline left than the job needs, or "
+        "the job found as it began that its call had been answered.",
         g.expired);
   // By reason, since the two call for different remedies: a full queue for
   // more replicas or a deeper queue, refusals by deadline for more workers

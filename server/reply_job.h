@@ -13,6 +13,8 @@
 //                                       little left, in cost.skipped if set);
 //                                       StartedLate catches the moment after
 //                                       that check
+//   body threw JobNotRun as it began    deliver(its status), not run: the
+//   (its call already answered)         dispatcher counts it expired
 //   body threw                          deliver(INTERNAL); the worker goes on
 //   cancelled or expired in the queue   deliver(the dispatcher's status)
 //   refused (queue full, stopping)      deliver(the refusal)

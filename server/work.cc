@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dispatch/clock.h"
+#include "dispatch/job_not_run.h"
 
 namespace handoff {
 namespace {
@@ -64,7 +65,8 @@ absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
   // Before the count: whoever sees a job counted started may count on its
   // call's headers having gone out.
   if (!starting()) {
-    return absl::CancelledError("the call was answered before its job started");
+    // Unrun: the worker counts it as it counts a job dropped in the queue.
+    throw JobNotRun(absl::CancelledError("the call was answered before its job started"));
   }
   counters.started.fetch_add(1, std::memory_order_relaxed);
 

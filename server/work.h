@@ -39,8 +39,8 @@ inline constexpr uint32_t kMaxSleepUs = 60'000'000;
 // JobCost::skipped here), ends in exactly one of: skipped, completed,
 // stopped_early (started counts the last two). One whose deadline has
 // passed, or whose call is gone, when a worker takes it is in none: the
-// dispatcher counts it expired (or, if the call was answered just after the
-// worker's check, RunWork returns it unrun).
+// dispatcher counts it expired (so too if the call was answered just after
+// the worker's check: RunWork throws JobNotRun).
 struct WorkCounters {
   std::atomic<int64_t> started{0};
   std::atomic<int64_t> completed{0};
@@ -73,7 +73,8 @@ absl::Status ValidateWork(const v1::WorkRequest& req);
 // starts, once the skip is ruled out and before it is counted started: the
 // call's JobStartHeaders::JobStarting (job_start_headers.h), which sends the
 // call's headers. If it returns false (the call is already being answered)
-// the job returns CANCELLED, unrun, and is counted in none of the counters.
+// the job throws JobNotRun (dispatch/job_not_run.h) with CANCELLED, unrun:
+// counted in none of these counters, and by the dispatcher as expired.
 absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
                                       const Context& ctx, int worker,
                                       absl::Duration queued,

@@ -659,6 +659,32 @@ TEST(DispatcherTest, AThrowingJobFailsAloneAndTheWorkerGoesOn) {
   EXPECT_EQ(d.Stats().completed, 1);
 }
 
+// A run that finds at its start that it must not run after all (its call
+// was answered just after the worker's check) is no run: counted expired,
+// as a job dropped in the queue is, answered through on_error with its
+// status, and the worker goes on.
+TEST(DispatcherTest, AJobThatThrowsJobNotRunIsCountedExpiredNotCompleted) {
+  Dispatcher d({.workers = 1, .queue_depth = 4});
+  Chan<absl::Status> errors(1);
+  Job unrun;
+  unrun.run = [](const RunInfo&) { throw JobNotRun(absl::CancelledError("answered")); };
+  unrun.on_error = [errors](absl::Status s) { ASSERT_TRUE(errors.Send(s).ok()); };
+  ASSERT_TRUE(d.TrySubmit(std::move(unrun)).ok());
+  absl::Status why = *errors.Recv();
+  EXPECT_TRUE(absl::IsCancelled(why)) << why;
+  EXPECT_EQ(why.message(), "answered");
+
+  Chan<int> ok(1);
+  Job good;
+  good.run = [ok](const RunInfo& info) { ASSERT_TRUE(ok.Send(info.worker).ok()); };
+  ASSERT_TRUE(d.TrySubmit(std::move(good)).ok());
+  EXPECT_EQ(ok.Recv(), 0);
+  d.Stop();
+  EXPECT_EQ(d.Stats().expired, 1);
+  EXPECT_EQ(d.Stats().completed, 1);
+  EXPECT_EQ(d.Stats().failed, 0);
+}
+
 // Fills a dispatcher of one worker and an unbuffered queue: job 1 runs
 // (until `release`), and the dispatcher holds job 2, waiting for that
 // worker. A third submission has to wait for room.

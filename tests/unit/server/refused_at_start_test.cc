@@ -1,0 +1,79 @@
+// Copyright 2026 The handoff Authors.
+//
+// A job refused at its start because its call was already answered
+// (JobStartHeaders::JobStarting false: the call's deadline or cancel
+// answered it after the worker's last check, before the job began) never
+// ran, and is counted as a job dropped unrun is: in
+// handoff_jobs_expired_in_queue_total, not as a run.
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dispatch/chan.h"
+#include "dispatch/context.h"
+#include "dispatch/dispatcher.h"
+#include "grpcpp/support/server_callback.h"
+#include "gtest/gtest.h"
+#include "server/config.h"
+#include "server/gateway_core.h"
+#include "server/handler_registry.h"
+#include "server/job_start_headers.h"
+#include "server/reply_job.h"
+#include "server/work.h"
+
+namespace handoff {
+namespace {
+
+// A unary reactor bound to no call: its Finish is kept by gRPC until a
+// call would bind it, which none does.
+class UnboundReactor : public grpc::ServerUnaryReactor {
+ public:
+  void OnDone() override {}
+};
+
+TEST(RefusedAtStartTest, AWorkJobWhoseCallWasAnsweredAsItStartsIsCountedUnrunNotRun) {
+  ServerConfig config;
+  DispatcherOptions options;
+  options.workers = 1;
+  Dispatcher dispatcher(options);
+  HandlerRegistry registry;
+  GatewayCore core(config, dispatcher, registry);
+
+  // The call is answered (its deadline, its client's cancel) just after the
+  // worker's last check of the job's Context: the Context the worker saw
+  // was live, and the job's start finds the call answered.
+  UnboundReactor reactor;
+  JobStartHeaders headers(&reactor);
+  headers.Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "the call's deadline"));
+
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(30));
+  v1::WorkRequest req;
+  Chan<Outcome<v1::WorkReply>> out(1);
+  SubmitReplyJob<v1::WorkReply>(
+      core, ctx, WorkCost(req, core.work_counters()),
+      [&req, counters = &core.work_counters(), &headers](const RunInfo& info) {
+        return RunWork(req, info.ctx, info.worker, info.queued, *counters,
+                       [&headers] { return headers.JobStarting(); });
+      },
+      [out](Outcome<v1::WorkReply> o) { out.TrySend(std::move(o)).IgnoreError(); });
+  std::optional<Outcome<v1::WorkReply>> got = out.Recv();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(absl::IsCancelled(got->status)) << got->status;
+  EXPECT_FALSE(headers.started());
+  dispatcher.Stop();  // the worker's counts are in once its threads are joined
+  cancel();
+
+  const DispatcherStats stats = dispatcher.Stats();
+  EXPECT_EQ(stats.completed, 0) << "a job that never ran was counted as run";
+  EXPECT_EQ(stats.expired, 1) << "a job that never ran is counted as dropped unrun";
+  EXPECT_EQ(stats.failed, 0);
+  const WorkCounters& work = core.work_counters();
+  EXPECT_EQ(work.started.load(), 0);
+  EXPECT_EQ(work.completed.load(), 0);
+  EXPECT_EQ(work.stopped_early.load(), 0);
+  EXPECT_EQ(work.skipped.load(), 0);
+}
+
+}  // namespace
+}  // namespace handoff

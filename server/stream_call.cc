@@ -210,6 +210,7 @@ bool StreamCall::JobStarting(StartGate& gate) {
     if (self->headers_decided_) return true;
     self->headers_decided_ = true;
     self->sending_headers_ = true;
+    self->headers_in_flight_ = true;
     ++self->calling_;
   }
   // Outside the locks, as every gRPC call here: gRPC hands the reaction
@@ -355,6 +356,17 @@ void StreamCall::OnCancel() {
     ++calling_;
   }
   Act(a);
+}
+
+void StreamCall::OnSendInitialMetadataDone(bool /*ok*/) {
+  // Out, or not (the call ended first): a Finish held for them is due now.
+  // gRPC calls OnDone only after this, so the reactor is alive.
+  {
+    absl::MutexLock l(&mu_);
+    headers_in_flight_ = false;
+    ++calling_;
+  }
+  Act(Actions());
 }
 
 void StreamCall::OnDone() {
@@ -509,7 +521,8 @@ void StreamCall::Act(Actions a) {
       abort = *end_;
     } else {
       --calling_;
-      if (end_.has_value() && !finished_ && !writing_ && calling_ == 0) {
+      if (end_.has_value() && !finished_ && !writing_ && !headers_in_flight_ &&
+          calling_ == 0) {
         finished_ = true;
         finished_code_ = end_->code();
         finish = *end_;

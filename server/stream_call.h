@@ -54,7 +54,12 @@
 // no call again once the client has the headers, so a stream whose jobs have
 // begun to run is not made again, with them, elsewhere. They are sent as a
 // write is, decided under the mutex (no write starts while they are being
-// sent) by a thread counted in calling_, so Finish waits for them.
+// sent) by a thread counted in calling_. A write may follow as soon as they
+// are handed to gRPC, which keeps the order; Finish waits longer, until gRPC
+// says they are out (OnSendInitialMetadataDone): finished beside them, a
+// stream whose first job failed at once could leave as one trailers-only
+// response, which gRPC's retry takes for no headers, and the stream, its job
+// run, was made again (job_start_headers.h says why the wait suffices).
 //
 // The call is counted in handoff_calls_total at OnDone, with the status it
 // was finished with; one finished OK that gRPC had already ended (the client
@@ -93,6 +98,7 @@ class StreamCall final
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
+  void OnSendInitialMetadataDone(bool ok) override;
 
  private:
   struct Slot {
@@ -203,6 +209,9 @@ class StreamCall final
   bool headers_decided_ ABSL_GUARDED_BY(mu_) = false;
   // A job's start is sending them: no write starts until it has.
   bool sending_headers_ ABSL_GUARDED_BY(mu_) = false;
+  // A job's start sent them, and gRPC has not yet said they are out
+  // (OnSendInitialMetadataDone): Finish waits.
+  bool headers_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status
   // end_ came from a slot that refuses retry: Finish carries the pushback.
   bool refuse_retry_ ABSL_GUARDED_BY(mu_) = false;

@@ -52,8 +52,19 @@ class JobStartHeaders {
   // trailers-only response, which gRPC's retry treats as no headers at all,
   // and the call was made again (a handler that answered RESOURCE_EXHAUSTED
   // at once ran twice for one call, 1 run in 15 with both cores busy; none
-  // in 40 since). That the headers are framed on their own by then is what
-  // those runs show, not what gRPC's documentation promises.
+  // in 40 since). That the headers are framed on their own by then rests on
+  // chttp2's writer (gRPC's source, not its documentation; read in the
+  // installed 1.51.1 callback headers and in chttp2 sources of that era,
+  // not in the 1.51.1 tag itself): the reaction runs on the batch's
+  // on_complete (server_callback_handlers.h, SendInitialMetadata's
+  // meta_tag_), which the transport completes only where its writer takes
+  // the headers (writing.cc, StreamWriteContext::FlushInitialMetadata;
+  // marked to run once that write has been handed to the socket:
+  // chttp2_transport.cc, CLOSURE_BARRIER_MAY_COVER_WRITE), or with an
+  // error if the stream closed first. The writer folds the headers into a trailers-only response only
+  // if the status is already queued beside them then, which this wait rules
+  // out. gRPC's filters between the call and the transport were not read
+  // for this.
   void HeadersSent();
 
   // In place of the reactor's Finish, on the thread that answers the call:

@@ -64,7 +64,11 @@ HelpRequest TakeHelpFlags(std::vector<char*>& argv) {
   std::vector<size_t> taken;
   for (const AbslArg& arg : ReadAbslArgv(argv)) {
     if (arg.kind != AbslArg::Kind::kFlag || arg.flag != nullptr) continue;
-    if (arg.name == "help") {
+    if (arg.name == "h" && !arg.has_value) {
+      // What most tools take for help; Abseil knows no such flag.
+      request.mode = HelpRequest::Mode::kImportant;
+      request.match.clear();
+    } else if (arg.name == "help") {
       absl::string_view value = arg.text.substr(std::min(arg.text.size(), arg.text.find('=')));
       absl::ConsumePrefix(&value, "=");
       request.mode = value.empty() ? HelpRequest::Mode::kImportant : HelpRequest::Mode::kMatch;

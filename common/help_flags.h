@@ -35,7 +35,8 @@ struct HelpRequest {
 };
 
 // Removes from `argv` (argv[0] first, no terminating nullptr) each help flag
-// Abseil would read as one (--help, -help, --help=SUBSTRING, --helpfull),
+// Abseil would read as one (--help, -help, --help=SUBSTRING, --helpfull), and
+// -h (or --h), which is --help unless the binary defines a flag h,
 // not a value of another flag nor an argument after "--", and returns the
 // last one's request; kNone if there was none.
 HelpRequest TakeHelpFlags(std::vector<char*>& argv);

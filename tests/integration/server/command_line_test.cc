@@ -498,7 +498,7 @@ TEST(CommandLineTest, VersionNamesTheMallocTheProcessRunsOn) {
 // Help asked for is no failure: Abseil's ParseCommandLine exited 1 after
 // printing it. An unknown flag beside it still fails.
 TEST(CommandLineTest, HelpExitsZero) {
-  for (const char* flag : {"--help", "-help", "--helpfull", "--help=workers"}) {
+  for (const char* flag : {"--help", "-help", "-h", "--helpfull", "--help=workers"}) {
     HandoffdProcess p({flag});
     ExpectExit(p, 0);
     EXPECT_TRUE(absl::StrContains(p.Output(), "--workers ")) << flag << p.Output();

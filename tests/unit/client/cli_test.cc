@@ -121,7 +121,7 @@ TEST_F(CliTest, HelpListsEveryFlag) {
 // Help asked for is no failure: Abseil's ParseCommandLine exited 1 after
 // printing it. An unknown flag or a bad value beside it still fails.
 TEST_F(CliTest, HelpExitsZero) {
-  for (const char* flag : {"--help", "-help", "--helpfull", "--help=addr"}) {
+  for (const char* flag : {"--help", "-help", "-h", "--helpfull", "--help=addr"}) {
     ProcessResult r = Cli({flag});
     EXPECT_EQ(r.exit_code, 0) << flag << ": " << r.err;
     EXPECT_TRUE(absl::StartsWith(r.out, "handoff: the client of handoffd.")) << flag << r.out;

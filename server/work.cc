@@ -58,9 +58,11 @@ absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
   const absl::Time start = MonotonicNow();
   const absl::Duration cpu = absl::Microseconds(req.cpu_us());
   if (ctx.Deadline() - start < cpu) {
+    // Unrun, as the worker's own check of the time left would have dropped
+    // it a moment before (the dispatcher counts it expired either way).
     counters.skipped.fetch_add(1, std::memory_order_relaxed);
-    return absl::DeadlineExceededError(
-        "the remaining deadline is shorter than cpu_us: skipped");
+    throw JobNotRun(
+        absl::DeadlineExceededError("the remaining deadline is shorter than cpu_us: skipped"));
   }
   // Before the count: whoever sees a job counted started may count on its
   // call's headers having gone out.

@@ -68,8 +68,10 @@ inline JobCost WorkCost(const v1::WorkRequest& req, WorkCounters& counters) {
 absl::Status ValidateWork(const v1::WorkRequest& req);
 
 // Runs one Work job on the calling (worker) thread. Returns the reply, or
-// ctx.Err() if the call was cancelled or expired before the work finished,
-// or DEADLINE_EXCEEDED if it was skipped. `starting` is called as the job
+// ctx.Err() if the call was cancelled or expired before the work finished.
+// One with less of its deadline left than its cpu_us is skipped: counted
+// in `skipped`, it throws JobNotRun (dispatch/job_not_run.h) with
+// DEADLINE_EXCEEDED, unrun. `starting` is called as the job
 // starts, once the skip is ruled out and before it is counted started: the
 // call's JobStartHeaders::JobStarting (job_start_headers.h), which sends the
 // call's headers. If it returns false (the call is already being answered)

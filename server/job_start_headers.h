@@ -61,10 +61,10 @@ class JobStartHeaders {
   // the headers (writing.cc, StreamWriteContext::FlushInitialMetadata;
   // marked to run once that write has been handed to the socket:
   // chttp2_transport.cc, CLOSURE_BARRIER_MAY_COVER_WRITE), or with an
-  // error if the stream closed first. The writer folds the headers into a trailers-only response only
-  // if the status is already queued beside them then, which this wait rules
-  // out. gRPC's filters between the call and the transport were not read
-  // for this.
+  // error if the stream closed first. The writer folds the headers into a
+  // trailers-only response only if the status is already queued beside
+  // them then, which this wait rules out. gRPC's filters between the call
+  // and the transport were not read for this.
   void HeadersSent();
 
   // In place of the reactor's Finish, on the thread that answers the call:

@@ -137,6 +137,16 @@ TEST_F(StartHeadersTest, AStreamsHeadersArriveOnceItsFirstJobStarts) {
   CancelAndDrain(ctx, cq, 1);
 }
 
+// A stub for the server on `port` whose channel retries every method by
+// `policy`, the fields of a gRFC A6 retryPolicy object.
+std::unique_ptr<v1::Gateway::Stub> StubRetrying(int port, absl::string_view policy) {
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(
+      absl::StrCat(R"({"methodConfig":[{"name":[{}],"retryPolicy":{)", policy, "}}]}"));
+  return v1::Gateway::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+}
+
 // A client whose policy retries RESOURCE_EXHAUSTED, of one worker, and a
 // handler that runs and then answers that code.
 class RetryCommitTest : public ServerTest {
@@ -150,14 +160,9 @@ class RetryCommitTest : public ServerTest {
       exhausted_runs_.fetch_add(1);
       return absl::ResourceExhaustedError("test: the handler ran out");
     }).ok());
-    grpc::ChannelArguments args;
-    args.SetServiceConfigJSON(
-        R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":4,)"
-        R"("initialBackoff":"0.01s","maxBackoff":"0.05s","backoffMultiplier":2,)"
-        R"("retryableStatusCodes":["RESOURCE_EXHAUSTED"]}}]})");
-    retrying_ = v1::Gateway::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials(),
-        args));
+    retrying_ = StubRetrying(server_->port(), R"("maxAttempts":4,"initialBackoff":"0.01s",)"
+                                              R"("maxBackoff":"0.05s","backoffMultiplier":2,)"
+                                              R"("retryableStatusCodes":["RESOURCE_EXHAUSTED"])");
   }
 
   grpc::Status CallRetrying(const std::string& handler) {
@@ -211,14 +216,9 @@ class StreamRetryCommitTest : public ServerTest {
  protected:
   void SetUp() override {
     ServerTest::SetUp();
-    grpc::ChannelArguments args;
-    args.SetServiceConfigJSON(
-        R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":5,)"
-        R"("initialBackoff":"0.001s","maxBackoff":"0.002s","backoffMultiplier":2,)"
-        R"("retryableStatusCodes":["DEADLINE_EXCEEDED"]}}]})");
-    retrying_ = v1::Gateway::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials(),
-        args));
+    retrying_ = StubRetrying(server_->port(), R"("maxAttempts":5,"initialBackoff":"0.001s",)"
+                                              R"("maxBackoff":"0.002s","backoffMultiplier":2,)"
+                                              R"("retryableStatusCodes":["DEADLINE_EXCEEDED"])");
   }
 
   std::unique_ptr<v1::Gateway::Stub> retrying_;

@@ -66,8 +66,9 @@ class GatewayCore {
   // Once admitted, the job's own run/on_error report the outcome.
   void Submit(Job job, absl::AnyInvocable<void(absl::Status)> refused);
 
-  // True, and counted, if a job reached its worker after its deadline: such
-  // a job is not run (SubmitReplyJob answers it DEADLINE_EXCEEDED).
+  // True, and counted, if a job reached its worker after its deadline (it
+  // passed just after the dispatcher's own check): such a job is not run
+  // (SubmitReplyJob's throws JobNotRun, and answers it DEADLINE_EXCEEDED).
   bool StartedLate(const RunInfo& info);
 
   // Drain state. While draining, new calls are answered UNAVAILABLE.

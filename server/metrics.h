@@ -98,8 +98,9 @@ class Metrics {
                   bool cancelled_by_client = false);
 
   std::atomic<int64_t> in_flight{0};
-  // Counted by the job wrapper: a handler that began after its deadline. The
-  // worker's pre-run check makes this impossible; the counter proves it.
+  // Counted by the job wrapper (GatewayCore::StartedLate): a job that reached
+  // its handler past its deadline, which the worker's own check let by just
+  // before, and which is not run. 0 in practice; the counter shows it is.
   std::atomic<int64_t> started_after_deadline{0};
 
   int64_t calls(Method m, absl::StatusCode code) const;

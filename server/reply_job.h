@@ -10,9 +10,10 @@
 //   reached a worker past its deadline  deliver(DEADLINE_EXCEEDED), not run:
 //   (or with less left than its         the dispatcher's pre-run check drops
 //   expected_run)                       it (counted expired, and, for too
-//                                       little left, in cost.skipped if set);
-//                                       StartedLate catches the moment after
-//                                       that check
+//                                       little left, in cost.skipped if set)
+//   deadline passed just after that     deliver(DEADLINE_EXCEEDED), not run:
+//   check (GatewayCore::StartedLate)    the job throws JobNotRun, so it is
+//                                       counted expired too, not as a run
 //   body threw JobNotRun as it began    deliver(its status), not run: the
 //   (its call already answered)         dispatcher counts it expired
 //   body threw                          deliver(INTERNAL); the worker goes on
@@ -35,6 +36,7 @@
 #include "absl/time/time.h"
 #include "dispatch/context.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/job_not_run.h"
 #include "server/gateway_core.h"
 #include "server/job_cost.h"
 
@@ -48,13 +50,19 @@ struct Outcome {
   Reply reply;
 };
 
-// body: (const RunInfo&) -> absl::StatusOr<Reply>, run on a worker with
-// `ctx`. `cost` is what is known of the job's cost (job_cost.h). The job
-// owns `body`, and so whatever it captured: the call may finish (and free
-// its request) while the job is still queued.
+// `deliver` of a job that did not run: its status, and no reply.
+template <typename Reply, typename Deliver>
+auto FailWith(Deliver deliver) {
+  return [deliver](absl::Status s) {
+    deliver(Outcome<Reply>{std::move(s), Reply()});
+  };
+}
+
+// The job SubmitReplyJob submits, for a test to run by hand: its run and
+// on_error deliver as the table above says.
 template <typename Reply, typename Body, typename Deliver>
-void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
-                    Deliver deliver) {
+Job ReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
+             Deliver deliver) {
   Job job;
   job.ctx = std::move(ctx);
   job.expected_run = cost.expected_run;
@@ -62,23 +70,22 @@ void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
   job.kind = std::move(cost.kind);
   GatewayCore* c = &core;
   job.run = [c, deliver, body = std::move(body)](const RunInfo& info) mutable {
-    Outcome<Reply> out;
     if (c->StartedLate(info)) {
-      out.status =
-          absl::DeadlineExceededError("deadline passed before the job started");
+      // Not a run: the worker counts it as the pre-run check's drops, and
+      // its on_error delivers this.
+      throw JobNotRun(
+          absl::DeadlineExceededError("deadline passed before the job started"));
+    }
+    Outcome<Reply> out;
+    absl::StatusOr<Reply> r = body(info);
+    if (r.ok()) {
+      out.reply = std::move(*r);
     } else {
-      absl::StatusOr<Reply> r = body(info);
-      if (r.ok()) {
-        out.reply = std::move(*r);
-      } else {
-        out.status = std::move(r).status();
-      }
+      out.status = std::move(r).status();
     }
     deliver(std::move(out));
   };
-  auto fail = [deliver](absl::Status s) {
-    deliver(Outcome<Reply>{std::move(s), Reply()});
-  };
+  auto fail = FailWith<Reply>(deliver);
   // AnyInvocable holds two pointers in place and allocates for more: a
   // unary call's `deliver` is its reply channel's handle, two pointers, and
   // one capture more would cost every Echo two allocations (on_error and
@@ -94,7 +101,19 @@ void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
       fail(std::move(s));
     };
   }
-  core.Submit(std::move(job), std::move(fail));
+  return job;
+}
+
+// body: (const RunInfo&) -> absl::StatusOr<Reply>, run on a worker with
+// `ctx`. `cost` is what is known of the job's cost (job_cost.h). The job
+// owns `body`, and so whatever it captured: the call may finish (and free
+// its request) while the job is still queued.
+template <typename Reply, typename Body, typename Deliver>
+void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
+                    Deliver deliver) {
+  core.Submit(ReplyJob<Reply>(core, std::move(ctx), std::move(cost),
+                              std::move(body), deliver),
+              FailWith<Reply>(deliver));
 }
 
 }  // namespace handoff

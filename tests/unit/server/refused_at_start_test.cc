@@ -4,15 +4,18 @@
 // (JobStartHeaders::JobStarting false: the call's deadline or cancel
 // answered it after the worker's last check, before the job began) never
 // ran, and is counted as a job dropped unrun is: in
-// handoff_jobs_expired_in_queue_total, not as a run.
+// handoff_jobs_expired_in_queue_total, not as a run. So is one whose
+// deadline passed after that check (GatewayCore::StartedLate).
 
 #include <optional>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "dispatch/chan.h"
+#include "dispatch/clock.h"
 #include "dispatch/context.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/job_not_run.h"
 #include "grpcpp/support/server_callback.h"
 #include "gtest/gtest.h"
 #include "server/config.h"
@@ -73,6 +76,49 @@ TEST(RefusedAtStartTest, AWorkJobWhoseCallWasAnsweredAsItStartsIsCountedUnrunNot
   EXPECT_EQ(work.completed.load(), 0);
   EXPECT_EQ(work.stopped_early.load(), 0);
   EXPECT_EQ(work.skipped.load(), 0);
+}
+
+// The moment StartedLate is for cannot be timed from outside: the deadline
+// passes between the dispatcher's check and the job's start. So the job is
+// run here by hand, as its worker would, with a deadline already past.
+TEST(RefusedAtStartTest, AJobWhoseDeadlinePassedAfterTheWorkersCheckThrowsJobNotRun) {
+  ServerConfig config;
+  DispatcherOptions options;
+  options.workers = 1;
+  Dispatcher dispatcher(options);
+  HandlerRegistry registry;
+  GatewayCore core(config, dispatcher, registry);
+
+  auto [ctx, cancel] =
+      WithDeadline(Context::Background(), MonotonicNow() - absl::Milliseconds(1));
+  bool body_ran = false;
+  Chan<Outcome<v1::WorkReply>> out(1);
+  Job job = ReplyJob<v1::WorkReply>(
+      core, ctx, JobCost{},
+      [&body_ran](const RunInfo&) -> absl::StatusOr<v1::WorkReply> {
+        body_ran = true;
+        return v1::WorkReply();
+      },
+      [out](Outcome<v1::WorkReply> o) { out.TrySend(std::move(o)).IgnoreError(); });
+
+  absl::Status why;
+  try {
+    job.run(RunInfo{job.ctx, 0, absl::ZeroDuration()});
+    ADD_FAILURE() << "a job that starts past its deadline ran as a job";
+  } catch (JobNotRun& not_run) {
+    why = std::move(not_run).why();
+  }
+  EXPECT_FALSE(body_ran);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(why)) << why;
+  EXPECT_EQ(core.metrics().started_after_deadline.load(), 1);
+  EXPECT_FALSE(out.TryRecv().ok()) << "answered by the run, not by on_error";
+
+  // The worker hands JobNotRun's status to on_error: that is the answer.
+  job.on_error(std::move(why));
+  absl::StatusOr<Outcome<v1::WorkReply>> got = out.TryRecv();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(got->status)) << got->status;
+  cancel();
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
@@ -57,28 +61,62 @@ void PrintFlag(std::ostream& out, const absl::CommandLineFlag& flag) {
   WriteWrapped(out, flag.Help(), 6);
 }
 
+// The request `arg` makes if it is a help flag, nullopt if it is none.
+std::optional<absl::StatusOr<HelpRequest>> AsHelpFlag(const AbslArg& arg) {
+  if (arg.kind != AbslArg::Kind::kFlag || arg.flag != nullptr) return std::nullopt;
+  const absl::string_view value =
+      arg.has_value ? arg.text.substr(arg.text.find('=') + 1) : absl::string_view();
+  HelpRequest request;
+  if (arg.name == "h" && !arg.has_value) {
+    // What most tools take for help; Abseil knows no such flag.
+    request.mode = HelpRequest::Mode::kImportant;
+  } else if (arg.name == "help") {
+    request.mode = value.empty() ? HelpRequest::Mode::kImportant : HelpRequest::Mode::kMatch;
+    request.match = std::string(value);
+  } else if (arg.name == "helpfull") {
+    request.mode = HelpRequest::Mode::kFull;
+  } else if (arg.name == "helpshort") {
+    request.mode = HelpRequest::Mode::kShort;
+  } else if (arg.name == "helppackage") {
+    request.mode = HelpRequest::Mode::kPackage;
+  } else if (arg.name == "helpon" || arg.name == "helpmatch") {
+    const bool on = arg.name == "helpon";
+    // "--helpon main" would list no flag, or every one, and leave "main"
+    // to be taken for a command.
+    if (!arg.has_value) {
+      return absl::InvalidArgumentError(
+          on ? "--helpon needs a file name: --helpon=FILE (FILE.cc's flags)"
+             : "--helpmatch needs a text: --helpmatch=TEXT (the flags of files whose "
+               "name contains TEXT)");
+    }
+    request.mode = on ? HelpRequest::Mode::kOn : HelpRequest::Mode::kFileMatch;
+    request.match = std::string(value);
+  } else {
+    return std::nullopt;
+  }
+  return request;
+}
+
+// "server/config.cc" -> "server", "config"; "a/b.pb.cc" -> "a", "b".
+absl::string_view Directory(absl::string_view file) {
+  const size_t slash = file.find_last_of('/');
+  return slash == absl::string_view::npos ? absl::string_view() : file.substr(0, slash);
+}
+absl::string_view BaseName(absl::string_view file) {
+  file = file.substr(file.find_last_of('/') + 1);
+  return file.substr(0, file.find('.'));
+}
+
 }  // namespace
 
-HelpRequest TakeHelpFlags(std::vector<char*>& argv) {
+absl::StatusOr<HelpRequest> TakeHelpFlags(std::vector<char*>& argv) {
   HelpRequest request;
   std::vector<size_t> taken;
   for (const AbslArg& arg : ReadAbslArgv(argv)) {
-    if (arg.kind != AbslArg::Kind::kFlag || arg.flag != nullptr) continue;
-    if (arg.name == "h" && !arg.has_value) {
-      // What most tools take for help; Abseil knows no such flag.
-      request.mode = HelpRequest::Mode::kImportant;
-      request.match.clear();
-    } else if (arg.name == "help") {
-      absl::string_view value = arg.text.substr(std::min(arg.text.size(), arg.text.find('=')));
-      absl::ConsumePrefix(&value, "=");
-      request.mode = value.empty() ? HelpRequest::Mode::kImportant : HelpRequest::Mode::kMatch;
-      request.match = std::string(value);
-    } else if (arg.name == "helpfull") {
-      request.mode = HelpRequest::Mode::kFull;
-      request.match.clear();
-    } else {
-      continue;
-    }
+    std::optional<absl::StatusOr<HelpRequest>> asked = AsHelpFlag(arg);
+    if (!asked) continue;
+    if (!asked->ok()) return asked->status();
+    request = **std::move(asked);
     taken.push_back(arg.index);
   }
   for (auto at = taken.rbegin(); at != taken.rend(); ++at) {
@@ -87,19 +125,44 @@ HelpRequest TakeHelpFlags(std::vector<char*>& argv) {
   return request;
 }
 
+bool IsHelpFlag(absl::string_view arg) {
+  std::string text(arg);
+  char program[] = "";
+  const std::vector<char*> argv = {program, text.data()};
+  const std::vector<AbslArg> read = ReadAbslArgv(argv);
+  return !read.empty() && AsHelpFlag(read.front()).has_value();
+}
+
 void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_view argv0,
                     absl::string_view usage,
                     const std::function<bool(absl::string_view)>& contains_help_flags) {
   out << argv0.substr(argv0.find_last_of("/\\") + 1) << ": "
       << absl::StripTrailingAsciiWhitespace(usage) << "\n\n";
+  // --helppackage's directories: those of --help's files.
+  std::set<std::string> packages;
+  if (request.mode == HelpRequest::Mode::kPackage) {
+    for (const auto& [name, flag] : absl::GetAllFlags()) {
+      if (contains_help_flags(flag->Filename())) {
+        packages.insert(std::string(Directory(flag->Filename())));
+      }
+    }
+  }
   auto matches = [&](const absl::CommandLineFlag& flag) {
+    const std::string file = flag.Filename();
     switch (request.mode) {
       case HelpRequest::Mode::kImportant:
-        return contains_help_flags(flag.Filename());
+      case HelpRequest::Mode::kShort:
+        return contains_help_flags(file);
       case HelpRequest::Mode::kMatch:
         return absl::StrContains(flag.Name(), request.match) ||
-               absl::StrContains(flag.Filename(), request.match) ||
+               absl::StrContains(file, request.match) ||
                absl::StrContains(flag.Help(), request.match);
+      case HelpRequest::Mode::kPackage:
+        return packages.count(std::string(Directory(file))) > 0;
+      case HelpRequest::Mode::kOn:
+        return BaseName(file) == request.match;
+      case HelpRequest::Mode::kFileMatch:
+        return absl::StrContains(file, request.match);
       default:
         return true;
     }
@@ -117,10 +180,20 @@ void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_
     out << '\n';
   }
   if (by_file.empty()) {
-    out << (request.mode == HelpRequest::Mode::kMatch
-                ? absl::StrCat("No flag's name, file or help contains '", request.match, "'.")
-                : std::string("No flags."))
-        << "\n\n";
+    switch (request.mode) {
+      case HelpRequest::Mode::kMatch:
+        out << "No flag's name, file or help contains '" << request.match << "'.";
+        break;
+      case HelpRequest::Mode::kOn:
+        out << "No flags are defined in a file named '" << request.match << "'.";
+        break;
+      case HelpRequest::Mode::kFileMatch:
+        out << "No flag's file name contains '" << request.match << "'.";
+        break;
+      default:
+        out << "No flags.";
+    }
+    out << "\n\n";
   }
   WriteWrapped(out,
                "--helpfull lists every flag, Abseil's own among them; --help=TEXT those "

@@ -8,9 +8,14 @@
 // binary takes the help flags out of argv (TakeHelpFlags) before it calls
 // ParseCommandLine on the rest, which still fails, exit 1, for an unknown
 // flag or a bad value, then prints the help itself from Abseil's public
-// registry (PrintFlagsHelp) and exits 0. Abseil's rarer usage flags
-// (--helpshort, --helppackage, --helpon, --helpmatch) stay Abseil's;
-// --version already exits 0.
+// registry (PrintFlagsHelp) and exits 0. Abseil's rarer usage flags are
+// answered so too, with the filters Abseil documents for them: --helpshort
+// the flags of the program's main file(s), which for handoff and handoffd
+// are those --help lists (contains_help_flags: where their flags are
+// defined, not only the file of main()), --helppackage those of the
+// main files' directories, --helpon=FILE those of the files named FILE
+// (without directory or extension), --helpmatch=TEXT those whose file's
+// name contains TEXT. --version already exits 0.
 #ifndef HANDOFF_COMMON_HELP_FLAGS_H_
 #define HANDOFF_COMMON_HELP_FLAGS_H_
 
@@ -19,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace handoff {
@@ -29,17 +35,29 @@ struct HelpRequest {
     kImportant,  // --help: the flags of the files contains_help_flags names
     kFull,       // --helpfull: every flag
     kMatch,      // --help=SUBSTRING: flags whose name, file or help has it
+    kShort,      // --helpshort: as kImportant
+    kPackage,    // --helppackage: the flags of kImportant's files' directories
+    kOn,         // --helpon=FILE: flags of a file whose base name is FILE
+    kFileMatch,  // --helpmatch=TEXT: flags whose file name contains TEXT
   };
   Mode mode = Mode::kNone;
   std::string match;
 };
 
 // Removes from `argv` (argv[0] first, no terminating nullptr) each help flag
-// Abseil would read as one (--help, -help, --help=SUBSTRING, --helpfull), and
-// -h (or --h), which is --help unless the binary defines a flag h,
-// not a value of another flag nor an argument after "--", and returns the
-// last one's request; kNone if there was none.
-HelpRequest TakeHelpFlags(std::vector<char*>& argv);
+// Abseil would read as one (--help, -help, --help=SUBSTRING, --helpfull,
+// --helpshort, --helppackage, --helpon=FILE, --helpmatch=TEXT), and -h (or
+// --h), which is --help unless the binary defines a flag h, not a value of
+// another flag nor an argument after "--", and returns the last one's
+// request; kNone if there was none. InvalidArgument, argv untouched, for
+// --helpon or --helpmatch without "=VALUE" ("--helpon needs a file name:
+// --helpon=FILE"): Abseil takes no value after a space for them, and would
+// list every flag, or none, and take the name for a command or argument.
+absl::StatusOr<HelpRequest> TakeHelpFlags(std::vector<char*>& argv);
+
+// Whether `arg`, one argument as written, is one of the help flags
+// TakeHelpFlags takes ("-h", "--helpon=main"), wherever it is written.
+bool IsHelpFlag(absl::string_view arg);
 
 // Prints to `out` "<argv0's base name>: <usage>", then the flags `request`
 // asks for, by the file that defines them, each as
@@ -48,7 +66,7 @@ HelpRequest TakeHelpFlags(std::vector<char*>& argv);
 // and a line on --helpfull and --help=TEXT. --help lists the flags of the
 // files `contains_help_flags` accepts (as normalize_filename made their
 // names), --helpfull every flag, --help=TEXT those whose name, file or help
-// contains TEXT.
+// contains TEXT, and the rarer ones as above.
 void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_view argv0,
                     absl::string_view usage,
                     const std::function<bool(absl::string_view)>& contains_help_flags);

@@ -152,7 +152,12 @@ int main(int argc, char** argv) {
   // exit 1, as for bad usage (common/help_flags.h); it still checks the
   // other flags.
   std::vector<char*> args(argv, argv + argc);
-  const handoff::HelpRequest help = handoff::TakeHelpFlags(args);
+  absl::StatusOr<handoff::HelpRequest> taken = handoff::TakeHelpFlags(args);
+  if (!taken.ok()) {
+    std::fprintf(stderr, "handoffd: %s\n", std::string(taken.status().message()).c_str());
+    return 2;
+  }
+  const handoff::HelpRequest help = *std::move(taken);
   const std::vector<char*> arguments =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (help.mode != handoff::HelpRequest::Mode::kNone) {

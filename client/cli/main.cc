@@ -136,7 +136,9 @@ int main(int argc, char** argv) {
   // Abseil's ParseCommandLine would print the help and exit 1, as for bad
   // usage (common/help_flags.h); it still checks the other flags.
   std::vector<char*> args(argv, argv + argc);
-  const handoff::HelpRequest help = handoff::TakeHelpFlags(args);
+  absl::StatusOr<handoff::HelpRequest> taken = handoff::TakeHelpFlags(args);
+  if (!taken.ok()) return handoff::cli::Usage(taken.status().message());
+  const handoff::HelpRequest help = *std::move(taken);
   handoff::cli::NoteFlagsFromNowOn();
   std::vector<char*> positional =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());

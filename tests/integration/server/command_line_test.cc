@@ -507,6 +507,23 @@ TEST(CommandLineTest, HelpExitsZero) {
   ExpectExit(unknown, 1);
 }
 
+// Abseil's rarer help flags printed Abseil's help and exited 1, as for bad
+// usage: they exit 0 with handoffd's help, filtered as Abseil documents them.
+TEST(CommandLineTest, AbseilsRarerHelpFlagsExitZeroWithHandoffdsFilteredHelp) {
+  for (const char* flag : {"--helpshort", "--helppackage", "--helpon=config",
+                           "--helpmatch=server/"}) {
+    HandoffdProcess p({flag});
+    ExpectExit(p, 0);
+    EXPECT_TRUE(absl::StrContains(p.Output(), "Flags from server/config.cc:\n")) << flag
+                                                                                 << p.Output();
+    EXPECT_TRUE(absl::StrContains(p.Output(), "--workers ")) << flag << p.Output();
+    EXPECT_FALSE(absl::StrContains(p.Output(), "--flagfile")) << flag << p.Output();
+  }
+  HandoffdProcess bare({"--helpmatch"});
+  ExpectExit(bare, 2);
+  EXPECT_TRUE(absl::StrContains(bare.Output(), "--helpmatch needs a text")) << bare.Output();
+}
+
 TEST(CommandLineTest, HelpListsEveryServerFlag) {
   HandoffdProcess p({"--help"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

@@ -139,6 +139,35 @@ TEST_F(CliTest, HelpExitsZero) {
   EXPECT_NE(Cli({"list", "-d", "--help", Addr()}).exit_code, 0);
 }
 
+// Abseil's rarer help flags went to its ParseCommandLine, which printed its
+// own help and exited 1, as for bad usage: they exit 0 with handoff's help,
+// filtered as Abseil documents them.
+TEST_F(CliTest, AbseilsRarerHelpFlagsExitZeroWithHandoffsFilteredHelp) {
+  constexpr char kAddr[] = "  --addr (default: \"localhost:50051\")\n";
+  for (const char* flag : {"--helpshort", "--helppackage", "--helpon=main", "--helpmatch=cli/"}) {
+    const ProcessResult r = Cli({flag});
+    EXPECT_EQ(r.exit_code, 0) << flag << ": " << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.out, "handoff: the client of handoffd.")) << flag << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, kAddr)) << flag << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "Flags from client/cli/main.cc:\n")) << flag << r.out;
+    // Abseil's own flags (--flagfile) are in no file of those.
+    EXPECT_FALSE(absl::StrContains(r.out, "--flagfile")) << flag << r.out;
+  }
+  // --helpon is a file's base name, not any part of it; --helpmatch any part.
+  EXPECT_FALSE(absl::StrContains(Cli({"--helpon=mai"}).out, kAddr));
+  EXPECT_TRUE(absl::StrContains(Cli({"--helpmatch=flags"}).out, "--flagfile"));
+  const ProcessResult none = Cli({"--helpon=no_such_file"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_TRUE(absl::StrContains(none.out, "No flags are defined in a file named 'no_such_file'."))
+      << none.out;
+  // Without "=VALUE" the name would be taken for a command: bad usage.
+  const ProcessResult bare = Cli({"--helpon", "main"});
+  EXPECT_EQ(bare.exit_code, 2) << bare.err;
+  EXPECT_EQ(bare.err, "handoff: --helpon needs a file name: --helpon=FILE (FILE.cc's flags)\n");
+  EXPECT_EQ(Cli({"--helpmatch"}).exit_code, 2);
+  EXPECT_EQ(Cli({"--helpshort", "--no_such_flag"}).exit_code, 1);
+}
+
 TEST_F(CliTest, CallPrintsTheReplyAsJson) {
   auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", Addr()});
   EXPECT_EQ(r.exit_code, 0) << r.err;

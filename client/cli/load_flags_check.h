@@ -6,8 +6,10 @@
 // main() hands load its arguments untouched only when `load` is the first
 // of them, since ghz's flags (-c 50 -n 1000) are no Abseil flags: so a flag
 // of load's given to call, list or health, or any flag written before
-// `load`, is bad usage, said as such. Checked on argv before
-// absl::ParseCommandLine, which exits on its own for an unknown flag.
+// `load`, is bad usage, said as such (but for help flags alone before it,
+// `handoff --help load`, which main() answers with load's help first).
+// Checked on argv before absl::ParseCommandLine, which exits on its own for
+// an unknown flag.
 #ifndef HANDOFF_CLIENT_CLI_LOAD_FLAGS_CHECK_H_
 #define HANDOFF_CLIENT_CLI_LOAD_FLAGS_CHECK_H_
 

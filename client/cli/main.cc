@@ -129,6 +129,19 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   // --help prints "handoff: " before the message itself.
   absl::SetProgramUsageMessage(absl::StripPrefix(kUsage, "handoff: "));
+  // `handoff --help load ...` asks for load's help, which is `handoff load
+  // ... --help`'s: what follows load is still load's to check. With any
+  // other flag before load, the check below says it came before it.
+  {
+    std::vector<char*> rest(argv, argv + argc);
+    absl::StatusOr<handoff::HelpRequest> asked = handoff::TakeHelpFlags(rest);
+    if (asked.ok() && asked->mode != handoff::HelpRequest::Mode::kNone && rest.size() >= 2 &&
+        absl::string_view(rest[1]) == "load") {
+      std::vector<absl::string_view> args(rest.begin() + 2, rest.end());
+      args.push_back("--help");
+      return handoff::cli::Load(args);
+    }
+  }
   if (absl::Status s = handoff::cli::CheckLoadFlagsPlace(absl::MakeConstSpan(argv, argc));
       !s.ok()) {
     return handoff::cli::Usage(s.message());

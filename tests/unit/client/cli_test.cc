@@ -1001,6 +1001,29 @@ TEST_F(CliTest, FlagsBeforeLoadAreAUsageErrorNamingThem) {
   EXPECT_EQ(r.err, "handoff: -d does not apply to list (only to call)\n");
 }
 
+// `handoff --help load` asks for load's help: it was the usage error "load
+// takes its flags after it; --help came before it", exit 2. It is what
+// `handoff load --help` prints, and what follows load is still checked.
+TEST_F(CliTest, HelpBeforeLoadPrintsLoadsHelp) {
+  const ProcessResult load_help = Cli({"load", "--help"});
+  ASSERT_EQ(load_help.exit_code, 0) << load_help.err;
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--help", "load"},
+                                             {"-h", "load"},
+                                             {"-help", "load", "127.0.0.1:1"},
+                                             {"--helpfull", "load", "127.0.0.1:1", "-c", "5"}}) {
+    const ProcessResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.err, "") << args[0];
+    EXPECT_EQ(r.out, load_help.out) << args[0];
+  }
+  const ProcessResult bad = Cli({"--help", "load", "-c", "x"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, Cli({"load", "-c", "x", "--help"}).err);
+  // Another flag beside the help one is still written before load.
+  EXPECT_EQ(Cli({"--help", "--tls", "load"}).exit_code, 2);
+}
+
 // A flag of load's given to call, list or health was Abseil's "Unknown
 // command line flag 'c'", exit 1: it is bad usage, naming the command whose
 // flag it is.

@@ -13,10 +13,39 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "client/cli/flagfile_lines.h"
 #include "client/load/flags.h"
 #include "common/absl_argv.h"
+#include "common/help_flags.h"
 
 namespace handoff::cli {
+namespace {
+
+// "-c is a flag of load, not of call", after `where` it was.
+absl::Status LoadFlagHere(absl::string_view command, const load::LoadFlag& load_flag,
+                          absl::string_view where) {
+  // load's --import-paths is the CLI's --import_paths.
+  std::string hint;
+  if (absl::string_view name = load_flag.name; absl::ConsumePrefix(&name, "--")) {
+    const std::string ours = absl::StrReplaceAll(name, {{"-", "_"}});
+    if (ours != name && absl::FindCommandLineFlag(ours) != nullptr) {
+      hint = absl::StrCat(" (", command, "'s is --", ours, ")");
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, load_flag.name, " is a flag of load, not of ", command, hint));
+}
+
+// Whether Abseil reads `arg`, one argument, as a flag of its registry.
+bool KnownToAbseil(const std::string& arg) {
+  std::string text = arg;
+  char program[] = "";
+  const std::vector<char*> argv = {program, text.data()};
+  const std::vector<AbslArg> read = ReadAbslArgv(argv);
+  return !read.empty() && read.front().flag != nullptr;
+}
+
+}  // namespace
 
 absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv) {
   std::optional<absl::string_view> command;
@@ -47,20 +76,24 @@ absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv) {
         absl::StrJoin(before_command, " "), " came before it"));
   }
   const std::vector<absl::string_view> others = {"call", "list", "health"};
-  if (!command || !load_flag ||
-      std::find(others.begin(), others.end(), *command) == others.end()) {
-    return absl::OkStatus();
-  }
-  // load's --import-paths is the CLI's --import_paths.
-  std::string hint;
-  if (absl::string_view name = load_flag->name; absl::ConsumePrefix(&name, "--")) {
-    const std::string ours = absl::StrReplaceAll(name, {{"-", "_"}});
-    if (ours != name && absl::FindCommandLineFlag(ours) != nullptr) {
-      hint = absl::StrCat(" (", *command, "'s is --", ours, ")");
+  const bool other =
+      command && std::find(others.begin(), others.end(), *command) != others.end();
+  if (other && load_flag) return LoadFlagHere(*command, *load_flag, "");
+  // A --flagfile's flags are read by Abseil as the command line's are, and
+  // would fail as they did, naming neither the file nor whose flag it is.
+  for (const FlagfileLine& line : ReadFlagfileLines(argv)) {
+    const std::string where = absl::StrCat(line.file, ":", line.line, ": ");
+    if (IsHelpFlag(line.text)) {
+      // Abseil would print its help and exit 1, as for bad usage.
+      const absl::string_view name = absl::string_view(line.text).substr(0, line.text.find('='));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, name, " cannot be in a flagfile; ask for help on the command line"));
     }
+    if (!other || KnownToAbseil(line.text)) continue;
+    std::optional<load::LoadFlag> found = load::FindLoadFlag(line.text);
+    if (found && !found->asks_usage) return LoadFlagHere(*command, *found, where);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(load_flag->name, " is a flag of load, not of ", *command, hint));
+  return absl::OkStatus();
 }
 
 }  // namespace handoff::cli

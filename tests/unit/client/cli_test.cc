@@ -1051,6 +1051,42 @@ TEST_F(CliTest, ALoadFlagGivenToAnotherCommandIsAUsageErrorNamingLoad) {
   EXPECT_EQ(Cli({"list", "--no_such_flag", Addr()}).exit_code, 1);
 }
 
+// A --flagfile's lines were not checked as the command line is: a flag of
+// load's in one given to call, list or health was Abseil's "Unknown command
+// line flag 'c'", and a help flag Abseil's help, exit 1 both. They are the
+// command line's usage error, exit 2, naming the file and its line, in a
+// file a --flagfile line names too.
+TEST_F(CliTest, ALoadOrHelpFlagInAFlagfileIsAUsageErrorNamingTheFile) {
+  const std::string c = TempPath("load_c.flags");
+  std::ofstream(c) << "# a flag of load's\n\n--tls=false\n  -c=5\n";
+  const std::string concurrency = TempPath("load_concurrency.flags");
+  std::ofstream(concurrency) << "--concurrency=5\n";
+  const std::string nested = TempPath("load_nested.flags");
+  std::ofstream(nested) << "--timeout=1s\n--flagfile=" << c << "\n";
+  const std::string help = TempPath("help.flags");
+  std::ofstream(help) << "--timeout=1s\n--help\n";
+  for (const auto& [args, message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"list", "--flagfile=" + c}, c + ":4: -c is a flag of load, not of list"},
+           {{"health", "--flagfile", c}, c + ":4: -c is a flag of load, not of health"},
+           {{"list", "--flagfile=" + concurrency},
+            concurrency + ":1: --concurrency is a flag of load, not of list"},
+           {{"call", "handoff.v1.Gateway.Echo", "--flagfile=" + nested},
+            c + ":4: -c is a flag of load, not of call"},
+           {{"list", "--flagfile=" + help},
+            help + ":2: --help cannot be in a flagfile; ask for help on the command line"}}) {
+    std::vector<std::string> argv = args;
+    argv.push_back(Addr());
+    const ProcessResult r = Cli(argv);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, absl::StrCat("handoff: ", message, "\n"));
+  }
+  // A file that cannot be read stays Abseil's error.
+  EXPECT_EQ(Cli({"list", "--flagfile=" + TempPath("no_such.flags"), Addr()}).exit_code, 1);
+  for (const std::string& file : {c, concurrency, nested, help}) std::remove(file.c_str());
+}
+
 // A flag given to a command it does not apply to is bad usage naming both,
 // where it was ignored without a word (`list --pretty` printed the list as
 // ever). A value equal to the default counts: the user still asked for it.

@@ -53,7 +53,7 @@ struct Outcome {
 // `deliver` of a job that did not run: its status, and no reply.
 template <typename Reply, typename Deliver>
 auto FailWith(Deliver deliver) {
-  return [deliver](absl::Status s) {
+  return [deliver = std::move(deliver)](absl::Status s) {
     deliver(Outcome<Reply>{std::move(s), Reply()});
   };
 }
@@ -91,12 +91,12 @@ Job ReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
   // one capture more would cost every Echo two allocations (on_error and
   // the refusal callback).
   if (cost.skipped == nullptr) {
-    job.on_error = fail;
+    job.on_error = std::move(fail);
   } else {
     // A worker's skip (SkippedByWorker) is seen only here, and counted by
     // the jobs that ask for it (Work's), which are few and long enough that
     // the larger callable's allocation does not tell.
-    job.on_error = [fail, skipped = cost.skipped](absl::Status s) mutable {
+    job.on_error = [fail = std::move(fail), skipped = cost.skipped](absl::Status s) mutable {
       if (SkippedByWorker(s)) skipped->fetch_add(1, std::memory_order_relaxed);
       fail(std::move(s));
     };
@@ -111,9 +111,10 @@ Job ReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
 template <typename Reply, typename Body, typename Deliver>
 void SubmitReplyJob(GatewayCore& core, Context ctx, JobCost cost, Body body,
                     Deliver deliver) {
-  core.Submit(ReplyJob<Reply>(core, std::move(ctx), std::move(cost),
-                              std::move(body), deliver),
-              FailWith<Reply>(deliver));
+  // As many copies of `deliver` as one job with its refusal needs: each
+  // is a reference count's increment.
+  Job job = ReplyJob<Reply>(core, std::move(ctx), std::move(cost), std::move(body), deliver);
+  core.Submit(std::move(job), FailWith<Reply>(std::move(deliver)));
 }
 
 }  // namespace handoff

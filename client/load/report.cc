@@ -674,13 +674,17 @@ std::string FormatHtml(const Report& r, const LoadOptions& o) {
 }
 
 std::string FormatCsv(const Report& r) {
-  std::string out = "duration (ms),status,error\n";
+  // ghz's template opens with a blank line, as its summary does.
+  std::string out = "\nduration (ms),status,error\n";
   for (const CallResult& call : r.details) {
     std::string error;
     if (call.code != grpc::StatusCode::OK) {
       error = r.errors.at(call.error);
-      // CSV: quote the field, double any quote inside.
-      error = absl::StrCat("\"", absl::StrReplaceAll(error, {{"\"", "\"\""}}), "\"");
+      // ghz writes an error as it is; one that would split the line into
+      // more fields or lines is quoted, its quotes doubled (RFC 4180).
+      if (error.find_first_of(",\"\r\n") != std::string::npos) {
+        error = absl::StrCat("\"", absl::StrReplaceAll(error, {{"\"", "\"\""}}), "\"");
+      }
     }
     absl::StrAppendFormat(&out, "%.2f,%s,%s\n", call.latency_ns / 1e6,
                           GoCodeName(call.code), error);

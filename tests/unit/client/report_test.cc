@@ -569,9 +569,25 @@ TEST(FormatCsvTest, OneLinePerCall) {
   r.errors.push_back("rpc error: code = Canceled desc = a, \"b\"");
   r.calls.push_back({2'000'000, grpc::StatusCode::CANCELLED, 0});
   EXPECT_EQ(FormatCsv(BuildReport(std::move(r))),
-            "duration (ms),status,error\n"
+            "\nduration (ms),status,error\n"
             "1.50,OK,\n"
             "2.00,Canceled,\"rpc error: code = Canceled desc = a, \"\"b\"\"\"\n");
+}
+
+TEST(FormatCsvTest, StartsWithGhzsBlankLineAndQuotesOnlyWhatACsvReaderNeedsQuoted) {
+  // ghz's template writes an error as it is: one without a comma, a quote
+  // or a line break is written so here too; one with them is quoted, where
+  // ghz's line would split into more fields or lines than its header's.
+  RunResults r = Results({1'500'000});
+  r.errors.push_back("rpc error: code = Unavailable desc = down");
+  r.errors.push_back("rpc error: code = Internal desc = line one\nline two");
+  r.calls.push_back({2'000'000, grpc::StatusCode::UNAVAILABLE, 0});
+  r.calls.push_back({3'000'000, grpc::StatusCode::INTERNAL, 1});
+  EXPECT_EQ(FormatCsv(BuildReport(std::move(r))),
+            "\nduration (ms),status,error\n"
+            "1.50,OK,\n"
+            "2.00,Unavailable,rpc error: code = Unavailable desc = down\n"
+            "3.00,Internal,\"rpc error: code = Internal desc = line one\nline two\"\n");
 }
 
 }  // namespace

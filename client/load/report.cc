@@ -686,8 +686,13 @@ std::string FormatCsv(const Report& r) {
         error = absl::StrCat("\"", absl::StrReplaceAll(error, {{"\"", "\"\""}}), "\"");
       }
     }
-    absl::StrAppendFormat(&out, "%.2f,%s,%s\n", call.latency_ns / 1e6,
-                          GoCodeName(call.code), error);
+    // As ghz computes it, Go's Duration.Seconds() times 1000: whole
+    // seconds plus the rest over 1e9, which rounds apart from ns / 1e6 at
+    // a half (15 us: 0.015000000000000001 there, "0.02").
+    const int64_t whole = call.latency_ns / 1'000'000'000;
+    const int64_t rest = call.latency_ns % 1'000'000'000;
+    const double ms = (static_cast<double>(whole) + static_cast<double>(rest) / 1e9) * 1000;
+    absl::StrAppendFormat(&out, "%.2f,%s,%s\n", ms, GoCodeName(call.code), error);
   }
   return out;
 }

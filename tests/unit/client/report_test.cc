@@ -590,5 +590,13 @@ TEST(FormatCsvTest, StartsWithGhzsBlankLineAndQuotesOnlyWhatACsvReaderNeedsQuote
             "3.00,Internal,\"rpc error: code = Internal desc = line one\nline two\"\n");
 }
 
+TEST(FormatCsvTest, MillisecondsRoundAsGhzsSecondsTimesAThousand) {
+  // ghz prints Latency.Seconds() * 1000 to two places: 15 us is
+  // 0.015000000000000001 ms there, "0.02", where 15000 / 1e6 is "0.01";
+  // 35 us and 1005 us go the other way.
+  const std::string csv = FormatCsv(BuildReport(Results({15'000, 35'000, 1'005'000})));
+  EXPECT_EQ(csv, "\nduration (ms),status,error\n0.02,OK,\n0.03,OK,\n1.01,OK,\n");
+}
+
 }  // namespace
 }  // namespace handoff::load

@@ -444,13 +444,15 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
     tags.push_back(absl::StrCat("name=\"", InfluxEscaped(absl::StripAsciiWhitespace(r.name)),
                                 "\""));
   }
+  // ghz writes these three as they are; escaped, a path with a space or a
+  // comma leaves the line whole, and the rest are as ghz's.
   if (!o.proto.empty()) {
-    tags.push_back(absl::StrCat("proto=\"", o.proto, "\""));
+    tags.push_back(absl::StrCat("proto=\"", InfluxEscaped(o.proto), "\""));
   } else if (!o.protoset.empty()) {
-    tags.push_back(absl::StrCat("Protoset=\"", o.protoset, "\""));
+    tags.push_back(absl::StrCat("Protoset=\"", InfluxEscaped(o.protoset), "\""));
   }
-  tags.push_back(absl::StrCat("call=\"", o.call, "\""));
-  tags.push_back(absl::StrCat("host=\"", o.host, "\""));
+  tags.push_back(absl::StrCat("call=\"", InfluxEscaped(o.call), "\""));
+  tags.push_back(absl::StrCat("host=\"", InfluxEscaped(o.host), "\""));
   tags.push_back(absl::StrCat("n=", ReportedTotal(o)));
   if (o.concurrency_schedule == LoadSchedule::kConst) {
     tags.push_back(absl::StrCat("c=", o.concurrency));

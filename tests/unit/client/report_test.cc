@@ -452,6 +452,19 @@ TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
             "\n");
 }
 
+TEST(FormatInfluxSummaryTest, ProtoCallAndHostAreEscapedSoTheLineStaysWhole) {
+  // ghz writes these tags as they are; a space or a comma in a path would
+  // end the tag set there, and InfluxDB refuse the line.
+  LoadOptions o;
+  o.proto = "my protos/a=b,c.proto";
+  o.call = "p.S.M";
+  o.host = "h:1";
+  const std::string line = FormatInfluxSummary(BuildReport(Results({100})), o);
+  EXPECT_TRUE(absl::StartsWith(
+      line, R"(ghz_run,proto="my\ protos/a\=b\,c.proto",call="p.S.M",host="h:1",n=)"))
+      << line;
+}
+
 TEST(FormatHtmlTest, OneSelfContainedPageWithEveryFigureEscaped) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

@@ -114,6 +114,20 @@ std::string InfluxEscaped(absl::string_view s) {
   return absl::StrReplaceAll(s, {{" ", "\\ "}, {",", "\\,"}, {"=", "\\="}});
 }
 
+// An error as the string field of a ghz_detail line: ghz's escapes (a
+// tag's: space, comma, =), which InfluxDB keeps as written, and more where
+// ghz's line would break: a quote or a backslash escaped, as the line
+// protocol reads them back, and a line break written as \n.
+std::string InfluxErrorField(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{"\\", "\\\\"},
+                                 {"\"", "\\\""},
+                                 {"\n", "\\n"},
+                                 {"\r", "\\r"},
+                                 {" ", "\\ "},
+                                 {",", "\\,"},
+                                 {"=", "\\="}});
+}
+
 // Prometheus's escapes for a label value.
 std::string PromEscaped(absl::string_view s) {
   return absl::StrReplaceAll(s, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
@@ -523,7 +537,7 @@ std::string FormatInfluxDetails(const Report& r, const LoadOptions& o) {
     const bool failed = call.code != grpc::StatusCode::OK;
     const std::string error = failed ? r.errors.at(call.error) : "";
     absl::StrAppend(&out, "ghz_detail,", tags, ",hasError=", failed ? "true" : "false",
-                    " latency=", call.latency_ns, ",error=\"", InfluxEscaped(error),
+                    " latency=", call.latency_ns, ",error=\"", InfluxErrorField(error),
                     "\",status=\"", GoCodeName(call.code), "\" ",
                     std::max<int64_t>(start + (call.end_ns - r.start_ns), 0), "\n");
   }

@@ -1,6 +1,7 @@
 // The load report: percentiles, histogram, and ghz's JSON and text layouts.
 #include "client/load/report.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include <google/protobuf/struct.pb.h>
@@ -514,6 +515,21 @@ TEST(FormatInfluxDetailsTest, OneGhzDetailLinePerCallAtTheTimeItEnded) {
                 R"(,hasError=true latency=250,error="rpc\ error:\ code\ \=\ Unavailable\ )"
                 R"(desc\ \=\ down\,\ for\ now",status="Unavailable" 1700000000000002500)" +
                 "\n");
+}
+
+TEST(FormatInfluxDetailsTest, AnErrorsQuoteBackslashOrLineBreakCannotEndTheLine) {
+  // ghz escapes an error's spaces, commas and = as it does a tag's, and
+  // nothing else: a quote in it ends the field, a line break the line.
+  RunResults r = Results({100});
+  r.errors.push_back("rpc error: code = Internal desc = \"a\\b\"\nx");
+  r.calls.push_back({250, grpc::StatusCode::INTERNAL, 0});
+  LoadOptions o;
+  const std::string text = FormatInfluxDetails(BuildReport(std::move(r)), o);
+  EXPECT_TRUE(absl::StrContains(
+      text, R"(,hasError=true latency=250,error="rpc\ error:\ code\ \=\ Internal\ desc\ \=\ )"
+            R"(\"a\\b\"\nx",status="Internal" )"))
+      << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << "a line per call: " << text;
 }
 
 TEST(FormatPrometheusTest, TheSumsAreOfTheCallsTheHistogramCounts) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "common/json_text.h"
+#include "client/load/go_json.h"
 #include "client/status.h"
 
 namespace handoff::load {
@@ -100,12 +102,13 @@ class JsonWriter {
 
 std::string PercentLabel(double p) { return absl::StrFormat("%g", p); }
 
-// A JSON object of strings, keys in order (as Go marshals a map).
-std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& pairs) {
+// A JSON object of strings as Go marshals a map[string]string: keys in
+// order, strings with Go's escapes.
+std::string GoJsonObject(const std::vector<std::pair<std::string, std::string>>& pairs) {
   auto sorted = pairs;
   std::sort(sorted.begin(), sorted.end());
   return absl::StrCat("{", absl::StrJoin(sorted, ",", [](std::string* out, const auto& kv) {
-    absl::StrAppend(out, JsonQuoted(kv.first), ":", JsonQuoted(kv.second));
+    absl::StrAppend(out, GoJsonString(kv.first), ":", GoJsonString(kv.second));
   }), "}");
 }
 
@@ -498,12 +501,16 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   tags.push_back(absl::StrCat("timeout=", Seconds(o.timeout)));
   tags.push_back(absl::StrCat("dial_timeout=", Seconds(o.connect_timeout)));
   tags.push_back(absl::StrCat("keepalive=", Seconds(o.keepalive)));
-  // The JSON itself, as a JSON string, escaped: ghz's encoding.
-  tags.push_back(absl::StrCat("data=", InfluxEscaped(JsonQuoted(o.data))));
+  // The request JSON as ghz's Go writes back what it read of it, as a JSON
+  // string, escaped; "null" where there is none to read (binary requests,
+  // none given), Go's nil.
+  std::optional<std::string> data;
+  if (!o.binary && o.binary_file.empty()) data = GoJsonRewritten(o.data);
+  tags.push_back(absl::StrCat("data=", InfluxEscaped(GoJsonString(data ? *data : "null"))));
   tags.push_back(absl::StrCat(
-      "metadata=", o.metadata.empty() ? "\"\"" : InfluxEscaped(JsonQuoted(JsonObject(o.metadata)))));
+      "metadata=", o.metadata.empty() ? "\"\"" : InfluxEscaped(GoJsonString(GoJsonObject(o.metadata)))));
   tags.push_back(absl::StrCat(
-      "tags=", o.tags.empty() ? "\"\"" : InfluxEscaped(JsonQuoted(JsonObject(o.tags)))));
+      "tags=", o.tags.empty() ? "\"\"" : InfluxEscaped(GoJsonString(GoJsonObject(o.tags)))));
   if (errors) {
     tags.push_back(absl::StrCat("errors=", Errors(r)));
     tags.push_back(absl::StrCat("has_errors=", Errors(r) > 0 ? "true" : "false"));

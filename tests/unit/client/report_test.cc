@@ -453,6 +453,40 @@ TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
             "\n");
 }
 
+// The data= tag of a run with request JSON `data`.
+std::string InfluxDataTag(const std::string& data, bool binary = false) {
+  LoadOptions o;
+  o.data = data;
+  o.binary = binary;
+  const std::string line = FormatInfluxSummary(BuildReport(Results({100})), o);
+  const size_t from = line.find(",data=");
+  const size_t to = line.find(",metadata=");
+  if (from == std::string::npos || to == std::string::npos) return "no data tag in " + line;
+  return line.substr(from + 1, to - from - 1);
+}
+
+TEST(FormatInfluxSummaryTest, DataTagIsTheRequestAsGoWritesItBackAfterReadingIt) {
+  // ghz reads -d into a Go value and writes that back as JSON: compact, keys
+  // sorted, the last of a repeated key, numbers as float64s, <, > and & as
+  // \u escapes; then as a JSON string, escaped for a tag.
+  EXPECT_EQ(InfluxDataTag("{\"b\": 1.50, \"a\": \"first\", \"c\": [1e2, true, null, -0, 1e-7, 1e21,\n"
+                          "  123456789012345678901, {\"z\": 1, \"y\": \"p q\"}],\n"
+                          " \"h\": \"<a&b>\", \"a\": \"later\"}"),
+            R"(data="{\"a\":\"later\"\,\"b\":1.5\,\"c\":[100\,true\,null\,-0\,1e-7\,1e+21\,123456789012345680000\,{\"y\":\"p\ q\"\,\"z\":1}]\,\"h\":\"\\u003ca\\u0026b\\u003e\"}")");
+  EXPECT_EQ(InfluxDataTag("[0.1, 1e-6, 1e20, 5e-324, -2.50E+3]"),
+            R"(data="[0.1\,0.000001\,100000000000000000000\,5e-324\,-2500]")");
+  // No JSON to read (none given, or binary requests): Go's nil, null.
+  EXPECT_EQ(InfluxDataTag(""), R"(data="null")");
+  EXPECT_EQ(InfluxDataTag("", /*binary=*/true), R"(data="null")");
+  // Metadata and tags: Go's maps of strings, with Go's escapes too.
+  LoadOptions o;
+  o.metadata = {{"k", "<v>"}};
+  EXPECT_TRUE(absl::StrContains(FormatInfluxSummary(BuildReport(Results({100})), o),
+                                R"(,metadata="{\"k\":\"\\u003cv\\u003e\"}",)"));
+  EXPECT_EQ(InfluxDataTag(R"([{"s":"\u00e9\n\u2028"}])"),
+            "data=\"[{\\\"s\\\":\\\"\xc3\xa9\\\\n\\\\u2028\\\"}]\"");
+}
+
 TEST(FormatInfluxSummaryTest, ProtoCallAndHostAreEscapedSoTheLineStaysWhole) {
   // ghz writes these tags as they are; a space or a comma in a path would
   // end the tag set there, and InfluxDB refuse the line.
@@ -507,7 +541,7 @@ TEST(FormatInfluxDetailsTest, OneGhzDetailLinePerCallAtTheTimeItEnded) {
   o.concurrency = 1;
   const std::string tags =
       R"(call="p.S.M",host="h:1",n=2,c=1,rps=0,z=0,timeout=20,dial_timeout=10,keepalive=0,)"
-      R"(data="",metadata="",tags="")";
+      R"(data="null",metadata="",tags="")";
   EXPECT_EQ(FormatInfluxDetails(BuildReport(std::move(r)), o),
             "ghz_detail," + tags +
                 R"(,hasError=false latency=100,error="",status="OK" 1700000000000001000)" +

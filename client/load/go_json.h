@@ -1,0 +1,32 @@
+// JSON as ghz's Go writes it back: what encoding/json's Marshal makes of a
+// value its Unmarshal read into an interface{}. ghz's InfluxDB tags carry
+// the request JSON so (data=...), and a reader matching on that tag sees
+// the same text for the same request only if it is written the same way.
+#ifndef HANDOFF_CLIENT_LOAD_GO_JSON_H_
+#define HANDOFF_CLIENT_LOAD_GO_JSON_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace handoff::load {
+
+// `json` (one JSON value, with whitespace around it or not) written as Go
+// writes it back: no whitespace; an object's keys sorted bytewise, a key
+// given twice taking its last value; every number as a float64 in Go's
+// shortest form (1.50 is 1.5, 1e2 is 100, 1e21 is 1e+21, 1e-7 stays 1e-7,
+// a 21-digit integer loses what a double cannot hold); strings as
+// GoJsonString writes them. nullopt if `json` is not one JSON value (or a
+// number is past a double's range), where Go's Unmarshal fails.
+std::optional<std::string> GoJsonRewritten(absl::string_view json);
+
+// `s` as Go's json.Marshal writes a string: quoted, '"' and '\' escaped,
+// \b \f \n \r \t, other control characters as \u00XX, and <, >, &, U+2028
+// and U+2029 as \u escapes (Go's HTML-safe default); a byte that is not
+// well-formed UTF-8 as \ufffd.
+std::string GoJsonString(absl::string_view s);
+
+}  // namespace handoff::load
+
+#endif  // HANDOFF_CLIENT_LOAD_GO_JSON_H_

@@ -258,6 +258,7 @@ absl::Status Prepare(load::LoadPlan& plan) {
     if (!text.ok()) return text.status();
     json = *std::move(text);
   }
+  plan.request_json = json;
   auto any = MethodTypes::Any(plan);
   if (!any.ok()) return any.status();
   std::shared_ptr<const MethodTypes> types = *std::move(any);
@@ -358,6 +359,10 @@ int Load(const std::vector<absl::string_view>& args) {
       return Usage(absl::StrCat("--engine=h2 cannot make this run's calls: ", s.message()));
     }
   }
+  // The influx formats' data= tag is the request JSON as it was read, for
+  // a -D file's or stdin's requests too, not -d's text alone.
+  load::LoadOptions report_options = *options;
+  report_options.data = plan.request_json;
   load::LoadRunner runner(std::move(plan));
   const absl::Status connected = runner.Connect();
   const char* engine = runner.engine() == load::EngineKind::kH2 ? "h2" : "grpc";
@@ -398,10 +403,10 @@ int Load(const std::vector<absl::string_view>& args) {
     case load::OutputFormat::kCsv: text = load::FormatCsv(report); break;
     case load::OutputFormat::kHtml: text = load::FormatHtml(report, *options); break;
     case load::OutputFormat::kInfluxSummary:
-      text = load::FormatInfluxSummary(report, *options);
+      text = load::FormatInfluxSummary(report, report_options);
       break;
     case load::OutputFormat::kInfluxDetails:
-      text = load::FormatInfluxDetails(report, *options);
+      text = load::FormatInfluxDetails(report, report_options);
       break;
     case load::OutputFormat::kPrometheus: text = load::FormatPrometheus(report, *options); break;
   }

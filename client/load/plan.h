@@ -30,6 +30,9 @@ struct LoadPlan {
   bool client_streaming = false;
   // Serialized request messages; at least one.
   std::vector<grpc::ByteBuffer> messages;
+  // The request JSON as read, from -d, -D's file or stdin (-d @); empty for
+  // binary requests. The report's data= tag is written from it.
+  std::string request_json;
   // Set when the request JSON or a metadata value holds call templates:
   // then each call renders its own (messages holds the first call's), and
   // `types` keeps the request type they are parsed as alive.

@@ -713,6 +713,25 @@ TEST_F(CliTest, LoadReadsTheRequestsFromStdinForDataAt) {
   EXPECT_TRUE(absl::StrContains(r.out, R"("OK":3)")) << r.out;
 }
 
+// -O influx-*'s data= tag is the request JSON as ghz writes it back, read
+// from -D's file or stdin as from -d; the report saw only -d's text, and
+// gave data="null" for a file's requests and for stdin's.
+TEST_F(CliTest, LoadInfluxDataTagIsTheRequestFromAFileOrStdinToo) {
+  const std::string file = ::testing::TempDir() + "/influx_data_tag_request.json";
+  std::ofstream(file) << "{\"payload\": \"aGk=\"}\n";
+  const std::string tag = R"(,data="{\"payload\":\"aGk\=\"}",)";
+  auto from_file = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-D", file,
+                        "-n", "1", "-c", "1", "-O", "influx-summary", *addr_});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  EXPECT_TRUE(absl::StrContains(from_file.out, tag)) << from_file.out;
+  auto from_stdin =
+      testing::Run({HANDOFF_CLI, "load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-d",
+                    "@", "-n", "1", "-c", "1", "-O", "influx-details", *addr_},
+                   absl::Seconds(60), R"({"payload":"aGk="})");
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+  EXPECT_TRUE(absl::StrContains(from_stdin.out, tag)) << from_stdin.out;
+}
+
 TEST_F(CliTest, LoadSendsReflectMetadataWithTheReflectionCallOnly) {
   auto guarded = StartFake({"--reflection_token=open-sesame"});
   ASSERT_TRUE(guarded.ok()) << guarded.status();

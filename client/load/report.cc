@@ -507,10 +507,11 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   std::optional<std::string> data;
   if (!o.binary && o.binary_file.empty()) data = GoJsonRewritten(o.data);
   tags.push_back(absl::StrCat("data=", InfluxEscaped(GoJsonString(data ? *data : "null"))));
-  tags.push_back(absl::StrCat(
-      "metadata=", o.metadata.empty() ? "\"\"" : InfluxEscaped(GoJsonString(GoJsonObject(o.metadata)))));
-  tags.push_back(absl::StrCat(
-      "tags=", o.tags.empty() ? "\"\"" : InfluxEscaped(GoJsonString(GoJsonObject(o.tags)))));
+  auto object_tag = [](const std::vector<std::pair<std::string, std::string>>& pairs) {
+    return pairs.empty() ? std::string("\"\"") : InfluxEscaped(GoJsonString(GoJsonObject(pairs)));
+  };
+  tags.push_back(absl::StrCat("metadata=", object_tag(o.metadata)));
+  tags.push_back(absl::StrCat("tags=", object_tag(o.tags)));
   if (errors) {
     tags.push_back(absl::StrCat("errors=", Errors(r)));
     tags.push_back(absl::StrCat("has_errors=", Errors(r) > 0 ? "true" : "false"));

@@ -469,7 +469,8 @@ TEST(FormatInfluxSummaryTest, DataTagIsTheRequestAsGoWritesItBackAfterReadingIt)
   // ghz reads -d into a Go value and writes that back as JSON: compact, keys
   // sorted, the last of a repeated key, numbers as float64s, <, > and & as
   // \u escapes; then as a JSON string, escaped for a tag.
-  EXPECT_EQ(InfluxDataTag("{\"b\": 1.50, \"a\": \"first\", \"c\": [1e2, true, null, -0, 1e-7, 1e21,\n"
+  EXPECT_EQ(InfluxDataTag("{\"b\": 1.50, \"a\": \"first\",\n"
+                          " \"c\": [1e2, true, null, -0, 1e-7, 1e21,\n"
                           "  123456789012345678901, {\"z\": 1, \"y\": \"p q\"}],\n"
                           " \"h\": \"<a&b>\", \"a\": \"later\"}"),
             R"(data="{\"a\":\"later\"\,\"b\":1.5\,\"c\":[100\,true\,null\,-0\,1e-7\,1e+21\,123456789012345680000\,{\"y\":\"p\ q\"\,\"z\":1}]\,\"h\":\"\\u003ca\\u0026b\\u003e\"}")");

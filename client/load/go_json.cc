@@ -1,16 +1,17 @@
 #include "client/load/go_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
-#include <map>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "common/json_text.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace handoff::load {
 namespace {
@@ -31,26 +32,6 @@ size_t WellFormedLength(absl::string_view s) {
   if (n == 0 || s.size() < n || !IsUtf8(s.substr(0, n))) return 0;
   return n;
 }
-
-void AppendUtf8(std::string* out, uint32_t c) {
-  if (c < 0x80) {
-    *out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    *out += static_cast<char>(0xc0 | (c >> 6));
-    *out += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    *out += static_cast<char>(0xe0 | (c >> 12));
-    *out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    *out += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    *out += static_cast<char>(0xf0 | (c >> 18));
-    *out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    *out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    *out += static_cast<char>(0x80 | (c & 0x3f));
-  }
-}
-
-constexpr uint32_t kReplacement = 0xfffd;
 
 // A float64 as Go's encoding/json writes it: strconv's shortest digits, in
 // 'f' form, or 'e' form below 1e-6 and from 1e21 with a one-digit negative
@@ -97,246 +78,60 @@ std::string GoNumber(double v) {
   return out;
 }
 
-// A recursive-descent reader of RFC 8259 JSON that writes Go's form as it
-// goes; an object's members are gathered and sorted before it is written.
-class Rewriter {
- public:
-  explicit Rewriter(absl::string_view in) : in_(in) {}
-
-  std::optional<std::string> Run() {
-    std::string out;
-    SkipSpace();
-    if (!Value(&out, 0)) return std::nullopt;
-    SkipSpace();
-    if (pos_ != in_.size()) return std::nullopt;
-    return out;
-  }
-
- private:
-  // Go's decoder refuses nesting past 10000; far less is plenty here, and
-  // keeps the recursion's stack small.
-  static constexpr int kMaxDepth = 1000;
-
-  void SkipSpace() {
-    while (pos_ < in_.size() &&
-           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-
-  bool Literal(absl::string_view word, std::string* out) {
-    if (in_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
-    out->append(word.data(), word.size());
-    return true;
-  }
-
-  bool Value(std::string* out, int depth) {
-    if (pos_ >= in_.size() || depth > kMaxDepth) return false;
-    switch (in_[pos_]) {
-      case '{': return Object(out, depth);
-      case '[': return Array(out, depth);
-      case '"': {
-        std::string s;
-        if (!String(&s)) return false;
-        *out += GoJsonString(s);
-        return true;
+// `v` as Go writes back what it read into an interface{}: an object's keys
+// sorted bytewise, every number a float64.
+void AppendGo(const google::protobuf::Value& v, std::string* out) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kNumberValue:
+      *out += GoNumber(v.number_value());
+      return;
+    case google::protobuf::Value::kStringValue:
+      *out += GoJsonString(v.string_value());
+      return;
+    case google::protobuf::Value::kBoolValue:
+      *out += v.bool_value() ? "true" : "false";
+      return;
+    case google::protobuf::Value::kStructValue: {
+      const auto& fields = v.struct_value().fields();
+      std::vector<const std::string*> keys;
+      keys.reserve(fields.size());
+      for (const auto& [key, value] : fields) keys.push_back(&key);
+      std::sort(keys.begin(), keys.end(),
+                [](const std::string* a, const std::string* b) { return *a < *b; });
+      *out += '{';
+      for (const std::string* key : keys) {
+        if (out->back() != '{') *out += ',';
+        absl::StrAppend(out, GoJsonString(*key), ":");
+        AppendGo(fields.at(*key), out);
       }
-      case 't': return Literal("true", out);
-      case 'f': return Literal("false", out);
-      case 'n': return Literal("null", out);
-      default: return Number(out);
+      *out += '}';
+      return;
     }
-  }
-
-  bool Object(std::string* out, int depth) {
-    ++pos_;  // '{'
-    std::map<std::string, std::string> members;  // bytewise order, as Go sorts
-    SkipSpace();
-    if (pos_ < in_.size() && in_[pos_] == '}') {
-      ++pos_;
-      *out += "{}";
-      return true;
-    }
-    while (true) {
-      SkipSpace();
-      if (pos_ >= in_.size() || in_[pos_] != '"') return false;
-      std::string key;
-      if (!String(&key)) return false;
-      SkipSpace();
-      if (pos_ >= in_.size() || in_[pos_] != ':') return false;
-      ++pos_;
-      SkipSpace();
-      std::string value;
-      if (!Value(&value, depth + 1)) return false;
-      members[std::move(key)] = std::move(value);  // the last one given
-      SkipSpace();
-      if (pos_ >= in_.size()) return false;
-      if (in_[pos_] == ',') {
-        ++pos_;
-        continue;
+    case google::protobuf::Value::kListValue:
+      *out += '[';
+      for (const google::protobuf::Value& item : v.list_value().values()) {
+        if (out->back() != '[') *out += ',';
+        AppendGo(item, out);
       }
-      if (in_[pos_] != '}') return false;
-      ++pos_;
-      break;
-    }
-    *out += '{';
-    *out += absl::StrJoin(members, ",", [](std::string* o, const auto& kv) {
-      absl::StrAppend(o, GoJsonString(kv.first), ":", kv.second);
-    });
-    *out += '}';
-    return true;
-  }
-
-  bool Array(std::string* out, int depth) {
-    ++pos_;  // '['
-    *out += '[';
-    SkipSpace();
-    if (pos_ < in_.size() && in_[pos_] == ']') {
-      ++pos_;
       *out += ']';
-      return true;
-    }
-    while (true) {
-      SkipSpace();
-      if (!Value(out, depth + 1)) return false;
-      SkipSpace();
-      if (pos_ >= in_.size()) return false;
-      if (in_[pos_] == ',') {
-        ++pos_;
-        *out += ',';
-        continue;
-      }
-      if (in_[pos_] != ']') return false;
-      ++pos_;
-      *out += ']';
-      return true;
-    }
+      return;
+    default:  // null, or nothing set
+      *out += "null";
   }
-
-  bool Number(std::string* out) {
-    const size_t start = pos_;
-    auto digit = [&] { return pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9'; };
-    if (pos_ < in_.size() && in_[pos_] == '-') ++pos_;
-    if (!digit()) return false;
-    if (in_[pos_] == '0') {
-      ++pos_;
-    } else {
-      while (digit()) ++pos_;
-    }
-    if (pos_ < in_.size() && in_[pos_] == '.') {
-      ++pos_;
-      if (!digit()) return false;
-      while (digit()) ++pos_;
-    }
-    if (pos_ < in_.size() && (in_[pos_] == 'e' || in_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < in_.size() && (in_[pos_] == '+' || in_[pos_] == '-')) ++pos_;
-      if (!digit()) return false;
-      while (digit()) ++pos_;
-    }
-    double v = 0;
-    const char* first = in_.data() + start;
-    const char* last = in_.data() + pos_;
-    auto [ptr, ec] = std::from_chars(first, last, v);
-    if (ec != std::errc() || ptr != last) return false;
-    *out += GoNumber(v);
-    return true;
-  }
-
-  bool Hex4(uint32_t* c) {
-    if (pos_ + 4 > in_.size()) return false;
-    uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char h = in_[pos_ + k];
-      v <<= 4;
-      if (h >= '0' && h <= '9') {
-        v |= static_cast<uint32_t>(h - '0');
-      } else if (h >= 'a' && h <= 'f') {
-        v |= static_cast<uint32_t>(h - 'a' + 10);
-      } else if (h >= 'A' && h <= 'F') {
-        v |= static_cast<uint32_t>(h - 'A' + 10);
-      } else {
-        return false;
-      }
-    }
-    pos_ += 4;
-    *c = v;
-    return true;
-  }
-
-  // A string's value, unescaped as Go's decoder does: a lone surrogate
-  // or a byte that is not well-formed UTF-8 becomes U+FFFD.
-  bool String(std::string* out) {
-    ++pos_;  // '"'
-    while (pos_ < in_.size()) {
-      const unsigned char c = static_cast<unsigned char>(in_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return true;
-      }
-      if (c < 0x20) return false;
-      if (c >= 0x80) {
-        const size_t n = WellFormedLength(in_.substr(pos_));
-        if (n == 0) {
-          AppendUtf8(out, kReplacement);
-          ++pos_;
-        } else {
-          out->append(in_.data() + pos_, n);
-          pos_ += n;
-        }
-        continue;
-      }
-      if (c != '\\') {
-        *out += static_cast<char>(c);
-        ++pos_;
-        continue;
-      }
-      if (++pos_ >= in_.size()) return false;
-      const char e = in_[pos_++];
-      switch (e) {
-        case '"': *out += '"'; break;
-        case '\\': *out += '\\'; break;
-        case '/': *out += '/'; break;
-        case 'b': *out += '\b'; break;
-        case 'f': *out += '\f'; break;
-        case 'n': *out += '\n'; break;
-        case 'r': *out += '\r'; break;
-        case 't': *out += '\t'; break;
-        case 'u': {
-          uint32_t u = 0;
-          if (!Hex4(&u)) return false;
-          if (u >= 0xd800 && u < 0xdc00) {
-            // A high surrogate: with a low one after it, one character.
-            uint32_t low = 0;
-            const size_t save = pos_;
-            if (in_.substr(pos_, 2) == "\\u" && (pos_ += 2, Hex4(&low)) && low >= 0xdc00 &&
-                low < 0xe000) {
-              u = 0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00);
-            } else {
-              pos_ = save;
-              u = kReplacement;
-            }
-          } else if (u >= 0xdc00 && u < 0xe000) {
-            u = kReplacement;
-          }
-          AppendUtf8(out, u);
-          break;
-        }
-        default: return false;
-      }
-    }
-    return false;
-  }
-
-  absl::string_view in_;
-  size_t pos_ = 0;
-};
+}
 
 }  // namespace
 
 std::optional<std::string> GoJsonRewritten(absl::string_view json) {
-  return Rewriter(json).Run();
+  // protobuf's JSON reader for google.protobuf.Value reads any one JSON
+  // value, numbers as doubles, as Go's Unmarshal into an interface{} does.
+  google::protobuf::Value value;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &value).ok()) {
+    return std::nullopt;
+  }
+  std::string out;
+  AppendGo(value, &out);
+  return out;
 }
 
 std::string GoJsonString(absl::string_view s) {

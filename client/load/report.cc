@@ -13,9 +13,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "common/json_text.h"
 #include "client/load/go_json.h"
 #include "client/status.h"
+#include "common/json_text.h"
 
 namespace handoff::load {
 namespace {

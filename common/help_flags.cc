@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/absl_argv.h"
+#include "common/flagfile_lines.h"
 
 namespace handoff {
 namespace {
@@ -131,6 +132,17 @@ bool IsHelpFlag(absl::string_view arg) {
   const std::vector<char*> argv = {program, text.data()};
   const std::vector<AbslArg> read = ReadAbslArgv(argv);
   return !read.empty() && AsHelpFlag(read.front()).has_value();
+}
+
+absl::Status CheckNoHelpFlagInFlagfiles(absl::Span<char* const> argv) {
+  for (const FlagfileLine& line : ReadFlagfileLines(argv)) {
+    if (!IsHelpFlag(line.text)) continue;
+    const absl::string_view name = absl::string_view(line.text).substr(0, line.text.find('='));
+    return absl::InvalidArgumentError(absl::StrCat(line.file, ":", line.line, ": ", name,
+                                                   " cannot be in a flagfile; ask for help on "
+                                                   "the command line"));
+  }
+  return absl::OkStatus();
 }
 
 void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_view argv0,

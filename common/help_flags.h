@@ -24,8 +24,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace handoff {
 
@@ -54,6 +56,13 @@ struct HelpRequest {
 // --helpon=FILE"): Abseil takes no value after a space for them, and would
 // list every flag, or none, and take the name for a command or argument.
 absl::StatusOr<HelpRequest> TakeHelpFlags(std::vector<char*>& argv);
+
+// InvalidArgument if a --flagfile that `argv` (main()'s) names holds a help
+// flag (flagfile_lines.h), naming the file and line: "f.flags:2: --help
+// cannot be in a flagfile; ask for help on the command line". Abseil would
+// answer it with its own help and exit 1, as for bad usage; it is bad
+// usage, but of a kind that is said.
+absl::Status CheckNoHelpFlagInFlagfiles(absl::Span<char* const> argv);
 
 // Whether `arg`, one argument as written, is one of the help flags
 // TakeHelpFlags takes ("-h", "--helpon=main"), wherever it is written.

@@ -158,6 +158,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const handoff::HelpRequest help = *std::move(taken);
+  if (absl::Status s = handoff::CheckNoHelpFlagInFlagfiles(absl::MakeConstSpan(argv, argc));
+      !s.ok()) {
+    std::fprintf(stderr, "handoffd: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
   const std::vector<char*> arguments =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (help.mode != handoff::HelpRequest::Mode::kNone) {

@@ -13,9 +13,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "client/cli/flagfile_lines.h"
 #include "client/load/flags.h"
 #include "common/absl_argv.h"
+#include "common/flagfile_lines.h"
 #include "common/help_flags.h"
 
 namespace handoff::cli {
@@ -79,19 +79,16 @@ absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv) {
   const bool other =
       command && std::find(others.begin(), others.end(), *command) != others.end();
   if (other && load_flag) return LoadFlagHere(*command, *load_flag, "");
+  if (absl::Status s = CheckNoHelpFlagInFlagfiles(argv); !s.ok()) return s;
+  if (!other) return absl::OkStatus();
   // A --flagfile's flags are read by Abseil as the command line's are, and
   // would fail as they did, naming neither the file nor whose flag it is.
   for (const FlagfileLine& line : ReadFlagfileLines(argv)) {
-    const std::string where = absl::StrCat(line.file, ":", line.line, ": ");
-    if (IsHelpFlag(line.text)) {
-      // Abseil would print its help and exit 1, as for bad usage.
-      const absl::string_view name = absl::string_view(line.text).substr(0, line.text.find('='));
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, name, " cannot be in a flagfile; ask for help on the command line"));
-    }
-    if (!other || KnownToAbseil(line.text)) continue;
+    if (KnownToAbseil(line.text)) continue;
     std::optional<load::LoadFlag> found = load::FindLoadFlag(line.text);
-    if (found && !found->asks_usage) return LoadFlagHere(*command, *found, where);
+    if (found && !found->asks_usage) {
+      return LoadFlagHere(*command, *found, absl::StrCat(line.file, ":", line.line, ": "));
+    }
   }
   return absl::OkStatus();
 }

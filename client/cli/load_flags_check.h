@@ -28,12 +28,13 @@ namespace handoff::cli {
 // is --import_paths)" where the CLI has it spelled with '_'. Load's -h and
 // --help, -v and --version are left to Abseil: they ask for help, whatever
 // the command. The lines of the --flagfile files argv names
-// (flagfile_lines.h) are checked after the command line as it is, the
+// (common/flagfile_lines.h) are checked after the command line as it is, the
 // message after the file and line ("f.flags:4: -c is a flag of load, not
 // of list"), and a help flag in one is InvalidArgument for any command but
-// load ("f.flags:2: --help cannot be in a flagfile; ask for help on the
-// command line"), which Abseil would answer with its help, exit 1. OK
-// otherwise: a flag neither knows stays Abseil's to refuse.
+// load (common/help_flags.h's CheckNoHelpFlagInFlagfiles: "f.flags:2:
+// --help cannot be in a flagfile; ask for help on the command line"),
+// which Abseil would answer with its help, exit 1. OK otherwise: a flag
+// neither knows stays Abseil's to refuse.
 absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv);
 
 }  // namespace handoff::cli

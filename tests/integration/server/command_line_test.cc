@@ -524,6 +524,23 @@ TEST(CommandLineTest, AbseilsRarerHelpFlagsExitZeroWithHandoffdsFilteredHelp) {
   EXPECT_TRUE(absl::StrContains(bare.Output(), "--helpmatch needs a text")) << bare.Output();
 }
 
+// A help flag in a --flagfile printed Abseil's help and exited 1, as for
+// bad usage, naming neither the file nor what was wrong with it.
+TEST(CommandLineTest, AHelpFlagInAFlagfileIsAUsageErrorNamingTheFile) {
+  const std::string file =
+      absl::StrCat(::testing::TempDir(), "handoffd-help-", getpid(), ".flags");
+  std::ofstream(file) << "# asks for help\n--workers=2\n--helpfull\n";
+  absl::Cleanup remove = [&] { std::remove(file.c_str()); };
+  HandoffdProcess p({"--flagfile=" + file});
+  ExpectExit(p, 2);
+  EXPECT_TRUE(absl::StrContains(
+      p.Output(),
+      absl::StrCat("handoffd: ", file,
+                   ":3: --helpfull cannot be in a flagfile; ask for help on the command line")))
+      << p.Output();
+  EXPECT_FALSE(absl::StrContains(p.Output(), "--workers ")) << "help was printed: " << p.Output();
+}
+
 TEST(CommandLineTest, HelpListsEveryServerFlag) {
   HandoffdProcess p({"--help"});
   std::optional<int> code = p.Wait(absl::Seconds(10));

@@ -1,10 +1,10 @@
 // Copyright 2026 The handoff Authors.
 //
 // ReadFlagfileLines: the flags of the --flagfile files a command line
-// names, for the CLI to check them as it checks the command line
-// (load_flags_check.h) before absl::ParseCommandLine, which reads them
-// itself and exits 1 on a flag it does not know, naming neither the file
-// nor whose flag it is.
+// names, for a binary to check them as it checks the command line (the
+// CLI's load_flags_check.h; HelpFlagInFlagfiles, help_flags.h) before
+// absl::ParseCommandLine, which reads them itself and exits 1 on a flag it
+// does not know, or on a help flag, naming neither the file nor why.
 //
 // Read as Abseil 20220623 documents its flagfile: one flag a line, blank
 // lines and lines starting with '#' skipped, whitespace around a line
@@ -13,15 +13,15 @@
 // to any depth, each file read once (a file naming itself would otherwise
 // never end). A file that cannot be read is left out too, and left to
 // Abseil, whose error names it.
-#ifndef HANDOFF_CLIENT_CLI_FLAGFILE_LINES_H_
-#define HANDOFF_CLIENT_CLI_FLAGFILE_LINES_H_
+#ifndef HANDOFF_COMMON_FLAGFILE_LINES_H_
+#define HANDOFF_COMMON_FLAGFILE_LINES_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/types/span.h"
 
-namespace handoff::cli {
+namespace handoff {
 
 struct FlagfileLine {
   std::string file;  // as the --flagfile that named it wrote it
@@ -34,6 +34,6 @@ struct FlagfileLine {
 // Abseil reads them: a nested file's lines where its --flagfile line is.
 std::vector<FlagfileLine> ReadFlagfileLines(absl::Span<char* const> argv);
 
-}  // namespace handoff::cli
+}  // namespace handoff
 
-#endif  // HANDOFF_CLIENT_CLI_FLAGFILE_LINES_H_
+#endif  // HANDOFF_COMMON_FLAGFILE_LINES_H_

@@ -1,6 +1,6 @@
 // Copyright 2026 The handoff Authors.
 
-#include "client/cli/flagfile_lines.h"
+#include "common/flagfile_lines.h"
 
 #include <fstream>
 #include <set>
@@ -13,7 +13,7 @@
 #include "absl/strings/strip.h"
 #include "common/absl_argv.h"
 
-namespace handoff::cli {
+namespace handoff {
 namespace {
 
 // Files already read: a file that names itself, or two that name each
@@ -63,4 +63,4 @@ std::vector<FlagfileLine> ReadFlagfileLines(absl::Span<char* const> argv) {
   return lines;
 }
 
-}  // namespace handoff::cli
+}  // namespace handoff

@@ -47,7 +47,7 @@ bool IsUtf8(absl::string_view s) {
   return true;
 }
 
-std::string JsonQuoted(absl::string_view s) {
+std::string JsonQuoted(absl::string_view s, HtmlSafe html) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -59,18 +59,37 @@ std::string JsonQuoted(absl::string_view s) {
       const size_t n = Utf8SequenceLength(s.substr(i));
       if (n == 0) {
         out += "\\ufffd";
+        continue;
+      }
+      const absl::string_view seq = s.substr(i, n);
+      i += n - 1;
+      // Line and paragraph separators: JavaScript's line ends.
+      if (html == HtmlSafe::kAsGo && seq == "\xe2\x80\xa8") {
+        out += "\\u2028";
+      } else if (html == HtmlSafe::kAsGo && seq == "\xe2\x80\xa9") {
+        out += "\\u2029";
       } else {
-        out.append(s.data() + i, n);
-        i += n - 1;
+        out.append(seq.data(), seq.size());
       }
       continue;
     }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
+      case '<':
+      case '>':
+      case '&':
+        if (html == HtmlSafe::kAsGo) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppendFormat(&out, "\\u%04x", c);

@@ -16,22 +16,8 @@
 namespace handoff::load {
 namespace {
 
-// The length of the UTF-8 sequence `s` starts with if it is well formed,
-// else 0 (the lead byte alone is then one bad byte, as Go's DecodeRune has
-// it).
-size_t WellFormedLength(absl::string_view s) {
-  const unsigned char lead = static_cast<unsigned char>(s[0]);
-  size_t n = 0;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    n = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    n = 3;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    n = 4;
-  }
-  if (n == 0 || s.size() < n || !IsUtf8(s.substr(0, n))) return 0;
-  return n;
-}
+// A string as Go's json.Marshal writes it.
+std::string GoString(absl::string_view s) { return JsonQuoted(s, HtmlSafe::kAsGo); }
 
 // A float64 as Go's encoding/json writes it: strconv's shortest digits, in
 // 'f' form, or 'e' form below 1e-6 and from 1e21 with a one-digit negative
@@ -86,7 +72,7 @@ void AppendGo(const google::protobuf::Value& v, std::string* out) {
       *out += GoNumber(v.number_value());
       return;
     case google::protobuf::Value::kStringValue:
-      *out += GoJsonString(v.string_value());
+      *out += GoString(v.string_value());
       return;
     case google::protobuf::Value::kBoolValue:
       *out += v.bool_value() ? "true" : "false";
@@ -101,7 +87,7 @@ void AppendGo(const google::protobuf::Value& v, std::string* out) {
       *out += '{';
       for (const std::string* key : keys) {
         if (out->back() != '{') *out += ',';
-        absl::StrAppend(out, GoJsonString(*key), ":");
+        absl::StrAppend(out, GoString(*key), ":");
         AppendGo(fields.at(*key), out);
       }
       *out += '}';
@@ -131,52 +117,6 @@ std::optional<std::string> GoJsonRewritten(absl::string_view json) {
   }
   std::string out;
   AppendGo(value, &out);
-  return out;
-}
-
-std::string GoJsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const size_t n = WellFormedLength(s.substr(i));
-      if (n == 0) {
-        out += "\\ufffd";
-        ++i;
-        continue;
-      }
-      const absl::string_view seq = s.substr(i, n);
-      if (seq == "\xe2\x80\xa8") {
-        out += "\\u2028";
-      } else if (seq == "\xe2\x80\xa9") {
-        out += "\\u2029";
-      } else {
-        out.append(seq.data(), seq.size());
-      }
-      i += n;
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<':
-      case '>':
-      case '&': absl::StrAppendFormat(&out, "\\u%04x", c); break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
-  out += '"';
   return out;
 }
 

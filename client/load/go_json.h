@@ -16,19 +16,14 @@ namespace handoff::load {
 // writes it back: no whitespace; an object's keys sorted bytewise; every
 // number as a float64 in Go's shortest form (1.50 is 1.5, 1e2 is 100, 1e21
 // is 1e+21, 1e-7 stays 1e-7, a 21-digit integer loses what a double cannot
-// hold); strings as GoJsonString writes them. nullopt if `json` is not one
+// hold); strings as Go writes them (JsonQuoted, common/json_text.h, with
+// HtmlSafe::kAsGo). nullopt if `json` is not one
 // JSON value, or a number is past a double's range, as Go's Unmarshal
 // fails; and, unlike Go, if an object gives a key twice or a string holds a
 // lone surrogate (read by protobuf's reader of google.protobuf.Value, which
 // refuses both; protobuf refuses the latter in a request too). A bare -0 is
 // read as 0, where Go keeps the sign.
 std::optional<std::string> GoJsonRewritten(absl::string_view json);
-
-// `s` as Go's json.Marshal writes a string: quoted, '"' and '\' escaped,
-// \b \f \n \r \t, other control characters as \u00XX, and <, >, &, U+2028
-// and U+2029 as \u escapes (Go's HTML-safe default); a byte that is not
-// well-formed UTF-8 as \ufffd.
-std::string GoJsonString(absl::string_view s);
 
 }  // namespace handoff::load
 

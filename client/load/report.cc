@@ -108,7 +108,8 @@ std::string GoJsonObject(const std::vector<std::pair<std::string, std::string>>&
   auto sorted = pairs;
   std::sort(sorted.begin(), sorted.end());
   return absl::StrCat("{", absl::StrJoin(sorted, ",", [](std::string* out, const auto& kv) {
-    absl::StrAppend(out, GoJsonString(kv.first), ":", GoJsonString(kv.second));
+    absl::StrAppend(out, JsonQuoted(kv.first, HtmlSafe::kAsGo), ":",
+                    JsonQuoted(kv.second, HtmlSafe::kAsGo));
   }), "}");
 }
 
@@ -506,9 +507,9 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   // none given), Go's nil.
   std::optional<std::string> data;
   if (!o.binary && o.binary_file.empty()) data = GoJsonRewritten(o.data);
-  tags.push_back(absl::StrCat("data=", InfluxEscaped(GoJsonString(data ? *data : "null"))));
+  tags.push_back(absl::StrCat("data=", InfluxEscaped(JsonQuoted(data ? *data : "null", HtmlSafe::kAsGo))));
   auto object_tag = [](const std::vector<std::pair<std::string, std::string>>& pairs) {
-    return pairs.empty() ? std::string("\"\"") : InfluxEscaped(GoJsonString(GoJsonObject(pairs)));
+    return pairs.empty() ? std::string("\"\"") : InfluxEscaped(JsonQuoted(GoJsonObject(pairs), HtmlSafe::kAsGo));
   };
   tags.push_back(absl::StrCat("metadata=", object_tag(o.metadata)));
   tags.push_back(absl::StrCat("tags=", object_tag(o.tags)));

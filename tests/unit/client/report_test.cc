@@ -254,6 +254,15 @@ TEST(JsonQuotedTest, BytesThatAreNotUtf8AreWrittenAsGoWritesThem) {
   EXPECT_EQ(JsonQuoted("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // past U+10FFFF
 }
 
+TEST(JsonQuotedTest, HtmlSafeAsGoEscapesWhatGosMarshalEscapes) {
+  const std::string s = "<a&b> \b\f\x01 \xe2\x80\xa8\xe2\x80\xa9 \xc3\xa9";
+  EXPECT_EQ(JsonQuoted(s, HtmlSafe::kAsGo),
+            "\"\\u003ca\\u0026b\\u003e \\b\\f\\u0001 \\u2028\\u2029 \xc3\xa9\"");
+  // Unasked, a log line keeps them readable.
+  EXPECT_EQ(JsonQuoted(s),
+            "\"<a&b> \\b\\f\\u0001 \xe2\x80\xa8\xe2\x80\xa9 \xc3\xa9\"");
+}
+
 TEST(FormatJsonTest, AnErrorTextThatIsNotUtf8StillMakesAReportThatParses) {
   RunResults r = Results({1000});
   r.errors.push_back("rpc error: code = Internal desc = \xff\xfe");

@@ -18,6 +18,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "scripted_h2_server.h"
@@ -66,6 +67,17 @@ class CliTest : public ::testing::Test {
     return testing::Run(args, absl::Seconds(60));
   }
   static std::string Addr() { return "--addr=" + *addr_; }
+
+  // `args` and the server's address are bad usage: exit 2, nothing on
+  // stdout, "handoff: <message>" on stderr.
+  void ExpectUsageError(std::vector<std::string> args, absl::string_view message) {
+    const std::string what = absl::StrJoin(args, " ");
+    args.push_back(Addr());
+    const ProcessResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << what << ": " << r.err;
+    EXPECT_EQ(r.out, "") << what;
+    EXPECT_EQ(r.err, absl::StrCat("handoff: ", message, "\n")) << what;
+  }
 
   // A file name under the test's temporary directory, this process's own:
   // two runs at once on one machine (two builds' suites, or a user's and
@@ -1059,12 +1071,7 @@ TEST_F(CliTest, ALoadFlagGivenToAnotherCommandIsAUsageErrorNamingLoad) {
            {{"list", "--insecure"}, "--insecure is a flag of load, not of list"},
            {{"call", "handoff.v1.Gateway.Echo", "--import-paths=a"},
             "--import-paths is a flag of load, not of call (call's is --import_paths)"}}) {
-    std::vector<std::string> argv = args;
-    argv.push_back(Addr());
-    const ProcessResult r = Cli(argv);
-    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.err;
-    EXPECT_EQ(r.out, "");
-    EXPECT_EQ(r.err, absl::StrCat("handoff: ", message, "\n"));
+    ExpectUsageError(args, message);
   }
   // A flag neither knows stays Abseil's error.
   EXPECT_EQ(Cli({"list", "--no_such_flag", Addr()}).exit_code, 1);
@@ -1094,12 +1101,7 @@ TEST_F(CliTest, ALoadOrHelpFlagInAFlagfileIsAUsageErrorNamingTheFile) {
             c + ":4: -c is a flag of load, not of call"},
            {{"list", "--flagfile=" + help},
             help + ":2: --help cannot be in a flagfile; ask for help on the command line"}}) {
-    std::vector<std::string> argv = args;
-    argv.push_back(Addr());
-    const ProcessResult r = Cli(argv);
-    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.err;
-    EXPECT_EQ(r.out, "");
-    EXPECT_EQ(r.err, absl::StrCat("handoff: ", message, "\n"));
+    ExpectUsageError(args, message);
   }
   // A file that cannot be read stays Abseil's error.
   EXPECT_EQ(Cli({"list", "--flagfile=" + TempPath("no_such.flags"), Addr()}).exit_code, 1);

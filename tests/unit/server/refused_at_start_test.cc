@@ -35,14 +35,22 @@ class UnboundReactor : public grpc::ServerUnaryReactor {
   void OnDone() override {}
 };
 
-TEST(RefusedAtStartTest, AWorkJobWhoseCallWasAnsweredAsItStartsIsCountedUnrunNotRun) {
-  ServerConfig config;
-  DispatcherOptions options;
-  options.workers = 1;
-  Dispatcher dispatcher(options);
-  HandlerRegistry registry;
-  GatewayCore core(config, dispatcher, registry);
+// A gateway core over one worker.
+class RefusedAtStartTest : public ::testing::Test {
+ protected:
+  static DispatcherOptions OneWorker() {
+    DispatcherOptions options;
+    options.workers = 1;
+    return options;
+  }
 
+  ServerConfig config;
+  Dispatcher dispatcher{OneWorker()};
+  HandlerRegistry registry;
+  GatewayCore core{config, dispatcher, registry};
+};
+
+TEST_F(RefusedAtStartTest, AWorkJobWhoseCallWasAnsweredAsItStartsIsCountedUnrunNotRun) {
   // The call is answered (its deadline, its client's cancel) just after the
   // worker's last check of the job's Context: the Context the worker saw
   // was live, and the job's start finds the call answered.
@@ -81,14 +89,7 @@ TEST(RefusedAtStartTest, AWorkJobWhoseCallWasAnsweredAsItStartsIsCountedUnrunNot
 // The moment StartedLate is for cannot be timed from outside: the deadline
 // passes between the dispatcher's check and the job's start. So the job is
 // run here by hand, as its worker would, with a deadline already past.
-TEST(RefusedAtStartTest, AJobWhoseDeadlinePassedAfterTheWorkersCheckThrowsJobNotRun) {
-  ServerConfig config;
-  DispatcherOptions options;
-  options.workers = 1;
-  Dispatcher dispatcher(options);
-  HandlerRegistry registry;
-  GatewayCore core(config, dispatcher, registry);
-
+TEST_F(RefusedAtStartTest, AJobWhoseDeadlinePassedAfterTheWorkersCheckThrowsJobNotRun) {
   auto [ctx, cancel] =
       WithDeadline(Context::Background(), MonotonicNow() - absl::Milliseconds(1));
   bool body_ran = false;

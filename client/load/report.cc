@@ -335,14 +335,15 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     w.Raw(raw);
   };
   w.Open('{');
+  // ghz's Report.MarshalJSON wraps the report in a struct of its own with
+  // the date as RFC 3339 text, and Go writes that outer field before the
+  // embedded report's: the date comes first, then the report's fields in
+  // their declared order. RFC 3339 in whole seconds (time.RFC3339), here in
+  // UTC with a "Z".
+  field("date", JsonQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", r.date,
+                                            absl::UTCTimeZone())));
   if (!r.name.empty()) field("name", JsonQuoted(r.name));
   field("endReason", JsonQuoted(r.end_reason));
-  if (!o.tags.empty()) {
-    w.Key("tags");
-    w.Open('{');
-    for (const auto& [key, value] : o.tags) field(key, JsonQuoted(value));
-    w.Close('}');
-  }
 
   w.Key("options");
   w.Open('{');
@@ -398,10 +399,6 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   }
   w.Close('}');
 
-  // RFC 3339 in whole seconds, as ghz formats its report's date
-  // (time.RFC3339), in UTC with a "Z".
-  field("date", JsonQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", r.date,
-                                            absl::UTCTimeZone())));
   for (const auto& [name, value] : Headline(r, JsonNumber(r.rps))) field(name, value);
 
   w.Key("errorDistribution");
@@ -449,6 +446,13 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     w.Close('}');
   }
   w.Close(']');
+  // ghz's last field, after the details this report leaves out.
+  if (!o.tags.empty()) {
+    w.Key("tags");
+    w.Open('{');
+    for (const auto& [key, value] : o.tags) field(key, JsonQuoted(value));
+    w.Close('}');
+  }
   w.Close('}');
   return w.Take() + "\n";
 }

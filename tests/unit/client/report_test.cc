@@ -364,6 +364,27 @@ TEST(FormatJsonTest, WholeRatesStayUnderGhzsKeysAsIntegers) {
   EXPECT_FALSE(absl::StrContains(json, "fractionalRates")) << json;
 }
 
+// ghz's Report.MarshalJSON wraps the report in a struct whose own "date"
+// (RFC 3339 text) comes before the embedded report's fields, so Go writes
+// it first; then the report's fields in their declared order, "tags" last.
+TEST(FormatJsonTest, TopLevelKeysInGhzsOrderDateFirstAndTagsLast) {
+  LoadOptions o;
+  o.tags = {{"env", "ci"}};
+  const std::string json = FormatJson(BuildReport(Results({1}), "n"), o, false);
+  EXPECT_TRUE(absl::StartsWith(json, R"({"date":"2023-11-14T22:13:22Z","name":"n",)")) << json;
+  EXPECT_TRUE(absl::EndsWith(json, R"(,"tags":{"env":"ci"}})" "\n")) << json;
+  size_t at = 0;
+  for (const char* key : {R"("endReason":)", R"("options":)", R"(},"count":)", R"(,"total":)",
+                          R"(,"average":)", R"(,"fastest":)", R"(,"slowest":)", R"(,"rps":)",
+                          R"(,"errorDistribution":)", R"(,"statusCodeDistribution":)",
+                          R"(,"latencyDistribution":)", R"(,"tailLatencyDistribution":)",
+                          R"(,"histogram":)", R"(,"tags":)"}) {
+    const size_t next = json.find(key, at);
+    ASSERT_NE(next, std::string::npos) << key << " not after offset " << at << " in " << json;
+    at = next;
+  }
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

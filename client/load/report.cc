@@ -77,7 +77,7 @@ class JsonWriter {
   }
   void Key(absl::string_view key) {
     Element();
-    out_ += JsonQuoted(key);
+    out_ += JsonQuoted(key, HtmlSafe::kAsGo);
     out_ += pretty_ ? ": " : ":";
   }
   // The next value inside an array.
@@ -101,6 +101,10 @@ class JsonWriter {
 };
 
 std::string PercentLabel(double p) { return absl::StrFormat("%g", p); }
+
+// A JSON string as Go's encoding/json writes it, ghz's report's strings so:
+// with <, > and & as \u003c, \u003e and \u0026.
+std::string GoQuoted(absl::string_view s) { return JsonQuoted(s, HtmlSafe::kAsGo); }
 
 // A JSON object of strings as Go marshals a map[string]string: keys in
 // order, strings with Go's escapes.
@@ -340,15 +344,15 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   // embedded report's: the date comes first, then the report's fields in
   // their declared order. RFC 3339 in whole seconds (time.RFC3339), here in
   // UTC with a "Z".
-  field("date", JsonQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", r.date,
-                                            absl::UTCTimeZone())));
-  if (!r.name.empty()) field("name", JsonQuoted(r.name));
-  field("endReason", JsonQuoted(r.end_reason));
+  field("date", GoQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", r.date,
+                                          absl::UTCTimeZone())));
+  if (!r.name.empty()) field("name", GoQuoted(r.name));
+  field("endReason", GoQuoted(r.end_reason));
 
   w.Key("options");
   w.Open('{');
-  field("host", JsonQuoted(o.host));
-  field("call", JsonQuoted(o.call));
+  field("host", GoQuoted(o.host));
+  field("call", GoQuoted(o.call));
   field("insecure", o.insecure ? "true" : "false");
   // ghz's Go type holds these rates as integers and refuses the whole
   // report at a fraction, so a fractional rate goes under fractionalRates,
@@ -370,7 +374,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   field("CPUs", absl::StrCat(o.cpus));
   if (o.load_schedule != LoadSchedule::kConst) {
     field("load-schedule",
-          JsonQuoted(o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
+          GoQuoted(o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
     rate("load-start", o.load_start);
     rate("load-step", o.load_step);
     rate("load-end", o.load_end);
@@ -379,7 +383,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   }
   if (o.concurrency_schedule != LoadSchedule::kConst) {
     field("concurrency-schedule",
-          JsonQuoted(o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
+          GoQuoted(o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
     field("concurrency-start", absl::StrCat(o.concurrency_start));
     field("concurrency-step", absl::StrCat(o.concurrency_step));
     field("concurrency-end", absl::StrCat(o.concurrency_end));
@@ -450,7 +454,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   if (!o.tags.empty()) {
     w.Key("tags");
     w.Open('{');
-    for (const auto& [key, value] : o.tags) field(key, JsonQuoted(value));
+    for (const auto& [key, value] : o.tags) field(key, GoQuoted(value));
     w.Close('}');
   }
   w.Close('}');

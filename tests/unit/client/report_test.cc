@@ -385,6 +385,25 @@ TEST(FormatJsonTest, TopLevelKeysInGhzsOrderDateFirstAndTagsLast) {
   }
 }
 
+// Go's json.Marshal, and so ghz's report, writes <, > and & in every
+// string as \u003c, \u003e and \u0026; a reader that compares the error
+// texts or the tags with ghz's sees the same bytes.
+TEST(FormatJsonTest, StringsTakeGosHtmlSafeEscapesAsGhzsMarshalWritesThem) {
+  RunResults r = Results({1});
+  r.errors.push_back("rpc error: code = Internal desc = <a> & b");
+  r.calls.push_back({2, grpc::StatusCode::INTERNAL, 0});
+  LoadOptions o;
+  o.call = "a<b";
+  o.tags = {{"k&", "<v>"}};
+  const std::string json = FormatJson(BuildReport(std::move(r), "x&y"), o, false);
+  for (const char* text :
+       {R"("rpc error: code = Internal desc = \u003ca\u003e \u0026 b":1)", R"("name":"x\u0026y")",
+        R"("call":"a\u003cb")", R"("tags":{"k\u0026":"\u003cv\u003e"})"}) {
+    EXPECT_TRUE(absl::StrContains(json, text)) << "missing " << text << " in " << json;
+  }
+  EXPECT_EQ(json.find_first_of("<>&"), std::string::npos) << json;
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -450,11 +451,15 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     w.Close('}');
   }
   w.Close(']');
-  // ghz's last field, after the details this report leaves out.
+  // ghz's last field, after the details this report leaves out; a Go map,
+  // which encoding/json writes in key order, a key given twice with its
+  // last value.
   if (!o.tags.empty()) {
+    std::map<std::string, std::string> tags;
+    for (const auto& [key, value] : o.tags) tags[key] = value;
     w.Key("tags");
     w.Open('{');
-    for (const auto& [key, value] : o.tags) field(key, GoQuoted(value));
+    for (const auto& [key, value] : tags) field(key, GoQuoted(value));
     w.Close('}');
   }
   w.Close('}');

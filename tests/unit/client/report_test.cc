@@ -404,6 +404,14 @@ TEST(FormatJsonTest, StringsTakeGosHtmlSafeEscapesAsGhzsMarshalWritesThem) {
   EXPECT_EQ(json.find_first_of("<>&"), std::string::npos) << json;
 }
 
+// ghz's tags are a Go map, which encoding/json writes with its keys sorted.
+TEST(FormatJsonTest, TagsInKeyOrderAsGoWritesAMap) {
+  LoadOptions o;
+  o.tags = {{"z", "1"}, {"a", "2"}};
+  const std::string json = FormatJson(BuildReport(Results({1})), o, false);
+  EXPECT_TRUE(absl::EndsWith(json, R"(,"tags":{"a":"2","z":"1"}})" "\n")) << json;
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

@@ -19,9 +19,8 @@ namespace {
 // A string as Go's json.Marshal writes it.
 std::string GoString(absl::string_view s) { return JsonQuoted(s, HtmlSafe::kAsGo); }
 
-// A float64 as Go's encoding/json writes it: strconv's shortest digits, in
-// 'f' form, or 'e' form below 1e-6 and from 1e21 with a one-digit negative
-// exponent unpadded (1e-7, not 1e-07).
+}  // namespace
+
 std::string GoNumber(double v) {
   char buf[64];
   const double magnitude = std::abs(v);
@@ -63,6 +62,8 @@ std::string GoNumber(double v) {
   }
   return out;
 }
+
+namespace {
 
 // `v` as Go writes back what it read into an interface{}: an object's keys
 // sorted bytewise, every number a float64.

@@ -25,6 +25,12 @@ namespace handoff::load {
 // read as 0, where Go keeps the sign.
 std::optional<std::string> GoJsonRewritten(absl::string_view json);
 
+// A float64 as Go's encoding/json writes it: strconv's shortest digits that
+// read back to `v`, in 'f' form (0.000026093, 200), or in 'e' form below
+// 1e-6 and from 1e21, a one-digit negative exponent unpadded (1e-7, not
+// 1e-07; 1e+21). `v` finite: Go refuses NaN and infinities.
+std::string GoNumber(double v);
+
 }  // namespace handoff::load
 
 #endif  // HANDOFF_CLIENT_LOAD_GO_JSON_H_

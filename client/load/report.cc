@@ -39,12 +39,25 @@ std::string Ms(int64_t ns) {
   return absl::StrFormat("%.2f s", ms / 1000);
 }
 
-// JSON numbers: integral values print without a fraction, others with ten
-// significant digits (plenty for seconds at nanosecond resolution).
+// Numbers in the Prometheus text: integral values print without a
+// fraction, others with ten significant digits (plenty for seconds at
+// nanosecond resolution).
 std::string JsonNumber(double v) {
   if (!std::isfinite(v)) return "0";
   if (v == std::floor(v) && std::abs(v) < 9e15) return absl::StrFormat("%.0f", v);
   return absl::StrFormat("%.10g", v);
+}
+
+// A float in ghz's JSON report, as Go's encoding/json writes a float64
+// (GoNumber); where Go would refuse the report (NaN, infinities), 0.
+std::string GoJsonFloat(double v) { return std::isfinite(v) ? GoNumber(v) : "0"; }
+
+// A duration in seconds as Go's Duration.Seconds() computes it, whole
+// seconds plus the rest over 1e9: ghz's rate and marks are such doubles,
+// which can differ from ns / 1e9 in the last bit, as its JSON shows.
+double GoSeconds(int64_t ns) {
+  return static_cast<double>(ns / 1'000'000'000) +
+         static_cast<double>(ns % 1'000'000'000) / 1e9;
 }
 
 // The run's headline figures by ghz's names, in its order: the count, then
@@ -211,8 +224,9 @@ int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
 std::vector<Bucket> Histogram(const std::vector<int64_t>& sorted, int buckets) {
   std::vector<Bucket> out;
   if (sorted.empty()) return out;
-  const double fastest = static_cast<double>(sorted.front());
-  const double slowest = static_cast<double>(sorted.back());
+  // In seconds, as ghz computes them, so that the marks are its doubles.
+  const double fastest = GoSeconds(sorted.front());
+  const double slowest = GoSeconds(sorted.back());
   const double width = (slowest - fastest) / buckets;
   std::vector<double> marks(buckets + 1);
   for (int i = 0; i < buckets; ++i) marks[i] = fastest + width * i;
@@ -220,12 +234,11 @@ std::vector<Bucket> Histogram(const std::vector<int64_t>& sorted, int buckets) {
   std::vector<int64_t> counts(marks.size(), 0);
   size_t b = 0;
   for (int64_t latency : sorted) {
-    while (b + 1 < marks.size() && static_cast<double>(latency) > marks[b]) ++b;
+    while (b + 1 < marks.size() && GoSeconds(latency) > marks[b]) ++b;
     ++counts[b];
   }
   for (size_t i = 0; i < marks.size(); ++i) {
-    out.push_back({marks[i] / 1e9, counts[i],
-                   static_cast<double>(counts[i]) / sorted.size()});
+    out.push_back({marks[i], counts[i], static_cast<double>(counts[i]) / sorted.size()});
   }
   return out;
 }
@@ -239,7 +252,7 @@ Report BuildReport(RunResults results, std::string name, LatencyStats stats) {
   r.start_ns = results.start_ns;
   r.count = results.calls.size();
   r.total_ns = absl::ToInt64Nanoseconds(results.total);
-  r.rps = r.total_ns > 0 ? r.count / (r.total_ns / 1e9) : 0;
+  r.rps = r.total_ns > 0 ? r.count / GoSeconds(r.total_ns) : 0;  // as ghz divides
 
   std::vector<int64_t> sorted;
   sorted.reserve(results.calls.size());
@@ -361,7 +374,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   std::vector<std::pair<absl::string_view, double>> fractional_rates;
   auto rate = [&](absl::string_view key, double v) {
     if (v == std::floor(v)) {
-      field(key, JsonNumber(v));
+      field(key, GoJsonFloat(v));
     } else {
       fractional_rates.emplace_back(key, v);
     }
@@ -399,12 +412,12 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   if (!fractional_rates.empty()) {
     w.Key("fractionalRates");
     w.Open('{');
-    for (const auto& [key, v] : fractional_rates) field(key, JsonNumber(v));
+    for (const auto& [key, v] : fractional_rates) field(key, GoJsonFloat(v));
     w.Close('}');
   }
   w.Close('}');
 
-  for (const auto& [name, value] : Headline(r, JsonNumber(r.rps))) field(name, value);
+  for (const auto& [name, value] : Headline(r, GoJsonFloat(r.rps))) field(name, value);
 
   w.Key("errorDistribution");
   w.Open('{');
@@ -445,9 +458,9 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   for (const Bucket& b : r.histogram) {
     w.Element();
     w.Open('{');
-    field("mark", JsonNumber(b.mark_seconds));
+    field("mark", GoJsonFloat(b.mark_seconds));
     field("count", absl::StrCat(b.count));
-    field("frequency", JsonNumber(b.frequency));
+    field("frequency", GoJsonFloat(b.frequency));
     w.Close('}');
   }
   w.Close(']');

@@ -412,6 +412,37 @@ TEST(FormatJsonTest, TagsInKeyOrderAsGoWritesAMap) {
   EXPECT_TRUE(absl::EndsWith(json, R"(,"tags":{"a":"2","z":"1"}})" "\n")) << json;
 }
 
+// Go's encoding/json writes a float64 in the fewest digits that read back
+// to it, and in exponent form (e-7, not e-07) below 1e-6: ghz's rps, marks
+// and frequencies so.
+TEST(FormatJsonTest, FloatsAsGosEncodingJsonWritesThem) {
+  Report r;
+  r.rps = 1.0 / 3;
+  r.histogram = {{2.5e-7, 1, 1e-7}, {0.000026093, 3, 0.25}, {0.043494999999999992, 0, 0},
+                 {1.5, 2, 1}};
+  const std::string json = FormatJson(r, LoadOptions{}, false);
+  for (const char* text : {R"("rps":0.3333333333333333,)",
+                           R"({"mark":2.5e-7,"count":1,"frequency":1e-7})",
+                           R"({"mark":0.000026093,"count":3,"frequency":0.25})",
+                           R"({"mark":0.04349499999999999,"count":0,"frequency":0})",
+                           R"({"mark":1.5,"count":2,"frequency":1})"}) {
+    EXPECT_TRUE(absl::StrContains(json, text)) << "missing " << text << " in " << json;
+  }
+}
+
+// ghz takes the rate as count / total.Seconds() (whole seconds plus the
+// rest over 1e9) and its marks in float seconds, fastest + (slowest -
+// fastest) / 10 * i: the same doubles here, to the last bit its JSON shows.
+TEST(BuildReportTest, RateAndMarksAreTheDoublesGhzComputes) {
+  RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
+  r.total = absl::Nanoseconds(1'000'064'438);
+  const Report report = BuildReport(std::move(r));
+  EXPECT_EQ(report.rps, 2.999806698455965);
+  ASSERT_EQ(report.histogram.size(), 11u);
+  EXPECT_EQ(report.histogram[4].mark_seconds, 0.043494999999999992);
+  EXPECT_EQ(Histogram({26'093'000, 30'000'000})[1].mark_seconds, 0.026483700000000002);
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

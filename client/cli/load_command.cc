@@ -359,8 +359,9 @@ int Load(const std::vector<absl::string_view>& args) {
       return Usage(absl::StrCat("--engine=h2 cannot make this run's calls: ", s.message()));
     }
   }
-  // The influx formats' data= tag is the request JSON as it was read, for
-  // a -D file's or stdin's requests too, not -d's text alone.
+  // The influx formats' data= tag and the JSON report's options.data are
+  // the request JSON as it was read, for a -D file's or stdin's requests
+  // too, not -d's text alone.
   load::LoadOptions report_options = *options;
   report_options.data = plan.request_json;
   load::LoadRunner runner(std::move(plan));
@@ -398,8 +399,10 @@ int Load(const std::vector<absl::string_view>& args) {
   std::string text;
   switch (options->format) {
     case load::OutputFormat::kSummary: text = load::FormatSummary(report); break;
-    case load::OutputFormat::kJson: text = load::FormatJson(report, *options, false); break;
-    case load::OutputFormat::kPrettyJson: text = load::FormatJson(report, *options, true); break;
+    case load::OutputFormat::kJson: text = load::FormatJson(report, report_options, false); break;
+    case load::OutputFormat::kPrettyJson:
+      text = load::FormatJson(report, report_options, true);
+      break;
     case load::OutputFormat::kCsv: text = load::FormatCsv(report); break;
     case load::OutputFormat::kHtml: text = load::FormatHtml(report, *options); break;
     case load::OutputFormat::kInfluxSummary:

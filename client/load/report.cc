@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "client/load/go_json.h"
 #include "client/status.h"
 #include "common/json_text.h"
@@ -115,6 +116,26 @@ class JsonWriter {
 };
 
 std::string PercentLabel(double p) { return absl::StrFormat("%g", p); }
+
+// The directory of `path` as Go's filepath.Dir gives it: all but the last
+// element, cleaned ("a//b/./c.proto" is "a/b"; "c.proto" is ".").
+std::string GoDir(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  const bool rooted = !path.empty() && path[0] == '/';
+  std::vector<absl::string_view> parts;
+  if (slash != absl::string_view::npos) {
+    for (absl::string_view part : absl::StrSplit(path.substr(0, slash), '/')) {
+      if (part.empty() || part == ".") continue;
+      if (part == ".." && !parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (part != ".." || !rooted) {
+        parts.push_back(part);
+      }
+    }
+  }
+  std::string dir = absl::StrCat(rooted ? "/" : "", absl::StrJoin(parts, "/"));
+  return dir.empty() ? "." : dir;
+}
 
 // A JSON string as Go's encoding/json writes it, ghz's report's strings so:
 // with <, > and & as \u003c, \u003e and \u0026.
@@ -363,11 +384,24 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   if (!r.name.empty()) field("name", GoQuoted(r.name));
   field("endReason", GoQuoted(r.end_reason));
 
+  // ghz's Options, its keys in the order its struct declares them; the
+  // omitempty ones left out when zero, as Go leaves them out.
   w.Key("options");
   w.Open('{');
-  field("host", GoQuoted(o.host));
-  field("call", GoQuoted(o.call));
-  field("insecure", o.insecure ? "true" : "false");
+  auto nanos = [](absl::Duration d) { return absl::StrCat(absl::ToInt64Nanoseconds(d)); };
+  auto unless_empty = [&](absl::string_view key, absl::string_view value) {
+    if (!value.empty()) field(key, GoQuoted(value));
+  };
+  auto flag_if_set = [&](absl::string_view key, bool value) {
+    if (value) field(key, "true");
+  };
+  auto schedule = [](LoadSchedule s) {
+    return s == LoadSchedule::kConst ? "const" : s == LoadSchedule::kStep ? "step" : "line";
+  };
+  // ghz steps a line schedule every second, and reports that step.
+  auto step_duration = [](LoadSchedule s, absl::Duration d) {
+    return s == LoadSchedule::kLine ? absl::Seconds(1) : d;
+  };
   // ghz's Go type holds these rates as integers and refuses the whole
   // report at a fraction, so a fractional rate goes under fractionalRates,
   // which ghz's readers skip, and its own key is left out.
@@ -379,36 +413,67 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
       fractional_rates.emplace_back(key, v);
     }
   };
-  rate("rps", o.rps);
-  field("concurrency", absl::StrCat(o.concurrency));
-  field("total", absl::StrCat(ReportedTotal(o)));
-  field("timeout", absl::StrCat(absl::ToInt64Nanoseconds(o.timeout)));
-  field("duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration)));
-  field("connections", absl::StrCat(o.connections));
+  unless_empty("call", o.call);
+  unless_empty("host", o.host);
+  unless_empty("proto", o.proto);
+  unless_empty("protoset", o.protoset);
+  // ghz's import paths are --proto's directory (unless "."), ".", then
+  // -i's; none without --proto.
+  if (!o.proto.empty()) {
+    std::vector<std::string> paths;
+    if (std::string dir = GoDir(o.proto); dir != ".") paths.push_back(std::move(dir));
+    paths.emplace_back(".");
+    paths.insert(paths.end(), o.import_paths.begin(), o.import_paths.end());
+    w.Key("import-paths");
+    w.Open('[');
+    for (const std::string& path : paths) {
+      w.Element();
+      w.Raw(GoQuoted(path));
+    }
+    w.Close(']');
+  }
+  flag_if_set("enable-compression", o.enable_compression);
+  unless_empty("cacert", o.cacert);
+  unless_empty("cert", o.cert);
+  unless_empty("key", o.key);
+  unless_empty("cname", o.cname);
+  flag_if_set("skipTLS", o.skip_tls);
+  field("insecure", o.insecure ? "true" : "false");
+  unless_empty("authority", o.authority);
+  if (o.rps != 0) rate("rps", o.rps);
+  field("load-schedule", GoQuoted(schedule(o.load_schedule)));
+  rate("load-start", o.load_start);
+  rate("load-end", o.load_end);
+  rate("load-step", o.load_step);
+  field("load-step-duration", nanos(step_duration(o.load_schedule, o.load_step_duration)));
+  field("load-max-duration", nanos(o.load_max_duration));
+  if (o.concurrency != 0) field("concurrency", absl::StrCat(o.concurrency));
+  field("concurrency-schedule", GoQuoted(schedule(o.concurrency_schedule)));
+  field("concurrency-start", absl::StrCat(o.concurrency_start));
+  field("concurrency-end", absl::StrCat(o.concurrency_end));
+  field("concurrency-step", absl::StrCat(o.concurrency_step));
+  field("concurrency-step-duration",
+        nanos(step_duration(o.concurrency_schedule, o.concurrency_step_duration)));
+  field("concurrency-max-duration", nanos(o.concurrency_max_duration));
+  if (ReportedTotal(o) != 0) field("total", absl::StrCat(ReportedTotal(o)));
+  flag_if_set("async", o.async);
+  if (o.connections != 0) field("connections", absl::StrCat(o.connections));
+  if (o.duration != absl::ZeroDuration()) field("duration", nanos(o.duration));
+  if (o.timeout != absl::ZeroDuration()) field("timeout", nanos(o.timeout));
+  if (o.connect_timeout != absl::ZeroDuration()) field("dial-timeout", nanos(o.connect_timeout));
+  if (o.keepalive != absl::ZeroDuration()) field("keepalive", nanos(o.keepalive));
+  // The request JSON as ghz's Go writes back what it read of it; none for
+  // binary requests, or JSON Go would not read (ghz's nil, left out).
+  const bool binary = o.binary || !o.binary_file.empty();
+  if (!binary && !o.data.empty()) {
+    if (std::optional<std::string> data = GoJsonRewritten(o.data)) field("data", *data);
+  }
+  field("binary", binary ? "true" : "false");
+  if (o.metadata_set || !o.metadata.empty()) field("metadata", GoJsonObject(o.metadata));
   field("CPUs", absl::StrCat(o.cpus));
-  if (o.load_schedule != LoadSchedule::kConst) {
-    field("load-schedule",
-          GoQuoted(o.load_schedule == LoadSchedule::kStep ? "step" : "line"));
-    rate("load-start", o.load_start);
-    rate("load-step", o.load_step);
-    rate("load-end", o.load_end);
-    field("load-step-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_step_duration)));
-    field("load-max-duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_max_duration)));
-  }
-  if (o.concurrency_schedule != LoadSchedule::kConst) {
-    field("concurrency-schedule",
-          GoQuoted(o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
-    field("concurrency-start", absl::StrCat(o.concurrency_start));
-    field("concurrency-step", absl::StrCat(o.concurrency_step));
-    field("concurrency-end", absl::StrCat(o.concurrency_end));
-    field("concurrency-step-duration",
-          absl::StrCat(absl::ToInt64Nanoseconds(o.concurrency_step_duration)));
-    field("concurrency-max-duration",
-          absl::StrCat(absl::ToInt64Nanoseconds(o.concurrency_max_duration)));
-  }
-  if (o.async) field("async", "true");
-  if (o.skip_first > 0) field("skipFirst", absl::StrCat(o.skip_first));
-  if (o.count_errors) field("count-errors", "true");
+  unless_empty("name", o.name);
+  if (o.skip_first != 0) field("skipFirst", absl::StrCat(o.skip_first));
+  flag_if_set("count-errors", o.count_errors);
   if (!fractional_rates.empty()) {
     w.Key("fractionalRates");
     w.Open('{');

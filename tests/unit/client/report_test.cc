@@ -287,7 +287,8 @@ TEST(FormatJsonTest, OptionsCarrySkipFirstAndCountErrorsWhenSet) {
   EXPECT_EQ(options.at("skipFirst").number_value(), 100);
   EXPECT_TRUE(options.at("count-errors").bool_value());
   EXPECT_FALSE(options.contains("async"));
-  EXPECT_FALSE(options.contains("concurrency-schedule"));
+  // Not omitempty in ghz's type: there, const, when no schedule is given.
+  EXPECT_EQ(options.at("concurrency-schedule").string_value(), "const");
 }
 
 // A -z run ignores -n; ghz's report says so with the count it ran by,
@@ -441,6 +442,83 @@ TEST(BuildReportTest, RateAndMarksAreTheDoublesGhzComputes) {
   ASSERT_EQ(report.histogram.size(), 11u);
   EXPECT_EQ(report.histogram[4].mark_seconds, 0.043494999999999992);
   EXPECT_EQ(Histogram({26'093'000, 30'000'000})[1].mark_seconds, 0.026483700000000002);
+}
+
+// ghz's options object: its Options struct's keys in declared order, the
+// omitempty ones left out when zero (rps 0, -t 0, no -z), the others always
+// there (insecure, the load and concurrency schedules, binary, CPUs).
+TEST(FormatJsonTest, OptionsAreGhzsKeysInGhzsOrder) {
+  LoadOptions o;
+  o.host = "127.0.0.1:50051";
+  o.call = "handoff.v1.Gateway.Echo";
+  o.insecure = true;
+  std::string json = FormatJson(BuildReport(Results({1})), o, false);
+  EXPECT_TRUE(absl::StrContains(
+      json,
+      R"("options":{"call":"handoff.v1.Gateway.Echo","host":"127.0.0.1:50051","insecure":true,)"
+      R"("load-schedule":"const","load-start":0,"load-end":0,"load-step":0,)"
+      R"("load-step-duration":0,"load-max-duration":0,"concurrency":50,)"
+      R"("concurrency-schedule":"const","concurrency-start":0,"concurrency-end":0,)"
+      R"("concurrency-step":1,"concurrency-step-duration":0,"concurrency-max-duration":0,)"
+      R"("total":200,"connections":1,"timeout":20000000000,"dial-timeout":10000000000,)"
+      R"("binary":false,"CPUs":0},)"))
+      << json;
+
+  o.proto = "protos/x.proto";
+  o.import_paths = {"a"};
+  o.enable_compression = true;
+  o.cacert = "ca.pem";
+  o.cert = "c.pem";
+  o.key = "c.key";
+  o.cname = "cn";
+  o.skip_tls = true;
+  o.insecure = false;
+  o.authority = "au";
+  o.rps = 100;
+  o.load_schedule = LoadSchedule::kLine;  // ghz steps a line each second
+  o.load_start = 10;
+  o.load_end = 50;
+  o.load_step = 5;
+  o.concurrency_schedule = LoadSchedule::kStep;
+  o.concurrency_start = 5;
+  o.concurrency_end = 50;
+  o.concurrency_step = 5;
+  o.concurrency_step_duration = absl::Seconds(5);
+  o.duration = absl::Seconds(10);
+  o.async = true;
+  o.connections = 2;
+  o.timeout = absl::ZeroDuration();
+  o.connect_timeout = absl::Seconds(5);
+  o.keepalive = absl::Seconds(30);
+  o.data = R"({"b": 1, "a": "<"})";
+  o.metadata = {{"k", "v"}};
+  o.cpus = 2;
+  o.name = "run";
+  o.skip_first = 3;
+  o.count_errors = true;
+  json = FormatJson(BuildReport(Results({1}), "run"), o, false);
+  EXPECT_TRUE(absl::StrContains(
+      json,
+      R"("options":{"call":"handoff.v1.Gateway.Echo","host":"127.0.0.1:50051",)"
+      R"("proto":"protos/x.proto","import-paths":["protos",".","a"],"enable-compression":true,)"
+      R"("cacert":"ca.pem","cert":"c.pem","key":"c.key","cname":"cn","skipTLS":true,)"
+      R"("insecure":false,"authority":"au","rps":100,"load-schedule":"line","load-start":10,)"
+      R"("load-end":50,"load-step":5,"load-step-duration":1000000000,"load-max-duration":0,)"
+      R"("concurrency":50,"concurrency-schedule":"step","concurrency-start":5,)"
+      R"("concurrency-end":50,"concurrency-step":5,"concurrency-step-duration":5000000000,)"
+      R"("concurrency-max-duration":0,"total":2147483647,"async":true,"connections":2,)"
+      R"("duration":10000000000,"dial-timeout":5000000000,"keepalive":30000000000,)"
+      R"("data":{"a":"\u003c","b":1},"binary":false,"metadata":{"k":"v"},"CPUs":2,)"
+      R"("name":"run","skipFirst":3,"count-errors":true},)"))
+      << json;
+
+  // Binary requests have no data to write back; -B is binary too.
+  LoadOptions b;
+  b.binary_file = "req.bin";
+  b.data = R"({"a":1})";
+  json = FormatJson(BuildReport(Results({1})), b, false);
+  EXPECT_TRUE(absl::StrContains(json, R"("binary":true,"CPUs":0})")) << json;
+  EXPECT_FALSE(absl::StrContains(json, R"("data":)")) << json;
 }
 
 TEST(FormatSummaryTest, GhzLayout) {

@@ -109,6 +109,70 @@ void AppendGo(const google::protobuf::Value& v, std::string* out) {
 
 }  // namespace
 
+std::string GoJsonIndented(absl::string_view json, absl::string_view indent) {
+  std::string out;
+  out.reserve(json.size() * 2);
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  // After { or [: the next element opens a line, unless the brace closes.
+  bool need_indent = false;
+  auto newline = [&] {
+    out += '\n';
+    for (int i = 0; i < depth; ++i) out.append(indent.data(), indent.size());
+  };
+  for (char c : json) {
+    if (in_string) {
+      out += c;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    if (need_indent && c != '}' && c != ']') {
+      need_indent = false;
+      ++depth;
+      newline();
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        out += c;
+        break;
+      case '{':
+      case '[':
+        out += c;
+        need_indent = true;
+        break;
+      case ',':
+        out += c;
+        newline();
+        break;
+      case ':':
+        out += ": ";
+        break;
+      case '}':
+      case ']':
+        if (need_indent) {
+          need_indent = false;  // empty: {} or []
+        } else {
+          --depth;
+          newline();
+        }
+        out += c;
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> GoJsonRewritten(absl::string_view json) {
   // protobuf's JSON reader for google.protobuf.Value reads any one JSON
   // value, numbers as doubles, as Go's Unmarshal into an interface{} does.

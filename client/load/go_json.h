@@ -31,6 +31,11 @@ std::optional<std::string> GoJsonRewritten(absl::string_view json);
 // 1e-07; 1e+21). `v` finite: Go refuses NaN and infinities.
 std::string GoNumber(double v);
 
+// Compact JSON `json` laid out as Go's json.Indent lays it out with no
+// prefix and `indent` per level: each element and key on a line of its
+// own, ": " after a key, an empty object or array kept as {} or [].
+std::string GoJsonIndented(absl::string_view json, absl::string_view indent);
+
 }  // namespace handoff::load
 
 #endif  // HANDOFF_CLIENT_LOAD_GO_JSON_H_

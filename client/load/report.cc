@@ -74,43 +74,32 @@ std::vector<std::pair<absl::string_view, std::string>> Headline(const Report& r,
           {"rps", std::move(rps)}};
 }
 
-// A tiny JSON writer: enough structure for the report, with optional
-// two-space indentation.
+// A tiny JSON writer: enough structure for the report, compact, as Go's
+// json.Marshal writes it (pretty is GoJsonIndented over the whole).
 class JsonWriter {
  public:
-  explicit JsonWriter(bool pretty) : pretty_(pretty) {}
-
   void Open(char bracket) {
     out_ += bracket;
     first_.push_back(true);
   }
   void Close(char bracket) {
-    const bool empty = first_.back();
     first_.pop_back();
-    if (!empty) Newline();
     out_ += bracket;
   }
   void Key(absl::string_view key) {
     Element();
     out_ += JsonQuoted(key, HtmlSafe::kAsGo);
-    out_ += pretty_ ? ": " : ":";
+    out_ += ':';
   }
   // The next value inside an array.
   void Element() {
     if (!first_.back()) out_ += ',';
     first_.back() = false;
-    Newline();
   }
   void Raw(absl::string_view v) { out_.append(v.data(), v.size()); }
   std::string Take() { return std::move(out_); }
 
  private:
-  void Newline() {
-    if (!pretty_) return;
-    out_ += '\n';
-    out_.append(2 * first_.size(), ' ');
-  }
-  bool pretty_;
   std::string out_;
   std::vector<bool> first_;
 };
@@ -368,7 +357,7 @@ std::string FormatSummary(const Report& r) {
 }
 
 std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
-  JsonWriter w(pretty);
+  JsonWriter w;
   auto field = [&](absl::string_view key, absl::string_view raw) {
     w.Key(key);
     w.Raw(raw);
@@ -541,7 +530,11 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     w.Close('}');
   }
   w.Close('}');
-  return w.Take() + "\n";
+  // ghz's pretty is json.Indent over the marshalled report, so the nested
+  // request data is laid out too.
+  std::string json = w.Take();
+  if (pretty) json = GoJsonIndented(json, "  ");
+  return json + "\n";
 }
 
 namespace {

@@ -521,6 +521,26 @@ TEST(FormatJsonTest, OptionsAreGhzsKeysInGhzsOrder) {
   EXPECT_FALSE(absl::StrContains(json, R"("data":)")) << json;
 }
 
+// ghz's pretty is json.Indent over the whole report, the request data in
+// the options too: every nested object and array on lines of its own.
+TEST(FormatJsonTest, PrettyIndentsEveryLevelAsGosIndentDoes) {
+  LoadOptions o;
+  o.data = R"({"a":[1,2],"e":{}})";
+  const std::string json = FormatJson(BuildReport(Results({1})), o, true);
+  EXPECT_TRUE(absl::StrContains(json,
+                                "    \"data\": {\n"
+                                "      \"a\": [\n"
+                                "        1,\n"
+                                "        2\n"
+                                "      ],\n"
+                                "      \"e\": {}\n"
+                                "    },\n"))
+      << json;
+  EXPECT_TRUE(absl::StartsWith(json, "{\n  \"date\": \"2023-11-14T22:13:22Z\",\n")) << json;
+  EXPECT_TRUE(absl::StrContains(json, "\n  \"errorDistribution\": {},\n")) << json;
+  EXPECT_TRUE(absl::EndsWith(json, "\n  ]\n}\n")) << json;
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

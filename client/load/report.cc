@@ -491,8 +491,14 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   // int`), and fails on the whole report given 99.9: the whole percentages
   // are latencyDistribution, as ghz writes it, and the finer ones have a
   // field of their own, which such readers pass over.
+  // No latency figures (no OK call, no --count-errors) leave ghz's slices
+  // nil, which Go writes as null.
   auto distribution = [&](absl::string_view key, bool whole) {
     w.Key(key);
+    if (r.latency_distribution.empty()) {
+      w.Raw("null");
+      return;
+    }
     w.Open('[');
     for (const LatencyPoint& p : r.latency_distribution) {
       if ((p.percentage == std::floor(p.percentage)) != whole) continue;
@@ -508,16 +514,20 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   distribution("tailLatencyDistribution", false);
 
   w.Key("histogram");
-  w.Open('[');
-  for (const Bucket& b : r.histogram) {
-    w.Element();
-    w.Open('{');
-    field("mark", GoJsonFloat(b.mark_seconds));
-    field("count", absl::StrCat(b.count));
-    field("frequency", GoJsonFloat(b.frequency));
-    w.Close('}');
+  if (r.histogram.empty()) {
+    w.Raw("null");
+  } else {
+    w.Open('[');
+    for (const Bucket& b : r.histogram) {
+      w.Element();
+      w.Open('{');
+      field("mark", GoJsonFloat(b.mark_seconds));
+      field("count", absl::StrCat(b.count));
+      field("frequency", GoJsonFloat(b.frequency));
+      w.Close('}');
+    }
+    w.Close(']');
   }
-  w.Close(']');
   // ghz's last field, after the details this report leaves out; a Go map,
   // which encoding/json writes in key order, a key given twice with its
   // last value.

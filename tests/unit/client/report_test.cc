@@ -541,6 +541,18 @@ TEST(FormatJsonTest, PrettyIndentsEveryLevelAsGosIndentDoes) {
   EXPECT_TRUE(absl::EndsWith(json, "\n  ]\n}\n")) << json;
 }
 
+// A run with no latency figures (no OK call, no --count-errors) leaves
+// ghz's slices nil, which Go writes as null, not [].
+TEST(FormatJsonTest, NoLatencyFiguresAreNullAsGhzsNilSlicesAre) {
+  RunResults r = Results({});
+  r.errors.push_back("rpc error: code = Unavailable desc = down");
+  r.calls.push_back({100, grpc::StatusCode::UNAVAILABLE, 0});
+  const std::string json = FormatJson(BuildReport(std::move(r)), LoadOptions{}, false);
+  EXPECT_TRUE(absl::EndsWith(json, R"(,"latencyDistribution":null,)"
+                                   R"("tailLatencyDistribution":null,"histogram":null})" "\n"))
+      << json;
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

@@ -337,22 +337,28 @@ std::string FormatSummary(const Report& r) {
                     Ms(p.latency_ns), " \n");
   }
 
+  // ghz's template: a blank line, the status codes if any, a newline, the
+  // errors if any, a newline; so the summary ends with a blank line, two
+  // without errors.
+  out += "\n";
   if (!r.status_code_distribution.empty()) {
-    out += "\nStatus code distribution:\n";
+    out += "Status code distribution:\n";
     std::vector<std::pair<std::string, std::string>> rows;
     for (const auto& [code, n] : r.status_code_distribution) {
       rows.emplace_back(absl::StrCat("  [", code, "]"), absl::StrCat(n, " responses"));
     }
     out += TwoColumns(rows);
   }
+  out += "\n";
   if (!r.error_distribution.empty()) {
-    out += "\nError distribution:\n";
+    out += "Error distribution:\n";
     std::vector<std::pair<std::string, std::string>> rows;
     for (const auto& [error, n] : r.error_distribution) {
       rows.emplace_back(absl::StrCat("  [", n, "]"), error);
     }
     out += TwoColumns(rows);
   }
+  out += "\n";
   return out;
 }
 

@@ -553,6 +553,40 @@ TEST(FormatJsonTest, NoLatencyFiguresAreNullAsGhzsNilSlicesAre) {
       << json;
 }
 
+// ghz's summary template, to the byte: after the latency lines a blank
+// line, the status codes, a newline, the errors if any, and a last
+// newline, so a summary ends with a blank line (two without errors).
+TEST(FormatSummaryTest, WholeTextAsGhzsTemplateWritesIt) {
+  Report r;
+  r.count = 2;
+  r.total_ns = 2'000'000'000;
+  r.slowest_ns = r.fastest_ns = r.average_ns = 1'000'000;
+  r.rps = 1;
+  r.latency_distribution = {{10, 1'000'000}};
+  r.histogram = {{0.001, 1, 0.5}};
+  r.status_code_distribution = {{"OK", 1}, {"Unavailable", 1}};
+  r.error_distribution = {{"rpc error: code = Unavailable desc = down", 1}};
+  std::string bars;
+  for (int i = 0; i < 40; ++i) bars += "\u220e";
+  const std::string head =
+      "\nSummary:\n  Count:\t2\n  Total:\t2.00 s\n  Slowest:\t1.00 ms\n  Fastest:\t1.00 ms\n"
+      "  Average:\t1.00 ms\n  Requests/sec:\t1.00\n\nResponse time histogram:\n  1.000 [1] |" +
+      bars + "\n\nLatency distribution:\n  10 % in 1.00 ms \n\nStatus code distribution:\n";
+  EXPECT_EQ(FormatSummary(r), head +
+                                  "  [OK]            1 responses   \n"
+                                  "  [Unavailable]   1 responses   \n"
+                                  "\nError distribution:\n"
+                                  "  [1]   rpc error: code = Unavailable desc = down   \n\n");
+  r.error_distribution.clear();
+  r.status_code_distribution = {{"OK", 2}};
+  EXPECT_EQ(FormatSummary(r), head + "  [OK]   2 responses   \n\n\n");
+
+  Report none;
+  EXPECT_TRUE(absl::EndsWith(FormatSummary(none),
+                             "\n\nResponse time histogram:\n\nLatency distribution:\n\n\n\n"))
+      << FormatSummary(none);
+}
+
 TEST(FormatSummaryTest, GhzLayout) {
   RunResults r = Results({26'093'000, 30'000'000, 69'598'000});
   r.total = absl::Microseconds(181'570);

@@ -219,6 +219,12 @@ bool SkippedByWorker(const absl::Status& s) {
   return absl::IsDeadlineExceeded(s) && absl::StartsWith(s.message(), kSkipped);
 }
 
+absl::Status SkippedError(absl::Duration left, absl::Duration needs) {
+  return absl::DeadlineExceededError(absl::StrCat(
+      kSkipped, absl::FormatDuration(RoundForMessage(left, /*up=*/false)),
+      " left before the deadline, the job needs ", absl::FormatDuration(needs)));
+}
+
 absl::Status CheckExpectedRunFits(const Job& job) {
   if (job.expected_run <= absl::ZeroDuration()) return absl::OkStatus();
   const absl::Duration left = job.ctx.Deadline() - MonotonicNow();
@@ -694,11 +700,7 @@ absl::Time Dispatcher::RunJob(Job& job, int worker, absl::Time free_since) {
   }
   if (job.expected_run > absl::ZeroDuration() &&
       deadline - start < job.expected_run) {
-    Expire(job, absl::DeadlineExceededError(absl::StrCat(
-                    kSkipped,
-                    absl::FormatDuration(RoundForMessage(deadline - start, /*up=*/false)),
-                    " left before the deadline, the job needs ",
-                    absl::FormatDuration(job.expected_run))));
+    Expire(job, SkippedError(deadline - start, job.expected_run));
     return MonotonicNow();
   }
   WorkerCounters& c = counters_[static_cast<size_t>(worker)];

@@ -249,6 +249,13 @@ bool JudgedByTheDeadline(const absl::Status& s);
 // skips too (Work's, in handoff_work_jobs_skipped_total).
 bool SkippedByWorker(const absl::Status& s);
 
+// The worker's "skipped: ..." for a job with `left` of its deadline (> 0),
+// less than the `needs` of its expected run. Also for a job that finds this
+// itself as it begins, a moment after the worker's check (Work's RunWork),
+// and throws it in a JobNotRun: its answer is then the worker's, and so is
+// its count wherever SkippedByWorker counts the worker's.
+absl::Status SkippedError(absl::Duration left, absl::Duration needs);
+
 class Dispatcher {
  public:
   // Starts `workers` worker threads and the dispatcher thread.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dispatch/clock.h"
+#include "dispatch/dispatcher.h"
 #include "dispatch/job_not_run.h"
 
 namespace handoff {
@@ -57,12 +58,15 @@ absl::StatusOr<v1::WorkReply> RunWork(const v1::WorkRequest& req,
                                       absl::FunctionRef<bool()> starting) {
   const absl::Time start = MonotonicNow();
   const absl::Duration cpu = absl::Microseconds(req.cpu_us());
-  if (ctx.Deadline() - start < cpu) {
-    // Unrun, as the worker's own check of the time left would have dropped
-    // it a moment before (the dispatcher counts it expired either way).
-    counters.skipped.fetch_add(1, std::memory_order_relaxed);
-    throw JobNotRun(
-        absl::DeadlineExceededError("the remaining deadline is shorter than cpu_us: skipped"));
+  if (const absl::Duration left = ctx.Deadline() - start; left < cpu) {
+    // Unrun, and answered as the worker's own check of the time left would
+    // have dropped it a moment before (the dispatcher counts it expired
+    // either way). Not counted here: the worker's skip is counted in
+    // `skipped` by the job's on_error (WorkCost, SubmitReplyJob), which
+    // counts this one too, and a count here made two of it.
+    throw JobNotRun(left > absl::ZeroDuration()
+                        ? SkippedError(left, cpu)
+                        : absl::DeadlineExceededError("context deadline exceeded"));
   }
   // Before the count: whoever sees a job counted started may count on its
   // call's headers having gone out.

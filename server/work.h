@@ -35,8 +35,9 @@ inline constexpr uint32_t kMaxSleepUs = 60'000'000;
 
 // What Work did, for tests and /metrics. Every job that reaches RunWork, or
 // that its worker skips for too little time left for its cpu_us (the
-// dispatcher's pre-run check, before RunWork: WorkCost points the job's
-// JobCost::skipped here), ends in exactly one of: skipped, completed,
+// dispatcher's pre-run check, before RunWork, or RunWork's own a moment
+// later: either is counted by the job's on_error, and WorkCost points the
+// job's JobCost::skipped here), ends in exactly one of: skipped, completed,
 // stopped_early (started counts the last two). One whose deadline has
 // passed, or whose call is gone, when a worker takes it is in none: the
 // dispatcher counts it expired (so too if the call was answered just after
@@ -69,9 +70,12 @@ absl::Status ValidateWork(const v1::WorkRequest& req);
 
 // Runs one Work job on the calling (worker) thread. Returns the reply, or
 // ctx.Err() if the call was cancelled or expired before the work finished.
-// One with less of its deadline left than its cpu_us is skipped: counted
-// in `skipped`, it throws JobNotRun (dispatch/job_not_run.h) with
-// DEADLINE_EXCEEDED, unrun. `starting` is called as the job
+// One with less of its deadline left than its cpu_us is skipped, as its
+// worker skips one (it found more left a moment before): it throws
+// JobNotRun (dispatch/job_not_run.h) with the worker's DEADLINE_EXCEEDED
+// "skipped: ..." (SkippedError), unrun, and is counted in `skipped` where
+// the worker's skips are, by its job's on_error (WorkCost's
+// JobCost::skipped), not here. `starting` is called as the job
 // starts, once the skip is ruled out and before it is counted started: the
 // call's JobStartHeaders::JobStarting (job_start_headers.h), which sends the
 // call's headers. If it returns false (the call is already being answered)

@@ -122,5 +122,44 @@ TEST_F(RefusedAtStartTest, AJobWhoseDeadlinePassedAfterTheWorkersCheckThrowsJobN
   cancel();
 }
 
+// The worker found enough of the deadline left for a Work's cpu_us and
+// RunWork, a moment later, too little: the job is the worker's skip all the
+// same, answered as the worker answers one (DEADLINE_EXCEEDED "skipped: ...",
+// SkippedByWorker, which names the server's deadline where it was the
+// server's) and counted once in handoff_work_jobs_skipped_total. That
+// moment cannot be timed from outside, so the job is run here by hand, as
+// its worker would, with less of its deadline left than its cpu_us.
+TEST_F(RefusedAtStartTest, AWorkThatFindsTooLittleTimeLeftAsItStartsIsTheWorkersSkip) {
+  auto [ctx, cancel] = WithTimeout(Context::Background(), absl::Seconds(30));
+  v1::WorkRequest req;
+  req.set_cpu_us(kMaxCpuUs);
+  auto [late, cancel_late] = WithTimeout(ctx, absl::Seconds(1));  // under its 10 s
+  Chan<Outcome<v1::WorkReply>> out(1);
+  WorkCounters& counters = core.work_counters();
+  Job job = ReplyJob<v1::WorkReply>(
+      core, late, WorkCost(req, counters),
+      [&req, &counters](const RunInfo& info) {
+        return RunWork(req, info.ctx, info.worker, info.queued, counters, [] { return true; });
+      },
+      [out](Outcome<v1::WorkReply> o) { out.TrySend(std::move(o)).IgnoreError(); });
+
+  absl::Status why;
+  try {
+    job.run(RunInfo{job.ctx, 0, absl::ZeroDuration()});
+    ADD_FAILURE() << "a Work with too little time left ran";
+  } catch (JobNotRun& not_run) {
+    why = std::move(not_run).why();
+  }
+  // As its worker does with JobNotRun's status.
+  job.on_error(std::move(why));
+  absl::StatusOr<Outcome<v1::WorkReply>> got = out.TryRecv();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(SkippedByWorker(got->status)) << got->status;
+  EXPECT_EQ(counters.skipped.load(), 1) << "a skip is counted once";
+  EXPECT_EQ(counters.started.load(), 0);
+  cancel_late();
+  cancel();
+}
+
 }  // namespace
 }  // namespace handoff

@@ -130,7 +130,7 @@ const std::shared_ptr<JobStartHeaders>& CallReactor::HeadersAtJobStart() {
   return start_headers_;
 }
 
-void CallReactor::Complete(absl::Status s) {
+void CallReactor::Complete(absl::Status s, bool refuse_retry_if_ran_late) {
   const absl::Time now = MonotonicNow();
   s = core_.Answer(std::move(s), ctx_, now);
   if (absl::IsCancelled(s) &&
@@ -146,7 +146,9 @@ void CallReactor::Complete(absl::Status s) {
     // Not beside a job's start sending the headers (job_start_headers.h).
     // Held here: OnDone may free this reactor, and its hold, within Finish.
     const std::shared_ptr<JobStartHeaders> headers = start_headers_;
-    headers->Finish(ToGrpcStatus(answered_));
+    headers->Finish(ToGrpcStatus(answered_), [&] {
+      if (refuse_retry_if_ran_late && ctx_.IsDone()) RefuseRetry();
+    });
   } else {
     Finish(ToGrpcStatus(answered_));
   }

@@ -88,7 +88,15 @@ class CallReactor : public grpc::ServerUnaryReactor {
   CallReactor(GatewayCore& core, Method method, grpc::CallbackServerContext& call);
 
   // Answers the call with `s`. Call it exactly once.
-  void Complete(absl::Status s);
+  // `refuse_retry_if_ran_late`: an answer given after the call's Context
+  // ended (the drain timeout's UNAVAILABLE, above all, a code clients retry)
+  // to a call whose job had started (HeadersAtJobStart) also carries gRFC
+  // A6's server pushback `grpc-retry-pushback-ms: -1` (RefuseRetry), for a
+  // client that retries despite the headers. Whether the job started is
+  // decided as the answer closes the call to jobs (JobStartHeaders::Finish):
+  // read before, a job could start after the reading and its call be
+  // answered without the trailer.
+  void Complete(absl::Status s, bool refuse_retry_if_ran_late = false);
 
   // Tells gRPC's retry not to make the call again (retry_pushback.h), for
   // an answer another attempt would only repeat, or one given after a job

@@ -32,10 +32,11 @@ void JobStartHeaders::HeadersSent() {
   if (finish.has_value()) call_->Finish(std::move(*finish));
 }
 
-void JobStartHeaders::Finish(grpc::Status status) {
+void JobStartHeaders::Finish(grpc::Status status, absl::FunctionRef<void()> if_started) {
   {
     absl::MutexLock l(&mu_);
     answered_ = true;
+    if (started_) if_started();
     if (sending_) {
       finish_ = std::move(status);
       return;

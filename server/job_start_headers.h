@@ -31,6 +31,7 @@
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
@@ -69,8 +70,12 @@ class JobStartHeaders {
 
   // In place of the reactor's Finish, on the thread that answers the call:
   // no job starts from now on, and the call is finished with `status`, now
-  // or, if headers are on their way, at HeadersSent.
-  void Finish(grpc::Status status);
+  // or, if headers are on their way, at HeadersSent. `if_started` runs first
+  // if one of the call's jobs has started, at the moment that becomes final:
+  // for what only a started call's answer carries (a trailer: it must not
+  // call into the reactor), decided with no job able to start between the
+  // decision and the answer.
+  void Finish(grpc::Status status, absl::FunctionRef<void()> if_started = [] {});
 
   // Whether one of the call's jobs has started.
   bool started() const;

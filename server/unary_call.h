@@ -73,26 +73,15 @@ class UnaryCall final : public CallReactor {
                              return;
                            }
                          }
-                         RefuseRetryIfRan();
-                         Complete(std::move(out->status));
+                         Complete(std::move(out->status),
+                                  /*refuse_retry_if_ran_late=*/true);
                        }),
                 handoff::OnDone(ctx(), [this] {
-                  RefuseRetryIfRan();
-                  Complete(core_.ContextError(ctx()));
+                  Complete(core_.ContextError(ctx()), /*refuse_retry_if_ran_late=*/true);
                 }));
   }
 
  private:
-  // An answer given after the call's Context ended (the drain timeout's
-  // UNAVAILABLE, above all, a code clients retry) to a call whose job had
-  // started (HeadersAtJobStart) also carries gRFC A6's server pushback
-  // `grpc-retry-pushback-ms: -1`, for a client that retries despite the
-  // headers. Before Complete, whose Finish sends it. JobStarted first: an
-  // Echo's answer reads nothing more.
-  void RefuseRetryIfRan() {
-    if (JobStarted() && ctx().IsDone()) RefuseRetry();
-  }
-
   grpc::ByteBuffer* const response_;
 };
 

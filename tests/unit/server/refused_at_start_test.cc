@@ -161,5 +161,24 @@ TEST_F(RefusedAtStartTest, AWorkThatFindsTooLittleTimeLeftAsItStartsIsTheWorkers
   cancel();
 }
 
+// What only a started call's answer carries (UnaryCall's retry pushback)
+// is decided inside Finish, as the call closes to jobs: a job either
+// started before it, and the answer carries it, or finds the call answered
+// and does not run.
+TEST(JobStartHeadersTest, FinishRunsItsIfStartedStepOnlyForACallWhoseJobStarted) {
+  UnboundReactor unstarted_call;
+  JobStartHeaders unstarted(&unstarted_call);
+  bool ran = false;
+  unstarted.Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "drained"), [&] { ran = true; });
+  EXPECT_FALSE(ran) << "no job had started";
+  EXPECT_FALSE(unstarted.JobStarting()) << "a job after the answer must not run";
+
+  UnboundReactor started_call;
+  JobStartHeaders started(&started_call);
+  ASSERT_TRUE(started.JobStarting());
+  started.Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "drained"), [&] { ran = true; });
+  EXPECT_TRUE(ran) << "the job had started";
+}
+
 }  // namespace
 }  // namespace handoff

@@ -43,7 +43,7 @@ std::string Ms(int64_t ns) {
 // Numbers in the Prometheus text: integral values print without a
 // fraction, others with ten significant digits (plenty for seconds at
 // nanosecond resolution).
-std::string JsonNumber(double v) {
+std::string PromNumber(double v) {
   if (!std::isfinite(v)) return "0";
   if (v == std::floor(v) && std::abs(v) < 9e15) return absl::StrFormat("%.0f", v);
   return absl::StrFormat("%.10g", v);
@@ -693,7 +693,7 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
   auto gauge = [&](absl::string_view name, absl::string_view value) {
     absl::StrAppend(&out, "# TYPE ", name, " gauge\n", name, with(""), " ", value, "\n");
   };
-  for (const auto& [name, value] : Headline(r, JsonNumber(r.rps))) {
+  for (const auto& [name, value] : Headline(r, PromNumber(r.rps))) {
     gauge(absl::StrCat("ghz_run_", name), value);
   }
 
@@ -709,8 +709,8 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
   int64_t cumulative = 0;
   for (size_t i = 0; i < r.histogram.size(); ++i) {
     cumulative += r.histogram[i].count;
-    const std::string le = JsonNumber(r.histogram[i].mark_seconds);
-    if (i + 1 < r.histogram.size() && JsonNumber(r.histogram[i + 1].mark_seconds) == le) {
+    const std::string le = PromNumber(r.histogram[i].mark_seconds);
+    if (i + 1 < r.histogram.size() && PromNumber(r.histogram[i + 1].mark_seconds) == le) {
       continue;
     }
     absl::StrAppend(&out, "ghz_run_histogram_bucket", with(absl::StrCat("le=\"", le, "\"")),
@@ -719,18 +719,18 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
   absl::StrAppend(&out, "ghz_run_histogram_bucket", with("le=\"+Inf\""), " ", in_histogram,
                   "\n");
   absl::StrAppend(&out, "ghz_run_histogram_sum", with(""), " ",
-                  JsonNumber(static_cast<double>(r.histogram_sum_ns / 1e9)), "\n");
+                  PromNumber(static_cast<double>(r.histogram_sum_ns / 1e9)), "\n");
   absl::StrAppend(&out, "ghz_run_histogram_count", with(""), " ", in_histogram, "\n");
 
   // The latency distribution as a summary, in nanoseconds as ghz has it.
   absl::StrAppend(&out, "# TYPE ghz_run_latency summary\n");
   for (const LatencyPoint& p : r.latency_distribution) {
     absl::StrAppend(&out, "ghz_run_latency",
-                    with(absl::StrCat("quantile=\"", JsonNumber(p.percentage / 100), "\"")),
+                    with(absl::StrCat("quantile=\"", PromNumber(p.percentage / 100), "\"")),
                     " ", p.latency_ns, "\n");
   }
   absl::StrAppend(&out, "ghz_run_latency_sum", with(""), " ",
-                  JsonNumber(static_cast<double>(r.histogram_sum_ns)), "\n");
+                  PromNumber(static_cast<double>(r.histogram_sum_ns)), "\n");
   absl::StrAppend(&out, "ghz_run_latency_count", with(""), " ", in_histogram, "\n");
   gauge("ghz_run_errors", absl::StrCat(Errors(r)));
   return out;

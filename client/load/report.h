@@ -3,7 +3,8 @@
 // Field meanings follow ghz (https://ghz.sh/docs/output):
 //   count    calls finished, OK or not (but for the --skipFirst ones)
 //   total    wall time of the run, first call start to last call end;
-//            a -z run's is at least -z
+//            a -z run's is at least -z, an interrupted run's lasts until
+//            the interrupt
 //   rps      count / total
 //   date     when the run ended (ghz: when the report was made)
 //   average  over every call, OK or not, as ghz's

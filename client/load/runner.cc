@@ -34,6 +34,7 @@ void LoadRunner::Cancel() {
   absl::MutexLock lock(&mu_);
   if (cancelled_) return;
   cancelled_ = true;
+  cancelled_ns_ = MonotonicNowNs();
   if (schedule_ != nullptr) schedule_->Cancel();
   if (engine_ != nullptr) engine_->Cancel();
 }
@@ -71,6 +72,13 @@ RunResults LoadRunner::Run() {
        last_end >= schedule.end_ns());
   if (schedule.cancelled()) {
     out.end_reason = "cancel";  // ghz's name for an interrupted run
+    // The run went on until the interrupt, if its last call ended before:
+    // slots waiting for their next call's time (--rps) were part of it.
+    // ghz's total runs until its Stop has ended the workers; counted to
+    // the last call's end, a paced run cut between calls overstated its
+    // rate.
+    absl::MutexLock lock(&mu_);
+    last_end = std::max(last_end, cancelled_ns_);
   } else if (ran_out) {
     out.end_reason = "timeout";  // ghz's name for a run whose time ran out
     // A run that ran out covers all of its time. With --rps its slots

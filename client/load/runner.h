@@ -38,8 +38,9 @@ class LoadRunner {
 
   // Ends the run early, as ghz does on Ctrl-C: no new calls, the calls in
   // flight ended as --duration-stop says, and Run returns what was made,
-  // with end_reason "cancel". From any thread, at any time after Connect;
-  // before Run, Run makes no call.
+  // with end_reason "cancel" and a total that runs until the cancel (or the
+  // last call's end, if later), as ghz's runs until its Stop. From any
+  // thread, at any time after Connect; before Run, Run makes no call.
   void Cancel();
 
   // The engine Connect picked: kGrpc or kH2.
@@ -57,6 +58,9 @@ class LoadRunner {
   std::atomic<int64_t> completed_{0};
   absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // When Cancel came, on MonotonicNowNs()'s clock: an interrupted run lasts
+  // until then at least.
+  int64_t cancelled_ns_ ABSL_GUARDED_BY(mu_) = 0;
   // The run's schedule, while Run runs.
   CallSchedule* schedule_ ABSL_GUARDED_BY(mu_) = nullptr;
 };

@@ -574,6 +574,35 @@ TEST_P(LoadRunnerTest, CancelEndsARunWaitingForALostServer) {
   EXPECT_LT(r.total, absl::Seconds(20));
 }
 
+// An interrupted run lasted until its interrupt, as ghz's total runs until
+// its Stop has ended the workers: a paced run whose slots were waiting for
+// their next call's time when Ctrl-C came did not end with its last call,
+// and counting its time only to then overstated its rate (here: 1 call in
+// about a millisecond, for a run cut after 200 ms).
+TEST_P(LoadRunnerTest, ACancelledRunCoversItsTimeUntilTheCancel) {
+  LoadPlan plan = EchoPlan();
+  plan.options.rps = 1;  // calls due at 0 s, 1 s, 2 s, ...
+  plan.options.total = 100;
+  plan.options.concurrency = 2;
+  LoadRunner runner(std::move(plan));
+  ASSERT_TRUE(runner.Connect().ok());
+  RunResults r;
+  std::thread run([&] { r = runner.Run(); });
+  ASSERT_TRUE(testing::WaitUntil([&] { return runner.completed() == 1; }));
+  // Not a wait for an event (there is none until the next call's time):
+  // the interrupt comes some time after the last call, and the check below
+  // holds against the time it came, however long the sleep took.
+  absl::SleepFor(absl::Milliseconds(200));
+  const int64_t cancelled_at = MonotonicNowNs();
+  runner.Cancel();
+  run.join();
+  EXPECT_EQ(r.end_reason, "cancel");
+  ASSERT_GE(r.calls.size(), 1u);
+  EXPECT_GE(r.start_ns + absl::ToInt64Nanoseconds(r.total), cancelled_at)
+      << "total " << r.total << " ends before the cancel";
+  EXPECT_LT(r.total, absl::Seconds(20));
+}
+
 TEST_P(LoadRunnerTest, AnAsyncTimedRunEndsOnTimeAndClosesWhatIsInFlight) {
   LoadPlan plan = SlowWork(EchoPlan(), 10'000'000);  // 10 s a call
   plan.options.async = true;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <asio.hpp>
 #include <atomic>
+#include <cstddef>
 #include <iterator>
 #include <list>
 #include <memory>
@@ -108,15 +109,27 @@ std::optional<HttpResponse> RefuseMalformed(
   return std::nullopt;
 }
 
+// A byte no request head holds: a control character other than HTAB, CR and
+// LF (RFC 9110 §5.5, RFC 9112 §3). A TLS ClientHello begins with one (0x16):
+// `curl https://` or a scrape with `scheme: https` against this plain-HTTP
+// port.
+bool IsControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t' && c != '\r' && c != '\n') || u == 0x7f;
+}
+
 using HeadIterator =
     asio::buffers_iterator<asio::streambuf::const_buffers_type>;
 
 // Asio match condition for the end of a request head: an empty line. RFC 9112
 // §2.2 lets a recipient take a bare LF for CRLF, and a request typed into nc
 // or printf often has one, so "\n\n" and "\n\r\n" end a head as "\r\n\r\n"
-// does.
+// does. A control character ends it too, malformed: waiting on for an empty
+// line that a client speaking something else never sends left it to the
+// deadline, 5 s later, to learn nothing but a closed connection.
 std::pair<HeadIterator, bool> EndOfHead(HeadIterator begin, HeadIterator end) {
   for (HeadIterator i = begin; i != end; ++i) {
+    if (IsControl(*i)) return {std::next(i), true};
     if (*i != '\n') continue;
     HeadIterator next = std::next(i);
     if (next != end && *next == '\r') ++next;
@@ -190,7 +203,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
     asio::async_read_until(
         socket_, buffer_, &EndOfHead,
-        [self](const asio::error_code& ec, size_t) { self->OnHead(ec); });
+        [self](const asio::error_code& ec, size_t head_bytes) {
+          self->OnHead(ec, head_bytes);
+        });
     List();
   }
 
@@ -222,7 +237,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     counted_ = false;
   }
 
-  void OnHead(const asio::error_code& ec) {
+  // `head_bytes`: the head's, up to and with the empty line (or the control
+  // character) that ended it; what follows in buffer_ is the client's next.
+  void OnHead(const asio::error_code& ec, size_t head_bytes) {
     Unlist();
     // not_found: buffer_ filled up to kMaxHeadBytes before an empty line.
     // RFC 9112 §3: a target longer than the server will parse is 414, not
@@ -243,6 +260,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     std::string head(asio::buffers_begin(buffer_.data()),
                      asio::buffers_end(buffer_.data()));
+    if (std::any_of(head.begin(),
+                    head.begin() + static_cast<std::ptrdiff_t>(
+                                       std::min(head_bytes, head.size())),
+                    &IsControl)) {
+      Respond({400, "text/plain",
+               "bad request: a control character in the request head (a TLS "
+               "client? this port is plain HTTP)\n"},
+              false);
+      return;
+    }
     absl::string_view line = FromRequestLine(head);
     line = line.substr(0, line.find('\n'));
     absl::ConsumeSuffix(&line, "\r");

@@ -246,6 +246,32 @@ TEST(AdminHttpTest, AnHttpVersionOtherThanOneIsAnswered505) {
   }
 }
 
+// Bytes that no HTTP request holds (a TLS ClientHello: `curl https://` or a
+// scrape with `scheme: https` against this plain-HTTP port; a NUL or another
+// control character in a header) were read on, waiting for an empty line
+// that never came, and the client learnt nothing until the deadline closed
+// the connection, 5 s later, unanswered ("unexpected eof"). Here the
+// connection lives a minute: the old code left the client to its 10 s
+// receive timeout.
+TEST(AdminHttpTest, AControlCharacterInTheHeadIsAnswered400AtOnce) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho, std::chrono::minutes(1));
+  ASSERT_TRUE(server.ok()) << server.status();
+  // A TLS 1.2 record header and the start of a ClientHello.
+  const std::string client_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  for (const std::string& request :
+       {client_hello, std::string("GET /healthz HTTP/1.1\r\nX: a\0b\r\n", 31),
+        std::string("GET /heal\x01thz HTTP/1.1\r\n")}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "control character"))
+        << reply.text;
+    EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+  }
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
+}
+
 // A request line longer than the cap was answered 431 Request Header Fields
 // Too Large, though no header field was at fault; RFC 9112 §3: a server must
 // answer 414 to a request-target longer than it is willing to parse.

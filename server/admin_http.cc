@@ -139,6 +139,15 @@ std::pair<HeadIterator, bool> EndOfHead(HeadIterator begin, HeadIterator end) {
   return {end, false};
 }
 
+// Asio match condition for the end of a line, the request line's first: a
+// line feed, or a control character, which no request line holds.
+std::pair<HeadIterator, bool> EndOfLine(HeadIterator begin, HeadIterator end) {
+  for (HeadIterator i = begin; i != end; ++i) {
+    if (*i == '\n' || IsControl(*i)) return {std::next(i), true};
+  }
+  return {end, false};
+}
+
 // The whole of a response: status line, head and (unless to a HEAD) body.
 std::string Serialize(const HttpResponse& r, bool head_only) {
   std::string out = absl::StrCat(
@@ -201,11 +210,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     deadline_.async_wait([self](const asio::error_code& ec) {
       if (!ec) self->Close();  // the client took too long
     });
-    asio::async_read_until(
-        socket_, buffer_, &EndOfHead,
-        [self](const asio::error_code& ec, size_t head_bytes) {
-          self->OnHead(ec, head_bytes);
-        });
+    ReadRequestLine();
     List();
   }
 
@@ -235,6 +240,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!counted_) return;
     open_.fetch_sub(1, std::memory_order_relaxed);
     counted_ = false;
+  }
+
+  // The request line is read, and judged, before the rest of the head: a
+  // client of another protocol (an SSH banner, a Redis PING) sends a line
+  // that is none, and then no empty line, and was answered nothing until the
+  // deadline closed the connection.
+  void ReadRequestLine() {
+    auto self = shared_from_this();
+    asio::async_read_until(
+        socket_, buffer_, &EndOfLine,
+        [self](const asio::error_code& ec, size_t line_bytes) {
+          self->OnRequestLine(ec, line_bytes);
+        });
+  }
+
+  void OnRequestLine(const asio::error_code& ec, size_t line_bytes) {
+    // Over the cap (414), closed, or a control character: as a whole head.
+    if (ec || IsControl(*std::prev(asio::buffers_begin(buffer_.data()) +
+                                   static_cast<std::ptrdiff_t>(line_bytes)))) {
+      OnHead(ec, line_bytes);
+      return;
+    }
+    std::string line(asio::buffers_begin(buffer_.data()),
+                     asio::buffers_begin(buffer_.data()) +
+                         static_cast<std::ptrdiff_t>(line_bytes));
+    // RFC 9112 §2.2: empty lines before the request line are ignored. One
+    // at a time, so that how they are split across reads makes no odds.
+    if (line == "\n" || line == "\r\n") {
+      buffer_.consume(line_bytes);
+      ReadRequestLine();
+      return;
+    }
+    absl::string_view request_line = line;
+    absl::ConsumeSuffix(&request_line, "\n");
+    absl::ConsumeSuffix(&request_line, "\r");
+    if (std::optional<HttpResponse> refusal =
+            RefuseMalformed(absl::StrSplit(request_line, ' '))) {
+      Unlist();
+      Respond(*refusal, false);
+      return;
+    }
+    // The rest of the head; the request line stays in buffer_, for OnHead.
+    auto self = shared_from_this();
+    asio::async_read_until(
+        socket_, buffer_, &EndOfHead,
+        [self](const asio::error_code& ec, size_t head_bytes) {
+          self->OnHead(ec, head_bytes);
+        });
   }
 
   // `head_bytes`: the head's, up to and with the empty line (or the control

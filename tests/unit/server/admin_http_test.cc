@@ -272,6 +272,24 @@ TEST(AdminHttpTest, AControlCharacterInTheHeadIsAnswered400AtOnce) {
   ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
 }
 
+// A first line that is not a request line (an SSH client's banner, a
+// Redis PING) was not looked at until the whole head had come, and a client
+// of another protocol sends no empty line: it waited, answered nothing, for
+// the deadline to close the connection 5 s later. Here the connection lives
+// a minute: the old code left the client to its 10 s receive timeout.
+TEST(AdminHttpTest, AMalformedRequestLineIsAnswered400AsItEnds) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho, std::chrono::minutes(1));
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request : {"SSH-2.0-OpenSSH_9.6\r\n", "PING\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+  }
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
+}
+
 // A request line longer than the cap was answered 431 Request Header Fields
 // Too Large, though no header field was at fault; RFC 9112 §3: a server must
 // answer 414 to a request-target longer than it is willing to parse.

@@ -44,9 +44,9 @@ class AdminHttpServer {
  public:
   // Listens on every address `address`'s host resolves to ("host:port",
   // server/host_port.h; port 0 picks one port for all of them; ListenTcp in
-  // server/tcp_listen.h) and starts serving. Each connection is closed `connection_deadline` after it
-  // was accepted (kConnectionDeadline, below, unless a test needs its
-  // connections to outlast a slow setup).
+  // server/tcp_listen.h) and starts serving. Each connection is closed
+  // `connection_deadline` after it was accepted (kConnectionDeadline, below,
+  // unless a test needs its connections to outlast a slow setup).
   static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(
       const std::string& address, HttpRoutes routes,
       std::chrono::milliseconds connection_deadline = kConnectionDeadline);

@@ -14,12 +14,8 @@
 #include "google/protobuf/util/json_util.h"
 
 namespace handoff::load {
-namespace {
 
-// A string as Go's json.Marshal writes it.
-std::string GoString(absl::string_view s) { return JsonQuoted(s, HtmlSafe::kAsGo); }
-
-}  // namespace
+std::string GoQuoted(absl::string_view s) { return JsonQuoted(s, HtmlSafe::kAsGo); }
 
 std::string GoNumber(double v) {
   char buf[64];
@@ -73,7 +69,7 @@ void AppendGo(const google::protobuf::Value& v, std::string* out) {
       *out += GoNumber(v.number_value());
       return;
     case google::protobuf::Value::kStringValue:
-      *out += GoString(v.string_value());
+      *out += GoQuoted(v.string_value());
       return;
     case google::protobuf::Value::kBoolValue:
       *out += v.bool_value() ? "true" : "false";
@@ -88,7 +84,7 @@ void AppendGo(const google::protobuf::Value& v, std::string* out) {
       *out += '{';
       for (const std::string* key : keys) {
         if (out->back() != '{') *out += ',';
-        absl::StrAppend(out, GoString(*key), ":");
+        absl::StrAppend(out, GoQuoted(*key), ":");
         AppendGo(fields.at(*key), out);
       }
       *out += '}';

@@ -16,14 +16,17 @@ namespace handoff::load {
 // writes it back: no whitespace; an object's keys sorted bytewise; every
 // number as a float64 in Go's shortest form (1.50 is 1.5, 1e2 is 100, 1e21
 // is 1e+21, 1e-7 stays 1e-7, a 21-digit integer loses what a double cannot
-// hold); strings as Go writes them (JsonQuoted, common/json_text.h, with
-// HtmlSafe::kAsGo). nullopt if `json` is not one
-// JSON value, or a number is past a double's range, as Go's Unmarshal
-// fails; and, unlike Go, if an object gives a key twice or a string holds a
-// lone surrogate (read by protobuf's reader of google.protobuf.Value, which
+// hold); strings as GoQuoted writes them. nullopt if `json` is not one JSON
+// value, or a number is past a double's range, as Go's Unmarshal fails;
+// and, unlike Go, if an object gives a key twice or a string holds a lone
+// surrogate (read by protobuf's reader of google.protobuf.Value, which
 // refuses both; protobuf refuses the latter in a request too). A bare -0 is
 // read as 0, where Go keeps the sign.
 std::optional<std::string> GoJsonRewritten(absl::string_view json);
+
+// A string as Go's json.Marshal writes it: JsonQuoted (common/json_text.h)
+// with HtmlSafe::kAsGo.
+std::string GoQuoted(absl::string_view s);
 
 // A float64 as Go's encoding/json writes it: strconv's shortest digits that
 // read back to `v`, in 'f' form (0.000026093, 200), or in 'e' form below

@@ -17,7 +17,6 @@
 #include "absl/strings/str_split.h"
 #include "client/load/go_json.h"
 #include "client/status.h"
-#include "common/json_text.h"
 
 namespace handoff::load {
 namespace {
@@ -88,7 +87,7 @@ class JsonWriter {
   }
   void Key(absl::string_view key) {
     Element();
-    out_ += JsonQuoted(key, HtmlSafe::kAsGo);
+    out_ += GoQuoted(key);
     out_ += ':';
   }
   // The next value inside an array.
@@ -126,18 +125,13 @@ std::string GoDir(absl::string_view path) {
   return dir.empty() ? "." : dir;
 }
 
-// A JSON string as Go's encoding/json writes it, ghz's report's strings so:
-// with <, > and & as \u003c, \u003e and \u0026.
-std::string GoQuoted(absl::string_view s) { return JsonQuoted(s, HtmlSafe::kAsGo); }
-
 // A JSON object of strings as Go marshals a map[string]string: keys in
 // order, strings with Go's escapes.
 std::string GoJsonObject(const std::vector<std::pair<std::string, std::string>>& pairs) {
   auto sorted = pairs;
   std::sort(sorted.begin(), sorted.end());
   return absl::StrCat("{", absl::StrJoin(sorted, ",", [](std::string* out, const auto& kv) {
-    absl::StrAppend(out, JsonQuoted(kv.first, HtmlSafe::kAsGo), ":",
-                    JsonQuoted(kv.second, HtmlSafe::kAsGo));
+    absl::StrAppend(out, GoQuoted(kv.first), ":", GoQuoted(kv.second));
   }), "}");
 }
 
@@ -607,9 +601,9 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   // none given), Go's nil.
   std::optional<std::string> data;
   if (!o.binary && o.binary_file.empty()) data = GoJsonRewritten(o.data);
-  tags.push_back(absl::StrCat("data=", InfluxEscaped(JsonQuoted(data ? *data : "null", HtmlSafe::kAsGo))));
+  tags.push_back(absl::StrCat("data=", InfluxEscaped(GoQuoted(data ? *data : "null"))));
   auto object_tag = [](const std::vector<std::pair<std::string, std::string>>& pairs) {
-    return pairs.empty() ? std::string("\"\"") : InfluxEscaped(JsonQuoted(GoJsonObject(pairs), HtmlSafe::kAsGo));
+    return pairs.empty() ? std::string("\"\"") : InfluxEscaped(GoQuoted(GoJsonObject(pairs)));
   };
   tags.push_back(absl::StrCat("metadata=", object_tag(o.metadata)));
   tags.push_back(absl::StrCat("tags=", object_tag(o.tags)));

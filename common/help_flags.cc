@@ -209,7 +209,8 @@ void PrintFlagsHelp(std::ostream& out, const HelpRequest& request, absl::string_
   }
   WriteWrapped(out,
                "--helpfull lists every flag, Abseil's own among them; --help=TEXT those "
-               "whose name, file or help contains TEXT.",
+               "whose name, file or help contains TEXT; --helpon=FILE those of FILE.cc; "
+               "--helpmatch=TEXT those of the files whose name contains TEXT.",
                0);
 }
 

@@ -142,6 +142,10 @@ TEST_F(CliTest, HelpExitsZero) {
         << flag << r.out;
   }
   EXPECT_TRUE(absl::StrContains(Cli({"--help"}).out, "Flags from client/cli/main.cc:\n"));
+  // The closing lines name every help flag it takes.
+  for (const char* named : {"--helpfull", "--help=TEXT", "--helpon=FILE", "--helpmatch=TEXT"}) {
+    EXPECT_TRUE(absl::StrContains(Cli({"--help"}).out, named)) << named;
+  }
   EXPECT_FALSE(absl::StrContains(Cli({"--help"}).out, "--flagfile"));
   EXPECT_TRUE(absl::StrContains(Cli({"--helpfull"}).out, "--flagfile"));
   EXPECT_FALSE(absl::StrContains(Cli({"--help=addr"}).out, "--pretty"));

@@ -365,19 +365,28 @@ int Load(const std::vector<absl::string_view>& args) {
   load::LoadOptions report_options = *options;
   report_options.data = plan.request_json;
   load::LoadRunner runner(std::move(plan));
+  // From here until the report, Ctrl-C ends the run (interrupts.h), while
+  // it connects too: as ghz's, the report of a run interrupted before its
+  // first call is an empty one. Before the "connecting" line: a script that
+  // waits for it may interrupt at once.
+  auto interrupts = std::make_unique<Interrupts>([&runner] { runner.Cancel(); });
+  debug.Log("connecting", {{"host", options->host},
+                           {"connectTimeout",
+                            absl::StrCat(absl::ToInt64Nanoseconds(options->connect_timeout)),
+                            true}});
   const absl::Status connected = runner.Connect();
   const char* engine = runner.engine() == load::EngineKind::kH2 ? "h2" : "grpc";
-  if (!connected.ok()) {
+  if (absl::IsCancelled(connected)) {
+    debug.Log("connecting interrupted", {{"engine", engine}});
+  } else if (!connected.ok()) {
     debug.Log("connecting failed", {{"engine", engine}, {"error", connected.ToString()}});
     return Fail("load", connected);
+  } else {
+    debug.Log("connected", {{"engine", engine},
+                            {"connections", absl::StrCat(options->connections), true},
+                            {"slots", absl::StrCat(options->concurrency), true},
+                            {"cpus", absl::StrCat(options->cpus), true}});
   }
-  // From here until the report, Ctrl-C ends the run (interrupts.h). Before
-  // the "connected" line: a script that waits for it may interrupt at once.
-  auto interrupts = std::make_unique<Interrupts>([&runner] { runner.Cancel(); });
-  debug.Log("connected", {{"engine", engine},
-                          {"connections", absl::StrCat(options->connections), true},
-                          {"slots", absl::StrCat(options->concurrency), true},
-                          {"cpus", absl::StrCat(options->cpus), true}});
 
   // Only a person watching a terminal wants the bar; a pipe or file gets
   // just the report.

@@ -645,15 +645,32 @@ absl::Status GrpcEngine::Connect() {
   }
   // Monotonic (deadline.h): a step of the wall clock neither cuts the wait
   // short nor stretches it.
-  const gpr_timespec deadline = DeadlineIn(o.connect_timeout);
+  const int64_t deadline_ns = NsAfter(MonotonicNowNs(), o.connect_timeout);
   for (auto& channel : channels_) {
-    if (!channel->WaitForConnected(deadline)) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot connect to ", o.host, " within ",
-                       absl::FormatDuration(o.connect_timeout), WhyNotConnected(channel)));
+    // In slices, for Cancel (an interrupt) to end the wait: gRPC has no way
+    // to cut a channel's state watch short, whose deadline is its only end.
+    for (;;) {
+      if (Cancelled()) return absl::CancelledError("interrupted while connecting");
+      const int64_t now = MonotonicNowNs();
+      const int64_t slice_ns = std::min<int64_t>(deadline_ns - now, kConnectSliceNs);
+      if (channel->WaitForConnected(DeadlineIn(absl::Nanoseconds(slice_ns)))) break;
+      if (MonotonicNowNs() >= deadline_ns) {
+        if (Cancelled()) return absl::CancelledError("interrupted while connecting");
+        return absl::UnavailableError(
+            absl::StrCat("cannot connect to ", o.host, " within ",
+                         absl::FormatDuration(o.connect_timeout), WhyNotConnected(channel)));
+      }
     }
   }
+  // An interrupt while connecting ends the run before its first call, even
+  // if the last connection opened meanwhile.
+  if (Cancelled()) return absl::CancelledError("interrupted while connecting");
   return absl::OkStatus();
+}
+
+bool GrpcEngine::Cancelled() {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
 }
 
 void GrpcEngine::Cancel() {

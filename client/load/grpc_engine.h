@@ -40,6 +40,11 @@ class GrpcEngine final : public LoadEngine {
   class Worker;
   struct Slot;
 
+  // How long one wait of Connect's lasts before it checks for a Cancel.
+  static constexpr int64_t kConnectSliceNs = 50'000'000;
+
+  bool Cancelled();
+
   const LoadPlan& plan_;
   std::atomic<int64_t>* completed_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;

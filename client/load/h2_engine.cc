@@ -73,11 +73,17 @@ class H2Engine::Worker {
     slots_.push_back(std::move(slot));
   }
 
-  // Opens every connection; waits for all of them until `deadline_ns`.
-  absl::Status Connect(int64_t deadline_ns, absl::string_view target) {
+  // Opens every connection; waits for all of them until `deadline_ns`, or
+  // until `cancelled` is set and Wake() called: then CANCELLED.
+  absl::Status Connect(int64_t deadline_ns, absl::string_view target,
+                       const std::atomic<bool>& cancelled) {
     int opening = static_cast<int>(connections_.size());
     for (auto& connection : connections_) connection->Open([&opening] { --opening; });
     while (opening > 0) {
+      if (cancelled.load()) {
+        Shutdown();
+        return absl::CancelledError("interrupted while connecting");
+      }
       if (io_.run_one_until(SteadyTimePoint(deadline_ns)) > 0) continue;
       std::string why;
       for (auto& connection : connections_) {
@@ -113,6 +119,12 @@ class H2Engine::Worker {
   }
 
   Recorder& recorder() { return recorder_; }
+
+  // Ends a wait in Connect, from any thread, so that it reads its
+  // `cancelled` again.
+  void Wake() {
+    asio::post(io_, [] {});
+  }
 
   // LoadEngine::Cancel, for this thread's slots: on the thread itself, as
   // all of a Worker's state is. Posted before Run, it runs as Run starts.
@@ -410,8 +422,17 @@ absl::Status H2Engine::Connect() {
   }
 
   const int threads = std::max(1, std::min({o.cpus, o.connections, o.concurrency}));
-  for (int i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(plan_, bodies_, completed_));
+  // The workers' waits run unlocked, for Cancel to wake them; only Connect
+  // changes the list, so `workers` stays good meanwhile.
+  std::vector<Worker*> workers;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_.load()) return absl::CancelledError("interrupted before connecting");
+    for (int i = 0; i < threads; ++i) {
+      workers_.push_back(std::make_unique<Worker>(plan_, bodies_, completed_));
+      workers.push_back(workers_.back().get());
+    }
+    connecting_ = true;
   }
   absl::string_view authority = o.host;
   absl::ConsumePrefix(&authority, "dns:///");
@@ -429,34 +450,52 @@ absl::Status H2Engine::Connect() {
     if (plan_.templates == nullptr || !plan_.templates->templated_metadata()) {
       config.metadata = o.metadata;
     }
-    routes.push_back(workers_[i % threads]->AddRoute(std::move(config)));
+    routes.push_back(workers[i % threads]->AddRoute(std::move(config)));
   }
   for (int i = 0; i < o.concurrency; ++i) {
     const int c = i % o.connections;
-    workers_[c % threads]->AddSlot(routes[c], GhzWorkerId(o.name, i, c), i);
+    workers[c % threads]->AddSlot(routes[c], GhzWorkerId(o.name, i, c), i);
   }
   const int64_t deadline = NsAfter(MonotonicNowNs(), o.connect_timeout);
-  for (auto& worker : workers_) {
-    if (absl::Status s = worker->Connect(deadline, o.host); !s.ok()) {
-      workers_.clear();  // closes what did open
-      return s;
-    }
+  absl::Status connected = absl::OkStatus();
+  for (Worker* worker : workers) {
+    connected = worker->Connect(deadline, o.host, cancelled_);
+    if (!connected.ok()) break;
   }
-  return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  connecting_ = false;
+  // An interrupt while connecting ends the run before its first call, even
+  // if the last connection opened meanwhile.
+  if (cancelled_.load()) connected = absl::CancelledError("interrupted while connecting");
+  if (!connected.ok()) workers_.clear();  // closes what did open
+  return connected;
 }
 
 void H2Engine::Cancel() {
-  for (auto& worker : workers_) worker->Cancel();
+  absl::MutexLock lock(&mu_);
+  cancelled_.store(true);
+  for (auto& worker : workers_) {
+    if (connecting_) {
+      worker->Wake();
+    } else {
+      worker->Cancel();
+    }
+  }
 }
 
 std::vector<Recorder> H2Engine::Run(CallSchedule& schedule) {
+  std::vector<Worker*> workers;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& worker : workers_) workers.push_back(worker.get());
+  }
   std::vector<std::thread> running;
-  for (auto& worker : workers_) {
+  for (Worker* worker : workers) {
     running.emplace_back([&w = *worker, &schedule] { w.Run(schedule); });
   }
   for (auto& t : running) t.join();
   std::vector<Recorder> recorders;
-  for (auto& worker : workers_) recorders.push_back(std::move(worker->recorder()));
+  for (Worker* worker : workers) recorders.push_back(std::move(worker->recorder()));
   return recorders;
 }
 

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "client/load/engine.h"
 #include "client/load/plan.h"
 
@@ -41,7 +43,14 @@ class H2Engine final : public LoadEngine {
   std::atomic<int64_t>* completed_;
   // The gRPC-framed requests, one per message of the plan.
   std::vector<std::string> bodies_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  // Cancel reads the workers while Connect makes them (an interrupt while
+  // connecting), so Connect changes the list under the lock.
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Worker>> workers_ ABSL_GUARDED_BY(mu_);
+  // While Connect runs a worker's io_context itself, Cancel only wakes it:
+  // the run's own cancel (TimeUp) is for Run.
+  bool connecting_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace handoff::load

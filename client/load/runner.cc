@@ -22,12 +22,27 @@ absl::Status LoadRunner::Connect() {
   if (engine_kind_ == EngineKind::kAuto) {
     engine_kind_ = H2Engine::Supports(plan_).ok() ? EngineKind::kH2 : EngineKind::kGrpc;
   }
-  if (engine_kind_ == EngineKind::kH2) {
-    engine_ = std::make_unique<H2Engine>(plan_, &completed_);
-  } else {
-    engine_ = std::make_unique<GrpcEngine>(plan_, &completed_);
+  LoadEngine* engine;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return absl::CancelledError("interrupted before connecting");
+    if (engine_kind_ == EngineKind::kH2) {
+      engine_ = std::make_unique<H2Engine>(plan_, &completed_);
+    } else {
+      engine_ = std::make_unique<GrpcEngine>(plan_, &completed_);
+    }
+    engine = engine_.get();
   }
-  return engine_->Connect();
+  absl::Status connected = engine->Connect();
+  {
+    // A failure to connect that an interrupt cut short is the interrupt's.
+    absl::MutexLock lock(&mu_);
+    if (!connected.ok() && cancelled_) {
+      connected = absl::CancelledError("interrupted while connecting");
+    }
+  }
+  connected_ = connected.ok();
+  return connected;
 }
 
 void LoadRunner::Cancel() {
@@ -42,6 +57,19 @@ void LoadRunner::Cancel() {
 RunResults LoadRunner::Run() {
   RunResults out;
   out.start = absl::Now();
+  if (!connected_) {
+    // Cancelled while connecting: ghz's run starts its clock once connected,
+    // and reports no calls in no time.
+    out.start_ns = MonotonicNowNs();
+    out.total = absl::ZeroDuration();
+    out.end_reason = "cancel";
+    return out;
+  }
+  LoadEngine* engine;
+  {
+    absl::MutexLock lock(&mu_);
+    engine = engine_.get();
+  }
   CallSchedule schedule(plan_.options, MonotonicNowNs());
   out.start_ns = schedule.start_ns();
   {
@@ -49,7 +77,7 @@ RunResults LoadRunner::Run() {
     schedule_ = &schedule;
     if (cancelled_) schedule.Cancel();
   }
-  std::vector<Recorder> recorders = engine_->Run(schedule);
+  std::vector<Recorder> recorders = engine->Run(schedule);
   {
     absl::MutexLock lock(&mu_);
     schedule_ = nullptr;

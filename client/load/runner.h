@@ -30,17 +30,21 @@ class LoadRunner {
 
   // Picks the engine and opens the connections, waiting until each is
   // ready, up to --connect-timeout. A failure names the target; a forced
-  // --engine that cannot make the run's calls says why.
+  // --engine that cannot make the run's calls says why. A Cancel before
+  // every connection is open ends the wait at once: CANCELLED.
   absl::Status Connect();
 
-  // Runs the load to completion. Call once, after Connect.
+  // Runs the load to completion. Call once, after Connect succeeded or was
+  // cancelled; after a cancelled Connect, it makes no call and returns an
+  // empty run ended by "cancel", as ghz reports an interrupt that came
+  // while it was connecting.
   RunResults Run();
 
   // Ends the run early, as ghz does on Ctrl-C: no new calls, the calls in
   // flight ended as --duration-stop says, and Run returns what was made,
   // with end_reason "cancel" and a total that runs until the cancel (or the
   // last call's end, if later), as ghz's runs until its Stop. From any
-  // thread, at any time after Connect; before Run, Run makes no call.
+  // thread, at any time, Connect's included; before Run, Run makes no call.
   void Cancel();
 
   // The engine Connect picked: kGrpc or kH2.
@@ -54,9 +58,11 @@ class LoadRunner {
  private:
   LoadPlan plan_;
   EngineKind engine_kind_ = EngineKind::kAuto;
-  std::unique_ptr<LoadEngine> engine_;
-  std::atomic<int64_t> completed_{0};
   absl::Mutex mu_;
+  // Made by Connect, under mu_ for Cancel, which may come meanwhile.
+  std::unique_ptr<LoadEngine> engine_ ABSL_GUARDED_BY(mu_);
+  bool connected_ = false;  // Connect succeeded; Connect's and Run's thread only
+  std::atomic<int64_t> completed_{0};
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   // When Cancel came, on MonotonicNowNs()'s clock: an interrupted run lasts
   // until then at least.

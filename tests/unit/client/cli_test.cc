@@ -1,6 +1,7 @@
 // The `handoff` CLI as a user runs it, against handoff_fake_gateway (health
 // and reflection enabled): replies, exit codes, and one-line errors.
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -523,6 +524,13 @@ class SilentListener {
   ~SilentListener() { close(fd_); }
   const std::string& address() const { return address_; }
 
+  // Whether a client has connected, within `timeout`: its connection waits
+  // in the backlog, where the listening socket reads as ready.
+  bool Connected(absl::Duration timeout) const {
+    pollfd p{fd_, POLLIN, 0};
+    return poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1;
+  }
+
  private:
   int fd_;
   std::string address_;
@@ -873,6 +881,36 @@ TEST_F(CliTest, LoadInterruptedReportsTheCallsMadeSoFar) {
   }
 }
 
+// Ctrl-C while the run still connects (to a listener that never speaks
+// HTTP/2, with a --connect-timeout of 5 minutes) ends it as ghz's ends: the
+// report of a run of no calls, endReason "cancel", exit 0; it killed the
+// process, by the signal's default, with no report. On both engines; the
+// signal goes once the listener holds the run's connection.
+TEST_F(CliTest, LoadInterruptedWhileConnectingWritesTheEmptyReport) {
+  const std::string proto = StringEchoProto("connecting");
+  for (const char* engine : {"h2", "grpc"}) {
+    SCOPED_TRACE(engine);
+    SilentListener silent;
+    auto load = Process::Start({HANDOFF_CLI, "load", "--insecure", "--proto", proto, "--call",
+                                "handoff.v1.Gateway.Echo", "-d", R"({"payload":"hi"})",
+                                "--engine", engine, "--connect-timeout", "5m", "-n", "1", "-c",
+                                "1", "--format", "json", silent.address()});
+    ASSERT_TRUE(load.ok()) << load.status();
+    ASSERT_TRUE(silent.Connected(absl::Seconds(30)));
+    ASSERT_GT(load->pid(), 0);  // kill(-1, ...) would signal every process
+    ASSERT_EQ(kill(load->pid(), SIGINT), 0);
+    auto line = load->ReadLine(absl::Seconds(30));
+    ASSERT_TRUE(line.ok()) << line.status();
+    google::protobuf::Struct report;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*line, &report).ok()) << *line;
+    EXPECT_EQ(report.fields().at("endReason").string_value(), "cancel");
+    EXPECT_EQ(report.fields().at("count").number_value(), 0);
+    EXPECT_EQ(report.fields().at("total").number_value(), 0);
+    EXPECT_EQ(load->Wait(absl::Seconds(30)), 0);
+  }
+  std::remove(proto.c_str());
+}
+
 // A second interrupt quits at once, for a run whose calls will not end: a
 // Work of ten minutes, waited for (--duration-stop wait) after the first.
 // Against a fake of its own, which says when the Work has reached it.
@@ -936,7 +974,7 @@ TEST_F(CliTest, LoadDebugLogsWhatTheRunDecidedAsJsonLines) {
     last = event;
   }
   EXPECT_EQ(messages, (std::vector<std::string>{"options parsed", "requests prepared",
-                                                "connected", "run done"}));
+                                                "connecting", "connected", "run done"}));
   EXPECT_EQ(last.fields().at("calls").number_value(), 7);
   EXPECT_EQ(last.fields().at("endReason").string_value(), "normal");
   std::remove(path.c_str());

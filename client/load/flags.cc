@@ -533,6 +533,14 @@ absl::Status Validate(LoadOptions& o) {
   if (absl::Status s = ValidateLoadSchedule(o); !s.ok()) return s;
   auto slots = ConcurrencySchedule::Make(o);
   if (!slots.ok()) return slots.status();
+  // Against -c as given, whatever the schedule, as ghz checks it (`nConns >
+  // c`, before a schedule's workers are known): a peak below the
+  // connections leaves some idle, and one above -c does not let more in.
+  if (o.connections > o.concurrency) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--connections (", o.connections, ") cannot exceed -c (",
+        o.concurrency, ")"));
+  }
   const bool scheduled = o.concurrency_schedule != LoadSchedule::kConst;
   // As in ghz, -c is for the const schedule; another has its own peak.
   if (scheduled) o.concurrency = slots->slots();
@@ -548,11 +556,6 @@ absl::Status Validate(LoadOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--skipFirst: cannot skip ", o.skip_first, " calls of a run of ", o.total,
         " (-n)"));
-  }
-  if (o.connections > o.concurrency) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--connections (", o.connections, ") cannot exceed -c (",
-        o.concurrency, ")"));
   }
   if (o.cpus == 0) {
     // A server on this machine's loopback shares its cores with the

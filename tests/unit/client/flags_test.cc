@@ -483,6 +483,25 @@ TEST(LoadFlagsTest, TheConcurrencyStepIsOneUnlessGiven) {
   EXPECT_TRUE(Parse({"--call", "p.S.M", "h:1"}).ok());
 }
 
+// ghz checks --connections against -c (`nConns > c`), whatever the
+// concurrency schedule: a schedule's peak below the connections is no
+// error, and one above -c does not let more connections through.
+TEST(LoadFlagsTest, ConnectionsAreCheckedAgainstMinusCNotTheSchedulesPeak) {
+  auto o = Parse({"--call", "p.S.M", "-z", "10s", "--concurrency-schedule=step",
+                  "--concurrency-start=1", "--concurrency-end=2",
+                  "--concurrency-step-duration=1s", "--connections=4", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->connections, 4);
+  EXPECT_EQ(o->concurrency, 2) << "the run still takes the schedule's peak";
+
+  auto over = Parse({"--call", "p.S.M", "-z", "10s", "--concurrency-schedule=step",
+                     "--concurrency-start=10", "--concurrency-end=100",
+                     "--concurrency-step=10", "--concurrency-step-duration=1s",
+                     "--connections=60", "h:1"});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().message(), "--connections (60) cannot exceed -c (50)");
+}
+
 TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   auto o = Parse({"--call", "p.S.M", "--proto", "api/x.proto", "-i", "third,vendor/protos",
                   "--protoset", "x.protoset", "h:1"});

@@ -212,7 +212,8 @@ absl::Status SetHeaders(absl::string_view flag, absl::string_view v,
 
 absl::Status SetMetadata(absl::string_view v, LoadOptions& o) {
   o.metadata_set = true;
-  return SetHeaders("-m", v, o.metadata);
+  if (absl::Status s = SetHeaders("-m", v, o.metadata); !s.ok()) return s;
+  return SetStringMap("-m", v, /*lower_case_keys=*/false, o.metadata_as_given);
 }
 
 absl::Status SetTags(absl::string_view v, LoadOptions& o) {
@@ -516,10 +517,13 @@ absl::Status Validate(LoadOptions& o) {
     }
     const absl::StatusOr<std::string> json = ReadFile(o.metadata_file);
     if (!json.ok()) return absl::InvalidArgumentError(absl::StrCat("-M: ", json.status().message()));
-    if (!SetStringMap("-M", *json, /*lower_case_keys=*/true, o.metadata).ok()) {
+    if (!SetStringMap("-M", *json, /*lower_case_keys=*/true, o.metadata).ok() ||
+        !SetStringMap("-M", *json, /*lower_case_keys=*/false, o.metadata_as_given).ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "-M: ", o.metadata_file, R"( is not a JSON object of strings like {"key":"value"})"));
     }
+    // Read, even as {}: the report writes it, as ghz's does.
+    o.metadata_set = true;
     if (absl::Status s = ValidateMetadata(o.metadata); !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("-M: ", o.metadata_file, ": ", s.message()));
@@ -689,6 +693,7 @@ absl::StatusOr<LoadOptions> ParseArgs(const std::vector<absl::string_view>& args
     if (!metadata_given && one_of(option->long_name, {"metadata", "metadata-file"})) {
       metadata_given = true;
       o.metadata.clear();
+      o.metadata_as_given.clear();
       o.metadata_set = false;
       o.metadata_file.clear();
     }

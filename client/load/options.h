@@ -80,7 +80,11 @@ struct LoadOptions {
   bool binary = false;           // -b: serialized message(s) on stdin
   std::string binary_file;       // -B: serialized message(s) in a file
   std::vector<std::pair<std::string, std::string>> metadata;  // -m JSON object
-  bool metadata_set = false;     // -m was given
+  // The same with its keys as given, where `metadata`, sent, has them
+  // lowercased, as gRPC must: the JSON report's options.metadata, as ghz
+  // reads it back into its map.
+  std::vector<std::pair<std::string, std::string>> metadata_as_given;
+  bool metadata_set = false;     // -m given, or -M once read (even an empty {})
   std::string metadata_file;     // -M: the -m JSON read from a file
   // --reflect-metadata: sent with the server reflection call alone (which
   // gets no -m metadata), as ghz does.

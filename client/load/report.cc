@@ -458,7 +458,10 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     if (std::optional<std::string> data = GoJsonRewritten(o.data)) field("data", *data);
   }
   field("binary", binary ? "true" : "false");
-  if (o.metadata_set || !o.metadata.empty()) field("metadata", GoJsonObject(o.metadata));
+  // ghz's *map[string]string, read back from -m's or -M's JSON: the keys as
+  // given, and an empty object written as {} (omitempty leaves out only a
+  // nil pointer); none given, nil, left out.
+  if (o.metadata_set) field("metadata", GoJsonObject(o.metadata_as_given));
   field("CPUs", absl::StrCat(o.cpus));
   unless_empty("name", o.name);
   if (o.skip_first != 0) field("skipFirst", absl::StrCat(o.skip_first));

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/load/report.h"
 
 namespace handoff::load {
 namespace {
@@ -500,6 +501,43 @@ TEST(LoadFlagsTest, ConnectionsAreCheckedAgainstMinusCNotTheSchedulesPeak) {
                      "--connections=60", "h:1"});
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.status().message(), "--connections (60) cannot exceed -c (50)");
+}
+
+// The JSON report's options.metadata is -m's or -M's object as ghz reads
+// it back into its *map[string]string: the keys as given (the calls send
+// them lowercased, as gRPC must), and `{}` for an empty object, since
+// omitempty leaves out only a nil pointer, not a pointer to an empty map.
+TEST(LoadFlagsTest, TheJsonReportsMetadataKeepsItsKeysAsGivenAndAnEmptyObject) {
+  auto options_json = [](const LoadOptions& o) {
+    const std::string json = FormatJson(BuildReport(RunResults{}, ""), o, false);
+    const size_t at = json.find("\"binary\":false,");
+    const size_t end = json.find("\"CPUs\":");
+    EXPECT_NE(at, std::string::npos) << json;
+    return at == std::string::npos ? json : json.substr(at, end - at);
+  };
+  auto given = Parse({"--call", "p.S.M", "-m", R"({"X-Trace":"1","b":"2"})", "h:1"});
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_EQ(given->metadata, (std::vector<std::pair<std::string, std::string>>{
+                                 {"b", "2"}, {"x-trace", "1"}}))
+      << "sent lowercased";
+  EXPECT_EQ(options_json(*given), R"("binary":false,"metadata":{"X-Trace":"1","b":"2"},)");
+
+  const TempConfig upper(R"({"Authorization":"Bearer t"})");
+  auto from_file = Parse({"--call", "p.S.M", "-M", upper.path(), "h:1"});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(options_json(*from_file), R"("binary":false,"metadata":{"Authorization":"Bearer t"},)");
+
+  const TempConfig empty("{}");
+  auto empty_file = Parse({"--call", "p.S.M", "-M", empty.path(), "h:1"});
+  ASSERT_TRUE(empty_file.ok()) << empty_file.status();
+  EXPECT_EQ(options_json(*empty_file), R"("binary":false,"metadata":{},)");
+  auto empty_flag = Parse({"--call", "p.S.M", "-m", "{}", "h:1"});
+  ASSERT_TRUE(empty_flag.ok()) << empty_flag.status();
+  EXPECT_EQ(options_json(*empty_flag), R"("binary":false,"metadata":{},)");
+
+  auto none = Parse({"--call", "p.S.M", "h:1"});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(options_json(*none), R"("binary":false,)") << "no -m or -M: ghz's nil, left out";
 }
 
 TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {

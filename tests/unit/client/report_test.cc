@@ -492,6 +492,8 @@ TEST(FormatJsonTest, OptionsAreGhzsKeysInGhzsOrder) {
   o.keepalive = absl::Seconds(30);
   o.data = R"({"b": 1, "a": "<"})";
   o.metadata = {{"k", "v"}};
+  o.metadata_as_given = {{"k", "v"}};
+  o.metadata_set = true;
   o.cpus = 2;
   o.name = "run";
   o.skip_first = 3;

@@ -605,11 +605,13 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   std::optional<std::string> data;
   if (!o.binary && o.binary_file.empty()) data = GoJsonRewritten(o.data);
   tags.push_back(absl::StrCat("data=", InfluxEscaped(GoQuoted(data ? *data : "null"))));
-  auto object_tag = [](const std::vector<std::pair<std::string, std::string>>& pairs) {
-    return pairs.empty() ? std::string("\"\"") : InfluxEscaped(GoQuoted(GoJsonObject(pairs)));
+  // As ghz: metadata is the map as given, written when given at all (an
+  // empty -M {} too); tags only when there are some.
+  auto object_tag = [](bool written, const std::vector<std::pair<std::string, std::string>>& pairs) {
+    return written ? InfluxEscaped(GoQuoted(GoJsonObject(pairs))) : std::string("\"\"");
   };
-  tags.push_back(absl::StrCat("metadata=", object_tag(o.metadata)));
-  tags.push_back(absl::StrCat("tags=", object_tag(o.tags)));
+  tags.push_back(absl::StrCat("metadata=", object_tag(o.metadata_set, o.metadata_as_given)));
+  tags.push_back(absl::StrCat("tags=", object_tag(!o.tags.empty(), o.tags)));
   if (errors) {
     tags.push_back(absl::StrCat("errors=", Errors(r)));
     tags.push_back(absl::StrCat("has_errors=", Errors(r) > 0 ? "true" : "false"));

@@ -540,6 +540,25 @@ TEST(LoadFlagsTest, TheJsonReportsMetadataKeepsItsKeysAsGivenAndAnEmptyObject) {
   EXPECT_EQ(options_json(*none), R"("binary":false,)") << "no -m or -M: ghz's nil, left out";
 }
 
+TEST(LoadFlagsTest, TheInfluxMetadataTagKeepsItsKeysAsGivenAndAnEmptyObject) {
+  auto metadata_tag = [](const LoadOptions& o) {
+    const std::string line = FormatInfluxSummary(BuildReport(RunResults{}, ""), o);
+    const size_t at = line.find(",metadata=");
+    const size_t end = line.find(",tags=");
+    EXPECT_NE(at, std::string::npos) << line;
+    return at == std::string::npos ? line : line.substr(at + 1, end - at - 1);
+  };
+  auto given = Parse({"--call", "p.S.M", "-m", R"({"X-Trace":"1","b":"2"})", "h:1"});
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_EQ(metadata_tag(*given), R"(metadata="{\"X-Trace\":\"1\"\,\"b\":\"2\"}")");
+  auto empty_flag = Parse({"--call", "p.S.M", "-m", "{}", "h:1"});
+  ASSERT_TRUE(empty_flag.ok()) << empty_flag.status();
+  EXPECT_EQ(metadata_tag(*empty_flag), R"(metadata="{}")") << "ghz's empty map is not nil";
+  auto none = Parse({"--call", "p.S.M", "h:1"});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(metadata_tag(*none), R"(metadata="")");
+}
+
 TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   auto o = Parse({"--call", "p.S.M", "--proto", "api/x.proto", "-i", "third,vendor/protos",
                   "--protoset", "x.protoset", "h:1"});

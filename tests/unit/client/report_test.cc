@@ -674,7 +674,8 @@ TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
   o.total = 5;
   o.concurrency = 2;
   o.data = R"({"payload":"aGk="})";
-  o.metadata = {{"x-a", "b c"}};
+  o.metadata_as_given = {{"x-a", "b c"}};
+  o.metadata_set = true;
   EXPECT_EQ(FormatInfluxSummary(BuildReport(std::move(r), "nightly run"), o),
             R"(ghz_run,name="nightly\ run",call="handoff.v1.Gateway.Echo",)"
             R"(host="127.0.0.1:50051",n=5,c=2,rps=0,z=0,timeout=20,dial_timeout=10,)"
@@ -719,7 +720,8 @@ TEST(FormatInfluxSummaryTest, DataTagIsTheRequestAsGoWritesItBackAfterReadingIt)
   EXPECT_EQ(InfluxDataTag("", /*binary=*/true), R"(data="null")");
   // Metadata and tags: Go's maps of strings, with Go's escapes too.
   LoadOptions o;
-  o.metadata = {{"k", "<v>"}};
+  o.metadata_as_given = {{"k", "<v>"}};
+  o.metadata_set = true;
   EXPECT_TRUE(absl::StrContains(FormatInfluxSummary(BuildReport(Results({100})), o),
                                 R"(,metadata="{\"k\":\"\\u003cv\\u003e\"}",)"));
   EXPECT_EQ(InfluxDataTag(R"([{"s":"\u00e9\n\u2028"}])"),

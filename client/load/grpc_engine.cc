@@ -339,8 +339,9 @@ class GrpcEngine::Worker {
         return;
       case Op::kUnsent:
         s.waiting = false;
-        // !ok: cancelled at the end of a -z run, like a call not yet due.
-        if (!ok || time_up_) return Retire(s);
+        // Recorded though the run has ended since (!ok: TimeUp cancelled
+        // this wait): the call was due, and failed, before it did. The h2
+        // engine records it alike.
         return Done(s);
       case Op::kLaunch:
         s.waiting = false;

@@ -234,7 +234,11 @@ class H2Engine::Worker {
       const absl::Status rendered =
           plan_.templates->Render(s.worker_id, s.ticket, absl::Now(), random_, s.rendered);
       if (!rendered.ok()) {
-        // On a later turn, as below; never made, so never made again.
+        // On a later turn, as below; never made, so never made again. Not
+        // in flight: it has ended, so a run that ends before the turn comes
+        // records it still, whatever --duration-stop says, as the grpc
+        // engine does.
+        s.in_flight = false;
         asio::post(io_, [this, &s, why = std::string(rendered.message())] {
           Record(s, grpc::StatusCode::INVALID_ARGUMENT, why);
         });

@@ -5,9 +5,11 @@
 #include "client/load/schedule.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -20,6 +22,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/notification.h"
 #include "absl/strings/str_cat.h"
+#include "client/load/grpc_engine.h"
+#include "client/load/h2_engine.h"
+#include "client/load/recorder.h"
 #include "client/load/templated_requests.h"
 
 #include "fake_gateway.h"
@@ -417,6 +422,45 @@ TEST_P(LoadRunnerTest, ACallWhoseTemplateRendersBadJsonFailsUnsentAndTheRunGoesO
   }
   EXPECT_EQ(failed, 5);
   EXPECT_EQ(server_.service->work_calls().size(), 3u) << "only the good ones were sent";
+}
+
+// A call whose templates fail to render is recorded on a later turn of its
+// engine's loop, as if it had been made (recorded at once, the next call,
+// failing alike, would recurse). Were the run to end in between, the grpc
+// engine dropped it, as a call not yet due, where the h2 engine recorded it
+// (or, with --duration-stop=ignore, dropped it as a call in flight). It had
+// ended before the run did: both record it, whatever --duration-stop says.
+// The engine's Cancel before Run ends the run on the loop's first turn,
+// after the slots' first calls were issued: the window, every time.
+TEST_P(LoadRunnerTest, ACallWhoseTemplateFailedJustBeforeTheEndIsRecordedOnEitherEngine) {
+  for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
+    SCOPED_TRACE(static_cast<int>(stop));
+    // Requests 0 to 2 render; 3 does not (4300000000 is out of uint32).
+    LoadPlan plan = TemplatedWorkPlan(EchoPlan(), "4{{.RequestNumber}}00000000", "t");
+    plan.options.duration = absl::Seconds(20);
+    plan.options.concurrency = 4;
+    plan.options.cpus = 1;
+    plan.options.duration_stop = stop;
+    std::atomic<int64_t> completed{0};
+    std::unique_ptr<LoadEngine> engine;
+    if (GetParam() == EngineKind::kGrpc) {
+      engine = std::make_unique<GrpcEngine>(plan, &completed);
+    } else {
+      engine = std::make_unique<H2Engine>(plan, &completed);
+    }
+    ASSERT_TRUE(engine->Connect().ok());
+    engine->Cancel();
+    CallSchedule schedule(plan.options, MonotonicNowNs());
+    RunResults r;
+    for (Recorder& recorder : engine->Run(schedule)) recorder.MoveInto(r);
+    int unsent = 0;
+    for (const CallResult& c : r.calls) {
+      if (c.code != grpc::StatusCode::INVALID_ARGUMENT) continue;
+      ++unsent;
+      EXPECT_NE(r.errors[c.error].find("-d renders to"), std::string::npos) << r.errors[c.error];
+    }
+    EXPECT_EQ(unsent, 1) << "request 3 failed to render before the run ended";
+  }
 }
 
 // Work calls of `sleep_us` whose "x-tag" is the slot's ghz worker ID, on a

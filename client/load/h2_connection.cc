@@ -226,6 +226,9 @@ void H2Connection::WakeAttemptWaiters() {
 }
 
 bool H2Connection::Start(Call& call) {
+  // First: a call refused here was refused by no server, whatever the
+  // call's last turn was.
+  call.refused_ = false;
   if (goaway_) {
     error_ = absl::StrCat("the server at ", config_.authority,
                           " is closing the connection (GOAWAY)");
@@ -237,7 +240,6 @@ bool H2Connection::Start(Call& call) {
   call.http_status = 0;
   call.grpc_status = -1;
   call.grpc_message.clear();
-  call.refused_ = false;
   call.owner = this;
   if (state_ == State::kReady) {
     if (!Submit(call)) return false;

@@ -85,6 +85,9 @@ class H2Connection {
     // Whether the call, now ended, was refused before the server processed
     // it (REFUSED_STREAM, as for streams a GOAWAY crossed): it did nothing,
     // so it may be made again, as gRPC retries such calls transparently.
+    // After a Start that returned false: whether Start found the
+    // connection's stream IDs used up (its own GOAWAY); a call refused for
+    // want of a connection is not.
     bool refused() const { return refused_; }
 
    private:

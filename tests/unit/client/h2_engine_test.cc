@@ -388,6 +388,73 @@ TEST(H2ConnectionTest, AReplyOnTheStreamACallLeftIsNotTakenForTheCallOnAnotherCo
   EXPECT_EQ(ends[2].code, grpc::StatusCode::NOT_FOUND) << "A's stream 1, not B's, ended it";
 }
 
+// refused() is read by the h2 engine after Start has refused a call, too
+// (the call then ends UNAVAILABLE, and a refused one is made again). Start
+// returned early on a connection that could not take the call, before it
+// cleared the flag: the call, refused by the server on its last turn, still
+// read as refused, and a call that never reached a server was made again,
+// as if gRPC's transparent retry covered a call failed for want of a
+// connection.
+TEST(H2ConnectionTest, ACallStartRefusesDoesNotReadAsRefusedByTheServer) {
+  asio::io_context server_io;
+  tcp::acceptor acceptor(server_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = acceptor.local_endpoint().port();
+  // One connection: it refuses the one request (REFUSED_STREAM), then
+  // closes, and the client's connection is broken until it reconnects.
+  std::thread server([&] {
+    asio::error_code ec;
+    tcp::socket socket(server_io);
+    acceptor.accept(socket, ec);
+    char preface[24];
+    asio::read(socket, asio::buffer(preface), ec);
+    asio::write(socket, asio::buffer(testing::H2Frame(/*SETTINGS*/ 4, 0, 0, "")), ec);
+    for (uint32_t id : ReadRequests(socket, 1)) {
+      const std::string refused_stream("\0\0\0\x07", 4);
+      asio::write(socket, asio::buffer(testing::H2Frame(/*RST_STREAM*/ 3, 0, id, refused_stream)),
+                  ec);
+    }
+    // Until the client has read the reset, then gone.
+    char rest[4096];
+    socket.read_some(asio::buffer(rest), ec);
+    socket.close(ec);
+    acceptor.close(ec);
+  });
+
+  asio::io_context io;
+  H2Connection::Config config;
+  config.endpoints = tcp::resolver(io).resolve("127.0.0.1", std::to_string(port));
+  config.authority = "127.0.0.1";
+  config.path = "/handoff.v1.Gateway/Echo";
+  const std::string body(5, '\0');
+  H2Connection::Call call;
+  call.body = &body;
+  std::vector<grpc::StatusCode> ends;
+  H2Connection connection(io, config,
+                          [&](H2Connection::Call&, grpc::StatusCode code, absl::string_view) {
+                            ends.push_back(code);
+                          });
+  bool opened = false;
+  connection.Open([&] { opened = true; });
+  while (!opened && io.run_one_for(std::chrono::seconds(10)) > 0) {
+  }
+  ASSERT_TRUE(opened) << connection.error();
+  ASSERT_TRUE(connection.Start(call));
+  while (ends.empty() && io.run_one_for(std::chrono::seconds(10)) > 0) {
+  }
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0], grpc::StatusCode::UNAVAILABLE);
+  ASSERT_TRUE(call.refused()) << "REFUSED_STREAM before any reply";
+  // Broken now: the server closed the connection.
+  while (connection.error().empty() && io.run_one_for(std::chrono::seconds(10)) > 0) {
+  }
+  ASSERT_FALSE(connection.error().empty());
+  ASSERT_FALSE(connection.Start(call)) << "a broken connection takes no call";
+  EXPECT_FALSE(call.refused()) << "the last call's refusal, read as this one's";
+  connection.Close();
+  io.run();
+  server.join();
+}
+
 TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
   // Stream 3 crossed the GOAWAY: the server never processed it, so, as gRPC
   // retries such a call transparently, it is made again on a new

@@ -263,7 +263,11 @@ class H2Engine::Worker {
   void Done(Slot& s, grpc::StatusCode code, absl::string_view message) {
     // Refused unprocessed, as the calls a GOAWAY crosses are: make it again,
     // once, on the route's current connection (gRPC's transparent retry).
-    if (s.call.refused() && !s.retried && !time_up_) {
+    // After the run's end too if --duration-stop=wait waits for it, as the
+    // grpc engine's gRPC does; otherwise TimeUp has ended every call in
+    // flight, and one made now would outlive the run.
+    if (s.call.refused() && !s.retried &&
+        (!time_up_ || plan_.options.duration_stop == DurationStop::kWait)) {
       s.retried = true;
       return Issue(s, s.start_ns);
     }

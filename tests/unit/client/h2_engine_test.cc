@@ -19,7 +19,10 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "client/load/grpc_engine.h"
 #include "client/load/h2_connection.h"
+#include "client/load/recorder.h"
+#include "client/load/schedule.h"
 #include "client/load/runner.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
@@ -469,6 +472,40 @@ TEST(H2EngineTest, ACallAGoawayRefusedIsMadeAgainOnANewConnection) {
   EXPECT_TRUE(r.errors.empty()) << r.errors[0];
   for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
   EXPECT_EQ(server.requests(), 3);
+}
+
+// --duration-stop=wait waits for the calls in flight at the run's end, and
+// a call the server refused unprocessed (it crossed a GOAWAY) is still the
+// one call, made again as gRPC makes it again transparently. The h2 engine
+// made it again only before the end: after it, it counted the refusal,
+// UNAVAILABLE, where the grpc engine counted the call's own outcome. The
+// engine's Cancel before Run ends the run before the GOAWAY comes.
+TEST(H2EngineTest, ACallAGoawayRefusedAfterTheEndIsMadeAgainUnderDurationStopWait) {
+  for (EngineKind kind : {EngineKind::kGrpc, EngineKind::kH2}) {
+    SCOPED_TRACE(kind == EngineKind::kGrpc ? "grpc" : "h2");
+    GoawayH2Server server;
+    LoadPlan plan = H2EchoPlan(server.address(), 0, 2);
+    plan.options.engine = kind;
+    plan.options.duration = absl::Seconds(20);
+    plan.options.duration_stop = DurationStop::kWait;
+    plan.options.timeout = absl::Seconds(20);
+    std::atomic<int64_t> completed{0};
+    std::unique_ptr<LoadEngine> engine;
+    if (kind == EngineKind::kGrpc) {
+      engine = std::make_unique<GrpcEngine>(plan, &completed);
+    } else {
+      engine = std::make_unique<H2Engine>(plan, &completed);
+    }
+    ASSERT_TRUE(engine->Connect().ok());
+    engine->Cancel();
+    CallSchedule schedule(plan.options, MonotonicNowNs());
+    RunResults r;
+    for (Recorder& recorder : engine->Run(schedule)) recorder.MoveInto(r);
+    ASSERT_EQ(r.calls.size(), 2u);
+    EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
+    EXPECT_EQ(server.requests(), 3);
+  }
 }
 
 // A connection has 2^30 stream IDs for its calls; a long enough run uses

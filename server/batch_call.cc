@@ -143,7 +143,12 @@ class BatchCall final : public CallReactor {
                          if (out.has_value()) Store(std::move(*out));
                          Collect();
                        }),
-                handoff::OnDone(ctx(), [this] { Complete(core_.ContextError(ctx())); }));
+                // Cut off with items started (the drain timeout's
+                // UNAVAILABLE, above all): not to be made again, as a unary
+                // Work or Call is not.
+                handoff::OnDone(ctx(), [this] {
+                  Complete(core_.ContextError(ctx()), /*refuse_retry_if_ran_late=*/true);
+                }));
   }
 
   void Store(ItemOutcome out) {
@@ -161,11 +166,12 @@ class BatchCall final : public CallReactor {
     // lag) marks the Context done. A batch answered after its deadline is
     // late as a whole, as it is when the Context is marked in time.
     if (ctx().IsDone()) {
-      Complete(core_.ContextError(ctx()));
+      Complete(core_.ContextError(ctx()), /*refuse_retry_if_ran_late=*/true);
       return;
     }
     if (MonotonicNow() >= ctx().Deadline()) {
-      Complete(absl::DeadlineExceededError("context deadline exceeded"));
+      Complete(absl::DeadlineExceededError("context deadline exceeded"),
+               /*refuse_retry_if_ran_late=*/true);
       return;
     }
     v1::BatchReply reply;
@@ -181,11 +187,12 @@ class BatchCall final : public CallReactor {
     // retry is told not to make one (gRFC A6's server pushback).
     absl::Status s = SerializeReply(reply, core_.config().max_message_bytes, response_);
     if (absl::IsResourceExhausted(s)) {
-      s = absl::ResourceExhaustedError(absl::StrCat(
-          "batch of ", items_.size(), " items: ", s.message(), "; split the batch"));
-      RefuseRetry();
+      RefuseRetry();  // once: Complete is not asked to add it again
+      Complete(absl::ResourceExhaustedError(absl::StrCat(
+          "batch of ", items_.size(), " items: ", s.message(), "; split the batch")));
+      return;
     }
-    Complete(std::move(s));
+    Complete(std::move(s), /*refuse_retry_if_ran_late=*/true);
   }
 
   grpc::ByteBuffer* const response_;

@@ -18,7 +18,10 @@
 //                            yet marked do not make a late batch OK;
 //   * ctx done first       → the call's DEADLINE_EXCEEDED / CANCELLED
 //                            (and the Context's cancellation stops the jobs
-//                            still queued or running).
+//                            still queued or running); once an item has
+//                            started, with gRPC's server pushback, as a
+//                            unary Work's (the drain timeout's UNAVAILABLE
+//                            must not run the items again elsewhere).
 //
 // An item refused at admission (queue full, too late) gets that status in its
 // slot; it does not fail the batch. An item out of range fails the whole call

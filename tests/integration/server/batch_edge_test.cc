@@ -11,6 +11,87 @@
 namespace handoff::testing {
 namespace {
 
+using BatchEdgeTest = ServerTest;
+
+// No items: OK at once with an empty reply, counted as one call, no job.
+TEST_F(BatchEdgeTest, AnEmptyBatchIsOkWithNoItems) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::BatchRequest req;
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, req, &reply);
+  EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  EXPECT_EQ(reply.items_size(), 0);
+  EXPECT_TRUE(WaitUntil([&] {
+    return server_->core().metrics().calls(Method::kBatch, absl::StatusCode::kOk) == 1;
+  }));
+  EXPECT_EQ(Stats().completed, 0);
+}
+
+// Both workers held by other calls: the batch's items wait in the queue.
+// The client's cancel ends the batch at once, and its items are dropped
+// unrun when the workers reach them.
+TEST_F(BatchEdgeTest, ACancelledBatchsQueuedItemsNeverRun) {
+  auto a = StartBlocked();
+  auto b = StartBlocked();
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  for (int i = 0; i < 4; ++i) batch.request.add_items()->set_sleep_us(1000);
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  StartBatch(&batch);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 4; }))
+      << Stats().queued;
+  batch.ctx.TryCancel();
+  EXPECT_EQ(batch.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  // The client's CANCELLED is its own, at once; the server has the cancel
+  // once it has answered the call.
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.calls(Method::kBatch, absl::StatusCode::kCancelled) == 1; }));
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  EXPECT_TRUE(a->Wait().ok());
+  EXPECT_TRUE(b->Wait().ok());
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return Stats().expired == 4 && Stats().busy == 0; }))
+      << Stats().expired << " " << Stats().busy;
+  EXPECT_EQ(Work().started.load(), 0);
+}
+
+// A running item stops at the batch's deadline, and frees its worker.
+TEST_F(BatchEdgeTest, ABatchPastItsDeadlineStopsItsRunningItem) {
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  batch.request.add_items()->set_sleep_us(20'000'000);
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+  StartBatch(&batch);
+  EXPECT_EQ(batch.Wait().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0 && Stats().busy == 0; }));
+  EXPECT_EQ(Work().stopped_early.load(), 1);
+  EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kDeadlineExceeded), 1);
+}
+
+
+class SmallWindowBatchTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.batch_window = 2; }
+};
+
+// A batch accepted before the drain is a call in flight: its items beyond
+// the window are still started, and it ends OK.
+TEST_F(SmallWindowBatchTest, ABatchInFlightAtTheDrainRunsInFull) {
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  for (int i = 0; i < 6; ++i) batch.request.add_items()->set_sleep_us(100'000);
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  StartBatch(&batch);
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() >= 1; }));
+  ShutdownReport report = server_->Shutdown();
+  EXPECT_TRUE(report.drained);
+  grpc::Status s = batch.Wait();
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  ASSERT_EQ(batch.reply.items_size(), 6);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(batch.reply.items(i).code(), 0) << i << ": " << batch.reply.items(i).message();
+  }
+}
+
 class ShortDrainBatchTest : public ServerTest {
   void Configure(ServerConfig& c) override { c.drain_timeout = absl::Milliseconds(300); }
 };

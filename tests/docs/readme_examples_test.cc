@@ -100,6 +100,19 @@ TEST(ReadmeExamplesTest, AnOkStatusReturnedByAHandlerAbortsTheProcess) {
       "An OK status is not a valid constructor argument to StatusOr");
 }
 
+// README's example registers "reverse", which handoffd registers already
+// (server/reverse_handler.cc): linked into handoffd as printed, a second
+// registration of a name ends the process at startup, saying which name.
+TEST(ReadmeExamplesTest, TheExampleLinkedIntoHandoffdAsPrintedAbortsOnItsTakenName) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      RegisterHandler("reverse",
+                      [](const HandlerCall&) -> absl::StatusOr<std::string> {
+                        return std::string();
+                      }),
+      "RegisterHandler: ALREADY_EXISTS: handler 'reverse' is already registered");
+}
+
 TEST(ReadmeExamplesTest, TheThumbnailCostIsAboutTwoMillisecondsAMegabyte) {
   ASSERT_TRUE(kThumbnail);
   std::shared_ptr<const RegisteredHandler> thumbnail =

@@ -24,7 +24,9 @@
 //                            must not run the items again elsewhere).
 //
 // An item refused at admission (queue full, too late) gets that status in its
-// slot; it does not fail the batch. An item out of range fails the whole call
+// slot; it does not fail the batch. One refused as overloaded while others of
+// the batch are in flight is put back, and tried again once one of them has
+// finished: the wait it was refused for is in part theirs. An item out of range fails the whole call
 // with INVALID_ARGUMENT naming it (items[3].cpu_us), before any job runs.
 
 #ifndef HANDOFF_SERVER_BATCH_CALL_H_

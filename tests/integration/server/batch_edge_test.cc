@@ -69,6 +69,32 @@ TEST_F(BatchEdgeTest, ABatchPastItsDeadlineStopsItsRunningItem) {
   EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kDeadlineExceeded), 1);
 }
 
+class OneIdleWorkerBatchTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.workers = 1; }
+};
+
+// One idle worker, twelve items of 100 ms, 1.5 s to do 1.2 s of work.
+// Submitted all at once, the last three are refused as overloaded:
+// admission counts a job queued behind others at its worst (each may be
+// overtaken as often), and here the queue is all the batch's own. Each
+// refusal freed a place in the window at once, so the rest were refused in
+// the same moment, and none was tried again as the items ahead finished.
+// An item refused while others of its batch are in flight now waits for
+// one of them to finish, and all twelve run in time.
+TEST_F(OneIdleWorkerBatchTest, ItemsRefusedForTheBatchsOwnQueueAreTriedAgainAsItsItemsFinish) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(1500)));
+  v1::BatchRequest req;
+  for (int i = 0; i < 12; ++i) req.add_items()->set_sleep_us(100'000);
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, req, &reply);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  ASSERT_EQ(reply.items_size(), 12);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(reply.items(i).code(), 0) << "items[" << i << "]: " << reply.items(i).message();
+  }
+  EXPECT_EQ(Work().started.load(), 12);
+}
 
 class SmallWindowBatchTest : public ServerTest {
   void Configure(ServerConfig& c) override { c.batch_window = 2; }

@@ -164,10 +164,10 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
   JobCost cost = WorkCost(request, core_.work_counters());
   SubmitReplyJob<v1::WorkReply>(
       core_, job_ctx, std::move(cost),
-      [req = std::move(request), counters = &core_.work_counters(),
-       gate = gate_](const RunInfo& info) {
+      [req = std::move(request), counters = &core_.work_counters(), gate = gate_,
+       slot](const RunInfo& info) {
         return RunWork(req, info.ctx, info.worker, info.queued, *counters,
-                       [&gate] { return JobStarting(*gate); });
+                       [&gate, &slot] { return JobStarting(*gate, *slot); });
       },
       [reply](Outcome<v1::WorkReply> out) {
         reply.TrySend(std::move(out)).IgnoreError();
@@ -197,7 +197,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
       }));
 }
 
-bool StreamCall::JobStarting(StartGate& gate) {
+bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
   StreamCall* self;
   {
     // Held while the stream is looked at: DeleteSelf takes it before the
@@ -206,7 +206,9 @@ bool StreamCall::JobStarting(StartGate& gate) {
     self = gate.call;
     if (self == nullptr) return false;
     absl::MutexLock l(&self->mu_);
-    if (self->end_.has_value()) return false;
+    // A job behind a failed slot is not run, though its cancel has not
+    // reached it yet: its reply would never be written.
+    if (self->end_.has_value() || slot.behind_failure) return false;
     if (self->headers_decided_) return true;
     self->headers_decided_ = true;
     self->sending_headers_ = true;
@@ -268,6 +270,7 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
   }
   Actions a;
   std::vector<CancelFunc> after;
+  const bool failed = !status.ok();
   {
     absl::MutexLock l(&mu_);
     slot->ready = true;
@@ -287,6 +290,9 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
     a = PumpLocked();
     ++calling_;
   }
+  if (failed) {
+    if (auto* hook = slot_failed_hook_for_test.load(std::memory_order_relaxed)) hook();
+  }
   // Each answers its slot (CANCELLED, behind this one: never written).
   for (const CancelFunc& cancel : after) cancel();
   Act(a);
@@ -303,12 +309,16 @@ std::vector<CancelFunc> StreamCall::JobsAfterLocked(const Slot* slot) {
   // own worker take one first: the thread that failed it (the worker with
   // its reply, the dispatcher dropping it, the Context's canceller waking
   // its Work's wait) runs this select's callback, and so these cancels,
-  // before it goes on. (A job that polls its Context, as Work's CPU loop
-  // does, sees it done a moment before the callback runs; its worker may
-  // start the next job then, which these cancels stop at once.)
+  // before it goes on. A worker that takes one of them between this and
+  // its cancel (another worker, or the failed job's own if it polls its
+  // Context, as Work's CPU loop does, and returns before the callback has
+  // run) finds its slot behind_failure as the job starts, and drops it
+  // unrun (JobStarting). A job its worker starts before the failure is
+  // decided here runs, and its cancel stops it.
   for (auto it = slots_.end(); --it != at;) {
     Slot& s = **it;
     if (s.ready) continue;
+    s.behind_failure = true;
     out.push_back(std::move(s.cancel));
     s.cancel = CancelFunc();
   }

@@ -17,7 +17,8 @@
 // it run on (or their replies wait for the client to read) as long as they
 // must. Nothing after it is read from the moment it fails, and the jobs
 // after it are cancelled then, queued or running, since their replies will
-// never be written: a queued one is dropped unrun, a running one is told to
+// never be written: a queued one is dropped unrun (as is one a worker takes
+// in the moment before its cancel reaches it), a running one is told to
 // stop through its Context. Their cancel is not the stream's status, which
 // stays the failed slot's. Messages are parsed here, not by gRPC, for the
 // reason proto_codec.h gives (and because gRPC's failed parse looks like the
@@ -100,6 +101,12 @@ class StreamCall final
   void OnDone() override;
   void OnSendInitialMetadataDone(bool ok) override;
 
+  // For tests only (null otherwise): called by the thread that failed a
+  // slot, once the failure is decided and before the jobs after it are
+  // cancelled, with no lock held — the moment a worker may take one of
+  // them. A test may make a worker free then, and wait for what it does.
+  static inline std::atomic<void (*)()> slot_failed_hook_for_test{nullptr};
+
  private:
   struct Slot {
     bool ready = false;
@@ -112,6 +119,11 @@ class StreamCall final
     // Cancels the slot's job (none for a slot a message failed): made with
     // the slot, under mu_, so that a slot ahead that fails finds it.
     CancelFunc cancel;
+    // A slot ahead failed (JobsAfterLocked), so this one's reply will never
+    // be written: its job, if it has not started, must not (JobStarting).
+    // Its cancel, called a moment later, is no help to a job a worker took
+    // in that moment, past the worker's check of its Context.
+    bool behind_failure = false;
   };
   // What a state change decided to do with gRPC, done after unlocking.
   struct Actions {
@@ -125,10 +137,10 @@ class StreamCall final
     absl::Mutex mu;
     StreamCall* call ABSL_GUARDED_BY(mu) = nullptr;
   };
-  // On the worker, as a job starts: sends the headers if none have gone
-  // out. False if the stream is gone or has decided its end: the job must
-  // not run.
-  static bool JobStarting(StartGate& gate);
+  // On the worker, as `slot`'s job starts: sends the headers if none have
+  // gone out. False if the stream is gone or has decided its end, or a slot
+  // ahead of `slot` failed: the job must not run.
+  static bool JobStarting(StartGate& gate, const Slot& slot);
 
   void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
                 Context job_ctx, CancelFunc job_cancel);

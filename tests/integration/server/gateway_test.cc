@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/server/http_get.h"
+#include "server/stream_call.h"
 #include "tests/integration/server/server_fixture.h"
 #include "tests/util/threads.h"
 
@@ -1006,6 +1007,94 @@ TEST_F(StreamFailureOnOneWorkerTest, TheJobsQueuedBehindAFailedJobNeverStart) {
   EXPECT_EQ(Work().started.load(), 2) << "a job queued behind the failed one ran";
   EXPECT_EQ(Stats().expired, 2);
   ExpectTheStreamEndsAtTheFailedJob(*stream);
+}
+
+// A job queued behind a slot that fails, and taken by a worker after the
+// failure is decided but before the failure's cancel reaches the job, is
+// dropped unrun as the cancel would have dropped it (counted expired, never
+// started). It used to start, and stop at once. The test holds that moment
+// open (StreamCall's hook, on the thread that failed the slot) and frees a
+// worker in it. The stream owes a reply held in its write (so the failed
+// slot is not the head, and the stream's end is not decided at once); one
+// worker runs a "block" Call; the other runs a job that sleeps a second and
+// whose reply will be over --max_message_bytes, and a job is queued behind
+// it. The reply fails its slot; the hook releases the Call, and waits until
+// its worker has taken the job behind and decided about it. (Should the
+// sleep end before the job behind is queued, the stream reads no more and
+// the hook finds no job to take: the test fails, it does not pass.)
+class StreamSlotFailureWindowTest : public ServerTest {
+ protected:
+  static constexpr int kLimit = 2 << 20;
+
+  void Configure(ServerConfig& c) override {
+    c.workers = 2;
+    c.stream_window = 4;
+    c.max_message_bytes = kLimit;
+    c.default_deadline = absl::Seconds(30);
+  }
+
+  void TearDown() override {
+    StreamCall::slot_failed_hook_for_test.store(nullptr);
+    current_ = nullptr;
+    ServerTest::TearDown();
+  }
+
+  // The hook: once, frees a worker (the blocked Call's) and waits for it to
+  // take the job behind the failed slot, and start it or drop it.
+  static void FreeAWorker() {
+    StreamSlotFailureWindowTest* t = current_;
+    if (t == nullptr || t->hook_ran_.exchange(true)) return;
+    EXPECT_TRUE(t->release_.Send(std::monostate{}).ok());
+    t->hook_saw_it_.store(WaitUntil([t] {
+      return t->Work().started.load() == 3 || t->Stats().expired == 1;
+    }));
+    t->hook_done_.store(true);
+  }
+
+  static inline StreamSlotFailureWindowTest* current_ = nullptr;
+  std::atomic<bool> hook_ran_{false};
+  std::atomic<bool> hook_saw_it_{false};  // the worker took the job in time
+  std::atomic<bool> hook_done_{false};
+};
+
+TEST_F(StreamSlotFailureWindowTest, AJobTakenAsTheSlotAheadFailsIsDroppedUnrun) {
+  current_ = this;
+  StreamCall::slot_failed_hook_for_test.store(&FreeAWorker);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stub = NarrowWindowStub(server_->port());
+  auto stream = stub->Stream(&ctx);
+  v1::WorkRequest big;
+  big.set_payload(std::string(1 << 20, 'x'));
+  ASSERT_TRUE(stream->Write(big));  // its reply is held: the client does not read
+  ASSERT_TRUE(WaitUntil([&] { return Work().completed.load() == 1; }));
+  auto blocked = StartBlocked();
+  v1::WorkRequest at_the_limit;  // its reply is a few bytes longer
+  at_the_limit.set_sleep_us(1'000'000);
+  at_the_limit.set_payload(std::string(kLimit, 'x'));
+  while (at_the_limit.ByteSizeLong() != kLimit) {  // the length's varint shrinks too
+    const int64_t off = static_cast<int64_t>(at_the_limit.ByteSizeLong()) - kLimit;
+    at_the_limit.set_payload(std::string(at_the_limit.payload().size() - off, 'x'));
+  }
+  ASSERT_TRUE(stream->Write(at_the_limit));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
+  v1::WorkRequest behind;
+  behind.set_payload("behind");
+  ASSERT_TRUE(stream->Write(behind));
+  ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 1; }))
+      << "rejected: " << Stats().rejected();
+  ASSERT_TRUE(WaitUntil([&] { return hook_done_.load(); }));
+  EXPECT_TRUE(hook_saw_it_.load()) << "no worker took the job behind in the moment";
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() + Stats().expired == 3; }));
+  EXPECT_EQ(Work().started.load(), 2) << "the job behind the failed slot started";
+  EXPECT_EQ(Stats().expired, 1);
+  v1::WorkReply reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.payload().size(), size_t{1} << 20);
+  EXPECT_FALSE(stream->Read(&reply));
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(blocked->Wait().ok());
 }
 
 TEST_F(StreamTest, FirstFailingJobEndsTheStream) {

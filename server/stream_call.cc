@@ -218,6 +218,9 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
   // Outside the locks, as every gRPC call here: gRPC hands the reaction
   // (OnSendInitialMetadataDone) to its executor, and Finish waits for this
   // thread (calling_).
+  if (auto* hook = headers_decided_hook_for_test.load(std::memory_order_relaxed)) {
+    hook(self->ctx_);
+  }
   self->StartSendInitialMetadata();
   Actions a;
   {

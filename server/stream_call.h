@@ -106,6 +106,11 @@ class StreamCall final
   // cancelled, with no lock held — the moment a worker may take one of
   // them. A test may make a worker free then, and wait for what it does.
   static inline std::atomic<void (*)()> slot_failed_hook_for_test{nullptr};
+  // For tests only (null otherwise): called by a job's worker once it has
+  // decided to send the stream's headers, and before it hands them to gRPC,
+  // with the stream's Context and no lock held: a test may end the call in
+  // gRPC then, so that the headers never go out.
+  static inline std::atomic<void (*)(const Context&)> headers_decided_hook_for_test{nullptr};
 
  private:
   struct Slot {

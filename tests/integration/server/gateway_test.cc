@@ -1097,6 +1097,55 @@ TEST_F(StreamSlotFailureWindowTest, AJobTakenAsTheSlotAheadFailsIsDroppedUnrun) 
   EXPECT_TRUE(blocked->Wait().ok());
 }
 
+// A stream whose call gRPC ends after a job's start has decided to send its
+// headers, and before they are handed to gRPC, never has them out: gRPC
+// answers OnSendInitialMetadataDone(false). The stream still ends once, and
+// is freed: its client has CANCELLED, the call is counted CANCELLED once and
+// stops counting in flight, and the job that started stops. The hook (on the
+// job's worker, between the decision and the send) cancels the call from the
+// client and waits until the server has seen it (the stream's Context done).
+class StreamHeadersNeverSentTest : public ServerTest {
+ protected:
+  void TearDown() override {
+    StreamCall::headers_decided_hook_for_test.store(nullptr);
+    client_ctx_ = nullptr;
+    ServerTest::TearDown();
+  }
+
+  static void CancelTheCall(const Context& stream_ctx) {
+    grpc::ClientContext* ctx = client_ctx_.exchange(nullptr);
+    if (ctx == nullptr) return;
+    ctx->TryCancel();
+    hook_saw_the_cancel_.store(WaitUntil([&] { return stream_ctx.IsDone(); }));
+    hook_done_.store(true);
+  }
+
+  static inline std::atomic<grpc::ClientContext*> client_ctx_{nullptr};
+  static inline std::atomic<bool> hook_saw_the_cancel_{false};
+  static inline std::atomic<bool> hook_done_{false};
+};
+
+TEST_F(StreamHeadersNeverSentTest, AStreamEndedBeforeItsJobsHeadersGoOutEndsOnceAndIsFreed) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  client_ctx_.store(&ctx);
+  StreamCall::headers_decided_hook_for_test.store(&CancelTheCall);
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(10'000'000);
+  stream->Write(req);  // may fail: the hook cancels the call as the job starts
+  ASSERT_TRUE(WaitUntil([&] { return hook_done_.load(); }));
+  EXPECT_TRUE(hook_saw_the_cancel_.load()) << "the server never saw the cancel";
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; })) << "the stream was never freed";
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 1);
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kOk), 0);
+  ASSERT_TRUE(WaitUntil([&] { return Work().stopped_early.load() == 1; }));
+  EXPECT_EQ(Work().completed.load(), 0);
+}
+
 TEST_F(StreamTest, FirstFailingJobEndsTheStream) {
   grpc::ClientContext ctx;
   auto stream = stub_->Stream(&ctx);

@@ -109,6 +109,37 @@ std::optional<HttpResponse> RefuseMalformed(
   return std::nullopt;
 }
 
+// The refusal of a request without exactly one Host header field, or
+// nullopt. RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request
+// that has none, and to any request that has more than one; such requests
+// were served. HTTP/1.0 may leave it out. `head` runs from the request line
+// to the empty line that ends the head; field names are case-insensitive.
+std::optional<HttpResponse> RefuseHostless(absl::string_view head,
+                                           absl::string_view version) {
+  int hosts = 0;
+  std::vector<absl::string_view> lines = absl::StrSplit(head, '\n');
+  for (size_t i = 1; i < lines.size(); ++i) {  // after the request line
+    absl::string_view line = lines[i];
+    absl::ConsumeSuffix(&line, "\r");
+    if (line.empty()) break;  // the end of the head
+    const size_t colon = line.find(':');
+    if (colon != absl::string_view::npos &&
+        absl::EqualsIgnoreCase(line.substr(0, colon), "host")) {
+      ++hosts;
+    }
+  }
+  if (hosts > 1) {
+    return HttpResponse{400, "text/plain",
+                        "bad request: more than one Host header field\n"};
+  }
+  if (hosts == 0 && version != "HTTP/1.0") {
+    return HttpResponse{400, "text/plain",
+                        "bad request: an HTTP/1.1 request needs a Host header "
+                        "field (RFC 9112 section 3.2)\n"};
+  }
+  return std::nullopt;
+}
+
 // A byte no request head holds: a control character other than HTAB, CR and
 // LF (RFC 9110 §5.5, RFC 9112 §3). A TLS ClientHello begins with one (0x16):
 // `curl https://` or a scrape with `scheme: https` against this plain-HTTP
@@ -329,6 +360,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
     if (std::optional<HttpResponse> refusal = RefuseMalformed(parts)) {
       Respond(*refusal, false);
+    } else if (std::optional<HttpResponse> hostless = RefuseHostless(
+                   FromRequestLine(absl::string_view(head).substr(0, head_bytes)),
+                   parts[2])) {
+      Respond(*hostless, false);
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
       Respond({405, "text/plain", "only GET and HEAD\n"}, false);
     } else {

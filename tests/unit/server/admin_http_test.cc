@@ -111,11 +111,11 @@ TEST(AdminHttpTest, StatusLinesCarryTheStandardReasonPhrase) {
       AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
   ASSERT_TRUE(server.ok()) << server.status();
   const int port = (*server)->port();
-  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /200 HTTP/1.1\r\n\r\n").text,
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /200 HTTP/1.1\r\nHost: x\r\n\r\n").text,
                                "HTTP/1.1 200 OK\r\n"));
-  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /404 HTTP/1.1\r\n\r\n").text,
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /404 HTTP/1.1\r\nHost: x\r\n\r\n").text,
                                "HTTP/1.1 404 Not Found\r\n"));
-  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /503 HTTP/1.1\r\n\r\n").text,
+  EXPECT_TRUE(absl::StartsWith(Exchange(port, "GET /503 HTTP/1.1\r\nHost: x\r\n\r\n").text,
                                "HTTP/1.1 503 Service Unavailable\r\n"));
   const Reply malformed = Exchange(port, "nonsense\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(malformed.text, "HTTP/1.1 400 Bad Request\r\n"))
@@ -129,8 +129,8 @@ TEST(AdminHttpTest, MethodNotAllowedListsTheAllowedMethods) {
   ASSERT_TRUE(server.ok()) << server.status();
   // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
   for (std::string_view request :
-       {"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
-        "OPTIONS * HTTP/1.1\r\n\r\n", "get /healthz HTTP/1.1\r\n\r\n"}) {
+       {"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", "get /healthz HTTP/1.1\r\nHost: x\r\n\r\n"}) {
     const Reply reply = Exchange((*server)->port(), request);
     EXPECT_TRUE(
         absl::StartsWith(reply.text, "HTTP/1.1 405 Method Not Allowed\r\n"))
@@ -146,7 +146,7 @@ TEST(AdminHttpTest, MethodNotAllowedSaysHeadIsAllowedToo) {
   absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
       AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
   ASSERT_TRUE(server.ok()) << server.status();
-  const Reply reply = Exchange((*server)->port(), "DELETE /healthz HTTP/1.1\r\n\r\n");
+  const Reply reply = Exchange((*server)->port(), "DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(Body(reply.text), "only GET and HEAD\n") << reply.text;
 }
 
@@ -166,7 +166,7 @@ TEST(AdminHttpTest, AbsoluteFormTargetIsServedByItsPath) {
       << reply.text;
   EXPECT_EQ(Body(reply.text), "/healthz");
   const Reply no_path = Exchange(
-      port, absl::StrCat("GET http://", authority, " HTTP/1.1\r\n\r\n"));
+      port, absl::StrCat("GET http://", authority, " HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(Body(no_path.text), "/") << no_path.text;
 }
 
@@ -177,7 +177,7 @@ TEST(AdminHttpTest, BareLineFeedsEndTheRequestHead) {
       AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
   ASSERT_TRUE(server.ok()) << server.status();
   for (const char* request :
-       {"GET /healthz HTTP/1.1\n\n", "GET /healthz HTTP/1.1\r\n\n",
+       {"GET /healthz HTTP/1.0\n\n", "GET /healthz HTTP/1.0\r\n\n",
         "GET /healthz HTTP/1.1\nHost: x\r\n\n",
         "GET /healthz HTTP/1.1\r\nHost: x\n\r\n"}) {
     const Reply reply = Exchange((*server)->port(), request);
@@ -194,7 +194,8 @@ TEST(AdminHttpTest, AnEmptyLineBeforeTheRequestLineIsIgnored) {
       AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
   ASSERT_TRUE(server.ok()) << server.status();
   for (const char* request :
-       {"\r\nGET /healthz HTTP/1.1\r\n\r\n", "\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n"}) {
+       {"\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"}) {
     const Reply reply = Exchange((*server)->port(), request);
     EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
         << absl::CHexEscape(request) << reply.text;
@@ -372,7 +373,7 @@ TEST(AdminHttpTest, AtTheCapTheConnectionIdleLongestMakesRoomAndIsAnswered408) {
   }
   // Answered within Exchange's receive timeout, where the connections it
   // makes room among live a minute.
-  const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n")) << healthz.text;
   const Reply evicted = SendAndReadToEnd(idle[0], "");
   EXPECT_TRUE(absl::StartsWith(evicted.text, "HTTP/1.1 408 Request Timeout\r\n"))
@@ -404,7 +405,7 @@ TEST(AdminHttpTest, AConnectionOverTheCapWithNoneIdleIsAnswered503AtOnce) {
   for (int i = 0; i < AdminHttpServer::kMaxConnections; ++i) {
     const int fd = Connect(port, /*receive_buffer=*/4096);
     busy.push_back(fd);
-    const std::string_view request = "GET /big HTTP/1.1\r\n\r\n";
+    const std::string_view request = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
     ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(request.size()));
     // The response has begun: the server is writing it, and waits on us.
@@ -415,14 +416,48 @@ TEST(AdminHttpTest, AConnectionOverTheCapWithNoneIdleIsAnswered503AtOnce) {
   EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);
   // At once: within Exchange's receive timeout, where the busy connections
   // live a minute.
-  const Reply refused = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  const Reply refused = Exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(refused.text, "HTTP/1.1 503 Service Unavailable\r\n"))
       << refused.text;
   EXPECT_EQ((*server)->open_connections(), AdminHttpServer::kMaxConnections);
   for (int fd : busy) close(fd);
   ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
-  const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\n\r\n");
+  const Reply healthz = Exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(healthz.text, "HTTP/1.1 200 OK\r\n")) << healthz.text;
+}
+
+// RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without a
+// Host header field, and to any request with more than one. Both were
+// answered 200. Kubelet's httpGet, Prometheus, curl, wget and Python's
+// urllib all send Host; an HTTP/1.0 request needs none.
+TEST(AdminHttpTest, AnHttp11RequestWithoutOneHostIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nX-Host: x\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\nHost: a\r\nHOST: b\r\n\r\n",
+        "HEAD /healthz HTTP/1.1\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "Host")) << reply.text;
+  }
+  // The field name is case-insensitive, its value may be empty (RFC 9110
+  // §7.2), and HTTP/1.0 may leave it out.
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nhOsT:x:9090\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nAccept: */*\r\nHost:\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\n\r\n", "GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_EQ(Body(reply.text), "/healthz");
+  }
 }
 
 // While it lives, this process can open no file descriptor: the soft
@@ -500,7 +535,7 @@ TEST(AdminHttpTest, AHostNameIsServedOnEveryAddressItResolvesTo) {
     asio::error_code ec;
     client.connect({a, port}, ec);
     ASSERT_FALSE(ec) << a << " port " << port << ": " << ec.message();
-    const std::string_view request = "GET /healthz HTTP/1.1\r\n\r\n";
+    const std::string_view request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     asio::write(client, asio::buffer(request), ec);
     ASSERT_FALSE(ec) << a << ": " << ec.message();
     std::string reply;
@@ -572,7 +607,7 @@ TEST(AdminHttpTest, FailedAcceptIsRetriedAfterADelayNotAtOnce) {
               2 * AdminHttpServer::kAcceptRetryDelay);
   }
   // With descriptors to spare again, the next retry takes the connection.
-  const std::string request = "GET /healthz HTTP/1.1\r\n\r\n";
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_EQ(write(client, request.data(), request.size()),
             static_cast<ssize_t>(request.size()));
   std::string reply;
@@ -628,7 +663,7 @@ TEST(AdminHttpTest, AFailedAcceptIsRetriedOnEveryAddress) {
   }
   // Every request is sent before any reply is read: a reply waited for
   // first would hold the next request back past its connection's deadline.
-  const std::string_view request = "GET /healthz HTTP/1.1\r\n\r\n";
+  const std::string_view request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   for (size_t i = 0; i < addresses.size(); ++i) {
     asio::error_code ec;
     asio::write(clients[i], asio::buffer(request), ec);

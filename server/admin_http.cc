@@ -10,6 +10,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -55,6 +56,42 @@ absl::string_view TargetPath(absl::string_view target) {
     if (target.empty() || target[0] == '?') return "/";
   }
   return target.substr(0, target.find('?'));
+}
+
+// `path` with its percent-escapes normalised as RFC 3986 §6.2.2 says, or
+// nullopt if one is malformed ('%' not followed by two hex digits, §2.1).
+// An escape of an unreserved character (letter, digit, '-', '.', '_', '~')
+// is the same URI as the character (§2.3), so `/%6Detrics` is `/metrics`;
+// any other stays an escape, its hex in upper case: `%2F` is data, not the
+// '/' that separates segments, and `%3F` not the '?' that starts the query.
+// Escapes were passed on as they came: `/%6Detrics` was 404, and `/%zz`,
+// no URI at all, reached the routes as a path.
+std::optional<std::string> NormalizeEscapes(absl::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '%') {
+      out += path[i];
+      continue;
+    }
+    if (i + 2 >= path.size() || !absl::ascii_isxdigit(path[i + 1]) ||
+        !absl::ascii_isxdigit(path[i + 2])) {
+      return std::nullopt;
+    }
+    const auto hex = [](char c) {
+      return absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
+    };
+    const char c = static_cast<char>(hex(path[i + 1]) * 16 + hex(path[i + 2]));
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += absl::ascii_toupper(path[i + 1]);
+      out += absl::ascii_toupper(path[i + 2]);
+    }
+    i += 2;
+  }
+  return out;
 }
 
 // An absolute-form target's scheme and "://" (RFC 3986 §3.1: a letter, then
@@ -367,9 +404,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
       Respond({405, "text/plain", "only GET and HEAD\n"}, false);
     } else {
-      absl::string_view path = TargetPath(parts[1]);
-      Respond(routes_(std::string_view(path.data(), path.size())),
-              parts[0] == "HEAD");
+      const std::optional<std::string> path = NormalizeEscapes(TargetPath(parts[1]));
+      if (!path) {
+        Respond({400, "text/plain",
+                 "bad request: a malformed percent-escape in the path (want % "
+                 "and two hex digits)\n"},
+                false);
+      } else {
+        Respond(routes_(*path), parts[0] == "HEAD");
+      }
     }
   }
 

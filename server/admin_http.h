@@ -38,7 +38,10 @@ struct HttpResponse {
 };
 
 // Returns the response for a GET of `path`: the request target's path, with
-// the query removed (and the scheme and authority of an absolute-form target).
+// the query removed (and the scheme and authority of an absolute-form target),
+// and its percent-escapes normalised (RFC 3986 §6.2.2): those of unreserved
+// characters decoded (`/%6Detrics` is `/metrics`), the others kept, in upper
+// case (`%2f` is `%2F`, never '/'). A malformed escape is 400, unrouted.
 using HttpRoutes = std::function<HttpResponse(std::string_view path)>;
 
 class AdminHttpServer {

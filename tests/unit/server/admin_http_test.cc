@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -457,6 +458,41 @@ TEST(AdminHttpTest, AnHttp11RequestWithoutOneHostIsAnswered400) {
     EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
         << absl::CHexEscape(request) << "\n" << reply.text;
     EXPECT_EQ(Body(reply.text), "/healthz");
+  }
+}
+
+// Percent-escapes in the path were passed on as they came: `/%6Detrics`,
+// which RFC 3986 §6.2.2.2 makes the same URI as `/metrics`, was 404, and
+// `/%zz`, no URI at all, was served as a path. Escapes of unreserved
+// characters are decoded; the others (`%2F` is not '/', `%3F` not '?') stay
+// escaped, their hex in upper case (§6.2.2.1); a bad escape is 400.
+TEST(AdminHttpTest, PercentEscapesInThePathAreDecodedAsRfc3986Says) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  const std::pair<const char*, const char*> kServed[] = {
+      {"/%6Detrics", "/metrics"},     {"/%6detrics", "/metrics"},
+      {"/%41%7a%30%2D%2E%5F%7E", "/Az0-._~"},
+      {"/healthz%3F", "/healthz%3F"}, {"/healthz%3f", "/healthz%3F"},
+      {"/a%2fb", "/a%2Fb"},           {"/a%20b%00", "/a%20b%00"},
+      {"/%25zz", "/%25zz"},           {"/healthz?x=%zz", "/healthz"},
+      {"http://x/%68ealthz?%", "/healthz"}};
+  for (const auto& [target, path] : kServed) {
+    const Reply reply = Exchange(
+        port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << target << "\n" << reply.text;
+    EXPECT_EQ(Body(reply.text), path) << target;
+  }
+  for (const char* target : {"/%zz", "/healthz%", "/healthz%4", "/%g0", "/%%41",
+                             "http://x/%zz"}) {
+    const Reply reply = Exchange(
+        port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << target << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "percent"))
+        << target << "\n" << reply.text;
   }
 }
 

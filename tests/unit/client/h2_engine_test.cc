@@ -26,6 +26,7 @@
 #include "client/load/runner.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
+#include "run_ended_at_once.h"
 #include "tests/util/ports.h"
 
 namespace handoff::load {
@@ -492,18 +493,7 @@ TEST(H2EngineTest, ACallAGoawayRefusedAfterTheEndIsMadeAgainUnderDurationStopWai
     plan.options.duration = absl::Seconds(20);
     plan.options.duration_stop = DurationStop::kWait;
     plan.options.timeout = absl::Seconds(20);
-    std::atomic<int64_t> completed{0};
-    std::unique_ptr<LoadEngine> engine;
-    if (kind == EngineKind::kGrpc) {
-      engine = std::make_unique<GrpcEngine>(plan, &completed);
-    } else {
-      engine = std::make_unique<H2Engine>(plan, &completed);
-    }
-    ASSERT_TRUE(engine->Connect().ok());
-    engine->Cancel();
-    CallSchedule schedule(plan.options, MonotonicNowNs());
-    RunResults r;
-    for (Recorder& recorder : engine->Run(schedule)) recorder.MoveInto(r);
+    RunResults r = RunEndedAtOnce(plan, kind);
     ASSERT_EQ(r.calls.size(), 2u);
     EXPECT_TRUE(r.errors.empty()) << r.errors[0];
     for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);

@@ -28,6 +28,7 @@
 #include "client/load/templated_requests.h"
 
 #include "fake_gateway.h"
+#include "run_ended_at_once.h"
 #include "tests/util/wait_until.h"
 
 namespace handoff::load {
@@ -441,18 +442,7 @@ TEST_P(LoadRunnerTest, ACallWhoseTemplateFailedJustBeforeTheEndIsRecordedOnEithe
     plan.options.concurrency = 4;
     plan.options.cpus = 1;
     plan.options.duration_stop = stop;
-    std::atomic<int64_t> completed{0};
-    std::unique_ptr<LoadEngine> engine;
-    if (GetParam() == EngineKind::kGrpc) {
-      engine = std::make_unique<GrpcEngine>(plan, &completed);
-    } else {
-      engine = std::make_unique<H2Engine>(plan, &completed);
-    }
-    ASSERT_TRUE(engine->Connect().ok());
-    engine->Cancel();
-    CallSchedule schedule(plan.options, MonotonicNowNs());
-    RunResults r;
-    for (Recorder& recorder : engine->Run(schedule)) recorder.MoveInto(r);
+    RunResults r = RunEndedAtOnce(plan, GetParam());
     int unsent = 0;
     for (const CallResult& c : r.calls) {
       if (c.code != grpc::StatusCode::INVALID_ARGUMENT) continue;

@@ -212,7 +212,7 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
     if (self->headers_decided_) return true;
     self->headers_decided_ = true;
     self->sending_headers_ = true;
-    self->headers_in_flight_ = true;
+    self->finish_gate_.HeadersSending();
     ++self->calling_;
   }
   // Outside the locks, as every gRPC call here: gRPC hands the reaction
@@ -376,7 +376,7 @@ void StreamCall::OnSendInitialMetadataDone(bool /*ok*/) {
   // gRPC calls OnDone only after this, so the reactor is alive.
   {
     absl::MutexLock l(&mu_);
-    headers_in_flight_ = false;
+    finish_gate_.HeadersDone();
     ++calling_;
   }
   Act(Actions());
@@ -534,9 +534,7 @@ void StreamCall::Act(Actions a) {
       abort = *end_;
     } else {
       --calling_;
-      if (end_.has_value() && !finished_ && !writing_ && !headers_in_flight_ &&
-          calling_ == 0) {
-        finished_ = true;
+      if (end_.has_value() && !writing_ && calling_ == 0 && finish_gate_.TakeFinish()) {
         finished_code_ = end_->code();
         finish = *end_;
         refuse_retry = refuse_retry_;

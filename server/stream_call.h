@@ -57,10 +57,11 @@
 // write is, decided under the mutex (no write starts while they are being
 // sent) by a thread counted in calling_. A write may follow as soon as they
 // are handed to gRPC, which keeps the order; Finish waits longer, until gRPC
-// says they are out (OnSendInitialMetadataDone): finished beside them, a
-// stream whose first job failed at once could leave as one trailers-only
-// response, which gRPC's retry takes for no headers, and the stream, its job
-// run, was made again (job_start_headers.h says why the wait suffices).
+// says they are out (OnSendInitialMetadataDone; finish_after_headers.h):
+// finished beside them, a stream whose first job failed at once could leave
+// as one trailers-only response, which gRPC's retry takes for no headers,
+// and the stream, its job run, was made again (job_start_headers.h says why
+// the wait suffices).
 //
 // The call is counted in handoff_calls_total at OnDone, with the status it
 // was finished with; one finished OK that gRPC had already ended (the client
@@ -87,6 +88,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "handoff/v1/gateway.pb.h"
 #include "server/gateway_core.h"
+#include "server/finish_after_headers.h"
 
 namespace handoff {
 
@@ -226,9 +228,9 @@ class StreamCall final
   bool headers_decided_ ABSL_GUARDED_BY(mu_) = false;
   // A job's start is sending them: no write starts until it has.
   bool sending_headers_ ABSL_GUARDED_BY(mu_) = false;
-  // A job's start sent them, and gRPC has not yet said they are out
-  // (OnSendInitialMetadataDone): Finish waits.
-  bool headers_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // Holds Finish while the headers a job's start sent are in flight (until
+  // OnSendInitialMetadataDone), and lets it through once.
+  FinishAfterHeaders finish_gate_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);  // decided status
   // end_ came from a slot that refuses retry: Finish carries the pushback.
   bool refuse_retry_ ABSL_GUARDED_BY(mu_) = false;
@@ -239,7 +241,6 @@ class StreamCall final
   // OnDone counts it by, where an abort of ours that followed the cancel
   // (a write held by flow control) would hide it.
   bool cancelled_by_client_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called
   absl::StatusCode finished_code_ ABSL_GUARDED_BY(mu_) =
       absl::StatusCode::kUnknown;
   bool done_ ABSL_GUARDED_BY(mu_) = false;        // OnDone called

@@ -18,8 +18,10 @@ namespace {
 
 namespace pb = google::protobuf;
 
-// `element`, from 1, is the message's place in an array; 0 if it came alone.
-absl::Status BadJson(const pb::Descriptor& type, absl::string_view why, size_t element = 0) {
+// `element`, from 1, is the message's place in an array (`in_array`), or
+// among several written one after another; 0 if it came alone.
+absl::Status BadJson(const pb::Descriptor& type, absl::string_view why,
+                     size_t element = 0, bool in_array = true) {
   // Protobuf's parser adds the input and a caret on further lines; the CLI
   // promises one line.
   why = why.substr(0, why.find('\n'));
@@ -28,15 +30,19 @@ absl::Status BadJson(const pb::Descriptor& type, absl::string_view why, size_t e
   why = absl::StripPrefix(why, ": ");
   return absl::InvalidArgumentError(absl::StrCat(
       "bad JSON for ", type.full_name(),
-      element == 0 ? "" : absl::StrCat(", element ", element, " of the array"), ": ", why));
+      element == 0 ? ""
+      : in_array   ? absl::StrCat(", element ", element, " of the array")
+                   : absl::StrCat(", message ", element),
+      ": ", why));
 }
 
 absl::StatusOr<std::string> OneMessage(const pb::Message& prototype, const std::string& json,
-                                       size_t element = 0) {
+                                       size_t element = 0, bool in_array = true) {
   std::unique_ptr<pb::Message> message(prototype.New());
   pb::util::Status status = pb::util::JsonStringToMessage(json, message.get());
   if (!status.ok()) {
-    return BadJson(*prototype.GetDescriptor(), status.message().as_string(), element);
+    return BadJson(*prototype.GetDescriptor(), status.message().as_string(), element,
+                   in_array);
   }
   return message->SerializeAsString();
 }
@@ -93,6 +99,66 @@ absl::StatusOr<std::vector<absl::string_view>> ArrayElements(const pb::Descripto
   return BadJson(type, "the array does not end");
 }
 
+// The JSON values `text` holds one after another, separated by whitespace
+// or by nothing ("{} {}", "{}\n{}", "{}{}"), each as written, as grpcurl
+// and `jq -c` write several messages; empty if the text is no such
+// sequence (brackets that do not close, a string that does not end), which
+// is then the message parser's to name as a whole. A scalar ends at
+// whitespace or at the start of the next object, array or string.
+std::vector<absl::string_view> TopLevelValues(absl::string_view text) {
+  std::vector<absl::string_view> values;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    const size_t start = i;
+    const char first = text[i];
+    if (first == '{' || first == '[') {
+      std::vector<char> closers;
+      bool in_string = false;
+      for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+          if (c == '\\') {
+            ++i;
+          } else if (c == '"') {
+            in_string = false;
+          }
+          continue;
+        }
+        if (c == '"') {
+          in_string = true;
+        } else if (c == '{') {
+          closers.push_back('}');
+        } else if (c == '[') {
+          closers.push_back(']');
+        } else if (c == '}' || c == ']') {
+          if (closers.empty() || closers.back() != c) return {};
+          closers.pop_back();
+          if (closers.empty()) break;
+        }
+      }
+      if (i >= text.size()) return {};
+      ++i;  // past the closing bracket
+    } else if (first == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      if (i >= text.size()) return {};
+      ++i;  // past the closing quote
+    } else {
+      while (i < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[i])) &&
+             text[i] != '{' && text[i] != '[' && text[i] != '"') {
+        ++i;
+      }
+    }
+    values.push_back(text.substr(start, i - start));
+  }
+  return values;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Descriptor& type,
@@ -110,7 +176,23 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Message& proto
   // array: for these types an array is the one message, not a list of them.
   const bool array_is_a_message = type.full_name() == "google.protobuf.ListValue" ||
                                   type.full_name() == "google.protobuf.Value";
+  // Several values one after another, as grpcurl takes a stream's
+  // messages: each is one message, named by its place if it is refused.
+  // Before, all but an array were read as one message, and protobuf said
+  // only "Parsing terminated before end of input".
   if (text.front() != '[' || array_is_a_message) {
+    const std::vector<absl::string_view> values = TopLevelValues(text);
+    if (values.size() > 1) {
+      std::vector<std::string> out;
+      out.reserve(values.size());
+      for (absl::string_view value : values) {
+        auto one = OneMessage(prototype, std::string(value), out.size() + 1,
+                              /*in_array=*/false);
+        if (!one.ok()) return one.status();
+        out.push_back(*std::move(one));
+      }
+      return out;
+    }
     auto one = OneMessage(prototype, std::string(text));
     if (!one.ok()) return one.status();
     return std::vector<std::string>{*std::move(one)};

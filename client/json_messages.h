@@ -17,9 +17,11 @@ namespace handoff {
 
 // JSON to serialized messages of `type`: an object gives one message, an
 // array gives one per element (each read exactly as it would be alone: a
-// 64-bit integer keeps every digit), empty text gives one default message.
-// For google.protobuf.ListValue and Value, whose JSON is itself an array
-// (or may be), an array is one message: "[1,\"a\"]" is a ListValue of two.
+// 64-bit integer keeps every digit), and so do several values written one
+// after another, as grpcurl takes them ("{} {}", or one a line); empty text
+// gives one default message. For google.protobuf.ListValue and Value, whose
+// JSON is itself an array (or may be), an array is one message:
+// "[1,\"a\"]" is a ListValue of two, "[1] [2]" two ListValues.
 // Unknown fields and malformed JSON are INVALID_ARGUMENT naming the type.
 absl::StatusOr<std::vector<std::string>> JsonToMessages(
     const google::protobuf::Descriptor& type, absl::string_view json);

@@ -204,6 +204,24 @@ TEST_F(CliTest, CallStreamWithArray) {
   EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
 }
 
+// A stream's messages as grpcurl takes them, one after another, from -d or
+// from stdin by -d @-. They were refused: "Parsing terminated before end of
+// input".
+TEST_F(CliTest, CallStreamWithMessagesOneAfterAnother) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "-d",
+                "{\"payload\":\"YQ==\"} {\"payload\":\"Yg==\"}", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
+  r = testing::Run({HANDOFF_CLI, "call", "handoff.v1.Gateway.Stream", "-d", "@-", Addr()},
+                   absl::Seconds(60), "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
+  // A unary method still takes one.
+  ExpectOneLineError(
+      Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{} {}", Addr()}),
+      "takes one request, got 2");
+}
+
 // --pretty indents each reply and ends it with one newline, as without it.
 // Protobuf's indented JSON ends in a newline of its own, and the CLI added
 // one: every reply was followed by an empty line.

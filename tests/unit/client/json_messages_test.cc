@@ -105,6 +105,47 @@ TEST(JsonToMessagesTest, ABadArrayElementIsNamedByItsPlace) {
       << s;
 }
 
+// grpcurl takes a stream's messages written one after another ("{} {}",
+// one a line, as `jq -c` prints them): each is one message, read exactly as
+// it would be alone. They were read as one, and refused with protobuf's
+// "Parsing terminated before end of input".
+TEST(JsonToMessagesTest, ValuesWrittenOneAfterAnotherAreOneMessageEach) {
+  const std::vector<v1::WorkReply> replies =
+      Replies("{\"queuedUs\":\"9007199254740993\"} {\"worker\":2}\n"
+              "{\"worker\":3}{\"ranUs\":\"4\"}\n");
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_EQ(replies[0].queued_us(), 9007199254740993u);
+  EXPECT_EQ(replies[1].worker(), 2);
+  EXPECT_EQ(replies[2].worker(), 3);
+  EXPECT_EQ(replies[3].ran_us(), 4u);
+  // Brackets and quotes inside a string are no boundary.
+  auto structs = JsonToMessages(*google::protobuf::Struct::descriptor(),
+                                R"({"a":"} {\"}"} {"b":["{"]})");
+  ASSERT_TRUE(structs.ok()) << structs.status();
+  ASSERT_EQ(structs->size(), 2u);
+  google::protobuf::Struct first;
+  ASSERT_TRUE(first.ParseFromString((*structs)[0]));
+  EXPECT_EQ(first.fields().at("a").string_value(), R"(} {"})");
+  // A bad one is named by its place.
+  absl::Status s = ErrorOf(R"({"worker":1} {"worker":-3})");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(),
+                               "bad JSON for handoff.v1.WorkReply, message 2: (worker): "))
+      << s;
+  // Text that is no sequence of values is still the parser's to name whole.
+  s = ErrorOf(R"({"worker":1} {"worker":)");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), "bad JSON for handoff.v1.WorkReply: ")) << s;
+  // Of a type whose JSON is an array, so several arrays are several messages.
+  auto lists = JsonToMessages(*google::protobuf::ListValue::descriptor(), "[1, 2] [3]");
+  ASSERT_TRUE(lists.ok()) << lists.status();
+  ASSERT_EQ(lists->size(), 2u);
+  google::protobuf::ListValue second;
+  ASSERT_TRUE(second.ParseFromString((*lists)[1]));
+  ASSERT_EQ(second.values_size(), 1);
+  EXPECT_EQ(second.values(0).number_value(), 3);
+}
+
 // A ListValue's JSON is an array: an array is one ListValue, not a list of
 // messages whose elements (1, "a") are no ListValue each. A Value the same.
 TEST(JsonToMessagesTest, AnArrayIsOneMessageOfATypeWhoseJsonIsAnArray) {

@@ -52,6 +52,8 @@ void NoteFlagSet(absl::string_view name) {
 
 void NoteFlagsFromNowOn() { noting = true; }
 
+bool FlagGiven(absl::string_view name) { return SetFlags().contains(std::string(name)); }
+
 absl::Status CheckFlagsApply(absl::string_view command) {
   for (const Scope& scope : Scopes()) {
     if (!SetFlags().contains(scope.flag)) continue;

@@ -29,6 +29,10 @@ void NoteFlagSet(absl::string_view name);
 // Called just before absl::ParseCommandLine.
 void NoteFlagsFromNowOn();
 
+// Whether the flag `name` was given (set at all while the command line was
+// parsed, as above).
+bool FlagGiven(absl::string_view name);
+
 // OK if every flag set applies to `command` ("call", "list" or "health");
 // else InvalidArgument naming a flag that does not (the first in
 // flag_scope.cc's table), the command, and the commands it applies to:

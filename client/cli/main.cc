@@ -183,6 +183,11 @@ int main(int argc, char** argv) {
   if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
     return handoff::cli::Usage(s.message());
   }
+  // One flag by two names: given both, one of the two requests would be
+  // dropped without a word.
+  if (handoff::cli::FlagGiven("d") && handoff::cli::FlagGiven("data")) {
+    return handoff::cli::Usage("-d and --data are one flag; give it once");
+  }
   // Stdin can be read once: a second flag naming it would get nothing, and
   // fail as though what the user sent it were wrong.
   std::string request = absl::GetFlag(FLAGS_d);

@@ -222,6 +222,15 @@ TEST_F(CliTest, CallStreamWithMessagesOneAfterAnother) {
       "takes one request, got 2");
 }
 
+// -d and --data are one flag by two names: given both, the request was
+// -d's, and --data's was dropped without a word.
+TEST_F(CliTest, DataGivenByBothItsNamesIsAUsageError) {
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-d", "{}", R"(--data={"payload":"YQ=="})"},
+                   "-d and --data are one flag; give it once");
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-d", "", "--data={}"},
+                   "-d and --data are one flag; give it once");
+}
+
 // --pretty indents each reply and ends it with one newline, as without it.
 // Protobuf's indented JSON ends in a newline of its own, and the CLI added
 // one: every reply was followed by an empty line.

@@ -213,7 +213,8 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Message& proto
 }
 
 absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
-                                          const std::string& bytes, bool pretty) {
+                                          const std::string& bytes, bool pretty,
+                                          bool emit_defaults) {
   pb::DynamicMessageFactory factory;
   std::unique_ptr<pb::Message> message(factory.GetPrototype(&type)->New());
   // Partial: a proto2 reply that lacks a required field is still a message
@@ -226,6 +227,7 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
   pb::util::JsonPrintOptions options;
   options.add_whitespace = pretty;
   options.preserve_proto_field_names = false;
+  options.always_print_primitive_fields = emit_defaults;
   // What MessageToJsonString does, less its check that every required
   // field is set: it serialises the message, which refuses one that is not.
   std::string canonical;

@@ -32,9 +32,12 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(
     const google::protobuf::Message& prototype, absl::string_view json);
 
 // Serialized message of `type` to JSON (proto3 JSON mapping): one line, or
-// indented if `pretty`; either way without a newline at the end.
+// indented if `pretty`; either way without a newline at the end. Fields at
+// their default are left out, as the mapping does, unless `emit_defaults`
+// (grpcurl's -emit-defaults).
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Descriptor& type,
-                                          const std::string& bytes, bool pretty);
+                                          const std::string& bytes, bool pretty,
+                                          bool emit_defaults = false);
 
 }  // namespace handoff
 

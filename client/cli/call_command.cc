@@ -154,7 +154,8 @@ int Call(const Connection& connection, const CallArgs& args) {
       *channel, **method, *requests, options,
       [&](const std::string& reply) {
         if (!unprintable.ok() || !unwritten.ok()) return;
-        auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty);
+        auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty,
+                                  args.emit_defaults);
         if (!json.ok()) {
           unprintable = json.status();
           return;

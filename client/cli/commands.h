@@ -48,6 +48,8 @@ struct CallArgs {
   std::string method;
   std::string data;  // JSON; "@path" reads a file, "@-" stdin
   bool pretty = false;
+  // Print a reply's fields at their default too (grpcurl's -emit-defaults).
+  bool emit_defaults = false;
   // Print the response headers and trailers on stderr, as grpcurl -v does.
   bool verbose = false;
   // Types from local files (client/local_descriptors.h) rather than the

@@ -26,6 +26,7 @@ const std::vector<Scope>& Scopes() {
       {"d", {"call"}},
       {"data", {"call"}},
       {"pretty", {"call"}},
+      {"emit_defaults", {"call"}},
       {"verbose", {"call"}},
       {"proto", {"call"}},
       {"import_paths", {"call"}},

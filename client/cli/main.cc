@@ -57,6 +57,9 @@ HANDOFF_CLI_FLAG(std::string, d, "",
                  "stream); @FILE reads a file, @- stdin");
 HANDOFF_CLI_FLAG(std::string, data, "", "same as -d");
 HANDOFF_CLI_FLAG(bool, pretty, false, "indent JSON replies");
+HANDOFF_CLI_FLAG(bool, emit_defaults, false,
+                 "call: print a reply's fields at their default values too (as "
+                 "grpcurl's -emit-defaults)");
 HANDOFF_CLI_FLAG(bool, verbose, false,
                  "call: print the response headers and trailers on stderr");
 HANDOFF_CLI_FLAG(std::string, proto, "",
@@ -229,6 +232,7 @@ int main(int argc, char** argv) {
     args.data = request;
     args.pretty = absl::GetFlag(FLAGS_pretty);
     args.verbose = absl::GetFlag(FLAGS_verbose);
+    args.emit_defaults = absl::GetFlag(FLAGS_emit_defaults);
     args.proto = absl::GetFlag(FLAGS_proto);
     args.import_paths = absl::GetFlag(FLAGS_import_paths);
     args.protoset = absl::GetFlag(FLAGS_protoset);

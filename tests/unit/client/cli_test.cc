@@ -124,7 +124,7 @@ TEST_F(CliTest, HelpListsEveryFlag) {
   for (const char* flag : {"--addr ", "--timeout ", "--tls ", "--cacert ", "--cert ",
                            "--key ", "-d ", "--data ", "--pretty ", "--proto ",
                            "--import_paths ", "--protoset ", "--metadata ", "--reflect_metadata ",
-                           "--verbose ", "--wait_for_ready "}) {
+                           "--verbose ", "--wait_for_ready ", "--emit_defaults "}) {
     EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
   }
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
@@ -229,6 +229,20 @@ TEST_F(CliTest, DataGivenByBothItsNamesIsAUsageError) {
                    "-d and --data are one flag; give it once");
   ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-d", "", "--data={}"},
                    "-d and --data are one flag; give it once");
+}
+
+// As grpcurl's -emit-defaults: a reply's fields at their default print too.
+// Without it, an Echo of nothing printed "{}", and there was no flag to see
+// the field.
+TEST_F(CliTest, EmitDefaultsPrintsTheFieldsAtTheirDefault) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "--emit_defaults", "-d", "{}", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"\"}\n");
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{}\n");
+  ExpectUsageError({"list", "--emit_defaults"},
+                   "--emit_defaults does not apply to list (only to call)");
 }
 
 // --pretty indents each reply and ends it with one newline, as without it.

@@ -24,9 +24,11 @@
 namespace handoff::cli {
 namespace {
 
-// -d @file reads a file, -d @- reads stdin; anything else is the JSON.
+// -d @file reads a file, -d @- reads stdin, and so does -d @ alone, as
+// grpcurl's and handoff load's; anything else is the JSON.
 absl::StatusOr<std::string> ReadData(const std::string& data) {
   if (!absl::StartsWith(data, "@")) return data;
+  if (data == "@") return ReadInput("-");
   return ReadInput(data.substr(1));
 }
 

@@ -46,7 +46,7 @@ struct Connection {
 
 struct CallArgs {
   std::string method;
-  std::string data;  // JSON; "@path" reads a file, "@-" stdin
+  std::string data;  // JSON; "@path" reads a file, "@-" (or "@") stdin
   bool pretty = false;
   // Print a reply's fields at their default too (grpcurl's -emit-defaults).
   bool emit_defaults = false;

@@ -54,7 +54,7 @@ HANDOFF_CLI_FLAG(std::string, cert, "",
 HANDOFF_CLI_FLAG(std::string, key, "", "PEM private key of --cert");
 HANDOFF_CLI_FLAG(std::string, d, "",
                  "request JSON for call (an array sends several messages on a "
-                 "stream); @FILE reads a file, @- stdin");
+                 "stream); @FILE reads a file, @- (or @) stdin");
 HANDOFF_CLI_FLAG(std::string, data, "", "same as -d");
 HANDOFF_CLI_FLAG(bool, pretty, false, "indent JSON replies");
 HANDOFF_CLI_FLAG(bool, emit_defaults, false,
@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
   std::string request = absl::GetFlag(FLAGS_d);
   if (request.empty()) request = absl::GetFlag(FLAGS_data);
   std::vector<std::string> stdin_readers;
-  if (command == "call" && request == "@-") stdin_readers.push_back("-d");
+  if (command == "call" && (request == "@-" || request == "@")) stdin_readers.push_back("-d");
   for (auto [flag, path] : {std::pair("--cacert", connection.tls_files.cacert),
                             std::pair("--cert", connection.tls_files.cert),
                             std::pair("--key", connection.tls_files.key)}) {

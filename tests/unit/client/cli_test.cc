@@ -245,6 +245,19 @@ TEST_F(CliTest, EmitDefaultsPrintsTheFieldsAtTheirDefault) {
                    "--emit_defaults does not apply to list (only to call)");
 }
 
+// -d @ reads stdin, as grpcurl's -d @ and handoff load's (ghz's) do: it
+// was taken for a file with an empty name, "cannot read : No such file or
+// directory".
+TEST_F(CliTest, DataAtAloneReadsStdinAsGrpcurlsDoes) {
+  auto r = testing::Run({HANDOFF_CLI, "call", "handoff.v1.Gateway.Echo", "-d", "@", Addr()},
+                        absl::Seconds(60), R"({"payload":"aGk="})");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"aGk=\"}\n");
+  // It reads stdin as -d @- does, so another flag that would is bad usage.
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-d", "@", "--cacert=-"},
+                   "-d and --cacert both read stdin; stdin can be read once");
+}
+
 // --pretty indents each reply and ends it with one newline, as without it.
 // Protobuf's indented JSON ends in a newline of its own, and the CLI added
 // one: every reply was followed by an empty line.

@@ -26,6 +26,7 @@
 #include "absl/types/span.h"
 #include "client/cli/commands.h"
 #include "client/cli/flag_scope.h"
+#include "client/cli/grpcurl_flags.h"
 #include "client/cli/load_flags_check.h"
 #include "client/cli/timeout_flag.h"
 #include "client/load/target.h"
@@ -144,6 +145,11 @@ int main(int argc, char** argv) {
       args.push_back("--help");
       return handoff::cli::Load(args);
     }
+  }
+  // Before load's: ghz's parser would read -emit-defaults as its -e.
+  if (absl::Status s = handoff::cli::CheckNoGrpcurlFlags(absl::MakeConstSpan(argv, argc));
+      !s.ok()) {
+    return handoff::cli::Usage(s.message());
   }
   if (absl::Status s = handoff::cli::CheckLoadFlagsPlace(absl::MakeConstSpan(argv, argc));
       !s.ok()) {

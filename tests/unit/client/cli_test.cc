@@ -258,6 +258,21 @@ TEST_F(CliTest, DataAtAloneReadsStdinAsGrpcurlsDoes) {
                    "-d and --cacert both read stdin; stdin can be read once");
 }
 
+// A grpcurl flag that has a handoff equivalent is bad usage naming it: a
+// user moving from grpcurl had only Abseil's "Unknown command line flag
+// 'plaintext'", exit 1.
+TEST_F(CliTest, AGrpcurlFlagIsAUsageErrorNamingHandoffsOwn) {
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-plaintext", "-d", "{}"},
+                   "-plaintext is grpcurl's; handoff speaks plaintext unless given --tls, "
+                   "--cacert or --cert");
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-H", "a: b", "-d", "{}"},
+                   "-H is grpcurl's; handoff's is --metadata, a JSON object: "
+                   "--metadata='{\"name\":\"value\"}'");
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-emit-defaults", "-d", "{}"},
+                   "-emit-defaults is grpcurl's; handoff's is --emit_defaults");
+  ExpectUsageError({"list", "-max-time=3"}, "-max-time is grpcurl's; handoff's is --timeout");
+}
+
 // --pretty indents each reply and ends it with one newline, as without it.
 // Protobuf's indented JSON ends in a newline of its own, and the CLI added
 // one: every reply was followed by an empty line.

@@ -47,6 +47,33 @@ absl::StatusOr<std::string> OneMessage(const pb::Message& prototype, const std::
   return message->SerializeAsString();
 }
 
+// Walks `text` from `from`, calling `on(i)` at each character outside its
+// strings and at each string's closing quote (an opening quote, a string's
+// contents and what a backslash escapes are skipped), until `on` returns
+// false. Returns where it stopped, or text.size() if it ran out first. The
+// one place that knows where a JSON string ends, for the splitters below,
+// which look only at brackets, commas and whole strings.
+template <typename OnCharacter>
+size_t WalkOutsideStrings(absl::string_view text, size_t from, OnCharacter on) {
+  bool in_string = false;
+  for (size_t i = from; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, a quote included
+        continue;
+      }
+      if (c != '"') continue;
+      in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (!on(i)) return i;
+  }
+  return text.size();
+}
+
 // The elements of the JSON array `text` (which starts with '['), each as
 // written: split at the commas outside any string, object or array within
 // it. What each element is, and whether it is JSON at all, is for the
@@ -58,45 +85,43 @@ absl::StatusOr<std::vector<absl::string_view>> ArrayElements(const pb::Descripto
                                                              absl::string_view text) {
   std::vector<absl::string_view> elements;
   int depth = 0;
-  bool in_string = false;
   size_t start = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
+  absl::Status refused;  // OK until the walk finds what is wrong
+  const size_t end = WalkOutsideStrings(text, 0, [&](size_t i) {
     const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character, a quote included
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
+    if (c == '[' || c == '{') {
       ++depth;
     } else if (c == ']' || c == '}') {
-      if (--depth < 0) return BadJson(type, "unbalanced brackets in the array");
-      if (depth > 0) continue;
-      if (c != ']') return BadJson(type, "unbalanced brackets in the array");
-      if (!absl::StripAsciiWhitespace(text.substr(i + 1)).empty()) {
-        return BadJson(type, "text after the array");
+      if (--depth < 0 || (depth == 0 && c != ']')) {
+        refused = BadJson(type, "unbalanced brackets in the array");
+        return false;
       }
+      if (depth > 0) return true;
       const absl::string_view last = absl::StripAsciiWhitespace(text.substr(start, i - start));
       if (!last.empty()) {
         elements.push_back(last);
       } else if (!elements.empty()) {
-        return BadJson(type, "an empty array element");  // "[{},]"
+        refused = BadJson(type, "an empty array element");  // "[{},]"
       }
-      return elements;
+      return false;
     } else if (c == ',' && depth == 1) {
       const absl::string_view element =
           absl::StripAsciiWhitespace(text.substr(start, i - start));
-      if (element.empty()) return BadJson(type, "an empty array element");
+      if (element.empty()) {
+        refused = BadJson(type, "an empty array element");
+        return false;
+      }
       elements.push_back(element);
       start = i + 1;
     }
+    return true;
+  });
+  if (!refused.ok()) return refused;
+  if (end == text.size()) return BadJson(type, "the array does not end");
+  if (!absl::StripAsciiWhitespace(text.substr(end + 1)).empty()) {
+    return BadJson(type, "text after the array");
   }
-  return BadJson(type, "the array does not end");
+  return elements;
 }
 
 // The JSON values `text` holds one after another, separated by whitespace
@@ -115,39 +140,24 @@ std::vector<absl::string_view> TopLevelValues(absl::string_view text) {
     }
     const size_t start = i;
     const char first = text[i];
-    if (first == '{' || first == '[') {
+    if (first == '{' || first == '[' || first == '"') {
+      // The value ends at the bracket that closes its first, or, for a
+      // string, at its closing quote.
       std::vector<char> closers;
-      bool in_string = false;
-      for (; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-          if (c == '\\') {
-            ++i;
-          } else if (c == '"') {
-            in_string = false;
-          }
-          continue;
-        }
-        if (c == '"') {
-          in_string = true;
-        } else if (c == '{') {
-          closers.push_back('}');
-        } else if (c == '[') {
-          closers.push_back(']');
+      bool broken = false;
+      i = WalkOutsideStrings(text, start, [&](size_t at) {
+        const char c = text[at];
+        if (c == '{' || c == '[') {
+          closers.push_back(c == '{' ? '}' : ']');
         } else if (c == '}' || c == ']') {
-          if (closers.empty() || closers.back() != c) return {};
+          broken = closers.empty() || closers.back() != c;
+          if (broken) return false;
           closers.pop_back();
-          if (closers.empty()) break;
         }
-      }
-      if (i >= text.size()) return {};
-      ++i;  // past the closing bracket
-    } else if (first == '"') {
-      for (++i; i < text.size() && text[i] != '"'; ++i) {
-        if (text[i] == '\\') ++i;
-      }
-      if (i >= text.size()) return {};
-      ++i;  // past the closing quote
+        return !closers.empty();
+      });
+      if (broken || i == text.size()) return {};
+      ++i;  // past the closing bracket or quote
     } else {
       while (i < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[i])) &&
              text[i] != '{' && text[i] != '[' && text[i] != '"') {

@@ -144,6 +144,21 @@ TEST(JsonToMessagesTest, ValuesWrittenOneAfterAnotherAreOneMessageEach) {
   ASSERT_TRUE(second.ParseFromString((*lists)[1]));
   ASSERT_EQ(second.values_size(), 1);
   EXPECT_EQ(second.values(0).number_value(), 3);
+  // Of Value, whose JSON may be a string or a number: a string ends at its
+  // closing quote, brackets and escaped quotes within it or not.
+  auto values = JsonToMessages(*google::protobuf::Value::descriptor(),
+                               R"("a \"}" 7"[b"{"c":1})");
+  ASSERT_TRUE(values.ok()) << values.status();
+  ASSERT_EQ(values->size(), 4u);
+  google::protobuf::Value v;
+  ASSERT_TRUE(v.ParseFromString((*values)[0]));
+  EXPECT_EQ(v.string_value(), R"(a "})");
+  ASSERT_TRUE(v.ParseFromString((*values)[1]));
+  EXPECT_EQ(v.number_value(), 7);
+  ASSERT_TRUE(v.ParseFromString((*values)[2]));
+  EXPECT_EQ(v.string_value(), "[b");
+  // A string that never closes is no sequence: the parser's to name.
+  EXPECT_FALSE(JsonToMessages(*google::protobuf::Value::descriptor(), R"("a" "b\")").ok());
 }
 
 // A ListValue's JSON is an array: an array is one ListValue, not a list of

@@ -18,7 +18,7 @@ bool JobStartHeaders::JobStarting() {
   // OnCancel it runs inline, and that Finish waits in finish_ until
   // HeadersSent. Until then the call is not finished, so the reactor is
   // alive.
-  call_->StartSendInitialMetadata();
+  SendHeaders();
   return true;
 }
 
@@ -29,7 +29,7 @@ void JobStartHeaders::HeadersSent() {
     sending_ = false;
     finish.swap(finish_);
   }
-  if (finish.has_value()) call_->Finish(std::move(*finish));
+  if (finish.has_value()) FinishCall(std::move(*finish));
 }
 
 void JobStartHeaders::Finish(grpc::Status status, absl::FunctionRef<void()> if_started) {
@@ -42,12 +42,16 @@ void JobStartHeaders::Finish(grpc::Status status, absl::FunctionRef<void()> if_s
       return;
     }
   }
-  call_->Finish(std::move(status));
+  FinishCall(std::move(status));
 }
 
 bool JobStartHeaders::started() const {
   absl::MutexLock l(&mu_);
   return started_;
 }
+
+void JobStartHeaders::SendHeaders() { call_->StartSendInitialMetadata(); }
+
+void JobStartHeaders::FinishCall(grpc::Status status) { call_->Finish(std::move(status)); }
 
 }  // namespace handoff

@@ -34,6 +34,10 @@ struct Connection {
   std::string addr;
   bool tls = false;  // also implied by any of `tls_files`
   TlsFiles tls_files;
+  // The name the server's certificate is checked against (default: the
+  // :authority), and the :authority of every call (default: `addr`).
+  std::string cname;
+  std::string authority;
   absl::Duration timeout;
   // Every RPC (health, reflection, the call itself) waits, within `timeout`,
   // for a server that cannot be reached yet: one still starting, say.
@@ -84,7 +88,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
 // reason gRPC gives, instead of retrying behind the user's back.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection);
 
-// Whether a connection speaks TLS: --tls, or --cacert or --cert given.
+// Whether a connection speaks TLS: --tls, or --cacert, --cert or --skipTLS
+// given.
 bool UsesTls(bool tls, const TlsFiles& files);
 bool UsesTls(const Connection& connection);
 // `status` of a command that connected as `connection`, with a hint in the

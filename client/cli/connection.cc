@@ -83,7 +83,7 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
 }
 
 bool UsesTls(bool tls, const TlsFiles& files) {
-  return tls || !files.cacert.empty() || !files.cert.empty();
+  return tls || !files.cacert.empty() || !files.cert.empty() || files.skip_verify;
 }
 
 bool UsesTls(const Connection& connection) {
@@ -152,6 +152,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
   // resolver. gRPC's transparent retry of a call that never reached the
   // server (it crossed a GOAWAY) stays, which needs retries enabled.
   args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
+  if (!connection.authority.empty()) {
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, connection.authority);
+  }
+  if (!connection.cname.empty()) args.SetSslTargetNameOverride(connection.cname);
   return grpc::CreateCustomChannel(connection.addr, *credentials, args);
 }
 

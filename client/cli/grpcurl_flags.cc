@@ -14,9 +14,10 @@ namespace {
 
 // grpcurl's flag (its name, as grpcurl's Go flag package reads it with one
 // dash or two) and what handoff has for it. Those without an equivalent
-// (-servername, -authority, -format) are left to Abseil's own error; -v,
-// -insecure and -import-path are not here either: -v is Abseil's unknown
-// flag as documented, -insecure is load's (ghz's) and named so.
+// (-format) are left to Abseil's own error, -authority is handoff's too;
+// -v and -import-path are not here either: -v is Abseil's unknown flag as
+// documented. -insecure is here, before load's check would call it load's:
+// load's (ghz's) --insecure is plaintext, the opposite of what was meant.
 const std::vector<std::pair<const char*, const char*>>& Equivalents() {
   static const auto* equivalents = new std::vector<std::pair<const char*, const char*>>{
       {"plaintext", "handoff speaks plaintext unless given --tls, --cacert or --cert"},
@@ -28,6 +29,9 @@ const std::vector<std::pair<const char*, const char*>>& Equivalents() {
        "--reflect_metadata='{\"name\":\"value\"}'"},
       {"emit-defaults", "handoff's is --emit_defaults"},
       {"max-time", "handoff's is --timeout"},
+      {"insecure",
+       "handoff's is --skipTLS (load's --insecure is plaintext, these commands' default)"},
+      {"servername", "handoff's is --cname"},
   };
   return *equivalents;
 }

@@ -53,6 +53,16 @@ HANDOFF_CLI_FLAG(std::string, cert, "",
                  "PEM client certificate, for a server that requires one (mutual "
                  "TLS; implies --tls, needs --key)");
 HANDOFF_CLI_FLAG(std::string, key, "", "PEM private key of --cert");
+HANDOFF_CLI_FLAG(bool, skipTLS, false,
+                 "accept any certificate from the server, a self-signed one under "
+                 "test, say (implies --tls; as handoff load's --skipTLS, grpcurl's "
+                 "-insecure)");
+HANDOFF_CLI_FLAG(std::string, cname, "",
+                 "check the server's TLS certificate against this name instead of "
+                 "the :authority (as handoff load's --cname, grpcurl's -servername)");
+HANDOFF_CLI_FLAG(std::string, authority, "",
+                 "the :authority of every call (default: --addr); with TLS, also "
+                 "the name the certificate is checked against, unless --cname");
 HANDOFF_CLI_FLAG(std::string, d, "",
                  "request JSON for call (an array sends several messages on a "
                  "stream); @FILE reads a file, @- (or @) stdin");
@@ -188,9 +198,19 @@ int main(int argc, char** argv) {
   connection.tls_files.cacert = absl::GetFlag(FLAGS_cacert);
   connection.tls_files.cert = absl::GetFlag(FLAGS_cert);
   connection.tls_files.key = absl::GetFlag(FLAGS_key);
+  connection.tls_files.skip_verify = absl::GetFlag(FLAGS_skipTLS);
+  connection.cname = absl::GetFlag(FLAGS_cname);
+  connection.authority = absl::GetFlag(FLAGS_authority);
   connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
   if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
     return handoff::cli::Usage(s.message());
+  }
+  // Plaintext has no certificate to check the name against: the flag
+  // would be dropped without a word.
+  if (!connection.cname.empty() && !handoff::cli::UsesTls(connection)) {
+    return handoff::cli::Usage(
+        "--cname names the server's TLS certificate: it needs --tls (or --cacert, --cert "
+        "or --skipTLS)");
   }
   // One flag by two names: given both, one of the two requests would be
   // dropped without a word.

@@ -221,6 +221,50 @@ TEST_F(MutualTlsTest, LoadChecksTheServersCertificateAgainstCname) {
   ExpectServed(Cli(load("localhost")), true);
 }
 
+// A server with a certificate no root of the client's vouches for (a
+// self-signed one under test) is reached by call, list and health with
+// --skipTLS, as by load's, and by none of them without it.
+TEST_F(MutualTlsTest, CliWithSkipTlsTrustsTheServerWithoutItsCa) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"health"}, {"list"},
+        {"call", "handoff.v1.Gateway.Echo", "-d", "{}"}}) {
+    std::vector<std::string> args = command;
+    args.insert(args.end(), {Addr(), "--cert=" + TlsTestFile("client.pem"),
+                             "--key=" + TlsTestFile("client.key")});
+    ProcessResult r = Cli(args);
+    // The test CA is not among the system's roots.
+    EXPECT_EQ(r.exit_code, 1) << command[0] << ": " << r.err;
+    args.push_back("--skipTLS");
+    r = Cli(args);
+    EXPECT_EQ(r.exit_code, 0) << command[0] << ": " << r.err;
+  }
+}
+
+// --cname is the name the server's certificate is checked against, and
+// --authority the :authority, which names it too unless --cname does.
+TEST_F(MutualTlsTest, CliChecksTheServersCertificateAgainstCnameAndAuthority) {
+  // The certificate names localhost and 127.0.0.1.
+  auto health = [](std::vector<std::string> names) {
+    std::vector<std::string> args = {"health", Addr(), "--cacert=" + TlsTestFile("ca.pem"),
+                                     "--cert=" + TlsTestFile("client.pem"),
+                                     "--key=" + TlsTestFile("client.key")};
+    args.insert(args.end(), names.begin(), names.end());
+    return Cli(args);
+  };
+  ProcessResult r = health({"--cname=elsewhere.example"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  r = health({"--cname=localhost"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = health({"--authority=elsewhere.example"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  r = health({"--authority=elsewhere.example", "--cname=localhost"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", Addr(), "--cname=localhost",
+           "--authority=elsewhere.example", "--cacert=" + TlsTestFile("ca.pem"),
+           "--cert=" + TlsTestFile("client.pem"), "--key=" + TlsTestFile("client.key")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(MutualTlsTest, LoadInsecureWithTlsFilesIsAUsageError) {
   ProcessResult r = Cli({"load", "--insecure", "--cacert", TlsTestFile("ca.pem"),
                          "--call", "handoff.v1.Gateway.Echo", "-n", "1", "-c", "1",

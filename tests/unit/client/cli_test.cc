@@ -124,7 +124,8 @@ TEST_F(CliTest, HelpListsEveryFlag) {
   for (const char* flag : {"--addr ", "--timeout ", "--tls ", "--cacert ", "--cert ",
                            "--key ", "-d ", "--data ", "--pretty ", "--proto ",
                            "--import_paths ", "--protoset ", "--metadata ", "--reflect_metadata ",
-                           "--verbose ", "--wait_for_ready ", "--emit_defaults "}) {
+                           "--verbose ", "--wait_for_ready ", "--emit_defaults ", "--skipTLS ",
+                           "--cname ", "--authority "}) {
     EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
   }
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
@@ -271,6 +272,18 @@ TEST_F(CliTest, AGrpcurlFlagIsAUsageErrorNamingHandoffsOwn) {
   ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-emit-defaults", "-d", "{}"},
                    "-emit-defaults is grpcurl's; handoff's is --emit_defaults");
   ExpectUsageError({"list", "-max-time=3"}, "-max-time is grpcurl's; handoff's is --timeout");
+  // Not "a flag of load": load's --insecure is plaintext.
+  ExpectUsageError({"health", "-insecure"},
+                   "-insecure is grpcurl's; handoff's is --skipTLS (load's --insecure is "
+                   "plaintext, these commands' default)");
+  ExpectUsageError({"list", "-servername=x"}, "-servername is grpcurl's; handoff's is --cname");
+}
+
+// Plaintext has no certificate for --cname to name: it would be dropped.
+TEST_F(CliTest, CnameWithoutTlsIsAUsageError) {
+  ExpectUsageError({"health", "--cname=localhost"},
+                   "--cname names the server's TLS certificate: it needs --tls (or --cacert, "
+                   "--cert or --skipTLS)");
 }
 
 // --pretty indents each reply and ends it with one newline, as without it.
@@ -1179,7 +1192,10 @@ TEST_F(CliTest, ALoadFlagGivenToAnotherCommandIsAUsageErrorNamingLoad) {
            {{"health", "--total=3"}, "--total is a flag of load, not of health"},
            {{"--rps", "10", "list"}, "--rps is a flag of load, not of list"},
            {{"call", "handoff.v1.Gateway.Echo", "-z", "1s"}, "-z is a flag of load, not of call"},
-           {{"list", "--insecure"}, "--insecure is a flag of load, not of list"},
+           // grpcurl's too, where it means --skipTLS: named as both.
+           {{"list", "--insecure"},
+            "-insecure is grpcurl's; handoff's is --skipTLS (load's --insecure is plaintext, "
+            "these commands' default)"},
            {{"call", "handoff.v1.Gateway.Echo", "--import-paths=a"},
             "--import-paths is a flag of load, not of call (call's is --import_paths)"}}) {
     ExpectUsageError(args, message);

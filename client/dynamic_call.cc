@@ -2,13 +2,17 @@
 
 #include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "client/call_error.h"
@@ -37,23 +41,57 @@ std::string FromBuffer(const grpc::ByteBuffer& buffer) {
 
 }  // namespace
 
-absl::StatusOr<const pb::MethodDescriptor*> FindMethod(
-    const pb::DescriptorPool& pool, absl::string_view name,
-    const absl::Status* lookup_error, absl::string_view hint) {
-  std::string full(absl::StripPrefix(name, "/"));
+absl::StatusOr<MethodName> SplitMethodName(absl::string_view name) {
+  // One leading separator at most: "/" of an HTTP/2 path, "." of
+  // protobuf's fully-qualified names.
+  absl::string_view rest = name;
+  if (!absl::ConsumePrefix(&rest, "/")) absl::ConsumePrefix(&rest, ".");
+  std::string full(rest);
   absl::StrReplaceAll({{"/", "."}}, &full);
   const size_t dot = full.rfind('.');
   if (dot == std::string::npos || dot == 0 || dot + 1 == full.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "method '", name, "' is not fully qualified; want package.Service.Method"));
   }
-  const std::string service_name = full.substr(0, dot);
-  const std::string method_name = full.substr(dot + 1);
+  // Left in, an empty part made the service's name one no server has
+  // ("unknown service 'pkg.Service.'"), sending the user to look for it.
+  if (absl::StrContains(full, "..") || full.front() == '.') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("method '", name,
+                     "' has an empty part; want package.Service.Method or "
+                     "package.Service/Method"));
+  }
+  return MethodName{full.substr(0, dot), full.substr(dot + 1)};
+}
+
+absl::StatusOr<const pb::MethodDescriptor*> FindMethod(
+    const pb::DescriptorPool& pool, absl::string_view name,
+    const absl::Status* lookup_error, absl::string_view hint) {
+  absl::StatusOr<MethodName> split = SplitMethodName(name);
+  if (!split.ok()) return split.status();
+  const std::string& service_name = split->service;
+  const std::string& method_name = split->method;
   const pb::ServiceDescriptor* service = pool.FindServiceByName(service_name);
   if (service == nullptr) {
     if (lookup_error != nullptr && !lookup_error->ok() &&
         lookup_error->code() != absl::StatusCode::kNotFound) {
       return *lookup_error;
+    }
+    // A service's own name, split at its last dot, read as a service
+    // ("handoff.v1") no server has.
+    const std::string whole = absl::StrCat(service_name, ".", method_name);
+    if (const pb::ServiceDescriptor* named = pool.FindServiceByName(whole);
+        named != nullptr) {
+      std::vector<std::string> methods;
+      for (int i = 0; i < named->method_count(); ++i) methods.push_back(named->method(i)->name());
+      if (methods.empty()) {
+        return absl::NotFoundError(
+            absl::StrCat("'", whole, "' is a service, not a method, and it has none"));
+      }
+      return absl::NotFoundError(absl::StrCat("'", whole,
+                                              "' is a service, not a method; its methods: ",
+                                              absl::StrJoin(methods, ", "), " (call one as ",
+                                              whole, ".", methods.front(), ")"));
     }
     return absl::NotFoundError(
         absl::StrCat("unknown service '", service_name, "' (", hint, ")"));

@@ -19,10 +19,22 @@
 
 namespace handoff {
 
-// Finds `name` in `pool`, spelled "pkg.Service.Method", "pkg.Service/Method"
-// or "/pkg.Service/Method". NOT_FOUND says which part is unknown, an unknown
-// service with `hint` after it; other codes come from the pool's database
-// (an unreachable server, say) via `lookup_error`, which may be null.
+// A method's name split into its service's full name and its own.
+struct MethodName {
+  std::string service;
+  std::string method;
+};
+// `name` spelled "pkg.Service.Method", "pkg.Service/Method",
+// "/pkg.Service/Method" or, protobuf's fully-qualified form,
+// ".pkg.Service.Method"; INVALID_ARGUMENT, naming it, if it has no service
+// part or an empty part ("pkg.Service//Method").
+absl::StatusOr<MethodName> SplitMethodName(absl::string_view name);
+
+// Finds `name` (as SplitMethodName takes it) in `pool`. NOT_FOUND says
+// which part is unknown, an unknown service with `hint` after it, and a
+// service's own name that it names a service and its methods; other codes
+// come from the pool's database (an unreachable server, say) via
+// `lookup_error`, which may be null.
 absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
     const google::protobuf::DescriptorPool& pool, absl::string_view name,
     const absl::Status* lookup_error = nullptr,

@@ -11,8 +11,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/cancel_token.h"
 #include "client/cli/commands.h"
@@ -32,13 +30,6 @@ absl::StatusOr<std::string> ReadData(const std::string& data) {
   return ReadInput(data.substr(1));
 }
 
-// The service part of a method name in any spelling FindMethod takes.
-std::string ServiceOf(absl::string_view method) {
-  std::string full(absl::StripPrefix(method, "/"));
-  absl::StrReplaceAll({{"/", "."}}, &full);
-  const size_t dot = full.rfind('.');
-  return dot == std::string::npos ? full : full.substr(0, dot);
-}
 
 // A service the server lists but has no descriptor for (gRPC's own health
 // service) is not unknown: say so, rather than point at `handoff list`,
@@ -46,7 +37,9 @@ std::string ServiceOf(absl::string_view method) {
 absl::Status ExplainUndescribed(ReflectionDatabase& db,
                                 const google::protobuf::DescriptorPool& pool,
                                 absl::string_view method, const absl::Status& not_found) {
-  const std::string service = ServiceOf(method);
+  absl::StatusOr<MethodName> split = SplitMethodName(method);
+  if (!split.ok()) return not_found;
+  const std::string& service = split->service;
   if (pool.FindServiceByName(service) != nullptr) return not_found;  // no such method
   auto listed = db.ListServices();
   if (!listed.ok() || std::find(listed->begin(), listed->end(), service) == listed->end()) {

@@ -417,6 +417,34 @@ TEST_F(CliTest, AnUnknownMethodOrServiceIsAOneLineErrorNamingIt) {
                      "unknown service 'nope.Svc'");
 }
 
+// A service's name where a method's goes was split at its last dot and
+// reported as an unknown service 'handoff.v1', which the server has not.
+TEST_F(CliTest, AServiceNameGivenAsAMethodSaysSoAndNamesItsMethods) {
+  ExpectOneLineError(Cli({"call", "handoff.v1.Gateway", "-d", "{}", Addr()}),
+                     "'handoff.v1.Gateway' is a service, not a method; its methods: Echo, "
+                     "Work, Batch, Stream, Call (call one as handoff.v1.Gateway.Echo)");
+}
+
+// Protobuf's fully-qualified form, with its leading dot, names the same
+// method: it was an unknown service '.handoff.v1.Gateway'.
+TEST_F(CliTest, AMethodNameWithALeadingDotIsCalled) {
+  auto r = Cli({"call", ".handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"aGk=\"}\n");
+}
+
+// An empty part (two separators in a row) was read as a part of the
+// service's name: unknown service 'handoff.v1.Gateway.'.
+TEST_F(CliTest, AMethodNameWithAnEmptyPartIsRefusedNamingIt) {
+  for (const char* name : {"handoff.v1.Gateway//Echo", "handoff..v1.Gateway.Echo",
+                           "handoff.v1.Gateway./Echo"}) {
+    ExpectOneLineError(Cli({"call", name, "-d", "{}", Addr()}),
+                       absl::StrCat("method '", name,
+                                    "' has an empty part; want package.Service.Method or "
+                                    "package.Service/Method"));
+  }
+}
+
 TEST_F(CliTest, AServiceListedButNotDescribedIsNotCalledUnknown) {
   // gRPC's health service is listed by reflection (handoff list shows it)
   // without a descriptor: "unknown service ... (try: handoff list)" would

@@ -130,6 +130,13 @@ int Call(const Connection& connection, const CallArgs& args) {
   }
   auto requests = JsonToMessages(*(*method)->input_type(), *data);
   if (!requests.ok()) return Fail("-d", requests.status());
+  // No request data (no -d, or only JSON's whitespace) is no message on a
+  // stream the client writes, as grpcurl sends: one default message would
+  // be a request the user never asked for. A method that takes one request
+  // still gets a default one, as in grpcurl.
+  if ((*method)->client_streaming() && data->find_first_not_of(" \t\r\n") == std::string::npos) {
+    requests->clear();
+  }
 
   CallOptions options;
   options.timeout = std::max(

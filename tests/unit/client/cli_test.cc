@@ -205,6 +205,24 @@ TEST_F(CliTest, CallStreamWithArray) {
   EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
 }
 
+// No request data is no message on a stream the client writes, as grpcurl
+// sends (its reader is at its end at once): the stream is closed at once,
+// where one default message was sent, which the server answered. A method
+// that takes one request still gets a default one.
+TEST_F(CliTest, CallStreamWithoutDataSendsNoMessage) {
+  for (const std::vector<std::string>& data :
+       {std::vector<std::string>{}, {"-d", ""}, {"-d", " \n"}}) {
+    std::vector<std::string> args = {"call", "handoff.v1.Gateway.Stream", Addr()};
+    args.insert(args.end(), data.begin(), data.end());
+    auto r = Cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "") << absl::StrJoin(data, " ");
+  }
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{}\n");
+}
+
 // A stream's messages as grpcurl takes them, one after another, from -d or
 // from stdin by -d @-. They were refused: "Parsing terminated before end of
 // input".

@@ -546,8 +546,12 @@ absl::Status Validate(LoadOptions& o) {
         o.concurrency, ")"));
   }
   const bool scheduled = o.concurrency_schedule != LoadSchedule::kConst;
-  // As in ghz, -c is for the const schedule; another has its own peak.
-  if (scheduled) o.concurrency = slots->slots();
+  // As in ghz, -c is for the const schedule; another has its own peak. The
+  // report still writes -c as given, as ghz's does.
+  if (scheduled) {
+    o.concurrency_given = o.concurrency;
+    o.concurrency = slots->slots();
+  }
   // Each call in flight is a slot of client state, allocated before the
   // first call: a mistyped -c ran out of memory instead of making calls.
   if (o.concurrency > ConcurrencySchedule::kMaxSlots) {

@@ -51,6 +51,10 @@ struct LoadOptions {
   int concurrency_start = 0;     // --concurrency-start: slots at first
   int concurrency_step = 1;      // --concurrency-step: added (< 0: taken) a step; ghz's default
   int concurrency_end = 0;       // --concurrency-end: where it stops; 0: nowhere
+  // -c as given, which a step or line schedule's peak replaced in
+  // `concurrency`: ghz's reports write it (50 unless given) whatever the
+  // schedule. 0: `concurrency` is -c as given.
+  int concurrency_given = 0;
   absl::Duration concurrency_step_duration = absl::ZeroDuration();  // step's only
   absl::Duration concurrency_max_duration = absl::ZeroDuration();   // 0: no limit
   int64_t total = 200;           // -n: calls to make (ignored with -z)

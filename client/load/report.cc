@@ -29,6 +29,13 @@ int64_t ReportedTotal(const LoadOptions& o) {
   return o.duration > absl::ZeroDuration() ? kGhzDurationRunTotal : o.total;
 }
 
+// The -c a report gives: as given, as ghz's reports write it, not the
+// peak of a concurrency schedule that the run took in its place; the
+// schedule's own keys say what ran.
+int ReportedConcurrency(const LoadOptions& o) {
+  return o.concurrency_given != 0 ? o.concurrency_given : o.concurrency;
+}
+
 // A duration as ghz prints it (its formatNanoUnit): below 10 us in whole
 // nanoseconds, below a second in milliseconds, else in seconds; a -z 10s
 // run's Total is "10.00 s", not "10000.52 ms".
@@ -436,7 +443,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   rate("load-step", o.load_step);
   field("load-step-duration", nanos(step_duration(o.load_schedule, o.load_step_duration)));
   field("load-max-duration", nanos(o.load_max_duration));
-  if (o.concurrency != 0) field("concurrency", absl::StrCat(o.concurrency));
+  if (ReportedConcurrency(o) != 0) field("concurrency", absl::StrCat(ReportedConcurrency(o)));
   field("concurrency-schedule", GoQuoted(schedule(o.concurrency_schedule)));
   field("concurrency-start", absl::StrCat(o.concurrency_start));
   field("concurrency-end", absl::StrCat(o.concurrency_end));
@@ -570,7 +577,7 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
   tags.push_back(absl::StrCat("host=\"", InfluxEscaped(o.host), "\""));
   tags.push_back(absl::StrCat("n=", ReportedTotal(o)));
   if (o.concurrency_schedule == LoadSchedule::kConst) {
-    tags.push_back(absl::StrCat("c=", o.concurrency));
+    tags.push_back(absl::StrCat("c=", ReportedConcurrency(o)));
   } else {
     tags.push_back(absl::StrCat(
         "concurrency-schedule=", o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"));
@@ -659,7 +666,7 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
       {"call", o.call},
       {"host", o.host},
       {"insecure", o.insecure ? "true" : "false"},
-      {"concurrency", absl::StrCat(o.concurrency)},
+      {"concurrency", absl::StrCat(ReportedConcurrency(o))},
       {"total", absl::StrCat(ReportedTotal(o))},
       {"rps", absl::StrFormat("%g", o.rps)},
       {"connections", absl::StrCat(o.connections)},

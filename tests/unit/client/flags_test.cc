@@ -471,6 +471,34 @@ TEST(LoadFlagsTest, AConcurrencyScheduleSetsMinusCToItsPeak) {
   EXPECT_EQ(from_file->concurrency, 20);
 }
 
+// ghz's reports write -c as given (its default 50) under a concurrency
+// schedule, where its workers follow the schedule instead; the schedule's
+// own keys say what ran. handoff wrote the peak it runs by, so the same
+// command line gave another `concurrency` than ghz's, in the JSON and as a
+// Prometheus label, which splits a ghz run's series from handoff's.
+TEST(LoadFlagsTest, AScheduledRunsReportsWriteMinusCAsGivenNotThePeak) {
+  auto o = Parse({"--call", "p.S.M", "-c", "20", "--concurrency-schedule=step",
+                  "--concurrency-start=5", "--concurrency-step=5", "--concurrency-end=50",
+                  "--concurrency-step-duration=5s", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->concurrency, 50) << "the run takes the peak";
+  const Report report = BuildReport(RunResults{}, "");
+  EXPECT_TRUE(absl::StrContains(FormatJson(report, *o, false),
+                                R"("concurrency":20,"concurrency-schedule":"step",)"))
+      << FormatJson(report, *o, false);
+  EXPECT_TRUE(absl::StrContains(FormatPrometheus(report, *o), R"(concurrency="20")"))
+      << FormatPrometheus(report, *o);
+
+  auto unset = Parse({"--call", "p.S.M", "--concurrency-schedule=line", "--concurrency-start=5",
+                      "--concurrency-end=80", "h:1"});
+  ASSERT_TRUE(unset.ok()) << unset.status();
+  EXPECT_EQ(unset->concurrency, 80);
+  EXPECT_TRUE(absl::StrContains(FormatJson(report, *unset, false),
+                                R"("concurrency":50,"concurrency-schedule":"line",)"))
+      << "ghz's default -c";
+  EXPECT_TRUE(absl::StrContains(FormatPrometheus(report, *unset), R"(concurrency="50")"));
+}
+
 // ghz's --concurrency-step is 1 unless given: a line from 5 to 50 slots
 // needs no step (handoff load refused it, "needs a --concurrency-step other
 // than 0").

@@ -1,4 +1,4 @@
-// ParseGoDuration: a span of time as ghz and Go write it.
+// ParseGoDuration, GoDurationString: a span of time as ghz and Go write it.
 //
 // Go's time.ParseDuration syntax ("500ms", "10s", "1m30s", "1.5h"; "µs" as
 // well as "us"), plus ghz's bare number, which is seconds ("20" is 20s).
@@ -6,6 +6,8 @@
 // command line reads the same wherever a duration goes.
 #ifndef HANDOFF_CLIENT_LOAD_GO_DURATION_H_
 #define HANDOFF_CLIENT_LOAD_GO_DURATION_H_
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -19,6 +21,11 @@ namespace handoff::load {
 // load generator keeps in int64 nanoseconds, where a longer one would wrap
 // into the past.
 absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text);
+
+// As Go's time.Duration String() writes it, which ghz's reports take where
+// they print a duration with %v: "0s", "1.5µs", "100ms", "1m30s", "2h0m0s".
+// `d` is taken in whole nanoseconds, Go's unit.
+std::string GoDurationString(absl::Duration d);
 
 }  // namespace handoff::load
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "client/load/go_duration.h"
 #include "client/load/go_json.h"
 #include "client/status.h"
 
@@ -584,10 +585,11 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
     tags.push_back(absl::StrCat("concurrency-start=", o.concurrency_start));
     tags.push_back(absl::StrCat("concurrency-end=", o.concurrency_end));
     tags.push_back(absl::StrCat("concurrency-step=", o.concurrency_step));
+    // Durations as ghz's %v writes a Go Duration: "0s", "2m0s".
     tags.push_back(absl::StrCat("concurrency-step-duration=",
-                                absl::FormatDuration(o.concurrency_step_duration)));
+                                GoDurationString(o.concurrency_step_duration)));
     tags.push_back(absl::StrCat("concurrency-max-duration=",
-                                absl::FormatDuration(o.concurrency_max_duration)));
+                                GoDurationString(o.concurrency_max_duration)));
   }
   if (o.load_schedule == LoadSchedule::kConst) {
     tags.push_back(absl::StrCat("rps=", absl::StrFormat("%g", o.rps)));
@@ -598,9 +600,9 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
     tags.push_back(absl::StrCat("load-end=", absl::StrFormat("%g", o.load_end)));
     tags.push_back(absl::StrCat("load-step=", absl::StrFormat("%g", o.load_step)));
     tags.push_back(
-        absl::StrCat("load-step-duration=", absl::FormatDuration(o.load_step_duration)));
+        absl::StrCat("load-step-duration=", GoDurationString(o.load_step_duration)));
     tags.push_back(
-        absl::StrCat("load-max-duration=", absl::FormatDuration(o.load_max_duration)));
+        absl::StrCat("load-max-duration=", GoDurationString(o.load_max_duration)));
   }
   tags.push_back(absl::StrCat("z=", absl::ToInt64Nanoseconds(o.duration)));
   tags.push_back(absl::StrCat("timeout=", Seconds(o.timeout)));

@@ -45,5 +45,23 @@ TEST(GoDurationTest, PastGosLongestDurationIsOutOfRange) {
   }
 }
 
+// As Go's time.Duration String() writes it, which ghz's influx tags take.
+TEST(GoDurationStringTest, WritesAsGosDurationStringDoes) {
+  EXPECT_EQ(GoDurationString(absl::ZeroDuration()), "0s");
+  EXPECT_EQ(GoDurationString(absl::Nanoseconds(999)), "999ns");
+  EXPECT_EQ(GoDurationString(absl::Microseconds(1)), "1µs");
+  EXPECT_EQ(GoDurationString(absl::Nanoseconds(1500)), "1.5µs");
+  EXPECT_EQ(GoDurationString(absl::Milliseconds(100)), "100ms");
+  EXPECT_EQ(GoDurationString(absl::Microseconds(2250)), "2.25ms");
+  EXPECT_EQ(GoDurationString(absl::Seconds(1)), "1s");
+  EXPECT_EQ(GoDurationString(absl::Milliseconds(1500)), "1.5s");
+  EXPECT_EQ(GoDurationString(absl::Minutes(1)), "1m0s");
+  EXPECT_EQ(GoDurationString(absl::Seconds(90)), "1m30s");
+  EXPECT_EQ(GoDurationString(absl::Hours(1)), "1h0m0s");
+  EXPECT_EQ(GoDurationString(absl::Hours(2) + absl::Nanoseconds(1)), "2h0m0.000000001s");
+  EXPECT_EQ(GoDurationString(-absl::Seconds(2)), "-2s");
+}
+
 }  // namespace
+
 }  // namespace handoff::load

@@ -688,6 +688,37 @@ TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
             "\n");
 }
 
+// The tags a run with a schedule writes for it, from the schedule's name on.
+std::string InfluxScheduleTags(const LoadOptions& o) {
+  const std::string line = FormatInfluxSummary(BuildReport(Results({100})), o);
+  const size_t from = line.find(",concurrency-schedule=");
+  const size_t to = line.find(",z=");
+  if (from == std::string::npos || to == std::string::npos) return "no schedule tags in " + line;
+  return line.substr(from + 1, to - from - 1);
+}
+
+// ghz writes a schedule's durations with Go's %v, Duration.String(): "0s",
+// "1m30s", "2m0s". handoff wrote absl's "0", "1m30s" and "2m", another tag
+// value for the same run, which InfluxDB keeps as another series.
+TEST(FormatInfluxSummaryTest, ScheduleDurationTagsAreAsGoWritesThem) {
+  LoadOptions o;
+  o.concurrency_schedule = LoadSchedule::kStep;
+  o.concurrency_start = 5;
+  o.concurrency_step = 5;
+  o.concurrency_end = 50;
+  o.concurrency_step_duration = absl::Seconds(90);
+  o.load_schedule = LoadSchedule::kStep;
+  o.load_start = 10;
+  o.load_step = 10;
+  o.load_step_duration = absl::Milliseconds(1500);
+  o.load_max_duration = absl::Minutes(2);
+  EXPECT_EQ(InfluxScheduleTags(o),
+            "concurrency-schedule=step,concurrency-start=5,concurrency-end=50,"
+            "concurrency-step=5,concurrency-step-duration=1m30s,concurrency-max-duration=0s,"
+            "load-schedule=step,load-start=10,load-end=0,load-step=10,"
+            "load-step-duration=1.5s,load-max-duration=2m0s");
+}
+
 // The data= tag of a run with request JSON `data`.
 std::string InfluxDataTag(const std::string& data, bool binary = false) {
   LoadOptions o;

@@ -37,6 +37,13 @@ int ReportedConcurrency(const LoadOptions& o) {
   return o.concurrency_given != 0 ? o.concurrency_given : o.concurrency;
 }
 
+// A schedule's step duration as ghz's reports give it: ghz steps a line
+// schedule every second and sets its step duration to that, whatever was
+// given.
+absl::Duration ReportedStepDuration(LoadSchedule s, absl::Duration given) {
+  return s == LoadSchedule::kLine ? absl::Seconds(1) : given;
+}
+
 // A duration as ghz prints it (its formatNanoUnit): below 10 us in whole
 // nanoseconds, below a second in milliseconds, else in seconds; a -z 10s
 // run's Total is "10.00 s", not "10000.52 ms".
@@ -395,10 +402,6 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   auto schedule = [](LoadSchedule s) {
     return s == LoadSchedule::kConst ? "const" : s == LoadSchedule::kStep ? "step" : "line";
   };
-  // ghz steps a line schedule every second, and reports that step.
-  auto step_duration = [](LoadSchedule s, absl::Duration d) {
-    return s == LoadSchedule::kLine ? absl::Seconds(1) : d;
-  };
   // ghz's Go type holds these rates as integers and refuses the whole
   // report at a fraction, so a fractional rate goes under fractionalRates,
   // which ghz's readers skip, and its own key is left out.
@@ -442,7 +445,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   rate("load-start", o.load_start);
   rate("load-end", o.load_end);
   rate("load-step", o.load_step);
-  field("load-step-duration", nanos(step_duration(o.load_schedule, o.load_step_duration)));
+  field("load-step-duration", nanos(ReportedStepDuration(o.load_schedule, o.load_step_duration)));
   field("load-max-duration", nanos(o.load_max_duration));
   if (ReportedConcurrency(o) != 0) field("concurrency", absl::StrCat(ReportedConcurrency(o)));
   field("concurrency-schedule", GoQuoted(schedule(o.concurrency_schedule)));
@@ -450,7 +453,7 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
   field("concurrency-end", absl::StrCat(o.concurrency_end));
   field("concurrency-step", absl::StrCat(o.concurrency_step));
   field("concurrency-step-duration",
-        nanos(step_duration(o.concurrency_schedule, o.concurrency_step_duration)));
+        nanos(ReportedStepDuration(o.concurrency_schedule, o.concurrency_step_duration)));
   field("concurrency-max-duration", nanos(o.concurrency_max_duration));
   if (ReportedTotal(o) != 0) field("total", absl::StrCat(ReportedTotal(o)));
   flag_if_set("async", o.async);
@@ -586,8 +589,9 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
     tags.push_back(absl::StrCat("concurrency-end=", o.concurrency_end));
     tags.push_back(absl::StrCat("concurrency-step=", o.concurrency_step));
     // Durations as ghz's %v writes a Go Duration: "0s", "2m0s".
-    tags.push_back(absl::StrCat("concurrency-step-duration=",
-                                GoDurationString(o.concurrency_step_duration)));
+    const absl::Duration step =
+        ReportedStepDuration(o.concurrency_schedule, o.concurrency_step_duration);
+    tags.push_back(absl::StrCat("concurrency-step-duration=", GoDurationString(step)));
     tags.push_back(absl::StrCat("concurrency-max-duration=",
                                 GoDurationString(o.concurrency_max_duration)));
   }
@@ -599,8 +603,9 @@ std::vector<std::string> InfluxTags(const Report& r, const LoadOptions& o, bool 
     tags.push_back(absl::StrCat("load-start=", absl::StrFormat("%g", o.load_start)));
     tags.push_back(absl::StrCat("load-end=", absl::StrFormat("%g", o.load_end)));
     tags.push_back(absl::StrCat("load-step=", absl::StrFormat("%g", o.load_step)));
-    tags.push_back(
-        absl::StrCat("load-step-duration=", GoDurationString(o.load_step_duration)));
+    tags.push_back(absl::StrCat(
+        "load-step-duration=",
+        GoDurationString(ReportedStepDuration(o.load_schedule, o.load_step_duration))));
     tags.push_back(
         absl::StrCat("load-max-duration=", GoDurationString(o.load_max_duration)));
   }

@@ -719,6 +719,26 @@ TEST(FormatInfluxSummaryTest, ScheduleDurationTagsAreAsGoWritesThem) {
             "load-step-duration=1.5s,load-max-duration=2m0s");
 }
 
+// ghz steps a line schedule every second and sets its step duration to 1s
+// whatever was given, so its tags say 1s, as handoff's JSON report did;
+// handoff's tags wrote the duration as given, 0s or another.
+TEST(FormatInfluxSummaryTest, ALineScheduleStepsEachSecondInItsTagsAsGhzsDo) {
+  LoadOptions o;
+  o.concurrency_schedule = LoadSchedule::kLine;
+  o.concurrency_start = 5;
+  o.concurrency_end = 50;
+  o.concurrency_step_duration = absl::Seconds(5);
+  o.load_schedule = LoadSchedule::kLine;
+  o.load_start = 10;
+  o.load_step = 2;
+  o.load_end = 100;
+  EXPECT_EQ(InfluxScheduleTags(o),
+            "concurrency-schedule=line,concurrency-start=5,concurrency-end=50,"
+            "concurrency-step=1,concurrency-step-duration=1s,concurrency-max-duration=0s,"
+            "load-schedule=line,load-start=10,load-end=100,load-step=2,"
+            "load-step-duration=1s,load-max-duration=0s");
+}
+
 // The data= tag of a run with request JSON `data`.
 std::string InfluxDataTag(const std::string& data, bool binary = false) {
   LoadOptions o;

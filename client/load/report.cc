@@ -681,6 +681,22 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
       {"timeout", absl::StrCat(absl::ToInt64Nanoseconds(o.timeout))},
       {"duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration))},
   };
+  // ghz labels a step or line schedule with its options (its keys' '-' as
+  // '_', durations in nanoseconds) and leaves a const one's out.
+  if (o.concurrency_schedule != LoadSchedule::kConst) {
+    const absl::Duration step =
+        ReportedStepDuration(o.concurrency_schedule, o.concurrency_step_duration);
+    labels.insert(
+        labels.end(),
+        {{"concurrency_schedule",
+          o.concurrency_schedule == LoadSchedule::kStep ? "step" : "line"},
+         {"concurrency_start", absl::StrCat(o.concurrency_start)},
+         {"concurrency_end", absl::StrCat(o.concurrency_end)},
+         {"concurrency_step", absl::StrCat(o.concurrency_step)},
+         {"concurrency_step_duration", absl::StrCat(absl::ToInt64Nanoseconds(step))},
+         {"concurrency_max_duration",
+          absl::StrCat(absl::ToInt64Nanoseconds(o.concurrency_max_duration))}});
+  }
   // --tags as labels too, their names made valid ([a-zA-Z_][a-zA-Z0-9_]*);
   // one that would repeat a label above is left out.
   for (const auto& [key, value] : o.tags) {

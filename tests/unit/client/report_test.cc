@@ -904,6 +904,33 @@ TEST(FormatPrometheusTest, GaugesACumulativeHistogramAndASummary) {
   EXPECT_FALSE(absl::StrContains(text, "clash")) << "a tag may not repeat a label";
 }
 
+// ghz labels its series with every option, the '-' in a key made '_', and
+// leaves a const schedule's out: a step or line schedule's name, counts and
+// durations (in nanoseconds, a line's step 1s) tell its runs' series apart.
+// handoff's labels had none, so runs of two schedules were one series.
+TEST(FormatPrometheusTest, AConcurrencyScheduleLabelsTheSeriesAsGhzsDoes) {
+  LoadOptions o;
+  o.concurrency_schedule = LoadSchedule::kLine;
+  o.concurrency_start = 5;
+  o.concurrency_step = 2;
+  o.concurrency_end = 50;
+  o.concurrency_max_duration = absl::Seconds(30);
+  o.tags = {{"concurrency-end", "a tag"}};
+  const std::string text = FormatPrometheus(BuildReport(Results({100}), ""), o);
+  EXPECT_TRUE(absl::StrContains(
+      text, R"(duration="0",concurrency_schedule="line",concurrency_start="5",)"
+            R"(concurrency_end="50",concurrency_step="2",)"
+            R"(concurrency_step_duration="1000000000",)"
+            R"(concurrency_max_duration="30000000000"})"))
+      << text;
+  EXPECT_FALSE(absl::StrContains(text, "a tag")) << "a tag may not repeat a label";
+
+  o.concurrency_schedule = LoadSchedule::kConst;
+  EXPECT_FALSE(absl::StrContains(FormatPrometheus(BuildReport(Results({100}), ""), o),
+                                 "concurrency_schedule"))
+      << "as ghz, a const schedule's are left out";
+}
+
 TEST(FormatPrometheusTest, EqualMarksAreOneBucketNotARepeatedSeries) {
   // One call (or calls all equally fast): the histogram's eleven marks are
   // one latency. Written as eleven buckets, they were eleven samples of one

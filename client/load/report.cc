@@ -697,6 +697,17 @@ std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
          {"concurrency_max_duration",
           absl::StrCat(absl::ToInt64Nanoseconds(o.concurrency_max_duration))}});
   }
+  if (o.load_schedule != LoadSchedule::kConst) {
+    const absl::Duration step = ReportedStepDuration(o.load_schedule, o.load_step_duration);
+    labels.insert(
+        labels.end(),
+        {{"load_schedule", o.load_schedule == LoadSchedule::kStep ? "step" : "line"},
+         {"load_start", absl::StrFormat("%g", o.load_start)},
+         {"load_end", absl::StrFormat("%g", o.load_end)},
+         {"load_step", absl::StrFormat("%g", o.load_step)},
+         {"load_step_duration", absl::StrCat(absl::ToInt64Nanoseconds(step))},
+         {"load_max_duration", absl::StrCat(absl::ToInt64Nanoseconds(o.load_max_duration))}});
+  }
   // --tags as labels too, their names made valid ([a-zA-Z_][a-zA-Z0-9_]*);
   // one that would repeat a label above is left out.
   for (const auto& [key, value] : o.tags) {

@@ -931,6 +931,26 @@ TEST(FormatPrometheusTest, AConcurrencyScheduleLabelsTheSeriesAsGhzsDoes) {
       << "as ghz, a const schedule's are left out";
 }
 
+// The same for a load schedule: ghz labels a step or line one's options.
+TEST(FormatPrometheusTest, ALoadScheduleLabelsTheSeriesAsGhzsDoes) {
+  LoadOptions o;
+  o.load_schedule = LoadSchedule::kStep;
+  o.load_start = 10;
+  o.load_step = 10;
+  o.load_end = 100;
+  o.load_step_duration = absl::Seconds(5);
+  const std::string text = FormatPrometheus(BuildReport(Results({100}), ""), o);
+  EXPECT_TRUE(absl::StrContains(
+      text, R"(duration="0",load_schedule="step",load_start="10",load_end="100",)"
+            R"(load_step="10",load_step_duration="5000000000",load_max_duration="0"})"))
+      << text;
+
+  o.load_schedule = LoadSchedule::kConst;
+  EXPECT_FALSE(absl::StrContains(FormatPrometheus(BuildReport(Results({100}), ""), o),
+                                 "load_schedule"))
+      << "as ghz, a const schedule's are left out";
+}
+
 TEST(FormatPrometheusTest, EqualMarksAreOneBucketNotARepeatedSeries) {
   // One call (or calls all equally fast): the histogram's eleven marks are
   // one latency. Written as eleven buckets, they were eleven samples of one

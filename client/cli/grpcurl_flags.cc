@@ -20,7 +20,7 @@ namespace {
 // load's (ghz's) --insecure is plaintext, the opposite of what was meant.
 const std::vector<std::pair<const char*, const char*>>& Equivalents() {
   static const auto* equivalents = new std::vector<std::pair<const char*, const char*>>{
-      {"plaintext", "handoff speaks plaintext unless given --tls, --cacert or --cert"},
+      {"plaintext", "handoff speaks plaintext unless given --tls, --cacert, --cert or --skipTLS"},
       {"H", "handoff's is --metadata, a JSON object: --metadata='{\"name\":\"value\"}'"},
       {"rpc-header",
        "handoff's is --metadata, a JSON object: --metadata='{\"name\":\"value\"}'"},

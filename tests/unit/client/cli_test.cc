@@ -283,7 +283,7 @@ TEST_F(CliTest, DataAtAloneReadsStdinAsGrpcurlsDoes) {
 TEST_F(CliTest, AGrpcurlFlagIsAUsageErrorNamingHandoffsOwn) {
   ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-plaintext", "-d", "{}"},
                    "-plaintext is grpcurl's; handoff speaks plaintext unless given --tls, "
-                   "--cacert or --cert");
+                   "--cacert, --cert or --skipTLS");
   ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-H", "a: b", "-d", "{}"},
                    "-H is grpcurl's; handoff's is --metadata, a JSON object: "
                    "--metadata='{\"name\":\"value\"}'");

@@ -30,7 +30,6 @@ absl::StatusOr<std::string> ReadData(const std::string& data) {
   return ReadInput(data.substr(1));
 }
 
-
 // A service the server lists but has no descriptor for (gRPC's own health
 // service) is not unknown: say so, rather than point at `handoff list`,
 // which names it.

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/load/report.h"
+#include "influx_tags.h"
 
 namespace handoff::load {
 namespace {
@@ -570,11 +571,7 @@ TEST(LoadFlagsTest, TheJsonReportsMetadataKeepsItsKeysAsGivenAndAnEmptyObject) {
 
 TEST(LoadFlagsTest, TheInfluxMetadataTagKeepsItsKeysAsGivenAndAnEmptyObject) {
   auto metadata_tag = [](const LoadOptions& o) {
-    const std::string line = FormatInfluxSummary(BuildReport(RunResults{}, ""), o);
-    const size_t at = line.find(",metadata=");
-    const size_t end = line.find(",tags=");
-    EXPECT_NE(at, std::string::npos) << line;
-    return at == std::string::npos ? line : line.substr(at + 1, end - at - 1);
+    return InfluxTags(FormatInfluxSummary(BuildReport(RunResults{}, ""), o), "metadata", "tags");
   };
   auto given = Parse({"--call", "p.S.M", "-m", R"({"X-Trace":"1","b":"2"})", "h:1"});
   ASSERT_TRUE(given.ok()) << given.status();

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/json_text.h"
+#include "influx_tags.h"
 
 namespace handoff::load {
 namespace {
@@ -690,11 +691,8 @@ TEST(FormatInfluxSummaryTest, OneGhzRunLineWithTheRunsTagsAndFields) {
 
 // The tags a run with a schedule writes for it, from the schedule's name on.
 std::string InfluxScheduleTags(const LoadOptions& o) {
-  const std::string line = FormatInfluxSummary(BuildReport(Results({100})), o);
-  const size_t from = line.find(",concurrency-schedule=");
-  const size_t to = line.find(",z=");
-  if (from == std::string::npos || to == std::string::npos) return "no schedule tags in " + line;
-  return line.substr(from + 1, to - from - 1);
+  return InfluxTags(FormatInfluxSummary(BuildReport(Results({100})), o), "concurrency-schedule",
+                    "z");
 }
 
 // ghz writes a schedule's durations with Go's %v, Duration.String(): "0s",
@@ -744,11 +742,7 @@ std::string InfluxDataTag(const std::string& data, bool binary = false) {
   LoadOptions o;
   o.data = data;
   o.binary = binary;
-  const std::string line = FormatInfluxSummary(BuildReport(Results({100})), o);
-  const size_t from = line.find(",data=");
-  const size_t to = line.find(",metadata=");
-  if (from == std::string::npos || to == std::string::npos) return "no data tag in " + line;
-  return line.substr(from + 1, to - from - 1);
+  return InfluxTags(FormatInfluxSummary(BuildReport(Results({100})), o), "data", "metadata");
 }
 
 TEST(FormatInfluxSummaryTest, DataTagIsTheRequestAsGoWritesItBackAfterReadingIt) {

@@ -1,5 +1,6 @@
 #include "client/local_descriptors.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -148,6 +149,7 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoFil
     }
     return absl::InvalidArgumentError(why);
   }
+  local->files_.push_back(name);
   return local;
 }
 
@@ -193,8 +195,22 @@ absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromProtoset
           path, ": ", why.empty() ? absl::StrCat(file.name(), " does not build") : why,
           " (protoc --include_imports puts every import in the set)"));
     }
+    local->files_.push_back(file.name());
   }
   return local;
+}
+
+std::vector<std::string> LocalDescriptors::ServiceNames() const {
+  std::vector<std::string> names;
+  for (const std::string& file : files_) {
+    const pb::FileDescriptor* built = pool_->FindFileByName(file);
+    if (built == nullptr) continue;  // built when loaded: cannot happen
+    for (int i = 0; i < built->service_count(); ++i) {
+      names.push_back(built->service(i)->full_name());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 absl::StatusOr<std::unique_ptr<LocalDescriptors>> LocalDescriptors::FromFlags(

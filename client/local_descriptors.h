@@ -59,11 +59,18 @@ class LocalDescriptors {
   // The file the descriptors came from, as it was named.
   const std::string& source() const { return source_; }
 
+  // The full names of the services the files named define (the .proto
+  // file, or each file of the protoset), sorted; not those of their
+  // imports, which --proto did not name.
+  std::vector<std::string> ServiceNames() const;
+
  private:
   struct Sources;
   LocalDescriptors();
 
   std::string source_;
+  // The names, in the pool, of the files named.
+  std::vector<std::string> files_;
   // Declared before pool_, which reads them while it lives.
   std::unique_ptr<Sources> sources_;
   std::unique_ptr<google::protobuf::DescriptorPool> pool_;

@@ -63,7 +63,16 @@ struct CallArgs {
   std::string protoset;
 };
 
+struct DescribeArgs {
+  std::string symbol;  // empty: every service
+  // As CallArgs's: local files rather than the server's reflection.
+  std::string proto;
+  std::vector<std::string> import_paths;
+  std::string protoset;
+};
+
 int Call(const Connection& connection, const CallArgs& args);
+int Describe(const Connection& connection, const DescribeArgs& args);
 int Health(const Connection& connection, const std::string& service);
 int List(const Connection& connection, const std::string& service);
 int Load(const std::vector<absl::string_view>& args);

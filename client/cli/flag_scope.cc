@@ -20,7 +20,7 @@ struct Scope {
 
 // Every flag of client/cli/main.cc that some command does not take; the
 // others (--addr, --timeout, the TLS flags, --wait_for_ready) apply to all
-// three.
+// four.
 const std::vector<Scope>& Scopes() {
   static const auto* scopes = new std::vector<Scope>{
       {"d", {"call"}},
@@ -28,11 +28,11 @@ const std::vector<Scope>& Scopes() {
       {"pretty", {"call"}},
       {"emit_defaults", {"call"}},
       {"verbose", {"call"}},
-      {"proto", {"call"}},
-      {"import_paths", {"call"}},
-      {"protoset", {"call"}},
+      {"proto", {"call", "describe"}},
+      {"import_paths", {"call", "describe"}},
+      {"protoset", {"call", "describe"}},
       {"metadata", {"call", "health"}},
-      {"reflect_metadata", {"call", "list"}},
+      {"reflect_metadata", {"call", "list", "describe"}},
   };
   return *scopes;
 }
@@ -62,9 +62,15 @@ absl::Status CheckFlagsApply(absl::string_view command) {
     if (std::find(commands.begin(), commands.end(), command) != commands.end()) continue;
     // A one-letter flag as it is written, -d.
     const absl::string_view name = scope.flag;
-    return absl::InvalidArgumentError(absl::StrCat(
-        name.size() == 1 ? "-" : "--", name, " does not apply to ", command, " (only to ",
-        absl::StrJoin(commands, " and "), ")"));
+    // "call and list", "call, list and describe".
+    const std::vector<std::string> all_but_last(commands.begin(), commands.end() - 1);
+    const std::string which =
+        all_but_last.empty() ? commands.back()
+                             : absl::StrCat(absl::StrJoin(all_but_last, ", "), " and ",
+                                            commands.back());
+    return absl::InvalidArgumentError(absl::StrCat(name.size() == 1 ? "-" : "--", name,
+                                                   " does not apply to ", command,
+                                                   " (only to ", which, ")"));
   }
   return absl::OkStatus();
 }

@@ -33,7 +33,7 @@ void NoteFlagsFromNowOn();
 // parsed, as above).
 bool FlagGiven(absl::string_view name);
 
-// OK if every flag set applies to `command` ("call", "list" or "health");
+// OK if every flag set applies to `command` ("call", "list", "describe" or "health");
 // else InvalidArgument naming a flag that does not (the first in
 // flag_scope.cc's table), the command, and the commands it applies to:
 // "--pretty does not apply to list (only to call)". A flag the table does

@@ -2,6 +2,7 @@
 //
 //   handoff call METHOD -d JSON   call any method, typed by server reflection
 //   handoff list [SERVICE]        services and methods, by reflection
+//   handoff describe [SYMBOL]     a service, method, message or enum as .proto
 //   handoff health [SERVICE]      grpc.health.v1 check; exit 0 iff SERVING
 //   handoff load HOST:PORT ...    ghz-compatible load (handoff load --help)
 #include <cstdlib>
@@ -74,20 +75,20 @@ HANDOFF_CLI_FLAG(bool, emit_defaults, false,
 HANDOFF_CLI_FLAG(bool, verbose, false,
                  "call: print the response headers and trailers on stderr");
 HANDOFF_CLI_FLAG(std::string, proto, "",
-                 "call: type requests and replies from this .proto file instead of "
-                 "the server's reflection");
+                 "call and describe: type requests and replies from this .proto "
+                 "file instead of the server's reflection");
 HANDOFF_CLI_FLAG(std::vector<std::string>, import_paths, {},
-                 "call: where --proto's imports are, comma-separated (its own "
+                 "call and describe: where --proto's imports are, comma-separated (its own "
                  "directory and the working directory are searched too)");
 HANDOFF_CLI_FLAG(std::string, protoset, "",
-                 "call: type them from a FileDescriptorSet (protoc --include_imports "
+                 "call and describe: type them from a FileDescriptorSet (protoc --include_imports "
                  "--descriptor_set_out)");
 HANDOFF_CLI_FLAG(std::string, metadata, "",
                  "request headers for call and health, a JSON object of strings "
                  "(as handoff load's -m): '{\"authorization\":\"Bearer t\"}'");
 HANDOFF_CLI_FLAG(std::string, reflect_metadata, "",
-                 "request headers for the server reflection calls of call and "
-                 "list alone, which get none of --metadata's (as handoff load's "
+                 "request headers for the server reflection calls of call, list "
+                 "and describe alone, which get none of --metadata's (as handoff load's "
                  "--reflect-metadata)");
 HANDOFF_CLI_FLAG(bool, wait_for_ready, false,
                  "wait (up to --timeout) for the server to accept connections "
@@ -100,6 +101,7 @@ constexpr char kUsage[] = R"(handoff: the client of handoffd.
 Usage:
   handoff call METHOD -d JSON [--addr=HOST:PORT]   e.g. handoff.v1.Gateway.Echo
   handoff list [SERVICE] [--addr=HOST:PORT]
+  handoff describe [SYMBOL] [--addr=HOST:PORT]     as .proto; no SYMBOL, every service
   handoff health [SERVICE] [--addr=HOST:PORT]      exit 0 iff SERVING
   handoff load HOST:PORT --call METHOD [ghz flags] (see handoff load --help)
 )";
@@ -185,7 +187,8 @@ int main(int argc, char** argv) {
   }
   const std::string command = positional[1];
   std::vector<std::string> rest(positional.begin() + 2, positional.end());
-  if (command == "call" || command == "list" || command == "health") {
+  if (command == "call" || command == "list" || command == "describe" ||
+      command == "health") {
     if (absl::Status s = handoff::cli::CheckFlagsApply(command); !s.ok()) {
       return handoff::cli::Usage(s.message());
     }
@@ -263,6 +266,15 @@ int main(int argc, char** argv) {
     args.import_paths = absl::GetFlag(FLAGS_import_paths);
     args.protoset = absl::GetFlag(FLAGS_protoset);
     return handoff::cli::Call(connection, args);
+  }
+  if (command == "describe") {
+    if (rest.size() > 1) return handoff::cli::Usage("describe takes at most one SYMBOL");
+    handoff::cli::DescribeArgs args;
+    args.symbol = rest.empty() ? "" : rest[0];
+    args.proto = absl::GetFlag(FLAGS_proto);
+    args.import_paths = absl::GetFlag(FLAGS_import_paths);
+    args.protoset = absl::GetFlag(FLAGS_protoset);
+    return handoff::cli::Describe(connection, args);
   }
   if (command == "list" || command == "health") {
     if (rest.size() > 1) {

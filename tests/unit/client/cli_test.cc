@@ -591,6 +591,100 @@ TEST_F(CliTest, ListNamesEachServiceAndItsMethodsSignatures) {
       << r.out;
 }
 
+// describe prints a symbol as .proto source, as grpcurl's describe does:
+// a line saying what it is, then its definition.
+TEST_F(CliTest, DescribeAServicePrintsItsMethodsWithTheirTypesAndStreaming) {
+  auto r = Cli({"describe", "handoff.v1.Gateway", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(absl::StartsWith(r.out, "handoff.v1.Gateway is a service:\nservice Gateway {\n"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "  rpc Echo(.handoff.v1.EchoRequest) returns (.handoff.v1.EchoReply);\n"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out,
+      "  rpc Stream(stream .handoff.v1.WorkRequest) returns (stream .handoff.v1.WorkReply);\n"))
+      << r.out;
+  EXPECT_TRUE(absl::EndsWith(r.out, "}\n")) << r.out;
+}
+
+TEST_F(CliTest, DescribeAMethodPrintsItsSignature) {
+  // A leading dot, protobuf's fully-qualified spelling, names the same.
+  for (const std::string name : {"handoff.v1.Gateway.Echo", ".handoff.v1.Gateway.Echo"}) {
+    auto r = Cli({"describe", name, Addr()});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.out,
+              "handoff.v1.Gateway.Echo is a method:\n"
+              "rpc Echo(.handoff.v1.EchoRequest) returns (.handoff.v1.EchoReply);\n")
+        << name;
+  }
+}
+
+TEST_F(CliTest, DescribeAMessagePrintsItsFieldsAsProtoSource) {
+  auto r = Cli({"describe", "handoff.v1.WorkRequest", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "handoff.v1.WorkRequest is a message:\n"
+            "message WorkRequest {\n"
+            "  uint32 cpu_us = 1;\n"
+            "  uint32 sleep_us = 2;\n"
+            "  bytes payload = 3;\n"
+            "}\n");
+}
+
+TEST_F(CliTest, DescribeAnUnknownSymbolIsAOneLineErrorNamingIt) {
+  auto r = Cli({"describe", "handoff.v1.Nope", Addr()});
+  ExpectOneLineError(r, "no symbol 'handoff.v1.Nope'");
+  EXPECT_EQ(r.exit_code, 1);
+  // gRPC's own health service is listed but not described: not unknown.
+  ExpectOneLineError(Cli({"describe", "grpc.health.v1.Health", Addr()}),
+                     "the server lists grpc.health.v1.Health but does not describe it");
+}
+
+TEST_F(CliTest, DescribeWithoutASymbolDescribesEveryService) {
+  auto r = Cli({"describe", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "handoff.v1.Gateway is a service:\nservice Gateway {\n"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "grpc.reflection.v1alpha.ServerReflection is a service:\n"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "grpc.health.v1.Health is a service the server does not describe\n"))
+      << r.out;
+}
+
+// --proto describes what the file defines, enums included, and needs no
+// server: the address is one nothing listens on.
+TEST_F(CliTest, DescribeFromAProtoFileNeedsNoServer) {
+  const std::string proto = TempPath("describe.proto");
+  std::ofstream(proto) << R"(syntax = "proto3";
+package demo;
+enum Mood { MOOD_UNSPECIFIED = 0; HAPPY = 1; }
+message Question { Mood mood = 1; }
+service Asker { rpc Ask(Question) returns (Question); }
+)";
+  const std::string nowhere = "--addr=127.0.0.1:1";
+  auto r = Cli({"describe", "demo.Mood", "--proto=" + proto, nowhere});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Mood is an enum:\n"
+            "enum Mood {\n"
+            "  MOOD_UNSPECIFIED = 0;\n"
+            "  HAPPY = 1;\n"
+            "}\n");
+  r = Cli({"describe", "--proto=" + proto, nowhere});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Asker is a service:\n"
+            "service Asker {\n"
+            "  rpc Ask(.demo.Question) returns (.demo.Question);\n"
+            "}\n");
+  ExpectOneLineError(Cli({"describe", "demo.Nope", "--proto=" + proto, nowhere}),
+                     "no symbol 'demo.Nope' in " + proto + " or its imports");
+  std::remove(proto.c_str());
+}
+
 TEST_F(CliTest, AnUnknownCommandOrABadLoadFlagExitsTwo) {
   auto r = Cli({"frob"});
   EXPECT_EQ(r.exit_code, 2);
@@ -1293,14 +1387,17 @@ TEST_F(CliTest, AFlagGivenToACommandItDoesNotApplyToIsAUsageErrorNamingBoth) {
            {{"health", "--pretty=false"}, "--pretty does not apply to health (only to call)"},
            {{"health", "-d", "{}"}, "-d does not apply to health (only to call)"},
            {{"list", "--data={}"}, "--data does not apply to list (only to call)"},
-           {{"health", "--proto=x.proto"}, "--proto does not apply to health (only to call)"},
-           {{"list", "--import_paths=a"}, "--import_paths does not apply to list (only to call)"},
-           {{"health", "--protoset=x.pb"}, "--protoset does not apply to health (only to call)"},
+           {{"health", "--proto=x.proto"},
+            "--proto does not apply to health (only to call and describe)"},
+           {{"list", "--import_paths=a"},
+            "--import_paths does not apply to list (only to call and describe)"},
+           {{"health", "--protoset=x.pb"},
+            "--protoset does not apply to health (only to call and describe)"},
            {{"list", "--verbose"}, "--verbose does not apply to list (only to call)"},
            {{"list", R"(--metadata={"a":"b"})"},
             "--metadata does not apply to list (only to call and health)"},
            {{"health", R"(--reflect_metadata={"a":"b"})"},
-            "--reflect_metadata does not apply to health (only to call and list)"},
+            "--reflect_metadata does not apply to health (only to call, list and describe)"},
            // A flagfile's flags are given as the command line's are.
            {{"list", "--flagfile=" + flagfile},
             "--pretty does not apply to list (only to call)"}}) {

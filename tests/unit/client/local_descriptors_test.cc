@@ -9,7 +9,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
@@ -132,6 +134,32 @@ TEST_F(LocalDescriptorsTest, AProtosetOfTheGatewaysOwnDescriptors) {
   auto echo = FindMethod((*local)->pool(), "handoff.v1.Gateway.Echo");
   ASSERT_TRUE(echo.ok()) << echo.status();
   EXPECT_EQ((*echo)->input_type()->full_name(), "handoff.v1.EchoRequest");
+}
+
+// What `handoff describe` with no symbol describes: the services of the
+// files named, --proto's without those of what it imports, and every file's
+// of a protoset.
+TEST_F(LocalDescriptorsTest, ServiceNamesAreThoseOfTheFilesNamedNotOfTheirImports) {
+  Write("third/common/types.proto", R"(syntax = "proto3";
+package common;
+message Blob { bytes payload = 1; }
+service Imported { rpc Get(Blob) returns (Blob); }
+)");
+  const std::string proto = Write("api/two.proto", R"(syntax = "proto3";
+package demo;
+import "common/types.proto";
+service Zeta { rpc Get(common.Blob) returns (common.Blob); }
+service Alpha { rpc Get(common.Blob) returns (common.Blob); }
+)");
+  auto local = LocalDescriptors::FromProtoFile(proto, {Path("third")});
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_EQ((*local)->ServiceNames(), (std::vector<std::string>{"demo.Alpha", "demo.Zeta"}));
+
+  pb::FileDescriptorSet set;
+  v1::EchoRequest::descriptor()->file()->CopyTo(set.add_file());
+  auto protoset = LocalDescriptors::FromProtoset(Write("gw.protoset", set.SerializeAsString()));
+  ASSERT_TRUE(protoset.ok()) << protoset.status();
+  EXPECT_EQ((*protoset)->ServiceNames(), std::vector<std::string>{"handoff.v1.Gateway"});
 }
 
 TEST_F(LocalDescriptorsTest, AProtosetMayLeaveProtobufsOwnTypesOut) {

@@ -1,0 +1,78 @@
+#include "client/symbol_description.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace handoff {
+namespace {
+
+namespace pb = google::protobuf;
+
+// Comments come with the source when the pool has them (a --proto file);
+// reflection sends none.
+template <typename Descriptor>
+std::string Source(const Descriptor& d) {
+  pb::DebugStringOptions options;
+  options.include_comments = true;
+  return d.DebugStringWithOptions(options);
+}
+
+// What the pool's database said, if it was more than "no such name".
+absl::Status LookupFailure(const absl::Status* lookup_error) {
+  if (lookup_error == nullptr || lookup_error->ok() || absl::IsNotFound(*lookup_error)) {
+    return absl::OkStatus();
+  }
+  return *lookup_error;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl::string_view symbol,
+                                           const absl::Status* lookup_error,
+                                           absl::string_view hint) {
+  const std::string name(absl::StripPrefix(symbol, "."));
+  // One lookup reaches the database: the pool then holds the file that
+  // defines the name, or remembers that none does, and the rest are local.
+  auto described = [&](absl::string_view what, const std::string& source) {
+    return absl::StrCat(name, " is ", what, ":\n", source);
+  };
+  if (const auto* d = pool.FindServiceByName(name)) return described("a service", Source(*d));
+  if (absl::Status s = LookupFailure(lookup_error); !s.ok()) return s;
+  if (const auto* d = pool.FindMessageTypeByName(name)) {
+    return described("a message", Source(*d));
+  }
+  if (const auto* d = pool.FindMethodByName(name)) return described("a method", Source(*d));
+  if (const auto* d = pool.FindEnumTypeByName(name)) return described("an enum", Source(*d));
+  if (const auto* d = pool.FindFieldByName(name)) return described("a field", Source(*d));
+  if (const auto* d = pool.FindExtensionByName(name)) {
+    return described("an extension", Source(*d));
+  }
+  if (const auto* d = pool.FindOneofByName(name)) return described("a oneof", Source(*d));
+  if (const auto* d = pool.FindEnumValueByName(name)) {
+    return described("an enum value", Source(*d));
+  }
+  if (absl::Status s = LookupFailure(lookup_error); !s.ok()) return s;
+  return absl::NotFoundError(absl::StrCat("no symbol '", name, "'", hint));
+}
+
+absl::StatusOr<std::string> DescribeServices(const pb::DescriptorPool& pool,
+                                             const std::vector<std::string>& names,
+                                             const absl::Status* lookup_error) {
+  std::string out;
+  for (const std::string& name : names) {
+    if (!out.empty()) out += "\n";
+    absl::StatusOr<std::string> one = DescribeSymbol(pool, name, lookup_error);
+    if (absl::IsNotFound(one.status())) {
+      absl::StrAppend(&out, name, " is a service the server does not describe\n");
+      continue;
+    }
+    if (!one.ok()) {
+      return absl::Status(one.status().code(),
+                          absl::StrCat("describing ", name, ": ", one.status().message()));
+    }
+    out += *one;
+  }
+  return out;
+}
+
+}  // namespace handoff

@@ -81,9 +81,16 @@ void PrintDetails(const absl::Status& status, const google::protobuf::Descriptor
 }
 
 // Each of `metadata` on a line of its own: "handoff: response header:
-// key: value", a "-bin" key's value in base64, as it went on the wire.
+// key: value", a "-bin" key's value in base64, as it went on the wire. None
+// is a line too, "handoff: response headers: (empty)", as grpcurl's -v
+// prints an empty section: silence would read as a --verbose that did
+// nothing.
 void PrintMetadata(absl::string_view what,
                    const std::vector<std::pair<std::string, std::string>>& metadata) {
+  if (metadata.empty()) {
+    std::cerr << "handoff: response " << what << "s: (empty)\n";
+    return;
+  }
   for (const auto& [key, value] : metadata) {
     std::cerr << "handoff: response " << what << ": " << key << ": "
               << (absl::EndsWith(key, "-bin") ? absl::Base64Escape(value) : OneLine(value))

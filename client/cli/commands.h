@@ -54,7 +54,8 @@ struct CallArgs {
   bool pretty = false;
   // Print a reply's fields at their default too (grpcurl's -emit-defaults).
   bool emit_defaults = false;
-  // Print the response headers and trailers on stderr, as grpcurl -v does.
+  // Print the response headers and trailers on stderr, as grpcurl -v does,
+  // "(empty)" when there are none.
   bool verbose = false;
   // Types from local files (client/local_descriptors.h) rather than the
   // server's reflection: --proto with its import paths, else --protoset.

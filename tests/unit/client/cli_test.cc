@@ -1045,6 +1045,22 @@ TEST_F(CliTest, CallAndHealthSendMetadataAndReflectionOnlyReflectMetadata) {
   EXPECT_EQ(r.out, "SERVING\n");
 }
 
+// --verbose says the server sent no headers, or no trailers, rather than
+// nothing at all: grpcurl's -v prints its sections "(empty)" too, and
+// silence could not be told from a --verbose that did nothing.
+TEST_F(CliTest, VerboseSaysSoWhenTheServerSentNoHeadersOrTrailers) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", "--verbose",
+                Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"aGk=\"}\n");
+  EXPECT_EQ(r.err, "handoff: response headers: (empty)\nhandoff: response trailers: (empty)\n");
+  // Once there are some, each is a line of its own, and "(empty)" is not.
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGVhZGVyOngtdGFn"})",
+           R"(--metadata={"x-tag":"hello"})", "--verbose", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "(empty)")) << r.err;
+}
+
 // --engine h2 with an option that engine cannot honour is a pair of flags
 // that do not go together: exit 2, naming the option, as ghz-style flag
 // errors are (it was 1, as if the server had failed). The other engine, or

@@ -75,14 +75,14 @@ HANDOFF_CLI_FLAG(bool, emit_defaults, false,
 HANDOFF_CLI_FLAG(bool, verbose, false,
                  "call: print the response headers and trailers on stderr");
 HANDOFF_CLI_FLAG(std::string, proto, "",
-                 "call and describe: type requests and replies from this .proto "
-                 "file instead of the server's reflection");
+                 "call and describe: take the types from this .proto file instead "
+                 "of the server's reflection (describe then needs no server)");
 HANDOFF_CLI_FLAG(std::vector<std::string>, import_paths, {},
-                 "call and describe: where --proto's imports are, comma-separated (its own "
-                 "directory and the working directory are searched too)");
+                 "call and describe: where --proto's imports are, comma-separated "
+                 "(its own directory and the working directory are searched too)");
 HANDOFF_CLI_FLAG(std::string, protoset, "",
-                 "call and describe: type them from a FileDescriptorSet (protoc --include_imports "
-                 "--descriptor_set_out)");
+                 "call and describe: take them from a FileDescriptorSet (protoc "
+                 "--include_imports --descriptor_set_out)");
 HANDOFF_CLI_FLAG(std::string, metadata, "",
                  "request headers for call and health, a JSON object of strings "
                  "(as handoff load's -m): '{\"authorization\":\"Bearer t\"}'");

@@ -371,26 +371,16 @@ std::string FormatSummary(const Report& r) {
   return out;
 }
 
-std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
-  JsonWriter w;
+namespace {
+
+// ghz's Options as its report marshals them, its keys in the order its
+// struct declares them; the omitempty ones left out when zero, as Go leaves
+// them out. The JSON report's "options", and the HTML page's Options block.
+void WriteGhzOptions(JsonWriter& w, const LoadOptions& o) {
   auto field = [&](absl::string_view key, absl::string_view raw) {
     w.Key(key);
     w.Raw(raw);
   };
-  w.Open('{');
-  // ghz's Report.MarshalJSON wraps the report in a struct of its own with
-  // the date as RFC 3339 text, and Go writes that outer field before the
-  // embedded report's: the date comes first, then the report's fields in
-  // their declared order. RFC 3339 in whole seconds (time.RFC3339), here in
-  // UTC with a "Z".
-  field("date", GoQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", r.date,
-                                          absl::UTCTimeZone())));
-  if (!r.name.empty()) field("name", GoQuoted(r.name));
-  field("endReason", GoQuoted(r.end_reason));
-
-  // ghz's Options, its keys in the order its struct declares them; the
-  // omitempty ones left out when zero, as Go leaves them out.
-  w.Key("options");
   w.Open('{');
   auto nanos = [](absl::Duration d) { return absl::StrCat(absl::ToInt64Nanoseconds(d)); };
   auto unless_empty = [&](absl::string_view key, absl::string_view value) {
@@ -484,6 +474,29 @@ std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
     w.Close('}');
   }
   w.Close('}');
+}
+
+}  // namespace
+
+std::string FormatJson(const Report& r, const LoadOptions& o, bool pretty) {
+  JsonWriter w;
+  auto field = [&](absl::string_view key, absl::string_view raw) {
+    w.Key(key);
+    w.Raw(raw);
+  };
+  w.Open('{');
+  // ghz's Report.MarshalJSON wraps the report in a struct of its own with
+  // the date as RFC 3339 text, and Go writes that outer field before the
+  // embedded report's: the date comes first, then the report's fields in
+  // their declared order. RFC 3339 in whole seconds (time.RFC3339), here in
+  // UTC with a "Z".
+  field("date", GoQuoted(absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", r.date,
+                                          absl::UTCTimeZone())));
+  if (!r.name.empty()) field("name", GoQuoted(r.name));
+  field("endReason", GoQuoted(r.end_reason));
+
+  w.Key("options");
+  WriteGhzOptions(w, o);
 
   for (const auto& [name, value] : Headline(r, GoJsonFloat(r.rps))) field(name, value);
 
@@ -834,6 +847,13 @@ std::string FormatHtml(const Report& r, const LoadOptions& o) {
     }
     out += "</table>\n";
   }
+  // Last, as on ghz's page: the options the run was made with, as the JSON
+  // report's "options" and indented as ghz's page has them, so a saved page
+  // says which run it shows.
+  JsonWriter options;
+  WriteGhzOptions(options, o);
+  absl::StrAppend(&out, "<h2 id=\"options\">Options</h2>\n<pre>",
+                  HtmlEscaped(GoJsonIndented(options.Take(), "  ")), "</pre>\n");
   out += "</body>\n</html>\n";
   return out;
 }

@@ -123,7 +123,8 @@ std::string FormatJson(const Report& report, const LoadOptions& options,
 // ghz_run, its tags and fields as ghz writes them (string tags in quotes).
 std::string FormatInfluxSummary(const Report& report, const LoadOptions& options);
 // ghz's -O html: the summary, histogram, latency, status and error
-// distributions as one self-contained page (no script, nothing fetched).
+// distributions, and last the run's options (the JSON report's "options",
+// indented), as one self-contained page (no script, nothing fetched).
 std::string FormatHtml(const Report& report, const LoadOptions& options);
 // ghz's -O influx-details: one ghz_detail line per call, at the time it
 // ended: its latency, error and status.

@@ -812,6 +812,31 @@ TEST(FormatHtmlTest, OneSelfContainedPageWithEveryFigureEscaped) {
   EXPECT_FALSE(absl::StrContains(html, "<b>&")) << "an error's text is escaped";
 }
 
+// ghz's page ends with an Options block: the run's options as its JSON
+// report has them, indented, so a saved page says what run it was. handoff's
+// page had none: two pages of different runs could not be told apart.
+TEST(FormatHtmlTest, AnOptionsBlockShowsTheRunsOptionsAsGhzsPageDoes) {
+  LoadOptions o;
+  o.host = "h:1";
+  o.call = "p.S.M";
+  o.concurrency = 7;
+  o.total = 321;
+  o.data = R"({"payload":"<x>"})";
+  const std::string html = FormatHtml(BuildReport(Results({100}), ""), o);
+  const size_t block = html.find("<h2 id=\"options\">Options</h2>\n<pre>");
+  ASSERT_NE(block, std::string::npos) << html;
+  const std::string options = html.substr(block);
+  for (const char* piece :
+       {"  &quot;call&quot;: &quot;p.S.M&quot;,\n", "  &quot;host&quot;: &quot;h:1&quot;,\n",
+        "  &quot;concurrency&quot;: 7,\n", "  &quot;total&quot;: 321,\n",
+        "  &quot;timeout&quot;: 20000000000,\n",
+        // The request's own text is escaped, as every figure on the page is.
+        "&quot;payload&quot;: &quot;\\u003cx\\u003e&quot;"}) {
+    EXPECT_TRUE(absl::StrContains(options, piece)) << "missing " << piece << " in\n" << options;
+  }
+  EXPECT_TRUE(absl::EndsWith(options, "</pre>\n</body>\n</html>\n")) << "last, as ghz's: " << html;
+}
+
 TEST(FormatInfluxDetailsTest, OneGhzDetailLinePerCallAtTheTimeItEnded) {
   RunResults r;
   r.start = absl::FromUnixSeconds(1'700'000'000);

@@ -140,6 +140,17 @@ std::string GoDir(absl::string_view path) {
   return dir.empty() ? "." : dir;
 }
 
+// ghz's import paths: --proto's directory (unless "."), ".", then -i's;
+// none without --proto.
+std::vector<std::string> GhzImportPaths(const LoadOptions& o) {
+  std::vector<std::string> paths;
+  if (o.proto.empty()) return paths;
+  if (std::string dir = GoDir(o.proto); dir != ".") paths.push_back(std::move(dir));
+  paths.emplace_back(".");
+  paths.insert(paths.end(), o.import_paths.begin(), o.import_paths.end());
+  return paths;
+}
+
 // A JSON object of strings as Go marshals a map[string]string: keys in
 // order, strings with Go's escapes.
 std::string GoJsonObject(const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -407,16 +418,10 @@ void WriteGhzOptions(JsonWriter& w, const LoadOptions& o) {
   unless_empty("host", o.host);
   unless_empty("proto", o.proto);
   unless_empty("protoset", o.protoset);
-  // ghz's import paths are --proto's directory (unless "."), ".", then
-  // -i's; none without --proto.
   if (!o.proto.empty()) {
-    std::vector<std::string> paths;
-    if (std::string dir = GoDir(o.proto); dir != ".") paths.push_back(std::move(dir));
-    paths.emplace_back(".");
-    paths.insert(paths.end(), o.import_paths.begin(), o.import_paths.end());
     w.Key("import-paths");
     w.Open('[');
-    for (const std::string& path : paths) {
+    for (const std::string& path : GhzImportPaths(o)) {
       w.Element();
       w.Raw(GoQuoted(path));
     }
@@ -680,20 +685,41 @@ std::string FormatInfluxDetails(const Report& r, const LoadOptions& o) {
 }
 
 std::string FormatPrometheus(const Report& r, const LoadOptions& o) {
+  // ghz labels its series with its report's options, as strings: the
+  // omitempty strings only when given, the rest always (a flag as "true" or
+  // "false", a count or a duration in nanoseconds as an integer, the import
+  // paths joined with ","), the request data and metadata never.
   std::vector<std::pair<std::string, std::string>> labels = {
-      {"name", r.name},
-      {"end_reason", r.end_reason},
-      {"call", o.call},
-      {"host", o.host},
-      {"insecure", o.insecure ? "true" : "false"},
-      {"concurrency", absl::StrCat(ReportedConcurrency(o))},
-      {"total", absl::StrCat(ReportedTotal(o))},
-      {"rps", absl::StrFormat("%g", o.rps)},
-      {"connections", absl::StrCat(o.connections)},
-      {"CPUs", absl::StrCat(o.cpus)},
-      {"timeout", absl::StrCat(absl::ToInt64Nanoseconds(o.timeout))},
-      {"duration", absl::StrCat(absl::ToInt64Nanoseconds(o.duration))},
+      {"name", r.name}, {"end_reason", r.end_reason}, {"call", o.call}, {"host", o.host}};
+  auto unless_empty = [&labels](const char* key, const std::string& value) {
+    if (!value.empty()) labels.emplace_back(key, value);
   };
+  auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+  auto nanos = [](absl::Duration d) { return absl::StrCat(absl::ToInt64Nanoseconds(d)); };
+  unless_empty("proto", o.proto);
+  unless_empty("protoset", o.protoset);
+  labels.emplace_back("import_paths", absl::StrJoin(GhzImportPaths(o), ","));
+  unless_empty("cacert", o.cacert);
+  unless_empty("cert", o.cert);
+  unless_empty("key", o.key);
+  unless_empty("cname", o.cname);
+  labels.emplace_back("skipTLS", flag(o.skip_tls));
+  labels.emplace_back("insecure", flag(o.insecure));
+  unless_empty("authority", o.authority);
+  labels.insert(labels.end(),
+                {{"concurrency", absl::StrCat(ReportedConcurrency(o))},
+                 {"total", absl::StrCat(ReportedTotal(o))},
+                 {"rps", absl::StrFormat("%g", o.rps)},
+                 {"connections", absl::StrCat(o.connections)},
+                 {"CPUs", absl::StrCat(o.cpus)},
+                 {"async", flag(o.async)},
+                 {"binary", flag(o.binary || !o.binary_file.empty())},
+                 {"count_errors", flag(o.count_errors)},
+                 {"skipFirst", absl::StrCat(o.skip_first)},
+                 {"dial_timeout", nanos(o.connect_timeout)},
+                 {"keepalive", nanos(o.keepalive)},
+                 {"timeout", nanos(o.timeout)},
+                 {"duration", nanos(o.duration)}});
   // ghz labels a step or line schedule with its options (its keys' '-' as
   // '_', durations in nanoseconds) and leaves a const one's out.
   if (o.concurrency_schedule != LoadSchedule::kConst) {

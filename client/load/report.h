@@ -133,7 +133,8 @@ std::string FormatInfluxDetails(const Report& report, const LoadOptions& options
 // ghz_run_count, _total, _average, _fastest, _slowest, _rps, _errors in
 // nanoseconds or counts; the histogram ghz_run_histogram with cumulative
 // buckets in seconds; the latency distribution as the summary
-// ghz_run_latency in nanoseconds), labelled with the run's options.
+// ghz_run_latency in nanoseconds), labelled with the run's options as
+// ghz labels them (its report's options as strings) and --tags.
 std::string FormatPrometheus(const Report& report, const LoadOptions& options);
 // ghz's CSV: one line per call, "duration (ms),status,error".
 std::string FormatCsv(const Report& report);

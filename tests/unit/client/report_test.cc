@@ -898,8 +898,10 @@ TEST(FormatPrometheusTest, GaugesACumulativeHistogramAndASummary) {
   o.tags = {{"env", "ci"}, {"created by", "a \"b\""}, {"name", "clash"}};
   const std::string text = FormatPrometheus(BuildReport(std::move(r), "n"), o);
   const std::string labels =
-      R"(name="n",end_reason="normal",call="p.S.M",host="h:1",insecure="false",)"
-      R"(concurrency="50",total="200",rps="0",connections="1",CPUs="0",)"
+      R"(name="n",end_reason="normal",call="p.S.M",host="h:1",import_paths="",)"
+      R"(skipTLS="false",insecure="false",concurrency="50",total="200",rps="0",)"
+      R"(connections="1",CPUs="0",async="false",binary="false",count_errors="false",)"
+      R"(skipFirst="0",dial_timeout="10000000000",keepalive="0",)"
       R"(timeout="20000000000",duration="0",env="ci",created_by="a \"b\"")";
   for (const std::string& line : std::vector<std::string>{
            "# TYPE ghz_run_count gauge\nghz_run_count{" + labels + "} 4\n",
@@ -968,6 +970,63 @@ TEST(FormatPrometheusTest, ALoadScheduleLabelsTheSeriesAsGhzsDoes) {
   EXPECT_FALSE(absl::StrContains(FormatPrometheus(BuildReport(Results({100}), ""), o),
                                  "load_schedule"))
       << "as ghz, a const schedule's are left out";
+}
+
+// ghz labels its series with every option its report holds: how the
+// request types were found and the connection made too. handoff's labels
+// left these out, so runs against two servers' certificates, or with two
+// dial timeouts, were one series.
+TEST(FormatPrometheusTest, TypeTlsAndConnectionOptionsLabelTheSeriesAsGhzsDo) {
+  LoadOptions o;
+  const std::string plain = FormatPrometheus(BuildReport(Results({100}), ""), o);
+  for (const char* label : {R"(,import_paths="",)", R"(,skipTLS="false",)",
+                            R"(,dial_timeout="10000000000",)", R"(,keepalive="0",)"}) {
+    EXPECT_TRUE(absl::StrContains(plain, label)) << "missing " << label << " in\n" << plain;
+  }
+  for (const char* absent : {"proto", "cacert", "cert=", "key=", "cname", "authority"}) {
+    EXPECT_FALSE(absl::StrContains(plain, absent)) << "as ghz's omitempty: " << plain;
+  }
+
+  o.proto = "protos/a.proto";
+  o.import_paths = {"inc"};
+  o.protoset = "a.protoset";
+  o.cacert = "ca.pem";
+  o.cert = "client.pem";
+  o.key = "client.key";
+  o.cname = "gw.example";
+  o.skip_tls = true;
+  o.authority = "gw:443";
+  o.connect_timeout = absl::Seconds(3);
+  o.keepalive = absl::Seconds(5);
+  const std::string text = FormatPrometheus(BuildReport(Results({100}), ""), o);
+  for (const char* label :
+       {R"(,proto="protos/a.proto",)", R"(,protoset="a.protoset",)",
+        R"(,import_paths="protos,.,inc",)", R"(,cacert="ca.pem",)", R"(,cert="client.pem",)",
+        R"(,key="client.key",)", R"(,cname="gw.example",)", R"(,skipTLS="true",)",
+        R"(,authority="gw:443",)", R"(,dial_timeout="3000000000",)",
+        R"(,keepalive="5000000000",)"}) {
+    EXPECT_TRUE(absl::StrContains(text, label)) << "missing " << label << " in\n" << text;
+  }
+}
+
+// And how the calls were made and counted: --async, binary requests,
+// --count-errors and --skipFirst, which change what the figures mean.
+TEST(FormatPrometheusTest, CallAndCountingOptionsLabelTheSeriesAsGhzsDo) {
+  LoadOptions o;
+  const std::string plain = FormatPrometheus(BuildReport(Results({100}), ""), o);
+  for (const char* label : {R"(,async="false",)", R"(,binary="false",)",
+                            R"(,count_errors="false",)", R"(,skipFirst="0",)"}) {
+    EXPECT_TRUE(absl::StrContains(plain, label)) << "missing " << label << " in\n" << plain;
+  }
+  o.async = true;
+  o.binary_file = "req.bin";
+  o.count_errors = true;
+  o.skip_first = 5;
+  const std::string text = FormatPrometheus(BuildReport(Results({100}), ""), o);
+  for (const char* label : {R"(,async="true",)", R"(,binary="true",)",
+                            R"(,count_errors="true",)", R"(,skipFirst="5",)"}) {
+    EXPECT_TRUE(absl::StrContains(text, label)) << "missing " << label << " in\n" << text;
+  }
 }
 
 TEST(FormatPrometheusTest, EqualMarksAreOneBucketNotARepeatedSeries) {

@@ -11,6 +11,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/memory/memory.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -124,9 +125,10 @@ absl::Status CheckNotEmpty(const load::LoadPlan& plan) {
   }
   const load::LoadOptions& o = plan.options;
   if (o.stream_call_count > 0 || o.stream_call_duration > absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "-d: an empty array has no message for --stream-call-count or "
-        "--stream-call-duration to send in turn");
+    return absl::InvalidArgumentError(absl::StrCat(
+        absl::StripAsciiWhitespace(plan.request_json).empty() ? "no request data (-d)"
+                                                              : "-d: an empty array",
+        " has no message for --stream-call-count or --stream-call-duration to send in turn"));
   }
   return absl::OkStatus();
 }
@@ -268,7 +270,11 @@ absl::Status Prepare(load::LoadPlan& plan) {
   plan.streaming = (*method)->client_streaming() || (*method)->server_streaming();
   plan.client_streaming = (*method)->client_streaming();
   const bool templated = !o.disable_template_data && load::CallTemplate::HasActions(json);
-  if (!templated) {
+  // No request data is no message on a stream the client writes, as ghz's
+  // run sends none (its message provider has none to give, and the stream
+  // is closed at once); a method that takes one request gets a default one.
+  const bool no_data = absl::StripAsciiWhitespace(json).empty();
+  if (!templated && !(no_data && plan.client_streaming)) {
     auto requests = JsonToMessages(*(*method)->input_type(), json);
     if (!requests.ok()) return requests.status();
     for (const std::string& bytes : *requests) {

@@ -28,7 +28,9 @@ struct LoadPlan {
   // streaming), which the stream options shape.
   bool streaming = false;
   bool client_streaming = false;
-  // Serialized request messages; at least one.
+  // Serialized request messages; at least one, but for a client stream
+  // given none (no request data, or an empty -d array), which it closes at
+  // once.
   std::vector<grpc::ByteBuffer> messages;
   // The request JSON as read, from -d, -D's file or stdin (-d @); empty for
   // binary requests. The report's data= tag is written from it.

@@ -950,6 +950,43 @@ TEST_F(CliTest, LoadRefusesAnEmptyArrayWhereACallNeedsAMessage) {
   EXPECT_TRUE(absl::StrContains(r.out, R"("OK":2)")) << r.out;
 }
 
+// No request data on a client (or bidi) stream is no message, as ghz's run
+// sends: its message provider has none to give, and the stream is closed at
+// once. handoff load sent one default message on each call's stream. A
+// method that takes one request still gets a default one.
+TEST_F(CliTest, LoadClientStreamWithoutDataSendsNoMessageAsGhzs) {
+  const std::string path = TempPath("stream_without_data.log");
+  auto debug_log = [&path] {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  for (const std::vector<std::string>& data :
+       {std::vector<std::string>{}, {"-d", ""}, {"-d", " \n"}}) {
+    SCOPED_TRACE(absl::StrJoin(data, " "));
+    std::remove(path.c_str());
+    std::vector<std::string> args = {"load", "--insecure", "--call", "handoff.v1.Gateway.Stream",
+                                     "-n", "2", "-c", "1", "-O", "json", "--debug", path};
+    args.insert(args.end(), data.begin(), data.end());
+    args.push_back(*addr_);
+    auto r = Cli(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.out, R"("OK":2)")) << r.out;
+    EXPECT_TRUE(absl::StrContains(debug_log(), R"("messages":0,)")) << debug_log();
+  }
+  std::remove(path.c_str());
+  // ghz's run indexes the messages it has none of, and panics.
+  ExpectOneLineError(Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Stream",
+                          "--stream-call-count=3", "-n", "2", "-c", "1", *addr_}),
+                     "no request data (-d) has no message for --stream-call-count or "
+                     "--stream-call-duration to send in turn");
+  auto r = Cli({"load", "--insecure", "--call", "handoff.v1.Gateway.Echo", "-n", "1", "-c", "1",
+                "-O", "json", "--debug", path, *addr_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(debug_log(), R"("messages":1,)"))
+      << "a unary call's default message: " << debug_log();
+  std::remove(path.c_str());
+}
+
 // As ghz's: -d @ takes the requests from stdin.
 TEST_F(CliTest, LoadReadsTheRequestsFromStdinForDataAt) {
   auto r = testing::Run({HANDOFF_CLI, "load", "--insecure", "--call", "handoff.v1.Gateway.Echo",

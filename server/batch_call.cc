@@ -114,9 +114,11 @@ class BatchCall final : public CallReactor {
   // items put back (Store) first, in the order they were. Once one has been
   // put back, one item starts for each that finishes, no more: the estimate
   // that refused it falls only as the batch's own items ahead of it run.
+  // None starts once the batch has ended (Ended): it would only be refused.
   void SubmitMore() {
     const int n = request_.items_size();
     while (in_flight_ < window_ && (!put_back_.empty() || next_ < n)) {
+      if (Ended().has_value()) return;
       if (paced_) {
         if (finished_since_put_back_ == 0) return;
         --finished_since_put_back_;
@@ -134,6 +136,7 @@ class BatchCall final : public CallReactor {
   }
 
   void SubmitItem(int i, const v1::WorkRequest& item) {
+    core_.metrics().batch_items_submitted.fetch_add(1, std::memory_order_relaxed);
     SubmitReplyJob<v1::WorkReply>(
         core_, ctx(), WorkCost(item, core_.work_counters()),
         // Each item commits the batch as it starts (the first sends the
@@ -152,6 +155,14 @@ class BatchCall final : public CallReactor {
   // then waits (without a thread) for the rest.
   void Collect() {
     for (;;) {
+      // Before anything more is submitted: a batch whose Context is done
+      // submitted the rest of its items here, one for each refusal it
+      // collected, each refused at once, until every item had been tried
+      // (all 100 of a batch that arrived past its deadline).
+      if (std::optional<absl::Status> end = Ended(); end.has_value()) {
+        Complete(*std::move(end), /*refuse_retry_if_ran_late=*/true);
+        return;
+      }
       SubmitMore();
       if (received_ == static_cast<int>(items_.size())) {
         Done();
@@ -198,18 +209,24 @@ class BatchCall final : public CallReactor {
     ++received_;
   }
 
-  void Done() {
-    // Every item has answered, but perhaps only because the deadline passed:
-    // a worker drops a job by the clock, before the timer thread (which may
-    // lag) marks the Context done. A batch answered after its deadline is
-    // late as a whole, as it is when the Context is marked in time.
-    if (ctx().IsDone()) {
-      Complete(core_.ContextError(ctx()), /*refuse_retry_if_ran_late=*/true);
-      return;
-    }
+  // The batch's own end, if its Context is done (cancelled, expired, or
+  // cut off by the drain timeout) or its deadline has passed by the clock:
+  // a worker drops a job by the clock, before the timer thread (which may
+  // lag) marks the Context done. Else nullopt.
+  std::optional<absl::Status> Ended() const {
+    if (ctx().IsDone()) return core_.ContextError(ctx());
     if (MonotonicNow() >= ctx().Deadline()) {
-      Complete(absl::DeadlineExceededError("context deadline exceeded"),
-               /*refuse_retry_if_ran_late=*/true);
+      return absl::DeadlineExceededError("context deadline exceeded");
+    }
+    return std::nullopt;
+  }
+
+  void Done() {
+    // Every item has answered, but perhaps only because the deadline passed
+    // (Ended): a batch answered after its deadline is late as a whole, as
+    // it is when the Context is marked in time.
+    if (std::optional<absl::Status> end = Ended(); end.has_value()) {
+      Complete(*std::move(end), /*refuse_retry_if_ran_late=*/true);
       return;
     }
     v1::BatchReply reply;

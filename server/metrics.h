@@ -102,6 +102,11 @@ class Metrics {
   // its handler past its deadline, which the worker's own check let by just
   // before, and which is not run. 0 in practice; the counter shows it is.
   std::atomic<int64_t> started_after_deadline{0};
+  // Each submission of a Batch item to the dispatcher, admitted or refused,
+  // a put-back item's each time (batch_call.cc). Not exported: a refusal
+  // for a Context already done is counted nowhere else, and a test shows by
+  // this that a batch whose Context is done submits no more of its items.
+  std::atomic<int64_t> batch_items_submitted{0};
 
   int64_t calls(Method m, absl::StatusCode code) const;
   int64_t cancelled_by_client(Method m) const;

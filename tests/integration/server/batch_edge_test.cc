@@ -69,6 +69,40 @@ TEST_F(BatchEdgeTest, ABatchPastItsDeadlineStopsItsRunningItem) {
   EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kDeadlineExceeded), 1);
 }
 
+// Every call's Context ends a nanosecond after gRPC hands the call over, so
+// a batch's deadline has always passed by the time it could submit an item:
+// its Context is done, whether or not the timer has marked it yet.
+class ExpiredOnArrivalBatchTest : public ServerTest {
+  void Configure(ServerConfig& c) override {
+    c.default_deadline = absl::Nanoseconds(1);
+    c.max_deadline = absl::Nanoseconds(1);
+    c.batch_window = 4;
+  }
+};
+
+// A batch whose Context is done submits no more items: it is answered with
+// its own end at once. The collector used to go on submitting the rest, one
+// for each refusal it collected, each refused at once for the deadline and
+// counted nowhere, until every item had been tried (here all 100).
+TEST_F(ExpiredOnArrivalBatchTest, ABatchWhoseContextIsDoneSubmitsNoMoreItems) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::BatchRequest req;
+  for (int i = 0; i < 100; ++i) req.add_items()->set_sleep_us(1000);
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, req, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_EQ(reply.items_size(), 0);
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] {
+    return m.calls(Method::kBatch, absl::StatusCode::kDeadlineExceeded) == 1 &&
+           m.in_flight.load() == 0;
+  }));
+  EXPECT_EQ(m.batch_items_submitted.load(), 0);
+  EXPECT_EQ(Stats().rejected(), 0);
+  EXPECT_EQ(Work().started.load(), 0);
+}
+
 class OneIdleWorkerBatchTest : public ServerTest {
   void Configure(ServerConfig& c) override { c.workers = 1; }
 };

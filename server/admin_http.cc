@@ -146,13 +146,16 @@ std::optional<HttpResponse> RefuseMalformed(
   return std::nullopt;
 }
 
-// The refusal of a request without exactly one Host header field, or
-// nullopt. RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request
-// that has none, and to any request that has more than one; such requests
-// were served. HTTP/1.0 may leave it out. `head` runs from the request line
-// to the empty line that ends the head; field names are case-insensitive.
-std::optional<HttpResponse> RefuseHostless(absl::string_view head,
-                                           absl::string_view version) {
+// The refusal of a request whose header fields break RFC 9112's rules, or
+// nullopt. `head` runs from the request line to the empty line that ends
+// the head; field names are case-insensitive. It is refused 400 if:
+// - a field name is followed by whitespace before its colon (§5.1: a
+//   server must reject it, since one reader would take "Host " for Host
+//   and another not); `Host : x` on HTTP/1.0 was served, its Host unseen;
+// - it is HTTP/1.1 and has no Host field, or has more than one (§3.2);
+//   such requests were served; HTTP/1.0 may leave Host out.
+std::optional<HttpResponse> RefuseBadFields(absl::string_view head,
+                                            absl::string_view version) {
   int hosts = 0;
   std::vector<absl::string_view> lines = absl::StrSplit(head, '\n');
   for (size_t i = 1; i < lines.size(); ++i) {  // after the request line
@@ -160,10 +163,14 @@ std::optional<HttpResponse> RefuseHostless(absl::string_view head,
     absl::ConsumeSuffix(&line, "\r");
     if (line.empty()) break;  // the end of the head
     const size_t colon = line.find(':');
-    if (colon != absl::string_view::npos &&
-        absl::EqualsIgnoreCase(line.substr(0, colon), "host")) {
-      ++hosts;
+    if (colon == absl::string_view::npos) continue;
+    const absl::string_view name = line.substr(0, colon);
+    if (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
+      return HttpResponse{400, "text/plain",
+                          "bad request: whitespace before the colon of a header "
+                          "field (RFC 9112 section 5.1)\n"};
     }
+    if (absl::EqualsIgnoreCase(name, "host")) ++hosts;
   }
   if (hosts > 1) {
     return HttpResponse{400, "text/plain",
@@ -397,10 +404,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
     if (std::optional<HttpResponse> refusal = RefuseMalformed(parts)) {
       Respond(*refusal, false);
-    } else if (std::optional<HttpResponse> hostless = RefuseHostless(
+    } else if (std::optional<HttpResponse> bad_fields = RefuseBadFields(
                    FromRequestLine(absl::string_view(head).substr(0, head_bytes)),
                    parts[2])) {
-      Respond(*hostless, false);
+      Respond(*bad_fields, false);
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
       Respond({405, "text/plain", "only GET and HEAD\n"}, false);
     } else {

@@ -461,6 +461,32 @@ TEST(AdminHttpTest, AnHttp11RequestWithoutOneHostIsAnswered400) {
   }
 }
 
+// RFC 9112 §5.1: no whitespace is allowed between a field name and its
+// colon, and a server must answer such a request 400 (a proxy that took
+// "Host " for another field than "Host" would route it elsewhere). `Host : x`
+// on HTTP/1.0 was served 200; on HTTP/1.1 it was 400, but for a missing Host.
+TEST(AdminHttpTest, WhitespaceBetweenAFieldNameAndItsColonIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.0\r\nHost : x\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nAccept\t: */*\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\nX-Trace  :1\r\n\r\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "whitespace before the colon"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+  // Whitespace after the colon, and around the value, is the optional
+  // whitespace RFC 9110 §5.6.3 allows.
+  const Reply spaced = Exchange((*server)->port(),
+                                "GET /healthz HTTP/1.1\r\nHost: \t x \r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(spaced.text, "HTTP/1.1 200 OK\r\n")) << spaced.text;
+}
+
 // Percent-escapes in the path were passed on as they came: `/%6Detrics`,
 // which RFC 3986 §6.2.2.2 makes the same URI as `/metrics`, was 404, and
 // `/%zz`, no URI at all, was served as a path. Escapes of unreserved

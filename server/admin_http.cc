@@ -2,6 +2,9 @@
 
 #include "server/admin_http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <asio.hpp>
 #include <atomic>
@@ -17,6 +20,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -146,6 +150,75 @@ std::optional<HttpResponse> RefuseMalformed(
   return std::nullopt;
 }
 
+// Whether `c` may appear in RFC 3986's reg-name outside a percent-escape:
+// unreserved (§2.3) or sub-delims (§2.2).
+bool IsRegNameChar(char c) {
+  return absl::ascii_isalnum(c) ||
+         absl::string_view("-._~!$&'()*+,;=").find(c) != absl::string_view::npos;
+}
+
+// Whether `value` (OWS already trimmed) is a Host field value: RFC 9112
+// §3.2's uri-host [":" port], from RFC 3986 §3.2.2 and §3.2.3. The host is
+// an IP-literal ("[" IPv6address or IPvFuture "]") or a reg-name (which an
+// IPv4 address is too), possibly empty; the port is digits, possibly none,
+// and, being a TCP port, at most 65535.
+bool IsHostAndPort(absl::string_view value) {
+  absl::string_view host = value;
+  absl::string_view port;
+  bool has_port = false;
+  if (absl::StartsWith(value, "[")) {
+    const size_t close = value.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = value.substr(0, close + 1);
+    absl::string_view rest = value.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') return false;
+      port = rest.substr(1);
+      has_port = true;
+    }
+    const absl::string_view literal = host.substr(1, host.size() - 2);
+    if (!literal.empty() && (literal[0] == 'v' || literal[0] == 'V')) {
+      // IPvFuture: "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+      const size_t dot = literal.find('.');
+      if (dot == absl::string_view::npos || dot < 2 || dot + 1 == literal.size()) {
+        return false;
+      }
+      for (size_t i = 1; i < dot; ++i) {
+        if (!absl::ascii_isxdigit(literal[i])) return false;
+      }
+      for (char c : literal.substr(dot + 1)) {
+        if (!IsRegNameChar(c) && c != ':') return false;
+      }
+    } else {
+      in6_addr ignored;
+      if (inet_pton(AF_INET6, std::string(literal).c_str(), &ignored) != 1) return false;
+    }
+  } else {
+    if (const size_t colon = value.find(':'); colon != absl::string_view::npos) {
+      host = value.substr(0, colon);
+      port = value.substr(colon + 1);
+      has_port = true;
+    }
+    for (size_t i = 0; i < host.size(); ++i) {
+      if (host[i] == '%') {
+        if (i + 2 >= host.size() || !absl::ascii_isxdigit(host[i + 1]) ||
+            !absl::ascii_isxdigit(host[i + 2])) {
+          return false;
+        }
+        i += 2;
+      } else if (!IsRegNameChar(host[i])) {
+        return false;
+      }
+    }
+  }
+  if (!has_port || port.empty()) return true;
+  if (port.size() > 5 || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit)) {
+    return false;
+  }
+  int number = 0;
+  return absl::SimpleAtoi(port, &number) && number <= 65535;
+}
+
 // The refusal of a request whose header fields break RFC 9112's rules, or
 // nullopt. `head` runs from the request line to the empty line that ends
 // the head; field names are case-insensitive. It is refused 400 if:
@@ -153,7 +226,9 @@ std::optional<HttpResponse> RefuseMalformed(
 //   server must reject it, since one reader would take "Host " for Host
 //   and another not); `Host : x` on HTTP/1.0 was served, its Host unseen;
 // - it is HTTP/1.1 and has no Host field, or has more than one (§3.2);
-//   such requests were served; HTTP/1.0 may leave Host out.
+//   such requests were served; HTTP/1.0 may leave Host out;
+// - its Host is not uri-host [":" port] (§3.2: an invalid field value is
+//   400 too); `Host: a b`, `Host: user@x` and `Host: x:99999` were served.
 std::optional<HttpResponse> RefuseBadFields(absl::string_view head,
                                             absl::string_view version) {
   int hosts = 0;
@@ -170,7 +245,14 @@ std::optional<HttpResponse> RefuseBadFields(absl::string_view head,
                           "bad request: whitespace before the colon of a header "
                           "field (RFC 9112 section 5.1)\n"};
     }
-    if (absl::EqualsIgnoreCase(name, "host")) ++hosts;
+    if (!absl::EqualsIgnoreCase(name, "host")) continue;
+    ++hosts;
+    const absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+    if (!IsHostAndPort(value)) {
+      return HttpResponse{400, "text/plain",
+                          "bad request: the Host header field is not host[:port] "
+                          "(RFC 9112 section 3.2)\n"};
+    }
   }
   if (hosts > 1) {
     return HttpResponse{400, "text/plain",

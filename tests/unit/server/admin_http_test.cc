@@ -487,6 +487,39 @@ TEST(AdminHttpTest, WhitespaceBetweenAFieldNameAndItsColonIsAnswered400) {
   EXPECT_TRUE(absl::StartsWith(spaced.text, "HTTP/1.1 200 OK\r\n")) << spaced.text;
 }
 
+// RFC 9112 §3.2: a Host field's value is RFC 3986's uri-host [":" port], and
+// a server must answer 400 to a request whose Host is anything else. One with
+// a space, a userinfo '@', or a port that is not a port number was served.
+TEST(AdminHttpTest, AHostThatIsNotAHostAndPortIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* host : {"a b", "user@x", "x:abc", "x:99999", "x:-1", "x:+80",
+                           "x:1:2", "[::1", "[::1]x", "[zz]:80", "x/y", "%zz",
+                           "x?", "::1"}) {
+    for (const char* version : {"HTTP/1.1", "HTTP/1.0"}) {
+      const std::string request =
+          absl::StrCat("GET /healthz ", version, "\r\nHost: ", host, "\r\n\r\n");
+      const Reply reply = Exchange((*server)->port(), request);
+      EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+          << absl::CHexEscape(request) << "\n" << reply.text;
+      EXPECT_TRUE(absl::StrContains(reply.text, "Host")) << reply.text;
+    }
+  }
+  // A name, an IPv4 or bracketed IPv6 address, each with or without a port
+  // (RFC 3986's port may be empty), a percent-escape in a name, and an empty
+  // value (RFC 9110 §7.2) are all a Host.
+  for (const char* host : {"x", "x:9090", "x:", "x:65535", "my-host.example",
+                           "127.0.0.1:9090", "[::1]", "[::1]:9090",
+                           "[v1.fe80::a+en1]", "%41bc", "a!$&'()*+,;=~_"}) {
+    const std::string request =
+        absl::StrCat("GET /healthz HTTP/1.1\r\nHost: ", host, "\r\n\r\n");
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+}
+
 // Percent-escapes in the path were passed on as they came: `/%6Detrics`,
 // which RFC 3986 §6.2.2.2 makes the same URI as `/metrics`, was 404, and
 // `/%zz`, no URI at all, was served as a path. Escapes of unreserved

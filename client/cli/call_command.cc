@@ -143,6 +143,14 @@ int Call(const Connection& connection, const CallArgs& args) {
   if ((*method)->client_streaming() && data->find_first_not_of(" \t\r\n") == std::string::npos) {
     requests->clear();
   }
+  // CallMethod refuses this too, but as a status the call would seem to
+  // have ended with: refused here, it is the CLI's own failure (exit 1),
+  // never a server's code.
+  if (!(*method)->client_streaming() && requests->size() != 1) {
+    return Fail("-d", absl::InvalidArgumentError(absl::StrCat(
+                          (*method)->full_name(), " takes one request, got ",
+                          requests->size())));
+  }
 
   CallOptions options;
   options.timeout = std::max(
@@ -179,13 +187,13 @@ int Call(const Connection& connection, const CallArgs& args) {
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {
-    const int exit_code = Fail((*method)->full_name(), WithTlsHint(connection, status));
+    Fail((*method)->full_name(), WithTlsHint(connection, status));
     if (*local != nullptr) {
       PrintDetails(status, (*local)->pool(), absl::StrCat("not in ", (*local)->source()));
     } else {
       PrintDetails(status, pool, "the server does not describe");
     }
-    return exit_code;
+    return kStatusExitOffset + static_cast<int>(status.code());
   }
   if (!unprintable.ok()) return Fail((*method)->full_name(), unprintable);
   return 0;

@@ -1,5 +1,7 @@
 // The `handoff` CLI's subcommands. Each returns the process exit code:
-// 0 success, 1 failure (one line on stderr says why), 2 bad usage.
+// 0 success, 1 failure (one line on stderr says why), 2 bad usage; and
+// `call`, for a call that ended with a status other than OK,
+// kStatusExitOffset plus its code.
 #ifndef HANDOFF_CLIENT_CLI_COMMANDS_H_
 #define HANDOFF_CLIENT_CLI_COMMANDS_H_
 
@@ -72,6 +74,18 @@ struct DescribeArgs {
   std::string protoset;
 };
 
+// grpcurl's exit code for a call that ended with a non-OK status is 64 plus
+// its code: 68 DEADLINE_EXCEEDED, 69 NOT_FOUND. A script can tell one
+// status from another, and each from the CLI's own failure (1) and bad
+// usage (2), which CANCELLED and UNKNOWN (codes 1 and 2) would be taken for
+// without the offset; 64 + 16 stays clear of a shell's own codes (126, 127,
+// 128 + a signal).
+inline constexpr int kStatusExitOffset = 64;
+
+// Exits kStatusExitOffset plus the code of a call that reached a non-OK
+// status; 1 for a failure before it (a file, a method reflection does not
+// know, JSON the type refuses) or after it (a reply that cannot be printed
+// or written).
 int Call(const Connection& connection, const CallArgs& args);
 int Describe(const Connection& connection, const DescribeArgs& args);
 int Health(const Connection& connection, const std::string& service);

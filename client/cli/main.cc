@@ -1,6 +1,7 @@
 // handoff: the command-line client of handoffd.
 //
-//   handoff call METHOD -d JSON   call any method, typed by server reflection
+//   handoff call METHOD -d JSON   call any method, typed by server reflection;
+//                                 a non-OK status exits 64 + its code (grpcurl's)
 //   handoff list [SERVICE]        services and methods, by reflection
 //   handoff describe [SYMBOL]     a service, method, message or enum as .proto
 //   handoff health [SERVICE]      grpc.health.v1 check; exit 0 iff SERVING
@@ -99,7 +100,8 @@ namespace {
 constexpr char kUsage[] = R"(handoff: the client of handoffd.
 
 Usage:
-  handoff call METHOD -d JSON [--addr=HOST:PORT]   e.g. handoff.v1.Gateway.Echo
+  handoff call METHOD -d JSON [--addr=HOST:PORT]   e.g. handoff.v1.Gateway.Echo;
+                                                   a non-OK status exits 64 + its code
   handoff list [SERVICE] [--addr=HOST:PORT]
   handoff describe [SYMBOL] [--addr=HOST:PORT]     as .proto; no SYMBOL, every service
   handoff health [SERVICE] [--addr=HOST:PORT]      exit 0 iff SERVING

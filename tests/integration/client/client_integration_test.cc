@@ -230,7 +230,7 @@ TEST_F(HandoffdTest, CliHealthListAndCallWorkAgainstHandoffd) {
 
   auto late = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":5000000})",
                    "--timeout=200ms", addr});
-  EXPECT_EQ(late.exit_code, 1);
+  EXPECT_EQ(late.exit_code, 64 + 4);
   EXPECT_TRUE(absl::StrContains(late.err, "DEADLINE_EXCEEDED")) << late.err;
 
   auto unknown = Cli({"call", "handoff.v1.Gateway.Nope", "-d", "{}", addr});

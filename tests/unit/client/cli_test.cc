@@ -321,7 +321,7 @@ TEST_F(CliTest, CallStreamThatFailsPrintsTheRepliesBeforeTheError) {
                 R"([{"payload":"YQ=="},{"payload":"Yg=="},)"
                 R"({"payload":"c3RhdHVzOjM6dGhpcmQgaXMgYmFk"}])",
                 Addr()});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 64 + 3);
   EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
   EXPECT_EQ(r.err,
             "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: third is bad\n");
@@ -348,7 +348,7 @@ TEST_F(CliTest, CallStreamThatFailsEarlyPrintsTheRepliesBeforeTheError) {
   auto r = Cli({"call", "handoff.v1.Gateway.Stream", "-d", "@" + path, "--timeout=40s",
                 Addr()});
   std::remove(path.c_str());
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 64 + 3);
   EXPECT_EQ(r.out, "{\"payload\":\"YQ==\"}\n{\"payload\":\"Yg==\"}\n");
   EXPECT_EQ(r.err,
             "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: third is bad\n");
@@ -359,7 +359,7 @@ TEST_F(CliTest, CallPrintsTheErrorDetailsAfterTheError) {
   // describes as its details. The first is typed by reflection.
   auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"ZGV0YWlsczo1OmdvbmU="})",
                 Addr()});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 64 + 5);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err,
             "handoff: handoff.v1.Gateway.Echo: NOT_FOUND: gone\n"
@@ -370,7 +370,7 @@ TEST_F(CliTest, CallPrintsTheErrorDetailsAfterTheError) {
   const std::string proto = StringEchoProto("details");
   r = Cli({"call", "handoff.v1.Gateway.Echo", "--proto=" + proto, "-d",
            R"({"payload":"details:5:gone"})", Addr()});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 64 + 5);
   EXPECT_EQ(r.err,
             "handoff: handoff.v1.Gateway.Echo: NOT_FOUND: gone\n"
             "handoff: detail 1: handoff.v1.EchoReply {\"payload\":\"detail\"}\n"
@@ -409,6 +409,38 @@ TEST_F(CliTest, CallDeadlineExceeded) {
   auto r = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":30000000})",
                 "--timeout=100ms", Addr()});
   ExpectOneLineError(r, "DEADLINE_EXCEEDED");
+}
+
+// A call that ends with a status other than OK exits 64 plus its code, as
+// grpcurl's does, so that a script can tell DEADLINE_EXCEEDED (68) from
+// NOT_FOUND (69), and CANCELLED (65) or UNKNOWN (66) from the CLI's own 1
+// and 2. Every such call exited 1. A failure of the CLI's own, before any
+// call (a file it cannot read, a method reflection does not know, two
+// messages for a unary method), stays 1.
+TEST_F(CliTest, ACallEndedWithAStatusExitsSixtyFourPlusItsCodeAsGrpcurls) {
+  const std::string proto = StringEchoProto("exit_codes");
+  for (const auto& [payload, code] :
+       {std::pair("status:1:cancelled", 65), std::pair("status:2:unknown", 66),
+        std::pair("status:5:gone", 69), std::pair("status:16:who", 80)}) {
+    auto r = Cli({"call", "handoff.v1.Gateway.Echo", "--proto=" + proto, "-d",
+                  absl::StrCat(R"({"payload":")", payload, R"("})"), Addr()});
+    EXPECT_EQ(r.exit_code, code) << payload << ": " << r.err;
+    EXPECT_EQ(r.out, "") << payload;
+  }
+  std::remove(proto.c_str());
+  auto late = Cli({"call", "handoff.v1.Gateway.Work", "-d", R"({"sleepUs":30000000})",
+                   "--timeout=100ms", Addr()});
+  EXPECT_EQ(late.exit_code, 64 + 4) << late.err;
+  // Replies a stream printed before its status do not change the code.
+  auto stream = Cli({"call", "handoff.v1.Gateway.Stream", "-d",
+                     R"([{"payload":"YQ=="},{"payload":"c3RhdHVzOjM6YmFk"}])", Addr()});
+  EXPECT_EQ(stream.exit_code, 64 + 3) << stream.err;
+  EXPECT_EQ(stream.out, "{\"payload\":\"YQ==\"}\n");
+  // The CLI's own failures, before any call.
+  const std::string absent = absl::StrCat("-d=@", TempPath("absent.json"));
+  EXPECT_EQ(Cli({"call", "handoff.v1.Gateway.Echo", absent, Addr()}).exit_code, 1);
+  EXPECT_EQ(Cli({"call", "handoff.v1.Gateway.Nope", "-d", "{}", Addr()}).exit_code, 1);
+  EXPECT_EQ(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{} {}", Addr()}).exit_code, 1);
 }
 
 TEST_F(CliTest, TimeoutReadsAsLoadsAndZeroIsNoDeadline) {

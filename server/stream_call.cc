@@ -129,6 +129,7 @@ void StreamCall::OnReadDone(bool ok) {
         // under mu_: a new Context has nothing waiting on it to call.)
         std::tie(job_ctx, job_cancel) = core_.JobContext(ctx_);
         slot->cancel = job_cancel;
+        slot->deadline = job_ctx.Deadline();
         slots_.push_back(slot);
         ++selects_armed_;
       }
@@ -207,8 +208,14 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
     if (self == nullptr) return false;
     absl::MutexLock l(&self->mu_);
     // A job behind a failed slot is not run, though its cancel has not
-    // reached it yet: its reply would never be written.
-    if (self->end_.has_value() || slot.behind_failure) return false;
+    // reached it yet: its reply would never be written. Nor is one behind a
+    // slot past its job's deadline, though that job's end has not reached
+    // the stream yet (its answer's callback has yet to run): the slot can
+    // only fail, and its cancel of this job would come after the start.
+    if (self->end_.has_value() || slot.behind_failure ||
+        self->ASlotAheadExpiredLocked(slot)) {
+      return false;
+    }
     if (self->headers_decided_) return true;
     self->headers_decided_ = true;
     self->sending_headers_ = true;
@@ -230,6 +237,19 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
   }
   self->Act(a);
   return true;
+}
+
+bool StreamCall::ASlotAheadExpiredLocked(const Slot& slot) const {
+  // At most the window's slots, under the lock JobStarting holds already;
+  // the clock is read only if a job ahead is still unanswered.
+  std::optional<absl::Time> now;
+  for (const auto& s : slots_) {
+    if (s.get() == &slot) return false;
+    if (s->ready) continue;
+    if (!now.has_value()) now = MonotonicNow();
+    if (*now >= s->deadline) return true;
+  }
+  return false;
 }
 
 absl::Status StreamCall::NamingTheJobsDeadline(absl::Status s,
@@ -261,6 +281,7 @@ absl::Status StreamCall::StreamError() const {
 void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
                            absl::Status status, const v1::WorkReply& reply,
                            const CancelFunc& job_cancel) {
+  if (auto* hook = job_answered_hook_for_test.load(std::memory_order_relaxed)) hook();
   job_cancel();  // frees the job's deadline timer
   grpc::ByteBuffer serialized;
   // A reply over --max_message_bytes fails its slot, as a failed job does.
@@ -316,8 +337,10 @@ std::vector<CancelFunc> StreamCall::JobsAfterLocked(const Slot* slot) {
   // its cancel (another worker, or the failed job's own if it polls its
   // Context, as Work's CPU loop does, and returns before the callback has
   // run) finds its slot behind_failure as the job starts, and drops it
-  // unrun (JobStarting). A job its worker starts before the failure is
-  // decided here runs, and its cancel stops it.
+  // unrun (JobStarting). So does one a worker takes before the failure is
+  // decided here, if this slot's job had passed its deadline (JobStarting
+  // sees that for itself); one that starts before a failure of another
+  // kind is decided here runs, and its cancel stops it.
   for (auto it = slots_.end(); --it != at;) {
     Slot& s = **it;
     if (s.ready) continue;

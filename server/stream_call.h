@@ -18,7 +18,9 @@
 // must. Nothing after it is read from the moment it fails, and the jobs
 // after it are cancelled then, queued or running, since their replies will
 // never be written: a queued one is dropped unrun (as is one a worker takes
-// in the moment before its cancel reaches it), a running one is told to
+// in the moment before its cancel reaches it, or once the deadline of a
+// job ahead has passed, before the stream has heard of that job's end),
+// a running one is told to
 // stop through its Context. Their cancel is not the stream's status, which
 // stays the failed slot's. Messages are parsed here, not by gRPC, for the
 // reason proto_codec.h gives (and because gRPC's failed parse looks like the
@@ -108,6 +110,11 @@ class StreamCall final
   // cancelled, with no lock held — the moment a worker may take one of
   // them. A test may make a worker free then, and wait for what it does.
   static inline std::atomic<void (*)()> slot_failed_hook_for_test{nullptr};
+  // For tests only (null otherwise): called as a job's slot is answered
+  // (OnJobDone), before the stream looks at the answer, with no lock held:
+  // a test may hold the moment between a job's end (its deadline passed)
+  // and the stream's deciding of it, and have a worker take a job then.
+  static inline std::atomic<void (*)()> job_answered_hook_for_test{nullptr};
   // For tests only (null otherwise): called by a job's worker once it has
   // decided to send the stream's headers, and before it hands them to gRPC,
   // with the stream's Context and no lock held: a test may end the call in
@@ -131,6 +138,11 @@ class StreamCall final
     // Its cancel, called a moment later, is no help to a job a worker took
     // in that moment, past the worker's check of its Context.
     bool behind_failure = false;
+    // Its job's deadline (its Context's): once it has passed, the slot can
+    // only fail (GatewayCore::Answer makes any answer past it
+    // DEADLINE_EXCEEDED), though the stream may not have heard yet, so no
+    // job behind it must start (JobStarting).
+    absl::Time deadline = absl::InfiniteFuture();
   };
   // What a state change decided to do with gRPC, done after unlocking.
   struct Actions {
@@ -146,8 +158,13 @@ class StreamCall final
   };
   // On the worker, as `slot`'s job starts: sends the headers if none have
   // gone out. False if the stream is gone or has decided its end, or a slot
-  // ahead of `slot` failed: the job must not run.
+  // ahead of `slot` failed or can only fail (its job's deadline has passed,
+  // though its answer has not reached the stream yet): the job must not run.
   static bool JobStarting(StartGate& gate, const Slot& slot);
+  // Under mu_: a slot ahead of `slot`, its job not answered, is past its
+  // job's deadline, so the stream will end there.
+  bool ASlotAheadExpiredLocked(const Slot& slot) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
                 Context job_ctx, CancelFunc job_cancel);

@@ -1141,6 +1141,77 @@ TEST_F(StreamSlotFailureWindowTest, AJobTakenAsTheSlotAheadFailsIsDroppedUnrun) 
   EXPECT_TRUE(blocked->Wait().ok());
 }
 
+// A job a worker takes while the slot ahead of it has failed, but before the
+// stream has decided that failure, is dropped unrun (counted expired, never
+// started): the slot ahead's deadline has passed, so its slot can only fail
+// (GatewayCore::Answer makes any answer past the deadline DEADLINE_EXCEEDED),
+// and the job's reply would never be written. It used to start, and run to
+// its end. The job ahead sleeps past its own --default_deadline; the hook
+// (StreamCall's, on the thread that answers the job ahead's slot, before the
+// stream looks at it) holds that moment open while the test writes the job
+// behind and an idle worker takes it, and waits until it has started or been
+// dropped. The job behind has a deadline of its own a full --default_deadline
+// later, so it is not dropped for that.
+class StreamSlotAheadExpiredTest : public ServerTest {
+ protected:
+  void Configure(ServerConfig& c) override {
+    c.workers = 2;
+    c.stream_window = 4;
+    c.default_deadline = absl::Seconds(1);
+  }
+
+  void TearDown() override {
+    StreamCall::job_answered_hook_for_test.store(nullptr);
+    current_ = nullptr;
+    ServerTest::TearDown();
+  }
+
+  // The hook: once (the job ahead's answer), says it holds the moment, and
+  // waits for the job behind to be taken and started or dropped.
+  static void HoldTheAnswer() {
+    StreamSlotAheadExpiredTest* t = current_;
+    if (t == nullptr || t->hook_ran_.exchange(true)) return;
+    t->holding_.store(true);
+    t->hook_saw_it_.store(WaitUntil([t] {
+      return t->Work().started.load() == 2 || t->Stats().expired == 1;
+    }));
+    t->hook_done_.store(true);
+  }
+
+  static inline StreamSlotAheadExpiredTest* current_ = nullptr;
+  std::atomic<bool> hook_ran_{false};
+  std::atomic<bool> holding_{false};
+  std::atomic<bool> hook_saw_it_{false};  // the job behind was taken in time
+  std::atomic<bool> hook_done_{false};
+};
+
+TEST_F(StreamSlotAheadExpiredTest, AJobTakenAfterTheSlotAheadExpiredIsDroppedUnrun) {
+  current_ = this;
+  StreamCall::job_answered_hook_for_test.store(&HoldTheAnswer);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest ahead;
+  ahead.set_sleep_us(10'000'000);  // past its job's 1 s
+  ASSERT_TRUE(stream->Write(ahead));
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return holding_.load(); }, absl::Seconds(10)))
+      << "the job ahead was never answered";
+  v1::WorkRequest behind;
+  behind.set_payload("behind");
+  ASSERT_TRUE(stream->Write(behind));
+  ASSERT_TRUE(WaitUntil([&] { return hook_done_.load(); }));
+  EXPECT_TRUE(hook_saw_it_.load()) << "no worker took the job behind in the moment";
+  EXPECT_EQ(Work().started.load(), 1) << "the job behind the expired slot started";
+  EXPECT_EQ(Work().completed.load(), 0);
+  EXPECT_EQ(Stats().expired, 1);
+  v1::WorkReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "--default_deadline")) << s.error_message();
+}
+
 // A stream whose call gRPC ends after a job's start has decided to send its
 // headers, and before they are handed to gRPC, never has them out: gRPC
 // answers OnSendInitialMetadataDone(false). The stream still ends once, and

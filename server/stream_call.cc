@@ -170,7 +170,14 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
         return RunWork(req, info.ctx, info.worker, info.queued, *counters,
                        [&gate, &slot] { return JobStarting(*gate, *slot); });
       },
-      [reply](Outcome<v1::WorkReply> out) {
+      [reply, slot, limit = core_.config().max_message_bytes](Outcome<v1::WorkReply> out) {
+        // No outcome that fails here becomes OK on its way (GatewayCore::
+        // Answer, SerializeReply in OnJobDone).
+        if (!out.status.ok() ||
+            out.reply.ByteSizeLong() > static_cast<size_t>(limit)) {
+          slot->answered_failing.store(true, std::memory_order_release);
+        }
+        if (auto* hook = job_outcome_hook_for_test.load(std::memory_order_relaxed)) hook();
         reply.TrySend(std::move(out)).IgnoreError();
       });
   // `this` stays alive until every armed select has answered (selects_armed_).
@@ -209,9 +216,10 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
     absl::MutexLock l(&self->mu_);
     // A job behind a failed slot is not run, though its cancel has not
     // reached it yet: its reply would never be written. Nor is one behind a
-    // slot past its job's deadline, though that job's end has not reached
-    // the stream yet (its answer's callback has yet to run): the slot can
-    // only fail, and its cancel of this job would come after the start.
+    // slot past its job's deadline, or whose job's outcome fails it, though
+    // that has not reached the stream yet (its answer's callback has yet to
+    // run): the slot can only fail, and its cancel of this job would come
+    // after the start.
     if (self->end_.has_value() || slot.behind_failure ||
         self->ASlotAheadExpiredLocked(slot)) {
       return false;
@@ -246,6 +254,7 @@ bool StreamCall::ASlotAheadExpiredLocked(const Slot& slot) const {
   for (const auto& s : slots_) {
     if (s.get() == &slot) return false;
     if (s->ready) continue;
+    if (s->answered_failing.load(std::memory_order_acquire)) return true;
     if (!now.has_value()) now = MonotonicNow();
     if (*now >= s->deadline) return true;
   }
@@ -338,9 +347,9 @@ std::vector<CancelFunc> StreamCall::JobsAfterLocked(const Slot* slot) {
   // Context, as Work's CPU loop does, and returns before the callback has
   // run) finds its slot behind_failure as the job starts, and drops it
   // unrun (JobStarting). So does one a worker takes before the failure is
-  // decided here, if this slot's job had passed its deadline (JobStarting
-  // sees that for itself); one that starts before a failure of another
-  // kind is decided here runs, and its cancel stops it.
+  // decided here, if this slot's job had passed its deadline or its outcome
+  // was on its way (JobStarting sees that for itself); one that starts
+  // earlier than that runs, and its cancel stops it.
   for (auto it = slots_.end(); --it != at;) {
     Slot& s = **it;
     if (s.ready) continue;

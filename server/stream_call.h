@@ -115,6 +115,12 @@ class StreamCall final
   // a test may hold the moment between a job's end (its deadline passed)
   // and the stream's deciding of it, and have a worker take a job then.
   static inline std::atomic<void (*)()> job_answered_hook_for_test{nullptr};
+  // For tests only (null otherwise): called by a job's worker as it hands
+  // the job's outcome on to the stream (after noting whether it fails the
+  // slot, before the send), with no lock held. Unlike the hook above, never
+  // on the thread that reads the stream's messages: a job that ends before
+  // its select is armed has its answer taken on that thread.
+  static inline std::atomic<void (*)()> job_outcome_hook_for_test{nullptr};
   // For tests only (null otherwise): called by a job's worker once it has
   // decided to send the stream's headers, and before it hands them to gRPC,
   // with the stream's Context and no lock held: a test may end the call in
@@ -143,6 +149,11 @@ class StreamCall final
     // DEADLINE_EXCEEDED), though the stream may not have heard yet, so no
     // job behind it must start (JobStarting).
     absl::Time deadline = absl::InfiniteFuture();
+    // Its job's outcome, on its way to the stream, is one that fails the
+    // slot (an error, or a reply over --max_message_bytes): set by the job's
+    // worker, without mu_, before the outcome is handed on, so that no job
+    // behind it starts (JobStarting) in the moment before the stream hears.
+    std::atomic<bool> answered_failing{false};
   };
   // What a state change decided to do with gRPC, done after unlocking.
   struct Actions {
@@ -159,10 +170,12 @@ class StreamCall final
   // On the worker, as `slot`'s job starts: sends the headers if none have
   // gone out. False if the stream is gone or has decided its end, or a slot
   // ahead of `slot` failed or can only fail (its job's deadline has passed,
-  // though its answer has not reached the stream yet): the job must not run.
+  // or its job's outcome fails it, though that has not reached the stream
+  // yet): the job must not run.
   static bool JobStarting(StartGate& gate, const Slot& slot);
   // Under mu_: a slot ahead of `slot`, its job not answered, is past its
-  // job's deadline, so the stream will end there.
+  // job's deadline or its job's outcome fails it, so the stream will end
+  // there.
   bool ASlotAheadExpiredLocked(const Slot& slot) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

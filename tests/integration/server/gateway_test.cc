@@ -1212,6 +1212,55 @@ TEST_F(StreamSlotAheadExpiredTest, AJobTakenAfterTheSlotAheadExpiredIsDroppedUnr
   EXPECT_TRUE(absl::StrContains(s.error_message(), "--default_deadline")) << s.error_message();
 }
 
+// As above, for a job ahead that ended before its deadline, with a reply
+// over --max_message_bytes: the job's answer is on its way to the stream (the
+// hook, on the job's worker, holds it before it is handed on), and the job
+// behind, taken then by the other worker, is dropped unrun: the slot ahead
+// can only fail. It used to start, and run to its end.
+class StreamSlotAheadAnsweredTooLargeTest : public StreamSlotAheadExpiredTest {
+ protected:
+  static constexpr int kLimit = 1 << 20;
+
+  void TearDown() override {
+    StreamCall::job_outcome_hook_for_test.store(nullptr);
+    StreamSlotAheadExpiredTest::TearDown();
+  }
+
+  void Configure(ServerConfig& c) override {
+    StreamSlotAheadExpiredTest::Configure(c);
+    c.default_deadline = absl::Seconds(30);
+    c.max_message_bytes = kLimit;
+  }
+};
+
+TEST_F(StreamSlotAheadAnsweredTooLargeTest, AJobTakenAsTheSlotAheadIsAnsweredTooLargeIsDroppedUnrun) {
+  current_ = this;
+  StreamCall::job_outcome_hook_for_test.store(&HoldTheAnswer);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest ahead;  // its reply is a few bytes longer
+  ahead.set_payload(std::string(kLimit, 'x'));
+  while (ahead.ByteSizeLong() != kLimit) {  // the length's varint shrinks too
+    const int64_t off = static_cast<int64_t>(ahead.ByteSizeLong()) - kLimit;
+    ahead.set_payload(std::string(ahead.payload().size() - off, 'x'));
+  }
+  ASSERT_TRUE(stream->Write(ahead));
+  ASSERT_TRUE(WaitUntil([&] { return holding_.load(); })) << "the job ahead was never answered";
+  v1::WorkRequest behind;
+  behind.set_payload("behind");
+  ASSERT_TRUE(stream->Write(behind));
+  ASSERT_TRUE(WaitUntil([&] { return hook_done_.load(); }));
+  EXPECT_TRUE(hook_saw_it_.load()) << "no worker took the job behind in the moment";
+  EXPECT_EQ(Work().started.load(), 1) << "the job behind the failing slot started";
+  EXPECT_EQ(Work().completed.load(), 1);
+  EXPECT_EQ(Stats().expired, 1);
+  v1::WorkReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+}
+
 // A stream whose call gRPC ends after a job's start has decided to send its
 // headers, and before they are handed to gRPC, never has them out: gRPC
 // answers OnSendInitialMetadataDone(false). The stream still ends once, and

@@ -221,7 +221,7 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
     // run): the slot can only fail, and its cancel of this job would come
     // after the start.
     if (self->end_.has_value() || slot.behind_failure ||
-        self->ASlotAheadExpiredLocked(slot)) {
+        self->ASlotAheadMustFailLocked(slot)) {
       return false;
     }
     if (self->headers_decided_) return true;
@@ -247,7 +247,7 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
   return true;
 }
 
-bool StreamCall::ASlotAheadExpiredLocked(const Slot& slot) const {
+bool StreamCall::ASlotAheadMustFailLocked(const Slot& slot) const {
   // At most the window's slots, under the lock JobStarting holds already;
   // the clock is read only if a job ahead is still unanswered.
   std::optional<absl::Time> now;

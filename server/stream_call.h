@@ -176,7 +176,7 @@ class StreamCall final
   // Under mu_: a slot ahead of `slot`, its job not answered, is past its
   // job's deadline or its job's outcome fails it, so the stream will end
   // there.
-  bool ASlotAheadExpiredLocked(const Slot& slot) const
+  bool ASlotAheadMustFailLocked(const Slot& slot) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,

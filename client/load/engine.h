@@ -31,10 +31,14 @@ class LoadEngine {
   // thread. Called once, after Connect succeeded.
   virtual std::vector<Recorder> Run(CallSchedule& schedule) = 0;
 
-  // Ends the run as the end of -z does, once the schedule is cancelled
-  // (CallSchedule::Cancel): wakes the slots waiting for their next call's
-  // time, which then retire, and ends the calls in flight as
-  // --duration-stop says. From any thread, any time after Connect
+  // Ends the run as the end of -z does, and ends the calls in flight as
+  // --duration-stop says. Once the schedule is cancelled (an interrupt,
+  // CallSchedule::Cancel), it wakes the slots waiting for their next call's
+  // time, which then retire. Otherwise (the run's time is up) a slot
+  // waiting for a call makes it at its due time, which is before the end
+  // (CallSchedule::Take), and ends it at once as --duration-stop says, as
+  // ghz makes a call its pacer handed out before the end: whether the
+  // call's timer or the end's ran first does not decide it. From any thread, any time after Connect
   // succeeded: before Run, Run then ends at once; after it, nothing.
   virtual void Cancel() = 0;
 };

@@ -286,9 +286,13 @@ class GrpcEngine::Worker {
     switch (op) {
       case Op::kAlarm:
         s.waiting = false;
-        // !ok: cancelled at the end of a -z run.
-        if (!ok || time_up_) return Retire(s);
-        return Issue(s, s.start_ns);
+        // !ok: cancelled by an interrupt.
+        if (!ok || schedule_.cancelled()) return Retire(s);
+        Issue(s, s.start_ns);
+        // Due before the end (CallSchedule::Take), which came first: made,
+        // and in flight at the end, as ghz's would be (engine.h).
+        if (time_up_ && s.in_flight) EndInFlight(s);
+        return;
       case Op::kStarted:
         if (!ok) return FinishStream(s);
         s.reading = true;
@@ -527,13 +531,19 @@ class GrpcEngine::Worker {
     for (Slot* s : async_.TakeParked()) Retire(*s);
     for (auto& slot : slots_) {
       Slot& s = *slot;
-      if (s.waiting) s.alarm.Cancel();
-      if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
-        s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
-        s.closed = true;
-        s.context->TryCancel();
-      }
+      // A slot waiting for its call's due time is woken by an interrupt
+      // only: the call is due before the run's end, and made (engine.h).
+      if (s.waiting && schedule_.cancelled()) s.alarm.Cancel();
+      if (s.in_flight) EndInFlight(s);
     }
+  }
+
+  // The call was in flight at the run's end: per --duration-stop.
+  void EndInFlight(Slot& s) {
+    if (plan_.options.duration_stop == DurationStop::kWait) return;
+    s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
+    s.closed = true;
+    s.context->TryCancel();
   }
 
   void MaybeShutdown() {

@@ -200,9 +200,12 @@ class H2Engine::Worker {
         s.alarm.expires_at(SteadyTimePoint(next.due_ns));
         s.alarm.async_wait([this, &s](const asio::error_code& ec) {
           s.waiting = false;
-          // An error: cancelled at the end of a -z run.
-          if (ec || time_up_) return Retire();
+          // An error: cancelled by an interrupt.
+          if (ec || schedule_->cancelled()) return Retire();
           Issue(s, s.start_ns);
+          // Due before the end (CallSchedule::Take), which came first:
+          // made, and in flight at the end, as ghz's would be (engine.h).
+          if (time_up_ && s.in_flight) EndInFlight(s);
         });
         return;
       case NextCall::kIssue:
@@ -334,15 +337,21 @@ class H2Engine::Worker {
     for (size_t n = async_.TakeParked().size(); n > 0; --n) Retire();
     for (auto& slot : slots_) {
       Slot& s = *slot;
-      if (s.waiting) s.alarm.cancel();
+      // A slot waiting for its call's due time is woken by an interrupt
+      // only: the call is due before the run's end, and made (engine.h).
+      if (s.waiting && schedule_->cancelled()) s.alarm.cancel();
       if (std::exchange(s.awaiting_connection, false)) Retire();
-      if (s.in_flight && plan_.options.duration_stop != DurationStop::kWait) {
-        s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
-        // ghz closes its connections here, and grpc-go fails the calls on
-        // them with these words: the grpc engine reports them alike.
-        s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, kGoClientConnClosingMessage);
-      }
+      if (s.in_flight) EndInFlight(s);
     }
+  }
+
+  // The call was in flight at the run's end: per --duration-stop.
+  void EndInFlight(Slot& s) {
+    if (plan_.options.duration_stop == DurationStop::kWait) return;
+    s.discard = plan_.options.duration_stop == DurationStop::kIgnore;
+    // ghz closes its connections here, and grpc-go fails the calls on
+    // them with these words: the grpc engine reports them alike.
+    s.connection->Cancel(s.call, grpc::StatusCode::CANCELLED, kGoClientConnClosingMessage);
   }
 
   H2Connection* NewConnection(const H2Connection::Config& config) {

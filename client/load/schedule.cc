@@ -50,7 +50,11 @@ NextCall CallSchedule::Take(int64_t now_ns, int slot) {
     const double offset = rate_.DueSeconds(next.ticket) * 1e9;
     const double room = static_cast<double>(kNoEnd - 1 - start_ns_);
     next.due_ns = offset >= room ? kNoEnd - 1 : start_ns_ + static_cast<int64_t>(offset);
-    if (next.due_ns >= end_ns_) return next;
+    // Due at or after the end, or asked for once the end has come (a slot
+    // free only then, behind the rate): not made, as ghz's pacer takes its
+    // Stop then. Decided here by the time, not by whether the engine's
+    // end-of-run timer has run yet.
+    if (next.due_ns >= end_ns_ || now_ns >= end_ns_) return next;
     next.kind = next.due_ns > now_ns ? NextCall::kWait : NextCall::kIssue;
     return next;
   }

@@ -649,6 +649,48 @@ TEST_P(LoadRunnerTest, AnAsyncTimedRunEndsOnTimeAndClosesWhatIsInFlight) {
   for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::CANCELLED);
 }
 
+// ghz's pacer sleeps until a call's due time and then hands the call to a
+// free worker, before its -z timer's Stop: a call due before the end is
+// made, and is then in flight at the end, ended as --duration-stop says.
+// Here the end comes first (the engine's Cancel before Run, on the loop's
+// first turn, with the schedule not cancelled: -z's end, not an interrupt)
+// while the second slot waits for its call, due at 200 ms, well before the
+// 20 s end. Either timer may come first in a real run, when the call is
+// due just before the end; the engines retired the slot whenever the end's
+// came first, and the call was never made. It is made, decided by its due
+// time against the end, on either engine.
+TEST_P(LoadRunnerTest, APacedCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFirst) {
+  for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
+    SCOPED_TRACE(static_cast<int>(stop));
+    LoadPlan plan = EchoPlan();
+    // Calls of a second: call 0 is surely in flight when the end comes, and
+    // its slot, free only after the end, takes no other.
+    plan.method = "/handoff.v1.Gateway/Work";
+    v1::WorkRequest work;
+    work.set_sleep_us(1'000'000);
+    plan.messages = {Serialized(work)};
+    plan.options.duration = absl::Seconds(20);
+    plan.options.rps = 5;  // call 0 at once, call 1 at 200 ms
+    plan.options.concurrency = 2;
+    plan.options.cpus = 1;
+    plan.options.duration_stop = stop;
+    const size_t worked = server_.service->work_calls().size();
+    RunResults r = RunEndedAtOnce(plan, GetParam());
+    if (stop == DurationStop::kIgnore) {
+      EXPECT_TRUE(r.calls.empty()) << "both were in flight at the end";
+      continue;
+    }
+    ASSERT_EQ(r.calls.size(), 2u) << "call 1 was due before the end";
+    // --duration-stop=close: both were in flight at the end, and closed.
+    const grpc::StatusCode code =
+        stop == DurationStop::kWait ? grpc::StatusCode::OK : grpc::StatusCode::CANCELLED;
+    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, code);
+    if (stop == DurationStop::kWait) {
+      EXPECT_EQ(server_.service->work_calls().size() - worked, 2u) << "both reached the server";
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,
                          ::testing::Values(EngineKind::kGrpc, EngineKind::kH2),
                          [](const ::testing::TestParamInfo<EngineKind>& info) {
@@ -712,6 +754,21 @@ TEST(CallScheduleTest, ACallDuePastTheClocksRangeIsNeverDue) {
   const NextCall second = counted.Take(1'000);
   EXPECT_EQ(second.kind, NextCall::kWait);
   EXPECT_GT(second.due_ns, int64_t{1'000'000'000'000'000'000});
+}
+
+// A paced call taken once the run's time is up is not made, though it was
+// due before: ghz's pacer, blocked until a worker is free, takes the Stop
+// at the end instead. Whether the slot asked before or after the engine's
+// end-of-run timer ran must not decide it.
+TEST(CallScheduleTest, APacedCallTakenAfterTheEndIsNotMadeThoughDueBefore) {
+  LoadOptions o;
+  o.rps = 10;  // call i due at i * 100 ms
+  o.duration = absl::Seconds(1);
+  const int64_t start = 1'000;
+  CallSchedule schedule(o, start);
+  EXPECT_EQ(schedule.Take(start).kind, NextCall::kIssue);
+  const NextCall behind = schedule.Take(start + 1'000'000'000);
+  EXPECT_EQ(behind.kind, NextCall::kRetire) << "due at 100 ms, taken at the 1 s end";
 }
 
 // A server-streaming call sends one request, the one that is its call's

@@ -70,7 +70,8 @@ class CallSchedule {
   // once the concurrency schedule has closed the slot, without using a
   // ticket, and once `now_ns` or the call's due time is at or past the end.
   // A kWait call is due before the end: it is made, even if the end comes
-  // while its slot waits for it (engine.h). A slot not yet open must not ask (SlotOpensAt). Thread-safe.
+  // while its slot waits for it (engine.h). A slot not yet open must not
+  // ask (SlotOpensAt). Thread-safe.
   NextCall Take(int64_t now_ns, int slot = 0);
 
   // When slot `slot` opens, on the MonotonicNowNs() clock; kNoEnd for never.

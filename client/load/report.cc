@@ -825,7 +825,20 @@ std::string FormatHtml(const Report& r, const LoadOptions& o) {
       "td,th{padding:.25em .75em;text-align:left;border-bottom:1px solid #ddd}\n"
       "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
       ".bar{background:#4a7;height:1em}\n",
+      ".tag{background:#eee;border-radius:.25em;padding:.1em .5em}\n",
       "</style>\n</head>\n<body>\n<h1>", title, "</h1>\n");
+  // Under the title, as on ghz's page: --tags, by name (a Go map's order,
+  // and the JSON report's), a name given twice its last value.
+  if (!o.tags.empty()) {
+    std::map<std::string, std::string> tags;
+    for (const auto& [key, value] : o.tags) tags[key] = value;
+    std::vector<std::string> spans;
+    for (const auto& [key, value] : tags) {
+      spans.push_back(absl::StrCat("<span class=\"tag\">", HtmlEscaped(key), ": ",
+                                   HtmlEscaped(value), "</span>"));
+    }
+    absl::StrAppend(&out, "<p class=\"tags\">", absl::StrJoin(spans, " "), "</p>\n");
+  }
   auto row = [&out](absl::string_view key, absl::string_view value) {
     absl::StrAppend(&out, "<tr><th>", HtmlEscaped(key), "</th><td class=\"n\">",
                     HtmlEscaped(value), "</td></tr>\n");

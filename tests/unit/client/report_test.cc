@@ -837,6 +837,25 @@ TEST(FormatHtmlTest, AnOptionsBlockShowsTheRunsOptionsAsGhzsPageDoes) {
   EXPECT_TRUE(absl::EndsWith(options, "</pre>\n</body>\n</html>\n")) << "last, as ghz's: " << html;
 }
 
+// ghz's page shows --tags under its title, each a name and its value, in
+// the names' order (a Go map's). handoff's page left them out: they were in
+// the JSON report alone.
+TEST(FormatHtmlTest, TheTagsShowUnderTheTitleEscapedInTheirNamesOrder) {
+  LoadOptions o;
+  o.host = "h:1";
+  o.call = "p.S.M";
+  o.tags = {{"zone", "<eu>"}, {"build", "a&b"}, {"zone", "us"}};
+  const std::string html = FormatHtml(BuildReport(Results({100}), "run"), o);
+  const std::string tags =
+      "<p class=\"tags\"><span class=\"tag\">build: a&amp;b</span> "
+      "<span class=\"tag\">zone: us</span></p>\n";
+  EXPECT_TRUE(absl::StrContains(html, "<h1>run</h1>\n" + tags)) << html;
+  EXPECT_FALSE(absl::StrContains(html, "&lt;eu&gt;")) << "the last value given wins, as in JSON";
+  o.tags.clear();
+  EXPECT_FALSE(absl::StrContains(FormatHtml(BuildReport(Results({100}), "run"), o),
+                                 "class=\"tags\""));
+}
+
 TEST(FormatInfluxDetailsTest, OneGhzDetailLinePerCallAtTheTimeItEnded) {
   RunResults r;
   r.start = absl::FromUnixSeconds(1'700'000'000);

@@ -1,5 +1,7 @@
 #include "client/symbol_description.h"
 
+#include <google/protobuf/descriptor.pb.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -25,6 +27,28 @@ absl::Status LookupFailure(const absl::Status* lookup_error) {
   return *lookup_error;
 }
 
+// The field a map's entry message or a group's type was made for: protobuf
+// makes these types for the field, and no .proto source declares them
+// apart from it. Null for any other message.
+const pb::FieldDescriptor* FieldMadeFor(const pb::Descriptor& d) {
+  const pb::Descriptor* parent = d.containing_type();
+  if (parent == nullptr) return nullptr;
+  for (int i = 0; i < parent->field_count(); ++i) {
+    const pb::FieldDescriptor* f = parent->field(i);
+    if (f->message_type() != &d) continue;
+    if (d.options().map_entry() ? f->is_map() : f->type() == pb::FieldDescriptor::TYPE_GROUP) {
+      return f;
+    }
+  }
+  return nullptr;
+}
+
+// What grpcurl calls a field: a group's before an extension's.
+absl::string_view FieldKind(const pb::FieldDescriptor& f) {
+  if (f.type() == pb::FieldDescriptor::TYPE_GROUP) return "a group field";
+  return f.is_extension() ? "an extension" : "a field";
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl::string_view symbol,
@@ -39,13 +63,19 @@ absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl:
   if (const auto* d = pool.FindServiceByName(name)) return described("a service", Source(*d));
   if (absl::Status s = LookupFailure(lookup_error); !s.ok()) return s;
   if (const auto* d = pool.FindMessageTypeByName(name)) {
+    // As grpcurl's describe: such a type is shown as the field it is for.
+    if (const pb::FieldDescriptor* f = FieldMadeFor(*d)) {
+      return described(d->options().map_entry() ? "the entry type for a map field"
+                                                : "the type of a group field",
+                       Source(*f));
+    }
     return described("a message", Source(*d));
   }
   if (const auto* d = pool.FindMethodByName(name)) return described("a method", Source(*d));
   if (const auto* d = pool.FindEnumTypeByName(name)) return described("an enum", Source(*d));
-  if (const auto* d = pool.FindFieldByName(name)) return described("a field", Source(*d));
+  if (const auto* d = pool.FindFieldByName(name)) return described(FieldKind(*d), Source(*d));
   if (const auto* d = pool.FindExtensionByName(name)) {
-    return described("an extension", Source(*d));
+    return described(FieldKind(*d), Source(*d));
   }
   if (const auto* d = pool.FindOneofByName(name)) return described("a oneof", Source(*d));
   if (const auto* d = pool.FindEnumValueByName(name)) {

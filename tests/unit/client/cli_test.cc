@@ -717,6 +717,39 @@ service Asker { rpc Ask(Question) returns (Question); }
   std::remove(proto.c_str());
 }
 
+// A map's entry message and a group's type are messages protobuf makes for
+// a field: grpcurl's describe says so ("the entry type for a map field",
+// "the type of a group field") and prints the field they belong to, where
+// handoff said "a message" and printed a type no .proto source declares.
+TEST_F(CliTest, DescribeAMapEntryOrAGroupsTypeNamesTheFieldItIsFor) {
+  const std::string proto = TempPath("describe_fields.proto");
+  std::ofstream(proto) << R"(syntax = "proto2";
+package demo;
+message Bag {
+  map<string, int32> counts = 1;
+  optional group Extra = 2 { optional string note = 3; }
+}
+)";
+  const std::string nowhere = "--addr=127.0.0.1:1";
+  auto r = Cli({"describe", "demo.Bag.CountsEntry", "--proto=" + proto, nowhere});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Bag.CountsEntry is the entry type for a map field:\n"
+            "map<string, int32> counts = 1;\n");
+  r = Cli({"describe", "demo.Bag.Extra", "--proto=" + proto, nowhere});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Bag.Extra is the type of a group field:\n"
+            "optional group Extra = 2 {\n"
+            "  optional string note = 3;\n"
+            "}\n");
+  // The group's field, by its own name, is a group field, as grpcurl says.
+  r = Cli({"describe", "demo.Bag.extra", "--proto=" + proto, nowhere});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, "demo.Bag.extra is a group field:\n")) << r.out;
+  std::remove(proto.c_str());
+}
+
 TEST_F(CliTest, AnUnknownCommandOrABadLoadFlagExitsTwo) {
   auto r = Cli({"frob"});
   EXPECT_EQ(r.exit_code, 2);

@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/unset_messages_as_null.h"
 
 namespace handoff {
 namespace {
@@ -252,6 +253,9 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
   // Indented, protobuf ends the text with a newline, and one-line without:
   // the caller ends each the same way.
   if (!json.empty() && json.back() == '\n') json.pop_back();
+  // grpcurl's -emit-defaults writes an unset sub-message as null, which
+  // protobuf C++ has no option for.
+  if (emit_defaults) json = UnsetMessagesAsNull(type, json, pretty);
   return json;
 }
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "client/unset_messages_as_null.h"
 #include "handoff/v1/gateway.pb.h"
 
 namespace handoff {
@@ -200,6 +201,100 @@ TEST(MessageToJsonTest, AProto2ReplyMissingARequiredFieldIsShownNotRefused) {
   absl::StatusOr<std::string> json = MessageToJson(*type, std::string("\x10\x05", 2), false);
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_EQ(*json, R"({"b":5})");
+}
+
+// A type with sub-message fields of every kind, for --emit_defaults.
+const google::protobuf::Descriptor* NestedType(google::protobuf::DescriptorPool& pool) {
+  google::protobuf::FileDescriptorProto file;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "nest.proto" package: "nest" syntax: "proto3"
+    message_type {
+      name: "Inner"
+      field { name: "s" number: 1 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "s" }
+      field { name: "deeper" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".nest.Inner" json_name: "deeper" }
+    }
+    message_type {
+      name: "Outer"
+      field { name: "n" number: 1 label: LABEL_OPTIONAL type: TYPE_INT32 json_name: "n" }
+      field { name: "inner" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".nest.Inner" json_name: "inner" }
+      field { name: "items" number: 3 label: LABEL_REPEATED type: TYPE_MESSAGE
+              type_name: ".nest.Inner" json_name: "items" }
+      field { name: "picked" number: 4 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".nest.Inner" oneof_index: 0 json_name: "picked" }
+      field { name: "set_one" number: 5 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".nest.Inner" json_name: "setOne" }
+      field { name: "z" number: 6 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "z" }
+      oneof_decl { name: "choice" }
+    }
+    message_type {
+      name: "Lone"
+      field { name: "only" number: 1 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".nest.Inner" json_name: "only" }
+      field { name: "by_name" number: 2 label: LABEL_REPEATED type: TYPE_MESSAGE
+              type_name: ".nest.Lone.ByNameEntry" json_name: "byName" }
+      nested_type {
+        name: "ByNameEntry"
+        field { name: "key" number: 1 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "key" }
+        field { name: "value" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+                type_name: ".nest.Inner" json_name: "value" }
+        options { map_entry: true }
+      }
+    })pb", &file));
+  EXPECT_NE(pool.BuildFile(file), nullptr);
+  return pool.FindMessageTypeByName("nest.Outer");
+}
+
+// grpcurl's -emit-defaults (golang jsonpb's EmitDefaults) writes an unset
+// sub-message field as null, in its place among the fields, at any depth; a
+// oneof none of whose fields is set is left out. handoff left the field
+// out, as protobuf C++'s always_print_primitive_fields does.
+TEST(MessageToJsonTest, EmitDefaultsWritesAnUnsetSubMessageAsNullAsGrpcurlDoes) {
+  google::protobuf::DescriptorPool pool;
+  const google::protobuf::Descriptor* outer = NestedType(pool);
+  ASSERT_NE(outer, nullptr);
+  // items: one empty Inner (field 3); set_one: an empty Inner (field 5).
+  const std::string bytes("\x1a\x00\x2a\x00", 4);
+  absl::StatusOr<std::string> json = MessageToJson(*outer, bytes, false, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json,
+            R"({"n":0,"inner":null,"items":[{"s":"","deeper":null}],)"
+            R"("setOne":{"s":"","deeper":null},"z":""})");
+  json = MessageToJson(*outer, bytes, true, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json,
+            "{\n \"n\": 0,\n \"inner\": null,\n \"items\": [\n  {\n   \"s\": \"\",\n"
+            "   \"deeper\": null\n  }\n ],\n \"setOne\": {\n  \"s\": \"\",\n"
+            "  \"deeper\": null\n },\n \"z\": \"\"\n}");
+  // Without --emit_defaults, no field at its default shows.
+  json = MessageToJson(*outer, bytes, false, false);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"items":[{}],"setOne":{}})");
+}
+
+// An object that had no member at all gets its nulls as one printed with
+// them would have them; a map's message values get theirs.
+TEST(MessageToJsonTest, EmitDefaultsWritesNullsInAMapsValuesAndAnEmptyObject) {
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(NestedType(pool), nullptr);
+  const google::protobuf::Descriptor* lone = pool.FindMessageTypeByName("nest.Lone");
+  ASSERT_NE(lone, nullptr);
+  absl::StatusOr<std::string> json = MessageToJson(*lone, "", false, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"only":null,"byName":{}})");
+  // by_name {"k": {}}.
+  const std::string entry("\x12\x05\x0a\x01k\x12\x00", 7);
+  json = MessageToJson(*lone, entry, false, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"only":null,"byName":{"k":{"s":"","deeper":null}}})");
+  json = MessageToJson(*lone, entry, true, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json,
+            "{\n \"only\": null,\n \"byName\": {\n  \"k\": {\n   \"s\": \"\",\n"
+            "   \"deeper\": null\n  }\n }\n}");
+  EXPECT_EQ(UnsetMessagesAsNull(*lone, "{}", true), "{\n \"only\": null\n}");
+  EXPECT_EQ(UnsetMessagesAsNull(*lone, "{}", false), R"({"only":null})");
 }
 
 }  // namespace

@@ -8,9 +8,9 @@
 #ifndef HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
 #define HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
 
-#include <string>
-
 #include <google/protobuf/descriptor.h>
+
+#include <string>
 
 #include "absl/strings/string_view.h"
 
@@ -27,9 +27,9 @@ namespace handoff {
 // well-known types whose JSON is not an object of their fields (Any,
 // Timestamp, Duration, FieldMask, Struct, Value, ListValue, the wrappers)
 // are left as they are. Text that is not such JSON is returned unchanged.
-std::string UnsetMessagesAsNull(const google::protobuf::Descriptor &type,
-                                absl::string_view json, bool pretty);
+std::string UnsetMessagesAsNull(const google::protobuf::Descriptor& type, absl::string_view json,
+                                bool pretty);
 
-} // namespace handoff
+}  // namespace handoff
 
-#endif // HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
+#endif  // HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_

@@ -118,6 +118,15 @@ absl::string_view FromRequestLine(absl::string_view head) {
   return head;
 }
 
+// Whether `s` is an RFC 9110 §5.6.2 token, as a method and a field name must
+// be: one or more of the letters, digits and !#$%&'*+-.^_`|~.
+bool IsToken(absl::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_isalnum(c) ||
+           absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+  });
+}
+
 // The refusal of a request line that is not RFC 9112 §3's
 // "method SP request-target SP HTTP-version", or nullopt. Such a line was
 // served as if it were well formed: "GET /metrics FOO/1.1", a word after
@@ -128,7 +137,9 @@ std::optional<HttpResponse> RefuseMalformed(
   static constexpr char kWant[] =
       "bad request line: want METHOD, a space, a path or absolute URL, a "
       "space and HTTP/1.1, as in GET /metrics HTTP/1.1\n";
-  if (parts.size() != 3 || parts[0].empty() || parts[1].empty()) {
+  // A method that is not a token (`G(T`) was answered 405, as if it were a
+  // method this server does not serve.
+  if (parts.size() != 3 || !IsToken(parts[0]) || parts[1].empty()) {
     return HttpResponse{400, "text/plain", kWant};
   }
   // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (§2.3).

@@ -231,6 +231,32 @@ TEST(AdminHttpTest, AMalformedRequestLineIsAnswered400SayingSo) {
   EXPECT_EQ(Body(http10.text), "/healthz");
 }
 
+// RFC 9112 §3: a request line's method is a token (RFC 9110 §9.1), and a
+// line whose method is not one is malformed, 400. `G(T`, `GE"T` and `G@T`
+// were answered 405 Method Not Allowed, as if they were methods; a token
+// this server does not serve stays 405.
+TEST(AdminHttpTest, AMethodThatIsNotATokenIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* method : {"G(T", "GE\"T", "G@T", "GET:", "G\xc3\x89T", "{GET}"}) {
+    const std::string request =
+        absl::StrCat(method, " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "request line"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+  for (const char* method : {"PATCH", "M-SEARCH", "X!#$%&'*+.^_`|~9"}) {
+    const std::string request =
+        absl::StrCat(method, " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 405 Method Not Allowed\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+}
+
 // A request line naming HTTP/2.0 was answered as if it were HTTP/1.1, and an
 // HTTP/2 client's connection preface ("PRI * HTTP/2.0") 405. RFC 9112 §2.3:
 // 505 refuses a major version the server does not speak.

@@ -233,6 +233,8 @@ bool IsHostAndPort(absl::string_view value) {
 // The refusal of a request whose header fields break RFC 9112's rules, or
 // nullopt. `head` runs from the request line to the empty line that ends
 // the head; field names are case-insensitive. It is refused 400 if:
+// - a line is not a field, name ':' value (§5): `Garbage`, skipped, was
+//   served;
 // - a field name is followed by whitespace before its colon (§5.1: a
 //   server must reject it, since one reader would take "Host " for Host
 //   and another not); `Host : x` on HTTP/1.0 was served, its Host unseen;
@@ -249,7 +251,11 @@ std::optional<HttpResponse> RefuseBadFields(absl::string_view head,
     absl::ConsumeSuffix(&line, "\r");
     if (line.empty()) break;  // the end of the head
     const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
+    if (colon == absl::string_view::npos) {
+      return HttpResponse{400, "text/plain",
+                          "bad request: a header line with no colon (want name: "
+                          "value, RFC 9112 section 5)\n"};
+    }
     const absl::string_view name = line.substr(0, colon);
     if (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
       return HttpResponse{400, "text/plain",

@@ -513,6 +513,26 @@ TEST(AdminHttpTest, WhitespaceBetweenAFieldNameAndItsColonIsAnswered400) {
   EXPECT_TRUE(absl::StartsWith(spaced.text, "HTTP/1.1 200 OK\r\n")) << spaced.text;
 }
 
+// RFC 9112 §5: a field line is a name, a colon and a value, and a server
+// must answer 400 to a request whose head holds anything else. A line with
+// no colon at all (`Garbage`) was skipped, and the request served 200.
+TEST(AdminHttpTest, AFieldLineWithoutAColonIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: x\r\nGarbage\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nGarbage\r\nHost: x\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\nHost x\r\n\r\n",
+        "GET /healthz HTTP/1.0\nAccept */*\n\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "no colon"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+}
+
 // RFC 9112 §3.2: a Host field's value is RFC 3986's uri-host [":" port], and
 // a server must answer 400 to a request whose Host is anything else. One with
 // a space, a userinfo '@', or a port that is not a port number was served.

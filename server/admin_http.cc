@@ -235,6 +235,9 @@ bool IsHostAndPort(absl::string_view value) {
 // the head; field names are case-insensitive. It is refused 400 if:
 // - a line is not a field, name ':' value (§5): `Garbage`, skipped, was
 //   served;
+// - a field name is not a token (RFC 9110 §5.1), or is empty: `Ho(st: x`
+//   and `: x` were served, where another reader might take them for a
+//   field this one did not see;
 // - a field name is followed by whitespace before its colon (§5.1: a
 //   server must reject it, since one reader would take "Host " for Host
 //   and another not); `Host : x` on HTTP/1.0 was served, its Host unseen;
@@ -261,6 +264,12 @@ std::optional<HttpResponse> RefuseBadFields(absl::string_view head,
       return HttpResponse{400, "text/plain",
                           "bad request: whitespace before the colon of a header "
                           "field (RFC 9112 section 5.1)\n"};
+    }
+    if (!IsToken(name)) {
+      return HttpResponse{400, "text/plain",
+                          "bad request: a header field name that is not a token "
+                          "(letters, digits and !#$%&'*+-.^_`|~; RFC 9110 "
+                          "section 5.1)\n"};
     }
     if (!absl::EqualsIgnoreCase(name, "host")) continue;
     ++hosts;

@@ -533,6 +533,31 @@ TEST(AdminHttpTest, AFieldLineWithoutAColonIsAnswered400) {
   }
 }
 
+// RFC 9112 §5 and RFC 9110 §5.1: a field name is a token, one or more of
+// the letters, digits and !#$%&'*+-.^_`|~. A name with another character
+// (`Ho(st`, `X"y`, `X@y`, a non-ASCII byte) or none at all (`: x`) was
+// not looked at, and the request served 200; one reader would skip such a
+// field where another took it for something else.
+TEST(AdminHttpTest, AFieldNameThatIsNotATokenIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* name : {"Ho(st", "X\"y", "X@y", "X/y", "X[y]", "H\xc3\xb6", "X,y", ""}) {
+    const std::string request =
+        absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\n", name, ": x\r\n\r\n");
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "field name"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+  // Every tchar is a name's.
+  const Reply tchars = Exchange(
+      (*server)->port(),
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-a_b.c!#$%&'*+^`|~9: x\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(tchars.text, "HTTP/1.1 200 OK\r\n")) << tchars.text;
+}
+
 // RFC 9112 §3.2: a Host field's value is RFC 3986's uri-host [":" port], and
 // a server must answer 400 to a request whose Host is anything else. One with
 // a space, a userinfo '@', or a port that is not a port number was served.

@@ -233,6 +233,9 @@ bool IsHostAndPort(absl::string_view value) {
 // The refusal of a request whose header fields break RFC 9112's rules, or
 // nullopt. `head` runs from the request line to the empty line that ends
 // the head; field names are case-insensitive. It is refused 400 if:
+// - a line starts with a space or a tab: obs-fold (§5.2), or whitespace
+//   after the request line (§2.2); `Host: x` then ` y`, skipped, was
+//   served as Host x, where a reader that unfolds sees "x y";
 // - a line is not a field, name ':' value (§5): `Garbage`, skipped, was
 //   served;
 // - a field name is not a token (RFC 9110 §5.1), or is empty: `Ho(st: x`
@@ -253,6 +256,15 @@ std::optional<HttpResponse> RefuseBadFields(absl::string_view head,
     absl::string_view line = lines[i];
     absl::ConsumeSuffix(&line, "\r");
     if (line.empty()) break;  // the end of the head
+    // obs-fold (§5.2): a server must reject it or unfold it, and rejecting
+    // spares a second meaning for `Host: x` folded onto ` y`. A line right
+    // after the request line that starts so is refused too (§2.2).
+    if (line[0] == ' ' || line[0] == '\t') {
+      return HttpResponse{400, "text/plain",
+                          "bad request: a header line that starts with whitespace "
+                          "(obs-fold, a field folded onto the next line; RFC "
+                          "9112 section 5.2)\n"};
+    }
     const size_t colon = line.find(':');
     if (colon == absl::string_view::npos) {
       return HttpResponse{400, "text/plain",

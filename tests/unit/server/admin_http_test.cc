@@ -558,6 +558,29 @@ TEST(AdminHttpTest, AFieldNameThatIsNotATokenIsAnswered400) {
   EXPECT_TRUE(absl::StartsWith(tchars.text, "HTTP/1.1 200 OK\r\n")) << tchars.text;
 }
 
+// RFC 9112 §5.2: a line that starts with a space or a tab continues the
+// field before it (obs-fold), and a server must reject it with 400 or unfold
+// it; §2.2: one right after the request line must be rejected or ignored.
+// Both were skipped, the request served 200 (`Host: x` folded onto ` y` was
+// read as Host x, where an unfolding reader sees Host "x y").
+TEST(AdminHttpTest, AnObsFoldedFieldLineIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: x\r\n y\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Trace: a\r\n\tb\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Trace: a\r\n b: c\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\n Host: x\r\n\r\n",
+        "GET /healthz HTTP/1.0\n\tAccept: */*\n\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "folded"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+}
+
 // RFC 9112 §3.2: a Host field's value is RFC 3986's uri-host [":" port], and
 // a server must answer 400 to a request whose Host is anything else. One with
 // a space, a userinfo '@', or a port that is not a port number was served.

@@ -233,6 +233,8 @@ bool IsHostAndPort(absl::string_view value) {
 // The refusal of a request whose header fields break RFC 9112's rules, or
 // nullopt. `head` runs from the request line to the empty line that ends
 // the head; field names are case-insensitive. It is refused 400 if:
+// - a line holds a CR not followed by LF (§2.2): `X: a\rb` was served, and
+//   `Host: \rx` as Host x;
 // - a line starts with a space or a tab: obs-fold (§5.2), or whitespace
 //   after the request line (§2.2); `Host: x` then ` y`, skipped, was
 //   served as Host x, where a reader that unfolds sees "x y";
@@ -256,6 +258,13 @@ std::optional<HttpResponse> RefuseBadFields(absl::string_view head,
     absl::string_view line = lines[i];
     absl::ConsumeSuffix(&line, "\r");
     if (line.empty()) break;  // the end of the head
+    // §2.2: a bare CR must be taken as invalid or replaced with a space; it
+    // was stripped off a Host value as if it were whitespace around it.
+    if (line.find('\r') != absl::string_view::npos) {
+      return HttpResponse{400, "text/plain",
+                          "bad request: a bare CR (not followed by LF) in a header "
+                          "line (RFC 9112 section 2.2)\n"};
+    }
     // obs-fold (§5.2): a server must reject it or unfold it, and rejecting
     // spares a second meaning for `Host: x` folded onto ` y`. A line right
     // after the request line that starts so is refused too (§2.2).

@@ -10,7 +10,8 @@
 // 505; an HTTP/1.1 request without a Host header field, or any with two,
 // or with a Host that is not host[:port], or whitespace between a field name
 // and its colon, or a header line with no colon, or a field name that is
-// not a token, or a folded field (obs-fold), 400),
+// not a token, or a folded field (obs-fold), or a bare CR in a header
+// line, 400),
 // one request per connection (Connection: close), the request head capped
 // at 8 KiB (431 beyond; 414 if the request line alone is longer), the
 // connection at 5 s, and open connections at 64 (beyond, the one that has

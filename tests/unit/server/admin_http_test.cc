@@ -581,6 +581,28 @@ TEST(AdminHttpTest, AnObsFoldedFieldLineIsAnswered400) {
   }
 }
 
+// RFC 9112 §2.2: a bare CR (one not followed by LF) in a field line must be
+// taken as invalid, or replaced with a space before the field is read.
+// Neither was done: `X: a\rb` was served, and `Host: x\r\r\n` too, as Host
+// x, its CR stripped as if it were whitespace around the value (which is
+// spaces and tabs only, RFC 9110 §5.6.3).
+TEST(AdminHttpTest, ABareCarriageReturnInAFieldLineIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Trace: a\rb\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: \rx\r\n\r\n",
+        "GET /healthz HTTP/1.0\nX-Trace: a\r\r\n\n"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "bare CR"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+  }
+}
+
 // RFC 9112 §3.2: a Host field's value is RFC 3986's uri-host [":" port], and
 // a server must answer 400 to a request whose Host is anything else. One with
 // a space, a userinfo '@', or a port that is not a port number was served.

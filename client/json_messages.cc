@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/type_resolver.h>
 #include <google/protobuf/util/type_resolver_util.h>
@@ -231,7 +232,14 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
   // Partial: a proto2 reply that lacks a required field is still a message
   // on the wire, and is shown as it is, not refused as bytes that do not
   // parse (with a line of protobuf's own log besides).
-  if (!message->ParsePartialFromString(bytes)) {
+  bool parsed;
+  {
+    // Nor with protobuf's log of why (a proto3 string that is no UTF-8):
+    // errors are one line, and this one says what failed.
+    pb::LogSilencer quiet;
+    parsed = message->ParsePartialFromString(bytes);
+  }
+  if (!parsed) {
     return absl::DataLossError(
         absl::StrCat("the reply does not parse as ", type.full_name()));
   }

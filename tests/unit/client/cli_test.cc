@@ -443,6 +443,39 @@ TEST_F(CliTest, ACallEndedWithAStatusExitsSixtyFourPlusItsCodeAsGrpcurls) {
   EXPECT_EQ(Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{} {}", Addr()}).exit_code, 1);
 }
 
+// A .proto of handoff.v1.Gateway whose replies' payloads are strings where
+// the requests' are bytes: a payload that is no UTF-8 (0xff, "/w==") comes
+// back as a reply that does not parse. Returns its path.
+std::string UnprintableReplyProto(const std::string& name) {
+  const std::string path = ::testing::TempDir() + "cli_test_" + std::to_string(getpid()) +
+                           "_" + name + "_unprintable.proto";
+  std::ofstream(path) << R"(syntax = "proto3";
+package handoff.v1;
+message EchoRequest { bytes payload = 1; }
+message EchoReply { string payload = 1; }
+message WorkRequest { bytes payload = 3; }
+message WorkReply { string payload = 1; }
+service Gateway {
+  rpc Echo(EchoRequest) returns (EchoReply);
+  rpc Stream(stream WorkRequest) returns (stream WorkReply);
+}
+)";
+  return path;
+}
+
+// A reply the CLI cannot print is one line of its own, exit 1: protobuf's
+// log ("[libprotobuf ERROR ...] String field ... contains invalid UTF-8")
+// came before it, a second line on stderr.
+TEST_F(CliTest, AReplyThatDoesNotParseIsOneLineWithoutProtobufsLog) {
+  const std::string proto = UnprintableReplyProto("one_line");
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "--proto=" + proto, "-d",
+                R"({"payload":"/w=="})", Addr()});
+  std::remove(proto.c_str());
+  ExpectOneLineError(r, "handoff: handoff.v1.Gateway.Echo: DATA_LOSS: the reply does not "
+                        "parse as handoff.v1.EchoReply");
+  EXPECT_EQ(r.exit_code, 1);
+}
+
 TEST_F(CliTest, TimeoutReadsAsLoadsAndZeroIsNoDeadline) {
   // A bare number is seconds, as in `handoff load -t` and ghz; 0 is no
   // deadline, as ghz's -t 0 is, not one that has already passed.

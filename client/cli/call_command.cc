@@ -187,6 +187,9 @@ int Call(const Connection& connection, const CallArgs& args) {
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {
+    // A reply that could not be printed is said before the status that
+    // decides the exit code: the replies after it were not printed either.
+    if (!unprintable.ok()) Fail((*method)->full_name(), unprintable);
     Fail((*method)->full_name(), WithTlsHint(connection, status));
     if (*local != nullptr) {
       PrintDetails(status, (*local)->pool(), absl::StrCat("not in ", (*local)->source()));

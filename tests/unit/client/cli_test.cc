@@ -476,6 +476,25 @@ TEST_F(CliTest, AReplyThatDoesNotParseIsOneLineWithoutProtobufsLog) {
   EXPECT_EQ(r.exit_code, 1);
 }
 
+// A stream reply the CLI cannot print is named even when the call then
+// fails: the call's status (and its exit code, 64 plus it) came alone, and
+// the reply, with the ones after it, was dropped without a word.
+TEST_F(CliTest, AStreamReplyThatCannotBePrintedIsNamedWhenTheCallThenFails) {
+  const std::string proto = UnprintableReplyProto("then_fails");
+  // "YQ==" is "a"; "c3RhdHVzOjM6YmFk" is "status:3:bad".
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "--proto=" + proto, "-d",
+                R"([{"payload":"YQ=="},{"payload":"/w=="},{"payload":"c3RhdHVzOjM6YmFk"}])",
+                Addr()});
+  std::remove(proto.c_str());
+  EXPECT_EQ(r.exit_code, 64 + 3) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"a\"}\n");
+  EXPECT_TRUE(absl::StrContains(r.err, "handoff: handoff.v1.Gateway.Stream: DATA_LOSS: the reply "
+                                       "does not parse as handoff.v1.WorkReply\n"))
+      << r.err;
+  EXPECT_TRUE(absl::EndsWith(r.err, "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: bad\n"))
+      << r.err;
+}
+
 TEST_F(CliTest, TimeoutReadsAsLoadsAndZeroIsNoDeadline) {
   // A bare number is seconds, as in `handoff load -t` and ghz; 0 is no
   // deadline, as ghz's -t 0 is, not one that has already passed.

@@ -81,6 +81,15 @@ absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl:
   if (const auto* d = pool.FindEnumValueByName(name)) {
     return described("an enum value", Source(*d));
   }
+  // An enum value by its enum's name, pkg.Enum.VALUE, as grpcurl names it:
+  // protobuf's C++ scopes it beside its enum (pkg.VALUE), found above.
+  if (const size_t dot = name.rfind('.'); dot != std::string::npos) {
+    if (const auto* e = pool.FindEnumTypeByName(name.substr(0, dot))) {
+      if (const auto* d = e->FindValueByName(name.substr(dot + 1))) {
+        return described("an enum value", Source(*d));
+      }
+    }
+  }
   if (absl::Status s = LookupFailure(lookup_error); !s.ok()) return s;
   return absl::NotFoundError(absl::StrCat("no symbol '", name, "'", hint));
 }

@@ -8,7 +8,8 @@
 //   }
 //
 // A service, a method, a message (its fields, nested types and oneofs),
-// an enum, a field, a oneof or an enum value; types are written
+// an enum, a field, a oneof or an enum value (by protobuf's name, pkg.VALUE,
+// or by its enum's, pkg.Enum.VALUE, as grpcurl names it); types are written
 // fully-qualified, with their leading dot, as protobuf prints them.
 #ifndef HANDOFF_CLIENT_SYMBOL_DESCRIPTION_H_
 #define HANDOFF_CLIENT_SYMBOL_DESCRIPTION_H_

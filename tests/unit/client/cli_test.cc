@@ -802,6 +802,30 @@ message Bag {
   std::remove(proto.c_str());
 }
 
+// An enum value is described by its enum's name too, `demo.Mood.HAPPY`, as
+// grpcurl names it; protobuf's C++ scopes it beside its enum,
+// `demo.HAPPY`, and that alone was found: the other was "no symbol".
+TEST_F(CliTest, DescribeAnEnumValueByItsEnumsName) {
+  const std::string proto = TempPath("describe_enum_value.proto");
+  std::ofstream(proto) << R"(syntax = "proto3";
+package demo;
+enum Mood { MOOD_UNSPECIFIED = 0; HAPPY = 1; }
+message Outer { enum Kind { KIND_UNSPECIFIED = 0; BIG = 1; } }
+)";
+  const std::string nowhere = "--addr=127.0.0.1:1";
+  for (const auto& [name, line] :
+       {std::pair("demo.Mood.HAPPY", "HAPPY = 1;\n"), std::pair("demo.HAPPY", "HAPPY = 1;\n"),
+        std::pair(".demo.Outer.Kind.BIG", "BIG = 1;\n"), std::pair("demo.Outer.BIG", "BIG = 1;\n")}) {
+    auto r = Cli({"describe", name, "--proto=" + proto, nowhere});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.out, absl::StrCat(absl::StripPrefix(name, "."), " is an enum value:\n", line))
+        << name;
+  }
+  ExpectOneLineError(Cli({"describe", "demo.Mood.SAD", "--proto=" + proto, nowhere}),
+                     "no symbol 'demo.Mood.SAD'");
+  std::remove(proto.c_str());
+}
+
 TEST_F(CliTest, AnUnknownCommandOrABadLoadFlagExitsTwo) {
   auto r = Cli({"frob"});
   EXPECT_EQ(r.exit_code, 2);

@@ -2,8 +2,10 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/dynamic_call.h"
 
 namespace handoff {
 namespace {
@@ -54,7 +56,14 @@ absl::string_view FieldKind(const pb::FieldDescriptor& f) {
 absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl::string_view symbol,
                                            const absl::Status* lookup_error,
                                            absl::string_view hint) {
-  const std::string name(absl::StripPrefix(symbol, "."));
+  std::string name(absl::StripPrefix(symbol, "."));
+  // A method as `call` takes it, pkg.Service/Method or /pkg.Service/Method:
+  // no symbol has a slash, and a name copied from a call is meant.
+  if (absl::StrContains(symbol, "/")) {
+    if (absl::StatusOr<MethodName> method = SplitMethodName(symbol); method.ok()) {
+      name = absl::StrCat(method->service, ".", method->method);
+    }
+  }
   // One lookup reaches the database: the pool then holds the file that
   // defines the name, or remembers that none does, and the rest are local.
   auto described = [&](absl::string_view what, const std::string& source) {
@@ -91,7 +100,8 @@ absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl:
     }
   }
   if (absl::Status s = LookupFailure(lookup_error); !s.ok()) return s;
-  return absl::NotFoundError(absl::StrCat("no symbol '", name, "'", hint));
+  return absl::NotFoundError(
+      absl::StrCat("no symbol '", absl::StripPrefix(symbol, "."), "'", hint));
 }
 
 absl::StatusOr<std::string> DescribeServices(const pb::DescriptorPool& pool,

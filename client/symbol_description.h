@@ -25,7 +25,8 @@
 
 namespace handoff {
 
-// The description of `symbol` (fully-qualified, a leading dot allowed) in
+// The description of `symbol` (fully-qualified, a leading dot allowed; a
+// method also as SplitMethodName takes it, pkg.Service/Method) in
 // `pool`. NOT_FOUND, "no symbol 'NAME'" with `hint` after it, if the pool
 // knows no such name; any other failure of the pool's database (a server
 // that cannot be reached) is `*lookup_error`'s, if given and not OK or

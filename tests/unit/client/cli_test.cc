@@ -826,6 +826,22 @@ message Outer { enum Kind { KIND_UNSPECIFIED = 0; BIG = 1; } }
   std::remove(proto.c_str());
 }
 
+// describe takes a method by every spelling `call` takes, `pkg.Svc/Method`
+// and `/pkg.Svc/Method` included: those were "no symbol", so a name copied
+// from a working call could not be described.
+TEST_F(CliTest, DescribeTakesAMethodSpelledAsCallTakesIt) {
+  for (const std::string name : {"handoff.v1.Gateway/Echo", "/handoff.v1.Gateway/Echo"}) {
+    auto r = Cli({"describe", name, Addr()});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.out,
+              "handoff.v1.Gateway.Echo is a method:\n"
+              "rpc Echo(.handoff.v1.EchoRequest) returns (.handoff.v1.EchoReply);\n")
+        << name;
+  }
+  ExpectOneLineError(Cli({"describe", "handoff.v1.Gateway/Nope", Addr()}),
+                     "no symbol 'handoff.v1.Gateway/Nope'");
+}
+
 TEST_F(CliTest, AnUnknownCommandOrABadLoadFlagExitsTwo) {
   auto r = Cli({"frob"});
   EXPECT_EQ(r.exit_code, 2);

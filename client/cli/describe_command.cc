@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/cli/commands.h"
 #include "client/local_descriptors.h"
 #include "client/reflection_database.h"
@@ -61,9 +62,11 @@ int Describe(const Connection& connection, const DescribeArgs& args) {
   // A service the server lists but does not describe (gRPC's own health
   // service) is not unknown: say so, as `call` does.
   if (absl::IsNotFound(text.status())) {
+    // Listed without protobuf's leading dot, which names the same.
+    const std::string service(absl::StripPrefix(args.symbol, "."));
     auto listed = db.ListServices();
-    if (listed.ok() && std::find(listed->begin(), listed->end(), args.symbol) != listed->end()) {
-      text = absl::NotFoundError(absl::StrCat("the server lists ", args.symbol,
+    if (listed.ok() && std::find(listed->begin(), listed->end(), service) != listed->end()) {
+      text = absl::NotFoundError(absl::StrCat("the server lists ", service,
                                               " but does not describe it by reflection"));
     }
   }

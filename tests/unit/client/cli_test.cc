@@ -726,6 +726,14 @@ TEST_F(CliTest, DescribeAnUnknownSymbolIsAOneLineErrorNamingIt) {
                      "the server lists grpc.health.v1.Health but does not describe it");
 }
 
+// The same with protobuf's leading dot, which names the same symbol: it
+// was "no symbol 'grpc.health.v1.Health'", the service the server lists.
+TEST_F(CliTest, DescribeAListedButUndescribedServiceSaysSoWithALeadingDotToo) {
+  auto r = Cli({"describe", ".grpc.health.v1.Health", Addr()});
+  ExpectOneLineError(r, "the server lists grpc.health.v1.Health but does not describe it");
+  EXPECT_EQ(r.exit_code, 1);
+}
+
 TEST_F(CliTest, DescribeWithoutASymbolDescribesEveryService) {
   auto r = Cli({"describe", Addr()});
   ASSERT_EQ(r.exit_code, 0) << r.err;

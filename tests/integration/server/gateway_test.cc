@@ -34,6 +34,17 @@ namespace {
 
 using GatewayTest = ServerTest;
 
+// Pads `req`'s payload until the request is exactly `bytes` long: its reply,
+// which carries the payload back with its timings, is then a few bytes over
+// a --max_message_bytes of `bytes`.
+void FillTo(v1::WorkRequest& req, int64_t bytes) {
+  req.set_payload(std::string(bytes, 'x'));
+  while (static_cast<int64_t>(req.ByteSizeLong()) != bytes) {  // the length's varint shrinks too
+    const int64_t off = static_cast<int64_t>(req.ByteSizeLong()) - bytes;
+    req.set_payload(std::string(req.payload().size() - off, 'x'));
+  }
+}
+
 TEST_F(GatewayTest, EchoReturnsThePayload) {
   v1::EchoReply reply;
   ASSERT_TRUE(Echo("hello", &reply).ok());
@@ -1115,11 +1126,7 @@ TEST_F(StreamSlotFailureWindowTest, AJobTakenAsTheSlotAheadFailsIsDroppedUnrun) 
   auto blocked = StartBlocked();
   v1::WorkRequest at_the_limit;  // its reply is a few bytes longer
   at_the_limit.set_sleep_us(1'000'000);
-  at_the_limit.set_payload(std::string(kLimit, 'x'));
-  while (at_the_limit.ByteSizeLong() != kLimit) {  // the length's varint shrinks too
-    const int64_t off = static_cast<int64_t>(at_the_limit.ByteSizeLong()) - kLimit;
-    at_the_limit.set_payload(std::string(at_the_limit.payload().size() - off, 'x'));
-  }
+  FillTo(at_the_limit, kLimit);
   ASSERT_TRUE(stream->Write(at_the_limit));
   ASSERT_TRUE(WaitUntil([&] { return Work().started.load() == 2; }));
   v1::WorkRequest behind;
@@ -1240,11 +1247,7 @@ TEST_F(StreamSlotAheadAnsweredTooLargeTest, AJobTakenAsTheSlotAheadIsAnsweredToo
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   auto stream = stub_->Stream(&ctx);
   v1::WorkRequest ahead;  // its reply is a few bytes longer
-  ahead.set_payload(std::string(kLimit, 'x'));
-  while (ahead.ByteSizeLong() != kLimit) {  // the length's varint shrinks too
-    const int64_t off = static_cast<int64_t>(ahead.ByteSizeLong()) - kLimit;
-    ahead.set_payload(std::string(ahead.payload().size() - off, 'x'));
-  }
+  FillTo(ahead, kLimit);
   ASSERT_TRUE(stream->Write(ahead));
   ASSERT_TRUE(WaitUntil([&] { return holding_.load(); })) << "the job ahead was never answered";
   v1::WorkRequest behind;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "client/dynamic_call.h"
 
@@ -56,6 +57,21 @@ absl::string_view FieldKind(const pb::FieldDescriptor& f) {
 absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl::string_view symbol,
                                            const absl::Status* lookup_error,
                                            absl::string_view hint) {
+  // An empty part (".", "pkg.Msg.", two separators in a row) is refused as
+  // such, as SplitMethodName refuses it in a method: looked up, it was "no
+  // symbol 'pkg.Msg.'", sending the user to look for a name only mistyped.
+  {
+    absl::string_view rest = symbol;
+    if (!absl::ConsumePrefix(&rest, "/")) absl::ConsumePrefix(&rest, ".");
+    std::string parts(rest);
+    absl::StrReplaceAll({{"/", "."}}, &parts);
+    if (parts.empty() || parts.front() == '.' || parts.back() == '.' ||
+        absl::StrContains(parts, "..")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("symbol '", symbol,
+                       "' has an empty part; want package.Name or package.Service/Method"));
+    }
+  }
   std::string name(absl::StripPrefix(symbol, "."));
   // A method as `call` takes it, pkg.Service/Method or /pkg.Service/Method:
   // no symbol has a slash, and a name copied from a call is meant.

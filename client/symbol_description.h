@@ -27,7 +27,9 @@ namespace handoff {
 
 // The description of `symbol` (fully-qualified, a leading dot allowed; a
 // method also as SplitMethodName takes it, pkg.Service/Method) in
-// `pool`. NOT_FOUND, "no symbol 'NAME'" with `hint` after it, if the pool
+// `pool`. INVALID_ARGUMENT, "symbol 'NAME' has an empty part; ...", for a
+// name with one ("", ".", "pkg.Msg.", "pkg..Msg", "pkg.Svc//M"), before
+// any lookup. NOT_FOUND, "no symbol 'NAME'" with `hint` after it, if the pool
 // knows no such name; any other failure of the pool's database (a server
 // that cannot be reached) is `*lookup_error`'s, if given and not OK or
 // NOT_FOUND after the lookup.

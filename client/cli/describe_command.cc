@@ -18,10 +18,13 @@
 namespace handoff::cli {
 namespace {
 
-// The exit code of a description: an unknown symbol is the user's ("no
-// symbol 'x'"), anything else the server's or the files'.
+// The exit code of a description: an unknown or malformed symbol is the
+// user's ("no symbol 'x'", "symbol 'x.' has an empty part"), anything else
+// the server's or the files'.
 int Print(const Connection& connection, const absl::StatusOr<std::string>& text) {
-  if (absl::IsNotFound(text.status())) return Fail("describe", text.status());
+  if (absl::IsNotFound(text.status()) || absl::IsInvalidArgument(text.status())) {
+    return Fail("describe", text.status());
+  }
   if (!text.ok()) {
     return Fail(absl::StrCat("reflection at ", connection.addr),
                 WithTlsHint(connection, text.status()));

@@ -734,6 +734,27 @@ TEST_F(CliTest, DescribeAListedButUndescribedServiceSaysSoWithALeadingDotToo) {
   EXPECT_EQ(r.exit_code, 1);
 }
 
+// A symbol with an empty part (`.`, `pkg.Msg.`, two separators in a row)
+// is refused as such, as `call` refuses a method with one: it was looked
+// up and "no symbol 'pkg.Msg.'", sending the user to look for a name that
+// was only mistyped, and `.` was "no symbol ''".
+TEST_F(CliTest, DescribeASymbolWithAnEmptyPartIsRefusedNamingIt) {
+  for (const std::string name : {".", "handoff.v1.WorkRequest.", "handoff..v1.WorkRequest",
+                                 "..handoff.v1.WorkRequest", "handoff.v1.Gateway//Echo",
+                                 "handoff.v1.Gateway/"}) {
+    auto r = Cli({"describe", name, Addr()});
+    ExpectOneLineError(r, absl::StrCat("handoff: describe: INVALID_ARGUMENT: symbol '", name,
+                                       "' has an empty part; want package.Name or "
+                                       "package.Service/Method\n"));
+    EXPECT_EQ(r.exit_code, 1) << name;
+  }
+  // The same from a file, which needs no server.
+  const std::string proto = StringEchoProto("describe_empty_part");
+  auto r = Cli({"describe", "handoff.v1.EchoReply.", "--proto=" + proto, "--addr=127.0.0.1:1"});
+  std::remove(proto.c_str());
+  ExpectOneLineError(r, "symbol 'handoff.v1.EchoReply.' has an empty part");
+}
+
 TEST_F(CliTest, DescribeWithoutASymbolDescribesEveryService) {
   auto r = Cli({"describe", Addr()});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "client/cancel_token.h"
 #include "client/cli/commands.h"
+#include "client/cli/undescribed_service.h"
 #include "client/dynamic_call.h"
 #include "client/local_descriptors.h"
 #include "client/reflection_database.h"
@@ -28,28 +29,6 @@ absl::StatusOr<std::string> ReadData(const std::string& data) {
   if (!absl::StartsWith(data, "@")) return data;
   if (data == "@") return ReadInput("-");
   return ReadInput(data.substr(1));
-}
-
-// A service the server lists but has no descriptor for (gRPC's own health
-// service) is not unknown: say so, rather than point at `handoff list`,
-// which names it.
-absl::Status ExplainUndescribed(ReflectionDatabase& db,
-                                const google::protobuf::DescriptorPool& pool,
-                                absl::string_view method, const absl::Status& not_found) {
-  absl::StatusOr<MethodName> split = SplitMethodName(method);
-  if (!split.ok()) return not_found;
-  const std::string& service = split->service;
-  if (pool.FindServiceByName(service) != nullptr) return not_found;  // no such method
-  auto listed = db.ListServices();
-  if (!listed.ok() || std::find(listed->begin(), listed->end(), service) == listed->end()) {
-    return not_found;
-  }
-  std::string hint;
-  if (service == "grpc.health.v1.Health") hint = " (for its Check: handoff health)";
-  return absl::NotFoundError(absl::StrCat(
-      "the server lists ", service,
-      " but does not describe it by reflection, so its requests cannot be encoded",
-      hint));
 }
 
 // A failed call's rich error details, a line each after its error (so
@@ -125,7 +104,12 @@ int Call(const Connection& connection, const CallArgs& args) {
                     : FindMethod(pool, args.method, &db.last_error());
   if (*local == nullptr && !method.ok() &&
       method.status().code() == absl::StatusCode::kNotFound) {
-    method = ExplainUndescribed(db, pool, args.method, method.status());
+    // A service the server lists but does not describe (gRPC's own health
+    // service) is not unknown: say so.
+    if (absl::StatusOr<MethodName> split = SplitMethodName(args.method); split.ok()) {
+      method = ExplainUndescribed(db, pool, {split->service}, method.status(),
+                                  ", so its requests cannot be encoded");
+    }
   }
   if (!method.ok()) {
     return Fail(method.status().code() == absl::StatusCode::kNotFound ||

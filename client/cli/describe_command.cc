@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/cli/commands.h"
+#include "client/cli/undescribed_service.h"
+#include "client/dynamic_call.h"
 #include "client/local_descriptors.h"
 #include "client/reflection_database.h"
 #include "client/symbol_description.h"
@@ -63,15 +65,14 @@ int Describe(const Connection& connection, const DescribeArgs& args) {
   }
   auto text = DescribeSymbol(pool, args.symbol, &db.last_error());
   // A service the server lists but does not describe (gRPC's own health
-  // service) is not unknown: say so, as `call` does.
+  // service), or a method of one, is not unknown: say so, as `call` does.
+  // The service by protobuf's leading dot too, which names the same.
   if (absl::IsNotFound(text.status())) {
-    // Listed without protobuf's leading dot, which names the same.
-    const std::string service(absl::StripPrefix(args.symbol, "."));
-    auto listed = db.ListServices();
-    if (listed.ok() && std::find(listed->begin(), listed->end(), service) != listed->end()) {
-      text = absl::NotFoundError(absl::StrCat("the server lists ", service,
-                                              " but does not describe it by reflection"));
+    std::vector<std::string> services = {std::string(absl::StripPrefix(args.symbol, "."))};
+    if (absl::StatusOr<MethodName> method = SplitMethodName(args.symbol); method.ok()) {
+      services.push_back(method->service);
     }
+    text = ExplainUndescribed(db, pool, services, text.status(), "");
   }
   return Print(connection, text);
 }

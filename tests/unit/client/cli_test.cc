@@ -755,6 +755,20 @@ TEST_F(CliTest, DescribeASymbolWithAnEmptyPartIsRefusedNamingIt) {
   ExpectOneLineError(r, "symbol 'handoff.v1.EchoReply.' has an empty part");
 }
 
+// A method of a service the server lists but does not describe (gRPC's own
+// health service) is not unknown either: it was "no symbol", where `call`
+// of the same name says what is so.
+TEST_F(CliTest, DescribeAMethodOfAListedButUndescribedServiceSaysSo) {
+  for (const std::string name : {"grpc.health.v1.Health/Check", "grpc.health.v1.Health.Check",
+                                 "/grpc.health.v1.Health/Check", ".grpc.health.v1.Health.Watch"}) {
+    auto r = Cli({"describe", name, Addr()});
+    ExpectOneLineError(r, "the server lists grpc.health.v1.Health but does not describe it");
+    EXPECT_EQ(r.exit_code, 1) << name;
+    EXPECT_FALSE(absl::StrContains(r.err, "no symbol")) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, "handoff health")) << r.err;
+  }
+}
+
 TEST_F(CliTest, DescribeWithoutASymbolDescribesEveryService) {
   auto r = Cli({"describe", Addr()});
   ASSERT_EQ(r.exit_code, 0) << r.err;

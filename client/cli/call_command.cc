@@ -146,18 +146,31 @@ int Call(const Connection& connection, const CallArgs& args) {
   // read what it goes on sending.
   options.cancel = std::make_shared<CancelToken>();
   // Each reply is printed as it arrives, so the replies a stream sent before
-  // failing are output ahead of its error, as the server ordered them.
-  absl::Status unprintable;
+  // failing are output ahead of its error, as the server ordered them. One
+  // that cannot be printed (a --proto whose type differs from the
+  // server's) is said at once, on a stream by its number, and the later
+  // ones are still printed, as grpcurl goes on after "Failed to format
+  // response message 2": the first such reply ended the printing, and the
+  // rest went without a word.
+  const bool numbered = (*method)->server_streaming();
+  int replies = 0;
+  bool unprintable = false;
   absl::Status unwritten;
   ReceivedMetadata received;
   absl::Status status = CallMethod(
       *channel, **method, *requests, options,
       [&](const std::string& reply) {
-        if (!unprintable.ok() || !unwritten.ok()) return;
+        if (!unwritten.ok()) return;
+        ++replies;
         auto json = MessageToJson(*(*method)->output_type(), reply, args.pretty,
                                   args.emit_defaults);
         if (!json.ok()) {
-          unprintable = json.status();
+          unprintable = true;
+          Fail((*method)->full_name(),
+               numbered ? absl::Status(json.status().code(),
+                                       absl::StrCat("reply ", replies, ": ",
+                                                    json.status().message()))
+                        : json.status());
           return;
         }
         unwritten = WriteStdout(absl::StrCat(*json, "\n"), "the reply");
@@ -171,9 +184,8 @@ int Call(const Connection& connection, const CallArgs& args) {
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {
-    // A reply that could not be printed is said before the status that
-    // decides the exit code: the replies after it were not printed either.
-    if (!unprintable.ok()) Fail((*method)->full_name(), unprintable);
+    // Any reply that could not be printed was said before the status,
+    // which decides the exit code.
     Fail((*method)->full_name(), WithTlsHint(connection, status));
     if (*local != nullptr) {
       PrintDetails(status, (*local)->pool(), absl::StrCat("not in ", (*local)->source()));
@@ -182,7 +194,8 @@ int Call(const Connection& connection, const CallArgs& args) {
     }
     return kStatusExitOffset + static_cast<int>(status.code());
   }
-  if (!unprintable.ok()) return Fail((*method)->full_name(), unprintable);
+  // Said as it came: the call ended OK, but not all of it was printed.
+  if (unprintable) return 1;
   return 0;
 }
 

@@ -488,11 +488,45 @@ TEST_F(CliTest, AStreamReplyThatCannotBePrintedIsNamedWhenTheCallThenFails) {
   std::remove(proto.c_str());
   EXPECT_EQ(r.exit_code, 64 + 3) << r.err;
   EXPECT_EQ(r.out, "{\"payload\":\"a\"}\n");
-  EXPECT_TRUE(absl::StrContains(r.err, "handoff: handoff.v1.Gateway.Stream: DATA_LOSS: the reply "
-                                       "does not parse as handoff.v1.WorkReply\n"))
+  EXPECT_TRUE(absl::StrContains(r.err, "handoff: handoff.v1.Gateway.Stream: DATA_LOSS: reply 2: "
+                                       "the reply does not parse as handoff.v1.WorkReply\n"))
       << r.err;
   EXPECT_TRUE(absl::EndsWith(r.err, "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: bad\n"))
       << r.err;
+}
+
+// A stream goes on printing the replies after one it cannot print, as
+// grpcurl does ("Failed to format response message 2"), each such reply
+// named by its number: the first one ended the printing, the later
+// replies were dropped without a word, and the error did not say which
+// reply it was. The exit code is as before: 1 for a call that ended OK, 64
+// plus the code of one that failed.
+TEST_F(CliTest, AStreamGoesOnPrintingTheRepliesAfterOneThatCannotBePrinted) {
+  const std::string proto = UnprintableReplyProto("goes_on");
+  // "YQ==", "Yg==", "Yw==" are "a", "b", "c"; "/w==" is 0xff, no UTF-8.
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "--proto=" + proto, "-d",
+                R"([{"payload":"YQ=="},{"payload":"/w=="},{"payload":"Yg=="},)"
+                R"({"payload":"/w=="},{"payload":"Yw=="}])",
+                Addr()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"a\"}\n{\"payload\":\"b\"}\n{\"payload\":\"c\"}\n");
+  EXPECT_EQ(r.err,
+            "handoff: handoff.v1.Gateway.Stream: DATA_LOSS: reply 2: the reply does not parse "
+            "as handoff.v1.WorkReply\n"
+            "handoff: handoff.v1.Gateway.Stream: DATA_LOSS: reply 4: the reply does not parse "
+            "as handoff.v1.WorkReply\n");
+  // "c3RhdHVzOjM6YmFk" is "status:3:bad": the stream then fails.
+  r = Cli({"call", "handoff.v1.Gateway.Stream", "--proto=" + proto, "-d",
+           R"([{"payload":"YQ=="},{"payload":"/w=="},{"payload":"Yg=="},)"
+           R"({"payload":"c3RhdHVzOjM6YmFk"}])",
+           Addr()});
+  std::remove(proto.c_str());
+  EXPECT_EQ(r.exit_code, 64 + 3) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"a\"}\n{\"payload\":\"b\"}\n");
+  EXPECT_EQ(r.err,
+            "handoff: handoff.v1.Gateway.Stream: DATA_LOSS: reply 2: the reply does not parse "
+            "as handoff.v1.WorkReply\n"
+            "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: bad\n");
 }
 
 TEST_F(CliTest, TimeoutReadsAsLoadsAndZeroIsNoDeadline) {

@@ -256,7 +256,13 @@ class H2Engine::Worker {
     }
     if (s.connection->Start(s.call)) return;
     // Report on a later turn: a broken connection refuses every call at
-    // once, and reporting here would recurse through the whole run.
+    // once, and reporting here would recurse through the whole run. Refused
+    // for want of a connection, it is not in flight meanwhile: it has
+    // failed, as grpc-go fails it at once, so a run that ends before the
+    // turn comes records it still, whatever --duration-stop says. One that
+    // found the stream IDs used up is to be made again (Done): still the
+    // one call, in flight.
+    s.in_flight = s.call.refused();
     asio::post(io_, [this, &s, error = s.connection->error()] {
       s.unconnected = true;
       Done(s, grpc::StatusCode::UNAVAILABLE, error);
@@ -282,7 +288,10 @@ class H2Engine::Worker {
     const int64_t now = MonotonicNowNs();
     if (!s.discard) recorder_.Record(s.start_ns, now, code, message);
     if (!plan_.options.async) {
-      if (std::exchange(s.unconnected, false) && schedule_->waits_out_lost_connections()) {
+      // Once the run has ended no call follows: Next retires the slot now,
+      // not after the connection's next attempt.
+      if (std::exchange(s.unconnected, false) && !time_up_ &&
+          schedule_->waits_out_lost_connections()) {
         return AwaitConnection(s);
       }
       return Next(s, now);

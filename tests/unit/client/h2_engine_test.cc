@@ -3,11 +3,14 @@
 // yet, one that goes away and comes back.
 #include "client/load/h2_engine.h"
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
@@ -26,6 +29,8 @@
 #include "client/load/runner.h"
 #include "fake_gateway.h"
 #include "goaway_h2_server.h"
+#include "h2_by_hand.h"
+#include "scripted_h2_server.h"
 #include "run_ended_at_once.h"
 #include "tests/util/ports.h"
 
@@ -498,6 +503,95 @@ TEST(H2EngineTest, ACallAGoawayRefusedAfterTheEndIsMadeAgainUnderDurationStopWai
     EXPECT_TRUE(r.errors.empty()) << r.errors[0];
     for (const CallResult& c : r.calls) EXPECT_EQ(c.code, grpc::StatusCode::OK);
     EXPECT_EQ(server.requests(), 3);
+  }
+}
+
+// An HTTP/2 server whose first connection breaks as soon as it is up: it
+// sends SETTINGS, closes its side, and waits for the client to close too
+// (the client has then seen the break) before it sends SETTINGS on the
+// next one. Every later connection answers each call OK. So an engine with
+// two connections has, once connected, one broken and one up, every time.
+class FirstConnectionBreaksServer {
+ public:
+  FirstConnectionBreaksServer()
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] {
+      for (int n = 0;; ++n) {
+        auto socket = std::make_shared<tcp::socket>(io_);
+        asio::error_code ec;
+        acceptor_.accept(*socket, ec);
+        if (ec || stopping_) return;
+        connections_.fetch_add(1);
+        char preface[24];
+        asio::read(*socket, asio::buffer(preface), ec);
+        asio::write(*socket, asio::buffer(testing::H2Frame(/*SETTINGS*/ 4, 0, 0, "")), ec);
+        if (n == 0) {
+          socket->shutdown(tcp::socket::shutdown_send, ec);
+          while (testing::ReadH2Frame(*socket, ec)) {
+          }
+          continue;
+        }
+        // Served alongside the next accept: a reconnect must not wait on it.
+        serving_.emplace_back([socket] {
+          asio::error_code ec;
+          while (std::optional<testing::ReadFrame> frame = testing::ReadH2Frame(*socket, ec)) {
+            if (frame->type == 4 /* SETTINGS */ && (frame->flags & 1) == 0) {
+              asio::write(*socket, asio::buffer(testing::H2Frame(4, /*ACK*/ 1, 0, "")), ec);
+            } else if (frame->type == 1 /* HEADERS */) {
+              asio::write(*socket, asio::buffer(testing::OkWithReply(frame->stream_id, "")), ec);
+            }
+          }
+        });
+      }
+    });
+  }
+
+  ~FirstConnectionBreaksServer() {
+    stopping_ = true;
+    testing::StopAcceptThread(io_, acceptor_, thread_);
+    for (std::thread& t : serving_) t.join();
+  }
+
+  std::string address() const { return testing::LoopbackTarget(acceptor_); }
+  // Connections accepted so far.
+  int connections() const { return connections_.load(); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::vector<std::thread> serving_;
+  std::thread thread_;
+};
+
+// A call Start refuses (its connection is broken) has failed at once, before
+// a run's end that comes right after: grpc-go fails such a call at once too,
+// and ghz records it, whatever --duration-stop says. The h2 engine reported
+// the refusal on a later turn, with the call still marked in flight: an end
+// in between marked it discarded, and --duration-stop=ignore dropped it. And
+// then the slot waited for the connection's next attempt, a second away,
+// though the run had ended. Here the end comes on the engine's first turn
+// (RunEndedAtOnce), after slot 0's call was refused on the broken
+// connection and slot 1's made on the good one.
+TEST(H2EngineTest, ACallRefusedForWantOfAConnectionJustBeforeTheEndIsRecorded) {
+  for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
+    SCOPED_TRACE(static_cast<int>(stop));
+    FirstConnectionBreaksServer server;
+    LoadPlan plan = H2EchoPlan(server.address(), 0, 2);
+    plan.options.connections = 2;
+    plan.options.duration = absl::Seconds(20);
+    plan.options.duration_stop = stop;
+    RunResults r = RunEndedAtOnce(plan, EngineKind::kH2);
+    int refused = 0;
+    for (const CallResult& c : r.calls) {
+      if (c.code != grpc::StatusCode::UNAVAILABLE) continue;
+      ++refused;
+      EXPECT_TRUE(absl::StrContains(r.errors[c.error], server.address())) << r.errors[c.error];
+    }
+    EXPECT_EQ(refused, 1) << "the call on the broken connection failed before the end";
+    EXPECT_EQ(r.calls.size(), stop == DurationStop::kIgnore ? 1u : 2u);
+    EXPECT_EQ(server.connections(), 2) << "the run waited for a reconnect after its end";
   }
 }
 

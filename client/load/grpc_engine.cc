@@ -201,23 +201,43 @@ class GrpcEngine::Worker {
   }
 
   // The opening alarm: starts the slots now open, or, once the run has no
-  // call left for them (or the alarm was cancelled at its end), retires the
-  // ones still closed.
-  void Open(bool ok) {
+  // call left for them, retires the ones still closed. A slot that opens
+  // before the run's end opens, whichever alarm comes first (TimeUp cancels
+  // this one): ghz's worker ticker adds its worker then, and the worker
+  // takes a call at once, before the end's Stop.
+  void Open(bool /*ok*/) {
     opening_armed_ = false;
     const int64_t now = MonotonicNowNs();
-    if (!ok || time_up_ || schedule_.exhausted(now)) {
+    const int64_t by = std::min(now, schedule_.end_ns() - 1);
+    // An interrupt, or an -n run out of calls, opens none.
+    if (!schedule_.exhausted(by)) {
+      for (Slot* s : closed_.TakeOpen(by)) OpenSlot(*s, now);
+    }
+    if (closed_.empty()) return;
+    if (schedule_.exhausted(by) || closed_.NextOpensAt() >= schedule_.end_ns()) {
       for (Slot* s : closed_.TakeAll()) Retire(*s);
       return;
     }
-    for (Slot* s : closed_.TakeOpen(now)) Next(*s, now);
-    if (!closed_.empty()) ArmOpening(now);
+    ArmOpening(now);
+  }
+
+  // A slot the concurrency schedule opened before the run's end, at `now`
+  // or, if the end has come since, before: its first call is the one a
+  // slot free at its opening takes, made (and in flight at the end) as a
+  // paced call due before the end is.
+  void OpenSlot(Slot& s, int64_t now) {
+    const int64_t at = now < schedule_.end_ns() ? now : schedule_.SlotOpensAt(s.index);
+    Give(s, schedule_.Take(at, s.index), now);
+    if (time_up_ && s.in_flight) EndInFlight(s);
   }
 
   // Gives the slot, free at `now`, its next call, or retires it.
   void Next(Slot& s, int64_t now) {
     if (time_up_) return Retire(s);
-    const NextCall next = schedule_.Take(now, s.index);
+    Give(s, schedule_.Take(now, s.index), now);
+  }
+
+  void Give(Slot& s, const NextCall& next, int64_t now) {
     s.ticket = next.ticket;
     switch (next.kind) {
       case NextCall::kRetire:

@@ -170,25 +170,45 @@ class H2Engine::Worker {
   };
 
   // Starts the slots the concurrency schedule opens as they open, or, once
-  // the run has no call left for them, retires the ones still closed.
+  // the run has no call left for them, retires the ones still closed. A
+  // slot that opens before the run's end opens, whichever timer runs first
+  // (TimeUp cancels this one): ghz's worker ticker adds its worker then,
+  // and the worker takes a call at once, before the end's Stop.
   void ArmOpening(int64_t now_ns) {
     opening_timer_.expires_at(SteadyTimePoint(closed_.WakeAt(now_ns)));
-    opening_timer_.async_wait([this](const asio::error_code& ec) {
+    opening_timer_.async_wait([this](const asio::error_code&) {
       const int64_t now = MonotonicNowNs();
-      // An error: cancelled at the end of a -z run.
-      if (ec || time_up_ || schedule_->exhausted(now)) {
+      const int64_t by = std::min(now, schedule_->end_ns() - 1);
+      // An interrupt, or an -n run out of calls, opens none.
+      if (!schedule_->exhausted(by)) {
+        for (Slot* s : closed_.TakeOpen(by)) Open(*s, now);
+      }
+      if (closed_.empty()) return;
+      if (schedule_->exhausted(by) || closed_.NextOpensAt() >= schedule_->end_ns()) {
         for (size_t n = closed_.TakeAll().size(); n > 0; --n) Retire();
         return;
       }
-      for (Slot* s : closed_.TakeOpen(now)) Next(*s, now);
-      if (!closed_.empty()) ArmOpening(now);
+      ArmOpening(now);
     });
+  }
+
+  // A slot the concurrency schedule opened before the run's end, at
+  // `now_ns` or, if the end has come since, before: its first call is the
+  // one a slot free at its opening takes, made (and in flight at the end)
+  // as a paced call due before the end is.
+  void Open(Slot& s, int64_t now_ns) {
+    const int64_t at = now_ns < schedule_->end_ns() ? now_ns : schedule_->SlotOpensAt(s.index);
+    Give(s, schedule_->Take(at, s.index));
+    if (time_up_ && s.in_flight) EndInFlight(s);
   }
 
   // Gives the slot, free at `now_ns`, its next call, or retires it.
   void Next(Slot& s, int64_t now_ns) {
     if (time_up_) return Retire();
-    const NextCall next = schedule_->Take(now_ns, s.index);
+    Give(s, schedule_->Take(now_ns, s.index));
+  }
+
+  void Give(Slot& s, const NextCall& next) {
     s.ticket = next.ticket;
     s.retried = false;
     switch (next.kind) {

@@ -53,6 +53,9 @@ class ClosedSlots {
     return schedule_->count_bounded() ? std::min(at, now + kPollNs) : at;
   }
 
+  // When the next slot opens, on MonotonicNowNs()'s clock. Not empty() only.
+  int64_t NextOpensAt() const { return schedule_->SlotOpensAt(closed_.back()->index); }
+
   // The slots open by `now`, taken out, in the order they opened.
   std::vector<Slot*> TakeOpen(int64_t now) {
     std::vector<Slot*> open;

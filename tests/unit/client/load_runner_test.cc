@@ -477,6 +477,38 @@ LoadPlan ScheduledWorkPlan(LoadPlan plan, int sleep_us, int start, int step, int
   return plan;
 }
 
+// ghz's worker ticker adds a worker at its step's time, and the worker
+// takes a call at once, before the -z timer's Stop if the step came first:
+// a slot a concurrency schedule opens before the run's end makes its call,
+// decided by its opening time against the end, as a paced call's due time
+// is. The engines retired it whenever the end's timer ran before the
+// opening's. Here the end comes first (the engine's Cancel before Run, with
+// the schedule not cancelled: -z's end, not an interrupt) while the second
+// slot waits to open at 100 ms, well before the 20 s end.
+TEST_P(LoadRunnerTest, ASlotOpeningBeforeTheEndMakesItsCallThoughTheEndsTimerCameFirst) {
+  for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
+    SCOPED_TRACE(static_cast<int>(stop));
+    LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 100'000, 1, 1, 2, absl::Milliseconds(100));
+    plan.options.duration = absl::Seconds(20);
+    plan.options.cpus = 1;
+    plan.options.duration_stop = stop;
+    const size_t worked = server_.service->work_calls().size();
+    RunResults r = RunEndedAtOnce(plan, GetParam());
+    if (stop == DurationStop::kIgnore) {
+      EXPECT_TRUE(r.calls.empty()) << "both were in flight at the end";
+      continue;
+    }
+    ASSERT_EQ(r.calls.size(), 2u) << "slot 1 opened before the end";
+    // --duration-stop=close: both were in flight at the end, and closed.
+    const grpc::StatusCode code =
+        stop == DurationStop::kWait ? grpc::StatusCode::OK : grpc::StatusCode::CANCELLED;
+    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, code);
+    if (stop == DurationStop::kWait) {
+      EXPECT_EQ(server_.service->work_calls().size() - worked, 2u) << "both reached the server";
+    }
+  }
+}
+
 // The slot of a "g<slot>c<connection>" worker ID.
 int SlotOf(const std::string& worker_id) {
   int slot = -1;

@@ -330,10 +330,19 @@ using HeadIterator =
 // or printf often has one, so "\n\n" and "\n\r\n" end a head as "\r\n\r\n"
 // does. A control character ends it too, malformed: waiting on for an empty
 // line that a client speaking something else never sends left it to the
-// deadline, 5 s later, to learn nothing but a closed connection.
+// deadline, 5 s later, to learn nothing but a closed connection. So does a
+// bare CR (one followed by a byte other than LF), with that byte, so that
+// the line it ends still holds it for RefuseBadFields: a head ending
+// `\r\n\r\r\n` has no empty line, and its client waited 5 s for nothing.
 std::pair<HeadIterator, bool> EndOfHead(HeadIterator begin, HeadIterator end) {
   for (HeadIterator i = begin; i != end; ++i) {
     if (IsControl(*i)) return {std::next(i), true};
+    if (*i == '\r') {
+      HeadIterator next = std::next(i);
+      if (next == end) return {i, false};  // look again from i with more bytes
+      if (*next != '\n') return {std::next(next), true};
+      continue;
+    }
     if (*i != '\n') continue;
     HeadIterator next = std::next(i);
     if (next != end && *next == '\r') ++next;

@@ -11,7 +11,7 @@
 // or with a Host that is not host[:port], or whitespace between a field name
 // and its colon, or a header line with no colon, or a field name that is
 // not a token, or a folded field (obs-fold), or a bare CR in a header
-// line, 400),
+// line, 400; a bare CR as soon as the byte after it arrives),
 // one request per connection (Connection: close), the request head capped
 // at 8 KiB (431 beyond; 414 if the request line alone is longer), the
 // connection at 5 s, and open connections at 64 (beyond, the one that has

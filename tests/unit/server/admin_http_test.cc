@@ -603,6 +603,31 @@ TEST(AdminHttpTest, ABareCarriageReturnInAFieldLineIsAnswered400) {
   }
 }
 
+// A head that ends in a bare CR before its last line feed (`Host: x\r\n`,
+// then `\r\r\n`) has no empty line, and the server waited for one: the
+// client was closed unanswered at the deadline, 5 s later, where the bare CR
+// made the head malformed as soon as it came. Here the connection lives a
+// minute: the old code left the client to its 10 s receive timeout, without
+// a reply.
+TEST(AdminHttpTest, ABareCarriageReturnEndingTheHeadIsAnswered400AtOnce) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho, std::chrono::minutes(1));
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\rX: y",
+        "GET /healthz HTTP/1.0\n\r\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\rX-Never-Ends: y"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "bare CR"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+  }
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
+}
+
 // RFC 9112 §3.2: a Host field's value is RFC 3986's uri-host [":" port], and
 // a server must answer 400 to a request whose Host is anything else. One with
 // a space, a userinfo '@', or a port that is not a port number was served.

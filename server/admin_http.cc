@@ -158,6 +158,29 @@ std::optional<HttpResponse> RefuseMalformed(
       !(target == "*" && parts[0] != "GET" && parts[0] != "HEAD")) {
     return HttpResponse{400, "text/plain", kWant};
   }
+  // The path is RFC 3986 §3.3's segments: pchar and '/' (a '%' is judged
+  // with its escape later, NormalizeEscapes). `GET /a<b` was served.
+  // The query is never read, and Prometheus federation sends its
+  // `?match[]=` brackets raw: it is refused only a control character, a
+  // CR or a tab (RFC 9112 §2.2, §3), which no request line holds.
+  if (target != "*") {
+    const absl::string_view path = TargetPath(target);
+    const bool path_ok = std::all_of(path.begin(), path.end(), [](char c) {
+      return absl::ascii_isalnum(c) ||
+             absl::string_view("-._~!$&'()*+,;=:@/%").find(c) != absl::string_view::npos;
+    });
+    const bool query_ok = std::none_of(target.begin(), target.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u < 0x20 || u == 0x7f;
+    });
+    if (!path_ok || !query_ok) {
+      return HttpResponse{
+          400, "text/plain",
+          "bad request: a character no request target may hold (a path is "
+          "letters, digits, -._~!$&'()*+,;=:@/ and %-escapes, RFC 3986 "
+          "section 3.3; no control character anywhere)\n"};
+    }
+  }
   return std::nullopt;
 }
 

@@ -4,7 +4,8 @@
 // served with Asio on one thread of its own.
 //
 // Deliberately small: GET (and HEAD) only, over HTTP/1.1 or 1.0 (a request
-// line that is not "METHOD /path HTTP/1.x", its method a token, is 400 as
+// line that is not "METHOD /path HTTP/1.x", its method a token, its path
+// RFC 3986 pchar and '/', no control character in its query, is 400 as
 // soon as it ends, and
 // a control character anywhere in the head 400 at once; another version
 // 505; an HTTP/1.1 request without a Host header field, or any with two,

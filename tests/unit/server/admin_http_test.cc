@@ -696,6 +696,44 @@ TEST(AdminHttpTest, PercentEscapesInThePathAreDecodedAsRfc3986Says) {
   }
 }
 
+// RFC 9112 §3.2: a server should answer 400 to an invalid request-line, and
+// a request target's path is RFC 3986's segments of pchar (§3.3): `GET /a<b`
+// was served, as were a space's worth of others no URI holds. The query is
+// not read, and Prometheus federation sends `?match[]=` with its brackets
+// raw: it stays lenient, refusing only control characters (a CR or a tab,
+// which no request line holds either).
+TEST(AdminHttpTest, ATargetPathWithACharacterNoUriHoldsIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho, std::chrono::minutes(1));
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  for (const std::string target :
+       {"/a<b", "/a>b", "/a\"b", "/a{b}", "/a|b", "/a\\b", "/a^b", "/a`b",
+        "/a[0]", "/a#b", "/healthz\x80", "http://x/a<b", "/a\tb",
+        "/healthz?a\rb", "/healthz?a\tb"}) {
+    const std::string request =
+        absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    const Reply reply = Exchange(port, request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "target"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+  }
+  // Every pchar and '/' is a path; the query may hold what it likes.
+  const std::pair<const char*, const char*> kServed[] = {
+      {"/a-._~!$&'()*+,;=:@/b", "/a-._~!$&'()*+,;=:@/b"},
+      {"/federate?match[]={job=\"x\"}&a<b>|^`\\#\x80", "/federate"},
+      {"http://x:1/healthz?match[]=up", "/healthz"}};
+  for (const auto& [target, path] : kServed) {
+    const Reply reply = Exchange(
+        port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << absl::CHexEscape(target) << "\n" << reply.text;
+    EXPECT_EQ(Body(reply.text), path) << target;
+  }
+}
+
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256
 // descriptors, not the million a container may allow) and every number under

@@ -66,6 +66,32 @@ class LoadRunnerTest : public ::testing::TestWithParam<EngineKind> {
     return runner.Run();
   }
 
+  // Runs `plan` (-z 20s) ended at once (RunEndedAtOnce, the end's timer
+  // first) under each --duration-stop, where both of its two calls are to be
+  // made and in flight at the end: dropped under ignore, closed (CANCELLED)
+  // under close, waited for (OK, both at the server) under wait.
+  void ExpectTwoCallsInFlightAtTheEnd(LoadPlan plan, const char* why) {
+    for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
+      SCOPED_TRACE(static_cast<int>(stop));
+      plan.options.duration = absl::Seconds(20);
+      plan.options.cpus = 1;
+      plan.options.duration_stop = stop;
+      const size_t worked = server_.service->work_calls().size();
+      RunResults r = RunEndedAtOnce(plan, GetParam());
+      if (stop == DurationStop::kIgnore) {
+        EXPECT_TRUE(r.calls.empty()) << "both were in flight at the end";
+        continue;
+      }
+      ASSERT_EQ(r.calls.size(), 2u) << why;
+      const grpc::StatusCode code =
+          stop == DurationStop::kWait ? grpc::StatusCode::OK : grpc::StatusCode::CANCELLED;
+      for (const CallResult& c : r.calls) EXPECT_EQ(c.code, code);
+      if (stop == DurationStop::kWait) {
+        EXPECT_EQ(server_.service->work_calls().size() - worked, 2u) << "both reached the server";
+      }
+    }
+  }
+
   FakeServer server_;
 };
 
@@ -486,27 +512,9 @@ LoadPlan ScheduledWorkPlan(LoadPlan plan, int sleep_us, int start, int step, int
 // the schedule not cancelled: -z's end, not an interrupt) while the second
 // slot waits to open at 100 ms, well before the 20 s end.
 TEST_P(LoadRunnerTest, ASlotOpeningBeforeTheEndMakesItsCallThoughTheEndsTimerCameFirst) {
-  for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
-    SCOPED_TRACE(static_cast<int>(stop));
-    LoadPlan plan = ScheduledWorkPlan(EchoPlan(), 100'000, 1, 1, 2, absl::Milliseconds(100));
-    plan.options.duration = absl::Seconds(20);
-    plan.options.cpus = 1;
-    plan.options.duration_stop = stop;
-    const size_t worked = server_.service->work_calls().size();
-    RunResults r = RunEndedAtOnce(plan, GetParam());
-    if (stop == DurationStop::kIgnore) {
-      EXPECT_TRUE(r.calls.empty()) << "both were in flight at the end";
-      continue;
-    }
-    ASSERT_EQ(r.calls.size(), 2u) << "slot 1 opened before the end";
-    // --duration-stop=close: both were in flight at the end, and closed.
-    const grpc::StatusCode code =
-        stop == DurationStop::kWait ? grpc::StatusCode::OK : grpc::StatusCode::CANCELLED;
-    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, code);
-    if (stop == DurationStop::kWait) {
-      EXPECT_EQ(server_.service->work_calls().size() - worked, 2u) << "both reached the server";
-    }
-  }
+  ExpectTwoCallsInFlightAtTheEnd(
+      ScheduledWorkPlan(EchoPlan(), 100'000, 1, 1, 2, absl::Milliseconds(100)),
+      "slot 1 opened before the end");
 }
 
 // The slot of a "g<slot>c<connection>" worker ID.
@@ -692,35 +700,16 @@ TEST_P(LoadRunnerTest, AnAsyncTimedRunEndsOnTimeAndClosesWhatIsInFlight) {
 // came first, and the call was never made. It is made, decided by its due
 // time against the end, on either engine.
 TEST_P(LoadRunnerTest, APacedCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFirst) {
-  for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
-    SCOPED_TRACE(static_cast<int>(stop));
-    LoadPlan plan = EchoPlan();
-    // Calls of a second: call 0 is surely in flight when the end comes, and
-    // its slot, free only after the end, takes no other.
-    plan.method = "/handoff.v1.Gateway/Work";
-    v1::WorkRequest work;
-    work.set_sleep_us(1'000'000);
-    plan.messages = {Serialized(work)};
-    plan.options.duration = absl::Seconds(20);
-    plan.options.rps = 5;  // call 0 at once, call 1 at 200 ms
-    plan.options.concurrency = 2;
-    plan.options.cpus = 1;
-    plan.options.duration_stop = stop;
-    const size_t worked = server_.service->work_calls().size();
-    RunResults r = RunEndedAtOnce(plan, GetParam());
-    if (stop == DurationStop::kIgnore) {
-      EXPECT_TRUE(r.calls.empty()) << "both were in flight at the end";
-      continue;
-    }
-    ASSERT_EQ(r.calls.size(), 2u) << "call 1 was due before the end";
-    // --duration-stop=close: both were in flight at the end, and closed.
-    const grpc::StatusCode code =
-        stop == DurationStop::kWait ? grpc::StatusCode::OK : grpc::StatusCode::CANCELLED;
-    for (const CallResult& c : r.calls) EXPECT_EQ(c.code, code);
-    if (stop == DurationStop::kWait) {
-      EXPECT_EQ(server_.service->work_calls().size() - worked, 2u) << "both reached the server";
-    }
-  }
+  LoadPlan plan = EchoPlan();
+  // Calls of a second: call 0 is surely in flight when the end comes, and
+  // its slot, free only after the end, takes no other.
+  plan.method = "/handoff.v1.Gateway/Work";
+  v1::WorkRequest work;
+  work.set_sleep_us(1'000'000);
+  plan.messages = {Serialized(work)};
+  plan.options.rps = 5;  // call 0 at once, call 1 at 200 ms
+  plan.options.concurrency = 2;
+  ExpectTwoCallsInFlightAtTheEnd(std::move(plan), "call 1 was due before the end");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,

@@ -179,6 +179,17 @@ std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>
       !(target == "*" && parts[0] != "GET" && parts[0] != "HEAD")) {
     return HttpResponse{400, "text/plain", kWant};
   }
+  // An absolute-form target's authority is uri-host [":" port] (§3.2.2), as
+  // Host's value is; userinfo is not (RFC 9110 §4.2.4 says to treat it as an
+  // error). Only the path was read: `GET http://a<b/healthz` was served.
+  if (target[0] != '/' && target != "*") {
+    const absl::string_view rest = target.substr(target.find("://") + 3);
+    if (!IsHostAndPort(rest.substr(0, rest.find_first_of("/?")))) {
+      return HttpResponse{400, "text/plain",
+                          "bad request: the request target's authority is not "
+                          "host[:port] (RFC 9112 section 3.2.2)\n"};
+    }
+  }
   // The path is RFC 3986 §3.3's segments: pchar and '/' (a '%' is judged
   // with its escape later, NormalizeEscapes). `GET /a<b` was served.
   // The query is never read, and Prometheus federation sends its

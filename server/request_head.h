@@ -41,7 +41,10 @@ absl::string_view FromRequestLine(absl::string_view head);
 // "method SP request-target SP HTTP-version", or nullopt. Such a line was
 // served as if it were well formed: "GET /metrics FOO/1.1", a word after
 // the version, or none, all got 200, and a client that sent one learnt
-// nothing of its mistake. `parts` is the line split at each space.
+// nothing of its mistake. An absolute-form target's authority must be
+// uri-host [":" port] (§3.2.2), as a Host value must: `GET http://a<b/healthz`
+// and `GET http://user@x/healthz` were served, their authority unread.
+// `parts` is the line split at each space.
 std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>& parts);
 
 // The refusal of a request whose header fields break RFC 9112's rules, or

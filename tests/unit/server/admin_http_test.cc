@@ -734,6 +734,24 @@ TEST(AdminHttpTest, ATargetPathWithACharacterNoUriHoldsIsAnswered400) {
   }
 }
 
+// RFC 9112 §3.2.2: an absolute-form target's authority is uri-host
+// [":" port]. Only its path was read, and `GET http://a<b/healthz` was
+// served 200; an invalid request line is 400 (§3).
+TEST(AdminHttpTest, AnAbsoluteFormAuthorityThatIsNotAHostAndPortIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  for (const char* target : {"http://a<b/healthz", "http://user@x/healthz", "http://x:99999/"}) {
+    const Reply reply = Exchange(
+        port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << target << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "authority"))
+        << target << "\n" << reply.text;
+  }
+}
+
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256
 // descriptors, not the million a container may allow) and every number under

@@ -253,6 +253,53 @@ TEST(RequestHeadTest, RefuseMalformedRefusesATargetWithACharacterNoUriHolds) {
   }
 }
 
+// RFC 9112 §3.2.2: an absolute-form target's authority is uri-host
+// [":" port], as a Host value is (RFC 9110 §4.2.1 and §4.2.4: no userinfo).
+// Only the path was read: `GET http://a<b/healthz` was served.
+TEST(RequestHeadTest, RefuseMalformedRefusesAnAbsoluteFormAuthorityThatIsNotAHostAndPort) {
+  const struct {
+    const char* rule;
+    const char* target;
+  } kBad[] = {
+      {"'<' in the host", "http://a<b/healthz"},
+      {"'\"' in the host", "http://a\"b/healthz"},
+      {"userinfo", "http://user@x/healthz"},
+      {"userinfo and password", "http://user:pw@x/healthz"},
+      {"a port that is not digits", "http://x:abc/healthz"},
+      {"a port over 65535", "http://x:99999/healthz"},
+      {"two ports", "http://x:1:2/healthz"},
+      {"an unclosed IP-literal", "http://[::1/healthz"},
+      {"an IP-literal that is no IPv6 address", "http://[zz]:80/healthz"},
+      {"an unbracketed IPv6 address", "http://::1/healthz"},
+      {"a malformed escape", "http://%zz/healthz"},
+      {"a fragment in the authority", "http://x#y/healthz"},
+      {"a bad authority without a path", "http://a<b"},
+      {"a bad authority before a query", "http://a<b?x"},
+  };
+  for (const auto& c : kBad) {
+    SCOPED_TRACE(c.rule);
+    const std::string line = absl::StrCat("GET ", c.target, " HTTP/1.1");
+    ExpectRefused(RefuseLine(line), {400, "authority"}, line);
+  }
+  const struct {
+    const char* rule;
+    const char* target;
+  } kGood[] = {
+      {"a name", "http://x/healthz"},
+      {"a name and port", "http://localhost:9090/healthz"},
+      {"an empty port", "http://x:/healthz"},
+      {"an IPv4 address and port", "http://127.0.0.1:9090/metrics"},
+      {"an IPv6 literal and port", "http://[::1]:9090/metrics"},
+      {"no path", "http://x:1"},
+      {"a query and no path", "http://x?a<b"},
+  };
+  for (const auto& c : kGood) {
+    SCOPED_TRACE(c.rule);
+    const std::string line = absl::StrCat("GET ", c.target, " HTTP/1.1");
+    ExpectServed(RefuseLine(line), line);
+  }
+}
+
 // RFC 9112 §2.2, §3.2 and §5, RFC 9110 §5.1 and §5.6: what a head's field
 // lines may be.
 TEST(RequestHeadTest, RefuseBadFieldsServesWellFormedFields) {

@@ -68,6 +68,9 @@ void StreamCall::WatchContext(bool drain_too) {
 }
 
 void StreamCall::OnWatchDone(absl::Status why, bool draining) {
+  if (!draining) {
+    if (auto* hook = context_done_hook_for_test.load(std::memory_order_relaxed)) hook();
+  }
   Actions a;
   {
     absl::MutexLock l(&mu_);
@@ -206,6 +209,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
 }
 
 bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
+  if (auto* hook = job_starting_hook_for_test.load(std::memory_order_relaxed)) hook();
   StreamCall* self;
   {
     // Held while the stream is looked at: DeleteSelf takes it before the
@@ -219,8 +223,11 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
     // slot past its job's deadline, or whose job's outcome fails it, though
     // that has not reached the stream yet (its answer's callback has yet to
     // run): the slot can only fail, and its cancel of this job would come
-    // after the start.
-    if (self->end_.has_value() || slot.behind_failure ||
+    // after the start. Nor is one whose stream's Context is done (the client
+    // cancelled, the deadline, the drain timeout's CancelAll) though the
+    // watch has yet to tell the stream: the worker checked the job's Context
+    // before that, and nobody will read the reply.
+    if (self->end_.has_value() || self->ctx_.IsDone() || slot.behind_failure ||
         self->ASlotAheadMustFailLocked(slot)) {
       return false;
     }

@@ -53,7 +53,7 @@
 //
 // The stream's headers go out with its first reply, or, if a job starts
 // before then, at that job's start (a job that starts once the stream has
-// decided its end sends none, and is not run): gRPC's retry (gRFC A6) makes
+// decided its end, or once its Context is done, sends none, and is not run): gRPC's retry (gRFC A6) makes
 // no call again once the client has the headers, so a stream whose jobs have
 // begun to run is not made again, with them, elsewhere. They are sent as a
 // write is, decided under the mutex (no write starts while they are being
@@ -126,6 +126,16 @@ class StreamCall final
   // with the stream's Context and no lock held: a test may end the call in
   // gRPC then, so that the headers never go out.
   static inline std::atomic<void (*)(const Context&)> headers_decided_hook_for_test{nullptr};
+  // For tests only (null otherwise): called by a job's worker as the job is
+  // about to start (JobStarting), past the worker's check of the job's
+  // Context and before the stream looks at it, with no lock held: a test may
+  // end the stream's Context then.
+  static inline std::atomic<void (*)()> job_starting_hook_for_test{nullptr};
+  // For tests only (null otherwise): called by the thread that cancelled the
+  // stream's Context (its watch's callback, OnWatchDone) once the Context is
+  // done and before the stream hears of it, with no lock held: a test may
+  // hold that moment while a worker starts a job.
+  static inline std::atomic<void (*)()> context_done_hook_for_test{nullptr};
 
  private:
   struct Slot {
@@ -168,7 +178,8 @@ class StreamCall final
     StreamCall* call ABSL_GUARDED_BY(mu) = nullptr;
   };
   // On the worker, as `slot`'s job starts: sends the headers if none have
-  // gone out. False if the stream is gone or has decided its end, or a slot
+  // gone out. False if the stream is gone or has decided its end, or its
+  // Context is done (the stream may not have heard yet), or a slot
   // ahead of `slot` failed or can only fail (its job's deadline has passed,
   // or its job's outcome fails it, though that has not reached the stream
   // yet): the job must not run.

@@ -1313,6 +1313,80 @@ TEST_F(StreamHeadersNeverSentTest, AStreamEndedBeforeItsJobsHeadersGoOutEndsOnce
   EXPECT_EQ(Work().completed.load(), 0);
 }
 
+// A job a worker takes as its stream's Context is done (the client cancels,
+// or the drain timeout's CancelAll), past the worker's check of the job's
+// Context, and that reaches its start before the stream has heard (its
+// Context watch has yet to run), is dropped unrun (counted expired, never
+// started): nobody will read its reply. It used to start, and stop at once.
+// The hooks hold that moment: the worker's, as the job is about to start,
+// cancels the call from the client and waits until the stream's watch is
+// called; the watch's, before the stream hears, waits until the worker has
+// started the job or dropped it.
+class StreamContextDoneAsAJobStartsTest : public ServerTest {
+ protected:
+  void TearDown() override {
+    StreamCall::job_starting_hook_for_test.store(nullptr);
+    StreamCall::context_done_hook_for_test.store(nullptr);
+    client_ctx_ = nullptr;
+    current_ = nullptr;
+    ServerTest::TearDown();
+  }
+
+  // The worker's hook: once, cancels the call and waits for the stream's
+  // Context to be done, its watch held before the stream hears.
+  static void CancelTheCall() {
+    grpc::ClientContext* ctx = client_ctx_.exchange(nullptr);
+    StreamContextDoneAsAJobStartsTest* t = current_;
+    if (ctx == nullptr || t == nullptr) return;
+    ctx->TryCancel();
+    t->worker_saw_the_hold_.store(WaitUntil([t] { return t->holding_.load(); }));
+  }
+
+  // The watch's hook: once, holds the moment until the worker has started
+  // the job or dropped it.
+  static void HoldTheWatch() {
+    StreamContextDoneAsAJobStartsTest* t = current_;
+    if (t == nullptr || t->hook_ran_.exchange(true)) return;
+    t->holding_.store(true);
+    t->hook_saw_it_.store(WaitUntil([t] {
+      return t->Work().started.load() == 1 || t->Stats().expired == 1;
+    }));
+    t->hook_done_.store(true);
+  }
+
+  static inline std::atomic<grpc::ClientContext*> client_ctx_{nullptr};
+  static inline StreamContextDoneAsAJobStartsTest* current_ = nullptr;
+  std::atomic<bool> hook_ran_{false};
+  std::atomic<bool> holding_{false};
+  std::atomic<bool> worker_saw_the_hold_{false};
+  std::atomic<bool> hook_saw_it_{false};  // the worker decided in the moment
+  std::atomic<bool> hook_done_{false};
+};
+
+TEST_F(StreamContextDoneAsAJobStartsTest, AJobReachingItsStartAfterTheStreamsContextIsDoneIsDroppedUnrun) {
+  current_ = this;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  client_ctx_.store(&ctx);
+  StreamCall::context_done_hook_for_test.store(&HoldTheWatch);
+  StreamCall::job_starting_hook_for_test.store(&CancelTheCall);
+  auto stream = stub_->Stream(&ctx);
+  v1::WorkRequest req;
+  req.set_sleep_us(10'000'000);
+  stream->Write(req);  // may fail: the hook cancels the call as the job starts
+  ASSERT_TRUE(WaitUntil([&] { return hook_done_.load(); }));
+  EXPECT_TRUE(worker_saw_the_hold_.load()) << "the stream's watch never ran";
+  EXPECT_TRUE(hook_saw_it_.load()) << "the worker did not decide in the moment";
+  ASSERT_TRUE(WaitUntil([&] { return Work().started.load() + Stats().expired == 1; }));
+  EXPECT_EQ(Work().started.load(), 0) << "the job started after the stream's Context was done";
+  EXPECT_EQ(Stats().expired, 1);
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] { return m.in_flight.load() == 0; })) << "the stream was never freed";
+  EXPECT_EQ(m.calls(Method::kStream, absl::StatusCode::kCancelled), 1);
+}
+
 TEST_F(StreamTest, FirstFailingJobEndsTheStream) {
   grpc::ClientContext ctx;
   auto stream = stub_->Stream(&ctx);

@@ -92,6 +92,9 @@ struct GrpcEngine::Slot {
   bool closed = false;   // cancelled by the run's end (--duration-stop=close)
   int64_t ticket = 0;
   int64_t start_ns = 0;
+  // --async: when its place in the schedule came free, the due time of the
+  // call that began in it (TakeOver).
+  int64_t free_ns = 0;
   // When the call's own deadline falls, on MonotonicNowNs()'s clock; the
   // largest int64 for none.
   int64_t deadline_ns = std::numeric_limits<int64_t>::max();
@@ -255,7 +258,7 @@ class GrpcEngine::Worker {
 
   void Issue(Slot& s, int64_t start_ns) {
     const LoadOptions& o = plan_.options;
-    if (o.async) Launch(s);
+    if (o.async) Launch(s, start_ns);
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
@@ -369,8 +372,9 @@ class GrpcEngine::Worker {
         return Done(s);
       case Op::kLaunch:
         s.waiting = false;
-        if (!ok || time_up_) return Retire(s);
-        return Next(s, MonotonicNowNs());
+        // !ok: cancelled by an interrupt.
+        if (!ok) return Retire(s);
+        return TakeOver(s);
       case Op::kReconnect: {
         if (time_up_) return Retire(s);
         const int64_t now = MonotonicNowNs();
@@ -522,9 +526,10 @@ class GrpcEngine::Worker {
   }
 
   // --async: a spare slot (or a new one) takes `from`'s place in the
-  // schedule on the queue's next turn, not here: here it would issue its
-  // call at once when it is due, and hand over again, through the whole run.
-  void Launch(Slot& from) {
+  // schedule, free from `free_ns`, on the queue's next turn, not here: here
+  // it would issue its call at once when it is due, and hand over again,
+  // through the whole run.
+  void Launch(Slot& from, int64_t free_ns) {
     Slot* next = async_.TakeSpare();
     if (next == nullptr) {
       slots_.push_back(std::make_unique<Slot>());
@@ -534,8 +539,23 @@ class GrpcEngine::Worker {
     next->channel = from.channel;
     next->worker_id = from.worker_id;
     next->index = from.index;
+    next->free_ns = free_ns;
     ++active_;
     if (async_.Begin(next)) Arm(*next);
+  }
+
+  // --async: the slot takes its place in the schedule. In a paced run the
+  // place came free at the due time of the call that began in it, as ghz's
+  // async worker takes a call and is back for the next at once: the call due
+  // next is made if it is due before the end, whichever of its turn and the
+  // end's timer ran first, and is then in flight at the end. Unpaced, a call
+  // is due when its slot is free, and none is made once the end is seen, as
+  // ghz's pacer, with its Stop and a worker both ready, takes either.
+  void TakeOver(Slot& s) {
+    const int64_t now = MonotonicNowNs();
+    if (!schedule_.paced()) return Next(s, now);
+    Give(s, schedule_.Take(s.free_ns, s.index), now);
+    if (time_up_ && s.in_flight) EndInFlight(s);
   }
 
   void Arm(Slot& s) {

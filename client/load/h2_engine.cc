@@ -162,6 +162,9 @@ class H2Engine::Worker {
     bool awaiting_connection = false;
     int64_t ticket = 0;
     int64_t start_ns = 0;
+    // --async: when its place in the schedule came free, the due time of
+    // the call that began in it (TakeOver).
+    int64_t free_ns = 0;
     int index = 0;  // among the run's slots (the concurrency schedule's)
     // Call templates: ghz's worker ID, and what the call's rendered to.
     std::string worker_id;
@@ -235,7 +238,7 @@ class H2Engine::Worker {
 
   void Issue(Slot& s, int64_t start_ns) {
     // A call made again after a refusal is still the one call.
-    if (plan_.options.async && !s.retried) Launch(s);
+    if (plan_.options.async && !s.retried) Launch(s, start_ns);
     s.start_ns = start_ns;
     s.in_flight = true;
     s.discard = false;
@@ -337,8 +340,9 @@ class H2Engine::Worker {
   }
 
   // --async: as the grpc engine's (grpc_engine.cc), a spare slot takes
-  // `from`'s place in the schedule on a later turn of the loop.
-  void Launch(Slot& from) {
+  // `from`'s place in the schedule, free from `free_ns`, on a later turn of
+  // the loop.
+  void Launch(Slot& from, int64_t free_ns) {
     Slot* next = async_.TakeSpare();
     if (next == nullptr) {
       slots_.push_back(std::make_unique<Slot>(io_));
@@ -348,15 +352,24 @@ class H2Engine::Worker {
     next->route = from.route;
     next->worker_id = from.worker_id;
     next->index = from.index;
+    next->free_ns = free_ns;
     ++active_;
     if (async_.Begin(next)) Arm(*next);
   }
 
   void Arm(Slot& s) {
-    asio::post(io_, [this, &s] {
-      if (time_up_) return Retire();
-      Next(s, MonotonicNowNs());
-    });
+    asio::post(io_, [this, &s] { TakeOver(s); });
+  }
+
+  // --async: the slot takes its place in the schedule, as the grpc engine's
+  // does (grpc_engine.cc, TakeOver): in a paced run, the call due next after
+  // the place came free is made if it is due before the end, whichever of
+  // this turn and the end's timer ran first; unpaced, none once the end is
+  // seen.
+  void TakeOver(Slot& s) {
+    if (!schedule_->paced()) return Next(s, MonotonicNowNs());
+    Give(s, schedule_->Take(s.free_ns, s.index));
+    if (time_up_ && s.in_flight) EndInFlight(s);
   }
 
   // -z elapsed: no new calls; in-flight ones per --duration-stop.

@@ -99,6 +99,9 @@ class CallSchedule {
   // the server is away. An -n run ends after its count, and a paced one
   // fails its calls as they come due, as ghz's do.
   bool waits_out_lost_connections() const { return !count_bounded_ && !rate_.paced(); }
+  // Whether calls come due at a rate (--rps, a load schedule), not when a
+  // slot is free.
+  bool paced() const { return rate_.paced(); }
 
  private:
   const int64_t total_;

@@ -66,14 +66,15 @@ class LoadRunnerTest : public ::testing::TestWithParam<EngineKind> {
     return runner.Run();
   }
 
-  // Runs `plan` (-z 20s) ended at once (RunEndedAtOnce, the end's timer
-  // first) under each --duration-stop, where both of its two calls are to be
-  // made and in flight at the end: dropped under ignore, closed (CANCELLED)
-  // under close, waited for (OK, both at the server) under wait.
-  void ExpectTwoCallsInFlightAtTheEnd(LoadPlan plan, const char* why) {
+  // Runs `plan` (-z `duration`) ended at once (RunEndedAtOnce, the end's
+  // timer first) under each --duration-stop, where both of its two calls are
+  // to be made and in flight at the end: dropped under ignore, closed
+  // (CANCELLED) under close, waited for (OK, both at the server) under wait.
+  void ExpectTwoCallsInFlightAtTheEnd(LoadPlan plan, const char* why,
+                                      absl::Duration duration = absl::Seconds(20)) {
     for (DurationStop stop : {DurationStop::kClose, DurationStop::kWait, DurationStop::kIgnore}) {
       SCOPED_TRACE(static_cast<int>(stop));
-      plan.options.duration = absl::Seconds(20);
+      plan.options.duration = duration;
       plan.options.cpus = 1;
       plan.options.duration_stop = stop;
       const size_t worked = server_.service->work_calls().size();
@@ -710,6 +711,30 @@ TEST_P(LoadRunnerTest, APacedCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFirs
   plan.options.rps = 5;  // call 0 at once, call 1 at 200 ms
   plan.options.concurrency = 2;
   ExpectTwoCallsInFlightAtTheEnd(std::move(plan), "call 1 was due before the end");
+}
+
+// ghz's async worker takes each tick and goes back for the next at once,
+// so its pacer hands out every call due before the -z timer's Stop. Under
+// --async a slot whose call has begun hands its place in the schedule to
+// another on a later turn; the engines retired that one whenever the end's
+// timer ran before its turn, and a call due before the end was never made.
+// Here the end comes first (the engine's Cancel before Run, the schedule not
+// cancelled: -z's end, not an interrupt) just after call 0 began; call 1 is
+// due at 200 ms, before the 300 ms end, and call 2, at 400 ms, after it. The
+// place is free from call 0's due time, and call 1 is made, decided by its
+// due time against the end, on either engine.
+TEST_P(LoadRunnerTest, AnAsyncCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFirst) {
+  LoadPlan plan = EchoPlan();
+  // Calls of a second: both are surely in flight at the end.
+  plan.method = "/handoff.v1.Gateway/Work";
+  v1::WorkRequest work;
+  work.set_sleep_us(1'000'000);
+  plan.messages = {Serialized(work)};
+  plan.options.async = true;
+  plan.options.rps = 5;  // call 0 at once, call 1 at 200 ms, call 2 at 400 ms
+  plan.options.concurrency = 1;
+  ExpectTwoCallsInFlightAtTheEnd(std::move(plan), "call 1 was due before the end",
+                                 absl::Milliseconds(300));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,

@@ -93,7 +93,8 @@ struct GrpcEngine::Slot {
   int64_t ticket = 0;
   int64_t start_ns = 0;
   // --async: when its place in the schedule came free, the due time of the
-  // call that began in it (TakeOver).
+  // call that began in it (TakeOver), or never if that call was made once
+  // the end was seen (AsyncSlots::kFreedAfterTheEnd).
   int64_t free_ns = 0;
   // When the call's own deadline falls, on MonotonicNowNs()'s clock; the
   // largest int64 for none.
@@ -539,7 +540,11 @@ class GrpcEngine::Worker {
     next->channel = from.channel;
     next->worker_id = from.worker_id;
     next->index = from.index;
-    next->free_ns = free_ns;
+    // A call made once the end was seen frees no place (AsyncSlots::
+    // kFreedAfterTheEnd): at most one call a chain is made past the end,
+    // however far behind its rate the run had fallen, as ghz's pacer,
+    // behind, meets its Stop at the next call.
+    next->free_ns = time_up_ ? AsyncSlots<Slot>::kFreedAfterTheEnd : free_ns;
     ++active_;
     if (async_.Begin(next)) Arm(*next);
   }
@@ -554,6 +559,7 @@ class GrpcEngine::Worker {
   void TakeOver(Slot& s) {
     const int64_t now = MonotonicNowNs();
     if (!schedule_.paced()) return Next(s, now);
+    if (s.free_ns == AsyncSlots<Slot>::kFreedAfterTheEnd) return Retire(s);
     Give(s, schedule_.Take(s.free_ns, s.index), now);
     if (time_up_ && s.in_flight) EndInFlight(s);
   }

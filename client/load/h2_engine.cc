@@ -163,7 +163,8 @@ class H2Engine::Worker {
     int64_t ticket = 0;
     int64_t start_ns = 0;
     // --async: when its place in the schedule came free, the due time of
-    // the call that began in it (TakeOver).
+    // the call that began in it (TakeOver), or never if that call was made
+    // once the end was seen (AsyncSlots::kFreedAfterTheEnd).
     int64_t free_ns = 0;
     int index = 0;  // among the run's slots (the concurrency schedule's)
     // Call templates: ghz's worker ID, and what the call's rendered to.
@@ -352,7 +353,11 @@ class H2Engine::Worker {
     next->route = from.route;
     next->worker_id = from.worker_id;
     next->index = from.index;
-    next->free_ns = free_ns;
+    // A call made once the end was seen frees no place (AsyncSlots::
+    // kFreedAfterTheEnd): at most one call a chain is made past the end,
+    // however far behind its rate the run had fallen, as ghz's pacer,
+    // behind, meets its Stop at the next call.
+    next->free_ns = time_up_ ? AsyncSlots<Slot>::kFreedAfterTheEnd : free_ns;
     ++active_;
     if (async_.Begin(next)) Arm(*next);
   }
@@ -368,6 +373,7 @@ class H2Engine::Worker {
   // seen.
   void TakeOver(Slot& s) {
     if (!schedule_->paced()) return Next(s, MonotonicNowNs());
+    if (s.free_ns == AsyncSlots<Slot>::kFreedAfterTheEnd) return Retire();
     Give(s, schedule_->Take(s.free_ns, s.index));
     if (time_up_ && s.in_flight) EndInFlight(s);
   }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -81,6 +82,11 @@ class AsyncSlots {
   // waits for one to end: an open loop against a server that stopped
   // answering would otherwise grow without bound.
   static constexpr int64_t kMaxCalls = 50'000;
+
+  // A successor's `free_ns` when the call it follows was made once the run's
+  // end was seen: that call freed no place, and the successor makes no call
+  // (each engine's TakeOver).
+  static constexpr int64_t kFreedAfterTheEnd = std::numeric_limits<int64_t>::max();
 
   // A slot whose call is over, to take another's place in the schedule;
   // null when there is none (the engine makes one).

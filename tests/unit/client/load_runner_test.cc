@@ -737,6 +737,26 @@ TEST_P(LoadRunnerTest, AnAsyncCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFir
                                  absl::Milliseconds(300));
 }
 
+// Past the end, an --async chain makes at most the one call its place came
+// free for before the end was seen: a run fallen behind its rate would
+// otherwise make, after its end, every call due before it, one after
+// another (ghz's pacer, behind, meets its Stop at the next call). Here the
+// end is seen just after call 0 began, with calls due every 200 ms until
+// the 2 s end: call 1 is made, and call 1's successor, free only after the
+// end was seen, makes none. Without the bound the chain went on to call 9.
+TEST_P(LoadRunnerTest, AnAsyncChainMakesAtMostOneCallPastTheEnd) {
+  LoadPlan plan = EchoPlan();
+  plan.method = "/handoff.v1.Gateway/Work";
+  v1::WorkRequest work;
+  work.set_sleep_us(1'000'000);
+  plan.messages = {Serialized(work)};
+  plan.options.async = true;
+  plan.options.rps = 5;
+  plan.options.concurrency = 1;
+  ExpectTwoCallsInFlightAtTheEnd(std::move(plan), "call 0, and call 1 alone after the end",
+                                 absl::Seconds(2));
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, LoadRunnerTest,
                          ::testing::Values(EngineKind::kGrpc, EngineKind::kH2),
                          [](const ::testing::TestParamInfo<EngineKind>& info) {

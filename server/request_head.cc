@@ -182,12 +182,17 @@ std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>
   // An absolute-form target's authority is uri-host [":" port] (§3.2.2), as
   // Host's value is; userinfo is not (RFC 9110 §4.2.4 says to treat it as an
   // error). Only the path was read: `GET http://a<b/healthz` was served.
+  // Unlike Host's, its host may not be empty: RFC 9110 §4.2.1 says a
+  // recipient must reject an http URI with an empty host as invalid, and
+  // `GET http:///healthz` and `GET http://:80/healthz` were served.
   if (target[0] != '/' && target != "*") {
     const absl::string_view rest = target.substr(target.find("://") + 3);
-    if (!IsHostAndPort(rest.substr(0, rest.find_first_of("/?")))) {
+    const absl::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+    if (authority.empty() || authority[0] == ':' || !IsHostAndPort(authority)) {
       return HttpResponse{400, "text/plain",
                           "bad request: the request target's authority is not "
-                          "host[:port] (RFC 9112 section 3.2.2)\n"};
+                          "host[:port] with a host (RFC 9112 section 3.2.2, RFC "
+                          "9110 section 4.2.1)\n"};
     }
   }
   // The path is RFC 3986 §3.3's segments: pchar and '/' (a '%' is judged

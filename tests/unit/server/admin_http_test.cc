@@ -736,13 +736,16 @@ TEST(AdminHttpTest, ATargetPathWithACharacterNoUriHoldsIsAnswered400) {
 
 // RFC 9112 §3.2.2: an absolute-form target's authority is uri-host
 // [":" port]. Only its path was read, and `GET http://a<b/healthz` was
-// served 200; an invalid request line is 400 (§3).
+// served 200; an invalid request line is 400 (§3). RFC 9110 §4.2.1: an http
+// URI with an empty host must be rejected; `GET http:///healthz` and
+// `GET http://:80/healthz` were served 200.
 TEST(AdminHttpTest, AnAbsoluteFormAuthorityThatIsNotAHostAndPortIsAnswered400) {
   absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
       AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
   ASSERT_TRUE(server.ok()) << server.status();
   const int port = (*server)->port();
-  for (const char* target : {"http://a<b/healthz", "http://user@x/healthz", "http://x:99999/"}) {
+  for (const char* target : {"http://a<b/healthz", "http://user@x/healthz", "http://x:99999/",
+                             "http:///healthz", "http://:80/healthz"}) {
     const Reply reply = Exchange(
         port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
     EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))

@@ -255,7 +255,9 @@ TEST(RequestHeadTest, RefuseMalformedRefusesATargetWithACharacterNoUriHolds) {
 
 // RFC 9112 §3.2.2: an absolute-form target's authority is uri-host
 // [":" port], as a Host value is (RFC 9110 §4.2.1 and §4.2.4: no userinfo).
-// Only the path was read: `GET http://a<b/healthz` was served.
+// Only the path was read: `GET http://a<b/healthz` was served. Its host may
+// not be empty (RFC 9110 §4.2.1), as a Host value's may: `GET http:///healthz`
+// and `GET http://:80/healthz` were served.
 TEST(RequestHeadTest, RefuseMalformedRefusesAnAbsoluteFormAuthorityThatIsNotAHostAndPort) {
   const struct {
     const char* rule;
@@ -275,6 +277,14 @@ TEST(RequestHeadTest, RefuseMalformedRefusesAnAbsoluteFormAuthorityThatIsNotAHos
       {"a fragment in the authority", "http://x#y/healthz"},
       {"a bad authority without a path", "http://a<b"},
       {"a bad authority before a query", "http://a<b?x"},
+      // RFC 9110 §4.2.1: an http URI with an empty host is invalid, and a
+      // recipient must reject it; a Host value may be empty, an authority not.
+      {"an empty authority", "http:///healthz"},
+      {"an empty host and a port", "http://:80/healthz"},
+      {"an empty host and an empty port", "http://:/healthz"},
+      {"an empty authority without a path", "http://"},
+      {"an empty authority before a query", "http://?x"},
+      {"an https URI with an empty host", "https:///healthz"},
   };
   for (const auto& c : kBad) {
     SCOPED_TRACE(c.rule);

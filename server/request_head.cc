@@ -179,6 +179,17 @@ std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>
       !(target == "*" && parts[0] != "GET" && parts[0] != "HEAD")) {
     return HttpResponse{400, "text/plain", kWant};
   }
+  // The port speaks http only: an absolute-form target's scheme, which is
+  // case-insensitive (RFC 3986 §3.1), is http or https. Any well-formed
+  // scheme was served: `GET foo://x/healthz` got 200.
+  if (target[0] != '/' && target != "*") {
+    const absl::string_view scheme = target.substr(0, target.find("://"));
+    if (!absl::EqualsIgnoreCase(scheme, "http") && !absl::EqualsIgnoreCase(scheme, "https")) {
+      return HttpResponse{400, "text/plain",
+                          "bad request: the request target's scheme is not http or "
+                          "https (this port speaks http only)\n"};
+    }
+  }
   // An absolute-form target's authority is uri-host [":" port] (§3.2.2), as
   // Host's value is; userinfo is not (RFC 9110 §4.2.4 says to treat it as an
   // error). Only the path was read: `GET http://a<b/healthz` was served.

@@ -45,7 +45,9 @@ absl::string_view FromRequestLine(absl::string_view head);
 // uri-host [":" port] (§3.2.2), as a Host value must: `GET http://a<b/healthz`
 // and `GET http://user@x/healthz` were served, their authority unread.
 // Unlike a Host value's, its host may not be empty (RFC 9110 §4.2.1):
-// `GET http:///healthz` and `GET http://:80/healthz` were served.
+// `GET http:///healthz` and `GET http://:80/healthz` were served. Its scheme
+// is http or https, in any case (RFC 3986 §3.1): this port speaks http only,
+// and `GET foo://x/healthz` was served.
 // `parts` is the line split at each space.
 std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>& parts);
 

@@ -755,6 +755,31 @@ TEST(AdminHttpTest, AnAbsoluteFormAuthorityThatIsNotAHostAndPortIsAnswered400) {
   }
 }
 
+// The admin port speaks http only, so an absolute-form target's scheme is
+// http or https, in any case (RFC 3986 §3.1); any other was served 200:
+// `GET foo://x/healthz`.
+TEST(AdminHttpTest, AnAbsoluteFormTargetWhoseSchemeIsNotHttpIsAnswered400) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  for (const char* target : {"foo://x/healthz", "ftp://x/healthz", "httpx://x/healthz"}) {
+    const Reply reply = Exchange(
+        port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << target << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "scheme"))
+        << target << "\n" << reply.text;
+  }
+  for (const char* target : {"https://x/healthz", "HTTP://x/healthz", "HtTpS://x/healthz"}) {
+    const Reply reply = Exchange(
+        port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
+        << target << "\n" << reply.text;
+    EXPECT_EQ(Body(reply.text), "/healthz") << target;
+  }
+}
+
 // While it lives, this process can open no file descriptor: the soft
 // RLIMIT_NOFILE is lowered (so that filling the table takes at most 256
 // descriptors, not the million a container may allow) and every number under

@@ -157,7 +157,9 @@ TEST(RequestHeadTest, RefuseMalformedServesAWellFormedRequestLine) {
       {"HTTP/1.0", "HEAD /healthz HTTP/1.0"},
       {"any 1.x minor version", "GET /healthz HTTP/1.9"},
       {"absolute-form", "GET http://x:9090/healthz?v HTTP/1.1"},
-      {"absolute-form, a scheme of letters, digits, + - .", "GET a1+b-c.d://x/ HTTP/1.1"},
+      {"absolute-form, https", "GET https://x/healthz HTTP/1.1"},
+      {"absolute-form, the scheme in upper case", "GET HTTP://x/healthz HTTP/1.1"},
+      {"absolute-form, the scheme in mixed case", "GET hTtPs://x/healthz HTTP/1.1"},
       {"asterisk-form for OPTIONS (refused 405 after)", "OPTIONS * HTTP/1.1"},
       {"a token this port does not serve (405 after)", "PATCH /healthz HTTP/1.1"},
       {"every tchar is a method's", "X!#$%&'*+.^_`|~9 / HTTP/1.1"},
@@ -219,6 +221,31 @@ TEST(RequestHeadTest, RefuseMalformedRefusesALineThatIsNotMethodTargetVersion) {
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.rule);
     ExpectRefused(RefuseLine(c.line), c.want, c.line);
+  }
+}
+
+// The admin port speaks http only: an absolute-form target's scheme is http
+// or https, in any case (RFC 3986 §3.1). Any scheme was served:
+// `GET foo://x/healthz` got 200.
+TEST(RequestHeadTest, RefuseMalformedRefusesAnAbsoluteFormTargetWhoseSchemeIsNotHttp) {
+  const struct {
+    const char* rule;
+    const char* target;
+  } kCases[] = {
+      {"another scheme", "foo://x/healthz"},
+      {"ftp", "ftp://x/healthz"},
+      {"ws", "ws://x/healthz"},
+      {"a scheme of letters, digits, + - .", "a1+b-c.d://x/"},
+      {"http with a suffix", "httpx://x/healthz"},
+      {"http with a prefix", "xhttp://x/healthz"},
+      {"a prefix of http", "htt://x/healthz"},
+      {"http with a '+'", "http+unix://x/healthz"},
+      {"another scheme, an authority with an empty host", "foo:///healthz"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.rule);
+    const std::string line = absl::StrCat("GET ", c.target, " HTTP/1.1");
+    ExpectRefused(RefuseLine(line), {400, "scheme"}, line);
   }
 }
 

@@ -261,9 +261,9 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
   // Indented, protobuf ends the text with a newline, and one-line without:
   // the caller ends each the same way.
   if (!json.empty() && json.back() == '\n') json.pop_back();
-  // grpcurl's -emit-defaults writes an unset sub-message as null, which
-  // protobuf C++ has no option for.
-  if (emit_defaults) json = UnsetMessagesAsNull(type, json, pretty);
+  // grpcurl's -emit-defaults writes an unset sub-message or proto2 scalar
+  // as null, which protobuf C++ has no option for.
+  if (emit_defaults) json = UnsetMessagesAsNull(*message, json, pretty);
   return json;
 }
 

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <google/protobuf/message.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace handoff {
@@ -28,6 +30,59 @@ bool JsonIsNotItsFields(const pb::Descriptor& type) {
 
 bool IsOneOf(char c, absl::string_view set) { return set.find(c) != absl::string_view::npos; }
 
+// jsonpb writes such a field as null when it is not set: a singular field
+// with presence (a message, or any proto2 field) that no oneof holds.
+bool NullWhenUnset(const pb::FieldDescriptor& f) {
+  return !f.is_repeated() && f.containing_oneof() == nullptr && f.has_presence();
+}
+
+// The message of `f` in `parent`, or null if `parent` is.
+const pb::Message* SubMessage(const pb::Message* parent, const pb::FieldDescriptor& f) {
+  if (parent == nullptr || f.message_type() == nullptr) return nullptr;
+  return &parent->GetReflection()->GetMessage(*parent, &f);
+}
+
+// The map `f` of `parent`'s value whose key prints as `key` (the last one, as
+// the map keeps), or null if none does or `key` is escaped in the JSON.
+const pb::Message* MapValue(const pb::Message* parent, const pb::FieldDescriptor& f,
+                            absl::string_view key) {
+  if (parent == nullptr || key.find('\\') != absl::string_view::npos) return nullptr;
+  const pb::FieldDescriptor* key_field = f.message_type()->map_key();
+  const pb::FieldDescriptor* value_field = f.message_type()->map_value();
+  if (value_field->message_type() == nullptr) return nullptr;
+  const pb::Reflection& reflection = *parent->GetReflection();
+  const pb::Message* found = nullptr;
+  for (int i = 0; i < reflection.FieldSize(*parent, &f); ++i) {
+    const pb::Message& entry = reflection.GetRepeatedMessage(*parent, &f, i);
+    const pb::Reflection& entry_reflection = *entry.GetReflection();
+    std::string text;
+    switch (key_field->cpp_type()) {
+      case pb::FieldDescriptor::CPPTYPE_STRING:
+        text = entry_reflection.GetString(entry, key_field);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_BOOL:
+        text = entry_reflection.GetBool(entry, key_field) ? "true" : "false";
+        break;
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+        text = absl::StrCat(entry_reflection.GetInt32(entry, key_field));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_INT64:
+        text = absl::StrCat(entry_reflection.GetInt64(entry, key_field));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+        text = absl::StrCat(entry_reflection.GetUInt32(entry, key_field));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        text = absl::StrCat(entry_reflection.GetUInt64(entry, key_field));
+        break;
+      default:
+        continue;
+    }
+    if (text == key) found = &entry_reflection.GetMessage(entry, value_field);
+  }
+  return found;
+}
+
 // Replace text[begin, end) with `text` (an insertion if begin == end).
 struct Edit {
   size_t begin;
@@ -42,15 +97,16 @@ class Walker {
  public:
   Walker(absl::string_view json, bool pretty) : json_(json), pretty_(pretty) {}
 
-  bool Value(const pb::Descriptor* type, int depth) {
+  // `message`, if known, is the value's, for the fields it has.
+  bool Value(const pb::Descriptor* type, const pb::Message* message, int depth) {
     SkipSpace();
     if (pos_ >= json_.size()) return false;
     switch (json_[pos_]) {
       case '{':
-        if (type != nullptr && !JsonIsNotItsFields(*type)) return Object(*type, depth);
-        return Entries(nullptr, depth);
+        if (type != nullptr && !JsonIsNotItsFields(*type)) return Object(*type, message, depth);
+        return Entries(nullptr, nullptr, nullptr, depth);
       case '[':
-        return Array(nullptr, depth);
+        return Array(nullptr, nullptr, nullptr, depth);
       case '"':
         return String(nullptr);
       default:
@@ -75,25 +131,37 @@ class Walker {
   }
 
  private:
-  // A field's value: an array of its elements if repeated, an object of
-  // its values if a map.
-  bool Field(const pb::FieldDescriptor& f, int depth) {
+  // A field's value in `parent` (if known): an array of its elements if
+  // repeated, an object of its values if a map.
+  bool Field(const pb::FieldDescriptor& f, const pb::Message* parent, int depth) {
     SkipSpace();
     if (f.is_map()) {
       const pb::FieldDescriptor* value = f.message_type()->map_value();
-      if (pos_ < json_.size() && json_[pos_] == '{') return Entries(value->message_type(), depth);
+      if (pos_ < json_.size() && json_[pos_] == '{') {
+        return Entries(value->message_type(), parent, &f, depth);
+      }
     } else if (f.is_repeated()) {
-      if (pos_ < json_.size() && json_[pos_] == '[') return Array(f.message_type(), depth);
+      if (pos_ < json_.size() && json_[pos_] == '[') {
+        return Array(f.message_type(), parent, &f, depth);
+      }
+      parent = nullptr;
     }
-    return Value(f.message_type(), depth);
+    return Value(f.message_type(), SubMessage(parent, f), depth);
   }
 
-  bool Array(const pb::Descriptor* element, int depth) {
+  // The elements of `field` of `parent`, if known, of type `element`.
+  bool Array(const pb::Descriptor* element, const pb::Message* parent,
+             const pb::FieldDescriptor* field, int depth) {
     ++pos_;  // [
     SkipSpace();
     if (pos_ < json_.size() && json_[pos_] == ']') return ++pos_, true;
-    while (true) {
-      if (!Value(element, depth + 1)) return false;
+    const int known = parent != nullptr && field->message_type() != nullptr
+                          ? parent->GetReflection()->FieldSize(*parent, field)
+                          : 0;
+    for (int i = 0;; ++i) {
+      const pb::Message* message =
+          i < known ? &parent->GetReflection()->GetRepeatedMessage(*parent, field, i) : nullptr;
+      if (!Value(element, message, depth + 1)) return false;
       SkipSpace();
       if (pos_ >= json_.size()) return false;
       if (json_[pos_++] == ']') return true;
@@ -101,18 +169,24 @@ class Walker {
     }
   }
 
-  // An object whose values are all of type `value` (a map's, or nothing
-  // known).
-  bool Entries(const pb::Descriptor* value, int depth) {
-    return Members([&](absl::string_view) { return Value(value, depth + 1); });
+  // An object whose values are all of type `value` (the map `field` of
+  // `parent`'s, if known, or nothing known).
+  bool Entries(const pb::Descriptor* value, const pb::Message* parent,
+               const pb::FieldDescriptor* field, int depth) {
+    return Members([&](absl::string_view key) {
+      return Value(value, field != nullptr ? MapValue(parent, *field, key) : nullptr, depth + 1);
+    });
   }
 
-  // An object of `type`'s fields: nulls for its unset message fields.
-  bool Object(const pb::Descriptor& type, int depth) {
+  // An object of `type`'s fields: nulls for its unset message fields, and
+  // for its unset proto2 scalars if `message` (its own) is known.
+  bool Object(const pb::Descriptor& type, const pb::Message* message, int depth) {
     const size_t start = pos_;
     struct Key {
       size_t pos;
       int field;  // index in `type`, -1 if none (an extension)
+      size_t value_begin;
+      size_t value_end;
     };
     std::vector<Key> keys;
     size_t last_value_end = 0;
@@ -121,8 +195,12 @@ class Walker {
       for (int i = 0; i < type.field_count() && f == nullptr; ++i) {
         if (type.field(i)->json_name() == name) f = type.field(i);
       }
-      keys.push_back({key_pos_, f == nullptr ? -1 : f->index()});
-      const bool parsed = f != nullptr ? Field(*f, depth + 1) : Value(nullptr, depth + 1);
+      const size_t key_pos = key_pos_;  // before a nested object moves it
+      SkipSpace();
+      const size_t value_begin = pos_;
+      const bool parsed =
+          f != nullptr ? Field(*f, message, depth + 1) : Value(nullptr, nullptr, depth + 1);
+      keys.push_back({key_pos, f == nullptr ? -1 : f->index(), value_begin, pos_});
       last_value_end = pos_;
       return parsed;
     });
@@ -132,10 +210,18 @@ class Walker {
     std::vector<std::string> nulls;  // for an object with no members at all
     for (int i = 0; i < type.field_count(); ++i) {
       const pb::FieldDescriptor* f = type.field(i);
-      if (f->is_repeated() || f->message_type() == nullptr || f->containing_oneof() != nullptr) {
-        continue;
-      }
-      if (std::any_of(keys.begin(), keys.end(), [&](const Key& k) { return k.field == i; })) {
+      if (!NullWhenUnset(*f)) continue;
+      auto printed =
+          std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.field == i; });
+      if (f->message_type() == nullptr) {
+        // A scalar prints with its default when unset: only the message
+        // tells.
+        if (message == nullptr || message->GetReflection()->HasField(*message, f)) continue;
+        if (printed != keys.end()) {
+          edits_.push_back({printed->value_begin, printed->value_end, "null"});
+          continue;
+        }
+      } else if (printed != keys.end()) {
         continue;  // set
       }
       const std::string null = absl::StrCat("\"", f->json_name(), "\"", colon, "null");
@@ -216,9 +302,10 @@ class Walker {
 
 }  // namespace
 
-std::string UnsetMessagesAsNull(const pb::Descriptor& type, absl::string_view json, bool pretty) {
+std::string UnsetMessagesAsNull(const pb::Message& message, absl::string_view json,
+                                bool pretty) {
   Walker walker(json, pretty);
-  if (!walker.Value(&type, 0)) return std::string(json);
+  if (!walker.Value(message.GetDescriptor(), &message, 0)) return std::string(json);
   return walker.Result();
 }
 

@@ -1,14 +1,16 @@
 // UnsetMessagesAsNull: grpcurl's -emit-defaults output from protobuf C++'s.
 //
 // grpcurl prints a reply with golang jsonpb's EmitDefaults, which writes a
-// singular sub-message field that is not set as `"name": null`, in its
-// place among the fields. Protobuf C++'s always_print_primitive_fields
-// leaves such a field out, and has no option to print it. This pass puts
-// the nulls into the JSON protobuf C++ printed, from the type's descriptor.
+// singular sub-message field, or proto2 scalar field, that is not set as
+// `"name": null`, in its place among the fields. Protobuf C++'s
+// always_print_primitive_fields leaves such a sub-message out, and prints
+// such a scalar with its default, and has no option for null. This pass
+// puts the nulls into the JSON protobuf C++ printed, from the message: a
+// printed scalar at its default is told from an unset one only by it.
 #ifndef HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
 #define HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
 
-#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 
 #include <string>
 
@@ -16,18 +18,21 @@
 
 namespace handoff {
 
-// `json`, protobuf C++'s JSON for a message of `type` printed with
+// `json`, protobuf C++'s JSON for `message` printed with
 // always_print_primitive_fields and json names (indented by one space a
 // level if `pretty`, as protobuf's add_whitespace does, else on one line),
 // with every singular message field that is missing from an object of a
 // message type written as null: at any depth (in a set sub-message, a
 // repeated field's elements, a map's values), before the first field the
-// object has that is declared after it, else last. A field of a oneof
-// (proto3 `optional` included) is left out, as jsonpb leaves it. The
+// object has that is declared after it, else last; and the value of every
+// proto2 (has-presence) scalar field the message does not set replaced
+// with null (in a map's value only if its key is printed unescaped). A
+// field of a oneof (proto3 `optional` included) is left out, as jsonpb
+// leaves it; a proto3 scalar keeps its default. The
 // well-known types whose JSON is not an object of their fields (Any,
 // Timestamp, Duration, FieldMask, Struct, Value, ListValue, the wrappers)
 // are left as they are. Text that is not such JSON is returned unchanged.
-std::string UnsetMessagesAsNull(const google::protobuf::Descriptor& type, absl::string_view json,
+std::string UnsetMessagesAsNull(const google::protobuf::Message& message, absl::string_view json,
                                 bool pretty);
 
 }  // namespace handoff

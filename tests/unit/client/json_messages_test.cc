@@ -6,6 +6,7 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
@@ -293,8 +294,70 @@ TEST(MessageToJsonTest, EmitDefaultsWritesNullsInAMapsValuesAndAnEmptyObject) {
   EXPECT_EQ(*json,
             "{\n \"only\": null,\n \"byName\": {\n  \"k\": {\n   \"s\": \"\",\n"
             "   \"deeper\": null\n  }\n }\n}");
-  EXPECT_EQ(UnsetMessagesAsNull(*lone, "{}", true), "{\n \"only\": null\n}");
-  EXPECT_EQ(UnsetMessagesAsNull(*lone, "{}", false), R"({"only":null})");
+  google::protobuf::DynamicMessageFactory factory;
+  const google::protobuf::Message& empty = *factory.GetPrototype(lone);
+  EXPECT_EQ(UnsetMessagesAsNull(empty, "{}", true), "{\n \"only\": null\n}");
+  EXPECT_EQ(UnsetMessagesAsNull(empty, "{}", false), R"({"only":null})");
+}
+
+
+// singular messages or proto2 scalars"); protobuf C++ printed its default,
+// so `"a":0` could not be told from a field the server set to 0.
+TEST(MessageToJsonTest, EmitDefaultsWritesAnUnsetProto2ScalarAsNullAsGrpcurlDoes) {
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "two.proto" package: "two" syntax: "proto2"
+    message_type {
+      name: "Two"
+      field { name: "a" number: 1 label: LABEL_OPTIONAL type: TYPE_INT32 json_name: "a" }
+      field { name: "s" number: 2 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "s" }
+      field { name: "d" number: 3 label: LABEL_OPTIONAL type: TYPE_INT32 default_value: "7"
+              json_name: "d" }
+      field { name: "zero" number: 4 label: LABEL_OPTIONAL type: TYPE_INT32 json_name: "zero" }
+      field { name: "r" number: 5 label: LABEL_REPEATED type: TYPE_INT32 json_name: "r" }
+      field { name: "o" number: 6 label: LABEL_OPTIONAL type: TYPE_INT32 oneof_index: 0
+              json_name: "o" }
+      oneof_decl { name: "choice" }
+    }
+    message_type {
+      name: "Box"
+      field { name: "kids" number: 1 label: LABEL_REPEATED type: TYPE_MESSAGE
+              type_name: ".two.Two" json_name: "kids" }
+      field { name: "by_key" number: 2 label: LABEL_REPEATED type: TYPE_MESSAGE
+              type_name: ".two.Box.ByKeyEntry" json_name: "byKey" }
+      nested_type {
+        name: "ByKeyEntry"
+        field { name: "key" number: 1 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "key" }
+        field { name: "value" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+                type_name: ".two.Two" json_name: "value" }
+        options { map_entry: true }
+      }
+    })pb", &file));
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  const google::protobuf::Descriptor* two = pool.FindMessageTypeByName("two.Two");
+  ASSERT_NE(two, nullptr);
+  // zero = 0, set: it prints as 0.
+  const std::string bytes("\x20\x00", 2);
+  absl::StatusOr<std::string> json = MessageToJson(*two, bytes, false, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"a":null,"s":null,"d":null,"zero":0,"r":[]})");
+  json = MessageToJson(*two, bytes, true, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, "{\n \"a\": null,\n \"s\": null,\n \"d\": null,\n \"zero\": 0,\n \"r\": []\n}");
+  json = MessageToJson(*two, bytes, false, false);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"zero":0})");
+  // At depth, each element and map value by its own fields: kids [{zero:
+  // 0}, {}], by_key {"k": {a: 1}}.
+  const google::protobuf::Descriptor* box = pool.FindMessageTypeByName("two.Box");
+  ASSERT_NE(box, nullptr);
+  const std::string boxed("\x0a\x02\x20\x00\x0a\x00\x12\x07\x0a\x01k\x12\x02\x08\x01", 15);
+  json = MessageToJson(*box, boxed, false, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"kids":[{"a":null,"s":null,"d":null,"zero":0,"r":[]},)"
+                   R"({"a":null,"s":null,"d":null,"zero":null,"r":[]}],)"
+                   R"("byKey":{"k":{"a":1,"s":null,"d":null,"zero":null,"r":[]}}})");
 }
 
 }  // namespace

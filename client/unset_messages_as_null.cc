@@ -6,7 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
+
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
@@ -34,6 +37,28 @@ bool IsOneOf(char c, absl::string_view set) { return set.find(c) != absl::string
 // with presence (a message, or any proto2 field) that no oneof holds.
 bool NullWhenUnset(const pb::FieldDescriptor& f) {
   return !f.is_repeated() && f.containing_oneof() == nullptr && f.has_presence();
+}
+
+// How jsonpb writes `f` at its default (proto3 JSON's, protobuf C++'s too).
+std::string DefaultJson(const pb::FieldDescriptor& f) {
+  if (f.is_map()) return "{}";
+  if (f.is_repeated()) return "[]";
+  switch (f.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+    case pb::FieldDescriptor::CPPTYPE_UINT64:
+      return "\"0\"";
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      return "false";
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      return "\"\"";
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      if (f.enum_type()->full_name() == "google.protobuf.NullValue") return "null";
+      return absl::StrCat("\"", f.default_value_enum()->name(), "\"");
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+      return "null";
+    default:
+      return "0";
+  }
 }
 
 // The message of `f` in `parent`, or null if `parent` is.
@@ -103,6 +128,9 @@ class Walker {
     if (pos_ >= json_.size()) return false;
     switch (json_[pos_]) {
       case '{':
+        if (type != nullptr && type->full_name() == "google.protobuf.Any") {
+          return Any(*type, message, depth);
+        }
         if (type != nullptr && !JsonIsNotItsFields(*type)) return Object(*type, message, depth);
         return Entries(nullptr, nullptr, nullptr, depth);
       case '[':
@@ -169,6 +197,46 @@ class Walker {
     }
   }
 
+  // An Any, {"@type": URL, its message's fields...}, or {"@type": URL,
+  // "value": ...} for a type whose JSON is not its fields: the message's
+  // type from `any_type`'s pool by the URL; left as it is if not there.
+  // `any`, if known, is the Any, whose bytes give the message.
+  bool Any(const pb::Descriptor& any_type, const pb::Message* any, int depth) {
+    const size_t start = pos_;
+    absl::string_view url;
+    const bool ok = Members([&](absl::string_view name) {
+      SkipSpace();
+      if (name == "@type" && pos_ < json_.size() && json_[pos_] == '"') return String(&url);
+      return Value(nullptr, nullptr, depth + 1);
+    });
+    if (!ok) return false;
+    const pb::Descriptor* type = any_type.file()->pool()->FindMessageTypeByName(
+        std::string(url.substr(url.rfind('/') + 1)));
+    if (type == nullptr) return true;
+    const pb::Message* message = nullptr;
+    const pb::FieldDescriptor* value = any_type.FindFieldByNumber(2);
+    if (any != nullptr && value != nullptr) {
+      std::unique_ptr<pb::Message> parsed(factory_.GetPrototype(type)->New());
+      if (parsed->ParsePartialFromString(any->GetReflection()->GetString(*any, value))) {
+        message = owned_.emplace_back(std::move(parsed)).get();
+      }
+    }
+    // Again, now with the type at hand. Protobuf C++ prints an Any whose
+    // message is empty bytes (all at default) as its "@type" alone, with
+    // none of always_print_primitive_fields' fields: any field missing in
+    // it is filled in.
+    pos_ = start;
+    ++in_any_;
+    const bool walked = JsonIsNotItsFields(*type)
+                            ? Members([&](absl::string_view name) {
+                                return name == "value" ? Value(type, message, depth + 1)
+                                                       : Value(nullptr, nullptr, depth + 1);
+                              })
+                            : Object(*type, message, depth);
+    --in_any_;
+    return walked;
+  }
+
   // An object whose values are all of type `value` (the map `field` of
   // `parent`'s, if known, or nothing known).
   bool Entries(const pb::Descriptor* value, const pb::Message* parent,
@@ -207,13 +275,20 @@ class Walker {
     if (!ok) return false;
     const std::string colon = pretty_ ? ": " : ":";
     const std::string inner = Break(depth + 1);
-    std::vector<std::string> nulls;  // for an object with no members at all
+    std::vector<std::string> members;  // for an object with no members at all
     for (int i = 0; i < type.field_count(); ++i) {
       const pb::FieldDescriptor* f = type.field(i);
-      if (!NullWhenUnset(*f)) continue;
       auto printed =
           std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.field == i; });
-      if (f->message_type() == nullptr) {
+      std::string value = "null";
+      if (in_any_ > 0 && printed == keys.end() && f->containing_oneof() == nullptr) {
+        // Protobuf left it out, so it is not set (an empty Any's message):
+        // jsonpb writes a field with presence as null, the others at their
+        // default.
+        if (!NullWhenUnset(*f)) value = DefaultJson(*f);
+      } else if (!NullWhenUnset(*f)) {
+        continue;
+      } else if (f->message_type() == nullptr) {
         // A scalar prints with its default when unset: only the message
         // tells.
         if (message == nullptr || message->GetReflection()->HasField(*message, f)) continue;
@@ -224,23 +299,23 @@ class Walker {
       } else if (printed != keys.end()) {
         continue;  // set
       }
-      const std::string null = absl::StrCat("\"", f->json_name(), "\"", colon, "null");
+      const std::string member = absl::StrCat("\"", f->json_name(), "\"", colon, value);
       if (keys.empty()) {
-        nulls.push_back(null);
+        members.push_back(member);
         continue;
       }
       auto later =
           std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.field > i; });
       if (later != keys.end()) {
-        edits_.push_back({later->pos, later->pos, absl::StrCat(null, ",", inner)});
+        edits_.push_back({later->pos, later->pos, absl::StrCat(member, ",", inner)});
       } else {
-        edits_.push_back({last_value_end, last_value_end, absl::StrCat(",", inner, null)});
+        edits_.push_back({last_value_end, last_value_end, absl::StrCat(",", inner, member)});
       }
     }
-    if (!nulls.empty()) {
+    if (!members.empty()) {
       std::string text = "{";
-      for (size_t i = 0; i < nulls.size(); ++i) {
-        absl::StrAppend(&text, i == 0 ? "" : ",", inner, nulls[i]);
+      for (size_t i = 0; i < members.size(); ++i) {
+        absl::StrAppend(&text, i == 0 ? "" : ",", inner, members[i]);
       }
       absl::StrAppend(&text, Break(depth), "}");
       edits_.push_back({start, pos_, std::move(text)});
@@ -298,6 +373,9 @@ class Walker {
   size_t pos_ = 0;
   size_t key_pos_ = 0;
   std::vector<Edit> edits_;
+  int in_any_ = 0;  // how many Anys the value being walked is in
+  pb::DynamicMessageFactory factory_;
+  std::vector<std::unique_ptr<pb::Message>> owned_;  // Anys' messages
 };
 
 }  // namespace

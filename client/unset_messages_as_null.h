@@ -28,10 +28,14 @@ namespace handoff {
 // proto2 (has-presence) scalar field the message does not set replaced
 // with null (in a map's value only if its key is printed unescaped). A
 // field of a oneof (proto3 `optional` included) is left out, as jsonpb
-// leaves it; a proto3 scalar keeps its default. The
-// well-known types whose JSON is not an object of their fields (Any,
-// Timestamp, Duration, FieldMask, Struct, Value, ListValue, the wrappers)
-// are left as they are. Text that is not such JSON is returned unchanged.
+// leaves it; a proto3 scalar keeps its default. An Any's message, its type
+// found in `message`'s pool by the "@type" URL, is walked so too (after
+// "@type", or in "value" for a type below); one protobuf printed as
+// "@type" alone (empty bytes) gets all its fields, as jsonpb writes them.
+// An Any of a type not in the pool, and the well-known types whose JSON is
+// not an object of their fields (Timestamp, Duration, FieldMask, Struct,
+// Value, ListValue, the wrappers), are left as they are. Text that is not
+// such JSON is returned unchanged.
 std::string UnsetMessagesAsNull(const google::protobuf::Message& message, absl::string_view json,
                                 bool pretty);
 

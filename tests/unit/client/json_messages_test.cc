@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/struct.pb.h>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "client/unset_messages_as_null.h"
 #include "handoff/v1/gateway.pb.h"
 
@@ -358,6 +360,66 @@ TEST(MessageToJsonTest, EmitDefaultsWritesAnUnsetProto2ScalarAsNullAsGrpcurlDoes
   EXPECT_EQ(*json, R"({"kids":[{"a":null,"s":null,"d":null,"zero":0,"r":[]},)"
                    R"({"a":null,"s":null,"d":null,"zero":null,"r":[]}],)"
                    R"("byKey":{"k":{"a":1,"s":null,"d":null,"zero":null,"r":[]}}})");
+}
+
+// jsonpb writes an Any's message with EmitDefaults too: its unset
+// sub-messages null among the fields after "@type". handoff left an Any's
+// JSON as protobuf C++ printed it, which for an Any of empty bytes is the
+// "@type" alone, without even the fields at their default.
+TEST(MessageToJsonTest, EmitDefaultsWritesNullsInsideAnAnyByItsType) {
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(NestedType(pool), nullptr);
+  google::protobuf::FileDescriptorProto file;
+  google::protobuf::Any::descriptor()->file()->CopyTo(&file);
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "holder.proto" package: "hold" syntax: "proto3"
+    dependency: "google/protobuf/any.proto"
+    message_type {
+      name: "Holder"
+      field { name: "any" number: 1 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".google.protobuf.Any" json_name: "any" }
+      field { name: "wrapped" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".google.protobuf.Any" json_name: "wrapped" }
+    })pb", &file));
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  const google::protobuf::Descriptor* holder = pool.FindMessageTypeByName("hold.Holder");
+  ASSERT_NE(holder, nullptr);
+  // any: an empty nest.Inner; wrapped: an Any of that Any, which prints
+  // {"@type": ..., "value": {...}}.
+  google::protobuf::Any inner;
+  inner.set_type_url("type.googleapis.com/nest.Inner");
+  google::protobuf::Any wrapped;
+  wrapped.PackFrom(inner);
+  const std::string any = inner.SerializeAsString();
+  const std::string wrapping = wrapped.SerializeAsString();
+  const std::string bytes =
+      absl::StrCat("\x0a", std::string(1, static_cast<char>(any.size())), any, "\x12",
+                   std::string(1, static_cast<char>(wrapping.size())), wrapping);
+  absl::StatusOr<std::string> json = MessageToJson(*holder, bytes, false, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"any":{"@type":"type.googleapis.com/nest.Inner","s":"","deeper":null},)"
+                   R"("wrapped":{"@type":"type.googleapis.com/google.protobuf.Any",)"
+                   R"("value":{"@type":"type.googleapis.com/nest.Inner","s":"","deeper":null}}})");
+  json = MessageToJson(
+      *holder, absl::StrCat("\x0a", std::string(1, static_cast<char>(any.size())), any), true,
+      true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json,
+            "{\n \"any\": {\n  \"@type\": \"type.googleapis.com/nest.Inner\",\n  \"s\": \"\",\n"
+            "  \"deeper\": null\n },\n \"wrapped\": null\n}");
+  // Nulls at any depth in an Any's message. any: a nest.Outer with
+  // set_one {}.
+  google::protobuf::Any outer;
+  outer.set_type_url("type.googleapis.com/nest.Outer");
+  outer.set_value(std::string("\x2a\x00", 2));
+  const std::string packed = outer.SerializeAsString();
+  json = MessageToJson(
+      *holder, absl::StrCat("\x0a", std::string(1, static_cast<char>(packed.size())), packed),
+      false, true);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"any":{"@type":"type.googleapis.com/nest.Outer","n":0,"inner":null,)"
+                   R"("items":[],"setOne":{"s":"","deeper":null},"z":""},"wrapped":null})");
 }
 
 }  // namespace

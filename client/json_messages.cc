@@ -13,7 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "client/unset_messages_as_null.h"
+#include "client/jsonpb_defaults.h"
 
 namespace handoff {
 namespace {
@@ -263,7 +263,7 @@ absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,
   if (!json.empty() && json.back() == '\n') json.pop_back();
   // grpcurl's -emit-defaults writes an unset sub-message or proto2 scalar
   // as null, which protobuf C++ has no option for.
-  if (emit_defaults) json = UnsetMessagesAsNull(*message, json, pretty);
+  if (emit_defaults) json = AsJsonpbEmitsDefaults(*message, json, pretty);
   return json;
 }
 

@@ -14,7 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "client/unset_messages_as_null.h"
+#include "client/jsonpb_defaults.h"
 #include "handoff/v1/gateway.pb.h"
 
 namespace handoff {
@@ -298,8 +298,8 @@ TEST(MessageToJsonTest, EmitDefaultsWritesNullsInAMapsValuesAndAnEmptyObject) {
             "   \"deeper\": null\n  }\n }\n}");
   google::protobuf::DynamicMessageFactory factory;
   const google::protobuf::Message& empty = *factory.GetPrototype(lone);
-  EXPECT_EQ(UnsetMessagesAsNull(empty, "{}", true), "{\n \"only\": null\n}");
-  EXPECT_EQ(UnsetMessagesAsNull(empty, "{}", false), R"({"only":null})");
+  EXPECT_EQ(AsJsonpbEmitsDefaults(empty, "{}", true), "{\n \"only\": null\n}");
+  EXPECT_EQ(AsJsonpbEmitsDefaults(empty, "{}", false), R"({"only":null})");
 }
 
 

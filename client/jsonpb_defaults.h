@@ -1,4 +1,4 @@
-// UnsetMessagesAsNull: grpcurl's -emit-defaults output from protobuf C++'s.
+// AsJsonpbEmitsDefaults: grpcurl's -emit-defaults output from protobuf C++'s.
 //
 // grpcurl prints a reply with golang jsonpb's EmitDefaults, which writes a
 // singular sub-message field, or proto2 scalar field, that is not set as
@@ -7,8 +7,8 @@
 // such a scalar with its default, and has no option for null. This pass
 // puts the nulls into the JSON protobuf C++ printed, from the message: a
 // printed scalar at its default is told from an unset one only by it.
-#ifndef HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
-#define HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
+#ifndef HANDOFF_CLIENT_JSONPB_DEFAULTS_H_
+#define HANDOFF_CLIENT_JSONPB_DEFAULTS_H_
 
 #include <google/protobuf/message.h>
 
@@ -36,9 +36,9 @@ namespace handoff {
 // not an object of their fields (Timestamp, Duration, FieldMask, Struct,
 // Value, ListValue, the wrappers), are left as they are. Text that is not
 // such JSON is returned unchanged.
-std::string UnsetMessagesAsNull(const google::protobuf::Message& message, absl::string_view json,
-                                bool pretty);
+std::string AsJsonpbEmitsDefaults(const google::protobuf::Message& message, absl::string_view json,
+                                  bool pretty);
 
 }  // namespace handoff
 
-#endif  // HANDOFF_CLIENT_UNSET_MESSAGES_AS_NULL_H_
+#endif  // HANDOFF_CLIENT_JSONPB_DEFAULTS_H_

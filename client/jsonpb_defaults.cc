@@ -1,15 +1,14 @@
-#include "client/unset_messages_as_null.h"
-
-#include <algorithm>
-#include <cstddef>
-#include <string>
-#include <utility>
-#include <vector>
+#include "client/jsonpb_defaults.h"
 
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -210,8 +209,8 @@ class Walker {
       return Value(nullptr, nullptr, depth + 1);
     });
     if (!ok) return false;
-    const pb::Descriptor* type = any_type.file()->pool()->FindMessageTypeByName(
-        std::string(url.substr(url.rfind('/') + 1)));
+    const pb::Descriptor* type =
+        any_type.file()->pool()->FindMessageTypeByName(std::string(url.substr(url.rfind('/') + 1)));
     if (type == nullptr) return true;
     const pb::Message* message = nullptr;
     const pb::FieldDescriptor* value = any_type.FindFieldByNumber(2);
@@ -227,12 +226,10 @@ class Walker {
     // it is filled in.
     pos_ = start;
     ++in_any_;
-    const bool walked = JsonIsNotItsFields(*type)
-                            ? Members([&](absl::string_view name) {
-                                return name == "value" ? Value(type, message, depth + 1)
-                                                       : Value(nullptr, nullptr, depth + 1);
-                              })
-                            : Object(*type, message, depth);
+    const bool walked = JsonIsNotItsFields(*type) ? Members([&](absl::string_view name) {
+      return name == "value" ? Value(type, message, depth + 1) : Value(nullptr, nullptr, depth + 1);
+    })
+                                                  : Object(*type, message, depth);
     --in_any_;
     return walked;
   }
@@ -380,8 +377,7 @@ class Walker {
 
 }  // namespace
 
-std::string UnsetMessagesAsNull(const pb::Message& message, absl::string_view json,
-                                bool pretty) {
+std::string AsJsonpbEmitsDefaults(const pb::Message& message, absl::string_view json, bool pretty) {
   Walker walker(json, pretty);
   if (!walker.Value(message.GetDescriptor(), &message, 0)) return std::string(json);
   return walker.Result();

@@ -59,6 +59,18 @@ class LoadRunnerTest : public ::testing::TestWithParam<EngineKind> {
     return plan;
   }
 
+  // Work calls that sleep a second, paced at 5 a second (call 0 at once,
+  // call 1 at 200 ms, ...): each is surely in flight when the end comes.
+  LoadPlan PacedSecondLongWorkPlan() {
+    LoadPlan plan = EchoPlan();
+    plan.method = "/handoff.v1.Gateway/Work";
+    v1::WorkRequest work;
+    work.set_sleep_us(1'000'000);
+    plan.messages = {Serialized(work)};
+    plan.options.rps = 5;
+    return plan;
+  }
+
   RunResults RunPlan(LoadPlan plan) {
     LoadRunner runner(std::move(plan));
     EXPECT_TRUE(runner.Connect().ok());
@@ -701,14 +713,8 @@ TEST_P(LoadRunnerTest, AnAsyncTimedRunEndsOnTimeAndClosesWhatIsInFlight) {
 // came first, and the call was never made. It is made, decided by its due
 // time against the end, on either engine.
 TEST_P(LoadRunnerTest, APacedCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFirst) {
-  LoadPlan plan = EchoPlan();
-  // Calls of a second: call 0 is surely in flight when the end comes, and
-  // its slot, free only after the end, takes no other.
-  plan.method = "/handoff.v1.Gateway/Work";
-  v1::WorkRequest work;
-  work.set_sleep_us(1'000'000);
-  plan.messages = {Serialized(work)};
-  plan.options.rps = 5;  // call 0 at once, call 1 at 200 ms
+  // Call 0's slot, free only after the end, takes no other.
+  LoadPlan plan = PacedSecondLongWorkPlan();
   plan.options.concurrency = 2;
   ExpectTwoCallsInFlightAtTheEnd(std::move(plan), "call 1 was due before the end");
 }
@@ -724,14 +730,8 @@ TEST_P(LoadRunnerTest, APacedCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFirs
 // place is free from call 0's due time, and call 1 is made, decided by its
 // due time against the end, on either engine.
 TEST_P(LoadRunnerTest, AnAsyncCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFirst) {
-  LoadPlan plan = EchoPlan();
-  // Calls of a second: both are surely in flight at the end.
-  plan.method = "/handoff.v1.Gateway/Work";
-  v1::WorkRequest work;
-  work.set_sleep_us(1'000'000);
-  plan.messages = {Serialized(work)};
+  LoadPlan plan = PacedSecondLongWorkPlan();  // call 2 at 400 ms, after the end
   plan.options.async = true;
-  plan.options.rps = 5;  // call 0 at once, call 1 at 200 ms, call 2 at 400 ms
   plan.options.concurrency = 1;
   ExpectTwoCallsInFlightAtTheEnd(std::move(plan), "call 1 was due before the end",
                                  absl::Milliseconds(300));
@@ -745,13 +745,8 @@ TEST_P(LoadRunnerTest, AnAsyncCallDueBeforeTheEndIsMadeThoughTheEndsTimerCameFir
 // the 2 s end: call 1 is made, and call 1's successor, free only after the
 // end was seen, makes none. Without the bound the chain went on to call 9.
 TEST_P(LoadRunnerTest, AnAsyncChainMakesAtMostOneCallPastTheEnd) {
-  LoadPlan plan = EchoPlan();
-  plan.method = "/handoff.v1.Gateway/Work";
-  v1::WorkRequest work;
-  work.set_sleep_us(1'000'000);
-  plan.messages = {Serialized(work)};
+  LoadPlan plan = PacedSecondLongWorkPlan();
   plan.options.async = true;
-  plan.options.rps = 5;
   plan.options.concurrency = 1;
   ExpectTwoCallsInFlightAtTheEnd(std::move(plan), "call 0, and call 1 alone after the end",
                                  absl::Seconds(2));

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -66,16 +67,18 @@ const pb::Message* SubMessage(const pb::Message* parent, const pb::FieldDescript
   return &parent->GetReflection()->GetMessage(*parent, &f);
 }
 
-// The map `f` of `parent`'s value whose key prints as `key` (the last one, as
-// the map keeps), or null if none does or `key` is escaped in the JSON.
-const pb::Message* MapValue(const pb::Message* parent, const pb::FieldDescriptor& f,
-                            absl::string_view key) {
-  if (parent == nullptr || key.find('\\') != absl::string_view::npos) return nullptr;
+// The message values of map `f` of `parent` by their keys as JSON prints
+// them (the last entry of a key, as the map keeps); empty if `parent` is
+// null or the values are not messages. Built once a map, not looked up
+// entry by entry for each key: a map of n entries was n * n key prints.
+std::unordered_map<std::string, const pb::Message*> MapValues(const pb::Message* parent,
+                                                              const pb::FieldDescriptor& f) {
+  std::unordered_map<std::string, const pb::Message*> values;
+  if (parent == nullptr) return values;
   const pb::FieldDescriptor* key_field = f.message_type()->map_key();
   const pb::FieldDescriptor* value_field = f.message_type()->map_value();
-  if (value_field->message_type() == nullptr) return nullptr;
+  if (value_field->message_type() == nullptr) return values;
   const pb::Reflection& reflection = *parent->GetReflection();
-  const pb::Message* found = nullptr;
   for (int i = 0; i < reflection.FieldSize(*parent, &f); ++i) {
     const pb::Message& entry = reflection.GetRepeatedMessage(*parent, &f, i);
     const pb::Reflection& entry_reflection = *entry.GetReflection();
@@ -102,9 +105,9 @@ const pb::Message* MapValue(const pb::Message* parent, const pb::FieldDescriptor
       default:
         continue;
     }
-    if (text == key) found = &entry_reflection.GetMessage(entry, value_field);
+    values[std::move(text)] = &entry_reflection.GetMessage(entry, value_field);
   }
-  return found;
+  return values;
 }
 
 // Replace text[begin, end) with `text` (an insertion if begin == end).
@@ -238,8 +241,16 @@ class Walker {
   // `parent`'s, if known, or nothing known).
   bool Entries(const pb::Descriptor* value, const pb::Message* parent,
                const pb::FieldDescriptor* field, int depth) {
+    const auto values = field != nullptr ? MapValues(parent, *field)
+                                         : std::unordered_map<std::string, const pb::Message*>();
     return Members([&](absl::string_view key) {
-      return Value(value, field != nullptr ? MapValue(parent, *field, key) : nullptr, depth + 1);
+      // A key printed with an escape is not matched: its value is walked
+      // without its message.
+      const pb::Message* message = nullptr;
+      if (key.find('\\') == absl::string_view::npos) {
+        if (auto it = values.find(std::string(key)); it != values.end()) message = it->second;
+      }
+      return Value(value, message, depth + 1);
     });
   }
 

@@ -1064,6 +1064,40 @@ TEST_F(StreamFailureOnOneWorkerTest, TheJobsQueuedBehindAFailedJobNeverStart) {
   ExpectTheStreamEndsAtTheFailedJob(*stream);
 }
 
+// The fixture of a test whose StreamCall hook, the first time it runs (on
+// a server thread), holds a moment open until a worker has decided about a
+// job: started it or dropped it unrun (counted expired). The test sets
+// current_, then waits for hook_done_ and checks hook_saw_it_: a worker that
+// never came to the job in the moment fails the test, it does not pass it.
+template <typename Self>
+class StreamHookHoldTest : public ServerTest {
+ protected:
+  void TearDown() override {
+    current_ = nullptr;
+    ServerTest::TearDown();
+  }
+
+  // In the hook: the test's fixture, the first time only; null after it,
+  // and outside the test.
+  static Self* FirstCall() {
+    Self* t = current_;
+    return t != nullptr && !t->hook_ran_.exchange(true) ? t : nullptr;
+  }
+
+  // In the hook: waits until the job has started (Work's started at
+  // `started`) or been dropped.
+  void HoldUntilDecided(int64_t started) {
+    hook_saw_it_.store(WaitUntil(
+        [this, started] { return Work().started.load() == started || Stats().expired == 1; }));
+    hook_done_.store(true);
+  }
+
+  static inline Self* current_ = nullptr;
+  std::atomic<bool> hook_ran_{false};
+  std::atomic<bool> hook_saw_it_{false};  // the worker decided in the moment
+  std::atomic<bool> hook_done_{false};
+};
+
 // A job queued behind a slot that fails, and taken by a worker after the
 // failure is decided but before the failure's cancel reaches the job, is
 // dropped unrun as the cancel would have dropped it (counted expired, never
@@ -1077,7 +1111,7 @@ TEST_F(StreamFailureOnOneWorkerTest, TheJobsQueuedBehindAFailedJobNeverStart) {
 // its worker has taken the job behind and decided about it. (Should the
 // sleep end before the job behind is queued, the stream reads no more and
 // the hook finds no job to take: the test fails, it does not pass.)
-class StreamSlotFailureWindowTest : public ServerTest {
+class StreamSlotFailureWindowTest : public StreamHookHoldTest<StreamSlotFailureWindowTest> {
  protected:
   static constexpr int kLimit = 2 << 20;
 
@@ -1090,26 +1124,17 @@ class StreamSlotFailureWindowTest : public ServerTest {
 
   void TearDown() override {
     StreamCall::slot_failed_hook_for_test.store(nullptr);
-    current_ = nullptr;
-    ServerTest::TearDown();
+    StreamHookHoldTest::TearDown();
   }
 
   // The hook: once, frees a worker (the blocked Call's) and waits for it to
   // take the job behind the failed slot, and start it or drop it.
   static void FreeAWorker() {
-    StreamSlotFailureWindowTest* t = current_;
-    if (t == nullptr || t->hook_ran_.exchange(true)) return;
+    StreamSlotFailureWindowTest* t = FirstCall();
+    if (t == nullptr) return;
     EXPECT_TRUE(t->release_.Send(std::monostate{}).ok());
-    t->hook_saw_it_.store(WaitUntil([t] {
-      return t->Work().started.load() == 3 || t->Stats().expired == 1;
-    }));
-    t->hook_done_.store(true);
+    t->HoldUntilDecided(3);
   }
-
-  static inline StreamSlotFailureWindowTest* current_ = nullptr;
-  std::atomic<bool> hook_ran_{false};
-  std::atomic<bool> hook_saw_it_{false};  // the worker took the job in time
-  std::atomic<bool> hook_done_{false};
 };
 
 TEST_F(StreamSlotFailureWindowTest, AJobTakenAsTheSlotAheadFailsIsDroppedUnrun) {
@@ -1159,7 +1184,7 @@ TEST_F(StreamSlotFailureWindowTest, AJobTakenAsTheSlotAheadFailsIsDroppedUnrun) 
 // behind and an idle worker takes it, and waits until it has started or been
 // dropped. The job behind has a deadline of its own a full --default_deadline
 // later, so it is not dropped for that.
-class StreamSlotAheadExpiredTest : public ServerTest {
+class StreamSlotAheadExpiredTest : public StreamHookHoldTest<StreamSlotAheadExpiredTest> {
  protected:
   void Configure(ServerConfig& c) override {
     c.workers = 2;
@@ -1169,27 +1194,19 @@ class StreamSlotAheadExpiredTest : public ServerTest {
 
   void TearDown() override {
     StreamCall::job_answered_hook_for_test.store(nullptr);
-    current_ = nullptr;
-    ServerTest::TearDown();
+    StreamHookHoldTest::TearDown();
   }
 
   // The hook: once (the job ahead's answer), says it holds the moment, and
   // waits for the job behind to be taken and started or dropped.
   static void HoldTheAnswer() {
-    StreamSlotAheadExpiredTest* t = current_;
-    if (t == nullptr || t->hook_ran_.exchange(true)) return;
+    StreamSlotAheadExpiredTest* t = FirstCall();
+    if (t == nullptr) return;
     t->holding_.store(true);
-    t->hook_saw_it_.store(WaitUntil([t] {
-      return t->Work().started.load() == 2 || t->Stats().expired == 1;
-    }));
-    t->hook_done_.store(true);
+    t->HoldUntilDecided(2);
   }
 
-  static inline StreamSlotAheadExpiredTest* current_ = nullptr;
-  std::atomic<bool> hook_ran_{false};
   std::atomic<bool> holding_{false};
-  std::atomic<bool> hook_saw_it_{false};  // the job behind was taken in time
-  std::atomic<bool> hook_done_{false};
 };
 
 TEST_F(StreamSlotAheadExpiredTest, AJobTakenAfterTheSlotAheadExpiredIsDroppedUnrun) {
@@ -1322,14 +1339,14 @@ TEST_F(StreamHeadersNeverSentTest, AStreamEndedBeforeItsJobsHeadersGoOutEndsOnce
 // cancels the call from the client and waits until the stream's watch is
 // called; the watch's, before the stream hears, waits until the worker has
 // started the job or dropped it.
-class StreamContextDoneAsAJobStartsTest : public ServerTest {
+class StreamContextDoneAsAJobStartsTest
+    : public StreamHookHoldTest<StreamContextDoneAsAJobStartsTest> {
  protected:
   void TearDown() override {
     StreamCall::job_starting_hook_for_test.store(nullptr);
     StreamCall::context_done_hook_for_test.store(nullptr);
     client_ctx_ = nullptr;
-    current_ = nullptr;
-    ServerTest::TearDown();
+    StreamHookHoldTest::TearDown();
   }
 
   // The worker's hook: once, cancels the call and waits for the stream's
@@ -1345,22 +1362,15 @@ class StreamContextDoneAsAJobStartsTest : public ServerTest {
   // The watch's hook: once, holds the moment until the worker has started
   // the job or dropped it.
   static void HoldTheWatch() {
-    StreamContextDoneAsAJobStartsTest* t = current_;
-    if (t == nullptr || t->hook_ran_.exchange(true)) return;
+    StreamContextDoneAsAJobStartsTest* t = FirstCall();
+    if (t == nullptr) return;
     t->holding_.store(true);
-    t->hook_saw_it_.store(WaitUntil([t] {
-      return t->Work().started.load() == 1 || t->Stats().expired == 1;
-    }));
-    t->hook_done_.store(true);
+    t->HoldUntilDecided(1);
   }
 
   static inline std::atomic<grpc::ClientContext*> client_ctx_{nullptr};
-  static inline StreamContextDoneAsAJobStartsTest* current_ = nullptr;
-  std::atomic<bool> hook_ran_{false};
   std::atomic<bool> holding_{false};
   std::atomic<bool> worker_saw_the_hold_{false};
-  std::atomic<bool> hook_saw_it_{false};  // the worker decided in the moment
-  std::atomic<bool> hook_done_{false};
 };
 
 TEST_F(StreamContextDoneAsAJobStartsTest, AJobReachingItsStartAfterTheStreamsContextIsDoneIsDroppedUnrun) {

@@ -7,20 +7,12 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "client/dynamic_call.h"
+#include "client/proto_source.h"
 
 namespace handoff {
 namespace {
 
 namespace pb = google::protobuf;
-
-// Comments come with the source when the pool has them (a --proto file);
-// reflection sends none.
-template <typename Descriptor>
-std::string Source(const Descriptor& d) {
-  pb::DebugStringOptions options;
-  options.include_comments = true;
-  return d.DebugStringWithOptions(options);
-}
 
 // What the pool's database said, if it was more than "no such name".
 absl::Status LookupFailure(const absl::Status* lookup_error) {
@@ -85,33 +77,33 @@ absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl:
   auto described = [&](absl::string_view what, const std::string& source) {
     return absl::StrCat(name, " is ", what, ":\n", source);
   };
-  if (const auto* d = pool.FindServiceByName(name)) return described("a service", Source(*d));
+  if (const auto* d = pool.FindServiceByName(name)) return described("a service", ProtoSource(*d));
   if (absl::Status s = LookupFailure(lookup_error); !s.ok()) return s;
   if (const auto* d = pool.FindMessageTypeByName(name)) {
     // As grpcurl's describe: such a type is shown as the field it is for.
     if (const pb::FieldDescriptor* f = FieldMadeFor(*d)) {
       return described(d->options().map_entry() ? "the entry type for a map field"
                                                 : "the type of a group field",
-                       Source(*f));
+                       ProtoSource(*f));
     }
-    return described("a message", Source(*d));
+    return described("a message", ProtoSource(*d));
   }
-  if (const auto* d = pool.FindMethodByName(name)) return described("a method", Source(*d));
-  if (const auto* d = pool.FindEnumTypeByName(name)) return described("an enum", Source(*d));
-  if (const auto* d = pool.FindFieldByName(name)) return described(FieldKind(*d), Source(*d));
+  if (const auto* d = pool.FindMethodByName(name)) return described("a method", ProtoSource(*d));
+  if (const auto* d = pool.FindEnumTypeByName(name)) return described("an enum", ProtoSource(*d));
+  if (const auto* d = pool.FindFieldByName(name)) return described(FieldKind(*d), ProtoSource(*d));
   if (const auto* d = pool.FindExtensionByName(name)) {
-    return described(FieldKind(*d), Source(*d));
+    return described(FieldKind(*d), ProtoSource(*d));
   }
-  if (const auto* d = pool.FindOneofByName(name)) return described("a oneof", Source(*d));
+  if (const auto* d = pool.FindOneofByName(name)) return described("a oneof", ProtoSource(*d));
   if (const auto* d = pool.FindEnumValueByName(name)) {
-    return described("an enum value", Source(*d));
+    return described("an enum value", ProtoSource(*d));
   }
   // An enum value by its enum's name, pkg.Enum.VALUE, as grpcurl names it:
   // protobuf's C++ scopes it beside its enum (pkg.VALUE), found above.
   if (const size_t dot = name.rfind('.'); dot != std::string::npos) {
     if (const auto* e = pool.FindEnumTypeByName(name.substr(0, dot))) {
       if (const auto* d = e->FindValueByName(name.substr(dot + 1))) {
-        return described("an enum value", Source(*d));
+        return described("an enum value", ProtoSource(*d));
       }
     }
   }

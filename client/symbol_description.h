@@ -4,13 +4,13 @@
 //
 //   handoff.v1.Gateway is a service:
 //   service Gateway {
-//     rpc Echo(.handoff.v1.EchoRequest) returns (.handoff.v1.EchoReply);
+//     rpc Echo ( .handoff.v1.EchoRequest ) returns ( .handoff.v1.EchoReply );
 //   }
 //
 // A service, a method, a message (its fields, nested types and oneofs),
 // an enum, a field, a oneof or an enum value (by protobuf's name, pkg.VALUE,
-// or by its enum's, pkg.Enum.VALUE, as grpcurl names it); types are written
-// fully-qualified, with their leading dot, as protobuf prints them.
+// or by its enum's, pkg.Enum.VALUE, as grpcurl names it); the source is
+// ProtoSource's, as grpcurl prints it.
 #ifndef HANDOFF_CLIENT_SYMBOL_DESCRIPTION_H_
 #define HANDOFF_CLIENT_SYMBOL_DESCRIPTION_H_
 

@@ -718,11 +718,12 @@ TEST_F(CliTest, DescribeAServicePrintsItsMethodsWithTheirTypesAndStreaming) {
   EXPECT_TRUE(absl::StartsWith(r.out, "handoff.v1.Gateway is a service:\nservice Gateway {\n"))
       << r.out;
   EXPECT_TRUE(absl::StrContains(
-      r.out, "  rpc Echo(.handoff.v1.EchoRequest) returns (.handoff.v1.EchoReply);\n"))
+      r.out, "  rpc Echo ( .handoff.v1.EchoRequest ) returns ( .handoff.v1.EchoReply );\n"))
       << r.out;
   EXPECT_TRUE(absl::StrContains(
       r.out,
-      "  rpc Stream(stream .handoff.v1.WorkRequest) returns (stream .handoff.v1.WorkReply);\n"))
+      "  rpc Stream ( stream .handoff.v1.WorkRequest ) returns "
+      "( stream .handoff.v1.WorkReply );\n"))
       << r.out;
   EXPECT_TRUE(absl::EndsWith(r.out, "}\n")) << r.out;
 }
@@ -734,7 +735,7 @@ TEST_F(CliTest, DescribeAMethodPrintsItsSignature) {
     ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
     EXPECT_EQ(r.out,
               "handoff.v1.Gateway.Echo is a method:\n"
-              "rpc Echo(.handoff.v1.EchoRequest) returns (.handoff.v1.EchoReply);\n")
+              "rpc Echo ( .handoff.v1.EchoRequest ) returns ( .handoff.v1.EchoReply );\n")
         << name;
   }
 }
@@ -839,7 +840,7 @@ service Asker { rpc Ask(Question) returns (Question); }
   EXPECT_EQ(r.out,
             "demo.Asker is a service:\n"
             "service Asker {\n"
-            "  rpc Ask(.demo.Question) returns (.demo.Question);\n"
+            "  rpc Ask ( .demo.Question ) returns ( .demo.Question );\n"
             "}\n");
   ExpectOneLineError(Cli({"describe", "demo.Nope", "--proto=" + proto, nowhere}),
                      "no symbol 'demo.Nope' in " + proto + " or its imports");
@@ -912,11 +913,121 @@ TEST_F(CliTest, DescribeTakesAMethodSpelledAsCallTakesIt) {
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
     EXPECT_EQ(r.out,
               "handoff.v1.Gateway.Echo is a method:\n"
-              "rpc Echo(.handoff.v1.EchoRequest) returns (.handoff.v1.EchoReply);\n")
+              "rpc Echo ( .handoff.v1.EchoRequest ) returns ( .handoff.v1.EchoReply );\n")
         << name;
   }
   ExpectOneLineError(Cli({"describe", "handoff.v1.Gateway/Nope", Addr()}),
                      "no symbol 'handoff.v1.Gateway/Nope'");
+}
+
+// A .proto file of messages, a service and options, written at `path`, to
+// describe as grpcurl would: its elements are out of grpcurl's order.
+std::string WriteShopProto(const std::string& path) {
+  std::ofstream(path) << R"(syntax = "proto3";
+package demo;
+// A bag of things.
+message Bag {
+  reserved "old";
+  reserved 10 to 12, 8;
+  map<string, Inner> items = 2;
+  oneof choice {
+    string name = 4;
+    int32 count = 3;
+  }
+  enum Kind { KIND_UNSPECIFIED = 0; BIG = 1 [deprecated = true]; }
+  // The kind of bag.
+  Kind kind = 1 [json_name = "k", deprecated = true];
+  message Inner { optional string note = 1; repeated int64 sizes = 2; }
+  option deprecated = true;
+}
+service Shop {
+  rpc Sell(Bag) returns (stream Bag);
+  // Buys a bag.
+  rpc Buy(Bag) returns (Bag) { option deprecated = true; }
+}
+)";
+  return path;
+}
+
+// `handoff describe SYMBOL` of WriteShopProto's file, with no server; the
+// file is written once, under this process's own temporary name.
+ProcessResult DescribeShop(const std::string& symbol) {
+  static const std::string* proto =
+      new std::string(WriteShopProto(absl::StrCat(::testing::TempDir(), "cli_test_", getpid(),
+                                                  "_describe_as_grpcurl.proto")));
+  return testing::Run({HANDOFF_CLI, "describe", symbol, "--proto=" + *proto,
+                       "--addr=127.0.0.1:1"},
+                      absl::Seconds(60));
+}
+
+// describe prints as grpcurl's describe (protoprint: compact, elements
+// sorted, names fully-qualified, doc comments kept): it printed protobuf's
+// DebugString, in declaration order, and `rpc Ask(.demo.Q)` unspaced.
+TEST_F(CliTest, DescribeAServiceHasItsMethodsByNameSpacedAsGrpcurlSpacesThem) {
+  auto r = DescribeShop("demo.Shop");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Shop is a service:\n"
+            "service Shop {\n"
+            "  // Buys a bag.\n"
+            "  rpc Buy ( .demo.Bag ) returns ( .demo.Bag ) {\n"
+            "    option deprecated = true;\n"
+            "  }\n"
+            "  rpc Sell ( .demo.Bag ) returns ( stream .demo.Bag );\n"
+            "}\n");
+}
+
+TEST_F(CliTest, DescribeAMessageHasOptionsThenFieldsByNumberThenNestedTypesThenReserved) {
+  auto r = DescribeShop("demo.Bag");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Bag is a message:\n"
+            "// A bag of things.\n"
+            "message Bag {\n"
+            "  option deprecated = true;\n"
+            "  // The kind of bag.\n"
+            "  .demo.Bag.Kind kind = 1 [deprecated = true, json_name = \"k\"];\n"
+            "  map<string, .demo.Bag.Inner> items = 2;\n"
+            "  oneof choice {\n"
+            "    int32 count = 3;\n"
+            "    string name = 4;\n"
+            "  }\n"
+            "  message Inner {\n"
+            "    optional string note = 1;\n"
+            "    repeated int64 sizes = 2;\n"
+            "  }\n"
+            "  enum Kind {\n"
+            "    KIND_UNSPECIFIED = 0;\n"
+            "    BIG = 1 [deprecated = true];\n"
+            "  }\n"
+            "  reserved 8, 10 to 12;\n"
+            "  reserved \"old\";\n"
+            "}\n");
+}
+
+TEST_F(CliTest, DescribeAFieldAnEnumAValueAndAMethodAreAsGrpcurlPrintsThem) {
+  auto r = DescribeShop("demo.Bag.kind");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Bag.kind is a field:\n"
+            "// The kind of bag.\n"
+            ".demo.Bag.Kind kind = 1 [deprecated = true, json_name = \"k\"];\n");
+  r = DescribeShop("demo.Bag.Kind");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Bag.Kind is an enum:\n"
+            "enum Kind {\n"
+            "  KIND_UNSPECIFIED = 0;\n"
+            "  BIG = 1 [deprecated = true];\n"
+            "}\n");
+  r = DescribeShop("demo.Bag.Kind.BIG");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "demo.Bag.Kind.BIG is an enum value:\nBIG = 1 [deprecated = true];\n");
+  r = DescribeShop("demo.Shop.Sell");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Shop.Sell is a method:\n"
+            "rpc Sell ( .demo.Bag ) returns ( stream .demo.Bag );\n");
 }
 
 TEST_F(CliTest, AnUnknownCommandOrABadLoadFlagExitsTwo) {

@@ -94,7 +94,7 @@ absl::StatusOr<std::string> DescribeSymbol(const pb::DescriptorPool& pool, absl:
   if (const auto* d = pool.FindExtensionByName(name)) {
     return described(FieldKind(*d), ProtoSource(*d));
   }
-  if (const auto* d = pool.FindOneofByName(name)) return described("a oneof", ProtoSource(*d));
+  if (const auto* d = pool.FindOneofByName(name)) return described("a one-of", ProtoSource(*d));
   if (const auto* d = pool.FindEnumValueByName(name)) {
     return described("an enum value", ProtoSource(*d));
   }

@@ -8,9 +8,9 @@
 //   }
 //
 // A service, a method, a message (its fields, nested types and oneofs),
-// an enum, a field, a oneof or an enum value (by protobuf's name, pkg.VALUE,
-// or by its enum's, pkg.Enum.VALUE, as grpcurl names it); the source is
-// ProtoSource's, as grpcurl prints it.
+// an enum, a field, a oneof ("a one-of", as grpcurl says) or an enum value
+// (by protobuf's name, pkg.VALUE, or by its enum's, pkg.Enum.VALUE, as
+// grpcurl names it); the source is ProtoSource's, as grpcurl prints it.
 #ifndef HANDOFF_CLIENT_SYMBOL_DESCRIPTION_H_
 #define HANDOFF_CLIENT_SYMBOL_DESCRIPTION_H_
 

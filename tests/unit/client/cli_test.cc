@@ -1005,6 +1005,18 @@ TEST_F(CliTest, DescribeAMessageHasOptionsThenFieldsByNumberThenNestedTypesThenR
             "}\n");
 }
 
+// A oneof is "a one-of", as grpcurl's describe says: it was "a oneof".
+TEST_F(CliTest, DescribeAOneofSaysOneOfAsGrpcurlDoes) {
+  auto r = DescribeShop("demo.Bag.choice");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "demo.Bag.choice is a one-of:\n"
+            "oneof choice {\n"
+            "  int32 count = 3;\n"
+            "  string name = 4;\n"
+            "}\n");
+}
+
 TEST_F(CliTest, DescribeAFieldAnEnumAValueAndAMethodAreAsGrpcurlPrintsThem) {
   auto r = DescribeShop("demo.Bag.kind");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -132,11 +132,15 @@ class BatchCall final : public CallReactor {
       }
       ++in_flight_;
       SubmitItem(i, request_.items(i));
+      if (auto* hook = batch_item_submitted_hook_for_test.load(std::memory_order_relaxed)) {
+        hook(ctx(), submitted_);
+      }
     }
   }
 
   void SubmitItem(int i, const v1::WorkRequest& item) {
     core_.metrics().batch_items_submitted.fetch_add(1, std::memory_order_relaxed);
+    ++submitted_;
     SubmitReplyJob<v1::WorkReply>(
         core_, ctx(), WorkCost(item, core_.work_counters()),
         // Each item commits the batch as it starts (the first sends the
@@ -259,6 +263,7 @@ class BatchCall final : public CallReactor {
   int next_ = 0;       // the first item never submitted
   int in_flight_ = 0;  // submitted, and not yet collected
   int received_ = 0;   // answered for good
+  int submitted_ = 0;  // for the test hook: SubmitItem calls so far
   std::deque<int> put_back_;
   bool paced_ = false;  // an item has been put back
   int finished_since_put_back_ = 0;  // not yet matched by a new start

@@ -32,12 +32,26 @@
 #ifndef HANDOFF_SERVER_BATCH_CALL_H_
 #define HANDOFF_SERVER_BATCH_CALL_H_
 
+#include <atomic>
+
+#include "dispatch/context.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "handoff/v1/gateway.pb.h"
 #include "server/gateway_core.h"
 
 namespace handoff {
+
+// Tests only (null otherwise): called after each item a batch submits, on
+// the thread that submitted it, with the batch's Context and how many items
+// it has submitted so far. A test ends the batch here (a client's cancel,
+// the drain timeout) to check that no item after it is submitted. The first
+// window's items are submitted on the method's thread, before gRPC can
+// deliver a client's cancel: it runs OnCancel, which marks the Context done,
+// only once the method has returned. Later items are submitted one for each
+// item collected, on the thread of the reply that freed the place.
+inline std::atomic<void (*)(const Context& batch_ctx, int submitted)>
+    batch_item_submitted_hook_for_test{nullptr};
 
 // Starts the batch and returns its reactor (which deletes itself).
 // `request` is a serialised BatchRequest (see proto_codec.h).

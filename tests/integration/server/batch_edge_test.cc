@@ -2,10 +2,13 @@
 //
 // Batch at its edges, as a client meets them.
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "server/batch_call.h"
 #include "tests/integration/server/server_fixture.h"
 
 namespace handoff::testing {
@@ -173,6 +176,129 @@ TEST_F(ShortDrainBatchTest, ABatchCutOffAtTheDrainTimeoutCarriesThePushback) {
   auto it = trailers.find("grpc-retry-pushback-ms");
   ASSERT_NE(it, trailers.end());
   EXPECT_EQ(std::string(it->second.data(), it->second.size()), "-1");
+}
+
+// One item in flight at a time, so that every item after the first is
+// submitted by the collector, one for each item it collects, after the
+// method has returned: only then can a client's cancel reach the batch's
+// Context (batch_item_submitted_hook_for_test).
+class OneAtATimeBatchTest : public ServerTest {
+ protected:
+  void Configure(ServerConfig& c) override { c.batch_window = 1; }
+  void TearDown() override {
+    batch_item_submitted_hook_for_test.store(nullptr);
+    client_ctx_ = nullptr;
+    hook_saw_the_cancel_ = false;
+    cancelled_after_ = 0;
+    ServerTest::TearDown();
+  }
+
+  // The hook: at the first item submitted off the method's thread (the
+  // first item always is on it; a reply collected before the method
+  // returned keeps the next there too), cancels the call from the client
+  // and waits until the server has it: the batch's Context done.
+  static void CancelTheCall(const Context& batch_ctx, int submitted) {
+    if (submitted == 1) {
+      method_thread_.store(std::this_thread::get_id());
+      return;
+    }
+    if (std::this_thread::get_id() == method_thread_.load()) return;
+    grpc::ClientContext* ctx = client_ctx_.exchange(nullptr);
+    if (ctx == nullptr) return;
+    ctx->TryCancel();
+    hook_saw_the_cancel_.store(WaitUntil([&] { return batch_ctx.IsDone(); }));
+    cancelled_after_.store(submitted);
+  }
+
+  static inline std::atomic<grpc::ClientContext*> client_ctx_{nullptr};
+  static inline std::atomic<std::thread::id> method_thread_{};
+  static inline std::atomic<bool> hook_saw_the_cancel_{false};
+  static inline std::atomic<int> cancelled_after_{0};
+};
+
+// A client's cancel that reaches the batch after its k-th item was
+// submitted, and before the next: the batch submits no more (exactly k; the
+// k-th, in flight, is the only one it may have had a worker take), no item
+// after it runs, and the call ends CANCELLED. The collector checks the
+// batch's end (Ended) before each submission; without it, the k-th item's
+// outcome freed the window for the next, and so on through the rest, each
+// refused or dropped at once.
+TEST_F(OneAtATimeBatchTest, AClientsCancelBetweenTwoItemsSubmitsNoMore) {
+  constexpr int kItems = 20;
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  for (int i = 0; i < kItems; ++i) batch.request.add_items()->set_payload(absl::StrCat(i));
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  client_ctx_.store(&batch.ctx);
+  batch_item_submitted_hook_for_test.store(&CancelTheCall);
+  StartBatch(&batch);
+  EXPECT_EQ(batch.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitUntil([&] { return cancelled_after_.load() > 0; }))
+      << "no item was submitted off the method's thread";
+  EXPECT_TRUE(hook_saw_the_cancel_.load()) << "the server never saw the cancel";
+  const int k = cancelled_after_.load();
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] {
+    return m.calls(Method::kBatch, absl::StatusCode::kCancelled) == 1 &&
+           m.in_flight.load() == 0;
+  }));
+  ASSERT_TRUE(WaitUntil([&] { return Stats().busy == 0 && Stats().queued == 0; }));
+  EXPECT_EQ(m.batch_items_submitted.load(), k);
+  EXPECT_LE(Work().started.load(), k) << "an item after the cancel ran";
+  EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kOk), 0);
+}
+
+// The whole window submitted at once, on the method's thread, the drain
+// timeout short: the drain's cut-off (CancelAll) can land between two items
+// of the first window, which the collector checks for before each.
+class ShortDrainWideWindowBatchTest : public ServerTest {
+ protected:
+  void Configure(ServerConfig& c) override {
+    c.batch_window = 8;
+    c.drain_timeout = absl::Milliseconds(300);
+  }
+  void TearDown() override {
+    batch_item_submitted_hook_for_test.store(nullptr);
+    if (shutdown_.joinable()) shutdown_.join();
+    current_ = nullptr;
+    ServerTest::TearDown();
+  }
+
+  // The hook: after the second item, shuts the server down (the drain
+  // waits for the batch, then cuts it off at the timeout) and waits until
+  // the cut-off has reached the batch's Context.
+  static void CutOffAtTheSecond(const Context& batch_ctx, int submitted) {
+    ShortDrainWideWindowBatchTest* t = current_;
+    if (submitted != 2 || t == nullptr) return;
+    t->shutdown_ = std::thread([t] { t->server_->Shutdown(); });
+    t->hook_saw_the_cut_off_.store(WaitUntil([&] { return batch_ctx.IsDone(); }));
+    t->hook_done_.store(true);
+  }
+
+  static inline std::atomic<ShortDrainWideWindowBatchTest*> current_{nullptr};
+  std::thread shutdown_;
+  std::atomic<bool> hook_saw_the_cut_off_{false};
+  std::atomic<bool> hook_done_{false};
+};
+
+// Cut off by the drain timeout after its second item, the batch submits
+// none of the other six: it is answered UNAVAILABLE with the two it had,
+// and no item after them runs. Without the check, it submitted the rest of
+// its first window after the cut-off, each refused or dropped at once.
+TEST_F(ShortDrainWideWindowBatchTest, ABatchCutOffByTheDrainTimeoutMidWindowSubmitsNoMore) {
+  current_ = this;
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  for (int i = 0; i < 8; ++i) batch.request.add_items()->set_sleep_us(20'000'000);
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  batch_item_submitted_hook_for_test.store(&CutOffAtTheSecond);
+  StartBatch(&batch);
+  EXPECT_EQ(batch.Wait().error_code(), grpc::StatusCode::UNAVAILABLE);
+  ASSERT_TRUE(WaitUntil([&] { return hook_done_.load(); }));
+  EXPECT_TRUE(hook_saw_the_cut_off_.load()) << "the drain timeout never cut the batch off";
+  shutdown_.join();
+  const Metrics& m = server_->core().metrics();
+  EXPECT_EQ(m.batch_items_submitted.load(), 2);
+  EXPECT_LE(Work().started.load(), 2);
+  EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kUnavailable), 1);
 }
 
 }  // namespace

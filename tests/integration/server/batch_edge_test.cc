@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "dispatch/clock.h"
 #include "server/batch_call.h"
 #include "tests/integration/server/server_fixture.h"
 
@@ -299,6 +300,55 @@ TEST_F(ShortDrainWideWindowBatchTest, ABatchCutOffByTheDrainTimeoutMidWindowSubm
   EXPECT_EQ(m.batch_items_submitted.load(), 2);
   EXPECT_LE(Work().started.load(), 2);
   EXPECT_EQ(m.calls(Method::kBatch, absl::StatusCode::kUnavailable), 1);
+}
+
+// The whole window submitted at once, on the method's thread, under a
+// deadline of 300 ms the server sets: the deadline can pass between two
+// items of the first window.
+class ShortDeadlineWideWindowBatchTest : public ServerTest {
+ protected:
+  void Configure(ServerConfig& c) override {
+    c.default_deadline = absl::Milliseconds(300);
+    c.max_deadline = absl::Milliseconds(300);
+    c.batch_window = 8;
+  }
+  void TearDown() override {
+    batch_item_submitted_hook_for_test.store(nullptr);
+    hook_saw_the_deadline_ = false;
+    ServerTest::TearDown();
+  }
+
+  // The hook: after the second item, waits until the batch's deadline has
+  // passed by the clock the batch reads it by.
+  static void OutlastTheDeadlineAtTheSecond(const Context& batch_ctx, int submitted) {
+    if (submitted != 2) return;
+    hook_saw_the_deadline_.store(
+        WaitUntil([&] { return MonotonicNow() >= batch_ctx.Deadline(); }));
+  }
+
+  static inline std::atomic<bool> hook_saw_the_deadline_{false};
+};
+
+// A batch whose deadline passes after its second item submits none of the
+// other six: it is answered DEADLINE_EXCEEDED with the two it had. Without
+// the check between items, it submitted the rest of its first window past
+// its deadline, each refused or dropped at once.
+TEST_F(ShortDeadlineWideWindowBatchTest, ABatchWhoseDeadlinePassesMidWindowSubmitsNoMore) {
+  AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
+  for (int i = 0; i < 8; ++i) batch.request.add_items()->set_sleep_us(1000);
+  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  batch_item_submitted_hook_for_test.store(&OutlastTheDeadlineAtTheSecond);
+  StartBatch(&batch);
+  EXPECT_EQ(batch.Wait().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(hook_saw_the_deadline_.load());
+  const Metrics& m = server_->core().metrics();
+  ASSERT_TRUE(WaitUntil([&] {
+    return m.calls(Method::kBatch, absl::StatusCode::kDeadlineExceeded) == 1 &&
+           m.in_flight.load() == 0;
+  }));
+  ASSERT_TRUE(WaitUntil([&] { return Stats().busy == 0 && Stats().queued == 0; }));
+  EXPECT_EQ(m.batch_items_submitted.load(), 2);
+  EXPECT_LE(Work().started.load(), 2);
 }
 
 }  // namespace

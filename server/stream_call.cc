@@ -162,7 +162,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
   // A job cancelled already (a slot ahead failed) is submitted all the
   // same: the dispatcher refuses it CANCELLED at once, unrun, and the
   // select below answers for its slot as for any other.
-  Chan<Outcome<v1::WorkReply>> reply(1);
+  Chan<JobAnswer> reply(1);
   // Read before the call: its arguments are evaluated in no set order (g++
   // takes them from the right), and the body's capture moves the request.
   JobCost cost = WorkCost(request, core_.work_counters());
@@ -174,36 +174,48 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
                        [&gate, &slot] { return JobStarting(*gate, *slot); });
       },
       [reply, slot, limit = core_.config().max_message_bytes](Outcome<v1::WorkReply> out) {
+        // The reply is serialised here, once, as the worker hands it on
+        // (only a job's run gives an OK outcome, and it runs on a worker).
+        JobAnswer answer(std::move(out.status));
+        if (answer.status.ok()) {
+          // A reply over --max_message_bytes fails its slot, as a failed job
+          // does. Another attempt at the stream would run its jobs again
+          // for the same refusal, as a unary call's would.
+          answer.status = SerializeReply(out.reply, limit, &answer.reply);
+          answer.refuse_retry = !answer.status.ok();
+        }
         // No outcome that fails here becomes OK on its way (GatewayCore::
-        // Answer, SerializeReply in OnJobDone).
-        if (!out.status.ok() ||
-            out.reply.ByteSizeLong() > static_cast<size_t>(limit)) {
+        // Answer).
+        if (!answer.status.ok()) {
           slot->answered_failing.store(true, std::memory_order_release);
         }
         if (auto* hook = job_outcome_hook_for_test.load(std::memory_order_relaxed)) hook();
-        reply.TrySend(std::move(out)).IgnoreError();
+        reply.TrySend(std::move(answer)).IgnoreError();
       });
   // `this` stays alive until every armed select has answered (selects_armed_).
   AsyncSelect(
       OnRecv(reply,
-             [this, slot, job_ctx, job_cancel](std::optional<Outcome<v1::WorkReply>> o) {
+             [this, slot, job_ctx, job_cancel](std::optional<JobAnswer> o) {
                if (!o.has_value()) {
-                 OnJobDone(slot, absl::InternalError("reply channel closed"),
-                           {}, job_cancel);
+                 OnJobDone(slot, JobAnswer(absl::InternalError("reply channel closed")),
+                           job_cancel);
                  return;
                }
                // As a unary call's reply: one that came at or past the job's
                // deadline is DEADLINE_EXCEEDED, and a job that returned the
                // drain's cancel before its Context's Done() closed is
                // UNAVAILABLE, not CANCELLED.
-               OnJobDone(slot,
-                         NamingTheJobsDeadline(
-                             core_.Answer(std::move(o->status), job_ctx, MonotonicNow()),
-                             job_ctx),
-                         o->reply, job_cancel);
+               o->status = NamingTheJobsDeadline(
+                   core_.Answer(std::move(o->status), job_ctx, MonotonicNow()), job_ctx);
+               // A reply over the limit that came late is DEADLINE_EXCEEDED
+               // (Answer), which another attempt, given more time, may not
+               // repeat: only the refusal itself refuses retry.
+               if (absl::IsDeadlineExceeded(o->status)) o->refuse_retry = false;
+               OnJobDone(slot, std::move(*o), job_cancel);
              }),
       handoff::OnDone(job_ctx, [this, slot, job_ctx, job_cancel] {
-        OnJobDone(slot, NamingTheJobsDeadline(core_.ContextError(job_ctx), job_ctx), {},
+        OnJobDone(slot,
+                  JobAnswer(NamingTheJobsDeadline(core_.ContextError(job_ctx), job_ctx)),
                   job_cancel);
       }));
 }
@@ -294,29 +306,19 @@ absl::Status StreamCall::StreamError() const {
   return NamingTheStreamsDeadline(core_.ContextError(ctx_));
 }
 
-void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot,
-                           absl::Status status, const v1::WorkReply& reply,
+void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot, JobAnswer answer,
                            const CancelFunc& job_cancel) {
   if (auto* hook = job_answered_hook_for_test.load(std::memory_order_relaxed)) hook();
   job_cancel();  // frees the job's deadline timer
-  grpc::ByteBuffer serialized;
-  // A reply over --max_message_bytes fails its slot, as a failed job does.
-  // Another attempt at the stream would run its jobs again for the same
-  // refusal, as a unary call's would.
-  bool refuse_retry = false;
-  if (status.ok()) {
-    status = SerializeReply(reply, core_.config().max_message_bytes, &serialized);
-    refuse_retry = !status.ok();
-  }
   Actions a;
   std::vector<CancelFunc> after;
-  const bool failed = !status.ok();
+  const bool failed = !answer.status.ok();
   {
     absl::MutexLock l(&mu_);
     slot->ready = true;
-    slot->status = std::move(status);
-    slot->reply = std::move(serialized);
-    slot->refuse_retry = refuse_retry;
+    slot->status = std::move(answer.status);
+    slot->reply.Swap(&answer.reply);
+    slot->refuse_retry = answer.refuse_retry;
     slot->cancel = CancelFunc();  // its job is over
     if (!slot->status.ok()) {
       // The stream will end at this slot, however long the jobs ahead of it

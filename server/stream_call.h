@@ -79,6 +79,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -138,10 +139,36 @@ class StreamCall final
   static inline std::atomic<void (*)()> context_done_hook_for_test{nullptr};
 
  private:
+  // A job's outcome as its worker hands it on to the stream: the reply
+  // already serialised there, once (SerializeReply sizes it and refuses one
+  // over --max_message_bytes), so the thread that answers the slot only
+  // takes it. Moved by swapping the buffer: grpc::ByteBuffer has no move,
+  // and its copy allocates.
+  struct JobAnswer {
+    absl::Status status;
+    grpc::ByteBuffer reply;  // set only if `status` is OK
+    // `status` is SerializeReply's refusal, which another attempt would
+    // only repeat (Slot::refuse_retry).
+    bool refuse_retry = false;
+
+    JobAnswer() = default;
+    explicit JobAnswer(absl::Status s) : status(std::move(s)) {}
+    JobAnswer(JobAnswer&& o) noexcept
+        : status(std::move(o.status)), refuse_retry(o.refuse_retry) {
+      reply.Swap(&o.reply);
+    }
+    JobAnswer& operator=(JobAnswer&& o) noexcept {
+      status = std::move(o.status);
+      reply.Swap(&o.reply);
+      refuse_retry = o.refuse_retry;
+      return *this;
+    }
+  };
+
   struct Slot {
     bool ready = false;
     absl::Status status;
-    grpc::ByteBuffer reply;  // serialised by whoever filled the slot
+    grpc::ByteBuffer reply;  // serialised by the job's worker (JobAnswer)
     // Its status is a refusal another attempt would only repeat (a reply
     // over the limit): should the stream end with it, it ends with the
     // retry pushback.
@@ -201,8 +228,9 @@ class StreamCall final
   absl::Status NamingTheStreamsDeadline(absl::Status s) const;
   // The stream's status once its Context is done: ContextError, named so.
   absl::Status StreamError() const;
-  void OnJobDone(const std::shared_ptr<Slot>& slot, absl::Status status,
-                 const v1::WorkReply& reply, const CancelFunc& job_cancel);
+  // Answers `slot` with `answer` (its status as the stream names it).
+  void OnJobDone(const std::shared_ptr<Slot>& slot, JobAnswer answer,
+                 const CancelFunc& job_cancel);
   // Arms the watch on the stream's Context (and, until it fires, on the
   // server's drain signal).
   void WatchContext(bool drain_too);

@@ -69,7 +69,7 @@ void StreamCall::WatchContext(bool drain_too) {
 
 void StreamCall::OnWatchDone(absl::Status why, bool draining) {
   if (!draining) {
-    if (auto* hook = context_done_hook_for_test.load(std::memory_order_relaxed)) hook();
+    if (auto* hook = hooks_for_test.context_done.load(std::memory_order_relaxed)) hook();
   }
   Actions a;
   {
@@ -189,7 +189,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
         if (!answer.status.ok()) {
           slot->answered_failing.store(true, std::memory_order_release);
         }
-        if (auto* hook = job_outcome_hook_for_test.load(std::memory_order_relaxed)) hook();
+        if (auto* hook = hooks_for_test.job_outcome.load(std::memory_order_relaxed)) hook();
         reply.TrySend(std::move(answer)).IgnoreError();
       });
   // `this` stays alive until every armed select has answered (selects_armed_).
@@ -221,7 +221,7 @@ void StreamCall::StartJob(v1::WorkRequest request, std::shared_ptr<Slot> slot,
 }
 
 bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
-  if (auto* hook = job_starting_hook_for_test.load(std::memory_order_relaxed)) hook();
+  if (auto* hook = hooks_for_test.job_starting.load(std::memory_order_relaxed)) hook();
   StreamCall* self;
   {
     // Held while the stream is looked at: DeleteSelf takes it before the
@@ -252,7 +252,7 @@ bool StreamCall::JobStarting(StartGate& gate, const Slot& slot) {
   // Outside the locks, as every gRPC call here: gRPC hands the reaction
   // (OnSendInitialMetadataDone) to its executor, and Finish waits for this
   // thread (calling_).
-  if (auto* hook = headers_decided_hook_for_test.load(std::memory_order_relaxed)) {
+  if (auto* hook = hooks_for_test.headers_decided.load(std::memory_order_relaxed)) {
     hook(self->ctx_);
   }
   self->StartSendInitialMetadata();
@@ -308,7 +308,7 @@ absl::Status StreamCall::StreamError() const {
 
 void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot, JobAnswer answer,
                            const CancelFunc& job_cancel) {
-  if (auto* hook = job_answered_hook_for_test.load(std::memory_order_relaxed)) hook();
+  if (auto* hook = hooks_for_test.job_answered.load(std::memory_order_relaxed)) hook();
   job_cancel();  // frees the job's deadline timer
   Actions a;
   std::vector<CancelFunc> after;
@@ -333,7 +333,7 @@ void StreamCall::OnJobDone(const std::shared_ptr<Slot>& slot, JobAnswer answer,
     ++calling_;
   }
   if (failed) {
-    if (auto* hook = slot_failed_hook_for_test.load(std::memory_order_relaxed)) hook();
+    if (auto* hook = hooks_for_test.slot_failed.load(std::memory_order_relaxed)) hook();
   }
   // Each answers its slot (CANCELLED, behind this one: never written).
   for (const CancelFunc& cancel : after) cancel();

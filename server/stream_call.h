@@ -106,37 +106,39 @@ class StreamCall final
   void OnDone() override;
   void OnSendInitialMetadataDone(bool ok) override;
 
-  // For tests only (null otherwise): called by the thread that failed a
-  // slot, once the failure is decided and before the jobs after it are
-  // cancelled, with no lock held — the moment a worker may take one of
-  // them. A test may make a worker free then, and wait for what it does.
-  static inline std::atomic<void (*)()> slot_failed_hook_for_test{nullptr};
-  // For tests only (null otherwise): called as a job's slot is answered
-  // (OnJobDone), before the stream looks at the answer, with no lock held:
-  // a test may hold the moment between a job's end (its deadline passed)
-  // and the stream's deciding of it, and have a worker take a job then.
-  static inline std::atomic<void (*)()> job_answered_hook_for_test{nullptr};
-  // For tests only (null otherwise): called by a job's worker as it hands
-  // the job's outcome on to the stream (after noting whether it fails the
-  // slot, before the send), with no lock held. Unlike the hook above, never
-  // on the thread that reads the stream's messages: a job that ends before
-  // its select is armed has its answer taken on that thread.
-  static inline std::atomic<void (*)()> job_outcome_hook_for_test{nullptr};
-  // For tests only (null otherwise): called by a job's worker once it has
-  // decided to send the stream's headers, and before it hands them to gRPC,
-  // with the stream's Context and no lock held: a test may end the call in
-  // gRPC then, so that the headers never go out.
-  static inline std::atomic<void (*)(const Context&)> headers_decided_hook_for_test{nullptr};
-  // For tests only (null otherwise): called by a job's worker as the job is
-  // about to start (JobStarting), past the worker's check of the job's
-  // Context and before the stream looks at it, with no lock held: a test may
-  // end the stream's Context then.
-  static inline std::atomic<void (*)()> job_starting_hook_for_test{nullptr};
-  // For tests only (null otherwise): called by the thread that cancelled the
-  // stream's Context (its watch's callback, OnWatchDone) once the Context is
-  // done and before the stream hears of it, with no lock held: a test may
-  // hold that moment while a worker starts a job.
-  static inline std::atomic<void (*)()> context_done_hook_for_test{nullptr};
+  // For tests only: moments a test may need to hold, each hook null
+  // otherwise, and called with no lock held.
+  struct TestHooks {
+    // By the thread that failed a slot, once the failure is decided and
+    // before the jobs after it are cancelled — the moment a worker may take
+    // one of them. A test may make a worker free then, and wait for what it
+    // does.
+    std::atomic<void (*)()> slot_failed{nullptr};
+    // As a job's slot is answered (OnJobDone), before the stream looks at
+    // the answer: a test may hold the moment between a job's end (its
+    // deadline passed) and the stream's deciding of it, and have a worker
+    // take a job then.
+    std::atomic<void (*)()> job_answered{nullptr};
+    // By a job's worker as it hands the job's outcome on to the stream
+    // (after noting whether it fails the slot, before the send). Unlike
+    // job_answered, never on the thread that reads the stream's messages:
+    // a job that ends before its select is armed has its answer taken on
+    // that thread.
+    std::atomic<void (*)()> job_outcome{nullptr};
+    // By a job's worker once it has decided to send the stream's headers,
+    // and before it hands them to gRPC, with the stream's Context: a test
+    // may end the call in gRPC then, so that the headers never go out.
+    std::atomic<void (*)(const Context&)> headers_decided{nullptr};
+    // By a job's worker as the job is about to start (JobStarting), past the
+    // worker's check of the job's Context and before the stream looks at
+    // it: a test may end the stream's Context then.
+    std::atomic<void (*)()> job_starting{nullptr};
+    // By the thread that cancelled the stream's Context (its watch's
+    // callback, OnWatchDone) once the Context is done and before the stream
+    // hears of it: a test may hold that moment while a worker starts a job.
+    std::atomic<void (*)()> context_done{nullptr};
+  };
+  static TestHooks hooks_for_test;  // defined below the class
 
  private:
   // A job's outcome as its worker hands it on to the stream: the reply
@@ -316,6 +318,9 @@ class StreamCall final
   int calling_ ABSL_GUARDED_BY(mu_) = 0;  // threads between decision and call
   int selects_armed_ ABSL_GUARDED_BY(mu_) = 0;  // not yet answered
 };
+
+// Out of the class: the hooks' initialisers are not usable before its end.
+inline StreamCall::TestHooks StreamCall::hooks_for_test;
 
 }  // namespace handoff
 

@@ -1123,7 +1123,7 @@ class StreamSlotFailureWindowTest : public StreamHookHoldTest<StreamSlotFailureW
   }
 
   void TearDown() override {
-    StreamCall::slot_failed_hook_for_test.store(nullptr);
+    StreamCall::hooks_for_test.slot_failed.store(nullptr);
     StreamHookHoldTest::TearDown();
   }
 
@@ -1139,7 +1139,7 @@ class StreamSlotFailureWindowTest : public StreamHookHoldTest<StreamSlotFailureW
 
 TEST_F(StreamSlotFailureWindowTest, AJobTakenAsTheSlotAheadFailsIsDroppedUnrun) {
   current_ = this;
-  StreamCall::slot_failed_hook_for_test.store(&FreeAWorker);
+  StreamCall::hooks_for_test.slot_failed.store(&FreeAWorker);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   auto stub = NarrowWindowStub(server_->port());
@@ -1193,7 +1193,7 @@ class StreamSlotAheadExpiredTest : public StreamHookHoldTest<StreamSlotAheadExpi
   }
 
   void TearDown() override {
-    StreamCall::job_answered_hook_for_test.store(nullptr);
+    StreamCall::hooks_for_test.job_answered.store(nullptr);
     StreamHookHoldTest::TearDown();
   }
 
@@ -1211,7 +1211,7 @@ class StreamSlotAheadExpiredTest : public StreamHookHoldTest<StreamSlotAheadExpi
 
 TEST_F(StreamSlotAheadExpiredTest, AJobTakenAfterTheSlotAheadExpiredIsDroppedUnrun) {
   current_ = this;
-  StreamCall::job_answered_hook_for_test.store(&HoldTheAnswer);
+  StreamCall::hooks_for_test.job_answered.store(&HoldTheAnswer);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   auto stream = stub_->Stream(&ctx);
@@ -1246,7 +1246,7 @@ class StreamSlotAheadAnsweredTooLargeTest : public StreamSlotAheadExpiredTest {
   static constexpr int kLimit = 1 << 20;
 
   void TearDown() override {
-    StreamCall::job_outcome_hook_for_test.store(nullptr);
+    StreamCall::hooks_for_test.job_outcome.store(nullptr);
     StreamSlotAheadExpiredTest::TearDown();
   }
 
@@ -1259,7 +1259,7 @@ class StreamSlotAheadAnsweredTooLargeTest : public StreamSlotAheadExpiredTest {
 
 TEST_F(StreamSlotAheadAnsweredTooLargeTest, AJobTakenAsTheSlotAheadIsAnsweredTooLargeIsDroppedUnrun) {
   current_ = this;
-  StreamCall::job_outcome_hook_for_test.store(&HoldTheAnswer);
+  StreamCall::hooks_for_test.job_outcome.store(&HoldTheAnswer);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   auto stream = stub_->Stream(&ctx);
@@ -1291,7 +1291,7 @@ TEST_F(StreamSlotAheadAnsweredTooLargeTest, AJobTakenAsTheSlotAheadIsAnsweredToo
 class StreamHeadersNeverSentTest : public ServerTest {
  protected:
   void TearDown() override {
-    StreamCall::headers_decided_hook_for_test.store(nullptr);
+    StreamCall::hooks_for_test.headers_decided.store(nullptr);
     client_ctx_ = nullptr;
     ServerTest::TearDown();
   }
@@ -1313,7 +1313,7 @@ TEST_F(StreamHeadersNeverSentTest, AStreamEndedBeforeItsJobsHeadersGoOutEndsOnce
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   client_ctx_.store(&ctx);
-  StreamCall::headers_decided_hook_for_test.store(&CancelTheCall);
+  StreamCall::hooks_for_test.headers_decided.store(&CancelTheCall);
   auto stream = stub_->Stream(&ctx);
   v1::WorkRequest req;
   req.set_sleep_us(10'000'000);
@@ -1343,8 +1343,8 @@ class StreamContextDoneAsAJobStartsTest
     : public StreamHookHoldTest<StreamContextDoneAsAJobStartsTest> {
  protected:
   void TearDown() override {
-    StreamCall::job_starting_hook_for_test.store(nullptr);
-    StreamCall::context_done_hook_for_test.store(nullptr);
+    StreamCall::hooks_for_test.job_starting.store(nullptr);
+    StreamCall::hooks_for_test.context_done.store(nullptr);
     client_ctx_ = nullptr;
     StreamHookHoldTest::TearDown();
   }
@@ -1378,8 +1378,8 @@ TEST_F(StreamContextDoneAsAJobStartsTest, AJobReachingItsStartAfterTheStreamsCon
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   client_ctx_.store(&ctx);
-  StreamCall::context_done_hook_for_test.store(&HoldTheWatch);
-  StreamCall::job_starting_hook_for_test.store(&CancelTheCall);
+  StreamCall::hooks_for_test.context_done.store(&HoldTheWatch);
+  StreamCall::hooks_for_test.job_starting.store(&CancelTheCall);
   auto stream = stub_->Stream(&ctx);
   v1::WorkRequest req;
   req.set_sleep_us(10'000'000);

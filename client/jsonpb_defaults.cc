@@ -2,10 +2,13 @@
 
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/wrappers.pb.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -108,6 +111,19 @@ std::unordered_map<std::string, const pb::Message*> MapValues(const pb::Message*
     values[std::move(text)] = &entry_reflection.GetMessage(entry, value_field);
   }
   return values;
+}
+
+// The string a JSON string's text between its quotes, `raw`, stands for;
+// none if it is not one. Protobuf's printer escapes more than `"`, `\` and
+// control characters (`<` as \u003c, U+2028 as \u2028), so its own parser,
+// which reads a StringValue from a JSON string, undoes what it wrote.
+std::optional<std::string> JsonUnescaped(absl::string_view raw) {
+  if (raw.find('\\') == absl::string_view::npos) return std::string(raw);
+  pb::StringValue value;
+  if (!pb::util::JsonStringToMessage(absl::StrCat("\"", raw, "\""), &value).ok()) {
+    return std::nullopt;
+  }
+  return std::move(*value.mutable_value());
 }
 
 // Replace text[begin, end) with `text` (an insertion if begin == end).
@@ -244,11 +260,11 @@ class Walker {
     const auto values = field != nullptr ? MapValues(parent, *field)
                                          : std::unordered_map<std::string, const pb::Message*>();
     return Members([&](absl::string_view key) {
-      // A key printed with an escape is not matched: its value is walked
-      // without its message.
+      // A key printed with an escape is matched unescaped; one that will
+      // not unescape is walked without its message.
       const pb::Message* message = nullptr;
-      if (key.find('\\') == absl::string_view::npos) {
-        if (auto it = values.find(std::string(key)); it != values.end()) message = it->second;
+      if (std::optional<std::string> unescaped = JsonUnescaped(key)) {
+        if (auto it = values.find(*unescaped); it != values.end()) message = it->second;
       }
       return Value(value, message, depth + 1);
     });

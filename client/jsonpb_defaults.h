@@ -26,9 +26,10 @@ namespace handoff {
 // repeated field's elements, a map's values), before the first field the
 // object has that is declared after it, else last; and the value of every
 // proto2 (has-presence) scalar field the message does not set replaced
-// with null (in a map's value only if its key is printed unescaped). A
-// field of a oneof (proto3 `optional` included) is left out, as jsonpb
-// leaves it; a proto3 scalar keeps its default. An Any's message, its type
+// with null (in a map's value too, its entry found by the printed key
+// unescaped as protobuf escaped it). A field of a oneof (proto3 `optional`
+// included) is left out, as jsonpb leaves it; a proto3 scalar keeps its
+// default. An Any's message, its type
 // found in `message`'s pool by the "@type" URL, is walked so too (after
 // "@type", or in "value" for a type below); one protobuf printed as
 // "@type" alone (empty bytes) gets all its fields, as jsonpb writes them.

@@ -2,6 +2,7 @@
 #include "client/json_messages.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/descriptor.h>
@@ -360,6 +361,55 @@ TEST(MessageToJsonTest, EmitDefaultsWritesAnUnsetProto2ScalarAsNullAsGrpcurlDoes
   EXPECT_EQ(*json, R"({"kids":[{"a":null,"s":null,"d":null,"zero":0,"r":[]},)"
                    R"({"a":null,"s":null,"d":null,"zero":null,"r":[]}],)"
                    R"("byKey":{"k":{"a":1,"s":null,"d":null,"zero":null,"r":[]}}})");
+}
+
+// A map value's proto2 scalars are told unset from its message, found by
+// the key protobuf printed: a string key protobuf escapes (`"`, `\`, a
+// control character, `<`, U+2028) did not match the entry's key as it is,
+// so its unset scalars kept their printed default (`"s":""`).
+TEST(MessageToJsonTest, EmitDefaultsWritesNullsInAMapValueWhoseKeyPrintsEscaped) {
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "keyed.proto" package: "keyed" syntax: "proto2"
+    message_type {
+      name: "Two"
+      field { name: "a" number: 1 label: LABEL_OPTIONAL type: TYPE_INT32 json_name: "a" }
+      field { name: "s" number: 2 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "s" }
+    }
+    message_type {
+      name: "Box"
+      field { name: "by_key" number: 1 label: LABEL_REPEATED type: TYPE_MESSAGE
+              type_name: ".keyed.Box.ByKeyEntry" json_name: "byKey" }
+      nested_type {
+        name: "ByKeyEntry"
+        field { name: "key" number: 1 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "key" }
+        field { name: "value" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+                type_name: ".keyed.Two" json_name: "value" }
+        options { map_entry: true }
+      }
+    })pb", &file));
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  const google::protobuf::Descriptor* box = pool.FindMessageTypeByName("keyed.Box");
+  ASSERT_NE(box, nullptr);
+  // by_key {key: {a: 1}}, the key as it is and as protobuf prints it.
+  for (const auto& [key, printed] : std::vector<std::pair<std::string, std::string>>{
+           {"plain", "plain"},
+           {"a\"b", R"(a\"b)"},
+           {"c\\d", R"(c\\d)"},
+           {"line\nbreak", R"(line\nbreak)"},
+           {std::string("\x01", 1), R"(\u0001)"},
+           {"<tag>", R"(\u003ctag\u003e)"},
+           {"\xe2\x80\xa8", R"(\u2028)"}}) {
+    const std::string entry = absl::StrCat("\x0a", std::string(1, static_cast<char>(key.size())),
+                                           key, std::string("\x12\x02\x08\x01", 4));
+    const std::string bytes =
+        absl::StrCat("\x0a", std::string(1, static_cast<char>(entry.size())), entry);
+    absl::StatusOr<std::string> json = MessageToJson(*box, bytes, false, true);
+    ASSERT_TRUE(json.ok()) << json.status();
+    EXPECT_EQ(*json, absl::StrCat(R"({"byKey":{")", printed, R"(":{"a":1,"s":null}}})"))
+        << "key " << printed;
+  }
 }
 
 // jsonpb writes an Any's message with EmitDefaults too: its unset

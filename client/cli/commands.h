@@ -44,6 +44,9 @@ struct Connection {
   // Every RPC (health, reflection, the call itself) waits, within `timeout`,
   // for a server that cannot be reached yet: one still starting, say.
   bool wait_for_ready = false;
+  // The largest message the server may send, in bytes, on every RPC
+  // (reflection's too, as grpcurl's -max-msg-sz); 0 leaves gRPC's 4 MiB.
+  int max_recv_message_size = 0;
   // Request headers (checked: client/metadata.h): `metadata` for the call
   // and the health check, `reflect_metadata` for server reflection alone.
   std::vector<std::pair<std::string, std::string>> metadata;

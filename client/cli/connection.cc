@@ -156,6 +156,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
     args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, connection.authority);
   }
   if (!connection.cname.empty()) args.SetSslTargetNameOverride(connection.cname);
+  if (connection.max_recv_message_size > 0) {
+    args.SetMaxReceiveMessageSize(connection.max_recv_message_size);
+  }
   return grpc::CreateCustomChannel(connection.addr, *credentials, args);
 }
 

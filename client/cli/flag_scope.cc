@@ -19,8 +19,8 @@ struct Scope {
 };
 
 // Every flag of client/cli/main.cc that some command does not take; the
-// others (--addr, --timeout, the TLS flags, --wait_for_ready) apply to all
-// four.
+// others (--addr, --timeout, the TLS flags, --wait_for_ready,
+// --max_recv_message_size) apply to all four.
 const std::vector<Scope>& Scopes() {
   static const auto* scopes = new std::vector<Scope>{
       {"d", {"call"}},

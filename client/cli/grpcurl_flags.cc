@@ -32,6 +32,7 @@ const std::vector<std::pair<const char*, const char*>>& Equivalents() {
       {"insecure",
        "handoff's is --skipTLS (load's --insecure is plaintext, these commands' default)"},
       {"servername", "handoff's is --cname"},
+      {"max-msg-sz", "handoff's is --max_recv_message_size"},
   };
   return *equivalents;
 }

@@ -6,6 +6,7 @@
 //   handoff describe [SYMBOL]     a service, method, message or enum as .proto
 //   handoff health [SERVICE]      grpc.health.v1 check; exit 0 iff SERVING
 //   handoff load HOST:PORT ...    ghz-compatible load (handoff load --help)
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -91,6 +92,10 @@ HANDOFF_CLI_FLAG(std::string, reflect_metadata, "",
                  "request headers for the server reflection calls of call, list "
                  "and describe alone, which get none of --metadata's (as handoff load's "
                  "--reflect-metadata)");
+HANDOFF_CLI_FLAG(int32_t, max_recv_message_size, 0,
+                 "the largest message, in bytes, the server may send, reflection's "
+                 "replies included (0: gRPC's 4194304, 4 MiB; as grpcurl's -max-msg-sz, "
+                 "handoff load's --max-recv-message-size)");
 HANDOFF_CLI_FLAG(bool, wait_for_ready, false,
                  "wait (up to --timeout) for the server to accept connections "
                  "instead of failing at once while it is unreachable");
@@ -207,6 +212,12 @@ int main(int argc, char** argv) {
   connection.cname = absl::GetFlag(FLAGS_cname);
   connection.authority = absl::GetFlag(FLAGS_authority);
   connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
+  connection.max_recv_message_size = absl::GetFlag(FLAGS_max_recv_message_size);
+  // gRPC reads a negative limit as none: a typo would lift it.
+  if (connection.max_recv_message_size < 0) {
+    return handoff::cli::Usage(
+        "--max_recv_message_size is negative; want bytes, 0 for gRPC's 4 MiB");
+  }
   if (absl::Status s = handoff::cli::CheckTlsFiles(connection.tls_files); !s.ok()) {
     return handoff::cli::Usage(s.message());
   }

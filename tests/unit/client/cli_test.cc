@@ -125,7 +125,7 @@ TEST_F(CliTest, HelpListsEveryFlag) {
                            "--key ", "-d ", "--data ", "--pretty ", "--proto ",
                            "--import_paths ", "--protoset ", "--metadata ", "--reflect_metadata ",
                            "--verbose ", "--wait_for_ready ", "--emit_defaults ", "--skipTLS ",
-                           "--cname ", "--authority "}) {
+                           "--cname ", "--authority ", "--max_recv_message_size "}) {
     EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
   }
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
@@ -295,6 +295,32 @@ TEST_F(CliTest, AGrpcurlFlagIsAUsageErrorNamingHandoffsOwn) {
                    "-insecure is grpcurl's; handoff's is --skipTLS (load's --insecure is "
                    "plaintext, these commands' default)");
   ExpectUsageError({"list", "-servername=x"}, "-servername is grpcurl's; handoff's is --cname");
+}
+
+// --max_recv_message_size bounds the messages the server may send, as
+// grpcurl's -max-msg-sz does: a reply past it fails the call
+// RESOURCE_EXHAUSTED, one within it that gRPC's 4 MiB would refuse can be
+// allowed. The CLI had no such flag: Abseil's "Unknown command line flag",
+// exit 1, and no reply over 4 MiB could be read.
+TEST_F(CliTest, MaxRecvMessageSizeBoundsTheRepliesAsGrpcurlsMaxMsgSz) {
+  // A 60 000-byte payload: its reply is over a 50 000-byte limit, which
+  // reflection's replies for the Gateway are well within.
+  const std::string data =
+      absl::StrCat(R"({"payload":")", std::string(80'000, 'A'), R"("})");
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "--max_recv_message_size=50000", "-d", data,
+                Addr()});
+  EXPECT_EQ(r.exit_code, 64 + 8) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(absl::StartsWith(r.err, "handoff: handoff.v1.Gateway.Echo: RESOURCE_EXHAUSTED: "))
+      << r.err;
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "--max_recv_message_size=70000", "-d", data,
+           Addr()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(data, "\n"));
+  ExpectUsageError({"list", "--max_recv_message_size=-1"},
+                   "--max_recv_message_size is negative; want bytes, 0 for gRPC's 4 MiB");
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-max-msg-sz", "9", "-d", "{}"},
+                   "-max-msg-sz is grpcurl's; handoff's is --max_recv_message_size");
 }
 
 // Plaintext has no certificate for --cname to name: it would be dropped.

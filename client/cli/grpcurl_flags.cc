@@ -15,8 +15,8 @@ namespace {
 // grpcurl's flag (its name, as grpcurl's Go flag package reads it with one
 // dash or two) and what handoff has for it. Those without an equivalent
 // (-format) are left to Abseil's own error, -authority is handoff's too;
-// -v and -import-path are not here either: -v is Abseil's unknown flag as
-// documented. -insecure is here, before load's check would call it load's:
+// -v is not here either: it is Abseil's unknown flag as documented.
+// -import-path is: load's check read -import-path=. as its -i. -insecure is here, before load's check would call it load's:
 // load's (ghz's) --insecure is plaintext, the opposite of what was meant.
 const std::vector<std::pair<const char*, const char*>>& Equivalents() {
   static const auto* equivalents = new std::vector<std::pair<const char*, const char*>>{
@@ -33,6 +33,7 @@ const std::vector<std::pair<const char*, const char*>>& Equivalents() {
        "handoff's is --skipTLS (load's --insecure is plaintext, these commands' default)"},
       {"servername", "handoff's is --cname"},
       {"max-msg-sz", "handoff's is --max_recv_message_size"},
+      {"import-path", "handoff's is --import_paths, comma-separated"},
   };
   return *equivalents;
 }

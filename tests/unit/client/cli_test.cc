@@ -295,6 +295,12 @@ TEST_F(CliTest, AGrpcurlFlagIsAUsageErrorNamingHandoffsOwn) {
                    "-insecure is grpcurl's; handoff's is --skipTLS (load's --insecure is "
                    "plaintext, these commands' default)");
   ExpectUsageError({"list", "-servername=x"}, "-servername is grpcurl's; handoff's is --cname");
+  // It was Abseil's unknown flag, or "-i is a flag of load, not of list":
+  // load's parser read -import-path=. as its -i.
+  ExpectUsageError({"describe", "--proto=x.proto", "-import-path", "."},
+                   "-import-path is grpcurl's; handoff's is --import_paths, comma-separated");
+  ExpectUsageError({"list", "-import-path=."},
+                   "-import-path is grpcurl's; handoff's is --import_paths, comma-separated");
 }
 
 // --max_recv_message_size bounds the messages the server may send, as

@@ -523,7 +523,9 @@ StreamCall::Actions StreamCall::PumpLocked() {
       EndLocked(std::move(head->status));
       return a;
     }
-    out_ = std::move(head->reply);
+    // A swap, not a move: gRPC 1.51's ByteBuffer has no move, and its copy
+    // allocates.
+    out_.Swap(&head->reply);
     writing_ = true;
     headers_decided_ = true;  // they go with the write
     a.write = true;

@@ -119,11 +119,10 @@ class StreamCall final
     // deadline passed) and the stream's deciding of it, and have a worker
     // take a job then.
     std::atomic<void (*)()> job_answered{nullptr};
-    // By a job's worker as it hands the job's outcome on to the stream
-    // (after noting whether it fails the slot, before the send). Unlike
-    // job_answered, never on the thread that reads the stream's messages:
-    // a job that ends before its select is armed has its answer taken on
-    // that thread.
+    // As a job's outcome is handed on to the stream (after noting whether
+    // it fails the slot, before the send): by its worker, or, for a job the
+    // dispatcher refuses at once (a full queue), on the thread that read
+    // its message, before that thread arms the job's select.
     std::atomic<void (*)()> job_outcome{nullptr};
     // By a job's worker once it has decided to send the stream's headers,
     // and before it hands them to gRPC, with the stream's Context: a test

@@ -8,7 +8,8 @@
 // RFC 3986 pchar and '/', no control character in its query, is 400 as
 // soon as it ends, and
 // a control character anywhere in the head 400 at once; another version
-// 505; an HTTP/1.1 request without a Host header field, or any with two,
+// 505; an https absolute-form target 421 Misdirected Request, since this
+// port has no TLS; an HTTP/1.1 request without a Host header field, or any with two,
 // or with a Host that is not host[:port], or whitespace between a field name
 // and its colon, or a header line with no colon, or a field name that is
 // not a token, or a folded field (obs-fold), or a bare CR in a header

@@ -186,8 +186,8 @@ std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>
     const absl::string_view scheme = target.substr(0, target.find("://"));
     if (!absl::EqualsIgnoreCase(scheme, "http") && !absl::EqualsIgnoreCase(scheme, "https")) {
       return HttpResponse{400, "text/plain",
-                          "bad request: the request target's scheme is not http or "
-                          "https (this port speaks http only)\n"};
+                          "bad request: the request target's scheme is not http "
+                          "(this port speaks http only)\n"};
     }
   }
   // An absolute-form target's authority is uri-host [":" port] (§3.2.2), as
@@ -227,6 +227,17 @@ std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>
                           "letters, digits, -._~!$&'()*+,;=:@/ and %-escapes, RFC 3986 "
                           "section 3.3; no control character anywhere)\n"};
     }
+  }
+  // RFC 9110 §4.2.2 and §7.4: a request for an https resource must be
+  // rejected unless it came over a secured connection, and this port is
+  // plain http; 421 (§15.5.20) says the server will not answer for that
+  // target. It was served as if http: a client that asked for TLS got a
+  // 200 over plaintext. Last, so that a malformed one is 400 for its fault.
+  if (target != "*" && target[0] != '/' &&
+      absl::EqualsIgnoreCase(target.substr(0, target.find("://")), "https")) {
+    return HttpResponse{421, "text/plain",
+                        "misdirected request: an https target, and this port is "
+                        "plain http, not TLS (RFC 9110 section 7.4)\n"};
   }
   return std::nullopt;
 }

@@ -3,7 +3,8 @@
 // What RFC 9112 lets an HTTP/1.x request head hold, as the admin port
 // (admin_http.h) reads it: the request line, the header fields, and the
 // request target's path. A Refuse* function returns the response a head
-// that breaks a rule gets (400, or 505 for another major version), naming
+// that breaks a rule gets (400, 505 for another major version, or 421 for
+// an https target on this plain-http port), naming
 // the rule, or nullopt; the port checks the request line first, then the
 // fields, then routes the target's path with its escapes normalised.
 #ifndef HANDOFF_SERVER_REQUEST_HEAD_H_
@@ -47,7 +48,9 @@ absl::string_view FromRequestLine(absl::string_view head);
 // Unlike a Host value's, its host may not be empty (RFC 9110 §4.2.1):
 // `GET http:///healthz` and `GET http://:80/healthz` were served. Its scheme
 // is http or https, in any case (RFC 3986 §3.1): this port speaks http only,
-// and `GET foo://x/healthz` was served.
+// and `GET foo://x/healthz` was served. A well-formed https target is 421
+// Misdirected Request (RFC 9110 §4.2.2, §7.4, §15.5.20: an https resource
+// is not served over an unsecured connection); it was served as if http.
 // `parts` is the line split at each space.
 std::optional<HttpResponse> RefuseMalformed(const std::vector<absl::string_view>& parts);
 

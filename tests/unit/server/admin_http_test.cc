@@ -771,12 +771,40 @@ TEST(AdminHttpTest, AnAbsoluteFormTargetWhoseSchemeIsNotHttpIsAnswered400) {
     EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "scheme"))
         << target << "\n" << reply.text;
   }
-  for (const char* target : {"https://x/healthz", "HTTP://x/healthz", "HtTpS://x/healthz"}) {
+  for (const char* target : {"HTTP://x/healthz", "HtTp://x/healthz"}) {
     const Reply reply = Exchange(
         port, absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
     EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 200 OK\r\n"))
         << target << "\n" << reply.text;
     EXPECT_EQ(Body(reply.text), "/healthz") << target;
+  }
+}
+
+// RFC 9110 §4.2.2 and §7.4: a request for an https resource must be
+// rejected unless it came over a secured connection, and this port is plain
+// http; §15.5.20's 421 Misdirected Request says the server will not answer
+// for that target. `GET https://x/healthz` was served 200, as if http, and a
+// client that meant TLS was told its probe had passed over plaintext.
+TEST(AdminHttpTest, AnHttpsAbsoluteFormTargetIsAnswered421) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  for (const char* target : {"https://x/healthz", "HTTPS://x/metrics", "hTtPs://x:1/readyz?v"}) {
+    for (const char* method : {"GET", "HEAD"}) {
+      const Reply reply = Exchange(
+          port, absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+      EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 421 Misdirected Request\r\n"))
+          << method << " " << target << "\n" << reply.text;
+      EXPECT_TRUE(absl::StrContains(reply.text, "\r\nConnection: close\r\n"))
+          << method << " " << target << "\n" << reply.text;
+      if (std::string_view(method) == "HEAD") continue;
+      // One line that names why.
+      const std::string body(Body(reply.text));
+      EXPECT_TRUE(absl::StrContains(body, "https") && absl::EndsWith(body, "\n") &&
+                  body.find('\n') == body.size() - 1)
+          << method << " " << target << "\n" << reply.text;
+    }
   }
 }
 

@@ -157,9 +157,8 @@ TEST(RequestHeadTest, RefuseMalformedServesAWellFormedRequestLine) {
       {"HTTP/1.0", "HEAD /healthz HTTP/1.0"},
       {"any 1.x minor version", "GET /healthz HTTP/1.9"},
       {"absolute-form", "GET http://x:9090/healthz?v HTTP/1.1"},
-      {"absolute-form, https", "GET https://x/healthz HTTP/1.1"},
       {"absolute-form, the scheme in upper case", "GET HTTP://x/healthz HTTP/1.1"},
-      {"absolute-form, the scheme in mixed case", "GET hTtPs://x/healthz HTTP/1.1"},
+      {"absolute-form, the scheme in mixed case", "GET hTtP://x/healthz HTTP/1.1"},
       {"asterisk-form for OPTIONS (refused 405 after)", "OPTIONS * HTTP/1.1"},
       {"a token this port does not serve (405 after)", "PATCH /healthz HTTP/1.1"},
       {"every tchar is a method's", "X!#$%&'*+.^_`|~9 / HTTP/1.1"},
@@ -247,6 +246,36 @@ TEST(RequestHeadTest, RefuseMalformedRefusesAnAbsoluteFormTargetWhoseSchemeIsNot
     const std::string line = absl::StrCat("GET ", c.target, " HTTP/1.1");
     ExpectRefused(RefuseLine(line), {400, "scheme"}, line);
   }
+}
+
+// RFC 9110 §4.2.2 and §7.4: a request for an https resource must be
+// rejected unless it came over a secured connection, and the admin port is
+// plain http; §15.5.20: 421 Misdirected Request is for a target the server
+// will not answer for. `GET https://x/healthz` was served as if it were http.
+// A malformed one is still 400, for what is malformed.
+TEST(RequestHeadTest, RefuseMalformedAnswersAnHttpsTarget421) {
+  const struct {
+    const char* rule;
+    const char* target;
+  } kCases[] = {
+      {"https", "https://x/healthz"},
+      {"the scheme in upper case", "HTTPS://x/healthz"},
+      {"the scheme in mixed case", "hTtPs://x/healthz"},
+      {"a port and a query", "https://127.0.0.1:9090/metrics?x"},
+      {"no path", "https://x"},
+      {"an IPv6 literal", "https://[::1]:9090/readyz"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.rule);
+    const std::string line = absl::StrCat("GET ", c.target, " HTTP/1.1");
+    ExpectRefused(RefuseLine(line), {421, "https"}, line);
+  }
+  ExpectRefused(RefuseLine("GET https://a<b/healthz HTTP/1.1"), {400, "authority"},
+                "a malformed https authority");
+  ExpectRefused(RefuseLine("GET https://x/a<b HTTP/1.1"), {400, "target"},
+                "a malformed https path");
+  ExpectRefused(RefuseLine("GET https://x/healthz HTTP/2.0"), {505, "HTTP/1.1"},
+                "an https target over another version");
 }
 
 // RFC 3986 §3.3: a path is segments of pchar and '/'; RFC 9112 §2.2 and §3:

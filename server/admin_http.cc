@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -105,6 +106,14 @@ std::string Serialize(const HttpResponse& r, bool head_only) {
   out += "\r\n";
   if (!head_only) out += r.body;
   return out;
+}
+
+// Whether a head, from its first bytes on, is a HEAD request's. RFC 9110
+// §9.3.2: a response to HEAD carries no content, a refusal's neither, and
+// RFC 9112 §6.3 ends it at its head whatever Content-Length says: a refused
+// HEAD was sent its body, bytes a client takes for the next response's.
+bool IsHeadRequest(absl::string_view head) {
+  return absl::StartsWith(FromRequestLine(head), "HEAD ");
 }
 
 // Sends `response` on a socket that has not been written to, and closes it,
@@ -223,7 +232,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (std::optional<HttpResponse> refusal =
             RefuseMalformed(absl::StrSplit(request_line, ' '))) {
       Unlist();
-      Respond(*refusal, false);
+      Respond(*refusal, IsHeadRequest(line));
       return;
     }
     // The rest of the head; the request line stays in buffer_, for OnHead.
@@ -239,25 +248,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // character) that ended it; what follows in buffer_ is the client's next.
   void OnHead(const asio::error_code& ec, size_t head_bytes) {
     Unlist();
+    if (ec && ec != asio::error::not_found) {
+      Close();
+      return;
+    }
+    const std::string head(asio::buffers_begin(buffer_.data()),
+                           asio::buffers_end(buffer_.data()));
+    const bool head_only = IsHeadRequest(head);
     // not_found: buffer_ filled up to kMaxHeadBytes before an empty line.
     // RFC 9112 §3: a target longer than the server will parse is 414, not
     // 431; the request line has no end within the cap only if it is that.
     if (ec == asio::error::not_found) {
-      const std::string head(asio::buffers_begin(buffer_.data()),
-                             asio::buffers_end(buffer_.data()));
       if (FromRequestLine(head).find('\n') == absl::string_view::npos) {
-        Respond({414, "text/plain", "request line over 8 KiB\n"}, false);
+        Respond({414, "text/plain", "request line over 8 KiB\n"}, head_only);
       } else {
-        Respond({431, "text/plain", "request head over 8 KiB\n"}, false);
+        Respond({431, "text/plain", "request head over 8 KiB\n"}, head_only);
       }
       return;
     }
-    if (ec) {
-      Close();
-      return;
-    }
-    std::string head(asio::buffers_begin(buffer_.data()),
-                     asio::buffers_end(buffer_.data()));
     if (std::any_of(head.begin(),
                     head.begin() + static_cast<std::ptrdiff_t>(
                                        std::min(head_bytes, head.size())),
@@ -265,7 +273,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Respond({400, "text/plain",
                "bad request: a control character in the request head (a TLS "
                "client? this port is plain HTTP)\n"},
-              false);
+              head_only);
       return;
     }
     absl::string_view line = FromRequestLine(head);
@@ -273,11 +281,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::ConsumeSuffix(&line, "\r");
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
     if (std::optional<HttpResponse> refusal = RefuseMalformed(parts)) {
-      Respond(*refusal, false);
+      Respond(*refusal, head_only);
     } else if (std::optional<HttpResponse> bad_fields = RefuseBadFields(
                    FromRequestLine(absl::string_view(head).substr(0, head_bytes)),
                    parts[2])) {
-      Respond(*bad_fields, false);
+      Respond(*bad_fields, head_only);
     } else if (parts[0] != "GET" && parts[0] != "HEAD") {
       Respond({405, "text/plain", "only GET and HEAD\n"}, false);
     } else {
@@ -286,9 +294,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         Respond({400, "text/plain",
                  "bad request: a malformed percent-escape in the path (want % "
                  "and two hex digits)\n"},
-                false);
+                head_only);
       } else {
-        Respond(routes_(*path), parts[0] == "HEAD");
+        Respond(routes_(*path), head_only);
       }
     }
   }

@@ -471,6 +471,8 @@ TEST(AdminHttpTest, AnHttp11RequestWithoutOneHostIsAnswered400) {
     const Reply reply = Exchange((*server)->port(), request);
     EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
         << absl::CHexEscape(request) << "\n" << reply.text;
+    // A HEAD's refusal has no body to say so (ARefusedHeadRequestIsAnsweredWithoutABody).
+    if (absl::StartsWith(request, "HEAD ")) continue;
     EXPECT_TRUE(absl::StrContains(reply.text, "Host")) << reply.text;
   }
   // The field name is case-insensitive, its value may be empty (RFC 9110
@@ -806,6 +808,48 @@ TEST(AdminHttpTest, AnHttpsAbsoluteFormTargetIsAnswered421) {
           << method << " " << target << "\n" << reply.text;
     }
   }
+}
+
+// RFC 9110 §9.3.2: the server must not send content in a response to HEAD,
+// and RFC 9112 §6.3 ends such a response at its head whatever its
+// Content-Length says. A HEAD the port refused (no Host, a bad escape, a
+// malformed line, another version, an https target, a head over the cap)
+// was answered with the body anyway: bytes a client reading the next
+// response on the connection takes for its start (curl -I: "Excess found").
+TEST(AdminHttpTest, ARefusedHeadRequestIsAnsweredWithoutABody) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const struct {
+    std::string request;
+    const char* status_line;
+  } kCases[] = {
+      {"HEAD /healthz HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+      {"HEAD /%zz HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+      {"HEAD /a<b HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+      {"HEAD /healthz HTTP/2.0\r\nHost: x\r\n\r\n",
+       "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
+      {"HEAD https://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+       "HTTP/1.1 421 Misdirected Request\r\n"},
+      {"\r\nHEAD /healthz HTTP/1.1\r\nHost: x\r\n\x01\r\n\r\n",
+       "HTTP/1.1 400 Bad Request\r\n"},
+      {absl::StrCat("HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ",
+                    std::string(2 * AdminHttpServer::kMaxHeadBytes, 'x'), "\r\n\r\n"),
+       "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
+      {absl::StrCat("HEAD /", std::string(2 * AdminHttpServer::kMaxHeadBytes, 'a'),
+                    " HTTP/1.1\r\n\r\n"),
+       "HTTP/1.1 414 URI Too Long\r\n"},
+  };
+  for (const auto& c : kCases) {
+    const std::string shown = absl::CHexEscape(c.request.substr(0, 60));
+    const Reply reply = Exchange((*server)->port(), c.request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, c.status_line)) << shown << "\n" << reply.text;
+    EXPECT_TRUE(absl::EndsWith(reply.text, "\r\n\r\n")) << shown << "\n" << reply.text;
+    EXPECT_EQ(Body(reply.text), "") << shown;
+  }
+  // The same refusals of a GET keep their body, which names the rule.
+  const Reply get = Exchange((*server)->port(), "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(absl::StrContains(std::string(Body(get.text)), "Host")) << get.text;
 }
 
 // While it lives, this process can open no file descriptor: the soft

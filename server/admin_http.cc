@@ -86,10 +86,17 @@ std::pair<HeadIterator, bool> EndOfHead(HeadIterator begin, HeadIterator end) {
 }
 
 // Asio match condition for the end of a line, the request line's first: a
-// line feed, or a control character, which no request line holds.
+// line feed, or a control character, which no request line holds. So does a
+// bare CR, with the byte after it, as in EndOfHead: a client whose lines end
+// in CR alone sends no line feed, and waited 5 s to be closed unanswered.
 std::pair<HeadIterator, bool> EndOfLine(HeadIterator begin, HeadIterator end) {
   for (HeadIterator i = begin; i != end; ++i) {
     if (*i == '\n' || IsControl(*i)) return {std::next(i), true};
+    if (*i == '\r') {
+      HeadIterator next = std::next(i);
+      if (next == end) return {i, false};  // look again from i with more bytes
+      if (*next != '\n') return {std::next(next), true};
+    }
   }
   return {end, false};
 }
@@ -229,6 +236,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::string_view request_line = line;
     absl::ConsumeSuffix(&request_line, "\n");
     absl::ConsumeSuffix(&request_line, "\r");
+    // A CR left is a bare one, which ended the line (EndOfLine).
+    if (request_line.find('\r') != absl::string_view::npos) {
+      Unlist();
+      Respond({400, "text/plain",
+               "bad request: a bare CR (not followed by LF) in the request "
+               "line (RFC 9112 section 2.2)\n"},
+              IsHeadRequest(line));
+      return;
+    }
     if (std::optional<HttpResponse> refusal =
             RefuseMalformed(absl::StrSplit(request_line, ' '))) {
       Unlist();

@@ -12,8 +12,8 @@
 // port has no TLS; an HTTP/1.1 request without a Host header field, or any with two,
 // or with a Host that is not host[:port], or whitespace between a field name
 // and its colon, or a header line with no colon, or a field name that is
-// not a token, or a folded field (obs-fold), or a bare CR in a header
-// line, 400; a bare CR as soon as the byte after it arrives),
+// not a token, or a folded field (obs-fold), or a bare CR in the request
+// line or a header line, 400; a bare CR as soon as the byte after it arrives),
 // one request per connection (Connection: close), the request head capped
 // at 8 KiB (431 beyond; 414 if the request line alone is longer), the
 // connection at 5 s, and open connections at 64 (beyond, the one that has

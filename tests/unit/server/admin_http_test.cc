@@ -630,6 +630,28 @@ TEST(AdminHttpTest, ABareCarriageReturnEndingTheHeadIsAnswered400AtOnce) {
   ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
 }
 
+// The same in the request line: a client whose lines end in a bare CR
+// (`GET /healthz HTTP/1.1\rHost: x\r\r`) sends no line feed, and the server
+// waited for one to end the request line: the client was closed unanswered
+// at the deadline, where the bare CR made the line malformed as soon as the
+// byte after it came (RFC 9112 §2.2). Here the connection lives a minute:
+// the old code left the client to its 10 s receive timeout, without a reply.
+TEST(AdminHttpTest, ABareCarriageReturnInTheRequestLineIsAnswered400AtOnce) {
+  absl::StatusOr<std::unique_ptr<AdminHttpServer>> server =
+      AdminHttpServer::Start("127.0.0.1:0", StatusOrEcho, std::chrono::minutes(1));
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* request : {"GET /healthz HTTP/1.1\rHost: x\r\r", "GET /healthz\rHTTP/1.1",
+                              "\r\nGET /healthz HTTP/1.0\r\r"}) {
+    const Reply reply = Exchange((*server)->port(), request);
+    EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_TRUE(absl::StrContains(reply.text, "bare CR"))
+        << absl::CHexEscape(request) << "\n" << reply.text;
+    EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
+  }
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->open_connections() == 0; }));
+}
+
 // RFC 9112 §3.2: a Host field's value is RFC 3986's uri-host [":" port], and
 // a server must answer 400 to a request whose Host is anything else. One with
 // a space, a userinfo '@', or a port that is not a port number was served.
@@ -718,7 +740,10 @@ TEST(AdminHttpTest, ATargetPathWithACharacterNoUriHoldsIsAnswered400) {
     const Reply reply = Exchange(port, request);
     EXPECT_TRUE(absl::StartsWith(reply.text, "HTTP/1.1 400 Bad Request\r\n"))
         << absl::CHexEscape(request) << "\n" << reply.text;
-    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)), "target"))
+    // A CR is refused for what it is, a bare CR, as soon as the byte after
+    // it comes (ABareCarriageReturnInTheRequestLineIsAnswered400AtOnce).
+    EXPECT_TRUE(absl::StrContains(std::string(Body(reply.text)),
+                                  absl::StrContains(target, "\r") ? "bare CR" : "target"))
         << absl::CHexEscape(request) << "\n" << reply.text;
     EXPECT_EQ(reply.error, 0) << strerror(reply.error);  // FIN, not RST
   }

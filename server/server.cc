@@ -165,7 +165,8 @@ HandoffServer::~HandoffServer() {
   // read the core, which is destroyed before the dispatcher: wait for it
   // here, first.
   if (dispatcher_ != nullptr) dispatcher_->Stop();
-  // The admin thread reads core_ and dispatcher_ (for /metrics): stop it first.
+  // The admin thread reads core_ and dispatcher_ (for /metrics; a stopped
+  // dispatcher still answers its counts): stop it before they are destroyed.
   if (admin_ != nullptr) admin_->Stop();
 }
 

@@ -149,6 +149,22 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   bool reading = false, writing = false, writes_over = false;
   size_t next = 0;
   grpc::ByteBuffer reply;
+  const auto copy = [](const std::multimap<grpc::string_ref, grpc::string_ref>& from,
+                       std::vector<std::pair<std::string, std::string>>& to) {
+    for (const auto& [key, value] : from) {
+      to.emplace_back(std::string(key.data(), key.size()),
+                      std::string(value.data(), value.size()));
+    }
+  };
+  // Once a read has brought a reply, or Finish has ended the call, gRPC has
+  // the headers: said then, ahead of any reply, as they came.
+  bool headers_known = false;
+  auto know_headers = [&] {
+    if (headers_known || received == nullptr) return;
+    headers_known = true;
+    copy(context.GetServerInitialMetadata(), received->headers);
+    if (received->on_headers) received->on_headers(*received);
+  };
   auto write_next = [&] {
     if (next < requests.size()) {
       call->Write(ToBuffer(requests[next++]), &write_tag);
@@ -178,6 +194,7 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
       reading = ok;
       if (!ok) continue;  // no more: the server has ended the call
       if (!one_reply) {
+        know_headers();
         on_reply(FromBuffer(reply));
       } else if (!the_reply.has_value()) {
         the_reply = FromBuffer(reply);
@@ -202,18 +219,9 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
-  if (received != nullptr) {
-    // Finish has received both, the headers too if no reply came.
-    const auto copy = [](const std::multimap<grpc::string_ref, grpc::string_ref>& from,
-                         std::vector<std::pair<std::string, std::string>>& to) {
-      for (const auto& [key, value] : from) {
-        to.emplace_back(std::string(key.data(), key.size()),
-                        std::string(value.data(), value.size()));
-      }
-    };
-    copy(context.GetServerInitialMetadata(), received->headers);
-    copy(context.GetServerTrailingMetadata(), received->trailers);
-  }
+  // Finish has received both, the headers too if no reply came.
+  know_headers();
+  if (received != nullptr) copy(context.GetServerTrailingMetadata(), received->trailers);
   if (!cardinality.ok()) return cardinality;
   if (status.ok() && one_reply) {
     if (!the_reply.has_value()) {

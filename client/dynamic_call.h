@@ -48,6 +48,10 @@ std::string MethodPath(const google::protobuf::MethodDescriptor& method);
 struct ReceivedMetadata {
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::pair<std::string, std::string>> trailers;
+  // If set, called once, with `headers` filled, as soon as they are known:
+  // before the first reply is handed on, or once the call is over if none
+  // was, so that a caller can show them in the order they came.
+  std::function<void(const ReceivedMetadata&)> on_headers;
 };
 
 // Calls `method` with every request on one call (unary methods take
@@ -60,7 +64,8 @@ struct ReceivedMetadata {
 // ends the call with CANCELLED, as it does Client's; a deadline missed
 // without ever having had a connection says so, as Client's does
 // (call_error.h). If `received` is not
-// null, it gets the response headers and trailers once the call is over.
+// null, it gets the response headers as they are known (its on_headers)
+// and the trailers once the call is over.
 absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                         const google::protobuf::MethodDescriptor& method,
                         const std::vector<std::string>& requests,

@@ -157,6 +157,12 @@ int Call(const Connection& connection, const CallArgs& args) {
   bool unprintable = false;
   absl::Status unwritten;
   ReceivedMetadata received;
+  // Said as they come, before the replies, as grpcurl's -v does: said at
+  // the end, they followed the line for a stream's reply that could not
+  // be printed.
+  if (args.verbose) {
+    received.on_headers = [](const ReceivedMetadata& r) { PrintMetadata("header", r.headers); };
+  }
   absl::Status status = CallMethod(
       *channel, **method, *requests, options,
       [&](const std::string& reply) {
@@ -177,10 +183,7 @@ int Call(const Connection& connection, const CallArgs& args) {
         if (!unwritten.ok()) options.cancel->Cancel();
       },
       &received);
-  if (args.verbose) {
-    PrintMetadata("header", received.headers);
-    PrintMetadata("trailer", received.trailers);
-  }
+  if (args.verbose) PrintMetadata("trailer", received.trailers);
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {

@@ -1487,6 +1487,27 @@ TEST_F(CliTest, VerboseSaysSoWhenTheServerSentNoHeadersOrTrailers) {
   EXPECT_FALSE(absl::StrContains(r.err, "(empty)")) << r.err;
 }
 
+// --verbose says a stream's headers when they come, before its replies,
+// as grpcurl prints them (its OnReceiveHeaders comes before the first
+// OnReceiveResponse): they were said once the call was over, after the
+// line for a reply that could not be printed.
+TEST_F(CliTest, VerboseSaysAStreamsHeadersBeforeItsReplies) {
+  const std::string proto = UnprintableReplyProto("verbose_order");
+  auto r = Cli({"call", "handoff.v1.Gateway.Stream", "--proto=" + proto, "--verbose", "-d",
+                R"([{"payload":"YQ=="},{"payload":"/w=="},{"payload":"Yg=="}])", Addr()});
+  std::remove(proto.c_str());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, "{\"payload\":\"a\"}\n{\"payload\":\"b\"}\n");
+  const size_t headers = r.err.find("handoff: response headers: (empty)\n");
+  const size_t reply = r.err.find("DATA_LOSS: reply 2:");
+  const size_t trailers = r.err.find("handoff: response trailers: (empty)\n");
+  ASSERT_NE(headers, std::string::npos) << r.err;
+  ASSERT_NE(reply, std::string::npos) << r.err;
+  ASSERT_NE(trailers, std::string::npos) << r.err;
+  EXPECT_LT(headers, reply) << r.err;
+  EXPECT_LT(reply, trailers) << r.err;
+}
+
 // --engine h2 with an option that engine cannot honour is a pair of flags
 // that do not go together: exit 2, naming the option, as ghz-style flag
 // errors are (it was 1, as if the server had failed). The other engine, or

@@ -11,12 +11,14 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "client/cancel_token.h"
 #include "client/cli/commands.h"
 #include "client/cli/undescribed_service.h"
 #include "client/dynamic_call.h"
 #include "client/local_descriptors.h"
+#include "client/proto_source.h"
 #include "client/reflection_database.h"
 #include "client/status_details.h"
 
@@ -117,6 +119,15 @@ int Call(const Connection& connection, const CallArgs& args) {
                     ? "call"
                     : absl::StrCat("reflection at ", connection.addr),
                 WithTlsHint(connection, method.status()));
+  }
+  // First, as grpcurl's -v says "Resolved method descriptor:": which
+  // method, and which types, reflection or --proto gave the call. As
+  // .proto source, as describe prints it, a line each.
+  if (args.verbose) {
+    for (absl::string_view line :
+         absl::StrSplit(ProtoSource(**method), '\n', absl::SkipEmpty())) {
+      std::cerr << "handoff: resolved method descriptor: " << line << "\n";
+    }
   }
   auto requests = JsonToMessages(*(*method)->input_type(), *data);
   if (!requests.ok()) return Fail("-d", requests.status());

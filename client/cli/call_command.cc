@@ -62,18 +62,18 @@ void PrintDetails(const absl::Status& status, const google::protobuf::Descriptor
 }
 
 // Each of `metadata` on a line of its own: "handoff: response header:
-// key: value", a "-bin" key's value in base64, as it went on the wire. None
-// is a line too, "handoff: response headers: (empty)", as grpcurl's -v
-// prints an empty section: silence would read as a --verbose that did
-// nothing.
+// key: value" (`what` is "response header"), a "-bin" key's value in
+// base64, as it goes on the wire. None is a line too, "handoff: response
+// headers: (empty)", as grpcurl's -v prints an empty section: silence
+// would read as a --verbose that did nothing.
 void PrintMetadata(absl::string_view what,
                    const std::vector<std::pair<std::string, std::string>>& metadata) {
   if (metadata.empty()) {
-    std::cerr << "handoff: response " << what << "s: (empty)\n";
+    std::cerr << "handoff: " << what << "s: (empty)\n";
     return;
   }
   for (const auto& [key, value] : metadata) {
-    std::cerr << "handoff: response " << what << ": " << key << ": "
+    std::cerr << "handoff: " << what << ": " << key << ": "
               << (absl::EndsWith(key, "-bin") ? absl::Base64Escape(value) : OneLine(value))
               << "\n";
   }
@@ -128,6 +128,8 @@ int Call(const Connection& connection, const CallArgs& args) {
          absl::StrSplit(ProtoSource(**method), '\n', absl::SkipEmpty())) {
       std::cerr << "handoff: resolved method descriptor: " << line << "\n";
     }
+    // Then what the call sends, as grpcurl's "Request metadata to send:".
+    PrintMetadata("request header", connection.metadata);
   }
   auto requests = JsonToMessages(*(*method)->input_type(), *data);
   if (!requests.ok()) return Fail("-d", requests.status());
@@ -172,7 +174,7 @@ int Call(const Connection& connection, const CallArgs& args) {
   // the end, they followed the line for a stream's reply that could not
   // be printed.
   if (args.verbose) {
-    received.on_headers = [](const ReceivedMetadata& r) { PrintMetadata("header", r.headers); };
+    received.on_headers = [](const ReceivedMetadata& r) { PrintMetadata("response header", r.headers); };
   }
   absl::Status status = CallMethod(
       *channel, **method, *requests, options,
@@ -194,7 +196,7 @@ int Call(const Connection& connection, const CallArgs& args) {
         if (!unwritten.ok()) options.cancel->Cancel();
       },
       &received);
-  if (args.verbose) PrintMetadata("trailer", received.trailers);
+  if (args.verbose) PrintMetadata("response trailer", received.trailers);
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {

@@ -1522,6 +1522,26 @@ TEST_F(CliTest, VerboseShowsTheResolvedMethodAsGrpcurlDoes) {
       << r.err;
 }
 
+// --verbose shows the metadata the call sends, before what came back, as
+// grpcurl's -v prints "Request metadata to send:" ("(empty)" for none):
+// it showed only what the server sent.
+TEST_F(CliTest, VerboseShowsTheRequestMetadataAsGrpcurlDoes) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--verbose",
+                R"(--metadata={"x-tag":"hello","x-other":"2"})", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t tag = r.err.find("handoff: request header: x-tag: hello\n");
+  const size_t other = r.err.find("handoff: request header: x-other: 2\n");
+  const size_t response = r.err.find("handoff: response headers: (empty)\n");
+  ASSERT_NE(tag, std::string::npos) << r.err;
+  ASSERT_NE(other, std::string::npos) << r.err;
+  ASSERT_NE(response, std::string::npos) << r.err;
+  EXPECT_LT(tag, response) << r.err;
+  EXPECT_LT(other, response) << r.err;
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--verbose", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "handoff: request headers: (empty)\n")) << r.err;
+}
+
 // --engine h2 with an option that engine cannot honour is a pair of flags
 // that do not go together: exit 2, naming the option, as ghz-style flag
 // errors are (it was 1, as if the server had failed). The other engine, or

@@ -207,6 +207,7 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
       call->Read(&reply, &read_tag);
     } else if (tag == &write_tag) {
       writing = false;
+      if (ok && !writes_over && received != nullptr) ++received->requests_sent;
       if (ok && !writes_over) write_next();
       // A failed write: the call is over, and the reads drain what the
       // server sent before its status.

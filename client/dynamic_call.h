@@ -52,6 +52,9 @@ struct ReceivedMetadata {
   // before the first reply is handed on, or once the call is over if none
   // was, so that a caller can show them in the order they came.
   std::function<void(const ReceivedMetadata&)> on_headers;
+  // How many of the requests gRPC took to send (their writes succeeded):
+  // fewer than were given if the call ended first.
+  size_t requests_sent = 0;
 };
 
 // Calls `method` with every request on one call (unary methods take

@@ -196,7 +196,14 @@ int Call(const Connection& connection, const CallArgs& args) {
         if (!unwritten.ok()) options.cancel->Cancel();
       },
       &received);
-  if (args.verbose) PrintMetadata("response trailer", received.trailers);
+  if (args.verbose) {
+    PrintMetadata("response trailer", received.trailers);
+    // Last, as grpcurl's -v ends "Sent 1 request and received 1 response":
+    // on a stream that ended early it tells how far the call got.
+    std::cerr << "handoff: sent " << received.requests_sent << " request"
+              << (received.requests_sent == 1 ? "" : "s") << " and received " << replies
+              << " response" << (replies == 1 ? "" : "s") << "\n";
+  }
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
   if (!status.ok()) {

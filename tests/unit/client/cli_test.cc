@@ -1542,6 +1542,35 @@ TEST_F(CliTest, VerboseShowsTheRequestMetadataAsGrpcurlDoes) {
   EXPECT_TRUE(absl::StrContains(r.err, "handoff: request headers: (empty)\n")) << r.err;
 }
 
+// --verbose ends with how many requests went and replies came, as
+// grpcurl's -v ends with "Sent 1 request and received 1 response", before
+// a failed call's status: on a stream that ends early, the count is what
+// tells the user how far it got.
+TEST_F(CliTest, VerboseCountsTheRequestsSentAndTheRepliesReceivedAsGrpcurlDoes) {
+  auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", "--verbose", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::EndsWith(r.err, "handoff: response trailers: (empty)\n"
+                                    "handoff: sent 1 request and received 1 response\n"))
+      << r.err;
+  r = Cli({"call", "handoff.v1.Gateway.Stream", "-d",
+           R"({"payload":"YQ=="} {"payload":"Yg=="} {"payload":"Yw=="})", "--verbose", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::EndsWith(r.err, "handoff: sent 3 requests and received 3 responses\n"))
+      << r.err;
+  // No request at all on a stream: none went, none came.
+  r = Cli({"call", "handoff.v1.Gateway.Stream", "--verbose", Addr()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::EndsWith(r.err, "handoff: sent 0 requests and received 0 responses\n"))
+      << r.err;
+  // A failed call: the count, then its status.
+  r = Cli({"call", "handoff.v1.Gateway.Stream", "-d",
+           R"({"payload":"YQ=="} {"payload":"c3RhdHVzOjM6YmFk"})", "--verbose", Addr()});
+  EXPECT_EQ(r.exit_code, 64 + 3) << r.err;
+  EXPECT_TRUE(absl::EndsWith(r.err, "handoff: sent 2 requests and received 1 response\n"
+                                    "handoff: handoff.v1.Gateway.Stream: INVALID_ARGUMENT: bad\n"))
+      << r.err;
+}
+
 // --engine h2 with an option that engine cannot honour is a pair of flags
 // that do not go together: exit 2, naming the option, as ghz-style flag
 // errors are (it was 1, as if the server had failed). The other engine, or

@@ -145,7 +145,7 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   // after, a stream whose server ended it part-way lost the replies it had
   // sent (a write failed, and the reads were skipped), and one whose
   // server answers as it reads could stall both sides on flow control.
-  char start_tag, read_tag, write_tag, finish_tag;  // by address
+  char start_tag, headers_tag, read_tag, write_tag, finish_tag;  // by address
   bool reading = false, writing = false, writes_over = false;
   size_t next = 0;
   grpc::ByteBuffer reply;
@@ -156,8 +156,8 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                       std::string(value.data(), value.size()));
     }
   };
-  // Once a read has brought a reply, or Finish has ended the call, gRPC has
-  // the headers: said then, ahead of any reply, as they came.
+  // Once they have been read, or Finish has ended the call, gRPC has the
+  // headers: said then, ahead of any reply, as they came.
   bool headers_known = false;
   auto know_headers = [&] {
     if (headers_known || received == nullptr) return;
@@ -178,7 +178,11 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   void* tag = nullptr;
   bool ok = false;
   if (cq.Next(&tag, &ok) && ok) {
-    call->Read(&reply, &read_tag);
+    // The headers first, on their own, so that they are known the moment
+    // they come, as grpcurl's -v says them, not only with the first reply
+    // (a stream's may be long in coming). gRPC allows no Read until this
+    // has completed; the writes go on meanwhile.
+    call->ReadInitialMetadata(&headers_tag);
     reading = true;
     write_next();
   }
@@ -190,11 +194,15 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   absl::Status cardinality;
   while (reading || writing) {
     if (!cq.Next(&tag, &ok)) break;
-    if (tag == &read_tag) {
+    if (tag == &headers_tag) {
+      reading = ok;
+      if (!ok) continue;  // the call is over: Finish has what came
+      know_headers();
+      call->Read(&reply, &read_tag);
+    } else if (tag == &read_tag) {
       reading = ok;
       if (!ok) continue;  // no more: the server has ended the call
       if (!one_reply) {
-        know_headers();
         on_reply(FromBuffer(reply));
       } else if (!the_reply.has_value()) {
         the_reply = FromBuffer(reply);

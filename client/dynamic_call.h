@@ -48,9 +48,9 @@ std::string MethodPath(const google::protobuf::MethodDescriptor& method);
 struct ReceivedMetadata {
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::pair<std::string, std::string>> trailers;
-  // If set, called once, with `headers` filled, as soon as they are known:
-  // before the first reply is handed on, or once the call is over if none
-  // was, so that a caller can show them in the order they came.
+  // If set, called once, with `headers` filled, as soon as they come (so
+  // before the first reply is handed on), or once the call is over if none
+  // came, so that a caller can show them when and in the order they came.
   std::function<void(const ReceivedMetadata&)> on_headers;
   // How many of the requests gRPC took to send (their writes succeeded):
   // fewer than were given if the call ended first.

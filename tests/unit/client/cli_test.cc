@@ -1571,6 +1571,22 @@ TEST_F(CliTest, VerboseCountsTheRequestsSentAndTheRepliesReceivedAsGrpcurlDoes) 
       << r.err;
 }
 
+// --verbose says a stream's headers the moment they come, as grpcurl's -v
+// does (it waits on the stream's headers before its first reply): they
+// were said only with the first reply, or at the call's end, so a stream
+// whose first reply was long in coming showed nothing of them meanwhile.
+TEST_F(CliTest, VerboseSaysAStreamsHeadersBeforeItsFirstReplyComes) {
+  // The fake answers "hold" ("aG9sZA==") with its headers and nothing more
+  // until the call is cancelled.
+  auto cli = testing::Process::Start({HANDOFF_CLI, "call", "handoff.v1.Gateway.Stream", "-d",
+                                      R"({"payload":"aG9sZA=="})", "--verbose", "--timeout=0", Addr()});
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  // No deadline: the call ends only when the test stops it.
+  auto err = cli->WaitForStderr("handoff: response header: x-held: yes\n", absl::Seconds(15));
+  EXPECT_TRUE(err.ok()) << err.status();
+  cli->Stop();
+}
+
 // --engine h2 with an option that engine cannot honour is a pair of flags
 // that do not go together: exit 2, naming the option, as ghz-style flag
 // errors are (it was 1, as if the server had failed). The other engine, or

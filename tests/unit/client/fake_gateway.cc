@@ -72,8 +72,9 @@ class WorkReactor final : public grpc::ServerUnaryReactor {
 class StreamReactor final
     : public grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply> {
  public:
-  explicit StreamReactor(std::function<void(const v1::WorkRequest&)> on_message)
-      : on_message_(std::move(on_message)) {
+  StreamReactor(grpc::CallbackServerContext* context,
+                std::function<void(const v1::WorkRequest&)> on_message)
+      : context_(context), on_message_(std::move(on_message)) {
     StartRead(&request_);
   }
 
@@ -83,6 +84,14 @@ class StreamReactor final
       return;
     }
     on_message_(request_);
+    // "hold": headers, then nothing until the client gives up, as a server
+    // whose first reply is long in coming.
+    if (request_.payload() == "hold") {
+      held_.store(true);
+      context_->AddInitialMetadata("x-held", "yes");
+      StartSendInitialMetadata();
+      return;
+    }
     // "status:CODE:MESSAGE" ends the stream with that status, after the
     // replies already written, as handoffd ends a stream at a failing job.
     int code = 0;
@@ -104,9 +113,15 @@ class StreamReactor final
     }
     StartRead(&request_);
   }
+  void OnSendInitialMetadataDone(bool) override {}
+  void OnCancel() override {
+    if (held_.load()) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "held"));
+  }
   void OnDone() override { delete this; }
 
  private:
+  grpc::CallbackServerContext* const context_;
+  std::atomic<bool> held_{false};
   const std::function<void(const v1::WorkRequest&)> on_message_;
   v1::WorkRequest request_;
   v1::WorkReply reply_;
@@ -177,8 +192,8 @@ grpc::ServerUnaryReactor* FakeGateway::Work(grpc::CallbackServerContext* context
 }
 
 grpc::ServerBidiReactor<v1::WorkRequest, v1::WorkReply>* FakeGateway::Stream(
-    grpc::CallbackServerContext*) {
-  return new StreamReactor([this](const v1::WorkRequest& request) {
+    grpc::CallbackServerContext* context) {
+  return new StreamReactor(context, [this](const v1::WorkRequest& request) {
     stream_messages_.fetch_add(1);
     absl::MutexLock lock(&mu_);
     stream_cpu_us_.push_back(request.cpu_us());

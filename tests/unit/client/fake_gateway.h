@@ -15,7 +15,8 @@
 //          work_calls() lists what each call carried.
 //   Stream answers each WorkRequest with a WorkReply carrying its payload,
 //          in order; a payload "status:CODE:MESSAGE" ends the stream there
-//          with that status.
+//          with that status; "hold" sends the response headers
+//          ("x-held: yes") and then nothing more until the call is cancelled.
 #ifndef HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
 #define HANDOFF_TESTS_UNIT_CLIENT_FAKE_GATEWAY_H_
 

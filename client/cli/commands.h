@@ -59,8 +59,10 @@ struct CallArgs {
   bool pretty = false;
   // Print a reply's fields at their default too (grpcurl's -emit-defaults).
   bool emit_defaults = false;
-  // Print the response headers and trailers on stderr, as grpcurl -v does,
-  // "(empty)" when there are none.
+  // Print on stderr, as grpcurl -v does and in its order, the resolved
+  // method, the request metadata, the response headers (as they come) and
+  // trailers ("(empty)" when there are none), and the requests sent and
+  // replies received.
   bool verbose = false;
   // Types from local files (client/local_descriptors.h) rather than the
   // server's reflection: --proto with its import paths, else --protoset.

@@ -75,7 +75,9 @@ HANDOFF_CLI_FLAG(bool, emit_defaults, false,
                  "call: print a reply's fields at their default values too (as "
                  "grpcurl's -emit-defaults)");
 HANDOFF_CLI_FLAG(bool, verbose, false,
-                 "call: print the response headers and trailers on stderr");
+                 "call: print on stderr, as grpcurl's -v does, the resolved method, the "
+                 "request metadata, the response headers and trailers and how many "
+                 "requests went and replies came");
 HANDOFF_CLI_FLAG(std::string, proto, "",
                  "call and describe: take the types from this .proto file instead "
                  "of the server's reflection (describe then needs no server)");

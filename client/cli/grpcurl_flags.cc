@@ -12,28 +12,53 @@
 namespace handoff::cli {
 namespace {
 
-// grpcurl's flag (its name, as grpcurl's Go flag package reads it with one
-// dash or two) and what handoff has for it. Those without an equivalent
-// (-format) are left to Abseil's own error, -authority is handoff's too;
-// -v is not here either: it is Abseil's unknown flag as documented.
-// -import-path is: load's check read -import-path=. as its -i. -insecure is here, before load's check would call it load's:
-// load's (ghz's) --insecure is plaintext, the opposite of what was meant.
+// Every flag of grpcurl's (cmd/grpcurl) that handoff has not by the same
+// name (-cacert, -cert, -key, -authority, -d, -proto, -protoset, -help and
+// -version are handoff's too), as grpcurl's Go flag package reads it, with
+// one dash or two, and handoff's own for it or that it has none. All of
+// them, not only those with one of handoff's: load's check, run after this
+// one, reads -connect-timeout, -expand-headers and -msg-template as ghz's
+// -c, -e and -m with letters after them, which named the wrong tool, and
+// -import-path as its -i; Abseil's "Unknown command line flag" named no
+// tool. -insecure is load's (ghz's) too, where it means plaintext, the
+// opposite of what was meant.
 const std::vector<std::pair<const char*, const char*>>& Equivalents() {
+  static constexpr char kNone[] = "handoff has no such flag";
+  static constexpr char kMetadata[] =
+      "handoff's is --metadata, a JSON object: --metadata='{\"name\":\"value\"}'";
   static const auto* equivalents = new std::vector<std::pair<const char*, const char*>>{
       {"plaintext", "handoff speaks plaintext unless given --tls, --cacert, --cert or --skipTLS"},
-      {"H", "handoff's is --metadata, a JSON object: --metadata='{\"name\":\"value\"}'"},
-      {"rpc-header",
-       "handoff's is --metadata, a JSON object: --metadata='{\"name\":\"value\"}'"},
+      {"insecure",
+       "handoff's is --skipTLS (load's --insecure is plaintext, these commands' default)"},
+      {"alts", kNone},
+      {"alts-handshaker-service", kNone},
+      {"alts-target-service-account", kNone},
+      {"expand-headers", kNone},
+      {"user-agent", kNone},
+      {"format", kNone},
+      {"allow-unknown-fields", kNone},
+      {"connect-timeout", kNone},
+      {"format-error", kNone},
+      {"keepalive-time", kNone},
+      {"max-time", "handoff's is --timeout"},
+      {"max-msg-sz", "handoff's is --max_recv_message_size"},
+      {"emit-defaults", "handoff's is --emit_defaults"},
+      {"keep-proto-names", kNone},
+      {"protoset-out", kNone},
+      {"proto-out-dir", kNone},
+      {"msg-template", kNone},
+      // --verbose prints the response headers and trailers as -v does.
+      {"v", "handoff's is --verbose"},
+      {"vv", kNone},
+      {"servername", "handoff's is --cname"},
+      {"H", kMetadata},
+      {"rpc-header", kMetadata},
       {"reflect-header",
        "handoff's is --reflect_metadata, a JSON object: "
        "--reflect_metadata='{\"name\":\"value\"}'"},
-      {"emit-defaults", "handoff's is --emit_defaults"},
-      {"max-time", "handoff's is --timeout"},
-      {"insecure",
-       "handoff's is --skipTLS (load's --insecure is plaintext, these commands' default)"},
-      {"servername", "handoff's is --cname"},
-      {"max-msg-sz", "handoff's is --max_recv_message_size"},
       {"import-path", "handoff's is --import_paths, comma-separated"},
+      {"use-reflection", kNone},
+      {"unix", kNone},
   };
   return *equivalents;
 }

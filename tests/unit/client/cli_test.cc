@@ -303,6 +303,77 @@ TEST_F(CliTest, AGrpcurlFlagIsAUsageErrorNamingHandoffsOwn) {
                    "-import-path is grpcurl's; handoff's is --import_paths, comma-separated");
 }
 
+// grpcurl's -connect-timeout, -expand-headers and -msg-template start with
+// a letter of load's (ghz's) -c, -e and -m, and load's check, run after
+// this one, read them as those: "-c is a flag of load, not of list" named
+// the wrong tool for a flag load has not got.
+TEST_F(CliTest, GrpcurlsConnectTimeoutIsNamedNotReadAsLoadsC) {
+  ExpectUsageError({"list", "-connect-timeout=3"},
+                   "-connect-timeout is grpcurl's; handoff has no such flag");
+}
+
+TEST_F(CliTest, GrpcurlsExpandHeadersIsNamedNotReadAsLoadsE) {
+  ExpectUsageError({"call", "handoff.v1.Gateway.Echo", "-expand-headers", "-d", "{}"},
+                   "-expand-headers is grpcurl's; handoff has no such flag");
+}
+
+TEST_F(CliTest, GrpcurlsMsgTemplateIsNamedNotReadAsLoadsM) {
+  ExpectUsageError({"describe", "-msg-template", "handoff.v1.EchoRequest"},
+                   "-msg-template is grpcurl's; handoff has no such flag");
+  ExpectUsageError({"list", "-msg-template"},
+                   "-msg-template is grpcurl's; handoff has no such flag");
+}
+
+// Every flag of grpcurl's (cmd/grpcurl) that handoff has not by the same
+// name is bad usage naming it, given to call, list or describe alike:
+// those without a mapped one were Abseil's "Unknown command line flag",
+// exit 1, or load's check's message for the wrong tool.
+TEST_F(CliTest, EveryGrpcurlFlagIsAUsageErrorNamingIt) {
+  // The flags handoff has by grpcurl's name take part in its own parsing.
+  const std::vector<std::pair<std::string, std::string>> grpcurls = {
+      {"plaintext",
+       "handoff speaks plaintext unless given --tls, --cacert, --cert or --skipTLS"},
+      {"insecure",
+       "handoff's is --skipTLS (load's --insecure is plaintext, these commands' default)"},
+      {"alts", "handoff has no such flag"},
+      {"alts-handshaker-service", "handoff has no such flag"},
+      {"alts-target-service-account", "handoff has no such flag"},
+      {"expand-headers", "handoff has no such flag"},
+      {"user-agent", "handoff has no such flag"},
+      {"format", "handoff has no such flag"},
+      {"allow-unknown-fields", "handoff has no such flag"},
+      {"connect-timeout", "handoff has no such flag"},
+      {"format-error", "handoff has no such flag"},
+      {"keepalive-time", "handoff has no such flag"},
+      {"max-time", "handoff's is --timeout"},
+      {"max-msg-sz", "handoff's is --max_recv_message_size"},
+      {"emit-defaults", "handoff's is --emit_defaults"},
+      {"keep-proto-names", "handoff has no such flag"},
+      {"protoset-out", "handoff has no such flag"},
+      {"proto-out-dir", "handoff has no such flag"},
+      {"msg-template", "handoff has no such flag"},
+      {"v", "handoff's is --verbose"},
+      {"vv", "handoff has no such flag"},
+      {"servername", "handoff's is --cname"},
+      {"H", "handoff's is --metadata, a JSON object: --metadata='{\"name\":\"value\"}'"},
+      {"rpc-header",
+       "handoff's is --metadata, a JSON object: --metadata='{\"name\":\"value\"}'"},
+      {"reflect-header",
+       "handoff's is --reflect_metadata, a JSON object: "
+       "--reflect_metadata='{\"name\":\"value\"}'"},
+      {"import-path", "handoff's is --import_paths, comma-separated"},
+      {"use-reflection", "handoff has no such flag"},
+      {"unix", "handoff has no such flag"},
+  };
+  for (const auto& [name, answer] : grpcurls) {
+    const std::string message = absl::StrCat("-", name, " is grpcurl's; ", answer);
+    ExpectUsageError({"list", absl::StrCat("-", name, "=1")}, message);
+    ExpectUsageError({"describe", absl::StrCat("--", name, "=1")}, message);
+    ExpectUsageError({"call", "handoff.v1.Gateway.Echo", absl::StrCat("-", name), "-d", "{}"},
+                     message);
+  }
+}
+
 // --max_recv_message_size bounds the messages the server may send, as
 // grpcurl's -max-msg-sz does: a reply past it fails the call
 // RESOURCE_EXHAUSTED, one within it that gRPC's 4 MiB would refuse can be

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/absl_argv.h"
+#include "common/flagfile_lines.h"
 
 namespace handoff::cli {
 namespace {
@@ -63,15 +65,35 @@ const std::vector<std::pair<const char*, const char*>>& Equivalents() {
   return *equivalents;
 }
 
+// "-H is grpcurl's; ...", after `where` it was, if `arg` is grpcurl's.
+absl::Status CheckArg(const AbslArg& arg, absl::string_view where) {
+  if (arg.kind != AbslArg::Kind::kFlag || arg.flag != nullptr) return absl::OkStatus();
+  for (const auto& [name, equivalent] : Equivalents()) {
+    if (arg.name != name) continue;
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "-", name, " is grpcurl's; ", equivalent));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckNoGrpcurlFlags(absl::Span<char* const> argv) {
   for (const AbslArg& arg : ReadAbslArgv(argv)) {
-    if (arg.kind != AbslArg::Kind::kFlag || arg.flag != nullptr) continue;
-    for (const auto& [name, equivalent] : Equivalents()) {
-      if (arg.name != name) continue;
-      return absl::InvalidArgumentError(
-          absl::StrCat("-", name, " is grpcurl's; ", equivalent));
+    if (absl::Status s = CheckArg(arg, ""); !s.ok()) return s;
+  }
+  // A --flagfile's lines are read by Abseil as the command line is, and by
+  // load's check after this one, which would name load for
+  // -connect-timeout (its -c) there too.
+  for (const FlagfileLine& line : ReadFlagfileLines(argv)) {
+    std::string text = line.text;
+    char program[] = "";
+    const std::vector<char*> one = {program, text.data()};
+    for (const AbslArg& arg : ReadAbslArgv(one)) {
+      if (absl::Status s = CheckArg(arg, absl::StrCat(line.file, ":", line.line, ": "));
+          !s.ok()) {
+        return s;
+      }
     }
   }
   return absl::OkStatus();

@@ -17,7 +17,8 @@ namespace handoff::cli {
 // with handoff's own for it ("-H is grpcurl's; handoff's is --metadata,
 // ...") or "-alts is grpcurl's; handoff has no such flag". Checked before
 // load's flags (load_flags_check.h), which would read `-emit-defaults` as
-// ghz's `-e` with letters after it. OK otherwise.
+// ghz's `-e` with letters after it. A --flagfile's lines are checked so
+// too, the message after "FILE:LINE: ". OK otherwise.
 absl::Status CheckNoGrpcurlFlags(absl::Span<char* const> argv);
 
 }  // namespace handoff::cli

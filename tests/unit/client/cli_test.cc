@@ -1988,6 +1988,31 @@ TEST_F(CliTest, ALoadOrHelpFlagInAFlagfileIsAUsageErrorNamingTheFile) {
   for (const std::string& file : {c, concurrency, nested, help}) std::remove(file.c_str());
 }
 
+// A grpcurl flag in a --flagfile is named as on the command line, after the
+// file and line: load's check of the file's lines read -connect-timeout=3 as
+// its -c ("f:2: -c is a flag of load, not of list"), and Abseil's parser
+// said "Unknown command line flag 'plaintext'", exit 1, naming no file.
+TEST_F(CliTest, AGrpcurlFlagInAFlagfileIsNamedAfterTheFile) {
+  const std::string connect = TempPath("grpcurl_connect.flags");
+  std::ofstream(connect) << "# grpcurl's\n--timeout=1s\n-connect-timeout=3\n";
+  const std::string plaintext = TempPath("grpcurl_plaintext.flags");
+  std::ofstream(plaintext) << "-plaintext\n";
+  const std::string nested = TempPath("grpcurl_nested.flags");
+  std::ofstream(nested) << "--flagfile=" << connect << "\n";
+  for (const auto& [args, message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"list", "--flagfile=" + connect},
+            connect + ":3: -connect-timeout is grpcurl's; handoff has no such flag"},
+           {{"describe", "--flagfile", plaintext},
+            plaintext + ":1: -plaintext is grpcurl's; handoff speaks plaintext unless given --tls, "
+                   "--cacert, --cert or --skipTLS"},
+           {{"call", "handoff.v1.Gateway.Echo", "--flagfile=" + nested, "-d", "{}"},
+            connect + ":3: -connect-timeout is grpcurl's; handoff has no such flag"}}) {
+    ExpectUsageError(args, message);
+  }
+  for (const std::string& file : {connect, plaintext, nested}) std::remove(file.c_str());
+}
+
 // A flag given to a command it does not apply to is bad usage naming both,
 // where it was ignored without a word (`list --pretty` printed the list as
 // ever). A value equal to the default counts: the user still asked for it.

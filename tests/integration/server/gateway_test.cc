@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -635,10 +636,17 @@ class CappedOneWorkerSmallWindowTest : public ServerTest {
 // the worker drops the first item for that deadline, the batch is answered
 // and submits nothing more. It used to submit the other eighteen there and
 // then, each refused at once for the deadline and counted nowhere.
+//
+// The client sets no deadline (the server's is --default_deadline, 500 ms),
+// so only the server's own check can end the batch while the timer is held:
+// a batch that merely stopped submitting waited for the held timer, and
+// with the client's deadline of 30 s this test passed all the same, gRPC's
+// cancel at 30 s answering it DEADLINE_EXCEEDED. The test's own bound here
+// is one the server never sees: past it the client cancels, and the call is
+// CANCELLED.
 TEST_F(CappedOneWorkerSmallWindowTest, ABatchPastItsDeadlineSubmitsNoMoreItemsThoughTheTimerLags) {
   auto blocked = StartBlocked();
   AsyncCall<v1::BatchRequest, v1::BatchReply> batch;
-  batch.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   for (int i = 0; i < 20; ++i) batch.request.add_items()->set_sleep_us(1000);
   StartBatch(&batch);
   ASSERT_TRUE(WaitUntil([&] { return Stats().queued == 2; }));
@@ -649,9 +657,23 @@ TEST_F(CappedOneWorkerSmallWindowTest, ABatchPastItsDeadlineSubmitsNoMoreItemsTh
     TimerThreadHold hold;
     ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
     ASSERT_TRUE(release_.Send(std::monostate{}).ok());
-    grpc::Status s = batch.Wait();
+    // Not batch.Wait(): its bound is a Context's, which the held timer
+    // thread would never mark.
+    std::optional<grpc::Status> answer;
+    if (!WaitUntil([&] {
+          absl::StatusOr<grpc::Status> got = batch.done.TryRecv();
+          if (got.ok()) answer = *std::move(got);
+          return answer.has_value();
+        })) {
+      batch.ctx.TryCancel();
+      answer = *batch.done.Recv();
+    }
+    const grpc::Status& s = *answer;
     EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
         << s.error_code() << " " << s.error_message();
+    EXPECT_EQ(s.error_message(),
+              "context deadline exceeded; the client set no deadline, and "
+              "--default_deadline is 500ms");
     EXPECT_EQ(batch.reply.items_size(), 0);
     ASSERT_TRUE(WaitUntil([&] { return Stats().expired == 2 && Stats().queued == 0; }));
   }

@@ -54,6 +54,10 @@ bool RefusedAsOverloaded(const absl::Status& s) {
 struct ItemOutcome {
   int index = 0;
   Outcome<v1::WorkReply> outcome;
+  // False: refused at admission, never queued or running. Until collected
+  // it still counts in the window, but it is no wait another item of the
+  // batch was refused for.
+  bool admitted = true;
 };
 
 class BatchCall final : public CallReactor {
@@ -141,7 +145,8 @@ class BatchCall final : public CallReactor {
   void SubmitItem(int i, const v1::WorkRequest& item) {
     core_.metrics().batch_items_submitted.fetch_add(1, std::memory_order_relaxed);
     ++submitted_;
-    SubmitReplyJob<v1::WorkReply>(
+    // SubmitReplyJob's two halves, so that a refusal says it was one.
+    Job job = ReplyJob<v1::WorkReply>(
         core_, ctx(), WorkCost(item, core_.work_counters()),
         // Each item commits the batch as it starts (the first sends the
         // headers): a batch whose items have begun to run is not made again.
@@ -153,6 +158,10 @@ class BatchCall final : public CallReactor {
         [replies = replies_, i](Outcome<v1::WorkReply> out) {
           replies.TrySend(ItemOutcome{i, std::move(out)}).IgnoreError();
         });
+    core_.Submit(std::move(job), [replies = replies_, i](absl::Status s) {
+      replies.TrySend(ItemOutcome{i, {std::move(s), v1::WorkReply()}, /*admitted=*/false})
+          .IgnoreError();
+    });
   }
 
   // Takes what is already there, starting the next items as these finish,
@@ -172,13 +181,18 @@ class BatchCall final : public CallReactor {
         Done();
         return;
       }
-      absl::StatusOr<ItemOutcome> ready = replies_.TryRecv();
-      if (!ready.ok()) break;
-      Store(std::move(*ready));
+      // All that is there at once: an item refused as overloaded is put
+      // back only if another of the batch was admitted, and the refusals
+      // of a window submitted together are all here by now (refused at
+      // once, on this thread), not in flight.
+      std::vector<ItemOutcome> ready;
+      if (!StoreReady(ready)) break;
     }
     AsyncSelect(OnRecv(replies_,
                        [this](std::optional<ItemOutcome> out) {
-                         if (out.has_value()) Store(std::move(*out));
+                         std::vector<ItemOutcome> ready;
+                         if (out.has_value()) ready.push_back(std::move(*out));
+                         StoreReady(ready);
                          Collect();
                        }),
                 // Cut off with items started (the drain timeout's
@@ -189,7 +203,25 @@ class BatchCall final : public CallReactor {
                 }));
   }
 
-  void Store(ItemOutcome out) {
+  // Stores `ready` and every outcome already on the channel after it, all
+  // at once (Store's refused_uncollected). False if there were none.
+  bool StoreReady(std::vector<ItemOutcome>& ready) {
+    for (absl::StatusOr<ItemOutcome> out = replies_.TryRecv(); out.ok();
+         out = replies_.TryRecv()) {
+      ready.push_back(*std::move(out));
+    }
+    int refused_uncollected = static_cast<int>(std::count_if(
+        ready.begin(), ready.end(), [](const ItemOutcome& o) { return !o.admitted; }));
+    for (ItemOutcome& out : ready) {
+      if (!out.admitted) --refused_uncollected;
+      Store(std::move(out), refused_uncollected);
+    }
+    return !ready.empty();
+  }
+
+  // `refused_uncollected`: other items' admission refusals, already here
+  // and not yet stored, that in_flight_ still counts.
+  void Store(ItemOutcome out, int refused_uncollected) {
     --in_flight_;
     // Refused as overloaded while others of this batch are in flight: the
     // wait it was refused for is, in part or in whole, those items'. Each
@@ -198,8 +230,12 @@ class BatchCall final : public CallReactor {
     // as the items ahead of it ran (18 of 30 items of 100 ms on two idle
     // workers, with 1 s to run them, where 6 more had time to run). It is
     // tried again once one of them has finished. Refused with none in
-    // flight, its refusal is its answer.
-    if (in_flight_ > 0 && RefusedAsOverloaded(out.outcome.status)) {
+    // flight (admitted: queued or running), its refusal is its answer: the
+    // others of a window refused together, their refusals not yet
+    // collected, were put back as though they were in flight, and each
+    // tried again (7 refusals for 4 items, all refused for another call's
+    // long job: OneBusyWorkerBatchTest.ItemsAllRefusedAsOverloadedAreEachTriedOnce).
+    if (in_flight_ - refused_uncollected > 0 && RefusedAsOverloaded(out.outcome.status)) {
       put_back_.push_back(out.index);
       paced_ = true;
       return;

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "dispatch/clock.h"
 #include "server/batch_call.h"
@@ -349,6 +350,42 @@ TEST_F(ShortDeadlineWideWindowBatchTest, ABatchWhoseDeadlinePassesMidWindowSubmi
   ASSERT_TRUE(WaitUntil([&] { return Stats().busy == 0 && Stats().queued == 0; }));
   EXPECT_EQ(m.batch_items_submitted.load(), 2);
   EXPECT_LE(Work().started.load(), 2);
+}
+
+class OneBusyWorkerBatchTest : public ServerTest {
+  void Configure(ServerConfig& c) override { c.workers = 1; }
+};
+
+// The one worker busy with another call's 5 s Work, a batch of four short
+// items with 1 s to run: each is refused as overloaded at admission, and
+// none of the batch is ever queued or running, so each refusal is its
+// answer. An item refused while the others' refusals waited to be collected
+// was put back as if they were in flight, and tried again: seven admissions
+// and seven refusals for four items (127 for a full window of 64).
+TEST_F(OneBusyWorkerBatchTest, ItemsAllRefusedAsOverloadedAreEachTriedOnce) {
+  AsyncCall<v1::WorkRequest, v1::WorkReply> work;
+  work.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  work.request.set_sleep_us(5'000'000);
+  StartWork(&work);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().busy == 1; }));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  v1::BatchRequest req;
+  for (int i = 0; i < 4; ++i) req.add_items()->set_sleep_us(1000);
+  v1::BatchReply reply;
+  grpc::Status s = stub_->Batch(&ctx, req, &reply);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  ASSERT_EQ(reply.items_size(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(reply.items(i).code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED))
+        << "items[" << i << "]: " << reply.items(i).message();
+    EXPECT_TRUE(absl::StartsWith(reply.items(i).message(), "overloaded"))
+        << "items[" << i << "]: " << reply.items(i).message();
+  }
+  EXPECT_EQ(server_->core().metrics().batch_items_submitted.load(), 4);
+  EXPECT_EQ(Stats().rejected(), 4);
+  work.ctx.TryCancel();
+  EXPECT_EQ(work.Wait().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ absl::Status CheckLoadFlagsPlace(absl::Span<char* const> argv) {
         "--help); ",
         absl::StrJoin(before_command, " "), " came before it"));
   }
-  const std::vector<absl::string_view> others = {"call", "list", "health"};
+  const std::vector<absl::string_view> others = {"call", "list", "describe", "health"};
   const bool other =
       command && std::find(others.begin(), others.end(), *command) != others.end();
   if (other && load_flag) return LoadFlagHere(*command, *load_flag, "");

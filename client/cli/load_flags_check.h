@@ -5,7 +5,7 @@
 // exit 1, which names neither the command whose flag it is nor the fix.
 // main() hands load its arguments untouched only when `load` is the first
 // of them, since ghz's flags (-c 50 -n 1000) are no Abseil flags: so a flag
-// of load's given to call, list or health, or any flag written before
+// of load's given to call, list, describe or health, or any flag written before
 // `load`, is bad usage, said as such (but for help flags alone before it,
 // `handoff --help load`, which main() answers with load's help first).
 // Checked on argv before absl::ParseCommandLine, which exits on its own for
@@ -23,7 +23,7 @@ namespace handoff::cli {
 // a value of one of load's flags not counted) is load, naming what came
 // before it: "load takes its flags after it: handoff load HOST:PORT [flags]
 // (see handoff load --help); -c 5 came before it". InvalidArgument too if
-// the command is call, list or health and a flag Abseil does not know is one of load's
+// the command is call, list, describe or health and a flag Abseil does not know is one of load's
 // (client/load/flags.h): "-c is a flag of load, not of call", or "... (call's
 // is --import_paths)" where the CLI has it spelled with '_'. Load's -h and
 // --help, -v and --version are left to Abseil: they ask for help, whatever

@@ -582,6 +582,31 @@ class TimerThreadHold {
   Chan<std::monostate> release_{0};
 };
 
+// AsyncCall::Wait gives up at its bound even while the timer thread is held,
+// as the tests below hold it while they wait. Its bound used to be a
+// Context's timeout, which only that thread marks: a call that never ended
+// held the test until the client's deadline (here 10 s), or for good on a
+// call without one.
+TEST_F(ServerTest, AsyncCallWaitGivesUpAtItsBoundThoughTheTimerIsHeld) {
+  auto call = StartBlocked(absl::Seconds(10));
+  TimerThreadHold hold;
+  const auto start = std::chrono::steady_clock::now();
+  const grpc::Status s = call->Wait(absl::Milliseconds(200));
+  const absl::Duration waited =
+      absl::FromChrono(std::chrono::steady_clock::now() - start);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNKNOWN)
+      << s.error_code() << " " << s.error_message();
+  EXPECT_EQ(s.error_message(), "test: call hung");
+  EXPECT_GE(waited, absl::Milliseconds(200));
+  EXPECT_LT(waited, absl::Seconds(5));
+  if (s.error_message() != "test: call hung") return;  // the call has ended
+  // The Wait that gave up left nothing behind: the call, released, ends as
+  // ever, and the next Wait has its status.
+  ASSERT_TRUE(release_.Send(std::monostate{}).ok());
+  const grpc::Status later = call->Wait();
+  EXPECT_TRUE(later.ok()) << later.error_code() << " " << later.error_message();
+}
+
 class CappedOneWorkerTest : public ServerTest {
   void Configure(ServerConfig& c) override {
     c.workers = 1;
@@ -657,18 +682,12 @@ TEST_F(CappedOneWorkerSmallWindowTest, ABatchPastItsDeadlineSubmitsNoMoreItemsTh
     TimerThreadHold hold;
     ASSERT_TRUE(WaitUntil([&] { return absl::Now() > late; }));
     ASSERT_TRUE(release_.Send(std::monostate{}).ok());
-    // Not batch.Wait(): its bound is a Context's, which the held timer
-    // thread would never mark.
-    std::optional<grpc::Status> answer;
-    if (!WaitUntil([&] {
-          absl::StatusOr<grpc::Status> got = batch.done.TryRecv();
-          if (got.ok()) answer = *std::move(got);
-          return answer.has_value();
-        })) {
+    grpc::Status s = batch.Wait();
+    if (s.error_message() == "test: call hung") {
+      // The call, with no deadline of the client's, would outlive the test.
       batch.ctx.TryCancel();
-      answer = *batch.done.Recv();
+      s = batch.Wait();
     }
-    const grpc::Status& s = *answer;
     EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
         << s.error_code() << " " << s.error_message();
     EXPECT_EQ(s.error_message(),

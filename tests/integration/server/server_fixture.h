@@ -22,8 +22,11 @@
 #define HANDOFF_TESTS_INTEGRATION_SERVER_SERVER_FIXTURE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -53,14 +56,54 @@ struct AsyncCall {
   Reply reply;
   Chan<grpc::Status> done{1};
 
-  // Waits for the status (bounded, so a hang fails the test).
+  // Waits for the status (bounded, so a hang fails the test): past `timeout`
+  // it is UNKNOWN "test: call hung", and a status that arrives later stays on
+  // `done` for the next Wait.
+  //
+  // The bound is the steady clock's, through a condition variable, not a
+  // Context's timeout: tests wait here while they hold the runtime's one
+  // timer thread (TimerThreadHold), and a Context's timeout never fires then.
   grpc::Status Wait(absl::Duration timeout = absl::Seconds(20)) {
-    grpc::Status out(grpc::StatusCode::UNKNOWN, "test: call hung");
-    auto [t, cancel] = WithTimeout(Context::Background(), timeout);
-    Select(OnRecv(done, [&](std::optional<grpc::Status> s) { out = *s; }),
-           OnDone(t, [] {}));
-    cancel();
-    return out;
+    // Shared with the select, which may settle on a gRPC thread.
+    struct Outcome {
+      std::mutex mu;
+      std::condition_variable settled_cv;
+      bool settled = false;
+      std::optional<grpc::Status> status;  // none if abandoned
+    };
+    auto outcome = std::make_shared<Outcome>();
+    auto settle = [outcome](std::optional<grpc::Status> s) {
+      std::lock_guard<std::mutex> lock(outcome->mu);
+      outcome->settled = true;
+      outcome->status = std::move(s);
+      outcome->settled_cv.notify_all();
+    };
+    // Closed when the wait gives up: the select then completes on it rather
+    // than stay queued on `done` and take a status no one waits for.
+    Chan<std::monostate> abandon(0);
+    AsyncSelect(OnRecv(done,
+                       [settle](std::optional<grpc::Status> s) {
+                         settle(s.has_value()
+                                    ? std::move(s)
+                                    : grpc::Status(grpc::StatusCode::UNKNOWN,
+                                                   "test: done closed"));
+                       }),
+                OnRecv(abandon, [settle] { settle(std::nullopt); }));
+    std::unique_lock<std::mutex> lock(outcome->mu);
+    if (!outcome->settled_cv.wait_for(
+            lock, absl::ToChronoNanoseconds(timeout),
+            [&] { return outcome->settled; })) {
+      lock.unlock();
+      abandon.Close().IgnoreError();
+      lock.lock();
+      // Settles at once: by either case, whichever claimed the select (a
+      // status that won at the last moment is still returned).
+      outcome->settled_cv.wait(lock, [&] { return outcome->settled; });
+    }
+    if (!outcome->status.has_value()) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN, "test: call hung");
+    }
+    return *std::move(outcome->status);
   }
 };
 

@@ -1,9 +1,14 @@
 #include "client/dynamic_call.h"
 
+#include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <grpcpp/alarm.h>
 
 #include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -38,6 +43,86 @@ std::string FromBuffer(const grpc::ByteBuffer& buffer) {
   }
   return out;
 }
+
+// A source's requests pulled on a thread of their own and handed to the
+// call's loop: a request slow in coming (stdin fed as the user types)
+// holds back neither the replies nor the requests before it. A loop that
+// finds none ready is woken by `tag` on its queue once there is one.
+class PulledRequests {
+ public:
+  PulledRequests(RequestSource& source, grpc::CompletionQueue& cq, void* tag)
+      : source_(source), cq_(cq), tag_(tag), thread_([this] { Pull(); }) {}
+  ~PulledRequests() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_ = true;
+    }
+    source_.Stop();
+    thread_.join();
+  }
+
+  enum class Next { kRequest, kEnd, kError, kWait };
+  // The next request into *out, or that there are none (kEnd), that the
+  // source failed (error()), or kWait: `tag` comes once one of these holds.
+  Next Take(std::string* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ready_.empty()) {
+      *out = std::move(ready_.front());
+      ready_.pop_front();
+      return Next::kRequest;
+    }
+    if (ended_) return error_.ok() ? Next::kEnd : Next::kError;
+    waiting_ = true;
+    return Next::kWait;
+  }
+  // After kWait, the call is over: true if `tag` will not come (and no
+  // more requests are wanted), false if it is already on its way.
+  bool GiveUpWaiting() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    const bool was_waiting = waiting_;
+    waiting_ = false;
+    return was_waiting;
+  }
+  absl::Status error() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+  }
+
+ private:
+  void Pull() {
+    for (;;) {
+      absl::StatusOr<std::optional<std::string>> next = source_.Next();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) return;
+      if (!next.ok()) {
+        error_ = next.status();
+        ended_ = true;
+      } else if (!next->has_value()) {
+        ended_ = true;
+      } else {
+        ready_.push_back(**std::move(next));
+      }
+      if (waiting_) {
+        waiting_ = false;
+        alarm_.Set(&cq_, gpr_now(GPR_CLOCK_MONOTONIC), tag_);
+      }
+      if (ended_) return;
+    }
+  }
+
+  RequestSource& source_;
+  grpc::CompletionQueue& cq_;
+  void* const tag_;
+  std::mutex mu_;
+  std::deque<std::string> ready_;
+  bool ended_ = false;
+  absl::Status error_;
+  bool waiting_ = false;  // the loop waits for `tag`, and no alarm is set
+  bool stopped_ = false;
+  grpc::Alarm alarm_;  // wakes the loop; only ever set while it waits
+  std::thread thread_;  // last: it starts pulling at once
+};
 
 }  // namespace
 
@@ -108,16 +193,55 @@ std::string MethodPath(const pb::MethodDescriptor& method) {
   return absl::StrCat("/", method.service()->full_name(), "/", method.name());
 }
 
+namespace {
+// The call itself, its requests as the source gives them.
+absl::Status CallWithSource(const std::shared_ptr<grpc::Channel>& channel,
+                            const pb::MethodDescriptor& method, RequestSource& source,
+                            const CallOptions& options,
+                            const std::function<void(const std::string&)>& on_reply,
+                            ReceivedMetadata* received);
+}  // namespace
+
 absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                         const pb::MethodDescriptor& method,
                         const std::vector<std::string>& requests,
                         const CallOptions& options,
                         const std::function<void(const std::string&)>& on_reply,
                         ReceivedMetadata* received) {
-  if (!method.client_streaming() && requests.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        method.full_name(), " takes one request, got ", requests.size()));
+  RequestList list(requests);
+  return CallMethod(channel, method, list, options, on_reply, received);
+}
+
+absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
+                        const pb::MethodDescriptor& method, RequestSource& source,
+                        const CallOptions& options,
+                        const std::function<void(const std::string&)>& on_reply,
+                        ReceivedMetadata* received) {
+  if (!method.client_streaming()) {
+    std::vector<std::string> all;
+    for (;;) {
+      absl::StatusOr<std::optional<std::string>> next = source.Next();
+      if (!next.ok()) return next.status();
+      if (!next->has_value()) break;
+      all.push_back(**std::move(next));
+    }
+    if (all.size() != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(method.full_name(), " takes one request, got ", all.size()));
+    }
+    RequestList one(std::move(all));
+    return CallWithSource(channel, method, one, options, on_reply, received);
   }
+  return CallWithSource(channel, method, source, options, on_reply, received);
+}
+
+namespace {
+
+absl::Status CallWithSource(const std::shared_ptr<grpc::Channel>& channel,
+                            const pb::MethodDescriptor& method, RequestSource& source,
+                            const CallOptions& options,
+                            const std::function<void(const std::string&)>& on_reply,
+                            ReceivedMetadata* received) {
   // gRPC C++ aborts the process on metadata it cannot send.
   if (absl::Status s = ValidateMetadata(options.metadata); !s.ok()) return s;
   // Every method kind is the same on the wire: a stream of messages each
@@ -145,9 +269,11 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   // after, a stream whose server ended it part-way lost the replies it had
   // sent (a write failed, and the reads were skipped), and one whose
   // server answers as it reads could stall both sides on flow control.
-  char start_tag, headers_tag, read_tag, write_tag, finish_tag;  // by address
+  char start_tag, headers_tag, read_tag, write_tag, more_tag, finish_tag;  // by address
   bool reading = false, writing = false, writes_over = false;
-  size_t next = 0;
+  // Writing, but waiting for the source's next request (more_tag).
+  bool awaiting_source = false;
+  absl::Status source_error;
   grpc::ByteBuffer reply;
   const auto copy = [](const std::multimap<grpc::string_ref, grpc::string_ref>& from,
                        std::vector<std::pair<std::string, std::string>>& to) {
@@ -165,14 +291,30 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
     copy(context.GetServerInitialMetadata(), received->headers);
     if (received->on_headers) received->on_headers(*received);
   };
+  std::optional<PulledRequests> pulled;
   auto write_next = [&] {
-    if (next < requests.size()) {
-      call->Write(ToBuffer(requests[next++]), &write_tag);
-    } else {
-      call->WritesDone(&write_tag);
-      writes_over = true;
-    }
     writing = true;
+    std::string request;
+    switch (pulled->Take(&request)) {
+      case PulledRequests::Next::kRequest:
+        call->Write(ToBuffer(request), &write_tag);
+        return;
+      case PulledRequests::Next::kEnd:
+        call->WritesDone(&write_tag);
+        writes_over = true;
+        return;
+      case PulledRequests::Next::kError:
+        // The requests before it are written; the call is not to go on
+        // as though the stream had ended there.
+        source_error = pulled->error();
+        writes_over = true;
+        writing = false;
+        context.TryCancel();
+        return;
+      case PulledRequests::Next::kWait:
+        awaiting_source = true;
+        return;
+    }
   };
   call->StartCall(&start_tag);
   void* tag = nullptr;
@@ -184,6 +326,7 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
     // has completed; the writes go on meanwhile.
     call->ReadInitialMetadata(&headers_tag);
     reading = true;
+    pulled.emplace(source, cq, &more_tag);
     write_next();
   }
   // A method that returns one reply gets it handed on only once the call
@@ -193,6 +336,8 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   std::optional<std::string> the_reply;
   absl::Status cardinality;
   while (reading || writing) {
+    // A call the server has ended takes no more requests: none is waited for.
+    if (!reading && awaiting_source && pulled->GiveUpWaiting()) break;
     if (!cq.Next(&tag, &ok)) break;
     if (tag == &headers_tag) {
       reading = ok;
@@ -219,8 +364,15 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
       if (ok && !writes_over) write_next();
       // A failed write: the call is over, and the reads drain what the
       // server sent before its status.
+    } else if (tag == &more_tag) {
+      awaiting_source = false;
+      writing = false;
+      write_next();
     }
   }
+  // Stops and joins the source's thread; an alarm it set has come (the
+  // loop waited for it) or never will.
+  pulled.reset();
   grpc::Status status;
   call->Finish(&status, &finish_tag);
   while (cq.Next(&tag, &ok) && tag != &finish_tag) {
@@ -231,6 +383,7 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   // Finish has received both, the headers too if no reply came.
   know_headers();
   if (received != nullptr) copy(context.GetServerTrailingMetadata(), received->trailers);
+  if (!source_error.ok()) return source_error;
   if (!cardinality.ok()) return cardinality;
   if (status.ok() && one_reply) {
     if (!the_reply.has_value()) {
@@ -243,5 +396,7 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   // by its peer alone (call_error.h).
   return CallError(status, context, *channel, /*target=*/"");
 }
+
+}  // namespace
 
 }  // namespace handoff

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "client/client.h"
 #include "client/json_messages.h"
+#include "client/request_source.h"
 
 namespace handoff {
 
@@ -73,6 +74,19 @@ absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
                         const google::protobuf::MethodDescriptor& method,
                         const std::vector<std::string>& requests,
                         const CallOptions& options,
+                        const std::function<void(const std::string&)>& on_reply,
+                        ReceivedMetadata* received = nullptr);
+
+// The same, with the requests taken from `requests` as the call goes: on a
+// client stream each is written as soon as the source gives it (read on a
+// thread of the call's own, so that one slow in coming holds back no
+// reply), as grpcurl sends them. A source's error cancels the call once the
+// requests before it have been written, and is what this returns. A call
+// the server ends first Stops the source. A method that takes one request
+// has them all read first, so that two are refused before any call.
+absl::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel,
+                        const google::protobuf::MethodDescriptor& method,
+                        RequestSource& requests, const CallOptions& options,
                         const std::function<void(const std::string&)>& on_reply,
                         ReceivedMetadata* received = nullptr);
 

@@ -1,6 +1,7 @@
 #include "client/json_messages.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -126,12 +127,51 @@ absl::StatusOr<std::vector<absl::string_view>> ArrayElements(const pb::Descripto
   return elements;
 }
 
+// How the value that starts at text[start] (no whitespace) ends.
+struct ValueEnd {
+  enum Kind { kComplete, kUnfinished, kBroken } kind;
+  size_t end;  // one past its last character, if kComplete or kBroken
+};
+
+// An object, array or string ends at the bracket that closes its first, or
+// at its closing quote; a scalar at whitespace or at the start of the next
+// object, array or string, which `text` ending leaves kUnfinished (more
+// text may lengthen it). A bracket that closes the wrong one is kBroken,
+// the value taken to end with it.
+ValueEnd EndOfValue(absl::string_view text, size_t start) {
+  const char first = text[start];
+  if (first == '{' || first == '[' || first == '"') {
+    std::vector<char> closers;
+    bool broken = false;
+    const size_t i = WalkOutsideStrings(text, start, [&](size_t at) {
+      const char c = text[at];
+      if (c == '{' || c == '[') {
+        closers.push_back(c == '{' ? '}' : ']');
+      } else if (c == '}' || c == ']') {
+        broken = closers.empty() || closers.back() != c;
+        if (broken) return false;
+        closers.pop_back();
+      }
+      return !closers.empty();
+    });
+    if (broken) return {ValueEnd::kBroken, i + 1};
+    if (i == text.size()) return {ValueEnd::kUnfinished, 0};
+    return {ValueEnd::kComplete, i + 1};  // past the closing bracket or quote
+  }
+  size_t i = start;
+  while (i < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[i])) &&
+         text[i] != '{' && text[i] != '[' && text[i] != '"') {
+    ++i;
+  }
+  if (i == text.size()) return {ValueEnd::kUnfinished, 0};
+  return {ValueEnd::kComplete, i};
+}
+
 // The JSON values `text` holds one after another, separated by whitespace
 // or by nothing ("{} {}", "{}\n{}", "{}{}"), each as written, as grpcurl
 // and `jq -c` write several messages; empty if the text is no such
 // sequence (brackets that do not close, a string that does not end), which
-// is then the message parser's to name as a whole. A scalar ends at
-// whitespace or at the start of the next object, array or string.
+// is then the message parser's to name as a whole.
 std::vector<absl::string_view> TopLevelValues(absl::string_view text) {
   std::vector<absl::string_view> values;
   size_t i = 0;
@@ -141,30 +181,14 @@ std::vector<absl::string_view> TopLevelValues(absl::string_view text) {
       continue;
     }
     const size_t start = i;
-    const char first = text[i];
-    if (first == '{' || first == '[' || first == '"') {
-      // The value ends at the bracket that closes its first, or, for a
-      // string, at its closing quote.
-      std::vector<char> closers;
-      bool broken = false;
-      i = WalkOutsideStrings(text, start, [&](size_t at) {
-        const char c = text[at];
-        if (c == '{' || c == '[') {
-          closers.push_back(c == '{' ? '}' : ']');
-        } else if (c == '}' || c == ']') {
-          broken = closers.empty() || closers.back() != c;
-          if (broken) return false;
-          closers.pop_back();
-        }
-        return !closers.empty();
-      });
-      if (broken || i == text.size()) return {};
-      ++i;  // past the closing bracket or quote
+    const ValueEnd end = EndOfValue(text, start);
+    if (end.kind == ValueEnd::kBroken) return {};
+    const bool scalar = text[start] != '{' && text[start] != '[' && text[start] != '"';
+    if (end.kind == ValueEnd::kUnfinished) {
+      if (!scalar) return {};
+      i = text.size();  // a scalar ends with the text
     } else {
-      while (i < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[i])) &&
-             text[i] != '{' && text[i] != '[' && text[i] != '"') {
-        ++i;
-      }
+      i = end.end;
     }
     values.push_back(text.substr(start, i - start));
   }
@@ -222,6 +246,23 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(const pb::Message& proto
     out.push_back(*std::move(one));
   }
   return out;
+}
+
+std::optional<JsonValueSpan> FirstJsonValue(absl::string_view text, bool text_is_all) {
+  size_t start = 0;
+  while (start < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[start]))) {
+    ++start;
+  }
+  if (start == text.size()) return std::nullopt;
+  const ValueEnd end = EndOfValue(text, start);
+  if (end.kind != ValueEnd::kUnfinished) return JsonValueSpan{start, end.end};
+  if (!text_is_all) return std::nullopt;
+  return JsonValueSpan{start, text.size()};  // the parser says what is wrong with it
+}
+
+absl::StatusOr<std::string> JsonToOneMessage(const pb::Message& prototype,
+                                             absl::string_view json, size_t number) {
+  return OneMessage(prototype, std::string(json), number, /*in_array=*/false);
 }
 
 absl::StatusOr<std::string> MessageToJson(const pb::Descriptor& type,

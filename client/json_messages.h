@@ -4,6 +4,7 @@
 #ifndef HANDOFF_CLIENT_JSON_MESSAGES_H_
 #define HANDOFF_CLIENT_JSON_MESSAGES_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,24 @@ absl::StatusOr<std::vector<std::string>> JsonToMessages(
 // which makes each conversion cheaper than building the type afresh).
 absl::StatusOr<std::vector<std::string>> JsonToMessages(
     const google::protobuf::Message& prototype, absl::string_view json);
+
+// Where the first JSON value in `text` lies, for reading values one at a
+// time as their text comes (a stream's requests from a pipe): [begin, end)
+// past any whitespace, split as JsonToMessages splits values written one
+// after another. None if `text` holds only whitespace, or a value that more
+// text could still finish, unless `text_is_all`: then the rest is the
+// value, for the message parser to say what is wrong with it. A bracket
+// that closes the wrong one ends the value, for the same reason.
+struct JsonValueSpan {
+  size_t begin;
+  size_t end;
+};
+std::optional<JsonValueSpan> FirstJsonValue(absl::string_view text, bool text_is_all);
+
+// One message like `prototype` from one JSON value; refused as
+// JsonToMessages refuses it, named "message `number`" unless `number` is 0.
+absl::StatusOr<std::string> JsonToOneMessage(const google::protobuf::Message& prototype,
+                                             absl::string_view json, size_t number);
 
 // Serialized message of `type` to JSON (proto3 JSON mapping): one line, or
 // indented if `pretty`; either way without a newline at the end. Fields at

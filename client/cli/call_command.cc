@@ -1,12 +1,17 @@
 // `handoff call METHOD -d JSON`: any method, typed by server reflection, or
 // by --proto / --protoset for a server without it.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <google/protobuf/dynamic_message.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -17,6 +22,7 @@
 #include "client/cli/commands.h"
 #include "client/cli/undescribed_service.h"
 #include "client/dynamic_call.h"
+#include "client/json_request_reader.h"
 #include "client/local_descriptors.h"
 #include "client/proto_source.h"
 #include "client/reflection_database.h"
@@ -91,7 +97,10 @@ int Call(const Connection& connection, const CallArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   // The request's text first: a file that cannot be read is the user's to
   // fix before any server is asked anything.
-  auto data = ReadData(args.data);
+  // Except a stream's from stdin, read as the call goes (below).
+  const bool data_from_stdin = args.data == "@" || args.data == "@-";
+  absl::StatusOr<std::string> data = std::string();
+  if (!data_from_stdin) data = ReadData(args.data);
   if (!data.ok()) return Fail("-d", data.status());
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
@@ -131,13 +140,28 @@ int Call(const Connection& connection, const CallArgs& args) {
     // Then what the call sends, as grpcurl's "Request metadata to send:".
     PrintMetadata("request header", connection.metadata);
   }
-  auto requests = JsonToMessages(*(*method)->input_type(), *data);
+  // A stream's requests from stdin are sent as they come, each as soon as
+  // its JSON has, as grpcurl sends them: read to the end first, a bidi
+  // stream fed from a pipe had no answer until the pipe closed.
+  google::protobuf::DynamicMessageFactory factory;
+  std::optional<JsonRequestReader> from_stdin;
+  if (data_from_stdin && (*method)->client_streaming()) {
+    from_stdin.emplace(STDIN_FILENO, *factory.GetPrototype((*method)->input_type()),
+                       "standard input");
+  } else if (data_from_stdin) {
+    data = ReadData(args.data);
+    if (!data.ok()) return Fail("-d", data.status());
+  }
+  auto requests = from_stdin.has_value()
+                      ? absl::StatusOr<std::vector<std::string>>(std::vector<std::string>())
+                      : JsonToMessages(*(*method)->input_type(), *data);
   if (!requests.ok()) return Fail("-d", requests.status());
   // No request data (no -d, or only JSON's whitespace) is no message on a
   // stream the client writes, as grpcurl sends: one default message would
   // be a request the user never asked for. A method that takes one request
   // still gets a default one, as in grpcurl.
-  if ((*method)->client_streaming() && data->find_first_not_of(" \t\r\n") == std::string::npos) {
+  if ((*method)->client_streaming() && !from_stdin.has_value() &&
+      data->find_first_not_of(" \t\r\n") == std::string::npos) {
     requests->clear();
   }
   // CallMethod refuses this too, but as a status the call would seem to
@@ -176,8 +200,10 @@ int Call(const Connection& connection, const CallArgs& args) {
   if (args.verbose) {
     received.on_headers = [](const ReceivedMetadata& r) { PrintMetadata("response header", r.headers); };
   }
+  RequestList given(from_stdin.has_value() ? std::vector<std::string>() : *std::move(requests));
   absl::Status status = CallMethod(
-      *channel, **method, *requests, options,
+      *channel, **method, from_stdin.has_value() ? static_cast<RequestSource&>(*from_stdin) : given,
+      options,
       [&](const std::string& reply) {
         if (!unwritten.ok()) return;
         ++replies;
@@ -206,6 +232,9 @@ int Call(const Connection& connection, const CallArgs& args) {
   }
   // Before the call's status: a stream ended for it reads CANCELLED.
   if (!unwritten.ok()) return Fail("call", unwritten);
+  // A request that stdin's JSON could not give ended the call (CANCELLED):
+  // the user's input to fix, as when all of it is read first.
+  if (from_stdin.has_value() && !from_stdin->error().ok()) return Fail("-d", from_stdin->error());
   if (!status.ok()) {
     // Any reply that could not be printed was said before the status,
     // which decides the exit code.

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -239,6 +240,137 @@ TEST_F(CliTest, CallStreamWithMessagesOneAfterAnother) {
   ExpectOneLineError(
       Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{} {}", Addr()}),
       "takes one request, got 2");
+}
+
+// The CLI with a pipe on stdin that the test writes as it goes, and its
+// stdout read line by line, each read bounded.
+class PipedCli {
+ public:
+  explicit PipedCli(const std::vector<std::string>& args) {
+    int in[2], out[2], err[2];
+    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], STDIN_FILENO);
+      dup2(out[1], STDOUT_FILENO);
+      dup2(err[1], STDERR_FILENO);
+      close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+      std::vector<char*> argv;
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    in_ = in[1];
+    out_ = out[0];
+    err_ = err[0];
+  }
+  ~PipedCli() {
+    CloseStdin();
+    if (out_ >= 0) close(out_);
+    if (err_ >= 0) close(err_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool Write(const std::string& text) {
+    return write(in_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  }
+  void CloseStdin() {
+    if (in_ >= 0) close(in_);
+    in_ = -1;
+  }
+  // The next line of stdout, or what came of it if `timeout` passed first
+  // or stdout closed.
+  absl::StatusOr<std::string> ReadLine(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (;;) {
+      if (size_t nl = buffered_.find('\n'); nl != std::string::npos) {
+        std::string line = buffered_.substr(0, nl);
+        buffered_.erase(0, nl + 1);
+        return line;
+      }
+      const int ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
+      pollfd fd{out_, POLLIN, 0};
+      if (ms <= 0 || poll(&fd, 1, ms) <= 0) {
+        return absl::DeadlineExceededError(absl::StrCat("no line yet; have '", buffered_, "'"));
+      }
+      char buffer[4096];
+      const ssize_t n = read(out_, buffer, sizeof buffer);
+      if (n <= 0) return absl::OutOfRangeError(absl::StrCat("stdout closed; had '", buffered_, "'"));
+      buffered_.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  // All of stderr, once it has exited (Wait).
+  std::string Stderr() {
+    std::string all;
+    char buffer[4096];
+    for (ssize_t n; (n = read(err_, buffer, sizeof buffer)) > 0;) all.append(buffer, n);
+    return all;
+  }
+  // The exit code, once it has exited within `timeout`; -2 if not.
+  int Wait(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    int status = 0;
+    while (absl::Now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return -2;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int in_ = -1;
+  int out_ = -1;
+  int err_ = -1;
+  std::string buffered_;
+};
+
+// -d @ sends a stream's requests as they come on stdin, as grpcurl does:
+// the reply to the first is awaited before the second is written. All of
+// stdin was read first, so nothing was sent, and nothing answered, until
+// it closed.
+TEST_F(CliTest, DataFromStdinIsSentMessageByMessageAsItComes) {
+  PipedCli cli({HANDOFF_CLI, "call", "handoff.v1.Gateway.Stream", "-d", "@", Addr(),
+                "--timeout=60s"});
+  ASSERT_TRUE(cli.Write("{\"payload\":\"YQ==\"}\n"));
+  auto first = cli.ReadLine(absl::Seconds(20));
+  ASSERT_TRUE(first.ok()) << "no reply to the first request while stdin is open: "
+                          << first.status();
+  EXPECT_EQ(*first, "{\"payload\":\"YQ==\"}");
+  ASSERT_TRUE(cli.Write("{\"payload\":\"Yg==\"}"));
+  auto second = cli.ReadLine(absl::Seconds(20));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, "{\"payload\":\"Yg==\"}");
+  cli.CloseStdin();
+  EXPECT_EQ(cli.Wait(absl::Seconds(30)), 0) << cli.Stderr();
+}
+
+// A bad message part-way through stdin ends the call once those before it
+// are sent, and the CLI fails naming it by its place, as for -d's text.
+TEST_F(CliTest, ABadMessageOnStdinPartWayIsNamedByItsPlace) {
+  PipedCli cli({HANDOFF_CLI, "call", "handoff.v1.Gateway.Stream", "-d", "@", Addr(),
+                "--timeout=60s"});
+  ASSERT_TRUE(cli.Write("{\"payload\":\"YQ==\"}\n"));
+  auto first = cli.ReadLine(absl::Seconds(20));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, "{\"payload\":\"YQ==\"}");
+  ASSERT_TRUE(cli.Write("{\"payload\":1}\n"));
+  // Stdin left open: the bad message alone ends the call.
+  ASSERT_EQ(cli.Wait(absl::Seconds(30)), 1);
+  EXPECT_EQ(cli.Stderr(),
+            "handoff: -d: INVALID_ARGUMENT: bad JSON for handoff.v1.WorkRequest, message 2: "
+            "(payload): invalid value 1 for type TYPE_BYTES\n");
+  auto rest = cli.ReadLine(absl::Seconds(1));
+  EXPECT_EQ(rest.status().code(), absl::StatusCode::kOutOfRange) << rest.status();
 }
 
 // -d and --data are one flag by two names: given both, the request was

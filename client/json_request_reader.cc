@@ -80,8 +80,9 @@ absl::StatusOr<std::optional<std::string>> JsonRequestReader::Next() {
   const bool array_is_a_message =
       type == "google.protobuf.ListValue" || type == "google.protobuf.Value";
   for (;;) {
-    std::optional<JsonValueSpan> span = FirstJsonValue(text_, at_end_);
-    if (span.has_value() && taken_ == 0 && text_[span->begin] == '[' && !array_is_a_message) {
+    const absl::string_view unread = absl::string_view(text_).substr(unread_from_);
+    std::optional<JsonValueSpan> span = FirstJsonValue(unread, at_end_);
+    if (span.has_value() && taken_ == 0 && unread[span->begin] == '[' && !array_is_a_message) {
       // An array: its elements are split as JsonToMessages splits one.
       while (!at_end_) {
         absl::StatusOr<bool> more = ReadMore();
@@ -98,20 +99,22 @@ absl::StatusOr<std::optional<std::string>> JsonRequestReader::Next() {
       return Next();
     }
     if (span.has_value()) {
-      const absl::string_view value = absl::string_view(text_).substr(span->begin,
-                                                                      span->end - span->begin);
+      const absl::string_view value = unread.substr(span->begin, span->end - span->begin);
       // Named by its place, as JsonToMessages names one of several: the
       // first alone only if more has come after it.
-      const bool more_follows = !absl::StripAsciiWhitespace(
-                                     absl::string_view(text_).substr(span->end)).empty();
+      const bool more_follows = !absl::StripAsciiWhitespace(unread.substr(span->end)).empty();
       const size_t number = taken_ == 0 && !more_follows ? 0 : taken_ + 1;
       absl::StatusOr<std::string> message = JsonToOneMessage(prototype_, value, number);
       if (!message.ok()) return Fail(message.status());
-      text_.erase(0, span->end);
+      // Not erased from text_ one message at a time: a read's worth of
+      // small messages would move the rest of it down once each.
+      unread_from_ += span->end;
       ++taken_;
       return std::optional<std::string>(*std::move(message));
     }
     if (at_end_) return std::nullopt;  // only whitespace left
+    text_.erase(0, unread_from_);
+    unread_from_ = 0;
     absl::StatusOr<bool> more = ReadMore();
     if (!more.ok()) return Fail(more.status());
     if (!*more) {

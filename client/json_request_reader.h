@@ -51,7 +51,8 @@ class JsonRequestReader final : public RequestSource {
   const std::string name_;
   int wake_[2] = {-1, -1};  // Stop writes to [1]; a waiting read polls [0]
   std::atomic<bool> stopped_{false};
-  std::string text_;    // read and not yet taken
+  std::string text_;    // read; taken up to unread_from_
+  size_t unread_from_ = 0;
   bool at_end_ = false;  // fd_ has no more
   size_t taken_ = 0;     // messages handed on
   // An array's messages, all read at once.

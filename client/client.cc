@@ -279,7 +279,13 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.target.empty()) {
     return absl::InvalidArgumentError("empty target; want host:port");
   }
+  if (options.max_receive_message_bytes < 1) {
+    // gRPC reads a negative limit as none, and 0 as refusing every reply.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_receive_message_bytes is ", options.max_receive_message_bytes, "; want 1 or more"));
+  }
   grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   if (options.retry.has_value()) {
     if (absl::Status s = ValidateRetryPolicy(*options.retry); !s.ok()) return s;
     args.SetServiceConfigJSON(RetryServiceConfigJson(*options.retry));

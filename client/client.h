@@ -81,6 +81,11 @@ struct ClientOptions {
   // (it crossed a GOAWAY); a call the server saw is never repeated. A policy
   // gRPC would refuse fails Connect (ValidateRetryPolicy).
   std::optional<RetryPolicy> retry = RetryPolicy{};
+  // The largest reply the channel takes, in bytes; a larger one fails its
+  // call RESOURCE_EXHAUSTED ("Received message larger than max"). gRPC's
+  // default, 4 MiB, is handoffd's default --max_message_bytes: a client of a
+  // handoffd with that raised raises this too. Under 1 fails Connect.
+  int max_receive_message_bytes = 4 << 20;
 };
 
 struct CallOptions {
@@ -103,8 +108,8 @@ using ReplyCallback = std::function<void(absl::StatusOr<Reply>)>;
 class Client {
  public:
   // Creates the channel; does not wait for a connection (calls do, bounded
-  // by their deadline). Fails, INVALID_ARGUMENT, only on an empty target or
-  // a retry policy gRPC would refuse.
+  // by their deadline). Fails, INVALID_ARGUMENT, only on an empty target, a
+  // retry policy gRPC would refuse, or a max_receive_message_bytes under 1.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
 
   // Wraps an existing channel (tests, or a caller with its own channel

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -376,6 +377,58 @@ TEST(ClientConnectTest, ARetryPolicyGrpcWouldRefuseFailsConnectNamingTheField) {
     auto client = Client::Connect({.target = "127.0.0.1:1", .retry = c.policy});
     EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_TRUE(absl::StrContains(client.status().message(), c.field)) << client.status();
+  }
+}
+
+// A reply over gRPC's default receive limit (4 MiB), from a server that
+// sends one (handoffd with --max_message_bytes raised): the Client takes it
+// once ClientOptions::max_receive_message_bytes allows it. Without the
+// option, a Client made by Connect refused it, RESOURCE_EXHAUSTED, with no
+// way to raise the limit short of building its own channel.
+TEST(ClientMessageSizeTest, AReplyOverGrpcsDefaultLimitIsTakenUpToMaxReceiveMessageBytes) {
+  testing::FakeGateway service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(-1);
+  builder.SetMaxSendMessageSize(-1);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::string target = absl::StrCat("127.0.0.1:", port);
+  const std::string big(5 << 20, 'x');
+
+  auto by_default = Client::Connect({.target = target});
+  ASSERT_TRUE(by_default.ok()) << by_default.status();
+  auto refused = (*by_default)->Echo(EchoOf(big), {.timeout = absl::Seconds(30)});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+
+  auto raised = Client::Connect({.target = target, .max_receive_message_bytes = 8 << 20});
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  auto echo = (*raised)->Echo(EchoOf(big), {.timeout = absl::Seconds(30)});
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  EXPECT_EQ(echo->payload().size(), big.size());
+  std::vector<v1::WorkRequest> requests(1);
+  requests[0].set_payload(big);
+  auto replies = (*raised)->Stream(requests, {.timeout = absl::Seconds(30)});
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 1u);
+  EXPECT_EQ((*replies)[0].payload().size(), big.size());
+
+  auto lowered = Client::Connect({.target = target, .max_receive_message_bytes = 1000});
+  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  auto small = (*lowered)->Echo(EchoOf(std::string(2000, 'x')), {.timeout = absl::Seconds(30)});
+  EXPECT_EQ(small.status().code(), absl::StatusCode::kResourceExhausted) << small.status();
+  EXPECT_TRUE(absl::StrContains(small.status().message(), "vs. 1000")) << small.status();
+  server->Shutdown();
+}
+
+TEST(ClientConnectTest, AMaxReceiveMessageBytesUnderOneFailsConnect) {
+  for (int bytes : {0, -1}) {
+    auto client = Client::Connect({.target = "127.0.0.1:1", .max_receive_message_bytes = bytes});
+    EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument) << bytes;
+    EXPECT_TRUE(absl::StrContains(client.status().message(), "max_receive_message_bytes"))
+        << client.status();
   }
 }
 

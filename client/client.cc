@@ -209,10 +209,17 @@ class StreamReactor final
     if (cancel_ != nullptr) cancel_->Detach(&context_);
     if (!unparsable_.ok()) {
       done_(unparsable_);
-    } else if (status.ok()) {
-      done_(std::move(replies_));
-    } else {
+    } else if (!status.ok()) {
       done_(CallError(status, context_, *channel_, *target_));
+    } else if (replies_.size() != requests_.size()) {
+      // Stream answers every request, in order: a reply count that does
+      // not match cannot say which replies are missing (or extra).
+      done_(absl::InternalError(absl::StrCat("the server ended the stream OK with ",
+                                             replies_.size(), " replies to ", requests_.size(),
+                                             " requests, where Stream answers each request "
+                                             "with one")));
+    } else {
+      done_(std::move(replies_));
     }
     delete this;
   }

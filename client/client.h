@@ -156,7 +156,9 @@ class Client {
   // Stream sends every request on one bidirectional stream, half-closes, and
   // returns the replies in order. The server ends the stream at the first
   // failing job; that status is the result, and the replies received before
-  // it are lost to the caller (use StreamAsync's on_reply to see them).
+  // it are lost to the caller (use StreamAsync's on_reply to see them). A
+  // stream the server ended OK with a reply count other than the requests'
+  // fails INTERNAL, saying both.
   absl::StatusOr<std::vector<v1::WorkReply>> Stream(
       std::vector<v1::WorkRequest> requests, const CallOptions& options = {});
   // on_reply (optional) sees each reply as it arrives; done gets every reply

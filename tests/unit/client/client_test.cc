@@ -218,6 +218,22 @@ TEST_F(ClientTest, AStreamOfNoRequestsEndsOkWithNoReplies) {
   EXPECT_TRUE(replies->empty());
 }
 
+// A Stream answers each request with one reply: a server that ends the
+// stream OK with fewer (here after the first of three) fails it INTERNAL,
+// saying so, as a unary call ended OK without its reply does. The stream
+// used to end OK with one reply, the other two lost without a word.
+TEST_F(ClientTest, AStreamEndedOkBeforeAnsweringEveryRequestIsInternal) {
+  std::vector<v1::WorkRequest> requests(3);
+  requests[0].set_payload("a");
+  requests[1].set_payload("status:0:");
+  requests[2].set_payload("c");
+  auto replies = client_->Stream(requests, {.timeout = absl::Seconds(10)});
+  EXPECT_EQ(replies.status().code(), absl::StatusCode::kInternal) << replies.status();
+  EXPECT_EQ(replies.status().message(),
+            "the server ended the stream OK with 1 replies to 3 requests, where Stream "
+            "answers each request with one");
+}
+
 // Metadata gRPC cannot send fails the call, naming the header: gRPC C++
 // itself aborts the process on it.
 TEST_F(ClientTest, MetadataGrpcCannotSendFailsTheCallNotTheProcess) {

@@ -30,6 +30,21 @@ bool ParseReply(grpc::ByteBuffer& received, Reply& reply, absl::Status& error) {
   return false;
 }
 
+// OK, or INTERNAL if `reply`, which parsed and came with an OK status,
+// breaks what the method promises of its shape. A BatchReply has one item
+// per request item, in order: with another count, items(i) need not be item
+// i's answer, and nothing says which is missing.
+template <typename Request, typename Reply>
+absl::Status CheckReply(const Request&, const Reply&) {
+  return absl::OkStatus();
+}
+absl::Status CheckReply(const v1::BatchRequest& request, const v1::BatchReply& reply) {
+  if (reply.items_size() == request.items_size()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("the server answered a Batch of ", request.items_size(),
+                                          " items OK with ", reply.items_size(),
+                                          " items, where it answers each item with one"));
+}
+
 // One unary call, from its start until gRPC is done with it: the context,
 // the messages, the user's callback, and the channel, to say what state it
 // was in should the call miss its deadline. It is made as a stream that
@@ -84,6 +99,8 @@ class UnaryReactor final : public grpc::ClientBidiReactor<Request, grpc::ByteBuf
     } else if (replies_ == 0) {
       done_(absl::InternalError(absl::StrCat("the server ended the call OK without a reply, where ",
                                              method_, " returns one")));
+    } else if (absl::Status s = CheckReply(request_, reply_); !s.ok()) {
+      done_(std::move(s));
     } else {
       done_(std::move(reply_));
     }

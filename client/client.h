@@ -15,7 +15,8 @@
 // reply, or answered with two, fails INTERNAL saying which (gRPC's own
 // unary calls took the first for an empty reply, and waited out the
 // deadline on the second); so does any call for a reply that does not parse
-// as its type, naming the type.
+// as its type, naming the type, and a Batch answered OK with an item count
+// other than its request's.
 //
 // Each method has three forms: synchronous (blocks the calling thread), with
 // a callback (runs on a gRPC thread; must not block), and with a

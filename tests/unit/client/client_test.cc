@@ -311,6 +311,31 @@ TEST(ClientCardinalityTest, AUnaryCallEndedOkWithoutAReplyOrWithTwoIsInternal) {
   }
 }
 
+// A BatchReply has one item per request item, in order (gateway.proto): one
+// the server answered OK with another count fails INTERNAL, saying both, as
+// a Stream short of its replies does. It used to be handed on, OK, with the
+// caller left to find that items(i) was no longer request item i's answer.
+TEST(ClientBatchTest, ABatchAnsweredOkWithAnItemCountOtherThanTheRequestsIsInternal) {
+  v1::BatchReply one;
+  one.add_items()->mutable_reply()->set_payload("0");
+  testing::ScriptedH2Server server([&](uint32_t stream_id) {
+    return testing::OkWithReply(stream_id, one.SerializeAsString());
+  });
+  auto client = Client::Connect({.target = server.address(), .retry = std::nullopt});
+  ASSERT_TRUE(client.ok()) << client.status();
+  v1::BatchRequest request;
+  for (int i = 0; i < 3; ++i) request.add_items()->set_payload(std::to_string(i));
+  auto reply = (*client)->Batch(request, {.timeout = absl::Seconds(20)});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kInternal) << reply.status();
+  EXPECT_EQ(reply.status().message(),
+            "the server answered a Batch of 3 items OK with 1 items, where it answers "
+            "each item with one");
+  request.mutable_items()->DeleteSubrange(1, 2);
+  auto matching = (*client)->Batch(request, {.timeout = absl::Seconds(20)});
+  ASSERT_TRUE(matching.ok()) << matching.status();
+  EXPECT_EQ(matching->items(0).reply().payload(), "0");
+}
+
 // A reply that does not parse as its type: gRPC's typed reads end on it as
 // at the end of the stream, so a Stream ended OK with the reply lost, and a
 // unary call read as one the server ended without a reply.

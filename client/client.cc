@@ -1,6 +1,9 @@
 #include "client/client.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
@@ -297,6 +300,13 @@ void KeepCallbackThreadsAlive() {
   (void)keeper;
 }
 
+// gRPC takes keepalive durations as int milliseconds: at least 1 (a
+// shorter one would be 0, which it reads as its default), at most INT_MAX.
+int KeepaliveMs(absl::Duration d) {
+  return static_cast<int>(
+      std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, std::numeric_limits<int>::max()));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
@@ -308,8 +318,19 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_receive_message_bytes is ", options.max_receive_message_bytes, "; want 1 or more"));
   }
+  for (const auto& [name, d] : {std::pair{"keepalive", options.keepalive},
+                                 std::pair{"keepalive_timeout", options.keepalive_timeout}}) {
+    if (d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " is ", absl::FormatDuration(d), "; want a positive duration"));
+    }
+  }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  if (options.keepalive != absl::InfiniteDuration()) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, KeepaliveMs(options.keepalive));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, KeepaliveMs(options.keepalive_timeout));
+  }
   if (options.retry.has_value()) {
     if (absl::Status s = ValidateRetryPolicy(*options.retry); !s.ok()) return s;
     args.SetServiceConfigJSON(RetryServiceConfigJson(*options.retry));

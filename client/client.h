@@ -87,6 +87,16 @@ struct ClientOptions {
   // default, 4 MiB, is handoffd's default --max_message_bytes: a client of a
   // handoffd with that raised raises this too. Under 1 fails Connect.
   int max_receive_message_bytes = 4 << 20;
+  // Ping the connection once it has been quiet this long, and close it,
+  // failing its calls UNAVAILABLE, if the ping is not answered within
+  // keepalive_timeout: how a call finds a server gone silent under it (its
+  // host down, packets dropped), which otherwise it waits out until its
+  // deadline, or for ever without one. Infinite (the default, gRPC's) sends
+  // no pings. handoffd takes pings no closer than its --keepalive_min_time
+  // (10s) and closes a connection that sends them closer. Either not
+  // positive fails Connect.
+  absl::Duration keepalive = absl::InfiniteDuration();
+  absl::Duration keepalive_timeout = absl::Seconds(20);
 };
 
 struct CallOptions {
@@ -110,7 +120,8 @@ class Client {
  public:
   // Creates the channel; does not wait for a connection (calls do, bounded
   // by their deadline). Fails, INVALID_ARGUMENT, only on an empty target, a
-  // retry policy gRPC would refuse, or a max_receive_message_bytes under 1.
+  // retry policy gRPC would refuse, a max_receive_message_bytes under 1, or
+  // a keepalive or keepalive_timeout that is not positive.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
 
   // Wraps an existing channel (tests, or a caller with its own channel

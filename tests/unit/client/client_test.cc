@@ -336,6 +336,36 @@ TEST(ClientBatchTest, ABatchAnsweredOkWithAnItemCountOtherThanTheRequestsIsInter
   EXPECT_EQ(matching->items(0).reply().payload(), "0");
 }
 
+// A server that goes silent under a call (its host gone, or a network that
+// drops the packets: no FIN, no RST) is found by keepalive: the unanswered
+// ping ends the call UNAVAILABLE. Without it, a call with no deadline on
+// such a connection waited for ever, and a Client could not ask for it.
+TEST(ClientKeepaliveTest, AServerThatGoesSilentUnderACallEndsItUnavailable) {
+  testing::ScriptedH2Server silent([](uint32_t) { return std::string(); });
+  auto client = Client::Connect({.target = silent.address(),
+                                 .retry = std::nullopt,
+                                 .keepalive = absl::Milliseconds(200),
+                                 .keepalive_timeout = absl::Milliseconds(200)});
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto token = std::make_shared<CancelToken>();
+  auto echo = (*client)->EchoFuture(EchoOf("x"), {.cancel = token});  // no deadline
+  const bool ended = echo.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  token->Cancel();  // so that a call keepalive did not end lets go of the server
+  ASSERT_TRUE(ended) << "the call was still waiting after 20 s";
+  EXPECT_EQ(echo.get().status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ClientConnectTest, AKeepaliveThatIsNotPositiveFailsConnect) {
+  for (absl::Duration d : {absl::ZeroDuration(), -absl::Seconds(1)}) {
+    auto a = Client::Connect({.target = "127.0.0.1:1", .keepalive = d});
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument) << d;
+    EXPECT_TRUE(absl::StrContains(a.status().message(), "keepalive")) << a.status();
+    auto b = Client::Connect({.target = "127.0.0.1:1", .keepalive_timeout = d});
+    EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument) << d;
+    EXPECT_TRUE(absl::StrContains(b.status().message(), "keepalive_timeout")) << b.status();
+  }
+}
+
 // A reply that does not parse as its type: gRPC's typed reads end on it as
 // at the end of the stream, so a Stream ended OK with the reply lost, and a
 // unary call read as one the server ended without a reply.

@@ -313,6 +313,12 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.target.empty()) {
     return absl::InvalidArgumentError("empty target; want host:port");
   }
+  if (!options.cname.empty() && options.credentials == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cname is \"", options.cname,
+        "\", but credentials are null (plaintext): cname names the server's TLS certificate, "
+        "and wants TLS credentials"));
+  }
   if (options.max_receive_message_bytes < 1) {
     // gRPC reads a negative limit as none, and 0 as refusing every reply.
     return absl::InvalidArgumentError(absl::StrCat(
@@ -327,6 +333,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  if (!options.cname.empty()) args.SetSslTargetNameOverride(options.cname);
   if (options.keepalive != absl::InfiniteDuration()) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, KeepaliveMs(options.keepalive));
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, KeepaliveMs(options.keepalive_timeout));

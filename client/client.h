@@ -74,6 +74,17 @@ struct ClientOptions {
   // Null means plaintext (handoffd's default); pass grpc::SslCredentials for
   // TLS.
   std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr;
+  // With TLS: the name the server's certificate is checked against, instead
+  // of the target's host (gRPC's SslTargetNameOverride): a server reached at
+  // an address its certificate does not name, a test's 127.0.0.1 or a load
+  // balancer's. As `handoff call`'s and `handoff load`'s --cname (grpcurl's
+  // -servername, ghz's --cname). gRPC sends it as the calls' :authority
+  // too. Empty: the target's host. Set with null
+  // credentials fails Connect: plaintext has no certificate to check it
+  // against, and gRPC would drop it without a word (as it does with
+  // credentials that are InsecureChannelCredentials, which Connect cannot
+  // tell from TLS ones).
+  std::string cname = "";
   // The retry policy, set as the channel's default service config: one a
   // resolver supplies (xDS) replaces it, as gRPC defines a default. (gRPC's
   // DNS resolvers supply none unless asked to, and Connect does not ask.)
@@ -120,8 +131,9 @@ class Client {
  public:
   // Creates the channel; does not wait for a connection (calls do, bounded
   // by their deadline). Fails, INVALID_ARGUMENT, only on an empty target, a
-  // retry policy gRPC would refuse, a max_receive_message_bytes under 1, or
-  // a keepalive or keepalive_timeout that is not positive.
+  // cname without credentials, a retry policy gRPC would refuse, a
+  // max_receive_message_bytes under 1, or a keepalive or keepalive_timeout
+  // that is not positive.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
 
   // Wraps an existing channel (tests, or a caller with its own channel

@@ -3,8 +3,9 @@
 // The TLS test certificates (tests/integration/server/testdata/tls, made by
 // make_certs.sh there): a CA; a server certificate for localhost and
 // 127.0.0.1, a second one for the same names (server_rotated, which a test
-// rotates the first to), and a client certificate, all signed by it; and a
-// second CA that signed none of them. A test target that includes this defines
+// rotates the first to), and a client certificate, all signed by it; a
+// second CA that signed none of them; and a self-signed server certificate
+// for handoff.test alone (named), its own root. A test target that includes this defines
 // HANDOFF_TLS_TESTDATA as that directory.
 
 #ifndef HANDOFF_TESTS_UTIL_TLS_TESTDATA_H_
@@ -21,7 +22,7 @@ namespace handoff::testutil {
 
 // The path of a test file: "ca.pem", "other_ca.pem", "server.pem",
 // "server.key", "server_rotated.pem", "server_rotated.key", "client.pem",
-// "client.key".
+// "client.key", "named.pem", "named.key".
 inline std::string TlsTestFile(const std::string& name) {
   return std::string(HANDOFF_TLS_TESTDATA) + "/" + name;
 }

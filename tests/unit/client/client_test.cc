@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
@@ -18,6 +19,7 @@
 #include "goaway_h2_server.h"
 #include "scripted_h2_server.h"
 #include "tests/util/ports.h"
+#include "tests/util/tls_testdata.h"
 
 namespace handoff {
 namespace {
@@ -501,6 +503,55 @@ TEST(ClientConnectTest, AMaxReceiveMessageBytesUnderOneFailsConnect) {
     EXPECT_TRUE(absl::StrContains(client.status().message(), "max_receive_message_bytes"))
         << client.status();
   }
+}
+
+// A TLS server whose certificate names handoff.test alone, reached at
+// 127.0.0.1 (as behind a load balancer's address, or in a test): gRPC checks
+// the certificate against the target's host, which it does not name, and
+// so refuses the connection, unless cname names what it is checked against.
+TEST(ClientCnameTest, ACertificateForAnotherNameIsAcceptedWithCnameNamingIt) {
+  testing::FakeGateway service;
+  grpc::SslServerCredentialsOptions tls;
+  tls.pem_key_cert_pairs.push_back(
+      {testutil::TlsTestPem("named.key"), testutil::TlsTestPem("named.pem")});
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::string target = absl::StrCat("127.0.0.1:", port);
+  // The certificate is self-signed: it is its own root.
+  auto credentials = testutil::TlsTestClientCredentials("named.pem");
+
+  auto echo = [&](const std::string& cname) {
+    auto client = Client::Connect(
+        {.target = target, .credentials = credentials, .cname = cname, .retry = std::nullopt});
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return absl::StatusOr<v1::EchoReply>(client.status());
+    return (*client)->Echo(EchoOf("hi"), {.timeout = absl::Seconds(20)});
+  };
+  absl::StatusOr<v1::EchoReply> refused = echo("");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+  absl::StatusOr<v1::EchoReply> elsewhere = echo("elsewhere.test");
+  EXPECT_EQ(elsewhere.status().code(), absl::StatusCode::kUnavailable) << elsewhere.status();
+  EXPECT_EQ(service.echo_calls(), 0);
+
+  absl::StatusOr<v1::EchoReply> served = echo("handoff.test");
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(served->payload(), "hi");
+  EXPECT_EQ(service.echo_calls(), 1);
+  // gRPC names the server by the override in the :authority too.
+  EXPECT_EQ(service.last_authority(), "handoff.test");
+  server->Shutdown();
+}
+
+// Plaintext has no certificate to check cname against: it would be dropped
+// without a word.
+TEST(ClientConnectTest, ACnameWithoutCredentialsFailsConnectNamingIt) {
+  auto client = Client::Connect({.target = "127.0.0.1:1", .cname = "handoff.test"});
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(client.status().message(), "cname")) << client.status();
 }
 
 }  // namespace

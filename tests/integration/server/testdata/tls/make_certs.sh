@@ -5,7 +5,9 @@
 # a server certificate for localhost and 127.0.0.1 signed by the first, and
 # a client certificate signed by it, for mutual TLS; and a second server
 # certificate and key for the same names, signed by the same CA, that a test
-# rotates the first to (--tls_reload_interval). P-256 keys, valid for a
+# rotates the first to (--tls_reload_interval); and a self-signed server
+# certificate for handoff.test alone (named), which a client reaching it at
+# 127.0.0.1 accepts only with ClientOptions::cname. P-256 keys, valid for a
 # hundred years. These keys protect nothing: they are test data.
 #
 # Usage: tests/integration/server/testdata/tls/make_certs.sh   (needs openssl)
@@ -35,4 +37,8 @@ extendedKeyUsage=serverAuth"
 leaf server_rotated localhost "subjectAltName=DNS:localhost,IP:127.0.0.1
 extendedKeyUsage=serverAuth"
 leaf client "handoff test client" "extendedKeyUsage=clientAuth"
+key named.key
+openssl req -x509 -new -key named.key -sha256 -days $DAYS -subj "/CN=handoff.test" \
+  -addext "subjectAltName=DNS:handoff.test" -addext "extendedKeyUsage=serverAuth" \
+  -out named.pem
 rm -f ca.srl ca.key other_ca.key

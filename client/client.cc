@@ -309,6 +309,16 @@ int KeepaliveMs(absl::Duration d) {
 
 }  // namespace
 
+absl::Status BatchItemStatus(const v1::BatchItemReply& item) {
+  const int32_t code = item.code();
+  if (code < 0 || code > static_cast<int32_t>(absl::StatusCode::kUnauthenticated)) {
+    return absl::UnknownError(absl::StrCat("the item's code ", code,
+                                           " is no google.rpc.Code (0 to 16)",
+                                           item.message().empty() ? "" : ": ", item.message()));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(code), item.message());
+}
+
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.target.empty()) {
     return absl::InvalidArgumentError("empty target; want host:port");

@@ -127,6 +127,13 @@ struct CallOptions {
 template <typename Reply>
 using ReplyCallback = std::function<void(absl::StatusOr<Reply>)>;
 
+// A Batch item's own outcome, its `code` (a google.rpc.Code, the numbers
+// absl::StatusCode has) and `message`, as an absl::Status: OK, or that code
+// with that message. A code outside 0..16, which no google.rpc.Code is, is
+// UNKNOWN, its message naming the number before the item's: a cast would
+// make a Status whose code no switch over absl::StatusCode handles.
+absl::Status BatchItemStatus(const v1::BatchItemReply& item);
+
 class Client {
  public:
   // Creates the channel; does not wait for a connection (calls do, bounded

@@ -1,13 +1,15 @@
 // Copyright 2026 The handoff Authors.
 //
 // README's examples of registering a handler, declaring a handler's cost
-// ("Registering a handler") and the C++ client ("C++ client library"),
+// ("Registering a handler") and the C++ client and its Batch items ("C++
+// client library"),
 // included from README itself (extract_snippets.cmake) where a reader would
 // put them, and checked to do what README says of them. The channel
 // runtime's example is readme_dispatch_example_test.cc.
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -36,6 +38,7 @@ absl::StatusOr<std::string> MakeThumbnail(const handoff::HandlerCall& call) {
 #include "registering_a_handler.inc"
 #include "handler_cost.inc"
 #include "client_library.inc"
+#include "client_batch.inc"
 
 namespace handoff {
 namespace {
@@ -153,6 +156,34 @@ TEST(ReadmeExamplesTest, DoSomeWorkWithNoServerSaysItCouldNotConnect) {
   } else {
     EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   }
+}
+
+// An item whose cpu_us the call's deadline cannot fit is refused in its own
+// slot, DEADLINE_EXCEEDED, beside one that runs: the Batch itself is OK.
+TEST(ReadmeExamplesTest, ItemStatusesGivesEachBatchItemItsOwnStatus) {
+  ServerOptions options;
+  options.config.listen = "127.0.0.1:0";
+  options.config.admin_listen = "";
+  absl::StatusOr<std::unique_ptr<HandoffServer>> server = HandoffServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = Client::Connect({.target = absl::StrCat("127.0.0.1:", (*server)->port())});
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  v1::BatchRequest batch;
+  batch.add_items()->set_cpu_us(1000);
+  batch.add_items()->set_cpu_us(5'000'000);  // 5 s, in the example's 1 s
+  absl::StatusOr<std::vector<absl::Status>> statuses = ItemStatuses(**client, batch);
+  // As DoSomeWork's: a machine too loaded to connect and run 1 ms of work
+  // within the example's deadline is no failure.
+  if (statuses.status().code() == absl::StatusCode::kDeadlineExceeded ||
+      (statuses.ok() && statuses->size() == 2 &&
+       (*statuses)[0].code() == absl::StatusCode::kDeadlineExceeded)) {
+    GTEST_SKIP() << "the batch missed the example's 1 s deadline";
+  }
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_EQ(statuses->size(), 2u);
+  EXPECT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+  EXPECT_EQ((*statuses)[1].code(), absl::StatusCode::kDeadlineExceeded) << (*statuses)[1];
 }
 
 }  // namespace

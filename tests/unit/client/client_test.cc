@@ -554,5 +554,36 @@ TEST(ClientConnectTest, ACnameWithoutCredentialsFailsConnectNamingIt) {
   EXPECT_TRUE(absl::StrContains(client.status().message(), "cname")) << client.status();
 }
 
+// A Batch item's code is a google.rpc.Code, the numbers absl::StatusCode
+// has; BatchItemStatus makes it a Status with the item's message.
+TEST(BatchItemStatusTest, EachCodeIsTheStatusOfThatCodeWithTheItemsMessage) {
+  for (int code = 0; code <= 16; ++code) {
+    v1::BatchItemReply item;
+    item.set_code(code);
+    item.set_message("why");
+    absl::Status status = BatchItemStatus(item);
+    EXPECT_EQ(static_cast<int>(status.code()), code) << status;
+    if (code != 0) {
+      EXPECT_EQ(status.message(), "why") << status;
+    }
+  }
+  v1::BatchItemReply ok;
+  EXPECT_TRUE(BatchItemStatus(ok).ok());
+}
+
+// A cast would make a number no google.rpc.Code has into an absl::Status
+// with a code no switch over absl::StatusCode handles.
+TEST(BatchItemStatusTest, ACodeOutsideGoogleRpcCodeIsUnknownNamingIt) {
+  for (int code : {-1, 17, 1000}) {
+    v1::BatchItemReply item;
+    item.set_code(code);
+    item.set_message("why");
+    absl::Status status = BatchItemStatus(item);
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnknown) << code;
+    EXPECT_TRUE(absl::StrContains(status.message(), absl::StrCat("code ", code))) << status;
+    EXPECT_TRUE(absl::EndsWith(status.message(), ": why")) << status;
+  }
+}
+
 }  // namespace
 }  // namespace handoff

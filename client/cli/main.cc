@@ -64,8 +64,9 @@ HANDOFF_CLI_FLAG(std::string, cname, "",
                  "check the server's TLS certificate against this name instead of "
                  "the :authority (as handoff load's --cname, grpcurl's -servername)");
 HANDOFF_CLI_FLAG(std::string, authority, "",
-                 "the :authority of every call (default: --addr); with TLS, also "
-                 "the name the certificate is checked against, unless --cname");
+                 "the :authority of every call (default: --cname if given, else "
+                 "--addr); with TLS, also the name the certificate is checked "
+                 "against, unless --cname");
 HANDOFF_CLI_FLAG(std::string, d, "",
                  "request JSON for call (an array sends several messages on a "
                  "stream); @FILE reads a file, @- (or @) stdin");

@@ -21,7 +21,49 @@ bool IsKeyChar(char c) {
          c == '.';
 }
 
+// Keys gRPC C++ 1.51 takes as metadata and then does not send as given: it
+// drops them, or sends its own value in their place, and the call goes on
+// (grpc-status alone fails it): ClientTest.GrpcDropsOrAltersTheKeysItReserves
+// shows each. Each says why, and what sets it instead where something does.
+struct ReservedKey {
+  absl::string_view key;
+  absl::string_view why;
+};
+constexpr ReservedKey kReservedKeys[] = {
+    {"content-type", "gRPC sends application/grpc itself and drops this one"},
+    {"te", "gRPC sends te: trailers itself and drops this one"},
+    {"user-agent",
+     "gRPC sends its own (grpc-c++/VERSION ...) in its place; handoff has no option to set it"},
+    {"grpc-timeout",
+     "gRPC sets it from the call's deadline and drops this one; use --timeout "
+     "(CallOptions::timeout in the library)"},
+    {"grpc-encoding",
+     "gRPC sets it from the call's compression and drops this one; use handoff load's "
+     "-e/--enable-compression"},
+    {"grpc-internal-encoding-request",
+     "gRPC takes it as the call's compression and does not send it; use handoff load's "
+     "-e/--enable-compression"},
+    {"grpc-accept-encoding", "gRPC sends the compressions it can decode and drops this one"},
+    {"grpc-previous-rpc-attempts",
+     "gRPC sets it on a call its retry policy makes again, and drops this one"},
+    {"grpc-status", "it is a server's trailer; gRPC does not send it, and the call fails"},
+    {"grpc-message", "it is a server's trailer; gRPC drops it"},
+    {"grpc-retry-pushback-ms",
+     "it is a server's trailer (gRFC A6); gRPC sends a number of its own in its place"},
+    {"endpoint-load-metrics-bin", "it is a server's trailer (an ORCA load report); gRPC drops it"},
+    {"lb-cost-bin", "it is a server's trailer (a load balancer's cost); gRPC drops it"},
+    {"grpc-server-stats-bin", "it is a server's trailer (census stats); gRPC drops it"},
+    {"grpc-tags-bin", "gRPC's census filter sets it, and drops this one"},
+    {"grpc-trace-bin", "gRPC's census filter sets it, and drops this one"},
+};
+
 }  // namespace
+
+std::vector<std::string> ReservedMetadataKeys() {
+  std::vector<std::string> keys;
+  for (const auto& reserved : kReservedKeys) keys.emplace_back(reserved.key);
+  return keys;
+}
 
 absl::Status ValidateMetadata(absl::string_view key, absl::string_view value) {
   if (key.empty()) return absl::InvalidArgumentError("metadata key is empty");
@@ -31,6 +73,12 @@ absl::Status ValidateMetadata(absl::string_view key, absl::string_view value) {
           "metadata key \"", absl::CHexEscape(key), "\": '",
           absl::CHexEscape(absl::string_view(&c, 1)),
           "' is not allowed in a key (only 0-9, a-z, '-', '_' and '.')"));
+    }
+  }
+  for (const auto& reserved : kReservedKeys) {
+    if (key == reserved.key) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metadata key \"", key, "\" is gRPC's own: ", reserved.why));
     }
   }
   if (absl::EndsWith(key, "-bin")) return absl::OkStatus();

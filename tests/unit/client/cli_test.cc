@@ -1648,6 +1648,16 @@ TEST_F(CliTest, CallAndHealthSendMetadataAndReflectionOnlyReflectMetadata) {
   r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", R"(--metadata={"x y":"1"})", Addr()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "--metadata: metadata key \"x y\"")) << r.err;
+  // So is a key gRPC keeps for itself, which gRPC dropped without a word:
+  // the call was OK and the server saw no grpc-timeout.
+  r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", "{}", R"(--metadata={"grpc-timeout":"1S"})",
+           Addr()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(absl::StrContains(
+      r.err, "--metadata: metadata key \"grpc-timeout\" is gRPC's own: gRPC sets it from the "
+             "call's deadline and drops this one; use --timeout"))
+      << r.err;
   r = Cli({"list", "--reflect_metadata=[1]", Addr()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "--reflect_metadata: want a JSON object")) << r.err;

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "client/deadline.h"
+#include "client/metadata.h"
 #include "client/status.h"
 #include "client/status_details.h"
 #include "fake_gateway.h"
@@ -255,6 +258,57 @@ TEST_F(ClientTest, MetadataGrpcCannotSendFailsTheCallNotTheProcess) {
   reply = client_->Echo(EchoOf("hi"), {.timeout = absl::Seconds(10),
                                        .metadata = {{"trace-bin", "\xc3\x01"}}});
   EXPECT_TRUE(reply.ok()) << reply.status();
+}
+
+// Why ValidateMetadata refuses the keys it calls gRPC's own: given to gRPC
+// C++ itself (not through handoff::Client, which now refuses them), each
+// reaches the server dropped or with gRPC's value in its place, and the call
+// goes on OK, grpc-status alone failing it. A neighbour of theirs arrives as
+// given. Should a gRPC upgrade send one of them, this fails, and the key can
+// be let through again.
+TEST_F(ClientTest, GrpcDropsOrAltersTheKeysItReserves) {
+  auto stub = v1::Gateway::NewStub(
+      grpc::CreateChannel(server_.address, grpc::InsecureChannelCredentials()));
+  auto received = [&](const std::string& key) -> std::pair<grpc::Status, std::string> {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.AddMetadata(key, "x");
+    v1::EchoReply reply;
+    const grpc::Status status = stub->Echo(&context, EchoOf("header:" + key), &reply);
+    return {status, reply.payload()};
+  };
+  const auto given = received("grpc-x");
+  ASSERT_TRUE(given.first.ok()) << given.first.error_message();
+  EXPECT_EQ(given.second, "x");
+  for (const std::string& key : ReservedMetadataKeys()) {
+    const auto [status, value] = received(key);
+    if (key == "grpc-status") {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+      continue;
+    }
+    EXPECT_TRUE(status.ok()) << key << ": " << status.error_message();
+    if (key == "user-agent") {
+      EXPECT_TRUE(absl::StartsWith(value, "grpc-c++/")) << value;
+    } else if (key == "grpc-retry-pushback-ms") {
+      EXPECT_EQ(value, "-9223372036854775808");
+    } else {
+      EXPECT_EQ(value, "") << key << " arrived";
+    }
+  }
+}
+
+// A key gRPC keeps for itself fails the call before it is made, naming the
+// key and what sets it: it was sent, dropped by gRPC, and the call was OK as
+// if the caller had not asked for, say, a timeout.
+TEST_F(ClientTest, AKeyGrpcKeepsForItselfFailsTheCallNamingIt) {
+  const int64_t calls = server_.service->echo_calls();
+  auto reply = client_->Echo(EchoOf("header:grpc-timeout"),
+                             {.timeout = absl::Seconds(10), .metadata = {{"grpc-timeout", "1S"}}});
+  EXPECT_TRUE(absl::IsInvalidArgument(reply.status())) << reply.status();
+  EXPECT_EQ(reply.status().message(),
+            "metadata key \"grpc-timeout\" is gRPC's own: gRPC sets it from the call's deadline "
+            "and drops this one; use --timeout (CallOptions::timeout in the library)");
+  EXPECT_EQ(server_.service->echo_calls(), calls);
 }
 
 // A server that recycles a connection (handoffd's --max_connection_age)

@@ -601,6 +601,24 @@ TEST(LoadFlagsTest, ProtoImportPathsAndProtoset) {
   EXPECT_EQ(from_file->import_paths, (std::vector<std::string>{"/p", "/q"}));
 }
 
+// A key gRPC keeps for itself is refused by name, as -m's key (whatever its
+// case) and as -M's: gRPC dropped it, or sent its own value in its place,
+// and the run's calls went on without it.
+TEST(LoadFlagsTest, AMetadataKeyGrpcKeepsForItselfIsRefusedNamingIt) {
+  auto flag = Parse({"--call", "p.S.M", "-m", R"({"TE":"trailers"})", "h:1"});
+  ASSERT_FALSE(flag.ok());
+  EXPECT_EQ(flag.status().message(),
+            R"(-m: metadata key "te" is gRPC's own: gRPC sends te: trailers itself and drops )"
+            "this one");
+  const TempConfig file(R"({"user-agent": "my-load/1"})");
+  auto from_file = Parse({"--call", "p.S.M", "-M", file.path(), "h:1"});
+  ASSERT_FALSE(from_file.ok());
+  EXPECT_TRUE(absl::StrContains(
+      from_file.status().message(),
+      absl::StrCat("-M: ", file.path(), R"(: metadata key "user-agent" is gRPC's own: )")))
+      << from_file.status();
+}
+
 TEST(LoadFlagsTest, MetadataFromAFile) {
   const TempConfig metadata(R"({"Authorization": "Bearer t", "x-run": "7"})");
   auto o = Parse({"--call", "p.S.M", "-M", metadata.path(), "h:1"});

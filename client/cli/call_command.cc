@@ -106,7 +106,8 @@ int Call(const Connection& connection, const CallArgs& args) {
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   auto local = LocalDescriptors::FromFlags(args.proto, args.import_paths, args.protoset);
   if (!local.ok()) return Fail("call", local.status());
-  ReflectionDatabase db(*channel, connection.timeout, connection.wait_for_ready,
+  // What the wait for the connection took is the lookup's no more.
+  ReflectionDatabase db(*channel, TimeAfterDial(connection, start), connection.wait_for_ready,
                         connection.reflect_metadata, connection.addr);
   google::protobuf::DescriptorPool pool(&db, db.build_errors());
   auto method = *local != nullptr

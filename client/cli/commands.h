@@ -5,6 +5,7 @@
 #ifndef HANDOFF_CLIENT_CLI_COMMANDS_H_
 #define HANDOFF_CLIENT_CLI_COMMANDS_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,6 +42,9 @@ struct Connection {
   std::string cname;
   std::string authority;
   absl::Duration timeout;
+  // How long the first connection attempt may take (AwaitConnection):
+  // grpcurl's -connect-timeout, 10s as its default is.
+  absl::Duration connect_timeout = absl::Seconds(10);
   // Every RPC (health, reflection, the call itself) waits, within `timeout`,
   // for a server that cannot be reached yet: one still starting, say.
   bool wait_for_ready = false;
@@ -114,8 +118,26 @@ absl::Status CheckTlsFiles(const TlsFiles& files);
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     bool tls, const TlsFiles& files);
 // A channel without retries: the CLI reports a failure at once, with the
-// reason gRPC gives, instead of retrying behind the user's back.
+// reason gRPC gives, instead of retrying behind the user's back. Its first
+// connection attempt is awaited (AwaitConnection), so that a server that
+// does not answer it fails here, naming --connect_timeout.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection);
+
+// Waits up to connection.connect_timeout for `channel`'s first attempt to
+// connect to end, READY or failed; DEADLINE_EXCEEDED, "no connection within
+// 300ms (--connect_timeout): ...", if it is still being made then (a
+// listener that never accepts it, or never speaks HTTP/2). A failed attempt
+// is OK here: the RPC that follows reports it with gRPC's reason, or, with
+// wait_for_ready, waits up to `timeout` for the server. Waits not at all
+// when `timeout` ends first (it bounds the whole command).
+absl::Status AwaitConnection(grpc::Channel& channel, const Connection& connection);
+// What is left of connection.timeout, after Dial, for the RPCs of a command
+// that started at `start` (on the steady clock): all of it when Dial could
+// not wait (see AwaitConnection), so that a deadline message names the
+// --timeout given ("no answer within 300ms"); else what is left since
+// `start`, in whole milliseconds, never negative; infinite stays infinite.
+absl::Duration TimeAfterDial(const Connection& connection,
+                             std::chrono::steady_clock::time_point start);
 
 // Whether a connection speaks TLS: --tls, or --cacert, --cert or --skipTLS
 // given.

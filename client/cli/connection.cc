@@ -159,7 +159,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
   if (connection.max_recv_message_size > 0) {
     args.SetMaxReceiveMessageSize(connection.max_recv_message_size);
   }
-  return grpc::CreateCustomChannel(connection.addr, *credentials, args);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(connection.addr, *credentials, args);
+  if (absl::Status s = AwaitConnection(*channel, connection); !s.ok()) return s;
+  return channel;
 }
 
 std::string OneLine(absl::string_view text) {

@@ -4,6 +4,7 @@
 #include <google/protobuf/descriptor.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,11 @@ int Describe(const Connection& connection, const DescribeArgs& args) {
                  DescribeSymbol(pool, args.symbol, nullptr,
                                 absl::StrCat(" in ", (*local)->source(), " or its imports")));
   }
+  // --timeout bounds the whole command, the wait for the connection too.
+  const auto start = std::chrono::steady_clock::now();
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
-  ReflectionDatabase db(*channel, connection.timeout, connection.wait_for_ready,
+  ReflectionDatabase db(*channel, TimeAfterDial(connection, start), connection.wait_for_ready,
                         connection.reflect_metadata, connection.addr);
   google::protobuf::DescriptorPool pool(&db, db.build_errors());
   if (args.symbol.empty()) {

@@ -39,7 +39,7 @@ const std::vector<std::pair<const char*, const char*>>& Equivalents() {
       {"user-agent", kNone},
       {"format", kNone},
       {"allow-unknown-fields", kNone},
-      {"connect-timeout", kNone},
+      {"connect-timeout", "handoff's is --connect_timeout"},
       {"format-error", kNone},
       {"keepalive-time", kNone},
       {"max-time", "handoff's is --timeout"},

@@ -1,4 +1,6 @@
 // `handoff health [SERVICE]`: grpc.health.v1.Health/Check; exit 0 iff SERVING.
+#include <chrono>
+
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
@@ -11,11 +13,13 @@
 namespace handoff::cli {
 
 int Health(const Connection& connection, const std::string& service) {
+  // --timeout bounds the whole command, the wait for the connection too.
+  const auto start = std::chrono::steady_clock::now();
   auto channel = Dial(connection);
   if (!channel.ok()) return Fail(connection.addr, channel.status());
   auto stub = grpc::health::v1::Health::NewStub(*channel);
   grpc::ClientContext context;
-  context.set_deadline(DeadlineIn(connection.timeout));
+  context.set_deadline(DeadlineIn(TimeAfterDial(connection, start)));
   context.set_wait_for_ready(connection.wait_for_ready);
   for (const auto& [key, value] : connection.metadata) context.AddMetadata(key, value);
   grpc::health::v1::HealthCheckRequest request;

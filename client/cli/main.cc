@@ -50,6 +50,12 @@ HANDOFF_CLI_FLAG(handoff::cli::TimeoutFlag, timeout,
                  handoff::cli::TimeoutFlag{absl::Seconds(10)},
                  "deadline of the command, the reflection lookup included: 500ms, "
                  "1m30s, or a number of seconds; 0 or inf is none");
+HANDOFF_CLI_FLAG(handoff::cli::TimeoutFlag, connect_timeout,
+                 handoff::cli::TimeoutFlag{absl::Seconds(10)},
+                 "how long the connection may take to be made, as grpcurl's "
+                 "-connect-timeout: a server that has not answered it by then fails "
+                 "the command, naming this flag; --timeout still bounds the whole "
+                 "command; 0 or inf is none");
 HANDOFF_CLI_FLAG(bool, tls, false, "use TLS (default: plaintext)");
 HANDOFF_CLI_FLAG(std::string, cacert, "", "PEM root certificates for TLS (implies --tls)");
 HANDOFF_CLI_FLAG(std::string, cert, "",
@@ -207,6 +213,7 @@ int main(int argc, char** argv) {
   handoff::cli::Connection connection;
   connection.addr = absl::GetFlag(FLAGS_addr);
   connection.timeout = absl::GetFlag(FLAGS_timeout).value;
+  connection.connect_timeout = absl::GetFlag(FLAGS_connect_timeout).value;
   connection.tls = absl::GetFlag(FLAGS_tls);
   connection.tls_files.cacert = absl::GetFlag(FLAGS_cacert);
   connection.tls_files.cert = absl::GetFlag(FLAGS_cert);

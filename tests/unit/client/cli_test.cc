@@ -126,7 +126,8 @@ TEST_F(CliTest, HelpListsEveryFlag) {
                            "--key ", "-d ", "--data ", "--pretty ", "--proto ",
                            "--import_paths ", "--protoset ", "--metadata ", "--reflect_metadata ",
                            "--verbose ", "--wait_for_ready ", "--emit_defaults ", "--skipTLS ",
-                           "--cname ", "--authority ", "--max_recv_message_size "}) {
+                           "--cname ", "--authority ", "--max_recv_message_size ",
+                           "--connect_timeout "}) {
     EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
   }
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
@@ -441,7 +442,7 @@ TEST_F(CliTest, AGrpcurlFlagIsAUsageErrorNamingHandoffsOwn) {
 // the wrong tool for a flag load has not got.
 TEST_F(CliTest, GrpcurlsConnectTimeoutIsNamedNotReadAsLoadsC) {
   ExpectUsageError({"list", "-connect-timeout=3"},
-                   "-connect-timeout is grpcurl's; handoff has no such flag");
+                   "-connect-timeout is grpcurl's; handoff's is --connect_timeout");
 }
 
 TEST_F(CliTest, GrpcurlsExpandHeadersIsNamedNotReadAsLoadsE) {
@@ -474,7 +475,7 @@ TEST_F(CliTest, EveryGrpcurlFlagIsAUsageErrorNamingIt) {
       {"user-agent", "handoff has no such flag"},
       {"format", "handoff has no such flag"},
       {"allow-unknown-fields", "handoff has no such flag"},
-      {"connect-timeout", "handoff has no such flag"},
+      {"connect-timeout", "handoff's is --connect_timeout"},
       {"format-error", "handoff has no such flag"},
       {"keepalive-time", "handoff has no such flag"},
       {"max-time", "handoff's is --timeout"},
@@ -1380,6 +1381,41 @@ TEST_F(CliTest, LoadAgainstAServerThatNeverAnswersNamesItsReflectionAndTheLimit)
   std::remove(bytes.c_str());
 }
 
+// --connect_timeout bounds the connection alone, as grpcurl's
+// -connect-timeout does: a listener that never answers (its connection
+// waits in the backlog, never accepted) fails each command after it,
+// naming it, where only --timeout ended the wait. --timeout still bounds
+// the whole command when it is the shorter.
+TEST_F(CliTest, ConnectTimeoutBoundsTheConnectionAndNamesItself) {
+  SilentListener silent;
+  const std::string addr = "--addr=" + silent.address();
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"call", "handoff.v1.Gateway.Echo", "-d", "{}"}, {"list"},
+        {"describe"}, {"health"}}) {
+    std::vector<std::string> args = command;
+    args.insert(args.end(), {"--connect_timeout=300ms", "--timeout=1h", addr});
+    const absl::Time start = absl::Now();
+    const ProcessResult r = Cli(args);
+    // Cli gives up at 60s: ended well before it, and before --timeout.
+    EXPECT_LT(absl::Now() - start, absl::Seconds(30)) << command[0];
+    ExpectOneLineError(r, absl::StrCat("handoff: ", silent.address(),
+                                       ": DEADLINE_EXCEEDED: no connection within 300ms "
+                                       "(--connect_timeout)"));
+  }
+  // The shorter --timeout still ends the command, in its own words.
+  ExpectOneLineError(Cli({"list", "--connect_timeout=1h", "--timeout=300ms", addr}),
+                     "DEADLINE_EXCEEDED: the server could not be reached (the channel had no "
+                     "connection at the deadline: CONNECTING): no answer within 300ms");
+  // A server that answers is reached within it, and a bad value is refused
+  // as --timeout's is.
+  const ProcessResult ok = Cli({"health", "--connect_timeout=5s", Addr()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "SERVING\n");
+  const ProcessResult bad = Cli({"health", "--connect_timeout=-1s", Addr()});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(bad.err, "cannot be negative")) << bad.err;
+}
+
 // A reflection lookup that runs out of time says whether the server was
 // reached: "no answer within 300ms" alone read the same for a server that
 // is down and one whose reflection hangs (ReflectionDatabaseTest has the
@@ -2148,12 +2184,12 @@ TEST_F(CliTest, AGrpcurlFlagInAFlagfileIsNamedAfterTheFile) {
   for (const auto& [args, message] :
        std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"list", "--flagfile=" + connect},
-            connect + ":3: -connect-timeout is grpcurl's; handoff has no such flag"},
+            connect + ":3: -connect-timeout is grpcurl's; handoff's is --connect_timeout"},
            {{"describe", "--flagfile", plaintext},
             plaintext + ":1: -plaintext is grpcurl's; handoff speaks plaintext unless given --tls, "
                    "--cacert, --cert or --skipTLS"},
            {{"call", "handoff.v1.Gateway.Echo", "--flagfile=" + nested, "-d", "{}"},
-            connect + ":3: -connect-timeout is grpcurl's; handoff has no such flag"}}) {
+            connect + ":3: -connect-timeout is grpcurl's; handoff's is --connect_timeout"}}) {
     ExpectUsageError(args, message);
   }
   for (const std::string& file : {connect, plaintext, nested}) std::remove(file.c_str());

@@ -42,6 +42,9 @@ struct Connection {
   std::string cname;
   std::string authority;
   absl::Duration timeout;
+  // Goes before gRPC's own user-agent ("grpc-c++/1.51.1 ...") on every
+  // RPC, as grpcurl's -user-agent goes before grpc-go's; empty: gRPC's alone.
+  std::string user_agent;
   // How long the first connection attempt may take (AwaitConnection):
   // grpcurl's -connect-timeout, 10s as its default is.
   absl::Duration connect_timeout = absl::Seconds(10);

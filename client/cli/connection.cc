@@ -155,6 +155,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Connection& connection
   if (!connection.authority.empty()) {
     args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, connection.authority);
   }
+  if (!connection.user_agent.empty()) args.SetUserAgentPrefix(connection.user_agent);
   if (!connection.cname.empty()) args.SetSslTargetNameOverride(connection.cname);
   if (connection.max_recv_message_size > 0) {
     args.SetMaxReceiveMessageSize(connection.max_recv_message_size);

@@ -36,7 +36,7 @@ const std::vector<std::pair<const char*, const char*>>& Equivalents() {
       {"alts-handshaker-service", kNone},
       {"alts-target-service-account", kNone},
       {"expand-headers", kNone},
-      {"user-agent", kNone},
+      {"user-agent", "handoff's is --user_agent"},
       {"format", kNone},
       {"allow-unknown-fields", kNone},
       {"connect-timeout", "handoff's is --connect_timeout"},

@@ -105,6 +105,10 @@ HANDOFF_CLI_FLAG(int32_t, max_recv_message_size, 0,
                  "the largest message, in bytes, the server may send, reflection's "
                  "replies included (0: gRPC's 4194304, 4 MiB; as grpcurl's -max-msg-sz, "
                  "handoff load's --max-recv-message-size)");
+HANDOFF_CLI_FLAG(std::string, user_agent, "",
+                 "put before gRPC's own user-agent on every RPC, reflection's and "
+                 "health's included (as grpcurl's -user-agent): --user_agent=my-script/1.2 "
+                 "sends \"my-script/1.2 grpc-c++/...\"");
 HANDOFF_CLI_FLAG(bool, wait_for_ready, false,
                  "wait (up to --timeout) for the server to accept connections "
                  "instead of failing at once while it is unreachable");
@@ -222,6 +226,7 @@ int main(int argc, char** argv) {
   connection.cname = absl::GetFlag(FLAGS_cname);
   connection.authority = absl::GetFlag(FLAGS_authority);
   connection.wait_for_ready = absl::GetFlag(FLAGS_wait_for_ready);
+  connection.user_agent = absl::GetFlag(FLAGS_user_agent);
   connection.max_recv_message_size = absl::GetFlag(FLAGS_max_recv_message_size);
   // gRPC reads a negative limit as none: a typo would lift it.
   if (connection.max_recv_message_size < 0) {

@@ -18,6 +18,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -127,7 +128,7 @@ TEST_F(CliTest, HelpListsEveryFlag) {
                            "--import_paths ", "--protoset ", "--metadata ", "--reflect_metadata ",
                            "--verbose ", "--wait_for_ready ", "--emit_defaults ", "--skipTLS ",
                            "--cname ", "--authority ", "--max_recv_message_size ",
-                           "--connect_timeout "}) {
+                           "--connect_timeout ", "--user_agent "}) {
     EXPECT_TRUE(absl::StrContains(r.out + r.err, flag)) << flag << " in:\n" << r.out << r.err;
   }
   EXPECT_FALSE(absl::StrContains(r.out + r.err, "No flags matched")) << r.out << r.err;
@@ -472,7 +473,7 @@ TEST_F(CliTest, EveryGrpcurlFlagIsAUsageErrorNamingIt) {
       {"alts-handshaker-service", "handoff has no such flag"},
       {"alts-target-service-account", "handoff has no such flag"},
       {"expand-headers", "handoff has no such flag"},
-      {"user-agent", "handoff has no such flag"},
+      {"user-agent", "handoff's is --user_agent"},
       {"format", "handoff has no such flag"},
       {"allow-unknown-fields", "handoff has no such flag"},
       {"connect-timeout", "handoff's is --connect_timeout"},
@@ -1723,6 +1724,37 @@ TEST_F(CliTest, CallAndHealthSendMetadataAndReflectionOnlyReflectMetadata) {
 // --verbose says the server sent no headers, or no trailers, rather than
 // nothing at all: grpcurl's -v prints its sections "(empty)" too, and
 // silence could not be told from a --verbose that did nothing.
+// --user_agent goes before gRPC's own user-agent, as grpcurl's -user-agent
+// goes before grpc-go's, on the call and on the reflection and health
+// calls alike; the fake echoes the user-agent the call came with. The flag
+// was not there: Abseil's "Unknown command line flag", or, in grpcurl's
+// spelling, "handoff has no such flag".
+TEST_F(CliTest, UserAgentGoesBeforeGrpcsOwn) {
+  // The reply's payload, the user-agent the fake received, decoded.
+  const auto user_agent = [](const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {"call", "handoff.v1.Gateway.Echo", "-d",
+                                     R"({"payload":"aGVhZGVyOnVzZXItYWdlbnQ="})", Addr()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const ProcessResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    google::protobuf::Struct reply;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &reply).ok()) << r.out;
+    std::string decoded;
+    const auto payload = reply.fields().find("payload");
+    if (payload == reply.fields().end()) return std::string("(no payload)");
+    EXPECT_TRUE(absl::Base64Unescape(payload->second.string_value(), &decoded)) << r.out;
+    return decoded;
+  };
+  const std::string own = user_agent({});
+  EXPECT_TRUE(absl::StartsWith(own, "grpc-c++/")) << own;
+  EXPECT_EQ(user_agent({"--user_agent=my-script/1.2"}), "my-script/1.2 " + own);
+  for (const char* command : {"list", "health"}) {
+    const ProcessResult r = Cli({command, "--user_agent=my-script/1.2", Addr()});
+    EXPECT_EQ(r.exit_code, 0) << command << ": " << r.err;
+  }
+  ExpectUsageError({"list", "-user-agent=x"}, "-user-agent is grpcurl's; handoff's is --user_agent");
+}
+
 TEST_F(CliTest, VerboseSaysSoWhenTheServerSentNoHeadersOrTrailers) {
   auto r = Cli({"call", "handoff.v1.Gateway.Echo", "-d", R"({"payload":"aGk="})", "--verbose",
                 Addr()});

@@ -9,7 +9,8 @@
 //          RpcStatusWithDetails gives; "header:KEY" is answered with the
 //          value of the call's request header KEY (empty if it has none),
 //          with the response header "x-asked-for: KEY" and that value again
-//          in the trailer "x-answer-bin".
+//          in the trailer "x-answer-bin" ("header:user-agent" echoes the
+//          user-agent the call came with, gRPC's and any prefix).
 //   Work   waits sleep_us, or until the call is cancelled (then CANCELLED);
 //          work_started() is notified when a Work call begins waiting, and
 //          work_calls() lists what each call carried.

@@ -33,7 +33,8 @@ constexpr ReservedKey kReservedKeys[] = {
     {"content-type", "gRPC sends application/grpc itself and drops this one"},
     {"te", "gRPC sends te: trailers itself and drops this one"},
     {"user-agent",
-     "gRPC sends its own (grpc-c++/VERSION ...) in its place; handoff has no option to set it"},
+     "gRPC sends its own (grpc-c++/VERSION ...) in its place; use --user_agent, which goes "
+     "before it (handoff call, list, describe and health)"},
     {"grpc-timeout",
      "gRPC sets it from the call's deadline and drops this one; use --timeout "
      "(CallOptions::timeout in the library)"},

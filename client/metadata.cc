@@ -58,6 +58,12 @@ constexpr ReservedKey kReservedKeys[] = {
     {"grpc-trace-bin", "gRPC's census filter sets it, and drops this one"},
 };
 
+// HTTP/1's connection-specific fields, which HTTP/2 forbids (RFC 9113
+// section 8.2.2): gRPC C++ sends them as given and handoffd takes them, but
+// a proxy in front of it (nginx, Envoy) must treat the request as malformed.
+constexpr absl::string_view kConnectionSpecificKeys[] = {
+    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"};
+
 }  // namespace
 
 std::vector<std::string> ReservedMetadataKeys() {
@@ -80,6 +86,14 @@ absl::Status ValidateMetadata(absl::string_view key, absl::string_view value) {
     if (key == reserved.key) {
       return absl::InvalidArgumentError(absl::StrCat(
           "metadata key \"", key, "\" is gRPC's own: ", reserved.why));
+    }
+  }
+  for (const absl::string_view connection_specific : kConnectionSpecificKeys) {
+    if (key == connection_specific) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metadata key \"", key,
+          "\" is HTTP/1's: HTTP/2 forbids connection-specific fields (RFC 9113 section 8.2.2), "
+          "and a proxy in front of the server would refuse the call"));
     }
   }
   if (absl::EndsWith(key, "-bin")) return absl::OkStatus();

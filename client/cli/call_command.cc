@@ -199,7 +199,9 @@ int Call(const Connection& connection, const CallArgs& args) {
   // the end, they followed the line for a stream's reply that could not
   // be printed.
   if (args.verbose) {
-    received.on_headers = [](const ReceivedMetadata& r) { PrintMetadata("response header", r.headers); };
+    received.on_headers = [](const ReceivedMetadata& r) {
+      PrintMetadata("response header", r.headers);
+    };
   }
   RequestList given(from_stdin.has_value() ? std::vector<std::string>() : *std::move(requests));
   absl::Status status = CallMethod(

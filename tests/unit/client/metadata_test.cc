@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/status/status.h"
+
 namespace handoff {
 namespace {
 
@@ -72,6 +74,20 @@ TEST(ValidateMetadataTest, KeysGrpcSendsAsGivenAreTaken) {
     EXPECT_TRUE(ValidateMetadata(key, "x").ok()) << key;
   }
   EXPECT_TRUE(ValidateMetadata({{"authorization", "Bearer t"}, {"trace-bin", "\x01"}}).ok());
+}
+
+// HTTP/1's connection-specific fields were sent as given: handoffd took
+// them, but HTTP/2 forbids them, and a proxy in front of it resets the call.
+TEST(ValidateMetadataTest, AConnectionSpecificKeyIsRefusedNamingHttp2sRule) {
+  for (const std::string key :
+       {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}) {
+    EXPECT_EQ(ValidateMetadata(key, "x").message(),
+              "metadata key \"" + key +
+                  "\" is HTTP/1's: HTTP/2 forbids connection-specific fields (RFC 9113 section "
+                  "8.2.2), and a proxy in front of the server would refuse the call");
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      MetadataFromJson(R"({"Connection":"close"})").status()));
 }
 
 TEST(MetadataFromJsonTest, AReservedKeyIsRefusedWhateverItsCase) {

@@ -79,11 +79,10 @@ struct ClientOptions {
   // an address its certificate does not name, a test's 127.0.0.1 or a load
   // balancer's. As `handoff call`'s and `handoff load`'s --cname (grpcurl's
   // -servername, ghz's --cname). gRPC sends it as the calls' :authority
-  // too. Empty: the target's host. Set with null
-  // credentials fails Connect: plaintext has no certificate to check it
-  // against, and gRPC would drop it without a word (as it does with
-  // credentials that are InsecureChannelCredentials, which Connect cannot
-  // tell from TLS ones).
+  // too. Empty: the target's host. Set with null credentials it fails
+  // Connect: plaintext has no certificate to check it against, and gRPC
+  // would drop it without a word (as it does with credentials that are
+  // InsecureChannelCredentials, which Connect cannot tell from TLS ones).
   std::string cname = "";
   // The retry policy, set as the channel's default service config: one a
   // resolver supplies (xDS) replaces it, as gRPC defines a default. (gRPC's

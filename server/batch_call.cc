@@ -185,14 +185,11 @@ class BatchCall final : public CallReactor {
       // back only if another of the batch was admitted, and the refusals
       // of a window submitted together are all here by now (refused at
       // once, on this thread), not in flight.
-      std::vector<ItemOutcome> ready;
-      if (!StoreReady(ready)) break;
+      if (!StoreReady(std::nullopt)) break;
     }
     AsyncSelect(OnRecv(replies_,
                        [this](std::optional<ItemOutcome> out) {
-                         std::vector<ItemOutcome> ready;
-                         if (out.has_value()) ready.push_back(std::move(*out));
-                         StoreReady(ready);
+                         StoreReady(std::move(out));
                          Collect();
                        }),
                 // Cut off with items started (the drain timeout's
@@ -203,20 +200,24 @@ class BatchCall final : public CallReactor {
                 }));
   }
 
-  // Stores `ready` and every outcome already on the channel after it, all
+  // Stores `first` and every outcome already on the channel after it, all
   // at once (Store's refused_uncollected). False if there were none.
-  bool StoreReady(std::vector<ItemOutcome>& ready) {
+  bool StoreReady(std::optional<ItemOutcome> first) {
+    // ready_ is kept, cleared, from one call to the next: one allocation a
+    // batch, not one for each item answered.
+    ready_.clear();
+    if (first.has_value()) ready_.push_back(*std::move(first));
     for (absl::StatusOr<ItemOutcome> out = replies_.TryRecv(); out.ok();
          out = replies_.TryRecv()) {
-      ready.push_back(*std::move(out));
+      ready_.push_back(*std::move(out));
     }
     int refused_uncollected = static_cast<int>(std::count_if(
-        ready.begin(), ready.end(), [](const ItemOutcome& o) { return !o.admitted; }));
-    for (ItemOutcome& out : ready) {
+        ready_.begin(), ready_.end(), [](const ItemOutcome& o) { return !o.admitted; }));
+    for (ItemOutcome& out : ready_) {
       if (!out.admitted) --refused_uncollected;
       Store(std::move(out), refused_uncollected);
     }
-    return !ready.empty();
+    return !ready_.empty();
   }
 
   // `refused_uncollected`: other items' admission refusals, already here
@@ -301,6 +302,7 @@ class BatchCall final : public CallReactor {
   int received_ = 0;   // answered for good
   int submitted_ = 0;  // for the test hook: SubmitItem calls so far
   std::deque<int> put_back_;
+  std::vector<ItemOutcome> ready_;  // StoreReady's, between its calls empty or spent
   bool paced_ = false;  // an item has been put back
   int finished_since_put_back_ = 0;  // not yet matched by a new start
 };
